@@ -1,0 +1,61 @@
+# Broker Lab — build, serve and test.
+#
+#   make serve   install what is missing, then serve the app on http://127.0.0.1:8080
+#   make test    install what is missing, then run every check (scripts/test.sh)
+#
+# Helpers: setup, setup-test, build, check (all but e2e), e2e, bench, clean, distclean.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
+
+ADDRESS ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: help setup setup-test serve build test check e2e bench clean distclean
+
+help:
+	@echo "make serve       build and serve the app on http://$(ADDRESS):$(PORT) (trunk serve --release)"
+	@echo "make test        every check: fmt, clippy, core tests, wasm builds, e2e in headless Chromium"
+	@echo "make setup       install the build tools that are missing (wasm32 target, trunk, wasm-bindgen-cli)"
+	@echo "make setup-test  the above, plus Debian chromium and tests/e2e/node_modules"
+	@echo "make build       release bundle into dist/ (trunk build --release)"
+	@echo "make check       every check but the browser ones (fmt, clippy, core tests, wasm build of the core)"
+	@echo "make e2e         trunk build --release, then the e2e tests only"
+	@echo "make bench       the core's criterion benchmarks (cargo bench -p broker-sim)"
+	@echo "make clean       remove target/ and dist/; make distclean also removes tests/e2e/node_modules"
+
+setup:
+	scripts/setup.sh
+
+setup-test:
+	scripts/setup.sh --test
+
+serve: setup
+	trunk serve --release --address $(ADDRESS) --port $(PORT)
+
+build: setup
+	trunk build --release
+
+# The stages, their order and the summary live in scripts/test.sh:
+#   setup fmt clippy-sim clippy-web test-sim wasm-sim trunk-build e2e
+test:
+	scripts/test.sh
+
+check:
+	scripts/test.sh setup fmt clippy-sim clippy-web test-sim wasm-sim
+
+e2e:
+	scripts/test.sh setup trunk-build e2e
+
+bench:
+	cargo bench -p broker-sim
+
+clean:
+	cargo clean
+	rm -rf dist
+
+distclean: clean
+	rm -rf tests/e2e/node_modules

@@ -1,0 +1,400 @@
+//! Kafka consumer-group partition assignors: Range, RoundRobin and (Cooperative)Sticky (KAF-8, KAF-9, KAF-11).
+
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A topic-partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TopicPartition {
+    pub topic: u32,
+    pub partition: u32,
+}
+
+/// `partition.assignment.strategy`; Kafka's default list `[range, cooperative-sticky]` means
+/// Range is used (KAF-9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Assignor {
+    Range,
+    RoundRobin,
+    Sticky,
+    CooperativeSticky,
+}
+
+impl Assignor {
+    /// KAF-11: only CooperativeSticky rebalances incrementally; the others are eager (every
+    /// member revokes everything first).
+    pub fn is_cooperative(self) -> bool {
+        matches!(self, Assignor::CooperativeSticky)
+    }
+}
+
+/// Assigns every partition of `topics` to exactly one of `members` (KAF-8, KAF-9).
+///
+/// - `members`: member ids, sorted by the assignor as Kafka does (lexicographic member id).
+/// - `topics`: (topic id, topic name, partition count). Range works per topic; RoundRobin deals
+///   all partitions sorted by (topic name, partition).
+/// - `previous`: the previous assignment, used by the sticky variants and ignored by
+///   Range/RoundRobin.
+///
+/// Returns every member (possibly with an empty list), each list sorted by `TopicPartition`.
+///
+/// Every member is assumed to subscribe to every topic. Duplicate member ids count once; ids are
+/// compared bytewise, which matches Java's `String.compareTo` for ASCII ids. With no members the
+/// result is empty.
+///
+/// Sticky is a simplified version of Kafka's `AbstractStickyAssignor.constrainedAssign`, with
+/// the same guarantees (member counts differ by at most 1; as much previous ownership as possible
+/// is kept) but not always the same plan:
+/// 1. A previous claim counts if the member and the partition still exist; a partition claimed by
+///    several members goes to the first by member id (Kafka uses the generation instead).
+/// 2. Every member keeps its claimed partitions up to a quota of ⌊P/C⌋, and the P mod C quotas of
+///    ⌊P/C⌋+1 go to the members that claimed the most (ties by member id), which keeps the most.
+///    Kept partitions are the first ones in (topic name, partition) order.
+/// 3. The remaining partitions, in (topic name, partition) order, each go to the member that has
+///    the fewest so far (ties by member id).
+///
+/// CooperativeSticky returns the same target plan; the engine performs the two-phase revocation.
+pub fn assign(
+    assignor: Assignor,
+    members: &[String],
+    topics: &[(u32, String, u32)],
+    previous: &BTreeMap<String, Vec<TopicPartition>>,
+) -> BTreeMap<String, Vec<TopicPartition>> {
+    let members: Vec<&str> = members
+        .iter()
+        .map(String::as_str)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if members.is_empty() {
+        return BTreeMap::new();
+    }
+    let lists = match assignor {
+        Assignor::Range => range(members.len(), topics),
+        Assignor::RoundRobin => round_robin(members.len(), topics),
+        Assignor::Sticky | Assignor::CooperativeSticky => sticky(&members, topics, previous),
+    };
+    members
+        .into_iter()
+        .zip(lists)
+        .map(|(member, mut list)| {
+            list.sort_unstable();
+            (member.to_owned(), list)
+        })
+        .collect()
+}
+
+/// Per topic: ⌊P/C⌋ contiguous partitions each, and one extra for the first P mod C members.
+fn range(members: usize, topics: &[(u32, String, u32)]) -> Vec<Vec<TopicPartition>> {
+    let mut lists = vec![Vec::new(); members];
+    let n = members as u32;
+    for &(topic, _, count) in topics {
+        let (per_member, extra) = (count / n, count % n);
+        let mut start = 0;
+        for (i, list) in (0..n).zip(&mut lists) {
+            let end = start + per_member + u32::from(i < extra);
+            list.extend((start..end).map(|partition| TopicPartition { topic, partition }));
+            start = end;
+        }
+    }
+    lists
+}
+
+/// All partitions dealt one at a time to the members in turn.
+fn round_robin(members: usize, topics: &[(u32, String, u32)]) -> Vec<Vec<TopicPartition>> {
+    let mut lists = vec![Vec::new(); members];
+    for (i, tp) in partitions_by_name(topics).into_iter().enumerate() {
+        lists[i % members].push(tp);
+    }
+    lists
+}
+
+fn sticky(
+    members: &[&str],
+    topics: &[(u32, String, u32)],
+    previous: &BTreeMap<String, Vec<TopicPartition>>,
+) -> Vec<Vec<TopicPartition>> {
+    let all = partitions_by_name(topics);
+    let rank: BTreeMap<TopicPartition, usize> =
+        all.iter().enumerate().map(|(i, &tp)| (tp, i)).collect();
+
+    let mut claimed = BTreeSet::new();
+    let mut lists: Vec<Vec<usize>> = members
+        .iter()
+        .map(|&member| {
+            let mut owned: Vec<usize> = previous
+                .get(member)
+                .into_iter()
+                .flatten()
+                .filter_map(|tp| rank.get(tp).copied())
+                .filter(|&i| claimed.insert(i))
+                .collect();
+            owned.sort_unstable();
+            owned
+        })
+        .collect();
+
+    let min_quota = all.len() / members.len();
+    let mut max_quotas_left = all.len() % members.len();
+    let mut by_claims: Vec<usize> = (0..members.len()).collect();
+    by_claims.sort_by_key(|&m| (Reverse(lists[m].len()), m));
+    for m in by_claims {
+        let quota = if max_quotas_left > 0 && lists[m].len() > min_quota {
+            max_quotas_left -= 1;
+            min_quota + 1
+        } else {
+            min_quota
+        };
+        lists[m].truncate(quota);
+    }
+
+    let mut taken = vec![false; all.len()];
+    for &i in lists.iter().flatten() {
+        taken[i] = true;
+    }
+    // Filling the emptiest member first cannot exceed ⌊P/C⌋+1 anywhere or leave anyone below
+    // ⌊P/C⌋, because the kept partitions already respect both quotas.
+    for (i, _) in taken.iter().enumerate().filter(|(_, &t)| !t) {
+        if let Some(list) = lists.iter_mut().min_by_key(|list| list.len()) {
+            list.push(i);
+        }
+    }
+
+    lists
+        .into_iter()
+        .map(|list| list.into_iter().map(|i| all[i]).collect())
+        .collect()
+}
+
+/// Every partition, sorted by (topic name, partition) as Kafka's RoundRobin and Sticky order them.
+fn partitions_by_name(topics: &[(u32, String, u32)]) -> Vec<TopicPartition> {
+    let mut sorted: Vec<&(u32, String, u32)> = topics.iter().collect();
+    sorted.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
+    sorted
+        .into_iter()
+        .flat_map(|&(topic, _, count)| {
+            (0..count).map(move |partition| TopicPartition { topic, partition })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Assignor; 4] = [
+        Assignor::Range,
+        Assignor::RoundRobin,
+        Assignor::Sticky,
+        Assignor::CooperativeSticky,
+    ];
+
+    fn tp(topic: u32, partition: u32) -> TopicPartition {
+        TopicPartition { topic, partition }
+    }
+
+    fn ids(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn two_topics_of_three() -> Vec<(u32, String, u32)> {
+        vec![(0, "t0".into(), 3), (1, "t1".into(), 3)]
+    }
+
+    #[test]
+    fn kaf_09_range_example() {
+        let plan = assign(
+            Assignor::Range,
+            &ids(&["C1", "C0"]),
+            &two_topics_of_three(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(plan["C0"], [tp(0, 0), tp(0, 1), tp(1, 0), tp(1, 1)]);
+        assert_eq!(plan["C1"], [tp(0, 2), tp(1, 2)]);
+    }
+
+    #[test]
+    fn kaf_09_round_robin_example() {
+        let plan = assign(
+            Assignor::RoundRobin,
+            &ids(&["C1", "C0"]),
+            &two_topics_of_three(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(plan["C0"], [tp(0, 0), tp(0, 2), tp(1, 1)]);
+        assert_eq!(plan["C1"], [tp(0, 1), tp(1, 0), tp(1, 2)]);
+    }
+
+    #[test]
+    fn kaf_09_round_robin_deals_by_topic_name() {
+        // Topic id 0 is named "zeta", so topic 1 ("alpha") is dealt first.
+        let topics = vec![(0, "zeta".into(), 1), (1, "alpha".into(), 2)];
+        let plan = assign(
+            Assignor::RoundRobin,
+            &ids(&["a", "b"]),
+            &topics,
+            &BTreeMap::new(),
+        );
+        assert_eq!(plan["a"], [tp(0, 0), tp(1, 0)]);
+        assert_eq!(plan["b"], [tp(1, 1)]);
+    }
+
+    #[test]
+    fn kaf_08_members_beyond_partitions_idle() {
+        let members = ids(&["m0", "m1", "m2", "m3", "m4"]);
+        let topics = vec![(0, "t".into(), 3)];
+        for assignor in ALL {
+            let plan = assign(assignor, &members, &topics, &BTreeMap::new());
+            assert_eq!(plan.len(), 5, "{assignor:?}");
+            let busy = plan.values().filter(|l| l.len() == 1).count();
+            let idle = plan.values().filter(|l| l.is_empty()).count();
+            assert_eq!((busy, idle), (3, 2), "{assignor:?}");
+        }
+    }
+
+    #[test]
+    fn kaf_09_sticky_balanced_and_keeps_ownership() {
+        let topics = vec![(0, "t".into(), 9)];
+        let abc = ids(&["a", "b", "c"]);
+        let start = assign(Assignor::Sticky, &abc, &topics, &BTreeMap::new());
+
+        // Same members again: nothing moves.
+        assert_eq!(assign(Assignor::Sticky, &abc, &topics, &start), start);
+
+        // "c" leaves: "a" and "b" keep everything and share c's three (5 + 4).
+        let ab = assign(Assignor::Sticky, &ids(&["a", "b"]), &topics, &start);
+        for m in ["a", "b"] {
+            assert!(
+                start[m].iter().all(|p| ab[m].contains(p)),
+                "{m} lost a partition"
+            );
+        }
+        let mut sizes: Vec<usize> = ab.values().map(Vec::len).collect();
+        sizes.sort_unstable();
+        assert_eq!(sizes, [4, 5]);
+
+        // "d" joins a, b, c (3 each): quotas 3, 2, 2, 2, so at most 7 partitions can stay put.
+        let abcd = assign(
+            Assignor::Sticky,
+            &ids(&["a", "b", "c", "d"]),
+            &topics,
+            &start,
+        );
+        let kept: usize = abc
+            .iter()
+            .map(|m| start[m].iter().filter(|p| abcd[m].contains(p)).count())
+            .sum();
+        assert_eq!(kept, 7);
+        assert_eq!(abcd["d"].len(), 2);
+
+        // Range would instead move partitions that did not need to move.
+        let range = assign(
+            Assignor::Range,
+            &ids(&["a", "b", "c", "d"]),
+            &topics,
+            &start,
+        );
+        let range_kept: usize = abc
+            .iter()
+            .map(|m| start[m].iter().filter(|p| range[m].contains(p)).count())
+            .sum();
+        assert!(range_kept < kept);
+
+        // CooperativeSticky computes the same target plan.
+        let coop = assign(
+            Assignor::CooperativeSticky,
+            &ids(&["a", "b", "c", "d"]),
+            &topics,
+            &start,
+        );
+        assert_eq!(coop, abcd);
+    }
+
+    #[test]
+    fn kaf_09_sticky_ignores_stale_and_duplicate_claims() {
+        let topics = vec![(0, "t".into(), 2)];
+        let previous = BTreeMap::from([
+            (
+                "a".to_string(),
+                vec![tp(0, 0), tp(0, 0), tp(0, 7), tp(5, 0)],
+            ),
+            ("b".to_string(), vec![tp(0, 0)]),
+            ("gone".to_string(), vec![tp(0, 1)]),
+        ]);
+        let plan = assign(Assignor::Sticky, &ids(&["a", "b"]), &topics, &previous);
+        assert_eq!(plan["a"], [tp(0, 0)]);
+        assert_eq!(plan["b"], [tp(0, 1)]);
+    }
+
+    #[test]
+    fn kaf_11_only_cooperative_sticky_is_cooperative() {
+        let cooperative: Vec<bool> = ALL.iter().map(|a| a.is_cooperative()).collect();
+        assert_eq!(cooperative, [false, false, false, true]);
+    }
+
+    #[test]
+    fn kaf_08_09_every_partition_owned_once_and_balanced() {
+        for member_count in 0..6 {
+            let members: Vec<String> = (0..member_count).map(|i| format!("member-{i}")).collect();
+            for partitions in 0..13 {
+                // Names sort opposite to ids, so name order and id order are both exercised.
+                let topics = vec![
+                    (0, "orders".to_string(), partitions),
+                    (1, "audit".to_string(), partitions / 3),
+                ];
+                let total = partitions + partitions / 3;
+                // A previous plan from a different membership, so sticky has claims to honour.
+                let mut others = members.clone();
+                others.push("member-x".into());
+                let previous = assign(Assignor::RoundRobin, &others, &topics, &BTreeMap::new());
+
+                for assignor in ALL {
+                    let plan = assign(assignor, &members, &topics, &previous);
+                    let context = format!("{assignor:?} members={member_count} p={partitions}");
+                    let expected: BTreeSet<&String> = members.iter().collect();
+                    assert_eq!(plan.keys().collect::<BTreeSet<_>>(), expected, "{context}");
+
+                    let owned: Vec<TopicPartition> = plan.values().flatten().copied().collect();
+                    let unique: BTreeSet<TopicPartition> = owned.iter().copied().collect();
+                    assert_eq!(owned.len(), unique.len(), "{context}: owned twice");
+                    if member_count == 0 {
+                        assert!(plan.is_empty());
+                        continue;
+                    }
+                    assert_eq!(owned.len(), total as usize, "{context}: unowned partition");
+                    assert!(
+                        unique
+                            .iter()
+                            .all(|p| p.partition < topics[p.topic as usize].2),
+                        "{context}: unknown partition"
+                    );
+
+                    let spread = |count: &dyn Fn(&Vec<TopicPartition>) -> usize| {
+                        let counts: Vec<usize> = plan.values().map(count).collect();
+                        counts.iter().max().unwrap() - counts.iter().min().unwrap()
+                    };
+                    if assignor == Assignor::Range {
+                        for topic in [0, 1] {
+                            let per_topic = spread(&|l: &Vec<TopicPartition>| {
+                                l.iter().filter(|p| p.topic == topic).count()
+                            });
+                            assert!(per_topic <= 1, "{context}: topic {topic} unbalanced");
+                        }
+                    } else {
+                        assert!(spread(&|l: &Vec<TopicPartition>| l.len()) <= 1, "{context}");
+                    }
+
+                    if matches!(assignor, Assignor::Sticky | Assignor::CooperativeSticky) {
+                        assert_eq!(
+                            assign(assignor, &members, &topics, &plan),
+                            plan,
+                            "{context}: sticky plan is not stable"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Events: what the simulation reports it did. The trace of a run is its list of events.
+
+use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
+use crate::ledger::{DeadLetterReason, DropReason};
+use crate::time::SimTime;
+use serde::Serialize;
+use std::fmt;
+
+/// Something that happened at a simulated instant.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event {
+    pub time: SimTime,
+    pub kind: EventKind,
+}
+
+/// How an ack message from a consumer settles a delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Settle {
+    Ack,
+    Nack { requeue: bool },
+    Reject { requeue: bool },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Published {
+        msg: MessageId,
+        producer: ProducerId,
+    },
+    /// The exchange found these queues (after alternate exchanges and exchange-to-exchange hops).
+    Routed {
+        msg: MessageId,
+        exchange: ExchangeId,
+        queues: Vec<QueueId>,
+    },
+    Enqueued {
+        msg: MessageId,
+        queue: QueueId,
+    },
+    Delivered {
+        msg: MessageId,
+        queue: QueueId,
+        consumer: ConsumerId,
+        redelivered: bool,
+    },
+    /// The consumer finished processing (it then sends its ack, if manual).
+    Processed {
+        msg: MessageId,
+        consumer: ConsumerId,
+        failed: bool,
+    },
+    /// The broker received the consumer's settlement.
+    Settled {
+        msg: MessageId,
+        queue: QueueId,
+        consumer: ConsumerId,
+        settle: Settle,
+    },
+    Requeued {
+        msg: MessageId,
+        queue: QueueId,
+    },
+    Expired {
+        msg: MessageId,
+        queue: QueueId,
+    },
+    DeadLettered {
+        msg: MessageId,
+        queue: QueueId,
+        reason: DeadLetterReason,
+    },
+    Dropped {
+        msg: MessageId,
+        reason: DropReason,
+    },
+    /// `basic.nack` to a publisher with confirms on (RMQ-24, RMQ-31).
+    PublisherNacked {
+        msg: MessageId,
+        producer: ProducerId,
+    },
+    /// Redis `PUBLISH`; `receivers` is the reply (RPS-1).
+    ChannelPublished {
+        msg: MessageId,
+        channel: ChannelId,
+        receivers: u32,
+    },
+    PubSubDelivered {
+        msg: MessageId,
+        consumer: ConsumerId,
+    },
+    ConsumerCrashed {
+        consumer: ConsumerId,
+        requeued: u32,
+        lost: u32,
+    },
+    ConsumerRestarted {
+        consumer: ConsumerId,
+    },
+    SubscriberDisconnected {
+        consumer: ConsumerId,
+        lost: u32,
+    },
+    /// A command was applied (scripted or from the UI).
+    CommandApplied {
+        summary: String,
+    },
+}
+
+impl fmt::Display for Event {
+    /// One compact line per event: the golden-trace format.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ", self.time)?;
+        match &self.kind {
+            EventKind::Published { msg, producer } => write!(f, "publish {msg} by {producer}"),
+            EventKind::Routed {
+                msg,
+                exchange,
+                queues,
+            } => {
+                write!(f, "route {msg} at {exchange} ->")?;
+                for q in queues {
+                    write!(f, " {q}")?;
+                }
+                Ok(())
+            }
+            EventKind::Enqueued { msg, queue } => write!(f, "enqueue {msg} in {queue}"),
+            EventKind::Delivered {
+                msg,
+                queue,
+                consumer,
+                redelivered,
+            } => {
+                write!(f, "deliver {msg} from {queue} to {consumer}")?;
+                if *redelivered {
+                    write!(f, " redelivered")?;
+                }
+                Ok(())
+            }
+            EventKind::Processed {
+                msg,
+                consumer,
+                failed,
+            } => {
+                write!(
+                    f,
+                    "processed {msg} by {consumer}{}",
+                    if *failed { " FAILED" } else { "" }
+                )
+            }
+            EventKind::Settled {
+                msg,
+                queue,
+                consumer,
+                settle,
+            } => {
+                write!(f, "settle {msg} in {queue} by {consumer}: {settle:?}")
+            }
+            EventKind::Requeued { msg, queue } => write!(f, "requeue {msg} in {queue}"),
+            EventKind::Expired { msg, queue } => write!(f, "expire {msg} in {queue}"),
+            EventKind::DeadLettered { msg, queue, reason } => {
+                write!(f, "dead-letter {msg} from {queue} ({reason})")
+            }
+            EventKind::Dropped { msg, reason } => write!(f, "drop {msg} ({reason})"),
+            EventKind::PublisherNacked { msg, producer } => write!(f, "nack {msg} to {producer}"),
+            EventKind::ChannelPublished {
+                msg,
+                channel,
+                receivers,
+            } => {
+                write!(f, "PUBLISH {msg} on {channel} -> {receivers}")
+            }
+            EventKind::PubSubDelivered { msg, consumer } => write!(f, "push {msg} to {consumer}"),
+            EventKind::ConsumerCrashed {
+                consumer,
+                requeued,
+                lost,
+            } => {
+                write!(f, "crash {consumer} requeued={requeued} lost={lost}")
+            }
+            EventKind::ConsumerRestarted { consumer } => write!(f, "restart {consumer}"),
+            EventKind::SubscriberDisconnected { consumer, lost } => {
+                write!(f, "disconnect {consumer} lost={lost}")
+            }
+            EventKind::CommandApplied { summary } => write!(f, "command {summary}"),
+        }
+    }
+}
+
+impl EventKind {
+    /// The message this event is about, for tracing one message's journey.
+    pub fn message(&self) -> Option<MessageId> {
+        match self {
+            EventKind::Published { msg, .. }
+            | EventKind::Routed { msg, .. }
+            | EventKind::Enqueued { msg, .. }
+            | EventKind::Delivered { msg, .. }
+            | EventKind::Processed { msg, .. }
+            | EventKind::Settled { msg, .. }
+            | EventKind::Requeued { msg, .. }
+            | EventKind::Expired { msg, .. }
+            | EventKind::DeadLettered { msg, .. }
+            | EventKind::Dropped { msg, .. }
+            | EventKind::PublisherNacked { msg, .. }
+            | EventKind::ChannelPublished { msg, .. }
+            | EventKind::PubSubDelivered { msg, .. } => Some(*msg),
+            EventKind::ConsumerCrashed { .. }
+            | EventKind::ConsumerRestarted { .. }
+            | EventKind::SubscriberDisconnected { .. }
+            | EventKind::CommandApplied { .. } => None,
+        }
+    }
+}
+
+/// FNV-1a over the trace lines: a cheap fingerprint to compare runs (native vs wasm, seed vs seed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceDigest(pub u64);
+
+impl Default for TraceDigest {
+    fn default() -> Self {
+        TraceDigest(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl TraceDigest {
+    pub fn add(&mut self, event: &Event) {
+        for b in event.to_string().bytes().chain(std::iter::once(b'\n')) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The ledger: every message copy is in exactly one state, and the counts prove nothing was
+//! silently lost (`created == sum of all states`).
+
+use crate::ids::{ConsumerId, QueueId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Why a copy left its queue through the dead-letter exchange (RMQ-29). Names as in `x-death`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadLetterReason {
+    Rejected,
+    Expired,
+    Maxlen,
+    DeliveryLimit,
+}
+
+/// Why a copy was lost. Every loss has one of these; none is silent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// No binding matched and `mandatory` was off (RMQ-7).
+    Unroutable,
+    /// No binding matched and `mandatory` was on: returned to the publisher (RMQ-7).
+    Returned,
+    /// `reject-publish` refused it; the publisher gets a nack if confirms are on (RMQ-24).
+    RejectedByQueue,
+    /// Pushed out by `drop-head` with no dead-letter exchange (RMQ-23).
+    MaxLength,
+    /// Rejected or nacked without requeue and no dead-letter exchange (RMQ-12).
+    Rejected,
+    /// Delivered with auto-ack to a consumer that crashed (RMQ-10).
+    LostInConsumerCrash,
+    /// Redis Pub/Sub message with no subscriber at that instant (RPS-1).
+    NoSubscriber,
+    /// Redis subscriber disconnected for exceeding its output buffer (RPS-3).
+    SubscriberDisconnected,
+    /// A quorum queue's delivery limit was exceeded with no dead-letter exchange (RMQ-30).
+    DeliveryLimit,
+    /// Dead-lettered to an exchange that routed it nowhere, or in a dead-letter cycle (RMQ-29).
+    DeadLetterUnroutable,
+    /// The simulator's live-message cap was reached; see `limits::MAX_LIVE_COPIES`.
+    SimulatorCapacity,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 11] = [
+        DropReason::Unroutable,
+        DropReason::Returned,
+        DropReason::RejectedByQueue,
+        DropReason::MaxLength,
+        DropReason::Rejected,
+        DropReason::LostInConsumerCrash,
+        DropReason::NoSubscriber,
+        DropReason::SubscriberDisconnected,
+        DropReason::DeliveryLimit,
+        DropReason::DeadLetterUnroutable,
+        DropReason::SimulatorCapacity,
+    ];
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = serde_json::to_value(self).ok();
+        write!(f, "{}", s.as_ref().and_then(|v| v.as_str()).unwrap_or("?"))
+    }
+}
+
+impl fmt::Display for DeadLetterReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = serde_json::to_value(self).ok();
+        write!(f, "{}", s.as_ref().and_then(|v| v.as_str()).unwrap_or("?"))
+    }
+}
+
+/// Where one copy is now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyState {
+    /// On the wire from a producer (or a dead-lettering queue) to the broker.
+    InFlight,
+    /// In a queue, deliverable.
+    Ready(QueueId),
+    /// Delivered with manual ack; the broker keeps it until the ack arrives.
+    Unacked(QueueId, ConsumerId),
+    /// With the consumer while the broker holds nothing: auto-ack, or Redis Pub/Sub.
+    Processing(ConsumerId),
+    /// Acked (or processed under auto-ack / Pub/Sub) and deleted.
+    Acked,
+    /// Left its queue through the dead-letter exchange; the new copy continues from there.
+    DeadLettered(DeadLetterReason),
+    /// TTL ran out with no dead-letter exchange.
+    Expired,
+    Dropped(DropReason),
+}
+
+impl CopyState {
+    /// Terminal states end a copy's life; its slot is freed.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            CopyState::Acked
+                | CopyState::DeadLettered(_)
+                | CopyState::Expired
+                | CopyState::Dropped(_)
+        )
+    }
+}
+
+/// Counts of copies per state. `created` is every copy ever made: published messages, extra
+/// copies made by fan-out routing, and copies re-published by dead-lettering.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ledger {
+    pub created: u64,
+    pub published: u64,
+    pub fanout_copies: u64,
+    pub dead_letter_copies: u64,
+    pub in_flight: u64,
+    pub ready: u64,
+    pub unacked: u64,
+    pub processing: u64,
+    pub acked: u64,
+    pub dead_lettered: BTreeMap<DeadLetterReason, u64>,
+    pub expired: u64,
+    pub dropped: BTreeMap<DropReason, u64>,
+}
+
+impl Ledger {
+    fn slot(&mut self, state: CopyState) -> &mut u64 {
+        match state {
+            CopyState::InFlight => &mut self.in_flight,
+            CopyState::Ready(_) => &mut self.ready,
+            CopyState::Unacked(..) => &mut self.unacked,
+            CopyState::Processing(_) => &mut self.processing,
+            CopyState::Acked => &mut self.acked,
+            CopyState::DeadLettered(r) => self.dead_lettered.entry(r).or_default(),
+            CopyState::Expired => &mut self.expired,
+            CopyState::Dropped(r) => self.dropped.entry(r).or_default(),
+        }
+    }
+
+    pub(crate) fn enter(&mut self, state: CopyState) {
+        *self.slot(state) += 1;
+    }
+
+    pub(crate) fn leave(&mut self, state: CopyState) {
+        let n = self.slot(state);
+        assert!(*n > 0, "ledger underflow leaving {state:?}");
+        *n -= 1;
+    }
+
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.values().sum()
+    }
+
+    pub fn dead_lettered_total(&self) -> u64 {
+        self.dead_lettered.values().sum()
+    }
+
+    /// Sum over every state.
+    pub fn accounted(&self) -> u64 {
+        self.in_flight
+            + self.ready
+            + self.unacked
+            + self.processing
+            + self.acked
+            + self.dead_lettered_total()
+            + self.expired
+            + self.dropped_total()
+    }
+
+    /// The conservation law: every copy ever created is in exactly one state.
+    pub fn is_balanced(&self) -> bool {
+        self.accounted() == self.created
+            && self.created == self.published + self.fanout_copies + self.dead_letter_copies
+    }
+
+    /// State name → count, for reports and the UI.
+    pub fn states(&self) -> BTreeMap<String, u64> {
+        let mut m = BTreeMap::new();
+        m.insert("in_flight".into(), self.in_flight);
+        m.insert("ready".into(), self.ready);
+        m.insert("unacked".into(), self.unacked);
+        m.insert("processing".into(), self.processing);
+        m.insert("acked".into(), self.acked);
+        m.insert("dead_lettered".into(), self.dead_lettered_total());
+        m.insert("expired".into(), self.expired);
+        m.insert("dropped".into(), self.dropped_total());
+        m
+    }
+}

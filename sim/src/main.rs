@@ -1,0 +1,81 @@
+//! Headless runner: `broker-sim run FILE.json [--seed N] [--until 60s] [--trace]`.
+
+use broker_sim::{Scenario, SimTime, Simulation};
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: broker-sim run FILE.json [--seed N] [--until DURATION] [--trace]
+  DURATION: a number with a unit, e.g. 500ms, 60s, 10m (default 60s)
+  --trace   print one line per event to stderr";
+
+fn parse_duration(s: &str) -> Result<SimTime, String> {
+    let (num, unit) = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let n: f64 = num.parse().map_err(|_| format!("bad duration {s:?}"))?;
+    let us_per = match unit {
+        "us" => 1.0,
+        "ms" => 1e3,
+        "s" => 1e6,
+        "m" => 60e6,
+        "h" => 3600e6,
+        _ => {
+            return Err(format!(
+                "bad duration unit in {s:?} (use us, ms, s, m or h)"
+            ))
+        }
+    };
+    let us = n * us_per;
+    if !us.is_finite() || us < 0.0 || us > 365.0 * 24.0 * 3600e6 {
+        return Err(format!("duration {s:?} is out of range (0 to 1 year)"));
+    }
+    Ok(SimTime(us as u64))
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let mut it = args.iter();
+    match it.next().map(String::as_str) {
+        Some("run") => {}
+        _ => return Err(USAGE.to_string()),
+    }
+    let file = it.next().ok_or(USAGE)?;
+    let mut seed = 1u64;
+    let mut until = SimTime::from_secs(60);
+    let mut trace = false;
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--seed" => {
+                let v = it.next().ok_or("--seed needs a value")?;
+                seed = v.parse().map_err(|_| format!("bad seed {v:?}"))?;
+            }
+            "--until" => until = parse_duration(it.next().ok_or("--until needs a value")?)?,
+            "--trace" => trace = true,
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    let scenario = Scenario::from_json(&text).map_err(|e| format!("{file}: {e}"))?;
+    let mut sim = Simulation::new(&scenario, seed).map_err(|e| format!("{file}: {e}"))?;
+    let events = sim.advance_to(until);
+    if trace {
+        for e in &events {
+            eprintln!("{e}");
+        }
+    }
+    let report = sim.report(seed, &events);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

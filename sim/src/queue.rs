@@ -1,0 +1,225 @@
+//! A RabbitMQ queue: priority sub-queues, the quorum "returns" list, length limits and TTL
+//! bookkeeping. It stores slots only; the simulation owns the copies.
+
+use crate::ids::{ConsumerId, ExchangeId};
+use crate::message::Slot;
+use crate::scenario::{QueueSpec, QueueType};
+use crate::stats::{RateMeter, Series};
+use crate::time::SimTime;
+use std::collections::VecDeque;
+
+/// Quorum queues in 4.3 have 32 priority levels, and a message without one counts as 4 (RMQ-20).
+pub const QUORUM_PRIORITY_LEVELS: usize = 32;
+pub const QUORUM_DEFAULT_PRIORITY: u8 = 4;
+/// Quorum queues dead-letter after 20 deliveries unless configured (RMQ-30, since 4.0).
+pub const QUORUM_DEFAULT_DELIVERY_LIMIT: i64 = 20;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    pub seq: u64,
+    pub slot: Slot,
+}
+
+#[derive(Debug)]
+pub struct Queue {
+    pub spec: QueueSpec,
+    /// Index = priority level; fetches take from the highest non-empty level (RMQ-19).
+    levels: Vec<VecDeque<Entry>>,
+    /// Quorum-queue returns, served before every ready message (RMQ-14).
+    returns: VecDeque<Entry>,
+    ready_len: u64,
+    ready_bytes: u64,
+    next_seq: u64,
+    pub unacked: u64,
+    /// Consumers with free capacity, in round-robin order (RMQ-8).
+    pub rotation: VecDeque<ConsumerId>,
+    /// All consumers subscribed, blocked or not.
+    pub consumers: Vec<ConsumerId>,
+    pub dead_letter_exchange: Option<ExchangeId>,
+    /// The pending head-expiry timer, so only one is scheduled at a time.
+    pub expiry_timer: Option<SimTime>,
+    pub publish_rate: RateMeter,
+    pub deliver_rate: RateMeter,
+    pub redeliver_rate: RateMeter,
+    pub ack_rate: RateMeter,
+    pub depth: Series,
+}
+
+impl Queue {
+    pub fn new(spec: QueueSpec, dead_letter_exchange: Option<ExchangeId>) -> Queue {
+        let levels = match (spec.kind, spec.max_priority) {
+            (QueueType::Quorum, _) => QUORUM_PRIORITY_LEVELS,
+            (QueueType::Classic, Some(max)) => max as usize + 1,
+            (QueueType::Classic, None) => 1,
+        };
+        Queue {
+            spec,
+            levels: vec![VecDeque::new(); levels],
+            returns: VecDeque::new(),
+            ready_len: 0,
+            ready_bytes: 0,
+            next_seq: 0,
+            unacked: 0,
+            rotation: VecDeque::new(),
+            consumers: Vec::new(),
+            dead_letter_exchange,
+            expiry_timer: None,
+            publish_rate: RateMeter::new(crate::COLLECT_STATISTICS_INTERVAL),
+            deliver_rate: RateMeter::new(crate::COLLECT_STATISTICS_INTERVAL),
+            redeliver_rate: RateMeter::new(crate::COLLECT_STATISTICS_INTERVAL),
+            ack_rate: RateMeter::new(crate::COLLECT_STATISTICS_INTERVAL),
+            depth: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    pub fn is_quorum(&self) -> bool {
+        self.spec.kind == QueueType::Quorum
+    }
+
+    /// The sub-queue a message of this priority belongs to (RMQ-17, RMQ-20).
+    pub fn level_of(&self, priority: Option<u8>) -> usize {
+        let top = self.levels.len() - 1;
+        let p = match self.spec.kind {
+            QueueType::Quorum => priority.unwrap_or(QUORUM_DEFAULT_PRIORITY),
+            QueueType::Classic => priority.unwrap_or(0),
+        };
+        (p as usize).min(top)
+    }
+
+    /// `x-delivery-limit`, if it is enforced.
+    pub fn delivery_limit(&self) -> Option<u32> {
+        if !self.is_quorum() {
+            return None;
+        }
+        match self
+            .spec
+            .delivery_limit
+            .unwrap_or(QUORUM_DEFAULT_DELIVERY_LIMIT)
+        {
+            -1 => None,
+            n => Some(n.max(0) as u32),
+        }
+    }
+
+    pub fn ready_len(&self) -> u64 {
+        self.ready_len
+    }
+
+    pub fn ready_bytes(&self) -> u64 {
+        self.ready_bytes
+    }
+
+    /// Whether one more message of `size` would break `x-max-length(-bytes)` (RMQ-22, RMQ-24).
+    /// Quorum queues check before the enqueue, so they can end one message over (RMQ-24).
+    pub fn would_overflow(&self, size: u64) -> bool {
+        let (len, bytes) = if self.is_quorum() {
+            (self.ready_len, self.ready_bytes)
+        } else {
+            (self.ready_len + 1, self.ready_bytes + size)
+        };
+        let by_len = self.spec.max_length.is_some_and(|m| len > m);
+        let by_bytes = self.spec.max_length_bytes.is_some_and(|m| bytes > m);
+        if self.is_quorum() {
+            self.spec.max_length.is_some_and(|m| len >= m)
+                || self.spec.max_length_bytes.is_some_and(|m| bytes >= m)
+        } else {
+            by_len || by_bytes
+        }
+    }
+
+    /// Whether the queue is now over a limit, so drop-head must remove from the head (RMQ-23).
+    pub fn is_over_limit(&self) -> bool {
+        self.spec.max_length.is_some_and(|m| self.ready_len > m)
+            || self
+                .spec
+                .max_length_bytes
+                .is_some_and(|m| self.ready_bytes > m)
+    }
+
+    /// Appends at the tail of its priority level.
+    pub fn push(&mut self, slot: Slot, level: usize, size: u32) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.levels[level].push_back(Entry { seq, slot });
+        self.ready_len += 1;
+        self.ready_bytes += u64::from(size);
+        seq
+    }
+
+    /// Puts a returned message back: at its original position in a classic queue (RMQ-13),
+    /// at the back of the returns list in a quorum queue (RMQ-14).
+    pub fn requeue(&mut self, slot: Slot, seq: u64, level: usize, size: u32) {
+        let entry = Entry { seq, slot };
+        if self.is_quorum() {
+            self.returns.push_back(entry);
+        } else {
+            let level = &mut self.levels[level];
+            let at = level.partition_point(|e| e.seq < seq);
+            level.insert(at, entry);
+        }
+        self.ready_len += 1;
+        self.ready_bytes += u64::from(size);
+    }
+
+    /// The next message to deliver, without removing it.
+    pub fn head(&self) -> Option<Entry> {
+        if let Some(e) = self.returns.front() {
+            return Some(*e);
+        }
+        self.levels.iter().rev().find_map(|l| l.front().copied())
+    }
+
+    /// Removes the head (the entry [`Queue::head`] returned).
+    pub fn pop_head(&mut self, size: u32) -> Option<Entry> {
+        let e = if let Some(e) = self.returns.pop_front() {
+            Some(e)
+        } else {
+            self.levels.iter_mut().rev().find_map(|l| l.pop_front())
+        };
+        if e.is_some() {
+            self.ready_len -= 1;
+            self.ready_bytes -= u64::from(size);
+        }
+        e
+    }
+
+    /// Ready messages in delivery order, up to `limit`, for display.
+    pub fn ready_in_order(&self, limit: usize) -> Vec<Slot> {
+        self.returns
+            .iter()
+            .chain(self.levels.iter().rev().flatten())
+            .take(limit)
+            .map(|e| e.slot)
+            .collect()
+    }
+
+    /// Every ready slot, for audits and final reports.
+    pub fn all_ready(&self) -> impl Iterator<Item = Slot> + '_ {
+        self.returns
+            .iter()
+            .chain(self.levels.iter().rev().flatten())
+            .map(|e| e.slot)
+    }
+
+    pub fn add_consumer(&mut self, c: ConsumerId) {
+        if !self.consumers.contains(&c) {
+            self.consumers.push(c);
+        }
+    }
+
+    pub fn remove_consumer(&mut self, c: ConsumerId) {
+        self.consumers.retain(|x| *x != c);
+        self.rotation.retain(|x| *x != c);
+    }
+
+    /// A consumer with free capacity rejoins at the back of the rotation (RMQ-8).
+    pub fn unblock(&mut self, c: ConsumerId) {
+        if self.consumers.contains(&c) && !self.rotation.contains(&c) {
+            self.rotation.push_back(c);
+        }
+    }
+}

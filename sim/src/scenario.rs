@@ -1,0 +1,881 @@
+//! The scenario file: a versioned JSON description of a topology and its workload, and its
+//! validation into errors that name the field path.
+
+use crate::matching::headers_mode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// The only scenario format version this build reads.
+pub const SCENARIO_VERSION: u32 = 1;
+
+/// Caps that keep an absurd but well-formed file from exhausting memory or freezing a tab.
+pub mod limits {
+    pub const MAX_ENTITIES: usize = 256;
+    pub const MAX_RATE_PER_SEC: f64 = 100_000.0;
+    pub const MAX_BURST: u64 = 1_000_000;
+    /// AMQP's prefetch_count is a 16-bit field.
+    pub const MAX_PREFETCH: u32 = 65_535;
+    pub const MAX_DURATION_MS: f64 = 365.0 * 24.0 * 3_600_000.0;
+    pub const MAX_MESSAGE_BYTES: u32 = 128 * 1024 * 1024;
+    pub const MAX_SCRIPT: usize = 10_000;
+    pub const MAX_NAME_LEN: usize = 255;
+    pub const MAX_TEMPLATE_VALUES: usize = 1_000;
+}
+
+/// Text in both UI languages.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalizedText {
+    pub en: String,
+    pub ko: String,
+}
+
+/// A whole scenario. Only this and the command log are ever serialised.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<LocalizedText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<LocalizedText>,
+    /// One-way network delay of every hop (producer to broker, broker to consumer, ack back).
+    #[serde(default = "default_latency_ms")]
+    pub latency_ms: f64,
+    #[serde(default)]
+    pub exchanges: Vec<ExchangeSpec>,
+    #[serde(default)]
+    pub queues: Vec<QueueSpec>,
+    #[serde(default)]
+    pub bindings: Vec<BindingSpec>,
+    #[serde(default)]
+    pub producers: Vec<ProducerSpec>,
+    #[serde(default)]
+    pub consumers: Vec<ConsumerSpec>,
+    /// Commands applied at scripted simulated times.
+    #[serde(default)]
+    pub script: Vec<ScriptedCommand>,
+}
+
+fn default_latency_ms() -> f64 {
+    2.0
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExchangeType {
+    Direct,
+    Fanout,
+    Topic,
+    Headers,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ExchangeType,
+    /// `alternate-exchange`: where unroutable messages go instead of being dropped (RMQ-7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternate_exchange: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueueType {
+    #[default]
+    Classic,
+    Quorum,
+}
+
+/// `x-overflow` (RMQ-23, RMQ-24).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Overflow {
+    #[default]
+    DropHead,
+    RejectPublish,
+    RejectPublishDlx,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSpec {
+    pub name: String,
+    #[serde(default, rename = "type")]
+    pub kind: QueueType,
+    /// `x-max-priority` (classic queues only; RMQ-17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_priority: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length_bytes: Option<u64>,
+    #[serde(default)]
+    pub overflow: Overflow,
+    /// `x-message-ttl` in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_ttl_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_exchange: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_routing_key: Option<String>,
+    /// Quorum queues only: `x-delivery-limit`; default 20, `-1` disables (RMQ-30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_limit: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingSpec {
+    pub exchange: String,
+    /// Exactly one of `queue` and `to_exchange` (exchange-to-exchange binding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_exchange: Option<String>,
+    #[serde(default)]
+    pub routing_key: String,
+    /// Headers-exchange arguments, including `x-match`; `null` values test presence only.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arguments: BTreeMap<String, Value>,
+}
+
+/// Where a producer sends. A list of several is a fan-out done by the producer itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum PublishTarget {
+    /// A RabbitMQ exchange; `""` is the default exchange.
+    Exchange(String),
+    /// A Redis Pub/Sub channel.
+    Channel(String),
+}
+
+/// How often a producer publishes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RatePattern {
+    /// Publishes only on commands (bursts, poison).
+    Manual,
+    /// Evenly spaced.
+    Constant { per_sec: f64 },
+    /// Exponential gaps with the given mean rate.
+    Poisson { per_sec: f64 },
+    /// `count` messages at once, at `at_ms`.
+    Burst { count: u64, at_ms: f64 },
+    /// Alternates `high` for `duty` of each period, then `low`.
+    Square {
+        high_per_sec: f64,
+        low_per_sec: f64,
+        period_ms: f64,
+        duty: f64,
+    },
+    /// Linear change from `from` to `to` over `over_ms`, then stays at `to`.
+    Ramp {
+        from_per_sec: f64,
+        to_per_sec: f64,
+        over_ms: f64,
+    },
+}
+
+/// Properties of the messages a producer sends. List fields are cycled message by message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageTemplate {
+    #[serde(default = "default_routing_keys")]
+    pub routing_keys: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub priorities: Vec<u32>,
+    #[serde(default = "default_size")]
+    pub size_bytes: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<BTreeMap<String, Value>>,
+    /// Per-message `expiration` in milliseconds (RMQ-26).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_ms: Option<f64>,
+}
+
+impl Default for MessageTemplate {
+    fn default() -> Self {
+        MessageTemplate {
+            routing_keys: default_routing_keys(),
+            priorities: Vec::new(),
+            size_bytes: default_size(),
+            headers: Vec::new(),
+            ttl_ms: None,
+        }
+    }
+}
+
+fn default_routing_keys() -> Vec<String> {
+    vec![String::new()]
+}
+
+fn default_size() -> u32 {
+    256
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProducerSpec {
+    pub name: String,
+    pub targets: Vec<PublishTarget>,
+    pub rate: RatePattern,
+    #[serde(default)]
+    pub message: MessageTemplate,
+    /// Stop after this many messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// `basic.publish mandatory`: unroutable messages come back (RMQ-7).
+    #[serde(default)]
+    pub mandatory: bool,
+    /// Publisher confirms (RMQ-31).
+    #[serde(default)]
+    pub confirms: bool,
+    #[serde(default)]
+    pub paused: bool,
+}
+
+/// What a consumer reads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ConsumerSource {
+    Queue(String),
+    /// A Redis Pub/Sub client: `SUBSCRIBE` channels and `PSUBSCRIBE` glob patterns. A client on
+    /// both `foo` and `f*` gets two copies (RPS-2).
+    Subscribe {
+        #[serde(default)]
+        channels: Vec<String>,
+        #[serde(default)]
+        patterns: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckMode {
+    #[default]
+    Manual,
+    /// `no_ack`: acked by the broker the moment it is sent (RMQ-10).
+    Auto,
+}
+
+/// Processing time of one message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Processing {
+    Fixed { ms: f64 },
+    Exponential { mean_ms: f64 },
+    Uniform { min_ms: f64, max_ms: f64 },
+}
+
+/// How a consumer reports a message it failed to process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureAction {
+    /// `basic.nack`.
+    #[default]
+    Nack,
+    /// `basic.reject`.
+    Reject,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailureSpec {
+    #[serde(default)]
+    pub probability: f64,
+    #[serde(default)]
+    pub action: FailureAction,
+    #[serde(default)]
+    pub requeue: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerSpec {
+    pub name: String,
+    pub source: ConsumerSource,
+    /// `basic.qos prefetch_count`; 0 = unlimited (RMQ-9).
+    #[serde(default)]
+    pub prefetch: u32,
+    #[serde(default)]
+    pub ack: AckMode,
+    pub processing: Processing,
+    /// Random processing failures.
+    #[serde(default)]
+    pub failure: FailureSpec,
+    /// What the consumer does with a poison message: it always fails it this way.
+    #[serde(default = "default_poison")]
+    pub poison: FailureSpec,
+    /// Redis output-buffer hard limit in bytes (`client-output-buffer-limit pubsub`, RPS-3).
+    #[serde(default = "default_pubsub_hard_limit")]
+    pub output_buffer_limit_bytes: u64,
+    /// Starts disconnected until a restart command.
+    #[serde(default)]
+    pub stopped: bool,
+}
+
+fn default_poison() -> FailureSpec {
+    FailureSpec {
+        probability: 1.0,
+        action: FailureAction::Reject,
+        requeue: true,
+    }
+}
+
+fn default_pubsub_hard_limit() -> u64 {
+    32 * 1024 * 1024
+}
+
+/// A command scheduled by the scenario itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedCommand {
+    pub at_ms: f64,
+    pub command: crate::command::Command,
+}
+
+/// A validation failure: the JSON path of the offending field and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScenarioError {
+    pub path: String,
+    pub reason: String,
+}
+
+impl ScenarioError {
+    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> ScenarioError {
+        ScenarioError {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.reason)
+        } else {
+            write!(f, "{}: {}", self.path, self.reason)
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl Scenario {
+    /// Parses and validates JSON; errors name the field path (`queues[2].max_length`).
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            ScenarioError::new(path, e.into_inner().to_string())
+        })?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a Scenario always serialises")
+    }
+
+    /// Checks everything serde cannot: ranges, references between entities and cycles.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        if self.version != SCENARIO_VERSION {
+            return Err(ScenarioError::new(
+                "version",
+                format!(
+                    "unsupported version {}; this build reads version {SCENARIO_VERSION}",
+                    self.version
+                ),
+            ));
+        }
+        check_ms("latency_ms", self.latency_ms)?;
+        for (field, len) in [
+            ("exchanges", self.exchanges.len()),
+            ("queues", self.queues.len()),
+            ("bindings", self.bindings.len()),
+            ("producers", self.producers.len()),
+            ("consumers", self.consumers.len()),
+        ] {
+            if len > limits::MAX_ENTITIES {
+                return Err(ScenarioError::new(
+                    field,
+                    format!(
+                        "{len} entries; at most {} are allowed",
+                        limits::MAX_ENTITIES
+                    ),
+                ));
+            }
+        }
+        if self.script.len() > limits::MAX_SCRIPT {
+            return Err(ScenarioError::new(
+                "script",
+                format!(
+                    "{} commands; at most {} are allowed",
+                    self.script.len(),
+                    limits::MAX_SCRIPT
+                ),
+            ));
+        }
+        let exchanges = unique_names("exchanges", self.exchanges.iter().map(|e| &e.name))?;
+        let queues = unique_names("queues", self.queues.iter().map(|q| &q.name))?;
+        unique_names("producers", self.producers.iter().map(|p| &p.name))?;
+        unique_names("consumers", self.consumers.iter().map(|c| &c.name))?;
+        let exchange_known = |name: &str| name.is_empty() || exchanges.contains(name);
+
+        for (i, x) in self.exchanges.iter().enumerate() {
+            if x.name.is_empty() {
+                return Err(ScenarioError::new(
+                    format!("exchanges[{i}].name"),
+                    "the default exchange \"\" is pre-declared and cannot be redeclared",
+                ));
+            }
+            if let Some(ae) = &x.alternate_exchange {
+                if !exchange_known(ae) {
+                    return Err(missing(
+                        format!("exchanges[{i}].alternate_exchange"),
+                        "exchange",
+                        ae,
+                    ));
+                }
+            }
+        }
+        for (i, q) in self.queues.iter().enumerate() {
+            validate_queue(&format!("queues[{i}]"), q, &exchange_known)?;
+        }
+        for (i, b) in self.bindings.iter().enumerate() {
+            let path = format!("bindings[{i}]");
+            if b.exchange.is_empty() {
+                return Err(ScenarioError::new(
+                    format!("{path}.exchange"),
+                    "bindings to the default exchange are refused (ACCESS_REFUSED); every queue is already bound to it by name",
+                ));
+            }
+            if !exchanges.contains(b.exchange.as_str()) {
+                return Err(missing(format!("{path}.exchange"), "exchange", &b.exchange));
+            }
+            match (&b.queue, &b.to_exchange) {
+                (Some(q), None) if !queues.contains(q.as_str()) => {
+                    return Err(missing(format!("{path}.queue"), "queue", q));
+                }
+                (None, Some(x)) if !exchanges.contains(x.as_str()) => {
+                    return Err(missing(format!("{path}.to_exchange"), "exchange", x));
+                }
+                (Some(_), None) | (None, Some(_)) => {}
+                _ => {
+                    return Err(ScenarioError::new(
+                        path,
+                        "set exactly one of `queue` and `to_exchange`",
+                    ))
+                }
+            }
+            let kind = self
+                .exchanges
+                .iter()
+                .find(|x| x.name == b.exchange)
+                .map(|x| x.kind);
+            if kind == Some(ExchangeType::Headers) {
+                headers_mode(&b.arguments).map_err(|reason| {
+                    ScenarioError::new(format!("{path}.arguments.x-match"), reason)
+                })?;
+            }
+        }
+        check_exchange_cycles(self)?;
+        for (i, p) in self.producers.iter().enumerate() {
+            validate_producer(&format!("producers[{i}]"), p, &exchange_known)?;
+        }
+        for (i, c) in self.consumers.iter().enumerate() {
+            validate_consumer(&format!("consumers[{i}]"), c, &|q| queues.contains(q))?;
+        }
+        for (i, s) in self.script.iter().enumerate() {
+            check_ms(&format!("script[{i}].at_ms"), s.at_ms)?;
+        }
+        Ok(())
+    }
+}
+
+fn missing(path: String, what: &str, name: &str) -> ScenarioError {
+    ScenarioError::new(path, format!("no {what} named {name:?} is declared"))
+}
+
+fn unique_names<'a>(
+    field: &str,
+    names: impl Iterator<Item = &'a String>,
+) -> Result<BTreeSet<&'a str>, ScenarioError> {
+    let mut seen = BTreeSet::new();
+    for (i, name) in names.enumerate() {
+        if name.len() > limits::MAX_NAME_LEN {
+            return Err(ScenarioError::new(
+                format!("{field}[{i}].name"),
+                format!("longer than {} bytes", limits::MAX_NAME_LEN),
+            ));
+        }
+        if !seen.insert(name.as_str()) {
+            return Err(ScenarioError::new(
+                format!("{field}[{i}].name"),
+                format!("{name:?} is declared twice"),
+            ));
+        }
+    }
+    Ok(seen)
+}
+
+/// A duration or time in milliseconds: finite, not negative, at most a year.
+pub(crate) fn check_ms(path: &str, ms: f64) -> Result<(), ScenarioError> {
+    if !ms.is_finite() || ms < 0.0 {
+        return Err(ScenarioError::new(
+            path,
+            format!("must be a non-negative number of milliseconds, got {ms}"),
+        ));
+    }
+    if ms > limits::MAX_DURATION_MS {
+        return Err(ScenarioError::new(
+            path,
+            format!("{ms} ms is longer than the one-year cap"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_rate(path: &str, per_sec: f64) -> Result<(), ScenarioError> {
+    if !per_sec.is_finite() || per_sec < 0.0 {
+        return Err(ScenarioError::new(
+            path,
+            format!("must be a non-negative rate, got {per_sec}"),
+        ));
+    }
+    if per_sec > limits::MAX_RATE_PER_SEC {
+        return Err(ScenarioError::new(
+            path,
+            format!(
+                "{per_sec}/s is above the simulator's cap of {}/s",
+                limits::MAX_RATE_PER_SEC
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_probability(path: &str, p: f64) -> Result<(), ScenarioError> {
+    if !(0.0..=1.0).contains(&p) {
+        return Err(ScenarioError::new(
+            path,
+            format!("must be a probability between 0 and 1, got {p}"),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_queue(
+    path: &str,
+    q: &QueueSpec,
+    exchange_known: &dyn Fn(&str) -> bool,
+) -> Result<(), ScenarioError> {
+    if q.name.is_empty() {
+        return Err(ScenarioError::new(
+            format!("{path}.name"),
+            "a queue needs a name",
+        ));
+    }
+    if let Some(p) = q.max_priority {
+        if !(1..=255).contains(&p) {
+            return Err(ScenarioError::new(
+                format!("{path}.max_priority"),
+                format!("x-max-priority must be 1 to 255, got {p}"),
+            ));
+        }
+    }
+    if let Some(ttl) = q.message_ttl_ms {
+        check_ms(&format!("{path}.message_ttl_ms"), ttl)?;
+    }
+    if let Some(dlx) = &q.dead_letter_exchange {
+        if !exchange_known(dlx) {
+            return Err(missing(
+                format!("{path}.dead_letter_exchange"),
+                "exchange",
+                dlx,
+            ));
+        }
+    }
+    if q.kind == QueueType::Quorum && q.overflow == Overflow::RejectPublishDlx {
+        return Err(ScenarioError::new(
+            format!("{path}.overflow"),
+            "quorum queues do not support reject-publish-dlx",
+        ));
+    }
+    if let Some(limit) = q.delivery_limit {
+        if q.kind != QueueType::Quorum {
+            return Err(ScenarioError::new(
+                format!("{path}.delivery_limit"),
+                "only quorum queues have a delivery limit",
+            ));
+        }
+        if limit < -1 || limit == 0 || limit > i64::from(u16::MAX) {
+            return Err(ScenarioError::new(
+                format!("{path}.delivery_limit"),
+                format!("must be -1 (off) or 1 to {}, got {limit}", u16::MAX),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_producer(
+    path: &str,
+    p: &ProducerSpec,
+    exchange_known: &dyn Fn(&str) -> bool,
+) -> Result<(), ScenarioError> {
+    if p.targets.is_empty() {
+        return Err(ScenarioError::new(
+            format!("{path}.targets"),
+            "a producer needs at least one target",
+        ));
+    }
+    if p.targets.len() > 16 {
+        return Err(ScenarioError::new(
+            format!("{path}.targets"),
+            "at most 16 targets",
+        ));
+    }
+    for (i, t) in p.targets.iter().enumerate() {
+        if let PublishTarget::Exchange(x) = t {
+            if !exchange_known(x) {
+                return Err(missing(
+                    format!("{path}.targets[{i}].exchange"),
+                    "exchange",
+                    x,
+                ));
+            }
+        }
+    }
+    validate_rate(&format!("{path}.rate"), &p.rate)?;
+    let m = &p.message;
+    let tpath = format!("{path}.message");
+    if m.routing_keys.is_empty() {
+        return Err(ScenarioError::new(
+            format!("{tpath}.routing_keys"),
+            "give at least one key (\"\" is fine)",
+        ));
+    }
+    for (field, len) in [
+        ("routing_keys", m.routing_keys.len()),
+        ("priorities", m.priorities.len()),
+        ("headers", m.headers.len()),
+    ] {
+        if len > limits::MAX_TEMPLATE_VALUES {
+            return Err(ScenarioError::new(
+                format!("{tpath}.{field}"),
+                format!("at most {} values", limits::MAX_TEMPLATE_VALUES),
+            ));
+        }
+    }
+    if let Some(i) = m.priorities.iter().position(|p| *p > 255) {
+        return Err(ScenarioError::new(
+            format!("{tpath}.priorities[{i}]"),
+            "a priority is 0 to 255",
+        ));
+    }
+    if m.size_bytes > limits::MAX_MESSAGE_BYTES {
+        return Err(ScenarioError::new(
+            format!("{tpath}.size_bytes"),
+            format!(
+                "at most {} bytes (RabbitMQ's default max message size)",
+                limits::MAX_MESSAGE_BYTES
+            ),
+        ));
+    }
+    if let Some(ttl) = m.ttl_ms {
+        check_ms(&format!("{tpath}.ttl_ms"), ttl)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_rate(path: &str, rate: &RatePattern) -> Result<(), ScenarioError> {
+    match rate {
+        RatePattern::Manual => Ok(()),
+        RatePattern::Constant { per_sec } | RatePattern::Poisson { per_sec } => {
+            check_rate(&format!("{path}.per_sec"), *per_sec)
+        }
+        RatePattern::Burst { count, at_ms } => {
+            if *count > limits::MAX_BURST {
+                return Err(ScenarioError::new(
+                    format!("{path}.count"),
+                    format!(
+                        "a burst of {count} is above the cap of {}",
+                        limits::MAX_BURST
+                    ),
+                ));
+            }
+            check_ms(&format!("{path}.at_ms"), *at_ms)
+        }
+        RatePattern::Square {
+            high_per_sec,
+            low_per_sec,
+            period_ms,
+            duty,
+        } => {
+            check_rate(&format!("{path}.high_per_sec"), *high_per_sec)?;
+            check_rate(&format!("{path}.low_per_sec"), *low_per_sec)?;
+            check_ms(&format!("{path}.period_ms"), *period_ms)?;
+            if *period_ms < 1.0 {
+                return Err(ScenarioError::new(
+                    format!("{path}.period_ms"),
+                    "a period is at least 1 ms",
+                ));
+            }
+            check_probability(&format!("{path}.duty"), *duty)
+        }
+        RatePattern::Ramp {
+            from_per_sec,
+            to_per_sec,
+            over_ms,
+        } => {
+            check_rate(&format!("{path}.from_per_sec"), *from_per_sec)?;
+            check_rate(&format!("{path}.to_per_sec"), *to_per_sec)?;
+            check_ms(&format!("{path}.over_ms"), *over_ms)
+        }
+    }
+}
+
+pub(crate) fn validate_consumer(
+    path: &str,
+    c: &ConsumerSpec,
+    queue_known: &dyn Fn(&str) -> bool,
+) -> Result<(), ScenarioError> {
+    match &c.source {
+        ConsumerSource::Queue(q) if !queue_known(q) => {
+            return Err(missing(format!("{path}.source.queue"), "queue", q));
+        }
+        ConsumerSource::Subscribe { channels, patterns } => {
+            if channels.is_empty() && patterns.is_empty() {
+                return Err(ScenarioError::new(
+                    format!("{path}.source.subscribe"),
+                    "subscribe to at least one channel or pattern",
+                ));
+            }
+            if channels.len() + patterns.len() > limits::MAX_TEMPLATE_VALUES {
+                return Err(ScenarioError::new(
+                    format!("{path}.source.subscribe"),
+                    format!("at most {} subscriptions", limits::MAX_TEMPLATE_VALUES),
+                ));
+            }
+        }
+        ConsumerSource::Queue(_) => {}
+    }
+    if c.output_buffer_limit_bytes == 0 {
+        return Err(ScenarioError::new(
+            format!("{path}.output_buffer_limit_bytes"),
+            "must be at least 1 byte",
+        ));
+    }
+    if c.prefetch > limits::MAX_PREFETCH {
+        return Err(ScenarioError::new(
+            format!("{path}.prefetch"),
+            format!(
+                "prefetch_count is a 16-bit field: 0 (unlimited) to {}, got {}",
+                limits::MAX_PREFETCH,
+                c.prefetch
+            ),
+        ));
+    }
+    let ppath = format!("{path}.processing");
+    match &c.processing {
+        Processing::Fixed { ms } => check_ms(&format!("{ppath}.ms"), *ms)?,
+        Processing::Exponential { mean_ms } => check_ms(&format!("{ppath}.mean_ms"), *mean_ms)?,
+        Processing::Uniform { min_ms, max_ms } => {
+            check_ms(&format!("{ppath}.min_ms"), *min_ms)?;
+            check_ms(&format!("{ppath}.max_ms"), *max_ms)?;
+            if max_ms < min_ms {
+                return Err(ScenarioError::new(
+                    format!("{ppath}.max_ms"),
+                    "must not be below min_ms",
+                ));
+            }
+        }
+    }
+    check_probability(
+        &format!("{path}.failure.probability"),
+        c.failure.probability,
+    )?;
+    check_probability(&format!("{path}.poison.probability"), c.poison.probability)?;
+    Ok(())
+}
+
+/// Exchange-to-exchange bindings and alternate exchanges must not form a loop.
+fn check_exchange_cycles(s: &Scenario) -> Result<(), ScenarioError> {
+    let mut edges: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for b in &s.bindings {
+        if let Some(to) = &b.to_exchange {
+            edges
+                .entry(b.exchange.as_str())
+                .or_default()
+                .push(to.as_str());
+        }
+    }
+    for x in &s.exchanges {
+        if let Some(ae) = &x.alternate_exchange {
+            edges.entry(x.name.as_str()).or_default().push(ae.as_str());
+        }
+    }
+    // Three-colour DFS; the path of names is reported so the cycle is easy to find.
+    fn visit<'a>(
+        node: &'a str,
+        edges: &BTreeMap<&'a str, Vec<&'a str>>,
+        state: &mut BTreeMap<&'a str, u8>,
+        stack: &mut Vec<&'a str>,
+    ) -> Option<Vec<&'a str>> {
+        match state.get(node) {
+            Some(2) => return None,
+            Some(1) => {
+                let start = stack.iter().position(|n| *n == node).unwrap_or(0);
+                let mut cycle = stack[start..].to_vec();
+                cycle.push(node);
+                return Some(cycle);
+            }
+            _ => {}
+        }
+        state.insert(node, 1);
+        stack.push(node);
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(c) = visit(next, edges, state, stack) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        state.insert(node, 2);
+        None
+    }
+    let mut state = BTreeMap::new();
+    for node in edges.keys() {
+        if let Some(cycle) = visit(node, &edges, &mut state, &mut Vec::new()) {
+            return Err(ScenarioError::new(
+                "bindings",
+                format!("exchange bindings form a cycle: {}", cycle.join(" -> ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl ConsumerSpec {
+    /// A plain queue consumer with manual acks, prefetch 1 and fixed processing time.
+    pub fn on_queue(name: &str, queue: &str, processing_ms: f64) -> ConsumerSpec {
+        ConsumerSpec {
+            name: name.to_string(),
+            source: ConsumerSource::Queue(queue.to_string()),
+            prefetch: 1,
+            ack: AckMode::Manual,
+            processing: Processing::Fixed { ms: processing_ms },
+            failure: FailureSpec::default(),
+            poison: default_poison(),
+            output_buffer_limit_bytes: default_pubsub_hard_limit(),
+            stopped: false,
+        }
+    }
+}

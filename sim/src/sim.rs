@@ -1,0 +1,1807 @@
+//! The simulation: owns every entity, the event queue, the RNG and the ledger, and applies the
+//! RabbitMQ and Redis Pub/Sub rules of `reference/semantics.md`.
+
+use crate::command::{Command, CommandError};
+use crate::event::{Event, EventKind, Settle, TraceDigest};
+use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
+use crate::ledger::{CopyState, DeadLetterReason, DropReason, Ledger};
+use crate::matching::{glob_matches, headers_match, topic_matches};
+use crate::message::{CopyStore, Death, Interner, MessageCopy, Slot};
+use crate::queue::Queue;
+use crate::rng::SimRng;
+use crate::scenario::{
+    self, AckMode, BindingSpec, ConsumerSource, ConsumerSpec, ExchangeType, FailureAction,
+    Overflow, Processing, ProducerSpec, PublishTarget, QueueSpec, RatePattern, Scenario,
+    ScenarioError,
+};
+use crate::stats::{LatencyHistogram, Series};
+use crate::time::SimTime;
+use serde_json::Value;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+
+/// Live copies beyond this are dropped with [`DropReason::SimulatorCapacity`], so a runaway
+/// producer cannot exhaust memory. The drop is counted like any other loss.
+pub const MAX_LIVE_COPIES: usize = 5_000_000;
+
+/// Micro-seconds from a validated millisecond value.
+fn ms_to_us(ms: f64) -> u64 {
+    (ms * 1_000.0).round() as u64
+}
+
+/// Internal scheduled work. Ordered only by (time, insertion sequence).
+#[derive(Clone, Debug)]
+enum Work {
+    ProducerTick {
+        producer: ProducerId,
+        generation: u32,
+    },
+    ArriveAtExchange {
+        slot: Slot,
+        exchange: ExchangeId,
+    },
+    ArriveAtChannel {
+        slot: Slot,
+        channel: ChannelId,
+    },
+    DeliveryArrives {
+        consumer: ConsumerId,
+        slot: Slot,
+        epoch: u32,
+    },
+    ProcessingDone {
+        consumer: ConsumerId,
+        epoch: u32,
+    },
+    SettleArrives {
+        consumer: ConsumerId,
+        slot: Slot,
+        settle: Settle,
+        epoch: u32,
+    },
+    ExpireHead {
+        queue: QueueId,
+    },
+    Scripted {
+        index: usize,
+    },
+}
+
+#[derive(Debug)]
+struct Scheduled {
+    at: SimTime,
+    seq: u64,
+    work: Work,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Binding {
+    pub spec: BindingSpec,
+    pub destination: Destination,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Destination {
+    Queue(QueueId),
+    Exchange(ExchangeId),
+}
+
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    pub name: String,
+    pub kind: ExchangeType,
+    pub alternate: Option<ExchangeId>,
+    pub bindings: Vec<Binding>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Producer {
+    pub spec: ProducerSpec,
+    pub removed: bool,
+    /// Bumped when the rate changes, so stale ticks are ignored.
+    pub generation: u32,
+    /// Bumped when the message template is edited, so interned header sets are not reused.
+    pub template_version: u32,
+    pub sent: u64,
+    pub cursor: u64,
+    pub started_at: SimTime,
+    pub confirms_acked: u64,
+    pub confirms_nacked: u64,
+    pub returned: u64,
+    pub returns: Vec<MessageId>,
+    pub nacks: Vec<MessageId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsumerStatus {
+    Running,
+    Crashed,
+    /// Redis subscriber disconnected by its output-buffer limit (RPS-3).
+    Disconnected,
+    Removed,
+}
+
+#[derive(Debug)]
+pub(crate) struct Consumer {
+    pub spec: ConsumerSpec,
+    pub status: ConsumerStatus,
+    /// Bumped at every crash, so deliveries and acks of the old connection are ignored.
+    pub epoch: u32,
+    pub queue: Option<QueueId>,
+    /// Manual-ack deliveries in delivery-tag order; the broker still holds these.
+    pub unacked: BTreeMap<u64, Slot>,
+    pub next_tag: u64,
+    /// Copies in the consumer's hands that the broker no longer holds (auto-ack, Pub/Sub).
+    pub held: BTreeSet<Slot>,
+    /// Arrived, waiting to be processed.
+    pub buffer: VecDeque<Slot>,
+    pub buffer_bytes: u64,
+    pub current: Option<Slot>,
+    pub slow_factor: f64,
+    pub busy_since: Option<SimTime>,
+    pub busy_us: u64,
+    pub delivered: u64,
+    pub acked: u64,
+    pub redelivered: u64,
+    pub log: Vec<(MessageId, bool)>,
+}
+
+impl Consumer {
+    fn has_capacity(&self) -> bool {
+        self.status == ConsumerStatus::Running
+            && (self.spec.ack == AckMode::Auto
+                || self.spec.prefetch == 0
+                || (self.unacked.len() as u64) < u64::from(self.spec.prefetch))
+    }
+}
+
+/// The simulation. See the crate docs for the model.
+pub struct Simulation {
+    pub(crate) scenario: Scenario,
+    pub(crate) now: SimTime,
+    seq: u64,
+    agenda: BinaryHeap<Reverse<Scheduled>>,
+    rng: SimRng,
+    latency: u64,
+    pub(crate) exchanges: Vec<Exchange>,
+    pub(crate) queues: Vec<Queue>,
+    pub(crate) producers: Vec<Producer>,
+    pub(crate) consumers: Vec<Consumer>,
+    pub(crate) channels: Vec<String>,
+    pub(crate) copies: CopyStore,
+    pub(crate) ledger: Ledger,
+    pub(crate) keys: Interner<String, String>,
+    /// Header sets keyed by (producer, template version, index); JSON values have no order to key by.
+    pub(crate) header_sets: Interner<(u32, u32, usize), BTreeMap<String, Value>>,
+    next_msg: u64,
+    out: Vec<Event>,
+    digest: TraceDigest,
+    pub(crate) latency_hist: LatencyHistogram,
+    pub(crate) throughput_in: Series,
+    pub(crate) throughput_out: Series,
+    pub(crate) transit: BTreeMap<(SimTime, Slot), Transit>,
+    next_sample: SimTime,
+    sampled_published: u64,
+    sampled_acked: u64,
+}
+
+/// A copy moving on the wire, for drawing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Transit {
+    pub from: crate::snapshot::NodeRef,
+    pub to: crate::snapshot::NodeRef,
+    pub sent_at: SimTime,
+    pub msg: MessageId,
+}
+
+impl Simulation {
+    /// Builds the topology of a validated scenario and schedules its producers and script.
+    pub fn new(scenario: &Scenario, seed: u64) -> Result<Simulation, ScenarioError> {
+        scenario.validate()?;
+        let mut sim = Simulation {
+            scenario: scenario.clone(),
+            now: SimTime::ZERO,
+            seq: 0,
+            agenda: BinaryHeap::new(),
+            rng: SimRng::new(seed),
+            latency: ms_to_us(scenario.latency_ms),
+            exchanges: vec![Exchange {
+                name: String::new(),
+                kind: ExchangeType::Direct,
+                alternate: None,
+                bindings: Vec::new(),
+            }],
+            queues: Vec::new(),
+            producers: Vec::new(),
+            consumers: Vec::new(),
+            channels: Vec::new(),
+            copies: CopyStore::default(),
+            ledger: Ledger::default(),
+            keys: Interner::default(),
+            header_sets: Interner::default(),
+            next_msg: 0,
+            out: Vec::new(),
+            digest: TraceDigest::default(),
+            latency_hist: LatencyHistogram::default(),
+            throughput_in: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
+            throughput_out: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
+            transit: BTreeMap::new(),
+            next_sample: SimTime::ZERO,
+            sampled_published: 0,
+            sampled_acked: 0,
+        };
+        for x in &scenario.exchanges {
+            sim.exchanges.push(Exchange {
+                name: x.name.clone(),
+                kind: x.kind,
+                alternate: None,
+                bindings: Vec::new(),
+            });
+        }
+        for (i, x) in scenario.exchanges.iter().enumerate() {
+            sim.exchanges[i + 1].alternate = x
+                .alternate_exchange
+                .as_deref()
+                .and_then(|n| sim.exchange_id(n));
+        }
+        for q in &scenario.queues {
+            sim.add_queue(q.clone())
+                .map_err(|e| ScenarioError::new("queues", e.to_string()))?;
+        }
+        for b in &scenario.bindings {
+            sim.add_binding(b.clone())
+                .map_err(|e| ScenarioError::new("bindings", e.to_string()))?;
+        }
+        for p in &scenario.producers {
+            sim.add_producer(p.clone())
+                .map_err(|e| ScenarioError::new("producers", e.to_string()))?;
+        }
+        for c in &scenario.consumers {
+            sim.add_consumer(c.clone())
+                .map_err(|e| ScenarioError::new("consumers", e.to_string()))?;
+        }
+        for (index, s) in scenario.script.iter().enumerate() {
+            sim.schedule(SimTime(ms_to_us(s.at_ms)), Work::Scripted { index });
+        }
+        Ok(sim)
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Fingerprint of every event so far.
+    pub fn digest(&self) -> TraceDigest {
+        self.digest
+    }
+
+    /// Time of the next scheduled event, if any.
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        self.agenda.peek().map(|Reverse(s)| s.at)
+    }
+
+    /// Processes the single next event and returns what it produced.
+    pub fn step(&mut self) -> Vec<Event> {
+        if let Some(Reverse(s)) = self.agenda.pop() {
+            self.run(s);
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    /// Processes every event up to and including `t`, then sets the clock to `t`.
+    pub fn advance_to(&mut self, t: SimTime) -> Vec<Event> {
+        self.advance_to_bounded(t, usize::MAX).0
+    }
+
+    /// Like [`Simulation::advance_to`] but stops after `max_events` internal events, so a UI
+    /// frame can cap its work. Returns whether `t` was reached.
+    pub fn advance_to_bounded(&mut self, t: SimTime, max_events: usize) -> (Vec<Event>, bool) {
+        let mut done = 0;
+        while let Some(Reverse(next)) = self.agenda.peek() {
+            if next.at > t {
+                break;
+            }
+            if done == max_events {
+                return (std::mem::take(&mut self.out), false);
+            }
+            let Reverse(s) = self.agenda.pop().expect("peeked");
+            self.run(s);
+            done += 1;
+        }
+        if t > self.now {
+            self.sample_until(t);
+            self.now = t;
+        }
+        (std::mem::take(&mut self.out), true)
+    }
+
+    fn run(&mut self, s: Scheduled) {
+        debug_assert!(s.at >= self.now, "time went backwards");
+        self.sample_until(s.at);
+        self.now = s.at;
+        match s.work {
+            Work::ProducerTick {
+                producer,
+                generation,
+            } => self.producer_tick(producer, generation),
+            Work::ArriveAtExchange { slot, exchange } => {
+                self.transit.remove(&(self.now, slot));
+                self.route_and_enqueue(slot, exchange);
+            }
+            Work::ArriveAtChannel { slot, channel } => {
+                self.transit.remove(&(self.now, slot));
+                self.pubsub_publish(slot, channel);
+            }
+            Work::DeliveryArrives {
+                consumer,
+                slot,
+                epoch,
+            } => {
+                self.transit.remove(&(self.now, slot));
+                self.delivery_arrives(consumer, slot, epoch);
+            }
+            Work::ProcessingDone { consumer, epoch } => self.processing_done(consumer, epoch),
+            Work::SettleArrives {
+                consumer,
+                slot,
+                settle,
+                epoch,
+            } => self.settle_arrives(consumer, slot, settle, epoch),
+            Work::ExpireHead { queue } => {
+                self.queues[queue.index()].expiry_timer = None;
+                self.dispatch(queue);
+            }
+            Work::Scripted { index } => {
+                let cmd = self.scenario.script[index].command.clone();
+                // A scripted command that no longer applies (e.g. the entity was removed by the
+                // user) is reported, not fatal.
+                if let Err(e) = self.apply(cmd) {
+                    self.emit(EventKind::CommandApplied {
+                        summary: format!("script[{index}] refused: {e}"),
+                    });
+                }
+            }
+        }
+        #[cfg(debug_assertions)]
+        self.audit()
+            .unwrap_or_else(|e| panic!("ledger audit failed at {}: {e}", self.now));
+    }
+
+    fn schedule(&mut self, at: SimTime, work: Work) {
+        self.seq += 1;
+        self.agenda.push(Reverse(Scheduled {
+            at,
+            seq: self.seq,
+            work,
+        }));
+    }
+
+    fn emit(&mut self, kind: EventKind) {
+        let e = Event {
+            time: self.now,
+            kind,
+        };
+        self.digest.add(&e);
+        self.out.push(e);
+    }
+
+    /// Moves a copy to a new state and keeps the ledger in step; frees terminal copies.
+    fn set_state(&mut self, slot: Slot, to: CopyState) {
+        let c = self.copies.get_mut(slot);
+        let from = c.state;
+        c.state = to;
+        self.ledger.leave(from);
+        self.ledger.enter(to);
+        if to.is_terminal() {
+            self.copies.release(slot);
+        }
+    }
+
+    fn new_copy(&mut self, copy: MessageCopy) -> Slot {
+        self.ledger.created += 1;
+        self.ledger.enter(copy.state);
+        self.copies.insert(copy)
+    }
+
+    fn sample_until(&mut self, t: SimTime) {
+        while self.next_sample <= t {
+            let at = self.next_sample.0;
+            for q in &mut self.queues {
+                q.depth.push(at, (q.ready_len() + q.unacked) as f64);
+            }
+            let per_sec = 1e6 / crate::SAMPLE_INTERVAL as f64;
+            let published = self.ledger.published;
+            let acked = self.ledger.acked;
+            self.throughput_in
+                .push(at, (published - self.sampled_published) as f64 * per_sec);
+            self.throughput_out
+                .push(at, (acked - self.sampled_acked) as f64 * per_sec);
+            self.sampled_published = published;
+            self.sampled_acked = acked;
+            self.next_sample = self.next_sample.plus(crate::SAMPLE_INTERVAL);
+        }
+    }
+
+    // ---------------------------------------------------------------- lookups
+
+    pub(crate) fn exchange_id(&self, name: &str) -> Option<ExchangeId> {
+        self.exchanges
+            .iter()
+            .position(|x| x.name == name)
+            .map(|i| ExchangeId(i as u32))
+    }
+
+    pub(crate) fn queue_id(&self, name: &str) -> Option<QueueId> {
+        self.queues
+            .iter()
+            .position(|q| q.name() == name)
+            .map(|i| QueueId(i as u32))
+    }
+
+    fn producer_id(&self, name: &str) -> Result<ProducerId, CommandError> {
+        self.producers
+            .iter()
+            .position(|p| p.spec.name == name && !p.removed)
+            .map(|i| ProducerId(i as u32))
+            .ok_or_else(|| CommandError::UnknownEntity {
+                kind: "producer",
+                name: name.to_string(),
+            })
+    }
+
+    fn consumer_id(&self, name: &str) -> Result<ConsumerId, CommandError> {
+        self.consumers
+            .iter()
+            .position(|c| c.spec.name == name && c.status != ConsumerStatus::Removed)
+            .map(|i| ConsumerId(i as u32))
+            .ok_or_else(|| CommandError::UnknownEntity {
+                kind: "consumer",
+                name: name.to_string(),
+            })
+    }
+
+    fn channel_id(&mut self, name: &str) -> ChannelId {
+        if let Some(i) = self.channels.iter().position(|c| c == name) {
+            return ChannelId(i as u32);
+        }
+        self.channels.push(name.to_string());
+        ChannelId((self.channels.len() - 1) as u32)
+    }
+
+    // ---------------------------------------------------------------- producers
+
+    fn rate_at(&self, p: &Producer) -> f64 {
+        let elapsed_ms = self.now.since(p.started_at) as f64 / 1_000.0;
+        match p.spec.rate {
+            RatePattern::Manual | RatePattern::Burst { .. } => 0.0,
+            RatePattern::Constant { per_sec } | RatePattern::Poisson { per_sec } => per_sec,
+            RatePattern::Square {
+                high_per_sec,
+                low_per_sec,
+                period_ms,
+                duty,
+            } => {
+                let phase = (elapsed_ms % period_ms) / period_ms;
+                if phase < duty {
+                    high_per_sec
+                } else {
+                    low_per_sec
+                }
+            }
+            RatePattern::Ramp {
+                from_per_sec,
+                to_per_sec,
+                over_ms,
+            } => {
+                let f = if over_ms <= 0.0 {
+                    1.0
+                } else {
+                    (elapsed_ms / over_ms).min(1.0)
+                };
+                from_per_sec + (to_per_sec - from_per_sec) * f
+            }
+        }
+    }
+
+    /// Schedules the producer's next publish according to its rate pattern.
+    fn schedule_next_tick(&mut self, id: ProducerId) {
+        let p = &self.producers[id.index()];
+        if p.removed || p.spec.paused || p.spec.limit.is_some_and(|l| p.sent >= l) {
+            return;
+        }
+        let generation = p.generation;
+        let gap = match p.spec.rate {
+            RatePattern::Manual => return,
+            RatePattern::Burst { at_ms, .. } => {
+                let at = p.started_at.plus(ms_to_us(at_ms));
+                if p.sent > 0 || at < self.now {
+                    return;
+                }
+                at.since(self.now)
+            }
+            RatePattern::Poisson { per_sec } if per_sec > 0.0 => {
+                (self.rng.exponential(1e6 / per_sec)).round().max(1.0) as u64
+            }
+            _ => {
+                let rate = self.rate_at(p);
+                if rate <= 0.0 {
+                    // Idle phase of a square wave or the start of a ramp from zero: look again soon.
+                    if matches!(
+                        p.spec.rate,
+                        RatePattern::Constant { .. } | RatePattern::Poisson { .. }
+                    ) {
+                        return;
+                    }
+                    crate::SAMPLE_INTERVAL
+                } else {
+                    (1e6 / rate).round().max(1.0) as u64
+                }
+            }
+        };
+        self.schedule(
+            self.now.plus(gap),
+            Work::ProducerTick {
+                producer: id,
+                generation,
+            },
+        );
+    }
+
+    fn producer_tick(&mut self, id: ProducerId, generation: u32) {
+        let p = &self.producers[id.index()];
+        if p.removed || p.spec.paused || p.generation != generation {
+            return;
+        }
+        match p.spec.rate {
+            RatePattern::Burst { count, .. } => {
+                self.publish_many(id, count, false);
+                return;
+            }
+            RatePattern::Square { .. } | RatePattern::Ramp { .. } if self.rate_at(p) <= 0.0 => {}
+            _ => self.publish(id, false),
+        }
+        self.schedule_next_tick(id);
+    }
+
+    fn publish_many(&mut self, id: ProducerId, count: u64, poison: bool) {
+        for _ in 0..count {
+            let p = &self.producers[id.index()];
+            if p.spec.limit.is_some_and(|l| p.sent >= l) {
+                break;
+            }
+            self.publish(id, poison);
+        }
+    }
+
+    /// Creates one message from the producer's template and sends a copy to each target.
+    fn publish(&mut self, id: ProducerId, poison: bool) {
+        let p = &mut self.producers[id.index()];
+        let i = p.cursor as usize;
+        p.cursor += 1;
+        p.sent += 1;
+        let t = &p.spec.message;
+        let key = t.routing_keys[i % t.routing_keys.len()].clone();
+        let priority =
+            (!t.priorities.is_empty()).then(|| t.priorities[i % t.priorities.len()].min(255) as u8);
+        let template_version = p.template_version;
+        let header_index = if t.headers.is_empty() {
+            usize::MAX
+        } else {
+            i % t.headers.len()
+        };
+        let ttl = t.ttl_ms.map_or(u64::MAX, ms_to_us);
+        let size = t.size_bytes;
+        let targets = p.spec.targets.clone();
+        let msg = MessageId(self.next_msg);
+        self.next_msg += 1;
+        self.ledger.published += 1;
+        let template = MessageCopy {
+            msg,
+            state: CopyState::InFlight,
+            producer: Some(id),
+            published_at: self.now,
+            expires_at: SimTime::MAX,
+            ttl,
+            queue_seq: 0,
+            size,
+            priority,
+            routing_key: self.keys.intern(key.clone(), || key),
+            headers: self
+                .header_sets
+                .intern((id.0, template_version, header_index), || {
+                    let t = &self.producers[id.index()].spec.message;
+                    t.headers.get(header_index).cloned().unwrap_or_default()
+                }),
+            delivery_count: 0,
+            redelivered: false,
+            poison,
+            deaths: None,
+        };
+        self.emit(EventKind::Published { msg, producer: id });
+        for (n, target) in targets.iter().enumerate() {
+            if n > 0 {
+                self.ledger.fanout_copies += 1;
+            }
+            let slot = self.new_copy(template.clone());
+            if self.copies.live() > MAX_LIVE_COPIES {
+                self.drop_copy(slot, DropReason::SimulatorCapacity);
+                continue;
+            }
+            let arrive = self.now.plus(self.latency);
+            let from = crate::snapshot::NodeRef::Producer(id);
+            match target {
+                PublishTarget::Exchange(name) => {
+                    let exchange = self.exchange_id(name).unwrap_or(ExchangeId(0));
+                    self.transit.insert(
+                        (arrive, slot),
+                        Transit {
+                            from,
+                            to: crate::snapshot::NodeRef::Exchange(exchange),
+                            sent_at: self.now,
+                            msg,
+                        },
+                    );
+                    self.schedule(arrive, Work::ArriveAtExchange { slot, exchange });
+                }
+                PublishTarget::Channel(name) => {
+                    let channel = self.channel_id(name);
+                    self.transit.insert(
+                        (arrive, slot),
+                        Transit {
+                            from,
+                            to: crate::snapshot::NodeRef::Channel(channel),
+                            sent_at: self.now,
+                            msg,
+                        },
+                    );
+                    self.schedule(arrive, Work::ArriveAtChannel { slot, channel });
+                }
+            }
+        }
+    }
+
+    fn drop_copy(&mut self, slot: Slot, reason: DropReason) {
+        let msg = self.copies.get(slot).msg;
+        self.set_state(slot, CopyState::Dropped(reason));
+        self.emit(EventKind::Dropped { msg, reason });
+    }
+
+    // ---------------------------------------------------------------- routing
+
+    fn binding_matches(
+        &self,
+        kind: ExchangeType,
+        b: &BindingSpec,
+        key: &str,
+        headers: u32,
+    ) -> bool {
+        match kind {
+            ExchangeType::Direct => b.routing_key == key,
+            ExchangeType::Fanout => true,
+            ExchangeType::Topic => topic_matches(&b.routing_key, key),
+            ExchangeType::Headers => headers_match(&b.arguments, self.header_sets.get(headers)),
+        }
+    }
+
+    /// The set of queues a message reaches from `exchange` (RMQ-1..RMQ-7). A set, because a
+    /// queue matched by several bindings still gets one copy (RMQ-2).
+    fn route(&self, exchange: ExchangeId, key: u32, headers: u32) -> BTreeSet<QueueId> {
+        let key = self.keys.get(key).as_str();
+        let mut queues = BTreeSet::new();
+        if exchange == ExchangeId(0) {
+            // The default exchange binds every queue by its own name (RMQ-6).
+            queues.extend(self.queue_id(key));
+            return queues;
+        }
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![exchange];
+        while let Some(x) = todo.pop() {
+            if !seen.insert(x) {
+                continue;
+            }
+            let ex = &self.exchanges[x.index()];
+            let before = queues.len();
+            let mut forwarded = false;
+            for b in &ex.bindings {
+                if self.binding_matches(ex.kind, &b.spec, key, headers) {
+                    match b.destination {
+                        Destination::Queue(q) => {
+                            queues.insert(q);
+                        }
+                        Destination::Exchange(to) => {
+                            forwarded = true;
+                            todo.push(to);
+                        }
+                    }
+                }
+            }
+            // Unroutable at this exchange: try its alternate exchange (RMQ-7).
+            if queues.len() == before && !forwarded {
+                todo.extend(ex.alternate);
+            }
+        }
+        queues
+    }
+
+    fn route_and_enqueue(&mut self, slot: Slot, exchange: ExchangeId) {
+        let c = self.copies.get(slot);
+        let (msg, key, headers, producer) = (c.msg, c.routing_key, c.headers, c.producer);
+        let queues: Vec<QueueId> = self.route(exchange, key, headers).into_iter().collect();
+        self.emit(EventKind::Routed {
+            msg,
+            exchange,
+            queues: queues.clone(),
+        });
+        let dead_lettered = producer.is_none();
+        if queues.is_empty() {
+            let mandatory = producer.is_some_and(|p| self.producers[p.index()].spec.mandatory);
+            let reason = if dead_lettered {
+                DropReason::DeadLetterUnroutable
+            } else if mandatory {
+                DropReason::Returned
+            } else {
+                DropReason::Unroutable
+            };
+            self.drop_copy(slot, reason);
+            if let Some(p) = producer {
+                let p = &mut self.producers[p.index()];
+                if mandatory {
+                    p.returned += 1;
+                    p.returns.push(msg);
+                }
+                // Unroutable messages are still confirmed, after the return (RMQ-7).
+                if p.spec.confirms {
+                    p.confirms_acked += 1;
+                }
+            }
+            return;
+        }
+        let mut accepted_all = true;
+        let mut slot = Some(slot);
+        let template = self.copies.get(slot.expect("set")).clone();
+        for (n, q) in queues.iter().enumerate() {
+            let s = match slot.take() {
+                Some(s) if n == 0 => s,
+                _ => {
+                    if dead_lettered {
+                        self.ledger.dead_letter_copies += 1;
+                    } else {
+                        self.ledger.fanout_copies += 1;
+                    }
+                    let mut copy = template.clone();
+                    copy.state = CopyState::InFlight;
+                    self.new_copy(copy)
+                }
+            };
+            if dead_lettered && self.is_dead_letter_cycle(s, *q) {
+                self.drop_copy(s, DropReason::DeadLetterUnroutable);
+                continue;
+            }
+            accepted_all &= self.enqueue(*q, s);
+        }
+        if let Some(p) = producer {
+            let p = &mut self.producers[p.index()];
+            if p.spec.confirms {
+                if accepted_all {
+                    p.confirms_acked += 1;
+                } else {
+                    p.confirms_nacked += 1;
+                    p.nacks.push(msg);
+                    self.emit(EventKind::PublisherNacked {
+                        msg,
+                        producer: producer.expect("some"),
+                    });
+                }
+            }
+        }
+    }
+
+    /// A dead-letter cycle with no rejection in it is dropped (RMQ-29).
+    fn is_dead_letter_cycle(&self, slot: Slot, q: QueueId) -> bool {
+        let deaths = self
+            .copies
+            .get(slot)
+            .deaths
+            .as_deref()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        deaths.iter().any(|d| d.queue == q)
+            && deaths
+                .iter()
+                .all(|d| d.reason != DeadLetterReason::Rejected)
+    }
+
+    /// Puts an arriving copy at the tail of a queue, applying overflow and TTL. Returns false
+    /// if `reject-publish` refused it.
+    fn enqueue(&mut self, q: QueueId, slot: Slot) -> bool {
+        let (size, priority, ttl, msg) = {
+            let c = self.copies.get(slot);
+            (c.size, c.priority, c.ttl, c.msg)
+        };
+        let queue = &mut self.queues[q.index()];
+        queue.publish_rate.record(self.now.0, 1);
+        if queue.spec.overflow != Overflow::DropHead && queue.would_overflow(u64::from(size)) {
+            if queue.spec.overflow == Overflow::RejectPublishDlx {
+                self.dead_letter(slot, q, DeadLetterReason::Maxlen);
+            } else {
+                self.drop_copy(slot, DropReason::RejectedByQueue);
+            }
+            return false;
+        }
+        let level = queue.level_of(priority);
+        let seq = queue.push(slot, level, size);
+        // The lower of queue and message TTL applies; each queue's copy has its own clock (RMQ-25, RMQ-26).
+        let queue_ttl = queue.spec.message_ttl_ms.map_or(u64::MAX, ms_to_us);
+        let ttl = ttl.min(queue_ttl);
+        let c = self.copies.get_mut(slot);
+        c.queue_seq = seq;
+        c.expires_at = if ttl == u64::MAX {
+            SimTime::MAX
+        } else {
+            self.now.plus(ttl)
+        };
+        self.set_state(slot, CopyState::Ready(q));
+        self.emit(EventKind::Enqueued { msg, queue: q });
+        self.enforce_max_length(q);
+        self.dispatch(q);
+        true
+    }
+
+    /// `drop-head`: remove from the head until within the limits (RMQ-23).
+    fn enforce_max_length(&mut self, q: QueueId) {
+        while self.queues[q.index()].spec.overflow == Overflow::DropHead
+            && self.queues[q.index()].is_over_limit()
+        {
+            let Some(head) = self.queues[q.index()].head() else {
+                break;
+            };
+            let size = self.copies.get(head.slot).size;
+            self.queues[q.index()].pop_head(size);
+            self.dead_letter_or_drop(
+                head.slot,
+                q,
+                DeadLetterReason::Maxlen,
+                DropReason::MaxLength,
+            );
+        }
+    }
+
+    fn dead_letter_or_drop(
+        &mut self,
+        slot: Slot,
+        q: QueueId,
+        reason: DeadLetterReason,
+        otherwise: DropReason,
+    ) {
+        if self.queues[q.index()].dead_letter_exchange.is_some() {
+            self.dead_letter(slot, q, reason);
+        } else if reason == DeadLetterReason::Expired {
+            let msg = self.copies.get(slot).msg;
+            self.set_state(slot, CopyState::Expired);
+            self.emit(EventKind::Expired { msg, queue: q });
+        } else {
+            self.drop_copy(slot, otherwise);
+        }
+    }
+
+    /// Re-publishes a copy to the queue's dead-letter exchange as a new copy (RMQ-29).
+    fn dead_letter(&mut self, slot: Slot, q: QueueId, reason: DeadLetterReason) {
+        let queue = &self.queues[q.index()];
+        let Some(dlx) = queue.dead_letter_exchange else {
+            self.drop_copy(slot, DropReason::DeadLetterUnroutable);
+            return;
+        };
+        let dl_key = queue.spec.dead_letter_routing_key.clone();
+        let mut copy = self.copies.get(slot).clone();
+        let msg = copy.msg;
+        if reason == DeadLetterReason::Expired {
+            self.emit(EventKind::Expired { msg, queue: q });
+        }
+        self.set_state(slot, CopyState::DeadLettered(reason));
+        self.emit(EventKind::DeadLettered {
+            msg,
+            queue: q,
+            reason,
+        });
+        self.ledger.dead_letter_copies += 1;
+        let mut deaths = copy.deaths.take().map(|b| *b).unwrap_or_default();
+        deaths.push(Death { queue: q, reason });
+        copy.deaths = Some(Box::new(deaths));
+        copy.state = CopyState::InFlight;
+        copy.producer = None;
+        // The expiration is removed when dead-lettering (RMQ-29).
+        copy.ttl = u64::MAX;
+        copy.expires_at = SimTime::MAX;
+        copy.redelivered = false;
+        copy.delivery_count = 0;
+        if let Some(k) = dl_key {
+            copy.routing_key = self.keys.intern(k.clone(), || k);
+        }
+        let new_slot = self.new_copy(copy);
+        self.route_and_enqueue(new_slot, dlx);
+    }
+
+    // ---------------------------------------------------------------- dispatch
+
+    /// Removes expired messages at the head (RMQ-27) and arms the timer for the next head.
+    fn expire_head(&mut self, q: QueueId) {
+        loop {
+            let Some(head) = self.queues[q.index()].head() else {
+                return;
+            };
+            let c = self.copies.get(head.slot);
+            if c.expires_at >= self.now {
+                if c.expires_at != SimTime::MAX
+                    && self.queues[q.index()]
+                        .expiry_timer
+                        .is_none_or(|t| t > c.expires_at)
+                {
+                    // Just after the expiry instant, so a consumer free at that instant still gets it (RMQ-25, T=0).
+                    let at = c.expires_at.plus(1);
+                    self.queues[q.index()].expiry_timer = Some(at);
+                    self.schedule(at, Work::ExpireHead { queue: q });
+                }
+                return;
+            }
+            let size = c.size;
+            self.queues[q.index()].pop_head(size);
+            self.dead_letter_or_drop(
+                head.slot,
+                q,
+                DeadLetterReason::Expired,
+                DropReason::Unroutable,
+            );
+        }
+    }
+
+    /// Hands ready messages to consumers with free capacity, in round-robin order (RMQ-8, RMQ-9).
+    fn dispatch(&mut self, q: QueueId) {
+        loop {
+            self.expire_head(q);
+            let queue = &mut self.queues[q.index()];
+            let Some(head) = queue.head() else { return };
+            let Some(cid) = queue.rotation.pop_front() else {
+                return;
+            };
+            let consumer = &self.consumers[cid.index()];
+            if !consumer.has_capacity() {
+                continue;
+            }
+            let size = self.copies.get(head.slot).size;
+            self.queues[q.index()].pop_head(size);
+            self.deliver(q, cid, head.slot);
+            if self.consumers[cid.index()].has_capacity() {
+                self.queues[q.index()].rotation.push_back(cid);
+            }
+        }
+    }
+
+    fn deliver(&mut self, q: QueueId, cid: ConsumerId, slot: Slot) {
+        let now = self.now;
+        let auto = self.consumers[cid.index()].spec.ack == AckMode::Auto;
+        let c = self.copies.get(slot);
+        let (msg, redelivered) = (c.msg, c.redelivered);
+        let queue = &mut self.queues[q.index()];
+        queue.deliver_rate.record(now.0, 1);
+        if redelivered {
+            queue.redeliver_rate.record(now.0, 1);
+        }
+        if auto {
+            // Auto-ack: acked the moment it is sent, and no longer the broker's (RMQ-10).
+            queue.ack_rate.record(now.0, 1);
+            self.set_state(slot, CopyState::Processing(cid));
+            self.consumers[cid.index()].held.insert(slot);
+        } else {
+            queue.unacked += 1;
+            self.set_state(slot, CopyState::Unacked(q, cid));
+            let consumer = &mut self.consumers[cid.index()];
+            let tag = consumer.next_tag;
+            consumer.next_tag += 1;
+            consumer.unacked.insert(tag, slot);
+        }
+        let consumer = &mut self.consumers[cid.index()];
+        consumer.delivered += 1;
+        if redelivered {
+            consumer.redelivered += 1;
+        }
+        consumer.log.push((msg, redelivered));
+        let epoch = consumer.epoch;
+        self.emit(EventKind::Delivered {
+            msg,
+            queue: q,
+            consumer: cid,
+            redelivered,
+        });
+        let arrive = now.plus(self.latency);
+        self.transit.insert(
+            (arrive, slot),
+            Transit {
+                from: crate::snapshot::NodeRef::Queue(q),
+                to: crate::snapshot::NodeRef::Consumer(cid),
+                sent_at: now,
+                msg,
+            },
+        );
+        self.schedule(
+            arrive,
+            Work::DeliveryArrives {
+                consumer: cid,
+                slot,
+                epoch,
+            },
+        );
+    }
+
+    fn delivery_arrives(&mut self, cid: ConsumerId, slot: Slot, epoch: u32) {
+        let consumer = &mut self.consumers[cid.index()];
+        if consumer.epoch != epoch || consumer.status != ConsumerStatus::Running {
+            // The connection died while it was on the wire; crash handling already accounted it.
+            return;
+        }
+        let size = self.copies.get(slot).size;
+        consumer.buffer.push_back(slot);
+        consumer.buffer_bytes += u64::from(size);
+        if consumer.buffer_bytes > consumer.spec.output_buffer_limit_bytes
+            && matches!(consumer.spec.source, ConsumerSource::Subscribe { .. })
+        {
+            self.disconnect_subscriber(cid);
+            return;
+        }
+        self.start_next(cid);
+    }
+
+    fn start_next(&mut self, cid: ConsumerId) {
+        let consumer = &mut self.consumers[cid.index()];
+        if consumer.current.is_some() || consumer.status != ConsumerStatus::Running {
+            return;
+        }
+        let Some(slot) = consumer.buffer.pop_front() else {
+            if let Some(since) = consumer.busy_since.take() {
+                consumer.busy_us += self.now.since(since);
+            }
+            return;
+        };
+        let size = self.copies.get(slot).size;
+        let consumer = &mut self.consumers[cid.index()];
+        consumer.buffer_bytes -= u64::from(size);
+        consumer.current = Some(slot);
+        if consumer.busy_since.is_none() {
+            consumer.busy_since = Some(self.now);
+        }
+        let factor = consumer.slow_factor;
+        let epoch = consumer.epoch;
+        let ms = match consumer.spec.processing {
+            Processing::Fixed { ms } => ms,
+            Processing::Exponential { mean_ms } => self.rng.exponential(mean_ms),
+            Processing::Uniform { min_ms, max_ms } => min_ms + (max_ms - min_ms) * self.rng.unit(),
+        };
+        let us = ms_to_us(ms * factor);
+        self.schedule(
+            self.now.plus(us),
+            Work::ProcessingDone {
+                consumer: cid,
+                epoch,
+            },
+        );
+    }
+
+    fn processing_done(&mut self, cid: ConsumerId, epoch: u32) {
+        let consumer = &self.consumers[cid.index()];
+        if consumer.epoch != epoch {
+            return;
+        }
+        let Some(slot) = self.consumers[cid.index()].current.take() else {
+            return;
+        };
+        let copy = self.copies.get(slot);
+        let (msg, poison, published_at) = (copy.msg, copy.poison, copy.published_at);
+        let consumer = &self.consumers[cid.index()];
+        let failure = if poison {
+            consumer.spec.poison.clone()
+        } else {
+            consumer.spec.failure.clone()
+        };
+        let failed = failure.probability > 0.0
+            && (failure.probability >= 1.0 || self.rng.chance(failure.probability));
+        self.emit(EventKind::Processed {
+            msg,
+            consumer: cid,
+            failed,
+        });
+        let consumer = &mut self.consumers[cid.index()];
+        if consumer.held.remove(&slot) {
+            // Auto-ack or Pub/Sub: the broker forgot it already; the work is done either way.
+            consumer.acked += 1;
+            self.latency_hist.record(self.now.since(published_at));
+            self.set_state(slot, CopyState::Acked);
+        } else {
+            let settle = match (failed, failure.action) {
+                (false, _) => Settle::Ack,
+                (true, FailureAction::Nack) => Settle::Nack {
+                    requeue: failure.requeue,
+                },
+                (true, FailureAction::Reject) => Settle::Reject {
+                    requeue: failure.requeue,
+                },
+            };
+            self.schedule(
+                self.now.plus(self.latency),
+                Work::SettleArrives {
+                    consumer: cid,
+                    slot,
+                    settle,
+                    epoch,
+                },
+            );
+        }
+        self.start_next(cid);
+    }
+
+    fn settle_arrives(&mut self, cid: ConsumerId, slot: Slot, settle: Settle, epoch: u32) {
+        let consumer = &mut self.consumers[cid.index()];
+        if consumer.epoch != epoch {
+            // The channel closed first; the message was requeued then (RMQ-15).
+            return;
+        }
+        let Some(tag) = consumer
+            .unacked
+            .iter()
+            .find(|(_, s)| **s == slot)
+            .map(|(t, _)| *t)
+        else {
+            return;
+        };
+        consumer.unacked.remove(&tag);
+        let CopyState::Unacked(q, _) = self.copies.get(slot).state else {
+            unreachable!("an unacked tag points at a copy that is not unacked")
+        };
+        let msg = self.copies.get(slot).msg;
+        self.queues[q.index()].unacked -= 1;
+        self.emit(EventKind::Settled {
+            msg,
+            queue: q,
+            consumer: cid,
+            settle,
+        });
+        match settle {
+            Settle::Ack => {
+                let published_at = self.copies.get(slot).published_at;
+                self.latency_hist.record(self.now.since(published_at));
+                self.queues[q.index()].ack_rate.record(self.now.0, 1);
+                self.consumers[cid.index()].acked += 1;
+                self.set_state(slot, CopyState::Acked);
+            }
+            Settle::Nack { requeue: false } | Settle::Reject { requeue: false } => {
+                self.dead_letter_or_drop(slot, q, DeadLetterReason::Rejected, DropReason::Rejected);
+            }
+            // In 4.3 basic.reject counts toward a quorum queue's delivery limit; basic.nack does not (RMQ-30).
+            Settle::Nack { requeue: true } => self.requeue(q, slot, false),
+            Settle::Reject { requeue: true } => self.requeue(q, slot, true),
+        }
+        self.queues[q.index()].unblock(cid);
+        self.dispatch(q);
+    }
+
+    /// Returns an unacked copy to its queue, flagged redelivered (RMQ-13, RMQ-14, RMQ-30).
+    fn requeue(&mut self, q: QueueId, slot: Slot, counts: bool) {
+        let limit = self.queues[q.index()].delivery_limit();
+        let c = self.copies.get_mut(slot);
+        c.redelivered = true;
+        if counts && self.queues[q.index()].is_quorum() {
+            c.delivery_count += 1;
+        }
+        let (msg, seq, size, priority, count) =
+            (c.msg, c.queue_seq, c.size, c.priority, c.delivery_count);
+        if limit.is_some_and(|l| count > l) {
+            self.dead_letter_or_drop(
+                slot,
+                q,
+                DeadLetterReason::DeliveryLimit,
+                DropReason::DeliveryLimit,
+            );
+            return;
+        }
+        let queue = &mut self.queues[q.index()];
+        let level = queue.level_of(priority);
+        queue.requeue(slot, seq, level, size);
+        self.set_state(slot, CopyState::Ready(q));
+        self.emit(EventKind::Requeued { msg, queue: q });
+        self.enforce_max_length(q);
+    }
+
+    // ---------------------------------------------------------------- Redis Pub/Sub
+
+    /// `PUBLISH`: a copy to every matching subscription present now; none means gone (RPS-1, RPS-2).
+    fn pubsub_publish(&mut self, slot: Slot, channel: ChannelId) {
+        let name = self.channels[channel.index()].clone();
+        let mut receivers = Vec::new();
+        for (i, c) in self.consumers.iter().enumerate() {
+            if c.status != ConsumerStatus::Running {
+                continue;
+            }
+            if let ConsumerSource::Subscribe { channels, patterns } = &c.spec.source {
+                let n = channels.iter().filter(|ch| **ch == name).count()
+                    + patterns.iter().filter(|p| glob_matches(p, &name)).count();
+                receivers.extend(std::iter::repeat_n(ConsumerId(i as u32), n));
+            }
+        }
+        let msg = self.copies.get(slot).msg;
+        self.emit(EventKind::ChannelPublished {
+            msg,
+            channel,
+            receivers: receivers.len() as u32,
+        });
+        if receivers.is_empty() {
+            self.drop_copy(slot, DropReason::NoSubscriber);
+            return;
+        }
+        let template = self.copies.get(slot).clone();
+        for (n, cid) in receivers.into_iter().enumerate() {
+            let s = if n == 0 {
+                slot
+            } else {
+                self.ledger.fanout_copies += 1;
+                self.new_copy(template.clone())
+            };
+            self.set_state(s, CopyState::Processing(cid));
+            let consumer = &mut self.consumers[cid.index()];
+            consumer.held.insert(s);
+            consumer.delivered += 1;
+            consumer.log.push((msg, false));
+            let epoch = consumer.epoch;
+            self.emit(EventKind::PubSubDelivered { msg, consumer: cid });
+            let arrive = self.now.plus(self.latency);
+            self.transit.insert(
+                (arrive, s),
+                Transit {
+                    from: crate::snapshot::NodeRef::Channel(channel),
+                    to: crate::snapshot::NodeRef::Consumer(cid),
+                    sent_at: self.now,
+                    msg,
+                },
+            );
+            self.schedule(
+                arrive,
+                Work::DeliveryArrives {
+                    consumer: cid,
+                    slot: s,
+                    epoch,
+                },
+            );
+        }
+    }
+
+    /// Output buffer over its limit: the client is closed and its buffered messages lost (RPS-3).
+    fn disconnect_subscriber(&mut self, cid: ConsumerId) {
+        let lost = self.drop_held(cid, DropReason::SubscriberDisconnected);
+        self.consumers[cid.index()].status = ConsumerStatus::Disconnected;
+        self.emit(EventKind::SubscriberDisconnected {
+            consumer: cid,
+            lost,
+        });
+    }
+
+    /// Drops every copy the consumer holds that the broker has forgotten; ends its connection epoch.
+    fn drop_held(&mut self, cid: ConsumerId, reason: DropReason) -> u32 {
+        let consumer = &mut self.consumers[cid.index()];
+        consumer.epoch += 1;
+        consumer.buffer.clear();
+        consumer.buffer_bytes = 0;
+        consumer.current = None;
+        if let Some(since) = consumer.busy_since.take() {
+            consumer.busy_us += self.now.since(since);
+        }
+        let held = std::mem::take(&mut consumer.held);
+        for s in &held {
+            self.transit.retain(|_, t| {
+                !(t.to == crate::snapshot::NodeRef::Consumer(cid)
+                    && t.msg == self.copies.get(*s).msg)
+            });
+            self.drop_copy(*s, reason);
+        }
+        held.len() as u32
+    }
+
+    // ---------------------------------------------------------------- failures
+
+    /// The consumer's connection dies: unacked deliveries are requeued, auto-ack ones are lost (RMQ-10, RMQ-15).
+    fn crash(&mut self, cid: ConsumerId, status: ConsumerStatus) {
+        let lost = self.drop_held(cid, DropReason::LostInConsumerCrash);
+        let consumer = &mut self.consumers[cid.index()];
+        consumer.status = status;
+        let unacked = std::mem::take(&mut consumer.unacked);
+        let queue = consumer.queue;
+        for slot in unacked.values() {
+            self.transit.remove(&(self.now.plus(self.latency), *slot));
+        }
+        // Drop transit entries towards the dead consumer whichever their arrival time.
+        self.transit
+            .retain(|_, t| t.to != crate::snapshot::NodeRef::Consumer(cid));
+        if let Some(q) = queue {
+            self.queues[q.index()].remove_consumer(cid);
+            for slot in unacked.values() {
+                self.queues[q.index()].unacked -= 1;
+                // Connection loss counts toward a quorum queue's delivery limit (RMQ-30).
+                self.requeue(q, *slot, true);
+            }
+        }
+        self.emit(EventKind::ConsumerCrashed {
+            consumer: cid,
+            requeued: unacked.len() as u32,
+            lost,
+        });
+        if let Some(q) = queue {
+            self.dispatch(q);
+        }
+    }
+
+    fn subscribe(&mut self, cid: ConsumerId) {
+        let consumer = &mut self.consumers[cid.index()];
+        consumer.status = ConsumerStatus::Running;
+        if let Some(q) = consumer.queue {
+            let queue = &mut self.queues[q.index()];
+            queue.add_consumer(cid);
+            queue.unblock(cid);
+            self.dispatch(q);
+        }
+    }
+
+    // ---------------------------------------------------------------- building
+
+    fn add_queue(&mut self, spec: QueueSpec) -> Result<QueueId, CommandError> {
+        if self.queue_id(&spec.name).is_some() {
+            return Err(CommandError::Duplicate {
+                kind: "queue",
+                name: spec.name,
+            });
+        }
+        let known = |n: &str| self.exchange_id(n).is_some();
+        scenario::validate_queue("queue", &spec, &known)?;
+        let dlx = spec
+            .dead_letter_exchange
+            .as_deref()
+            .and_then(|n| self.exchange_id(n));
+        self.queues.push(Queue::new(spec, dlx));
+        Ok(QueueId((self.queues.len() - 1) as u32))
+    }
+
+    fn resolve_binding(
+        &self,
+        spec: &BindingSpec,
+    ) -> Result<(ExchangeId, Destination), CommandError> {
+        let unknown = |kind, name: &str| CommandError::UnknownEntity {
+            kind,
+            name: name.to_string(),
+        };
+        let from = self
+            .exchange_id(&spec.exchange)
+            .filter(|x| *x != ExchangeId(0))
+            .ok_or_else(|| unknown("exchange", &spec.exchange))?;
+        let to = match (&spec.queue, &spec.to_exchange) {
+            (Some(q), None) => {
+                Destination::Queue(self.queue_id(q).ok_or_else(|| unknown("queue", q))?)
+            }
+            (None, Some(x)) => Destination::Exchange(
+                self.exchange_id(x)
+                    .filter(|x| *x != ExchangeId(0))
+                    .ok_or_else(|| unknown("exchange", x))?,
+            ),
+            _ => {
+                return Err(ScenarioError::new(
+                    "binding",
+                    "set exactly one of `queue` and `to_exchange`",
+                )
+                .into())
+            }
+        };
+        Ok((from, to))
+    }
+
+    fn add_binding(&mut self, spec: BindingSpec) -> Result<(), CommandError> {
+        let (from, to) = self.resolve_binding(&spec)?;
+        if self.exchanges[from.index()].kind == ExchangeType::Headers {
+            crate::matching::headers_mode(&spec.arguments)
+                .map_err(|r| ScenarioError::new("binding.arguments.x-match", r))?;
+        }
+        if let Destination::Exchange(to) = to {
+            if self.reaches(to, from) {
+                return Err(ScenarioError::new(
+                    "binding.to_exchange",
+                    "this binding would close a cycle of exchanges",
+                )
+                .into());
+            }
+        }
+        // Binding twice is idempotent in RabbitMQ.
+        if !self.exchanges[from.index()]
+            .bindings
+            .iter()
+            .any(|b| b.spec == spec)
+        {
+            self.exchanges[from.index()].bindings.push(Binding {
+                spec,
+                destination: to,
+            });
+        }
+        Ok(())
+    }
+
+    fn reaches(&self, from: ExchangeId, target: ExchangeId) -> bool {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![from];
+        while let Some(x) = todo.pop() {
+            if x == target {
+                return true;
+            }
+            if seen.insert(x) {
+                let ex = &self.exchanges[x.index()];
+                todo.extend(ex.bindings.iter().filter_map(|b| match b.destination {
+                    Destination::Exchange(e) => Some(e),
+                    Destination::Queue(_) => None,
+                }));
+                todo.extend(ex.alternate);
+            }
+        }
+        false
+    }
+
+    fn add_producer(&mut self, spec: ProducerSpec) -> Result<ProducerId, CommandError> {
+        if self.producer_id(&spec.name).is_ok() {
+            return Err(CommandError::Duplicate {
+                kind: "producer",
+                name: spec.name,
+            });
+        }
+        let known = |n: &str| self.exchange_id(n).is_some();
+        scenario::validate_producer("producer", &spec, &known)?;
+        self.producers.push(Producer {
+            spec,
+            removed: false,
+            generation: 0,
+            template_version: 0,
+            sent: 0,
+            cursor: 0,
+            started_at: self.now,
+            confirms_acked: 0,
+            confirms_nacked: 0,
+            returned: 0,
+            returns: Vec::new(),
+            nacks: Vec::new(),
+        });
+        let id = ProducerId((self.producers.len() - 1) as u32);
+        self.schedule_next_tick(id);
+        Ok(id)
+    }
+
+    fn add_consumer(&mut self, spec: ConsumerSpec) -> Result<ConsumerId, CommandError> {
+        if self.consumer_id(&spec.name).is_ok() {
+            return Err(CommandError::Duplicate {
+                kind: "consumer",
+                name: spec.name,
+            });
+        }
+        let known = |n: &str| self.queue_id(n).is_some();
+        scenario::validate_consumer("consumer", &spec, &known)?;
+        let queue = match &spec.source {
+            ConsumerSource::Queue(q) => self.queue_id(q),
+            ConsumerSource::Subscribe { .. } => None,
+        };
+        let stopped = spec.stopped;
+        self.consumers.push(Consumer {
+            spec,
+            status: ConsumerStatus::Crashed,
+            epoch: 0,
+            queue,
+            unacked: BTreeMap::new(),
+            next_tag: 1,
+            held: BTreeSet::new(),
+            buffer: VecDeque::new(),
+            buffer_bytes: 0,
+            current: None,
+            slow_factor: 1.0,
+            busy_since: None,
+            busy_us: 0,
+            delivered: 0,
+            acked: 0,
+            redelivered: 0,
+            log: Vec::new(),
+        });
+        let id = ConsumerId((self.consumers.len() - 1) as u32);
+        if !stopped {
+            self.subscribe(id);
+        }
+        Ok(id)
+    }
+
+    // ---------------------------------------------------------------- commands
+
+    /// Applies a command at the current time. A refused command changes nothing.
+    pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
+        let summary = serde_json::to_string(&command).unwrap_or_default();
+        match command {
+            Command::CrashConsumer { consumer } => {
+                let id = self.consumer_id(&consumer)?;
+                if self.consumers[id.index()].status != ConsumerStatus::Running {
+                    return Err(CommandError::NotApplicable {
+                        reason: format!("{consumer} is not running"),
+                    });
+                }
+                self.emit(EventKind::CommandApplied { summary });
+                self.crash(id, ConsumerStatus::Crashed);
+                return Ok(());
+            }
+            Command::RestartConsumer { consumer } => {
+                let id = self.consumer_id(&consumer)?;
+                if self.consumers[id.index()].status == ConsumerStatus::Running {
+                    return Err(CommandError::NotApplicable {
+                        reason: format!("{consumer} is already running"),
+                    });
+                }
+                self.emit(EventKind::CommandApplied { summary });
+                self.subscribe(id);
+                self.emit(EventKind::ConsumerRestarted { consumer: id });
+                return Ok(());
+            }
+            Command::SlowConsumer { consumer, factor } => {
+                let id = self.consumer_id(&consumer)?;
+                if !factor.is_finite() || !(0.01..=1000.0).contains(&factor) {
+                    return Err(ScenarioError::new(
+                        "factor",
+                        format!("must be between 0.01 and 1000, got {factor}"),
+                    )
+                    .into());
+                }
+                self.consumers[id.index()].slow_factor = factor;
+            }
+            Command::PauseProducer { producer } => {
+                let id = self.producer_id(&producer)?;
+                let p = &mut self.producers[id.index()];
+                p.spec.paused = true;
+                p.generation += 1;
+            }
+            Command::ResumeProducer { producer } => {
+                let id = self.producer_id(&producer)?;
+                let p = &mut self.producers[id.index()];
+                if p.spec.paused {
+                    p.spec.paused = false;
+                    p.generation += 1;
+                    self.schedule_next_tick(id);
+                }
+            }
+            Command::SetRate { producer, rate } => {
+                let id = self.producer_id(&producer)?;
+                scenario::validate_rate("rate", &rate)?;
+                let p = &mut self.producers[id.index()];
+                p.spec.rate = rate;
+                p.generation += 1;
+                p.started_at = self.now;
+                p.sent = p.sent.min(p.spec.limit.unwrap_or(u64::MAX));
+                self.schedule_next_tick(id);
+            }
+            Command::Burst { producer, count } => {
+                let id = self.producer_id(&producer)?;
+                if count > scenario::limits::MAX_BURST {
+                    return Err(ScenarioError::new(
+                        "count",
+                        format!("a burst is at most {}", scenario::limits::MAX_BURST),
+                    )
+                    .into());
+                }
+                self.emit(EventKind::CommandApplied { summary });
+                self.publish_many(id, count, false);
+                return Ok(());
+            }
+            Command::Poison { producer } => {
+                let id = self.producer_id(&producer)?;
+                self.emit(EventKind::CommandApplied { summary });
+                self.publish(id, true);
+                return Ok(());
+            }
+            Command::AddQueue { queue } => {
+                self.add_queue(queue)?;
+            }
+            Command::UpdateQueue { queue } => self.update_queue(queue)?,
+            Command::AddBinding { binding } => self.add_binding(binding)?,
+            Command::RemoveBinding { binding } => {
+                let (from, _) = self.resolve_binding(&binding)?;
+                let bindings = &mut self.exchanges[from.index()].bindings;
+                let before = bindings.len();
+                bindings.retain(|b| b.spec != binding);
+                if bindings.len() == before {
+                    return Err(CommandError::UnknownEntity {
+                        kind: "binding",
+                        name: format!("{} -> {:?}", binding.exchange, binding.queue),
+                    });
+                }
+            }
+            Command::AddProducer { producer } => {
+                self.add_producer(producer)?;
+            }
+            Command::UpdateProducer { producer } => {
+                let id = self.producer_id(&producer.name)?;
+                let known = |n: &str| self.exchange_id(n).is_some();
+                scenario::validate_producer("producer", &producer, &known)?;
+                let p = &mut self.producers[id.index()];
+                let rate_changed = p.spec.rate != producer.rate || p.spec.paused != producer.paused;
+                p.spec = producer;
+                p.template_version += 1;
+                if rate_changed {
+                    p.generation += 1;
+                    p.started_at = self.now;
+                    self.schedule_next_tick(id);
+                }
+            }
+            Command::RemoveProducer { producer } => {
+                let id = self.producer_id(&producer)?;
+                self.producers[id.index()].removed = true;
+            }
+            Command::AddConsumer { consumer } => {
+                self.add_consumer(consumer)?;
+            }
+            Command::UpdateConsumer { consumer } => self.update_consumer(consumer)?,
+            Command::RemoveConsumer { consumer } => {
+                let id = self.consumer_id(&consumer)?;
+                self.emit(EventKind::CommandApplied { summary });
+                self.crash(id, ConsumerStatus::Removed);
+                return Ok(());
+            }
+        }
+        self.emit(EventKind::CommandApplied { summary });
+        Ok(())
+    }
+
+    fn update_queue(&mut self, spec: QueueSpec) -> Result<(), CommandError> {
+        let id = self
+            .queue_id(&spec.name)
+            .ok_or_else(|| CommandError::UnknownEntity {
+                kind: "queue",
+                name: spec.name.clone(),
+            })?;
+        let known = |n: &str| self.exchange_id(n).is_some();
+        scenario::validate_queue("queue", &spec, &known)?;
+        let q = &self.queues[id.index()];
+        if q.spec.kind != spec.kind || q.spec.max_priority != spec.max_priority {
+            return Err(CommandError::NotApplicable {
+                reason: "a queue's type and x-max-priority are fixed when it is declared; declare a new queue instead".into(),
+            });
+        }
+        let dlx = spec
+            .dead_letter_exchange
+            .as_deref()
+            .and_then(|n| self.exchange_id(n));
+        let q = &mut self.queues[id.index()];
+        q.spec = spec;
+        q.dead_letter_exchange = dlx;
+        self.enforce_max_length(id);
+        self.dispatch(id);
+        Ok(())
+    }
+
+    fn update_consumer(&mut self, spec: ConsumerSpec) -> Result<(), CommandError> {
+        let id = self.consumer_id(&spec.name)?;
+        let known = |n: &str| self.queue_id(n).is_some();
+        scenario::validate_consumer("consumer", &spec, &known)?;
+        let c = &mut self.consumers[id.index()];
+        if c.spec.source != spec.source {
+            return Err(CommandError::NotApplicable {
+                reason: "a consumer's source cannot change; remove it and add a new one".into(),
+            });
+        }
+        if c.spec.ack != spec.ack && !(c.unacked.is_empty() && c.held.is_empty()) {
+            return Err(CommandError::NotApplicable {
+                reason: "the ack mode can change only while the consumer holds no messages".into(),
+            });
+        }
+        c.spec = spec;
+        if let Some(q) = c.queue {
+            self.queues[q.index()].unblock(id);
+            self.dispatch(q);
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- audit
+
+    /// Checks that the ledger agrees with where the copies actually are. Cheap enough to run
+    /// after every event in debug builds: it compares counters, not copies.
+    pub fn audit(&self) -> Result<(), String> {
+        let l = &self.ledger;
+        if !l.is_balanced() {
+            return Err(format!(
+                "unbalanced ledger: created {} but accounted {}",
+                l.created,
+                l.accounted()
+            ));
+        }
+        let ready: u64 = self.queues.iter().map(Queue::ready_len).sum();
+        if ready != l.ready {
+            return Err(format!(
+                "queues hold {ready} ready but the ledger says {}",
+                l.ready
+            ));
+        }
+        let unacked: u64 = self.queues.iter().map(|q| q.unacked).sum();
+        let by_consumer: u64 = self.consumers.iter().map(|c| c.unacked.len() as u64).sum();
+        if unacked != l.unacked || by_consumer != l.unacked {
+            return Err(format!(
+                "unacked: queues {unacked}, consumers {by_consumer}, ledger {}",
+                l.unacked
+            ));
+        }
+        let held: u64 = self.consumers.iter().map(|c| c.held.len() as u64).sum();
+        if held != l.processing {
+            return Err(format!(
+                "consumers hold {held} but the ledger says {} processing",
+                l.processing
+            ));
+        }
+        let live = (l.in_flight + l.ready + l.unacked + l.processing) as usize;
+        if live != self.copies.live() {
+            return Err(format!(
+                "{} live copies stored but the ledger counts {live}",
+                self.copies.live()
+            ));
+        }
+        Ok(())
+    }
+
+    /// A full audit that walks every live copy; for tests.
+    pub fn audit_deep(&self) -> Result<(), String> {
+        self.audit()?;
+        let mut counts = [0u64; 4];
+        for (_, c) in self.copies.iter_live() {
+            let i = match c.state {
+                CopyState::InFlight => 0,
+                CopyState::Ready(_) => 1,
+                CopyState::Unacked(..) => 2,
+                CopyState::Processing(_) => 3,
+                s => return Err(format!("terminal state {s:?} in a live slot")),
+            };
+            counts[i] += 1;
+        }
+        let l = &self.ledger;
+        if counts != [l.in_flight, l.ready, l.unacked, l.processing] {
+            return Err(format!(
+                "walked {counts:?} vs ledger {:?}",
+                [l.in_flight, l.ready, l.unacked, l.processing]
+            ));
+        }
+        for (i, q) in self.queues.iter().enumerate() {
+            for slot in q.all_ready() {
+                if self.copies.get(slot).state != CopyState::Ready(QueueId(i as u32)) {
+                    return Err(format!(
+                        "{} holds a copy in state {:?}",
+                        q.name(),
+                        self.copies.get(slot).state
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,313 @@
+//! Read-only views of the simulation for panels, the canvas and reports.
+
+use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
+use crate::ledger::{CopyState, Ledger};
+use crate::message::Slot;
+use crate::scenario::{AckMode, ExchangeType, Overflow, QueueType};
+use crate::sim::{ConsumerStatus, Destination, Simulation};
+use crate::time::SimTime;
+use serde::Serialize;
+
+/// How many messages of a queue are listed as chips; the rest are a count.
+pub const CHIPS_PER_QUEUE: usize = 24;
+/// How many moving messages a snapshot carries for drawing.
+pub const MAX_TRANSITS: usize = 2_000;
+
+/// A node of the topology, for links and moving messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum NodeRef {
+    Producer(ProducerId),
+    Exchange(ExchangeId),
+    Queue(QueueId),
+    Consumer(ConsumerId),
+    Channel(ChannelId),
+}
+
+/// One message as drawn in a queue or at a consumer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Chip {
+    pub msg: MessageId,
+    pub producer: Option<ProducerId>,
+    pub priority: Option<u8>,
+    pub redelivered: bool,
+    pub poison: bool,
+    pub dead_lettered: bool,
+    /// Already past its TTL but not yet at the head (RMQ-27).
+    pub expired: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rates {
+    pub publish: f64,
+    pub deliver: f64,
+    pub redeliver: f64,
+    pub ack: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QueueView {
+    pub id: QueueId,
+    pub name: String,
+    pub kind: QueueType,
+    pub ready: u64,
+    pub unacked: u64,
+    pub total: u64,
+    pub ready_bytes: u64,
+    pub head: Vec<Chip>,
+    pub rates: Rates,
+    pub consumers: Vec<ConsumerId>,
+    pub max_priority: Option<u32>,
+    pub max_length: Option<u64>,
+    pub overflow: Overflow,
+    pub message_ttl_ms: Option<f64>,
+    pub dead_letter_exchange: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExchangeView {
+    pub id: ExchangeId,
+    pub name: String,
+    pub kind: ExchangeType,
+    pub links: Vec<(NodeRef, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConsumerView {
+    pub id: ConsumerId,
+    pub name: String,
+    pub status: &'static str,
+    pub source: Option<NodeRef>,
+    pub prefetch: u32,
+    pub ack: AckMode,
+    pub unacked: Vec<Chip>,
+    pub unacked_count: u64,
+    pub processing: Option<Chip>,
+    pub delivered: u64,
+    pub acked: u64,
+    pub redelivered: u64,
+    pub utilisation: f64,
+    pub slow_factor: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProducerView {
+    pub id: ProducerId,
+    pub name: String,
+    pub sent: u64,
+    pub paused: bool,
+    pub targets: Vec<NodeRef>,
+    pub confirms_acked: u64,
+    pub confirms_nacked: u64,
+    pub returned: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TransitView {
+    pub msg: MessageId,
+    pub from: NodeRef,
+    pub to: NodeRef,
+    pub sent_at: SimTime,
+    pub arrive_at: SimTime,
+    pub chip: Chip,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LatencyView {
+    pub count: u64,
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+}
+
+/// Everything a frame needs, at one instant.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Snapshot {
+    pub time: SimTime,
+    pub ledger: Ledger,
+    pub balanced: bool,
+    pub exchanges: Vec<ExchangeView>,
+    pub queues: Vec<QueueView>,
+    pub consumers: Vec<ConsumerView>,
+    pub producers: Vec<ProducerView>,
+    pub channels: Vec<String>,
+    pub transits: Vec<TransitView>,
+    pub transits_total: usize,
+    pub latency: LatencyView,
+    pub next_event: Option<SimTime>,
+}
+
+impl Simulation {
+    fn chip(&self, slot: Slot) -> Chip {
+        let c = self.copies.get(slot);
+        Chip {
+            msg: c.msg,
+            producer: c.producer,
+            priority: c.priority,
+            redelivered: c.redelivered,
+            poison: c.poison,
+            dead_lettered: c.deaths.is_some(),
+            expired: matches!(c.state, CopyState::Ready(_)) && c.expires_at < self.now,
+        }
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let now = self.now.0;
+        let us_to_ms = |us: u64| us as f64 / 1_000.0;
+        let queues = self
+            .queues
+            .iter()
+            .enumerate()
+            .map(|(i, q)| QueueView {
+                id: QueueId(i as u32),
+                name: q.name().to_string(),
+                kind: q.spec.kind,
+                ready: q.ready_len(),
+                unacked: q.unacked,
+                total: q.ready_len() + q.unacked,
+                ready_bytes: q.ready_bytes(),
+                head: q
+                    .ready_in_order(CHIPS_PER_QUEUE)
+                    .into_iter()
+                    .map(|s| self.chip(s))
+                    .collect(),
+                rates: Rates {
+                    publish: q.publish_rate.per_sec(now),
+                    deliver: q.deliver_rate.per_sec(now),
+                    redeliver: q.redeliver_rate.per_sec(now),
+                    ack: q.ack_rate.per_sec(now),
+                },
+                consumers: q.consumers.clone(),
+                max_priority: q.spec.max_priority,
+                max_length: q.spec.max_length,
+                overflow: q.spec.overflow,
+                message_ttl_ms: q.spec.message_ttl_ms,
+                dead_letter_exchange: q.spec.dead_letter_exchange.clone(),
+            })
+            .collect();
+        let exchanges = self
+            .exchanges
+            .iter()
+            .enumerate()
+            .map(|(i, x)| ExchangeView {
+                id: ExchangeId(i as u32),
+                name: x.name.clone(),
+                kind: x.kind,
+                links: x
+                    .bindings
+                    .iter()
+                    .map(|b| {
+                        let to = match b.destination {
+                            Destination::Queue(q) => NodeRef::Queue(q),
+                            Destination::Exchange(e) => NodeRef::Exchange(e),
+                        };
+                        (to, b.spec.routing_key.clone())
+                    })
+                    .collect(),
+            })
+            .collect();
+        let consumers = self
+            .consumers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let busy = c.busy_us + c.busy_since.map_or(0, |s| self.now.since(s));
+                ConsumerView {
+                    id: ConsumerId(i as u32),
+                    name: c.spec.name.clone(),
+                    status: match c.status {
+                        ConsumerStatus::Running => "running",
+                        ConsumerStatus::Crashed => "crashed",
+                        ConsumerStatus::Disconnected => "disconnected",
+                        ConsumerStatus::Removed => "removed",
+                    },
+                    source: c.queue.map(NodeRef::Queue),
+                    prefetch: c.spec.prefetch,
+                    ack: c.spec.ack,
+                    unacked: c
+                        .unacked
+                        .values()
+                        .take(CHIPS_PER_QUEUE)
+                        .map(|s| self.chip(*s))
+                        .collect(),
+                    unacked_count: (c.unacked.len() + c.held.len()) as u64,
+                    processing: c.current.map(|s| self.chip(s)),
+                    delivered: c.delivered,
+                    acked: c.acked,
+                    redelivered: c.redelivered,
+                    utilisation: if now == 0 {
+                        0.0
+                    } else {
+                        busy as f64 / now as f64
+                    },
+                    slow_factor: c.slow_factor,
+                }
+            })
+            .collect();
+        let producers = self
+            .producers
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.removed)
+            .map(|(i, p)| ProducerView {
+                id: ProducerId(i as u32),
+                name: p.spec.name.clone(),
+                sent: p.sent,
+                paused: p.spec.paused,
+                targets: p
+                    .spec
+                    .targets
+                    .iter()
+                    .filter_map(|t| match t {
+                        crate::scenario::PublishTarget::Exchange(x) => {
+                            self.exchange_id(x).map(NodeRef::Exchange)
+                        }
+                        crate::scenario::PublishTarget::Channel(ch) => self
+                            .channels
+                            .iter()
+                            .position(|c| c == ch)
+                            .map(|i| NodeRef::Channel(ChannelId(i as u32))),
+                    })
+                    .collect(),
+                confirms_acked: p.confirms_acked,
+                confirms_nacked: p.confirms_nacked,
+                returned: p.returned,
+            })
+            .collect();
+        let transits = self
+            .transit
+            .iter()
+            .take(MAX_TRANSITS)
+            .map(|((arrive, slot), t)| TransitView {
+                msg: t.msg,
+                from: t.from,
+                to: t.to,
+                sent_at: t.sent_at,
+                arrive_at: *arrive,
+                chip: self.chip(*slot),
+            })
+            .collect();
+        let h = &self.latency_hist;
+        Snapshot {
+            time: self.now,
+            ledger: self.ledger.clone(),
+            balanced: self.ledger.is_balanced(),
+            exchanges,
+            queues,
+            consumers,
+            producers,
+            channels: self.channels.clone(),
+            transits,
+            transits_total: self.transit.len(),
+            latency: LatencyView {
+                count: h.count(),
+                mean_ms: h.mean() / 1_000.0,
+                p50_ms: us_to_ms(h.quantile(0.50)),
+                p95_ms: us_to_ms(h.quantile(0.95)),
+                p99_ms: us_to_ms(h.quantile(0.99)),
+            },
+            next_event: self.next_event_time(),
+        }
+    }
+}

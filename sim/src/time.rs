@@ -1,0 +1,47 @@
+//! Integer virtual time. The core never reads a wall clock.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Simulated time in microseconds since the start of a run.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct SimTime(pub u64);
+
+impl SimTime {
+    pub const ZERO: SimTime = SimTime(0);
+    pub const MAX: SimTime = SimTime(u64::MAX);
+
+    pub const fn from_millis(ms: u64) -> SimTime {
+        SimTime(ms.saturating_mul(1_000))
+    }
+
+    pub const fn from_secs(s: u64) -> SimTime {
+        SimTime(s.saturating_mul(1_000_000))
+    }
+
+    pub const fn micros(self) -> u64 {
+        self.0
+    }
+
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e6
+    }
+
+    /// Saturating add, so absurd durations clamp to the end of time instead of wrapping.
+    pub const fn plus(self, micros: u64) -> SimTime {
+        SimTime(self.0.saturating_add(micros))
+    }
+
+    pub const fn since(self, earlier: SimTime) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0 / 1_000;
+        write!(f, "{}.{:03}s", ms / 1_000, ms % 1_000)
+    }
+}

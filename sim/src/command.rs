@@ -72,6 +72,10 @@ pub enum Command {
     UpdateConsumer {
         consumer: ConsumerSpec,
     },
+    /// A buggy client acks a delivery tag twice: PRECONDITION_FAILED closes its channel (RMQ-11).
+    DoubleAck {
+        consumer: String,
+    },
     /// Cancels the consumer cleanly: unacked messages are requeued, as on a channel close.
     RemoveConsumer {
         consumer: String,

@@ -98,6 +98,16 @@ pub enum EventKind {
     ConsumerRestarted {
         consumer: ConsumerId,
     },
+    /// The broker closed the consumer's channel with a channel error (RMQ-11, RMQ-16).
+    ChannelClosed {
+        consumer: ConsumerId,
+        reason: String,
+    },
+    /// `x-expires` deleted an unused queue (RMQ-28).
+    QueueDeleted {
+        queue: QueueId,
+        dropped: u32,
+    },
     SubscriberDisconnected {
         consumer: ConsumerId,
         lost: u32,
@@ -180,6 +190,12 @@ impl fmt::Display for Event {
                 write!(f, "crash {consumer} requeued={requeued} lost={lost}")
             }
             EventKind::ConsumerRestarted { consumer } => write!(f, "restart {consumer}"),
+            EventKind::ChannelClosed { consumer, reason } => {
+                write!(f, "channel of {consumer} closed: {reason}")
+            }
+            EventKind::QueueDeleted { queue, dropped } => {
+                write!(f, "delete {queue} dropped={dropped}")
+            }
             EventKind::SubscriberDisconnected { consumer, lost } => {
                 write!(f, "disconnect {consumer} lost={lost}")
             }
@@ -207,6 +223,8 @@ impl EventKind {
             | EventKind::PubSubDelivered { msg, .. } => Some(*msg),
             EventKind::ConsumerCrashed { .. }
             | EventKind::ConsumerRestarted { .. }
+            | EventKind::ChannelClosed { .. }
+            | EventKind::QueueDeleted { .. }
             | EventKind::SubscriberDisconnected { .. }
             | EventKind::CommandApplied { .. } => None,
         }

@@ -40,12 +40,14 @@ pub enum DropReason {
     DeliveryLimit,
     /// Dead-lettered to an exchange that routed it nowhere, or in a dead-letter cycle (RMQ-29).
     DeadLetterUnroutable,
-    /// The simulator's live-message cap was reached; see `limits::MAX_LIVE_COPIES`.
+    /// The simulator's live-message cap was reached; see `sim::MAX_LIVE_COPIES`.
     SimulatorCapacity,
+    /// Its queue was deleted by `x-expires`; such messages are not dead-lettered (RMQ-28).
+    QueueDeleted,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 11] = [
+    pub const ALL: [DropReason; 12] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -57,6 +59,7 @@ impl DropReason {
         DropReason::DeliveryLimit,
         DropReason::DeadLetterUnroutable,
         DropReason::SimulatorCapacity,
+        DropReason::QueueDeleted,
     ];
 }
 

@@ -25,7 +25,7 @@ fn parse_duration(s: &str) -> Result<SimTime, String> {
         }
     };
     let us = n * us_per;
-    if !us.is_finite() || us < 0.0 || us > 365.0 * 24.0 * 3600e6 {
+    if !us.is_finite() || !(0.0..=365.0 * 24.0 * 3600e6).contains(&us) {
         return Err(format!("duration {s:?} is out of range (0 to 1 year)"));
     }
     Ok(SimTime(us as u64))

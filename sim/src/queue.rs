@@ -36,6 +36,10 @@ pub struct Queue {
     /// All consumers subscribed, blocked or not.
     pub consumers: Vec<ConsumerId>,
     pub dead_letter_exchange: Option<ExchangeId>,
+    /// Deleted by `x-expires`; kept so ids stay stable (RMQ-28).
+    pub deleted: bool,
+    /// Since when the queue has had no consumers, if `x-expires` is set.
+    pub unused_since: Option<SimTime>,
     /// The pending head-expiry timer, so only one is scheduled at a time.
     pub expiry_timer: Option<SimTime>,
     pub publish_rate: RateMeter,
@@ -63,6 +67,8 @@ impl Queue {
             rotation: VecDeque::new(),
             consumers: Vec::new(),
             dead_letter_exchange,
+            deleted: false,
+            unused_since: None,
             expiry_timer: None,
             publish_rate: RateMeter::new(crate::COLLECT_STATISTICS_INTERVAL),
             deliver_rate: RateMeter::new(crate::COLLECT_STATISTICS_INTERVAL),

@@ -37,6 +37,9 @@ pub struct LocalizedText {
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub version: u32,
+    /// The RabbitMQ release whose rules are modelled; shown in the UI (RMQ-14, -16, -20, -30 differ by version).
+    #[serde(default)]
+    pub rabbitmq_version: RabbitMqVersion,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<LocalizedText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,6 +60,14 @@ pub struct Scenario {
     /// Commands applied at scripted simulated times.
     #[serde(default)]
     pub script: Vec<ScriptedCommand>,
+}
+
+/// RabbitMQ versions modelled. Only 4.3 so far; older rules are noted in the reference.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RabbitMqVersion {
+    #[default]
+    #[serde(rename = "4.3")]
+    V4_3,
 }
 
 fn default_latency_ms() -> f64 {
@@ -126,6 +137,12 @@ pub struct QueueSpec {
     /// Quorum queues only: `x-delivery-limit`; default 20, `-1` disables (RMQ-30).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_limit: Option<i64>,
+    /// `consumer_timeout` in ms; in 4.3 only quorum queues enforce it (default 1800000; RMQ-16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer_timeout_ms: Option<f64>,
+    /// `x-expires` in ms: the queue is deleted after this long unused (RMQ-28).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -302,6 +319,12 @@ pub struct ConsumerSpec {
     /// `basic.qos prefetch_count`; 0 = unlimited (RMQ-9).
     #[serde(default)]
     pub prefetch: u32,
+    /// Consumer priority `x-priority`: only the highest-priority consumers with capacity get messages (RMQ-8).
+    #[serde(default)]
+    pub priority: i32,
+    /// Acks with `multiple=true` once this many successes have accumulated (RMQ-11); 1 = ack each.
+    #[serde(default = "default_ack_batch")]
+    pub ack_batch: u32,
     #[serde(default)]
     pub ack: AckMode,
     pub processing: Processing,
@@ -317,6 +340,10 @@ pub struct ConsumerSpec {
     /// Starts disconnected until a restart command.
     #[serde(default)]
     pub stopped: bool,
+}
+
+fn default_ack_batch() -> u32 {
+    1
 }
 
 fn default_poison() -> FailureSpec {
@@ -609,6 +636,24 @@ pub(crate) fn validate_queue(
             "quorum queues do not support reject-publish-dlx",
         ));
     }
+    if let Some(t) = q.consumer_timeout_ms {
+        check_ms(&format!("{path}.consumer_timeout_ms"), t)?;
+        if q.kind != QueueType::Quorum {
+            return Err(ScenarioError::new(
+                format!("{path}.consumer_timeout_ms"),
+                "in RabbitMQ 4.3 only quorum queues enforce the consumer timeout",
+            ));
+        }
+    }
+    if let Some(t) = q.expires_ms {
+        check_ms(&format!("{path}.expires_ms"), t)?;
+        if t < 1.0 {
+            return Err(ScenarioError::new(
+                format!("{path}.expires_ms"),
+                "x-expires must be at least 1 ms",
+            ));
+        }
+    }
     if let Some(limit) = q.delivery_limit {
         if q.kind != QueueType::Quorum {
             return Err(ScenarioError::new(
@@ -799,6 +844,21 @@ pub(crate) fn validate_consumer(
             }
         }
     }
+    if c.prefetch != 0 && c.ack_batch > c.prefetch {
+        return Err(ScenarioError::new(
+            format!("{path}.ack_batch"),
+            format!(
+                "a batch of {} can never fill with prefetch {}: the consumer would stall",
+                c.ack_batch, c.prefetch
+            ),
+        ));
+    }
+    if c.ack_batch == 0 || c.ack_batch > limits::MAX_PREFETCH {
+        return Err(ScenarioError::new(
+            format!("{path}.ack_batch"),
+            format!("must be 1 to {}, got {}", limits::MAX_PREFETCH, c.ack_batch),
+        ));
+    }
     check_probability(
         &format!("{path}.failure.probability"),
         c.failure.probability,
@@ -870,6 +930,8 @@ impl ConsumerSpec {
             name: name.to_string(),
             source: ConsumerSource::Queue(queue.to_string()),
             prefetch: 1,
+            priority: 0,
+            ack_batch: 1,
             ack: AckMode::Manual,
             processing: Processing::Fixed { ms: processing_ms },
             failure: FailureSpec::default(),

@@ -14,6 +14,7 @@ use crate::scenario::{
     Overflow, Processing, ProducerSpec, PublishTarget, QueueSpec, RatePattern, Scenario,
     ScenarioError,
 };
+use crate::snapshot::NodeRef;
 use crate::stats::{LatencyHistogram, Series};
 use crate::time::SimTime;
 use serde_json::Value;
@@ -23,6 +24,21 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 /// Live copies beyond this are dropped with [`DropReason::SimulatorCapacity`], so a runaway
 /// producer cannot exhaust memory. The drop is counted like any other loss.
 pub const MAX_LIVE_COPIES: usize = 5_000_000;
+
+/// Quorum queues cap a consumer's prefetch (RMQ-9).
+pub const QUORUM_MAX_PREFETCH: u32 = 2_000;
+/// RabbitMQ's default `consumer_timeout`, and how often it is checked (RMQ-16).
+pub const DEFAULT_CONSUMER_TIMEOUT_MS: f64 = 1_800_000.0;
+const CONSUMER_TIMEOUT_CHECK_US: u64 = 60_000_000;
+
+/// Why a consumer's connection or channel ended.
+#[derive(Clone, Debug, PartialEq)]
+enum Closure {
+    /// The process died or the consumer was removed.
+    Crash,
+    /// The broker closed the channel (double ack, ack timeout).
+    ChannelError(String),
+}
 
 /// Micro-seconds from a validated millisecond value.
 fn ms_to_us(ms: f64) -> u64 {
@@ -44,9 +60,11 @@ enum Work {
         slot: Slot,
         channel: ChannelId,
     },
+    /// `tag` is the delivery tag for manual acks, 0 otherwise.
     DeliveryArrives {
         consumer: ConsumerId,
         slot: Slot,
+        tag: u64,
         epoch: u32,
     },
     ProcessingDone {
@@ -55,9 +73,26 @@ enum Work {
     },
     SettleArrives {
         consumer: ConsumerId,
-        slot: Slot,
+        tag: u64,
         settle: Settle,
         epoch: u32,
+    },
+    /// `basic.ack` with `multiple=true` (RMQ-11).
+    AckMultiple {
+        consumer: ConsumerId,
+        up_to: u64,
+        epoch: u32,
+    },
+    /// The periodic consumer-timeout check for one delivery (RMQ-16).
+    AckTimeout {
+        consumer: ConsumerId,
+        tag: u64,
+        epoch: u32,
+    },
+    /// `x-expires`: delete the queue if it is still unused since `since` (RMQ-28).
+    QueueExpires {
+        queue: QueueId,
+        since: SimTime,
     },
     ExpireHead {
         queue: QueueId,
@@ -150,10 +185,15 @@ pub(crate) struct Consumer {
     pub next_tag: u64,
     /// Copies in the consumer's hands that the broker no longer holds (auto-ack, Pub/Sub).
     pub held: BTreeSet<Slot>,
-    /// Arrived, waiting to be processed.
-    pub buffer: VecDeque<Slot>,
+    /// Arrived, waiting to be processed, with their delivery tags (0 when not manual-ack).
+    pub buffer: VecDeque<(u64, Slot)>,
     pub buffer_bytes: u64,
-    pub current: Option<Slot>,
+    pub current: Option<(u64, Slot)>,
+    /// Successes not yet acked, for `ack_batch` > 1; the highest tag among them.
+    pub pending_acks: u32,
+    pub last_success: u64,
+    /// Quorum queues cap a consumer's prefetch at 2,000 (RMQ-9).
+    pub quorum: bool,
     pub slow_factor: f64,
     pub busy_since: Option<SimTime>,
     pub busy_us: u64,
@@ -164,11 +204,21 @@ pub(crate) struct Consumer {
 }
 
 impl Consumer {
+    /// The prefetch limit in force; 0 means unlimited.
+    pub fn effective_prefetch(&self) -> u32 {
+        match (self.quorum, self.spec.prefetch) {
+            (true, 0) => QUORUM_MAX_PREFETCH,
+            (true, p) => p.min(QUORUM_MAX_PREFETCH),
+            (false, p) => p,
+        }
+    }
+
     fn has_capacity(&self) -> bool {
+        let prefetch = self.effective_prefetch();
         self.status == ConsumerStatus::Running
             && (self.spec.ack == AckMode::Auto
-                || self.spec.prefetch == 0
-                || (self.unacked.len() as u64) < u64::from(self.spec.prefetch))
+                || prefetch == 0
+                || (self.unacked.len() as u64) < u64::from(prefetch))
     }
 }
 
@@ -205,8 +255,8 @@ pub struct Simulation {
 /// A copy moving on the wire, for drawing.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Transit {
-    pub from: crate::snapshot::NodeRef,
-    pub to: crate::snapshot::NodeRef,
+    pub from: NodeRef,
+    pub to: NodeRef,
     pub sent_at: SimTime,
     pub msg: MessageId,
 }
@@ -360,18 +410,46 @@ impl Simulation {
             Work::DeliveryArrives {
                 consumer,
                 slot,
+                tag,
                 epoch,
             } => {
                 self.transit.remove(&(self.now, slot));
-                self.delivery_arrives(consumer, slot, epoch);
+                self.delivery_arrives(consumer, slot, tag, epoch);
             }
             Work::ProcessingDone { consumer, epoch } => self.processing_done(consumer, epoch),
             Work::SettleArrives {
                 consumer,
-                slot,
+                tag,
                 settle,
                 epoch,
-            } => self.settle_arrives(consumer, slot, settle, epoch),
+            } => self.settle_arrives(consumer, tag, settle, epoch),
+            Work::AckMultiple {
+                consumer,
+                up_to,
+                epoch,
+            } => self.ack_multiple(consumer, up_to, epoch),
+            Work::AckTimeout {
+                consumer,
+                tag,
+                epoch,
+            } => {
+                let c = &self.consumers[consumer.index()];
+                if c.epoch == epoch && c.unacked.contains_key(&tag) {
+                    self.close_connection(
+                        consumer,
+                        ConsumerStatus::Crashed,
+                        Closure::ChannelError(
+                            "PRECONDITION_FAILED: delivery acknowledgement timed out".into(),
+                        ),
+                    );
+                }
+            }
+            Work::QueueExpires { queue, since } => {
+                let q = &self.queues[queue.index()];
+                if !q.deleted && q.unused_since == Some(since) {
+                    self.delete_queue(queue);
+                }
+            }
             Work::ExpireHead { queue } => {
                 self.queues[queue.index()].expiry_timer = None;
                 self.dispatch(queue);
@@ -459,7 +537,7 @@ impl Simulation {
     pub(crate) fn queue_id(&self, name: &str) -> Option<QueueId> {
         self.queues
             .iter()
-            .position(|q| q.name() == name)
+            .position(|q| q.name() == name && !q.deleted)
             .map(|i| QueueId(i as u32))
     }
 
@@ -653,7 +731,7 @@ impl Simulation {
                 continue;
             }
             let arrive = self.now.plus(self.latency);
-            let from = crate::snapshot::NodeRef::Producer(id);
+            let from = NodeRef::Producer(id);
             match target {
                 PublishTarget::Exchange(name) => {
                     let exchange = self.exchange_id(name).unwrap_or(ExchangeId(0));
@@ -661,7 +739,7 @@ impl Simulation {
                         (arrive, slot),
                         Transit {
                             from,
-                            to: crate::snapshot::NodeRef::Exchange(exchange),
+                            to: NodeRef::Exchange(exchange),
                             sent_at: self.now,
                             msg,
                         },
@@ -674,7 +752,7 @@ impl Simulation {
                         (arrive, slot),
                         Transit {
                             from,
-                            to: crate::snapshot::NodeRef::Channel(channel),
+                            to: NodeRef::Channel(channel),
                             sent_at: self.now,
                             msg,
                         },
@@ -983,9 +1061,20 @@ impl Simulation {
     fn dispatch(&mut self, q: QueueId) {
         loop {
             self.expire_head(q);
+            let consumers = &self.consumers;
             let queue = &mut self.queues[q.index()];
             let Some(head) = queue.head() else { return };
-            let Some(cid) = queue.rotation.pop_front() else {
+            // Round-robin runs among the highest-priority consumers only (RMQ-8).
+            let prio = |c: &ConsumerId| consumers[c.index()].spec.priority;
+            let Some(top) = queue.rotation.iter().map(prio).max() else {
+                return;
+            };
+            let at = queue
+                .rotation
+                .iter()
+                .position(|c| prio(c) == top)
+                .unwrap_or(0);
+            let Some(cid) = queue.rotation.remove(at) else {
                 return;
             };
             let consumer = &self.consumers[cid.index()];
@@ -1011,19 +1100,41 @@ impl Simulation {
         if redelivered {
             queue.redeliver_rate.record(now.0, 1);
         }
-        if auto {
+        let tag = if auto {
             // Auto-ack: acked the moment it is sent, and no longer the broker's (RMQ-10).
             queue.ack_rate.record(now.0, 1);
             self.set_state(slot, CopyState::Processing(cid));
             self.consumers[cid.index()].held.insert(slot);
+            0
         } else {
             queue.unacked += 1;
+            let timeout = queue.is_quorum().then(|| {
+                queue
+                    .spec
+                    .consumer_timeout_ms
+                    .unwrap_or(DEFAULT_CONSUMER_TIMEOUT_MS)
+            });
             self.set_state(slot, CopyState::Unacked(q, cid));
             let consumer = &mut self.consumers[cid.index()];
             let tag = consumer.next_tag;
             consumer.next_tag += 1;
             consumer.unacked.insert(tag, slot);
-        }
+            if let Some(ms) = timeout {
+                // The timeout is checked on a one-minute tick, not at the exact instant (RMQ-16).
+                let due = now.plus(ms_to_us(ms)).0;
+                let check = due.div_ceil(CONSUMER_TIMEOUT_CHECK_US) * CONSUMER_TIMEOUT_CHECK_US;
+                let epoch = consumer.epoch;
+                self.schedule(
+                    SimTime(check),
+                    Work::AckTimeout {
+                        consumer: cid,
+                        tag,
+                        epoch,
+                    },
+                );
+            }
+            tag
+        };
         let consumer = &mut self.consumers[cid.index()];
         consumer.delivered += 1;
         if redelivered {
@@ -1037,13 +1148,26 @@ impl Simulation {
             consumer: cid,
             redelivered,
         });
-        let arrive = now.plus(self.latency);
+        self.send_to_consumer(NodeRef::Queue(q), cid, slot, tag, epoch, msg);
+    }
+
+    /// Puts a copy on the wire to a consumer.
+    fn send_to_consumer(
+        &mut self,
+        from: NodeRef,
+        cid: ConsumerId,
+        slot: Slot,
+        tag: u64,
+        epoch: u32,
+        msg: MessageId,
+    ) {
+        let arrive = self.now.plus(self.latency);
         self.transit.insert(
             (arrive, slot),
             Transit {
-                from: crate::snapshot::NodeRef::Queue(q),
-                to: crate::snapshot::NodeRef::Consumer(cid),
-                sent_at: now,
+                from,
+                to: NodeRef::Consumer(cid),
+                sent_at: self.now,
                 msg,
             },
         );
@@ -1052,19 +1176,20 @@ impl Simulation {
             Work::DeliveryArrives {
                 consumer: cid,
                 slot,
+                tag,
                 epoch,
             },
         );
     }
 
-    fn delivery_arrives(&mut self, cid: ConsumerId, slot: Slot, epoch: u32) {
+    fn delivery_arrives(&mut self, cid: ConsumerId, slot: Slot, tag: u64, epoch: u32) {
         let consumer = &mut self.consumers[cid.index()];
         if consumer.epoch != epoch || consumer.status != ConsumerStatus::Running {
-            // The connection died while it was on the wire; crash handling already accounted it.
+            // The connection died while it was on the wire; closing it already accounted the copy.
             return;
         }
         let size = self.copies.get(slot).size;
-        consumer.buffer.push_back(slot);
+        consumer.buffer.push_back((tag, slot));
         consumer.buffer_bytes += u64::from(size);
         if consumer.buffer_bytes > consumer.spec.output_buffer_limit_bytes
             && matches!(consumer.spec.source, ConsumerSource::Subscribe { .. })
@@ -1080,7 +1205,7 @@ impl Simulation {
         if consumer.current.is_some() || consumer.status != ConsumerStatus::Running {
             return;
         }
-        let Some(slot) = consumer.buffer.pop_front() else {
+        let Some((tag, slot)) = consumer.buffer.pop_front() else {
             if let Some(since) = consumer.busy_since.take() {
                 consumer.busy_us += self.now.since(since);
             }
@@ -1089,7 +1214,7 @@ impl Simulation {
         let size = self.copies.get(slot).size;
         let consumer = &mut self.consumers[cid.index()];
         consumer.buffer_bytes -= u64::from(size);
-        consumer.current = Some(slot);
+        consumer.current = Some((tag, slot));
         if consumer.busy_since.is_none() {
             consumer.busy_since = Some(self.now);
         }
@@ -1111,11 +1236,10 @@ impl Simulation {
     }
 
     fn processing_done(&mut self, cid: ConsumerId, epoch: u32) {
-        let consumer = &self.consumers[cid.index()];
-        if consumer.epoch != epoch {
+        if self.consumers[cid.index()].epoch != epoch {
             return;
         }
-        let Some(slot) = self.consumers[cid.index()].current.take() else {
+        let Some((tag, slot)) = self.consumers[cid.index()].current.take() else {
             return;
         };
         let copy = self.copies.get(slot);
@@ -1139,6 +1263,20 @@ impl Simulation {
             consumer.acked += 1;
             self.latency_hist.record(self.now.since(published_at));
             self.set_state(slot, CopyState::Acked);
+        } else if !failed && consumer.spec.ack_batch > 1 {
+            consumer.pending_acks += 1;
+            consumer.last_success = tag;
+            if consumer.pending_acks >= consumer.spec.ack_batch {
+                consumer.pending_acks = 0;
+                self.schedule(
+                    self.now.plus(self.latency),
+                    Work::AckMultiple {
+                        consumer: cid,
+                        up_to: tag,
+                        epoch,
+                    },
+                );
+            }
         } else {
             let settle = match (failed, failure.action) {
                 (false, _) => Settle::Ack,
@@ -1153,7 +1291,7 @@ impl Simulation {
                 self.now.plus(self.latency),
                 Work::SettleArrives {
                     consumer: cid,
-                    slot,
+                    tag,
                     settle,
                     epoch,
                 },
@@ -1162,21 +1300,40 @@ impl Simulation {
         self.start_next(cid);
     }
 
-    fn settle_arrives(&mut self, cid: ConsumerId, slot: Slot, settle: Settle, epoch: u32) {
+    fn settle_arrives(&mut self, cid: ConsumerId, tag: u64, settle: Settle, epoch: u32) {
         let consumer = &mut self.consumers[cid.index()];
         if consumer.epoch != epoch {
             // The channel closed first; the message was requeued then (RMQ-15).
             return;
         }
-        let Some(tag) = consumer
-            .unacked
-            .iter()
-            .find(|(_, s)| **s == slot)
-            .map(|(t, _)| *t)
-        else {
+        let Some(slot) = consumer.unacked.remove(&tag) else {
             return;
         };
-        consumer.unacked.remove(&tag);
+        let q = self.settle(cid, slot, settle);
+        self.queues[q.index()].unblock(cid);
+        self.dispatch(q);
+    }
+
+    /// `multiple=true`: acks every outstanding tag up to and including `up_to` (RMQ-11).
+    fn ack_multiple(&mut self, cid: ConsumerId, up_to: u64, epoch: u32) {
+        let consumer = &mut self.consumers[cid.index()];
+        if consumer.epoch != epoch {
+            return;
+        }
+        let rest = consumer.unacked.split_off(&(up_to + 1));
+        let acked = std::mem::replace(&mut consumer.unacked, rest);
+        let mut queue = None;
+        for slot in acked.into_values() {
+            queue = Some(self.settle(cid, slot, Settle::Ack));
+        }
+        if let Some(q) = queue {
+            self.queues[q.index()].unblock(cid);
+            self.dispatch(q);
+        }
+    }
+
+    /// Applies one consumer settlement at the broker; returns the copy's queue.
+    fn settle(&mut self, cid: ConsumerId, slot: Slot, settle: Settle) -> QueueId {
         let CopyState::Unacked(q, _) = self.copies.get(slot).state else {
             unreachable!("an unacked tag points at a copy that is not unacked")
         };
@@ -1203,8 +1360,7 @@ impl Simulation {
             Settle::Nack { requeue: true } => self.requeue(q, slot, false),
             Settle::Reject { requeue: true } => self.requeue(q, slot, true),
         }
-        self.queues[q.index()].unblock(cid);
-        self.dispatch(q);
+        q
     }
 
     /// Returns an unacked copy to its queue, flagged redelivered (RMQ-13, RMQ-14, RMQ-30).
@@ -1238,15 +1394,15 @@ impl Simulation {
 
     /// `PUBLISH`: a copy to every matching subscription present now; none means gone (RPS-1, RPS-2).
     fn pubsub_publish(&mut self, slot: Slot, channel: ChannelId) {
-        let name = self.channels[channel.index()].clone();
+        let name = &self.channels[channel.index()];
         let mut receivers = Vec::new();
         for (i, c) in self.consumers.iter().enumerate() {
             if c.status != ConsumerStatus::Running {
                 continue;
             }
             if let ConsumerSource::Subscribe { channels, patterns } = &c.spec.source {
-                let n = channels.iter().filter(|ch| **ch == name).count()
-                    + patterns.iter().filter(|p| glob_matches(p, &name)).count();
+                let n = channels.iter().filter(|ch| *ch == name).count()
+                    + patterns.iter().filter(|p| glob_matches(p, name)).count();
                 receivers.extend(std::iter::repeat_n(ConsumerId(i as u32), n));
             }
         }
@@ -1275,24 +1431,7 @@ impl Simulation {
             consumer.log.push((msg, false));
             let epoch = consumer.epoch;
             self.emit(EventKind::PubSubDelivered { msg, consumer: cid });
-            let arrive = self.now.plus(self.latency);
-            self.transit.insert(
-                (arrive, s),
-                Transit {
-                    from: crate::snapshot::NodeRef::Channel(channel),
-                    to: crate::snapshot::NodeRef::Consumer(cid),
-                    sent_at: self.now,
-                    msg,
-                },
-            );
-            self.schedule(
-                arrive,
-                Work::DeliveryArrives {
-                    consumer: cid,
-                    slot: s,
-                    epoch,
-                },
-            );
+            self.send_to_consumer(NodeRef::Channel(channel), cid, s, 0, epoch, msg);
         }
     }
 
@@ -1306,22 +1445,21 @@ impl Simulation {
         });
     }
 
-    /// Drops every copy the consumer holds that the broker has forgotten; ends its connection epoch.
+    /// Ends the consumer's connection epoch and drops every copy it holds that the broker has
+    /// already forgotten (auto-ack, Pub/Sub).
     fn drop_held(&mut self, cid: ConsumerId, reason: DropReason) -> u32 {
         let consumer = &mut self.consumers[cid.index()];
         consumer.epoch += 1;
         consumer.buffer.clear();
         consumer.buffer_bytes = 0;
         consumer.current = None;
+        consumer.pending_acks = 0;
         if let Some(since) = consumer.busy_since.take() {
             consumer.busy_us += self.now.since(since);
         }
         let held = std::mem::take(&mut consumer.held);
+        self.transit.retain(|_, t| t.to != NodeRef::Consumer(cid));
         for s in &held {
-            self.transit.retain(|_, t| {
-                !(t.to == crate::snapshot::NodeRef::Consumer(cid)
-                    && t.msg == self.copies.get(*s).msg)
-            });
             self.drop_copy(*s, reason);
         }
         held.len() as u32
@@ -1329,32 +1467,38 @@ impl Simulation {
 
     // ---------------------------------------------------------------- failures
 
-    /// The consumer's connection dies: unacked deliveries are requeued, auto-ack ones are lost (RMQ-10, RMQ-15).
-    fn crash(&mut self, cid: ConsumerId, status: ConsumerStatus) {
+    /// The consumer's connection or channel ends: unacked deliveries are requeued, auto-ack ones
+    /// are lost (RMQ-10, RMQ-15).
+    fn close_connection(&mut self, cid: ConsumerId, status: ConsumerStatus, why: Closure) {
         let lost = self.drop_held(cid, DropReason::LostInConsumerCrash);
         let consumer = &mut self.consumers[cid.index()];
         consumer.status = status;
         let unacked = std::mem::take(&mut consumer.unacked);
         let queue = consumer.queue;
-        for slot in unacked.values() {
-            self.transit.remove(&(self.now.plus(self.latency), *slot));
+        if let Closure::ChannelError(reason) = &why {
+            self.emit(EventKind::ChannelClosed {
+                consumer: cid,
+                reason: reason.clone(),
+            });
         }
-        // Drop transit entries towards the dead consumer whichever their arrival time.
-        self.transit
-            .retain(|_, t| t.to != crate::snapshot::NodeRef::Consumer(cid));
+        // A consumer timeout does not count toward the delivery limit; a crash does (RMQ-30).
+        let counts = why == Closure::Crash
+            || matches!(&why, Closure::ChannelError(r) if !r.contains("timed out"));
         if let Some(q) = queue {
             self.queues[q.index()].remove_consumer(cid);
             for slot in unacked.values() {
                 self.queues[q.index()].unacked -= 1;
-                // Connection loss counts toward a quorum queue's delivery limit (RMQ-30).
-                self.requeue(q, *slot, true);
+                self.requeue(q, *slot, counts);
             }
+            self.mark_unused_if_idle(q);
         }
-        self.emit(EventKind::ConsumerCrashed {
-            consumer: cid,
-            requeued: unacked.len() as u32,
-            lost,
-        });
+        if why == Closure::Crash {
+            self.emit(EventKind::ConsumerCrashed {
+                consumer: cid,
+                requeued: unacked.len() as u32,
+                lost,
+            });
+        }
         if let Some(q) = queue {
             self.dispatch(q);
         }
@@ -1367,8 +1511,44 @@ impl Simulation {
             let queue = &mut self.queues[q.index()];
             queue.add_consumer(cid);
             queue.unblock(cid);
+            queue.unused_since = None;
             self.dispatch(q);
         }
+    }
+
+    /// Starts the `x-expires` clock when a queue has no consumers left (RMQ-28).
+    fn mark_unused_if_idle(&mut self, q: QueueId) {
+        let queue = &mut self.queues[q.index()];
+        let Some(ms) = queue.spec.expires_ms else {
+            return;
+        };
+        if queue.consumers.is_empty() && queue.unused_since.is_none() && !queue.deleted {
+            queue.unused_since = Some(self.now);
+            let since = self.now;
+            self.schedule(
+                self.now.plus(ms_to_us(ms)),
+                Work::QueueExpires { queue: q, since },
+            );
+        }
+    }
+
+    /// Deletes a queue: its bindings go and its messages are dropped, not dead-lettered (RMQ-28).
+    fn delete_queue(&mut self, q: QueueId) {
+        self.queues[q.index()].deleted = true;
+        for x in &mut self.exchanges {
+            x.bindings
+                .retain(|b| b.destination != Destination::Queue(q));
+        }
+        let ready: Vec<Slot> = self.queues[q.index()].all_ready().collect();
+        for slot in &ready {
+            let size = self.copies.get(*slot).size;
+            self.queues[q.index()].pop_head(size);
+            self.drop_copy(*slot, DropReason::QueueDeleted);
+        }
+        self.emit(EventKind::QueueDeleted {
+            queue: q,
+            dropped: ready.len() as u32,
+        });
     }
 
     // ---------------------------------------------------------------- building
@@ -1387,7 +1567,9 @@ impl Simulation {
             .as_deref()
             .and_then(|n| self.exchange_id(n));
         self.queues.push(Queue::new(spec, dlx));
-        Ok(QueueId((self.queues.len() - 1) as u32))
+        let id = QueueId((self.queues.len() - 1) as u32);
+        self.mark_unused_if_idle(id);
+        Ok(id)
     }
 
     fn resolve_binding(
@@ -1511,6 +1693,7 @@ impl Simulation {
             ConsumerSource::Queue(q) => self.queue_id(q),
             ConsumerSource::Subscribe { .. } => None,
         };
+        let quorum = queue.is_some_and(|q| self.queues[q.index()].is_quorum());
         let stopped = spec.stopped;
         self.consumers.push(Consumer {
             spec,
@@ -1523,6 +1706,9 @@ impl Simulation {
             buffer: VecDeque::new(),
             buffer_bytes: 0,
             current: None,
+            pending_acks: 0,
+            last_success: 0,
+            quorum,
             slow_factor: 1.0,
             busy_since: None,
             busy_us: 0,
@@ -1552,7 +1738,7 @@ impl Simulation {
                     });
                 }
                 self.emit(EventKind::CommandApplied { summary });
-                self.crash(id, ConsumerStatus::Crashed);
+                self.close_connection(id, ConsumerStatus::Crashed, Closure::Crash);
                 return Ok(());
             }
             Command::RestartConsumer { consumer } => {
@@ -1664,10 +1850,26 @@ impl Simulation {
                 self.add_consumer(consumer)?;
             }
             Command::UpdateConsumer { consumer } => self.update_consumer(consumer)?,
+            Command::DoubleAck { consumer } => {
+                let id = self.consumer_id(&consumer)?;
+                let c = &self.consumers[id.index()];
+                if c.status != ConsumerStatus::Running || c.spec.ack == AckMode::Auto {
+                    return Err(CommandError::NotApplicable {
+                        reason: format!("{consumer} must be running with manual acks"),
+                    });
+                }
+                self.emit(EventKind::CommandApplied { summary });
+                self.close_connection(
+                    id,
+                    ConsumerStatus::Crashed,
+                    Closure::ChannelError("PRECONDITION_FAILED: unknown delivery tag".into()),
+                );
+                return Ok(());
+            }
             Command::RemoveConsumer { consumer } => {
                 let id = self.consumer_id(&consumer)?;
                 self.emit(EventKind::CommandApplied { summary });
-                self.crash(id, ConsumerStatus::Removed);
+                self.close_connection(id, ConsumerStatus::Removed, Closure::Crash);
                 return Ok(());
             }
         }
@@ -1697,6 +1899,7 @@ impl Simulation {
         let q = &mut self.queues[id.index()];
         q.spec = spec;
         q.dead_letter_exchange = dlx;
+        self.mark_unused_if_idle(id);
         self.enforce_max_length(id);
         self.dispatch(id);
         Ok(())

@@ -159,6 +159,7 @@ impl Simulation {
             .queues
             .iter()
             .enumerate()
+            .filter(|(_, q)| !q.deleted)
             .map(|(i, q)| QueueView {
                 id: QueueId(i as u32),
                 name: q.name().to_string(),
@@ -232,7 +233,7 @@ impl Simulation {
                         .map(|s| self.chip(*s))
                         .collect(),
                     unacked_count: (c.unacked.len() + c.held.len()) as u64,
-                    processing: c.current.map(|s| self.chip(s)),
+                    processing: c.current.map(|(_, s)| self.chip(s)),
                     delivered: c.delivered,
                     acked: c.acked,
                     redelivered: c.redelivered,

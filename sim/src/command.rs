@@ -76,10 +76,30 @@ pub enum Command {
     DoubleAck {
         consumer: String,
     },
+    /// Creates a Kafka consumer group; add members with `add_consumer` (source `{"group": ..}`).
+    AddGroup {
+        group: crate::scenario::GroupSpec,
+    },
+    /// Moves a group's committed offsets, as `kafka-consumer-groups --reset-offsets` (KAF-16).
+    ResetOffsets {
+        group: String,
+        to: OffsetTarget,
+    },
     /// Cancels the consumer cleanly: unacked messages are requeued, as on a channel close.
     RemoveConsumer {
         consumer: String,
     },
+}
+
+/// Where `reset_offsets` moves a group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OffsetTarget {
+    Earliest,
+    Latest,
+    Offset(u64),
+    /// The first offset at or after this simulated time (`--to-datetime`).
+    TimestampMs(f64),
 }
 
 /// Why a command was refused. A refused command changes nothing.

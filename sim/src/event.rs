@@ -103,6 +103,48 @@ pub enum EventKind {
         consumer: ConsumerId,
         reason: String,
     },
+    /// A record was appended to a partition at this offset (KAF-1).
+    Appended {
+        msg: MessageId,
+        topic: u32,
+        partition: u32,
+        offset: u64,
+    },
+    /// A group member processed a record; `duplicate` if the group had processed it before.
+    RecordProcessed {
+        msg: MessageId,
+        consumer: ConsumerId,
+        topic: u32,
+        partition: u32,
+        offset: u64,
+        duplicate: bool,
+    },
+    /// The position was out of range and `auto.offset.reset` moved it (KAF-6, KAF-15).
+    OffsetReset {
+        consumer: ConsumerId,
+        topic: u32,
+        partition: u32,
+        to: u64,
+    },
+    /// No heartbeat within `session.timeout.ms`: the member is out of the group (KAF-10).
+    SessionExpired {
+        consumer: ConsumerId,
+    },
+    RebalanceStarted {
+        group: u32,
+        generation: u32,
+    },
+    RebalanceDone {
+        group: u32,
+        generation: u32,
+    },
+    /// Retention deleted whole segments; the log start offset moved (KAF-5, KAF-6).
+    RetentionDeleted {
+        topic: u32,
+        partition: u32,
+        records: u64,
+        log_start: u64,
+    },
     /// `x-expires` deleted an unused queue (RMQ-28).
     QueueDeleted {
         queue: QueueId,
@@ -196,6 +238,50 @@ impl fmt::Display for Event {
             EventKind::QueueDeleted { queue, dropped } => {
                 write!(f, "delete {queue} dropped={dropped}")
             }
+            EventKind::Appended {
+                msg,
+                topic,
+                partition,
+                offset,
+            } => {
+                write!(f, "append {msg} to t{topic}p{partition}@{offset}")
+            }
+            EventKind::RecordProcessed {
+                msg,
+                consumer,
+                topic,
+                partition,
+                offset,
+                duplicate,
+            } => write!(
+                f,
+                "process {msg} t{topic}p{partition}@{offset} by {consumer}{}",
+                if *duplicate { " DUPLICATE" } else { "" }
+            ),
+            EventKind::OffsetReset {
+                consumer,
+                topic,
+                partition,
+                to,
+            } => {
+                write!(f, "reset {consumer} t{topic}p{partition} to {to}")
+            }
+            EventKind::SessionExpired { consumer } => write!(f, "session of {consumer} expired"),
+            EventKind::RebalanceStarted { group, generation } => {
+                write!(f, "rebalance g{group} gen {generation} started")
+            }
+            EventKind::RebalanceDone { group, generation } => {
+                write!(f, "rebalance g{group} gen {generation} done")
+            }
+            EventKind::RetentionDeleted {
+                topic,
+                partition,
+                records,
+                log_start,
+            } => write!(
+                f,
+                "retention t{topic}p{partition} deleted {records}, log start {log_start}"
+            ),
             EventKind::SubscriberDisconnected { consumer, lost } => {
                 write!(f, "disconnect {consumer} lost={lost}")
             }
@@ -220,11 +306,18 @@ impl EventKind {
             | EventKind::Dropped { msg, .. }
             | EventKind::PublisherNacked { msg, .. }
             | EventKind::ChannelPublished { msg, .. }
-            | EventKind::PubSubDelivered { msg, .. } => Some(*msg),
+            | EventKind::PubSubDelivered { msg, .. }
+            | EventKind::Appended { msg, .. }
+            | EventKind::RecordProcessed { msg, .. } => Some(*msg),
             EventKind::ConsumerCrashed { .. }
             | EventKind::ConsumerRestarted { .. }
             | EventKind::ChannelClosed { .. }
             | EventKind::QueueDeleted { .. }
+            | EventKind::OffsetReset { .. }
+            | EventKind::SessionExpired { .. }
+            | EventKind::RebalanceStarted { .. }
+            | EventKind::RebalanceDone { .. }
+            | EventKind::RetentionDeleted { .. }
             | EventKind::SubscriberDisconnected { .. }
             | EventKind::CommandApplied { .. } => None,
         }

@@ -44,10 +44,14 @@ pub enum DropReason {
     SimulatorCapacity,
     /// Its queue was deleted by `x-expires`; such messages are not dead-lettered (RMQ-28).
     QueueDeleted,
+    /// A service with no broker in front had no free worker and a full backlog.
+    ServiceOverloaded,
+    /// The caller gave up waiting for a service with no broker in front.
+    RequestTimeout,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 12] = [
+    pub const ALL: [DropReason; 14] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -60,6 +64,8 @@ impl DropReason {
         DropReason::DeadLetterUnroutable,
         DropReason::SimulatorCapacity,
         DropReason::QueueDeleted,
+        DropReason::ServiceOverloaded,
+        DropReason::RequestTimeout,
     ];
 }
 
@@ -88,6 +94,12 @@ pub enum CopyState {
     Unacked(QueueId, ConsumerId),
     /// With the consumer while the broker holds nothing: auto-ack, or Redis Pub/Sub.
     Processing(ConsumerId),
+    /// Waiting for, or being served by, a service called with no broker.
+    InService(u32),
+    /// A record in a Kafka partition log: consuming it changes nothing (KAF-1).
+    Retained,
+    /// Deleted with its segment by retention, not by consumption (KAF-5).
+    RemovedByRetention,
     /// Acked (or processed under auto-ack / Pub/Sub) and deleted.
     Acked,
     /// Left its queue through the dead-letter exchange; the new copy continues from there.
@@ -106,7 +118,13 @@ impl CopyState {
                 | CopyState::DeadLettered(_)
                 | CopyState::Expired
                 | CopyState::Dropped(_)
+                | CopyState::RemovedByRetention
         )
+    }
+
+    /// Whether the copy lives in the copy store; log records live in their partition instead.
+    pub fn is_stored(self) -> bool {
+        !self.is_terminal() && self != CopyState::Retained
     }
 }
 
@@ -122,9 +140,11 @@ pub struct Ledger {
     pub ready: u64,
     pub unacked: u64,
     pub processing: u64,
+    pub retained: u64,
     pub acked: u64,
     pub dead_lettered: BTreeMap<DeadLetterReason, u64>,
     pub expired: u64,
+    pub removed_by_retention: u64,
     pub dropped: BTreeMap<DropReason, u64>,
 }
 
@@ -134,7 +154,9 @@ impl Ledger {
             CopyState::InFlight => &mut self.in_flight,
             CopyState::Ready(_) => &mut self.ready,
             CopyState::Unacked(..) => &mut self.unacked,
-            CopyState::Processing(_) => &mut self.processing,
+            CopyState::Processing(_) | CopyState::InService(_) => &mut self.processing,
+            CopyState::Retained => &mut self.retained,
+            CopyState::RemovedByRetention => &mut self.removed_by_retention,
             CopyState::Acked => &mut self.acked,
             CopyState::DeadLettered(r) => self.dead_lettered.entry(r).or_default(),
             CopyState::Expired => &mut self.expired,
@@ -166,6 +188,8 @@ impl Ledger {
             + self.ready
             + self.unacked
             + self.processing
+            + self.retained
+            + self.removed_by_retention
             + self.acked
             + self.dead_lettered_total()
             + self.expired
@@ -185,6 +209,8 @@ impl Ledger {
         m.insert("ready".into(), self.ready);
         m.insert("unacked".into(), self.unacked);
         m.insert("processing".into(), self.processing);
+        m.insert("retained".into(), self.retained);
+        m.insert("removed_by_retention".into(), self.removed_by_retention);
         m.insert("acked".into(), self.acked);
         m.insert("dead_lettered".into(), self.dead_lettered_total());
         m.insert("expired".into(), self.expired);

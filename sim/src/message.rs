@@ -35,6 +35,8 @@ pub struct MessageCopy {
     pub routing_key: u32,
     /// Interned header set.
     pub headers: u32,
+    /// Interned Kafka record key, or `kafka::NO_KEY`.
+    pub kafka_key: u32,
     /// `x-delivery-count` on quorum queues (RMQ-30).
     pub delivery_count: u32,
     pub redelivered: bool,
@@ -63,9 +65,9 @@ impl CopyStore {
         }
     }
 
-    /// Frees a slot whose copy just reached a terminal state.
+    /// Frees a slot whose copy left the store (terminal, or appended to a log).
     pub fn release(&mut self, slot: Slot) {
-        debug_assert!(self.slots[slot as usize].state.is_terminal());
+        debug_assert!(!self.slots[slot as usize].state.is_stored());
         self.live -= 1;
         self.free.push(slot);
     }
@@ -92,7 +94,7 @@ impl CopyStore {
         self.slots
             .iter()
             .enumerate()
-            .filter(|(_, c)| !c.state.is_terminal())
+            .filter(|(_, c)| c.state.is_stored())
             .map(|(i, c)| (i as Slot, c))
     }
 }

@@ -47,6 +47,22 @@ pub struct Report {
     pub queue_contents: BTreeMap<String, Vec<MessageId>>,
     pub dead_letters: Vec<DeadLetterEntry>,
     pub publishers: BTreeMap<String, PublisherReport>,
+    /// Per partition (`topic/partition`), offset → message id.
+    pub partitions: BTreeMap<String, Vec<(u64, MessageId)>>,
+    /// Per group member, the records it processed with their offsets.
+    pub group_deliveries: BTreeMap<String, Vec<GroupDelivery>>,
+    pub topics: Vec<crate::snapshot::TopicView>,
+    pub groups: Vec<crate::snapshot::GroupView>,
+    pub services: Vec<crate::snapshot::ServiceView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupDelivery {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: u64,
+    pub msg: MessageId,
+    pub duplicate: bool,
 }
 
 impl Simulation {
@@ -99,7 +115,40 @@ impl Simulation {
                 )
             })
             .collect();
+        let partitions = self
+            .topics
+            .iter()
+            .flat_map(|t| {
+                t.partitions.iter().enumerate().map(move |(p, log)| {
+                    let contents = log.iter_from(0).map(|(o, r)| (o, r.msg)).collect();
+                    (format!("{}/{p}", t.spec.name), contents)
+                })
+            })
+            .collect();
+        let group_deliveries = self
+            .members
+            .iter()
+            .map(|(c, m)| {
+                let list = m
+                    .log
+                    .iter()
+                    .map(|(tp, offset, msg, duplicate)| GroupDelivery {
+                        topic: self.topics[tp.topic as usize].spec.name.clone(),
+                        partition: tp.partition,
+                        offset: *offset,
+                        msg: *msg,
+                        duplicate: *duplicate,
+                    })
+                    .collect();
+                (self.consumers[c.index()].spec.name.clone(), list)
+            })
+            .collect();
         Report {
+            partitions,
+            group_deliveries,
+            topics: snap.topics,
+            groups: snap.groups,
+            services: snap.services,
             seed,
             until: self.now,
             events: events.len(),

@@ -20,6 +20,11 @@ impl SimRng {
         (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
+    /// 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
     /// True with probability `p` (clamped to [0, 1]).
     pub fn chance(&mut self, p: f64) -> bool {
         p > 0.0 && self.unit() < p

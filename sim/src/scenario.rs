@@ -57,6 +57,15 @@ pub struct Scenario {
     pub producers: Vec<ProducerSpec>,
     #[serde(default)]
     pub consumers: Vec<ConsumerSpec>,
+    /// Kafka-style topics (the event-broker family).
+    #[serde(default)]
+    pub topics: Vec<TopicSpec>,
+    /// Kafka consumer groups; members are consumers whose source is `{"group": name}`.
+    #[serde(default)]
+    pub groups: Vec<GroupSpec>,
+    /// Services called directly, with no broker in between (for the buffering comparison).
+    #[serde(default)]
+    pub services: Vec<ServiceSpec>,
     /// Commands applied at scripted simulated times.
     #[serde(default)]
     pub script: Vec<ScriptedCommand>,
@@ -169,6 +178,10 @@ pub enum PublishTarget {
     Exchange(String),
     /// A Redis Pub/Sub channel.
     Channel(String),
+    /// A Kafka topic.
+    Topic(String),
+    /// A service called synchronously, with no broker.
+    Service(String),
 }
 
 /// How often a producer publishes.
@@ -210,6 +223,9 @@ pub struct MessageTemplate {
     pub size_bytes: u32,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<BTreeMap<String, Value>>,
+    /// Kafka record keys, cycled; empty means unkeyed records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
     /// Per-message `expiration` in milliseconds (RMQ-26).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<f64>,
@@ -222,6 +238,7 @@ impl Default for MessageTemplate {
             priorities: Vec::new(),
             size_bytes: default_size(),
             headers: Vec::new(),
+            keys: Vec::new(),
             ttl_ms: None,
         }
     }
@@ -269,6 +286,8 @@ pub enum ConsumerSource {
         #[serde(default)]
         patterns: Vec<String>,
     },
+    /// A member of a Kafka consumer group.
+    Group(String),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -358,6 +377,158 @@ fn default_pubsub_hard_limit() -> u64 {
     32 * 1024 * 1024
 }
 
+/// How records without a key pick a partition (KAF-4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnkeyedStrategy {
+    /// 3.3+ built-in: stay on one partition for `batch_size` bytes, then switch.
+    #[default]
+    Sticky,
+    /// `RoundRobinPartitioner`.
+    RoundRobin,
+}
+
+/// A Kafka topic. Defaults are Kafka's, except where a teaching scenario sets smaller ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicSpec {
+    pub name: String,
+    #[serde(default = "one")]
+    pub partitions: u32,
+    #[serde(default = "default_segment_bytes")]
+    pub segment_bytes: u64,
+    #[serde(default = "default_week_ms")]
+    pub segment_ms: f64,
+    /// `retention.ms`; `-1` keeps forever.
+    #[serde(default = "default_week_ms")]
+    pub retention_ms: f64,
+    /// `retention.bytes` per partition; `-1` is off.
+    #[serde(default = "minus_one")]
+    pub retention_bytes: i64,
+    /// `log.retention.check.interval.ms`.
+    #[serde(default = "default_retention_check_ms")]
+    pub retention_check_interval_ms: f64,
+    #[serde(default)]
+    pub unkeyed: UnkeyedStrategy,
+    /// `batch.size`, used by the sticky partitioner.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: u64,
+}
+
+fn one() -> u32 {
+    1
+}
+fn default_segment_bytes() -> u64 {
+    1_073_741_824
+}
+fn default_week_ms() -> f64 {
+    604_800_000.0
+}
+fn minus_one() -> i64 {
+    -1
+}
+fn default_retention_check_ms() -> f64 {
+    300_000.0
+}
+fn default_batch_size() -> u64 {
+    16_384
+}
+
+/// `auto.offset.reset` (KAF-15).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OffsetReset {
+    Earliest,
+    #[default]
+    Latest,
+    None,
+}
+
+/// When a group commits offsets (KAF-12..KAF-14).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CommitMode {
+    /// `enable.auto.commit=true`: each poll commits what earlier polls returned, once the
+    /// interval has passed. Records are processed before the next poll: at-least-once.
+    Auto {
+        #[serde(default = "default_auto_commit_ms")]
+        interval_ms: f64,
+    },
+    /// Commit after processing every `every` records: at-least-once.
+    AfterProcessing {
+        #[serde(default = "default_every")]
+        every: u32,
+    },
+    /// Commit right after each poll, before processing: at-most-once.
+    BeforeProcessing,
+}
+
+impl Default for CommitMode {
+    fn default() -> Self {
+        CommitMode::Auto {
+            interval_ms: default_auto_commit_ms(),
+        }
+    }
+}
+
+fn default_auto_commit_ms() -> f64 {
+    5_000.0
+}
+fn default_every() -> u32 {
+    1
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    pub name: String,
+    pub topics: Vec<String>,
+    /// The default strategy list `[Range, CooperativeSticky]` means Range (KAF-9).
+    #[serde(default = "default_assignor")]
+    pub assignor: crate::assignor::Assignor,
+    #[serde(default)]
+    pub auto_offset_reset: OffsetReset,
+    #[serde(default)]
+    pub commit: CommitMode,
+    /// `session.timeout.ms` (45 s since 3.0; KAF-10).
+    #[serde(default = "default_session_timeout_ms")]
+    pub session_timeout_ms: f64,
+    /// `max.poll.records`.
+    #[serde(default = "default_max_poll_records")]
+    pub max_poll_records: u32,
+    /// How long a rebalance round (JoinGroup + SyncGroup) takes.
+    #[serde(default = "default_rebalance_ms")]
+    pub rebalance_ms: f64,
+}
+
+fn default_assignor() -> crate::assignor::Assignor {
+    crate::assignor::Assignor::Range
+}
+fn default_session_timeout_ms() -> f64 {
+    45_000.0
+}
+fn default_max_poll_records() -> u32 {
+    500
+}
+fn default_rebalance_ms() -> f64 {
+    1_000.0
+}
+
+/// A service called directly, with limited concurrency and a client timeout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    pub name: String,
+    /// Requests served at once (worker threads).
+    pub concurrency: u32,
+    /// Requests that may wait for a worker (accept backlog); beyond it they are refused.
+    #[serde(default)]
+    pub backlog: u32,
+    /// A waiting request whose client has waited this long gives up.
+    pub timeout_ms: f64,
+    pub processing: Processing,
+}
+
 /// A command scheduled by the scenario itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -429,6 +600,9 @@ impl Scenario {
             ("bindings", self.bindings.len()),
             ("producers", self.producers.len()),
             ("consumers", self.consumers.len()),
+            ("topics", self.topics.len()),
+            ("groups", self.groups.len()),
+            ("services", self.services.len()),
         ] {
             if len > limits::MAX_ENTITIES {
                 return Err(ScenarioError::new(
@@ -454,6 +628,18 @@ impl Scenario {
         let queues = unique_names("queues", self.queues.iter().map(|q| &q.name))?;
         unique_names("producers", self.producers.iter().map(|p| &p.name))?;
         unique_names("consumers", self.consumers.iter().map(|c| &c.name))?;
+        let topics = unique_names("topics", self.topics.iter().map(|t| &t.name))?;
+        let groups = unique_names("groups", self.groups.iter().map(|g| &g.name))?;
+        let services = unique_names("services", self.services.iter().map(|s| &s.name))?;
+        for (i, t) in self.topics.iter().enumerate() {
+            validate_topic(&format!("topics[{i}]"), t)?;
+        }
+        for (i, g) in self.groups.iter().enumerate() {
+            validate_group(&format!("groups[{i}]"), g, &|t| topics.contains(t))?;
+        }
+        for (i, s) in self.services.iter().enumerate() {
+            validate_service(&format!("services[{i}]"), s)?;
+        }
         let exchange_known = |name: &str| name.is_empty() || exchanges.contains(name);
 
         for (i, x) in self.exchanges.iter().enumerate() {
@@ -515,10 +701,20 @@ impl Scenario {
         }
         check_exchange_cycles(self)?;
         for (i, p) in self.producers.iter().enumerate() {
-            validate_producer(&format!("producers[{i}]"), p, &exchange_known)?;
+            let known = Known {
+                exchange: &exchange_known,
+                topic: &|t| topics.contains(t),
+                service: &|s| services.contains(s),
+            };
+            validate_producer(&format!("producers[{i}]"), p, &known)?;
         }
         for (i, c) in self.consumers.iter().enumerate() {
-            validate_consumer(&format!("consumers[{i}]"), c, &|q| queues.contains(q))?;
+            validate_consumer(
+                &format!("consumers[{i}]"),
+                c,
+                &|q| queues.contains(q),
+                &|g| groups.contains(g),
+            )?;
         }
         for (i, s) in self.script.iter().enumerate() {
             check_ms(&format!("script[{i}].at_ms"), s.at_ms)?;
@@ -671,10 +867,17 @@ pub(crate) fn validate_queue(
     Ok(())
 }
 
+/// Name lookups a producer's targets are checked against.
+pub(crate) struct Known<'a> {
+    pub exchange: &'a dyn Fn(&str) -> bool,
+    pub topic: &'a dyn Fn(&str) -> bool,
+    pub service: &'a dyn Fn(&str) -> bool,
+}
+
 pub(crate) fn validate_producer(
     path: &str,
     p: &ProducerSpec,
-    exchange_known: &dyn Fn(&str) -> bool,
+    known: &Known,
 ) -> Result<(), ScenarioError> {
     if p.targets.is_empty() {
         return Err(ScenarioError::new(
@@ -689,15 +892,16 @@ pub(crate) fn validate_producer(
         ));
     }
     for (i, t) in p.targets.iter().enumerate() {
-        if let PublishTarget::Exchange(x) = t {
-            if !exchange_known(x) {
-                return Err(missing(
-                    format!("{path}.targets[{i}].exchange"),
-                    "exchange",
-                    x,
-                ));
-            }
+        let (kind, name, ok) = match t {
+            PublishTarget::Exchange(x) => ("exchange", x, (known.exchange)(x)),
+            PublishTarget::Topic(x) => ("topic", x, (known.topic)(x)),
+            PublishTarget::Service(x) => ("service", x, (known.service)(x)),
+            PublishTarget::Channel(_) => continue,
+        };
+        if !ok {
+            return Err(missing(format!("{path}.targets[{i}].{kind}"), kind, name));
         }
+        {}
     }
     validate_rate(&format!("{path}.rate"), &p.rate)?;
     let m = &p.message;
@@ -792,10 +996,14 @@ pub(crate) fn validate_consumer(
     path: &str,
     c: &ConsumerSpec,
     queue_known: &dyn Fn(&str) -> bool,
+    group_known: &dyn Fn(&str) -> bool,
 ) -> Result<(), ScenarioError> {
     match &c.source {
         ConsumerSource::Queue(q) if !queue_known(q) => {
             return Err(missing(format!("{path}.source.queue"), "queue", q));
+        }
+        ConsumerSource::Group(g) if !group_known(g) => {
+            return Err(missing(format!("{path}.source.group"), "group", g));
         }
         ConsumerSource::Subscribe { channels, patterns } => {
             if channels.is_empty() && patterns.is_empty() {
@@ -811,7 +1019,7 @@ pub(crate) fn validate_consumer(
                 ));
             }
         }
-        ConsumerSource::Queue(_) => {}
+        ConsumerSource::Queue(_) | ConsumerSource::Group(_) => {}
     }
     if c.output_buffer_limit_bytes == 0 {
         return Err(ScenarioError::new(
@@ -829,21 +1037,7 @@ pub(crate) fn validate_consumer(
             ),
         ));
     }
-    let ppath = format!("{path}.processing");
-    match &c.processing {
-        Processing::Fixed { ms } => check_ms(&format!("{ppath}.ms"), *ms)?,
-        Processing::Exponential { mean_ms } => check_ms(&format!("{ppath}.mean_ms"), *mean_ms)?,
-        Processing::Uniform { min_ms, max_ms } => {
-            check_ms(&format!("{ppath}.min_ms"), *min_ms)?;
-            check_ms(&format!("{ppath}.max_ms"), *max_ms)?;
-            if max_ms < min_ms {
-                return Err(ScenarioError::new(
-                    format!("{ppath}.max_ms"),
-                    "must not be below min_ms",
-                ));
-            }
-        }
-    }
+    validate_processing(&format!("{path}.processing"), &c.processing)?;
     if c.prefetch != 0 && c.ack_batch > c.prefetch {
         return Err(ScenarioError::new(
             format!("{path}.ack_batch"),
@@ -938,6 +1132,116 @@ impl ConsumerSpec {
             poison: default_poison(),
             output_buffer_limit_bytes: default_pubsub_hard_limit(),
             stopped: false,
+        }
+    }
+}
+
+pub(crate) fn validate_topic(path: &str, t: &TopicSpec) -> Result<(), ScenarioError> {
+    if !(1..=1024).contains(&t.partitions) {
+        return Err(ScenarioError::new(
+            format!("{path}.partitions"),
+            format!("must be 1 to 1024, got {}", t.partitions),
+        ));
+    }
+    if t.segment_bytes == 0 {
+        return Err(ScenarioError::new(
+            format!("{path}.segment_bytes"),
+            "must be at least 1",
+        ));
+    }
+    check_ms(&format!("{path}.segment_ms"), t.segment_ms)?;
+    if t.retention_ms != -1.0 {
+        check_ms(&format!("{path}.retention_ms"), t.retention_ms)?;
+    }
+    if t.retention_bytes < -1 {
+        return Err(ScenarioError::new(
+            format!("{path}.retention_bytes"),
+            "must be -1 (off) or a byte count",
+        ));
+    }
+    check_ms(
+        &format!("{path}.retention_check_interval_ms"),
+        t.retention_check_interval_ms,
+    )?;
+    if t.retention_check_interval_ms < 1.0 {
+        return Err(ScenarioError::new(
+            format!("{path}.retention_check_interval_ms"),
+            "must be at least 1 ms",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_group(
+    path: &str,
+    g: &GroupSpec,
+    topic_known: &dyn Fn(&str) -> bool,
+) -> Result<(), ScenarioError> {
+    if g.topics.is_empty() {
+        return Err(ScenarioError::new(
+            format!("{path}.topics"),
+            "subscribe to at least one topic",
+        ));
+    }
+    for (i, t) in g.topics.iter().enumerate() {
+        if !topic_known(t) {
+            return Err(missing(format!("{path}.topics[{i}]"), "topic", t));
+        }
+    }
+    match &g.commit {
+        CommitMode::Auto { interval_ms } => {
+            check_ms(&format!("{path}.commit.interval_ms"), *interval_ms)?
+        }
+        CommitMode::AfterProcessing { every } if *every == 0 => {
+            return Err(ScenarioError::new(
+                format!("{path}.commit.every"),
+                "must be at least 1",
+            ));
+        }
+        _ => {}
+    }
+    check_ms(&format!("{path}.session_timeout_ms"), g.session_timeout_ms)?;
+    check_ms(&format!("{path}.rebalance_ms"), g.rebalance_ms)?;
+    if !(1..=100_000).contains(&g.max_poll_records) {
+        return Err(ScenarioError::new(
+            format!("{path}.max_poll_records"),
+            format!("must be 1 to 100000, got {}", g.max_poll_records),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_service(path: &str, s: &ServiceSpec) -> Result<(), ScenarioError> {
+    if !(1..=100_000).contains(&s.concurrency) {
+        return Err(ScenarioError::new(
+            format!("{path}.concurrency"),
+            format!("must be 1 to 100000, got {}", s.concurrency),
+        ));
+    }
+    if s.backlog > 1_000_000 {
+        return Err(ScenarioError::new(
+            format!("{path}.backlog"),
+            "at most 1000000",
+        ));
+    }
+    check_ms(&format!("{path}.timeout_ms"), s.timeout_ms)?;
+    validate_processing(&format!("{path}.processing"), &s.processing)
+}
+
+fn validate_processing(ppath: &str, p: &Processing) -> Result<(), ScenarioError> {
+    match p {
+        Processing::Fixed { ms } => check_ms(&format!("{ppath}.ms"), *ms),
+        Processing::Exponential { mean_ms } => check_ms(&format!("{ppath}.mean_ms"), *mean_ms),
+        Processing::Uniform { min_ms, max_ms } => {
+            check_ms(&format!("{ppath}.min_ms"), *min_ms)?;
+            check_ms(&format!("{ppath}.max_ms"), *max_ms)?;
+            if max_ms < min_ms {
+                return Err(ScenarioError::new(
+                    format!("{ppath}.max_ms"),
+                    "must not be below min_ms",
+                ));
+            }
+            Ok(())
         }
     }
 }

@@ -41,13 +41,13 @@ enum Closure {
 }
 
 /// Micro-seconds from a validated millisecond value.
-fn ms_to_us(ms: f64) -> u64 {
+pub(crate) fn ms_to_us(ms: f64) -> u64 {
     (ms * 1_000.0).round() as u64
 }
 
 /// Internal scheduled work. Ordered only by (time, insertion sequence).
 #[derive(Clone, Debug)]
-enum Work {
+pub(crate) enum Work {
     ProducerTick {
         producer: ProducerId,
         generation: u32,
@@ -59,6 +59,47 @@ enum Work {
     ArriveAtChannel {
         slot: Slot,
         channel: ChannelId,
+    },
+    ArriveAtPartition {
+        slot: Slot,
+        topic: u32,
+        partition: u32,
+    },
+    ArriveAtService {
+        slot: Slot,
+        service: u32,
+    },
+    ServiceDone {
+        service: u32,
+        slot: Slot,
+    },
+    RequestTimeout {
+        service: u32,
+        request: u64,
+        slot: Slot,
+    },
+    RetentionCheck {
+        topic: u32,
+    },
+    Poll {
+        consumer: ConsumerId,
+        epoch: u32,
+    },
+    BatchArrives {
+        consumer: ConsumerId,
+        epoch: u32,
+    },
+    RecordProcessed {
+        consumer: ConsumerId,
+        epoch: u32,
+    },
+    SessionTimeout {
+        consumer: ConsumerId,
+        epoch: u32,
+    },
+    RebalanceDone {
+        group: u32,
+        generation: u32,
     },
     /// `tag` is the delivery tag for manual acks, 0 otherwise.
     DeliveryArrives {
@@ -201,6 +242,8 @@ pub(crate) struct Consumer {
     pub acked: u64,
     pub redelivered: u64,
     pub log: Vec<(MessageId, bool)>,
+    /// The Kafka consumer group this consumer is a member of.
+    pub group: Option<u32>,
 }
 
 impl Consumer {
@@ -228,8 +271,14 @@ pub struct Simulation {
     pub(crate) now: SimTime,
     seq: u64,
     agenda: BinaryHeap<Reverse<Scheduled>>,
-    rng: SimRng,
-    latency: u64,
+    pub(crate) rng: SimRng,
+    pub(crate) latency: u64,
+    pub(crate) topics: Vec<crate::kafka::Topic>,
+    pub(crate) groups: Vec<crate::kafka::Group>,
+    pub(crate) members: BTreeMap<ConsumerId, crate::kafka::Member>,
+    pub(crate) services: Vec<crate::kafka::Service>,
+    pub(crate) request_seq: u64,
+    next_transit: u64,
     pub(crate) exchanges: Vec<Exchange>,
     pub(crate) queues: Vec<Queue>,
     pub(crate) producers: Vec<Producer>,
@@ -246,19 +295,22 @@ pub struct Simulation {
     pub(crate) latency_hist: LatencyHistogram,
     pub(crate) throughput_in: Series,
     pub(crate) throughput_out: Series,
-    pub(crate) transit: BTreeMap<(SimTime, Slot), Transit>,
+    /// Moving messages keyed by (arrival, key): copies use their slot, log records a counter
+    /// above `u32::MAX`.
+    pub(crate) transit: BTreeMap<(SimTime, u64), Transit>,
     next_sample: SimTime,
     sampled_published: u64,
     sampled_acked: u64,
 }
 
 /// A copy moving on the wire, for drawing.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Transit {
     pub from: NodeRef,
     pub to: NodeRef,
     pub sent_at: SimTime,
     pub msg: MessageId,
+    pub chip: crate::snapshot::Chip,
 }
 
 impl Simulation {
@@ -271,6 +323,12 @@ impl Simulation {
             seq: 0,
             agenda: BinaryHeap::new(),
             rng: SimRng::new(seed),
+            topics: Vec::new(),
+            groups: Vec::new(),
+            members: BTreeMap::new(),
+            services: Vec::new(),
+            request_seq: 0,
+            next_transit: u64::from(u32::MAX) + 1,
             latency: ms_to_us(scenario.latency_ms),
             exchanges: vec![Exchange {
                 name: String::new(),
@@ -318,6 +376,15 @@ impl Simulation {
         for b in &scenario.bindings {
             sim.add_binding(b.clone())
                 .map_err(|e| ScenarioError::new("bindings", e.to_string()))?;
+        }
+        for t in &scenario.topics {
+            sim.add_topic(t.clone());
+        }
+        for g in &scenario.groups {
+            sim.add_group(g.clone());
+        }
+        for s in &scenario.services {
+            sim.add_service(s.clone());
         }
         for p in &scenario.producers {
             sim.add_producer(p.clone())
@@ -400,20 +467,44 @@ impl Simulation {
                 generation,
             } => self.producer_tick(producer, generation),
             Work::ArriveAtExchange { slot, exchange } => {
-                self.transit.remove(&(self.now, slot));
+                self.transit.remove(&(self.now, u64::from(slot)));
                 self.route_and_enqueue(slot, exchange);
             }
             Work::ArriveAtChannel { slot, channel } => {
-                self.transit.remove(&(self.now, slot));
+                self.transit.remove(&(self.now, u64::from(slot)));
                 self.pubsub_publish(slot, channel);
             }
+            Work::ArriveAtPartition {
+                slot,
+                topic,
+                partition,
+            } => {
+                self.transit.remove(&(self.now, u64::from(slot)));
+                self.topic_append(slot, topic, partition);
+            }
+            Work::ArriveAtService { slot, service } => {
+                self.transit.remove(&(self.now, u64::from(slot)));
+                self.service_arrive(slot, service);
+            }
+            Work::ServiceDone { service, slot } => self.service_done(service, slot),
+            Work::RequestTimeout {
+                service,
+                request,
+                slot,
+            } => self.request_timeout(service, request, slot),
+            Work::RetentionCheck { topic } => self.retention_check(topic),
+            Work::Poll { consumer, epoch } => self.poll(consumer, epoch),
+            Work::BatchArrives { consumer, epoch } => self.batch_arrives(consumer, epoch),
+            Work::RecordProcessed { consumer, epoch } => self.record_processed(consumer, epoch),
+            Work::SessionTimeout { consumer, epoch } => self.session_timeout(consumer, epoch),
+            Work::RebalanceDone { group, generation } => self.rebalance_done(group, generation),
             Work::DeliveryArrives {
                 consumer,
                 slot,
                 tag,
                 epoch,
             } => {
-                self.transit.remove(&(self.now, slot));
+                self.transit.remove(&(self.now, u64::from(slot)));
                 self.delivery_arrives(consumer, slot, tag, epoch);
             }
             Work::ProcessingDone { consumer, epoch } => self.processing_done(consumer, epoch),
@@ -470,7 +561,7 @@ impl Simulation {
             .unwrap_or_else(|e| panic!("ledger audit failed at {}: {e}", self.now));
     }
 
-    fn schedule(&mut self, at: SimTime, work: Work) {
+    pub(crate) fn schedule(&mut self, at: SimTime, work: Work) {
         self.seq += 1;
         self.agenda.push(Reverse(Scheduled {
             at,
@@ -479,7 +570,7 @@ impl Simulation {
         }));
     }
 
-    fn emit(&mut self, kind: EventKind) {
+    pub(crate) fn emit(&mut self, kind: EventKind) {
         let e = Event {
             time: self.now,
             kind,
@@ -489,7 +580,7 @@ impl Simulation {
     }
 
     /// Moves a copy to a new state and keeps the ledger in step; frees terminal copies.
-    fn set_state(&mut self, slot: Slot, to: CopyState) {
+    pub(crate) fn set_state(&mut self, slot: Slot, to: CopyState) {
         let c = self.copies.get_mut(slot);
         let from = c.state;
         c.state = to;
@@ -687,6 +778,7 @@ impl Simulation {
         let priority =
             (!t.priorities.is_empty()).then(|| t.priorities[i % t.priorities.len()].min(255) as u8);
         let template_version = p.template_version;
+        let kafka_key = (!t.keys.is_empty()).then(|| t.keys[i % t.keys.len()].clone());
         let header_index = if t.headers.is_empty() {
             usize::MAX
         } else {
@@ -715,6 +807,8 @@ impl Simulation {
                     let t = &self.producers[id.index()].spec.message;
                     t.headers.get(header_index).cloned().unwrap_or_default()
                 }),
+            kafka_key: kafka_key
+                .map_or(crate::kafka::NO_KEY, |k| self.keys.intern(k.clone(), || k)),
             delivery_count: 0,
             redelivered: false,
             poison,
@@ -730,40 +824,105 @@ impl Simulation {
                 self.drop_copy(slot, DropReason::SimulatorCapacity);
                 continue;
             }
-            let arrive = self.now.plus(self.latency);
             let from = NodeRef::Producer(id);
-            match target {
+            let (to, work) = match target {
                 PublishTarget::Exchange(name) => {
                     let exchange = self.exchange_id(name).unwrap_or(ExchangeId(0));
-                    self.transit.insert(
-                        (arrive, slot),
-                        Transit {
-                            from,
-                            to: NodeRef::Exchange(exchange),
-                            sent_at: self.now,
-                            msg,
-                        },
-                    );
-                    self.schedule(arrive, Work::ArriveAtExchange { slot, exchange });
+                    (
+                        NodeRef::Exchange(exchange),
+                        Work::ArriveAtExchange { slot, exchange },
+                    )
                 }
                 PublishTarget::Channel(name) => {
                     let channel = self.channel_id(name);
-                    self.transit.insert(
-                        (arrive, slot),
-                        Transit {
-                            from,
-                            to: NodeRef::Channel(channel),
-                            sent_at: self.now,
-                            msg,
-                        },
-                    );
-                    self.schedule(arrive, Work::ArriveAtChannel { slot, channel });
+                    (
+                        NodeRef::Channel(channel),
+                        Work::ArriveAtChannel { slot, channel },
+                    )
                 }
-            }
+                PublishTarget::Topic(name) => {
+                    let topic = self.topic_id(name).expect("validated topic");
+                    let partition = self.choose_partition(topic, template.kafka_key, size);
+                    (
+                        NodeRef::Partition(topic, partition),
+                        Work::ArriveAtPartition {
+                            slot,
+                            topic,
+                            partition,
+                        },
+                    )
+                }
+                PublishTarget::Service(name) => {
+                    let service = self.service_id(name).expect("validated service");
+                    (
+                        NodeRef::Service(service),
+                        Work::ArriveAtService { slot, service },
+                    )
+                }
+            };
+            self.send(from, to, slot, work);
         }
     }
 
-    fn drop_copy(&mut self, slot: Slot, reason: DropReason) {
+    /// Puts a stored copy on the wire; `work` runs when it arrives.
+    fn send(&mut self, from: NodeRef, to: NodeRef, slot: Slot, work: Work) {
+        let arrive = self.now.plus(self.latency);
+        let chip = self.chip(slot);
+        let msg = chip.msg;
+        self.transit.insert(
+            (arrive, u64::from(slot)),
+            Transit {
+                from,
+                to,
+                sent_at: self.now,
+                msg,
+                chip,
+            },
+        );
+        self.schedule(arrive, work);
+    }
+
+    /// A copy reaching a partition log leaves the store and is counted as retained.
+    pub(crate) fn retain_copy(&mut self, slot: Slot) {
+        self.set_state(slot, CopyState::Retained);
+        self.copies.release(slot);
+    }
+
+    pub(crate) fn next_transit_key(&mut self) -> u64 {
+        self.next_transit += 1;
+        self.next_transit
+    }
+
+    /// Processing time of one message by this consumer, scaled by its slow-down factor.
+    pub(crate) fn draw_processing_us(&mut self, cid: ConsumerId) -> u64 {
+        let c = &self.consumers[cid.index()];
+        let (p, factor) = (c.spec.processing.clone(), c.slow_factor);
+        (self.draw_us(&p) as f64 * factor).round() as u64
+    }
+
+    pub(crate) fn draw_us(&mut self, p: &Processing) -> u64 {
+        let ms = match *p {
+            Processing::Fixed { ms } => ms,
+            Processing::Exponential { mean_ms } => self.rng.exponential(mean_ms),
+            Processing::Uniform { min_ms, max_ms } => min_ms + (max_ms - min_ms) * self.rng.unit(),
+        };
+        ms_to_us(ms)
+    }
+
+    /// Utilisation bookkeeping: a consumer is busy while it processes something.
+    pub(crate) fn set_busy(&mut self, cid: ConsumerId, busy: bool) {
+        let c = &mut self.consumers[cid.index()];
+        match (busy, c.busy_since) {
+            (true, None) => c.busy_since = Some(self.now),
+            (false, Some(since)) => {
+                c.busy_us += self.now.since(since);
+                c.busy_since = None;
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn drop_copy(&mut self, slot: Slot, reason: DropReason) {
         let msg = self.copies.get(slot).msg;
         self.set_state(slot, CopyState::Dropped(reason));
         self.emit(EventKind::Dropped { msg, reason });
@@ -1140,7 +1299,9 @@ impl Simulation {
         if redelivered {
             consumer.redelivered += 1;
         }
-        consumer.log.push((msg, redelivered));
+        if consumer.log.len() < crate::kafka::MAX_LOGGED_DELIVERIES {
+            consumer.log.push((msg, redelivered));
+        }
         let epoch = consumer.epoch;
         self.emit(EventKind::Delivered {
             msg,
@@ -1148,7 +1309,7 @@ impl Simulation {
             consumer: cid,
             redelivered,
         });
-        self.send_to_consumer(NodeRef::Queue(q), cid, slot, tag, epoch, msg);
+        self.send_to_consumer(NodeRef::Queue(q), cid, slot, tag, epoch);
     }
 
     /// Puts a copy on the wire to a consumer.
@@ -1159,20 +1320,11 @@ impl Simulation {
         slot: Slot,
         tag: u64,
         epoch: u32,
-        msg: MessageId,
     ) {
-        let arrive = self.now.plus(self.latency);
-        self.transit.insert(
-            (arrive, slot),
-            Transit {
-                from,
-                to: NodeRef::Consumer(cid),
-                sent_at: self.now,
-                msg,
-            },
-        );
-        self.schedule(
-            arrive,
+        self.send(
+            from,
+            NodeRef::Consumer(cid),
+            slot,
             Work::DeliveryArrives {
                 consumer: cid,
                 slot,
@@ -1206,26 +1358,16 @@ impl Simulation {
             return;
         }
         let Some((tag, slot)) = consumer.buffer.pop_front() else {
-            if let Some(since) = consumer.busy_since.take() {
-                consumer.busy_us += self.now.since(since);
-            }
+            self.set_busy(cid, false);
             return;
         };
         let size = self.copies.get(slot).size;
         let consumer = &mut self.consumers[cid.index()];
         consumer.buffer_bytes -= u64::from(size);
         consumer.current = Some((tag, slot));
-        if consumer.busy_since.is_none() {
-            consumer.busy_since = Some(self.now);
-        }
-        let factor = consumer.slow_factor;
         let epoch = consumer.epoch;
-        let ms = match consumer.spec.processing {
-            Processing::Fixed { ms } => ms,
-            Processing::Exponential { mean_ms } => self.rng.exponential(mean_ms),
-            Processing::Uniform { min_ms, max_ms } => min_ms + (max_ms - min_ms) * self.rng.unit(),
-        };
-        let us = ms_to_us(ms * factor);
+        self.set_busy(cid, true);
+        let us = self.draw_processing_us(cid);
         self.schedule(
             self.now.plus(us),
             Work::ProcessingDone {
@@ -1428,10 +1570,12 @@ impl Simulation {
             let consumer = &mut self.consumers[cid.index()];
             consumer.held.insert(s);
             consumer.delivered += 1;
-            consumer.log.push((msg, false));
+            if consumer.log.len() < crate::kafka::MAX_LOGGED_DELIVERIES {
+                consumer.log.push((msg, false));
+            }
             let epoch = consumer.epoch;
             self.emit(EventKind::PubSubDelivered { msg, consumer: cid });
-            self.send_to_consumer(NodeRef::Channel(channel), cid, s, 0, epoch, msg);
+            self.send_to_consumer(NodeRef::Channel(channel), cid, s, 0, epoch);
         }
     }
 
@@ -1454,10 +1598,8 @@ impl Simulation {
         consumer.buffer_bytes = 0;
         consumer.current = None;
         consumer.pending_acks = 0;
-        if let Some(since) = consumer.busy_since.take() {
-            consumer.busy_us += self.now.since(since);
-        }
         let held = std::mem::take(&mut consumer.held);
+        self.set_busy(cid, false);
         self.transit.retain(|_, t| t.to != NodeRef::Consumer(cid));
         for s in &held {
             self.drop_copy(*s, reason);
@@ -1475,6 +1617,9 @@ impl Simulation {
         consumer.status = status;
         let unacked = std::mem::take(&mut consumer.unacked);
         let queue = consumer.queue;
+        if consumer.group.is_some() {
+            self.member_stopped(cid, status == ConsumerStatus::Removed);
+        }
         if let Closure::ChannelError(reason) = &why {
             self.emit(EventKind::ChannelClosed {
                 consumer: cid,
@@ -1507,6 +1652,10 @@ impl Simulation {
     fn subscribe(&mut self, cid: ConsumerId) {
         let consumer = &mut self.consumers[cid.index()];
         consumer.status = ConsumerStatus::Running;
+        if consumer.group.is_some() {
+            self.join_group(cid);
+            return;
+        }
         if let Some(q) = consumer.queue {
             let queue = &mut self.queues[q.index()];
             queue.add_consumer(cid);
@@ -1652,6 +1801,21 @@ impl Simulation {
         false
     }
 
+    fn check_producer(&self, spec: &ProducerSpec) -> Result<(), ScenarioError> {
+        let known = scenario::Known {
+            exchange: &|n| self.exchange_id(n).is_some(),
+            topic: &|n| self.topic_id(n).is_some(),
+            service: &|n| self.service_id(n).is_some(),
+        };
+        scenario::validate_producer("producer", spec, &known)
+    }
+
+    fn check_consumer(&self, spec: &ConsumerSpec) -> Result<(), ScenarioError> {
+        let queue_known = |n: &str| self.queue_id(n).is_some();
+        let group_known = |n: &str| self.group_id(n).is_some();
+        scenario::validate_consumer("consumer", spec, &queue_known, &group_known)
+    }
+
     fn add_producer(&mut self, spec: ProducerSpec) -> Result<ProducerId, CommandError> {
         if self.producer_id(&spec.name).is_ok() {
             return Err(CommandError::Duplicate {
@@ -1659,8 +1823,7 @@ impl Simulation {
                 name: spec.name,
             });
         }
-        let known = |n: &str| self.exchange_id(n).is_some();
-        scenario::validate_producer("producer", &spec, &known)?;
+        self.check_producer(&spec)?;
         self.producers.push(Producer {
             spec,
             removed: false,
@@ -1687,11 +1850,14 @@ impl Simulation {
                 name: spec.name,
             });
         }
-        let known = |n: &str| self.queue_id(n).is_some();
-        scenario::validate_consumer("consumer", &spec, &known)?;
+        self.check_consumer(&spec)?;
         let queue = match &spec.source {
             ConsumerSource::Queue(q) => self.queue_id(q),
-            ConsumerSource::Subscribe { .. } => None,
+            ConsumerSource::Subscribe { .. } | ConsumerSource::Group(_) => None,
+        };
+        let group = match &spec.source {
+            ConsumerSource::Group(g) => self.group_id(g),
+            _ => None,
         };
         let quorum = queue.is_some_and(|q| self.queues[q.index()].is_quorum());
         let stopped = spec.stopped;
@@ -1716,6 +1882,7 @@ impl Simulation {
             acked: 0,
             redelivered: 0,
             log: Vec::new(),
+            group,
         });
         let id = ConsumerId((self.consumers.len() - 1) as u32);
         if !stopped {
@@ -1830,8 +1997,7 @@ impl Simulation {
             }
             Command::UpdateProducer { producer } => {
                 let id = self.producer_id(&producer.name)?;
-                let known = |n: &str| self.exchange_id(n).is_some();
-                scenario::validate_producer("producer", &producer, &known)?;
+                self.check_producer(&producer)?;
                 let p = &mut self.producers[id.index()];
                 let rate_changed = p.spec.rate != producer.rate || p.spec.paused != producer.paused;
                 p.spec = producer;
@@ -1865,6 +2031,28 @@ impl Simulation {
                     Closure::ChannelError("PRECONDITION_FAILED: unknown delivery tag".into()),
                 );
                 return Ok(());
+            }
+            Command::AddGroup { group } => {
+                if self.group_id(&group.name).is_some() {
+                    return Err(CommandError::Duplicate {
+                        kind: "group",
+                        name: group.name,
+                    });
+                }
+                scenario::validate_group("group", &group, &|t| self.topic_id(t).is_some())?;
+                self.add_group(group);
+            }
+            Command::ResetOffsets { group, to } => {
+                let gid = self
+                    .group_id(&group)
+                    .ok_or_else(|| CommandError::UnknownEntity {
+                        kind: "group",
+                        name: group.clone(),
+                    })?;
+                if let crate::command::OffsetTarget::TimestampMs(ms) = to {
+                    scenario::check_ms("to.timestamp_ms", ms)?;
+                }
+                self.reset_offsets(gid, &to);
             }
             Command::RemoveConsumer { consumer } => {
                 let id = self.consumer_id(&consumer)?;
@@ -1907,8 +2095,7 @@ impl Simulation {
 
     fn update_consumer(&mut self, spec: ConsumerSpec) -> Result<(), CommandError> {
         let id = self.consumer_id(&spec.name)?;
-        let known = |n: &str| self.queue_id(n).is_some();
-        scenario::validate_consumer("consumer", &spec, &known)?;
+        self.check_consumer(&spec)?;
         let c = &mut self.consumers[id.index()];
         if c.spec.source != spec.source {
             return Err(CommandError::NotApplicable {
@@ -1956,7 +2143,19 @@ impl Simulation {
                 l.unacked
             ));
         }
-        let held: u64 = self.consumers.iter().map(|c| c.held.len() as u64).sum();
+        let held: u64 = self
+            .consumers
+            .iter()
+            .map(|c| c.held.len() as u64)
+            .sum::<u64>()
+            + self.service_held();
+        if self.log_records() != l.retained {
+            return Err(format!(
+                "logs hold {} records but the ledger says {} retained",
+                self.log_records(),
+                l.retained
+            ));
+        }
         if held != l.processing {
             return Err(format!(
                 "consumers hold {held} but the ledger says {} processing",

@@ -10,6 +10,8 @@ use serde::Serialize;
 
 /// How many messages of a queue are listed as chips; the rest are a count.
 pub const CHIPS_PER_QUEUE: usize = 24;
+/// How many of a partition's newest records a snapshot lists.
+pub const RECORDS_PER_PARTITION: usize = 24;
 /// How many moving messages a snapshot carries for drawing.
 pub const MAX_TRANSITS: usize = 2_000;
 
@@ -22,6 +24,12 @@ pub enum NodeRef {
     Queue(QueueId),
     Consumer(ConsumerId),
     Channel(ChannelId),
+    /// A Kafka topic, as a whole.
+    Topic(u32),
+    /// A Kafka partition: (topic, partition).
+    Partition(u32, u32),
+    /// A service called with no broker.
+    Service(u32),
 }
 
 /// One message as drawn in a queue or at a consumer.
@@ -121,6 +129,67 @@ pub struct LatencyView {
     pub p99_ms: f64,
 }
 
+/// A consumer group's marker on a partition: its committed offset and its owner's position.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupMarker {
+    pub group: String,
+    pub committed: Option<u64>,
+    pub position: Option<u64>,
+    pub owner: Option<ConsumerId>,
+    /// Log end offset − committed offset (KAF-18).
+    pub lag: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PartitionView {
+    pub index: u32,
+    pub log_start: u64,
+    pub log_end: u64,
+    pub bytes: u64,
+    /// The newest records, oldest first, with their offsets.
+    pub tail: Vec<(u64, Chip)>,
+    /// (base offset, records, bytes) per segment, oldest first.
+    pub segments: Vec<(u64, u64, u64)>,
+    pub groups: Vec<GroupMarker>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TopicView {
+    pub id: u32,
+    pub name: String,
+    pub partitions: Vec<PartitionView>,
+    pub retention_ms: f64,
+    pub retention_bytes: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupView {
+    pub id: u32,
+    pub name: String,
+    pub assignor: crate::assignor::Assignor,
+    pub rebalancing: bool,
+    pub generation: u32,
+    /// Each member and the partitions it owns; idle members own none (KAF-8).
+    pub members: Vec<(ConsumerId, Vec<(u32, u32)>)>,
+    pub lag: u64,
+    pub processed: u64,
+    pub duplicates: u64,
+    pub skipped: u64,
+    pub rebalances: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ServiceView {
+    pub id: u32,
+    pub name: String,
+    pub concurrency: u32,
+    pub busy: u32,
+    pub waiting: u64,
+    pub served: u64,
+    pub rejected: u64,
+    pub timed_out: u64,
+}
+
 /// Everything a frame needs, at one instant.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Snapshot {
@@ -132,6 +201,9 @@ pub struct Snapshot {
     pub consumers: Vec<ConsumerView>,
     pub producers: Vec<ProducerView>,
     pub channels: Vec<String>,
+    pub topics: Vec<TopicView>,
+    pub groups: Vec<GroupView>,
+    pub services: Vec<ServiceView>,
     pub transits: Vec<TransitView>,
     pub transits_total: usize,
     pub latency: LatencyView,
@@ -139,7 +211,7 @@ pub struct Snapshot {
 }
 
 impl Simulation {
-    fn chip(&self, slot: Slot) -> Chip {
+    pub(crate) fn chip(&self, slot: Slot) -> Chip {
         let c = self.copies.get(slot);
         Chip {
             msg: c.msg,
@@ -264,6 +336,12 @@ impl Simulation {
                         crate::scenario::PublishTarget::Exchange(x) => {
                             self.exchange_id(x).map(NodeRef::Exchange)
                         }
+                        crate::scenario::PublishTarget::Topic(t) => {
+                            self.topic_id(t).map(NodeRef::Topic)
+                        }
+                        crate::scenario::PublishTarget::Service(s) => {
+                            self.service_id(s).map(NodeRef::Service)
+                        }
                         crate::scenario::PublishTarget::Channel(ch) => self
                             .channels
                             .iter()
@@ -280,13 +358,13 @@ impl Simulation {
             .transit
             .iter()
             .take(MAX_TRANSITS)
-            .map(|((arrive, slot), t)| TransitView {
+            .map(|((arrive, _), t)| TransitView {
                 msg: t.msg,
                 from: t.from,
                 to: t.to,
                 sent_at: t.sent_at,
                 arrive_at: *arrive,
-                chip: self.chip(*slot),
+                chip: t.chip.clone(),
             })
             .collect();
         let h = &self.latency_hist;
@@ -299,6 +377,9 @@ impl Simulation {
             consumers,
             producers,
             channels: self.channels.clone(),
+            topics: self.topic_views(),
+            groups: self.group_views(),
+            services: self.service_views(),
             transits,
             transits_total: self.transit.len(),
             latency: LatencyView {
@@ -310,5 +391,154 @@ impl Simulation {
             },
             next_event: self.next_event_time(),
         }
+    }
+}
+
+impl Simulation {
+    fn topic_views(&self) -> Vec<TopicView> {
+        self.topics
+            .iter()
+            .enumerate()
+            .map(|(t, topic)| TopicView {
+                id: t as u32,
+                name: topic.spec.name.clone(),
+                retention_ms: topic.spec.retention_ms,
+                retention_bytes: topic.spec.retention_bytes,
+                partitions: topic
+                    .partitions
+                    .iter()
+                    .enumerate()
+                    .map(|(p, log)| {
+                        let tp = crate::assignor::TopicPartition {
+                            topic: t as u32,
+                            partition: p as u32,
+                        };
+                        let from = log
+                            .end_offset()
+                            .saturating_sub(RECORDS_PER_PARTITION as u64);
+                        PartitionView {
+                            index: p as u32,
+                            log_start: log.start_offset(),
+                            log_end: log.end_offset(),
+                            bytes: log.bytes(),
+                            tail: log
+                                .iter_from(from)
+                                .map(|(o, r)| (o, record_chip(r)))
+                                .collect(),
+                            segments: log
+                                .segments()
+                                .map(|s| (s.base, s.records, s.bytes))
+                                .collect(),
+                            groups: self
+                                .groups
+                                .iter()
+                                .filter(|g| g.topic_ids.contains(&(t as u32)))
+                                .map(|g| {
+                                    let owner = g
+                                        .assignment
+                                        .iter()
+                                        .find(|(_, tps)| tps.contains(&tp))
+                                        .map(|(c, _)| *c);
+                                    let committed = g.committed.get(&tp).copied();
+                                    GroupMarker {
+                                        group: g.spec.name.clone(),
+                                        committed,
+                                        position: owner
+                                            .and_then(|c| self.members.get(&c))
+                                            .and_then(|m| m.positions.get(&tp).copied()),
+                                        owner,
+                                        lag: log.end_offset()
+                                            - committed
+                                                .unwrap_or(log.start_offset())
+                                                .min(log.end_offset()),
+                                    }
+                                })
+                                .collect(),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn group_views(&self) -> Vec<GroupView> {
+        self.groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| GroupView {
+                id: i as u32,
+                name: g.spec.name.clone(),
+                assignor: g.spec.assignor,
+                rebalancing: g.rebalancing || !g.moving.is_empty(),
+                generation: g.generation,
+                members: g
+                    .members
+                    .iter()
+                    .map(|c| {
+                        let tps = g.assignment.get(c).map_or_else(Vec::new, |v| {
+                            v.iter().map(|tp| (tp.topic, tp.partition)).collect()
+                        });
+                        (*c, tps)
+                    })
+                    .collect(),
+                lag: self.group_lag(i as u32),
+                processed: g.processed,
+                duplicates: g.duplicates,
+                skipped: g.skipped,
+                rebalances: g.rebalances,
+            })
+            .collect()
+    }
+
+    /// Sum over the group's partitions of end offset − committed offset (KAF-18).
+    pub fn group_lag(&self, gid: u32) -> u64 {
+        let g = &self.groups[gid as usize];
+        g.topic_ids
+            .iter()
+            .flat_map(|t| {
+                self.topics[*t as usize]
+                    .partitions
+                    .iter()
+                    .enumerate()
+                    .map(move |(p, log)| (*t, p as u32, log))
+            })
+            .map(|(t, p, log)| {
+                let tp = crate::assignor::TopicPartition {
+                    topic: t,
+                    partition: p,
+                };
+                let committed = g.committed.get(&tp).copied().unwrap_or(log.start_offset());
+                log.end_offset().saturating_sub(committed)
+            })
+            .sum()
+    }
+
+    fn service_views(&self) -> Vec<ServiceView> {
+        self.services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ServiceView {
+                id: i as u32,
+                name: s.spec.name.clone(),
+                concurrency: s.spec.concurrency,
+                busy: s.busy,
+                waiting: s.waiting.len() as u64,
+                served: s.served,
+                rejected: s.rejected,
+                timed_out: s.timed_out,
+            })
+            .collect()
+    }
+}
+
+fn record_chip(r: &crate::log::Record) -> Chip {
+    Chip {
+        msg: r.msg,
+        producer: (r.producer.0 != u32::MAX).then_some(r.producer),
+        priority: None,
+        redelivered: false,
+        poison: false,
+        dead_lettered: false,
+        expired: false,
     }
 }

@@ -1,0 +1,881 @@
+//! The event-broker family: Kafka-style topics, consumer groups and offsets (KAF-1..KAF-18), and
+//! a service called with no broker, for the traffic-buffering comparison.
+
+use crate::assignor::{assign, TopicPartition};
+use crate::event::EventKind;
+use crate::ids::{ConsumerId, MessageId, ProducerId};
+use crate::ledger::{CopyState, DropReason};
+use crate::log::{LogConfig, PartitionLog, Record};
+use crate::message::Slot;
+use crate::partitioner::{partition_for_key, StickyPartitioner};
+use crate::scenario::{
+    CommitMode, GroupSpec, OffsetReset, ServiceSpec, TopicSpec, UnkeyedStrategy,
+};
+use crate::sim::{ms_to_us, ConsumerStatus, Simulation, Work};
+use crate::snapshot::{Chip, NodeRef};
+use crate::time::SimTime;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// Key id meaning "no key".
+pub const NO_KEY: u32 = u32::MAX;
+
+#[derive(Debug)]
+pub(crate) struct Topic {
+    pub spec: TopicSpec,
+    pub config: LogConfig,
+    pub partitions: Vec<PartitionLog>,
+    pub sticky: StickyPartitioner,
+    pub round_robin: u32,
+}
+
+impl Topic {
+    pub fn new(spec: TopicSpec) -> Topic {
+        let config = LogConfig {
+            segment_bytes: spec.segment_bytes,
+            segment_us: ms_to_us(spec.segment_ms),
+            retention_us: (spec.retention_ms >= 0.0).then(|| ms_to_us(spec.retention_ms)),
+            retention_bytes: u64::try_from(spec.retention_bytes).ok(),
+        };
+        Topic {
+            partitions: (0..spec.partitions).map(|_| PartitionLog::new()).collect(),
+            sticky: StickyPartitioner::new(spec.batch_size),
+            round_robin: 0,
+            config,
+            spec,
+        }
+    }
+}
+
+/// A record handed to a group member by a poll.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fetched {
+    pub tp: TopicPartition,
+    pub offset: u64,
+    pub msg: MessageId,
+    pub producer: ProducerId,
+    pub published_at: SimTime,
+}
+
+#[derive(Debug)]
+pub(crate) struct Group {
+    pub spec: GroupSpec,
+    pub topic_ids: Vec<u32>,
+    /// Members currently in the group (joined and not timed out), by consumer id.
+    pub members: BTreeSet<ConsumerId>,
+    pub assignment: BTreeMap<ConsumerId, Vec<TopicPartition>>,
+    /// Committed offsets: the next offset to read (KAF-12).
+    pub committed: BTreeMap<TopicPartition, u64>,
+    /// Highest offset + 1 any member has processed, to count duplicates and skips.
+    pub processed_upto: BTreeMap<TopicPartition, u64>,
+    pub generation: u32,
+    pub rebalancing: bool,
+    /// Partitions being moved by a cooperative rebalance; nobody consumes them meanwhile.
+    pub moving: BTreeSet<TopicPartition>,
+    pub processed: u64,
+    pub duplicates: u64,
+    pub skipped: u64,
+    pub rebalances: u64,
+}
+
+/// A group member's client state.
+#[derive(Debug, Default)]
+pub(crate) struct Member {
+    pub positions: BTreeMap<TopicPartition, u64>,
+    /// Positions as of the previous poll: what auto-commit commits (KAF-13).
+    pub polled: BTreeMap<TopicPartition, u64>,
+    /// Fetched and on the wire, arriving together.
+    pub inbound: Vec<(Fetched, u64)>,
+    pub buffer: VecDeque<Fetched>,
+    pub current: Option<Fetched>,
+    pub poll_pending: bool,
+    pub last_commit: SimTime,
+    pub since_commit: u32,
+    /// Round-robin start among assigned partitions for the next fetch.
+    pub fetch_cursor: usize,
+    /// Deliveries with offsets, for the runner's report (capped).
+    pub log: Vec<(TopicPartition, u64, MessageId, bool)>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Service {
+    pub spec: ServiceSpec,
+    pub busy: u32,
+    pub backlog: VecDeque<(u64, Slot)>,
+    pub waiting: BTreeSet<u64>,
+    pub served: u64,
+    pub rejected: u64,
+    pub timed_out: u64,
+}
+
+/// Deliveries listed per consumer in reports; beyond this only counts grow.
+pub const MAX_LOGGED_DELIVERIES: usize = 100_000;
+
+impl Simulation {
+    pub(crate) fn add_topic(&mut self, spec: TopicSpec) -> u32 {
+        let interval = ms_to_us(spec.retention_check_interval_ms).max(1);
+        self.topics.push(Topic::new(spec));
+        let id = (self.topics.len() - 1) as u32;
+        self.schedule(self.now.plus(interval), Work::RetentionCheck { topic: id });
+        id
+    }
+
+    pub(crate) fn topic_id(&self, name: &str) -> Option<u32> {
+        self.topics
+            .iter()
+            .position(|t| t.spec.name == name)
+            .map(|i| i as u32)
+    }
+
+    pub(crate) fn group_id(&self, name: &str) -> Option<u32> {
+        self.groups
+            .iter()
+            .position(|g| g.spec.name == name)
+            .map(|i| i as u32)
+    }
+
+    pub(crate) fn service_id(&self, name: &str) -> Option<u32> {
+        self.services
+            .iter()
+            .position(|s| s.spec.name == name)
+            .map(|i| i as u32)
+    }
+
+    pub(crate) fn add_group(&mut self, spec: GroupSpec) {
+        let topic_ids = spec
+            .topics
+            .iter()
+            .filter_map(|t| self.topic_id(t))
+            .collect();
+        self.groups.push(Group {
+            spec,
+            topic_ids,
+            members: BTreeSet::new(),
+            assignment: BTreeMap::new(),
+            committed: BTreeMap::new(),
+            processed_upto: BTreeMap::new(),
+            generation: 0,
+            rebalancing: false,
+            moving: BTreeSet::new(),
+            processed: 0,
+            duplicates: 0,
+            skipped: 0,
+            rebalances: 0,
+        });
+    }
+
+    pub(crate) fn add_service(&mut self, spec: ServiceSpec) {
+        self.services.push(Service {
+            spec,
+            busy: 0,
+            backlog: VecDeque::new(),
+            waiting: BTreeSet::new(),
+            served: 0,
+            rejected: 0,
+            timed_out: 0,
+        });
+    }
+
+    // ------------------------------------------------------------ producing
+
+    /// The partition a producer picks for a record: murmur2 of the key, else the unkeyed
+    /// strategy (KAF-3, KAF-4). It runs in the producer, so the record travels to that partition.
+    pub(crate) fn choose_partition(&mut self, topic: u32, key: u32, size: u32) -> u32 {
+        let random = self.rng.next_u64();
+        let t = &mut self.topics[topic as usize];
+        let n = t.partitions.len() as u32;
+        if key != NO_KEY {
+            return partition_for_key(self.keys.get(key).as_bytes(), n);
+        }
+        match t.spec.unkeyed {
+            UnkeyedStrategy::Sticky => t.sticky.next(u64::from(size), n, random),
+            UnkeyedStrategy::RoundRobin => {
+                t.round_robin = t.round_robin.wrapping_add(1);
+                (t.round_robin - 1) % n
+            }
+        }
+    }
+
+    /// Appends an arriving record to its partition (KAF-2..KAF-4). The copy leaves the store: a
+    /// log record is retained, not held by anyone.
+    pub(crate) fn topic_append(&mut self, slot: Slot, topic: u32, partition: u32) {
+        let c = self.copies.get(slot);
+        let (msg, key, size, producer) = (c.msg, c.kafka_key, c.size, c.producer);
+        let t = &mut self.topics[topic as usize];
+        let record = Record {
+            msg,
+            timestamp: self.now,
+            producer: producer.unwrap_or(ProducerId(u32::MAX)),
+            key,
+            size,
+        };
+        let offset = t.partitions[partition as usize].append(record, &t.config);
+        self.retain_copy(slot);
+        self.emit(EventKind::Appended {
+            msg,
+            topic,
+            partition,
+            offset,
+        });
+        self.wake_members(TopicPartition { topic, partition });
+    }
+
+    /// Polls soon for idle members that own `tp`, so new records flow without busy polling.
+    fn wake_members(&mut self, tp: TopicPartition) {
+        let mut wake = Vec::new();
+        for g in &self.groups {
+            if g.rebalancing || g.moving.contains(&tp) {
+                continue;
+            }
+            for (cid, tps) in &g.assignment {
+                if tps.contains(&tp) {
+                    wake.push(*cid);
+                }
+            }
+        }
+        for cid in wake {
+            self.schedule_poll(cid, 0);
+        }
+    }
+
+    fn schedule_poll(&mut self, cid: ConsumerId, delay: u64) {
+        let epoch = self.consumers[cid.index()].epoch;
+        let Some(m) = self.members.get_mut(&cid) else {
+            return;
+        };
+        if m.poll_pending || m.current.is_some() || !m.buffer.is_empty() || !m.inbound.is_empty() {
+            return;
+        }
+        m.poll_pending = true;
+        self.schedule(
+            self.now.plus(delay),
+            Work::Poll {
+                consumer: cid,
+                epoch,
+            },
+        );
+    }
+
+    // ------------------------------------------------------------ consuming
+
+    fn group_of(&self, cid: ConsumerId) -> Option<u32> {
+        self.consumers[cid.index()].group
+    }
+
+    /// `poll()`: fetch up to `max.poll.records` from the assigned partitions and commit as
+    /// the group's mode says (KAF-12..KAF-14).
+    pub(crate) fn poll(&mut self, cid: ConsumerId, epoch: u32) {
+        let c = &self.consumers[cid.index()];
+        if c.epoch != epoch || c.status != ConsumerStatus::Running {
+            return;
+        }
+        let Some(gid) = self.group_of(cid) else {
+            return;
+        };
+        if let Some(m) = self.members.get_mut(&cid) {
+            m.poll_pending = false;
+        }
+        let g = &self.groups[gid as usize];
+        if g.rebalancing {
+            return;
+        }
+        let assigned: Vec<TopicPartition> = g
+            .assignment
+            .get(&cid)
+            .map(|v| {
+                v.iter()
+                    .filter(|tp| !g.moving.contains(tp))
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let max = g.spec.max_poll_records as usize;
+        let commit = g.spec.commit.clone();
+        let reset = g.spec.auto_offset_reset;
+        // Auto-commit commits what earlier polls returned, once the interval has passed (KAF-13).
+        if let CommitMode::Auto { interval_ms } = commit {
+            let m = self.members.get(&cid).expect("member");
+            if self.now.since(m.last_commit) >= ms_to_us(interval_ms) {
+                let polled = m.polled.clone();
+                self.commit_offsets(gid, cid, &polled);
+            }
+        }
+        // Offsets deleted by retention are out of range: the reset policy applies (KAF-6, KAF-15).
+        for tp in &assigned {
+            let log = &self.topics[tp.topic as usize].partitions[tp.partition as usize];
+            let (start, end) = (log.start_offset(), log.end_offset());
+            let m = self.members.get_mut(&cid).expect("member");
+            let pos = m.positions.get(tp).copied().unwrap_or(start);
+            if pos < start {
+                let to = match reset {
+                    OffsetReset::Earliest => start,
+                    OffsetReset::Latest => end,
+                    OffsetReset::None => pos,
+                };
+                m.positions.insert(*tp, to);
+                self.emit(EventKind::OffsetReset {
+                    consumer: cid,
+                    topic: tp.topic,
+                    partition: tp.partition,
+                    to,
+                });
+            }
+        }
+        let mut fetched = Vec::new();
+        if !assigned.is_empty() {
+            let m = self.members.get_mut(&cid).expect("member");
+            let n = assigned.len();
+            let first = m.fetch_cursor % n;
+            m.fetch_cursor = m.fetch_cursor.wrapping_add(1);
+            for k in 0..n {
+                let tp = assigned[(first + k) % n];
+                let log = &self.topics[tp.topic as usize].partitions[tp.partition as usize];
+                let pos = m.positions.get(&tp).copied().unwrap_or(log.start_offset());
+                if pos < log.start_offset() {
+                    continue; // reset policy `none`: stuck until the offsets are reset
+                }
+                for (offset, r) in log.iter_from(pos).take(max - fetched.len()) {
+                    fetched.push(Fetched {
+                        tp,
+                        offset,
+                        msg: r.msg,
+                        producer: r.producer,
+                        published_at: r.timestamp,
+                    });
+                }
+                if let Some(last) = fetched.last().filter(|f| f.tp == tp) {
+                    m.positions.insert(tp, last.offset + 1);
+                }
+                if fetched.len() >= max {
+                    break;
+                }
+            }
+            m.polled = m.positions.clone();
+        }
+        if matches!(commit, CommitMode::BeforeProcessing) && !fetched.is_empty() {
+            // Committing before processing: a crash now loses these records (KAF-14).
+            let positions = self.members[&cid].positions.clone();
+            self.commit_offsets(gid, cid, &positions);
+        }
+        if fetched.is_empty() {
+            // An idle client keeps polling, so auto-commit still commits what it processed.
+            if let CommitMode::Auto { interval_ms } = commit {
+                let m = &self.members[&cid];
+                let g = &self.groups[gid as usize];
+                let uncommitted = m
+                    .polled
+                    .iter()
+                    .any(|(tp, o)| g.committed.get(tp) != Some(o));
+                if uncommitted {
+                    let due = m.last_commit.plus(ms_to_us(interval_ms));
+                    self.schedule_poll(cid, due.since(self.now).max(1));
+                }
+            }
+            return;
+        }
+        let arrive = self.now.plus(self.latency);
+        let mut inbound = Vec::with_capacity(fetched.len());
+        for f in fetched {
+            let key = self.next_transit_key();
+            self.transit.insert(
+                (arrive, key),
+                crate::sim::Transit {
+                    from: NodeRef::Partition(f.tp.topic, f.tp.partition),
+                    to: NodeRef::Consumer(cid),
+                    sent_at: self.now,
+                    msg: f.msg,
+                    chip: record_chip(&f),
+                },
+            );
+            inbound.push((f, key));
+        }
+        self.members.get_mut(&cid).expect("member").inbound = inbound;
+        self.schedule(
+            arrive,
+            Work::BatchArrives {
+                consumer: cid,
+                epoch,
+            },
+        );
+    }
+
+    pub(crate) fn batch_arrives(&mut self, cid: ConsumerId, epoch: u32) {
+        if self.consumers[cid.index()].epoch != epoch {
+            return;
+        }
+        let now = self.now;
+        let m = self.members.get_mut(&cid).expect("member");
+        let inbound = std::mem::take(&mut m.inbound);
+        for (f, key) in inbound {
+            self.transit.remove(&(now, key));
+            m.buffer.push_back(f);
+        }
+        self.kafka_start_next(cid);
+    }
+
+    fn kafka_start_next(&mut self, cid: ConsumerId) {
+        let m = self.members.get_mut(&cid).expect("member");
+        if m.current.is_some() {
+            return;
+        }
+        let Some(f) = m.buffer.pop_front() else {
+            self.set_busy(cid, false);
+            self.schedule_poll(cid, 0);
+            return;
+        };
+        m.current = Some(f);
+        self.set_busy(cid, true);
+        let us = self.draw_processing_us(cid);
+        let epoch = self.consumers[cid.index()].epoch;
+        self.schedule(
+            self.now.plus(us),
+            Work::RecordProcessed {
+                consumer: cid,
+                epoch,
+            },
+        );
+    }
+
+    pub(crate) fn record_processed(&mut self, cid: ConsumerId, epoch: u32) {
+        if self.consumers[cid.index()].epoch != epoch {
+            return;
+        }
+        let Some(gid) = self.group_of(cid) else {
+            return;
+        };
+        let m = self.members.get_mut(&cid).expect("member");
+        let Some(f) = m.current.take() else {
+            return;
+        };
+        let g = &mut self.groups[gid as usize];
+        g.processed += 1;
+        let upto = g.processed_upto.entry(f.tp).or_insert(f.offset);
+        let duplicate = f.offset < *upto;
+        if duplicate {
+            g.duplicates += 1;
+        } else {
+            // Offsets between what was processed and this one were skipped (at-most-once).
+            g.skipped += f.offset - *upto;
+            *upto = f.offset + 1;
+        }
+        if m.log.len() < MAX_LOGGED_DELIVERIES {
+            m.log.push((f.tp, f.offset, f.msg, duplicate));
+        }
+        let c = &mut self.consumers[cid.index()];
+        c.delivered += 1;
+        c.acked += 1;
+        if duplicate {
+            c.redelivered += 1;
+        }
+        self.latency_hist.record(self.now.since(f.published_at));
+        self.emit(EventKind::RecordProcessed {
+            msg: f.msg,
+            consumer: cid,
+            topic: f.tp.topic,
+            partition: f.tp.partition,
+            offset: f.offset,
+            duplicate,
+        });
+        if let CommitMode::AfterProcessing { every } = self.groups[gid as usize].spec.commit {
+            let m = self.members.get_mut(&cid).expect("member");
+            m.since_commit += 1;
+            if m.since_commit >= every {
+                m.since_commit = 0;
+                let done = BTreeMap::from([(f.tp, f.offset + 1)]);
+                self.commit_offsets(gid, cid, &done);
+            }
+        }
+        self.kafka_start_next(cid);
+    }
+
+    /// Stores committed offsets for partitions the member still owns.
+    fn commit_offsets(
+        &mut self,
+        gid: u32,
+        cid: ConsumerId,
+        offsets: &BTreeMap<TopicPartition, u64>,
+    ) {
+        if let Some(m) = self.members.get_mut(&cid) {
+            m.last_commit = self.now;
+        }
+        let g = &mut self.groups[gid as usize];
+        let owned = g.assignment.get(&cid).cloned().unwrap_or_default();
+        for (tp, off) in offsets {
+            if owned.contains(tp) {
+                g.committed.insert(*tp, *off);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ membership
+
+    pub(crate) fn join_group(&mut self, cid: ConsumerId) {
+        let Some(gid) = self.group_of(cid) else {
+            return;
+        };
+        let log = self.members.remove(&cid).map(|m| m.log).unwrap_or_default();
+        self.members.insert(
+            cid,
+            Member {
+                last_commit: self.now,
+                log,
+                ..Member::default()
+            },
+        );
+        self.groups[gid as usize].members.insert(cid);
+        self.rebalance(gid);
+    }
+
+    /// The member stops: its client state is gone. A clean leave rebalances at once; a crash
+    /// only when the session times out (KAF-10).
+    pub(crate) fn member_stopped(&mut self, cid: ConsumerId, clean: bool) {
+        let Some(gid) = self.group_of(cid) else {
+            return;
+        };
+        let keys: Vec<u64> = self
+            .members
+            .get(&cid)
+            .map(|m| m.inbound.iter().map(|(_, k)| *k).collect())
+            .unwrap_or_default();
+        self.transit.retain(|(_, k), _| !keys.contains(k));
+        // The client's state is gone; only the delivery log is kept for reports.
+        if let Some(m) = self.members.get_mut(&cid) {
+            let log = std::mem::take(&mut m.log);
+            *m = Member {
+                log,
+                ..Member::default()
+            };
+        }
+        self.set_busy(cid, false);
+        if clean {
+            self.groups[gid as usize].members.remove(&cid);
+            self.rebalance(gid);
+        } else {
+            let epoch = self.consumers[cid.index()].epoch;
+            let timeout = ms_to_us(self.groups[gid as usize].spec.session_timeout_ms);
+            self.schedule(
+                self.now.plus(timeout),
+                Work::SessionTimeout {
+                    consumer: cid,
+                    epoch,
+                },
+            );
+        }
+    }
+
+    pub(crate) fn session_timeout(&mut self, cid: ConsumerId, epoch: u32) {
+        let c = &self.consumers[cid.index()];
+        if c.epoch != epoch || c.status == ConsumerStatus::Running {
+            return;
+        }
+        let Some(gid) = self.group_of(cid) else {
+            return;
+        };
+        if self.groups[gid as usize].members.remove(&cid) {
+            self.emit(EventKind::SessionExpired { consumer: cid });
+            self.rebalance(gid);
+        }
+    }
+
+    /// Starts a rebalance. Eager assignors revoke everything first, so the whole group stops;
+    /// cooperative ones revoke only what moves (KAF-11).
+    fn rebalance(&mut self, gid: u32) {
+        let g = &mut self.groups[gid as usize];
+        g.generation += 1;
+        g.rebalances += 1;
+        let generation = g.generation;
+        let cooperative = g.spec.assignor.is_cooperative();
+        let target = self.target_assignment(gid);
+        let g = &mut self.groups[gid as usize];
+        let revoked: Vec<(ConsumerId, TopicPartition)> = g
+            .assignment
+            .iter()
+            .flat_map(|(c, tps)| tps.iter().map(move |tp| (*c, *tp)))
+            .filter(|(c, tp)| !cooperative || target.get(c).is_none_or(|t| !t.contains(tp)))
+            .collect();
+        if cooperative {
+            g.moving = target
+                .iter()
+                .flat_map(|(c, tps)| {
+                    let old = g.assignment.get(c);
+                    tps.iter()
+                        .filter(move |tp| old.is_none_or(|o| !o.contains(tp)))
+                        .copied()
+                })
+                .chain(revoked.iter().map(|(_, tp)| *tp))
+                .collect();
+        } else {
+            g.rebalancing = true;
+        }
+        // Revoking commits what was processed (auto-commit commits on revoke) and drops what
+        // was fetched but not processed; the next owner reads it again.
+        for (cid, tp) in &revoked {
+            let auto = matches!(
+                self.groups[gid as usize].spec.commit,
+                CommitMode::Auto { .. }
+            );
+            let Some(m) = self.members.get_mut(cid) else {
+                continue;
+            };
+            let done = m
+                .current
+                .iter()
+                .chain(m.buffer.iter())
+                .chain(m.inbound.iter().map(|(f, _)| f))
+                .filter(|f| f.tp == *tp)
+                .map(|f| f.offset)
+                .min()
+                .or_else(|| m.positions.get(tp).copied());
+            m.buffer.retain(|f| f.tp != *tp);
+            m.positions.remove(tp);
+            if auto {
+                if let Some(off) = done {
+                    self.groups[gid as usize].committed.insert(*tp, off);
+                }
+            }
+            if let Some(a) = self.groups[gid as usize].assignment.get_mut(cid) {
+                a.retain(|x| x != tp);
+            }
+        }
+        self.emit(EventKind::RebalanceStarted {
+            group: gid,
+            generation,
+        });
+        let delay = ms_to_us(self.groups[gid as usize].spec.rebalance_ms);
+        self.schedule(
+            self.now.plus(delay),
+            Work::RebalanceDone {
+                group: gid,
+                generation,
+            },
+        );
+    }
+
+    fn target_assignment(&self, gid: u32) -> BTreeMap<ConsumerId, Vec<TopicPartition>> {
+        let g = &self.groups[gid as usize];
+        let by_name: BTreeMap<String, ConsumerId> = g
+            .members
+            .iter()
+            .map(|c| (self.consumers[c.index()].spec.name.clone(), *c))
+            .collect();
+        let names: Vec<String> = by_name.keys().cloned().collect();
+        let topics: Vec<(u32, String, u32)> = g
+            .topic_ids
+            .iter()
+            .map(|t| {
+                let topic = &self.topics[*t as usize];
+                (*t, topic.spec.name.clone(), topic.partitions.len() as u32)
+            })
+            .collect();
+        let previous = g
+            .assignment
+            .iter()
+            .map(|(c, tps)| (self.consumers[c.index()].spec.name.clone(), tps.clone()))
+            .collect();
+        assign(g.spec.assignor, &names, &topics, &previous)
+            .into_iter()
+            .filter_map(|(name, tps)| by_name.get(&name).map(|c| (*c, tps)))
+            .collect()
+    }
+
+    pub(crate) fn rebalance_done(&mut self, gid: u32, generation: u32) {
+        if self.groups[gid as usize].generation != generation {
+            return; // superseded by a later rebalance
+        }
+        let target = self.target_assignment(gid);
+        let reset = self.groups[gid as usize].spec.auto_offset_reset;
+        for (cid, tps) in &target {
+            for tp in tps {
+                let owned_before = self.groups[gid as usize]
+                    .assignment
+                    .get(cid)
+                    .is_some_and(|a| a.contains(tp));
+                if owned_before {
+                    continue;
+                }
+                // A new owner resumes from the committed offset, or the reset policy (KAF-12, KAF-15).
+                let log = &self.topics[tp.topic as usize].partitions[tp.partition as usize];
+                let g = &mut self.groups[gid as usize];
+                let start = match g.committed.get(tp) {
+                    Some(c) if *c >= log.start_offset() => *c,
+                    _ => match reset {
+                        OffsetReset::Earliest | OffsetReset::None => log.start_offset(),
+                        OffsetReset::Latest => log.end_offset(),
+                    },
+                };
+                g.processed_upto.entry(*tp).or_insert(start);
+                if let Some(m) = self.members.get_mut(cid) {
+                    m.positions.insert(*tp, start);
+                }
+            }
+        }
+        let g = &mut self.groups[gid as usize];
+        g.assignment = target.clone();
+        g.rebalancing = false;
+        g.moving.clear();
+        self.emit(EventKind::RebalanceDone {
+            group: gid,
+            generation,
+        });
+        for cid in target.keys() {
+            self.schedule_poll(*cid, 0);
+        }
+    }
+
+    /// Moves a group's committed offsets (`kafka-consumer-groups --reset-offsets`, KAF-16).
+    pub(crate) fn reset_offsets(&mut self, gid: u32, to: &crate::command::OffsetTarget) {
+        let topic_ids = self.groups[gid as usize].topic_ids.clone();
+        for t in topic_ids {
+            for (p, log) in self.topics[t as usize].partitions.iter().enumerate() {
+                let tp = TopicPartition {
+                    topic: t,
+                    partition: p as u32,
+                };
+                let off = match to {
+                    crate::command::OffsetTarget::Earliest => log.start_offset(),
+                    crate::command::OffsetTarget::Latest => log.end_offset(),
+                    crate::command::OffsetTarget::Offset(o) => {
+                        (*o).clamp(log.start_offset(), log.end_offset())
+                    }
+                    crate::command::OffsetTarget::TimestampMs(ms) => {
+                        log.offset_for_time(SimTime(ms_to_us(*ms)))
+                    }
+                };
+                let g = &mut self.groups[gid as usize];
+                g.committed.insert(tp, off);
+                // Reading again is a deliberate replay, not a duplicate.
+                g.processed_upto.insert(tp, off);
+                let owner = g
+                    .assignment
+                    .iter()
+                    .find(|(_, tps)| tps.contains(&tp))
+                    .map(|(c, _)| *c);
+                if let Some(m) = owner.and_then(|c| self.members.get_mut(&c)) {
+                    m.positions.insert(tp, off);
+                    m.buffer.retain(|f| f.tp != tp);
+                }
+            }
+        }
+        let members: Vec<ConsumerId> = self.groups[gid as usize].members.iter().copied().collect();
+        for c in members {
+            self.schedule_poll(c, 0);
+        }
+    }
+
+    // ------------------------------------------------------------ retention
+
+    pub(crate) fn retention_check(&mut self, topic: u32) {
+        let t = &mut self.topics[topic as usize];
+        let config = t.config;
+        let mut removed_events = Vec::new();
+        for (p, log) in t.partitions.iter_mut().enumerate() {
+            let removed = log.apply_retention(self.now, &config);
+            if !removed.is_empty() {
+                removed_events.push((p as u32, removed.len() as u64, log.start_offset()));
+            }
+        }
+        for (partition, count, start) in removed_events {
+            for _ in 0..count {
+                self.ledger.leave(CopyState::Retained);
+                self.ledger.enter(CopyState::RemovedByRetention);
+            }
+            self.emit(EventKind::RetentionDeleted {
+                topic,
+                partition,
+                records: count,
+                log_start: start,
+            });
+        }
+        let interval =
+            ms_to_us(self.topics[topic as usize].spec.retention_check_interval_ms).max(1);
+        self.schedule(self.now.plus(interval), Work::RetentionCheck { topic });
+    }
+
+    // ------------------------------------------------------------ direct service
+
+    /// A request reaches a service with no broker in front: served, queued in the backlog, or
+    /// refused when both are full.
+    pub(crate) fn service_arrive(&mut self, slot: Slot, service: u32) {
+        let s = &mut self.services[service as usize];
+        if s.busy < s.spec.concurrency {
+            s.busy += 1;
+            self.set_state(slot, CopyState::InService(service));
+            self.start_service(slot, service);
+        } else if (s.backlog.len() as u32) < s.spec.backlog {
+            self.request_seq += 1;
+            let id = self.request_seq;
+            s.backlog.push_back((id, slot));
+            s.waiting.insert(id);
+            let timeout = ms_to_us(s.spec.timeout_ms);
+            self.set_state(slot, CopyState::InService(service));
+            self.schedule(
+                self.now.plus(timeout),
+                Work::RequestTimeout {
+                    service,
+                    request: id,
+                    slot,
+                },
+            );
+        } else {
+            s.rejected += 1;
+            self.drop_copy(slot, DropReason::ServiceOverloaded);
+        }
+    }
+
+    fn start_service(&mut self, slot: Slot, service: u32) {
+        let us = self.draw_us(&self.services[service as usize].spec.processing.clone());
+        self.schedule(self.now.plus(us), Work::ServiceDone { service, slot });
+    }
+
+    pub(crate) fn service_done(&mut self, service: u32, slot: Slot) {
+        let published_at = self.copies.get(slot).published_at;
+        self.latency_hist.record(self.now.since(published_at));
+        self.set_state(slot, CopyState::Acked);
+        let s = &mut self.services[service as usize];
+        s.served += 1;
+        // The freed worker takes the oldest request whose client is still waiting.
+        while let Some((id, next)) = s.backlog.pop_front() {
+            if s.waiting.remove(&id) {
+                self.start_service(next, service);
+                return;
+            }
+        }
+        s.busy -= 1;
+    }
+
+    pub(crate) fn request_timeout(&mut self, service: u32, request: u64, slot: Slot) {
+        let s = &mut self.services[service as usize];
+        if s.waiting.remove(&request) {
+            s.timed_out += 1;
+            self.drop_copy(slot, DropReason::RequestTimeout);
+        }
+    }
+
+    /// Requests a service holds, waiting or being served; for the audit.
+    pub(crate) fn service_held(&self) -> u64 {
+        self.services
+            .iter()
+            .map(|s| u64::from(s.busy) + s.waiting.len() as u64)
+            .sum()
+    }
+
+    /// Retained records across every partition; for the audit.
+    pub(crate) fn log_records(&self) -> u64 {
+        self.topics
+            .iter()
+            .flat_map(|t| t.partitions.iter())
+            .map(PartitionLog::len)
+            .sum()
+    }
+}
+
+fn record_chip(f: &Fetched) -> Chip {
+    Chip {
+        msg: f.msg,
+        producer: (f.producer.0 != u32::MAX).then_some(f.producer),
+        priority: None,
+        redelivered: false,
+        poison: false,
+        dead_lettered: false,
+        expired: false,
+    }
+}

@@ -14,6 +14,13 @@ pub const QUORUM_DEFAULT_PRIORITY: u8 = 4;
 /// Quorum queues dead-letter after 20 deliveries unless configured (RMQ-30, since 4.0).
 pub const QUORUM_DEFAULT_DELIVERY_LIMIT: i64 = 20;
 
+/// One of a queue's internal FIFO lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubQueue {
+    Returns,
+    Level(usize),
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct Entry {
     pub seq: u64,
@@ -122,19 +129,15 @@ impl Queue {
     /// Whether one more message of `size` would break `x-max-length(-bytes)` (RMQ-22, RMQ-24).
     /// Quorum queues check before the enqueue, so they can end one message over (RMQ-24).
     pub fn would_overflow(&self, size: u64) -> bool {
+        // rabbit_fifo refuses only once Ready is already over the limit, so a quorum queue
+        // can end one message over it (RMQ-24).
         let (len, bytes) = if self.is_quorum() {
             (self.ready_len, self.ready_bytes)
         } else {
             (self.ready_len + 1, self.ready_bytes + size)
         };
-        let by_len = self.spec.max_length.is_some_and(|m| len > m);
-        let by_bytes = self.spec.max_length_bytes.is_some_and(|m| bytes > m);
-        if self.is_quorum() {
-            self.spec.max_length.is_some_and(|m| len >= m)
-                || self.spec.max_length_bytes.is_some_and(|m| bytes >= m)
-        } else {
-            by_len || by_bytes
-        }
+        self.spec.max_length.is_some_and(|m| len > m)
+            || self.spec.max_length_bytes.is_some_and(|m| bytes > m)
     }
 
     /// Whether the queue is now over a limit, so drop-head must remove from the head (RMQ-23).
@@ -177,6 +180,35 @@ impl Queue {
             return Some(*e);
         }
         self.levels.iter().rev().find_map(|l| l.front().copied())
+    }
+
+    /// The fronts where expiry is checked: the head only in a classic queue (RMQ-27), the
+    /// front of every priority level in a quorum queue (RMQ-21).
+    pub fn expiry_fronts(&self) -> impl Iterator<Item = (SubQueue, Entry)> + '_ {
+        let all = self.is_quorum();
+        let returns = self.returns.front().map(|e| (SubQueue::Returns, *e));
+        let levels = self
+            .levels
+            .iter()
+            .enumerate()
+            .rev()
+            .filter_map(|(i, l)| l.front().map(|e| (SubQueue::Level(i), *e)));
+        returns
+            .into_iter()
+            .chain(levels)
+            .take(if all { usize::MAX } else { 1 })
+    }
+
+    /// Removes the front of one sub-queue.
+    pub fn pop_front_of(&mut self, sub: SubQueue, size: u32) {
+        let list = match sub {
+            SubQueue::Returns => &mut self.returns,
+            SubQueue::Level(i) => &mut self.levels[i],
+        };
+        if list.pop_front().is_some() {
+            self.ready_len -= 1;
+            self.ready_bytes -= u64::from(size);
+        }
     }
 
     /// Removes the head (the entry [`Queue::head`] returned).

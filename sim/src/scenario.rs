@@ -356,6 +356,11 @@ pub struct ConsumerSpec {
     /// Redis output-buffer hard limit in bytes (`client-output-buffer-limit pubsub`, RPS-3).
     #[serde(default = "default_pubsub_hard_limit")]
     pub output_buffer_limit_bytes: u64,
+    /// The soft limit: above it for `output_buffer_soft_seconds` also disconnects (RPS-3).
+    #[serde(default = "default_pubsub_soft_limit")]
+    pub output_buffer_soft_limit_bytes: u64,
+    #[serde(default = "default_pubsub_soft_seconds")]
+    pub output_buffer_soft_seconds: f64,
     /// Starts disconnected until a restart command.
     #[serde(default)]
     pub stopped: bool,
@@ -375,6 +380,14 @@ fn default_poison() -> FailureSpec {
 
 fn default_pubsub_hard_limit() -> u64 {
     32 * 1024 * 1024
+}
+
+fn default_pubsub_soft_limit() -> u64 {
+    8 * 1024 * 1024
+}
+
+fn default_pubsub_soft_seconds() -> f64 {
+    60.0
 }
 
 /// How records without a key pick a partition (KAF-4).
@@ -568,12 +581,21 @@ impl std::error::Error for ScenarioError {}
 impl Scenario {
     /// Parses and validates JSON; errors name the field path (`queues[2].max_length`).
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        // serde also reads a struct from an array; a scenario file is an object and nothing else.
+        if !text.trim_start().starts_with('{') {
+            return Err(ScenarioError::new(
+                "",
+                "expected a JSON object like { \"version\": 1, ... }",
+            ));
+        }
         let de = &mut serde_json::Deserializer::from_str(text);
-        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let scenario: Scenario = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let path = e.path().to_string();
             let path = if path == "." { String::new() } else { path };
             ScenarioError::new(path, e.into_inner().to_string())
         })?;
+        de.end()
+            .map_err(|e| ScenarioError::new("", format!("text after the scenario object: {e}")))?;
         scenario.validate()?;
         Ok(scenario)
     }
@@ -1021,6 +1043,10 @@ pub(crate) fn validate_consumer(
         }
         ConsumerSource::Queue(_) | ConsumerSource::Group(_) => {}
     }
+    check_ms(
+        &format!("{path}.output_buffer_soft_seconds"),
+        c.output_buffer_soft_seconds * 1000.0,
+    )?;
     if c.output_buffer_limit_bytes == 0 {
         return Err(ScenarioError::new(
             format!("{path}.output_buffer_limit_bytes"),
@@ -1131,6 +1157,8 @@ impl ConsumerSpec {
             failure: FailureSpec::default(),
             poison: default_poison(),
             output_buffer_limit_bytes: default_pubsub_hard_limit(),
+            output_buffer_soft_limit_bytes: default_pubsub_soft_limit(),
+            output_buffer_soft_seconds: default_pubsub_soft_seconds(),
             stopped: false,
         }
     }

@@ -101,6 +101,12 @@ pub(crate) enum Work {
         group: u32,
         generation: u32,
     },
+    /// A subscriber went above its soft output-buffer limit at `since` (RPS-3).
+    SoftLimitCheck {
+        consumer: ConsumerId,
+        epoch: u32,
+        since: SimTime,
+    },
     /// `tag` is the delivery tag for manual acks, 0 otherwise.
     DeliveryArrives {
         consumer: ConsumerId,
@@ -244,6 +250,8 @@ pub(crate) struct Consumer {
     pub log: Vec<(MessageId, bool)>,
     /// The Kafka consumer group this consumer is a member of.
     pub group: Option<u32>,
+    /// Since when a subscriber's buffer has been above its soft limit.
+    pub soft_since: Option<SimTime>,
 }
 
 impl Consumer {
@@ -498,6 +506,16 @@ impl Simulation {
             Work::RecordProcessed { consumer, epoch } => self.record_processed(consumer, epoch),
             Work::SessionTimeout { consumer, epoch } => self.session_timeout(consumer, epoch),
             Work::RebalanceDone { group, generation } => self.rebalance_done(group, generation),
+            Work::SoftLimitCheck {
+                consumer,
+                epoch,
+                since,
+            } => {
+                let c = &self.consumers[consumer.index()];
+                if c.epoch == epoch && c.soft_since == Some(since) {
+                    self.disconnect_subscriber(consumer);
+                }
+            }
             Work::DeliveryArrives {
                 consumer,
                 slot,
@@ -1058,19 +1076,21 @@ impl Simulation {
         }
     }
 
-    /// A dead-letter cycle with no rejection in it is dropped (RMQ-29).
+    /// A dead-letter cycle is dropped unless the cycle, from the target queue's last death on,
+    /// contains a rejection (RMQ-29; `mc.erl` `is_cycle_v2`).
     fn is_dead_letter_cycle(&self, slot: Slot, q: QueueId) -> bool {
         let deaths = self
             .copies
             .get(slot)
             .deaths
             .as_deref()
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        deaths.iter().any(|d| d.queue == q)
-            && deaths
+            .map_or(&[][..], Vec::as_slice);
+        match deaths.iter().rposition(|d| d.queue == q) {
+            None => false,
+            Some(last) => deaths[last..]
                 .iter()
-                .all(|d| d.reason != DeadLetterReason::Rejected)
+                .all(|d| d.reason != DeadLetterReason::Rejected),
+        }
     }
 
     /// Puts an arriving copy at the tail of a queue, applying overflow and TTL. Returns false
@@ -1128,6 +1148,17 @@ impl Simulation {
         }
     }
 
+    /// TTL ran out: dead-lettered with reason `expired`, or removed (RMQ-25, RMQ-29).
+    fn expire_or_dead_letter(&mut self, slot: Slot, q: QueueId) {
+        if self.queues[q.index()].dead_letter_exchange.is_some() {
+            self.dead_letter(slot, q, DeadLetterReason::Expired);
+        } else {
+            let msg = self.copies.get(slot).msg;
+            self.set_state(slot, CopyState::Expired);
+            self.emit(EventKind::Expired { msg, queue: q });
+        }
+    }
+
     fn dead_letter_or_drop(
         &mut self,
         slot: Slot,
@@ -1137,10 +1168,6 @@ impl Simulation {
     ) {
         if self.queues[q.index()].dead_letter_exchange.is_some() {
             self.dead_letter(slot, q, reason);
-        } else if reason == DeadLetterReason::Expired {
-            let msg = self.copies.get(slot).msg;
-            self.set_state(slot, CopyState::Expired);
-            self.emit(EventKind::Expired { msg, queue: q });
         } else {
             self.drop_copy(slot, otherwise);
         }
@@ -1180,7 +1207,15 @@ impl Simulation {
             copy.routing_key = self.keys.intern(k.clone(), || k);
         }
         let new_slot = self.new_copy(copy);
-        self.route_and_enqueue(new_slot, dlx);
+        // Routed as its own event at the same instant, so chains of dead-lettering are
+        // iterative and never deepen the stack.
+        self.schedule(
+            self.now,
+            Work::ArriveAtExchange {
+                slot: new_slot,
+                exchange: dlx,
+            },
+        );
     }
 
     // ---------------------------------------------------------------- dispatch
@@ -1188,31 +1223,30 @@ impl Simulation {
     /// Removes expired messages at the head (RMQ-27) and arms the timer for the next head.
     fn expire_head(&mut self, q: QueueId) {
         loop {
-            let Some(head) = self.queues[q.index()].head() else {
-                return;
-            };
-            let c = self.copies.get(head.slot);
-            if c.expires_at >= self.now {
-                if c.expires_at != SimTime::MAX
-                    && self.queues[q.index()]
-                        .expiry_timer
-                        .is_none_or(|t| t > c.expires_at)
-                {
-                    // Just after the expiry instant, so a consumer free at that instant still gets it (RMQ-25, T=0).
-                    let at = c.expires_at.plus(1);
-                    self.queues[q.index()].expiry_timer = Some(at);
+            let mut expired = None;
+            let mut next = SimTime::MAX;
+            for (sub, e) in self.queues[q.index()].expiry_fronts() {
+                let at = self.copies.get(e.slot).expires_at;
+                if at < self.now {
+                    expired = Some((sub, e.slot));
+                    break;
+                }
+                next = next.min(at);
+            }
+            let Some((sub, slot)) = expired else {
+                let queue = &mut self.queues[q.index()];
+                if next != SimTime::MAX && queue.expiry_timer.is_none_or(|t| t > next) {
+                    // Just after the expiry instant, so a consumer free at that instant still
+                    // gets the message (RMQ-25, T=0).
+                    let at = next.plus(1);
+                    queue.expiry_timer = Some(at);
                     self.schedule(at, Work::ExpireHead { queue: q });
                 }
                 return;
-            }
-            let size = c.size;
-            self.queues[q.index()].pop_head(size);
-            self.dead_letter_or_drop(
-                head.slot,
-                q,
-                DeadLetterReason::Expired,
-                DropReason::Unroutable,
-            );
+            };
+            let size = self.copies.get(slot).size;
+            self.queues[q.index()].pop_front_of(sub, size);
+            self.expire_or_dead_letter(slot, q);
         }
     }
 
@@ -1260,8 +1294,8 @@ impl Simulation {
             queue.redeliver_rate.record(now.0, 1);
         }
         let tag = if auto {
-            // Auto-ack: acked the moment it is sent, and no longer the broker's (RMQ-10).
-            queue.ack_rate.record(now.0, 1);
+            // Auto-ack: the broker forgets it the moment it is sent (RMQ-10); no ack is ever
+            // sent, so the ack rate does not count it (RMQ-35).
             self.set_state(slot, CopyState::Processing(cid));
             self.consumers[cid.index()].held.insert(slot);
             0
@@ -1343,11 +1377,29 @@ impl Simulation {
         let size = self.copies.get(slot).size;
         consumer.buffer.push_back((tag, slot));
         consumer.buffer_bytes += u64::from(size);
-        if consumer.buffer_bytes > consumer.spec.output_buffer_limit_bytes
-            && matches!(consumer.spec.source, ConsumerSource::Subscribe { .. })
-        {
-            self.disconnect_subscriber(cid);
-            return;
+        if matches!(consumer.spec.source, ConsumerSource::Subscribe { .. }) {
+            if consumer.buffer_bytes > consumer.spec.output_buffer_limit_bytes {
+                self.disconnect_subscriber(cid);
+                return;
+            }
+            // Above the soft limit for too long also disconnects (RPS-3).
+            if consumer.buffer_bytes > consumer.spec.output_buffer_soft_limit_bytes
+                && consumer.soft_since.is_none()
+            {
+                consumer.soft_since = Some(self.now);
+                let at = self
+                    .now
+                    .plus(ms_to_us(consumer.spec.output_buffer_soft_seconds * 1000.0));
+                let since = self.now;
+                self.schedule(
+                    at,
+                    Work::SoftLimitCheck {
+                        consumer: cid,
+                        epoch,
+                        since,
+                    },
+                );
+            }
         }
         self.start_next(cid);
     }
@@ -1364,6 +1416,9 @@ impl Simulation {
         let size = self.copies.get(slot).size;
         let consumer = &mut self.consumers[cid.index()];
         consumer.buffer_bytes -= u64::from(size);
+        if consumer.buffer_bytes <= consumer.spec.output_buffer_soft_limit_bytes {
+            consumer.soft_since = None;
+        }
         consumer.current = Some((tag, slot));
         let epoch = consumer.epoch;
         self.set_busy(cid, true);
@@ -1543,8 +1598,14 @@ impl Simulation {
                 continue;
             }
             if let ConsumerSource::Subscribe { channels, patterns } = &c.spec.source {
-                let n = channels.iter().filter(|ch| *ch == name).count()
-                    + patterns.iter().filter(|p| glob_matches(p, name)).count();
+                // A client's subscriptions are sets: listing one twice is still one (RPS-2).
+                let by_name = usize::from(channels.iter().any(|ch| ch == name));
+                let by_pattern = patterns
+                    .iter()
+                    .filter(|p| glob_matches(p, name))
+                    .collect::<BTreeSet<_>>()
+                    .len();
+                let n = by_name + by_pattern;
                 receivers.extend(std::iter::repeat_n(ConsumerId(i as u32), n));
             }
         }
@@ -1596,6 +1657,7 @@ impl Simulation {
         consumer.epoch += 1;
         consumer.buffer.clear();
         consumer.buffer_bytes = 0;
+        consumer.soft_since = None;
         consumer.current = None;
         consumer.pending_acks = 0;
         let held = std::mem::take(&mut consumer.held);
@@ -1729,9 +1791,13 @@ impl Simulation {
             kind,
             name: name.to_string(),
         };
+        if spec.exchange.is_empty() || spec.to_exchange.as_deref() == Some("") {
+            return Err(CommandError::NotApplicable {
+                reason: "ACCESS_REFUSED: the default exchange cannot be bound or unbound; every queue is bound to it by its own name".into(),
+            });
+        }
         let from = self
             .exchange_id(&spec.exchange)
-            .filter(|x| *x != ExchangeId(0))
             .ok_or_else(|| unknown("exchange", &spec.exchange))?;
         let to = match (&spec.queue, &spec.to_exchange) {
             (Some(q), None) => {
@@ -1883,6 +1949,7 @@ impl Simulation {
             redelivered: 0,
             log: Vec::new(),
             group,
+            soft_since: None,
         });
         let id = ConsumerId((self.consumers.len() - 1) as u32);
         if !stopped {

@@ -1,1 +1,14 @@
+//! The core's one integration-test binary. Tests are named after the rule they check
+//! (`rmq_13_...` is RMQ-13 in `reference/semantics.md`).
 
+mod examples;
+mod golden;
+mod helpers;
+mod props;
+mod queueing;
+mod rules_dispatch;
+mod rules_kafka;
+mod rules_queue;
+mod rules_redis;
+mod rules_routing;
+mod scenario_errors;

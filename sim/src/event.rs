@@ -126,6 +126,12 @@ pub enum EventKind {
         partition: u32,
         to: u64,
     },
+    /// `auto.offset.reset=none` and no committed offset: the partition is not read (KAF-15).
+    NoOffset {
+        consumer: ConsumerId,
+        topic: u32,
+        partition: u32,
+    },
     /// No heartbeat within `session.timeout.ms`: the member is out of the group (KAF-10).
     SessionExpired {
         consumer: ConsumerId,
@@ -266,6 +272,11 @@ impl fmt::Display for Event {
             } => {
                 write!(f, "reset {consumer} t{topic}p{partition} to {to}")
             }
+            EventKind::NoOffset {
+                consumer,
+                topic,
+                partition,
+            } => write!(f, "no offset for {consumer} t{topic}p{partition}"),
             EventKind::SessionExpired { consumer } => write!(f, "session of {consumer} expired"),
             EventKind::RebalanceStarted { group, generation } => {
                 write!(f, "rebalance g{group} gen {generation} started")
@@ -315,6 +326,7 @@ impl EventKind {
             | EventKind::QueueDeleted { .. }
             | EventKind::OffsetReset { .. }
             | EventKind::SessionExpired { .. }
+            | EventKind::NoOffset { .. }
             | EventKind::RebalanceStarted { .. }
             | EventKind::RebalanceDone { .. }
             | EventKind::RetentionDeleted { .. }

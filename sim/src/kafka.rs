@@ -80,6 +80,8 @@ pub(crate) struct Group {
 /// A group member's client state.
 #[derive(Debug, Default)]
 pub(crate) struct Member {
+    /// Ownership when the rebalance began, which sticky assignors try to keep.
+    pub owned_before: Vec<TopicPartition>,
     pub positions: BTreeMap<TopicPartition, u64>,
     /// Positions as of the previous poll: what auto-commit commits (KAF-13).
     pub polled: BTreeMap<TopicPartition, u64>,
@@ -87,13 +89,21 @@ pub(crate) struct Member {
     pub inbound: Vec<(Fetched, u64)>,
     pub buffer: VecDeque<Fetched>,
     pub current: Option<Fetched>,
-    pub poll_pending: bool,
+    /// The earliest poll already scheduled, so wake-ups are not scheduled twice.
+    pub poll_at: Option<SimTime>,
     pub last_commit: SimTime,
     pub since_commit: u32,
     /// Round-robin start among assigned partitions for the next fetch.
     pub fetch_cursor: usize,
     /// Deliveries with offsets, for the runner's report (capped).
     pub log: Vec<(TopicPartition, u64, MessageId, bool)>,
+}
+
+impl Member {
+    /// Records fetched and not yet processed: the next poll waits for them.
+    pub fn busy(&self) -> bool {
+        self.current.is_some() || !self.buffer.is_empty() || !self.inbound.is_empty()
+    }
 }
 
 #[derive(Debug)]
@@ -242,12 +252,13 @@ impl Simulation {
         let Some(m) = self.members.get_mut(&cid) else {
             return;
         };
-        if m.poll_pending || m.current.is_some() || !m.buffer.is_empty() || !m.inbound.is_empty() {
+        let at = self.now.plus(delay);
+        if m.poll_at.is_some_and(|t| t <= at) || m.busy() {
             return;
         }
-        m.poll_pending = true;
+        m.poll_at = Some(at);
         self.schedule(
-            self.now.plus(delay),
+            at,
             Work::Poll {
                 consumer: cid,
                 epoch,
@@ -271,8 +282,12 @@ impl Simulation {
         let Some(gid) = self.group_of(cid) else {
             return;
         };
-        if let Some(m) = self.members.get_mut(&cid) {
-            m.poll_pending = false;
+        match self.members.get_mut(&cid) {
+            Some(m) if m.poll_at.is_some_and(|t| t <= self.now) => m.poll_at = None,
+            _ => {}
+        }
+        if self.members.get(&cid).is_none_or(Member::busy) {
+            return;
         }
         let g = &self.groups[gid as usize];
         if g.rebalancing {
@@ -304,7 +319,9 @@ impl Simulation {
             let log = &self.topics[tp.topic as usize].partitions[tp.partition as usize];
             let (start, end) = (log.start_offset(), log.end_offset());
             let m = self.members.get_mut(&cid).expect("member");
-            let pos = m.positions.get(tp).copied().unwrap_or(start);
+            let Some(pos) = m.positions.get(tp).copied() else {
+                continue; // `none` and no committed offset: nothing is read
+            };
             if pos < start {
                 let to = match reset {
                     OffsetReset::Earliest => start,
@@ -329,7 +346,9 @@ impl Simulation {
             for k in 0..n {
                 let tp = assigned[(first + k) % n];
                 let log = &self.topics[tp.topic as usize].partitions[tp.partition as usize];
-                let pos = m.positions.get(&tp).copied().unwrap_or(log.start_offset());
+                let Some(pos) = m.positions.get(&tp).copied() else {
+                    continue;
+                };
                 if pos < log.start_offset() {
                     continue; // reset policy `none`: stuck until the offsets are reset
                 }
@@ -537,6 +556,17 @@ impl Simulation {
             .map(|m| m.inbound.iter().map(|(_, k)| *k).collect())
             .unwrap_or_default();
         self.transit.retain(|(_, k), _| !keys.contains(k));
+        if clean {
+            // close() commits under auto-commit before leaving (KAF-13).
+            let owned = self.groups[gid as usize]
+                .assignment
+                .get(&cid)
+                .cloned()
+                .unwrap_or_default();
+            for tp in owned {
+                self.revoke(gid, cid, tp);
+            }
+        }
         // The client's state is gone; only the delivery log is kept for reports.
         if let Some(m) = self.members.get_mut(&cid) {
             let log = std::mem::take(&mut m.log);
@@ -606,35 +636,15 @@ impl Simulation {
         } else {
             g.rebalancing = true;
         }
-        // Revoking commits what was processed (auto-commit commits on revoke) and drops what
-        // was fetched but not processed; the next owner reads it again.
-        for (cid, tp) in &revoked {
-            let auto = matches!(
-                self.groups[gid as usize].spec.commit,
-                CommitMode::Auto { .. }
-            );
-            let Some(m) = self.members.get_mut(cid) else {
-                continue;
-            };
-            let done = m
-                .current
-                .iter()
-                .chain(m.buffer.iter())
-                .chain(m.inbound.iter().map(|(f, _)| f))
-                .filter(|f| f.tp == *tp)
-                .map(|f| f.offset)
-                .min()
-                .or_else(|| m.positions.get(tp).copied());
-            m.buffer.retain(|f| f.tp != *tp);
-            m.positions.remove(tp);
-            if auto {
-                if let Some(off) = done {
-                    self.groups[gid as usize].committed.insert(*tp, off);
+        for (cid, tps) in &self.groups[gid as usize].assignment.clone() {
+            if let Some(m) = self.members.get_mut(cid) {
+                if m.owned_before.is_empty() {
+                    m.owned_before = tps.clone();
                 }
             }
-            if let Some(a) = self.groups[gid as usize].assignment.get_mut(cid) {
-                a.retain(|x| x != tp);
-            }
+        }
+        for (cid, tp) in &revoked {
+            self.revoke(gid, *cid, *tp);
         }
         self.emit(EventKind::RebalanceStarted {
             group: gid,
@@ -648,6 +658,45 @@ impl Simulation {
                 generation,
             },
         );
+    }
+
+    /// Revoking commits what was processed (auto-commit commits on revoke and on close) and
+    /// drops what was fetched but not processed; the next owner reads it again.
+    fn revoke(&mut self, gid: u32, cid: ConsumerId, tp: TopicPartition) {
+        let auto = matches!(
+            self.groups[gid as usize].spec.commit,
+            CommitMode::Auto { .. }
+        );
+        let Some(m) = self.members.get_mut(&cid) else {
+            return;
+        };
+        let done = m
+            .current
+            .iter()
+            .chain(m.buffer.iter())
+            .chain(m.inbound.iter().map(|(f, _)| f))
+            .filter(|f| f.tp == tp)
+            .map(|f| f.offset)
+            .min()
+            .or_else(|| m.positions.get(&tp).copied());
+        m.buffer.retain(|f| f.tp != tp);
+        let dropped: Vec<u64> = m
+            .inbound
+            .iter()
+            .filter(|(f, _)| f.tp == tp)
+            .map(|(_, k)| *k)
+            .collect();
+        m.inbound.retain(|(f, _)| f.tp != tp);
+        m.positions.remove(&tp);
+        self.transit.retain(|(_, k), _| !dropped.contains(k));
+        if auto {
+            if let Some(off) = done {
+                self.groups[gid as usize].committed.insert(tp, off);
+            }
+        }
+        if let Some(a) = self.groups[gid as usize].assignment.get_mut(&cid) {
+            a.retain(|x| *x != tp);
+        }
     }
 
     fn target_assignment(&self, gid: u32) -> BTreeMap<ConsumerId, Vec<TopicPartition>> {
@@ -667,9 +716,17 @@ impl Simulation {
             })
             .collect();
         let previous = g
-            .assignment
+            .members
             .iter()
-            .map(|(c, tps)| (self.consumers[c.index()].spec.name.clone(), tps.clone()))
+            .filter_map(|c| {
+                let owned = self
+                    .members
+                    .get(c)
+                    .map(|m| m.owned_before.clone())
+                    .filter(|o| !o.is_empty())
+                    .or_else(|| g.assignment.get(c).cloned())?;
+                Some((self.consumers[c.index()].spec.name.clone(), owned))
+            })
             .collect();
         assign(g.spec.assignor, &names, &topics, &previous)
             .into_iter()
@@ -695,12 +752,20 @@ impl Simulation {
                 // A new owner resumes from the committed offset, or the reset policy (KAF-12, KAF-15).
                 let log = &self.topics[tp.topic as usize].partitions[tp.partition as usize];
                 let g = &mut self.groups[gid as usize];
-                let start = match g.committed.get(tp) {
-                    Some(c) if *c >= log.start_offset() => *c,
-                    _ => match reset {
-                        OffsetReset::Earliest | OffsetReset::None => log.start_offset(),
-                        OffsetReset::Latest => log.end_offset(),
-                    },
+                let start = match (g.committed.get(tp), reset) {
+                    (Some(c), _) if *c >= log.start_offset() => Some(*c),
+                    (_, OffsetReset::Earliest) => Some(log.start_offset()),
+                    (_, OffsetReset::Latest) => Some(log.end_offset()),
+                    // `none`: the client throws NoOffsetForPartitionException (KAF-15).
+                    (_, OffsetReset::None) => None,
+                };
+                let Some(start) = start else {
+                    self.emit(EventKind::NoOffset {
+                        consumer: *cid,
+                        topic: tp.topic,
+                        partition: tp.partition,
+                    });
+                    continue;
                 };
                 g.processed_upto.entry(*tp).or_insert(start);
                 if let Some(m) = self.members.get_mut(cid) {
@@ -712,6 +777,11 @@ impl Simulation {
         g.assignment = target.clone();
         g.rebalancing = false;
         g.moving.clear();
+        for cid in target.keys() {
+            if let Some(m) = self.members.get_mut(cid) {
+                m.owned_before.clear();
+            }
+        }
         self.emit(EventKind::RebalanceDone {
             group: gid,
             generation,

@@ -138,20 +138,22 @@ impl PartitionLog {
         self.start + i as u64
     }
 
-    /// Deletes closed segments that time or size retention allows (KAF-5) and returns the
-    /// removed records. The active (last) segment is never deleted.
+    /// Deletes whole segments that time or size retention allows (KAF-5) and returns the
+    /// removed records. An expired active segment goes too (the next append rolls a new one);
+    /// size retention never empties the log.
     pub fn apply_retention(&mut self, now: SimTime, config: &LogConfig) -> Vec<Record> {
         let mut removed = Vec::new();
-        while self.segments.len() > 1 {
-            let oldest = self.segments[0];
+        while let Some(&oldest) = self.segments.front() {
+            let active = self.segments.len() == 1;
             let by_time = config
                 .retention_us
                 .is_some_and(|r| now.since(oldest.max_timestamp) > r);
             // Delete only if what remains still reaches the limit, so a partition can sit up to
             // one segment above it (KAF-5).
-            let by_size = config
-                .retention_bytes
-                .is_some_and(|r| self.bytes - oldest.bytes >= r);
+            let by_size = !active
+                && config
+                    .retention_bytes
+                    .is_some_and(|r| self.bytes - oldest.bytes >= r);
             if !(by_time || by_size) {
                 break;
             }
@@ -164,8 +166,11 @@ impl PartitionLog {
                         .expect("segment records are in the log"),
                 );
             }
-            // The log start offset moves to the oldest remaining segment (KAF-6).
-            self.start = self.segments[0].base;
+            // The log start offset moves to the oldest remaining segment, or to the end (KAF-6).
+            self.start = self
+                .segments
+                .front()
+                .map_or(oldest.base + oldest.records, |s| s.base);
         }
         removed
     }

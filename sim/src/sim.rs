@@ -2248,7 +2248,7 @@ impl Simulation {
                 CopyState::InFlight => 0,
                 CopyState::Ready(_) => 1,
                 CopyState::Unacked(..) => 2,
-                CopyState::Processing(_) => 3,
+                CopyState::Processing(_) | CopyState::InService(_) => 3,
                 s => return Err(format!("terminal state {s:?} in a live slot")),
             };
             counts[i] += 1;

@@ -71,6 +71,8 @@ pub(crate) struct Group {
     pub rebalancing: bool,
     /// Partitions being moved by a cooperative rebalance; nobody consumes them meanwhile.
     pub moving: BTreeSet<TopicPartition>,
+    /// Since when the group has had no members (KAF-17).
+    pub empty_since: Option<SimTime>,
     pub processed: u64,
     pub duplicates: u64,
     pub skipped: u64,
@@ -166,6 +168,7 @@ impl Simulation {
             generation: 0,
             rebalancing: false,
             moving: BTreeSet::new(),
+            empty_since: None,
             processed: 0,
             duplicates: 0,
             skipped: 0,
@@ -540,7 +543,9 @@ impl Simulation {
                 ..Member::default()
             },
         );
-        self.groups[gid as usize].members.insert(cid);
+        let g = &mut self.groups[gid as usize];
+        g.members.insert(cid);
+        g.empty_since = None;
         self.rebalance(gid);
     }
 
@@ -609,6 +614,13 @@ impl Simulation {
     /// Starts a rebalance. Eager assignors revoke everything first, so the whole group stops;
     /// cooperative ones revoke only what moves (KAF-11).
     fn rebalance(&mut self, gid: u32) {
+        let g = &mut self.groups[gid as usize];
+        if g.members.is_empty() && g.empty_since.is_none() {
+            g.empty_since = Some(self.now);
+            let at = self.now.plus(ms_to_us(g.spec.offsets_retention_ms));
+            let since = self.now;
+            self.schedule(at, Work::OffsetsExpire { group: gid, since });
+        }
         let g = &mut self.groups[gid as usize];
         g.generation += 1;
         g.rebalances += 1;
@@ -696,6 +708,15 @@ impl Simulation {
         }
         if let Some(a) = self.groups[gid as usize].assignment.get_mut(&cid) {
             a.retain(|x| *x != tp);
+        }
+    }
+
+    /// An empty group's committed offsets expire; the reset policy applies next time (KAF-17).
+    pub(crate) fn offsets_expire(&mut self, gid: u32, since: SimTime) {
+        let g = &mut self.groups[gid as usize];
+        if g.empty_since == Some(since) {
+            g.committed.clear();
+            g.processed_upto.clear();
         }
     }
 

@@ -512,6 +512,13 @@ pub struct GroupSpec {
     /// How long a rebalance round (JoinGroup + SyncGroup) takes.
     #[serde(default = "default_rebalance_ms")]
     pub rebalance_ms: f64,
+    /// `offsets.retention.minutes` in ms: committed offsets of an empty group expire (KAF-17).
+    #[serde(default = "default_offsets_retention_ms")]
+    pub offsets_retention_ms: f64,
+}
+
+fn default_offsets_retention_ms() -> f64 {
+    10_080.0 * 60_000.0
 }
 
 fn default_assignor() -> crate::assignor::Assignor {
@@ -1230,6 +1237,10 @@ pub(crate) fn validate_group(
     }
     check_ms(&format!("{path}.session_timeout_ms"), g.session_timeout_ms)?;
     check_ms(&format!("{path}.rebalance_ms"), g.rebalance_ms)?;
+    check_ms(
+        &format!("{path}.offsets_retention_ms"),
+        g.offsets_retention_ms,
+    )?;
     if !(1..=100_000).contains(&g.max_poll_records) {
         return Err(ScenarioError::new(
             format!("{path}.max_poll_records"),

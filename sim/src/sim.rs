@@ -101,6 +101,10 @@ pub(crate) enum Work {
         group: u32,
         generation: u32,
     },
+    OffsetsExpire {
+        group: u32,
+        since: SimTime,
+    },
     /// A subscriber went above its soft output-buffer limit at `since` (RPS-3).
     SoftLimitCheck {
         consumer: ConsumerId,
@@ -506,6 +510,7 @@ impl Simulation {
             Work::RecordProcessed { consumer, epoch } => self.record_processed(consumer, epoch),
             Work::SessionTimeout { consumer, epoch } => self.session_timeout(consumer, epoch),
             Work::RebalanceDone { group, generation } => self.rebalance_done(group, generation),
+            Work::OffsetsExpire { group, since } => self.offsets_expire(group, since),
             Work::SoftLimitCheck {
                 consumer,
                 epoch,

@@ -84,14 +84,20 @@ fn queue(i: usize, queues: usize) -> impl Strategy<Value = Value> {
         0u8..3,    // dead-lettering: none, "dlx", ""
         0..queues, // dead-letter routing target
         prop::option::weighted(0.5, prop_oneof![Just(-1i64), 1i64..=4]), // delivery_limit
+        prop::option::weighted(0.2, 50u32..=400),                // consumer_timeout_ms
+        prop::option::weighted(0.15, 100u32..=1_500),           // expires_ms
     )
         .prop_map(
-            move |(quorum, prio, len, bytes, overflow, ttl, dl, dl_to, limit)| {
+            move |(quorum, prio, len, bytes, overflow, ttl, dl, dl_to, limit, timeout, expires)| {
                 let mut q = json!({ "name": format!("q{i}") });
                 if quorum {
                     q["type"] = json!("quorum");
                     if let Some(l) = limit {
                         q["delivery_limit"] = json!(l);
+                    }
+                    // In 4.3 only quorum queues enforce the consumer timeout (RMQ-16).
+                    if let Some(t) = timeout {
+                        q["consumer_timeout_ms"] = json!(t);
                     }
                 } else if let Some(p) = prio {
                     q["max_priority"] = json!(p);
@@ -109,6 +115,9 @@ fn queue(i: usize, queues: usize) -> impl Strategy<Value = Value> {
                 });
                 if let Some(t) = ttl {
                     q["message_ttl_ms"] = json!(t);
+                }
+                if let Some(e) = expires {
+                    q["expires_ms"] = json!(e);
                 }
                 match dl {
                     1 => q["dead_letter_exchange"] = json!("dlx"),
@@ -274,6 +283,7 @@ enum Cmd {
     Pause(usize),
     Resume(usize),
     MaxLength(usize, Option<u64>),
+    DoubleAck(usize),
 }
 
 fn cmd() -> impl Strategy<Value = Cmd> {
@@ -287,6 +297,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => (0usize..4).prop_map(Cmd::Pause),
         1 => (0usize..4).prop_map(Cmd::Resume),
         1 => (0usize..3, prop::option::of(0u64..=5)).prop_map(|(q, l)| Cmd::MaxLength(q, l)),
+        1 => (0usize..5).prop_map(Cmd::DoubleAck),
     ]
 }
 
@@ -395,6 +406,7 @@ fn command_json(c: &Cmd, scenario: &Value) -> Value {
     };
     match c {
         Cmd::Crash(i) => json!({ "crash_consumer": { "consumer": consumer(*i) } }),
+        Cmd::DoubleAck(i) => json!({ "double_ack": { "consumer": consumer(*i) } }),
         Cmd::Restart(i) => json!({ "restart_consumer": { "consumer": consumer(*i) } }),
         Cmd::Remove(i) => json!({ "remove_consumer": { "consumer": consumer(*i) } }),
         Cmd::Slow(i, f) => {

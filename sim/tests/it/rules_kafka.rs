@@ -1391,7 +1391,11 @@ fn committed_offset_deleted(reset: &str) -> (Simulation, Vec<Event>) {
     run_ms(&mut s, 5_000);
     let (m, start, end) = marker(&s, "t", 0, "g");
     assert_eq!(m.committed, Some(4));
-    assert_eq!((start, end), (12, 13), "segments 0..=3, 4..=7 and 8..=11 expired");
+    assert_eq!(
+        (start, end),
+        (12, 13),
+        "segments 0..=3, 4..=7 and 8..=11 expired"
+    );
     apply(
         &mut s,
         json!({ "add_consumer": { "consumer": member("a2", "g", 10.0) } }),
@@ -1574,7 +1578,6 @@ fn kaf_16_reset_offsets_to_latest_skips_the_backlog() {
 // ---------------------------------------------------------------- KAF-17
 
 #[test]
-#[ignore = "pending: offsets.retention.minutes"]
 fn kaf_17_committed_offsets_expire_after_offsets_retention_once_the_group_is_empty() {
     // offsets.retention.minutes defaults to 7 days. The group commits 10, becomes empty, and
     // stays empty for 7 days and a minute: its committed offsets are discarded, so a returning

@@ -83,7 +83,7 @@ fn queue(i: usize, queues: usize) -> impl Strategy<Value = Value> {
         prop::option::weighted(0.3, 0u32..=300),                         // message_ttl_ms
         0u8..3,    // dead-lettering: none, "dlx", ""
         0..queues, // dead-letter routing target
-        prop::option::weighted(0.5, prop_oneof![Just(-1i64), 1i64..=4]), // delivery_limit
+        prop::option::weighted(0.7, prop_oneof![Just(-1i64), 1i64..=3]), // delivery_limit
         prop::option::weighted(0.2, 50u32..=400),                // consumer_timeout_ms
         prop::option::weighted(0.15, 100u32..=1_500),           // expires_ms
     )

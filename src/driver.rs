@@ -1,0 +1,315 @@
+//! The driver owns the simulation and the play state, and turns wall-clock frames into
+//! simulated time. It knows nothing about the browser, so it is tested natively.
+
+use broker_sim::{Event, Scenario, ScenarioError, SimTime, Simulation, Snapshot};
+use std::collections::VecDeque;
+
+/// The scenario the app opens with.
+pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.json");
+/// The seed of every run the app starts (runs are reproducible).
+pub const DEFAULT_SEED: u64 = 1;
+/// At most this many core events per frame: past it the simulated clock lags behind the
+/// requested speed instead of freezing the tab.
+pub const MAX_EVENTS_PER_FRAME: usize = 20_000;
+/// A longer frame (a background tab, a debugger pause) counts as this long, so coming back
+/// does not trigger a huge catch-up.
+pub const MAX_FRAME_MS: f64 = 100.0;
+/// Recent events kept for the event log.
+pub const EVENT_LOG_CAPACITY: usize = 100_000;
+/// The speeds offered in the UI; 1.0 is real time.
+pub const SPEEDS: [f64; 7] = [0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0];
+pub const MIN_SPEED: f64 = 0.1;
+pub const MAX_SPEED: f64 = 100.0;
+
+/// What one call to [`Driver::tick`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Simulated microseconds the clock moved.
+    pub advanced_us: u64,
+    /// Core events processed.
+    pub events: usize,
+    /// The per-frame cap stopped the clock short of the requested time.
+    pub capped: bool,
+}
+
+pub struct Driver {
+    sim: Simulation,
+    playing: bool,
+    speed: f64,
+    /// Sub-microsecond remainder carried to the next frame, so slow speeds do not round to 0.
+    carry_us: f64,
+    max_events_per_frame: usize,
+    events: VecDeque<Event>,
+    event_capacity: usize,
+    lagging: bool,
+}
+
+impl Driver {
+    pub fn new(scenario: &Scenario, seed: u64) -> Result<Driver, ScenarioError> {
+        Ok(Driver {
+            sim: Simulation::new(scenario, seed)?,
+            playing: false,
+            speed: 1.0,
+            carry_us: 0.0,
+            max_events_per_frame: MAX_EVENTS_PER_FRAME,
+            events: VecDeque::new(),
+            event_capacity: EVENT_LOG_CAPACITY,
+            lagging: false,
+        })
+    }
+
+    /// The embedded default scenario; it is part of the build, so a failure is a bug.
+    pub fn with_default_scenario() -> Driver {
+        let scenario =
+            Scenario::from_json(DEFAULT_SCENARIO).expect("scenarios/default.json is valid");
+        Driver::new(&scenario, DEFAULT_SEED).expect("scenarios/default.json builds")
+    }
+
+    /// Overrides the per-frame event cap (tests use small ones).
+    #[cfg(test)]
+    pub fn with_frame_cap(mut self, max_events: usize) -> Driver {
+        self.max_events_per_frame = max_events.max(1);
+        self
+    }
+
+    /// Overrides how many recent events are kept.
+    #[cfg(test)]
+    pub fn with_event_capacity(mut self, capacity: usize) -> Driver {
+        self.event_capacity = capacity;
+        self
+    }
+
+    pub fn sim(&self) -> &Simulation {
+        &self.sim
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        self.sim.scenario()
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.sim.now()
+    }
+
+    pub fn playing(&self) -> bool {
+        self.playing
+    }
+
+    pub fn set_playing(&mut self, playing: bool) {
+        self.playing = playing;
+        if !playing {
+            self.lagging = false;
+        }
+    }
+
+    pub fn toggle_playing(&mut self) {
+        self.set_playing(!self.playing);
+    }
+
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
+    /// Sets the speed, clamped to 0.1×..100×; a non-finite value is ignored.
+    pub fn set_speed(&mut self, speed: f64) {
+        if speed.is_finite() {
+            self.speed = speed.clamp(MIN_SPEED, MAX_SPEED);
+        }
+    }
+
+    /// Whether the last frame hit the per-frame event cap.
+    pub fn lagging(&self) -> bool {
+        self.lagging
+    }
+
+    /// Recent events, oldest first.
+    #[allow(dead_code)] // read by the event log panel, which comes after this slice
+    pub fn events(&self) -> &VecDeque<Event> {
+        &self.events
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        self.sim.snapshot()
+    }
+
+    /// Advances simulated time by `wall_dt_ms × speed` if playing.
+    pub fn tick(&mut self, wall_dt_ms: f64) -> TickReport {
+        if !self.playing || !wall_dt_ms.is_finite() || wall_dt_ms <= 0.0 {
+            return TickReport::default();
+        }
+        let want_us = wall_dt_ms.min(MAX_FRAME_MS) * 1_000.0 * self.speed + self.carry_us;
+        let whole = want_us.floor();
+        self.carry_us = want_us - whole;
+        let start = self.sim.now();
+        let target = start.plus(whole as u64);
+        let (events, reached) = self
+            .sim
+            .advance_to_bounded(target, self.max_events_per_frame);
+        if !reached {
+            // Drop the debt: the clock lags rather than trying to catch up next frame.
+            self.carry_us = 0.0;
+        }
+        self.lagging = !reached;
+        let report = TickReport {
+            advanced_us: self.sim.now().since(start),
+            events: events.len(),
+            capped: !reached,
+        };
+        self.record(events);
+        report
+    }
+
+    fn record(&mut self, events: Vec<Event>) {
+        if self.event_capacity == 0 {
+            return;
+        }
+        let skip = events.len().saturating_sub(self.event_capacity);
+        self.events.extend(events.into_iter().skip(skip));
+        let excess = self.events.len().saturating_sub(self.event_capacity);
+        self.events.drain(..excess);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn playing() -> Driver {
+        let mut d = Driver::with_default_scenario();
+        d.set_playing(true);
+        d
+    }
+
+    #[test]
+    fn default_scenario_loads_and_starts_paused() {
+        let d = Driver::with_default_scenario();
+        assert!(!d.playing());
+        assert_eq!(d.now(), SimTime::ZERO);
+        assert_eq!(d.speed(), 1.0);
+    }
+
+    #[test]
+    fn pausing_stops_time() {
+        let mut d = playing();
+        d.tick(16.0);
+        assert_eq!(d.now(), SimTime::from_millis(16));
+        d.set_playing(false);
+        let before = d.snapshot();
+        for _ in 0..100 {
+            assert_eq!(d.tick(16.0), TickReport::default());
+        }
+        assert_eq!(d.now(), SimTime::from_millis(16));
+        assert_eq!(d.snapshot(), before);
+    }
+
+    #[test]
+    fn speed_scales_advance() {
+        let mut d = playing();
+        d.tick(50.0);
+        assert_eq!(d.now(), SimTime::from_millis(50));
+        d.set_speed(10.0);
+        d.tick(50.0);
+        assert_eq!(d.now(), SimTime::from_millis(550));
+        d.set_speed(0.1);
+        // Ten frames of 1 ms at 0.1× make 1 ms: the fractions carry over.
+        for _ in 0..10 {
+            d.tick(1.0);
+        }
+        assert_eq!(d.now(), SimTime::from_millis(551));
+    }
+
+    #[test]
+    fn speed_is_clamped() {
+        let mut d = Driver::with_default_scenario();
+        d.set_speed(1_000.0);
+        assert_eq!(d.speed(), MAX_SPEED);
+        d.set_speed(0.0);
+        assert_eq!(d.speed(), MIN_SPEED);
+        d.set_speed(f64::NAN);
+        assert_eq!(d.speed(), MIN_SPEED);
+    }
+
+    #[test]
+    fn long_frames_are_clamped() {
+        let mut d = playing();
+        d.tick(60_000.0);
+        assert_eq!(d.now(), SimTime::from_millis(MAX_FRAME_MS as u64));
+        d.tick(f64::INFINITY);
+        d.tick(-5.0);
+        assert_eq!(d.now(), SimTime::from_millis(MAX_FRAME_MS as u64));
+    }
+
+    #[test]
+    fn per_frame_cap_is_respected_and_the_clock_lags() {
+        let mut free = playing();
+        free.set_speed(MAX_SPEED);
+        let uncapped = free.tick(100.0);
+        assert!(!uncapped.capped);
+        assert_eq!(free.now(), SimTime::from_secs(10));
+
+        let mut d = playing().with_frame_cap(5);
+        d.set_speed(MAX_SPEED);
+        let report = d.tick(100.0);
+        assert!(report.capped);
+        assert!(d.lagging());
+        assert!(
+            report.events < uncapped.events / 4,
+            "{report:?} vs {uncapped:?}"
+        );
+        assert!(
+            d.now() < SimTime::from_secs(10),
+            "clock {} ran ahead",
+            d.now()
+        );
+        // It keeps moving frame after frame, never catching up in one burst.
+        let mut last = d.now();
+        for _ in 0..50 {
+            let r = d.tick(100.0);
+            assert!(r.events < uncapped.events / 4);
+            assert!(d.now() >= last);
+            last = d.now();
+        }
+        assert!(last > SimTime::ZERO);
+        assert!(
+            last < SimTime::from_secs(100),
+            "{last} is not lagging 510 s"
+        );
+        assert!(d.sim().ledger().is_balanced());
+        // Without the cap's pressure the lag flag clears.
+        d.set_playing(false);
+        assert!(!d.lagging());
+    }
+
+    #[test]
+    fn event_log_is_bounded() {
+        let mut d = playing().with_event_capacity(50);
+        d.set_speed(MAX_SPEED);
+        for _ in 0..20 {
+            d.tick(100.0);
+        }
+        assert_eq!(d.events().len(), 50);
+        let times: Vec<_> = d.events().iter().map(|e| e.time).collect();
+        assert!(
+            times.windows(2).all(|w| w[0] <= w[1]),
+            "events out of order"
+        );
+        assert!(*times.last().unwrap() <= d.now());
+    }
+
+    #[test]
+    fn default_scenario_backlog_stays_small() {
+        // The default scenario should show motion and a small queue, not a runaway backlog.
+        let mut d = playing();
+        d.set_speed(MAX_SPEED);
+        let mut max_ready = 0;
+        for _ in 0..600 {
+            d.tick(100.0); // 10 s of simulated time each
+            max_ready = max_ready.max(d.sim().ledger().ready);
+        }
+        let ledger = d.sim().ledger();
+        assert!(d.now() >= SimTime::from_secs(3_000), "lagged: {}", d.now());
+        assert!(ledger.acked > 5_000, "acked only {}", ledger.acked);
+        assert!(max_ready < 60, "backlog reached {max_ready}");
+        assert!(ledger.is_balanced());
+    }
+}

@@ -1,0 +1,236 @@
+//! The panels around the canvas: header, play controls, clock, counters, ledger and legend.
+//! Each takes small `PartialEq` props, so it re-renders only when its own figures change.
+
+use crate::driver::SPEEDS;
+use crate::i18n::{t, Key, Lang};
+use crate::model::{format_clock, format_count, format_speed, Counters, LedgerModel};
+use broker_sim::SimTime;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct HeaderProps {
+    pub lang: Lang,
+    pub title: AttrValue,
+    pub description: AttrValue,
+    pub on_toggle_lang: Callback<()>,
+}
+
+#[function_component(Header)]
+pub fn header(props: &HeaderProps) -> Html {
+    let onclick = props.on_toggle_lang.reform(|_: MouseEvent| ());
+    let (ko, en) = match props.lang {
+        Lang::Ko => ("active", ""),
+        Lang::En => ("", "active"),
+    };
+    html! {
+        <header class="topbar">
+            <div class="brand">
+                <span class="brand-mark" aria-hidden="true"></span>
+                { t(props.lang, Key::AppName) }
+            </div>
+            <div class="scenario">
+                <h1 class="scenario-title" data-testid="scenario-title">{ props.title.clone() }</h1>
+                if !props.description.is_empty() {
+                    <p class="scenario-description" title={props.description.clone()}>
+                        { props.description.clone() }
+                    </p>
+                }
+            </div>
+            <button type="button" class="lang-toggle" data-testid="lang" {onclick}
+                aria-label={t(props.lang, Key::LanguageToggle)}
+                title={t(props.lang, Key::LanguageToggle)}>
+                <span class={ko} lang="ko">{ "한국어" }</span>
+                <span class="sep">{ " / " }</span>
+                <span class={en} lang="en">{ "English" }</span>
+            </button>
+        </header>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ControlsProps {
+    pub lang: Lang,
+    pub playing: bool,
+    pub speed: f64,
+    pub lagging: bool,
+    pub on_toggle_play: Callback<()>,
+    pub on_speed: Callback<f64>,
+}
+
+#[function_component(Controls)]
+pub fn controls(props: &ControlsProps) -> Html {
+    let l = props.lang;
+    let onclick = props.on_toggle_play.reform(|_: MouseEvent| ());
+    let on_speed = props.on_speed.clone();
+    let onchange = Callback::from(move |e: Event| {
+        let value = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+            .map(|s| s.value());
+        if let Some(speed) = value.and_then(|v| v.parse::<f64>().ok()) {
+            on_speed.emit(speed);
+        }
+    });
+    let (icon, text, class) = if props.playing {
+        ("❚❚", t(l, Key::Pause), "play playing")
+    } else {
+        ("▶", t(l, Key::Play), "play paused")
+    };
+    html! {
+        <div class="controls">
+            <button type="button" class={class} data-testid="play" {onclick}
+                aria-pressed={props.playing.to_string()} title={t(l, Key::PlayHint)}>
+                <span class="play-icon" aria-hidden="true">{ icon }</span>
+                <span class="play-text">{ text }</span>
+            </button>
+            <label class="speed">
+                <span class="speed-label">{ t(l, Key::Speed) }</span>
+                <select data-testid="speed" {onchange}>
+                    { for SPEEDS.iter().map(|&s| html! {
+                        <option key={s.to_string()} value={s.to_string()}
+                            selected={(s - props.speed).abs() < 1e-9}>
+                            { format_speed(s) }
+                        </option>
+                    }) }
+                </select>
+            </label>
+            if props.lagging {
+                <span class="lag-badge" role="status" title={t(l, Key::Lagging)}>
+                    { "⚠ " }{ t(l, Key::Lagging) }
+                </span>
+            }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ClockProps {
+    pub lang: Lang,
+    pub time: SimTime,
+}
+
+#[function_component(Clock)]
+pub fn clock(props: &ClockProps) -> Html {
+    html! {
+        <div class="clock">
+            <span class="clock-label">{ t(props.lang, Key::SimClock) }</span>
+            <span class="clock-value" data-testid="clock">{ format_clock(props.time) }</span>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct CountersProps {
+    pub lang: Lang,
+    pub counters: Counters,
+}
+
+#[function_component(CounterCards)]
+pub fn counter_cards(props: &CountersProps) -> Html {
+    let l = props.lang;
+    let c = props.counters;
+    let card = |id: &'static str, class: &'static str, label: Key, hint: Key, n: u64| {
+        html! {
+            <div class={classes!("counter", class)} title={t(l, hint)}>
+                <span class="counter-label">{ t(l, label) }</span>
+                <span class="counter-value" data-testid={id}>{ format_count(n) }</span>
+            </div>
+        }
+    };
+    html! {
+        <div class="counters">
+            { card("count-published", "c-published", Key::CountPublished, Key::HintPublished, c.published) }
+            { card("count-ready", "c-ready", Key::CountReady, Key::HintReady, c.ready) }
+            { card("count-unacked", "c-unacked", Key::CountUnacked, Key::HintUnacked, c.unacked) }
+            { card("count-acked", "c-acked", Key::CountAcked, Key::HintAcked, c.acked) }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LedgerProps {
+    pub lang: Lang,
+    pub ledger: LedgerModel,
+}
+
+/// The ledger states in the order a message lives through them; the flag hides a state while
+/// it is zero (the event-log states mean nothing in a queue scenario).
+const LEDGER_TERMS: [(&str, Key, bool); 10] = [
+    ("in_flight", Key::StateInFlight, false),
+    ("ready", Key::StateReady, false),
+    ("unacked", Key::StateUnacked, false),
+    ("processing", Key::StateProcessing, false),
+    ("retained", Key::StateRetained, true),
+    ("acked", Key::StateAcked, false),
+    ("removed_by_retention", Key::StateRemovedByRetention, true),
+    ("dead_lettered", Key::StateDeadLettered, false),
+    ("expired", Key::StateExpired, false),
+    ("dropped", Key::StateDropped, false),
+];
+
+#[function_component(LedgerLine)]
+pub fn ledger_line(props: &LedgerProps) -> Html {
+    let l = props.lang;
+    let m = &props.ledger;
+    // Known states in order, then any state this build has no name for, as the core calls it.
+    let mut shown: Vec<(String, String, u64)> = LEDGER_TERMS
+        .iter()
+        .filter(|(name, _, optional)| !(*optional && m.state(name) == 0))
+        .map(|(name, key, _)| (name.to_string(), t(l, *key).to_string(), m.state(name)))
+        .collect();
+    for (name, &n) in &m.states {
+        if !LEDGER_TERMS.iter().any(|(known, _, _)| known == name) {
+            shown.push((name.clone(), name.replace('_', " "), n));
+        }
+    }
+    let terms = shown.into_iter().enumerate().map(|(i, (name, label, n))| {
+        let class = if n == 0 { "term zero" } else { "term" };
+        html! {
+            <>
+                if i > 0 { <span class="op">{ "+" }</span> }
+                <span class={class} data-state={name}>
+                    { label }{ " " }<b>{ format_count(n) }</b>
+                </span>
+            </>
+        }
+    });
+    let verdict = if m.balanced {
+        html! { <span class="verdict ok">{ "✓ " }{ t(l, Key::Balanced) }</span> }
+    } else {
+        html! { <span class="verdict bad">{ "✗ " }{ t(l, Key::Unbalanced) }</span> }
+    };
+    html! {
+        <div class="ledger" data-testid="ledger" data-ledger={m.to_json()}
+            data-balanced={m.balanced.to_string()} title={t(l, Key::LedgerHint)}>
+            <span class="ledger-title">{ t(l, Key::Ledger) }</span>
+            <span class="term created">{ t(l, Key::LedgerCreated) }{ " " }<b>{ format_count(m.created) }</b></span>
+            <span class="op">{ "=" }</span>
+            { for terms }
+            { verdict }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LegendProps {
+    pub lang: Lang,
+}
+
+#[function_component(Legend)]
+pub fn legend(props: &LegendProps) -> Html {
+    let l = props.lang;
+    let item = |swatch: Html, key: Key| {
+        html! { <li>{ swatch }<span>{ t(l, key) }</span></li> }
+    };
+    html! {
+        <ul class="legend" data-testid="legend" aria-label={t(l, Key::Legend)}>
+            { item(html! { <span class="sw dot"></span> }, Key::LegendMoving) }
+            { item(html! { <span class="sw lane queue"><span class="sw chip"></span></span> }, Key::LegendReady) }
+            { item(html! { <span class="sw lane consumer"><span class="sw chip"></span></span> }, Key::LegendUnacked) }
+            { item(html! { <span class="sw chip processing"></span> }, Key::LegendProcessing) }
+            { item(html! { <span class="sw chip redelivered">{ "↻" }</span> }, Key::LegendRedelivered) }
+            { item(html! { <span class="sw slot"></span> }, Key::LegendFreeSlot) }
+        </ul>
+    }
+}

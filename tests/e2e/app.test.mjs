@@ -1,0 +1,262 @@
+// The app beyond the vertical slice: the panic box, languages, speed, keyboard, resizing
+// and crisp drawing on high-DPI screens. Screenshots go to target/e2e/app-*.png.
+//
+// Contract with the app (data-testid attributes), besides those in slice.test.mjs:
+//   panic-box (role=alert)      shown after a Rust panic; holds the message
+//   panic-reset (button)        reloads without the URL fragment and without ?debug=panic
+//   lang (button)               toggles 한국어 / English; <html lang> follows
+//   speed (select)              0.1, 0.5, 1, 2, 5, 10, 100 (× real time)
+//   scenario-title              the scenario's title in the current language
+//   legend                      the drawing's legend
+// The only test hook is the query switch ?debug=panic: the app panics once after mount.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { launchBrowser, nextFrames, openPage, parseCount, poll, screenshot, startServer, withPage } from './harness.mjs';
+
+const TEST_TIMEOUT = 90_000;
+
+/** Simulated seconds shown by the clock ("12.345 s"). */
+async function clockSeconds(page) {
+  const text = (await page.getByTestId('clock').textContent()) ?? '';
+  const m = text.match(/(\d+(?:\.\d+)?)/);
+  assert.ok(m, `clock text ${JSON.stringify(text)} holds no number`);
+  return Number(m[1]);
+}
+
+async function isPlaying(page) {
+  return (await page.getByTestId('play').getAttribute('aria-pressed')) === 'true';
+}
+
+async function waitForApp(session) {
+  const { page, check } = session;
+  await poll(async () => (await page.getByTestId('play').count()) === 1, {
+    message: 'the app to mount',
+    check,
+  });
+}
+
+/** Like harness.openPage, but with extra browser-context options (locale, scale factor). */
+async function openPageWith(browser, contextOptions) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, deviceScaleFactor: 1, ...contextOptions });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || /panicked/i.test(msg.text())) errors.push(`console.${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err?.stack ?? err}`));
+  page.on('crash', () => errors.push('page crashed'));
+  const check = () => {
+    if (errors.length > 0) throw new Error(`the page reported ${errors.length} error(s):\n  ${errors.join('\n  ')}`);
+  };
+  return { page, errors, check, close: () => context.close() };
+}
+
+describe('app', () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('a panic shows the panic box, and Reset reloads a working page', { timeout: TEST_TIMEOUT }, async () => {
+    // The deliberate panic is expected: its console.warn details and the wasm trap it ends in.
+    const session = await openPage(browser, {
+      width: 1280,
+      height: 720,
+      allow: [/deliberate panic/i, /panicked/i, /unreachable/i, /RuntimeError/],
+    });
+    const { page, check, allowed } = session;
+    try {
+      await page.goto(`${server.url}?debug=panic#some-fragment`, { waitUntil: 'load' });
+      const box = page.getByTestId('panic-box');
+      await poll(async () => (await box.count()) === 1 && (await box.isVisible()), {
+        message: 'the panic box to appear',
+        check,
+      });
+      assert.equal(await box.getAttribute('role'), 'alert');
+      const text = await box.textContent();
+      assert.match(text, /deliberate panic/, 'the box shows the panic message');
+      assert.match(text, /Reset/);
+      assert.match(text, /초기화/);
+      assert.ok(allowed.some((r) => /panicked|deliberate/i.test(r)), `the details went to the console: ${allowed}`);
+      await screenshot(page, 'app-panic');
+
+      const reset = page.getByTestId('panic-reset');
+      assert.equal(await reset.evaluate((el) => el.tagName), 'BUTTON');
+      await Promise.all([page.waitForEvent('load'), reset.click()]);
+
+      const url = new URL(page.url());
+      assert.equal(url.hash, '', 'the fragment is gone');
+      assert.equal(url.searchParams.get('debug'), null, 'the panic switch is gone');
+      await waitForApp(session);
+      await poll(async () => (await clockSeconds(page)) > 0.5, { message: 'the clock to run after Reset', check });
+      assert.equal(await page.getByTestId('panic-box').count(), 0, 'no panic box after Reset');
+      assert.ok(await isPlaying(page));
+      check();
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('the language toggle switches every panel and <html lang>', { timeout: TEST_TIMEOUT }, async () => {
+    await withPage(browser, { width: 1280, height: 720 }, async (session) => {
+      const { page, check } = session;
+      await page.goto(server.url, { waitUntil: 'load' });
+      await waitForApp(session);
+      // Headless Chromium says en-US, so the app starts in English.
+      assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+      assert.equal(await page.getByTestId('scenario-title').textContent(), 'One producer, one queue, one consumer');
+
+      await page.getByTestId('lang').click();
+      await poll(async () => (await page.evaluate(() => document.documentElement.lang)) === 'ko', {
+        message: '<html lang="ko">',
+        check,
+      });
+      assert.equal(await page.getByTestId('scenario-title').textContent(), '프로듀서 하나, 큐 하나, 컨슈머 하나');
+      assert.match(await page.getByTestId('play').textContent(), /일시정지/);
+      const body = await page.locator('body').textContent();
+      for (const word of ['대기 (Ready)', '미확인 (Unacked)', '발행됨', '장부', '재전달됨']) {
+        assert.ok(body.includes(word), `Korean UI lacks ${JSON.stringify(word)}`);
+      }
+      assert.match(await page.getByTestId('ledger').textContent(), /일치/);
+      await poll(async () => parseCount(await page.getByTestId('count-acked').textContent()) > 8, {
+        message: 'some acked messages for the screenshot',
+        check,
+      });
+      await nextFrames(page, 2);
+      await screenshot(page, 'app-ko-1280');
+
+      // The choice survives a reload.
+      await page.reload({ waitUntil: 'load' });
+      await waitForApp(session);
+      assert.equal(await page.evaluate(() => document.documentElement.lang), 'ko');
+
+      await page.getByTestId('lang').click();
+      await poll(async () => (await page.evaluate(() => document.documentElement.lang)) === 'en', {
+        message: '<html lang="en">',
+        check,
+      });
+      assert.match(await page.getByTestId('play').textContent(), /Pause/);
+    });
+  });
+
+  test('a Korean browser opens in Korean', { timeout: TEST_TIMEOUT }, async () => {
+    const session = await openPageWith(browser, { locale: 'ko-KR' });
+    try {
+      const { page, check } = session;
+      await page.goto(server.url, { waitUntil: 'load' });
+      await waitForApp(session);
+      assert.equal(await page.evaluate(() => document.documentElement.lang), 'ko');
+      assert.match(await page.getByTestId('play').textContent(), /일시정지/);
+      check();
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('speed scales simulated time; Space toggles play', { timeout: TEST_TIMEOUT }, async () => {
+    await withPage(browser, { width: 1280, height: 720 }, async (session) => {
+      const { page, check } = session;
+      await page.goto(server.url, { waitUntil: 'load' });
+      await waitForApp(session);
+      await poll(() => isPlaying(page), { message: 'auto-play', check });
+
+      const speed = page.getByTestId('speed');
+      assert.equal(await speed.inputValue(), '1');
+      const options = await speed.locator('option').evaluateAll((els) => els.map((e) => e.value));
+      assert.deepEqual(options, ['0.1', '0.5', '1', '2', '5', '10', '100']);
+
+      await speed.selectOption('10');
+      const t0 = await clockSeconds(page);
+      const w0 = Date.now();
+      await sleep(1_500);
+      const fast = (await clockSeconds(page)) - t0;
+      const wall = (Date.now() - w0) / 1000;
+      // 10× real time, less what frame clamping and a slow headless browser cost.
+      assert.ok(fast > 5 * wall, `at 10× the clock moved ${fast} s in ${wall} s`);
+      assert.ok(fast < 11 * wall + 1, `at 10× the clock moved ${fast} s in ${wall} s`);
+
+      await speed.selectOption('0.1');
+      const t1 = await clockSeconds(page);
+      await sleep(1_000);
+      const slow = (await clockSeconds(page)) - t1;
+      assert.ok(slow > 0 && slow < 0.3, `at 0.1× the clock moved ${slow} s in about 1 s`);
+
+      // Space on the page (not on a control) toggles play/pause.
+      await page.locator('body').click({ position: { x: 5, y: 700 } });
+      await page.keyboard.press('Space');
+      await poll(async () => !(await isPlaying(page)), { message: 'Space pauses', check });
+      const paused = await clockSeconds(page);
+      await sleep(300);
+      assert.equal(await clockSeconds(page), paused, 'the clock moved while paused');
+      await page.keyboard.press('Space');
+      await poll(() => isPlaying(page), { message: 'Space plays again', check });
+    });
+  });
+
+  test('the canvas follows the window size and is crisp on high-DPI screens', { timeout: TEST_TIMEOUT }, async () => {
+    const session = await openPageWith(browser, { deviceScaleFactor: 2 });
+    try {
+      const { page, check } = session;
+      await page.goto(server.url, { waitUntil: 'load' });
+      await waitForApp(session);
+      const size = () =>
+        page.getByTestId('topology').evaluate((el) => ({
+          w: el.width,
+          h: el.height,
+          cw: el.clientWidth,
+          ch: el.clientHeight,
+        }));
+      await poll(async () => {
+        const s = await size();
+        return s.cw > 0 && s.w === s.cw * 2 && s.h === s.ch * 2;
+      }, { message: 'a 2× backing store', check });
+      const before = await size();
+
+      await page.setViewportSize({ width: 1024, height: 700 });
+      await poll(async () => {
+        const s = await size();
+        return s.cw < before.cw && s.w === s.cw * 2 && s.h === s.ch * 2;
+      }, { message: 'the canvas to follow a smaller window', check });
+      await poll(async () => parseCount(await page.getByTestId('count-acked').textContent()) > 5, {
+        message: 'a few acked messages',
+        check,
+      });
+      await screenshot(page, 'app-1024-dpr2');
+      check();
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('busy moments look right: a backlog in the queue at 1280x720', { timeout: TEST_TIMEOUT }, async () => {
+    await withPage(browser, { width: 1280, height: 720 }, async (session) => {
+      const { page, check } = session;
+      await page.goto(server.url, { waitUntil: 'load' });
+      await waitForApp(session);
+      // Run fast until the queue holds a few messages, then pause and take a picture.
+      await page.getByTestId('speed').selectOption('5');
+      await poll(async () => parseCount(await page.getByTestId('count-ready').textContent()) >= 3, {
+        timeout: 60_000,
+        interval: 20,
+        message: 'a backlog of 3 ready messages',
+        check,
+      });
+      await page.getByTestId('play').click();
+      await poll(async () => !(await isPlaying(page)), { message: 'paused', check });
+      await nextFrames(page, 2);
+      const ledger = JSON.parse(await page.getByTestId('ledger').getAttribute('data-ledger'));
+      assert.equal(ledger.balanced, true);
+      await screenshot(page, 'app-backlog-1280');
+    });
+  });
+});

@@ -9,6 +9,7 @@ use crate::layout::{
 use crate::model::format_count;
 use broker_sim::ids::{ConsumerId, ExchangeId, MessageId};
 use broker_sim::scenario::{AckMode, ExchangeType, QueueType, Scenario};
+use broker_sim::sim::ConsumerStatus;
 use broker_sim::snapshot::{Chip, ConsumerView, NodeRef, QueueView, Snapshot};
 use std::collections::BTreeSet;
 use std::f64::consts::PI;
@@ -392,9 +393,12 @@ impl Scene<'_> {
         let k = (r.h / BASE_HEIGHT[b.column]).clamp(full * 0.8, full);
         let (fill, stroke) = palette(b.column, node);
         let crashed = match node {
-            NodeRef::Consumer(id) => self
-                .consumer(id)
-                .is_some_and(|cv| cv.status == "crashed" || cv.status == "disconnected"),
+            NodeRef::Consumer(id) => self.consumer(id).is_some_and(|cv| {
+                matches!(
+                    cv.status,
+                    ConsumerStatus::Crashed | ConsumerStatus::Disconnected
+                )
+            }),
             _ => false,
         };
         self.round_rect(r, 10.0 * k);
@@ -583,10 +587,12 @@ impl Scene<'_> {
                 };
                 let tag = t(l, key).to_string();
                 let (stat, alert) = match cv.status {
-                    "crashed" => (t(l, Key::StatusCrashed).to_string(), true),
-                    "disconnected" => (t(l, Key::StatusDisconnected).to_string(), true),
-                    "removed" => (t(l, Key::StatusRemoved).to_string(), true),
-                    _ => (
+                    ConsumerStatus::Crashed => (t(l, Key::StatusCrashed).to_string(), true),
+                    ConsumerStatus::Disconnected => {
+                        (t(l, Key::StatusDisconnected).to_string(), true)
+                    }
+                    ConsumerStatus::Removed => (t(l, Key::StatusRemoved).to_string(), true),
+                    ConsumerStatus::Running => (
                         format!("{} {}", t(l, Key::NodeAcked), format_count(cv.acked)),
                         false,
                     ),
@@ -784,7 +790,7 @@ impl Scene<'_> {
         }
         // Free prefetch slots as dashed outlines: the window the broker may still fill.
         let used = chips.len() + travelling.len();
-        if cv.ack == AckMode::Manual && cv.prefetch > 0 && cv.status == "running" {
+        if cv.ack == AckMode::Manual && cv.prefetch > 0 && cv.status == ConsumerStatus::Running {
             let free = (cv.prefetch as usize).saturating_sub(used);
             let dash = js_sys::Array::of2(&(3.0 * k).into(), &(3.0 * k).into());
             c.set_line_dash(&dash).ok();

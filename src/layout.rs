@@ -73,36 +73,28 @@ impl Topology {
                 });
             }
         }
+        // The default exchange binds every queue by its name; draw only the bindings that the
+        // producers' routing keys use, so unused ones do not clutter the picture.
+        let default_keys: Vec<&str> = scenario
+            .producers
+            .iter()
+            .filter(|p| p.targets.contains(&PublishTarget::Exchange(String::new())))
+            .flat_map(|p| p.message.routing_keys.iter().map(String::as_str))
+            .collect();
         for x in &snap.exchanges {
             if x.id == ExchangeId(0) && !default_used {
                 continue;
             }
             t.columns[ROUTERS].push(Item::Node(NodeRef::Exchange(x.id)));
             for (to, key) in &x.links {
+                if x.id == ExchangeId(0) && !default_keys.contains(&key.as_str()) {
+                    continue;
+                }
                 t.edges.push(Edge {
                     from: NodeRef::Exchange(x.id),
                     to: *to,
                     label: Some(key.clone()),
                 });
-            }
-        }
-        if default_used {
-            // The default exchange binds every queue implicitly by its name (AMQP 0-9-1); draw
-            // only the bindings that the producers' routing keys use.
-            let keys: Vec<&str> = scenario
-                .producers
-                .iter()
-                .filter(|p| p.targets.contains(&PublishTarget::Exchange(String::new())))
-                .flat_map(|p| p.message.routing_keys.iter().map(String::as_str))
-                .collect();
-            for q in &snap.queues {
-                if keys.contains(&q.name.as_str()) {
-                    t.edges.push(Edge {
-                        from: NodeRef::Exchange(ExchangeId(0)),
-                        to: NodeRef::Queue(q.id),
-                        label: Some(q.name.clone()),
-                    });
-                }
             }
         }
         for (i, _) in snap.channels.iter().enumerate() {
@@ -112,7 +104,7 @@ impl Topology {
             t.columns[QUEUES].push(Item::Node(NodeRef::Queue(q.id)));
         }
         for c in &snap.consumers {
-            if c.status == "removed" {
+            if c.status == broker_sim::sim::ConsumerStatus::Removed {
                 continue;
             }
             let node = NodeRef::Consumer(c.id);

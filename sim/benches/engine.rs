@@ -187,6 +187,10 @@ fn bytes_per_message(n: u64, burst: bool) -> (f64, f64) {
 
 fn memory_report() {
     let n = messages();
+    println!(
+        "memory: size_of::<MessageCopy>() = {} bytes; a queue entry (seq, slot) = 16 bytes",
+        std::mem::size_of::<broker_sim::message::MessageCopy>()
+    );
     for burst in [false, true] {
         let how = if burst {
             "one burst"

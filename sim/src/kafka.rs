@@ -71,6 +71,8 @@ pub(crate) struct Group {
     pub rebalancing: bool,
     /// Partitions being moved by a cooperative rebalance; nobody consumes them meanwhile.
     pub moving: BTreeSet<TopicPartition>,
+    /// Total lag over time, for charts.
+    pub lag_series: crate::stats::Series,
     /// Since when the group has had no members (KAF-17).
     pub empty_since: Option<SimTime>,
     pub processed: u64,
@@ -169,6 +171,7 @@ impl Simulation {
             rebalancing: false,
             moving: BTreeSet::new(),
             empty_since: None,
+            lag_series: crate::stats::Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
             processed: 0,
             duplicates: 0,
             skipped: 0,
@@ -488,7 +491,7 @@ impl Simulation {
         if duplicate {
             c.redelivered += 1;
         }
-        self.latency_hist.record(self.now.since(f.published_at));
+        self.complete(f.published_at);
         self.emit(EventKind::RecordProcessed {
             msg: f.msg,
             consumer: cid,
@@ -919,7 +922,7 @@ impl Simulation {
 
     pub(crate) fn service_done(&mut self, service: u32, slot: Slot) {
         let published_at = self.copies.get(slot).published_at;
-        self.latency_hist.record(self.now.since(published_at));
+        self.complete(published_at);
         self.set_state(slot, CopyState::Acked);
         let s = &mut self.services[service as usize];
         s.served += 1;

@@ -69,6 +69,34 @@ pub struct Scenario {
     /// Commands applied at scripted simulated times.
     #[serde(default)]
     pub script: Vec<ScriptedCommand>,
+    /// The teaching script: a goal and ordered steps. The core ignores it; the app plays it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narration: Option<Narration>,
+}
+
+/// A narrated lesson: the learning goal and the steps a teacher clicks through.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Narration {
+    pub goal: LocalizedText,
+    pub steps: Vec<NarrationStep>,
+}
+
+/// One step: the clock runs to `at_ms` and pauses there; the text explains what happened.
+/// With a `question`, the step first asks the class to predict, and the next click reveals
+/// the `answer`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NarrationStep {
+    pub at_ms: f64,
+    pub text: LocalizedText,
+    /// Names of entities to highlight (queues, consumers, producers, exchanges, topics).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub highlight: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<LocalizedText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<LocalizedText>,
 }
 
 /// RabbitMQ versions modelled. Only 4.3 so far; older rules are noted in the reference.
@@ -748,6 +776,9 @@ impl Scenario {
         for (i, s) in self.script.iter().enumerate() {
             check_ms(&format!("script[{i}].at_ms"), s.at_ms)?;
         }
+        if let Some(n) = &self.narration {
+            validate_narration(n)?;
+        }
         Ok(())
     }
 }
@@ -1283,4 +1314,66 @@ fn validate_processing(ppath: &str, p: &Processing) -> Result<(), ScenarioError>
             Ok(())
         }
     }
+}
+
+/// Both languages must be present: a lesson with a missing translation is refused.
+fn check_text(path: &str, t: &LocalizedText) -> Result<(), ScenarioError> {
+    for (lang, text) in [("en", &t.en), ("ko", &t.ko)] {
+        if text.trim().is_empty() {
+            return Err(ScenarioError::new(
+                format!("{path}.{lang}"),
+                "missing translation",
+            ));
+        }
+        if text.len() > 4_000 {
+            return Err(ScenarioError::new(
+                format!("{path}.{lang}"),
+                "longer than 4000 bytes",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_narration(n: &Narration) -> Result<(), ScenarioError> {
+    check_text("narration.goal", &n.goal)?;
+    if n.steps.is_empty() || n.steps.len() > 200 {
+        return Err(ScenarioError::new(
+            "narration.steps",
+            "a lesson has 1 to 200 steps",
+        ));
+    }
+    let mut last = 0.0;
+    for (i, step) in n.steps.iter().enumerate() {
+        let path = format!("narration.steps[{i}]");
+        check_ms(&format!("{path}.at_ms"), step.at_ms)?;
+        if step.at_ms < last {
+            return Err(ScenarioError::new(
+                format!("{path}.at_ms"),
+                "steps must be in time order",
+            ));
+        }
+        last = step.at_ms;
+        check_text(&format!("{path}.text"), &step.text)?;
+        match (&step.question, &step.answer) {
+            (Some(q), Some(a)) => {
+                check_text(&format!("{path}.question"), q)?;
+                check_text(&format!("{path}.answer"), a)?;
+            }
+            (None, None) => {}
+            _ => {
+                return Err(ScenarioError::new(
+                    path,
+                    "a pause point needs both a question and an answer",
+                ))
+            }
+        }
+        if step.highlight.len() > 32 {
+            return Err(ScenarioError::new(
+                format!("{path}.highlight"),
+                "at most 32 names",
+            ));
+        }
+    }
+    Ok(())
 }

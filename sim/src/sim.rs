@@ -215,7 +215,8 @@ pub(crate) struct Producer {
     pub nacks: Vec<MessageId>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ConsumerStatus {
     Running,
     Crashed,
@@ -312,7 +313,11 @@ pub struct Simulation {
     pub(crate) transit: BTreeMap<(SimTime, u64), Transit>,
     next_sample: SimTime,
     sampled_published: u64,
-    sampled_acked: u64,
+    sampled_completed: u64,
+    completed: u64,
+    interval_latency: LatencyHistogram,
+    pub(crate) latency_p50: Series,
+    pub(crate) latency_p99: Series,
 }
 
 /// A copy moving on the wire, for drawing.
@@ -365,7 +370,11 @@ impl Simulation {
             transit: BTreeMap::new(),
             next_sample: SimTime::ZERO,
             sampled_published: 0,
-            sampled_acked: 0,
+            sampled_completed: 0,
+            completed: 0,
+            interval_latency: LatencyHistogram::default(),
+            latency_p50: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
+            latency_p99: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
         };
         for x in &scenario.exchanges {
             sim.exchanges.push(Exchange {
@@ -447,8 +456,9 @@ impl Simulation {
         self.advance_to_bounded(t, usize::MAX).0
     }
 
-    /// Like [`Simulation::advance_to`] but stops after `max_events` internal events, so a UI
-    /// frame can cap its work. Returns whether `t` was reached.
+    /// Like [`Simulation::advance_to`] but stops after `max_events` scheduled work items (one
+    /// item may emit several [`Event`]s), so a UI frame can cap its work. Returns whether `t`
+    /// was reached.
     pub fn advance_to_bounded(&mut self, t: SimTime, max_events: usize) -> (Vec<Event>, bool) {
         let mut done = 0;
         while let Some(Reverse(next)) = self.agenda.peek() {
@@ -620,7 +630,22 @@ impl Simulation {
         self.copies.insert(copy)
     }
 
+    /// A message's work is done (acked, processed, served): end-to-end latency and throughput.
+    pub(crate) fn complete(&mut self, published_at: SimTime) {
+        let us = self.now.since(published_at);
+        self.latency_hist.record(us);
+        self.interval_latency.record(us);
+        self.completed += 1;
+    }
+
     fn sample_until(&mut self, t: SimTime) {
+        // A long jump with nothing happening is sampled from near its end, so advancing a year
+        // costs the same as advancing a minute.
+        let span = crate::SAMPLE_INTERVAL * crate::SERIES_CAPACITY as u64;
+        if t.0 > self.next_sample.0.saturating_add(span) {
+            let skip = (t.0 - span - self.next_sample.0) / crate::SAMPLE_INTERVAL;
+            self.next_sample = self.next_sample.plus(skip * crate::SAMPLE_INTERVAL);
+        }
         while self.next_sample <= t {
             let at = self.next_sample.0;
             for q in &mut self.queues {
@@ -628,13 +653,22 @@ impl Simulation {
             }
             let per_sec = 1e6 / crate::SAMPLE_INTERVAL as f64;
             let published = self.ledger.published;
-            let acked = self.ledger.acked;
+            let completed = self.completed;
             self.throughput_in
                 .push(at, (published - self.sampled_published) as f64 * per_sec);
             self.throughput_out
-                .push(at, (acked - self.sampled_acked) as f64 * per_sec);
+                .push(at, (completed - self.sampled_completed) as f64 * per_sec);
             self.sampled_published = published;
-            self.sampled_acked = acked;
+            self.sampled_completed = completed;
+            if self.interval_latency.count() > 0 {
+                let h = std::mem::take(&mut self.interval_latency);
+                self.latency_p50.push(at, h.quantile(0.50) as f64 / 1_000.0);
+                self.latency_p99.push(at, h.quantile(0.99) as f64 / 1_000.0);
+            }
+            for gid in 0..self.groups.len() {
+                let lag = self.group_lag(gid as u32) as f64;
+                self.groups[gid].lag_series.push(at, lag);
+            }
             self.next_sample = self.next_sample.plus(crate::SAMPLE_INTERVAL);
         }
     }
@@ -1463,7 +1497,7 @@ impl Simulation {
         if consumer.held.remove(&slot) {
             // Auto-ack or Pub/Sub: the broker forgot it already; the work is done either way.
             consumer.acked += 1;
-            self.latency_hist.record(self.now.since(published_at));
+            self.complete(published_at);
             self.set_state(slot, CopyState::Acked);
         } else if !failed && consumer.spec.ack_batch > 1 {
             consumer.pending_acks += 1;
@@ -1550,7 +1584,7 @@ impl Simulation {
         match settle {
             Settle::Ack => {
                 let published_at = self.copies.get(slot).published_at;
-                self.latency_hist.record(self.now.since(published_at));
+                self.complete(published_at);
                 self.queues[q.index()].ack_rate.record(self.now.0, 1);
                 self.consumers[cid.index()].acked += 1;
                 self.set_state(slot, CopyState::Acked);

@@ -84,8 +84,12 @@ pub struct ExchangeView {
 pub struct ConsumerView {
     pub id: ConsumerId,
     pub name: String,
-    pub status: &'static str,
+    pub status: ConsumerStatus,
     pub source: Option<NodeRef>,
+    /// Redis channels and patterns this subscriber listens to.
+    pub subscriptions: Vec<String>,
+    /// The Kafka group this consumer is a member of.
+    pub group: Option<u32>,
     pub prefetch: u32,
     pub ack: AckMode,
     pub unacked: Vec<Chip>,
@@ -267,17 +271,26 @@ impl Simulation {
                 id: ExchangeId(i as u32),
                 name: x.name.clone(),
                 kind: x.kind,
-                links: x
-                    .bindings
-                    .iter()
-                    .map(|b| {
-                        let to = match b.destination {
-                            Destination::Queue(q) => NodeRef::Queue(q),
-                            Destination::Exchange(e) => NodeRef::Exchange(e),
-                        };
-                        (to, b.spec.routing_key.clone())
-                    })
-                    .collect(),
+                links: if i == 0 {
+                    // The default exchange binds every queue by its own name (RMQ-6).
+                    self.queues
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, q)| !q.deleted)
+                        .map(|(qi, q)| (NodeRef::Queue(QueueId(qi as u32)), q.name().to_string()))
+                        .collect()
+                } else {
+                    x.bindings
+                        .iter()
+                        .map(|b| {
+                            let to = match b.destination {
+                                Destination::Queue(q) => NodeRef::Queue(q),
+                                Destination::Exchange(e) => NodeRef::Exchange(e),
+                            };
+                            (to, b.spec.routing_key.clone())
+                        })
+                        .collect()
+                },
             })
             .collect();
         let consumers = self
@@ -289,13 +302,15 @@ impl Simulation {
                 ConsumerView {
                     id: ConsumerId(i as u32),
                     name: c.spec.name.clone(),
-                    status: match c.status {
-                        ConsumerStatus::Running => "running",
-                        ConsumerStatus::Crashed => "crashed",
-                        ConsumerStatus::Disconnected => "disconnected",
-                        ConsumerStatus::Removed => "removed",
-                    },
+                    status: c.status,
                     source: c.queue.map(NodeRef::Queue),
+                    subscriptions: match &c.spec.source {
+                        crate::scenario::ConsumerSource::Subscribe { channels, patterns } => {
+                            channels.iter().chain(patterns).cloned().collect()
+                        }
+                        _ => Vec::new(),
+                    },
+                    group: c.group,
                     prefetch: c.spec.prefetch,
                     ack: c.spec.ack,
                     unacked: c
@@ -540,5 +555,44 @@ fn record_chip(r: &crate::log::Record) -> Chip {
         poison: false,
         dead_lettered: false,
         expired: false,
+    }
+}
+
+/// Time series for the dashboard's charts: (time in µs, value) points, bounded in length.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Charts {
+    /// Ready + Unacked per queue.
+    pub queue_depth: Vec<(String, Vec<(u64, f64)>)>,
+    /// Total lag per consumer group (KAF-18).
+    pub group_lag: Vec<(String, Vec<(u64, f64)>)>,
+    /// Messages published per second.
+    pub throughput_in: Vec<(u64, f64)>,
+    /// Messages whose work finished per second (acked, processed, served).
+    pub throughput_out: Vec<(u64, f64)>,
+    /// End-to-end latency percentiles in ms, per sampling interval.
+    pub latency_p50_ms: Vec<(u64, f64)>,
+    pub latency_p99_ms: Vec<(u64, f64)>,
+}
+
+impl Simulation {
+    /// Chart series. Cheap enough per frame, but the UI reads it only when a chart is shown.
+    pub fn charts(&self) -> Charts {
+        Charts {
+            queue_depth: self
+                .queues
+                .iter()
+                .filter(|q| !q.deleted)
+                .map(|q| (q.name().to_string(), q.depth.points().to_vec()))
+                .collect(),
+            group_lag: self
+                .groups
+                .iter()
+                .map(|g| (g.spec.name.clone(), g.lag_series.points().to_vec()))
+                .collect(),
+            throughput_in: self.throughput_in.points().to_vec(),
+            throughput_out: self.throughput_out.points().to_vec(),
+            latency_p50_ms: self.latency_p50.points().to_vec(),
+            latency_p99_ms: self.latency_p99.points().to_vec(),
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! run of every scenario file shipped in `scenarios/`.
 
 use crate::helpers::{dropped, queue_view, run_file, run_ms, trace};
+use broker_sim::sim::ConsumerStatus;
 use broker_sim::{DropReason, EventKind, Scenario, SimTime, Simulation};
 use std::collections::BTreeMap;
 
@@ -19,7 +20,7 @@ const BUFFERING_NO_BROKER: &str = concat!(
 );
 const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
 
-fn status(sim: &Simulation, consumer: &str) -> (&'static str, u64) {
+fn status(sim: &Simulation, consumer: &str) -> (ConsumerStatus, u64) {
     let snap = sim.snapshot();
     let c = snap
         .consumers
@@ -65,7 +66,7 @@ fn compare_queue_vs_log_queue_empties_log_keeps_replays_and_retention_removes() 
     let later = run_ms(&mut s, 45_000);
     assert_eq!(
         status(&s, "late-worker"),
-        ("running", 0),
+        (ConsumerStatus::Running, 0),
         "the queue has nothing left"
     );
     let r = s.report(1, &later);

@@ -51,7 +51,11 @@ fn golden_default_scenario() {
         "/../scenarios/default.json"
     ))
     .expect("scenarios/default.json");
-    check(&json, 1, 10_000, expect![[r#"
+    check(
+        &json,
+        1,
+        10_000,
+        expect![[r#"
         0.357s publish m0 by p0
         0.557s route m0 at x0 -> q0
         0.557s enqueue m0 in q0
@@ -131,7 +135,8 @@ fn golden_default_scenario() {
           "dropped": {}
         }
         balanced true
-    "#]]);
+    "#]],
+    );
 }
 
 /// A topic exchange into a priority queue with a length limit and a dead-letter queue, a flaky
@@ -175,7 +180,11 @@ fn golden_rabbitmq_priorities_limits_dead_letters_and_a_crash() {
         { "at_ms": 450, "command": { "poison": { "producer": "shop" } } }
       ]
     }"##;
-    check(json, 7, 2_000, expect![[r#"
+    check(
+        json,
+        7,
+        2_000,
+        expect![[r#"
         0.025s publish m0 by p0
         0.030s route m0 at x1 -> q0 q1
         0.030s enqueue m0 in q0
@@ -258,7 +267,8 @@ fn golden_rabbitmq_priorities_limits_dead_letters_and_a_crash() {
           "dropped": {}
         }
         balanced true
-    "#]]);
+    "#]],
+    );
 }
 
 /// Redis Pub/Sub: a channel and a pattern subscriber (two copies for one client, RPS-2), a slow
@@ -298,7 +308,11 @@ fn golden_redis_pubsub_patterns_and_a_slow_subscriber() {
         { "at_ms": 600, "command": { "restart_consumer": { "consumer": "slow" } } }
       ]
     }"#;
-    check(json, 3, 1_000, expect![[r#"
+    check(
+        json,
+        3,
+        1_000,
+        expect![[r#"
         0.005s publish m0 by p0
         0.006s PUBLISH m0 on ch0 -> 3
         0.006s push m0 to c0
@@ -381,5 +395,6 @@ fn golden_redis_pubsub_patterns_and_a_slow_subscriber() {
           }
         }
         balanced true
-    "#]]);
+    "#]],
+    );
 }

@@ -29,17 +29,25 @@ const HORIZON_MS: u64 = 2_000;
 const MAX_EVENTS: usize = 100_000;
 
 fn config() -> Config {
-    let mut c = Config::default();
-    c.cases = std::env::var("BROKER_SIM_SEEDS")
+    let cases = std::env::var("BROKER_SIM_SEEDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(64);
-    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-        c.rng_seed = RngSeed::Fixed(0x5eed_b10c);
+    let defaults = Config::default();
+    // A fixed sequence of cases unless PROPTEST_RNG_SEED asks for another one.
+    let rng_seed = if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        RngSeed::Fixed(0x5eed_b10c)
+    } else {
+        defaults.rng_seed
+    };
+    Config {
+        cases,
+        rng_seed,
+        // The printed minimal case is the regression record; no files are written next to the
+        // tests.
+        failure_persistence: None,
+        ..defaults
     }
-    // The printed minimal case is the regression record; no files are written next to the tests.
-    c.failure_persistence = None;
-    c
 }
 
 /// One generated case: a scenario, a simulation seed and commands at simulated times.
@@ -84,8 +92,8 @@ fn queue(i: usize, queues: usize) -> impl Strategy<Value = Value> {
         0u8..3,    // dead-lettering: none, "dlx", ""
         0..queues, // dead-letter routing target
         prop::option::weighted(0.7, prop_oneof![Just(-1i64), 1i64..=3]), // delivery_limit
-        prop::option::weighted(0.2, 50u32..=400),                // consumer_timeout_ms
-        prop::option::weighted(0.15, 100u32..=1_500),           // expires_ms
+        prop::option::weighted(0.2, 50u32..=400), // consumer_timeout_ms
+        prop::option::weighted(0.15, 100u32..=1_500), // expires_ms
     )
         .prop_map(
             move |(quorum, prio, len, bytes, overflow, ttl, dl, dl_to, limit, timeout, expires)| {

@@ -4,6 +4,7 @@
 use crate::canvas::Painter;
 use crate::driver::Driver;
 use crate::i18n::{t, Key, Lang};
+use crate::lab::{Bus, Lab};
 use crate::model::PanelModel;
 use crate::panels::{Clock, Controls, CounterCards, Header, LedgerLine, Legend};
 use crate::panic;
@@ -71,6 +72,8 @@ pub fn app() -> Html {
     let panel = use_state(|| PanelModel::from_driver(&driver.borrow()));
     let clock = use_state(|| driver.borrow().now());
     let canvas_ref = use_node_ref();
+    let bus = use_memo((), |_| Bus::default());
+    let selection = use_state(|| None::<broker_sim::snapshot::NodeRef>);
 
     {
         let lang = *lang;
@@ -86,6 +89,7 @@ pub fn app() -> Html {
         let panel = panel.clone();
         let clock = clock.clone();
         let canvas_ref = canvas_ref.clone();
+        let bus = bus.clone();
         use_effect_with((), move |_| {
             let running = Rc::new(Cell::new(true));
             let frame_id = Rc::new(Cell::new(None::<i32>));
@@ -111,16 +115,20 @@ pub fn app() -> Html {
                         .and_then(Painter::new);
                 }
                 let d = driver.borrow();
-                if let Some(p) = painter.as_mut() {
-                    let resized = p.sync_size();
-                    let key = DrawnKey {
-                        time: d.now(),
-                        lang: *lang_cell.borrow(),
-                    };
-                    if resized || drawn != Some(key) {
-                        p.draw(&d.snapshot(), d.scenario(), key.lang);
-                        drawn = Some(key);
+                let key = DrawnKey {
+                    time: d.now(),
+                    lang: *lang_cell.borrow(),
+                };
+                let dirty = bus.take_dirty();
+                let resized = painter.as_mut().is_some_and(Painter::sync_size);
+                // One snapshot per frame that changed, shared by the canvas and every panel.
+                if dirty || resized || drawn != Some(key) {
+                    let snap = d.snapshot();
+                    if let Some(p) = painter.as_mut() {
+                        p.draw(&snap, d.scenario(), key.lang);
                     }
+                    drawn = Some(key);
+                    bus.publish(&d, &snap);
                 }
                 let model = PanelModel::from_driver(&d);
                 if model != shown_panel {
@@ -248,8 +256,19 @@ pub fn app() -> Html {
         )
     };
     let p = &*panel;
+    let lab = Lab {
+        driver: driver.clone(),
+        bus: bus.clone(),
+        lang: l,
+        selection: *selection,
+        on_select: {
+            let selection = selection.clone();
+            Callback::from(move |node| selection.set(node))
+        },
+    };
 
     html! {
+        <ContextProvider<Lab> context={lab}>
         <div class="app">
             <Header lang={l} {title} {description} {on_toggle_lang} />
             <section class="toolbar">
@@ -267,6 +286,7 @@ pub fn app() -> Html {
                 <Legend lang={l} />
             </footer>
         </div>
+        </ContextProvider<Lab>>
     }
 }
 

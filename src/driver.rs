@@ -1,7 +1,10 @@
 //! The driver owns the simulation and the play state, and turns wall-clock frames into
 //! simulated time. It knows nothing about the browser, so it is tested natively.
 
-use broker_sim::{Event, Scenario, ScenarioError, SimTime, Simulation, Snapshot};
+use broker_sim::{
+    Command, CommandError, Event, Scenario, ScenarioError, SimTime, Simulation, Snapshot,
+};
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// The scenario the app opens with.
@@ -32,8 +35,19 @@ pub struct TickReport {
     pub capped: bool,
 }
 
+/// A command and the simulated time it was applied at. The scenario, the seed and this log
+/// reproduce a run exactly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoggedCommand {
+    pub at: SimTime,
+    pub command: Command,
+}
+
 pub struct Driver {
     sim: Simulation,
+    scenario: Scenario,
+    seed: u64,
+    log: Vec<LoggedCommand>,
     playing: bool,
     speed: f64,
     /// Sub-microsecond remainder carried to the next frame, so slow speeds do not round to 0.
@@ -48,6 +62,9 @@ impl Driver {
     pub fn new(scenario: &Scenario, seed: u64) -> Result<Driver, ScenarioError> {
         Ok(Driver {
             sim: Simulation::new(scenario, seed)?,
+            scenario: scenario.clone(),
+            seed,
+            log: Vec::new(),
             playing: false,
             speed: 1.0,
             carry_us: 0.0,
@@ -79,12 +96,120 @@ impl Driver {
         self
     }
 
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Every command applied since the run started, in order.
+    pub fn log(&self) -> &[LoggedCommand] {
+        &self.log
+    }
+
+    /// Applies a command now and records it; a refused command changes nothing.
+    pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
+        self.sim.apply(command.clone())?;
+        self.log.push(LoggedCommand {
+            at: self.sim.now(),
+            command,
+        });
+        let events = self.sim.advance_to(self.sim.now());
+        self.record(events);
+        Ok(())
+    }
+
+    /// Starts the same scenario again with `seed`, forgetting the command log.
+    pub fn reset(&mut self, seed: u64) {
+        let scenario = self.scenario.clone();
+        // The scenario built once already, so it builds again.
+        self.replace(&scenario, seed, Vec::new())
+            .expect("a scenario that built once builds again");
+    }
+
+    /// Replaces the run: a new scenario, seed and command log, at time zero.
+    pub fn load(&mut self, scenario: &Scenario, seed: u64) -> Result<(), ScenarioError> {
+        self.replace(scenario, seed, Vec::new())
+    }
+
+    fn replace(
+        &mut self,
+        scenario: &Scenario,
+        seed: u64,
+        log: Vec<LoggedCommand>,
+    ) -> Result<(), ScenarioError> {
+        self.sim = Simulation::new(scenario, seed)?;
+        self.scenario = scenario.clone();
+        self.seed = seed;
+        self.log = log;
+        self.events.clear();
+        self.carry_us = 0.0;
+        self.lagging = false;
+        Ok(())
+    }
+
+    /// Rebuilds the run and replays the scenario and the logged commands up to `t`. Determinism
+    /// makes this the exact state the run had at `t`, which is how narration steps back and how
+    /// a shared link restores a run. Commands logged after `t` are forgotten.
+    pub fn seek(&mut self, t: SimTime) {
+        let (scenario, seed) = (self.scenario.clone(), self.seed);
+        let log: Vec<LoggedCommand> = self.log.iter().filter(|c| c.at <= t).cloned().collect();
+        self.restore(&scenario, seed, &log, t)
+            .expect("a logged command that applied once applies again");
+    }
+
+    /// Builds a run from a scenario, seed and command log and advances it to `t`. A command
+    /// that is refused on replay fails the restore, naming its index in the log.
+    pub fn restore(
+        &mut self,
+        scenario: &Scenario,
+        seed: u64,
+        log: &[LoggedCommand],
+        t: SimTime,
+    ) -> Result<(), String> {
+        let mut next = Driver::new(scenario, seed).map_err(|e| e.to_string())?;
+        next.speed = self.speed;
+        next.playing = self.playing;
+        next.max_events_per_frame = self.max_events_per_frame;
+        next.event_capacity = self.event_capacity;
+        for (i, c) in log.iter().enumerate() {
+            if c.at < next.now() {
+                return Err(format!(
+                    "commands[{i}]: logged commands must be in time order"
+                ));
+            }
+            let events = next.sim.advance_to(c.at);
+            next.record(events);
+            next.apply(c.command.clone())
+                .map_err(|e| format!("commands[{i}]: {e}"))?;
+        }
+        let events = next.sim.advance_to(t.max(next.now()));
+        next.record(events);
+        *self = next;
+        Ok(())
+    }
+
+    /// Pauses and advances to the next scheduled event, processing everything at that instant.
+    pub fn step_event(&mut self) {
+        self.set_playing(false);
+        if let Some(t) = self.sim.next_event_time() {
+            let events = self.sim.advance_to(t);
+            self.record(events);
+        }
+    }
+
+    /// Pauses and advances the clock to `t` exactly (used by narration pause points).
+    pub fn run_to(&mut self, t: SimTime) {
+        if t > self.sim.now() {
+            let events = self.sim.advance_to(t);
+            self.record(events);
+        }
+    }
+
     pub fn sim(&self) -> &Simulation {
         &self.sim
     }
 
     pub fn scenario(&self) -> &Scenario {
-        self.sim.scenario()
+        &self.scenario
     }
 
     pub fn now(&self) -> SimTime {
@@ -123,7 +248,6 @@ impl Driver {
     }
 
     /// Recent events, oldest first.
-    #[allow(dead_code)] // read by the event log panel, which comes after this slice
     pub fn events(&self) -> &VecDeque<Event> {
         &self.events
     }
@@ -311,5 +435,60 @@ mod tests {
         assert!(ledger.acked > 5_000, "acked only {}", ledger.acked);
         assert!(max_ready < 60, "backlog reached {max_ready}");
         assert!(ledger.is_balanced());
+    }
+
+    fn command(json: &str) -> Command {
+        serde_json::from_str(json).expect("command JSON")
+    }
+
+    #[test]
+    fn seek_back_restores_the_exact_state_with_commands() {
+        let mut d = Driver::with_default_scenario();
+        d.run_to(SimTime::from_secs(3));
+        d.apply(command(r#"{"crash_consumer":{"consumer":"worker"}}"#))
+            .expect("crash applies");
+        d.run_to(SimTime::from_secs(6));
+        d.apply(command(r#"{"restart_consumer":{"consumer":"worker"}}"#))
+            .expect("restart applies");
+        d.run_to(SimTime::from_secs(9));
+        let at_nine = d.snapshot();
+        d.run_to(SimTime::from_secs(20));
+        d.seek(SimTime::from_secs(9));
+        assert_eq!(d.snapshot(), at_nine);
+        assert_eq!(d.log().len(), 2);
+        d.seek(SimTime::from_secs(4));
+        assert_eq!(d.log().len(), 1, "the restart, logged later, is forgotten");
+        assert_eq!(d.now(), SimTime::from_secs(4));
+    }
+
+    #[test]
+    fn refused_command_is_not_logged() {
+        let mut d = Driver::with_default_scenario();
+        assert!(d
+            .apply(command(r#"{"crash_consumer":{"consumer":"nobody"}}"#))
+            .is_err());
+        assert!(d.log().is_empty());
+    }
+
+    #[test]
+    fn reset_starts_over_with_the_new_seed() {
+        let mut d = Driver::with_default_scenario();
+        d.run_to(SimTime::from_secs(5));
+        d.reset(7);
+        assert_eq!((d.now(), d.seed()), (SimTime::ZERO, 7));
+        assert!(d.log().is_empty() && d.events().is_empty());
+    }
+
+    #[test]
+    fn step_event_moves_to_the_next_event_and_pauses() {
+        let mut d = playing();
+        let next = d
+            .sim()
+            .next_event_time()
+            .expect("the default scenario has events");
+        d.step_event();
+        assert!(!d.playing());
+        assert_eq!(d.now(), next);
+        assert!(!d.events().is_empty());
     }
 }

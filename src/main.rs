@@ -4,6 +4,8 @@
 //! - [`driver`]: the simulation and the play state; wall-clock frames → simulated time.
 //! - [`app`]: the App component and its requestAnimationFrame loop.
 //! - [`canvas`], [`layout`]: the topology drawing and its pure, tested geometry.
+//! - [`lab`]: the context every panel shares, and the frame bus that updates panels only
+//!   when their own figures change.
 //! - [`panels`], [`model`]: the panels and the small figures they show.
 //! - [`i18n`]: every UI string in Korean and English.
 
@@ -11,6 +13,7 @@ mod app;
 mod canvas;
 mod driver;
 mod i18n;
+mod lab;
 mod layout;
 mod model;
 mod panels;

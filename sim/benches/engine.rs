@@ -157,6 +157,8 @@ fn run_to_end(sim: &mut Simulation) -> (u64, u64) {
 
 fn fill(scenario: &Scenario) -> Simulation {
     let mut sim = Simulation::new(scenario, 1).expect("valid");
+    // Headless throughput, as the runner measures it: nothing is drawn.
+    sim.set_track_transits(false);
     run_to_end(&mut sim);
     sim
 }
@@ -204,6 +206,8 @@ fn memory_report() {
     }
     let scenario = throughput_scenario(n);
     let mut sim = Simulation::new(&scenario, 1).expect("valid");
+    // Headless throughput, as the runner measures it: nothing is drawn.
+    sim.set_track_transits(false);
     let start = Instant::now();
     let (events, slices) = run_to_end(&mut sim);
     let secs = start.elapsed().as_secs_f64();
@@ -221,6 +225,8 @@ fn bench_throughput(c: &mut Criterion) {
     let n = messages();
     let scenario = throughput_scenario(n);
     let mut probe = Simulation::new(&scenario, 1).expect("valid");
+    // Headless throughput, as the runner measures it: nothing is drawn.
+    probe.set_track_transits(false);
     let (events, _) = run_to_end(&mut probe);
     let mut group = c.benchmark_group("throughput");
     group.sample_size(10);
@@ -228,6 +234,8 @@ fn bench_throughput(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("events", format!("{n}_messages")), |b| {
         b.iter(|| {
             let mut sim = Simulation::new(&scenario, 1).expect("valid");
+            // Headless throughput, as the runner measures it: nothing is drawn.
+            sim.set_track_transits(false);
             black_box(run_to_end(&mut sim))
         })
     });

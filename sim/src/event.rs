@@ -347,10 +347,20 @@ impl Default for TraceDigest {
 }
 
 impl TraceDigest {
+    /// Hashes the event's trace line and a newline, streaming the text without allocating.
     pub fn add(&mut self, event: &Event) {
-        for b in event.to_string().bytes().chain(std::iter::once(b'\n')) {
+        use std::fmt::Write;
+        // Writing into the hasher never fails.
+        let _ = writeln!(self, "{event}");
+    }
+}
+
+impl std::fmt::Write for TraceDigest {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        for b in s.bytes() {
             self.0 ^= u64::from(b);
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
+        Ok(())
     }
 }

@@ -401,16 +401,18 @@ impl Simulation {
         let mut inbound = Vec::with_capacity(fetched.len());
         for f in fetched {
             let key = self.next_transit_key();
-            self.transit.insert(
-                (arrive, key),
-                crate::sim::Transit {
-                    from: NodeRef::Partition(f.tp.topic, f.tp.partition),
-                    to: NodeRef::Consumer(cid),
-                    sent_at: self.now,
-                    msg: f.msg,
-                    chip: record_chip(&f),
-                },
-            );
+            if self.track_transits {
+                self.transit.insert(
+                    (arrive, key),
+                    crate::sim::Transit {
+                        from: NodeRef::Partition(f.tp.topic, f.tp.partition),
+                        to: NodeRef::Consumer(cid),
+                        sent_at: self.now,
+                        msg: f.msg,
+                        chip: record_chip(&f),
+                    },
+                );
+            }
             inbound.push((f, key));
         }
         self.members.get_mut(&cid).expect("member").inbound = inbound;

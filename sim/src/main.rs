@@ -55,6 +55,8 @@ fn run(args: &[String]) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
     let scenario = Scenario::from_json(&text).map_err(|e| format!("{file}: {e}"))?;
     let mut sim = Simulation::new(&scenario, seed).map_err(|e| format!("{file}: {e}"))?;
+    // Nothing is drawn: skip the moving-message list.
+    sim.set_track_transits(false);
     let events = sim.advance_to(until);
     if trace {
         for e in &events {

@@ -197,9 +197,31 @@ pub(crate) struct Exchange {
     pub bindings: Vec<Binding>,
 }
 
+/// Where a producer sends, resolved to ids.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Target {
+    Exchange(ExchangeId),
+    Channel(ChannelId),
+    Topic(u32),
+    Service(u32),
+}
+
+/// A producer's spec resolved to ids: targets, interned keys and header sets.
+#[derive(Debug, Default)]
+pub(crate) struct ProducerPlan {
+    pub targets: Vec<Target>,
+    pub routing_keys: Vec<u32>,
+    pub kafka_keys: Vec<u32>,
+    pub header_sets: Vec<u32>,
+}
+
+/// The interned id of the empty header set.
+const EMPTY_HEADERS: u32 = 0;
+
 #[derive(Debug)]
 pub(crate) struct Producer {
     pub spec: ProducerSpec,
+    pub plan: ProducerPlan,
     pub removed: bool,
     /// Bumped when the rate changes, so stale ticks are ignored.
     pub generation: u32,
@@ -292,6 +314,8 @@ pub struct Simulation {
     pub(crate) services: Vec<crate::kafka::Service>,
     pub(crate) request_seq: u64,
     next_transit: u64,
+    /// Whether moving messages are kept for drawing; headless runs turn it off.
+    pub(crate) track_transits: bool,
     pub(crate) exchanges: Vec<Exchange>,
     pub(crate) queues: Vec<Queue>,
     pub(crate) producers: Vec<Producer>,
@@ -346,6 +370,7 @@ impl Simulation {
             services: Vec::new(),
             request_seq: 0,
             next_transit: u64::from(u32::MAX) + 1,
+            track_transits: true,
             latency: ms_to_us(scenario.latency_ms),
             exchanges: vec![Exchange {
                 name: String::new(),
@@ -376,6 +401,8 @@ impl Simulation {
             latency_p50: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
             latency_p99: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
         };
+        let empty = sim.header_sets.intern((u32::MAX, 0, 0), BTreeMap::new);
+        debug_assert_eq!(empty, EMPTY_HEADERS);
         for x in &scenario.exchanges {
             sim.exchanges.push(Exchange {
                 name: x.name.clone(),
@@ -423,6 +450,15 @@ impl Simulation {
 
     pub fn now(&self) -> SimTime {
         self.now
+    }
+
+    /// Keeps (default) or skips the moving-message list that snapshots carry for drawing.
+    /// Skipping it changes no event, only what `snapshot().transits` shows.
+    pub fn set_track_transits(&mut self, on: bool) {
+        self.track_transits = on;
+        if !on {
+            self.transit.clear();
+        }
     }
 
     pub fn scenario(&self) -> &Scenario {
@@ -830,20 +866,17 @@ impl Simulation {
         let i = p.cursor as usize;
         p.cursor += 1;
         p.sent += 1;
+        let plan = &p.plan;
+        let pick = |ids: &[u32], none: u32| {
+            if ids.is_empty() {
+                none
+            } else {
+                ids[i % ids.len()]
+            }
+        };
         let t = &p.spec.message;
-        let key = t.routing_keys[i % t.routing_keys.len()].clone();
         let priority =
             (!t.priorities.is_empty()).then(|| t.priorities[i % t.priorities.len()].min(255) as u8);
-        let template_version = p.template_version;
-        let kafka_key = (!t.keys.is_empty()).then(|| t.keys[i % t.keys.len()].clone());
-        let header_index = if t.headers.is_empty() {
-            usize::MAX
-        } else {
-            i % t.headers.len()
-        };
-        let ttl = t.ttl_ms.map_or(u64::MAX, ms_to_us);
-        let size = t.size_bytes;
-        let targets = p.spec.targets.clone();
         let msg = MessageId(self.next_msg);
         self.next_msg += 1;
         self.ledger.published += 1;
@@ -853,26 +886,21 @@ impl Simulation {
             producer: Some(id),
             published_at: self.now,
             expires_at: SimTime::MAX,
-            ttl,
+            ttl: t.ttl_ms.map_or(u64::MAX, ms_to_us),
             queue_seq: 0,
-            size,
+            size: t.size_bytes,
             priority,
-            routing_key: self.keys.intern(key.clone(), || key),
-            headers: self
-                .header_sets
-                .intern((id.0, template_version, header_index), || {
-                    let t = &self.producers[id.index()].spec.message;
-                    t.headers.get(header_index).cloned().unwrap_or_default()
-                }),
-            kafka_key: kafka_key
-                .map_or(crate::kafka::NO_KEY, |k| self.keys.intern(k.clone(), || k)),
+            routing_key: pick(&plan.routing_keys, 0),
+            headers: pick(&plan.header_sets, EMPTY_HEADERS),
+            kafka_key: pick(&plan.kafka_keys, crate::kafka::NO_KEY),
             delivery_count: 0,
             redelivered: false,
             poison,
             deaths: None,
         };
+        let targets = plan.targets.len();
         self.emit(EventKind::Published { msg, producer: id });
-        for (n, target) in targets.iter().enumerate() {
+        for n in 0..targets {
             if n > 0 {
                 self.ledger.fanout_copies += 1;
             }
@@ -882,24 +910,17 @@ impl Simulation {
                 continue;
             }
             let from = NodeRef::Producer(id);
-            let (to, work) = match target {
-                PublishTarget::Exchange(name) => {
-                    let exchange = self.exchange_id(name).unwrap_or(ExchangeId(0));
-                    (
-                        NodeRef::Exchange(exchange),
-                        Work::ArriveAtExchange { slot, exchange },
-                    )
-                }
-                PublishTarget::Channel(name) => {
-                    let channel = self.channel_id(name);
-                    (
-                        NodeRef::Channel(channel),
-                        Work::ArriveAtChannel { slot, channel },
-                    )
-                }
-                PublishTarget::Topic(name) => {
-                    let topic = self.topic_id(name).expect("validated topic");
-                    let partition = self.choose_partition(topic, template.kafka_key, size);
+            let (to, work) = match self.producers[id.index()].plan.targets[n] {
+                Target::Exchange(exchange) => (
+                    NodeRef::Exchange(exchange),
+                    Work::ArriveAtExchange { slot, exchange },
+                ),
+                Target::Channel(channel) => (
+                    NodeRef::Channel(channel),
+                    Work::ArriveAtChannel { slot, channel },
+                ),
+                Target::Topic(topic) => {
+                    let partition = self.choose_partition(topic, template.kafka_key, template.size);
                     (
                         NodeRef::Partition(topic, partition),
                         Work::ArriveAtPartition {
@@ -909,21 +930,66 @@ impl Simulation {
                         },
                     )
                 }
-                PublishTarget::Service(name) => {
-                    let service = self.service_id(name).expect("validated service");
-                    (
-                        NodeRef::Service(service),
-                        Work::ArriveAtService { slot, service },
-                    )
-                }
+                Target::Service(service) => (
+                    NodeRef::Service(service),
+                    Work::ArriveAtService { slot, service },
+                ),
             };
             self.send(from, to, slot, work);
+        }
+    }
+
+    /// Resolves a producer's names and template values to ids once, so publishing a message
+    /// does no string lookups.
+    fn plan(&mut self, id: u32, version: u32, spec: &ProducerSpec) -> ProducerPlan {
+        let targets = spec
+            .targets
+            .iter()
+            .map(|t| match t {
+                PublishTarget::Exchange(name) => {
+                    Target::Exchange(self.exchange_id(name).unwrap_or(ExchangeId(0)))
+                }
+                PublishTarget::Channel(name) => Target::Channel(self.channel_id(name)),
+                PublishTarget::Topic(name) => {
+                    Target::Topic(self.topic_id(name).expect("validated topic"))
+                }
+                PublishTarget::Service(name) => {
+                    Target::Service(self.service_id(name).expect("validated service"))
+                }
+            })
+            .collect();
+        let m = &spec.message;
+        let routing_keys = m
+            .routing_keys
+            .iter()
+            .map(|k| self.keys.intern(k.clone(), || k.clone()))
+            .collect();
+        let kafka_keys = m
+            .keys
+            .iter()
+            .map(|k| self.keys.intern(k.clone(), || k.clone()))
+            .collect();
+        let header_sets = m
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| self.header_sets.intern((id, version, i), || h.clone()))
+            .collect();
+        ProducerPlan {
+            targets,
+            routing_keys,
+            kafka_keys,
+            header_sets,
         }
     }
 
     /// Puts a stored copy on the wire; `work` runs when it arrives.
     fn send(&mut self, from: NodeRef, to: NodeRef, slot: Slot, work: Work) {
         let arrive = self.now.plus(self.latency);
+        if !self.track_transits {
+            self.schedule(arrive, work);
+            return;
+        }
         let chip = self.chip(slot);
         let msg = chip.msg;
         self.transit.insert(
@@ -1274,10 +1340,10 @@ impl Simulation {
             }
             let Some((sub, slot)) = expired else {
                 let queue = &mut self.queues[q.index()];
-                if next != SimTime::MAX && queue.expiry_timer.is_none_or(|t| t > next) {
-                    // Just after the expiry instant, so a consumer free at that instant still
-                    // gets the message (RMQ-25, T=0).
-                    let at = next.plus(1);
+                // Just after the expiry instant, so a consumer free at that instant still gets
+                // the message (RMQ-25, T=0). One timer per instant: duplicates would pile up.
+                let at = next.plus(1);
+                if next != SimTime::MAX && queue.expiry_timer.is_none_or(|t| t > at) {
                     queue.expiry_timer = Some(at);
                     self.schedule(at, Work::ExpireHead { queue: q });
                 }
@@ -1929,7 +1995,10 @@ impl Simulation {
             });
         }
         self.check_producer(&spec)?;
+        let id = self.producers.len() as u32;
+        let plan = self.plan(id, 0, &spec);
         self.producers.push(Producer {
+            plan,
             spec,
             removed: false,
             generation: 0,
@@ -2104,10 +2173,13 @@ impl Simulation {
             Command::UpdateProducer { producer } => {
                 let id = self.producer_id(&producer.name)?;
                 self.check_producer(&producer)?;
+                let version = self.producers[id.index()].template_version + 1;
+                let plan = self.plan(id.0, version, &producer);
                 let p = &mut self.producers[id.index()];
                 let rate_changed = p.spec.rate != producer.rate || p.spec.paused != producer.paused;
                 p.spec = producer;
-                p.template_version += 1;
+                p.plan = plan;
+                p.template_version = version;
                 if rate_changed {
                     p.generation += 1;
                     p.started_at = self.now;

@@ -260,11 +260,10 @@ fn every_scenario_file_parses_runs_30_s_and_keeps_the_ledger_balanced() {
         let text = std::fs::read_to_string(path).unwrap();
         let scenario = Scenario::from_json(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
         let mut s = Simulation::new(&scenario, 1).unwrap_or_else(|e| panic!("{path}: {e}"));
-        // The counters every second (`audit` also checks where copies are), the full walk at
-        // the end (see the ignored deep-audit test above for why not every second).
+        // The full walk of every live copy, every second.
         for t in (1_000..30_000).step_by(1_000) {
             s.advance_to(SimTime::from_millis(t));
-            s.audit()
+            s.audit_deep()
                 .unwrap_or_else(|e| panic!("{path} at {t} ms: {e}"));
         }
         // run_file also checks the title and description in both languages.

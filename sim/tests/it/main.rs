@@ -4,6 +4,7 @@
 mod examples;
 mod golden;
 mod helpers;
+mod lessons;
 mod props;
 mod queueing;
 mod rules_dispatch;

@@ -801,7 +801,6 @@ fn rmq_29_maxlen_loop_after_an_earlier_rejection_is_dropped_as_a_cycle() {
 /// in run length (200 messages at 100/s: 20,299 steps; at 1,000/s the 200,000th step is reached at
 /// 0.63 s). The trace is unaffected (the extra timers emit nothing), only the cost.
 #[test]
-#[ignore = "engine bug (RMQ-27 expiry timer): quadratic duplicate ExpireHead work"]
 fn rmq_27_head_expiry_timer_is_armed_once_per_head() {
     let scenario = Scenario::from_json(
         &json!({

@@ -1,0 +1,1 @@
+//! Placeholder until filled: see main.rs.

@@ -8,6 +8,10 @@
 //!   with a counting global allocator (live heap bytes after minus before). Printed before the
 //!   criterion groups, and the fill itself is timed as `fill/1M_ready_messages`.
 //!
+//! - `kafka/1M_records`: events per second while 1,000,000 keyed records are appended to a
+//!   12-partition topic (retention off) and a group of 4 consumers processes them all; and bytes
+//!   of core state per retained record (the same records, no group), by the counting allocator.
+//!
 //! `cargo bench -p broker-sim --bench engine -- --warm-up-time 1 --measurement-time 5`
 //!
 //! The bench profile has `debug_assertions` off, so the per-event ledger audit does not run.
@@ -142,6 +146,107 @@ fn fill_scenario(n: u64, burst: bool) -> Scenario {
     Scenario::from_json(&json.to_string()).expect("bench scenario")
 }
 
+/// `n` keyed records at 100,000/s into a 12-partition topic that keeps everything; with
+/// `group`, a group of 4 members (commit after every 100 records) reads them all.
+fn kafka_scenario(n: u64, group: bool) -> Scenario {
+    let keys: Vec<String> = (0..64).map(|k| format!("customer-{k}")).collect();
+    let mut json = serde_json::json!({
+        "version": 1,
+        "latency_ms": 1,
+        "topics": [{
+            "name": "events", "partitions": 12, "retention_ms": -1,
+            "retention_check_interval_ms": 3_600_000
+        }],
+        "producers": [{
+            "name": "load",
+            "targets": [{ "topic": "events" }],
+            "rate": { "kind": "constant", "per_sec": 100000 },
+            "message": { "keys": keys, "size_bytes": 200 },
+            "limit": n,
+        }],
+    });
+    if group {
+        json["groups"] = serde_json::json!([{
+            "name": "readers", "topics": ["events"], "auto_offset_reset": "earliest",
+            "commit": { "kind": "after_processing", "every": 100 }, "rebalance_ms": 10
+        }]);
+        json["consumers"] = (0..4)
+            .map(|i| {
+                serde_json::json!({
+                    "name": format!("r{i}"),
+                    "source": { "group": "readers" },
+                    "processing": { "kind": "fixed", "ms": 0.01 },
+                })
+            })
+            .collect();
+    }
+    Scenario::from_json(&json.to_string()).expect("bench scenario")
+}
+
+/// Runs a Kafka scenario in 10 ms slices until `n` records are retained and, with a group,
+/// processed; returns the trace events.
+fn run_kafka(sim: &mut Simulation, n: u64, group: bool) -> u64 {
+    let (mut events, mut processed) = (0u64, 0u64);
+    let mut t = SimTime::ZERO;
+    while sim.ledger().retained < n || (group && processed < n) {
+        t = t.plus(10_000);
+        let batch = sim.advance_to(t);
+        processed += batch
+            .iter()
+            .filter(|e| matches!(e.kind, broker_sim::EventKind::RecordProcessed { .. }))
+            .count() as u64;
+        events += batch.len() as u64;
+    }
+    events
+}
+
+fn kafka_sim(scenario: &Scenario) -> Simulation {
+    let mut sim = Simulation::new(scenario, 1).expect("valid");
+    // Headless throughput, as the runner measures it: nothing is drawn.
+    sim.set_track_transits(false);
+    sim
+}
+
+fn kafka_report() {
+    let n = messages();
+    let scenario = kafka_scenario(n, false);
+    COUNTING.store(true, Ordering::Relaxed);
+    let before = live();
+    let mut sim = kafka_sim(&scenario);
+    run_kafka(&mut sim, n, false);
+    let after = live();
+    COUNTING.store(false, Ordering::Relaxed);
+    assert_eq!(sim.ledger().retained, n);
+    println!(
+        "kafka memory: {n} records retained in 12 partitions: {:.1} bytes of core state per record (size_of::<Record>() = {})",
+        (after - before) as f64 / n as f64,
+        std::mem::size_of::<broker_sim::log::Record>()
+    );
+    drop(black_box(sim));
+    let scenario = kafka_scenario(n, true);
+    let mut sim = kafka_sim(&scenario);
+    let start = Instant::now();
+    let events = run_kafka(&mut sim, n, true);
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "kafka throughput (single run): {events} events for {n} records appended and processed in {secs:.3} s = {:.2} M events/s",
+        events as f64 / secs / 1e6
+    );
+}
+
+fn bench_kafka(c: &mut Criterion) {
+    let n = messages();
+    let scenario = kafka_scenario(n, true);
+    let events = run_kafka(&mut kafka_sim(&scenario), n, true);
+    let mut group = c.benchmark_group("kafka");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(events));
+    group.bench_function(BenchmarkId::new("events", format!("{n}_records")), |b| {
+        b.iter(|| black_box(run_kafka(&mut kafka_sim(&scenario), n, true)))
+    });
+    group.finish();
+}
+
 /// Runs to completion in 10 ms slices; returns (trace events, slices).
 fn run_to_end(sim: &mut Simulation) -> (u64, u64) {
     let mut events = 0u64;
@@ -255,10 +360,11 @@ fn bench_fill(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_throughput, bench_fill);
+criterion_group!(benches, bench_throughput, bench_fill, bench_kafka);
 
 fn main() {
     memory_report();
+    kafka_report();
     benches();
     criterion::Criterion::default()
         .configure_from_args()

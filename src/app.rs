@@ -1,12 +1,13 @@
 //! The App component: owns the driver, runs the requestAnimationFrame loop (tick, draw the
 //! canvas directly, update panel state only when a figure changed) and lays out the panels.
 
-use crate::canvas::Painter;
+use crate::canvas::{node_key, DrawOptions, DrawOptionsHandle, Painter};
+use crate::compare::{ColourKey, CompareButton, CompareOverlay};
 use crate::driver::Driver;
 use crate::i18n::{t, Key, Lang};
 use crate::lab::{Bus, Lab};
 use crate::model::PanelModel;
-use crate::panels::{Clock, Controls, CounterCards, Header, LedgerLine, Legend};
+use crate::panels::{Clock, CounterCards, Header, LedgerLine, Legend};
 use crate::panic;
 use broker_sim::SimTime;
 use std::cell::{Cell, RefCell};
@@ -50,7 +51,8 @@ fn set_document_lang(lang: Lang) {
     }
 }
 
-/// What the last drawn frame showed; the canvas is drawn again only when it changes.
+/// What the last drawn frame showed; the canvas is drawn again only when it (or the draw
+/// options) changes.
 #[derive(Clone, Copy, PartialEq)]
 struct DrawnKey {
     time: SimTime,
@@ -74,6 +76,17 @@ pub fn app() -> Html {
     let canvas_ref = use_node_ref();
     let bus = use_memo((), |_| Bus::default());
     let selection = use_state(|| None::<broker_sim::snapshot::NodeRef>);
+    let trace = crate::trace::use_trace_target();
+    // Shared by the frame loop (draws) and the canvas's click and key handlers (hit tests).
+    let painter = use_mut_ref(|| None::<Painter>);
+    // Selection, highlights and colour mode; panels change them via `use_draw_options`.
+    let draw_options = use_memo((), |_| DrawOptionsHandle::default());
+    {
+        let draw_options = draw_options.clone();
+        use_effect_with(*selection, move |sel| {
+            draw_options.update(|o| o.selection = *sel)
+        });
+    }
 
     {
         let lang = *lang;
@@ -90,14 +103,16 @@ pub fn app() -> Html {
         let clock = clock.clone();
         let canvas_ref = canvas_ref.clone();
         let bus = bus.clone();
+        let painter = painter.clone();
+        let draw_options = draw_options.clone();
         use_effect_with((), move |_| {
             let running = Rc::new(Cell::new(true));
             let frame_id = Rc::new(Cell::new(None::<i32>));
             let slot: Rc<RefCell<Option<FrameClosure>>> = Rc::new(RefCell::new(None));
             let panic_pending = Cell::new(panic::panic_requested());
             let mut last_ts: Option<f64> = None;
-            let mut painter: Option<Painter> = None;
             let mut drawn: Option<DrawnKey> = None;
+            let mut drawn_options: Option<DrawOptions> = None;
             let mut shown_panel = (*panel).clone();
             let mut shown_clock = *clock;
             let (running2, frame_id2, slot2) = (running.clone(), frame_id.clone(), slot.clone());
@@ -109,26 +124,44 @@ pub fn app() -> Html {
                 last_ts = Some(ts);
                 driver.borrow_mut().tick(dt);
 
-                if painter.is_none() {
-                    painter = canvas_ref
-                        .cast::<HtmlCanvasElement>()
-                        .and_then(Painter::new);
-                }
+                let resized = {
+                    let mut painter = painter.borrow_mut();
+                    if painter.is_none() {
+                        *painter = canvas_ref
+                            .cast::<HtmlCanvasElement>()
+                            .and_then(Painter::new);
+                    }
+                    painter.as_mut().is_some_and(Painter::sync_size)
+                };
                 let d = driver.borrow();
                 let key = DrawnKey {
                     time: d.now(),
                     lang: *lang_cell.borrow(),
                 };
                 let dirty = bus.take_dirty();
-                let resized = painter.as_mut().is_some_and(Painter::sync_size);
+                let restyled = drawn_options.as_ref() != Some(&*draw_options.0.borrow());
                 // One snapshot per frame that changed, shared by the canvas and every panel.
-                if dirty || resized || drawn != Some(key) {
+                if dirty || resized || restyled || drawn != Some(key) {
                     let snap = d.snapshot();
-                    if let Some(p) = painter.as_mut() {
-                        p.draw(&snap, d.scenario(), key.lang);
+                    // Borrows end before panels run: a panel may change the options.
+                    {
+                        let options = draw_options.0.borrow();
+                        if let Some(p) = painter.borrow_mut().as_mut() {
+                            p.draw(&snap, d.scenario(), key.lang, &options);
+                        }
+                        if restyled {
+                            drawn_options = Some(options.clone());
+                        }
                     }
                     drawn = Some(key);
                     bus.publish(&d, &snap);
+                    // The run's fingerprint, so anyone can check that a run in the browser is
+                    // the same as the headless runner's (`broker-sim run --until <t>us`).
+                    if let Some(c) = canvas_ref.cast::<web_sys::Element>() {
+                        let _ = c.set_attribute("data-now-us", &d.now().micros().to_string());
+                        let _ =
+                            c.set_attribute("data-digest", &format!("{:016x}", d.sim().digest().0));
+                    }
                 }
                 let model = PanelModel::from_driver(&d);
                 if model != shown_panel {
@@ -160,65 +193,6 @@ pub fn app() -> Html {
             }
         });
     }
-
-    let on_toggle_play = {
-        let driver = driver.clone();
-        let panel = panel.clone();
-        Callback::from(move |()| {
-            driver.borrow_mut().toggle_playing();
-            panel.set(PanelModel::from_driver(&driver.borrow()));
-        })
-    };
-
-    // Space toggles play/pause, unless a control has focus (a focused button handles Space).
-    {
-        let on_toggle_play = on_toggle_play.clone();
-        use_effect_with((), move |_| {
-            let listener = Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(
-                move |e: web_sys::KeyboardEvent| {
-                    if e.key() != " " || e.repeat() || e.ctrl_key() || e.meta_key() || e.alt_key() {
-                        return;
-                    }
-                    let in_control = e
-                        .target()
-                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                        .is_some_and(|el| {
-                            matches!(
-                                el.tag_name().as_str(),
-                                "BUTTON" | "SELECT" | "INPUT" | "TEXTAREA" | "OPTION"
-                            )
-                        });
-                    if !in_control {
-                        e.prevent_default();
-                        on_toggle_play.emit(());
-                    }
-                },
-            );
-            let window = web_sys::window();
-            if let Some(w) = &window {
-                let _ = w
-                    .add_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
-            }
-            move || {
-                if let Some(w) = &window {
-                    let _ = w.remove_event_listener_with_callback(
-                        "keydown",
-                        listener.as_ref().unchecked_ref(),
-                    );
-                }
-                drop(listener);
-            }
-        });
-    }
-
-    let on_speed = {
-        let driver = driver.clone();
-        let panel = panel.clone();
-        Callback::from(move |speed: f64| {
-            driver.borrow_mut().set_speed(speed);
-            panel.set(PanelModel::from_driver(&driver.borrow()));
-        })
-    };
 
     let on_toggle_lang = {
         let lang = lang.clone();
@@ -265,27 +239,77 @@ pub fn app() -> Html {
             let selection = selection.clone();
             Callback::from(move |node| selection.set(node))
         },
+        trace,
+    };
+
+    // Canvas selection: a click selects the node under the pointer (again: clears); with the
+    // canvas focused, arrow keys move through the nodes and Escape clears.
+    let on_canvas_click = {
+        let (painter, on_select, current) = (painter.clone(), lab.on_select.clone(), *selection);
+        Callback::from(move |e: MouseEvent| {
+            let hit = crate::canvas::click_selection(&painter.borrow(), &e, current);
+            on_select.emit(hit);
+        })
+    };
+    let on_canvas_key = {
+        let (painter, on_select, current) = (painter.clone(), lab.on_select.clone(), *selection);
+        Callback::from(move |e: KeyboardEvent| {
+            if let Some(next) = crate::canvas::key_selection(&painter.borrow(), &e.key(), current) {
+                // The arrows are global shortcuts too (step, narration): not while here.
+                e.prevent_default();
+                e.stop_propagation();
+                on_select.emit(next);
+            }
+        })
+    };
+    let selected_key = {
+        let driver = driver.clone();
+        use_memo(*selection, move |sel| {
+            sel.and_then(|n| node_key(&driver.borrow().snapshot(), n))
+        })
+    };
+    // Seminar mode's lesson step highlights its entities on the canvas.
+    let on_view = {
+        let draw_options = draw_options.clone();
+        Callback::from(move |v: crate::presenter::SeminarView| {
+            draw_options.update(|o| o.highlight = v.highlight)
+        })
     };
 
     html! {
         <ContextProvider<Lab> context={lab}>
+        <ContextProvider<DrawOptionsHandle> context={(*draw_options).clone()}>
+        <crate::presenter::SeminarProvider on_toggle_lang={on_toggle_lang.clone()} {on_view}>
         <div class="app">
-            <Header lang={l} {title} {description} {on_toggle_lang} />
+            <div class="topbar-row">
+                <Header lang={l} {title} {description} {on_toggle_lang} />
+                <CompareButton />
+                <crate::presenter::SeminarBar />
+            </div>
             <section class="toolbar">
-                <Controls lang={l} playing={p.playing} speed={p.speed} lagging={p.lagging}
-                    {on_toggle_play} {on_speed} />
+                <crate::controls::Controls />
                 <Clock lang={l} time={*clock} />
                 <CounterCards lang={l} counters={p.counters} />
             </section>
-            <main class="stage">
+            <crate::toolbar::FailureToolbar />
+            <main class="stage" data-selected={(*selected_key).clone()}>
                 <canvas ref={canvas_ref} class="topology" data-testid="topology"
-                    role="img" aria-label={t(l, Key::CanvasLabel)}></canvas>
+                    role="img" aria-label={t(l, Key::CanvasLabel)} tabindex="0"
+                    title={t(l, Key::CanvasSelectHint)}
+                    onclick={on_canvas_click} onkeydown={on_canvas_key}></canvas>
+                <crate::presenter::NarrationPanel />
+                <crate::inspector::Inspector />
+                <CompareOverlay />
+                <ColourKey />
             </main>
+            <crate::dashboard::Dock />
             <footer class="footer">
                 <LedgerLine lang={l} ledger={p.ledger.clone()} />
                 <Legend lang={l} />
             </footer>
         </div>
+        </crate::presenter::SeminarProvider>
+        </ContextProvider<DrawOptionsHandle>>
         </ContextProvider<Lab>>
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::driver::Driver;
 use crate::i18n::Lang;
+use crate::trace::TraceTarget;
 use broker_sim::snapshot::NodeRef;
 use broker_sim::{Command, CommandError, Snapshot};
 use std::cell::{Cell, RefCell};
@@ -67,6 +68,8 @@ pub struct Lab {
     pub lang: Lang,
     pub selection: Option<NodeRef>,
     pub on_select: Callback<Option<NodeRef>>,
+    /// The message the trace panel follows; `trace.on_trace.emit(msg)` traces one.
+    pub trace: TraceTarget,
 }
 
 impl PartialEq for Lab {
@@ -75,6 +78,7 @@ impl PartialEq for Lab {
             && Rc::ptr_eq(&self.bus, &other.bus)
             && self.lang == other.lang
             && self.selection == other.selection
+            && self.trace == other.trace
     }
 }
 

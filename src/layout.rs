@@ -1,8 +1,11 @@
 //! Automatic layout of the topology in four columns — producers | exchanges and Redis
-//! channels | queues | consumers — and the geometry the canvas draws with. Pure functions of a
-//! snapshot and a size, so they are tested natively.
+//! channels | queues and services | consumers — and the geometry the canvas draws with. Kafka
+//! topics span the middle two columns (a log strip per partition) and consumer groups frame
+//! their members in the last. A scenario with both families is drawn as two bands, message
+//! broker above event broker, so the two can be compared. Pure functions of a snapshot and a
+//! size, so they are tested natively.
 
-use broker_sim::ids::{ChannelId, ExchangeId};
+use broker_sim::ids::{ChannelId, ConsumerId, ExchangeId};
 use broker_sim::scenario::{ConsumerSource, PublishTarget, Scenario};
 use broker_sim::snapshot::{NodeRef, Snapshot};
 use broker_sim::SimTime;
@@ -34,16 +37,35 @@ pub enum Item {
     },
 }
 
-/// The column a node is drawn in; `None` for the kinds this view does not draw yet (Kafka
-/// topics and partitions, services).
+/// The column a node is placed in by the column layout; `None` for the event broker's nodes
+/// (topics, partitions), which are placed by the event band's own layout.
 pub fn column_of(node: NodeRef) -> Option<usize> {
     match node {
         NodeRef::Producer(_) => Some(PRODUCERS),
         NodeRef::Exchange(_) | NodeRef::Channel(_) => Some(ROUTERS),
-        NodeRef::Queue(_) => Some(QUEUES),
+        NodeRef::Queue(_) | NodeRef::Service(_) => Some(QUEUES),
         NodeRef::Consumer(_) => Some(CONSUMERS),
-        _ => None,
+        NodeRef::Topic(_) | NodeRef::Partition(..) => None,
     }
+}
+
+/// At most this many consumer groups get a marker row under each partition.
+pub const MAX_MARKER_ROWS: u32 = 3;
+
+/// A Kafka topic as the layout sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicItem {
+    pub id: u32,
+    pub partitions: u32,
+    /// Consumer groups reading the topic, each a marker row under every partition (capped).
+    pub marker_rows: u32,
+}
+
+/// A consumer group and its live members, drawn inside the group's frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupItem {
+    pub id: u32,
+    pub members: Vec<ConsumerId>,
 }
 
 /// Which nodes are drawn, by column, and how they are linked.
@@ -51,6 +73,8 @@ pub fn column_of(node: NodeRef) -> Option<usize> {
 pub struct Topology {
     pub columns: [Vec<Item>; COLUMNS],
     pub edges: Vec<Edge>,
+    pub topics: Vec<TopicItem>,
+    pub groups: Vec<GroupItem>,
 }
 
 impl Topology {
@@ -103,8 +127,12 @@ impl Topology {
         for q in &snap.queues {
             t.columns[QUEUES].push(Item::Node(NodeRef::Queue(q.id)));
         }
+        for s in &snap.services {
+            t.columns[QUEUES].push(Item::Node(NodeRef::Service(s.id)));
+        }
         for c in &snap.consumers {
-            if c.status == broker_sim::sim::ConsumerStatus::Removed {
+            // Group members are drawn inside their group's frame.
+            if c.status == broker_sim::sim::ConsumerStatus::Removed || c.group.is_some() {
                 continue;
             }
             let node = NodeRef::Consumer(c.id);
@@ -147,8 +175,75 @@ impl Topology {
                 });
             }
         }
+        t.add_event_band(snap);
         t.order();
         t
+    }
+
+    /// Topics, groups and their links: producer → each partition of a topic it writes to,
+    /// partition → the member that owns it.
+    fn add_event_band(&mut self, snap: &Snapshot) {
+        for tv in &snap.topics {
+            let groups = tv.partitions.first().map_or(0, |p| p.groups.len()) as u32;
+            self.topics.push(TopicItem {
+                id: tv.id,
+                partitions: tv.partitions.len() as u32,
+                marker_rows: groups.min(MAX_MARKER_ROWS),
+            });
+        }
+        for p in &snap.producers {
+            for &target in &p.targets {
+                let NodeRef::Topic(tid) = target else {
+                    continue;
+                };
+                let Some(topic) = self.topics.iter().find(|t| t.id == tid) else {
+                    continue;
+                };
+                for part in 0..topic.partitions {
+                    self.edges.push(Edge {
+                        from: NodeRef::Producer(p.id),
+                        to: NodeRef::Partition(tid, part),
+                        label: None,
+                    });
+                }
+            }
+        }
+        for g in &snap.groups {
+            let members: Vec<ConsumerId> = snap
+                .consumers
+                .iter()
+                .filter(|c| {
+                    c.group == Some(g.id) && c.status != broker_sim::sim::ConsumerStatus::Removed
+                })
+                .map(|c| c.id)
+                .collect();
+            for (c, tps) in &g.members {
+                if !members.contains(c) {
+                    continue;
+                }
+                for &(topic, partition) in tps {
+                    self.edges.push(Edge {
+                        from: NodeRef::Partition(topic, partition),
+                        to: NodeRef::Consumer(*c),
+                        label: None,
+                    });
+                }
+            }
+            self.groups.push(GroupItem { id: g.id, members });
+        }
+    }
+
+    /// Whether the message broker's columns (routers, queues, services, consumers) hold a node.
+    pub fn has_message(&self) -> bool {
+        self.columns[ROUTERS..]
+            .iter()
+            .flatten()
+            .any(|i| matches!(i, Item::Node(_)))
+    }
+
+    /// Whether any Kafka topic or group is drawn.
+    pub fn has_event(&self) -> bool {
+        !self.topics.is_empty() || !self.groups.is_empty()
     }
 
     /// The neighbours of `item` (in `column`) in the column before (`incoming`) or after.
@@ -210,6 +305,22 @@ impl Topology {
             keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             self.columns[col] = keyed.into_iter().map(|(_, _, n)| n).collect();
         }
+        if self.has_message() && self.has_event() {
+            // Two bands: a producer feeding only the message broker goes up, one feeding only
+            // the event broker goes down, one feeding both sits between them.
+            let band = |item: &Item| -> u8 {
+                let Item::Node(n) = *item else { return 1 };
+                let out = || self.edges.iter().filter(move |e| e.from == n);
+                let message = out().any(|e| column_of(e.to).is_some());
+                let event = out().any(|e| matches!(e.to, NodeRef::Partition(..)));
+                match (message, event) {
+                    (true, false) => 0,
+                    (false, true) => 2,
+                    _ => 1,
+                }
+            };
+            self.columns[PRODUCERS].sort_by_key(band);
+        }
     }
 }
 
@@ -231,6 +342,18 @@ impl Rect {
     pub fn mid_y(&self) -> f64 {
         self.y + self.h / 2.0
     }
+    pub fn contains(&self, x: f64, y: f64) -> bool {
+        x >= self.x && x <= self.right() && y >= self.y && y <= self.bottom()
+    }
+    /// The rectangle grown by `d` on every side.
+    pub fn grow(&self, d: f64) -> Rect {
+        Rect {
+            x: self.x - d,
+            y: self.y - d,
+            w: self.w + 2.0 * d,
+            h: self.h + 2.0 * d,
+        }
+    }
     #[cfg(test)]
     pub fn overlaps(&self, o: &Rect) -> bool {
         self.x < o.right() && o.x < self.right() && self.y < o.bottom() && o.y < self.bottom()
@@ -238,6 +361,14 @@ impl Rect {
     #[cfg(test)]
     pub fn inside(&self, w: f64, h: f64) -> bool {
         self.x >= 0.0 && self.y >= 0.0 && self.right() <= w && self.bottom() <= h
+    }
+    #[cfg(test)]
+    pub fn within(&self, o: &Rect) -> bool {
+        let e = 1e-6;
+        self.x >= o.x - e
+            && self.y >= o.y - e
+            && self.right() <= o.right() + e
+            && self.bottom() <= o.bottom() + e
     }
 }
 
@@ -248,7 +379,7 @@ pub struct Point {
 }
 
 /// A placed node or via.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NodeBox {
     pub item: Item,
     pub column: usize,
@@ -263,6 +394,62 @@ pub struct ColumnSlot {
     pub used: bool,
 }
 
+/// The two families of brokers, drawn as two bands when a scenario has both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BandKind {
+    /// Exchanges, Redis channels, queues, services: a message is gone once handled.
+    Message,
+    /// Kafka topics and consumer groups: records stay in the log.
+    Event,
+}
+
+/// A band's heading row and its whole area (heading included).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BandSlot {
+    pub kind: BandKind,
+    pub heading: Rect,
+    pub rect: Rect,
+}
+
+/// A topic's frame: a header line, then one row per shown partition.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TopicFrame {
+    pub id: u32,
+    pub rect: Rect,
+    pub header: Rect,
+    /// Partitions left out for lack of room (the last ones), shown as a count.
+    pub hidden_partitions: u32,
+}
+
+/// One partition: a log strip, an offset ruler under it and a marker row per group.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PartitionRow {
+    pub topic: u32,
+    pub partition: u32,
+    /// The whole row, for selection.
+    pub rect: Rect,
+    /// Where the partition's name is written (left of the strip).
+    pub label: Rect,
+    /// The lane of record chips.
+    pub strip: Rect,
+    /// Baseline of the offset numbers; `None` when there is no room for them.
+    pub ruler_y: Option<f64>,
+    /// Top of the first marker row, and each row's height.
+    pub markers_y: f64,
+    pub marker_h: f64,
+}
+
+/// A consumer group's frame with its members.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupFrame {
+    pub id: u32,
+    pub rect: Rect,
+    pub header: Rect,
+    pub members: Vec<(ConsumerId, Rect)>,
+    /// Members left out for lack of room, shown as a count.
+    pub hidden_members: usize,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
     pub width: f64,
@@ -275,6 +462,16 @@ pub struct Layout {
     pub heading_y: f64,
     pub slots: [ColumnSlot; COLUMNS],
     pub boxes: Vec<NodeBox>,
+    /// Empty with one family; message band then event band when both are drawn.
+    pub bands: Vec<BandSlot>,
+    pub topics: Vec<TopicFrame>,
+    pub partitions: Vec<PartitionRow>,
+    pub groups: Vec<GroupFrame>,
+    /// The event band's drawing factor (fonts and sizes), like `scale`.
+    pub event_k: f64,
+    /// Room kept free at the bottom of the producers' column for the colour key (the page
+    /// places it there); the same room is kept at the top, so producers stay centred.
+    pub key: Rect,
 }
 
 /// Relative column widths: queues and consumers hold message chips.
@@ -290,12 +487,82 @@ const VIA_HEIGHT: f64 = 30.0;
 /// Node height at scale 1, by column.
 pub const BASE_HEIGHT: [f64; COLUMNS] = [104.0, 104.0, 150.0, 150.0];
 
+/// Height of the colour key under the producers, at scale 1.
+const KEY_H: f64 = 58.0;
+
+/// A band's heading row at scale 1 (room for a button beside the heading).
+const BAND_HEADING: f64 = 38.0;
+/// Space between the two bands at scale 1.
+const BAND_GAP: f64 = 10.0;
+/// The message band's share of the height when both bands are drawn; fixed, so the bands do
+/// not jump when a consumer is added.
+const MESSAGE_SHARE: f64 = 0.44;
+
+/// Event band geometry at factor 1.
+pub const TOPIC_PAD: f64 = 6.0;
+pub const TOPIC_HEADER: f64 = 28.0;
+pub const PARTITION_LABEL_W: f64 = 38.0;
+pub const STRIP_H: f64 = 24.0;
+const STRIP_ROW: f64 = 29.0;
+const RULER_H: f64 = 16.0;
+pub const MARKER_H: f64 = 17.0;
+const PARTITION_GAP: f64 = 7.0;
+pub const GROUP_PAD: f64 = 5.0;
+pub const GROUP_HEADER: f64 = 25.0;
+pub const MEMBER_H: f64 = 46.0;
+const MEMBER_GAP: f64 = 5.0;
+const EMPTY_GROUP_H: f64 = 22.0;
+/// The "+N more" line of a frame that left rows out.
+pub const MORE_H: f64 = 20.0;
+const FRAME_GAP: f64 = 12.0;
+
 /// A slot's height at scale 1.
 fn item_height(column: usize, item: Item) -> f64 {
     match item {
         Item::Node(_) => BASE_HEIGHT[column],
         Item::Via { .. } => VIA_HEIGHT,
     }
+}
+
+/// A frame of a stack (topic or group) at factor 1: fixed part, rows and the gap between rows.
+#[derive(Clone, Copy, Debug)]
+struct FrameSpec {
+    fixed: f64,
+    row: f64,
+    row_gap: f64,
+    rows: usize,
+}
+
+impl FrameSpec {
+    fn height(&self, shown: usize) -> f64 {
+        let more = if shown < self.rows { MORE_H } else { 0.0 };
+        self.fixed + more + shown as f64 * self.row + shown.saturating_sub(1) as f64 * self.row_gap
+    }
+}
+
+fn stack_height(frames: &[FrameSpec], shown: &[usize]) -> f64 {
+    frames
+        .iter()
+        .zip(shown)
+        .map(|(f, &n)| f.height(n))
+        .sum::<f64>()
+        + frames.len().saturating_sub(1) as f64 * FRAME_GAP
+}
+
+/// Rows shown per frame so the stack fits `room` at factor `k`: rows are taken from the
+/// frame showing the most first, so every frame keeps some.
+fn fit_rows(frames: &[FrameSpec], k: f64, room: f64) -> Vec<usize> {
+    let mut shown: Vec<usize> = frames.iter().map(|f| f.rows).collect();
+    while stack_height(frames, &shown) * k > room {
+        let Some(i) = (0..shown.len())
+            .filter(|&i| shown[i] > 0)
+            .max_by_key(|&i| shown[i])
+        else {
+            break;
+        };
+        shown[i] -= 1;
+    }
+    shown
 }
 
 impl Layout {
@@ -309,16 +576,18 @@ impl Layout {
         let heading_y = margin + heading_h / 2.0;
         let top = margin + heading_h;
         let avail_h = (height - top - margin).max(1.0);
+        let banded = topo.has_message() && topo.has_event();
 
-        let has_nodes = |c: usize| topo.columns[c].iter().any(|i| matches!(i, Item::Node(_)));
-        let weights: Vec<f64> = (0..COLUMNS)
-            .map(|c| {
-                if !has_nodes(c) {
-                    EMPTY_WEIGHT
-                } else {
-                    WEIGHTS[c]
+        let used = |c: usize| {
+            topo.columns[c].iter().any(|i| matches!(i, Item::Node(_)))
+                || match c {
+                    ROUTERS | QUEUES => !topo.topics.is_empty(),
+                    CONSUMERS => !topo.groups.is_empty(),
+                    _ => false,
                 }
-            })
+        };
+        let weights: Vec<f64> = (0..COLUMNS)
+            .map(|c| if used(c) { WEIGHTS[c] } else { EMPTY_WEIGHT })
             .collect();
         let total: f64 = weights.iter().sum();
         let inner_w = (width - 2.0 * margin).max(1.0);
@@ -333,7 +602,7 @@ impl Layout {
             slots[c] = ColumnSlot {
                 x,
                 w,
-                used: has_nodes(c),
+                used: used(c),
             };
             x += w;
         }
@@ -351,7 +620,9 @@ impl Layout {
             .fold(0.0, f64::max);
         // Text grows with the height only as far as the width (which is fixed by the
         // columns) still holds it.
-        let zoom = if need > 0.0 {
+        let zoom = if banded {
+            1.0
+        } else if need > 0.0 {
             (avail_h * 0.6 / need)
                 .clamp(1.0, 1.3)
                 .min((scale_w / scale).max(1.0))
@@ -359,13 +630,98 @@ impl Layout {
             1.0
         };
 
-        let mut boxes = Vec::new();
-        for (c, column) in topo.columns.iter().enumerate() {
+        let mut layout = Layout {
+            width,
+            height,
+            scale,
+            zoom,
+            heading_y,
+            slots,
+            boxes: Vec::new(),
+            bands: Vec::new(),
+            topics: Vec::new(),
+            partitions: Vec::new(),
+            groups: Vec::new(),
+            event_k: scale,
+            key: Rect {
+                x: slots[PRODUCERS].x,
+                y: height - margin - KEY_H * scale,
+                w: slots[PRODUCERS].w,
+                h: KEY_H * scale,
+            },
+        };
+        // The log may grow up to 30 % past the scale when there is height to spare: its
+        // texts shrink or are cut to their frame's width.
+        let max_k = scale * 1.3;
+        if banded {
+            let band_h = BAND_HEADING * scale;
+            let gap = BAND_GAP * scale;
+            let content = (height - 2.0 * margin - 2.0 * band_h - gap).max(2.0);
+            let message_h = content * MESSAGE_SHARE;
+            let event_h = content - message_h;
+            let x0 = slots[ROUTERS].x;
+            let heading = |y: f64| Rect {
+                x: x0,
+                y,
+                w: width - margin - x0,
+                h: band_h,
+            };
+            let message_top = margin + band_h;
+            let event_heading = message_top + message_h + gap;
+            let event_top = event_heading + band_h;
+            layout.bands = vec![
+                BandSlot {
+                    kind: BandKind::Message,
+                    heading: heading(margin),
+                    rect: Rect {
+                        h: band_h + message_h,
+                        ..heading(margin)
+                    },
+                },
+                BandSlot {
+                    kind: BandKind::Event,
+                    heading: heading(event_heading),
+                    rect: Rect {
+                        h: band_h + event_h,
+                        ..heading(event_heading)
+                    },
+                },
+            ];
+            layout.place_columns(topo, &[ROUTERS, QUEUES, CONSUMERS], message_top, message_h);
+            // Producers may feed both bands: their column spans both.
+            layout.place_columns(
+                topo,
+                &[PRODUCERS],
+                message_top,
+                event_top + event_h - message_top,
+            );
+            layout.place_event(topo, event_top, event_h, max_k);
+        } else {
+            layout.place_columns(topo, &[PRODUCERS, ROUTERS, QUEUES, CONSUMERS], top, avail_h);
+            if topo.has_event() {
+                layout.place_event(topo, top, avail_h, max_k);
+            }
+        }
+        layout
+    }
+
+    /// Stacks each of `columns` in the band from `top`, `avail_h` high.
+    fn place_columns(&mut self, topo: &Topology, columns: &[usize], top: f64, avail_h: f64) {
+        let (scale, zoom) = (self.scale, self.zoom);
+        for &c in columns {
+            // The producers keep clear of the colour key below them (and as much above).
+            let (top, avail_h) = if c == PRODUCERS {
+                let inset = (self.key.bottom() - self.key.y.max(top)).clamp(0.0, avail_h / 4.0);
+                (top + inset, avail_h - 2.0 * inset)
+            } else {
+                (top, avail_h)
+            };
+            let column = &topo.columns[c];
             let n = column.len();
             if n == 0 {
                 continue;
             }
-            let slot = slots[c];
+            let slot = self.slots[c];
             let node_w = slot.w * NODE_SHARE;
             let node_x = slot.x + (slot.w - node_w) / 2.0;
             let per = avail_h / n as f64;
@@ -390,7 +746,7 @@ impl Layout {
             let block = heights.iter().sum::<f64>() + (n - 1) as f64 * gap;
             let mut y = top + (avail_h - block) / 2.0;
             for (&item, &h) in column.iter().zip(&heights) {
-                boxes.push(NodeBox {
+                self.boxes.push(NodeBox {
                     item,
                     column: c,
                     rect: Rect {
@@ -403,19 +759,274 @@ impl Layout {
                 y += h + gap;
             }
         }
-        Layout {
-            width,
-            height,
-            scale,
-            zoom,
-            heading_y,
-            slots,
-            boxes,
+    }
+
+    /// Topics (spanning the routers' and queues' columns) and groups (in the consumers'
+    /// column), each stack centred in the band. Everything scales by one factor; when even a
+    /// small factor does not fit, the offset rulers go first, then the last partitions and
+    /// members (their count is shown instead).
+    fn place_event(&mut self, topo: &Topology, top: f64, avail_h: f64, max_k: f64) {
+        let topic_frames = |ruler: bool| -> Vec<FrameSpec> {
+            topo.topics
+                .iter()
+                .map(|t| FrameSpec {
+                    fixed: 2.0 * TOPIC_PAD + TOPIC_HEADER,
+                    row: STRIP_ROW
+                        + if ruler { RULER_H } else { 0.0 }
+                        + f64::from(t.marker_rows) * MARKER_H,
+                    row_gap: PARTITION_GAP,
+                    rows: t.partitions as usize,
+                })
+                .collect()
+        };
+        let group_frames: Vec<FrameSpec> = topo
+            .groups
+            .iter()
+            .map(|g| FrameSpec {
+                fixed: 2.0 * GROUP_PAD
+                    + GROUP_HEADER
+                    + if g.members.is_empty() {
+                        EMPTY_GROUP_H
+                    } else {
+                        0.0
+                    },
+                row: MEMBER_H,
+                row_gap: MEMBER_GAP,
+                rows: g.members.len(),
+            })
+            .collect();
+        let all = |f: &[FrameSpec]| -> Vec<usize> { f.iter().map(|f| f.rows).collect() };
+        let need = |topics: &[FrameSpec]| {
+            stack_height(topics, &all(topics)).max(stack_height(&group_frames, &all(&group_frames)))
+        };
+        let min_k = self.scale * 0.8;
+        let mut ruler = true;
+        let mut topics = topic_frames(true);
+        let mut k = max_k.min(avail_h / need(&topics).max(1.0));
+        if k < min_k {
+            ruler = false;
+            topics = topic_frames(false);
+            k = max_k.min(avail_h / need(&topics).max(1.0));
+        }
+        let (topic_rows, group_rows) = if k < min_k {
+            k = min_k;
+            let t = fit_rows(&topics, k, avail_h);
+            let g = fit_rows(&group_frames, k, avail_h);
+            // Frames whose headers alone are too tall: everything shrinks.
+            let over = stack_height(&topics, &t).max(stack_height(&group_frames, &g));
+            k = k.min(avail_h / over.max(1.0));
+            (t, g)
+        } else {
+            (all(&topics), all(&group_frames))
+        };
+        self.event_k = k;
+
+        let span = |c: usize| {
+            let s = self.slots[c];
+            (s.x + s.w * (1.0 - NODE_SHARE) / 2.0, s.right_node())
+        };
+        let (tx0, _) = span(ROUTERS);
+        let (_, tx1) = span(QUEUES);
+        let mut y = top + (avail_h - stack_height(&topics, &topic_rows) * k) / 2.0;
+        for ((t, spec), &shown) in topo.topics.iter().zip(&topics).zip(&topic_rows) {
+            let rect = Rect {
+                x: tx0,
+                y,
+                w: tx1 - tx0,
+                h: spec.height(shown) * k,
+            };
+            let pad = TOPIC_PAD * k;
+            self.topics.push(TopicFrame {
+                id: t.id,
+                rect,
+                header: Rect {
+                    x: rect.x + pad,
+                    y: rect.y + pad,
+                    w: rect.w - 2.0 * pad,
+                    h: TOPIC_HEADER * k,
+                },
+                hidden_partitions: t.partitions - shown as u32,
+            });
+            let mut ry = rect.y + pad + TOPIC_HEADER * k;
+            for p in 0..shown as u32 {
+                let row = Rect {
+                    x: rect.x + pad,
+                    y: ry,
+                    w: rect.w - 2.0 * pad,
+                    h: spec.row * k,
+                };
+                let inset = 3.0 * k;
+                let strip = Rect {
+                    x: row.x + PARTITION_LABEL_W * k,
+                    y: row.y + inset,
+                    w: (row.w - PARTITION_LABEL_W * k - inset).max(0.0),
+                    h: STRIP_H * k,
+                };
+                let strip_bottom = row.y + STRIP_ROW * k;
+                let ruler_y = ruler.then_some(strip_bottom + RULER_H * k * 0.5);
+                self.partitions.push(PartitionRow {
+                    topic: t.id,
+                    partition: p,
+                    rect: row,
+                    label: Rect {
+                        x: row.x,
+                        y: strip.y,
+                        w: PARTITION_LABEL_W * k,
+                        h: strip.h,
+                    },
+                    strip,
+                    ruler_y,
+                    markers_y: strip_bottom + if ruler { RULER_H * k } else { 0.0 },
+                    marker_h: MARKER_H * k,
+                });
+                ry += (spec.row + spec.row_gap) * k;
+            }
+            y += rect.h + FRAME_GAP * k;
+        }
+
+        let (gx0, gx1) = span(CONSUMERS);
+        let mut y = top + (avail_h - stack_height(&group_frames, &group_rows) * k) / 2.0;
+        for ((g, spec), &shown) in topo.groups.iter().zip(&group_frames).zip(&group_rows) {
+            let rect = Rect {
+                x: gx0,
+                y,
+                w: gx1 - gx0,
+                h: spec.height(shown) * k,
+            };
+            let pad = GROUP_PAD * k;
+            let header = Rect {
+                x: rect.x + pad,
+                y: rect.y + pad,
+                w: rect.w - 2.0 * pad,
+                h: GROUP_HEADER * k,
+            };
+            let mut my = header.bottom();
+            let members = g
+                .members
+                .iter()
+                .take(shown)
+                .map(|&c| {
+                    let r = Rect {
+                        x: header.x,
+                        y: my,
+                        w: header.w,
+                        h: MEMBER_H * k,
+                    };
+                    my += (MEMBER_H + MEMBER_GAP) * k;
+                    (c, r)
+                })
+                .collect();
+            self.groups.push(GroupFrame {
+                id: g.id,
+                rect,
+                header,
+                members,
+                hidden_members: g.members.len() - shown,
+            });
+            y += rect.h + FRAME_GAP * k;
         }
     }
 
-    pub fn find(&self, node: NodeRef) -> Option<&NodeBox> {
-        self.boxes.iter().find(|b| b.item == Item::Node(node))
+    /// Where a node is drawn. Partitions answer with their strip's height, so links meet
+    /// the strip.
+    pub fn find(&self, node: NodeRef) -> Option<NodeBox> {
+        let boxed = |column: usize, rect: Rect| NodeBox {
+            item: Item::Node(node),
+            column,
+            rect,
+        };
+        match node {
+            NodeRef::Topic(id) => self
+                .topics
+                .iter()
+                .find(|t| t.id == id)
+                .map(|t| boxed(QUEUES, t.rect)),
+            NodeRef::Partition(topic, partition) => {
+                let row = self
+                    .partitions
+                    .iter()
+                    .find(|p| p.topic == topic && p.partition == partition)?;
+                let frame = self.topics.iter().find(|t| t.id == topic)?;
+                Some(boxed(
+                    QUEUES,
+                    Rect {
+                        x: frame.rect.x,
+                        y: row.strip.y,
+                        w: frame.rect.w,
+                        h: row.strip.h,
+                    },
+                ))
+            }
+            NodeRef::Consumer(c) => self
+                .boxes
+                .iter()
+                .find(|b| b.item == Item::Node(node))
+                .copied()
+                .or_else(|| {
+                    self.groups
+                        .iter()
+                        .flat_map(|g| &g.members)
+                        .find(|(m, _)| *m == c)
+                        .map(|(_, r)| boxed(CONSUMERS, *r))
+                }),
+            _ => self
+                .boxes
+                .iter()
+                .find(|b| b.item == Item::Node(node))
+                .copied(),
+        }
+    }
+
+    /// The node drawn at (x, y) in CSS pixels, the innermost one first (a member before its
+    /// group, a partition before its topic). A group's frame is not a node: `None` there.
+    pub fn hit_test(&self, x: f64, y: f64) -> Option<NodeRef> {
+        for g in &self.groups {
+            if let Some((c, _)) = g.members.iter().find(|(_, r)| r.contains(x, y)) {
+                return Some(NodeRef::Consumer(*c));
+            }
+            if g.rect.contains(x, y) {
+                return None;
+            }
+        }
+        if let Some(p) = self.partitions.iter().find(|p| p.rect.contains(x, y)) {
+            return Some(NodeRef::Partition(p.topic, p.partition));
+        }
+        if let Some(t) = self.topics.iter().find(|t| t.rect.contains(x, y)) {
+            return Some(NodeRef::Topic(t.id));
+        }
+        self.boxes.iter().find_map(|b| match b.item {
+            Item::Node(n) if b.rect.contains(x, y) => Some(n),
+            _ => None,
+        })
+    }
+
+    /// Every selectable node in reading order (left to right, then top to bottom), for
+    /// moving the selection with the keyboard.
+    pub fn reading_order(&self) -> Vec<NodeRef> {
+        let mut nodes: Vec<(f64, f64, NodeRef)> = self
+            .boxes
+            .iter()
+            .filter_map(|b| match b.item {
+                Item::Node(n) => Some((b.rect.x, b.rect.y, n)),
+                Item::Via { .. } => None,
+            })
+            .collect();
+        for t in &self.topics {
+            nodes.push((t.rect.x, t.rect.y, NodeRef::Topic(t.id)));
+        }
+        for p in &self.partitions {
+            nodes.push((p.rect.x, p.rect.y, NodeRef::Partition(p.topic, p.partition)));
+        }
+        for (c, r) in self.groups.iter().flat_map(|g| &g.members) {
+            nodes.push((r.x, r.y, NodeRef::Consumer(*c)));
+        }
+        // Columns first: x values within a few pixels count as one column.
+        nodes.sort_by(|a, b| {
+            ((a.0 / 40.0).round())
+                .total_cmp(&(b.0 / 40.0).round())
+                .then(a.1.total_cmp(&b.1))
+        });
+        nodes.into_iter().map(|(_, _, n)| n).collect()
     }
 
     /// The path of a link (through its vias), or `None` if either end is not drawn.
@@ -424,7 +1035,7 @@ impl Layout {
         let b = self.find(to)?;
         if a.column >= b.column {
             return Some(Path {
-                segments: vec![Curve::between(a, b)],
+                segments: vec![Curve::between(&a, &b)],
             });
         }
         let mut segments = Vec::new();
@@ -459,6 +1070,13 @@ impl Layout {
             },
         ));
         Some(Path { segments })
+    }
+}
+
+impl ColumnSlot {
+    /// The right edge of a node placed in this column.
+    fn right_node(&self) -> f64 {
+        self.x + self.w - self.w * (1.0 - NODE_SHARE) / 2.0
     }
 }
 
@@ -615,11 +1233,107 @@ pub fn chips_that_fit(width: f64, chip: f64, gap: f64) -> usize {
     ((width + gap) / (chip + gap)).floor() as usize
 }
 
+/// How a partition's log is laid out in its strip, left to right: the offsets retention
+/// deleted (a hatched block), older retained records the snapshot does not list (a count),
+/// one chip per newest record, then the empty slot the next record will take. Offsets grow to
+/// the right, as in a log.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StripGeom {
+    pub log_start: u64,
+    pub log_end: u64,
+    pub deleted: Option<Rect>,
+    pub older: Option<Rect>,
+    /// Offset of the first chip drawn.
+    pub first_chip: u64,
+    pub chip_x0: f64,
+    pub chip_w: f64,
+    pub pitch: f64,
+    pub next: Rect,
+}
+
+impl StripGeom {
+    /// `tail_first` is the oldest offset whose chip the snapshot lists; `deleted_w` and
+    /// `older_w` are the blocks' widths (their text, measured by the caller).
+    pub fn new(
+        strip: Rect,
+        k: f64,
+        (log_start, log_end, tail_first): (u64, u64, u64),
+        deleted_w: f64,
+        older_w: f64,
+    ) -> StripGeom {
+        let (chip_w, gap) = (15.0 * k, 3.0 * k);
+        let pitch = chip_w + gap;
+        let log_end = log_end.max(log_start);
+        let tail_first = tail_first.clamp(log_start, log_end);
+        let mut x = strip.x;
+        let block = |x: f64, w: f64| Rect {
+            x,
+            y: strip.y,
+            w,
+            h: strip.h,
+        };
+        let deleted = (log_start > 0).then(|| block(x, deleted_w.min(strip.w * 0.35)));
+        if let Some(r) = deleted {
+            x = r.right() + gap;
+        }
+        // Chips that fit after `x`, keeping one slot for the next record.
+        let room = |x: f64| ((strip.right() - x - chip_w) / pitch).floor().max(0.0) as u64;
+        let (older, first_chip) = if tail_first == log_start && log_end - log_start <= room(x) {
+            (None, log_start)
+        } else {
+            let r = block(x, older_w.min(strip.w * 0.3));
+            x = r.right() + gap;
+            (Some(r), log_end - room(x).min(log_end - tail_first))
+        };
+        let next = block(x + (log_end - first_chip) as f64 * pitch, chip_w);
+        StripGeom {
+            log_start,
+            log_end,
+            deleted,
+            older,
+            first_chip,
+            chip_x0: x,
+            chip_w,
+            pitch,
+            next,
+        }
+    }
+
+    /// Where a marker for offset `o` points: the middle of its chip (or of the next slot), or
+    /// its proportional place in a block.
+    pub fn marker_x(&self, o: u64) -> f64 {
+        let within =
+            |r: Rect, from: u64, to: u64| r.x + r.w * (o - from) as f64 / (to - from).max(1) as f64;
+        if o < self.log_start {
+            return self
+                .deleted
+                .map_or(self.chip_x0, |r| within(r, 0, self.log_start));
+        }
+        if o < self.first_chip {
+            return self
+                .older
+                .map_or(self.chip_x0, |r| within(r, self.log_start, self.first_chip));
+        }
+        let o = o.min(self.log_end);
+        self.chip_x0 + (o - self.first_chip) as f64 * self.pitch + self.chip_w / 2.0
+    }
+
+    /// The chip of record `o`, if it is drawn as one.
+    pub fn chip(&self, o: u64) -> Option<Rect> {
+        (o >= self.first_chip && o < self.log_end).then(|| Rect {
+            x: self.chip_x0 + (o - self.first_chip) as f64 * self.pitch,
+            y: self.next.y,
+            w: self.chip_w,
+            h: self.next.h,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::driver::Driver;
-    use broker_sim::ids::{ConsumerId, ProducerId, QueueId};
+    use broker_sim::ids::{ProducerId, QueueId};
 
     fn topo(counts: [usize; COLUMNS]) -> Topology {
         let mut t = Topology::default();
@@ -831,6 +1545,337 @@ mod tests {
         assert_eq!(progress(SimTime(50), SimTime(100), SimTime(200)), 0.0);
         assert_eq!(progress(SimTime(500), SimTime(100), SimTime(200)), 1.0);
         assert_eq!(progress(SimTime(100), SimTime(100), SimTime(100)), 1.0);
+    }
+
+    /// Every top-level thing (nodes, vias, topic and group frames) inside the canvas and apart;
+    /// partitions inside their topic, members inside their group, each apart from its siblings.
+    fn assert_event_sane(l: &Layout) {
+        assert_sane(l);
+        let mut tops: Vec<(String, Rect)> = l
+            .boxes
+            .iter()
+            .map(|b| (format!("{:?}", b.item), b.rect))
+            .collect();
+        tops.extend(l.topics.iter().map(|t| (format!("topic {}", t.id), t.rect)));
+        tops.extend(l.groups.iter().map(|g| (format!("group {}", g.id), g.rect)));
+        for (i, (a, ra)) in tops.iter().enumerate() {
+            assert!(
+                ra.inside(l.width, l.height),
+                "{a} {ra:?} outside {}x{}",
+                l.width,
+                l.height
+            );
+            assert!(ra.w > 0.0 && ra.h > 0.0, "{a} has no area");
+            for (b, rb) in &tops[i + 1..] {
+                assert!(!ra.overlaps(rb), "{a} {ra:?} overlaps {b} {rb:?}");
+            }
+        }
+        for (i, p) in l.partitions.iter().enumerate() {
+            let frame = l.topics.iter().find(|t| t.id == p.topic).unwrap();
+            assert!(p.rect.within(&frame.rect), "{p:?} outside {frame:?}");
+            assert!(p.strip.within(&p.rect) && p.label.within(&p.rect), "{p:?}");
+            assert!(!p.rect.overlaps(&frame.header), "{p:?} under the header");
+            for q in &l.partitions[i + 1..] {
+                assert!(!p.rect.overlaps(&q.rect), "{p:?} overlaps {q:?}");
+            }
+        }
+        for g in &l.groups {
+            assert!(g.header.within(&g.rect));
+            for (i, (_, m)) in g.members.iter().enumerate() {
+                assert!(
+                    m.within(&g.rect) && !m.overlaps(&g.header),
+                    "{m:?} in {g:?}"
+                );
+                for (_, n) in &g.members[i + 1..] {
+                    assert!(!m.overlaps(n), "{m:?} overlaps {n:?}");
+                }
+            }
+        }
+        for b in l.boxes.iter().filter(|b| b.column == PRODUCERS) {
+            assert!(!b.rect.overlaps(&l.key), "{b:?} covers the colour key");
+        }
+    }
+
+    /// The compare scenario after the teacher added a late consumer and a new group.
+    fn compare_run() -> (Driver, Snapshot) {
+        let mut d = Driver::new(&crate::compare::scenario(), 1).unwrap();
+        d.run_to(SimTime(25_000_000));
+        let snap = d.snapshot();
+        let cmds = [crate::compare::late_consumer_command(&snap, "orders")]
+            .into_iter()
+            .chain(crate::compare::new_group_commands(&snap, "orders-log"));
+        for cmd in cmds {
+            d.apply(cmd).unwrap();
+        }
+        d.run_to(SimTime(26_000_000));
+        let snap = d.snapshot();
+        (d, snap)
+    }
+
+    #[test]
+    fn compare_scenario_is_two_bands_with_nothing_overlapping() {
+        let (d, snap) = compare_run();
+        let t = Topology::from_snapshot(&snap, d.scenario());
+        assert!(t.has_message() && t.has_event());
+        assert_eq!(t.topics.len(), 1);
+        assert_eq!(t.topics[0].partitions, 2);
+        assert_eq!(t.topics[0].marker_rows, 2);
+        assert_eq!(t.groups.len(), 2);
+        // Group members are drawn in their group, not in the consumers' column.
+        assert_eq!(t.columns[CONSUMERS].len(), 2, "{:?}", t.columns[CONSUMERS]);
+        // One producer fans out: to the default exchange and to both partitions.
+        assert_eq!(t.columns[PRODUCERS].len(), 1);
+        let shop = NodeRef::Producer(ProducerId(0));
+        for p in 0..2 {
+            assert!(t
+                .edges
+                .iter()
+                .any(|e| e.from == shop && e.to == NodeRef::Partition(0, p)));
+        }
+        // Each group's member owns both partitions.
+        let owned = t
+            .edges
+            .iter()
+            .filter(|e| {
+                matches!(
+                    (e.from, e.to),
+                    (NodeRef::Partition(..), NodeRef::Consumer(_))
+                )
+            })
+            .count();
+        assert_eq!(owned, 4);
+        for (w, h) in [
+            (1238.0, 436.0),
+            (1238.0, 489.0),
+            (1878.0, 820.0),
+            (1100.0, 330.0),
+            (800.0, 400.0),
+            (320.0, 200.0),
+        ] {
+            let l = Layout::compute(&t, w, h);
+            assert_event_sane(&l);
+            assert_eq!(l.bands.len(), 2);
+            let (m, e) = (l.bands[0], l.bands[1]);
+            assert_eq!((m.kind, e.kind), (BandKind::Message, BandKind::Event));
+            assert!(m.rect.bottom() <= e.rect.y, "bands overlap at {w}x{h}");
+            for b in l.boxes.iter().filter(|b| b.column != PRODUCERS) {
+                let r = b.rect.grow(-1e-6);
+                assert!(
+                    r.within(&m.rect) && !r.overlaps(&m.heading),
+                    "{b:?} at {w}x{h}"
+                );
+            }
+            for r in l
+                .topics
+                .iter()
+                .map(|t| t.rect)
+                .chain(l.groups.iter().map(|g| g.rect))
+            {
+                let r = r.grow(-1e-6);
+                assert!(
+                    r.within(&e.rect) && !r.overlaps(&e.heading),
+                    "{r:?} at {w}x{h}"
+                );
+            }
+            // Links run between drawn nodes (a tiny canvas leaves partitions out).
+            for edge in &t.edges {
+                let drawn = l.find(edge.from).is_some() && l.find(edge.to).is_some();
+                assert_eq!(l.link(edge.from, edge.to).is_some(), drawn, "{edge:?}");
+            }
+        }
+        // At the seminar size the log is drawn readably, nothing left out.
+        let l = Layout::compute(&t, 1238.0, 436.0);
+        for edge in &t.edges {
+            assert!(l.link(edge.from, edge.to).is_some(), "{edge:?} has no path");
+        }
+        assert!(
+            l.event_k >= 0.8 * l.scale,
+            "event_k {} at scale {}",
+            l.event_k,
+            l.scale
+        );
+        assert_eq!(l.partitions.len(), 2);
+        assert!(l
+            .groups
+            .iter()
+            .all(|g| g.hidden_members == 0 && g.members.len() == 1));
+        // The producer sits between the two bands.
+        let p = l.find(shop).unwrap().rect;
+        assert!(p.y < l.bands[1].rect.y && p.bottom() > l.bands[0].rect.bottom());
+    }
+
+    #[test]
+    fn hit_test_finds_the_innermost_node() {
+        let (d, snap) = compare_run();
+        let t = Topology::from_snapshot(&snap, d.scenario());
+        let l = Layout::compute(&t, 1238.0, 489.0);
+        let centre = |r: Rect| (r.x + r.w / 2.0, r.mid_y());
+        for b in &l.boxes {
+            if let Item::Node(n) = b.item {
+                let (x, y) = centre(b.rect);
+                assert_eq!(l.hit_test(x, y), Some(n));
+            }
+        }
+        for p in &l.partitions {
+            let (x, y) = centre(p.strip);
+            assert_eq!(
+                l.hit_test(x, y),
+                Some(NodeRef::Partition(p.topic, p.partition))
+            );
+            // The markers under the strip belong to the partition too.
+            assert_eq!(
+                l.hit_test(x, p.markers_y + 2.0),
+                Some(NodeRef::Partition(p.topic, p.partition))
+            );
+        }
+        for f in &l.topics {
+            let (x, y) = centre(f.header);
+            assert_eq!(l.hit_test(x, y), Some(NodeRef::Topic(f.id)));
+        }
+        for g in &l.groups {
+            for &(m, r) in &g.members {
+                let (x, y) = centre(r);
+                assert_eq!(l.hit_test(x, y), Some(NodeRef::Consumer(m)));
+            }
+            // A group's own frame is not a node.
+            let (x, y) = centre(g.header);
+            assert_eq!(l.hit_test(x, y), None);
+        }
+        assert_eq!(l.hit_test(1.0, 1.0), None);
+        assert_eq!(l.hit_test(-50.0, 5000.0), None);
+        // Links and moving messages meet a partition at its strip.
+        let strip = l.partitions[0].strip;
+        let part = l.find(NodeRef::Partition(0, 0)).unwrap();
+        assert!((part.rect.mid_y() - strip.mid_y()).abs() < 1e-9);
+        // Every drawn node once, in reading order: the producer first.
+        let order = l.reading_order();
+        let mut unique = order.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), order.len());
+        assert_eq!(order[0], NodeRef::Producer(ProducerId(0)));
+        assert_eq!(
+            order.len(),
+            l.boxes
+                .iter()
+                .filter(|b| matches!(b.item, Item::Node(_)))
+                .count()
+                + l.topics.len()
+                + l.partitions.len()
+                + l.groups.iter().map(|g| g.members.len()).sum::<usize>()
+        );
+    }
+
+    #[test]
+    fn crowded_event_band_leaves_rows_out_instead_of_overlapping() {
+        let mut t = topo([3, 0, 0, 0]);
+        t.topics = (0..3)
+            .map(|id| TopicItem {
+                id,
+                partitions: 12 * (id + 1),
+                marker_rows: MAX_MARKER_ROWS,
+            })
+            .collect();
+        t.groups = (0..4)
+            .map(|id| GroupItem {
+                id,
+                members: (0..10 * (id + 1)).map(ConsumerId).collect(),
+            })
+            .collect();
+        t.groups.push(GroupItem {
+            id: 9,
+            members: Vec::new(),
+        });
+        for (w, h) in [
+            (1238.0, 436.0),
+            (800.0, 400.0),
+            (320.0, 200.0),
+            (3840.0, 2000.0),
+        ] {
+            let l = Layout::compute(&t, w, h);
+            assert_event_sane(&l);
+            let shown = l.partitions.len() as u32
+                + l.topics.iter().map(|f| f.hidden_partitions).sum::<u32>();
+            assert_eq!(shown, 12 + 24 + 36, "partitions shown + hidden at {w}x{h}");
+            let members: usize = l
+                .groups
+                .iter()
+                .map(|g| g.members.len() + g.hidden_members)
+                .sum();
+            assert_eq!(members, 100);
+        }
+        let l = Layout::compute(&t, 1238.0, 436.0);
+        assert!(l.topics.iter().any(|f| f.hidden_partitions > 0));
+        assert!(l.groups.iter().any(|g| g.hidden_members > 0));
+        // Without a message broker there are no bands: the columns keep their headings.
+        assert!(l.bands.is_empty());
+    }
+
+    #[test]
+    fn event_only_and_service_scenarios() {
+        let kafka = include_str!("../scenarios/kafka/kaf-08-one-owner-per-partition.json");
+        let services = include_str!("../scenarios/buffering-no-broker.json");
+        for json in [kafka, services] {
+            let mut d = Driver::new(&Scenario::from_json(json).unwrap(), 1).unwrap();
+            d.run_to(SimTime(3_000_000));
+            let snap = d.snapshot();
+            let t = Topology::from_snapshot(&snap, d.scenario());
+            for (w, h) in [(1238.0, 489.0), (800.0, 400.0)] {
+                let l = Layout::compute(&t, w, h);
+                assert_event_sane(&l);
+                assert!(l.bands.is_empty());
+                for e in &t.edges {
+                    assert!(l.link(e.from, e.to).is_some(), "{e:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn log_strip_geometry() {
+        let strip = Rect {
+            x: 100.0,
+            y: 10.0,
+            w: 400.0,
+            h: 24.0,
+        };
+        let inside = |g: &StripGeom| {
+            for r in [g.deleted, g.older, Some(g.next)].into_iter().flatten() {
+                assert!(r.within(&strip), "{r:?} outside the strip");
+            }
+        };
+        // A short log: every offset a chip, no blocks.
+        let g = StripGeom::new(strip, 1.0, (0, 5, 0), 80.0, 50.0);
+        inside(&g);
+        assert!(g.deleted.is_none() && g.older.is_none());
+        assert_eq!(g.first_chip, 0);
+        assert_eq!(g.chip(0).unwrap().x, strip.x);
+        assert!(g.chip(5).is_none());
+        assert_eq!(g.next.x, g.chip(4).unwrap().right() + 3.0);
+        // Retention deleted 0..40; the snapshot lists 60..100: a deleted block, an older block
+        // for 40..first chip, then chips up to the next slot, all within the strip.
+        let g = StripGeom::new(strip, 1.0, (40, 100, 76), 80.0, 50.0);
+        inside(&g);
+        let (d, o) = (g.deleted.unwrap(), g.older.unwrap());
+        assert!(d.right() <= o.x && o.right() <= g.chip_x0);
+        assert!(g.first_chip >= 76 && g.first_chip < 100);
+        assert!(g.chip(g.first_chip - 1).is_none() && g.chip(99).is_some());
+        assert!(g.chip(99).unwrap().right() <= g.next.x);
+        // Markers move right as offsets grow, through every region.
+        let xs: Vec<f64> = (0..=100).map(|o| g.marker_x(o)).collect();
+        assert!(xs.windows(2).all(|w| w[0] <= w[1]), "{xs:?}");
+        assert!(g.marker_x(10) >= d.x && g.marker_x(10) <= d.right());
+        assert!(g.marker_x(50) >= o.x && g.marker_x(50) <= o.right());
+        assert_eq!(g.marker_x(100), g.next.x + g.chip_w / 2.0);
+        // Everything deleted: the next slot right after the deleted block.
+        let g = StripGeom::new(strip, 1.0, (75, 75, 75), 80.0, 50.0);
+        inside(&g);
+        assert!(g.older.is_none());
+        assert!(g.next.x > g.deleted.unwrap().right());
+        // A strip too narrow for any chip still stays inside.
+        let narrow = Rect { w: 30.0, ..strip };
+        let g = StripGeom::new(narrow, 1.0, (10, 500, 476), 80.0, 50.0);
+        assert!(g.chip(499).is_none_or(|r| r.x >= narrow.x));
     }
 
     #[test]

@@ -8,9 +8,18 @@
 //!   when their own figures change.
 //! - [`panels`], [`model`]: the panels and the small figures they show.
 //! - [`i18n`]: every UI string in Korean and English.
+//! - [`presets`], [`narration`], [`share`], [`presenter`]: seminar mode — the scenario
+//!   library, the lesson player, links / files / autosave, and presenter and embed modes.
 
 mod app;
+// The visual lab: the dock with dashboard, charts, event log and message trace.
+mod charts;
+mod dashboard;
+mod eventlog;
+mod trace;
 mod canvas;
+// The event-broker canvas's compare view and colour key.
+mod compare;
 mod driver;
 mod i18n;
 mod lab;
@@ -18,6 +27,16 @@ mod layout;
 mod model;
 mod panels;
 mod panic;
+// Time controls, inspector, failure toolbar and keyboard help.
+mod controls;
+mod help;
+mod inspector;
+mod toolbar;
+// Seminar mode: scenario library, narration player, sharing, presenter mode.
+mod narration;
+mod presenter;
+mod presets;
+mod share;
 
 fn main() {
     panic::install();

@@ -2,7 +2,7 @@
 //! and hands them to yew only when they changed, so panels re-render only then.
 
 use crate::driver::Driver;
-use broker_sim::{Ledger, SimTime};
+use broker_sim::{DeadLetterReason, DropReason, Ledger, SimTime};
 use std::collections::BTreeMap;
 
 /// The four headline counters.
@@ -20,6 +20,9 @@ pub struct LedgerModel {
     pub created: u64,
     /// `Ledger::states()`: state name → count.
     pub states: BTreeMap<String, u64>,
+    /// The `dropped` state split by reason, and `dead_lettered` by `x-death` reason.
+    pub dropped_by: BTreeMap<DropReason, u64>,
+    pub dead_lettered_by: BTreeMap<DeadLetterReason, u64>,
     pub balanced: bool,
 }
 
@@ -28,6 +31,8 @@ impl LedgerModel {
         LedgerModel {
             created: ledger.created,
             states: ledger.states(),
+            dropped_by: ledger.dropped.clone(),
+            dead_lettered_by: ledger.dead_lettered.clone(),
             balanced: ledger.is_balanced(),
         }
     }
@@ -36,11 +41,14 @@ impl LedgerModel {
         self.states.get(name).copied().unwrap_or(0)
     }
 
-    /// The `data-ledger` attribute: `{"created":n,"states":{...},"balanced":bool}`.
+    /// The `data-ledger` attribute: `{"created":n,"states":{...},"balanced":bool}`, plus
+    /// `dropped_by` and `dead_lettered_by` (reason → count; they sum to their states).
     pub fn to_json(&self) -> String {
         serde_json::json!({
             "created": self.created,
             "states": self.states,
+            "dropped_by": self.dropped_by,
+            "dead_lettered_by": self.dead_lettered_by,
             "balanced": self.balanced,
         })
         .to_string()

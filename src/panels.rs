@@ -1,11 +1,11 @@
-//! The panels around the canvas: header, play controls, clock, counters, ledger and legend.
+//! The panels around the canvas: header, clock, counters, ledger and legend (the play
+//! controls are in `controls.rs`).
 //! Each takes small `PartialEq` props, so it re-renders only when its own figures change.
 
-use crate::driver::SPEEDS;
 use crate::i18n::{t, Key, Lang};
-use crate::model::{format_clock, format_count, format_speed, Counters, LedgerModel};
+use crate::model::{format_clock, format_count, Counters, LedgerModel};
+use crate::trace::{dead_letter_reason_key, drop_reason_key};
 use broker_sim::SimTime;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -45,62 +45,6 @@ pub fn header(props: &HeaderProps) -> Html {
                 <span class={en} lang="en">{ "English" }</span>
             </button>
         </header>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-pub struct ControlsProps {
-    pub lang: Lang,
-    pub playing: bool,
-    pub speed: f64,
-    pub lagging: bool,
-    pub on_toggle_play: Callback<()>,
-    pub on_speed: Callback<f64>,
-}
-
-#[function_component(Controls)]
-pub fn controls(props: &ControlsProps) -> Html {
-    let l = props.lang;
-    let onclick = props.on_toggle_play.reform(|_: MouseEvent| ());
-    let on_speed = props.on_speed.clone();
-    let onchange = Callback::from(move |e: Event| {
-        let value = e
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-            .map(|s| s.value());
-        if let Some(speed) = value.and_then(|v| v.parse::<f64>().ok()) {
-            on_speed.emit(speed);
-        }
-    });
-    let (icon, text, class) = if props.playing {
-        ("❚❚", t(l, Key::Pause), "play playing")
-    } else {
-        ("▶", t(l, Key::Play), "play paused")
-    };
-    html! {
-        <div class="controls">
-            <button type="button" class={class} data-testid="play" {onclick}
-                aria-pressed={props.playing.to_string()} title={t(l, Key::PlayHint)}>
-                <span class="play-icon" aria-hidden="true">{ icon }</span>
-                <span class="play-text">{ text }</span>
-            </button>
-            <label class="speed">
-                <span class="speed-label">{ t(l, Key::Speed) }</span>
-                <select data-testid="speed" {onchange}>
-                    { for SPEEDS.iter().map(|&s| html! {
-                        <option key={s.to_string()} value={s.to_string()}
-                            selected={(s - props.speed).abs() < 1e-9}>
-                            { format_speed(s) }
-                        </option>
-                    }) }
-                </select>
-            </label>
-            if props.lagging {
-                <span class="lag-badge" role="status" title={t(l, Key::Lagging)}>
-                    { "⚠ " }{ t(l, Key::Lagging) }
-                </span>
-            }
-        </div>
     }
 }
 
@@ -169,10 +113,38 @@ const LEDGER_TERMS: [(&str, Key, bool); 10] = [
     ("dropped", Key::StateDropped, false),
 ];
 
+/// "reason n · reason n" for the dropped and dead-lettered states, largest first.
+fn reasons_text(l: Lang, m: &LedgerModel, state: &str) -> Option<String> {
+    let mut items: Vec<(&str, u64)> = match state {
+        "dropped" => m
+            .dropped_by
+            .iter()
+            .map(|(r, n)| (t(l, drop_reason_key(*r)), *n))
+            .collect(),
+        "dead_lettered" => m
+            .dead_lettered_by
+            .iter()
+            .map(|(r, n)| (t(l, dead_letter_reason_key(*r)), *n))
+            .collect(),
+        _ => return None,
+    };
+    items.retain(|(_, n)| *n > 0);
+    items.sort_by_key(|item| std::cmp::Reverse(item.1));
+    (!items.is_empty()).then(|| {
+        items
+            .iter()
+            .map(|(r, n)| format!("{r} {}", format_count(*n)))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    })
+}
+
 #[function_component(LedgerLine)]
 pub fn ledger_line(props: &LedgerProps) -> Html {
     let l = props.lang;
     let m = &props.ledger;
+    // Losses by reason: in each term's tooltip, and inline once expanded.
+    let expanded = use_state(|| false);
     // Known states in order, then any state this build has no name for, as the core calls it.
     let mut shown: Vec<(String, String, u64)> = LEDGER_TERMS
         .iter()
@@ -186,12 +158,36 @@ pub fn ledger_line(props: &LedgerProps) -> Html {
     }
     let terms = shown.into_iter().enumerate().map(|(i, (name, label, n))| {
         let class = if n == 0 { "term zero" } else { "term" };
-        html! {
-            <>
-                if i > 0 { <span class="op">{ "+" }</span> }
+        let term = match reasons_text(l, m, &name) {
+            Some(reasons) => {
+                let onclick = {
+                    let expanded = expanded.clone();
+                    Callback::from(move |_: MouseEvent| expanded.set(!*expanded))
+                };
+                html! {
+                    <>
+                        <button type="button" class={classes!(class, "has-reasons")} data-state={name.clone()}
+                            title={format!("{} — {reasons}", t(l, Key::LedgerReasonsShow))}
+                            aria-expanded={expanded.to_string()} {onclick}>
+                            { label }{ " " }<b>{ format_count(n) }</b>
+                            <span class="caret" aria-hidden="true">{ if *expanded { " ▾" } else { " ▸" } }</span>
+                        </button>
+                        if *expanded {
+                            <span class="reasons" data-reasons={name}>{ "(" }{ reasons }{ ")" }</span>
+                        }
+                    </>
+                }
+            }
+            None => html! {
                 <span class={class} data-state={name}>
                     { label }{ " " }<b>{ format_count(n) }</b>
                 </span>
+            },
+        };
+        html! {
+            <>
+                if i > 0 { <span class="op">{ "+" }</span> }
+                { term }
             </>
         }
     });

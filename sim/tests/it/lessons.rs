@@ -1,1 +1,888 @@
-//! Placeholder until filled: see main.rs.
+//! The narrated lessons in `scenarios/lessons/`: every file is a well-formed lesson (both
+//! languages, pause points, highlights that name real entities, step times inside the run), and
+//! for each of the thirteen shipped lessons the claim its narration makes is checked on the
+//! simulation at the time of the step that makes it.
+
+use crate::helpers::{assert_no_leaks, consumer_id, dropped, queue_view, trace};
+use broker_sim::command::Command;
+use broker_sim::scenario::{ConsumerSource, PublishTarget};
+use broker_sim::sim::ConsumerStatus;
+use broker_sim::{DropReason, Event, EventKind, Scenario, SimTime, Simulation};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+const LESSONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/lessons");
+
+/// A lesson being played step by step, as the app does: the clock runs to each step's time.
+struct Lesson {
+    name: String,
+    scenario: Scenario,
+    sim: Simulation,
+    /// Every event since time 0.
+    events: Vec<Event>,
+}
+
+impl Lesson {
+    fn load(file: &str) -> Lesson {
+        let path = format!("{LESSONS}/{file}");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let scenario = Scenario::from_json(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let sim = Simulation::new(&scenario, 1).unwrap_or_else(|e| panic!("{file}: {e}"));
+        Lesson {
+            name: file.to_string(),
+            scenario,
+            sim,
+            events: Vec::new(),
+        }
+    }
+
+    fn step_ms(&self, i: usize) -> f64 {
+        self.scenario.narration.as_ref().expect("narration").steps[i].at_ms
+    }
+
+    /// Runs to narration step `i` (checking it is at `expect_ms`, so an edited time points here).
+    fn run_to_step(&mut self, i: usize, expect_ms: f64) {
+        let at = self.step_ms(i);
+        assert_eq!(at, expect_ms, "{}: step {i} moved", self.name);
+        self.run_to(at);
+    }
+
+    fn run_to(&mut self, ms: f64) {
+        let t = SimTime((ms * 1_000.0).round() as u64);
+        let new = self.sim.advance_to(t);
+        self.events.extend(new);
+        assert_no_leaks(&self.sim);
+    }
+
+    fn received(&self, consumer: &str) -> Vec<(u64, bool)> {
+        crate::helpers::received_by(&self.events, &self.sim, consumer)
+    }
+
+    fn ids(&self, consumer: &str) -> Vec<u64> {
+        self.received(consumer)
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect()
+    }
+
+    fn contents(&self, queue: &str) -> Vec<u64> {
+        crate::helpers::queue_contents(&self.sim, queue)
+    }
+
+    /// Messages whose processing finished without failure, per consumer name.
+    fn processed(&self, consumer: &str) -> Vec<u64> {
+        let id = consumer_id(&self.sim, consumer);
+        self.events
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Processed {
+                    msg,
+                    consumer,
+                    failed: false,
+                } if consumer == id => Some(msg.0),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn consumer(&self, name: &str) -> broker_sim::snapshot::ConsumerView {
+        self.sim
+            .snapshot()
+            .consumers
+            .into_iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no consumer {name}"))
+    }
+
+    fn group(&self, name: &str) -> broker_sim::snapshot::GroupView {
+        self.sim
+            .snapshot()
+            .groups
+            .into_iter()
+            .find(|g| g.name == name)
+            .unwrap_or_else(|| panic!("no group {name}"))
+    }
+
+    /// A group's members by name, each with the partitions it owns.
+    fn owners(&self, group: &str) -> BTreeMap<String, Vec<u32>> {
+        let snap = self.sim.snapshot();
+        self.group(group)
+            .members
+            .into_iter()
+            .map(|(c, tps)| {
+                let name = snap.consumers[c.index()].name.clone();
+                (name, tps.into_iter().map(|(_, p)| p).collect())
+            })
+            .collect()
+    }
+
+    /// Ids of the messages a producer published, in order.
+    fn published_by(&self, producer: &str) -> Vec<u64> {
+        let id = self
+            .sim
+            .snapshot()
+            .producers
+            .into_iter()
+            .find(|p| p.name == producer)
+            .unwrap_or_else(|| panic!("no producer {producer}"))
+            .id;
+        self.events
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Published { msg, producer } if producer == id => Some(msg.0),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn trace(&self) -> String {
+        trace(&self.events)
+    }
+}
+
+fn lesson_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(LESSONS)
+        .expect("scenarios/lessons/")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every name a step may highlight: the entities of the scenario and those its script adds.
+fn entity_names(s: &Scenario) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    names.extend(s.exchanges.iter().map(|x| x.name.clone()));
+    names.extend(s.queues.iter().map(|q| q.name.clone()));
+    names.extend(s.producers.iter().map(|p| p.name.clone()));
+    names.extend(s.consumers.iter().map(|c| c.name.clone()));
+    names.extend(s.topics.iter().map(|t| t.name.clone()));
+    names.extend(s.groups.iter().map(|g| g.name.clone()));
+    names.extend(s.services.iter().map(|x| x.name.clone()));
+    let mut producers: Vec<_> = s.producers.iter().collect();
+    let mut consumers: Vec<_> = s.consumers.iter().collect();
+    for sc in &s.script {
+        match &sc.command {
+            Command::AddConsumer { consumer } => {
+                names.insert(consumer.name.clone());
+                consumers.push(consumer);
+            }
+            Command::AddProducer { producer } => {
+                names.insert(producer.name.clone());
+                producers.push(producer);
+            }
+            Command::AddQueue { queue } => {
+                names.insert(queue.name.clone());
+            }
+            Command::AddGroup { group } => {
+                names.insert(group.name.clone());
+            }
+            _ => {}
+        }
+    }
+    // Redis channels exist as soon as someone publishes or subscribes to them.
+    for p in producers {
+        for t in &p.targets {
+            if let PublishTarget::Channel(ch) = t {
+                names.insert(ch.clone());
+            }
+        }
+    }
+    for c in consumers {
+        if let ConsumerSource::Subscribe { channels, .. } = &c.source {
+            names.extend(channels.iter().cloned());
+        }
+    }
+    names
+}
+
+// ---------------------------------------------------------------- every lesson file
+
+#[test]
+fn every_lesson_is_a_complete_bilingual_narrated_scenario() {
+    let files = lesson_files();
+    assert!(
+        files.len() >= 13,
+        "13 lessons expected, found {}",
+        files.len()
+    );
+    for path in &files {
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).unwrap();
+        // from_json refuses a missing translation anywhere in the narration.
+        let s = Scenario::from_json(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        for (what, t) in [("title", &s.title), ("description", &s.description)] {
+            let t = t.as_ref().unwrap_or_else(|| panic!("{file}: no {what}"));
+            assert!(
+                !t.en.trim().is_empty() && !t.ko.trim().is_empty(),
+                "{file}: {what}"
+            );
+        }
+        let n = s
+            .narration
+            .as_ref()
+            .unwrap_or_else(|| panic!("{file}: no narration"));
+        assert!(
+            (4..=8).contains(&n.steps.len()),
+            "{file}: a lesson has 4 to 8 steps, found {}",
+            n.steps.len()
+        );
+        assert!(
+            n.steps.iter().any(|st| st.question.is_some()),
+            "{file}: at least one predict-then-reveal pause point"
+        );
+        let names = entity_names(&s);
+        for (i, st) in n.steps.iter().enumerate() {
+            assert!(
+                !st.highlight.is_empty(),
+                "{file}: step {i} highlights nothing"
+            );
+            for h in &st.highlight {
+                assert!(
+                    names.contains(h),
+                    "{file}: step {i} highlights {h:?}, which is not an entity: {names:?}"
+                );
+            }
+        }
+        for w in n.steps.windows(2) {
+            assert!(
+                w[0].at_ms < w[1].at_ms,
+                "{file}: two steps at {} ms",
+                w[1].at_ms
+            );
+        }
+        let first = n.steps[0].at_ms;
+        let last = n.steps.last().unwrap().at_ms;
+        assert!(first > 0.0, "{file}: the first step is after the start");
+        assert!(
+            last <= 60_000.0,
+            "{file}: a class should not wait over a minute"
+        );
+        let last_command = s.script.iter().map(|c| c.at_ms).fold(0.0, f64::max);
+        assert!(
+            last >= last_command,
+            "{file}: the script acts at {last_command} ms, after the last step at {last} ms"
+        );
+
+        // The run reaches every step with a balanced ledger, and the last step does not come
+        // long after everything has stopped moving.
+        let mut sim = Simulation::new(&s, 1).unwrap();
+        let mut last_event = SimTime::ZERO;
+        for st in &n.steps {
+            let events = sim.advance_to(SimTime((st.at_ms * 1_000.0) as u64));
+            assert_no_leaks(&sim);
+            if let Some(e) = events.last() {
+                last_event = e.time;
+            }
+            for e in &events {
+                if let EventKind::CommandApplied { summary } = &e.kind {
+                    assert!(!summary.contains("refused"), "{file}: {summary}");
+                }
+            }
+        }
+        assert!(
+            last * 1_000.0 - last_event.0 as f64 <= 5_000_000.0,
+            "{file}: nothing happens in the 5 s before the last step (last event at {last_event})"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- the claims, lesson by lesson
+
+#[test]
+fn lesson_01_a_message_broker_deletes_acked_messages() {
+    let mut l = Lesson::load("01-deleted-on-ack.json");
+    l.run_to_step(0, 1_000.0);
+    let q = queue_view(&l.sim, "orders");
+    assert_eq!((q.ready, q.unacked), (0, 1), "the first order is Unacked");
+    assert_eq!(l.sim.ledger().acked, 0);
+
+    l.run_to_step(1, 1_800.0);
+    assert_eq!(l.sim.ledger().acked, 1, "the first ack arrived");
+    assert!(
+        !l.contents("orders").contains(&0),
+        "and the first order is gone"
+    );
+    assert!(
+        queue_view(&l.sim, "orders").ready >= 1,
+        "the others wait as Ready"
+    );
+
+    l.run_to_step(2, 3_300.0);
+    assert_eq!(l.sim.ledger().published, 6);
+
+    l.run_to_step(3, 6_000.0);
+    let q = queue_view(&l.sim, "orders");
+    assert_eq!(q.total, 0, "the queue is empty");
+    let led = l.sim.ledger();
+    assert_eq!((led.acked, led.published), (6, 6), "acked == published");
+    assert_eq!(led.dropped_total() + led.expired, 0);
+
+    l.run_to_step(4, 8_000.0);
+    let late = l.consumer("late-worker");
+    assert_eq!(late.status, ConsumerStatus::Running);
+    assert_eq!(late.delivered, 0, "nothing is left to replay");
+}
+
+#[test]
+fn lesson_02_the_log_is_kept_and_a_new_group_replays_it() {
+    let mut l = Lesson::load("02-log-retained-replay.json");
+    l.run_to_step(1, 5_500.0);
+    let billing = l.group("billing");
+    assert_eq!((billing.processed, billing.lag), (8, 0));
+    let p = &l.sim.snapshot().topics[0].partitions[0];
+    assert_eq!(
+        (p.log_start, p.log_end),
+        (0, 8),
+        "all eight records still in the log"
+    );
+    assert_eq!(l.sim.ledger().retained, 8);
+    assert_eq!(l.sim.ledger().acked, 0, "consuming deleted nothing");
+
+    l.run_to_step(3, 9_500.0);
+    let analytics = l.group("analytics");
+    assert_eq!((analytics.processed, analytics.duplicates), (8, 0));
+    let offsets: Vec<u64> = l.sim.report(1, &l.events).group_deliveries["analytics-1"]
+        .iter()
+        .map(|d| d.offset)
+        .collect();
+    assert_eq!(
+        offsets,
+        (0..8).collect::<Vec<_>>(),
+        "replayed from offset 0"
+    );
+    let billing = l.group("billing");
+    assert_eq!(
+        (billing.processed, billing.duplicates),
+        (8, 0),
+        "billing unaffected"
+    );
+}
+
+#[test]
+fn lesson_03_a_queue_shares_work_and_an_exchange_copies_it() {
+    let mut l = Lesson::load("03-queue-vs-pubsub.json");
+    let jobs_of = |l: &Lesson| l.published_by("uploader");
+    l.run_to_step(1, 1_300.0);
+    let jobs = jobs_of(&l);
+    assert_eq!(l.ids("worker-1").first(), Some(&jobs[0]));
+    assert_eq!(l.ids("worker-2").first(), Some(&jobs[1]), "in rotation");
+
+    l.run_to_step(2, 4_200.0);
+    let jobs = jobs_of(&l);
+    let news = l.published_by("newsroom");
+    assert_eq!((jobs.len(), news.len()), (6, 6));
+    let (w1, w2) = (l.processed("worker-1"), l.processed("worker-2"));
+    assert_eq!((w1.len(), w2.len()), (3, 3), "three jobs each");
+    let mut all: Vec<u64> = w1.iter().chain(&w2).copied().collect();
+    all.sort();
+    assert_eq!(all, jobs, "every job done exactly once");
+    assert_eq!(l.processed("app"), news, "every subscriber gets every item");
+    assert_eq!(l.processed("email"), news);
+}
+
+#[test]
+fn lesson_04_a_queue_buffers_the_burst_a_direct_service_loses_most_of_it() {
+    let mut l = Lesson::load("04-buffering.json");
+    l.run_to_step(1, 1_300.0);
+    let svc = l.sim.snapshot().services[0].clone();
+    assert_eq!(
+        svc.rejected, 7_997,
+        "backlog of 2,000 + 3 busy; the rest refused"
+    );
+    assert_eq!(svc.waiting + u64::from(svc.busy) + svc.served, 2_003);
+    let q = queue_view(&l.sim, "requests");
+    assert_eq!(
+        q.total + l.processed_total_from_queue(),
+        10_000,
+        "the queue took all"
+    );
+
+    l.run_to_step(2, 6_500.0);
+    let svc = l.sim.snapshot().services[0].clone();
+    assert_eq!((svc.served, svc.timed_out), (1_500, 503));
+    assert_eq!((svc.busy, svc.waiting), (0, 0), "order-api is idle again");
+    assert!(
+        queue_view(&l.sim, "requests").total > 0,
+        "the queue is still draining"
+    );
+    assert_eq!(
+        l.sim.ledger().dropped_total(),
+        7_997 + 503,
+        "the only losses are the service's"
+    );
+
+    l.run_to_step(4, 36_000.0);
+    assert_eq!(queue_view(&l.sim, "requests").total, 0);
+    assert_eq!(
+        l.processed_total_from_queue(),
+        10_000,
+        "every request served"
+    );
+    assert_eq!(dropped(&l.sim, DropReason::ServiceOverloaded), 7_997);
+    assert_eq!(dropped(&l.sim, DropReason::RequestTimeout), 503);
+    assert_eq!(l.sim.ledger().dropped_total(), 8_500);
+}
+
+impl Lesson {
+    /// Acks settled by the queue's three workers.
+    fn processed_total_from_queue(&self) -> u64 {
+        ["worker-1", "worker-2", "worker-3"]
+            .iter()
+            .map(|w| self.consumer(w).acked)
+            .sum()
+    }
+}
+
+#[test]
+fn lesson_05_a_crash_redelivers_and_a_lost_ack_duplicates() {
+    let mut l = Lesson::load("05-crash-redelivery.json");
+    l.run_to_step(0, 3_500.0);
+    let a = l.consumer("worker-a");
+    assert_eq!(a.unacked_count, 1, "worker-a holds m2, unacked");
+    assert_eq!(l.ids("worker-a").last(), Some(&2));
+
+    l.run_to_step(1, 4_000.0);
+    assert_eq!(l.consumer("worker-a").status, ConsumerStatus::Crashed);
+    assert_eq!(
+        l.received("worker-b").last(),
+        Some(&(2, true)),
+        "m2 redelivered"
+    );
+    assert!(
+        !l.processed("worker-a").contains(&2),
+        "worker-a never finished m2"
+    );
+
+    l.run_to_step(2, 6_550.0);
+    assert_eq!(l.processed("worker-b").last(), Some(&4), "m4 processed");
+    let settled_m4 = l
+        .events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Settled { msg, .. } if msg.0 == 4));
+    assert!(!settled_m4, "its ack has not arrived yet\n{}", l.trace());
+
+    l.run_to_step(3, 7_700.0);
+    assert_eq!(
+        l.received("worker-a").last(),
+        Some(&(4, true)),
+        "m4 redelivered"
+    );
+
+    l.run_to_step(4, 8_900.0);
+    assert_eq!(
+        l.processed("worker-a").last(),
+        Some(&4),
+        "m4 processed a second time"
+    );
+
+    l.run_to_step(5, 10_500.0);
+    let led = l.sim.ledger();
+    assert_eq!((led.published, led.acked), (8, 8), "nothing lost");
+    assert_eq!(led.dropped_total(), 0);
+    let processings = l.processed("worker-a").len() + l.processed("worker-b").len();
+    assert_eq!(processings, 9, "nine processings of eight payments");
+}
+
+#[test]
+fn lesson_06_priority_reorders_only_what_waits_in_the_queue() {
+    let mut l = Lesson::load("06-priority.json");
+    l.run_to_step(1, 1_400.0);
+    let vip = l.published_by("vip");
+    assert_eq!(vip.len(), 1);
+    let vip = vip[0];
+    assert_eq!(
+        l.contents("prio").first(),
+        Some(&vip),
+        "head of the line in prio"
+    );
+    assert_eq!(l.contents("plain").last(), Some(&vip), "tail in plain");
+    assert_eq!(
+        l.contents("prio-prefetch-10"),
+        vec![vip],
+        "waits alone as Ready"
+    );
+    assert_eq!(l.consumer("agent-bulk").unacked_count, 10, "prefetch full");
+
+    l.run_to_step(2, 2_300.0);
+    let order = l.processed("agent-prio");
+    assert_eq!(order.iter().position(|m| *m == vip), Some(1), "second");
+
+    l.run_to_step(3, 6_500.0);
+    let order = l.processed("agent-bulk");
+    assert_eq!(order.len(), 11);
+    assert_eq!(order.last(), Some(&vip), "after the ten it already held");
+
+    l.run_to_step(4, 9_500.0);
+    let order = l.processed("agent-plain");
+    assert_eq!(order.len(), 11);
+    assert_eq!(order.last(), Some(&vip), "no x-max-priority: plain FIFO");
+}
+
+#[test]
+fn lesson_07_a_full_queue_drops_the_head_refuses_or_dead_letters() {
+    let mut l = Lesson::load("07-full-queue.json");
+    l.run_to_step(0, 1_800.0);
+    for q in ["drop-head", "reject-publish", "drop-head-dlx"] {
+        assert_eq!(l.contents(q), vec![0, 1, 2], "{q} is full");
+    }
+
+    l.run_to_step(1, 2_300.0);
+    assert_eq!(l.contents("drop-head"), vec![1, 2, 3], "m0 thrown away");
+    assert_eq!(l.contents("reject-publish"), vec![0, 1, 2], "m3 refused");
+    assert_eq!(l.contents("drop-head-dlx"), vec![1, 2, 3]);
+    assert_eq!(l.contents("overflow-dlq"), vec![0], "m0 kept in the DLQ");
+    let r = l.sim.report(1, &l.events);
+    assert_eq!(
+        r.publishers["sensor"]
+            .nacked
+            .iter()
+            .map(|m| m.0)
+            .collect::<Vec<_>>(),
+        [3]
+    );
+
+    l.run_to_step(2, 4_300.0);
+    assert_eq!(l.contents("drop-head"), vec![5, 6, 7]);
+    assert_eq!(l.contents("drop-head-dlx"), vec![5, 6, 7]);
+    assert_eq!(l.contents("reject-publish"), vec![0, 1, 2]);
+    assert_eq!(l.contents("overflow-dlq"), vec![0, 1, 2, 3, 4]);
+    let r = l.sim.report(1, &l.events);
+    let sensor = &r.publishers["sensor"];
+    assert_eq!((sensor.confirms_acked, sensor.confirms_nacked), (3, 5));
+    assert!(r
+        .dead_letters
+        .iter()
+        .all(|d| d.reason == "maxlen" && d.from_queue == "drop-head-dlx"));
+    assert_eq!(
+        dropped(&l.sim, DropReason::MaxLength),
+        5,
+        "drop-head's losses"
+    );
+    assert_eq!(
+        dropped(&l.sim, DropReason::RejectedByQueue),
+        5,
+        "reject-publish's refusals"
+    );
+}
+
+#[test]
+fn lesson_08_ttl_and_the_delivery_limit_send_messages_to_the_dlq() {
+    let mut l = Lesson::load("08-ttl-dlq-poison.json");
+    l.run_to_step(0, 2_300.0);
+    assert_eq!(l.contents("quotes"), vec![0, 2], "quotes wait, unread");
+    assert!(l.contents("dead-letters").is_empty());
+
+    l.run_to_step(1, 3_400.0);
+    let poison = l.published_by("shop")[2];
+    assert_eq!(l.received("order-worker").last(), Some(&(poison, true)));
+
+    l.run_to_step(2, 4_300.0);
+    assert_eq!(
+        l.contents("dead-letters"),
+        vec![0],
+        "m0 expired into the DLQ"
+    );
+    assert!(
+        l.contents("orders").contains(&6),
+        "m6 waits behind the poison message"
+    );
+
+    l.run_to_step(3, 5_300.0);
+    let deliveries = l
+        .ids("order-worker")
+        .iter()
+        .filter(|m| **m == poison)
+        .count();
+    assert_eq!(deliveries, 4, "delivered, then redelivered three times");
+    let r = l.sim.report(1, &l.events);
+    let dl: Vec<(u64, &str, &str)> = r
+        .dead_letters
+        .iter()
+        .map(|d| (d.msg.0, d.from_queue.as_str(), d.reason.as_str()))
+        .collect();
+    assert!(dl.contains(&(poison, "orders", "delivery_limit")), "{dl:?}");
+    assert_eq!(
+        l.ids("order-worker").last(),
+        Some(&6),
+        "the queue flows again"
+    );
+
+    l.run_to_step(4, 6_500.0);
+    let r = l.sim.report(1, &l.events);
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    for d in &r.dead_letters {
+        *reasons.entry(d.reason.as_str()).or_default() += 1;
+    }
+    assert_eq!(
+        reasons,
+        BTreeMap::from([("delivery_limit", 1), ("expired", 3)])
+    );
+    assert_eq!(l.contents("dead-letters").len(), 4);
+    assert_eq!(l.sim.ledger().dropped_total(), 0, "nothing lost silently");
+}
+
+#[test]
+fn lesson_09_pubsub_misses_what_was_sent_while_away_the_queue_keeps_it() {
+    let mut l = Lesson::load("09-pubsub-vs-queue.json");
+    l.run_to_step(1, 2_400.0);
+    assert_eq!(l.consumer("live-sub").status, ConsumerStatus::Crashed);
+    assert_eq!(l.consumer("queue-reader").status, ConsumerStatus::Crashed);
+
+    l.run_to_step(2, 4_200.0);
+    assert_eq!(dropped(&l.sim, DropReason::NoSubscriber), 4);
+    assert_eq!(l.contents("news-queue"), vec![4, 5, 6, 7]);
+
+    l.run_to_step(4, 6_600.0);
+    let all = l.published_by("newsroom");
+    assert_eq!(all.len(), 12);
+    // The items published while the subscriber was away are exactly those PUBLISH sent to no one.
+    let (away_from, away_to) = (SimTime::from_millis(2_400), SimTime::from_millis(4_300));
+    let published_away: BTreeSet<u64> = l
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Published { msg, .. } if e.time > away_from && e.time < away_to => {
+                Some(msg.0)
+            }
+            _ => None,
+        })
+        .collect();
+    let sent_to_no_one: BTreeSet<u64> = l
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::ChannelPublished {
+                msg, receivers: 0, ..
+            } => Some(msg.0),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(published_away, BTreeSet::from([4, 5, 6, 7]));
+    assert_eq!(sent_to_no_one, published_away);
+    let got: BTreeSet<u64> = l.processed("live-sub").into_iter().collect();
+    let missed: BTreeSet<u64> = all.iter().copied().filter(|m| !got.contains(m)).collect();
+    assert_eq!(missed, published_away, "live-sub missed exactly those");
+    assert_eq!(
+        l.processed("queue-reader"),
+        all,
+        "the queue kept them all, in order"
+    );
+}
+
+#[test]
+fn lesson_10_partitions_keep_key_order_and_cap_the_group() {
+    let mut l = Lesson::load("10-kafka-partitions.json");
+    let owners = |l: &Lesson| l.owners("shipping");
+    l.run_to_step(0, 3_000.0);
+    assert_eq!(owners(&l)["ship-1"], vec![0, 1, 2]);
+
+    l.run_to_step(1, 4_600.0);
+    assert!(l.group("shipping").rebalancing, "eager: everyone stopped");
+    assert!(owners(&l).values().all(Vec::is_empty));
+
+    l.run_to_step(2, 5_600.0);
+    let o = owners(&l);
+    assert_eq!(
+        (o["ship-1"].clone(), o["ship-2"].clone()),
+        (vec![0, 1], vec![2])
+    );
+
+    l.run_to_step(3, 9_500.0);
+    let o = owners(&l);
+    assert!(
+        ["ship-1", "ship-2", "ship-3"]
+            .iter()
+            .all(|m| o[*m].len() == 1),
+        "{o:?}"
+    );
+
+    l.run_to_step(4, 13_000.0);
+    assert_eq!(
+        owners(&l)["ship-4"],
+        Vec::<u32>::new(),
+        "the fourth member sits idle"
+    );
+
+    l.run_to_step(5, 15_500.0);
+    let g = l.group("shipping");
+    assert_eq!((g.processed, g.duplicates, g.lag), (60, 0, 0));
+    let r = l.sim.report(1, &l.events);
+    assert!(r.group_deliveries.get("ship-4").is_none_or(Vec::is_empty));
+    // Same key, same partition: the producer cycles six keys, so a message's key is its id mod 6.
+    let keys = ["alice", "bob", "carol", "dave", "erin", "frank"];
+    let mut partition_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (tp, records) in &r.partitions {
+        for (_, msg) in records {
+            partition_of
+                .entry(keys[(msg.0 % 6) as usize])
+                .or_default()
+                .insert(tp.as_str());
+        }
+    }
+    assert!(
+        partition_of.values().all(|p| p.len() == 1),
+        "{partition_of:?}"
+    );
+    for (key, partition) in [
+        ("alice", "orders/0"),
+        ("bob", "orders/0"),
+        ("dave", "orders/1"),
+        ("frank", "orders/1"),
+        ("carol", "orders/2"),
+        ("erin", "orders/2"),
+    ] {
+        assert_eq!(
+            partition_of[key],
+            BTreeSet::from([partition]),
+            "{key}, as step 0 says"
+        );
+    }
+    // Each partition was processed in offset order across its changing owners.
+    let mut by_partition: BTreeMap<u32, Vec<(SimTime, u64)>> = BTreeMap::new();
+    for e in &l.events {
+        if let EventKind::RecordProcessed {
+            partition, offset, ..
+        } = e.kind
+        {
+            by_partition
+                .entry(partition)
+                .or_default()
+                .push((e.time, offset));
+        }
+    }
+    for (p, seen) in by_partition {
+        let offsets: Vec<u64> = seen.iter().map(|(_, o)| *o).collect();
+        assert_eq!(offsets, (0..20).collect::<Vec<_>>(), "partition {p}");
+    }
+}
+
+#[test]
+fn lesson_11_the_producer_carries_on_and_the_consumer_catches_up() {
+    let mut l = Lesson::load("11-decoupling.json");
+    l.run_to_step(0, 2_500.0);
+    assert!(
+        queue_view(&l.sim, "orders").total <= 1,
+        "the queue stays almost empty"
+    );
+
+    l.run_to_step(1, 3_700.0);
+    assert_eq!(l.consumer("shipping").status, ConsumerStatus::Crashed);
+    let acked_at_crash = l.sim.ledger().acked;
+    let sent_at_crash = l.published_by("order-service").len();
+
+    l.run_to_step(2, 6_500.0);
+    let sent = l.published_by("order-service").len();
+    assert_eq!(sent - sent_at_crash, 6, "still two per second");
+    assert_eq!(
+        l.sim.ledger().acked,
+        acked_at_crash,
+        "nothing consumed meanwhile"
+    );
+
+    l.run_to_step(3, 9_500.0);
+    assert_eq!(
+        queue_view(&l.sim, "orders").ready,
+        12,
+        "twelve orders waiting"
+    );
+
+    l.run_to_step(4, 11_700.0);
+    assert_eq!(queue_view(&l.sim, "orders").ready, 0, "caught up");
+
+    l.run_to_step(5, 15_800.0);
+    let led = l.sim.ledger();
+    assert_eq!((led.published, led.acked, led.dropped_total()), (30, 30, 0));
+    let got = l.received("shipping");
+    assert!(
+        got.iter().all(|(_, redelivered)| !redelivered),
+        "none lost or redone"
+    );
+    assert_eq!(
+        got.into_iter().map(|(m, _)| m).collect::<Vec<_>>(),
+        (0..30).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn lesson_12_the_four_exchange_types_route_as_predicted() {
+    let mut l = Lesson::load("12-routing.json");
+    l.run_to_step(1, 2_000.0);
+    assert_eq!(l.contents("eu-orders"), vec![0]);
+    assert_eq!(l.contents("us-orders"), vec![1]);
+    assert_eq!(dropped(&l.sim, DropReason::Unroutable), 1, "asia");
+
+    // Messages by routing key or headers, in publish order.
+    l.run_to_step(3, 4_800.0);
+    let [app_error, db_error, app_web_error, app] = l.published_by("log-pub")[..] else {
+        panic!("four log lines")
+    };
+    assert_eq!(l.contents("errors"), vec![app_error, db_error]);
+    assert_eq!(l.contents("app-logs"), vec![app_error, app_web_error, app]);
+
+    l.run_to_step(4, 6_800.0);
+    let cache = l.published_by("cache-pub");
+    assert_eq!(cache.len(), 2);
+    assert_eq!(l.contents("cache-a"), cache);
+    assert_eq!(l.contents("cache-b"), cache);
+
+    l.run_to_step(6, 9_500.0);
+    let [pdf_report, pdf_invoice, _csv_log] = l.published_by("doc-pub")[..] else {
+        panic!("three documents")
+    };
+    assert_eq!(l.contents("pdf-reports"), vec![pdf_report]);
+    assert_eq!(l.contents("pdf-or-report"), vec![pdf_report, pdf_invoice]);
+    assert_eq!(
+        dropped(&l.sim, DropReason::Unroutable),
+        2,
+        "asia and the csv document"
+    );
+}
+
+#[test]
+fn lesson_13_the_translator_stage_rewrites_the_routing_key_via_dead_lettering() {
+    let mut l = Lesson::load("13-transform.json");
+    l.run_to_step(1, 1_400.0);
+    assert_eq!(l.ids("translator"), vec![0]);
+
+    l.run_to_step(2, 1_950.0);
+    // m0 left to-translate through the DLX and reached billing, whose only binding on
+    // canonical is order.json: the routing key was rewritten from order.csv.
+    let r = l.sim.report(1, &l.events);
+    assert_eq!(r.dead_letters.len(), 1);
+    assert_eq!(
+        (
+            r.dead_letters[0].msg.0,
+            r.dead_letters[0].from_queue.as_str()
+        ),
+        (0, "to-translate")
+    );
+    assert_eq!(l.ids("billing-service"), vec![0]);
+
+    l.run_to_step(3, 6_300.0);
+    let direct = l.published_by("new-shop");
+    assert_eq!(direct.len(), 1);
+    assert!(
+        l.ids("billing-service").contains(&direct[0]),
+        "via the exchange binding"
+    );
+    assert!(
+        !l.ids("translator").contains(&direct[0]),
+        "skipping the translator"
+    );
+
+    l.run_to_step(4, 8_800.0);
+    let legacy = l.published_by("legacy-shop");
+    let direct = l.published_by("new-shop");
+    assert_eq!((legacy.len(), direct.len()), (4, 3));
+    let mut billed = l.processed("billing-service");
+    billed.sort();
+    let mut all: Vec<u64> = legacy.iter().chain(&direct).copied().collect();
+    all.sort();
+    assert_eq!(billed, all, "all seven orders reached billing");
+    let r = l.sim.report(1, &l.events);
+    assert_eq!(r.dead_letters.len(), 4);
+    assert!(r.dead_letters.iter().all(|d| d.reason == "rejected"));
+    assert_eq!(l.sim.ledger().dropped_total(), 0);
+}

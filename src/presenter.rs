@@ -1,0 +1,718 @@
+//! Seminar mode: the state that ties the scenario library, the narration player, sharing and
+//! presenter mode together, the header bar with their buttons, and presenter mode itself
+//! (full screen, large type, colour-blind-safe colours, no editor chrome).
+//!
+//! The page's mode lives on `<html>`: class `present` / `embed` (the CSS hides editor chrome
+//! by it), and `<body data-narration="active">` while a lesson's keys own PageDown / → / Space.
+
+use crate::i18n::{t, Key, Lang};
+use crate::lab::{use_frame_model, use_lab, Lab};
+use crate::narration::{
+    back_pos, go_to_step, next_pos, use_narration_keys, NarrationPlayer, StepPos,
+};
+use crate::presets::{self, ScenarioPicker};
+use crate::share::{self, Loaded, Problem, Session};
+use broker_sim::scenario::Narration;
+use broker_sim::SimTime;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+/// How often the session is autosaved (only when it changed).
+const AUTOSAVE_MS: i32 = 3_000;
+
+/// A message box: what failed and why, or a plain confirmation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub title: Key,
+    pub problem: Option<Problem>,
+}
+
+/// The link the Share button made, and whether the clipboard took it (`None` while asking).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShareLink {
+    pub url: String,
+    pub copied: Option<bool>,
+}
+
+/// An autosaved session offered back on load.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Offer {
+    pub session: Session,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SeminarState {
+    /// The running scenario's lesson, if it has one.
+    pub narration: Option<Rc<Narration>>,
+    pub pos: StepPos,
+    /// Bumped by every step the class takes; the clock follows it.
+    pub nav: u64,
+    pub present: bool,
+    pub embed: bool,
+    pub picker: bool,
+    pub notice: Option<Notice>,
+    pub share: Option<ShareLink>,
+    pub offer: Option<Rc<Offer>>,
+}
+
+pub enum Action {
+    /// The running scenario's lesson as the frame shows it; a new one starts at its first step.
+    Narration(Option<Rc<Narration>>),
+    /// Back to the first step (a lesson chosen again).
+    Restart,
+    /// One click: true = forward.
+    Move(bool),
+    /// A restored session: its lesson and step, with the clock already in place.
+    Restored(Option<Rc<Narration>>, StepPos),
+    Present(bool),
+    Picker(bool),
+    Notice(Option<Notice>),
+    Share(Option<ShareLink>),
+    Offer(Option<Rc<Offer>>),
+}
+
+impl Reducible for SeminarState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::Narration(n) if n == s.narration => return self,
+            Action::Narration(n) => {
+                s.narration = n;
+                s.pos = StepPos::default();
+                s.nav += 1;
+            }
+            Action::Restart => {
+                s.pos = StepPos::default();
+                s.nav += 1;
+            }
+            Action::Move(forward) => {
+                let Some(n) = &s.narration else {
+                    return self;
+                };
+                let to = if forward {
+                    next_pos(n, s.pos)
+                } else {
+                    back_pos(n, s.pos)
+                };
+                let Some(to) = to else {
+                    return self;
+                };
+                s.pos = to;
+                s.nav += 1;
+            }
+            Action::Restored(n, pos) => {
+                s.narration = n;
+                s.pos = pos;
+            }
+            Action::Present(on) => s.present = on,
+            Action::Picker(open) => s.picker = open,
+            Action::Notice(n) => s.notice = n,
+            Action::Share(link) => s.share = link,
+            Action::Offer(o) => s.offer = o,
+        }
+        Rc::new(s)
+    }
+}
+
+/// The seminar state, shared as a context.
+pub type Seminar = UseReducerHandle<SeminarState>;
+
+#[hook]
+fn use_seminar() -> Seminar {
+    use_context::<Seminar>().expect("mounted inside SeminarProvider")
+}
+
+/// Whether the page's query has `name=1` (or `name=true`).
+fn query_flag(name: &str) -> bool {
+    query(name).is_some_and(|v| v == "1" || v == "true")
+}
+
+fn query(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
+}
+
+/// The language the page shows now (`<html lang>`, which the app keeps current).
+fn page_lang() -> Lang {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("lang"))
+        .map_or(Lang::En, |tag| Lang::from_tag(&tag))
+}
+
+/// What long-lived listeners (hash changes, the autosave timer) need from the latest render.
+#[derive(Clone)]
+struct Latest {
+    lab: Lab,
+    state: Seminar,
+    on_toggle_lang: Callback<()>,
+}
+
+impl Latest {
+    fn notice(&self, title: Key, problem: Problem) {
+        self.state.dispatch(Action::Notice(Some(Notice {
+            title,
+            problem: Some(problem),
+        })));
+    }
+
+    /// Installs a checked session or scenario, with its language and lesson step.
+    fn install(&self, p: share::Prepared, title: Key) {
+        if let Err(problem) = share::install(&self.lab, &p) {
+            return self.notice(title, problem);
+        }
+        if p.lang.is_some_and(|l| l != page_lang()) {
+            self.on_toggle_lang.emit(());
+        }
+        let narration = p.scenario.narration.map(Rc::new);
+        let pos = p.step.unwrap_or_default();
+        self.state.dispatch(Action::Restored(narration, pos));
+        self.state.dispatch(Action::Notice(None));
+        self.state.dispatch(Action::Offer(None));
+    }
+
+    fn open_session(&self, session: Result<Session, Problem>, title: Key) {
+        match session.and_then(share::prepare_session) {
+            Ok(p) => self.install(p, title),
+            Err(problem) => self.notice(title, problem),
+        }
+    }
+
+    /// Opens the link's `#s=` session, if the URL has one.
+    fn open_fragment(&self) -> bool {
+        let Some(payload) = share::fragment_payload() else {
+            return false;
+        };
+        self.open_session(share::decode_fragment(&payload), Key::LinkRejected);
+        true
+    }
+
+    fn open_text(&self, text: &str) {
+        let prepared = share::parse_text(text).and_then(|loaded| match loaded {
+            Loaded::Session(s) => share::prepare_session(*s),
+            Loaded::Scenario(s) => share::prepare_scenario(*s),
+        });
+        match prepared {
+            Ok(p) => {
+                share::clear_fragment();
+                self.install(p, Key::FileRejected)
+            }
+            Err(problem) => self.notice(Key::FileRejected, problem),
+        }
+    }
+
+    fn session(&self, inline: bool) -> Session {
+        let d = self.lab.driver.borrow();
+        share::capture(&d, page_lang(), Some(self.state.pos), inline)
+    }
+}
+
+/// Asks for full screen on the page; a refusal (no user gesture, a kiosk) is not an error.
+fn request_fullscreen() {
+    let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    else {
+        return;
+    };
+    swallow(call_method(&root, "requestFullscreen"));
+}
+
+fn exit_fullscreen() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if document.fullscreen_element().is_some() {
+        swallow(call_method(&document, "exitFullscreen"));
+    }
+}
+
+/// Calls a promise-returning method by name (web-sys drops these promises, and an unhandled
+/// rejection would reach the console).
+fn call_method(target: &JsValue, name: &str) -> Option<js_sys::Promise> {
+    let f: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(name))
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    f.call0(target).ok()?.dyn_into().ok()
+}
+
+/// Awaits the promise, so a refusal is handled rather than reported as uncaught.
+fn swallow(promise: Option<js_sys::Promise>) {
+    if let Some(p) = promise {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+        });
+    }
+}
+
+fn set_root_class(name: &str, on: bool) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.class_list().toggle_with_force(name, on);
+    }
+}
+
+fn set_body_narration(active: bool) {
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = if active {
+            body.set_attribute("data-narration", "active")
+        } else {
+            body.remove_attribute("data-narration")
+        };
+    }
+}
+
+fn frame_narration(
+    d: &crate::driver::Driver,
+    _: &broker_sim::Snapshot,
+    _: &(),
+) -> Option<Rc<Narration>> {
+    d.scenario().narration.clone().map(Rc::new)
+}
+
+/// A window listener kept for the component's life.
+fn listen(event: &str, f: impl FnMut(web_sys::Event) + 'static) -> impl FnOnce() {
+    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+    let window = web_sys::window();
+    if let Some(w) = &window {
+        let _ = w.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    }
+    let event = event.to_string();
+    move || {
+        if let Some(w) = &window {
+            let _ = w.remove_event_listener_with_callback(&event, closure.as_ref().unchecked_ref());
+        }
+        drop(closure);
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ProviderProps {
+    pub children: Html,
+    pub on_toggle_lang: Callback<()>,
+    /// What the canvas should show for seminar mode, sent whenever it changes.
+    #[prop_or_default]
+    pub on_view: Callback<SeminarView>,
+}
+
+/// Seminar mode's part of the canvas: the entities the lesson step highlights.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SeminarView {
+    pub highlight: Vec<String>,
+}
+
+/// Provides the seminar state and runs its effects: opening `#s=` links, `?scenario=`,
+/// `?embed=1` and `?present=1` on load, the clock following the lesson, the narration keys,
+/// the autosave, and the page-level mode classes. Also shows the messages and dialogs.
+#[function_component(SeminarProvider)]
+pub fn seminar_provider(props: &ProviderProps) -> Html {
+    let lab = use_lab();
+    let state = use_reducer(|| SeminarState {
+        embed: query_flag("embed"),
+        present: query_flag("present"),
+        ..SeminarState::default()
+    });
+    let latest = use_mut_ref(|| None::<Latest>);
+    *latest.borrow_mut() = Some(Latest {
+        lab: lab.clone(),
+        state: state.clone(),
+        on_toggle_lang: props.on_toggle_lang.clone(),
+    });
+    let get = {
+        let latest = latest.clone();
+        move || latest.borrow().clone()
+    };
+
+    // The running scenario's lesson; a new one starts over.
+    let narration = use_frame_model((), frame_narration);
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_with(narration, move |n| {
+            dispatcher.dispatch(Action::Narration(n.clone()))
+        });
+    }
+
+    // The clock follows the class through the lesson.
+    {
+        let (lab, state2) = (lab.clone(), state.clone());
+        use_effect_with(state.nav, move |&nav| {
+            if let (true, Some(n)) = (nav > 0, &state2.narration) {
+                lab.with_driver(|d| go_to_step(d, n, state2.pos.index));
+            }
+        });
+    }
+
+    // On load: a shared link, else ?scenario=, else offer the autosaved session.
+    {
+        let get = get.clone();
+        use_effect_with((), move |_| {
+            let Some(me) = get() else { return };
+            if me.open_fragment() {
+                return;
+            }
+            if let Some(id) = query("scenario") {
+                if presets::load(&me.lab, &id) {
+                    me.state.dispatch(Action::Restart);
+                } else {
+                    me.notice(
+                        Key::LinkRejected,
+                        Problem {
+                            key: Key::ProblemUnknownPreset,
+                            detail: format!("{id:?}"),
+                        },
+                    );
+                }
+                return;
+            }
+            let offer = share::saved_session()
+                .and_then(|json| serde_json::from_str::<Session>(&json).ok())
+                .filter(|s| !me.state.embed && share::worth_offering(s));
+            if let Some(session) = offer {
+                let title = share::session_title(&session, page_lang());
+                me.state
+                    .dispatch(Action::Offer(Some(Rc::new(Offer { session, title }))));
+            }
+        });
+    }
+
+    // A link pasted into the address bar of an open page.
+    {
+        let get = get.clone();
+        use_effect_with((), move |_| {
+            listen("hashchange", move |_: web_sys::Event| {
+                if let Some(me) = get() {
+                    me.open_fragment();
+                }
+            })
+        });
+    }
+
+    // Autosave, throttled: only when something changed, never while an offer waits (it would
+    // overwrite the session being offered) and never in an embedded player.
+    {
+        let get = get.clone();
+        use_effect_with((), move |_| {
+            let last = RefCell::new(String::new());
+            let tick = Closure::<dyn FnMut()>::new(move || {
+                let Some(me) = get() else { return };
+                if me.state.embed || me.state.offer.is_some() {
+                    return;
+                }
+                let json = serde_json::to_string(&me.session(false)).unwrap_or_default();
+                if *last.borrow() != json {
+                    share::autosave(&json);
+                    *last.borrow_mut() = json;
+                }
+            });
+            let window = web_sys::window();
+            let id = window.as_ref().and_then(|w| {
+                w.set_interval_with_callback_and_timeout_and_arguments_0(
+                    tick.as_ref().unchecked_ref(),
+                    AUTOSAVE_MS,
+                )
+                .ok()
+            });
+            move || {
+                if let (Some(w), Some(id)) = (window, id) {
+                    w.clear_interval_with_handle(id);
+                }
+                drop(tick);
+            }
+        });
+    }
+
+    {
+        let dispatcher = state.dispatcher();
+        use_narration_keys(Callback::from(move |forward| {
+            dispatcher.dispatch(Action::Move(forward))
+        }));
+    }
+
+    // The page-level mode: classes on <html>, the narration flag on <body>.
+    {
+        let key = (
+            state.present,
+            state.embed,
+            state.narration.is_some() && !state.picker,
+        );
+        use_effect_with(key, |&(present, embed, narrating)| {
+            set_root_class("present", present);
+            set_root_class("embed", embed);
+            set_body_narration(narrating);
+        });
+    }
+
+    // The canvas's part: the step's highlights.
+    {
+        let highlight = state
+            .narration
+            .as_ref()
+            .and_then(|n| n.steps.get(state.pos.index))
+            .map(|s| s.highlight.clone())
+            .unwrap_or_default();
+        let view = SeminarView { highlight };
+        let on_view = props.on_view.clone();
+        use_effect_with(view, move |view| on_view.emit(view.clone()));
+    }
+
+    html! {
+        <ContextProvider<Seminar> context={state.clone()}>
+            { props.children.clone() }
+            <SeminarOverlays />
+        </ContextProvider<Seminar>>
+    }
+}
+
+/// Messages, the share link, the restore offer and the scenario picker: fixed overlays.
+#[function_component(SeminarOverlays)]
+fn seminar_overlays() -> Html {
+    let lab = use_lab();
+    let state = use_seminar();
+    let l = lab.lang;
+    let close = |action: fn() -> Action| {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| state.dispatch(action()))
+    };
+    let notice = state.notice.as_ref().map(|n| {
+        html! {
+            <div class="seminar-toast notice error" role="alert" data-testid="notice">
+                <div class="toast-text">
+                    <strong data-testid="notice-title">{ t(l, n.title) }</strong>
+                    if let Some(p) = &n.problem {
+                        <p data-testid="notice-detail">{ p.text(l) }</p>
+                    }
+                </div>
+                <button type="button" class="seminar-close" data-testid="notice-close"
+                    aria-label={t(l, Key::Close)} title={t(l, Key::Close)}
+                    onclick={close(|| Action::Notice(None))}>{ "✕" }</button>
+            </div>
+        }
+    });
+    let share = state.share.as_ref().map(|s| {
+        let status = match s.copied {
+            Some(true) => t(l, Key::ShareCopied),
+            _ => t(l, Key::ShareCopyYourself),
+        };
+        let onfocus = Callback::from(|e: FocusEvent| {
+            if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                input.select();
+            }
+        });
+        html! {
+            <div class="seminar-toast share-box" role="status" data-testid="share-box">
+                <div class="toast-text">
+                    <strong data-testid="share-status">{ status }</strong>
+                    <input class="share-link" data-testid="share-link" readonly=true
+                        value={s.url.clone()} {onfocus} aria-label={t(l, Key::Share)} />
+                </div>
+                <button type="button" class="seminar-close" data-testid="share-close"
+                    aria-label={t(l, Key::Close)} title={t(l, Key::Close)}
+                    onclick={close(|| Action::Share(None))}>{ "✕" }</button>
+            </div>
+        }
+    });
+    let offer = state.offer.as_ref().map(|o| {
+        let on_restore = {
+            let (lab, state, o) = (lab.clone(), state.clone(), o.clone());
+            Callback::from(move |_: MouseEvent| {
+                let me = Latest {
+                    lab: lab.clone(),
+                    state: state.clone(),
+                    // The saved language was the user's own choice, which the app kept.
+                    on_toggle_lang: Callback::noop(),
+                };
+                me.open_session(Ok(o.session.clone()), Key::SessionRejected);
+            })
+        };
+        html! {
+            <div class="seminar-toast offer" role="status" data-testid="restore-offer">
+                <div class="toast-text">
+                    <strong>{ t(l, Key::RestoreOffer) }</strong>
+                    <p>{ &o.title }{ " · " }{ crate::model::format_clock(SimTime(o.session.time_us)) }</p>
+                </div>
+                <button type="button" class="seminar-action primary" data-testid="restore-yes"
+                    onclick={on_restore}>{ t(l, Key::Restore) }</button>
+                <button type="button" class="seminar-action" data-testid="restore-no"
+                    onclick={close(|| Action::Offer(None))}>{ t(l, Key::Dismiss) }</button>
+            </div>
+        }
+    });
+    let picker = state.picker.then(|| {
+        let on_choose = {
+            let (lab, state) = (lab.clone(), state.clone());
+            Callback::from(move |id: &'static str| {
+                presets::load(&lab, id);
+                share::clear_fragment();
+                state.dispatch(Action::Picker(false));
+                state.dispatch(Action::Offer(None));
+                state.dispatch(Action::Restart);
+            })
+        };
+        html! { <ScenarioPicker lang={l} {on_choose} on_close={
+            let state = state.clone();
+            Callback::from(move |()| state.dispatch(Action::Picker(false)))
+        } /> }
+    });
+    html! {
+        <>
+            <div class="seminar-toasts">{ for notice }{ for offer }{ for share }</div>
+            { for picker }
+        </>
+    }
+}
+
+/// The header buttons: Scenarios, Share, Export, Import, Present. The root lists the lesson
+/// ids (`data-lessons`) for tests and tools.
+#[function_component(SeminarBar)]
+pub fn seminar_bar() -> Html {
+    let lab = use_lab();
+    let state = use_seminar();
+    let l = lab.lang;
+    let me = Latest {
+        lab: lab.clone(),
+        state: state.clone(),
+        on_toggle_lang: Callback::noop(),
+    };
+    let file_input = use_node_ref();
+
+    let on_picker = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| state.dispatch(Action::Picker(true)))
+    };
+    let on_share = {
+        let me = me.clone();
+        Callback::from(move |_: MouseEvent| {
+            let payload = share::encode_fragment(&me.session(false));
+            let Some(url) = share::publish_fragment(&payload) else {
+                return;
+            };
+            me.state.dispatch(Action::Share(Some(ShareLink {
+                url: url.clone(),
+                copied: None,
+            })));
+            let state = me.state.clone();
+            let shown = url.clone();
+            share::copy_text(
+                &url,
+                Callback::from(move |copied| {
+                    state.dispatch(Action::Share(Some(ShareLink {
+                        url: shown.clone(),
+                        copied: Some(copied),
+                    })))
+                }),
+            );
+        })
+    };
+    let on_export = {
+        let me = me.clone();
+        Callback::from(move |_: MouseEvent| {
+            let json = serde_json::to_string_pretty(&me.session(true)).unwrap_or_default();
+            share::download("broker-lab-session.json", &json);
+        })
+    };
+    let on_import_click = {
+        let file_input = file_input.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(input) = file_input.cast::<web_sys::HtmlInputElement>() {
+                input.click();
+            }
+        })
+    };
+    let on_file = {
+        let me = me.clone();
+        Callback::from(move |e: Event| {
+            let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() else {
+                return;
+            };
+            let file = input.files().and_then(|f| f.get(0));
+            // Cleared, so choosing the same file again is a change too.
+            input.set_value("");
+            let Some(file) = file else { return };
+            let me = me.clone();
+            share::read_file(
+                file,
+                Callback::from(move |text: Result<String, Problem>| match text {
+                    Ok(text) => me.open_text(&text),
+                    Err(problem) => me.notice(Key::FileRejected, problem),
+                }),
+            );
+        })
+    };
+    let on_present = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| {
+            let on = !state.present;
+            // Full screen needs this click's user gesture, so it is asked for here.
+            if on {
+                request_fullscreen();
+            } else {
+                exit_fullscreen();
+            }
+            state.dispatch(Action::Present(on));
+        })
+    };
+    let lessons = presets::lesson_ids().join(" ");
+    let button = |id: &'static str,
+                  label: Key,
+                  hint: Key,
+                  icon: &'static str,
+                  onclick: Callback<MouseEvent>| {
+        html! {
+            <button type="button" class="seminar-button" data-testid={id} {onclick}
+                title={t(l, hint)}>
+                <span class="seminar-icon" aria-hidden="true">{ icon }</span>
+                <span class="seminar-label">{ t(l, label) }</span>
+            </button>
+        }
+    };
+    html! {
+        <nav class="seminar-bar" data-testid="seminar-bar" data-lessons={lessons}
+            aria-label={t(l, Key::SeminarBar)}>
+            { button("open-picker", Key::Scenarios, Key::ScenariosHint, "☰", on_picker) }
+            { button("share", Key::Share, Key::ShareHint, "↗", on_share) }
+            { button("export", Key::Export, Key::ExportHint, "⤓", on_export) }
+            { button("import", Key::Import, Key::ImportHint, "⤒", on_import_click) }
+            <input type="file" accept=".json,application/json" class="visually-hidden"
+                data-testid="import-file" ref={file_input} onchange={on_file} tabindex="-1"
+                aria-hidden="true" />
+            <button type="button" class="seminar-button present-toggle" data-testid="present"
+                aria-pressed={state.present.to_string()} onclick={on_present}
+                title={t(l, Key::PresentHint)}>
+                <span class="seminar-icon" aria-hidden="true">{ "⤢" }</span>
+                <span class="seminar-label">
+                    { t(l, if state.present { Key::PresentExit } else { Key::Present }) }
+                </span>
+            </button>
+        </nav>
+    }
+}
+
+/// The lesson panel beside the canvas, while the running scenario has a narration.
+#[function_component(NarrationPanel)]
+pub fn narration_panel() -> Html {
+    let lab = use_lab();
+    let state = use_seminar();
+    let Some(n) = state.narration.clone() else {
+        return html! {};
+    };
+    let on_move = {
+        let state = state.clone();
+        Callback::from(move |forward| state.dispatch(Action::Move(forward)))
+    };
+    html! { <NarrationPlayer lang={lab.lang} narration={n} pos={state.pos} {on_move} /> }
+}

@@ -40,12 +40,12 @@ build: setup
 	trunk build --release
 
 # The stages, their order and the summary live in scripts/test.sh:
-#   setup fmt clippy-sim clippy-web test-sim wasm-sim trunk-build e2e
+#   setup fmt clippy-sim clippy-web test-sim test-web wasm-sim trunk-build e2e
 test:
 	scripts/test.sh
 
 check:
-	scripts/test.sh setup fmt clippy-sim clippy-web test-sim wasm-sim
+	scripts/test.sh setup fmt clippy-sim clippy-web test-sim test-web wasm-sim
 
 e2e:
 	scripts/test.sh setup trunk-build e2e

@@ -5,14 +5,14 @@
 #   scripts/test.sh              every stage (what `make test` runs)
 #   scripts/test.sh STAGE...     only the named stages, in the order given
 #
-# Stages: setup fmt clippy-sim clippy-web test-sim wasm-sim trunk-build e2e
+# Stages: setup fmt clippy-sim clippy-web test-sim test-web wasm-sim trunk-build e2e
 # Logs of each stage go to target/test-logs/<stage>.log.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
-ALL_STAGES=(setup fmt clippy-sim clippy-web test-sim wasm-sim trunk-build e2e)
+ALL_STAGES=(setup fmt clippy-sim clippy-web test-sim test-web wasm-sim trunk-build e2e)
 LOG_DIR=target/test-logs
 
 # Each stage: a title and the exact command.
@@ -23,6 +23,7 @@ stage_title() {
     clippy-sim) echo "lint the simulation core (cargo clippy -p broker-sim --all-targets)" ;;
     clippy-web) echo "lint the web app for wasm32 (cargo clippy -p broker-lab --target wasm32-unknown-unknown)" ;;
     test-sim) echo "native core tests (cargo test -p broker-sim)" ;;
+    test-web) echo "native unit tests of the app: driver, layout, i18n completeness, sharing (cargo test -p broker-lab)" ;;
     wasm-sim) echo "the core builds for wasm32 (cargo build -p broker-sim --lib --target wasm32-unknown-unknown)" ;;
     trunk-build) echo "release bundle into dist/ (trunk build --release)" ;;
     e2e) echo "end-to-end tests in headless Chromium against dist/ (node --test tests/e2e/)" ;;
@@ -37,6 +38,7 @@ stage_run() {
     clippy-sim) cargo clippy -p broker-sim --all-targets -- -D warnings ;;
     clippy-web) cargo clippy -p broker-lab --target wasm32-unknown-unknown -- -D warnings ;;
     test-sim) cargo test -p broker-sim ;;
+    test-web) cargo test -p broker-lab ;;
     wasm-sim) cargo build -p broker-sim --lib --target wasm32-unknown-unknown ;;
     trunk-build) trunk build --release ;;
     e2e) node --test --test-concurrency=1 --test-reporter=spec tests/e2e/*.test.mjs ;;
@@ -80,7 +82,7 @@ for i in "${!stages[@]}"; do
   timings+=("$(printf '%-12s %s' "$s" "$(fmt_secs "$dt")")")
 
   case "$s" in
-    test-sim)
+    test-sim | test-web)
       # cargo: "test result: ok. 12 passed; 0 failed; 1 ignored; ..."
       read -r p f ig < <(awk '/^test result:/ {
           for (i = 1; i < NF; i++) {
@@ -89,7 +91,7 @@ for i in "${!stages[@]}"; do
             if ($(i + 1) ~ /^ignored;?$/) ig += $i
           }
         } END { print p + 0, f + 0, ig + 0 }' "$log")
-      printf '==> native core tests: %d passed, %d failed, %d ignored\n' "$p" "$f" "$ig"
+      printf '==> %s: %d passed, %d failed, %d ignored\n' "$s" "$p" "$f" "$ig"
       passed_tests=$((passed_tests + p))
       failed_tests=$((failed_tests + f))
       skipped_tests=$((skipped_tests + ig))

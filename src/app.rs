@@ -80,7 +80,11 @@ pub fn app() -> Html {
     // Shared by the frame loop (draws) and the canvas's click and key handlers (hit tests).
     let painter = use_mut_ref(|| None::<Painter>);
     // Selection, highlights and colour mode; panels change them via `use_draw_options`.
-    let draw_options = use_memo((), |_| DrawOptionsHandle::default());
+    let draw_options = use_memo((), |_| {
+        let handle = DrawOptionsHandle::default();
+        handle.update(|o| o.reduced_motion = prefers_reduced_motion());
+        handle
+    });
     {
         let draw_options = draw_options.clone();
         use_effect_with(*selection, move |sel| {
@@ -294,6 +298,7 @@ pub fn app() -> Html {
             <crate::toolbar::FailureToolbar />
             <main class="stage" data-selected={(*selected_key).clone()}>
                 <canvas ref={canvas_ref} class="topology" data-testid="topology"
+                    data-motion={if draw_options.0.borrow().reduced_motion { "reduced" } else { "full" }}
                     role="img" aria-label={t(l, Key::CanvasLabel)} tabindex="0"
                     title={t(l, Key::CanvasSelectHint)}
                     onclick={on_canvas_click} onkeydown={on_canvas_key}></canvas>
@@ -326,4 +331,15 @@ fn request_frame(slot: &Rc<RefCell<Option<FrameClosure>>>, frame_id: &Rc<Cell<Op
                 .ok(),
         );
     }
+}
+
+/// The user's `prefers-reduced-motion` setting (read once at start).
+fn prefers_reduced_motion() -> bool {
+    web_sys::window()
+        .and_then(|w| {
+            w.match_media("(prefers-reduced-motion: reduce)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|m| m.matches())
 }

@@ -147,6 +147,9 @@ pub struct DrawOptions {
     pub selection: Option<NodeRef>,
     pub highlight: Vec<String>,
     pub colour_mode: ColourMode,
+    /// `prefers-reduced-motion`: messages on the wire are drawn still, halfway along their
+    /// link, instead of gliding.
+    pub reduced_motion: bool,
 }
 
 /// The app's shared [`DrawOptions`]; the frame loop redraws when they change.
@@ -1376,7 +1379,12 @@ impl Scene<'_> {
         let mut sprites = self.sprites.borrow_mut();
         for tv in &self.snap.transits {
             self.with_link(tv.from, tv.to, |path| {
-                let p = path.at(progress(self.snap.time, tv.sent_at, tv.arrive_at));
+                let at = if self.opts.reduced_motion {
+                    0.5
+                } else {
+                    progress(self.snap.time, tv.sent_at, tv.arrive_at)
+                };
+                let p = path.at(at);
                 let colour = self.chip_colour(&tv.chip);
                 let key = (colour, tv.chip.redelivered);
                 if !sprites.dots.contains_key(&key) {

@@ -5,7 +5,7 @@ use crate::i18n::{t, Key, Lang};
 use yew::prelude::*;
 
 /// The shortcuts, as (keys shown, what they do). The handler lives in `controls.rs`.
-const SHORTCUTS: [(&str, Key); 7] = [
+const SHORTCUTS: [(&str, Key); 10] = [
     ("Space", Key::HelpPlay),
     ("→", Key::HelpStep),
     ("+", Key::HelpFaster),
@@ -13,6 +13,9 @@ const SHORTCUTS: [(&str, Key); 7] = [
     ("R", Key::HelpReset),
     ("?", Key::HelpHelp),
     ("Esc", Key::HelpClose),
+    ("PageDown · → · Space", Key::HelpLessonNext),
+    ("PageUp · ←", Key::HelpLessonBack),
+    ("← ↑ → ↓", Key::HelpCanvasKeys),
 ];
 
 #[derive(Properties, PartialEq)]

@@ -305,6 +305,9 @@ strings! {
     HelpReset => "Reset to 0 s with the seed in the Seed field (paused)", "시드 칸의 시드로 0초부터 초기화 (일시정지)";
     HelpHelp => "Show or hide this help", "이 도움말 보이기 / 숨기기";
     HelpClose => "Close this help, or close the inspector", "이 도움말 닫기 또는 인스펙터 닫기";
+    HelpLessonNext => "In a lesson: next step, or reveal the answer (clickers send these keys)", "수업 중: 다음 단계 또는 정답 보기 (프레젠터 리모컨도 이 키를 보냅니다)";
+    HelpLessonBack => "In a lesson: back one step, to its exact state", "수업 중: 이전 단계로, 그때 상태 그대로";
+    HelpCanvasKeys => "On the focused drawing: move the selection between entities", "그림에 포커스가 있을 때: 엔티티 사이로 선택 이동";
     HelpTyping => "Shortcuts do nothing while you type in a field.", "입력 칸에 입력하는 동안에는 단축키가 동작하지 않습니다.";
     HelpInspect => "Click an entity in the drawing, or choose it under Inspect, to see and change its settings.", "그림에서 요소를 클릭하거나 '살펴보기'에서 골라 설정을 보고 바꿀 수 있습니다.";
     FxToolbar => "Failure injection", "장애 주입";

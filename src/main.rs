@@ -13,11 +13,11 @@
 
 mod app;
 // The visual lab: the dock with dashboard, charts, event log and message trace.
+mod canvas;
 mod charts;
 mod dashboard;
 mod eventlog;
 mod trace;
-mod canvas;
 // The event-broker canvas's compare view and colour key.
 mod compare;
 mod driver;

@@ -56,3 +56,20 @@ test('the wasm run and the native runner give the same trace digest', { timeout:
     await screenshot(page, 'determinism-1280');
   });
 });
+
+test('prefers-reduced-motion stops messages gliding', async () => {
+  for (const [reducedMotion, expected] of [['reduce', 'reduced'], ['no-preference', 'full']]) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, reducedMotion });
+    try {
+      const page = await context.newPage();
+      await page.goto(server.url, { waitUntil: 'load' });
+      const motion = await poll(
+        () => page.locator('[data-testid=topology]').getAttribute('data-motion'),
+        { message: 'the canvas motion mode' },
+      );
+      assert.equal(motion, expected, `with reducedMotion=${reducedMotion}`);
+    } finally {
+      await context.close();
+    }
+  }
+});

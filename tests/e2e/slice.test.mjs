@@ -166,8 +166,4 @@ describe('vertical slice', () => {
       await screenshot(page, 'slice-1920');
     });
   });
-
-  // The panic box (a Rust panic shown to the user instead of a dead page) gets its
-  // own test once the app exposes a way to trigger a panic on purpose.
-  test('a panic is shown in the panic box', { skip: 'waiting for an app hook that triggers a panic' }, () => {});
 });

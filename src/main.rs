@@ -8,35 +8,36 @@
 //!   when their own figures change.
 //! - [`panels`], [`model`]: the panels and the small figures they show.
 //! - [`i18n`]: every UI string in Korean and English.
+//! - [`controls`], [`help`], [`inspector`], [`toolbar`]: time controls and shortcuts, the
+//!   inspector that edits entities through commands, failure injection.
+//! - [`dashboard`], [`charts`], [`eventlog`], [`trace`]: the management-UI table, charts,
+//!   the virtualised event log and one message's journey.
+//! - [`compare`]: the message-broker vs event-broker view.
 //! - [`presets`], [`narration`], [`share`], [`presenter`]: seminar mode — the scenario
 //!   library, the lesson player, links / files / autosave, and presenter and embed modes.
 
 mod app;
-// The visual lab: the dock with dashboard, charts, event log and message trace.
 mod canvas;
 mod charts;
-mod dashboard;
-mod eventlog;
-mod trace;
-// The event-broker canvas's compare view and colour key.
 mod compare;
+mod controls;
+mod dashboard;
 mod driver;
+mod eventlog;
+mod help;
 mod i18n;
+mod inspector;
 mod lab;
 mod layout;
 mod model;
+mod narration;
 mod panels;
 mod panic;
-// Time controls, inspector, failure toolbar and keyboard help.
-mod controls;
-mod help;
-mod inspector;
-mod toolbar;
-// Seminar mode: scenario library, narration player, sharing, presenter mode.
-mod narration;
 mod presenter;
 mod presets;
 mod share;
+mod toolbar;
+mod trace;
 
 fn main() {
     panic::install();

@@ -564,6 +564,25 @@ impl Scene<'_> {
         self.fit(text, max_w)
     }
 
+    /// A filled rounded box; a consumer that is down gets a dashed red outline.
+    fn framed_box(&self, r: Rect, radius: f64, width: f64, fill: &str, stroke: &str, down: bool) {
+        let c = self.ctx;
+        let k = width / 2.0;
+        self.round_rect(r, radius);
+        c.set_fill_style_str(fill);
+        c.fill();
+        c.set_line_width(width);
+        if down {
+            c.set_stroke_style_str(DANGER);
+            let dash = js_sys::Array::of2(&(6.0 * k).into(), &(4.0 * k).into());
+            c.set_line_dash(&dash).ok();
+        } else {
+            c.set_stroke_style_str(stroke);
+        }
+        c.stroke();
+        c.set_line_dash(&js_sys::Array::new()).ok();
+    }
+
     fn round_rect(&self, r: Rect, radius: f64) {
         let c = self.ctx;
         let rad = radius.min(r.w / 2.0).min(r.h / 2.0).max(0.0);
@@ -840,19 +859,7 @@ impl Scene<'_> {
             }),
             _ => false,
         };
-        self.round_rect(r, 10.0 * k);
-        c.set_fill_style_str(fill);
-        c.fill();
-        c.set_line_width(2.0 * k);
-        if crashed {
-            c.set_stroke_style_str(DANGER);
-            let dash = js_sys::Array::of2(&(6.0 * k).into(), &(4.0 * k).into());
-            c.set_line_dash(&dash).ok();
-        } else {
-            c.set_stroke_style_str(stroke);
-        }
-        c.stroke();
-        c.set_line_dash(&js_sys::Array::new()).ok();
+        self.framed_box(r, 10.0 * k, 2.0 * k, fill, stroke, crashed);
 
         let mut pad = 14.0 * k;
         let mut left = r.x + pad;
@@ -1872,19 +1879,7 @@ impl Scene<'_> {
             cv.status,
             ConsumerStatus::Crashed | ConsumerStatus::Disconnected
         );
-        self.round_rect(r, 8.0 * k);
-        c.set_fill_style_str(MEMBER_FILL);
-        c.fill();
-        c.set_line_width(1.5 * k);
-        if crashed {
-            c.set_stroke_style_str(DANGER);
-            let dash = js_sys::Array::of2(&(6.0 * k).into(), &(4.0 * k).into());
-            c.set_line_dash(&dash).ok();
-        } else {
-            c.set_stroke_style_str(MEMBER_STROKE);
-        }
-        c.stroke();
-        c.set_line_dash(&js_sys::Array::new()).ok();
+        self.framed_box(r, 8.0 * k, 1.5 * k, MEMBER_FILL, MEMBER_STROKE, crashed);
 
         let pad = 10.0 * k;
         let (line1, line2) = (r.y + r.h * 0.3, r.y + r.h * 0.72);

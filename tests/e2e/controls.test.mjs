@@ -126,7 +126,9 @@ describe('time controls', () => {
       const w0 = Date.now();
       await poll(async () => (await clockSeconds(page)) - t0 >= 5, { interval: 50, message: '5 simulated seconds at 10×', check });
       const ratio = ((await clockSeconds(page)) - t0) / ((Date.now() - w0) / 1000);
-      assert.ok(ratio > 4 && ratio < 12, `at 10× the clock ran ${ratio.toFixed(2)}× real time`);
+      // The upper bound holds by construction; the lower bound only says "clearly faster than
+      // 1×", since a loaded machine clamps long frames (exact scaling is a native driver test).
+      assert.ok(ratio > 2 && ratio < 12, `at 10× the clock ran ${ratio.toFixed(2)}× real time`);
 
       await page.keyboard.press('-');
       await poll(async () => (await speed.inputValue()) === '5', { message: '− to 5×', check });

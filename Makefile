@@ -3,7 +3,7 @@
 #   make serve   install what is missing, then serve the app on http://127.0.0.1:8080
 #   make test    install what is missing, then run every check (scripts/test.sh)
 #
-# Helpers: setup, setup-test, build, check (all but e2e), e2e, bench, clean, distclean.
+# Helpers: setup, setup-test, build, check (all but e2e), e2e, bench, bench-ui, clean, distclean.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -14,7 +14,7 @@ export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 ADDRESS ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: help setup setup-test serve build test check e2e bench clean distclean
+.PHONY: help setup setup-test serve build test check e2e bench bench-ui clean distclean
 
 help:
 	@echo "make serve       build and serve the app on http://$(ADDRESS):$(PORT) (trunk serve --release)"
@@ -25,6 +25,7 @@ help:
 	@echo "make check       every check but the browser ones (fmt, clippy, core tests, wasm build of the core)"
 	@echo "make e2e         trunk build --release, then the e2e tests only"
 	@echo "make bench       the core's criterion benchmarks (cargo bench -p broker-sim)"
+	@echo "make bench-ui    build, then frame times in headless Chromium (tests/e2e/bench-frames.mjs)"
 	@echo "make clean       remove target/ and dist/; make distclean also removes tests/e2e/node_modules"
 
 setup:
@@ -52,6 +53,9 @@ e2e:
 
 bench:
 	cargo bench -p broker-sim
+
+bench-ui: build
+	node tests/e2e/bench-frames.mjs
 
 clean:
 	cargo clean

@@ -1400,10 +1400,12 @@ impl Scene<'_> {
                 }
                 if let Some(Some(sprite)) = sprites.dots.get(&key) {
                     let half = radius + DOT_MARGIN * self.s;
+                    // Whole pixels: fractional positions make the software rasteriser blend
+                    // every dot, about twice the cost with 2,000 dots on screen.
                     c.draw_image_with_html_canvas_element_and_dw_and_dh(
                         sprite,
-                        p.x - half,
-                        p.y - half,
+                        (p.x - half).round(),
+                        (p.y - half).round(),
                         2.0 * half,
                         2.0 * half,
                     )

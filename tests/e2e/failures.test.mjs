@@ -14,7 +14,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, nextFrames, parseCount, poll, screenshot, startServer, withPage } from './harness.mjs';
+import { inspect, launchBrowser, nextFrames, openScenario, parseCount, poll, screenshot, startServer, withPage } from './harness.mjs';
 
 const TEST_TIMEOUT = 120_000;
 
@@ -32,23 +32,7 @@ async function isPlaying(page) {
   return (await page.getByTestId('play').getAttribute('aria-pressed')) === 'true';
 }
 
-async function openScenario(session, server, id, title) {
-  const { page, check } = session;
-  await page.goto(`${server.url}?scenario=${id}`, { waitUntil: 'load' });
-  await poll(async () => ((await page.getByTestId('scenario-title').textContent()) ?? '').includes(title), {
-    message: `scenario ${id}`,
-    check,
-  });
-}
 
-async function inspect(session, name) {
-  const { page, check } = session;
-  await page.getByTestId('inspect-select').selectOption({ label: name });
-  await poll(async () => (await page.getByTestId('inspector-title').textContent()) === name, {
-    message: `the inspector on ${name}`,
-    check,
-  });
-}
 
 /** Presses a button by keyboard: focus it, then Enter. */
 async function pressByKeyboard(page, id) {

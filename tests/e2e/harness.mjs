@@ -251,3 +251,23 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: file, fullPage: false });
   return file;
 }
+
+/** Opens the app on an embedded scenario (`?scenario=id`) and waits for its title. */
+export async function openScenario(session, server, id, title) {
+  const { page, check } = session;
+  await page.goto(`${server.url}?scenario=${id}`, { waitUntil: 'load' });
+  await poll(async () => ((await page.getByTestId('scenario-title').textContent()) ?? '').includes(title), {
+    message: `scenario ${id}`,
+    check,
+  });
+}
+
+/** Selects an entity in the inspector's picker and waits for the inspector to show it. */
+export async function inspect(session, name) {
+  const { page, check } = session;
+  await page.getByTestId('inspect-select').selectOption({ label: name });
+  await poll(async () => (await page.getByTestId('inspector-title').textContent()) === name, {
+    message: `the inspector on ${name}`,
+    check,
+  });
+}

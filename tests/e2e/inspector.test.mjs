@@ -17,7 +17,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, nextFrames, parseCount, poll, screenshot, startServer, withPage } from './harness.mjs';
+import { inspect, launchBrowser, nextFrames, openScenario, parseCount, poll, screenshot, startServer, withPage } from './harness.mjs';
 
 const TEST_TIMEOUT = 120_000;
 
@@ -31,25 +31,7 @@ async function count(page, id) {
   return parseCount(await page.getByTestId(id).first().textContent());
 }
 
-/** Opens the app on an embedded scenario and waits for its title. */
-async function openScenario(session, server, id, title) {
-  const { page, check } = session;
-  await page.goto(`${server.url}?scenario=${id}`, { waitUntil: 'load' });
-  await poll(async () => ((await page.getByTestId('scenario-title').textContent()) ?? '').includes(title), {
-    message: `scenario ${id}`,
-    check,
-  });
-}
 
-/** Selects an entity in the picker and waits for the inspector to show it. */
-async function inspect(session, name) {
-  const { page, check } = session;
-  await page.getByTestId('inspect-select').selectOption({ label: name });
-  await poll(async () => (await page.getByTestId('inspector-title').textContent()) === name, {
-    message: `the inspector on ${name}`,
-    check,
-  });
-}
 
 /** Types a value into a field and applies it with Enter. */
 async function setField(page, id, value) {

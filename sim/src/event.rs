@@ -13,6 +13,18 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// Where [`crate::Simulation::advance_into`] streams events as they happen.
+pub trait EventSink {
+    fn accept(&mut self, event: Event);
+}
+
+/// Collects every event, as [`crate::Simulation::advance_to`] returns them.
+impl EventSink for Vec<Event> {
+    fn accept(&mut self, event: Event) {
+        self.push(event);
+    }
+}
+
 /// How an ack message from a consumer settles a delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -48,7 +48,7 @@ pub mod stats;
 pub mod time;
 
 pub use command::{Command, CommandError};
-pub use event::{Event, EventKind, Settle, TraceDigest};
+pub use event::{Event, EventKind, EventSink, Settle, TraceDigest};
 pub use ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
 pub use ledger::{CopyState, DeadLetterReason, DropReason, Ledger};
 pub use scenario::{Scenario, ScenarioError};

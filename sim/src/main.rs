@@ -1,11 +1,31 @@
-//! Headless runner: `broker-sim run FILE.json [--seed N] [--until 60s] [--trace]`.
+//! Headless runner: `broker-sim run FILE.json [--seed N] [--until 60s] [--trace] [--summary]`.
+//!
+//! Events are streamed, never collected, so memory stays flat over any run length.
 
-use broker_sim::{Scenario, SimTime, Simulation};
+use broker_sim::report::EventTally;
+use broker_sim::{Event, EventSink, Scenario, SimTime, Simulation};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: broker-sim run FILE.json [--seed N] [--until DURATION] [--trace]
-  DURATION: a number with a unit, e.g. 500ms, 60s, 10m (default 60s)
-  --trace   print one line per event to stderr";
+const USAGE: &str =
+    "usage: broker-sim run FILE.json [--seed N] [--until DURATION] [--trace] [--summary]
+  DURATION:  a number with a unit, e.g. 500ms, 60s, 10m (default 60s)
+  --trace    print one line per event to stderr
+  --summary  leave out the lists with an entry per message (received, contents, partitions)";
+
+/// Tallies for the report and, with `--trace`, prints each event as it happens.
+struct RunnerSink {
+    tally: EventTally,
+    trace: bool,
+}
+
+impl EventSink for RunnerSink {
+    fn accept(&mut self, event: Event) {
+        if self.trace {
+            eprintln!("{event}");
+        }
+        self.tally.accept(event);
+    }
+}
 
 fn parse_duration(s: &str) -> Result<SimTime, String> {
     let (num, unit) = s
@@ -41,6 +61,7 @@ fn run(args: &[String]) -> Result<(), String> {
     let mut seed = 1u64;
     let mut until = SimTime::from_secs(60);
     let mut trace = false;
+    let mut summary = false;
     while let Some(a) = it.next() {
         match a.as_str() {
             "--seed" => {
@@ -49,6 +70,7 @@ fn run(args: &[String]) -> Result<(), String> {
             }
             "--until" => until = parse_duration(it.next().ok_or("--until needs a value")?)?,
             "--trace" => trace = true,
+            "--summary" => summary = true,
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
@@ -57,13 +79,12 @@ fn run(args: &[String]) -> Result<(), String> {
     let mut sim = Simulation::new(&scenario, seed).map_err(|e| format!("{file}: {e}"))?;
     // Nothing is drawn: skip the moving-message list.
     sim.set_track_transits(false);
-    let events = sim.advance_to(until);
-    if trace {
-        for e in &events {
-            eprintln!("{e}");
-        }
-    }
-    let report = sim.report(seed, &events);
+    let mut sink = RunnerSink {
+        tally: EventTally::default(),
+        trace,
+    };
+    sim.advance_into(until, usize::MAX, &mut sink);
+    let report = sim.report_from(seed, &sink.tally, !summary);
     println!(
         "{}",
         serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?

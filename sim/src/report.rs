@@ -1,7 +1,7 @@
 //! The headless runner's report: what a teacher checks before class and what fidelity tests read.
 
-use crate::event::{Event, EventKind};
-use crate::ids::MessageId;
+use crate::event::{Event, EventKind, EventSink};
+use crate::ids::{MessageId, QueueId};
 use crate::ledger::{CopyState, Ledger};
 use crate::sim::Simulation;
 use crate::snapshot::{LatencyView, QueueView};
@@ -65,40 +65,76 @@ pub struct GroupDelivery {
     pub duplicate: bool,
 }
 
+/// What the report needs from the event stream, kept as the events go by so that a run of any
+/// length can be reported without holding its events.
+#[derive(Debug, Default)]
+pub struct EventTally {
+    pub events: usize,
+    dead_letters: Vec<(MessageId, QueueId, String)>,
+}
+
+impl EventSink for EventTally {
+    fn accept(&mut self, event: Event) {
+        self.events += 1;
+        if let EventKind::DeadLettered { msg, queue, reason } = &event.kind {
+            self.dead_letters.push((*msg, *queue, reason.to_string()));
+        }
+    }
+}
+
 impl Simulation {
     /// Builds the runner's report from the events the caller collected.
     pub fn report(&self, seed: u64, events: &[Event]) -> Report {
+        let mut tally = EventTally::default();
+        for e in events {
+            tally.accept(e.clone());
+        }
+        self.report_from(seed, &tally, true)
+    }
+
+    /// Builds the report from a tally of the streamed events. Without `per_message`, the lists
+    /// with an entry per message (received, queue contents, partitions, group deliveries, dead
+    /// letters) are left empty, so the report's size does not grow with the run.
+    pub fn report_from(&self, seed: u64, tally: &EventTally, per_message: bool) -> Report {
         let snap = self.snapshot();
-        let received = self
-            .consumers
-            .iter()
-            .map(|c| {
-                let list = c.log.iter().map(|(msg, redelivered)| ReceivedMessage {
-                    msg: *msg,
-                    redelivered: *redelivered,
-                });
-                (c.spec.name.clone(), list.collect())
-            })
-            .collect();
-        let queue_contents = self
-            .queues
-            .iter()
-            .map(|q| {
-                let msgs = q.all_ready().map(|s| self.copies.get(s).msg).collect();
-                (q.name().to_string(), msgs)
-            })
-            .collect();
-        let dead_letters = events
-            .iter()
-            .filter_map(|e| match &e.kind {
-                EventKind::DeadLettered { msg, queue, reason } => Some(DeadLetterEntry {
+        let received = if per_message {
+            self.consumers
+                .iter()
+                .map(|c| {
+                    let list = c.log.iter().map(|(msg, redelivered)| ReceivedMessage {
+                        msg: *msg,
+                        redelivered: *redelivered,
+                    });
+                    (c.spec.name.clone(), list.collect())
+                })
+                .collect()
+        } else {
+            Default::default()
+        };
+        let queue_contents = if per_message {
+            self.queues
+                .iter()
+                .map(|q| {
+                    let msgs = q.all_ready().map(|s| self.copies.get(s).msg).collect();
+                    (q.name().to_string(), msgs)
+                })
+                .collect()
+        } else {
+            Default::default()
+        };
+        let dead_letters = if per_message {
+            tally
+                .dead_letters
+                .iter()
+                .map(|(msg, queue, reason)| DeadLetterEntry {
                     msg: *msg,
                     from_queue: self.queues[queue.index()].name().to_string(),
-                    reason: reason.to_string(),
-                }),
-                _ => None,
-            })
-            .collect();
+                    reason: reason.clone(),
+                })
+                .collect()
+        } else {
+            Default::default()
+        };
         let publishers = self
             .producers
             .iter()
@@ -109,40 +145,54 @@ impl Simulation {
                         sent: p.sent,
                         confirms_acked: p.confirms_acked,
                         confirms_nacked: p.confirms_nacked,
-                        returned: p.returns.clone(),
-                        nacked: p.nacks.clone(),
+                        returned: if per_message {
+                            p.returns.clone()
+                        } else {
+                            Vec::new()
+                        },
+                        nacked: if per_message {
+                            p.nacks.clone()
+                        } else {
+                            Vec::new()
+                        },
                     },
                 )
             })
             .collect();
-        let partitions = self
-            .topics
-            .iter()
-            .flat_map(|t| {
-                t.partitions.iter().enumerate().map(move |(p, log)| {
-                    let contents = log.iter_from(0).map(|(o, r)| (o, r.msg)).collect();
-                    (format!("{}/{p}", t.spec.name), contents)
-                })
-            })
-            .collect();
-        let group_deliveries = self
-            .members
-            .iter()
-            .map(|(c, m)| {
-                let list = m
-                    .log
-                    .iter()
-                    .map(|(tp, offset, msg, duplicate)| GroupDelivery {
-                        topic: self.topics[tp.topic as usize].spec.name.clone(),
-                        partition: tp.partition,
-                        offset: *offset,
-                        msg: *msg,
-                        duplicate: *duplicate,
+        let partitions = if per_message {
+            self.topics
+                .iter()
+                .flat_map(|t| {
+                    t.partitions.iter().enumerate().map(move |(p, log)| {
+                        let contents = log.iter_from(0).map(|(o, r)| (o, r.msg)).collect();
+                        (format!("{}/{p}", t.spec.name), contents)
                     })
-                    .collect();
-                (self.consumers[c.index()].spec.name.clone(), list)
-            })
-            .collect();
+                })
+                .collect()
+        } else {
+            Default::default()
+        };
+        let group_deliveries = if per_message {
+            self.members
+                .iter()
+                .map(|(c, m)| {
+                    let list = m
+                        .log
+                        .iter()
+                        .map(|(tp, offset, msg, duplicate)| GroupDelivery {
+                            topic: self.topics[tp.topic as usize].spec.name.clone(),
+                            partition: tp.partition,
+                            offset: *offset,
+                            msg: *msg,
+                            duplicate: *duplicate,
+                        })
+                        .collect();
+                    (self.consumers[c.index()].spec.name.clone(), list)
+                })
+                .collect()
+        } else {
+            Default::default()
+        };
         Report {
             partitions,
             group_deliveries,
@@ -151,7 +201,7 @@ impl Simulation {
             services: snap.services,
             seed,
             until: self.now,
-            events: events.len(),
+            events: tally.events,
             digest: format!("{:016x}", self.digest().0),
             ledger: self.ledger.clone(),
             balanced: self.ledger.is_balanced(),
@@ -171,5 +221,66 @@ impl Simulation {
             .filter(|(_, c)| c.msg == msg)
             .map(|(_, c)| c.state)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Scenario;
+
+    const DEAD_LETTERING: &str = r#"{
+        "version": 1,
+        "exchanges": [{ "name": "dlx", "type": "fanout" }],
+        "queues": [
+            { "name": "work", "message_ttl_ms": 50, "dead_letter_exchange": "dlx" },
+            { "name": "dead" }
+        ],
+        "bindings": [{ "exchange": "dlx", "queue": "dead" }],
+        "producers": [{ "name": "p", "targets": [{ "exchange": "" }], "rate": { "kind": "constant", "per_sec": 20 },
+                        "message": { "routing_keys": ["work"] }, "limit": 10 }]
+    }"#;
+
+    fn sim() -> Simulation {
+        Simulation::new(&Scenario::from_json(DEAD_LETTERING).unwrap(), 7).unwrap()
+    }
+
+    #[test]
+    fn streamed_events_equal_collected_events_and_report_the_same() {
+        let mut collected = sim();
+        let events = collected.advance_to(SimTime::from_secs(2));
+        let mut streamed = sim();
+        let mut sink = Vec::new();
+        assert!(streamed.advance_into(SimTime::from_secs(2), usize::MAX, &mut sink));
+        assert_eq!(events, sink);
+        assert_eq!(collected.digest(), streamed.digest());
+
+        let mut tally = EventTally::default();
+        for e in &events {
+            tally.accept(e.clone());
+        }
+        let full = streamed.report_from(7, &tally, true);
+        assert_eq!(full.events, events.len());
+        assert_eq!(full.dead_letters.len(), 10, "every message expires into dlx");
+        assert_eq!(full.queue_contents["dead"].len(), 10);
+        let old = collected.report(7, &events);
+        assert_eq!(
+            serde_json::to_string(&old).unwrap(),
+            serde_json::to_string(&full).unwrap()
+        );
+    }
+
+    #[test]
+    fn summary_report_leaves_out_per_message_lists_but_keeps_the_figures() {
+        let mut s = sim();
+        let mut tally = EventTally::default();
+        s.advance_into(SimTime::from_secs(2), usize::MAX, &mut tally);
+        let summary = s.report_from(7, &tally, false);
+        assert!(summary.dead_letters.is_empty());
+        assert!(summary.queue_contents.is_empty());
+        assert!(summary.received.is_empty());
+        assert_eq!(summary.ledger.created, 20, "10 originals and 10 dead-letter copies");
+        assert!(summary.balanced);
+        assert_eq!(summary.events, tally.events);
     }
 }

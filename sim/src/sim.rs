@@ -2,7 +2,7 @@
 //! RabbitMQ and Redis Pub/Sub rules of `reference/semantics.md`.
 
 use crate::command::{Command, CommandError};
-use crate::event::{Event, EventKind, Settle, TraceDigest};
+use crate::event::{Event, EventKind, EventSink, Settle, TraceDigest};
 use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
 use crate::ledger::{CopyState, DeadLetterReason, DropReason, Ledger};
 use crate::matching::{glob_matches, headers_match, topic_matches};
@@ -496,23 +496,46 @@ impl Simulation {
     /// item may emit several [`Event`]s), so a UI frame can cap its work. Returns whether `t`
     /// was reached.
     pub fn advance_to_bounded(&mut self, t: SimTime, max_events: usize) -> (Vec<Event>, bool) {
+        let mut events = Vec::new();
+        let reached = self.advance_into(t, max_events, &mut events);
+        (events, reached)
+    }
+
+    /// Streams instead of collecting: like [`Simulation::advance_to_bounded`], but hands every
+    /// event to `sink` as soon as its work item has run, so memory stays flat over any run
+    /// length. Returns whether `t` was reached.
+    pub fn advance_into(
+        &mut self,
+        t: SimTime,
+        max_events: usize,
+        sink: &mut impl EventSink,
+    ) -> bool {
         let mut done = 0;
+        // Events emitted by commands applied since the last call come first.
+        self.flush_into(sink);
         while let Some(Reverse(next)) = self.agenda.peek() {
             if next.at > t {
                 break;
             }
             if done == max_events {
-                return (std::mem::take(&mut self.out), false);
+                return false;
             }
             let Reverse(s) = self.agenda.pop().expect("peeked");
             self.run(s);
+            self.flush_into(sink);
             done += 1;
         }
         if t > self.now {
             self.sample_until(t);
             self.now = t;
         }
-        (std::mem::take(&mut self.out), true)
+        true
+    }
+
+    fn flush_into(&mut self, sink: &mut impl EventSink) {
+        for e in self.out.drain(..) {
+            sink.accept(e);
+        }
     }
 
     fn run(&mut self, s: Scheduled) {

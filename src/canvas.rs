@@ -12,11 +12,11 @@ use crate::layout::{
 use crate::model::format_count;
 use broker_sim::ids::{ConsumerId, ExchangeId, MessageId};
 use broker_sim::scenario::{AckMode, ExchangeType, QueueType, Scenario};
-use broker_sim::sim::ConsumerStatus;
 use broker_sim::snapshot::{
     Chip, ConsumerView, GroupView, NodeRef, PartitionView, QueueView, ServiceView, Snapshot,
     TopicView,
 };
+use broker_sim::ConsumerStatus;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::f64::consts::PI;

@@ -8,8 +8,8 @@ use crate::canvas::{use_draw_options, ColourMode, PRIORITY_COLOURS, PRIORITY_LAB
 use crate::driver::Driver;
 use crate::i18n::{t, Key};
 use crate::lab::{use_frame_model, use_lab};
-use broker_sim::sim::ConsumerStatus;
 use broker_sim::snapshot::NodeRef;
+use broker_sim::ConsumerStatus;
 use broker_sim::{Command, Scenario, Snapshot};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;

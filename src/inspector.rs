@@ -18,8 +18,8 @@ use broker_sim::scenario::{
     AckMode, BindingSpec, CommitMode, ConsumerSource, ConsumerSpec, ExchangeType, GroupSpec,
     Overflow, Processing, ProducerSpec, PublishTarget, QueueSpec, QueueType, RatePattern,
 };
-use broker_sim::sim::ConsumerStatus;
 use broker_sim::snapshot::NodeRef;
+use broker_sim::ConsumerStatus;
 use broker_sim::{Command, Scenario, SimTime, Snapshot};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;

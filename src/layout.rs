@@ -132,7 +132,7 @@ impl Topology {
         }
         for c in &snap.consumers {
             // Group members are drawn inside their group's frame.
-            if c.status == broker_sim::sim::ConsumerStatus::Removed || c.group.is_some() {
+            if c.status == broker_sim::ConsumerStatus::Removed || c.group.is_some() {
                 continue;
             }
             let node = NodeRef::Consumer(c.id);
@@ -213,7 +213,7 @@ impl Topology {
                 .consumers
                 .iter()
                 .filter(|c| {
-                    c.group == Some(g.id) && c.status != broker_sim::sim::ConsumerStatus::Removed
+                    c.group == Some(g.id) && c.status != broker_sim::ConsumerStatus::Removed
                 })
                 .map(|c| c.id)
                 .collect();

@@ -28,31 +28,28 @@
 //!
 //! Rule ids such as RMQ-13 refer to `reference/semantics.md`; tests carry them in their names.
 
-pub mod assignor;
+pub mod clients;
 pub mod command;
+pub mod engine;
 pub mod event;
+pub mod families;
 pub mod ids;
-pub mod kafka;
-pub mod ledger;
-pub mod log;
+pub mod kernel;
 pub mod matching;
-pub mod message;
-pub mod partitioner;
-pub mod queue;
 pub mod report;
-pub mod rng;
 pub mod scenario;
-pub mod sim;
 pub mod snapshot;
-pub mod stats;
-pub mod time;
+
+pub use families::kafka::{assignor, log, partitioner};
+pub use families::rabbitmq::queue;
+pub use kernel::{ledger, message, rng, stats, time};
 
 pub use command::{Command, CommandError};
+pub use engine::{ConsumerStatus, Simulation};
 pub use event::{Event, EventKind, EventSink, Settle, TraceDigest};
 pub use ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
 pub use ledger::{CopyState, DeadLetterReason, DropReason, Ledger};
 pub use scenario::{Scenario, ScenarioError};
-pub use sim::Simulation;
 pub use snapshot::Snapshot;
 pub use time::SimTime;
 

@@ -1,9 +1,9 @@
 //! The headless runner's report: what a teacher checks before class and what fidelity tests read.
 
+use crate::engine::Simulation;
 use crate::event::{Event, EventKind, EventSink};
 use crate::ids::{MessageId, QueueId};
 use crate::ledger::{CopyState, Ledger};
-use crate::sim::Simulation;
 use crate::snapshot::{LatencyView, QueueView};
 use crate::time::SimTime;
 use serde::Serialize;
@@ -261,7 +261,11 @@ mod tests {
         }
         let full = streamed.report_from(7, &tally, true);
         assert_eq!(full.events, events.len());
-        assert_eq!(full.dead_letters.len(), 10, "every message expires into dlx");
+        assert_eq!(
+            full.dead_letters.len(),
+            10,
+            "every message expires into dlx"
+        );
         assert_eq!(full.queue_contents["dead"].len(), 10);
         let old = collected.report(7, &events);
         assert_eq!(
@@ -279,7 +283,10 @@ mod tests {
         assert!(summary.dead_letters.is_empty());
         assert!(summary.queue_contents.is_empty());
         assert!(summary.received.is_empty());
-        assert_eq!(summary.ledger.created, 20, "10 originals and 10 dead-letter copies");
+        assert_eq!(
+            summary.ledger.created, 20,
+            "10 originals and 10 dead-letter copies"
+        );
         assert!(summary.balanced);
         assert_eq!(summary.events, tally.events);
     }

@@ -1,10 +1,10 @@
 //! Read-only views of the simulation for panels, the canvas and reports.
 
+use crate::engine::{ConsumerStatus, Destination, Simulation};
 use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
 use crate::ledger::{CopyState, Ledger};
 use crate::message::Slot;
 use crate::scenario::{AckMode, ExchangeType, Overflow, QueueType};
-use crate::sim::{ConsumerStatus, Destination, Simulation};
 use crate::time::SimTime;
 use serde::Serialize;
 

@@ -2,7 +2,7 @@
 //! run of every scenario file shipped in `scenarios/`.
 
 use crate::helpers::{dropped, queue_view, run_file, run_ms, trace};
-use broker_sim::sim::ConsumerStatus;
+use broker_sim::ConsumerStatus;
 use broker_sim::{DropReason, EventKind, Scenario, SimTime, Simulation};
 use std::collections::BTreeMap;
 

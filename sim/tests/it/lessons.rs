@@ -6,7 +6,7 @@
 use crate::helpers::{assert_no_leaks, consumer_id, dropped, queue_view, trace};
 use broker_sim::command::Command;
 use broker_sim::scenario::{ConsumerSource, PublishTarget};
-use broker_sim::sim::ConsumerStatus;
+use broker_sim::ConsumerStatus;
 use broker_sim::{DropReason, Event, EventKind, Scenario, SimTime, Simulation};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

@@ -936,7 +936,7 @@ fn rmq_16_ack_timeout_does_not_count_toward_delivery_limit() {
     let mut events = Vec::new();
     for round in 1..=3u64 {
         events.extend(run_ms(&mut s, round * 100_000));
-        if s.snapshot().consumers[0].status != broker_sim::sim::ConsumerStatus::Running {
+        if s.snapshot().consumers[0].status != broker_sim::ConsumerStatus::Running {
             apply(&mut s, json!({ "restart_consumer": { "consumer": "c1" } }));
         }
     }

@@ -1,19 +1,23 @@
 //! The event-broker family: Kafka-style topics, consumer groups and offsets (KAF-1..KAF-18), and
 //! a service called with no broker, for the traffic-buffering comparison.
 
-use crate::assignor::{assign, TopicPartition};
+pub mod assignor;
+pub mod log;
+pub mod partitioner;
+
+use crate::engine::{ms_to_us, ConsumerStatus, Simulation, Work};
 use crate::event::EventKind;
 use crate::ids::{ConsumerId, MessageId, ProducerId};
 use crate::ledger::{CopyState, DropReason};
-use crate::log::{LogConfig, PartitionLog, Record};
 use crate::message::Slot;
-use crate::partitioner::{partition_for_key, StickyPartitioner};
 use crate::scenario::{
     CommitMode, GroupSpec, OffsetReset, ServiceSpec, TopicSpec, UnkeyedStrategy,
 };
-use crate::sim::{ms_to_us, ConsumerStatus, Simulation, Work};
 use crate::snapshot::{Chip, NodeRef};
 use crate::time::SimTime;
+use assignor::{assign, TopicPartition};
+use log::{LogConfig, PartitionLog, Record};
+use partitioner::{partition_for_key, StickyPartitioner};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Key id meaning "no key".
@@ -404,7 +408,7 @@ impl Simulation {
             if self.track_transits {
                 self.transit.insert(
                     (arrive, key),
-                    crate::sim::Transit {
+                    crate::engine::Transit {
                         from: NodeRef::Partition(f.tp.topic, f.tp.partition),
                         to: NodeRef::Consumer(cid),
                         sent_at: self.now,

@@ -308,10 +308,10 @@ pub struct Simulation {
     agenda: BinaryHeap<Reverse<Scheduled>>,
     pub(crate) rng: SimRng,
     pub(crate) latency: u64,
-    pub(crate) topics: Vec<crate::kafka::Topic>,
-    pub(crate) groups: Vec<crate::kafka::Group>,
-    pub(crate) members: BTreeMap<ConsumerId, crate::kafka::Member>,
-    pub(crate) services: Vec<crate::kafka::Service>,
+    pub(crate) topics: Vec<crate::families::kafka::Topic>,
+    pub(crate) groups: Vec<crate::families::kafka::Group>,
+    pub(crate) members: BTreeMap<ConsumerId, crate::families::kafka::Member>,
+    pub(crate) services: Vec<crate::families::kafka::Service>,
     pub(crate) request_seq: u64,
     next_transit: u64,
     /// Whether moving messages are kept for drawing; headless runs turn it off.
@@ -915,7 +915,7 @@ impl Simulation {
             priority,
             routing_key: pick(&plan.routing_keys, 0),
             headers: pick(&plan.header_sets, EMPTY_HEADERS),
-            kafka_key: pick(&plan.kafka_keys, crate::kafka::NO_KEY),
+            kafka_key: pick(&plan.kafka_keys, crate::families::kafka::NO_KEY),
             delivery_count: 0,
             redelivered: false,
             poison,
@@ -1461,7 +1461,7 @@ impl Simulation {
         if redelivered {
             consumer.redelivered += 1;
         }
-        if consumer.log.len() < crate::kafka::MAX_LOGGED_DELIVERIES {
+        if consumer.log.len() < crate::families::kafka::MAX_LOGGED_DELIVERIES {
             consumer.log.push((msg, redelivered));
         }
         let epoch = consumer.epoch;
@@ -1759,7 +1759,7 @@ impl Simulation {
             let consumer = &mut self.consumers[cid.index()];
             consumer.held.insert(s);
             consumer.delivered += 1;
-            if consumer.log.len() < crate::kafka::MAX_LOGGED_DELIVERIES {
+            if consumer.log.len() < crate::families::kafka::MAX_LOGGED_DELIVERIES {
                 consumer.log.push((msg, false));
             }
             let epoch = consumer.epoch;

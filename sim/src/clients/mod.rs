@@ -1,0 +1,1 @@
+//! The client runtime: producers and consumers.

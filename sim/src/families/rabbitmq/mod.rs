@@ -1,0 +1,3 @@
+//! RabbitMQ: exchanges, bindings, queues, dispatch, acks, dead-lettering, TTL and limits.
+
+pub mod queue;

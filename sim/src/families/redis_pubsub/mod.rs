@@ -1,0 +1,1 @@
+//! Redis Pub/Sub: channels, patterns and subscribers' output buffers.

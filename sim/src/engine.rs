@@ -6,20 +6,18 @@ use crate::event::{Event, EventKind, EventSink, Settle, TraceDigest};
 use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
 use crate::ledger::{CopyState, DeadLetterReason, DropReason, Ledger};
 use crate::matching::{glob_matches, headers_match, topic_matches};
-use crate::message::{CopyStore, Death, Interner, MessageCopy, Slot};
+use crate::kernel::agenda::Scheduled;
+use crate::kernel::World;
+use crate::message::{Death, MessageCopy, Slot};
 use crate::queue::Queue;
-use crate::rng::SimRng;
 use crate::scenario::{
     self, AckMode, BindingSpec, ConsumerSource, ConsumerSpec, ExchangeType, FailureAction,
     Overflow, Processing, ProducerSpec, PublishTarget, QueueSpec, RatePattern, Scenario,
     ScenarioError,
 };
 use crate::snapshot::NodeRef;
-use crate::stats::{LatencyHistogram, Series};
 use crate::time::SimTime;
-use serde_json::Value;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Live copies beyond this are dropped with [`DropReason::SimulatorCapacity`], so a runaway
 /// producer cannot exhaust memory. The drop is counted like any other loss.
@@ -40,10 +38,7 @@ enum Closure {
     ChannelError(String),
 }
 
-/// Micro-seconds from a validated millisecond value.
-pub(crate) fn ms_to_us(ms: f64) -> u64 {
-    (ms * 1_000.0).round() as u64
-}
+pub(crate) use crate::kernel::ms_to_us;
 
 /// Internal scheduled work. Ordered only by (time, insertion sequence).
 #[derive(Clone, Debug)]
@@ -151,30 +146,6 @@ pub(crate) enum Work {
     Scripted {
         index: usize,
     },
-}
-
-#[derive(Debug)]
-struct Scheduled {
-    at: SimTime,
-    seq: u64,
-    work: Work,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
 }
 
 #[derive(Debug)]
@@ -303,11 +274,7 @@ impl Consumer {
 /// The simulation. See the crate docs for the model.
 pub struct Simulation {
     pub(crate) scenario: Scenario,
-    pub(crate) now: SimTime,
-    seq: u64,
-    agenda: BinaryHeap<Reverse<Scheduled>>,
-    pub(crate) rng: SimRng,
-    pub(crate) latency: u64,
+    pub(crate) world: World<Work>,
     pub(crate) topics: Vec<crate::families::kafka::Topic>,
     pub(crate) groups: Vec<crate::families::kafka::Group>,
     pub(crate) members: BTreeMap<ConsumerId, crate::families::kafka::Member>,
@@ -321,27 +288,9 @@ pub struct Simulation {
     pub(crate) producers: Vec<Producer>,
     pub(crate) consumers: Vec<Consumer>,
     pub(crate) channels: Vec<String>,
-    pub(crate) copies: CopyStore,
-    pub(crate) ledger: Ledger,
-    pub(crate) keys: Interner<String, String>,
-    /// Header sets keyed by (producer, template version, index); JSON values have no order to key by.
-    pub(crate) header_sets: Interner<(u32, u32, usize), BTreeMap<String, Value>>,
-    next_msg: u64,
-    out: Vec<Event>,
-    digest: TraceDigest,
-    pub(crate) latency_hist: LatencyHistogram,
-    pub(crate) throughput_in: Series,
-    pub(crate) throughput_out: Series,
     /// Moving messages keyed by (arrival, key): copies use their slot, log records a counter
     /// above `u32::MAX`.
     pub(crate) transit: BTreeMap<(SimTime, u64), Transit>,
-    next_sample: SimTime,
-    sampled_published: u64,
-    sampled_completed: u64,
-    completed: u64,
-    interval_latency: LatencyHistogram,
-    pub(crate) latency_p50: Series,
-    pub(crate) latency_p99: Series,
 }
 
 /// A copy moving on the wire, for drawing.
@@ -360,10 +309,7 @@ impl Simulation {
         scenario.validate()?;
         let mut sim = Simulation {
             scenario: scenario.clone(),
-            now: SimTime::ZERO,
-            seq: 0,
-            agenda: BinaryHeap::new(),
-            rng: SimRng::new(seed),
+            world: World::new(seed, ms_to_us(scenario.latency_ms)),
             topics: Vec::new(),
             groups: Vec::new(),
             members: BTreeMap::new(),
@@ -371,7 +317,6 @@ impl Simulation {
             request_seq: 0,
             next_transit: u64::from(u32::MAX) + 1,
             track_transits: true,
-            latency: ms_to_us(scenario.latency_ms),
             exchanges: vec![Exchange {
                 name: String::new(),
                 kind: ExchangeType::Direct,
@@ -382,26 +327,9 @@ impl Simulation {
             producers: Vec::new(),
             consumers: Vec::new(),
             channels: Vec::new(),
-            copies: CopyStore::default(),
-            ledger: Ledger::default(),
-            keys: Interner::default(),
-            header_sets: Interner::default(),
-            next_msg: 0,
-            out: Vec::new(),
-            digest: TraceDigest::default(),
-            latency_hist: LatencyHistogram::default(),
-            throughput_in: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
-            throughput_out: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
             transit: BTreeMap::new(),
-            next_sample: SimTime::ZERO,
-            sampled_published: 0,
-            sampled_completed: 0,
-            completed: 0,
-            interval_latency: LatencyHistogram::default(),
-            latency_p50: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
-            latency_p99: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
         };
-        let empty = sim.header_sets.intern((u32::MAX, 0, 0), BTreeMap::new);
+        let empty = sim.world.header_sets.intern((u32::MAX, 0, 0), BTreeMap::new);
         debug_assert_eq!(empty, EMPTY_HEADERS);
         for x in &scenario.exchanges {
             sim.exchanges.push(Exchange {
@@ -443,13 +371,13 @@ impl Simulation {
                 .map_err(|e| ScenarioError::new("consumers", e.to_string()))?;
         }
         for (index, s) in scenario.script.iter().enumerate() {
-            sim.schedule(SimTime(ms_to_us(s.at_ms)), Work::Scripted { index });
+            sim.world.schedule(SimTime(ms_to_us(s.at_ms)), Work::Scripted { index });
         }
         Ok(sim)
     }
 
     pub fn now(&self) -> SimTime {
-        self.now
+        self.world.now
     }
 
     /// Keeps (default) or skips the moving-message list that snapshots carry for drawing.
@@ -466,25 +394,25 @@ impl Simulation {
     }
 
     pub fn ledger(&self) -> &Ledger {
-        &self.ledger
+        &self.world.ledger
     }
 
     /// Fingerprint of every event so far.
     pub fn digest(&self) -> TraceDigest {
-        self.digest
+        self.world.digest()
     }
 
     /// Time of the next scheduled event, if any.
     pub fn next_event_time(&self) -> Option<SimTime> {
-        self.agenda.peek().map(|Reverse(s)| s.at)
+        self.world.agenda.peek_time()
     }
 
     /// Processes the single next event and returns what it produced.
     pub fn step(&mut self) -> Vec<Event> {
-        if let Some(Reverse(s)) = self.agenda.pop() {
+        if let Some(s) = self.world.agenda.pop() {
             self.run(s);
         }
-        std::mem::take(&mut self.out)
+        self.world.take_events()
     }
 
     /// Processes every event up to and including `t`, then sets the clock to `t`.
@@ -513,46 +441,46 @@ impl Simulation {
         let mut done = 0;
         // Events emitted by commands applied since the last call come first.
         self.flush_into(sink);
-        while let Some(Reverse(next)) = self.agenda.peek() {
-            if next.at > t {
+        while let Some(at) = self.world.agenda.peek_time() {
+            if at > t {
                 break;
             }
             if done == max_events {
                 return false;
             }
-            let Reverse(s) = self.agenda.pop().expect("peeked");
+            let s = self.world.agenda.pop().expect("peeked");
             self.run(s);
             self.flush_into(sink);
             done += 1;
         }
-        if t > self.now {
+        if t > self.world.now {
             self.sample_until(t);
-            self.now = t;
+            self.world.now = t;
         }
         true
     }
 
     fn flush_into(&mut self, sink: &mut impl EventSink) {
-        for e in self.out.drain(..) {
+        for e in self.world.drain_events() {
             sink.accept(e);
         }
     }
 
-    fn run(&mut self, s: Scheduled) {
-        debug_assert!(s.at >= self.now, "time went backwards");
+    fn run(&mut self, s: Scheduled<Work>) {
+        debug_assert!(s.at >= self.world.now, "time went backwards");
         self.sample_until(s.at);
-        self.now = s.at;
+        self.world.now = s.at;
         match s.work {
             Work::ProducerTick {
                 producer,
                 generation,
             } => self.producer_tick(producer, generation),
             Work::ArriveAtExchange { slot, exchange } => {
-                self.transit.remove(&(self.now, u64::from(slot)));
+                self.transit.remove(&(self.world.now, u64::from(slot)));
                 self.route_and_enqueue(slot, exchange);
             }
             Work::ArriveAtChannel { slot, channel } => {
-                self.transit.remove(&(self.now, u64::from(slot)));
+                self.transit.remove(&(self.world.now, u64::from(slot)));
                 self.pubsub_publish(slot, channel);
             }
             Work::ArriveAtPartition {
@@ -560,11 +488,11 @@ impl Simulation {
                 topic,
                 partition,
             } => {
-                self.transit.remove(&(self.now, u64::from(slot)));
+                self.transit.remove(&(self.world.now, u64::from(slot)));
                 self.topic_append(slot, topic, partition);
             }
             Work::ArriveAtService { slot, service } => {
-                self.transit.remove(&(self.now, u64::from(slot)));
+                self.transit.remove(&(self.world.now, u64::from(slot)));
                 self.service_arrive(slot, service);
             }
             Work::ServiceDone { service, slot } => self.service_done(service, slot),
@@ -596,7 +524,7 @@ impl Simulation {
                 tag,
                 epoch,
             } => {
-                self.transit.remove(&(self.now, u64::from(slot)));
+                self.transit.remove(&(self.world.now, u64::from(slot)));
                 self.delivery_arrives(consumer, slot, tag, epoch);
             }
             Work::ProcessingDone { consumer, epoch } => self.processing_done(consumer, epoch),
@@ -642,7 +570,7 @@ impl Simulation {
                 // A scripted command that no longer applies (e.g. the entity was removed by the
                 // user) is reported, not fatal.
                 if let Err(e) = self.apply(cmd) {
-                    self.emit(EventKind::CommandApplied {
+                    self.world.emit(EventKind::CommandApplied {
                         summary: format!("script[{index}] refused: {e}"),
                     });
                 }
@@ -650,85 +578,28 @@ impl Simulation {
         }
         #[cfg(debug_assertions)]
         self.audit()
-            .unwrap_or_else(|e| panic!("ledger audit failed at {}: {e}", self.now));
-    }
-
-    pub(crate) fn schedule(&mut self, at: SimTime, work: Work) {
-        self.seq += 1;
-        self.agenda.push(Reverse(Scheduled {
-            at,
-            seq: self.seq,
-            work,
-        }));
-    }
-
-    pub(crate) fn emit(&mut self, kind: EventKind) {
-        let e = Event {
-            time: self.now,
-            kind,
-        };
-        self.digest.add(&e);
-        self.out.push(e);
-    }
-
-    /// Moves a copy to a new state and keeps the ledger in step; frees terminal copies.
-    pub(crate) fn set_state(&mut self, slot: Slot, to: CopyState) {
-        let c = self.copies.get_mut(slot);
-        let from = c.state;
-        c.state = to;
-        self.ledger.leave(from);
-        self.ledger.enter(to);
-        if to.is_terminal() {
-            self.copies.release(slot);
-        }
-    }
-
-    fn new_copy(&mut self, copy: MessageCopy) -> Slot {
-        self.ledger.created += 1;
-        self.ledger.enter(copy.state);
-        self.copies.insert(copy)
-    }
-
-    /// A message's work is done (acked, processed, served): end-to-end latency and throughput.
-    pub(crate) fn complete(&mut self, published_at: SimTime) {
-        let us = self.now.since(published_at);
-        self.latency_hist.record(us);
-        self.interval_latency.record(us);
-        self.completed += 1;
+            .unwrap_or_else(|e| panic!("ledger audit failed at {}: {e}", self.world.now));
     }
 
     fn sample_until(&mut self, t: SimTime) {
         // A long jump with nothing happening is sampled from near its end, so advancing a year
         // costs the same as advancing a minute.
         let span = crate::SAMPLE_INTERVAL * crate::SERIES_CAPACITY as u64;
-        if t.0 > self.next_sample.0.saturating_add(span) {
-            let skip = (t.0 - span - self.next_sample.0) / crate::SAMPLE_INTERVAL;
-            self.next_sample = self.next_sample.plus(skip * crate::SAMPLE_INTERVAL);
+        if t.0 > self.world.next_sample.0.saturating_add(span) {
+            let skip = (t.0 - span - self.world.next_sample.0) / crate::SAMPLE_INTERVAL;
+            self.world.next_sample = self.world.next_sample.plus(skip * crate::SAMPLE_INTERVAL);
         }
-        while self.next_sample <= t {
-            let at = self.next_sample.0;
+        while self.world.next_sample <= t {
+            let at = self.world.next_sample.0;
             for q in &mut self.queues {
                 q.depth.push(at, (q.ready_len() + q.unacked) as f64);
             }
-            let per_sec = 1e6 / crate::SAMPLE_INTERVAL as f64;
-            let published = self.ledger.published;
-            let completed = self.completed;
-            self.throughput_in
-                .push(at, (published - self.sampled_published) as f64 * per_sec);
-            self.throughput_out
-                .push(at, (completed - self.sampled_completed) as f64 * per_sec);
-            self.sampled_published = published;
-            self.sampled_completed = completed;
-            if self.interval_latency.count() > 0 {
-                let h = std::mem::take(&mut self.interval_latency);
-                self.latency_p50.push(at, h.quantile(0.50) as f64 / 1_000.0);
-                self.latency_p99.push(at, h.quantile(0.99) as f64 / 1_000.0);
-            }
+            self.world.sample_at(at);
             for gid in 0..self.groups.len() {
                 let lag = self.group_lag(gid as u32) as f64;
                 self.groups[gid].lag_series.push(at, lag);
             }
-            self.next_sample = self.next_sample.plus(crate::SAMPLE_INTERVAL);
+            self.world.next_sample = self.world.next_sample.plus(crate::SAMPLE_INTERVAL);
         }
     }
 
@@ -781,7 +652,7 @@ impl Simulation {
     // ---------------------------------------------------------------- producers
 
     fn rate_at(&self, p: &Producer) -> f64 {
-        let elapsed_ms = self.now.since(p.started_at) as f64 / 1_000.0;
+        let elapsed_ms = self.world.now.since(p.started_at) as f64 / 1_000.0;
         match p.spec.rate {
             RatePattern::Manual | RatePattern::Burst { .. } => 0.0,
             RatePattern::Constant { per_sec } | RatePattern::Poisson { per_sec } => per_sec,
@@ -824,13 +695,13 @@ impl Simulation {
             RatePattern::Manual => return,
             RatePattern::Burst { at_ms, .. } => {
                 let at = p.started_at.plus(ms_to_us(at_ms));
-                if p.sent > 0 || at < self.now {
+                if p.sent > 0 || at < self.world.now {
                     return;
                 }
-                at.since(self.now)
+                at.since(self.world.now)
             }
             RatePattern::Poisson { per_sec } if per_sec > 0.0 => {
-                (self.rng.exponential(1e6 / per_sec)).round().max(1.0) as u64
+                (self.world.rng.exponential(1e6 / per_sec)).round().max(1.0) as u64
             }
             _ => {
                 let rate = self.rate_at(p);
@@ -848,8 +719,8 @@ impl Simulation {
                 }
             }
         };
-        self.schedule(
-            self.now.plus(gap),
+        self.world.schedule(
+            self.world.now.plus(gap),
             Work::ProducerTick {
                 producer: id,
                 generation,
@@ -900,14 +771,14 @@ impl Simulation {
         let t = &p.spec.message;
         let priority =
             (!t.priorities.is_empty()).then(|| t.priorities[i % t.priorities.len()].min(255) as u8);
-        let msg = MessageId(self.next_msg);
-        self.next_msg += 1;
-        self.ledger.published += 1;
+        let msg = MessageId(self.world.next_msg);
+        self.world.next_msg += 1;
+        self.world.ledger.published += 1;
         let template = MessageCopy {
             msg,
             state: CopyState::InFlight,
             producer: Some(id),
-            published_at: self.now,
+            published_at: self.world.now,
             expires_at: SimTime::MAX,
             ttl: t.ttl_ms.map_or(u64::MAX, ms_to_us),
             queue_seq: 0,
@@ -922,14 +793,14 @@ impl Simulation {
             deaths: None,
         };
         let targets = plan.targets.len();
-        self.emit(EventKind::Published { msg, producer: id });
+        self.world.emit(EventKind::Published { msg, producer: id });
         for n in 0..targets {
             if n > 0 {
-                self.ledger.fanout_copies += 1;
+                self.world.ledger.fanout_copies += 1;
             }
-            let slot = self.new_copy(template.clone());
-            if self.copies.live() > MAX_LIVE_COPIES {
-                self.drop_copy(slot, DropReason::SimulatorCapacity);
+            let slot = self.world.new_copy(template.clone());
+            if self.world.copies.live() > MAX_LIVE_COPIES {
+                self.world.drop_copy(slot, DropReason::SimulatorCapacity);
                 continue;
             }
             let from = NodeRef::Producer(id);
@@ -985,18 +856,18 @@ impl Simulation {
         let routing_keys = m
             .routing_keys
             .iter()
-            .map(|k| self.keys.intern(k.clone(), || k.clone()))
+            .map(|k| self.world.keys.intern(k.clone(), || k.clone()))
             .collect();
         let kafka_keys = m
             .keys
             .iter()
-            .map(|k| self.keys.intern(k.clone(), || k.clone()))
+            .map(|k| self.world.keys.intern(k.clone(), || k.clone()))
             .collect();
         let header_sets = m
             .headers
             .iter()
             .enumerate()
-            .map(|(i, h)| self.header_sets.intern((id, version, i), || h.clone()))
+            .map(|(i, h)| self.world.header_sets.intern((id, version, i), || h.clone()))
             .collect();
         ProducerPlan {
             targets,
@@ -1008,9 +879,9 @@ impl Simulation {
 
     /// Puts a stored copy on the wire; `work` runs when it arrives.
     fn send(&mut self, from: NodeRef, to: NodeRef, slot: Slot, work: Work) {
-        let arrive = self.now.plus(self.latency);
+        let arrive = self.world.now.plus(self.world.latency);
         if !self.track_transits {
-            self.schedule(arrive, work);
+            self.world.schedule(arrive, work);
             return;
         }
         let chip = self.chip(slot);
@@ -1020,18 +891,18 @@ impl Simulation {
             Transit {
                 from,
                 to,
-                sent_at: self.now,
+                sent_at: self.world.now,
                 msg,
                 chip,
             },
         );
-        self.schedule(arrive, work);
+        self.world.schedule(arrive, work);
     }
 
     /// A copy reaching a partition log leaves the store and is counted as retained.
     pub(crate) fn retain_copy(&mut self, slot: Slot) {
-        self.set_state(slot, CopyState::Retained);
-        self.copies.release(slot);
+        self.world.set_state(slot, CopyState::Retained);
+        self.world.copies.release(slot);
     }
 
     pub(crate) fn next_transit_key(&mut self) -> u64 {
@@ -1049,8 +920,8 @@ impl Simulation {
     pub(crate) fn draw_us(&mut self, p: &Processing) -> u64 {
         let ms = match *p {
             Processing::Fixed { ms } => ms,
-            Processing::Exponential { mean_ms } => self.rng.exponential(mean_ms),
-            Processing::Uniform { min_ms, max_ms } => min_ms + (max_ms - min_ms) * self.rng.unit(),
+            Processing::Exponential { mean_ms } => self.world.rng.exponential(mean_ms),
+            Processing::Uniform { min_ms, max_ms } => min_ms + (max_ms - min_ms) * self.world.rng.unit(),
         };
         ms_to_us(ms)
     }
@@ -1059,19 +930,13 @@ impl Simulation {
     pub(crate) fn set_busy(&mut self, cid: ConsumerId, busy: bool) {
         let c = &mut self.consumers[cid.index()];
         match (busy, c.busy_since) {
-            (true, None) => c.busy_since = Some(self.now),
+            (true, None) => c.busy_since = Some(self.world.now),
             (false, Some(since)) => {
-                c.busy_us += self.now.since(since);
+                c.busy_us += self.world.now.since(since);
                 c.busy_since = None;
             }
             _ => {}
         }
-    }
-
-    pub(crate) fn drop_copy(&mut self, slot: Slot, reason: DropReason) {
-        let msg = self.copies.get(slot).msg;
-        self.set_state(slot, CopyState::Dropped(reason));
-        self.emit(EventKind::Dropped { msg, reason });
     }
 
     // ---------------------------------------------------------------- routing
@@ -1087,14 +952,14 @@ impl Simulation {
             ExchangeType::Direct => b.routing_key == key,
             ExchangeType::Fanout => true,
             ExchangeType::Topic => topic_matches(&b.routing_key, key),
-            ExchangeType::Headers => headers_match(&b.arguments, self.header_sets.get(headers)),
+            ExchangeType::Headers => headers_match(&b.arguments, self.world.header_sets.get(headers)),
         }
     }
 
     /// The set of queues a message reaches from `exchange` (RMQ-1..RMQ-7). A set, because a
     /// queue matched by several bindings still gets one copy (RMQ-2).
     fn route(&self, exchange: ExchangeId, key: u32, headers: u32) -> BTreeSet<QueueId> {
-        let key = self.keys.get(key).as_str();
+        let key = self.world.keys.get(key).as_str();
         let mut queues = BTreeSet::new();
         if exchange == ExchangeId(0) {
             // The default exchange binds every queue by its own name (RMQ-6).
@@ -1132,10 +997,10 @@ impl Simulation {
     }
 
     fn route_and_enqueue(&mut self, slot: Slot, exchange: ExchangeId) {
-        let c = self.copies.get(slot);
+        let c = self.world.copies.get(slot);
         let (msg, key, headers, producer) = (c.msg, c.routing_key, c.headers, c.producer);
         let queues: Vec<QueueId> = self.route(exchange, key, headers).into_iter().collect();
-        self.emit(EventKind::Routed {
+        self.world.emit(EventKind::Routed {
             msg,
             exchange,
             queues: queues.clone(),
@@ -1150,7 +1015,7 @@ impl Simulation {
             } else {
                 DropReason::Unroutable
             };
-            self.drop_copy(slot, reason);
+            self.world.drop_copy(slot, reason);
             if let Some(p) = producer {
                 let p = &mut self.producers[p.index()];
                 if mandatory {
@@ -1166,23 +1031,23 @@ impl Simulation {
         }
         let mut accepted_all = true;
         let mut slot = Some(slot);
-        let template = self.copies.get(slot.expect("set")).clone();
+        let template = self.world.copies.get(slot.expect("set")).clone();
         for (n, q) in queues.iter().enumerate() {
             let s = match slot.take() {
                 Some(s) if n == 0 => s,
                 _ => {
                     if dead_lettered {
-                        self.ledger.dead_letter_copies += 1;
+                        self.world.ledger.dead_letter_copies += 1;
                     } else {
-                        self.ledger.fanout_copies += 1;
+                        self.world.ledger.fanout_copies += 1;
                     }
                     let mut copy = template.clone();
                     copy.state = CopyState::InFlight;
-                    self.new_copy(copy)
+                    self.world.new_copy(copy)
                 }
             };
             if dead_lettered && self.is_dead_letter_cycle(s, *q) {
-                self.drop_copy(s, DropReason::DeadLetterUnroutable);
+                self.world.drop_copy(s, DropReason::DeadLetterUnroutable);
                 continue;
             }
             accepted_all &= self.enqueue(*q, s);
@@ -1195,7 +1060,7 @@ impl Simulation {
                 } else {
                     p.confirms_nacked += 1;
                     p.nacks.push(msg);
-                    self.emit(EventKind::PublisherNacked {
+                    self.world.emit(EventKind::PublisherNacked {
                         msg,
                         producer: producer.expect("some"),
                     });
@@ -1208,6 +1073,7 @@ impl Simulation {
     /// contains a rejection (RMQ-29; `mc.erl` `is_cycle_v2`).
     fn is_dead_letter_cycle(&self, slot: Slot, q: QueueId) -> bool {
         let deaths = self
+            .world
             .copies
             .get(slot)
             .deaths
@@ -1225,16 +1091,16 @@ impl Simulation {
     /// if `reject-publish` refused it.
     fn enqueue(&mut self, q: QueueId, slot: Slot) -> bool {
         let (size, priority, ttl, msg) = {
-            let c = self.copies.get(slot);
+            let c = self.world.copies.get(slot);
             (c.size, c.priority, c.ttl, c.msg)
         };
         let queue = &mut self.queues[q.index()];
-        queue.publish_rate.record(self.now.0, 1);
+        queue.publish_rate.record(self.world.now.0, 1);
         if queue.spec.overflow != Overflow::DropHead && queue.would_overflow(u64::from(size)) {
             if queue.spec.overflow == Overflow::RejectPublishDlx {
                 self.dead_letter(slot, q, DeadLetterReason::Maxlen);
             } else {
-                self.drop_copy(slot, DropReason::RejectedByQueue);
+                self.world.drop_copy(slot, DropReason::RejectedByQueue);
             }
             return false;
         }
@@ -1243,15 +1109,15 @@ impl Simulation {
         // The lower of queue and message TTL applies; each queue's copy has its own clock (RMQ-25, RMQ-26).
         let queue_ttl = queue.spec.message_ttl_ms.map_or(u64::MAX, ms_to_us);
         let ttl = ttl.min(queue_ttl);
-        let c = self.copies.get_mut(slot);
+        let c = self.world.copies.get_mut(slot);
         c.queue_seq = seq;
         c.expires_at = if ttl == u64::MAX {
             SimTime::MAX
         } else {
-            self.now.plus(ttl)
+            self.world.now.plus(ttl)
         };
-        self.set_state(slot, CopyState::Ready(q));
-        self.emit(EventKind::Enqueued { msg, queue: q });
+        self.world.set_state(slot, CopyState::Ready(q));
+        self.world.emit(EventKind::Enqueued { msg, queue: q });
         self.enforce_max_length(q);
         self.dispatch(q);
         true
@@ -1265,7 +1131,7 @@ impl Simulation {
             let Some(head) = self.queues[q.index()].head() else {
                 break;
             };
-            let size = self.copies.get(head.slot).size;
+            let size = self.world.copies.get(head.slot).size;
             self.queues[q.index()].pop_head(size);
             self.dead_letter_or_drop(
                 head.slot,
@@ -1281,9 +1147,9 @@ impl Simulation {
         if self.queues[q.index()].dead_letter_exchange.is_some() {
             self.dead_letter(slot, q, DeadLetterReason::Expired);
         } else {
-            let msg = self.copies.get(slot).msg;
-            self.set_state(slot, CopyState::Expired);
-            self.emit(EventKind::Expired { msg, queue: q });
+            let msg = self.world.copies.get(slot).msg;
+            self.world.set_state(slot, CopyState::Expired);
+            self.world.emit(EventKind::Expired { msg, queue: q });
         }
     }
 
@@ -1297,7 +1163,7 @@ impl Simulation {
         if self.queues[q.index()].dead_letter_exchange.is_some() {
             self.dead_letter(slot, q, reason);
         } else {
-            self.drop_copy(slot, otherwise);
+            self.world.drop_copy(slot, otherwise);
         }
     }
 
@@ -1305,22 +1171,22 @@ impl Simulation {
     fn dead_letter(&mut self, slot: Slot, q: QueueId, reason: DeadLetterReason) {
         let queue = &self.queues[q.index()];
         let Some(dlx) = queue.dead_letter_exchange else {
-            self.drop_copy(slot, DropReason::DeadLetterUnroutable);
+            self.world.drop_copy(slot, DropReason::DeadLetterUnroutable);
             return;
         };
         let dl_key = queue.spec.dead_letter_routing_key.clone();
-        let mut copy = self.copies.get(slot).clone();
+        let mut copy = self.world.copies.get(slot).clone();
         let msg = copy.msg;
         if reason == DeadLetterReason::Expired {
-            self.emit(EventKind::Expired { msg, queue: q });
+            self.world.emit(EventKind::Expired { msg, queue: q });
         }
-        self.set_state(slot, CopyState::DeadLettered(reason));
-        self.emit(EventKind::DeadLettered {
+        self.world.set_state(slot, CopyState::DeadLettered(reason));
+        self.world.emit(EventKind::DeadLettered {
             msg,
             queue: q,
             reason,
         });
-        self.ledger.dead_letter_copies += 1;
+        self.world.ledger.dead_letter_copies += 1;
         let mut deaths = copy.deaths.take().map(|b| *b).unwrap_or_default();
         deaths.push(Death { queue: q, reason });
         copy.deaths = Some(Box::new(deaths));
@@ -1332,13 +1198,13 @@ impl Simulation {
         copy.redelivered = false;
         copy.delivery_count = 0;
         if let Some(k) = dl_key {
-            copy.routing_key = self.keys.intern(k.clone(), || k);
+            copy.routing_key = self.world.keys.intern(k.clone(), || k);
         }
-        let new_slot = self.new_copy(copy);
+        let new_slot = self.world.new_copy(copy);
         // Routed as its own event at the same instant, so chains of dead-lettering are
         // iterative and never deepen the stack.
-        self.schedule(
-            self.now,
+        self.world.schedule(
+            self.world.now,
             Work::ArriveAtExchange {
                 slot: new_slot,
                 exchange: dlx,
@@ -1354,8 +1220,8 @@ impl Simulation {
             let mut expired = None;
             let mut next = SimTime::MAX;
             for (sub, e) in self.queues[q.index()].expiry_fronts() {
-                let at = self.copies.get(e.slot).expires_at;
-                if at < self.now {
+                let at = self.world.copies.get(e.slot).expires_at;
+                if at < self.world.now {
                     expired = Some((sub, e.slot));
                     break;
                 }
@@ -1368,11 +1234,11 @@ impl Simulation {
                 let at = next.plus(1);
                 if next != SimTime::MAX && queue.expiry_timer.is_none_or(|t| t > at) {
                     queue.expiry_timer = Some(at);
-                    self.schedule(at, Work::ExpireHead { queue: q });
+                    self.world.schedule(at, Work::ExpireHead { queue: q });
                 }
                 return;
             };
-            let size = self.copies.get(slot).size;
+            let size = self.world.copies.get(slot).size;
             self.queues[q.index()].pop_front_of(sub, size);
             self.expire_or_dead_letter(slot, q);
         }
@@ -1402,7 +1268,7 @@ impl Simulation {
             if !consumer.has_capacity() {
                 continue;
             }
-            let size = self.copies.get(head.slot).size;
+            let size = self.world.copies.get(head.slot).size;
             self.queues[q.index()].pop_head(size);
             self.deliver(q, cid, head.slot);
             if self.consumers[cid.index()].has_capacity() {
@@ -1412,9 +1278,9 @@ impl Simulation {
     }
 
     fn deliver(&mut self, q: QueueId, cid: ConsumerId, slot: Slot) {
-        let now = self.now;
+        let now = self.world.now;
         let auto = self.consumers[cid.index()].spec.ack == AckMode::Auto;
-        let c = self.copies.get(slot);
+        let c = self.world.copies.get(slot);
         let (msg, redelivered) = (c.msg, c.redelivered);
         let queue = &mut self.queues[q.index()];
         queue.deliver_rate.record(now.0, 1);
@@ -1424,7 +1290,7 @@ impl Simulation {
         let tag = if auto {
             // Auto-ack: the broker forgets it the moment it is sent (RMQ-10); no ack is ever
             // sent, so the ack rate does not count it (RMQ-35).
-            self.set_state(slot, CopyState::Processing(cid));
+            self.world.set_state(slot, CopyState::Processing(cid));
             self.consumers[cid.index()].held.insert(slot);
             0
         } else {
@@ -1435,7 +1301,7 @@ impl Simulation {
                     .consumer_timeout_ms
                     .unwrap_or(DEFAULT_CONSUMER_TIMEOUT_MS)
             });
-            self.set_state(slot, CopyState::Unacked(q, cid));
+            self.world.set_state(slot, CopyState::Unacked(q, cid));
             let consumer = &mut self.consumers[cid.index()];
             let tag = consumer.next_tag;
             consumer.next_tag += 1;
@@ -1445,7 +1311,7 @@ impl Simulation {
                 let due = now.plus(ms_to_us(ms)).0;
                 let check = due.div_ceil(CONSUMER_TIMEOUT_CHECK_US) * CONSUMER_TIMEOUT_CHECK_US;
                 let epoch = consumer.epoch;
-                self.schedule(
+                self.world.schedule(
                     SimTime(check),
                     Work::AckTimeout {
                         consumer: cid,
@@ -1465,7 +1331,7 @@ impl Simulation {
             consumer.log.push((msg, redelivered));
         }
         let epoch = consumer.epoch;
-        self.emit(EventKind::Delivered {
+        self.world.emit(EventKind::Delivered {
             msg,
             queue: q,
             consumer: cid,
@@ -1502,7 +1368,7 @@ impl Simulation {
             // The connection died while it was on the wire; closing it already accounted the copy.
             return;
         }
-        let size = self.copies.get(slot).size;
+        let size = self.world.copies.get(slot).size;
         consumer.buffer.push_back((tag, slot));
         consumer.buffer_bytes += u64::from(size);
         if matches!(consumer.spec.source, ConsumerSource::Subscribe { .. }) {
@@ -1514,12 +1380,13 @@ impl Simulation {
             if consumer.buffer_bytes > consumer.spec.output_buffer_soft_limit_bytes
                 && consumer.soft_since.is_none()
             {
-                consumer.soft_since = Some(self.now);
+                consumer.soft_since = Some(self.world.now);
                 let at = self
+                    .world
                     .now
                     .plus(ms_to_us(consumer.spec.output_buffer_soft_seconds * 1000.0));
-                let since = self.now;
-                self.schedule(
+                let since = self.world.now;
+                self.world.schedule(
                     at,
                     Work::SoftLimitCheck {
                         consumer: cid,
@@ -1541,7 +1408,7 @@ impl Simulation {
             self.set_busy(cid, false);
             return;
         };
-        let size = self.copies.get(slot).size;
+        let size = self.world.copies.get(slot).size;
         let consumer = &mut self.consumers[cid.index()];
         consumer.buffer_bytes -= u64::from(size);
         if consumer.buffer_bytes <= consumer.spec.output_buffer_soft_limit_bytes {
@@ -1551,8 +1418,8 @@ impl Simulation {
         let epoch = consumer.epoch;
         self.set_busy(cid, true);
         let us = self.draw_processing_us(cid);
-        self.schedule(
-            self.now.plus(us),
+        self.world.schedule(
+            self.world.now.plus(us),
             Work::ProcessingDone {
                 consumer: cid,
                 epoch,
@@ -1567,7 +1434,7 @@ impl Simulation {
         let Some((tag, slot)) = self.consumers[cid.index()].current.take() else {
             return;
         };
-        let copy = self.copies.get(slot);
+        let copy = self.world.copies.get(slot);
         let (msg, poison, published_at) = (copy.msg, copy.poison, copy.published_at);
         let consumer = &self.consumers[cid.index()];
         let failure = if poison {
@@ -1576,8 +1443,8 @@ impl Simulation {
             consumer.spec.failure.clone()
         };
         let failed = failure.probability > 0.0
-            && (failure.probability >= 1.0 || self.rng.chance(failure.probability));
-        self.emit(EventKind::Processed {
+            && (failure.probability >= 1.0 || self.world.rng.chance(failure.probability));
+        self.world.emit(EventKind::Processed {
             msg,
             consumer: cid,
             failed,
@@ -1586,15 +1453,15 @@ impl Simulation {
         if consumer.held.remove(&slot) {
             // Auto-ack or Pub/Sub: the broker forgot it already; the work is done either way.
             consumer.acked += 1;
-            self.complete(published_at);
-            self.set_state(slot, CopyState::Acked);
+            self.world.complete(published_at);
+            self.world.set_state(slot, CopyState::Acked);
         } else if !failed && consumer.spec.ack_batch > 1 {
             consumer.pending_acks += 1;
             consumer.last_success = tag;
             if consumer.pending_acks >= consumer.spec.ack_batch {
                 consumer.pending_acks = 0;
-                self.schedule(
-                    self.now.plus(self.latency),
+                self.world.schedule(
+                    self.world.now.plus(self.world.latency),
                     Work::AckMultiple {
                         consumer: cid,
                         up_to: tag,
@@ -1612,8 +1479,8 @@ impl Simulation {
                     requeue: failure.requeue,
                 },
             };
-            self.schedule(
-                self.now.plus(self.latency),
+            self.world.schedule(
+                self.world.now.plus(self.world.latency),
                 Work::SettleArrives {
                     consumer: cid,
                     tag,
@@ -1659,12 +1526,12 @@ impl Simulation {
 
     /// Applies one consumer settlement at the broker; returns the copy's queue.
     fn settle(&mut self, cid: ConsumerId, slot: Slot, settle: Settle) -> QueueId {
-        let CopyState::Unacked(q, _) = self.copies.get(slot).state else {
+        let CopyState::Unacked(q, _) = self.world.copies.get(slot).state else {
             unreachable!("an unacked tag points at a copy that is not unacked")
         };
-        let msg = self.copies.get(slot).msg;
+        let msg = self.world.copies.get(slot).msg;
         self.queues[q.index()].unacked -= 1;
-        self.emit(EventKind::Settled {
+        self.world.emit(EventKind::Settled {
             msg,
             queue: q,
             consumer: cid,
@@ -1672,11 +1539,11 @@ impl Simulation {
         });
         match settle {
             Settle::Ack => {
-                let published_at = self.copies.get(slot).published_at;
-                self.complete(published_at);
-                self.queues[q.index()].ack_rate.record(self.now.0, 1);
+                let published_at = self.world.copies.get(slot).published_at;
+                self.world.complete(published_at);
+                self.queues[q.index()].ack_rate.record(self.world.now.0, 1);
                 self.consumers[cid.index()].acked += 1;
-                self.set_state(slot, CopyState::Acked);
+                self.world.set_state(slot, CopyState::Acked);
             }
             Settle::Nack { requeue: false } | Settle::Reject { requeue: false } => {
                 self.dead_letter_or_drop(slot, q, DeadLetterReason::Rejected, DropReason::Rejected);
@@ -1691,7 +1558,7 @@ impl Simulation {
     /// Returns an unacked copy to its queue, flagged redelivered (RMQ-13, RMQ-14, RMQ-30).
     fn requeue(&mut self, q: QueueId, slot: Slot, counts: bool) {
         let limit = self.queues[q.index()].delivery_limit();
-        let c = self.copies.get_mut(slot);
+        let c = self.world.copies.get_mut(slot);
         c.redelivered = true;
         if counts && self.queues[q.index()].is_quorum() {
             c.delivery_count += 1;
@@ -1710,8 +1577,8 @@ impl Simulation {
         let queue = &mut self.queues[q.index()];
         let level = queue.level_of(priority);
         queue.requeue(slot, seq, level, size);
-        self.set_state(slot, CopyState::Ready(q));
-        self.emit(EventKind::Requeued { msg, queue: q });
+        self.world.set_state(slot, CopyState::Ready(q));
+        self.world.emit(EventKind::Requeued { msg, queue: q });
         self.enforce_max_length(q);
     }
 
@@ -1737,25 +1604,25 @@ impl Simulation {
                 receivers.extend(std::iter::repeat_n(ConsumerId(i as u32), n));
             }
         }
-        let msg = self.copies.get(slot).msg;
-        self.emit(EventKind::ChannelPublished {
+        let msg = self.world.copies.get(slot).msg;
+        self.world.emit(EventKind::ChannelPublished {
             msg,
             channel,
             receivers: receivers.len() as u32,
         });
         if receivers.is_empty() {
-            self.drop_copy(slot, DropReason::NoSubscriber);
+            self.world.drop_copy(slot, DropReason::NoSubscriber);
             return;
         }
-        let template = self.copies.get(slot).clone();
+        let template = self.world.copies.get(slot).clone();
         for (n, cid) in receivers.into_iter().enumerate() {
             let s = if n == 0 {
                 slot
             } else {
-                self.ledger.fanout_copies += 1;
-                self.new_copy(template.clone())
+                self.world.ledger.fanout_copies += 1;
+                self.world.new_copy(template.clone())
             };
-            self.set_state(s, CopyState::Processing(cid));
+            self.world.set_state(s, CopyState::Processing(cid));
             let consumer = &mut self.consumers[cid.index()];
             consumer.held.insert(s);
             consumer.delivered += 1;
@@ -1763,7 +1630,7 @@ impl Simulation {
                 consumer.log.push((msg, false));
             }
             let epoch = consumer.epoch;
-            self.emit(EventKind::PubSubDelivered { msg, consumer: cid });
+            self.world.emit(EventKind::PubSubDelivered { msg, consumer: cid });
             self.send_to_consumer(NodeRef::Channel(channel), cid, s, 0, epoch);
         }
     }
@@ -1772,7 +1639,7 @@ impl Simulation {
     fn disconnect_subscriber(&mut self, cid: ConsumerId) {
         let lost = self.drop_held(cid, DropReason::SubscriberDisconnected);
         self.consumers[cid.index()].status = ConsumerStatus::Disconnected;
-        self.emit(EventKind::SubscriberDisconnected {
+        self.world.emit(EventKind::SubscriberDisconnected {
             consumer: cid,
             lost,
         });
@@ -1792,7 +1659,7 @@ impl Simulation {
         self.set_busy(cid, false);
         self.transit.retain(|_, t| t.to != NodeRef::Consumer(cid));
         for s in &held {
-            self.drop_copy(*s, reason);
+            self.world.drop_copy(*s, reason);
         }
         held.len() as u32
     }
@@ -1811,7 +1678,7 @@ impl Simulation {
             self.member_stopped(cid, status == ConsumerStatus::Removed);
         }
         if let Closure::ChannelError(reason) = &why {
-            self.emit(EventKind::ChannelClosed {
+            self.world.emit(EventKind::ChannelClosed {
                 consumer: cid,
                 reason: reason.clone(),
             });
@@ -1828,7 +1695,7 @@ impl Simulation {
             self.mark_unused_if_idle(q);
         }
         if why == Closure::Crash {
-            self.emit(EventKind::ConsumerCrashed {
+            self.world.emit(EventKind::ConsumerCrashed {
                 consumer: cid,
                 requeued: unacked.len() as u32,
                 lost,
@@ -1862,10 +1729,10 @@ impl Simulation {
             return;
         };
         if queue.consumers.is_empty() && queue.unused_since.is_none() && !queue.deleted {
-            queue.unused_since = Some(self.now);
-            let since = self.now;
-            self.schedule(
-                self.now.plus(ms_to_us(ms)),
+            queue.unused_since = Some(self.world.now);
+            let since = self.world.now;
+            self.world.schedule(
+                self.world.now.plus(ms_to_us(ms)),
                 Work::QueueExpires { queue: q, since },
             );
         }
@@ -1880,11 +1747,11 @@ impl Simulation {
         }
         let ready: Vec<Slot> = self.queues[q.index()].all_ready().collect();
         for slot in &ready {
-            let size = self.copies.get(*slot).size;
+            let size = self.world.copies.get(*slot).size;
             self.queues[q.index()].pop_head(size);
-            self.drop_copy(*slot, DropReason::QueueDeleted);
+            self.world.drop_copy(*slot, DropReason::QueueDeleted);
         }
-        self.emit(EventKind::QueueDeleted {
+        self.world.emit(EventKind::QueueDeleted {
             queue: q,
             dropped: ready.len() as u32,
         });
@@ -2028,7 +1895,7 @@ impl Simulation {
             template_version: 0,
             sent: 0,
             cursor: 0,
-            started_at: self.now,
+            started_at: self.world.now,
             confirms_acked: 0,
             confirms_nacked: 0,
             returned: 0,
@@ -2102,7 +1969,7 @@ impl Simulation {
                         reason: format!("{consumer} is not running"),
                     });
                 }
-                self.emit(EventKind::CommandApplied { summary });
+                self.world.emit(EventKind::CommandApplied { summary });
                 self.close_connection(id, ConsumerStatus::Crashed, Closure::Crash);
                 return Ok(());
             }
@@ -2113,9 +1980,9 @@ impl Simulation {
                         reason: format!("{consumer} is already running"),
                     });
                 }
-                self.emit(EventKind::CommandApplied { summary });
+                self.world.emit(EventKind::CommandApplied { summary });
                 self.subscribe(id);
-                self.emit(EventKind::ConsumerRestarted { consumer: id });
+                self.world.emit(EventKind::ConsumerRestarted { consumer: id });
                 return Ok(());
             }
             Command::SlowConsumer { consumer, factor } => {
@@ -2150,7 +2017,7 @@ impl Simulation {
                 let p = &mut self.producers[id.index()];
                 p.spec.rate = rate;
                 p.generation += 1;
-                p.started_at = self.now;
+                p.started_at = self.world.now;
                 p.sent = p.sent.min(p.spec.limit.unwrap_or(u64::MAX));
                 self.schedule_next_tick(id);
             }
@@ -2163,13 +2030,13 @@ impl Simulation {
                     )
                     .into());
                 }
-                self.emit(EventKind::CommandApplied { summary });
+                self.world.emit(EventKind::CommandApplied { summary });
                 self.publish_many(id, count, false);
                 return Ok(());
             }
             Command::Poison { producer } => {
                 let id = self.producer_id(&producer)?;
-                self.emit(EventKind::CommandApplied { summary });
+                self.world.emit(EventKind::CommandApplied { summary });
                 self.publish(id, true);
                 return Ok(());
             }
@@ -2205,7 +2072,7 @@ impl Simulation {
                 p.template_version = version;
                 if rate_changed {
                     p.generation += 1;
-                    p.started_at = self.now;
+                    p.started_at = self.world.now;
                     self.schedule_next_tick(id);
                 }
             }
@@ -2225,7 +2092,7 @@ impl Simulation {
                         reason: format!("{consumer} must be running with manual acks"),
                     });
                 }
-                self.emit(EventKind::CommandApplied { summary });
+                self.world.emit(EventKind::CommandApplied { summary });
                 self.close_connection(
                     id,
                     ConsumerStatus::Crashed,
@@ -2257,12 +2124,12 @@ impl Simulation {
             }
             Command::RemoveConsumer { consumer } => {
                 let id = self.consumer_id(&consumer)?;
-                self.emit(EventKind::CommandApplied { summary });
+                self.world.emit(EventKind::CommandApplied { summary });
                 self.close_connection(id, ConsumerStatus::Removed, Closure::Crash);
                 return Ok(());
             }
         }
-        self.emit(EventKind::CommandApplied { summary });
+        self.world.emit(EventKind::CommandApplied { summary });
         Ok(())
     }
 
@@ -2321,7 +2188,7 @@ impl Simulation {
     /// Checks that the ledger agrees with where the copies actually are. Cheap enough to run
     /// after every event in debug builds: it compares counters, not copies.
     pub fn audit(&self) -> Result<(), String> {
-        let l = &self.ledger;
+        let l = &self.world.ledger;
         if !l.is_balanced() {
             return Err(format!(
                 "unbalanced ledger: created {} but accounted {}",
@@ -2364,10 +2231,10 @@ impl Simulation {
             ));
         }
         let live = (l.in_flight + l.ready + l.unacked + l.processing) as usize;
-        if live != self.copies.live() {
+        if live != self.world.copies.live() {
             return Err(format!(
                 "{} live copies stored but the ledger counts {live}",
-                self.copies.live()
+                self.world.copies.live()
             ));
         }
         Ok(())
@@ -2377,7 +2244,7 @@ impl Simulation {
     pub fn audit_deep(&self) -> Result<(), String> {
         self.audit()?;
         let mut counts = [0u64; 4];
-        for (_, c) in self.copies.iter_live() {
+        for (_, c) in self.world.copies.iter_live() {
             let i = match c.state {
                 CopyState::InFlight => 0,
                 CopyState::Ready(_) => 1,
@@ -2387,7 +2254,7 @@ impl Simulation {
             };
             counts[i] += 1;
         }
-        let l = &self.ledger;
+        let l = &self.world.ledger;
         if counts != [l.in_flight, l.ready, l.unacked, l.processing] {
             return Err(format!(
                 "walked {counts:?} vs ledger {:?}",
@@ -2396,11 +2263,11 @@ impl Simulation {
         }
         for (i, q) in self.queues.iter().enumerate() {
             for slot in q.all_ready() {
-                if self.copies.get(slot).state != CopyState::Ready(QueueId(i as u32)) {
+                if self.world.copies.get(slot).state != CopyState::Ready(QueueId(i as u32)) {
                     return Err(format!(
                         "{} holds a copy in state {:?}",
                         q.name(),
-                        self.copies.get(slot).state
+                        self.world.copies.get(slot).state
                     ));
                 }
             }

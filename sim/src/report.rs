@@ -115,7 +115,7 @@ impl Simulation {
             self.queues
                 .iter()
                 .map(|q| {
-                    let msgs = q.all_ready().map(|s| self.copies.get(s).msg).collect();
+                    let msgs = q.all_ready().map(|s| self.world.copies.get(s).msg).collect();
                     (q.name().to_string(), msgs)
                 })
                 .collect()
@@ -200,11 +200,11 @@ impl Simulation {
             groups: snap.groups,
             services: snap.services,
             seed,
-            until: self.now,
+            until: self.world.now,
             events: tally.events,
             digest: format!("{:016x}", self.digest().0),
-            ledger: self.ledger.clone(),
-            balanced: self.ledger.is_balanced(),
+            ledger: self.world.ledger.clone(),
+            balanced: self.world.ledger.is_balanced(),
             queues: snap.queues,
             latency: snap.latency,
             received,
@@ -216,7 +216,7 @@ impl Simulation {
 
     /// The state of every live copy of a message, for tracing.
     pub fn copies_of(&self, msg: MessageId) -> Vec<CopyState> {
-        self.copies
+        self.world.copies
             .iter_live()
             .filter(|(_, c)| c.msg == msg)
             .map(|(_, c)| c.state)

@@ -216,7 +216,7 @@ pub struct Snapshot {
 
 impl Simulation {
     pub(crate) fn chip(&self, slot: Slot) -> Chip {
-        let c = self.copies.get(slot);
+        let c = self.world.copies.get(slot);
         Chip {
             msg: c.msg,
             producer: c.producer,
@@ -224,12 +224,12 @@ impl Simulation {
             redelivered: c.redelivered,
             poison: c.poison,
             dead_lettered: c.deaths.is_some(),
-            expired: matches!(c.state, CopyState::Ready(_)) && c.expires_at < self.now,
+            expired: matches!(c.state, CopyState::Ready(_)) && c.expires_at < self.world.now,
         }
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        let now = self.now.0;
+        let now = self.world.now.0;
         let us_to_ms = |us: u64| us as f64 / 1_000.0;
         let queues = self
             .queues
@@ -298,7 +298,7 @@ impl Simulation {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let busy = c.busy_us + c.busy_since.map_or(0, |s| self.now.since(s));
+                let busy = c.busy_us + c.busy_since.map_or(0, |s| self.world.now.since(s));
                 ConsumerView {
                     id: ConsumerId(i as u32),
                     name: c.spec.name.clone(),
@@ -382,11 +382,11 @@ impl Simulation {
                 chip: t.chip.clone(),
             })
             .collect();
-        let h = &self.latency_hist;
+        let h = &self.world.latency_hist;
         Snapshot {
-            time: self.now,
-            ledger: self.ledger.clone(),
-            balanced: self.ledger.is_balanced(),
+            time: self.world.now,
+            ledger: self.world.ledger.clone(),
+            balanced: self.world.ledger.is_balanced(),
             exchanges,
             queues,
             consumers,
@@ -589,10 +589,10 @@ impl Simulation {
                 .iter()
                 .map(|g| (g.spec.name.clone(), g.lag_series.points().to_vec()))
                 .collect(),
-            throughput_in: self.throughput_in.points().to_vec(),
-            throughput_out: self.throughput_out.points().to_vec(),
-            latency_p50_ms: self.latency_p50.points().to_vec(),
-            latency_p99_ms: self.latency_p99.points().to_vec(),
+            throughput_in: self.world.throughput_in.points().to_vec(),
+            throughput_out: self.world.throughput_out.points().to_vec(),
+            latency_p50_ms: self.world.latency_p50.points().to_vec(),
+            latency_p99_ms: self.world.latency_p99.points().to_vec(),
         }
     }
 }

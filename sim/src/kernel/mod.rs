@@ -1,8 +1,158 @@
-//! The kernel: virtual time, the one RNG, the copy store, the ledger and statistics. It knows
-//! no broker noun: no queue, topic, exchange or channel appears here.
+//! The kernel: virtual time, the agenda, the one RNG, the copy store, the ledger, event emission
+//! with the trace digest, and statistics. It knows no broker noun: no queue, topic, exchange or
+//! channel appears here, and the work it schedules is a type parameter.
 
+pub mod agenda;
 pub mod ledger;
 pub mod message;
 pub mod rng;
 pub mod stats;
 pub mod time;
+
+use crate::event::{Event, EventKind, TraceDigest};
+use agenda::Agenda;
+use ledger::{CopyState, DropReason, Ledger};
+use message::{CopyStore, Interner, MessageCopy, Slot};
+use rng::SimRng;
+use serde_json::Value;
+use stats::{LatencyHistogram, Series};
+use std::collections::BTreeMap;
+use time::SimTime;
+
+/// Micro-seconds from a validated millisecond value.
+pub fn ms_to_us(ms: f64) -> u64 {
+    (ms * 1_000.0).round() as u64
+}
+
+/// The state every family shares. `W` is the engine's work type.
+pub struct World<W> {
+    pub now: SimTime,
+    pub agenda: Agenda<W>,
+    pub rng: SimRng,
+    /// One-way network latency between any two nodes.
+    pub latency: u64,
+    pub copies: CopyStore,
+    pub ledger: Ledger,
+    /// Interned routing keys and record keys.
+    pub keys: Interner<String, String>,
+    /// Header sets keyed by (producer, template version, index); JSON values have no order to key by.
+    pub header_sets: Interner<(u32, u32, usize), BTreeMap<String, Value>>,
+    pub next_msg: u64,
+    out: Vec<Event>,
+    digest: TraceDigest,
+    pub latency_hist: LatencyHistogram,
+    pub throughput_in: Series,
+    pub throughput_out: Series,
+    pub next_sample: SimTime,
+    pub sampled_published: u64,
+    pub sampled_completed: u64,
+    pub completed: u64,
+    pub interval_latency: LatencyHistogram,
+    pub latency_p50: Series,
+    pub latency_p99: Series,
+}
+
+impl<W> World<W> {
+    pub fn new(seed: u64, latency: u64) -> World<W> {
+        World {
+            now: SimTime::ZERO,
+            agenda: Agenda::default(),
+            rng: SimRng::new(seed),
+            latency,
+            copies: CopyStore::default(),
+            ledger: Ledger::default(),
+            keys: Interner::default(),
+            header_sets: Interner::default(),
+            next_msg: 0,
+            out: Vec::new(),
+            digest: TraceDigest::default(),
+            latency_hist: LatencyHistogram::default(),
+            throughput_in: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
+            throughput_out: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
+            next_sample: SimTime::ZERO,
+            sampled_published: 0,
+            sampled_completed: 0,
+            completed: 0,
+            interval_latency: LatencyHistogram::default(),
+            latency_p50: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
+            latency_p99: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
+        }
+    }
+
+    pub fn schedule(&mut self, at: SimTime, work: impl Into<W>) {
+        self.agenda.push(at, work.into());
+    }
+
+    pub fn emit(&mut self, kind: EventKind) {
+        let e = Event {
+            time: self.now,
+            kind,
+        };
+        self.digest.add(&e);
+        self.out.push(e);
+    }
+
+    /// Events emitted since the last call.
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+        self.out.drain(..)
+    }
+
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.out)
+    }
+
+    pub fn digest(&self) -> TraceDigest {
+        self.digest
+    }
+
+    /// Moves a copy to a new state and keeps the ledger in step; frees terminal copies.
+    pub fn set_state(&mut self, slot: Slot, to: CopyState) {
+        let c = self.copies.get_mut(slot);
+        let from = c.state;
+        c.state = to;
+        self.ledger.leave(from);
+        self.ledger.enter(to);
+        if to.is_terminal() {
+            self.copies.release(slot);
+        }
+    }
+
+    pub fn new_copy(&mut self, copy: MessageCopy) -> Slot {
+        self.ledger.created += 1;
+        self.ledger.enter(copy.state);
+        self.copies.insert(copy)
+    }
+
+    /// Destroys a copy with a named reason: never a silent loss.
+    pub fn drop_copy(&mut self, slot: Slot, reason: DropReason) {
+        let msg = self.copies.get(slot).msg;
+        self.set_state(slot, CopyState::Dropped(reason));
+        self.emit(EventKind::Dropped { msg, reason });
+    }
+
+    /// A message's work is done (acked, processed, served): end-to-end latency and throughput.
+    pub fn complete(&mut self, published_at: SimTime) {
+        let us = self.now.since(published_at);
+        self.latency_hist.record(us);
+        self.interval_latency.record(us);
+        self.completed += 1;
+    }
+
+    /// Pushes the throughput and latency points of one sampling instant.
+    pub fn sample_at(&mut self, at: u64) {
+        let per_sec = 1e6 / crate::SAMPLE_INTERVAL as f64;
+        let published = self.ledger.published;
+        let completed = self.completed;
+        self.throughput_in
+            .push(at, (published - self.sampled_published) as f64 * per_sec);
+        self.throughput_out
+            .push(at, (completed - self.sampled_completed) as f64 * per_sec);
+        self.sampled_published = published;
+        self.sampled_completed = completed;
+        if self.interval_latency.count() > 0 {
+            let h = std::mem::take(&mut self.interval_latency);
+            self.latency_p50.push(at, h.quantile(0.50) as f64 / 1_000.0);
+            self.latency_p99.push(at, h.quantile(0.99) as f64 / 1_000.0);
+        }
+    }
+}

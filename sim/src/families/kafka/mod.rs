@@ -133,7 +133,7 @@ impl Simulation {
         let interval = ms_to_us(spec.retention_check_interval_ms).max(1);
         self.topics.push(Topic::new(spec));
         let id = (self.topics.len() - 1) as u32;
-        self.schedule(self.now.plus(interval), Work::RetentionCheck { topic: id });
+        self.world.schedule(self.world.now.plus(interval), Work::RetentionCheck { topic: id });
         id
     }
 
@@ -200,11 +200,11 @@ impl Simulation {
     /// The partition a producer picks for a record: murmur2 of the key, else the unkeyed
     /// strategy (KAF-3, KAF-4). It runs in the producer, so the record travels to that partition.
     pub(crate) fn choose_partition(&mut self, topic: u32, key: u32, size: u32) -> u32 {
-        let random = self.rng.next_u64();
+        let random = self.world.rng.next_u64();
         let t = &mut self.topics[topic as usize];
         let n = t.partitions.len() as u32;
         if key != NO_KEY {
-            return partition_for_key(self.keys.get(key).as_bytes(), n);
+            return partition_for_key(self.world.keys.get(key).as_bytes(), n);
         }
         match t.spec.unkeyed {
             UnkeyedStrategy::Sticky => t.sticky.next(u64::from(size), n, random),
@@ -218,19 +218,19 @@ impl Simulation {
     /// Appends an arriving record to its partition (KAF-2..KAF-4). The copy leaves the store: a
     /// log record is retained, not held by anyone.
     pub(crate) fn topic_append(&mut self, slot: Slot, topic: u32, partition: u32) {
-        let c = self.copies.get(slot);
+        let c = self.world.copies.get(slot);
         let (msg, key, size, producer) = (c.msg, c.kafka_key, c.size, c.producer);
         let t = &mut self.topics[topic as usize];
         let record = Record {
             msg,
-            timestamp: self.now,
+            timestamp: self.world.now,
             producer: producer.unwrap_or(ProducerId(u32::MAX)),
             key,
             size,
         };
         let offset = t.partitions[partition as usize].append(record, &t.config);
         self.retain_copy(slot);
-        self.emit(EventKind::Appended {
+        self.world.emit(EventKind::Appended {
             msg,
             topic,
             partition,
@@ -262,12 +262,12 @@ impl Simulation {
         let Some(m) = self.members.get_mut(&cid) else {
             return;
         };
-        let at = self.now.plus(delay);
+        let at = self.world.now.plus(delay);
         if m.poll_at.is_some_and(|t| t <= at) || m.busy() {
             return;
         }
         m.poll_at = Some(at);
-        self.schedule(
+        self.world.schedule(
             at,
             Work::Poll {
                 consumer: cid,
@@ -293,7 +293,7 @@ impl Simulation {
             return;
         };
         match self.members.get_mut(&cid) {
-            Some(m) if m.poll_at.is_some_and(|t| t <= self.now) => m.poll_at = None,
+            Some(m) if m.poll_at.is_some_and(|t| t <= self.world.now) => m.poll_at = None,
             _ => {}
         }
         if self.members.get(&cid).is_none_or(Member::busy) {
@@ -319,7 +319,7 @@ impl Simulation {
         // Auto-commit commits what earlier polls returned, once the interval has passed (KAF-13).
         if let CommitMode::Auto { interval_ms } = commit {
             let m = self.members.get(&cid).expect("member");
-            if self.now.since(m.last_commit) >= ms_to_us(interval_ms) {
+            if self.world.now.since(m.last_commit) >= ms_to_us(interval_ms) {
                 let polled = m.polled.clone();
                 self.commit_offsets(gid, cid, &polled);
             }
@@ -339,7 +339,7 @@ impl Simulation {
                     OffsetReset::None => pos,
                 };
                 m.positions.insert(*tp, to);
-                self.emit(EventKind::OffsetReset {
+                self.world.emit(EventKind::OffsetReset {
                     consumer: cid,
                     topic: tp.topic,
                     partition: tp.partition,
@@ -396,12 +396,12 @@ impl Simulation {
                     .any(|(tp, o)| g.committed.get(tp) != Some(o));
                 if uncommitted {
                     let due = m.last_commit.plus(ms_to_us(interval_ms));
-                    self.schedule_poll(cid, due.since(self.now).max(1));
+                    self.schedule_poll(cid, due.since(self.world.now).max(1));
                 }
             }
             return;
         }
-        let arrive = self.now.plus(self.latency);
+        let arrive = self.world.now.plus(self.world.latency);
         let mut inbound = Vec::with_capacity(fetched.len());
         for f in fetched {
             let key = self.next_transit_key();
@@ -411,7 +411,7 @@ impl Simulation {
                     crate::engine::Transit {
                         from: NodeRef::Partition(f.tp.topic, f.tp.partition),
                         to: NodeRef::Consumer(cid),
-                        sent_at: self.now,
+                        sent_at: self.world.now,
                         msg: f.msg,
                         chip: record_chip(&f),
                     },
@@ -420,7 +420,7 @@ impl Simulation {
             inbound.push((f, key));
         }
         self.members.get_mut(&cid).expect("member").inbound = inbound;
-        self.schedule(
+        self.world.schedule(
             arrive,
             Work::BatchArrives {
                 consumer: cid,
@@ -433,7 +433,7 @@ impl Simulation {
         if self.consumers[cid.index()].epoch != epoch {
             return;
         }
-        let now = self.now;
+        let now = self.world.now;
         let m = self.members.get_mut(&cid).expect("member");
         let inbound = std::mem::take(&mut m.inbound);
         for (f, key) in inbound {
@@ -457,8 +457,8 @@ impl Simulation {
         self.set_busy(cid, true);
         let us = self.draw_processing_us(cid);
         let epoch = self.consumers[cid.index()].epoch;
-        self.schedule(
-            self.now.plus(us),
+        self.world.schedule(
+            self.world.now.plus(us),
             Work::RecordProcessed {
                 consumer: cid,
                 epoch,
@@ -497,8 +497,8 @@ impl Simulation {
         if duplicate {
             c.redelivered += 1;
         }
-        self.complete(f.published_at);
-        self.emit(EventKind::RecordProcessed {
+        self.world.complete(f.published_at);
+        self.world.emit(EventKind::RecordProcessed {
             msg: f.msg,
             consumer: cid,
             topic: f.tp.topic,
@@ -526,7 +526,7 @@ impl Simulation {
         offsets: &BTreeMap<TopicPartition, u64>,
     ) {
         if let Some(m) = self.members.get_mut(&cid) {
-            m.last_commit = self.now;
+            m.last_commit = self.world.now;
         }
         let g = &mut self.groups[gid as usize];
         let owned = g.assignment.get(&cid).cloned().unwrap_or_default();
@@ -547,7 +547,7 @@ impl Simulation {
         self.members.insert(
             cid,
             Member {
-                last_commit: self.now,
+                last_commit: self.world.now,
                 log,
                 ..Member::default()
             },
@@ -596,8 +596,8 @@ impl Simulation {
         } else {
             let epoch = self.consumers[cid.index()].epoch;
             let timeout = ms_to_us(self.groups[gid as usize].spec.session_timeout_ms);
-            self.schedule(
-                self.now.plus(timeout),
+            self.world.schedule(
+                self.world.now.plus(timeout),
                 Work::SessionTimeout {
                     consumer: cid,
                     epoch,
@@ -615,7 +615,7 @@ impl Simulation {
             return;
         };
         if self.groups[gid as usize].members.remove(&cid) {
-            self.emit(EventKind::SessionExpired { consumer: cid });
+            self.world.emit(EventKind::SessionExpired { consumer: cid });
             self.rebalance(gid);
         }
     }
@@ -625,10 +625,10 @@ impl Simulation {
     fn rebalance(&mut self, gid: u32) {
         let g = &mut self.groups[gid as usize];
         if g.members.is_empty() && g.empty_since.is_none() {
-            g.empty_since = Some(self.now);
-            let at = self.now.plus(ms_to_us(g.spec.offsets_retention_ms));
-            let since = self.now;
-            self.schedule(at, Work::OffsetsExpire { group: gid, since });
+            g.empty_since = Some(self.world.now);
+            let at = self.world.now.plus(ms_to_us(g.spec.offsets_retention_ms));
+            let since = self.world.now;
+            self.world.schedule(at, Work::OffsetsExpire { group: gid, since });
         }
         let g = &mut self.groups[gid as usize];
         g.generation += 1;
@@ -667,13 +667,13 @@ impl Simulation {
         for (cid, tp) in &revoked {
             self.revoke(gid, *cid, *tp);
         }
-        self.emit(EventKind::RebalanceStarted {
+        self.world.emit(EventKind::RebalanceStarted {
             group: gid,
             generation,
         });
         let delay = ms_to_us(self.groups[gid as usize].spec.rebalance_ms);
-        self.schedule(
-            self.now.plus(delay),
+        self.world.schedule(
+            self.world.now.plus(delay),
             Work::RebalanceDone {
                 group: gid,
                 generation,
@@ -790,7 +790,7 @@ impl Simulation {
                     (_, OffsetReset::None) => None,
                 };
                 let Some(start) = start else {
-                    self.emit(EventKind::NoOffset {
+                    self.world.emit(EventKind::NoOffset {
                         consumer: *cid,
                         topic: tp.topic,
                         partition: tp.partition,
@@ -812,7 +812,7 @@ impl Simulation {
                 m.owned_before.clear();
             }
         }
-        self.emit(EventKind::RebalanceDone {
+        self.world.emit(EventKind::RebalanceDone {
             group: gid,
             generation,
         });
@@ -868,17 +868,17 @@ impl Simulation {
         let config = t.config;
         let mut removed_events = Vec::new();
         for (p, log) in t.partitions.iter_mut().enumerate() {
-            let removed = log.apply_retention(self.now, &config);
+            let removed = log.apply_retention(self.world.now, &config);
             if !removed.is_empty() {
                 removed_events.push((p as u32, removed.len() as u64, log.start_offset()));
             }
         }
         for (partition, count, start) in removed_events {
             for _ in 0..count {
-                self.ledger.leave(CopyState::Retained);
-                self.ledger.enter(CopyState::RemovedByRetention);
+                self.world.ledger.leave(CopyState::Retained);
+                self.world.ledger.enter(CopyState::RemovedByRetention);
             }
-            self.emit(EventKind::RetentionDeleted {
+            self.world.emit(EventKind::RetentionDeleted {
                 topic,
                 partition,
                 records: count,
@@ -887,7 +887,7 @@ impl Simulation {
         }
         let interval =
             ms_to_us(self.topics[topic as usize].spec.retention_check_interval_ms).max(1);
-        self.schedule(self.now.plus(interval), Work::RetentionCheck { topic });
+        self.world.schedule(self.world.now.plus(interval), Work::RetentionCheck { topic });
     }
 
     // ------------------------------------------------------------ direct service
@@ -898,7 +898,7 @@ impl Simulation {
         let s = &mut self.services[service as usize];
         if s.busy < s.spec.concurrency {
             s.busy += 1;
-            self.set_state(slot, CopyState::InService(service));
+            self.world.set_state(slot, CopyState::InService(service));
             self.start_service(slot, service);
         } else if (s.backlog.len() as u32) < s.spec.backlog {
             self.request_seq += 1;
@@ -906,9 +906,9 @@ impl Simulation {
             s.backlog.push_back((id, slot));
             s.waiting.insert(id);
             let timeout = ms_to_us(s.spec.timeout_ms);
-            self.set_state(slot, CopyState::InService(service));
-            self.schedule(
-                self.now.plus(timeout),
+            self.world.set_state(slot, CopyState::InService(service));
+            self.world.schedule(
+                self.world.now.plus(timeout),
                 Work::RequestTimeout {
                     service,
                     request: id,
@@ -917,19 +917,19 @@ impl Simulation {
             );
         } else {
             s.rejected += 1;
-            self.drop_copy(slot, DropReason::ServiceOverloaded);
+            self.world.drop_copy(slot, DropReason::ServiceOverloaded);
         }
     }
 
     fn start_service(&mut self, slot: Slot, service: u32) {
         let us = self.draw_us(&self.services[service as usize].spec.processing.clone());
-        self.schedule(self.now.plus(us), Work::ServiceDone { service, slot });
+        self.world.schedule(self.world.now.plus(us), Work::ServiceDone { service, slot });
     }
 
     pub(crate) fn service_done(&mut self, service: u32, slot: Slot) {
-        let published_at = self.copies.get(slot).published_at;
-        self.complete(published_at);
-        self.set_state(slot, CopyState::Acked);
+        let published_at = self.world.copies.get(slot).published_at;
+        self.world.complete(published_at);
+        self.world.set_state(slot, CopyState::Acked);
         let s = &mut self.services[service as usize];
         s.served += 1;
         // The freed worker takes the oldest request whose client is still waiting.
@@ -946,7 +946,7 @@ impl Simulation {
         let s = &mut self.services[service as usize];
         if s.waiting.remove(&request) {
             s.timed_out += 1;
-            self.drop_copy(slot, DropReason::RequestTimeout);
+            self.world.drop_copy(slot, DropReason::RequestTimeout);
         }
     }
 

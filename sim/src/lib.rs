@@ -44,8 +44,9 @@ pub use families::kafka::{assignor, log, partitioner};
 pub use families::rabbitmq::queue;
 pub use kernel::{ledger, message, rng, stats, time};
 
+pub use clients::ConsumerStatus;
 pub use command::{Command, CommandError};
-pub use engine::{ConsumerStatus, Simulation};
+pub use engine::Simulation;
 pub use event::{Event, EventKind, EventSink, Settle, TraceDigest};
 pub use ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
 pub use ledger::{CopyState, DeadLetterReason, DropReason, Ledger};

@@ -98,7 +98,8 @@ impl Simulation {
     pub fn report_from(&self, seed: u64, tally: &EventTally, per_message: bool) -> Report {
         let snap = self.snapshot();
         let received = if per_message {
-            self.consumers
+            self.clients
+                .consumers
                 .iter()
                 .map(|c| {
                     let list = c.log.iter().map(|(msg, redelivered)| ReceivedMessage {
@@ -112,10 +113,14 @@ impl Simulation {
             Default::default()
         };
         let queue_contents = if per_message {
-            self.queues
+            self.rabbitmq
+                .queues
                 .iter()
                 .map(|q| {
-                    let msgs = q.all_ready().map(|s| self.world.copies.get(s).msg).collect();
+                    let msgs = q
+                        .all_ready()
+                        .map(|s| self.world.copies.get(s).msg)
+                        .collect();
                     (q.name().to_string(), msgs)
                 })
                 .collect()
@@ -128,7 +133,7 @@ impl Simulation {
                 .iter()
                 .map(|(msg, queue, reason)| DeadLetterEntry {
                     msg: *msg,
-                    from_queue: self.queues[queue.index()].name().to_string(),
+                    from_queue: self.rabbitmq.queues[queue.index()].name().to_string(),
                     reason: reason.clone(),
                 })
                 .collect()
@@ -136,6 +141,7 @@ impl Simulation {
             Default::default()
         };
         let publishers = self
+            .clients
             .producers
             .iter()
             .map(|p| {
@@ -160,7 +166,8 @@ impl Simulation {
             })
             .collect();
         let partitions = if per_message {
-            self.topics
+            self.kafka
+                .topics
                 .iter()
                 .flat_map(|t| {
                     t.partitions.iter().enumerate().map(move |(p, log)| {
@@ -173,21 +180,22 @@ impl Simulation {
             Default::default()
         };
         let group_deliveries = if per_message {
-            self.members
+            self.kafka
+                .members
                 .iter()
                 .map(|(c, m)| {
                     let list = m
                         .log
                         .iter()
                         .map(|(tp, offset, msg, duplicate)| GroupDelivery {
-                            topic: self.topics[tp.topic as usize].spec.name.clone(),
+                            topic: self.kafka.topics[tp.topic as usize].spec.name.clone(),
                             partition: tp.partition,
                             offset: *offset,
                             msg: *msg,
                             duplicate: *duplicate,
                         })
                         .collect();
-                    (self.consumers[c.index()].spec.name.clone(), list)
+                    (self.clients.consumers[c.index()].spec.name.clone(), list)
                 })
                 .collect()
         } else {
@@ -216,7 +224,8 @@ impl Simulation {
 
     /// The state of every live copy of a message, for tracing.
     pub fn copies_of(&self, msg: MessageId) -> Vec<CopyState> {
-        self.world.copies
+        self.world
+            .copies
             .iter_live()
             .filter(|(_, c)| c.msg == msg)
             .map(|(_, c)| c.state)

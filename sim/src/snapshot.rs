@@ -1,6 +1,8 @@
 //! Read-only views of the simulation for panels, the canvas and reports.
 
-use crate::engine::{ConsumerStatus, Destination, Simulation};
+use crate::clients::ConsumerStatus;
+use crate::engine::Simulation;
+use crate::families::rabbitmq::Destination;
 use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
 use crate::ledger::{CopyState, Ledger};
 use crate::message::Slot;
@@ -232,6 +234,7 @@ impl Simulation {
         let now = self.world.now.0;
         let us_to_ms = |us: u64| us as f64 / 1_000.0;
         let queues = self
+            .rabbitmq
             .queues
             .iter()
             .enumerate()
@@ -264,6 +267,7 @@ impl Simulation {
             })
             .collect();
         let exchanges = self
+            .rabbitmq
             .exchanges
             .iter()
             .enumerate()
@@ -273,7 +277,8 @@ impl Simulation {
                 kind: x.kind,
                 links: if i == 0 {
                     // The default exchange binds every queue by its own name (RMQ-6).
-                    self.queues
+                    self.rabbitmq
+                        .queues
                         .iter()
                         .enumerate()
                         .filter(|(_, q)| !q.deleted)
@@ -294,6 +299,7 @@ impl Simulation {
             })
             .collect();
         let consumers = self
+            .clients
             .consumers
             .iter()
             .enumerate()
@@ -334,6 +340,7 @@ impl Simulation {
             })
             .collect();
         let producers = self
+            .clients
             .producers
             .iter()
             .enumerate()
@@ -358,6 +365,7 @@ impl Simulation {
                             self.service_id(s).map(NodeRef::Service)
                         }
                         crate::scenario::PublishTarget::Channel(ch) => self
+                            .redis
                             .channels
                             .iter()
                             .position(|c| c == ch)
@@ -391,7 +399,7 @@ impl Simulation {
             queues,
             consumers,
             producers,
-            channels: self.channels.clone(),
+            channels: self.redis.channels.clone(),
             topics: self.topic_views(),
             groups: self.group_views(),
             services: self.service_views(),
@@ -411,7 +419,8 @@ impl Simulation {
 
 impl Simulation {
     fn topic_views(&self) -> Vec<TopicView> {
-        self.topics
+        self.kafka
+            .topics
             .iter()
             .enumerate()
             .map(|(t, topic)| TopicView {
@@ -445,6 +454,7 @@ impl Simulation {
                                 .map(|s| (s.base, s.records, s.bytes))
                                 .collect(),
                             groups: self
+                                .kafka
                                 .groups
                                 .iter()
                                 .filter(|g| g.topic_ids.contains(&(t as u32)))
@@ -459,7 +469,7 @@ impl Simulation {
                                         group: g.spec.name.clone(),
                                         committed,
                                         position: owner
-                                            .and_then(|c| self.members.get(&c))
+                                            .and_then(|c| self.kafka.members.get(&c))
                                             .and_then(|m| m.positions.get(&tp).copied()),
                                         owner,
                                         lag: log.end_offset()
@@ -477,7 +487,8 @@ impl Simulation {
     }
 
     fn group_views(&self) -> Vec<GroupView> {
-        self.groups
+        self.kafka
+            .groups
             .iter()
             .enumerate()
             .map(|(i, g)| GroupView {
@@ -507,11 +518,11 @@ impl Simulation {
 
     /// Sum over the group's partitions of end offset − committed offset (KAF-18).
     pub fn group_lag(&self, gid: u32) -> u64 {
-        let g = &self.groups[gid as usize];
+        let g = &self.kafka.groups[gid as usize];
         g.topic_ids
             .iter()
             .flat_map(|t| {
-                self.topics[*t as usize]
+                self.kafka.topics[*t as usize]
                     .partitions
                     .iter()
                     .enumerate()
@@ -529,7 +540,8 @@ impl Simulation {
     }
 
     fn service_views(&self) -> Vec<ServiceView> {
-        self.services
+        self.service
+            .services
             .iter()
             .enumerate()
             .map(|(i, s)| ServiceView {
@@ -579,12 +591,14 @@ impl Simulation {
     pub fn charts(&self) -> Charts {
         Charts {
             queue_depth: self
+                .rabbitmq
                 .queues
                 .iter()
                 .filter(|q| !q.deleted)
                 .map(|q| (q.name().to_string(), q.depth.points().to_vec()))
                 .collect(),
             group_lag: self
+                .kafka
                 .groups
                 .iter()
                 .map(|g| (g.spec.name.clone(), g.lag_series.points().to_vec()))

@@ -5,14 +5,14 @@ pub mod assignor;
 pub mod log;
 pub mod partitioner;
 
-use crate::engine::{ms_to_us, ConsumerStatus, Simulation, Work};
+use crate::clients::ConsumerStatus;
+use crate::engine::Simulation;
 use crate::event::EventKind;
 use crate::ids::{ConsumerId, MessageId, ProducerId};
-use crate::ledger::{CopyState, DropReason};
+use crate::kernel::ms_to_us;
+use crate::ledger::CopyState;
 use crate::message::Slot;
-use crate::scenario::{
-    CommitMode, GroupSpec, OffsetReset, ServiceSpec, TopicSpec, UnkeyedStrategy,
-};
+use crate::scenario::{CommitMode, GroupSpec, OffsetReset, TopicSpec, UnkeyedStrategy};
 use crate::snapshot::{Chip, NodeRef};
 use crate::time::SimTime;
 use assignor::{assign, TopicPartition};
@@ -114,47 +114,42 @@ impl Member {
     }
 }
 
-#[derive(Debug)]
-pub(crate) struct Service {
-    pub spec: ServiceSpec,
-    pub busy: u32,
-    pub backlog: VecDeque<(u64, Slot)>,
-    pub waiting: BTreeSet<u64>,
-    pub served: u64,
-    pub rejected: u64,
-    pub timed_out: u64,
-}
-
 /// Deliveries listed per consumer in reports; beyond this only counts grow.
 pub const MAX_LOGGED_DELIVERIES: usize = 100_000;
+
+/// Kafka's state: topics with their partition logs, consumer groups and their members.
+#[derive(Debug, Default)]
+pub(crate) struct Kafka {
+    pub topics: Vec<Topic>,
+    pub groups: Vec<Group>,
+    pub members: BTreeMap<ConsumerId, Member>,
+}
 
 impl Simulation {
     pub(crate) fn add_topic(&mut self, spec: TopicSpec) -> u32 {
         let interval = ms_to_us(spec.retention_check_interval_ms).max(1);
-        self.topics.push(Topic::new(spec));
-        let id = (self.topics.len() - 1) as u32;
-        self.world.schedule(self.world.now.plus(interval), Work::RetentionCheck { topic: id });
+        self.kafka.topics.push(Topic::new(spec));
+        let id = (self.kafka.topics.len() - 1) as u32;
+        self.world.schedule(
+            self.world.now.plus(interval),
+            KafkaWork::RetentionCheck { topic: id },
+        );
         id
     }
 
     pub(crate) fn topic_id(&self, name: &str) -> Option<u32> {
-        self.topics
+        self.kafka
+            .topics
             .iter()
             .position(|t| t.spec.name == name)
             .map(|i| i as u32)
     }
 
     pub(crate) fn group_id(&self, name: &str) -> Option<u32> {
-        self.groups
+        self.kafka
+            .groups
             .iter()
             .position(|g| g.spec.name == name)
-            .map(|i| i as u32)
-    }
-
-    pub(crate) fn service_id(&self, name: &str) -> Option<u32> {
-        self.services
-            .iter()
-            .position(|s| s.spec.name == name)
             .map(|i| i as u32)
     }
 
@@ -164,7 +159,7 @@ impl Simulation {
             .iter()
             .filter_map(|t| self.topic_id(t))
             .collect();
-        self.groups.push(Group {
+        self.kafka.groups.push(Group {
             spec,
             topic_ids,
             members: BTreeSet::new(),
@@ -183,25 +178,11 @@ impl Simulation {
         });
     }
 
-    pub(crate) fn add_service(&mut self, spec: ServiceSpec) {
-        self.services.push(Service {
-            spec,
-            busy: 0,
-            backlog: VecDeque::new(),
-            waiting: BTreeSet::new(),
-            served: 0,
-            rejected: 0,
-            timed_out: 0,
-        });
-    }
-
-    // ------------------------------------------------------------ producing
-
     /// The partition a producer picks for a record: murmur2 of the key, else the unkeyed
     /// strategy (KAF-3, KAF-4). It runs in the producer, so the record travels to that partition.
     pub(crate) fn choose_partition(&mut self, topic: u32, key: u32, size: u32) -> u32 {
         let random = self.world.rng.next_u64();
-        let t = &mut self.topics[topic as usize];
+        let t = &mut self.kafka.topics[topic as usize];
         let n = t.partitions.len() as u32;
         if key != NO_KEY {
             return partition_for_key(self.world.keys.get(key).as_bytes(), n);
@@ -220,7 +201,7 @@ impl Simulation {
     pub(crate) fn topic_append(&mut self, slot: Slot, topic: u32, partition: u32) {
         let c = self.world.copies.get(slot);
         let (msg, key, size, producer) = (c.msg, c.kafka_key, c.size, c.producer);
-        let t = &mut self.topics[topic as usize];
+        let t = &mut self.kafka.topics[topic as usize];
         let record = Record {
             msg,
             timestamp: self.world.now,
@@ -240,9 +221,9 @@ impl Simulation {
     }
 
     /// Polls soon for idle members that own `tp`, so new records flow without busy polling.
-    fn wake_members(&mut self, tp: TopicPartition) {
+    pub(crate) fn wake_members(&mut self, tp: TopicPartition) {
         let mut wake = Vec::new();
-        for g in &self.groups {
+        for g in &self.kafka.groups {
             if g.rebalancing || g.moving.contains(&tp) {
                 continue;
             }
@@ -257,9 +238,9 @@ impl Simulation {
         }
     }
 
-    fn schedule_poll(&mut self, cid: ConsumerId, delay: u64) {
-        let epoch = self.consumers[cid.index()].epoch;
-        let Some(m) = self.members.get_mut(&cid) else {
+    pub(crate) fn schedule_poll(&mut self, cid: ConsumerId, delay: u64) {
+        let epoch = self.clients.consumers[cid.index()].epoch;
+        let Some(m) = self.kafka.members.get_mut(&cid) else {
             return;
         };
         let at = self.world.now.plus(delay);
@@ -269,7 +250,7 @@ impl Simulation {
         m.poll_at = Some(at);
         self.world.schedule(
             at,
-            Work::Poll {
+            KafkaWork::Poll {
                 consumer: cid,
                 epoch,
             },
@@ -278,28 +259,28 @@ impl Simulation {
 
     // ------------------------------------------------------------ consuming
 
-    fn group_of(&self, cid: ConsumerId) -> Option<u32> {
-        self.consumers[cid.index()].group
+    pub(crate) fn group_of(&self, cid: ConsumerId) -> Option<u32> {
+        self.clients.consumers[cid.index()].group
     }
 
     /// `poll()`: fetch up to `max.poll.records` from the assigned partitions and commit as
     /// the group's mode says (KAF-12..KAF-14).
     pub(crate) fn poll(&mut self, cid: ConsumerId, epoch: u32) {
-        let c = &self.consumers[cid.index()];
+        let c = &self.clients.consumers[cid.index()];
         if c.epoch != epoch || c.status != ConsumerStatus::Running {
             return;
         }
         let Some(gid) = self.group_of(cid) else {
             return;
         };
-        match self.members.get_mut(&cid) {
+        match self.kafka.members.get_mut(&cid) {
             Some(m) if m.poll_at.is_some_and(|t| t <= self.world.now) => m.poll_at = None,
             _ => {}
         }
-        if self.members.get(&cid).is_none_or(Member::busy) {
+        if self.kafka.members.get(&cid).is_none_or(Member::busy) {
             return;
         }
-        let g = &self.groups[gid as usize];
+        let g = &self.kafka.groups[gid as usize];
         if g.rebalancing {
             return;
         }
@@ -318,7 +299,7 @@ impl Simulation {
         let reset = g.spec.auto_offset_reset;
         // Auto-commit commits what earlier polls returned, once the interval has passed (KAF-13).
         if let CommitMode::Auto { interval_ms } = commit {
-            let m = self.members.get(&cid).expect("member");
+            let m = self.kafka.members.get(&cid).expect("member");
             if self.world.now.since(m.last_commit) >= ms_to_us(interval_ms) {
                 let polled = m.polled.clone();
                 self.commit_offsets(gid, cid, &polled);
@@ -326,9 +307,9 @@ impl Simulation {
         }
         // Offsets deleted by retention are out of range: the reset policy applies (KAF-6, KAF-15).
         for tp in &assigned {
-            let log = &self.topics[tp.topic as usize].partitions[tp.partition as usize];
+            let log = &self.kafka.topics[tp.topic as usize].partitions[tp.partition as usize];
             let (start, end) = (log.start_offset(), log.end_offset());
-            let m = self.members.get_mut(&cid).expect("member");
+            let m = self.kafka.members.get_mut(&cid).expect("member");
             let Some(pos) = m.positions.get(tp).copied() else {
                 continue; // `none` and no committed offset: nothing is read
             };
@@ -349,13 +330,13 @@ impl Simulation {
         }
         let mut fetched = Vec::new();
         if !assigned.is_empty() {
-            let m = self.members.get_mut(&cid).expect("member");
+            let m = self.kafka.members.get_mut(&cid).expect("member");
             let n = assigned.len();
             let first = m.fetch_cursor % n;
             m.fetch_cursor = m.fetch_cursor.wrapping_add(1);
             for k in 0..n {
                 let tp = assigned[(first + k) % n];
-                let log = &self.topics[tp.topic as usize].partitions[tp.partition as usize];
+                let log = &self.kafka.topics[tp.topic as usize].partitions[tp.partition as usize];
                 let Some(pos) = m.positions.get(&tp).copied() else {
                     continue;
                 };
@@ -382,14 +363,14 @@ impl Simulation {
         }
         if matches!(commit, CommitMode::BeforeProcessing) && !fetched.is_empty() {
             // Committing before processing: a crash now loses these records (KAF-14).
-            let positions = self.members[&cid].positions.clone();
+            let positions = self.kafka.members[&cid].positions.clone();
             self.commit_offsets(gid, cid, &positions);
         }
         if fetched.is_empty() {
             // An idle client keeps polling, so auto-commit still commits what it processed.
             if let CommitMode::Auto { interval_ms } = commit {
-                let m = &self.members[&cid];
-                let g = &self.groups[gid as usize];
+                let m = &self.kafka.members[&cid];
+                let g = &self.kafka.groups[gid as usize];
                 let uncommitted = m
                     .polled
                     .iter()
@@ -419,10 +400,10 @@ impl Simulation {
             }
             inbound.push((f, key));
         }
-        self.members.get_mut(&cid).expect("member").inbound = inbound;
+        self.kafka.members.get_mut(&cid).expect("member").inbound = inbound;
         self.world.schedule(
             arrive,
-            Work::BatchArrives {
+            KafkaWork::BatchArrives {
                 consumer: cid,
                 epoch,
             },
@@ -430,11 +411,11 @@ impl Simulation {
     }
 
     pub(crate) fn batch_arrives(&mut self, cid: ConsumerId, epoch: u32) {
-        if self.consumers[cid.index()].epoch != epoch {
+        if self.clients.consumers[cid.index()].epoch != epoch {
             return;
         }
         let now = self.world.now;
-        let m = self.members.get_mut(&cid).expect("member");
+        let m = self.kafka.members.get_mut(&cid).expect("member");
         let inbound = std::mem::take(&mut m.inbound);
         for (f, key) in inbound {
             self.transit.remove(&(now, key));
@@ -443,8 +424,8 @@ impl Simulation {
         self.kafka_start_next(cid);
     }
 
-    fn kafka_start_next(&mut self, cid: ConsumerId) {
-        let m = self.members.get_mut(&cid).expect("member");
+    pub(crate) fn kafka_start_next(&mut self, cid: ConsumerId) {
+        let m = self.kafka.members.get_mut(&cid).expect("member");
         if m.current.is_some() {
             return;
         }
@@ -456,10 +437,10 @@ impl Simulation {
         m.current = Some(f);
         self.set_busy(cid, true);
         let us = self.draw_processing_us(cid);
-        let epoch = self.consumers[cid.index()].epoch;
+        let epoch = self.clients.consumers[cid.index()].epoch;
         self.world.schedule(
             self.world.now.plus(us),
-            Work::RecordProcessed {
+            KafkaWork::RecordProcessed {
                 consumer: cid,
                 epoch,
             },
@@ -467,17 +448,17 @@ impl Simulation {
     }
 
     pub(crate) fn record_processed(&mut self, cid: ConsumerId, epoch: u32) {
-        if self.consumers[cid.index()].epoch != epoch {
+        if self.clients.consumers[cid.index()].epoch != epoch {
             return;
         }
         let Some(gid) = self.group_of(cid) else {
             return;
         };
-        let m = self.members.get_mut(&cid).expect("member");
+        let m = self.kafka.members.get_mut(&cid).expect("member");
         let Some(f) = m.current.take() else {
             return;
         };
-        let g = &mut self.groups[gid as usize];
+        let g = &mut self.kafka.groups[gid as usize];
         g.processed += 1;
         let upto = g.processed_upto.entry(f.tp).or_insert(f.offset);
         let duplicate = f.offset < *upto;
@@ -491,7 +472,7 @@ impl Simulation {
         if m.log.len() < MAX_LOGGED_DELIVERIES {
             m.log.push((f.tp, f.offset, f.msg, duplicate));
         }
-        let c = &mut self.consumers[cid.index()];
+        let c = &mut self.clients.consumers[cid.index()];
         c.delivered += 1;
         c.acked += 1;
         if duplicate {
@@ -506,8 +487,8 @@ impl Simulation {
             offset: f.offset,
             duplicate,
         });
-        if let CommitMode::AfterProcessing { every } = self.groups[gid as usize].spec.commit {
-            let m = self.members.get_mut(&cid).expect("member");
+        if let CommitMode::AfterProcessing { every } = self.kafka.groups[gid as usize].spec.commit {
+            let m = self.kafka.members.get_mut(&cid).expect("member");
             m.since_commit += 1;
             if m.since_commit >= every {
                 m.since_commit = 0;
@@ -519,16 +500,16 @@ impl Simulation {
     }
 
     /// Stores committed offsets for partitions the member still owns.
-    fn commit_offsets(
+    pub(crate) fn commit_offsets(
         &mut self,
         gid: u32,
         cid: ConsumerId,
         offsets: &BTreeMap<TopicPartition, u64>,
     ) {
-        if let Some(m) = self.members.get_mut(&cid) {
+        if let Some(m) = self.kafka.members.get_mut(&cid) {
             m.last_commit = self.world.now;
         }
-        let g = &mut self.groups[gid as usize];
+        let g = &mut self.kafka.groups[gid as usize];
         let owned = g.assignment.get(&cid).cloned().unwrap_or_default();
         for (tp, off) in offsets {
             if owned.contains(tp) {
@@ -543,8 +524,13 @@ impl Simulation {
         let Some(gid) = self.group_of(cid) else {
             return;
         };
-        let log = self.members.remove(&cid).map(|m| m.log).unwrap_or_default();
-        self.members.insert(
+        let log = self
+            .kafka
+            .members
+            .remove(&cid)
+            .map(|m| m.log)
+            .unwrap_or_default();
+        self.kafka.members.insert(
             cid,
             Member {
                 last_commit: self.world.now,
@@ -552,7 +538,7 @@ impl Simulation {
                 ..Member::default()
             },
         );
-        let g = &mut self.groups[gid as usize];
+        let g = &mut self.kafka.groups[gid as usize];
         g.members.insert(cid);
         g.empty_since = None;
         self.rebalance(gid);
@@ -565,6 +551,7 @@ impl Simulation {
             return;
         };
         let keys: Vec<u64> = self
+            .kafka
             .members
             .get(&cid)
             .map(|m| m.inbound.iter().map(|(_, k)| *k).collect())
@@ -572,7 +559,7 @@ impl Simulation {
         self.transit.retain(|(_, k), _| !keys.contains(k));
         if clean {
             // close() commits under auto-commit before leaving (KAF-13).
-            let owned = self.groups[gid as usize]
+            let owned = self.kafka.groups[gid as usize]
                 .assignment
                 .get(&cid)
                 .cloned()
@@ -582,7 +569,7 @@ impl Simulation {
             }
         }
         // The client's state is gone; only the delivery log is kept for reports.
-        if let Some(m) = self.members.get_mut(&cid) {
+        if let Some(m) = self.kafka.members.get_mut(&cid) {
             let log = std::mem::take(&mut m.log);
             *m = Member {
                 log,
@@ -591,14 +578,14 @@ impl Simulation {
         }
         self.set_busy(cid, false);
         if clean {
-            self.groups[gid as usize].members.remove(&cid);
+            self.kafka.groups[gid as usize].members.remove(&cid);
             self.rebalance(gid);
         } else {
-            let epoch = self.consumers[cid.index()].epoch;
-            let timeout = ms_to_us(self.groups[gid as usize].spec.session_timeout_ms);
+            let epoch = self.clients.consumers[cid.index()].epoch;
+            let timeout = ms_to_us(self.kafka.groups[gid as usize].spec.session_timeout_ms);
             self.world.schedule(
                 self.world.now.plus(timeout),
-                Work::SessionTimeout {
+                KafkaWork::SessionTimeout {
                     consumer: cid,
                     epoch,
                 },
@@ -607,14 +594,14 @@ impl Simulation {
     }
 
     pub(crate) fn session_timeout(&mut self, cid: ConsumerId, epoch: u32) {
-        let c = &self.consumers[cid.index()];
+        let c = &self.clients.consumers[cid.index()];
         if c.epoch != epoch || c.status == ConsumerStatus::Running {
             return;
         }
         let Some(gid) = self.group_of(cid) else {
             return;
         };
-        if self.groups[gid as usize].members.remove(&cid) {
+        if self.kafka.groups[gid as usize].members.remove(&cid) {
             self.world.emit(EventKind::SessionExpired { consumer: cid });
             self.rebalance(gid);
         }
@@ -622,21 +609,22 @@ impl Simulation {
 
     /// Starts a rebalance. Eager assignors revoke everything first, so the whole group stops;
     /// cooperative ones revoke only what moves (KAF-11).
-    fn rebalance(&mut self, gid: u32) {
-        let g = &mut self.groups[gid as usize];
+    pub(crate) fn rebalance(&mut self, gid: u32) {
+        let g = &mut self.kafka.groups[gid as usize];
         if g.members.is_empty() && g.empty_since.is_none() {
             g.empty_since = Some(self.world.now);
             let at = self.world.now.plus(ms_to_us(g.spec.offsets_retention_ms));
             let since = self.world.now;
-            self.world.schedule(at, Work::OffsetsExpire { group: gid, since });
+            self.world
+                .schedule(at, KafkaWork::OffsetsExpire { group: gid, since });
         }
-        let g = &mut self.groups[gid as usize];
+        let g = &mut self.kafka.groups[gid as usize];
         g.generation += 1;
         g.rebalances += 1;
         let generation = g.generation;
         let cooperative = g.spec.assignor.is_cooperative();
         let target = self.target_assignment(gid);
-        let g = &mut self.groups[gid as usize];
+        let g = &mut self.kafka.groups[gid as usize];
         let revoked: Vec<(ConsumerId, TopicPartition)> = g
             .assignment
             .iter()
@@ -657,8 +645,8 @@ impl Simulation {
         } else {
             g.rebalancing = true;
         }
-        for (cid, tps) in &self.groups[gid as usize].assignment.clone() {
-            if let Some(m) = self.members.get_mut(cid) {
+        for (cid, tps) in &self.kafka.groups[gid as usize].assignment.clone() {
+            if let Some(m) = self.kafka.members.get_mut(cid) {
                 if m.owned_before.is_empty() {
                     m.owned_before = tps.clone();
                 }
@@ -671,10 +659,10 @@ impl Simulation {
             group: gid,
             generation,
         });
-        let delay = ms_to_us(self.groups[gid as usize].spec.rebalance_ms);
+        let delay = ms_to_us(self.kafka.groups[gid as usize].spec.rebalance_ms);
         self.world.schedule(
             self.world.now.plus(delay),
-            Work::RebalanceDone {
+            KafkaWork::RebalanceDone {
                 group: gid,
                 generation,
             },
@@ -683,12 +671,12 @@ impl Simulation {
 
     /// Revoking commits what was processed (auto-commit commits on revoke and on close) and
     /// drops what was fetched but not processed; the next owner reads it again.
-    fn revoke(&mut self, gid: u32, cid: ConsumerId, tp: TopicPartition) {
+    pub(crate) fn revoke(&mut self, gid: u32, cid: ConsumerId, tp: TopicPartition) {
         let auto = matches!(
-            self.groups[gid as usize].spec.commit,
+            self.kafka.groups[gid as usize].spec.commit,
             CommitMode::Auto { .. }
         );
-        let Some(m) = self.members.get_mut(&cid) else {
+        let Some(m) = self.kafka.members.get_mut(&cid) else {
             return;
         };
         let done = m
@@ -712,36 +700,36 @@ impl Simulation {
         self.transit.retain(|(_, k), _| !dropped.contains(k));
         if auto {
             if let Some(off) = done {
-                self.groups[gid as usize].committed.insert(tp, off);
+                self.kafka.groups[gid as usize].committed.insert(tp, off);
             }
         }
-        if let Some(a) = self.groups[gid as usize].assignment.get_mut(&cid) {
+        if let Some(a) = self.kafka.groups[gid as usize].assignment.get_mut(&cid) {
             a.retain(|x| *x != tp);
         }
     }
 
     /// An empty group's committed offsets expire; the reset policy applies next time (KAF-17).
     pub(crate) fn offsets_expire(&mut self, gid: u32, since: SimTime) {
-        let g = &mut self.groups[gid as usize];
+        let g = &mut self.kafka.groups[gid as usize];
         if g.empty_since == Some(since) {
             g.committed.clear();
             g.processed_upto.clear();
         }
     }
 
-    fn target_assignment(&self, gid: u32) -> BTreeMap<ConsumerId, Vec<TopicPartition>> {
-        let g = &self.groups[gid as usize];
+    pub(crate) fn target_assignment(&self, gid: u32) -> BTreeMap<ConsumerId, Vec<TopicPartition>> {
+        let g = &self.kafka.groups[gid as usize];
         let by_name: BTreeMap<String, ConsumerId> = g
             .members
             .iter()
-            .map(|c| (self.consumers[c.index()].spec.name.clone(), *c))
+            .map(|c| (self.clients.consumers[c.index()].spec.name.clone(), *c))
             .collect();
         let names: Vec<String> = by_name.keys().cloned().collect();
         let topics: Vec<(u32, String, u32)> = g
             .topic_ids
             .iter()
             .map(|t| {
-                let topic = &self.topics[*t as usize];
+                let topic = &self.kafka.topics[*t as usize];
                 (*t, topic.spec.name.clone(), topic.partitions.len() as u32)
             })
             .collect();
@@ -750,12 +738,13 @@ impl Simulation {
             .iter()
             .filter_map(|c| {
                 let owned = self
+                    .kafka
                     .members
                     .get(c)
                     .map(|m| m.owned_before.clone())
                     .filter(|o| !o.is_empty())
                     .or_else(|| g.assignment.get(c).cloned())?;
-                Some((self.consumers[c.index()].spec.name.clone(), owned))
+                Some((self.clients.consumers[c.index()].spec.name.clone(), owned))
             })
             .collect();
         assign(g.spec.assignor, &names, &topics, &previous)
@@ -765,14 +754,14 @@ impl Simulation {
     }
 
     pub(crate) fn rebalance_done(&mut self, gid: u32, generation: u32) {
-        if self.groups[gid as usize].generation != generation {
+        if self.kafka.groups[gid as usize].generation != generation {
             return; // superseded by a later rebalance
         }
         let target = self.target_assignment(gid);
-        let reset = self.groups[gid as usize].spec.auto_offset_reset;
+        let reset = self.kafka.groups[gid as usize].spec.auto_offset_reset;
         for (cid, tps) in &target {
             for tp in tps {
-                let owned_before = self.groups[gid as usize]
+                let owned_before = self.kafka.groups[gid as usize]
                     .assignment
                     .get(cid)
                     .is_some_and(|a| a.contains(tp));
@@ -780,8 +769,8 @@ impl Simulation {
                     continue;
                 }
                 // A new owner resumes from the committed offset, or the reset policy (KAF-12, KAF-15).
-                let log = &self.topics[tp.topic as usize].partitions[tp.partition as usize];
-                let g = &mut self.groups[gid as usize];
+                let log = &self.kafka.topics[tp.topic as usize].partitions[tp.partition as usize];
+                let g = &mut self.kafka.groups[gid as usize];
                 let start = match (g.committed.get(tp), reset) {
                     (Some(c), _) if *c >= log.start_offset() => Some(*c),
                     (_, OffsetReset::Earliest) => Some(log.start_offset()),
@@ -798,17 +787,17 @@ impl Simulation {
                     continue;
                 };
                 g.processed_upto.entry(*tp).or_insert(start);
-                if let Some(m) = self.members.get_mut(cid) {
+                if let Some(m) = self.kafka.members.get_mut(cid) {
                     m.positions.insert(*tp, start);
                 }
             }
         }
-        let g = &mut self.groups[gid as usize];
+        let g = &mut self.kafka.groups[gid as usize];
         g.assignment = target.clone();
         g.rebalancing = false;
         g.moving.clear();
         for cid in target.keys() {
-            if let Some(m) = self.members.get_mut(cid) {
+            if let Some(m) = self.kafka.members.get_mut(cid) {
                 m.owned_before.clear();
             }
         }
@@ -823,9 +812,9 @@ impl Simulation {
 
     /// Moves a group's committed offsets (`kafka-consumer-groups --reset-offsets`, KAF-16).
     pub(crate) fn reset_offsets(&mut self, gid: u32, to: &crate::command::OffsetTarget) {
-        let topic_ids = self.groups[gid as usize].topic_ids.clone();
+        let topic_ids = self.kafka.groups[gid as usize].topic_ids.clone();
         for t in topic_ids {
-            for (p, log) in self.topics[t as usize].partitions.iter().enumerate() {
+            for (p, log) in self.kafka.topics[t as usize].partitions.iter().enumerate() {
                 let tp = TopicPartition {
                     topic: t,
                     partition: p as u32,
@@ -840,7 +829,7 @@ impl Simulation {
                         log.offset_for_time(SimTime(ms_to_us(*ms)))
                     }
                 };
-                let g = &mut self.groups[gid as usize];
+                let g = &mut self.kafka.groups[gid as usize];
                 g.committed.insert(tp, off);
                 // Reading again is a deliberate replay, not a duplicate.
                 g.processed_upto.insert(tp, off);
@@ -849,13 +838,17 @@ impl Simulation {
                     .iter()
                     .find(|(_, tps)| tps.contains(&tp))
                     .map(|(c, _)| *c);
-                if let Some(m) = owner.and_then(|c| self.members.get_mut(&c)) {
+                if let Some(m) = owner.and_then(|c| self.kafka.members.get_mut(&c)) {
                     m.positions.insert(tp, off);
                     m.buffer.retain(|f| f.tp != tp);
                 }
             }
         }
-        let members: Vec<ConsumerId> = self.groups[gid as usize].members.iter().copied().collect();
+        let members: Vec<ConsumerId> = self.kafka.groups[gid as usize]
+            .members
+            .iter()
+            .copied()
+            .collect();
         for c in members {
             self.schedule_poll(c, 0);
         }
@@ -864,7 +857,7 @@ impl Simulation {
     // ------------------------------------------------------------ retention
 
     pub(crate) fn retention_check(&mut self, topic: u32) {
-        let t = &mut self.topics[topic as usize];
+        let t = &mut self.kafka.topics[topic as usize];
         let config = t.config;
         let mut removed_events = Vec::new();
         for (p, log) in t.partitions.iter_mut().enumerate() {
@@ -885,82 +878,24 @@ impl Simulation {
                 log_start: start,
             });
         }
-        let interval =
-            ms_to_us(self.topics[topic as usize].spec.retention_check_interval_ms).max(1);
-        self.world.schedule(self.world.now.plus(interval), Work::RetentionCheck { topic });
+        let interval = ms_to_us(
+            self.kafka.topics[topic as usize]
+                .spec
+                .retention_check_interval_ms,
+        )
+        .max(1);
+        self.world.schedule(
+            self.world.now.plus(interval),
+            KafkaWork::RetentionCheck { topic },
+        );
     }
 
     // ------------------------------------------------------------ direct service
 
-    /// A request reaches a service with no broker in front: served, queued in the backlog, or
-    /// refused when both are full.
-    pub(crate) fn service_arrive(&mut self, slot: Slot, service: u32) {
-        let s = &mut self.services[service as usize];
-        if s.busy < s.spec.concurrency {
-            s.busy += 1;
-            self.world.set_state(slot, CopyState::InService(service));
-            self.start_service(slot, service);
-        } else if (s.backlog.len() as u32) < s.spec.backlog {
-            self.request_seq += 1;
-            let id = self.request_seq;
-            s.backlog.push_back((id, slot));
-            s.waiting.insert(id);
-            let timeout = ms_to_us(s.spec.timeout_ms);
-            self.world.set_state(slot, CopyState::InService(service));
-            self.world.schedule(
-                self.world.now.plus(timeout),
-                Work::RequestTimeout {
-                    service,
-                    request: id,
-                    slot,
-                },
-            );
-        } else {
-            s.rejected += 1;
-            self.world.drop_copy(slot, DropReason::ServiceOverloaded);
-        }
-    }
-
-    fn start_service(&mut self, slot: Slot, service: u32) {
-        let us = self.draw_us(&self.services[service as usize].spec.processing.clone());
-        self.world.schedule(self.world.now.plus(us), Work::ServiceDone { service, slot });
-    }
-
-    pub(crate) fn service_done(&mut self, service: u32, slot: Slot) {
-        let published_at = self.world.copies.get(slot).published_at;
-        self.world.complete(published_at);
-        self.world.set_state(slot, CopyState::Acked);
-        let s = &mut self.services[service as usize];
-        s.served += 1;
-        // The freed worker takes the oldest request whose client is still waiting.
-        while let Some((id, next)) = s.backlog.pop_front() {
-            if s.waiting.remove(&id) {
-                self.start_service(next, service);
-                return;
-            }
-        }
-        s.busy -= 1;
-    }
-
-    pub(crate) fn request_timeout(&mut self, service: u32, request: u64, slot: Slot) {
-        let s = &mut self.services[service as usize];
-        if s.waiting.remove(&request) {
-            s.timed_out += 1;
-            self.world.drop_copy(slot, DropReason::RequestTimeout);
-        }
-    }
-
-    /// Requests a service holds, waiting or being served; for the audit.
-    pub(crate) fn service_held(&self) -> u64 {
-        self.services
-            .iter()
-            .map(|s| u64::from(s.busy) + s.waiting.len() as u64)
-            .sum()
-    }
-
     /// Retained records across every partition; for the audit.
     pub(crate) fn log_records(&self) -> u64 {
-        self.topics
+        self.kafka
+            .topics
             .iter()
             .flat_map(|t| t.partitions.iter())
             .map(PartitionLog::len)
@@ -977,5 +912,68 @@ fn record_chip(f: &Fetched) -> Chip {
         poison: false,
         dead_lettered: false,
         expired: false,
+    }
+}
+
+/// Work this part schedules on the agenda.
+#[derive(Clone, Debug)]
+pub(crate) enum KafkaWork {
+    ArriveAtPartition {
+        slot: Slot,
+        topic: u32,
+        partition: u32,
+    },
+    RetentionCheck {
+        topic: u32,
+    },
+    Poll {
+        consumer: ConsumerId,
+        epoch: u32,
+    },
+    BatchArrives {
+        consumer: ConsumerId,
+        epoch: u32,
+    },
+    RecordProcessed {
+        consumer: ConsumerId,
+        epoch: u32,
+    },
+    SessionTimeout {
+        consumer: ConsumerId,
+        epoch: u32,
+    },
+    RebalanceDone {
+        group: u32,
+        generation: u32,
+    },
+    OffsetsExpire {
+        group: u32,
+        since: SimTime,
+    },
+}
+
+impl Simulation {
+    pub(crate) fn run_kafka(&mut self, work: KafkaWork) {
+        match work {
+            KafkaWork::ArriveAtPartition {
+                slot,
+                topic,
+                partition,
+            } => {
+                self.transit.remove(&(self.world.now, u64::from(slot)));
+                self.topic_append(slot, topic, partition);
+            }
+            KafkaWork::RetentionCheck { topic } => self.retention_check(topic),
+            KafkaWork::Poll { consumer, epoch } => self.poll(consumer, epoch),
+            KafkaWork::BatchArrives { consumer, epoch } => self.batch_arrives(consumer, epoch),
+            KafkaWork::RecordProcessed { consumer, epoch } => {
+                self.record_processed(consumer, epoch)
+            }
+            KafkaWork::SessionTimeout { consumer, epoch } => self.session_timeout(consumer, epoch),
+            KafkaWork::RebalanceDone { group, generation } => {
+                self.rebalance_done(group, generation)
+            }
+            KafkaWork::OffsetsExpire { group, since } => self.offsets_expire(group, since),
+        }
     }
 }

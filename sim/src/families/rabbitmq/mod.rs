@@ -1,3 +1,834 @@
 //! RabbitMQ: exchanges, bindings, queues, dispatch, acks, dead-lettering, TTL and limits.
 
 pub mod queue;
+
+use crate::clients::{Closure, ConsumerStatus};
+use crate::command::CommandError;
+use crate::engine::Simulation;
+use crate::event::{EventKind, Settle};
+use crate::ids::{ConsumerId, ExchangeId, QueueId};
+use crate::kernel::ms_to_us;
+use crate::ledger::{CopyState, DeadLetterReason, DropReason};
+use crate::matching::{headers_match, topic_matches};
+use crate::message::{Death, Slot};
+use crate::scenario;
+use crate::scenario::{AckMode, BindingSpec, ExchangeType, Overflow, QueueSpec, ScenarioError};
+use crate::snapshot::NodeRef;
+use crate::time::SimTime;
+use queue::Queue;
+use std::collections::BTreeSet;
+
+/// Quorum queues cap a consumer's prefetch (RMQ-9).
+pub const QUORUM_MAX_PREFETCH: u32 = 2_000;
+/// RabbitMQ's default `consumer_timeout`, and how often it is checked (RMQ-16).
+pub const DEFAULT_CONSUMER_TIMEOUT_MS: f64 = 1_800_000.0;
+const CONSUMER_TIMEOUT_CHECK_US: u64 = 60_000_000;
+
+#[derive(Debug)]
+pub(crate) struct Binding {
+    pub spec: BindingSpec,
+    pub destination: Destination,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Destination {
+    Queue(QueueId),
+    Exchange(ExchangeId),
+}
+
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    pub name: String,
+    pub kind: ExchangeType,
+    pub alternate: Option<ExchangeId>,
+    pub bindings: Vec<Binding>,
+}
+
+/// RabbitMQ's state: exchanges (index 0 is the default exchange) and queues.
+#[derive(Debug)]
+pub(crate) struct RabbitMq {
+    pub exchanges: Vec<Exchange>,
+    pub queues: Vec<Queue>,
+}
+
+impl Default for RabbitMq {
+    fn default() -> Self {
+        RabbitMq {
+            exchanges: vec![Exchange {
+                name: String::new(),
+                kind: ExchangeType::Direct,
+                alternate: None,
+                bindings: Vec::new(),
+            }],
+            queues: Vec::new(),
+        }
+    }
+}
+
+impl Simulation {
+    pub(crate) fn exchange_id(&self, name: &str) -> Option<ExchangeId> {
+        self.rabbitmq
+            .exchanges
+            .iter()
+            .position(|x| x.name == name)
+            .map(|i| ExchangeId(i as u32))
+    }
+
+    pub(crate) fn queue_id(&self, name: &str) -> Option<QueueId> {
+        self.rabbitmq
+            .queues
+            .iter()
+            .position(|q| q.name() == name && !q.deleted)
+            .map(|i| QueueId(i as u32))
+    }
+
+    pub(crate) fn binding_matches(
+        &self,
+        kind: ExchangeType,
+        b: &BindingSpec,
+        key: &str,
+        headers: u32,
+    ) -> bool {
+        match kind {
+            ExchangeType::Direct => b.routing_key == key,
+            ExchangeType::Fanout => true,
+            ExchangeType::Topic => topic_matches(&b.routing_key, key),
+            ExchangeType::Headers => {
+                headers_match(&b.arguments, self.world.header_sets.get(headers))
+            }
+        }
+    }
+
+    /// The set of queues a message reaches from `exchange` (RMQ-1..RMQ-7). A set, because a
+    /// queue matched by several bindings still gets one copy (RMQ-2).
+    pub(crate) fn route(&self, exchange: ExchangeId, key: u32, headers: u32) -> BTreeSet<QueueId> {
+        let key = self.world.keys.get(key).as_str();
+        let mut queues = BTreeSet::new();
+        if exchange == ExchangeId(0) {
+            // The default exchange binds every queue by its own name (RMQ-6).
+            queues.extend(self.queue_id(key));
+            return queues;
+        }
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![exchange];
+        while let Some(x) = todo.pop() {
+            if !seen.insert(x) {
+                continue;
+            }
+            let ex = &self.rabbitmq.exchanges[x.index()];
+            let before = queues.len();
+            let mut forwarded = false;
+            for b in &ex.bindings {
+                if self.binding_matches(ex.kind, &b.spec, key, headers) {
+                    match b.destination {
+                        Destination::Queue(q) => {
+                            queues.insert(q);
+                        }
+                        Destination::Exchange(to) => {
+                            forwarded = true;
+                            todo.push(to);
+                        }
+                    }
+                }
+            }
+            // Unroutable at this exchange: try its alternate exchange (RMQ-7).
+            if queues.len() == before && !forwarded {
+                todo.extend(ex.alternate);
+            }
+        }
+        queues
+    }
+
+    pub(crate) fn route_and_enqueue(&mut self, slot: Slot, exchange: ExchangeId) {
+        let c = self.world.copies.get(slot);
+        let (msg, key, headers, producer) = (c.msg, c.routing_key, c.headers, c.producer);
+        let queues: Vec<QueueId> = self.route(exchange, key, headers).into_iter().collect();
+        self.world.emit(EventKind::Routed {
+            msg,
+            exchange,
+            queues: queues.clone(),
+        });
+        let dead_lettered = producer.is_none();
+        if queues.is_empty() {
+            let mandatory =
+                producer.is_some_and(|p| self.clients.producers[p.index()].spec.mandatory);
+            let reason = if dead_lettered {
+                DropReason::DeadLetterUnroutable
+            } else if mandatory {
+                DropReason::Returned
+            } else {
+                DropReason::Unroutable
+            };
+            self.world.drop_copy(slot, reason);
+            if let Some(p) = producer {
+                let p = &mut self.clients.producers[p.index()];
+                if mandatory {
+                    p.returned += 1;
+                    p.returns.push(msg);
+                }
+                // Unroutable messages are still confirmed, after the return (RMQ-7).
+                if p.spec.confirms {
+                    p.confirms_acked += 1;
+                }
+            }
+            return;
+        }
+        let mut accepted_all = true;
+        let mut slot = Some(slot);
+        let template = self.world.copies.get(slot.expect("set")).clone();
+        for (n, q) in queues.iter().enumerate() {
+            let s = match slot.take() {
+                Some(s) if n == 0 => s,
+                _ => {
+                    if dead_lettered {
+                        self.world.ledger.dead_letter_copies += 1;
+                    } else {
+                        self.world.ledger.fanout_copies += 1;
+                    }
+                    let mut copy = template.clone();
+                    copy.state = CopyState::InFlight;
+                    self.world.new_copy(copy)
+                }
+            };
+            if dead_lettered && self.is_dead_letter_cycle(s, *q) {
+                self.world.drop_copy(s, DropReason::DeadLetterUnroutable);
+                continue;
+            }
+            accepted_all &= self.enqueue(*q, s);
+        }
+        if let Some(p) = producer {
+            let p = &mut self.clients.producers[p.index()];
+            if p.spec.confirms {
+                if accepted_all {
+                    p.confirms_acked += 1;
+                } else {
+                    p.confirms_nacked += 1;
+                    p.nacks.push(msg);
+                    self.world.emit(EventKind::PublisherNacked {
+                        msg,
+                        producer: producer.expect("some"),
+                    });
+                }
+            }
+        }
+    }
+
+    /// A dead-letter cycle is dropped unless the cycle, from the target queue's last death on,
+    /// contains a rejection (RMQ-29; `mc.erl` `is_cycle_v2`).
+    pub(crate) fn is_dead_letter_cycle(&self, slot: Slot, q: QueueId) -> bool {
+        let deaths = self
+            .world
+            .copies
+            .get(slot)
+            .deaths
+            .as_deref()
+            .map_or(&[][..], Vec::as_slice);
+        match deaths.iter().rposition(|d| d.queue == q) {
+            None => false,
+            Some(last) => deaths[last..]
+                .iter()
+                .all(|d| d.reason != DeadLetterReason::Rejected),
+        }
+    }
+
+    /// Puts an arriving copy at the tail of a queue, applying overflow and TTL. Returns false
+    /// if `reject-publish` refused it.
+    pub(crate) fn enqueue(&mut self, q: QueueId, slot: Slot) -> bool {
+        let (size, priority, ttl, msg) = {
+            let c = self.world.copies.get(slot);
+            (c.size, c.priority, c.ttl, c.msg)
+        };
+        let queue = &mut self.rabbitmq.queues[q.index()];
+        queue.publish_rate.record(self.world.now.0, 1);
+        if queue.spec.overflow != Overflow::DropHead && queue.would_overflow(u64::from(size)) {
+            if queue.spec.overflow == Overflow::RejectPublishDlx {
+                self.dead_letter(slot, q, DeadLetterReason::Maxlen);
+            } else {
+                self.world.drop_copy(slot, DropReason::RejectedByQueue);
+            }
+            return false;
+        }
+        let level = queue.level_of(priority);
+        let seq = queue.push(slot, level, size);
+        // The lower of queue and message TTL applies; each queue's copy has its own clock (RMQ-25, RMQ-26).
+        let queue_ttl = queue.spec.message_ttl_ms.map_or(u64::MAX, ms_to_us);
+        let ttl = ttl.min(queue_ttl);
+        let c = self.world.copies.get_mut(slot);
+        c.queue_seq = seq;
+        c.expires_at = if ttl == u64::MAX {
+            SimTime::MAX
+        } else {
+            self.world.now.plus(ttl)
+        };
+        self.world.set_state(slot, CopyState::Ready(q));
+        self.world.emit(EventKind::Enqueued { msg, queue: q });
+        self.enforce_max_length(q);
+        self.dispatch(q);
+        true
+    }
+
+    /// `drop-head`: remove from the head until within the limits (RMQ-23).
+    pub(crate) fn enforce_max_length(&mut self, q: QueueId) {
+        while self.rabbitmq.queues[q.index()].spec.overflow == Overflow::DropHead
+            && self.rabbitmq.queues[q.index()].is_over_limit()
+        {
+            let Some(head) = self.rabbitmq.queues[q.index()].head() else {
+                break;
+            };
+            let size = self.world.copies.get(head.slot).size;
+            self.rabbitmq.queues[q.index()].pop_head(size);
+            self.dead_letter_or_drop(
+                head.slot,
+                q,
+                DeadLetterReason::Maxlen,
+                DropReason::MaxLength,
+            );
+        }
+    }
+
+    /// TTL ran out: dead-lettered with reason `expired`, or removed (RMQ-25, RMQ-29).
+    pub(crate) fn expire_or_dead_letter(&mut self, slot: Slot, q: QueueId) {
+        if self.rabbitmq.queues[q.index()]
+            .dead_letter_exchange
+            .is_some()
+        {
+            self.dead_letter(slot, q, DeadLetterReason::Expired);
+        } else {
+            let msg = self.world.copies.get(slot).msg;
+            self.world.set_state(slot, CopyState::Expired);
+            self.world.emit(EventKind::Expired { msg, queue: q });
+        }
+    }
+
+    pub(crate) fn dead_letter_or_drop(
+        &mut self,
+        slot: Slot,
+        q: QueueId,
+        reason: DeadLetterReason,
+        otherwise: DropReason,
+    ) {
+        if self.rabbitmq.queues[q.index()]
+            .dead_letter_exchange
+            .is_some()
+        {
+            self.dead_letter(slot, q, reason);
+        } else {
+            self.world.drop_copy(slot, otherwise);
+        }
+    }
+
+    /// Re-publishes a copy to the queue's dead-letter exchange as a new copy (RMQ-29).
+    pub(crate) fn dead_letter(&mut self, slot: Slot, q: QueueId, reason: DeadLetterReason) {
+        let queue = &self.rabbitmq.queues[q.index()];
+        let Some(dlx) = queue.dead_letter_exchange else {
+            self.world.drop_copy(slot, DropReason::DeadLetterUnroutable);
+            return;
+        };
+        let dl_key = queue.spec.dead_letter_routing_key.clone();
+        let mut copy = self.world.copies.get(slot).clone();
+        let msg = copy.msg;
+        if reason == DeadLetterReason::Expired {
+            self.world.emit(EventKind::Expired { msg, queue: q });
+        }
+        self.world.set_state(slot, CopyState::DeadLettered(reason));
+        self.world.emit(EventKind::DeadLettered {
+            msg,
+            queue: q,
+            reason,
+        });
+        self.world.ledger.dead_letter_copies += 1;
+        let mut deaths = copy.deaths.take().map(|b| *b).unwrap_or_default();
+        deaths.push(Death { queue: q, reason });
+        copy.deaths = Some(Box::new(deaths));
+        copy.state = CopyState::InFlight;
+        copy.producer = None;
+        // The expiration is removed when dead-lettering (RMQ-29).
+        copy.ttl = u64::MAX;
+        copy.expires_at = SimTime::MAX;
+        copy.redelivered = false;
+        copy.delivery_count = 0;
+        if let Some(k) = dl_key {
+            copy.routing_key = self.world.keys.intern(k.clone(), || k);
+        }
+        let new_slot = self.world.new_copy(copy);
+        // Routed as its own event at the same instant, so chains of dead-lettering are
+        // iterative and never deepen the stack.
+        self.world.schedule(
+            self.world.now,
+            RabbitMqWork::ArriveAtExchange {
+                slot: new_slot,
+                exchange: dlx,
+            },
+        );
+    }
+
+    /// Removes expired messages at the head (RMQ-27) and arms the timer for the next head.
+    pub(crate) fn expire_head(&mut self, q: QueueId) {
+        loop {
+            let mut expired = None;
+            let mut next = SimTime::MAX;
+            for (sub, e) in self.rabbitmq.queues[q.index()].expiry_fronts() {
+                let at = self.world.copies.get(e.slot).expires_at;
+                if at < self.world.now {
+                    expired = Some((sub, e.slot));
+                    break;
+                }
+                next = next.min(at);
+            }
+            let Some((sub, slot)) = expired else {
+                let queue = &mut self.rabbitmq.queues[q.index()];
+                // Just after the expiry instant, so a consumer free at that instant still gets
+                // the message (RMQ-25, T=0). One timer per instant: duplicates would pile up.
+                let at = next.plus(1);
+                if next != SimTime::MAX && queue.expiry_timer.is_none_or(|t| t > at) {
+                    queue.expiry_timer = Some(at);
+                    self.world
+                        .schedule(at, RabbitMqWork::ExpireHead { queue: q });
+                }
+                return;
+            };
+            let size = self.world.copies.get(slot).size;
+            self.rabbitmq.queues[q.index()].pop_front_of(sub, size);
+            self.expire_or_dead_letter(slot, q);
+        }
+    }
+
+    /// Hands ready messages to consumers with free capacity, in round-robin order (RMQ-8, RMQ-9).
+    pub(crate) fn dispatch(&mut self, q: QueueId) {
+        loop {
+            self.expire_head(q);
+            let consumers = &self.clients.consumers;
+            let queue = &mut self.rabbitmq.queues[q.index()];
+            let Some(head) = queue.head() else { return };
+            // Round-robin runs among the highest-priority consumers only (RMQ-8).
+            let prio = |c: &ConsumerId| consumers[c.index()].spec.priority;
+            let Some(top) = queue.rotation.iter().map(prio).max() else {
+                return;
+            };
+            let at = queue
+                .rotation
+                .iter()
+                .position(|c| prio(c) == top)
+                .unwrap_or(0);
+            let Some(cid) = queue.rotation.remove(at) else {
+                return;
+            };
+            let consumer = &self.clients.consumers[cid.index()];
+            if !consumer.has_capacity() {
+                continue;
+            }
+            let size = self.world.copies.get(head.slot).size;
+            self.rabbitmq.queues[q.index()].pop_head(size);
+            self.deliver(q, cid, head.slot);
+            if self.clients.consumers[cid.index()].has_capacity() {
+                self.rabbitmq.queues[q.index()].rotation.push_back(cid);
+            }
+        }
+    }
+
+    pub(crate) fn deliver(&mut self, q: QueueId, cid: ConsumerId, slot: Slot) {
+        let now = self.world.now;
+        let auto = self.clients.consumers[cid.index()].spec.ack == AckMode::Auto;
+        let c = self.world.copies.get(slot);
+        let (msg, redelivered) = (c.msg, c.redelivered);
+        let queue = &mut self.rabbitmq.queues[q.index()];
+        queue.deliver_rate.record(now.0, 1);
+        if redelivered {
+            queue.redeliver_rate.record(now.0, 1);
+        }
+        let tag = if auto {
+            // Auto-ack: the broker forgets it the moment it is sent (RMQ-10); no ack is ever
+            // sent, so the ack rate does not count it (RMQ-35).
+            self.world.set_state(slot, CopyState::Processing(cid));
+            self.clients.consumers[cid.index()].held.insert(slot);
+            0
+        } else {
+            queue.unacked += 1;
+            let timeout = queue.is_quorum().then(|| {
+                queue
+                    .spec
+                    .consumer_timeout_ms
+                    .unwrap_or(DEFAULT_CONSUMER_TIMEOUT_MS)
+            });
+            self.world.set_state(slot, CopyState::Unacked(q, cid));
+            let consumer = &mut self.clients.consumers[cid.index()];
+            let tag = consumer.next_tag;
+            consumer.next_tag += 1;
+            consumer.unacked.insert(tag, slot);
+            if let Some(ms) = timeout {
+                // The timeout is checked on a one-minute tick, not at the exact instant (RMQ-16).
+                let due = now.plus(ms_to_us(ms)).0;
+                let check = due.div_ceil(CONSUMER_TIMEOUT_CHECK_US) * CONSUMER_TIMEOUT_CHECK_US;
+                let epoch = consumer.epoch;
+                self.world.schedule(
+                    SimTime(check),
+                    RabbitMqWork::AckTimeout {
+                        consumer: cid,
+                        tag,
+                        epoch,
+                    },
+                );
+            }
+            tag
+        };
+        let consumer = &mut self.clients.consumers[cid.index()];
+        consumer.delivered += 1;
+        if redelivered {
+            consumer.redelivered += 1;
+        }
+        if consumer.log.len() < crate::families::kafka::MAX_LOGGED_DELIVERIES {
+            consumer.log.push((msg, redelivered));
+        }
+        let epoch = consumer.epoch;
+        self.world.emit(EventKind::Delivered {
+            msg,
+            queue: q,
+            consumer: cid,
+            redelivered,
+        });
+        self.send_to_consumer(NodeRef::Queue(q), cid, slot, tag, epoch);
+    }
+
+    pub(crate) fn settle_arrives(&mut self, cid: ConsumerId, tag: u64, settle: Settle, epoch: u32) {
+        let consumer = &mut self.clients.consumers[cid.index()];
+        if consumer.epoch != epoch {
+            // The channel closed first; the message was requeued then (RMQ-15).
+            return;
+        }
+        let Some(slot) = consumer.unacked.remove(&tag) else {
+            return;
+        };
+        let q = self.settle(cid, slot, settle);
+        self.rabbitmq.queues[q.index()].unblock(cid);
+        self.dispatch(q);
+    }
+
+    /// `multiple=true`: acks every outstanding tag up to and including `up_to` (RMQ-11).
+    pub(crate) fn ack_multiple(&mut self, cid: ConsumerId, up_to: u64, epoch: u32) {
+        let consumer = &mut self.clients.consumers[cid.index()];
+        if consumer.epoch != epoch {
+            return;
+        }
+        let rest = consumer.unacked.split_off(&(up_to + 1));
+        let acked = std::mem::replace(&mut consumer.unacked, rest);
+        let mut queue = None;
+        for slot in acked.into_values() {
+            queue = Some(self.settle(cid, slot, Settle::Ack));
+        }
+        if let Some(q) = queue {
+            self.rabbitmq.queues[q.index()].unblock(cid);
+            self.dispatch(q);
+        }
+    }
+
+    /// Applies one consumer settlement at the broker; returns the copy's queue.
+    pub(crate) fn settle(&mut self, cid: ConsumerId, slot: Slot, settle: Settle) -> QueueId {
+        let CopyState::Unacked(q, _) = self.world.copies.get(slot).state else {
+            unreachable!("an unacked tag points at a copy that is not unacked")
+        };
+        let msg = self.world.copies.get(slot).msg;
+        self.rabbitmq.queues[q.index()].unacked -= 1;
+        self.world.emit(EventKind::Settled {
+            msg,
+            queue: q,
+            consumer: cid,
+            settle,
+        });
+        match settle {
+            Settle::Ack => {
+                let published_at = self.world.copies.get(slot).published_at;
+                self.world.complete(published_at);
+                self.rabbitmq.queues[q.index()]
+                    .ack_rate
+                    .record(self.world.now.0, 1);
+                self.clients.consumers[cid.index()].acked += 1;
+                self.world.set_state(slot, CopyState::Acked);
+            }
+            Settle::Nack { requeue: false } | Settle::Reject { requeue: false } => {
+                self.dead_letter_or_drop(slot, q, DeadLetterReason::Rejected, DropReason::Rejected);
+            }
+            // In 4.3 basic.reject counts toward a quorum queue's delivery limit; basic.nack does not (RMQ-30).
+            Settle::Nack { requeue: true } => self.requeue(q, slot, false),
+            Settle::Reject { requeue: true } => self.requeue(q, slot, true),
+        }
+        q
+    }
+
+    /// Returns an unacked copy to its queue, flagged redelivered (RMQ-13, RMQ-14, RMQ-30).
+    pub(crate) fn requeue(&mut self, q: QueueId, slot: Slot, counts: bool) {
+        let limit = self.rabbitmq.queues[q.index()].delivery_limit();
+        let c = self.world.copies.get_mut(slot);
+        c.redelivered = true;
+        if counts && self.rabbitmq.queues[q.index()].is_quorum() {
+            c.delivery_count += 1;
+        }
+        let (msg, seq, size, priority, count) =
+            (c.msg, c.queue_seq, c.size, c.priority, c.delivery_count);
+        if limit.is_some_and(|l| count > l) {
+            self.dead_letter_or_drop(
+                slot,
+                q,
+                DeadLetterReason::DeliveryLimit,
+                DropReason::DeliveryLimit,
+            );
+            return;
+        }
+        let queue = &mut self.rabbitmq.queues[q.index()];
+        let level = queue.level_of(priority);
+        queue.requeue(slot, seq, level, size);
+        self.world.set_state(slot, CopyState::Ready(q));
+        self.world.emit(EventKind::Requeued { msg, queue: q });
+        self.enforce_max_length(q);
+    }
+
+    /// Starts the `x-expires` clock when a queue has no consumers left (RMQ-28).
+    pub(crate) fn mark_unused_if_idle(&mut self, q: QueueId) {
+        let queue = &mut self.rabbitmq.queues[q.index()];
+        let Some(ms) = queue.spec.expires_ms else {
+            return;
+        };
+        if queue.consumers.is_empty() && queue.unused_since.is_none() && !queue.deleted {
+            queue.unused_since = Some(self.world.now);
+            let since = self.world.now;
+            self.world.schedule(
+                self.world.now.plus(ms_to_us(ms)),
+                RabbitMqWork::QueueExpires { queue: q, since },
+            );
+        }
+    }
+
+    /// Deletes a queue: its bindings go and its messages are dropped, not dead-lettered (RMQ-28).
+    pub(crate) fn delete_queue(&mut self, q: QueueId) {
+        self.rabbitmq.queues[q.index()].deleted = true;
+        for x in &mut self.rabbitmq.exchanges {
+            x.bindings
+                .retain(|b| b.destination != Destination::Queue(q));
+        }
+        let ready: Vec<Slot> = self.rabbitmq.queues[q.index()].all_ready().collect();
+        for slot in &ready {
+            let size = self.world.copies.get(*slot).size;
+            self.rabbitmq.queues[q.index()].pop_head(size);
+            self.world.drop_copy(*slot, DropReason::QueueDeleted);
+        }
+        self.world.emit(EventKind::QueueDeleted {
+            queue: q,
+            dropped: ready.len() as u32,
+        });
+    }
+
+    pub(crate) fn add_queue(&mut self, spec: QueueSpec) -> Result<QueueId, CommandError> {
+        if self.queue_id(&spec.name).is_some() {
+            return Err(CommandError::Duplicate {
+                kind: "queue",
+                name: spec.name,
+            });
+        }
+        let known = |n: &str| self.exchange_id(n).is_some();
+        scenario::validate_queue("queue", &spec, &known)?;
+        let dlx = spec
+            .dead_letter_exchange
+            .as_deref()
+            .and_then(|n| self.exchange_id(n));
+        self.rabbitmq.queues.push(Queue::new(spec, dlx));
+        let id = QueueId((self.rabbitmq.queues.len() - 1) as u32);
+        self.mark_unused_if_idle(id);
+        Ok(id)
+    }
+
+    pub(crate) fn resolve_binding(
+        &self,
+        spec: &BindingSpec,
+    ) -> Result<(ExchangeId, Destination), CommandError> {
+        let unknown = |kind, name: &str| CommandError::UnknownEntity {
+            kind,
+            name: name.to_string(),
+        };
+        if spec.exchange.is_empty() || spec.to_exchange.as_deref() == Some("") {
+            return Err(CommandError::NotApplicable {
+                reason: "ACCESS_REFUSED: the default exchange cannot be bound or unbound; every queue is bound to it by its own name".into(),
+            });
+        }
+        let from = self
+            .exchange_id(&spec.exchange)
+            .ok_or_else(|| unknown("exchange", &spec.exchange))?;
+        let to = match (&spec.queue, &spec.to_exchange) {
+            (Some(q), None) => {
+                Destination::Queue(self.queue_id(q).ok_or_else(|| unknown("queue", q))?)
+            }
+            (None, Some(x)) => Destination::Exchange(
+                self.exchange_id(x)
+                    .filter(|x| *x != ExchangeId(0))
+                    .ok_or_else(|| unknown("exchange", x))?,
+            ),
+            _ => {
+                return Err(ScenarioError::new(
+                    "binding",
+                    "set exactly one of `queue` and `to_exchange`",
+                )
+                .into())
+            }
+        };
+        Ok((from, to))
+    }
+
+    pub(crate) fn add_binding(&mut self, spec: BindingSpec) -> Result<(), CommandError> {
+        let (from, to) = self.resolve_binding(&spec)?;
+        if self.rabbitmq.exchanges[from.index()].kind == ExchangeType::Headers {
+            crate::matching::headers_mode(&spec.arguments)
+                .map_err(|r| ScenarioError::new("binding.arguments.x-match", r))?;
+        }
+        if let Destination::Exchange(to) = to {
+            if self.reaches(to, from) {
+                return Err(ScenarioError::new(
+                    "binding.to_exchange",
+                    "this binding would close a cycle of exchanges",
+                )
+                .into());
+            }
+        }
+        // Binding twice is idempotent in RabbitMQ.
+        if !self.rabbitmq.exchanges[from.index()]
+            .bindings
+            .iter()
+            .any(|b| b.spec == spec)
+        {
+            self.rabbitmq.exchanges[from.index()]
+                .bindings
+                .push(Binding {
+                    spec,
+                    destination: to,
+                });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn reaches(&self, from: ExchangeId, target: ExchangeId) -> bool {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![from];
+        while let Some(x) = todo.pop() {
+            if x == target {
+                return true;
+            }
+            if seen.insert(x) {
+                let ex = &self.rabbitmq.exchanges[x.index()];
+                todo.extend(ex.bindings.iter().filter_map(|b| match b.destination {
+                    Destination::Exchange(e) => Some(e),
+                    Destination::Queue(_) => None,
+                }));
+                todo.extend(ex.alternate);
+            }
+        }
+        false
+    }
+
+    pub(crate) fn update_queue(&mut self, spec: QueueSpec) -> Result<(), CommandError> {
+        let id = self
+            .queue_id(&spec.name)
+            .ok_or_else(|| CommandError::UnknownEntity {
+                kind: "queue",
+                name: spec.name.clone(),
+            })?;
+        let known = |n: &str| self.exchange_id(n).is_some();
+        scenario::validate_queue("queue", &spec, &known)?;
+        let q = &self.rabbitmq.queues[id.index()];
+        if q.spec.kind != spec.kind || q.spec.max_priority != spec.max_priority {
+            return Err(CommandError::NotApplicable {
+                reason: "a queue's type and x-max-priority are fixed when it is declared; declare a new queue instead".into(),
+            });
+        }
+        let dlx = spec
+            .dead_letter_exchange
+            .as_deref()
+            .and_then(|n| self.exchange_id(n));
+        let q = &mut self.rabbitmq.queues[id.index()];
+        q.spec = spec;
+        q.dead_letter_exchange = dlx;
+        self.mark_unused_if_idle(id);
+        self.enforce_max_length(id);
+        self.dispatch(id);
+        Ok(())
+    }
+}
+
+/// Work this part schedules on the agenda.
+#[derive(Clone, Debug)]
+pub(crate) enum RabbitMqWork {
+    ArriveAtExchange {
+        slot: Slot,
+        exchange: ExchangeId,
+    },
+    SettleArrives {
+        consumer: ConsumerId,
+        tag: u64,
+        settle: Settle,
+        epoch: u32,
+    },
+    /// `basic.ack` with `multiple=true` (RMQ-11).
+    AckMultiple {
+        consumer: ConsumerId,
+        up_to: u64,
+        epoch: u32,
+    },
+    /// The periodic consumer-timeout check for one delivery (RMQ-16).
+    AckTimeout {
+        consumer: ConsumerId,
+        tag: u64,
+        epoch: u32,
+    },
+    /// `x-expires`: delete the queue if it is still unused since `since` (RMQ-28).
+    QueueExpires {
+        queue: QueueId,
+        since: SimTime,
+    },
+    ExpireHead {
+        queue: QueueId,
+    },
+}
+
+impl Simulation {
+    pub(crate) fn run_rabbitmq(&mut self, work: RabbitMqWork) {
+        match work {
+            RabbitMqWork::ArriveAtExchange { slot, exchange } => {
+                self.transit.remove(&(self.world.now, u64::from(slot)));
+                self.route_and_enqueue(slot, exchange);
+            }
+            RabbitMqWork::SettleArrives {
+                consumer,
+                tag,
+                settle,
+                epoch,
+            } => self.settle_arrives(consumer, tag, settle, epoch),
+            RabbitMqWork::AckMultiple {
+                consumer,
+                up_to,
+                epoch,
+            } => self.ack_multiple(consumer, up_to, epoch),
+            RabbitMqWork::AckTimeout {
+                consumer,
+                tag,
+                epoch,
+            } => {
+                let c = &self.clients.consumers[consumer.index()];
+                if c.epoch == epoch && c.unacked.contains_key(&tag) {
+                    self.close_connection(
+                        consumer,
+                        ConsumerStatus::Crashed,
+                        Closure::ChannelError(
+                            "PRECONDITION_FAILED: delivery acknowledgement timed out".into(),
+                        ),
+                    );
+                }
+            }
+            RabbitMqWork::QueueExpires { queue, since } => {
+                let q = &self.rabbitmq.queues[queue.index()];
+                if !q.deleted && q.unused_since == Some(since) {
+                    self.delete_queue(queue);
+                }
+            }
+            RabbitMqWork::ExpireHead { queue } => {
+                self.rabbitmq.queues[queue.index()].expiry_timer = None;
+                self.dispatch(queue);
+            }
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! Producers: rates, message templates, publishing to every target.
+
+use crate::clients::ClientWork;
+use crate::command::CommandError;
+use crate::engine::{Simulation, Work, MAX_LIVE_COPIES};
+use crate::event::EventKind;
+use crate::families::kafka::KafkaWork;
+use crate::families::rabbitmq::RabbitMqWork;
+use crate::families::redis_pubsub::RedisPubSubWork;
+use crate::families::service::ServiceWork;
+use crate::families::Target;
+use crate::ids::{ExchangeId, MessageId, ProducerId};
+use crate::kernel::ms_to_us;
+use crate::ledger::{CopyState, DropReason};
+use crate::message::MessageCopy;
+use crate::scenario;
+use crate::scenario::{ProducerSpec, PublishTarget, RatePattern, ScenarioError};
+use crate::snapshot::NodeRef;
+use crate::time::SimTime;
+
+/// A producer's spec resolved to ids: targets, interned keys and header sets.
+#[derive(Debug, Default)]
+pub(crate) struct ProducerPlan {
+    pub targets: Vec<Target>,
+    pub routing_keys: Vec<u32>,
+    pub kafka_keys: Vec<u32>,
+    pub header_sets: Vec<u32>,
+}
+
+/// The interned id of the empty header set.
+pub(crate) const EMPTY_HEADERS: u32 = 0;
+
+#[derive(Debug)]
+pub(crate) struct Producer {
+    pub spec: ProducerSpec,
+    pub plan: ProducerPlan,
+    pub removed: bool,
+    /// Bumped when the rate changes, so stale ticks are ignored.
+    pub generation: u32,
+    /// Bumped when the message template is edited, so interned header sets are not reused.
+    pub template_version: u32,
+    pub sent: u64,
+    pub cursor: u64,
+    pub started_at: SimTime,
+    pub confirms_acked: u64,
+    pub confirms_nacked: u64,
+    pub returned: u64,
+    pub returns: Vec<MessageId>,
+    pub nacks: Vec<MessageId>,
+}
+
+impl Simulation {
+    pub(crate) fn producer_id(&self, name: &str) -> Result<ProducerId, CommandError> {
+        self.clients
+            .producers
+            .iter()
+            .position(|p| p.spec.name == name && !p.removed)
+            .map(|i| ProducerId(i as u32))
+            .ok_or_else(|| CommandError::UnknownEntity {
+                kind: "producer",
+                name: name.to_string(),
+            })
+    }
+
+    pub(crate) fn rate_at(&self, p: &Producer) -> f64 {
+        let elapsed_ms = self.world.now.since(p.started_at) as f64 / 1_000.0;
+        match p.spec.rate {
+            RatePattern::Manual | RatePattern::Burst { .. } => 0.0,
+            RatePattern::Constant { per_sec } | RatePattern::Poisson { per_sec } => per_sec,
+            RatePattern::Square {
+                high_per_sec,
+                low_per_sec,
+                period_ms,
+                duty,
+            } => {
+                let phase = (elapsed_ms % period_ms) / period_ms;
+                if phase < duty {
+                    high_per_sec
+                } else {
+                    low_per_sec
+                }
+            }
+            RatePattern::Ramp {
+                from_per_sec,
+                to_per_sec,
+                over_ms,
+            } => {
+                let f = if over_ms <= 0.0 {
+                    1.0
+                } else {
+                    (elapsed_ms / over_ms).min(1.0)
+                };
+                from_per_sec + (to_per_sec - from_per_sec) * f
+            }
+        }
+    }
+
+    /// Schedules the producer's next publish according to its rate pattern.
+    pub(crate) fn schedule_next_tick(&mut self, id: ProducerId) {
+        let p = &self.clients.producers[id.index()];
+        if p.removed || p.spec.paused || p.spec.limit.is_some_and(|l| p.sent >= l) {
+            return;
+        }
+        let generation = p.generation;
+        let gap = match p.spec.rate {
+            RatePattern::Manual => return,
+            RatePattern::Burst { at_ms, .. } => {
+                let at = p.started_at.plus(ms_to_us(at_ms));
+                if p.sent > 0 || at < self.world.now {
+                    return;
+                }
+                at.since(self.world.now)
+            }
+            RatePattern::Poisson { per_sec } if per_sec > 0.0 => {
+                (self.world.rng.exponential(1e6 / per_sec)).round().max(1.0) as u64
+            }
+            _ => {
+                let rate = self.rate_at(p);
+                if rate <= 0.0 {
+                    // Idle phase of a square wave or the start of a ramp from zero: look again soon.
+                    if matches!(
+                        p.spec.rate,
+                        RatePattern::Constant { .. } | RatePattern::Poisson { .. }
+                    ) {
+                        return;
+                    }
+                    crate::SAMPLE_INTERVAL
+                } else {
+                    (1e6 / rate).round().max(1.0) as u64
+                }
+            }
+        };
+        self.world.schedule(
+            self.world.now.plus(gap),
+            ClientWork::ProducerTick {
+                producer: id,
+                generation,
+            },
+        );
+    }
+
+    pub(crate) fn producer_tick(&mut self, id: ProducerId, generation: u32) {
+        let p = &self.clients.producers[id.index()];
+        if p.removed || p.spec.paused || p.generation != generation {
+            return;
+        }
+        match p.spec.rate {
+            RatePattern::Burst { count, .. } => {
+                self.publish_many(id, count, false);
+                return;
+            }
+            RatePattern::Square { .. } | RatePattern::Ramp { .. } if self.rate_at(p) <= 0.0 => {}
+            _ => self.publish(id, false),
+        }
+        self.schedule_next_tick(id);
+    }
+
+    pub(crate) fn publish_many(&mut self, id: ProducerId, count: u64, poison: bool) {
+        for _ in 0..count {
+            let p = &self.clients.producers[id.index()];
+            if p.spec.limit.is_some_and(|l| p.sent >= l) {
+                break;
+            }
+            self.publish(id, poison);
+        }
+    }
+
+    /// Creates one message from the producer's template and sends a copy to each target.
+    pub(crate) fn publish(&mut self, id: ProducerId, poison: bool) {
+        let p = &mut self.clients.producers[id.index()];
+        let i = p.cursor as usize;
+        p.cursor += 1;
+        p.sent += 1;
+        let plan = &p.plan;
+        let pick = |ids: &[u32], none: u32| {
+            if ids.is_empty() {
+                none
+            } else {
+                ids[i % ids.len()]
+            }
+        };
+        let t = &p.spec.message;
+        let priority =
+            (!t.priorities.is_empty()).then(|| t.priorities[i % t.priorities.len()].min(255) as u8);
+        let msg = MessageId(self.world.next_msg);
+        self.world.next_msg += 1;
+        self.world.ledger.published += 1;
+        let template = MessageCopy {
+            msg,
+            state: CopyState::InFlight,
+            producer: Some(id),
+            published_at: self.world.now,
+            expires_at: SimTime::MAX,
+            ttl: t.ttl_ms.map_or(u64::MAX, ms_to_us),
+            queue_seq: 0,
+            size: t.size_bytes,
+            priority,
+            routing_key: pick(&plan.routing_keys, 0),
+            headers: pick(&plan.header_sets, EMPTY_HEADERS),
+            kafka_key: pick(&plan.kafka_keys, crate::families::kafka::NO_KEY),
+            delivery_count: 0,
+            redelivered: false,
+            poison,
+            deaths: None,
+        };
+        let targets = plan.targets.len();
+        self.world.emit(EventKind::Published { msg, producer: id });
+        for n in 0..targets {
+            if n > 0 {
+                self.world.ledger.fanout_copies += 1;
+            }
+            let slot = self.world.new_copy(template.clone());
+            if self.world.copies.live() > MAX_LIVE_COPIES {
+                self.world.drop_copy(slot, DropReason::SimulatorCapacity);
+                continue;
+            }
+            let from = NodeRef::Producer(id);
+            let (to, work): (NodeRef, Work) = match self.clients.producers[id.index()].plan.targets
+                [n]
+            {
+                Target::Exchange(exchange) => (
+                    NodeRef::Exchange(exchange),
+                    RabbitMqWork::ArriveAtExchange { slot, exchange }.into(),
+                ),
+                Target::Channel(channel) => (
+                    NodeRef::Channel(channel),
+                    RedisPubSubWork::ArriveAtChannel { slot, channel }.into(),
+                ),
+                Target::Topic(topic) => {
+                    let partition = self.choose_partition(topic, template.kafka_key, template.size);
+                    (
+                        NodeRef::Partition(topic, partition),
+                        KafkaWork::ArriveAtPartition {
+                            slot,
+                            topic,
+                            partition,
+                        }
+                        .into(),
+                    )
+                }
+                Target::Service(service) => (
+                    NodeRef::Service(service),
+                    ServiceWork::ArriveAtService { slot, service }.into(),
+                ),
+            };
+            self.send(from, to, slot, work);
+        }
+    }
+
+    /// Resolves a producer's names and template values to ids once, so publishing a message
+    /// does no string lookups.
+    pub(crate) fn plan(&mut self, id: u32, version: u32, spec: &ProducerSpec) -> ProducerPlan {
+        let targets = spec
+            .targets
+            .iter()
+            .map(|t| match t {
+                PublishTarget::Exchange(name) => {
+                    Target::Exchange(self.exchange_id(name).unwrap_or(ExchangeId(0)))
+                }
+                PublishTarget::Channel(name) => Target::Channel(self.channel_id(name)),
+                PublishTarget::Topic(name) => {
+                    Target::Topic(self.topic_id(name).expect("validated topic"))
+                }
+                PublishTarget::Service(name) => {
+                    Target::Service(self.service_id(name).expect("validated service"))
+                }
+            })
+            .collect();
+        let m = &spec.message;
+        let routing_keys = m
+            .routing_keys
+            .iter()
+            .map(|k| self.world.keys.intern(k.clone(), || k.clone()))
+            .collect();
+        let kafka_keys = m
+            .keys
+            .iter()
+            .map(|k| self.world.keys.intern(k.clone(), || k.clone()))
+            .collect();
+        let header_sets = m
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                self.world
+                    .header_sets
+                    .intern((id, version, i), || h.clone())
+            })
+            .collect();
+        ProducerPlan {
+            targets,
+            routing_keys,
+            kafka_keys,
+            header_sets,
+        }
+    }
+
+    pub(crate) fn check_producer(&self, spec: &ProducerSpec) -> Result<(), ScenarioError> {
+        let known = scenario::Known {
+            exchange: &|n| self.exchange_id(n).is_some(),
+            topic: &|n| self.topic_id(n).is_some(),
+            service: &|n| self.service_id(n).is_some(),
+        };
+        scenario::validate_producer("producer", spec, &known)
+    }
+
+    pub(crate) fn add_producer(&mut self, spec: ProducerSpec) -> Result<ProducerId, CommandError> {
+        if self.producer_id(&spec.name).is_ok() {
+            return Err(CommandError::Duplicate {
+                kind: "producer",
+                name: spec.name,
+            });
+        }
+        self.check_producer(&spec)?;
+        let id = self.clients.producers.len() as u32;
+        let plan = self.plan(id, 0, &spec);
+        self.clients.producers.push(Producer {
+            plan,
+            spec,
+            removed: false,
+            generation: 0,
+            template_version: 0,
+            sent: 0,
+            cursor: 0,
+            started_at: self.world.now,
+            confirms_acked: 0,
+            confirms_nacked: 0,
+            returned: 0,
+            returns: Vec::new(),
+            nacks: Vec::new(),
+        });
+        let id = ProducerId((self.clients.producers.len() - 1) as u32);
+        self.schedule_next_tick(id);
+        Ok(id)
+    }
+}

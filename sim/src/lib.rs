@@ -39,6 +39,7 @@ pub mod matching;
 pub mod report;
 pub mod scenario;
 pub mod snapshot;
+pub mod specs;
 
 pub use families::kafka::{assignor, log, partitioner};
 pub use families::rabbitmq::queue;

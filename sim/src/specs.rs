@@ -1,0 +1,53 @@
+//! The settings every entity has now: the scenario's, as changed by the script and by commands.
+//! The core answers this, so the app never replays commands to work it out.
+
+use crate::clients::ConsumerStatus;
+use crate::engine::Simulation;
+use crate::scenario::{BindingSpec, ConsumerSpec, GroupSpec, ProducerSpec, QueueSpec};
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Specs {
+    pub producers: Vec<ProducerSpec>,
+    pub consumers: Vec<ConsumerSpec>,
+    pub queues: Vec<QueueSpec>,
+    pub bindings: Vec<BindingSpec>,
+    pub groups: Vec<GroupSpec>,
+}
+
+impl Specs {
+    pub fn producer(&self, name: &str) -> Option<&ProducerSpec> {
+        self.producers.iter().find(|p| p.name == name)
+    }
+
+    pub fn consumer(&self, name: &str) -> Option<&ConsumerSpec> {
+        self.consumers.iter().find(|c| c.name == name)
+    }
+
+    pub fn queue(&self, name: &str) -> Option<&QueueSpec> {
+        self.queues.iter().find(|q| q.name == name)
+    }
+}
+
+impl Simulation {
+    /// Current settings of every live entity, in the order they were added.
+    pub fn specs(&self) -> Specs {
+        Specs {
+            producers: (self.clients.producers.iter())
+                .filter(|p| !p.removed)
+                .map(|p| p.spec.clone())
+                .collect(),
+            consumers: (self.clients.consumers.iter())
+                .filter(|c| c.status != ConsumerStatus::Removed)
+                .map(|c| c.spec.clone())
+                .collect(),
+            queues: (self.rabbitmq.queues.iter())
+                .filter(|q| !q.deleted)
+                .map(|q| q.spec.clone())
+                .collect(),
+            bindings: (self.rabbitmq.exchanges.iter())
+                .flat_map(|x| x.bindings.iter().map(|b| b.spec.clone()))
+                .collect(),
+            groups: self.kafka.groups.iter().map(|g| g.spec.clone()).collect(),
+        }
+    }
+}

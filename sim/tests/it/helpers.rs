@@ -1,6 +1,9 @@
 //! Short helpers so each rule test reads as given / when / then.
 
-use broker_sim::{Command, Event, EventKind, Scenario, SimTime, Simulation};
+use broker_sim::report::Report;
+use broker_sim::snapshot::QueueView;
+use broker_sim::{Command, DropReason, Event, EventKind, MessageId, Scenario, SimTime, Simulation};
+use serde_json::{json, Value};
 
 /// Parses a scenario written as JSON in the test, panicking with the located error if invalid.
 pub fn scenario(json: &str) -> Scenario {
@@ -33,13 +36,7 @@ pub fn apply(sim: &mut Simulation, cmd: serde_json::Value) {
 
 /// Message ids in the order a consumer received them, as (id, redelivered).
 pub fn received_by(events: &[Event], sim: &Simulation, consumer: &str) -> Vec<(u64, bool)> {
-    let id = sim
-        .snapshot()
-        .consumers
-        .iter()
-        .find(|c| c.name == consumer)
-        .unwrap_or_else(|| panic!("no consumer {consumer}"))
-        .id;
+    let id = consumer_id(sim, consumer);
     events
         .iter()
         .filter_map(|e| match &e.kind {
@@ -147,4 +144,249 @@ pub fn events_of_type(events: &[Event], ty: &str) -> Vec<(SimTime, serde_json::V
 /// The trace as text, for failure messages.
 pub fn trace(events: &[Event]) -> String {
     events.iter().map(|e| format!("{e}\n")).collect()
+}
+
+// ---- Scenario builders: the JSON pieces the rule tests repeat. Each returns exactly the JSON
+// a test would write inline, so a scenario built from them is the same scenario.
+
+/// `base` with `over` laid on top: objects merge key by key (recursively); any other value in
+/// `over` (a number, a string, an array) replaces the one in `base`.
+pub fn merged(mut base: Value, over: Value) -> Value {
+    match (&mut base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                let slot = b.entry(k).or_insert(Value::Null);
+                *slot = merged(slot.take(), v);
+            }
+            base
+        }
+        (_, over) => over,
+    }
+}
+
+/// `piece.with(json!({ ... }))`: a scenario piece with fields added or overridden ([`merged`]).
+pub trait With {
+    fn with(self, over: Value) -> Value;
+}
+
+impl With for Value {
+    fn with(self, over: Value) -> Value {
+        merged(self, over)
+    }
+}
+
+/// A simulation (seed 1) of the scenario `v`.
+pub fn sim_of(v: Value) -> Simulation {
+    sim(&v.to_string())
+}
+
+/// A simulation (seed 1) of `{ "version": 1, "latency_ms": 1 }` plus `parts` (queues, topics,
+/// producers, consumers, ...): every network hop takes 1 ms.
+pub fn sim_1ms(parts: Value) -> Simulation {
+    sim_of(json!({ "version": 1, "latency_ms": 1 }).with(parts))
+}
+
+/// `count` messages at once at `at_ms`.
+pub fn burst_rate(count: u64, at_ms: f64) -> Value {
+    json!({ "kind": "burst", "count": count, "at_ms": at_ms })
+}
+
+/// Evenly spaced, `per_sec` a second.
+pub fn constant_rate(per_sec: f64) -> Value {
+    json!({ "kind": "constant", "per_sec": per_sec })
+}
+
+/// Publishes only on `burst` commands.
+pub fn manual_rate() -> Value {
+    json!({ "kind": "manual" })
+}
+
+/// A producer publishing to `queue` through the default exchange (routing key = queue name).
+pub fn queue_producer(name: &str, queue: &str, rate: Value) -> Value {
+    keyed_producer(name, &[queue], rate)
+}
+
+/// A producer publishing through the default exchange, cycling `routing_keys` message by message.
+pub fn keyed_producer(name: &str, routing_keys: &[&str], rate: Value) -> Value {
+    json!({
+        "name": name, "targets": [{ "exchange": "" }], "rate": rate,
+        "message": { "routing_keys": routing_keys }
+    })
+}
+
+/// A consumer on `queue` with `prefetch` (0 = unlimited) and a fixed processing time.
+pub fn queue_consumer(name: &str, queue: &str, prefetch: u32, ms: f64) -> Value {
+    json!({
+        "name": name, "source": { "queue": queue }, "prefetch": prefetch,
+        "processing": { "kind": "fixed", "ms": ms }
+    })
+}
+
+/// Fields for [`With::with`]: the consumer fails every message, settling it with `action`
+/// (`"nack"` or `"reject"`) and `requeue`.
+pub fn always_fails(action: &str, requeue: bool) -> Value {
+    json!({ "failure": { "probability": 1, "action": action, "requeue": requeue } })
+}
+
+/// A producer writing to a Kafka topic.
+pub fn topic_producer(name: &str, topic: &str, rate: Value) -> Value {
+    json!({ "name": name, "targets": [{ "topic": topic }], "rate": rate })
+}
+
+/// A Kafka consumer-group member with a fixed processing time.
+pub fn group_member(name: &str, group: &str, ms: f64) -> Value {
+    json!({
+        "name": name, "source": { "group": group },
+        "processing": { "kind": "fixed", "ms": ms }
+    })
+}
+
+/// A scenario `script` entry: `command` applied at `at_ms`.
+pub fn at(at_ms: f64, command: Value) -> Value {
+    json!({ "at_ms": at_ms, "command": command })
+}
+
+/// Commands as JSON, for [`apply`] and for [`at`].
+pub mod cmd {
+    use serde_json::{json, Value};
+
+    pub fn burst(producer: &str, count: u64) -> Value {
+        json!({ "burst": { "producer": producer, "count": count } })
+    }
+
+    pub fn crash(consumer: &str) -> Value {
+        json!({ "crash_consumer": { "consumer": consumer } })
+    }
+
+    pub fn restart(consumer: &str) -> Value {
+        json!({ "restart_consumer": { "consumer": consumer } })
+    }
+
+    pub fn remove_consumer(consumer: &str) -> Value {
+        json!({ "remove_consumer": { "consumer": consumer } })
+    }
+
+    pub fn add_consumer(spec: Value) -> Value {
+        json!({ "add_consumer": { "consumer": spec } })
+    }
+}
+
+/// The path of `scenarios/rules/<file>`.
+pub fn rule_file(file: &str) -> String {
+    format!("{}/../scenarios/rules/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+// ---- Event filters.
+
+/// What `f` picks out of the events, in order.
+pub fn pick<T>(events: &[Event], f: impl FnMut(&Event) -> Option<T>) -> Vec<T> {
+    events.iter().filter_map(f).collect()
+}
+
+/// How many events are of a kind `pred` accepts.
+pub fn count_kind(events: &[Event], pred: impl Fn(&EventKind) -> bool) -> usize {
+    events.iter().filter(|e| pred(&e.kind)).count()
+}
+
+/// Whether any event is of a kind `pred` accepts.
+pub fn any_kind(events: &[Event], pred: impl Fn(&EventKind) -> bool) -> bool {
+    events.iter().any(|e| pred(&e.kind))
+}
+
+/// Times of the events of a kind `pred` accepts.
+pub fn times(events: &[Event], pred: impl Fn(&EventKind) -> bool) -> Vec<SimTime> {
+    events
+        .iter()
+        .filter(|e| pred(&e.kind))
+        .map(|e| e.time)
+        .collect()
+}
+
+/// Time of the first event of a kind `pred` accepts; panics with the trace if there is none.
+pub fn first_time(events: &[Event], pred: impl Fn(&EventKind) -> bool) -> SimTime {
+    events
+        .iter()
+        .find(|e| pred(&e.kind))
+        .map(|e| e.time)
+        .unwrap_or_else(|| panic!("no matching event in\n{}", trace(events)))
+}
+
+/// Every drop as (message, reason).
+pub fn drops(events: &[Event]) -> Vec<(u64, DropReason)> {
+    pick(events, |e| match &e.kind {
+        EventKind::Dropped { msg, reason } => Some((msg.0, *reason)),
+        _ => None,
+    })
+}
+
+/// Messages dropped for `reason`, in order.
+pub fn dropped_for(events: &[Event], reason: DropReason) -> Vec<u64> {
+    pick(events, |e| match &e.kind {
+        EventKind::Dropped { msg, reason: r } if *r == reason => Some(msg.0),
+        _ => None,
+    })
+}
+
+/// Messages requeued, in order.
+pub fn requeued(events: &[Event]) -> Vec<u64> {
+    pick(events, |e| match &e.kind {
+        EventKind::Requeued { msg, .. } => Some(msg.0),
+        _ => None,
+    })
+}
+
+/// Every consumer crash as (copies requeued, copies lost).
+pub fn crashes(events: &[Event]) -> Vec<(u32, u32)> {
+    pick(events, |e| match &e.kind {
+        EventKind::ConsumerCrashed { requeued, lost, .. } => Some((*requeued, *lost)),
+        _ => None,
+    })
+}
+
+/// Message ids published by a producer, in order.
+pub fn published_by(events: &[Event], sim: &Simulation, producer: &str) -> Vec<u64> {
+    let id = sim
+        .snapshot()
+        .producers
+        .iter()
+        .find(|p| p.name == producer)
+        .unwrap_or_else(|| panic!("no producer {producer}"))
+        .id;
+    pick(events, |e| match &e.kind {
+        EventKind::Published { msg, producer } if *producer == id => Some(msg.0),
+        _ => None,
+    })
+}
+
+// ---- Report readers.
+
+/// Just the ids of [`report_received`].
+pub fn report_received_ids(report: &Report, consumer: &str) -> Vec<u64> {
+    report_received(report, consumer)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// The report's dead-letterings as (message, source queue, reason).
+pub fn report_dead_letters(report: &Report) -> Vec<(u64, &str, &str)> {
+    report
+        .dead_letters
+        .iter()
+        .map(|d| (d.msg.0, d.from_queue.as_str(), d.reason.as_str()))
+        .collect()
+}
+
+/// A queue's view in the report.
+pub fn report_queue<'a>(report: &'a Report, queue: &str) -> &'a QueueView {
+    report
+        .queues
+        .iter()
+        .find(|q| q.name == queue)
+        .unwrap_or_else(|| panic!("no queue {queue} in the report"))
+}
+
+/// Message ids as plain numbers.
+pub fn msg_ids(list: &[MessageId]) -> Vec<u64> {
+    list.iter().map(|m| m.0).collect()
 }

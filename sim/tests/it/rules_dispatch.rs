@@ -6,57 +6,49 @@
 //! consumer at t+4, is processed for the consumer's fixed time P, and the ack arrives at t+6+P.
 
 use crate::helpers::{
-    apply, consumer_id, dropped, events_of_type, ids_received_by, queue_contents, queue_view,
-    received_by, report_received, run_file, run_ms, sim, trace,
+    always_fails, any_kind, apply, burst_rate, cmd, constant_rate, consumer_id, count_kind,
+    crashes, dropped, events_of_type, ids_received_by, pick, queue_consumer, queue_contents,
+    queue_producer, queue_view, received_by, report_dead_letters, report_queue, report_received,
+    report_received_ids, requeued, rule_file, run_file, run_ms, sim_of, trace, With,
 };
 use broker_sim::{DropReason, Event, EventKind, MessageId, Settle, SimTime, Simulation};
 use serde_json::{json, Value};
 
-/// A scenario with one queue `q` fed through the default exchange.
-fn one_queue(queue: Value, producer_rate: Value, limit: Option<u64>, consumers: Value) -> String {
-    let mut producer = json!({
-        "name": "p", "targets": [{ "exchange": "" }], "rate": producer_rate,
-        "message": { "routing_keys": [queue["name"].clone()] }
-    });
-    if let Some(l) = limit {
-        producer["limit"] = json!(l);
-    }
-    json!({
+/// One queue `q` (`{ "name": "q" }` plus `queue_fields`), `producer` publishing to it, and
+/// `consumers` on it; every hop takes the default 2 ms.
+fn one_queue(queue_fields: Value, producer: Value, consumers: &[Value]) -> Simulation {
+    sim_of(json!({
         "version": 1,
-        "queues": [queue],
+        "queues": [json!({ "name": "q" }).with(queue_fields)],
         "producers": [producer],
         "consumers": consumers
-    })
-    .to_string()
+    }))
 }
 
+/// Producer `p` publishing `n` messages to `q` at once, at 0 ms.
 fn burst(n: u64) -> Value {
-    json!({ "kind": "burst", "count": n, "at_ms": 0 })
+    queue_producer("p", "q", burst_rate(n, 0.0))
+}
+
+/// Producer `p` publishing to `q` evenly, `per_sec` a second.
+fn steady(per_sec: f64) -> Value {
+    queue_producer("p", "q", constant_rate(per_sec))
 }
 
 fn worker(name: &str, prefetch: u32, ms: f64) -> Value {
-    json!({ "name": name, "source": { "queue": "q" }, "prefetch": prefetch,
-            "processing": { "kind": "fixed", "ms": ms } })
+    queue_consumer(name, "q", prefetch, ms)
 }
 
 fn delivered_count(events: &[Event]) -> usize {
-    events
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::Delivered { .. }))
-        .count()
+    count_kind(events, |k| matches!(k, EventKind::Delivered { .. }))
 }
 
-/// (message id, time in ms) of every settlement the broker received.
+/// (message id, time in ms, settlement) of every settlement the broker received.
 fn settlements(events: &[Event]) -> Vec<(u64, u64, Settle)> {
-    events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Settled { msg, settle, .. } => {
-                Some((msg.0, e.time.micros() / 1_000, *settle))
-            }
-            _ => None,
-        })
-        .collect()
+    pick(events, |e| match &e.kind {
+        EventKind::Settled { msg, settle, .. } => Some((msg.0, e.time.micros() / 1_000, *settle)),
+        _ => None,
+    })
 }
 
 /// `channel_closed` events as (time, consumer index, reason). Matched by serialised tag.
@@ -78,12 +70,11 @@ fn channel_closed(events: &[Event]) -> Vec<(SimTime, u64, String)> {
 #[test]
 fn rmq_08_round_robin_ignores_how_busy_each_consumer_is() {
     // c1 takes 1 s per message, c2 10 ms; with unlimited prefetch both get every other message.
-    let mut s = sim(&one_queue(
-        json!({ "name": "q" }),
-        json!({ "kind": "constant", "per_sec": 10 }),
-        Some(6),
-        json!([worker("c1", 0, 1000.0), worker("c2", 0, 10.0)]),
-    ));
+    let mut s = one_queue(
+        json!({}),
+        steady(10.0).with(json!({ "limit": 6 })),
+        &[worker("c1", 0, 1000.0), worker("c2", 0, 10.0)],
+    );
     let events = run_ms(&mut s, 5_000);
     assert_eq!(ids_received_by(&events, &s, "c1"), [0, 2, 4]);
     assert_eq!(ids_received_by(&events, &s, "c2"), [1, 3, 5]);
@@ -94,16 +85,15 @@ fn rmq_08_round_robin_ignores_how_busy_each_consumer_is() {
 fn rmq_08_full_consumer_is_skipped_and_rejoins_at_the_back() {
     // c1 (prefetch 1, 25 ms) is busy for 29 ms after each delivery; messages come every 10 ms.
     // After its ack c1 rejoins behind c2 and c3, so the next message goes to c2, not c1.
-    let mut s = sim(&one_queue(
-        json!({ "name": "q" }),
-        json!({ "kind": "constant", "per_sec": 100 }),
-        Some(11),
-        json!([
+    let mut s = one_queue(
+        json!({}),
+        steady(100.0).with(json!({ "limit": 11 })),
+        &[
             worker("c1", 1, 25.0),
             worker("c2", 0, 1.0),
-            worker("c3", 0, 1.0)
-        ]),
-    ));
+            worker("c3", 0, 1.0),
+        ],
+    );
     let events = run_ms(&mut s, 300);
     assert_eq!(
         ids_received_by(&events, &s, "c1"),
@@ -116,22 +106,21 @@ fn rmq_08_full_consumer_is_skipped_and_rejoins_at_the_back() {
 }
 
 /// lo1 and lo2 subscribe before hi; all have prefetch 1 and 10 ms processing; 4 messages at once.
-fn priority_scenario(hi_priority: Option<i32>) -> String {
+fn priority_scenario(hi_priority: Option<i32>) -> Simulation {
     let mut hi = worker("hi", 1, 10.0);
     if let Some(p) = hi_priority {
-        hi["priority"] = json!(p);
+        hi = hi.with(json!({ "priority": p }));
     }
     one_queue(
-        json!({ "name": "q" }),
+        json!({}),
         burst(4),
-        None,
-        json!([worker("lo1", 1, 10.0), worker("lo2", 1, 10.0), hi]),
+        &[worker("lo1", 1, 10.0), worker("lo2", 1, 10.0), hi],
     )
 }
 
 #[test]
 fn rmq_08_without_priorities_rotation_follows_subscription_order() {
-    let mut s = sim(&priority_scenario(None));
+    let mut s = priority_scenario(None);
     let events = run_ms(&mut s, 100);
     assert_eq!(ids_received_by(&events, &s, "lo1"), [0, 3]);
     assert_eq!(ids_received_by(&events, &s, "lo2"), [1]);
@@ -141,7 +130,7 @@ fn rmq_08_without_priorities_rotation_follows_subscription_order() {
 #[test]
 
 fn rmq_08_consumer_priority_lower_consumers_get_messages_only_while_higher_is_blocked() {
-    let mut s = sim(&priority_scenario(Some(1)));
+    let mut s = priority_scenario(Some(1));
     let events = run_ms(&mut s, 100);
     // hi takes m0 and is full; lo1, lo2 rotate; hi's ack arrives first, so hi gets m3.
     assert_eq!(
@@ -157,18 +146,10 @@ fn rmq_08_consumer_priority_lower_consumers_get_messages_only_while_higher_is_bl
 #[test]
 
 fn rmq_08_consumer_priority_rotation_runs_among_the_highest_only() {
-    let mut hi1 = worker("hi1", 0, 10.0);
-    hi1["priority"] = json!(5);
-    let mut hi2 = worker("hi2", 0, 10.0);
-    hi2["priority"] = json!(5);
-    let mut neg = worker("neg", 0, 10.0);
-    neg["priority"] = json!(-3);
-    let mut s = sim(&one_queue(
-        json!({ "name": "q" }),
-        burst(4),
-        None,
-        json!([worker("lo", 0, 10.0), neg, hi1, hi2]),
-    ));
+    let hi1 = worker("hi1", 0, 10.0).with(json!({ "priority": 5 }));
+    let hi2 = worker("hi2", 0, 10.0).with(json!({ "priority": 5 }));
+    let neg = worker("neg", 0, 10.0).with(json!({ "priority": -3 }));
+    let mut s = one_queue(json!({}), burst(4), &[worker("lo", 0, 10.0), neg, hi1, hi2]);
     let events = run_ms(&mut s, 100);
     assert_eq!(
         ids_received_by(&events, &s, "hi1"),
@@ -183,23 +164,14 @@ fn rmq_08_consumer_priority_rotation_runs_among_the_highest_only() {
 
 #[test]
 fn rmq_08_example_scenario() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../scenarios/rules/rmq-08-round-robin.json"
-    );
+    let path = &rule_file("rmq-08-round-robin.json");
     // At 2 s the fast worker is long done, but the slow one still holds four of its five.
     let (_, _, r) = run_file(path, 2_000);
-    let q = r.queues.iter().find(|q| q.name == "tasks").unwrap();
+    let q = report_queue(&r, "tasks");
     assert_eq!((q.ready, q.unacked, r.ledger.acked), (0, 4, 6));
     let (_, _, r) = run_file(path, 10_000);
-    let ids = |c: &str| {
-        report_received(&r, c)
-            .into_iter()
-            .map(|(m, _)| m)
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(ids("slow-worker"), [0, 2, 4, 6, 8]);
-    assert_eq!(ids("fast-worker"), [1, 3, 5, 7, 9]);
+    assert_eq!(report_received_ids(&r, "slow-worker"), [0, 2, 4, 6, 8]);
+    assert_eq!(report_received_ids(&r, "fast-worker"), [1, 3, 5, 7, 9]);
     assert_eq!(r.ledger.acked, 10);
 }
 
@@ -207,12 +179,7 @@ fn rmq_08_example_scenario() {
 
 #[test]
 fn rmq_09_prefetch_caps_unacked_deliveries_per_consumer() {
-    let mut s = sim(&one_queue(
-        json!({ "name": "q" }),
-        burst(10),
-        None,
-        json!([worker("c1", 3, 100.0)]),
-    ));
+    let mut s = one_queue(json!({}), burst(10), &[worker("c1", 3, 100.0)]);
     let events = run_ms(&mut s, 3);
     assert_eq!(delivered_count(&events), 3);
     let q = queue_view(&s, "q");
@@ -225,12 +192,7 @@ fn rmq_09_prefetch_caps_unacked_deliveries_per_consumer() {
 
 #[test]
 fn rmq_09_prefetch_zero_is_unlimited() {
-    let mut s = sim(&one_queue(
-        json!({ "name": "q" }),
-        burst(10),
-        None,
-        json!([worker("c1", 0, 100.0)]),
-    ));
+    let mut s = one_queue(json!({}), burst(10), &[worker("c1", 0, 100.0)]);
     let events = run_ms(&mut s, 3);
     assert_eq!(delivered_count(&events), 10);
     assert_eq!(queue_view(&s, "q").unacked, 10);
@@ -239,12 +201,11 @@ fn rmq_09_prefetch_zero_is_unlimited() {
 #[test]
 fn rmq_09_prefetch_one_gives_fair_dispatch() {
     // The same slow/fast pair as RMQ-8, but prefetch 1: the next message goes to whoever is free.
-    let mut s = sim(&one_queue(
-        json!({ "name": "q" }),
+    let mut s = one_queue(
+        json!({}),
         burst(10),
-        None,
-        json!([worker("slow", 1, 100.0), worker("fast", 1, 10.0)]),
-    ));
+        &[worker("slow", 1, 100.0), worker("fast", 1, 10.0)],
+    );
     let events = run_ms(&mut s, 1_000);
     assert_eq!(
         ids_received_by(&events, &s, "slow"),
@@ -258,28 +219,28 @@ fn rmq_09_prefetch_one_gives_fair_dispatch() {
     );
 }
 
+/// 2 500 messages at once into `q` (plus `queue_fields`), one slow consumer c1 with `prefetch`;
+/// the events up to 3 ms.
+fn big_burst(queue_fields: Value, prefetch: u32) -> (Simulation, Vec<Event>) {
+    let mut s = one_queue(
+        queue_fields,
+        burst(2_500),
+        &[worker("c1", prefetch, 1000.0)],
+    );
+    let events = run_ms(&mut s, 3);
+    (s, events)
+}
+
 #[test]
 fn rmq_09_classic_queue_unlimited_prefetch_is_not_capped() {
-    let mut s = sim(&one_queue(
-        json!({ "name": "q" }),
-        burst(2_500),
-        None,
-        json!([worker("c1", 0, 1000.0)]),
-    ));
-    let events = run_ms(&mut s, 3);
+    let (_, events) = big_burst(json!({}), 0);
     assert_eq!(delivered_count(&events), 2_500);
 }
 
 #[test]
 
 fn rmq_09_quorum_queue_caps_unlimited_prefetch_at_2000() {
-    let mut s = sim(&one_queue(
-        json!({ "name": "q", "type": "quorum" }),
-        burst(2_500),
-        None,
-        json!([worker("c1", 0, 1000.0)]),
-    ));
-    let events = run_ms(&mut s, 3);
+    let (s, events) = big_burst(json!({ "type": "quorum" }), 0);
     assert_eq!(delivered_count(&events), 2_000);
     let q = queue_view(&s, "q");
     assert_eq!((q.ready, q.unacked), (500, 2_000));
@@ -288,49 +249,31 @@ fn rmq_09_quorum_queue_caps_unlimited_prefetch_at_2000() {
 #[test]
 
 fn rmq_09_quorum_queue_caps_a_larger_prefetch_at_2000() {
-    let mut s = sim(&one_queue(
-        json!({ "name": "q", "type": "quorum" }),
-        burst(2_500),
-        None,
-        json!([worker("c1", 5_000, 1000.0)]),
-    ));
-    let events = run_ms(&mut s, 3);
+    let (s, events) = big_burst(json!({ "type": "quorum" }), 5_000);
     assert_eq!(delivered_count(&events), 2_000);
     assert_eq!(queue_view(&s, "q").ready, 500);
 }
 
 #[test]
 fn rmq_09_example_scenario() {
-    let (_, _, r) = run_file(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../scenarios/rules/rmq-09-fair-dispatch.json"
-        ),
-        10_000,
-    );
-    let ids = |c: &str| {
-        report_received(&r, c)
-            .into_iter()
-            .map(|(m, _)| m)
-            .collect::<Vec<_>>()
-    };
+    let (_, _, r) = run_file(&rule_file("rmq-09-fair-dispatch.json"), 10_000);
     // The RMQ-8 example with prefetch 1: the fast worker takes most of the work.
-    assert_eq!(ids("slow-worker"), [0, 9]);
-    assert_eq!(ids("fast-worker"), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(report_received_ids(&r, "slow-worker"), [0, 9]);
+    assert_eq!(
+        report_received_ids(&r, "fast-worker"),
+        [1, 2, 3, 4, 5, 6, 7, 8]
+    );
     assert_eq!(r.ledger.acked, 10);
 }
 
 // ---------------------------------------------------------------- RMQ-10
 
 fn auto_ack() -> Simulation {
-    let mut c = worker("c1", 1, 100.0);
-    c["ack"] = json!("auto");
-    sim(&one_queue(
-        json!({ "name": "q" }),
+    one_queue(
+        json!({}),
         burst(5),
-        None,
-        json!([c]),
-    ))
+        &[worker("c1", 1, 100.0).with(json!({ "ack": "auto" }))],
+    )
 }
 
 #[test]
@@ -354,33 +297,18 @@ fn rmq_10_auto_ack_ignores_prefetch_and_removes_message_when_sent() {
 fn rmq_10_auto_ack_messages_are_lost_when_the_consumer_dies() {
     let mut s = auto_ack();
     let mut events = run_ms(&mut s, 50);
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "c1" } }));
+    apply(&mut s, cmd::crash("c1"));
     events.extend(run_ms(&mut s, 1_000));
-    let crashed: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e.kind {
-            EventKind::ConsumerCrashed { requeued, lost, .. } => Some((requeued, lost)),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(crashed, [(0, 5)]);
+    assert_eq!(crashes(&events), [(0, 5)]);
     assert_eq!(dropped(&s, DropReason::LostInConsumerCrash), 5);
-    assert!(!events
-        .iter()
-        .any(|e| matches!(e.kind, EventKind::Requeued { .. })));
+    assert!(requeued(&events).is_empty());
     assert_eq!(queue_view(&s, "q").total, 0);
     assert_eq!(s.ledger().acked, 0);
 }
 
 #[test]
 fn rmq_10_example_scenario() {
-    let (_, _, r) = run_file(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../scenarios/rules/rmq-10-auto-ack-crash.json"
-        ),
-        10_000,
-    );
+    let (_, _, r) = run_file(&rule_file("rmq-10-auto-ack-crash.json"), 10_000);
     assert_eq!(
         report_received(&r, "worker").len(),
         10,
@@ -399,17 +327,9 @@ fn rmq_10_example_scenario() {
 
 // ---------------------------------------------------------------- RMQ-11
 
+/// Consumer c1 (unlimited prefetch, 100 ms, manual acks) with `extra` fields on `n` messages.
 fn manual(n: u64, extra: Value) -> Simulation {
-    let mut c = worker("c1", 0, 100.0);
-    for (k, v) in extra.as_object().unwrap() {
-        c[k] = v.clone();
-    }
-    sim(&one_queue(
-        json!({ "name": "q" }),
-        burst(n),
-        None,
-        json!([c]),
-    ))
+    one_queue(json!({}), burst(n), &[worker("c1", 0, 100.0).with(extra)])
 }
 
 #[test]
@@ -432,8 +352,8 @@ fn rmq_11_acked_message_is_gone_for_good() {
     let mut s = manual(3, json!({}));
     let mut events = run_ms(&mut s, 400);
     assert_eq!(s.ledger().acked, 3);
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "c1" } }));
-    apply(&mut s, json!({ "restart_consumer": { "consumer": "c1" } }));
+    apply(&mut s, cmd::crash("c1"));
+    apply(&mut s, cmd::restart("c1"));
     events.extend(run_ms(&mut s, 1_000));
     assert_eq!(
         received_by(&events, &s, "c1"),
@@ -490,19 +410,9 @@ fn rmq_11_double_ack_closes_the_channel_and_requeues_its_unacked() {
     );
     // Nothing unacked is left on the closed channel: m1..m4 are back, redelivered from now on.
     assert_eq!(s.ledger().unacked + s.ledger().ready, 4, "{:?}", s.ledger());
-    let requeued: Vec<u64> = events
-        .iter()
-        .filter_map(|e| match e.kind {
-            EventKind::Requeued { msg, .. } => Some(msg.0),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(requeued, [1, 2, 3, 4]);
+    assert_eq!(requeued(&events), [1, 2, 3, 4]);
     // Any later delivery of them carries redelivered=true; none was acked twice.
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": worker("c2", 0, 10.0) } }),
-    );
+    apply(&mut s, cmd::add_consumer(worker("c2", 0, 10.0)));
     events.extend(run_ms(&mut s, 500));
     let redelivered: Vec<(u64, bool)> = events
         .iter()
@@ -525,13 +435,10 @@ fn rmq_11_double_ack_closes_the_channel_and_requeues_its_unacked() {
 
 #[test]
 fn rmq_11_example_scenario() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../scenarios/rules/rmq-11-manual-ack.json"
-    );
+    let path = &rule_file("rmq-11-manual-ack.json");
     // At 1.5 s: m0 acked, m1 and m2 unacked (prefetch 2), m3 still ready.
     let (_, _, r) = run_file(path, 1_500);
-    let q = r.queues.iter().find(|q| q.name == "jobs").unwrap();
+    let q = report_queue(&r, "jobs");
     assert_eq!((q.ready, q.unacked, r.ledger.acked), (1, 2, 1));
     let (_, _, r) = run_file(path, 10_000);
     assert_eq!(
@@ -546,44 +453,29 @@ fn rmq_11_example_scenario() {
 
 #[test]
 fn rmq_12_reject_without_requeue_and_no_dlx_drops() {
-    let mut s = manual(
-        2,
-        json!({ "failure": { "probability": 1.0, "action": "reject", "requeue": false } }),
-    );
+    let mut s = manual(2, always_fails("reject", false));
     let events = run_ms(&mut s, 1_000);
     let rej = Settle::Reject { requeue: false };
     assert_eq!(settlements(&events), [(0, 106, rej), (1, 206, rej)]);
     assert_eq!(dropped(&s, DropReason::Rejected), 2);
     assert_eq!(queue_view(&s, "q").total, 0);
-    assert!(!events
-        .iter()
-        .any(|e| matches!(e.kind, EventKind::Requeued { .. })));
+    assert!(requeued(&events).is_empty());
 }
 
 #[test]
 fn rmq_12_nack_without_requeue_dead_letters_with_reason_rejected() {
-    let mut s = sim(&json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "exchanges": [{ "name": "dlx", "type": "fanout" }],
         "queues": [{ "name": "q", "dead_letter_exchange": "dlx" }, { "name": "dlq" }],
         "bindings": [{ "exchange": "dlx", "queue": "dlq" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }], "rate": burst(3),
-                        "message": { "routing_keys": ["q"] } }],
-        "consumers": [{ "name": "c1", "source": { "queue": "q" }, "prefetch": 0,
-                        "processing": { "kind": "fixed", "ms": 10 },
-                        "failure": { "probability": 1.0, "action": "nack", "requeue": false } }]
-    })
-    .to_string());
+        "producers": [burst(3)],
+        "consumers": [worker("c1", 0, 10.0).with(always_fails("nack", false))]
+    }));
     let events = run_ms(&mut s, 500);
     assert_eq!(queue_contents(&s, "dlq"), [0, 1, 2]);
-    let r = s.report(1, &events);
-    let dl: Vec<(u64, &str, &str)> = r
-        .dead_letters
-        .iter()
-        .map(|d| (d.msg.0, d.from_queue.as_str(), d.reason.as_str()))
-        .collect();
     assert_eq!(
-        dl,
+        report_dead_letters(&s.report(1, &events)),
         [
             (0, "q", "rejected"),
             (1, "q", "rejected"),
@@ -595,31 +487,14 @@ fn rmq_12_nack_without_requeue_dead_letters_with_reason_rejected() {
 
 #[test]
 fn rmq_12_example_scenario() {
-    let (_, _, r) = run_file(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../scenarios/rules/rmq-12-reject-dead-letter.json"
-        ),
-        10_000,
-    );
-    let ids = |c: &str| {
-        report_received(&r, c)
-            .into_iter()
-            .map(|(m, _)| m)
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(ids("worker"), [0, 1, 2, 3, 4]);
+    let (_, _, r) = run_file(&rule_file("rmq-12-reject-dead-letter.json"), 10_000);
+    assert_eq!(report_received_ids(&r, "worker"), [0, 1, 2, 3, 4]);
     assert_eq!(
-        ids("dlq-inspector"),
+        report_received_ids(&r, "dlq-inspector"),
         [2],
         "only the poison message is dead-lettered"
     );
-    let dl: Vec<(u64, &str, &str)> = r
-        .dead_letters
-        .iter()
-        .map(|d| (d.msg.0, d.from_queue.as_str(), d.reason.as_str()))
-        .collect();
-    assert_eq!(dl, [(2, "orders", "rejected")]);
+    assert_eq!(report_dead_letters(&r), [(2, "orders", "rejected")]);
     assert_eq!(r.ledger.acked, 5);
 }
 
@@ -627,14 +502,12 @@ fn rmq_12_example_scenario() {
 
 /// c1 (prefetch 2, slow) takes m0 and m1 of five; c2 starts stopped.
 fn requeue_scenario(kind: &str) -> Simulation {
-    let mut c2 = worker("c2", 0, 10.0);
-    c2["stopped"] = json!(true);
-    sim(&one_queue(
-        json!({ "name": "q", "type": kind }),
+    let c2 = worker("c2", 0, 10.0).with(json!({ "stopped": true }));
+    one_queue(
+        json!({ "type": kind }),
         burst(5),
-        None,
-        json!([worker("c1", 2, 1000.0), c2]),
-    ))
+        &[worker("c1", 2, 1000.0), c2],
+    )
 }
 
 #[test]
@@ -642,13 +515,13 @@ fn rmq_13_cq_requeue_returns_to_original_position() {
     let mut s = requeue_scenario("classic");
     let mut events = run_ms(&mut s, 50);
     assert_eq!(queue_contents(&s, "q"), [2, 3, 4]);
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "c1" } }));
+    apply(&mut s, cmd::crash("c1"));
     assert_eq!(
         queue_contents(&s, "q"),
         [0, 1, 2, 3, 4],
         "back in place, not at the tail"
     );
-    apply(&mut s, json!({ "restart_consumer": { "consumer": "c2" } }));
+    apply(&mut s, cmd::restart("c2"));
     events.extend(run_ms(&mut s, 500));
     assert_eq!(
         received_by(&events, &s, "c2"),
@@ -658,14 +531,11 @@ fn rmq_13_cq_requeue_returns_to_original_position() {
 
 #[test]
 fn rmq_13_nacked_message_is_redelivered_before_later_messages() {
-    let mut s = sim(&one_queue(
-        json!({ "name": "q" }),
+    let mut s = one_queue(
+        json!({}),
         burst(5),
-        None,
-        json!([{ "name": "c1", "source": { "queue": "q" }, "prefetch": 2,
-                 "processing": { "kind": "fixed", "ms": 10 },
-                 "failure": { "probability": 1.0, "action": "nack", "requeue": true } }]),
-    ));
+        &[worker("c1", 2, 10.0).with(always_fails("nack", true))],
+    );
     let events = run_ms(&mut s, 30);
     // m0's nack lands at 16 and m0 is at the head again: c1 gets m0, not m2.
     assert_eq!(
@@ -679,13 +549,7 @@ fn rmq_13_nacked_message_is_redelivered_before_later_messages() {
 
 #[test]
 fn rmq_13_example_scenario() {
-    let (_, _, r) = run_file(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../scenarios/rules/rmq-13-requeue-position.json"
-        ),
-        10_000,
-    );
+    let (_, _, r) = run_file(&rule_file("rmq-13-requeue-position.json"), 10_000);
     assert_eq!(report_received(&r, "worker-a"), [(0, false), (1, false)]);
     assert_eq!(
         report_received(&r, "worker-b"),
@@ -698,16 +562,15 @@ fn rmq_13_example_scenario() {
 
 /// c1 and c2 (prefetch 1, slow) hold m0 and m1; c2 dies first, then c1.
 fn returns_order(kind: &str) -> Vec<u64> {
-    let mut s = sim(&one_queue(
-        json!({ "name": "q", "type": kind }),
+    let mut s = one_queue(
+        json!({ "type": kind }),
         burst(5),
-        None,
-        json!([worker("c1", 1, 1000.0), worker("c2", 1, 1000.0)]),
-    ));
+        &[worker("c1", 1, 1000.0), worker("c2", 1, 1000.0)],
+    );
     run_ms(&mut s, 50);
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "c2" } }));
+    apply(&mut s, cmd::crash("c2"));
     run_ms(&mut s, 60);
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "c1" } }));
+    apply(&mut s, cmd::crash("c1"));
     run_ms(&mut s, 70);
     queue_contents(&s, "q")
 }
@@ -721,17 +584,15 @@ fn rmq_14_qq_returns_are_served_first_in_return_order() {
 
 /// m0 (priority 1) is delivered at once; m1, m2 (priority 10) wait; then the consumer dies.
 fn returned_vs_priority(queue: Value) -> Vec<u64> {
-    let mut s = sim(&json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "queues": [queue],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }], "rate": burst(3),
-                        "message": { "routing_keys": ["q"], "priorities": [1, 10, 10] } }],
+        "producers": [burst(3).with(json!({ "message": { "priorities": [1, 10, 10] } }))],
         "consumers": [worker("c1", 1, 1000.0)]
-    })
-    .to_string());
+    }));
     run_ms(&mut s, 50);
     assert_eq!(queue_contents(&s, "q"), [1, 2]);
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "c1" } }));
+    apply(&mut s, cmd::crash("c1"));
     run_ms(&mut s, 60);
     queue_contents(&s, "q")
 }
@@ -751,13 +612,7 @@ fn rmq_14_qq_returned_message_loses_its_priority() {
 
 #[test]
 fn rmq_14_example_scenario() {
-    let (_, _, r) = run_file(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../scenarios/rules/rmq-14-quorum-returns.json"
-        ),
-        10_000,
-    );
+    let (_, _, r) = run_file(&rule_file("rmq-14-quorum-returns.json"), 10_000);
     assert_eq!(
         report_received(&r, "late-worker"),
         [(1, true), (0, true), (2, false), (3, false), (4, false)]
@@ -769,24 +624,16 @@ fn rmq_14_example_scenario() {
 
 #[test]
 fn rmq_15_channel_close_requeues_unacked_to_another_consumer() {
-    let mut s = sim(&one_queue(
-        json!({ "name": "q" }),
+    let mut s = one_queue(
+        json!({}),
         burst(6),
-        None,
-        json!([worker("c1", 3, 100.0), worker("c2", 3, 100.0)]),
-    ));
+        &[worker("c1", 3, 100.0), worker("c2", 3, 100.0)],
+    );
     let mut events = run_ms(&mut s, 50);
     assert_eq!(ids_received_by(&events, &s, "c1"), [0, 2, 4]);
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "c1" } }));
+    apply(&mut s, cmd::crash("c1"));
     events.extend(run_ms(&mut s, 2_000));
-    let crashed: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e.kind {
-            EventKind::ConsumerCrashed { requeued, lost, .. } => Some((requeued, lost)),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(crashed, [(3, 0)]);
+    assert_eq!(crashes(&events), [(3, 0)]);
     assert_eq!(
         received_by(&events, &s, "c2"),
         [
@@ -804,35 +651,25 @@ fn rmq_15_channel_close_requeues_unacked_to_another_consumer() {
 #[test]
 fn rmq_15_delivery_still_on_the_wire_is_requeued() {
     // Delivered at 2, would arrive at 4; the channel dies at 3.
-    let mut c2 = worker("c2", 0, 10.0);
-    c2["stopped"] = json!(true);
-    let mut s = sim(&one_queue(
-        json!({ "name": "q" }),
-        burst(1),
-        None,
-        json!([worker("c1", 1, 10.0), c2]),
-    ));
+    let c2 = worker("c2", 0, 10.0).with(json!({ "stopped": true }));
+    let mut s = one_queue(json!({}), burst(1), &[worker("c1", 1, 10.0), c2]);
     let mut events = run_ms(&mut s, 3);
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "c1" } }));
+    apply(&mut s, cmd::crash("c1"));
     assert_eq!(queue_contents(&s, "q"), [0]);
-    apply(&mut s, json!({ "restart_consumer": { "consumer": "c2" } }));
+    apply(&mut s, cmd::restart("c2"));
     events.extend(run_ms(&mut s, 100));
     assert_eq!(received_by(&events, &s, "c2"), [(0, true)]);
-    assert!(!events
-        .iter()
-        .any(|e| matches!(e.kind, EventKind::Processed { consumer, .. } if consumer == consumer_id(&s, "c1"))));
+    let c1 = consumer_id(&s, "c1");
+    assert!(!any_kind(
+        &events,
+        |k| matches!(k, EventKind::Processed { consumer, .. } if *consumer == c1)
+    ));
     assert_eq!(s.ledger().acked, 1);
 }
 
 #[test]
 fn rmq_15_example_scenario() {
-    let (_, _, r) = run_file(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../scenarios/rules/rmq-15-consumer-crash.json"
-        ),
-        20_000,
-    );
+    let (_, _, r) = run_file(&rule_file("rmq-15-consumer-crash.json"), 20_000);
     // worker-a held m0, m2, m4 when it crashed; worker-b gets them after its own, redelivered.
     assert_eq!(
         report_received(&r, "worker-a"),
@@ -856,27 +693,14 @@ fn rmq_15_example_scenario() {
 
 /// One quorum-queue consumer that never finishes in time.
 fn stuck_quorum(queue_extra: Value) -> Simulation {
-    let mut q = json!({ "name": "q", "type": "quorum" });
-    for (k, v) in queue_extra.as_object().unwrap() {
-        q[k] = v.clone();
-    }
-    sim(&one_queue(
-        q,
-        burst(1),
-        None,
-        json!([worker("c1", 1, 100_000_000.0)]),
-    ))
+    let queue = json!({ "type": "quorum" }).with(queue_extra);
+    one_queue(queue, burst(1), &[worker("c1", 1, 100_000_000.0)])
 }
 
 #[test]
 fn rmq_16_classic_queue_does_not_enforce_ack_timeout() {
     // 40 minutes of processing, past the 30-minute default: RabbitMQ 4.3 lets a classic queue wait.
-    let mut s = sim(&one_queue(
-        json!({ "name": "q" }),
-        burst(1),
-        None,
-        json!([worker("c1", 1, 2_400_000.0)]),
-    ));
+    let mut s = one_queue(json!({}), burst(1), &[worker("c1", 1, 2_400_000.0)]);
     let events = run_ms(&mut s, 45 * 60_000);
     assert!(channel_closed(&events).is_empty(), "{}", trace(&events));
     assert_eq!(received_by(&events, &s, "c1"), [(0, false)]);
@@ -937,7 +761,7 @@ fn rmq_16_ack_timeout_does_not_count_toward_delivery_limit() {
     for round in 1..=3u64 {
         events.extend(run_ms(&mut s, round * 100_000));
         if s.snapshot().consumers[0].status != broker_sim::ConsumerStatus::Running {
-            apply(&mut s, json!({ "restart_consumer": { "consumer": "c1" } }));
+            apply(&mut s, cmd::restart("c1"));
         }
     }
     events.extend(run_ms(&mut s, 400_000));
@@ -958,13 +782,7 @@ fn rmq_16_ack_timeout_does_not_count_toward_delivery_limit() {
 #[test]
 
 fn rmq_16_example_scenario() {
-    let (sim, events, r) = run_file(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../scenarios/rules/rmq-16-ack-timeout.json"
-        ),
-        45 * 60_000,
-    );
+    let (sim, events, r) = run_file(&rule_file("rmq-16-ack-timeout.json"), 45 * 60_000);
     let closed = channel_closed(&events);
     let quorum_worker = u64::from(consumer_id(&sim, "quorum-worker").0);
     assert!(

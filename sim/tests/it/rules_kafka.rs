@@ -6,7 +6,10 @@
 //! (`Appended`, `RecordProcessed`, `RebalanceStarted`, ...) and from the snapshot's topic and
 //! group views.
 
-use crate::helpers::{apply, run_file, run_ms, sim, trace};
+use crate::helpers::{
+    any_kind, apply, burst_rate, cmd, constant_rate, group_member, manual_rate, pick, run_file,
+    run_ms, sim_1ms, sim_of, times, topic_producer, trace, With,
+};
 use broker_sim::partitioner::partition_for_key;
 use broker_sim::snapshot::{GroupMarker, GroupView};
 use broker_sim::{Event, EventKind, SimTime, Simulation};
@@ -54,6 +57,14 @@ fn processed(events: &[Event]) -> Vec<Proc> {
 
 fn cid(s: &Simulation, name: &str) -> u32 {
     crate::helpers::consumer_id(s, name).0
+}
+
+/// Records processed strictly between `from` and `to`.
+fn processed_between(events: &[Event], from: SimTime, to: SimTime) -> Vec<Proc> {
+    processed(events)
+        .into_iter()
+        .filter(|p| p.time > from && p.time < to)
+        .collect()
 }
 
 /// Records processed by one consumer, in order.
@@ -132,15 +143,6 @@ fn owners(s: &Simulation, grp: &str) -> BTreeMap<String, Vec<(u32, u32)>> {
         .collect()
 }
 
-/// Times of events of a kind picked by `pick`.
-fn times(events: &[Event], pick: impl Fn(&EventKind) -> bool) -> Vec<SimTime> {
-    events
-        .iter()
-        .filter(|e| pick(&e.kind))
-        .map(|e| e.time)
-        .collect()
-}
-
 fn rebalance_starts(events: &[Event]) -> Vec<SimTime> {
     times(events, |k| matches!(k, EventKind::RebalanceStarted { .. }))
 }
@@ -150,13 +152,36 @@ fn every_1() -> Value {
     json!({ "kind": "after_processing", "every": 1 })
 }
 
-fn build(v: Value) -> Simulation {
-    sim(&v.to_string())
+/// Offsets a member processed a second time, from the report.
+fn duplicate_offsets(r: &broker_sim::report::Report, consumer: &str) -> Vec<u64> {
+    r.group_deliveries[consumer]
+        .iter()
+        .filter(|d| d.duplicate)
+        .map(|d| d.offset)
+        .collect()
 }
 
-/// A group member with fixed processing time.
-fn member(name: &str, grp: &str, ms: f64) -> Value {
-    json!({ "name": name, "source": { "group": grp }, "processing": { "kind": "fixed", "ms": ms } })
+/// Topic `t` (one partition) on a 1 ms network, plus `parts` (groups, producers, consumers).
+fn one_topic_sim(parts: Value) -> Simulation {
+    sim_1ms(json!({ "topics": [{ "name": "t" }] }).with(parts))
+}
+
+/// A group reading `topic`, starting where `reset` says when it has no committed offset.
+fn group_reading(name: &str, topic: &str, reset: &str) -> Value {
+    json!({ "name": name, "topics": [topic], "auto_offset_reset": reset })
+}
+
+/// A group reading `topic` from the earliest offset when it has no committed offset.
+fn earliest_group(name: &str, topic: &str) -> Value {
+    group_reading(name, topic, "earliest")
+}
+
+/// The offsets `auto.offset.reset` moved positions to, in order.
+fn offset_resets(events: &[Event]) -> Vec<u64> {
+    pick(events, |e| match &e.kind {
+        EventKind::OffsetReset { to, .. } => Some(*to),
+        _ => None,
+    })
 }
 
 fn ms(t: u64) -> SimTime {
@@ -171,16 +196,13 @@ fn example(name: &str) -> String {
 
 #[test]
 fn kaf_01_offsets_count_up_per_partition_and_consuming_deletes_nothing() {
-    let mut s = build(json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "topics": [{ "name": "t", "partitions": 2 }],
-        "groups": [{ "name": "g", "topics": ["t"], "auto_offset_reset": "earliest" }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "burst", "count": 30, "at_ms": 0 },
-            "message": { "keys": ["a", "b", "c", "d", "e"] }
-        }],
-        "consumers": [member("c", "g", 1.0)]
+        "groups": [earliest_group("g", "t")],
+        "producers": [topic_producer("p", "t", burst_rate(30, 0.0))
+            .with(json!({ "message": { "keys": ["a", "b", "c", "d", "e"] } }))],
+        "consumers": [group_member("c", "g", 1.0)]
     }));
     let mut events = run_ms(&mut s, 5_000);
     let app = appended(&events);
@@ -214,13 +236,10 @@ fn kaf_01_offsets_count_up_per_partition_and_consuming_deletes_nothing() {
     // A second group, added later, reads all 30 again; new records continue the offsets.
     apply(
         &mut s,
-        json!({ "add_group": { "group": { "name": "g2", "topics": ["t"], "auto_offset_reset": "earliest" } } }),
+        json!({ "add_group": { "group": earliest_group("g2", "t") } }),
     );
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("c2", "g2", 1.0) } }),
-    );
-    apply(&mut s, json!({ "burst": { "producer": "p", "count": 10 } }));
+    apply(&mut s, cmd::add_consumer(group_member("c2", "g2", 1.0)));
+    apply(&mut s, cmd::burst("p", 10));
     events.extend(run_ms(&mut s, 10_000));
     assert_eq!(group(&s, "g2").processed, 40);
     assert_eq!(group(&s, "g").processed, 40);
@@ -238,16 +257,13 @@ fn kaf_01_offsets_count_up_per_partition_and_consuming_deletes_nothing() {
 #[test]
 fn kaf_02_a_partition_is_read_in_append_order_and_a_key_keeps_its_partition() {
     let keys = ["k0", "k1", "k2", "k3", "k4", "k5", "k6"];
-    let mut s = build(json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "topics": [{ "name": "t", "partitions": 3 }],
-        "groups": [{ "name": "g", "topics": ["t"], "auto_offset_reset": "earliest" }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "constant", "per_sec": 200 }, "limit": 210,
-            "message": { "keys": keys }
-        }],
-        "consumers": [member("c", "g", 2.0)]
+        "groups": [earliest_group("g", "t")],
+        "producers": [topic_producer("p", "t", constant_rate(200.0))
+            .with(json!({ "limit": 210, "message": { "keys": keys } }))],
+        "consumers": [group_member("c", "g", 2.0)]
     }));
     let events = run_ms(&mut s, 5_000);
     let app = appended(&events);
@@ -292,7 +308,7 @@ fn kaf_02_a_partition_is_read_in_append_order_and_a_key_keeps_its_partition() {
 
 #[test]
 fn kaf_03_keyed_records_go_to_the_murmur2_partition_and_more_partitions_remap_keys() {
-    let mut s = build(json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "topics": [
             { "name": "three", "partitions": 3 },
@@ -328,14 +344,11 @@ fn kaf_03_keyed_records_go_to_the_murmur2_partition_and_more_partitions_remap_ke
 #[test]
 fn kaf_04_unkeyed_records_stick_to_one_partition_for_batch_size_bytes() {
     // 1 KiB records and batch.size 16384: 16 records per partition, then a switch.
-    let mut s = build(json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "topics": [{ "name": "t", "partitions": 3 }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "burst", "count": 64, "at_ms": 0 },
-            "message": { "size_bytes": 1024 }
-        }]
+        "producers": [topic_producer("p", "t", burst_rate(64, 0.0))
+            .with(json!({ "message": { "size_bytes": 1024 } }))]
     }));
     let events = run_ms(&mut s, 100);
     let parts: Vec<u32> = appended(&events).iter().map(|a| a.3).collect();
@@ -358,13 +371,10 @@ fn kaf_04_unkeyed_records_stick_to_one_partition_for_batch_size_bytes() {
 
 #[test]
 fn kaf_04_round_robin_partitioner_is_opt_in() {
-    let mut s = build(json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "topics": [{ "name": "t", "partitions": 3, "unkeyed": "round_robin" }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "burst", "count": 7, "at_ms": 0 }
-        }]
+        "producers": [topic_producer("p", "t", burst_rate(7, 0.0))]
     }));
     let events = run_ms(&mut s, 100);
     let parts: Vec<u32> = appended(&events).iter().map(|a| a.3).collect();
@@ -375,18 +385,13 @@ fn kaf_04_round_robin_partitioner_is_opt_in() {
 
 /// One partition, 4 records of 250 bytes per 1000-byte segment, one record a second.
 fn retention_by_time() -> Simulation {
-    build(json!({
-        "version": 1,
-        "latency_ms": 1,
+    sim_1ms(json!({
         "topics": [{
             "name": "t", "segment_bytes": 1000, "retention_ms": 10000,
             "retention_check_interval_ms": 100
         }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "constant", "per_sec": 1 }, "limit": 12,
-            "message": { "size_bytes": 250 }
-        }]
+        "producers": [topic_producer("p", "t", constant_rate(1.0))
+            .with(json!({ "limit": 12, "message": { "size_bytes": 250 } }))]
     }))
 }
 
@@ -462,13 +467,10 @@ fn kaf_05_size_retention_keeps_at_least_retention_bytes_per_partition() {
         })
     };
     let producer = |name: &str, topic: &str, n: u64| {
-        json!({
-            "name": name, "targets": [{ "topic": topic }],
-            "rate": { "kind": "burst", "count": n, "at_ms": 0 },
-            "message": { "size_bytes": 100 }
-        })
+        topic_producer(name, topic, burst_rate(n, 0.0))
+            .with(json!({ "message": { "size_bytes": 100 } }))
     };
-    let mut s = build(json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "topics": [topic("sixteen"), topic("twelve")],
         "producers": [producer("a", "sixteen", 16), producer("b", "twelve", 12)]
@@ -492,24 +494,16 @@ fn kaf_05_size_retention_keeps_at_least_retention_bytes_per_partition() {
 
 /// A slow member fetching one record at a time falls behind a log that size retention trims.
 fn falls_behind_retention(reset: &str) -> Simulation {
-    build(json!({
-        "version": 1,
-        "latency_ms": 1,
+    sim_1ms(json!({
         "topics": [{
             "name": "t", "segment_bytes": 1000, "retention_bytes": 1000,
             "retention_check_interval_ms": 100
         }],
-        "groups": [{
-            "name": "g", "topics": ["t"], "auto_offset_reset": reset,
-            "commit": { "kind": "after_processing", "every": 1 },
-            "max_poll_records": 1, "rebalance_ms": 100
-        }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "burst", "count": 40, "at_ms": 2000 },
-            "message": { "size_bytes": 250 }
-        }],
-        "consumers": [member("c", "g", 1000.0)]
+        "groups": [group_reading("g", "t", reset)
+            .with(json!({ "commit": every_1(), "max_poll_records": 1, "rebalance_ms": 100 }))],
+        "producers": [topic_producer("p", "t", burst_rate(40, 2000.0))
+            .with(json!({ "message": { "size_bytes": 250 } }))],
+        "consumers": [group_member("c", "g", 1000.0)]
     }))
 }
 
@@ -528,13 +522,7 @@ fn kaf_06_log_start_moves_and_a_fetch_below_it_applies_auto_offset_reset() {
     assert_eq!(deleted, [36], "{}", trace(&events));
     assert_eq!(log_range(&s, "t", 0), (36, 40));
     // The member had read offset 0; its next fetch (offset 1) is below the log start.
-    let resets: Vec<u64> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::OffsetReset { to, .. } => Some(*to),
-            _ => None,
-        })
-        .collect();
+    let resets = offset_resets(&events);
     assert_eq!(resets, [36]);
     assert_eq!(
         offsets(&processed_by(&events, &s, "c")),
@@ -550,13 +538,7 @@ fn kaf_06_with_latest_the_reset_jumps_to_the_log_end() {
     let mut s = falls_behind_retention("latest");
     let events = run_ms(&mut s, 10_000);
     // The group joined an empty log (latest = 0), read offset 0, then fell out of range.
-    let resets: Vec<u64> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::OffsetReset { to, .. } => Some(*to),
-            _ => None,
-        })
-        .collect();
+    let resets = offset_resets(&events);
     assert_eq!(resets, [40], "{}", trace(&events));
     assert_eq!(offsets(&processed_by(&events, &s, "c")), [0]);
 }
@@ -572,25 +554,19 @@ fn kaf_07_compaction_keeps_the_latest_value_per_key() {
     // are skipped. (A tombstone would delete its key and itself go after delete.retention.ms;
     // the active segment and records younger than min.compaction.lag.ms stay uncompacted.)
     // TopicSpec has no cleanup policy yet, so this scenario does not parse.
-    let mut s = build(json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "topics": [{
             "name": "t", "cleanup_policy": "compact", "segment_bytes": 1,
             "retention_check_interval_ms": 100
         }],
-        "groups": [{ "name": "g", "topics": ["t"], "auto_offset_reset": "earliest" }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "burst", "count": 6, "at_ms": 0 },
-            "message": { "keys": ["a", "b", "a", "b", "a", "c"] }
-        }],
-        "consumers": [{
-            "name": "c", "source": { "group": "g" }, "stopped": true,
-            "processing": { "kind": "fixed", "ms": 1.0 }
-        }]
+        "groups": [earliest_group("g", "t")],
+        "producers": [topic_producer("p", "t", burst_rate(6, 0.0))
+            .with(json!({ "message": { "keys": ["a", "b", "a", "b", "a", "c"] } }))],
+        "consumers": [group_member("c", "g", 1.0).with(json!({ "stopped": true }))]
     }));
     run_ms(&mut s, 5_000);
-    apply(&mut s, json!({ "restart_consumer": { "consumer": "c" } }));
+    apply(&mut s, cmd::restart("c"));
     let events = run_ms(&mut s, 10_000);
     // Offset 5 (key c) is in the active segment; 0..=2 are superseded.
     assert_eq!(offsets(&processed_by(&events, &s, "c")), [3, 4, 5]);
@@ -600,21 +576,20 @@ fn kaf_07_compaction_keeps_the_latest_value_per_key() {
 
 #[test]
 fn kaf_08_each_partition_has_one_owner_extra_members_idle_and_groups_read_independently() {
-    let mut s = build(json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "topics": [{ "name": "t", "partitions": 2 }],
         "groups": [
-            { "name": "g", "topics": ["t"], "auto_offset_reset": "earliest", "commit": every_1() },
-            { "name": "other", "topics": ["t"], "auto_offset_reset": "earliest", "commit": every_1() }
+            earliest_group("g", "t").with(json!({ "commit": every_1() })),
+            earliest_group("other", "t").with(json!({ "commit": every_1() }))
         ],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "constant", "per_sec": 100 }, "limit": 200,
-            "message": { "keys": ["a", "b", "c", "d", "e", "f"] }
-        }],
+        "producers": [topic_producer("p", "t", constant_rate(100.0))
+            .with(json!({ "limit": 200, "message": { "keys": ["a", "b", "c", "d", "e", "f"] } }))],
         "consumers": [
-            member("c1", "g", 1.0), member("c2", "g", 1.0), member("c3", "g", 1.0),
-            member("solo", "other", 1.0)
+            group_member("c1", "g", 1.0),
+            group_member("c2", "g", 1.0),
+            group_member("c3", "g", 1.0),
+            group_member("solo", "other", 1.0)
         ]
     }));
     let events = run_ms(&mut s, 6_000);
@@ -662,8 +637,8 @@ fn kaf_08_each_partition_has_one_owner_extra_members_idle_and_groups_read_indepe
 // ---------------------------------------------------------------- KAF-9
 
 fn two_topics(assignor: &str, members: &[&str]) -> Simulation {
-    let consumers: Vec<Value> = members.iter().map(|m| member(m, "g", 1.0)).collect();
-    build(json!({
+    let consumers: Vec<Value> = members.iter().map(|m| group_member(m, "g", 1.0)).collect();
+    sim_of(json!({
         "version": 1,
         "topics": [{ "name": "t0", "partitions": 3 }, { "name": "t1", "partitions": 3 }],
         "groups": [{ "name": "g", "topics": ["t0", "t1"], "assignor": assignor }],
@@ -673,12 +648,12 @@ fn two_topics(assignor: &str, members: &[&str]) -> Simulation {
 
 #[test]
 fn kaf_09_range_is_the_default_and_assigns_per_topic() {
-    let mut s = build(json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "topics": [{ "name": "t0", "partitions": 3 }, { "name": "t1", "partitions": 3 }],
         "groups": [{ "name": "g", "topics": ["t0", "t1"] }],
         // Listed out of order: members are sorted by id.
-        "consumers": [member("C1", "g", 1.0), member("C0", "g", 1.0)]
+        "consumers": [group_member("C1", "g", 1.0), group_member("C0", "g", 1.0)]
     }));
     run_ms(&mut s, 3_000);
     assert_eq!(
@@ -706,10 +681,7 @@ fn ownership_kept_when_a_third_joins(assignor: &str) -> usize {
     let mut s = two_topics(assignor, &["C0", "C1"]);
     run_ms(&mut s, 3_000);
     let before = owners(&s, "g");
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("C2", "g", 1.0) } }),
-    );
+    apply(&mut s, cmd::add_consumer(group_member("C2", "g", 1.0)));
     run_ms(&mut s, 10_000);
     let after = owners(&s, "g");
     let counts: Vec<usize> = after.values().map(Vec::len).collect();
@@ -739,16 +711,13 @@ fn kaf_09_sticky_keeps_earlier_ownership() {
 
 /// Two members on two partitions, keyed records flowing, default session timeout (45 s).
 fn two_members() -> Simulation {
-    build(json!({
+    sim_of(json!({
         "version": 1,
         "topics": [{ "name": "t", "partitions": 2 }],
-        "groups": [{ "name": "g", "topics": ["t"], "auto_offset_reset": "earliest" }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "constant", "per_sec": 20 },
-            "message": { "keys": ["a", "b", "c", "d", "e", "f"] }
-        }],
-        "consumers": [member("c1", "g", 1.0)]
+        "groups": [earliest_group("g", "t")],
+        "producers": [topic_producer("p", "t", constant_rate(20.0))
+            .with(json!({ "message": { "keys": ["a", "b", "c", "d", "e", "f"] } }))],
+        "consumers": [group_member("c1", "g", 1.0)]
     }))
 }
 
@@ -757,10 +726,7 @@ fn kaf_10_a_member_joining_starts_a_rebalance_at_once() {
     let mut s = two_members();
     let mut events = run_ms(&mut s, 5_000);
     assert_eq!(owners(&s, "g")["c1"], [(0, 0), (0, 1)]);
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("c2", "g", 1.0) } }),
-    );
+    apply(&mut s, cmd::add_consumer(group_member("c2", "g", 1.0)));
     events.extend(run_ms(&mut s, 8_000));
     assert_eq!(
         rebalance_starts(&events),
@@ -780,19 +746,14 @@ fn kaf_10_a_member_joining_starts_a_rebalance_at_once() {
 #[test]
 fn kaf_10_a_clean_leave_rebalances_at_once() {
     let mut s = two_members();
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("c2", "g", 1.0) } }),
-    );
+    apply(&mut s, cmd::add_consumer(group_member("c2", "g", 1.0)));
     let mut events = run_ms(&mut s, 5_000);
-    apply(&mut s, json!({ "remove_consumer": { "consumer": "c2" } }));
+    apply(&mut s, cmd::remove_consumer("c2"));
     events.extend(run_ms(&mut s, 8_000));
     let starts = rebalance_starts(&events);
     assert_eq!(starts.last(), Some(&ms(5_000)), "{}", trace(&events));
     assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e.kind, EventKind::SessionExpired { .. })),
+        !any_kind(&events, |k| matches!(k, EventKind::SessionExpired { .. })),
         "LeaveGroup needs no session timeout"
     );
     assert_eq!(owners(&s, "g")["c1"], [(0, 0), (0, 1)]);
@@ -809,14 +770,11 @@ fn kaf_10_a_clean_leave_rebalances_at_once() {
 #[test]
 fn kaf_10_a_crash_is_noticed_only_after_the_session_timeout() {
     let mut s = two_members();
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("c2", "g", 1.0) } }),
-    );
+    apply(&mut s, cmd::add_consumer(group_member("c2", "g", 1.0)));
     let mut events = run_ms(&mut s, 10_000);
     let c2_partitions = owners(&s, "g")["c2"].clone();
     assert_eq!(c2_partitions, [(0, 1)]);
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "c2" } }));
+    apply(&mut s, cmd::crash("c2"));
     events.extend(run_ms(&mut s, 70_000));
     let after_crash: Vec<SimTime> = rebalance_starts(&events)
         .into_iter()
@@ -850,25 +808,17 @@ fn kaf_10_a_crash_is_noticed_only_after_the_session_timeout() {
 
 /// Four partitions fed evenly; members c1, c2; c3 joins at 10 s; rebalance rounds take 2 s.
 fn joining_third(assignor: &str) -> (Simulation, Vec<Event>, SimTime, SimTime) {
-    let mut s = build(json!({
-        "version": 1,
-        "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "topics": [{ "name": "t", "partitions": 4, "unkeyed": "round_robin" }],
         "groups": [{
             "name": "g", "topics": ["t"], "assignor": assignor,
             "auto_offset_reset": "earliest", "rebalance_ms": 2000, "commit": every_1()
         }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "constant", "per_sec": 400 }
-        }],
-        "consumers": [member("c1", "g", 1.0), member("c2", "g", 1.0)]
+        "producers": [topic_producer("p", "t", constant_rate(400.0))],
+        "consumers": [group_member("c1", "g", 1.0), group_member("c2", "g", 1.0)]
     }));
     let mut events = run_ms(&mut s, 10_000);
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("c3", "g", 1.0) } }),
-    );
+    apply(&mut s, cmd::add_consumer(group_member("c3", "g", 1.0)));
     events.extend(run_ms(&mut s, 15_000));
     let start = *rebalance_starts(&events).last().unwrap();
     assert_eq!(start, ms(10_000));
@@ -883,10 +833,7 @@ fn joining_third(assignor: &str) -> (Simulation, Vec<Event>, SimTime, SimTime) {
 fn kaf_11_eager_rebalance_stops_the_whole_group() {
     let (_, events, start, done) = joining_third("range");
     // Past the record being processed when the rebalance began (1 ms) nothing is consumed.
-    let during: Vec<Proc> = processed(&events)
-        .into_iter()
-        .filter(|p| p.time > start.plus(5_000) && p.time < done)
-        .collect();
+    let during = processed_between(&events, start.plus(5_000), done);
     assert!(
         during.is_empty(),
         "{} records processed during an eager rebalance, first {:?}",
@@ -945,36 +892,25 @@ fn kaf_11_eager_revoked_records_still_in_flight_are_not_processed() {
     // A 300 ms network: when c3 joins, c1 has a fetched batch on the wire. Eager revocation
     // gives up every partition, so that batch must be discarded, not processed during the
     // rebalance by a member that no longer owns the partition.
-    let mut s = build(json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "latency_ms": 300,
         "topics": [{ "name": "t", "partitions": 2, "unkeyed": "round_robin" }],
-        "groups": [{
-            "name": "g", "topics": ["t"], "auto_offset_reset": "earliest", "rebalance_ms": 2000,
-            "commit": every_1()
-        }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "constant", "per_sec": 20 }
-        }],
-        "consumers": [member("c1", "g", 1.0)]
+        "groups": [earliest_group("g", "t")
+            .with(json!({ "rebalance_ms": 2000, "commit": every_1() }))],
+        "producers": [topic_producer("p", "t", constant_rate(20.0))],
+        "consumers": [group_member("c1", "g", 1.0)]
     }));
     // c1 polls at ~9.99 s; that batch is on the wire until ~10.29 s.
     let mut events = run_ms(&mut s, 10_000);
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("c2", "g", 1.0) } }),
-    );
+    apply(&mut s, cmd::add_consumer(group_member("c2", "g", 1.0)));
     events.extend(run_ms(&mut s, 14_000));
     let start = ms(10_000);
     let done = *times(&events, |k| matches!(k, EventKind::RebalanceDone { .. }))
         .last()
         .unwrap();
     assert_eq!(done, ms(12_000));
-    let during: Vec<Proc> = processed(&events)
-        .into_iter()
-        .filter(|p| p.time > start.plus(5_000) && p.time < done)
-        .collect();
+    let during = processed_between(&events, start.plus(5_000), done);
     assert!(
         during.is_empty(),
         "processed during the eager rebalance: {during:?}\n{}",
@@ -991,17 +927,12 @@ fn kaf_11_eager_revoked_records_still_in_flight_are_not_processed() {
 // ---------------------------------------------------------------- KAF-12
 
 fn manual_topic(commit: Value, extra_members: &[&str]) -> Simulation {
-    let mut consumers = vec![member("a", "g", 10.0)];
-    consumers.extend(extra_members.iter().map(|m| member(m, "g", 10.0)));
-    build(json!({
-        "version": 1,
-        "latency_ms": 1,
-        "topics": [{ "name": "t" }],
-        "groups": [{
-            "name": "g", "topics": ["t"], "auto_offset_reset": "earliest", "commit": commit,
-            "session_timeout_ms": 1000, "rebalance_ms": 100
-        }],
-        "producers": [{ "name": "p", "targets": [{ "topic": "t" }], "rate": { "kind": "manual" } }],
+    let mut consumers = vec![group_member("a", "g", 10.0)];
+    consumers.extend(extra_members.iter().map(|m| group_member(m, "g", 10.0)));
+    one_topic_sim(json!({
+        "groups": [earliest_group("g", "t")
+            .with(json!({ "commit": commit, "session_timeout_ms": 1000, "rebalance_ms": 100 }))],
+        "producers": [topic_producer("p", "t", manual_rate())],
         "consumers": consumers
     }))
 }
@@ -1010,7 +941,7 @@ fn manual_topic(commit: Value, extra_members: &[&str]) -> Simulation {
 fn kaf_12_committed_offset_is_last_processed_plus_one_and_a_restart_resumes_there() {
     let mut s = manual_topic(json!({ "kind": "after_processing", "every": 1 }), &[]);
     run_ms(&mut s, 500);
-    apply(&mut s, json!({ "burst": { "producer": "p", "count": 10 } }));
+    apply(&mut s, cmd::burst("p", 10));
     let mut events = run_ms(&mut s, 2_000);
     assert_eq!(
         offsets(&processed_by(&events, &s, "a")),
@@ -1021,14 +952,11 @@ fn kaf_12_committed_offset_is_last_processed_plus_one_and_a_restart_resumes_ther
     assert_eq!(m.position, Some(10));
     assert_eq!(end, 10);
     // a leaves, more records arrive, a new member joins: it reads exactly the new ones.
-    apply(&mut s, json!({ "remove_consumer": { "consumer": "a" } }));
+    apply(&mut s, cmd::remove_consumer("a"));
     run_ms(&mut s, 2_500);
-    apply(&mut s, json!({ "burst": { "producer": "p", "count": 5 } }));
+    apply(&mut s, cmd::burst("p", 5));
     run_ms(&mut s, 3_000);
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("a2", "g", 10.0) } }),
-    );
+    apply(&mut s, cmd::add_consumer(group_member("a2", "g", 10.0)));
     events = run_ms(&mut s, 5_000);
     let again = processed_by(&events, &s, "a2");
     assert_eq!(offsets(&again), [10, 11, 12, 13, 14], "{}", trace(&events));
@@ -1042,12 +970,12 @@ fn kaf_12_a_new_owner_resumes_from_the_committed_offset_not_the_old_position() {
     // Commit every 4: after processing 0..=9 the committed offset is 8 while the position is 10.
     let mut s = manual_topic(json!({ "kind": "after_processing", "every": 4 }), &["b"]);
     run_ms(&mut s, 500);
-    apply(&mut s, json!({ "burst": { "producer": "p", "count": 10 } }));
+    apply(&mut s, cmd::burst("p", 10));
     run_ms(&mut s, 2_000);
     let (m, _, _) = marker(&s, "t", 0, "g");
     assert_eq!(m.committed, Some(8));
     assert_eq!(m.position, Some(10));
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "a" } }));
+    apply(&mut s, cmd::crash("a"));
     let events = run_ms(&mut s, 5_000);
     let b = processed_by(&events, &s, "b");
     assert_eq!(offsets(&b), [8, 9], "{}", trace(&events));
@@ -1058,21 +986,13 @@ fn kaf_12_a_new_owner_resumes_from_the_committed_offset_not_the_old_position() {
 
 #[test]
 fn kaf_13_auto_commit_commits_only_once_the_interval_has_passed() {
-    let mut s = build(json!({
-        "version": 1,
-        "latency_ms": 1,
-        "topics": [{ "name": "t" }],
-        "groups": [{
-            "name": "g", "topics": ["t"], "auto_offset_reset": "earliest", "rebalance_ms": 100,
-            "max_poll_records": 10
-        }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "constant", "per_sec": 100 }
-        }],
+    let mut s = one_topic_sim(json!({
+        "groups": [earliest_group("g", "t")
+            .with(json!({ "rebalance_ms": 100, "max_poll_records": 10 }))],
+        "producers": [topic_producer("p", "t", constant_rate(100.0))],
         // Slower than production: every poll returns 10 records (150 ms of work), so the
         // member polls every 150 ms and never idles.
-        "consumers": [member("a", "g", 15.0)]
+        "consumers": [group_member("a", "g", 15.0)]
     }));
     let events = run_ms(&mut s, 4_900);
     assert!(processed(&events).len() > 250);
@@ -1098,16 +1018,10 @@ fn kaf_13_an_idle_auto_commit_member_still_fetches_new_records_at_once() {
     // commit deadline, and `poll_pending` then swallows the wake-up that appending a record
     // sends. A real consumer keeps polling (fetch.max.wait.ms 500): records appended at 2 s are
     // returned within a fetch wait plus a round trip, whatever the commit interval.
-    let mut s = build(json!({
-        "version": 1,
-        "latency_ms": 1,
-        "topics": [{ "name": "t" }],
-        "groups": [{ "name": "g", "topics": ["t"], "auto_offset_reset": "earliest", "rebalance_ms": 100 }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "burst", "count": 3, "at_ms": 2000 }
-        }],
-        "consumers": [member("a", "g", 1.0)]
+    let mut s = one_topic_sim(json!({
+        "groups": [earliest_group("g", "t").with(json!({ "rebalance_ms": 100 }))],
+        "producers": [topic_producer("p", "t", burst_rate(3, 2000.0))],
+        "consumers": [group_member("a", "g", 1.0)]
     }));
     let events = run_ms(&mut s, 10_000);
     let a = processed_by(&events, &s, "a");
@@ -1122,19 +1036,12 @@ fn kaf_13_an_idle_auto_commit_member_still_fetches_new_records_at_once() {
 
 #[test]
 fn kaf_13_auto_commit_crash_rereads_since_the_last_commit_at_least_once() {
-    let mut s = build(json!({
-        "version": 1,
-        "latency_ms": 1,
-        "topics": [{ "name": "t" }],
-        "groups": [{
-            "name": "g", "topics": ["t"], "auto_offset_reset": "earliest",
-            "session_timeout_ms": 1000, "rebalance_ms": 100
-        }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "constant", "per_sec": 100 }, "limit": 1000
-        }],
-        "consumers": [member("a", "g", 2.0), member("b", "g", 2.0)]
+    let mut s = one_topic_sim(json!({
+        "groups": [earliest_group("g", "t")
+            .with(json!({ "session_timeout_ms": 1000, "rebalance_ms": 100 }))],
+        "producers": [topic_producer("p", "t", constant_rate(100.0))
+            .with(json!({ "limit": 1000 }))],
+        "consumers": [group_member("a", "g", 2.0), group_member("b", "g", 2.0)]
     }));
     let before = run_ms(&mut s, 7_500);
     let committed = marker(&s, "t", 0, "g")
@@ -1146,7 +1053,7 @@ fn kaf_13_auto_commit_crash_rereads_since_the_last_commit_at_least_once() {
         last + 1 > committed,
         "records processed since the last commit"
     );
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "a" } }));
+    apply(&mut s, cmd::crash("a"));
     let after = run_ms(&mut s, 20_000);
     let b = processed_by(&after, &s, "b");
     assert_eq!(
@@ -1172,26 +1079,20 @@ fn kaf_13_auto_commit_crash_rereads_since_the_last_commit_at_least_once() {
 
 #[test]
 fn kaf_13_commit_before_processing_crash_loses_records_at_most_once() {
-    let mut s = build(json!({
-        "version": 1,
-        "latency_ms": 1,
-        "topics": [{ "name": "t" }],
-        "groups": [{
-            "name": "g", "topics": ["t"], "auto_offset_reset": "earliest",
-            "commit": { "kind": "before_processing" }, "max_poll_records": 10,
-            "session_timeout_ms": 1000, "rebalance_ms": 100
-        }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "burst", "count": 20, "at_ms": 0 }
-        }],
-        "consumers": [member("a", "g", 100.0), member("b", "g", 100.0)]
+    let mut s = one_topic_sim(json!({
+        "groups": [earliest_group("g", "t")
+            .with(json!({
+                "commit": { "kind": "before_processing" }, "max_poll_records": 10,
+                "session_timeout_ms": 1000, "rebalance_ms": 100
+            }))],
+        "producers": [topic_producer("p", "t", burst_rate(20, 0.0))],
+        "consumers": [group_member("a", "g", 100.0), group_member("b", "g", 100.0)]
     }));
     let before = run_ms(&mut s, 450);
     // a fetched 0..=9, committed 10 at once, and processed 0, 1, 2.
     assert_eq!(offsets(&processed_by(&before, &s, "a")), [0, 1, 2]);
     assert_eq!(marker(&s, "t", 0, "g").0.committed, Some(10));
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "a" } }));
+    apply(&mut s, cmd::crash("a"));
     let after = run_ms(&mut s, 5_000);
     let b = processed_by(&after, &s, "b");
     assert_eq!(
@@ -1211,25 +1112,17 @@ fn kaf_13_clean_close_commits_what_earlier_polls_returned() {
     // Batches of 100 records at 100 ms each take 10 s: a poll at ~10.1 s commits 100 and
     // fetches 100..=199. At 17 s, 7 s after that commit (> auto.commit.interval.ms), a closes
     // cleanly. close() commits, so b must not process 100..~168 a second time.
-    let mut s = build(json!({
-        "version": 1,
-        "latency_ms": 1,
-        "topics": [{ "name": "t" }],
-        "groups": [{
-            "name": "g", "topics": ["t"], "auto_offset_reset": "earliest",
-            "max_poll_records": 100, "rebalance_ms": 100
-        }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "burst", "count": 300, "at_ms": 0 }
-        }],
-        "consumers": [member("a", "g", 100.0), member("b", "g", 100.0)]
+    let mut s = one_topic_sim(json!({
+        "groups": [earliest_group("g", "t")
+            .with(json!({ "max_poll_records": 100, "rebalance_ms": 100 }))],
+        "producers": [topic_producer("p", "t", burst_rate(300, 0.0))],
+        "consumers": [group_member("a", "g", 100.0), group_member("b", "g", 100.0)]
     }));
     let before = run_ms(&mut s, 17_000);
     assert_eq!(marker(&s, "t", 0, "g").0.committed, Some(100));
     let last = processed_by(&before, &s, "a").last().unwrap().offset;
     assert!(last > 150);
-    apply(&mut s, json!({ "remove_consumer": { "consumer": "a" } }));
+    apply(&mut s, cmd::remove_consumer("a"));
     let after = run_ms(&mut s, 60_000);
     let b = processed_by(&after, &s, "b");
     assert!(
@@ -1245,27 +1138,21 @@ fn kaf_13_clean_close_commits_what_earlier_polls_returned() {
 #[test]
 fn kaf_14_manual_commit_every_10_crash_after_15_reprocesses_10_to_14() {
     // The spec's case: commit after every 10 records, process offsets 0..=14, crash.
-    let mut s = build(json!({
-        "version": 1,
-        "latency_ms": 1,
-        "topics": [{ "name": "t" }],
-        "groups": [{
-            "name": "g", "topics": ["t"], "auto_offset_reset": "earliest",
-            "commit": { "kind": "after_processing", "every": 10 },
-            "session_timeout_ms": 1000, "rebalance_ms": 100
-        }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "burst", "count": 15, "at_ms": 0 }
-        }],
-        "consumers": [member("a", "g", 10.0), member("b", "g", 10.0)]
+    let mut s = one_topic_sim(json!({
+        "groups": [earliest_group("g", "t")
+            .with(json!({
+                "commit": { "kind": "after_processing", "every": 10 },
+                "session_timeout_ms": 1000, "rebalance_ms": 100
+            }))],
+        "producers": [topic_producer("p", "t", burst_rate(15, 0.0))],
+        "consumers": [group_member("a", "g", 10.0), group_member("b", "g", 10.0)]
     }));
     let before = run_ms(&mut s, 500);
     let a = processed_by(&before, &s, "a");
     assert_eq!(offsets(&a), (0..15).collect::<Vec<_>>());
     assert!(a.iter().all(|p| !p.duplicate));
     assert_eq!(marker(&s, "t", 0, "g").0.committed, Some(10));
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "a" } }));
+    apply(&mut s, cmd::crash("a"));
     let after = run_ms(&mut s, 5_000);
     let b = processed_by(&after, &s, "b");
     assert_eq!(offsets(&b), [10, 11, 12, 13, 14], "{}", trace(&after));
@@ -1277,11 +1164,7 @@ fn kaf_14_manual_commit_every_10_crash_after_15_reprocesses_10_to_14() {
     assert_eq!(g.processed, 20);
     // The report lists the same deliveries with the duplicate flag.
     let report = s.report(1, &after);
-    let flagged: Vec<u64> = report.group_deliveries["b"]
-        .iter()
-        .filter(|d| d.duplicate)
-        .map(|d| d.offset)
-        .collect();
+    let flagged = duplicate_offsets(&report, "b");
     assert_eq!(flagged, [10, 11, 12, 13, 14]);
 }
 
@@ -1289,13 +1172,13 @@ fn kaf_14_manual_commit_every_10_crash_after_15_reprocesses_10_to_14() {
 fn kaf_14_manual_commit_before_processing_is_at_most_once() {
     let mut s = manual_topic(json!({ "kind": "before_processing" }), &["b"]);
     run_ms(&mut s, 500);
-    apply(&mut s, json!({ "burst": { "producer": "p", "count": 15 } }));
+    apply(&mut s, cmd::burst("p", 15));
     // a fetched all 15 and committed 15 before processing; it crashes after 5.
     let before = run_ms(&mut s, 555);
     assert_eq!(offsets(&processed_by(&before, &s, "a")), [0, 1, 2, 3, 4]);
     assert_eq!(marker(&s, "t", 0, "g").0.committed, Some(15));
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "a" } }));
-    apply(&mut s, json!({ "burst": { "producer": "p", "count": 3 } }));
+    apply(&mut s, cmd::crash("a"));
+    apply(&mut s, cmd::burst("p", 3));
     let after = run_ms(&mut s, 5_000);
     assert_eq!(offsets(&processed_by(&after, &s, "b")), [15, 16, 17]);
     let g = group(&s, "g");
@@ -1306,14 +1189,11 @@ fn kaf_14_manual_commit_before_processing_is_at_most_once() {
 
 #[test]
 fn kaf_15_a_new_group_with_latest_misses_earlier_records_earliest_replays_them() {
-    let mut s = build(json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "topics": [{ "name": "t", "partitions": 2 }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "burst", "count": 20, "at_ms": 0 },
-            "message": { "keys": ["a", "b", "c"] }
-        }]
+        "producers": [topic_producer("p", "t", burst_rate(20, 0.0))
+            .with(json!({ "message": { "keys": ["a", "b", "c"] } }))]
     }));
     run_ms(&mut s, 5_000);
     // "late" leaves auto_offset_reset at its default, latest.
@@ -1323,25 +1203,18 @@ fn kaf_15_a_new_group_with_latest_misses_earlier_records_earliest_replays_them()
     );
     apply(
         &mut s,
-        json!({ "add_group": { "group": {
-            "name": "replay", "topics": ["t"], "auto_offset_reset": "earliest", "commit": every_1()
-        } } }),
+        json!({ "add_group": { "group": earliest_group("replay", "t")
+            .with(json!({ "commit": every_1() })) } }),
     );
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("l", "late", 1.0) } }),
-    );
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("r", "replay", 1.0) } }),
-    );
+    apply(&mut s, cmd::add_consumer(group_member("l", "late", 1.0)));
+    apply(&mut s, cmd::add_consumer(group_member("r", "replay", 1.0)));
     let mut events = run_ms(&mut s, 8_000);
     assert!(
         processed_by(&events, &s, "l").is_empty(),
         "latest starts at the log end"
     );
     assert_eq!(processed_by(&events, &s, "r").len(), 20);
-    apply(&mut s, json!({ "burst": { "producer": "p", "count": 6 } }));
+    apply(&mut s, cmd::burst("p", 6));
     events.extend(run_ms(&mut s, 10_000));
     let late: BTreeSet<u64> = processed_by(&events, &s, "l")
         .iter()
@@ -1361,33 +1234,27 @@ fn kaf_15_a_new_group_with_latest_misses_earlier_records_earliest_replays_them()
 
 /// Member a commits 0..=3 and leaves; retention deletes offsets 0..=7; a2 joins.
 fn committed_offset_deleted(reset: &str) -> (Simulation, Vec<Event>) {
-    let mut s = build(json!({
-        "version": 1,
-        "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "topics": [{
             "name": "t", "segment_bytes": 1000, "retention_ms": 1000,
             "retention_check_interval_ms": 100
         }],
-        "groups": [{
-            "name": "g", "topics": ["t"], "auto_offset_reset": reset,
-            "commit": { "kind": "after_processing", "every": 1 }, "rebalance_ms": 100
-        }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }], "rate": { "kind": "manual" },
-            "message": { "size_bytes": 250 }
-        }],
-        "consumers": [member("a", "g", 10.0)]
+        "groups": [group_reading("g", "t", reset)
+            .with(json!({ "commit": every_1(), "rebalance_ms": 100 }))],
+        "producers": [topic_producer("p", "t", manual_rate())
+            .with(json!({ "message": { "size_bytes": 250 } }))],
+        "consumers": [group_member("a", "g", 10.0)]
     }));
     run_ms(&mut s, 1_000);
-    apply(&mut s, json!({ "burst": { "producer": "p", "count": 4 } }));
+    apply(&mut s, cmd::burst("p", 4));
     let first = run_ms(&mut s, 2_000);
     assert_eq!(offsets(&processed_by(&first, &s, "a")), [0, 1, 2, 3]);
-    apply(&mut s, json!({ "remove_consumer": { "consumer": "a" } }));
+    apply(&mut s, cmd::remove_consumer("a"));
     run_ms(&mut s, 2_500);
-    apply(&mut s, json!({ "burst": { "producer": "p", "count": 8 } }));
+    apply(&mut s, cmd::burst("p", 8));
     run_ms(&mut s, 4_600);
     // Offset 12 opens a new segment, which is not yet expired at 5 s.
-    apply(&mut s, json!({ "burst": { "producer": "p", "count": 1 } }));
+    apply(&mut s, cmd::burst("p", 1));
     run_ms(&mut s, 5_000);
     let (m, start, end) = marker(&s, "t", 0, "g");
     assert_eq!(m.committed, Some(4));
@@ -1396,12 +1263,9 @@ fn committed_offset_deleted(reset: &str) -> (Simulation, Vec<Event>) {
         (12, 13),
         "segments 0..=3, 4..=7 and 8..=11 expired"
     );
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("a2", "g", 10.0) } }),
-    );
+    apply(&mut s, cmd::add_consumer(group_member("a2", "g", 10.0)));
     let mut events = run_ms(&mut s, 7_000);
-    apply(&mut s, json!({ "burst": { "producer": "p", "count": 2 } }));
+    apply(&mut s, cmd::burst("p", 2));
     events.extend(run_ms(&mut s, 9_000));
     (s, events)
 }
@@ -1436,27 +1300,21 @@ fn kaf_15_when_retention_deleted_the_committed_offset_latest_restarts_at_the_log
 #[test]
 fn kaf_15_a_committed_offset_wins_over_the_reset_policy() {
     // latest applies only without a committed offset: a returning member resumes.
-    let mut s = build(json!({
-        "version": 1,
-        "latency_ms": 1,
-        "topics": [{ "name": "t" }],
+    let mut s = one_topic_sim(json!({
         "groups": [{
             "name": "g", "topics": ["t"],
-            "commit": { "kind": "after_processing", "every": 1 }, "rebalance_ms": 100
+            "commit": every_1(), "rebalance_ms": 100
         }],
-        "producers": [{ "name": "p", "targets": [{ "topic": "t" }], "rate": { "kind": "manual" } }],
-        "consumers": [member("a", "g", 10.0)]
+        "producers": [topic_producer("p", "t", manual_rate())],
+        "consumers": [group_member("a", "g", 10.0)]
     }));
     run_ms(&mut s, 1_000);
-    apply(&mut s, json!({ "burst": { "producer": "p", "count": 5 } }));
+    apply(&mut s, cmd::burst("p", 5));
     run_ms(&mut s, 2_000);
-    apply(&mut s, json!({ "remove_consumer": { "consumer": "a" } }));
-    apply(&mut s, json!({ "burst": { "producer": "p", "count": 5 } }));
+    apply(&mut s, cmd::remove_consumer("a"));
+    apply(&mut s, cmd::burst("p", 5));
     run_ms(&mut s, 3_000);
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("a2", "g", 10.0) } }),
-    );
+    apply(&mut s, cmd::add_consumer(group_member("a2", "g", 10.0)));
     let events = run_ms(&mut s, 5_000);
     assert_eq!(offsets(&processed_by(&events, &s, "a2")), [5, 6, 7, 8, 9]);
 }
@@ -1465,15 +1323,12 @@ fn kaf_15_a_committed_offset_wins_over_the_reset_policy() {
 fn kaf_15_none_without_a_committed_offset_reads_nothing() {
     // `none` throws (NoOffsetForPartitionException) when there is no committed offset: the
     // member must not silently start anywhere.
-    let mut s = build(json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "topics": [{ "name": "t" }],
         "groups": [{ "name": "g", "topics": ["t"], "auto_offset_reset": "none" }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "burst", "count": 5, "at_ms": 0 }
-        }],
-        "consumers": [member("a", "g", 1.0)]
+        "producers": [topic_producer("p", "t", burst_rate(5, 0.0))],
+        "consumers": [group_member("a", "g", 1.0)]
     }));
     let events = run_ms(&mut s, 5_000);
     assert!(
@@ -1488,37 +1343,26 @@ fn kaf_15_none_without_a_committed_offset_reads_nothing() {
 /// Groups g and other each read offsets 0..=9 (ten a second); g's member a then leaves so g is
 /// inactive, g's offsets are reset, and a new member a2 joins g.
 fn reset_then_restart(to: Value) -> (Simulation, Vec<Event>, Vec<Append>) {
-    let mut s = build(json!({
-        "version": 1,
-        "latency_ms": 1,
-        "topics": [{ "name": "t" }],
+    let mut s = one_topic_sim(json!({
         "groups": [
-            { "name": "g", "topics": ["t"], "auto_offset_reset": "earliest",
-              "commit": { "kind": "after_processing", "every": 1 }, "rebalance_ms": 100 },
-            { "name": "other", "topics": ["t"], "auto_offset_reset": "earliest",
-              "commit": { "kind": "after_processing", "every": 1 }, "rebalance_ms": 100 }
+            earliest_group("g", "t").with(json!({ "commit": every_1(), "rebalance_ms": 100 })),
+            earliest_group("other", "t").with(json!({ "commit": every_1(), "rebalance_ms": 100 }))
         ],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "constant", "per_sec": 10 }, "limit": 10
-        }],
-        "consumers": [member("a", "g", 1.0), member("o", "other", 1.0)]
+        "producers": [topic_producer("p", "t", constant_rate(10.0)).with(json!({ "limit": 10 }))],
+        "consumers": [group_member("a", "g", 1.0), group_member("o", "other", 1.0)]
     }));
     let first = run_ms(&mut s, 3_000);
     let app = appended(&first);
     assert_eq!(app.len(), 10);
     assert_eq!(group(&s, "g").processed, 10);
-    apply(&mut s, json!({ "remove_consumer": { "consumer": "a" } }));
+    apply(&mut s, cmd::remove_consumer("a"));
     run_ms(&mut s, 4_000);
     apply(
         &mut s,
         json!({ "reset_offsets": { "group": "g", "to": to } }),
     );
     run_ms(&mut s, 4_500);
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("a2", "g", 1.0) } }),
-    );
+    apply(&mut s, cmd::add_consumer(group_member("a2", "g", 1.0)));
     let events = run_ms(&mut s, 8_000);
     // The other group is untouched: same committed offset, nothing re-read.
     assert_eq!(marker(&s, "t", 0, "other").0.committed, Some(10));
@@ -1582,23 +1426,16 @@ fn kaf_17_committed_offsets_expire_after_offsets_retention_once_the_group_is_emp
     // offsets.retention.minutes defaults to 7 days. The group commits 10, becomes empty, and
     // stays empty for 7 days and a minute: its committed offsets are discarded, so a returning
     // member falls back to auto.offset.reset (earliest → offset 0), replaying everything.
-    let mut s = build(json!({
-        "version": 1,
-        "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "topics": [{ "name": "t", "retention_ms": -1 }],
-        "groups": [{
-            "name": "g", "topics": ["t"], "auto_offset_reset": "earliest",
-            "commit": { "kind": "after_processing", "every": 1 }, "rebalance_ms": 100
-        }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "burst", "count": 10, "at_ms": 0 }
-        }],
-        "consumers": [member("a", "g", 1.0)]
+        "groups": [earliest_group("g", "t")
+            .with(json!({ "commit": every_1(), "rebalance_ms": 100 }))],
+        "producers": [topic_producer("p", "t", burst_rate(10, 0.0))],
+        "consumers": [group_member("a", "g", 1.0)]
     }));
     run_ms(&mut s, 2_000);
     assert_eq!(marker(&s, "t", 0, "g").0.committed, Some(10));
-    apply(&mut s, json!({ "remove_consumer": { "consumer": "a" } }));
+    apply(&mut s, cmd::remove_consumer("a"));
     let week_and_a_minute = 2_000 + 7 * 24 * 3_600_000 + 60_000;
     run_ms(&mut s, week_and_a_minute);
     assert_eq!(
@@ -1606,10 +1443,7 @@ fn kaf_17_committed_offsets_expire_after_offsets_retention_once_the_group_is_emp
         None,
         "expired with the empty group"
     );
-    apply(
-        &mut s,
-        json!({ "add_consumer": { "consumer": member("a2", "g", 1.0) } }),
-    );
+    apply(&mut s, cmd::add_consumer(group_member("a2", "g", 1.0)));
     let events = run_ms(&mut s, week_and_a_minute + 5_000);
     assert_eq!(
         offsets(&processed_by(&events, &s, "a2")),
@@ -1622,19 +1456,16 @@ fn kaf_17_committed_offsets_expire_after_offsets_retention_once_the_group_is_emp
 #[test]
 fn kaf_18_lag_is_end_offset_minus_committed_offset() {
     // Production (50/s) outruns the member (~33/s), which commits every 10 records.
-    let mut s = build(json!({
+    let mut s = sim_of(json!({
         "version": 1,
         "topics": [{ "name": "t", "partitions": 2 }],
-        "groups": [{
-            "name": "g", "topics": ["t"], "auto_offset_reset": "earliest",
-            "commit": { "kind": "after_processing", "every": 10 }, "rebalance_ms": 100
-        }],
-        "producers": [{
-            "name": "p", "targets": [{ "topic": "t" }],
-            "rate": { "kind": "constant", "per_sec": 50 }, "limit": 300,
-            "message": { "keys": ["a", "b", "c", "d"] }
-        }],
-        "consumers": [member("c", "g", 30.0)]
+        "groups": [earliest_group("g", "t")
+            .with(json!({
+                "commit": { "kind": "after_processing", "every": 10 }, "rebalance_ms": 100
+            }))],
+        "producers": [topic_producer("p", "t", constant_rate(50.0))
+            .with(json!({ "limit": 300, "message": { "keys": ["a", "b", "c", "d"] } }))],
+        "consumers": [group_member("c", "g", 30.0)]
     }));
     let mut checked_position_ahead = false;
     for t in (500..=20_000).step_by(500) {
@@ -1714,13 +1545,7 @@ fn kaf_06_example_scenario() {
         30_000,
     );
     assert!(r.ledger.removed_by_retention > 0);
-    let resets: Vec<u64> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::OffsetReset { to, .. } => Some(*to),
-            _ => None,
-        })
-        .collect();
+    let resets = offset_resets(&events);
     assert!(!resets.is_empty(), "the slow member falls out of range");
     // Each reset lands on a log start that retention set.
     let starts: BTreeSet<u64> = events
@@ -1778,10 +1603,7 @@ fn kaf_11_example_scenario() {
     let members = |names: &[&str]| names.iter().map(|n| cid(&s, n)).collect::<BTreeSet<u32>>();
     let eager = members(&["eager-1", "eager-2", "eager-3"]);
     let coop = members(&["coop-1", "coop-2", "coop-3"]);
-    let during: Vec<Proc> = processed(&events)
-        .into_iter()
-        .filter(|p| p.time > ms(10_050) && p.time < ms(13_000))
-        .collect();
+    let during = processed_between(&events, ms(10_050), ms(13_000));
     assert!(!during.iter().any(|p| eager.contains(&p.consumer)));
     let coop_partitions: BTreeSet<u32> = during
         .iter()
@@ -1818,11 +1640,7 @@ fn kaf_13_example_scenario() {
 fn kaf_14_example_scenario() {
     let (_, _, r) = run_file(&example("kaf-14-manual-commit-duplicates.json"), 10_000);
     assert_eq!(r.groups[0].duplicates, 5);
-    let dups: Vec<u64> = r.group_deliveries["worker-b"]
-        .iter()
-        .filter(|d| d.duplicate)
-        .map(|d| d.offset)
-        .collect();
+    let dups = duplicate_offsets(&r, "worker-b");
     assert_eq!(dups, [10, 11, 12, 13, 14]);
 }
 

@@ -2,220 +2,86 @@
 //! management UI's counts and rates (RMQ-17..RMQ-31, RMQ-34, RMQ-35 in `reference/semantics.md`).
 //! Each rule also has an example scenario under `scenarios/rules/`, loaded by an `rmq_NN_file_*` test.
 
-use crate::helpers::{apply, queue_contents, received_by, run_ms, sim};
+use crate::helpers::{
+    always_fails, apply, at, burst_rate, cmd, constant_rate, dropped_for, drops, first_time,
+    ids_received_by, keyed_producer, manual_rate, msg_ids, pick, published_by, queue_consumer,
+    queue_contents, queue_producer, queue_view, received_by, report_dead_letters, report_queue,
+    report_received_ids, rule_file, run_file, run_ms, sim_1ms, sim_of, trace, With,
+};
 use broker_sim::report::Report;
-use broker_sim::snapshot::QueueView;
-use broker_sim::{DeadLetterReason, DropReason, Event, EventKind, Scenario, SimTime, Simulation};
+use broker_sim::{DeadLetterReason, DropReason, Event, EventKind, SimTime, Simulation};
 use serde_json::{json, Value};
 
 // ------------------------------------------------------------------ local helpers
 
-fn sim_of(v: Value) -> Simulation {
-    sim(&v.to_string())
-}
-
-/// The trace as text, for assertion messages.
-fn trace(events: &[Event]) -> String {
-    events
-        .iter()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn qview(sim: &Simulation, queue: &str) -> QueueView {
-    sim.snapshot()
-        .queues
-        .into_iter()
-        .find(|q| q.name == queue)
-        .unwrap_or_else(|| panic!("no queue {queue}"))
+/// Queue fields dead-lettering through the default exchange to queue `routing_key`.
+fn dead_letter_to(routing_key: &str) -> Value {
+    json!({ "dead_letter_exchange": "", "dead_letter_routing_key": routing_key })
 }
 
 fn queue_name(sim: &Simulation, id: broker_sim::QueueId) -> String {
     sim.snapshot().queues[id.index()].name.clone()
 }
 
-/// Message ids published by a producer, in order.
-fn published_by(events: &[Event], sim: &Simulation, producer: &str) -> Vec<u64> {
-    let id = sim
-        .snapshot()
-        .producers
-        .iter()
-        .find(|p| p.name == producer)
-        .unwrap_or_else(|| panic!("no producer {producer}"))
-        .id;
-    events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Published { msg, producer } if *producer == id => Some(msg.0),
-            _ => None,
-        })
-        .collect()
-}
-
-fn ids(received: &[(u64, bool)]) -> Vec<u64> {
-    received.iter().map(|(m, _)| *m).collect()
-}
-
-fn drops(events: &[Event]) -> Vec<(u64, DropReason)> {
-    events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Dropped { msg, reason } => Some((msg.0, *reason)),
-            _ => None,
-        })
-        .collect()
-}
-
 /// (message, source queue name, reason) of every dead-lettering.
 fn dead_letters(events: &[Event], sim: &Simulation) -> Vec<(u64, String, DeadLetterReason)> {
-    events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::DeadLettered { msg, queue, reason } => {
-                Some((msg.0, queue_name(sim, *queue), *reason))
-            }
-            _ => None,
-        })
-        .collect()
+    pick(events, |e| match &e.kind {
+        EventKind::DeadLettered { msg, queue, reason } => {
+            Some((msg.0, queue_name(sim, *queue), *reason))
+        }
+        _ => None,
+    })
 }
 
 /// (message, time) of every expiry.
 fn expirations(events: &[Event]) -> Vec<(u64, SimTime)> {
-    events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Expired { msg, .. } => Some((msg.0, e.time)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn publisher_nacks(events: &[Event]) -> Vec<u64> {
-    events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::PublisherNacked { msg, .. } => Some(msg.0),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Time of the first event matching `pred`.
-fn first_time(events: &[Event], pred: impl Fn(&EventKind) -> bool) -> SimTime {
-    events
-        .iter()
-        .find(|e| pred(&e.kind))
-        .map(|e| e.time)
-        .unwrap_or_else(|| panic!("no matching event in\n{}", trace(events)))
-}
-
-fn report_ids(list: &[broker_sim::MessageId]) -> Vec<u64> {
-    list.iter().map(|m| m.0).collect()
-}
-
-/// Loads `scenarios/rules/<file>`, runs it to `until_ms` with seed 1 and returns the report.
-fn run_rule_file(path: &str, until_ms: u64) -> (Simulation, Vec<Event>, Report) {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let scenario = Scenario::from_json(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
-    for (what, t) in [
-        ("title", &scenario.title),
-        ("description", &scenario.description),
-    ] {
-        let t = t.as_ref().unwrap_or_else(|| panic!("{path} has no {what}"));
-        assert!(
-            !t.en.is_empty() && !t.ko.is_empty(),
-            "{path}: {what} needs en and ko"
-        );
-    }
-    let mut sim = Simulation::new(&scenario, 1).expect("valid scenario");
-    let events = run_ms(&mut sim, until_ms);
-    let report = sim.report(1, &events);
-    assert!(report.balanced, "{path}: ledger unbalanced");
-    (sim, events, report)
-}
-
-macro_rules! rule_file {
-    ($f:literal) => {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/rules/", $f)
-    };
-}
-
-fn received_ids(report: &Report, consumer: &str) -> Vec<u64> {
-    report.received[consumer].iter().map(|r| r.msg.0).collect()
-}
-
-fn contents(report: &Report, queue: &str) -> Vec<u64> {
-    report_ids(&report.queue_contents[queue])
-}
-
-fn report_queue<'a>(report: &'a Report, queue: &str) -> &'a QueueView {
-    report
-        .queues
-        .iter()
-        .find(|q| q.name == queue)
-        .expect("queue")
-}
-
-fn consumer(name: &str, queue: &str, prefetch: u32, ms: f64) -> Value {
-    json!({
-        "name": name, "source": { "queue": queue }, "prefetch": prefetch,
-        "processing": { "kind": "fixed", "ms": ms }
+    pick(events, |e| match &e.kind {
+        EventKind::Expired { msg, .. } => Some((msg.0, e.time)),
+        _ => None,
     })
 }
 
-fn burst(producer: &str, count: u64, at_ms: f64) -> Value {
-    json!({ "at_ms": at_ms, "command": { "burst": { "producer": producer, "count": count } } })
+fn publisher_nacks(events: &[Event]) -> Vec<u64> {
+    pick(events, |e| match &e.kind {
+        EventKind::PublisherNacked { msg, .. } => Some(msg.0),
+        _ => None,
+    })
 }
 
-fn restart(consumer: &str, at_ms: f64) -> Value {
-    json!({ "at_ms": at_ms, "command": { "restart_consumer": { "consumer": consumer } } })
-}
-
-fn crash(consumer: &str, at_ms: f64) -> Value {
-    json!({ "at_ms": at_ms, "command": { "crash_consumer": { "consumer": consumer } } })
+/// The ready contents of a queue in the report, as message ids.
+fn contents(report: &Report, queue: &str) -> Vec<u64> {
+    msg_ids(&report.queue_contents[queue])
 }
 
 // ------------------------------------------------------------------ RMQ-17
 
 #[test]
 fn rmq_17_classic_queue_without_max_priority_is_fifo() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q" }],
-        "producers": [{
-            "name": "p", "targets": [{ "exchange": "" }],
-            "rate": { "kind": "burst", "count": 5, "at_ms": 0 },
-            "message": { "routing_keys": ["q"], "priorities": [1, 9, 0, 5, 3] }
-        }],
-        "consumers": [{
-            "name": "c", "source": { "queue": "q" }, "prefetch": 1,
-            "processing": { "kind": "fixed", "ms": 1 }, "stopped": true
-        }],
-        "script": [restart("c", 50.0)]
+        "producers": [queue_producer("p", "q", burst_rate(5, 0.0))
+            .with(json!({ "message": { "priorities": [1, 9, 0, 5, 3] } }))],
+        "consumers": [queue_consumer("c", "q", 1, 1.0).with(json!({ "stopped": true }))],
+        "script": [at(50.0, cmd::restart("c"))]
     }));
     let mut events = run_ms(&mut s, 20);
     assert_eq!(queue_contents(&s, "q"), vec![0, 1, 2, 3, 4]);
     events.extend(run_ms(&mut s, 500));
-    assert_eq!(ids(&received_by(&events, &s, "c")), vec![0, 1, 2, 3, 4]);
+    assert_eq!(ids_received_by(&events, &s, "c"), vec![0, 1, 2, 3, 4]);
 }
 
 #[test]
 fn rmq_17_max_priority_orders_missing_as_zero_clamps_high_and_keeps_equal_fifo() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "max_priority": 5 }],
         "producers": [
-            { "name": "plain", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"] } },
-            { "name": "prio", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"], "priorities": [0, 9, 5, 3, 200] } }
+            queue_producer("plain", "q", manual_rate()),
+            queue_producer("prio", "q", manual_rate())
+                .with(json!({ "message": { "priorities": [0, 9, 5, 3, 200] } }))
         ],
-        "consumers": [{
-            "name": "c", "source": { "queue": "q" }, "prefetch": 1,
-            "processing": { "kind": "fixed", "ms": 1 }, "stopped": true
-        }],
-        "script": [burst("plain", 1, 0.0), burst("prio", 5, 0.0), restart("c", 50.0)]
+        "consumers": [queue_consumer("c", "q", 1, 1.0).with(json!({ "stopped": true }))],
+        "script": [at(0.0, cmd::burst("plain", 1)), at(0.0, cmd::burst("prio", 5)),
+                   at(50.0, cmd::restart("c"))]
     }));
     // m0: no priority, m1: 0, m2: 9 (clamped to 5), m3: 5, m4: 3, m5: 200 (clamped to 5).
     let mut events = run_ms(&mut s, 20);
@@ -223,49 +89,53 @@ fn rmq_17_max_priority_orders_missing_as_zero_clamps_high_and_keeps_equal_fifo()
     let expected = vec![2, 3, 5, 4, 0, 1];
     assert_eq!(queue_contents(&s, "q"), expected);
     events.extend(run_ms(&mut s, 500));
-    assert_eq!(ids(&received_by(&events, &s, "c")), expected);
+    assert_eq!(ids_received_by(&events, &s, "c"), expected);
 }
 
 #[test]
 fn rmq_17_file_priority_needs_opt_in() {
-    let (_, _, r) = run_rule_file(rule_file!("rmq-17-priority-needs-opt-in.json"), 10_000);
+    let (_, _, r) = run_file(&rule_file("rmq-17-priority-needs-opt-in.json"), 10_000);
     // Priorities 1, 3, 10, 0, 200, 3: the plain queue ignores them, the priority queue
     // (x-max-priority 10) clamps 200 to 10 and keeps equal priorities in arrival order.
-    assert_eq!(received_ids(&r, "plain-worker"), vec![0, 1, 2, 3, 4, 5]);
-    assert_eq!(received_ids(&r, "prio-worker"), vec![2, 4, 1, 5, 0, 3]);
+    assert_eq!(
+        report_received_ids(&r, "plain-worker"),
+        vec![0, 1, 2, 3, 4, 5]
+    );
+    assert_eq!(
+        report_received_ids(&r, "prio-worker"),
+        vec![2, 4, 1, 5, 0, 3]
+    );
 }
 
 // ------------------------------------------------------------------ RMQ-18
 
 #[test]
 fn rmq_18_prefetch_full_of_low_priority_makes_top_priority_wait_for_an_ack() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "max_priority": 10 }],
         "producers": [
-            { "name": "low", "targets": [{ "exchange": "" }],
-              "rate": { "kind": "burst", "count": 15, "at_ms": 0 },
-              "message": { "routing_keys": ["q"], "priorities": [1] } },
-            { "name": "high", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"], "priorities": [10] } }
+            queue_producer("low", "q", burst_rate(15, 0.0))
+                .with(json!({ "message": { "priorities": [1] } })),
+            queue_producer("high", "q", manual_rate())
+                .with(json!({ "message": { "priorities": [10] } }))
         ],
-        "consumers": [consumer("c", "q", 10, 100.0)],
-        "script": [burst("high", 1, 50.0)]
+        "consumers": [queue_consumer("c", "q", 10, 100.0)],
+        "script": [at(50.0, cmd::burst("high", 1))]
     }));
     let mut events = run_ms(&mut s, 90);
     let high = published_by(&events, &s, "high");
     assert_eq!(high, vec![15]);
     // The consumer holds 10 low-priority messages; the top-priority one waits at the head.
-    let q = qview(&s, "q");
+    let q = queue_view(&s, "q");
     assert_eq!((q.ready, q.unacked, q.total), (6, 10, 16));
     assert_eq!(queue_contents(&s, "q"), vec![15, 10, 11, 12, 13, 14]);
     assert_eq!(
-        ids(&received_by(&events, &s, "c")),
+        ids_received_by(&events, &s, "c"),
         (0..10).collect::<Vec<_>>()
     );
 
     events.extend(run_ms(&mut s, 5_000));
-    let order = ids(&received_by(&events, &s, "c"));
+    let order = ids_received_by(&events, &s, "c");
     assert_eq!(
         order,
         vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 10, 11, 12, 13, 14]
@@ -285,18 +155,14 @@ fn rmq_18_prefetch_full_of_low_priority_makes_top_priority_wait_for_an_ack() {
 }
 
 fn steady_mixed_priorities(prefetch: u32) -> Vec<u64> {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "max_priority": 9 }],
-        "producers": [{
-            "name": "p", "targets": [{ "exchange": "" }],
-            "rate": { "kind": "constant", "per_sec": 50 }, "limit": 12,
-            "message": { "routing_keys": ["q"], "priorities": [1, 9, 3, 7, 0, 5] }
-        }],
-        "consumers": [consumer("c", "q", prefetch, 100.0)]
+        "producers": [queue_producer("p", "q", constant_rate(50.0))
+            .with(json!({ "limit": 12, "message": { "priorities": [1, 9, 3, 7, 0, 5] } }))],
+        "consumers": [queue_consumer("c", "q", prefetch, 100.0)]
     }));
     let events = run_ms(&mut s, 5_000);
-    ids(&received_by(&events, &s, "c"))
+    ids_received_by(&events, &s, "c")
 }
 
 #[test]
@@ -312,12 +178,12 @@ fn rmq_18_large_prefetch_sends_on_arrival_so_order_looks_fifo() {
 
 #[test]
 fn rmq_18_file_prefetch_holds_low_priority() {
-    let (_, _, r) = run_rule_file(
-        rule_file!("rmq-18-prefetch-holds-low-priority.json"),
+    let (_, _, r) = run_file(
+        &rule_file("rmq-18-prefetch-holds-low-priority.json"),
         10_000,
     );
     assert_eq!(
-        received_ids(&r, "worker"),
+        report_received_ids(&r, "worker"),
         vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 10, 11, 12, 13, 14]
     );
 }
@@ -326,27 +192,21 @@ fn rmq_18_file_prefetch_holds_low_priority() {
 
 #[test]
 fn rmq_19_classic_selection_is_strict_and_steady_high_traffic_starves_low() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "max_priority": 5 }],
         "producers": [
-            { "name": "low", "targets": [{ "exchange": "" }],
-              "rate": { "kind": "burst", "count": 3, "at_ms": 0 },
-              "message": { "routing_keys": ["q"], "priorities": [1] } },
-            { "name": "high", "targets": [{ "exchange": "" }],
-              "rate": { "kind": "constant", "per_sec": 200 }, "limit": 400,
-              "message": { "routing_keys": ["q"], "priorities": [5] } }
+            queue_producer("low", "q", burst_rate(3, 0.0))
+                .with(json!({ "message": { "priorities": [1] } })),
+            queue_producer("high", "q", constant_rate(200.0))
+                .with(json!({ "limit": 400, "message": { "priorities": [5] } }))
         ],
-        "consumers": [{
-            "name": "c", "source": { "queue": "q" }, "prefetch": 1,
-            "processing": { "kind": "fixed", "ms": 10 }, "stopped": true
-        }],
-        "script": [restart("c", 50.0)]
+        "consumers": [queue_consumer("c", "q", 1, 10.0).with(json!({ "stopped": true }))],
+        "script": [at(50.0, cmd::restart("c"))]
     }));
     let mut events = run_ms(&mut s, 2_000);
     let low = published_by(&events, &s, "low");
     assert_eq!(low, vec![0, 1, 2]);
-    let got = ids(&received_by(&events, &s, "c"));
+    let got = ids_received_by(&events, &s, "c");
     assert!(got.len() > 100, "the consumer was busy: {}", got.len());
     assert!(
         got.iter().all(|m| !low.contains(m)),
@@ -360,7 +220,7 @@ fn rmq_19_classic_selection_is_strict_and_steady_high_traffic_starves_low() {
     );
 
     events.extend(run_ms(&mut s, 10_000));
-    let got = ids(&received_by(&events, &s, "c"));
+    let got = ids_received_by(&events, &s, "c");
     assert_eq!(got.len(), 403);
     assert_eq!(
         &got[400..],
@@ -371,11 +231,10 @@ fn rmq_19_classic_selection_is_strict_and_steady_high_traffic_starves_low() {
 
 #[test]
 fn rmq_19_file_strict_priority_starvation() {
-    let (s, events, r) =
-        run_rule_file(rule_file!("rmq-19-strict-priority-starvation.json"), 10_000);
+    let (s, events, r) = run_file(&rule_file("rmq-19-strict-priority-starvation.json"), 10_000);
     let low = published_by(&events, &s, "batch-report");
     assert_eq!(low.len(), 5);
-    let got = received_ids(&r, "worker");
+    let got = report_received_ids(&r, "worker");
     assert!(got.len() > 50);
     assert!(got.iter().all(|m| !low.contains(m)), "{got:?}");
     let waiting = contents(&r, "tasks");
@@ -386,59 +245,48 @@ fn rmq_19_file_strict_priority_starvation() {
 
 #[test]
 fn rmq_20_quorum_has_32_levels_default_4_and_ignores_max_priority() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "type": "quorum", "max_priority": 2 }],
         "producers": [
-            { "name": "plain", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"] } },
-            { "name": "prio", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"], "priorities": [3, 31, 4, 30, 0, 5] } }
+            queue_producer("plain", "q", manual_rate()),
+            queue_producer("prio", "q", manual_rate())
+                .with(json!({ "message": { "priorities": [3, 31, 4, 30, 0, 5] } }))
         ],
-        "consumers": [{
-            "name": "c", "source": { "queue": "q" }, "prefetch": 1,
-            "processing": { "kind": "fixed", "ms": 1 }, "stopped": true
-        }],
-        "script": [burst("plain", 1, 0.0), burst("prio", 6, 0.0), restart("c", 50.0)]
+        "consumers": [queue_consumer("c", "q", 1, 1.0).with(json!({ "stopped": true }))],
+        "script": [at(0.0, cmd::burst("plain", 1)), at(0.0, cmd::burst("prio", 6)),
+                   at(50.0, cmd::restart("c"))]
     }));
     // m0: none (= 4), m1: 3, m2: 31, m3: 4, m4: 30, m5: 0, m6: 5.
     let mut events = run_ms(&mut s, 20);
     let expected = vec![2, 4, 6, 0, 3, 1, 5];
     assert_eq!(queue_contents(&s, "q"), expected);
     events.extend(run_ms(&mut s, 500));
-    assert_eq!(ids(&received_by(&events, &s, "c")), expected);
+    assert_eq!(ids_received_by(&events, &s, "c"), expected);
 }
 
 #[test]
 fn rmq_20_quorum_priority_is_strict_under_steady_high_traffic() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "type": "quorum" }],
         "producers": [
-            { "name": "low", "targets": [{ "exchange": "" }],
-              "rate": { "kind": "burst", "count": 2, "at_ms": 0 },
-              "message": { "routing_keys": ["q"] } },
-            { "name": "high", "targets": [{ "exchange": "" }],
-              "rate": { "kind": "constant", "per_sec": 200 }, "limit": 200,
-              "message": { "routing_keys": ["q"], "priorities": [5] } }
+            queue_producer("low", "q", burst_rate(2, 0.0)),
+            queue_producer("high", "q", constant_rate(200.0))
+                .with(json!({ "limit": 200, "message": { "priorities": [5] } }))
         ],
-        "consumers": [{
-            "name": "c", "source": { "queue": "q" }, "prefetch": 1,
-            "processing": { "kind": "fixed", "ms": 10 }, "stopped": true
-        }],
-        "script": [restart("c", 50.0)]
+        "consumers": [queue_consumer("c", "q", 1, 10.0).with(json!({ "stopped": true }))],
+        "script": [at(50.0, cmd::restart("c"))]
     }));
     let events = run_ms(&mut s, 10_000);
-    let got = ids(&received_by(&events, &s, "c"));
+    let got = ids_received_by(&events, &s, "c");
     assert_eq!(got.len(), 202);
     assert_eq!(&got[200..], &[0, 1], "default priority 4 waits behind 5");
 }
 
 #[test]
 fn rmq_20_file_quorum_priorities() {
-    let (_, _, r) = run_rule_file(rule_file!("rmq-20-quorum-priorities.json"), 10_000);
+    let (_, _, r) = run_file(&rule_file("rmq-20-quorum-priorities.json"), 10_000);
     // m0: no priority (= 4), then m1..m6 with priorities 3, 31, 4, 30, 0, 5.
-    assert_eq!(received_ids(&r, "worker"), vec![2, 4, 6, 0, 3, 1, 5]);
+    assert_eq!(report_received_ids(&r, "worker"), vec![2, 4, 6, 0, 3, 1, 5]);
 }
 
 // ------------------------------------------------------------------ RMQ-21
@@ -446,17 +294,12 @@ fn rmq_20_file_quorum_priorities() {
 fn drop_head_priorities(priorities: Value, dlx: bool) -> (Simulation, Vec<Event>) {
     let mut q = json!({ "name": "q", "max_priority": 5, "max_length": 3 });
     if dlx {
-        q["dead_letter_exchange"] = json!("");
-        q["dead_letter_routing_key"] = json!("dlq");
+        q = q.with(dead_letter_to("dlq"));
     }
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [q, { "name": "dlq" }],
-        "producers": [{
-            "name": "p", "targets": [{ "exchange": "" }],
-            "rate": { "kind": "burst", "count": 4, "at_ms": 0 },
-            "message": { "routing_keys": ["q"], "priorities": priorities }
-        }]
+        "producers": [queue_producer("p", "q", burst_rate(4, 0.0))
+            .with(json!({ "message": { "priorities": priorities } }))]
     }));
     let events = run_ms(&mut s, 100);
     (s, events)
@@ -486,30 +329,27 @@ fn rmq_21_drop_head_dead_letters_the_highest_priority_with_a_dlx() {
 
 #[test]
 fn rmq_21_expired_low_priority_stays_in_classic_queue_until_it_reaches_the_head() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "max_priority": 5 }],
         "producers": [
-            { "name": "high", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"], "priorities": [5] } },
-            { "name": "low", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"], "priorities": [0], "ttl_ms": 100 } }
+            queue_producer("high", "q", manual_rate())
+                .with(json!({ "message": { "priorities": [5] } })),
+            queue_producer("low", "q", manual_rate())
+                .with(json!({ "message": { "priorities": [0], "ttl_ms": 100 } }))
         ],
-        "consumers": [{
-            "name": "c", "source": { "queue": "q" }, "prefetch": 1,
-            "processing": { "kind": "fixed", "ms": 10 }, "stopped": true
-        }],
-        "script": [burst("high", 3, 0.0), burst("low", 1, 0.0), restart("c", 600.0)]
+        "consumers": [queue_consumer("c", "q", 1, 10.0).with(json!({ "stopped": true }))],
+        "script": [at(0.0, cmd::burst("high", 3)), at(0.0, cmd::burst("low", 1)),
+                   at(600.0, cmd::restart("c"))]
     }));
     let mut events = run_ms(&mut s, 500);
     assert!(expirations(&events).is_empty(), "{}", trace(&events));
-    let q = qview(&s, "q");
+    let q = queue_view(&s, "q");
     assert_eq!((q.ready, q.total), (4, 4));
     let chips: Vec<(u64, bool)> = q.head.iter().map(|c| (c.msg.0, c.expired)).collect();
     assert_eq!(chips, vec![(0, false), (1, false), (2, false), (3, true)]);
 
     events.extend(run_ms(&mut s, 1_000));
-    assert_eq!(ids(&received_by(&events, &s, "c")), vec![0, 1, 2]);
+    assert_eq!(ids_received_by(&events, &s, "c"), vec![0, 1, 2]);
     let exp = expirations(&events);
     assert_eq!(exp.len(), 1);
     assert_eq!(exp[0].0, 3);
@@ -523,30 +363,29 @@ fn rmq_21_expired_low_priority_stays_in_classic_queue_until_it_reaches_the_head(
 #[test]
 
 fn rmq_21_quorum_expires_at_each_priority_level() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "type": "quorum" }],
         "producers": [
-            { "name": "high", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"], "priorities": [10] } },
-            { "name": "low", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"], "priorities": [1], "ttl_ms": 100 } }
+            queue_producer("high", "q", manual_rate())
+                .with(json!({ "message": { "priorities": [10] } })),
+            queue_producer("low", "q", manual_rate())
+                .with(json!({ "message": { "priorities": [1], "ttl_ms": 100 } }))
         ],
-        "script": [burst("high", 3, 0.0), burst("low", 1, 0.0)]
+        "script": [at(0.0, cmd::burst("high", 3)), at(0.0, cmd::burst("low", 1))]
     }));
     let events = run_ms(&mut s, 500);
     let exp = expirations(&events);
     assert_eq!(exp.len(), 1, "{}", trace(&events));
     assert_eq!(exp[0].0, 3);
     assert!(exp[0].1 <= SimTime::from_millis(102));
-    assert_eq!(qview(&s, "q").ready, 3);
+    assert_eq!(queue_view(&s, "q").ready, 3);
     assert_eq!(queue_contents(&s, "q"), vec![0, 1, 2]);
 }
 
 #[test]
 fn rmq_21_file_drop_head_takes_highest_priority() {
-    let (_, _, r) = run_rule_file(
-        rule_file!("rmq-21-drop-head-takes-highest-priority.json"),
+    let (_, _, r) = run_file(
+        &rule_file("rmq-21-drop-head-takes-highest-priority.json"),
         10_000,
     );
     // Priorities 1, 5, 1, 1, 5, 1 into x-max-length 3.
@@ -564,42 +403,39 @@ fn rmq_21_file_drop_head_takes_highest_priority() {
 
 #[test]
 fn rmq_22_max_length_counts_ready_messages_only() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "max_length": 2 }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-                        "message": { "routing_keys": ["q"] } }],
-        "consumers": [consumer("c", "q", 3, 60_000.0)],
-        "script": [burst("p", 5, 0.0), burst("p", 1, 100.0)]
+        "producers": [queue_producer("p", "q", manual_rate())],
+        "consumers": [queue_consumer("c", "q", 3, 60_000.0)],
+        "script": [at(0.0, cmd::burst("p", 5)), at(100.0, cmd::burst("p", 1))]
     }));
     let events = run_ms(&mut s, 50);
     assert!(
         drops(&events).is_empty(),
         "3 unacked + 2 ready fit a limit of 2"
     );
-    let q = qview(&s, "q");
+    let q = queue_view(&s, "q");
     assert_eq!((q.ready, q.unacked, q.total), (2, 3, 5));
     let events = run_ms(&mut s, 200);
     assert_eq!(drops(&events), vec![(3, DropReason::MaxLength)]);
     assert_eq!(queue_contents(&s, "q"), vec![4, 5]);
-    let q = qview(&s, "q");
+    let q = queue_view(&s, "q");
     assert_eq!((q.ready, q.unacked, q.total), (2, 3, 5));
 }
 
 #[test]
 fn rmq_22_max_length_bytes_counts_body_bytes_of_ready_messages() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "max_length_bytes": 250 }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-                        "message": { "routing_keys": ["q"], "size_bytes": 100 } }],
-        "consumers": [consumer("c", "q", 2, 60_000.0)],
-        "script": [burst("p", 5, 0.0)]
+        "producers": [queue_producer("p", "q", manual_rate())
+            .with(json!({ "message": { "size_bytes": 100 } }))],
+        "consumers": [queue_consumer("c", "q", 2, 60_000.0)],
+        "script": [at(0.0, cmd::burst("p", 5))]
     }));
     let events = run_ms(&mut s, 50);
     // Two unacked (200 bytes) are not counted; of three ready, 300 bytes > 250 drops the head.
     assert_eq!(drops(&events), vec![(2, DropReason::MaxLength)]);
-    let q = qview(&s, "q");
+    let q = queue_view(&s, "q");
     assert_eq!((q.ready, q.ready_bytes, q.unacked), (2, 200, 2));
     assert_eq!(queue_contents(&s, "q"), vec![3, 4]);
 }
@@ -607,12 +443,10 @@ fn rmq_22_max_length_bytes_counts_body_bytes_of_ready_messages() {
 #[test]
 fn rmq_22_whichever_limit_is_hit_first_applies() {
     let run = |max_length: u64, max_bytes: u64| {
-        let mut s = sim_of(json!({
-            "version": 1, "latency_ms": 1,
+        let mut s = sim_1ms(json!({
             "queues": [{ "name": "q", "max_length": max_length, "max_length_bytes": max_bytes }],
-            "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                            "rate": { "kind": "burst", "count": 6, "at_ms": 0 },
-                            "message": { "routing_keys": ["q"], "size_bytes": 100 } }]
+            "producers": [queue_producer("p", "q", burst_rate(6, 0.0))
+                .with(json!({ "message": { "size_bytes": 100 } }))]
         }));
         run_ms(&mut s, 50);
         queue_contents(&s, "q")
@@ -623,8 +457,8 @@ fn rmq_22_whichever_limit_is_hit_first_applies() {
 
 #[test]
 fn rmq_22_file_max_length_counts_ready_only() {
-    let (_, events, r) = run_rule_file(
-        rule_file!("rmq-22-max-length-counts-ready-only.json"),
+    let (_, events, r) = run_file(
+        &rule_file("rmq-22-max-length-counts-ready-only.json"),
         10_000,
     );
     let q = report_queue(&r, "orders");
@@ -641,15 +475,11 @@ fn rmq_23_drop_head_removes_oldest_and_dead_letters_maxlen_with_a_dlx() {
     let run = |dlx: bool| {
         let mut q = json!({ "name": "q", "max_length": 3 });
         if dlx {
-            q["dead_letter_exchange"] = json!("");
-            q["dead_letter_routing_key"] = json!("dlq");
+            q = q.with(dead_letter_to("dlq"));
         }
-        let mut s = sim_of(json!({
-            "version": 1, "latency_ms": 1,
+        let mut s = sim_1ms(json!({
             "queues": [q, { "name": "dlq" }],
-            "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                            "rate": { "kind": "burst", "count": 5, "at_ms": 0 },
-                            "message": { "routing_keys": ["q"] } }]
+            "producers": [queue_producer("p", "q", burst_rate(5, 0.0))]
         }));
         let events = run_ms(&mut s, 50);
         (s, events)
@@ -677,14 +507,11 @@ fn rmq_23_drop_head_removes_oldest_and_dead_letters_maxlen_with_a_dlx() {
 
 #[test]
 fn rmq_23_drop_head_after_requeue_drops_the_requeued_message() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "max_length": 2 }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 3, "at_ms": 0 },
-                        "message": { "routing_keys": ["q"] } }],
-        "consumers": [consumer("c", "q", 1, 1_000.0)],
-        "script": [crash("c", 100.0)]
+        "producers": [queue_producer("p", "q", burst_rate(3, 0.0))],
+        "consumers": [queue_consumer("c", "q", 1, 1_000.0)],
+        "script": [at(100.0, cmd::crash("c"))]
     }));
     let events = run_ms(&mut s, 50);
     assert!(drops(&events).is_empty());
@@ -708,13 +535,8 @@ fn rmq_23_drop_head_after_requeue_drops_the_requeued_message() {
 
 #[test]
 fn rmq_23_file_drop_head_after_requeue() {
-    let (_, _, r) = run_rule_file(rule_file!("rmq-23-drop-head-after-requeue.json"), 10_000);
-    let dl: Vec<(u64, &str, &str)> = r
-        .dead_letters
-        .iter()
-        .map(|d| (d.msg.0, d.from_queue.as_str(), d.reason.as_str()))
-        .collect();
-    assert_eq!(dl, vec![(0, "jobs", "maxlen")]);
+    let (_, _, r) = run_file(&rule_file("rmq-23-drop-head-after-requeue.json"), 10_000);
+    assert_eq!(report_dead_letters(&r), vec![(0, "jobs", "maxlen")]);
     assert_eq!(contents(&r, "jobs-dlq"), vec![0]);
     let got: Vec<(u64, bool)> = r.received["worker"]
         .iter()
@@ -728,12 +550,10 @@ fn rmq_23_file_drop_head_after_requeue() {
 #[test]
 fn rmq_24_reject_publish_refuses_new_messages_and_nacks_the_publisher() {
     let run = |confirms: bool| {
-        let mut s = sim_of(json!({
-            "version": 1, "latency_ms": 1,
+        let mut s = sim_1ms(json!({
             "queues": [{ "name": "q", "max_length": 2, "overflow": "reject-publish" }],
-            "producers": [{ "name": "p", "targets": [{ "exchange": "" }], "confirms": confirms,
-                            "rate": { "kind": "burst", "count": 4, "at_ms": 0 },
-                            "message": { "routing_keys": ["q"] } }]
+            "producers": [queue_producer("p", "q", burst_rate(4, 0.0))
+                .with(json!({ "confirms": confirms }))]
         }));
         let events = run_ms(&mut s, 50);
         (s, events)
@@ -754,7 +574,7 @@ fn rmq_24_reject_publish_refuses_new_messages_and_nacks_the_publisher() {
     assert_eq!(publisher_nacks(&events), vec![2, 3]);
     let p = &s.report(1, &events).publishers["p"];
     assert_eq!((p.confirms_acked, p.confirms_nacked), (2, 2));
-    assert_eq!(report_ids(&p.nacked), vec![2, 3]);
+    assert_eq!(msg_ids(&p.nacked), vec![2, 3]);
 
     // Without confirms the loss is silent to the publisher.
     let (s, events) = run(false);
@@ -768,8 +588,7 @@ fn rmq_24_reject_publish_refuses_new_messages_and_nacks_the_publisher() {
 
 #[test]
 fn rmq_24_other_queues_still_store_a_refused_message_and_the_publisher_is_nacked() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "exchanges": [{ "name": "fan", "type": "fanout" }],
         "queues": [
             { "name": "small", "max_length": 1, "overflow": "reject-publish" },
@@ -789,16 +608,14 @@ fn rmq_24_other_queues_still_store_a_refused_message_and_the_publisher_is_nacked
 
 #[test]
 fn rmq_24_reject_publish_dlx_dead_letters_the_refused_message() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [
             { "name": "q", "max_length": 2, "overflow": "reject-publish-dlx",
               "dead_letter_exchange": "", "dead_letter_routing_key": "dlq" },
             { "name": "dlq" }
         ],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }], "confirms": true,
-                        "rate": { "kind": "burst", "count": 4, "at_ms": 0 },
-                        "message": { "routing_keys": ["q"] } }]
+        "producers": [queue_producer("p", "q", burst_rate(4, 0.0))
+            .with(json!({ "confirms": true }))]
     }));
     let events = run_ms(&mut s, 50);
     assert_eq!(queue_contents(&s, "q"), vec![0, 1]);
@@ -816,12 +633,10 @@ fn rmq_24_reject_publish_dlx_dead_letters_the_refused_message() {
 #[test]
 
 fn rmq_24_quorum_reject_publish_goes_one_message_over_the_limit() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "type": "quorum", "max_length": 2, "overflow": "reject-publish" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }], "confirms": true,
-                        "rate": { "kind": "burst", "count": 5, "at_ms": 0 },
-                        "message": { "routing_keys": ["q"] } }]
+        "producers": [queue_producer("p", "q", burst_rate(5, 0.0))
+            .with(json!({ "confirms": true }))]
     }));
     let events = run_ms(&mut s, 50);
     assert_eq!(queue_contents(&s, "q"), vec![0, 1, 2], "{}", trace(&events));
@@ -830,30 +645,26 @@ fn rmq_24_quorum_reject_publish_goes_one_message_over_the_limit() {
 
 #[test]
 fn rmq_24_file_reject_publish() {
-    let (_, _, r) = run_rule_file(rule_file!("rmq-24-reject-publish.json"), 10_000);
+    let (_, _, r) = run_file(&rule_file("rmq-24-reject-publish.json"), 10_000);
     assert_eq!(contents(&r, "recent"), vec![0, 1]);
     assert_eq!(contents(&r, "archive"), vec![0, 1, 2, 3, 4]);
     let p = &r.publishers["checkout"];
     assert_eq!((p.sent, p.confirms_acked, p.confirms_nacked), (5, 2, 3));
-    assert_eq!(report_ids(&p.nacked), vec![2, 3, 4]);
+    assert_eq!(msg_ids(&p.nacked), vec![2, 3, 4]);
 }
 
 // ------------------------------------------------------------------ RMQ-25
 
 #[test]
 fn rmq_25_queue_ttl_expires_each_copy_on_its_own_queue_clock() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "exchanges": [{ "name": "fan", "type": "fanout" }],
         "queues": [{ "name": "short", "message_ttl_ms": 100 }, { "name": "long", "message_ttl_ms": 1000 }],
         "bindings": [{ "exchange": "fan", "queue": "short" }, { "exchange": "fan", "queue": "long" }],
         "producers": [{ "name": "p", "targets": [{ "exchange": "fan" }],
                         "rate": { "kind": "burst", "count": 1, "at_ms": 0 } }],
-        "consumers": [{
-            "name": "c", "source": { "queue": "short" }, "prefetch": 1,
-            "processing": { "kind": "fixed", "ms": 1 }, "stopped": true
-        }],
-        "script": [restart("c", 500.0)]
+        "consumers": [queue_consumer("c", "short", 1, 1.0).with(json!({ "stopped": true }))],
+        "script": [at(500.0, cmd::restart("c"))]
     }));
     let mut events = run_ms(&mut s, 500);
     assert_eq!(queue_contents(&s, "short"), Vec::<u64>::new());
@@ -869,17 +680,10 @@ fn rmq_25_queue_ttl_expires_each_copy_on_its_own_queue_clock() {
 
 #[test]
 fn rmq_25_requeued_message_keeps_its_original_expiry_and_can_expire_at_once() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "message_ttl_ms": 100 }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 1, "at_ms": 0 },
-                        "message": { "routing_keys": ["q"] } }],
-        "consumers": [{
-            "name": "c", "source": { "queue": "q" }, "prefetch": 1,
-            "processing": { "kind": "fixed", "ms": 150 },
-            "failure": { "probability": 1, "action": "nack", "requeue": true }
-        }]
+        "producers": [queue_producer("p", "q", burst_rate(1, 0.0))],
+        "consumers": [queue_consumer("c", "q", 1, 150.0).with(always_fails("nack", true))]
     }));
     let events = run_ms(&mut s, 1_000);
     // Delivered at 1 ms, so TTL no longer runs; nacked back at 153 ms, past 101 ms: gone at once.
@@ -898,16 +702,14 @@ fn rmq_25_requeued_message_keeps_its_original_expiry_and_can_expire_at_once() {
 
 #[test]
 fn rmq_25_ttl_zero_expires_unless_a_consumer_takes_it_at_once() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [
             { "name": "q", "message_ttl_ms": 0, "dead_letter_exchange": "", "dead_letter_routing_key": "dlq" },
             { "name": "dlq" }
         ],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }], "mandatory": true, "confirms": true,
-                        "rate": { "kind": "burst", "count": 3, "at_ms": 0 },
-                        "message": { "routing_keys": ["q"] } }],
-        "consumers": [consumer("c", "q", 1, 100.0)]
+        "producers": [queue_producer("p", "q", burst_rate(3, 0.0))
+            .with(json!({ "mandatory": true, "confirms": true }))],
+        "consumers": [queue_consumer("c", "q", 1, 100.0)]
     }));
     let events = run_ms(&mut s, 50);
     assert_eq!(received_by(&events, &s, "c"), vec![(0, false)]);
@@ -926,12 +728,10 @@ fn rmq_25_ttl_zero_expires_unless_a_consumer_takes_it_at_once() {
 
 #[test]
 fn rmq_25_ttl_zero_without_a_consumer_expires_without_dlx() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "message_ttl_ms": 0 }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }], "mandatory": true,
-                        "rate": { "kind": "burst", "count": 2, "at_ms": 0 },
-                        "message": { "routing_keys": ["q"] } }]
+        "producers": [queue_producer("p", "q", burst_rate(2, 0.0))
+            .with(json!({ "mandatory": true }))]
     }));
     let events = run_ms(&mut s, 50);
     assert_eq!(s.ledger().expired, 2);
@@ -947,14 +747,14 @@ fn rmq_25_ttl_zero_without_a_consumer_expires_without_dlx() {
 
 #[test]
 fn rmq_25_file_queue_ttl() {
-    let (_, _, r) = run_rule_file(rule_file!("rmq-25-queue-ttl.json"), 10_000);
+    let (_, _, r) = run_file(&rule_file("rmq-25-queue-ttl.json"), 10_000);
     let expired: Vec<u64> = r.dead_letters.iter().map(|d| d.msg.0).collect();
     assert!(!expired.is_empty(), "the backlog outgrows the 2 s TTL");
     assert!(r
         .dead_letters
         .iter()
         .all(|d| d.reason == "expired" && d.from_queue == "orders"));
-    let got = received_ids(&r, "worker");
+    let got = report_received_ids(&r, "worker");
     assert!(
         got.iter().all(|m| !expired.contains(m)),
         "an expired message is never delivered"
@@ -967,12 +767,10 @@ fn rmq_25_file_queue_ttl() {
 #[test]
 fn rmq_26_lower_of_queue_and_message_ttl_applies() {
     let expiry_after_enqueue = |queue_ttl: f64, msg_ttl: f64| {
-        let mut s = sim_of(json!({
-            "version": 1, "latency_ms": 1,
+        let mut s = sim_1ms(json!({
             "queues": [{ "name": "q", "message_ttl_ms": queue_ttl }],
-            "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                            "rate": { "kind": "burst", "count": 1, "at_ms": 0 },
-                            "message": { "routing_keys": ["q"], "ttl_ms": msg_ttl } }]
+            "producers": [queue_producer("p", "q", burst_rate(1, 0.0))
+                .with(json!({ "message": { "ttl_ms": msg_ttl } }))]
         }));
         let events = run_ms(&mut s, 5_000);
         let exp = expirations(&events);
@@ -987,16 +785,14 @@ fn rmq_26_lower_of_queue_and_message_ttl_applies() {
 
 #[test]
 fn rmq_26_per_message_ttl_alone_expires_the_message() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q" }],
         "producers": [
-            { "name": "quick", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"], "ttl_ms": 200 } },
-            { "name": "plain", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"] } }
+            queue_producer("quick", "q", manual_rate())
+                .with(json!({ "message": { "ttl_ms": 200 } })),
+            queue_producer("plain", "q", manual_rate())
         ],
-        "script": [burst("quick", 2, 0.0), burst("plain", 1, 0.0)]
+        "script": [at(0.0, cmd::burst("quick", 2)), at(0.0, cmd::burst("plain", 1))]
     }));
     let events = run_ms(&mut s, 1_000);
     let exp = expirations(&events);
@@ -1009,7 +805,7 @@ fn rmq_26_per_message_ttl_alone_expires_the_message() {
 
 #[test]
 fn rmq_26_file_per_message_ttl() {
-    let (s, events, r) = run_rule_file(rule_file!("rmq-26-per-message-ttl.json"), 10_000);
+    let (s, events, r) = run_file(&rule_file("rmq-26-per-message-ttl.json"), 10_000);
     let short = published_by(&events, &s, "flash-sale");
     let plain = published_by(&events, &s, "catalog");
     let long = published_by(&events, &s, "newsletter");
@@ -1022,7 +818,7 @@ fn rmq_26_file_per_message_ttl() {
     left.extend(&long);
     assert_eq!(contents(&r, "offers"), left);
     // By 40 s the queue's 30 s TTL has removed the rest, including the 60 s message TTL.
-    let (_, _, r) = run_rule_file(rule_file!("rmq-26-per-message-ttl.json"), 40_000);
+    let (_, _, r) = run_file(&rule_file("rmq-26-per-message-ttl.json"), 40_000);
     assert!(contents(&r, "offers").is_empty());
     assert_eq!(r.dead_letters.len(), short.len() + left.len());
 }
@@ -1031,24 +827,20 @@ fn rmq_26_file_per_message_ttl() {
 
 #[test]
 fn rmq_27_expired_message_behind_live_one_stays_in_ready() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q" }],
         "producers": [
-            { "name": "plain", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"] } },
-            { "name": "quick", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"], "ttl_ms": 100 } }
+            queue_producer("plain", "q", manual_rate()),
+            queue_producer("quick", "q", manual_rate())
+                .with(json!({ "message": { "ttl_ms": 100 } }))
         ],
-        "consumers": [{
-            "name": "c", "source": { "queue": "q" }, "prefetch": 1,
-            "processing": { "kind": "fixed", "ms": 10 }, "stopped": true
-        }],
-        "script": [burst("plain", 1, 0.0), burst("quick", 2, 0.0), restart("c", 1_000.0)]
+        "consumers": [queue_consumer("c", "q", 1, 10.0).with(json!({ "stopped": true }))],
+        "script": [at(0.0, cmd::burst("plain", 1)), at(0.0, cmd::burst("quick", 2)),
+                   at(1_000.0, cmd::restart("c"))]
     }));
     let mut events = run_ms(&mut s, 900);
     assert!(expirations(&events).is_empty(), "{}", trace(&events));
-    let q = qview(&s, "q");
+    let q = queue_view(&s, "q");
     assert_eq!((q.ready, q.unacked, q.total), (3, 0, 3));
     let chips: Vec<(u64, bool)> = q.head.iter().map(|c| (c.msg.0, c.expired)).collect();
     assert_eq!(chips, vec![(0, false), (1, true), (2, true)]);
@@ -1059,17 +851,14 @@ fn rmq_27_expired_message_behind_live_one_stays_in_ready() {
     let exp = expirations(&events);
     assert_eq!(exp.iter().map(|e| e.0).collect::<Vec<_>>(), vec![1, 2]);
     assert!(exp.iter().all(|(_, t)| *t >= SimTime::from_millis(1_000)));
-    assert_eq!(qview(&s, "q").total, 0);
+    assert_eq!(queue_view(&s, "q").total, 0);
 }
 
 #[test]
 fn rmq_27_queue_ttl_alone_expires_in_arrival_order_on_time_without_consumers() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "message_ttl_ms": 100 }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "constant", "per_sec": 50 }, "limit": 20,
-                        "message": { "routing_keys": ["q"] } }]
+        "producers": [queue_producer("p", "q", constant_rate(50.0)).with(json!({ "limit": 20 }))]
     }));
     let events = run_ms(&mut s, 2_000);
     let exp = expirations(&events);
@@ -1085,73 +874,59 @@ fn rmq_27_queue_ttl_alone_expires_in_arrival_order_on_time_without_consumers() {
         let late = at.since(enqueued.plus(100_000));
         assert!(late <= 1, "m{msg} expired {late} us late");
     }
-    assert_eq!(qview(&s, "q").total, 0);
+    assert_eq!(queue_view(&s, "q").total, 0);
 }
 
 #[test]
 fn rmq_27_quorum_queue_also_expires_only_at_the_head() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "type": "quorum" }],
         "producers": [
-            { "name": "plain", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"] } },
-            { "name": "quick", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"], "ttl_ms": 100 } }
+            queue_producer("plain", "q", manual_rate()),
+            queue_producer("quick", "q", manual_rate())
+                .with(json!({ "message": { "ttl_ms": 100 } }))
         ],
-        "script": [burst("plain", 1, 0.0), burst("quick", 1, 0.0)]
+        "script": [at(0.0, cmd::burst("plain", 1)), at(0.0, cmd::burst("quick", 1))]
     }));
     let events = run_ms(&mut s, 900);
     assert!(expirations(&events).is_empty());
-    assert_eq!(qview(&s, "q").ready, 2);
+    assert_eq!(queue_view(&s, "q").ready, 2);
 }
 
 #[test]
 fn rmq_27_file_expired_behind_live_stays() {
-    let (_, events, r) = run_rule_file(rule_file!("rmq-27-expired-behind-live-stays.json"), 10_000);
+    let (_, events, r) = run_file(&rule_file("rmq-27-expired-behind-live-stays.json"), 10_000);
     assert!(expirations(&events).is_empty());
     let q = report_queue(&r, "inbox");
     assert_eq!((q.ready, q.total), (4, 4));
     assert_eq!(q.head.iter().filter(|c| c.expired).count(), 3);
     assert_eq!(r.ledger.expired, 0);
     // The consumer arrives at 20 s: it gets the live message; the others expire at the head.
-    let (_, _, r) = run_rule_file(rule_file!("rmq-27-expired-behind-live-stays.json"), 30_000);
-    assert_eq!(received_ids(&r, "reader"), vec![0]);
+    let (_, _, r) = run_file(&rule_file("rmq-27-expired-behind-live-stays.json"), 30_000);
+    assert_eq!(report_received_ids(&r, "reader"), vec![0]);
     assert_eq!(r.ledger.expired, 3);
     assert_eq!(report_queue(&r, "inbox").total, 0);
 }
 
 // ------------------------------------------------------------------ RMQ-28
 
-fn dropped_as(events: &[Event], reason: &str) -> Vec<u64> {
-    events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Dropped { msg, reason: r } if r.to_string() == reason => Some(msg.0),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn rmq_28_unused_queue_is_deleted_and_its_messages_are_not_dead_lettered() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [
             { "name": "temp", "expires_ms": 1000,
               "dead_letter_exchange": "", "dead_letter_routing_key": "dlq" },
             { "name": "dlq" }
         ],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-                        "message": { "routing_keys": ["temp"] } }],
-        "script": [burst("p", 3, 0.0), burst("p", 1, 1_500.0)]
+        "producers": [queue_producer("p", "temp", manual_rate())],
+        "script": [at(0.0, cmd::burst("p", 3)), at(1_500.0, cmd::burst("p", 1))]
     }));
     let events = run_ms(&mut s, 900);
     assert_eq!(queue_contents(&s, "temp"), vec![0, 1, 2]);
     assert!(drops(&events).is_empty());
     let events = run_ms(&mut s, 2_000);
     assert_eq!(
-        dropped_as(&events, "queue_deleted"),
+        dropped_for(&events, DropReason::QueueDeleted),
         vec![0, 1, 2],
         "{}",
         trace(&events)
@@ -1174,34 +949,28 @@ fn rmq_28_unused_queue_is_deleted_and_its_messages_are_not_dead_lettered() {
 
 #[test]
 fn rmq_28_queue_with_a_consumer_is_not_deleted() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "temp", "expires_ms": 1000 }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "constant", "per_sec": 1 },
-                        "message": { "routing_keys": ["temp"] } }],
-        "consumers": [consumer("c", "temp", 1, 1.0)]
+        "producers": [queue_producer("p", "temp", constant_rate(1.0))],
+        "consumers": [queue_consumer("c", "temp", 1, 1.0)]
     }));
     let events = run_ms(&mut s, 5_500);
-    assert!(dropped_as(&events, "queue_deleted").is_empty());
-    assert_eq!(ids(&received_by(&events, &s, "c")), vec![0, 1, 2, 3, 4]);
+    assert!(dropped_for(&events, DropReason::QueueDeleted).is_empty());
+    assert_eq!(ids_received_by(&events, &s, "c"), vec![0, 1, 2, 3, 4]);
     assert_eq!(s.ledger().dropped_total(), 0);
 }
 
 #[test]
 fn rmq_28_expiry_clock_starts_when_the_last_consumer_leaves() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "temp", "expires_ms": 1000 }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 2, "at_ms": 0 },
-                        "message": { "routing_keys": ["temp"] } }],
-        "consumers": [consumer("c", "temp", 1, 10_000.0)],
+        "producers": [queue_producer("p", "temp", burst_rate(2, 0.0))],
+        "consumers": [queue_consumer("c", "temp", 1, 10_000.0)],
         "script": [{ "at_ms": 500, "command": { "remove_consumer": { "consumer": "c" } } }]
     }));
     let events = run_ms(&mut s, 1_400);
     assert!(
-        dropped_as(&events, "queue_deleted").is_empty(),
+        dropped_for(&events, DropReason::QueueDeleted).is_empty(),
         "{}",
         trace(&events)
     );
@@ -1213,31 +982,27 @@ fn rmq_28_expiry_clock_starts_when_the_last_consumer_leaves() {
     let events = run_ms(&mut s, 2_000);
     let deleted = first_time(&events, |k| matches!(k, EventKind::QueueDeleted { .. }));
     assert_eq!(deleted, SimTime::from_millis(1_500));
-    assert_eq!(dropped_as(&events, "queue_deleted"), vec![0, 1]);
+    assert_eq!(dropped_for(&events, DropReason::QueueDeleted), vec![0, 1]);
 }
 
 #[test]
 fn rmq_28_file_queue_expires() {
-    let (_, events, r) = run_rule_file(rule_file!("rmq-28-queue-expires.json"), 10_000);
-    assert_eq!(dropped_as(&events, "queue_deleted"), vec![0, 1, 2]);
+    let (_, events, r) = run_file(&rule_file("rmq-28-queue-expires.json"), 10_000);
+    assert_eq!(
+        dropped_for(&events, DropReason::QueueDeleted),
+        vec![0, 1, 2]
+    );
     assert!(r.dead_letters.is_empty());
     // The burst at 8 s finds no queue: returned to the mandatory publisher.
-    assert_eq!(report_ids(&r.publishers["report-job"].returned), vec![3, 4]);
+    assert_eq!(msg_ids(&r.publishers["report-job"].returned), vec![3, 4]);
 }
 
 // ------------------------------------------------------------------ RMQ-29
 
 #[test]
 fn rmq_29_each_reason_dead_letters_under_its_name() {
-    let dl = |extra: Value| {
-        let mut q = json!({ "dead_letter_exchange": "dlx" });
-        for (k, v) in extra.as_object().unwrap() {
-            q[k] = v.clone();
-        }
-        q
-    };
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let dl = |queue: Value| json!({ "dead_letter_exchange": "dlx" }).with(queue);
+    let mut s = sim_1ms(json!({
         "exchanges": [{ "name": "dlx", "type": "fanout" }],
         "queues": [
             dl(json!({ "name": "rej" })),
@@ -1247,16 +1012,10 @@ fn rmq_29_each_reason_dead_letters_under_its_name() {
             { "name": "dlq" }
         ],
         "bindings": [{ "exchange": "dlx", "queue": "dlq" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 5, "at_ms": 0 },
-                        "message": { "routing_keys": ["rej", "ttl", "len", "len", "qq"] } }],
+        "producers": [keyed_producer("p", &["rej", "ttl", "len", "len", "qq"], burst_rate(5, 0.0))],
         "consumers": [
-            { "name": "rejecter", "source": { "queue": "rej" }, "prefetch": 1,
-              "processing": { "kind": "fixed", "ms": 1 },
-              "failure": { "probability": 1, "action": "reject", "requeue": false } },
-            { "name": "retrier", "source": { "queue": "qq" }, "prefetch": 1,
-              "processing": { "kind": "fixed", "ms": 1 },
-              "failure": { "probability": 1, "action": "reject", "requeue": true } }
+            queue_consumer("rejecter", "rej", 1, 1.0).with(always_fails("reject", false)),
+            queue_consumer("retrier", "qq", 1, 1.0).with(always_fails("reject", true))
         ]
     }));
     let events = run_ms(&mut s, 500);
@@ -1281,8 +1040,7 @@ fn rmq_29_each_reason_dead_letters_under_its_name() {
 
 #[test]
 fn rmq_29_dead_letter_routing_key_replaces_the_original_key_when_set() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "exchanges": [{ "name": "in", "type": "direct" }, { "name": "dlx", "type": "direct" }],
         "queues": [
             { "name": "src-a", "message_ttl_ms": 10, "dead_letter_exchange": "dlx",
@@ -1318,13 +1076,10 @@ fn rmq_29_dead_letter_routing_key_replaces_the_original_key_when_set() {
 #[test]
 fn rmq_29_dead_letter_cycle_without_rejection_is_dropped() {
     // A queue that dead-letters expired messages back to itself.
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "loop", "message_ttl_ms": 10,
                      "dead_letter_exchange": "", "dead_letter_routing_key": "loop" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 1, "at_ms": 0 },
-                        "message": { "routing_keys": ["loop"] } }]
+        "producers": [queue_producer("p", "loop", burst_rate(1, 0.0))]
     }));
     let events = run_ms(&mut s, 500);
     assert_eq!(
@@ -1332,18 +1087,15 @@ fn rmq_29_dead_letter_cycle_without_rejection_is_dropped() {
         vec![(0, "loop".to_string(), DeadLetterReason::Expired)]
     );
     assert_eq!(drops(&events), vec![(0, DropReason::DeadLetterUnroutable)]);
-    assert_eq!(qview(&s, "loop").total, 0);
+    assert_eq!(queue_view(&s, "loop").total, 0);
 
     // Two queues: a -> b -> a.
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [
             { "name": "a", "message_ttl_ms": 10, "dead_letter_exchange": "", "dead_letter_routing_key": "b" },
             { "name": "b", "message_ttl_ms": 10, "dead_letter_exchange": "", "dead_letter_routing_key": "a" }
         ],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 1, "at_ms": 0 },
-                        "message": { "routing_keys": ["a"] } }]
+        "producers": [queue_producer("p", "a", burst_rate(1, 0.0))]
     }));
     let events = run_ms(&mut s, 500);
     assert_eq!(
@@ -1358,15 +1110,10 @@ fn rmq_29_dead_letter_cycle_without_rejection_is_dropped() {
 
 #[test]
 fn rmq_29_dead_letter_cycle_with_a_rejection_keeps_going() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "retry", "dead_letter_exchange": "", "dead_letter_routing_key": "retry" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 1, "at_ms": 0 },
-                        "message": { "routing_keys": ["retry"] } }],
-        "consumers": [{ "name": "c", "source": { "queue": "retry" }, "prefetch": 1,
-                        "processing": { "kind": "fixed", "ms": 1 },
-                        "failure": { "probability": 1, "action": "reject", "requeue": false } }]
+        "producers": [queue_producer("p", "retry", burst_rate(1, 0.0))],
+        "consumers": [queue_consumer("c", "retry", 1, 1.0).with(always_fails("reject", false))]
     }));
     let events = run_ms(&mut s, 100);
     let dl = dead_letters(&events, &s);
@@ -1378,13 +1125,11 @@ fn rmq_29_dead_letter_cycle_with_a_rejection_keeps_going() {
 
 #[test]
 fn rmq_29_dlx_that_routes_nowhere_drops_silently() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "exchanges": [{ "name": "dlx", "type": "direct" }],
         "queues": [{ "name": "q", "message_ttl_ms": 10, "dead_letter_exchange": "dlx" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }], "mandatory": true, "confirms": true,
-                        "rate": { "kind": "burst", "count": 1, "at_ms": 0 },
-                        "message": { "routing_keys": ["q"] } }]
+        "producers": [queue_producer("p", "q", burst_rate(1, 0.0))
+            .with(json!({ "mandatory": true, "confirms": true }))]
     }));
     let events = run_ms(&mut s, 100);
     assert_eq!(drops(&events), vec![(0, DropReason::DeadLetterUnroutable)]);
@@ -1396,15 +1141,10 @@ fn rmq_29_dlx_that_routes_nowhere_drops_silently() {
 
 #[test]
 fn rmq_29_no_dlx_means_expired_and_rejected_messages_are_just_removed() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "ttl", "message_ttl_ms": 10 }, { "name": "rej" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 2, "at_ms": 0 },
-                        "message": { "routing_keys": ["ttl", "rej"] } }],
-        "consumers": [{ "name": "c", "source": { "queue": "rej" }, "prefetch": 1,
-                        "processing": { "kind": "fixed", "ms": 1 },
-                        "failure": { "probability": 1, "action": "nack", "requeue": false } }]
+        "producers": [keyed_producer("p", &["ttl", "rej"], burst_rate(2, 0.0))],
+        "consumers": [queue_consumer("c", "rej", 1, 1.0).with(always_fails("nack", false))]
     }));
     let events = run_ms(&mut s, 100);
     assert!(dead_letters(&events, &s).is_empty());
@@ -1414,15 +1154,13 @@ fn rmq_29_no_dlx_means_expired_and_rejected_messages_are_just_removed() {
 
 #[test]
 fn rmq_29_dead_lettering_removes_the_expiration() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [
             { "name": "src", "max_length": 1, "dead_letter_exchange": "", "dead_letter_routing_key": "dlq" },
             { "name": "dlq" }
         ],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 2, "at_ms": 0 },
-                        "message": { "routing_keys": ["src"], "ttl_ms": 100 } }]
+        "producers": [queue_producer("p", "src", burst_rate(2, 0.0))
+            .with(json!({ "message": { "ttl_ms": 100 } }))]
     }));
     // m0 is pushed out by m1 at once (maxlen); in the DLQ its 100 ms expiration no longer applies.
     let events = run_ms(&mut s, 1_000);
@@ -1434,13 +1172,13 @@ fn rmq_29_dead_lettering_removes_the_expiration() {
         ]
     );
     assert_eq!(queue_contents(&s, "dlq"), vec![0, 1]);
-    let chips = qview(&s, "dlq").head;
+    let chips = queue_view(&s, "dlq").head;
     assert!(chips.iter().all(|c| c.dead_lettered && !c.expired));
 }
 
 #[test]
 fn rmq_29_file_dead_letter_reasons() {
-    let (_, _, r) = run_rule_file(rule_file!("rmq-29-dead-letter-reasons.json"), 10_000);
+    let (_, _, r) = run_file(&rule_file("rmq-29-dead-letter-reasons.json"), 10_000);
     let mut got: Vec<(&str, &str)> = r
         .dead_letters
         .iter()
@@ -1474,18 +1212,12 @@ fn delivery_limit_run(
         q["delivery_limit"] = json!(l);
     }
     if dlx {
-        q["dead_letter_exchange"] = json!("");
-        q["dead_letter_routing_key"] = json!("dlq");
+        q = q.with(dead_letter_to("dlq"));
     }
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [q, { "name": "dlq" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 1, "at_ms": 0 },
-                        "message": { "routing_keys": ["qq"] } }],
-        "consumers": [{ "name": "c", "source": { "queue": "qq" }, "prefetch": 1,
-                        "processing": { "kind": "fixed", "ms": 1 },
-                        "failure": { "probability": 1, "action": action, "requeue": true } }]
+        "producers": [queue_producer("p", "qq", burst_rate(1, 0.0))],
+        "consumers": [queue_consumer("c", "qq", 1, 1.0).with(always_fails(action, true))]
     }));
     let events = run_ms(&mut s, until_ms);
     (s, events)
@@ -1511,7 +1243,7 @@ fn rmq_30_reject_counts_and_limit_exceeded_without_dlx_drops() {
     assert_eq!(received_by(&events, &s, "c").len(), 3);
     assert_eq!(drops(&events), vec![(0, DropReason::DeliveryLimit)]);
     assert!(dead_letters(&events, &s).is_empty());
-    assert_eq!(qview(&s, "qq").total, 0);
+    assert_eq!(queue_view(&s, "qq").total, 0);
 }
 
 #[test]
@@ -1520,7 +1252,7 @@ fn rmq_30_nack_does_not_count_in_4_3() {
     assert!(received_by(&events, &s, "c").len() > 50, "keeps looping");
     assert!(dead_letters(&events, &s).is_empty(), "{}", trace(&events));
     assert!(drops(&events).is_empty());
-    assert_eq!(qview(&s, "qq").total, 1);
+    assert_eq!(queue_view(&s, "qq").total, 1);
 }
 
 #[test]
@@ -1533,25 +1265,23 @@ fn rmq_30_minus_one_disables_the_limit() {
 
 #[test]
 fn rmq_30_crashes_count_and_push_a_whole_prefetch_batch_over_at_once() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [
             { "name": "qq", "type": "quorum", "delivery_limit": 1,
               "dead_letter_exchange": "", "dead_letter_routing_key": "dlq" },
             { "name": "dlq" }
         ],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 5, "at_ms": 0 },
-                        "message": { "routing_keys": ["qq"] } }],
-        "consumers": [consumer("c", "qq", 10, 10_000.0)],
-        "script": [crash("c", 100.0), restart("c", 200.0), crash("c", 300.0)]
+        "producers": [queue_producer("p", "qq", burst_rate(5, 0.0))],
+        "consumers": [queue_consumer("c", "qq", 10, 10_000.0)],
+        "script": [at(100.0, cmd::crash("c")), at(200.0, cmd::restart("c")),
+                   at(300.0, cmd::crash("c"))]
     }));
     let events = run_ms(&mut s, 250);
     assert!(
         dead_letters(&events, &s).is_empty(),
         "one crash is within the limit"
     );
-    assert_eq!(qview(&s, "qq").unacked, 5);
+    assert_eq!(queue_view(&s, "qq").unacked, 5);
     let events = run_ms(&mut s, 400);
     let dl = dead_letters(&events, &s);
     assert_eq!(dl.len(), 5, "{}", trace(&events));
@@ -1563,15 +1293,10 @@ fn rmq_30_crashes_count_and_push_a_whole_prefetch_batch_over_at_once() {
 
 #[test]
 fn rmq_30_classic_queue_has_no_delivery_limit() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "dead_letter_exchange": "", "dead_letter_routing_key": "dlq" }, { "name": "dlq" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 1, "at_ms": 0 },
-                        "message": { "routing_keys": ["q"] } }],
-        "consumers": [{ "name": "c", "source": { "queue": "q" }, "prefetch": 1,
-                        "processing": { "kind": "fixed", "ms": 1 },
-                        "failure": { "probability": 1, "action": "reject", "requeue": true } }]
+        "producers": [queue_producer("p", "q", burst_rate(1, 0.0))],
+        "consumers": [queue_consumer("c", "q", 1, 1.0).with(always_fails("reject", true))]
     }));
     let events = run_ms(&mut s, 300);
     assert!(received_by(&events, &s, "c").len() > 50);
@@ -1580,7 +1305,7 @@ fn rmq_30_classic_queue_has_no_delivery_limit() {
 
 #[test]
 fn rmq_30_file_quorum_delivery_limit() {
-    let (_, _, r) = run_rule_file(rule_file!("rmq-30-quorum-delivery-limit.json"), 10_000);
+    let (_, _, r) = run_file(&rule_file("rmq-30-quorum-delivery-limit.json"), 10_000);
     let times = |c: &str, m: u64| r.received[c].iter().filter(|x| x.msg.0 == m).count();
     let mut poison: Vec<u64> = r.received["rejecter"]
         .iter()
@@ -1591,12 +1316,10 @@ fn rmq_30_file_quorum_delivery_limit() {
     poison.dedup();
     assert_eq!(poison.len(), 1, "one poison message: {poison:?}");
     let p = poison[0];
-    let dl: Vec<(u64, &str, &str)> = r
-        .dead_letters
-        .iter()
-        .map(|d| (d.msg.0, d.from_queue.as_str(), d.reason.as_str()))
-        .collect();
-    assert_eq!(dl, vec![(p, "with-reject", "delivery_limit")]);
+    assert_eq!(
+        report_dead_letters(&r),
+        vec![(p, "with-reject", "delivery_limit")]
+    );
     assert_eq!(times("rejecter", p), 21, "default delivery-limit 20");
     assert!(times("nacker", p) > 21, "nack does not count: it loops");
     assert_eq!(contents(&r, "poison-dlq"), vec![p]);
@@ -1606,8 +1329,7 @@ fn rmq_30_file_quorum_delivery_limit() {
 
 #[test]
 fn rmq_31_each_publish_is_confirmed_exactly_once() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "exchanges": [{ "name": "fan", "type": "fanout" }],
         "queues": [
             { "name": "small", "max_length": 3, "overflow": "reject-publish" },
@@ -1629,14 +1351,13 @@ fn rmq_31_each_publish_is_confirmed_exactly_once() {
         "one confirm per publish, not per queue"
     );
     assert_eq!((p.confirms_acked, p.confirms_nacked), (3, 7));
-    assert_eq!(report_ids(&p.nacked), (3..10).collect::<Vec<_>>());
+    assert_eq!(msg_ids(&p.nacked), (3..10).collect::<Vec<_>>());
     assert_eq!(publisher_nacks(&events), (3..10).collect::<Vec<_>>());
 }
 
 #[test]
 fn rmq_31_unroutable_is_still_acked_and_drop_head_is_not_a_nack() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "exchanges": [{ "name": "shop", "type": "direct" }],
         "queues": [{ "name": "orders", "max_length": 1 }],
         "bindings": [{ "exchange": "shop", "queue": "orders", "routing_key": "orders" }],
@@ -1648,7 +1369,7 @@ fn rmq_31_unroutable_is_still_acked_and_drop_head_is_not_a_nack() {
     let events = run_ms(&mut s, 100);
     let p = &s.report(1, &events).publishers["p"];
     assert_eq!((p.confirms_acked, p.confirms_nacked), (6, 0));
-    assert_eq!(report_ids(&p.returned), vec![1, 3, 5]);
+    assert_eq!(msg_ids(&p.returned), vec![1, 3, 5]);
     assert!(publisher_nacks(&events).is_empty());
     assert_eq!(
         drops(&events),
@@ -1664,12 +1385,9 @@ fn rmq_31_unroutable_is_still_acked_and_drop_head_is_not_a_nack() {
 
 #[test]
 fn rmq_31_without_confirms_nothing_is_counted() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q", "max_length": 1, "overflow": "reject-publish" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 3, "at_ms": 0 },
-                        "message": { "routing_keys": ["q", "nowhere"] } }]
+        "producers": [keyed_producer("p", &["q", "nowhere"], burst_rate(3, 0.0))]
     }));
     let events = run_ms(&mut s, 100);
     let p = &s.report(1, &events).publishers["p"];
@@ -1679,12 +1397,12 @@ fn rmq_31_without_confirms_nothing_is_counted() {
 
 #[test]
 fn rmq_31_file_publisher_confirms() {
-    let (_, _, r) = run_rule_file(rule_file!("rmq-31-publisher-confirms.json"), 10_000);
+    let (_, _, r) = run_file(&rule_file("rmq-31-publisher-confirms.json"), 10_000);
     let p = &r.publishers["web-shop"];
     assert_eq!(p.sent, 10);
     assert_eq!((p.confirms_acked, p.confirms_nacked), (8, 2));
-    assert_eq!(report_ids(&p.returned), vec![1, 3, 5, 7, 9]);
-    assert_eq!(report_ids(&p.nacked), vec![6, 8]);
+    assert_eq!(msg_ids(&p.returned), vec![1, 3, 5, 7, 9]);
+    assert_eq!(msg_ids(&p.nacked), vec![6, 8]);
     assert_eq!(contents(&r, "orders"), vec![0, 2, 4]);
 }
 
@@ -1692,13 +1410,11 @@ fn rmq_31_file_publisher_confirms() {
 
 #[test]
 fn rmq_34_ready_unacked_and_total() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 10, "at_ms": 0 },
-                        "message": { "routing_keys": ["q"], "size_bytes": 10 } }],
-        "consumers": [consumer("c", "q", 3, 100.0)]
+        "producers": [queue_producer("p", "q", burst_rate(10, 0.0))
+            .with(json!({ "message": { "size_bytes": 10 } }))],
+        "consumers": [queue_consumer("c", "q", 3, 100.0)]
     }));
     run_ms(&mut s, 50);
     let snap = s.snapshot();
@@ -1708,51 +1424,45 @@ fn rmq_34_ready_unacked_and_total() {
     assert_eq!(snap.consumers[0].unacked_count, 3);
     // After the first ack (103 ms) the next message replaces it: total drops by one.
     run_ms(&mut s, 110);
-    let q = qview(&s, "q");
+    let q = queue_view(&s, "q");
     assert_eq!((q.ready, q.unacked, q.total), (6, 3, 9));
 }
 
 #[test]
 fn rmq_34_auto_ack_deliveries_are_not_unacked() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 10, "at_ms": 0 },
-                        "message": { "routing_keys": ["q"] } }],
+        "producers": [queue_producer("p", "q", burst_rate(10, 0.0))],
         "consumers": [{ "name": "c", "source": { "queue": "q" }, "ack": "auto",
                         "processing": { "kind": "fixed", "ms": 100 } }]
     }));
     run_ms(&mut s, 50);
-    let q = qview(&s, "q");
+    let q = queue_view(&s, "q");
     assert_eq!((q.ready, q.unacked, q.total), (0, 0, 0));
     assert_eq!(s.ledger().processing, 10);
 }
 
 #[test]
 fn rmq_34_ready_includes_expired_messages_not_yet_removed() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q" }],
         "producers": [
-            { "name": "plain", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"] } },
-            { "name": "quick", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" },
-              "message": { "routing_keys": ["q"], "ttl_ms": 10 } }
+            queue_producer("plain", "q", manual_rate()),
+            queue_producer("quick", "q", manual_rate()).with(json!({ "message": { "ttl_ms": 10 } }))
         ],
-        "consumers": [consumer("c", "q", 1, 1_000.0)],
-        "script": [burst("plain", 2, 0.0), burst("quick", 2, 0.0)]
+        "consumers": [queue_consumer("c", "q", 1, 1_000.0)],
+        "script": [at(0.0, cmd::burst("plain", 2)), at(0.0, cmd::burst("quick", 2))]
     }));
     run_ms(&mut s, 500);
     // m0 unacked; m1 live at the head; m2, m3 expired behind it but still counted.
-    let q = qview(&s, "q");
+    let q = queue_view(&s, "q");
     assert_eq!((q.ready, q.unacked, q.total), (3, 1, 4));
     assert_eq!(q.head.iter().filter(|c| c.expired).count(), 2);
 }
 
 #[test]
 fn rmq_34_file_ui_counts() {
-    let (_, _, r) = run_rule_file(rule_file!("rmq-34-ui-counts.json"), 10_000);
+    let (_, _, r) = run_file(&rule_file("rmq-34-ui-counts.json"), 10_000);
     let q = report_queue(&r, "emails");
     assert_eq!((q.ready, q.unacked, q.total), (17, 5, 22));
     assert_eq!(q.head.iter().filter(|c| c.expired).count(), 2);
@@ -1766,13 +1476,11 @@ fn steady_rates(until_ms: u64) -> broker_sim::snapshot::Rates {
     let mut s = sim_of(json!({
         "version": 1, "latency_ms": 2,
         "queues": [{ "name": "q" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "constant", "per_sec": 10 },
-                        "message": { "routing_keys": ["q"] } }],
-        "consumers": [consumer("c", "q", 10, 10.0)]
+        "producers": [queue_producer("p", "q", constant_rate(10.0))],
+        "consumers": [queue_consumer("c", "q", 10, 10.0)]
     }));
     run_ms(&mut s, until_ms);
-    qview(&s, "q").rates
+    queue_view(&s, "q").rates
 }
 
 #[test]
@@ -1792,35 +1500,29 @@ fn rmq_35_rates_are_per_second_over_the_last_completed_5_s_window() {
 
 #[test]
 fn rmq_35_a_burst_is_averaged_over_the_window_and_goes_back_to_zero() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 25, "at_ms": 1000 },
-                        "message": { "routing_keys": ["q"] } }],
-        "consumers": [consumer("c", "q", 0, 1.0)]
+        "producers": [queue_producer("p", "q", burst_rate(25, 1000.0))],
+        "consumers": [queue_consumer("c", "q", 0, 1.0)]
     }));
     run_ms(&mut s, 6_000);
-    let r = qview(&s, "q").rates;
+    let r = queue_view(&s, "q").rates;
     assert_eq!((r.publish, r.deliver, r.ack), (5.0, 5.0, 5.0));
     run_ms(&mut s, 11_000);
-    let r = qview(&s, "q").rates;
+    let r = queue_view(&s, "q").rates;
     assert_eq!((r.publish, r.deliver, r.ack), (0.0, 0.0, 0.0));
 }
 
 #[test]
 fn rmq_35_redelivered_is_a_subset_of_deliver() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 10, "at_ms": 1000 },
-                        "message": { "routing_keys": ["q"] } }],
-        "consumers": [consumer("c", "q", 10, 60_000.0)],
-        "script": [crash("c", 2_000.0), restart("c", 2_500.0)]
+        "producers": [queue_producer("p", "q", burst_rate(10, 1000.0))],
+        "consumers": [queue_consumer("c", "q", 10, 60_000.0)],
+        "script": [at(2_000.0, cmd::crash("c")), at(2_500.0, cmd::restart("c"))]
     }));
     run_ms(&mut s, 6_000);
-    let r = qview(&s, "q").rates;
+    let r = queue_view(&s, "q").rates;
     assert_eq!(
         (r.publish, r.deliver, r.redeliver, r.ack),
         (2.0, 4.0, 2.0, 0.0)
@@ -1830,23 +1532,20 @@ fn rmq_35_redelivered_is_a_subset_of_deliver() {
 #[test]
 
 fn rmq_35_auto_ack_counts_in_deliver_not_ack() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 10, "at_ms": 1000 },
-                        "message": { "routing_keys": ["q"] } }],
+        "producers": [queue_producer("p", "q", burst_rate(10, 1000.0))],
         "consumers": [{ "name": "c", "source": { "queue": "q" }, "ack": "auto",
                         "processing": { "kind": "fixed", "ms": 1 } }]
     }));
     run_ms(&mut s, 6_000);
-    let r = qview(&s, "q").rates;
+    let r = queue_view(&s, "q").rates;
     assert_eq!((r.publish, r.deliver, r.ack), (2.0, 2.0, 0.0));
 }
 
 #[test]
 fn rmq_35_file_ui_rates() {
-    let (_, _, r) = run_rule_file(rule_file!("rmq-35-ui-rates.json"), 10_000);
+    let (_, _, r) = run_file(&rule_file("rmq-35-ui-rates.json"), 10_000);
     let q = report_queue(&r, "events");
     // 50 steady messages plus a burst of 25 in [5 s, 10 s): 75 / 5 s.
     assert_eq!(
@@ -1864,12 +1563,9 @@ fn rmq_35_file_ui_rates() {
 
 #[test]
 fn rmq_23_lowering_max_length_by_command_drops_from_the_head() {
-    let mut s = sim_of(json!({
-        "version": 1, "latency_ms": 1,
+    let mut s = sim_1ms(json!({
         "queues": [{ "name": "q" }],
-        "producers": [{ "name": "p", "targets": [{ "exchange": "" }],
-                        "rate": { "kind": "burst", "count": 5, "at_ms": 0 },
-                        "message": { "routing_keys": ["q"] } }]
+        "producers": [queue_producer("p", "q", burst_rate(5, 0.0))]
     }));
     run_ms(&mut s, 50);
     apply(

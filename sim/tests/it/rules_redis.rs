@@ -4,7 +4,8 @@
 //! receivers are counted) and each subscriber at t+4 ms.
 
 use crate::helpers::{
-    apply, consumer_id, dropped, ids_received_by, report_received, run_file, run_ms, sim, trace,
+    any_kind, apply, burst_rate, cmd, constant_rate, consumer_id, dropped, ids_received_by,
+    report_received, report_received_ids, rule_file, run_file, run_ms, sim, trace, With,
 };
 use broker_sim::{DropReason, Event, EventKind, SimTime};
 use serde_json::{json, Value};
@@ -55,12 +56,7 @@ fn disconnects(events: &[Event], consumer: broker_sim::ConsumerId) -> Vec<(SimTi
 #[test]
 fn rps_01_publish_with_no_subscriber_is_gone() {
     let mut s = sim(&scenario(
-        json!([publisher(
-            "p",
-            "news",
-            json!({ "kind": "burst", "count": 3, "at_ms": 0 }),
-            None
-        )]),
+        json!([publisher("p", "news", burst_rate(3, 0.0), None)]),
         json!([subscriber("other", &["sports"], &[])]),
     ));
     let events = run_ms(&mut s, 100);
@@ -77,23 +73,14 @@ fn rps_01_publish_with_no_subscriber_is_gone() {
 
 #[test]
 fn rps_01_late_subscriber_gets_only_later_messages() {
-    let mut late = subscriber("late", &["news"], &[]);
-    late["stopped"] = json!(true);
+    let late = subscriber("late", &["news"], &[]).with(json!({ "stopped": true }));
     let mut s = sim(&scenario(
-        json!([publisher(
-            "p",
-            "news",
-            json!({ "kind": "constant", "per_sec": 100 }),
-            Some(10)
-        )]),
+        json!([publisher("p", "news", constant_rate(100.0), Some(10))]),
         json!([subscriber("early", &["news"], &[]), late]),
     ));
     // m_k is published at 10(k+1) ms and reaches the channel 2 ms later; "late" joins at 55 ms.
     let mut events = run_ms(&mut s, 55);
-    apply(
-        &mut s,
-        json!({ "restart_consumer": { "consumer": "late" } }),
-    );
+    apply(&mut s, cmd::restart("late"));
     events.extend(run_ms(&mut s, 300));
     assert_eq!(
         ids_received_by(&events, &s, "early"),
@@ -106,27 +93,23 @@ fn rps_01_late_subscriber_gets_only_later_messages() {
         .collect();
     assert_eq!(replies, [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
     // No storage and no ack: nothing is settled and nothing waits anywhere.
-    assert!(!events
-        .iter()
-        .any(|e| matches!(e.kind, EventKind::Settled { .. })));
+    assert!(!any_kind(&events, |k| matches!(
+        k,
+        EventKind::Settled { .. }
+    )));
     assert_eq!(s.ledger().acked, 15);
 }
 
 #[test]
 fn rps_01_disconnected_subscriber_misses_what_was_published_while_away() {
     let mut s = sim(&scenario(
-        json!([publisher(
-            "p",
-            "news",
-            json!({ "kind": "constant", "per_sec": 100 }),
-            Some(10)
-        )]),
+        json!([publisher("p", "news", constant_rate(100.0), Some(10))]),
         json!([subscriber("s1", &["news"], &[])]),
     ));
     let mut events = run_ms(&mut s, 40);
-    apply(&mut s, json!({ "crash_consumer": { "consumer": "s1" } }));
+    apply(&mut s, cmd::crash("s1"));
     events.extend(run_ms(&mut s, 75));
-    apply(&mut s, json!({ "restart_consumer": { "consumer": "s1" } }));
+    apply(&mut s, cmd::restart("s1"));
     events.extend(run_ms(&mut s, 300));
     // m3..m6 reached the channel at 42..72 ms, while s1 was away: never delivered, not replayed.
     assert_eq!(
@@ -140,21 +123,9 @@ fn rps_01_disconnected_subscriber_misses_what_was_published_while_away() {
 
 #[test]
 fn rps_01_example_scenario() {
-    let (_, events, r) = run_file(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../scenarios/rules/rps-01-fire-and-forget.json"
-        ),
-        10_000,
-    );
-    let ids = |c: &str| {
-        report_received(&r, c)
-            .into_iter()
-            .map(|(m, _)| m)
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(ids("early"), [2, 3, 4, 5, 6, 7, 8, 9]);
-    assert_eq!(ids("late"), [5, 6, 7, 8, 9]);
+    let (_, events, r) = run_file(&rule_file("rps-01-fire-and-forget.json"), 10_000);
+    assert_eq!(report_received_ids(&r, "early"), [2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(report_received_ids(&r, "late"), [5, 6, 7, 8, 9]);
     let replies: Vec<u32> = publish_replies(&events)
         .into_iter()
         .map(|(_, n)| n)
@@ -175,14 +146,7 @@ fn pattern_scenario() -> String {
     let producers: Vec<Value> = channels
         .iter()
         .enumerate()
-        .map(|(i, ch)| {
-            publisher(
-                &format!("p{i}"),
-                ch,
-                json!({ "kind": "burst", "count": 1, "at_ms": 10 * i }),
-                None,
-            )
-        })
+        .map(|(i, ch)| publisher(&format!("p{i}"), ch, burst_rate(1, (10 * i) as f64), None))
         .collect();
     scenario(
         json!(producers),
@@ -224,12 +188,7 @@ fn rps_02_glob_patterns_star_question_mark_and_classes() {
 #[test]
 fn rps_02_each_subscriber_receives_in_publish_order() {
     let mut s = sim(&scenario(
-        json!([publisher(
-            "p",
-            "ticks",
-            json!({ "kind": "constant", "per_sec": 1000 }),
-            Some(50)
-        )]),
+        json!([publisher("p", "ticks", constant_rate(1000.0), Some(50))]),
         json!([
             subscriber("by-name", &["ticks"], &[]),
             subscriber("by-pattern", &[], &["t*"])
@@ -248,12 +207,7 @@ fn rps_02_repeated_subscription_counts_once() {
     // subscription, so foo + f* (each listed twice) is two copies, as in RPS-2. Refusing the
     // duplicate in the scenario would be fine too.
     let json = scenario(
-        json!([publisher(
-            "p",
-            "foo",
-            json!({ "kind": "burst", "count": 1, "at_ms": 0 }),
-            None
-        )]),
+        json!([publisher("p", "foo", burst_rate(1, 0.0), None)]),
         json!([subscriber("s", &["foo", "foo"], &["f*", "f*"])]),
     );
     if broker_sim::Scenario::from_json(&json).is_err() {
@@ -272,39 +226,22 @@ fn rps_02_repeated_subscription_counts_once() {
 
 #[test]
 fn rps_02_example_scenario() {
-    let (_, _, r) = run_file(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../scenarios/rules/rps-02-patterns.json"
-        ),
-        10_000,
-    );
-    let ids = |c: &str| {
-        report_received(&r, c)
-            .into_iter()
-            .map(|(m, _)| m)
-            .collect::<Vec<_>>()
-    };
+    let (_, _, r) = run_file(&rule_file("rps-02-patterns.json"), 10_000);
     // m0 foo, m1 news.1, m2 news.10, m3 hello, m4 hallo, m5 hullo.
-    assert_eq!(ids("foo-and-f-star"), [0, 0]);
-    assert_eq!(ids("globs"), [1, 3, 4]);
-    assert_eq!(ids("everything"), [0, 1, 2, 3, 4, 5]);
+    assert_eq!(report_received_ids(&r, "foo-and-f-star"), [0, 0]);
+    assert_eq!(report_received_ids(&r, "globs"), [1, 3, 4]);
+    assert_eq!(report_received_ids(&r, "everything"), [0, 1, 2, 3, 4, 5]);
 }
 
 // ---------------------------------------------------------------- RPS-3
 
 /// 1 kB messages every ms; "slow" buffers them (100 ms each) past its 10 kB limit, "fast" keeps up.
 fn slow_subscriber() -> String {
-    let mut slow = subscriber("slow", &["feed"], &[]);
-    slow["processing"] = json!({ "kind": "fixed", "ms": 100 });
-    slow["output_buffer_limit_bytes"] = json!(10_000);
-    let mut p = publisher(
-        "p",
-        "feed",
-        json!({ "kind": "constant", "per_sec": 1000 }),
-        Some(100),
-    );
-    p["message"] = json!({ "size_bytes": 1000 });
+    let slow = subscriber("slow", &["feed"], &[]).with(json!({
+        "processing": { "kind": "fixed", "ms": 100 }, "output_buffer_limit_bytes": 10_000
+    }));
+    let p = publisher("p", "feed", constant_rate(1000.0), Some(100))
+        .with(json!({ "message": { "size_bytes": 1000 } }));
     scenario(
         json!([p]),
         json!([slow, subscriber("fast", &["feed"], &[])]),
@@ -361,10 +298,7 @@ fn rps_03_publisher_is_never_slowed_down() {
 fn rps_03_messages_until_resubscribe_are_lost() {
     let mut s = sim(&slow_subscriber());
     let mut events = run_ms(&mut s, 60);
-    apply(
-        &mut s,
-        json!({ "restart_consumer": { "consumer": "slow" } }),
-    );
+    apply(&mut s, cmd::restart("slow"));
     events.extend(run_ms(&mut s, 300));
     let slow = consumer_id(&s, "slow");
     let got = ids_received_by(&events, &s, "slow");
@@ -384,22 +318,11 @@ fn rps_03_soft_limit_8mb_for_60s_disconnects() {
     // 12 MiB-sized messages at once, then one per second against one processed per second: the
     // buffer stays between 10 and 11 MiB, above 8 MiB and below the 32 MiB hard limit.
     let mib = 1024 * 1024;
-    let mut burst = publisher(
-        "burst",
-        "feed",
-        json!({ "kind": "burst", "count": 12, "at_ms": 0 }),
-        None,
-    );
-    burst["message"] = json!({ "size_bytes": mib });
-    let mut steady = publisher(
-        "steady",
-        "feed",
-        json!({ "kind": "constant", "per_sec": 1 }),
-        None,
-    );
-    steady["message"] = json!({ "size_bytes": mib });
-    let mut slow = subscriber("slow", &["feed"], &[]);
-    slow["processing"] = json!({ "kind": "fixed", "ms": 1000 });
+    let size = json!({ "message": { "size_bytes": mib } });
+    let burst = publisher("burst", "feed", burst_rate(12, 0.0), None).with(size.clone());
+    let steady = publisher("steady", "feed", constant_rate(1.0), None).with(size);
+    let slow = subscriber("slow", &["feed"], &[])
+        .with(json!({ "processing": { "kind": "fixed", "ms": 1000 } }));
     let mut s = sim(&scenario(json!([burst, steady]), json!([slow])));
     let events = run_ms(&mut s, 120_000);
     let cut = disconnects(&events, consumer_id(&s, "slow"));
@@ -416,13 +339,7 @@ fn rps_03_soft_limit_8mb_for_60s_disconnects() {
 
 #[test]
 fn rps_03_example_scenario() {
-    let (sim, events, r) = run_file(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../scenarios/rules/rps-03-slow-subscriber.json"
-        ),
-        5_000,
-    );
+    let (sim, events, r) = run_file(&rule_file("rps-03-slow-subscriber.json"), 5_000);
     let slow = consumer_id(&sim, "slow-reader");
     let cut = disconnects(&events, slow);
     assert!(!cut.is_empty(), "the slow reader is disconnected");

@@ -7,7 +7,7 @@
 //! them from the scenario, its script and the driver's command log; that also stays right
 //! after a reset or a seek.
 
-use crate::driver::{Driver, LoggedCommand};
+use crate::driver::Driver;
 use crate::i18n::{t, Key, Lang};
 use crate::lab::{use_frame_model, use_lab, Lab};
 use crate::model::format_count;
@@ -19,112 +19,17 @@ use broker_sim::scenario::{
     Overflow, Processing, ProducerSpec, PublishTarget, QueueSpec, QueueType, RatePattern,
 };
 use broker_sim::snapshot::NodeRef;
+use broker_sim::specs::Specs;
 use broker_sim::ConsumerStatus;
-use broker_sim::{Command, Scenario, SimTime, Snapshot};
+use broker_sim::{Command, Snapshot};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 // ------------------------------------------------------------------ current settings
 
-/// The settings every entity has now: the scenario's, changed by the script and the log.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Specs {
-    pub producers: Vec<ProducerSpec>,
-    pub consumers: Vec<ConsumerSpec>,
-    pub queues: Vec<QueueSpec>,
-    pub bindings: Vec<BindingSpec>,
-    pub groups: Vec<GroupSpec>,
-}
-
-impl Specs {
-    fn apply(&mut self, command: &Command) {
-        fn upsert<T: Clone>(list: &mut Vec<T>, item: &T, same: impl Fn(&T) -> bool) {
-            match list.iter_mut().find(|x| same(x)) {
-                Some(x) => *x = item.clone(),
-                None => list.push(item.clone()),
-            }
-        }
-        let producer = |list: &mut Vec<ProducerSpec>, name: &str| -> Option<usize> {
-            list.iter().position(|p| p.name == name)
-        };
-        match command {
-            Command::SetRate {
-                producer: name,
-                rate,
-            } => {
-                if let Some(i) = producer(&mut self.producers, name) {
-                    self.producers[i].rate = rate.clone();
-                }
-            }
-            Command::PauseProducer { producer: name }
-            | Command::ResumeProducer { producer: name } => {
-                if let Some(i) = producer(&mut self.producers, name) {
-                    self.producers[i].paused = matches!(command, Command::PauseProducer { .. });
-                }
-            }
-            Command::AddProducer { producer: p } | Command::UpdateProducer { producer: p } => {
-                upsert(&mut self.producers, p, |x| x.name == p.name)
-            }
-            Command::RemoveProducer { producer: name } => {
-                self.producers.retain(|p| &p.name != name)
-            }
-            Command::AddQueue { queue: q } | Command::UpdateQueue { queue: q } => {
-                upsert(&mut self.queues, q, |x| x.name == q.name)
-            }
-            Command::AddBinding { binding } if !self.bindings.contains(binding) => {
-                self.bindings.push(binding.clone())
-            }
-            Command::RemoveBinding { binding } => self.bindings.retain(|b| b != binding),
-            Command::AddConsumer { consumer: c } | Command::UpdateConsumer { consumer: c } => {
-                upsert(&mut self.consumers, c, |x| x.name == c.name)
-            }
-            Command::AddGroup { group } => {
-                upsert(&mut self.groups, group, |g| g.name == group.name)
-            }
-            _ => {}
-        }
-    }
-
-    pub fn producer(&self, name: &str) -> Option<&ProducerSpec> {
-        self.producers.iter().find(|p| p.name == name)
-    }
-
-    pub fn consumer(&self, name: &str) -> Option<&ConsumerSpec> {
-        self.consumers.iter().find(|c| c.name == name)
-    }
-
-    pub fn queue(&self, name: &str) -> Option<&QueueSpec> {
-        self.queues.iter().find(|q| q.name == name)
-    }
-}
-
-/// Settings at `now`: scripted commands due by then and logged commands, in time order (the
-/// script first at equal times: it ran inside the clock's advance, before the user's command).
-pub fn current_specs(scenario: &Scenario, log: &[LoggedCommand], now: SimTime) -> Specs {
-    let mut specs = Specs {
-        producers: scenario.producers.clone(),
-        consumers: scenario.consumers.clone(),
-        queues: scenario.queues.clone(),
-        bindings: scenario.bindings.clone(),
-        groups: scenario.groups.clone(),
-    };
-    let scripted = scenario
-        .script
-        .iter()
-        .map(|c| (SimTime((c.at_ms * 1_000.0).round() as u64), &c.command))
-        .filter(|(at, _)| *at <= now);
-    let mut all: Vec<(SimTime, &Command)> = scripted
-        .chain(log.iter().map(|c| (c.at, &c.command)))
-        .collect();
-    all.sort_by_key(|(at, _)| *at);
-    for (_, command) in all {
-        specs.apply(command);
-    }
-    specs
-}
-
+/// Current settings of every entity, answered by the core (no replay of commands here).
 fn specs_of(d: &Driver) -> Specs {
-    current_specs(d.scenario(), d.log(), d.now())
+    d.sim().specs()
 }
 
 // ------------------------------------------------------------------ entity references
@@ -2094,6 +1999,7 @@ pub fn add_group(p: &AddGroupProps) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use broker_sim::{Scenario, SimTime};
 
     const LAB: &str = include_str!("../scenarios/ui/failure-lab.json");
 

@@ -6,7 +6,7 @@
 //! size, so they are tested natively.
 
 use broker_sim::ids::{ChannelId, ConsumerId, ExchangeId};
-use broker_sim::scenario::{ConsumerSource, PublishTarget, Scenario};
+use broker_sim::scenario::{PublishTarget, Scenario};
 use broker_sim::snapshot::{NodeRef, Snapshot};
 use broker_sim::SimTime;
 
@@ -143,21 +143,13 @@ impl Topology {
                     to: node,
                     label: None,
                 });
-            } else if let Some(spec) = scenario.consumers.iter().find(|s| s.name == c.name) {
-                if let ConsumerSource::Subscribe { channels, patterns } = &spec.source {
-                    for (i, ch) in snap.channels.iter().enumerate() {
-                        let hit = channels.contains(ch)
-                            || patterns
-                                .iter()
-                                .any(|p| broker_sim::matching::glob_matches(p, ch));
-                        if hit {
-                            t.edges.push(Edge {
-                                from: NodeRef::Channel(ChannelId(i as u32)),
-                                to: node,
-                                label: None,
-                            });
-                        }
-                    }
+            } else {
+                for ch in &c.channels {
+                    t.edges.push(Edge {
+                        from: NodeRef::Channel(*ch),
+                        to: node,
+                        label: None,
+                    });
                 }
             }
         }

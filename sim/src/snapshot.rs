@@ -90,6 +90,8 @@ pub struct ConsumerView {
     pub source: Option<NodeRef>,
     /// Redis channels and patterns this subscriber listens to.
     pub subscriptions: Vec<String>,
+    /// The channels seen so far that those names or patterns match.
+    pub channels: Vec<ChannelId>,
     /// The Kafka group this consumer is a member of.
     pub group: Option<u32>,
     pub prefetch: u32,
@@ -316,6 +318,7 @@ impl Simulation {
                         }
                         _ => Vec::new(),
                     },
+                    channels: self.redis.channels_matching(&c.spec.source),
                     group: c.group,
                     prefetch: c.spec.prefetch,
                     ack: c.spec.ack,

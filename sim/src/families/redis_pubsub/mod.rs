@@ -18,6 +18,19 @@ pub(crate) struct RedisPubSub {
     pub channels: Vec<String>,
 }
 
+impl RedisPubSub {
+    /// The channels seen so far that a subscriber's names or patterns match (RPS-2).
+    pub fn channels_matching(&self, source: &ConsumerSource) -> Vec<ChannelId> {
+        let ConsumerSource::Subscribe { channels, patterns } = source else {
+            return Vec::new();
+        };
+        (self.channels.iter().enumerate())
+            .filter(|(_, ch)| channels.contains(ch) || patterns.iter().any(|p| glob_matches(p, ch)))
+            .map(|(i, _)| ChannelId(i as u32))
+            .collect()
+    }
+}
+
 impl Simulation {
     pub(crate) fn channel_id(&mut self, name: &str) -> ChannelId {
         if let Some(i) = self.redis.channels.iter().position(|c| c == name) {

@@ -1,5 +1,6 @@
 //! The consumer runtime: buffers, processing, epochs, crash and restart.
 
+use crate::clients::MAX_LOGGED_DELIVERIES;
 use crate::command::CommandError;
 use crate::engine::Simulation;
 use crate::event::{EventKind, Settle};
@@ -73,6 +74,13 @@ pub(crate) struct Consumer {
 }
 
 impl Consumer {
+    /// Keeps what the runner's report lists, up to [`MAX_LOGGED_DELIVERIES`].
+    pub fn log_delivery(&mut self, msg: MessageId, redelivered: bool) {
+        if self.log.len() < MAX_LOGGED_DELIVERIES {
+            self.log.push((msg, redelivered));
+        }
+    }
+
     /// The prefetch limit in force; 0 means unlimited.
     pub fn effective_prefetch(&self) -> u32 {
         match (self.quorum, self.spec.prefetch) {

@@ -1,5 +1,8 @@
 //! The client runtime: producers and consumers.
 
+/// Deliveries listed per consumer in reports; beyond this only counts grow.
+pub const MAX_LOGGED_DELIVERIES: usize = 100_000;
+
 mod consumers;
 mod producers;
 

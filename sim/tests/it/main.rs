@@ -13,3 +13,4 @@ mod rules_queue;
 mod rules_redis;
 mod rules_routing;
 mod scenario_errors;
+mod seam;

@@ -114,9 +114,6 @@ impl Member {
     }
 }
 
-/// Deliveries listed per consumer in reports; beyond this only counts grow.
-pub const MAX_LOGGED_DELIVERIES: usize = 100_000;
-
 /// Kafka's state: topics with their partition logs, consumer groups and their members.
 #[derive(Debug, Default)]
 pub(crate) struct Kafka {
@@ -469,7 +466,7 @@ impl Simulation {
             g.skipped += f.offset - *upto;
             *upto = f.offset + 1;
         }
-        if m.log.len() < MAX_LOGGED_DELIVERIES {
+        if m.log.len() < crate::clients::MAX_LOGGED_DELIVERIES {
             m.log.push((f.tp, f.offset, f.msg, duplicate));
         }
         let c = &mut self.clients.consumers[cid.index()];

@@ -476,9 +476,7 @@ impl Simulation {
         if redelivered {
             consumer.redelivered += 1;
         }
-        if consumer.log.len() < crate::families::kafka::MAX_LOGGED_DELIVERIES {
-            consumer.log.push((msg, redelivered));
-        }
+        consumer.log_delivery(msg, redelivered);
         let epoch = consumer.epoch;
         self.world.emit(EventKind::Delivered {
             msg,

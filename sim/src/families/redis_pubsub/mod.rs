@@ -82,9 +82,7 @@ impl Simulation {
             let consumer = &mut self.clients.consumers[cid.index()];
             consumer.held.insert(s);
             consumer.delivered += 1;
-            if consumer.log.len() < crate::families::kafka::MAX_LOGGED_DELIVERIES {
-                consumer.log.push((msg, false));
-            }
+            consumer.log_delivery(msg, false);
             let epoch = consumer.epoch;
             self.world
                 .emit(EventKind::PubSubDelivered { msg, consumer: cid });

@@ -539,6 +539,30 @@ mod tests {
         }
     }
 
+    /// A link and an exported file written before the core moved to kernel / clients /
+    /// families (commit cb44086): they still open, in the exact state they captured.
+    #[test]
+    fn links_and_files_saved_before_the_family_seam_still_open() {
+        const DIGEST_AT_CAPTURE: u64 = 0xed4f_6a74_542a_881c;
+        let link = include_str!("../tests/fixtures/link-before-seam.txt");
+        let file = include_str!("../tests/fixtures/session-before-seam.json");
+        let from_link =
+            prepare_session(decode_fragment(link.trim()).expect("decodes")).expect("prepares");
+        let Loaded::Session(session) = parse_text(file).expect("parses") else {
+            panic!("an exported session");
+        };
+        let from_file = prepare_session(*session).expect("prepares");
+        assert_eq!(from_link.lang, Some(Lang::Ko));
+        assert_eq!(from_file.lang, Some(Lang::En));
+        for p in [from_link, from_file] {
+            assert_eq!(p.time, SimTime::from_millis(4_321));
+            let mut d = driver("rmq-01-direct");
+            d.restore(&p.scenario, p.seed, &p.log, p.time)
+                .expect("restores");
+            assert_eq!(d.sim().digest().0, DIGEST_AT_CAPTURE);
+        }
+    }
+
     #[test]
     fn a_link_round_trips_to_the_exact_state() {
         let mut d = driver("default");

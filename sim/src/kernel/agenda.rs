@@ -62,14 +62,6 @@ impl<W> Agenda<W> {
     pub fn pop(&mut self) -> Option<Scheduled<W>> {
         self.heap.pop().map(|Reverse(s)| s)
     }
-
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -4,10 +4,10 @@
 
 use crate::driver::{Driver, SPEEDS};
 use crate::help::HelpOverlay;
-use crate::i18n::{t, Key};
+use crate::i18n::{t, Key, Lang};
 use crate::lab::{use_frame_model, use_lab};
 use crate::model::{format_clock, format_speed};
-use broker_sim::{SimTime, Snapshot};
+use broker_sim::{Halt, SimTime, Snapshot};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -19,6 +19,7 @@ struct ControlsModel {
     playing: bool,
     speed: f64,
     lagging: bool,
+    halted: Option<Halt>,
     seed: u64,
     next_event: Option<SimTime>,
 }
@@ -28,6 +29,7 @@ fn controls_model(d: &Driver, snap: &Snapshot, _: &()) -> ControlsModel {
         playing: d.playing(),
         speed: d.speed(),
         lagging: d.lagging(),
+        halted: d.halted().cloned(),
         seed: d.seed(),
         next_event: if d.playing() { None } else { snap.next_event },
     }
@@ -41,6 +43,21 @@ pub fn next_speed(current: f64, up: bool) -> f64 {
         SPEEDS.iter().rev().copied().find(|&s| s < current - 1e-9)
     };
     found.unwrap_or(current)
+}
+
+/// Why the clock stopped, in the reader's language.
+pub fn halt_text(l: Lang, halt: &Halt) -> String {
+    let (key, at, n, msg) = match *halt {
+        Halt::ZeroTimeCycle { at, msg, cycles } => {
+            (Key::HaltZeroTimeCycle, at, u64::from(cycles), Some(msg))
+        }
+        Halt::ZeroTimeLoop { at, work } => (Key::HaltZeroTimeLoop, at, work, None),
+        Halt::WorkBudget { at, limit } => (Key::HaltWorkBudget, at, limit, None),
+    };
+    t(l, key)
+        .replace("{t}", &format_clock(at))
+        .replace("{n}", &n.to_string())
+        .replace("{msg}", &msg.map_or(String::new(), |m| format!("m{}", m.0)))
 }
 
 /// A seed as typed: a whole number that fits in 64 bits.
@@ -212,6 +229,11 @@ pub fn controls() -> Html {
                         disabled={m.speed >= SPEEDS[SPEEDS.len() - 1] - 1e-9}>{ "+" }</button>
                 </div>
             </div>
+            if let Some(halt) = &m.halted {
+                <span class="halt-badge" role="alert" data-testid="halted">
+                    { "⛔ " }{ halt_text(l, halt) }
+                </span>
+            }
             if m.lagging {
                 <span class="lag-badge" role="status" title={t(l, Key::Lagging)}>
                     { "⚠ " }{ t(l, Key::Lagging) }

@@ -2,7 +2,7 @@
 //! simulated time. It knows nothing about the browser, so it is tested natively.
 
 use broker_sim::{
-    Command, CommandError, Event, Scenario, ScenarioError, SimTime, Simulation, Snapshot,
+    Command, CommandError, Event, Halt, Scenario, ScenarioError, SimTime, Simulation, Snapshot,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -242,6 +242,11 @@ impl Driver {
         }
     }
 
+    /// Why the run stopped for good (a zero-time loop), if it did.
+    pub fn halted(&self) -> Option<&Halt> {
+        self.sim.halted()
+    }
+
     /// Whether the last frame hit the per-frame event cap.
     pub fn lagging(&self) -> bool {
         self.lagging
@@ -280,6 +285,11 @@ impl Driver {
             capped: !reached,
         };
         self.record(events);
+        if self.sim.halted().is_some() {
+            // Nothing more can happen; the controls say why.
+            self.playing = false;
+            self.lagging = false;
+        }
         report
     }
 
@@ -302,6 +312,36 @@ mod tests {
         let mut d = Driver::with_default_scenario();
         d.set_playing(true);
         d
+    }
+
+    #[test]
+    fn qt_zero_time_loop_stops_the_clock_and_says_why() {
+        // Latency 0, processing 0 and a poison message that is always requeued.
+        let scenario = Scenario::from_json(
+            r#"{"version":1,"latency_ms":0,"queues":[{"name":"q"}],
+            "producers":[{"name":"p","targets":[{"exchange":""}],"rate":{"kind":"manual"},
+              "message":{"routing_keys":["q"]}}],
+            "consumers":[{"name":"c","source":{"queue":"q"},"processing":{"kind":"fixed","ms":0}}],
+            "script":[{"at_ms":0,"command":{"poison":{"producer":"p"}}}]}"#,
+        )
+        .expect("valid");
+        let mut d = Driver::new(&scenario, 1).expect("builds");
+        d.set_playing(true);
+        for _ in 0..10 {
+            d.tick(16.0);
+        }
+        assert!(!d.playing(), "a halted run stops playing");
+        assert_eq!(d.now(), SimTime::ZERO, "the clock never moved");
+        let halt = d.halted().expect("halted").clone();
+        assert!(matches!(halt, Halt::ZeroTimeCycle { .. }), "{halt:?}");
+        let en = crate::controls::halt_text(crate::i18n::Lang::En, &halt);
+        let ko = crate::controls::halt_text(crate::i18n::Lang::Ko, &halt);
+        assert!(en.contains("m0") && en.contains("10001"), "{en}");
+        assert!(ko.contains("m0") && ko.contains("10001"), "{ko}");
+        assert!(
+            !en.contains('{') && !ko.contains('{'),
+            "placeholders filled"
+        );
     }
 
     #[test]

@@ -68,6 +68,9 @@ strings! {
     Speed => "Speed", "속도";
     SimClock => "Simulated time", "시뮬레이션 시간";
     Lagging => "Too much work at this speed: the clock runs slower than asked", "이 속도에서는 처리량이 많아 시계가 요청보다 느리게 갑니다";
+    HaltZeroTimeCycle => "The clock stopped at {t}: message {msg} went round {n} times without time moving (a requeue or dead-letter loop with latency 0 and processing 0). Give the consumer a processing time or the scenario a latency above 0, then reset.", "{t}에서 시계가 멈췄습니다: 메시지 {msg}가 시간이 흐르지 않은 채 {n}번 되돌아왔습니다 (지연 0, 처리 시간 0에서 재큐잉 또는 데드레터 순환). 컨슈머에 처리 시간을 주거나 지연을 0보다 크게 한 뒤 초기화하세요.";
+    HaltZeroTimeLoop => "The clock stopped at {t}: {n} steps without time moving (a loop at latency 0 and processing 0). Give the consumer a processing time or the scenario a latency above 0, then reset.", "{t}에서 시계가 멈췄습니다: 시간이 흐르지 않은 채 {n}단계가 실행되었습니다 (지연 0, 처리 시간 0의 순환). 컨슈머에 처리 시간을 주거나 지연을 0보다 크게 한 뒤 초기화하세요.";
+    HaltWorkBudget => "The clock stopped at {t}: this run used up its work budget of {n} steps.", "{t}에서 시계가 멈췄습니다: 이 실행의 작업 한도({n}단계)를 다 썼습니다.";
     CountPublished => "Published", "발행됨";
     CountReady => "Ready", "대기 (Ready)";
     CountUnacked => "Unacked", "미확인 (Unacked)";

@@ -356,7 +356,8 @@ fn check_replay(
             } else {
                 chunk
             };
-            if reached {
+            // A run that halted (a zero-time loop) opens as it is: stopped, with the reason shown.
+            if reached || sim.halted().is_some() {
                 return Ok(());
             }
             if budget == 0 {

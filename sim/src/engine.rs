@@ -16,6 +16,7 @@ use crate::families::service::ServiceWork;
 use crate::families::service::Services;
 use crate::ids::{MessageId, QueueId};
 use crate::kernel::agenda::Scheduled;
+use crate::kernel::guard::Halt;
 use crate::kernel::World;
 use crate::ledger::{CopyState, Ledger};
 use crate::message::Slot;
@@ -159,6 +160,23 @@ impl Simulation {
         self.world.now
     }
 
+    /// Why the run stopped for good, if it did: a zero-time loop or a spent work budget.
+    /// A halted simulation does no more work and its clock stays where it stopped.
+    pub fn halted(&self) -> Option<&Halt> {
+        self.world.guard.halt.as_ref()
+    }
+
+    /// Caps the total work items of the run (unlimited by default); past it the run halts
+    /// with [`Halt::WorkBudget`].
+    pub fn set_work_budget(&mut self, max_work: u64) {
+        self.world.guard.work_budget = max_work;
+    }
+
+    /// Work items run so far.
+    pub fn work_done(&self) -> u64 {
+        self.world.guard.work_done
+    }
+
     /// Keeps (default) or skips the moving-message list that snapshots carry for drawing.
     /// Skipping it changes no event, only what `snapshot().transits` shows.
     pub fn set_track_transits(&mut self, on: bool) {
@@ -188,8 +206,11 @@ impl Simulation {
 
     /// Processes the single next event and returns what it produced.
     pub fn step(&mut self) -> Vec<Event> {
-        if let Some(s) = self.world.agenda.pop() {
-            self.run(s);
+        if let Some(at) = self.world.agenda.peek_time() {
+            if self.world.guard.admit(at) {
+                let s = self.world.agenda.pop().expect("peeked");
+                self.run(s);
+            }
         }
         self.world.take_events()
     }
@@ -220,11 +241,14 @@ impl Simulation {
         let mut done = 0;
         // Events emitted by commands applied since the last call come first.
         self.flush_into(sink);
+        if self.world.guard.halt.is_some() {
+            return false;
+        }
         while let Some(at) = self.world.agenda.peek_time() {
             if at > t {
                 break;
             }
-            if done == max_events {
+            if done == max_events || !self.world.guard.admit(at) {
                 return false;
             }
             let s = self.world.agenda.pop().expect("peeked");

@@ -17,7 +17,7 @@
 //!
 //! ## Layout
 //! - [`scenario`]: the JSON format and its validation (errors name the field path).
-//! - [`sim`]: the engine and the RabbitMQ / Redis Pub/Sub rules.
+//! - [`engine`]: the simulation; [`kernel`], [`clients`] and [`families`] beneath it.
 //! - [`queue`]: one queue's ordering, priorities, limits.
 //! - [`ledger`]: message states and the conservation law.
 //! - [`matching`]: topic, headers and glob matchers.
@@ -43,12 +43,13 @@ pub mod specs;
 
 pub use families::kafka::{assignor, log, partitioner};
 pub use families::rabbitmq::queue;
-pub use kernel::{ledger, message, rng, stats, time};
+pub use kernel::{guard, ledger, message, rng, stats, time};
 
 pub use clients::ConsumerStatus;
 pub use command::{Command, CommandError};
 pub use engine::Simulation;
 pub use event::{Event, EventKind, EventSink, Settle, TraceDigest};
+pub use guard::Halt;
 pub use ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
 pub use ledger::{CopyState, DeadLetterReason, DropReason, Ledger};
 pub use scenario::{Scenario, ScenarioError};

@@ -1,16 +1,27 @@
-//! Headless runner: `broker-sim run FILE.json [--seed N] [--until 60s] [--trace] [--summary]`.
+//! Headless runner: `broker-sim run FILE.json [--seed N] [--until 60s] [--trace] [--summary]
+//! [--max-work N]`.
 //!
-//! Events are streamed, never collected, so memory stays flat over any run length.
+//! Events are streamed, never collected, so memory stays flat over any run length. A run has a
+//! work budget: one that would clearly exceed it is refused before it starts, and one that
+//! spends it (or loops without the clock moving) stops with a partial report and exit code 3.
 
+use broker_sim::clients::rates::expected_copies;
 use broker_sim::report::EventTally;
 use broker_sim::{Event, EventSink, Scenario, SimTime, Simulation};
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: broker-sim run FILE.json [--seed N] [--until DURATION] [--trace] [--summary]
-  DURATION:  a number with a unit, e.g. 500ms, 60s, 10m (default 60s)
-  --trace    print one line per event to stderr
-  --summary  leave out the lists with an entry per message (received, contents, partitions)";
+const USAGE: &str = "usage: broker-sim run FILE.json [--seed N] [--until DURATION] [--trace] \
+[--summary] [--max-work N]
+  DURATION:    a number with a unit, e.g. 500ms, 60s, 10m (default 60s)
+  --trace      print one line per event to stderr
+  --summary    leave out the lists with an entry per message (received, contents, partitions)
+  --max-work   the work budget in work items (default 50000000, about 5 s)";
+
+/// Work items a run may take unless `--max-work` says otherwise: a few seconds of CPU.
+const DEFAULT_MAX_WORK: u64 = 50_000_000;
+
+/// Exit code of a run that stopped early (work budget, zero-time loop); the report is partial.
+const EXIT_HALTED: u8 = 3;
 
 /// Tallies for the report and, with `--trace`, prints each event as it happens.
 struct RunnerSink {
@@ -51,7 +62,13 @@ fn parse_duration(s: &str) -> Result<SimTime, String> {
     Ok(SimTime(us as u64))
 }
 
-fn run(args: &[String]) -> Result<(), String> {
+/// What a finished run says: complete, or stopped early with a reason.
+enum Outcome {
+    Complete,
+    Halted(String),
+}
+
+fn run(args: &[String]) -> Result<Outcome, String> {
     let mut it = args.iter();
     match it.next().map(String::as_str) {
         Some("run") => {}
@@ -62,6 +79,7 @@ fn run(args: &[String]) -> Result<(), String> {
     let mut until = SimTime::from_secs(60);
     let mut trace = false;
     let mut summary = false;
+    let mut max_work = DEFAULT_MAX_WORK;
     while let Some(a) = it.next() {
         match a.as_str() {
             "--seed" => {
@@ -71,12 +89,26 @@ fn run(args: &[String]) -> Result<(), String> {
             "--until" => until = parse_duration(it.next().ok_or("--until needs a value")?)?,
             "--trace" => trace = true,
             "--summary" => summary = true,
+            "--max-work" => {
+                let v = it.next().ok_or("--max-work needs a value")?;
+                max_work = v.parse().map_err(|_| format!("bad --max-work {v:?}"))?;
+            }
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
     let scenario = Scenario::from_json(&text).map_err(|e| format!("{file}: {e}"))?;
     let mut sim = Simulation::new(&scenario, seed).map_err(|e| format!("{file}: {e}"))?;
+    // Each copy takes at least one work item, so a run that would publish more copies than the
+    // budget allows is refused at once instead of after seconds of work.
+    let copies = expected_copies(&scenario, until.0 as f64 / 1e6);
+    if copies > max_work as f64 {
+        return Err(format!(
+            "{file}: this run would publish about {copies:.3e} message copies by {until}, over \
+             the work budget of {max_work} work items; shorten --until or raise --max-work"
+        ));
+    }
+    sim.set_work_budget(max_work);
     // Nothing is drawn: skip the moving-message list.
     sim.set_track_transits(false);
     let mut sink = RunnerSink {
@@ -89,13 +121,20 @@ fn run(args: &[String]) -> Result<(), String> {
         "{}",
         serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
     );
-    Ok(())
+    Ok(match sim.halted() {
+        Some(halt) => Outcome::Halted(format!("{file}: stopped early: {halt}")),
+        None => Outcome::Complete,
+    })
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Complete) => ExitCode::SUCCESS,
+        Ok(Outcome::Halted(why)) => {
+            eprintln!("error: {why}");
+            ExitCode::from(EXIT_HALTED)
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

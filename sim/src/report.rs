@@ -54,6 +54,9 @@ pub struct Report {
     pub topics: Vec<crate::snapshot::TopicView>,
     pub groups: Vec<crate::snapshot::GroupView>,
     pub services: Vec<crate::snapshot::ServiceView>,
+    /// Why the run stopped before `until`, when it did; the rest of the report is exact up to there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub halted: Option<crate::Halt>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -209,6 +212,7 @@ impl Simulation {
             services: snap.services,
             seed,
             until: self.world.now,
+            halted: self.halted().cloned(),
             events: tally.events,
             digest: format!("{:016x}", self.digest().0),
             ledger: self.world.ledger.clone(),

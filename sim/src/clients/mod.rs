@@ -5,6 +5,7 @@ pub const MAX_LOGGED_DELIVERIES: usize = 100_000;
 
 mod consumers;
 mod producers;
+pub mod rates;
 
 pub(crate) use consumers::Closure;
 pub use consumers::ConsumerStatus;

@@ -62,39 +62,6 @@ impl Simulation {
             })
     }
 
-    pub(crate) fn rate_at(&self, p: &Producer) -> f64 {
-        let elapsed_ms = self.world.now.since(p.started_at) as f64 / 1_000.0;
-        match p.spec.rate {
-            RatePattern::Manual | RatePattern::Burst { .. } => 0.0,
-            RatePattern::Constant { per_sec } | RatePattern::Poisson { per_sec } => per_sec,
-            RatePattern::Square {
-                high_per_sec,
-                low_per_sec,
-                period_ms,
-                duty,
-            } => {
-                let phase = (elapsed_ms % period_ms) / period_ms;
-                if phase < duty {
-                    high_per_sec
-                } else {
-                    low_per_sec
-                }
-            }
-            RatePattern::Ramp {
-                from_per_sec,
-                to_per_sec,
-                over_ms,
-            } => {
-                let f = if over_ms <= 0.0 {
-                    1.0
-                } else {
-                    (elapsed_ms / over_ms).min(1.0)
-                };
-                from_per_sec + (to_per_sec - from_per_sec) * f
-            }
-        }
-    }
-
     /// Schedules the producer's next publish according to its rate pattern.
     pub(crate) fn schedule_next_tick(&mut self, id: ProducerId) {
         let p = &self.clients.producers[id.index()];
@@ -114,20 +81,20 @@ impl Simulation {
             RatePattern::Poisson { per_sec } if per_sec > 0.0 => {
                 (self.world.rng.exponential(1e6 / per_sec)).round().max(1.0) as u64
             }
-            _ => {
-                let rate = self.rate_at(p);
-                if rate <= 0.0 {
-                    // Idle phase of a square wave or the start of a ramp from zero: look again soon.
-                    if matches!(
-                        p.spec.rate,
-                        RatePattern::Constant { .. } | RatePattern::Poisson { .. }
-                    ) {
-                        return;
-                    }
-                    crate::SAMPLE_INTERVAL
-                } else {
-                    (1e6 / rate).round().max(1.0) as u64
+            RatePattern::Constant { per_sec } | RatePattern::Poisson { per_sec } => {
+                if per_sec <= 0.0 {
+                    return;
                 }
+                (1e6 / per_sec).round().max(1.0) as u64
+            }
+            RatePattern::Square { .. } | RatePattern::Ramp { .. } => {
+                let t = self.world.now.since(p.started_at) as f64 / 1e6;
+                // A wave or ramp that never reaches one more message schedules nothing; a
+                // command that changes the rate schedules again.
+                let Some(secs) = super::rates::seconds_to_next(&p.spec.rate, t) else {
+                    return;
+                };
+                (secs * 1e6).round().clamp(1.0, 1e15) as u64
             }
         };
         self.world.schedule(
@@ -149,7 +116,6 @@ impl Simulation {
                 self.publish_many(id, count, false);
                 return;
             }
-            RatePattern::Square { .. } | RatePattern::Ramp { .. } if self.rate_at(p) <= 0.0 => {}
             _ => self.publish(id, false),
         }
         self.schedule_next_tick(id);
@@ -202,6 +168,8 @@ impl Simulation {
             redelivered: false,
             poison,
             deaths: None,
+            cycle_at: SimTime::MAX,
+            cycles: 0,
         };
         let targets = plan.targets.len();
         self.world.emit(EventKind::Published { msg, producer: id });

@@ -43,6 +43,10 @@ pub struct MessageCopy {
     pub poison: bool,
     /// Dead-letter history, newest last; boxed because most copies never die.
     pub deaths: Option<Box<Vec<Death>>>,
+    /// The instant of its latest requeue or dead-lettering, and how many at that instant, so a
+    /// cycle that never lets time move is caught (`guard`).
+    pub cycle_at: SimTime,
+    pub cycles: u32,
 }
 
 /// Slab of live copies with a free list.

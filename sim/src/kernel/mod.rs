@@ -3,6 +3,7 @@
 //! channel appears here, and the work it schedules is a type parameter.
 
 pub mod agenda;
+pub mod guard;
 pub mod ledger;
 pub mod message;
 pub mod rng;
@@ -11,6 +12,7 @@ pub mod time;
 
 use crate::event::{Event, EventKind, TraceDigest};
 use agenda::Agenda;
+use guard::Guard;
 use ledger::{CopyState, DropReason, Ledger};
 use message::{CopyStore, Interner, MessageCopy, Slot};
 use rng::SimRng;
@@ -50,6 +52,8 @@ pub struct World<W> {
     pub interval_latency: LatencyHistogram,
     pub latency_p50: Series,
     pub latency_p99: Series,
+    /// Zero-time loop detection and the work budget.
+    pub guard: Guard,
 }
 
 impl<W> World<W> {
@@ -76,6 +80,7 @@ impl<W> World<W> {
             interval_latency: LatencyHistogram::default(),
             latency_p50: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
             latency_p99: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
+            guard: Guard::default(),
         }
     }
 
@@ -121,6 +126,20 @@ impl<W> World<W> {
         self.ledger.created += 1;
         self.ledger.enter(copy.state);
         self.copies.insert(copy)
+    }
+
+    /// A copy goes round once more (requeue, dead-letter); too often at one instant halts.
+    pub fn note_cycle(&mut self, slot: Slot) {
+        let now = self.now;
+        let c = self.copies.get_mut(slot);
+        if c.cycle_at == now {
+            c.cycles += 1;
+        } else {
+            c.cycle_at = now;
+            c.cycles = 1;
+        }
+        let (msg, cycles) = (c.msg, c.cycles);
+        self.guard.count_cycle(now, msg, cycles);
     }
 
     /// Destroys a copy with a named reason: never a silent loss.

@@ -325,6 +325,7 @@ impl Simulation {
             return;
         };
         let dl_key = queue.spec.dead_letter_routing_key.clone();
+        self.world.note_cycle(slot);
         let mut copy = self.world.copies.get(slot).clone();
         let msg = copy.msg;
         if reason == DeadLetterReason::Expired {
@@ -555,6 +556,7 @@ impl Simulation {
     /// Returns an unacked copy to its queue, flagged redelivered (RMQ-13, RMQ-14, RMQ-30).
     pub(crate) fn requeue(&mut self, q: QueueId, slot: Slot, counts: bool) {
         let limit = self.rabbitmq.queues[q.index()].delivery_limit();
+        self.world.note_cycle(slot);
         let c = self.world.copies.get_mut(slot);
         c.redelivered = true;
         if counts && self.rabbitmq.queues[q.index()].is_quorum() {

@@ -6,7 +6,7 @@ use crate::message::Slot;
 use crate::scenario::{QueueSpec, QueueType};
 use crate::stats::{RateMeter, Series};
 use crate::time::SimTime;
-use std::collections::VecDeque;
+use std::collections::{btree_map, BTreeMap, VecDeque};
 
 /// Quorum queues in 4.3 have 32 priority levels, and a message without one counts as 4 (RMQ-20).
 pub const QUORUM_PRIORITY_LEVELS: usize = 32;
@@ -27,11 +27,88 @@ pub struct Entry {
     pub slot: Slot,
 }
 
+/// One priority level's FIFO, ordered by publish sequence. Appends go to a deque; a requeued
+/// message that belongs before the tail waits in an ordered map, so putting back n messages
+/// costs O(n log n) instead of shifting the deque for each (RMQ-13).
+#[derive(Clone, Debug, Default)]
+struct Level {
+    main: VecDeque<Entry>,
+    requeued: BTreeMap<u64, Slot>,
+}
+
+impl Level {
+    fn push_back(&mut self, e: Entry) {
+        self.main.push_back(e);
+    }
+
+    fn insert_in_order(&mut self, e: Entry) {
+        if self.main.back().is_none_or(|b| b.seq < e.seq) {
+            self.main.push_back(e);
+        } else {
+            self.requeued.insert(e.seq, e.slot);
+        }
+    }
+
+    fn front(&self) -> Option<Entry> {
+        let req = self
+            .requeued
+            .first_key_value()
+            .map(|(&seq, &slot)| Entry { seq, slot });
+        match (self.main.front(), req) {
+            (Some(m), Some(r)) if r.seq < m.seq => Some(r),
+            (Some(m), _) => Some(*m),
+            (None, r) => r,
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Entry> {
+        let e = self.front()?;
+        if self.main.front().is_some_and(|m| m.seq == e.seq) {
+            self.main.pop_front();
+        } else {
+            self.requeued.pop_first();
+        }
+        Some(e)
+    }
+
+    fn iter(&self) -> LevelIter<'_> {
+        LevelIter {
+            main: self.main.iter().peekable(),
+            requeued: self.requeued.iter().peekable(),
+        }
+    }
+}
+
+/// A level's entries in order: the merge of its two sorted parts.
+struct LevelIter<'a> {
+    main: std::iter::Peekable<std::collections::vec_deque::Iter<'a, Entry>>,
+    requeued: std::iter::Peekable<btree_map::Iter<'a, u64, Slot>>,
+}
+
+impl Iterator for LevelIter<'_> {
+    type Item = Entry;
+
+    fn next(&mut self) -> Option<Entry> {
+        let take_requeued = match (self.main.peek(), self.requeued.peek()) {
+            (Some(m), Some((&seq, _))) => seq < m.seq,
+            (None, Some(_)) => true,
+            (_, None) => false,
+        };
+        if take_requeued {
+            self.requeued
+                .next()
+                .map(|(&seq, &slot)| Entry { seq, slot })
+        } else {
+            self.main.next().copied()
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Queue {
     pub spec: QueueSpec,
     /// Index = priority level; fetches take from the highest non-empty level (RMQ-19).
-    levels: Vec<VecDeque<Entry>>,
+    levels: Vec<Level>,
     /// Quorum-queue returns, served before every ready message (RMQ-14).
     returns: VecDeque<Entry>,
     ready_len: u64,
@@ -65,7 +142,7 @@ impl Queue {
         };
         Queue {
             spec,
-            levels: vec![VecDeque::new(); levels],
+            levels: vec![Level::default(); levels],
             returns: VecDeque::new(),
             ready_len: 0,
             ready_bytes: 0,
@@ -166,9 +243,7 @@ impl Queue {
         if self.is_quorum() {
             self.returns.push_back(entry);
         } else {
-            let level = &mut self.levels[level];
-            let at = level.partition_point(|e| e.seq < seq);
-            level.insert(at, entry);
+            self.levels[level].insert_in_order(entry);
         }
         self.ready_len += 1;
         self.ready_bytes += u64::from(size);
@@ -179,7 +254,7 @@ impl Queue {
         if let Some(e) = self.returns.front() {
             return Some(*e);
         }
-        self.levels.iter().rev().find_map(|l| l.front().copied())
+        self.levels.iter().rev().find_map(Level::front)
     }
 
     /// The fronts where expiry is checked: the head only in a classic queue (RMQ-27), the
@@ -192,7 +267,7 @@ impl Queue {
             .iter()
             .enumerate()
             .rev()
-            .filter_map(|(i, l)| l.front().map(|e| (SubQueue::Level(i), *e)));
+            .filter_map(|(i, l)| l.front().map(|e| (SubQueue::Level(i), e)));
         returns
             .into_iter()
             .chain(levels)
@@ -201,11 +276,11 @@ impl Queue {
 
     /// Removes the front of one sub-queue.
     pub fn pop_front_of(&mut self, sub: SubQueue, size: u32) {
-        let list = match sub {
-            SubQueue::Returns => &mut self.returns,
-            SubQueue::Level(i) => &mut self.levels[i],
+        let popped = match sub {
+            SubQueue::Returns => self.returns.pop_front(),
+            SubQueue::Level(i) => self.levels[i].pop_front(),
         };
-        if list.pop_front().is_some() {
+        if popped.is_some() {
             self.ready_len -= 1;
             self.ready_bytes -= u64::from(size);
         }
@@ -216,7 +291,7 @@ impl Queue {
         let e = if let Some(e) = self.returns.pop_front() {
             Some(e)
         } else {
-            self.levels.iter_mut().rev().find_map(|l| l.pop_front())
+            self.levels.iter_mut().rev().find_map(Level::pop_front)
         };
         if e.is_some() {
             self.ready_len -= 1;
@@ -229,7 +304,8 @@ impl Queue {
     pub fn ready_in_order(&self, limit: usize) -> Vec<Slot> {
         self.returns
             .iter()
-            .chain(self.levels.iter().rev().flatten())
+            .copied()
+            .chain(self.levels.iter().rev().flat_map(Level::iter))
             .take(limit)
             .map(|e| e.slot)
             .collect()
@@ -239,7 +315,8 @@ impl Queue {
     pub fn all_ready(&self) -> impl Iterator<Item = Slot> + '_ {
         self.returns
             .iter()
-            .chain(self.levels.iter().rev().flatten())
+            .copied()
+            .chain(self.levels.iter().rev().flat_map(Level::iter))
             .map(|e| e.slot)
     }
 
@@ -259,5 +336,52 @@ impl Queue {
         if self.consumers.contains(&c) && !self.rotation.contains(&c) {
             self.rotation.push_back(c);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classic() -> Queue {
+        Queue::new(
+            serde_json::from_str(r#"{"name":"q"}"#).expect("a queue spec"),
+            None,
+        )
+    }
+
+    #[test]
+    fn rmq_13_requeue_restores_publish_order_across_interleaved_consumers() {
+        let mut q = classic();
+        let seqs: Vec<u64> = (0..1_000).map(|i| q.push(i, 0, 1)).collect();
+        let all: Vec<Entry> = std::iter::from_fn(|| q.pop_head(1)).collect();
+        assert_eq!(all.len(), 1_000);
+        // Two consumers held alternate messages; the odd ones come back first, then the even.
+        for e in all.iter().filter(|e| e.seq % 2 == 1) {
+            q.requeue(e.slot, e.seq, 0, 1);
+        }
+        for e in all.iter().filter(|e| e.seq % 2 == 0) {
+            q.requeue(e.slot, e.seq, 0, 1);
+        }
+        let order: Vec<Slot> = q.all_ready().collect();
+        assert_eq!(order, (0..1_000).collect::<Vec<Slot>>());
+        assert_eq!(q.ready_in_order(3), vec![0, 1, 2]);
+        let popped: Vec<u64> = std::iter::from_fn(|| q.pop_head(1))
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(popped, seqs);
+        assert_eq!(q.ready_len(), 0);
+    }
+
+    #[test]
+    fn rmq_13_new_publishes_queue_behind_requeued_ones() {
+        let mut q = classic();
+        let a = q.push(10, 0, 1);
+        let b = q.push(11, 0, 1);
+        q.pop_head(1);
+        q.requeue(10, a, 0, 1);
+        let c = q.push(12, 0, 1);
+        assert!(a < b && b < c);
+        assert_eq!(q.all_ready().collect::<Vec<_>>(), vec![10, 11, 12]);
     }
 }

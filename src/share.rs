@@ -161,6 +161,7 @@ pub enum Loaded {
 
 /// Parses a session (an object with `kind`) or a bare scenario; errors name the field.
 pub fn parse_text(text: &str) -> Result<Loaded, Problem> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // serde_json refuses nesting deeper than 128, so a hostile file cannot overflow the stack.
     let value: Value =
         serde_json::from_str(text).map_err(|e| Problem::new(Key::ProblemNotJson, e.to_string()))?;
@@ -481,15 +482,23 @@ pub fn read_file(file: web_sys::File, done: Callback<Result<String, Problem>>) {
             megabytes(file.size()),
         )));
     }
-    let promise = file.text();
+    // Bytes, not `text()`: the browser would silently replace invalid UTF-8 and read UTF-16
+    // as garbage, where the reader deserves the encoding and the byte offset.
+    let promise = file.array_buffer();
     wasm_bindgen_futures::spawn_local(async move {
-        let text = wasm_bindgen_futures::JsFuture::from(promise).await;
-        done.emit(
-            text.ok()
-                .and_then(|v| v.as_string())
-                .ok_or_else(|| Problem::new(Key::ProblemNotText, "")),
-        );
+        let buffer = wasm_bindgen_futures::JsFuture::from(promise).await;
+        done.emit(match buffer {
+            Ok(b) => text_of_file(&js_sys::Uint8Array::new(&b).to_vec()),
+            Err(_) => Err(Problem::new(Key::ProblemNotText, "")),
+        });
     });
+}
+
+/// A file's bytes as text: UTF-8 with or without a byte-order mark; otherwise a located error.
+pub fn text_of_file(bytes: &[u8]) -> Result<String, Problem> {
+    broker_sim::scenario::text_from_bytes(bytes)
+        .map(str::to_owned)
+        .map_err(|e| Problem::new(Key::ProblemNotText, e.to_string()))
 }
 
 fn storage() -> Option<web_sys::Storage> {

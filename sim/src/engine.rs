@@ -79,6 +79,20 @@ pub struct Simulation {
     pub(crate) transit: BTreeMap<(SimTime, u64), Transit>,
 }
 
+/// Adding to `kind`, which holds `len` already (removed ones keep their ids), is refused at
+/// the scenario cap.
+fn at_cap(kind: &'static str, len: usize) -> Result<(), CommandError> {
+    if len >= scenario::limits::MAX_ENTITIES {
+        return Err(CommandError::NotApplicable {
+            reason: format!(
+                "a run has at most {} {kind}",
+                scenario::limits::MAX_ENTITIES
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// A copy moving on the wire, for drawing.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Transit {
@@ -434,10 +448,20 @@ impl Simulation {
                 return Ok(());
             }
             Command::AddQueue { queue } => {
+                at_cap("queues", self.rabbitmq.queues.len())?;
                 self.add_queue(queue)?;
             }
             Command::UpdateQueue { queue } => self.update_queue(queue)?,
-            Command::AddBinding { binding } => self.add_binding(binding)?,
+            Command::AddBinding { binding } => {
+                let bindings = self.rabbitmq.exchanges.iter().map(|x| x.bindings.len());
+                at_cap("bindings", bindings.sum())?;
+                scenario::check_len(
+                    "binding.routing_key",
+                    &binding.routing_key,
+                    scenario::limits::MAX_KEY_LEN,
+                )?;
+                self.add_binding(binding)?;
+            }
             Command::RemoveBinding { binding } => {
                 let (from, _) = self.resolve_binding(&binding)?;
                 let bindings = &mut self.rabbitmq.exchanges[from.index()].bindings;
@@ -451,6 +475,7 @@ impl Simulation {
                 }
             }
             Command::AddProducer { producer } => {
+                at_cap("producers", self.clients.producers.len())?;
                 self.add_producer(producer)?;
             }
             Command::UpdateProducer { producer } => {
@@ -474,6 +499,7 @@ impl Simulation {
                 self.clients.producers[id.index()].removed = true;
             }
             Command::AddConsumer { consumer } => {
+                at_cap("consumers", self.clients.consumers.len())?;
                 self.add_consumer(consumer)?;
             }
             Command::UpdateConsumer { consumer } => self.update_consumer(consumer)?,
@@ -494,6 +520,7 @@ impl Simulation {
                 return Ok(());
             }
             Command::AddGroup { group } => {
+                at_cap("groups", self.kafka.groups.len())?;
                 if self.group_id(&group.name).is_some() {
                     return Err(CommandError::Duplicate {
                         kind: "group",

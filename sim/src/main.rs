@@ -5,7 +5,8 @@
 //! work budget: one that would clearly exceed it is refused before it starts, and one that
 //! spends it (or loops without the clock moving) stops with a partial report and exit code 3.
 
-use broker_sim::clients::rates::expected_copies;
+use broker_sim::clients::rates::check_work_budget;
+use broker_sim::guard::RUNNER_WORK_BUDGET;
 use broker_sim::report::EventTally;
 use broker_sim::{Event, EventSink, Scenario, SimTime, Simulation};
 use std::process::ExitCode;
@@ -16,9 +17,6 @@ const USAGE: &str = "usage: broker-sim run FILE.json [--seed N] [--until DURATIO
   --trace      print one line per event to stderr
   --summary    leave out the lists with an entry per message (received, contents, partitions)
   --max-work   the work budget in work items (default 50000000, about 5 s)";
-
-/// Work items a run may take unless `--max-work` says otherwise: a few seconds of CPU.
-const DEFAULT_MAX_WORK: u64 = 50_000_000;
 
 /// Exit code of a run that stopped early (work budget, zero-time loop); the report is partial.
 const EXIT_HALTED: u8 = 3;
@@ -79,7 +77,7 @@ fn run(args: &[String]) -> Result<Outcome, String> {
     let mut until = SimTime::from_secs(60);
     let mut trace = false;
     let mut summary = false;
-    let mut max_work = DEFAULT_MAX_WORK;
+    let mut max_work = RUNNER_WORK_BUDGET;
     while let Some(a) = it.next() {
         match a.as_str() {
             "--seed" => {
@@ -96,18 +94,11 @@ fn run(args: &[String]) -> Result<Outcome, String> {
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-    let scenario = Scenario::from_json(&text).map_err(|e| format!("{file}: {e}"))?;
+    let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+    let scenario = Scenario::from_bytes(&bytes).map_err(|e| format!("{file}: {e}"))?;
     let mut sim = Simulation::new(&scenario, seed).map_err(|e| format!("{file}: {e}"))?;
-    // Each copy takes at least one work item, so a run that would publish more copies than the
-    // budget allows is refused at once instead of after seconds of work.
-    let copies = expected_copies(&scenario, until.0 as f64 / 1e6);
-    if copies > max_work as f64 {
-        return Err(format!(
-            "{file}: this run would publish about {copies:.3e} message copies by {until}, over \
-             the work budget of {max_work} work items; shorten --until or raise --max-work"
-        ));
-    }
+    // Refused at once rather than after seconds of work.
+    check_work_budget(&scenario, until, max_work).map_err(|e| format!("{file}: {e}"))?;
     sim.set_work_budget(max_work);
     // Nothing is drawn: skip the moving-message list.
     sim.set_track_transits(false);

@@ -21,6 +21,10 @@ pub mod limits {
     pub const MAX_MESSAGE_BYTES: u32 = 128 * 1024 * 1024;
     pub const MAX_SCRIPT: usize = 10_000;
     pub const MAX_NAME_LEN: usize = 255;
+    /// Routing keys, binding keys, record keys, channels and patterns: AMQP's short string.
+    pub const MAX_KEY_LEN: usize = 255;
+    /// Any text a person writes: titles, descriptions, narration.
+    pub const MAX_TEXT_LEN: usize = 4_000;
     pub const MAX_TEMPLATE_VALUES: usize = 1_000;
 }
 
@@ -614,8 +618,16 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 impl Scenario {
+    /// Reads a file's bytes: UTF-8, with or without a byte-order mark. UTF-16 and invalid
+    /// UTF-8 are refused with the byte offset where they show.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+        Scenario::from_json(text_from_bytes(bytes)?)
+    }
+
     /// Parses and validates JSON; errors name the field path (`queues[2].max_length`).
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        // Editors on Windows start UTF-8 files with a byte-order mark; it is not part of the JSON.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         // serde also reads a struct from an array; a scenario file is an object and nothing else.
         if !text.trim_start().starts_with('{') {
             return Err(ScenarioError::new(
@@ -681,6 +693,14 @@ impl Scenario {
                 ),
             ));
         }
+        check_script_caps(self)?;
+        for (field, text) in [("title", &self.title), ("description", &self.description)] {
+            if let Some(t) = text {
+                for (lang, s) in [("en", &t.en), ("ko", &t.ko)] {
+                    check_len(&format!("{field}.{lang}"), s, limits::MAX_TEXT_LEN)?;
+                }
+            }
+        }
         let exchanges = unique_names("exchanges", self.exchanges.iter().map(|e| &e.name))?;
         let queues = unique_names("queues", self.queues.iter().map(|q| &q.name))?;
         unique_names("producers", self.producers.iter().map(|p| &p.name))?;
@@ -721,6 +741,11 @@ impl Scenario {
         }
         for (i, b) in self.bindings.iter().enumerate() {
             let path = format!("bindings[{i}]");
+            check_len(
+                &format!("{path}.routing_key"),
+                &b.routing_key,
+                limits::MAX_KEY_LEN,
+            )?;
             if b.exchange.is_empty() {
                 return Err(ScenarioError::new(
                     format!("{path}.exchange"),
@@ -781,6 +806,81 @@ impl Scenario {
         }
         Ok(())
     }
+}
+
+/// The text of a file: UTF-8 without its byte-order mark, or an error that says which encoding
+/// the bytes are in instead and at which byte offset it shows.
+pub fn text_from_bytes(bytes: &[u8]) -> Result<&str, ScenarioError> {
+    let utf16 = |why: &str| {
+        ScenarioError::new(
+            "",
+            format!("the file is UTF-16 ({why}); save it as UTF-8 and load it again"),
+        )
+    };
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(utf16("byte-order mark at byte 0"));
+    }
+    // JSON text starts with an ASCII character, so a zero byte among the first two is UTF-16.
+    if let Some(i) = bytes.iter().take(2).position(|b| *b == 0) {
+        return Err(utf16(&format!("zero byte at byte {i}")));
+    }
+    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    let skipped = bytes.len() - body.len();
+    std::str::from_utf8(body).map_err(|e| {
+        ScenarioError::new(
+            "",
+            format!(
+                "the file is not valid UTF-8: byte {} cannot start or continue a character",
+                e.valid_up_to() + skipped
+            ),
+        )
+    })
+}
+
+/// A string longer than `max` bytes is refused, naming the field.
+pub fn check_len(path: &str, s: &str, max: usize) -> Result<(), ScenarioError> {
+    if s.len() > max {
+        return Err(ScenarioError::new(
+            path,
+            format!("{} bytes; at most {max} are allowed", s.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// Entities the script adds count against the same caps as those the file declares.
+fn check_script_caps(s: &Scenario) -> Result<(), ScenarioError> {
+    use crate::command::Command as C;
+    let mut count = [
+        s.queues.len(),
+        s.bindings.len(),
+        s.producers.len(),
+        s.consumers.len(),
+        s.groups.len(),
+    ];
+    const KINDS: [&str; 5] = ["queues", "bindings", "producers", "consumers", "groups"];
+    for (i, step) in s.script.iter().enumerate() {
+        let kind = match step.command {
+            C::AddQueue { .. } => 0,
+            C::AddBinding { .. } => 1,
+            C::AddProducer { .. } => 2,
+            C::AddConsumer { .. } => 3,
+            C::AddGroup { .. } => 4,
+            _ => continue,
+        };
+        count[kind] += 1;
+        if count[kind] > limits::MAX_ENTITIES {
+            return Err(ScenarioError::new(
+                format!("script[{i}].command"),
+                format!(
+                    "adds more {} than the {} a scenario may have",
+                    KINDS[kind],
+                    limits::MAX_ENTITIES
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn missing(path: String, what: &str, name: &str) -> ScenarioError {
@@ -956,7 +1056,14 @@ pub(crate) fn validate_producer(
             PublishTarget::Exchange(x) => ("exchange", x, (known.exchange)(x)),
             PublishTarget::Topic(x) => ("topic", x, (known.topic)(x)),
             PublishTarget::Service(x) => ("service", x, (known.service)(x)),
-            PublishTarget::Channel(_) => continue,
+            PublishTarget::Channel(ch) => {
+                check_len(
+                    &format!("{path}.targets[{i}].channel"),
+                    ch,
+                    limits::MAX_KEY_LEN,
+                )?;
+                continue;
+            }
         };
         if !ok {
             return Err(missing(format!("{path}.targets[{i}].{kind}"), kind, name));
@@ -982,6 +1089,23 @@ pub(crate) fn validate_producer(
                 format!("{tpath}.{field}"),
                 format!("at most {} values", limits::MAX_TEMPLATE_VALUES),
             ));
+        }
+    }
+    for (field, keys) in [("routing_keys", &m.routing_keys), ("keys", &m.keys)] {
+        for (i, k) in keys.iter().enumerate() {
+            check_len(&format!("{tpath}.{field}[{i}]"), k, limits::MAX_KEY_LEN)?;
+        }
+    }
+    for (i, h) in m.headers.iter().enumerate() {
+        for (k, v) in h {
+            check_len(&format!("{tpath}.headers[{i}]"), k, limits::MAX_KEY_LEN)?;
+            if let Value::String(v) = v {
+                check_len(
+                    &format!("{tpath}.headers[{i}].{k}"),
+                    v,
+                    limits::MAX_TEXT_LEN,
+                )?;
+            }
         }
     }
     if let Some(i) = m.priorities.iter().position(|p| *p > 255) {
@@ -1077,6 +1201,12 @@ pub(crate) fn validate_consumer(
                     format!("{path}.source.subscribe"),
                     format!("at most {} subscriptions", limits::MAX_TEMPLATE_VALUES),
                 ));
+            }
+            for (field, names) in [("channels", channels), ("patterns", patterns)] {
+                for (i, n) in names.iter().enumerate() {
+                    let at = format!("{path}.source.subscribe.{field}[{i}]");
+                    check_len(&at, n, limits::MAX_KEY_LEN)?;
+                }
             }
         }
         ConsumerSource::Queue(_) | ConsumerSource::Group(_) => {}

@@ -5,6 +5,7 @@
 
 use crate::command::Command;
 use crate::scenario::{RatePattern, Scenario};
+use crate::time::SimTime;
 
 /// Seconds after `t` (seconds since the producer started) at which the rate has accumulated
 /// one message; `None` if it never will. Bursts and manual producers are not rate-driven.
@@ -139,6 +140,19 @@ pub fn expected_copies(scenario: &Scenario, secs: f64) -> f64 {
         })
         .sum();
     by_rate + by_script
+}
+
+/// Refuses, before any work, a run whose producers alone would publish more copies by `until`
+/// than `max_work` work items can carry (each copy takes at least one).
+pub fn check_work_budget(scenario: &Scenario, until: SimTime, max_work: u64) -> Result<(), String> {
+    let copies = expected_copies(scenario, until.0 as f64 / 1e6);
+    if copies > max_work as f64 {
+        return Err(format!(
+            "this run would publish about {copies:.3e} message copies by {until}, over the work \
+             budget of {max_work} work items; shorten the run or raise the budget (--max-work)"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -12,6 +12,9 @@ pub const MAX_CYCLES_AT_ONE_INSTANT: u32 = 10_000;
 /// through a zero-latency topology stays far below it.
 pub const MAX_WORK_AT_ONE_INSTANT: u64 = 20_000_000;
 
+/// The headless runner's default work budget: about five seconds of work in a release build.
+pub const RUNNER_WORK_BUDGET: u64 = 50_000_000;
+
 /// Why a run stopped before the time it was asked to reach. Once halted, a simulation does
 /// no more work; its state and ledger stay as they were, so a partial report is exact.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -7,6 +7,7 @@ mod helpers;
 mod lessons;
 mod props;
 mod queueing;
+mod robustness;
 mod rules_dispatch;
 mod rules_kafka;
 mod rules_queue;

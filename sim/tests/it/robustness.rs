@@ -1,0 +1,297 @@
+//! Nothing hangs, nothing explodes: the reproducers in `sim/tests/robustness/` (copied from
+//! `reference/robustness/`) finish, halt with a named reason, or are refused before they start;
+//! hostile text and encodings get located errors.
+
+use crate::helpers::{apply, run_ms, scenario, sim};
+use broker_sim::clients::rates::check_work_budget;
+use broker_sim::guard::{Halt, RUNNER_WORK_BUDGET};
+use broker_sim::{Command, EventKind, Scenario, SimTime, Simulation};
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/robustness/");
+
+fn reproducer(name: &str) -> Scenario {
+    let bytes = std::fs::read(format!("{DIR}{name}")).expect("reproducer file");
+    Scenario::from_bytes(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Runs a reproducer as the runner does: budget check first, then the run under the budget.
+fn run_like_the_runner(name: &str, until: SimTime) -> Result<Simulation, String> {
+    let s = reproducer(name);
+    check_work_budget(&s, until, RUNNER_WORK_BUDGET)?;
+    let mut sim = Simulation::new(&s, 1).expect("valid");
+    sim.set_track_transits(false);
+    sim.set_work_budget(RUNNER_WORK_BUDGET);
+    sim.advance_into(until, usize::MAX, &mut Vec::new());
+    sim.audit_deep().expect("ledger");
+    Ok(sim)
+}
+
+#[test]
+fn robustness_f2_zero_time_requeue_loop_halts_at_once() {
+    let sim = run_like_the_runner(
+        "F2-timeout-zero-time-livelock.json",
+        SimTime::from_millis(1),
+    )
+    .expect("not refused");
+    match sim.halted() {
+        Some(Halt::ZeroTimeCycle { at, cycles, .. }) => {
+            assert_eq!(*at, SimTime::ZERO);
+            assert!(*cycles > 1_000);
+        }
+        other => panic!("expected a zero-time cycle, got {other:?}"),
+    }
+    assert_eq!(
+        sim.now(),
+        SimTime::ZERO,
+        "the clock stays where the loop was"
+    );
+    assert!(sim.work_done() < 100_000, "{} work items", sim.work_done());
+}
+
+#[test]
+fn robustness_f2_dead_letter_cycle_at_one_instant_halts() {
+    let sim = run_like_the_runner("F2-variant-dlx-reject-cycle.json", SimTime::from_millis(1))
+        .expect("not refused");
+    assert!(
+        matches!(sim.halted(), Some(Halt::ZeroTimeCycle { .. })),
+        "{:?}",
+        sim.halted()
+    );
+    let text = sim.halted().expect("halted").to_string();
+    assert!(
+        text.contains("zero-time loop") && text.contains("latency"),
+        "{text}"
+    );
+}
+
+#[test]
+fn robustness_f4_a_year_of_publishing_is_refused_before_it_starts() {
+    let err = run_like_the_runner(
+        "F4-oom-all-events-kept.json",
+        SimTime::from_secs(8760 * 3600),
+    )
+    .err()
+    .expect("refused");
+    assert!(err.contains("work budget") && err.contains("8.8"), "{err}");
+}
+
+#[test]
+fn robustness_f5_message_volume_is_refused_before_it_starts() {
+    let err = run_like_the_runner("F5-timeout-message-volume.json", SimTime::from_secs(3600))
+        .err()
+        .expect("refused");
+    assert!(err.contains("1.440e9"), "{err}");
+}
+
+#[test]
+fn robustness_work_budget_stops_the_run_with_an_exact_partial_state() {
+    let mut s = sim(r#"{"version":1,"queues":[{"name":"q"}],
+        "producers":[{"name":"p","targets":[{"exchange":""}],"rate":{"kind":"constant","per_sec":1000},
+          "message":{"routing_keys":["q"]}}]}"#);
+    s.set_work_budget(500);
+    let reached = s.advance_into(SimTime::from_secs(10), usize::MAX, &mut Vec::new());
+    assert!(!reached);
+    assert_eq!(s.work_done(), 500);
+    assert!(matches!(
+        s.halted(),
+        Some(Halt::WorkBudget { limit: 500, .. })
+    ));
+    let stopped_at = s.now();
+    assert!(stopped_at < SimTime::from_secs(1), "{stopped_at}");
+    // Halted means halted: no more work, the clock stays, the ledger still balances.
+    let events = s.advance_to(SimTime::from_secs(20));
+    assert!(events.is_empty());
+    assert_eq!(s.now(), stopped_at);
+    s.audit_deep().expect("exact partial state");
+    let report = s.report(1, &[]);
+    assert!(report.halted.is_some() && report.balanced);
+}
+
+#[test]
+fn robustness_processing_zero_is_allowed_and_finishes() {
+    // 0 ms processing is an instant consumer; with latency 0 a finite load still ends.
+    let mut s = sim(r#"{"version":1,"latency_ms":0,"queues":[{"name":"q"}],
+        "producers":[{"name":"p","targets":[{"exchange":""}],"rate":{"kind":"burst","count":1000,"at_ms":0},
+          "message":{"routing_keys":["q"]}}],
+        "consumers":[{"name":"c","source":{"queue":"q"},"processing":{"kind":"fixed","ms":0}}]}"#);
+    let events = run_ms(&mut s, 10);
+    assert!(s.halted().is_none());
+    assert_eq!(s.ledger().acked, 1000);
+    assert!(events.iter().all(|e| e.time == SimTime::ZERO));
+}
+
+#[test]
+fn robustness_processing_zero_with_requeue_forever_halts_instead_of_hanging() {
+    let mut s = sim(r#"{"version":1,"latency_ms":0,"queues":[{"name":"q"}],
+        "producers":[{"name":"p","targets":[{"exchange":""}],"rate":{"kind":"manual"},
+          "message":{"routing_keys":["q"]}}],
+        "consumers":[{"name":"c","source":{"queue":"q"},"processing":{"kind":"fixed","ms":0},
+          "failure":{"probability":1,"action":"nack","requeue":true}}]}"#);
+    apply(
+        &mut s,
+        serde_json::json!({"burst": {"producer": "p", "count": 3}}),
+    );
+    run_ms(&mut s, 5);
+    assert!(matches!(s.halted(), Some(Halt::ZeroTimeCycle { .. })));
+    // With latency above 0 the same loop moves the clock, so it is not a zero-time loop.
+    let mut moving = sim(r#"{"version":1,"latency_ms":1,"queues":[{"name":"q"}],
+        "producers":[{"name":"p","targets":[{"exchange":""}],"rate":{"kind":"manual"},
+          "message":{"routing_keys":["q"]}}],
+        "consumers":[{"name":"c","source":{"queue":"q"},"processing":{"kind":"fixed","ms":0},
+          "failure":{"probability":1,"action":"nack","requeue":true}}]}"#);
+    apply(
+        &mut moving,
+        serde_json::json!({"burst": {"producer": "p", "count": 3}}),
+    );
+    let events = run_ms(&mut moving, 1_000);
+    assert!(moving.halted().is_none());
+    let requeued = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Requeued { .. }))
+        .count();
+    assert!(requeued > 100, "{requeued}");
+}
+
+#[test]
+fn robustness_ramp_from_almost_zero_starts_publishing() {
+    let mut s = sim(r#"{"version":1,"queues":[{"name":"q"}],
+        "producers":[{"name":"p","targets":[{"exchange":""}],
+          "rate":{"kind":"ramp","from_per_sec":1e-12,"to_per_sec":1000,"over_ms":1000},
+          "message":{"routing_keys":["q"]}}]}"#);
+    run_ms(&mut s, 2_000);
+    // ∫ over the ramp is 500 messages, then 1,000 in the second that follows.
+    let published = s.ledger().published;
+    assert!((1_495..=1_505).contains(&published), "{published}");
+}
+
+#[test]
+fn robustness_a_wave_idle_at_zero_costs_no_work() {
+    let mut s = sim(r#"{"version":1,"queues":[{"name":"q"}],
+        "producers":[{"name":"p","targets":[{"exchange":""}],
+          "rate":{"kind":"square","high_per_sec":0,"low_per_sec":0,"period_ms":100,"duty":0.5},
+          "message":{"routing_keys":["q"]}}]}"#);
+    s.advance_to(SimTime::from_secs(24 * 3600));
+    assert!(s.work_done() < 10, "{} work items", s.work_done());
+    // Raising the rate wakes it.
+    let c: Command = serde_json::from_value(serde_json::json!({"set_rate": {"producer": "p",
+        "rate": {"kind":"square","high_per_sec":10,"low_per_sec":0,"period_ms":1000,"duty":0.5}}}))
+    .expect("command");
+    s.apply(c).expect("applies");
+    run_ms(&mut s, 24 * 3600 * 1000 + 10_000);
+    assert_eq!(s.ledger().published, 50);
+}
+
+#[test]
+fn robustness_script_additions_count_against_the_entity_caps() {
+    let adds: Vec<String> = (0..257)
+        .map(|i| {
+            format!(r#"{{"at_ms":1,"command":{{"add_queue":{{"queue":{{"name":"q{i}"}}}}}}}}"#)
+        })
+        .collect();
+    let json = format!(r#"{{"version":1,"script":[{}]}}"#, adds.join(","));
+    let err = Scenario::from_json(&json).expect_err("over the cap");
+    assert_eq!(err.path, "script[256].command", "{err}");
+    // The same cap holds for commands given while running.
+    let mut s = sim(r#"{"version":1}"#);
+    for i in 0..256 {
+        apply(
+            &mut s,
+            serde_json::json!({"add_queue": {"queue": {"name": format!("q{i}")}}}),
+        );
+    }
+    let c: Command =
+        serde_json::from_value(serde_json::json!({"add_queue": {"queue": {"name": "one-more"}}}))
+            .expect("command");
+    let err = s.apply(c).expect_err("refused");
+    assert!(err.to_string().contains("at most 256"), "{err}");
+}
+
+#[test]
+fn robustness_long_text_and_keys_get_located_errors() {
+    let title = "x".repeat(40_000);
+    let err = Scenario::from_json(&format!(
+        r#"{{"version":1,"title":{{"en":"{title}","ko":"제목"}}}}"#
+    ))
+    .expect_err("too long");
+    assert_eq!(err.path, "title.en");
+    let channel = "a".repeat(20_000);
+    let err = Scenario::from_json(&format!(
+        r#"{{"version":1,"producers":[{{"name":"p","targets":[{{"channel":"{channel}"}}],"rate":{{"kind":"manual"}}}}]}}"#
+    ))
+    .expect_err("too long");
+    assert_eq!(err.path, "producers[0].targets[0].channel", "{err}");
+    let err = Scenario::from_json(&format!(
+        r#"{{"version":1,"consumers":[{{"name":"c","source":{{"subscribe":{{"patterns":["*{channel}"]}}}},"processing":{{"kind":"fixed","ms":1}}}}]}}"#
+    ))
+    .expect_err("too long");
+    assert_eq!(
+        err.path, "consumers[0].source.subscribe.patterns[0]",
+        "{err}"
+    );
+    let ok = format!(
+        r#"{{"version":1,"queues":[{{"name":"{}"}}]}}"#,
+        "q".repeat(255)
+    );
+    scenario(&ok);
+}
+
+#[test]
+fn robustness_a_byte_order_mark_is_accepted_and_stripped() {
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend_from_slice(br#"{"version":1,"queues":[{"name":"q"}]}"#);
+    let s = Scenario::from_bytes(&bytes).expect("a BOM is fine");
+    assert_eq!(s.queues.len(), 1);
+    assert!(Scenario::from_json("\u{feff}{\"version\":1}").is_ok());
+}
+
+#[test]
+fn robustness_utf16_and_invalid_utf8_name_the_encoding_and_the_byte() {
+    let json = r#"{"version":1}"#;
+    let le: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(json.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let err = Scenario::from_bytes(&le).expect_err("UTF-16");
+    assert!(
+        err.to_string().contains("UTF-16") && err.to_string().contains("byte 0"),
+        "{err}"
+    );
+    let no_bom: Vec<u8> = json.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let err = Scenario::from_bytes(&no_bom).expect_err("UTF-16 without a BOM");
+    assert!(
+        err.to_string().contains("UTF-16") && err.to_string().contains("byte 1"),
+        "{err}"
+    );
+    let mut bad = br#"{"version":1,"title":{"en":"caf"#.to_vec();
+    let offset = bad.len();
+    bad.extend_from_slice(&[0xE9, b'"', b'}', b'}']);
+    let err = Scenario::from_bytes(&bad).expect_err("Latin-1 byte");
+    assert!(
+        err.to_string().contains("not valid UTF-8")
+            && err.to_string().contains(&format!("byte {offset}")),
+        "{err}"
+    );
+}
+
+#[test]
+fn robustness_f1_crash_requeue_of_interleaved_unacked_finishes_in_publish_order() {
+    // The file's shape at a tenth of its size, for a debug build; the release runner's
+    // figure for the full million is in docs/performance.md.
+    let mut s = reproducer("F1-timeout-quadratic-requeue.json");
+    let n = 100_000;
+    s.producers[0].rate = broker_sim::scenario::RatePattern::Burst {
+        count: n,
+        at_ms: 100.0,
+    };
+    let mut sim = Simulation::new(&s, 1).expect("valid");
+    sim.set_track_transits(false);
+    sim.advance_into(SimTime::from_secs(1), usize::MAX, &mut Vec::new());
+    assert!(sim.halted().is_none(), "{:?}", sim.halted());
+    sim.audit_deep().expect("ledger");
+    let l = sim.ledger();
+    // Both consumers crashed holding everything, so every message is back in the queue, in
+    // the order it was published (RMQ-13), though they held alternate ones.
+    assert_eq!((l.created, l.ready), (n, n));
+    let contents = &sim.report(1, &[]).queue_contents["q"];
+    assert!(contents.windows(2).all(|w| w[0] < w[1]));
+}

@@ -59,6 +59,10 @@ describe('untrusted input', () => {
       ['session-v9.json', JSON.stringify(session({ version: 9 })), /^invalid session: version: unsupported session version 9/],
       ['session-typo.json', JSON.stringify(session({ log: [{ at: 0, command: { crash_consumr: {} } }] })), /^invalid session: log\[0\]\.command: unknown variant `crash_consumr`/],
       ['html.json', '<img src=x onerror=alert(1)>', /^not valid JSON: /],
+      ['utf16.json', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify(defaultScenario), 'utf16le')]),
+        /^the file could not be read as text: the file is UTF-16 \(byte-order mark at byte 0\); save it as UTF-8/],
+      ['latin1.json', Buffer.from('{"version":1,"title":{"en":"caf\xe9","ko":"x"}}', 'latin1'),
+        /^the file could not be read as text: the file is not valid UTF-8: byte 31 /],
     ];
     const big = path.join(dir, 'big.json');
     await writeFile(big, Buffer.alloc(51 * 1024 * 1024, 0x20));
@@ -92,6 +96,31 @@ describe('untrusted input', () => {
       }
       assert.deepEqual(dialogs, [], 'an alert was shown');
       await assertStillRunning(s);
+      check();
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a file with a byte-order mark opens, and a zero-time loop stops the clock with the reason shown', { timeout: TEST_TIMEOUT }, async () => {
+    const loop = await readFile(path.join(REPO_ROOT, 'sim', 'tests', 'robustness', 'F2-timeout-zero-time-livelock.json'));
+    const file = path.join(dir, 'bom-loop.json');
+    await writeFile(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), loop]));
+    const s = await openPage(browser);
+    const { page, check } = s;
+    try {
+      await page.goto(server.url);
+      await waitForApp(s);
+      await setLang(s, 'en');
+      await page.getByTestId('import-file').setInputFiles(file);
+      await page.getByTestId('play').click();
+      const text = await poll(async () => {
+        const badge = page.getByTestId('halted');
+        return (await badge.count()) > 0 ? badge.textContent() : null;
+      }, { message: 'the halt badge', check });
+      assert.match(text, /The clock stopped at 0\.000 ?s: message m0 went round 10001 times/);
+      assert.equal(await page.getByTestId('notice').count(), 0, 'the BOM file was refused');
+      await screenshot(page, 'halted-zero-time-1280');
       check();
     } finally {
       await s.close();

@@ -26,6 +26,9 @@ pub mod limits {
     /// Any text a person writes: titles, descriptions, narration.
     pub const MAX_TEXT_LEN: usize = 4_000;
     pub const MAX_TEMPLATE_VALUES: usize = 1_000;
+    /// Template values (keys, header sets, priorities) of all producers together, so the
+    /// largest topology stays within tens of megabytes.
+    pub const MAX_TEMPLATE_VALUES_TOTAL: usize = 50_000;
 }
 
 /// Text in both UI languages.
@@ -782,7 +785,20 @@ impl Scenario {
             }
         }
         check_exchange_cycles(self)?;
+        let mut template_values = 0;
         for (i, p) in self.producers.iter().enumerate() {
+            let m = &p.message;
+            template_values +=
+                m.routing_keys.len() + m.headers.len() + m.keys.len() + m.priorities.len();
+            if template_values > limits::MAX_TEMPLATE_VALUES_TOTAL {
+                return Err(ScenarioError::new(
+                    format!("producers[{i}].message"),
+                    format!(
+                        "the producers' message templates hold more than {} values together",
+                        limits::MAX_TEMPLATE_VALUES_TOTAL
+                    ),
+                ));
+            }
             let known = Known {
                 exchange: &exchange_known,
                 topic: &|t| topics.contains(t),

@@ -189,7 +189,7 @@ fn robustness_script_additions_count_against_the_entity_caps() {
         })
         .collect();
     let json = format!(r#"{{"version":1,"script":[{}]}}"#, adds.join(","));
-    let err = Scenario::from_json(&json).expect_err("over the cap");
+    let err = Scenario::from_json(&json).err().expect("over the cap");
     assert_eq!(err.path, "script[256].command", "{err}");
     // The same cap holds for commands given while running.
     let mut s = sim(r#"{"version":1}"#);
@@ -202,7 +202,7 @@ fn robustness_script_additions_count_against_the_entity_caps() {
     let c: Command =
         serde_json::from_value(serde_json::json!({"add_queue": {"queue": {"name": "one-more"}}}))
             .expect("command");
-    let err = s.apply(c).expect_err("refused");
+    let err = s.apply(c).err().expect("refused");
     assert!(err.to_string().contains("at most 256"), "{err}");
 }
 
@@ -212,18 +212,19 @@ fn robustness_long_text_and_keys_get_located_errors() {
     let err = Scenario::from_json(&format!(
         r#"{{"version":1,"title":{{"en":"{title}","ko":"제목"}}}}"#
     ))
-    .expect_err("too long");
+    .err()
+    .expect("too long");
     assert_eq!(err.path, "title.en");
     let channel = "a".repeat(20_000);
     let err = Scenario::from_json(&format!(
         r#"{{"version":1,"producers":[{{"name":"p","targets":[{{"channel":"{channel}"}}],"rate":{{"kind":"manual"}}}}]}}"#
     ))
-    .expect_err("too long");
+    .err().expect("too long");
     assert_eq!(err.path, "producers[0].targets[0].channel", "{err}");
     let err = Scenario::from_json(&format!(
         r#"{{"version":1,"consumers":[{{"name":"c","source":{{"subscribe":{{"patterns":["*{channel}"]}}}},"processing":{{"kind":"fixed","ms":1}}}}]}}"#
     ))
-    .expect_err("too long");
+    .err().expect("too long");
     assert_eq!(
         err.path, "consumers[0].source.subscribe.patterns[0]",
         "{err}"
@@ -251,13 +252,15 @@ fn robustness_utf16_and_invalid_utf8_name_the_encoding_and_the_byte() {
         .into_iter()
         .chain(json.encode_utf16().flat_map(u16::to_le_bytes))
         .collect();
-    let err = Scenario::from_bytes(&le).expect_err("UTF-16");
+    let err = Scenario::from_bytes(&le).err().expect("UTF-16");
     assert!(
         err.to_string().contains("UTF-16") && err.to_string().contains("byte 0"),
         "{err}"
     );
     let no_bom: Vec<u8> = json.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    let err = Scenario::from_bytes(&no_bom).expect_err("UTF-16 without a BOM");
+    let err = Scenario::from_bytes(&no_bom)
+        .err()
+        .expect("UTF-16 without a BOM");
     assert!(
         err.to_string().contains("UTF-16") && err.to_string().contains("byte 1"),
         "{err}"
@@ -265,7 +268,7 @@ fn robustness_utf16_and_invalid_utf8_name_the_encoding_and_the_byte() {
     let mut bad = br#"{"version":1,"title":{"en":"caf"#.to_vec();
     let offset = bad.len();
     bad.extend_from_slice(&[0xE9, b'"', b'}', b'}']);
-    let err = Scenario::from_bytes(&bad).expect_err("Latin-1 byte");
+    let err = Scenario::from_bytes(&bad).err().expect("Latin-1 byte");
     assert!(
         err.to_string().contains("not valid UTF-8")
             && err.to_string().contains(&format!("byte {offset}")),
@@ -294,4 +297,51 @@ fn robustness_f1_crash_requeue_of_interleaved_unacked_finishes_in_publish_order(
     assert_eq!((l.created, l.ready), (n, n));
     let contents = &sim.report(1, &[]).queue_contents["q"];
     assert!(contents.windows(2).all(|w| w[0] < w[1]));
+}
+
+/// The largest topology the caps allow, for RabbitMQ and Redis: 256 of each entity, every
+/// producer fanning out to 16 exchanges with the most template values the total cap allows,
+/// every subscriber holding 1,000 patterns.
+fn largest_message_broker_topology() -> serde_json::Value {
+    use serde_json::json;
+    let n = 256;
+    let per_producer = 50_000 / n / 2;
+    json!({
+        "version": 1,
+        "exchanges": (0..n).map(|i| json!({"name": format!("x{i}"), "type": "topic"})).collect::<Vec<_>>(),
+        "queues": (0..n).map(|i| json!({"name": format!("q{i}"), "max_priority": 255})).collect::<Vec<_>>(),
+        "bindings": (0..n).map(|i| json!({"exchange": format!("x{i}"), "queue": format!("q{i}"),
+            "routing_key": format!("#.a.*.{}#", "b.".repeat(50))})).collect::<Vec<_>>(),
+        "producers": (0..n).map(|i| json!({"name": format!("p{i}"),
+            "targets": (0..16).map(|j| json!({"exchange": format!("x{}", (i + j) % n)})).collect::<Vec<_>>(),
+            "rate": {"kind": "constant", "per_sec": 1},
+            "message": {"routing_keys": (0..per_producer).map(|j| format!("k.{j}.a.b")).collect::<Vec<_>>(),
+                        "headers": (0..per_producer).map(|j| json!({"h": j})).collect::<Vec<_>>()}})).collect::<Vec<_>>(),
+        "consumers": (0..n).map(|i| json!({"name": format!("c{i}"),
+            "source": {"subscribe": {"patterns": (0..1000).map(|j| format!("*a{j}?b*")).collect::<Vec<_>>()}},
+            "processing": {"kind": "fixed", "ms": 1}})).collect::<Vec<_>>(),
+    })
+}
+
+#[test]
+fn robustness_the_largest_allowed_message_broker_topology_sets_up_and_runs() {
+    let json = largest_message_broker_topology();
+    let s = Scenario::from_json(&json.to_string()).expect("within every cap");
+    let mut sim = Simulation::new(&s, 1).expect("builds");
+    sim.set_track_transits(false);
+    sim.advance_into(SimTime::from_millis(1_100), usize::MAX, &mut Vec::new());
+    assert!(sim.halted().is_none());
+    // 256 producers × 16 targets, one message each by 1.1 s.
+    assert_eq!(sim.ledger().created, 256 * 16);
+    sim.audit_deep().expect("ledger");
+    // One more template value anywhere is over the total cap.
+    let mut over = json.clone();
+    over["producers"][255]["message"]["routing_keys"]
+        .as_array_mut()
+        .expect("keys")
+        .extend((0..400).map(|j| serde_json::json!(format!("extra.{j}"))));
+    let err = Scenario::from_json(&over.to_string())
+        .err()
+        .expect("over the total cap");
+    assert_eq!(err.path, "producers[255].message", "{err}");
 }

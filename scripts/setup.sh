@@ -99,17 +99,21 @@ if [[ -f Trunk.toml ]]; then
 fi
 
 if [[ "$with_test" == 1 ]]; then
-  # 4. Debian's Chromium for the end-to-end tests (never a downloaded browser).
-  if [[ -x "$CHROMIUM" ]]; then
-    say "chromium present ($CHROMIUM), skipping"
+  # 4. Debian's Chromium for the end-to-end tests (never a downloaded browser), and the CJK
+  # fonts without which every Korean screenshot shows empty boxes.
+  missing=()
+  [[ -x "$CHROMIUM" ]] || missing+=(chromium)
+  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    say "chromium ($CHROMIUM) and fonts-noto-cjk present, skipping"
   else
-    say "installing Debian chromium"
+    say "installing ${missing[*]}"
     sudo=()
     if [[ "$(id -u)" -ne 0 ]]; then
       sudo=(sudo)
     fi
     "${sudo[@]}" apt-get update
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
   fi
 
   # 5. playwright-core and friends for tests/e2e.

@@ -5,30 +5,76 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// RabbitMQ topic matching (RMQ-4): words split at '.', '*' = exactly one word, '#' = zero or more words.
+/// A RabbitMQ topic binding key split into words once, when the binding is added (RMQ-4):
+/// words split at '.', '*' = exactly one word, '#' = zero or more words.
 ///
 /// An empty key or pattern has zero words, as in RabbitMQ's `split_topic_key`, so `#` matches
 /// `""` and `*` does not; `"a."` has the two words `a` and `""`.
-pub fn topic_matches(pattern: &str, routing_key: &str) -> bool {
-    let key: Vec<&str> = words(routing_key).collect();
-    // reached[j]: the pattern words read so far match the first j key words. One row at a time
-    // keeps stacked '#'s at O(pattern words x key words) instead of exponential backtracking.
-    let mut reached = vec![false; key.len() + 1];
-    reached[0] = true;
-    for word in words(pattern) {
-        if word == "#" {
-            for j in 1..reached.len() {
-                reached[j] |= reached[j - 1];
-            }
-        } else {
-            // Right to left so that reached[j - 1] still holds the previous row.
-            for j in (1..reached.len()).rev() {
-                reached[j] = reached[j - 1] && (word == "*" || word == key[j - 1]);
-            }
-            reached[0] = false;
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicPattern {
+    words: Vec<TopicWord>,
+    has_hash: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum TopicWord {
+    Hash,
+    Star,
+    Word(String),
+}
+
+impl TopicWord {
+    fn accepts(&self, key_word: &str) -> bool {
+        match self {
+            TopicWord::Hash | TopicWord::Star => true,
+            TopicWord::Word(w) => w == key_word,
         }
     }
-    reached[key.len()]
+}
+
+impl TopicPattern {
+    pub fn new(pattern: &str) -> TopicPattern {
+        let words: Vec<TopicWord> = words(pattern)
+            .map(|w| match w {
+                "#" => TopicWord::Hash,
+                "*" => TopicWord::Star,
+                _ => TopicWord::Word(w.to_string()),
+            })
+            .collect();
+        let has_hash = words.contains(&TopicWord::Hash);
+        TopicPattern { words, has_hash }
+    }
+
+    pub fn matches(&self, routing_key: &str) -> bool {
+        if !self.has_hash {
+            // Without '#' every pattern word takes exactly one key word: no allocation needed.
+            let mut key = words(routing_key);
+            return self
+                .words
+                .iter()
+                .all(|w| key.next().is_some_and(|k| w.accepts(k)))
+                && key.next().is_none();
+        }
+        let key: Vec<&str> = words(routing_key).collect();
+        // reached[j]: the pattern words read so far match the first j key words. One row at a time
+        // keeps stacked '#'s at O(pattern words x key words) instead of exponential backtracking.
+        let mut reached = vec![false; key.len() + 1];
+        reached[0] = true;
+        for word in &self.words {
+            if *word == TopicWord::Hash {
+                for j in 1..reached.len() {
+                    reached[j] |= reached[j - 1];
+                }
+            } else {
+                // Right to left so that reached[j - 1] still holds the previous row.
+                for j in (1..reached.len()).rev() {
+                    reached[j] = reached[j - 1] && word.accepts(key[j - 1]);
+                }
+                reached[0] = false;
+            }
+        }
+        reached[key.len()]
+    }
 }
 
 fn words(s: &str) -> impl Iterator<Item = &str> {
@@ -211,6 +257,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn topic_matches(pattern: &str, routing_key: &str) -> bool {
+        TopicPattern::new(pattern).matches(routing_key)
+    }
+
     fn table(pairs: &[(&str, Value)]) -> BTreeMap<String, Value> {
         pairs
             .iter()
@@ -301,23 +351,29 @@ mod tests {
         assert!(topic_matches(&pattern, &format!("{key}.x")));
     }
 
+    /// Exponential backtracking straight from RMQ-4's wording, as a reference.
+    fn naive_topic(p: &[&str], k: &[&str]) -> bool {
+        match p.split_first() {
+            None => k.is_empty(),
+            Some((&"#", rest)) => (0..=k.len()).any(|n| naive_topic(rest, &k[n..])),
+            Some((w, rest)) => k
+                .split_first()
+                .is_some_and(|(kw, k_rest)| (*w == "*" || w == kw) && naive_topic(rest, k_rest)),
+        }
+    }
+
     #[test]
     fn rmq_04_agrees_with_naive_backtracking() {
-        fn naive(p: &[&str], k: &[&str]) -> bool {
-            match p.split_first() {
-                None => k.is_empty(),
-                Some((&"#", rest)) => (0..=k.len()).any(|n| naive(rest, &k[n..])),
-                Some((w, rest)) => k
-                    .split_first()
-                    .is_some_and(|(kw, k_rest)| (*w == "*" || w == kw) && naive(rest, k_rest)),
-            }
-        }
         let mut rng = Lcg(4);
         for _ in 0..20_000 {
             let p = rng.pick(&["a", "b", "", "*", "#"], 6).join(".");
             let k = rng.pick(&["a", "b", "", "*", "#"], 6).join(".");
             let (pw, kw): (Vec<_>, Vec<_>) = (words(&p).collect(), words(&k).collect());
-            assert_eq!(topic_matches(&p, &k), naive(&pw, &kw), "{p:?} vs {k:?}");
+            assert_eq!(
+                topic_matches(&p, &k),
+                naive_topic(&pw, &kw),
+                "{p:?} vs {k:?}"
+            );
         }
     }
 
@@ -629,6 +685,20 @@ mod tests {
             }
             let (pc, sc): (Vec<char>, Vec<char>) = (p.chars().collect(), s.chars().collect());
             assert_eq!(glob_matches(&p, &s), redis(&pc, &sc), "{p:?} vs {s:?}");
+        }
+    }
+
+    #[test]
+    fn rmq_04_compiled_pattern_agrees_with_reference() {
+        let mut rng = Lcg(5);
+        for _ in 0..5_000 {
+            let p = rng.pick(&["a", "b", "", "*", "#"], 6).join(".");
+            let pattern = TopicPattern::new(&p);
+            for _ in 0..10 {
+                let k = rng.pick(&["a", "b", "", "*", "#"], 6).join(".");
+                let (pw, kw): (Vec<_>, Vec<_>) = (words(&p).collect(), words(&k).collect());
+                assert_eq!(pattern.matches(&k), naive_topic(&pw, &kw), "{p:?} vs {k:?}");
+            }
         }
     }
 

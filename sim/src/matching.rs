@@ -134,62 +134,163 @@ pub fn headers_match(
     }
 }
 
-/// Redis PSUBSCRIBE glob (RPS-2): '*' any run of chars (including empty), '?' exactly one char, '[...]' a class with ranges a-z and negation '^' , '\\' escapes the next char. Matches the whole channel name.
+/// A Redis `PSUBSCRIBE` glob (RPS-2), parsed once when the client subscribes: '*' any run of
+/// chars (including empty), '?' exactly one char, '[...]' a class with ranges a-z and negation
+/// '^', '\\' escapes the next char. Matches the whole channel name.
 ///
 /// Malformed patterns behave as in Redis's `stringmatchlen`: an unclosed `[` is a class that runs
 /// to the end of the pattern, `[]` matches nothing, `[^]` any one char, a reversed range `[z-a]`
 /// equals `[a-z]`, and a trailing `\` is a literal backslash. Unlike Redis 7 (redis/redis#15643),
 /// `*` also matches the empty channel name. Chars are Unicode scalars where Redis compares bytes;
 /// the two agree on ASCII.
-pub fn glob_matches(pattern: &str, channel: &str) -> bool {
-    let tokens = parse_glob(pattern);
-    let text: Vec<char> = channel.chars().collect();
-    let (mut t, mut s) = (0, 0);
-    // Where to resume after the latest '*'. Every other token takes exactly one char, so only the
-    // latest '*' ever needs to grow, which bounds the work at O(tokens x chars).
-    let mut resume: Option<(usize, usize)> = None;
-    while s < text.len() {
-        match tokens.get(t) {
-            Some(Token::Star) => {
-                resume = Some((t + 1, s));
-                t += 1;
+#[derive(Clone, Debug)]
+pub struct Glob {
+    /// The runs of one-char matchers between stars: one run means no star. The first run is
+    /// pinned to the start of the name and, when there is a star, the last run to its end.
+    runs: Vec<Run>,
+}
+
+/// Stars split a pattern into runs; every token of a run takes exactly one char.
+#[derive(Clone, Debug)]
+enum Run {
+    /// Plain chars only, searched with `str::find` in linear time.
+    Literal(String),
+    /// Holds a '?' or a class, so it is compared char by char.
+    Chars(Vec<Class>),
+}
+
+impl Glob {
+    pub fn new(pattern: &str) -> Glob {
+        let mut runs = Vec::new();
+        let mut run = Vec::new();
+        for token in parse_glob(pattern) {
+            match token {
+                Token::Star => runs.push(Run::new(std::mem::take(&mut run))),
+                token => run.push(token),
             }
-            Some(Token::One(class)) if class.contains(text[s]) => {
-                t += 1;
-                s += 1;
-            }
-            _ => match resume {
-                Some((rt, rs)) => {
-                    resume = Some((rt, rs + 1));
-                    t = rt;
-                    s = rs + 1;
-                }
+        }
+        runs.push(Run::new(run));
+        Glob { runs }
+    }
+
+    /// Runs are fixed-length, so each middle run can take its leftmost place: that leaves the
+    /// most room for the runs after it. Literal runs make this linear in the name; a run with a
+    /// class or '?' costs O(run x name) at worst, never exponential.
+    pub fn matches(&self, name: &str) -> bool {
+        let (first, rest) = self
+            .runs
+            .split_first()
+            .expect("a glob has at least one run");
+        let Some(mut at) = first.match_at(name, 0) else {
+            return false;
+        };
+        let Some((last, middle)) = rest.split_last() else {
+            return at == name.len();
+        };
+        let Some(end) = last.suffix_start(name).filter(|&end| end >= at) else {
+            return false;
+        };
+        let name = &name[..end];
+        for run in middle {
+            match run.find(name, at) {
+                Some(next) => at = next,
                 None => return false,
-            },
+            }
+        }
+        true
+    }
+}
+
+impl Run {
+    fn new(tokens: Vec<Token>) -> Run {
+        if tokens.iter().all(|t| matches!(t, Token::Char(_))) {
+            let text = tokens.iter().filter_map(Token::char).collect();
+            return Run::Literal(text);
+        }
+        let classes = tokens.into_iter().map(Token::into_class).collect();
+        Run::Chars(classes)
+    }
+
+    /// Where this run ends when it starts at byte `at` of `name`.
+    fn match_at(&self, name: &str, at: usize) -> Option<usize> {
+        let rest = &name[at..];
+        match self {
+            Run::Literal(text) => rest.starts_with(text.as_str()).then(|| at + text.len()),
+            Run::Chars(classes) => {
+                let mut chars = rest.chars();
+                let mut end = at;
+                for class in classes {
+                    let c = chars.next().filter(|&c| class.contains(c))?;
+                    end += c.len_utf8();
+                }
+                Some(end)
+            }
         }
     }
-    tokens[t..].iter().all(|token| matches!(token, Token::Star))
+
+    /// Where this run must start to match the end of `name`, if it does.
+    fn suffix_start(&self, name: &str) -> Option<usize> {
+        let start = match self {
+            Run::Literal(text) => name.len().checked_sub(text.len())?,
+            Run::Chars(classes) => name.char_indices().rev().nth(classes.len() - 1)?.0,
+        };
+        // A literal's start may fall inside a char of `name`: no match, and slicing would panic.
+        (name.is_char_boundary(start) && self.match_at(name, start) == Some(name.len()))
+            .then_some(start)
+    }
+
+    /// The end of this run's leftmost occurrence in `name` at or after byte `from`.
+    fn find(&self, name: &str, from: usize) -> Option<usize> {
+        match self {
+            Run::Literal(text) => name[from..]
+                .find(text.as_str())
+                .map(|i| from + i + text.len()),
+            Run::Chars(_) => name[from..]
+                .char_indices()
+                .find_map(|(i, _)| self.match_at(name, from + i)),
+        }
+    }
+}
+
+/// One-off match; compiles the pattern each call, so callers that match repeatedly keep a [`Glob`].
+pub fn glob_matches(pattern: &str, channel: &str) -> bool {
+    Glob::new(pattern).matches(channel)
 }
 
 enum Token {
     Star,
+    Char(char),
     One(Class),
 }
 
+impl Token {
+    fn char(&self) -> Option<char> {
+        match self {
+            Token::Char(c) => Some(*c),
+            _ => None,
+        }
+    }
+
+    fn into_class(self) -> Class {
+        match self {
+            Token::Char(c) => Class {
+                negate: false,
+                ranges: vec![(c, c)],
+            },
+            Token::One(class) => class,
+            Token::Star => unreachable!("stars separate runs"),
+        }
+    }
+}
+
 /// One-char matcher: `?` is an empty negated class and a literal a one-char range.
+#[derive(Clone, Debug)]
 struct Class {
     negate: bool,
     ranges: Vec<(char, char)>,
 }
 
 impl Class {
-    fn literal(c: char) -> Class {
-        Class {
-            negate: false,
-            ranges: vec![(c, c)],
-        }
-    }
-
     fn contains(&self, c: char) -> bool {
         self.negate != self.ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi)
     }
@@ -209,12 +310,12 @@ fn parse_glob(pattern: &str) -> Vec<Token> {
                 }),
                 1,
             ),
-            ('\\', Some(&escaped)) => (Token::One(Class::literal(escaped)), 2),
+            ('\\', Some(&escaped)) => (Token::Char(escaped), 2),
             ('[', _) => {
                 let (class, used) = parse_class(&p[i + 1..]);
                 (Token::One(class), 1 + used)
             }
-            _ => (Token::One(Class::literal(c)), 1),
+            _ => (Token::Char(c), 1),
         };
         tokens.push(token);
         i += used;
@@ -259,6 +360,41 @@ mod tests {
 
     fn topic_matches(pattern: &str, routing_key: &str) -> bool {
         TopicPattern::new(pattern).matches(routing_key)
+    }
+
+    /// The matcher before globs were compiled: greedy backtracking to the latest '*' over the
+    /// tokens, O(tokens x chars). Kept as the reference for the run-based [`Glob`].
+    fn reference_glob_matches(pattern: &str, channel: &str) -> bool {
+        let tokens = parse_glob(pattern);
+        let text: Vec<char> = channel.chars().collect();
+        let one = |t: &Token, c: char| match t {
+            Token::Char(x) => *x == c,
+            Token::One(class) => class.contains(c),
+            Token::Star => false,
+        };
+        let (mut t, mut s) = (0, 0);
+        let mut resume: Option<(usize, usize)> = None;
+        while s < text.len() {
+            match tokens.get(t) {
+                Some(Token::Star) => {
+                    resume = Some((t + 1, s));
+                    t += 1;
+                }
+                Some(token) if one(token, text[s]) => {
+                    t += 1;
+                    s += 1;
+                }
+                _ => match resume {
+                    Some((rt, rs)) => {
+                        resume = Some((rt, rs + 1));
+                        t = rt;
+                        s = rs + 1;
+                    }
+                    None => return false,
+                },
+            }
+        }
+        tokens[t..].iter().all(|token| matches!(token, Token::Star))
     }
 
     fn table(pairs: &[(&str, Value)]) -> BTreeMap<String, Value> {
@@ -686,6 +822,76 @@ mod tests {
             let (pc, sc): (Vec<char>, Vec<char>) = (p.chars().collect(), s.chars().collect());
             assert_eq!(glob_matches(&p, &s), redis(&pc, &sc), "{p:?} vs {s:?}");
         }
+    }
+
+    #[test]
+    fn rps_02_compiled_glob_agrees_with_reference() {
+        let atoms = [
+            "a", "b", "ab", "-", "*", "?", "[", "]", "^", "\\", "é", "[a-b]", "[^a]",
+        ];
+        let mut rng = Lcg(11);
+        for _ in 0..20_000 {
+            let p = rng.pick(&atoms, 10).concat();
+            let glob = Glob::new(&p);
+            // One compiled glob serves many names, as it does for a subscriber.
+            for _ in 0..10 {
+                let s = rng.pick(&atoms, 12).concat();
+                assert_eq!(
+                    glob.matches(&s),
+                    reference_glob_matches(&p, &s),
+                    "{p:?} vs {s:?}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x91_0b),
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        #[test]
+        fn rps_02_compiled_glob_agrees_with_reference_prop(
+            p in "[ab*?\\\\\\[\\]^é-]{0,10}",
+            names in proptest::collection::vec("[ab*?\\\\\\[\\]^é-]{0,14}", 1..8),
+        ) {
+            let glob = Glob::new(&p);
+            for s in &names {
+                proptest::prop_assert_eq!(glob.matches(s), reference_glob_matches(&p, s), "{:?} vs {:?}", p, s);
+            }
+        }
+    }
+
+    #[test]
+    fn rps_02_long_runs_stay_linear() {
+        // F6: a star then a long literal run, against a long name. The last run is pinned to the
+        // end of the name, and a middle run is found with `str::find`.
+        let pattern = format!("*{}b", "a".repeat(10_000));
+        let channel = "a".repeat(20_000);
+        let glob = Glob::new(&pattern);
+        assert!(!glob.matches(&channel));
+        assert!(glob.matches(&format!("{channel}b")));
+        let middle = Glob::new(&format!("*{}b*", "a".repeat(10_000)));
+        assert!(!middle.matches(&channel));
+        assert!(middle.matches(&format!("{channel}bc")));
+    }
+
+    #[test]
+    fn rps_02_runs_pin_start_and_end() {
+        assert!(
+            !glob_matches("a*a", "a"),
+            "the first and last runs may not overlap"
+        );
+        assert!(glob_matches("a*a", "aa"));
+        assert!(glob_matches("é*[é]", "éé"));
+        assert!(!glob_matches("é*[é]", "é"));
+        assert!(!glob_matches("*é", "e"));
+        assert!(glob_matches("*?é", "xé"));
+        assert!(!glob_matches("*?é", "é"));
+        assert!(glob_matches("a*b?c*d", "aXbYcZd"));
+        assert!(!glob_matches("a*b?c*d", "aXbcZd"));
     }
 
     #[test]

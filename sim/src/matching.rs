@@ -252,11 +252,6 @@ impl Run {
     }
 }
 
-/// One-off match; compiles the pattern each call, so callers that match repeatedly keep a [`Glob`].
-pub fn glob_matches(pattern: &str, channel: &str) -> bool {
-    Glob::new(pattern).matches(channel)
-}
-
 enum Token {
     Star,
     Char(char),
@@ -360,6 +355,10 @@ mod tests {
 
     fn topic_matches(pattern: &str, routing_key: &str) -> bool {
         TopicPattern::new(pattern).matches(routing_key)
+    }
+
+    fn glob_matches(pattern: &str, channel: &str) -> bool {
+        Glob::new(pattern).matches(channel)
     }
 
     /// The matcher before globs were compiled: greedy backtracking to the latest '*' over the

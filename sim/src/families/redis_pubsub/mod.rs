@@ -1,31 +1,105 @@
 //! Redis Pub/Sub: channels, patterns and subscribers' output buffers.
 
-use crate::clients::ConsumerStatus;
+use crate::clients::{Consumer, ConsumerStatus};
 use crate::engine::Simulation;
 use crate::event::EventKind;
 use crate::ids::{ChannelId, ConsumerId};
 use crate::ledger::{CopyState, DropReason};
-use crate::matching::glob_matches;
+use crate::matching::Glob;
 use crate::message::Slot;
 use crate::scenario::ConsumerSource;
 use crate::snapshot::NodeRef;
 use crate::time::SimTime;
 use std::collections::BTreeSet;
 
-/// Redis Pub/Sub's state: the channel names seen so far, indexed by `ChannelId`.
+/// Redis Pub/Sub's state: the channel names seen so far, indexed by `ChannelId`, and which
+/// subscribers each channel reaches.
 #[derive(Debug, Default)]
 pub(crate) struct RedisPubSub {
     pub channels: Vec<String>,
+    /// The compiled subscriptions of the first `subscriptions.len()` consumers, by consumer id;
+    /// `None` for consumers of a queue or group. A consumer's source never changes once it is
+    /// added (`update_consumer` refuses), so an entry never goes stale.
+    subscriptions: Vec<Option<Subscription>>,
+    /// For each of the first `receivers.len()` channels: the cached subscribers it reaches and
+    /// how many copies each gets, in consumer-id order.
+    receivers: Vec<Vec<(ConsumerId, u32)>>,
+}
+
+/// One client's subscriptions, each a set: a name or pattern listed twice counts once (RPS-2).
+#[derive(Debug)]
+struct Subscription {
+    names: BTreeSet<String>,
+    /// Compiled once, one per distinct pattern text.
+    patterns: Vec<Glob>,
+}
+
+impl Subscription {
+    fn new(source: &ConsumerSource) -> Option<Subscription> {
+        let ConsumerSource::Subscribe { channels, patterns } = source else {
+            return None;
+        };
+        let distinct: BTreeSet<&String> = patterns.iter().collect();
+        Some(Subscription {
+            names: channels.iter().cloned().collect(),
+            patterns: distinct.into_iter().map(|p| Glob::new(p)).collect(),
+        })
+    }
+
+    /// Copies of one message on `channel`: one for the name, one per matching pattern (RPS-2).
+    fn copies(&self, channel: &str) -> u32 {
+        let by_pattern = self.patterns.iter().filter(|g| g.matches(channel)).count();
+        u32::from(self.names.contains(channel)) + by_pattern as u32
+    }
 }
 
 impl RedisPubSub {
+    /// Extends the cache to consumers added and channels seen since the last call; what is
+    /// cached already stays valid, so each (subscriber, channel) pair is matched once.
+    fn sync(&mut self, consumers: &[Consumer]) {
+        for (i, c) in consumers.iter().enumerate().skip(self.subscriptions.len()) {
+            let sub = Subscription::new(&c.spec.source);
+            if let Some(sub) = &sub {
+                // New consumers have the highest ids, so pushing keeps each list in id order.
+                for (name, list) in self.channels.iter().zip(&mut self.receivers) {
+                    let n = sub.copies(name);
+                    if n > 0 {
+                        list.push((ConsumerId(i as u32), n));
+                    }
+                }
+            }
+            self.subscriptions.push(sub);
+        }
+        for name in &self.channels[self.receivers.len()..] {
+            let list = (self.subscriptions.iter().enumerate())
+                .filter_map(|(i, sub)| {
+                    let n = sub.as_ref()?.copies(name);
+                    (n > 0).then_some((ConsumerId(i as u32), n))
+                })
+                .collect();
+            self.receivers.push(list);
+        }
+    }
+
     /// The channels seen so far that a subscriber's names or patterns match (RPS-2).
-    pub fn channels_matching(&self, source: &ConsumerSource) -> Vec<ChannelId> {
-        let ConsumerSource::Subscribe { channels, patterns } = source else {
+    pub fn channels_matching(&self, cid: ConsumerId, source: &ConsumerSource) -> Vec<ChannelId> {
+        // A consumer added since the last publish is not cached yet: compile it here.
+        let cached = cid.index() < self.subscriptions.len();
+        let fresh;
+        let sub = if cached {
+            self.subscriptions[cid.index()].as_ref()
+        } else {
+            fresh = Subscription::new(source);
+            fresh.as_ref()
+        };
+        let Some(sub) = sub else {
             return Vec::new();
         };
         (self.channels.iter().enumerate())
-            .filter(|(_, ch)| channels.contains(ch) || patterns.iter().any(|p| glob_matches(p, ch)))
+            .filter(|&(i, name)| match self.receivers.get(i) {
+                Some(list) if cached => list.binary_search_by_key(&cid, |r| r.0).is_ok(),
+                _ => sub.copies(name) > 0,
+            })
             .map(|(i, _)| ChannelId(i as u32))
             .collect()
     }
@@ -42,22 +116,12 @@ impl Simulation {
 
     /// `PUBLISH`: a copy to every matching subscription present now; none means gone (RPS-1, RPS-2).
     pub(crate) fn pubsub_publish(&mut self, slot: Slot, channel: ChannelId) {
-        let name = &self.redis.channels[channel.index()];
+        self.redis.sync(&self.clients.consumers);
         let mut receivers = Vec::new();
-        for (i, c) in self.clients.consumers.iter().enumerate() {
-            if c.status != ConsumerStatus::Running {
-                continue;
-            }
-            if let ConsumerSource::Subscribe { channels, patterns } = &c.spec.source {
-                // A client's subscriptions are sets: listing one twice is still one (RPS-2).
-                let by_name = usize::from(channels.iter().any(|ch| ch == name));
-                let by_pattern = patterns
-                    .iter()
-                    .filter(|p| glob_matches(p, name))
-                    .collect::<BTreeSet<_>>()
-                    .len();
-                let n = by_name + by_pattern;
-                receivers.extend(std::iter::repeat_n(ConsumerId(i as u32), n));
+        for &(cid, n) in &self.redis.receivers[channel.index()] {
+            // Only subscribers present now, in consumer-id order (RPS-1).
+            if self.clients.consumers[cid.index()].status == ConsumerStatus::Running {
+                receivers.extend(std::iter::repeat_n(cid, n as usize));
             }
         }
         let msg = self.world.copies.get(slot).msg;

@@ -147,16 +147,17 @@ pub fn headers_match(
 pub struct Glob {
     /// The runs of one-char matchers between stars: one run means no star. The first run is
     /// pinned to the start of the name and, when there is a star, the last run to its end.
-    runs: Vec<Run>,
+    /// Boxed slices, as a subscriber may hold a thousand patterns.
+    runs: Box<[Run]>,
 }
 
-/// Stars split a pattern into runs; every token of a run takes exactly one char.
+/// Stars split a pattern into runs; every matcher of a run takes exactly one char.
 #[derive(Clone, Debug)]
 enum Run {
     /// Plain chars only, searched with `str::find` in linear time.
-    Literal(String),
+    Literal(Box<str>),
     /// Holds a '?' or a class, so it is compared char by char.
-    Chars(Vec<Class>),
+    Chars(Box<[One]>),
 }
 
 impl Glob {
@@ -166,11 +167,11 @@ impl Glob {
         for token in parse_glob(pattern) {
             match token {
                 Token::Star => runs.push(Run::new(std::mem::take(&mut run))),
-                token => run.push(token),
+                Token::One(one) => run.push(one),
             }
         }
         runs.push(Run::new(run));
-        Glob { runs }
+        Glob { runs: runs.into() }
     }
 
     /// Runs are fixed-length, so each middle run can take its leftmost place: that leaves the
@@ -202,25 +203,23 @@ impl Glob {
 }
 
 impl Run {
-    fn new(tokens: Vec<Token>) -> Run {
-        if tokens.iter().all(|t| matches!(t, Token::Char(_))) {
-            let text = tokens.iter().filter_map(Token::char).collect();
-            return Run::Literal(text);
+    fn new(ones: Vec<One>) -> Run {
+        match ones.iter().map(One::char).collect::<Option<String>>() {
+            Some(text) => Run::Literal(text.into()),
+            None => Run::Chars(ones.into()),
         }
-        let classes = tokens.into_iter().map(Token::into_class).collect();
-        Run::Chars(classes)
     }
 
     /// Where this run ends when it starts at byte `at` of `name`.
     fn match_at(&self, name: &str, at: usize) -> Option<usize> {
         let rest = &name[at..];
         match self {
-            Run::Literal(text) => rest.starts_with(text.as_str()).then(|| at + text.len()),
-            Run::Chars(classes) => {
+            Run::Literal(text) => rest.starts_with(&**text).then(|| at + text.len()),
+            Run::Chars(ones) => {
                 let mut chars = rest.chars();
                 let mut end = at;
-                for class in classes {
-                    let c = chars.next().filter(|&c| class.contains(c))?;
+                for one in ones.iter() {
+                    let c = chars.next().filter(|&c| one.accepts(c))?;
                     end += c.len_utf8();
                 }
                 Some(end)
@@ -232,7 +231,7 @@ impl Run {
     fn suffix_start(&self, name: &str) -> Option<usize> {
         let start = match self {
             Run::Literal(text) => name.len().checked_sub(text.len())?,
-            Run::Chars(classes) => name.char_indices().rev().nth(classes.len() - 1)?.0,
+            Run::Chars(ones) => name.char_indices().rev().nth(ones.len() - 1)?.0,
         };
         // A literal's start may fall inside a char of `name`: no match, and slicing would panic.
         (name.is_char_boundary(start) && self.match_at(name, start) == Some(name.len()))
@@ -242,47 +241,62 @@ impl Run {
     /// The end of this run's leftmost occurrence in `name` at or after byte `from`.
     fn find(&self, name: &str, from: usize) -> Option<usize> {
         match self {
-            Run::Literal(text) => name[from..]
-                .find(text.as_str())
-                .map(|i| from + i + text.len()),
-            Run::Chars(_) => name[from..]
-                .char_indices()
-                .find_map(|(i, _)| self.match_at(name, from + i)),
+            Run::Literal(text) => name[from..].find(&**text).map(|i| from + i + text.len()),
+            Run::Chars(ones) => {
+                let mut at = from;
+                loop {
+                    // Jump to the next char the first matcher accepts; a plain char is a memchr.
+                    let rest = &name[at..];
+                    let i = match ones[0] {
+                        One::Char(c) => rest.find(c)?,
+                        ref first => rest.find(|c| first.accepts(c))?,
+                    };
+                    if let Some(end) = self.match_at(name, at + i) {
+                        return Some(end);
+                    }
+                    at += i + rest[i..].chars().next()?.len_utf8();
+                }
+            }
         }
     }
 }
 
 enum Token {
     Star,
-    Char(char),
-    One(Class),
+    One(One),
 }
 
-impl Token {
+/// A matcher of exactly one char.
+#[derive(Clone, Debug)]
+enum One {
+    Char(char),
+    /// `?`.
+    Any,
+    /// Boxed, so that a matcher takes 16 bytes, not 24: most are plain chars.
+    Class(Box<Class>),
+}
+
+impl One {
     fn char(&self) -> Option<char> {
         match self {
-            Token::Char(c) => Some(*c),
+            One::Char(c) => Some(*c),
             _ => None,
         }
     }
 
-    fn into_class(self) -> Class {
+    fn accepts(&self, c: char) -> bool {
         match self {
-            Token::Char(c) => Class {
-                negate: false,
-                ranges: vec![(c, c)],
-            },
-            Token::One(class) => class,
-            Token::Star => unreachable!("stars separate runs"),
+            One::Char(x) => *x == c,
+            One::Any => true,
+            One::Class(class) => class.contains(c),
         }
     }
 }
 
-/// One-char matcher: `?` is an empty negated class and a literal a one-char range.
 #[derive(Clone, Debug)]
 struct Class {
     negate: bool,
-    ranges: Vec<(char, char)>,
+    ranges: Box<[(char, char)]>,
 }
 
 impl Class {
@@ -298,19 +312,13 @@ fn parse_glob(pattern: &str) -> Vec<Token> {
     while let Some(&c) = p.get(i) {
         let (token, used) = match (c, p.get(i + 1)) {
             ('*', _) => (Token::Star, 1),
-            ('?', _) => (
-                Token::One(Class {
-                    negate: true,
-                    ranges: Vec::new(),
-                }),
-                1,
-            ),
-            ('\\', Some(&escaped)) => (Token::Char(escaped), 2),
+            ('?', _) => (Token::One(One::Any), 1),
+            ('\\', Some(&escaped)) => (Token::One(One::Char(escaped)), 2),
             ('[', _) => {
                 let (class, used) = parse_class(&p[i + 1..]);
-                (Token::One(class), 1 + used)
+                (Token::One(One::Class(Box::new(class))), 1 + used)
             }
-            _ => (Token::Char(c), 1),
+            _ => (Token::One(One::Char(c)), 1),
         };
         tokens.push(token);
         i += used;
@@ -345,6 +353,7 @@ fn parse_class(p: &[char]) -> (Class, usize) {
             }
         }
     }
+    let ranges = ranges.into();
     (Class { negate, ranges }, i)
 }
 
@@ -367,8 +376,7 @@ mod tests {
         let tokens = parse_glob(pattern);
         let text: Vec<char> = channel.chars().collect();
         let one = |t: &Token, c: char| match t {
-            Token::Char(x) => *x == c,
-            Token::One(class) => class.contains(c),
+            Token::One(one) => one.accepts(c),
             Token::Star => false,
         };
         let (mut t, mut s) = (0, 0);

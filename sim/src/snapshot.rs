@@ -318,9 +318,7 @@ impl Simulation {
                         }
                         _ => Vec::new(),
                     },
-                    channels: self
-                        .redis
-                        .channels_matching(ConsumerId(i as u32), &c.spec.source),
+                    channels: self.redis.channels_matching(ConsumerId(i as u32)),
                     group: c.group,
                     prefetch: c.spec.prefetch,
                     ack: c.spec.ack,

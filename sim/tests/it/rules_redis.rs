@@ -246,7 +246,7 @@ fn rps_02_subscribers_and_channels_added_later_are_matched() {
         &mut s,
         cmd::add_consumer(subscriber("b", &["news.2"], &["news.?", "news.?", "n*"])),
     );
-    // Not yet seen by a publish: the snapshot still lists its channel.
+    // Matched as soon as it is added, before any publish.
     assert_eq!(matched_channels(&s, "b"), ["news.1"]);
     events.extend(run_ms(&mut s, 45));
     apply(

@@ -17,12 +17,12 @@ use std::collections::BTreeSet;
 #[derive(Debug, Default)]
 pub(crate) struct RedisPubSub {
     pub channels: Vec<String>,
-    /// The compiled subscriptions of the first `subscriptions.len()` consumers, by consumer id;
-    /// `None` for consumers of a queue or group. A consumer's source never changes once it is
-    /// added (`update_consumer` refuses), so an entry never goes stale.
+    /// Every consumer's compiled subscriptions, by consumer id; `None` for consumers of a queue
+    /// or group. A consumer's source never changes once it is added (`update_consumer` refuses),
+    /// so an entry never goes stale.
     subscriptions: Vec<Option<Subscription>>,
-    /// For each of the first `receivers.len()` channels: the cached subscribers it reaches and
-    /// how many copies each gets, in consumer-id order.
+    /// For each channel: the subscribers it reaches and how many copies each gets, in
+    /// consumer-id order. Extended when a consumer or a channel is added, never recomputed.
     receivers: Vec<Vec<(ConsumerId, u32)>>,
 }
 
@@ -54,8 +54,8 @@ impl Subscription {
 }
 
 impl RedisPubSub {
-    /// Extends the cache to consumers added and channels seen since the last call; what is
-    /// cached already stays valid, so each (subscriber, channel) pair is matched once.
+    /// Extends the cache to consumers and channels added since the last call; what is cached
+    /// already stays valid, so each (subscriber, channel) pair is matched once.
     fn sync(&mut self, consumers: &[Consumer]) {
         for (i, c) in consumers.iter().enumerate().skip(self.subscriptions.len()) {
             let sub = Subscription::new(&c.spec.source);
@@ -82,24 +82,13 @@ impl RedisPubSub {
     }
 
     /// The channels seen so far that a subscriber's names or patterns match (RPS-2).
-    pub fn channels_matching(&self, cid: ConsumerId, source: &ConsumerSource) -> Vec<ChannelId> {
-        // A consumer added since the last publish is not cached yet: compile it here.
-        let cached = cid.index() < self.subscriptions.len();
-        let fresh;
-        let sub = if cached {
-            self.subscriptions[cid.index()].as_ref()
-        } else {
-            fresh = Subscription::new(source);
-            fresh.as_ref()
-        };
-        let Some(sub) = sub else {
-            return Vec::new();
-        };
-        (self.channels.iter().enumerate())
-            .filter(|&(i, name)| match self.receivers.get(i) {
-                Some(list) if cached => list.binary_search_by_key(&cid, |r| r.0).is_ok(),
-                _ => sub.copies(name) > 0,
-            })
+    pub fn channels_matching(&self, cid: ConsumerId) -> Vec<ChannelId> {
+        debug_assert!(
+            cid.index() < self.subscriptions.len(),
+            "consumer not cached"
+        );
+        (self.receivers.iter().enumerate())
+            .filter(|(_, list)| list.binary_search_by_key(&cid, |r| r.0).is_ok())
             .map(|(i, _)| ChannelId(i as u32))
             .collect()
     }
@@ -111,12 +100,19 @@ impl Simulation {
             return ChannelId(i as u32);
         }
         self.redis.channels.push(name.to_string());
+        self.redis.sync(&self.clients.consumers);
         ChannelId((self.redis.channels.len() - 1) as u32)
+    }
+
+    /// Called for every consumer added, whatever its source: a subscriber's patterns are
+    /// compiled and matched against the channels seen so far, once.
+    pub(crate) fn redis_consumer_added(&mut self) {
+        self.redis.sync(&self.clients.consumers);
     }
 
     /// `PUBLISH`: a copy to every matching subscription present now; none means gone (RPS-1, RPS-2).
     pub(crate) fn pubsub_publish(&mut self, slot: Slot, channel: ChannelId) {
-        self.redis.sync(&self.clients.consumers);
+        debug_assert_eq!(self.redis.subscriptions.len(), self.clients.consumers.len());
         let mut receivers = Vec::new();
         for &(cid, n) in &self.redis.receivers[channel.index()] {
             // Only subscribers present now, in consumer-id order (RPS-1).

@@ -5,30 +5,76 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// RabbitMQ topic matching (RMQ-4): words split at '.', '*' = exactly one word, '#' = zero or more words.
+/// A RabbitMQ topic binding key split into words once, when the binding is added (RMQ-4):
+/// words split at '.', '*' = exactly one word, '#' = zero or more words.
 ///
 /// An empty key or pattern has zero words, as in RabbitMQ's `split_topic_key`, so `#` matches
 /// `""` and `*` does not; `"a."` has the two words `a` and `""`.
-pub fn topic_matches(pattern: &str, routing_key: &str) -> bool {
-    let key: Vec<&str> = words(routing_key).collect();
-    // reached[j]: the pattern words read so far match the first j key words. One row at a time
-    // keeps stacked '#'s at O(pattern words x key words) instead of exponential backtracking.
-    let mut reached = vec![false; key.len() + 1];
-    reached[0] = true;
-    for word in words(pattern) {
-        if word == "#" {
-            for j in 1..reached.len() {
-                reached[j] |= reached[j - 1];
-            }
-        } else {
-            // Right to left so that reached[j - 1] still holds the previous row.
-            for j in (1..reached.len()).rev() {
-                reached[j] = reached[j - 1] && (word == "*" || word == key[j - 1]);
-            }
-            reached[0] = false;
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicPattern {
+    words: Vec<TopicWord>,
+    has_hash: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum TopicWord {
+    Hash,
+    Star,
+    Word(String),
+}
+
+impl TopicWord {
+    fn accepts(&self, key_word: &str) -> bool {
+        match self {
+            TopicWord::Hash | TopicWord::Star => true,
+            TopicWord::Word(w) => w == key_word,
         }
     }
-    reached[key.len()]
+}
+
+impl TopicPattern {
+    pub fn new(pattern: &str) -> TopicPattern {
+        let words: Vec<TopicWord> = words(pattern)
+            .map(|w| match w {
+                "#" => TopicWord::Hash,
+                "*" => TopicWord::Star,
+                _ => TopicWord::Word(w.to_string()),
+            })
+            .collect();
+        let has_hash = words.contains(&TopicWord::Hash);
+        TopicPattern { words, has_hash }
+    }
+
+    pub fn matches(&self, routing_key: &str) -> bool {
+        if !self.has_hash {
+            // Without '#' every pattern word takes exactly one key word: no allocation needed.
+            let mut key = words(routing_key);
+            return self
+                .words
+                .iter()
+                .all(|w| key.next().is_some_and(|k| w.accepts(k)))
+                && key.next().is_none();
+        }
+        let key: Vec<&str> = words(routing_key).collect();
+        // reached[j]: the pattern words read so far match the first j key words. One row at a time
+        // keeps stacked '#'s at O(pattern words x key words) instead of exponential backtracking.
+        let mut reached = vec![false; key.len() + 1];
+        reached[0] = true;
+        for word in &self.words {
+            if *word == TopicWord::Hash {
+                for j in 1..reached.len() {
+                    reached[j] |= reached[j - 1];
+                }
+            } else {
+                // Right to left so that reached[j - 1] still holds the previous row.
+                for j in (1..reached.len()).rev() {
+                    reached[j] = reached[j - 1] && word.accepts(key[j - 1]);
+                }
+                reached[0] = false;
+            }
+        }
+        reached[key.len()]
+    }
 }
 
 fn words(s: &str) -> impl Iterator<Item = &str> {
@@ -88,62 +134,172 @@ pub fn headers_match(
     }
 }
 
-/// Redis PSUBSCRIBE glob (RPS-2): '*' any run of chars (including empty), '?' exactly one char, '[...]' a class with ranges a-z and negation '^' , '\\' escapes the next char. Matches the whole channel name.
+/// A Redis `PSUBSCRIBE` glob (RPS-2), parsed once when the client subscribes: '*' any run of
+/// chars (including empty), '?' exactly one char, '[...]' a class with ranges a-z and negation
+/// '^', '\\' escapes the next char. Matches the whole channel name.
 ///
 /// Malformed patterns behave as in Redis's `stringmatchlen`: an unclosed `[` is a class that runs
 /// to the end of the pattern, `[]` matches nothing, `[^]` any one char, a reversed range `[z-a]`
 /// equals `[a-z]`, and a trailing `\` is a literal backslash. Unlike Redis 7 (redis/redis#15643),
 /// `*` also matches the empty channel name. Chars are Unicode scalars where Redis compares bytes;
 /// the two agree on ASCII.
-pub fn glob_matches(pattern: &str, channel: &str) -> bool {
-    let tokens = parse_glob(pattern);
-    let text: Vec<char> = channel.chars().collect();
-    let (mut t, mut s) = (0, 0);
-    // Where to resume after the latest '*'. Every other token takes exactly one char, so only the
-    // latest '*' ever needs to grow, which bounds the work at O(tokens x chars).
-    let mut resume: Option<(usize, usize)> = None;
-    while s < text.len() {
-        match tokens.get(t) {
-            Some(Token::Star) => {
-                resume = Some((t + 1, s));
-                t += 1;
+#[derive(Clone, Debug)]
+pub struct Glob {
+    /// The runs of one-char matchers between stars: one run means no star. The first run is
+    /// pinned to the start of the name and, when there is a star, the last run to its end.
+    /// Boxed slices, as a subscriber may hold a thousand patterns.
+    runs: Box<[Run]>,
+}
+
+/// Stars split a pattern into runs; every matcher of a run takes exactly one char.
+#[derive(Clone, Debug)]
+enum Run {
+    /// Plain chars only, searched with `str::find` in linear time.
+    Literal(Box<str>),
+    /// Holds a '?' or a class, so it is compared char by char.
+    Chars(Box<[One]>),
+}
+
+impl Glob {
+    pub fn new(pattern: &str) -> Glob {
+        let mut runs = Vec::new();
+        let mut run = Vec::new();
+        for token in parse_glob(pattern) {
+            match token {
+                Token::Star => runs.push(Run::new(std::mem::take(&mut run))),
+                Token::One(one) => run.push(one),
             }
-            Some(Token::One(class)) if class.contains(text[s]) => {
-                t += 1;
-                s += 1;
-            }
-            _ => match resume {
-                Some((rt, rs)) => {
-                    resume = Some((rt, rs + 1));
-                    t = rt;
-                    s = rs + 1;
-                }
+        }
+        runs.push(Run::new(run));
+        Glob { runs: runs.into() }
+    }
+
+    /// Runs are fixed-length, so each middle run can take its leftmost place: that leaves the
+    /// most room for the runs after it. Literal runs make this linear in the name; a run with a
+    /// class or '?' costs O(run x name) at worst, never exponential.
+    pub fn matches(&self, name: &str) -> bool {
+        let (first, rest) = self
+            .runs
+            .split_first()
+            .expect("a glob has at least one run");
+        let Some(mut at) = first.match_at(name, 0) else {
+            return false;
+        };
+        let Some((last, middle)) = rest.split_last() else {
+            return at == name.len();
+        };
+        let Some(end) = last.suffix_start(name).filter(|&end| end >= at) else {
+            return false;
+        };
+        let name = &name[..end];
+        for run in middle {
+            match run.find(name, at) {
+                Some(next) => at = next,
                 None => return false,
-            },
+            }
+        }
+        true
+    }
+}
+
+impl Run {
+    fn new(ones: Vec<One>) -> Run {
+        match ones.iter().map(One::char).collect::<Option<String>>() {
+            Some(text) => Run::Literal(text.into()),
+            None => Run::Chars(ones.into()),
         }
     }
-    tokens[t..].iter().all(|token| matches!(token, Token::Star))
+
+    /// Where this run ends when it starts at byte `at` of `name`.
+    fn match_at(&self, name: &str, at: usize) -> Option<usize> {
+        let rest = &name[at..];
+        match self {
+            Run::Literal(text) => rest.starts_with(&**text).then(|| at + text.len()),
+            Run::Chars(ones) => {
+                let mut chars = rest.chars();
+                let mut end = at;
+                for one in ones.iter() {
+                    let c = chars.next().filter(|&c| one.accepts(c))?;
+                    end += c.len_utf8();
+                }
+                Some(end)
+            }
+        }
+    }
+
+    /// Where this run must start to match the end of `name`, if it does.
+    fn suffix_start(&self, name: &str) -> Option<usize> {
+        let start = match self {
+            Run::Literal(text) => name.len().checked_sub(text.len())?,
+            Run::Chars(ones) => name.char_indices().rev().nth(ones.len() - 1)?.0,
+        };
+        // A literal's start may fall inside a char of `name`: no match, and slicing would panic.
+        (name.is_char_boundary(start) && self.match_at(name, start) == Some(name.len()))
+            .then_some(start)
+    }
+
+    /// The end of this run's leftmost occurrence in `name` at or after byte `from`.
+    fn find(&self, name: &str, from: usize) -> Option<usize> {
+        match self {
+            Run::Literal(text) => name[from..].find(&**text).map(|i| from + i + text.len()),
+            Run::Chars(ones) => {
+                let mut at = from;
+                loop {
+                    // Jump to the next char the first matcher accepts; a plain char is a memchr.
+                    let rest = &name[at..];
+                    let i = match ones[0] {
+                        One::Char(c) => rest.find(c)?,
+                        ref first => rest.find(|c| first.accepts(c))?,
+                    };
+                    if let Some(end) = self.match_at(name, at + i) {
+                        return Some(end);
+                    }
+                    at += i + rest[i..].chars().next()?.len_utf8();
+                }
+            }
+        }
+    }
 }
 
 enum Token {
     Star,
-    One(Class),
+    One(One),
 }
 
-/// One-char matcher: `?` is an empty negated class and a literal a one-char range.
-struct Class {
-    negate: bool,
-    ranges: Vec<(char, char)>,
+/// A matcher of exactly one char.
+#[derive(Clone, Debug)]
+enum One {
+    Char(char),
+    /// `?`.
+    Any,
+    /// Boxed, so that a matcher takes 16 bytes, not 24: most are plain chars.
+    Class(Box<Class>),
 }
 
-impl Class {
-    fn literal(c: char) -> Class {
-        Class {
-            negate: false,
-            ranges: vec![(c, c)],
+impl One {
+    fn char(&self) -> Option<char> {
+        match self {
+            One::Char(c) => Some(*c),
+            _ => None,
         }
     }
 
+    fn accepts(&self, c: char) -> bool {
+        match self {
+            One::Char(x) => *x == c,
+            One::Any => true,
+            One::Class(class) => class.contains(c),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Class {
+    negate: bool,
+    ranges: Box<[(char, char)]>,
+}
+
+impl Class {
     fn contains(&self, c: char) -> bool {
         self.negate != self.ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi)
     }
@@ -156,19 +312,13 @@ fn parse_glob(pattern: &str) -> Vec<Token> {
     while let Some(&c) = p.get(i) {
         let (token, used) = match (c, p.get(i + 1)) {
             ('*', _) => (Token::Star, 1),
-            ('?', _) => (
-                Token::One(Class {
-                    negate: true,
-                    ranges: Vec::new(),
-                }),
-                1,
-            ),
-            ('\\', Some(&escaped)) => (Token::One(Class::literal(escaped)), 2),
+            ('?', _) => (Token::One(One::Any), 1),
+            ('\\', Some(&escaped)) => (Token::One(One::Char(escaped)), 2),
             ('[', _) => {
                 let (class, used) = parse_class(&p[i + 1..]);
-                (Token::One(class), 1 + used)
+                (Token::One(One::Class(Box::new(class))), 1 + used)
             }
-            _ => (Token::One(Class::literal(c)), 1),
+            _ => (Token::One(One::Char(c)), 1),
         };
         tokens.push(token);
         i += used;
@@ -203,6 +353,7 @@ fn parse_class(p: &[char]) -> (Class, usize) {
             }
         }
     }
+    let ranges = ranges.into();
     (Class { negate, ranges }, i)
 }
 
@@ -210,6 +361,48 @@ fn parse_class(p: &[char]) -> (Class, usize) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn topic_matches(pattern: &str, routing_key: &str) -> bool {
+        TopicPattern::new(pattern).matches(routing_key)
+    }
+
+    fn glob_matches(pattern: &str, channel: &str) -> bool {
+        Glob::new(pattern).matches(channel)
+    }
+
+    /// The matcher before globs were compiled: greedy backtracking to the latest '*' over the
+    /// tokens, O(tokens x chars). Kept as the reference for the run-based [`Glob`].
+    fn reference_glob_matches(pattern: &str, channel: &str) -> bool {
+        let tokens = parse_glob(pattern);
+        let text: Vec<char> = channel.chars().collect();
+        let one = |t: &Token, c: char| match t {
+            Token::One(one) => one.accepts(c),
+            Token::Star => false,
+        };
+        let (mut t, mut s) = (0, 0);
+        let mut resume: Option<(usize, usize)> = None;
+        while s < text.len() {
+            match tokens.get(t) {
+                Some(Token::Star) => {
+                    resume = Some((t + 1, s));
+                    t += 1;
+                }
+                Some(token) if one(token, text[s]) => {
+                    t += 1;
+                    s += 1;
+                }
+                _ => match resume {
+                    Some((rt, rs)) => {
+                        resume = Some((rt, rs + 1));
+                        t = rt;
+                        s = rs + 1;
+                    }
+                    None => return false,
+                },
+            }
+        }
+        tokens[t..].iter().all(|token| matches!(token, Token::Star))
+    }
 
     fn table(pairs: &[(&str, Value)]) -> BTreeMap<String, Value> {
         pairs
@@ -301,23 +494,29 @@ mod tests {
         assert!(topic_matches(&pattern, &format!("{key}.x")));
     }
 
+    /// Exponential backtracking straight from RMQ-4's wording, as a reference.
+    fn naive_topic(p: &[&str], k: &[&str]) -> bool {
+        match p.split_first() {
+            None => k.is_empty(),
+            Some((&"#", rest)) => (0..=k.len()).any(|n| naive_topic(rest, &k[n..])),
+            Some((w, rest)) => k
+                .split_first()
+                .is_some_and(|(kw, k_rest)| (*w == "*" || w == kw) && naive_topic(rest, k_rest)),
+        }
+    }
+
     #[test]
     fn rmq_04_agrees_with_naive_backtracking() {
-        fn naive(p: &[&str], k: &[&str]) -> bool {
-            match p.split_first() {
-                None => k.is_empty(),
-                Some((&"#", rest)) => (0..=k.len()).any(|n| naive(rest, &k[n..])),
-                Some((w, rest)) => k
-                    .split_first()
-                    .is_some_and(|(kw, k_rest)| (*w == "*" || w == kw) && naive(rest, k_rest)),
-            }
-        }
         let mut rng = Lcg(4);
         for _ in 0..20_000 {
             let p = rng.pick(&["a", "b", "", "*", "#"], 6).join(".");
             let k = rng.pick(&["a", "b", "", "*", "#"], 6).join(".");
             let (pw, kw): (Vec<_>, Vec<_>) = (words(&p).collect(), words(&k).collect());
-            assert_eq!(topic_matches(&p, &k), naive(&pw, &kw), "{p:?} vs {k:?}");
+            assert_eq!(
+                topic_matches(&p, &k),
+                naive_topic(&pw, &kw),
+                "{p:?} vs {k:?}"
+            );
         }
     }
 
@@ -629,6 +828,90 @@ mod tests {
             }
             let (pc, sc): (Vec<char>, Vec<char>) = (p.chars().collect(), s.chars().collect());
             assert_eq!(glob_matches(&p, &s), redis(&pc, &sc), "{p:?} vs {s:?}");
+        }
+    }
+
+    #[test]
+    fn rps_02_compiled_glob_agrees_with_reference() {
+        let atoms = [
+            "a", "b", "ab", "-", "*", "?", "[", "]", "^", "\\", "é", "[a-b]", "[^a]",
+        ];
+        let mut rng = Lcg(11);
+        for _ in 0..20_000 {
+            let p = rng.pick(&atoms, 10).concat();
+            let glob = Glob::new(&p);
+            // One compiled glob serves many names, as it does for a subscriber.
+            for _ in 0..10 {
+                let s = rng.pick(&atoms, 12).concat();
+                assert_eq!(
+                    glob.matches(&s),
+                    reference_glob_matches(&p, &s),
+                    "{p:?} vs {s:?}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x91_0b),
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        #[test]
+        fn rps_02_compiled_glob_agrees_with_reference_prop(
+            p in "[ab*?\\\\\\[\\]^é-]{0,10}",
+            names in proptest::collection::vec("[ab*?\\\\\\[\\]^é-]{0,14}", 1..8),
+        ) {
+            let glob = Glob::new(&p);
+            for s in &names {
+                proptest::prop_assert_eq!(glob.matches(s), reference_glob_matches(&p, s), "{:?} vs {:?}", p, s);
+            }
+        }
+    }
+
+    #[test]
+    fn rps_02_long_runs_stay_linear() {
+        // F6: a star then a long literal run, against a long name. The last run is pinned to the
+        // end of the name, and a middle run is found with `str::find`.
+        let pattern = format!("*{}b", "a".repeat(10_000));
+        let channel = "a".repeat(20_000);
+        let glob = Glob::new(&pattern);
+        assert!(!glob.matches(&channel));
+        assert!(glob.matches(&format!("{channel}b")));
+        let middle = Glob::new(&format!("*{}b*", "a".repeat(10_000)));
+        assert!(!middle.matches(&channel));
+        assert!(middle.matches(&format!("{channel}bc")));
+    }
+
+    #[test]
+    fn rps_02_runs_pin_start_and_end() {
+        assert!(
+            !glob_matches("a*a", "a"),
+            "the first and last runs may not overlap"
+        );
+        assert!(glob_matches("a*a", "aa"));
+        assert!(glob_matches("é*[é]", "éé"));
+        assert!(!glob_matches("é*[é]", "é"));
+        assert!(!glob_matches("*é", "e"));
+        assert!(glob_matches("*?é", "xé"));
+        assert!(!glob_matches("*?é", "é"));
+        assert!(glob_matches("a*b?c*d", "aXbYcZd"));
+        assert!(!glob_matches("a*b?c*d", "aXbcZd"));
+    }
+
+    #[test]
+    fn rmq_04_compiled_pattern_agrees_with_reference() {
+        let mut rng = Lcg(5);
+        for _ in 0..5_000 {
+            let p = rng.pick(&["a", "b", "", "*", "#"], 6).join(".");
+            let pattern = TopicPattern::new(&p);
+            for _ in 0..10 {
+                let k = rng.pick(&["a", "b", "", "*", "#"], 6).join(".");
+                let (pw, kw): (Vec<_>, Vec<_>) = (words(&p).collect(), words(&k).collect());
+                assert_eq!(pattern.matches(&k), naive_topic(&pw, &kw), "{p:?} vs {k:?}");
+            }
         }
     }
 

@@ -318,7 +318,7 @@ impl Simulation {
                         }
                         _ => Vec::new(),
                     },
-                    channels: self.redis.channels_matching(&c.spec.source),
+                    channels: self.redis.channels_matching(ConsumerId(i as u32)),
                     group: c.group,
                     prefetch: c.spec.prefetch,
                     ack: c.spec.ack,

@@ -424,6 +424,7 @@ impl Simulation {
             soft_since: None,
         });
         let id = ConsumerId((self.clients.consumers.len() - 1) as u32);
+        self.redis_consumer_added();
         if !stopped {
             self.subscribe(id);
         }

@@ -224,6 +224,62 @@ fn rps_02_repeated_subscription_counts_once() {
     assert_eq!(publish_replies(&events), [(0, 2)]);
 }
 
+/// The channel names a subscriber's snapshot lists as matched.
+fn matched_channels(s: &broker_sim::Simulation, consumer: &str) -> Vec<String> {
+    let snap = s.snapshot();
+    let c = snap.consumers.iter().find(|c| c.name == consumer).unwrap();
+    (c.channels.iter())
+        .map(|id| snap.channels[id.0 as usize].clone())
+        .collect()
+}
+
+#[test]
+fn rps_02_subscribers_and_channels_added_later_are_matched() {
+    // Matches are cached per channel; a subscriber or channel that appears after publishing has
+    // started must still be matched, with a copy per name and per distinct pattern.
+    let mut s = sim(&scenario(
+        json!([publisher("p", "news.1", constant_rate(100.0), Some(6))]),
+        json!([subscriber("a", &[], &["news.*"])]),
+    ));
+    let mut events = run_ms(&mut s, 25);
+    apply(
+        &mut s,
+        cmd::add_consumer(subscriber("b", &["news.2"], &["news.?", "news.?", "n*"])),
+    );
+    // Matched as soon as it is added, before any publish.
+    assert_eq!(matched_channels(&s, "b"), ["news.1"]);
+    events.extend(run_ms(&mut s, 45));
+    apply(
+        &mut s,
+        json!({ "add_producer": { "producer": publisher("q", "news.2", constant_rate(100.0), Some(1)) } }),
+    );
+    assert_eq!(matched_channels(&s, "a"), ["news.1", "news.2"]);
+    assert_eq!(matched_channels(&s, "b"), ["news.1", "news.2"]);
+    events.extend(run_ms(&mut s, 300));
+    // m0, m1 reach the channel at 12 and 22 ms, before b joins at 25 ms; m5 is q's message
+    // (published at 55 ms), m6 p's last (60 ms).
+    assert_eq!(ids_received_by(&events, &s, "a"), [0, 1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        ids_received_by(&events, &s, "b"),
+        [2, 2, 3, 3, 4, 4, 5, 5, 5, 6, 6],
+        "news.1: news.? and n*; news.2: the name, news.? and n*\n{}",
+        trace(&events)
+    );
+    let replies: Vec<u32> = publish_replies(&events).iter().map(|r| r.1).collect();
+    assert_eq!(replies, [1, 1, 3, 3, 3, 4, 3]);
+}
+
+#[test]
+fn rps_02_distinct_pattern_texts_count_separately() {
+    // Sets are of pattern texts, as in Redis: `f*` and `f**` are two subscriptions.
+    let mut s = sim(&scenario(
+        json!([publisher("p", "foo", burst_rate(1, 0.0), None)]),
+        json!([subscriber("s", &[], &["f*", "f**", "f*"])]),
+    ));
+    let events = run_ms(&mut s, 100);
+    assert_eq!(ids_received_by(&events, &s, "s"), [0, 0]);
+}
+
 #[test]
 fn rps_02_example_scenario() {
     let (_, _, r) = run_file(&rule_file("rps-02-patterns.json"), 10_000);

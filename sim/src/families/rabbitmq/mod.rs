@@ -9,7 +9,7 @@ use crate::event::{EventKind, Settle};
 use crate::ids::{ConsumerId, ExchangeId, QueueId};
 use crate::kernel::ms_to_us;
 use crate::ledger::{CopyState, DeadLetterReason, DropReason};
-use crate::matching::{headers_match, topic_matches};
+use crate::matching::{headers_match, TopicPattern};
 use crate::message::{Death, Slot};
 use crate::scenario;
 use crate::scenario::{AckMode, BindingSpec, ExchangeType, Overflow, QueueSpec, ScenarioError};
@@ -28,6 +28,8 @@ const CONSUMER_TIMEOUT_CHECK_US: u64 = 60_000_000;
 pub(crate) struct Binding {
     pub spec: BindingSpec,
     pub destination: Destination,
+    /// `spec.routing_key` split into words once, so topic routing does not re-split it (RMQ-4).
+    pub topic: TopicPattern,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,16 +87,16 @@ impl Simulation {
     pub(crate) fn binding_matches(
         &self,
         kind: ExchangeType,
-        b: &BindingSpec,
+        b: &Binding,
         key: &str,
         headers: u32,
     ) -> bool {
         match kind {
-            ExchangeType::Direct => b.routing_key == key,
+            ExchangeType::Direct => b.spec.routing_key == key,
             ExchangeType::Fanout => true,
-            ExchangeType::Topic => topic_matches(&b.routing_key, key),
+            ExchangeType::Topic => b.topic.matches(key),
             ExchangeType::Headers => {
-                headers_match(&b.arguments, self.world.header_sets.get(headers))
+                headers_match(&b.spec.arguments, self.world.header_sets.get(headers))
             }
         }
     }
@@ -119,7 +121,7 @@ impl Simulation {
             let before = queues.len();
             let mut forwarded = false;
             for b in &ex.bindings {
-                if self.binding_matches(ex.kind, &b.spec, key, headers) {
+                if self.binding_matches(ex.kind, b, key, headers) {
                     match b.destination {
                         Destination::Queue(q) => {
                             queues.insert(q);
@@ -695,6 +697,7 @@ impl Simulation {
             self.rabbitmq.exchanges[from.index()]
                 .bindings
                 .push(Binding {
+                    topic: TopicPattern::new(&spec.routing_key),
                     spec,
                     destination: to,
                 });

@@ -1,31 +1,94 @@
 //! Redis Pub/Sub: channels, patterns and subscribers' output buffers.
 
-use crate::clients::ConsumerStatus;
+use crate::clients::{Consumer, ConsumerStatus};
 use crate::engine::Simulation;
 use crate::event::EventKind;
 use crate::ids::{ChannelId, ConsumerId};
 use crate::ledger::{CopyState, DropReason};
-use crate::matching::glob_matches;
+use crate::matching::Glob;
 use crate::message::Slot;
 use crate::scenario::ConsumerSource;
 use crate::snapshot::NodeRef;
 use crate::time::SimTime;
 use std::collections::BTreeSet;
 
-/// Redis Pub/Sub's state: the channel names seen so far, indexed by `ChannelId`.
+/// Redis Pub/Sub's state: the channel names seen so far, indexed by `ChannelId`, and which
+/// subscribers each channel reaches.
 #[derive(Debug, Default)]
 pub(crate) struct RedisPubSub {
     pub channels: Vec<String>,
+    /// Every consumer's compiled subscriptions, by consumer id; `None` for consumers of a queue
+    /// or group. A consumer's source never changes once it is added (`update_consumer` refuses),
+    /// so an entry never goes stale.
+    subscriptions: Vec<Option<Subscription>>,
+    /// For each channel: the subscribers it reaches and how many copies each gets, in
+    /// consumer-id order. Extended when a consumer or a channel is added, never recomputed.
+    receivers: Vec<Vec<(ConsumerId, u32)>>,
+}
+
+/// One client's subscriptions, each a set: a name or pattern listed twice counts once (RPS-2).
+#[derive(Debug)]
+struct Subscription {
+    names: BTreeSet<String>,
+    /// Compiled once, one per distinct pattern text.
+    patterns: Vec<Glob>,
+}
+
+impl Subscription {
+    fn new(source: &ConsumerSource) -> Option<Subscription> {
+        let ConsumerSource::Subscribe { channels, patterns } = source else {
+            return None;
+        };
+        let distinct: BTreeSet<&String> = patterns.iter().collect();
+        Some(Subscription {
+            names: channels.iter().cloned().collect(),
+            patterns: distinct.into_iter().map(|p| Glob::new(p)).collect(),
+        })
+    }
+
+    /// Copies of one message on `channel`: one for the name, one per matching pattern (RPS-2).
+    fn copies(&self, channel: &str) -> u32 {
+        let by_pattern = self.patterns.iter().filter(|g| g.matches(channel)).count();
+        u32::from(self.names.contains(channel)) + by_pattern as u32
+    }
 }
 
 impl RedisPubSub {
+    /// Extends the cache to consumers and channels added since the last call; what is cached
+    /// already stays valid, so each (subscriber, channel) pair is matched once.
+    fn sync(&mut self, consumers: &[Consumer]) {
+        for (i, c) in consumers.iter().enumerate().skip(self.subscriptions.len()) {
+            let sub = Subscription::new(&c.spec.source);
+            if let Some(sub) = &sub {
+                // New consumers have the highest ids, so pushing keeps each list in id order.
+                for (name, list) in self.channels.iter().zip(&mut self.receivers) {
+                    let n = sub.copies(name);
+                    if n > 0 {
+                        list.push((ConsumerId(i as u32), n));
+                    }
+                }
+            }
+            self.subscriptions.push(sub);
+        }
+        for name in &self.channels[self.receivers.len()..] {
+            let list = (self.subscriptions.iter().enumerate())
+                .filter_map(|(i, sub)| {
+                    let n = sub.as_ref()?.copies(name);
+                    (n > 0).then_some((ConsumerId(i as u32), n))
+                })
+                .collect();
+            self.receivers.push(list);
+        }
+    }
+
     /// The channels seen so far that a subscriber's names or patterns match (RPS-2).
-    pub fn channels_matching(&self, source: &ConsumerSource) -> Vec<ChannelId> {
-        let ConsumerSource::Subscribe { channels, patterns } = source else {
-            return Vec::new();
-        };
-        (self.channels.iter().enumerate())
-            .filter(|(_, ch)| channels.contains(ch) || patterns.iter().any(|p| glob_matches(p, ch)))
+    pub fn channels_matching(&self, cid: ConsumerId) -> Vec<ChannelId> {
+        debug_assert!(
+            cid.index() < self.subscriptions.len(),
+            "consumer not cached"
+        );
+        (self.receivers.iter().enumerate())
+            .filter(|(_, list)| list.binary_search_by_key(&cid, |r| r.0).is_ok())
             .map(|(i, _)| ChannelId(i as u32))
             .collect()
     }
@@ -37,27 +100,24 @@ impl Simulation {
             return ChannelId(i as u32);
         }
         self.redis.channels.push(name.to_string());
+        self.redis.sync(&self.clients.consumers);
         ChannelId((self.redis.channels.len() - 1) as u32)
+    }
+
+    /// Called for every consumer added, whatever its source: a subscriber's patterns are
+    /// compiled and matched against the channels seen so far, once.
+    pub(crate) fn redis_consumer_added(&mut self) {
+        self.redis.sync(&self.clients.consumers);
     }
 
     /// `PUBLISH`: a copy to every matching subscription present now; none means gone (RPS-1, RPS-2).
     pub(crate) fn pubsub_publish(&mut self, slot: Slot, channel: ChannelId) {
-        let name = &self.redis.channels[channel.index()];
+        debug_assert_eq!(self.redis.subscriptions.len(), self.clients.consumers.len());
         let mut receivers = Vec::new();
-        for (i, c) in self.clients.consumers.iter().enumerate() {
-            if c.status != ConsumerStatus::Running {
-                continue;
-            }
-            if let ConsumerSource::Subscribe { channels, patterns } = &c.spec.source {
-                // A client's subscriptions are sets: listing one twice is still one (RPS-2).
-                let by_name = usize::from(channels.iter().any(|ch| ch == name));
-                let by_pattern = patterns
-                    .iter()
-                    .filter(|p| glob_matches(p, name))
-                    .collect::<BTreeSet<_>>()
-                    .len();
-                let n = by_name + by_pattern;
-                receivers.extend(std::iter::repeat_n(ConsumerId(i as u32), n));
+        for &(cid, n) in &self.redis.receivers[channel.index()] {
+            // Only subscribers present now, in consumer-id order (RPS-1).
+            if self.clients.consumers[cid.index()].status == ConsumerStatus::Running {
+                receivers.extend(std::iter::repeat_n(cid, n as usize));
             }
         }
         let msg = self.world.copies.get(slot).msg;

@@ -29,6 +29,9 @@ pub mod limits {
     /// Template values (keys, header sets, priorities) of all producers together, so the
     /// largest topology stays within tens of megabytes.
     pub const MAX_TEMPLATE_VALUES_TOTAL: usize = 50_000;
+    /// Channel names and patterns of all subscribers together (a compiled pattern takes a few
+    /// hundred bytes).
+    pub const MAX_SUBSCRIPTIONS_TOTAL: usize = 50_000;
 }
 
 /// Text in both UI languages.
@@ -806,7 +809,20 @@ impl Scenario {
             };
             validate_producer(&format!("producers[{i}]"), p, &known)?;
         }
+        let mut subscriptions = 0;
         for (i, c) in self.consumers.iter().enumerate() {
+            if let ConsumerSource::Subscribe { channels, patterns } = &c.source {
+                subscriptions += channels.len() + patterns.len();
+                if subscriptions > limits::MAX_SUBSCRIPTIONS_TOTAL {
+                    return Err(ScenarioError::new(
+                        format!("consumers[{i}].source.subscribe"),
+                        format!(
+                            "the subscribers hold more than {} channels and patterns together",
+                            limits::MAX_SUBSCRIPTIONS_TOTAL
+                        ),
+                    ));
+                }
+            }
             validate_consumer(
                 &format!("consumers[{i}]"),
                 c,

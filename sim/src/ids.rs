@@ -3,6 +3,26 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Writes `prefix` and `n` in decimal with one `write_str`: every event's trace line is hashed
+/// into the digest, and the general formatter was a third of a run's time.
+pub(crate) fn write_prefixed(f: &mut impl fmt::Write, prefix: &str, n: u64) -> fmt::Result {
+    let mut buf = [0u8; 24];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let start = i - prefix.len();
+    buf[start..i].copy_from_slice(prefix.as_bytes());
+    // SAFETY: the slice holds a whole &str (the prefix) followed by ASCII digits.
+    f.write_str(unsafe { std::str::from_utf8_unchecked(&buf[start..]) })
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
@@ -17,7 +37,7 @@ macro_rules! id_type {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!($prefix, "{}"), self.0)
+                write_prefixed(f, $prefix, u64::from(self.0))
             }
         }
     };
@@ -40,6 +60,6 @@ pub struct MessageId(pub u64);
 
 impl fmt::Display for MessageId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "m{}", self.0)
+        write_prefixed(f, "m", self.0)
     }
 }

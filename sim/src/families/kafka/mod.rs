@@ -4,13 +4,13 @@
 pub mod assignor;
 pub mod log;
 pub mod partitioner;
+mod retention;
 
 use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
 use crate::event::EventKind;
 use crate::ids::{ConsumerId, MessageId, ProducerId};
 use crate::kernel::ms_to_us;
-use crate::ledger::CopyState;
 use crate::message::Slot;
 use crate::scenario::{CommitMode, GroupSpec, OffsetReset, TopicSpec, UnkeyedStrategy};
 use crate::snapshot::{Chip, NodeRef};
@@ -18,6 +18,7 @@ use crate::time::SimTime;
 use assignor::{assign, TopicPartition};
 use log::{LogConfig, PartitionLog, Record};
 use partitioner::{partition_for_key, StickyPartitioner};
+use retention::RetentionSchedule;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Key id meaning "no key".
@@ -30,10 +31,11 @@ pub(crate) struct Topic {
     pub partitions: Vec<PartitionLog>,
     pub sticky: StickyPartitioner,
     pub round_robin: u32,
+    pub retention: RetentionSchedule,
 }
 
 impl Topic {
-    pub fn new(spec: TopicSpec) -> Topic {
+    pub fn new(spec: TopicSpec, retention: RetentionSchedule) -> Topic {
         let config = LogConfig {
             segment_bytes: spec.segment_bytes,
             segment_us: ms_to_us(spec.segment_ms),
@@ -44,6 +46,7 @@ impl Topic {
             partitions: (0..spec.partitions).map(|_| PartitionLog::new()).collect(),
             sticky: StickyPartitioner::new(spec.batch_size),
             round_robin: 0,
+            retention,
             config,
             spec,
         }
@@ -125,12 +128,16 @@ pub(crate) struct Kafka {
 impl Simulation {
     pub(crate) fn add_topic(&mut self, spec: TopicSpec) -> u32 {
         let interval = ms_to_us(spec.retention_check_interval_ms).max(1);
-        self.kafka.topics.push(Topic::new(spec));
-        let id = (self.kafka.topics.len() - 1) as u32;
-        self.world.schedule(
+        let id = self.kafka.topics.len() as u32;
+        // An empty topic has nothing to delete: its retention check starts asleep.
+        let timer = self.world.add_timer(
             self.world.now.plus(interval),
+            interval,
             KafkaWork::RetentionCheck { topic: id },
         );
+        let partitions = spec.partitions as usize;
+        let retention = RetentionSchedule::new(timer, interval, partitions);
+        self.kafka.topics.push(Topic::new(spec, retention));
         id
     }
 
@@ -207,6 +214,7 @@ impl Simulation {
             size,
         };
         let offset = t.partitions[partition as usize].append(record, &t.config);
+        self.retention_after_append(topic, partition);
         self.retain_copy(slot);
         self.world.emit(EventKind::Appended {
             msg,
@@ -851,42 +859,6 @@ impl Simulation {
         }
     }
 
-    // ------------------------------------------------------------ retention
-
-    pub(crate) fn retention_check(&mut self, topic: u32) {
-        let t = &mut self.kafka.topics[topic as usize];
-        let config = t.config;
-        let mut removed_events = Vec::new();
-        for (p, log) in t.partitions.iter_mut().enumerate() {
-            let removed = log.apply_retention(self.world.now, &config);
-            if !removed.is_empty() {
-                removed_events.push((p as u32, removed.len() as u64, log.start_offset()));
-            }
-        }
-        for (partition, count, start) in removed_events {
-            for _ in 0..count {
-                self.world.ledger.leave(CopyState::Retained);
-                self.world.ledger.enter(CopyState::RemovedByRetention);
-            }
-            self.world.emit(EventKind::RetentionDeleted {
-                topic,
-                partition,
-                records: count,
-                log_start: start,
-            });
-        }
-        let interval = ms_to_us(
-            self.kafka.topics[topic as usize]
-                .spec
-                .retention_check_interval_ms,
-        )
-        .max(1);
-        self.world.schedule(
-            self.world.now.plus(interval),
-            KafkaWork::RetentionCheck { topic },
-        );
-    }
-
     // ------------------------------------------------------------ direct service
 
     /// Retained records across every partition; for the audit.
@@ -921,6 +893,10 @@ pub(crate) enum KafkaWork {
         partition: u32,
     },
     RetentionCheck {
+        topic: u32,
+    },
+    /// Just before a check that can delete something: wakes the sleeping check.
+    RetentionDue {
         topic: u32,
     },
     Poll {
@@ -961,6 +937,7 @@ impl Simulation {
                 self.topic_append(slot, topic, partition);
             }
             KafkaWork::RetentionCheck { topic } => self.retention_check(topic),
+            KafkaWork::RetentionDue { topic } => self.retention_due_item(topic),
             KafkaWork::Poll { consumer, epoch } => self.poll(consumer, epoch),
             KafkaWork::BatchArrives { consumer, epoch } => self.batch_arrives(consumer, epoch),
             KafkaWork::RecordProcessed { consumer, epoch } => {

@@ -7,7 +7,7 @@
 //! group views.
 
 use crate::helpers::{
-    any_kind, apply, burst_rate, cmd, constant_rate, group_member, manual_rate, pick, run_file,
+    any_kind, apply, at, burst_rate, cmd, constant_rate, group_member, manual_rate, pick, run_file,
     run_ms, sim_1ms, sim_of, times, topic_producer, trace, With,
 };
 use broker_sim::partitioner::partition_for_key;
@@ -1584,6 +1584,74 @@ fn kaf_18_lag_is_end_offset_minus_committed_offset() {
         .sum();
     assert_eq!(g.lag, tail);
     assert!(tail < 20);
+}
+
+#[test]
+fn kaf_18_lag_stays_exact_through_retention_resets_and_expiry() {
+    // The group lag is a running total; every way an offset moves must keep it equal to the
+    // sum over partition markers: appends, retention moving the log start (a group with no
+    // committed offset counts from it), commits, expiry of an empty group's offsets, a reset,
+    // a group added later, and a topic listed twice (its partitions count twice).
+    let listed = [
+        ("g", vec!["t", "u", "t"]),
+        ("idle", vec!["t"]),
+        ("late", vec!["u"]),
+    ];
+    let mut s = sim_1ms(json!({
+        "topics": [
+            { "name": "t", "partitions": 3, "segment_bytes": 200, "retention_ms": 2000,
+              "retention_check_interval_ms": 100 },
+            { "name": "u", "partitions": 2 }
+        ],
+        "groups": [
+            { "name": "g", "topics": listed[0].1, "auto_offset_reset": "earliest",
+              "commit": { "kind": "after_processing", "every": 3 }, "rebalance_ms": 50,
+              "session_timeout_ms": 500, "offsets_retention_ms": 1000 },
+            { "name": "idle", "topics": listed[1].1 }
+        ],
+        "producers": [
+            topic_producer("p", "t", constant_rate(20.0))
+                .with(json!({ "message": { "keys": ["a", "b", "c"], "size_bytes": 100 } })),
+            topic_producer("q", "u", constant_rate(5.0))
+        ],
+        "consumers": [group_member("c", "g", 80.0)],
+        "script": [
+            at(3000.0, cmd::crash("c")),
+            at(6000.0, cmd::restart("c")),
+            at(7000.0, json!({ "reset_offsets": { "group": "g", "to": { "timestamp_ms": 5000 } } })),
+            at(8000.0, json!({ "add_group": { "group": { "name": "late", "topics": ["u"] } } }))
+        ]
+    }));
+    let mut events = Vec::new();
+    for t in (100..=12_000).step_by(100) {
+        events.extend(s.advance_to(ms(t)));
+        let snap = s.snapshot();
+        for g in &snap.groups {
+            let topics = &listed.iter().find(|(n, _)| *n == g.name).unwrap().1;
+            let expected: u64 = topics
+                .iter()
+                .flat_map(|name| snap.topics.iter().filter(move |t| t.name == *name))
+                .flat_map(|t| t.partitions.iter())
+                .flat_map(|p| p.groups.iter().filter(|m| m.group == g.name))
+                .map(|m| m.lag)
+                .sum();
+            assert_eq!(g.lag, expected, "{} at {t} ms", g.name);
+        }
+    }
+    // Each path was taken.
+    assert!(any_kind(&events, |k| matches!(
+        k,
+        EventKind::RetentionDeleted { .. }
+    )));
+    assert!(any_kind(&events, |k| matches!(
+        k,
+        EventKind::SessionExpired { .. }
+    )));
+    assert!(group(&s, "idle").lag > 0);
+    assert!(group(&s, "late").lag > 0);
+    let charted = s.charts().group_lag;
+    assert_eq!(charted.len(), 3);
+    assert!(charted.iter().all(|(_, points)| !points.is_empty()));
 }
 
 // ---------------------------------------------------------------- example scenarios

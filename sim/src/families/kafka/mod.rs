@@ -32,6 +32,8 @@ pub(crate) struct Topic {
     pub sticky: StickyPartitioner,
     pub round_robin: u32,
     pub retention: RetentionSchedule,
+    /// Groups reading this topic, with how many times each lists it (lag counts each listing).
+    pub readers: Vec<(u32, u64)>,
 }
 
 impl Topic {
@@ -47,6 +49,7 @@ impl Topic {
             sticky: StickyPartitioner::new(spec.batch_size),
             round_robin: 0,
             retention,
+            readers: Vec::new(),
             config,
             spec,
         }
@@ -78,6 +81,8 @@ pub(crate) struct Group {
     pub rebalancing: bool,
     /// Partitions being moved by a cooperative rebalance; nobody consumes them meanwhile.
     pub moving: BTreeSet<TopicPartition>,
+    /// Total lag (KAF-18), kept in step as offsets move so that sampling it costs nothing.
+    pub lag: u64,
     /// Total lag over time, for charts.
     pub lag_series: crate::stats::Series,
     /// Since when the group has had no members (KAF-17).
@@ -125,6 +130,64 @@ pub(crate) struct Kafka {
     pub members: BTreeMap<ConsumerId, Member>,
 }
 
+/// One partition's lag (KAF-18): end offset − committed offset, or − log start if none.
+pub(crate) fn partition_lag(log: &PartitionLog, committed: Option<u64>) -> u64 {
+    log.end_offset()
+        .saturating_sub(committed.unwrap_or(log.start_offset()))
+}
+
+impl Kafka {
+    /// The group's lag counted from scratch over every partition it reads.
+    pub(crate) fn recount_lag(&self, gid: u32) -> u64 {
+        let g = &self.groups[gid as usize];
+        g.topic_ids
+            .iter()
+            .flat_map(|t| {
+                self.topics[*t as usize]
+                    .partitions
+                    .iter()
+                    .enumerate()
+                    .map(move |(p, log)| (*t, p as u32, log))
+            })
+            .map(|(topic, partition, log)| {
+                partition_lag(
+                    log,
+                    g.committed
+                        .get(&TopicPartition { topic, partition })
+                        .copied(),
+                )
+            })
+            .sum()
+    }
+
+    /// Stores a committed offset and keeps the group's lag in step.
+    pub(crate) fn set_committed(&mut self, gid: u32, tp: TopicPartition, offset: u64) {
+        let t = &self.topics[tp.topic as usize];
+        let log = &t.partitions[tp.partition as usize];
+        let times = t
+            .readers
+            .iter()
+            .find(|(g, _)| *g == gid)
+            .map_or(0, |(_, n)| *n);
+        let g = &mut self.groups[gid as usize];
+        let old = partition_lag(log, g.committed.insert(tp, offset));
+        g.lag = g.lag + times * partition_lag(log, Some(offset)) - times * old;
+    }
+
+    /// A partition's log start or end offset moved from `start`/`end`: every group reading it
+    /// has its lag brought in step.
+    pub(crate) fn offsets_moved(&mut self, tp: TopicPartition, start: u64, end: u64) {
+        let t = &self.topics[tp.topic as usize];
+        let log = &t.partitions[tp.partition as usize];
+        for &(gid, times) in &t.readers {
+            let g = &mut self.groups[gid as usize];
+            let committed = g.committed.get(&tp).copied();
+            let old = end.saturating_sub(committed.unwrap_or(start));
+            g.lag = g.lag + times * partition_lag(log, committed) - times * old;
+        }
+    }
+}
+
 impl Simulation {
     pub(crate) fn add_topic(&mut self, spec: TopicSpec) -> u32 {
         let interval = ms_to_us(spec.retention_check_interval_ms).max(1);
@@ -158,11 +221,19 @@ impl Simulation {
     }
 
     pub(crate) fn add_group(&mut self, spec: GroupSpec) {
-        let topic_ids = spec
+        let topic_ids: Vec<u32> = spec
             .topics
             .iter()
             .filter_map(|t| self.topic_id(t))
             .collect();
+        let gid = self.kafka.groups.len() as u32;
+        let mut listed: BTreeMap<u32, u64> = BTreeMap::new();
+        for t in &topic_ids {
+            *listed.entry(*t).or_default() += 1;
+        }
+        for (t, times) in listed {
+            self.kafka.topics[t as usize].readers.push((gid, times));
+        }
         self.kafka.groups.push(Group {
             spec,
             topic_ids,
@@ -174,12 +245,14 @@ impl Simulation {
             rebalancing: false,
             moving: BTreeSet::new(),
             empty_since: None,
+            lag: 0,
             lag_series: crate::stats::Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
             processed: 0,
             duplicates: 0,
             skipped: 0,
             rebalances: 0,
         });
+        self.kafka.groups[gid as usize].lag = self.kafka.recount_lag(gid);
     }
 
     /// The partition a producer picks for a record: murmur2 of the key, else the unkeyed
@@ -213,7 +286,11 @@ impl Simulation {
             key,
             size,
         };
-        let offset = t.partitions[partition as usize].append(record, &t.config);
+        let log = &mut t.partitions[partition as usize];
+        let start = log.start_offset();
+        let offset = log.append(record, &t.config);
+        let tp = TopicPartition { topic, partition };
+        self.kafka.offsets_moved(tp, start, offset);
         self.retention_after_append(topic, partition);
         self.retain_copy(slot);
         self.world.emit(EventKind::Appended {
@@ -514,11 +591,11 @@ impl Simulation {
         if let Some(m) = self.kafka.members.get_mut(&cid) {
             m.last_commit = self.world.now;
         }
-        let g = &mut self.kafka.groups[gid as usize];
+        let g = &self.kafka.groups[gid as usize];
         let owned = g.assignment.get(&cid).cloned().unwrap_or_default();
         for (tp, off) in offsets {
             if owned.contains(tp) {
-                g.committed.insert(*tp, *off);
+                self.kafka.set_committed(gid, *tp, *off);
             }
         }
     }
@@ -705,7 +782,7 @@ impl Simulation {
         self.transit.retain(|(_, k), _| !dropped.contains(k));
         if auto {
             if let Some(off) = done {
-                self.kafka.groups[gid as usize].committed.insert(tp, off);
+                self.kafka.set_committed(gid, tp, off);
             }
         }
         if let Some(a) = self.kafka.groups[gid as usize].assignment.get_mut(&cid) {
@@ -719,6 +796,7 @@ impl Simulation {
         if g.empty_since == Some(since) {
             g.committed.clear();
             g.processed_upto.clear();
+            self.kafka.groups[gid as usize].lag = self.kafka.recount_lag(gid);
         }
     }
 
@@ -819,7 +897,8 @@ impl Simulation {
     pub(crate) fn reset_offsets(&mut self, gid: u32, to: &crate::command::OffsetTarget) {
         let topic_ids = self.kafka.groups[gid as usize].topic_ids.clone();
         for t in topic_ids {
-            for (p, log) in self.kafka.topics[t as usize].partitions.iter().enumerate() {
+            for p in 0..self.kafka.topics[t as usize].partitions.len() {
+                let log = &self.kafka.topics[t as usize].partitions[p];
                 let tp = TopicPartition {
                     topic: t,
                     partition: p as u32,
@@ -834,8 +913,8 @@ impl Simulation {
                         log.offset_for_time(SimTime(ms_to_us(*ms)))
                     }
                 };
+                self.kafka.set_committed(gid, tp, off);
                 let g = &mut self.kafka.groups[gid as usize];
-                g.committed.insert(tp, off);
                 // Reading again is a deliberate replay, not a duplicate.
                 g.processed_upto.insert(tp, off);
                 let owner = g

@@ -101,13 +101,16 @@ impl Simulation {
         // Partitions that are not due would delete nothing.
         for p in t.retention.take_due(now) {
             let log = &mut t.partitions[p as usize];
+            let (start, end) = (log.start_offset(), log.end_offset());
             let removed = log.apply_retention(now, &config);
             if !removed.is_empty() {
-                removed_events.push((p, removed.len() as u64, log.start_offset()));
+                removed_events.push((p, removed.len() as u64, start, end, log.start_offset()));
             }
             t.retention.set(p, log.retention_due(&config));
         }
-        for (partition, count, start) in removed_events {
+        for (partition, count, before, end, start) in removed_events {
+            let tp = super::TopicPartition { topic, partition };
+            self.kafka.offsets_moved(tp, before, end);
             for _ in 0..count {
                 self.world.ledger.leave(CopyState::Retained);
                 self.world.ledger.enter(CopyState::RemovedByRetention);

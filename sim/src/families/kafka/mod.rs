@@ -73,6 +73,9 @@ pub(crate) struct Group {
     /// Members currently in the group (joined and not timed out), by consumer id.
     pub members: BTreeSet<ConsumerId>,
     pub assignment: BTreeMap<ConsumerId, Vec<TopicPartition>>,
+    /// The same as (partition, owner) pairs, to find a partition's owner without a scan. A
+    /// topic listed twice can give a partition two owners.
+    pub owners: BTreeSet<(TopicPartition, ConsumerId)>,
     /// Committed offsets: the next offset to read (KAF-12).
     pub committed: BTreeMap<TopicPartition, u64>,
     /// Highest offset + 1 any member has processed, to count duplicates and skips.
@@ -91,6 +94,59 @@ pub(crate) struct Group {
     pub duplicates: u64,
     pub skipped: u64,
     pub rebalances: u64,
+}
+
+impl Group {
+    /// The members that own `tp`, by id.
+    pub fn owners_of(&self, tp: TopicPartition) -> impl Iterator<Item = ConsumerId> + '_ {
+        self.owners
+            .range((tp, ConsumerId(0))..=(tp, ConsumerId(u32::MAX)))
+            .map(|(_, c)| *c)
+    }
+
+    /// Every partition of the group's topics, each once, unless `known` already holds them all.
+    fn all_partitions(
+        &self,
+        topics: &[Topic],
+        known: &BTreeSet<TopicPartition>,
+    ) -> Option<BTreeSet<TopicPartition>> {
+        let ids: BTreeSet<u32> = self.topic_ids.iter().copied().collect();
+        let count: usize = ids
+            .iter()
+            .map(|t| topics[*t as usize].partitions.len())
+            .sum();
+        // `known` only ever holds the group's partitions, so the count tells.
+        if known.len() == count {
+            return None;
+        }
+        Some(
+            ids.into_iter()
+                .flat_map(|topic| {
+                    (0..topics[topic as usize].partitions.len() as u32)
+                        .map(move |partition| TopicPartition { topic, partition })
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Partitions revoked from each member.
+type Revoked = Vec<(ConsumerId, Vec<TopicPartition>)>;
+
+/// The elements of sorted `a` (with repeats) that sorted `b` lacks, in one merge pass.
+fn missing_from(a: &[TopicPartition], b: &[TopicPartition]) -> Vec<TopicPartition> {
+    debug_assert!(a.is_sorted() && b.is_sorted());
+    let mut j = 0;
+    let mut out = Vec::new();
+    for x in a {
+        while j < b.len() && b[j] < *x {
+            j += 1;
+        }
+        if b.get(j) != Some(x) {
+            out.push(*x);
+        }
+    }
+    out
 }
 
 /// A group member's client state.
@@ -239,6 +295,7 @@ impl Simulation {
             topic_ids,
             members: BTreeSet::new(),
             assignment: BTreeMap::new(),
+            owners: BTreeSet::new(),
             committed: BTreeMap::new(),
             processed_upto: BTreeMap::new(),
             generation: 0,
@@ -309,11 +366,7 @@ impl Simulation {
             if g.rebalancing || g.moving.contains(&tp) {
                 continue;
             }
-            for (cid, tps) in &g.assignment {
-                if tps.contains(&tp) {
-                    wake.push(*cid);
-                }
-            }
+            wake.extend(g.owners_of(tp));
         }
         for cid in wake {
             self.schedule_poll(cid, 0);
@@ -591,10 +644,8 @@ impl Simulation {
         if let Some(m) = self.kafka.members.get_mut(&cid) {
             m.last_commit = self.world.now;
         }
-        let g = &self.kafka.groups[gid as usize];
-        let owned = g.assignment.get(&cid).cloned().unwrap_or_default();
         for (tp, off) in offsets {
-            if owned.contains(tp) {
+            if self.kafka.groups[gid as usize].owners.contains(&(*tp, cid)) {
                 self.kafka.set_committed(gid, *tp, *off);
             }
         }
@@ -646,9 +697,7 @@ impl Simulation {
                 .get(&cid)
                 .cloned()
                 .unwrap_or_default();
-            for tp in owned {
-                self.revoke(gid, cid, tp);
-            }
+            self.revoke(gid, cid, &owned);
         }
         // The client's state is gone; only the delivery log is kept for reports.
         if let Some(m) = self.kafka.members.get_mut(&cid) {
@@ -705,37 +754,33 @@ impl Simulation {
         g.rebalances += 1;
         let generation = g.generation;
         let cooperative = g.spec.assignor.is_cooperative();
-        let target = self.target_assignment(gid);
-        let g = &mut self.kafka.groups[gid as usize];
-        let revoked: Vec<(ConsumerId, TopicPartition)> = g
-            .assignment
-            .iter()
-            .flat_map(|(c, tps)| tps.iter().map(move |tp| (*c, *tp)))
-            .filter(|(c, tp)| !cooperative || target.get(c).is_none_or(|t| !t.contains(tp)))
-            .collect();
-        if cooperative {
-            g.moving = target
-                .iter()
-                .flat_map(|(c, tps)| {
-                    let old = g.assignment.get(c);
-                    tps.iter()
-                        .filter(move |tp| old.is_none_or(|o| !o.contains(tp)))
-                        .copied()
-                })
-                .chain(revoked.iter().map(|(_, tp)| *tp))
-                .collect();
+        let revoked = if cooperative {
+            let (revoked, moving) = self.cooperative_moves(gid);
+            if let Some(moving) = moving {
+                self.kafka.groups[gid as usize].moving = moving;
+            }
+            revoked
         } else {
+            // Eager: every member gives up everything first.
+            let g = &mut self.kafka.groups[gid as usize];
             g.rebalancing = true;
-        }
-        for (cid, tps) in &self.kafka.groups[gid as usize].assignment.clone() {
-            if let Some(m) = self.kafka.members.get_mut(cid) {
+            g.assignment
+                .iter()
+                .map(|(c, tps)| (*c, tps.clone()))
+                .collect()
+        };
+        let Kafka {
+            groups, members, ..
+        } = &mut self.kafka;
+        for (cid, tps) in &groups[gid as usize].assignment {
+            if let Some(m) = members.get_mut(cid) {
                 if m.owned_before.is_empty() {
                     m.owned_before = tps.clone();
                 }
             }
         }
-        for (cid, tp) in &revoked {
-            self.revoke(gid, *cid, *tp);
+        for (cid, tps) in &revoked {
+            self.revoke(gid, *cid, tps);
         }
         self.world.emit(EventKind::RebalanceStarted {
             group: gid,
@@ -751,9 +796,38 @@ impl Simulation {
         );
     }
 
+    /// What a cooperative rebalance revokes (per member, what the new plan takes away) and the
+    /// partitions that move meanwhile, or `None` if those are unchanged (KAF-11).
+    fn cooperative_moves(&self, gid: u32) -> (Revoked, Option<BTreeSet<TopicPartition>>) {
+        let g = &self.kafka.groups[gid as usize];
+        if !g.members.is_empty() && g.assignment.values().all(Vec::is_empty) {
+            // Nobody owns anything, so nothing is revoked and every partition moves in, whatever
+            // the plan: joins in a row (as at setup) need no plan each.
+            return (Vec::new(), g.all_partitions(&self.kafka.topics, &g.moving));
+        }
+        let target = self.target_assignment(gid);
+        let revoked: Revoked = g
+            .assignment
+            .iter()
+            .map(|(c, old)| {
+                (
+                    *c,
+                    missing_from(old, target.get(c).map_or(&[], Vec::as_slice)),
+                )
+            })
+            .filter(|(_, gone)| !gone.is_empty())
+            .collect();
+        let moving = target
+            .iter()
+            .flat_map(|(c, new)| missing_from(new, g.assignment.get(c).map_or(&[], Vec::as_slice)))
+            .chain(revoked.iter().flat_map(|(_, gone)| gone.iter().copied()))
+            .collect();
+        (revoked, Some(moving))
+    }
+
     /// Revoking commits what was processed (auto-commit commits on revoke and on close) and
     /// drops what was fetched but not processed; the next owner reads it again.
-    pub(crate) fn revoke(&mut self, gid: u32, cid: ConsumerId, tp: TopicPartition) {
+    pub(crate) fn revoke(&mut self, gid: u32, cid: ConsumerId, tps: &[TopicPartition]) {
         let auto = matches!(
             self.kafka.groups[gid as usize].spec.commit,
             CommitMode::Auto { .. }
@@ -761,32 +835,54 @@ impl Simulation {
         let Some(m) = self.kafka.members.get_mut(&cid) else {
             return;
         };
-        let done = m
+        if tps.is_empty() {
+            return;
+        }
+        let gone: BTreeSet<TopicPartition> = tps.iter().copied().collect();
+        // Per partition, the earliest record fetched and not yet processed; else the position.
+        let mut unprocessed: BTreeMap<TopicPartition, u64> = BTreeMap::new();
+        for f in m
             .current
             .iter()
             .chain(m.buffer.iter())
             .chain(m.inbound.iter().map(|(f, _)| f))
-            .filter(|f| f.tp == tp)
-            .map(|f| f.offset)
-            .min()
-            .or_else(|| m.positions.get(&tp).copied());
-        m.buffer.retain(|f| f.tp != tp);
-        let dropped: Vec<u64> = m
+            .filter(|f| gone.contains(&f.tp))
+        {
+            let e = unprocessed.entry(f.tp).or_insert(f.offset);
+            *e = (*e).min(f.offset);
+        }
+        let done: Vec<(TopicPartition, u64)> = gone
+            .iter()
+            .filter_map(|tp| {
+                let off = unprocessed.get(tp).or_else(|| m.positions.get(tp))?;
+                Some((*tp, *off))
+            })
+            .collect();
+        m.buffer.retain(|f| !gone.contains(&f.tp));
+        let dropped: BTreeSet<u64> = m
             .inbound
             .iter()
-            .filter(|(f, _)| f.tp == tp)
+            .filter(|(f, _)| gone.contains(&f.tp))
             .map(|(_, k)| *k)
             .collect();
-        m.inbound.retain(|(f, _)| f.tp != tp);
-        m.positions.remove(&tp);
-        self.transit.retain(|(_, k), _| !dropped.contains(k));
+        m.inbound.retain(|(f, _)| !gone.contains(&f.tp));
+        for tp in &gone {
+            m.positions.remove(tp);
+        }
+        if !dropped.is_empty() {
+            self.transit.retain(|(_, k), _| !dropped.contains(k));
+        }
         if auto {
-            if let Some(off) = done {
+            for (tp, off) in done {
                 self.kafka.set_committed(gid, tp, off);
             }
         }
-        if let Some(a) = self.kafka.groups[gid as usize].assignment.get_mut(&cid) {
-            a.retain(|x| *x != tp);
+        let g = &mut self.kafka.groups[gid as usize];
+        if let Some(a) = g.assignment.get_mut(&cid) {
+            a.retain(|x| !gone.contains(x));
+        }
+        for tp in &gone {
+            g.owners.remove(&(*tp, cid));
         }
     }
 
@@ -845,9 +941,8 @@ impl Simulation {
         for (cid, tps) in &target {
             for tp in tps {
                 let owned_before = self.kafka.groups[gid as usize]
-                    .assignment
-                    .get(cid)
-                    .is_some_and(|a| a.contains(tp));
+                    .owners
+                    .contains(&(*tp, *cid));
                 if owned_before {
                     continue;
                 }
@@ -876,6 +971,10 @@ impl Simulation {
             }
         }
         let g = &mut self.kafka.groups[gid as usize];
+        g.owners = target
+            .iter()
+            .flat_map(|(c, tps)| tps.iter().map(move |tp| (*tp, *c)))
+            .collect();
         g.assignment = target.clone();
         g.rebalancing = false;
         g.moving.clear();
@@ -917,11 +1016,7 @@ impl Simulation {
                 let g = &mut self.kafka.groups[gid as usize];
                 // Reading again is a deliberate replay, not a duplicate.
                 g.processed_upto.insert(tp, off);
-                let owner = g
-                    .assignment
-                    .iter()
-                    .find(|(_, tps)| tps.contains(&tp))
-                    .map(|(c, _)| *c);
+                let owner = g.owners_of(tp).next();
                 if let Some(m) = owner.and_then(|c| self.kafka.members.get_mut(&c)) {
                     m.positions.insert(tp, off);
                     m.buffer.retain(|f| f.tp != tp);

@@ -12,6 +12,12 @@
 //!   12-partition topic (retention off) and a group of 4 consumers processes them all; and bytes
 //!   of core state per retained record (the same records, no group), by the counting allocator.
 //!
+//! - `robustness_kafka`: robustness F3 and the largest Kafka topology. `idle_year_1024_partitions`
+//!   runs a simulated year of one 1,024-partition topic checked every 1 ms with nothing
+//!   published; `largest_setup` builds `benches/scenarios/kafka-largest.json` (256 topics of
+//!   1,024 partitions, one group of 256 members) and runs until its rebalance is done;
+//!   `largest_report` builds the runner's summary report of that state.
+//!
 //! `cargo bench -p broker-sim --bench engine -- --warm-up-time 1 --measurement-time 5`
 //!
 //! The bench profile has `debug_assertions` off, so the per-event ledger audit does not run.
@@ -360,7 +366,70 @@ fn bench_fill(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_throughput, bench_fill, bench_kafka);
+/// The largest allowed Kafka topology; under `cargo test --benches`, 16 topics × 64 partitions
+/// and 16 members instead.
+fn largest_kafka_scenario() -> Scenario {
+    if benching() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/benches/scenarios/kafka-largest.json"
+        );
+        let text = std::fs::read_to_string(path).expect("kafka-largest.json");
+        return Scenario::from_json(&text).expect("bench scenario");
+    }
+    let topics: Vec<String> = (0..16).map(|t| format!("t{t:03}")).collect();
+    let json = serde_json::json!({
+        "version": 1,
+        "topics": topics.iter().map(|t| serde_json::json!({ "name": t, "partitions": 64 })).collect::<Vec<_>>(),
+        "groups": [{ "name": "g", "topics": topics }],
+        "consumers": (0..16).map(|i| serde_json::json!({
+            "name": format!("m{i:03}"), "source": { "group": "g" },
+            "processing": { "kind": "fixed", "ms": 1 }
+        })).collect::<Vec<_>>(),
+    });
+    Scenario::from_json(&json.to_string()).expect("bench scenario")
+}
+
+/// Builds the topology and runs past its rebalance (1 s), as the runner does.
+fn largest_kafka_sim(scenario: &Scenario) -> Simulation {
+    let mut sim = Simulation::new(scenario, 1).expect("valid");
+    sim.set_track_transits(false);
+    sim.advance_to(SimTime::from_secs(2));
+    sim
+}
+
+fn bench_robustness(c: &mut Criterion) {
+    let mut group = c.benchmark_group("robustness_kafka");
+    group.sample_size(10);
+    let idle = Scenario::from_json(
+        r#"{ "version": 1, "topics": [{ "name": "t", "partitions": 1024, "retention_check_interval_ms": 1 }] }"#,
+    )
+    .expect("bench scenario");
+    group.bench_function("idle_year_1024_partitions", |b| {
+        b.iter(|| {
+            let mut sim = Simulation::new(&idle, 1).expect("valid");
+            black_box(sim.advance_to(SimTime::from_secs(365 * 24 * 3600)))
+        })
+    });
+    let largest = largest_kafka_scenario();
+    group.bench_function("largest_setup", |b| {
+        b.iter(|| black_box(largest_kafka_sim(&largest)))
+    });
+    let sim = largest_kafka_sim(&largest);
+    let tally = broker_sim::report::EventTally::default();
+    group.bench_function("largest_report", |b| {
+        b.iter(|| black_box(sim.report_from(1, &tally, false)))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_throughput,
+    bench_fill,
+    bench_kafka,
+    bench_robustness
+);
 
 fn main() {
     memory_report();

@@ -426,7 +426,8 @@ impl Simulation {
             .topics
             .iter()
             .enumerate()
-            .map(|(t, topic)| TopicView {
+            .map(|(t, topic)| (t, topic, self.readers_of(t as u32)))
+            .map(|(t, topic, readers)| TopicView {
                 id: t as u32,
                 name: topic.spec.name.clone(),
                 retention_ms: topic.spec.retention_ms,
@@ -456,17 +457,10 @@ impl Simulation {
                                 .segments()
                                 .map(|s| (s.base, s.records, s.bytes))
                                 .collect(),
-                            groups: self
-                                .kafka
-                                .groups
+                            groups: readers
                                 .iter()
-                                .filter(|g| g.topic_ids.contains(&(t as u32)))
                                 .map(|g| {
-                                    let owner = g
-                                        .assignment
-                                        .iter()
-                                        .find(|(_, tps)| tps.contains(&tp))
-                                        .map(|(c, _)| *c);
+                                    let owner = g.owners_of(tp).next();
                                     let committed = g.committed.get(&tp).copied();
                                     GroupMarker {
                                         group: g.spec.name.clone(),
@@ -486,6 +480,15 @@ impl Simulation {
                     })
                     .collect(),
             })
+            .collect()
+    }
+
+    /// The groups reading a topic, found once per topic rather than once per partition.
+    fn readers_of(&self, topic: u32) -> Vec<&crate::families::kafka::Group> {
+        self.kafka
+            .groups
+            .iter()
+            .filter(|g| g.topic_ids.contains(&topic))
             .collect()
     }
 
@@ -519,27 +522,12 @@ impl Simulation {
             .collect()
     }
 
-    /// Sum over the group's partitions of end offset − committed offset (KAF-18).
+    /// Sum over the group's partitions of end offset − committed offset (KAF-18). Kept as a
+    /// running total, so sampling it every 100 ms costs nothing; debug builds recount it.
     pub fn group_lag(&self, gid: u32) -> u64 {
-        let g = &self.kafka.groups[gid as usize];
-        g.topic_ids
-            .iter()
-            .flat_map(|t| {
-                self.kafka.topics[*t as usize]
-                    .partitions
-                    .iter()
-                    .enumerate()
-                    .map(move |(p, log)| (*t, p as u32, log))
-            })
-            .map(|(t, p, log)| {
-                let tp = crate::assignor::TopicPartition {
-                    topic: t,
-                    partition: p,
-                };
-                let committed = g.committed.get(&tp).copied().unwrap_or(log.start_offset());
-                log.end_offset().saturating_sub(committed)
-            })
-            .sum()
+        let lag = self.kafka.groups[gid as usize].lag;
+        debug_assert_eq!(lag, self.kafka.recount_lag(gid), "group {gid} lag");
+        lag
     }
 
     fn service_views(&self) -> Vec<ServiceView> {

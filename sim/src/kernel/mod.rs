@@ -11,7 +11,7 @@ pub mod stats;
 pub mod time;
 
 use crate::event::{Event, EventKind, TraceDigest};
-use agenda::Agenda;
+use agenda::{Agenda, TimerId};
 use guard::Guard;
 use ledger::{CopyState, DropReason, Ledger};
 use message::{CopyStore, Interner, MessageCopy, Slot};
@@ -85,7 +85,32 @@ impl<W> World<W> {
     }
 
     pub fn schedule(&mut self, at: SimTime, work: impl Into<W>) {
+        self.agenda.settle(self.now);
         self.agenda.push(at, work.into());
+    }
+
+    /// A periodic timer, asleep, first firing at `at` (see [`Agenda::add_timer`]).
+    pub fn add_timer(&mut self, at: SimTime, period: u64, work: impl Into<W>) -> TimerId {
+        self.agenda.settle(self.now);
+        self.agenda.add_timer(at, period, work.into())
+    }
+
+    /// Puts an awake timer to sleep, next firing at `at` (see [`Agenda::sleep`]).
+    pub fn sleep_timer(&mut self, id: TimerId, at: SimTime, work: impl Into<W>) {
+        self.agenda.settle(self.now);
+        self.agenda.sleep(id, at, work.into());
+    }
+
+    /// Wakes a sleeping timer; its next firing becomes a real item (see [`Agenda::wake`]).
+    pub fn wake_timer(&mut self, id: TimerId) -> bool {
+        self.agenda.settle(self.now);
+        self.agenda.wake(id)
+    }
+
+    /// A sleeping timer's next firing time, or `None` while it is awake.
+    pub fn timer_sleeping_until(&mut self, id: TimerId) -> Option<SimTime> {
+        self.agenda.settle(self.now);
+        self.agenda.sleeping_until(id)
     }
 
     pub fn emit(&mut self, kind: EventKind) {

@@ -117,10 +117,19 @@ fn sticky(
     previous: &BTreeMap<String, Vec<TopicPartition>>,
 ) -> Vec<Vec<TopicPartition>> {
     let all = partitions_by_name(topics);
-    let rank: BTreeMap<TopicPartition, usize> =
-        all.iter().enumerate().map(|(i, &tp)| (tp, i)).collect();
+    // A partition's rank is its index in `all`; a topic listed twice ranks by its last listing.
+    let mut starts: BTreeMap<u32, (usize, u32)> = BTreeMap::new();
+    let mut at = 0;
+    for (topic, _, count) in topics_by_name(topics) {
+        starts.insert(*topic, (at, *count));
+        at += *count as usize;
+    }
+    let rank = |tp: &TopicPartition| {
+        let (start, count) = starts.get(&tp.topic)?;
+        (tp.partition < *count).then_some(start + tp.partition as usize)
+    };
 
-    let mut claimed = BTreeSet::new();
+    let mut claimed = vec![false; all.len()];
     let mut lists: Vec<Vec<usize>> = members
         .iter()
         .map(|&member| {
@@ -128,8 +137,8 @@ fn sticky(
                 .get(member)
                 .into_iter()
                 .flatten()
-                .filter_map(|tp| rank.get(tp).copied())
-                .filter(|&i| claimed.insert(i))
+                .filter_map(rank)
+                .filter(|&i| !std::mem::replace(&mut claimed[i], true))
                 .collect();
             owned.sort_unstable();
             owned
@@ -156,11 +165,12 @@ fn sticky(
     }
     // Filling the emptiest member first cannot exceed ⌊P/C⌋+1 anywhere or leave anyone below
     // ⌊P/C⌋, because the kept partitions already respect both quotas.
-    for (i, _) in taken.iter().enumerate().filter(|(_, &t)| !t) {
-        if let Some(list) = lists.iter_mut().min_by_key(|list| list.len()) {
-            list.push(i);
-        }
-    }
+    let free = taken
+        .iter()
+        .enumerate()
+        .filter(|(_, &t)| !t)
+        .map(|(i, _)| i);
+    fill_emptiest_first(&mut lists, free);
 
     lists
         .into_iter()
@@ -168,11 +178,47 @@ fn sticky(
         .collect()
 }
 
-/// Every partition, sorted by (topic name, partition) as Kafka's RoundRobin and Sticky order them.
-fn partitions_by_name(topics: &[(u32, String, u32)]) -> Vec<TopicPartition> {
+/// Gives each item, in turn, to the list that has the fewest so far (ties: the lowest index).
+/// That hands out level by level: every list at the lowest length gets one, in index order,
+/// then lists at the next length join in. O(items + lists²), where picking the minimum for
+/// each item would be O(items × lists).
+fn fill_emptiest_first(lists: &mut [Vec<usize>], items: impl Iterator<Item = usize>) {
+    let mut items = items.peekable();
+    let mut by_len: Vec<usize> = (0..lists.len()).collect();
+    by_len.sort_by_key(|&m| (lists[m].len(), m));
+    let Some(&first) = by_len.first() else {
+        return;
+    };
+    let mut level = lists[first].len();
+    // The lists now at `level`, by index.
+    let mut level_lists: Vec<usize> = Vec::new();
+    let mut joined = 0;
+    while items.peek().is_some() {
+        while let Some(&m) = by_len.get(joined).filter(|&&m| lists[m].len() == level) {
+            let at = level_lists.partition_point(|&other| other < m);
+            level_lists.insert(at, m);
+            joined += 1;
+        }
+        for &m in &level_lists {
+            let Some(i) = items.next() else {
+                return;
+            };
+            lists[m].push(i);
+        }
+        level += 1;
+    }
+}
+
+/// Topics sorted by (name, id), as Kafka's RoundRobin and Sticky order them.
+fn topics_by_name(topics: &[(u32, String, u32)]) -> Vec<&(u32, String, u32)> {
     let mut sorted: Vec<&(u32, String, u32)> = topics.iter().collect();
     sorted.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
     sorted
+}
+
+/// Every partition, sorted by (topic name, partition) as Kafka's RoundRobin and Sticky order them.
+fn partitions_by_name(topics: &[(u32, String, u32)]) -> Vec<TopicPartition> {
+    topics_by_name(topics)
         .into_iter()
         .flat_map(|&(topic, _, count)| {
             (0..count).map(move |partition| TopicPartition { topic, partition })
@@ -326,6 +372,105 @@ mod tests {
         let plan = assign(Assignor::Sticky, &ids(&["a", "b"]), &topics, &previous);
         assert_eq!(plan["a"], [tp(0, 0)]);
         assert_eq!(plan["b"], [tp(0, 1)]);
+    }
+
+    /// Sticky as it was first written: a map from partition to rank, a set of claims, and each
+    /// free partition given to `min_by_key` over all members. Quadratic, kept to compare with.
+    fn sticky_quadratic(
+        members: &[&str],
+        topics: &[(u32, String, u32)],
+        previous: &BTreeMap<String, Vec<TopicPartition>>,
+    ) -> Vec<Vec<TopicPartition>> {
+        let all = partitions_by_name(topics);
+        let rank: BTreeMap<TopicPartition, usize> =
+            all.iter().enumerate().map(|(i, &tp)| (tp, i)).collect();
+        let mut claimed = BTreeSet::new();
+        let mut lists: Vec<Vec<usize>> = members
+            .iter()
+            .map(|&member| {
+                let mut owned: Vec<usize> = previous
+                    .get(member)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|tp| rank.get(tp).copied())
+                    .filter(|&i| claimed.insert(i))
+                    .collect();
+                owned.sort_unstable();
+                owned
+            })
+            .collect();
+        let min_quota = all.len() / members.len();
+        let mut max_quotas_left = all.len() % members.len();
+        let mut by_claims: Vec<usize> = (0..members.len()).collect();
+        by_claims.sort_by_key(|&m| (Reverse(lists[m].len()), m));
+        for m in by_claims {
+            let quota = if max_quotas_left > 0 && lists[m].len() > min_quota {
+                max_quotas_left -= 1;
+                min_quota + 1
+            } else {
+                min_quota
+            };
+            lists[m].truncate(quota);
+        }
+        let mut taken = vec![false; all.len()];
+        for &i in lists.iter().flatten() {
+            taken[i] = true;
+        }
+        for (i, _) in taken.iter().enumerate().filter(|(_, &t)| !t) {
+            if let Some(list) = lists.iter_mut().min_by_key(|list| list.len()) {
+                list.push(i);
+            }
+        }
+        lists
+            .into_iter()
+            .map(|list| list.into_iter().map(|i| all[i]).collect())
+            .collect()
+    }
+
+    #[test]
+    fn kaf_09_sticky_plans_are_the_same_as_with_the_quadratic_fill() {
+        // Mid-size groups with earlier plans from other memberships, stale and shared claims,
+        // and a topic listed twice: the linear fill must hand out exactly what picking the
+        // emptiest member for each partition did.
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut compared = 0;
+        for case in 0..300 {
+            let mut topics: Vec<(u32, String, u32)> = (0..1 + next(6) as u32)
+                .map(|t| (t, format!("topic-{}", next(50)), 1 + next(120) as u32))
+                .collect();
+            if case % 5 == 0 {
+                topics.push(topics[0].clone());
+            }
+            let names: Vec<String> = (0..1 + next(40)).map(|i| format!("m{i:02}")).collect();
+            let members: Vec<&str> = names.iter().map(String::as_str).collect();
+            let mut previous: BTreeMap<String, Vec<TopicPartition>> = BTreeMap::new();
+            if case % 3 != 0 {
+                let others: Vec<String> = (0..1 + next(45)).map(|i| format!("m{i:02}")).collect();
+                let plan = assign(
+                    [Assignor::RoundRobin, Assignor::Range][case % 2],
+                    &others,
+                    &topics,
+                    &BTreeMap::new(),
+                );
+                for (m, mut list) in plan {
+                    // Stale claims (unknown partitions) and claims shared with another member.
+                    list.push(tp(0, 500 + next(5) as u32));
+                    list.push(tp(next(7) as u32, next(130) as u32));
+                    previous.insert(m, list);
+                }
+            }
+            let fast = sticky(&members, &topics, &previous);
+            let slow = sticky_quadratic(&members, &topics, &previous);
+            assert_eq!(fast, slow, "case {case}");
+            compared += fast.iter().map(Vec::len).sum::<usize>();
+        }
+        assert!(compared > 50_000, "{compared} partitions compared");
     }
 
     #[test]

@@ -138,6 +138,28 @@ impl PartitionLog {
         self.start + i as u64
     }
 
+    /// The earliest time at which [`PartitionLog::apply_retention`] deletes something if nothing
+    /// is appended before: the oldest segment's newest record expires (KAF-5), or at once when
+    /// size retention already allows deleting it. `None`: never (empty log, or retention off).
+    pub fn retention_due(&self, config: &LogConfig) -> Option<SimTime> {
+        let oldest = self.segments.front()?;
+        let by_size = self.segments.len() > 1
+            && config
+                .retention_bytes
+                .is_some_and(|r| self.bytes - oldest.bytes >= r);
+        if by_size {
+            return Some(SimTime::ZERO);
+        }
+        // `now.since(newest) > retention` first holds one microsecond after newest + retention.
+        let r = config.retention_us?;
+        oldest
+            .max_timestamp
+            .0
+            .checked_add(r)?
+            .checked_add(1)
+            .map(SimTime)
+    }
+
     /// Deletes whole segments that time or size retention allows (KAF-5) and returns the
     /// removed records. An expired active segment goes too (the next append rolls a new one);
     /// size retention never empties the log.
@@ -238,6 +260,49 @@ mod tests {
         assert!(log.apply_retention(SimTime(4_000), &c).is_empty());
         assert_eq!(log.apply_retention(SimTime(4_501), &c).len(), 3);
         assert_eq!(log.start_offset(), 3);
+    }
+
+    #[test]
+    fn kaf_05_retention_due_is_the_first_instant_that_deletes() {
+        // Time: the first segment (newest record at 2000) can go from 2000 + 2500 + 1 on.
+        let mut log = PartitionLog::new();
+        let mut c = config(300);
+        assert_eq!(log.retention_due(&c), None, "an empty log never deletes");
+        for i in 0..6 {
+            log.append(rec(i, i * 1_000, 100), &c);
+        }
+        assert_eq!(log.retention_due(&c), None, "retention off");
+        c.retention_us = Some(2_500);
+        let due = log.retention_due(&c).unwrap();
+        assert_eq!(due, SimTime(4_501));
+        assert!(log
+            .clone()
+            .apply_retention(SimTime(due.0 - 1), &c)
+            .is_empty());
+        assert_eq!(log.apply_retention(due, &c).len(), 3);
+        assert_eq!(log.retention_due(&c), Some(SimTime(7_501)));
+        // Size: due at once when deleting the oldest still leaves the limit; never for a lone
+        // (active) segment.
+        let mut log = PartitionLog::new();
+        let mut c = config(400);
+        c.retention_bytes = Some(1000);
+        for i in 0..12 {
+            log.append(rec(i, i, 100), &c);
+        }
+        assert_eq!(log.retention_due(&c), None, "400/400/400: nothing may go");
+        log.append(rec(12, 12, 100), &c);
+        assert_eq!(log.retention_due(&c), None, "1300 - 400 < 1000");
+        log.append(rec(13, 13, 100), &c);
+        assert_eq!(
+            log.retention_due(&c),
+            Some(SimTime::ZERO),
+            "1400 - 400 >= 1000"
+        );
+        assert_eq!(log.apply_retention(SimTime(14), &c).len(), 4);
+        c.segment_bytes = u64::MAX;
+        let mut lone = PartitionLog::new();
+        lone.append(rec(0, 0, 5000), &c);
+        assert_eq!(lone.retention_due(&c), None);
     }
 
     #[test]

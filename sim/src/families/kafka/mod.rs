@@ -4,13 +4,13 @@
 pub mod assignor;
 pub mod log;
 pub mod partitioner;
+mod retention;
 
 use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
 use crate::event::EventKind;
 use crate::ids::{ConsumerId, MessageId, ProducerId};
 use crate::kernel::ms_to_us;
-use crate::ledger::CopyState;
 use crate::message::Slot;
 use crate::scenario::{CommitMode, GroupSpec, OffsetReset, TopicSpec, UnkeyedStrategy};
 use crate::snapshot::{Chip, NodeRef};
@@ -18,6 +18,7 @@ use crate::time::SimTime;
 use assignor::{assign, TopicPartition};
 use log::{LogConfig, PartitionLog, Record};
 use partitioner::{partition_for_key, StickyPartitioner};
+use retention::RetentionSchedule;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Key id meaning "no key".
@@ -30,10 +31,13 @@ pub(crate) struct Topic {
     pub partitions: Vec<PartitionLog>,
     pub sticky: StickyPartitioner,
     pub round_robin: u32,
+    pub retention: RetentionSchedule,
+    /// Groups reading this topic, with how many times each lists it (lag counts each listing).
+    pub readers: Vec<(u32, u64)>,
 }
 
 impl Topic {
-    pub fn new(spec: TopicSpec) -> Topic {
+    pub fn new(spec: TopicSpec, retention: RetentionSchedule) -> Topic {
         let config = LogConfig {
             segment_bytes: spec.segment_bytes,
             segment_us: ms_to_us(spec.segment_ms),
@@ -44,6 +48,8 @@ impl Topic {
             partitions: (0..spec.partitions).map(|_| PartitionLog::new()).collect(),
             sticky: StickyPartitioner::new(spec.batch_size),
             round_robin: 0,
+            retention,
+            readers: Vec::new(),
             config,
             spec,
         }
@@ -67,6 +73,9 @@ pub(crate) struct Group {
     /// Members currently in the group (joined and not timed out), by consumer id.
     pub members: BTreeSet<ConsumerId>,
     pub assignment: BTreeMap<ConsumerId, Vec<TopicPartition>>,
+    /// The same as (partition, owner) pairs, to find a partition's owner without a scan. A
+    /// topic listed twice can give a partition two owners.
+    pub owners: BTreeSet<(TopicPartition, ConsumerId)>,
     /// Committed offsets: the next offset to read (KAF-12).
     pub committed: BTreeMap<TopicPartition, u64>,
     /// Highest offset + 1 any member has processed, to count duplicates and skips.
@@ -75,6 +84,8 @@ pub(crate) struct Group {
     pub rebalancing: bool,
     /// Partitions being moved by a cooperative rebalance; nobody consumes them meanwhile.
     pub moving: BTreeSet<TopicPartition>,
+    /// Total lag (KAF-18), kept in step as offsets move so that sampling it costs nothing.
+    pub lag: u64,
     /// Total lag over time, for charts.
     pub lag_series: crate::stats::Series,
     /// Since when the group has had no members (KAF-17).
@@ -83,6 +94,59 @@ pub(crate) struct Group {
     pub duplicates: u64,
     pub skipped: u64,
     pub rebalances: u64,
+}
+
+impl Group {
+    /// The members that own `tp`, by id.
+    pub fn owners_of(&self, tp: TopicPartition) -> impl Iterator<Item = ConsumerId> + '_ {
+        self.owners
+            .range((tp, ConsumerId(0))..=(tp, ConsumerId(u32::MAX)))
+            .map(|(_, c)| *c)
+    }
+
+    /// Every partition of the group's topics, each once, unless `known` already holds them all.
+    fn all_partitions(
+        &self,
+        topics: &[Topic],
+        known: &BTreeSet<TopicPartition>,
+    ) -> Option<BTreeSet<TopicPartition>> {
+        let ids: BTreeSet<u32> = self.topic_ids.iter().copied().collect();
+        let count: usize = ids
+            .iter()
+            .map(|t| topics[*t as usize].partitions.len())
+            .sum();
+        // `known` only ever holds the group's partitions, so the count tells.
+        if known.len() == count {
+            return None;
+        }
+        Some(
+            ids.into_iter()
+                .flat_map(|topic| {
+                    (0..topics[topic as usize].partitions.len() as u32)
+                        .map(move |partition| TopicPartition { topic, partition })
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Partitions revoked from each member.
+type Revoked = Vec<(ConsumerId, Vec<TopicPartition>)>;
+
+/// The elements of sorted `a` (with repeats) that sorted `b` lacks, in one merge pass.
+fn missing_from(a: &[TopicPartition], b: &[TopicPartition]) -> Vec<TopicPartition> {
+    debug_assert!(a.is_sorted() && b.is_sorted());
+    let mut j = 0;
+    let mut out = Vec::new();
+    for x in a {
+        while j < b.len() && b[j] < *x {
+            j += 1;
+        }
+        if b.get(j) != Some(x) {
+            out.push(*x);
+        }
+    }
+    out
 }
 
 /// A group member's client state.
@@ -122,15 +186,77 @@ pub(crate) struct Kafka {
     pub members: BTreeMap<ConsumerId, Member>,
 }
 
+/// One partition's lag (KAF-18): end offset − committed offset, or − log start if none.
+pub(crate) fn partition_lag(log: &PartitionLog, committed: Option<u64>) -> u64 {
+    log.end_offset()
+        .saturating_sub(committed.unwrap_or(log.start_offset()))
+}
+
+impl Kafka {
+    /// The group's lag counted from scratch over every partition it reads.
+    pub(crate) fn recount_lag(&self, gid: u32) -> u64 {
+        let g = &self.groups[gid as usize];
+        g.topic_ids
+            .iter()
+            .flat_map(|t| {
+                self.topics[*t as usize]
+                    .partitions
+                    .iter()
+                    .enumerate()
+                    .map(move |(p, log)| (*t, p as u32, log))
+            })
+            .map(|(topic, partition, log)| {
+                partition_lag(
+                    log,
+                    g.committed
+                        .get(&TopicPartition { topic, partition })
+                        .copied(),
+                )
+            })
+            .sum()
+    }
+
+    /// Stores a committed offset and keeps the group's lag in step.
+    pub(crate) fn set_committed(&mut self, gid: u32, tp: TopicPartition, offset: u64) {
+        let t = &self.topics[tp.topic as usize];
+        let log = &t.partitions[tp.partition as usize];
+        let times = t
+            .readers
+            .iter()
+            .find(|(g, _)| *g == gid)
+            .map_or(0, |(_, n)| *n);
+        let g = &mut self.groups[gid as usize];
+        let old = partition_lag(log, g.committed.insert(tp, offset));
+        g.lag = g.lag + times * partition_lag(log, Some(offset)) - times * old;
+    }
+
+    /// A partition's log start or end offset moved from `start`/`end`: every group reading it
+    /// has its lag brought in step.
+    pub(crate) fn offsets_moved(&mut self, tp: TopicPartition, start: u64, end: u64) {
+        let t = &self.topics[tp.topic as usize];
+        let log = &t.partitions[tp.partition as usize];
+        for &(gid, times) in &t.readers {
+            let g = &mut self.groups[gid as usize];
+            let committed = g.committed.get(&tp).copied();
+            let old = end.saturating_sub(committed.unwrap_or(start));
+            g.lag = g.lag + times * partition_lag(log, committed) - times * old;
+        }
+    }
+}
+
 impl Simulation {
     pub(crate) fn add_topic(&mut self, spec: TopicSpec) -> u32 {
         let interval = ms_to_us(spec.retention_check_interval_ms).max(1);
-        self.kafka.topics.push(Topic::new(spec));
-        let id = (self.kafka.topics.len() - 1) as u32;
-        self.world.schedule(
+        let id = self.kafka.topics.len() as u32;
+        // An empty topic has nothing to delete: its retention check starts asleep.
+        let timer = self.world.add_timer(
             self.world.now.plus(interval),
+            interval,
             KafkaWork::RetentionCheck { topic: id },
         );
+        let partitions = spec.partitions as usize;
+        let retention = RetentionSchedule::new(timer, interval, partitions);
+        self.kafka.topics.push(Topic::new(spec, retention));
         id
     }
 
@@ -151,28 +277,39 @@ impl Simulation {
     }
 
     pub(crate) fn add_group(&mut self, spec: GroupSpec) {
-        let topic_ids = spec
+        let topic_ids: Vec<u32> = spec
             .topics
             .iter()
             .filter_map(|t| self.topic_id(t))
             .collect();
+        let gid = self.kafka.groups.len() as u32;
+        let mut listed: BTreeMap<u32, u64> = BTreeMap::new();
+        for t in &topic_ids {
+            *listed.entry(*t).or_default() += 1;
+        }
+        for (t, times) in listed {
+            self.kafka.topics[t as usize].readers.push((gid, times));
+        }
         self.kafka.groups.push(Group {
             spec,
             topic_ids,
             members: BTreeSet::new(),
             assignment: BTreeMap::new(),
+            owners: BTreeSet::new(),
             committed: BTreeMap::new(),
             processed_upto: BTreeMap::new(),
             generation: 0,
             rebalancing: false,
             moving: BTreeSet::new(),
             empty_since: None,
+            lag: 0,
             lag_series: crate::stats::Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
             processed: 0,
             duplicates: 0,
             skipped: 0,
             rebalances: 0,
         });
+        self.kafka.groups[gid as usize].lag = self.kafka.recount_lag(gid);
     }
 
     /// The partition a producer picks for a record: murmur2 of the key, else the unkeyed
@@ -206,7 +343,12 @@ impl Simulation {
             key,
             size,
         };
-        let offset = t.partitions[partition as usize].append(record, &t.config);
+        let log = &mut t.partitions[partition as usize];
+        let start = log.start_offset();
+        let offset = log.append(record, &t.config);
+        let tp = TopicPartition { topic, partition };
+        self.kafka.offsets_moved(tp, start, offset);
+        self.retention_after_append(topic, partition);
         self.retain_copy(slot);
         self.world.emit(EventKind::Appended {
             msg,
@@ -224,11 +366,7 @@ impl Simulation {
             if g.rebalancing || g.moving.contains(&tp) {
                 continue;
             }
-            for (cid, tps) in &g.assignment {
-                if tps.contains(&tp) {
-                    wake.push(*cid);
-                }
-            }
+            wake.extend(g.owners_of(tp));
         }
         for cid in wake {
             self.schedule_poll(cid, 0);
@@ -506,11 +644,9 @@ impl Simulation {
         if let Some(m) = self.kafka.members.get_mut(&cid) {
             m.last_commit = self.world.now;
         }
-        let g = &mut self.kafka.groups[gid as usize];
-        let owned = g.assignment.get(&cid).cloned().unwrap_or_default();
         for (tp, off) in offsets {
-            if owned.contains(tp) {
-                g.committed.insert(*tp, *off);
+            if self.kafka.groups[gid as usize].owners.contains(&(*tp, cid)) {
+                self.kafka.set_committed(gid, *tp, *off);
             }
         }
     }
@@ -561,9 +697,7 @@ impl Simulation {
                 .get(&cid)
                 .cloned()
                 .unwrap_or_default();
-            for tp in owned {
-                self.revoke(gid, cid, tp);
-            }
+            self.revoke(gid, cid, &owned);
         }
         // The client's state is gone; only the delivery log is kept for reports.
         if let Some(m) = self.kafka.members.get_mut(&cid) {
@@ -620,37 +754,33 @@ impl Simulation {
         g.rebalances += 1;
         let generation = g.generation;
         let cooperative = g.spec.assignor.is_cooperative();
-        let target = self.target_assignment(gid);
-        let g = &mut self.kafka.groups[gid as usize];
-        let revoked: Vec<(ConsumerId, TopicPartition)> = g
-            .assignment
-            .iter()
-            .flat_map(|(c, tps)| tps.iter().map(move |tp| (*c, *tp)))
-            .filter(|(c, tp)| !cooperative || target.get(c).is_none_or(|t| !t.contains(tp)))
-            .collect();
-        if cooperative {
-            g.moving = target
-                .iter()
-                .flat_map(|(c, tps)| {
-                    let old = g.assignment.get(c);
-                    tps.iter()
-                        .filter(move |tp| old.is_none_or(|o| !o.contains(tp)))
-                        .copied()
-                })
-                .chain(revoked.iter().map(|(_, tp)| *tp))
-                .collect();
+        let revoked = if cooperative {
+            let (revoked, moving) = self.cooperative_moves(gid);
+            if let Some(moving) = moving {
+                self.kafka.groups[gid as usize].moving = moving;
+            }
+            revoked
         } else {
+            // Eager: every member gives up everything first.
+            let g = &mut self.kafka.groups[gid as usize];
             g.rebalancing = true;
-        }
-        for (cid, tps) in &self.kafka.groups[gid as usize].assignment.clone() {
-            if let Some(m) = self.kafka.members.get_mut(cid) {
+            g.assignment
+                .iter()
+                .map(|(c, tps)| (*c, tps.clone()))
+                .collect()
+        };
+        let Kafka {
+            groups, members, ..
+        } = &mut self.kafka;
+        for (cid, tps) in &groups[gid as usize].assignment {
+            if let Some(m) = members.get_mut(cid) {
                 if m.owned_before.is_empty() {
                     m.owned_before = tps.clone();
                 }
             }
         }
-        for (cid, tp) in &revoked {
-            self.revoke(gid, *cid, *tp);
+        for (cid, tps) in &revoked {
+            self.revoke(gid, *cid, tps);
         }
         self.world.emit(EventKind::RebalanceStarted {
             group: gid,
@@ -666,9 +796,38 @@ impl Simulation {
         );
     }
 
+    /// What a cooperative rebalance revokes (per member, what the new plan takes away) and the
+    /// partitions that move meanwhile, or `None` if those are unchanged (KAF-11).
+    fn cooperative_moves(&self, gid: u32) -> (Revoked, Option<BTreeSet<TopicPartition>>) {
+        let g = &self.kafka.groups[gid as usize];
+        if !g.members.is_empty() && g.assignment.values().all(Vec::is_empty) {
+            // Nobody owns anything, so nothing is revoked and every partition moves in, whatever
+            // the plan: joins in a row (as at setup) need no plan each.
+            return (Vec::new(), g.all_partitions(&self.kafka.topics, &g.moving));
+        }
+        let target = self.target_assignment(gid);
+        let revoked: Revoked = g
+            .assignment
+            .iter()
+            .map(|(c, old)| {
+                (
+                    *c,
+                    missing_from(old, target.get(c).map_or(&[], Vec::as_slice)),
+                )
+            })
+            .filter(|(_, gone)| !gone.is_empty())
+            .collect();
+        let moving = target
+            .iter()
+            .flat_map(|(c, new)| missing_from(new, g.assignment.get(c).map_or(&[], Vec::as_slice)))
+            .chain(revoked.iter().flat_map(|(_, gone)| gone.iter().copied()))
+            .collect();
+        (revoked, Some(moving))
+    }
+
     /// Revoking commits what was processed (auto-commit commits on revoke and on close) and
     /// drops what was fetched but not processed; the next owner reads it again.
-    pub(crate) fn revoke(&mut self, gid: u32, cid: ConsumerId, tp: TopicPartition) {
+    pub(crate) fn revoke(&mut self, gid: u32, cid: ConsumerId, tps: &[TopicPartition]) {
         let auto = matches!(
             self.kafka.groups[gid as usize].spec.commit,
             CommitMode::Auto { .. }
@@ -676,32 +835,54 @@ impl Simulation {
         let Some(m) = self.kafka.members.get_mut(&cid) else {
             return;
         };
-        let done = m
+        if tps.is_empty() {
+            return;
+        }
+        let gone: BTreeSet<TopicPartition> = tps.iter().copied().collect();
+        // Per partition, the earliest record fetched and not yet processed; else the position.
+        let mut unprocessed: BTreeMap<TopicPartition, u64> = BTreeMap::new();
+        for f in m
             .current
             .iter()
             .chain(m.buffer.iter())
             .chain(m.inbound.iter().map(|(f, _)| f))
-            .filter(|f| f.tp == tp)
-            .map(|f| f.offset)
-            .min()
-            .or_else(|| m.positions.get(&tp).copied());
-        m.buffer.retain(|f| f.tp != tp);
-        let dropped: Vec<u64> = m
+            .filter(|f| gone.contains(&f.tp))
+        {
+            let e = unprocessed.entry(f.tp).or_insert(f.offset);
+            *e = (*e).min(f.offset);
+        }
+        let done: Vec<(TopicPartition, u64)> = gone
+            .iter()
+            .filter_map(|tp| {
+                let off = unprocessed.get(tp).or_else(|| m.positions.get(tp))?;
+                Some((*tp, *off))
+            })
+            .collect();
+        m.buffer.retain(|f| !gone.contains(&f.tp));
+        let dropped: BTreeSet<u64> = m
             .inbound
             .iter()
-            .filter(|(f, _)| f.tp == tp)
+            .filter(|(f, _)| gone.contains(&f.tp))
             .map(|(_, k)| *k)
             .collect();
-        m.inbound.retain(|(f, _)| f.tp != tp);
-        m.positions.remove(&tp);
-        self.transit.retain(|(_, k), _| !dropped.contains(k));
+        m.inbound.retain(|(f, _)| !gone.contains(&f.tp));
+        for tp in &gone {
+            m.positions.remove(tp);
+        }
+        if !dropped.is_empty() {
+            self.transit.retain(|(_, k), _| !dropped.contains(k));
+        }
         if auto {
-            if let Some(off) = done {
-                self.kafka.groups[gid as usize].committed.insert(tp, off);
+            for (tp, off) in done {
+                self.kafka.set_committed(gid, tp, off);
             }
         }
-        if let Some(a) = self.kafka.groups[gid as usize].assignment.get_mut(&cid) {
-            a.retain(|x| *x != tp);
+        let g = &mut self.kafka.groups[gid as usize];
+        if let Some(a) = g.assignment.get_mut(&cid) {
+            a.retain(|x| !gone.contains(x));
+        }
+        for tp in &gone {
+            g.owners.remove(&(*tp, cid));
         }
     }
 
@@ -711,6 +892,7 @@ impl Simulation {
         if g.empty_since == Some(since) {
             g.committed.clear();
             g.processed_upto.clear();
+            self.kafka.groups[gid as usize].lag = self.kafka.recount_lag(gid);
         }
     }
 
@@ -759,9 +941,8 @@ impl Simulation {
         for (cid, tps) in &target {
             for tp in tps {
                 let owned_before = self.kafka.groups[gid as usize]
-                    .assignment
-                    .get(cid)
-                    .is_some_and(|a| a.contains(tp));
+                    .owners
+                    .contains(&(*tp, *cid));
                 if owned_before {
                     continue;
                 }
@@ -790,6 +971,10 @@ impl Simulation {
             }
         }
         let g = &mut self.kafka.groups[gid as usize];
+        g.owners = target
+            .iter()
+            .flat_map(|(c, tps)| tps.iter().map(move |tp| (*tp, *c)))
+            .collect();
         g.assignment = target.clone();
         g.rebalancing = false;
         g.moving.clear();
@@ -811,7 +996,8 @@ impl Simulation {
     pub(crate) fn reset_offsets(&mut self, gid: u32, to: &crate::command::OffsetTarget) {
         let topic_ids = self.kafka.groups[gid as usize].topic_ids.clone();
         for t in topic_ids {
-            for (p, log) in self.kafka.topics[t as usize].partitions.iter().enumerate() {
+            for p in 0..self.kafka.topics[t as usize].partitions.len() {
+                let log = &self.kafka.topics[t as usize].partitions[p];
                 let tp = TopicPartition {
                     topic: t,
                     partition: p as u32,
@@ -826,15 +1012,11 @@ impl Simulation {
                         log.offset_for_time(SimTime(ms_to_us(*ms)))
                     }
                 };
+                self.kafka.set_committed(gid, tp, off);
                 let g = &mut self.kafka.groups[gid as usize];
-                g.committed.insert(tp, off);
                 // Reading again is a deliberate replay, not a duplicate.
                 g.processed_upto.insert(tp, off);
-                let owner = g
-                    .assignment
-                    .iter()
-                    .find(|(_, tps)| tps.contains(&tp))
-                    .map(|(c, _)| *c);
+                let owner = g.owners_of(tp).next();
                 if let Some(m) = owner.and_then(|c| self.kafka.members.get_mut(&c)) {
                     m.positions.insert(tp, off);
                     m.buffer.retain(|f| f.tp != tp);
@@ -849,42 +1031,6 @@ impl Simulation {
         for c in members {
             self.schedule_poll(c, 0);
         }
-    }
-
-    // ------------------------------------------------------------ retention
-
-    pub(crate) fn retention_check(&mut self, topic: u32) {
-        let t = &mut self.kafka.topics[topic as usize];
-        let config = t.config;
-        let mut removed_events = Vec::new();
-        for (p, log) in t.partitions.iter_mut().enumerate() {
-            let removed = log.apply_retention(self.world.now, &config);
-            if !removed.is_empty() {
-                removed_events.push((p as u32, removed.len() as u64, log.start_offset()));
-            }
-        }
-        for (partition, count, start) in removed_events {
-            for _ in 0..count {
-                self.world.ledger.leave(CopyState::Retained);
-                self.world.ledger.enter(CopyState::RemovedByRetention);
-            }
-            self.world.emit(EventKind::RetentionDeleted {
-                topic,
-                partition,
-                records: count,
-                log_start: start,
-            });
-        }
-        let interval = ms_to_us(
-            self.kafka.topics[topic as usize]
-                .spec
-                .retention_check_interval_ms,
-        )
-        .max(1);
-        self.world.schedule(
-            self.world.now.plus(interval),
-            KafkaWork::RetentionCheck { topic },
-        );
     }
 
     // ------------------------------------------------------------ direct service
@@ -921,6 +1067,10 @@ pub(crate) enum KafkaWork {
         partition: u32,
     },
     RetentionCheck {
+        topic: u32,
+    },
+    /// Just before a check that can delete something: wakes the sleeping check.
+    RetentionDue {
         topic: u32,
     },
     Poll {
@@ -961,6 +1111,7 @@ impl Simulation {
                 self.topic_append(slot, topic, partition);
             }
             KafkaWork::RetentionCheck { topic } => self.retention_check(topic),
+            KafkaWork::RetentionDue { topic } => self.retention_due_item(topic),
             KafkaWork::Poll { consumer, epoch } => self.poll(consumer, epoch),
             KafkaWork::BatchArrives { consumer, epoch } => self.batch_arrives(consumer, epoch),
             KafkaWork::RecordProcessed { consumer, epoch } => {

@@ -73,6 +73,18 @@ fn robustness_f2_dead_letter_cycle_at_one_instant_halts() {
 }
 
 #[test]
+fn robustness_f3_a_year_of_idle_partitions_costs_no_work() {
+    let sim = run_like_the_runner(
+        "F3-timeout-long-run-timers.json",
+        SimTime::from_secs(8760 * 3600),
+    )
+    .expect("not refused");
+    assert!(sim.halted().is_none());
+    assert_eq!(sim.now(), SimTime::from_secs(8760 * 3600));
+    assert!(sim.work_done() < 100, "{} work items", sim.work_done());
+}
+
+#[test]
 fn robustness_f4_a_year_of_publishing_is_refused_before_it_starts() {
     let run = run_like_the_runner(
         "F4-oom-all-events-kept.json",

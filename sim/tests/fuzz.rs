@@ -40,8 +40,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 const DEFAULT_CASES: u64 = 300;
-/// Simulated time each case runs for.
+/// Simulated time most cases run for; commands fall within it.
 const HORIZON_MS: u64 = 3_000;
+/// Some cases run on to this, so that timers of several seconds (session timeouts, expiry,
+/// retention checks) fire too. Few: they are slow in a debug build.
+const LONG_HORIZON_MS: u64 = 20_000;
 /// Work items a case may run in all; past it the case stops as "capped".
 const MAX_ITEMS: usize = 200_000;
 /// Items per `advance_to_bounded` call, so that the budget is counted exactly when capped.
@@ -156,6 +159,8 @@ struct Case {
     commands: Vec<(u64, Value)>,
     /// Where the scenario came from (generated, an example file, mutated).
     origin: String,
+    /// Simulated milliseconds the case runs to.
+    horizon_ms: u64,
 }
 
 const KEYS: [&str; 18] = [
@@ -1323,11 +1328,17 @@ impl Gen {
             text.truncate(cut);
             origin.push_str(", truncated");
         }
+        let horizon_ms = if g.coin(0.05) {
+            LONG_HORIZON_MS
+        } else {
+            HORIZON_MS
+        };
         Case {
             seed,
             text,
             commands,
             origin,
+            horizon_ms,
         }
     }
 }
@@ -1504,7 +1515,7 @@ fn execute(case: &Case, stats: &mut Stats) -> Result<Outcome, String> {
     if outcome == Outcome::Reached
         && !advance(
             &mut sim,
-            SimTime::from_millis(HORIZON_MS),
+            SimTime::from_millis(case.horizon_ms),
             &mut budget,
             &mut sink,
         )?
@@ -1542,7 +1553,10 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn print_case(case: &Case, what: &str) {
-    eprintln!("\n=== fuzz failure: seed {} ({})", case.seed, case.origin);
+    eprintln!(
+        "\n=== fuzz failure: seed {} ({}, run to {} ms)",
+        case.seed, case.origin, case.horizon_ms
+    );
     eprintln!("{what}");
     eprintln!("--- scenario JSON\n{}", case.text);
     eprintln!("--- commands applied (ms: command)");
@@ -1569,15 +1583,16 @@ fn hostile_scenarios_and_commands_never_break_the_engine() {
     for i in 0..cases {
         let seed = first.wrapping_add(i);
         let case = Gen::case(seed, &examples);
-        let t0 = Instant::now();
-        let result = panic::catch_unwind(AssertUnwindSafe(|| execute(&case, &mut stats)));
-        let took = t0.elapsed();
+        // Before running, so that a case that never ends can still be seen.
         if verbose >= 2 {
             say(&case.text);
             for (at, c) in &case.commands {
                 say(&format!("  {at} ms: {c}"));
             }
         }
+        let t0 = Instant::now();
+        let result = panic::catch_unwind(AssertUnwindSafe(|| execute(&case, &mut stats)));
+        let took = t0.elapsed();
         if verbose >= 1 {
             let r = match &result {
                 Ok(Ok(o)) => format!("{o:?}"),

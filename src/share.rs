@@ -748,3 +748,7 @@ mod tests {
         }
     }
 }
+
+/// Seeded fuzzing of the link and file readers (`src/share/fuzz.rs`).
+#[cfg(test)]
+mod fuzz;

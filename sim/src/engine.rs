@@ -430,13 +430,8 @@ impl Simulation {
             }
             Command::Burst { producer, count } => {
                 let id = self.producer_id(&producer)?;
-                if count > scenario::limits::MAX_BURST {
-                    return Err(ScenarioError::new(
-                        "count",
-                        format!("a burst is at most {}", scenario::limits::MAX_BURST),
-                    )
-                    .into());
-                }
+                let targets = self.clients.producers[id.index()].plan.targets.len();
+                scenario::check_burst_copies("count", count, targets)?;
                 self.world.emit(EventKind::CommandApplied { summary });
                 self.publish_many(id, count, false);
                 return Ok(());
@@ -464,6 +459,7 @@ impl Simulation {
             }
             Command::RemoveBinding { binding } => {
                 let (from, _) = self.resolve_binding(&binding)?;
+                self.rabbitmq.topology_changed();
                 let bindings = &mut self.rabbitmq.exchanges[from.index()].bindings;
                 let before = bindings.len();
                 bindings.retain(|b| b.spec != binding);

@@ -869,6 +869,21 @@ pub fn text_from_bytes(bytes: &[u8]) -> Result<&str, ScenarioError> {
     })
 }
 
+/// A burst is one step of work, so its copies (count × targets) are capped like its count.
+pub fn check_burst_copies(path: &str, count: u64, targets: usize) -> Result<(), ScenarioError> {
+    let copies = count.saturating_mul(targets.max(1) as u64);
+    if copies > limits::MAX_BURST {
+        return Err(ScenarioError::new(
+            path,
+            format!(
+                "{count} messages to {targets} targets make {copies} copies; a burst makes at most {}",
+                limits::MAX_BURST
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A string longer than `max` bytes is refused, naming the field.
 pub fn check_len(path: &str, s: &str, max: usize) -> Result<(), ScenarioError> {
     if s.len() > max {
@@ -1103,6 +1118,9 @@ pub(crate) fn validate_producer(
         {}
     }
     validate_rate(&format!("{path}.rate"), &p.rate)?;
+    if let RatePattern::Burst { count, .. } = p.rate {
+        check_burst_copies(&format!("{path}.rate.count"), count, p.targets.len())?;
+    }
     let m = &p.message;
     let tpath = format!("{path}.message");
     if m.routing_keys.is_empty() {

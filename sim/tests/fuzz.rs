@@ -1380,6 +1380,8 @@ enum Outcome {
     Reached,
     /// Stopped by the item budget.
     Capped,
+    /// Halted by the engine's guard (a zero-time loop), which names the reason.
+    Halted,
 }
 
 #[derive(Default)]
@@ -1456,6 +1458,9 @@ fn advance(
         if reached {
             return Ok(true);
         }
+        if sim.halted().is_some() {
+            return Ok(false);
+        }
         *budget -= chunk;
     }
 }
@@ -1464,6 +1469,15 @@ fn command_kind(c: &Value) -> String {
     c.as_object()
         .and_then(|m| m.keys().next().cloned())
         .unwrap_or_else(|| "?".into())
+}
+
+/// Why a run ended before its horizon.
+fn stopped(sim: &Simulation) -> Outcome {
+    if sim.halted().is_some() {
+        Outcome::Halted
+    } else {
+        Outcome::Capped
+    }
 }
 
 fn execute(case: &Case, stats: &mut Stats) -> Result<Outcome, String> {
@@ -1495,7 +1509,7 @@ fn execute(case: &Case, stats: &mut Stats) -> Result<Outcome, String> {
     let mut outcome = Outcome::Reached;
     for (at, c) in &case.commands {
         if !advance(&mut sim, SimTime::from_millis(*at), &mut budget, &mut sink)? {
-            outcome = Outcome::Capped;
+            outcome = stopped(&sim);
             break;
         }
         let kind = command_kind(c);
@@ -1520,7 +1534,7 @@ fn execute(case: &Case, stats: &mut Stats) -> Result<Outcome, String> {
             &mut sink,
         )?
     {
-        outcome = Outcome::Capped;
+        outcome = stopped(&sim);
     }
     stats.events += sink.count;
     sim.audit_deep().map_err(|e| format!("audit_deep: {e}"))?;
@@ -1610,6 +1624,7 @@ fn hostile_scenarios_and_commands_never_break_the_engine() {
                     Outcome::Invalid => "invalid",
                     Outcome::Reached => "reached",
                     Outcome::Capped => "capped",
+                    Outcome::Halted => "halted",
                 };
                 *stats.outcomes.entry(key).or_default() += 1;
                 continue;
@@ -1627,12 +1642,13 @@ fn hostile_scenarios_and_commands_never_break_the_engine() {
     let refused: u64 = stats.commands.values().map(|c| c.1).sum();
     say(&format!(
         "fuzz: {cases} cases from seed {first} in {:.1?}: {} valid ({} reached the horizon, {} capped \
-         at {MAX_ITEMS} items), {} invalid, {} failed; commands {accepted} applied, {refused} refused, \
-         {} malformed; {} events; slowest case {:.1?} (seed {})",
+         at {MAX_ITEMS} items, {} halted by the zero-time guard), {} invalid, {} failed; commands \
+         {accepted} applied, {refused} refused, {} malformed; {} events; slowest case {:.1?} (seed {})",
         started.elapsed(),
-        n("reached") + n("capped"),
+        n("reached") + n("capped") + n("halted"),
         n("reached"),
         n("capped"),
+        n("halted"),
         n("invalid"),
         failures.len(),
         stats.malformed_commands,

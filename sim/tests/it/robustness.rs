@@ -389,3 +389,75 @@ fn robustness_the_largest_allowed_message_broker_topology_sets_up_and_runs() {
     let err = refused(Scenario::from_json(&over.to_string()), "over the total cap");
     assert_eq!(err.path, "producers[255].message", "{err}");
 }
+
+#[test]
+fn robustness_a_burst_counts_its_copies_against_the_burst_cap() {
+    let targets: Vec<String> = (0..16).map(|_| r#"{"topic":"t"}"#.to_string()).collect();
+    let json = format!(
+        r#"{{"version":1,"topics":[{{"name":"t"}}],"producers":[{{"name":"p","targets":[{}],
+          "rate":{{"kind":"burst","count":1000000,"at_ms":0}}}}]}}"#,
+        targets.join(",")
+    );
+    let err = refused(Scenario::from_json(&json), "16 million copies in one step");
+    assert_eq!(err.path, "producers[0].rate.count", "{err}");
+    assert!(err.to_string().contains("16000000 copies"), "{err}");
+    let mut s = sim(&json.replace("1000000", "10"));
+    let c: Command =
+        serde_json::from_value(serde_json::json!({"burst": {"producer": "p", "count": 62_501}}))
+            .expect("command");
+    let err = refused(s.apply(c), "a command burst over the cap");
+    assert!(err.to_string().contains("1000016 copies"), "{err}");
+}
+
+#[test]
+fn rmq_04_topic_routing_is_cached_and_forgets_on_binding_changes() {
+    // 255 `#`-heavy bindings against a 120-word key: matching once per key, not per message.
+    let key = vec!["w"; 120].join(".");
+    let bindings: Vec<String> = (0..255)
+        .map(|i| {
+            let pattern = format!("{}{}", vec!["#"; 1 + i % 24].join("."), ".w".repeat(i / 24));
+            format!(r#"{{"exchange":"x","queue":"q{i}","routing_key":"{pattern}"}}"#)
+        })
+        .collect();
+    let queues: Vec<String> = (0..255).map(|i| format!(r#"{{"name":"q{i}"}}"#)).collect();
+    let mut s = sim(&format!(
+        r#"{{"version":1,"exchanges":[{{"name":"x","type":"topic"}}],"queues":[{}],"bindings":[{}],
+          "producers":[{{"name":"p","targets":[{{"exchange":"x"}}],"rate":{{"kind":"manual"}},
+            "message":{{"routing_keys":["{key}"]}}}}]}}"#,
+        queues.join(","),
+        bindings.join(",")
+    ));
+    apply(
+        &mut s,
+        serde_json::json!({"burst": {"producer": "p", "count": 20}}),
+    );
+    run_ms(&mut s, 100);
+    let reached = s.ledger().created;
+    assert!(reached > 20 && reached % 20 == 0, "{reached}");
+    // A new binding that matches: the next message reaches one more queue.
+    apply(
+        &mut s,
+        serde_json::json!({"add_queue": {"queue": {"name": "extra"}}}),
+    );
+    apply(
+        &mut s,
+        serde_json::json!({"add_binding": {"binding": {"exchange": "x", "queue": "extra", "routing_key": "#"}}}),
+    );
+    apply(
+        &mut s,
+        serde_json::json!({"burst": {"producer": "p", "count": 1}}),
+    );
+    run_ms(&mut s, 200);
+    assert_eq!(s.ledger().created, reached + reached / 20 + 1);
+    // Removing it: back to the old set.
+    apply(
+        &mut s,
+        serde_json::json!({"remove_binding": {"binding": {"exchange": "x", "queue": "extra", "routing_key": "#"}}}),
+    );
+    apply(
+        &mut s,
+        serde_json::json!({"burst": {"producer": "p", "count": 1}}),
+    );
+    run_ms(&mut s, 300);
+    assert_eq!(s.ledger().created, reached + 2 * (reached / 20) + 1);
+}

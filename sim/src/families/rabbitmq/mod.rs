@@ -16,7 +16,7 @@ use crate::scenario::{AckMode, BindingSpec, ExchangeType, Overflow, QueueSpec, S
 use crate::snapshot::NodeRef;
 use crate::time::SimTime;
 use queue::Queue;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Quorum queues cap a consumer's prefetch (RMQ-9).
 pub const QUORUM_MAX_PREFETCH: u32 = 2_000;
@@ -51,6 +51,20 @@ pub(crate) struct Exchange {
 pub(crate) struct RabbitMq {
     pub exchanges: Vec<Exchange>,
     pub queues: Vec<Queue>,
+    /// Routing results by (exchange, interned key, interned headers): a topic exchange with
+    /// many `#` bindings costs milliseconds per match, and producers repeat their keys.
+    /// Cleared whenever a binding or queue goes or comes.
+    routes: BTreeMap<(ExchangeId, u32, u32), Vec<QueueId>>,
+}
+
+/// Routing results kept at most; past it the cache starts again, so memory stays bounded.
+const MAX_CACHED_ROUTES: usize = 100_000;
+
+impl RabbitMq {
+    /// Bindings or queues changed: every cached route may be wrong.
+    pub fn topology_changed(&mut self) {
+        self.routes.clear();
+    }
 }
 
 impl Default for RabbitMq {
@@ -63,6 +77,7 @@ impl Default for RabbitMq {
                 bindings: Vec::new(),
             }],
             queues: Vec::new(),
+            routes: BTreeMap::new(),
         }
     }
 }
@@ -103,7 +118,22 @@ impl Simulation {
 
     /// The set of queues a message reaches from `exchange` (RMQ-1..RMQ-7). A set, because a
     /// queue matched by several bindings still gets one copy (RMQ-2).
-    pub(crate) fn route(&self, exchange: ExchangeId, key: u32, headers: u32) -> BTreeSet<QueueId> {
+    pub(crate) fn route(&mut self, exchange: ExchangeId, key: u32, headers: u32) -> Vec<QueueId> {
+        if let Some(queues) = self.rabbitmq.routes.get(&(exchange, key, headers)) {
+            return queues.clone();
+        }
+        let queues: Vec<QueueId> = self
+            .route_uncached(exchange, key, headers)
+            .into_iter()
+            .collect();
+        if self.rabbitmq.routes.len() >= MAX_CACHED_ROUTES {
+            self.rabbitmq.routes.clear();
+        }
+        (self.rabbitmq.routes).insert((exchange, key, headers), queues.clone());
+        queues
+    }
+
+    fn route_uncached(&self, exchange: ExchangeId, key: u32, headers: u32) -> BTreeSet<QueueId> {
         let key = self.world.keys.get(key).as_str();
         let mut queues = BTreeSet::new();
         if exchange == ExchangeId(0) {
@@ -144,7 +174,7 @@ impl Simulation {
     pub(crate) fn route_and_enqueue(&mut self, slot: Slot, exchange: ExchangeId) {
         let c = self.world.copies.get(slot);
         let (msg, key, headers, producer) = (c.msg, c.routing_key, c.headers, c.producer);
-        let queues: Vec<QueueId> = self.route(exchange, key, headers).into_iter().collect();
+        let queues = self.route(exchange, key, headers);
         self.world.emit(EventKind::Routed {
             msg,
             exchange,
@@ -602,6 +632,7 @@ impl Simulation {
     /// Deletes a queue: its bindings go and its messages are dropped, not dead-lettered (RMQ-28).
     pub(crate) fn delete_queue(&mut self, q: QueueId) {
         self.rabbitmq.queues[q.index()].deleted = true;
+        self.rabbitmq.topology_changed();
         for x in &mut self.rabbitmq.exchanges {
             x.bindings
                 .retain(|b| b.destination != Destination::Queue(q));
@@ -694,6 +725,7 @@ impl Simulation {
             .iter()
             .any(|b| b.spec == spec)
         {
+            self.rabbitmq.topology_changed();
             self.rabbitmq.exchanges[from.index()]
                 .bindings
                 .push(Binding {

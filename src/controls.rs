@@ -231,7 +231,7 @@ pub fn controls() -> Html {
             </div>
             if let Some(halt) = &m.halted {
                 <span class="halt-badge" role="alert" data-testid="halted">
-                    { "⛔ " }{ halt_text(l, halt) }
+                    { halt_text(l, halt) }
                 </span>
             }
             if m.lagging {

@@ -198,14 +198,21 @@ pub fn app() -> Html {
         });
     }
 
-    let on_toggle_lang = {
+    let on_set_lang = {
         let lang = lang.clone();
         let lang_cell = lang_cell.clone();
-        Callback::from(move |()| {
-            let next = lang.other();
+        Callback::from(move |next: Lang| {
             *lang_cell.borrow_mut() = next;
             save_lang(next);
             lang.set(next);
+        })
+    };
+    // From the cell, not the render's value: a toggle right after a set must see the set.
+    let on_toggle_lang = {
+        let (lang_cell, on_set_lang) = (lang_cell.clone(), on_set_lang.clone());
+        Callback::from(move |()| {
+            let next = lang_cell.borrow().other();
+            on_set_lang.emit(next);
         })
     };
 
@@ -283,7 +290,7 @@ pub fn app() -> Html {
     html! {
         <ContextProvider<Lab> context={lab}>
         <ContextProvider<DrawOptionsHandle> context={(*draw_options).clone()}>
-        <crate::presenter::SeminarProvider on_toggle_lang={on_toggle_lang.clone()} {on_view}>
+        <crate::presenter::SeminarProvider {on_set_lang} {on_view}>
         <div class="app">
             <div class="topbar-row">
                 <Header lang={l} {title} {description} {on_toggle_lang} />

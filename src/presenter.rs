@@ -154,7 +154,7 @@ fn page_lang() -> Lang {
 struct Latest {
     lab: Lab,
     state: Seminar,
-    on_toggle_lang: Callback<()>,
+    on_set_lang: Callback<Lang>,
 }
 
 impl Latest {
@@ -170,8 +170,9 @@ impl Latest {
         if let Err(problem) = share::install(&self.lab, &p) {
             return self.notice(title, problem);
         }
-        if p.lang.is_some_and(|l| l != page_lang()) {
-            self.on_toggle_lang.emit(());
+        // Set, never toggled: the page's language may not be settled yet when a link opens.
+        if let Some(l) = p.lang {
+            self.on_set_lang.emit(l);
         }
         let narration = p.scenario.narration.map(Rc::new);
         let pos = p.step.unwrap_or_default();
@@ -304,7 +305,8 @@ fn listen(event: &str, f: impl FnMut(web_sys::Event) + 'static) -> impl FnOnce()
 #[derive(Properties, PartialEq)]
 pub struct ProviderProps {
     pub children: Html,
-    pub on_toggle_lang: Callback<()>,
+    /// Sets the UI language: a link or file carries the one it was made in.
+    pub on_set_lang: Callback<Lang>,
     /// What the canvas should show for seminar mode, sent whenever it changes.
     #[prop_or_default]
     pub on_view: Callback<SeminarView>,
@@ -331,7 +333,7 @@ pub fn seminar_provider(props: &ProviderProps) -> Html {
     *latest.borrow_mut() = Some(Latest {
         lab: lab.clone(),
         state: state.clone(),
-        on_toggle_lang: props.on_toggle_lang.clone(),
+        on_set_lang: props.on_set_lang.clone(),
     });
     let get = {
         let latest = latest.clone();
@@ -534,7 +536,7 @@ fn seminar_overlays() -> Html {
                     lab: lab.clone(),
                     state: state.clone(),
                     // The saved language was the user's own choice, which the app kept.
-                    on_toggle_lang: Callback::noop(),
+                    on_set_lang: Callback::noop(),
                 };
                 me.open_session(Ok(o.session.clone()), Key::SessionRejected);
             })
@@ -586,7 +588,7 @@ pub fn seminar_bar() -> Html {
     let me = Latest {
         lab: lab.clone(),
         state: state.clone(),
-        on_toggle_lang: Callback::noop(),
+        on_set_lang: Callback::noop(),
     };
     let file_input = use_node_ref();
 

@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchBrowser, nextFrames, openPage, parseCount, poll, screenshot, startServer, withPage } from './harness.mjs';
+import { fragmentFor } from './seminar-lib.mjs';
 
 const TEST_TIMEOUT = 90_000;
 
@@ -147,6 +148,28 @@ describe('app', () => {
       });
       assert.match(await page.getByTestId('play').textContent(), /Pause/);
     });
+  });
+
+  test('a shared link opens in the language it carries, whatever the browser speaks', { timeout: TEST_TIMEOUT }, async () => {
+    for (const locale of ['ko-KR', 'en-US']) {
+      for (const lang of ['ko', 'en']) {
+        const link = fragmentFor({ kind: 'broker-lab-session', version: 1, scenario: { preset: 'default' }, seed: 1, log: [], time_us: 0, lang });
+        const s = await openPageWith(browser, { locale });
+        try {
+          await s.page.goto(`${server.url}${link}`);
+          await poll(async () => (await s.page.getAttribute('html', 'lang')) === lang, {
+            message: `a ${lang} link in a ${locale} browser to open in ${lang}`,
+            check: s.check,
+          });
+          // And it stays so once the app has settled.
+          await nextFrames(s.page, 10);
+          assert.equal(await s.page.getAttribute('html', 'lang'), lang, `${lang} link, ${locale} browser`);
+          s.check();
+        } finally {
+          await s.close();
+        }
+      }
+    }
   });
 
   test('a Korean browser opens in Korean', { timeout: TEST_TIMEOUT }, async () => {

@@ -11,7 +11,8 @@
 //! `advance_to_bounded` to each command's time and `apply`. Invalid input must be an `Err`, never
 //! a panic. A valid case must not panic, must emit events in time order, pass `audit_deep` and
 //! balance its ledger, and stop within `MAX_ITEMS` work items: reaching the horizon and being
-//! cut off by the cap are both within budget (a zero-time livelock is cut off, not reported).
+//! cut off by the cap are both within budget, and so is a halt by the engine's zero-time guard,
+//! which names its reason.
 //!
 //! ```text
 //! BROKER_SIM_FUZZ=N         run N cases (default 300)

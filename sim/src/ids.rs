@@ -3,20 +3,24 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Writes `prefix` and `n` in decimal with one `write_str`: every event's trace line is hashed
-/// into the digest, and the general formatter was a third of a run's time.
-pub(crate) fn write_prefixed(f: &mut impl fmt::Write, prefix: &str, n: u64) -> fmt::Result {
-    let mut buf = [0u8; 24];
-    let mut i = buf.len();
-    let mut n = n;
+/// Writes `n` in decimal so that it ends just before `end`; returns where it starts.
+pub(crate) fn decimal_before(buf: &mut [u8], end: usize, mut n: u64) -> usize {
+    let mut i = end;
     loop {
         i -= 1;
         buf[i] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
-            break;
+            return i;
         }
     }
+}
+
+/// Writes `prefix` and `n` in decimal with one `write_str`: every event's trace line is hashed
+/// into the digest, and the general formatter was a third of a run's time.
+pub(crate) fn write_prefixed(f: &mut impl fmt::Write, prefix: &str, n: u64) -> fmt::Result {
+    let mut buf = [0u8; 24];
+    let i = decimal_before(&mut buf, 24, n);
     let start = i - prefix.len();
     buf[start..i].copy_from_slice(prefix.as_bytes());
     // SAFETY: the slice holds a whole &str (the prefix) followed by ASCII digits.

@@ -43,24 +43,17 @@ impl fmt::Display for SimTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // "12.345s", built in one buffer: this runs for every event's trace line.
         let ms = self.0 / 1_000;
-        let (mut secs, frac) = (ms / 1_000, ms % 1_000);
+        let (secs, frac) = (ms / 1_000, ms % 1_000);
         let mut buf = [0u8; 26];
-        let mut i = buf.len() - 5;
-        buf[i..].copy_from_slice(&[
+        let end = buf.len() - 5;
+        buf[end..].copy_from_slice(&[
             b'.',
             b'0' + (frac / 100) as u8,
             b'0' + (frac / 10 % 10) as u8,
             b'0' + (frac % 10) as u8,
             b's',
         ]);
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (secs % 10) as u8;
-            secs /= 10;
-            if secs == 0 {
-                break;
-            }
-        }
+        let i = crate::ids::decimal_before(&mut buf, end, secs);
         // SAFETY: only ASCII digits, '.' and 's' were written there.
         f.write_str(unsafe { std::str::from_utf8_unchecked(&buf[i..]) })
     }

@@ -111,6 +111,24 @@ fn round_robin(members: usize, topics: &[(u32, String, u32)]) -> Vec<Vec<TopicPa
     lists
 }
 
+/// Each member keeps at most its quota of what it owned: ⌊P/C⌋, or one more for the members
+/// owning most, as many of them as P mod C allows (ties by member order).
+fn trim_to_quotas(lists: &mut [Vec<usize>], partitions: usize) {
+    let min_quota = partitions / lists.len();
+    let mut max_quotas_left = partitions % lists.len();
+    let mut by_claims: Vec<usize> = (0..lists.len()).collect();
+    by_claims.sort_by_key(|&m| (Reverse(lists[m].len()), m));
+    for m in by_claims {
+        let quota = if max_quotas_left > 0 && lists[m].len() > min_quota {
+            max_quotas_left -= 1;
+            min_quota + 1
+        } else {
+            min_quota
+        };
+        lists[m].truncate(quota);
+    }
+}
+
 fn sticky(
     members: &[&str],
     topics: &[(u32, String, u32)],
@@ -145,19 +163,7 @@ fn sticky(
         })
         .collect();
 
-    let min_quota = all.len() / members.len();
-    let mut max_quotas_left = all.len() % members.len();
-    let mut by_claims: Vec<usize> = (0..members.len()).collect();
-    by_claims.sort_by_key(|&m| (Reverse(lists[m].len()), m));
-    for m in by_claims {
-        let quota = if max_quotas_left > 0 && lists[m].len() > min_quota {
-            max_quotas_left -= 1;
-            min_quota + 1
-        } else {
-            min_quota
-        };
-        lists[m].truncate(quota);
-    }
+    trim_to_quotas(&mut lists, all.len());
 
     let mut taken = vec![false; all.len()];
     for &i in lists.iter().flatten() {
@@ -399,19 +405,7 @@ mod tests {
                 owned
             })
             .collect();
-        let min_quota = all.len() / members.len();
-        let mut max_quotas_left = all.len() % members.len();
-        let mut by_claims: Vec<usize> = (0..members.len()).collect();
-        by_claims.sort_by_key(|&m| (Reverse(lists[m].len()), m));
-        for m in by_claims {
-            let quota = if max_quotas_left > 0 && lists[m].len() > min_quota {
-                max_quotas_left -= 1;
-                min_quota + 1
-            } else {
-                min_quota
-            };
-            lists[m].truncate(quota);
-        }
+        trim_to_quotas(&mut lists, all.len());
         let mut taken = vec![false; all.len()];
         for &i in lists.iter().flatten() {
             taken[i] = true;

@@ -26,9 +26,7 @@ use crate::snapshot::NodeRef;
 use crate::time::SimTime;
 use std::collections::BTreeMap;
 
-/// Live copies beyond this are dropped with [`DropReason::SimulatorCapacity`], so a runaway
-/// producer cannot exhaust memory. The drop is counted like any other loss.
-pub const MAX_LIVE_COPIES: usize = 5_000_000;
+pub use crate::kernel::MAX_LIVE_COPIES;
 
 pub(crate) use crate::kernel::ms_to_us;
 

@@ -2,7 +2,7 @@
 
 use crate::clients::ClientWork;
 use crate::command::CommandError;
-use crate::engine::{Simulation, Work, MAX_LIVE_COPIES};
+use crate::engine::{Simulation, Work};
 use crate::event::EventKind;
 use crate::families::kafka::KafkaWork;
 use crate::families::rabbitmq::RabbitMqWork;
@@ -11,7 +11,7 @@ use crate::families::service::ServiceWork;
 use crate::families::Target;
 use crate::ids::{ExchangeId, MessageId, ProducerId};
 use crate::kernel::ms_to_us;
-use crate::ledger::{CopyState, DropReason};
+use crate::ledger::CopyState;
 use crate::message::MessageCopy;
 use crate::scenario;
 use crate::scenario::{ProducerSpec, PublishTarget, RatePattern, ScenarioError};
@@ -177,11 +177,9 @@ impl Simulation {
             if n > 0 {
                 self.world.ledger.fanout_copies += 1;
             }
-            let slot = self.world.new_copy(template.clone());
-            if self.world.copies.live() > MAX_LIVE_COPIES {
-                self.world.drop_copy(slot, DropReason::SimulatorCapacity);
+            let Some(slot) = self.world.new_copy_within_capacity(template.clone()) else {
                 continue;
-            }
+            };
             let from = NodeRef::Producer(id);
             let (to, work): (NodeRef, Work) = match self.clients.producers[id.index()].plan.targets
                 [n]

@@ -21,6 +21,10 @@ use stats::{LatencyHistogram, Series};
 use std::collections::BTreeMap;
 use time::SimTime;
 
+/// Live copies beyond this are dropped with [`DropReason::SimulatorCapacity`], so a runaway
+/// producer or fan-out cannot exhaust memory. The drop is counted like any other loss.
+pub const MAX_LIVE_COPIES: usize = 2_000_000;
+
 /// Micro-seconds from a validated millisecond value.
 pub fn ms_to_us(ms: f64) -> u64 {
     (ms * 1_000.0).round() as u64
@@ -165,6 +169,17 @@ impl<W> World<W> {
         }
         let (msg, cycles) = (c.msg, c.cycles);
         self.guard.count_cycle(now, msg, cycles);
+    }
+
+    /// A new copy, unless the store is full: then it is destroyed at once as
+    /// `simulator_capacity` (named in the ledger, like any loss) and `None` comes back.
+    pub fn new_copy_within_capacity(&mut self, copy: MessageCopy) -> Option<Slot> {
+        let slot = self.new_copy(copy);
+        if self.copies.live() > MAX_LIVE_COPIES {
+            self.drop_copy(slot, DropReason::SimulatorCapacity);
+            return None;
+        }
+        Some(slot)
     }
 
     /// Destroys a copy with a named reason: never a silent loss.

@@ -219,7 +219,13 @@ impl Simulation {
                     }
                     let mut copy = template.clone();
                     copy.state = CopyState::InFlight;
-                    self.world.new_copy(copy)
+                    match self.world.new_copy_within_capacity(copy) {
+                        Some(s) => s,
+                        None => {
+                            accepted_all = false;
+                            continue;
+                        }
+                    }
                 }
             };
             if dead_lettered && self.is_dead_letter_cycle(s, *q) {
@@ -383,7 +389,9 @@ impl Simulation {
         if let Some(k) = dl_key {
             copy.routing_key = self.world.keys.intern(k.clone(), || k);
         }
-        let new_slot = self.world.new_copy(copy);
+        let Some(new_slot) = self.world.new_copy_within_capacity(copy) else {
+            return;
+        };
         // Routed as its own event at the same instant, so chains of dead-lettering are
         // iterative and never deepen the stack.
         self.world.schedule(

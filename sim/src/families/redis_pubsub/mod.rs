@@ -136,7 +136,10 @@ impl Simulation {
                 slot
             } else {
                 self.world.ledger.fanout_copies += 1;
-                self.world.new_copy(template.clone())
+                match self.world.new_copy_within_capacity(template.clone()) {
+                    Some(s) => s,
+                    None => continue,
+                }
             };
             self.world.set_state(s, CopyState::Processing(cid));
             let consumer = &mut self.clients.consumers[cid.index()];

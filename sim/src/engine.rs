@@ -14,7 +14,7 @@ use crate::families::redis_pubsub::RedisPubSub;
 use crate::families::redis_pubsub::RedisPubSubWork;
 use crate::families::service::ServiceWork;
 use crate::families::service::Services;
-use crate::ids::{MessageId, QueueId};
+use crate::ids::QueueId;
 use crate::kernel::agenda::Scheduled;
 use crate::kernel::guard::Halt;
 use crate::kernel::World;
@@ -22,8 +22,8 @@ use crate::ledger::{CopyState, Ledger};
 use crate::message::Slot;
 use crate::queue::Queue;
 use crate::scenario::{self, AckMode, Scenario, ScenarioError};
-use crate::snapshot::NodeRef;
 use crate::time::SimTime;
+use crate::wire::{NodeRef, Wire};
 use std::collections::BTreeMap;
 
 pub use crate::kernel::MAX_LIVE_COPIES;
@@ -69,12 +69,7 @@ pub struct Simulation {
     pub(crate) redis: RedisPubSub,
     pub(crate) kafka: Kafka,
     pub(crate) service: Services,
-    next_transit: u64,
-    /// Whether moving messages are kept for drawing; headless runs turn it off.
-    pub(crate) track_transits: bool,
-    /// Moving messages keyed by (arrival, key): copies use their slot, log records a counter
-    /// above `u32::MAX`.
-    pub(crate) transit: BTreeMap<(SimTime, u64), Transit>,
+    pub(crate) wire: Wire,
 }
 
 /// Adding to `kind`, which holds `len` already (removed ones keep their ids), is refused at
@@ -91,16 +86,6 @@ fn at_cap(kind: &'static str, len: usize) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// A copy moving on the wire, for drawing.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Transit {
-    pub from: NodeRef,
-    pub to: NodeRef,
-    pub sent_at: SimTime,
-    pub msg: MessageId,
-    pub chip: crate::snapshot::Chip,
-}
-
 impl Simulation {
     /// Builds the topology of a validated scenario and schedules its producers and script.
     pub fn new(scenario: &Scenario, seed: u64) -> Result<Simulation, ScenarioError> {
@@ -113,9 +98,7 @@ impl Simulation {
             redis: RedisPubSub::default(),
             kafka: Kafka::default(),
             service: Services::default(),
-            next_transit: u64::from(u32::MAX) + 1,
-            track_transits: true,
-            transit: BTreeMap::new(),
+            wire: Wire::default(),
         };
         let empty = sim
             .world
@@ -192,9 +175,9 @@ impl Simulation {
     /// Keeps (default) or skips the moving-message list that snapshots carry for drawing.
     /// Skipping it changes no event, only what `snapshot().transits` shows.
     pub fn set_track_transits(&mut self, on: bool) {
-        self.track_transits = on;
+        self.wire.track = on;
         if !on {
-            self.transit.clear();
+            self.wire.moving.clear();
         }
     }
 
@@ -331,35 +314,13 @@ impl Simulation {
 
     /// Puts a stored copy on the wire; `work` runs when it arrives.
     pub(crate) fn send(&mut self, from: NodeRef, to: NodeRef, slot: Slot, work: impl Into<Work>) {
-        let arrive = self.world.now.plus(self.world.latency);
-        if !self.track_transits {
-            self.world.schedule(arrive, work);
-            return;
-        }
-        let chip = self.chip(slot);
-        let msg = chip.msg;
-        self.transit.insert(
-            (arrive, u64::from(slot)),
-            Transit {
-                from,
-                to,
-                sent_at: self.world.now,
-                msg,
-                chip,
-            },
-        );
-        self.world.schedule(arrive, work);
+        self.wire.send(&mut self.world, from, to, slot, work);
     }
 
     /// A copy reaching a partition log leaves the store and is counted as retained.
     pub(crate) fn retain_copy(&mut self, slot: Slot) {
         self.world.set_state(slot, CopyState::Retained);
         self.world.copies.release(slot);
-    }
-
-    pub(crate) fn next_transit_key(&mut self) -> u64 {
-        self.next_transit += 1;
-        self.next_transit
     }
 
     /// Applies a command at the current time. A refused command changes nothing.

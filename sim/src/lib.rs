@@ -40,6 +40,7 @@ pub mod report;
 pub mod scenario;
 pub mod snapshot;
 pub mod specs;
+pub mod wire;
 
 pub use families::kafka::{assignor, log, partitioner};
 pub use families::rabbitmq::queue;

@@ -4,11 +4,13 @@ use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
 use crate::families::rabbitmq::Destination;
 use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
-use crate::ledger::{CopyState, Ledger};
+use crate::ledger::Ledger;
 use crate::message::Slot;
 use crate::scenario::{AckMode, ExchangeType, Overflow, QueueType};
 use crate::time::SimTime;
 use serde::Serialize;
+
+pub use crate::wire::{Chip, NodeRef};
 
 /// How many messages of a queue are listed as chips; the rest are a count.
 pub const CHIPS_PER_QUEUE: usize = 24;
@@ -16,36 +18,6 @@ pub const CHIPS_PER_QUEUE: usize = 24;
 pub const RECORDS_PER_PARTITION: usize = 24;
 /// How many moving messages a snapshot carries for drawing.
 pub const MAX_TRANSITS: usize = 2_000;
-
-/// A node of the topology, for links and moving messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
-pub enum NodeRef {
-    Producer(ProducerId),
-    Exchange(ExchangeId),
-    Queue(QueueId),
-    Consumer(ConsumerId),
-    Channel(ChannelId),
-    /// A Kafka topic, as a whole.
-    Topic(u32),
-    /// A Kafka partition: (topic, partition).
-    Partition(u32, u32),
-    /// A service called with no broker.
-    Service(u32),
-}
-
-/// One message as drawn in a queue or at a consumer.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Chip {
-    pub msg: MessageId,
-    pub producer: Option<ProducerId>,
-    pub priority: Option<u8>,
-    pub redelivered: bool,
-    pub poison: bool,
-    pub dead_lettered: bool,
-    /// Already past its TTL but not yet at the head (RMQ-27).
-    pub expired: bool,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Rates {
@@ -220,16 +192,7 @@ pub struct Snapshot {
 
 impl Simulation {
     pub(crate) fn chip(&self, slot: Slot) -> Chip {
-        let c = self.world.copies.get(slot);
-        Chip {
-            msg: c.msg,
-            producer: c.producer,
-            priority: c.priority,
-            redelivered: c.redelivered,
-            poison: c.poison,
-            dead_lettered: c.deaths.is_some(),
-            expired: matches!(c.state, CopyState::Ready(_)) && c.expires_at < self.world.now,
-        }
+        Chip::of(&self.world, slot)
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -381,7 +344,8 @@ impl Simulation {
             })
             .collect();
         let transits = self
-            .transit
+            .wire
+            .moving
             .iter()
             .take(MAX_TRANSITS)
             .map(|((arrive, _), t)| TransitView {
@@ -407,7 +371,7 @@ impl Simulation {
             groups: self.group_views(),
             services: self.service_views(),
             transits,
-            transits_total: self.transit.len(),
+            transits_total: self.wire.moving.len(),
             latency: LatencyView {
                 count: h.count(),
                 mean_ms: h.mean() / 1_000.0,

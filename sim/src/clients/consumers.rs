@@ -16,8 +16,8 @@ use crate::scenario;
 use crate::scenario::{
     AckMode, ConsumerSource, ConsumerSpec, FailureAction, Processing, ScenarioError,
 };
-use crate::snapshot::NodeRef;
 use crate::time::SimTime;
+use crate::wire::NodeRef;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Why a consumer's connection or channel ended.
@@ -307,7 +307,7 @@ impl Simulation {
         consumer.pending_acks = 0;
         let held = std::mem::take(&mut consumer.held);
         self.set_busy(cid, false);
-        self.transit.retain(|_, t| t.to != NodeRef::Consumer(cid));
+        self.wire.forget_to(NodeRef::Consumer(cid));
         for s in &held {
             self.world.drop_copy(*s, reason);
         }
@@ -487,7 +487,7 @@ impl Simulation {
                 tag,
                 epoch,
             } => {
-                self.transit.remove(&(self.world.now, u64::from(slot)));
+                self.wire.arrived(self.world.now, slot);
                 self.delivery_arrives(consumer, slot, tag, epoch);
             }
             ClientWork::ProcessingDone { consumer, epoch } => self.processing_done(consumer, epoch),

@@ -15,8 +15,8 @@ use crate::ledger::CopyState;
 use crate::message::MessageCopy;
 use crate::scenario;
 use crate::scenario::{ProducerSpec, PublishTarget, RatePattern, ScenarioError};
-use crate::snapshot::NodeRef;
 use crate::time::SimTime;
+use crate::wire::NodeRef;
 
 /// A producer's spec resolved to ids: targets, interned keys and header sets.
 #[derive(Debug, Default)]

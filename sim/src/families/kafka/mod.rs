@@ -13,8 +13,8 @@ use crate::ids::{ConsumerId, MessageId, ProducerId};
 use crate::kernel::ms_to_us;
 use crate::message::Slot;
 use crate::scenario::{CommitMode, GroupSpec, OffsetReset, TopicSpec, UnkeyedStrategy};
-use crate::snapshot::{Chip, NodeRef};
 use crate::time::SimTime;
+use crate::wire::{Chip, NodeRef};
 use assignor::{assign, TopicPartition};
 use log::{LogConfig, PartitionLog, Record};
 use partitioner::{partition_for_key, StickyPartitioner};
@@ -520,11 +520,11 @@ impl Simulation {
         let arrive = self.world.now.plus(self.world.latency);
         let mut inbound = Vec::with_capacity(fetched.len());
         for f in fetched {
-            let key = self.next_transit_key();
-            if self.track_transits {
-                self.transit.insert(
+            let key = self.wire.next_key();
+            if self.wire.track {
+                self.wire.moving.insert(
                     (arrive, key),
-                    crate::engine::Transit {
+                    crate::wire::Transit {
                         from: NodeRef::Partition(f.tp.topic, f.tp.partition),
                         to: NodeRef::Consumer(cid),
                         sent_at: self.world.now,
@@ -553,7 +553,7 @@ impl Simulation {
         let m = self.kafka.members.get_mut(&cid).expect("member");
         let inbound = std::mem::take(&mut m.inbound);
         for (f, key) in inbound {
-            self.transit.remove(&(now, key));
+            self.wire.moving.remove(&(now, key));
             m.buffer.push_back(f);
         }
         self.kafka_start_next(cid);
@@ -689,7 +689,7 @@ impl Simulation {
             .get(&cid)
             .map(|m| m.inbound.iter().map(|(_, k)| *k).collect())
             .unwrap_or_default();
-        self.transit.retain(|(_, k), _| !keys.contains(k));
+        self.wire.moving.retain(|(_, k), _| !keys.contains(k));
         if clean {
             // close() commits under auto-commit before leaving (KAF-13).
             let owned = self.kafka.groups[gid as usize]
@@ -870,7 +870,7 @@ impl Simulation {
             m.positions.remove(tp);
         }
         if !dropped.is_empty() {
-            self.transit.retain(|(_, k), _| !dropped.contains(k));
+            self.wire.moving.retain(|(_, k), _| !dropped.contains(k));
         }
         if auto {
             for (tp, off) in done {
@@ -1107,7 +1107,7 @@ impl Simulation {
                 topic,
                 partition,
             } => {
-                self.transit.remove(&(self.world.now, u64::from(slot)));
+                self.wire.arrived(self.world.now, slot);
                 self.topic_append(slot, topic, partition);
             }
             KafkaWork::RetentionCheck { topic } => self.retention_check(topic),

@@ -13,8 +13,8 @@ use crate::matching::{headers_match, TopicPattern};
 use crate::message::{Death, Slot};
 use crate::scenario;
 use crate::scenario::{AckMode, BindingSpec, ExchangeType, Overflow, QueueSpec, ScenarioError};
-use crate::snapshot::NodeRef;
 use crate::time::SimTime;
+use crate::wire::NodeRef;
 use queue::Queue;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -832,7 +832,7 @@ impl Simulation {
     pub(crate) fn run_rabbitmq(&mut self, work: RabbitMqWork) {
         match work {
             RabbitMqWork::ArriveAtExchange { slot, exchange } => {
-                self.transit.remove(&(self.world.now, u64::from(slot)));
+                self.wire.arrived(self.world.now, slot);
                 self.route_and_enqueue(slot, exchange);
             }
             RabbitMqWork::SettleArrives {

@@ -8,8 +8,8 @@ use crate::ledger::{CopyState, DropReason};
 use crate::matching::Glob;
 use crate::message::Slot;
 use crate::scenario::ConsumerSource;
-use crate::snapshot::NodeRef;
 use crate::time::SimTime;
+use crate::wire::NodeRef;
 use std::collections::BTreeSet;
 
 /// Redis Pub/Sub's state: the channel names seen so far, indexed by `ChannelId`, and which
@@ -183,7 +183,7 @@ impl Simulation {
     pub(crate) fn run_redis_pubsub(&mut self, work: RedisPubSubWork) {
         match work {
             RedisPubSubWork::ArriveAtChannel { slot, channel } => {
-                self.transit.remove(&(self.world.now, u64::from(slot)));
+                self.wire.arrived(self.world.now, slot);
                 self.pubsub_publish(slot, channel);
             }
             RedisPubSubWork::SoftLimitCheck {

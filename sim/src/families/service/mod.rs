@@ -146,7 +146,7 @@ impl Simulation {
     pub(crate) fn run_service(&mut self, work: ServiceWork) {
         match work {
             ServiceWork::ArriveAtService { slot, service } => {
-                self.transit.remove(&(self.world.now, u64::from(slot)));
+                self.wire.arrived(self.world.now, slot);
                 self.service_arrive(slot, service);
             }
             ServiceWork::ServiceDone { service, slot } => self.service_done(service, slot),

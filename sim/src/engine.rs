@@ -3,7 +3,7 @@
 
 use crate::clients::ClientWork;
 use crate::clients::EMPTY_HEADERS;
-use crate::clients::{Clients, Closure, ConsumerStatus};
+use crate::clients::{Clients, Closure, ConsumerStatus, Cx};
 use crate::command::{Command, CommandError};
 use crate::event::{Event, EventKind, EventSink, TraceDigest};
 use crate::families::kafka::Kafka;
@@ -19,11 +19,11 @@ use crate::kernel::agenda::Scheduled;
 use crate::kernel::guard::Halt;
 use crate::kernel::World;
 use crate::ledger::{CopyState, Ledger};
-use crate::message::Slot;
 use crate::queue::Queue;
+use crate::registry::cx;
 use crate::scenario::{self, AckMode, Scenario, ScenarioError};
 use crate::time::SimTime;
-use crate::wire::{NodeRef, Wire};
+use crate::wire::Wire;
 use std::collections::BTreeMap;
 
 pub use crate::kernel::MAX_LIVE_COPIES;
@@ -117,24 +117,26 @@ impl Simulation {
             sim.rabbitmq.exchanges[i + 1].alternate = x
                 .alternate_exchange
                 .as_deref()
-                .and_then(|n| sim.exchange_id(n));
+                .and_then(|n| sim.rabbitmq.exchange_id(n));
         }
         for q in &scenario.queues {
-            sim.add_queue(q.clone())
+            cx!(sim, rabbitmq)
+                .add_queue(q.clone())
                 .map_err(|e| ScenarioError::new("queues", e.to_string()))?;
         }
         for b in &scenario.bindings {
-            sim.add_binding(b.clone())
+            cx!(sim, rabbitmq)
+                .add_binding(b.clone())
                 .map_err(|e| ScenarioError::new("bindings", e.to_string()))?;
         }
         for t in &scenario.topics {
-            sim.add_topic(t.clone());
+            cx!(sim, kafka).add_topic(t.clone());
         }
         for g in &scenario.groups {
-            sim.add_group(g.clone());
+            cx!(sim, kafka).add_group(g.clone());
         }
         for s in &scenario.services {
-            sim.add_service(s.clone());
+            cx!(sim, service).add_service(s.clone());
         }
         for p in &scenario.producers {
             sim.add_producer(p.clone())
@@ -270,10 +272,10 @@ impl Simulation {
         self.world.now = s.at;
         match s.work {
             Work::Client(w) => self.run_client(w),
-            Work::RabbitMq(w) => self.run_rabbitmq(w),
-            Work::RedisPubSub(w) => self.run_redis_pubsub(w),
-            Work::Kafka(w) => self.run_kafka(w),
-            Work::Service(w) => self.run_service(w),
+            Work::RabbitMq(w) => cx!(self, rabbitmq).run_rabbitmq(w),
+            Work::RedisPubSub(w) => cx!(self, redis).run_redis_pubsub(w),
+            Work::Kafka(w) => cx!(self, kafka).run_kafka(w),
+            Work::Service(w) => cx!(self, service).run_service(w),
             Work::Scripted { index } => {
                 let cmd = self.scenario.script[index].command.clone();
                 // A scripted command that no longer applies (e.g. the entity was removed by the
@@ -312,34 +314,23 @@ impl Simulation {
         }
     }
 
-    /// Puts a stored copy on the wire; `work` runs when it arrives.
-    pub(crate) fn send(&mut self, from: NodeRef, to: NodeRef, slot: Slot, work: impl Into<Work>) {
-        self.wire.send(&mut self.world, from, to, slot, work);
-    }
-
-    /// A copy reaching a partition log leaves the store and is counted as retained.
-    pub(crate) fn retain_copy(&mut self, slot: Slot) {
-        self.world.set_state(slot, CopyState::Retained);
-        self.world.copies.release(slot);
-    }
-
     /// Applies a command at the current time. A refused command changes nothing.
     pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
         let summary = serde_json::to_string(&command).unwrap_or_default();
         match command {
             Command::CrashConsumer { consumer } => {
-                let id = self.consumer_id(&consumer)?;
+                let id = self.clients.consumer_id(&consumer)?;
                 if self.clients.consumers[id.index()].status != ConsumerStatus::Running {
                     return Err(CommandError::NotApplicable {
                         reason: format!("{consumer} is not running"),
                     });
                 }
                 self.world.emit(EventKind::CommandApplied { summary });
-                self.close_connection(id, ConsumerStatus::Crashed, Closure::Crash);
+                self.close_consumer(id, ConsumerStatus::Crashed, Closure::Crash);
                 return Ok(());
             }
             Command::RestartConsumer { consumer } => {
-                let id = self.consumer_id(&consumer)?;
+                let id = self.clients.consumer_id(&consumer)?;
                 if self.clients.consumers[id.index()].status == ConsumerStatus::Running {
                     return Err(CommandError::NotApplicable {
                         reason: format!("{consumer} is already running"),
@@ -352,7 +343,7 @@ impl Simulation {
                 return Ok(());
             }
             Command::SlowConsumer { consumer, factor } => {
-                let id = self.consumer_id(&consumer)?;
+                let id = self.clients.consumer_id(&consumer)?;
                 if !factor.is_finite() || !(0.01..=1000.0).contains(&factor) {
                     return Err(ScenarioError::new(
                         "factor",
@@ -363,32 +354,32 @@ impl Simulation {
                 self.clients.consumers[id.index()].slow_factor = factor;
             }
             Command::PauseProducer { producer } => {
-                let id = self.producer_id(&producer)?;
+                let id = self.clients.producer_id(&producer)?;
                 let p = &mut self.clients.producers[id.index()];
                 p.spec.paused = true;
                 p.generation += 1;
             }
             Command::ResumeProducer { producer } => {
-                let id = self.producer_id(&producer)?;
+                let id = self.clients.producer_id(&producer)?;
                 let p = &mut self.clients.producers[id.index()];
                 if p.spec.paused {
                     p.spec.paused = false;
                     p.generation += 1;
-                    self.schedule_next_tick(id);
+                    cx!(self).schedule_next_tick(id);
                 }
             }
             Command::SetRate { producer, rate } => {
-                let id = self.producer_id(&producer)?;
+                let id = self.clients.producer_id(&producer)?;
                 scenario::validate_rate("rate", &rate)?;
                 let p = &mut self.clients.producers[id.index()];
                 p.spec.rate = rate;
                 p.generation += 1;
                 p.started_at = self.world.now;
                 p.sent = p.sent.min(p.spec.limit.unwrap_or(u64::MAX));
-                self.schedule_next_tick(id);
+                cx!(self).schedule_next_tick(id);
             }
             Command::Burst { producer, count } => {
-                let id = self.producer_id(&producer)?;
+                let id = self.clients.producer_id(&producer)?;
                 let targets = self.clients.producers[id.index()].plan.targets.len();
                 scenario::check_burst_copies("count", count, targets)?;
                 self.world.emit(EventKind::CommandApplied { summary });
@@ -396,16 +387,16 @@ impl Simulation {
                 return Ok(());
             }
             Command::Poison { producer } => {
-                let id = self.producer_id(&producer)?;
+                let id = self.clients.producer_id(&producer)?;
                 self.world.emit(EventKind::CommandApplied { summary });
                 self.publish(id, true);
                 return Ok(());
             }
             Command::AddQueue { queue } => {
                 at_cap("queues", self.rabbitmq.queues.len())?;
-                self.add_queue(queue)?;
+                cx!(self, rabbitmq).add_queue(queue)?;
             }
-            Command::UpdateQueue { queue } => self.update_queue(queue)?,
+            Command::UpdateQueue { queue } => cx!(self, rabbitmq).update_queue(queue)?,
             Command::AddBinding { binding } => {
                 let bindings = self.rabbitmq.exchanges.iter().map(|x| x.bindings.len());
                 at_cap("bindings", bindings.sum())?;
@@ -414,10 +405,10 @@ impl Simulation {
                     &binding.routing_key,
                     scenario::limits::MAX_KEY_LEN,
                 )?;
-                self.add_binding(binding)?;
+                cx!(self, rabbitmq).add_binding(binding)?;
             }
             Command::RemoveBinding { binding } => {
-                let (from, _) = self.resolve_binding(&binding)?;
+                let (from, _) = self.rabbitmq.resolve_binding(&binding)?;
                 self.rabbitmq.topology_changed();
                 let bindings = &mut self.rabbitmq.exchanges[from.index()].bindings;
                 let before = bindings.len();
@@ -434,10 +425,11 @@ impl Simulation {
                 self.add_producer(producer)?;
             }
             Command::UpdateProducer { producer } => {
-                let id = self.producer_id(&producer.name)?;
+                let id = self.clients.producer_id(&producer.name)?;
                 self.check_producer(&producer)?;
                 let version = self.clients.producers[id.index()].template_version + 1;
-                let plan = self.plan(id.0, version, &producer);
+                let targets = self.resolve_targets(&producer);
+                let plan = cx!(self).plan(id.0, version, &producer, targets);
                 let p = &mut self.clients.producers[id.index()];
                 let rate_changed = p.spec.rate != producer.rate || p.spec.paused != producer.paused;
                 p.spec = producer;
@@ -446,11 +438,11 @@ impl Simulation {
                 if rate_changed {
                     p.generation += 1;
                     p.started_at = self.world.now;
-                    self.schedule_next_tick(id);
+                    cx!(self).schedule_next_tick(id);
                 }
             }
             Command::RemoveProducer { producer } => {
-                let id = self.producer_id(&producer)?;
+                let id = self.clients.producer_id(&producer)?;
                 self.clients.producers[id.index()].removed = true;
             }
             Command::AddConsumer { consumer } => {
@@ -459,7 +451,7 @@ impl Simulation {
             }
             Command::UpdateConsumer { consumer } => self.update_consumer(consumer)?,
             Command::DoubleAck { consumer } => {
-                let id = self.consumer_id(&consumer)?;
+                let id = self.clients.consumer_id(&consumer)?;
                 let c = &self.clients.consumers[id.index()];
                 if c.status != ConsumerStatus::Running || c.spec.ack == AckMode::Auto {
                     return Err(CommandError::NotApplicable {
@@ -467,7 +459,7 @@ impl Simulation {
                     });
                 }
                 self.world.emit(EventKind::CommandApplied { summary });
-                self.close_connection(
+                self.close_consumer(
                     id,
                     ConsumerStatus::Crashed,
                     Closure::ChannelError("PRECONDITION_FAILED: unknown delivery tag".into()),
@@ -476,31 +468,32 @@ impl Simulation {
             }
             Command::AddGroup { group } => {
                 at_cap("groups", self.kafka.groups.len())?;
-                if self.group_id(&group.name).is_some() {
+                if self.kafka.group_id(&group.name).is_some() {
                     return Err(CommandError::Duplicate {
                         kind: "group",
                         name: group.name,
                     });
                 }
-                scenario::validate_group("group", &group, &|t| self.topic_id(t).is_some())?;
-                self.add_group(group);
+                scenario::validate_group("group", &group, &|t| self.kafka.topic_id(t).is_some())?;
+                cx!(self, kafka).add_group(group);
             }
             Command::ResetOffsets { group, to } => {
-                let gid = self
-                    .group_id(&group)
-                    .ok_or_else(|| CommandError::UnknownEntity {
-                        kind: "group",
-                        name: group.clone(),
-                    })?;
+                let gid =
+                    self.kafka
+                        .group_id(&group)
+                        .ok_or_else(|| CommandError::UnknownEntity {
+                            kind: "group",
+                            name: group.clone(),
+                        })?;
                 if let crate::command::OffsetTarget::TimestampMs(ms) = to {
                     scenario::check_ms("to.timestamp_ms", ms)?;
                 }
-                self.reset_offsets(gid, &to);
+                cx!(self, kafka).reset_offsets(gid, &to);
             }
             Command::RemoveConsumer { consumer } => {
-                let id = self.consumer_id(&consumer)?;
+                let id = self.clients.consumer_id(&consumer)?;
                 self.world.emit(EventKind::CommandApplied { summary });
-                self.close_connection(id, ConsumerStatus::Removed, Closure::Crash);
+                self.close_consumer(id, ConsumerStatus::Removed, Closure::Crash);
                 return Ok(());
             }
         }
@@ -545,11 +538,11 @@ impl Simulation {
             .iter()
             .map(|c| c.held.len() as u64)
             .sum::<u64>()
-            + self.service_held();
-        if self.log_records() != l.retained {
+            + self.service.service_held();
+        if self.kafka.log_records() != l.retained {
             return Err(format!(
                 "logs hold {} records but the ledger says {} retained",
-                self.log_records(),
+                self.kafka.log_records(),
                 l.retained
             ));
         }

@@ -36,6 +36,7 @@ pub mod families;
 pub mod ids;
 pub mod kernel;
 pub mod matching;
+pub mod registry;
 pub mod report;
 pub mod scenario;
 pub mod snapshot;

@@ -316,28 +316,7 @@ impl Simulation {
                 name: p.spec.name.clone(),
                 sent: p.sent,
                 paused: p.spec.paused,
-                targets: p
-                    .spec
-                    .targets
-                    .iter()
-                    .filter_map(|t| match t {
-                        crate::scenario::PublishTarget::Exchange(x) => {
-                            self.exchange_id(x).map(NodeRef::Exchange)
-                        }
-                        crate::scenario::PublishTarget::Topic(t) => {
-                            self.topic_id(t).map(NodeRef::Topic)
-                        }
-                        crate::scenario::PublishTarget::Service(s) => {
-                            self.service_id(s).map(NodeRef::Service)
-                        }
-                        crate::scenario::PublishTarget::Channel(ch) => self
-                            .redis
-                            .channels
-                            .iter()
-                            .position(|c| c == ch)
-                            .map(|i| NodeRef::Channel(ChannelId(i as u32))),
-                    })
-                    .collect(),
+                targets: p.plan.targets.clone(),
                 confirms_acked: p.confirms_acked,
                 confirms_nacked: p.confirms_nacked,
                 returned: p.returned,

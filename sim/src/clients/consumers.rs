@@ -1,21 +1,14 @@
 //! The consumer runtime: buffers, processing, epochs, crash and restart.
 
-use crate::clients::MAX_LOGGED_DELIVERIES;
+use crate::clients::{Clients, Cx, MAX_LOGGED_DELIVERIES};
 use crate::command::CommandError;
-use crate::engine::Simulation;
-use crate::event::{EventKind, Settle};
-use crate::families::rabbitmq::RabbitMqWork;
-use crate::families::rabbitmq::QUORUM_MAX_PREFETCH;
-use crate::families::redis_pubsub::RedisPubSubWork;
+use crate::event::EventKind;
 use crate::ids::ProducerId;
 use crate::ids::{ConsumerId, MessageId, QueueId};
 use crate::kernel::ms_to_us;
 use crate::ledger::{CopyState, DropReason};
 use crate::message::Slot;
-use crate::scenario;
-use crate::scenario::{
-    AckMode, ConsumerSource, ConsumerSpec, FailureAction, Processing, ScenarioError,
-};
+use crate::scenario::{ConsumerSpec, FailureSpec, Processing};
 use crate::time::SimTime;
 use crate::wire::NodeRef;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -80,29 +73,11 @@ impl Consumer {
             self.log.push((msg, redelivered));
         }
     }
-
-    /// The prefetch limit in force; 0 means unlimited.
-    pub fn effective_prefetch(&self) -> u32 {
-        match (self.quorum, self.spec.prefetch) {
-            (true, 0) => QUORUM_MAX_PREFETCH,
-            (true, p) => p.min(QUORUM_MAX_PREFETCH),
-            (false, p) => p,
-        }
-    }
-
-    pub(crate) fn has_capacity(&self) -> bool {
-        let prefetch = self.effective_prefetch();
-        self.status == ConsumerStatus::Running
-            && (self.spec.ack == AckMode::Auto
-                || prefetch == 0
-                || (self.unacked.len() as u64) < u64::from(prefetch))
-    }
 }
 
-impl Simulation {
+impl Clients {
     pub(crate) fn consumer_id(&self, name: &str) -> Result<ConsumerId, CommandError> {
-        self.clients
-            .consumers
+        self.consumers
             .iter()
             .position(|c| c.spec.name == name && c.status != ConsumerStatus::Removed)
             .map(|i| ConsumerId(i as u32))
@@ -111,7 +86,23 @@ impl Simulation {
                 name: name.to_string(),
             })
     }
+}
 
+/// How a consumer's processing of one copy ended, for the family that delivered it.
+pub(crate) enum Finished {
+    /// The work belonged to an earlier connection, or there was none.
+    Stale,
+    /// The broker had forgotten the copy already (auto-ack, Pub/Sub): done.
+    Done,
+    /// The broker still holds the copy under `tag`; the family settles it.
+    Settle {
+        tag: u64,
+        failed: bool,
+        failure: FailureSpec,
+    },
+}
+
+impl<F, W: From<ClientWork>> Cx<'_, F, W> {
     /// Processing time of one message by this consumer, scaled by its slow-down factor.
     pub(crate) fn draw_processing_us(&mut self, cid: ConsumerId) -> u64 {
         let c = &self.clients.consumers[cid.index()];
@@ -152,7 +143,8 @@ impl Simulation {
         tag: u64,
         epoch: u32,
     ) {
-        self.send(
+        self.wire.send(
+            self.world,
             from,
             NodeRef::Consumer(cid),
             slot,
@@ -165,41 +157,23 @@ impl Simulation {
         );
     }
 
-    pub(crate) fn delivery_arrives(&mut self, cid: ConsumerId, slot: Slot, tag: u64, epoch: u32) {
+    /// A copy reaches the consumer's buffer; false when its connection died while it was on
+    /// the wire (closing it already accounted the copy).
+    pub(crate) fn accept_delivery(
+        &mut self,
+        cid: ConsumerId,
+        slot: Slot,
+        tag: u64,
+        epoch: u32,
+    ) -> bool {
         let consumer = &mut self.clients.consumers[cid.index()];
         if consumer.epoch != epoch || consumer.status != ConsumerStatus::Running {
-            // The connection died while it was on the wire; closing it already accounted the copy.
-            return;
+            return false;
         }
         let size = self.world.copies.get(slot).size;
         consumer.buffer.push_back((tag, slot));
         consumer.buffer_bytes += u64::from(size);
-        if matches!(consumer.spec.source, ConsumerSource::Subscribe { .. }) {
-            if consumer.buffer_bytes > consumer.spec.output_buffer_limit_bytes {
-                self.disconnect_subscriber(cid);
-                return;
-            }
-            // Above the soft limit for too long also disconnects (RPS-3).
-            if consumer.buffer_bytes > consumer.spec.output_buffer_soft_limit_bytes
-                && consumer.soft_since.is_none()
-            {
-                consumer.soft_since = Some(self.world.now);
-                let at = self
-                    .world
-                    .now
-                    .plus(ms_to_us(consumer.spec.output_buffer_soft_seconds * 1000.0));
-                let since = self.world.now;
-                self.world.schedule(
-                    at,
-                    RedisPubSubWork::SoftLimitCheck {
-                        consumer: cid,
-                        epoch,
-                        since,
-                    },
-                );
-            }
-        }
-        self.start_next(cid);
+        true
     }
 
     pub(crate) fn start_next(&mut self, cid: ConsumerId) {
@@ -230,12 +204,14 @@ impl Simulation {
         );
     }
 
-    pub(crate) fn processing_done(&mut self, cid: ConsumerId, epoch: u32) {
+    /// Processing ended: draws whether it failed, and completes a copy the broker already
+    /// forgot; a copy the broker still holds is left to its family to settle.
+    pub(crate) fn processing_done(&mut self, cid: ConsumerId, epoch: u32) -> Finished {
         if self.clients.consumers[cid.index()].epoch != epoch {
-            return;
+            return Finished::Stale;
         }
         let Some((tag, slot)) = self.clients.consumers[cid.index()].current.take() else {
-            return;
+            return Finished::Stale;
         };
         let copy = self.world.copies.get(slot);
         let (msg, poison, published_at) = (copy.msg, copy.poison, copy.published_at);
@@ -258,41 +234,14 @@ impl Simulation {
             consumer.acked += 1;
             self.world.complete(published_at);
             self.world.set_state(slot, CopyState::Acked);
-        } else if !failed && consumer.spec.ack_batch > 1 {
-            consumer.pending_acks += 1;
-            consumer.last_success = tag;
-            if consumer.pending_acks >= consumer.spec.ack_batch {
-                consumer.pending_acks = 0;
-                self.world.schedule(
-                    self.world.now.plus(self.world.latency),
-                    RabbitMqWork::AckMultiple {
-                        consumer: cid,
-                        up_to: tag,
-                        epoch,
-                    },
-                );
-            }
+            Finished::Done
         } else {
-            let settle = match (failed, failure.action) {
-                (false, _) => Settle::Ack,
-                (true, FailureAction::Nack) => Settle::Nack {
-                    requeue: failure.requeue,
-                },
-                (true, FailureAction::Reject) => Settle::Reject {
-                    requeue: failure.requeue,
-                },
-            };
-            self.world.schedule(
-                self.world.now.plus(self.world.latency),
-                RabbitMqWork::SettleArrives {
-                    consumer: cid,
-                    tag,
-                    settle,
-                    epoch,
-                },
-            );
+            Finished::Settle {
+                tag,
+                failed,
+                failure,
+            }
         }
-        self.start_next(cid);
     }
 
     /// Ends the consumer's connection epoch and drops every copy it holds that the broker has
@@ -314,91 +263,62 @@ impl Simulation {
         held.len() as u32
     }
 
-    /// The consumer's connection or channel ends: unacked deliveries are requeued, auto-ack ones
-    /// are lost (RMQ-10, RMQ-15).
-    pub(crate) fn close_connection(
+    /// The consumer's connection ends: what it held that the broker had forgotten is lost
+    /// (RMQ-10); returns that count and the deliveries the broker still holds, which the
+    /// consumer's family takes back.
+    pub(crate) fn end_connection(
         &mut self,
         cid: ConsumerId,
         status: ConsumerStatus,
-        why: Closure,
-    ) {
+    ) -> (u32, BTreeMap<u64, Slot>) {
         let lost = self.drop_held(cid, DropReason::LostInConsumerCrash);
         let consumer = &mut self.clients.consumers[cid.index()];
         consumer.status = status;
-        let unacked = std::mem::take(&mut consumer.unacked);
-        let queue = consumer.queue;
-        if consumer.group.is_some() {
-            self.member_stopped(cid, status == ConsumerStatus::Removed);
-        }
-        if let Closure::ChannelError(reason) = &why {
+        (lost, std::mem::take(&mut consumer.unacked))
+    }
+
+    /// The broker closed the channel (a protocol error): said before the family takes back
+    /// what the channel held.
+    pub(crate) fn channel_closed(&mut self, cid: ConsumerId, why: &Closure) {
+        if let Closure::ChannelError(reason) = why {
             self.world.emit(EventKind::ChannelClosed {
                 consumer: cid,
                 reason: reason.clone(),
             });
         }
-        // A consumer timeout does not count toward the delivery limit; a crash does (RMQ-30).
-        let counts = why == Closure::Crash
-            || matches!(&why, Closure::ChannelError(r) if !r.contains("timed out"));
-        if let Some(q) = queue {
-            self.rabbitmq.queues[q.index()].remove_consumer(cid);
-            for slot in unacked.values() {
-                self.rabbitmq.queues[q.index()].unacked -= 1;
-                self.requeue(q, *slot, counts);
-            }
-            self.mark_unused_if_idle(q);
-        }
-        if why == Closure::Crash {
-            self.world.emit(EventKind::ConsumerCrashed {
-                consumer: cid,
-                requeued: unacked.len() as u32,
-                lost,
-            });
-        }
-        if let Some(q) = queue {
-            self.dispatch(q);
+    }
+
+    /// Closes a consumer whose broker holds nothing for it (Pub/Sub): only what it held is lost.
+    pub(crate) fn close_holding_nothing(
+        &mut self,
+        cid: ConsumerId,
+        status: ConsumerStatus,
+        why: &Closure,
+    ) {
+        let (lost, _) = self.end_connection(cid, status);
+        self.channel_closed(cid, why);
+        if *why == Closure::Crash {
+            self.crashed(cid, 0, lost);
         }
     }
 
-    pub(crate) fn subscribe(&mut self, cid: ConsumerId) {
-        let consumer = &mut self.clients.consumers[cid.index()];
-        consumer.status = ConsumerStatus::Running;
-        if consumer.group.is_some() {
-            self.join_group(cid);
-            return;
-        }
-        if let Some(q) = consumer.queue {
-            let queue = &mut self.rabbitmq.queues[q.index()];
-            queue.add_consumer(cid);
-            queue.unblock(cid);
-            queue.unused_since = None;
-            self.dispatch(q);
-        }
+    /// The event that ends a crash, after the family took back what the broker held (RMQ-15).
+    pub(crate) fn crashed(&mut self, cid: ConsumerId, requeued: u32, lost: u32) {
+        self.world.emit(EventKind::ConsumerCrashed {
+            consumer: cid,
+            requeued,
+            lost,
+        });
     }
 
-    pub(crate) fn check_consumer(&self, spec: &ConsumerSpec) -> Result<(), ScenarioError> {
-        let queue_known = |n: &str| self.queue_id(n).is_some();
-        let group_known = |n: &str| self.group_id(n).is_some();
-        scenario::validate_consumer("consumer", spec, &queue_known, &group_known)
-    }
-
-    pub(crate) fn add_consumer(&mut self, spec: ConsumerSpec) -> Result<ConsumerId, CommandError> {
-        if self.consumer_id(&spec.name).is_ok() {
-            return Err(CommandError::Duplicate {
-                kind: "consumer",
-                name: spec.name,
-            });
-        }
-        self.check_consumer(&spec)?;
-        let queue = match &spec.source {
-            ConsumerSource::Queue(q) => self.queue_id(q),
-            ConsumerSource::Subscribe { .. } | ConsumerSource::Group(_) => None,
-        };
-        let group = match &spec.source {
-            ConsumerSource::Group(g) => self.group_id(g),
-            _ => None,
-        };
-        let quorum = queue.is_some_and(|q| self.rabbitmq.queues[q.index()].is_quorum());
-        let stopped = spec.stopped;
+    /// Adds a consumer, stopped; its family subscribes it.
+    pub(crate) fn push_consumer(
+        &mut self,
+        spec: ConsumerSpec,
+        queue: Option<QueueId>,
+        group: Option<u32>,
+        quorum: bool,
+    ) -> ConsumerId {
         self.clients.consumers.push(Consumer {
             spec,
             status: ConsumerStatus::Crashed,
@@ -423,34 +343,7 @@ impl Simulation {
             group,
             soft_since: None,
         });
-        let id = ConsumerId((self.clients.consumers.len() - 1) as u32);
-        self.redis_consumer_added();
-        if !stopped {
-            self.subscribe(id);
-        }
-        Ok(id)
-    }
-
-    pub(crate) fn update_consumer(&mut self, spec: ConsumerSpec) -> Result<(), CommandError> {
-        let id = self.consumer_id(&spec.name)?;
-        self.check_consumer(&spec)?;
-        let c = &mut self.clients.consumers[id.index()];
-        if c.spec.source != spec.source {
-            return Err(CommandError::NotApplicable {
-                reason: "a consumer's source cannot change; remove it and add a new one".into(),
-            });
-        }
-        if c.spec.ack != spec.ack && !(c.unacked.is_empty() && c.held.is_empty()) {
-            return Err(CommandError::NotApplicable {
-                reason: "the ack mode can change only while the consumer holds no messages".into(),
-            });
-        }
-        c.spec = spec;
-        if let Some(q) = c.queue {
-            self.rabbitmq.queues[q.index()].unblock(id);
-            self.dispatch(q);
-        }
-        Ok(())
+        ConsumerId((self.clients.consumers.len() - 1) as u32)
     }
 }
 
@@ -472,25 +365,4 @@ pub(crate) enum ClientWork {
         consumer: ConsumerId,
         epoch: u32,
     },
-}
-
-impl Simulation {
-    pub(crate) fn run_client(&mut self, work: ClientWork) {
-        match work {
-            ClientWork::ProducerTick {
-                producer,
-                generation,
-            } => self.producer_tick(producer, generation),
-            ClientWork::DeliveryArrives {
-                consumer,
-                slot,
-                tag,
-                epoch,
-            } => {
-                self.wire.arrived(self.world.now, slot);
-                self.delivery_arrives(consumer, slot, tag, epoch);
-            }
-            ClientWork::ProcessingDone { consumer, epoch } => self.processing_done(consumer, epoch),
-        }
-    }
 }

@@ -1,29 +1,28 @@
 //! Producers: rates, message templates, publishing to every target.
 
-use crate::clients::ClientWork;
+use crate::clients::{ClientWork, Clients, Cx};
 use crate::command::CommandError;
-use crate::engine::{Simulation, Work};
 use crate::event::EventKind;
-use crate::families::kafka::KafkaWork;
-use crate::families::rabbitmq::RabbitMqWork;
-use crate::families::redis_pubsub::RedisPubSubWork;
-use crate::families::service::ServiceWork;
-use crate::families::Target;
-use crate::ids::{ExchangeId, MessageId, ProducerId};
-use crate::kernel::ms_to_us;
+use crate::ids::{MessageId, ProducerId};
+use crate::kernel::{ms_to_us, World};
 use crate::ledger::CopyState;
-use crate::message::MessageCopy;
-use crate::scenario;
-use crate::scenario::{ProducerSpec, PublishTarget, RatePattern, ScenarioError};
+use crate::message::{MessageCopy, Slot, NO_KEY};
+use crate::scenario::{ProducerSpec, RatePattern};
 use crate::time::SimTime;
 use crate::wire::NodeRef;
+
+/// Where a copy published to a target goes, and the work that runs when it arrives: the
+/// engine asks the target's family. Takes (target, copy, record key, size).
+pub(crate) type Route<'r, W> =
+    dyn FnMut(&mut World<W>, NodeRef, Slot, u32, u32) -> (NodeRef, W) + 'r;
 
 /// A producer's spec resolved to ids: targets, interned keys and header sets.
 #[derive(Debug, Default)]
 pub(crate) struct ProducerPlan {
-    pub targets: Vec<Target>,
+    /// The nodes it publishes to: an exchange, a channel, a topic, a service.
+    pub targets: Vec<NodeRef>,
     pub routing_keys: Vec<u32>,
-    pub kafka_keys: Vec<u32>,
+    pub record_keys: Vec<u32>,
     pub header_sets: Vec<u32>,
 }
 
@@ -49,10 +48,9 @@ pub(crate) struct Producer {
     pub nacks: Vec<MessageId>,
 }
 
-impl Simulation {
+impl Clients {
     pub(crate) fn producer_id(&self, name: &str) -> Result<ProducerId, CommandError> {
-        self.clients
-            .producers
+        self.producers
             .iter()
             .position(|p| p.spec.name == name && !p.removed)
             .map(|i| ProducerId(i as u32))
@@ -61,7 +59,9 @@ impl Simulation {
                 name: name.to_string(),
             })
     }
+}
 
+impl<F, W: From<ClientWork>> Cx<'_, F, W> {
     /// Schedules the producer's next publish according to its rate pattern.
     pub(crate) fn schedule_next_tick(&mut self, id: ProducerId) {
         let p = &self.clients.producers[id.index()];
@@ -106,33 +106,39 @@ impl Simulation {
         );
     }
 
-    pub(crate) fn producer_tick(&mut self, id: ProducerId, generation: u32) {
+    pub(crate) fn producer_tick(&mut self, id: ProducerId, generation: u32, route: &mut Route<W>) {
         let p = &self.clients.producers[id.index()];
         if p.removed || p.spec.paused || p.generation != generation {
             return;
         }
         match p.spec.rate {
             RatePattern::Burst { count, .. } => {
-                self.publish_many(id, count, false);
+                self.publish_many(id, count, false, route);
                 return;
             }
-            _ => self.publish(id, false),
+            _ => self.publish(id, false, route),
         }
         self.schedule_next_tick(id);
     }
 
-    pub(crate) fn publish_many(&mut self, id: ProducerId, count: u64, poison: bool) {
+    pub(crate) fn publish_many(
+        &mut self,
+        id: ProducerId,
+        count: u64,
+        poison: bool,
+        route: &mut Route<W>,
+    ) {
         for _ in 0..count {
             let p = &self.clients.producers[id.index()];
             if p.spec.limit.is_some_and(|l| p.sent >= l) {
                 break;
             }
-            self.publish(id, poison);
+            self.publish(id, poison, route);
         }
     }
 
     /// Creates one message from the producer's template and sends a copy to each target.
-    pub(crate) fn publish(&mut self, id: ProducerId, poison: bool) {
+    pub(crate) fn publish(&mut self, id: ProducerId, poison: bool, route: &mut Route<W>) {
         let p = &mut self.clients.producers[id.index()];
         let i = p.cursor as usize;
         p.cursor += 1;
@@ -163,7 +169,7 @@ impl Simulation {
             priority,
             routing_key: pick(&plan.routing_keys, 0),
             headers: pick(&plan.header_sets, EMPTY_HEADERS),
-            kafka_key: pick(&plan.kafka_keys, crate::families::kafka::NO_KEY),
+            key: pick(&plan.record_keys, NO_KEY),
             delivery_count: 0,
             redelivered: false,
             poison,
@@ -180,65 +186,30 @@ impl Simulation {
             let Some(slot) = self.world.new_copy_within_capacity(template.clone()) else {
                 continue;
             };
+            let target = self.clients.producers[id.index()].plan.targets[n];
+            let (to, work) = route(self.world, target, slot, template.key, template.size);
             let from = NodeRef::Producer(id);
-            let (to, work): (NodeRef, Work) = match self.clients.producers[id.index()].plan.targets
-                [n]
-            {
-                Target::Exchange(exchange) => (
-                    NodeRef::Exchange(exchange),
-                    RabbitMqWork::ArriveAtExchange { slot, exchange }.into(),
-                ),
-                Target::Channel(channel) => (
-                    NodeRef::Channel(channel),
-                    RedisPubSubWork::ArriveAtChannel { slot, channel }.into(),
-                ),
-                Target::Topic(topic) => {
-                    let partition = self.choose_partition(topic, template.kafka_key, template.size);
-                    (
-                        NodeRef::Partition(topic, partition),
-                        KafkaWork::ArriveAtPartition {
-                            slot,
-                            topic,
-                            partition,
-                        }
-                        .into(),
-                    )
-                }
-                Target::Service(service) => (
-                    NodeRef::Service(service),
-                    ServiceWork::ArriveAtService { slot, service }.into(),
-                ),
-            };
-            self.send(from, to, slot, work);
+            self.wire.send(self.world, from, to, slot, work);
         }
     }
 
     /// Resolves a producer's names and template values to ids once, so publishing a message
     /// does no string lookups.
-    pub(crate) fn plan(&mut self, id: u32, version: u32, spec: &ProducerSpec) -> ProducerPlan {
-        let targets = spec
-            .targets
-            .iter()
-            .map(|t| match t {
-                PublishTarget::Exchange(name) => {
-                    Target::Exchange(self.exchange_id(name).unwrap_or(ExchangeId(0)))
-                }
-                PublishTarget::Channel(name) => Target::Channel(self.channel_id(name)),
-                PublishTarget::Topic(name) => {
-                    Target::Topic(self.topic_id(name).expect("validated topic"))
-                }
-                PublishTarget::Service(name) => {
-                    Target::Service(self.service_id(name).expect("validated service"))
-                }
-            })
-            .collect();
+    /// `targets` are the spec's targets, resolved by their families.
+    pub(crate) fn plan(
+        &mut self,
+        id: u32,
+        version: u32,
+        spec: &ProducerSpec,
+        targets: Vec<NodeRef>,
+    ) -> ProducerPlan {
         let m = &spec.message;
         let routing_keys = m
             .routing_keys
             .iter()
             .map(|k| self.world.keys.intern(k.clone(), || k.clone()))
             .collect();
-        let kafka_keys = m
+        let record_keys = m
             .keys
             .iter()
             .map(|k| self.world.keys.intern(k.clone(), || k.clone()))
@@ -256,30 +227,15 @@ impl Simulation {
         ProducerPlan {
             targets,
             routing_keys,
-            kafka_keys,
+            record_keys,
             header_sets,
         }
     }
 
-    pub(crate) fn check_producer(&self, spec: &ProducerSpec) -> Result<(), ScenarioError> {
-        let known = scenario::Known {
-            exchange: &|n| self.exchange_id(n).is_some(),
-            topic: &|n| self.topic_id(n).is_some(),
-            service: &|n| self.service_id(n).is_some(),
-        };
-        scenario::validate_producer("producer", spec, &known)
-    }
-
-    pub(crate) fn add_producer(&mut self, spec: ProducerSpec) -> Result<ProducerId, CommandError> {
-        if self.producer_id(&spec.name).is_ok() {
-            return Err(CommandError::Duplicate {
-                kind: "producer",
-                name: spec.name,
-            });
-        }
-        self.check_producer(&spec)?;
+    /// Adds a checked producer whose targets its families resolved.
+    pub(crate) fn add_producer(&mut self, spec: ProducerSpec, targets: Vec<NodeRef>) -> ProducerId {
         let id = self.clients.producers.len() as u32;
-        let plan = self.plan(id, 0, &spec);
+        let plan = self.plan(id, 0, &spec, targets);
         self.clients.producers.push(Producer {
             plan,
             spec,
@@ -297,6 +253,6 @@ impl Simulation {
         });
         let id = ProducerId((self.clients.producers.len() - 1) as u32);
         self.schedule_next_tick(id);
-        Ok(id)
+        id
     }
 }

@@ -35,8 +35,8 @@ pub struct MessageCopy {
     pub routing_key: u32,
     /// Interned header set.
     pub headers: u32,
-    /// Interned Kafka record key, or `kafka::NO_KEY`.
-    pub kafka_key: u32,
+    /// Interned record key (the key a log partitions by), or [`NO_KEY`].
+    pub key: u32,
     /// `x-delivery-count` on quorum queues (RMQ-30).
     pub delivery_count: u32,
     pub redelivered: bool,
@@ -102,6 +102,9 @@ impl CopyStore {
             .map(|(i, c)| (i as Slot, c))
     }
 }
+
+/// A copy without a record key.
+pub const NO_KEY: u32 = u32::MAX;
 
 /// Interns values under an ordered key so copies hold small ids.
 #[derive(Debug)]

@@ -6,12 +6,12 @@ pub mod log;
 pub mod partitioner;
 mod retention;
 
-use crate::clients::ConsumerStatus;
-use crate::engine::Simulation;
+use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx};
 use crate::event::EventKind;
 use crate::ids::{ConsumerId, MessageId, ProducerId};
-use crate::kernel::ms_to_us;
-use crate::message::Slot;
+use crate::kernel::{ms_to_us, World};
+use crate::ledger::CopyState;
+use crate::message::{Slot, NO_KEY};
 use crate::scenario::{CommitMode, GroupSpec, OffsetReset, TopicSpec, UnkeyedStrategy};
 use crate::time::SimTime;
 use crate::wire::{Chip, NodeRef};
@@ -20,9 +20,6 @@ use log::{LogConfig, PartitionLog, Record};
 use partitioner::{partition_for_key, StickyPartitioner};
 use retention::RetentionSchedule;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-
-/// Key id meaning "no key".
-pub const NO_KEY: u32 = u32::MAX;
 
 #[derive(Debug)]
 pub(crate) struct Topic {
@@ -193,6 +190,30 @@ pub(crate) fn partition_lag(log: &PartitionLog, committed: Option<u64>) -> u64 {
 }
 
 impl Kafka {
+    /// The partition a producer picks for a record: murmur2 of the key, else the unkeyed
+    /// strategy (KAF-3, KAF-4). It runs in the producer, so the record travels to that partition.
+    pub(crate) fn choose_partition<W>(
+        &mut self,
+        world: &mut World<W>,
+        topic: u32,
+        key: u32,
+        size: u32,
+    ) -> u32 {
+        let random = world.rng.next_u64();
+        let t = &mut self.topics[topic as usize];
+        let n = t.partitions.len() as u32;
+        if key != NO_KEY {
+            return partition_for_key(world.keys.get(key).as_bytes(), n);
+        }
+        match t.spec.unkeyed {
+            UnkeyedStrategy::Sticky => t.sticky.next(u64::from(size), n, random),
+            UnkeyedStrategy::RoundRobin => {
+                t.round_robin = t.round_robin.wrapping_add(1);
+                (t.round_robin - 1) % n
+            }
+        }
+    }
+
     /// The group's lag counted from scratch over every partition it reads.
     pub(crate) fn recount_lag(&self, gid: u32) -> u64 {
         let g = &self.groups[gid as usize];
@@ -244,10 +265,39 @@ impl Kafka {
     }
 }
 
-impl Simulation {
+impl Kafka {
+    pub(crate) fn topic_id(&self, name: &str) -> Option<u32> {
+        self.topics
+            .iter()
+            .position(|t| t.spec.name == name)
+            .map(|i| i as u32)
+    }
+
+    pub(crate) fn group_id(&self, name: &str) -> Option<u32> {
+        self.groups
+            .iter()
+            .position(|g| g.spec.name == name)
+            .map(|i| i as u32)
+    }
+
+    /// Retained records across every partition; for the audit.
+    pub(crate) fn log_records(&self) -> u64 {
+        self.topics
+            .iter()
+            .flat_map(|t| t.partitions.iter())
+            .map(PartitionLog::len)
+            .sum()
+    }
+}
+
+impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
+    pub(crate) fn group_of(&self, cid: ConsumerId) -> Option<u32> {
+        self.clients.consumers[cid.index()].group
+    }
+
     pub(crate) fn add_topic(&mut self, spec: TopicSpec) -> u32 {
         let interval = ms_to_us(spec.retention_check_interval_ms).max(1);
-        let id = self.kafka.topics.len() as u32;
+        let id = self.family.topics.len() as u32;
         // An empty topic has nothing to delete: its retention check starts asleep.
         let timer = self.world.add_timer(
             self.world.now.plus(interval),
@@ -256,41 +306,25 @@ impl Simulation {
         );
         let partitions = spec.partitions as usize;
         let retention = RetentionSchedule::new(timer, interval, partitions);
-        self.kafka.topics.push(Topic::new(spec, retention));
+        self.family.topics.push(Topic::new(spec, retention));
         id
-    }
-
-    pub(crate) fn topic_id(&self, name: &str) -> Option<u32> {
-        self.kafka
-            .topics
-            .iter()
-            .position(|t| t.spec.name == name)
-            .map(|i| i as u32)
-    }
-
-    pub(crate) fn group_id(&self, name: &str) -> Option<u32> {
-        self.kafka
-            .groups
-            .iter()
-            .position(|g| g.spec.name == name)
-            .map(|i| i as u32)
     }
 
     pub(crate) fn add_group(&mut self, spec: GroupSpec) {
         let topic_ids: Vec<u32> = spec
             .topics
             .iter()
-            .filter_map(|t| self.topic_id(t))
+            .filter_map(|t| self.family.topic_id(t))
             .collect();
-        let gid = self.kafka.groups.len() as u32;
+        let gid = self.family.groups.len() as u32;
         let mut listed: BTreeMap<u32, u64> = BTreeMap::new();
         for t in &topic_ids {
             *listed.entry(*t).or_default() += 1;
         }
         for (t, times) in listed {
-            self.kafka.topics[t as usize].readers.push((gid, times));
+            self.family.topics[t as usize].readers.push((gid, times));
         }
-        self.kafka.groups.push(Group {
+        self.family.groups.push(Group {
             spec,
             topic_ids,
             members: BTreeSet::new(),
@@ -309,33 +343,15 @@ impl Simulation {
             skipped: 0,
             rebalances: 0,
         });
-        self.kafka.groups[gid as usize].lag = self.kafka.recount_lag(gid);
-    }
-
-    /// The partition a producer picks for a record: murmur2 of the key, else the unkeyed
-    /// strategy (KAF-3, KAF-4). It runs in the producer, so the record travels to that partition.
-    pub(crate) fn choose_partition(&mut self, topic: u32, key: u32, size: u32) -> u32 {
-        let random = self.world.rng.next_u64();
-        let t = &mut self.kafka.topics[topic as usize];
-        let n = t.partitions.len() as u32;
-        if key != NO_KEY {
-            return partition_for_key(self.world.keys.get(key).as_bytes(), n);
-        }
-        match t.spec.unkeyed {
-            UnkeyedStrategy::Sticky => t.sticky.next(u64::from(size), n, random),
-            UnkeyedStrategy::RoundRobin => {
-                t.round_robin = t.round_robin.wrapping_add(1);
-                (t.round_robin - 1) % n
-            }
-        }
+        self.family.groups[gid as usize].lag = self.family.recount_lag(gid);
     }
 
     /// Appends an arriving record to its partition (KAF-2..KAF-4). The copy leaves the store: a
     /// log record is retained, not held by anyone.
     pub(crate) fn topic_append(&mut self, slot: Slot, topic: u32, partition: u32) {
         let c = self.world.copies.get(slot);
-        let (msg, key, size, producer) = (c.msg, c.kafka_key, c.size, c.producer);
-        let t = &mut self.kafka.topics[topic as usize];
+        let (msg, key, size, producer) = (c.msg, c.key, c.size, c.producer);
+        let t = &mut self.family.topics[topic as usize];
         let record = Record {
             msg,
             timestamp: self.world.now,
@@ -347,9 +363,11 @@ impl Simulation {
         let start = log.start_offset();
         let offset = log.append(record, &t.config);
         let tp = TopicPartition { topic, partition };
-        self.kafka.offsets_moved(tp, start, offset);
+        self.family.offsets_moved(tp, start, offset);
         self.retention_after_append(topic, partition);
-        self.retain_copy(slot);
+        // The copy leaves the store and is counted as retained.
+        self.world.set_state(slot, CopyState::Retained);
+        self.world.copies.release(slot);
         self.world.emit(EventKind::Appended {
             msg,
             topic,
@@ -362,7 +380,7 @@ impl Simulation {
     /// Polls soon for idle members that own `tp`, so new records flow without busy polling.
     pub(crate) fn wake_members(&mut self, tp: TopicPartition) {
         let mut wake = Vec::new();
-        for g in &self.kafka.groups {
+        for g in &self.family.groups {
             if g.rebalancing || g.moving.contains(&tp) {
                 continue;
             }
@@ -375,7 +393,7 @@ impl Simulation {
 
     pub(crate) fn schedule_poll(&mut self, cid: ConsumerId, delay: u64) {
         let epoch = self.clients.consumers[cid.index()].epoch;
-        let Some(m) = self.kafka.members.get_mut(&cid) else {
+        let Some(m) = self.family.members.get_mut(&cid) else {
             return;
         };
         let at = self.world.now.plus(delay);
@@ -394,10 +412,6 @@ impl Simulation {
 
     // ------------------------------------------------------------ consuming
 
-    pub(crate) fn group_of(&self, cid: ConsumerId) -> Option<u32> {
-        self.clients.consumers[cid.index()].group
-    }
-
     /// `poll()`: fetch up to `max.poll.records` from the assigned partitions and commit as
     /// the group's mode says (KAF-12..KAF-14).
     pub(crate) fn poll(&mut self, cid: ConsumerId, epoch: u32) {
@@ -408,14 +422,14 @@ impl Simulation {
         let Some(gid) = self.group_of(cid) else {
             return;
         };
-        match self.kafka.members.get_mut(&cid) {
+        match self.family.members.get_mut(&cid) {
             Some(m) if m.poll_at.is_some_and(|t| t <= self.world.now) => m.poll_at = None,
             _ => {}
         }
-        if self.kafka.members.get(&cid).is_none_or(Member::busy) {
+        if self.family.members.get(&cid).is_none_or(Member::busy) {
             return;
         }
-        let g = &self.kafka.groups[gid as usize];
+        let g = &self.family.groups[gid as usize];
         if g.rebalancing {
             return;
         }
@@ -434,7 +448,7 @@ impl Simulation {
         let reset = g.spec.auto_offset_reset;
         // Auto-commit commits what earlier polls returned, once the interval has passed (KAF-13).
         if let CommitMode::Auto { interval_ms } = commit {
-            let m = self.kafka.members.get(&cid).expect("member");
+            let m = self.family.members.get(&cid).expect("member");
             if self.world.now.since(m.last_commit) >= ms_to_us(interval_ms) {
                 let polled = m.polled.clone();
                 self.commit_offsets(gid, cid, &polled);
@@ -442,9 +456,9 @@ impl Simulation {
         }
         // Offsets deleted by retention are out of range: the reset policy applies (KAF-6, KAF-15).
         for tp in &assigned {
-            let log = &self.kafka.topics[tp.topic as usize].partitions[tp.partition as usize];
+            let log = &self.family.topics[tp.topic as usize].partitions[tp.partition as usize];
             let (start, end) = (log.start_offset(), log.end_offset());
-            let m = self.kafka.members.get_mut(&cid).expect("member");
+            let m = self.family.members.get_mut(&cid).expect("member");
             let Some(pos) = m.positions.get(tp).copied() else {
                 continue; // `none` and no committed offset: nothing is read
             };
@@ -465,13 +479,13 @@ impl Simulation {
         }
         let mut fetched = Vec::new();
         if !assigned.is_empty() {
-            let m = self.kafka.members.get_mut(&cid).expect("member");
+            let m = self.family.members.get_mut(&cid).expect("member");
             let n = assigned.len();
             let first = m.fetch_cursor % n;
             m.fetch_cursor = m.fetch_cursor.wrapping_add(1);
             for k in 0..n {
                 let tp = assigned[(first + k) % n];
-                let log = &self.kafka.topics[tp.topic as usize].partitions[tp.partition as usize];
+                let log = &self.family.topics[tp.topic as usize].partitions[tp.partition as usize];
                 let Some(pos) = m.positions.get(&tp).copied() else {
                     continue;
                 };
@@ -498,14 +512,14 @@ impl Simulation {
         }
         if matches!(commit, CommitMode::BeforeProcessing) && !fetched.is_empty() {
             // Committing before processing: a crash now loses these records (KAF-14).
-            let positions = self.kafka.members[&cid].positions.clone();
+            let positions = self.family.members[&cid].positions.clone();
             self.commit_offsets(gid, cid, &positions);
         }
         if fetched.is_empty() {
             // An idle client keeps polling, so auto-commit still commits what it processed.
             if let CommitMode::Auto { interval_ms } = commit {
-                let m = &self.kafka.members[&cid];
-                let g = &self.kafka.groups[gid as usize];
+                let m = &self.family.members[&cid];
+                let g = &self.family.groups[gid as usize];
                 let uncommitted = m
                     .polled
                     .iter()
@@ -535,7 +549,7 @@ impl Simulation {
             }
             inbound.push((f, key));
         }
-        self.kafka.members.get_mut(&cid).expect("member").inbound = inbound;
+        self.family.members.get_mut(&cid).expect("member").inbound = inbound;
         self.world.schedule(
             arrive,
             KafkaWork::BatchArrives {
@@ -550,7 +564,7 @@ impl Simulation {
             return;
         }
         let now = self.world.now;
-        let m = self.kafka.members.get_mut(&cid).expect("member");
+        let m = self.family.members.get_mut(&cid).expect("member");
         let inbound = std::mem::take(&mut m.inbound);
         for (f, key) in inbound {
             self.wire.moving.remove(&(now, key));
@@ -560,7 +574,7 @@ impl Simulation {
     }
 
     pub(crate) fn kafka_start_next(&mut self, cid: ConsumerId) {
-        let m = self.kafka.members.get_mut(&cid).expect("member");
+        let m = self.family.members.get_mut(&cid).expect("member");
         if m.current.is_some() {
             return;
         }
@@ -589,11 +603,11 @@ impl Simulation {
         let Some(gid) = self.group_of(cid) else {
             return;
         };
-        let m = self.kafka.members.get_mut(&cid).expect("member");
+        let m = self.family.members.get_mut(&cid).expect("member");
         let Some(f) = m.current.take() else {
             return;
         };
-        let g = &mut self.kafka.groups[gid as usize];
+        let g = &mut self.family.groups[gid as usize];
         g.processed += 1;
         let upto = g.processed_upto.entry(f.tp).or_insert(f.offset);
         let duplicate = f.offset < *upto;
@@ -622,8 +636,9 @@ impl Simulation {
             offset: f.offset,
             duplicate,
         });
-        if let CommitMode::AfterProcessing { every } = self.kafka.groups[gid as usize].spec.commit {
-            let m = self.kafka.members.get_mut(&cid).expect("member");
+        if let CommitMode::AfterProcessing { every } = self.family.groups[gid as usize].spec.commit
+        {
+            let m = self.family.members.get_mut(&cid).expect("member");
             m.since_commit += 1;
             if m.since_commit >= every {
                 m.since_commit = 0;
@@ -641,29 +656,48 @@ impl Simulation {
         cid: ConsumerId,
         offsets: &BTreeMap<TopicPartition, u64>,
     ) {
-        if let Some(m) = self.kafka.members.get_mut(&cid) {
+        if let Some(m) = self.family.members.get_mut(&cid) {
             m.last_commit = self.world.now;
         }
         for (tp, off) in offsets {
-            if self.kafka.groups[gid as usize].owners.contains(&(*tp, cid)) {
-                self.kafka.set_committed(gid, *tp, *off);
+            if self.family.groups[gid as usize]
+                .owners
+                .contains(&(*tp, cid))
+            {
+                self.family.set_committed(gid, *tp, *off);
             }
         }
     }
 
     // ------------------------------------------------------------ membership
 
+    /// A member's connection ends: its partitions go to the others (KAF-8, KAF-9).
+    pub(crate) fn close_member(&mut self, cid: ConsumerId, status: ConsumerStatus, why: Closure) {
+        let (lost, _) = self.end_connection(cid, status);
+        self.member_stopped(cid, status == ConsumerStatus::Removed);
+        self.channel_closed(cid, &why);
+        if why == Closure::Crash {
+            self.crashed(cid, 0, lost);
+        }
+    }
+
+    /// The member (re)joins its group.
+    pub(crate) fn rejoin(&mut self, cid: ConsumerId) {
+        self.clients.consumers[cid.index()].status = ConsumerStatus::Running;
+        self.join_group(cid);
+    }
+
     pub(crate) fn join_group(&mut self, cid: ConsumerId) {
         let Some(gid) = self.group_of(cid) else {
             return;
         };
         let log = self
-            .kafka
+            .family
             .members
             .remove(&cid)
             .map(|m| m.log)
             .unwrap_or_default();
-        self.kafka.members.insert(
+        self.family.members.insert(
             cid,
             Member {
                 last_commit: self.world.now,
@@ -671,7 +705,7 @@ impl Simulation {
                 ..Member::default()
             },
         );
-        let g = &mut self.kafka.groups[gid as usize];
+        let g = &mut self.family.groups[gid as usize];
         g.members.insert(cid);
         g.empty_since = None;
         self.rebalance(gid);
@@ -684,7 +718,7 @@ impl Simulation {
             return;
         };
         let keys: Vec<u64> = self
-            .kafka
+            .family
             .members
             .get(&cid)
             .map(|m| m.inbound.iter().map(|(_, k)| *k).collect())
@@ -692,7 +726,7 @@ impl Simulation {
         self.wire.moving.retain(|(_, k), _| !keys.contains(k));
         if clean {
             // close() commits under auto-commit before leaving (KAF-13).
-            let owned = self.kafka.groups[gid as usize]
+            let owned = self.family.groups[gid as usize]
                 .assignment
                 .get(&cid)
                 .cloned()
@@ -700,7 +734,7 @@ impl Simulation {
             self.revoke(gid, cid, &owned);
         }
         // The client's state is gone; only the delivery log is kept for reports.
-        if let Some(m) = self.kafka.members.get_mut(&cid) {
+        if let Some(m) = self.family.members.get_mut(&cid) {
             let log = std::mem::take(&mut m.log);
             *m = Member {
                 log,
@@ -709,11 +743,11 @@ impl Simulation {
         }
         self.set_busy(cid, false);
         if clean {
-            self.kafka.groups[gid as usize].members.remove(&cid);
+            self.family.groups[gid as usize].members.remove(&cid);
             self.rebalance(gid);
         } else {
             let epoch = self.clients.consumers[cid.index()].epoch;
-            let timeout = ms_to_us(self.kafka.groups[gid as usize].spec.session_timeout_ms);
+            let timeout = ms_to_us(self.family.groups[gid as usize].spec.session_timeout_ms);
             self.world.schedule(
                 self.world.now.plus(timeout),
                 KafkaWork::SessionTimeout {
@@ -732,7 +766,7 @@ impl Simulation {
         let Some(gid) = self.group_of(cid) else {
             return;
         };
-        if self.kafka.groups[gid as usize].members.remove(&cid) {
+        if self.family.groups[gid as usize].members.remove(&cid) {
             self.world.emit(EventKind::SessionExpired { consumer: cid });
             self.rebalance(gid);
         }
@@ -741,7 +775,7 @@ impl Simulation {
     /// Starts a rebalance. Eager assignors revoke everything first, so the whole group stops;
     /// cooperative ones revoke only what moves (KAF-11).
     pub(crate) fn rebalance(&mut self, gid: u32) {
-        let g = &mut self.kafka.groups[gid as usize];
+        let g = &mut self.family.groups[gid as usize];
         if g.members.is_empty() && g.empty_since.is_none() {
             g.empty_since = Some(self.world.now);
             let at = self.world.now.plus(ms_to_us(g.spec.offsets_retention_ms));
@@ -749,7 +783,7 @@ impl Simulation {
             self.world
                 .schedule(at, KafkaWork::OffsetsExpire { group: gid, since });
         }
-        let g = &mut self.kafka.groups[gid as usize];
+        let g = &mut self.family.groups[gid as usize];
         g.generation += 1;
         g.rebalances += 1;
         let generation = g.generation;
@@ -757,12 +791,12 @@ impl Simulation {
         let revoked = if cooperative {
             let (revoked, moving) = self.cooperative_moves(gid);
             if let Some(moving) = moving {
-                self.kafka.groups[gid as usize].moving = moving;
+                self.family.groups[gid as usize].moving = moving;
             }
             revoked
         } else {
             // Eager: every member gives up everything first.
-            let g = &mut self.kafka.groups[gid as usize];
+            let g = &mut self.family.groups[gid as usize];
             g.rebalancing = true;
             g.assignment
                 .iter()
@@ -771,7 +805,7 @@ impl Simulation {
         };
         let Kafka {
             groups, members, ..
-        } = &mut self.kafka;
+        } = &mut *self.family;
         for (cid, tps) in &groups[gid as usize].assignment {
             if let Some(m) = members.get_mut(cid) {
                 if m.owned_before.is_empty() {
@@ -786,7 +820,7 @@ impl Simulation {
             group: gid,
             generation,
         });
-        let delay = ms_to_us(self.kafka.groups[gid as usize].spec.rebalance_ms);
+        let delay = ms_to_us(self.family.groups[gid as usize].spec.rebalance_ms);
         self.world.schedule(
             self.world.now.plus(delay),
             KafkaWork::RebalanceDone {
@@ -799,11 +833,11 @@ impl Simulation {
     /// What a cooperative rebalance revokes (per member, what the new plan takes away) and the
     /// partitions that move meanwhile, or `None` if those are unchanged (KAF-11).
     fn cooperative_moves(&self, gid: u32) -> (Revoked, Option<BTreeSet<TopicPartition>>) {
-        let g = &self.kafka.groups[gid as usize];
+        let g = &self.family.groups[gid as usize];
         if !g.members.is_empty() && g.assignment.values().all(Vec::is_empty) {
             // Nobody owns anything, so nothing is revoked and every partition moves in, whatever
             // the plan: joins in a row (as at setup) need no plan each.
-            return (Vec::new(), g.all_partitions(&self.kafka.topics, &g.moving));
+            return (Vec::new(), g.all_partitions(&self.family.topics, &g.moving));
         }
         let target = self.target_assignment(gid);
         let revoked: Revoked = g
@@ -829,10 +863,10 @@ impl Simulation {
     /// drops what was fetched but not processed; the next owner reads it again.
     pub(crate) fn revoke(&mut self, gid: u32, cid: ConsumerId, tps: &[TopicPartition]) {
         let auto = matches!(
-            self.kafka.groups[gid as usize].spec.commit,
+            self.family.groups[gid as usize].spec.commit,
             CommitMode::Auto { .. }
         );
-        let Some(m) = self.kafka.members.get_mut(&cid) else {
+        let Some(m) = self.family.members.get_mut(&cid) else {
             return;
         };
         if tps.is_empty() {
@@ -874,10 +908,10 @@ impl Simulation {
         }
         if auto {
             for (tp, off) in done {
-                self.kafka.set_committed(gid, tp, off);
+                self.family.set_committed(gid, tp, off);
             }
         }
-        let g = &mut self.kafka.groups[gid as usize];
+        let g = &mut self.family.groups[gid as usize];
         if let Some(a) = g.assignment.get_mut(&cid) {
             a.retain(|x| !gone.contains(x));
         }
@@ -888,16 +922,16 @@ impl Simulation {
 
     /// An empty group's committed offsets expire; the reset policy applies next time (KAF-17).
     pub(crate) fn offsets_expire(&mut self, gid: u32, since: SimTime) {
-        let g = &mut self.kafka.groups[gid as usize];
+        let g = &mut self.family.groups[gid as usize];
         if g.empty_since == Some(since) {
             g.committed.clear();
             g.processed_upto.clear();
-            self.kafka.groups[gid as usize].lag = self.kafka.recount_lag(gid);
+            self.family.groups[gid as usize].lag = self.family.recount_lag(gid);
         }
     }
 
     pub(crate) fn target_assignment(&self, gid: u32) -> BTreeMap<ConsumerId, Vec<TopicPartition>> {
-        let g = &self.kafka.groups[gid as usize];
+        let g = &self.family.groups[gid as usize];
         let by_name: BTreeMap<String, ConsumerId> = g
             .members
             .iter()
@@ -908,7 +942,7 @@ impl Simulation {
             .topic_ids
             .iter()
             .map(|t| {
-                let topic = &self.kafka.topics[*t as usize];
+                let topic = &self.family.topics[*t as usize];
                 (*t, topic.spec.name.clone(), topic.partitions.len() as u32)
             })
             .collect();
@@ -917,7 +951,7 @@ impl Simulation {
             .iter()
             .filter_map(|c| {
                 let owned = self
-                    .kafka
+                    .family
                     .members
                     .get(c)
                     .map(|m| m.owned_before.clone())
@@ -933,22 +967,22 @@ impl Simulation {
     }
 
     pub(crate) fn rebalance_done(&mut self, gid: u32, generation: u32) {
-        if self.kafka.groups[gid as usize].generation != generation {
+        if self.family.groups[gid as usize].generation != generation {
             return; // superseded by a later rebalance
         }
         let target = self.target_assignment(gid);
-        let reset = self.kafka.groups[gid as usize].spec.auto_offset_reset;
+        let reset = self.family.groups[gid as usize].spec.auto_offset_reset;
         for (cid, tps) in &target {
             for tp in tps {
-                let owned_before = self.kafka.groups[gid as usize]
+                let owned_before = self.family.groups[gid as usize]
                     .owners
                     .contains(&(*tp, *cid));
                 if owned_before {
                     continue;
                 }
                 // A new owner resumes from the committed offset, or the reset policy (KAF-12, KAF-15).
-                let log = &self.kafka.topics[tp.topic as usize].partitions[tp.partition as usize];
-                let g = &mut self.kafka.groups[gid as usize];
+                let log = &self.family.topics[tp.topic as usize].partitions[tp.partition as usize];
+                let g = &mut self.family.groups[gid as usize];
                 let start = match (g.committed.get(tp), reset) {
                     (Some(c), _) if *c >= log.start_offset() => Some(*c),
                     (_, OffsetReset::Earliest) => Some(log.start_offset()),
@@ -965,12 +999,12 @@ impl Simulation {
                     continue;
                 };
                 g.processed_upto.entry(*tp).or_insert(start);
-                if let Some(m) = self.kafka.members.get_mut(cid) {
+                if let Some(m) = self.family.members.get_mut(cid) {
                     m.positions.insert(*tp, start);
                 }
             }
         }
-        let g = &mut self.kafka.groups[gid as usize];
+        let g = &mut self.family.groups[gid as usize];
         g.owners = target
             .iter()
             .flat_map(|(c, tps)| tps.iter().map(move |tp| (*tp, *c)))
@@ -979,7 +1013,7 @@ impl Simulation {
         g.rebalancing = false;
         g.moving.clear();
         for cid in target.keys() {
-            if let Some(m) = self.kafka.members.get_mut(cid) {
+            if let Some(m) = self.family.members.get_mut(cid) {
                 m.owned_before.clear();
             }
         }
@@ -994,10 +1028,10 @@ impl Simulation {
 
     /// Moves a group's committed offsets (`kafka-consumer-groups --reset-offsets`, KAF-16).
     pub(crate) fn reset_offsets(&mut self, gid: u32, to: &crate::command::OffsetTarget) {
-        let topic_ids = self.kafka.groups[gid as usize].topic_ids.clone();
+        let topic_ids = self.family.groups[gid as usize].topic_ids.clone();
         for t in topic_ids {
-            for p in 0..self.kafka.topics[t as usize].partitions.len() {
-                let log = &self.kafka.topics[t as usize].partitions[p];
+            for p in 0..self.family.topics[t as usize].partitions.len() {
+                let log = &self.family.topics[t as usize].partitions[p];
                 let tp = TopicPartition {
                     topic: t,
                     partition: p as u32,
@@ -1012,18 +1046,18 @@ impl Simulation {
                         log.offset_for_time(SimTime(ms_to_us(*ms)))
                     }
                 };
-                self.kafka.set_committed(gid, tp, off);
-                let g = &mut self.kafka.groups[gid as usize];
+                self.family.set_committed(gid, tp, off);
+                let g = &mut self.family.groups[gid as usize];
                 // Reading again is a deliberate replay, not a duplicate.
                 g.processed_upto.insert(tp, off);
                 let owner = g.owners_of(tp).next();
-                if let Some(m) = owner.and_then(|c| self.kafka.members.get_mut(&c)) {
+                if let Some(m) = owner.and_then(|c| self.family.members.get_mut(&c)) {
                     m.positions.insert(tp, off);
                     m.buffer.retain(|f| f.tp != tp);
                 }
             }
         }
-        let members: Vec<ConsumerId> = self.kafka.groups[gid as usize]
+        let members: Vec<ConsumerId> = self.family.groups[gid as usize]
             .members
             .iter()
             .copied()
@@ -1034,16 +1068,6 @@ impl Simulation {
     }
 
     // ------------------------------------------------------------ direct service
-
-    /// Retained records across every partition; for the audit.
-    pub(crate) fn log_records(&self) -> u64 {
-        self.kafka
-            .topics
-            .iter()
-            .flat_map(|t| t.partitions.iter())
-            .map(PartitionLog::len)
-            .sum()
-    }
 }
 
 fn record_chip(f: &Fetched) -> Chip {
@@ -1099,7 +1123,7 @@ pub(crate) enum KafkaWork {
     },
 }
 
-impl Simulation {
+impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     pub(crate) fn run_kafka(&mut self, work: KafkaWork) {
         match work {
             KafkaWork::ArriveAtPartition {

@@ -3,8 +3,8 @@
 //! check is a sleeping kernel timer while no partition holds expirable data, so an idle topic
 //! costs nothing however long the run, and a check visits only the partitions that are due.
 
-use super::KafkaWork;
-use crate::engine::Simulation;
+use super::{Kafka, KafkaWork};
+use crate::clients::{ClientWork, Cx};
 use crate::event::EventKind;
 use crate::kernel::agenda::TimerId;
 use crate::ledger::CopyState;
@@ -81,10 +81,10 @@ impl RetentionSchedule {
     }
 }
 
-impl Simulation {
+impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     /// An append to `partition` may make retention due earlier.
     pub(crate) fn retention_after_append(&mut self, topic: u32, partition: u32) {
-        let t = &mut self.kafka.topics[topic as usize];
+        let t = &mut self.family.topics[topic as usize];
         let due = t.partitions[partition as usize].retention_due(&t.config);
         if t.retention.lower(partition, due) {
             self.arm_retention(topic);
@@ -95,7 +95,7 @@ impl Simulation {
     /// then keeps the next check only if it can delete something.
     pub(crate) fn retention_check(&mut self, topic: u32) {
         let now = self.world.now;
-        let t = &mut self.kafka.topics[topic as usize];
+        let t = &mut self.family.topics[topic as usize];
         let config = t.config;
         let mut removed_events = Vec::new();
         // Partitions that are not due would delete nothing.
@@ -110,7 +110,7 @@ impl Simulation {
         }
         for (partition, count, before, end, start) in removed_events {
             let tp = super::TopicPartition { topic, partition };
-            self.kafka.offsets_moved(tp, before, end);
+            self.family.offsets_moved(tp, before, end);
             for _ in 0..count {
                 self.world.ledger.leave(CopyState::Retained);
                 self.world.ledger.enter(CopyState::RemovedByRetention);
@@ -122,7 +122,7 @@ impl Simulation {
                 log_start: start,
             });
         }
-        let r = &self.kafka.topics[topic as usize].retention;
+        let r = &self.family.topics[topic as usize].retention;
         let next = now.plus(r.period);
         let work = KafkaWork::RetentionCheck { topic };
         if r.earliest().is_some_and(|due| due <= next) {
@@ -137,7 +137,7 @@ impl Simulation {
 
     /// A `RetentionDue` item: the sleeping check may have to run at its next firing.
     pub(crate) fn retention_due_item(&mut self, topic: u32) {
-        let r = &mut self.kafka.topics[topic as usize].retention;
+        let r = &mut self.family.topics[topic as usize].retention;
         if r.due_item == Some(self.world.now) {
             r.due_item = None;
         }
@@ -148,7 +148,7 @@ impl Simulation {
     /// wakes it if that is its next firing, or else schedules a `RetentionDue` item just before
     /// that check. Waking early is harmless: the check finds nothing and sleeps again.
     fn arm_retention(&mut self, topic: u32) {
-        let r = &self.kafka.topics[topic as usize].retention;
+        let r = &self.family.topics[topic as usize].retention;
         let (timer, period) = (r.timer, r.period);
         let Some(due) = r.earliest() else {
             return;
@@ -170,7 +170,7 @@ impl Simulation {
             return;
         };
         let at = SimTime(check - 1);
-        let r = &mut self.kafka.topics[topic as usize].retention;
+        let r = &mut self.family.topics[topic as usize].retention;
         if r.due_item.is_none_or(|pending| pending > at) {
             r.due_item = Some(at);
             self.world.schedule(at, KafkaWork::RetentionDue { topic });

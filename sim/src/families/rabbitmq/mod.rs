@@ -2,9 +2,9 @@
 
 pub mod queue;
 
-use crate::clients::{Closure, ConsumerStatus};
+use crate::clients::{ClientWork, Cx};
+use crate::clients::{Closure, Consumer, ConsumerStatus};
 use crate::command::CommandError;
-use crate::engine::Simulation;
 use crate::event::{EventKind, Settle};
 use crate::ids::{ConsumerId, ExchangeId, QueueId};
 use crate::kernel::ms_to_us;
@@ -13,6 +13,7 @@ use crate::matching::{headers_match, TopicPattern};
 use crate::message::{Death, Slot};
 use crate::scenario;
 use crate::scenario::{AckMode, BindingSpec, ExchangeType, Overflow, QueueSpec, ScenarioError};
+use crate::scenario::{FailureAction, FailureSpec};
 use crate::time::SimTime;
 use crate::wire::NodeRef;
 use queue::Queue;
@@ -60,6 +61,23 @@ pub(crate) struct RabbitMq {
 /// Routing results kept at most; past it the cache starts again, so memory stays bounded.
 const MAX_CACHED_ROUTES: usize = 100_000;
 
+/// The prefetch limit in force; 0 means unlimited. Quorum queues cap it at 2,000 (RMQ-9).
+pub(crate) fn effective_prefetch(c: &Consumer) -> u32 {
+    match (c.quorum, c.spec.prefetch) {
+        (true, 0) => QUORUM_MAX_PREFETCH,
+        (true, p) => p.min(QUORUM_MAX_PREFETCH),
+        (false, p) => p,
+    }
+}
+
+fn has_capacity(c: &Consumer) -> bool {
+    let prefetch = effective_prefetch(c);
+    c.status == ConsumerStatus::Running
+        && (c.spec.ack == AckMode::Auto
+            || prefetch == 0
+            || (c.unacked.len() as u64) < u64::from(prefetch))
+}
+
 impl RabbitMq {
     /// Bindings or queues changed: every cached route may be wrong.
     pub fn topology_changed(&mut self) {
@@ -82,23 +100,80 @@ impl Default for RabbitMq {
     }
 }
 
-impl Simulation {
+impl RabbitMq {
     pub(crate) fn exchange_id(&self, name: &str) -> Option<ExchangeId> {
-        self.rabbitmq
-            .exchanges
+        self.exchanges
             .iter()
             .position(|x| x.name == name)
             .map(|i| ExchangeId(i as u32))
     }
 
     pub(crate) fn queue_id(&self, name: &str) -> Option<QueueId> {
-        self.rabbitmq
-            .queues
+        self.queues
             .iter()
             .position(|q| q.name() == name && !q.deleted)
             .map(|i| QueueId(i as u32))
     }
 
+    pub(crate) fn reaches(&self, from: ExchangeId, target: ExchangeId) -> bool {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![from];
+        while let Some(x) = todo.pop() {
+            if x == target {
+                return true;
+            }
+            if seen.insert(x) {
+                let ex = &self.exchanges[x.index()];
+                todo.extend(ex.bindings.iter().filter_map(|b| match b.destination {
+                    Destination::Exchange(e) => Some(e),
+                    Destination::Queue(_) => None,
+                }));
+                todo.extend(ex.alternate);
+            }
+        }
+        false
+    }
+}
+
+impl RabbitMq {
+    pub(crate) fn resolve_binding(
+        &self,
+        spec: &BindingSpec,
+    ) -> Result<(ExchangeId, Destination), CommandError> {
+        let unknown = |kind, name: &str| CommandError::UnknownEntity {
+            kind,
+            name: name.to_string(),
+        };
+        if spec.exchange.is_empty() || spec.to_exchange.as_deref() == Some("") {
+            return Err(CommandError::NotApplicable {
+                reason: "ACCESS_REFUSED: the default exchange cannot be bound or unbound; every queue is bound to it by its own name".into(),
+            });
+        }
+        let from = self
+            .exchange_id(&spec.exchange)
+            .ok_or_else(|| unknown("exchange", &spec.exchange))?;
+        let to = match (&spec.queue, &spec.to_exchange) {
+            (Some(q), None) => {
+                Destination::Queue(self.queue_id(q).ok_or_else(|| unknown("queue", q))?)
+            }
+            (None, Some(x)) => Destination::Exchange(
+                self.exchange_id(x)
+                    .filter(|x| *x != ExchangeId(0))
+                    .ok_or_else(|| unknown("exchange", x))?,
+            ),
+            _ => {
+                return Err(ScenarioError::new(
+                    "binding",
+                    "set exactly one of `queue` and `to_exchange`",
+                )
+                .into())
+            }
+        };
+        Ok((from, to))
+    }
+}
+
+impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
     pub(crate) fn binding_matches(
         &self,
         kind: ExchangeType,
@@ -119,17 +194,17 @@ impl Simulation {
     /// The set of queues a message reaches from `exchange` (RMQ-1..RMQ-7). A set, because a
     /// queue matched by several bindings still gets one copy (RMQ-2).
     pub(crate) fn route(&mut self, exchange: ExchangeId, key: u32, headers: u32) -> Vec<QueueId> {
-        if let Some(queues) = self.rabbitmq.routes.get(&(exchange, key, headers)) {
+        if let Some(queues) = self.family.routes.get(&(exchange, key, headers)) {
             return queues.clone();
         }
         let queues: Vec<QueueId> = self
             .route_uncached(exchange, key, headers)
             .into_iter()
             .collect();
-        if self.rabbitmq.routes.len() >= MAX_CACHED_ROUTES {
-            self.rabbitmq.routes.clear();
+        if self.family.routes.len() >= MAX_CACHED_ROUTES {
+            self.family.routes.clear();
         }
-        (self.rabbitmq.routes).insert((exchange, key, headers), queues.clone());
+        (self.family.routes).insert((exchange, key, headers), queues.clone());
         queues
     }
 
@@ -138,7 +213,7 @@ impl Simulation {
         let mut queues = BTreeSet::new();
         if exchange == ExchangeId(0) {
             // The default exchange binds every queue by its own name (RMQ-6).
-            queues.extend(self.queue_id(key));
+            queues.extend(self.family.queue_id(key));
             return queues;
         }
         let mut seen = BTreeSet::new();
@@ -147,7 +222,7 @@ impl Simulation {
             if !seen.insert(x) {
                 continue;
             }
-            let ex = &self.rabbitmq.exchanges[x.index()];
+            let ex = &self.family.exchanges[x.index()];
             let before = queues.len();
             let mut forwarded = false;
             for b in &ex.bindings {
@@ -276,7 +351,7 @@ impl Simulation {
             let c = self.world.copies.get(slot);
             (c.size, c.priority, c.ttl, c.msg)
         };
-        let queue = &mut self.rabbitmq.queues[q.index()];
+        let queue = &mut self.family.queues[q.index()];
         queue.publish_rate.record(self.world.now.0, 1);
         if queue.spec.overflow != Overflow::DropHead && queue.would_overflow(u64::from(size)) {
             if queue.spec.overflow == Overflow::RejectPublishDlx {
@@ -307,14 +382,14 @@ impl Simulation {
 
     /// `drop-head`: remove from the head until within the limits (RMQ-23).
     pub(crate) fn enforce_max_length(&mut self, q: QueueId) {
-        while self.rabbitmq.queues[q.index()].spec.overflow == Overflow::DropHead
-            && self.rabbitmq.queues[q.index()].is_over_limit()
+        while self.family.queues[q.index()].spec.overflow == Overflow::DropHead
+            && self.family.queues[q.index()].is_over_limit()
         {
-            let Some(head) = self.rabbitmq.queues[q.index()].head() else {
+            let Some(head) = self.family.queues[q.index()].head() else {
                 break;
             };
             let size = self.world.copies.get(head.slot).size;
-            self.rabbitmq.queues[q.index()].pop_head(size);
+            self.family.queues[q.index()].pop_head(size);
             self.dead_letter_or_drop(
                 head.slot,
                 q,
@@ -326,10 +401,7 @@ impl Simulation {
 
     /// TTL ran out: dead-lettered with reason `expired`, or removed (RMQ-25, RMQ-29).
     pub(crate) fn expire_or_dead_letter(&mut self, slot: Slot, q: QueueId) {
-        if self.rabbitmq.queues[q.index()]
-            .dead_letter_exchange
-            .is_some()
-        {
+        if self.family.queues[q.index()].dead_letter_exchange.is_some() {
             self.dead_letter(slot, q, DeadLetterReason::Expired);
         } else {
             let msg = self.world.copies.get(slot).msg;
@@ -345,10 +417,7 @@ impl Simulation {
         reason: DeadLetterReason,
         otherwise: DropReason,
     ) {
-        if self.rabbitmq.queues[q.index()]
-            .dead_letter_exchange
-            .is_some()
-        {
+        if self.family.queues[q.index()].dead_letter_exchange.is_some() {
             self.dead_letter(slot, q, reason);
         } else {
             self.world.drop_copy(slot, otherwise);
@@ -357,7 +426,7 @@ impl Simulation {
 
     /// Re-publishes a copy to the queue's dead-letter exchange as a new copy (RMQ-29).
     pub(crate) fn dead_letter(&mut self, slot: Slot, q: QueueId, reason: DeadLetterReason) {
-        let queue = &self.rabbitmq.queues[q.index()];
+        let queue = &self.family.queues[q.index()];
         let Some(dlx) = queue.dead_letter_exchange else {
             self.world.drop_copy(slot, DropReason::DeadLetterUnroutable);
             return;
@@ -408,7 +477,7 @@ impl Simulation {
         loop {
             let mut expired = None;
             let mut next = SimTime::MAX;
-            for (sub, e) in self.rabbitmq.queues[q.index()].expiry_fronts() {
+            for (sub, e) in self.family.queues[q.index()].expiry_fronts() {
                 let at = self.world.copies.get(e.slot).expires_at;
                 if at < self.world.now {
                     expired = Some((sub, e.slot));
@@ -417,7 +486,7 @@ impl Simulation {
                 next = next.min(at);
             }
             let Some((sub, slot)) = expired else {
-                let queue = &mut self.rabbitmq.queues[q.index()];
+                let queue = &mut self.family.queues[q.index()];
                 // Just after the expiry instant, so a consumer free at that instant still gets
                 // the message (RMQ-25, T=0). One timer per instant: duplicates would pile up.
                 let at = next.plus(1);
@@ -429,7 +498,7 @@ impl Simulation {
                 return;
             };
             let size = self.world.copies.get(slot).size;
-            self.rabbitmq.queues[q.index()].pop_front_of(sub, size);
+            self.family.queues[q.index()].pop_front_of(sub, size);
             self.expire_or_dead_letter(slot, q);
         }
     }
@@ -439,7 +508,7 @@ impl Simulation {
         loop {
             self.expire_head(q);
             let consumers = &self.clients.consumers;
-            let queue = &mut self.rabbitmq.queues[q.index()];
+            let queue = &mut self.family.queues[q.index()];
             let Some(head) = queue.head() else { return };
             // Round-robin runs among the highest-priority consumers only (RMQ-8).
             let prio = |c: &ConsumerId| consumers[c.index()].spec.priority;
@@ -455,14 +524,14 @@ impl Simulation {
                 return;
             };
             let consumer = &self.clients.consumers[cid.index()];
-            if !consumer.has_capacity() {
+            if !has_capacity(consumer) {
                 continue;
             }
             let size = self.world.copies.get(head.slot).size;
-            self.rabbitmq.queues[q.index()].pop_head(size);
+            self.family.queues[q.index()].pop_head(size);
             self.deliver(q, cid, head.slot);
-            if self.clients.consumers[cid.index()].has_capacity() {
-                self.rabbitmq.queues[q.index()].rotation.push_back(cid);
+            if has_capacity(&self.clients.consumers[cid.index()]) {
+                self.family.queues[q.index()].rotation.push_back(cid);
             }
         }
     }
@@ -472,7 +541,7 @@ impl Simulation {
         let auto = self.clients.consumers[cid.index()].spec.ack == AckMode::Auto;
         let c = self.world.copies.get(slot);
         let (msg, redelivered) = (c.msg, c.redelivered);
-        let queue = &mut self.rabbitmq.queues[q.index()];
+        let queue = &mut self.family.queues[q.index()];
         queue.deliver_rate.record(now.0, 1);
         if redelivered {
             queue.redeliver_rate.record(now.0, 1);
@@ -528,6 +597,99 @@ impl Simulation {
         self.send_to_consumer(NodeRef::Queue(q), cid, slot, tag, epoch);
     }
 
+    /// A consumer finished processing a copy the queue still holds: it settles it, one by
+    /// one or `multiple` every `ack_batch` successes (RMQ-11, RMQ-12).
+    pub(crate) fn processed(
+        &mut self,
+        cid: ConsumerId,
+        tag: u64,
+        failed: bool,
+        failure: &FailureSpec,
+    ) {
+        let consumer = &mut self.clients.consumers[cid.index()];
+        let epoch = consumer.epoch;
+        if !failed && consumer.spec.ack_batch > 1 {
+            consumer.pending_acks += 1;
+            consumer.last_success = tag;
+            if consumer.pending_acks >= consumer.spec.ack_batch {
+                consumer.pending_acks = 0;
+                self.world.schedule(
+                    self.world.now.plus(self.world.latency),
+                    RabbitMqWork::AckMultiple {
+                        consumer: cid,
+                        up_to: tag,
+                        epoch,
+                    },
+                );
+            }
+            return;
+        }
+        let settle = match (failed, failure.action) {
+            (false, _) => Settle::Ack,
+            (true, FailureAction::Nack) => Settle::Nack {
+                requeue: failure.requeue,
+            },
+            (true, FailureAction::Reject) => Settle::Reject {
+                requeue: failure.requeue,
+            },
+        };
+        self.world.schedule(
+            self.world.now.plus(self.world.latency),
+            RabbitMqWork::SettleArrives {
+                consumer: cid,
+                tag,
+                settle,
+                epoch,
+            },
+        );
+    }
+
+    /// The consumer's connection or channel ends: unacked deliveries are requeued, auto-ack ones
+    /// are lost (RMQ-10, RMQ-15).
+    pub(crate) fn close_consumer(&mut self, cid: ConsumerId, status: ConsumerStatus, why: Closure) {
+        let (lost, unacked) = self.end_connection(cid, status);
+        let queue = self.clients.consumers[cid.index()].queue;
+        self.channel_closed(cid, &why);
+        // A consumer timeout does not count toward the delivery limit; a crash does (RMQ-30).
+        let counts = why == Closure::Crash
+            || matches!(&why, Closure::ChannelError(r) if !r.contains("timed out"));
+        if let Some(q) = queue {
+            self.family.queues[q.index()].remove_consumer(cid);
+            for slot in unacked.values() {
+                self.family.queues[q.index()].unacked -= 1;
+                self.requeue(q, *slot, counts);
+            }
+            self.mark_unused_if_idle(q);
+        }
+        if why == Closure::Crash {
+            self.crashed(cid, unacked.len() as u32, lost);
+        }
+        if let Some(q) = queue {
+            self.dispatch(q);
+        }
+    }
+
+    /// The consumer (re)subscribes to its queue (`basic.consume`).
+    pub(crate) fn consume(&mut self, cid: ConsumerId) {
+        let consumer = &mut self.clients.consumers[cid.index()];
+        consumer.status = ConsumerStatus::Running;
+        if let Some(q) = consumer.queue {
+            let queue = &mut self.family.queues[q.index()];
+            queue.add_consumer(cid);
+            queue.unblock(cid);
+            queue.unused_since = None;
+            self.dispatch(q);
+        }
+    }
+
+    /// The consumer's settings changed: its prefetch may allow more deliveries now.
+    pub(crate) fn consumer_updated(&mut self, cid: ConsumerId) {
+        if let Some(q) = self.clients.consumers[cid.index()].queue {
+            self.family.queues[q.index()].unblock(cid);
+            self.dispatch(q);
+        }
+    }
+
     pub(crate) fn settle_arrives(&mut self, cid: ConsumerId, tag: u64, settle: Settle, epoch: u32) {
         let consumer = &mut self.clients.consumers[cid.index()];
         if consumer.epoch != epoch {
@@ -538,7 +700,7 @@ impl Simulation {
             return;
         };
         let q = self.settle(cid, slot, settle);
-        self.rabbitmq.queues[q.index()].unblock(cid);
+        self.family.queues[q.index()].unblock(cid);
         self.dispatch(q);
     }
 
@@ -555,7 +717,7 @@ impl Simulation {
             queue = Some(self.settle(cid, slot, Settle::Ack));
         }
         if let Some(q) = queue {
-            self.rabbitmq.queues[q.index()].unblock(cid);
+            self.family.queues[q.index()].unblock(cid);
             self.dispatch(q);
         }
     }
@@ -566,7 +728,7 @@ impl Simulation {
             unreachable!("an unacked tag points at a copy that is not unacked")
         };
         let msg = self.world.copies.get(slot).msg;
-        self.rabbitmq.queues[q.index()].unacked -= 1;
+        self.family.queues[q.index()].unacked -= 1;
         self.world.emit(EventKind::Settled {
             msg,
             queue: q,
@@ -577,7 +739,7 @@ impl Simulation {
             Settle::Ack => {
                 let published_at = self.world.copies.get(slot).published_at;
                 self.world.complete(published_at);
-                self.rabbitmq.queues[q.index()]
+                self.family.queues[q.index()]
                     .ack_rate
                     .record(self.world.now.0, 1);
                 self.clients.consumers[cid.index()].acked += 1;
@@ -595,11 +757,11 @@ impl Simulation {
 
     /// Returns an unacked copy to its queue, flagged redelivered (RMQ-13, RMQ-14, RMQ-30).
     pub(crate) fn requeue(&mut self, q: QueueId, slot: Slot, counts: bool) {
-        let limit = self.rabbitmq.queues[q.index()].delivery_limit();
+        let limit = self.family.queues[q.index()].delivery_limit();
         self.world.note_cycle(slot);
         let c = self.world.copies.get_mut(slot);
         c.redelivered = true;
-        if counts && self.rabbitmq.queues[q.index()].is_quorum() {
+        if counts && self.family.queues[q.index()].is_quorum() {
             c.delivery_count += 1;
         }
         let (msg, seq, size, priority, count) =
@@ -613,7 +775,7 @@ impl Simulation {
             );
             return;
         }
-        let queue = &mut self.rabbitmq.queues[q.index()];
+        let queue = &mut self.family.queues[q.index()];
         let level = queue.level_of(priority);
         queue.requeue(slot, seq, level, size);
         self.world.set_state(slot, CopyState::Ready(q));
@@ -623,7 +785,7 @@ impl Simulation {
 
     /// Starts the `x-expires` clock when a queue has no consumers left (RMQ-28).
     pub(crate) fn mark_unused_if_idle(&mut self, q: QueueId) {
-        let queue = &mut self.rabbitmq.queues[q.index()];
+        let queue = &mut self.family.queues[q.index()];
         let Some(ms) = queue.spec.expires_ms else {
             return;
         };
@@ -639,16 +801,16 @@ impl Simulation {
 
     /// Deletes a queue: its bindings go and its messages are dropped, not dead-lettered (RMQ-28).
     pub(crate) fn delete_queue(&mut self, q: QueueId) {
-        self.rabbitmq.queues[q.index()].deleted = true;
-        self.rabbitmq.topology_changed();
-        for x in &mut self.rabbitmq.exchanges {
+        self.family.queues[q.index()].deleted = true;
+        self.family.topology_changed();
+        for x in &mut self.family.exchanges {
             x.bindings
                 .retain(|b| b.destination != Destination::Queue(q));
         }
-        let ready: Vec<Slot> = self.rabbitmq.queues[q.index()].all_ready().collect();
+        let ready: Vec<Slot> = self.family.queues[q.index()].all_ready().collect();
         for slot in &ready {
             let size = self.world.copies.get(*slot).size;
-            self.rabbitmq.queues[q.index()].pop_head(size);
+            self.family.queues[q.index()].pop_head(size);
             self.world.drop_copy(*slot, DropReason::QueueDeleted);
         }
         self.world.emit(EventKind::QueueDeleted {
@@ -658,68 +820,32 @@ impl Simulation {
     }
 
     pub(crate) fn add_queue(&mut self, spec: QueueSpec) -> Result<QueueId, CommandError> {
-        if self.queue_id(&spec.name).is_some() {
+        if self.family.queue_id(&spec.name).is_some() {
             return Err(CommandError::Duplicate {
                 kind: "queue",
                 name: spec.name,
             });
         }
-        let known = |n: &str| self.exchange_id(n).is_some();
+        let known = |n: &str| self.family.exchange_id(n).is_some();
         scenario::validate_queue("queue", &spec, &known)?;
         let dlx = spec
             .dead_letter_exchange
             .as_deref()
-            .and_then(|n| self.exchange_id(n));
-        self.rabbitmq.queues.push(Queue::new(spec, dlx));
-        let id = QueueId((self.rabbitmq.queues.len() - 1) as u32);
+            .and_then(|n| self.family.exchange_id(n));
+        self.family.queues.push(Queue::new(spec, dlx));
+        let id = QueueId((self.family.queues.len() - 1) as u32);
         self.mark_unused_if_idle(id);
         Ok(id)
     }
 
-    pub(crate) fn resolve_binding(
-        &self,
-        spec: &BindingSpec,
-    ) -> Result<(ExchangeId, Destination), CommandError> {
-        let unknown = |kind, name: &str| CommandError::UnknownEntity {
-            kind,
-            name: name.to_string(),
-        };
-        if spec.exchange.is_empty() || spec.to_exchange.as_deref() == Some("") {
-            return Err(CommandError::NotApplicable {
-                reason: "ACCESS_REFUSED: the default exchange cannot be bound or unbound; every queue is bound to it by its own name".into(),
-            });
-        }
-        let from = self
-            .exchange_id(&spec.exchange)
-            .ok_or_else(|| unknown("exchange", &spec.exchange))?;
-        let to = match (&spec.queue, &spec.to_exchange) {
-            (Some(q), None) => {
-                Destination::Queue(self.queue_id(q).ok_or_else(|| unknown("queue", q))?)
-            }
-            (None, Some(x)) => Destination::Exchange(
-                self.exchange_id(x)
-                    .filter(|x| *x != ExchangeId(0))
-                    .ok_or_else(|| unknown("exchange", x))?,
-            ),
-            _ => {
-                return Err(ScenarioError::new(
-                    "binding",
-                    "set exactly one of `queue` and `to_exchange`",
-                )
-                .into())
-            }
-        };
-        Ok((from, to))
-    }
-
     pub(crate) fn add_binding(&mut self, spec: BindingSpec) -> Result<(), CommandError> {
-        let (from, to) = self.resolve_binding(&spec)?;
-        if self.rabbitmq.exchanges[from.index()].kind == ExchangeType::Headers {
+        let (from, to) = self.family.resolve_binding(&spec)?;
+        if self.family.exchanges[from.index()].kind == ExchangeType::Headers {
             crate::matching::headers_mode(&spec.arguments)
                 .map_err(|r| ScenarioError::new("binding.arguments.x-match", r))?;
         }
         if let Destination::Exchange(to) = to {
-            if self.reaches(to, from) {
+            if self.family.reaches(to, from) {
                 return Err(ScenarioError::new(
                     "binding.to_exchange",
                     "this binding would close a cycle of exchanges",
@@ -728,52 +854,32 @@ impl Simulation {
             }
         }
         // Binding twice is idempotent in RabbitMQ.
-        if !self.rabbitmq.exchanges[from.index()]
+        if !self.family.exchanges[from.index()]
             .bindings
             .iter()
             .any(|b| b.spec == spec)
         {
-            self.rabbitmq.topology_changed();
-            self.rabbitmq.exchanges[from.index()]
-                .bindings
-                .push(Binding {
-                    topic: TopicPattern::new(&spec.routing_key),
-                    spec,
-                    destination: to,
-                });
+            self.family.topology_changed();
+            self.family.exchanges[from.index()].bindings.push(Binding {
+                topic: TopicPattern::new(&spec.routing_key),
+                spec,
+                destination: to,
+            });
         }
         Ok(())
     }
 
-    pub(crate) fn reaches(&self, from: ExchangeId, target: ExchangeId) -> bool {
-        let mut seen = BTreeSet::new();
-        let mut todo = vec![from];
-        while let Some(x) = todo.pop() {
-            if x == target {
-                return true;
-            }
-            if seen.insert(x) {
-                let ex = &self.rabbitmq.exchanges[x.index()];
-                todo.extend(ex.bindings.iter().filter_map(|b| match b.destination {
-                    Destination::Exchange(e) => Some(e),
-                    Destination::Queue(_) => None,
-                }));
-                todo.extend(ex.alternate);
-            }
-        }
-        false
-    }
-
     pub(crate) fn update_queue(&mut self, spec: QueueSpec) -> Result<(), CommandError> {
         let id = self
+            .family
             .queue_id(&spec.name)
             .ok_or_else(|| CommandError::UnknownEntity {
                 kind: "queue",
                 name: spec.name.clone(),
             })?;
-        let known = |n: &str| self.exchange_id(n).is_some();
+        let known = |n: &str| self.family.exchange_id(n).is_some();
         scenario::validate_queue("queue", &spec, &known)?;
-        let q = &self.rabbitmq.queues[id.index()];
+        let q = &self.family.queues[id.index()];
         if q.spec.kind != spec.kind || q.spec.max_priority != spec.max_priority {
             return Err(CommandError::NotApplicable {
                 reason: "a queue's type and x-max-priority are fixed when it is declared; declare a new queue instead".into(),
@@ -782,8 +888,8 @@ impl Simulation {
         let dlx = spec
             .dead_letter_exchange
             .as_deref()
-            .and_then(|n| self.exchange_id(n));
-        let q = &mut self.rabbitmq.queues[id.index()];
+            .and_then(|n| self.family.exchange_id(n));
+        let q = &mut self.family.queues[id.index()];
         q.spec = spec;
         q.dead_letter_exchange = dlx;
         self.mark_unused_if_idle(id);
@@ -828,7 +934,7 @@ pub(crate) enum RabbitMqWork {
     },
 }
 
-impl Simulation {
+impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
     pub(crate) fn run_rabbitmq(&mut self, work: RabbitMqWork) {
         match work {
             RabbitMqWork::ArriveAtExchange { slot, exchange } => {
@@ -853,7 +959,7 @@ impl Simulation {
             } => {
                 let c = &self.clients.consumers[consumer.index()];
                 if c.epoch == epoch && c.unacked.contains_key(&tag) {
-                    self.close_connection(
+                    self.close_consumer(
                         consumer,
                         ConsumerStatus::Crashed,
                         Closure::ChannelError(
@@ -863,13 +969,13 @@ impl Simulation {
                 }
             }
             RabbitMqWork::QueueExpires { queue, since } => {
-                let q = &self.rabbitmq.queues[queue.index()];
+                let q = &self.family.queues[queue.index()];
                 if !q.deleted && q.unused_since == Some(since) {
                     self.delete_queue(queue);
                 }
             }
             RabbitMqWork::ExpireHead { queue } => {
-                self.rabbitmq.queues[queue.index()].expiry_timer = None;
+                self.family.queues[queue.index()].expiry_timer = None;
                 self.dispatch(queue);
             }
         }

@@ -1,9 +1,10 @@
 //! Redis Pub/Sub: channels, patterns and subscribers' output buffers.
 
+use crate::clients::{ClientWork, Cx};
 use crate::clients::{Consumer, ConsumerStatus};
-use crate::engine::Simulation;
 use crate::event::EventKind;
 use crate::ids::{ChannelId, ConsumerId};
+use crate::kernel::ms_to_us;
 use crate::ledger::{CopyState, DropReason};
 use crate::matching::Glob;
 use crate::message::Slot;
@@ -94,27 +95,30 @@ impl RedisPubSub {
     }
 }
 
-impl Simulation {
+impl<W: From<RedisPubSubWork> + From<ClientWork>> Cx<'_, &mut RedisPubSub, W> {
     pub(crate) fn channel_id(&mut self, name: &str) -> ChannelId {
-        if let Some(i) = self.redis.channels.iter().position(|c| c == name) {
+        if let Some(i) = self.family.channels.iter().position(|c| c == name) {
             return ChannelId(i as u32);
         }
-        self.redis.channels.push(name.to_string());
-        self.redis.sync(&self.clients.consumers);
-        ChannelId((self.redis.channels.len() - 1) as u32)
+        self.family.channels.push(name.to_string());
+        self.family.sync(&self.clients.consumers);
+        ChannelId((self.family.channels.len() - 1) as u32)
     }
 
     /// Called for every consumer added, whatever its source: a subscriber's patterns are
     /// compiled and matched against the channels seen so far, once.
     pub(crate) fn redis_consumer_added(&mut self) {
-        self.redis.sync(&self.clients.consumers);
+        self.family.sync(&self.clients.consumers);
     }
 
     /// `PUBLISH`: a copy to every matching subscription present now; none means gone (RPS-1, RPS-2).
     pub(crate) fn pubsub_publish(&mut self, slot: Slot, channel: ChannelId) {
-        debug_assert_eq!(self.redis.subscriptions.len(), self.clients.consumers.len());
+        debug_assert_eq!(
+            self.family.subscriptions.len(),
+            self.clients.consumers.len()
+        );
         let mut receivers = Vec::new();
-        for &(cid, n) in &self.redis.receivers[channel.index()] {
+        for &(cid, n) in &self.family.receivers[channel.index()] {
             // Only subscribers present now, in consumer-id order (RPS-1).
             if self.clients.consumers[cid.index()].status == ConsumerStatus::Running {
                 receivers.extend(std::iter::repeat_n(cid, n as usize));
@@ -149,8 +153,44 @@ impl Simulation {
             let epoch = consumer.epoch;
             self.world
                 .emit(EventKind::PubSubDelivered { msg, consumer: cid });
-            self.send_to_consumer(NodeRef::Channel(channel), cid, s, 0, epoch);
+            let arrives = RedisPubSubWork::DeliveryArrives {
+                consumer: cid,
+                slot: s,
+                epoch,
+            };
+            let (from, to) = (NodeRef::Channel(channel), NodeRef::Consumer(cid));
+            self.wire.send(self.world, from, to, s, arrives);
         }
+    }
+
+    /// A message reached a subscriber's output buffer: over the hard limit the client is
+    /// disconnected at once, above the soft limit for too long later (RPS-3). Returns whether
+    /// it was disconnected.
+    fn over_buffer_limits(&mut self, cid: ConsumerId, epoch: u32) -> bool {
+        let consumer = &mut self.clients.consumers[cid.index()];
+        if consumer.buffer_bytes > consumer.spec.output_buffer_limit_bytes {
+            self.disconnect_subscriber(cid);
+            return true;
+        }
+        if consumer.buffer_bytes > consumer.spec.output_buffer_soft_limit_bytes
+            && consumer.soft_since.is_none()
+        {
+            consumer.soft_since = Some(self.world.now);
+            let at = self
+                .world
+                .now
+                .plus(ms_to_us(consumer.spec.output_buffer_soft_seconds * 1000.0));
+            let since = self.world.now;
+            self.world.schedule(
+                at,
+                RedisPubSubWork::SoftLimitCheck {
+                    consumer: cid,
+                    epoch,
+                    since,
+                },
+            );
+        }
+        false
     }
 
     /// Output buffer over its limit: the client is closed and its buffered messages lost (RPS-3).
@@ -171,6 +211,12 @@ pub(crate) enum RedisPubSubWork {
         slot: Slot,
         channel: ChannelId,
     },
+    /// A copy reaches a subscriber's output buffer.
+    DeliveryArrives {
+        consumer: ConsumerId,
+        slot: Slot,
+        epoch: u32,
+    },
     /// A subscriber went above its soft output-buffer limit at `since` (RPS-3).
     SoftLimitCheck {
         consumer: ConsumerId,
@@ -179,12 +225,24 @@ pub(crate) enum RedisPubSubWork {
     },
 }
 
-impl Simulation {
+impl<W: From<RedisPubSubWork> + From<ClientWork>> Cx<'_, &mut RedisPubSub, W> {
     pub(crate) fn run_redis_pubsub(&mut self, work: RedisPubSubWork) {
         match work {
             RedisPubSubWork::ArriveAtChannel { slot, channel } => {
                 self.wire.arrived(self.world.now, slot);
                 self.pubsub_publish(slot, channel);
+            }
+            RedisPubSubWork::DeliveryArrives {
+                consumer,
+                slot,
+                epoch,
+            } => {
+                self.wire.arrived(self.world.now, slot);
+                if self.accept_delivery(consumer, slot, 0, epoch)
+                    && !self.over_buffer_limits(consumer, epoch)
+                {
+                    self.start_next(consumer);
+                }
             }
             RedisPubSubWork::SoftLimitCheck {
                 consumer,

@@ -1,6 +1,6 @@
 //! The no-broker service: requests served directly, refused when its backlog is full.
 
-use crate::engine::Simulation;
+use crate::clients::{ClientWork, Cx};
 use crate::kernel::ms_to_us;
 use crate::ledger::{CopyState, DropReason};
 use crate::message::Slot;
@@ -25,17 +25,26 @@ pub(crate) struct Services {
     pub request_seq: u64,
 }
 
-impl Simulation {
+impl Services {
     pub(crate) fn service_id(&self, name: &str) -> Option<u32> {
-        self.service
-            .services
+        self.services
             .iter()
             .position(|s| s.spec.name == name)
             .map(|i| i as u32)
     }
 
+    /// Requests a service holds, waiting or being served; for the audit.
+    pub(crate) fn service_held(&self) -> u64 {
+        self.services
+            .iter()
+            .map(|s| u64::from(s.busy) + s.waiting.len() as u64)
+            .sum()
+    }
+}
+
+impl<W: From<ServiceWork> + From<ClientWork>> Cx<'_, &mut Services, W> {
     pub(crate) fn add_service(&mut self, spec: ServiceSpec) {
-        self.service.services.push(Service {
+        self.family.services.push(Service {
             spec,
             busy: 0,
             backlog: VecDeque::new(),
@@ -51,14 +60,14 @@ impl Simulation {
     /// A request reaches a service with no broker in front: served, queued in the backlog, or
     /// refused when both are full.
     pub(crate) fn service_arrive(&mut self, slot: Slot, service: u32) {
-        let s = &mut self.service.services[service as usize];
+        let s = &mut self.family.services[service as usize];
         if s.busy < s.spec.concurrency {
             s.busy += 1;
             self.world.set_state(slot, CopyState::InService(service));
             self.start_service(slot, service);
         } else if (s.backlog.len() as u32) < s.spec.backlog {
-            self.service.request_seq += 1;
-            let id = self.service.request_seq;
+            self.family.request_seq += 1;
+            let id = self.family.request_seq;
             s.backlog.push_back((id, slot));
             s.waiting.insert(id);
             let timeout = ms_to_us(s.spec.timeout_ms);
@@ -79,7 +88,7 @@ impl Simulation {
 
     pub(crate) fn start_service(&mut self, slot: Slot, service: u32) {
         let us = self.draw_us(
-            &self.service.services[service as usize]
+            &self.family.services[service as usize]
                 .spec
                 .processing
                 .clone(),
@@ -94,7 +103,7 @@ impl Simulation {
         let published_at = self.world.copies.get(slot).published_at;
         self.world.complete(published_at);
         self.world.set_state(slot, CopyState::Acked);
-        let s = &mut self.service.services[service as usize];
+        let s = &mut self.family.services[service as usize];
         s.served += 1;
         // The freed worker takes the oldest request whose client is still waiting.
         while let Some((id, next)) = s.backlog.pop_front() {
@@ -107,20 +116,11 @@ impl Simulation {
     }
 
     pub(crate) fn request_timeout(&mut self, service: u32, request: u64, slot: Slot) {
-        let s = &mut self.service.services[service as usize];
+        let s = &mut self.family.services[service as usize];
         if s.waiting.remove(&request) {
             s.timed_out += 1;
             self.world.drop_copy(slot, DropReason::RequestTimeout);
         }
-    }
-
-    /// Requests a service holds, waiting or being served; for the audit.
-    pub(crate) fn service_held(&self) -> u64 {
-        self.service
-            .services
-            .iter()
-            .map(|s| u64::from(s.busy) + s.waiting.len() as u64)
-            .sum()
     }
 }
 
@@ -142,7 +142,7 @@ pub(crate) enum ServiceWork {
     },
 }
 
-impl Simulation {
+impl<W: From<ServiceWork> + From<ClientWork>> Cx<'_, &mut Services, W> {
     pub(crate) fn run_service(&mut self, work: ServiceWork) {
         match work {
             ServiceWork::ArriveAtService { slot, service } => {

@@ -1,106 +1,13 @@
 //! Commands change a running simulation: the UI's edits, failure injection and scripted steps.
 //! Commands and the scenario are the only inputs, so a command log replays a run exactly.
 
-use crate::scenario::{
-    BindingSpec, ConsumerSpec, ProducerSpec, QueueSpec, RatePattern, ScenarioError,
-};
-use serde::{Deserialize, Serialize};
+use crate::scenario::ScenarioError;
+use serde::Serialize;
 use std::fmt;
 
-/// A change applied at the current simulated time. Entities are named as in the scenario.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Command {
-    /// The consumer's process dies before acking: its connection closes (RMQ-15).
-    CrashConsumer {
-        consumer: String,
-    },
-    /// The consumer reconnects and subscribes again.
-    RestartConsumer {
-        consumer: String,
-    },
-    /// Multiplies processing time (2.0 = twice as slow; 1.0 restores).
-    SlowConsumer {
-        consumer: String,
-        factor: f64,
-    },
-    PauseProducer {
-        producer: String,
-    },
-    ResumeProducer {
-        producer: String,
-    },
-    SetRate {
-        producer: String,
-        rate: RatePattern,
-    },
-    /// Publishes `count` messages at once from the producer.
-    Burst {
-        producer: String,
-        count: u64,
-    },
-    /// Publishes one message that every consumer fails to process.
-    Poison {
-        producer: String,
-    },
-    AddQueue {
-        queue: QueueSpec,
-    },
-    /// Replaces a queue's arguments (limits, TTL, dead-lettering) keeping its contents.
-    UpdateQueue {
-        queue: QueueSpec,
-    },
-    AddBinding {
-        binding: BindingSpec,
-    },
-    RemoveBinding {
-        binding: BindingSpec,
-    },
-    AddProducer {
-        producer: ProducerSpec,
-    },
-    UpdateProducer {
-        producer: ProducerSpec,
-    },
-    RemoveProducer {
-        producer: String,
-    },
-    AddConsumer {
-        consumer: ConsumerSpec,
-    },
-    /// Replaces a consumer's settings (prefetch, ack mode, processing, failures).
-    UpdateConsumer {
-        consumer: ConsumerSpec,
-    },
-    /// A buggy client acks a delivery tag twice: PRECONDITION_FAILED closes its channel (RMQ-11).
-    DoubleAck {
-        consumer: String,
-    },
-    /// Creates a Kafka consumer group; add members with `add_consumer` (source `{"group": ..}`).
-    AddGroup {
-        group: crate::scenario::GroupSpec,
-    },
-    /// Moves a group's committed offsets, as `kafka-consumer-groups --reset-offsets` (KAF-16).
-    ResetOffsets {
-        group: String,
-        to: OffsetTarget,
-    },
-    /// Cancels the consumer cleanly: unacked messages are requeued, as on a channel close.
-    RemoveConsumer {
-        consumer: String,
-    },
-}
-
-/// Where `reset_offsets` moves a group.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OffsetTarget {
-    Earliest,
-    Latest,
-    Offset(u64),
-    /// The first offset at or after this simulated time (`--to-datetime`).
-    TimestampMs(f64),
-}
+/// The commands themselves are part of the input vocabulary (a scenario's script holds them),
+/// so they live beside the scenario's types.
+pub use crate::scenario::{Command, OffsetTarget};
 
 /// Why a command was refused. A refused command changes nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

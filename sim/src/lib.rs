@@ -31,7 +31,7 @@
 pub mod clients;
 pub mod command;
 pub mod engine;
-pub mod event;
+
 pub mod families;
 pub mod ids;
 pub mod kernel;
@@ -45,7 +45,7 @@ pub mod wire;
 
 pub use families::kafka::{assignor, log, partitioner};
 pub use families::rabbitmq::queue;
-pub use kernel::{guard, ledger, message, rng, stats, time};
+pub use kernel::{event, guard, ledger, message, rng, stats, time};
 
 pub use clients::ConsumerStatus;
 pub use command::{Command, CommandError};

@@ -536,7 +536,7 @@ pub struct GroupSpec {
     pub topics: Vec<String>,
     /// The default strategy list `[Range, CooperativeSticky]` means Range (KAF-9).
     #[serde(default = "default_assignor")]
-    pub assignor: crate::assignor::Assignor,
+    pub assignor: Assignor,
     #[serde(default)]
     pub auto_offset_reset: OffsetReset,
     #[serde(default)]
@@ -559,8 +559,8 @@ fn default_offsets_retention_ms() -> f64 {
     10_080.0 * 60_000.0
 }
 
-fn default_assignor() -> crate::assignor::Assignor {
-    crate::assignor::Assignor::Range
+fn default_assignor() -> Assignor {
+    Assignor::Range
 }
 fn default_session_timeout_ms() -> f64 {
     45_000.0
@@ -592,7 +592,7 @@ pub struct ServiceSpec {
 #[serde(deny_unknown_fields)]
 pub struct ScriptedCommand {
     pub at_ms: f64,
-    pub command: crate::command::Command,
+    pub command: Command,
 }
 
 /// A validation failure: the JSON path of the offending field and why.
@@ -897,7 +897,7 @@ pub fn check_len(path: &str, s: &str, max: usize) -> Result<(), ScenarioError> {
 
 /// Entities the script adds count against the same caps as those the file declares.
 fn check_script_caps(s: &Scenario) -> Result<(), ScenarioError> {
-    use crate::command::Command as C;
+    use Command as C;
     let mut count = [
         s.queues.len(),
         s.bindings.len(),
@@ -1556,4 +1556,118 @@ fn validate_narration(n: &Narration) -> Result<(), ScenarioError> {
         }
     }
     Ok(())
+}
+
+/// A change applied at the current simulated time. Entities are named as in the scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    /// The consumer's process dies before acking: its connection closes (RMQ-15).
+    CrashConsumer {
+        consumer: String,
+    },
+    /// The consumer reconnects and subscribes again.
+    RestartConsumer {
+        consumer: String,
+    },
+    /// Multiplies processing time (2.0 = twice as slow; 1.0 restores).
+    SlowConsumer {
+        consumer: String,
+        factor: f64,
+    },
+    PauseProducer {
+        producer: String,
+    },
+    ResumeProducer {
+        producer: String,
+    },
+    SetRate {
+        producer: String,
+        rate: RatePattern,
+    },
+    /// Publishes `count` messages at once from the producer.
+    Burst {
+        producer: String,
+        count: u64,
+    },
+    /// Publishes one message that every consumer fails to process.
+    Poison {
+        producer: String,
+    },
+    AddQueue {
+        queue: QueueSpec,
+    },
+    /// Replaces a queue's arguments (limits, TTL, dead-lettering) keeping its contents.
+    UpdateQueue {
+        queue: QueueSpec,
+    },
+    AddBinding {
+        binding: BindingSpec,
+    },
+    RemoveBinding {
+        binding: BindingSpec,
+    },
+    AddProducer {
+        producer: ProducerSpec,
+    },
+    UpdateProducer {
+        producer: ProducerSpec,
+    },
+    RemoveProducer {
+        producer: String,
+    },
+    AddConsumer {
+        consumer: ConsumerSpec,
+    },
+    /// Replaces a consumer's settings (prefetch, ack mode, processing, failures).
+    UpdateConsumer {
+        consumer: ConsumerSpec,
+    },
+    /// A buggy client acks a delivery tag twice: PRECONDITION_FAILED closes its channel (RMQ-11).
+    DoubleAck {
+        consumer: String,
+    },
+    /// Creates a Kafka consumer group; add members with `add_consumer` (source `{"group": ..}`).
+    AddGroup {
+        group: GroupSpec,
+    },
+    /// Moves a group's committed offsets, as `kafka-consumer-groups --reset-offsets` (KAF-16).
+    ResetOffsets {
+        group: String,
+        to: OffsetTarget,
+    },
+    /// Cancels the consumer cleanly: unacked messages are requeued, as on a channel close.
+    RemoveConsumer {
+        consumer: String,
+    },
+}
+
+/// Where `reset_offsets` moves a group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OffsetTarget {
+    Earliest,
+    Latest,
+    Offset(u64),
+    /// The first offset at or after this simulated time (`--to-datetime`).
+    TimestampMs(f64),
+}
+
+/// `partition.assignment.strategy`; Kafka's default list `[range, cooperative-sticky]` means
+/// Range is used (KAF-9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Assignor {
+    Range,
+    RoundRobin,
+    Sticky,
+    CooperativeSticky,
+}
+
+impl Assignor {
+    /// KAF-11: only CooperativeSticky rebalances incrementally; the others are eager (every
+    /// member revokes everything first).
+    pub fn is_cooperative(self) -> bool {
+        matches!(self, Assignor::CooperativeSticky)
+    }
 }

@@ -3,6 +3,7 @@
 //! channel appears here, and the work it schedules is a type parameter.
 
 pub mod agenda;
+pub mod event;
 pub mod guard;
 pub mod ledger;
 pub mod message;

@@ -11,24 +11,7 @@ pub struct TopicPartition {
     pub partition: u32,
 }
 
-/// `partition.assignment.strategy`; Kafka's default list `[range, cooperative-sticky]` means
-/// Range is used (KAF-9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Assignor {
-    Range,
-    RoundRobin,
-    Sticky,
-    CooperativeSticky,
-}
-
-impl Assignor {
-    /// KAF-11: only CooperativeSticky rebalances incrementally; the others are eager (every
-    /// member revokes everything first).
-    pub fn is_cooperative(self) -> bool {
-        matches!(self, Assignor::CooperativeSticky)
-    }
-}
+pub use crate::scenario::Assignor;
 
 /// Assigns every partition of `topics` to exactly one of `members` (KAF-8, KAF-9).
 ///

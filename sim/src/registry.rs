@@ -156,9 +156,14 @@ impl Simulation {
             ConsumerSource::Group(g) => (None, self.kafka.group_id(g)),
             ConsumerSource::Subscribe { .. } => (None, None),
         };
-        let quorum = queue.is_some_and(|q| self.rabbitmq.queues[q.index()].is_quorum());
         let stopped = spec.stopped;
-        let id = cx!(self).push_consumer(spec, queue, group, quorum);
+        let id = cx!(self).push_consumer(spec);
+        if let Some(q) = queue {
+            self.rabbitmq.consumers.insert(id, q);
+        }
+        if let Some(g) = group {
+            self.kafka.consumer_groups.insert(id, g);
+        }
         // Redis matches every new consumer once, whatever its source.
         cx!(self, redis).redis_consumer_added();
         if !stopped {

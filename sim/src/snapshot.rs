@@ -274,7 +274,8 @@ impl Simulation {
                     id: ConsumerId(i as u32),
                     name: c.spec.name.clone(),
                     status: c.status,
-                    source: c.queue.map(NodeRef::Queue),
+                    source: (self.rabbitmq.consumers.get(&ConsumerId(i as u32)))
+                        .map(|q| NodeRef::Queue(*q)),
                     subscriptions: match &c.spec.source {
                         crate::scenario::ConsumerSource::Subscribe { channels, patterns } => {
                             channels.iter().chain(patterns).cloned().collect()
@@ -282,7 +283,11 @@ impl Simulation {
                         _ => Vec::new(),
                     },
                     channels: self.redis.channels_matching(ConsumerId(i as u32)),
-                    group: c.group,
+                    group: self
+                        .kafka
+                        .consumer_groups
+                        .get(&ConsumerId(i as u32))
+                        .copied(),
                     prefetch: c.spec.prefetch,
                     ack: c.spec.ack,
                     unacked: c

@@ -4,7 +4,7 @@ use crate::clients::{Clients, Cx, MAX_LOGGED_DELIVERIES};
 use crate::command::CommandError;
 use crate::event::EventKind;
 use crate::ids::ProducerId;
-use crate::ids::{ConsumerId, MessageId, QueueId};
+use crate::ids::{ConsumerId, MessageId};
 use crate::kernel::ms_to_us;
 use crate::ledger::{CopyState, DropReason};
 use crate::message::Slot;
@@ -38,7 +38,6 @@ pub(crate) struct Consumer {
     pub status: ConsumerStatus,
     /// Bumped at every crash, so deliveries and acks of the old connection are ignored.
     pub epoch: u32,
-    pub queue: Option<QueueId>,
     /// Manual-ack deliveries in delivery-tag order; the broker still holds these.
     pub unacked: BTreeMap<u64, Slot>,
     pub next_tag: u64,
@@ -48,11 +47,6 @@ pub(crate) struct Consumer {
     pub buffer: VecDeque<(u64, Slot)>,
     pub buffer_bytes: u64,
     pub current: Option<(u64, Slot)>,
-    /// Successes not yet acked, for `ack_batch` > 1; the highest tag among them.
-    pub pending_acks: u32,
-    pub last_success: u64,
-    /// Quorum queues cap a consumer's prefetch at 2,000 (RMQ-9).
-    pub quorum: bool,
     pub slow_factor: f64,
     pub busy_since: Option<SimTime>,
     pub busy_us: u64,
@@ -60,8 +54,6 @@ pub(crate) struct Consumer {
     pub acked: u64,
     pub redelivered: u64,
     pub log: Vec<(MessageId, bool)>,
-    /// The Kafka consumer group this consumer is a member of.
-    pub group: Option<u32>,
     /// Since when a subscriber's buffer has been above its soft limit.
     pub soft_since: Option<SimTime>,
 }
@@ -253,7 +245,6 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         consumer.buffer_bytes = 0;
         consumer.soft_since = None;
         consumer.current = None;
-        consumer.pending_acks = 0;
         let held = std::mem::take(&mut consumer.held);
         self.set_busy(cid, false);
         self.wire.forget_to(NodeRef::Consumer(cid));
@@ -312,27 +303,17 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
     }
 
     /// Adds a consumer, stopped; its family subscribes it.
-    pub(crate) fn push_consumer(
-        &mut self,
-        spec: ConsumerSpec,
-        queue: Option<QueueId>,
-        group: Option<u32>,
-        quorum: bool,
-    ) -> ConsumerId {
+    pub(crate) fn push_consumer(&mut self, spec: ConsumerSpec) -> ConsumerId {
         self.clients.consumers.push(Consumer {
             spec,
             status: ConsumerStatus::Crashed,
             epoch: 0,
-            queue,
             unacked: BTreeMap::new(),
             next_tag: 1,
             held: BTreeSet::new(),
             buffer: VecDeque::new(),
             buffer_bytes: 0,
             current: None,
-            pending_acks: 0,
-            last_success: 0,
-            quorum,
             slow_factor: 1.0,
             busy_since: None,
             busy_us: 0,
@@ -340,7 +321,6 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             acked: 0,
             redelivered: 0,
             log: Vec::new(),
-            group,
             soft_since: None,
         });
         ConsumerId((self.clients.consumers.len() - 1) as u32)

@@ -86,7 +86,11 @@ fn seam_kernel_knows_no_broker_noun() {
     // and the trace format are the vocabulary every family reports in.
     let hits: Vec<String> = offending_lines(&src().join("kernel"), &nouns)
         .into_iter()
-        .filter(|h| !["ledger.rs", "message.rs", "event.rs"].iter().any(|f| h.contains(f)))
+        .filter(|h| {
+            !["ledger.rs", "message.rs", "event.rs"]
+                .iter()
+                .any(|f| h.contains(f))
+        })
         .collect();
     assert!(
         hits.is_empty(),
@@ -162,7 +166,11 @@ fn seam_imports_point_one_way_with_no_cycle() {
     let root = src();
     let mut bad = Vec::new();
     for file in rust_files(&root) {
-        let rel = file.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = file
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         if rel == "lib.rs" || rel == "families/mod.rs" {
             continue; // they declare modules and re-export, and import nothing
         }
@@ -179,7 +187,10 @@ fn seam_imports_point_one_way_with_no_cycle() {
                     continue;
                 };
                 if to != from && layer_of(&to) >= layer_of(&from) {
-                    bad.push(format!("{rel}:{}: {from} names {to} (crate::{path})", n + 1));
+                    bad.push(format!(
+                        "{rel}:{}: {from} names {to} (crate::{path})",
+                        n + 1
+                    ));
                 }
             }
         }

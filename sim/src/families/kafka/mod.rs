@@ -181,6 +181,8 @@ pub(crate) struct Kafka {
     pub topics: Vec<Topic>,
     pub groups: Vec<Group>,
     pub members: BTreeMap<ConsumerId, Member>,
+    /// The group each consumer of a group belongs to, for its whole life.
+    pub consumer_groups: BTreeMap<ConsumerId, u32>,
 }
 
 /// One partition's lag (KAF-18): end offset − committed offset, or − log start if none.
@@ -292,7 +294,7 @@ impl Kafka {
 
 impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     pub(crate) fn group_of(&self, cid: ConsumerId) -> Option<u32> {
-        self.clients.consumers[cid.index()].group
+        self.family.consumer_groups.get(&cid).copied()
     }
 
     pub(crate) fn add_topic(&mut self, spec: TopicSpec) -> u32 {

@@ -56,22 +56,26 @@ pub(crate) struct RabbitMq {
     /// many `#` bindings costs milliseconds per match, and producers repeat their keys.
     /// Cleared whenever a binding or queue goes or comes.
     routes: BTreeMap<(ExchangeId, u32, u32), Vec<QueueId>>,
+    /// The queue each consumer consumes from.
+    pub consumers: BTreeMap<ConsumerId, QueueId>,
+    /// Successes not yet acked, for `ack_batch` > 1 (RMQ-11).
+    pending_acks: BTreeMap<ConsumerId, u32>,
 }
 
 /// Routing results kept at most; past it the cache starts again, so memory stays bounded.
 const MAX_CACHED_ROUTES: usize = 100_000;
 
 /// The prefetch limit in force; 0 means unlimited. Quorum queues cap it at 2,000 (RMQ-9).
-pub(crate) fn effective_prefetch(c: &Consumer) -> u32 {
-    match (c.quorum, c.spec.prefetch) {
+pub(crate) fn effective_prefetch(c: &Consumer, quorum: bool) -> u32 {
+    match (quorum, c.spec.prefetch) {
         (true, 0) => QUORUM_MAX_PREFETCH,
         (true, p) => p.min(QUORUM_MAX_PREFETCH),
         (false, p) => p,
     }
 }
 
-fn has_capacity(c: &Consumer) -> bool {
-    let prefetch = effective_prefetch(c);
+fn has_capacity(c: &Consumer, quorum: bool) -> bool {
+    let prefetch = effective_prefetch(c, quorum);
     c.status == ConsumerStatus::Running
         && (c.spec.ack == AckMode::Auto
             || prefetch == 0
@@ -96,6 +100,8 @@ impl Default for RabbitMq {
             }],
             queues: Vec::new(),
             routes: BTreeMap::new(),
+            consumers: BTreeMap::new(),
+            pending_acks: BTreeMap::new(),
         }
     }
 }
@@ -505,6 +511,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
 
     /// Hands ready messages to consumers with free capacity, in round-robin order (RMQ-8, RMQ-9).
     pub(crate) fn dispatch(&mut self, q: QueueId) {
+        let quorum = self.family.queues[q.index()].is_quorum();
         loop {
             self.expire_head(q);
             let consumers = &self.clients.consumers;
@@ -524,13 +531,13 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
                 return;
             };
             let consumer = &self.clients.consumers[cid.index()];
-            if !has_capacity(consumer) {
+            if !has_capacity(consumer, quorum) {
                 continue;
             }
             let size = self.world.copies.get(head.slot).size;
             self.family.queues[q.index()].pop_head(size);
             self.deliver(q, cid, head.slot);
-            if has_capacity(&self.clients.consumers[cid.index()]) {
+            if has_capacity(&self.clients.consumers[cid.index()], quorum) {
                 self.family.queues[q.index()].rotation.push_back(cid);
             }
         }
@@ -606,13 +613,13 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         failed: bool,
         failure: &FailureSpec,
     ) {
-        let consumer = &mut self.clients.consumers[cid.index()];
+        let consumer = &self.clients.consumers[cid.index()];
         let epoch = consumer.epoch;
         if !failed && consumer.spec.ack_batch > 1 {
-            consumer.pending_acks += 1;
-            consumer.last_success = tag;
-            if consumer.pending_acks >= consumer.spec.ack_batch {
-                consumer.pending_acks = 0;
+            let pending = self.family.pending_acks.entry(cid).or_default();
+            *pending += 1;
+            if *pending >= consumer.spec.ack_batch {
+                *pending = 0;
                 self.world.schedule(
                     self.world.now.plus(self.world.latency),
                     RabbitMqWork::AckMultiple {
@@ -648,7 +655,8 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
     /// are lost (RMQ-10, RMQ-15).
     pub(crate) fn close_consumer(&mut self, cid: ConsumerId, status: ConsumerStatus, why: Closure) {
         let (lost, unacked) = self.end_connection(cid, status);
-        let queue = self.clients.consumers[cid.index()].queue;
+        self.family.pending_acks.remove(&cid);
+        let queue = self.family.consumers.get(&cid).copied();
         self.channel_closed(cid, &why);
         // A consumer timeout does not count toward the delivery limit; a crash does (RMQ-30).
         let counts = why == Closure::Crash
@@ -671,9 +679,8 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
 
     /// The consumer (re)subscribes to its queue (`basic.consume`).
     pub(crate) fn consume(&mut self, cid: ConsumerId) {
-        let consumer = &mut self.clients.consumers[cid.index()];
-        consumer.status = ConsumerStatus::Running;
-        if let Some(q) = consumer.queue {
+        self.clients.consumers[cid.index()].status = ConsumerStatus::Running;
+        if let Some(&q) = self.family.consumers.get(&cid) {
             let queue = &mut self.family.queues[q.index()];
             queue.add_consumer(cid);
             queue.unblock(cid);
@@ -684,7 +691,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
 
     /// The consumer's settings changed: its prefetch may allow more deliveries now.
     pub(crate) fn consumer_updated(&mut self, cid: ConsumerId) {
-        if let Some(q) = self.clients.consumers[cid.index()].queue {
+        if let Some(&q) = self.family.consumers.get(&cid) {
             self.family.queues[q.index()].unblock(cid);
             self.dispatch(q);
         }

@@ -43,3 +43,17 @@ impl From<ScenarioError> for CommandError {
         CommandError::Invalid(e)
     }
 }
+
+/// Adding to `kind`, which holds `len` already (removed ones keep their ids), is refused at
+/// the scenario cap.
+pub(crate) fn at_cap(kind: &'static str, len: usize) -> Result<(), CommandError> {
+    if len >= crate::scenario::limits::MAX_ENTITIES {
+        return Err(CommandError::NotApplicable {
+            reason: format!(
+                "a run has at most {} {kind}",
+                crate::scenario::limits::MAX_ENTITIES
+            ),
+        });
+    }
+    Ok(())
+}

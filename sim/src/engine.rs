@@ -1,27 +1,19 @@
-//! The simulation: owns every entity, the event queue, the RNG and the ledger, and applies the
-//! RabbitMQ and Redis Pub/Sub rules of `reference/semantics.md`.
+//! The simulation: the time loop over the agenda, the state of the kernel, the clients and each
+//! family, and the audit. What belongs to which family is the registry's business (`registry.rs`).
 
-use crate::clients::ClientWork;
+use crate::clients::Clients;
 use crate::clients::EMPTY_HEADERS;
-use crate::clients::{Clients, Closure, ConsumerStatus, Cx};
-use crate::command::{Command, CommandError};
 use crate::event::{Event, EventKind, EventSink, TraceDigest};
 use crate::families::kafka::Kafka;
-use crate::families::kafka::KafkaWork;
-use crate::families::rabbitmq::RabbitMqWork;
-use crate::families::rabbitmq::{Exchange, RabbitMq};
+use crate::families::rabbitmq::RabbitMq;
 use crate::families::redis_pubsub::RedisPubSub;
-use crate::families::redis_pubsub::RedisPubSubWork;
-use crate::families::service::ServiceWork;
 use crate::families::service::Services;
-use crate::ids::QueueId;
 use crate::kernel::agenda::Scheduled;
 use crate::kernel::guard::Halt;
 use crate::kernel::World;
 use crate::ledger::{CopyState, Ledger};
-use crate::queue::Queue;
-use crate::registry::cx;
-use crate::scenario::{self, AckMode, Scenario, ScenarioError};
+use crate::registry::Work;
+use crate::scenario::{Scenario, ScenarioError};
 use crate::time::SimTime;
 use crate::wire::Wire;
 use std::collections::BTreeMap;
@@ -29,36 +21,6 @@ use std::collections::BTreeMap;
 pub use crate::kernel::MAX_LIVE_COPIES;
 
 pub(crate) use crate::kernel::ms_to_us;
-
-/// Scheduled work: one variant per family (the registry of families), each family's own enum
-/// inside. Ordered only by (time, insertion sequence).
-#[derive(Clone, Debug)]
-pub(crate) enum Work {
-    Client(ClientWork),
-    RabbitMq(RabbitMqWork),
-    RedisPubSub(RedisPubSubWork),
-    Kafka(KafkaWork),
-    Service(ServiceWork),
-    Scripted { index: usize },
-}
-
-macro_rules! work_from {
-    ($($family:ident($work:ty)),*) => {
-        $(impl From<$work> for Work {
-            fn from(w: $work) -> Work {
-                Work::$family(w)
-            }
-        })*
-    };
-}
-
-work_from!(
-    Client(ClientWork),
-    RabbitMq(RabbitMqWork),
-    RedisPubSub(RedisPubSubWork),
-    Kafka(KafkaWork),
-    Service(ServiceWork)
-);
 
 /// The simulation. See the crate docs for the model.
 pub struct Simulation {
@@ -70,20 +32,6 @@ pub struct Simulation {
     pub(crate) kafka: Kafka,
     pub(crate) service: Services,
     pub(crate) wire: Wire,
-}
-
-/// Adding to `kind`, which holds `len` already (removed ones keep their ids), is refused at
-/// the scenario cap.
-fn at_cap(kind: &'static str, len: usize) -> Result<(), CommandError> {
-    if len >= scenario::limits::MAX_ENTITIES {
-        return Err(CommandError::NotApplicable {
-            reason: format!(
-                "a run has at most {} {kind}",
-                scenario::limits::MAX_ENTITIES
-            ),
-        });
-    }
-    Ok(())
 }
 
 impl Simulation {
@@ -105,39 +53,7 @@ impl Simulation {
             .header_sets
             .intern((u32::MAX, 0, 0), BTreeMap::new);
         debug_assert_eq!(empty, EMPTY_HEADERS);
-        for x in &scenario.exchanges {
-            sim.rabbitmq.exchanges.push(Exchange {
-                name: x.name.clone(),
-                kind: x.kind,
-                alternate: None,
-                bindings: Vec::new(),
-            });
-        }
-        for (i, x) in scenario.exchanges.iter().enumerate() {
-            sim.rabbitmq.exchanges[i + 1].alternate = x
-                .alternate_exchange
-                .as_deref()
-                .and_then(|n| sim.rabbitmq.exchange_id(n));
-        }
-        for q in &scenario.queues {
-            cx!(sim, rabbitmq)
-                .add_queue(q.clone())
-                .map_err(|e| ScenarioError::new("queues", e.to_string()))?;
-        }
-        for b in &scenario.bindings {
-            cx!(sim, rabbitmq)
-                .add_binding(b.clone())
-                .map_err(|e| ScenarioError::new("bindings", e.to_string()))?;
-        }
-        for t in &scenario.topics {
-            cx!(sim, kafka).add_topic(t.clone());
-        }
-        for g in &scenario.groups {
-            cx!(sim, kafka).add_group(g.clone());
-        }
-        for s in &scenario.services {
-            cx!(sim, service).add_service(s.clone());
-        }
+        sim.build_families(scenario)?;
         for p in &scenario.producers {
             sim.add_producer(p.clone())
                 .map_err(|e| ScenarioError::new("producers", e.to_string()))?;
@@ -271,11 +187,6 @@ impl Simulation {
         self.sample_until(s.at);
         self.world.now = s.at;
         match s.work {
-            Work::Client(w) => self.run_client(w),
-            Work::RabbitMq(w) => cx!(self, rabbitmq).run_rabbitmq(w),
-            Work::RedisPubSub(w) => cx!(self, redis).run_redis_pubsub(w),
-            Work::Kafka(w) => cx!(self, kafka).run_kafka(w),
-            Work::Service(w) => cx!(self, service).run_service(w),
             Work::Scripted { index } => {
                 let cmd = self.scenario.script[index].command.clone();
                 // A scripted command that no longer applies (e.g. the entity was removed by the
@@ -286,6 +197,7 @@ impl Simulation {
                     });
                 }
             }
+            work => self.run_work(work),
         }
         #[cfg(debug_assertions)]
         self.audit()
@@ -302,203 +214,9 @@ impl Simulation {
         }
         while self.world.next_sample <= t {
             let at = self.world.next_sample.0;
-            for q in &mut self.rabbitmq.queues {
-                q.depth.push(at, (q.ready_len() + q.unacked) as f64);
-            }
-            self.world.sample_at(at);
-            for gid in 0..self.kafka.groups.len() {
-                let lag = self.group_lag(gid as u32) as f64;
-                self.kafka.groups[gid].lag_series.push(at, lag);
-            }
+            self.sample_families(at);
             self.world.next_sample = self.world.next_sample.plus(crate::SAMPLE_INTERVAL);
         }
-    }
-
-    /// Applies a command at the current time. A refused command changes nothing.
-    pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
-        let summary = serde_json::to_string(&command).unwrap_or_default();
-        match command {
-            Command::CrashConsumer { consumer } => {
-                let id = self.clients.consumer_id(&consumer)?;
-                if self.clients.consumers[id.index()].status != ConsumerStatus::Running {
-                    return Err(CommandError::NotApplicable {
-                        reason: format!("{consumer} is not running"),
-                    });
-                }
-                self.world.emit(EventKind::CommandApplied { summary });
-                self.close_consumer(id, ConsumerStatus::Crashed, Closure::Crash);
-                return Ok(());
-            }
-            Command::RestartConsumer { consumer } => {
-                let id = self.clients.consumer_id(&consumer)?;
-                if self.clients.consumers[id.index()].status == ConsumerStatus::Running {
-                    return Err(CommandError::NotApplicable {
-                        reason: format!("{consumer} is already running"),
-                    });
-                }
-                self.world.emit(EventKind::CommandApplied { summary });
-                self.subscribe(id);
-                self.world
-                    .emit(EventKind::ConsumerRestarted { consumer: id });
-                return Ok(());
-            }
-            Command::SlowConsumer { consumer, factor } => {
-                let id = self.clients.consumer_id(&consumer)?;
-                if !factor.is_finite() || !(0.01..=1000.0).contains(&factor) {
-                    return Err(ScenarioError::new(
-                        "factor",
-                        format!("must be between 0.01 and 1000, got {factor}"),
-                    )
-                    .into());
-                }
-                self.clients.consumers[id.index()].slow_factor = factor;
-            }
-            Command::PauseProducer { producer } => {
-                let id = self.clients.producer_id(&producer)?;
-                let p = &mut self.clients.producers[id.index()];
-                p.spec.paused = true;
-                p.generation += 1;
-            }
-            Command::ResumeProducer { producer } => {
-                let id = self.clients.producer_id(&producer)?;
-                let p = &mut self.clients.producers[id.index()];
-                if p.spec.paused {
-                    p.spec.paused = false;
-                    p.generation += 1;
-                    cx!(self).schedule_next_tick(id);
-                }
-            }
-            Command::SetRate { producer, rate } => {
-                let id = self.clients.producer_id(&producer)?;
-                scenario::validate_rate("rate", &rate)?;
-                let p = &mut self.clients.producers[id.index()];
-                p.spec.rate = rate;
-                p.generation += 1;
-                p.started_at = self.world.now;
-                p.sent = p.sent.min(p.spec.limit.unwrap_or(u64::MAX));
-                cx!(self).schedule_next_tick(id);
-            }
-            Command::Burst { producer, count } => {
-                let id = self.clients.producer_id(&producer)?;
-                let targets = self.clients.producers[id.index()].plan.targets.len();
-                scenario::check_burst_copies("count", count, targets)?;
-                self.world.emit(EventKind::CommandApplied { summary });
-                self.publish_many(id, count, false);
-                return Ok(());
-            }
-            Command::Poison { producer } => {
-                let id = self.clients.producer_id(&producer)?;
-                self.world.emit(EventKind::CommandApplied { summary });
-                self.publish(id, true);
-                return Ok(());
-            }
-            Command::AddQueue { queue } => {
-                at_cap("queues", self.rabbitmq.queues.len())?;
-                cx!(self, rabbitmq).add_queue(queue)?;
-            }
-            Command::UpdateQueue { queue } => cx!(self, rabbitmq).update_queue(queue)?,
-            Command::AddBinding { binding } => {
-                let bindings = self.rabbitmq.exchanges.iter().map(|x| x.bindings.len());
-                at_cap("bindings", bindings.sum())?;
-                scenario::check_len(
-                    "binding.routing_key",
-                    &binding.routing_key,
-                    scenario::limits::MAX_KEY_LEN,
-                )?;
-                cx!(self, rabbitmq).add_binding(binding)?;
-            }
-            Command::RemoveBinding { binding } => {
-                let (from, _) = self.rabbitmq.resolve_binding(&binding)?;
-                self.rabbitmq.topology_changed();
-                let bindings = &mut self.rabbitmq.exchanges[from.index()].bindings;
-                let before = bindings.len();
-                bindings.retain(|b| b.spec != binding);
-                if bindings.len() == before {
-                    return Err(CommandError::UnknownEntity {
-                        kind: "binding",
-                        name: format!("{} -> {:?}", binding.exchange, binding.queue),
-                    });
-                }
-            }
-            Command::AddProducer { producer } => {
-                at_cap("producers", self.clients.producers.len())?;
-                self.add_producer(producer)?;
-            }
-            Command::UpdateProducer { producer } => {
-                let id = self.clients.producer_id(&producer.name)?;
-                self.check_producer(&producer)?;
-                let version = self.clients.producers[id.index()].template_version + 1;
-                let targets = self.resolve_targets(&producer);
-                let plan = cx!(self).plan(id.0, version, &producer, targets);
-                let p = &mut self.clients.producers[id.index()];
-                let rate_changed = p.spec.rate != producer.rate || p.spec.paused != producer.paused;
-                p.spec = producer;
-                p.plan = plan;
-                p.template_version = version;
-                if rate_changed {
-                    p.generation += 1;
-                    p.started_at = self.world.now;
-                    cx!(self).schedule_next_tick(id);
-                }
-            }
-            Command::RemoveProducer { producer } => {
-                let id = self.clients.producer_id(&producer)?;
-                self.clients.producers[id.index()].removed = true;
-            }
-            Command::AddConsumer { consumer } => {
-                at_cap("consumers", self.clients.consumers.len())?;
-                self.add_consumer(consumer)?;
-            }
-            Command::UpdateConsumer { consumer } => self.update_consumer(consumer)?,
-            Command::DoubleAck { consumer } => {
-                let id = self.clients.consumer_id(&consumer)?;
-                let c = &self.clients.consumers[id.index()];
-                if c.status != ConsumerStatus::Running || c.spec.ack == AckMode::Auto {
-                    return Err(CommandError::NotApplicable {
-                        reason: format!("{consumer} must be running with manual acks"),
-                    });
-                }
-                self.world.emit(EventKind::CommandApplied { summary });
-                self.close_consumer(
-                    id,
-                    ConsumerStatus::Crashed,
-                    Closure::ChannelError("PRECONDITION_FAILED: unknown delivery tag".into()),
-                );
-                return Ok(());
-            }
-            Command::AddGroup { group } => {
-                at_cap("groups", self.kafka.groups.len())?;
-                if self.kafka.group_id(&group.name).is_some() {
-                    return Err(CommandError::Duplicate {
-                        kind: "group",
-                        name: group.name,
-                    });
-                }
-                scenario::validate_group("group", &group, &|t| self.kafka.topic_id(t).is_some())?;
-                cx!(self, kafka).add_group(group);
-            }
-            Command::ResetOffsets { group, to } => {
-                let gid =
-                    self.kafka
-                        .group_id(&group)
-                        .ok_or_else(|| CommandError::UnknownEntity {
-                            kind: "group",
-                            name: group.clone(),
-                        })?;
-                if let crate::command::OffsetTarget::TimestampMs(ms) = to {
-                    scenario::check_ms("to.timestamp_ms", ms)?;
-                }
-                cx!(self, kafka).reset_offsets(gid, &to);
-            }
-            Command::RemoveConsumer { consumer } => {
-                let id = self.clients.consumer_id(&consumer)?;
-                self.world.emit(EventKind::CommandApplied { summary });
-                self.close_consumer(id, ConsumerStatus::Removed, Closure::Crash);
-                return Ok(());
-            }
-        }
-        self.world.emit(EventKind::CommandApplied { summary });
-        Ok(())
     }
 
     /// Checks that the ledger agrees with where the copies actually are. Cheap enough to run
@@ -512,14 +230,15 @@ impl Simulation {
                 l.accounted()
             ));
         }
-        let ready: u64 = self.rabbitmq.queues.iter().map(Queue::ready_len).sum();
+        let held_by = self.family_holdings();
+        let ready = held_by.ready;
         if ready != l.ready {
             return Err(format!(
                 "queues hold {ready} ready but the ledger says {}",
                 l.ready
             ));
         }
-        let unacked: u64 = self.rabbitmq.queues.iter().map(|q| q.unacked).sum();
+        let unacked = held_by.unacked;
         let by_consumer: u64 = self
             .clients
             .consumers
@@ -538,12 +257,11 @@ impl Simulation {
             .iter()
             .map(|c| c.held.len() as u64)
             .sum::<u64>()
-            + self.service.service_held();
-        if self.kafka.log_records() != l.retained {
+            + held_by.in_service;
+        if held_by.retained != l.retained {
             return Err(format!(
                 "logs hold {} records but the ledger says {} retained",
-                self.kafka.log_records(),
-                l.retained
+                held_by.retained, l.retained
             ));
         }
         if held != l.processing {
@@ -583,17 +301,6 @@ impl Simulation {
                 [l.in_flight, l.ready, l.unacked, l.processing]
             ));
         }
-        for (i, q) in self.rabbitmq.queues.iter().enumerate() {
-            for slot in q.all_ready() {
-                if self.world.copies.get(slot).state != CopyState::Ready(QueueId(i as u32)) {
-                    return Err(format!(
-                        "{} holds a copy in state {:?}",
-                        q.name(),
-                        self.world.copies.get(slot).state
-                    ));
-                }
-            }
-        }
-        Ok(())
+        self.audit_families_deep()
     }
 }

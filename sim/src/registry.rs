@@ -1,20 +1,65 @@
 //! The registry: where the engine hands what clients do to the family that owns the target or
-//! the consumer. The one place, with the `Work` enum in `engine.rs`, that lists the families.
+//! the consumer, and the command to the family it names. The one place that lists the families.
 
 use crate::clients::producers::Route;
 use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx, Finished};
-use crate::command::CommandError;
-use crate::engine::{Simulation, Work};
+use crate::command::{at_cap, Command, CommandError};
+use crate::engine::Simulation;
+use crate::event::EventKind;
 use crate::families::kafka::{Kafka, KafkaWork};
+use crate::families::rabbitmq::Exchange;
 use crate::families::rabbitmq::RabbitMqWork;
 use crate::families::redis_pubsub::RedisPubSubWork;
 use crate::families::service::ServiceWork;
+use crate::ids::QueueId;
 use crate::ids::{ConsumerId, ExchangeId, ProducerId};
 use crate::kernel::World;
+use crate::ledger::CopyState;
 use crate::message::Slot;
+use crate::queue::Queue;
 use crate::scenario::ScenarioError;
-use crate::scenario::{self, ConsumerSource, ConsumerSpec, ProducerSpec, PublishTarget};
+use crate::scenario::{
+    self, AckMode, ConsumerSource, ConsumerSpec, ProducerSpec, PublishTarget, Scenario,
+};
 use crate::wire::NodeRef;
+
+/// Scheduled work: one variant per family, each family's own enum inside, plus the client
+/// runtime's and the script's. Ordered only by (time, insertion sequence).
+#[derive(Clone, Debug)]
+pub(crate) enum Work {
+    Client(ClientWork),
+    RabbitMq(RabbitMqWork),
+    RedisPubSub(RedisPubSubWork),
+    Kafka(KafkaWork),
+    Service(ServiceWork),
+    Scripted { index: usize },
+}
+
+macro_rules! work_from {
+    ($($family:ident($work:ty)),*) => {
+        $(impl From<$work> for Work {
+            fn from(w: $work) -> Work {
+                Work::$family(w)
+            }
+        })*
+    };
+}
+
+work_from!(
+    Client(ClientWork),
+    RabbitMq(RabbitMqWork),
+    RedisPubSub(RedisPubSubWork),
+    Kafka(KafkaWork),
+    Service(ServiceWork)
+);
+
+/// Copies the families hold, by ledger state.
+pub(crate) struct Holdings {
+    pub ready: u64,
+    pub unacked: u64,
+    pub retained: u64,
+    pub in_service: u64,
+}
 
 /// A context for one family's rules (`cx!(sim, kafka)`), or for the client runtime alone
 /// (`cx!(sim)`): split borrows of the simulation's fields.
@@ -36,7 +81,6 @@ macro_rules! cx {
         }
     };
 }
-pub(crate) use cx;
 
 /// Where a copy published to `target` arrives, and the work that runs then. Kafka's producer
 /// picks the partition before sending (KAF-3, KAF-4).
@@ -80,6 +124,231 @@ fn arrival(
 }
 
 impl Simulation {
+    /// Builds each family's entities from a validated scenario.
+    pub(crate) fn build_families(&mut self, scenario: &Scenario) -> Result<(), ScenarioError> {
+        for x in &scenario.exchanges {
+            self.rabbitmq.exchanges.push(Exchange {
+                name: x.name.clone(),
+                kind: x.kind,
+                alternate: None,
+                bindings: Vec::new(),
+            });
+        }
+        for (i, x) in scenario.exchanges.iter().enumerate() {
+            self.rabbitmq.exchanges[i + 1].alternate = x
+                .alternate_exchange
+                .as_deref()
+                .and_then(|n| self.rabbitmq.exchange_id(n));
+        }
+        for q in &scenario.queues {
+            cx!(self, rabbitmq)
+                .add_queue(q.clone())
+                .map_err(|e| ScenarioError::new("queues", e.to_string()))?;
+        }
+        for b in &scenario.bindings {
+            cx!(self, rabbitmq)
+                .add_binding(b.clone())
+                .map_err(|e| ScenarioError::new("bindings", e.to_string()))?;
+        }
+        for t in &scenario.topics {
+            cx!(self, kafka).add_topic(t.clone());
+        }
+        for g in &scenario.groups {
+            cx!(self, kafka).add_group(g.clone());
+        }
+        for s in &scenario.services {
+            cx!(self, service).add_service(s.clone());
+        }
+        Ok(())
+    }
+
+    /// Runs one work item in the client runtime or the family that scheduled it.
+    pub(crate) fn run_work(&mut self, work: Work) {
+        match work {
+            Work::Client(w) => self.run_client(w),
+            Work::RabbitMq(w) => cx!(self, rabbitmq).run_rabbitmq(w),
+            Work::RedisPubSub(w) => cx!(self, redis).run_redis_pubsub(w),
+            Work::Kafka(w) => cx!(self, kafka).run_kafka(w),
+            Work::Service(w) => cx!(self, service).run_service(w),
+            Work::Scripted { .. } => unreachable!("the engine runs the script"),
+        }
+    }
+
+    /// What the families hold, to audit against the ledger.
+    pub(crate) fn family_holdings(&self) -> Holdings {
+        Holdings {
+            ready: self.rabbitmq.queues.iter().map(Queue::ready_len).sum(),
+            unacked: self.rabbitmq.queues.iter().map(|q| q.unacked).sum(),
+            retained: self.kafka.log_records(),
+            in_service: self.service.service_held(),
+        }
+    }
+
+    /// Walks every copy a family stores and checks its state names where it is.
+    pub(crate) fn audit_families_deep(&self) -> Result<(), String> {
+        for (i, q) in self.rabbitmq.queues.iter().enumerate() {
+            for slot in q.all_ready() {
+                if self.world.copies.get(slot).state != CopyState::Ready(QueueId(i as u32)) {
+                    return Err(format!(
+                        "{} holds a copy in state {:?}",
+                        q.name(),
+                        self.world.copies.get(slot).state
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Samples each family's chart series at `at`.
+    pub(crate) fn sample_families(&mut self, at: u64) {
+        self.rabbitmq.sample(at);
+        self.kafka.sample(at);
+    }
+
+    /// Applies a command at the current time. A refused command changes nothing.
+    pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
+        let summary = serde_json::to_string(&command).unwrap_or_default();
+        match command {
+            Command::CrashConsumer { consumer } => {
+                let id = self.clients.consumer_id(&consumer)?;
+                if self.clients.consumers[id.index()].status != ConsumerStatus::Running {
+                    return Err(CommandError::NotApplicable {
+                        reason: format!("{consumer} is not running"),
+                    });
+                }
+                self.world.emit(EventKind::CommandApplied { summary });
+                self.close_consumer(id, ConsumerStatus::Crashed, Closure::Crash);
+                return Ok(());
+            }
+            Command::RestartConsumer { consumer } => {
+                let id = self.clients.consumer_id(&consumer)?;
+                if self.clients.consumers[id.index()].status == ConsumerStatus::Running {
+                    return Err(CommandError::NotApplicable {
+                        reason: format!("{consumer} is already running"),
+                    });
+                }
+                self.world.emit(EventKind::CommandApplied { summary });
+                self.subscribe(id);
+                self.world
+                    .emit(EventKind::ConsumerRestarted { consumer: id });
+                return Ok(());
+            }
+            Command::SlowConsumer { consumer, factor } => {
+                let id = self.clients.consumer_id(&consumer)?;
+                if !factor.is_finite() || !(0.01..=1000.0).contains(&factor) {
+                    return Err(ScenarioError::new(
+                        "factor",
+                        format!("must be between 0.01 and 1000, got {factor}"),
+                    )
+                    .into());
+                }
+                self.clients.consumers[id.index()].slow_factor = factor;
+            }
+            Command::PauseProducer { producer } => {
+                let id = self.clients.producer_id(&producer)?;
+                let p = &mut self.clients.producers[id.index()];
+                p.spec.paused = true;
+                p.generation += 1;
+            }
+            Command::ResumeProducer { producer } => {
+                let id = self.clients.producer_id(&producer)?;
+                let p = &mut self.clients.producers[id.index()];
+                if p.spec.paused {
+                    p.spec.paused = false;
+                    p.generation += 1;
+                    cx!(self).schedule_next_tick(id);
+                }
+            }
+            Command::SetRate { producer, rate } => {
+                let id = self.clients.producer_id(&producer)?;
+                scenario::validate_rate("rate", &rate)?;
+                let p = &mut self.clients.producers[id.index()];
+                p.spec.rate = rate;
+                p.generation += 1;
+                p.started_at = self.world.now;
+                p.sent = p.sent.min(p.spec.limit.unwrap_or(u64::MAX));
+                cx!(self).schedule_next_tick(id);
+            }
+            Command::Burst { producer, count } => {
+                let id = self.clients.producer_id(&producer)?;
+                let targets = self.clients.producers[id.index()].plan.targets.len();
+                scenario::check_burst_copies("count", count, targets)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                self.publish_many(id, count, false);
+                return Ok(());
+            }
+            Command::Poison { producer } => {
+                let id = self.clients.producer_id(&producer)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                self.publish(id, true);
+                return Ok(());
+            }
+            Command::AddQueue { queue } => cx!(self, rabbitmq).declare_queue(queue)?,
+            Command::UpdateQueue { queue } => cx!(self, rabbitmq).update_queue(queue)?,
+            Command::AddBinding { binding } => cx!(self, rabbitmq).bind(binding)?,
+            Command::RemoveBinding { binding } => self.rabbitmq.unbind(&binding)?,
+            Command::AddProducer { producer } => {
+                at_cap("producers", self.clients.producers.len())?;
+                self.add_producer(producer)?;
+            }
+            Command::UpdateProducer { producer } => {
+                let id = self.clients.producer_id(&producer.name)?;
+                self.check_producer(&producer)?;
+                let version = self.clients.producers[id.index()].template_version + 1;
+                let targets = self.resolve_targets(&producer);
+                let plan = cx!(self).plan(id.0, version, &producer, targets);
+                let p = &mut self.clients.producers[id.index()];
+                let rate_changed = p.spec.rate != producer.rate || p.spec.paused != producer.paused;
+                p.spec = producer;
+                p.plan = plan;
+                p.template_version = version;
+                if rate_changed {
+                    p.generation += 1;
+                    p.started_at = self.world.now;
+                    cx!(self).schedule_next_tick(id);
+                }
+            }
+            Command::RemoveProducer { producer } => {
+                let id = self.clients.producer_id(&producer)?;
+                self.clients.producers[id.index()].removed = true;
+            }
+            Command::AddConsumer { consumer } => {
+                at_cap("consumers", self.clients.consumers.len())?;
+                self.add_consumer(consumer)?;
+            }
+            Command::UpdateConsumer { consumer } => self.update_consumer(consumer)?,
+            Command::DoubleAck { consumer } => {
+                let id = self.clients.consumer_id(&consumer)?;
+                let c = &self.clients.consumers[id.index()];
+                if c.status != ConsumerStatus::Running || c.spec.ack == AckMode::Auto {
+                    return Err(CommandError::NotApplicable {
+                        reason: format!("{consumer} must be running with manual acks"),
+                    });
+                }
+                self.world.emit(EventKind::CommandApplied { summary });
+                self.close_consumer(
+                    id,
+                    ConsumerStatus::Crashed,
+                    Closure::ChannelError("PRECONDITION_FAILED: unknown delivery tag".into()),
+                );
+                return Ok(());
+            }
+            Command::AddGroup { group } => cx!(self, kafka).create_group(group)?,
+            Command::ResetOffsets { group, to } => {
+                cx!(self, kafka).reset_named_group(&group, &to)?
+            }
+            Command::RemoveConsumer { consumer } => {
+                let id = self.clients.consumer_id(&consumer)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                self.close_consumer(id, ConsumerStatus::Removed, Closure::Crash);
+                return Ok(());
+            }
+        }
+        self.world.emit(EventKind::CommandApplied { summary });
+        Ok(())
+    }
+
     /// Runs `publish` with the route to every family a producer can publish to.
     fn publishing(&mut self, publish: impl FnOnce(&mut Cx<'_, (), Work>, &mut Route<Work>)) {
         let kafka = &mut self.kafka;

@@ -7,6 +7,7 @@ pub mod partitioner;
 mod retention;
 
 use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx};
+use crate::command::{at_cap, CommandError, OffsetTarget};
 use crate::event::EventKind;
 use crate::ids::{ConsumerId, MessageId, ProducerId};
 use crate::kernel::{ms_to_us, World};
@@ -192,6 +193,16 @@ pub(crate) fn partition_lag(log: &PartitionLog, committed: Option<u64>) -> u64 {
 }
 
 impl Kafka {
+    /// Samples every group's lag for the charts. The lag is a running total; debug builds
+    /// recount it (KAF-18).
+    pub(crate) fn sample(&mut self, at: u64) {
+        for gid in 0..self.groups.len() {
+            let lag = self.groups[gid].lag;
+            debug_assert_eq!(lag, self.recount_lag(gid as u32), "group {gid} lag");
+            self.groups[gid].lag_series.push(at, lag as f64);
+        }
+    }
+
     /// The partition a producer picks for a record: murmur2 of the key, else the unkeyed
     /// strategy (KAF-3, KAF-4). It runs in the producer, so the record travels to that partition.
     pub(crate) fn choose_partition<W>(
@@ -1029,7 +1040,39 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     }
 
     /// Moves a group's committed offsets (`kafka-consumer-groups --reset-offsets`, KAF-16).
-    pub(crate) fn reset_offsets(&mut self, gid: u32, to: &crate::command::OffsetTarget) {
+    /// Adds a consumer group from the UI or a script.
+    pub(crate) fn create_group(&mut self, group: GroupSpec) -> Result<(), CommandError> {
+        at_cap("groups", self.family.groups.len())?;
+        if self.family.group_id(&group.name).is_some() {
+            return Err(CommandError::Duplicate {
+                kind: "group",
+                name: group.name,
+            });
+        }
+        let topics = &self.family;
+        crate::scenario::validate_group("group", &group, &|t| topics.topic_id(t).is_some())?;
+        self.add_group(group);
+        Ok(())
+    }
+
+    /// `kafka-consumer-groups --reset-offsets` for a named group (KAF-16).
+    pub(crate) fn reset_named_group(
+        &mut self,
+        group: &str,
+        to: &OffsetTarget,
+    ) -> Result<(), CommandError> {
+        let gid = (self.family.group_id(group)).ok_or_else(|| CommandError::UnknownEntity {
+            kind: "group",
+            name: group.to_string(),
+        })?;
+        if let OffsetTarget::TimestampMs(ms) = to {
+            crate::scenario::check_ms("to.timestamp_ms", *ms)?;
+        }
+        self.reset_offsets(gid, to);
+        Ok(())
+    }
+
+    pub(crate) fn reset_offsets(&mut self, gid: u32, to: &OffsetTarget) {
         let topic_ids = self.family.groups[gid as usize].topic_ids.clone();
         for t in topic_ids {
             for p in 0..self.family.topics[t as usize].partitions.len() {

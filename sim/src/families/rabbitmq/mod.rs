@@ -4,7 +4,7 @@ pub mod queue;
 
 use crate::clients::{ClientWork, Cx};
 use crate::clients::{Closure, Consumer, ConsumerStatus};
-use crate::command::CommandError;
+use crate::command::{at_cap, CommandError};
 use crate::event::{EventKind, Settle};
 use crate::ids::{ConsumerId, ExchangeId, QueueId};
 use crate::kernel::ms_to_us;
@@ -83,6 +83,29 @@ fn has_capacity(c: &Consumer, quorum: bool) -> bool {
 }
 
 impl RabbitMq {
+    /// `queue.unbind`: removes the binding that matches `binding` exactly.
+    pub(crate) fn unbind(&mut self, binding: &BindingSpec) -> Result<(), CommandError> {
+        let (from, _) = self.resolve_binding(binding)?;
+        self.topology_changed();
+        let bindings = &mut self.exchanges[from.index()].bindings;
+        let before = bindings.len();
+        bindings.retain(|b| b.spec != *binding);
+        if bindings.len() == before {
+            return Err(CommandError::UnknownEntity {
+                kind: "binding",
+                name: format!("{} -> {:?}", binding.exchange, binding.queue),
+            });
+        }
+        Ok(())
+    }
+
+    /// Samples every queue's depth for the charts.
+    pub(crate) fn sample(&mut self, at: u64) {
+        for q in &mut self.queues {
+            q.depth.push(at, (q.ready_len() + q.unacked) as f64);
+        }
+    }
+
     /// Bindings or queues changed: every cached route may be wrong.
     pub fn topology_changed(&mut self) {
         self.routes.clear();
@@ -843,6 +866,24 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         let id = QueueId((self.family.queues.len() - 1) as u32);
         self.mark_unused_if_idle(id);
         Ok(id)
+    }
+
+    /// `queue.declare` from the UI or a script, within the scenario's cap.
+    pub(crate) fn declare_queue(&mut self, queue: QueueSpec) -> Result<(), CommandError> {
+        at_cap("queues", self.family.queues.len())?;
+        self.add_queue(queue).map(|_| ())
+    }
+
+    /// `queue.bind` from the UI or a script, within the scenario's caps.
+    pub(crate) fn bind(&mut self, binding: BindingSpec) -> Result<(), CommandError> {
+        let bindings = self.family.exchanges.iter().map(|x| x.bindings.len());
+        at_cap("bindings", bindings.sum())?;
+        scenario::check_len(
+            "binding.routing_key",
+            &binding.routing_key,
+            scenario::limits::MAX_KEY_LEN,
+        )?;
+        self.add_binding(binding)
     }
 
     pub(crate) fn add_binding(&mut self, spec: BindingSpec) -> Result<(), CommandError> {

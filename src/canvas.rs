@@ -207,6 +207,7 @@ pub fn node_key(snap: &Snapshot, node: NodeRef) -> Option<String> {
             "service",
             snap.services.iter().find(|v| v.id == id)?.name.clone(),
         ),
+        NodeRef::JmsQueue(_) | NodeRef::JmsTopic(_) | NodeRef::JmsSubscription(_) => return None,
     };
     Some(format!("{kind}:{name}"))
 }
@@ -1073,7 +1074,11 @@ impl Scene<'_> {
                         });
                 (t(l, Key::TagService).to_string(), stat, false)
             }
-            NodeRef::Topic(_) | NodeRef::Partition(..) => (String::new(), String::new(), false),
+            NodeRef::Topic(_)
+            | NodeRef::Partition(..)
+            | NodeRef::JmsQueue(_)
+            | NodeRef::JmsTopic(_)
+            | NodeRef::JmsSubscription(_) => (String::new(), String::new(), false),
         }
     }
 
@@ -1109,6 +1114,7 @@ impl Scene<'_> {
             NodeRef::Topic(id) => self.topic_view(id).map(|v| v.name.clone()),
             // Kafka's own name for a partition: `topic-N`.
             NodeRef::Partition(id, p) => self.topic_view(id).map(|v| format!("{}-{p}", v.name)),
+            NodeRef::JmsQueue(_) | NodeRef::JmsTopic(_) | NodeRef::JmsSubscription(_) => None,
         }
         .unwrap_or_default()
     }
@@ -1182,6 +1188,7 @@ impl Scene<'_> {
                     c.fill_rect(x - r, y - r + f64::from(i) * r * 0.8, w, r * 0.45);
                 }
             }
+            NodeRef::JmsQueue(_) | NodeRef::JmsTopic(_) | NodeRef::JmsSubscription(_) => {}
         }
     }
 

@@ -229,10 +229,14 @@ strings! {
     ReasonQueueDeleted => "queue deleted (x-expires)", "큐 삭제됨 (x-expires)";
     ReasonServiceOverloaded => "service overloaded", "서비스 과부하";
     ReasonRequestTimeout => "request timeout", "요청 시간 초과";
+    ReasonNonPersistentDeadLetter => "non-persistent dead letter discarded", "비영속 데드 레터 폐기";
+    ReasonLostInBrokerRestart => "lost in a broker restart (non-persistent)", "브로커 재시작으로 유실 (비영속)";
+    ReasonBrokerDown => "broker down", "브로커 중단";
     DlReasonRejected => "rejected", "거부됨 (rejected)";
     DlReasonExpired => "expired", "만료됨 (expired)";
     DlReasonMaxlen => "maxlen", "최대 길이 (maxlen)";
     DlReasonDeliveryLimit => "delivery_limit", "전달 한도 (delivery_limit)";
+    DlReasonPoisonAck => "poison_ack", "독 메시지 ACK (poison_ack)";
     ChartDepth => "Queue depth (msgs)", "큐 깊이 (개)";
     ChartLag => "Group lag (records)", "그룹 랙 (레코드)";
     ChartBacklog => "Depth · lag (msgs)", "깊이 · 랙 (개)";

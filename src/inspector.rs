@@ -45,6 +45,9 @@ pub fn encode(node: NodeRef) -> String {
         NodeRef::Topic(t) => format!("t:{t}"),
         NodeRef::Partition(t, p) => format!("pt:{t}:{p}"),
         NodeRef::Service(s) => format!("s:{s}"),
+        NodeRef::JmsQueue(q) => format!("aq:{}", q.0),
+        NodeRef::JmsTopic(t) => format!("at:{}", t.0),
+        NodeRef::JmsSubscription(s) => format!("sub:{}", s.0),
     }
 }
 
@@ -62,6 +65,9 @@ pub fn decode(text: &str) -> Option<NodeRef> {
         ("t", None) => NodeRef::Topic(a),
         ("pt", Some(b)) => NodeRef::Partition(a, b),
         ("s", None) => NodeRef::Service(a),
+        ("aq", None) => NodeRef::JmsQueue(broker_sim::ids::JmsQueueId(a)),
+        ("at", None) => NodeRef::JmsTopic(broker_sim::ids::JmsTopicId(a)),
+        ("sub", None) => NodeRef::JmsSubscription(broker_sim::ids::JmsSubId(a)),
         _ => return None,
     };
     (parts.next().is_none()).then_some(node)
@@ -465,6 +471,7 @@ fn inspector_model(
                 timed_out: s.timed_out,
             })
         }),
+        NodeRef::JmsQueue(_) | NodeRef::JmsTopic(_) | NodeRef::JmsSubscription(_) => None,
     };
     Some(InspectorModel {
         entity: entity.unwrap_or(Entity::Gone),
@@ -994,6 +1001,8 @@ fn target_text(l: Lang, target: &PublishTarget) -> String {
         PublishTarget::Channel(c) => format!("{} {c}", t(l, Key::TagChannel)),
         PublishTarget::Topic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
         PublishTarget::Service(s) => format!("{} {s}", t(l, Key::InspService)),
+        PublishTarget::JmsQueue(q) => format!("{} {q}", t(l, Key::TagQueue)),
+        PublishTarget::JmsTopic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
     }
 }
 

@@ -45,7 +45,11 @@ pub fn column_of(node: NodeRef) -> Option<usize> {
         NodeRef::Exchange(_) | NodeRef::Channel(_) => Some(ROUTERS),
         NodeRef::Queue(_) | NodeRef::Service(_) => Some(QUEUES),
         NodeRef::Consumer(_) => Some(CONSUMERS),
-        NodeRef::Topic(_) | NodeRef::Partition(..) => None,
+        NodeRef::Topic(_)
+        | NodeRef::Partition(..)
+        | NodeRef::JmsQueue(_)
+        | NodeRef::JmsTopic(_)
+        | NodeRef::JmsSubscription(_) => None,
     }
 }
 

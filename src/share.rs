@@ -318,8 +318,13 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
                 groups.insert(&group.name);
                 continue;
             }
-            // Bindings are checked by the core when the scenario is built and applied.
-            Command::AddBinding { .. } | Command::RemoveBinding { .. } => continue,
+            // Bindings and JMS commands are checked by the core when they are applied.
+            Command::AddBinding { .. }
+            | Command::RemoveBinding { .. }
+            | Command::AddJmsQueue { .. }
+            | Command::AddJmsTopic { .. }
+            | Command::UnsubscribeDurable { .. }
+            | Command::RestartJmsBroker { .. } => continue,
         };
         if !field.contains(name.as_str()) {
             return Err(Problem::new(

@@ -6,6 +6,7 @@ use crate::driver::EVENT_LOG_CAPACITY;
 use crate::i18n::{t, Key, Lang};
 use crate::lab::use_lab;
 use crate::model::format_clock;
+use broker_sim::event::JmsEvent;
 use broker_sim::{
     ConsumerId, DeadLetterReason, DropReason, Event, EventKind, MessageId, Settle, SimTime,
     Snapshot,
@@ -146,6 +147,20 @@ impl StepKind {
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
             EventKind::CommandApplied { .. } => StepKind::Command,
+            EventKind::Jms(e) => match e {
+                JmsEvent::JmsSend { .. } | JmsEvent::JmsStored { .. } => StepKind::Enqueued,
+                JmsEvent::JmsTopicPublish { .. } => StepKind::Routed,
+                JmsEvent::JmsDispatch { delivery_count, .. } if *delivery_count > 1 => {
+                    StepKind::Redelivered
+                }
+                JmsEvent::JmsDispatch { .. } => StepKind::Delivered,
+                JmsEvent::JmsRedeliver { .. } => StepKind::Redelivered,
+                JmsEvent::JmsAck { .. } => StepKind::Acked,
+                JmsEvent::JmsRollback { .. } => StepKind::Requeued,
+                JmsEvent::JmsDeadLetter { .. } => StepKind::DeadLettered,
+                JmsEvent::JmsExpired { .. } => StepKind::Expired,
+                _ => StepKind::Command,
+            },
         }
     }
 
@@ -275,6 +290,9 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::QueueDeleted => Key::ReasonQueueDeleted,
         DropReason::ServiceOverloaded => Key::ReasonServiceOverloaded,
         DropReason::RequestTimeout => Key::ReasonRequestTimeout,
+        DropReason::NonPersistentDeadLetter => Key::ReasonNonPersistentDeadLetter,
+        DropReason::LostInBrokerRestart => Key::ReasonLostInBrokerRestart,
+        DropReason::BrokerDown => Key::ReasonBrokerDown,
     }
 }
 
@@ -285,6 +303,7 @@ pub fn dead_letter_reason_key(reason: DeadLetterReason) -> Key {
         DeadLetterReason::Expired => Key::DlReasonExpired,
         DeadLetterReason::Maxlen => Key::DlReasonMaxlen,
         DeadLetterReason::DeliveryLimit => Key::DlReasonDeliveryLimit,
+        DeadLetterReason::PoisonAck => Key::DlReasonPoisonAck,
     }
 }
 

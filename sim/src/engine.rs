@@ -4,6 +4,7 @@
 use crate::clients::Clients;
 use crate::clients::EMPTY_HEADERS;
 use crate::event::{Event, EventKind, EventSink, TraceDigest};
+use crate::families::jms::Jms;
 use crate::families::kafka::Kafka;
 use crate::families::rabbitmq::RabbitMq;
 use crate::families::redis_pubsub::RedisPubSub;
@@ -31,6 +32,7 @@ pub struct Simulation {
     pub(crate) redis: RedisPubSub,
     pub(crate) kafka: Kafka,
     pub(crate) service: Services,
+    pub(crate) jms: Jms,
     pub(crate) wire: Wire,
 }
 
@@ -46,6 +48,7 @@ impl Simulation {
             redis: RedisPubSub::default(),
             kafka: Kafka::default(),
             service: Services::default(),
+            jms: Jms::default(),
             wire: Wire::default(),
         };
         let empty = sim
@@ -287,8 +290,8 @@ impl Simulation {
         for (_, c) in self.world.copies.iter_live() {
             let i = match c.state {
                 CopyState::InFlight => 0,
-                CopyState::Ready(_) => 1,
-                CopyState::Unacked(..) => 2,
+                CopyState::Ready(_) | CopyState::JmsPending(_) => 1,
+                CopyState::Unacked(..) | CopyState::JmsDispatched(..) => 2,
                 CopyState::Processing(_) | CopyState::InService(_) => 3,
                 s => return Err(format!("terminal state {s:?} in a live slot")),
             };

@@ -67,3 +67,28 @@ impl fmt::Display for MessageId {
         write_prefixed(f, "m", self.0)
     }
 }
+
+id_type!(/// An ActiveMQ / JMS queue.
+    JmsQueueId, "aq");
+id_type!(/// An ActiveMQ / JMS topic.
+    JmsTopicId, "at");
+id_type!(/// A subscription to a JMS topic, durable or not: it stores the topic's copies for one
+    /// subscriber (AMQ-1, AMQ-2).
+    JmsSubId, "sub");
+
+/// Where a JMS copy is stored: a queue, or one subscription of a topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JmsStore {
+    Queue(JmsQueueId),
+    Sub(JmsSubId),
+}
+
+impl fmt::Display for JmsStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JmsStore::Queue(q) => q.fmt(f),
+            JmsStore::Sub(s) => s.fmt(f),
+        }
+    }
+}

@@ -6,13 +6,14 @@ use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx, Finished};
 use crate::command::{at_cap, Command, CommandError};
 use crate::engine::Simulation;
 use crate::event::EventKind;
+use crate::families::jms::JmsWork;
 use crate::families::kafka::{Kafka, KafkaWork};
 use crate::families::rabbitmq::Exchange;
 use crate::families::rabbitmq::RabbitMqWork;
 use crate::families::redis_pubsub::RedisPubSubWork;
 use crate::families::service::ServiceWork;
-use crate::ids::QueueId;
 use crate::ids::{ConsumerId, ExchangeId, ProducerId};
+use crate::ids::{JmsStore, QueueId};
 use crate::kernel::World;
 use crate::ledger::CopyState;
 use crate::message::Slot;
@@ -33,6 +34,7 @@ pub(crate) enum Work {
     Kafka(KafkaWork),
     Service(ServiceWork),
     Scripted { index: usize },
+    Jms(JmsWork),
 }
 
 macro_rules! work_from {
@@ -50,7 +52,8 @@ work_from!(
     RabbitMq(RabbitMqWork),
     RedisPubSub(RedisPubSubWork),
     Kafka(KafkaWork),
-    Service(ServiceWork)
+    Service(ServiceWork),
+    Jms(JmsWork)
 );
 
 /// Copies the families hold, by ledger state.
@@ -114,10 +117,13 @@ fn arrival(
             target,
             ServiceWork::ArriveAtService { slot, service }.into(),
         ),
+        NodeRef::JmsQueue(queue) => (target, JmsWork::ArriveAtQueue { slot, queue }.into()),
+        NodeRef::JmsTopic(topic) => (target, JmsWork::ArriveAtTopic { slot, topic }.into()),
         NodeRef::Producer(_)
         | NodeRef::Queue(_)
         | NodeRef::Consumer(_)
-        | NodeRef::Partition(..) => {
+        | NodeRef::Partition(..)
+        | NodeRef::JmsSubscription(_) => {
             unreachable!("a producer publishes to an exchange, a channel, a topic or a service")
         }
     }
@@ -159,6 +165,7 @@ impl Simulation {
         for s in &scenario.services {
             cx!(self, service).add_service(s.clone());
         }
+        cx!(self, jms).build(scenario.jms.as_ref());
         Ok(())
     }
 
@@ -170,6 +177,7 @@ impl Simulation {
             Work::RedisPubSub(w) => cx!(self, redis).run_redis_pubsub(w),
             Work::Kafka(w) => cx!(self, kafka).run_kafka(w),
             Work::Service(w) => cx!(self, service).run_service(w),
+            Work::Jms(w) => cx!(self, jms).run_jms(w),
             Work::Scripted { .. } => unreachable!("the engine runs the script"),
         }
     }
@@ -177,8 +185,15 @@ impl Simulation {
     /// What the families hold, to audit against the ledger.
     pub(crate) fn family_holdings(&self) -> Holdings {
         Holdings {
-            ready: self.rabbitmq.queues.iter().map(Queue::ready_len).sum(),
-            unacked: self.rabbitmq.queues.iter().map(|q| q.unacked).sum(),
+            ready: self
+                .rabbitmq
+                .queues
+                .iter()
+                .map(Queue::ready_len)
+                .sum::<u64>()
+                + self.jms.pending_total(),
+            unacked: self.rabbitmq.queues.iter().map(|q| q.unacked).sum::<u64>()
+                + self.jms.in_flight_total(),
             retained: self.kafka.log_records(),
             in_service: self.service.service_held(),
         }
@@ -197,6 +212,38 @@ impl Simulation {
                 }
             }
         }
+        self.audit_jms()
+    }
+
+    /// Every JMS store's copies are in the state that names it, and what each store counts as
+    /// dispatched is what its consumers hold.
+    fn audit_jms(&self) -> Result<(), String> {
+        let mut dispatched: std::collections::BTreeMap<JmsStore, u64> = Default::default();
+        for (i, c) in self.clients.consumers.iter().enumerate() {
+            for slot in c.unacked.values() {
+                if let CopyState::JmsDispatched(store, cid) = self.world.copies.get(*slot).state {
+                    if cid.index() != i {
+                        return Err(format!("c{i} holds a copy dispatched to {cid}"));
+                    }
+                    *dispatched.entry(store).or_default() += 1;
+                }
+            }
+        }
+        for (store, s) in self.jms.stores() {
+            for slot in s.pending.values().chain(s.delayed.values()) {
+                let state = self.world.copies.get(*slot).state;
+                if state != CopyState::JmsPending(store) {
+                    return Err(format!("{store} holds a copy in state {state:?}"));
+                }
+            }
+            let held = dispatched.get(&store).copied().unwrap_or(0);
+            if held != s.in_flight {
+                return Err(format!(
+                    "{store} counts {} in flight but its consumers hold {held}",
+                    s.in_flight
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -204,6 +251,7 @@ impl Simulation {
     pub(crate) fn sample_families(&mut self, at: u64) {
         self.rabbitmq.sample(at);
         self.kafka.sample(at);
+        self.jms.sample(at);
     }
 
     /// Applies a command at the current time. A refused command changes nothing.
@@ -321,7 +369,10 @@ impl Simulation {
             Command::DoubleAck { consumer } => {
                 let id = self.clients.consumer_id(&consumer)?;
                 let c = &self.clients.consumers[id.index()];
-                if c.status != ConsumerStatus::Running || c.spec.ack == AckMode::Auto {
+                if c.status != ConsumerStatus::Running
+                    || c.spec.ack == AckMode::Auto
+                    || c.spec.is_jms()
+                {
                     return Err(CommandError::NotApplicable {
                         reason: format!("{consumer} must be running with manual acks"),
                     });
@@ -342,6 +393,21 @@ impl Simulation {
                 let id = self.clients.consumer_id(&consumer)?;
                 self.world.emit(EventKind::CommandApplied { summary });
                 self.close_consumer(id, ConsumerStatus::Removed, Closure::Crash);
+                return Ok(());
+            }
+            Command::AddJmsQueue { queue } => cx!(self, jms).add_queue(queue)?,
+            Command::AddJmsTopic { topic } => cx!(self, jms).add_topic(topic)?,
+            Command::UnsubscribeDurable { client_id, name } => {
+                let name = scenario::DurableName { client_id, name };
+                let sub = self.jms.unsubscribable(&name)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, jms).unsubscribe(sub);
+                return Ok(());
+            }
+            Command::RestartJmsBroker { downtime_ms } => {
+                self.jms.check_restart(downtime_ms)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, jms).restart_broker(downtime_ms);
                 return Ok(());
             }
         }
@@ -380,6 +446,12 @@ impl Simulation {
                 }
                 PublishTarget::Service(name) => {
                     NodeRef::Service(self.service.service_id(name).expect("validated service"))
+                }
+                PublishTarget::JmsQueue(name) => {
+                    NodeRef::JmsQueue(cx!(self, jms).queue_or_create(name))
+                }
+                PublishTarget::JmsTopic(name) => {
+                    NodeRef::JmsTopic(cx!(self, jms).topic_or_create(name))
                 }
             })
             .collect()
@@ -420,11 +492,15 @@ impl Simulation {
             });
         }
         self.check_consumer(&spec)?;
+        self.check_jms_identity(&spec)?;
         let (queue, group) = match &spec.source {
             ConsumerSource::Queue(q) => (self.rabbitmq.queue_id(q), None),
             ConsumerSource::Group(g) => (None, self.kafka.group_id(g)),
-            ConsumerSource::Subscribe { .. } => (None, None),
+            ConsumerSource::Subscribe { .. }
+            | ConsumerSource::JmsQueue(_)
+            | ConsumerSource::JmsTopic { .. } => (None, None),
         };
+        let jms = spec.is_jms();
         let stopped = spec.stopped;
         let id = cx!(self).push_consumer(spec);
         if let Some(q) = queue {
@@ -432,6 +508,9 @@ impl Simulation {
         }
         if let Some(g) = group {
             self.kafka.consumer_groups.insert(id, g);
+        }
+        if jms {
+            cx!(self, jms).add_session(id);
         }
         // Redis matches every new consumer once, whatever its source.
         cx!(self, redis).redis_consumer_added();
@@ -449,7 +528,29 @@ impl Simulation {
             ConsumerSource::Subscribe { .. } => {
                 self.clients.consumers[cid.index()].status = ConsumerStatus::Running;
             }
+            ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {
+                cx!(self, jms).consume(cid)
+            }
         }
+    }
+
+    /// A durable subscriber's client id is free, and its subscription, if it exists, is on
+    /// the same topic.
+    fn check_jms_identity(&self, spec: &ConsumerSpec) -> Result<(), CommandError> {
+        let ConsumerSource::JmsTopic {
+            topic,
+            durable: Some(d),
+        } = &spec.source
+        else {
+            return Ok(());
+        };
+        let taken = self.clients.consumers.iter().any(|c| {
+            c.status != ConsumerStatus::Removed && c.spec.durable_client_id() == Some(&d.client_id)
+        });
+        if taken {
+            return Err(scenario::duplicate_client_id("consumer", &d.client_id).into());
+        }
+        self.jms.check_durable(topic, d)
     }
 
     pub(crate) fn update_consumer(&mut self, spec: ConsumerSpec) -> Result<(), CommandError> {
@@ -461,13 +562,18 @@ impl Simulation {
                 reason: "a consumer's source cannot change; remove it and add a new one".into(),
             });
         }
-        if c.spec.ack != spec.ack && !(c.unacked.is_empty() && c.held.is_empty()) {
+        let holds = !(c.unacked.is_empty() && c.held.is_empty());
+        if (c.spec.ack != spec.ack || c.spec.jms != spec.jms) && holds {
             return Err(CommandError::NotApplicable {
                 reason: "the ack mode can change only while the consumer holds no messages".into(),
             });
         }
+        let jms_changed = c.spec.jms != spec.jms;
         c.spec = spec;
         cx!(self, rabbitmq).consumer_updated(id);
+        if jms_changed {
+            cx!(self, jms).consumer_updated(id);
+        }
         Ok(())
     }
 
@@ -477,6 +583,18 @@ impl Simulation {
             ConsumerSource::Queue(_) => cx!(self, rabbitmq).close_consumer(cid, status, why),
             ConsumerSource::Group(_) => cx!(self, kafka).close_member(cid, status, why),
             ConsumerSource::Subscribe { .. } => cx!(self).close_holding_nothing(cid, status, &why),
+            ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {
+                cx!(self, jms).close_consumer(cid, status, why)
+            }
+        }
+    }
+
+    /// The consumer takes its next buffered message; a JMS session decides what it hands over.
+    fn start_next_for(&mut self, cid: ConsumerId) {
+        if self.clients.consumers[cid.index()].spec.is_jms() {
+            cx!(self, jms).begin_next(cid);
+        } else {
+            cx!(self).start_next(cid);
         }
     }
 
@@ -495,11 +613,22 @@ impl Simulation {
                 let mut cx = cx!(self);
                 cx.wire.arrived(cx.world.now, slot);
                 if cx.accept_delivery(consumer, slot, tag, epoch) {
-                    cx.start_next(consumer);
+                    self.start_next_for(consumer);
                 }
             }
             ClientWork::ProcessingDone { consumer, epoch } => {
-                match cx!(self).processing_done(consumer, epoch) {
+                let finished = cx!(self).processing_done(consumer, epoch);
+                if self.clients.consumers[consumer.index()].spec.is_jms() {
+                    match finished {
+                        Finished::Stale => {}
+                        Finished::Done => cx!(self, jms).ready_for_next(consumer),
+                        Finished::Settle { tag, failed, .. } => {
+                            cx!(self, jms).processed(consumer, tag, failed)
+                        }
+                    }
+                    return;
+                }
+                match finished {
                     Finished::Stale => return,
                     Finished::Done => {}
                     Finished::Settle {

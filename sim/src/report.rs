@@ -1,9 +1,9 @@
 //! The headless runner's report: what a teacher checks before class and what fidelity tests read.
 
 use crate::engine::Simulation;
-use crate::event::{Event, EventKind, EventSink};
-use crate::ids::{MessageId, QueueId};
-use crate::ledger::{CopyState, Ledger};
+use crate::event::{Event, EventKind, EventSink, JmsEvent};
+use crate::ids::{JmsQueueId, JmsStore, MessageId, QueueId};
+use crate::ledger::{CopyState, DeadLetterReason, Ledger};
 use crate::snapshot::{LatencyView, QueueView};
 use crate::time::SimTime;
 use serde::Serialize;
@@ -54,6 +54,9 @@ pub struct Report {
     pub topics: Vec<crate::snapshot::TopicView>,
     pub groups: Vec<crate::snapshot::GroupView>,
     pub services: Vec<crate::snapshot::ServiceView>,
+    /// The JMS broker, when the scenario uses one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jms: Option<JmsReport>,
     /// Why the run stopped before `until`, when it did; the rest of the report is exact up to there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub halted: Option<crate::Halt>,
@@ -68,19 +71,50 @@ pub struct GroupDelivery {
     pub duplicate: bool,
 }
 
+/// The JMS broker in web-console words, with what its stores hold and what was dead-lettered.
+#[derive(Clone, Debug, Serialize)]
+pub struct JmsReport {
+    pub queues: Vec<crate::snapshot::JmsQueueView>,
+    pub topics: Vec<crate::snapshot::JmsTopicView>,
+    pub subscriptions: Vec<crate::snapshot::JmsSubscriptionView>,
+    /// Each queue's stored (not dispatched) messages, in order.
+    pub queue_contents: BTreeMap<String, Vec<MessageId>>,
+    pub dead_letters: Vec<JmsDeadLetterEntry>,
+}
+
+/// A message moved to a dead-letter queue (AMQ-7).
+#[derive(Clone, Debug, Serialize)]
+pub struct JmsDeadLetterEntry {
+    pub msg: MessageId,
+    /// The queue, or `topic:subscription` for a topic's copy.
+    pub from: String,
+    pub to: String,
+    pub reason: DeadLetterReason,
+}
+
 /// What the report needs from the event stream, kept as the events go by so that a run of any
 /// length can be reported without holding its events.
 #[derive(Debug, Default)]
 pub struct EventTally {
     pub events: usize,
     dead_letters: Vec<(MessageId, QueueId, String)>,
+    jms_dead_letters: Vec<(MessageId, JmsStore, JmsQueueId, DeadLetterReason)>,
 }
 
 impl EventSink for EventTally {
     fn accept(&mut self, event: Event) {
         self.events += 1;
-        if let EventKind::DeadLettered { msg, queue, reason } = &event.kind {
-            self.dead_letters.push((*msg, *queue, reason.to_string()));
+        match &event.kind {
+            EventKind::DeadLettered { msg, queue, reason } => {
+                self.dead_letters.push((*msg, *queue, reason.to_string()))
+            }
+            EventKind::Jms(JmsEvent::JmsDeadLetter {
+                msg,
+                from,
+                to,
+                reason,
+            }) => self.jms_dead_letters.push((*msg, *from, *to, *reason)),
+            _ => {}
         }
     }
 }
@@ -204,7 +238,12 @@ impl Simulation {
         } else {
             Default::default()
         };
+        let jms = self
+            .jms
+            .is_used()
+            .then(|| self.jms_report(tally, per_message));
         Report {
+            jms,
             partitions,
             group_deliveries,
             topics: snap.topics,
@@ -223,6 +262,48 @@ impl Simulation {
             queue_contents,
             dead_letters,
             publishers,
+        }
+    }
+
+    fn jms_report(&self, tally: &EventTally, per_message: bool) -> JmsReport {
+        let view = self.jms_view();
+        let store_name = |s: JmsStore| match s {
+            JmsStore::Queue(q) => self.jms.queues[q.index()].name.clone(),
+            JmsStore::Sub(s) => {
+                let sub = &self.jms.subs[s.index()];
+                let topic = &self.jms.topics[sub.topic.index()].name;
+                match &sub.durable {
+                    Some(d) => format!("{topic}:{}:{}", d.client_id, d.name),
+                    None => format!("{topic}:{s}"),
+                }
+            }
+        };
+        let (queue_contents, dead_letters) = if per_message {
+            let contents = (self.jms.queues.iter())
+                .map(|q| {
+                    let msgs = q.store.pending.values();
+                    let msgs = msgs.map(|s| self.world.copies.get(*s).msg).collect();
+                    (q.name.clone(), msgs)
+                })
+                .collect();
+            let dead = (tally.jms_dead_letters.iter())
+                .map(|(msg, from, to, reason)| JmsDeadLetterEntry {
+                    msg: *msg,
+                    from: store_name(*from),
+                    to: self.jms.queues[to.index()].name.clone(),
+                    reason: *reason,
+                })
+                .collect();
+            (contents, dead)
+        } else {
+            Default::default()
+        };
+        JmsReport {
+            queues: view.queues,
+            topics: view.topics,
+            subscriptions: view.subscriptions,
+            queue_contents,
+            dead_letters,
         }
     }
 

@@ -79,6 +79,9 @@ pub struct Scenario {
     /// Commands applied at scripted simulated times.
     #[serde(default)]
     pub script: Vec<ScriptedCommand>,
+    /// An ActiveMQ / JMS broker: its settings and the destinations that exist from the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jms: Option<JmsSpec>,
     /// The teaching script: a goal and ordered steps. The core ignores it; the app plays it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub narration: Option<Narration>,
@@ -220,6 +223,10 @@ pub enum PublishTarget {
     Topic(String),
     /// A service called synchronously, with no broker.
     Service(String),
+    /// An ActiveMQ / JMS queue, created on first use like ActiveMQ's.
+    JmsQueue(String),
+    /// An ActiveMQ / JMS topic, created on first use.
+    JmsTopic(String),
 }
 
 /// How often a producer publishes.
@@ -264,9 +271,12 @@ pub struct MessageTemplate {
     /// Kafka record keys, cycled; empty means unkeyed records.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<String>,
-    /// Per-message `expiration` in milliseconds (RMQ-26).
+    /// Per-message `expiration` in milliseconds (RMQ-26); JMS time-to-live (AMQ-7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<f64>,
+    /// JMS delivery mode: absent or true is `PERSISTENT`, the default (AMQ-3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persistent: Option<bool>,
 }
 
 impl Default for MessageTemplate {
@@ -278,6 +288,7 @@ impl Default for MessageTemplate {
             headers: Vec::new(),
             keys: Vec::new(),
             ttl_ms: None,
+            persistent: None,
         }
     }
 }
@@ -326,6 +337,15 @@ pub enum ConsumerSource {
     },
     /// A member of a Kafka consumer group.
     Group(String),
+    /// A JMS queue consumer, created on first use (AMQ-1).
+    JmsQueue(String),
+    /// A JMS topic subscriber: durable with a client id and subscription name, otherwise
+    /// non-durable (AMQ-1, AMQ-2).
+    JmsTopic {
+        topic: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        durable: Option<DurableName>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -402,6 +422,9 @@ pub struct ConsumerSpec {
     /// Starts disconnected until a restart command.
     #[serde(default)]
     pub stopped: bool,
+    /// A JMS consumer's session: ack mode, prefetch, redelivery policy (AMQ-4..AMQ-11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jms: Option<JmsConsumerSpec>,
 }
 
 fn default_ack_batch() -> u32 {
@@ -833,6 +856,17 @@ impl Scenario {
         for (i, s) in self.script.iter().enumerate() {
             check_ms(&format!("script[{i}].at_ms"), s.at_ms)?;
         }
+        if let Some(j) = &self.jms {
+            validate_jms("jms", j)?;
+        }
+        let mut client_ids = BTreeSet::new();
+        for (i, c) in self.consumers.iter().enumerate() {
+            if let Some(id) = c.durable_client_id() {
+                if !client_ids.insert(id) {
+                    return Err(duplicate_client_id(&format!("consumers[{i}]"), id));
+                }
+            }
+        }
         if let Some(n) = &self.narration {
             validate_narration(n)?;
         }
@@ -898,14 +932,25 @@ pub fn check_len(path: &str, s: &str, max: usize) -> Result<(), ScenarioError> {
 /// Entities the script adds count against the same caps as those the file declares.
 fn check_script_caps(s: &Scenario) -> Result<(), ScenarioError> {
     use Command as C;
+    let jms = s.jms.as_ref();
     let mut count = [
         s.queues.len(),
         s.bindings.len(),
         s.producers.len(),
         s.consumers.len(),
         s.groups.len(),
+        jms.map_or(0, |j| j.queues.len()),
+        jms.map_or(0, |j| j.topics.len()),
     ];
-    const KINDS: [&str; 5] = ["queues", "bindings", "producers", "consumers", "groups"];
+    const KINDS: [&str; 7] = [
+        "queues",
+        "bindings",
+        "producers",
+        "consumers",
+        "groups",
+        "JMS queues",
+        "JMS topics",
+    ];
     for (i, step) in s.script.iter().enumerate() {
         let kind = match step.command {
             C::AddQueue { .. } => 0,
@@ -913,6 +958,8 @@ fn check_script_caps(s: &Scenario) -> Result<(), ScenarioError> {
             C::AddProducer { .. } => 2,
             C::AddConsumer { .. } => 3,
             C::AddGroup { .. } => 4,
+            C::AddJmsQueue { .. } => 5,
+            C::AddJmsTopic { .. } => 6,
             _ => continue,
         };
         count[kind] += 1;
@@ -1111,6 +1158,10 @@ pub(crate) fn validate_producer(
                 )?;
                 continue;
             }
+            PublishTarget::JmsQueue(x) | PublishTarget::JmsTopic(x) => {
+                check_jms_name(&format!("{path}.targets[{i}]"), x)?;
+                continue;
+            }
         };
         if !ok {
             return Err(missing(format!("{path}.targets[{i}].{kind}"), kind, name));
@@ -1260,7 +1311,9 @@ pub(crate) fn validate_consumer(
             }
         }
         ConsumerSource::Queue(_) | ConsumerSource::Group(_) => {}
+        ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {}
     }
+    validate_jms_consumer(path, c)?;
     check_ms(
         &format!("{path}.output_buffer_soft_seconds"),
         c.output_buffer_soft_seconds * 1000.0,
@@ -1378,6 +1431,7 @@ impl ConsumerSpec {
             output_buffer_soft_limit_bytes: default_pubsub_soft_limit(),
             output_buffer_soft_seconds: default_pubsub_soft_seconds(),
             stopped: false,
+            jms: None,
         }
     }
 }
@@ -1640,6 +1694,24 @@ pub enum Command {
     RemoveConsumer {
         consumer: String,
     },
+    /// Creates a JMS queue (ActiveMQ also creates one on first use).
+    AddJmsQueue {
+        queue: JmsQueueSpec,
+    },
+    /// Creates a JMS topic.
+    AddJmsTopic {
+        topic: JmsTopicSpec,
+    },
+    /// `Session.unsubscribe`: deletes an offline durable subscription and what it stored (AMQ-2).
+    UnsubscribeDurable {
+        client_id: String,
+        name: String,
+    },
+    /// Stops the JMS broker for `downtime_ms`: non-persistent messages are lost, persistent
+    /// ones and durable subscriptions survive, and clients reconnect when it is back (AMQ-3).
+    RestartJmsBroker {
+        downtime_ms: f64,
+    },
 }
 
 /// Where `reset_offsets` moves a group.
@@ -1670,4 +1742,540 @@ impl Assignor {
     pub fn is_cooperative(self) -> bool {
         matches!(self, Assignor::CooperativeSticky)
     }
+}
+
+// ------------------------------------------------------------------ ActiveMQ / JMS
+
+/// Which ActiveMQ is modelled: Classic, or Artemis only where AMQ-9 says it differs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JmsBroker {
+    #[default]
+    Classic,
+    Artemis,
+}
+
+/// Where Classic moves dead letters (AMQ-7).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DeadLetterStrategy {
+    /// `sharedDeadLetterStrategy`: one queue for every destination.
+    Shared {
+        #[serde(default = "default_dead_letter_queue")]
+        queue: String,
+    },
+    /// `individualDeadLetterStrategy`: one queue per destination, named by prefix. The defaults
+    /// are the code's (`IndividualDeadLetterStrategy`), not the docs' `DLQ.` example.
+    Individual {
+        #[serde(default = "default_dlq_queue_prefix")]
+        queue_prefix: String,
+        #[serde(default = "default_dlq_topic_prefix")]
+        topic_prefix: String,
+    },
+}
+
+impl Default for DeadLetterStrategy {
+    fn default() -> Self {
+        DeadLetterStrategy::Shared {
+            queue: default_dead_letter_queue(),
+        }
+    }
+}
+
+fn default_dead_letter_queue() -> String {
+    "ActiveMQ.DLQ".into()
+}
+fn default_dlq_queue_prefix() -> String {
+    "ActiveMQ.DLQ.Queue.".into()
+}
+fn default_dlq_topic_prefix() -> String {
+    "ActiveMQ.DLQ.Topic.".into()
+}
+
+/// Artemis address settings for AMQ-9 (`broker.xml` `<address-setting>`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArtemisSpec {
+    /// `max-delivery-attempts`: deliveries in all, not redeliveries.
+    #[serde(default = "default_max_delivery_attempts")]
+    pub max_delivery_attempts: u32,
+    /// `dead-letter-address`; `null` removes the message after the last attempt. The default is
+    /// the `DLQ` that `artemis create` writes into `broker.xml`.
+    #[serde(default = "default_dead_letter_address")]
+    pub dead_letter_address: Option<String>,
+    /// `redelivery-delay`.
+    #[serde(default)]
+    pub redelivery_delay_ms: u64,
+    /// `redelivery-delay-multiplier`.
+    #[serde(default = "one_f64")]
+    pub redelivery_delay_multiplier: f64,
+    /// `max-redelivery-delay`; absent means ten times `redelivery-delay`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_redelivery_delay_ms: Option<u64>,
+}
+
+impl Default for ArtemisSpec {
+    fn default() -> Self {
+        ArtemisSpec {
+            max_delivery_attempts: default_max_delivery_attempts(),
+            dead_letter_address: default_dead_letter_address(),
+            redelivery_delay_ms: 0,
+            redelivery_delay_multiplier: 1.0,
+            max_redelivery_delay_ms: None,
+        }
+    }
+}
+
+fn default_max_delivery_attempts() -> u32 {
+    10
+}
+fn default_dead_letter_address() -> Option<String> {
+    Some("DLQ".into())
+}
+fn one_f64() -> f64 {
+    1.0
+}
+
+/// The JMS broker: Classic by default, with its dead-letter and expiry policy, and the
+/// destinations and durable subscriptions that exist from the start.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JmsSpec {
+    #[serde(default)]
+    pub broker: JmsBroker,
+    #[serde(default)]
+    pub dead_letter_strategy: DeadLetterStrategy,
+    /// `processNonPersistent`: dead-letter non-persistent messages instead of discarding them.
+    #[serde(default)]
+    pub process_non_persistent: bool,
+    /// `processExpired`: expired messages go to the dead-letter queue (AMQ-7).
+    #[serde(default = "yes")]
+    pub process_expired: bool,
+    /// `expireMessagesPeriod`: how often stored messages are checked for expiry.
+    #[serde(default = "default_expire_period_ms")]
+    pub expire_messages_period_ms: f64,
+    /// Artemis settings; only with `"broker": "artemis"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artemis: Option<ArtemisSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<JmsQueueSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<JmsTopicSpec>,
+    /// Durable subscriptions that exist from t = 0, as if created in an earlier run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub durable_subscriptions: Vec<DurableSubscriptionSpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_expire_period_ms() -> f64 {
+    30_000.0
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JmsQueueSpec {
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JmsTopicSpec {
+    pub name: String,
+}
+
+/// A durable subscription's identity: the connection's client id and the subscription name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DurableName {
+    pub client_id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DurableSubscriptionSpec {
+    pub topic: String,
+    pub client_id: String,
+    pub name: String,
+}
+
+/// The session's acknowledge mode (AMQ-4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JmsAckMode {
+    /// `AUTO_ACKNOWLEDGE`.
+    #[default]
+    Auto,
+    /// `CLIENT_ACKNOWLEDGE`: `acknowledge()` acks everything the session consumed so far.
+    Client,
+    /// `DUPS_OK_ACKNOWLEDGE`: lazy, batched acks on topics.
+    DupsOk,
+    /// ActiveMQ's `INDIVIDUAL_ACKNOWLEDGE`: acks one message.
+    Individual,
+    /// `SESSION_TRANSACTED`: `commit` acks, `rollback` redelivers.
+    Transacted,
+}
+
+/// How the application takes messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JmsApi {
+    /// A `MessageListener`: `onMessage` per message.
+    #[default]
+    Listener,
+    /// `receive()` in a loop; AUTO acks when `receive()` returns, before processing (AMQ-4).
+    Receive,
+}
+
+/// What the application does when processing fails (the consumer's `failure` or `poison`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JmsOnFailure {
+    /// The listener throws: AUTO, DUPS_OK and INDIVIDUAL roll back and redeliver; CLIENT and
+    /// transacted sessions carry on with the next message (AMQ-4).
+    #[default]
+    Throw,
+    /// CLIENT: `Session.recover()`, redelivering everything not acknowledged (AMQ-5).
+    Recover,
+    /// Transacted: `Session.rollback()`, redelivering the whole transaction (AMQ-4).
+    Rollback,
+}
+
+/// `RedeliveryPolicy` (AMQ-6); defaults are ActiveMQ Classic's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedeliveryPolicySpec {
+    /// `maximumRedeliveries`; -1 is unlimited.
+    #[serde(default = "default_maximum_redeliveries")]
+    pub maximum_redeliveries: i32,
+    #[serde(default = "default_redelivery_delay_ms")]
+    pub initial_redelivery_delay_ms: u64,
+    #[serde(default = "default_redelivery_delay_ms")]
+    pub redelivery_delay_ms: u64,
+    #[serde(default)]
+    pub use_exponential_backoff: bool,
+    #[serde(default = "default_backoff_multiplier")]
+    pub backoff_multiplier: f64,
+    /// `maximumRedeliveryDelay`; -1 is no cap.
+    #[serde(default = "minus_one")]
+    pub maximum_redelivery_delay_ms: i64,
+}
+
+impl Default for RedeliveryPolicySpec {
+    fn default() -> Self {
+        RedeliveryPolicySpec {
+            maximum_redeliveries: default_maximum_redeliveries(),
+            initial_redelivery_delay_ms: default_redelivery_delay_ms(),
+            redelivery_delay_ms: default_redelivery_delay_ms(),
+            use_exponential_backoff: false,
+            backoff_multiplier: default_backoff_multiplier(),
+            maximum_redelivery_delay_ms: -1,
+        }
+    }
+}
+
+fn default_maximum_redeliveries() -> i32 {
+    6
+}
+fn default_redelivery_delay_ms() -> u64 {
+    1_000
+}
+fn default_backoff_multiplier() -> f64 {
+    5.0
+}
+
+/// A JMS consumer: one connection with one session and one consumer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JmsConsumerSpec {
+    #[serde(default)]
+    pub ack_mode: JmsAckMode,
+    #[serde(default)]
+    pub api: JmsApi,
+    /// `consumer.prefetchSize`; absent takes the default for the source: queue 1000, durable
+    /// subscription 100, non-durable subscription 32767 (AMQ-8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefetch: Option<u32>,
+    /// CLIENT: the application calls `acknowledge()` after every this many messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_every: Option<u32>,
+    /// Transacted: the application commits after every this many messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_every: Option<u32>,
+    #[serde(default)]
+    pub on_failure: JmsOnFailure,
+    /// `consumer.exclusive` (queues only, AMQ-11).
+    #[serde(default)]
+    pub exclusive: bool,
+    #[serde(default)]
+    pub redelivery: RedeliveryPolicySpec,
+}
+
+/// `ActiveMQPrefetchPolicy.MAX_PREFETCH_SIZE` (`Short.MAX_VALUE`).
+pub const JMS_MAX_PREFETCH: u32 = 32_767;
+
+impl ConsumerSpec {
+    /// Whether the consumer reads a JMS queue or topic.
+    pub fn is_jms(&self) -> bool {
+        matches!(
+            self.source,
+            ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. }
+        )
+    }
+
+    /// The client id of a durable subscriber.
+    pub fn durable_client_id(&self) -> Option<&str> {
+        match &self.source {
+            ConsumerSource::JmsTopic {
+                durable: Some(d), ..
+            } => Some(d.client_id.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// ActiveMQ refuses a second connection with a client id that is in use.
+pub(crate) fn duplicate_client_id(path: &str, id: &str) -> ScenarioError {
+    ScenarioError::new(
+        format!("{path}.source.jms_topic.durable.client_id"),
+        format!("client id {id:?} is used by another consumer; ActiveMQ refuses a second connection with it"),
+    )
+}
+
+pub(crate) fn check_jms_name(path: &str, name: &str) -> Result<(), ScenarioError> {
+    if name.is_empty() {
+        return Err(ScenarioError::new(path, "a JMS destination needs a name"));
+    }
+    check_len(path, name, limits::MAX_NAME_LEN)
+}
+
+pub(crate) fn validate_jms(path: &str, j: &JmsSpec) -> Result<(), ScenarioError> {
+    check_ms(
+        &format!("{path}.expire_messages_period_ms"),
+        j.expire_messages_period_ms,
+    )?;
+    if j.expire_messages_period_ms < 1.0 {
+        return Err(ScenarioError::new(
+            format!("{path}.expire_messages_period_ms"),
+            "must be at least 1 ms",
+        ));
+    }
+    match &j.dead_letter_strategy {
+        DeadLetterStrategy::Shared { queue } => {
+            check_jms_name(&format!("{path}.dead_letter_strategy.queue"), queue)?
+        }
+        DeadLetterStrategy::Individual {
+            queue_prefix,
+            topic_prefix,
+        } => {
+            for (field, p) in [
+                ("queue_prefix", queue_prefix),
+                ("topic_prefix", topic_prefix),
+            ] {
+                check_len(
+                    &format!("{path}.dead_letter_strategy.{field}"),
+                    p,
+                    limits::MAX_NAME_LEN,
+                )?;
+            }
+        }
+    }
+    if let Some(a) = &j.artemis {
+        let apath = format!("{path}.artemis");
+        if j.broker != JmsBroker::Artemis {
+            return Err(ScenarioError::new(
+                apath,
+                "Artemis settings need \"broker\": \"artemis\"",
+            ));
+        }
+        if a.max_delivery_attempts == 0 {
+            return Err(ScenarioError::new(
+                format!("{apath}.max_delivery_attempts"),
+                "must be at least 1",
+            ));
+        }
+        if let Some(d) = &a.dead_letter_address {
+            check_jms_name(&format!("{apath}.dead_letter_address"), d)?;
+        }
+        check_ms(
+            &format!("{apath}.redelivery_delay_ms"),
+            a.redelivery_delay_ms as f64,
+        )?;
+        if !a.redelivery_delay_multiplier.is_finite()
+            || !(1.0..=100.0).contains(&a.redelivery_delay_multiplier)
+        {
+            return Err(ScenarioError::new(
+                format!("{apath}.redelivery_delay_multiplier"),
+                "must be between 1 and 100",
+            ));
+        }
+        if let Some(m) = a.max_redelivery_delay_ms {
+            check_ms(&format!("{apath}.max_redelivery_delay_ms"), m as f64)?;
+        }
+    }
+    for (field, len) in [
+        ("queues", j.queues.len()),
+        ("topics", j.topics.len()),
+        ("durable_subscriptions", j.durable_subscriptions.len()),
+    ] {
+        if len > limits::MAX_ENTITIES {
+            return Err(ScenarioError::new(
+                format!("{path}.{field}"),
+                format!(
+                    "{len} entries; at most {} are allowed",
+                    limits::MAX_ENTITIES
+                ),
+            ));
+        }
+    }
+    unique_names(&format!("{path}.queues"), j.queues.iter().map(|q| &q.name))?;
+    unique_names(&format!("{path}.topics"), j.topics.iter().map(|t| &t.name))?;
+    for (i, q) in j.queues.iter().enumerate() {
+        check_jms_name(&format!("{path}.queues[{i}].name"), &q.name)?;
+    }
+    for (i, t) in j.topics.iter().enumerate() {
+        check_jms_name(&format!("{path}.topics[{i}].name"), &t.name)?;
+    }
+    let mut seen = BTreeSet::new();
+    for (i, d) in j.durable_subscriptions.iter().enumerate() {
+        let dpath = format!("{path}.durable_subscriptions[{i}]");
+        check_jms_name(&format!("{dpath}.topic"), &d.topic)?;
+        check_jms_name(&format!("{dpath}.client_id"), &d.client_id)?;
+        check_jms_name(&format!("{dpath}.name"), &d.name)?;
+        if !seen.insert((&d.client_id, &d.name)) {
+            return Err(ScenarioError::new(
+                dpath,
+                "a durable subscription with this client id and name is declared twice",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The JMS parts of a consumer: its source names, and its `jms` block only with a JMS source.
+fn validate_jms_consumer(path: &str, c: &ConsumerSpec) -> Result<(), ScenarioError> {
+    match &c.source {
+        ConsumerSource::JmsQueue(q) => check_jms_name(&format!("{path}.source.jms_queue"), q)?,
+        ConsumerSource::JmsTopic { topic, durable } => {
+            let tpath = format!("{path}.source.jms_topic");
+            check_jms_name(&format!("{tpath}.topic"), topic)?;
+            if let Some(d) = durable {
+                check_jms_name(&format!("{tpath}.durable.client_id"), &d.client_id)?;
+                check_jms_name(&format!("{tpath}.durable.name"), &d.name)?;
+            }
+        }
+        _ => {
+            if c.jms.is_some() {
+                return Err(ScenarioError::new(
+                    format!("{path}.jms"),
+                    "JMS settings apply only to a jms_queue or jms_topic source",
+                ));
+            }
+            return Ok(());
+        }
+    }
+    let refuse =
+        |field: &str, reason: &str| Err(ScenarioError::new(format!("{path}.{field}"), reason));
+    if c.prefetch != 0 {
+        return refuse(
+            "prefetch",
+            "a JMS consumer sets its prefetch in jms.prefetch",
+        );
+    }
+    if c.ack != AckMode::Manual {
+        return refuse("ack", "a JMS consumer acknowledges as jms.ack_mode says");
+    }
+    if c.ack_batch != 1 {
+        return refuse(
+            "ack_batch",
+            "a JMS consumer batches acks with jms.ack_every",
+        );
+    }
+    let Some(j) = &c.jms else {
+        return Ok(());
+    };
+    let jpath = format!("{path}.jms");
+    let refuse =
+        |field: &str, reason: String| Err(ScenarioError::new(format!("{jpath}.{field}"), reason));
+    if let Some(p) = j.prefetch {
+        if p > JMS_MAX_PREFETCH {
+            return refuse(
+                "prefetch",
+                format!("at most {JMS_MAX_PREFETCH} (Short.MAX_VALUE), got {p}"),
+            );
+        }
+        if p == 0 && j.api == JmsApi::Listener {
+            return refuse(
+                "prefetch",
+                "prefetch 0 is not supported with a MessageListener; use \"api\": \"receive\""
+                    .into(),
+            );
+        }
+    }
+    for (field, value, mode) in [
+        ("ack_every", j.ack_every, JmsAckMode::Client),
+        ("commit_every", j.commit_every, JmsAckMode::Transacted),
+    ] {
+        if let Some(n) = value {
+            if j.ack_mode != mode {
+                return refuse(field, format!("applies only to ack_mode {mode:?}"));
+            }
+            if n == 0 || n > limits::MAX_PREFETCH {
+                return refuse(
+                    field,
+                    format!("must be 1 to {}, got {n}", limits::MAX_PREFETCH),
+                );
+            }
+        }
+    }
+    match (j.on_failure, j.ack_mode) {
+        (JmsOnFailure::Recover, m) if m != JmsAckMode::Client => {
+            return refuse(
+                "on_failure",
+                "recover() applies to CLIENT_ACKNOWLEDGE sessions".into(),
+            )
+        }
+        (JmsOnFailure::Rollback, m) if m != JmsAckMode::Transacted => {
+            return refuse(
+                "on_failure",
+                "rollback() applies to transacted sessions".into(),
+            )
+        }
+        _ => {}
+    }
+    if j.exclusive && !matches!(c.source, ConsumerSource::JmsQueue(_)) {
+        return refuse(
+            "exclusive",
+            "exclusive consumers are a queue feature".into(),
+        );
+    }
+    let r = &j.redelivery;
+    let rpath = "redelivery";
+    if r.maximum_redeliveries < -1 {
+        return refuse(
+            &format!("{rpath}.maximum_redeliveries"),
+            "must be -1 (unlimited) or more".into(),
+        );
+    }
+    if r.maximum_redelivery_delay_ms < -1 {
+        return refuse(
+            &format!("{rpath}.maximum_redelivery_delay_ms"),
+            "must be -1 (no cap) or more".into(),
+        );
+    }
+    for (field, ms) in [
+        ("initial_redelivery_delay_ms", r.initial_redelivery_delay_ms),
+        ("redelivery_delay_ms", r.redelivery_delay_ms),
+    ] {
+        check_ms(&format!("{jpath}.{rpath}.{field}"), ms as f64)?;
+    }
+    if !r.backoff_multiplier.is_finite() || !(1.0..=100.0).contains(&r.backoff_multiplier) {
+        return refuse(
+            &format!("{rpath}.backoff_multiplier"),
+            "must be between 1 and 100".into(),
+        );
+    }
+    Ok(())
 }

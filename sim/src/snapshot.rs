@@ -4,9 +4,10 @@ use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
 use crate::families::rabbitmq::Destination;
 use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
+use crate::ids::{JmsQueueId, JmsSubId, JmsTopicId};
 use crate::ledger::Ledger;
 use crate::message::Slot;
-use crate::scenario::{AckMode, ExchangeType, Overflow, QueueType};
+use crate::scenario::{AckMode, DurableName, ExchangeType, JmsBroker, Overflow, QueueType};
 use crate::time::SimTime;
 use serde::Serialize;
 
@@ -170,6 +171,67 @@ pub struct ServiceView {
     pub timed_out: u64,
 }
 
+/// A JMS queue in the web console's words (AMQ-1).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JmsQueueView {
+    pub id: JmsQueueId,
+    pub name: String,
+    /// `Number Of Pending Messages`: stored plus dispatched and not yet acknowledged.
+    pub pending: u64,
+    /// Stored and not dispatched.
+    pub stored: u64,
+    pub in_flight: u64,
+    /// `Messages Enqueued` and `Messages Dequeued`; both start again when the broker restarts.
+    pub enqueued: u64,
+    pub dequeued: u64,
+    pub dispatched: u64,
+    pub expired: u64,
+    /// `Number Of Consumers`, in dispatch order.
+    pub consumers: Vec<ConsumerId>,
+    pub exclusive: Option<ConsumerId>,
+    /// Message groups and their owners (AMQ-10).
+    pub groups: Vec<(String, ConsumerId)>,
+    pub head: Vec<Chip>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JmsTopicView {
+    pub id: JmsTopicId,
+    pub name: String,
+    pub enqueued: u64,
+    pub subscriptions: Vec<JmsSubId>,
+}
+
+/// A topic subscription: one stored copy per message while it lasts (AMQ-2).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JmsSubscriptionView {
+    pub id: JmsSubId,
+    pub topic: JmsTopicId,
+    pub durable: Option<DurableName>,
+    /// The connected subscriber.
+    pub consumer: Option<ConsumerId>,
+    /// Ended (non-durable without its subscriber, or unsubscribed).
+    pub closed: bool,
+    pub pending: u64,
+    pub stored: u64,
+    pub in_flight: u64,
+    pub enqueued: u64,
+    pub dequeued: u64,
+    pub expired: u64,
+    pub head: Vec<Chip>,
+}
+
+/// The JMS broker.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct JmsView {
+    pub broker: JmsBroker,
+    /// Restarting (AMQ-3).
+    pub down: bool,
+    pub queues: Vec<JmsQueueView>,
+    pub topics: Vec<JmsTopicView>,
+    pub subscriptions: Vec<JmsSubscriptionView>,
+}
+
 /// Everything a frame needs, at one instant.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Snapshot {
@@ -184,6 +246,7 @@ pub struct Snapshot {
     pub topics: Vec<TopicView>,
     pub groups: Vec<GroupView>,
     pub services: Vec<ServiceView>,
+    pub jms: JmsView,
     pub transits: Vec<TransitView>,
     pub transits_total: usize,
     pub latency: LatencyView,
@@ -275,7 +338,8 @@ impl Simulation {
                     name: c.spec.name.clone(),
                     status: c.status,
                     source: (self.rabbitmq.consumers.get(&ConsumerId(i as u32)))
-                        .map(|q| NodeRef::Queue(*q)),
+                        .map(|q| NodeRef::Queue(*q))
+                        .or_else(|| self.jms.source_of(ConsumerId(i as u32))),
                     subscriptions: match &c.spec.source {
                         crate::scenario::ConsumerSource::Subscribe { channels, patterns } => {
                             channels.iter().chain(patterns).cloned().collect()
@@ -354,6 +418,7 @@ impl Simulation {
             topics: self.topic_views(),
             groups: self.group_views(),
             services: self.service_views(),
+            jms: self.jms_view(),
             transits,
             transits_total: self.wire.moving.len(),
             latency: LatencyView {
@@ -497,6 +562,67 @@ impl Simulation {
     }
 }
 
+impl Simulation {
+    /// The JMS broker's destinations and subscriptions in web-console words.
+    pub(crate) fn jms_view(&self) -> JmsView {
+        let head = |pending: &std::collections::BTreeMap<u64, Slot>| {
+            (pending.values().take(CHIPS_PER_QUEUE))
+                .map(|s| self.chip(*s))
+                .collect()
+        };
+        let queues = (self.jms.queues.iter().enumerate())
+            .map(|(i, q)| JmsQueueView {
+                id: JmsQueueId(i as u32),
+                name: q.name.clone(),
+                pending: q.store.pending_count(),
+                stored: q.store.stored(),
+                in_flight: q.store.in_flight,
+                enqueued: q.store.enqueued,
+                dequeued: q.store.dequeued,
+                dispatched: q.store.dispatched,
+                expired: q.store.expired,
+                consumers: q.consumers.clone(),
+                exclusive: q.exclusive,
+                groups: (q.groups.owners().take(CHIPS_PER_QUEUE))
+                    .map(|(g, c)| (g.to_string(), c))
+                    .collect(),
+                head: head(&q.store.pending),
+            })
+            .collect();
+        let topics = (self.jms.topics.iter().enumerate())
+            .map(|(i, t)| JmsTopicView {
+                id: JmsTopicId(i as u32),
+                name: t.name.clone(),
+                enqueued: t.enqueued,
+                subscriptions: t.subs.clone(),
+            })
+            .collect();
+        let subscriptions = (self.jms.subs.iter().enumerate())
+            .map(|(i, s)| JmsSubscriptionView {
+                id: JmsSubId(i as u32),
+                topic: s.topic,
+                durable: s.durable.clone(),
+                consumer: s.consumer,
+                closed: s.closed,
+                pending: s.store.pending_count(),
+                stored: s.store.stored(),
+                in_flight: s.store.in_flight,
+                enqueued: s.store.enqueued,
+                dequeued: s.store.dequeued,
+                expired: s.store.expired,
+                head: head(&s.store.pending),
+            })
+            .collect();
+        JmsView {
+            broker: self.jms.settings.broker,
+            down: self.jms.down_until.is_some(),
+            queues,
+            topics,
+            subscriptions,
+        }
+    }
+}
+
 fn record_chip(r: &crate::log::Record) -> Chip {
     Chip {
         msg: r.msg,
@@ -514,6 +640,8 @@ fn record_chip(r: &crate::log::Record) -> Chip {
 pub struct Charts {
     /// Ready + Unacked per queue.
     pub queue_depth: Vec<(String, Vec<(u64, f64)>)>,
+    /// Pending messages per JMS queue (AMQ-1).
+    pub jms_queue_depth: Vec<(String, Vec<(u64, f64)>)>,
     /// Total lag per consumer group (KAF-18).
     pub group_lag: Vec<(String, Vec<(u64, f64)>)>,
     /// Messages published per second.
@@ -535,6 +663,9 @@ impl Simulation {
                 .iter()
                 .filter(|q| !q.deleted)
                 .map(|q| (q.name().to_string(), q.depth.points().to_vec()))
+                .collect(),
+            jms_queue_depth: (self.jms.queues.iter())
+                .map(|q| (q.name.clone(), q.depth.points().to_vec()))
                 .collect(),
             group_lag: self
                 .kafka

@@ -4,6 +4,7 @@
 use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
 use crate::scenario::{BindingSpec, ConsumerSpec, GroupSpec, ProducerSpec, QueueSpec};
+use crate::scenario::{DurableSubscriptionSpec, JmsQueueSpec, JmsSpec, JmsTopicSpec};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Specs {
@@ -12,6 +13,9 @@ pub struct Specs {
     pub queues: Vec<QueueSpec>,
     pub bindings: Vec<BindingSpec>,
     pub groups: Vec<GroupSpec>,
+    /// The JMS broker's settings and its destinations and durable subscriptions now, when the
+    /// scenario uses JMS.
+    pub jms: Option<JmsSpec>,
 }
 
 impl Specs {
@@ -48,6 +52,36 @@ impl Simulation {
                 .flat_map(|x| x.bindings.iter().map(|b| b.spec.clone()))
                 .collect(),
             groups: self.kafka.groups.iter().map(|g| g.spec.clone()).collect(),
+            jms: self.jms.is_used().then(|| self.jms_specs()),
+        }
+    }
+
+    fn jms_specs(&self) -> JmsSpec {
+        let jms = &self.jms;
+        let durable_subscriptions = (jms.subs.iter())
+            .filter(|s| !s.closed)
+            .filter_map(|s| {
+                let d = s.durable.as_ref()?;
+                Some(DurableSubscriptionSpec {
+                    topic: jms.topics[s.topic.index()].name.clone(),
+                    client_id: d.client_id.clone(),
+                    name: d.name.clone(),
+                })
+            })
+            .collect();
+        JmsSpec {
+            queues: (jms.queues.iter())
+                .map(|q| JmsQueueSpec {
+                    name: q.name.clone(),
+                })
+                .collect(),
+            topics: (jms.topics.iter())
+                .map(|t| JmsTopicSpec {
+                    name: t.name.clone(),
+                })
+                .collect(),
+            durable_subscriptions,
+            ..jms.settings.clone()
         }
     }
 }

@@ -2,6 +2,7 @@
 //! moving messages kept for drawing. Names nodes by id; knows no rule of any family.
 
 use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
+use crate::ids::{JmsQueueId, JmsSubId, JmsTopicId};
 use crate::kernel::World;
 use crate::ledger::CopyState;
 use crate::message::Slot;
@@ -24,6 +25,12 @@ pub enum NodeRef {
     Partition(u32, u32),
     /// A service called with no broker.
     Service(u32),
+    /// An ActiveMQ / JMS queue.
+    JmsQueue(JmsQueueId),
+    /// An ActiveMQ / JMS topic.
+    JmsTopic(JmsTopicId),
+    /// One subscription of a JMS topic, which stores copies for its subscriber.
+    JmsSubscription(JmsSubId),
 }
 
 /// One message as drawn in a queue or at a consumer.
@@ -50,7 +57,8 @@ impl Chip {
             redelivered: c.redelivered,
             poison: c.poison,
             dead_lettered: c.deaths.is_some(),
-            expired: matches!(c.state, CopyState::Ready(_)) && c.expires_at < world.now,
+            expired: matches!(c.state, CopyState::Ready(_) | CopyState::JmsPending(_))
+                && c.expires_at < world.now,
         }
     }
 }

@@ -56,6 +56,9 @@ pub(crate) struct Consumer {
     pub log: Vec<(MessageId, bool)>,
     /// Since when a subscriber's buffer has been above its soft limit.
     pub soft_since: Option<SimTime>,
+    /// The client library holds its buffer back (a JMS session waiting out a redelivery
+    /// delay, AMQ-5): nothing starts until it is cleared.
+    pub paused: bool,
 }
 
 impl Consumer {
@@ -170,7 +173,10 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
 
     pub(crate) fn start_next(&mut self, cid: ConsumerId) {
         let consumer = &mut self.clients.consumers[cid.index()];
-        if consumer.current.is_some() || consumer.status != ConsumerStatus::Running {
+        if consumer.current.is_some()
+            || consumer.paused
+            || consumer.status != ConsumerStatus::Running
+        {
             return;
         }
         let Some((tag, slot)) = consumer.buffer.pop_front() else {
@@ -245,6 +251,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         consumer.buffer_bytes = 0;
         consumer.soft_since = None;
         consumer.current = None;
+        consumer.paused = false;
         let held = std::mem::take(&mut consumer.held);
         self.set_busy(cid, false);
         self.wire.forget_to(NodeRef::Consumer(cid));
@@ -322,6 +329,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             redelivered: 0,
             log: Vec::new(),
             soft_since: None,
+            paused: false,
         });
         ConsumerId((self.clients.consumers.len() - 1) as u32)
     }

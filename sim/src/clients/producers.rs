@@ -173,6 +173,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             delivery_count: 0,
             redelivered: false,
             poison,
+            persistent: t.persistent.unwrap_or(true),
             deaths: None,
             cycle_at: SimTime::MAX,
             cycles: 0,

@@ -1,5 +1,6 @@
 //! The broker families. Each folder owns one family's rules; none imports another.
 
+pub mod jms;
 pub mod kafka;
 pub mod rabbitmq;
 pub mod redis_pubsub;

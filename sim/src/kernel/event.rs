@@ -1,6 +1,7 @@
 //! Events: what the simulation reports it did. The trace of a run is its list of events.
 
 use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
+use crate::ids::{JmsQueueId, JmsStore, JmsSubId, JmsTopicId};
 use crate::ledger::{DeadLetterReason, DropReason};
 use crate::time::SimTime;
 use serde::Serialize;
@@ -176,6 +177,230 @@ pub enum EventKind {
     CommandApplied {
         summary: String,
     },
+    /// ActiveMQ / JMS; its own `type` tags (`jms_dispatch`, ...).
+    #[serde(untagged)]
+    Jms(JmsEvent),
+}
+
+/// What an acknowledgement frame from a JMS client did at the broker (AMQ-4, AMQ-6, AMQ-8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JmsAckKind {
+    /// Removes the messages (AUTO, CLIENT `acknowledge()`, DUPS_OK batches).
+    Standard,
+    /// Removes one message (`INDIVIDUAL_ACKNOWLEDGE`).
+    Individual,
+    /// `commit` of a transacted session: removes the transaction's messages.
+    Commit,
+    /// Delivered but not acknowledged: widens the prefetch window only (AMQ-8).
+    Delivered,
+    /// Past the redelivery limit: the broker dead-letters the messages (AMQ-6).
+    Poison,
+    /// A `receive()` with prefetch 0 asks for one message (AMQ-8).
+    Pull,
+}
+
+/// A JMS subscription's life (AMQ-2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JmsSubscriptionState {
+    /// Its subscriber is connected; `stored` copies were kept while it was away.
+    Online { stored: u64 },
+    /// A durable subscription whose subscriber left: it keeps storing copies.
+    Offline,
+    /// Ended: a non-durable subscription with its subscriber, or a durable one unsubscribed.
+    Closed,
+}
+
+/// ActiveMQ Classic / JMS events (AMQ-1..AMQ-11).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JmsEvent {
+    /// A send reached a queue (AMQ-1, AMQ-3).
+    JmsSend {
+        msg: MessageId,
+        queue: JmsQueueId,
+        persistent: bool,
+    },
+    /// A send reached a topic; each of `subscriptions` keeps a copy (AMQ-1, AMQ-2).
+    JmsTopicPublish {
+        msg: MessageId,
+        topic: JmsTopicId,
+        subscriptions: u32,
+    },
+    /// A durable subscription stored a copy while its subscriber was offline (AMQ-2).
+    JmsStored { msg: MessageId, sub: JmsSubId },
+    /// The broker pushed a copy to a consumer; `delivery_count` is `JMSXDeliveryCount`, so above
+    /// 1 it is redelivered (AMQ-5); `group_first` is `JMSXGroupFirstForConsumer` (AMQ-10).
+    JmsDispatch {
+        msg: MessageId,
+        from: JmsStore,
+        consumer: ConsumerId,
+        delivery_count: u32,
+        group_first: bool,
+    },
+    /// The client library hands a rolled-back message to the application again (AMQ-5).
+    JmsRedeliver {
+        msg: MessageId,
+        consumer: ConsumerId,
+        delivery_count: u32,
+    },
+    /// An acknowledgement frame reached the broker; `delivered` counts a delivered ack's window.
+    JmsAck {
+        consumer: ConsumerId,
+        ack: JmsAckKind,
+        msgs: Vec<MessageId>,
+        delivered: u64,
+    },
+    /// The session rolled back (a listener exception, `rollback()`, `recover()`): the client
+    /// redelivers these after `delay_ms`, holding everything else back (AMQ-5, AMQ-6).
+    JmsRollback {
+        consumer: ConsumerId,
+        msgs: Vec<MessageId>,
+        delay_ms: u64,
+    },
+    /// Moved to a dead-letter queue (AMQ-7).
+    JmsDeadLetter {
+        msg: MessageId,
+        from: JmsStore,
+        to: JmsQueueId,
+        reason: DeadLetterReason,
+    },
+    /// Past its `JMSExpiration` and discarded, not dead-lettered (AMQ-7).
+    JmsExpired { msg: MessageId, from: JmsStore },
+    JmsSubscription {
+        sub: JmsSubId,
+        state: JmsSubscriptionState,
+    },
+    /// A message group's owner, for the message just dispatched (AMQ-10).
+    JmsGroup {
+        queue: JmsQueueId,
+        group: String,
+        consumer: ConsumerId,
+    },
+    /// The queue's exclusive consumer changed; `None` when no exclusive consumer is left (AMQ-11).
+    JmsExclusive {
+        queue: JmsQueueId,
+        consumer: Option<ConsumerId>,
+    },
+    /// The broker stopped: non-persistent messages are gone, and it is back after `downtime_ms`
+    /// (AMQ-3).
+    JmsBrokerRestart { lost: u64, downtime_ms: u64 },
+    /// The broker is back and accepts connections and sends again (AMQ-3).
+    JmsBrokerUp,
+}
+
+impl fmt::Display for JmsEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let msgs = |f: &mut fmt::Formatter<'_>, msgs: &[MessageId]| -> fmt::Result {
+            for m in msgs {
+                write!(f, " {m}")?;
+            }
+            Ok(())
+        };
+        match self {
+            JmsEvent::JmsSend {
+                msg,
+                queue,
+                persistent,
+            } => {
+                write!(f, "send {msg} to {queue}")?;
+                if !persistent {
+                    write!(f, " non-persistent")?;
+                }
+                Ok(())
+            }
+            JmsEvent::JmsTopicPublish {
+                msg,
+                topic,
+                subscriptions,
+            } => write!(
+                f,
+                "publish {msg} on {topic} -> {subscriptions} subscriptions"
+            ),
+            JmsEvent::JmsStored { msg, sub } => write!(f, "store {msg} for {sub} (offline)"),
+            JmsEvent::JmsDispatch {
+                msg,
+                from,
+                consumer,
+                delivery_count,
+                group_first,
+            } => {
+                write!(
+                    f,
+                    "dispatch {msg} from {from} to {consumer} #{delivery_count}"
+                )?;
+                if *delivery_count > 1 {
+                    write!(f, " redelivered")?;
+                }
+                if *group_first {
+                    write!(f, " group first")?;
+                }
+                Ok(())
+            }
+            JmsEvent::JmsRedeliver {
+                msg,
+                consumer,
+                delivery_count,
+            } => write!(
+                f,
+                "redeliver {msg} to {consumer} #{delivery_count} (client)"
+            ),
+            JmsEvent::JmsAck {
+                consumer,
+                ack,
+                msgs: list,
+                delivered,
+            } => match ack {
+                JmsAckKind::Delivered => write!(f, "delivered-ack {delivered} by {consumer}"),
+                JmsAckKind::Pull => write!(f, "pull by {consumer}"),
+                _ => {
+                    let s = serde_json::to_value(ack).ok();
+                    let kind = s.as_ref().and_then(|v| v.as_str()).unwrap_or("?");
+                    write!(f, "{kind} ack")?;
+                    msgs(f, list)?;
+                    write!(f, " by {consumer}")
+                }
+            },
+            JmsEvent::JmsRollback {
+                consumer,
+                msgs: list,
+                delay_ms,
+            } => {
+                write!(f, "rollback {consumer}:")?;
+                msgs(f, list)?;
+                write!(f, " again in {delay_ms}ms")
+            }
+            JmsEvent::JmsDeadLetter {
+                msg,
+                from,
+                to,
+                reason,
+            } => write!(f, "dead-letter {msg} from {from} to {to} ({reason})"),
+            JmsEvent::JmsExpired { msg, from } => write!(f, "expire {msg} in {from} (discarded)"),
+            JmsEvent::JmsSubscription { sub, state } => match state {
+                JmsSubscriptionState::Online { stored } => {
+                    write!(f, "{sub} online, {stored} stored")
+                }
+                JmsSubscriptionState::Offline => write!(f, "{sub} offline"),
+                JmsSubscriptionState::Closed => write!(f, "{sub} closed"),
+            },
+            JmsEvent::JmsGroup {
+                queue,
+                group,
+                consumer,
+            } => write!(f, "group {group} of {queue} -> {consumer}"),
+            JmsEvent::JmsExclusive { queue, consumer } => match consumer {
+                Some(c) => write!(f, "exclusive consumer of {queue} is {c}"),
+                None => write!(f, "no exclusive consumer of {queue}"),
+            },
+            JmsEvent::JmsBrokerRestart { lost, downtime_ms } => write!(
+                f,
+                "broker restart: lost {lost} non-persistent, down {downtime_ms}ms"
+            ),
+            JmsEvent::JmsBrokerUp => write!(f, "broker up"),
+        }
+    }
 }
 
 impl fmt::Display for Event {
@@ -309,6 +534,7 @@ impl fmt::Display for Event {
                 write!(f, "disconnect {consumer} lost={lost}")
             }
             EventKind::CommandApplied { summary } => write!(f, "command {summary}"),
+            EventKind::Jms(e) => e.fmt(f),
         }
     }
 }
@@ -332,6 +558,7 @@ impl EventKind {
             | EventKind::PubSubDelivered { msg, .. }
             | EventKind::Appended { msg, .. }
             | EventKind::RecordProcessed { msg, .. } => Some(*msg),
+            EventKind::Jms(e) => e.message(),
             EventKind::ConsumerCrashed { .. }
             | EventKind::ConsumerRestarted { .. }
             | EventKind::ChannelClosed { .. }
@@ -344,6 +571,28 @@ impl EventKind {
             | EventKind::RetentionDeleted { .. }
             | EventKind::SubscriberDisconnected { .. }
             | EventKind::CommandApplied { .. } => None,
+        }
+    }
+}
+
+impl JmsEvent {
+    /// The one message this event is about, if it names exactly one.
+    pub fn message(&self) -> Option<MessageId> {
+        match self {
+            JmsEvent::JmsSend { msg, .. }
+            | JmsEvent::JmsTopicPublish { msg, .. }
+            | JmsEvent::JmsStored { msg, .. }
+            | JmsEvent::JmsDispatch { msg, .. }
+            | JmsEvent::JmsRedeliver { msg, .. }
+            | JmsEvent::JmsDeadLetter { msg, .. }
+            | JmsEvent::JmsExpired { msg, .. } => Some(*msg),
+            JmsEvent::JmsAck { .. }
+            | JmsEvent::JmsRollback { .. }
+            | JmsEvent::JmsSubscription { .. }
+            | JmsEvent::JmsGroup { .. }
+            | JmsEvent::JmsExclusive { .. }
+            | JmsEvent::JmsBrokerRestart { .. }
+            | JmsEvent::JmsBrokerUp => None,
         }
     }
 }

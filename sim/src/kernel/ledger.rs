@@ -1,7 +1,7 @@
 //! The ledger: every message copy is in exactly one state, and the counts prove nothing was
 //! silently lost (`created == sum of all states`).
 
-use crate::ids::{ConsumerId, QueueId};
+use crate::ids::{ConsumerId, JmsStore, QueueId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,6 +14,8 @@ pub enum DeadLetterReason {
     Expired,
     Maxlen,
     DeliveryLimit,
+    /// The JMS client gave up after its redelivery policy's limit: a poison ack (AMQ-6, AMQ-7).
+    PoisonAck,
 }
 
 /// Why a copy was lost. Every loss has one of these; none is silent.
@@ -30,28 +32,40 @@ pub enum DropReason {
     MaxLength,
     /// Rejected or nacked without requeue and no dead-letter exchange (RMQ-12).
     Rejected,
-    /// Delivered with auto-ack to a consumer that crashed (RMQ-10).
+    /// Delivered with auto-ack to a consumer that crashed (RMQ-10); or held for a JMS
+    /// subscription that ended with its consumer, or non-persistent and dispatched to a durable
+    /// subscriber that went offline (AMQ-2).
     LostInConsumerCrash,
-    /// Redis Pub/Sub message with no subscriber at that instant (RPS-1).
+    /// Redis Pub/Sub message with no subscriber at that instant (RPS-1); a JMS topic message
+    /// with no subscription to keep it (AMQ-1).
     NoSubscriber,
     /// Redis subscriber disconnected for exceeding its output buffer (RPS-3).
     SubscriberDisconnected,
     /// A quorum queue's delivery limit was exceeded with no dead-letter exchange (RMQ-30).
     DeliveryLimit,
-    /// Dead-lettered to an exchange that routed it nowhere, or in a dead-letter cycle (RMQ-29).
+    /// Dead-lettered to an exchange that routed it nowhere, or in a dead-letter cycle (RMQ-29);
+    /// a JMS dead letter of the dead-letter queue itself (AMQ-7).
     DeadLetterUnroutable,
     /// The simulator's live-message cap was reached; see `sim::MAX_LIVE_COPIES`.
     SimulatorCapacity,
-    /// Its queue was deleted by `x-expires`; such messages are not dead-lettered (RMQ-28).
+    /// Its queue was deleted by `x-expires`; such messages are not dead-lettered (RMQ-28). Or
+    /// its JMS durable subscription was unsubscribed (AMQ-2).
     QueueDeleted,
     /// A service with no broker in front had no free worker and a full backlog.
     ServiceOverloaded,
     /// The caller gave up waiting for a service with no broker in front.
     RequestTimeout,
+    /// A non-persistent JMS message the dead-letter strategy discards (`processNonPersistent`
+    /// false, AMQ-7).
+    NonPersistentDeadLetter,
+    /// A non-persistent JMS message held by the broker when it restarted (AMQ-3).
+    LostInBrokerRestart,
+    /// Sent to a JMS broker while it was down (AMQ-3).
+    BrokerDown,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 14] = [
+    pub const ALL: [DropReason; 17] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -66,6 +80,9 @@ impl DropReason {
         DropReason::QueueDeleted,
         DropReason::ServiceOverloaded,
         DropReason::RequestTimeout,
+        DropReason::NonPersistentDeadLetter,
+        DropReason::LostInBrokerRestart,
+        DropReason::BrokerDown,
     ];
 }
 
@@ -107,6 +124,10 @@ pub enum CopyState {
     /// TTL ran out with no dead-letter exchange.
     Expired,
     Dropped(DropReason),
+    /// Stored by a JMS queue or subscription, not dispatched; counted as ready (AMQ-1).
+    JmsPending(JmsStore),
+    /// Dispatched to a JMS consumer and not yet acknowledged; counted as unacked (AMQ-4).
+    JmsDispatched(JmsStore, ConsumerId),
 }
 
 impl CopyState {
@@ -152,8 +173,8 @@ impl Ledger {
     fn slot(&mut self, state: CopyState) -> &mut u64 {
         match state {
             CopyState::InFlight => &mut self.in_flight,
-            CopyState::Ready(_) => &mut self.ready,
-            CopyState::Unacked(..) => &mut self.unacked,
+            CopyState::Ready(_) | CopyState::JmsPending(_) => &mut self.ready,
+            CopyState::Unacked(..) | CopyState::JmsDispatched(..) => &mut self.unacked,
             CopyState::Processing(_) | CopyState::InService(_) => &mut self.processing,
             CopyState::Retained => &mut self.retained,
             CopyState::RemovedByRetention => &mut self.removed_by_retention,

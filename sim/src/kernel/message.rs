@@ -41,6 +41,8 @@ pub struct MessageCopy {
     pub delivery_count: u32,
     pub redelivered: bool,
     pub poison: bool,
+    /// JMS `DeliveryMode.PERSISTENT` (the default); other families ignore it (AMQ-3).
+    pub persistent: bool,
     /// Dead-letter history, newest last; boxed because most copies never die.
     pub deaths: Option<Box<Vec<Death>>>,
     /// The instant of its latest requeue or dead-lettering, and how many at that instant, so a

@@ -9,6 +9,7 @@ mod props;
 mod queueing;
 mod robustness;
 mod rules_dispatch;
+mod rules_jms;
 mod rules_kafka;
 mod rules_queue;
 mod rules_redis;

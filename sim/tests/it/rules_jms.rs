@@ -1,0 +1,610 @@
+//! ActiveMQ Classic / JMS rules (AMQ-1..AMQ-9 in `reference/semantics.md` §6 and §9, and the
+//! proposed AMQ-10 message groups and AMQ-11 exclusive consumer of the issue 11 design notes).
+//! Every scenario uses `latency_ms: 1`: a send at t reaches the broker at t+1 and a dispatch
+//! reaches the consumer one millisecond after it leaves the broker.
+
+use crate::helpers::{
+    apply, at, burst_rate, cmd, constant_rate, count_kind, dropped, manual_rate, run_ms, sim_1ms,
+    trace, With,
+};
+use broker_sim::event::{JmsAckKind, JmsEvent};
+use broker_sim::snapshot::{JmsQueueView, JmsSubscriptionView};
+use broker_sim::{DeadLetterReason, DropReason, Event, EventKind, Simulation};
+use serde_json::{json, Value};
+
+// ------------------------------------------------------------------ builders
+
+/// A producer sending to a JMS queue.
+fn queue_sender(name: &str, queue: &str, rate: Value) -> Value {
+    json!({ "name": name, "targets": [{ "jms_queue": queue }], "rate": rate })
+}
+
+/// A producer publishing on a JMS topic.
+fn topic_publisher(name: &str, topic: &str, rate: Value) -> Value {
+    json!({ "name": name, "targets": [{ "jms_topic": topic }], "rate": rate })
+}
+
+/// A JMS queue consumer with a fixed processing time and session settings `jms`.
+fn queue_receiver(name: &str, queue: &str, ms: f64, jms: Value) -> Value {
+    json!({
+        "name": name, "source": { "jms_queue": queue },
+        "processing": { "kind": "fixed", "ms": ms }, "jms": jms
+    })
+}
+
+/// A topic subscriber, durable when `durable` names a client id and subscription.
+fn subscriber(name: &str, topic: &str, durable: Option<(&str, &str)>, ms: f64) -> Value {
+    let mut source = json!({ "topic": topic });
+    if let Some((client_id, sub)) = durable {
+        source["durable"] = json!({ "client_id": client_id, "name": sub });
+    }
+    json!({
+        "name": name, "source": { "jms_topic": source },
+        "processing": { "kind": "fixed", "ms": ms }
+    })
+}
+
+/// Fields for [`With::with`]: every message fails (the listener throws).
+fn always_fails() -> Value {
+    json!({ "failure": { "probability": 1 } })
+}
+
+fn poison(producer: &str) -> Value {
+    json!({ "poison": { "producer": producer } })
+}
+
+// ------------------------------------------------------------------ readers
+
+fn ms(e: &Event) -> u64 {
+    assert_eq!(e.time.micros() % 1_000, 0, "not on a millisecond: {e}");
+    e.time.micros() / 1_000
+}
+
+fn jms(events: &[Event]) -> impl Iterator<Item = (u64, &JmsEvent)> {
+    events.iter().filter_map(|e| match &e.kind {
+        EventKind::Jms(j) => Some((ms(e), j)),
+        _ => None,
+    })
+}
+
+fn consumer_name(sim: &Simulation, id: broker_sim::ConsumerId) -> String {
+    sim.snapshot().consumers[id.index()].name.clone()
+}
+
+/// Every dispatch as (ms, message, consumer, JMSXDeliveryCount).
+fn dispatches(events: &[Event], sim: &Simulation) -> Vec<(u64, u64, String, u32)> {
+    jms(events)
+        .filter_map(|(t, e)| match e {
+            JmsEvent::JmsDispatch {
+                msg,
+                consumer,
+                delivery_count,
+                ..
+            } => Some((t, msg.0, consumer_name(sim, *consumer), *delivery_count)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Messages dispatched to `consumer`, in order, with their delivery counts.
+fn dispatched_to(events: &[Event], sim: &Simulation, consumer: &str) -> Vec<(u64, u32)> {
+    dispatches(events, sim)
+        .into_iter()
+        .filter(|d| d.2 == consumer)
+        .map(|d| (d.1, d.3))
+        .collect()
+}
+
+/// When `consumer` finished each message, and whether it failed: (ms, message, failed).
+fn processed(events: &[Event], sim: &Simulation, consumer: &str) -> Vec<(u64, u64, bool)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Processed {
+                msg,
+                consumer: c,
+                failed,
+            } if consumer_name(sim, *c) == consumer => Some((ms(e), msg.0, *failed)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Message ids `consumer` processed, in order.
+fn processed_ids(events: &[Event], sim: &Simulation, consumer: &str) -> Vec<u64> {
+    processed(events, sim, consumer)
+        .into_iter()
+        .map(|p| p.1)
+        .collect()
+}
+
+/// Acks at the broker as (ms, kind, messages).
+fn acks(events: &[Event]) -> Vec<(u64, JmsAckKind, Vec<u64>)> {
+    jms(events)
+        .filter_map(|(t, e)| match e {
+            JmsEvent::JmsAck { ack, msgs, .. } => {
+                Some((t, *ack, msgs.iter().map(|m| m.0).collect()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Dead letters as (ms, message, dead-letter queue name, reason).
+fn dead_letters(events: &[Event], sim: &Simulation) -> Vec<(u64, u64, String, DeadLetterReason)> {
+    let snap = sim.snapshot();
+    jms(events)
+        .filter_map(|(t, e)| match e {
+            JmsEvent::JmsDeadLetter {
+                msg, to, reason, ..
+            } => Some((t, msg.0, snap.jms.queues[to.index()].name.clone(), *reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn jms_queue(sim: &Simulation, name: &str) -> JmsQueueView {
+    sim.snapshot()
+        .jms
+        .queues
+        .into_iter()
+        .find(|q| q.name == name)
+        .unwrap_or_else(|| panic!("no JMS queue {name}"))
+}
+
+fn durable_sub(sim: &Simulation, client_id: &str) -> JmsSubscriptionView {
+    sim.snapshot()
+        .jms
+        .subscriptions
+        .into_iter()
+        .find(|s| s.durable.as_ref().is_some_and(|d| d.client_id == client_id))
+        .unwrap_or_else(|| panic!("no durable subscription of {client_id}"))
+}
+
+fn is_jms(pred: impl Fn(&JmsEvent) -> bool) -> impl Fn(&EventKind) -> bool {
+    move |k| matches!(k, EventKind::Jms(e) if pred(e))
+}
+
+// ------------------------------------------------------------------ AMQ-1
+
+#[test]
+fn amq_01_queue_gives_each_message_to_one_consumer_in_turn() {
+    let mut s = sim_1ms(json!({
+        "producers": [queue_sender("p", "q", burst_rate(10, 10.0))],
+        "consumers": [
+            queue_receiver("c0", "q", 10.0, json!({ "prefetch": 1 })),
+            queue_receiver("c1", "q", 10.0, json!({ "prefetch": 1 }))
+        ]
+    }));
+    let events = run_ms(&mut s, 1_000);
+    let d = dispatches(&events, &s);
+    assert_eq!(d.len(), 10, "each message dispatched once\n{}", trace(&events));
+    assert_eq!(&d[..2], &[(11, 0, "c0".into(), 1), (11, 1, "c1".into(), 1)]);
+    assert_eq!(processed_ids(&events, &s, "c0"), vec![0, 2, 4, 6, 8]);
+    assert_eq!(processed_ids(&events, &s, "c1"), vec![1, 3, 5, 7, 9]);
+    assert_eq!(s.ledger().acked, 10);
+}
+
+#[test]
+fn amq_01_queue_keeps_messages_until_a_consumer_comes() {
+    let mut s = sim_1ms(json!({
+        "producers": [queue_sender("p", "q", burst_rate(3, 10.0))],
+        "script": [at(1_000.0, cmd::add_consumer(queue_receiver("late", "q", 5.0, json!({}))))]
+    }));
+    let mut events = run_ms(&mut s, 999);
+    let q = jms_queue(&s, "q");
+    assert_eq!((q.pending, q.stored, q.enqueued, q.dequeued), (3, 3, 3, 0));
+    events.extend(run_ms(&mut s, 2_000));
+    let d = dispatches(&events, &s);
+    assert_eq!(
+        d.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(),
+        vec![(1_000, 0), (1_000, 1), (1_000, 2)]
+    );
+    let q = jms_queue(&s, "q");
+    assert_eq!((q.pending, q.enqueued, q.dequeued), (0, 3, 3));
+}
+
+#[test]
+fn amq_01_topic_without_a_subscription_keeps_nothing() {
+    let mut s = sim_1ms(json!({
+        "producers": [topic_publisher("p", "prices", burst_rate(3, 10.0))]
+    }));
+    let events = run_ms(&mut s, 100);
+    let published: Vec<u32> = jms(&events)
+        .filter_map(|(_, e)| match e {
+            JmsEvent::JmsTopicPublish { subscriptions, .. } => Some(*subscriptions),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(published, vec![0, 0, 0]);
+    assert_eq!(dropped(&s, DropReason::NoSubscriber), 3);
+}
+
+#[test]
+fn amq_01_unacked_messages_of_a_closed_consumer_go_to_another() {
+    let mut s = sim_1ms(json!({
+        "producers": [queue_sender("p", "q", burst_rate(3, 10.0))],
+        "consumers": [
+            queue_receiver("c2", "q", 10.0, json!({ "ack_mode": "client", "ack_every": 100, "prefetch": 10 })),
+            queue_receiver("c3", "q", 10.0, json!({})).with(json!({ "stopped": true }))
+        ],
+        "script": [at(500.0, cmd::remove_consumer("c2")), at(500.0, cmd::restart("c3"))]
+    }));
+    let events = run_ms(&mut s, 1_000);
+    assert_eq!(processed_ids(&events, &s, "c2"), vec![0, 1, 2]);
+    assert!(
+        acks(&events).iter().all(|a| a.0 > 500),
+        "c2 never reached its acknowledge()"
+    );
+    // c2 saw all three, so its clean close flags all three redelivered (AMQ-5).
+    assert_eq!(dispatched_to(&events, &s, "c3"), vec![(0, 2), (1, 2), (2, 2)]);
+    let restarted = dispatches(&events, &s);
+    assert!(restarted[3..].iter().all(|d| d.0 == 500));
+    assert_eq!(processed_ids(&events, &s, "c3"), vec![0, 1, 2]);
+}
+
+// ------------------------------------------------------------------ AMQ-2
+
+/// M1..M7 every 10 ms from 10 (m0..m6 reach the broker at 11..71); the subscribers are away
+/// from 35 to 55, while M4 and M5 arrive.
+fn m1_to_m7(extra: Value) -> Simulation {
+    sim_1ms(
+        json!({
+            "producers": [topic_publisher("p", "t", constant_rate(100.0)).with(json!({ "limit": 7 }))],
+            "consumers": [
+                subscriber("durable", "t", Some(("app", "s")), 1.0),
+                subscriber("plain", "t", None, 1.0)
+            ],
+            "script": [
+                at(35.0, cmd::crash("durable")), at(35.0, cmd::crash("plain")),
+                at(55.0, cmd::restart("durable")), at(55.0, cmd::restart("plain"))
+            ]
+        })
+        .with(extra),
+    )
+}
+
+#[test]
+fn amq_02_durable_gets_m1_to_m7_non_durable_misses_m4_m5() {
+    let mut s = m1_to_m7(json!({}));
+    let events = run_ms(&mut s, 1_000);
+    assert_eq!(
+        processed_ids(&events, &s, "durable"),
+        vec![0, 1, 2, 3, 4, 5, 6]
+    );
+    assert_eq!(processed_ids(&events, &s, "plain"), vec![0, 1, 2, 5, 6]);
+    let kept: Vec<(u64, u32)> = jms(&events)
+        .filter_map(|(t, e)| match e {
+            JmsEvent::JmsTopicPublish { subscriptions, .. } => Some((t, *subscriptions)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        vec![(11, 2), (21, 2), (31, 2), (41, 1), (51, 1), (61, 2), (71, 2)],
+        "M4 and M5 only for the durable subscription"
+    );
+    let stored: Vec<(u64, u64)> = jms(&events)
+        .filter_map(|(t, e)| match e {
+            JmsEvent::JmsStored { msg, .. } => Some((t, msg.0)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stored, vec![(41, 3), (51, 4)]);
+    let durable = dispatched_to(&events, &s, "durable");
+    assert_eq!(&durable[3..5], &[(3, 1), (4, 1)]);
+    let at_55: Vec<u64> = dispatches(&events, &s)
+        .into_iter()
+        .filter(|d| d.0 == 55)
+        .map(|d| d.1)
+        .collect();
+    assert_eq!(at_55, vec![3, 4], "the stored ones go out when S is back");
+    assert!(jms(&events).any(|(t, e)| t == 55
+        && matches!(e, JmsEvent::JmsSubscription { state: broker_sim::event::JmsSubscriptionState::Online { stored: 2 }, .. })));
+    assert_eq!(dropped(&s, DropReason::NoSubscriber), 0);
+}
+
+#[test]
+fn amq_02_offline_durable_subscription_keeps_only_persistent_messages() {
+    // Classic stores a non-persistent message for no offline subscriber: it is not in the
+    // topic's store and an inactive subscription takes nothing in memory
+    // (apache/activemq `Topic.doMessageSend`, `DurableTopicSubscription.add`).
+    let mut s = m1_to_m7(json!({
+        "producers": [topic_publisher("p", "t", constant_rate(100.0))
+            .with(json!({ "limit": 7, "message": { "persistent": false } }))]
+    }));
+    let events = run_ms(&mut s, 1_000);
+    assert_eq!(processed_ids(&events, &s, "durable"), vec![0, 1, 2, 5, 6]);
+    assert_eq!(processed_ids(&events, &s, "plain"), vec![0, 1, 2, 5, 6]);
+    assert_eq!(dropped(&s, DropReason::NoSubscriber), 2, "M4 and M5");
+}
+
+#[test]
+fn amq_02_declared_durable_subscription_stores_before_its_subscriber_first_connects() {
+    let mut s = sim_1ms(json!({
+        "jms": { "durable_subscriptions": [{ "topic": "t", "client_id": "app", "name": "s" }] },
+        "producers": [topic_publisher("p", "t", burst_rate(3, 10.0))],
+        "consumers": [subscriber("late", "t", Some(("app", "s")), 1.0).with(json!({ "stopped": true }))],
+        "script": [at(500.0, cmd::restart("late"))]
+    }));
+    let mut events = run_ms(&mut s, 400);
+    let sub = durable_sub(&s, "app");
+    assert_eq!((sub.stored, sub.consumer, sub.closed), (3, None, false));
+    events.extend(run_ms(&mut s, 1_000));
+    assert_eq!(processed_ids(&events, &s, "late"), vec![0, 1, 2]);
+}
+
+#[test]
+fn amq_02_unsubscribe_deletes_what_the_subscription_stored() {
+    let mut s = sim_1ms(json!({
+        "producers": [topic_publisher("p", "t", manual_rate())],
+        "consumers": [subscriber("s", "t", Some(("app", "s")), 1.0)],
+        "script": [at(10.0, cmd::crash("s")), at(20.0, cmd::burst("p", 2))]
+    }));
+    run_ms(&mut s, 100);
+    assert_eq!(durable_sub(&s, "app").stored, 2);
+    let unsubscribe = json!({ "unsubscribe_durable": { "client_id": "app", "name": "s" } });
+    apply(&mut s, unsubscribe.clone());
+    assert_eq!(dropped(&s, DropReason::QueueDeleted), 2);
+    assert!(s.snapshot().jms.subscriptions[0].closed);
+    // While the subscriber is connected the broker refuses.
+    let mut s = sim_1ms(json!({ "consumers": [subscriber("s", "t", Some(("app", "s")), 1.0)] }));
+    run_ms(&mut s, 10);
+    let cmd: broker_sim::Command = serde_json::from_value(unsubscribe).unwrap();
+    assert!(s.apply(cmd).is_err());
+}
+
+// ------------------------------------------------------------------ AMQ-3
+
+#[test]
+fn amq_03_restart_keeps_persistent_and_loses_non_persistent() {
+    let non_persistent = json!({ "message": { "persistent": false } });
+    let mut s = sim_1ms(json!({
+        "producers": [
+            queue_sender("qp", "q", burst_rate(3, 10.0)),
+            queue_sender("qn", "q", burst_rate(3, 10.0)).with(non_persistent.clone()),
+            topic_publisher("tp", "t", manual_rate()),
+            topic_publisher("tn", "t", manual_rate()).with(non_persistent)
+        ],
+        "consumers": [
+            subscriber("durable", "t", Some(("app", "d")), 10_000.0)
+                .with(json!({ "jms": { "prefetch": 1 } })),
+            subscriber("plain", "t", None, 1.0)
+        ],
+        "script": [
+            at(20.0, cmd::burst("tp", 2)), at(30.0, cmd::burst("tn", 2)),
+            at(100.0, json!({ "restart_jms_broker": { "downtime_ms": 1_000 } })),
+            at(500.0, cmd::burst("qp", 1)),
+            at(1_050.0, cmd::burst("tp", 1)),
+            at(1_200.0, cmd::burst("tp", 1))
+        ]
+    }));
+    let mut events = run_ms(&mut s, 99);
+    assert_eq!(jms_queue(&s, "q").stored, 6);
+    let sub = durable_sub(&s, "app");
+    assert_eq!((sub.stored, sub.in_flight), (3, 1));
+    events.extend(run_ms(&mut s, 1_099));
+    let q = jms_queue(&s, "q");
+    assert_eq!((q.stored, q.enqueued, q.dequeued), (3, 0, 0), "statistics start again");
+    assert_eq!(durable_sub(&s, "app").stored, 2, "m6 and m7 survive");
+    assert_eq!(
+        dropped(&s, DropReason::LostInBrokerRestart),
+        3 + 2,
+        "three in the queue, two stored for the durable subscription"
+    );
+    assert_eq!(dropped(&s, DropReason::BrokerDown), 2, "the sends at 500 and 1050");
+    assert!(jms(&events).any(|(t, e)| t == 100
+        && matches!(e, JmsEvent::JmsBrokerRestart { lost: 5, downtime_ms: 1_000 })));
+    events.extend(run_ms(&mut s, 2_000));
+    // The clients reconnect when the broker is back; the redelivery flag was not persisted.
+    let back: Vec<(u64, u64, String, u32)> = dispatches(&events, &s)
+        .into_iter()
+        .filter(|d| d.0 >= 1_100)
+        .collect();
+    assert_eq!(back[0], (1_100, 6, "durable".into(), 1));
+    assert_eq!(processed_ids(&events, &s, "plain"), vec![6, 7, 8, 9, 12]);
+}
+
+// ------------------------------------------------------------------ AMQ-4
+
+#[test]
+fn amq_04_auto_listener_exception_redelivers_after_the_delay_and_holds_back_the_rest() {
+    let mut s = sim_1ms(json!({
+        "producers": [queue_sender("p", "q", manual_rate())],
+        "consumers": [queue_receiver("c", "q", 10.0, json!({ "redelivery": { "maximum_redeliveries": 1 } }))],
+        "script": [at(10.0, poison("p")), at(10.0, cmd::burst("p", 2))]
+    }));
+    let events = run_ms(&mut s, 3_000);
+    assert_eq!(
+        processed(&events, &s, "c"),
+        vec![(22, 0, true), (1_032, 0, true), (1_042, 1, false), (1_052, 2, false)],
+        "m1 was prefetched at 12 but waits out m0's redelivery\n{}",
+        trace(&events)
+    );
+    let rollbacks: Vec<(u64, Vec<u64>, u64)> = jms(&events)
+        .filter_map(|(t, e)| match e {
+            JmsEvent::JmsRollback { msgs, delay_ms, .. } => {
+                Some((t, msgs.iter().map(|m| m.0).collect(), *delay_ms))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rollbacks, vec![(22, vec![0], 1_000)]);
+    assert!(jms(&events).any(|(t, e)| t == 1_022
+        && matches!(e, JmsEvent::JmsRedeliver { msg, delivery_count: 2, .. } if msg.0 == 0)));
+    assert_eq!(
+        dead_letters(&events, &s),
+        vec![(1_033, 0, "ActiveMQ.DLQ".into(), DeadLetterReason::PoisonAck)]
+    );
+}
+
+#[test]
+fn amq_04_auto_receive_acks_before_processing_so_a_crash_loses_the_message() {
+    let run = |api: &str| {
+        let mut s = sim_1ms(json!({
+            "producers": [queue_sender("p", "q", burst_rate(1, 10.0))],
+            "consumers": [
+                queue_receiver("c0", "q", 10.0, json!({ "api": api, "prefetch": 1 })),
+                queue_receiver("c1", "q", 10.0, json!({})).with(json!({ "stopped": true }))
+            ],
+            "script": [at(15.0, cmd::crash("c0")), at(100.0, cmd::restart("c1"))]
+        }));
+        let events = run_ms(&mut s, 1_000);
+        (s, events)
+    };
+    let (s, events) = run("receive");
+    assert_eq!(acks(&events), vec![(13, JmsAckKind::Standard, vec![0])]);
+    assert_eq!(dropped(&s, DropReason::LostInConsumerCrash), 1);
+    assert_eq!(dispatched_to(&events, &s, "c1"), vec![]);
+    assert_eq!(processed_ids(&events, &s, "c0"), Vec::<u64>::new());
+    // A listener acks when onMessage returns, so the crash leaves it to the other consumer.
+    let (s, events) = run("listener");
+    assert_eq!(dispatched_to(&events, &s, "c1"), vec![(0, 2)]);
+    assert_eq!(s.ledger().acked, 1);
+}
+
+#[test]
+fn amq_04_client_acknowledge_acks_everything_consumed_so_far() {
+    let mut s = sim_1ms(json!({
+        "producers": [queue_sender("p", "q", manual_rate())],
+        "consumers": [queue_receiver("c", "q", 10.0, json!({ "ack_mode": "client", "ack_every": 3 }))],
+        "script": [at(10.0, cmd::burst("p", 1)), at(10.0, poison("p")), at(10.0, cmd::burst("p", 1))]
+    }));
+    let events = run_ms(&mut s, 1_000);
+    // m1's listener throws; a CLIENT session just delivers the next message (AMQ-4).
+    assert_eq!(
+        processed(&events, &s, "c"),
+        vec![(22, 0, false), (32, 1, true), (42, 2, false)]
+    );
+    assert_eq!(acks(&events), vec![(43, JmsAckKind::Standard, vec![0, 1, 2])]);
+    assert_eq!(count_kind(&events, is_jms(|e| matches!(e, JmsEvent::JmsRollback { .. }))), 0);
+    assert_eq!(s.ledger().acked, 3);
+}
+
+#[test]
+fn amq_04_client_recover_redelivers_everything_not_acknowledged() {
+    let mut s = sim_1ms(json!({
+        "producers": [queue_sender("p", "q", manual_rate())],
+        "consumers": [queue_receiver("c", "q", 10.0,
+            json!({ "ack_mode": "client", "ack_every": 3, "on_failure": "recover" }))],
+        "script": [at(10.0, cmd::burst("p", 1)), at(10.0, poison("p"))]
+    }));
+    let events = run_ms(&mut s, 2_000);
+    let first: Vec<(u64, u64, bool)> = processed(&events, &s, "c").into_iter().take(4).collect();
+    assert_eq!(
+        first,
+        vec![(22, 0, false), (32, 1, true), (1_042, 0, false), (1_052, 1, true)],
+        "recover() hands back m0, which succeeded, with m1\n{}",
+        trace(&events)
+    );
+}
+
+#[test]
+fn amq_04_individual_acknowledge_acks_one_message() {
+    let mut s = sim_1ms(json!({
+        "producers": [queue_sender("p", "q", manual_rate())],
+        "consumers": [
+            queue_receiver("c0", "q", 10.0, json!({ "ack_mode": "individual", "api": "receive", "prefetch": 10 })),
+            queue_receiver("c1", "q", 10.0, json!({})).with(json!({ "stopped": true }))
+        ],
+        "script": [
+            at(10.0, cmd::burst("p", 1)), at(10.0, poison("p")), at(10.0, cmd::burst("p", 1)),
+            at(100.0, cmd::crash("c0")), at(200.0, cmd::restart("c1"))
+        ]
+    }));
+    let events = run_ms(&mut s, 1_000);
+    assert_eq!(
+        acks(&events),
+        vec![
+            (23, JmsAckKind::Individual, vec![0]),
+            (43, JmsAckKind::Individual, vec![2])
+        ],
+        "m1 failed, so the application never acknowledged it"
+    );
+    assert_eq!(dispatched_to(&events, &s, "c1"), vec![(1, 2)], "m1 alone comes back");
+}
+
+#[test]
+fn amq_04_dups_ok_batches_acks_on_topics_only() {
+    // Crash while m7 is processed: on the topic the batch acked m0..m4 only, so m5 and m6
+    // come again; on the queue DUPS_OK acks each message like AUTO (`isAutoAcknowledgeEach`).
+    let topic = sim_1ms(json!({
+        "producers": [topic_publisher("p", "t", burst_rate(10, 10.0))],
+        "consumers": [subscriber("c", "t", Some(("app", "s")), 10.0)
+            .with(json!({ "jms": { "ack_mode": "dups_ok", "prefetch": 10 } }))],
+        "script": [at(85.0, cmd::crash("c")), at(200.0, cmd::restart("c"))]
+    }));
+    let queue = sim_1ms(json!({
+        "producers": [queue_sender("p", "q", burst_rate(10, 10.0))],
+        "consumers": [queue_receiver("c", "q", 10.0, json!({ "ack_mode": "dups_ok", "prefetch": 10 }))],
+        "script": [at(85.0, cmd::crash("c")), at(200.0, cmd::restart("c"))]
+    }));
+    let mut topic = topic;
+    let events = run_ms(&mut topic, 1_000);
+    assert_eq!(acks(&events)[0], (63, JmsAckKind::Standard, vec![0, 1, 2, 3, 4]));
+    assert_eq!(
+        processed_ids(&events, &topic, "c"),
+        vec![0, 1, 2, 3, 4, 5, 6, 5, 6, 7, 8, 9],
+        "m5 and m6 twice"
+    );
+    let mut queue = queue;
+    let events = run_ms(&mut queue, 1_000);
+    assert_eq!(acks(&events)[0], (23, JmsAckKind::Standard, vec![0]));
+    assert_eq!(
+        processed_ids(&events, &queue, "c"),
+        vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    );
+}
+
+#[test]
+fn amq_04_transacted_rollback_redelivers_the_whole_transaction() {
+    let mut s = sim_1ms(json!({
+        "producers": [queue_sender("p", "q", manual_rate())],
+        "consumers": [queue_receiver("c", "q", 10.0,
+            json!({ "ack_mode": "transacted", "commit_every": 3, "on_failure": "rollback" }))],
+        "script": [at(10.0, cmd::burst("p", 4)), at(10.0, poison("p")), at(10.0, cmd::burst("p", 1))]
+    }));
+    let events = run_ms(&mut s, 10_000);
+    assert_eq!(acks(&events)[0], (43, JmsAckKind::Commit, vec![0, 1, 2]));
+    let rollback = jms(&events).find_map(|(t, e)| match e {
+        JmsEvent::JmsRollback { msgs, delay_ms, .. } => {
+            Some((t, msgs.iter().map(|m| m.0).collect::<Vec<_>>(), *delay_ms))
+        }
+        _ => None,
+    });
+    assert_eq!(rollback, Some((62, vec![3, 4], 1_000)));
+    let m3 = processed(&events, &s, "c")
+        .into_iter()
+        .filter(|p| p.1 == 3)
+        .count();
+    assert_eq!(m3, 7, "m3 succeeds each time but goes back with the transaction");
+    // The poison ack covers the whole transaction: m3 is dead-lettered with m4 (AMQ-6).
+    assert_eq!(
+        dead_letters(&events, &s)
+            .into_iter()
+            .map(|d| (d.0, d.1))
+            .collect::<Vec<_>>(),
+        vec![(6_183, 3), (6_183, 4)]
+    );
+    assert_eq!(processed_ids(&events, &s, "c").last(), Some(&5));
+}
+
+#[test]
+fn amq_04_transacted_listener_exception_does_not_redeliver() {
+    // A listener that throws in a transacted session: "Transacted or Client ack: Deliver the
+    // next message" (`ActiveMQMessageConsumer.dispatch`); the commit takes the failed one too.
+    let mut s = sim_1ms(json!({
+        "producers": [queue_sender("p", "q", manual_rate())],
+        "consumers": [queue_receiver("c", "q", 10.0, json!({ "ack_mode": "transacted", "commit_every": 2 }))],
+        "script": [at(10.0, cmd::burst("p", 1)), at(10.0, poison("p")), at(10.0, cmd::burst("p", 2))]
+    }));
+    let events = run_ms(&mut s, 1_000);
+    assert_eq!(
+        acks(&events),
+        vec![
+            (33, JmsAckKind::Commit, vec![0, 1]),
+            (53, JmsAckKind::Commit, vec![2, 3])
+        ]
+    );
+    assert_eq!(count_kind(&events, is_jms(|e| matches!(e, JmsEvent::JmsRollback { .. }))), 0);
+}

@@ -1838,7 +1838,7 @@ fn one_f64() -> f64 {
 
 /// The JMS broker: Classic by default, with its dead-letter and expiry policy, and the
 /// destinations and durable subscriptions that exist from the start.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JmsSpec {
     #[serde(default)]
@@ -1864,6 +1864,22 @@ pub struct JmsSpec {
     /// Durable subscriptions that exist from t = 0, as if created in an earlier run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub durable_subscriptions: Vec<DurableSubscriptionSpec>,
+}
+
+impl Default for JmsSpec {
+    fn default() -> Self {
+        JmsSpec {
+            broker: JmsBroker::Classic,
+            dead_letter_strategy: DeadLetterStrategy::default(),
+            process_non_persistent: false,
+            process_expired: true,
+            expire_messages_period_ms: default_expire_period_ms(),
+            artemis: None,
+            queues: Vec::new(),
+            topics: Vec::new(),
+            durable_subscriptions: Vec::new(),
+        }
+    }
 }
 
 fn yes() -> bool {

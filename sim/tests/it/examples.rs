@@ -1,7 +1,7 @@
 //! The example scenarios, checked for the outcomes they are meant to show, and a smoke
 //! run of every scenario file shipped in `scenarios/`.
 
-use crate::helpers::{dropped, queue_view, run_file, run_ms, trace};
+use crate::helpers::{dropped, msg_ids, queue_view, run_file, run_ms, trace};
 use broker_sim::ConsumerStatus;
 use broker_sim::{DropReason, EventKind, Scenario, SimTime, Simulation};
 use std::collections::BTreeMap;
@@ -271,4 +271,140 @@ fn every_scenario_file_parses_runs_30_s_and_keeps_the_ledger_balanced() {
         assert_eq!(s.now(), SimTime::from_secs(30));
         assert!(r.balanced, "{path}");
     }
+}
+
+// ---------------------------------------------------------------- ActiveMQ / JMS (AMQ-n)
+
+fn jms_file(name: &str) -> String {
+    format!("{SCENARIOS}/jms/{name}")
+}
+
+/// What `consumer` received, as (message, redelivered), from the report.
+fn got(r: &broker_sim::report::Report, consumer: &str) -> Vec<(u64, bool)> {
+    r.received[consumer]
+        .iter()
+        .map(|m| (m.msg.0, m.redelivered))
+        .collect()
+}
+
+fn ids(list: &[(u64, bool)]) -> Vec<u64> {
+    list.iter().map(|m| m.0).collect()
+}
+
+#[test]
+fn amq_02_file_durable_vs_non_durable() {
+    let (_, _, r) = run_file(&jms_file("amq-02-durable-vs-non-durable.json"), 1_000);
+    assert_eq!(ids(&got(&r, "audit")), vec![0, 1, 2, 3, 4, 5, 6]);
+    assert_eq!(ids(&got(&r, "ticker")), vec![0, 1, 2, 5, 6]);
+}
+
+#[test]
+fn amq_03_file_broker_restart() {
+    let (s, _, r) = run_file(&jms_file("amq-03-broker-restart.json"), 6_000);
+    assert_eq!(ids(&got(&r, "worker")), vec![0, 1, 2, 3, 4]);
+    assert_eq!(dropped(&s, DropReason::LostInBrokerRestart), 5);
+    assert_eq!(dropped(&s, DropReason::BrokerDown), 1);
+}
+
+#[test]
+fn amq_04_file_client_acknowledge() {
+    let (_, _, r) = run_file(&jms_file("amq-04-client-acknowledge.json"), 5_000);
+    assert_eq!(got(&r, "worker"), vec![(0, false), (1, false), (2, false)]);
+    assert_eq!(
+        got(&r, "auto-worker"),
+        vec![(0, false), (1, false), (2, false), (1, true)]
+    );
+    let jms = r.jms.as_ref().expect("JMS section");
+    let client_q = jms.queues.iter().find(|q| q.name == "client-q").unwrap();
+    assert_eq!((client_q.pending, client_q.dequeued), (0, 3));
+    assert_eq!(jms.dead_letters.len(), 1);
+    assert_eq!(jms.dead_letters[0].from, "auto-q");
+}
+
+#[test]
+fn amq_06_file_seven_deliveries_then_dlq() {
+    let (_, _, r) = run_file(&jms_file("amq-06-redelivery-then-dlq.json"), 11_000);
+    // m1 was sent with m0; the client redelivers m0 six times before it hands m1 over.
+    let worker = got(&r, "worker");
+    assert_eq!(ids(&worker), vec![0, 1, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(ids(&got(&r, "dlq-reader")), vec![0]);
+    let jms = r.jms.as_ref().unwrap();
+    assert_eq!(jms.dead_letters[0].to, "ActiveMQ.DLQ");
+}
+
+#[test]
+fn amq_07_file_expiry_to_dlq() {
+    let (s, _, r) = run_file(&jms_file("amq-07-expiry-to-dlq.json"), 29_999);
+    assert_eq!(
+        s.ledger().expired + s.ledger().dead_lettered_total(),
+        0,
+        "not before 30 s"
+    );
+    let (s, _, r2) = run_file(&jms_file("amq-07-expiry-to-dlq.json"), 30_000);
+    assert_eq!(s.ledger().expired, 1);
+    let jms = r2.jms.as_ref().unwrap();
+    assert_eq!(msg_ids(&jms.queue_contents["ActiveMQ.DLQ"]), vec![0]);
+    assert!(r.jms.as_ref().unwrap().dead_letters.is_empty());
+}
+
+#[test]
+fn amq_08_file_prefetch_hoarding() {
+    let (_, _, r) = run_file(&jms_file("amq-08-prefetch-hoarding.json"), 2_000);
+    assert_eq!(got(&r, "fast-1").len(), 100);
+    assert!(got(&r, "fast-2").is_empty());
+    assert!(got(&r, "fair-2").len() >= 40);
+}
+
+#[test]
+fn amq_09_file_artemis_redelivery() {
+    let (_, _, r) = run_file(&jms_file("amq-09-artemis-redelivery.json"), 10_000);
+    let poison = r.jms.as_ref().unwrap().dead_letters[0].msg.0;
+    let deliveries: usize = ["worker-1", "worker-2"]
+        .iter()
+        .map(|c| got(&r, c).iter().filter(|m| m.0 == poison).count())
+        .sum();
+    assert_eq!(deliveries, 10);
+    assert!(["worker-1", "worker-2"]
+        .iter()
+        .all(|c| got(&r, c).iter().any(|m| m.0 == poison)));
+}
+
+#[test]
+fn amq_10_file_message_groups() {
+    let (s, events, _) = run_file(&jms_file("amq-10-message-groups.json"), 4_000);
+    let mut owner: BTreeMap<(bool, bool), std::collections::BTreeSet<u32>> = BTreeMap::new();
+    for e in &events {
+        if let EventKind::Jms(broker_sim::event::JmsEvent::JmsDispatch { msg, consumer, .. }) =
+            &e.kind
+        {
+            let after = e.time >= SimTime::from_millis(2_000);
+            owner
+                .entry((msg.0 % 2 == 0, after))
+                .or_default()
+                .insert(consumer.0);
+        }
+    }
+    assert_eq!(owner[&(true, false)].len(), 1, "IBM stays with one trader");
+    assert_eq!(
+        owner[&(false, false)].len(),
+        1,
+        "MSFT stays with one trader"
+    );
+    let trader_2 = s.snapshot().consumers[1].id.0;
+    assert!(owner[&(true, true)]
+        .iter()
+        .chain(&owner[&(false, true)])
+        .all(|c| *c == trader_2));
+}
+
+#[test]
+fn amq_11_file_exclusive_consumer() {
+    let (_, _, r) = run_file(&jms_file("amq-11-exclusive-consumer.json"), 2_999);
+    assert!(got(&r, "standby").is_empty());
+    let (_, _, r) = run_file(&jms_file("amq-11-exclusive-consumer.json"), 6_000);
+    let standby = got(&r, "standby");
+    assert!(
+        standby.iter().take(5).all(|m| m.1),
+        "primary's prefetched five, redelivered"
+    );
 }

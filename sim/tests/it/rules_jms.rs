@@ -1329,3 +1329,95 @@ fn amq_11_higher_priority_exclusive_consumer_takes_over() {
     assert_eq!(exclusive_owner(0, 300), vec!["c0"]);
     assert_eq!(exclusive_owner(300, 1_000), vec!["high"]);
 }
+
+// ------------------------------------------------------------------ validation
+
+/// A scenario with one JMS consumer whose fields are `over`; the located error it gives.
+fn consumer_error(over: Value) -> broker_sim::ScenarioError {
+    let v = json!({
+        "version": 1,
+        "consumers": [queue_receiver("c", "q", 1.0, json!({})).with(over)]
+    });
+    broker_sim::Scenario::from_json(&v.to_string()).expect_err("refused")
+}
+
+#[test]
+fn amq_08_prefetch_zero_with_a_listener_is_refused() {
+    // `setMessageListener` throws "Illegal prefetch size of zero".
+    let e = consumer_error(json!({ "jms": { "prefetch": 0 } }));
+    assert_eq!(e.path, "consumers[0].jms.prefetch");
+    assert!(e.reason.contains("receive"), "{e}");
+    let e = consumer_error(json!({ "jms": { "prefetch": 40_000 } }));
+    assert_eq!(e.path, "consumers[0].jms.prefetch");
+    let e = consumer_error(json!({ "prefetch": 5 }));
+    assert_eq!(e.path, "consumers[0].prefetch", "{e}");
+}
+
+#[test]
+fn amq_04_session_settings_must_fit_the_ack_mode() {
+    let e = consumer_error(json!({ "jms": { "ack_every": 3 } }));
+    assert_eq!(e.path, "consumers[0].jms.ack_every");
+    let e = consumer_error(json!({ "jms": { "ack_mode": "client", "on_failure": "rollback" } }));
+    assert_eq!(e.path, "consumers[0].jms.on_failure");
+    let e = consumer_error(json!({ "jms": { "redelivery": { "maximum_redeliveries": -2 } } }));
+    assert_eq!(e.path, "consumers[0].jms.redelivery.maximum_redeliveries");
+    let e = consumer_error(json!({ "ack": "auto" }));
+    assert_eq!(e.path, "consumers[0].ack");
+}
+
+#[test]
+fn amq_02_a_client_id_belongs_to_one_connection() {
+    let v = json!({
+        "version": 1,
+        "consumers": [
+            subscriber("a", "t", Some(("app", "s1")), 1.0),
+            subscriber("b", "t", Some(("app", "s2")), 1.0)
+        ]
+    });
+    let e = broker_sim::Scenario::from_json(&v.to_string()).expect_err("refused");
+    assert_eq!(e.path, "consumers[1].source.jms_topic.durable.client_id");
+    let mut s = sim_1ms(json!({ "consumers": [subscriber("a", "t", Some(("app", "s1")), 1.0)] }));
+    let add: broker_sim::Command = serde_json::from_value(cmd::add_consumer(subscriber(
+        "b",
+        "u",
+        Some(("app", "s2")),
+        1.0,
+    )))
+    .unwrap();
+    assert!(s.apply(add).is_err());
+}
+
+#[test]
+fn amq_09_artemis_settings_need_the_artemis_broker() {
+    let v = json!({ "version": 1, "jms": { "artemis": { "max_delivery_attempts": 3 } } });
+    let e = broker_sim::Scenario::from_json(&v.to_string()).expect_err("refused");
+    assert_eq!(e.path, "jms.artemis");
+}
+
+#[test]
+fn amq_01_scenarios_without_jms_serialise_as_before() {
+    let v = json!({
+        "version": 1,
+        "queues": [{ "name": "q" }],
+        "consumers": [{ "name": "c", "source": { "queue": "q" }, "processing": { "kind": "fixed", "ms": 1 } }]
+    });
+    let text = broker_sim::Scenario::from_json(&v.to_string())
+        .unwrap()
+        .to_json_pretty();
+    assert!(
+        !text.contains("jms") && !text.contains("persistent"),
+        "{text}"
+    );
+    // And a JMS scenario reads back to the same scenario.
+    let v = json!({
+        "version": 1,
+        "jms": { "dead_letter_strategy": { "kind": "individual" }, "queues": [{ "name": "q" }] },
+        "producers": [queue_sender("p", "q", manual_rate()).with(json!({ "message": { "persistent": false } }))],
+        "consumers": [queue_receiver("c", "q", 1.0, json!({ "ack_mode": "client", "ack_every": 2 }))]
+    });
+    let s = broker_sim::Scenario::from_json(&v.to_string()).unwrap();
+    assert_eq!(
+        broker_sim::Scenario::from_json(&s.to_json_pretty()).unwrap(),
+        s
+    );
+}

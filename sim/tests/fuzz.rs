@@ -2,8 +2,8 @@
 //!
 //! Case `i` uses seed `S + i`. From that seed alone (the project's own RNG) the generator draws a
 //! scenario across every family (exchanges of each type, queues with every argument, Redis
-//! channels and globs, Kafka topics and groups, services, producers of every rate kind, consumers
-//! of every source) plus timed commands of every kind. Values sit at the edges of their ranges
+//! channels and globs, Kafka topics and groups, services, JMS queues, topics and sessions,
+//! producers of every rate kind, consumers of every source) plus timed commands of every kind. Values sit at the edges of their ranges
 //! (0, limits, huge, tiny), a few lie outside them, names are long, odd, duplicated or dangling.
 //! A few cases start from a file in `scenarios/` instead, and some get blind JSON mutations.
 //!
@@ -79,6 +79,10 @@ struct Pools {
     /// Declared queues and consumers, so that updates can keep what may not change.
     queue_specs: Vec<Value>,
     consumer_specs: Vec<Value>,
+    /// JMS destinations and durable client ids named so far.
+    jms_queues: Vec<String>,
+    jms_topics: Vec<String>,
+    client_ids: Vec<String>,
 }
 
 impl Pools {
@@ -130,8 +134,64 @@ impl Pools {
             bindings: specs("bindings"),
             queue_specs: specs("queues"),
             consumer_specs: specs("consumers"),
+            jms_queues: jms_names(s, "jms_queue", "/jms/queues"),
+            jms_topics: jms_names(s, "jms_topic", "/jms/topics"),
+            client_ids: (s
+                .get("consumers")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten())
+            .filter_map(|c| {
+                let id = c.pointer("/source/jms_topic/durable/client_id")?;
+                id.as_str().map(str::to_string)
+            })
+            .collect(),
         }
     }
+}
+
+/// JMS destinations a scenario names: declared under `jms` (at `declared`), or named by a
+/// producer's target or a consumer's source (`key`).
+fn jms_names(s: &Value, key: &str, declared: &str) -> Vec<String> {
+    let listed = |field: &str| -> Vec<Value> {
+        s.get(field)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |v: Option<&Value>| {
+        if let Some(n) = v.and_then(Value::as_str) {
+            if !names.iter().any(|x| x == n) {
+                names.push(n.to_string());
+            }
+        }
+    };
+    for d in s
+        .pointer(declared)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        add(d.get("name"));
+    }
+    for p in listed("producers") {
+        for t in p
+            .get("targets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            add(t.get(key));
+        }
+    }
+    for c in listed("consumers") {
+        let source = c.get("source");
+        add(source
+            .and_then(|s| s.get(key))
+            .and_then(|v| v.get("topic").or(Some(v))));
+    }
+    names
 }
 
 /// Which families a generated scenario uses.
@@ -141,6 +201,7 @@ struct Families {
     redis: bool,
     kafka: bool,
     service: bool,
+    jms: bool,
 }
 
 struct Gen {
@@ -205,6 +266,7 @@ impl Gen {
                 redis: false,
                 kafka: false,
                 service: false,
+                jms: false,
             },
         }
     }
@@ -784,6 +846,10 @@ impl Gen {
         if f.service && !self.pools.services.is_empty() {
             kinds.push("service");
         }
+        if f.jms {
+            kinds.push("jms_queue");
+            kinds.push("jms_topic");
+        }
         if kinds.is_empty() {
             kinds.push("channel");
         }
@@ -808,6 +874,8 @@ impl Gen {
                 let ts = self.pools.topics.clone();
                 self.refer(&ts)
             }
+            "jms_queue" => self.jms_name(false),
+            "jms_topic" => self.jms_name(true),
             _ => {
                 let ss = self.pools.services.clone();
                 self.refer(&ss)
@@ -853,7 +921,26 @@ impl Gen {
         if f.kafka && !self.pools.groups.is_empty() {
             kinds.push(2);
         }
+        if f.jms {
+            kinds.extend([3, 4]);
+        }
         match self.one(&kinds) {
+            3 => json!({"jms_queue": self.jms_name(false)}),
+            4 => {
+                let mut t = json!({"topic": self.jms_name(true)});
+                if self.coin(0.5) {
+                    // Mostly a fresh client id; a reused one is refused (one connection each).
+                    let id = if self.bad() && !self.pools.client_ids.is_empty() {
+                        let ids = self.pools.client_ids.clone();
+                        self.one(&ids)
+                    } else {
+                        format!("client{}", self.pools.client_ids.len())
+                    };
+                    self.pools.client_ids.push(id.clone());
+                    t["durable"] = json!({"client_id": id, "name": self.one(&["s", "audit", ""])});
+                }
+                json!({"jms_topic": t})
+            }
             0 => {
                 let qs = self.pools.queues.clone();
                 json!({"queue": self.refer(&qs)})
@@ -902,6 +989,26 @@ impl Gen {
 
     fn consumer(&mut self, name: String) -> Value {
         let mut c = json!({"name": name, "source": self.source(), "processing": self.processing()});
+        let jms_source =
+            c["source"].get("jms_queue").is_some() || c["source"].get("jms_topic").is_some();
+        if jms_source && !self.bad() {
+            if self.coin(0.8) {
+                c["jms"] = self.jms_session();
+            }
+            if self.coin(0.5) {
+                c["failure"] = self.failure();
+            }
+            if self.coin(0.3) {
+                c["poison"] = self.failure();
+            }
+            if self.coin(0.3) {
+                c["priority"] = json!(self.one(&[-1, 0, 5, 127]));
+            }
+            if self.coin(0.1) {
+                c["stopped"] = json!(true);
+            }
+            return c;
+        }
         let prefetch: u64 = if self.bad() {
             65_536
         } else {
@@ -961,6 +1068,144 @@ impl Gen {
         c
     }
 
+    /// A JMS destination name: mostly one named before, sometimes a new one (created on use).
+    fn jms_name(&mut self, topic: bool) -> String {
+        let pool = if topic {
+            self.pools.jms_topics.clone()
+        } else {
+            self.pools.jms_queues.clone()
+        };
+        if !pool.is_empty() && self.coin(0.7) {
+            return self.one(&pool);
+        }
+        let name = match self.below(8) {
+            0 => "ActiveMQ.DLQ".to_string(),
+            1 if self.bad() => String::new(),
+            2 => "목록".to_string(),
+            _ => format!("{}{}", if topic { "jt" } else { "jq" }, pool.len()),
+        };
+        if topic {
+            self.pools.jms_topics.push(name.clone());
+        } else {
+            self.pools.jms_queues.push(name.clone());
+        }
+        name
+    }
+
+    /// A JMS session: every acknowledge mode, API, prefetch and redelivery policy; the odd
+    /// combinations the client refuses come up now and then.
+    fn jms_session(&mut self) -> Value {
+        let mode = self.one(&["auto", "client", "dups_ok", "individual", "transacted"]);
+        let mut j = json!({"ack_mode": mode});
+        let receive = self.coin(0.3);
+        if receive {
+            j["api"] = json!("receive");
+        }
+        if self.coin(0.6) {
+            let p = self.one(&[0u32, 1, 2, 5, 100, 32_767]);
+            if p > 0 || receive || self.bad() {
+                j["prefetch"] = json!(if self.bad() { 32_768 } else { p });
+            }
+        }
+        let every = json!(if self.bad() { 0 } else { 1 + self.below(4) });
+        match mode {
+            "client" => {
+                j["ack_every"] = every;
+                if self.coin(0.3) {
+                    j["on_failure"] = json!("recover");
+                }
+            }
+            "transacted" => {
+                j["commit_every"] = every;
+                if self.coin(0.3) {
+                    j["on_failure"] = json!("rollback");
+                }
+            }
+            _ if self.bad() => j["on_failure"] = json!("rollback"),
+            _ => {}
+        }
+        if self.coin(0.2) {
+            j["exclusive"] = json!(true);
+        }
+        if self.coin(0.6) {
+            let max = if self.bad() {
+                -2
+            } else {
+                self.one(&[-1, 0, 1, 6])
+            };
+            j["redelivery"] = json!({
+                "maximum_redeliveries": max,
+                "initial_redelivery_delay_ms": self.one(&[0u64, 1, 100, 1_000]),
+                "redelivery_delay_ms": self.one(&[0u64, 1, 100, 1_000]),
+                "use_exponential_backoff": self.coin(0.5),
+                "backoff_multiplier": if self.bad() { 0.5 } else { self.one(&[1.0, 2.0, 5.0]) },
+                "maximum_redelivery_delay_ms": self.one(&[-1i64, 0, 500]),
+            });
+        }
+        j
+    }
+
+    /// The broker's JMS settings, and destinations declared up front.
+    fn jms_settings(&mut self) -> Value {
+        let mut j = json!({});
+        if self.coin(0.3) {
+            j["broker"] = json!("artemis");
+            if self.coin(0.7) {
+                j["artemis"] = json!({
+                    "max_delivery_attempts": if self.bad() { 0 } else { 1 + self.below(10) },
+                    "dead_letter_address": self.one(&[json!("DLQ"), Value::Null, json!("dead")]),
+                    "redelivery_delay_ms": self.one(&[0u64, 10, 1_000]),
+                    "redelivery_delay_multiplier": self.one(&[1.0, 2.0]),
+                });
+            }
+        } else if self.bad() {
+            j["artemis"] = json!({});
+        }
+        if self.coin(0.4) {
+            j["dead_letter_strategy"] = if self.coin(0.5) {
+                json!({"kind": "individual", "queue_prefix": self.one(&["DLQ.", ""])})
+            } else {
+                json!({"kind": "shared", "queue": self.jms_name(false)})
+            };
+        }
+        for flag in ["process_non_persistent", "process_expired"] {
+            if self.coin(0.3) {
+                j[flag] = json!(self.coin(0.5));
+            }
+        }
+        if self.coin(0.5) {
+            j["expire_messages_period_ms"] = self.ms_at_least(1.0, 500.0);
+        }
+        let qs: Vec<Value> = (0..self.count(2))
+            .map(|_| json!({"name": self.jms_name(false)}))
+            .collect();
+        let ts: Vec<Value> = (0..self.count(2))
+            .map(|_| json!({"name": self.jms_name(true)}))
+            .collect();
+        j["queues"] = json!(qs);
+        j["topics"] = json!(ts);
+        if self.coin(0.3) {
+            let id = format!("declared{}", self.below(2));
+            j["durable_subscriptions"] =
+                json!([{"topic": self.jms_name(true), "client_id": id, "name": "s"}]);
+        }
+        j
+    }
+
+    /// A JMS command: destinations, unsubscribe, a broker restart.
+    fn jms_command(&mut self) -> Value {
+        match self.below(4) {
+            0 => json!({"add_jms_queue": {"queue": {"name": self.jms_name(false)}}}),
+            1 => json!({"add_jms_topic": {"topic": {"name": self.jms_name(true)}}}),
+            2 => {
+                let ids = self.pools.client_ids.clone();
+                let id = self.refer(&ids);
+                json!({"unsubscribe_durable": {"client_id": id, "name": self.one(&["s", "audit"])}})
+            }
+            _ => json!({"restart_jms_broker": {"downtime_ms": self.ms(800.0)}}),
+        }
+    }
+
     fn localized(&mut self) -> Value {
         if self.bad() {
             json!({"en": "", "ko": "x"})
@@ -974,11 +1219,13 @@ impl Gen {
         let redis = self.coin(0.35);
         let kafka = self.coin(0.35);
         let service = self.coin(0.2);
+        let jms = self.coin(0.3);
         self.families = Families {
-            rabbit: rabbit || !(redis || kafka || service),
+            rabbit: rabbit || !(redis || kafka || service || jms),
             redis,
             kafka,
             service,
+            jms,
         };
         let f = self.families;
         let mut s = json!({"version": if self.bad() { 2 } else { 1 }});
@@ -1049,6 +1296,9 @@ impl Gen {
             let ss: Vec<Value> = (0..1 + self.count(1)).map(|i| self.service(i)).collect();
             s["services"] = json!(ss);
         }
+        if f.jms && self.coin(0.7) {
+            s["jms"] = self.jms_settings();
+        }
         let mut ps = Vec::new();
         for i in 0..self.count(3) {
             let taken = self.pools.producers.clone();
@@ -1095,6 +1345,9 @@ impl Gen {
 
     /// A command of any kind; names mostly exist, and added entities join the pools.
     fn command(&mut self) -> Value {
+        if self.families.jms && self.coin(0.15) {
+            return self.jms_command();
+        }
         match self.below(26) {
             0 | 1 => json!({"crash_consumer": {"consumer": self.consumer_name()}}),
             2 | 3 => json!({"restart_consumer": {"consumer": self.consumer_name()}}),
@@ -1304,6 +1557,7 @@ impl Gen {
                 redis: true,
                 kafka: true,
                 service: true,
+                jms: true,
             };
             (v, format!("example {name}"))
         } else {

@@ -280,6 +280,164 @@ fn pubsub() -> impl Strategy<Value = (Value, Vec<Value>)> {
         })
 }
 
+/// An ActiveMQ / JMS side: its broker settings, producers to two queues and a topic, and
+/// consumers with every acknowledge mode, API, prefetch and redelivery policy (AMQ-1..AMQ-11).
+fn jms_side() -> impl Strategy<Value = (Value, Vec<Value>, Vec<Value>)> {
+    let settings = (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        50u32..=500,
+        (
+            1u32..=4,
+            prop_oneof![Just(0u64), Just(50), Just(200)],
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            |(artemis, individual, non_persistent, expired, period, (attempts, delay, dla))| {
+                let mut j = json!({
+                    "process_non_persistent": non_persistent,
+                    "process_expired": expired,
+                    "expire_messages_period_ms": period,
+                });
+                if individual {
+                    j["dead_letter_strategy"] = json!({ "kind": "individual" });
+                }
+                if artemis {
+                    j["broker"] = json!("artemis");
+                    j["artemis"] = json!({
+                        "max_delivery_attempts": attempts,
+                        "redelivery_delay_ms": delay,
+                        "dead_letter_address": if dla { json!("DLQ") } else { Value::Null },
+                    });
+                }
+                j
+            },
+        );
+    let producer = (
+        0usize..3,
+        rate(),
+        any::<bool>(),
+        prop::option::weighted(0.3, 0u32..=300),
+        any::<bool>(),
+    )
+        .prop_map(|(target, rate, persistent, ttl, groups)| {
+            let target = match target {
+                0 => json!({ "jms_queue": "jq0" }),
+                1 => json!({ "jms_queue": "jq1" }),
+                _ => json!({ "jms_topic": "jt" }),
+            };
+            let mut message = json!({ "persistent": persistent });
+            if let Some(t) = ttl {
+                message["ttl_ms"] = json!(t);
+            }
+            if groups {
+                message["headers"] = json!([{ "JMSXGroupID": "A" }, { "JMSXGroupID": "B" }]);
+            }
+            json!({ "targets": [target], "rate": rate, "message": message })
+        });
+    let session = (
+        0u8..5,
+        any::<bool>(),
+        prop::option::weighted(0.7, 0u32..=6),
+        1u32..=3,
+        0u8..3,
+        prop::bool::weighted(0.2),
+        (
+            -1i32..=3,
+            prop_oneof![Just(0u64), Just(20), Just(300)],
+            any::<bool>(),
+        ),
+    );
+    let consumer = (0usize..4, processing(), failure(), prop::option::weighted(0.3, failure()), session, any::<i32>())
+        .prop_map(|(source, processing, failure, poison, session, priority)| {
+            let (mode, receive, prefetch, every, on_failure, exclusive, (max, delay, backoff)) = session;
+            let mode = ["auto", "client", "dups_ok", "individual", "transacted"][mode as usize];
+            let mut jms = json!({
+                "ack_mode": mode,
+                "api": if receive { "receive" } else { "listener" },
+                "redelivery": {
+                    "maximum_redeliveries": max,
+                    "initial_redelivery_delay_ms": delay,
+                    "redelivery_delay_ms": delay,
+                    "use_exponential_backoff": backoff,
+                },
+            });
+            // Prefetch 0 needs receive() (`setMessageListener` refuses it).
+            if let Some(p) = prefetch.filter(|p| *p > 0 || receive) {
+                jms["prefetch"] = json!(p);
+            }
+            match (mode, on_failure) {
+                ("client", _) => {
+                    jms["ack_every"] = json!(every);
+                    if on_failure == 1 {
+                        jms["on_failure"] = json!("recover");
+                    }
+                }
+                ("transacted", _) => {
+                    jms["commit_every"] = json!(every);
+                    if on_failure == 1 {
+                        jms["on_failure"] = json!("rollback");
+                    }
+                }
+                _ => {}
+            }
+            let source = match source {
+                0 => json!({ "jms_queue": "jq0" }),
+                1 => json!({ "jms_queue": "jq1" }),
+                2 => json!({ "jms_topic": { "topic": "jt" } }),
+                _ => json!({ "jms_topic": { "topic": "jt", "durable": { "client_id": "", "name": "s" } } }),
+            };
+            if exclusive && source.get("jms_queue").is_some() {
+                jms["exclusive"] = json!(true);
+            }
+            let mut c = json!({
+                "source": source,
+                "processing": processing,
+                "failure": failure,
+                "priority": priority % 3,
+                "jms": jms,
+            });
+            if let Some(p) = poison {
+                c["poison"] = p;
+            }
+            c
+        });
+    (
+        settings,
+        prop::collection::vec(producer, 1..=2),
+        prop::collection::vec(consumer, 0..=3),
+    )
+        .prop_map(|(settings, producers, consumers)| {
+            let producers = (producers.into_iter().enumerate())
+                .map(|(i, p)| p.with_name(format!("jp{i}")))
+                .collect();
+            let consumers = (consumers.into_iter().enumerate())
+                .map(|(i, mut c)| {
+                    // Each durable subscriber connects with its own client id.
+                    if let Some(d) = c.pointer_mut("/source/jms_topic/durable/client_id") {
+                        *d = json!(format!("client{i}"));
+                    }
+                    c.with_name(format!("j{i}"))
+                })
+                .collect();
+            (settings, producers, consumers)
+        })
+}
+
+trait Named {
+    fn with_name(self, name: String) -> Value;
+}
+
+impl Named for Value {
+    fn with_name(mut self, name: String) -> Value {
+        self["name"] = json!(name);
+        self
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Cmd {
     Crash(usize),
@@ -292,6 +450,8 @@ enum Cmd {
     Resume(usize),
     MaxLength(usize, Option<u64>),
     DoubleAck(usize),
+    RestartJmsBroker(u32),
+    Unsubscribe(usize),
 }
 
 fn cmd() -> impl Strategy<Value = Cmd> {
@@ -306,6 +466,8 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => (0usize..4).prop_map(Cmd::Resume),
         1 => (0usize..3, prop::option::of(0u64..=5)).prop_map(|(q, l)| Cmd::MaxLength(q, l)),
         1 => (0usize..5).prop_map(Cmd::DoubleAck),
+        1 => (0u32..=400).prop_map(Cmd::RestartJmsBroker),
+        1 => (0usize..3).prop_map(Cmd::Unsubscribe),
     ]
 }
 
@@ -327,6 +489,7 @@ fn case() -> impl Strategy<Value = Case> {
                 consumers(nc, nq),
                 prop::option::weighted(0.3, pubsub()),
                 prop::collection::vec((0u64..HORIZON_MS, cmd()), 0..12),
+                prop::option::weighted(0.3, jms_side()),
             )
         })
         .prop_map(
@@ -342,12 +505,18 @@ fn case() -> impl Strategy<Value = Case> {
                 mut consumers,
                 pubsub,
                 cmds,
+                jms,
             )| {
                 let mut producers = producers;
                 if let Some((p, subs)) = pubsub {
                     producers.push(p);
                     consumers.extend(subs);
                 }
+                let jms_settings = jms.map(|(settings, jps, jcs)| {
+                    producers.extend(jps);
+                    consumers.extend(jcs);
+                    settings
+                });
                 let mut b: Vec<Value> = bindings
                     .iter()
                     .map(|(q, k)| json!({ "exchange": "ex", "queue": format!("q{q}"), "routing_key": k }))
@@ -361,7 +530,7 @@ fn case() -> impl Strategy<Value = Case> {
                 if alternate {
                     ex["alternate_exchange"] = json!("dlx");
                 }
-                let scenario = json!({
+                let mut scenario = json!({
                     "version": 1,
                     "latency_ms": latency,
                     "exchanges": [ex, { "name": "dlx", "type": "fanout" }],
@@ -370,6 +539,9 @@ fn case() -> impl Strategy<Value = Case> {
                     "producers": producers,
                     "consumers": consumers,
                 });
+                if let Some(j) = jms_settings {
+                    scenario["jms"] = j;
+                }
                 let mut commands: Vec<(u64, Value)> = cmds
                     .into_iter()
                     .map(|(at, c)| (at, command_json(&c, &scenario)))
@@ -438,6 +610,10 @@ fn command_json(c: &Cmd, scenario: &Value) -> Value {
                 }
             }
             json!({ "update_queue": { "queue": spec } })
+        }
+        Cmd::RestartJmsBroker(ms) => json!({ "restart_jms_broker": { "downtime_ms": ms } }),
+        Cmd::Unsubscribe(i) => {
+            json!({ "unsubscribe_durable": { "client_id": format!("client{i}"), "name": "s" } })
         }
     }
 }
@@ -660,6 +836,24 @@ fn prop_generator_covers_every_event_kind() {
         "command:pause_producer",
         "command:resume_producer",
         "command:update_queue",
+        "command:restart_jms_broker",
+        "jms_send",
+        "jms_topic_publish",
+        "jms_stored",
+        "jms_dispatch",
+        "jms_redeliver",
+        "jms_ack",
+        "jms_rollback",
+        "jms_dead_letter",
+        "jms_expired",
+        "jms_subscription",
+        "jms_group",
+        "jms_exclusive",
+        "jms_broker_restart",
+        "jms_broker_up",
+        "dropped:broker_down",
+        "dropped:lost_in_broker_restart",
+        "dropped:non_persistent_dead_letter",
     ];
     let missing: Vec<_> = expected
         .iter()

@@ -328,14 +328,29 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
         self.dispatch(source);
     }
 
-    /// The consumer connects and subscribes (AMQ-1, AMQ-2); while the broker is down its
-    /// failover transport waits for it.
+    /// The consumer connects; while the broker is down its failover transport waits for it.
+    /// The broker registers the subscription as its own work item at the same instant, so a
+    /// scenario's consumers subscribe at t = 0 as events of the run.
     pub(crate) fn consume(&mut self, cid: ConsumerId) {
         if self.family.down_until.is_some() {
             self.family.reconnect.insert(cid);
             return;
         }
-        self.clients.consumers[cid.index()].status = ConsumerStatus::Running;
+        let consumer = &mut self.clients.consumers[cid.index()];
+        consumer.status = ConsumerStatus::Running;
+        let epoch = consumer.epoch;
+        self.world.schedule(
+            self.world.now,
+            JmsWork::Subscribe {
+                consumer: cid,
+                epoch,
+            },
+        );
+    }
+
+    /// The broker adds the consumer to its queue or subscription and starts dispatching
+    /// (AMQ-1, AMQ-2, AMQ-11).
+    fn subscribe(&mut self, cid: ConsumerId) {
         let session = &self.family.sessions[&cid];
         let (source, exclusive, pull) = (
             session.source,
@@ -1364,6 +1379,12 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
                     self.dispatch(store);
                 }
             }
+            JmsWork::Subscribe { consumer, epoch } => {
+                let c = &self.clients.consumers[consumer.index()];
+                if c.epoch == epoch && c.status == ConsumerStatus::Running {
+                    self.subscribe(consumer);
+                }
+            }
             JmsWork::ExpirySweep => self.sweep(),
             JmsWork::BrokerUp => self.broker_up(),
         }
@@ -1403,6 +1424,11 @@ pub(crate) enum JmsWork {
     },
     /// A session's redelivery delay is over (AMQ-5).
     Redeliver {
+        consumer: ConsumerId,
+        epoch: u32,
+    },
+    /// A connected consumer's subscription reaches the broker.
+    Subscribe {
         consumer: ConsumerId,
         epoch: u32,
     },

@@ -937,7 +937,12 @@ impl Gen {
                         format!("client{}", self.pools.client_ids.len())
                     };
                     self.pools.client_ids.push(id.clone());
-                    t["durable"] = json!({"client_id": id, "name": self.one(&["s", "audit", ""])});
+                    let name = if self.bad() {
+                        ""
+                    } else {
+                        self.one(&["s", "audit"])
+                    };
+                    t["durable"] = json!({"client_id": id, "name": name});
                 }
                 json!({"jms_topic": t})
             }
@@ -994,6 +999,12 @@ impl Gen {
         if jms_source && !self.bad() {
             if self.coin(0.8) {
                 c["jms"] = self.jms_session();
+                // Exclusive consumers are a queue feature: mostly only there.
+                if c["source"].get("jms_topic").is_some() && !self.bad() {
+                    if let Some(j) = c["jms"].as_object_mut() {
+                        j.remove("exclusive");
+                    }
+                }
             }
             if self.coin(0.5) {
                 c["failure"] = self.failure();
@@ -1176,12 +1187,29 @@ impl Gen {
         if self.coin(0.5) {
             j["expire_messages_period_ms"] = self.ms_at_least(1.0, 500.0);
         }
-        let qs: Vec<Value> = (0..self.count(2))
-            .map(|_| json!({"name": self.jms_name(false)}))
-            .collect();
-        let ts: Vec<Value> = (0..self.count(2))
-            .map(|_| json!({"name": self.jms_name(true)}))
-            .collect();
+        // Fresh names, each declared once (a duplicate when hostile).
+        let declared = |g: &mut Gen, topic: bool| -> Vec<Value> {
+            let prefix = if topic { "jt" } else { "jq" };
+            (0..g.count(2))
+                .map(|i| {
+                    let pool = if topic {
+                        &g.pools.jms_topics
+                    } else {
+                        &g.pools.jms_queues
+                    };
+                    let name = g.name(prefix, 10 + i, &pool.clone());
+                    let pool = if topic {
+                        &mut g.pools.jms_topics
+                    } else {
+                        &mut g.pools.jms_queues
+                    };
+                    pool.push(name.clone());
+                    json!({"name": name})
+                })
+                .collect()
+        };
+        let qs = declared(self, false);
+        let ts = declared(self, true);
         j["queues"] = json!(qs);
         j["topics"] = json!(ts);
         if self.coin(0.3) {

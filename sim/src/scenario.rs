@@ -1803,6 +1803,10 @@ pub struct ArtemisSpec {
     /// the `DLQ` that `artemis create` writes into `broker.xml`.
     #[serde(default = "default_dead_letter_address")]
     pub dead_letter_address: Option<String>,
+    /// `expiry-address`; `null` removes expired messages. The default is the `ExpiryQueue`
+    /// that `artemis create` writes.
+    #[serde(default = "default_expiry_address")]
+    pub expiry_address: Option<String>,
     /// `redelivery-delay`.
     #[serde(default)]
     pub redelivery_delay_ms: u64,
@@ -1819,6 +1823,7 @@ impl Default for ArtemisSpec {
         ArtemisSpec {
             max_delivery_attempts: default_max_delivery_attempts(),
             dead_letter_address: default_dead_letter_address(),
+            expiry_address: default_expiry_address(),
             redelivery_delay_ms: 0,
             redelivery_delay_multiplier: 1.0,
             max_redelivery_delay_ms: None,
@@ -1831,6 +1836,9 @@ fn default_max_delivery_attempts() -> u32 {
 }
 fn default_dead_letter_address() -> Option<String> {
     Some("DLQ".into())
+}
+fn default_expiry_address() -> Option<String> {
+    Some("ExpiryQueue".into())
 }
 fn one_f64() -> f64 {
     1.0
@@ -2112,8 +2120,13 @@ pub(crate) fn validate_jms(path: &str, j: &JmsSpec) -> Result<(), ScenarioError>
                 "must be at least 1",
             ));
         }
-        if let Some(d) = &a.dead_letter_address {
-            check_jms_name(&format!("{apath}.dead_letter_address"), d)?;
+        for (field, address) in [
+            ("dead_letter_address", &a.dead_letter_address),
+            ("expiry_address", &a.expiry_address),
+        ] {
+            if let Some(d) = address {
+                check_jms_name(&format!("{apath}.{field}"), d)?;
+            }
         }
         check_ms(
             &format!("{apath}.redelivery_delay_ms"),

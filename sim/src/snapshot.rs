@@ -352,7 +352,8 @@ impl Simulation {
                         .consumer_groups
                         .get(&ConsumerId(i as u32))
                         .copied(),
-                    prefetch: c.spec.prefetch,
+                    prefetch: (self.jms.prefetch_of(ConsumerId(i as u32)))
+                        .unwrap_or(c.spec.prefetch),
                     ack: c.spec.ack,
                     unacked: c
                         .unacked

@@ -1421,3 +1421,24 @@ fn amq_01_scenarios_without_jms_serialise_as_before() {
         s
     );
 }
+
+#[test]
+fn amq_09_artemis_moves_expired_messages_to_the_expiry_address() {
+    let run = |artemis: Value| {
+        let mut s = sim_1ms(json!({
+            "jms": { "broker": "artemis", "artemis": artemis },
+            "producers": [queue_sender("p", "q", burst_rate(1, 10.0))
+                .with(json!({ "message": { "ttl_ms": 100, "persistent": false } }))]
+        }));
+        let events = run_ms(&mut s, 31_000);
+        (s, events)
+    };
+    // Even a non-persistent message: Artemis has no Classic `processNonPersistent` rule.
+    let (s, events) = run(json!({}));
+    assert_eq!(
+        dead_letters(&events, &s),
+        vec![(30_000, 0, "ExpiryQueue".into(), DeadLetterReason::Expired)]
+    );
+    let (s, _) = run(json!({ "expiry_address": null }));
+    assert_eq!(s.ledger().expired, 1);
+}

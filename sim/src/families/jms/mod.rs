@@ -146,6 +146,11 @@ impl Jms {
         }
     }
 
+    /// The prefetch a JMS consumer's session uses.
+    pub(crate) fn prefetch_of(&self, cid: ConsumerId) -> Option<u32> {
+        self.sessions.get(&cid).map(|s| s.settings.prefetch)
+    }
+
     /// The node a consumer reads from, for drawing.
     pub(crate) fn source_of(&self, cid: ConsumerId) -> Option<NodeRef> {
         self.sessions.get(&cid).map(|s| node_of(s.source))
@@ -447,14 +452,13 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
             let seen = !unseen.contains(&tag);
             c.delivery_count = broker.unwrap_or(c.delivery_count) + u32::from(!clean || seen);
             c.redelivered = c.delivery_count > 0;
-            let (seq, persistent) = (c.queue_seq, c.persistent);
+            let persistent = c.persistent;
             self.family.store_mut(source).in_flight -= 1;
             // A queue keeps everything; a durable subscription its persistent messages, which
             // it recovers from the store (`DurableTopicSubscription.deactivate`).
             let keeps = matches!(source, JmsStore::Queue(_)) || (durable && persistent);
             if keeps {
-                self.family.store_mut(source).pending.insert(seq, slot);
-                self.world.set_state(slot, CopyState::JmsPending(source));
+                self.put_back(source, slot);
                 requeued += 1;
             } else {
                 self.world.drop_copy(slot, DropReason::LostInConsumerCrash);
@@ -609,6 +613,16 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
         let s = self.family.store_mut(store);
         s.pending.insert(seq, slot);
         s.enqueued += 1;
+        self.world.set_state(slot, CopyState::JmsPending(store));
+        if self.world.copies.get(slot).expires_at != SimTime::MAX {
+            self.ensure_sweep();
+        }
+    }
+
+    /// A copy taken back from a consumer returns to its place in the store (AMQ-5).
+    fn put_back(&mut self, store: JmsStore, slot: Slot) {
+        let seq = self.world.copies.get(slot).queue_seq;
+        self.family.store_mut(store).pending.insert(seq, slot);
         self.world.set_state(slot, CopyState::JmsPending(store));
         if self.world.copies.get(slot).expires_at != SimTime::MAX {
             self.ensure_sweep();
@@ -1154,18 +1168,34 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
     /// non-persistent one is discarded unless `processNonPersistent`; one from the
     /// dead-letter queue itself is not re-added (`RegionBroker.sendToDeadLetterQueue`; AMQ-7).
     fn dead_letter(&mut self, slot: Slot, from: JmsStore, reason: DeadLetterReason) {
-        if !self.world.copies.get(slot).persistent && !self.family.settings.process_non_persistent {
-            self.world
-                .drop_copy(slot, DropReason::NonPersistentDeadLetter);
-            return;
-        }
-        let dlq = match self.family.settings.broker {
-            JmsBroker::Classic => self.dead_letter_queue(from),
+        let settings = &self.family.settings;
+        let dlq = match settings.broker {
+            JmsBroker::Classic => {
+                if !self.world.copies.get(slot).persistent && !settings.process_non_persistent {
+                    self.world
+                        .drop_copy(slot, DropReason::NonPersistentDeadLetter);
+                    return;
+                }
+                self.dead_letter_queue(from)
+            }
+            // Artemis moves what it gives up on to an address whatever its durability: the
+            // dead-letter address after the last attempt, the expiry address when expired.
             JmsBroker::Artemis => {
-                let address = self.family.settings.artemis.clone().unwrap_or_default();
-                match address.dead_letter_address {
-                    Some(name) => self.queue_or_create(&name),
-                    None => {
+                let a = settings.artemis.clone().unwrap_or_default();
+                let address = match reason {
+                    DeadLetterReason::Expired => a.expiry_address,
+                    _ => a.dead_letter_address,
+                };
+                match (address, reason) {
+                    (Some(name), _) => self.queue_or_create(&name),
+                    (None, DeadLetterReason::Expired) => {
+                        let msg = self.world.copies.get(slot).msg;
+                        self.world.set_state(slot, CopyState::Expired);
+                        self.world
+                            .emit(EventKind::Jms(JmsEvent::JmsExpired { msg, from }));
+                        return;
+                    }
+                    (None, _) => {
                         self.world.drop_copy(slot, DropReason::DeliveryLimit);
                         return;
                     }
@@ -1205,7 +1235,10 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
         self.family.store_mut(from).expired += 1;
         let c = self.world.copies.get(slot);
         let settings = &self.family.settings;
-        if settings.process_expired && (c.persistent || settings.process_non_persistent) {
+        let artemis = settings.broker == JmsBroker::Artemis;
+        if artemis
+            || (settings.process_expired && (c.persistent || settings.process_non_persistent))
+        {
             self.dead_letter(slot, from, DeadLetterReason::Expired);
         } else {
             let msg = c.msg;
@@ -1271,10 +1304,10 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
                 continue;
             }
             let delay = artemis_delay_ms(&artemis, count);
-            self.world.set_state(slot, CopyState::JmsPending(source));
             if delay == 0 {
-                self.family.store_mut(source).pending.insert(seq, slot);
+                self.put_back(source, slot);
             } else {
+                self.world.set_state(slot, CopyState::JmsPending(source));
                 self.family.store_mut(source).delayed.insert(seq, slot);
                 let at = self.world.now.plus(ms_to_us(delay as f64));
                 self.world

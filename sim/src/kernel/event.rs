@@ -198,6 +198,8 @@ pub enum JmsAckKind {
     Poison,
     /// A `receive()` with prefetch 0 asks for one message (AMQ-8).
     Pull,
+    /// The client dropped an expired message unseen; the broker expires it (AMQ-7).
+    Expired,
 }
 
 /// A JMS subscription's life (AMQ-2).

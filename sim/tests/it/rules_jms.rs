@@ -1442,3 +1442,45 @@ fn amq_09_artemis_moves_expired_messages_to_the_expiry_address() {
     let (s, _) = run(json!({ "expiry_address": null }));
     assert_eq!(s.ledger().expired, 1);
 }
+
+#[test]
+fn amq_07_the_client_drops_an_expired_prefetched_message() {
+    // m1 waits in c's prefetch buffer past its expiration (60 ms): the client never hands it
+    // to the application, it sends an expired ack and the broker dead-letters it.
+    let mut s = sim_1ms(json!({
+        "producers": [queue_sender("p", "q", burst_rate(2, 10.0))
+            .with(json!({ "message": { "ttl_ms": 50 } }))],
+        "consumers": [queue_receiver("c", "q", 100.0, json!({ "prefetch": 10 }))]
+    }));
+    let events = run_ms(&mut s, 1_000);
+    assert_eq!(dispatched_to(&events, &s, "c"), vec![(0, 1), (1, 1)]);
+    assert_eq!(processed_ids(&events, &s, "c"), vec![0]);
+    assert_eq!(acks(&events)[0], (113, JmsAckKind::Standard, vec![0]));
+    assert_eq!(acks(&events)[1], (113, JmsAckKind::Expired, vec![1]));
+    assert_eq!(
+        dead_letters(&events, &s),
+        vec![(113, 1, "ActiveMQ.DLQ".into(), DeadLetterReason::Expired)]
+    );
+}
+
+#[test]
+fn amq_04_dups_ok_close_sends_the_pending_batch_a_crash_loses_it() {
+    // As `amq_04_dups_ok_batches_acks_on_topics_only`, but the subscriber closes cleanly at
+    // 85 and a new one takes the durable subscription at 200.
+    let mut s = sim_1ms(json!({
+        "producers": [topic_publisher("p", "t", burst_rate(10, 10.0))],
+        "consumers": [subscriber("c", "t", Some(("app", "s")), 10.0)
+            .with(json!({ "jms": { "ack_mode": "dups_ok", "prefetch": 10 } }))],
+        "script": [
+            at(85.0, cmd::remove_consumer("c")),
+            at(200.0, cmd::add_consumer(subscriber("d", "t", Some(("app", "s")), 10.0)))
+        ]
+    }));
+    let events = run_ms(&mut s, 1_000);
+    assert_eq!(acks(&events)[1], (85, JmsAckKind::Standard, vec![5, 6]));
+    // m7 was in the application's hands; m8 and m9 never reached it (AMQ-5).
+    assert_eq!(
+        dispatched_to(&events, &s, "d"),
+        vec![(7, 2), (8, 1), (9, 1)]
+    );
+}

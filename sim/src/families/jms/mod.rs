@@ -436,6 +436,13 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
         for frame in frames.into_values() {
             self.apply_frame(cid, frame);
         }
+        // `close()` sends the pending DUPS_OK batch ack (`dispose`, `deliverAcks`); a dropped
+        // connection loses it, and those messages come again (AMQ-4).
+        if let Some((first, last)) = self.session(cid).batch.take() {
+            if status == ConsumerStatus::Removed {
+                self.apply_frame(cid, Frame::AckRange { first, last });
+            }
+        }
         let consumer = &self.clients.consumers[cid.index()];
         let unseen: BTreeSet<u64> = consumer.buffer.iter().map(|(tag, _)| *tag).collect();
         let clean = status == ConsumerStatus::Removed;
@@ -784,9 +791,10 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
 
     // ------------------------------------------------------------------ the client library
 
-    /// Starts the next buffered message, as the session hands it to the application. A
-    /// transacted session first poison-acks a message already past its redelivery limit
-    /// without handing it over (`redeliveryExceeded`, AMQ-6).
+    /// Starts the next buffered message, as the session hands it to the application. First
+    /// the client drops an expired one with an expired ack (`consumeExpiredMessage`, AMQ-7),
+    /// and a transacted session poison-acks one already past its redelivery limit
+    /// (`redeliveryExceeded`, AMQ-6); neither reaches the application.
     pub(crate) fn begin_next(&mut self, cid: ConsumerId) {
         loop {
             let consumer = &self.clients.consumers[cid.index()];
@@ -801,15 +809,18 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
             };
             let settings = &self.family.sessions[&cid].settings;
             let count = self.world.copies.get(slot).delivery_count;
-            let poison = settings.transacted() && settings.exceeded(count);
-            if !poison {
+            let frame = if self.is_expired(slot) {
+                Frame::Expired { tag }
+            } else if settings.transacted() && settings.exceeded(count) {
+                Frame::Poison { tags: vec![tag] }
+            } else {
                 break;
-            }
+            };
             let size = self.world.copies.get(slot).size;
             let consumer = &mut self.clients.consumers[cid.index()];
             consumer.buffer.pop_front();
             consumer.buffer_bytes -= u64::from(size);
-            self.send_frame(cid, Frame::Poison { tags: vec![tag] });
+            self.send_frame(cid, frame);
         }
         self.start_next(cid);
         if let Some((tag, _)) = self.clients.consumers[cid.index()].current {
@@ -1100,6 +1111,17 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
                 }
             }
             Frame::Cancel { tags } => self.cancel(cid, source, &tags),
+            Frame::Expired { tag } => {
+                let taken = self.take_dispatched(cid, source, &[tag]);
+                let msgs = taken.iter().map(|(_, m)| *m).collect();
+                self.world.emit(event(JmsAckKind::Expired, msgs, 0));
+                let session = self.session(cid);
+                session.extension = session.extension.saturating_sub(1);
+                for (slot, _) in taken {
+                    self.family.store_mut(source).dequeued += 1;
+                    self.expire(slot, source);
+                }
+            }
         }
         self.dispatch(source);
     }

@@ -33,6 +33,8 @@ pub(crate) enum Frame {
     Pull,
     /// Artemis: the session hands rolled-back deliveries back to the broker (AMQ-9).
     Cancel { tags: Vec<u64> },
+    /// The client dropped an expired message it had prefetched (AMQ-7).
+    Expired { tag: u64 },
 }
 
 /// The session's settings, with the defaults for its source filled in.

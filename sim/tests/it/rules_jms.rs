@@ -1484,3 +1484,24 @@ fn amq_04_dups_ok_close_sends_the_pending_batch_a_crash_loses_it() {
         vec![(7, 2), (8, 1), (9, 1)]
     );
 }
+
+#[test]
+fn amq_02_specs_list_the_destinations_and_durable_subscriptions_now() {
+    let mut s = sim_1ms(json!({
+        "jms": { "process_expired": false, "queues": [{ "name": "orders" }] },
+        "producers": [topic_publisher("p", "prices", manual_rate())],
+        "consumers": [subscriber("s", "prices", Some(("app", "s")), 1.0)]
+    }));
+    apply(
+        &mut s,
+        json!({ "add_jms_queue": { "queue": { "name": "audit" } } }),
+    );
+    let jms = s.specs().jms.expect("JMS settings");
+    assert!(!jms.process_expired);
+    let queues: Vec<&str> = jms.queues.iter().map(|q| q.name.as_str()).collect();
+    assert_eq!(queues, vec!["orders", "audit"]);
+    assert_eq!(jms.topics[0].name, "prices");
+    assert_eq!(jms.durable_subscriptions[0].client_id, "app");
+    let plain = sim_1ms(json!({ "queues": [{ "name": "q" }] }));
+    assert!(plain.specs().jms.is_none());
+}

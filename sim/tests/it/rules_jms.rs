@@ -1505,3 +1505,18 @@ fn amq_02_specs_list_the_destinations_and_durable_subscriptions_now() {
     let plain = sim_1ms(json!({ "queues": [{ "name": "q" }] }));
     assert!(plain.specs().jms.is_none());
 }
+
+#[test]
+fn amq_06_unlimited_instant_redelivery_is_halted_by_the_zero_time_guard() {
+    // Redelivery delay 0, no limit and instant processing: the client would redeliver the
+    // message forever without time moving on; the engine's guard names it and stops.
+    let mut s = sim_1ms(json!({
+        "producers": [queue_sender("p", "q", burst_rate(1, 10.0))],
+        "consumers": [queue_receiver("c", "q", 0.0, json!({ "redelivery": {
+            "maximum_redeliveries": -1, "initial_redelivery_delay_ms": 0, "redelivery_delay_ms": 0
+        } })).with(always_fails())]
+    }));
+    s.advance_to(broker_sim::SimTime::from_millis(100));
+    assert!(s.halted().is_some(), "the run halts");
+    crate::helpers::assert_no_leaks(&s);
+}

@@ -972,17 +972,20 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
     fn rollback(&mut self, cid: ConsumerId) {
         let session = self.session(cid);
         session.handled = 0;
-        let tags = std::mem::take(&mut session.delivered);
-        let Some(&newest) = tags.last() else {
+        let delivered = std::mem::take(&mut session.delivered);
+        session.delivered_counter -= delivered.len() as i64;
+        let unacked = &self.clients.consumers[cid.index()].unacked;
+        let parked: Vec<(u64, Slot)> = (delivered.iter())
+            .filter_map(|t| Some((*t, *unacked.get(t)?)))
+            .collect();
+        let Some(&(_, newest)) = parked.last() else {
             return;
         };
-        session.delivered_counter -= tags.len() as i64;
+        let tags: Vec<u64> = parked.iter().map(|(t, _)| *t).collect();
         if self.family.settings.broker == JmsBroker::Artemis {
             self.send_frame(cid, Frame::Cancel { tags });
             return;
         }
-        let unacked = &self.clients.consumers[cid.index()].unacked;
-        let parked: Vec<(u64, Slot)> = tags.iter().map(|t| (*t, unacked[t])).collect();
         let mut msgs = Vec::with_capacity(parked.len());
         for &(_, slot) in &parked {
             self.world.note_cycle(slot);
@@ -992,7 +995,7 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
             msgs.push(c.msg);
         }
         let settings = &self.family.sessions[&cid].settings;
-        let counter = self.world.copies.get(unacked[&newest]).delivery_count;
+        let counter = self.world.copies.get(newest).delivery_count;
         if settings.exceeded(counter) {
             self.send_frame(cid, Frame::Poison { tags });
             return;
@@ -1281,9 +1284,14 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
         self.world.schedule(at, JmsWork::ExpirySweep);
     }
 
-    /// The periodic check expires stored messages that nobody dispatched (AMQ-7).
+    /// The periodic check expires stored messages that nobody dispatched (AMQ-7); a stopped
+    /// broker checks nothing.
     fn sweep(&mut self) {
         self.family.sweep_at = None;
+        if self.family.down_until.is_some() {
+            self.ensure_sweep();
+            return;
+        }
         let stores: Vec<JmsStore> = self.family.stores().map(|(s, _)| s).collect();
         let mut expiring = false;
         for store in stores {

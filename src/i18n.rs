@@ -232,6 +232,7 @@ strings! {
     ReasonNonPersistentDeadLetter => "non-persistent dead letter discarded", "비영속 데드 레터 폐기";
     ReasonLostInBrokerRestart => "lost in a broker restart (non-persistent)", "브로커 재시작으로 유실 (비영속)";
     ReasonBrokerDown => "broker down", "브로커 중단";
+    ReasonPoisonAckDiscarded => "poison ack on a non-durable subscription (discarded)", "비지속 구독의 독 메시지 ACK (폐기)";
     DlReasonRejected => "rejected", "거부됨 (rejected)";
     DlReasonExpired => "expired", "만료됨 (expired)";
     DlReasonMaxlen => "maxlen", "최대 길이 (maxlen)";

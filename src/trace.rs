@@ -293,6 +293,7 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::NonPersistentDeadLetter => Key::ReasonNonPersistentDeadLetter,
         DropReason::LostInBrokerRestart => Key::ReasonLostInBrokerRestart,
         DropReason::BrokerDown => Key::ReasonBrokerDown,
+        DropReason::PoisonAckDiscarded => Key::ReasonPoisonAckDiscarded,
     }
 }
 

@@ -62,10 +62,13 @@ pub enum DropReason {
     LostInBrokerRestart,
     /// Sent to a JMS broker while it was down (AMQ-3).
     BrokerDown,
+    /// Poison-acked by a non-durable topic subscriber: the broker keeps no copy for such a
+    /// subscription, so there is nothing to dead-letter (`TopicSubscription`, AMQ-7).
+    PoisonAckDiscarded,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 17] = [
+    pub const ALL: [DropReason; 18] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -83,6 +86,7 @@ impl DropReason {
         DropReason::NonPersistentDeadLetter,
         DropReason::LostInBrokerRestart,
         DropReason::BrokerDown,
+        DropReason::PoisonAckDiscarded,
     ];
 }
 

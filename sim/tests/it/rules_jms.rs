@@ -1520,3 +1520,33 @@ fn amq_06_unlimited_instant_redelivery_is_halted_by_the_zero_time_guard() {
     assert!(s.halted().is_some(), "the run halts");
     crate::helpers::assert_no_leaks(&s);
 }
+
+#[test]
+fn amq_07_poison_from_a_non_durable_subscriber_is_not_dead_lettered() {
+    // A durable subscription is a `PrefetchSubscription` that sends poison to the DLQ; a
+    // non-durable one is a `TopicSubscription`, which keeps nothing to dead-letter.
+    let run = |durable: Option<(&str, &str)>| {
+        let mut s = sim_1ms(json!({
+            "jms": { "dead_letter_strategy": { "kind": "individual" } },
+            "producers": [topic_publisher("p", "t", burst_rate(1, 10.0))],
+            "consumers": [subscriber("c", "t", durable, 10.0)
+                .with(always_fails())
+                .with(json!({ "jms": { "redelivery": { "maximum_redeliveries": 0 } } }))]
+        }));
+        let events = run_ms(&mut s, 1_000);
+        (s, events)
+    };
+    let (s, events) = run(Some(("app", "s")));
+    assert_eq!(
+        dead_letters(&events, &s),
+        vec![(
+            23,
+            0,
+            "ActiveMQ.DLQ.Topic.t".into(),
+            DeadLetterReason::PoisonAck
+        )]
+    );
+    let (s, events) = run(None);
+    assert!(dead_letters(&events, &s).is_empty());
+    assert_eq!(dropped(&s, DropReason::PoisonAckDiscarded), 1);
+}

@@ -151,6 +151,12 @@ impl Jms {
         self.sessions.get(&cid).map(|s| s.settings.prefetch)
     }
 
+    /// A non-durable topic subscription: the broker keeps what it dispatched to it for
+    /// statistics only (`TopicSubscription`), not for redelivery or dead-lettering.
+    fn is_non_durable(&self, s: JmsStore) -> bool {
+        matches!(s, JmsStore::Sub(s) if self.subs[s.index()].durable.is_none())
+    }
+
     /// The node a consumer reads from, for drawing.
     pub(crate) fn source_of(&self, cid: ConsumerId) -> Option<NodeRef> {
         self.sessions.get(&cid).map(|s| node_of(s.source))
@@ -1108,9 +1114,14 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
                 self.world.emit(event(JmsAckKind::Poison, msgs, 0));
                 let session = self.session(cid);
                 session.extension = session.extension.saturating_sub(1);
+                let non_durable = self.family.is_non_durable(source);
                 for (slot, _) in taken {
                     self.family.store_mut(source).dequeued += 1;
-                    self.dead_letter(slot, source, DeadLetterReason::PoisonAck);
+                    if non_durable {
+                        self.world.drop_copy(slot, DropReason::PoisonAckDiscarded);
+                    } else {
+                        self.dead_letter(slot, source, DeadLetterReason::PoisonAck);
+                    }
                 }
             }
             Frame::Cancel { tags } => self.cancel(cid, source, &tags),
@@ -1120,9 +1131,19 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
                 self.world.emit(event(JmsAckKind::Expired, msgs, 0));
                 let session = self.session(cid);
                 session.extension = session.extension.saturating_sub(1);
-                for (slot, _) in taken {
+                let non_durable = self.family.is_non_durable(source);
+                for (slot, msg) in taken {
                     self.family.store_mut(source).dequeued += 1;
-                    self.expire(slot, source);
+                    if non_durable {
+                        // A non-durable subscription only counts it (`TopicSubscription`).
+                        self.family.store_mut(source).expired += 1;
+                        self.world.set_state(slot, CopyState::Expired);
+                        let from = source;
+                        self.world
+                            .emit(EventKind::Jms(JmsEvent::JmsExpired { msg, from }));
+                    } else {
+                        self.expire(slot, source);
+                    }
                 }
             }
         }

@@ -461,6 +461,14 @@ fn loss_model(_: &Driver, s: &Snapshot, _: &()) -> LossModel {
             ledger.removed_by_retention,
         ));
     }
+    if ledger.removed_by_compaction > 0 {
+        items.push((
+            "removed_by_compaction",
+            Key::StateRemovedByCompaction,
+            "removed_by_compaction".into(),
+            ledger.removed_by_compaction,
+        ));
+    }
     items.sort_by_key(|item| std::cmp::Reverse(item.3));
     LossModel { items }
 }

@@ -89,6 +89,7 @@ strings! {
     StateAcked => "acked", "ACK됨";
     StateRetained => "retained in a log", "로그에 보존됨";
     StateRemovedByRetention => "removed by retention", "보존 기간이 지나 삭제됨";
+    StateRemovedByCompaction => "removed by compaction", "컴팩션으로 삭제됨";
     StateDeadLettered => "dead-lettered", "데드 레터";
     StateExpired => "expired", "만료됨";
     StateDropped => "dropped", "버려짐";
@@ -229,6 +230,7 @@ strings! {
     ReasonQueueDeleted => "queue deleted (x-expires)", "큐 삭제됨 (x-expires)";
     ReasonServiceOverloaded => "service overloaded", "서비스 과부하";
     ReasonRequestTimeout => "request timeout", "요청 시간 초과";
+    ReasonNoKeyForCompactedTopic => "no key: a compacted topic refuses it", "키 없음: 컴팩션 토픽이 거부함";
     DlReasonRejected => "rejected", "거부됨 (rejected)";
     DlReasonExpired => "expired", "만료됨 (expired)";
     DlReasonMaxlen => "maxlen", "최대 길이 (maxlen)";

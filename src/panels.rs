@@ -100,7 +100,7 @@ pub struct LedgerProps {
 
 /// The ledger states in the order a message lives through them; the flag hides a state while
 /// it is zero (the event-log states mean nothing in a queue scenario).
-const LEDGER_TERMS: [(&str, Key, bool); 10] = [
+const LEDGER_TERMS: [(&str, Key, bool); 11] = [
     ("in_flight", Key::StateInFlight, false),
     ("ready", Key::StateReady, false),
     ("unacked", Key::StateUnacked, false),
@@ -108,6 +108,7 @@ const LEDGER_TERMS: [(&str, Key, bool); 10] = [
     ("retained", Key::StateRetained, true),
     ("acked", Key::StateAcked, false),
     ("removed_by_retention", Key::StateRemovedByRetention, true),
+    ("removed_by_compaction", Key::StateRemovedByCompaction, true),
     ("dead_lettered", Key::StateDeadLettered, false),
     ("expired", Key::StateExpired, false),
     ("dropped", Key::StateDropped, false),

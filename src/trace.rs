@@ -142,7 +142,7 @@ impl StepKind {
             EventKind::SessionExpired { .. } => StepKind::SessionExpired,
             EventKind::RebalanceStarted { .. } => StepKind::Rebalance,
             EventKind::RebalanceDone { .. } => StepKind::RebalanceDone,
-            EventKind::RetentionDeleted { .. } => StepKind::Retention,
+            EventKind::RetentionDeleted { .. } | EventKind::Compacted { .. } => StepKind::Retention,
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
             EventKind::CommandApplied { .. } => StepKind::Command,
@@ -273,6 +273,7 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::DeadLetterUnroutable => Key::ReasonDeadLetterUnroutable,
         DropReason::SimulatorCapacity => Key::ReasonSimulatorCapacity,
         DropReason::QueueDeleted => Key::ReasonQueueDeleted,
+        DropReason::NoKeyForCompactedTopic => Key::ReasonNoKeyForCompactedTopic,
         DropReason::ServiceOverloaded => Key::ReasonServiceOverloaded,
         DropReason::RequestTimeout => Key::ReasonRequestTimeout,
     }

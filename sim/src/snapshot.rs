@@ -403,7 +403,7 @@ impl Simulation {
                                 .collect(),
                             segments: log
                                 .segments()
-                                .map(|s| (s.base, s.records, s.bytes))
+                                .map(|s| (s.base, s.records - s.compacted, s.bytes))
                                 .collect(),
                             groups: readers
                                 .iter()

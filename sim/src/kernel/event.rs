@@ -176,6 +176,14 @@ pub enum EventKind {
     CommandApplied {
         summary: String,
     },
+    /// The log cleaner compacted a partition: superseded records and expired tombstones are
+    /// gone, offsets keep their gaps (KAF-7).
+    Compacted {
+        topic: u32,
+        partition: u32,
+        removed: u64,
+        tombstones: u64,
+    },
 }
 
 impl fmt::Display for Event {
@@ -253,6 +261,15 @@ impl fmt::Display for Event {
             EventKind::ChannelClosed { consumer, reason } => {
                 write!(f, "channel of {consumer} closed: {reason}")
             }
+            EventKind::Compacted {
+                topic,
+                partition,
+                removed,
+                tombstones,
+            } => write!(
+                f,
+                "compact t{topic}p{partition} removed {removed}, tombstones {tombstones}"
+            ),
             EventKind::QueueDeleted { queue, dropped } => {
                 write!(f, "delete {queue} dropped={dropped}")
             }
@@ -342,6 +359,7 @@ impl EventKind {
             | EventKind::RebalanceStarted { .. }
             | EventKind::RebalanceDone { .. }
             | EventKind::RetentionDeleted { .. }
+            | EventKind::Compacted { .. }
             | EventKind::SubscriberDisconnected { .. }
             | EventKind::CommandApplied { .. } => None,
         }

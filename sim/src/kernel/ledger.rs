@@ -44,6 +44,8 @@ pub enum DropReason {
     SimulatorCapacity,
     /// Its queue was deleted by `x-expires`; such messages are not dead-lettered (RMQ-28).
     QueueDeleted,
+    /// A compacted topic refuses a record without a key (KAF-7).
+    NoKeyForCompactedTopic,
     /// A service with no broker in front had no free worker and a full backlog.
     ServiceOverloaded,
     /// The caller gave up waiting for a service with no broker in front.
@@ -51,7 +53,7 @@ pub enum DropReason {
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 14] = [
+    pub const ALL: [DropReason; 15] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -64,6 +66,7 @@ impl DropReason {
         DropReason::DeadLetterUnroutable,
         DropReason::SimulatorCapacity,
         DropReason::QueueDeleted,
+        DropReason::NoKeyForCompactedTopic,
         DropReason::ServiceOverloaded,
         DropReason::RequestTimeout,
     ];
@@ -100,6 +103,8 @@ pub enum CopyState {
     Retained,
     /// Deleted with its segment by retention, not by consumption (KAF-5).
     RemovedByRetention,
+    /// Superseded by a later record with the same key, or an expired tombstone (KAF-7).
+    RemovedByCompaction,
     /// Acked (or processed under auto-ack / Pub/Sub) and deleted.
     Acked,
     /// Left its queue through the dead-letter exchange; the new copy continues from there.
@@ -119,6 +124,7 @@ impl CopyState {
                 | CopyState::Expired
                 | CopyState::Dropped(_)
                 | CopyState::RemovedByRetention
+                | CopyState::RemovedByCompaction
         )
     }
 
@@ -145,7 +151,13 @@ pub struct Ledger {
     pub dead_lettered: BTreeMap<DeadLetterReason, u64>,
     pub expired: u64,
     pub removed_by_retention: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub removed_by_compaction: u64,
     pub dropped: BTreeMap<DropReason, u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Ledger {
@@ -157,6 +169,7 @@ impl Ledger {
             CopyState::Processing(_) | CopyState::InService(_) => &mut self.processing,
             CopyState::Retained => &mut self.retained,
             CopyState::RemovedByRetention => &mut self.removed_by_retention,
+            CopyState::RemovedByCompaction => &mut self.removed_by_compaction,
             CopyState::Acked => &mut self.acked,
             CopyState::DeadLettered(r) => self.dead_lettered.entry(r).or_default(),
             CopyState::Expired => &mut self.expired,
@@ -190,6 +203,7 @@ impl Ledger {
             + self.processing
             + self.retained
             + self.removed_by_retention
+            + self.removed_by_compaction
             + self.acked
             + self.dead_lettered_total()
             + self.expired
@@ -211,6 +225,9 @@ impl Ledger {
         m.insert("processing".into(), self.processing);
         m.insert("retained".into(), self.retained);
         m.insert("removed_by_retention".into(), self.removed_by_retention);
+        if self.removed_by_compaction > 0 {
+            m.insert("removed_by_compaction".into(), self.removed_by_compaction);
+        }
         m.insert("acked".into(), self.acked);
         m.insert("dead_lettered".into(), self.dead_lettered_total());
         m.insert("expired".into(), self.expired);

@@ -2,6 +2,7 @@
 //! a service called with no broker, for the traffic-buffering comparison.
 
 pub mod assignor;
+mod compaction;
 pub mod log;
 pub mod partitioner;
 mod retention;
@@ -10,14 +11,15 @@ use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx};
 use crate::command::{at_cap, CommandError, OffsetTarget};
 use crate::event::EventKind;
 use crate::ids::{ConsumerId, MessageId, ProducerId};
+use crate::kernel::agenda::TimerId;
 use crate::kernel::{ms_to_us, World};
-use crate::ledger::CopyState;
+use crate::ledger::{CopyState, DropReason};
 use crate::message::{Slot, NO_KEY};
 use crate::scenario::{CommitMode, GroupSpec, OffsetReset, TopicSpec, UnkeyedStrategy};
 use crate::time::SimTime;
 use crate::wire::{Chip, NodeRef};
 use assignor::{assign, TopicPartition};
-use log::{LogConfig, PartitionLog, Record};
+use log::{CompactionConfig, LogConfig, PartitionLog, Record};
 use partitioner::{partition_for_key, StickyPartitioner};
 use retention::RetentionSchedule;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -30,23 +32,39 @@ pub(crate) struct Topic {
     pub sticky: StickyPartitioner,
     pub round_robin: u32,
     pub retention: RetentionSchedule,
+    /// The log cleaner's periodic check and its period, for a compacted topic (KAF-7).
+    pub cleaner: Option<(TimerId, u64)>,
     /// Groups reading this topic, with how many times each lists it (lag counts each listing).
     pub readers: Vec<(u32, u64)>,
 }
 
 impl Topic {
-    pub fn new(spec: TopicSpec, retention: RetentionSchedule) -> Topic {
+    pub fn new(
+        spec: TopicSpec,
+        retention: RetentionSchedule,
+        cleaner: Option<(TimerId, u64)>,
+    ) -> Topic {
+        let deletes = spec.cleanup_policy.deletes();
+        let compaction = spec.cleanup_policy.compacts().then(|| CompactionConfig {
+            delete_retention_us: ms_to_us(spec.delete_retention_ms.unwrap_or(86_400_000.0)),
+            min_lag_us: ms_to_us(spec.min_compaction_lag_ms.unwrap_or(0.0)),
+            min_dirty_ratio: spec.min_cleanable_dirty_ratio.unwrap_or(0.5),
+        });
         let config = LogConfig {
             segment_bytes: spec.segment_bytes,
             segment_us: ms_to_us(spec.segment_ms),
-            retention_us: (spec.retention_ms >= 0.0).then(|| ms_to_us(spec.retention_ms)),
-            retention_bytes: u64::try_from(spec.retention_bytes).ok(),
+            // `cleanup.policy=compact` alone deletes nothing by time or size (KAF-7).
+            retention_us: (deletes && spec.retention_ms >= 0.0)
+                .then(|| ms_to_us(spec.retention_ms)),
+            retention_bytes: u64::try_from(spec.retention_bytes).ok().filter(|_| deletes),
+            compaction,
         };
         Topic {
             partitions: (0..spec.partitions).map(|_| PartitionLog::new()).collect(),
             sticky: StickyPartitioner::new(spec.batch_size),
             round_robin: 0,
             retention,
+            cleaner,
             readers: Vec::new(),
             config,
             spec,
@@ -319,7 +337,16 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         );
         let partitions = spec.partitions as usize;
         let retention = RetentionSchedule::new(timer, interval, partitions);
-        self.family.topics.push(Topic::new(spec, retention));
+        // Only a compacted topic has a cleaner, so other topics' agendas are unchanged.
+        let cleaner = spec.cleanup_policy.compacts().then(|| {
+            let backoff = ms_to_us(spec.log_cleaner_backoff_ms.unwrap_or(15_000.0)).max(1);
+            let first = self.world.now.plus(backoff);
+            let work = KafkaWork::CleanerRun { topic: id };
+            (self.world.add_timer(first, backoff, work), backoff)
+        });
+        self.family
+            .topics
+            .push(Topic::new(spec, retention, cleaner));
         id
     }
 
@@ -364,17 +391,33 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     pub(crate) fn topic_append(&mut self, slot: Slot, topic: u32, partition: u32) {
         let c = self.world.copies.get(slot);
         let (msg, key, size, producer) = (c.msg, c.key, c.size, c.producer);
+        let tombstone = c.tombstone;
         let t = &mut self.family.topics[topic as usize];
+        if key == NO_KEY && t.config.compaction.is_some() {
+            // The broker refuses the batch: "Compacted topic cannot accept message without key".
+            self.world
+                .drop_copy(slot, DropReason::NoKeyForCompactedTopic);
+            return;
+        }
         let record = Record {
             msg,
             timestamp: self.world.now,
             producer: producer.unwrap_or(ProducerId(u32::MAX)),
             key,
             size,
+            tombstone,
+            compacted: false,
         };
         let log = &mut t.partitions[partition as usize];
         let start = log.start_offset();
+        let segments = log.segments().count();
         let offset = log.append(record, &t.config);
+        if log.segments().count() > segments {
+            // A segment closed: the cleaner may have work again.
+            if let Some((timer, _)) = t.cleaner {
+                self.world.wake_timer(timer);
+            }
+        }
         let tp = TopicPartition { topic, partition };
         self.family.offsets_moved(tp, start, offset);
         self.retention_after_append(topic, partition);
@@ -1142,6 +1185,10 @@ pub(crate) enum KafkaWork {
     RetentionDue {
         topic: u32,
     },
+    /// The log cleaner looks at a compacted topic (KAF-7).
+    CleanerRun {
+        topic: u32,
+    },
     Poll {
         consumer: ConsumerId,
         epoch: u32,
@@ -1181,6 +1228,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             }
             KafkaWork::RetentionCheck { topic } => self.retention_check(topic),
             KafkaWork::RetentionDue { topic } => self.retention_due_item(topic),
+            KafkaWork::CleanerRun { topic } => self.cleaner_run(topic),
             KafkaWork::Poll { consumer, epoch } => self.poll(consumer, epoch),
             KafkaWork::BatchArrives { consumer, epoch } => self.batch_arrives(consumer, epoch),
             KafkaWork::RecordProcessed { consumer, epoch } => {

@@ -103,7 +103,8 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             let log = &mut t.partitions[p as usize];
             let (start, end) = (log.start_offset(), log.end_offset());
             let removed = log.apply_retention(now, &config);
-            if !removed.is_empty() {
+            // Segments of only compacted records hold nothing to count but still move the start.
+            if !removed.is_empty() || log.start_offset() != start {
                 removed_events.push((p, removed.len() as u64, start, end, log.start_offset()));
             }
             t.retention.set(p, log.retention_due(&config));
@@ -115,12 +116,14 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 self.world.ledger.leave(CopyState::Retained);
                 self.world.ledger.enter(CopyState::RemovedByRetention);
             }
-            self.world.emit(EventKind::RetentionDeleted {
-                topic,
-                partition,
-                records: count,
-                log_start: start,
-            });
+            if count > 0 {
+                self.world.emit(EventKind::RetentionDeleted {
+                    topic,
+                    partition,
+                    records: count,
+                    log_start: start,
+                });
+            }
         }
         let r = &self.family.topics[topic as usize].retention;
         let next = now.plus(r.period);

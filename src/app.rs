@@ -76,7 +76,7 @@ pub fn app() -> Html {
     let canvas_ref = use_node_ref();
     let bus = use_memo((), |_| Bus::default());
     let selection = use_state(|| None::<broker_sim::snapshot::NodeRef>);
-    let trace = crate::trace::use_trace_target();
+    let trace = crate::lab::use_trace_target();
     // Shared by the frame loop (draws) and the canvas's click and key handlers (hit tests).
     let painter = use_mut_ref(|| None::<Painter>);
     // Selection, highlights and colour mode; panels change them via `use_draw_options`.

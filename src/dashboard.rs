@@ -4,59 +4,14 @@
 use crate::charts::ChartsPanel;
 use crate::driver::Driver;
 use crate::eventlog::EventLog;
+use crate::hooks::use_render_count;
 use crate::i18n::{t, Key, Lang};
 use crate::lab::{use_frame_model, use_lab};
 use crate::model::format_count;
 use crate::trace::{dead_letter_reason_key, drop_reason_key, TracePanel};
 use broker_sim::scenario::QueueType;
 use broker_sim::Snapshot;
-use std::cell::RefCell;
-use std::rc::Rc;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
-
-/// Calls `f` every `ms` milliseconds while the component is mounted; the latest `f` given is
-/// the one called. For panels that read the driver at their own, slower pace.
-/// The latest callback given to [`use_interval`].
-type Latest = Rc<RefCell<Option<Box<dyn Fn()>>>>;
-
-#[hook]
-pub fn use_interval<F: Fn() + 'static>(ms: i32, f: F) {
-    let latest: Latest = use_mut_ref(|| None);
-    *latest.borrow_mut() = Some(Box::new(f));
-    use_effect_with(ms, move |&ms| {
-        let tick = Closure::<dyn FnMut()>::new(move || {
-            if let Some(f) = latest.borrow().as_ref() {
-                f();
-            }
-        });
-        let window = web_sys::window();
-        let id = window.as_ref().and_then(|w| {
-            w.set_interval_with_callback_and_timeout_and_arguments_0(
-                tick.as_ref().unchecked_ref(),
-                ms,
-            )
-            .ok()
-        });
-        move || {
-            if let (Some(w), Some(id)) = (window, id) {
-                w.clear_interval_with_handle(id);
-            }
-            drop(tick);
-        }
-    });
-}
-
-/// How many times the calling component has rendered: shown as `data-renders`, so tests can
-/// check that a panel stays still while nothing changes.
-#[hook]
-pub fn use_render_count() -> u64 {
-    let n = use_mut_ref(|| 0u64);
-    *n.borrow_mut() += 1;
-    let count = *n.borrow();
-    count
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {

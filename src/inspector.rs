@@ -7,11 +7,11 @@
 //! them from the scenario, its script and the driver's command log; that also stays right
 //! after a reset or a seek.
 
+use crate::actions::{status_class, status_text, ConsumerActions, ProducerActions};
 use crate::driver::Driver;
 use crate::i18n::{t, Key, Lang};
 use crate::lab::{use_frame_model, use_lab, Lab};
 use crate::model::format_count;
-use crate::toolbar::{ConsumerActions, ProducerActions};
 use broker_sim::assignor::Assignor;
 use broker_sim::ids::{ChannelId, ConsumerId, ExchangeId, ProducerId, QueueId};
 use broker_sim::scenario::{
@@ -75,135 +75,8 @@ pub fn unique_name<'a>(base: &str, taken: impl Iterator<Item = &'a str> + Clone)
         .unwrap_or_else(|| base.to_string())
 }
 
-// ------------------------------------------------------------------ the picker
-
-/// Every entity that can be selected, grouped by kind: (kind, [(value, name)]).
-#[derive(Clone, PartialEq)]
-struct PickerModel {
-    groups: Vec<(Key, Vec<(String, String)>)>,
-}
-
-fn picker_model(_: &Driver, snap: &Snapshot, _: &()) -> PickerModel {
-    let list = |items: Vec<(NodeRef, &str)>| -> Vec<(String, String)> {
-        items
-            .into_iter()
-            .map(|(n, name)| (encode(n), name.to_string()))
-            .collect()
-    };
-    let groups = vec![
-        (
-            Key::ColProducers,
-            list(
-                snap.producers
-                    .iter()
-                    .map(|p| (NodeRef::Producer(p.id), p.name.as_str()))
-                    .collect(),
-            ),
-        ),
-        (
-            Key::ColExchanges,
-            list(
-                snap.exchanges
-                    .iter()
-                    .map(|x| (NodeRef::Exchange(x.id), x.name.as_str()))
-                    .collect(),
-            ),
-        ),
-        (
-            Key::ColQueues,
-            list(
-                snap.queues
-                    .iter()
-                    .map(|q| (NodeRef::Queue(q.id), q.name.as_str()))
-                    .collect(),
-            ),
-        ),
-        (
-            Key::ColConsumers,
-            list(
-                snap.consumers
-                    .iter()
-                    .filter(|c| c.status != ConsumerStatus::Removed)
-                    .map(|c| (NodeRef::Consumer(c.id), c.name.as_str()))
-                    .collect(),
-            ),
-        ),
-        (
-            Key::ColChannels,
-            list(
-                snap.channels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (NodeRef::Channel(ChannelId(i as u32)), c.as_str()))
-                    .collect(),
-            ),
-        ),
-        (
-            Key::InspTopics,
-            list(
-                snap.topics
-                    .iter()
-                    .map(|t| (NodeRef::Topic(t.id), t.name.as_str()))
-                    .collect(),
-            ),
-        ),
-        (
-            Key::InspServices,
-            list(
-                snap.services
-                    .iter()
-                    .map(|s| (NodeRef::Service(s.id), s.name.as_str()))
-                    .collect(),
-            ),
-        ),
-    ];
-    PickerModel {
-        groups: groups
-            .into_iter()
-            .filter(|(_, items)| !items.is_empty())
-            .collect(),
-    }
-}
-
-/// A select listing every entity; choosing one opens it in the inspector.
-#[function_component(EntityPicker)]
-pub fn entity_picker() -> Html {
-    let lab = use_lab();
-    let l = lab.lang;
-    let m = use_frame_model((), picker_model);
-    let selected = lab.selection.map(encode).unwrap_or_default();
-    let onchange = {
-        let on_select = lab.on_select.clone();
-        Callback::from(move |e: Event| {
-            if let Some(s) = e
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-            {
-                on_select.emit(decode(&s.value()));
-            }
-        })
-    };
-    html! {
-        <label class="lab-picker">
-            <span class="speed-label">{ t(l, Key::InspInspect) }</span>
-            <select data-testid="inspect-select" {onchange} title={t(l, Key::InspPickerHint)}>
-                <option value="" selected={selected.is_empty()}>{ t(l, Key::InspNone) }</option>
-                { for m.groups.iter().map(|(kind, items)| html! {
-                    <optgroup label={t(l, *kind)}>
-                        { for items.iter().map(|(value, name)| html! {
-                            <option value={value.clone()} selected={*value == selected}>
-                                { display_name(l, name) }
-                            </option>
-                        }) }
-                    </optgroup>
-                }) }
-            </select>
-        </label>
-    }
-}
-
 /// The default exchange's name is empty; it is shown as "(default)".
-fn display_name(l: Lang, name: &str) -> String {
+pub fn display_name(l: Lang, name: &str) -> String {
     if name.is_empty() {
         t(l, Key::DefaultExchange).to_string()
     } else {
@@ -714,23 +587,6 @@ fn stat(label: &str, value: String, testid: &'static str) -> Html {
             <dt>{ label.to_string() }</dt>
             <dd data-testid={testid}>{ value }</dd>
         </div>
-    }
-}
-
-pub fn status_text(l: Lang, s: ConsumerStatus) -> &'static str {
-    match s {
-        ConsumerStatus::Running => t(l, Key::InspRunning),
-        ConsumerStatus::Crashed => t(l, Key::StatusCrashed),
-        ConsumerStatus::Disconnected => t(l, Key::StatusDisconnected),
-        ConsumerStatus::Removed => t(l, Key::StatusRemoved),
-    }
-}
-
-pub fn status_class(s: ConsumerStatus) -> &'static str {
-    match s {
-        ConsumerStatus::Running => "lab-status running",
-        ConsumerStatus::Crashed => "lab-status crashed",
-        ConsumerStatus::Disconnected | ConsumerStatus::Removed => "lab-status stopped",
     }
 }
 

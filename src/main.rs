@@ -16,6 +16,7 @@
 //! - [`presets`], [`narration`], [`share`], [`presenter`]: seminar mode — the scenario
 //!   library, the lesson player, links / files / autosave, and presenter and embed modes.
 
+mod actions;
 mod app;
 mod canvas;
 mod charts;
@@ -25,6 +26,7 @@ mod dashboard;
 mod driver;
 mod eventlog;
 mod help;
+mod hooks;
 mod i18n;
 mod inspector;
 mod lab;
@@ -33,6 +35,7 @@ mod model;
 mod narration;
 mod panels;
 mod panic;
+mod picker;
 mod presenter;
 mod presets;
 mod share;

@@ -10,22 +10,21 @@ use crate::i18n::{t, Key};
 use crate::lab::{use_frame_model, use_lab};
 use crate::model::format_count;
 use crate::picker::EntityPicker;
-use broker_sim::ids::{ConsumerId, ProducerId};
-use broker_sim::snapshot::NodeRef;
+use broker_sim::snapshot::{NodeRef, NodeStatus, Role};
 use broker_sim::ConsumerStatus;
 use broker_sim::Snapshot;
 use yew::prelude::*;
 
 #[derive(Clone, PartialEq)]
 struct ProducerRow {
-    id: ProducerId,
+    node: NodeRef,
     name: String,
     paused: bool,
 }
 
 #[derive(Clone, PartialEq)]
 struct ConsumerRow {
-    id: ConsumerId,
+    node: NodeRef,
     name: String,
     status: ConsumerStatus,
     slow_factor: f64,
@@ -39,26 +38,26 @@ struct ToolbarModel {
 }
 
 fn toolbar_model(_: &Driver, snap: &Snapshot, _: &()) -> ToolbarModel {
+    let nodes = |role: Role| snap.graph.nodes.iter().filter(move |n| n.role == role);
     ToolbarModel {
-        producers: snap
-            .producers
-            .iter()
-            .map(|p| ProducerRow {
-                id: p.id,
-                name: p.name.clone(),
-                paused: p.paused,
+        producers: nodes(Role::Producer)
+            .map(|n| ProducerRow {
+                node: n.node,
+                name: n.name.clone(),
+                paused: n.status == NodeStatus::Paused,
             })
             .collect(),
-        consumers: snap
-            .consumers
-            .iter()
-            .filter(|c| c.status != ConsumerStatus::Removed)
-            .map(|c| ConsumerRow {
-                id: c.id,
-                name: c.name.clone(),
-                status: c.status,
-                slow_factor: c.slow_factor,
-                redelivered: c.redelivered,
+        // Live consumers (the graph leaves removed ones out), with their failure state.
+        consumers: nodes(Role::Consumer)
+            .filter_map(|n| {
+                let c = snap.consumers.iter().find(|c| c.name == n.name)?;
+                Some(ConsumerRow {
+                    node: n.node,
+                    name: c.name.clone(),
+                    status: c.status,
+                    slow_factor: c.slow_factor,
+                    redelivered: c.redelivered,
+                })
             })
             .collect(),
     }
@@ -84,18 +83,13 @@ pub fn failure_toolbar() -> Html {
     {
         // Selecting a producer or consumer (canvas, picker) makes it the toolbar's target.
         let (producer, consumer, m) = (producer.clone(), consumer.clone(), m.clone());
-        use_effect_with(lab.selection, move |selection| match selection {
-            Some(NodeRef::Producer(id)) => {
-                if let Some(p) = m.producers.iter().find(|p| p.id == *id) {
-                    producer.set(Some(p.name.clone()));
-                }
+        use_effect_with(lab.selection, move |selection| {
+            if let Some(p) = m.producers.iter().find(|p| Some(p.node) == *selection) {
+                producer.set(Some(p.name.clone()));
             }
-            Some(NodeRef::Consumer(id)) => {
-                if let Some(c) = m.consumers.iter().find(|c| c.id == *id) {
-                    consumer.set(Some(c.name.clone()));
-                }
+            if let Some(c) = m.consumers.iter().find(|c| Some(c.node) == *selection) {
+                consumer.set(Some(c.name.clone()));
             }
-            _ => {}
         });
     }
     // The chosen target while it exists, else the first one.

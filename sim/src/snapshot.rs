@@ -625,6 +625,8 @@ pub enum Figure {
     TimedOut,
     Members,
     Lag,
+    /// Committed offsets, summed over a group's partitions.
+    Committed,
     Generation,
     Processed,
 }
@@ -1069,6 +1071,11 @@ impl Simulation {
                     });
                 }
             }
+            let markers = (v.topics.iter())
+                .flat_map(|t| &t.partitions)
+                .flat_map(|p| &p.groups)
+                .filter(|m| m.group == gv.name);
+            let committed = markers.filter_map(|m| m.committed).sum();
             let reads = (v.topics.iter())
                 .filter(|t| {
                     t.partitions
@@ -1089,6 +1096,7 @@ impl Simulation {
                 figures: vec![
                     (Figure::Members, members.len() as u64),
                     (Figure::Lag, gv.lag),
+                    (Figure::Committed, committed),
                     (Figure::Generation, u64::from(gv.generation)),
                     (Figure::Processed, gv.processed),
                 ],

@@ -72,8 +72,10 @@ pub fn counter_cards() -> Html {
     let lab = use_lab();
     let l = lab.lang;
     let cards = use_frame_model((), |d, snap, _| kinds::cards(d, snap));
+    // Two families on stage: two rows of compact cards (style.css).
+    let class = classes!("counters", (cards.len() > 4).then_some("compact"));
     html! {
-        <div class="counters">
+        <div {class}>
             { for cards.iter().map(|c| html! {
                 <div class={classes!("counter", c.class)} title={t(l, c.hint)}>
                     <span class="counter-label">{ t(l, c.label) }</span>

@@ -195,7 +195,7 @@ impl Kind for RabbitMq {
             },
             LegendItem {
                 swatch: "sw chip redelivered",
-                inner: None,
+                inner: Some(("", "↻")),
                 key: Key::LegendRedelivered,
             },
             LegendItem::new("sw slot", Key::LegendFreeSlot),

@@ -9,7 +9,9 @@ use crate::forms::{
     add_form, fmt_num, input, on_submit, run, select, stat, unique_name, AddConsumer, AddProducer,
 };
 use crate::geom::Rect;
+use crate::hooks::use_render_count;
 use crate::i18n::{t, Key, Lang};
+use crate::lab::use_frame_model;
 use crate::lab::{use_lab, Lab};
 use crate::layout::{
     BandKind, FrameBox, GroupBox, RowBox, StripGeom, FRAME_PAD, GROUP_PAD, MAX_MARKER_ROWS, MORE_H,
@@ -183,6 +185,10 @@ impl Kind for Kafka {
             LegendItem::new("sw marker position", Key::LegendPosition),
             LegendItem::new("sw deleted", Key::LegendDeleted),
         ]
+    }
+
+    fn tables(&self) -> Html {
+        html! { <GroupTable /> }
     }
 
     fn inspect(&self, d: &Driver, snap: &Snapshot, node: NodeRef) -> Option<Inspected> {
@@ -735,6 +741,90 @@ fn retention_text(lang: Lang, tv: &TopicView) -> String {
         (Some(a), Some(b)) => format!("{word} {a} · {b}"),
         (Some(a), None) | (None, Some(a)) => format!("{word} {a}"),
         (None, None) => format!("{word} ∞"),
+    }
+}
+
+// ------------------------------------------------------------------ the dashboard
+
+/// A Kafka consumer group's row: its total lag, and the lag on each partition (KAF-18).
+#[derive(Clone, Debug, PartialEq)]
+struct GroupRow {
+    name: String,
+    lag: u64,
+    processed: u64,
+    duplicates: u64,
+    skipped: u64,
+    /// (`topic-partition`, lag).
+    partitions: Vec<(String, u64)>,
+}
+
+fn group_rows(_: &Driver, s: &Snapshot, _: &()) -> Vec<GroupRow> {
+    s.groups
+        .iter()
+        .map(|g| GroupRow {
+            name: g.name.clone(),
+            lag: g.lag,
+            processed: g.processed,
+            duplicates: g.duplicates,
+            skipped: g.skipped,
+            partitions: s
+                .topics
+                .iter()
+                .flat_map(|topic| {
+                    topic.partitions.iter().filter_map(move |p| {
+                        p.groups
+                            .iter()
+                            .find(|m| m.group == g.name)
+                            .map(|m| (format!("{}-{}", topic.name, p.index), m.lag))
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[function_component(GroupTable)]
+fn group_table() -> Html {
+    let lab = use_lab();
+    let l = lab.lang;
+    let renders = use_render_count();
+    let rows = use_frame_model((), group_rows);
+    if rows.is_empty() {
+        return html! {};
+    }
+    let body = rows.iter().map(|g| {
+        let parts = g.partitions.iter().map(|(p, lag)| {
+            html! {
+                <span class={classes!("part-lag", (*lag == 0).then_some("zero"))}>
+                    { p.clone() }{ " " }<b>{ format_count(*lag) }</b>
+                </span>
+            }
+        });
+        html! {
+            <tr key={g.name.clone()} data-group={g.name.clone()}>
+                <th scope="row" class="name"><span class="ename" title={g.name.clone()}>{ g.name.clone() }</span></th>
+                <td class="num" data-col="lag"><b>{ format_count(g.lag) }</b></td>
+                <td class="num">{ format_count(g.processed) }</td>
+                <td class="num">{ format_count(g.duplicates) }</td>
+                <td class="num">{ format_count(g.skipped) }</td>
+                <td class="parts">{ for parts }</td>
+            </tr>
+        }
+    });
+    html! {
+        <table class="dash-table" data-testid="group-table" data-renders={renders.to_string()}>
+            <thead>
+                <tr>
+                    <th scope="col" class="name">{ t(l, Key::DashGroup) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashLag) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashProcessed) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashDuplicates) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashSkipped) }</th>
+                    <th scope="col">{ t(l, Key::DashPartitionLag) }</th>
+                </tr>
+            </thead>
+            <tbody>{ for body }</tbody>
+        </table>
     }
 }
 

@@ -109,6 +109,11 @@ pub trait Kind: Sync {
         Vec::new()
     }
 
+    /// Its tables in the dashboard (as a management UI lists them); empty ones draw nothing.
+    fn tables(&self) -> Html {
+        Html::default()
+    }
+
     /// The inspector's model of one of its nodes; `None` if it no longer exists.
     fn inspect(&self, d: &Driver, snap: &Snapshot, node: NodeRef) -> Option<Inspected>;
 }

@@ -9,7 +9,9 @@ use crate::forms::{
     stat, unique_name, AddConsumer, AddProducer, ChoiceField, TextField,
 };
 use crate::geom::Rect;
+use crate::hooks::use_render_count;
 use crate::i18n::{t, Key, Lang};
+use crate::lab::use_frame_model;
 use crate::lab::{use_lab, Lab};
 use crate::layout::chips_that_fit;
 use crate::model::format_count;
@@ -202,6 +204,10 @@ impl Kind for RabbitMq {
         ]
     }
 
+    fn tables(&self) -> Html {
+        html! { <QueueTable /> }
+    }
+
     fn inspect(&self, d: &Driver, snap: &Snapshot, node: NodeRef) -> Option<Inspected> {
         let specs = d.sim().specs();
         let names = Names {
@@ -309,6 +315,98 @@ fn queue_lane(pen: &Pen, qv: &QueueView, lane: Rect, k: f64) {
             lane.y + lane.h / 2.0,
         )
         .ok();
+    }
+}
+
+// ------------------------------------------------------------------ the dashboard
+
+/// A queue's row as the RabbitMQ management UI's queue list shows it (RMQ-34, RMQ-35).
+#[derive(Clone, Debug, PartialEq)]
+struct QueueRow {
+    name: String,
+    quorum: bool,
+    ready: u64,
+    unacked: u64,
+    total: u64,
+    /// incoming, deliver / get, redelivered, ack: per second over the last 5 s window.
+    rates: [f64; 4],
+}
+
+fn queue_rows(_: &Driver, s: &Snapshot, _: &()) -> Vec<QueueRow> {
+    s.queues
+        .iter()
+        .map(|q| QueueRow {
+            name: q.name.clone(),
+            quorum: q.kind == QueueType::Quorum,
+            ready: q.ready,
+            unacked: q.unacked,
+            total: q.total,
+            rates: [
+                q.rates.publish,
+                q.rates.deliver,
+                q.rates.redeliver,
+                q.rates.ack,
+            ],
+        })
+        .collect()
+}
+
+/// A rate as RabbitMQ shows it: blank while zero (RMQ-35), else per second.
+pub fn format_rate(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        String::new()
+    } else if per_sec >= 100.0 {
+        format!("{}/s", format_count(per_sec.round() as u64))
+    } else {
+        format!("{per_sec:.1}/s")
+    }
+}
+
+#[function_component(QueueTable)]
+fn queue_table() -> Html {
+    let lab = use_lab();
+    let l = lab.lang;
+    let renders = use_render_count();
+    let rows = use_frame_model((), queue_rows);
+    if rows.is_empty() {
+        return html! {};
+    }
+    let body = rows.iter().map(|r| {
+        let rate = |i: usize| html! { <td class="num rate">{ format_rate(r.rates[i]) }</td> };
+        html! {
+            <tr key={r.name.clone()} data-queue={r.name.clone()}>
+                <th scope="row" class="name">
+                    <span class="ename" title={r.name.clone()}>{ r.name.clone() }</span>
+                    if r.quorum { <span class="qtype">{ "quorum" }</span> }
+                </th>
+                <td class="num" data-col="ready">{ format_count(r.ready) }</td>
+                <td class="num" data-col="unacked">{ format_count(r.unacked) }</td>
+                <td class="num" data-col="total">{ format_count(r.total) }</td>
+                { rate(0) }{ rate(1) }{ rate(2) }{ rate(3) }
+            </tr>
+        }
+    });
+    html! {
+        <table class="dash-table" data-testid="queue-table" data-renders={renders.to_string()}>
+            <thead>
+                <tr class="group-head">
+                    <th></th>
+                    <th colspan="3">{ t(l, Key::DashMessages) }</th>
+                    <th colspan="4" title={t(l, Key::DashRatesHint)}>{ t(l, Key::DashRates) }</th>
+                </tr>
+                <tr>
+                    <th scope="col" class="name">{ t(l, Key::DashQueue) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashReady) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashUnacked) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashTotal) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashRateIncoming) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashRateDeliver) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashRateRedeliver) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashRateAck) }</th>
+                </tr>
+            </thead>
+            <tbody>{ for body }</tbody>
+        </table>
     }
 }
 
@@ -705,4 +803,31 @@ pub fn add_queue(p: &AddQueueProps) -> Html {
         onsubmit,
         &error,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_are_blank_when_zero() {
+        assert_eq!(format_rate(0.0), "");
+        assert_eq!(format_rate(f64::NAN), "");
+        assert_eq!(format_rate(0.2), "0.2/s");
+        assert_eq!(format_rate(12.34), "12.3/s");
+        assert_eq!(format_rate(2_345.6), "2,346/s");
+    }
+
+    #[test]
+    fn queue_rows_follow_the_counters() {
+        let mut d = Driver::with_default_scenario();
+        d.run_to(broker_sim::SimTime::from_secs(12));
+        let snap = d.snapshot();
+        let rows = queue_rows(&d, &snap, &());
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(r.total, r.ready + r.unacked);
+        assert_eq!(r.ready, snap.ledger.ready);
+        assert!(r.rates[0] > 0.0, "publish rate after 5 s: {:?}", r.rates);
+    }
 }

@@ -6,7 +6,7 @@ use crate::driver::Driver;
 use crate::forms::stat;
 use crate::geom::Rect;
 use crate::i18n::{t, Key, Lang};
-use crate::lab::Lab;
+use crate::lab::{use_frame_model, use_lab, Lab};
 use crate::layout::chips_that_fit;
 use crate::model::format_count;
 use crate::pen::{Pen, DANGER, FONT, MUTED, PROCESSING};
@@ -119,6 +119,10 @@ impl Kind for Service {
         ]
     }
 
+    fn tables(&self) -> Html {
+        html! { <ServiceTable /> }
+    }
+
     fn inspect(&self, _: &Driver, snap: &Snapshot, node: NodeRef) -> Option<Inspected> {
         let NodeRef::Service(id) = node else {
             return None;
@@ -186,6 +190,74 @@ fn service_lane(pen: &Pen, sv: &ServiceView, lane: Rect, k: f64) {
     c.fill_text(&text, lane.right() - 4.0 * k, lane.mid_y())
         .ok();
 }
+
+// ------------------------------------------------------------------ the dashboard
+
+/// A service called with no broker: busy workers, waiting callers, and what it refused.
+#[derive(Clone, Debug, PartialEq)]
+struct ServiceRow {
+    name: String,
+    busy: u32,
+    concurrency: u32,
+    waiting: u64,
+    served: u64,
+    rejected: u64,
+    timed_out: u64,
+}
+
+fn service_rows(_: &Driver, s: &Snapshot, _: &()) -> Vec<ServiceRow> {
+    s.services
+        .iter()
+        .map(|v| ServiceRow {
+            name: v.name.clone(),
+            busy: v.busy,
+            concurrency: v.concurrency,
+            waiting: v.waiting,
+            served: v.served,
+            rejected: v.rejected,
+            timed_out: v.timed_out,
+        })
+        .collect()
+}
+
+#[function_component(ServiceTable)]
+fn service_table() -> Html {
+    let lab = use_lab();
+    let l = lab.lang;
+    let rows = use_frame_model((), service_rows);
+    if rows.is_empty() {
+        return html! {};
+    }
+    let body = rows.iter().map(|s| {
+        html! {
+            <tr key={s.name.clone()}>
+                <th scope="row" class="name"><span class="ename" title={s.name.clone()}>{ s.name.clone() }</span></th>
+                <td class="num">{ format!("{} / {}", s.busy, s.concurrency) }</td>
+                <td class="num">{ format_count(s.waiting) }</td>
+                <td class="num">{ format_count(s.served) }</td>
+                <td class="num">{ format_count(s.rejected) }</td>
+                <td class="num">{ format_count(s.timed_out) }</td>
+            </tr>
+        }
+    });
+    html! {
+        <table class="dash-table" data-testid="service-table">
+            <thead>
+                <tr>
+                    <th scope="col" class="name">{ t(l, Key::DashService) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashBusy) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashWaiting) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashServed) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashRefused) }</th>
+                    <th scope="col" class="num">{ t(l, Key::DashTimedOut) }</th>
+                </tr>
+            </thead>
+            <tbody>{ for body }</tbody>
+        </table>
+    }
+}
+
+// ------------------------------------------------------------------ the inspector
 
 #[derive(Clone, Debug, PartialEq)]
 struct ServiceModel {

@@ -206,6 +206,17 @@ fn graph_kafka_partitions_sit_in_their_topic_and_members_fetch_for_their_group()
     assert_eq!(shipping.members.len(), 3);
     assert_eq!(shipping.figure(Figure::Members), Some(3));
     assert_eq!(shipping.reads, [topic.node]);
+    // Committed offsets, summed over the group's partitions; lag is what is left.
+    let committed: u64 = snap.topics[0]
+        .partitions
+        .iter()
+        .flat_map(|p| &p.groups)
+        .filter(|m| m.group == "shipping")
+        .filter_map(|m| m.committed)
+        .sum();
+    assert!(committed > 0);
+    assert_eq!(shipping.figure(Figure::Committed), Some(committed));
+    assert_eq!(committed + shipping.figure(Figure::Lag).unwrap(), records);
     let fetches: Vec<&GraphEdge> = g
         .edges
         .iter()

@@ -10,7 +10,7 @@ use crate::i18n::{t, Key, Lang};
 use crate::kinds::{self, Tone};
 use crate::layout::{
     progress, BandKind, Curve, Edge, Layout, NodeBox, Path, Topology, BASE_HEIGHT, CONSUMERS,
-    PRODUCERS, QUEUES, ROUTERS,
+    PRODUCERS, ROUTERS, STORES,
 };
 use crate::pen::{ColourMode, Pen, DANGER, FAINT, FONT, INK, LINK, MONO, MUTED};
 use broker_sim::snapshot::{Family, GraphNode, LinkKind, NodeRef, NodeStatus, Role, Snapshot};
@@ -35,7 +35,7 @@ fn column_palette(column: usize) -> (&'static str, &'static str) {
     match column {
         PRODUCERS => ("#eaf1fd", "#1d4ed8"),
         ROUTERS => ("#fdf4e3", "#a16207"),
-        QUEUES => ("#e8f6ee", "#15803d"),
+        STORES => ("#e8f6ee", "#15803d"),
         _ => ("#f1ecfb", "#6d28d9"),
     }
 }
@@ -411,11 +411,11 @@ impl Scene<'_> {
                         .iter()
                         .map(|f| (f.family, Role::Store))
                         .collect();
-                    let w = slots[QUEUES].x + slots[QUEUES].w - slot.x;
+                    let w = slots[STORES].x + slots[STORES].w - slot.x;
                     (kinds::heading(l, &frames), slot.x, w)
                 }
-                QUEUES if event_only => continue,
-                ROUTERS | QUEUES => (kinds::heading(l, &present(col)), slot.x, slot.w),
+                STORES if event_only => continue,
+                ROUTERS | STORES => (kinds::heading(l, &present(col)), slot.x, slot.w),
                 CONSUMERS if !topo.groups.is_empty() => {
                     let families: Vec<Family> = topo.groups.iter().map(|g| g.family).collect();
                     let key = kinds::groups_heading(&families).unwrap_or(Key::ColConsumers);

@@ -11,10 +11,10 @@ use broker_sim::snapshot::{Family, Graph, LinkKind, NodeRef, Role};
 use broker_sim::SimTime;
 use std::collections::BTreeMap;
 
-/// Columns, left to right.
+/// Columns, left to right: producers, routers, stores (and services), consumers.
 pub const PRODUCERS: usize = 0;
 pub const ROUTERS: usize = 1;
-pub const QUEUES: usize = 2;
+pub const STORES: usize = 2;
 pub const CONSUMERS: usize = 3;
 pub const COLUMNS: usize = 4;
 
@@ -55,7 +55,7 @@ pub fn column_of_role(role: Role) -> usize {
     match role {
         Role::Producer => PRODUCERS,
         Role::Router | Role::Peer => ROUTERS,
-        Role::Store | Role::Service => QUEUES,
+        Role::Store | Role::Service => STORES,
         Role::Consumer => CONSUMERS,
     }
 }
@@ -237,7 +237,7 @@ impl Topology {
     /// Orders each column by the average height of its neighbours in the column before (after,
     /// for producers): one barycentre sweep, with heights as fractions of their column.
     fn order(&mut self) {
-        for (col, incoming) in [(QUEUES, true), (CONSUMERS, true), (PRODUCERS, false)] {
+        for (col, incoming) in [(STORES, true), (CONSUMERS, true), (PRODUCERS, false)] {
             let other = if incoming { col - 1 } else { col + 1 };
             let rank = |item: Item| -> Option<f64> {
                 let c = &self.columns[other];
@@ -499,7 +499,7 @@ impl Layout {
         let used = |c: usize| {
             topo.columns[c].iter().any(|i| matches!(i, Item::Node(_)))
                 || match c {
-                    ROUTERS | QUEUES => !topo.frames.is_empty(),
+                    ROUTERS | STORES => !topo.frames.is_empty(),
                     CONSUMERS => !topo.groups.is_empty(),
                     _ => false,
                 }
@@ -605,7 +605,7 @@ impl Layout {
                     },
                 },
             ];
-            layout.place_columns(topo, &[ROUTERS, QUEUES, CONSUMERS], message_top, message_h);
+            layout.place_columns(topo, &[ROUTERS, STORES, CONSUMERS], message_top, message_h);
             // Producers may feed both bands: their column spans both.
             layout.place_columns(
                 topo,
@@ -615,7 +615,7 @@ impl Layout {
             );
             layout.place_event(topo, event_top, event_h, max_k);
         } else {
-            layout.place_columns(topo, &[PRODUCERS, ROUTERS, QUEUES, CONSUMERS], top, avail_h);
+            layout.place_columns(topo, &[PRODUCERS, ROUTERS, STORES, CONSUMERS], top, avail_h);
             if topo.has_event() {
                 layout.place_event(topo, top, avail_h, max_k);
             }
@@ -684,7 +684,7 @@ impl Layout {
     /// small factor does not fit, the rulers go first, then the last rows and members (their
     /// count is shown instead).
     fn place_event(&mut self, topo: &Topology, top: f64, avail_h: f64, max_k: f64) {
-        let topic_frames = |ruler: bool| -> Vec<FrameSpec> {
+        let frame_specs = |ruler: bool| -> Vec<FrameSpec> {
             topo.frames
                 .iter()
                 .map(|t| FrameSpec {
@@ -714,28 +714,28 @@ impl Layout {
             })
             .collect();
         let all = |f: &[FrameSpec]| -> Vec<usize> { f.iter().map(|f| f.rows).collect() };
-        let need = |topics: &[FrameSpec]| {
-            stack_height(topics, &all(topics)).max(stack_height(&group_frames, &all(&group_frames)))
+        let need = |specs: &[FrameSpec]| {
+            stack_height(specs, &all(specs)).max(stack_height(&group_frames, &all(&group_frames)))
         };
         let min_k = self.scale * 0.8;
         let mut ruler = true;
-        let mut topics = topic_frames(true);
-        let mut k = max_k.min(avail_h / need(&topics).max(1.0));
+        let mut specs = frame_specs(true);
+        let mut k = max_k.min(avail_h / need(&specs).max(1.0));
         if k < min_k {
             ruler = false;
-            topics = topic_frames(false);
-            k = max_k.min(avail_h / need(&topics).max(1.0));
+            specs = frame_specs(false);
+            k = max_k.min(avail_h / need(&specs).max(1.0));
         }
-        let (topic_rows, group_rows) = if k < min_k {
+        let (frame_rows, group_rows) = if k < min_k {
             k = min_k;
-            let t = fit_rows(&topics, k, avail_h);
+            let t = fit_rows(&specs, k, avail_h);
             let g = fit_rows(&group_frames, k, avail_h);
             // Frames whose headers alone are too tall: everything shrinks.
-            let over = stack_height(&topics, &t).max(stack_height(&group_frames, &g));
+            let over = stack_height(&specs, &t).max(stack_height(&group_frames, &g));
             k = k.min(avail_h / over.max(1.0));
             (t, g)
         } else {
-            (all(&topics), all(&group_frames))
+            (all(&specs), all(&group_frames))
         };
         self.event_k = k;
 
@@ -744,9 +744,9 @@ impl Layout {
             (s.x + s.w * (1.0 - NODE_SHARE) / 2.0, s.right_node())
         };
         let (tx0, _) = span(ROUTERS);
-        let (_, tx1) = span(QUEUES);
-        let mut y = top + (avail_h - stack_height(&topics, &topic_rows) * k) / 2.0;
-        for ((t, spec), &shown) in topo.frames.iter().zip(&topics).zip(&topic_rows) {
+        let (_, tx1) = span(STORES);
+        let mut y = top + (avail_h - stack_height(&specs, &frame_rows) * k) / 2.0;
+        for ((t, spec), &shown) in topo.frames.iter().zip(&specs).zip(&frame_rows) {
             let rect = Rect {
                 x: tx0,
                 y,
@@ -860,12 +860,12 @@ impl Layout {
             return Some(*b);
         }
         if let Some(f) = self.frames.iter().find(|f| f.node == node) {
-            return Some(boxed(QUEUES, f.rect));
+            return Some(boxed(STORES, f.rect));
         }
         if let Some(row) = self.rows.iter().find(|r| r.node == node) {
             let frame = self.frames.iter().find(|f| f.node == row.frame)?;
             return Some(boxed(
-                QUEUES,
+                STORES,
                 Rect {
                     x: frame.rect.x,
                     y: row.strip.y,
@@ -1430,7 +1430,7 @@ mod tests {
             .iter()
             .find(|b| matches!(b.item, Item::Via { to, .. } if to == reader))
             .expect("a via for the subscriber's link");
-        assert_eq!(via.column, QUEUES);
+        assert_eq!(via.column, STORES);
         let Item::Via { from, .. } = via.item else {
             unreachable!()
         };

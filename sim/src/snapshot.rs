@@ -3,7 +3,9 @@
 use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
 use crate::families::rabbitmq::Destination;
-use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
+use crate::ids::{
+    ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, ServiceId, TopicId,
+};
 use crate::ledger::Ledger;
 use crate::message::Slot;
 use crate::scenario::{AckMode, ExchangeType, Overflow, QueueType};
@@ -65,7 +67,7 @@ pub struct ConsumerView {
     /// The channels seen so far that those names or patterns match.
     pub channels: Vec<ChannelId>,
     /// The Kafka group this consumer is a member of.
-    pub group: Option<u32>,
+    pub group: Option<GroupId>,
     pub prefetch: u32,
     pub ack: AckMode,
     pub unacked: Vec<Chip>,
@@ -135,7 +137,7 @@ pub struct PartitionView {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TopicView {
-    pub id: u32,
+    pub id: TopicId,
     pub name: String,
     pub partitions: Vec<PartitionView>,
     pub retention_ms: f64,
@@ -144,13 +146,13 @@ pub struct TopicView {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GroupView {
-    pub id: u32,
+    pub id: GroupId,
     pub name: String,
     pub assignor: crate::assignor::Assignor,
     pub rebalancing: bool,
     pub generation: u32,
     /// Each member and the partitions it owns; idle members own none (KAF-8).
-    pub members: Vec<(ConsumerId, Vec<(u32, u32)>)>,
+    pub members: Vec<(ConsumerId, Vec<(TopicId, u32)>)>,
     pub lag: u64,
     pub processed: u64,
     pub duplicates: u64,
@@ -160,7 +162,7 @@ pub struct GroupView {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ServiceView {
-    pub id: u32,
+    pub id: ServiceId,
     pub name: String,
     pub concurrency: u32,
     pub busy: u32,
@@ -390,9 +392,9 @@ impl Simulation {
             .topics
             .iter()
             .enumerate()
-            .map(|(t, topic)| (t, topic, self.readers_of(t as u32)))
+            .map(|(t, topic)| (TopicId(t as u32), topic, self.readers_of(TopicId(t as u32))))
             .map(|(t, topic, readers)| TopicView {
-                id: t as u32,
+                id: t,
                 name: topic.spec.name.clone(),
                 retention_ms: topic.spec.retention_ms,
                 retention_bytes: topic.spec.retention_bytes,
@@ -402,7 +404,7 @@ impl Simulation {
                     .enumerate()
                     .map(|(p, log)| {
                         let tp = crate::assignor::TopicPartition {
-                            topic: t as u32,
+                            topic: t,
                             partition: p as u32,
                         };
                         let from = log
@@ -448,7 +450,7 @@ impl Simulation {
     }
 
     /// The groups reading a topic, found once per topic rather than once per partition.
-    fn readers_of(&self, topic: u32) -> Vec<&crate::families::kafka::Group> {
+    fn readers_of(&self, topic: TopicId) -> Vec<&crate::families::kafka::Group> {
         self.kafka
             .groups
             .iter()
@@ -462,7 +464,7 @@ impl Simulation {
             .iter()
             .enumerate()
             .map(|(i, g)| GroupView {
-                id: i as u32,
+                id: GroupId(i as u32),
                 name: g.spec.name.clone(),
                 assignor: g.spec.assignor,
                 rebalancing: g.rebalancing || !g.moving.is_empty(),
@@ -477,7 +479,7 @@ impl Simulation {
                         (*c, tps)
                     })
                     .collect(),
-                lag: self.group_lag(i as u32),
+                lag: self.group_lag(GroupId(i as u32)),
                 processed: g.processed,
                 duplicates: g.duplicates,
                 skipped: g.skipped,
@@ -488,8 +490,8 @@ impl Simulation {
 
     /// Sum over the group's partitions of end offset − committed offset (KAF-18). Kept as a
     /// running total, so sampling it every 100 ms costs nothing; debug builds recount it.
-    pub fn group_lag(&self, gid: u32) -> u64 {
-        let lag = self.kafka.groups[gid as usize].lag;
+    pub fn group_lag(&self, gid: GroupId) -> u64 {
+        let lag = self.kafka.groups[gid.index()].lag;
         debug_assert_eq!(lag, self.kafka.recount_lag(gid), "group {gid} lag");
         lag
     }
@@ -500,7 +502,7 @@ impl Simulation {
             .iter()
             .enumerate()
             .map(|(i, s)| ServiceView {
-                id: i as u32,
+                id: ServiceId(i as u32),
                 name: s.spec.name.clone(),
                 concurrency: s.spec.concurrency,
                 busy: s.busy,

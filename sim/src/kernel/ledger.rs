@@ -1,7 +1,7 @@
 //! The ledger: every message copy is in exactly one state, and the counts prove nothing was
 //! silently lost (`created == sum of all states`).
 
-use crate::ids::{ConsumerId, QueueId};
+use crate::ids::{ConsumerId, QueueId, ServiceId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -98,7 +98,7 @@ pub enum CopyState {
     /// With the consumer while the broker holds nothing: auto-ack, or Redis Pub/Sub.
     Processing(ConsumerId),
     /// Waiting for, or being served by, a service called with no broker.
-    InService(u32),
+    InService(ServiceId),
     /// A record in a Kafka partition log: consuming it changes nothing (KAF-1).
     Retained,
     /// Deleted with its segment by retention, not by consumption (KAF-5).

@@ -45,7 +45,7 @@ fn processed(events: &[Event]) -> Vec<Proc> {
             } => Some(Proc {
                 time: e.time,
                 consumer: consumer.0,
-                topic: *topic,
+                topic: topic.0,
                 partition: *partition,
                 offset: *offset,
                 msg: msg.0,
@@ -93,7 +93,7 @@ fn appended(events: &[Event]) -> Vec<Append> {
                 topic,
                 partition,
                 offset,
-            } => Some((e.time, msg.0, *topic, *partition, *offset)),
+            } => Some((e.time, msg.0, topic.0, *partition, *offset)),
             _ => None,
         })
         .collect()
@@ -140,7 +140,10 @@ fn owners(s: &Simulation, grp: &str) -> BTreeMap<String, Vec<(u32, u32)>> {
     let g = snap.groups.iter().find(|g| g.name == grp).unwrap();
     g.members
         .iter()
-        .map(|(c, tps)| (snap.consumers[c.index()].name.clone(), tps.clone()))
+        .map(|(c, tps)| {
+            let tps = tps.iter().map(|(t, p)| (t.0, *p)).collect();
+            (snap.consumers[c.index()].name.clone(), tps)
+        })
         .collect()
 }
 

@@ -5,12 +5,13 @@
 use super::{Kafka, KafkaWork};
 use crate::clients::{ClientWork, Cx};
 use crate::event::EventKind;
+use crate::ids::TopicId;
 use crate::ledger::CopyState;
 
 impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
-    pub(crate) fn cleaner_run(&mut self, topic: u32) {
+    pub(crate) fn cleaner_run(&mut self, topic: TopicId) {
         let now = self.world.now;
-        let t = &mut self.family.topics[topic as usize];
+        let t = &mut self.family.topics[topic.index()];
         let c = t
             .config
             .compaction

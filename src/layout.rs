@@ -7,6 +7,7 @@
 //! named here (`tests/seam_app.rs`).
 
 pub use crate::geom::{Point, Rect};
+use broker_sim::ids::GroupId;
 use broker_sim::snapshot::{Family, Graph, LinkKind, NodeRef, Role};
 use broker_sim::SimTime;
 use std::collections::BTreeMap;
@@ -77,7 +78,7 @@ pub struct FrameItem {
 /// A group of consumers and its live members, drawn inside the group's frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupItem {
-    pub id: u32,
+    pub id: GroupId,
     pub family: Family,
     pub members: Vec<NodeRef>,
 }
@@ -359,7 +360,7 @@ pub struct RowBox {
 /// A consumer group's frame with its members.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GroupBox {
-    pub id: u32,
+    pub id: GroupId,
     pub family: Family,
     pub rect: Rect,
     pub header: Rect,
@@ -1684,7 +1685,7 @@ mod tests {
             .collect();
         t.groups = (0..4)
             .map(|id| GroupItem {
-                id,
+                id: GroupId(id),
                 family,
                 members: (0..10 * (id + 1))
                     .map(|i| testing::node(Role::Consumer, i))
@@ -1692,7 +1693,7 @@ mod tests {
             })
             .collect();
         t.groups.push(GroupItem {
-            id: 9,
+            id: GroupId(9),
             family,
             members: Vec::new(),
         });

@@ -289,7 +289,7 @@ impl Names {
                 .iter()
                 .map(|p| (p.id.0, p.name.clone()))
                 .collect(),
-            topics: s.topics.iter().map(|t| (t.id, t.name.clone())).collect(),
+            topics: s.topics.iter().map(|t| (t.id.0, t.name.clone())).collect(),
             channels: s.channels.clone(),
         }
     }
@@ -318,8 +318,8 @@ impl Names {
     }
 
     /// Kafka's own spelling of a partition: `orders-0`.
-    fn partition(&self, topic: u32, partition: u32) -> String {
-        format!("{}-{partition}", Names::get(&self.topics, topic, "t"))
+    fn partition(&self, topic: broker_sim::ids::TopicId, partition: u32) -> String {
+        format!("{}-{partition}", Names::get(&self.topics, topic.0, "t"))
     }
 
     fn channel(&self, id: broker_sim::ChannelId) -> String {

@@ -664,7 +664,7 @@ pub struct GraphNode {
     /// The node this one is drawn inside: a partition's topic.
     pub parent: Option<NodeRef>,
     /// The group (`Graph::groups`, by id) this consumer shares work with.
-    pub group: Option<u32>,
+    pub group: Option<GroupId>,
     /// Exists without being declared (the default exchange): shown only while a link uses it.
     pub implicit: bool,
 }
@@ -694,7 +694,7 @@ pub struct GraphEdge {
 /// Consumers that share the work of what they read: a Kafka consumer group.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GraphGroup {
-    pub id: u32,
+    pub id: GroupId,
     pub family: Family,
     pub name: String,
     pub status: NodeStatus,
@@ -724,7 +724,7 @@ impl Graph {
         self.nodes.iter().find(|n| n.node == node)
     }
 
-    pub fn group(&self, id: u32) -> Option<&GraphGroup> {
+    pub fn group(&self, id: GroupId) -> Option<&GraphGroup> {
         self.groups.iter().find(|g| g.id == id)
     }
 

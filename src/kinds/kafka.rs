@@ -19,6 +19,7 @@ use crate::layout::{
 use crate::model::format_count;
 use crate::pen::{small, Pen, DANGER, FAINT, FONT, INK, MONO, MUTED, PROCESSING};
 use broker_sim::assignor::Assignor;
+use broker_sim::ids::{GroupId, TopicId};
 use broker_sim::scenario::{CommitMode, ConsumerSource, ConsumerSpec, GroupSpec, PublishTarget};
 use broker_sim::snapshot::{
     ConsumerView, Family, Figure, GraphNode, GroupView, LinkKind, NodeRef, PartitionView, Role,
@@ -38,15 +39,15 @@ pub const TOPIC_STROKE: &str = "#0e7490";
 const MEMBER_FILL: &str = "#f1ecfb";
 const MEMBER_STROKE: &str = "#6d28d9";
 
-fn group_colour(group: u32) -> &'static str {
-    GROUP_COLOURS[group as usize % GROUP_COLOURS.len()]
+fn group_colour(group: GroupId) -> &'static str {
+    GROUP_COLOURS[group.index() % GROUP_COLOURS.len()]
 }
 
-fn topic_view(snap: &Snapshot, id: u32) -> Option<&TopicView> {
+fn topic_view(snap: &Snapshot, id: TopicId) -> Option<&TopicView> {
     snap.topics.iter().find(|v| v.id == id)
 }
 
-fn group_view(snap: &Snapshot, id: u32) -> Option<&GroupView> {
+fn group_view(snap: &Snapshot, id: GroupId) -> Option<&GroupView> {
     snap.groups.iter().find(|v| v.id == id)
 }
 
@@ -98,16 +99,16 @@ impl Kind for Kafka {
 
     fn encode(&self, node: NodeRef) -> Option<String> {
         match node {
-            NodeRef::Topic(t) => Some(format!("t:{t}")),
-            NodeRef::Partition(t, p) => Some(format!("pt:{t}:{p}")),
+            NodeRef::Topic(t) => Some(format!("t:{}", t.0)),
+            NodeRef::Partition(t, p) => Some(format!("pt:{}:{p}", t.0)),
             _ => None,
         }
     }
 
     fn decode(&self, prefix: &str, a: u32, b: Option<u32>) -> Option<NodeRef> {
         match (prefix, b) {
-            ("t", None) => Some(NodeRef::Topic(a)),
-            ("pt", Some(b)) => Some(NodeRef::Partition(a, b)),
+            ("t", None) => Some(NodeRef::Topic(TopicId(a))),
+            ("pt", Some(b)) => Some(NodeRef::Partition(TopicId(a), b)),
             _ => None,
         }
     }
@@ -860,7 +861,7 @@ pub struct TopicModel {
     names: Names,
 }
 
-pub fn group_info(snap: &Snapshot, specs: &Specs, id: u32) -> Option<GroupInfo> {
+pub fn group_info(snap: &Snapshot, specs: &Specs, id: GroupId) -> Option<GroupInfo> {
     let g = snap.groups.iter().find(|g| g.id == id)?;
     Some(GroupInfo {
         name: g.name.clone(),

@@ -425,7 +425,7 @@ pub fn inspect(d: &Driver, snap: &Snapshot, node: NodeRef) -> Option<Inspected> 
 pub mod testing {
     //! Nodes for layout and canvas tests, which must not name a broker's node themselves.
     use super::*;
-    use broker_sim::ids::{ConsumerId, ExchangeId, ProducerId, QueueId};
+    use broker_sim::ids::{ConsumerId, ExchangeId, ProducerId, QueueId, ServiceId, TopicId};
 
     /// The `i`th node of a kind that has `role`.
     pub fn node(role: Role, i: u32) -> NodeRef {
@@ -433,26 +433,28 @@ pub mod testing {
             Role::Producer => NodeRef::Producer(ProducerId(i)),
             Role::Router | Role::Peer => NodeRef::Exchange(ExchangeId(i)),
             Role::Store => NodeRef::Queue(QueueId(i)),
-            Role::Service => NodeRef::Service(i),
+            Role::Service => NodeRef::Service(ServiceId(i)),
             Role::Consumer => NodeRef::Consumer(ConsumerId(i)),
         }
     }
 
     /// The `i`th row of frame `frame` (a partition of a topic).
     pub fn row(frame: u32, i: u32) -> NodeRef {
-        NodeRef::Partition(frame, i)
+        NodeRef::Partition(TopicId(frame), i)
     }
 
     /// A frame's node (a topic).
     pub fn frame(i: u32) -> NodeRef {
-        NodeRef::Topic(i)
+        NodeRef::Topic(TopicId(i))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use broker_sim::ids::{ChannelId, ConsumerId, ExchangeId, ProducerId, QueueId};
+    use broker_sim::ids::{
+        ChannelId, ConsumerId, ExchangeId, ProducerId, QueueId, ServiceId, TopicId,
+    };
 
     #[test]
     fn every_family_is_registered_once() {
@@ -470,9 +472,9 @@ mod tests {
             NodeRef::Queue(QueueId(12)),
             NodeRef::Consumer(ConsumerId(1)),
             NodeRef::Channel(ChannelId(2)),
-            NodeRef::Topic(4),
-            NodeRef::Partition(1, 7),
-            NodeRef::Service(0),
+            NodeRef::Topic(TopicId(4)),
+            NodeRef::Partition(TopicId(1), 7),
+            NodeRef::Service(ServiceId(0)),
         ] {
             assert_eq!(decode(&encode(node)), Some(node));
         }
@@ -492,10 +494,10 @@ mod tests {
             Some("queue:orders")
         );
         assert_eq!(
-            node_key(&snap, NodeRef::Partition(0, 1)).as_deref(),
+            node_key(&snap, NodeRef::Partition(TopicId(0), 1)).as_deref(),
             Some("partition:orders-log-1")
         );
-        assert_eq!(node_key(&snap, NodeRef::Topic(7)), None);
+        assert_eq!(node_key(&snap, NodeRef::Topic(TopicId(7))), None);
     }
 
     #[test]

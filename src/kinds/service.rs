@@ -10,6 +10,7 @@ use crate::lab::{use_frame_model, use_lab, Lab};
 use crate::layout::chips_that_fit;
 use crate::model::format_count;
 use crate::pen::{Pen, DANGER, FONT, MUTED, PROCESSING};
+use broker_sim::ids::ServiceId;
 use broker_sim::snapshot::{Family, Figure, GraphNode, NodeRef, Role, ServiceView};
 use broker_sim::Snapshot;
 use yew::prelude::*;
@@ -42,13 +43,13 @@ impl Kind for Service {
 
     fn encode(&self, node: NodeRef) -> Option<String> {
         match node {
-            NodeRef::Service(s) => Some(format!("s:{s}")),
+            NodeRef::Service(s) => Some(format!("s:{}", s.0)),
             _ => None,
         }
     }
 
     fn decode(&self, prefix: &str, a: u32, b: Option<u32>) -> Option<NodeRef> {
-        (prefix == "s" && b.is_none()).then_some(NodeRef::Service(a))
+        (prefix == "s" && b.is_none()).then_some(NodeRef::Service(ServiceId(a)))
     }
 
     fn text(&self, l: Lang, _: &Snapshot, node: &GraphNode) -> NodeText {

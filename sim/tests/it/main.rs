@@ -4,6 +4,7 @@
 mod examples;
 mod golden;
 mod helpers;
+mod interop;
 mod lessons;
 mod props;
 mod queueing;

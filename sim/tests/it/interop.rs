@@ -1,6 +1,6 @@
 //! Round trips with real brokers: RabbitMQ definitions in and out (the fixtures were written by a
-//! real RabbitMQ 3.10.8, tests/fixtures/README.md), Kafka topic commands
-//! and docker-compose.yml.
+//! real RabbitMQ 3.10.8, tests/fixtures/README.md), Kafka topic commands, docker-compose.yml,
+//! and the runner's commands and CSV report.
 
 use broker_sim::interop::{
     docker_compose, export_definitions, import_definitions, kafka_script, kafka_setup,
@@ -9,6 +9,7 @@ use broker_sim::interop::{
 use broker_sim::scenario::{
     BindingSpec, ExchangeSpec, ExchangeType, Overflow, QueueSpec, QueueType, Scenario,
 };
+use broker_sim::SimTime;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -1083,4 +1084,126 @@ fn interop_compose_of_every_repo_scenario_parses() {
             serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
         check_compose_structure(&doc);
     }
+}
+
+// ---------------------------------------------------------------- the runner
+
+fn runner(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_broker-sim"))
+        .args(args)
+        .output()
+        .expect("the runner starts");
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn interop_runner_imports_and_exports_through_files() {
+    let (ok, scenario, notes) =
+        runner(&["import-definitions", &format!("{FIXTURES}/{RABBITMQCTL}")]);
+    assert!(ok, "{notes}");
+    assert!(notes.contains("note: users: 2 ignored"), "{notes}");
+    let s = Scenario::from_json(&scenario).unwrap();
+    assert_eq!(topology(&s), shop_topology());
+    let path = std::env::temp_dir().join(format!("broker-sim-interop-{}.json", std::process::id()));
+    std::fs::write(&path, &scenario).unwrap();
+    let file = path.to_str().unwrap();
+    let (ok, definitions, _) = runner(&["export", file, "--to", "definitions", "--vhost", "shop"]);
+    assert!(ok);
+    assert_eq!(definitions, export_definitions(&s, "shop").unwrap());
+    let (ok, compose, _) = runner(&["export", file, "--to", "compose"]);
+    assert!(ok);
+    assert_eq!(compose, docker_compose(&s).unwrap());
+    let (ok, _, err) = runner(&["export", file, "--to", "kafka"]);
+    assert!(
+        !ok && err.contains("topics: the scenario has no Kafka topics"),
+        "{err}"
+    );
+    let (ok, _, err) = runner(&[
+        "import-definitions",
+        &format!("{FIXTURES}/{API}"),
+        "--vhost",
+        "/",
+    ]);
+    assert!(!ok && err.contains("x-single-active-consumer"), "{err}");
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn interop_runner_csv_has_one_row_per_summary_figure() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/compare-queue-vs-log.json"
+    );
+    let (ok, csv, err) = runner(&["run", file, "--until", "10s", "--format", "csv"]);
+    assert!(ok, "{err}");
+    let (ok, json, _) = runner(&["run", file, "--until", "10s", "--summary"]);
+    assert!(ok);
+    let report: Value = serde_json::from_str(&json).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0], ["section", "name", "figure", "value"]);
+    assert!(rows.iter().all(|r| r.len() == 4));
+    let value = |section: &str, name: &str, figure: &str| {
+        rows.iter()
+            .find(|r| r[0] == section && r[1] == name && r[2] == figure)
+            .unwrap_or_else(|| panic!("no row {section},{name},{figure}"))[3]
+    };
+    // The same figures as the JSON report.
+    assert_eq!(value("run", "", "digest"), report["digest"]);
+    assert_eq!(value("run", "", "events"), report["events"].to_string());
+    assert_eq!(
+        value("ledger", "", "created"),
+        report["ledger"]["created"].to_string()
+    );
+    let orders = report["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "orders")
+        .unwrap();
+    assert_eq!(
+        value("queue", "orders", "ready"),
+        orders["ready"].to_string()
+    );
+    let billing = report["groups"].as_array().unwrap()[0].clone();
+    let group = billing["name"].as_str().unwrap();
+    assert_eq!(value("group", group, "lag"), billing["lag"].to_string());
+    assert_eq!(
+        value("group", group, "processed"),
+        billing["processed"].to_string()
+    );
+    assert!(rows
+        .iter()
+        .any(|r| r[0] == "consumer" && r[2] == "delivered"));
+    assert!(rows.iter().any(|r| r[0] == "producer" && r[2] == "sent"));
+    assert!(rows.iter().any(|r| r[0] == "topic" && r[2] == "records"));
+    // The JSON report is the default and unchanged by the option.
+    let (_, default_json, _) = runner(&[
+        "run",
+        file,
+        "--until",
+        "10s",
+        "--summary",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(default_json, json);
+}
+
+#[test]
+fn interop_csv_quotes_names_with_commas_and_quotes() {
+    let s = Scenario::from_json(
+        r#"{ "version": 1, "queues": [{ "name": "a,\"b\"" }],
+             "producers": [{ "name": "p", "targets": [{ "exchange": "" }], "rate": { "kind": "burst", "count": 3, "at_ms": 0 },
+                             "message": { "routing_keys": ["a,\"b\""] } }] }"#,
+    )
+    .unwrap();
+    let mut sim = broker_sim::Simulation::new(&s, 1).unwrap();
+    let mut tally = broker_sim::report::EventTally::default();
+    sim.advance_into(SimTime::from_secs(1), usize::MAX, &mut tally);
+    let csv = sim.summary_csv(1, &tally);
+    assert!(csv.contains("queue,\"a,\"\"b\"\"\",ready,3\n"), "{csv}");
 }

@@ -636,7 +636,7 @@ fn winning_policy(
 /// How a key set both by a queue argument and by a policy is resolved. RabbitMQ 4.3's
 /// `rabbit_amqqueue_process:process_args_policy` (classic) and
 /// `rabbit_quorum_queue:gather_policy_config` (quorum): limits and TTLs take the lower value
-/// (https://www.rabbitmq.com/docs/maxlength#definition, RMQ-22), the dead-letter settings and a
+/// (https://www.rabbitmq.com/docs/maxlength, RMQ-22), the dead-letter settings and a
 /// classic queue's overflow take the argument, a quorum queue's overflow takes the policy
 /// (https://www.rabbitmq.com/docs/policies#operator-policy-conflicts), and a delivery limit takes
 /// the lower one unless either is negative (off), then the higher.
@@ -674,6 +674,10 @@ impl Found<'_> {
     fn int(&self, min: i64) -> Result<i64, ScenarioError> {
         match self.value.as_i64() {
             Some(n) if n >= min => Ok(n),
+            _ if min == i64::MIN => Err(ScenarioError::new(
+                &self.path,
+                format!("expected a whole number, got {}", self.value),
+            )),
             _ => Err(ScenarioError::new(
                 &self.path,
                 format!(

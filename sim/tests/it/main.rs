@@ -5,6 +5,7 @@ mod examples;
 mod golden;
 mod graph;
 mod helpers;
+mod interop;
 mod lessons;
 mod props;
 mod queueing;

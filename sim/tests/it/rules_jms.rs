@@ -1550,3 +1550,40 @@ fn amq_07_poison_from_a_non_durable_subscriber_is_not_dead_lettered() {
     assert!(dead_letters(&events, &s).is_empty());
     assert_eq!(dropped(&s, DropReason::PoisonAckDiscarded), 1);
 }
+
+#[test]
+fn amq_02_graph_shows_one_stored_copy_per_durable_subscription_while_it_is_offline() {
+    use broker_sim::snapshot::{Family, Figure, LinkKind, NodeRef, Role};
+    let mut s = sim_1ms(json!({
+        "producers": [topic_publisher("p", "t", burst_rate(3, 10.0))],
+        "consumers": [
+            subscriber("away", "t", Some(("app", "s")), 1.0).with(json!({ "stopped": true })),
+            subscriber("here", "t", None, 1.0)
+        ]
+    }));
+    run_ms(&mut s, 100);
+    let g = s.snapshot().graph;
+    let topic = g
+        .nodes
+        .iter()
+        .find(|n| matches!(n.node, NodeRef::JmsTopic(_)))
+        .expect("the topic");
+    assert_eq!((topic.family, topic.role), (Family::Jms, Role::Router));
+    let away = g
+        .nodes
+        .iter()
+        .find(|n| n.name == "app:s")
+        .expect("the durable subscription");
+    assert_eq!(away.figure(Figure::Pending), Some(3));
+    assert_eq!(away.chips.len(), 3);
+    assert!(g
+        .edges
+        .iter()
+        .any(|e| e.from == topic.node && e.to == away.node && e.kind == LinkKind::Push));
+    let here = g
+        .nodes
+        .iter()
+        .find(|n| n.name == "here" && n.role == Role::Store)
+        .expect("its subscription");
+    assert_eq!(here.figure(Figure::Pending), Some(0));
+}

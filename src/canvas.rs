@@ -207,6 +207,10 @@ pub fn node_key(snap: &Snapshot, node: NodeRef) -> Option<String> {
             "service",
             snap.services.iter().find(|v| v.id == id)?.name.clone(),
         ),
+        NodeRef::SqsQueue(id) => (
+            "sqs_queue",
+            snap.sqs.queues.iter().find(|v| v.id == id)?.name.clone(),
+        ),
     };
     Some(format!("{kind}:{name}"))
 }
@@ -1073,7 +1077,9 @@ impl Scene<'_> {
                         });
                 (t(l, Key::TagService).to_string(), stat, false)
             }
-            NodeRef::Topic(_) | NodeRef::Partition(..) => (String::new(), String::new(), false),
+            NodeRef::Topic(_) | NodeRef::Partition(..) | NodeRef::SqsQueue(_) => {
+                (String::new(), String::new(), false)
+            }
         }
     }
 
@@ -1109,6 +1115,9 @@ impl Scene<'_> {
             NodeRef::Topic(id) => self.topic_view(id).map(|v| v.name.clone()),
             // Kafka's own name for a partition: `topic-N`.
             NodeRef::Partition(id, p) => self.topic_view(id).map(|v| format!("{}-{p}", v.name)),
+            NodeRef::SqsQueue(id) => (self.snap.sqs.queues.iter())
+                .find(|v| v.id == id)
+                .map(|v| v.name.clone()),
         }
         .unwrap_or_default()
     }
@@ -1153,7 +1162,7 @@ impl Scene<'_> {
                 c.arc(x, y, r * 0.3, 0.0, 2.0 * PI).ok();
                 c.fill();
             }
-            NodeRef::Queue(_) => {
+            NodeRef::Queue(_) | NodeRef::SqsQueue(_) => {
                 // Three slots in a row: it stores in order.
                 let w = r * 0.5;
                 for i in 0..3 {

@@ -229,10 +229,12 @@ strings! {
     ReasonQueueDeleted => "queue deleted (x-expires)", "큐 삭제됨 (x-expires)";
     ReasonServiceOverloaded => "service overloaded", "서비스 과부하";
     ReasonRequestTimeout => "request timeout", "요청 시간 초과";
+    ReasonDeduplicated => "deduplicated (SQS FIFO)", "중복 제거됨 (SQS FIFO)";
     DlReasonRejected => "rejected", "거부됨 (rejected)";
     DlReasonExpired => "expired", "만료됨 (expired)";
     DlReasonMaxlen => "maxlen", "최대 길이 (maxlen)";
     DlReasonDeliveryLimit => "delivery_limit", "전달 한도 (delivery_limit)";
+    DlReasonMaxReceiveCount => "maxReceiveCount (SQS)", "maxReceiveCount (SQS)";
     ChartDepth => "Queue depth (msgs)", "큐 깊이 (개)";
     ChartLag => "Group lag (records)", "그룹 랙 (레코드)";
     ChartBacklog => "Depth · lag (msgs)", "깊이 · 랙 (개)";

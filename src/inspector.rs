@@ -45,6 +45,7 @@ pub fn encode(node: NodeRef) -> String {
         NodeRef::Topic(t) => format!("t:{t}"),
         NodeRef::Partition(t, p) => format!("pt:{t}:{p}"),
         NodeRef::Service(s) => format!("s:{s}"),
+        NodeRef::SqsQueue(q) => format!("sq:{}", q.0),
     }
 }
 
@@ -62,6 +63,7 @@ pub fn decode(text: &str) -> Option<NodeRef> {
         ("t", None) => NodeRef::Topic(a),
         ("pt", Some(b)) => NodeRef::Partition(a, b),
         ("s", None) => NodeRef::Service(a),
+        ("sq", None) => NodeRef::SqsQueue(broker_sim::SqsQueueId(a)),
         _ => return None,
     };
     (parts.next().is_none()).then_some(node)
@@ -465,6 +467,8 @@ fn inspector_model(
                 timed_out: s.timed_out,
             })
         }),
+        // The inspector has no SQS panel yet.
+        NodeRef::SqsQueue(_) => None,
     };
     Some(InspectorModel {
         entity: entity.unwrap_or(Entity::Gone),
@@ -994,6 +998,7 @@ fn target_text(l: Lang, target: &PublishTarget) -> String {
         PublishTarget::Channel(c) => format!("{} {c}", t(l, Key::TagChannel)),
         PublishTarget::Topic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
         PublishTarget::Service(s) => format!("{} {s}", t(l, Key::InspService)),
+        PublishTarget::SqsQueue(q) => format!("SQS {q}"),
     }
 }
 

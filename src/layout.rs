@@ -43,7 +43,7 @@ pub fn column_of(node: NodeRef) -> Option<usize> {
     match node {
         NodeRef::Producer(_) => Some(PRODUCERS),
         NodeRef::Exchange(_) | NodeRef::Channel(_) => Some(ROUTERS),
-        NodeRef::Queue(_) | NodeRef::Service(_) => Some(QUEUES),
+        NodeRef::Queue(_) | NodeRef::Service(_) | NodeRef::SqsQueue(_) => Some(QUEUES),
         NodeRef::Consumer(_) => Some(CONSUMERS),
         NodeRef::Topic(_) | NodeRef::Partition(..) => None,
     }

@@ -145,7 +145,7 @@ impl StepKind {
             EventKind::RetentionDeleted { .. } => StepKind::Retention,
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
-            EventKind::CommandApplied { .. } => StepKind::Command,
+            EventKind::CommandApplied { .. } | EventKind::Sqs(_) => StepKind::Command,
         }
     }
 
@@ -275,6 +275,7 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::QueueDeleted => Key::ReasonQueueDeleted,
         DropReason::ServiceOverloaded => Key::ReasonServiceOverloaded,
         DropReason::RequestTimeout => Key::ReasonRequestTimeout,
+        DropReason::Deduplicated => Key::ReasonDeduplicated,
     }
 }
 
@@ -285,6 +286,7 @@ pub fn dead_letter_reason_key(reason: DeadLetterReason) -> Key {
         DeadLetterReason::Expired => Key::DlReasonExpired,
         DeadLetterReason::Maxlen => Key::DlReasonMaxlen,
         DeadLetterReason::DeliveryLimit => Key::DlReasonDeliveryLimit,
+        DeadLetterReason::MaxReceiveCount => Key::DlReasonMaxReceiveCount,
     }
 }
 

@@ -57,6 +57,8 @@ id_type!(/// A consumer: a queue consumer or a Redis subscriber.
     ConsumerId, "c");
 id_type!(/// A Redis Pub/Sub channel name that has been published to or subscribed.
     ChannelId, "ch");
+id_type!(/// An AWS SQS queue, standard or FIFO.
+    SqsQueueId, "sq");
 
 /// One published message. Every copy made from it by routing or dead-lettering shares this id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

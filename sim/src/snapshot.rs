@@ -3,7 +3,7 @@
 use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
 use crate::families::rabbitmq::Destination;
-use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
+use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, SqsQueueId};
 use crate::ledger::Ledger;
 use crate::message::Slot;
 use crate::scenario::{AckMode, ExchangeType, Overflow, QueueType};
@@ -188,6 +188,8 @@ pub struct Snapshot {
     pub transits_total: usize,
     pub latency: LatencyView,
     pub next_event: Option<SimTime>,
+    /// AWS SQS queues and consumers.
+    pub sqs: SqsView,
 }
 
 impl Simulation {
@@ -275,7 +277,11 @@ impl Simulation {
                     name: c.spec.name.clone(),
                     status: c.status,
                     source: (self.rabbitmq.consumers.get(&ConsumerId(i as u32)))
-                        .map(|q| NodeRef::Queue(*q)),
+                        .map(|q| NodeRef::Queue(*q))
+                        .or_else(|| {
+                            let p = self.sqs.pullers.get(&ConsumerId(i as u32))?;
+                            Some(NodeRef::SqsQueue(p.queue))
+                        }),
                     subscriptions: match &c.spec.source {
                         crate::scenario::ConsumerSource::Subscribe { channels, patterns } => {
                             channels.iter().chain(patterns).cloned().collect()
@@ -364,6 +370,7 @@ impl Simulation {
                 p99_ms: us_to_ms(h.quantile(0.99)),
             },
             next_event: self.next_event_time(),
+            sqs: self.sqs_view(),
         }
     }
 }
@@ -506,6 +513,138 @@ fn record_chip(r: &crate::log::Record) -> Chip {
         poison: false,
         dead_lettered: false,
         expired: false,
+    }
+}
+
+/// AWS SQS in management-console words (SQS-1..SQS-11). The console's figures are
+/// "Approximate" and lag; these are exact at the instant.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SqsView {
+    pub queues: Vec<SqsQueueView>,
+    pub consumers: Vec<SqsConsumerView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SqsQueueView {
+    pub id: SqsQueueId,
+    pub name: String,
+    pub kind: crate::scenario::SqsQueueType,
+    /// `ApproximateNumberOfMessagesVisible`.
+    pub visible: u64,
+    /// `ApproximateNumberOfMessagesNotVisible`: in flight.
+    pub not_visible: u64,
+    /// `ApproximateNumberOfMessagesDelayed`.
+    pub delayed: u64,
+    /// `ApproximateAgeOfOldestMessage`, in ms.
+    pub age_of_oldest_ms: f64,
+    /// `NumberOfEmptyReceives`.
+    pub empty_receives: u64,
+    pub sent: u64,
+    pub received: u64,
+    pub deleted: u64,
+    pub redriven: u64,
+    pub expired: u64,
+    pub deduplicated: u64,
+    /// Copies kept by a delete that missed a server (SQS-1).
+    pub duplicates: u64,
+    /// Consumers whose long poll is waiting here, in the order they are answered.
+    pub waiting: Vec<ConsumerId>,
+    /// The oldest visible messages.
+    pub head: Vec<Chip>,
+    /// Messages in flight, with their receive count and when they turn visible again.
+    pub in_flight: Vec<SqsInFlightView>,
+    pub visibility_timeout_ms: f64,
+    pub dead_letter_queue: Option<String>,
+    pub max_receive_count: Option<u32>,
+}
+
+/// One in-flight message: the countdown ring and the receive-count badge.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SqsInFlightView {
+    pub chip: Chip,
+    pub consumer: ConsumerId,
+    /// `ApproximateReceiveCount`.
+    pub receive_count: u32,
+    pub visible_at: SimTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SqsConsumerView {
+    pub id: ConsumerId,
+    pub queue: SqsQueueId,
+    /// Received and not yet processed (on the wire, buffered or being processed).
+    pub holding: u64,
+    /// Messages SQS sent it, and those its application started on.
+    pub sent: u64,
+    pub seen: u64,
+    /// A `ReceiveMessage` is on the wire or waiting.
+    pub polling: bool,
+}
+
+impl Simulation {
+    fn sqs_view(&self) -> SqsView {
+        use crate::families::sqs::queue::MsgState;
+        let now = self.world.now;
+        let queues = (self.sqs.queues.iter().enumerate())
+            .map(|(i, q)| {
+                let redrive = q.spec.redrive.as_ref();
+                SqsQueueView {
+                    id: SqsQueueId(i as u32),
+                    name: q.name().to_string(),
+                    kind: q.spec.kind,
+                    visible: q.visible_len(),
+                    not_visible: q.in_flight,
+                    delayed: q.delayed,
+                    age_of_oldest_ms: q
+                        .oldest_enqueued_at()
+                        .map_or(0.0, |t| now.since(t) as f64 / 1_000.0),
+                    empty_receives: q.counters.empty_receives,
+                    sent: q.counters.sent,
+                    received: q.counters.received,
+                    deleted: q.counters.deleted,
+                    redriven: q.counters.redriven,
+                    expired: q.counters.expired,
+                    deduplicated: q.counters.deduplicated,
+                    duplicates: q.counters.duplicates,
+                    waiting: q.waiting.iter().map(|w| w.consumer).collect(),
+                    head: q
+                        .visible_seqs()
+                        .take(CHIPS_PER_QUEUE)
+                        .map(|s| self.chip(q.messages[&s].slot))
+                        .collect(),
+                    in_flight: q
+                        .messages
+                        .values()
+                        .filter_map(|m| match m.state {
+                            MsgState::InFlight {
+                                consumer, until, ..
+                            } => Some(SqsInFlightView {
+                                chip: self.chip(m.slot),
+                                consumer,
+                                receive_count: m.receive_count,
+                                visible_at: until,
+                            }),
+                            _ => None,
+                        })
+                        .take(CHIPS_PER_QUEUE)
+                        .collect(),
+                    visibility_timeout_ms: q.spec.visibility_timeout_ms,
+                    dead_letter_queue: redrive.map(|r| r.dead_letter_queue.clone()),
+                    max_receive_count: redrive.map(|r| r.max_receive_count),
+                }
+            })
+            .collect();
+        let consumers = (self.sqs.pullers.iter())
+            .map(|(id, p)| SqsConsumerView {
+                id: *id,
+                queue: p.queue,
+                holding: p.reading.len() as u64,
+                sent: self.clients.consumers[id.index()].delivered,
+                seen: p.seen,
+                polling: p.awaiting,
+            })
+            .collect();
+        SqsView { queues, consumers }
     }
 }
 

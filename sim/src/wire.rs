@@ -1,7 +1,7 @@
 //! The wire: how a copy moves between two nodes of the topology, for every family, and the
 //! moving messages kept for drawing. Names nodes by id; knows no rule of any family.
 
-use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
+use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, SqsQueueId};
 use crate::kernel::World;
 use crate::ledger::CopyState;
 use crate::message::Slot;
@@ -24,6 +24,8 @@ pub enum NodeRef {
     Partition(u32, u32),
     /// A service called with no broker.
     Service(u32),
+    /// An AWS SQS queue.
+    SqsQueue(SqsQueueId),
 }
 
 /// One message as drawn in a queue or at a consumer.

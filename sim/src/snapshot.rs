@@ -537,7 +537,7 @@ pub struct SqsQueueView {
     pub delayed: u64,
     /// `ApproximateAgeOfOldestMessage`, in ms.
     pub age_of_oldest_ms: f64,
-    /// `NumberOfEmptyReceives`.
+    /// `NumberOfEmptyReceives` (an `OverLimit` error is not one).
     pub empty_receives: u64,
     pub sent: u64,
     pub received: u64,
@@ -593,7 +593,7 @@ impl Simulation {
                     name: q.name().to_string(),
                     kind: q.spec.kind,
                     visible: q.visible_len(),
-                    not_visible: q.in_flight,
+                    not_visible: q.in_flight_len(),
                     delayed: q.delayed,
                     age_of_oldest_ms: q
                         .oldest_enqueued_at()
@@ -613,8 +613,9 @@ impl Simulation {
                         .map(|s| self.chip(q.messages[&s].slot))
                         .collect(),
                     in_flight: q
-                        .messages
-                        .values()
+                        .in_flight_seqs()
+                        .take(CHIPS_PER_QUEUE)
+                        .map(|s| &q.messages[&s])
                         .filter_map(|m| match m.state {
                             MsgState::InFlight {
                                 consumer, until, ..
@@ -626,7 +627,6 @@ impl Simulation {
                             }),
                             _ => None,
                         })
-                        .take(CHIPS_PER_QUEUE)
                         .collect(),
                     visibility_timeout_ms: q.spec.visibility_timeout_ms,
                     dead_letter_queue: redrive.map(|r| r.dead_letter_queue.clone()),

@@ -493,7 +493,16 @@ fn sqs_03_every_receive_increments_the_receive_count() {
         "producers": [producer("p", "q", burst_rate(1, 10.0))],
         "consumers": [consumer("a", "q", 10.0).with(leaves(0))]
     }));
-    let events = run_ms(&mut s, 350);
+    let mut events = run_ms(&mut s, 150);
+    // The console's view: in flight, with its receive count and when it turns visible.
+    let q = sqs_queue(&s, "q");
+    let in_flight: Vec<(u64, u32, SimTime)> = q
+        .in_flight
+        .iter()
+        .map(|m| (m.chip.msg.0, m.receive_count, m.visible_at))
+        .collect();
+    assert_eq!(in_flight, vec![(0, 2, ms(211))]);
+    events.extend(run_ms(&mut s, 350));
     assert_eq!(
         receive_times(&events),
         vec![(11.0, 0, 1), (111.0, 0, 2), (211.0, 0, 3), (311.0, 0, 4)]
@@ -795,6 +804,7 @@ fn sqs_07_the_in_flight_limit_answers_overlimit_to_a_standard_short_poll_only() 
         "{}",
         trace(&events)
     );
+    assert_eq!(sqs_queue(&s, "q").empty_receives, 1, "an error is no empty receive");
     // A long poll at the limit waits, with no error.
     let mut s = rig("q", 20_000.0);
     let events = run_ms(&mut s, 300);
@@ -985,6 +995,7 @@ fn sqs_11_a_queue_delay_hides_new_messages() {
     }));
     run_ms(&mut s, 1_000);
     assert_eq!(figures(&s, "q"), (0, 0, 1));
+    assert_eq!(sqs_queue(&s, "q").age_of_oldest_ms, 989.0);
     let events = run_ms(&mut s, 6_000);
     assert_eq!(visibles(&events), vec![(5_011.0, 0, SqsVisibleWhy::Delay)]);
     assert_eq!(receive_times(&events), vec![(5_011.0, 0, 1)]);

@@ -125,7 +125,7 @@ impl Sqs {
     }
 
     pub(crate) fn in_flight(&self) -> u64 {
-        self.queues.iter().map(|q| q.in_flight).sum()
+        self.queues.iter().map(SqsQueue::in_flight_len).sum()
     }
 
     /// Slots of finished copies still read by a consumer.
@@ -215,7 +215,7 @@ impl<W: From<SqsWork> + From<ClientWork>> Cx<'_, &mut Sqs, W> {
     }
 
     /// `SetQueueAttributes`. A FIFO queue's new delay applies to the messages it delays already;
-    /// a standard queue's only to new ones (SQS-11). A shorter retention applies to every message.
+    /// a standard queue's only to new ones (SQS-11). A new retention applies to every message.
     pub(crate) fn update_queue(&mut self, spec: SqsQueueSpec) -> Result<(), CommandError> {
         let q = self
             .family
@@ -231,13 +231,13 @@ impl<W: From<SqsWork> + From<ClientWork>> Cx<'_, &mut Sqs, W> {
         }
         self.family.check_queue(&spec)?;
         let queue = &mut self.family.queues[q.index()];
-        let (delay_changed, shorter_retention) = (
+        let (delay_changed, retention_changed) = (
             queue.spec.delay_ms != spec.delay_ms,
-            spec.message_retention_ms < queue.spec.message_retention_ms,
+            queue.spec.message_retention_ms != spec.message_retention_ms,
         );
         queue.spec = spec;
         let seqs: Vec<u64> = queue.messages.keys().copied().collect();
-        if shorter_retention {
+        if retention_changed {
             for &seq in &seqs {
                 let at = self.family.queues[q.index()].messages[&seq].enqueued_at;
                 self.schedule_retention(q, seq, at);
@@ -534,7 +534,8 @@ impl<W: From<SqsWork> + From<ClientWork>> Cx<'_, &mut Sqs, W> {
             request,
             max: r.max_messages,
             visibility_us: ms_to_us(visibility),
-            short: wait <= 0.0,
+            // A wait below a microsecond is none: a long poll that never waits would spin.
+            short: ms_to_us(wait) == 0,
         };
         if w.short {
             self.serve_short(q, w);
@@ -629,7 +630,10 @@ impl<W: From<SqsWork> + From<ClientWork>> Cx<'_, &mut Sqs, W> {
     /// How many more messages may go in flight (SQS-7).
     fn room(&self, q: SqsQueueId) -> u64 {
         let queue = &self.family.queues[q.index()];
-        queue.spec.in_flight_limit.saturating_sub(queue.in_flight)
+        queue
+            .spec
+            .in_flight_limit
+            .saturating_sub(queue.in_flight_len())
     }
 
     fn draw(&mut self, p: f64) -> bool {
@@ -797,7 +801,9 @@ impl<W: From<SqsWork> + From<ClientWork>> Cx<'_, &mut Sqs, W> {
     fn respond(&mut self, q: SqsQueueId, w: &Waiting, batch: &[u64], over_limit: bool) {
         let cid = w.consumer;
         if batch.is_empty() {
-            self.family.queues[q.index()].counters.empty_receives += 1;
+            if !over_limit {
+                self.family.queues[q.index()].counters.empty_receives += 1;
+            }
             self.world.emit(EventKind::Sqs(SqsEvent::SqsEmptyReceive {
                 queue: q,
                 consumer: cid,

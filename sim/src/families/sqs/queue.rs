@@ -92,6 +92,7 @@ pub(crate) struct SqsQueue {
     /// Every stored message (delayed, visible or in flight) by sequence number: send order.
     pub messages: BTreeMap<u64, SqsMsg>,
     visible: BTreeSet<u64>,
+    in_flight: BTreeSet<u64>,
     groups: BTreeMap<u32, Group>,
     /// FIFO groups with nothing in flight whose head is visible, by head: the oldest first.
     ready_groups: BTreeSet<(u64, u32)>,
@@ -104,7 +105,6 @@ pub(crate) struct SqsQueue {
     pub waiting: VecDeque<Waiting>,
     /// The instant a serve of the waiting receives is already scheduled for.
     pub serve_at: Option<SimTime>,
-    pub in_flight: u64,
     pub delayed: u64,
     pub counters: Counters,
 }
@@ -115,6 +115,7 @@ impl SqsQueue {
             spec,
             messages: BTreeMap::new(),
             visible: BTreeSet::new(),
+            in_flight: BTreeSet::new(),
             groups: BTreeMap::new(),
             ready_groups: BTreeSet::new(),
             dedup: BTreeMap::new(),
@@ -122,7 +123,6 @@ impl SqsQueue {
             enqueued: BTreeMap::new(),
             waiting: VecDeque::new(),
             serve_at: None,
-            in_flight: 0,
             delayed: 0,
             counters: Counters::default(),
         }
@@ -139,6 +139,16 @@ impl SqsQueue {
     /// `ApproximateNumberOfMessagesVisible` (exact here).
     pub fn visible_len(&self) -> u64 {
         self.visible.len() as u64
+    }
+
+    /// `ApproximateNumberOfMessagesNotVisible`: in flight.
+    pub fn in_flight_len(&self) -> u64 {
+        self.in_flight.len() as u64
+    }
+
+    /// In-flight messages in send order.
+    pub fn in_flight_seqs(&self) -> impl Iterator<Item = u64> + '_ {
+        self.in_flight.iter().copied()
     }
 
     /// Stored and not in flight: delayed or visible.
@@ -219,7 +229,7 @@ impl SqsQueue {
                 self.visible.insert(seq);
             }
             MsgState::InFlight { .. } => {
-                self.in_flight += 1;
+                self.in_flight.insert(seq);
                 if let Some(g) = self.groups.get_mut(&group) {
                     g.in_flight += 1;
                 }
@@ -237,7 +247,7 @@ impl SqsQueue {
                 self.visible.remove(&seq);
             }
             MsgState::InFlight { .. } => {
-                self.in_flight -= 1;
+                self.in_flight.remove(&seq);
                 if let Some(g) = self.groups.get_mut(&m.group) {
                     g.in_flight -= 1;
                 }

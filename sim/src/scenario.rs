@@ -1374,6 +1374,8 @@ fn validate_sqs_template(
                 "a FIFO queue without content-based deduplication needs a MessageDeduplicationId on every message (SQS-9)",
             ));
         }
+        // Message timers are for standard queues only:
+        // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-timers.html
         if m.delay_ms.is_some() {
             return Err(ScenarioError::new(
                 format!("{tpath}.delay_ms"),

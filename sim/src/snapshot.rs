@@ -596,7 +596,7 @@ impl Simulation {
                     not_visible: q.in_flight_len(),
                     delayed: q.delayed,
                     age_of_oldest_ms: q
-                        .oldest_enqueued_at()
+                        .oldest_arrival()
                         .map_or(0.0, |t| now.since(t) as f64 / 1_000.0),
                     empty_receives: q.counters.empty_receives,
                     sent: q.counters.sent,

@@ -624,7 +624,10 @@ fn sqs_04_dlq_retention_counts_from_the_original_send_on_standard_queues_only() 
             queue("d").with(json!({ "message_retention_ms": 60000 }))
         ]
     })));
-    let events = run_ms(&mut s, 61_000);
+    let mut events = run_ms(&mut s, 1_000);
+    // ApproximateAgeOfOldestMessage counts from the move; retention from the first send.
+    assert_eq!(sqs_queue(&s, "d").age_of_oldest_ms, 689.0);
+    events.extend(run_ms(&mut s, 61_000));
     assert_eq!(
         expiries(&events),
         vec![(60_011.0, 0, SqsMessageState::Visible)]
@@ -804,7 +807,11 @@ fn sqs_07_the_in_flight_limit_answers_overlimit_to_a_standard_short_poll_only() 
         "{}",
         trace(&events)
     );
-    assert_eq!(sqs_queue(&s, "q").empty_receives, 1, "an error is no empty receive");
+    assert_eq!(
+        sqs_queue(&s, "q").empty_receives,
+        1,
+        "an error is no empty receive"
+    );
     // A long poll at the limit waits, with no error.
     let mut s = rig("q", 20_000.0);
     let events = run_ms(&mut s, 300);
@@ -1163,6 +1170,16 @@ fn sqs_scenarios_without_sqs_serialise_as_before_and_commands_apply() {
     let plain = json!({ "version": 1, "queues": [{ "name": "work" }] });
     let s = Scenario::from_json(&plain.to_string()).unwrap();
     assert!(!s.to_json_pretty().contains("sqs"));
+    // The runner's report of a run without SQS has no SQS section and no new ledger field.
+    let mut run = sim_1ms(json!({
+        "queues": [{ "name": "work" }],
+        "producers": [crate::helpers::queue_producer("p", "work", burst_rate(3, 1.0))],
+        "consumers": [crate::helpers::queue_consumer("c", "work", 1, 1.0)]
+    }));
+    let events = run_ms(&mut run, 100);
+    let report = serde_json::to_value(run.report(1, &events)).unwrap();
+    assert!(report.get("sqs").is_none());
+    assert!(report["ledger"].get("broker_copies").is_none());
     // Queues and their attributes change at run time.
     let mut s = sim_of(json!({ "version": 1, "latency_ms": 1 }));
     apply(
@@ -1220,8 +1237,18 @@ fn sqs_02_file_slow_consumer_outlives_its_visibility_timeout() {
 fn sqs_04_file_poison_message_moves_to_the_dlq() {
     let (_, events, r) = run_file(&example("sqs-04-redrive-to-dlq.json"), 30_000);
     assert_eq!(redrives(&events).len(), 1);
+    assert_eq!(r.sqs.redrives[0].msg.0, 3, "the message sent at 2 s");
     assert_eq!(r.sqs.redrives[0].to_queue, "orders-dlq");
     assert_eq!(r.sqs.redrives[0].receive_count, 3);
+    // Its age in the DLQ counts from the move, though its retention counts from 2005 ms.
+    let moved_at = redrives(&events)[0].0;
+    let dlq = r
+        .sqs
+        .queues
+        .iter()
+        .find(|q| q.name == "orders-dlq")
+        .unwrap();
+    assert_eq!(dlq.age_of_oldest_ms, 30_000.0 - moved_at);
 }
 
 #[test]

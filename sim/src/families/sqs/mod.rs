@@ -215,7 +215,9 @@ impl<W: From<SqsWork> + From<ClientWork>> Cx<'_, &mut Sqs, W> {
     }
 
     /// `SetQueueAttributes`. A FIFO queue's new delay applies to the messages it delays already;
-    /// a standard queue's only to new ones (SQS-11). A new retention applies to every message.
+    /// a standard queue's only to new ones (SQS-11; semantics.md does not say, AWS does:
+    /// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-delay-queues.html).
+    /// A new retention applies to every message, as the `MessageRetentionPeriod` text says.
     pub(crate) fn update_queue(&mut self, spec: SqsQueueSpec) -> Result<(), CommandError> {
         let q = self
             .family
@@ -346,6 +348,7 @@ impl<W: From<SqsWork> + From<ClientWork>> Cx<'_, &mut Sqs, W> {
                 slot,
                 msg,
                 enqueued_at: now,
+                arrived_at: now,
                 state,
                 receive_count: 0,
                 first_receive_at: None,
@@ -771,7 +774,9 @@ impl<W: From<SqsWork> + From<ClientWork>> Cx<'_, &mut Sqs, W> {
         let Some(slot) = self.world.new_copy_within_capacity(copy) else {
             return true;
         };
-        // A standard DLQ keeps the original enqueue time; a FIFO one starts it again.
+        // A standard DLQ keeps the original enqueue time for retention; a FIFO one starts it
+        // again. semantics.md's SQS-4 says "kept" for both; AWS says otherwise for FIFO:
+        // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html
         let target = &mut self.family.queues[dlq.index()];
         let enqueued_at = if target.is_fifo() {
             self.world.now
@@ -785,6 +790,7 @@ impl<W: From<SqsWork> + From<ClientWork>> Cx<'_, &mut Sqs, W> {
             SqsMsg {
                 slot,
                 enqueued_at,
+                arrived_at: self.world.now,
                 state: MsgState::Visible,
                 server,
                 passed_over: false,

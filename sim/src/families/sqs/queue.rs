@@ -29,6 +29,9 @@ pub(crate) struct SqsMsg {
     pub msg: MessageId,
     /// The retention clock starts here (SQS-5).
     pub enqueued_at: SimTime,
+    /// When it came into this queue: `ApproximateAgeOfOldestMessage` counts from here, also in a
+    /// standard dead-letter queue whose retention counts from `enqueued_at` (SQS-4).
+    pub arrived_at: SimTime,
     pub state: MsgState,
     /// `ApproximateReceiveCount`: every receive counts, across queues (SQS-3).
     pub receive_count: u32,
@@ -99,8 +102,8 @@ pub(crate) struct SqsQueue {
     /// Deduplication ids accepted, until when they count, and the message they kept.
     dedup: BTreeMap<DedupKey, (SimTime, MessageId)>,
     dedup_expiry: VecDeque<(SimTime, DedupKey)>,
-    /// How many stored messages were enqueued at each instant, for the oldest one's age.
-    enqueued: BTreeMap<SimTime, u32>,
+    /// How many stored messages arrived at each instant, for the oldest one's age.
+    arrivals: BTreeMap<SimTime, u32>,
     /// Receives waiting for a message, in arrival order (SQS-6).
     pub waiting: VecDeque<Waiting>,
     /// The instant a serve of the waiting receives is already scheduled for.
@@ -120,7 +123,7 @@ impl SqsQueue {
             ready_groups: BTreeSet::new(),
             dedup: BTreeMap::new(),
             dedup_expiry: VecDeque::new(),
-            enqueued: BTreeMap::new(),
+            arrivals: BTreeMap::new(),
             waiting: VecDeque::new(),
             serve_at: None,
             delayed: 0,
@@ -161,9 +164,9 @@ impl SqsQueue {
         self.visible.iter().copied()
     }
 
-    /// When the oldest stored message was enqueued.
-    pub fn oldest_enqueued_at(&self) -> Option<SimTime> {
-        self.enqueued.keys().next().copied()
+    /// When the oldest stored message came into this queue.
+    pub fn oldest_arrival(&self) -> Option<SimTime> {
+        self.arrivals.keys().next().copied()
     }
 
     /// The first visible message from `from` on whose server is in `servers` (a bit mask).
@@ -187,8 +190,8 @@ impl SqsQueue {
 
     /// Stores a message, in whatever state it is.
     pub fn insert(&mut self, seq: u64, m: SqsMsg) {
-        let (group, at) = (m.group, m.enqueued_at);
-        *self.enqueued.entry(at).or_default() += 1;
+        let (group, at) = (m.group, m.arrived_at);
+        *self.arrivals.entry(at).or_default() += 1;
         self.messages.insert(seq, m);
         if self.is_fifo() {
             self.groups.entry(group).or_default().seqs.insert(seq);
@@ -200,10 +203,10 @@ impl SqsQueue {
     pub fn remove(&mut self, seq: u64) -> SqsMsg {
         self.leave(seq);
         let m = self.messages.remove(&seq).expect("stored message");
-        if let Some(n) = self.enqueued.get_mut(&m.enqueued_at) {
+        if let Some(n) = self.arrivals.get_mut(&m.arrived_at) {
             *n -= 1;
             if *n == 0 {
-                self.enqueued.remove(&m.enqueued_at);
+                self.arrivals.remove(&m.arrived_at);
             }
         }
         if let Some(g) = self.groups.get_mut(&m.group) {

@@ -20,7 +20,8 @@ use crate::kernel::ms_to_us;
 use crate::ledger::{CopyState, DeadLetterReason, DropReason};
 use crate::message::{Slot, NO_KEY};
 use crate::scenario::sqs::{self as sqs_spec, MAX_VISIBILITY_TIMEOUT_MS};
-use crate::scenario::{DecisionAction, DeduplicationScope, SqsQueueSpec, SqsReceiveSpec};
+use crate::scenario::{Decision, DecisionAction, DeduplicationScope};
+use crate::scenario::{SqsQueueSpec, SqsQueueType, SqsReceiveSpec};
 use crate::time::SimTime;
 use crate::wire::{Chip, NodeRef, Transit};
 use queue::{MsgState, SqsMsg, SqsQueue, Waiting};
@@ -154,7 +155,7 @@ impl Sqs {
         Some((self.queue_id(&r.dead_letter_queue)?, r.max_receive_count))
     }
 
-    fn kind_of(&self, name: &str) -> Option<crate::scenario::SqsQueueType> {
+    fn kind_of(&self, name: &str) -> Option<SqsQueueType> {
         self.queue_id(name)
             .map(|q| self.queues[q.index()].spec.kind)
     }
@@ -179,7 +180,7 @@ impl Sqs {
 }
 
 /// Which decision of the consumer applies to a message.
-fn decision_for(decisions: &[crate::scenario::Decision], r: &Reading) -> Option<DecisionAction> {
+fn decision_for(decisions: &[Decision], r: &Reading) -> Option<DecisionAction> {
     decisions
         .iter()
         .find(|d| {
@@ -195,9 +196,8 @@ impl<W: From<SqsWork> + From<ClientWork>> Cx<'_, &mut Sqs, W> {
     // ------------------------------------------------------------ queues
 
     /// Adds a checked queue; the scenario's queues were checked together.
-    pub(crate) fn push_queue(&mut self, spec: SqsQueueSpec) -> SqsQueueId {
+    pub(crate) fn push_queue(&mut self, spec: SqsQueueSpec) {
         self.family.queues.push(SqsQueue::new(spec));
-        SqsQueueId((self.family.queues.len() - 1) as u32)
     }
 
     /// `CreateQueue` from the UI or a script.

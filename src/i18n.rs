@@ -234,7 +234,7 @@ strings! {
     DlReasonExpired => "expired", "만료됨 (expired)";
     DlReasonMaxlen => "maxlen", "최대 길이 (maxlen)";
     DlReasonDeliveryLimit => "delivery_limit", "전달 한도 (delivery_limit)";
-    DlReasonMaxReceiveCount => "maxReceiveCount (SQS)", "maxReceiveCount (SQS)";
+    DlReasonMaxReceiveCount => "maxReceiveCount (SQS)", "최대 수신 횟수 (maxReceiveCount)";
     ChartDepth => "Queue depth (msgs)", "큐 깊이 (개)";
     ChartLag => "Group lag (records)", "그룹 랙 (레코드)";
     ChartBacklog => "Depth · lag (msgs)", "깊이 · 랙 (개)";

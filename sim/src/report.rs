@@ -243,7 +243,7 @@ impl Simulation {
                         .log
                         .iter()
                         .map(|(tp, offset, msg, duplicate)| GroupDelivery {
-                            topic: self.kafka.topics[tp.topic as usize].spec.name.clone(),
+                            topic: self.kafka.topics[tp.topic.index()].spec.name.clone(),
                             partition: tp.partition,
                             offset: *offset,
                             msg: *msg,

@@ -1,7 +1,10 @@
 //! The wire: how a copy moves between two nodes of the topology, for every family, and the
 //! moving messages kept for drawing. Names nodes by id; knows no rule of any family.
 
-use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, SqsQueueId};
+use crate::ids::{
+    ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, ServiceId, SqsQueueId,
+    TopicId,
+};
 use crate::kernel::World;
 use crate::ledger::CopyState;
 use crate::message::Slot;
@@ -19,11 +22,11 @@ pub enum NodeRef {
     Consumer(ConsumerId),
     Channel(ChannelId),
     /// A Kafka topic, as a whole.
-    Topic(u32),
+    Topic(TopicId),
     /// A Kafka partition: (topic, partition).
-    Partition(u32, u32),
+    Partition(TopicId, u32),
     /// A service called with no broker.
-    Service(u32),
+    Service(ServiceId),
     /// An AWS SQS queue.
     SqsQueue(SqsQueueId),
 }

@@ -3,6 +3,7 @@
 
 mod examples;
 mod golden;
+mod graph;
 mod helpers;
 mod lessons;
 mod props;

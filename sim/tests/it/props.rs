@@ -382,6 +382,50 @@ fn sqs_side() -> impl Strategy<Value = (Vec<Value>, Vec<Value>, Vec<Value>)> {
         })
 }
 
+/// A Kafka side: a two-partition topic under any cleanup policy (compaction with tombstones,
+/// unkeyed records a compacted topic refuses), a producer and a group's members (KAF-1..18, KAF-7).
+fn kafka() -> impl Strategy<Value = (Value, Value, Value, Vec<Value>)> {
+    (
+        prop_oneof![Just("delete"), Just("compact"), Just("compact,delete")],
+        prop_oneof![Just(1u64), Just(300), Just(1 << 30)],
+        prop_oneof![
+            Just(vec![]),
+            Just(vec!["a", "b", "c"]),
+            Just(vec!["a", "a", "b"])
+        ],
+        prop::collection::vec(any::<bool>(), 0..4),
+        rate(),
+        prop::collection::vec(processing(), 0..3),
+    )
+        .prop_map(|(policy, segment_bytes, keys, tombstones, rate, members)| {
+            let topic = json!({
+                "name": "kt", "partitions": 2, "cleanup_policy": policy,
+                "segment_bytes": segment_bytes, "retention_ms": 400,
+                "retention_check_interval_ms": 100, "delete_retention_ms": 500,
+                "log_cleaner_backoff_ms": 250,
+            });
+            let group = json!({ "name": "kg", "topics": ["kt"], "auto_offset_reset": "earliest" });
+            let producer = json!({
+                "name": "kp",
+                "targets": [{ "topic": "kt" }],
+                "rate": rate,
+                "message": { "keys": keys, "tombstones": tombstones, "size_bytes": 100 },
+            });
+            let members = members
+                .into_iter()
+                .enumerate()
+                .map(|(i, processing)| {
+                    json!({
+                        "name": format!("k{i}"),
+                        "source": { "group": "kg" },
+                        "processing": processing,
+                    })
+                })
+                .collect();
+            (topic, group, producer, members)
+        })
+}
+
 #[derive(Clone, Debug)]
 enum Cmd {
     Crash(usize),
@@ -433,7 +477,10 @@ fn case() -> impl Strategy<Value = Case> {
                 consumers(nc, nq),
                 prop::option::weighted(0.3, pubsub()),
                 prop::collection::vec((0u64..HORIZON_MS, cmd()), 0..12),
-                prop::option::weighted(0.35, sqs_side()),
+                (
+                    prop::option::weighted(0.35, sqs_side()),
+                    prop::option::weighted(0.3, kafka()),
+                ),
             )
         })
         .prop_map(
@@ -449,7 +496,7 @@ fn case() -> impl Strategy<Value = Case> {
                 mut consumers,
                 pubsub,
                 cmds,
-                sqs,
+                (sqs, kafka),
             )| {
                 let mut producers = producers;
                 if let Some((p, subs)) = pubsub {
@@ -461,6 +508,13 @@ fn case() -> impl Strategy<Value = Case> {
                     sqs_queues = queues;
                     producers.extend(ps);
                     consumers.extend(cs);
+                }
+                let (mut topics, mut groups) = (Vec::new(), Vec::new());
+                if let Some((t, g, p, members)) = kafka {
+                    topics.push(t);
+                    groups.push(g);
+                    producers.push(p);
+                    consumers.extend(members);
                 }
                 let mut b: Vec<Value> = bindings
                     .iter()
@@ -481,6 +535,8 @@ fn case() -> impl Strategy<Value = Case> {
                     "exchanges": [ex, { "name": "dlx", "type": "fanout" }],
                     "queues": queues,
                     "bindings": b,
+                    "topics": topics,
+                    "groups": groups,
                     "producers": producers,
                     "consumers": consumers,
                 });
@@ -779,6 +835,11 @@ fn prop_generator_covers_every_event_kind() {
         "consumer_crashed",
         "consumer_restarted",
         "subscriber_disconnected",
+        "appended",
+        "record_processed",
+        "compacted",
+        "retention_deleted",
+        "dropped:no_key_for_compacted_topic",
         "command:crash_consumer",
         "command:restart_consumer",
         "command:remove_consumer",

@@ -293,6 +293,7 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             | Command::DoubleAck { consumer }
             | Command::RemoveConsumer { consumer } => ("consumer", consumer, &consumers),
             Command::UpdateConsumer { consumer } => ("consumer", &consumer.name, &consumers),
+            Command::ChangeVisibility { consumer, .. } => ("consumer", consumer, &consumers),
             Command::PauseProducer { producer }
             | Command::ResumeProducer { producer }
             | Command::SetRate { producer, .. }
@@ -320,6 +321,8 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             }
             // Bindings are checked by the core when the scenario is built and applied.
             Command::AddBinding { .. } | Command::RemoveBinding { .. } => continue,
+            // SQS queues are checked by the core too.
+            Command::AddSqsQueue { .. } | Command::UpdateSqsQueue { .. } => continue,
         };
         if !field.contains(name.as_str()) {
             return Err(Problem::new(

@@ -108,7 +108,7 @@ impl StepKind {
             EventKind::RetentionDeleted { .. } | EventKind::Compacted { .. } => StepKind::Retention,
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
-            EventKind::CommandApplied { .. } => StepKind::Command,
+            EventKind::CommandApplied { .. } | EventKind::Sqs(_) => StepKind::Command,
         }
     }
 
@@ -239,6 +239,7 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::NoKeyForCompactedTopic => Key::ReasonNoKeyForCompactedTopic,
         DropReason::ServiceOverloaded => Key::ReasonServiceOverloaded,
         DropReason::RequestTimeout => Key::ReasonRequestTimeout,
+        DropReason::Deduplicated => Key::ReasonDeduplicated,
     }
 }
 
@@ -249,6 +250,7 @@ pub fn dead_letter_reason_key(reason: DeadLetterReason) -> Key {
         DeadLetterReason::Expired => Key::DlReasonExpired,
         DeadLetterReason::Maxlen => Key::DlReasonMaxlen,
         DeadLetterReason::DeliveryLimit => Key::DlReasonDeliveryLimit,
+        DeadLetterReason::MaxReceiveCount => Key::DlReasonMaxReceiveCount,
     }
 }
 

@@ -8,6 +8,7 @@ use crate::families::kafka::Kafka;
 use crate::families::rabbitmq::RabbitMq;
 use crate::families::redis_pubsub::RedisPubSub;
 use crate::families::service::Services;
+use crate::families::sqs::Sqs;
 use crate::kernel::agenda::Scheduled;
 use crate::kernel::guard::Halt;
 use crate::kernel::World;
@@ -31,6 +32,7 @@ pub struct Simulation {
     pub(crate) redis: RedisPubSub,
     pub(crate) kafka: Kafka,
     pub(crate) service: Services,
+    pub(crate) sqs: Sqs,
     pub(crate) wire: Wire,
 }
 
@@ -46,6 +48,7 @@ impl Simulation {
             redis: RedisPubSub::default(),
             kafka: Kafka::default(),
             service: Services::default(),
+            sqs: Sqs::default(),
             wire: Wire::default(),
         };
         let empty = sim
@@ -246,7 +249,7 @@ impl Simulation {
             .iter()
             .map(|c| c.unacked.len() as u64)
             .sum();
-        if unacked != l.unacked || by_consumer != l.unacked {
+        if unacked != l.unacked || by_consumer + held_by.leased != l.unacked {
             return Err(format!(
                 "unacked: queues {unacked}, consumers {by_consumer}, ledger {}",
                 l.unacked
@@ -271,11 +274,12 @@ impl Simulation {
                 l.processing
             ));
         }
-        let live = (l.in_flight + l.ready + l.unacked + l.processing) as usize;
+        let live = (l.in_flight + l.ready + l.unacked + l.processing + held_by.pinned) as usize;
         if live != self.world.copies.live() {
             return Err(format!(
-                "{} live copies stored but the ledger counts {live}",
-                self.world.copies.live()
+                "{} live copies stored but the ledger counts {live} (with {} pinned)",
+                self.world.copies.live(),
+                held_by.pinned
             ));
         }
         Ok(())
@@ -288,8 +292,8 @@ impl Simulation {
         for (_, c) in self.world.copies.iter_live() {
             let i = match c.state {
                 CopyState::InFlight => 0,
-                CopyState::Ready(_) => 1,
-                CopyState::Unacked(..) => 2,
+                CopyState::Ready(_) | CopyState::SqsQueued(_) => 1,
+                CopyState::Unacked(..) | CopyState::SqsInFlight(..) => 2,
                 CopyState::Processing(_) | CopyState::InService(_) => 3,
                 s => return Err(format!("terminal state {s:?} in a live slot")),
             };

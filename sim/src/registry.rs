@@ -1,7 +1,7 @@
 //! The registry: where the engine hands what clients do to the family that owns the target or
 //! the consumer, and the command to the family it names. The one place that lists the families.
 
-use crate::clients::producers::Route;
+use crate::clients::producers::{Outgoing, Route};
 use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx, Finished};
 use crate::command::{at_cap, Command, CommandError};
 use crate::engine::Simulation;
@@ -11,8 +11,10 @@ use crate::families::rabbitmq::Exchange;
 use crate::families::rabbitmq::RabbitMqWork;
 use crate::families::redis_pubsub::RedisPubSubWork;
 use crate::families::service::ServiceWork;
+use crate::families::sqs::queue::MsgState;
+use crate::families::sqs::{Sqs, SqsWork};
 use crate::ids::QueueId;
-use crate::ids::{ConsumerId, ExchangeId, ProducerId};
+use crate::ids::{ConsumerId, ExchangeId, ProducerId, SqsQueueId};
 use crate::kernel::World;
 use crate::ledger::CopyState;
 use crate::message::Slot;
@@ -33,6 +35,7 @@ pub(crate) enum Work {
     Kafka(KafkaWork),
     Service(ServiceWork),
     Scripted { index: usize },
+    Sqs(SqsWork),
 }
 
 macro_rules! work_from {
@@ -50,15 +53,21 @@ work_from!(
     RabbitMq(RabbitMqWork),
     RedisPubSub(RedisPubSubWork),
     Kafka(KafkaWork),
-    Service(ServiceWork)
+    Service(ServiceWork),
+    Sqs(SqsWork)
 );
 
 /// Copies the families hold, by ledger state.
 pub(crate) struct Holdings {
     pub ready: u64,
     pub unacked: u64,
+    /// Of `unacked`, those no consumer's unacked map lists: SQS in-flight messages, which the
+    /// queue holds whatever became of the consumer that received them.
+    pub leased: u64,
     pub retained: u64,
     pub in_service: u64,
+    /// Finished copies whose slots stay taken while a consumer still reads them.
+    pub pinned: u64,
 }
 
 /// A context for one family's rules (`cx!(sim, kafka)`), or for the client runtime alone
@@ -83,14 +92,14 @@ macro_rules! cx {
 }
 
 /// Where a copy published to `target` arrives, and the work that runs then. Kafka's producer
-/// picks the partition before sending (KAF-3, KAF-4).
+/// picks the partition before sending (KAF-3, KAF-4); SQS keeps what the message was sent with.
 fn arrival(
     kafka: &mut Kafka,
+    sqs: &mut Sqs,
     world: &mut World<Work>,
     target: NodeRef,
     slot: Slot,
-    key: u32,
-    size: u32,
+    outgoing: &Outgoing,
 ) -> (NodeRef, Work) {
     match target {
         NodeRef::Exchange(exchange) => (
@@ -102,7 +111,7 @@ fn arrival(
             RedisPubSubWork::ArriveAtChannel { slot, channel }.into(),
         ),
         NodeRef::Topic(topic) => {
-            let partition = kafka.choose_partition(world, topic, key, size);
+            let partition = kafka.choose_partition(world, topic, outgoing.key, outgoing.size);
             let work = KafkaWork::ArriveAtPartition {
                 slot,
                 topic,
@@ -114,6 +123,10 @@ fn arrival(
             target,
             ServiceWork::ArriveAtService { slot, service }.into(),
         ),
+        NodeRef::SqsQueue(queue) => {
+            sqs.sending(slot, outgoing);
+            (target, SqsWork::SendArrives { slot, queue }.into())
+        }
         NodeRef::Producer(_)
         | NodeRef::Queue(_)
         | NodeRef::Consumer(_)
@@ -159,6 +172,9 @@ impl Simulation {
         for s in &scenario.services {
             cx!(self, service).add_service(s.clone());
         }
+        for q in &scenario.sqs_queues {
+            cx!(self, sqs).push_queue(q.clone());
+        }
         Ok(())
     }
 
@@ -171,16 +187,26 @@ impl Simulation {
             Work::Kafka(w) => cx!(self, kafka).run_kafka(w),
             Work::Service(w) => cx!(self, service).run_service(w),
             Work::Scripted { .. } => unreachable!("the engine runs the script"),
+            Work::Sqs(w) => cx!(self, sqs).run_sqs(w),
         }
     }
 
     /// What the families hold, to audit against the ledger.
     pub(crate) fn family_holdings(&self) -> Holdings {
+        let sqs_in_flight = self.sqs.in_flight();
         Holdings {
-            ready: self.rabbitmq.queues.iter().map(Queue::ready_len).sum(),
-            unacked: self.rabbitmq.queues.iter().map(|q| q.unacked).sum(),
+            ready: self
+                .rabbitmq
+                .queues
+                .iter()
+                .map(Queue::ready_len)
+                .sum::<u64>()
+                + self.sqs.queued(),
+            unacked: self.rabbitmq.queues.iter().map(|q| q.unacked).sum::<u64>() + sqs_in_flight,
+            leased: sqs_in_flight,
             retained: self.kafka.log_records(),
             in_service: self.service.service_held(),
+            pinned: self.sqs.pinned().count() as u64,
         }
     }
 
@@ -196,6 +222,31 @@ impl Simulation {
                     ));
                 }
             }
+        }
+        for (i, q) in self.sqs.queues.iter().enumerate() {
+            let id = SqsQueueId(i as u32);
+            for m in q.messages.values() {
+                let expected = match m.state {
+                    MsgState::InFlight { consumer, .. } => CopyState::SqsInFlight(id, consumer),
+                    MsgState::Delayed { .. } | MsgState::Visible => CopyState::SqsQueued(id),
+                };
+                let state = self.world.copies.get(m.slot).state;
+                if state != expected {
+                    return Err(format!("{} holds {} in state {state:?}", q.name(), m.msg));
+                }
+            }
+        }
+        for slot in self.sqs.pinned() {
+            let state = self.world.copies.get(slot).state;
+            if !state.is_terminal() {
+                return Err(format!("a pinned SQS copy is in state {state:?}"));
+            }
+        }
+        if let Some(slot) = self.sqs.read_slots().find(|s| {
+            let state = self.world.copies.get(*s).state;
+            state.is_terminal() && !self.sqs.pinned().any(|p| p == *s)
+        }) {
+            return Err(format!("a consumer reads slot {slot}, which is free"));
         }
         Ok(())
     }
@@ -321,7 +372,10 @@ impl Simulation {
             Command::DoubleAck { consumer } => {
                 let id = self.clients.consumer_id(&consumer)?;
                 let c = &self.clients.consumers[id.index()];
-                if c.status != ConsumerStatus::Running || c.spec.ack == AckMode::Auto {
+                if c.status != ConsumerStatus::Running
+                    || c.spec.ack == AckMode::Auto
+                    || matches!(c.spec.source, ConsumerSource::SqsQueue(_))
+                {
                     return Err(CommandError::NotApplicable {
                         reason: format!("{consumer} must be running with manual acks"),
                     });
@@ -344,6 +398,15 @@ impl Simulation {
                 self.close_consumer(id, ConsumerStatus::Removed, Closure::Crash);
                 return Ok(());
             }
+            Command::AddSqsQueue { queue } => cx!(self, sqs).create_queue(queue)?,
+            Command::UpdateSqsQueue { queue } => cx!(self, sqs).update_queue(queue)?,
+            Command::ChangeVisibility {
+                consumer,
+                timeout_ms,
+            } => {
+                let id = self.clients.consumer_id(&consumer)?;
+                cx!(self, sqs).change_visibility(id, timeout_ms)?;
+            }
         }
         self.world.emit(EventKind::CommandApplied { summary });
         Ok(())
@@ -351,9 +414,9 @@ impl Simulation {
 
     /// Runs `publish` with the route to every family a producer can publish to.
     fn publishing(&mut self, publish: impl FnOnce(&mut Cx<'_, (), Work>, &mut Route<Work>)) {
-        let kafka = &mut self.kafka;
-        let mut route = |world: &mut World<Work>, target, slot, key, size| {
-            arrival(kafka, world, target, slot, key, size)
+        let (kafka, sqs) = (&mut self.kafka, &mut self.sqs);
+        let mut route = |world: &mut World<Work>, target, slot, outgoing: &Outgoing| {
+            arrival(kafka, sqs, world, target, slot, outgoing)
         };
         publish(&mut cx!(self), &mut route);
     }
@@ -381,6 +444,9 @@ impl Simulation {
                 PublishTarget::Service(name) => {
                     NodeRef::Service(self.service.service_id(name).expect("validated service"))
                 }
+                PublishTarget::SqsQueue(name) => {
+                    NodeRef::SqsQueue(self.sqs.queue_id(name).expect("validated SQS queue"))
+                }
             })
             .collect()
     }
@@ -390,6 +456,10 @@ impl Simulation {
             exchange: &|n| self.rabbitmq.exchange_id(n).is_some(),
             topic: &|n| self.kafka.topic_id(n).is_some(),
             service: &|n| self.service.service_id(n).is_some(),
+            sqs_queue: &|n| {
+                let q = self.sqs.queue_id(n)?;
+                Some(scenario::SqsTarget::of(&self.sqs.queues[q.index()].spec))
+            },
         };
         scenario::validate_producer("producer", spec, &known)
     }
@@ -407,9 +477,12 @@ impl Simulation {
     }
 
     pub(crate) fn check_consumer(&self, spec: &ConsumerSpec) -> Result<(), ScenarioError> {
-        let queue_known = |n: &str| self.rabbitmq.queue_id(n).is_some();
-        let group_known = |n: &str| self.kafka.group_id(n).is_some();
-        scenario::validate_consumer("consumer", spec, &queue_known, &group_known)
+        let known = scenario::KnownSources {
+            queue: &|n| self.rabbitmq.queue_id(n).is_some(),
+            group: &|n| self.kafka.group_id(n).is_some(),
+            sqs_queue: &|n| self.sqs.queue_id(n).is_some(),
+        };
+        scenario::validate_consumer("consumer", spec, &known)
     }
 
     pub(crate) fn add_consumer(&mut self, spec: ConsumerSpec) -> Result<ConsumerId, CommandError> {
@@ -423,7 +496,11 @@ impl Simulation {
         let (queue, group) = match &spec.source {
             ConsumerSource::Queue(q) => (self.rabbitmq.queue_id(q), None),
             ConsumerSource::Group(g) => (None, self.kafka.group_id(g)),
-            ConsumerSource::Subscribe { .. } => (None, None),
+            ConsumerSource::Subscribe { .. } | ConsumerSource::SqsQueue(_) => (None, None),
+        };
+        let sqs_queue = match &spec.source {
+            ConsumerSource::SqsQueue(q) => self.sqs.queue_id(q),
+            _ => None,
         };
         let stopped = spec.stopped;
         let id = cx!(self).push_consumer(spec);
@@ -432,6 +509,9 @@ impl Simulation {
         }
         if let Some(g) = group {
             self.kafka.consumer_groups.insert(id, g);
+        }
+        if let Some(q) = sqs_queue {
+            self.sqs.add_consumer(id, q);
         }
         // Redis matches every new consumer once, whatever its source.
         cx!(self, redis).redis_consumer_added();
@@ -449,6 +529,7 @@ impl Simulation {
             ConsumerSource::Subscribe { .. } => {
                 self.clients.consumers[cid.index()].status = ConsumerStatus::Running;
             }
+            ConsumerSource::SqsQueue(_) => cx!(self, sqs).start_polling(cid),
         }
     }
 
@@ -477,6 +558,7 @@ impl Simulation {
             ConsumerSource::Queue(_) => cx!(self, rabbitmq).close_consumer(cid, status, why),
             ConsumerSource::Group(_) => cx!(self, kafka).close_member(cid, status, why),
             ConsumerSource::Subscribe { .. } => cx!(self).close_holding_nothing(cid, status, &why),
+            ConsumerSource::SqsQueue(_) => cx!(self, sqs).close_consumer(cid, status, why),
         }
     }
 
@@ -506,7 +588,12 @@ impl Simulation {
                         tag,
                         failed,
                         failure,
-                    } => cx!(self, rabbitmq).processed(consumer, tag, failed, &failure),
+                    } => match self.clients.consumers[consumer.index()].spec.source {
+                        ConsumerSource::SqsQueue(_) => {
+                            cx!(self, sqs).processed(consumer, tag, failed)
+                        }
+                        _ => cx!(self, rabbitmq).processed(consumer, tag, failed, &failure),
+                    },
                 }
                 cx!(self).start_next(consumer);
             }

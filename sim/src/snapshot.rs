@@ -4,7 +4,8 @@ use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
 use crate::families::rabbitmq::Destination;
 use crate::ids::{
-    ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, ServiceId, TopicId,
+    ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, ServiceId,
+    SqsQueueId, TopicId,
 };
 use crate::ledger::Ledger;
 use crate::message::Slot;
@@ -193,6 +194,8 @@ pub struct Snapshot {
     /// Every entity on stage as a node with its family and role, and the links between them;
     /// the views above are the typed detail per family.
     pub graph: Graph,
+    /// AWS SQS queues and consumers.
+    pub sqs: SqsView,
 }
 
 impl Simulation {
@@ -280,7 +283,11 @@ impl Simulation {
                     name: c.spec.name.clone(),
                     status: c.status,
                     source: (self.rabbitmq.consumers.get(&ConsumerId(i as u32)))
-                        .map(|q| NodeRef::Queue(*q)),
+                        .map(|q| NodeRef::Queue(*q))
+                        .or_else(|| {
+                            let p = self.sqs.pullers.get(&ConsumerId(i as u32))?;
+                            Some(NodeRef::SqsQueue(p.queue))
+                        }),
                     subscriptions: match &c.spec.source {
                         crate::scenario::ConsumerSource::Subscribe { channels, patterns } => {
                             channels.iter().chain(patterns).cloned().collect()
@@ -335,6 +342,7 @@ impl Simulation {
         let topics = self.topic_views();
         let groups = self.group_views();
         let services = self.service_views();
+        let sqs = self.sqs_view();
         let transits = self
             .wire
             .moving
@@ -357,6 +365,7 @@ impl Simulation {
             topics: &topics,
             groups: &groups,
             services: &services,
+            sqs: &sqs,
         });
         let h = &self.world.latency_hist;
         Snapshot {
@@ -382,6 +391,7 @@ impl Simulation {
             },
             next_event: self.next_event_time(),
             graph,
+            sqs,
         }
     }
 }
@@ -527,6 +537,138 @@ fn record_chip(r: &crate::log::Record) -> Chip {
     }
 }
 
+/// AWS SQS in management-console words (SQS-1..SQS-11). The console's figures are
+/// "Approximate" and lag; these are exact at the instant.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SqsView {
+    pub queues: Vec<SqsQueueView>,
+    pub consumers: Vec<SqsConsumerView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SqsQueueView {
+    pub id: SqsQueueId,
+    pub name: String,
+    pub kind: crate::scenario::SqsQueueType,
+    /// `ApproximateNumberOfMessagesVisible`.
+    pub visible: u64,
+    /// `ApproximateNumberOfMessagesNotVisible`: in flight.
+    pub not_visible: u64,
+    /// `ApproximateNumberOfMessagesDelayed`.
+    pub delayed: u64,
+    /// `ApproximateAgeOfOldestMessage`, in ms.
+    pub age_of_oldest_ms: f64,
+    /// `NumberOfEmptyReceives` (an `OverLimit` error is not one).
+    pub empty_receives: u64,
+    pub sent: u64,
+    pub received: u64,
+    pub deleted: u64,
+    pub redriven: u64,
+    pub expired: u64,
+    pub deduplicated: u64,
+    /// Copies kept by a delete that missed a server (SQS-1).
+    pub duplicates: u64,
+    /// Consumers whose long poll is waiting here, in the order they are answered.
+    pub waiting: Vec<ConsumerId>,
+    /// The oldest visible messages.
+    pub head: Vec<Chip>,
+    /// Messages in flight, with their receive count and when they turn visible again.
+    pub in_flight: Vec<SqsInFlightView>,
+    pub visibility_timeout_ms: f64,
+    pub dead_letter_queue: Option<String>,
+    pub max_receive_count: Option<u32>,
+}
+
+/// One in-flight message: the countdown ring and the receive-count badge.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SqsInFlightView {
+    pub chip: Chip,
+    pub consumer: ConsumerId,
+    /// `ApproximateReceiveCount`.
+    pub receive_count: u32,
+    pub visible_at: SimTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SqsConsumerView {
+    pub id: ConsumerId,
+    pub queue: SqsQueueId,
+    /// Received and not yet processed (on the wire, buffered or being processed).
+    pub holding: u64,
+    /// Messages SQS sent it, and those its application started on.
+    pub sent: u64,
+    pub seen: u64,
+    /// A `ReceiveMessage` is on the wire or waiting.
+    pub polling: bool,
+}
+
+impl Simulation {
+    fn sqs_view(&self) -> SqsView {
+        use crate::families::sqs::queue::MsgState;
+        let now = self.world.now;
+        let queues = (self.sqs.queues.iter().enumerate())
+            .map(|(i, q)| {
+                let redrive = q.spec.redrive.as_ref();
+                SqsQueueView {
+                    id: SqsQueueId(i as u32),
+                    name: q.name().to_string(),
+                    kind: q.spec.kind,
+                    visible: q.visible_len(),
+                    not_visible: q.in_flight_len(),
+                    delayed: q.delayed,
+                    age_of_oldest_ms: q
+                        .oldest_arrival()
+                        .map_or(0.0, |t| now.since(t) as f64 / 1_000.0),
+                    empty_receives: q.counters.empty_receives,
+                    sent: q.counters.sent,
+                    received: q.counters.received,
+                    deleted: q.counters.deleted,
+                    redriven: q.counters.redriven,
+                    expired: q.counters.expired,
+                    deduplicated: q.counters.deduplicated,
+                    duplicates: q.counters.duplicates,
+                    waiting: q.waiting.iter().map(|w| w.consumer).collect(),
+                    head: q
+                        .visible_seqs()
+                        .take(CHIPS_PER_QUEUE)
+                        .map(|s| self.chip(q.messages[&s].slot))
+                        .collect(),
+                    in_flight: q
+                        .in_flight_seqs()
+                        .take(CHIPS_PER_QUEUE)
+                        .map(|s| &q.messages[&s])
+                        .filter_map(|m| match m.state {
+                            MsgState::InFlight {
+                                consumer, until, ..
+                            } => Some(SqsInFlightView {
+                                chip: self.chip(m.slot),
+                                consumer,
+                                receive_count: m.receive_count,
+                                visible_at: until,
+                            }),
+                            _ => None,
+                        })
+                        .collect(),
+                    visibility_timeout_ms: q.spec.visibility_timeout_ms,
+                    dead_letter_queue: redrive.map(|r| r.dead_letter_queue.clone()),
+                    max_receive_count: redrive.map(|r| r.max_receive_count),
+                }
+            })
+            .collect();
+        let consumers = (self.sqs.pullers.iter())
+            .map(|(id, p)| SqsConsumerView {
+                id: *id,
+                queue: p.queue,
+                holding: p.reading.len() as u64,
+                sent: self.clients.consumers[id.index()].delivered,
+                seen: p.seen,
+                polling: p.awaiting,
+            })
+            .collect();
+        SqsView { queues, consumers }
+    }
+}
+
 // ------------------------------------------------------------------ the graph
 
 /// A broker family: whose rules a node follows.
@@ -539,23 +681,26 @@ pub enum Family {
     RedisPubSub,
     Kafka,
     Service,
+    Sqs,
 }
 
 impl Family {
-    pub const ALL: [Family; 4] = [
+    pub const ALL: [Family; 5] = [
         Family::RabbitMq,
         Family::RedisPubSub,
         Family::Kafka,
         Family::Service,
+        Family::Sqs,
     ];
 
-    /// The family's folder name: `rabbitmq`, `redis_pubsub`, `kafka`, `service`.
+    /// The family's folder name: `rabbitmq`, `redis_pubsub`, `kafka`, `service`, `sqs`.
     pub fn code(self) -> &'static str {
         match self {
             Family::RabbitMq => "rabbitmq",
             Family::RedisPubSub => "redis_pubsub",
             Family::Kafka => "kafka",
             Family::Service => "service",
+            Family::Sqs => "sqs",
         }
     }
 }
@@ -631,6 +776,12 @@ pub enum Figure {
     Committed,
     Generation,
     Processed,
+    /// SQS `ApproximateNumberOfMessagesVisible`.
+    Visible,
+    /// SQS `ApproximateNumberOfMessagesNotVisible`: received, not yet deleted.
+    InFlight,
+    /// SQS `ApproximateNumberOfMessagesDelayed`.
+    Delayed,
 }
 
 /// How a link moves messages.
@@ -647,8 +798,10 @@ pub enum LinkKind {
     Deliver,
     /// A router pushes each message to its subscribers.
     Push,
-    /// A consumer fetches from a store it was assigned.
+    /// A consumer fetches from a store it was assigned, or polls a queue (SQS `ReceiveMessage`).
     Fetch,
+    /// A store moves messages it gave up on to another store (an SQS redrive to its DLQ).
+    DeadLetter,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -749,6 +902,7 @@ impl NodeRef {
             NodeRef::Channel(_) => Some(Family::RedisPubSub),
             NodeRef::Topic(_) | NodeRef::Partition(..) => Some(Family::Kafka),
             NodeRef::Service(_) => Some(Family::Service),
+            NodeRef::SqsQueue(_) => Some(Family::Sqs),
             NodeRef::Producer(_) | NodeRef::Consumer(_) => None,
         }
     }
@@ -757,7 +911,10 @@ impl NodeRef {
         match self {
             NodeRef::Producer(_) => Role::Producer,
             NodeRef::Exchange(_) | NodeRef::Channel(_) => Role::Router,
-            NodeRef::Queue(_) | NodeRef::Topic(_) | NodeRef::Partition(..) => Role::Store,
+            NodeRef::Queue(_)
+            | NodeRef::Topic(_)
+            | NodeRef::Partition(..)
+            | NodeRef::SqsQueue(_) => Role::Store,
             NodeRef::Consumer(_) => Role::Consumer,
             NodeRef::Service(_) => Role::Service,
         }
@@ -773,6 +930,7 @@ struct GraphInput<'a> {
     topics: &'a [TopicView],
     groups: &'a [GroupView],
     services: &'a [ServiceView],
+    sqs: &'a SqsView,
 }
 
 /// What a binding matches, as a label: the routing key, or a headers binding's arguments
@@ -883,6 +1041,26 @@ impl Simulation {
                 ..node(NodeRef::Service(s.id), Family::Service, &s.name)
             });
         }
+        for q in &v.sqs.queues {
+            let mut chips = q.head.clone();
+            chips.extend(q.in_flight.iter().map(|m| m.chip.clone()));
+            g.nodes.push(GraphNode {
+                figures: vec![
+                    (Figure::Visible, q.visible),
+                    (Figure::InFlight, q.not_visible),
+                    (Figure::Delayed, q.delayed),
+                    (
+                        Figure::Consumers,
+                        (v.sqs.consumers.iter())
+                            .filter(|c| c.queue == q.id)
+                            .filter(|c| v.consumers.iter().filter(live).any(|l| l.id == c.id))
+                            .count() as u64,
+                    ),
+                ],
+                chips,
+                ..node(NodeRef::SqsQueue(q.id), Family::Sqs, &q.name)
+            });
+        }
         for t in v.topics {
             let topic = NodeRef::Topic(t.id);
             let records: u64 = t.partitions.iter().map(|p| p.log_end - p.log_start).sum();
@@ -916,6 +1094,7 @@ impl Simulation {
                 crate::scenario::ConsumerSource::Queue(_) => Family::RabbitMq,
                 crate::scenario::ConsumerSource::Subscribe { .. } => Family::RedisPubSub,
                 crate::scenario::ConsumerSource::Group(_) => Family::Kafka,
+                crate::scenario::ConsumerSource::SqsQueue(_) => Family::Sqs,
             };
             let mut chips: Vec<Chip> = c.processing.iter().cloned().collect();
             let processing = c.processing.as_ref().map(|p| p.msg);
@@ -993,11 +1172,17 @@ impl Simulation {
                 continue; // fetches, below
             }
             if let Some(from) = c.source {
+                let family = from.family().unwrap_or(Family::RabbitMq);
                 g.edges.push(GraphEdge {
                     from,
                     to,
-                    family: from.family().unwrap_or(Family::RabbitMq),
-                    kind: LinkKind::Deliver,
+                    family,
+                    // An SQS consumer polls (`ReceiveMessage`); a RabbitMQ queue pushes.
+                    kind: if family == Family::Sqs {
+                        LinkKind::Fetch
+                    } else {
+                        LinkKind::Deliver
+                    },
                     label: None,
                 });
                 continue;
@@ -1052,6 +1237,22 @@ impl Simulation {
                     });
                 }
             }
+        }
+        // A redrive policy moves a message received maxReceiveCount times to its DLQ (SQS-4).
+        for q in &v.sqs.queues {
+            let (Some(dlq), Some(max)) = (&q.dead_letter_queue, q.max_receive_count) else {
+                continue;
+            };
+            let Some(to) = v.sqs.queues.iter().find(|d| &d.name == dlq) else {
+                continue;
+            };
+            g.edges.push(GraphEdge {
+                from: NodeRef::SqsQueue(q.id),
+                to: NodeRef::SqsQueue(to.id),
+                family: Family::Sqs,
+                kind: LinkKind::DeadLetter,
+                label: Some(format!("maxReceiveCount={max}")),
+            });
         }
         for gv in v.groups {
             let members: Vec<NodeRef> = (v.consumers.iter().filter(live))

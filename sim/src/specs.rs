@@ -3,7 +3,9 @@
 
 use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
-use crate::scenario::{BindingSpec, ConsumerSpec, GroupSpec, ProducerSpec, QueueSpec};
+use crate::scenario::{
+    BindingSpec, ConsumerSpec, GroupSpec, ProducerSpec, QueueSpec, SqsQueueSpec,
+};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Specs {
@@ -12,6 +14,7 @@ pub struct Specs {
     pub queues: Vec<QueueSpec>,
     pub bindings: Vec<BindingSpec>,
     pub groups: Vec<GroupSpec>,
+    pub sqs_queues: Vec<SqsQueueSpec>,
 }
 
 impl Specs {
@@ -25,6 +28,10 @@ impl Specs {
 
     pub fn queue(&self, name: &str) -> Option<&QueueSpec> {
         self.queues.iter().find(|q| q.name == name)
+    }
+
+    pub fn sqs_queue(&self, name: &str) -> Option<&SqsQueueSpec> {
+        self.sqs_queues.iter().find(|q| q.name == name)
     }
 }
 
@@ -48,6 +55,7 @@ impl Simulation {
                 .flat_map(|x| x.bindings.iter().map(|b| b.spec.clone()))
                 .collect(),
             groups: self.kafka.groups.iter().map(|g| g.spec.clone()).collect(),
+            sqs_queues: self.sqs.queues.iter().map(|q| q.spec.clone()).collect(),
         }
     }
 }

@@ -2,7 +2,8 @@
 //! moving messages kept for drawing. Names nodes by id; knows no rule of any family.
 
 use crate::ids::{
-    ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, ServiceId, TopicId,
+    ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, ServiceId, SqsQueueId,
+    TopicId,
 };
 use crate::kernel::World;
 use crate::ledger::CopyState;
@@ -26,6 +27,8 @@ pub enum NodeRef {
     Partition(TopicId, u32),
     /// A service called with no broker.
     Service(ServiceId),
+    /// An AWS SQS queue.
+    SqsQueue(SqsQueueId),
 }
 
 /// One message as drawn in a queue or at a consumer.

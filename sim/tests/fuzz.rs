@@ -79,6 +79,8 @@ struct Pools {
     /// Declared queues and consumers, so that updates can keep what may not change.
     queue_specs: Vec<Value>,
     consumer_specs: Vec<Value>,
+    sqs_queues: Vec<String>,
+    sqs_queue_specs: Vec<Value>,
 }
 
 impl Pools {
@@ -130,6 +132,8 @@ impl Pools {
             bindings: specs("bindings"),
             queue_specs: specs("queues"),
             consumer_specs: specs("consumers"),
+            sqs_queues: names("sqs_queues"),
+            sqs_queue_specs: specs("sqs_queues"),
         }
     }
 }
@@ -141,6 +145,7 @@ struct Families {
     redis: bool,
     kafka: bool,
     service: bool,
+    sqs: bool,
 }
 
 struct Gen {
@@ -205,6 +210,7 @@ impl Gen {
                 redis: false,
                 kafka: false,
                 service: false,
+                sqs: false,
             },
         }
     }
@@ -791,7 +797,172 @@ impl Gen {
         if self.coin(0.2) {
             m.insert("ttl_ms".into(), self.ms(300.0));
         }
+        if self.families.sqs {
+            self.sqs_message(&mut m);
+        }
         Value::Object(m)
+    }
+
+    /// SQS message attributes: groups, deduplication ids, bodies, a per-message delay.
+    fn sqs_message(&mut self, m: &mut Map<String, Value>) {
+        let id = |g: &mut Gen, prefix: &str| -> String {
+            match g.below(12) {
+                0 if g.bad() => String::new(),
+                1 => "g".repeat(128 + usize::from(g.bad())),
+                2 => format!("{prefix}-그룹"),
+                _ => format!("{prefix}{}", g.below(6)),
+            }
+        };
+        if self.coin(0.5) {
+            let groups: Vec<String> = (0..1 + self.below(4)).map(|_| id(self, "A")).collect();
+            m.insert("group_ids".into(), json!(groups));
+        }
+        if self.coin(0.4) {
+            let ids: Vec<String> = (0..1 + self.below(30)).map(|_| id(self, "d")).collect();
+            m.insert("dedup_ids".into(), json!(ids));
+        }
+        if self.coin(0.3) {
+            let bodies: Vec<String> = (0..1 + self.below(5))
+                .map(|i| {
+                    if self.bad() {
+                        String::new()
+                    } else {
+                        format!("body{i}")
+                    }
+                })
+                .collect();
+            m.insert("bodies".into(), json!(bodies));
+        }
+        if self.coin(0.1) {
+            let delay = if self.bad() {
+                json!(900_001)
+            } else {
+                self.ms(300.0)
+            };
+            m.insert("delay_ms".into(), delay);
+        }
+    }
+
+    /// An SQS queue: FIFO when its name ends in `.fifo` (the type disagrees when hostile).
+    fn sqs_queue(&mut self, name: String) -> Value {
+        let fifo = name.ends_with(".fifo");
+        let mut q = json!({"name": name});
+        if fifo != self.bad() {
+            if fifo {
+                q["type"] = json!("fifo");
+            }
+        } else if !fifo {
+            q["type"] = json!("fifo");
+        }
+        let bounded = |g: &mut Gen, max: f64, typical: f64| -> Value {
+            if g.bad() {
+                json!(max + 1.0)
+            } else if g.coin(0.1) {
+                json!(max)
+            } else {
+                json!(g.uniform(0.0, typical))
+            }
+        };
+        if self.coin(0.6) {
+            q["visibility_timeout_ms"] = bounded(self, 43_200_000.0, 400.0);
+        }
+        if self.coin(0.2) {
+            q["delay_ms"] = bounded(self, 900_000.0, 300.0);
+        }
+        if self.coin(0.3) {
+            q["receive_wait_time_ms"] = bounded(self, 20_000.0, 300.0);
+        }
+        if self.coin(0.2) {
+            q["message_retention_ms"] = if self.bad() {
+                json!(59_999)
+            } else {
+                json!(self.one(&[60_000, 345_600_000, 1_209_600_000]))
+            };
+        }
+        if self.coin(0.2) {
+            q["in_flight_limit"] = json!(if self.bad() {
+                120_001
+            } else {
+                1 + self.below(5)
+            });
+        }
+        if fifo && self.coin(0.5) {
+            q["content_based_deduplication"] = json!(true);
+        }
+        if fifo && self.coin(0.3) {
+            q["deduplication_scope"] = json!(self.one(&["queue", "message_group"]));
+        }
+        for field in ["duplicate_rate", "reorder_rate", "short_poll_sample"] {
+            if !fifo && self.coin(0.4) {
+                q[field] = self.probability();
+            }
+        }
+        if !fifo && self.coin(0.3) {
+            q["servers"] = json!(if self.bad() { 65 } else { 1 + self.below(8) });
+        }
+        q
+    }
+
+    /// Redrive policies to a later queue of the same type (any queue, when hostile).
+    fn sqs_redrives(&mut self, queues: &mut [Value]) {
+        for i in 0..queues.len() {
+            if !self.coin(0.4) {
+                continue;
+            }
+            let fifo = queues[i]["name"]
+                .as_str()
+                .is_some_and(|n| n.ends_with(".fifo"));
+            let later: Vec<String> = queues[i + 1..]
+                .iter()
+                .filter_map(|q| q["name"].as_str())
+                .filter(|n| n.ends_with(".fifo") == fifo)
+                .map(str::to_string)
+                .collect();
+            let target = if later.is_empty() || self.bad() {
+                let all = self.pools.sqs_queues.clone();
+                self.refer(&all)
+            } else {
+                self.one(&later)
+            };
+            let count = if self.bad() { 1_001 } else { 1 + self.below(4) };
+            queues[i]["redrive"] = json!({"dead_letter_queue": target, "max_receive_count": count});
+        }
+    }
+
+    /// A `ReceiveMessage` setting of an SQS consumer, and sometimes a scripted decision.
+    fn sqs_consumer(&mut self, c: &mut Value) {
+        if self.coin(0.7) {
+            let max = if self.bad() { 11 } else { 1 + self.below(10) };
+            let mut r = json!({"max_messages": max});
+            if self.coin(0.7) {
+                r["wait_time_ms"] = if self.bad() {
+                    json!(20_001)
+                } else {
+                    json!(self.one(&[0.0, 0.0004, 1.0, 50.0, 300.0, 20_000.0]))
+                };
+            }
+            if self.coin(0.3) {
+                r["visibility_timeout_ms"] = json!(self.uniform(0.0, 400.0));
+            }
+            if self.coin(0.3) {
+                r["empty_backoff_ms"] = if self.bad() {
+                    json!(0.5)
+                } else {
+                    json!(self.one(&[1, 100, 1_000]))
+                };
+            }
+            c["sqs"] = r;
+        }
+        if self.coin(0.25) {
+            let then = self.one(&["ack", "leave_unacked", "crash"]);
+            let when = match self.below(4) {
+                0 => json!({"delivery": 1 + self.below(5)}),
+                1 => json!({"attempt": 1 + self.below(3)}),
+                2 if self.bad() => json!({}),
+                _ => json!({"msg": self.below(30)}),
+            };
+            c["decisions"] = json!([{"when": when, "then": then}]);
+        }
     }
 
     /// A publish target of a family this scenario uses (or a dangling one when hostile).
@@ -809,6 +980,9 @@ impl Gen {
         }
         if f.service && !self.pools.services.is_empty() {
             kinds.push("service");
+        }
+        if f.sqs && !self.pools.sqs_queues.is_empty() {
+            kinds.push("sqs_queue");
         }
         if kinds.is_empty() {
             kinds.push("channel");
@@ -833,6 +1007,10 @@ impl Gen {
             "topic" => {
                 let ts = self.pools.topics.clone();
                 self.refer(&ts)
+            }
+            "sqs_queue" => {
+                let qs = self.pools.sqs_queues.clone();
+                self.refer(&qs)
             }
             _ => {
                 let ss = self.pools.services.clone();
@@ -864,7 +1042,35 @@ impl Gen {
         if self.coin(0.1) {
             p["paused"] = json!(true);
         }
+        if !self.bad() {
+            Self::fit_sqs_targets(&mut p);
+        }
         p
+    }
+
+    /// What SQS requires of a template, so that most producers to SQS queues are valid: no
+    /// per-message TTL; for FIFO, groups and deduplication ids and no per-message delay.
+    fn fit_sqs_targets(p: &mut Value) {
+        let targets: Vec<String> = p["targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.get("sqs_queue")?.as_str().map(str::to_string))
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        if !p["message"].is_object() {
+            p["message"] = json!({});
+        }
+        let m = p["message"].as_object_mut().expect("an object");
+        m.remove("ttl_ms");
+        if targets.iter().any(|t| t.ends_with(".fifo")) {
+            m.remove("delay_ms");
+            m.entry("group_ids").or_insert(json!(["A", "B"]));
+            m.entry("dedup_ids")
+                .or_insert(json!((0..40).map(|i| format!("k{i}")).collect::<Vec<_>>()));
+        }
     }
 
     fn source(&mut self) -> Value {
@@ -878,6 +1084,9 @@ impl Gen {
         }
         if f.kafka && !self.pools.groups.is_empty() {
             kinds.push(2);
+        }
+        if f.sqs && !self.pools.sqs_queues.is_empty() {
+            kinds.push(3);
         }
         match self.one(&kinds) {
             0 => {
@@ -918,6 +1127,10 @@ impl Gen {
                     sub.insert("patterns".into(), json!(pats));
                 }
                 json!({"subscribe": sub})
+            }
+            3 => {
+                let qs = self.pools.sqs_queues.clone();
+                json!({"sqs_queue": self.refer(&qs)})
             }
             _ => {
                 let gs = self.pools.groups.clone();
@@ -984,6 +1197,13 @@ impl Gen {
         if self.coin(0.1) {
             c["stopped"] = json!(true);
         }
+        if c["source"].get("sqs_queue").is_some() {
+            if !self.bad() {
+                // SQS has no auto-ack.
+                c.as_object_mut().expect("an object").remove("ack");
+            }
+            self.sqs_consumer(&mut c);
+        }
         c
     }
 
@@ -1000,11 +1220,13 @@ impl Gen {
         let redis = self.coin(0.35);
         let kafka = self.coin(0.35);
         let service = self.coin(0.2);
+        let sqs = self.coin(0.25);
         self.families = Families {
-            rabbit: rabbit || !(redis || kafka || service),
+            rabbit: rabbit || !(redis || kafka || service || sqs),
             redis,
             kafka,
             service,
+            sqs,
         };
         let f = self.families;
         let mut s = json!({"version": if self.bad() { 2 } else { 1 }});
@@ -1075,6 +1297,21 @@ impl Gen {
             let ss: Vec<Value> = (0..1 + self.count(1)).map(|i| self.service(i)).collect();
             s["services"] = json!(ss);
         }
+        if f.sqs {
+            let mut qs = Vec::new();
+            for i in 0..1 + self.count(3) {
+                let taken = self.pools.sqs_queues.clone();
+                let mut name = self.name("sq", i, &taken);
+                if self.coin(0.4) {
+                    name.push_str(".fifo");
+                }
+                self.pools.sqs_queues.push(name.clone());
+                qs.push(self.sqs_queue(name));
+            }
+            self.sqs_redrives(&mut qs);
+            self.pools.sqs_queue_specs = qs.clone();
+            s["sqs_queues"] = json!(qs);
+        }
         let mut ps = Vec::new();
         for i in 0..self.count(3) {
             let taken = self.pools.producers.clone();
@@ -1121,7 +1358,7 @@ impl Gen {
 
     /// A command of any kind; names mostly exist, and added entities join the pools.
     fn command(&mut self) -> Value {
-        match self.below(26) {
+        match self.below(29) {
             0 | 1 => json!({"crash_consumer": {"consumer": self.consumer_name()}}),
             2 | 3 => json!({"restart_consumer": {"consumer": self.consumer_name()}}),
             4 => {
@@ -1234,6 +1471,42 @@ impl Gen {
                 };
                 json!({"reset_offsets": {"group": self.refer(&gs), "to": to}})
             }
+            26 => {
+                let taken = self.pools.sqs_queues.clone();
+                let name = self.name("nsq", taken.len(), &taken);
+                self.pools.sqs_queues.push(name.clone());
+                let q = self.sqs_queue(name);
+                self.pools.sqs_queue_specs.push(q.clone());
+                json!({"add_sqs_queue": {"queue": q}})
+            }
+            27 => {
+                let qs = self.pools.sqs_queues.clone();
+                let name = self.refer(&qs);
+                let mut q = self.sqs_queue(name.clone());
+                // The type is fixed: mostly keep it, and keep the redrive policy.
+                let old = (self.pools.sqs_queue_specs.iter())
+                    .find(|q| q["name"] == name.as_str())
+                    .cloned();
+                if let (false, Some(old)) = (self.bad(), old) {
+                    for field in ["type", "redrive"] {
+                        match old.get(field) {
+                            Some(v) => q[field] = v.clone(),
+                            None => {
+                                q.as_object_mut().expect("an object").remove(field);
+                            }
+                        }
+                    }
+                }
+                json!({"update_sqs_queue": {"queue": q}})
+            }
+            28 => {
+                let timeout = if self.bad() {
+                    json!(43_200_001)
+                } else {
+                    self.ms(500.0)
+                };
+                json!({"change_visibility": {"consumer": self.consumer_name(), "timeout_ms": timeout}})
+            }
             // Not a command at all: `apply` is never reached, the JSON is refused.
             _ if self.bad() => json!({"explode": {}}),
             _ => json!({"poison": {"producer": self.producer_name()}}),
@@ -1330,6 +1603,7 @@ impl Gen {
                 redis: true,
                 kafka: true,
                 service: true,
+                sqs: true,
             };
             (v, format!("example {name}"))
         } else {

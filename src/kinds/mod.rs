@@ -12,6 +12,7 @@ pub mod kafka;
 pub mod rabbitmq;
 pub mod redis_pubsub;
 pub mod service;
+pub mod sqs;
 
 use crate::driver::Driver;
 use crate::geom::Rect;
@@ -26,11 +27,12 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 /// Every family the app can show, one line each.
-pub const KINDS: [&dyn Kind; 4] = [
+pub const KINDS: [&dyn Kind; 5] = [
     &rabbitmq::RabbitMq,
     &redis_pubsub::RedisPubSub,
     &kafka::Kafka,
     &service::Service,
+    &sqs::Sqs,
 ];
 
 /// One family's UI. Defaults fit a family that has nothing of that sort.
@@ -453,7 +455,7 @@ pub mod testing {
 mod tests {
     use super::*;
     use broker_sim::ids::{
-        ChannelId, ConsumerId, ExchangeId, ProducerId, QueueId, ServiceId, TopicId,
+        ChannelId, ConsumerId, ExchangeId, ProducerId, QueueId, ServiceId, SqsQueueId, TopicId,
     };
 
     #[test]
@@ -475,6 +477,7 @@ mod tests {
             NodeRef::Topic(TopicId(4)),
             NodeRef::Partition(TopicId(1), 7),
             NodeRef::Service(ServiceId(0)),
+            NodeRef::SqsQueue(SqsQueueId(5)),
         ] {
             assert_eq!(decode(&encode(node)), Some(node));
         }

@@ -4,3 +4,4 @@ pub mod kafka;
 pub mod rabbitmq;
 pub mod redis_pubsub;
 pub mod service;
+pub mod sqs;

@@ -1,7 +1,7 @@
 //! Events: what the simulation reports it did. The trace of a run is its list of events.
 
 use crate::ids::{
-    ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, TopicId,
+    ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, SqsQueueId, TopicId,
 };
 use crate::ledger::{DeadLetterReason, DropReason};
 use crate::time::SimTime;
@@ -186,6 +186,9 @@ pub enum EventKind {
         removed: u64,
         tombstones: u64,
     },
+    /// AWS SQS; its own `type` tags (`sqs_…`), so event JSON stays flat.
+    #[serde(untagged)]
+    Sqs(SqsEvent),
 }
 
 impl fmt::Display for Event {
@@ -328,6 +331,7 @@ impl fmt::Display for Event {
                 write!(f, "disconnect {consumer} lost={lost}")
             }
             EventKind::CommandApplied { summary } => write!(f, "command {summary}"),
+            EventKind::Sqs(e) => write!(f, "{e}"),
         }
     }
 }
@@ -351,6 +355,7 @@ impl EventKind {
             | EventKind::PubSubDelivered { msg, .. }
             | EventKind::Appended { msg, .. }
             | EventKind::RecordProcessed { msg, .. } => Some(*msg),
+            EventKind::Sqs(e) => e.message(),
             EventKind::ConsumerCrashed { .. }
             | EventKind::ConsumerRestarted { .. }
             | EventKind::ChannelClosed { .. }
@@ -364,6 +369,263 @@ impl EventKind {
             | EventKind::Compacted { .. }
             | EventKind::SubscriberDisconnected { .. }
             | EventKind::CommandApplied { .. } => None,
+        }
+    }
+}
+
+/// Why an SQS message can be received again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqsVisibleWhy {
+    /// Its `DelaySeconds` ended (SQS-11).
+    Delay,
+    /// Its visibility timeout ran out before anyone deleted it (SQS-2).
+    Timeout,
+    /// `ChangeMessageVisibility` to 0 (SQS-2).
+    VisibilityZero,
+    /// The copy a server kept after a delete lost its in-flight lock (SQS-1).
+    Duplicate,
+}
+
+/// What a `DeleteMessage` did (SQS-2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqsDeleteOutcome {
+    Deleted,
+    /// An older receipt handle: a standard queue deletes anyway, even while another consumer
+    /// holds the message.
+    StaleHandle,
+    /// The message was gone already; the call succeeds and changes nothing.
+    Gone,
+    /// A FIFO queue refuses an expired receipt handle; the message stays.
+    ReceiptHandleIsInvalid,
+}
+
+/// Why SQS refused a `ChangeMessageVisibility` (SQS-2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqsRefusal {
+    /// The handle is not the message's current in-flight receipt.
+    MessageNotInflight,
+    /// Beyond 12 hours since the receive, or above 43,200 s.
+    InvalidParameterValue,
+    /// The message is gone.
+    ReceiptHandleIsInvalid,
+}
+
+/// Where an SQS message was when retention deleted it (SQS-5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqsMessageState {
+    Delayed,
+    Visible,
+    InFlight,
+}
+
+/// What AWS SQS did (SQS-1..SQS-11). Trace lines name queues `sq0`, consumers `c0`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SqsEvent {
+    /// `SendMessage` stored a message; `visible_at` when it is delayed (SQS-11).
+    SqsSend {
+        msg: MessageId,
+        queue: SqsQueueId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        visible_at: Option<SimTime>,
+    },
+    /// A FIFO send repeated a deduplication id within 5 minutes: accepted, not stored (SQS-9).
+    SqsDeduplicated {
+        msg: MessageId,
+        queue: SqsQueueId,
+        original: MessageId,
+    },
+    SqsVisible {
+        msg: MessageId,
+        queue: SqsQueueId,
+        why: SqsVisibleWhy,
+    },
+    /// `ReceiveMessage` returned this message; `receive_count` is its
+    /// `ApproximateReceiveCount` after this receive (SQS-3).
+    SqsReceive {
+        msg: MessageId,
+        queue: SqsQueueId,
+        consumer: ConsumerId,
+        receive_count: u32,
+    },
+    /// `ReceiveMessage` returned nothing; `over_limit` when the in-flight limit refused it
+    /// (SQS-6, SQS-7).
+    SqsEmptyReceive {
+        queue: SqsQueueId,
+        consumer: ConsumerId,
+        over_limit: bool,
+    },
+    /// `ChangeMessageVisibility`: hidden until `until` (counted from the call), or refused.
+    SqsVisibilityChanged {
+        msg: MessageId,
+        queue: SqsQueueId,
+        consumer: ConsumerId,
+        timeout_ms: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        until: Option<SimTime>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        refused: Option<SqsRefusal>,
+    },
+    SqsDelete {
+        msg: MessageId,
+        queue: SqsQueueId,
+        consumer: ConsumerId,
+        outcome: SqsDeleteOutcome,
+    },
+    /// A server missed the delete: a copy survives and is received again (SQS-1).
+    SqsDuplicate {
+        msg: MessageId,
+        queue: SqsQueueId,
+        visible_at: SimTime,
+    },
+    /// A receive found the message at `maxReceiveCount` and moved it to the DLQ (SQS-4).
+    SqsRedrive {
+        msg: MessageId,
+        from: SqsQueueId,
+        to: SqsQueueId,
+        receives: u32,
+    },
+    /// `MessageRetentionPeriod` ran out (SQS-5).
+    SqsExpired {
+        msg: MessageId,
+        queue: SqsQueueId,
+        state: SqsMessageState,
+    },
+}
+
+impl SqsEvent {
+    pub fn message(&self) -> Option<MessageId> {
+        match self {
+            SqsEvent::SqsSend { msg, .. }
+            | SqsEvent::SqsDeduplicated { msg, .. }
+            | SqsEvent::SqsVisible { msg, .. }
+            | SqsEvent::SqsReceive { msg, .. }
+            | SqsEvent::SqsVisibilityChanged { msg, .. }
+            | SqsEvent::SqsDelete { msg, .. }
+            | SqsEvent::SqsDuplicate { msg, .. }
+            | SqsEvent::SqsRedrive { msg, .. }
+            | SqsEvent::SqsExpired { msg, .. } => Some(*msg),
+            SqsEvent::SqsEmptyReceive { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for SqsEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SqsEvent::SqsSend {
+                msg,
+                queue,
+                group,
+                visible_at,
+            } => {
+                write!(f, "send {msg} to {queue}")?;
+                if let Some(g) = group {
+                    write!(f, " group {g}")?;
+                }
+                if let Some(t) = visible_at {
+                    write!(f, " delayed until {t}")?;
+                }
+                Ok(())
+            }
+            SqsEvent::SqsDeduplicated {
+                msg,
+                queue,
+                original,
+            } => write!(f, "dedup {msg} at {queue} as {original}"),
+            SqsEvent::SqsVisible { msg, queue, why } => {
+                let why = match why {
+                    SqsVisibleWhy::Delay => "delay",
+                    SqsVisibleWhy::Timeout => "timeout",
+                    SqsVisibleWhy::VisibilityZero => "visibility 0",
+                    SqsVisibleWhy::Duplicate => "duplicate",
+                };
+                write!(f, "visible {msg} in {queue} ({why})")
+            }
+            SqsEvent::SqsReceive {
+                msg,
+                queue,
+                consumer,
+                receive_count,
+            } => write!(
+                f,
+                "receive {msg}#{receive_count} from {queue} by {consumer}"
+            ),
+            SqsEvent::SqsEmptyReceive {
+                queue,
+                consumer,
+                over_limit,
+            } => {
+                let what = if *over_limit { "OverLimit" } else { "empty" };
+                write!(f, "receive from {queue} by {consumer}: {what}")
+            }
+            SqsEvent::SqsVisibilityChanged {
+                msg,
+                queue,
+                consumer,
+                timeout_ms,
+                until,
+                refused,
+            } => {
+                write!(
+                    f,
+                    "change visibility {msg} in {queue} by {consumer} to {timeout_ms}ms"
+                )?;
+                if let Some(t) = until {
+                    write!(f, " (until {t})")?;
+                }
+                if let Some(r) = refused {
+                    write!(f, " refused: {r:?}")?;
+                }
+                Ok(())
+            }
+            SqsEvent::SqsDelete {
+                msg,
+                queue,
+                consumer,
+                outcome,
+            } => {
+                write!(f, "delete {msg} from {queue} by {consumer}")?;
+                match outcome {
+                    SqsDeleteOutcome::Deleted => Ok(()),
+                    SqsDeleteOutcome::StaleHandle => write!(f, ": stale handle"),
+                    SqsDeleteOutcome::Gone => write!(f, ": gone"),
+                    SqsDeleteOutcome::ReceiptHandleIsInvalid => {
+                        write!(f, " refused: ReceiptHandleIsInvalid")
+                    }
+                }
+            }
+            SqsEvent::SqsDuplicate {
+                msg,
+                queue,
+                visible_at,
+            } => write!(
+                f,
+                "duplicate of {msg} survives in {queue}, visible at {visible_at}"
+            ),
+            SqsEvent::SqsRedrive {
+                msg,
+                from,
+                to,
+                receives,
+            } => write!(
+                f,
+                "redrive {msg} from {from} to {to} after {receives} receives"
+            ),
+            SqsEvent::SqsExpired { msg, queue, state } => {
+                let state = match state {
+                    SqsMessageState::Delayed => "delayed",
+                    SqsMessageState::Visible => "visible",
+                    SqsMessageState::InFlight => "in flight",
+                };
+                write!(f, "retention deletes {msg} from {queue} ({state})")
+            }
         }
     }
 }

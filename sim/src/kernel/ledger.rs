@@ -1,7 +1,7 @@
 //! The ledger: every message copy is in exactly one state, and the counts prove nothing was
 //! silently lost (`created == sum of all states`).
 
-use crate::ids::{ConsumerId, QueueId, ServiceId};
+use crate::ids::{ConsumerId, QueueId, ServiceId, SqsQueueId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,6 +14,9 @@ pub enum DeadLetterReason {
     Expired,
     Maxlen,
     DeliveryLimit,
+    /// An SQS receive found the message's `ApproximateReceiveCount` at the redrive policy's
+    /// `maxReceiveCount` and moved it to the dead-letter queue instead (SQS-4).
+    MaxReceiveCount,
 }
 
 /// Why a copy was lost. Every loss has one of these; none is silent.
@@ -50,10 +53,13 @@ pub enum DropReason {
     ServiceOverloaded,
     /// The caller gave up waiting for a service with no broker in front.
     RequestTimeout,
+    /// An SQS FIFO send repeated a deduplication id accepted within 5 minutes: accepted, not
+    /// stored (SQS-9).
+    Deduplicated,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 15] = [
+    pub const ALL: [DropReason; 16] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -69,6 +75,7 @@ impl DropReason {
         DropReason::NoKeyForCompactedTopic,
         DropReason::ServiceOverloaded,
         DropReason::RequestTimeout,
+        DropReason::Deduplicated,
     ];
 }
 
@@ -84,6 +91,10 @@ impl fmt::Display for DeadLetterReason {
         let s = serde_json::to_value(self).ok();
         write!(f, "{}", s.as_ref().and_then(|v| v.as_str()).unwrap_or("?"))
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Where one copy is now.
@@ -112,6 +123,11 @@ pub enum CopyState {
     /// TTL ran out with no dead-letter exchange.
     Expired,
     Dropped(DropReason),
+    /// In an SQS queue, delayed or visible; counted as ready (SQS-11).
+    SqsQueued(SqsQueueId),
+    /// Received from an SQS queue and hidden by its visibility timeout; counted as unacked
+    /// (SQS-2).
+    SqsInFlight(SqsQueueId, ConsumerId),
 }
 
 impl CopyState {
@@ -142,6 +158,10 @@ pub struct Ledger {
     pub published: u64,
     pub fanout_copies: u64,
     pub dead_letter_copies: u64,
+    /// Copies a broker made of a message it had deleted: SQS standard queues' at-least-once
+    /// duplicates (SQS-1).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub broker_copies: u64,
     pub in_flight: u64,
     pub ready: u64,
     pub unacked: u64,
@@ -156,16 +176,12 @@ pub struct Ledger {
     pub dropped: BTreeMap<DropReason, u64>,
 }
 
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
 impl Ledger {
     fn slot(&mut self, state: CopyState) -> &mut u64 {
         match state {
             CopyState::InFlight => &mut self.in_flight,
-            CopyState::Ready(_) => &mut self.ready,
-            CopyState::Unacked(..) => &mut self.unacked,
+            CopyState::Ready(_) | CopyState::SqsQueued(_) => &mut self.ready,
+            CopyState::Unacked(..) | CopyState::SqsInFlight(..) => &mut self.unacked,
             CopyState::Processing(_) | CopyState::InService(_) => &mut self.processing,
             CopyState::Retained => &mut self.retained,
             CopyState::RemovedByRetention => &mut self.removed_by_retention,
@@ -213,7 +229,11 @@ impl Ledger {
     /// The conservation law: every copy ever created is in exactly one state.
     pub fn is_balanced(&self) -> bool {
         self.accounted() == self.created
-            && self.created == self.published + self.fanout_copies + self.dead_letter_copies
+            && self.created
+                == self.published
+                    + self.fanout_copies
+                    + self.dead_letter_copies
+                    + self.broker_copies
     }
 
     /// State name → count, for reports and the UI.

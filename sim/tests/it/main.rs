@@ -15,5 +15,6 @@ mod rules_kafka;
 mod rules_queue;
 mod rules_redis;
 mod rules_routing;
+mod rules_sqs;
 mod scenario_errors;
 mod seam;

@@ -5,6 +5,7 @@ use crate::clients::Clients;
 use crate::clients::EMPTY_HEADERS;
 use crate::event::{Event, EventKind, EventSink, TraceDigest};
 use crate::families::kafka::Kafka;
+use crate::families::pulsar::Pulsar;
 use crate::families::rabbitmq::RabbitMq;
 use crate::families::redis_pubsub::RedisPubSub;
 use crate::families::service::Services;
@@ -32,6 +33,7 @@ pub struct Simulation {
     pub(crate) kafka: Kafka,
     pub(crate) service: Services,
     pub(crate) wire: Wire,
+    pub(crate) pulsar: Pulsar,
 }
 
 impl Simulation {
@@ -47,6 +49,7 @@ impl Simulation {
             kafka: Kafka::default(),
             service: Services::default(),
             wire: Wire::default(),
+            pulsar: Pulsar::default(),
         };
         let empty = sim
             .world
@@ -270,7 +273,7 @@ impl Simulation {
                 l.processing
             ));
         }
-        let live = (l.in_flight + l.ready + l.unacked + l.processing) as usize;
+        let live = (l.in_flight + l.ready + l.unacked + l.processing + held_by.log_slots) as usize;
         if live != self.world.copies.live() {
             return Err(format!(
                 "{} live copies stored but the ledger counts {live}",

@@ -7,6 +7,7 @@ use crate::command::{at_cap, Command, CommandError};
 use crate::engine::Simulation;
 use crate::event::EventKind;
 use crate::families::kafka::{Kafka, KafkaWork};
+use crate::families::pulsar::{PulsarWork, Sender};
 use crate::families::rabbitmq::Exchange;
 use crate::families::rabbitmq::RabbitMqWork;
 use crate::families::redis_pubsub::RedisPubSubWork;
@@ -33,6 +34,7 @@ pub(crate) enum Work {
     Kafka(KafkaWork),
     Service(ServiceWork),
     Scripted { index: usize },
+    Pulsar(PulsarWork),
 }
 
 macro_rules! work_from {
@@ -50,7 +52,8 @@ work_from!(
     RabbitMq(RabbitMqWork),
     RedisPubSub(RedisPubSubWork),
     Kafka(KafkaWork),
-    Service(ServiceWork)
+    Service(ServiceWork),
+    Pulsar(PulsarWork)
 );
 
 /// Copies the families hold, by ledger state.
@@ -59,6 +62,8 @@ pub(crate) struct Holdings {
     pub unacked: u64,
     pub retained: u64,
     pub in_service: u64,
+    /// Retained copies a log keeps in the copy store (Pulsar entries hand them to consumers).
+    pub log_slots: u64,
 }
 
 /// A context for one family's rules (`cx!(sim, kafka)`), or for the client runtime alone
@@ -114,10 +119,21 @@ fn arrival(
             target,
             ServiceWork::ArriveAtService { slot, service }.into(),
         ),
+        NodeRef::PulsarTopic(topic) => {
+            let producer = world.copies.get(slot).producer.expect("a producer's copy");
+            let sender = Sender::Producer(producer);
+            let work = PulsarWork::ArriveAtTopic {
+                slot,
+                topic,
+                sender,
+            };
+            (target, work.into())
+        }
         NodeRef::Producer(_)
         | NodeRef::Queue(_)
         | NodeRef::Consumer(_)
-        | NodeRef::Partition(..) => {
+        | NodeRef::Partition(..)
+        | NodeRef::PulsarPartition(..) => {
             unreachable!("a producer publishes to an exchange, a channel, a topic or a service")
         }
     }
@@ -159,6 +175,9 @@ impl Simulation {
         for s in &scenario.services {
             cx!(self, service).add_service(s.clone());
         }
+        if let Some(p) = &scenario.pulsar {
+            cx!(self, pulsar).build(p);
+        }
         Ok(())
     }
 
@@ -170,6 +189,7 @@ impl Simulation {
             Work::RedisPubSub(w) => cx!(self, redis).run_redis_pubsub(w),
             Work::Kafka(w) => cx!(self, kafka).run_kafka(w),
             Work::Service(w) => cx!(self, service).run_service(w),
+            Work::Pulsar(w) => cx!(self, pulsar).run_pulsar(w),
             Work::Scripted { .. } => unreachable!("the engine runs the script"),
         }
     }
@@ -179,8 +199,9 @@ impl Simulation {
         Holdings {
             ready: self.rabbitmq.queues.iter().map(Queue::ready_len).sum(),
             unacked: self.rabbitmq.queues.iter().map(|q| q.unacked).sum(),
-            retained: self.kafka.log_records(),
+            retained: self.kafka.log_records() + self.pulsar.stored_messages(),
             in_service: self.service.service_held(),
+            log_slots: self.pulsar.stored_messages(),
         }
     }
 
@@ -192,6 +213,17 @@ impl Simulation {
                     return Err(format!(
                         "{} holds a copy in state {:?}",
                         q.name(),
+                        self.world.copies.get(slot).state
+                    ));
+                }
+            }
+        }
+        let (stored, batched) = self.pulsar.held_slots();
+        for (slots, state) in [(stored, CopyState::Retained), (batched, CopyState::InFlight)] {
+            for slot in slots {
+                if self.world.copies.get(slot).state != state {
+                    return Err(format!(
+                        "a Pulsar {state:?} copy is in state {:?}",
                         self.world.copies.get(slot).state
                     ));
                 }
@@ -344,6 +376,23 @@ impl Simulation {
                 self.close_consumer(id, ConsumerStatus::Removed, Closure::Crash);
                 return Ok(());
             }
+            Command::ResetCursor {
+                topic,
+                subscription,
+                to,
+            } => {
+                self.world.emit(EventKind::CommandApplied { summary });
+                return cx!(self, pulsar).reset_cursor(&topic, &subscription, &to);
+            }
+            Command::CreateSubscription {
+                topic,
+                subscription,
+                initial_position,
+            } => cx!(self, pulsar).create_subscription(scenario::pulsar::PulsarSubscriptionSpec {
+                topic,
+                name: subscription,
+                initial_position,
+            })?,
         }
         self.world.emit(EventKind::CommandApplied { summary });
         Ok(())
@@ -381,6 +430,9 @@ impl Simulation {
                 PublishTarget::Service(name) => {
                     NodeRef::Service(self.service.service_id(name).expect("validated service"))
                 }
+                PublishTarget::PulsarTopic(name) => {
+                    NodeRef::PulsarTopic(self.pulsar.topic_id(name).expect("validated topic"))
+                }
             })
             .collect()
     }
@@ -390,6 +442,7 @@ impl Simulation {
             exchange: &|n| self.rabbitmq.exchange_id(n).is_some(),
             topic: &|n| self.kafka.topic_id(n).is_some(),
             service: &|n| self.service.service_id(n).is_some(),
+            pulsar_topic: &|n| self.pulsar.topic_id(n).is_some(),
         };
         scenario::validate_producer("producer", spec, &known)
     }
@@ -409,7 +462,12 @@ impl Simulation {
     pub(crate) fn check_consumer(&self, spec: &ConsumerSpec) -> Result<(), ScenarioError> {
         let queue_known = |n: &str| self.rabbitmq.queue_id(n).is_some();
         let group_known = |n: &str| self.kafka.group_id(n).is_some();
-        scenario::validate_consumer("consumer", spec, &queue_known, &group_known)
+        scenario::validate_consumer("consumer", spec, &queue_known, &group_known)?;
+        if let ConsumerSource::Pulsar(source) = &spec.source {
+            let topic = |n: &str| self.pulsar.topic_partitioned(n);
+            scenario::pulsar::validate_consumer("consumer", spec, source, &topic)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn add_consumer(&mut self, spec: ConsumerSpec) -> Result<ConsumerId, CommandError> {
@@ -423,7 +481,7 @@ impl Simulation {
         let (queue, group) = match &spec.source {
             ConsumerSource::Queue(q) => (self.rabbitmq.queue_id(q), None),
             ConsumerSource::Group(g) => (None, self.kafka.group_id(g)),
-            ConsumerSource::Subscribe { .. } => (None, None),
+            ConsumerSource::Subscribe { .. } | ConsumerSource::Pulsar(_) => (None, None),
         };
         let stopped = spec.stopped;
         let id = cx!(self).push_consumer(spec);
@@ -433,6 +491,7 @@ impl Simulation {
         if let Some(g) = group {
             self.kafka.consumer_groups.insert(id, g);
         }
+        cx!(self, pulsar).consumer_added(id);
         // Redis matches every new consumer once, whatever its source.
         cx!(self, redis).redis_consumer_added();
         if !stopped {
@@ -449,6 +508,7 @@ impl Simulation {
             ConsumerSource::Subscribe { .. } => {
                 self.clients.consumers[cid.index()].status = ConsumerStatus::Running;
             }
+            ConsumerSource::Pulsar(_) => cx!(self, pulsar).consume(cid),
         }
     }
 
@@ -477,6 +537,22 @@ impl Simulation {
             ConsumerSource::Queue(_) => cx!(self, rabbitmq).close_consumer(cid, status, why),
             ConsumerSource::Group(_) => cx!(self, kafka).close_member(cid, status, why),
             ConsumerSource::Subscribe { .. } => cx!(self).close_holding_nothing(cid, status, &why),
+            ConsumerSource::Pulsar(_) => cx!(self, pulsar).close_consumer(cid, status, why),
+        }
+    }
+
+    fn is_pulsar(&self, cid: ConsumerId) -> bool {
+        matches!(
+            self.clients.consumers[cid.index()].spec.source,
+            ConsumerSource::Pulsar(_)
+        )
+    }
+
+    /// The consumer takes its next buffered message, if idle; a Pulsar client notices it.
+    fn next_message(&mut self, cid: ConsumerId) {
+        cx!(self).start_next(cid);
+        if self.is_pulsar(cid) {
+            cx!(self, pulsar).received(cid);
         }
     }
 
@@ -492,10 +568,11 @@ impl Simulation {
                 tag,
                 epoch,
             } => {
-                let mut cx = cx!(self);
-                cx.wire.arrived(cx.world.now, slot);
-                if cx.accept_delivery(consumer, slot, tag, epoch) {
-                    cx.start_next(consumer);
+                self.wire.arrived(self.world.now, slot);
+                let wanted = !self.is_pulsar(consumer)
+                    || cx!(self, pulsar).delivery_wanted(consumer, tag);
+                if wanted && cx!(self).accept_delivery(consumer, slot, tag, epoch) {
+                    self.next_message(consumer);
                 }
             }
             ClientWork::ProcessingDone { consumer, epoch } => {
@@ -506,9 +583,16 @@ impl Simulation {
                         tag,
                         failed,
                         failure,
+                    } if self.is_pulsar(consumer) => {
+                        cx!(self, pulsar).processed(consumer, tag, failed, &failure)
+                    }
+                    Finished::Settle {
+                        tag,
+                        failed,
+                        failure,
                     } => cx!(self, rabbitmq).processed(consumer, tag, failed, &failure),
                 }
-                cx!(self).start_next(consumer);
+                self.next_message(consumer);
             }
         }
     }

@@ -7,6 +7,8 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+pub mod pulsar;
+
 /// The only scenario format version this build reads.
 pub const SCENARIO_VERSION: u32 = 1;
 
@@ -82,6 +84,9 @@ pub struct Scenario {
     /// The teaching script: a goal and ordered steps. The core ignores it; the app plays it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub narration: Option<Narration>,
+    /// Apache Pulsar topics, broker settings and admin-created subscriptions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pulsar: Option<pulsar::PulsarSpec>,
 }
 
 /// A narrated lesson: the learning goal and the steps a teacher clicks through.
@@ -220,6 +225,8 @@ pub enum PublishTarget {
     Topic(String),
     /// A service called synchronously, with no broker.
     Service(String),
+    /// An Apache Pulsar topic.
+    PulsarTopic(String),
 }
 
 /// How often a producer publishes.
@@ -309,6 +316,9 @@ pub struct ProducerSpec {
     pub confirms: bool,
     #[serde(default)]
     pub paused: bool,
+    /// Client settings used when publishing to a Pulsar topic.
+    #[serde(default, skip_serializing_if = "pulsar::PulsarProducerSpec::is_default")]
+    pub pulsar: pulsar::PulsarProducerSpec,
 }
 
 /// What a consumer reads.
@@ -326,6 +336,8 @@ pub enum ConsumerSource {
     },
     /// A member of a Kafka consumer group.
     Group(String),
+    /// A consumer on an Apache Pulsar subscription.
+    Pulsar(pulsar::PulsarSource),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -402,6 +414,9 @@ pub struct ConsumerSpec {
     /// Starts disconnected until a restart command.
     #[serde(default)]
     pub stopped: bool,
+    /// Client settings of a consumer whose source is a Pulsar subscription.
+    #[serde(default, skip_serializing_if = "pulsar::PulsarConsumerSpec::is_default")]
+    pub pulsar: pulsar::PulsarConsumerSpec,
 }
 
 fn default_ack_batch() -> u32 {
@@ -723,6 +738,10 @@ impl Scenario {
         for (i, s) in self.services.iter().enumerate() {
             validate_service(&format!("services[{i}]"), s)?;
         }
+        let no_pulsar = pulsar::PulsarSpec::default();
+        let pulsar_spec = self.pulsar.as_ref().unwrap_or(&no_pulsar);
+        pulsar_spec.validate()?;
+        let pulsar_topic = |n: &str| pulsar_spec.topic(n).map(|t| t.partitions > 0);
         let exchange_known = |name: &str| name.is_empty() || exchanges.contains(name);
 
         for (i, x) in self.exchanges.iter().enumerate() {
@@ -806,6 +825,7 @@ impl Scenario {
                 exchange: &exchange_known,
                 topic: &|t| topics.contains(t),
                 service: &|s| services.contains(s),
+                pulsar_topic: &|t| pulsar_topic(t).is_some(),
             };
             validate_producer(&format!("producers[{i}]"), p, &known)?;
         }
@@ -829,6 +849,9 @@ impl Scenario {
                 &|q| queues.contains(q),
                 &|g| groups.contains(g),
             )?;
+            if let ConsumerSource::Pulsar(source) = &c.source {
+                pulsar::validate_consumer(&format!("consumers[{i}]"), c, source, &pulsar_topic)?;
+            }
         }
         for (i, s) in self.script.iter().enumerate() {
             check_ms(&format!("script[{i}].at_ms"), s.at_ms)?;
@@ -1079,6 +1102,7 @@ pub(crate) struct Known<'a> {
     pub exchange: &'a dyn Fn(&str) -> bool,
     pub topic: &'a dyn Fn(&str) -> bool,
     pub service: &'a dyn Fn(&str) -> bool,
+    pub pulsar_topic: &'a dyn Fn(&str) -> bool,
 }
 
 pub(crate) fn validate_producer(
@@ -1103,6 +1127,7 @@ pub(crate) fn validate_producer(
             PublishTarget::Exchange(x) => ("exchange", x, (known.exchange)(x)),
             PublishTarget::Topic(x) => ("topic", x, (known.topic)(x)),
             PublishTarget::Service(x) => ("service", x, (known.service)(x)),
+            PublishTarget::PulsarTopic(x) => ("pulsar_topic", x, (known.pulsar_topic)(x)),
             PublishTarget::Channel(ch) => {
                 check_len(
                     &format!("{path}.targets[{i}].channel"),
@@ -1118,6 +1143,7 @@ pub(crate) fn validate_producer(
         {}
     }
     validate_rate(&format!("{path}.rate"), &p.rate)?;
+    pulsar::validate_producer(&format!("{path}.pulsar"), &p.pulsar)?;
     if let RatePattern::Burst { count, .. } = p.rate {
         check_burst_copies(&format!("{path}.rate.count"), count, p.targets.len())?;
     }
@@ -1259,7 +1285,7 @@ pub(crate) fn validate_consumer(
                 }
             }
         }
-        ConsumerSource::Queue(_) | ConsumerSource::Group(_) => {}
+        ConsumerSource::Queue(_) | ConsumerSource::Group(_) | ConsumerSource::Pulsar(_) => {}
     }
     check_ms(
         &format!("{path}.output_buffer_soft_seconds"),
@@ -1378,6 +1404,7 @@ impl ConsumerSpec {
             output_buffer_soft_limit_bytes: default_pubsub_soft_limit(),
             output_buffer_soft_seconds: default_pubsub_soft_seconds(),
             stopped: false,
+            pulsar: pulsar::PulsarConsumerSpec::default(),
         }
     }
 }
@@ -1639,6 +1666,20 @@ pub enum Command {
     /// Cancels the consumer cleanly: unacked messages are requeued, as on a channel close.
     RemoveConsumer {
         consumer: String,
+    },
+    /// Moves a Pulsar subscription's cursor (`seek`, `pulsar-admin topics reset-cursor`); its
+    /// consumers are disconnected and reconnect (PUL-13).
+    ResetCursor {
+        topic: String,
+        subscription: String,
+        to: pulsar::CursorTarget,
+    },
+    /// Creates a durable Pulsar subscription with no consumer (PUL-2, PUL-12).
+    CreateSubscription {
+        topic: String,
+        subscription: String,
+        #[serde(default)]
+        initial_position: pulsar::InitialPosition,
     },
 }
 

@@ -6,6 +6,7 @@ use crate::families::rabbitmq::Destination;
 use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
 use crate::ledger::Ledger;
 use crate::message::Slot;
+use crate::scenario::pulsar::{Retention, SubscriptionType};
 use crate::scenario::{AckMode, ExchangeType, Overflow, QueueType};
 use crate::time::SimTime;
 use serde::Serialize;
@@ -170,6 +171,92 @@ pub struct ServiceView {
     pub timed_out: u64,
 }
 
+/// One partition of a Pulsar topic: its managed ledger (PUL-1).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarPartitionView {
+    pub index: u32,
+    /// The first stored entry and the id the next entry gets.
+    pub start: u64,
+    pub end: u64,
+    pub messages: u64,
+    pub bytes: u64,
+    /// (ledger id, first entry, entries, closed), oldest first; the last is the current one.
+    pub ledgers: Vec<(u64, u64, u64, bool)>,
+    /// The newest entries, oldest first, with the messages each holds.
+    pub tail: Vec<(u64, Vec<Chip>)>,
+    /// Messages every durable subscription acked, stored until their ledger goes (PUL-12).
+    pub marked_for_deletion: u64,
+}
+
+/// A subscription's cursor on one partition (PUL-7).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarCursorView {
+    /// The mark-delete position; −1 before the first entry.
+    pub mark_delete: i64,
+    /// Entries acked one by one beyond it (the rest are holes), at most `RECORDS_PER_PARTITION`.
+    pub acked: Vec<u64>,
+    /// The next entry a read returns.
+    pub read: u64,
+    /// Messages stored and not acked.
+    pub backlog: u64,
+    /// Exclusive, Failover: the active consumer.
+    pub active: Option<ConsumerId>,
+    /// Entries waiting to be sent again (Shared, Key_Shared).
+    pub replay: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarSubscriptionView {
+    pub id: u32,
+    pub name: String,
+    /// `None` while no consumer is attached (PUL-2).
+    pub kind: Option<SubscriptionType>,
+    pub durable: bool,
+    pub consumers: Vec<ConsumerId>,
+    /// Messages stored and not acked, over all partitions.
+    pub backlog: u64,
+    /// Messages sent and not acked (Shared, Key_Shared).
+    pub unacked: u64,
+    pub partitions: Vec<PulsarCursorView>,
+    /// Key_Shared: each consumer's inclusive hash ranges (PUL-6).
+    pub hash_ranges: Vec<(u32, u32, ConsumerId)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarTopicView {
+    pub id: u32,
+    pub name: String,
+    pub partitioned: bool,
+    pub partitions: Vec<PulsarPartitionView>,
+    pub subscriptions: Vec<PulsarSubscriptionView>,
+    pub retention: Retention,
+    pub ttl_ms: f64,
+}
+
+/// A Pulsar consumer's client: its permits and what it holds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarConsumerView {
+    pub id: ConsumerId,
+    pub topic: u32,
+    pub subscription: Option<u32>,
+    pub attached: bool,
+    /// Flow permits the broker holds for it, over all partitions.
+    pub permits: i64,
+    /// Messages in its receiver queue.
+    pub receiver_queue: u64,
+    /// Messages sent to it and not finished by its application.
+    pub holding: u64,
+    /// Messages waiting in its negative-ack tracker.
+    pub nacked: u64,
+}
+
+/// Apache Pulsar: every topic with its ledgers and cursors, and every consumer's client.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarView {
+    pub topics: Vec<PulsarTopicView>,
+    pub consumers: Vec<PulsarConsumerView>,
+}
+
 /// Everything a frame needs, at one instant.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Snapshot {
@@ -188,6 +275,9 @@ pub struct Snapshot {
     pub transits_total: usize,
     pub latency: LatencyView,
     pub next_event: Option<SimTime>,
+    /// Apache Pulsar, when the scenario uses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pulsar: Option<PulsarView>,
 }
 
 impl Simulation {
@@ -275,7 +365,11 @@ impl Simulation {
                     name: c.spec.name.clone(),
                     status: c.status,
                     source: (self.rabbitmq.consumers.get(&ConsumerId(i as u32)))
-                        .map(|q| NodeRef::Queue(*q)),
+                        .map(|q| NodeRef::Queue(*q))
+                        .or_else(|| {
+                            let pc = self.pulsar.consumers.get(&ConsumerId(i as u32))?;
+                            Some(NodeRef::PulsarTopic(pc.topic))
+                        }),
                     subscriptions: match &c.spec.source {
                         crate::scenario::ConsumerSource::Subscribe { channels, patterns } => {
                             channels.iter().chain(patterns).cloned().collect()
@@ -364,6 +458,7 @@ impl Simulation {
                 p99_ms: us_to_ms(h.quantile(0.99)),
             },
             next_event: self.next_event_time(),
+            pulsar: self.pulsar_view(),
         }
     }
 }
@@ -494,6 +589,98 @@ impl Simulation {
                 timed_out: s.timed_out,
             })
             .collect()
+    }
+}
+
+impl Simulation {
+    fn pulsar_view(&self) -> Option<PulsarView> {
+        let p = &self.pulsar;
+        if p.topics.is_empty() {
+            return None;
+        }
+        let topics = (p.topics.iter().enumerate())
+            .map(|(t, topic)| {
+                let t = t as u32;
+                let partitions = (topic.partitions.iter().enumerate())
+                    .map(|(i, ml)| PulsarPartitionView {
+                        index: i as u32,
+                        start: ml.start(),
+                        end: ml.end(),
+                        messages: ml.messages(),
+                        bytes: ml.bytes(),
+                        ledgers: (ml.ledgers.iter())
+                            .map(|l| (l.id, l.first, l.entries, l.closed.is_some()))
+                            .collect(),
+                        tail: ml
+                            .iter_from(ml.end().saturating_sub(RECORDS_PER_PARTITION as u64))
+                            .map(|(e, en)| (e, en.slots.iter().map(|s| self.chip(*s)).collect()))
+                            .collect(),
+                        marked_for_deletion: p.marked_for_deletion(t, i as u32),
+                    })
+                    .collect();
+                let subscriptions = (topic.subscriptions.iter().enumerate())
+                    .filter(|(_, s)| !s.gone)
+                    .map(|(s, sub)| {
+                        let s = s as u32;
+                        let cursors: Vec<PulsarCursorView> = (sub.parts.iter().enumerate())
+                            .map(|(i, part)| PulsarCursorView {
+                                mark_delete: part.cursor.mark_delete(),
+                                acked: (part.cursor.acked.iter())
+                                    .take(RECORDS_PER_PARTITION)
+                                    .copied()
+                                    .collect(),
+                                read: part.cursor.read,
+                                backlog: p.backlog(t, s, i as u32),
+                                active: part.active,
+                                replay: part.cursor.replay.len() as u64,
+                            })
+                            .collect();
+                        PulsarSubscriptionView {
+                            id: s,
+                            name: sub.name.clone(),
+                            kind: sub.kind,
+                            durable: sub.durable,
+                            consumers: sub.consumers.clone(),
+                            backlog: cursors.iter().map(|c| c.backlog).sum(),
+                            unacked: sub.parts.iter().map(|part| part.unacked).sum(),
+                            partitions: cursors,
+                            hash_ranges: sub.selector.as_ref().map_or_else(Vec::new, |s| s.ranges()),
+                        }
+                    })
+                    .collect();
+                PulsarTopicView {
+                    id: t,
+                    name: topic.spec.name.clone(),
+                    partitioned: topic.partitioned(),
+                    partitions,
+                    subscriptions,
+                    retention: topic.spec.retention,
+                    ttl_ms: topic.spec.ttl_ms,
+                }
+            })
+            .collect();
+        let consumers = (p.consumers.iter())
+            .map(|(cid, pc)| {
+                let permits = pc.sub.map_or(0, |s| {
+                    let sub = &p.topics[pc.topic as usize].subscriptions[s as usize];
+                    (sub.parts.iter())
+                        .filter_map(|part| part.attached.get(cid))
+                        .map(|a| a.permits)
+                        .sum()
+                });
+                PulsarConsumerView {
+                    id: *cid,
+                    topic: pc.topic,
+                    subscription: pc.sub,
+                    attached: pc.attached.is_some(),
+                    permits,
+                    receiver_queue: self.clients.consumers[cid.index()].buffer.len() as u64,
+                    holding: pc.deliveries.len() as u64,
+                    nacked: pc.nacked.len() as u64,
+                }
+            })
+            .collect();
+        Some(PulsarView { topics, consumers })
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
+use crate::scenario::pulsar::PulsarSpec;
 use crate::scenario::{BindingSpec, ConsumerSpec, GroupSpec, ProducerSpec, QueueSpec};
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -12,6 +13,8 @@ pub struct Specs {
     pub queues: Vec<QueueSpec>,
     pub bindings: Vec<BindingSpec>,
     pub groups: Vec<GroupSpec>,
+    /// Pulsar topics (with auto-created dead-letter topics) and admin-created subscriptions.
+    pub pulsar: Option<PulsarSpec>,
 }
 
 impl Specs {
@@ -48,6 +51,7 @@ impl Simulation {
                 .flat_map(|x| x.bindings.iter().map(|b| b.spec.clone()))
                 .collect(),
             groups: self.kafka.groups.iter().map(|g| g.spec.clone()).collect(),
+            pulsar: (!self.pulsar.topics.is_empty()).then(|| self.pulsar.spec()),
         }
     }
 }

@@ -48,10 +48,13 @@ pub enum DropReason {
     ServiceOverloaded,
     /// The caller gave up waiting for a service with no broker in front.
     RequestTimeout,
+    /// Its Pulsar ledger was deleted while no durable subscription had it in its backlog and
+    /// no retention kept it (PUL-12).
+    NoSubscription,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 14] = [
+    pub const ALL: [DropReason; 15] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -66,6 +69,7 @@ impl DropReason {
         DropReason::QueueDeleted,
         DropReason::ServiceOverloaded,
         DropReason::RequestTimeout,
+        DropReason::NoSubscription,
     ];
 }
 
@@ -96,7 +100,8 @@ pub enum CopyState {
     Processing(ConsumerId),
     /// Waiting for, or being served by, a service called with no broker.
     InService(u32),
-    /// A record in a Kafka partition log: consuming it changes nothing (KAF-1).
+    /// A record in a log (a Kafka partition, a Pulsar entry): consuming it changes nothing
+    /// (KAF-1, PUL-1).
     Retained,
     /// Deleted with its segment by retention, not by consumption (KAF-5).
     RemovedByRetention,
@@ -123,6 +128,8 @@ impl CopyState {
     }
 
     /// Whether the copy lives in the copy store; log records live in their partition instead.
+    /// (A Pulsar entry keeps its message's slot, so consumers can be handed it; the audit counts
+    /// those slots apart.)
     pub fn is_stored(self) -> bool {
         !self.is_terminal() && self != CopyState::Retained
     }

@@ -5,11 +5,12 @@
 use std::path::{Path, PathBuf};
 
 /// Family folder → the field that holds its state in `Simulation`.
-const FAMILIES: [(&str, &str); 4] = [
+const FAMILIES: [(&str, &str); 5] = [
     ("rabbitmq", "rabbitmq"),
     ("redis_pubsub", "redis"),
     ("kafka", "kafka"),
     ("service", "service"),
+    ("pulsar", "pulsar"),
 ];
 
 fn src() -> PathBuf {
@@ -114,6 +115,7 @@ const LAYERS: &[&[&str]] = &[
         "families::redis_pubsub",
         "families::kafka",
         "families::service",
+        "families::pulsar",
     ],
     &["engine"],
     &["snapshot", "specs"],

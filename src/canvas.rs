@@ -207,6 +207,7 @@ pub fn node_key(snap: &Snapshot, node: NodeRef) -> Option<String> {
             "service",
             snap.services.iter().find(|v| v.id == id)?.name.clone(),
         ),
+        NodeRef::PulsarTopic(_) | NodeRef::PulsarPartition(..) => return None,
     };
     Some(format!("{kind}:{name}"))
 }
@@ -1073,7 +1074,10 @@ impl Scene<'_> {
                         });
                 (t(l, Key::TagService).to_string(), stat, false)
             }
-            NodeRef::Topic(_) | NodeRef::Partition(..) => (String::new(), String::new(), false),
+            NodeRef::Topic(_)
+            | NodeRef::Partition(..)
+            | NodeRef::PulsarTopic(_)
+            | NodeRef::PulsarPartition(..) => (String::new(), String::new(), false),
         }
     }
 
@@ -1109,6 +1113,7 @@ impl Scene<'_> {
             NodeRef::Topic(id) => self.topic_view(id).map(|v| v.name.clone()),
             // Kafka's own name for a partition: `topic-N`.
             NodeRef::Partition(id, p) => self.topic_view(id).map(|v| format!("{}-{p}", v.name)),
+            NodeRef::PulsarTopic(_) | NodeRef::PulsarPartition(..) => None,
         }
         .unwrap_or_default()
     }
@@ -1175,7 +1180,10 @@ impl Scene<'_> {
                 c.close_path();
                 c.fill();
             }
-            NodeRef::Topic(_) | NodeRef::Partition(..) => {
+            NodeRef::Topic(_)
+            | NodeRef::Partition(..)
+            | NodeRef::PulsarTopic(_)
+            | NodeRef::PulsarPartition(..) => {
                 // Stacked lines: an append-only log.
                 for i in 0..3 {
                     let w = if i == 2 { r * 1.2 } else { 2.0 * r };

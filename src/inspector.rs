@@ -45,6 +45,8 @@ pub fn encode(node: NodeRef) -> String {
         NodeRef::Topic(t) => format!("t:{t}"),
         NodeRef::Partition(t, p) => format!("pt:{t}:{p}"),
         NodeRef::Service(s) => format!("s:{s}"),
+        NodeRef::PulsarTopic(t) => format!("pl:{t}"),
+        NodeRef::PulsarPartition(t, p) => format!("plp:{t}:{p}"),
     }
 }
 
@@ -465,6 +467,7 @@ fn inspector_model(
                 timed_out: s.timed_out,
             })
         }),
+        NodeRef::PulsarTopic(_) | NodeRef::PulsarPartition(..) => None,
     };
     Some(InspectorModel {
         entity: entity.unwrap_or(Entity::Gone),
@@ -994,6 +997,7 @@ fn target_text(l: Lang, target: &PublishTarget) -> String {
         PublishTarget::Channel(c) => format!("{} {c}", t(l, Key::TagChannel)),
         PublishTarget::Topic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
         PublishTarget::Service(s) => format!("{} {s}", t(l, Key::InspService)),
+        PublishTarget::PulsarTopic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
     }
 }
 
@@ -1890,6 +1894,7 @@ pub fn add_producer(p: &AddProducerProps) -> Html {
                 mandatory: false,
                 confirms: false,
                 paused: false,
+                pulsar: Default::default(),
             };
             run(&lab, Command::AddProducer { producer: spec })
         })

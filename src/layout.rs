@@ -45,7 +45,10 @@ pub fn column_of(node: NodeRef) -> Option<usize> {
         NodeRef::Exchange(_) | NodeRef::Channel(_) => Some(ROUTERS),
         NodeRef::Queue(_) | NodeRef::Service(_) => Some(QUEUES),
         NodeRef::Consumer(_) => Some(CONSUMERS),
-        NodeRef::Topic(_) | NodeRef::Partition(..) => None,
+        NodeRef::Topic(_)
+        | NodeRef::Partition(..)
+        | NodeRef::PulsarTopic(_)
+        | NodeRef::PulsarPartition(..) => None,
     }
 }
 

@@ -320,6 +320,7 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             }
             // Bindings are checked by the core when the scenario is built and applied.
             Command::AddBinding { .. } | Command::RemoveBinding { .. } => continue,
+            Command::ResetCursor { .. } | Command::CreateSubscription { .. } => continue,
         };
         if !field.contains(name.as_str()) {
             return Err(Problem::new(

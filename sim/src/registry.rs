@@ -219,7 +219,10 @@ impl Simulation {
             }
         }
         let (stored, batched) = self.pulsar.held_slots();
-        for (slots, state) in [(stored, CopyState::Retained), (batched, CopyState::InFlight)] {
+        for (slots, state) in [
+            (stored, CopyState::Retained),
+            (batched, CopyState::InFlight),
+        ] {
             for slot in slots {
                 if self.world.copies.get(slot).state != state {
                     return Err(format!(
@@ -388,11 +391,13 @@ impl Simulation {
                 topic,
                 subscription,
                 initial_position,
-            } => cx!(self, pulsar).create_subscription(scenario::pulsar::PulsarSubscriptionSpec {
-                topic,
-                name: subscription,
-                initial_position,
-            })?,
+            } => {
+                cx!(self, pulsar).create_subscription(scenario::pulsar::PulsarSubscriptionSpec {
+                    topic,
+                    name: subscription,
+                    initial_position,
+                })?
+            }
         }
         self.world.emit(EventKind::CommandApplied { summary });
         Ok(())
@@ -569,8 +574,8 @@ impl Simulation {
                 epoch,
             } => {
                 self.wire.arrived(self.world.now, slot);
-                let wanted = !self.is_pulsar(consumer)
-                    || cx!(self, pulsar).delivery_wanted(consumer, tag);
+                let wanted =
+                    !self.is_pulsar(consumer) || cx!(self, pulsar).delivery_wanted(consumer, tag);
                 if wanted && cx!(self).accept_delivery(consumer, slot, tag, epoch) {
                     self.next_message(consumer);
                 }

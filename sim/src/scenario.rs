@@ -317,7 +317,10 @@ pub struct ProducerSpec {
     #[serde(default)]
     pub paused: bool,
     /// Client settings used when publishing to a Pulsar topic.
-    #[serde(default, skip_serializing_if = "pulsar::PulsarProducerSpec::is_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "pulsar::PulsarProducerSpec::is_default"
+    )]
     pub pulsar: pulsar::PulsarProducerSpec,
 }
 
@@ -415,7 +418,10 @@ pub struct ConsumerSpec {
     #[serde(default)]
     pub stopped: bool,
     /// Client settings of a consumer whose source is a Pulsar subscription.
-    #[serde(default, skip_serializing_if = "pulsar::PulsarConsumerSpec::is_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "pulsar::PulsarConsumerSpec::is_default"
+    )]
     pub pulsar: pulsar::PulsarConsumerSpec,
 }
 

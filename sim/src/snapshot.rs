@@ -644,7 +644,10 @@ impl Simulation {
                             backlog: cursors.iter().map(|c| c.backlog).sum(),
                             unacked: sub.parts.iter().map(|part| part.unacked).sum(),
                             partitions: cursors,
-                            hash_ranges: sub.selector.as_ref().map_or_else(Vec::new, |s| s.ranges()),
+                            hash_ranges: sub
+                                .selector
+                                .as_ref()
+                                .map_or_else(Vec::new, |s| s.ranges()),
                         }
                     })
                     .collect();

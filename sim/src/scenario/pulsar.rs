@@ -203,7 +203,10 @@ pub enum SubscriptionType {
 impl SubscriptionType {
     /// Exclusive and Failover have one active consumer per partition; it gets everything.
     pub fn single_active(self) -> bool {
-        matches!(self, SubscriptionType::Exclusive | SubscriptionType::Failover)
+        matches!(
+            self,
+            SubscriptionType::Exclusive | SubscriptionType::Failover
+        )
     }
 }
 
@@ -576,7 +579,10 @@ fn validate_broker(path: &str, b: &PulsarBroker) -> Result<(), ScenarioError> {
             "max_unacked_messages_per_subscription",
             u64::from(b.max_unacked_messages_per_subscription),
         ),
-        ("key_shared_replica_points", u64::from(b.key_shared_replica_points)),
+        (
+            "key_shared_replica_points",
+            u64::from(b.key_shared_replica_points),
+        ),
         ("ledger_max_entries", b.ledger_max_entries),
     ] {
         if !(1..=10_000_000).contains(&n) {
@@ -703,7 +709,10 @@ pub fn validate_consumer(
             "Ack timeout should be greater than 1000 ms",
         ));
     }
-    check_ms(&format!("{ppath}.ack_timeout_tick_ms"), s.ack_timeout_tick_ms)?;
+    check_ms(
+        &format!("{ppath}.ack_timeout_tick_ms"),
+        s.ack_timeout_tick_ms,
+    )?;
     if s.ack_timeout_tick_ms < 1.0 {
         return Err(bad(
             format!("{ppath}.ack_timeout_tick_ms"),

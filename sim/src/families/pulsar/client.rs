@@ -38,7 +38,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
 
     /// Forgets everything the client held for its connection.
     pub(crate) fn reset_client(&mut self, cid: ConsumerId) {
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         *pc = PulsarConsumer {
             topic: pc.topic,
             source: pc.source.take(),
@@ -54,7 +58,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
     pub(crate) fn consume(&mut self, cid: ConsumerId) {
         self.clients.consumers[cid.index()].status = ConsumerStatus::Running;
         self.reset_client(cid);
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         pc.connection += 1;
         pc.subscribed_at = self.world.now;
         let connection = pc.connection;
@@ -96,7 +104,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
     /// A delivery reaches the client: dropped if the client asked for a rewind since the
     /// broker sent it (its consumer epoch is older), and the permit is given back.
     pub(crate) fn delivery_wanted(&mut self, cid: ConsumerId, tag: u64) -> bool {
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         let Some(d) = pc.deliveries.get(&tag).copied() else {
             return false;
         };
@@ -114,14 +126,19 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         let Some((tag, _)) = self.clients.consumers[cid.index()].current else {
             return;
         };
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         if pc.last_received == Some(tag) {
             return;
         }
         pc.last_received = Some(tag);
         let d = pc.deliveries[&tag];
         let msg = self.world.copies.get(d.slot).msg;
-        self.world.emit(EventKind::PulsarReceived { msg, consumer: cid });
+        self.world
+            .emit(EventKind::PulsarReceived { msg, consumer: cid });
         self.grant_permits(cid, d.partition, 1);
         self.track_ack_timeout(cid, &d);
     }
@@ -132,7 +149,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         let queue = self.settings(cid).receiver_queue_size;
         let pc = &self.family.consumers[&cid];
         let queue = self.family.partition_queue(pc.topic, queue);
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         let Some(unreported) = pc.unreported.get_mut(p as usize) else {
             return;
         };
@@ -155,7 +176,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
 
     /// The application finished a message the broker still counts as unacked (PUL-7, PUL-8).
     pub(crate) fn processed(&mut self, cid: ConsumerId, tag: u64, failed: bool, _: &FailureSpec) {
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         let Some(d) = pc.deliveries.remove(&tag) else {
             return;
         };
@@ -170,7 +195,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         self.clients.consumers[cid.index()].acked += 1;
         let s = self.settings(cid);
         let (mode, every) = (s.ack, self.clients.consumers[cid.index()].spec.ack_batch);
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         let left = pc.batch_left.get_mut(&d.batch).map(|n| {
             *n -= 1;
             *n
@@ -194,8 +223,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
                 }
                 pc.since_cumulative = 0;
                 // Part of a batch acks up to the entry before it.
-                let Some(upto) = (if batch_done { Some(d.entry) } else { d.entry.checked_sub(1) })
-                else {
+                let Some(upto) = (if batch_done {
+                    Some(d.entry)
+                } else {
+                    d.entry.checked_sub(1)
+                }) else {
                     return;
                 };
                 pc.ack_timeouts
@@ -223,7 +255,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
             return;
         }
         let connection = pc.connection;
-        self.family.consumers.get_mut(&cid).expect("pulsar").flush_at = Some(at);
+        self.family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar")
+            .flush_at = Some(at);
         self.world.schedule(
             at,
             PulsarWork::FlushAcks {
@@ -234,7 +270,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
     }
 
     pub(crate) fn flush_acks_due(&mut self, cid: ConsumerId, connection: u32) {
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         if pc.connection == connection && pc.flush_at == Some(self.world.now) {
             pc.flush_at = None;
             self.send_acks(cid);
@@ -243,11 +283,20 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
 
     /// Sends the grouped acks; they reach the broker L later.
     fn send_acks(&mut self, cid: ConsumerId) {
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
-        let individual: Vec<(u32, u64)> = std::mem::take(&mut pc.pending_acks).into_iter().collect();
-        let cumulative: Vec<(u32, u64)> =
-            std::mem::take(&mut pc.pending_cumulative).into_iter().collect();
-        let Some(sub) = pc.sub.filter(|_| !(individual.is_empty() && cumulative.is_empty())) else {
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
+        let individual: Vec<(u32, u64)> =
+            std::mem::take(&mut pc.pending_acks).into_iter().collect();
+        let cumulative: Vec<(u32, u64)> = std::mem::take(&mut pc.pending_cumulative)
+            .into_iter()
+            .collect();
+        let Some(sub) = pc
+            .sub
+            .filter(|_| !(individual.is_empty() && cumulative.is_empty()))
+        else {
             return;
         };
         let topic = pc.topic;
@@ -267,11 +316,16 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
     /// it back; its tracker checks every third of the delay (PUL-8).
     fn nack(&mut self, cid: ConsumerId, d: &Delivery) {
         let msg = self.world.copies.get(d.slot).msg;
-        self.world.emit(EventKind::PulsarNacked { msg, consumer: cid });
+        self.world
+            .emit(EventKind::PulsarNacked { msg, consumer: cid });
         let s = self.settings(cid);
         let (delay, tick) = (nack_delay_us(s, d.redelivery_count), nack_tick_us(s));
         let now = self.world.now;
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         let key = (d.partition, d.entry);
         pc.ack_timeouts.remove(&key);
         pc.nacked.insert(
@@ -297,7 +351,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
     pub(crate) fn nack_tick(&mut self, cid: ConsumerId, connection: u32) {
         let now = self.world.now;
         let tick = nack_tick_us(self.settings(cid));
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         if pc.connection != connection || pc.nack_tick_at != Some(now) {
             return;
         }
@@ -335,7 +393,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         }
         let tick = ms_to_us(s.ack_timeout_tick_ms).min(timeout).max(1);
         let buckets = timeout.div_ceil(tick) + 1;
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         let key = (d.partition, d.entry);
         if pc.ack_timeouts.contains_key(&key) {
             return;
@@ -357,7 +419,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
     }
 
     pub(crate) fn ack_timeout_tick(&mut self, cid: ConsumerId, connection: u32, at: SimTime) {
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         if pc.connection != connection || !pc.timeout_ticks.remove(&at) {
             return;
         }
@@ -389,7 +455,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         let now = self.world.now.plus(self.world.latency);
         let (asked, epoch) = if kind.single_active() {
             self.clear_receiver_queue(cid);
-            let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+            let pc = self
+                .family
+                .consumers
+                .get_mut(&cid)
+                .expect("pulsar consumer");
             pc.epoch += 1;
             pc.ack_timeouts.clear();
             (None, pc.epoch)
@@ -430,7 +500,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         let consumer = &mut self.clients.consumers[cid.index()];
         let waiting = std::mem::take(&mut consumer.buffer);
         consumer.buffer_bytes = 0;
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         let mut freed = vec![0u32; pc.unreported.len()];
         for (tag, _) in waiting {
             if let Some(d) = pc.deliveries.remove(&tag) {
@@ -465,7 +539,10 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         });
         let dlq = self.topic_or_create(&name);
         if let Some(init) = &policy.initial_subscription_name {
-            if self.family.topics[dlq as usize].subscription_id(init).is_none() {
+            if self.family.topics[dlq as usize]
+                .subscription_id(init)
+                .is_none()
+            {
                 self.new_subscription(dlq, init, true, InitialPosition::Earliest);
             }
         }
@@ -512,7 +589,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
     }
 
     pub(crate) fn dead_letter_stored(&mut self, cid: ConsumerId, connection: u32, p: u32, e: u64) {
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         if pc.connection == connection {
             pc.pending_acks.insert((p, e));
             self.acks_queued(cid);

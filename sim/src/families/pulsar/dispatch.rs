@@ -9,7 +9,9 @@ use crate::event::{CursorReason, EventKind};
 use crate::ids::{ConsumerId, MessageId};
 use crate::kernel::ms_to_us;
 use crate::message::NO_KEY;
-use crate::scenario::pulsar::{InitialPosition, KeySharedMode, KeySharedSelector, SubscriptionType};
+use crate::scenario::pulsar::{
+    InitialPosition, KeySharedMode, KeySharedSelector, SubscriptionType,
+};
 use crate::time::SimTime;
 use crate::wire::NodeRef;
 use std::collections::{BTreeMap, BTreeSet};
@@ -87,7 +89,8 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
                 }
             }
         }
-        t.subscriptions.push(Subscription::new(name, durable, &starts));
+        t.subscriptions
+            .push(Subscription::new(name, durable, &starts));
         let sub = (t.subscriptions.len() - 1) as u32;
         self.world.emit(EventKind::PulsarSubscriptionCreated {
             topic,
@@ -115,9 +118,12 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         let durable = source.mode == crate::scenario::pulsar::SubscriptionMode::Durable;
         let sid = match self.family.topics[topic as usize].subscription_id(&source.subscription) {
             Some(s) => s,
-            None => {
-                self.new_subscription(topic, &source.subscription, durable, source.initial_position)
-            }
+            None => self.new_subscription(
+                topic,
+                &source.subscription,
+                durable,
+                source.initial_position,
+            ),
         };
         let mode = settings
             .key_shared_policy
@@ -190,7 +196,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
             );
         }
         let partitions = sub.parts.len();
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         pc.attached = Some(connection);
         pc.sub = Some(sid);
         pc.unreported = vec![0; partitions];
@@ -215,7 +225,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
 
     /// The broker sees the connection end: the consumer leaves its subscription (PUL-11).
     pub(crate) fn detach(&mut self, cid: ConsumerId, connection: u32) {
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         if pc.attached != Some(connection) {
             return;
         }
@@ -332,7 +346,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
             .iter()
             .map(|c| {
                 let prio = sub.parts[p as usize].attached[c].priority;
-                (prio, self.clients.consumers[c.index()].spec.name.as_str(), *c)
+                (
+                    prio,
+                    self.clients.consumers[c.index()].spec.name.as_str(),
+                    *c,
+                )
             })
             .collect();
         candidates.sort();
@@ -423,7 +441,9 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         let cursor = &sub.parts[p as usize].cursor;
         (cursor.read.max(ml.start())..ml.end())
             .filter(|e| {
-                !(cursor.is_acked(*e) || cursor.pending.contains_key(e) || cursor.replay.contains(e))
+                !(cursor.is_acked(*e)
+                    || cursor.pending.contains_key(e)
+                    || cursor.replay.contains(e))
             })
             .take(n)
             .collect()
@@ -449,7 +469,8 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
     }
 
     fn available(&self, topic: u32, sid: u32, p: u32, c: ConsumerId) -> bool {
-        let part = &self.family.topics[topic as usize].subscriptions[sid as usize].parts[p as usize];
+        let part =
+            &self.family.topics[topic as usize].subscriptions[sid as usize].parts[p as usize];
         part.attached
             .get(&c)
             .is_some_and(|a| a.permits > 0 && !a.blocked)
@@ -457,7 +478,8 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
 
     /// Permits of the consumers that can take messages now, and the read size they allow.
     fn read_budget(&self, topic: u32, sid: u32, p: u32) -> u64 {
-        let part = &self.family.topics[topic as usize].subscriptions[sid as usize].parts[p as usize];
+        let part =
+            &self.family.topics[topic as usize].subscriptions[sid as usize].parts[p as usize];
         if part.blocked {
             return 0;
         }
@@ -484,7 +506,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
                 .get(&list[i])
                 .is_some_and(|a| a.permits > 0 && !a.blocked)
         };
-        let from = if part.next >= list.len() { 0 } else { part.next };
+        let from = if part.next >= list.len() {
+            0
+        } else {
+            part.next
+        };
         let level = prio(from);
         let level_start = (0..list.len()).find(|i| prio(*i) == level).unwrap_or(0);
         let level_end = (level_start..list.len())
@@ -571,13 +597,17 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
                     break;
                 }
                 if let Some(c) = self.key_shared_target(topic, sid, p, e, &mut waiting) {
-                    self.sub(topic, sid).parts[p as usize].cursor.replay.remove(&e);
+                    self.sub(topic, sid).parts[p as usize]
+                        .cursor
+                        .replay
+                        .remove(&e);
                     self.send_entry(topic, sid, p, e, c);
                     sent += 1;
                 }
             }
             let limit = look_ahead_limit(self.sub(topic, sid).consumers.len());
-            while sent < budget && self.sub(topic, sid).parts[p as usize].cursor.replay.len() < limit
+            while sent < budget
+                && self.sub(topic, sid).parts[p as usize].cursor.replay.len() < limit
             {
                 let Some(e) = self.next_new(topic, sid, p) else {
                     break;
@@ -712,7 +742,13 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
                 consumer: c,
                 redelivery_count: count,
             });
-            self.send_to_consumer(NodeRef::PulsarPartition(topic, p), c, slot, tag, runtime_epoch);
+            self.send_to_consumer(
+                NodeRef::PulsarPartition(topic, p),
+                c,
+                slot,
+                tag,
+                runtime_epoch,
+            );
         }
     }
 
@@ -723,7 +759,10 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
             return;
         }
         let (topic, sid) = (pc.topic, pc.sub.expect("attached"));
-        if let Some(a) = self.sub(topic, sid).parts[p as usize].attached.get_mut(&cid) {
+        if let Some(a) = self.sub(topic, sid).parts[p as usize]
+            .attached
+            .get_mut(&cid)
+        {
             a.permits += i64::from(permits);
             self.schedule_dispatch(topic, sid, p);
         }
@@ -805,9 +844,19 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         self.schedule_dispatch_all(topic, sid);
     }
 
-    fn acked_event(&mut self, topic: u32, sid: u32, p: u32, e: u64, cid: ConsumerId, cumulative: bool) {
+    fn acked_event(
+        &mut self,
+        topic: u32,
+        sid: u32,
+        p: u32,
+        e: u64,
+        cid: ConsumerId,
+        cumulative: bool,
+    ) {
         let msg = (self.family.topics[topic as usize].partitions[p as usize].get(e))
-            .map_or(MessageId(u64::MAX), |en| self.world.copies.get(en.slots[0]).msg);
+            .map_or(MessageId(u64::MAX), |en| {
+                self.world.copies.get(en.slots[0]).msg
+            });
         self.world.emit(EventKind::PulsarAcked {
             msg,
             topic,
@@ -852,7 +901,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         entries: Option<Vec<(u32, u64)>>,
         epoch: u32,
     ) {
-        let pc = self.family.consumers.get_mut(&cid).expect("pulsar consumer");
+        let pc = self
+            .family
+            .consumers
+            .get_mut(&cid)
+            .expect("pulsar consumer");
         if pc.attached != Some(connection) {
             return;
         }
@@ -860,7 +913,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         match entries {
             Some(list) => {
                 for (p, e) in list {
-                    if self.sub(topic, sid).parts[p as usize].cursor.pending.get(&e) != Some(&cid)
+                    if self.sub(topic, sid).parts[p as usize]
+                        .cursor
+                        .pending
+                        .get(&e)
+                        != Some(&cid)
                     {
                         continue;
                     }

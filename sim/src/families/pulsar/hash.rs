@@ -76,7 +76,10 @@ impl Selector {
             Selector::Ring(ring) => {
                 // Consumer names are unique in a scenario, so each name's index is 0.
                 for i in 0..points {
-                    ring.insert(sticky_key_hash(format!("{name}\0{}\0{i}", 0).as_bytes()), cid);
+                    ring.insert(
+                        sticky_key_hash(format!("{name}\0{}\0{i}", 0).as_bytes()),
+                        cid,
+                    );
                 }
             }
             Selector::Ranges(ranges) => {

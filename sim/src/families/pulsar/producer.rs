@@ -145,7 +145,12 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
 
     /// The batch's send timer: it is flushed unless it was flushed (and maybe reopened) before.
     pub(crate) fn flush_batch_due(&mut self, key: BatchKey, opened: SimTime) {
-        if self.family.batches.get(&key).is_some_and(|b| b.opened == opened) {
+        if self
+            .family
+            .batches
+            .get(&key)
+            .is_some_and(|b| b.opened == opened)
+        {
             self.flush_batch(key);
         }
     }

@@ -46,7 +46,8 @@ impl Pulsar {
     /// A subscription's backlog in one partition: messages stored and not acked (PUL-12).
     pub(crate) fn backlog(&self, topic: u32, sub: u32, p: u32) -> u64 {
         let ml = &self.topics[topic as usize].partitions[p as usize];
-        let cursor = &self.topics[topic as usize].subscriptions[sub as usize].parts[p as usize].cursor;
+        let cursor =
+            &self.topics[topic as usize].subscriptions[sub as usize].parts[p as usize].cursor;
         (ml.iter_from(cursor.acked_below))
             .filter(|(e, _)| !cursor.is_acked(*e))
             .map(|(_, en)| en.slots.len() as u64)
@@ -60,13 +61,13 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         &mut self,
         spec: PulsarSubscriptionSpec,
     ) -> Result<(), CommandError> {
-        let topic = self
-            .family
-            .topic_id(&spec.topic)
-            .ok_or_else(|| CommandError::UnknownEntity {
-                kind: "pulsar topic",
-                name: spec.topic.clone(),
-            })?;
+        let topic =
+            self.family
+                .topic_id(&spec.topic)
+                .ok_or_else(|| CommandError::UnknownEntity {
+                    kind: "pulsar topic",
+                    name: spec.topic.clone(),
+                })?;
         if self.family.topics[topic as usize]
             .subscription_id(&spec.name)
             .is_some()
@@ -80,7 +81,6 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         self.family.admin_subscriptions.push(spec);
         Ok(())
     }
-
 
     /// Whether a consumed, closed ledger may go (`ManagedLedgerImpl.internalTrimLedgers`): its
     /// retention time expired, or the topic is over its retention size. Retention `0, 0` keeps
@@ -166,17 +166,20 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         let mut due: Option<SimTime> = None;
         for (p, ml) in t.partitions.iter().enumerate() {
             let consumed = self.family.consumed_below(topic, p as u32);
-            let trim = ml.oldest_closed().filter(|l| l.end() <= consumed).and_then(|l| {
-                if r.is_off() {
-                    // Only a client still holding one of its messages keeps it.
-                    Some(self.world.now)
-                } else if r.time_ms >= 0.0 {
-                    Some(l.closed?.plus(ms_to_us(r.time_ms) + 1))
-                } else {
-                    // Unlimited time: only growing past the size frees it, at a rollover.
-                    None
-                }
-            });
+            let trim = ml
+                .oldest_closed()
+                .filter(|l| l.end() <= consumed)
+                .and_then(|l| {
+                    if r.is_off() {
+                        // Only a client still holding one of its messages keeps it.
+                        Some(self.world.now)
+                    } else if r.time_ms >= 0.0 {
+                        Some(l.closed?.plus(ms_to_us(r.time_ms) + 1))
+                    } else {
+                        // Unlimited time: only growing past the size frees it, at a rollover.
+                        None
+                    }
+                });
             for d in [ml.rollover_due(&roll), trim].into_iter().flatten() {
                 due = Some(due.map_or(d, |x| x.min(d)));
             }
@@ -252,7 +255,8 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
             return;
         }
         t.expiry_check_at = Some(at);
-        self.world.schedule(at, PulsarWork::ExpiryCheck { topic, at });
+        self.world
+            .schedule(at, PulsarWork::ExpiryCheck { topic, at });
     }
 
     /// `messageExpiryCheckIntervalInMinutes`: every subscription acks, on its own behalf, the

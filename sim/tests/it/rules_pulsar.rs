@@ -790,3 +790,332 @@ fn pul_07_a_batch_is_one_entry_and_comes_back_whole() {
     );
     assert_eq!(dropped(&s, DropReason::NoSubscription), 0);
 }
+
+// ---------------------------------------------------------------- PUL-8
+
+fn redelivery_requests(events: &[Event]) -> Vec<(f64, u64, String)> {
+    events_of_type(events, "pulsar_redelivery_requested")
+        .into_iter()
+        .map(|(t, v)| {
+            let reason = v["reason"].as_str().unwrap().to_string();
+            (ms(t), v["entries"].as_u64().unwrap(), reason)
+        })
+        .collect()
+}
+
+#[test]
+fn pul_08_nack_redelivers_after_one_minute() {
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "producers": [producer("p", "t", burst_rate(1, 10.0))],
+        "consumers": [consumer("c", "t", "s", "shared", 10.0).with(always_fails())],
+    })));
+    let events = run_ms(&mut s, 61_000);
+    // Nacked at 22 ms; the tracker ticks every 20 s from then and finds it due at 60.022 s.
+    assert_eq!(
+        redelivery_requests(&events),
+        vec![(60_022.0, 1, "nack".into())]
+    );
+    assert_eq!(
+        dispatched(&events, &s, "c"),
+        vec![(11.0, 0, 0), (60_023.0, 0, 1)]
+    );
+}
+
+#[test]
+fn pul_08_nack_timer_ticks_every_third_of_the_delay() {
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "producers": [producer("p", "t", burst_rate(2, 10.0))],
+        "consumers": [consumer("c", "t", "s", "shared", 5_000.0).with(always_fails())],
+    })));
+    let events = run_ms(&mut s, 90_000);
+    // m0 nacked at T = 5.012 s, m1 at T + 5 s. Ticks at T + 20, 40, 60, 80 s: m0 is due at the
+    // T + 60 s tick, m1 (due T + 65 s) waits for the T + 80 s one.
+    let requests = redelivery_requests(&events);
+    assert_eq!(
+        requests[..2],
+        [(65_012.0, 1, "nack".into()), (85_012.0, 1, "nack".into())]
+    );
+}
+
+#[test]
+fn pul_08_nack_backoff_doubles_to_the_cap() {
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "producers": [producer("p", "t", burst_rate(1, 10.0))],
+        "consumers": [consumer("c", "t", "s", "shared", 1.0).with(always_fails()).with(json!({
+            "pulsar": { "negative_ack_backoff": { "min_ms": 1_000, "max_ms": 60_000, "multiplier": 2 } }
+        }))],
+    })));
+    let events = run_ms(&mut s, 250_000);
+    let sent = dispatched(&events, &s, "c");
+    assert!(sent.len() >= 9, "{sent:?}");
+    // Between two sends: L + processing + L, then the backoff, then up to one tick (1 s / 3).
+    for (i, want_s) in [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
+        .iter()
+        .enumerate()
+    {
+        let gap = sent[i + 1].0 - sent[i].0 - 3.0;
+        let want = want_s * 1_000.0;
+        assert!(
+            (want..=want + 1_000.0 / 3.0 + 0.001).contains(&gap),
+            "redelivery {} came {gap} ms after, want {want} + up to a tick",
+            i + 1
+        );
+        assert_eq!(sent[i + 1].2, i as u32 + 1);
+    }
+}
+
+#[test]
+fn pul_08_nack_on_exclusive_rewinds_every_unacked_message() {
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "producers": [producer("p", "t", manual_rate())],
+        "consumers": [consumer("c", "t", "s", "exclusive", 2_000.0).with(json!({
+            "pulsar": { "receiver_queue_size": 10, "negative_ack_redelivery_delay_ms": 4_500 }
+        }))],
+        "script": [at(10.0, json!({ "poison": { "producer": "p" } })), at(10.0, cmd::burst("p", 4))],
+    })));
+    let events = run_ms(&mut s, 12_500);
+    // m0 nacked at 2012 ms is due at the third 1.5 s tick, 6512 ms. By then m1, m2 are acked,
+    // m3 is being processed and m4 waits in the receiver queue. The client cannot return m0
+    // alone on Exclusive: it drops its queue and the cursor rewinds.
+    assert_eq!(
+        redelivery_requests(&events),
+        vec![(6_512.0, 1, "nack".into())]
+    );
+    let again: Vec<(f64, u64, u32)> = (dispatched(&events, &s, "c").into_iter())
+        .filter(|d| d.0 > 6_000.0)
+        .collect();
+    assert_eq!(
+        again[..3],
+        [(6_513.0, 0, 0), (6_513.0, 3, 0), (6_513.0, 4, 0)]
+    );
+    // m3 is finished (a duplicate is on its way); m4's first copy was dropped unprocessed.
+    assert_eq!(processed(&events, &s, "c")[..6], [0, 1, 2, 3, 0, 3]);
+}
+
+// ---------------------------------------------------------------- PUL-9
+
+#[test]
+fn pul_09_no_ack_timeout_by_default() {
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "producers": [producer("p", "t", burst_rate(1, 10.0))],
+        "consumers": [consumer("c", "t", "s", "shared", 1.0)
+            .with(always_fails())
+            .with(json!({ "pulsar": { "on_failure": "no_ack" } }))],
+    })));
+    let events = run_ms(&mut s, 600_000);
+    assert_eq!(dispatched(&events, &s, "c"), vec![(11.0, 0, 0)]);
+    assert_eq!(
+        sub_view(&s, "t", "s").unacked,
+        1,
+        "held until the consumer leaves"
+    );
+}
+
+#[test]
+fn pul_09_ack_timeout_redelivers_within_one_tick_after_the_timeout() {
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "producers": [producer("p", "t", burst_rate(1, 10.0))],
+        "consumers": [consumer("c", "t", "s", "shared", 15_000.0)
+            .with(json!({ "pulsar": { "ack_timeout_ms": 10_000 } }))],
+    })));
+    let events = run_ms(&mut s, 40_000);
+    // Received at 12 ms; asked back at the tick in (10.012 s, 11.012 s], while still processing.
+    // (The duplicate is asked back too, at 26 s, but the broker has its ack by then.)
+    assert_eq!(
+        redelivery_requests(&events)[0],
+        (11_000.0, 1, "ack_timeout".into())
+    );
+    assert_eq!(
+        dispatched(&events, &s, "c"),
+        vec![(11.0, 0, 0), (11_001.0, 0, 1)]
+    );
+    assert_eq!(processed(&events, &s, "c"), vec![0, 0], "a duplicate");
+}
+
+#[test]
+fn pul_09_ack_timeout_below_one_second_is_refused() {
+    let v = json!({ "version": 1 }).with(pulsar(&[("t", 0)])).with(json!({
+        "consumers": [consumer("c", "t", "s", "shared", 1.0).with(json!({ "pulsar": { "ack_timeout_ms": 500 } }))],
+    }));
+    let e = Scenario::from_json(&v.to_string()).unwrap_err();
+    assert_eq!(e.path, "consumers[0].pulsar.ack_timeout_ms");
+    assert_eq!(e.reason, "Ack timeout should be greater than 1000 ms");
+}
+
+// ---------------------------------------------------------------- PUL-10
+
+fn dead_letter(max: u32) -> Value {
+    json!({ "pulsar": {
+        "negative_ack_redelivery_delay_ms": 1_000,
+        "dead_letter_policy": { "max_redeliver_count": max }
+    } })
+}
+
+#[test]
+fn pul_10_max_redeliver_3_shows_the_message_4_times_then_dlq() {
+    let mut s = sim_1ms(pulsar(&[("orders", 0)]).with(json!({
+        "producers": [producer("p", "orders", burst_rate(1, 10.0))],
+        "consumers": [consumer("c", "orders", "billing", "shared", 1.0)
+            .with(always_fails())
+            .with(dead_letter(3))],
+    })));
+    let events = run_ms(&mut s, 10_000);
+    let counts: Vec<u32> = dispatched(&events, &s, "c").iter().map(|d| d.2).collect();
+    assert_eq!(counts, vec![0, 1, 2, 3], "seen four times");
+    let dlq = events_of_type(&events, "pulsar_dead_lettered");
+    assert_eq!(dlq.len(), 1);
+    assert_eq!(dlq[0].1["redelivery_count"], 3);
+    let topic = topic_view(&s, "orders-billing-DLQ");
+    assert_eq!(dlq[0].1["dead_letter_topic"], topic.id);
+    assert_eq!(s.ledger().dead_letter_copies, 1);
+    assert_eq!(
+        sub_view(&s, "orders", "billing").backlog,
+        0,
+        "acked after the DLQ send"
+    );
+    // No subscription on the dead-letter topic: its copy is at once marked for deletion.
+    assert!(topic.subscriptions.is_empty());
+    assert_eq!(topic.partitions[0].marked_for_deletion, 1);
+}
+
+#[test]
+fn pul_10_initial_subscription_keeps_the_dlq_message() {
+    let mut s = sim_1ms(pulsar(&[("orders", 0)]).with(json!({
+        "producers": [producer("p", "orders", burst_rate(1, 10.0))],
+        "consumers": [consumer("c", "orders", "billing", "shared", 1.0)
+            .with(always_fails())
+            .with(dead_letter(3))
+            .with(json!({ "pulsar": { "dead_letter_policy": { "initial_subscription_name": "dlq" } } }))],
+    })));
+    let _ = run_ms(&mut s, 10_000);
+    assert_eq!(sub_view(&s, "orders-billing-DLQ", "dlq").backlog, 1);
+    assert_eq!(
+        topic_view(&s, "orders-billing-DLQ").partitions[0].marked_for_deletion,
+        0
+    );
+}
+
+#[test]
+fn pul_10_a_crash_does_not_count_as_a_redelivery() {
+    let mut script = Vec::new();
+    for i in 0..5 {
+        script.push(at(50.0 + 100.0 * f64::from(i), cmd::crash("c")));
+        script.push(at(100.0 + 100.0 * f64::from(i), cmd::restart("c")));
+    }
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "producers": [producer("p", "t", burst_rate(1, 10.0))],
+        "consumers": [consumer("c", "t", "s", "shared", 100.0).with(dead_letter(1))],
+        "script": script,
+    })));
+    let events = run_ms(&mut s, 1_000);
+    let counts: Vec<u32> = dispatched(&events, &s, "c").iter().map(|d| d.2).collect();
+    assert_eq!(counts, vec![0; 6]);
+    assert!(events_of_type(&events, "pulsar_dead_lettered").is_empty());
+    assert_eq!(
+        processed(&events, &s, "c"),
+        vec![0],
+        "only the last try finished"
+    );
+}
+
+#[test]
+fn pul_10_redelivery_count_resets_when_the_last_consumer_leaves() {
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "producers": [producer("p", "t", burst_rate(1, 10.0))],
+        "consumers": [consumer("c", "t", "s", "shared", 1.0).with(always_fails()).with(json!({
+            "pulsar": { "negative_ack_redelivery_delay_ms": 300 }
+        }))],
+        "script": [at(700.0, cmd::crash("c")), at(800.0, cmd::restart("c"))],
+    })));
+    let events = run_ms(&mut s, 820);
+    let sent = dispatched(&events, &s, "c");
+    // Nacked at 13, 316 and 619 ms, each due 300 ms later on the 100 ms tick.
+    assert_eq!(
+        sent,
+        vec![(11.0, 0, 0), (314.0, 0, 1), (617.0, 0, 2), (801.0, 0, 0)]
+    );
+}
+
+#[test]
+fn pul_10_dead_letter_policy_is_refused_on_exclusive_and_failover() {
+    for kind in ["exclusive", "failover"] {
+        let v = json!({ "version": 1 })
+            .with(pulsar(&[("t", 0)]))
+            .with(json!({
+                "consumers": [consumer("c", "t", "s", kind, 1.0).with(dead_letter(3))],
+            }));
+        let e = Scenario::from_json(&v.to_string()).unwrap_err();
+        assert_eq!(e.path, "consumers[0].pulsar.dead_letter_policy", "{kind}");
+    }
+}
+
+// ---------------------------------------------------------------- PUL-11
+
+#[test]
+fn pul_11_shared_crash_moves_unacked_to_the_other_consumer_for_good() {
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "producers": [producer("p", "t", burst_rate(3, 10.0))],
+        "consumers": [
+            consumer("A", "t", "s", "shared", 10_000.0).with(json!({ "pulsar": { "receiver_queue_size": 3 } })),
+            consumer("B", "t", "s", "shared", 1.0),
+        ],
+        "script": [at(100.0, cmd::crash("A")), at(200.0, cmd::restart("A"))],
+    })));
+    let events = run_ms(&mut s, 30_000);
+    assert_eq!(dispatched_ids(&events, &s, "A"), vec![0, 1, 2]);
+    // semantics.md's test: B gets m1-m3 (here m0-m2) at once, and A none of them back.
+    assert_eq!(
+        dispatched(&events, &s, "B"),
+        vec![(101.0, 0, 0), (101.0, 1, 0), (101.0, 2, 0)]
+    );
+    assert_eq!(processed(&events, &s, "B"), vec![0, 1, 2]);
+}
+
+#[test]
+fn pul_11_key_shared_crash_reassigns_keys() {
+    // Two consumers split the hashes: "red" (9981) is c2's, "blue" (61699) c1's.
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(hash_ranges()).with(json!({
+        "producers": [keyed("p", "t", &["red", "blue"], manual_rate())],
+        "consumers": [
+            consumer("c1", "t", "s", "key_shared", 1_000.0),
+            consumer("c2", "t", "s", "key_shared", 1.0),
+        ],
+        "script": [
+            at(10.0, cmd::burst("p", 6)),
+            at(500.0, cmd::crash("c1")),
+            at(600.0, cmd::burst("p", 2)),
+        ],
+    })));
+    let events = run_ms(&mut s, 2_000);
+    assert_eq!(dispatched_ids(&events, &s, "c1"), vec![1, 3, 5]);
+    // c1's unacked blue messages and the later ones go to c2, in order.
+    assert_eq!(
+        dispatched(&events, &s, "c2"),
+        vec![
+            (11.0, 0, 0),
+            (11.0, 2, 0),
+            (11.0, 4, 0),
+            (501.0, 1, 0),
+            (501.0, 3, 0),
+            (501.0, 5, 0),
+            (601.0, 6, 0),
+            (601.0, 7, 0)
+        ]
+    );
+}
+
+#[test]
+fn pul_11_crash_redelivery_ignores_the_nack_delay() {
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "producers": [producer("p", "t", manual_rate())],
+        "consumers": [
+            consumer("A", "t", "s", "shared", 1.0),
+            consumer("B", "t", "s", "shared", 1.0),
+        ],
+        "script": [at(10.0, json!({ "poison": { "producer": "p" } })), at(5_000.0, cmd::crash("A"))],
+    })));
+    let events = run_ms(&mut s, 5_100);
+    // A nacked m0 at 13 ms (1 min delay); its crash returns m0 at once, count unchanged.
+    assert_eq!(dispatched(&events, &s, "A"), vec![(11.0, 0, 0)]);
+    assert_eq!(dispatched(&events, &s, "B"), vec![(5_001.0, 0, 0)]);
+}

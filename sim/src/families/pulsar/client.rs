@@ -26,9 +26,10 @@ fn nack_delay_us(s: &PulsarConsumerSpec, count: u32) -> u64 {
 }
 
 /// The negative-ack tracker's timer period: a third of the delay (`timerIntervalNanos`), so a
-/// nack comes back between its delay and a third more.
+/// nack comes back between its delay and a third more. Rounded up, so three ticks are never
+/// short of the delay by a rounding error (the real timer fires a little late, not early).
 fn nack_tick_us(s: &PulsarConsumerSpec) -> u64 {
-    (nack_delay_us(s, 0) / 3).max(1)
+    nack_delay_us(s, 0).div_ceil(3).max(1)
 }
 
 impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {

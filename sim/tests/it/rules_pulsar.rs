@@ -3,8 +3,8 @@
 //! ack at once (`ack_group_time_ms: 0`).
 
 use crate::helpers::{
-    apply, at, burst_rate, cmd, constant_rate, consumer_id, dropped, events_of_type, manual_rate,
-    pick, run_ms, scenario, sim_1ms, trace, With,
+    at, burst_rate, cmd, constant_rate, consumer_id, dropped, events_of_type, manual_rate, pick,
+    run_ms, sim_1ms, trace, With,
 };
 use broker_sim::snapshot::{PulsarSubscriptionView, PulsarTopicView};
 use broker_sim::{DropReason, Event, EventKind, Scenario, SimTime, Simulation};
@@ -1118,4 +1118,345 @@ fn pul_11_crash_redelivery_ignores_the_nack_delay() {
     // A nacked m0 at 13 ms (1 min delay); its crash returns m0 at once, count unchanged.
     assert_eq!(dispatched(&events, &s, "A"), vec![(11.0, 0, 0)]);
     assert_eq!(dispatched(&events, &s, "B"), vec![(5_001.0, 0, 0)]);
+}
+
+// ---------------------------------------------------------------- PUL-12
+
+#[test]
+fn pul_12_acked_by_one_subscription_stays_for_the_other() {
+    let mut s = sim_1ms(json!({
+        "pulsar": {
+            "topics": [{ "name": "t" }],
+            "subscriptions": [{ "topic": "t", "name": "S1" }, { "topic": "t", "name": "S2" }]
+        },
+        "producers": [producer("p", "t", burst_rate(1, 10.0))],
+        "consumers": [
+            consumer("c1", "t", "S1", "exclusive", 1.0),
+            consumer("c2", "t", "S2", "exclusive", 1.0).with(json!({ "stopped": true })),
+        ],
+        "script": [at(1_000.0, cmd::restart("c2"))],
+    }));
+    let _ = run_ms(&mut s, 500);
+    // semantics.md's test: acked by S1 only, m1 stays stored with S2's backlog at 1.
+    assert_eq!(sub_view(&s, "t", "S1").backlog, 0);
+    assert_eq!(sub_view(&s, "t", "S2").backlog, 1);
+    assert_eq!(topic_view(&s, "t").partitions[0].marked_for_deletion, 0);
+    let _ = run_ms(&mut s, 1_500);
+    assert_eq!(sub_view(&s, "t", "S2").backlog, 0);
+    assert_eq!(topic_view(&s, "t").partitions[0].marked_for_deletion, 1);
+    assert_eq!(
+        s.ledger().retained,
+        1,
+        "marked, not deleted: its ledger is still open"
+    );
+}
+
+#[test]
+fn pul_12_no_subscription_keeps_only_the_current_ledger() {
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "pulsar": { "broker": { "ledger_max_entries": 4, "ledger_min_rollover_ms": 0 } },
+        "producers": [producer("p", "t", burst_rate(10, 10.0))],
+        "script": [at(100.0, cmd::add_consumer(consumer("late", "t", "s", "exclusive", 1.0)
+            .with(json!({ "source": { "pulsar": { "initial_position": "earliest" } } }))))],
+    })));
+    let events = run_ms(&mut s, 1_000);
+    // Each closed ledger goes as it closes; the current one (m8, m9) stays.
+    let lost: Vec<u64> = pick(&events, |e| match &e.kind {
+        EventKind::Dropped {
+            msg,
+            reason: DropReason::NoSubscription,
+        } => Some(msg.0),
+        _ => None,
+    });
+    assert_eq!(lost, (0..8).collect::<Vec<_>>());
+    assert!(events_of_type(&events, "dropped")
+        .iter()
+        .all(|(t, _)| ms(*t) == 11.0));
+    assert_eq!(
+        dispatched_ids(&events, &s, "late"),
+        vec![8, 9],
+        "earliest = first stored"
+    );
+    assert_eq!(s.ledger().retained, 2);
+}
+
+#[test]
+fn pul_12_retention_keeps_acked_messages_for_a_replay() {
+    let mut s = sim_1ms(json!({
+        "pulsar": {
+            "broker": { "ledger_max_entries": 4, "ledger_min_rollover_ms": 0 },
+            "topics": [{ "name": "t", "retention": { "time_ms": 60_000, "size_bytes": -1 } }]
+        },
+        "producers": [producer("p", "t", burst_rate(8, 0.0))],
+        "consumers": [consumer("c", "t", "s", "exclusive", 1.0)],
+        "script": [at(30_000.0, json!({ "reset_cursor": { "topic": "t", "subscription": "s", "to": "earliest" } }))],
+    }));
+    let events = run_ms(&mut s, 200_000);
+    // Acked within milliseconds, still stored at 30 s: the reset replays all of them.
+    let again: Vec<(f64, u64)> = (dispatched(&events, &s, "c").into_iter())
+        .filter(|d| d.0 > 1_000.0)
+        .map(|d| (d.0, d.1))
+        .collect();
+    assert_eq!(again, (0..8).map(|m| (30_002.0, m)).collect::<Vec<_>>());
+    // Both ledgers closed at 1 ms; retention lets them go after 60 s, at the next check of
+    // the 120 s grid: none at 60 s.
+    let trimmed: Vec<f64> = events_of_type(&events, "pulsar_ledger_trimmed")
+        .iter()
+        .map(|(t, _)| ms(*t))
+        .collect();
+    assert_eq!(trimmed, vec![120_000.0, 120_000.0]);
+    let l = s.ledger();
+    assert_eq!((l.removed_by_retention, l.acked, l.retained), (8, 0, 0));
+}
+
+#[test]
+fn pul_12_ttl_acks_only_at_the_expiry_check() {
+    let mut s = sim_1ms(json!({
+        "pulsar": {
+            "broker": { "ledger_max_entries": 2, "ledger_min_rollover_ms": 0 },
+            "topics": [{ "name": "t", "ttl_ms": 60_000 }],
+            "subscriptions": [{ "topic": "t", "name": "S" }]
+        },
+        "producers": [producer("p", "t", burst_rate(5, 0.0))],
+    }));
+    let _ = run_ms(&mut s, 299_999);
+    assert_eq!(
+        sub_view(&s, "t", "S").backlog,
+        5,
+        "older than the TTL, not yet checked"
+    );
+    let events = run_ms(&mut s, 300_000);
+    let ttl = events_of_type(&events, "pulsar_ttl_expired");
+    assert_eq!(ttl.len(), 1);
+    assert_eq!(
+        (ms(ttl[0].0), ttl[0].1["entries"].as_u64()),
+        (300_000.0, Some(5))
+    );
+    assert_eq!(sub_view(&s, "t", "S").backlog, 0);
+    // The two closed ledgers go at once: their messages expired, they were not acked.
+    let l = s.ledger();
+    assert_eq!((l.expired, l.acked, l.retained), (4, 0, 1));
+}
+
+// ---------------------------------------------------------------- PUL-13
+
+fn reset(sub: &str, to: Value) -> Value {
+    json!({ "reset_cursor": { "topic": "t", "subscription": sub, "to": to } })
+}
+
+fn positioned(name: &str, sub: &str, position: &str) -> Value {
+    consumer(name, "t", sub, "exclusive", 1.0)
+        .with(json!({ "source": { "pulsar": { "initial_position": position } } }))
+}
+
+#[test]
+fn pul_13_latest_earliest_and_seek_earliest() {
+    let mut s = sim_1ms(json!({
+        "pulsar": { "topics": [{ "name": "t", "retention": { "time_ms": -1, "size_bytes": -1 } }] },
+        "producers": [producer("p", "t", manual_rate())],
+        "script": [
+            at(10.0, cmd::burst("p", 3)),
+            at(100.0, cmd::add_consumer(positioned("cl", "L", "latest"))),
+            at(100.0, cmd::add_consumer(positioned("ce", "E", "earliest"))),
+            at(200.0, cmd::burst("p", 1)),
+            at(300.0, reset("E", json!("earliest"))),
+        ],
+    }));
+    let events = run_ms(&mut s, 1_000);
+    // semantics.md's test: Latest gives m4 only (here m3), Earliest m1-m4, and a seek to the
+    // earliest delivers them all again.
+    assert_eq!(dispatched_ids(&events, &s, "cl"), vec![3]);
+    assert_eq!(
+        dispatched_ids(&events, &s, "ce"),
+        vec![0, 1, 2, 3, 0, 1, 2, 3]
+    );
+}
+
+#[test]
+fn pul_13_initial_position_applies_only_at_creation() {
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "producers": [producer("p", "t", manual_rate())],
+        "consumers": [positioned("c", "S", "earliest")],
+        "script": [
+            at(100.0, cmd::remove_consumer("c")),
+            at(200.0, cmd::burst("p", 3)),
+            at(300.0, cmd::add_consumer(positioned("c2", "S", "latest"))),
+        ],
+    })));
+    let events = run_ms(&mut s, 1_000);
+    assert_eq!(
+        dispatched_ids(&events, &s, "c2"),
+        vec![0, 1, 2],
+        "the cursor wins"
+    );
+}
+
+#[test]
+fn pul_13_reset_clears_individual_acks_after_the_target() {
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "pulsar": { "broker": { "dispatcher_max_round_robin_batch_size": 1 } },
+        "producers": [producer("p", "t", burst_rate(4, 10.0))],
+        "consumers": [
+            consumer("slow", "t", "S", "shared", 10_000.0).with(json!({ "pulsar": { "receiver_queue_size": 1 } })),
+            consumer("fast", "t", "S", "shared", 1.0),
+        ],
+        "script": [at(1_000.0, reset("S", json!({ "entry": 1 })))],
+    })));
+    let _ = run_ms(&mut s, 999);
+    let cursor = &sub_view(&s, "t", "S").partitions[0];
+    assert_eq!(
+        (cursor.mark_delete, cursor.acked.clone()),
+        (-1, vec![1, 2, 3])
+    );
+    let events = run_ms(&mut s, 2_000);
+    // Mark-delete goes just before entry 1 (so m0 counts as acked) and the individual acks of
+    // m1-m3 are forgotten: they come again, to the reconnected consumers.
+    assert_eq!(cursor_moves(&events, 0)[0], (1_000.0, 0));
+    let mut again = [
+        dispatched_ids(&events, &s, "slow"),
+        dispatched_ids(&events, &s, "fast"),
+    ]
+    .concat();
+    again.sort_unstable();
+    assert_eq!(again, vec![1, 2, 3]);
+}
+
+#[test]
+fn pul_13_reset_cursor_reaches_all_consumers_of_that_subscription_only() {
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "producers": [producer("p", "t", manual_rate())],
+        "consumers": [
+            consumer("c1", "t", "S", "shared", 1.0),
+            consumer("c2", "t", "S", "shared", 1.0),
+            consumer("c3", "t", "T", "exclusive", 1.0),
+        ],
+        "script": [
+            at(10.0, cmd::burst("p", 5)),
+            at(1_000.0, cmd::burst("p", 5)),
+            at(2_000.0, reset("S", json!({ "timestamp_ms": 500 }))),
+        ],
+    })));
+    let events = run_ms(&mut s, 3_000);
+    let later = |c: &str| -> Vec<u64> {
+        let mut v: Vec<u64> = (dispatched(&events, &s, c).into_iter())
+            .filter(|d| d.0 > 2_000.0)
+            .map(|d| d.1)
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let mut s_again = [later("c1"), later("c2")].concat();
+    s_again.sort_unstable();
+    assert_eq!(s_again, vec![5, 6, 7, 8, 9], "published at or after 500 ms");
+    assert!(later("c3").is_empty(), "T is not touched");
+    assert_eq!(processed(&events, &s, "c3").len(), 10);
+}
+
+// ---------------------------------------------------------------- PUL-14
+
+/// The partition each message went to, in publish order.
+fn partitions_of(events: &[Event], topic: u32) -> Vec<u32> {
+    entries(events)
+        .into_iter()
+        .filter(|e| e.1 == topic)
+        .map(|e| e.2)
+        .collect()
+}
+
+#[test]
+fn pul_14_java_string_hash_partitions_key1() {
+    let run = |scheme: &str| {
+        let mut s = sim_1ms(pulsar(&[("a", 3), ("b", 4), ("c", 5)]).with(json!({
+            "producers": [{
+                "name": "p",
+                "targets": [{ "pulsar_topic": "a" }, { "pulsar_topic": "b" }, { "pulsar_topic": "c" }],
+                "rate": burst_rate(1, 10.0),
+                "message": { "keys": ["key1"] },
+                "pulsar": { "batching": { "enabled": false }, "hashing_scheme": scheme }
+            }],
+        })));
+        let events = run_ms(&mut s, 100);
+        (0..3)
+            .map(|t| partitions_of(&events, t)[0])
+            .collect::<Vec<_>>()
+    };
+    // semantics.md: "key1" hashes to 3288498: partition 0 of 3, 2 of 4, 3 of 5.
+    assert_eq!(run("java_string_hash"), vec![0, 2, 3]);
+    assert_eq!(run("murmur3_32"), vec![0, 1, 1], "murmur3: 462881061");
+}
+
+#[test]
+fn pul_14_unkeyed_round_robin_switches_every_10_ms_with_batching() {
+    let run = |batching: bool| {
+        let mut s = sim_1ms(pulsar(&[("t", 4)]).with(json!({
+            "producers": [{
+                "name": "p", "targets": [{ "pulsar_topic": "t" }],
+                "rate": constant_rate(1_000.0), "limit": 20,
+                "pulsar": { "batching": { "enabled": batching } }
+            }],
+        })));
+        let events = run_ms(&mut s, 100);
+        partitions_of(&events, 0)
+    };
+    // Published at 1..20 ms from a random start partition: one partition per 10 ms window.
+    let with = run(true);
+    let start = with[0];
+    assert_eq!(
+        with,
+        (1..=20).map(|t| (t / 10 + start) % 4).collect::<Vec<_>>()
+    );
+    // Without batching, each message moves to the next partition.
+    let without = run(false);
+    let start = without[0];
+    assert_eq!(
+        without,
+        (0..20).map(|i| (start + i) % 4).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn pul_14_single_partition_routes_all_unkeyed_to_one_partition() {
+    let single = json!({ "pulsar": { "batching": { "enabled": false }, "routing_mode": "single_partition" } });
+    let mut s = sim_1ms(pulsar(&[("t", 4)]).with(json!({
+        "producers": [
+            producer("p", "t", burst_rate(10, 10.0)).with(single.clone()),
+            keyed("k", "t", &["key1"], burst_rate(3, 20.0)).with(single),
+        ],
+    })));
+    let events = run_ms(&mut s, 100);
+    let parts = partitions_of(&events, 0);
+    assert!(parts[..10].iter().all(|p| *p == parts[0]), "{parts:?}");
+    assert_eq!(&parts[10..], &[2, 2, 2], "keyed messages are still hashed");
+}
+
+#[test]
+fn pul_14_order_holds_per_key_within_its_partition() {
+    let keys: Vec<String> = (0..6).map(|k| format!("k{k}")).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let mut s = sim_1ms(pulsar(&[("t", 3)]).with(json!({
+        "producers": [keyed("p", "t", &keys, burst_rate(60, 10.0))],
+        "consumers": [consumer("c", "t", "s", "exclusive", 1.0)],
+    })));
+    let events = run_ms(&mut s, 2_000);
+    let stored = entries(&events);
+    let got = processed(&events, &s, "c");
+    for k in 0..6u64 {
+        let of_key: Vec<u64> = got.iter().copied().filter(|m| m % 6 == k).collect();
+        assert_eq!(
+            of_key,
+            (0..10).map(|i| i * 6 + k).collect::<Vec<_>>(),
+            "k{k} in order"
+        );
+        let mut parts: Vec<u32> = (stored.iter())
+            .filter(|e| e.0 % 6 == k)
+            .map(|e| e.2)
+            .collect();
+        parts.dedup();
+        assert_eq!(parts.len(), 1, "k{k} on one partition");
+    }
+    assert_ne!(
+        got,
+        (0..60).collect::<Vec<_>>(),
+        "no order across partitions"
+    );
 }

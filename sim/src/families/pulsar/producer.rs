@@ -117,25 +117,25 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
                 self.flush_batch(key);
             }
         }
-        if !self.family.batches.contains_key(&key) {
-            self.family.batches.insert(
-                key,
-                OpenBatch {
+        let open = match self.family.batches.entry(key) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                // Sent `max_delay_ms` after its first message, stored L later.
+                let at = published_at.plus(delay).plus(self.world.latency);
+                self.world.schedule(
+                    at,
+                    PulsarWork::FlushBatch {
+                        key,
+                        opened: published_at,
+                    },
+                );
+                v.insert(OpenBatch {
                     opened: published_at,
                     slots: Vec::new(),
                     bytes: 0,
-                },
-            );
-            let at = published_at.plus(delay).plus(self.world.latency);
-            self.world.schedule(
-                at.max(self.world.now),
-                PulsarWork::FlushBatch {
-                    key,
-                    opened: published_at,
-                },
-            );
-        }
-        let open = self.family.batches.get_mut(&key).expect("open batch");
+                })
+            }
+        };
         open.slots.push(slot);
         open.bytes += size;
         if open.slots.len() >= b.max_messages as usize {

@@ -384,19 +384,25 @@ impl Simulation {
                 subscription,
                 to,
             } => {
+                let (t, sub) = self.pulsar.reset_target(&topic, &subscription, &to)?;
                 self.world.emit(EventKind::CommandApplied { summary });
-                return cx!(self, pulsar).reset_cursor(&topic, &subscription, &to);
+                cx!(self, pulsar).reset_cursor(t, sub, &to);
+                return Ok(());
             }
             Command::CreateSubscription {
                 topic,
                 subscription,
                 initial_position,
             } => {
-                cx!(self, pulsar).create_subscription(scenario::pulsar::PulsarSubscriptionSpec {
+                let spec = scenario::pulsar::PulsarSubscriptionSpec {
                     topic,
                     name: subscription,
                     initial_position,
-                })?
+                };
+                let topic = self.pulsar.new_subscription_target(&spec)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, pulsar).create_subscription(topic, spec);
+                return Ok(());
             }
         }
         self.world.emit(EventKind::CommandApplied { summary });

@@ -544,7 +544,8 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
                 .subscription_id(init)
                 .is_none()
             {
-                self.new_subscription(dlq, init, true, InitialPosition::Earliest);
+                let sub = self.new_subscription(dlq, init, true, InitialPosition::Earliest);
+                self.announce_subscription(dlq, sub);
             }
         }
         let slots = (self.family.topics[topic as usize].partitions[p as usize].get(e))

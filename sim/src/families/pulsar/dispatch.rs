@@ -72,6 +72,16 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         }
     }
 
+    /// Says a subscription was created, and where it starts reading.
+    pub(crate) fn announce_subscription(&mut self, topic: u32, sub: u32) {
+        let read_at = self.sub(topic, sub).parts[0].cursor.read;
+        self.world.emit(EventKind::PulsarSubscriptionCreated {
+            topic,
+            subscription: sub,
+            read_at,
+        });
+    }
+
     /// A new subscription at `position` (PUL-2, PUL-13); returns its id.
     pub(crate) fn new_subscription(
         &mut self,
@@ -92,11 +102,6 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         t.subscriptions
             .push(Subscription::new(name, durable, &starts));
         let sub = (t.subscriptions.len() - 1) as u32;
-        self.world.emit(EventKind::PulsarSubscriptionCreated {
-            topic,
-            subscription: sub,
-            read_at: starts[0],
-        });
         self.arm_expiry(topic);
         sub
     }
@@ -118,12 +123,16 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
         let durable = source.mode == crate::scenario::pulsar::SubscriptionMode::Durable;
         let sid = match self.family.topics[topic as usize].subscription_id(&source.subscription) {
             Some(s) => s,
-            None => self.new_subscription(
-                topic,
-                &source.subscription,
-                durable,
-                source.initial_position,
-            ),
+            None => {
+                let sub = self.new_subscription(
+                    topic,
+                    &source.subscription,
+                    durable,
+                    source.initial_position,
+                );
+                self.announce_subscription(topic, sub);
+                sub
+            }
         };
         let mode = settings
             .key_shared_policy

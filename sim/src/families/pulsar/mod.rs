@@ -319,8 +319,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
             self.family.topics.push(Topic::new(t.clone()));
         }
         for s in &spec.subscriptions {
-            self.create_subscription(s.clone())
+            let topic = self
+                .family
+                .new_subscription_target(s)
                 .expect("validated subscription");
+            self.declare_subscription(topic, s.clone());
         }
     }
 

@@ -22,6 +22,52 @@ fn grid_after(now: SimTime, due: SimTime, period: u64) -> SimTime {
 }
 
 impl Pulsar {
+    /// The topic a new admin subscription goes on; refused if it has one of that name.
+    pub(crate) fn new_subscription_target(
+        &self,
+        spec: &PulsarSubscriptionSpec,
+    ) -> Result<u32, CommandError> {
+        let topic = self.known_topic(&spec.topic)?;
+        if self.topics[topic as usize]
+            .subscription_id(&spec.name)
+            .is_some()
+        {
+            return Err(CommandError::Duplicate {
+                kind: "subscription",
+                name: spec.name.clone(),
+            });
+        }
+        Ok(topic)
+    }
+
+    /// The (topic, subscription) a `reset_cursor` names, checked before anything changes.
+    pub(crate) fn reset_target(
+        &self,
+        topic: &str,
+        subscription: &str,
+        to: &CursorTarget,
+    ) -> Result<(u32, u32), CommandError> {
+        let t = self.known_topic(topic)?;
+        let sub = self.topics[t as usize]
+            .subscription_id(subscription)
+            .ok_or_else(|| CommandError::UnknownEntity {
+                kind: "subscription",
+                name: subscription.to_string(),
+            })?;
+        if let CursorTarget::TimestampMs(ms) = to {
+            crate::scenario::check_ms("to.timestamp_ms", *ms)?;
+        }
+        Ok((t, sub))
+    }
+
+    fn known_topic(&self, name: &str) -> Result<u32, CommandError> {
+        self.topic_id(name)
+            .ok_or_else(|| CommandError::UnknownEntity {
+                kind: "pulsar topic",
+                name: name.to_string(),
+            })
+    }
+
     /// The slowest durable cursor's mark-delete position + 1 in a partition; everything below
     /// it is consumed. With no durable subscription, everything is.
     pub(crate) fn consumed_below(&self, topic: u32, p: u32) -> u64 {
@@ -56,30 +102,19 @@ impl Pulsar {
 }
 
 impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
-    /// `pulsar-admin topics create-subscription`, or the scenario's `pulsar.subscriptions`.
-    pub(crate) fn create_subscription(
-        &mut self,
-        spec: PulsarSubscriptionSpec,
-    ) -> Result<(), CommandError> {
-        let topic =
-            self.family
-                .topic_id(&spec.topic)
-                .ok_or_else(|| CommandError::UnknownEntity {
-                    kind: "pulsar topic",
-                    name: spec.topic.clone(),
-                })?;
-        if self.family.topics[topic as usize]
-            .subscription_id(&spec.name)
-            .is_some()
-        {
-            return Err(CommandError::Duplicate {
-                kind: "subscription",
-                name: spec.name,
-            });
-        }
-        self.new_subscription(topic, &spec.name, true, spec.initial_position);
+    /// A durable subscription with no consumer, declared in the scenario's
+    /// `pulsar.subscriptions`: it exists from the start, without an event. The topic was
+    /// checked by [`Pulsar::new_subscription_target`].
+    pub(crate) fn declare_subscription(&mut self, topic: u32, spec: PulsarSubscriptionSpec) -> u32 {
+        let sub = self.new_subscription(topic, &spec.name, true, spec.initial_position);
         self.family.admin_subscriptions.push(spec);
-        Ok(())
+        sub
+    }
+
+    /// `pulsar-admin topics create-subscription`.
+    pub(crate) fn create_subscription(&mut self, topic: u32, spec: PulsarSubscriptionSpec) {
+        let sub = self.declare_subscription(topic, spec);
+        self.announce_subscription(topic, sub);
     }
 
     /// Whether a consumed, closed ledger may go (`ManagedLedgerImpl.internalTrimLedgers`): its
@@ -314,28 +349,8 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
     /// just before the target, individual acks after it are forgotten, and the subscription's
     /// consumers are disconnected; they reconnect and read from there. Replaying acked
     /// messages needs them still stored (retention).
-    pub(crate) fn reset_cursor(
-        &mut self,
-        topic: &str,
-        subscription: &str,
-        to: &CursorTarget,
-    ) -> Result<(), CommandError> {
-        let t = self
-            .family
-            .topic_id(topic)
-            .ok_or_else(|| CommandError::UnknownEntity {
-                kind: "pulsar topic",
-                name: topic.to_string(),
-            })?;
-        let sid = self.family.topics[t as usize]
-            .subscription_id(subscription)
-            .ok_or_else(|| CommandError::UnknownEntity {
-                kind: "subscription",
-                name: subscription.to_string(),
-            })?;
-        if let CursorTarget::TimestampMs(ms) = to {
-            crate::scenario::check_ms("to.timestamp_ms", *ms)?;
-        }
+    /// The target was checked by [`Pulsar::reset_target`].
+    pub(crate) fn reset_cursor(&mut self, t: u32, sid: u32, to: &CursorTarget) {
         let consumers = self.family.topics[t as usize].subscriptions[sid as usize]
             .consumers
             .clone();
@@ -382,6 +397,5 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
             self.schedule_dispatch(t, sid, p);
         }
         self.arm_expiry(t);
-        Ok(())
     }
 }

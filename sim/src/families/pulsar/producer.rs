@@ -180,6 +180,7 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
             key,
             published_at,
             bytes,
+            messages_before: 0,
             had_subscription,
             ttl_acked: false,
         };

@@ -82,11 +82,7 @@ impl Pulsar {
     /// waiting for their ledger to go (PUL-12).
     pub(crate) fn marked_for_deletion(&self, topic: u32, p: u32) -> u64 {
         let ml = &self.topics[topic as usize].partitions[p as usize];
-        let below = self.consumed_below(topic, p);
-        (ml.iter_from(0))
-            .take_while(|(e, _)| *e < below)
-            .map(|(_, en)| en.slots.len() as u64)
-            .sum()
+        ml.messages_in(ml.start(), self.consumed_below(topic, p))
     }
 
     /// A subscription's backlog in one partition: messages stored and not acked (PUL-12).
@@ -94,10 +90,10 @@ impl Pulsar {
         let ml = &self.topics[topic as usize].partitions[p as usize];
         let cursor =
             &self.topics[topic as usize].subscriptions[sub as usize].parts[p as usize].cursor;
-        (ml.iter_from(cursor.acked_below))
-            .filter(|(e, _)| !cursor.is_acked(*e))
-            .map(|(_, en)| en.slots.len() as u64)
-            .sum()
+        let acked: u64 = (cursor.acked.iter())
+            .map(|e| ml.messages_in(*e, e + 1))
+            .sum();
+        ml.messages_in(cursor.acked_below, ml.end()) - acked
     }
 }
 

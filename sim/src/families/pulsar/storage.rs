@@ -16,6 +16,9 @@ pub(crate) struct Entry {
     /// Publish time of the first message (TTL and `reset_cursor` by time use it).
     pub published_at: SimTime,
     pub bytes: u64,
+    /// Messages appended to the managed ledger before this entry, so that counting the
+    /// messages of a range of entries (batches hold several) costs nothing.
+    pub messages_before: u64,
     /// Some durable subscription had it in its backlog (else its deletion is a loss, PUL-12).
     pub had_subscription: bool,
     /// Some subscription's ack of it came from TTL.
@@ -67,6 +70,8 @@ pub(crate) struct ManagedLedger {
     /// Oldest first; the last is the current ledger, which is open.
     pub ledgers: VecDeque<Ledger>,
     next_ledger: u64,
+    /// Messages ever appended.
+    appended: u64,
 }
 
 impl ManagedLedger {
@@ -107,9 +112,21 @@ impl ManagedLedger {
         self.start + self.entries.partition_point(|e| e.published_at < t) as u64
     }
 
-    /// Messages stored (an entry holds a batch).
+    /// Messages appended before entry `e`, for `e` from the start to the end.
+    fn messages_before(&self, e: u64) -> u64 {
+        self.get(e).map_or(self.appended, |en| en.messages_before)
+    }
+
+    /// Messages stored in entries `from..to` (an entry holds a batch).
+    pub fn messages_in(&self, from: u64, to: u64) -> u64 {
+        let (end, start) = (self.end(), self.start);
+        let (from, to) = (from.clamp(start, end), to.clamp(start, end));
+        self.messages_before(to.max(from)) - self.messages_before(from)
+    }
+
+    /// Messages stored.
     pub fn messages(&self) -> u64 {
-        self.entries.iter().map(|e| e.slots.len() as u64).sum()
+        self.messages_in(self.start, self.end())
     }
 
     pub fn slots(&self) -> impl Iterator<Item = Slot> + '_ {
@@ -138,8 +155,15 @@ impl ManagedLedger {
     }
 
     /// Appends an entry; returns its id and the ledger closed by this append, if it filled up.
-    pub fn append(&mut self, entry: Entry, now: SimTime, roll: &Rollover) -> (u64, Option<Ledger>) {
+    pub fn append(
+        &mut self,
+        mut entry: Entry,
+        now: SimTime,
+        roll: &Rollover,
+    ) -> (u64, Option<Ledger>) {
         let id = self.end();
+        entry.messages_before = self.appended;
+        self.appended += entry.slots.len() as u64;
         let ledger = self.current(now);
         ledger.entries += 1;
         ledger.bytes += entry.bytes;

@@ -289,7 +289,15 @@ fn pubsub() -> impl Strategy<Value = (Value, Vec<Value>)> {
 /// subscription type on two subscriptions, and crashes, restarts and cursor resets. Small
 /// ledgers, short nack delays, ack timeouts, TTL and dead-letter policies make their timers
 /// fire within the horizon.
-fn pulsar_side(seed: u64) -> Option<(Value, Value, Vec<Value>, Vec<(u64, Value)>)> {
+/// A Pulsar side: the `pulsar` object, its producer, its consumers and its timed commands.
+struct PulsarSide {
+    spec: Value,
+    producer: Value,
+    consumers: Vec<Value>,
+    commands: Vec<(u64, Value)>,
+}
+
+fn pulsar_side(seed: u64) -> Option<PulsarSide> {
     let mut rng = SimRng::new(seed ^ 0x0050_756c_7361_7221);
     if !rng.chance(0.35) {
         return None;
@@ -395,7 +403,12 @@ fn pulsar_side(seed: u64) -> Option<(Value, Value, Vec<Value>, Vec<(u64, Value)>
         })
         .collect();
     commands.sort_by_key(|(at, _)| *at);
-    Some((spec, producer, consumers, commands))
+    Some(PulsarSide {
+        spec,
+        producer,
+        consumers,
+        commands,
+    })
 }
 
 #[derive(Clone, Debug)]
@@ -467,9 +480,9 @@ fn case() -> impl Strategy<Value = Case> {
                     consumers.extend(subs);
                 }
                 let pulsar = pulsar_side(seed);
-                if let Some((_, p, cs, _)) = &pulsar {
-                    producers.push(p.clone());
-                    consumers.extend(cs.iter().cloned());
+                if let Some(side) = &pulsar {
+                    producers.push(side.producer.clone());
+                    consumers.extend(side.consumers.iter().cloned());
                 }
                 let mut b: Vec<Value> = bindings
                     .iter()
@@ -497,9 +510,9 @@ fn case() -> impl Strategy<Value = Case> {
                     .into_iter()
                     .map(|(at, c)| (at, command_json(&c, &scenario)))
                     .collect();
-                if let Some((spec, _, _, more)) = pulsar {
-                    scenario["pulsar"] = spec;
-                    commands.extend(more);
+                if let Some(side) = pulsar {
+                    scenario["pulsar"] = side.spec;
+                    commands.extend(side.commands);
                 }
                 commands.sort_by_key(|(at, _)| *at);
                 Case {

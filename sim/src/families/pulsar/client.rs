@@ -136,7 +136,9 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
             return;
         }
         pc.last_received = Some(tag);
-        let d = pc.deliveries[&tag];
+        let Some(d) = pc.deliveries.get(&tag).copied() else {
+            return;
+        };
         let msg = self.world.copies.get(d.slot).msg;
         self.world
             .emit(EventKind::PulsarReceived { msg, consumer: cid });

@@ -248,8 +248,12 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
     }
 
     /// Takes a consumer out of its subscription. Shared and Key_Shared replay its unacked
-    /// entries to the others at once, with no redelivery count (PUL-5, PUL-10); Exclusive and
-    /// Failover pick the next active consumer, who reads again from the mark-delete position.
+    /// entries to the others at once (PUL-5, PUL-11); Exclusive and Failover pick the next
+    /// active consumer, who reads again from the mark-delete position. semantics.md says the
+    /// broker counts redeliveries per message; in the 4.0 broker only a client's redelivery
+    /// request (nack, ack timeout) counts, a crash replay does not, so a consumer that crashes on
+    /// a poison message never reaches the dead-letter topic:
+    /// https://github.com/apache/pulsar/issues/23944
     pub(crate) fn leave(&mut self, topic: u32, sid: u32, cid: ConsumerId) {
         self.unlink(topic, sid, cid);
         self.settle_membership(topic, sid);

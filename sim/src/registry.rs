@@ -356,6 +356,11 @@ impl Simulation {
             Command::DoubleAck { consumer } => {
                 let id = self.clients.consumer_id(&consumer)?;
                 let c = &self.clients.consumers[id.index()];
+                if self.is_pulsar(id) {
+                    return Err(CommandError::NotApplicable {
+                        reason: format!("{consumer} is a Pulsar consumer: it has no delivery tags"),
+                    });
+                }
                 if c.status != ConsumerStatus::Running || c.spec.ack == AckMode::Auto {
                     return Err(CommandError::NotApplicable {
                         reason: format!("{consumer} must be running with manual acks"),

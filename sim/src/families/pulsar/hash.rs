@@ -43,7 +43,8 @@ pub fn java_string_hash(s: &str) -> u32 {
 
 /// Key_Shared's hash of a sticky key: `makeHash(key) % 65536`, with 0 moved to 1
 /// (`StickyKeyConsumerSelectorUtils.makeStickyKeyHash`, Pulsar 4.0). Later 4.x code uses
-/// `% 65535 + 1` instead; the 4.0 formula is the one modelled.
+/// `% 65535 + 1` instead; the 4.0 formula is the one modelled:
+/// https://github.com/apache/pulsar/blob/branch-4.0/pulsar-broker/src/main/java/org/apache/pulsar/broker/service/StickyKeyConsumerSelectorUtils.java
 pub fn sticky_key_hash(key: &[u8]) -> u32 {
     match murmur3_32(key) % HASH_RANGE_SIZE {
         0 => 1,
@@ -57,7 +58,11 @@ pub(crate) enum Selector {
     /// The 4.0 default (`ConsistentHashingStickyKeyConsumerSelector`): point → consumer. A point
     /// at hash(`name\0index\0i`); on a collision the newer consumer takes the point.
     Ring(BTreeMap<u32, ConsumerId>),
-    /// `HashRangeAutoSplitStickyKeyConsumerSelector`: each consumer owns (previous key, key].
+    /// `HashRangeAutoSplitStickyKeyConsumerSelector`: each consumer owns (previous key, key],
+    /// found with `ceilingEntry`. semantics.md draws half-open ranges (C3 [0, 16384)); the
+    /// source gives C3 0–16384 inclusive, and a leaving topmost range goes to its left
+    /// neighbour, not its right one:
+    /// https://github.com/apache/pulsar/blob/branch-4.0/pulsar-broker/src/main/java/org/apache/pulsar/broker/service/HashRangeAutoSplitStickyKeyConsumerSelector.java
     Ranges(BTreeMap<u32, ConsumerId>),
     /// `HashRangeExclusiveStickyKeyConsumerSelector`: start → (end inclusive, consumer).
     Sticky(BTreeMap<u32, (u32, ConsumerId)>),

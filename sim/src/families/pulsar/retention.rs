@@ -135,7 +135,11 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
     }
 
     /// Deletes the consumed closed ledgers retention allows, oldest first; the current ledger
-    /// never goes (PUL-1, PUL-12). Each message ends as: `Expired` if TTL acked it somewhere,
+    /// never goes (PUL-1, PUL-12), so "a topic with no subscription keeps nothing" (semantics.md)
+    /// holds only for closed ledgers (`ManagedLedgerImpl.internalTrimLedgers`):
+    /// https://github.com/apache/pulsar/blob/branch-4.0/managed-ledger/src/main/java/org/apache/bookkeeper/mledger/impl/ManagedLedgerImpl.java
+    /// A ledger whose message a client still holds waits for the next trim (a model choice: the
+    /// simulator keeps one copy per message). Each message ends as: `Expired` if TTL acked it somewhere,
     /// `RemovedByRetention` if retention is set, `Dropped(no_subscription)` if no durable
     /// subscription ever had it, else `Acked`.
     pub(crate) fn try_trim(&mut self, topic: u32, p: u32) {

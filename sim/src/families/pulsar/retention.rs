@@ -156,6 +156,21 @@ impl<W: From<PulsarWork> + From<ClientWork>> Cx<'_, &mut Pulsar, W> {
             {
                 break;
             }
+            // Only a non-durable subscription can still count one of these entries as sent to a
+            // consumer (one that crashed, not yet seen by the broker): it is forgotten first.
+            for sid in 0..self.family.topics[topic as usize].subscriptions.len() as u32 {
+                let cursor = &self.family.topics[topic as usize].subscriptions[sid as usize].parts
+                    [p as usize]
+                    .cursor;
+                let held: Vec<u64> = cursor
+                    .pending
+                    .range(l.first..l.end())
+                    .map(|(e, _)| *e)
+                    .collect();
+                for e in held {
+                    self.release_pending(topic, sid, p, e);
+                }
+            }
             let ml = &mut self.family.topics[topic as usize].partitions[p as usize];
             let (ledger, entries) = ml.trim_oldest();
             for entry in entries {

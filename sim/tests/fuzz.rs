@@ -1062,13 +1062,16 @@ impl Gen {
                     json!({ "time_ms": 5 }),
                 ])
             } else {
-                let time = if self.coin(0.3) {
-                    json!(-1)
-                } else {
-                    self.ms(1_500.0)
-                };
-                let size = self.one(&[-1i64, -1, 1, 500, 5_000, i64::MAX]);
-                json!({ "time_ms": time, "size_bytes": size })
+                // Both limits or neither: 0 with a non-zero value is refused.
+                let time = self.ms_at_least(1.0, 1_500.0);
+                let size = json!(self.one(&[1i64, 500, 5_000, i64::MAX]));
+                match self.below(5) {
+                    0 => json!({ "time_ms": 0, "size_bytes": 0 }),
+                    1 => json!({ "time_ms": -1, "size_bytes": -1 }),
+                    2 => json!({ "time_ms": time, "size_bytes": -1 }),
+                    3 => json!({ "time_ms": -1, "size_bytes": size }),
+                    _ => json!({ "time_ms": time, "size_bytes": size }),
+                }
             };
         }
         if self.coin(0.3) {
@@ -1106,19 +1109,23 @@ impl Gen {
                 json!(self.one(&["consistent_hashing", "hash_ranges"])),
             );
         }
-        for (field, typical) in [
-            ("active_consumer_failover_delay_ms", 1_000.0),
-            ("ledger_min_rollover_ms", 500.0),
-        ] {
-            if self.coin(0.4) {
-                b.insert(field.into(), self.ms(typical));
-            }
+        if self.coin(0.4) {
+            b.insert("active_consumer_failover_delay_ms".into(), self.ms(1_000.0));
         }
-        if self.coin(0.3) {
-            b.insert(
-                "ledger_max_rollover_ms".into(),
-                self.ms_at_least(500.0, 2_000.0),
-            );
+        // The maximum rollover time may not be below the minimum (4 h by default).
+        if self.coin(0.4) {
+            let min = if self.bad() {
+                json!(limits::MAX_DURATION_MS)
+            } else {
+                json!(self.one(&[0.0, 0.0, 100.0, 600_000.0]))
+            };
+            b.insert("ledger_min_rollover_ms".into(), min);
+            if self.coin(0.5) {
+                b.insert(
+                    "ledger_max_rollover_ms".into(),
+                    self.ms_at_least(600_000.0, 2_000.0),
+                );
+            }
         }
         for (field, typical) in [
             ("retention_check_interval_ms", 700.0),

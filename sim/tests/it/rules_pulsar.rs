@@ -262,6 +262,42 @@ fn pul_02_a_durable_subscription_keeps_its_backlog_without_consumers() {
     assert_eq!(sub_view(&s, "t", "b").backlog, 0);
 }
 
+#[test]
+fn pul_02_a_non_durable_subscription_ends_with_its_last_consumer() {
+    let mode = |m: &str| json!({ "source": { "pulsar": { "mode": m } } });
+    let mut s = sim_1ms(pulsar(&[("t", 0)]).with(json!({
+        "producers": [producer("p", "t", manual_rate())],
+        "consumers": [
+            consumer("nd1", "t", "nd", "exclusive", 1.0).with(mode("non_durable")),
+            consumer("d1", "t", "dur", "exclusive", 1.0),
+        ],
+        "script": [
+            at(10.0, cmd::burst("p", 3)),
+            at(100.0, cmd::remove_consumer("nd1")),
+            at(100.0, cmd::remove_consumer("d1")),
+            at(200.0, cmd::burst("p", 3)),
+            at(300.0, cmd::add_consumer(consumer("nd2", "t", "nd", "exclusive", 1.0).with(mode("non_durable")))),
+            at(300.0, cmd::add_consumer(consumer("d2", "t", "dur", "exclusive", 1.0))),
+            at(400.0, cmd::burst("p", 1)),
+        ],
+    })));
+    let _ = run_ms(&mut s, 250);
+    let names: Vec<String> = topic_view(&s, "t")
+        .subscriptions
+        .into_iter()
+        .map(|x| x.name)
+        .collect();
+    assert_eq!(
+        names,
+        vec!["dur"],
+        "the non-durable cursor went with its consumer"
+    );
+    let events = run_ms(&mut s, 1_000);
+    // A new non-durable subscription starts at the latest entry; the durable one kept its place.
+    assert_eq!(dispatched_ids(&events, &s, "nd2"), vec![6]);
+    assert_eq!(dispatched_ids(&events, &s, "d2"), vec![3, 4, 5, 6]);
+}
+
 // ---------------------------------------------------------------- PUL-3
 
 #[test]

@@ -1,10 +1,11 @@
 //! The App component: owns the driver, runs the requestAnimationFrame loop (tick, draw the
 //! canvas directly, update panel state only when a figure changed) and lays out the panels.
 
-use crate::canvas::{node_key, DrawOptions, DrawOptionsHandle, Painter};
+use crate::canvas::{DrawOptions, DrawOptionsHandle, Painter};
 use crate::compare::{ColourKey, CompareButton, CompareOverlay};
 use crate::driver::Driver;
 use crate::i18n::{t, Key, Lang};
+use crate::kinds::node_key;
 use crate::lab::{Bus, Lab};
 use crate::model::PanelModel;
 use crate::panels::{Clock, CounterCards, Header, LedgerLine, Legend};
@@ -76,7 +77,7 @@ pub fn app() -> Html {
     let canvas_ref = use_node_ref();
     let bus = use_memo((), |_| Bus::default());
     let selection = use_state(|| None::<broker_sim::snapshot::NodeRef>);
-    let trace = crate::trace::use_trace_target();
+    let trace = crate::lab::use_trace_target();
     // Shared by the frame loop (draws) and the canvas's click and key handlers (hit tests).
     let painter = use_mut_ref(|| None::<Painter>);
     // Selection, highlights and colour mode; panels change them via `use_draw_options`.
@@ -151,7 +152,7 @@ pub fn app() -> Html {
                     {
                         let options = draw_options.0.borrow();
                         if let Some(p) = painter.borrow_mut().as_mut() {
-                            p.draw(&snap, d.scenario(), key.lang, &options);
+                            p.draw(&snap, key.lang, &options);
                         }
                         if restyled {
                             drawn_options = Some(options.clone());
@@ -300,7 +301,7 @@ pub fn app() -> Html {
             <section class="toolbar">
                 <crate::controls::Controls />
                 <Clock lang={l} time={*clock} />
-                <CounterCards lang={l} counters={p.counters} />
+                <CounterCards />
             </section>
             <crate::toolbar::FailureToolbar />
             <main class="stage" data-selected={(*selected_key).clone()}>
@@ -317,7 +318,7 @@ pub fn app() -> Html {
             <crate::dashboard::Dock />
             <footer class="footer">
                 <LedgerLine lang={l} ledger={p.ledger.clone()} />
-                <Legend lang={l} />
+                <Legend />
             </footer>
         </div>
         </crate::presenter::SeminarProvider>

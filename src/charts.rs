@@ -2,7 +2,7 @@
 //! out, and latency p50 / p99. They are drawn straight to the canvas a few times per second,
 //! and only when the series changed; yew never re-renders them.
 
-use crate::dashboard::{use_interval, use_render_count};
+use crate::hooks::{use_interval, use_render_count};
 use crate::i18n::{t, Key, Lang};
 use crate::lab::use_lab;
 use broker_sim::snapshot::Charts;

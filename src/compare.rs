@@ -4,11 +4,12 @@
 //! replays every retained record) — and the figures that show the difference. Also the colour
 //! key: what a message's colour means, and the choice of it.
 
-use crate::canvas::{use_draw_options, ColourMode, PRIORITY_COLOURS, PRIORITY_LABELS};
+use crate::canvas::use_draw_options;
 use crate::driver::Driver;
 use crate::i18n::{t, Key};
+use crate::kinds::rabbitmq::queue_node;
 use crate::lab::{use_frame_model, use_lab};
-use broker_sim::snapshot::NodeRef;
+use crate::pen::{ColourMode, NO_PRODUCER, PRIORITY_COLOURS, PRIORITY_LABELS};
 use broker_sim::ConsumerStatus;
 use broker_sim::{Command, Scenario, Snapshot};
 use wasm_bindgen::JsCast;
@@ -95,7 +96,7 @@ pub fn compare_model(_: &Driver, snap: &Snapshot, _: &()) -> Option<CompareModel
             .consumers
             .iter()
             .filter(|c| {
-                c.source == Some(NodeRef::Queue(queue.id)) && c.status != ConsumerStatus::Removed
+                c.source == Some(queue_node(queue.id)) && c.status != ConsumerStatus::Removed
             })
             .map(|c| (c.name.clone(), c.delivered))
             .collect(),
@@ -244,7 +245,7 @@ pub fn colour_key() -> Html {
             .zip(PRIORITY_LABELS)
             .map(|(c, label)| swatch(c, label.to_string()))
             .chain(std::iter::once(swatch(
-                crate::canvas::NO_PRODUCER,
+                NO_PRODUCER,
                 t(l, Key::PriorityNone).to_string(),
             )))
             .collect(),

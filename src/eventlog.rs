@@ -2,7 +2,7 @@
 //! rows in view are in the DOM; it follows the newest events while scrolled to the bottom, can
 //! be filtered by message id or text, and a message id starts a trace.
 
-use crate::dashboard::{use_interval, use_render_count};
+use crate::hooks::{use_interval, use_render_count};
 use crate::i18n::{t, Key};
 use crate::lab::use_lab;
 use crate::model::{format_clock, format_count};

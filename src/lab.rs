@@ -4,9 +4,8 @@
 
 use crate::driver::Driver;
 use crate::i18n::Lang;
-use crate::trace::TraceTarget;
 use broker_sim::snapshot::NodeRef;
-use broker_sim::{Command, CommandError, Snapshot};
+use broker_sim::{Command, CommandError, MessageId, Snapshot};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use yew::prelude::*;
@@ -139,4 +138,41 @@ where
         });
     }
     (*state).clone()
+}
+
+/// Which message the trace panel follows. It lives in the [`Lab`], so any
+/// panel (the event log, the canvas) can start a trace with `lab.trace.on_trace.emit(msg)`.
+#[derive(Clone)]
+pub struct TraceTarget {
+    pub msg: Option<MessageId>,
+    /// Bumped by every request, so asking again for the same message still opens the panel.
+    pub seq: u32,
+    pub on_trace: Callback<MessageId>,
+}
+
+impl PartialEq for TraceTarget {
+    fn eq(&self, other: &Self) -> bool {
+        (self.msg, self.seq) == (other.msg, other.seq)
+    }
+}
+
+/// The App's trace state, to put in the Lab.
+#[hook]
+pub fn use_trace_target() -> TraceTarget {
+    let state = use_state(|| (None::<MessageId>, 0u32));
+    // A counter outside yew state, so two requests before a re-render still differ.
+    let seq = use_mut_ref(|| 0u32);
+    let on_trace = {
+        let state = state.clone();
+        Callback::from(move |msg: MessageId| {
+            let mut n = seq.borrow_mut();
+            *n = n.wrapping_add(1);
+            state.set((Some(msg), *n));
+        })
+    };
+    TraceTarget {
+        msg: state.0,
+        seq: state.1,
+        on_trace,
+    }
 }

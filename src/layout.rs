@@ -1,27 +1,31 @@
-//! Automatic layout of the topology in four columns — producers | exchanges and Redis
-//! channels | queues and services | consumers — and the geometry the canvas draws with. Kafka
-//! topics span the middle two columns (a log strip per partition) and consumer groups frame
-//! their members in the last. A scenario with both families is drawn as two bands, message
-//! broker above event broker, so the two can be compared. Pure functions of a snapshot and a
-//! size, so they are tested natively.
+//! Automatic layout of the topology in four columns by role — producers | routers | stores and
+//! services | consumers — and the geometry the canvas draws with. The nodes of an event band's
+//! family (stores whose children are rows: a log strip per partition) span the middle two
+//! columns, and consumer groups frame their members in the last. A scenario with nodes in both
+//! bands is drawn as two bands, message band above event band, so the two can be compared.
+//! Pure functions of a snapshot's graph and a size, so they are tested natively; no broker is
+//! named here (`tests/seam_app.rs`).
 
-use broker_sim::ids::{ChannelId, ConsumerId, ExchangeId};
-use broker_sim::scenario::{PublishTarget, Scenario};
-use broker_sim::snapshot::{NodeRef, Snapshot};
+pub use crate::geom::{Point, Rect};
+use broker_sim::ids::GroupId;
+use broker_sim::snapshot::{Family, Graph, LinkKind, NodeRef, Role};
 use broker_sim::SimTime;
+use std::collections::BTreeMap;
 
-/// Columns, left to right.
+/// Columns, left to right: producers, routers, stores (and services), consumers.
 pub const PRODUCERS: usize = 0;
 pub const ROUTERS: usize = 1;
-pub const QUEUES: usize = 2;
+pub const STORES: usize = 2;
 pub const CONSUMERS: usize = 3;
 pub const COLUMNS: usize = 4;
 
-/// A link between two nodes; exchange bindings carry their routing key.
+/// A link between two drawn nodes, as the core describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Edge {
     pub from: NodeRef,
     pub to: NodeRef,
+    pub family: Family,
+    pub kind: LinkKind,
     pub label: Option<String>,
 }
 
@@ -29,46 +33,54 @@ pub struct Edge {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Item {
     Node(NodeRef),
-    /// A link passing a column it skips (a Redis channel to its subscriber passes the queues):
-    /// it takes a thin slot of its own, so the link runs between the nodes, never behind one.
+    /// A link passing a column it skips (a channel to its subscriber passes the stores): it
+    /// takes a thin slot of its own, so the link runs between the nodes, never behind one.
     Via {
         from: NodeRef,
         to: NodeRef,
     },
 }
 
-/// The column a node is placed in by the column layout; `None` for the event broker's nodes
-/// (topics, partitions), which are placed by the event band's own layout.
-pub fn column_of(node: NodeRef) -> Option<usize> {
-    match node {
-        NodeRef::Producer(_) => Some(PRODUCERS),
-        NodeRef::Exchange(_) | NodeRef::Channel(_) => Some(ROUTERS),
-        NodeRef::Queue(_) | NodeRef::Service(_) => Some(QUEUES),
-        NodeRef::Consumer(_) => Some(CONSUMERS),
-        NodeRef::Topic(_)
-        | NodeRef::Partition(..)
-        | NodeRef::PulsarTopic(_)
-        | NodeRef::PulsarPartition(..) => None,
+impl Item {
+    /// The node in this slot; `None` for a via.
+    pub fn node(&self) -> Option<NodeRef> {
+        match *self {
+            Item::Node(n) => Some(n),
+            Item::Via { .. } => None,
+        }
     }
 }
 
-/// At most this many consumer groups get a marker row under each partition.
+/// The column a role's nodes are placed in.
+pub fn column_of_role(role: Role) -> usize {
+    match role {
+        Role::Producer => PRODUCERS,
+        Role::Router | Role::Peer => ROUTERS,
+        Role::Store | Role::Service => STORES,
+        Role::Consumer => CONSUMERS,
+    }
+}
+
+/// At most this many consumer groups get a marker row under each row of a frame.
 pub const MAX_MARKER_ROWS: u32 = 3;
 
-/// A Kafka topic as the layout sees it.
+/// A store drawn as a frame of rows (a topic and its partitions).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TopicItem {
-    pub id: u32,
-    pub partitions: u32,
-    /// Consumer groups reading the topic, each a marker row under every partition (capped).
+pub struct FrameItem {
+    pub node: NodeRef,
+    pub family: Family,
+    /// Its children, one row each, in order.
+    pub rows: Vec<NodeRef>,
+    /// Groups reading it, each a marker row under every row (capped).
     pub marker_rows: u32,
 }
 
-/// A consumer group and its live members, drawn inside the group's frame.
+/// A group of consumers and its live members, drawn inside the group's frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupItem {
-    pub id: u32,
-    pub members: Vec<ConsumerId>,
+    pub id: GroupId,
+    pub family: Family,
+    pub members: Vec<NodeRef>,
 }
 
 /// Which nodes are drawn, by column, and how they are linked.
@@ -76,159 +88,114 @@ pub struct GroupItem {
 pub struct Topology {
     pub columns: [Vec<Item>; COLUMNS],
     pub edges: Vec<Edge>,
-    pub topics: Vec<TopicItem>,
+    pub frames: Vec<FrameItem>,
     pub groups: Vec<GroupItem>,
+    /// The column of every node placed in one.
+    pub placed: BTreeMap<NodeRef, usize>,
 }
 
 impl Topology {
-    /// Reads the topology from a snapshot. The scenario fills two gaps of the snapshot: which
-    /// routing keys reach the default exchange's implicit bindings, and which channels a Redis
-    /// subscriber listens to.
-    pub fn from_snapshot(snap: &Snapshot, scenario: &Scenario) -> Topology {
+    /// Reads the topology from the snapshot's graph. `band` says which band a family is drawn
+    /// in (the registry in `kinds/` knows): a message band's nodes go to their role's column;
+    /// an event band's stores become frames of rows, and consumers in a group are drawn in it.
+    /// An implicit node (the default exchange) is drawn only while a link reaches it.
+    pub fn from_graph(graph: &Graph, band: impl Fn(Family) -> BandKind) -> Topology {
         let mut t = Topology::default();
-        let default_used = snap
-            .producers
-            .iter()
-            .any(|p| p.targets.contains(&NodeRef::Exchange(ExchangeId(0))));
-        for p in &snap.producers {
-            t.columns[PRODUCERS].push(Item::Node(NodeRef::Producer(p.id)));
-            for &target in &p.targets {
-                t.edges.push(Edge {
-                    from: NodeRef::Producer(p.id),
-                    to: target,
-                    label: None,
-                });
-            }
-        }
-        // The default exchange binds every queue by its name; draw only the bindings that the
-        // producers' routing keys use, so unused ones do not clutter the picture.
-        let default_keys: Vec<&str> = scenario
-            .producers
-            .iter()
-            .filter(|p| p.targets.contains(&PublishTarget::Exchange(String::new())))
-            .flat_map(|p| p.message.routing_keys.iter().map(String::as_str))
-            .collect();
-        for x in &snap.exchanges {
-            if x.id == ExchangeId(0) && !default_used {
+        let linked = |n: NodeRef| graph.edges.iter().any(|e| e.from == n || e.to == n);
+        let mut rows: BTreeMap<NodeRef, usize> = BTreeMap::new();
+        for n in &graph.nodes {
+            if n.implicit && !linked(n.node) {
                 continue;
             }
-            t.columns[ROUTERS].push(Item::Node(NodeRef::Exchange(x.id)));
-            for (to, key) in &x.links {
-                if x.id == ExchangeId(0) && !default_keys.contains(&key.as_str()) {
-                    continue;
-                }
-                t.edges.push(Edge {
-                    from: NodeRef::Exchange(x.id),
-                    to: *to,
-                    label: Some(key.clone()),
-                });
+            let client = matches!(n.role, Role::Producer | Role::Consumer);
+            if n.role == Role::Consumer && n.group.is_some() {
+                continue; // drawn in its group
             }
-        }
-        for (i, _) in snap.channels.iter().enumerate() {
-            t.columns[ROUTERS].push(Item::Node(NodeRef::Channel(ChannelId(i as u32))));
-        }
-        for q in &snap.queues {
-            t.columns[QUEUES].push(Item::Node(NodeRef::Queue(q.id)));
-        }
-        for s in &snap.services {
-            t.columns[QUEUES].push(Item::Node(NodeRef::Service(s.id)));
-        }
-        for c in &snap.consumers {
-            // Group members are drawn inside their group's frame.
-            if c.status == broker_sim::ConsumerStatus::Removed || c.group.is_some() {
-                continue;
-            }
-            let node = NodeRef::Consumer(c.id);
-            t.columns[CONSUMERS].push(Item::Node(node));
-            if let Some(source) = c.source {
-                t.edges.push(Edge {
-                    from: source,
-                    to: node,
-                    label: None,
-                });
-            } else {
-                for ch in &c.channels {
-                    t.edges.push(Edge {
-                        from: NodeRef::Channel(*ch),
-                        to: node,
-                        label: None,
+            if !client && band(n.family) == BandKind::Event {
+                if let Some(parent) = n.parent {
+                    if let Some(f) = t.frames.iter_mut().find(|f| f.node == parent) {
+                        rows.insert(n.node, f.rows.len());
+                        f.rows.push(n.node);
+                    }
+                } else if n.role == Role::Store {
+                    let readers = graph
+                        .groups
+                        .iter()
+                        .filter(|g| g.reads.contains(&n.node))
+                        .count() as u32;
+                    t.frames.push(FrameItem {
+                        node: n.node,
+                        family: n.family,
+                        rows: Vec::new(),
+                        marker_rows: readers.min(MAX_MARKER_ROWS),
                     });
                 }
+                continue;
             }
+            let c = column_of_role(n.role);
+            t.columns[c].push(Item::Node(n.node));
+            t.placed.insert(n.node, c);
         }
-        // Only links between drawn nodes are kept.
-        t.edges
-            .retain(|e| column_of(e.from).is_some() && column_of(e.to).is_some());
+        for g in &graph.groups {
+            t.groups.push(GroupItem {
+                id: g.id,
+                family: g.family,
+                members: g.members.clone(),
+            });
+        }
+        let member = |n: NodeRef| graph.groups.iter().any(|g| g.members.contains(&n));
+        let drawn = |n: NodeRef| t.placed.contains_key(&n) || rows.contains_key(&n) || member(n);
+        let edges: Vec<Edge> = graph
+            .edges
+            .iter()
+            .filter(|e| drawn(e.from) && drawn(e.to))
+            .map(|e| Edge {
+                from: e.from,
+                to: e.to,
+                family: e.family,
+                kind: e.kind,
+                label: e.label.clone(),
+            })
+            .collect();
+        t.edges = edges;
+        let mut vias = Vec::new();
         for e in &t.edges {
-            let (Some(a), Some(b)) = (column_of(e.from), column_of(e.to)) else {
+            let (Some(a), Some(b)) = (t.column_of(e.from), t.column_of(e.to)) else {
                 continue;
             };
             for c in a + 1..b {
-                t.columns[c].push(Item::Via {
-                    from: e.from,
-                    to: e.to,
-                });
+                vias.push((
+                    c,
+                    Item::Via {
+                        from: e.from,
+                        to: e.to,
+                    },
+                ));
             }
         }
-        t.add_event_band(snap);
+        for (c, via) in vias {
+            t.columns[c].push(via);
+        }
         t.order();
         t
     }
 
-    /// Topics, groups and their links: producer → each partition of a topic it writes to,
-    /// partition → the member that owns it.
-    fn add_event_band(&mut self, snap: &Snapshot) {
-        for tv in &snap.topics {
-            let groups = tv.partitions.first().map_or(0, |p| p.groups.len()) as u32;
-            self.topics.push(TopicItem {
-                id: tv.id,
-                partitions: tv.partitions.len() as u32,
-                marker_rows: groups.min(MAX_MARKER_ROWS),
-            });
-        }
-        for p in &snap.producers {
-            for &target in &p.targets {
-                let NodeRef::Topic(tid) = target else {
-                    continue;
-                };
-                let Some(topic) = self.topics.iter().find(|t| t.id == tid) else {
-                    continue;
-                };
-                for part in 0..topic.partitions {
-                    self.edges.push(Edge {
-                        from: NodeRef::Producer(p.id),
-                        to: NodeRef::Partition(tid, part),
-                        label: None,
-                    });
-                }
-            }
-        }
-        for g in &snap.groups {
-            let members: Vec<ConsumerId> = snap
-                .consumers
-                .iter()
-                .filter(|c| {
-                    c.group == Some(g.id) && c.status != broker_sim::ConsumerStatus::Removed
-                })
-                .map(|c| c.id)
-                .collect();
-            for (c, tps) in &g.members {
-                if !members.contains(c) {
-                    continue;
-                }
-                for &(topic, partition) in tps {
-                    self.edges.push(Edge {
-                        from: NodeRef::Partition(topic, partition),
-                        to: NodeRef::Consumer(*c),
-                        label: None,
-                    });
-                }
-            }
-            self.groups.push(GroupItem { id: g.id, members });
-        }
+    /// The column a node is placed in; `None` for frames, their rows and group members.
+    pub fn column_of(&self, node: NodeRef) -> Option<usize> {
+        self.placed.get(&node).copied()
     }
 
-    /// Whether the message broker's columns (routers, queues, services, consumers) hold a node.
+    /// Whether `node` is a row of a frame.
+    pub fn is_row(&self, node: NodeRef) -> bool {
+        self.frames.iter().any(|f| f.rows.contains(&node))
+    }
+
+    /// Whether `node` is the first row of its frame.
+    pub fn is_first_row(&self, node: NodeRef) -> bool {
+        self.frames.iter().any(|f| f.rows.first() == Some(&node))
+    }
+
+    /// Whether the message band's columns (routers, stores, services, consumers) hold a node.
     pub fn has_message(&self) -> bool {
         self.columns[ROUTERS..]
             .iter()
@@ -236,9 +203,9 @@ impl Topology {
             .any(|i| matches!(i, Item::Node(_)))
     }
 
-    /// Whether any Kafka topic or group is drawn.
+    /// Whether any frame or group is drawn.
     pub fn has_event(&self) -> bool {
-        !self.topics.is_empty() || !self.groups.is_empty()
+        !self.frames.is_empty() || !self.groups.is_empty()
     }
 
     /// The neighbours of `item` (in `column`) in the column before (`incoming`) or after.
@@ -250,7 +217,7 @@ impl Topology {
             } else {
                 (to, column + 1)
             };
-            if column_of(target) == Some(c) {
+            if self.column_of(target) == Some(c) {
                 Item::Node(target)
             } else {
                 Item::Via { from, to }
@@ -261,7 +228,7 @@ impl Topology {
                 .edges
                 .iter()
                 .filter(|e| if incoming { e.to == n } else { e.from == n })
-                .filter(|e| column_of(e.from) != column_of(e.to))
+                .filter(|e| self.column_of(e.from) != self.column_of(e.to))
                 .map(|e| hop(e.from, e.to))
                 .collect(),
             Item::Via { from, to } => vec![hop(from, to)],
@@ -271,7 +238,7 @@ impl Topology {
     /// Orders each column by the average height of its neighbours in the column before (after,
     /// for producers): one barycentre sweep, with heights as fractions of their column.
     fn order(&mut self) {
-        for (col, incoming) in [(QUEUES, true), (CONSUMERS, true), (PRODUCERS, false)] {
+        for (col, incoming) in [(STORES, true), (CONSUMERS, true), (PRODUCERS, false)] {
             let other = if incoming { col - 1 } else { col + 1 };
             let rank = |item: Item| -> Option<f64> {
                 let c = &self.columns[other];
@@ -301,76 +268,24 @@ impl Topology {
             self.columns[col] = keyed.into_iter().map(|(_, _, n)| n).collect();
         }
         if self.has_message() && self.has_event() {
-            // Two bands: a producer feeding only the message broker goes up, one feeding only
-            // the event broker goes down, one feeding both sits between them.
+            // Two bands: a producer feeding only the message band goes up, one feeding only
+            // the event band goes down, one feeding both sits between them.
             let band = |item: &Item| -> u8 {
                 let Item::Node(n) = *item else { return 1 };
                 let out = || self.edges.iter().filter(move |e| e.from == n);
-                let message = out().any(|e| column_of(e.to).is_some());
-                let event = out().any(|e| matches!(e.to, NodeRef::Partition(..)));
+                let message = out().any(|e| self.column_of(e.to).is_some());
+                let event = out().any(|e| self.is_row(e.to));
                 match (message, event) {
                     (true, false) => 0,
                     (false, true) => 2,
                     _ => 1,
                 }
             };
-            self.columns[PRODUCERS].sort_by_key(band);
+            let mut producers = self.columns[PRODUCERS].clone();
+            producers.sort_by_key(band);
+            self.columns[PRODUCERS] = producers;
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Rect {
-    pub x: f64,
-    pub y: f64,
-    pub w: f64,
-    pub h: f64,
-}
-
-impl Rect {
-    pub fn right(&self) -> f64 {
-        self.x + self.w
-    }
-    pub fn bottom(&self) -> f64 {
-        self.y + self.h
-    }
-    pub fn mid_y(&self) -> f64 {
-        self.y + self.h / 2.0
-    }
-    pub fn contains(&self, x: f64, y: f64) -> bool {
-        x >= self.x && x <= self.right() && y >= self.y && y <= self.bottom()
-    }
-    /// The rectangle grown by `d` on every side.
-    pub fn grow(&self, d: f64) -> Rect {
-        Rect {
-            x: self.x - d,
-            y: self.y - d,
-            w: self.w + 2.0 * d,
-            h: self.h + 2.0 * d,
-        }
-    }
-    #[cfg(test)]
-    pub fn overlaps(&self, o: &Rect) -> bool {
-        self.x < o.right() && o.x < self.right() && self.y < o.bottom() && o.y < self.bottom()
-    }
-    #[cfg(test)]
-    pub fn inside(&self, w: f64, h: f64) -> bool {
-        self.x >= 0.0 && self.y >= 0.0 && self.right() <= w && self.bottom() <= h
-    }
-    #[cfg(test)]
-    pub fn within(&self, o: &Rect) -> bool {
-        let e = 1e-6;
-        self.x >= o.x - e
-            && self.y >= o.y - e
-            && self.right() <= o.right() + e
-            && self.bottom() <= o.bottom() + e
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Point {
-    pub x: f64,
-    pub y: f64,
 }
 
 /// A placed node or via.
@@ -381,6 +296,12 @@ pub struct NodeBox {
     pub rect: Rect,
 }
 
+impl NodeBox {
+    pub fn node(&self) -> Option<NodeRef> {
+        self.item.node()
+    }
+}
+
 /// A column's heading position; `None` x when the column is empty.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ColumnSlot {
@@ -389,12 +310,12 @@ pub struct ColumnSlot {
     pub used: bool,
 }
 
-/// The two families of brokers, drawn as two bands when a scenario has both.
+/// The two kinds of broker, drawn as two bands when a scenario has both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BandKind {
-    /// Exchanges, Redis channels, queues, services: a message is gone once handled.
+    /// Routers, stores and services in columns: a message is gone once handled.
     Message,
-    /// Kafka topics and consumer groups: records stay in the log.
+    /// Stores drawn as frames of rows (logs), and consumer groups: records stay.
     Event,
 }
 
@@ -406,24 +327,26 @@ pub struct BandSlot {
     pub rect: Rect,
 }
 
-/// A topic's frame: a header line, then one row per shown partition.
+/// A store's frame: a header line, then one row per shown child.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TopicFrame {
-    pub id: u32,
+pub struct FrameBox {
+    pub node: NodeRef,
+    pub family: Family,
     pub rect: Rect,
     pub header: Rect,
-    /// Partitions left out for lack of room (the last ones), shown as a count.
-    pub hidden_partitions: u32,
+    /// Rows left out for lack of room (the last ones), shown as a count.
+    pub hidden_rows: u32,
 }
 
-/// One partition: a log strip, an offset ruler under it and a marker row per group.
+/// One row of a frame: a strip of chips, a ruler under it and a marker row per group.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PartitionRow {
-    pub topic: u32,
-    pub partition: u32,
+pub struct RowBox {
+    pub node: NodeRef,
+    pub frame: NodeRef,
+    pub family: Family,
     /// The whole row, for selection.
     pub rect: Rect,
-    /// Where the partition's name is written (left of the strip).
+    /// Where the row's name is written (left of the strip).
     pub label: Rect,
     /// The lane of record chips.
     pub strip: Rect,
@@ -436,11 +359,12 @@ pub struct PartitionRow {
 
 /// A consumer group's frame with its members.
 #[derive(Clone, Debug, PartialEq)]
-pub struct GroupFrame {
-    pub id: u32,
+pub struct GroupBox {
+    pub id: GroupId,
+    pub family: Family,
     pub rect: Rect,
     pub header: Rect,
-    pub members: Vec<(ConsumerId, Rect)>,
+    pub members: Vec<(NodeRef, Rect)>,
     /// Members left out for lack of room, shown as a count.
     pub hidden_members: usize,
 }
@@ -459,9 +383,9 @@ pub struct Layout {
     pub boxes: Vec<NodeBox>,
     /// Empty with one family; message band then event band when both are drawn.
     pub bands: Vec<BandSlot>,
-    pub topics: Vec<TopicFrame>,
-    pub partitions: Vec<PartitionRow>,
-    pub groups: Vec<GroupFrame>,
+    pub frames: Vec<FrameBox>,
+    pub rows: Vec<RowBox>,
+    pub groups: Vec<GroupBox>,
     /// The event band's drawing factor (fonts and sizes), like `scale`.
     pub event_k: f64,
     /// Room kept free at the bottom of the producers' column for the colour key (the page
@@ -494,14 +418,14 @@ const BAND_GAP: f64 = 10.0;
 const MESSAGE_SHARE: f64 = 0.44;
 
 /// Event band geometry at factor 1.
-pub const TOPIC_PAD: f64 = 6.0;
-pub const TOPIC_HEADER: f64 = 28.0;
-pub const PARTITION_LABEL_W: f64 = 38.0;
+pub const FRAME_PAD: f64 = 6.0;
+pub const FRAME_HEADER: f64 = 28.0;
+pub const ROW_LABEL_W: f64 = 38.0;
 pub const STRIP_H: f64 = 24.0;
 const STRIP_ROW: f64 = 29.0;
 const RULER_H: f64 = 16.0;
 pub const MARKER_H: f64 = 17.0;
-const PARTITION_GAP: f64 = 7.0;
+const ROW_GAP: f64 = 7.0;
 pub const GROUP_PAD: f64 = 5.0;
 pub const GROUP_HEADER: f64 = 25.0;
 pub const MEMBER_H: f64 = 46.0;
@@ -576,7 +500,7 @@ impl Layout {
         let used = |c: usize| {
             topo.columns[c].iter().any(|i| matches!(i, Item::Node(_)))
                 || match c {
-                    ROUTERS | QUEUES => !topo.topics.is_empty(),
+                    ROUTERS | STORES => !topo.frames.is_empty(),
                     CONSUMERS => !topo.groups.is_empty(),
                     _ => false,
                 }
@@ -634,8 +558,8 @@ impl Layout {
             slots,
             boxes: Vec::new(),
             bands: Vec::new(),
-            topics: Vec::new(),
-            partitions: Vec::new(),
+            frames: Vec::new(),
+            rows: Vec::new(),
             groups: Vec::new(),
             event_k: scale,
             key: Rect {
@@ -682,7 +606,7 @@ impl Layout {
                     },
                 },
             ];
-            layout.place_columns(topo, &[ROUTERS, QUEUES, CONSUMERS], message_top, message_h);
+            layout.place_columns(topo, &[ROUTERS, STORES, CONSUMERS], message_top, message_h);
             // Producers may feed both bands: their column spans both.
             layout.place_columns(
                 topo,
@@ -692,7 +616,7 @@ impl Layout {
             );
             layout.place_event(topo, event_top, event_h, max_k);
         } else {
-            layout.place_columns(topo, &[PRODUCERS, ROUTERS, QUEUES, CONSUMERS], top, avail_h);
+            layout.place_columns(topo, &[PRODUCERS, ROUTERS, STORES, CONSUMERS], top, avail_h);
             if topo.has_event() {
                 layout.place_event(topo, top, avail_h, max_k);
             }
@@ -756,21 +680,21 @@ impl Layout {
         }
     }
 
-    /// Topics (spanning the routers' and queues' columns) and groups (in the consumers'
+    /// Frames (spanning the routers' and stores' columns) and groups (in the consumers'
     /// column), each stack centred in the band. Everything scales by one factor; when even a
-    /// small factor does not fit, the offset rulers go first, then the last partitions and
-    /// members (their count is shown instead).
+    /// small factor does not fit, the rulers go first, then the last rows and members (their
+    /// count is shown instead).
     fn place_event(&mut self, topo: &Topology, top: f64, avail_h: f64, max_k: f64) {
-        let topic_frames = |ruler: bool| -> Vec<FrameSpec> {
-            topo.topics
+        let frame_specs = |ruler: bool| -> Vec<FrameSpec> {
+            topo.frames
                 .iter()
                 .map(|t| FrameSpec {
-                    fixed: 2.0 * TOPIC_PAD + TOPIC_HEADER,
+                    fixed: 2.0 * FRAME_PAD + FRAME_HEADER,
                     row: STRIP_ROW
                         + if ruler { RULER_H } else { 0.0 }
                         + f64::from(t.marker_rows) * MARKER_H,
-                    row_gap: PARTITION_GAP,
-                    rows: t.partitions as usize,
+                    row_gap: ROW_GAP,
+                    rows: t.rows.len(),
                 })
                 .collect()
         };
@@ -791,28 +715,28 @@ impl Layout {
             })
             .collect();
         let all = |f: &[FrameSpec]| -> Vec<usize> { f.iter().map(|f| f.rows).collect() };
-        let need = |topics: &[FrameSpec]| {
-            stack_height(topics, &all(topics)).max(stack_height(&group_frames, &all(&group_frames)))
+        let need = |specs: &[FrameSpec]| {
+            stack_height(specs, &all(specs)).max(stack_height(&group_frames, &all(&group_frames)))
         };
         let min_k = self.scale * 0.8;
         let mut ruler = true;
-        let mut topics = topic_frames(true);
-        let mut k = max_k.min(avail_h / need(&topics).max(1.0));
+        let mut specs = frame_specs(true);
+        let mut k = max_k.min(avail_h / need(&specs).max(1.0));
         if k < min_k {
             ruler = false;
-            topics = topic_frames(false);
-            k = max_k.min(avail_h / need(&topics).max(1.0));
+            specs = frame_specs(false);
+            k = max_k.min(avail_h / need(&specs).max(1.0));
         }
-        let (topic_rows, group_rows) = if k < min_k {
+        let (frame_rows, group_rows) = if k < min_k {
             k = min_k;
-            let t = fit_rows(&topics, k, avail_h);
+            let t = fit_rows(&specs, k, avail_h);
             let g = fit_rows(&group_frames, k, avail_h);
             // Frames whose headers alone are too tall: everything shrinks.
-            let over = stack_height(&topics, &t).max(stack_height(&group_frames, &g));
+            let over = stack_height(&specs, &t).max(stack_height(&group_frames, &g));
             k = k.min(avail_h / over.max(1.0));
             (t, g)
         } else {
-            (all(&topics), all(&group_frames))
+            (all(&specs), all(&group_frames))
         };
         self.event_k = k;
 
@@ -821,29 +745,30 @@ impl Layout {
             (s.x + s.w * (1.0 - NODE_SHARE) / 2.0, s.right_node())
         };
         let (tx0, _) = span(ROUTERS);
-        let (_, tx1) = span(QUEUES);
-        let mut y = top + (avail_h - stack_height(&topics, &topic_rows) * k) / 2.0;
-        for ((t, spec), &shown) in topo.topics.iter().zip(&topics).zip(&topic_rows) {
+        let (_, tx1) = span(STORES);
+        let mut y = top + (avail_h - stack_height(&specs, &frame_rows) * k) / 2.0;
+        for ((t, spec), &shown) in topo.frames.iter().zip(&specs).zip(&frame_rows) {
             let rect = Rect {
                 x: tx0,
                 y,
                 w: tx1 - tx0,
                 h: spec.height(shown) * k,
             };
-            let pad = TOPIC_PAD * k;
-            self.topics.push(TopicFrame {
-                id: t.id,
+            let pad = FRAME_PAD * k;
+            self.frames.push(FrameBox {
+                node: t.node,
+                family: t.family,
                 rect,
                 header: Rect {
                     x: rect.x + pad,
                     y: rect.y + pad,
                     w: rect.w - 2.0 * pad,
-                    h: TOPIC_HEADER * k,
+                    h: FRAME_HEADER * k,
                 },
-                hidden_partitions: t.partitions - shown as u32,
+                hidden_rows: (t.rows.len() - shown) as u32,
             });
-            let mut ry = rect.y + pad + TOPIC_HEADER * k;
-            for p in 0..shown as u32 {
+            let mut ry = rect.y + pad + FRAME_HEADER * k;
+            for &node in t.rows.iter().take(shown) {
                 let row = Rect {
                     x: rect.x + pad,
                     y: ry,
@@ -852,21 +777,22 @@ impl Layout {
                 };
                 let inset = 3.0 * k;
                 let strip = Rect {
-                    x: row.x + PARTITION_LABEL_W * k,
+                    x: row.x + ROW_LABEL_W * k,
                     y: row.y + inset,
-                    w: (row.w - PARTITION_LABEL_W * k - inset).max(0.0),
+                    w: (row.w - ROW_LABEL_W * k - inset).max(0.0),
                     h: STRIP_H * k,
                 };
                 let strip_bottom = row.y + STRIP_ROW * k;
                 let ruler_y = ruler.then_some(strip_bottom + RULER_H * k * 0.5);
-                self.partitions.push(PartitionRow {
-                    topic: t.id,
-                    partition: p,
+                self.rows.push(RowBox {
+                    node,
+                    frame: t.node,
+                    family: t.family,
                     rect: row,
                     label: Rect {
                         x: row.x,
                         y: strip.y,
-                        w: PARTITION_LABEL_W * k,
+                        w: ROW_LABEL_W * k,
                         h: strip.h,
                     },
                     strip,
@@ -911,8 +837,9 @@ impl Layout {
                     (c, r)
                 })
                 .collect();
-            self.groups.push(GroupFrame {
+            self.groups.push(GroupBox {
                 id: g.id,
+                family: g.family,
                 rect,
                 header,
                 members,
@@ -922,72 +849,65 @@ impl Layout {
         }
     }
 
-    /// Where a node is drawn. Partitions answer with their strip's height, so links meet
-    /// the strip.
+    /// Where a node is drawn. Rows answer with their strip's height (across the frame), so
+    /// links meet the strip.
     pub fn find(&self, node: NodeRef) -> Option<NodeBox> {
         let boxed = |column: usize, rect: Rect| NodeBox {
             item: Item::Node(node),
             column,
             rect,
         };
-        match node {
-            NodeRef::Topic(id) => self
-                .topics
-                .iter()
-                .find(|t| t.id == id)
-                .map(|t| boxed(QUEUES, t.rect)),
-            NodeRef::Partition(topic, partition) => {
-                let row = self
-                    .partitions
-                    .iter()
-                    .find(|p| p.topic == topic && p.partition == partition)?;
-                let frame = self.topics.iter().find(|t| t.id == topic)?;
-                Some(boxed(
-                    QUEUES,
-                    Rect {
-                        x: frame.rect.x,
-                        y: row.strip.y,
-                        w: frame.rect.w,
-                        h: row.strip.h,
-                    },
-                ))
-            }
-            NodeRef::Consumer(c) => self
-                .boxes
-                .iter()
-                .find(|b| b.item == Item::Node(node))
-                .copied()
-                .or_else(|| {
-                    self.groups
-                        .iter()
-                        .flat_map(|g| &g.members)
-                        .find(|(m, _)| *m == c)
-                        .map(|(_, r)| boxed(CONSUMERS, *r))
-                }),
-            _ => self
-                .boxes
-                .iter()
-                .find(|b| b.item == Item::Node(node))
-                .copied(),
+        if let Some(b) = self.boxes.iter().find(|b| b.item == Item::Node(node)) {
+            return Some(*b);
         }
+        if let Some(f) = self.frames.iter().find(|f| f.node == node) {
+            return Some(boxed(STORES, f.rect));
+        }
+        if let Some(row) = self.rows.iter().find(|r| r.node == node) {
+            let frame = self.frames.iter().find(|f| f.node == row.frame)?;
+            return Some(boxed(
+                STORES,
+                Rect {
+                    x: frame.rect.x,
+                    y: row.strip.y,
+                    w: frame.rect.w,
+                    h: row.strip.h,
+                },
+            ));
+        }
+        self.groups
+            .iter()
+            .flat_map(|g| &g.members)
+            .find(|(m, _)| *m == node)
+            .map(|(_, r)| boxed(CONSUMERS, *r))
+    }
+
+    /// The area a selection ring goes around: a row's whole rect (not only the strip links
+    /// meet), else where the node is drawn.
+    pub fn outline(&self, node: NodeRef) -> Option<Rect> {
+        self.rows
+            .iter()
+            .find(|r| r.node == node)
+            .map(|r| r.rect)
+            .or_else(|| self.find(node).map(|b| b.rect))
     }
 
     /// The node drawn at (x, y) in CSS pixels, the innermost one first (a member before its
-    /// group, a partition before its topic). A group's frame is not a node: `None` there.
+    /// group, a row before its frame). A group's frame is not a node: `None` there.
     pub fn hit_test(&self, x: f64, y: f64) -> Option<NodeRef> {
         for g in &self.groups {
             if let Some((c, _)) = g.members.iter().find(|(_, r)| r.contains(x, y)) {
-                return Some(NodeRef::Consumer(*c));
+                return Some(*c);
             }
             if g.rect.contains(x, y) {
                 return None;
             }
         }
-        if let Some(p) = self.partitions.iter().find(|p| p.rect.contains(x, y)) {
-            return Some(NodeRef::Partition(p.topic, p.partition));
+        if let Some(p) = self.rows.iter().find(|p| p.rect.contains(x, y)) {
+            return Some(p.node);
         }
-        if let Some(t) = self.topics.iter().find(|t| t.rect.contains(x, y)) {
-            return Some(NodeRef::Topic(t.id));
+        if let Some(t) = self.frames.iter().find(|t| t.rect.contains(x, y)) {
+            return Some(t.node);
         }
         self.boxes.iter().find_map(|b| match b.item {
             Item::Node(n) if b.rect.contains(x, y) => Some(n),
@@ -1006,14 +926,14 @@ impl Layout {
                 Item::Via { .. } => None,
             })
             .collect();
-        for t in &self.topics {
-            nodes.push((t.rect.x, t.rect.y, NodeRef::Topic(t.id)));
+        for t in &self.frames {
+            nodes.push((t.rect.x, t.rect.y, t.node));
         }
-        for p in &self.partitions {
-            nodes.push((p.rect.x, p.rect.y, NodeRef::Partition(p.topic, p.partition)));
+        for p in &self.rows {
+            nodes.push((p.rect.x, p.rect.y, p.node));
         }
         for (c, r) in self.groups.iter().flat_map(|g| &g.members) {
-            nodes.push((r.x, r.y, NodeRef::Consumer(*c)));
+            nodes.push((r.x, r.y, *c));
         }
         // Columns first: x values within a few pixels count as one column.
         nodes.sort_by(|a, b| {
@@ -1328,23 +1248,35 @@ impl StripGeom {
 mod tests {
     use super::*;
     use crate::driver::Driver;
-    use broker_sim::ids::{ProducerId, QueueId};
+    use crate::kinds::{self, testing};
+    use broker_sim::{Scenario, Snapshot};
+
+    const ROLES: [Role; COLUMNS] = [Role::Producer, Role::Router, Role::Store, Role::Consumer];
 
     fn topo(counts: [usize; COLUMNS]) -> Topology {
         let mut t = Topology::default();
-        for i in 0..counts[0] {
-            t.columns[PRODUCERS].push(Item::Node(NodeRef::Producer(ProducerId(i as u32))));
-        }
-        for i in 0..counts[1] {
-            t.columns[ROUTERS].push(Item::Node(NodeRef::Exchange(ExchangeId(i as u32))));
-        }
-        for i in 0..counts[2] {
-            t.columns[QUEUES].push(Item::Node(NodeRef::Queue(QueueId(i as u32))));
-        }
-        for i in 0..counts[3] {
-            t.columns[CONSUMERS].push(Item::Node(NodeRef::Consumer(ConsumerId(i as u32))));
+        for (c, (&n, role)) in counts.iter().zip(ROLES).enumerate() {
+            for i in 0..n {
+                let node = testing::node(role, i as u32);
+                t.columns[c].push(Item::Node(node));
+                t.placed.insert(node, c);
+            }
         }
         t
+    }
+
+    fn topology(snap: &Snapshot) -> Topology {
+        Topology::from_graph(&snap.graph, kinds::band)
+    }
+
+    /// The graph node named `name`.
+    fn named(snap: &Snapshot, name: &str) -> NodeRef {
+        snap.graph
+            .nodes
+            .iter()
+            .find(|n| n.name == name)
+            .unwrap_or_else(|| panic!("no node {name:?}"))
+            .node
     }
 
     fn assert_sane(l: &Layout) {
@@ -1427,7 +1359,7 @@ mod tests {
     #[test]
     fn default_scenario_is_one_straight_line_of_readable_nodes() {
         let d = Driver::with_default_scenario();
-        let t = Topology::from_snapshot(&d.snapshot(), d.scenario());
+        let t = topology(&d.snapshot());
         assert_eq!(
             t.columns.iter().map(Vec::len).collect::<Vec<_>>(),
             [1, 1, 1, 1]
@@ -1476,41 +1408,30 @@ mod tests {
             d.tick(100.0);
         }
         let snap = d.snapshot();
-        let t = Topology::from_snapshot(&snap, d.scenario());
+        let t = topology(&snap);
         // The default exchange is unused, so hidden.
-        assert!(!t.columns[ROUTERS].contains(&Item::Node(NodeRef::Exchange(ExchangeId(0)))));
+        let default = snap.graph.nodes.iter().find(|n| n.implicit).unwrap().node;
+        assert!(!t.columns[ROUTERS].contains(&Item::Node(default)));
         assert_eq!(t.columns[ROUTERS].len(), 2, "{:?}", t.columns);
         let labels: Vec<_> = t.edges.iter().filter_map(|e| e.label.clone()).collect();
         assert!(labels.contains(&"*.error".to_string()));
-        assert!(t
-            .edges
-            .iter()
-            .any(|e| matches!((e.from, e.to), (NodeRef::Channel(_), NodeRef::Consumer(_)))));
+        assert!(t.edges.iter().any(|e| e.kind == LinkKind::Push));
+        // The core says which pattern reached the subscriber.
+        assert!(labels.contains(&"r*".to_string()), "{labels:?}");
         // Each consumer sits at the height of what feeds it: the subscriber, fed by the
         // channel at the bottom of its column, comes last.
         let last = *t.columns[CONSUMERS].last().unwrap();
-        let reader = snap
-            .consumers
-            .iter()
-            .find(|c| c.name == "reader")
-            .unwrap()
-            .id;
-        assert_eq!(
-            last,
-            Item::Node(NodeRef::Consumer(reader)),
-            "{:?}",
-            t.columns[CONSUMERS]
-        );
+        let reader = named(&snap, "reader");
+        assert_eq!(last, Item::Node(reader), "{:?}", t.columns[CONSUMERS]);
         let l = Layout::compute(&t, 1240.0, 470.0);
         assert_sane(&l);
         // The channel-to-subscriber link passes the queues' column through a via of its own.
-        let reader = NodeRef::Consumer(reader);
         let via = l
             .boxes
             .iter()
             .find(|b| matches!(b.item, Item::Via { to, .. } if to == reader))
             .expect("a via for the subscriber's link");
-        assert_eq!(via.column, QUEUES);
+        assert_eq!(via.column, STORES);
         let Item::Via { from, .. } = via.item else {
             unreachable!()
         };
@@ -1527,8 +1448,8 @@ mod tests {
     #[test]
     fn curves_and_progress() {
         let l = Layout::compute(&topo([1, 1, 0, 0]), 1240.0, 470.0);
-        let a = NodeRef::Producer(ProducerId(0));
-        let b = NodeRef::Exchange(ExchangeId(0));
+        let a = testing::node(Role::Producer, 0);
+        let b = testing::node(Role::Router, 0);
         let c = l.link(a, b).unwrap();
         assert_eq!(c.at(0.0), c.start());
         assert_eq!(c.at(1.0), c.end());
@@ -1542,8 +1463,8 @@ mod tests {
         assert_eq!(progress(SimTime(100), SimTime(100), SimTime(100)), 1.0);
     }
 
-    /// Every top-level thing (nodes, vias, topic and group frames) inside the canvas and apart;
-    /// partitions inside their topic, members inside their group, each apart from its siblings.
+    /// Every top-level thing (nodes, vias, frames and groups) inside the canvas and apart; rows
+    /// inside their frame, members inside their group, each apart from its siblings.
     fn assert_event_sane(l: &Layout) {
         assert_sane(l);
         let mut tops: Vec<(String, Rect)> = l
@@ -1551,7 +1472,11 @@ mod tests {
             .iter()
             .map(|b| (format!("{:?}", b.item), b.rect))
             .collect();
-        tops.extend(l.topics.iter().map(|t| (format!("topic {}", t.id), t.rect)));
+        tops.extend(
+            l.frames
+                .iter()
+                .map(|t| (format!("frame {:?}", t.node), t.rect)),
+        );
         tops.extend(l.groups.iter().map(|g| (format!("group {}", g.id), g.rect)));
         for (i, (a, ra)) in tops.iter().enumerate() {
             assert!(
@@ -1565,12 +1490,12 @@ mod tests {
                 assert!(!ra.overlaps(rb), "{a} {ra:?} overlaps {b} {rb:?}");
             }
         }
-        for (i, p) in l.partitions.iter().enumerate() {
-            let frame = l.topics.iter().find(|t| t.id == p.topic).unwrap();
+        for (i, p) in l.rows.iter().enumerate() {
+            let frame = l.frames.iter().find(|t| t.node == p.frame).unwrap();
             assert!(p.rect.within(&frame.rect), "{p:?} outside {frame:?}");
             assert!(p.strip.within(&p.rect) && p.label.within(&p.rect), "{p:?}");
             assert!(!p.rect.overlaps(&frame.header), "{p:?} under the header");
-            for q in &l.partitions[i + 1..] {
+            for q in &l.rows[i + 1..] {
                 assert!(!p.rect.overlaps(&q.rect), "{p:?} overlaps {q:?}");
             }
         }
@@ -1609,35 +1534,23 @@ mod tests {
 
     #[test]
     fn compare_scenario_is_two_bands_with_nothing_overlapping() {
-        let (d, snap) = compare_run();
-        let t = Topology::from_snapshot(&snap, d.scenario());
+        let (_, snap) = compare_run();
+        let t = topology(&snap);
         assert!(t.has_message() && t.has_event());
-        assert_eq!(t.topics.len(), 1);
-        assert_eq!(t.topics[0].partitions, 2);
-        assert_eq!(t.topics[0].marker_rows, 2);
+        assert_eq!(t.frames.len(), 1);
+        assert_eq!(t.frames[0].rows.len(), 2);
+        assert_eq!(t.frames[0].marker_rows, 2);
         assert_eq!(t.groups.len(), 2);
         // Group members are drawn in their group, not in the consumers' column.
         assert_eq!(t.columns[CONSUMERS].len(), 2, "{:?}", t.columns[CONSUMERS]);
         // One producer fans out: to the default exchange and to both partitions.
         assert_eq!(t.columns[PRODUCERS].len(), 1);
-        let shop = NodeRef::Producer(ProducerId(0));
-        for p in 0..2 {
-            assert!(t
-                .edges
-                .iter()
-                .any(|e| e.from == shop && e.to == NodeRef::Partition(0, p)));
+        let shop = named(&snap, "shop");
+        for &row in &t.frames[0].rows {
+            assert!(t.edges.iter().any(|e| e.from == shop && e.to == row));
         }
         // Each group's member owns both partitions.
-        let owned = t
-            .edges
-            .iter()
-            .filter(|e| {
-                matches!(
-                    (e.from, e.to),
-                    (NodeRef::Partition(..), NodeRef::Consumer(_))
-                )
-            })
-            .count();
+        let owned = t.edges.iter().filter(|e| e.kind == LinkKind::Fetch).count();
         assert_eq!(owned, 4);
         for (w, h) in [
             (1238.0, 436.0),
@@ -1661,7 +1574,7 @@ mod tests {
                 );
             }
             for r in l
-                .topics
+                .frames
                 .iter()
                 .map(|t| t.rect)
                 .chain(l.groups.iter().map(|g| g.rect))
@@ -1689,7 +1602,7 @@ mod tests {
             l.event_k,
             l.scale
         );
-        assert_eq!(l.partitions.len(), 2);
+        assert_eq!(l.rows.len(), 2);
         assert!(l
             .groups
             .iter()
@@ -1701,8 +1614,8 @@ mod tests {
 
     #[test]
     fn hit_test_finds_the_innermost_node() {
-        let (d, snap) = compare_run();
-        let t = Topology::from_snapshot(&snap, d.scenario());
+        let (_, snap) = compare_run();
+        let t = topology(&snap);
         let l = Layout::compute(&t, 1238.0, 489.0);
         let centre = |r: Rect| (r.x + r.w / 2.0, r.mid_y());
         for b in &l.boxes {
@@ -1711,26 +1624,20 @@ mod tests {
                 assert_eq!(l.hit_test(x, y), Some(n));
             }
         }
-        for p in &l.partitions {
+        for p in &l.rows {
             let (x, y) = centre(p.strip);
-            assert_eq!(
-                l.hit_test(x, y),
-                Some(NodeRef::Partition(p.topic, p.partition))
-            );
-            // The markers under the strip belong to the partition too.
-            assert_eq!(
-                l.hit_test(x, p.markers_y + 2.0),
-                Some(NodeRef::Partition(p.topic, p.partition))
-            );
+            assert_eq!(l.hit_test(x, y), Some(p.node));
+            // The markers under the strip belong to the row too.
+            assert_eq!(l.hit_test(x, p.markers_y + 2.0), Some(p.node));
         }
-        for f in &l.topics {
+        for f in &l.frames {
             let (x, y) = centre(f.header);
-            assert_eq!(l.hit_test(x, y), Some(NodeRef::Topic(f.id)));
+            assert_eq!(l.hit_test(x, y), Some(f.node));
         }
         for g in &l.groups {
             for &(m, r) in &g.members {
                 let (x, y) = centre(r);
-                assert_eq!(l.hit_test(x, y), Some(NodeRef::Consumer(m)));
+                assert_eq!(l.hit_test(x, y), Some(m));
             }
             // A group's own frame is not a node.
             let (x, y) = centre(g.header);
@@ -1739,8 +1646,8 @@ mod tests {
         assert_eq!(l.hit_test(1.0, 1.0), None);
         assert_eq!(l.hit_test(-50.0, 5000.0), None);
         // Links and moving messages meet a partition at its strip.
-        let strip = l.partitions[0].strip;
-        let part = l.find(NodeRef::Partition(0, 0)).unwrap();
+        let strip = l.rows[0].strip;
+        let part = l.find(l.rows[0].node).unwrap();
         assert!((part.rect.mid_y() - strip.mid_y()).abs() < 1e-9);
         // Every drawn node once, in reading order: the producer first.
         let order = l.reading_order();
@@ -1748,37 +1655,46 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), order.len());
-        assert_eq!(order[0], NodeRef::Producer(ProducerId(0)));
+        assert_eq!(order[0], named(&snap, "shop"));
         assert_eq!(
             order.len(),
             l.boxes
                 .iter()
                 .filter(|b| matches!(b.item, Item::Node(_)))
                 .count()
-                + l.topics.len()
-                + l.partitions.len()
+                + l.frames.len()
+                + l.rows.len()
                 + l.groups.iter().map(|g| g.members.len()).sum::<usize>()
         );
     }
 
     #[test]
     fn crowded_event_band_leaves_rows_out_instead_of_overlapping() {
+        let family = Family::ALL
+            .into_iter()
+            .find(|f| kinds::band(*f) == BandKind::Event)
+            .unwrap();
         let mut t = topo([3, 0, 0, 0]);
-        t.topics = (0..3)
-            .map(|id| TopicItem {
-                id,
-                partitions: 12 * (id + 1),
+        t.frames = (0..3)
+            .map(|id| FrameItem {
+                node: testing::frame(id),
+                family,
+                rows: (0..12 * (id + 1)).map(|i| testing::row(id, i)).collect(),
                 marker_rows: MAX_MARKER_ROWS,
             })
             .collect();
         t.groups = (0..4)
             .map(|id| GroupItem {
-                id,
-                members: (0..10 * (id + 1)).map(ConsumerId).collect(),
+                id: GroupId(id),
+                family,
+                members: (0..10 * (id + 1))
+                    .map(|i| testing::node(Role::Consumer, i))
+                    .collect(),
             })
             .collect();
         t.groups.push(GroupItem {
-            id: 9,
+            id: GroupId(9),
+            family,
             members: Vec::new(),
         });
         for (w, h) in [
@@ -1789,9 +1705,8 @@ mod tests {
         ] {
             let l = Layout::compute(&t, w, h);
             assert_event_sane(&l);
-            let shown = l.partitions.len() as u32
-                + l.topics.iter().map(|f| f.hidden_partitions).sum::<u32>();
-            assert_eq!(shown, 12 + 24 + 36, "partitions shown + hidden at {w}x{h}");
+            let shown = l.rows.len() as u32 + l.frames.iter().map(|f| f.hidden_rows).sum::<u32>();
+            assert_eq!(shown, 12 + 24 + 36, "rows shown + hidden at {w}x{h}");
             let members: usize = l
                 .groups
                 .iter()
@@ -1800,7 +1715,7 @@ mod tests {
             assert_eq!(members, 100);
         }
         let l = Layout::compute(&t, 1238.0, 436.0);
-        assert!(l.topics.iter().any(|f| f.hidden_partitions > 0));
+        assert!(l.frames.iter().any(|f| f.hidden_rows > 0));
         assert!(l.groups.iter().any(|g| g.hidden_members > 0));
         // Without a message broker there are no bands: the columns keep their headings.
         assert!(l.bands.is_empty());
@@ -1814,7 +1729,7 @@ mod tests {
             let mut d = Driver::new(&Scenario::from_json(json).unwrap(), 1).unwrap();
             d.run_to(SimTime(3_000_000));
             let snap = d.snapshot();
-            let t = Topology::from_snapshot(&snap, d.scenario());
+            let t = topology(&snap);
             for (w, h) in [(1238.0, 489.0), (800.0, 400.0)] {
                 let l = Layout::compute(&t, w, h);
                 assert_event_sane(&l);

@@ -3,19 +3,23 @@
 //! - [`panic`]: the panic hook (installed first) that shows a readable error box.
 //! - [`driver`]: the simulation and the play state; wall-clock frames → simulated time.
 //! - [`app`]: the App component and its requestAnimationFrame loop.
-//! - [`canvas`], [`layout`]: the topology drawing and its pure, tested geometry.
-//! - [`lab`]: the context every panel shares, and the frame bus that updates panels only
-//!   when their own figures change.
+//! - [`kinds`]: the per-family registry; everything one broker family shows lives there.
+//! - [`canvas`], [`layout`], [`pen`], [`geom`]: the drawing from the snapshot's graph, by
+//!   role and band, and its pure, tested geometry.
+//! - [`lab`], [`hooks`]: the context every panel shares, and the frame bus that updates panels
+//!   only when their own figures change.
 //! - [`panels`], [`model`]: the panels and the small figures they show.
 //! - [`i18n`]: every UI string in Korean and English.
-//! - [`controls`], [`help`], [`inspector`], [`toolbar`]: time controls and shortcuts, the
-//!   inspector that edits entities through commands, failure injection.
+//! - [`controls`], [`help`], [`inspector`], [`forms`], [`toolbar`], [`actions`], [`picker`]:
+//!   time controls and shortcuts, the inspector that edits entities through commands, failure
+//!   injection and the entity picker.
 //! - [`dashboard`], [`charts`], [`eventlog`], [`trace`]: the management-UI table, charts,
 //!   the virtualised event log and one message's journey.
 //! - [`compare`]: the message-broker vs event-broker view.
 //! - [`presets`], [`narration`], [`share`], [`presenter`]: seminar mode — the scenario
 //!   library, the lesson player, links / files / autosave, and presenter and embed modes.
 
+mod actions;
 mod app;
 mod canvas;
 mod charts;
@@ -24,15 +28,21 @@ mod controls;
 mod dashboard;
 mod driver;
 mod eventlog;
+mod forms;
+mod geom;
 mod help;
+mod hooks;
 mod i18n;
 mod inspector;
+mod kinds;
 mod lab;
 mod layout;
 mod model;
 mod narration;
 mod panels;
 mod panic;
+mod pen;
+mod picker;
 mod presenter;
 mod presets;
 mod share;

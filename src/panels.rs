@@ -3,7 +3,9 @@
 //! Each takes small `PartialEq` props, so it re-renders only when its own figures change.
 
 use crate::i18n::{t, Key, Lang};
-use crate::model::{format_clock, format_count, Counters, LedgerModel};
+use crate::kinds;
+use crate::lab::{use_frame_model, use_lab};
+use crate::model::{format_clock, format_count, LedgerModel};
 use crate::trace::{dead_letter_reason_key, drop_reason_key};
 use broker_sim::SimTime;
 use yew::prelude::*;
@@ -64,30 +66,22 @@ pub fn clock(props: &ClockProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct CountersProps {
-    pub lang: Lang,
-    pub counters: Counters,
-}
-
+/// The header cards: published, then the figures of each family on stage (`kinds/`).
 #[function_component(CounterCards)]
-pub fn counter_cards(props: &CountersProps) -> Html {
-    let l = props.lang;
-    let c = props.counters;
-    let card = |id: &'static str, class: &'static str, label: Key, hint: Key, n: u64| {
-        html! {
-            <div class={classes!("counter", class)} title={t(l, hint)}>
-                <span class="counter-label">{ t(l, label) }</span>
-                <span class="counter-value" data-testid={id}>{ format_count(n) }</span>
-            </div>
-        }
-    };
+pub fn counter_cards() -> Html {
+    let lab = use_lab();
+    let l = lab.lang;
+    let cards = use_frame_model((), |d, snap, _| kinds::cards(d, snap));
+    // Two families on stage: two rows of compact cards (style.css).
+    let class = classes!("counters", (cards.len() > 4).then_some("compact"));
     html! {
-        <div class="counters">
-            { card("count-published", "c-published", Key::CountPublished, Key::HintPublished, c.published) }
-            { card("count-ready", "c-ready", Key::CountReady, Key::HintReady, c.ready) }
-            { card("count-unacked", "c-unacked", Key::CountUnacked, Key::HintUnacked, c.unacked) }
-            { card("count-acked", "c-acked", Key::CountAcked, Key::HintAcked, c.acked) }
+        <div {class}>
+            { for cards.iter().map(|c| html! {
+                <div class={classes!("counter", c.class)} title={t(l, c.hint)}>
+                    <span class="counter-label">{ t(l, c.label) }</span>
+                    <span class="counter-value" data-testid={c.id}>{ format_count(c.value) }</span>
+                </div>
+            }) }
         </div>
     }
 }
@@ -100,7 +94,7 @@ pub struct LedgerProps {
 
 /// The ledger states in the order a message lives through them; the flag hides a state while
 /// it is zero (the event-log states mean nothing in a queue scenario).
-const LEDGER_TERMS: [(&str, Key, bool); 10] = [
+const LEDGER_TERMS: [(&str, Key, bool); 11] = [
     ("in_flight", Key::StateInFlight, false),
     ("ready", Key::StateReady, false),
     ("unacked", Key::StateUnacked, false),
@@ -108,6 +102,7 @@ const LEDGER_TERMS: [(&str, Key, bool); 10] = [
     ("retained", Key::StateRetained, true),
     ("acked", Key::StateAcked, false),
     ("removed_by_retention", Key::StateRemovedByRetention, true),
+    ("removed_by_compaction", Key::StateRemovedByCompaction, true),
     ("dead_lettered", Key::StateDeadLettered, false),
     ("expired", Key::StateExpired, false),
     ("dropped", Key::StateDropped, false),
@@ -208,25 +203,24 @@ pub fn ledger_line(props: &LedgerProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct LegendProps {
-    pub lang: Lang,
-}
-
+/// What the drawing's marks mean, for the families on stage.
 #[function_component(Legend)]
-pub fn legend(props: &LegendProps) -> Html {
-    let l = props.lang;
-    let item = |swatch: Html, key: Key| {
-        html! { <li>{ swatch }<span>{ t(l, key) }</span></li> }
-    };
+pub fn legend() -> Html {
+    let lab = use_lab();
+    let l = lab.lang;
+    let items = use_frame_model((), |_, snap, _| kinds::legend(&snap.graph.families()));
     html! {
         <ul class="legend" data-testid="legend" aria-label={t(l, Key::Legend)}>
-            { item(html! { <span class="sw dot"></span> }, Key::LegendMoving) }
-            { item(html! { <span class="sw lane queue"><span class="sw chip"></span></span> }, Key::LegendReady) }
-            { item(html! { <span class="sw lane consumer"><span class="sw chip"></span></span> }, Key::LegendUnacked) }
-            { item(html! { <span class="sw chip processing"></span> }, Key::LegendProcessing) }
-            { item(html! { <span class="sw chip redelivered">{ "↻" }</span> }, Key::LegendRedelivered) }
-            { item(html! { <span class="sw slot"></span> }, Key::LegendFreeSlot) }
+            { for items.iter().map(|item| html! {
+                <li>
+                    <span class={item.swatch}>
+                        if let Some((class, text)) = item.inner {
+                            <span class={class}>{ text }</span>
+                        }
+                    </span>
+                    <span>{ t(l, item.key) }</span>
+                </li>
+            }) }
         </ul>
     }
 }

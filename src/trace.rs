@@ -1,8 +1,8 @@
 //! Message tracing: the kind of step each event is (shared with the event log's badges), one
 //! message's journey read from the driver's ring of recent events, and the panel showing it.
 
-use crate::dashboard::{use_interval, use_render_count};
 use crate::driver::EVENT_LOG_CAPACITY;
+use crate::hooks::{use_interval, use_render_count};
 use crate::i18n::{t, Key, Lang};
 use crate::lab::use_lab;
 use crate::model::format_clock;
@@ -19,43 +19,6 @@ use yew::prelude::*;
 const TRACE_POLL_MS: i32 = 250;
 /// At most this many steps are listed; a replayed Kafka record can have thousands.
 pub const MAX_STEPS: usize = 500;
-
-/// Which message the trace panel follows. It lives in the [`Lab`](crate::lab::Lab), so any
-/// panel (the event log, the canvas) can start a trace with `lab.trace.on_trace.emit(msg)`.
-#[derive(Clone)]
-pub struct TraceTarget {
-    pub msg: Option<MessageId>,
-    /// Bumped by every request, so asking again for the same message still opens the panel.
-    pub seq: u32,
-    pub on_trace: Callback<MessageId>,
-}
-
-impl PartialEq for TraceTarget {
-    fn eq(&self, other: &Self) -> bool {
-        (self.msg, self.seq) == (other.msg, other.seq)
-    }
-}
-
-/// The App's trace state, to put in the Lab.
-#[hook]
-pub fn use_trace_target() -> TraceTarget {
-    let state = use_state(|| (None::<MessageId>, 0u32));
-    // A counter outside yew state, so two requests before a re-render still differ.
-    let seq = use_mut_ref(|| 0u32);
-    let on_trace = {
-        let state = state.clone();
-        Callback::from(move |msg: MessageId| {
-            let mut n = seq.borrow_mut();
-            *n = n.wrapping_add(1);
-            state.set((Some(msg), *n));
-        })
-    };
-    TraceTarget {
-        msg: state.0,
-        seq: state.1,
-        on_trace,
-    }
-}
 
 /// What an event means for a message: the trace's steps and the event log's badges.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,7 +105,7 @@ impl StepKind {
             EventKind::SessionExpired { .. } => StepKind::SessionExpired,
             EventKind::RebalanceStarted { .. } => StepKind::Rebalance,
             EventKind::RebalanceDone { .. } => StepKind::RebalanceDone,
-            EventKind::RetentionDeleted { .. } => StepKind::Retention,
+            EventKind::RetentionDeleted { .. } | EventKind::Compacted { .. } => StepKind::Retention,
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
             EventKind::CommandApplied { .. } => StepKind::Command,
@@ -288,6 +251,7 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::DeadLetterUnroutable => Key::ReasonDeadLetterUnroutable,
         DropReason::SimulatorCapacity => Key::ReasonSimulatorCapacity,
         DropReason::QueueDeleted => Key::ReasonQueueDeleted,
+        DropReason::NoKeyForCompactedTopic => Key::ReasonNoKeyForCompactedTopic,
         DropReason::ServiceOverloaded => Key::ReasonServiceOverloaded,
         DropReason::RequestTimeout => Key::ReasonRequestTimeout,
         DropReason::NoSubscription => Key::ReasonNoSubscriber,
@@ -341,7 +305,7 @@ impl Names {
                 .iter()
                 .map(|p| (p.id.0, p.name.clone()))
                 .collect(),
-            topics: s.topics.iter().map(|t| (t.id, t.name.clone())).collect(),
+            topics: s.topics.iter().map(|t| (t.id.0, t.name.clone())).collect(),
             channels: s.channels.clone(),
         }
     }
@@ -370,8 +334,8 @@ impl Names {
     }
 
     /// Kafka's own spelling of a partition: `orders-0`.
-    fn partition(&self, topic: u32, partition: u32) -> String {
-        format!("{}-{partition}", Names::get(&self.topics, topic, "t"))
+    fn partition(&self, topic: broker_sim::ids::TopicId, partition: u32) -> String {
+        format!("{}-{partition}", Names::get(&self.topics, topic.0, "t"))
     }
 
     fn channel(&self, id: broker_sim::ChannelId) -> String {

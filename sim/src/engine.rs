@@ -217,6 +217,7 @@ impl Simulation {
         }
         while self.world.next_sample <= t {
             let at = self.world.next_sample.0;
+            self.world.sample_at(at);
             self.sample_families(at);
             self.world.next_sample = self.world.next_sample.plus(crate::SAMPLE_INTERVAL);
         }

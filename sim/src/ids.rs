@@ -57,6 +57,12 @@ id_type!(/// A consumer: a queue consumer or a Redis subscriber.
     ConsumerId, "c");
 id_type!(/// A Redis Pub/Sub channel name that has been published to or subscribed.
     ChannelId, "ch");
+id_type!(/// A Kafka topic.
+    TopicId, "t");
+id_type!(/// A Kafka consumer group.
+    GroupId, "g");
+id_type!(/// A service called with no broker in front.
+    ServiceId, "s");
 
 /// One published message. Every copy made from it by routing or dead-lettering shares this id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

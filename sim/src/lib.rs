@@ -24,7 +24,8 @@
 //! - [`partitioner`], [`assignor`]: Kafka's key partitioner and group assignors.
 //! - [`stats`]: bounded histograms, rates and series.
 //! - [`snapshot`]: read-only views for the UI and reports.
-//! - [`report`]: the headless runner's JSON report.
+//! - [`report`]: the headless runner's JSON and CSV reports.
+//! - [`interop`]: RabbitMQ definitions in and out, Kafka topic commands, `docker-compose.yml`.
 //!
 //! Rule ids such as RMQ-13 refer to `reference/semantics.md`; tests carry them in their names.
 
@@ -34,6 +35,7 @@ pub mod engine;
 
 pub mod families;
 pub mod ids;
+pub mod interop;
 pub mod kernel;
 pub mod matching;
 pub mod registry;

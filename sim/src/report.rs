@@ -194,7 +194,7 @@ impl Simulation {
                         .log
                         .iter()
                         .map(|(tp, offset, msg, duplicate)| GroupDelivery {
-                            topic: self.kafka.topics[tp.topic as usize].spec.name.clone(),
+                            topic: self.kafka.topics[tp.topic.index()].spec.name.clone(),
                             partition: tp.partition,
                             offset: *offset,
                             msg: *msg,
@@ -230,6 +230,124 @@ impl Simulation {
         }
     }
 
+    /// The report's summary figures as CSV, one row per figure: `section,name,figure,value`
+    /// (docs/runner.md). Sections: `run`, `ledger`, `latency`, `queue`, `consumer`, `producer`,
+    /// `topic`, `group`, `service`.
+    pub fn summary_csv(&self, seed: u64, tally: &EventTally) -> String {
+        let report = self.report_from(seed, tally, false);
+        let snap = self.snapshot();
+        let mut csv = Csv(String::from("section,name,figure,value\n"));
+        csv.row("run", "", "seed", seed);
+        csv.row("run", "", "until_us", report.until.micros());
+        csv.row("run", "", "events", report.events);
+        csv.row("run", "", "digest", &report.digest);
+        csv.row("run", "", "balanced", report.balanced);
+        if let Some(halt) = &report.halted {
+            csv.row("run", "", "halted", halt);
+        }
+        let ledger = serde_json::to_value(&report.ledger).expect("the ledger serialises");
+        for (figure, value) in ledger.as_object().into_iter().flatten() {
+            match value.as_object() {
+                // Counts by reason: one figure per reason.
+                Some(by_reason) => {
+                    for (reason, n) in by_reason {
+                        csv.row("ledger", "", &format!("{figure}.{reason}"), n);
+                    }
+                }
+                None => csv.row("ledger", "", figure, value),
+            }
+        }
+        let l = &report.latency;
+        csv.row("latency", "", "count", l.count);
+        for (figure, ms) in [
+            ("mean_ms", l.mean_ms),
+            ("p50_ms", l.p50_ms),
+            ("p95_ms", l.p95_ms),
+            ("p99_ms", l.p99_ms),
+        ] {
+            csv.row("latency", "", figure, ms);
+        }
+        for q in &report.queues {
+            for (figure, n) in [
+                ("ready", q.ready),
+                ("unacked", q.unacked),
+                ("total", q.total),
+                ("ready_bytes", q.ready_bytes),
+                ("consumers", q.consumers.len() as u64),
+            ] {
+                csv.row("queue", &q.name, figure, n);
+            }
+            for (figure, rate) in [
+                ("publish_per_sec", q.rates.publish),
+                ("deliver_per_sec", q.rates.deliver),
+                ("redeliver_per_sec", q.rates.redeliver),
+                ("ack_per_sec", q.rates.ack),
+            ] {
+                csv.row("queue", &q.name, figure, rate);
+            }
+        }
+        for c in &snap.consumers {
+            let status = serde_json::to_value(c.status).expect("a status serialises");
+            csv.row(
+                "consumer",
+                &c.name,
+                "status",
+                status.as_str().unwrap_or_default(),
+            );
+            for (figure, n) in [
+                ("delivered", c.delivered),
+                ("acked", c.acked),
+                ("redelivered", c.redelivered),
+                ("unacked", c.unacked_count),
+            ] {
+                csv.row("consumer", &c.name, figure, n);
+            }
+            csv.row("consumer", &c.name, "utilisation", c.utilisation);
+        }
+        for p in &snap.producers {
+            for (figure, n) in [
+                ("sent", p.sent),
+                ("confirms_acked", p.confirms_acked),
+                ("confirms_nacked", p.confirms_nacked),
+                ("returned", p.returned),
+            ] {
+                csv.row("producer", &p.name, figure, n);
+            }
+        }
+        for t in &report.topics {
+            let records: u64 = t.partitions.iter().map(|p| p.log_end - p.log_start).sum();
+            let bytes: u64 = t.partitions.iter().map(|p| p.bytes).sum();
+            csv.row("topic", &t.name, "partitions", t.partitions.len());
+            csv.row("topic", &t.name, "records", records);
+            csv.row("topic", &t.name, "bytes", bytes);
+        }
+        for g in &report.groups {
+            for (figure, n) in [
+                ("members", g.members.len() as u64),
+                ("lag", g.lag),
+                ("processed", g.processed),
+                ("duplicates", g.duplicates),
+                ("skipped", g.skipped),
+                ("rebalances", g.rebalances),
+                ("generation", u64::from(g.generation)),
+            ] {
+                csv.row("group", &g.name, figure, n);
+            }
+        }
+        for sv in &report.services {
+            for (figure, n) in [
+                ("served", sv.served),
+                ("rejected", sv.rejected),
+                ("timed_out", sv.timed_out),
+                ("waiting", sv.waiting),
+                ("busy", u64::from(sv.busy)),
+            ] {
+                csv.row("service", &sv.name, figure, n);
+            }
+        }
+        csv.0
+    }
+
     /// The state of every live copy of a message, for tracing.
     pub fn copies_of(&self, msg: MessageId) -> Vec<CopyState> {
         self.world
@@ -238,6 +356,30 @@ impl Simulation {
             .filter(|(_, c)| c.msg == msg)
             .map(|(_, c)| c.state)
             .collect()
+    }
+}
+
+/// CSV text (RFC 4180): a field with a comma, quote or line break is quoted, quotes doubled.
+struct Csv(String);
+
+impl Csv {
+    fn row(&mut self, section: &str, name: &str, figure: &str, value: impl std::fmt::Display) {
+        for field in [section, name, figure] {
+            self.field(field);
+            self.0.push(',');
+        }
+        self.field(&value.to_string());
+        self.0.push('\n');
+    }
+
+    fn field(&mut self, text: &str) {
+        if text.contains([',', '"', '\n', '\r']) {
+            self.0.push('"');
+            self.0.push_str(&text.replace('"', "\"\""));
+            self.0.push('"');
+        } else {
+            self.0.push_str(text);
+        }
     }
 }
 

@@ -271,6 +271,9 @@ pub struct MessageTemplate {
     /// Kafka record keys, cycled; empty means unkeyed records.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<String>,
+    /// Cycled like `keys`: `true` sends a tombstone (a null value) for that message's key (KAF-7).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tombstones: Vec<bool>,
     /// Per-message `expiration` in milliseconds (RMQ-26).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<f64>,
@@ -284,6 +287,7 @@ impl Default for MessageTemplate {
             size_bytes: default_size(),
             headers: Vec::new(),
             keys: Vec::new(),
+            tombstones: Vec::new(),
             ttl_ms: None,
         }
     }
@@ -485,6 +489,50 @@ pub struct TopicSpec {
     /// `batch.size`, used by the sticky partitioner.
     #[serde(default = "default_batch_size")]
     pub batch_size: u64,
+    /// `cleanup.policy`: delete (the default), compact, or both (KAF-7).
+    #[serde(default, skip_serializing_if = "CleanupPolicy::is_delete")]
+    pub cleanup_policy: CleanupPolicy,
+    /// `delete.retention.ms`: how long a tombstone outlives the cleaning that kept it (24 h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_retention_ms: Option<f64>,
+    /// `min.compaction.lag.ms`: records younger than this are not compacted (0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_compaction_lag_ms: Option<f64>,
+    /// `min.cleanable.dirty.ratio`: the cleaner starts once this share of the log is dirty (0.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_cleanable_dirty_ratio: Option<f64>,
+    /// `log.cleaner.backoff.ms`: how often the cleaner looks for work (15 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_cleaner_backoff_ms: Option<f64>,
+}
+
+/// `cleanup.policy` (KAF-5, KAF-7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CleanupPolicy {
+    /// Retention deletes whole segments by time or size.
+    #[default]
+    #[serde(rename = "delete")]
+    Delete,
+    /// The latest value per key is kept; time and size retention are off.
+    #[serde(rename = "compact")]
+    Compact,
+    /// Both: compaction, and retention deleting old segments.
+    #[serde(rename = "compact,delete", alias = "delete,compact")]
+    CompactDelete,
+}
+
+impl CleanupPolicy {
+    pub fn is_delete(&self) -> bool {
+        *self == CleanupPolicy::Delete
+    }
+
+    pub fn compacts(self) -> bool {
+        self != CleanupPolicy::Delete
+    }
+
+    pub fn deletes(self) -> bool {
+        self != CleanupPolicy::Compact
+    }
 }
 
 fn one() -> u32 {
@@ -1442,6 +1490,29 @@ pub(crate) fn validate_topic(path: &str, t: &TopicSpec) -> Result<(), ScenarioEr
         &format!("{path}.retention_check_interval_ms"),
         t.retention_check_interval_ms,
     )?;
+    for (name, ms) in [
+        ("delete_retention_ms", t.delete_retention_ms),
+        ("min_compaction_lag_ms", t.min_compaction_lag_ms),
+        ("log_cleaner_backoff_ms", t.log_cleaner_backoff_ms),
+    ] {
+        if let Some(ms) = ms {
+            check_ms(&format!("{path}.{name}"), ms)?;
+        }
+    }
+    if t.log_cleaner_backoff_ms.is_some_and(|ms| ms < 1.0) {
+        return Err(ScenarioError::new(
+            format!("{path}.log_cleaner_backoff_ms"),
+            "must be at least 1 ms",
+        ));
+    }
+    if let Some(r) = t.min_cleanable_dirty_ratio {
+        if !(0.0..=1.0).contains(&r) {
+            return Err(ScenarioError::new(
+                format!("{path}.min_cleanable_dirty_ratio"),
+                format!("must be between 0 and 1, got {r}"),
+            ));
+        }
+    }
     if t.retention_check_interval_ms < 1.0 {
         return Err(ScenarioError::new(
             format!("{path}.retention_check_interval_ms"),

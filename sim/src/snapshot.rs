@@ -3,7 +3,9 @@
 use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
 use crate::families::rabbitmq::Destination;
-use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
+use crate::ids::{
+    ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, ServiceId, TopicId,
+};
 use crate::ledger::Ledger;
 use crate::message::Slot;
 use crate::scenario::pulsar::{Retention, SubscriptionType};
@@ -66,7 +68,7 @@ pub struct ConsumerView {
     /// The channels seen so far that those names or patterns match.
     pub channels: Vec<ChannelId>,
     /// The Kafka group this consumer is a member of.
-    pub group: Option<u32>,
+    pub group: Option<GroupId>,
     pub prefetch: u32,
     pub ack: AckMode,
     pub unacked: Vec<Chip>,
@@ -136,7 +138,7 @@ pub struct PartitionView {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TopicView {
-    pub id: u32,
+    pub id: TopicId,
     pub name: String,
     pub partitions: Vec<PartitionView>,
     pub retention_ms: f64,
@@ -145,13 +147,13 @@ pub struct TopicView {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GroupView {
-    pub id: u32,
+    pub id: GroupId,
     pub name: String,
     pub assignor: crate::assignor::Assignor,
     pub rebalancing: bool,
     pub generation: u32,
     /// Each member and the partitions it owns; idle members own none (KAF-8).
-    pub members: Vec<(ConsumerId, Vec<(u32, u32)>)>,
+    pub members: Vec<(ConsumerId, Vec<(TopicId, u32)>)>,
     pub lag: u64,
     pub processed: u64,
     pub duplicates: u64,
@@ -161,7 +163,7 @@ pub struct GroupView {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ServiceView {
-    pub id: u32,
+    pub id: ServiceId,
     pub name: String,
     pub concurrency: u32,
     pub busy: u32,
@@ -275,6 +277,9 @@ pub struct Snapshot {
     pub transits_total: usize,
     pub latency: LatencyView,
     pub next_event: Option<SimTime>,
+    /// Every entity on stage as a node with its family and role, and the links between them;
+    /// the views above are the typed detail per family.
+    pub graph: Graph,
     /// Apache Pulsar, when the scenario uses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pulsar: Option<PulsarView>,
@@ -288,7 +293,7 @@ impl Simulation {
     pub fn snapshot(&self) -> Snapshot {
         let now = self.world.now.0;
         let us_to_ms = |us: u64| us as f64 / 1_000.0;
-        let queues = self
+        let queues: Vec<QueueView> = self
             .rabbitmq
             .queues
             .iter()
@@ -321,7 +326,7 @@ impl Simulation {
                 dead_letter_exchange: q.spec.dead_letter_exchange.clone(),
             })
             .collect();
-        let exchanges = self
+        let exchanges: Vec<ExchangeView> = self
             .rabbitmq
             .exchanges
             .iter()
@@ -353,7 +358,7 @@ impl Simulation {
                 },
             })
             .collect();
-        let consumers = self
+        let consumers: Vec<ConsumerView> = self
             .clients
             .consumers
             .iter()
@@ -404,7 +409,7 @@ impl Simulation {
                 }
             })
             .collect();
-        let producers = self
+        let producers: Vec<ProducerView> = self
             .clients
             .producers
             .iter()
@@ -421,6 +426,9 @@ impl Simulation {
                 returned: p.returned,
             })
             .collect();
+        let topics = self.topic_views();
+        let groups = self.group_views();
+        let services = self.service_views();
         let transits = self
             .wire
             .moving
@@ -435,6 +443,17 @@ impl Simulation {
                 chip: t.chip.clone(),
             })
             .collect();
+        let pulsar = self.pulsar_view();
+        let graph = self.graph(GraphInput {
+            producers: &producers,
+            exchanges: &exchanges,
+            queues: &queues,
+            consumers: &consumers,
+            topics: &topics,
+            groups: &groups,
+            services: &services,
+            pulsar: pulsar.as_ref(),
+        });
         let h = &self.world.latency_hist;
         Snapshot {
             time: self.world.now,
@@ -445,9 +464,9 @@ impl Simulation {
             consumers,
             producers,
             channels: self.redis.channels.clone(),
-            topics: self.topic_views(),
-            groups: self.group_views(),
-            services: self.service_views(),
+            topics,
+            groups,
+            services,
             transits,
             transits_total: self.wire.moving.len(),
             latency: LatencyView {
@@ -458,7 +477,8 @@ impl Simulation {
                 p99_ms: us_to_ms(h.quantile(0.99)),
             },
             next_event: self.next_event_time(),
-            pulsar: self.pulsar_view(),
+            graph,
+            pulsar,
         }
     }
 }
@@ -469,9 +489,9 @@ impl Simulation {
             .topics
             .iter()
             .enumerate()
-            .map(|(t, topic)| (t, topic, self.readers_of(t as u32)))
+            .map(|(t, topic)| (TopicId(t as u32), topic, self.readers_of(TopicId(t as u32))))
             .map(|(t, topic, readers)| TopicView {
-                id: t as u32,
+                id: t,
                 name: topic.spec.name.clone(),
                 retention_ms: topic.spec.retention_ms,
                 retention_bytes: topic.spec.retention_bytes,
@@ -481,7 +501,7 @@ impl Simulation {
                     .enumerate()
                     .map(|(p, log)| {
                         let tp = crate::assignor::TopicPartition {
-                            topic: t as u32,
+                            topic: t,
                             partition: p as u32,
                         };
                         let from = log
@@ -498,7 +518,7 @@ impl Simulation {
                                 .collect(),
                             segments: log
                                 .segments()
-                                .map(|s| (s.base, s.records, s.bytes))
+                                .map(|s| (s.base, s.records - s.compacted, s.bytes))
                                 .collect(),
                             groups: readers
                                 .iter()
@@ -527,7 +547,7 @@ impl Simulation {
     }
 
     /// The groups reading a topic, found once per topic rather than once per partition.
-    fn readers_of(&self, topic: u32) -> Vec<&crate::families::kafka::Group> {
+    fn readers_of(&self, topic: TopicId) -> Vec<&crate::families::kafka::Group> {
         self.kafka
             .groups
             .iter()
@@ -541,7 +561,7 @@ impl Simulation {
             .iter()
             .enumerate()
             .map(|(i, g)| GroupView {
-                id: i as u32,
+                id: GroupId(i as u32),
                 name: g.spec.name.clone(),
                 assignor: g.spec.assignor,
                 rebalancing: g.rebalancing || !g.moving.is_empty(),
@@ -556,7 +576,7 @@ impl Simulation {
                         (*c, tps)
                     })
                     .collect(),
-                lag: self.group_lag(i as u32),
+                lag: self.group_lag(GroupId(i as u32)),
                 processed: g.processed,
                 duplicates: g.duplicates,
                 skipped: g.skipped,
@@ -567,8 +587,8 @@ impl Simulation {
 
     /// Sum over the group's partitions of end offset − committed offset (KAF-18). Kept as a
     /// running total, so sampling it every 100 ms costs nothing; debug builds recount it.
-    pub fn group_lag(&self, gid: u32) -> u64 {
-        let lag = self.kafka.groups[gid as usize].lag;
+    pub fn group_lag(&self, gid: GroupId) -> u64 {
+        let lag = self.kafka.groups[gid.index()].lag;
         debug_assert_eq!(lag, self.kafka.recount_lag(gid), "group {gid} lag");
         lag
     }
@@ -579,7 +599,7 @@ impl Simulation {
             .iter()
             .enumerate()
             .map(|(i, s)| ServiceView {
-                id: i as u32,
+                id: ServiceId(i as u32),
                 name: s.spec.name.clone(),
                 concurrency: s.spec.concurrency,
                 busy: s.busy,
@@ -696,6 +716,631 @@ fn record_chip(r: &crate::log::Record) -> Chip {
         poison: false,
         dead_lettered: false,
         expired: false,
+    }
+}
+
+// ------------------------------------------------------------------ the graph
+
+/// A broker family: whose rules a node follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    #[serde(rename = "rabbitmq")]
+    RabbitMq,
+    #[serde(rename = "redis_pubsub")]
+    RedisPubSub,
+    Kafka,
+    Service,
+    Pulsar,
+}
+
+impl Family {
+    pub const ALL: [Family; 5] = [
+        Family::RabbitMq,
+        Family::RedisPubSub,
+        Family::Kafka,
+        Family::Service,
+        Family::Pulsar,
+    ];
+
+    /// The family's folder name: `rabbitmq`, `redis_pubsub`, `kafka`, `service`, `pulsar`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Family::RabbitMq => "rabbitmq",
+            Family::RedisPubSub => "redis_pubsub",
+            Family::Kafka => "kafka",
+            Family::Service => "service",
+            Family::Pulsar => "pulsar",
+        }
+    }
+}
+
+/// What a node does with messages; the UI places nodes by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Sends messages.
+    Producer,
+    /// Passes messages on without keeping them (an exchange, a channel).
+    Router,
+    /// Keeps messages until they are taken or expire (a queue, a topic and its partitions).
+    Store,
+    /// Takes and processes messages.
+    Consumer,
+    /// Answers a caller directly, with no broker.
+    Service,
+    /// Both sends and receives, broker-less (no family has one yet).
+    Peer,
+}
+
+/// A node's state as the drawing shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeStatus {
+    Running,
+    Paused,
+    Crashed,
+    Disconnected,
+    Removed,
+    Rebalancing,
+}
+
+impl From<ConsumerStatus> for NodeStatus {
+    fn from(s: ConsumerStatus) -> NodeStatus {
+        match s {
+            ConsumerStatus::Running => NodeStatus::Running,
+            ConsumerStatus::Crashed => NodeStatus::Crashed,
+            ConsumerStatus::Disconnected => NodeStatus::Disconnected,
+            ConsumerStatus::Removed => NodeStatus::Removed,
+        }
+    }
+}
+
+/// A figure a node or group shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Figure {
+    Sent,
+    Bindings,
+    Subscribers,
+    Ready,
+    Unacked,
+    Consumers,
+    Delivered,
+    Acked,
+    Redelivered,
+    Prefetch,
+    Partitions,
+    Records,
+    LogStart,
+    LogEnd,
+    Busy,
+    Concurrency,
+    Waiting,
+    Served,
+    Rejected,
+    TimedOut,
+    Members,
+    Lag,
+    /// Committed offsets, summed over a group's partitions.
+    Committed,
+    Generation,
+    Processed,
+}
+
+/// How a link moves messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    /// A producer sends to a router or a store.
+    Publish,
+    /// A caller calls a service directly.
+    Request,
+    /// A router passes matching messages on (a binding).
+    Bind,
+    /// A store hands messages to its consumer.
+    Deliver,
+    /// A router pushes each message to its subscribers.
+    Push,
+    /// A consumer fetches from a store it was assigned.
+    Fetch,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GraphNode {
+    pub node: NodeRef,
+    pub family: Family,
+    pub role: Role,
+    pub name: String,
+    pub status: NodeStatus,
+    pub figures: Vec<(Figure, u64)>,
+    /// The messages the node holds now, as drawn (capped like the views).
+    pub chips: Vec<Chip>,
+    /// The node this one is drawn inside: a partition's topic.
+    pub parent: Option<NodeRef>,
+    /// The group (`Graph::groups`, by id) this consumer shares work with.
+    pub group: Option<GroupId>,
+    /// Exists without being declared (the default exchange): shown only while a link uses it.
+    pub implicit: bool,
+}
+
+impl GraphNode {
+    pub fn figure(&self, f: Figure) -> Option<u64> {
+        figure(&self.figures, f)
+    }
+}
+
+fn figure(figures: &[(Figure, u64)], f: Figure) -> Option<u64> {
+    figures.iter().find(|(k, _)| *k == f).map(|(_, v)| *v)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GraphEdge {
+    pub from: NodeRef,
+    pub to: NodeRef,
+    /// The family whose rules the link follows.
+    pub family: Family,
+    pub kind: LinkKind,
+    /// What the link matches or means: a binding key or headers arguments, the patterns a
+    /// subscriber matched, the group a fetch is for. `None` where it matches everything.
+    pub label: Option<String>,
+}
+
+/// Consumers that share the work of what they read: a Kafka consumer group.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GraphGroup {
+    pub id: GroupId,
+    pub family: Family,
+    pub name: String,
+    pub status: NodeStatus,
+    pub figures: Vec<(Figure, u64)>,
+    /// Live members, in the order they were added.
+    pub members: Vec<NodeRef>,
+    /// The stores it reads.
+    pub reads: Vec<NodeRef>,
+}
+
+impl GraphGroup {
+    pub fn figure(&self, f: Figure) -> Option<u64> {
+        figure(&self.figures, f)
+    }
+}
+
+/// The topology at one instant: nodes, the links between them and the groups consumers form.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Graph {
+    pub nodes: Vec<GraphNode>,
+    pub edges: Vec<GraphEdge>,
+    pub groups: Vec<GraphGroup>,
+}
+
+impl Graph {
+    pub fn node(&self, node: NodeRef) -> Option<&GraphNode> {
+        self.nodes.iter().find(|n| n.node == node)
+    }
+
+    pub fn group(&self, id: GroupId) -> Option<&GraphGroup> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    /// The families with a node or group on stage, in [`Family::ALL`] order.
+    pub fn families(&self) -> Vec<Family> {
+        Family::ALL
+            .into_iter()
+            .filter(|f| {
+                self.nodes.iter().any(|n| n.family == *f && !n.implicit)
+                    || self.groups.iter().any(|g| g.family == *f)
+            })
+            .collect()
+    }
+}
+
+impl NodeRef {
+    /// The family of a broker's node; `None` for a client (a producer or consumer), which
+    /// belongs to the family of what it uses (see [`GraphNode::family`]).
+    pub fn family(self) -> Option<Family> {
+        match self {
+            NodeRef::Exchange(_) | NodeRef::Queue(_) => Some(Family::RabbitMq),
+            NodeRef::Channel(_) => Some(Family::RedisPubSub),
+            NodeRef::Topic(_) | NodeRef::Partition(..) => Some(Family::Kafka),
+            NodeRef::Service(_) => Some(Family::Service),
+            NodeRef::PulsarTopic(_) | NodeRef::PulsarPartition(..) => Some(Family::Pulsar),
+            NodeRef::Producer(_) | NodeRef::Consumer(_) => None,
+        }
+    }
+
+    pub fn role(self) -> Role {
+        match self {
+            NodeRef::Producer(_) => Role::Producer,
+            NodeRef::Exchange(_) | NodeRef::Channel(_) => Role::Router,
+            NodeRef::Queue(_)
+            | NodeRef::Topic(_)
+            | NodeRef::Partition(..)
+            | NodeRef::PulsarTopic(_)
+            | NodeRef::PulsarPartition(..) => Role::Store,
+            NodeRef::Consumer(_) => Role::Consumer,
+            NodeRef::Service(_) => Role::Service,
+        }
+    }
+}
+
+/// The views the graph is read from.
+struct GraphInput<'a> {
+    producers: &'a [ProducerView],
+    exchanges: &'a [ExchangeView],
+    queues: &'a [QueueView],
+    consumers: &'a [ConsumerView],
+    topics: &'a [TopicView],
+    groups: &'a [GroupView],
+    services: &'a [ServiceView],
+    pulsar: Option<&'a PulsarView>,
+}
+
+/// What a binding matches, as a label: the routing key, or a headers binding's arguments
+/// (`x-match=all: format=pdf, type=report`); `None` for a fanout's empty key, which matches
+/// everything.
+pub fn binding_label(kind: ExchangeType, spec: &crate::scenario::BindingSpec) -> Option<String> {
+    match kind {
+        ExchangeType::Headers => {
+            let mode = spec
+                .arguments
+                .get("x-match")
+                .and_then(|v| v.as_str())
+                .unwrap_or("all");
+            let args: Vec<String> = (spec.arguments.iter())
+                .filter(|(k, _)| k.as_str() != "x-match")
+                .map(|(k, v)| match v {
+                    serde_json::Value::Null => k.clone(),
+                    serde_json::Value::String(s) => format!("{k}={s}"),
+                    other => format!("{k}={other}"),
+                })
+                .collect();
+            Some(format!("x-match={mode}: {}", args.join(", ")))
+        }
+        ExchangeType::Fanout if spec.routing_key.is_empty() => None,
+        _ => Some(spec.routing_key.clone()),
+    }
+}
+
+impl Simulation {
+    fn graph(&self, v: GraphInput<'_>) -> Graph {
+        let mut g = Graph::default();
+        let running = NodeStatus::Running;
+        let node = |node: NodeRef, family: Family, name: &str| GraphNode {
+            node,
+            family,
+            role: node.role(),
+            name: name.to_string(),
+            status: running,
+            figures: Vec::new(),
+            chips: Vec::new(),
+            parent: None,
+            group: None,
+            implicit: false,
+        };
+        let live = |c: &&ConsumerView| c.status != ConsumerStatus::Removed;
+        // The routing keys sent to the default exchange: only those of its implicit bindings
+        // are links (RMQ-6).
+        let default_keys: Vec<&str> = (self.clients.producers.iter())
+            .filter(|p| !p.removed)
+            .filter(|p| {
+                (p.spec.targets.iter()).any(
+                    |t| matches!(t, crate::scenario::PublishTarget::Exchange(x) if x.is_empty()),
+                )
+            })
+            .flat_map(|p| p.spec.message.routing_keys.iter().map(String::as_str))
+            .collect();
+
+        for p in v.producers {
+            let family = (p.targets.iter().find_map(|t| t.family())).unwrap_or(Family::RabbitMq);
+            g.nodes.push(GraphNode {
+                status: if p.paused {
+                    NodeStatus::Paused
+                } else {
+                    running
+                },
+                figures: vec![(Figure::Sent, p.sent)],
+                ..node(NodeRef::Producer(p.id), family, &p.name)
+            });
+        }
+        for x in v.exchanges {
+            g.nodes.push(GraphNode {
+                figures: vec![(Figure::Bindings, x.links.len() as u64)],
+                implicit: x.id == ExchangeId(0),
+                ..node(NodeRef::Exchange(x.id), Family::RabbitMq, &x.name)
+            });
+        }
+        for (i, name) in self.redis.channels.iter().enumerate() {
+            let id = ChannelId(i as u32);
+            let subscribers = (v.consumers.iter().filter(live))
+                .filter(|c| c.channels.contains(&id))
+                .count() as u64;
+            g.nodes.push(GraphNode {
+                figures: vec![(Figure::Subscribers, subscribers)],
+                ..node(NodeRef::Channel(id), Family::RedisPubSub, name)
+            });
+        }
+        for q in v.queues {
+            g.nodes.push(GraphNode {
+                figures: vec![
+                    (Figure::Ready, q.ready),
+                    (Figure::Unacked, q.unacked),
+                    (Figure::Consumers, q.consumers.len() as u64),
+                ],
+                chips: q.head.clone(),
+                ..node(NodeRef::Queue(q.id), Family::RabbitMq, &q.name)
+            });
+        }
+        for s in v.services {
+            g.nodes.push(GraphNode {
+                figures: vec![
+                    (Figure::Busy, u64::from(s.busy)),
+                    (Figure::Concurrency, u64::from(s.concurrency)),
+                    (Figure::Waiting, s.waiting),
+                    (Figure::Served, s.served),
+                    (Figure::Rejected, s.rejected),
+                    (Figure::TimedOut, s.timed_out),
+                ],
+                ..node(NodeRef::Service(s.id), Family::Service, &s.name)
+            });
+        }
+        for t in v.topics {
+            let topic = NodeRef::Topic(t.id);
+            let records: u64 = t.partitions.iter().map(|p| p.log_end - p.log_start).sum();
+            g.nodes.push(GraphNode {
+                figures: vec![
+                    (Figure::Partitions, t.partitions.len() as u64),
+                    (Figure::Records, records),
+                ],
+                ..node(topic, Family::Kafka, &t.name)
+            });
+            for p in &t.partitions {
+                g.nodes.push(GraphNode {
+                    figures: vec![
+                        (Figure::LogStart, p.log_start),
+                        (Figure::LogEnd, p.log_end),
+                        (Figure::Records, p.log_end - p.log_start),
+                    ],
+                    chips: p.tail.iter().map(|(_, c)| c.clone()).collect(),
+                    parent: Some(topic),
+                    ..node(
+                        NodeRef::Partition(t.id, p.index),
+                        Family::Kafka,
+                        &format!("{}-{}", t.name, p.index),
+                    )
+                });
+            }
+        }
+        for t in v.pulsar.iter().flat_map(|p| &p.topics) {
+            let topic = NodeRef::PulsarTopic(t.id);
+            let messages: u64 = t.partitions.iter().map(|p| p.messages).sum();
+            g.nodes.push(GraphNode {
+                figures: vec![
+                    (Figure::Partitions, t.partitions.len() as u64),
+                    (Figure::Records, messages),
+                ],
+                ..node(topic, Family::Pulsar, &t.name)
+            });
+            for p in &t.partitions {
+                let name = if t.partitioned {
+                    format!("{}-partition-{}", t.name, p.index)
+                } else {
+                    t.name.clone()
+                };
+                g.nodes.push(GraphNode {
+                    figures: vec![
+                        (Figure::LogStart, p.start),
+                        (Figure::LogEnd, p.end),
+                        (Figure::Records, p.messages),
+                    ],
+                    chips: p.tail.iter().flat_map(|(_, c)| c.iter().cloned()).collect(),
+                    parent: Some(topic),
+                    ..node(
+                        NodeRef::PulsarPartition(t.id, p.index),
+                        Family::Pulsar,
+                        &name,
+                    )
+                });
+            }
+        }
+        for c in v.consumers.iter().filter(live) {
+            let spec = &self.clients.consumers[c.id.index()].spec;
+            let family = match spec.source {
+                crate::scenario::ConsumerSource::Queue(_) => Family::RabbitMq,
+                crate::scenario::ConsumerSource::Subscribe { .. } => Family::RedisPubSub,
+                crate::scenario::ConsumerSource::Group(_) => Family::Kafka,
+                crate::scenario::ConsumerSource::Pulsar(_) => Family::Pulsar,
+            };
+            let mut chips: Vec<Chip> = c.processing.iter().cloned().collect();
+            let processing = c.processing.as_ref().map(|p| p.msg);
+            chips.extend(
+                (c.unacked.iter())
+                    .filter(|u| Some(u.msg) != processing)
+                    .cloned(),
+            );
+            g.nodes.push(GraphNode {
+                status: c.status.into(),
+                figures: vec![
+                    (Figure::Delivered, c.delivered),
+                    (Figure::Acked, c.acked),
+                    (Figure::Redelivered, c.redelivered),
+                    (Figure::Unacked, c.unacked_count),
+                    (Figure::Prefetch, u64::from(c.prefetch)),
+                ],
+                chips,
+                group: c.group,
+                ..node(NodeRef::Consumer(c.id), family, &c.name)
+            });
+        }
+
+        // Links, in the order the drawing has always used.
+        for p in v.producers {
+            for &to in &p.targets {
+                let Some(family) = to.family() else { continue };
+                if family == Family::Kafka {
+                    continue; // to each partition, below
+                }
+                let kind = if to.role() == Role::Service {
+                    LinkKind::Request
+                } else {
+                    LinkKind::Publish
+                };
+                g.edges.push(GraphEdge {
+                    from: NodeRef::Producer(p.id),
+                    to,
+                    family,
+                    kind,
+                    label: None,
+                });
+            }
+        }
+        for x in v.exchanges {
+            let from = NodeRef::Exchange(x.id);
+            if x.id == ExchangeId(0) {
+                for (to, key) in &x.links {
+                    if default_keys.contains(&key.as_str()) {
+                        g.edges.push(GraphEdge {
+                            from,
+                            to: *to,
+                            family: Family::RabbitMq,
+                            kind: LinkKind::Bind,
+                            label: Some(key.clone()),
+                        });
+                    }
+                }
+                continue;
+            }
+            let bindings = &self.rabbitmq.exchanges[x.id.index()].bindings;
+            for ((to, _), b) in x.links.iter().zip(bindings) {
+                g.edges.push(GraphEdge {
+                    from,
+                    to: *to,
+                    family: Family::RabbitMq,
+                    kind: LinkKind::Bind,
+                    label: binding_label(x.kind, &b.spec),
+                });
+            }
+        }
+        for c in v.consumers.iter().filter(live) {
+            let to = NodeRef::Consumer(c.id);
+            if c.group.is_some() {
+                continue; // fetches, below
+            }
+            if let Some(from) = c.source {
+                g.edges.push(GraphEdge {
+                    from,
+                    to,
+                    family: from.family().unwrap_or(Family::RabbitMq),
+                    kind: LinkKind::Deliver,
+                    label: None,
+                });
+                continue;
+            }
+            let crate::scenario::ConsumerSource::Subscribe { channels, patterns } =
+                &self.clients.consumers[c.id.index()].spec.source
+            else {
+                continue;
+            };
+            for &ch in &c.channels {
+                let name = &self.redis.channels[ch.index()];
+                // The patterns that reach this channel, after its name if that is subscribed
+                // too (two copies, RPS-2); no label when only the name reaches it.
+                let mut by_pattern: Vec<&str> = (patterns.iter())
+                    .filter(|p| crate::matching::Glob::new(p).matches(name))
+                    .map(String::as_str)
+                    .collect();
+                by_pattern.sort_unstable();
+                by_pattern.dedup();
+                let label = (!by_pattern.is_empty()).then(|| {
+                    let by_name = channels.contains(name).then_some(name.as_str());
+                    by_name
+                        .into_iter()
+                        .chain(by_pattern)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                });
+                g.edges.push(GraphEdge {
+                    from: NodeRef::Channel(ch),
+                    to,
+                    family: Family::RedisPubSub,
+                    kind: LinkKind::Push,
+                    label,
+                });
+            }
+        }
+        for p in v.producers {
+            for &target in &p.targets {
+                let NodeRef::Topic(tid) = target else {
+                    continue;
+                };
+                let Some(t) = v.topics.iter().find(|t| t.id == tid) else {
+                    continue;
+                };
+                for part in &t.partitions {
+                    g.edges.push(GraphEdge {
+                        from: NodeRef::Producer(p.id),
+                        to: NodeRef::Partition(tid, part.index),
+                        family: Family::Kafka,
+                        kind: LinkKind::Publish,
+                        label: None,
+                    });
+                }
+            }
+        }
+        for gv in v.groups {
+            let members: Vec<NodeRef> = (v.consumers.iter().filter(live))
+                .filter(|c| c.group == Some(gv.id))
+                .map(|c| NodeRef::Consumer(c.id))
+                .collect();
+            for (c, tps) in &gv.members {
+                let to = NodeRef::Consumer(*c);
+                if !members.contains(&to) {
+                    continue;
+                }
+                for &(topic, partition) in tps {
+                    g.edges.push(GraphEdge {
+                        from: NodeRef::Partition(topic, partition),
+                        to,
+                        family: Family::Kafka,
+                        kind: LinkKind::Fetch,
+                        label: Some(gv.name.clone()),
+                    });
+                }
+            }
+            let markers = (v.topics.iter())
+                .flat_map(|t| &t.partitions)
+                .flat_map(|p| &p.groups)
+                .filter(|m| m.group == gv.name);
+            let committed = markers.filter_map(|m| m.committed).sum();
+            let reads = (v.topics.iter())
+                .filter(|t| {
+                    t.partitions
+                        .iter()
+                        .any(|p| p.groups.iter().any(|m| m.group == gv.name))
+                })
+                .map(|t| NodeRef::Topic(t.id))
+                .collect();
+            g.groups.push(GraphGroup {
+                id: gv.id,
+                family: Family::Kafka,
+                name: gv.name.clone(),
+                status: if gv.rebalancing {
+                    NodeStatus::Rebalancing
+                } else {
+                    running
+                },
+                figures: vec![
+                    (Figure::Members, members.len() as u64),
+                    (Figure::Lag, gv.lag),
+                    (Figure::Committed, committed),
+                    (Figure::Generation, u64::from(gv.generation)),
+                    (Figure::Processed, gv.processed),
+                ],
+                members,
+                reads,
+            });
+        }
+        g
     }
 }
 

@@ -1,7 +1,9 @@
 //! The wire: how a copy moves between two nodes of the topology, for every family, and the
 //! moving messages kept for drawing. Names nodes by id; knows no rule of any family.
 
-use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
+use crate::ids::{
+    ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, ServiceId, TopicId,
+};
 use crate::kernel::World;
 use crate::ledger::CopyState;
 use crate::message::Slot;
@@ -19,11 +21,11 @@ pub enum NodeRef {
     Consumer(ConsumerId),
     Channel(ChannelId),
     /// A Kafka topic, as a whole.
-    Topic(u32),
+    Topic(TopicId),
     /// A Kafka partition: (topic, partition).
-    Partition(u32, u32),
+    Partition(TopicId, u32),
     /// A service called with no broker.
-    Service(u32),
+    Service(ServiceId),
     /// An Apache Pulsar topic, as a whole.
     PulsarTopic(u32),
     /// One partition of a Pulsar topic (a non-partitioned topic has partition 0): (topic,

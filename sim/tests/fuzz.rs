@@ -649,6 +649,27 @@ impl Gen {
                 self.ms(1_500.0)
             };
         }
+        if self.coin(0.3) {
+            t["cleanup_policy"] = if self.bad() {
+                json!("shred")
+            } else {
+                json!(self.one(&["delete", "compact", "compact,delete", "delete,compact"]))
+            };
+            t["log_cleaner_backoff_ms"] = self.ms(500.0);
+        }
+        if self.coin(0.2) {
+            t["delete_retention_ms"] = self.ms(1_000.0);
+        }
+        if self.coin(0.2) {
+            t["min_compaction_lag_ms"] = self.ms(500.0);
+        }
+        if self.coin(0.2) {
+            t["min_cleanable_dirty_ratio"] = if self.bad() {
+                json!(1.5)
+            } else {
+                json!(self.one(&[0.0, 0.5, 1.0]))
+            };
+        }
         if self.coin(0.4) {
             t["retention_bytes"] = if self.bad() {
                 json!(-2)
@@ -778,6 +799,11 @@ impl Gen {
                 })
                 .collect();
             m.insert("keys".into(), json!(keys));
+            if self.coin(0.4) {
+                let tombstones: Vec<bool> =
+                    (0..1 + self.below(3)).map(|_| self.coin(0.5)).collect();
+                m.insert("tombstones".into(), json!(tombstones));
+            }
         }
         if self.coin(0.2) {
             m.insert("ttl_ms".into(), self.ms(300.0));

@@ -170,6 +170,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             routing_key: pick(&plan.routing_keys, 0),
             headers: pick(&plan.header_sets, EMPTY_HEADERS),
             key: pick(&plan.record_keys, NO_KEY),
+            tombstone: !t.tombstones.is_empty() && t.tombstones[i % t.tombstones.len()],
             delivery_count: 0,
             redelivered: false,
             poison,

@@ -1,6 +1,8 @@
 //! Events: what the simulation reports it did. The trace of a run is its list of events.
 
-use crate::ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
+use crate::ids::{
+    ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, TopicId,
+};
 use crate::ledger::{DeadLetterReason, DropReason};
 use crate::time::SimTime;
 use serde::Serialize;
@@ -139,7 +141,7 @@ pub enum EventKind {
     /// A record was appended to a partition at this offset (KAF-1).
     Appended {
         msg: MessageId,
-        topic: u32,
+        topic: TopicId,
         partition: u32,
         offset: u64,
     },
@@ -147,7 +149,7 @@ pub enum EventKind {
     RecordProcessed {
         msg: MessageId,
         consumer: ConsumerId,
-        topic: u32,
+        topic: TopicId,
         partition: u32,
         offset: u64,
         duplicate: bool,
@@ -155,14 +157,14 @@ pub enum EventKind {
     /// The position was out of range and `auto.offset.reset` moved it (KAF-6, KAF-15).
     OffsetReset {
         consumer: ConsumerId,
-        topic: u32,
+        topic: TopicId,
         partition: u32,
         to: u64,
     },
     /// `auto.offset.reset=none` and no committed offset: the partition is not read (KAF-15).
     NoOffset {
         consumer: ConsumerId,
-        topic: u32,
+        topic: TopicId,
         partition: u32,
     },
     /// No heartbeat within `session.timeout.ms`: the member is out of the group (KAF-10).
@@ -170,16 +172,16 @@ pub enum EventKind {
         consumer: ConsumerId,
     },
     RebalanceStarted {
-        group: u32,
+        group: GroupId,
         generation: u32,
     },
     RebalanceDone {
-        group: u32,
+        group: GroupId,
         generation: u32,
     },
     /// Retention deleted whole segments; the log start offset moved (KAF-5, KAF-6).
     RetentionDeleted {
-        topic: u32,
+        topic: TopicId,
         partition: u32,
         records: u64,
         log_start: u64,
@@ -196,6 +198,14 @@ pub enum EventKind {
     /// A command was applied (scripted or from the UI).
     CommandApplied {
         summary: String,
+    },
+    /// The log cleaner compacted a partition: superseded records and expired tombstones are
+    /// gone, offsets keep their gaps (KAF-7).
+    Compacted {
+        topic: TopicId,
+        partition: u32,
+        removed: u64,
+        tombstones: u64,
     },
     /// A message was stored in a Pulsar entry; one entry holds a whole producer batch (PUL-1).
     PulsarEntryAdded {
@@ -381,6 +391,15 @@ impl fmt::Display for Event {
             EventKind::ChannelClosed { consumer, reason } => {
                 write!(f, "channel of {consumer} closed: {reason}")
             }
+            EventKind::Compacted {
+                topic,
+                partition,
+                removed,
+                tombstones,
+            } => write!(
+                f,
+                "compact {topic}p{partition} removed {removed}, tombstones {tombstones}"
+            ),
             EventKind::QueueDeleted { queue, dropped } => {
                 write!(f, "delete {queue} dropped={dropped}")
             }
@@ -390,7 +409,7 @@ impl fmt::Display for Event {
                 partition,
                 offset,
             } => {
-                write!(f, "append {msg} to t{topic}p{partition}@{offset}")
+                write!(f, "append {msg} to {topic}p{partition}@{offset}")
             }
             EventKind::RecordProcessed {
                 msg,
@@ -401,7 +420,7 @@ impl fmt::Display for Event {
                 duplicate,
             } => write!(
                 f,
-                "process {msg} t{topic}p{partition}@{offset} by {consumer}{}",
+                "process {msg} {topic}p{partition}@{offset} by {consumer}{}",
                 if *duplicate { " DUPLICATE" } else { "" }
             ),
             EventKind::OffsetReset {
@@ -410,19 +429,19 @@ impl fmt::Display for Event {
                 partition,
                 to,
             } => {
-                write!(f, "reset {consumer} t{topic}p{partition} to {to}")
+                write!(f, "reset {consumer} {topic}p{partition} to {to}")
             }
             EventKind::NoOffset {
                 consumer,
                 topic,
                 partition,
-            } => write!(f, "no offset for {consumer} t{topic}p{partition}"),
+            } => write!(f, "no offset for {consumer} {topic}p{partition}"),
             EventKind::SessionExpired { consumer } => write!(f, "session of {consumer} expired"),
             EventKind::RebalanceStarted { group, generation } => {
-                write!(f, "rebalance g{group} gen {generation} started")
+                write!(f, "rebalance {group} gen {generation} started")
             }
             EventKind::RebalanceDone { group, generation } => {
-                write!(f, "rebalance g{group} gen {generation} done")
+                write!(f, "rebalance {group} gen {generation} done")
             }
             EventKind::RetentionDeleted {
                 topic,
@@ -431,7 +450,7 @@ impl fmt::Display for Event {
                 log_start,
             } => write!(
                 f,
-                "retention t{topic}p{partition} deleted {records}, log start {log_start}"
+                "retention {topic}p{partition} deleted {records}, log start {log_start}"
             ),
             EventKind::SubscriberDisconnected { consumer, lost } => {
                 write!(f, "disconnect {consumer} lost={lost}")
@@ -584,6 +603,7 @@ impl EventKind {
             | EventKind::RebalanceStarted { .. }
             | EventKind::RebalanceDone { .. }
             | EventKind::RetentionDeleted { .. }
+            | EventKind::Compacted { .. }
             | EventKind::SubscriberDisconnected { .. }
             | EventKind::CommandApplied { .. }
             | EventKind::PulsarLedgerRolled { .. }

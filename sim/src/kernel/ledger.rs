@@ -1,7 +1,7 @@
 //! The ledger: every message copy is in exactly one state, and the counts prove nothing was
 //! silently lost (`created == sum of all states`).
 
-use crate::ids::{ConsumerId, QueueId};
+use crate::ids::{ConsumerId, QueueId, ServiceId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -44,6 +44,8 @@ pub enum DropReason {
     SimulatorCapacity,
     /// Its queue was deleted by `x-expires`; such messages are not dead-lettered (RMQ-28).
     QueueDeleted,
+    /// A compacted topic refuses a record without a key (KAF-7).
+    NoKeyForCompactedTopic,
     /// A service with no broker in front had no free worker and a full backlog.
     ServiceOverloaded,
     /// The caller gave up waiting for a service with no broker in front.
@@ -54,7 +56,7 @@ pub enum DropReason {
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 15] = [
+    pub const ALL: [DropReason; 16] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -67,6 +69,7 @@ impl DropReason {
         DropReason::DeadLetterUnroutable,
         DropReason::SimulatorCapacity,
         DropReason::QueueDeleted,
+        DropReason::NoKeyForCompactedTopic,
         DropReason::ServiceOverloaded,
         DropReason::RequestTimeout,
         DropReason::NoSubscription,
@@ -99,12 +102,14 @@ pub enum CopyState {
     /// With the consumer while the broker holds nothing: auto-ack, or Redis Pub/Sub.
     Processing(ConsumerId),
     /// Waiting for, or being served by, a service called with no broker.
-    InService(u32),
+    InService(ServiceId),
     /// A record in a log (a Kafka partition, a Pulsar entry): consuming it changes nothing
     /// (KAF-1, PUL-1).
     Retained,
     /// Deleted with its segment by retention, not by consumption (KAF-5).
     RemovedByRetention,
+    /// Superseded by a later record with the same key, or an expired tombstone (KAF-7).
+    RemovedByCompaction,
     /// Acked (or processed under auto-ack / Pub/Sub) and deleted.
     Acked,
     /// Left its queue through the dead-letter exchange; the new copy continues from there.
@@ -124,6 +129,7 @@ impl CopyState {
                 | CopyState::Expired
                 | CopyState::Dropped(_)
                 | CopyState::RemovedByRetention
+                | CopyState::RemovedByCompaction
         )
     }
 
@@ -152,7 +158,13 @@ pub struct Ledger {
     pub dead_lettered: BTreeMap<DeadLetterReason, u64>,
     pub expired: u64,
     pub removed_by_retention: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub removed_by_compaction: u64,
     pub dropped: BTreeMap<DropReason, u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Ledger {
@@ -164,6 +176,7 @@ impl Ledger {
             CopyState::Processing(_) | CopyState::InService(_) => &mut self.processing,
             CopyState::Retained => &mut self.retained,
             CopyState::RemovedByRetention => &mut self.removed_by_retention,
+            CopyState::RemovedByCompaction => &mut self.removed_by_compaction,
             CopyState::Acked => &mut self.acked,
             CopyState::DeadLettered(r) => self.dead_lettered.entry(r).or_default(),
             CopyState::Expired => &mut self.expired,
@@ -197,6 +210,7 @@ impl Ledger {
             + self.processing
             + self.retained
             + self.removed_by_retention
+            + self.removed_by_compaction
             + self.acked
             + self.dead_lettered_total()
             + self.expired
@@ -218,6 +232,9 @@ impl Ledger {
         m.insert("processing".into(), self.processing);
         m.insert("retained".into(), self.retained);
         m.insert("removed_by_retention".into(), self.removed_by_retention);
+        if self.removed_by_compaction > 0 {
+            m.insert("removed_by_compaction".into(), self.removed_by_compaction);
+        }
         m.insert("acked".into(), self.acked);
         m.insert("dead_lettered".into(), self.dead_lettered_total());
         m.insert("expired".into(), self.expired);

@@ -37,6 +37,8 @@ pub struct MessageCopy {
     pub headers: u32,
     /// Interned record key (the key a log partitions by), or [`NO_KEY`].
     pub key: u32,
+    /// A null value: deletes its key from a compacted log (KAF-7).
+    pub tombstone: bool,
     /// `x-delivery-count` on quorum queues (RMQ-30).
     pub delivery_count: u32,
     pub redelivered: bool,

@@ -452,3 +452,23 @@ fn every_scenario_file_parses_runs_30_s_and_keeps_the_ledger_balanced() {
         assert!(r.balanced, "{path}");
     }
 }
+
+#[test]
+fn charts_sample_every_series_every_100_ms() {
+    // The queue-vs-log comparison has queues, a group, traffic and acks: after 10 s every
+    // series has a point per 100 ms sample, latency once the first messages finished (found
+    // missing once when sampling moved).
+    let (s, _, _) = run_file(COMPARE, 10_000);
+    let c = s.charts();
+    let samples = 80;
+    for (name, points) in [
+        ("throughput_in", c.throughput_in.len()),
+        ("throughput_out", c.throughput_out.len()),
+        ("latency_p50_ms", c.latency_p50_ms.len()),
+        ("latency_p99_ms", c.latency_p99_ms.len()),
+        ("queue_depth", c.queue_depth[0].1.len()),
+        ("group_lag", c.group_lag[0].1.len()),
+    ] {
+        assert!(points >= samples, "{name} has {points} points");
+    }
+}

@@ -269,6 +269,10 @@ pub mod cmd {
     pub fn add_consumer(spec: Value) -> Value {
         json!({ "add_consumer": { "consumer": spec } })
     }
+
+    pub fn add_producer(spec: Value) -> Value {
+        json!({ "add_producer": { "producer": spec } })
+    }
 }
 
 /// The path of `scenarios/rules/<file>`.

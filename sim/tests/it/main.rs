@@ -3,7 +3,9 @@
 
 mod examples;
 mod golden;
+mod graph;
 mod helpers;
+mod interop;
 mod lessons;
 mod props;
 mod queueing;

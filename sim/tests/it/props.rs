@@ -411,6 +411,50 @@ fn pulsar_side(seed: u64) -> Option<PulsarSide> {
     })
 }
 
+/// A Kafka side: a two-partition topic under any cleanup policy (compaction with tombstones,
+/// unkeyed records a compacted topic refuses), a producer and a group's members (KAF-1..18, KAF-7).
+fn kafka() -> impl Strategy<Value = (Value, Value, Value, Vec<Value>)> {
+    (
+        prop_oneof![Just("delete"), Just("compact"), Just("compact,delete")],
+        prop_oneof![Just(1u64), Just(300), Just(1 << 30)],
+        prop_oneof![
+            Just(vec![]),
+            Just(vec!["a", "b", "c"]),
+            Just(vec!["a", "a", "b"])
+        ],
+        prop::collection::vec(any::<bool>(), 0..4),
+        rate(),
+        prop::collection::vec(processing(), 0..3),
+    )
+        .prop_map(|(policy, segment_bytes, keys, tombstones, rate, members)| {
+            let topic = json!({
+                "name": "kt", "partitions": 2, "cleanup_policy": policy,
+                "segment_bytes": segment_bytes, "retention_ms": 400,
+                "retention_check_interval_ms": 100, "delete_retention_ms": 500,
+                "log_cleaner_backoff_ms": 250,
+            });
+            let group = json!({ "name": "kg", "topics": ["kt"], "auto_offset_reset": "earliest" });
+            let producer = json!({
+                "name": "kp",
+                "targets": [{ "topic": "kt" }],
+                "rate": rate,
+                "message": { "keys": keys, "tombstones": tombstones, "size_bytes": 100 },
+            });
+            let members = members
+                .into_iter()
+                .enumerate()
+                .map(|(i, processing)| {
+                    json!({
+                        "name": format!("k{i}"),
+                        "source": { "group": "kg" },
+                        "processing": processing,
+                    })
+                })
+                .collect();
+            (topic, group, producer, members)
+        })
+}
+
 #[derive(Clone, Debug)]
 enum Cmd {
     Crash(usize),
@@ -458,6 +502,7 @@ fn case() -> impl Strategy<Value = Case> {
                 consumers(nc, nq),
                 prop::option::weighted(0.3, pubsub()),
                 prop::collection::vec((0u64..HORIZON_MS, cmd()), 0..12),
+                prop::option::weighted(0.3, kafka()),
             )
         })
         .prop_map(
@@ -473,11 +518,19 @@ fn case() -> impl Strategy<Value = Case> {
                 mut consumers,
                 pubsub,
                 cmds,
+                kafka,
             )| {
                 let mut producers = producers;
                 if let Some((p, subs)) = pubsub {
                     producers.push(p);
                     consumers.extend(subs);
+                }
+                let (mut topics, mut groups) = (Vec::new(), Vec::new());
+                if let Some((t, g, p, members)) = kafka {
+                    topics.push(t);
+                    groups.push(g);
+                    producers.push(p);
+                    consumers.extend(members);
                 }
                 let pulsar = pulsar_side(seed);
                 if let Some(side) = &pulsar {
@@ -503,6 +556,8 @@ fn case() -> impl Strategy<Value = Case> {
                     "exchanges": [ex, { "name": "dlx", "type": "fanout" }],
                     "queues": queues,
                     "bindings": b,
+                    "topics": topics,
+                    "groups": groups,
                     "producers": producers,
                     "consumers": consumers,
                 });
@@ -791,6 +846,11 @@ fn prop_generator_covers_every_event_kind() {
         "consumer_crashed",
         "consumer_restarted",
         "subscriber_disconnected",
+        "appended",
+        "record_processed",
+        "compacted",
+        "retention_deleted",
+        "dropped:no_key_for_compacted_topic",
         "command:crash_consumer",
         "command:restart_consumer",
         "command:remove_consumer",

@@ -1,5 +1,6 @@
 //! KAF-1..KAF-18: the event broker — partitioned logs, retention, consumer groups, offsets and
-//! delivery semantics (`reference/semantics.md` §2.1–2.4). KAF-19+ (replication) is out of scope.
+//! delivery semantics (`reference/semantics.md` §2.1–2.4), and compaction (KAF-7). KAF-19+
+//! (replication) is out of scope here.
 //!
 //! Every test drives a whole `Simulation` (the unit tests in `log.rs`, `partitioner.rs` and
 //! `assignor.rs` check the pieces on their own) and reads the outcome from events
@@ -44,7 +45,7 @@ fn processed(events: &[Event]) -> Vec<Proc> {
             } => Some(Proc {
                 time: e.time,
                 consumer: consumer.0,
-                topic: *topic,
+                topic: topic.0,
                 partition: *partition,
                 offset: *offset,
                 msg: msg.0,
@@ -92,7 +93,7 @@ fn appended(events: &[Event]) -> Vec<Append> {
                 topic,
                 partition,
                 offset,
-            } => Some((e.time, msg.0, *topic, *partition, *offset)),
+            } => Some((e.time, msg.0, topic.0, *partition, *offset)),
             _ => None,
         })
         .collect()
@@ -139,7 +140,10 @@ fn owners(s: &Simulation, grp: &str) -> BTreeMap<String, Vec<(u32, u32)>> {
     let g = snap.groups.iter().find(|g| g.name == grp).unwrap();
     g.members
         .iter()
-        .map(|(c, tps)| (snap.consumers[c.index()].name.clone(), tps.clone()))
+        .map(|(c, tps)| {
+            let tps = tps.iter().map(|(t, p)| (t.0, *p)).collect();
+            (snap.consumers[c.index()].name.clone(), tps)
+        })
         .collect()
 }
 
@@ -621,31 +625,215 @@ fn kaf_06_with_latest_the_reset_jumps_to_the_log_end() {
 
 // ---------------------------------------------------------------- KAF-7
 
+/// A compacted topic `t`: one record per segment, the cleaner every 100 ms, plus `extra`
+/// topic settings; a stopped member `c` of an earliest group `g`, and producer `p` sending
+/// `keys` (with `tombstones`) in one burst at 0.
+fn compacted(extra: Value, keys: &[&str], tombstones: &[bool]) -> Simulation {
+    let topic = json!({
+        "name": "t", "cleanup_policy": "compact", "segment_bytes": 1,
+        "log_cleaner_backoff_ms": 100
+    })
+    .with(extra);
+    sim_of(json!({
+        "version": 1,
+        "topics": [topic],
+        "groups": [earliest_group("g", "t")],
+        "producers": [topic_producer("p", "t", burst_rate(keys.len() as u64, 0.0))
+            .with(json!({ "message": { "keys": keys, "tombstones": tombstones } }))],
+        "consumers": [group_member("c", "g", 1.0).with(json!({ "stopped": true }))]
+    }))
+}
+
+/// `Compacted` events: (time, superseded records removed, tombstones removed).
+fn compactions(events: &[Event]) -> Vec<(SimTime, u64, u64)> {
+    pick(events, |e| match &e.kind {
+        EventKind::Compacted {
+            removed,
+            tombstones,
+            ..
+        } => Some((e.time, *removed, *tombstones)),
+        _ => None,
+    })
+}
+
+/// Restarts `c` at `at_ms` and returns the offsets it processes by `until_ms`.
+fn read_from_earliest(s: &mut Simulation, at_ms: u64, until_ms: u64) -> Vec<u64> {
+    run_ms(s, at_ms);
+    apply(s, cmd::restart("c"));
+    let events = run_ms(s, until_ms);
+    offsets(&processed_by(&events, s, "c"))
+}
+
 #[test]
-#[ignore = "not modelled: compaction (KAF-7)"]
-fn kaf_07_compaction_keeps_the_latest_value_per_key() {
-    // With cleanup.policy=compact, keys a,b,a,b,a at offsets 0..=4 in closed segments (one
-    // record per segment) keep at least the latest value per key: offsets 3 (b) and 4 (a).
-    // Offsets never change, so a group reading from the earliest offset sees [3, 4] — the gaps
-    // are skipped. (A tombstone would delete its key and itself go after delete.retention.ms;
-    // the active segment and records younger than min.compaction.lag.ms stay uncompacted.)
-    // TopicSpec has no cleanup policy yet, so this scenario does not parse.
+fn kaf_07_compaction_keeps_the_latest_value_per_key_and_offsets_keep_their_gaps() {
+    // Keys a,b,a,b,a,c at offsets 0..=5, one record per segment: offset 5 is in the active
+    // segment. The first cleaning (at 100 ms) keeps the latest a (4) and b (3); 0..=2 go, and
+    // a group reading from the earliest offset sees [3, 4, 5]: offsets never change.
+    let mut s = compacted(json!({}), &["a", "b", "a", "b", "a", "c"], &[]);
+    let events = run_ms(&mut s, 5_000);
+    assert_eq!(compactions(&events), [(ms(100), 3, 0)]);
+    assert_eq!(s.ledger().removed_by_compaction, 3);
+    assert_eq!(s.ledger().retained, 3);
+    assert_eq!(log_range(&s, "t", 0), (0, 6), "the log start does not move");
+    assert_eq!(read_from_earliest(&mut s, 5_000, 10_000), [3, 4, 5]);
+}
+
+#[test]
+fn kaf_07_the_active_segment_is_never_compacted() {
+    // One big segment (the default 1 GiB): every value of `a` stays readable.
+    let mut s = compacted(
+        json!({ "segment_bytes": 1_073_741_824 }),
+        &["a", "a", "a"],
+        &[],
+    );
+    let events = run_ms(&mut s, 5_000);
+    assert!(compactions(&events).is_empty());
+    assert_eq!(read_from_earliest(&mut s, 5_000, 10_000), [0, 1, 2]);
+}
+
+#[test]
+fn kaf_07_a_tombstone_deletes_its_key_and_goes_after_delete_retention_ms() {
+    // a, a (tombstone), b. At 100 ms the first `a` goes and the tombstone is kept for
+    // delete.retention.ms = 1 s from that cleaning; at 1.1 s the next cleaning removes it.
+    let mut s = compacted(
+        json!({ "delete_retention_ms": 1000 }),
+        &["a", "a", "b"],
+        &[false, true, false],
+    );
+    let events = run_ms(&mut s, 3_000);
+    assert_eq!(compactions(&events), [(ms(100), 1, 0), (ms(1_100), 0, 1)]);
+    assert_eq!(s.ledger().removed_by_compaction, 2);
+    assert_eq!(read_from_earliest(&mut s, 3_000, 6_000), [2]);
+}
+
+#[test]
+fn kaf_07_a_reader_before_delete_retention_ms_still_sees_the_tombstone() {
+    let mut s = compacted(
+        json!({ "delete_retention_ms": 60_000 }),
+        &["a", "a", "b"],
+        &[false, true, false],
+    );
+    assert_eq!(read_from_earliest(&mut s, 1_000, 3_000), [1, 2]);
+}
+
+#[test]
+fn kaf_07_records_younger_than_min_compaction_lag_ms_are_not_compacted() {
+    // Three values of `a`, appended at 1 ms; lag 1 s: the cleaner (every 100 ms) waits until
+    // the closed segments are 1 s old, so the first check after 1.001 s removes the older of
+    // the two closed values (the third is in the active segment).
+    let mut s = compacted(
+        json!({ "min_compaction_lag_ms": 1000 }),
+        &["a", "a", "a"],
+        &[],
+    );
+    let events = run_ms(&mut s, 3_000);
+    assert_eq!(compactions(&events), [(ms(1_100), 1, 0)]);
+    assert_eq!(read_from_earliest(&mut s, 3_000, 6_000), [1, 2]);
+}
+
+/// Keys a,a,a,b at 0 (the first cleaning removes two `a`s), then a,b,c at 2 s: the new dirty
+/// part is 3 of 4 live records. Returns the records compaction removed by 5 s.
+fn removed_with_dirty_ratio(ratio: f64) -> u64 {
+    let mut s = compacted(
+        json!({ "min_cleanable_dirty_ratio": ratio }),
+        &["a", "a", "a", "b"],
+        &[],
+    );
+    run_ms(&mut s, 1_000);
+    assert_eq!(s.ledger().removed_by_compaction, 2, "the first cleaning");
+    let more = json!({ "message": { "keys": ["a", "b", "c"] } });
+    let producer = topic_producer("q", "t", burst_rate(3, 1_000.0)).with(more);
+    apply(&mut s, cmd::add_producer(producer));
+    run_ms(&mut s, 5_000);
+    s.ledger().removed_by_compaction
+}
+
+#[test]
+fn kaf_07_the_cleaner_waits_for_min_cleanable_dirty_ratio() {
+    // Dirty 3/4 = 0.75: enough for the default 0.5 (a@2 and b@3 go), not for 1.0.
+    assert_eq!(removed_with_dirty_ratio(0.5), 4);
+    assert_eq!(removed_with_dirty_ratio(1.0), 2);
+}
+
+#[test]
+fn kaf_07_a_compacted_topic_refuses_records_without_a_key() {
+    let mut s = sim_of(json!({
+        "version": 1,
+        "topics": [{ "name": "t", "cleanup_policy": "compact" }],
+        "producers": [topic_producer("p", "t", burst_rate(2, 0.0))]
+    }));
+    let events = run_ms(&mut s, 1_000);
+    let reasons: Vec<String> = crate::helpers::drops(&events)
+        .iter()
+        .map(|(_, r)| r.to_string())
+        .collect();
+    assert_eq!(reasons, ["no_key_for_compacted_topic"; 2]);
+    assert_eq!(s.ledger().retained, 0);
+}
+
+#[test]
+fn kaf_07_compact_alone_deletes_nothing_by_time_compact_delete_does() {
+    let run = |policy: &str| {
+        let mut s = sim_of(json!({
+            "version": 1,
+            "topics": [{
+                "name": "t", "cleanup_policy": policy, "segment_bytes": 1,
+                "retention_ms": 1000, "retention_check_interval_ms": 100
+            }],
+            "producers": [topic_producer("p", "t", burst_rate(3, 0.0))
+                .with(json!({ "message": { "keys": ["a", "b", "c"] } }))]
+        }));
+        run_ms(&mut s, 5_000);
+        (s.ledger().retained, s.ledger().removed_by_retention)
+    };
+    assert_eq!(run("compact"), (3, 0));
+    assert_eq!(run("delete,compact"), (0, 3));
+    assert_eq!(run("compact,delete"), (0, 3));
+}
+
+#[test]
+fn kaf_07_retention_deleting_a_fully_compacted_segment_still_moves_the_log_start() {
+    // compact,delete, one record per segment: `a` at 1 ms, then `a` and `c` at 1.001 s. At
+    // 1.1 s the first `a` is compacted away, leaving its segment empty; at 1.6 s retention
+    // (1.5 s) deletes that segment alone, moving the log start to 1. The group's lag must
+    // follow (found by the property test: its running total missed a move that removed no
+    // live record).
     let mut s = sim_of(json!({
         "version": 1,
         "topics": [{
-            "name": "t", "cleanup_policy": "compact", "segment_bytes": 1,
+            "name": "t", "cleanup_policy": "compact,delete", "segment_bytes": 1,
+            "log_cleaner_backoff_ms": 100, "retention_ms": 1500,
             "retention_check_interval_ms": 100
         }],
         "groups": [earliest_group("g", "t")],
-        "producers": [topic_producer("p", "t", burst_rate(6, 0.0))
-            .with(json!({ "message": { "keys": ["a", "b", "a", "b", "a", "c"] } }))],
-        "consumers": [group_member("c", "g", 1.0).with(json!({ "stopped": true }))]
+        "producers": [
+            topic_producer("p", "t", burst_rate(1, 0.0))
+                .with(json!({ "message": { "keys": ["a"] } })),
+            topic_producer("q", "t", burst_rate(2, 1_000.0))
+                .with(json!({ "message": { "keys": ["a", "c"] } }))
+        ]
     }));
-    run_ms(&mut s, 5_000);
-    apply(&mut s, cmd::restart("c"));
-    let events = run_ms(&mut s, 10_000);
-    // Offset 5 (key c) is in the active segment; 0..=2 are superseded.
-    assert_eq!(offsets(&processed_by(&events, &s, "c")), [3, 4, 5]);
+    let events = run_ms(&mut s, 2_000);
+    assert_eq!(compactions(&events), [(ms(1_100), 1, 0)]);
+    assert_eq!(log_range(&s, "t", 0), (1, 3));
+    assert_eq!(
+        s.ledger().removed_by_retention,
+        0,
+        "no live record was deleted"
+    );
+    let (m, _, _) = marker(&s, "t", 0, "g");
+    assert_eq!(m.lag, 2);
+}
+
+#[test]
+fn kaf_07_an_old_topic_serialises_without_the_new_settings() {
+    let t: broker_sim::scenario::TopicSpec =
+        serde_json::from_value(json!({ "name": "t" })).unwrap();
+    let text = serde_json::to_string(&t).unwrap();
+    assert!(
+        !text.contains("cleanup") && !text.contains("compaction"),
+        "{text}"
+    );
 }
 
 // ---------------------------------------------------------------- KAF-8
@@ -1706,6 +1894,25 @@ fn kaf_06_example_scenario() {
     assert!(report_group(&r, "archive").skipped > 0);
     let read = processed_by(&events, &s, "archiver");
     assert!(read.windows(2).any(|w| w[1].offset > w[0].offset + 1));
+}
+
+#[test]
+fn kaf_07_example_scenario() {
+    let (s, events, r) = run_file(
+        &example("kaf-07-compaction-keeps-the-latest-value.json"),
+        30_000,
+    );
+    // 14 records 0.5 s apart (offsets 0..=13), two per 200-byte segment: 12 and 13 are in the
+    // active segment and stay. In the closed ones the cleaner keeps u3's latest (10) and u1's
+    // (11); u2's tombstone (7) deleted u2 and went itself 5 s after the cleaning that kept it.
+    let read: Vec<u64> = offsets(&processed_by(&events, &s, "rebuild-1"));
+    assert_eq!(read, [10, 11, 12, 13]);
+    assert_eq!(r.ledger.removed_by_compaction, 10);
+    assert_eq!(r.ledger.removed_by_retention, 0);
+    assert!(any_kind(&events, |k| matches!(
+        k,
+        EventKind::Compacted { tombstones: 1, .. }
+    )));
 }
 
 #[test]

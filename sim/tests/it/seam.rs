@@ -118,7 +118,7 @@ const LAYERS: &[&[&str]] = &[
         "families::pulsar",
     ],
     &["engine"],
-    &["snapshot", "specs"],
+    &["snapshot", "specs", "interop"],
     &["report"],
     &["main"],
 ];
@@ -156,7 +156,9 @@ fn component_of_path(path: &str) -> Option<String> {
         "engine" | "registry" | "Simulation" => "engine",
         "scenario" | "Scenario" | "ScenarioError" => "scenario",
         "command" | "Command" | "CommandError" => "command",
-        "clients" | "wire" | "ids" | "matching" | "snapshot" | "specs" | "report" => first,
+        "clients" | "wire" | "ids" | "matching" | "snapshot" | "specs" | "report" | "interop" => {
+            first
+        }
         c if c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_') => return None,
         other => panic!("seam.rs does not know crate::{other}; map it to a component"),
     };

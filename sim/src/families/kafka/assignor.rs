@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 /// A topic-partition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TopicPartition {
-    pub topic: u32,
+    pub topic: TopicId,
     pub partition: u32,
 }
 
+use crate::ids::TopicId;
 pub use crate::scenario::Assignor;
 
 /// Assigns every partition of `topics` to exactly one of `members` (KAF-8, KAF-9).
@@ -42,7 +43,7 @@ pub use crate::scenario::Assignor;
 pub fn assign(
     assignor: Assignor,
     members: &[String],
-    topics: &[(u32, String, u32)],
+    topics: &[(TopicId, String, u32)],
     previous: &BTreeMap<String, Vec<TopicPartition>>,
 ) -> BTreeMap<String, Vec<TopicPartition>> {
     let members: Vec<&str> = members
@@ -70,7 +71,7 @@ pub fn assign(
 }
 
 /// Per topic: ⌊P/C⌋ contiguous partitions each, and one extra for the first P mod C members.
-fn range(members: usize, topics: &[(u32, String, u32)]) -> Vec<Vec<TopicPartition>> {
+fn range(members: usize, topics: &[(TopicId, String, u32)]) -> Vec<Vec<TopicPartition>> {
     let mut lists = vec![Vec::new(); members];
     let n = members as u32;
     for &(topic, _, count) in topics {
@@ -86,7 +87,7 @@ fn range(members: usize, topics: &[(u32, String, u32)]) -> Vec<Vec<TopicPartitio
 }
 
 /// All partitions dealt one at a time to the members in turn.
-fn round_robin(members: usize, topics: &[(u32, String, u32)]) -> Vec<Vec<TopicPartition>> {
+fn round_robin(members: usize, topics: &[(TopicId, String, u32)]) -> Vec<Vec<TopicPartition>> {
     let mut lists = vec![Vec::new(); members];
     for (i, tp) in partitions_by_name(topics).into_iter().enumerate() {
         lists[i % members].push(tp);
@@ -114,12 +115,12 @@ fn trim_to_quotas(lists: &mut [Vec<usize>], partitions: usize) {
 
 fn sticky(
     members: &[&str],
-    topics: &[(u32, String, u32)],
+    topics: &[(TopicId, String, u32)],
     previous: &BTreeMap<String, Vec<TopicPartition>>,
 ) -> Vec<Vec<TopicPartition>> {
     let all = partitions_by_name(topics);
     // A partition's rank is its index in `all`; a topic listed twice ranks by its last listing.
-    let mut starts: BTreeMap<u32, (usize, u32)> = BTreeMap::new();
+    let mut starts: BTreeMap<TopicId, (usize, u32)> = BTreeMap::new();
     let mut at = 0;
     for (topic, _, count) in topics_by_name(topics) {
         starts.insert(*topic, (at, *count));
@@ -199,14 +200,14 @@ fn fill_emptiest_first(lists: &mut [Vec<usize>], items: impl Iterator<Item = usi
 }
 
 /// Topics sorted by (name, id), as Kafka's RoundRobin and Sticky order them.
-fn topics_by_name(topics: &[(u32, String, u32)]) -> Vec<&(u32, String, u32)> {
-    let mut sorted: Vec<&(u32, String, u32)> = topics.iter().collect();
+fn topics_by_name(topics: &[(TopicId, String, u32)]) -> Vec<&(TopicId, String, u32)> {
+    let mut sorted: Vec<&(TopicId, String, u32)> = topics.iter().collect();
     sorted.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
     sorted
 }
 
 /// Every partition, sorted by (topic name, partition) as Kafka's RoundRobin and Sticky order them.
-fn partitions_by_name(topics: &[(u32, String, u32)]) -> Vec<TopicPartition> {
+fn partitions_by_name(topics: &[(TopicId, String, u32)]) -> Vec<TopicPartition> {
     topics_by_name(topics)
         .into_iter()
         .flat_map(|&(topic, _, count)| {
@@ -227,6 +228,7 @@ mod tests {
     ];
 
     fn tp(topic: u32, partition: u32) -> TopicPartition {
+        let topic = TopicId(topic);
         TopicPartition { topic, partition }
     }
 
@@ -234,8 +236,8 @@ mod tests {
         names.iter().map(|s| s.to_string()).collect()
     }
 
-    fn two_topics_of_three() -> Vec<(u32, String, u32)> {
-        vec![(0, "t0".into(), 3), (1, "t1".into(), 3)]
+    fn two_topics_of_three() -> Vec<(TopicId, String, u32)> {
+        vec![(TopicId(0), "t0".into(), 3), (TopicId(1), "t1".into(), 3)]
     }
 
     #[test]
@@ -265,7 +267,10 @@ mod tests {
     #[test]
     fn kaf_09_round_robin_deals_by_topic_name() {
         // Topic id 0 is named "zeta", so topic 1 ("alpha") is dealt first.
-        let topics = vec![(0, "zeta".into(), 1), (1, "alpha".into(), 2)];
+        let topics = vec![
+            (TopicId(0), "zeta".into(), 1),
+            (TopicId(1), "alpha".into(), 2),
+        ];
         let plan = assign(
             Assignor::RoundRobin,
             &ids(&["a", "b"]),
@@ -279,7 +284,7 @@ mod tests {
     #[test]
     fn kaf_08_members_beyond_partitions_idle() {
         let members = ids(&["m0", "m1", "m2", "m3", "m4"]);
-        let topics = vec![(0, "t".into(), 3)];
+        let topics = vec![(TopicId(0), "t".into(), 3)];
         for assignor in ALL {
             let plan = assign(assignor, &members, &topics, &BTreeMap::new());
             assert_eq!(plan.len(), 5, "{assignor:?}");
@@ -291,7 +296,7 @@ mod tests {
 
     #[test]
     fn kaf_09_sticky_balanced_and_keeps_ownership() {
-        let topics = vec![(0, "t".into(), 9)];
+        let topics = vec![(TopicId(0), "t".into(), 9)];
         let abc = ids(&["a", "b", "c"]);
         let start = assign(Assignor::Sticky, &abc, &topics, &BTreeMap::new());
 
@@ -349,7 +354,7 @@ mod tests {
 
     #[test]
     fn kaf_09_sticky_ignores_stale_and_duplicate_claims() {
-        let topics = vec![(0, "t".into(), 2)];
+        let topics = vec![(TopicId(0), "t".into(), 2)];
         let previous = BTreeMap::from([
             (
                 "a".to_string(),
@@ -367,7 +372,7 @@ mod tests {
     /// free partition given to `min_by_key` over all members. Quadratic, kept to compare with.
     fn sticky_quadratic(
         members: &[&str],
-        topics: &[(u32, String, u32)],
+        topics: &[(TopicId, String, u32)],
         previous: &BTreeMap<String, Vec<TopicPartition>>,
     ) -> Vec<Vec<TopicPartition>> {
         let all = partitions_by_name(topics);
@@ -418,8 +423,14 @@ mod tests {
         };
         let mut compared = 0;
         for case in 0..300 {
-            let mut topics: Vec<(u32, String, u32)> = (0..1 + next(6) as u32)
-                .map(|t| (t, format!("topic-{}", next(50)), 1 + next(120) as u32))
+            let mut topics: Vec<(TopicId, String, u32)> = (0..1 + next(6) as u32)
+                .map(|t| {
+                    (
+                        TopicId(t),
+                        format!("topic-{}", next(50)),
+                        1 + next(120) as u32,
+                    )
+                })
                 .collect();
             if case % 5 == 0 {
                 topics.push(topics[0].clone());
@@ -463,8 +474,8 @@ mod tests {
             for partitions in 0..13 {
                 // Names sort opposite to ids, so name order and id order are both exercised.
                 let topics = vec![
-                    (0, "orders".to_string(), partitions),
-                    (1, "audit".to_string(), partitions / 3),
+                    (TopicId(0), "orders".to_string(), partitions),
+                    (TopicId(1), "audit".to_string(), partitions / 3),
                 ];
                 let total = partitions + partitions / 3;
                 // A previous plan from a different membership, so sticky has claims to honour.
@@ -489,7 +500,7 @@ mod tests {
                     assert!(
                         unique
                             .iter()
-                            .all(|p| p.partition < topics[p.topic as usize].2),
+                            .all(|p| p.partition < topics[p.topic.index()].2),
                         "{context}: unknown partition"
                     );
 
@@ -500,7 +511,7 @@ mod tests {
                     if assignor == Assignor::Range {
                         for topic in [0, 1] {
                             let per_topic = spread(&|l: &Vec<TopicPartition>| {
-                                l.iter().filter(|p| p.topic == topic).count()
+                                l.iter().filter(|p| p.topic == TopicId(topic)).count()
                             });
                             assert!(per_topic <= 1, "{context}: topic {topic} unbalanced");
                         }

@@ -1,10 +1,11 @@
-//! A Kafka partition's log: append-only records with offsets, split into segments, and
-//! retention that deletes whole closed segments (KAF-1, KAF-5, KAF-6). A log knows nothing of
+//! A Kafka partition's log: append-only records with offsets, split into segments, retention
+//! that deletes whole closed segments (KAF-1, KAF-5, KAF-6), and the log cleaner's compaction,
+//! which removes superseded records but never moves an offset (KAF-7). A log knows nothing of
 //! the broker hosting it, so replicas can be added later.
 
 use crate::ids::{MessageId, ProducerId};
 use crate::time::SimTime;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 /// One record. Kept small: a million retained records must fit in 64 MB of core state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,13 +16,20 @@ pub struct Record {
     /// Interned key, or `u32::MAX` for none.
     pub key: u32,
     pub size: u32,
+    /// A null value: deletes its key when compacted (KAF-7).
+    pub tombstone: bool,
+    /// Removed by compaction: its offset stays a gap that reads skip (KAF-7).
+    pub compacted: bool,
 }
 
 /// A segment: a run of offsets starting at `base`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Segment {
     pub base: u64,
+    /// Offsets the segment spans, compacted ones included.
     pub records: u64,
+    /// Of those, removed by compaction.
+    pub compacted: u64,
     pub bytes: u64,
     /// Largest record timestamp; time retention looks at this (KAF-5).
     pub max_timestamp: SimTime,
@@ -29,12 +37,34 @@ pub struct Segment {
 }
 
 /// Segment and retention settings of a topic, in microseconds and bytes; `None` is off.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LogConfig {
     pub segment_bytes: u64,
     pub segment_us: u64,
     pub retention_us: Option<u64>,
     pub retention_bytes: Option<u64>,
+    /// `None` unless `cleanup.policy` includes `compact`.
+    pub compaction: Option<CompactionConfig>,
+}
+
+/// The log cleaner's settings for a compacted topic (KAF-7).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CompactionConfig {
+    /// `delete.retention.ms`: a tombstone stays this long after the cleaning that first kept it.
+    pub delete_retention_us: u64,
+    /// `min.compaction.lag.ms`: a segment holding a younger record is not cleaned.
+    pub min_lag_us: u64,
+    /// `min.cleanable.dirty.ratio`: dirty bytes / (clean + dirty bytes) that starts a cleaning.
+    pub min_dirty_ratio: f64,
+}
+
+/// What one cleaning removed from a partition (KAF-7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cleaned {
+    /// Records with a later value for their key.
+    pub superseded: u64,
+    /// Tombstones whose `delete.retention.ms` had passed.
+    pub tombstones: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -44,6 +74,13 @@ pub struct PartitionLog {
     /// The log start offset: the first offset still readable (KAF-6).
     start: u64,
     bytes: u64,
+    /// Records removed by compaction still between `start` and the end (gaps).
+    compacted: u64,
+    /// The cleaner's checkpoint: offsets below it have been cleaned once (KAF-7).
+    first_dirty: u64,
+    /// Tombstones kept by a cleaning, by offset, with the time from which the next cleaning
+    /// removes them (`delete.retention.ms` after that first cleaning).
+    tombstone_horizons: BTreeMap<u64, SimTime>,
 }
 
 impl Default for PartitionLog {
@@ -59,6 +96,9 @@ impl PartitionLog {
             segments: VecDeque::new(),
             start: 0,
             bytes: 0,
+            compacted: 0,
+            first_dirty: 0,
+            tombstone_horizons: BTreeMap::new(),
         }
     }
 
@@ -72,12 +112,13 @@ impl PartitionLog {
         self.start + self.records.len() as u64
     }
 
+    /// Records still readable: offsets removed by compaction do not count.
     pub fn len(&self) -> u64 {
-        self.records.len() as u64
+        self.records.len() as u64 - self.compacted
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len() == 0
     }
 
     pub fn bytes(&self) -> u64 {
@@ -99,6 +140,7 @@ impl PartitionLog {
             self.segments.push_back(Segment {
                 base: offset,
                 records: 0,
+                compacted: 0,
                 bytes: 0,
                 max_timestamp: record.timestamp,
                 created: record.timestamp,
@@ -120,15 +162,18 @@ impl PartitionLog {
         offset
             .checked_sub(self.start)
             .and_then(|i| self.records.get(i as usize))
+            .filter(|r| !r.compacted)
     }
 
-    /// Records from `from` (clamped to the log start), in offset order.
+    /// Readable records from `from` (clamped to the log start), in offset order; compacted
+    /// offsets are skipped (KAF-7).
     pub fn iter_from(&self, from: u64) -> impl Iterator<Item = (u64, &Record)> {
         let skip = from.saturating_sub(self.start) as usize;
         self.records
             .iter()
             .enumerate()
             .skip(skip)
+            .filter(|(_, r)| !r.compacted)
             .map(move |(i, r)| (self.start + i as u64, r))
     }
 
@@ -182,11 +227,12 @@ impl PartitionLog {
             self.segments.pop_front();
             self.bytes -= oldest.bytes;
             for _ in 0..oldest.records {
-                removed.push(
-                    self.records
-                        .pop_front()
-                        .expect("segment records are in the log"),
-                );
+                let r = (self.records.pop_front()).expect("segment records are in the log");
+                if r.compacted {
+                    self.compacted -= 1;
+                } else {
+                    removed.push(r);
+                }
             }
             // The log start offset moves to the oldest remaining segment, or to the end (KAF-6).
             self.start = self
@@ -194,7 +240,105 @@ impl PartitionLog {
                 .front()
                 .map_or(oldest.base + oldest.records, |s| s.base);
         }
+        self.tombstone_horizons = self.tombstone_horizons.split_off(&self.start);
         removed
+    }
+
+    /// The first offset the cleaner must not touch: the active segment's base, or the base of
+    /// the first closed segment holding a record younger than `min.compaction.lag.ms`.
+    fn first_uncleanable(&self, now: SimTime, c: &CompactionConfig) -> u64 {
+        let closed = self.segments.len().saturating_sub(1);
+        let active = self.segments.back().map_or(self.end_offset(), |s| s.base);
+        (self.segments.iter().take(closed))
+            .find(|s| now.since(s.max_timestamp) < c.min_lag_us)
+            .map_or(active, |s| s.base)
+    }
+
+    /// Live bytes in `[from, to)`.
+    fn live_bytes(&self, from: u64, to: u64) -> u64 {
+        let (from, to) = (from.max(self.start), to.max(self.start));
+        let range = (from - self.start) as usize..(to - self.start) as usize;
+        (self.records.range(range))
+            .filter(|r| !r.compacted)
+            .map(|r| u64::from(r.size))
+            .sum()
+    }
+
+    /// Whether the cleaner would clean this partition now: its dirty part is at least
+    /// `min.cleanable.dirty.ratio` of what it may clean, or a kept tombstone's time is up.
+    pub fn needs_cleaning(&self, now: SimTime, c: &CompactionConfig) -> bool {
+        let end = self.first_uncleanable(now, c);
+        let dirty_from = self.first_dirty.max(self.start);
+        let tombstone_due =
+            (self.tombstone_horizons.iter()).any(|(&o, &t)| t <= now && o < dirty_from.min(end));
+        if tombstone_due {
+            return true;
+        }
+        if dirty_from >= end {
+            return false;
+        }
+        let dirty = self.live_bytes(dirty_from, end) as f64;
+        let clean = self.live_bytes(self.start, dirty_from) as f64;
+        dirty > 0.0 && dirty / (clean + dirty) >= c.min_dirty_ratio
+    }
+
+    /// Whether only time (a tombstone's horizon, the compaction lag) stands between this log and
+    /// its next cleaning; appends aside.
+    pub fn waits_for_time(&self, now: SimTime, c: &CompactionConfig) -> bool {
+        let active = self.segments.back().map_or(self.end_offset(), |s| s.base);
+        !self.tombstone_horizons.is_empty()
+            || (c.min_lag_us > 0 && self.first_uncleanable(now, c) < active)
+    }
+
+    /// One cleaning (KAF-7): every record in the cleanable part whose key has a later record in
+    /// the dirty part goes, and so does a tombstone kept by an earlier cleaning once
+    /// `delete.retention.ms` has passed. Offsets never change; the active segment and records
+    /// younger than the compaction lag are not touched.
+    pub fn clean(&mut self, now: SimTime, c: &CompactionConfig) -> Cleaned {
+        let end = self.first_uncleanable(now, c);
+        let dirty_from = self.first_dirty.max(self.start).min(end);
+        let mut latest: BTreeMap<u32, u64> = BTreeMap::new();
+        for (offset, r) in self.iter_from(dirty_from).take_while(|(o, _)| *o < end) {
+            latest.insert(r.key, offset);
+        }
+        let mut cleaned = Cleaned::default();
+        let mut seg = 0;
+        for offset in self.start..end {
+            let i = (offset - self.start) as usize;
+            let r = self.records[i];
+            if r.compacted {
+                continue;
+            }
+            let superseded = latest.get(&r.key).is_some_and(|&o| o > offset);
+            let tombstone_due = r.tombstone
+                && offset < dirty_from
+                && self
+                    .tombstone_horizons
+                    .get(&offset)
+                    .is_some_and(|&t| t <= now);
+            if superseded || tombstone_due {
+                if superseded {
+                    cleaned.superseded += 1;
+                } else {
+                    cleaned.tombstones += 1;
+                }
+                self.records[i].compacted = true;
+                self.compacted += 1;
+                self.bytes -= u64::from(r.size);
+                self.tombstone_horizons.remove(&offset);
+                while self.segments[seg].base + self.segments[seg].records <= offset {
+                    seg += 1;
+                }
+                self.segments[seg].compacted += 1;
+                self.segments[seg].bytes -= u64::from(r.size);
+            } else if r.tombstone && offset >= dirty_from {
+                // First cleaned now: it stays for delete.retention.ms from here.
+                let horizon = now.plus(c.delete_retention_us);
+                self.tombstone_horizons.insert(offset, horizon);
+            }
+        }
+        self.first_dirty = end.max(self.first_dirty);
+        cleaned
     }
 }
 
@@ -209,6 +353,8 @@ mod tests {
             producer: ProducerId(0),
             key: u32::MAX,
             size,
+            tombstone: false,
+            compacted: false,
         }
     }
 
@@ -218,6 +364,7 @@ mod tests {
             segment_us: u64::MAX,
             retention_us: None,
             retention_bytes: None,
+            compaction: None,
         }
     }
 
@@ -319,5 +466,89 @@ mod tests {
         assert_eq!(log.end_offset(), 6);
         assert!(log.get(3).is_none());
         assert_eq!(log.iter_from(0).next().unwrap().0, 4);
+    }
+
+    fn keyed(i: u64, key: u32, tombstone: bool) -> Record {
+        Record {
+            key,
+            tombstone,
+            ..rec(i, 0, 10)
+        }
+    }
+
+    const COMPACT: CompactionConfig = CompactionConfig {
+        delete_retention_us: 1_000,
+        min_lag_us: 0,
+        min_dirty_ratio: 0.5,
+    };
+
+    #[test]
+    fn kaf_07_clean_keeps_the_latest_per_key_and_leaves_gaps() {
+        let mut log = PartitionLog::new();
+        let c = config(1);
+        for (i, k) in [1, 2, 1, 2, 1, 3].into_iter().enumerate() {
+            log.append(keyed(i as u64, k, false), &c);
+        }
+        assert!(log.needs_cleaning(SimTime(0), &COMPACT));
+        let done = log.clean(SimTime(0), &COMPACT);
+        assert_eq!(
+            done,
+            Cleaned {
+                superseded: 3,
+                tombstones: 0
+            }
+        );
+        let offsets: Vec<u64> = log.iter_from(0).map(|(o, _)| o).collect();
+        assert_eq!(offsets, [3, 4, 5]);
+        assert_eq!((log.start_offset(), log.end_offset(), log.len()), (0, 6, 3));
+        assert_eq!(log.bytes(), 30);
+        assert!(log.get(0).is_none() && log.get(3).is_some());
+        let live: Vec<u64> = log.segments().map(|s| s.records - s.compacted).collect();
+        assert_eq!(live, [0, 0, 0, 1, 1, 1]);
+        assert!(
+            !log.needs_cleaning(SimTime(0), &COMPACT),
+            "nothing dirty is left"
+        );
+    }
+
+    #[test]
+    fn kaf_07_a_kept_tombstone_goes_once_its_horizon_passes() {
+        let mut log = PartitionLog::new();
+        let c = config(1);
+        log.append(keyed(0, 1, false), &c);
+        log.append(keyed(1, 1, true), &c);
+        log.append(keyed(2, 2, false), &c);
+        assert_eq!(log.clean(SimTime(10), &COMPACT).superseded, 1);
+        assert!(log.waits_for_time(SimTime(10), &COMPACT));
+        assert!(!log.needs_cleaning(SimTime(1_009), &COMPACT));
+        assert!(log.needs_cleaning(SimTime(1_010), &COMPACT));
+        let done = log.clean(SimTime(1_010), &COMPACT);
+        assert_eq!(
+            done,
+            Cleaned {
+                superseded: 0,
+                tombstones: 1
+            }
+        );
+        assert!(!log.waits_for_time(SimTime(1_010), &COMPACT));
+        assert_eq!(log.iter_from(0).map(|(o, _)| o).collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn kaf_07_retention_after_compaction_counts_only_live_records() {
+        let mut log = PartitionLog::new();
+        let mut c = config(1);
+        for i in 0..3 {
+            log.append(keyed(i, 1, false), &c);
+        }
+        log.clean(SimTime(0), &COMPACT);
+        c.retention_us = Some(0);
+        let removed = log.apply_retention(SimTime(5), &c);
+        assert_eq!(
+            removed.len(),
+            2,
+            "offset 0 was compacted already; 1 and 2 were live"
+        );
+        assert!(log.is_empty());
     }
 }

@@ -2,6 +2,7 @@
 //! a service called with no broker, for the traffic-buffering comparison.
 
 pub mod assignor;
+mod compaction;
 pub mod log;
 pub mod partitioner;
 mod retention;
@@ -9,15 +10,16 @@ mod retention;
 use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx};
 use crate::command::{at_cap, CommandError, OffsetTarget};
 use crate::event::EventKind;
-use crate::ids::{ConsumerId, MessageId, ProducerId};
+use crate::ids::{ConsumerId, GroupId, MessageId, ProducerId, TopicId};
+use crate::kernel::agenda::TimerId;
 use crate::kernel::{ms_to_us, World};
-use crate::ledger::CopyState;
+use crate::ledger::{CopyState, DropReason};
 use crate::message::{Slot, NO_KEY};
 use crate::scenario::{CommitMode, GroupSpec, OffsetReset, TopicSpec, UnkeyedStrategy};
 use crate::time::SimTime;
 use crate::wire::{Chip, NodeRef};
 use assignor::{assign, TopicPartition};
-use log::{LogConfig, PartitionLog, Record};
+use log::{CompactionConfig, LogConfig, PartitionLog, Record};
 use partitioner::{partition_for_key, StickyPartitioner};
 use retention::RetentionSchedule;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -30,23 +32,39 @@ pub(crate) struct Topic {
     pub sticky: StickyPartitioner,
     pub round_robin: u32,
     pub retention: RetentionSchedule,
+    /// The log cleaner's periodic check and its period, for a compacted topic (KAF-7).
+    pub cleaner: Option<(TimerId, u64)>,
     /// Groups reading this topic, with how many times each lists it (lag counts each listing).
-    pub readers: Vec<(u32, u64)>,
+    pub readers: Vec<(GroupId, u64)>,
 }
 
 impl Topic {
-    pub fn new(spec: TopicSpec, retention: RetentionSchedule) -> Topic {
+    pub fn new(
+        spec: TopicSpec,
+        retention: RetentionSchedule,
+        cleaner: Option<(TimerId, u64)>,
+    ) -> Topic {
+        let deletes = spec.cleanup_policy.deletes();
+        let compaction = spec.cleanup_policy.compacts().then(|| CompactionConfig {
+            delete_retention_us: ms_to_us(spec.delete_retention_ms.unwrap_or(86_400_000.0)),
+            min_lag_us: ms_to_us(spec.min_compaction_lag_ms.unwrap_or(0.0)),
+            min_dirty_ratio: spec.min_cleanable_dirty_ratio.unwrap_or(0.5),
+        });
         let config = LogConfig {
             segment_bytes: spec.segment_bytes,
             segment_us: ms_to_us(spec.segment_ms),
-            retention_us: (spec.retention_ms >= 0.0).then(|| ms_to_us(spec.retention_ms)),
-            retention_bytes: u64::try_from(spec.retention_bytes).ok(),
+            // `cleanup.policy=compact` alone deletes nothing by time or size (KAF-7).
+            retention_us: (deletes && spec.retention_ms >= 0.0)
+                .then(|| ms_to_us(spec.retention_ms)),
+            retention_bytes: u64::try_from(spec.retention_bytes).ok().filter(|_| deletes),
+            compaction,
         };
         Topic {
             partitions: (0..spec.partitions).map(|_| PartitionLog::new()).collect(),
             sticky: StickyPartitioner::new(spec.batch_size),
             round_robin: 0,
             retention,
+            cleaner,
             readers: Vec::new(),
             config,
             spec,
@@ -67,7 +85,7 @@ pub(crate) struct Fetched {
 #[derive(Debug)]
 pub(crate) struct Group {
     pub spec: GroupSpec,
-    pub topic_ids: Vec<u32>,
+    pub topic_ids: Vec<TopicId>,
     /// Members currently in the group (joined and not timed out), by consumer id.
     pub members: BTreeSet<ConsumerId>,
     pub assignment: BTreeMap<ConsumerId, Vec<TopicPartition>>,
@@ -108,11 +126,8 @@ impl Group {
         topics: &[Topic],
         known: &BTreeSet<TopicPartition>,
     ) -> Option<BTreeSet<TopicPartition>> {
-        let ids: BTreeSet<u32> = self.topic_ids.iter().copied().collect();
-        let count: usize = ids
-            .iter()
-            .map(|t| topics[*t as usize].partitions.len())
-            .sum();
+        let ids: BTreeSet<TopicId> = self.topic_ids.iter().copied().collect();
+        let count: usize = ids.iter().map(|t| topics[t.index()].partitions.len()).sum();
         // `known` only ever holds the group's partitions, so the count tells.
         if known.len() == count {
             return None;
@@ -120,7 +135,7 @@ impl Group {
         Some(
             ids.into_iter()
                 .flat_map(|topic| {
-                    (0..topics[topic as usize].partitions.len() as u32)
+                    (0..topics[topic.index()].partitions.len() as u32)
                         .map(move |partition| TopicPartition { topic, partition })
                 })
                 .collect(),
@@ -183,7 +198,7 @@ pub(crate) struct Kafka {
     pub groups: Vec<Group>,
     pub members: BTreeMap<ConsumerId, Member>,
     /// The group each consumer of a group belongs to, for its whole life.
-    pub consumer_groups: BTreeMap<ConsumerId, u32>,
+    pub consumer_groups: BTreeMap<ConsumerId, GroupId>,
 }
 
 /// One partition's lag (KAF-18): end offset − committed offset, or − log start if none.
@@ -196,10 +211,11 @@ impl Kafka {
     /// Samples every group's lag for the charts. The lag is a running total; debug builds
     /// recount it (KAF-18).
     pub(crate) fn sample(&mut self, at: u64) {
-        for gid in 0..self.groups.len() {
-            let lag = self.groups[gid].lag;
-            debug_assert_eq!(lag, self.recount_lag(gid as u32), "group {gid} lag");
-            self.groups[gid].lag_series.push(at, lag as f64);
+        for i in 0..self.groups.len() {
+            let lag = self.groups[i].lag;
+            let gid = GroupId(i as u32);
+            debug_assert_eq!(lag, self.recount_lag(gid), "group {gid} lag");
+            self.groups[i].lag_series.push(at, lag as f64);
         }
     }
 
@@ -208,12 +224,12 @@ impl Kafka {
     pub(crate) fn choose_partition<W>(
         &mut self,
         world: &mut World<W>,
-        topic: u32,
+        topic: TopicId,
         key: u32,
         size: u32,
     ) -> u32 {
         let random = world.rng.next_u64();
-        let t = &mut self.topics[topic as usize];
+        let t = &mut self.topics[topic.index()];
         let n = t.partitions.len() as u32;
         if key != NO_KEY {
             return partition_for_key(world.keys.get(key).as_bytes(), n);
@@ -228,12 +244,12 @@ impl Kafka {
     }
 
     /// The group's lag counted from scratch over every partition it reads.
-    pub(crate) fn recount_lag(&self, gid: u32) -> u64 {
-        let g = &self.groups[gid as usize];
+    pub(crate) fn recount_lag(&self, gid: GroupId) -> u64 {
+        let g = &self.groups[gid.index()];
         g.topic_ids
             .iter()
             .flat_map(|t| {
-                self.topics[*t as usize]
+                self.topics[t.index()]
                     .partitions
                     .iter()
                     .enumerate()
@@ -251,15 +267,15 @@ impl Kafka {
     }
 
     /// Stores a committed offset and keeps the group's lag in step.
-    pub(crate) fn set_committed(&mut self, gid: u32, tp: TopicPartition, offset: u64) {
-        let t = &self.topics[tp.topic as usize];
+    pub(crate) fn set_committed(&mut self, gid: GroupId, tp: TopicPartition, offset: u64) {
+        let t = &self.topics[tp.topic.index()];
         let log = &t.partitions[tp.partition as usize];
         let times = t
             .readers
             .iter()
             .find(|(g, _)| *g == gid)
             .map_or(0, |(_, n)| *n);
-        let g = &mut self.groups[gid as usize];
+        let g = &mut self.groups[gid.index()];
         let old = partition_lag(log, g.committed.insert(tp, offset));
         g.lag = g.lag + times * partition_lag(log, Some(offset)) - times * old;
     }
@@ -267,10 +283,10 @@ impl Kafka {
     /// A partition's log start or end offset moved from `start`/`end`: every group reading it
     /// has its lag brought in step.
     pub(crate) fn offsets_moved(&mut self, tp: TopicPartition, start: u64, end: u64) {
-        let t = &self.topics[tp.topic as usize];
+        let t = &self.topics[tp.topic.index()];
         let log = &t.partitions[tp.partition as usize];
         for &(gid, times) in &t.readers {
-            let g = &mut self.groups[gid as usize];
+            let g = &mut self.groups[gid.index()];
             let committed = g.committed.get(&tp).copied();
             let old = end.saturating_sub(committed.unwrap_or(start));
             g.lag = g.lag + times * partition_lag(log, committed) - times * old;
@@ -279,18 +295,18 @@ impl Kafka {
 }
 
 impl Kafka {
-    pub(crate) fn topic_id(&self, name: &str) -> Option<u32> {
+    pub(crate) fn topic_id(&self, name: &str) -> Option<TopicId> {
         self.topics
             .iter()
             .position(|t| t.spec.name == name)
-            .map(|i| i as u32)
+            .map(|i| TopicId(i as u32))
     }
 
-    pub(crate) fn group_id(&self, name: &str) -> Option<u32> {
+    pub(crate) fn group_id(&self, name: &str) -> Option<GroupId> {
         self.groups
             .iter()
             .position(|g| g.spec.name == name)
-            .map(|i| i as u32)
+            .map(|i| GroupId(i as u32))
     }
 
     /// Retained records across every partition; for the audit.
@@ -304,13 +320,13 @@ impl Kafka {
 }
 
 impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
-    pub(crate) fn group_of(&self, cid: ConsumerId) -> Option<u32> {
+    pub(crate) fn group_of(&self, cid: ConsumerId) -> Option<GroupId> {
         self.family.consumer_groups.get(&cid).copied()
     }
 
-    pub(crate) fn add_topic(&mut self, spec: TopicSpec) -> u32 {
+    pub(crate) fn add_topic(&mut self, spec: TopicSpec) -> TopicId {
         let interval = ms_to_us(spec.retention_check_interval_ms).max(1);
-        let id = self.family.topics.len() as u32;
+        let id = TopicId(self.family.topics.len() as u32);
         // An empty topic has nothing to delete: its retention check starts asleep.
         let timer = self.world.add_timer(
             self.world.now.plus(interval),
@@ -319,23 +335,32 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         );
         let partitions = spec.partitions as usize;
         let retention = RetentionSchedule::new(timer, interval, partitions);
-        self.family.topics.push(Topic::new(spec, retention));
+        // Only a compacted topic has a cleaner, so other topics' agendas are unchanged.
+        let cleaner = spec.cleanup_policy.compacts().then(|| {
+            let backoff = ms_to_us(spec.log_cleaner_backoff_ms.unwrap_or(15_000.0)).max(1);
+            let first = self.world.now.plus(backoff);
+            let work = KafkaWork::CleanerRun { topic: id };
+            (self.world.add_timer(first, backoff, work), backoff)
+        });
+        self.family
+            .topics
+            .push(Topic::new(spec, retention, cleaner));
         id
     }
 
     pub(crate) fn add_group(&mut self, spec: GroupSpec) {
-        let topic_ids: Vec<u32> = spec
+        let topic_ids: Vec<TopicId> = spec
             .topics
             .iter()
             .filter_map(|t| self.family.topic_id(t))
             .collect();
-        let gid = self.family.groups.len() as u32;
-        let mut listed: BTreeMap<u32, u64> = BTreeMap::new();
+        let gid = GroupId(self.family.groups.len() as u32);
+        let mut listed: BTreeMap<TopicId, u64> = BTreeMap::new();
         for t in &topic_ids {
             *listed.entry(*t).or_default() += 1;
         }
         for (t, times) in listed {
-            self.family.topics[t as usize].readers.push((gid, times));
+            self.family.topics[t.index()].readers.push((gid, times));
         }
         self.family.groups.push(Group {
             spec,
@@ -356,25 +381,41 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             skipped: 0,
             rebalances: 0,
         });
-        self.family.groups[gid as usize].lag = self.family.recount_lag(gid);
+        self.family.groups[gid.index()].lag = self.family.recount_lag(gid);
     }
 
     /// Appends an arriving record to its partition (KAF-2..KAF-4). The copy leaves the store: a
     /// log record is retained, not held by anyone.
-    pub(crate) fn topic_append(&mut self, slot: Slot, topic: u32, partition: u32) {
+    pub(crate) fn topic_append(&mut self, slot: Slot, topic: TopicId, partition: u32) {
         let c = self.world.copies.get(slot);
         let (msg, key, size, producer) = (c.msg, c.key, c.size, c.producer);
-        let t = &mut self.family.topics[topic as usize];
+        let tombstone = c.tombstone;
+        let t = &mut self.family.topics[topic.index()];
+        if key == NO_KEY && t.config.compaction.is_some() {
+            // The broker refuses the batch: "Compacted topic cannot accept message without key".
+            self.world
+                .drop_copy(slot, DropReason::NoKeyForCompactedTopic);
+            return;
+        }
         let record = Record {
             msg,
             timestamp: self.world.now,
             producer: producer.unwrap_or(ProducerId(u32::MAX)),
             key,
             size,
+            tombstone,
+            compacted: false,
         };
         let log = &mut t.partitions[partition as usize];
         let start = log.start_offset();
+        let segments = log.segments().count();
         let offset = log.append(record, &t.config);
+        if log.segments().count() > segments {
+            // A segment closed: the cleaner may have work again.
+            if let Some((timer, _)) = t.cleaner {
+                self.world.wake_timer(timer);
+            }
+        }
         let tp = TopicPartition { topic, partition };
         self.family.offsets_moved(tp, start, offset);
         self.retention_after_append(topic, partition);
@@ -442,7 +483,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         if self.family.members.get(&cid).is_none_or(Member::busy) {
             return;
         }
-        let g = &self.family.groups[gid as usize];
+        let g = &self.family.groups[gid.index()];
         if g.rebalancing {
             return;
         }
@@ -469,7 +510,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         }
         // Offsets deleted by retention are out of range: the reset policy applies (KAF-6, KAF-15).
         for tp in &assigned {
-            let log = &self.family.topics[tp.topic as usize].partitions[tp.partition as usize];
+            let log = &self.family.topics[tp.topic.index()].partitions[tp.partition as usize];
             let (start, end) = (log.start_offset(), log.end_offset());
             let m = self.family.members.get_mut(&cid).expect("member");
             let Some(pos) = m.positions.get(tp).copied() else {
@@ -498,7 +539,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             m.fetch_cursor = m.fetch_cursor.wrapping_add(1);
             for k in 0..n {
                 let tp = assigned[(first + k) % n];
-                let log = &self.family.topics[tp.topic as usize].partitions[tp.partition as usize];
+                let log = &self.family.topics[tp.topic.index()].partitions[tp.partition as usize];
                 let Some(pos) = m.positions.get(&tp).copied() else {
                     continue;
                 };
@@ -532,7 +573,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             // An idle client keeps polling, so auto-commit still commits what it processed.
             if let CommitMode::Auto { interval_ms } = commit {
                 let m = &self.family.members[&cid];
-                let g = &self.family.groups[gid as usize];
+                let g = &self.family.groups[gid.index()];
                 let uncommitted = m
                     .polled
                     .iter()
@@ -620,7 +661,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         let Some(f) = m.current.take() else {
             return;
         };
-        let g = &mut self.family.groups[gid as usize];
+        let g = &mut self.family.groups[gid.index()];
         g.processed += 1;
         let upto = g.processed_upto.entry(f.tp).or_insert(f.offset);
         let duplicate = f.offset < *upto;
@@ -649,8 +690,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             offset: f.offset,
             duplicate,
         });
-        if let CommitMode::AfterProcessing { every } = self.family.groups[gid as usize].spec.commit
-        {
+        if let CommitMode::AfterProcessing { every } = self.family.groups[gid.index()].spec.commit {
             let m = self.family.members.get_mut(&cid).expect("member");
             m.since_commit += 1;
             if m.since_commit >= every {
@@ -665,7 +705,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     /// Stores committed offsets for partitions the member still owns.
     pub(crate) fn commit_offsets(
         &mut self,
-        gid: u32,
+        gid: GroupId,
         cid: ConsumerId,
         offsets: &BTreeMap<TopicPartition, u64>,
     ) {
@@ -673,10 +713,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             m.last_commit = self.world.now;
         }
         for (tp, off) in offsets {
-            if self.family.groups[gid as usize]
-                .owners
-                .contains(&(*tp, cid))
-            {
+            if self.family.groups[gid.index()].owners.contains(&(*tp, cid)) {
                 self.family.set_committed(gid, *tp, *off);
             }
         }
@@ -718,7 +755,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 ..Member::default()
             },
         );
-        let g = &mut self.family.groups[gid as usize];
+        let g = &mut self.family.groups[gid.index()];
         g.members.insert(cid);
         g.empty_since = None;
         self.rebalance(gid);
@@ -739,7 +776,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         self.wire.moving.retain(|(_, k), _| !keys.contains(k));
         if clean {
             // close() commits under auto-commit before leaving (KAF-13).
-            let owned = self.family.groups[gid as usize]
+            let owned = self.family.groups[gid.index()]
                 .assignment
                 .get(&cid)
                 .cloned()
@@ -756,11 +793,11 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         }
         self.set_busy(cid, false);
         if clean {
-            self.family.groups[gid as usize].members.remove(&cid);
+            self.family.groups[gid.index()].members.remove(&cid);
             self.rebalance(gid);
         } else {
             let epoch = self.clients.consumers[cid.index()].epoch;
-            let timeout = ms_to_us(self.family.groups[gid as usize].spec.session_timeout_ms);
+            let timeout = ms_to_us(self.family.groups[gid.index()].spec.session_timeout_ms);
             self.world.schedule(
                 self.world.now.plus(timeout),
                 KafkaWork::SessionTimeout {
@@ -779,7 +816,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         let Some(gid) = self.group_of(cid) else {
             return;
         };
-        if self.family.groups[gid as usize].members.remove(&cid) {
+        if self.family.groups[gid.index()].members.remove(&cid) {
             self.world.emit(EventKind::SessionExpired { consumer: cid });
             self.rebalance(gid);
         }
@@ -787,8 +824,8 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
 
     /// Starts a rebalance. Eager assignors revoke everything first, so the whole group stops;
     /// cooperative ones revoke only what moves (KAF-11).
-    pub(crate) fn rebalance(&mut self, gid: u32) {
-        let g = &mut self.family.groups[gid as usize];
+    pub(crate) fn rebalance(&mut self, gid: GroupId) {
+        let g = &mut self.family.groups[gid.index()];
         if g.members.is_empty() && g.empty_since.is_none() {
             g.empty_since = Some(self.world.now);
             let at = self.world.now.plus(ms_to_us(g.spec.offsets_retention_ms));
@@ -796,7 +833,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             self.world
                 .schedule(at, KafkaWork::OffsetsExpire { group: gid, since });
         }
-        let g = &mut self.family.groups[gid as usize];
+        let g = &mut self.family.groups[gid.index()];
         g.generation += 1;
         g.rebalances += 1;
         let generation = g.generation;
@@ -804,12 +841,12 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         let revoked = if cooperative {
             let (revoked, moving) = self.cooperative_moves(gid);
             if let Some(moving) = moving {
-                self.family.groups[gid as usize].moving = moving;
+                self.family.groups[gid.index()].moving = moving;
             }
             revoked
         } else {
             // Eager: every member gives up everything first.
-            let g = &mut self.family.groups[gid as usize];
+            let g = &mut self.family.groups[gid.index()];
             g.rebalancing = true;
             g.assignment
                 .iter()
@@ -819,7 +856,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         let Kafka {
             groups, members, ..
         } = &mut *self.family;
-        for (cid, tps) in &groups[gid as usize].assignment {
+        for (cid, tps) in &groups[gid.index()].assignment {
             if let Some(m) = members.get_mut(cid) {
                 if m.owned_before.is_empty() {
                     m.owned_before = tps.clone();
@@ -833,7 +870,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             group: gid,
             generation,
         });
-        let delay = ms_to_us(self.family.groups[gid as usize].spec.rebalance_ms);
+        let delay = ms_to_us(self.family.groups[gid.index()].spec.rebalance_ms);
         self.world.schedule(
             self.world.now.plus(delay),
             KafkaWork::RebalanceDone {
@@ -845,8 +882,8 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
 
     /// What a cooperative rebalance revokes (per member, what the new plan takes away) and the
     /// partitions that move meanwhile, or `None` if those are unchanged (KAF-11).
-    fn cooperative_moves(&self, gid: u32) -> (Revoked, Option<BTreeSet<TopicPartition>>) {
-        let g = &self.family.groups[gid as usize];
+    fn cooperative_moves(&self, gid: GroupId) -> (Revoked, Option<BTreeSet<TopicPartition>>) {
+        let g = &self.family.groups[gid.index()];
         if !g.members.is_empty() && g.assignment.values().all(Vec::is_empty) {
             // Nobody owns anything, so nothing is revoked and every partition moves in, whatever
             // the plan: joins in a row (as at setup) need no plan each.
@@ -874,9 +911,9 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
 
     /// Revoking commits what was processed (auto-commit commits on revoke and on close) and
     /// drops what was fetched but not processed; the next owner reads it again.
-    pub(crate) fn revoke(&mut self, gid: u32, cid: ConsumerId, tps: &[TopicPartition]) {
+    pub(crate) fn revoke(&mut self, gid: GroupId, cid: ConsumerId, tps: &[TopicPartition]) {
         let auto = matches!(
-            self.family.groups[gid as usize].spec.commit,
+            self.family.groups[gid.index()].spec.commit,
             CommitMode::Auto { .. }
         );
         let Some(m) = self.family.members.get_mut(&cid) else {
@@ -924,7 +961,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 self.family.set_committed(gid, tp, off);
             }
         }
-        let g = &mut self.family.groups[gid as usize];
+        let g = &mut self.family.groups[gid.index()];
         if let Some(a) = g.assignment.get_mut(&cid) {
             a.retain(|x| !gone.contains(x));
         }
@@ -934,28 +971,31 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     }
 
     /// An empty group's committed offsets expire; the reset policy applies next time (KAF-17).
-    pub(crate) fn offsets_expire(&mut self, gid: u32, since: SimTime) {
-        let g = &mut self.family.groups[gid as usize];
+    pub(crate) fn offsets_expire(&mut self, gid: GroupId, since: SimTime) {
+        let g = &mut self.family.groups[gid.index()];
         if g.empty_since == Some(since) {
             g.committed.clear();
             g.processed_upto.clear();
-            self.family.groups[gid as usize].lag = self.family.recount_lag(gid);
+            self.family.groups[gid.index()].lag = self.family.recount_lag(gid);
         }
     }
 
-    pub(crate) fn target_assignment(&self, gid: u32) -> BTreeMap<ConsumerId, Vec<TopicPartition>> {
-        let g = &self.family.groups[gid as usize];
+    pub(crate) fn target_assignment(
+        &self,
+        gid: GroupId,
+    ) -> BTreeMap<ConsumerId, Vec<TopicPartition>> {
+        let g = &self.family.groups[gid.index()];
         let by_name: BTreeMap<String, ConsumerId> = g
             .members
             .iter()
             .map(|c| (self.clients.consumers[c.index()].spec.name.clone(), *c))
             .collect();
         let names: Vec<String> = by_name.keys().cloned().collect();
-        let topics: Vec<(u32, String, u32)> = g
+        let topics: Vec<(TopicId, String, u32)> = g
             .topic_ids
             .iter()
             .map(|t| {
-                let topic = &self.family.topics[*t as usize];
+                let topic = &self.family.topics[t.index()];
                 (*t, topic.spec.name.clone(), topic.partitions.len() as u32)
             })
             .collect();
@@ -979,23 +1019,23 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             .collect()
     }
 
-    pub(crate) fn rebalance_done(&mut self, gid: u32, generation: u32) {
-        if self.family.groups[gid as usize].generation != generation {
+    pub(crate) fn rebalance_done(&mut self, gid: GroupId, generation: u32) {
+        if self.family.groups[gid.index()].generation != generation {
             return; // superseded by a later rebalance
         }
         let target = self.target_assignment(gid);
-        let reset = self.family.groups[gid as usize].spec.auto_offset_reset;
+        let reset = self.family.groups[gid.index()].spec.auto_offset_reset;
         for (cid, tps) in &target {
             for tp in tps {
-                let owned_before = self.family.groups[gid as usize]
+                let owned_before = self.family.groups[gid.index()]
                     .owners
                     .contains(&(*tp, *cid));
                 if owned_before {
                     continue;
                 }
                 // A new owner resumes from the committed offset, or the reset policy (KAF-12, KAF-15).
-                let log = &self.family.topics[tp.topic as usize].partitions[tp.partition as usize];
-                let g = &mut self.family.groups[gid as usize];
+                let log = &self.family.topics[tp.topic.index()].partitions[tp.partition as usize];
+                let g = &mut self.family.groups[gid.index()];
                 let start = match (g.committed.get(tp), reset) {
                     (Some(c), _) if *c >= log.start_offset() => Some(*c),
                     (_, OffsetReset::Earliest) => Some(log.start_offset()),
@@ -1017,7 +1057,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 }
             }
         }
-        let g = &mut self.family.groups[gid as usize];
+        let g = &mut self.family.groups[gid.index()];
         g.owners = target
             .iter()
             .flat_map(|(c, tps)| tps.iter().map(move |tp| (*tp, *c)))
@@ -1072,11 +1112,11 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         Ok(())
     }
 
-    pub(crate) fn reset_offsets(&mut self, gid: u32, to: &OffsetTarget) {
-        let topic_ids = self.family.groups[gid as usize].topic_ids.clone();
+    pub(crate) fn reset_offsets(&mut self, gid: GroupId, to: &OffsetTarget) {
+        let topic_ids = self.family.groups[gid.index()].topic_ids.clone();
         for t in topic_ids {
-            for p in 0..self.family.topics[t as usize].partitions.len() {
-                let log = &self.family.topics[t as usize].partitions[p];
+            for p in 0..self.family.topics[t.index()].partitions.len() {
+                let log = &self.family.topics[t.index()].partitions[p];
                 let tp = TopicPartition {
                     topic: t,
                     partition: p as u32,
@@ -1092,7 +1132,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                     }
                 };
                 self.family.set_committed(gid, tp, off);
-                let g = &mut self.family.groups[gid as usize];
+                let g = &mut self.family.groups[gid.index()];
                 // Reading again is a deliberate replay, not a duplicate.
                 g.processed_upto.insert(tp, off);
                 let owner = g.owners_of(tp).next();
@@ -1102,7 +1142,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 }
             }
         }
-        let members: Vec<ConsumerId> = self.family.groups[gid as usize]
+        let members: Vec<ConsumerId> = self.family.groups[gid.index()]
             .members
             .iter()
             .copied()
@@ -1132,15 +1172,19 @@ fn record_chip(f: &Fetched) -> Chip {
 pub(crate) enum KafkaWork {
     ArriveAtPartition {
         slot: Slot,
-        topic: u32,
+        topic: TopicId,
         partition: u32,
     },
     RetentionCheck {
-        topic: u32,
+        topic: TopicId,
     },
     /// Just before a check that can delete something: wakes the sleeping check.
     RetentionDue {
-        topic: u32,
+        topic: TopicId,
+    },
+    /// The log cleaner looks at a compacted topic (KAF-7).
+    CleanerRun {
+        topic: TopicId,
     },
     Poll {
         consumer: ConsumerId,
@@ -1159,11 +1203,11 @@ pub(crate) enum KafkaWork {
         epoch: u32,
     },
     RebalanceDone {
-        group: u32,
+        group: GroupId,
         generation: u32,
     },
     OffsetsExpire {
-        group: u32,
+        group: GroupId,
         since: SimTime,
     },
 }
@@ -1181,6 +1225,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             }
             KafkaWork::RetentionCheck { topic } => self.retention_check(topic),
             KafkaWork::RetentionDue { topic } => self.retention_due_item(topic),
+            KafkaWork::CleanerRun { topic } => self.cleaner_run(topic),
             KafkaWork::Poll { consumer, epoch } => self.poll(consumer, epoch),
             KafkaWork::BatchArrives { consumer, epoch } => self.batch_arrives(consumer, epoch),
             KafkaWork::RecordProcessed { consumer, epoch } => {

@@ -6,6 +6,7 @@
 use super::{Kafka, KafkaWork};
 use crate::clients::{ClientWork, Cx};
 use crate::event::EventKind;
+use crate::ids::TopicId;
 use crate::kernel::agenda::TimerId;
 use crate::ledger::CopyState;
 use crate::time::SimTime;
@@ -83,8 +84,8 @@ impl RetentionSchedule {
 
 impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     /// An append to `partition` may make retention due earlier.
-    pub(crate) fn retention_after_append(&mut self, topic: u32, partition: u32) {
-        let t = &mut self.family.topics[topic as usize];
+    pub(crate) fn retention_after_append(&mut self, topic: TopicId, partition: u32) {
+        let t = &mut self.family.topics[topic.index()];
         let due = t.partitions[partition as usize].retention_due(&t.config);
         if t.retention.lower(partition, due) {
             self.arm_retention(topic);
@@ -93,9 +94,9 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
 
     /// Deletes what time and size retention allow in the partitions that are due (KAF-5, KAF-6),
     /// then keeps the next check only if it can delete something.
-    pub(crate) fn retention_check(&mut self, topic: u32) {
+    pub(crate) fn retention_check(&mut self, topic: TopicId) {
         let now = self.world.now;
-        let t = &mut self.family.topics[topic as usize];
+        let t = &mut self.family.topics[topic.index()];
         let config = t.config;
         let mut removed_events = Vec::new();
         // Partitions that are not due would delete nothing.
@@ -103,7 +104,8 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             let log = &mut t.partitions[p as usize];
             let (start, end) = (log.start_offset(), log.end_offset());
             let removed = log.apply_retention(now, &config);
-            if !removed.is_empty() {
+            // Segments of only compacted records hold nothing to count but still move the start.
+            if !removed.is_empty() || log.start_offset() != start {
                 removed_events.push((p, removed.len() as u64, start, end, log.start_offset()));
             }
             t.retention.set(p, log.retention_due(&config));
@@ -115,14 +117,16 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 self.world.ledger.leave(CopyState::Retained);
                 self.world.ledger.enter(CopyState::RemovedByRetention);
             }
-            self.world.emit(EventKind::RetentionDeleted {
-                topic,
-                partition,
-                records: count,
-                log_start: start,
-            });
+            if count > 0 {
+                self.world.emit(EventKind::RetentionDeleted {
+                    topic,
+                    partition,
+                    records: count,
+                    log_start: start,
+                });
+            }
         }
-        let r = &self.family.topics[topic as usize].retention;
+        let r = &self.family.topics[topic.index()].retention;
         let next = now.plus(r.period);
         let work = KafkaWork::RetentionCheck { topic };
         if r.earliest().is_some_and(|due| due <= next) {
@@ -136,8 +140,8 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     }
 
     /// A `RetentionDue` item: the sleeping check may have to run at its next firing.
-    pub(crate) fn retention_due_item(&mut self, topic: u32) {
-        let r = &mut self.family.topics[topic as usize].retention;
+    pub(crate) fn retention_due_item(&mut self, topic: TopicId) {
+        let r = &mut self.family.topics[topic.index()].retention;
         if r.due_item == Some(self.world.now) {
             r.due_item = None;
         }
@@ -147,8 +151,8 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     /// Makes sure the retention timer is awake for the first check that can delete something:
     /// wakes it if that is its next firing, or else schedules a `RetentionDue` item just before
     /// that check. Waking early is harmless: the check finds nothing and sleeps again.
-    fn arm_retention(&mut self, topic: u32) {
-        let r = &self.family.topics[topic as usize].retention;
+    fn arm_retention(&mut self, topic: TopicId) {
+        let r = &self.family.topics[topic.index()].retention;
         let (timer, period) = (r.timer, r.period);
         let Some(due) = r.earliest() else {
             return;
@@ -170,7 +174,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             return;
         };
         let at = SimTime(check - 1);
-        let r = &mut self.family.topics[topic as usize].retention;
+        let r = &mut self.family.topics[topic.index()].retention;
         if r.due_item.is_none_or(|pending| pending > at) {
             r.due_item = Some(at);
             self.world.schedule(at, KafkaWork::RetentionDue { topic });

@@ -1,6 +1,7 @@
 //! The no-broker service: requests served directly, refused when its backlog is full.
 
 use crate::clients::{ClientWork, Cx};
+use crate::ids::ServiceId;
 use crate::kernel::ms_to_us;
 use crate::ledger::{CopyState, DropReason};
 use crate::message::Slot;
@@ -26,11 +27,11 @@ pub(crate) struct Services {
 }
 
 impl Services {
-    pub(crate) fn service_id(&self, name: &str) -> Option<u32> {
+    pub(crate) fn service_id(&self, name: &str) -> Option<ServiceId> {
         self.services
             .iter()
             .position(|s| s.spec.name == name)
-            .map(|i| i as u32)
+            .map(|i| ServiceId(i as u32))
     }
 
     /// Requests a service holds, waiting or being served; for the audit.
@@ -59,8 +60,8 @@ impl<W: From<ServiceWork> + From<ClientWork>> Cx<'_, &mut Services, W> {
 
     /// A request reaches a service with no broker in front: served, queued in the backlog, or
     /// refused when both are full.
-    pub(crate) fn service_arrive(&mut self, slot: Slot, service: u32) {
-        let s = &mut self.family.services[service as usize];
+    pub(crate) fn service_arrive(&mut self, slot: Slot, service: ServiceId) {
+        let s = &mut self.family.services[service.index()];
         if s.busy < s.spec.concurrency {
             s.busy += 1;
             self.world.set_state(slot, CopyState::InService(service));
@@ -86,9 +87,9 @@ impl<W: From<ServiceWork> + From<ClientWork>> Cx<'_, &mut Services, W> {
         }
     }
 
-    pub(crate) fn start_service(&mut self, slot: Slot, service: u32) {
+    pub(crate) fn start_service(&mut self, slot: Slot, service: ServiceId) {
         let us = self.draw_us(
-            &self.family.services[service as usize]
+            &self.family.services[service.index()]
                 .spec
                 .processing
                 .clone(),
@@ -99,11 +100,11 @@ impl<W: From<ServiceWork> + From<ClientWork>> Cx<'_, &mut Services, W> {
         );
     }
 
-    pub(crate) fn service_done(&mut self, service: u32, slot: Slot) {
+    pub(crate) fn service_done(&mut self, service: ServiceId, slot: Slot) {
         let published_at = self.world.copies.get(slot).published_at;
         self.world.complete(published_at);
         self.world.set_state(slot, CopyState::Acked);
-        let s = &mut self.family.services[service as usize];
+        let s = &mut self.family.services[service.index()];
         s.served += 1;
         // The freed worker takes the oldest request whose client is still waiting.
         while let Some((id, next)) = s.backlog.pop_front() {
@@ -115,8 +116,8 @@ impl<W: From<ServiceWork> + From<ClientWork>> Cx<'_, &mut Services, W> {
         s.busy -= 1;
     }
 
-    pub(crate) fn request_timeout(&mut self, service: u32, request: u64, slot: Slot) {
-        let s = &mut self.family.services[service as usize];
+    pub(crate) fn request_timeout(&mut self, service: ServiceId, request: u64, slot: Slot) {
+        let s = &mut self.family.services[service.index()];
         if s.waiting.remove(&request) {
             s.timed_out += 1;
             self.world.drop_copy(slot, DropReason::RequestTimeout);
@@ -129,14 +130,14 @@ impl<W: From<ServiceWork> + From<ClientWork>> Cx<'_, &mut Services, W> {
 pub(crate) enum ServiceWork {
     ArriveAtService {
         slot: Slot,
-        service: u32,
+        service: ServiceId,
     },
     ServiceDone {
-        service: u32,
+        service: ServiceId,
         slot: Slot,
     },
     RequestTimeout {
-        service: u32,
+        service: ServiceId,
         request: u64,
         slot: Slot,
     },

@@ -1,0 +1,270 @@
+//! Drawing primitives shared by the canvas and every family's drawing: fonts that fit, boxes,
+//! lanes and message chips, and the colours they use.
+
+use crate::geom::Rect;
+use crate::i18n::{t, Key, Lang};
+use crate::model::format_count;
+use broker_sim::snapshot::Chip;
+use web_sys::CanvasRenderingContext2d;
+
+pub const FONT: &str =
+    "system-ui, -apple-system, 'Segoe UI', 'Noto Sans KR', 'Malgun Gothic', 'Apple SD Gothic Neo', 'NanumGothic', sans-serif";
+pub const MONO: &str =
+    "ui-monospace, 'SFMono-Regular', Menlo, Consolas, 'DejaVu Sans Mono', monospace";
+
+/// Message colours, one per producer (Okabe–Ito, readable on white and for most colour-blind
+/// viewers).
+pub const PRODUCER_COLOURS: [&str; 7] = [
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7F3C8D",
+];
+pub const NO_PRODUCER: &str = "#6b7280";
+
+/// Message colours by priority bucket (see [`priority_bucket`]), cool to hot.
+pub const PRIORITY_COLOURS: [&str; 6] = [
+    "#56B4E9", "#009E73", "#E69F00", "#D55E00", "#CC79A7", "#7F3C8D",
+];
+/// The priorities each colour of [`PRIORITY_COLOURS`] stands for.
+pub const PRIORITY_LABELS: [&str; 6] = ["0", "1–2", "3–4", "5–6", "7–8", "9+"];
+pub const INK: &str = "#111827";
+pub const MUTED: &str = "#4b5563";
+pub const FAINT: &str = "#6b7280";
+pub const LINK: &str = "#94a3b8";
+pub const PROCESSING: &str = "#f59e0b";
+pub const DANGER: &str = "#dc2626";
+
+pub fn producer_colour(producer: Option<broker_sim::ProducerId>) -> &'static str {
+    producer.map_or(NO_PRODUCER, |p| {
+        PRODUCER_COLOURS[p.index() % PRODUCER_COLOURS.len()]
+    })
+}
+
+/// The priority bucket (index into [`PRIORITY_COLOURS`]) of a priority.
+pub fn priority_bucket(p: u8) -> usize {
+    match p {
+        0 => 0,
+        1..=2 => 1,
+        3..=4 => 2,
+        5..=6 => 3,
+        7..=8 => 4,
+        _ => 5,
+    }
+}
+
+/// What a message's colour stands for. Record keys would be a third choice, but the snapshot's
+/// chips do not carry them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColourMode {
+    #[default]
+    Producer,
+    Priority,
+}
+
+impl ColourMode {
+    pub const ALL: [ColourMode; 2] = [ColourMode::Producer, ColourMode::Priority];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ColourMode::Producer => "producer",
+            ColourMode::Priority => "priority",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<ColourMode> {
+        ColourMode::ALL.into_iter().find(|m| m.code() == code)
+    }
+
+    pub fn label(self) -> Key {
+        match self {
+            ColourMode::Producer => Key::ColourProducer,
+            ColourMode::Priority => Key::ColourPriority,
+        }
+    }
+
+    /// A message's fill.
+    pub fn colour(self, chip: &Chip) -> &'static str {
+        match self {
+            ColourMode::Producer => producer_colour(chip.producer),
+            ColourMode::Priority => chip
+                .priority
+                .map_or(NO_PRODUCER, |p| PRIORITY_COLOURS[priority_bucket(p)]),
+        }
+    }
+}
+
+/// A small text size in a frame of rows: `base` at factor `k`, but never under 11 px (a crowded
+/// band keeps its labels legible; its rows are sized for that).
+pub fn small(base: f64, k: f64) -> f64 {
+    (base * k).max(11.0)
+}
+
+/// The canvas's 2D context with the drawing's language, scale and colour choice.
+pub struct Pen<'a> {
+    pub ctx: &'a CanvasRenderingContext2d,
+    pub lang: Lang,
+    /// The drawing's scale: 1.0 at a 1100×400 canvas.
+    pub s: f64,
+    pub colour_mode: ColourMode,
+}
+
+impl Pen<'_> {
+    pub fn chip_colour(&self, chip: &Chip) -> &'static str {
+        if chip.poison {
+            INK
+        } else {
+            self.colour_mode.colour(chip)
+        }
+    }
+
+    pub fn font(&self, weight: u32, px: f64, family: &str) {
+        self.ctx.set_font(&format!("{weight} {px:.1}px {family}"));
+    }
+
+    pub fn text_w(&self, text: &str) -> f64 {
+        self.ctx
+            .measure_text(text)
+            .map(|m| m.width())
+            .unwrap_or(0.0)
+    }
+
+    /// `text` cut with an ellipsis to fit `max_w` in the current font.
+    pub fn fit(&self, text: &str, max_w: f64) -> String {
+        if self.text_w(text) <= max_w {
+            return text.to_string();
+        }
+        let mut chars: Vec<char> = text.chars().collect();
+        while !chars.is_empty() {
+            chars.pop();
+            let candidate: String = chars.iter().collect::<String>() + "…";
+            if self.text_w(&candidate) <= max_w {
+                return candidate;
+            }
+        }
+        String::new()
+    }
+
+    /// Sets a bold font between `max_px` and `min_px` so `text` fits `max_w`, then cuts it
+    /// with an ellipsis if even `min_px` is too wide.
+    pub fn fit_shrinking(&self, text: &str, max_w: f64, max_px: f64, min_px: f64) -> String {
+        self.fit_shrinking_weight(700, text, max_w, max_px, min_px)
+    }
+
+    pub fn fit_shrinking_weight(
+        &self,
+        weight: u32,
+        text: &str,
+        max_w: f64,
+        max_px: f64,
+        min_px: f64,
+    ) -> String {
+        self.font(weight, max_px, FONT);
+        let w = self.text_w(text);
+        if w <= max_w || w <= 0.0 {
+            return text.to_string();
+        }
+        let px = (max_px * max_w / w).floor().max(min_px);
+        self.font(weight, px, FONT);
+        self.fit(text, max_w)
+    }
+
+    /// A filled rounded box; a consumer that is down gets a dashed red outline.
+    pub fn framed_box(
+        &self,
+        r: Rect,
+        radius: f64,
+        width: f64,
+        fill: &str,
+        stroke: &str,
+        down: bool,
+    ) {
+        let c = self.ctx;
+        let k = width / 2.0;
+        self.round_rect(r, radius);
+        c.set_fill_style_str(fill);
+        c.fill();
+        c.set_line_width(width);
+        if down {
+            c.set_stroke_style_str(DANGER);
+            let dash = js_sys::Array::of2(&(6.0 * k).into(), &(4.0 * k).into());
+            c.set_line_dash(&dash).ok();
+        } else {
+            c.set_stroke_style_str(stroke);
+        }
+        c.stroke();
+        c.set_line_dash(&js_sys::Array::new()).ok();
+    }
+
+    pub fn round_rect(&self, r: Rect, radius: f64) {
+        let c = self.ctx;
+        let rad = radius.min(r.w / 2.0).min(r.h / 2.0).max(0.0);
+        c.begin_path();
+        c.move_to(r.x + rad, r.y);
+        c.arc_to(r.right(), r.y, r.right(), r.bottom(), rad).ok();
+        c.arc_to(r.right(), r.bottom(), r.x, r.bottom(), rad).ok();
+        c.arc_to(r.x, r.bottom(), r.x, r.y, rad).ok();
+        c.arc_to(r.x, r.y, r.right(), r.y, rad).ok();
+        c.close_path();
+    }
+
+    pub fn lane_box(&self, lane: Rect, k: f64) {
+        let c = self.ctx;
+        let r = Rect {
+            x: lane.x - 3.0 * k,
+            y: lane.y - 3.0 * k,
+            w: lane.w + 6.0 * k,
+            h: lane.h + 6.0 * k,
+        };
+        self.round_rect(r, 5.0 * k);
+        c.set_fill_style_str("#ffffff");
+        c.fill();
+        c.set_stroke_style_str("#d1d5db");
+        c.set_line_width(1.0);
+        c.stroke();
+    }
+
+    /// One message, coloured as the user chose; redelivered ones get a dark outline and ↻.
+    pub fn chip(&self, chip: &Chip, r: Rect, k: f64, processing: bool) {
+        let c = self.ctx;
+        if processing {
+            let halo = Rect {
+                x: r.x - 4.0 * k,
+                y: r.y - 4.0 * k,
+                w: r.w + 8.0 * k,
+                h: r.h + 8.0 * k,
+            };
+            self.round_rect(halo, 6.0 * k);
+            c.set_fill_style_str(PROCESSING);
+            c.fill();
+        }
+        self.round_rect(r, 3.0 * k);
+        c.set_global_alpha(if chip.expired { 0.35 } else { 1.0 });
+        c.set_fill_style_str(self.chip_colour(chip));
+        c.fill();
+        c.set_global_alpha(1.0);
+        if chip.redelivered {
+            c.set_stroke_style_str(INK);
+            c.set_line_width(2.0 * k);
+            c.stroke();
+            self.font(700, 14.0 * k, FONT);
+            c.set_fill_style_str("#ffffff");
+            c.set_text_align("center");
+            c.set_text_baseline("middle");
+            c.fill_text("↻", r.x + r.w / 2.0, r.y + r.h / 2.0).ok();
+        }
+    }
+
+    /// "+N more" for rows a frame had no room for.
+    pub fn more_line(&self, n: usize, r: Rect, k: f64) {
+        let c = self.ctx;
+        self.font(600, small(14.0, k), FONT);
+        c.set_fill_style_str(MUTED);
+        c.set_text_align("left");
+        c.set_text_baseline("middle");
+        let text = format!(
+            "+{} {}",
+            format_count(n as u64),
+            t(self.lang, Key::NodeMore)
+        );
+        c.fill_text(&self.fit(&text, r.w), r.x + 4.0 * k, r.mid_y())
+            .ok();
+    }
+}

@@ -1227,12 +1227,17 @@ impl Simulation {
                 continue; // fetches, below
             }
             if let Some(from) = c.source {
+                // A Pulsar consumer reads through its subscription.
+                let label = match &self.clients.consumers[c.id.index()].spec.source {
+                    crate::scenario::ConsumerSource::Pulsar(s) => Some(s.subscription.clone()),
+                    _ => None,
+                };
                 g.edges.push(GraphEdge {
                     from,
                     to,
                     family: from.family().unwrap_or(Family::RabbitMq),
                     kind: LinkKind::Deliver,
-                    label: None,
+                    label,
                 });
                 continue;
             }

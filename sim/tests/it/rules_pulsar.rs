@@ -298,6 +298,49 @@ fn pul_02_a_non_durable_subscription_ends_with_its_last_consumer() {
     assert_eq!(dispatched_ids(&events, &s, "d2"), vec![3, 4, 5, 6]);
 }
 
+#[test]
+fn pul_02_the_graph_shows_the_partitions_and_each_consumer_through_its_subscription() {
+    use broker_sim::snapshot::{Family, LinkKind, NodeRef};
+    let mut s = sim_1ms(pulsar(&[("t", 2)]).with(json!({
+        "producers": [producer("p", "t", burst_rate(4, 10.0))],
+        "consumers": [
+            consumer("c1", "t", "audit", "exclusive", 1.0),
+            consumer("c2", "t", "work", "shared", 1.0),
+        ],
+    })));
+    let _ = run_ms(&mut s, 100);
+    let snap = s.snapshot();
+    let g = &snap.graph;
+    let topic = NodeRef::PulsarTopic(0);
+    assert_eq!(g.node(topic).map(|n| n.family), Some(Family::Pulsar));
+    let parts: Vec<&str> = (g.nodes.iter())
+        .filter(|n| n.parent == Some(topic))
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(parts, ["t-partition-0", "t-partition-1"]);
+    let mut links: Vec<(String, Option<String>)> = (g.edges.iter())
+        .filter(|e| e.from == topic && e.kind == LinkKind::Deliver)
+        .map(|e| (g.node(e.to).unwrap().name.clone(), e.label.clone()))
+        .collect();
+    links.sort();
+    assert_eq!(
+        links,
+        vec![
+            ("c1".into(), Some("audit".into())),
+            ("c2".into(), Some("work".into()))
+        ]
+    );
+    let view = snap.pulsar.expect("Pulsar");
+    assert_eq!(
+        view.topics[0]
+            .partitions
+            .iter()
+            .map(|p| p.messages)
+            .sum::<u64>(),
+        4
+    );
+}
+
 // ---------------------------------------------------------------- PUL-3
 
 #[test]

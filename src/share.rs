@@ -323,6 +323,7 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             Command::AddBinding { .. } | Command::RemoveBinding { .. } => continue,
             // SQS queues are checked by the core too.
             Command::AddSqsQueue { .. } | Command::UpdateSqsQueue { .. } => continue,
+            Command::ResetCursor { .. } | Command::CreateSubscription { .. } => continue,
         };
         if !field.contains(name.as_str()) {
             return Err(Problem::new(

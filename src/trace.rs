@@ -109,6 +109,21 @@ impl StepKind {
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
             EventKind::CommandApplied { .. } | EventKind::Sqs(_) => StepKind::Command,
+            EventKind::PulsarEntryAdded { .. } => StepKind::Appended,
+            EventKind::PulsarDispatched { .. } => StepKind::Delivered,
+            EventKind::PulsarAcked { .. } => StepKind::Acked,
+            EventKind::PulsarNacked { .. } => StepKind::Nacked,
+            EventKind::PulsarDeadLettered { .. } => StepKind::DeadLettered,
+            EventKind::PulsarLedgerRolled { .. }
+            | EventKind::PulsarLedgerTrimmed { .. }
+            | EventKind::PulsarSubscriptionCreated { .. }
+            | EventKind::PulsarConsumerRefused { .. }
+            | EventKind::PulsarActiveConsumer { .. }
+            | EventKind::PulsarReceived { .. }
+            | EventKind::PulsarCursorMoved { .. }
+            | EventKind::PulsarRedeliveryRequested { .. }
+            | EventKind::PulsarHashDraining { .. }
+            | EventKind::PulsarTtlExpired { .. } => StepKind::Command,
         }
     }
 
@@ -240,6 +255,7 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::ServiceOverloaded => Key::ReasonServiceOverloaded,
         DropReason::RequestTimeout => Key::ReasonRequestTimeout,
         DropReason::Deduplicated => Key::ReasonDeduplicated,
+        DropReason::NoSubscription => Key::ReasonNoSubscriber,
     }
 }
 

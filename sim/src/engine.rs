@@ -5,6 +5,7 @@ use crate::clients::Clients;
 use crate::clients::EMPTY_HEADERS;
 use crate::event::{Event, EventKind, EventSink, TraceDigest};
 use crate::families::kafka::Kafka;
+use crate::families::pulsar::Pulsar;
 use crate::families::rabbitmq::RabbitMq;
 use crate::families::redis_pubsub::RedisPubSub;
 use crate::families::service::Services;
@@ -34,6 +35,7 @@ pub struct Simulation {
     pub(crate) service: Services,
     pub(crate) sqs: Sqs,
     pub(crate) wire: Wire,
+    pub(crate) pulsar: Pulsar,
 }
 
 impl Simulation {
@@ -50,6 +52,7 @@ impl Simulation {
             service: Services::default(),
             sqs: Sqs::default(),
             wire: Wire::default(),
+            pulsar: Pulsar::default(),
         };
         let empty = sim
             .world
@@ -274,7 +277,9 @@ impl Simulation {
                 l.processing
             ));
         }
-        let live = (l.in_flight + l.ready + l.unacked + l.processing + held_by.pinned) as usize;
+        let live =
+            (l.in_flight + l.ready + l.unacked + l.processing) + held_by.pinned + held_by.log_slots;
+        let live = live as usize;
         if live != self.world.copies.live() {
             return Err(format!(
                 "{} live copies stored but the ledger counts {live} (with {} pinned)",

@@ -7,6 +7,7 @@ use crate::command::{at_cap, Command, CommandError};
 use crate::engine::Simulation;
 use crate::event::EventKind;
 use crate::families::kafka::{Kafka, KafkaWork};
+use crate::families::pulsar::{PulsarWork, Sender};
 use crate::families::rabbitmq::Exchange;
 use crate::families::rabbitmq::RabbitMqWork;
 use crate::families::redis_pubsub::RedisPubSubWork;
@@ -36,6 +37,7 @@ pub(crate) enum Work {
     Service(ServiceWork),
     Scripted { index: usize },
     Sqs(SqsWork),
+    Pulsar(PulsarWork),
 }
 
 macro_rules! work_from {
@@ -54,7 +56,8 @@ work_from!(
     RedisPubSub(RedisPubSubWork),
     Kafka(KafkaWork),
     Service(ServiceWork),
-    Sqs(SqsWork)
+    Sqs(SqsWork),
+    Pulsar(PulsarWork)
 );
 
 /// Copies the families hold, by ledger state.
@@ -68,6 +71,8 @@ pub(crate) struct Holdings {
     pub in_service: u64,
     /// Finished copies whose slots stay taken while a consumer still reads them.
     pub pinned: u64,
+    /// Retained copies a log keeps in the copy store (Pulsar entries hand them to consumers).
+    pub log_slots: u64,
 }
 
 /// A context for one family's rules (`cx!(sim, kafka)`), or for the client runtime alone
@@ -127,10 +132,21 @@ fn arrival(
             sqs.sending(slot, outgoing);
             (target, SqsWork::SendArrives { slot, queue }.into())
         }
+        NodeRef::PulsarTopic(topic) => {
+            let producer = world.copies.get(slot).producer.expect("a producer's copy");
+            let sender = Sender::Producer(producer);
+            let work = PulsarWork::ArriveAtTopic {
+                slot,
+                topic,
+                sender,
+            };
+            (target, work.into())
+        }
         NodeRef::Producer(_)
         | NodeRef::Queue(_)
         | NodeRef::Consumer(_)
-        | NodeRef::Partition(..) => {
+        | NodeRef::Partition(..)
+        | NodeRef::PulsarPartition(..) => {
             unreachable!("a producer publishes to an exchange, a channel, a topic or a service")
         }
     }
@@ -175,6 +191,9 @@ impl Simulation {
         for q in &scenario.sqs_queues {
             cx!(self, sqs).push_queue(q.clone());
         }
+        if let Some(p) = &scenario.pulsar {
+            cx!(self, pulsar).build(p);
+        }
         Ok(())
     }
 
@@ -186,6 +205,7 @@ impl Simulation {
             Work::RedisPubSub(w) => cx!(self, redis).run_redis_pubsub(w),
             Work::Kafka(w) => cx!(self, kafka).run_kafka(w),
             Work::Service(w) => cx!(self, service).run_service(w),
+            Work::Pulsar(w) => cx!(self, pulsar).run_pulsar(w),
             Work::Scripted { .. } => unreachable!("the engine runs the script"),
             Work::Sqs(w) => cx!(self, sqs).run_sqs(w),
         }
@@ -204,9 +224,10 @@ impl Simulation {
                 + self.sqs.queued(),
             unacked: self.rabbitmq.queues.iter().map(|q| q.unacked).sum::<u64>() + sqs_in_flight,
             leased: sqs_in_flight,
-            retained: self.kafka.log_records(),
+            retained: self.kafka.log_records() + self.pulsar.stored_messages(),
             in_service: self.service.service_held(),
             pinned: self.sqs.pinned().count() as u64,
+            log_slots: self.pulsar.stored_messages(),
         }
     }
 
@@ -247,6 +268,20 @@ impl Simulation {
             state.is_terminal() && !self.sqs.pinned().any(|p| p == *s)
         }) {
             return Err(format!("a consumer reads slot {slot}, which is free"));
+        }
+        let (stored, batched) = self.pulsar.held_slots();
+        for (slots, state) in [
+            (stored, CopyState::Retained),
+            (batched, CopyState::InFlight),
+        ] {
+            for slot in slots {
+                if self.world.copies.get(slot).state != state {
+                    return Err(format!(
+                        "a Pulsar {state:?} copy is in state {:?}",
+                        self.world.copies.get(slot).state
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -372,6 +407,11 @@ impl Simulation {
             Command::DoubleAck { consumer } => {
                 let id = self.clients.consumer_id(&consumer)?;
                 let c = &self.clients.consumers[id.index()];
+                if self.is_pulsar(id) {
+                    return Err(CommandError::NotApplicable {
+                        reason: format!("{consumer} is a Pulsar consumer: it has no delivery tags"),
+                    });
+                }
                 if c.status != ConsumerStatus::Running
                     || c.spec.ack == AckMode::Auto
                     || matches!(c.spec.source, ConsumerSource::SqsQueue(_))
@@ -406,6 +446,31 @@ impl Simulation {
             } => {
                 let id = self.clients.consumer_id(&consumer)?;
                 cx!(self, sqs).change_visibility(id, timeout_ms)?;
+            }
+            Command::ResetCursor {
+                topic,
+                subscription,
+                to,
+            } => {
+                let (t, sub) = self.pulsar.reset_target(&topic, &subscription, &to)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, pulsar).reset_cursor(t, sub, &to);
+                return Ok(());
+            }
+            Command::CreateSubscription {
+                topic,
+                subscription,
+                initial_position,
+            } => {
+                let spec = scenario::pulsar::PulsarSubscriptionSpec {
+                    topic,
+                    name: subscription,
+                    initial_position,
+                };
+                let topic = self.pulsar.new_subscription_target(&spec)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, pulsar).create_subscription(topic, spec);
+                return Ok(());
             }
         }
         self.world.emit(EventKind::CommandApplied { summary });
@@ -447,6 +512,9 @@ impl Simulation {
                 PublishTarget::SqsQueue(name) => {
                     NodeRef::SqsQueue(self.sqs.queue_id(name).expect("validated SQS queue"))
                 }
+                PublishTarget::PulsarTopic(name) => {
+                    NodeRef::PulsarTopic(self.pulsar.topic_id(name).expect("validated topic"))
+                }
             })
             .collect()
     }
@@ -460,6 +528,7 @@ impl Simulation {
                 let q = self.sqs.queue_id(n)?;
                 Some(scenario::SqsTarget::of(&self.sqs.queues[q.index()].spec))
             },
+            pulsar_topic: &|n| self.pulsar.topic_id(n).is_some(),
         };
         scenario::validate_producer("producer", spec, &known)
     }
@@ -482,7 +551,12 @@ impl Simulation {
             group: &|n| self.kafka.group_id(n).is_some(),
             sqs_queue: &|n| self.sqs.queue_id(n).is_some(),
         };
-        scenario::validate_consumer("consumer", spec, &known)
+        scenario::validate_consumer("consumer", spec, &known)?;
+        if let ConsumerSource::Pulsar(source) = &spec.source {
+            let topic = |n: &str| self.pulsar.topic_partitioned(n);
+            scenario::pulsar::validate_consumer("consumer", spec, source, &topic)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn add_consumer(&mut self, spec: ConsumerSpec) -> Result<ConsumerId, CommandError> {
@@ -496,7 +570,9 @@ impl Simulation {
         let (queue, group) = match &spec.source {
             ConsumerSource::Queue(q) => (self.rabbitmq.queue_id(q), None),
             ConsumerSource::Group(g) => (None, self.kafka.group_id(g)),
-            ConsumerSource::Subscribe { .. } | ConsumerSource::SqsQueue(_) => (None, None),
+            ConsumerSource::Subscribe { .. }
+            | ConsumerSource::SqsQueue(_)
+            | ConsumerSource::Pulsar(_) => (None, None),
         };
         let sqs_queue = match &spec.source {
             ConsumerSource::SqsQueue(q) => self.sqs.queue_id(q),
@@ -513,6 +589,7 @@ impl Simulation {
         if let Some(q) = sqs_queue {
             self.sqs.add_consumer(id, q);
         }
+        cx!(self, pulsar).consumer_added(id);
         // Redis matches every new consumer once, whatever its source.
         cx!(self, redis).redis_consumer_added();
         if !stopped {
@@ -530,6 +607,7 @@ impl Simulation {
                 self.clients.consumers[cid.index()].status = ConsumerStatus::Running;
             }
             ConsumerSource::SqsQueue(_) => cx!(self, sqs).start_polling(cid),
+            ConsumerSource::Pulsar(_) => cx!(self, pulsar).consume(cid),
         }
     }
 
@@ -559,6 +637,22 @@ impl Simulation {
             ConsumerSource::Group(_) => cx!(self, kafka).close_member(cid, status, why),
             ConsumerSource::Subscribe { .. } => cx!(self).close_holding_nothing(cid, status, &why),
             ConsumerSource::SqsQueue(_) => cx!(self, sqs).close_consumer(cid, status, why),
+            ConsumerSource::Pulsar(_) => cx!(self, pulsar).close_consumer(cid, status, why),
+        }
+    }
+
+    fn is_pulsar(&self, cid: ConsumerId) -> bool {
+        matches!(
+            self.clients.consumers[cid.index()].spec.source,
+            ConsumerSource::Pulsar(_)
+        )
+    }
+
+    /// The consumer takes its next buffered message, if idle; a Pulsar client notices it.
+    fn next_message(&mut self, cid: ConsumerId) {
+        cx!(self).start_next(cid);
+        if self.is_pulsar(cid) {
+            cx!(self, pulsar).received(cid);
         }
     }
 
@@ -574,10 +668,11 @@ impl Simulation {
                 tag,
                 epoch,
             } => {
-                let mut cx = cx!(self);
-                cx.wire.arrived(cx.world.now, slot);
-                if cx.accept_delivery(consumer, slot, tag, epoch) {
-                    cx.start_next(consumer);
+                self.wire.arrived(self.world.now, slot);
+                let wanted =
+                    !self.is_pulsar(consumer) || cx!(self, pulsar).delivery_wanted(consumer, tag);
+                if wanted && cx!(self).accept_delivery(consumer, slot, tag, epoch) {
+                    self.next_message(consumer);
                 }
             }
             ClientWork::ProcessingDone { consumer, epoch } => {
@@ -592,10 +687,17 @@ impl Simulation {
                         ConsumerSource::SqsQueue(_) => {
                             cx!(self, sqs).processed(consumer, tag, failed)
                         }
-                        _ => cx!(self, rabbitmq).processed(consumer, tag, failed, &failure),
+                        ConsumerSource::Pulsar(_) => {
+                            cx!(self, pulsar).processed(consumer, tag, failed, &failure)
+                        }
+                        ConsumerSource::Queue(_)
+                        | ConsumerSource::Subscribe { .. }
+                        | ConsumerSource::Group(_) => {
+                            cx!(self, rabbitmq).processed(consumer, tag, failed, &failure)
+                        }
                     },
                 }
-                cx!(self).start_next(consumer);
+                self.next_message(consumer);
             }
         }
     }

@@ -54,6 +54,9 @@ pub struct Report {
     pub topics: Vec<crate::snapshot::TopicView>,
     pub groups: Vec<crate::snapshot::GroupView>,
     pub services: Vec<crate::snapshot::ServiceView>,
+    /// Apache Pulsar's topics, cursors and consumers, when the scenario uses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pulsar: Option<crate::snapshot::PulsarView>,
     /// Why the run stopped before `until`, when it did; the rest of the report is exact up to there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub halted: Option<crate::Halt>,
@@ -264,6 +267,7 @@ impl Simulation {
             topics: snap.topics,
             groups: snap.groups,
             services: snap.services,
+            pulsar: snap.pulsar,
             seed,
             until: self.world.now,
             halted: self.halted().cloned(),

@@ -9,6 +9,7 @@ use std::fmt;
 
 pub mod sqs;
 pub use sqs::{DeduplicationScope, RedrivePolicy, SqsQueueSpec, SqsQueueType, SqsReceiveSpec};
+pub mod pulsar;
 
 /// The only scenario format version this build reads.
 pub const SCENARIO_VERSION: u32 = 1;
@@ -88,6 +89,9 @@ pub struct Scenario {
     /// The teaching script: a goal and ordered steps. The core ignores it; the app plays it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub narration: Option<Narration>,
+    /// Apache Pulsar topics, broker settings and admin-created subscriptions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pulsar: Option<pulsar::PulsarSpec>,
 }
 
 /// A narrated lesson: the learning goal and the steps a teacher clicks through.
@@ -228,6 +232,8 @@ pub enum PublishTarget {
     Service(String),
     /// An AWS SQS queue (`SendMessage`).
     SqsQueue(String),
+    /// An Apache Pulsar topic.
+    PulsarTopic(String),
 }
 
 /// How often a producer publishes.
@@ -338,6 +344,12 @@ pub struct ProducerSpec {
     pub confirms: bool,
     #[serde(default)]
     pub paused: bool,
+    /// Client settings used when publishing to a Pulsar topic.
+    #[serde(
+        default,
+        skip_serializing_if = "pulsar::PulsarProducerSpec::is_default"
+    )]
+    pub pulsar: pulsar::PulsarProducerSpec,
 }
 
 /// What a consumer reads.
@@ -357,6 +369,8 @@ pub enum ConsumerSource {
     Group(String),
     /// An AWS SQS consumer: it polls with `ReceiveMessage` and deletes what it processed.
     SqsQueue(String),
+    /// A consumer on an Apache Pulsar subscription.
+    Pulsar(pulsar::PulsarSource),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -439,6 +453,12 @@ pub struct ConsumerSpec {
     /// Scripted decisions per message; SQS consumers only so far.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decisions: Vec<Decision>,
+    /// Client settings of a consumer whose source is a Pulsar subscription.
+    #[serde(
+        default,
+        skip_serializing_if = "pulsar::PulsarConsumerSpec::is_default"
+    )]
+    pub pulsar: pulsar::PulsarConsumerSpec,
 }
 
 /// A scripted decision about one message: the first rule whose `when` matches decides. With
@@ -862,6 +882,10 @@ impl Scenario {
         for (i, s) in self.services.iter().enumerate() {
             validate_service(&format!("services[{i}]"), s)?;
         }
+        let no_pulsar = pulsar::PulsarSpec::default();
+        let pulsar_spec = self.pulsar.as_ref().unwrap_or(&no_pulsar);
+        pulsar_spec.validate()?;
+        let pulsar_topic = |n: &str| pulsar_spec.topic(n).map(|t| t.partitions > 0);
         let exchange_known = |name: &str| name.is_empty() || exchanges.contains(name);
 
         for (i, x) in self.exchanges.iter().enumerate() {
@@ -951,6 +975,7 @@ impl Scenario {
                 topic: &|t| topics.contains(t),
                 service: &|s| services.contains(s),
                 sqs_queue: &sqs_target,
+                pulsar_topic: &|t| pulsar_topic(t).is_some(),
             };
             validate_producer(&format!("producers[{i}]"), p, &known)?;
         }
@@ -974,6 +999,9 @@ impl Scenario {
                 sqs_queue: &|q| sqs_kind(q).is_some(),
             };
             validate_consumer(&format!("consumers[{i}]"), c, &known)?;
+            if let ConsumerSource::Pulsar(source) = &c.source {
+                pulsar::validate_consumer(&format!("consumers[{i}]"), c, source, &pulsar_topic)?;
+            }
         }
         for (i, s) in self.script.iter().enumerate() {
             check_ms(&format!("script[{i}].at_ms"), s.at_ms)?;
@@ -1234,6 +1262,7 @@ pub(crate) struct Known<'a> {
     pub topic: &'a dyn Fn(&str) -> bool,
     pub service: &'a dyn Fn(&str) -> bool,
     pub sqs_queue: &'a dyn Fn(&str) -> Option<SqsTarget>,
+    pub pulsar_topic: &'a dyn Fn(&str) -> bool,
 }
 
 /// What a producer's message template must give an SQS queue it sends to.
@@ -1287,6 +1316,7 @@ pub(crate) fn validate_producer(
                 sqs_targets.extend(target);
                 ("sqs_queue", x, target.is_some())
             }
+            PublishTarget::PulsarTopic(x) => ("pulsar_topic", x, (known.pulsar_topic)(x)),
             PublishTarget::Channel(ch) => {
                 check_len(
                     &format!("{path}.targets[{i}].channel"),
@@ -1302,6 +1332,7 @@ pub(crate) fn validate_producer(
         {}
     }
     validate_rate(&format!("{path}.rate"), &p.rate)?;
+    pulsar::validate_producer(&format!("{path}.pulsar"), &p.pulsar)?;
     if let RatePattern::Burst { count, .. } = p.rate {
         check_burst_copies(&format!("{path}.rate.count"), count, p.targets.len())?;
     }
@@ -1516,7 +1547,10 @@ pub(crate) fn validate_consumer(
                 }
             }
         }
-        ConsumerSource::Queue(_) | ConsumerSource::Group(_) | ConsumerSource::SqsQueue(_) => {}
+        ConsumerSource::Queue(_)
+        | ConsumerSource::Group(_)
+        | ConsumerSource::SqsQueue(_)
+        | ConsumerSource::Pulsar(_) => {}
     }
     validate_sqs_consumer(path, c)?;
     check_ms(
@@ -1686,6 +1720,7 @@ impl ConsumerSpec {
             stopped: false,
             sqs: None,
             decisions: Vec::new(),
+            pulsar: pulsar::PulsarConsumerSpec::default(),
         }
     }
 }
@@ -1984,6 +2019,20 @@ pub enum Command {
     ChangeVisibility {
         consumer: String,
         timeout_ms: f64,
+    },
+    /// Moves a Pulsar subscription's cursor (`seek`, `pulsar-admin topics reset-cursor`); its
+    /// consumers are disconnected and reconnect (PUL-13).
+    ResetCursor {
+        topic: String,
+        subscription: String,
+        to: pulsar::CursorTarget,
+    },
+    /// Creates a durable Pulsar subscription with no consumer (PUL-2, PUL-12).
+    CreateSubscription {
+        topic: String,
+        subscription: String,
+        #[serde(default)]
+        initial_position: pulsar::InitialPosition,
     },
 }
 

@@ -9,6 +9,7 @@ use crate::ids::{
 };
 use crate::ledger::Ledger;
 use crate::message::Slot;
+use crate::scenario::pulsar::{Retention, SubscriptionType};
 use crate::scenario::{AckMode, ExchangeType, Overflow, QueueType};
 use crate::time::SimTime;
 use serde::Serialize;
@@ -173,6 +174,92 @@ pub struct ServiceView {
     pub timed_out: u64,
 }
 
+/// One partition of a Pulsar topic: its managed ledger (PUL-1).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarPartitionView {
+    pub index: u32,
+    /// The first stored entry and the id the next entry gets.
+    pub start: u64,
+    pub end: u64,
+    pub messages: u64,
+    pub bytes: u64,
+    /// (ledger id, first entry, entries, closed), oldest first; the last is the current one.
+    pub ledgers: Vec<(u64, u64, u64, bool)>,
+    /// The newest entries, oldest first, with the messages each holds.
+    pub tail: Vec<(u64, Vec<Chip>)>,
+    /// Messages every durable subscription acked, stored until their ledger goes (PUL-12).
+    pub marked_for_deletion: u64,
+}
+
+/// A subscription's cursor on one partition (PUL-7).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarCursorView {
+    /// The mark-delete position; −1 before the first entry.
+    pub mark_delete: i64,
+    /// Entries acked one by one beyond it (the rest are holes), at most `RECORDS_PER_PARTITION`.
+    pub acked: Vec<u64>,
+    /// The next entry a read returns.
+    pub read: u64,
+    /// Messages stored and not acked.
+    pub backlog: u64,
+    /// Exclusive, Failover: the active consumer.
+    pub active: Option<ConsumerId>,
+    /// Entries waiting to be sent again (Shared, Key_Shared).
+    pub replay: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarSubscriptionView {
+    pub id: u32,
+    pub name: String,
+    /// `None` while no consumer is attached (PUL-2).
+    pub kind: Option<SubscriptionType>,
+    pub durable: bool,
+    pub consumers: Vec<ConsumerId>,
+    /// Messages stored and not acked, over all partitions.
+    pub backlog: u64,
+    /// Messages sent and not acked (Shared, Key_Shared).
+    pub unacked: u64,
+    pub partitions: Vec<PulsarCursorView>,
+    /// Key_Shared: each consumer's inclusive hash ranges (PUL-6).
+    pub hash_ranges: Vec<(u32, u32, ConsumerId)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarTopicView {
+    pub id: u32,
+    pub name: String,
+    pub partitioned: bool,
+    pub partitions: Vec<PulsarPartitionView>,
+    pub subscriptions: Vec<PulsarSubscriptionView>,
+    pub retention: Retention,
+    pub ttl_ms: f64,
+}
+
+/// A Pulsar consumer's client: its permits and what it holds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarConsumerView {
+    pub id: ConsumerId,
+    pub topic: u32,
+    pub subscription: Option<u32>,
+    pub attached: bool,
+    /// Flow permits the broker holds for it, over all partitions.
+    pub permits: i64,
+    /// Messages in its receiver queue.
+    pub receiver_queue: u64,
+    /// Messages sent to it and not finished by its application.
+    pub holding: u64,
+    /// Messages waiting in its negative-ack tracker.
+    pub nacked: u64,
+}
+
+/// Apache Pulsar: every topic with its ledgers and cursors, and every consumer's client.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarView {
+    pub topics: Vec<PulsarTopicView>,
+    pub consumers: Vec<PulsarConsumerView>,
+}
+
 /// Everything a frame needs, at one instant.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Snapshot {
@@ -196,6 +283,9 @@ pub struct Snapshot {
     pub graph: Graph,
     /// AWS SQS queues and consumers.
     pub sqs: SqsView,
+    /// Apache Pulsar, when the scenario uses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pulsar: Option<PulsarView>,
 }
 
 impl Simulation {
@@ -285,8 +375,15 @@ impl Simulation {
                     source: (self.rabbitmq.consumers.get(&ConsumerId(i as u32)))
                         .map(|q| NodeRef::Queue(*q))
                         .or_else(|| {
-                            let p = self.sqs.pullers.get(&ConsumerId(i as u32))?;
-                            Some(NodeRef::SqsQueue(p.queue))
+                            let id = ConsumerId(i as u32);
+                            let sqs = self
+                                .sqs
+                                .pullers
+                                .get(&id)
+                                .map(|p| NodeRef::SqsQueue(p.queue));
+                            let pulsar = (self.pulsar.consumers.get(&id))
+                                .map(|pc| NodeRef::PulsarTopic(pc.topic));
+                            sqs.or(pulsar)
                         }),
                     subscriptions: match &c.spec.source {
                         crate::scenario::ConsumerSource::Subscribe { channels, patterns } => {
@@ -357,6 +454,7 @@ impl Simulation {
                 chip: t.chip.clone(),
             })
             .collect();
+        let pulsar = self.pulsar_view();
         let graph = self.graph(GraphInput {
             producers: &producers,
             exchanges: &exchanges,
@@ -366,6 +464,7 @@ impl Simulation {
             groups: &groups,
             services: &services,
             sqs: &sqs,
+            pulsar: pulsar.as_ref(),
         });
         let h = &self.world.latency_hist;
         Snapshot {
@@ -392,6 +491,7 @@ impl Simulation {
             next_event: self.next_event_time(),
             graph,
             sqs,
+            pulsar,
         }
     }
 }
@@ -522,6 +622,101 @@ impl Simulation {
                 timed_out: s.timed_out,
             })
             .collect()
+    }
+}
+
+impl Simulation {
+    fn pulsar_view(&self) -> Option<PulsarView> {
+        let p = &self.pulsar;
+        if p.topics.is_empty() {
+            return None;
+        }
+        let topics = (p.topics.iter().enumerate())
+            .map(|(t, topic)| {
+                let t = t as u32;
+                let partitions = (topic.partitions.iter().enumerate())
+                    .map(|(i, ml)| PulsarPartitionView {
+                        index: i as u32,
+                        start: ml.start(),
+                        end: ml.end(),
+                        messages: ml.messages(),
+                        bytes: ml.bytes(),
+                        ledgers: (ml.ledgers.iter())
+                            .map(|l| (l.id, l.first, l.entries, l.closed.is_some()))
+                            .collect(),
+                        tail: ml
+                            .iter_from(ml.end().saturating_sub(RECORDS_PER_PARTITION as u64))
+                            .map(|(e, en)| (e, en.slots.iter().map(|s| self.chip(*s)).collect()))
+                            .collect(),
+                        marked_for_deletion: p.marked_for_deletion(t, i as u32),
+                    })
+                    .collect();
+                let subscriptions = (topic.subscriptions.iter().enumerate())
+                    .filter(|(_, s)| !s.gone)
+                    .map(|(s, sub)| {
+                        let s = s as u32;
+                        let cursors: Vec<PulsarCursorView> = (sub.parts.iter().enumerate())
+                            .map(|(i, part)| PulsarCursorView {
+                                mark_delete: part.cursor.mark_delete(),
+                                acked: (part.cursor.acked.iter())
+                                    .take(RECORDS_PER_PARTITION)
+                                    .copied()
+                                    .collect(),
+                                read: part.cursor.read,
+                                backlog: p.backlog(t, s, i as u32),
+                                active: part.active,
+                                replay: part.cursor.replay.len() as u64,
+                            })
+                            .collect();
+                        PulsarSubscriptionView {
+                            id: s,
+                            name: sub.name.clone(),
+                            kind: sub.kind,
+                            durable: sub.durable,
+                            consumers: sub.consumers.clone(),
+                            backlog: cursors.iter().map(|c| c.backlog).sum(),
+                            unacked: sub.parts.iter().map(|part| part.unacked).sum(),
+                            partitions: cursors,
+                            hash_ranges: sub
+                                .selector
+                                .as_ref()
+                                .map_or_else(Vec::new, |s| s.ranges()),
+                        }
+                    })
+                    .collect();
+                PulsarTopicView {
+                    id: t,
+                    name: topic.spec.name.clone(),
+                    partitioned: topic.partitioned(),
+                    partitions,
+                    subscriptions,
+                    retention: topic.spec.retention,
+                    ttl_ms: topic.spec.ttl_ms,
+                }
+            })
+            .collect();
+        let consumers = (p.consumers.iter())
+            .map(|(cid, pc)| {
+                let permits = pc.sub.map_or(0, |s| {
+                    let sub = &p.topics[pc.topic as usize].subscriptions[s as usize];
+                    (sub.parts.iter())
+                        .filter_map(|part| part.attached.get(cid))
+                        .map(|a| a.permits)
+                        .sum()
+                });
+                PulsarConsumerView {
+                    id: *cid,
+                    topic: pc.topic,
+                    subscription: pc.sub,
+                    attached: pc.attached.is_some(),
+                    permits,
+                    receiver_queue: self.clients.consumers[cid.index()].buffer.len() as u64,
+                    holding: pc.deliveries.len() as u64,
+                    nacked: pc.nacked.len() as u64,
+                }
+            })
+            .collect();
+        Some(PulsarView { topics, consumers })
     }
 }
 
@@ -682,18 +877,20 @@ pub enum Family {
     Kafka,
     Service,
     Sqs,
+    Pulsar,
 }
 
 impl Family {
-    pub const ALL: [Family; 5] = [
+    pub const ALL: [Family; 6] = [
         Family::RabbitMq,
         Family::RedisPubSub,
         Family::Kafka,
         Family::Service,
         Family::Sqs,
+        Family::Pulsar,
     ];
 
-    /// The family's folder name: `rabbitmq`, `redis_pubsub`, `kafka`, `service`, `sqs`.
+    /// The family's folder name: `rabbitmq`, `redis_pubsub`, `kafka`, `service`, `sqs`, `pulsar`.
     pub fn code(self) -> &'static str {
         match self {
             Family::RabbitMq => "rabbitmq",
@@ -701,6 +898,7 @@ impl Family {
             Family::Kafka => "kafka",
             Family::Service => "service",
             Family::Sqs => "sqs",
+            Family::Pulsar => "pulsar",
         }
     }
 }
@@ -903,6 +1101,7 @@ impl NodeRef {
             NodeRef::Topic(_) | NodeRef::Partition(..) => Some(Family::Kafka),
             NodeRef::Service(_) => Some(Family::Service),
             NodeRef::SqsQueue(_) => Some(Family::Sqs),
+            NodeRef::PulsarTopic(_) | NodeRef::PulsarPartition(..) => Some(Family::Pulsar),
             NodeRef::Producer(_) | NodeRef::Consumer(_) => None,
         }
     }
@@ -914,7 +1113,9 @@ impl NodeRef {
             NodeRef::Queue(_)
             | NodeRef::Topic(_)
             | NodeRef::Partition(..)
-            | NodeRef::SqsQueue(_) => Role::Store,
+            | NodeRef::SqsQueue(_)
+            | NodeRef::PulsarTopic(_)
+            | NodeRef::PulsarPartition(..) => Role::Store,
             NodeRef::Consumer(_) => Role::Consumer,
             NodeRef::Service(_) => Role::Service,
         }
@@ -931,6 +1132,7 @@ struct GraphInput<'a> {
     groups: &'a [GroupView],
     services: &'a [ServiceView],
     sqs: &'a SqsView,
+    pulsar: Option<&'a PulsarView>,
 }
 
 /// What a binding matches, as a label: the routing key, or a headers binding's arguments
@@ -1088,6 +1290,38 @@ impl Simulation {
                 });
             }
         }
+        for t in v.pulsar.iter().flat_map(|p| &p.topics) {
+            let topic = NodeRef::PulsarTopic(t.id);
+            let messages: u64 = t.partitions.iter().map(|p| p.messages).sum();
+            g.nodes.push(GraphNode {
+                figures: vec![
+                    (Figure::Partitions, t.partitions.len() as u64),
+                    (Figure::Records, messages),
+                ],
+                ..node(topic, Family::Pulsar, &t.name)
+            });
+            for p in &t.partitions {
+                let name = if t.partitioned {
+                    format!("{}-partition-{}", t.name, p.index)
+                } else {
+                    t.name.clone()
+                };
+                g.nodes.push(GraphNode {
+                    figures: vec![
+                        (Figure::LogStart, p.start),
+                        (Figure::LogEnd, p.end),
+                        (Figure::Records, p.messages),
+                    ],
+                    chips: p.tail.iter().flat_map(|(_, c)| c.iter().cloned()).collect(),
+                    parent: Some(topic),
+                    ..node(
+                        NodeRef::PulsarPartition(t.id, p.index),
+                        Family::Pulsar,
+                        &name,
+                    )
+                });
+            }
+        }
         for c in v.consumers.iter().filter(live) {
             let spec = &self.clients.consumers[c.id.index()].spec;
             let family = match spec.source {
@@ -1095,6 +1329,7 @@ impl Simulation {
                 crate::scenario::ConsumerSource::Subscribe { .. } => Family::RedisPubSub,
                 crate::scenario::ConsumerSource::Group(_) => Family::Kafka,
                 crate::scenario::ConsumerSource::SqsQueue(_) => Family::Sqs,
+                crate::scenario::ConsumerSource::Pulsar(_) => Family::Pulsar,
             };
             let mut chips: Vec<Chip> = c.processing.iter().cloned().collect();
             let processing = c.processing.as_ref().map(|p| p.msg);
@@ -1172,6 +1407,11 @@ impl Simulation {
                 continue; // fetches, below
             }
             if let Some(from) = c.source {
+                // A Pulsar consumer reads through its subscription.
+                let label = match &self.clients.consumers[c.id.index()].spec.source {
+                    crate::scenario::ConsumerSource::Pulsar(s) => Some(s.subscription.clone()),
+                    _ => None,
+                };
                 let family = from.family().unwrap_or(Family::RabbitMq);
                 g.edges.push(GraphEdge {
                     from,
@@ -1183,7 +1423,7 @@ impl Simulation {
                     } else {
                         LinkKind::Deliver
                     },
-                    label: None,
+                    label,
                 });
                 continue;
             }

@@ -3,6 +3,7 @@
 
 use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
+use crate::scenario::pulsar::PulsarSpec;
 use crate::scenario::{
     BindingSpec, ConsumerSpec, GroupSpec, ProducerSpec, QueueSpec, SqsQueueSpec,
 };
@@ -15,6 +16,8 @@ pub struct Specs {
     pub bindings: Vec<BindingSpec>,
     pub groups: Vec<GroupSpec>,
     pub sqs_queues: Vec<SqsQueueSpec>,
+    /// Pulsar topics (with auto-created dead-letter topics) and admin-created subscriptions.
+    pub pulsar: Option<PulsarSpec>,
 }
 
 impl Specs {
@@ -56,6 +59,7 @@ impl Simulation {
                 .collect(),
             groups: self.kafka.groups.iter().map(|g| g.spec.clone()).collect(),
             sqs_queues: self.sqs.queues.iter().map(|q| q.spec.clone()).collect(),
+            pulsar: (!self.pulsar.topics.is_empty()).then(|| self.pulsar.spec()),
         }
     }
 }

@@ -29,6 +29,11 @@ pub enum NodeRef {
     Service(ServiceId),
     /// An AWS SQS queue.
     SqsQueue(SqsQueueId),
+    /// An Apache Pulsar topic, as a whole.
+    PulsarTopic(u32),
+    /// One partition of a Pulsar topic (a non-partitioned topic has partition 0): (topic,
+    /// partition).
+    PulsarPartition(u32, u32),
 }
 
 /// One message as drawn in a queue or at a consumer.

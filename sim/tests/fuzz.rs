@@ -81,6 +81,8 @@ struct Pools {
     consumer_specs: Vec<Value>,
     sqs_queues: Vec<String>,
     sqs_queue_specs: Vec<Value>,
+    /// Pulsar topics and the subscription names consumers use.
+    pulsar_topics: Vec<String>,
 }
 
 impl Pools {
@@ -134,6 +136,14 @@ impl Pools {
             consumer_specs: specs("consumers"),
             sqs_queues: names("sqs_queues"),
             sqs_queue_specs: specs("sqs_queues"),
+            pulsar_topics: (s.get("pulsar").and_then(|p| p.get("topics")))
+                .and_then(Value::as_array)
+                .map(|ts| {
+                    ts.iter()
+                        .filter_map(|t| t.get("name")?.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -146,10 +156,13 @@ struct Families {
     kafka: bool,
     service: bool,
     sqs: bool,
+    pulsar: bool,
 }
 
 struct Gen {
     rng: SimRng,
+    /// Decides only whether a case uses Pulsar, so that cases without it stay as they were.
+    pulsar_rng: SimRng,
     /// Chance that a field takes a value outside its valid range (drawn per case).
     bad: f64,
     pools: Pools,
@@ -195,6 +208,8 @@ const PATTERNS: [&str; 18] = [
     "\\", "news", "*[", "?", "**",
 ];
 const GHOSTS: [&str; 4] = ["ghost", "", "Q0", "👻"];
+const SUBSCRIPTIONS: [&str; 4] = ["s", "s", "audit", "구독"];
+const SUB_TYPES: [&str; 4] = ["exclusive", "failover", "shared", "key_shared"];
 
 impl Gen {
     fn new(seed: u64) -> Gen {
@@ -203,6 +218,7 @@ impl Gen {
         let bad = [0.0, 0.0, 0.0, 0.002, 0.002, 0.01, 0.03, 0.15][rng.range_u64(0, 7) as usize];
         Gen {
             rng,
+            pulsar_rng: SimRng::new(seed ^ 0x0050_756c_7361_7221),
             bad,
             pools: Pools::default(),
             families: Families {
@@ -211,6 +227,7 @@ impl Gen {
                 kafka: false,
                 service: false,
                 sqs: false,
+                pulsar: false,
             },
         }
     }
@@ -984,6 +1001,9 @@ impl Gen {
         if f.sqs && !self.pools.sqs_queues.is_empty() {
             kinds.push("sqs_queue");
         }
+        if f.pulsar && !self.pools.pulsar_topics.is_empty() {
+            kinds.push("pulsar_topic");
+        }
         if kinds.is_empty() {
             kinds.push("channel");
         }
@@ -1011,6 +1031,10 @@ impl Gen {
             "sqs_queue" => {
                 let qs = self.pools.sqs_queues.clone();
                 self.refer(&qs)
+            }
+            "pulsar_topic" => {
+                let ts = self.pools.pulsar_topics.clone();
+                self.refer(&ts)
             }
             _ => {
                 let ss = self.pools.services.clone();
@@ -1044,6 +1068,9 @@ impl Gen {
         }
         if !self.bad() {
             Self::fit_sqs_targets(&mut p);
+        }
+        if self.families.pulsar && self.coin(0.5) {
+            p["pulsar"] = self.pulsar_producer();
         }
         p
     }
@@ -1087,6 +1114,9 @@ impl Gen {
         }
         if f.sqs && !self.pools.sqs_queues.is_empty() {
             kinds.push(3);
+        }
+        if f.pulsar && !self.pools.pulsar_topics.is_empty() {
+            kinds.push(4);
         }
         match self.one(&kinds) {
             0 => {
@@ -1132,9 +1162,29 @@ impl Gen {
                 let qs = self.pools.sqs_queues.clone();
                 json!({"sqs_queue": self.refer(&qs)})
             }
-            _ => {
+            2 => {
                 let gs = self.pools.groups.clone();
                 json!({"group": self.refer(&gs)})
+            }
+            _ => {
+                let ts = self.pools.pulsar_topics.clone();
+                let kind = if self.bad() {
+                    "round_robin"
+                } else {
+                    self.one(&SUB_TYPES)
+                };
+                let mut src = json!({
+                    "topic": self.refer(&ts),
+                    "subscription": if self.bad() { "" } else { self.one(&SUBSCRIPTIONS) },
+                    "type": kind,
+                });
+                if self.coin(0.4) {
+                    src["initial_position"] = json!(self.one(&["earliest", "latest"]));
+                }
+                if self.coin(0.2) {
+                    src["mode"] = json!(self.one(&["durable", "non_durable"]));
+                }
+                json!({"pulsar": src})
             }
         }
     }
@@ -1204,7 +1254,266 @@ impl Gen {
             }
             self.sqs_consumer(&mut c);
         }
+        if self.families.pulsar && self.coin(0.5) {
+            c["pulsar"] = self.pulsar_consumer();
+        }
         c
+    }
+
+    // ------------------------------------------------------------ Apache Pulsar
+
+    fn pulsar(&mut self) -> Value {
+        let topics: Vec<Value> = (0..1 + self.count(2))
+            .map(|i| self.pulsar_topic(i))
+            .collect();
+        let mut p = json!({ "topics": topics });
+        if self.coin(0.6) {
+            p["broker"] = self.pulsar_broker();
+        }
+        if self.coin(0.3) {
+            let ts = self.pools.pulsar_topics.clone();
+            let subs: Vec<Value> = (0..1 + self.below(3))
+                .map(|_| {
+                    json!({
+                        "topic": self.refer(&ts),
+                        "name": self.one(&SUBSCRIPTIONS),
+                        "initial_position": self.one(&["earliest", "latest"]),
+                    })
+                })
+                .collect();
+            p["subscriptions"] = json!(subs);
+        }
+        p
+    }
+
+    fn pulsar_topic(&mut self, i: usize) -> Value {
+        let taken = self.pools.pulsar_topics.clone();
+        let name = self.name("pt", i, &taken);
+        self.pools.pulsar_topics.push(name.clone());
+        let mut t = json!({ "name": name });
+        if self.coin(0.6) {
+            t["partitions"] = if self.bad() {
+                json!(self.one(&[1_025, -1]))
+            } else if self.coin(0.03) {
+                json!(1_024)
+            } else {
+                json!(self.one(&[0, 0, 1, 2, 5]))
+            };
+        }
+        if self.coin(0.4) {
+            t["retention"] = if self.bad() {
+                self.one(&[
+                    json!({ "time_ms": 0, "size_bytes": 5 }),
+                    json!({ "time_ms": -2, "size_bytes": 0 }),
+                    json!({ "time_ms": 5 }),
+                ])
+            } else {
+                // Both limits or neither: 0 with a non-zero value is refused.
+                let time = self.ms_at_least(1.0, 1_500.0);
+                let size = json!(self.one(&[1i64, 500, 5_000, i64::MAX]));
+                match self.below(5) {
+                    0 => json!({ "time_ms": 0, "size_bytes": 0 }),
+                    1 => json!({ "time_ms": -1, "size_bytes": -1 }),
+                    2 => json!({ "time_ms": time, "size_bytes": -1 }),
+                    3 => json!({ "time_ms": -1, "size_bytes": size }),
+                    _ => json!({ "time_ms": time, "size_bytes": size }),
+                }
+            };
+        }
+        if self.coin(0.3) {
+            t["ttl_ms"] = self.ms(800.0);
+        }
+        t
+    }
+
+    fn pulsar_broker(&mut self) -> Value {
+        let mut b = Map::new();
+        let mut count = |g: &mut Gen, field: &str, small: u64| {
+            if g.coin(0.4) {
+                let v = if g.bad() {
+                    json!(g.one(&[0, 10_000_001]))
+                } else {
+                    json!(g.one(&[1, small, small, 10_000_000]))
+                };
+                b.insert(field.into(), v);
+            }
+        };
+        count(self, "dispatcher_max_round_robin_batch_size", 2);
+        count(self, "dispatcher_max_read_batch_size", 5);
+        count(self, "max_unacked_messages_per_consumer", 3);
+        count(self, "max_unacked_messages_per_subscription", 5);
+        count(self, "ledger_max_entries", 3);
+        if self.coin(0.3) {
+            b.insert(
+                "key_shared_replica_points".into(),
+                json!(self.one(&[1, 100, 1_000])),
+            );
+        }
+        if self.coin(0.4) {
+            b.insert(
+                "key_shared_selector".into(),
+                json!(self.one(&["consistent_hashing", "hash_ranges"])),
+            );
+        }
+        if self.coin(0.4) {
+            b.insert("active_consumer_failover_delay_ms".into(), self.ms(1_000.0));
+        }
+        // The maximum rollover time may not be below the minimum (4 h by default).
+        if self.coin(0.4) {
+            let min = if self.bad() {
+                json!(limits::MAX_DURATION_MS)
+            } else {
+                json!(self.one(&[0.0, 0.0, 100.0, 600_000.0]))
+            };
+            b.insert("ledger_min_rollover_ms".into(), min);
+            if self.coin(0.5) {
+                b.insert(
+                    "ledger_max_rollover_ms".into(),
+                    self.ms_at_least(600_000.0, 2_000.0),
+                );
+            }
+        }
+        for (field, typical) in [
+            ("retention_check_interval_ms", 700.0),
+            ("message_expiry_check_interval_ms", 700.0),
+        ] {
+            if self.coin(0.4) {
+                b.insert(field.into(), self.ms_at_least(1.0, typical));
+            }
+        }
+        Value::Object(b)
+    }
+
+    fn pulsar_producer(&mut self) -> Value {
+        let mut p = json!({});
+        if self.coin(0.5) {
+            p["routing_mode"] = json!(self.one(&["round_robin", "single_partition"]));
+        }
+        if self.coin(0.5) {
+            p["hashing_scheme"] = json!(self.one(&["java_string_hash", "murmur3_32"]));
+        }
+        if self.coin(0.7) {
+            let mut b = json!({ "enabled": self.coin(0.6) });
+            if self.coin(0.4) {
+                b["max_delay_ms"] = self.ms(5.0);
+            }
+            if self.coin(0.3) {
+                b["max_messages"] = json!(if self.bad() {
+                    0
+                } else {
+                    self.one(&[1, 3, 1_000])
+                });
+            }
+            if self.coin(0.3) {
+                b["max_bytes"] = json!(self.one(&[1, 300, 131_072]));
+            }
+            if self.coin(0.3) {
+                b["key_based"] = json!(self.coin(0.5));
+            }
+            p["batching"] = b;
+        }
+        p
+    }
+
+    fn pulsar_consumer(&mut self) -> Value {
+        let mut c = Map::new();
+        if self.coin(0.5) {
+            let q = if self.bad() {
+                self.one(&[0, 65_536])
+            } else {
+                self.one(&[1, 1, 2, 5, 1_000, 65_535])
+            };
+            c.insert("receiver_queue_size".into(), json!(q));
+        }
+        if self.coin(0.3) {
+            c.insert("priority_level".into(), json!(self.one(&[0, 1, 5])));
+        }
+        if self.coin(0.3) {
+            c.insert("ack".into(), json!(self.one(&["individual", "cumulative"])));
+        }
+        if self.coin(0.5) {
+            c.insert("ack_group_time_ms".into(), self.ms(200.0));
+        }
+        if self.coin(0.2) {
+            c.insert(
+                "ack_group_max".into(),
+                json!(if self.bad() {
+                    0
+                } else {
+                    self.one(&[1, 3, 1_000])
+                }),
+            );
+        }
+        if self.coin(0.4) {
+            c.insert("on_failure".into(), json!(self.one(&["nack", "no_ack"])));
+        }
+        if self.coin(0.6) {
+            c.insert("negative_ack_redelivery_delay_ms".into(), self.ms(500.0));
+        }
+        if self.coin(0.2) {
+            c.insert(
+                "negative_ack_backoff".into(),
+                json!({ "min_ms": self.ms(200.0), "max_ms": 1_000, "multiplier": self.one(&[1.0, 2.0, 0.5]) }),
+            );
+        }
+        if self.coin(0.3) {
+            let t = if self.bad() {
+                json!(500)
+            } else {
+                json!(self.one(&[0, 1_000, 1_500, 2_500]))
+            };
+            c.insert("ack_timeout_ms".into(), t);
+            c.insert("ack_timeout_tick_ms".into(), self.ms_at_least(1.0, 300.0));
+        }
+        if self.coin(0.3) {
+            let ts = self.pools.pulsar_topics.clone();
+            let mut d =
+                json!({ "max_redeliver_count": if self.bad() { 0 } else { self.one(&[1, 2, 3]) } });
+            if self.coin(0.5) {
+                d["dead_letter_topic"] = json!(self.refer(&ts));
+            }
+            if self.coin(0.4) {
+                d["initial_subscription_name"] = json!(self.one(&SUBSCRIPTIONS));
+            }
+            c.insert("dead_letter_policy".into(), d);
+        }
+        if self.coin(0.15) {
+            let ranges = if self.bad() {
+                json!([[5, 2]])
+            } else {
+                self.one(&[
+                    json!([[0, 32_767]]),
+                    json!([[32_768, 65_535]]),
+                    json!([[0, 65_535]]),
+                ])
+            };
+            c.insert(
+                "key_shared_policy".into(),
+                json!({ "mode": "sticky", "ranges": ranges }),
+            );
+        }
+        Value::Object(c)
+    }
+
+    fn pulsar_command(&mut self) -> Value {
+        let ts = self.pools.pulsar_topics.clone();
+        let topic = self.refer(&ts);
+        let subscription = self.one(&SUBSCRIPTIONS);
+        if self.coin(0.3) {
+            return json!({ "create_subscription": {
+                "topic": topic, "subscription": subscription,
+                "initial_position": self.one(&["earliest", "latest"]),
+            } });
+        }
+        let to = match self.below(5) {
+            0 => json!("earliest"),
+            1 => json!("latest"),
+            2 => json!({ "entry": self.big_u64(20) }),
+            3 => json!({ "timestamp_ms": self.ms(HORIZON_MS as f64) }),
+            _ if self.bad() => json!("middle"),
+            _ => json!("earliest"),
+        };
+        json!({ "reset_cursor": { "topic": topic, "subscription": subscription, "to": to } })
     }
 
     fn localized(&mut self) -> Value {
@@ -1221,12 +1530,14 @@ impl Gen {
         let kafka = self.coin(0.35);
         let service = self.coin(0.2);
         let sqs = self.coin(0.25);
+        let pulsar = self.pulsar_rng.chance(0.3);
         self.families = Families {
-            rabbit: rabbit || !(redis || kafka || service || sqs),
+            rabbit: rabbit || !(redis || kafka || service || sqs || pulsar),
             redis,
             kafka,
             service,
             sqs,
+            pulsar,
         };
         let f = self.families;
         let mut s = json!({"version": if self.bad() { 2 } else { 1 }});
@@ -1312,6 +1623,9 @@ impl Gen {
             self.pools.sqs_queue_specs = qs.clone();
             s["sqs_queues"] = json!(qs);
         }
+        if f.pulsar {
+            s["pulsar"] = self.pulsar();
+        }
         let mut ps = Vec::new();
         for i in 0..self.count(3) {
             let taken = self.pools.producers.clone();
@@ -1358,6 +1672,9 @@ impl Gen {
 
     /// A command of any kind; names mostly exist, and added entities join the pools.
     fn command(&mut self) -> Value {
+        if self.families.pulsar && self.coin(0.15) {
+            return self.pulsar_command();
+        }
         match self.below(29) {
             0 | 1 => json!({"crash_consumer": {"consumer": self.consumer_name()}}),
             2 | 3 => json!({"restart_consumer": {"consumer": self.consumer_name()}}),
@@ -1604,6 +1921,7 @@ impl Gen {
                 kafka: true,
                 service: true,
                 sqs: true,
+                pulsar: v.get("pulsar").is_some(),
             };
             (v, format!("example {name}"))
         } else {

@@ -527,6 +527,7 @@ fn target_text(l: Lang, target: &PublishTarget) -> String {
         PublishTarget::Topic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
         PublishTarget::Service(s) => format!("{} {s}", t(l, Key::InspService)),
         PublishTarget::SqsQueue(q) => format!("{} {q}", t(l, Key::TagSqsQueue)),
+        PublishTarget::PulsarTopic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
     }
 }
 

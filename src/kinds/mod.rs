@@ -9,6 +9,7 @@
 
 pub mod clients;
 pub mod kafka;
+pub mod pulsar;
 pub mod rabbitmq;
 pub mod redis_pubsub;
 pub mod service;
@@ -27,12 +28,13 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 /// Every family the app can show, one line each.
-pub const KINDS: [&dyn Kind; 5] = [
+pub const KINDS: [&dyn Kind; 6] = [
     &rabbitmq::RabbitMq,
     &redis_pubsub::RedisPubSub,
     &kafka::Kafka,
     &service::Service,
     &sqs::Sqs,
+    &pulsar::Pulsar,
 ];
 
 /// One family's UI. Defaults fit a family that has nothing of that sort.

@@ -1,6 +1,7 @@
 //! The broker families. Each folder owns one family's rules; none imports another.
 
 pub mod kafka;
+pub mod pulsar;
 pub mod rabbitmq;
 pub mod redis_pubsub;
 pub mod service;

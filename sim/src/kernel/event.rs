@@ -27,6 +27,27 @@ impl EventSink for Vec<Event> {
     }
 }
 
+/// Why a Pulsar subscription's mark-delete position moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CursorReason {
+    Ack,
+    /// TTL acked old messages on the subscription's behalf (PUL-12).
+    Ttl,
+    /// `seek` or `reset-cursor` (PUL-13).
+    Reset,
+}
+
+/// Why a Pulsar client asked for a redelivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedeliveryReason {
+    /// `negativeAcknowledge`, once its delay passed (PUL-8).
+    Nack,
+    /// `ackTimeout` (PUL-9).
+    AckTimeout,
+}
+
 /// How an ack message from a consumer settles a delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -186,6 +207,113 @@ pub enum EventKind {
         removed: u64,
         tombstones: u64,
     },
+    /// A message was stored in a Pulsar entry; one entry holds a whole producer batch (PUL-1).
+    PulsarEntryAdded {
+        msg: MessageId,
+        topic: u32,
+        partition: u32,
+        entry: u64,
+    },
+    /// A managed ledger closed its current ledger (PUL-1).
+    PulsarLedgerRolled {
+        topic: u32,
+        partition: u32,
+        ledger: u64,
+        entries: u64,
+    },
+    /// A whole ledger was deleted (PUL-1, PUL-12).
+    PulsarLedgerTrimmed {
+        topic: u32,
+        partition: u32,
+        ledger: u64,
+        entries: u64,
+    },
+    /// A subscription was created; its consumers start reading at `read_at` (PUL-2, PUL-13).
+    PulsarSubscriptionCreated {
+        topic: u32,
+        subscription: u32,
+        read_at: u64,
+    },
+    /// The broker refused a consumer's subscribe (PUL-2, PUL-3, PUL-6).
+    PulsarConsumerRefused {
+        consumer: ConsumerId,
+        reason: String,
+    },
+    /// A partition's active consumer changed; reading starts again at `read_at` (PUL-3, PUL-4).
+    PulsarActiveConsumer {
+        topic: u32,
+        partition: u32,
+        subscription: u32,
+        consumer: ConsumerId,
+        read_at: SimTime,
+    },
+    /// The broker sent one message of an entry to a consumer (PUL-5, PUL-10).
+    PulsarDispatched {
+        msg: MessageId,
+        topic: u32,
+        partition: u32,
+        entry: u64,
+        subscription: u32,
+        consumer: ConsumerId,
+        redelivery_count: u32,
+    },
+    /// The application took a message from its receiver queue (PUL-9's clock starts).
+    PulsarReceived {
+        msg: MessageId,
+        consumer: ConsumerId,
+    },
+    /// The broker applied an ack of a whole entry (PUL-7).
+    PulsarAcked {
+        msg: MessageId,
+        topic: u32,
+        partition: u32,
+        entry: u64,
+        subscription: u32,
+        consumer: ConsumerId,
+        cumulative: bool,
+    },
+    /// A subscription's mark-delete position moved; −1 is before the first entry (PUL-7).
+    PulsarCursorMoved {
+        topic: u32,
+        partition: u32,
+        subscription: u32,
+        mark_delete: i64,
+        reason: CursorReason,
+    },
+    /// The application negatively acknowledged a message (PUL-8).
+    PulsarNacked {
+        msg: MessageId,
+        consumer: ConsumerId,
+    },
+    /// The client asked the broker to redeliver `entries` entries (PUL-8, PUL-9).
+    PulsarRedeliveryRequested {
+        consumer: ConsumerId,
+        entries: u32,
+        reason: RedeliveryReason,
+    },
+    /// Key_Shared holds a hash's messages for `to` until `from` acked its own (PUL-6).
+    PulsarHashDraining {
+        topic: u32,
+        partition: u32,
+        subscription: u32,
+        hash: u32,
+        from: ConsumerId,
+        to: ConsumerId,
+    },
+    /// The client published a message to its dead-letter topic and acks the original (PUL-10).
+    PulsarDeadLettered {
+        msg: MessageId,
+        consumer: ConsumerId,
+        dead_letter_topic: u32,
+        redelivery_count: u32,
+    },
+    /// TTL acked entries on a subscription's behalf (PUL-12).
+    PulsarTtlExpired {
+        topic: u32,
+        partition: u32,
+        subscription: u32,
+        entries: u64,
+    },
     /// AWS SQS; its own `type` tags (`sqs_…`), so event JSON stays flat.
     #[serde(untagged)]
     Sqs(SqsEvent),
@@ -332,6 +460,114 @@ impl fmt::Display for Event {
             }
             EventKind::CommandApplied { summary } => write!(f, "command {summary}"),
             EventKind::Sqs(e) => write!(f, "{e}"),
+            EventKind::PulsarEntryAdded {
+                msg,
+                topic,
+                partition,
+                entry,
+            } => write!(f, "padd {msg} to pt{topic}p{partition}@{entry}"),
+            EventKind::PulsarLedgerRolled {
+                topic,
+                partition,
+                ledger,
+                entries,
+            } => write!(f, "roll pt{topic}p{partition} ledger {ledger} ({entries})"),
+            EventKind::PulsarLedgerTrimmed {
+                topic,
+                partition,
+                ledger,
+                entries,
+            } => write!(f, "trim pt{topic}p{partition} ledger {ledger} ({entries})"),
+            EventKind::PulsarSubscriptionCreated {
+                topic,
+                subscription,
+                read_at,
+            } => write!(f, "subscription pt{topic}s{subscription} at {read_at}"),
+            EventKind::PulsarConsumerRefused { consumer, reason } => {
+                write!(f, "refuse {consumer}: {reason}")
+            }
+            EventKind::PulsarActiveConsumer {
+                topic,
+                partition,
+                subscription,
+                consumer,
+                read_at,
+            } => write!(
+                f,
+                "active pt{topic}s{subscription}p{partition} -> {consumer} reads at {read_at}"
+            ),
+            EventKind::PulsarDispatched {
+                msg,
+                topic,
+                partition,
+                entry,
+                subscription,
+                consumer,
+                redelivery_count,
+            } => write!(
+                f,
+                "dispatch {msg} pt{topic}p{partition}@{entry} s{subscription} -> {consumer} \
+                 rc={redelivery_count}"
+            ),
+            EventKind::PulsarReceived { msg, consumer } => write!(f, "receive {msg} by {consumer}"),
+            EventKind::PulsarAcked {
+                msg,
+                topic,
+                partition,
+                entry,
+                subscription,
+                consumer,
+                cumulative,
+            } => write!(
+                f,
+                "pack {msg} pt{topic}p{partition}@{entry} s{subscription} by {consumer}{}",
+                if *cumulative { " cumulative" } else { "" }
+            ),
+            EventKind::PulsarCursorMoved {
+                topic,
+                partition,
+                subscription,
+                mark_delete,
+                reason,
+            } => write!(
+                f,
+                "cursor pt{topic}s{subscription}p{partition} -> {mark_delete} ({reason:?})"
+            ),
+            EventKind::PulsarNacked { msg, consumer } => write!(f, "pnack {msg} by {consumer}"),
+            EventKind::PulsarRedeliveryRequested {
+                consumer,
+                entries,
+                reason,
+            } => write!(f, "redeliver {entries} for {consumer} ({reason:?})"),
+            EventKind::PulsarHashDraining {
+                topic,
+                partition,
+                subscription,
+                hash,
+                from,
+                to,
+            } => write!(
+                f,
+                "drain pt{topic}s{subscription}p{partition} hash {hash} {from} -> {to}"
+            ),
+            EventKind::PulsarDeadLettered {
+                msg,
+                consumer,
+                dead_letter_topic,
+                redelivery_count,
+            } => write!(
+                f,
+                "dlq {msg} by {consumer} -> pt{dead_letter_topic} rc={redelivery_count}"
+            ),
+            EventKind::PulsarTtlExpired {
+                topic,
+                partition,
+                subscription,
+                entries,
+            } => write!(
+                f,
+                "ttl pt{topic}s{subscription}p{partition} acked {entries}"
+            ),
         }
     }
 }
@@ -354,7 +590,13 @@ impl EventKind {
             | EventKind::ChannelPublished { msg, .. }
             | EventKind::PubSubDelivered { msg, .. }
             | EventKind::Appended { msg, .. }
-            | EventKind::RecordProcessed { msg, .. } => Some(*msg),
+            | EventKind::RecordProcessed { msg, .. }
+            | EventKind::PulsarEntryAdded { msg, .. }
+            | EventKind::PulsarDispatched { msg, .. }
+            | EventKind::PulsarReceived { msg, .. }
+            | EventKind::PulsarAcked { msg, .. }
+            | EventKind::PulsarNacked { msg, .. }
+            | EventKind::PulsarDeadLettered { msg, .. } => Some(*msg),
             EventKind::Sqs(e) => e.message(),
             EventKind::ConsumerCrashed { .. }
             | EventKind::ConsumerRestarted { .. }
@@ -368,7 +610,16 @@ impl EventKind {
             | EventKind::RetentionDeleted { .. }
             | EventKind::Compacted { .. }
             | EventKind::SubscriberDisconnected { .. }
-            | EventKind::CommandApplied { .. } => None,
+            | EventKind::CommandApplied { .. }
+            | EventKind::PulsarLedgerRolled { .. }
+            | EventKind::PulsarLedgerTrimmed { .. }
+            | EventKind::PulsarSubscriptionCreated { .. }
+            | EventKind::PulsarConsumerRefused { .. }
+            | EventKind::PulsarActiveConsumer { .. }
+            | EventKind::PulsarCursorMoved { .. }
+            | EventKind::PulsarRedeliveryRequested { .. }
+            | EventKind::PulsarHashDraining { .. }
+            | EventKind::PulsarTtlExpired { .. } => None,
         }
     }
 }

@@ -56,10 +56,13 @@ pub enum DropReason {
     /// An SQS FIFO send repeated a deduplication id accepted within 5 minutes: accepted, not
     /// stored (SQS-9).
     Deduplicated,
+    /// Its Pulsar ledger was deleted while no durable subscription had it in its backlog and
+    /// no retention kept it (PUL-12).
+    NoSubscription,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 16] = [
+    pub const ALL: [DropReason; 17] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -76,6 +79,7 @@ impl DropReason {
         DropReason::ServiceOverloaded,
         DropReason::RequestTimeout,
         DropReason::Deduplicated,
+        DropReason::NoSubscription,
     ];
 }
 
@@ -110,7 +114,8 @@ pub enum CopyState {
     Processing(ConsumerId),
     /// Waiting for, or being served by, a service called with no broker.
     InService(ServiceId),
-    /// A record in a Kafka partition log: consuming it changes nothing (KAF-1).
+    /// A record in a log (a Kafka partition, a Pulsar entry): consuming it changes nothing
+    /// (KAF-1, PUL-1).
     Retained,
     /// Deleted with its segment by retention, not by consumption (KAF-5).
     RemovedByRetention,
@@ -145,6 +150,8 @@ impl CopyState {
     }
 
     /// Whether the copy lives in the copy store; log records live in their partition instead.
+    /// (A Pulsar entry keeps its message's slot, so consumers can be handed it; the audit counts
+    /// those slots apart.)
     pub fn is_stored(self) -> bool {
         !self.is_terminal() && self != CopyState::Retained
     }

@@ -12,6 +12,7 @@ mod queueing;
 mod robustness;
 mod rules_dispatch;
 mod rules_kafka;
+mod rules_pulsar;
 mod rules_queue;
 mod rules_redis;
 mod rules_routing;

@@ -8,11 +8,15 @@
 //! (d) FIFO: a plain classic queue (no priorities, limits, TTL or requeues) delivers to its one
 //!     consumer in publish order.
 //!
+//! About a third of the cases also get an Apache Pulsar side, drawn from the case's seed
+//! (`pulsar_side`), with its own crashes, restarts and cursor resets.
+//!
 //! 64 cases per property by default, from a fixed proptest seed so that runs are repeatable.
 //! `BROKER_SIM_SEEDS=N` runs N cases instead (a longer seed sweep); `PROPTEST_RNG_SEED=S` picks
 //! another sequence of cases. A failure prints the minimal case: the simulation seed, the
 //! scenario JSON and the timed commands, ready to paste into a rule test.
 
+use broker_sim::rng::SimRng;
 use broker_sim::{
     Command, DeadLetterReason, DropReason, Event, EventKind, Scenario, SimTime, Simulation,
     TraceDigest,
@@ -382,6 +386,133 @@ fn sqs_side() -> impl Strategy<Value = (Vec<Value>, Vec<Value>, Vec<Value>)> {
         })
 }
 
+/// An Apache Pulsar side, drawn from the case's seed (so the generated cases of the other
+/// families stay as they were): one topic (maybe partitioned), a producer, consumers of every
+/// subscription type on two subscriptions, and crashes, restarts and cursor resets. Small
+/// ledgers, short nack delays, ack timeouts, TTL and dead-letter policies make their timers
+/// fire within the horizon.
+/// A Pulsar side: the `pulsar` object, its producer, its consumers and its timed commands.
+struct PulsarSide {
+    spec: Value,
+    producer: Value,
+    consumers: Vec<Value>,
+    commands: Vec<(u64, Value)>,
+}
+
+fn pulsar_side(seed: u64) -> Option<PulsarSide> {
+    let mut rng = SimRng::new(seed ^ 0x0050_756c_7361_7221);
+    if !rng.chance(0.35) {
+        return None;
+    }
+    let mut pick = |xs: &[Value]| xs[rng.range_u64(0, xs.len() as u64 - 1) as usize].clone();
+    let topic = json!({
+        "name": "pt",
+        "partitions": pick(&[json!(0), json!(0), json!(1), json!(3)]),
+        "retention": pick(&[
+            json!({ "time_ms": 0, "size_bytes": 0 }),
+            json!({ "time_ms": 300, "size_bytes": -1 }),
+            json!({ "time_ms": -1, "size_bytes": 2_000 }),
+        ]),
+        "ttl_ms": pick(&[json!(0), json!(0), json!(150)]),
+    });
+    let mut spec = json!({
+        "broker": {
+            "ledger_max_entries": pick(&[json!(3), json!(3), json!(50_000)]),
+            "ledger_min_rollover_ms": 0,
+            "retention_check_interval_ms": 200,
+            "message_expiry_check_interval_ms": 250,
+            "active_consumer_failover_delay_ms": pick(&[json!(0), json!(100), json!(1_000)]),
+            "dispatcher_max_round_robin_batch_size": pick(&[json!(1), json!(20)]),
+            "max_unacked_messages_per_consumer": pick(&[json!(4), json!(50_000)]),
+            "key_shared_selector": pick(&[json!("hash_ranges"), json!("consistent_hashing")]),
+        },
+        "topics": [topic],
+    });
+    if pick(&[json!(true), json!(false)]) == json!(true) {
+        spec["subscriptions"] =
+            json!([{ "topic": "pt", "name": "s0", "initial_position": "earliest" }]);
+    }
+    let mut producer = json!({
+        "name": "pp", "targets": [{ "pulsar_topic": "pt" }],
+        "rate": { "kind": "poisson", "per_sec": pick(&[json!(20), json!(80), json!(150)]) },
+        "pulsar": { "batching": { "enabled": pick(&[json!(true), json!(false)]) } },
+    });
+    if pick(&[json!(true), json!(false)]) == json!(true) {
+        producer["message"] = json!({ "keys": ["a", "b", "c", "red", "blue"] });
+    }
+    let n = rng.range_u64(0, 4) as usize;
+    let consumers: Vec<Value> = (0..n)
+        .map(|i| {
+            let kind = ["exclusive", "failover", "shared", "key_shared"][rng.range_u64(0, 3) as usize];
+            let shared = kind == "shared" || kind == "key_shared";
+            let queue = [1, 2, 10, 1_000][rng.range_u64(0, 3) as usize];
+            let group_ms = [0, 100][rng.range_u64(0, 1) as usize];
+            let fail = [0.0, 0.3, 1.0][rng.range_u64(0, 2) as usize];
+            let mut settings = json!({
+                "receiver_queue_size": queue,
+                "ack_group_time_ms": group_ms,
+                "on_failure": if rng.chance(0.2) { "no_ack" } else { "nack" },
+                "negative_ack_redelivery_delay_ms": rng.range_u64(100, 400),
+                "priority_level": rng.range_u64(0, 1),
+            });
+            if rng.chance(0.3) {
+                settings["ack_timeout_ms"] = json!(rng.range_u64(1_000, 1_500));
+                settings["ack_timeout_tick_ms"] = json!(200);
+            }
+            if shared && rng.chance(0.4) {
+                settings["dead_letter_policy"] = json!({
+                    "max_redeliver_count": rng.range_u64(1, 3), "dead_letter_topic": "pt-dlq"
+                });
+            }
+            if !shared && rng.chance(0.5) {
+                settings["ack"] = json!("cumulative");
+            }
+            json!({
+                "name": format!("pc{i}"),
+                "source": { "pulsar": {
+                    "topic": "pt", "subscription": format!("s{}", rng.range_u64(0, 1)), "type": kind,
+                    "initial_position": if rng.chance(0.5) { "earliest" } else { "latest" },
+                    "mode": if rng.chance(0.85) { "durable" } else { "non_durable" },
+                } },
+                "processing": { "kind": "exponential", "mean_ms": rng.range_u64(1, 60) },
+                "failure": { "probability": fail },
+                "ack_batch": 2,
+                "stopped": rng.chance(0.1),
+                "pulsar": settings,
+            })
+        })
+        .collect();
+    let mut commands: Vec<(u64, Value)> = (0..rng.range_u64(0, 6))
+        .map(|_| {
+            let at = rng.range_u64(0, HORIZON_MS - 1);
+            let c = format!("pc{}", rng.range_u64(0, 3));
+            let command = match rng.range_u64(0, 4) {
+                0 | 1 => json!({ "crash_consumer": { "consumer": c } }),
+                2 | 3 => json!({ "restart_consumer": { "consumer": c } }),
+                _ => {
+                    let to = [
+                        json!("earliest"),
+                        json!("latest"),
+                        json!({ "entry": 3 }),
+                        json!({ "timestamp_ms": 500 }),
+                    ][rng.range_u64(0, 3) as usize]
+                        .clone();
+                    let sub = format!("s{}", rng.range_u64(0, 1));
+                    json!({ "reset_cursor": { "topic": "pt", "subscription": sub, "to": to } })
+                }
+            };
+            (at, command)
+        })
+        .collect();
+    commands.sort_by_key(|(at, _)| *at);
+    Some(PulsarSide {
+        spec,
+        producer,
+        consumers,
+        commands,
+    })
+}
+
 /// A Kafka side: a two-partition topic under any cleanup policy (compaction with tombstones,
 /// unkeyed records a compacted topic refuses), a producer and a group's members (KAF-1..18, KAF-7).
 fn kafka() -> impl Strategy<Value = (Value, Value, Value, Vec<Value>)> {
@@ -516,6 +647,11 @@ fn case() -> impl Strategy<Value = Case> {
                     producers.push(p);
                     consumers.extend(members);
                 }
+                let pulsar = pulsar_side(seed);
+                if let Some(side) = &pulsar {
+                    producers.push(side.producer.clone());
+                    consumers.extend(side.consumers.iter().cloned());
+                }
                 let mut b: Vec<Value> = bindings
                     .iter()
                     .map(|(q, k)| json!({ "exchange": "ex", "queue": format!("q{q}"), "routing_key": k }))
@@ -547,6 +683,10 @@ fn case() -> impl Strategy<Value = Case> {
                     .into_iter()
                     .map(|(at, c)| (at, command_json(&c, &scenario)))
                     .collect();
+                if let Some(side) = pulsar {
+                    scenario["pulsar"] = side.spec;
+                    commands.extend(side.commands);
+                }
                 commands.sort_by_key(|(at, _)| *at);
                 Case {
                     seed,
@@ -865,6 +1005,21 @@ fn prop_generator_covers_every_event_kind() {
         "sqs_visibility_changed",
         "command:change_visibility",
         "command:update_sqs_queue",
+        "pulsar_entry_added",
+        "pulsar_ledger_rolled",
+        "pulsar_ledger_trimmed",
+        "pulsar_subscription_created",
+        "pulsar_consumer_refused",
+        "pulsar_active_consumer",
+        "pulsar_dispatched",
+        "pulsar_received",
+        "pulsar_acked",
+        "pulsar_cursor_moved",
+        "pulsar_nacked",
+        "pulsar_redelivery_requested",
+        "pulsar_ttl_expired",
+        "dropped:no_subscription",
+        "command:reset_cursor",
     ];
     let missing: Vec<_> = expected
         .iter()

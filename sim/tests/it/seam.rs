@@ -5,12 +5,13 @@
 use std::path::{Path, PathBuf};
 
 /// Family folder → the field that holds its state in `Simulation`.
-const FAMILIES: [(&str, &str); 5] = [
+const FAMILIES: [(&str, &str); 6] = [
     ("rabbitmq", "rabbitmq"),
     ("redis_pubsub", "redis"),
     ("kafka", "kafka"),
     ("service", "service"),
     ("sqs", "sqs"),
+    ("pulsar", "pulsar"),
 ];
 
 fn src() -> PathBuf {
@@ -116,6 +117,7 @@ const LAYERS: &[&[&str]] = &[
         "families::kafka",
         "families::service",
         "families::sqs",
+        "families::pulsar",
     ],
     &["engine"],
     &["snapshot", "specs", "interop"],

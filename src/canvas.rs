@@ -565,6 +565,7 @@ impl Scene<'_> {
                 LinkKind::Bind => continue,
                 LinkKind::Deliver => Key::VerbDeliver,
                 LinkKind::Push => Key::VerbPush,
+                LinkKind::DeadLetter => Key::VerbRedrive,
             };
             let span = curve.span_x();
             if span < 50.0 * pen.s {

@@ -451,6 +451,7 @@ pub fn add_producer(p: &AddProducerProps) -> Html {
                 mandatory: false,
                 confirms: false,
                 paused: false,
+                pulsar: Default::default(),
             };
             run(&lab, Command::AddProducer { producer: spec })
         })

@@ -109,7 +109,22 @@ impl StepKind {
             EventKind::RetentionDeleted { .. } | EventKind::Compacted { .. } => StepKind::Retention,
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
-            EventKind::CommandApplied { .. } => StepKind::Command,
+            EventKind::CommandApplied { .. } | EventKind::Sqs(_) => StepKind::Command,
+            EventKind::PulsarEntryAdded { .. } => StepKind::Appended,
+            EventKind::PulsarDispatched { .. } => StepKind::Delivered,
+            EventKind::PulsarAcked { .. } => StepKind::Acked,
+            EventKind::PulsarNacked { .. } => StepKind::Nacked,
+            EventKind::PulsarDeadLettered { .. } => StepKind::DeadLettered,
+            EventKind::PulsarLedgerRolled { .. }
+            | EventKind::PulsarLedgerTrimmed { .. }
+            | EventKind::PulsarSubscriptionCreated { .. }
+            | EventKind::PulsarConsumerRefused { .. }
+            | EventKind::PulsarActiveConsumer { .. }
+            | EventKind::PulsarReceived { .. }
+            | EventKind::PulsarCursorMoved { .. }
+            | EventKind::PulsarRedeliveryRequested { .. }
+            | EventKind::PulsarHashDraining { .. }
+            | EventKind::PulsarTtlExpired { .. } => StepKind::Command,
             EventKind::Jms(e) => match e {
                 JmsEvent::JmsSend { .. } | JmsEvent::JmsStored { .. } => StepKind::Enqueued,
                 JmsEvent::JmsTopicPublish { .. } => StepKind::Routed,
@@ -254,6 +269,8 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::NoKeyForCompactedTopic => Key::ReasonNoKeyForCompactedTopic,
         DropReason::ServiceOverloaded => Key::ReasonServiceOverloaded,
         DropReason::RequestTimeout => Key::ReasonRequestTimeout,
+        DropReason::Deduplicated => Key::ReasonDeduplicated,
+        DropReason::NoSubscription => Key::ReasonNoSubscriber,
         DropReason::NonPersistentDeadLetter => Key::ReasonNonPersistentDeadLetter,
         DropReason::LostInBrokerRestart => Key::ReasonLostInBrokerRestart,
         DropReason::BrokerDown => Key::ReasonBrokerDown,
@@ -268,6 +285,7 @@ pub fn dead_letter_reason_key(reason: DeadLetterReason) -> Key {
         DeadLetterReason::Expired => Key::DlReasonExpired,
         DeadLetterReason::Maxlen => Key::DlReasonMaxlen,
         DeadLetterReason::DeliveryLimit => Key::DlReasonDeliveryLimit,
+        DeadLetterReason::MaxReceiveCount => Key::DlReasonMaxReceiveCount,
         DeadLetterReason::PoisonAck => Key::DlReasonPoisonAck,
     }
 }

@@ -6,9 +6,11 @@ use crate::clients::EMPTY_HEADERS;
 use crate::event::{Event, EventKind, EventSink, TraceDigest};
 use crate::families::jms::Jms;
 use crate::families::kafka::Kafka;
+use crate::families::pulsar::Pulsar;
 use crate::families::rabbitmq::RabbitMq;
 use crate::families::redis_pubsub::RedisPubSub;
 use crate::families::service::Services;
+use crate::families::sqs::Sqs;
 use crate::kernel::agenda::Scheduled;
 use crate::kernel::guard::Halt;
 use crate::kernel::World;
@@ -33,7 +35,9 @@ pub struct Simulation {
     pub(crate) kafka: Kafka,
     pub(crate) service: Services,
     pub(crate) jms: Jms,
+    pub(crate) sqs: Sqs,
     pub(crate) wire: Wire,
+    pub(crate) pulsar: Pulsar,
 }
 
 impl Simulation {
@@ -49,7 +53,9 @@ impl Simulation {
             kafka: Kafka::default(),
             service: Services::default(),
             jms: Jms::default(),
+            sqs: Sqs::default(),
             wire: Wire::default(),
+            pulsar: Pulsar::default(),
         };
         let empty = sim
             .world
@@ -249,7 +255,7 @@ impl Simulation {
             .iter()
             .map(|c| c.unacked.len() as u64)
             .sum();
-        if unacked != l.unacked || by_consumer != l.unacked {
+        if unacked != l.unacked || by_consumer + held_by.leased != l.unacked {
             return Err(format!(
                 "unacked: queues {unacked}, consumers {by_consumer}, ledger {}",
                 l.unacked
@@ -274,11 +280,14 @@ impl Simulation {
                 l.processing
             ));
         }
-        let live = (l.in_flight + l.ready + l.unacked + l.processing) as usize;
+        let live =
+            (l.in_flight + l.ready + l.unacked + l.processing) + held_by.pinned + held_by.log_slots;
+        let live = live as usize;
         if live != self.world.copies.live() {
             return Err(format!(
-                "{} live copies stored but the ledger counts {live}",
-                self.world.copies.live()
+                "{} live copies stored but the ledger counts {live} (with {} pinned)",
+                self.world.copies.live(),
+                held_by.pinned
             ));
         }
         Ok(())
@@ -291,8 +300,10 @@ impl Simulation {
         for (_, c) in self.world.copies.iter_live() {
             let i = match c.state {
                 CopyState::InFlight => 0,
-                CopyState::Ready(_) | CopyState::JmsPending(_) => 1,
-                CopyState::Unacked(..) | CopyState::JmsDispatched(..) => 2,
+                CopyState::Ready(_) | CopyState::JmsPending(_) | CopyState::SqsQueued(_) => 1,
+                CopyState::Unacked(..)
+                | CopyState::JmsDispatched(..)
+                | CopyState::SqsInFlight(..) => 2,
                 CopyState::Processing(_) | CopyState::InService(_) => 3,
                 s => return Err(format!("terminal state {s:?} in a live slot")),
             };

@@ -63,6 +63,8 @@ id_type!(/// A Kafka consumer group.
     GroupId, "g");
 id_type!(/// A service called with no broker in front.
     ServiceId, "s");
+id_type!(/// An AWS SQS queue, standard or FIFO.
+    SqsQueueId, "sq");
 
 /// One published message. Every copy made from it by routing or dead-lettering shares this id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -54,7 +54,7 @@ pub use command::{Command, CommandError};
 pub use engine::Simulation;
 pub use event::{Event, EventKind, EventSink, Settle, TraceDigest};
 pub use guard::Halt;
-pub use ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
+pub use ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, SqsQueueId};
 pub use ledger::{CopyState, DeadLetterReason, DropReason, Ledger};
 pub use scenario::{Scenario, ScenarioError};
 pub use snapshot::Snapshot;

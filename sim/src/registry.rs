@@ -1,18 +1,21 @@
 //! The registry: where the engine hands what clients do to the family that owns the target or
 //! the consumer, and the command to the family it names. The one place that lists the families.
 
-use crate::clients::producers::Route;
+use crate::clients::producers::{Outgoing, Route};
 use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx, Finished};
 use crate::command::{at_cap, Command, CommandError};
 use crate::engine::Simulation;
 use crate::event::EventKind;
 use crate::families::jms::JmsWork;
 use crate::families::kafka::{Kafka, KafkaWork};
+use crate::families::pulsar::{PulsarWork, Sender};
 use crate::families::rabbitmq::Exchange;
 use crate::families::rabbitmq::RabbitMqWork;
 use crate::families::redis_pubsub::RedisPubSubWork;
 use crate::families::service::ServiceWork;
-use crate::ids::{ConsumerId, ExchangeId, ProducerId};
+use crate::families::sqs::queue::MsgState;
+use crate::families::sqs::{Sqs, SqsWork};
+use crate::ids::{ConsumerId, ExchangeId, ProducerId, SqsQueueId};
 use crate::ids::{JmsStore, QueueId};
 use crate::kernel::World;
 use crate::ledger::CopyState;
@@ -34,6 +37,8 @@ pub(crate) enum Work {
     Kafka(KafkaWork),
     Service(ServiceWork),
     Scripted { index: usize },
+    Sqs(SqsWork),
+    Pulsar(PulsarWork),
     Jms(JmsWork),
 }
 
@@ -53,6 +58,8 @@ work_from!(
     RedisPubSub(RedisPubSubWork),
     Kafka(KafkaWork),
     Service(ServiceWork),
+    Sqs(SqsWork),
+    Pulsar(PulsarWork),
     Jms(JmsWork)
 );
 
@@ -60,8 +67,15 @@ work_from!(
 pub(crate) struct Holdings {
     pub ready: u64,
     pub unacked: u64,
+    /// Of `unacked`, those no consumer's unacked map lists: SQS in-flight messages, which the
+    /// queue holds whatever became of the consumer that received them.
+    pub leased: u64,
     pub retained: u64,
     pub in_service: u64,
+    /// Finished copies whose slots stay taken while a consumer still reads them.
+    pub pinned: u64,
+    /// Retained copies a log keeps in the copy store (Pulsar entries hand them to consumers).
+    pub log_slots: u64,
 }
 
 /// A context for one family's rules (`cx!(sim, kafka)`), or for the client runtime alone
@@ -86,14 +100,14 @@ macro_rules! cx {
 }
 
 /// Where a copy published to `target` arrives, and the work that runs then. Kafka's producer
-/// picks the partition before sending (KAF-3, KAF-4).
+/// picks the partition before sending (KAF-3, KAF-4); SQS keeps what the message was sent with.
 fn arrival(
     kafka: &mut Kafka,
+    sqs: &mut Sqs,
     world: &mut World<Work>,
     target: NodeRef,
     slot: Slot,
-    key: u32,
-    size: u32,
+    outgoing: &Outgoing,
 ) -> (NodeRef, Work) {
     match target {
         NodeRef::Exchange(exchange) => (
@@ -105,7 +119,7 @@ fn arrival(
             RedisPubSubWork::ArriveAtChannel { slot, channel }.into(),
         ),
         NodeRef::Topic(topic) => {
-            let partition = kafka.choose_partition(world, topic, key, size);
+            let partition = kafka.choose_partition(world, topic, outgoing.key, outgoing.size);
             let work = KafkaWork::ArriveAtPartition {
                 slot,
                 topic,
@@ -117,12 +131,27 @@ fn arrival(
             target,
             ServiceWork::ArriveAtService { slot, service }.into(),
         ),
+        NodeRef::SqsQueue(queue) => {
+            sqs.sending(slot, outgoing);
+            (target, SqsWork::SendArrives { slot, queue }.into())
+        }
+        NodeRef::PulsarTopic(topic) => {
+            let producer = world.copies.get(slot).producer.expect("a producer's copy");
+            let sender = Sender::Producer(producer);
+            let work = PulsarWork::ArriveAtTopic {
+                slot,
+                topic,
+                sender,
+            };
+            (target, work.into())
+        }
         NodeRef::JmsQueue(queue) => (target, JmsWork::ArriveAtQueue { slot, queue }.into()),
         NodeRef::JmsTopic(topic) => (target, JmsWork::ArriveAtTopic { slot, topic }.into()),
         NodeRef::Producer(_)
         | NodeRef::Queue(_)
         | NodeRef::Consumer(_)
         | NodeRef::Partition(..)
+        | NodeRef::PulsarPartition(..)
         | NodeRef::JmsSubscription(_) => {
             unreachable!("a producer publishes to an exchange, a channel, a topic or a service")
         }
@@ -165,6 +194,12 @@ impl Simulation {
         for s in &scenario.services {
             cx!(self, service).add_service(s.clone());
         }
+        for q in &scenario.sqs_queues {
+            cx!(self, sqs).push_queue(q.clone());
+        }
+        if let Some(p) = &scenario.pulsar {
+            cx!(self, pulsar).build(p);
+        }
         cx!(self, jms).build(scenario.jms.as_ref());
         Ok(())
     }
@@ -177,13 +212,16 @@ impl Simulation {
             Work::RedisPubSub(w) => cx!(self, redis).run_redis_pubsub(w),
             Work::Kafka(w) => cx!(self, kafka).run_kafka(w),
             Work::Service(w) => cx!(self, service).run_service(w),
+            Work::Pulsar(w) => cx!(self, pulsar).run_pulsar(w),
             Work::Jms(w) => cx!(self, jms).run_jms(w),
             Work::Scripted { .. } => unreachable!("the engine runs the script"),
+            Work::Sqs(w) => cx!(self, sqs).run_sqs(w),
         }
     }
 
     /// What the families hold, to audit against the ledger.
     pub(crate) fn family_holdings(&self) -> Holdings {
+        let sqs_in_flight = self.sqs.in_flight();
         Holdings {
             ready: self
                 .rabbitmq
@@ -191,11 +229,16 @@ impl Simulation {
                 .iter()
                 .map(Queue::ready_len)
                 .sum::<u64>()
+                + self.sqs.queued()
                 + self.jms.pending_total(),
             unacked: self.rabbitmq.queues.iter().map(|q| q.unacked).sum::<u64>()
+                + sqs_in_flight
                 + self.jms.in_flight_total(),
-            retained: self.kafka.log_records(),
+            leased: sqs_in_flight,
+            retained: self.kafka.log_records() + self.pulsar.stored_messages(),
             in_service: self.service.service_held(),
+            pinned: self.sqs.pinned().count() as u64,
+            log_slots: self.pulsar.stored_messages(),
         }
     }
 
@@ -207,6 +250,45 @@ impl Simulation {
                     return Err(format!(
                         "{} holds a copy in state {:?}",
                         q.name(),
+                        self.world.copies.get(slot).state
+                    ));
+                }
+            }
+        }
+        for (i, q) in self.sqs.queues.iter().enumerate() {
+            let id = SqsQueueId(i as u32);
+            for m in q.messages.values() {
+                let expected = match m.state {
+                    MsgState::InFlight { consumer, .. } => CopyState::SqsInFlight(id, consumer),
+                    MsgState::Delayed { .. } | MsgState::Visible => CopyState::SqsQueued(id),
+                };
+                let state = self.world.copies.get(m.slot).state;
+                if state != expected {
+                    return Err(format!("{} holds {} in state {state:?}", q.name(), m.msg));
+                }
+            }
+        }
+        for slot in self.sqs.pinned() {
+            let state = self.world.copies.get(slot).state;
+            if !state.is_terminal() {
+                return Err(format!("a pinned SQS copy is in state {state:?}"));
+            }
+        }
+        if let Some(slot) = self.sqs.read_slots().find(|s| {
+            let state = self.world.copies.get(*s).state;
+            state.is_terminal() && !self.sqs.pinned().any(|p| p == *s)
+        }) {
+            return Err(format!("a consumer reads slot {slot}, which is free"));
+        }
+        let (stored, batched) = self.pulsar.held_slots();
+        for (slots, state) in [
+            (stored, CopyState::Retained),
+            (batched, CopyState::InFlight),
+        ] {
+            for slot in slots {
+                if self.world.copies.get(slot).state != state {
+                    return Err(format!(
+                        "a Pulsar {state:?} copy is in state {:?}",
                         self.world.copies.get(slot).state
                     ));
                 }
@@ -369,8 +451,14 @@ impl Simulation {
             Command::DoubleAck { consumer } => {
                 let id = self.clients.consumer_id(&consumer)?;
                 let c = &self.clients.consumers[id.index()];
+                if self.is_pulsar(id) {
+                    return Err(CommandError::NotApplicable {
+                        reason: format!("{consumer} is a Pulsar consumer: it has no delivery tags"),
+                    });
+                }
                 if c.status != ConsumerStatus::Running
                     || c.spec.ack == AckMode::Auto
+                    || matches!(c.spec.source, ConsumerSource::SqsQueue(_))
                     || c.spec.is_jms()
                 {
                     return Err(CommandError::NotApplicable {
@@ -395,6 +483,40 @@ impl Simulation {
                 self.close_consumer(id, ConsumerStatus::Removed, Closure::Crash);
                 return Ok(());
             }
+            Command::AddSqsQueue { queue } => cx!(self, sqs).create_queue(queue)?,
+            Command::UpdateSqsQueue { queue } => cx!(self, sqs).update_queue(queue)?,
+            Command::ChangeVisibility {
+                consumer,
+                timeout_ms,
+            } => {
+                let id = self.clients.consumer_id(&consumer)?;
+                cx!(self, sqs).change_visibility(id, timeout_ms)?;
+            }
+            Command::ResetCursor {
+                topic,
+                subscription,
+                to,
+            } => {
+                let (t, sub) = self.pulsar.reset_target(&topic, &subscription, &to)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, pulsar).reset_cursor(t, sub, &to);
+                return Ok(());
+            }
+            Command::CreateSubscription {
+                topic,
+                subscription,
+                initial_position,
+            } => {
+                let spec = scenario::pulsar::PulsarSubscriptionSpec {
+                    topic,
+                    name: subscription,
+                    initial_position,
+                };
+                let topic = self.pulsar.new_subscription_target(&spec)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, pulsar).create_subscription(topic, spec);
+                return Ok(());
+            }
             Command::AddJmsQueue { queue } => cx!(self, jms).add_queue(queue)?,
             Command::AddJmsTopic { topic } => cx!(self, jms).add_topic(topic)?,
             Command::UnsubscribeDurable { client_id, name } => {
@@ -417,9 +539,9 @@ impl Simulation {
 
     /// Runs `publish` with the route to every family a producer can publish to.
     fn publishing(&mut self, publish: impl FnOnce(&mut Cx<'_, (), Work>, &mut Route<Work>)) {
-        let kafka = &mut self.kafka;
-        let mut route = |world: &mut World<Work>, target, slot, key, size| {
-            arrival(kafka, world, target, slot, key, size)
+        let (kafka, sqs) = (&mut self.kafka, &mut self.sqs);
+        let mut route = |world: &mut World<Work>, target, slot, outgoing: &Outgoing| {
+            arrival(kafka, sqs, world, target, slot, outgoing)
         };
         publish(&mut cx!(self), &mut route);
     }
@@ -447,6 +569,12 @@ impl Simulation {
                 PublishTarget::Service(name) => {
                     NodeRef::Service(self.service.service_id(name).expect("validated service"))
                 }
+                PublishTarget::SqsQueue(name) => {
+                    NodeRef::SqsQueue(self.sqs.queue_id(name).expect("validated SQS queue"))
+                }
+                PublishTarget::PulsarTopic(name) => {
+                    NodeRef::PulsarTopic(self.pulsar.topic_id(name).expect("validated topic"))
+                }
                 PublishTarget::JmsQueue(name) => {
                     NodeRef::JmsQueue(cx!(self, jms).queue_or_create(name))
                 }
@@ -462,6 +590,11 @@ impl Simulation {
             exchange: &|n| self.rabbitmq.exchange_id(n).is_some(),
             topic: &|n| self.kafka.topic_id(n).is_some(),
             service: &|n| self.service.service_id(n).is_some(),
+            sqs_queue: &|n| {
+                let q = self.sqs.queue_id(n)?;
+                Some(scenario::SqsTarget::of(&self.sqs.queues[q.index()].spec))
+            },
+            pulsar_topic: &|n| self.pulsar.topic_id(n).is_some(),
         };
         scenario::validate_producer("producer", spec, &known)
     }
@@ -479,9 +612,17 @@ impl Simulation {
     }
 
     pub(crate) fn check_consumer(&self, spec: &ConsumerSpec) -> Result<(), ScenarioError> {
-        let queue_known = |n: &str| self.rabbitmq.queue_id(n).is_some();
-        let group_known = |n: &str| self.kafka.group_id(n).is_some();
-        scenario::validate_consumer("consumer", spec, &queue_known, &group_known)
+        let known = scenario::KnownSources {
+            queue: &|n| self.rabbitmq.queue_id(n).is_some(),
+            group: &|n| self.kafka.group_id(n).is_some(),
+            sqs_queue: &|n| self.sqs.queue_id(n).is_some(),
+        };
+        scenario::validate_consumer("consumer", spec, &known)?;
+        if let ConsumerSource::Pulsar(source) = &spec.source {
+            let topic = |n: &str| self.pulsar.topic_partitioned(n);
+            scenario::pulsar::validate_consumer("consumer", spec, source, &topic)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn add_consumer(&mut self, spec: ConsumerSpec) -> Result<ConsumerId, CommandError> {
@@ -497,8 +638,14 @@ impl Simulation {
             ConsumerSource::Queue(q) => (self.rabbitmq.queue_id(q), None),
             ConsumerSource::Group(g) => (None, self.kafka.group_id(g)),
             ConsumerSource::Subscribe { .. }
+            | ConsumerSource::SqsQueue(_)
+            | ConsumerSource::Pulsar(_)
             | ConsumerSource::JmsQueue(_)
             | ConsumerSource::JmsTopic { .. } => (None, None),
+        };
+        let sqs_queue = match &spec.source {
+            ConsumerSource::SqsQueue(q) => self.sqs.queue_id(q),
+            _ => None,
         };
         let jms = spec.is_jms();
         let stopped = spec.stopped;
@@ -509,6 +656,10 @@ impl Simulation {
         if let Some(g) = group {
             self.kafka.consumer_groups.insert(id, g);
         }
+        if let Some(q) = sqs_queue {
+            self.sqs.add_consumer(id, q);
+        }
+        cx!(self, pulsar).consumer_added(id);
         if jms {
             cx!(self, jms).add_session(id);
         }
@@ -528,6 +679,8 @@ impl Simulation {
             ConsumerSource::Subscribe { .. } => {
                 self.clients.consumers[cid.index()].status = ConsumerStatus::Running;
             }
+            ConsumerSource::SqsQueue(_) => cx!(self, sqs).start_polling(cid),
+            ConsumerSource::Pulsar(_) => cx!(self, pulsar).consume(cid),
             ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {
                 cx!(self, jms).consume(cid)
             }
@@ -583,18 +736,31 @@ impl Simulation {
             ConsumerSource::Queue(_) => cx!(self, rabbitmq).close_consumer(cid, status, why),
             ConsumerSource::Group(_) => cx!(self, kafka).close_member(cid, status, why),
             ConsumerSource::Subscribe { .. } => cx!(self).close_holding_nothing(cid, status, &why),
+            ConsumerSource::SqsQueue(_) => cx!(self, sqs).close_consumer(cid, status, why),
+            ConsumerSource::Pulsar(_) => cx!(self, pulsar).close_consumer(cid, status, why),
             ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {
                 cx!(self, jms).close_consumer(cid, status, why)
             }
         }
     }
 
-    /// The consumer takes its next buffered message; a JMS session decides what it hands over.
-    fn start_next_for(&mut self, cid: ConsumerId) {
+    fn is_pulsar(&self, cid: ConsumerId) -> bool {
+        matches!(
+            self.clients.consumers[cid.index()].spec.source,
+            ConsumerSource::Pulsar(_)
+        )
+    }
+
+    /// The consumer takes its next buffered message, if idle; a JMS session decides what it
+    /// hands over, a Pulsar client notices it.
+    fn next_message(&mut self, cid: ConsumerId) {
         if self.clients.consumers[cid.index()].spec.is_jms() {
             cx!(self, jms).begin_next(cid);
         } else {
             cx!(self).start_next(cid);
+            if self.is_pulsar(cid) {
+                cx!(self, pulsar).received(cid);
+            }
         }
     }
 
@@ -610,10 +776,11 @@ impl Simulation {
                 tag,
                 epoch,
             } => {
-                let mut cx = cx!(self);
-                cx.wire.arrived(cx.world.now, slot);
-                if cx.accept_delivery(consumer, slot, tag, epoch) {
-                    self.start_next_for(consumer);
+                self.wire.arrived(self.world.now, slot);
+                let wanted =
+                    !self.is_pulsar(consumer) || cx!(self, pulsar).delivery_wanted(consumer, tag);
+                if wanted && cx!(self).accept_delivery(consumer, slot, tag, epoch) {
+                    self.next_message(consumer);
                 }
             }
             ClientWork::ProcessingDone { consumer, epoch } => {
@@ -635,9 +802,24 @@ impl Simulation {
                         tag,
                         failed,
                         failure,
-                    } => cx!(self, rabbitmq).processed(consumer, tag, failed, &failure),
+                    } => match self.clients.consumers[consumer.index()].spec.source {
+                        ConsumerSource::SqsQueue(_) => {
+                            cx!(self, sqs).processed(consumer, tag, failed)
+                        }
+                        ConsumerSource::Pulsar(_) => {
+                            cx!(self, pulsar).processed(consumer, tag, failed, &failure)
+                        }
+                        ConsumerSource::Queue(_)
+                        | ConsumerSource::Subscribe { .. }
+                        | ConsumerSource::Group(_) => {
+                            cx!(self, rabbitmq).processed(consumer, tag, failed, &failure)
+                        }
+                        ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {
+                            unreachable!("a JMS session settled above")
+                        }
+                    },
                 }
-                cx!(self).start_next(consumer);
+                self.next_message(consumer);
             }
         }
     }

@@ -1,10 +1,10 @@
 //! The headless runner's report: what a teacher checks before class and what fidelity tests read.
 
 use crate::engine::Simulation;
-use crate::event::{Event, EventKind, EventSink, JmsEvent};
-use crate::ids::{JmsQueueId, JmsStore, MessageId, QueueId};
+use crate::event::{Event, EventKind, EventSink, JmsEvent, SqsEvent};
+use crate::ids::{JmsQueueId, JmsStore, MessageId, QueueId, SqsQueueId};
 use crate::ledger::{CopyState, DeadLetterReason, Ledger};
-use crate::snapshot::{LatencyView, QueueView};
+use crate::snapshot::{LatencyView, QueueView, SqsQueueView};
 use crate::time::SimTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -54,12 +54,57 @@ pub struct Report {
     pub topics: Vec<crate::snapshot::TopicView>,
     pub groups: Vec<crate::snapshot::GroupView>,
     pub services: Vec<crate::snapshot::ServiceView>,
+    /// Apache Pulsar's topics, cursors and consumers, when the scenario uses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pulsar: Option<crate::snapshot::PulsarView>,
     /// The JMS broker, when the scenario uses one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jms: Option<JmsReport>,
     /// Why the run stopped before `until`, when it did; the rest of the report is exact up to there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub halted: Option<crate::Halt>,
+    /// AWS SQS, when the scenario has SQS queues.
+    #[serde(skip_serializing_if = "SqsReport::is_empty")]
+    pub sqs: SqsReport,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SqsReport {
+    pub queues: Vec<SqsQueueView>,
+    /// Per consumer: what SQS sent it and what its application saw. A message sent to a
+    /// consumer that died first was sent and never seen (SQS-3).
+    pub consumers: BTreeMap<String, SqsConsumerReport>,
+    /// Each queue's stored messages (delayed, visible or in flight) in send order.
+    pub queue_contents: BTreeMap<String, Vec<MessageId>>,
+    /// Every move to a dead-letter queue (SQS-4).
+    pub redrives: Vec<SqsRedriveEntry>,
+}
+
+impl SqsReport {
+    pub fn is_empty(&self) -> bool {
+        self.queues.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SqsConsumerReport {
+    pub sent: Vec<SqsSent>,
+    pub seen: Vec<MessageId>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SqsSent {
+    pub msg: MessageId,
+    /// `ApproximateReceiveCount` after that receive.
+    pub receive_count: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SqsRedriveEntry {
+    pub msg: MessageId,
+    pub from_queue: String,
+    pub to_queue: String,
+    pub receive_count: u32,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -98,6 +143,7 @@ pub struct JmsDeadLetterEntry {
 pub struct EventTally {
     pub events: usize,
     dead_letters: Vec<(MessageId, QueueId, String)>,
+    sqs_redrives: Vec<(MessageId, SqsQueueId, SqsQueueId, u32)>,
     jms_dead_letters: Vec<(MessageId, JmsStore, JmsQueueId, DeadLetterReason)>,
 }
 
@@ -106,8 +152,14 @@ impl EventSink for EventTally {
         self.events += 1;
         match &event.kind {
             EventKind::DeadLettered { msg, queue, reason } => {
-                self.dead_letters.push((*msg, *queue, reason.to_string()))
+                self.dead_letters.push((*msg, *queue, reason.to_string()));
             }
+            EventKind::Sqs(SqsEvent::SqsRedrive {
+                msg,
+                from,
+                to,
+                receives,
+            }) => self.sqs_redrives.push((*msg, *from, *to, *receives)),
             EventKind::Jms(JmsEvent::JmsDeadLetter {
                 msg,
                 from,
@@ -238,17 +290,20 @@ impl Simulation {
         } else {
             Default::default()
         };
+        let sqs = self.sqs_report(tally, per_message, snap.sqs.queues);
         let jms = self
             .jms
             .is_used()
             .then(|| self.jms_report(tally, per_message));
         Report {
+            sqs,
             jms,
             partitions,
             group_deliveries,
             topics: snap.topics,
             groups: snap.groups,
             services: snap.services,
+            pulsar: snap.pulsar,
             seed,
             until: self.world.now,
             halted: self.halted().cloned(),
@@ -452,6 +507,52 @@ impl Simulation {
             }
         }
         csv.0
+    }
+
+    fn sqs_report(
+        &self,
+        tally: &EventTally,
+        per_message: bool,
+        queues: Vec<SqsQueueView>,
+    ) -> SqsReport {
+        if !per_message {
+            return SqsReport {
+                queues,
+                ..SqsReport::default()
+            };
+        }
+        let queue_name = |q: SqsQueueId| self.sqs.queues[q.index()].name().to_string();
+        SqsReport {
+            queues,
+            consumers: (self.sqs.pullers.iter())
+                .map(|(c, p)| {
+                    let report = SqsConsumerReport {
+                        sent: (p.sent_log.iter())
+                            .map(|(msg, receive_count)| SqsSent {
+                                msg: *msg,
+                                receive_count: *receive_count,
+                            })
+                            .collect(),
+                        seen: p.seen_log.clone(),
+                    };
+                    (self.clients.consumers[c.index()].spec.name.clone(), report)
+                })
+                .collect(),
+            queue_contents: (self.sqs.queues.iter())
+                .map(|q| {
+                    let msgs = q.messages.values().map(|m| m.msg).collect();
+                    (q.name().to_string(), msgs)
+                })
+                .collect(),
+            redrives: (tally.sqs_redrives.iter())
+                .map(|(msg, from, to, receive_count)| SqsRedriveEntry {
+                    msg: *msg,
+                    from_queue: queue_name(*from),
+                    to_queue: queue_name(*to),
+                    receive_count: *receive_count,
+                })
+                .collect(),
+        }
     }
 
     /// The state of every live copy of a message, for tracing.

@@ -7,6 +7,10 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+pub mod sqs;
+pub use sqs::{DeduplicationScope, RedrivePolicy, SqsQueueSpec, SqsQueueType, SqsReceiveSpec};
+pub mod pulsar;
+
 /// The only scenario format version this build reads.
 pub const SCENARIO_VERSION: u32 = 1;
 
@@ -76,6 +80,9 @@ pub struct Scenario {
     /// Services called directly, with no broker in between (for the buffering comparison).
     #[serde(default)]
     pub services: Vec<ServiceSpec>,
+    /// AWS SQS queues, standard and FIFO.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sqs_queues: Vec<SqsQueueSpec>,
     /// Commands applied at scripted simulated times.
     #[serde(default)]
     pub script: Vec<ScriptedCommand>,
@@ -85,6 +92,9 @@ pub struct Scenario {
     /// The teaching script: a goal and ordered steps. The core ignores it; the app plays it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub narration: Option<Narration>,
+    /// Apache Pulsar topics, broker settings and admin-created subscriptions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pulsar: Option<pulsar::PulsarSpec>,
 }
 
 /// A narrated lesson: the learning goal and the steps a teacher clicks through.
@@ -223,6 +233,10 @@ pub enum PublishTarget {
     Topic(String),
     /// A service called synchronously, with no broker.
     Service(String),
+    /// An AWS SQS queue (`SendMessage`).
+    SqsQueue(String),
+    /// An Apache Pulsar topic.
+    PulsarTopic(String),
     /// An ActiveMQ / JMS queue, created on first use like ActiveMQ's.
     JmsQueue(String),
     /// An ActiveMQ / JMS topic, created on first use.
@@ -277,6 +291,19 @@ pub struct MessageTemplate {
     /// Per-message `expiration` in milliseconds (RMQ-26); JMS time-to-live (AMQ-7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<f64>,
+    /// SQS `MessageGroupId`, cycled; required by FIFO queues (SQS-8).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_ids: Vec<String>,
+    /// SQS `MessageDeduplicationId`, cycled (SQS-9).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dedup_ids: Vec<String>,
+    /// Message bodies, cycled; SQS content-based deduplication compares them. Without any,
+    /// every message's body is its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bodies: Vec<String>,
+    /// SQS per-message `DelaySeconds` in ms; standard queues only (SQS-11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<f64>,
     /// JMS delivery mode: absent or true is `PERSISTENT`, the default (AMQ-3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub persistent: Option<bool>,
@@ -292,6 +319,10 @@ impl Default for MessageTemplate {
             keys: Vec::new(),
             tombstones: Vec::new(),
             ttl_ms: None,
+            group_ids: Vec::new(),
+            dedup_ids: Vec::new(),
+            bodies: Vec::new(),
+            delay_ms: None,
             persistent: None,
         }
     }
@@ -324,6 +355,12 @@ pub struct ProducerSpec {
     pub confirms: bool,
     #[serde(default)]
     pub paused: bool,
+    /// Client settings used when publishing to a Pulsar topic.
+    #[serde(
+        default,
+        skip_serializing_if = "pulsar::PulsarProducerSpec::is_default"
+    )]
+    pub pulsar: pulsar::PulsarProducerSpec,
 }
 
 /// What a consumer reads.
@@ -341,6 +378,10 @@ pub enum ConsumerSource {
     },
     /// A member of a Kafka consumer group.
     Group(String),
+    /// An AWS SQS consumer: it polls with `ReceiveMessage` and deletes what it processed.
+    SqsQueue(String),
+    /// A consumer on an Apache Pulsar subscription.
+    Pulsar(pulsar::PulsarSource),
     /// A JMS queue consumer, created on first use (AMQ-1).
     JmsQueue(String),
     /// A JMS topic subscriber: durable with a client id and subscription name, otherwise
@@ -426,9 +467,58 @@ pub struct ConsumerSpec {
     /// Starts disconnected until a restart command.
     #[serde(default)]
     pub stopped: bool,
+    /// How an SQS consumer calls `ReceiveMessage`; defaults when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sqs: Option<SqsReceiveSpec>,
+    /// Scripted decisions per message; SQS consumers only so far.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<Decision>,
+    /// Client settings of a consumer whose source is a Pulsar subscription.
+    #[serde(
+        default,
+        skip_serializing_if = "pulsar::PulsarConsumerSpec::is_default"
+    )]
+    pub pulsar: pulsar::PulsarConsumerSpec,
     /// A JMS consumer's session: ack mode, prefetch, redelivery policy (AMQ-4..AMQ-11).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jms: Option<JmsConsumerSpec>,
+}
+
+/// A scripted decision about one message: the first rule whose `when` matches decides. With
+/// none, the consumer's `failure` and `poison` settings apply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    pub when: DecisionWhen,
+    pub then: DecisionAction,
+}
+
+/// Which message a decision is about; every field given must match.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionWhen {
+    /// The message id (`m7` is 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msg: Option<u64>,
+    /// The consumer's own 1-based count of messages it started processing, over its life.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<u64>,
+    /// The message's attempt number: SQS `ApproximateReceiveCount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+}
+
+/// What the consumer does with the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionAction {
+    /// Settles it as processed (SQS: `DeleteMessage`).
+    Ack,
+    /// Processes it and never settles it (SQS: no delete; it comes back after its visibility
+    /// timeout).
+    LeaveUnacked,
+    /// The process dies as it starts processing the message.
+    Crash,
 }
 
 fn default_ack_batch() -> u32 {
@@ -749,6 +839,7 @@ impl Scenario {
             ("topics", self.topics.len()),
             ("groups", self.groups.len()),
             ("services", self.services.len()),
+            ("sqs_queues", self.sqs_queues.len()),
         ] {
             if len > limits::MAX_ENTITIES {
                 return Err(ScenarioError::new(
@@ -785,6 +876,26 @@ impl Scenario {
         let topics = unique_names("topics", self.topics.iter().map(|t| &t.name))?;
         let groups = unique_names("groups", self.groups.iter().map(|g| &g.name))?;
         let services = unique_names("services", self.services.iter().map(|s| &s.name))?;
+        unique_names("sqs_queues", self.sqs_queues.iter().map(|q| &q.name))?;
+        let sqs_kind = |name: &str| {
+            (self.sqs_queues.iter())
+                .find(|q| q.name == name)
+                .map(|q| q.kind)
+        };
+        for (i, q) in self.sqs_queues.iter().enumerate() {
+            let path = format!("sqs_queues[{i}]");
+            sqs::validate_sqs_queue(&path, q)?;
+            sqs::validate_sqs_redrive(&path, q, &sqs_kind)?;
+        }
+        sqs::check_sqs_redrive_cycles(self.sqs_queues.iter().filter_map(|q| {
+            let r = q.redrive.as_ref()?;
+            Some((q.name.as_str(), r.dead_letter_queue.as_str()))
+        }))?;
+        let sqs_target = |name: &str| {
+            (self.sqs_queues.iter())
+                .find(|q| q.name == name)
+                .map(SqsTarget::of)
+        };
         for (i, t) in self.topics.iter().enumerate() {
             validate_topic(&format!("topics[{i}]"), t)?;
         }
@@ -794,6 +905,10 @@ impl Scenario {
         for (i, s) in self.services.iter().enumerate() {
             validate_service(&format!("services[{i}]"), s)?;
         }
+        let no_pulsar = pulsar::PulsarSpec::default();
+        let pulsar_spec = self.pulsar.as_ref().unwrap_or(&no_pulsar);
+        pulsar_spec.validate()?;
+        let pulsar_topic = |n: &str| pulsar_spec.topic(n).map(|t| t.partitions > 0);
         let exchange_known = |name: &str| name.is_empty() || exchanges.contains(name);
 
         for (i, x) in self.exchanges.iter().enumerate() {
@@ -862,8 +977,13 @@ impl Scenario {
         let mut template_values = 0;
         for (i, p) in self.producers.iter().enumerate() {
             let m = &p.message;
-            template_values +=
-                m.routing_keys.len() + m.headers.len() + m.keys.len() + m.priorities.len();
+            template_values += m.routing_keys.len()
+                + m.headers.len()
+                + m.keys.len()
+                + m.priorities.len()
+                + m.group_ids.len()
+                + m.dedup_ids.len()
+                + m.bodies.len();
             if template_values > limits::MAX_TEMPLATE_VALUES_TOTAL {
                 return Err(ScenarioError::new(
                     format!("producers[{i}].message"),
@@ -877,6 +997,8 @@ impl Scenario {
                 exchange: &exchange_known,
                 topic: &|t| topics.contains(t),
                 service: &|s| services.contains(s),
+                sqs_queue: &sqs_target,
+                pulsar_topic: &|t| pulsar_topic(t).is_some(),
             };
             validate_producer(&format!("producers[{i}]"), p, &known)?;
         }
@@ -894,12 +1016,15 @@ impl Scenario {
                     ));
                 }
             }
-            validate_consumer(
-                &format!("consumers[{i}]"),
-                c,
-                &|q| queues.contains(q),
-                &|g| groups.contains(g),
-            )?;
+            let known = KnownSources {
+                queue: &|q| queues.contains(q),
+                group: &|g| groups.contains(g),
+                sqs_queue: &|q| sqs_kind(q).is_some(),
+            };
+            validate_consumer(&format!("consumers[{i}]"), c, &known)?;
+            if let ConsumerSource::Pulsar(source) = &c.source {
+                pulsar::validate_consumer(&format!("consumers[{i}]"), c, source, &pulsar_topic)?;
+            }
         }
         for (i, s) in self.script.iter().enumerate() {
             check_ms(&format!("script[{i}].at_ms"), s.at_ms)?;
@@ -987,15 +1112,17 @@ fn check_script_caps(s: &Scenario) -> Result<(), ScenarioError> {
         s.producers.len(),
         s.consumers.len(),
         s.groups.len(),
+        s.sqs_queues.len(),
         jms.map_or(0, |j| j.queues.len()),
         jms.map_or(0, |j| j.topics.len()),
     ];
-    const KINDS: [&str; 7] = [
+    const KINDS: [&str; 8] = [
         "queues",
         "bindings",
         "producers",
         "consumers",
         "groups",
+        "sqs_queues",
         "JMS queues",
         "JMS topics",
     ];
@@ -1006,8 +1133,9 @@ fn check_script_caps(s: &Scenario) -> Result<(), ScenarioError> {
             C::AddProducer { .. } => 2,
             C::AddConsumer { .. } => 3,
             C::AddGroup { .. } => 4,
-            C::AddJmsQueue { .. } => 5,
-            C::AddJmsTopic { .. } => 6,
+            C::AddSqsQueue { .. } => 5,
+            C::AddJmsQueue { .. } => 6,
+            C::AddJmsTopic { .. } => 7,
             _ => continue,
         };
         count[kind] += 1;
@@ -1087,7 +1215,7 @@ fn check_rate(path: &str, per_sec: f64) -> Result<(), ScenarioError> {
     Ok(())
 }
 
-fn check_probability(path: &str, p: f64) -> Result<(), ScenarioError> {
+pub(crate) fn check_probability(path: &str, p: f64) -> Result<(), ScenarioError> {
     if !(0.0..=1.0).contains(&p) {
         return Err(ScenarioError::new(
             path,
@@ -1174,6 +1302,31 @@ pub(crate) struct Known<'a> {
     pub exchange: &'a dyn Fn(&str) -> bool,
     pub topic: &'a dyn Fn(&str) -> bool,
     pub service: &'a dyn Fn(&str) -> bool,
+    pub sqs_queue: &'a dyn Fn(&str) -> Option<SqsTarget>,
+    pub pulsar_topic: &'a dyn Fn(&str) -> bool,
+}
+
+/// What a producer's message template must give an SQS queue it sends to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SqsTarget {
+    pub fifo: bool,
+    pub content_based_deduplication: bool,
+}
+
+impl SqsTarget {
+    pub fn of(q: &SqsQueueSpec) -> SqsTarget {
+        SqsTarget {
+            fifo: q.is_fifo(),
+            content_based_deduplication: q.content_based_deduplication,
+        }
+    }
+}
+
+/// Name lookups a consumer's source is checked against.
+pub(crate) struct KnownSources<'a> {
+    pub queue: &'a dyn Fn(&str) -> bool,
+    pub group: &'a dyn Fn(&str) -> bool,
+    pub sqs_queue: &'a dyn Fn(&str) -> bool,
 }
 
 pub(crate) fn validate_producer(
@@ -1193,11 +1346,18 @@ pub(crate) fn validate_producer(
             "at most 16 targets",
         ));
     }
+    let mut sqs_targets = Vec::new();
     for (i, t) in p.targets.iter().enumerate() {
         let (kind, name, ok) = match t {
             PublishTarget::Exchange(x) => ("exchange", x, (known.exchange)(x)),
             PublishTarget::Topic(x) => ("topic", x, (known.topic)(x)),
             PublishTarget::Service(x) => ("service", x, (known.service)(x)),
+            PublishTarget::SqsQueue(x) => {
+                let target = (known.sqs_queue)(x);
+                sqs_targets.extend(target);
+                ("sqs_queue", x, target.is_some())
+            }
+            PublishTarget::PulsarTopic(x) => ("pulsar_topic", x, (known.pulsar_topic)(x)),
             PublishTarget::Channel(ch) => {
                 check_len(
                     &format!("{path}.targets[{i}].channel"),
@@ -1217,6 +1377,7 @@ pub(crate) fn validate_producer(
         {}
     }
     validate_rate(&format!("{path}.rate"), &p.rate)?;
+    pulsar::validate_producer(&format!("{path}.pulsar"), &p.pulsar)?;
     if let RatePattern::Burst { count, .. } = p.rate {
         check_burst_copies(&format!("{path}.rate.count"), count, p.targets.len())?;
     }
@@ -1232,6 +1393,9 @@ pub(crate) fn validate_producer(
         ("routing_keys", m.routing_keys.len()),
         ("priorities", m.priorities.len()),
         ("headers", m.headers.len()),
+        ("group_ids", m.group_ids.len()),
+        ("dedup_ids", m.dedup_ids.len()),
+        ("bodies", m.bodies.len()),
     ] {
         if len > limits::MAX_TEMPLATE_VALUES {
             return Err(ScenarioError::new(
@@ -1274,6 +1438,74 @@ pub(crate) fn validate_producer(
     }
     if let Some(ttl) = m.ttl_ms {
         check_ms(&format!("{tpath}.ttl_ms"), ttl)?;
+    }
+    validate_sqs_template(&tpath, m, &sqs_targets)
+}
+
+/// What SQS requires of the messages sent to it (SQS-8, SQS-9, SQS-11).
+fn validate_sqs_template(
+    tpath: &str,
+    m: &MessageTemplate,
+    targets: &[SqsTarget],
+) -> Result<(), ScenarioError> {
+    for (field, ids) in [("group_ids", &m.group_ids), ("dedup_ids", &m.dedup_ids)] {
+        for (i, id) in ids.iter().enumerate() {
+            if id.is_empty() || id.chars().count() > sqs::MAX_ID_LEN {
+                return Err(ScenarioError::new(
+                    format!("{tpath}.{field}[{i}]"),
+                    format!("1 to {} characters", sqs::MAX_ID_LEN),
+                ));
+            }
+        }
+    }
+    for (i, b) in m.bodies.iter().enumerate() {
+        if b.is_empty() {
+            return Err(ScenarioError::new(
+                format!("{tpath}.bodies[{i}]"),
+                "an SQS message body has at least one character",
+            ));
+        }
+        check_len(&format!("{tpath}.bodies[{i}]"), b, limits::MAX_TEXT_LEN)?;
+    }
+    if let Some(d) = m.delay_ms {
+        check_ms(&format!("{tpath}.delay_ms"), d)?;
+        if d > sqs::MAX_DELAY_MS {
+            return Err(ScenarioError::new(
+                format!("{tpath}.delay_ms"),
+                format!("DelaySeconds is at most {} ms", sqs::MAX_DELAY_MS),
+            ));
+        }
+    }
+    if targets.is_empty() {
+        return Ok(());
+    }
+    if m.ttl_ms.is_some() {
+        return Err(ScenarioError::new(
+            format!("{tpath}.ttl_ms"),
+            "SQS has no per-message TTL; the queue's retention applies (SQS-5)",
+        ));
+    }
+    for t in targets.iter().filter(|t| t.fifo) {
+        if m.group_ids.is_empty() {
+            return Err(ScenarioError::new(
+                format!("{tpath}.group_ids"),
+                "a FIFO queue needs a MessageGroupId on every message (SQS-8)",
+            ));
+        }
+        if m.dedup_ids.is_empty() && !t.content_based_deduplication {
+            return Err(ScenarioError::new(
+                format!("{tpath}.dedup_ids"),
+                "a FIFO queue without content-based deduplication needs a MessageDeduplicationId on every message (SQS-9)",
+            ));
+        }
+        // Message timers are for standard queues only:
+        // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-timers.html
+        if m.delay_ms.is_some() {
+            return Err(ScenarioError::new(
+                format!("{tpath}.delay_ms"),
+                "FIFO queues have no per-message delay; set the queue's delay_ms (SQS-11)",
+            ));
+        }
     }
     Ok(())
 }
@@ -1328,15 +1560,17 @@ pub(crate) fn validate_rate(path: &str, rate: &RatePattern) -> Result<(), Scenar
 pub(crate) fn validate_consumer(
     path: &str,
     c: &ConsumerSpec,
-    queue_known: &dyn Fn(&str) -> bool,
-    group_known: &dyn Fn(&str) -> bool,
+    known: &KnownSources,
 ) -> Result<(), ScenarioError> {
     match &c.source {
-        ConsumerSource::Queue(q) if !queue_known(q) => {
+        ConsumerSource::Queue(q) if !(known.queue)(q) => {
             return Err(missing(format!("{path}.source.queue"), "queue", q));
         }
-        ConsumerSource::Group(g) if !group_known(g) => {
+        ConsumerSource::Group(g) if !(known.group)(g) => {
             return Err(missing(format!("{path}.source.group"), "group", g));
+        }
+        ConsumerSource::SqsQueue(q) if !(known.sqs_queue)(q) => {
+            return Err(missing(format!("{path}.source.sqs_queue"), "SQS queue", q));
         }
         ConsumerSource::Subscribe { channels, patterns } => {
             if channels.is_empty() && patterns.is_empty() {
@@ -1358,9 +1592,13 @@ pub(crate) fn validate_consumer(
                 }
             }
         }
-        ConsumerSource::Queue(_) | ConsumerSource::Group(_) => {}
+        ConsumerSource::Queue(_)
+        | ConsumerSource::Group(_)
+        | ConsumerSource::SqsQueue(_)
+        | ConsumerSource::Pulsar(_) => {}
         ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {}
     }
+    validate_sqs_consumer(path, c)?;
     validate_jms_consumer(path, c)?;
     check_ms(
         &format!("{path}.output_buffer_soft_seconds"),
@@ -1403,6 +1641,54 @@ pub(crate) fn validate_consumer(
         c.failure.probability,
     )?;
     check_probability(&format!("{path}.poison.probability"), c.poison.probability)?;
+    Ok(())
+}
+
+/// An SQS consumer's settings and scripted decisions; only SQS consumers have either so far.
+fn validate_sqs_consumer(path: &str, c: &ConsumerSpec) -> Result<(), ScenarioError> {
+    let sqs = matches!(c.source, ConsumerSource::SqsQueue(_));
+    if let Some(r) = &c.sqs {
+        if !sqs {
+            return Err(ScenarioError::new(
+                format!("{path}.sqs"),
+                "ReceiveMessage settings need an `sqs_queue` source",
+            ));
+        }
+        sqs::validate_sqs_receive(&format!("{path}.sqs"), r)?;
+    }
+    if sqs && c.ack == AckMode::Auto {
+        return Err(ScenarioError::new(
+            format!("{path}.ack"),
+            "SQS has no auto-ack: a consumer deletes each message it processed (SQS-2)",
+        ));
+    }
+    if !c.decisions.is_empty() && !sqs {
+        return Err(ScenarioError::new(
+            format!("{path}.decisions"),
+            "scripted decisions are supported for SQS consumers only so far",
+        ));
+    }
+    if c.decisions.len() > limits::MAX_TEMPLATE_VALUES {
+        return Err(ScenarioError::new(
+            format!("{path}.decisions"),
+            format!("at most {} decisions", limits::MAX_TEMPLATE_VALUES),
+        ));
+    }
+    for (i, d) in c.decisions.iter().enumerate() {
+        let w = &d.when;
+        if w.msg.is_none() && w.delivery.is_none() && w.attempt.is_none() {
+            return Err(ScenarioError::new(
+                format!("{path}.decisions[{i}].when"),
+                "give `msg`, `delivery` or `attempt`",
+            ));
+        }
+        if w.delivery == Some(0) || w.attempt == Some(0) {
+            return Err(ScenarioError::new(
+                format!("{path}.decisions[{i}].when"),
+                "`delivery` and `attempt` count from 1",
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -1479,6 +1765,9 @@ impl ConsumerSpec {
             output_buffer_soft_limit_bytes: default_pubsub_soft_limit(),
             output_buffer_soft_seconds: default_pubsub_soft_seconds(),
             stopped: false,
+            sqs: None,
+            decisions: Vec::new(),
+            pulsar: pulsar::PulsarConsumerSpec::default(),
             jms: None,
         }
     }
@@ -1764,6 +2053,34 @@ pub enum Command {
     /// Cancels the consumer cleanly: unacked messages are requeued, as on a channel close.
     RemoveConsumer {
         consumer: String,
+    },
+    /// `CreateQueue` for AWS SQS.
+    AddSqsQueue {
+        queue: SqsQueueSpec,
+    },
+    /// `SetQueueAttributes`: the type is fixed; a FIFO queue's delay change is retroactive.
+    UpdateSqsQueue {
+        queue: SqsQueueSpec,
+    },
+    /// `ChangeMessageVisibility` for every message the SQS consumer is processing or holds,
+    /// counted from when it reaches the queue (SQS-2).
+    ChangeVisibility {
+        consumer: String,
+        timeout_ms: f64,
+    },
+    /// Moves a Pulsar subscription's cursor (`seek`, `pulsar-admin topics reset-cursor`); its
+    /// consumers are disconnected and reconnect (PUL-13).
+    ResetCursor {
+        topic: String,
+        subscription: String,
+        to: pulsar::CursorTarget,
+    },
+    /// Creates a durable Pulsar subscription with no consumer (PUL-2, PUL-12).
+    CreateSubscription {
+        topic: String,
+        subscription: String,
+        #[serde(default)]
+        initial_position: pulsar::InitialPosition,
     },
     /// Creates a JMS queue (ActiveMQ also creates one on first use).
     AddJmsQueue {

@@ -4,11 +4,13 @@ use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
 use crate::families::rabbitmq::Destination;
 use crate::ids::{
-    ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, ServiceId, TopicId,
+    ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, ServiceId,
+    SqsQueueId, TopicId,
 };
 use crate::ids::{JmsQueueId, JmsSubId, JmsTopicId};
 use crate::ledger::Ledger;
 use crate::message::Slot;
+use crate::scenario::pulsar::{Retention, SubscriptionType};
 use crate::scenario::{AckMode, DurableName, ExchangeType, JmsBroker, Overflow, QueueType};
 use crate::time::SimTime;
 use serde::Serialize;
@@ -173,6 +175,92 @@ pub struct ServiceView {
     pub timed_out: u64,
 }
 
+/// One partition of a Pulsar topic: its managed ledger (PUL-1).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarPartitionView {
+    pub index: u32,
+    /// The first stored entry and the id the next entry gets.
+    pub start: u64,
+    pub end: u64,
+    pub messages: u64,
+    pub bytes: u64,
+    /// (ledger id, first entry, entries, closed), oldest first; the last is the current one.
+    pub ledgers: Vec<(u64, u64, u64, bool)>,
+    /// The newest entries, oldest first, with the messages each holds.
+    pub tail: Vec<(u64, Vec<Chip>)>,
+    /// Messages every durable subscription acked, stored until their ledger goes (PUL-12).
+    pub marked_for_deletion: u64,
+}
+
+/// A subscription's cursor on one partition (PUL-7).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarCursorView {
+    /// The mark-delete position; −1 before the first entry.
+    pub mark_delete: i64,
+    /// Entries acked one by one beyond it (the rest are holes), at most `RECORDS_PER_PARTITION`.
+    pub acked: Vec<u64>,
+    /// The next entry a read returns.
+    pub read: u64,
+    /// Messages stored and not acked.
+    pub backlog: u64,
+    /// Exclusive, Failover: the active consumer.
+    pub active: Option<ConsumerId>,
+    /// Entries waiting to be sent again (Shared, Key_Shared).
+    pub replay: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarSubscriptionView {
+    pub id: u32,
+    pub name: String,
+    /// `None` while no consumer is attached (PUL-2).
+    pub kind: Option<SubscriptionType>,
+    pub durable: bool,
+    pub consumers: Vec<ConsumerId>,
+    /// Messages stored and not acked, over all partitions.
+    pub backlog: u64,
+    /// Messages sent and not acked (Shared, Key_Shared).
+    pub unacked: u64,
+    pub partitions: Vec<PulsarCursorView>,
+    /// Key_Shared: each consumer's inclusive hash ranges (PUL-6).
+    pub hash_ranges: Vec<(u32, u32, ConsumerId)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarTopicView {
+    pub id: u32,
+    pub name: String,
+    pub partitioned: bool,
+    pub partitions: Vec<PulsarPartitionView>,
+    pub subscriptions: Vec<PulsarSubscriptionView>,
+    pub retention: Retention,
+    pub ttl_ms: f64,
+}
+
+/// A Pulsar consumer's client: its permits and what it holds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarConsumerView {
+    pub id: ConsumerId,
+    pub topic: u32,
+    pub subscription: Option<u32>,
+    pub attached: bool,
+    /// Flow permits the broker holds for it, over all partitions.
+    pub permits: i64,
+    /// Messages in its receiver queue.
+    pub receiver_queue: u64,
+    /// Messages sent to it and not finished by its application.
+    pub holding: u64,
+    /// Messages waiting in its negative-ack tracker.
+    pub nacked: u64,
+}
+
+/// Apache Pulsar: every topic with its ledgers and cursors, and every consumer's client.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PulsarView {
+    pub topics: Vec<PulsarTopicView>,
+    pub consumers: Vec<PulsarConsumerView>,
+}
+
 /// A JMS queue in the web console's words (AMQ-1).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct JmsQueueView {
@@ -256,6 +344,11 @@ pub struct Snapshot {
     /// Every entity on stage as a node with its family and role, and the links between them;
     /// the views above are the typed detail per family.
     pub graph: Graph,
+    /// AWS SQS queues and consumers.
+    pub sqs: SqsView,
+    /// Apache Pulsar, when the scenario uses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pulsar: Option<PulsarView>,
 }
 
 impl Simulation {
@@ -344,6 +437,17 @@ impl Simulation {
                     status: c.status,
                     source: (self.rabbitmq.consumers.get(&ConsumerId(i as u32)))
                         .map(|q| NodeRef::Queue(*q))
+                        .or_else(|| {
+                            let id = ConsumerId(i as u32);
+                            let sqs = self
+                                .sqs
+                                .pullers
+                                .get(&id)
+                                .map(|p| NodeRef::SqsQueue(p.queue));
+                            let pulsar = (self.pulsar.consumers.get(&id))
+                                .map(|pc| NodeRef::PulsarTopic(pc.topic));
+                            sqs.or(pulsar)
+                        })
                         .or_else(|| self.jms.source_of(ConsumerId(i as u32))),
                     subscriptions: match &c.spec.source {
                         crate::scenario::ConsumerSource::Subscribe { channels, patterns } => {
@@ -400,6 +504,7 @@ impl Simulation {
         let topics = self.topic_views();
         let groups = self.group_views();
         let services = self.service_views();
+        let sqs = self.sqs_view();
         let transits = self
             .wire
             .moving
@@ -414,6 +519,7 @@ impl Simulation {
                 chip: t.chip.clone(),
             })
             .collect();
+        let pulsar = self.pulsar_view();
         let jms = self.jms_view();
         let graph = self.graph(GraphInput {
             producers: &producers,
@@ -423,6 +529,8 @@ impl Simulation {
             topics: &topics,
             groups: &groups,
             services: &services,
+            sqs: &sqs,
+            pulsar: pulsar.as_ref(),
             jms: &jms,
         });
         let h = &self.world.latency_hist;
@@ -450,6 +558,8 @@ impl Simulation {
             },
             next_event: self.next_event_time(),
             graph,
+            sqs,
+            pulsar,
         }
     }
 }
@@ -584,6 +694,101 @@ impl Simulation {
 }
 
 impl Simulation {
+    fn pulsar_view(&self) -> Option<PulsarView> {
+        let p = &self.pulsar;
+        if p.topics.is_empty() {
+            return None;
+        }
+        let topics = (p.topics.iter().enumerate())
+            .map(|(t, topic)| {
+                let t = t as u32;
+                let partitions = (topic.partitions.iter().enumerate())
+                    .map(|(i, ml)| PulsarPartitionView {
+                        index: i as u32,
+                        start: ml.start(),
+                        end: ml.end(),
+                        messages: ml.messages(),
+                        bytes: ml.bytes(),
+                        ledgers: (ml.ledgers.iter())
+                            .map(|l| (l.id, l.first, l.entries, l.closed.is_some()))
+                            .collect(),
+                        tail: ml
+                            .iter_from(ml.end().saturating_sub(RECORDS_PER_PARTITION as u64))
+                            .map(|(e, en)| (e, en.slots.iter().map(|s| self.chip(*s)).collect()))
+                            .collect(),
+                        marked_for_deletion: p.marked_for_deletion(t, i as u32),
+                    })
+                    .collect();
+                let subscriptions = (topic.subscriptions.iter().enumerate())
+                    .filter(|(_, s)| !s.gone)
+                    .map(|(s, sub)| {
+                        let s = s as u32;
+                        let cursors: Vec<PulsarCursorView> = (sub.parts.iter().enumerate())
+                            .map(|(i, part)| PulsarCursorView {
+                                mark_delete: part.cursor.mark_delete(),
+                                acked: (part.cursor.acked.iter())
+                                    .take(RECORDS_PER_PARTITION)
+                                    .copied()
+                                    .collect(),
+                                read: part.cursor.read,
+                                backlog: p.backlog(t, s, i as u32),
+                                active: part.active,
+                                replay: part.cursor.replay.len() as u64,
+                            })
+                            .collect();
+                        PulsarSubscriptionView {
+                            id: s,
+                            name: sub.name.clone(),
+                            kind: sub.kind,
+                            durable: sub.durable,
+                            consumers: sub.consumers.clone(),
+                            backlog: cursors.iter().map(|c| c.backlog).sum(),
+                            unacked: sub.parts.iter().map(|part| part.unacked).sum(),
+                            partitions: cursors,
+                            hash_ranges: sub
+                                .selector
+                                .as_ref()
+                                .map_or_else(Vec::new, |s| s.ranges()),
+                        }
+                    })
+                    .collect();
+                PulsarTopicView {
+                    id: t,
+                    name: topic.spec.name.clone(),
+                    partitioned: topic.partitioned(),
+                    partitions,
+                    subscriptions,
+                    retention: topic.spec.retention,
+                    ttl_ms: topic.spec.ttl_ms,
+                }
+            })
+            .collect();
+        let consumers = (p.consumers.iter())
+            .map(|(cid, pc)| {
+                let permits = pc.sub.map_or(0, |s| {
+                    let sub = &p.topics[pc.topic as usize].subscriptions[s as usize];
+                    (sub.parts.iter())
+                        .filter_map(|part| part.attached.get(cid))
+                        .map(|a| a.permits)
+                        .sum()
+                });
+                PulsarConsumerView {
+                    id: *cid,
+                    topic: pc.topic,
+                    subscription: pc.sub,
+                    attached: pc.attached.is_some(),
+                    permits,
+                    receiver_queue: self.clients.consumers[cid.index()].buffer.len() as u64,
+                    holding: pc.deliveries.len() as u64,
+                    nacked: pc.nacked.len() as u64,
+                }
+            })
+            .collect();
+        Some(PulsarView { topics, consumers })
+    }
+}
+
+impl Simulation {
     /// The JMS broker's destinations and subscriptions in web-console words.
     pub(crate) fn jms_view(&self) -> JmsView {
         let head = |pending: &std::collections::BTreeMap<u64, Slot>| {
@@ -656,6 +861,138 @@ fn record_chip(r: &crate::log::Record) -> Chip {
     }
 }
 
+/// AWS SQS in management-console words (SQS-1..SQS-11). The console's figures are
+/// "Approximate" and lag; these are exact at the instant.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SqsView {
+    pub queues: Vec<SqsQueueView>,
+    pub consumers: Vec<SqsConsumerView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SqsQueueView {
+    pub id: SqsQueueId,
+    pub name: String,
+    pub kind: crate::scenario::SqsQueueType,
+    /// `ApproximateNumberOfMessagesVisible`.
+    pub visible: u64,
+    /// `ApproximateNumberOfMessagesNotVisible`: in flight.
+    pub not_visible: u64,
+    /// `ApproximateNumberOfMessagesDelayed`.
+    pub delayed: u64,
+    /// `ApproximateAgeOfOldestMessage`, in ms.
+    pub age_of_oldest_ms: f64,
+    /// `NumberOfEmptyReceives` (an `OverLimit` error is not one).
+    pub empty_receives: u64,
+    pub sent: u64,
+    pub received: u64,
+    pub deleted: u64,
+    pub redriven: u64,
+    pub expired: u64,
+    pub deduplicated: u64,
+    /// Copies kept by a delete that missed a server (SQS-1).
+    pub duplicates: u64,
+    /// Consumers whose long poll is waiting here, in the order they are answered.
+    pub waiting: Vec<ConsumerId>,
+    /// The oldest visible messages.
+    pub head: Vec<Chip>,
+    /// Messages in flight, with their receive count and when they turn visible again.
+    pub in_flight: Vec<SqsInFlightView>,
+    pub visibility_timeout_ms: f64,
+    pub dead_letter_queue: Option<String>,
+    pub max_receive_count: Option<u32>,
+}
+
+/// One in-flight message: the countdown ring and the receive-count badge.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SqsInFlightView {
+    pub chip: Chip,
+    pub consumer: ConsumerId,
+    /// `ApproximateReceiveCount`.
+    pub receive_count: u32,
+    pub visible_at: SimTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SqsConsumerView {
+    pub id: ConsumerId,
+    pub queue: SqsQueueId,
+    /// Received and not yet processed (on the wire, buffered or being processed).
+    pub holding: u64,
+    /// Messages SQS sent it, and those its application started on.
+    pub sent: u64,
+    pub seen: u64,
+    /// A `ReceiveMessage` is on the wire or waiting.
+    pub polling: bool,
+}
+
+impl Simulation {
+    fn sqs_view(&self) -> SqsView {
+        use crate::families::sqs::queue::MsgState;
+        let now = self.world.now;
+        let queues = (self.sqs.queues.iter().enumerate())
+            .map(|(i, q)| {
+                let redrive = q.spec.redrive.as_ref();
+                SqsQueueView {
+                    id: SqsQueueId(i as u32),
+                    name: q.name().to_string(),
+                    kind: q.spec.kind,
+                    visible: q.visible_len(),
+                    not_visible: q.in_flight_len(),
+                    delayed: q.delayed,
+                    age_of_oldest_ms: q
+                        .oldest_arrival()
+                        .map_or(0.0, |t| now.since(t) as f64 / 1_000.0),
+                    empty_receives: q.counters.empty_receives,
+                    sent: q.counters.sent,
+                    received: q.counters.received,
+                    deleted: q.counters.deleted,
+                    redriven: q.counters.redriven,
+                    expired: q.counters.expired,
+                    deduplicated: q.counters.deduplicated,
+                    duplicates: q.counters.duplicates,
+                    waiting: q.waiting.iter().map(|w| w.consumer).collect(),
+                    head: q
+                        .visible_seqs()
+                        .take(CHIPS_PER_QUEUE)
+                        .map(|s| self.chip(q.messages[&s].slot))
+                        .collect(),
+                    in_flight: q
+                        .in_flight_seqs()
+                        .take(CHIPS_PER_QUEUE)
+                        .map(|s| &q.messages[&s])
+                        .filter_map(|m| match m.state {
+                            MsgState::InFlight {
+                                consumer, until, ..
+                            } => Some(SqsInFlightView {
+                                chip: self.chip(m.slot),
+                                consumer,
+                                receive_count: m.receive_count,
+                                visible_at: until,
+                            }),
+                            _ => None,
+                        })
+                        .collect(),
+                    visibility_timeout_ms: q.spec.visibility_timeout_ms,
+                    dead_letter_queue: redrive.map(|r| r.dead_letter_queue.clone()),
+                    max_receive_count: redrive.map(|r| r.max_receive_count),
+                }
+            })
+            .collect();
+        let consumers = (self.sqs.pullers.iter())
+            .map(|(id, p)| SqsConsumerView {
+                id: *id,
+                queue: p.queue,
+                holding: p.reading.len() as u64,
+                sent: self.clients.consumers[id.index()].delivered,
+                seen: p.seen,
+                polling: p.awaiting,
+            })
+            .collect();
+        SqsView { queues, consumers }
+    }
+}
+
 // ------------------------------------------------------------------ the graph
 
 /// A broker family: whose rules a node follows.
@@ -668,25 +1005,32 @@ pub enum Family {
     RedisPubSub,
     Kafka,
     Service,
+    Sqs,
+    Pulsar,
     Jms,
 }
 
 impl Family {
-    pub const ALL: [Family; 5] = [
+    pub const ALL: [Family; 7] = [
         Family::RabbitMq,
         Family::RedisPubSub,
         Family::Kafka,
         Family::Service,
+        Family::Sqs,
+        Family::Pulsar,
         Family::Jms,
     ];
 
-    /// The family's folder name: `rabbitmq`, `redis_pubsub`, `kafka`, `service`, `jms`.
+    /// The family's folder name: `rabbitmq`, `redis_pubsub`, `kafka`, `service`, `sqs`, `pulsar`,
+    /// `jms`.
     pub fn code(self) -> &'static str {
         match self {
             Family::RabbitMq => "rabbitmq",
             Family::RedisPubSub => "redis_pubsub",
             Family::Kafka => "kafka",
             Family::Service => "service",
+            Family::Sqs => "sqs",
+            Family::Pulsar => "pulsar",
             Family::Jms => "jms",
         }
     }
@@ -763,6 +1107,12 @@ pub enum Figure {
     Committed,
     Generation,
     Processed,
+    /// SQS `ApproximateNumberOfMessagesVisible`.
+    Visible,
+    /// SQS `ApproximateNumberOfMessagesNotVisible`: received, not yet deleted.
+    InFlight,
+    /// SQS `ApproximateNumberOfMessagesDelayed`.
+    Delayed,
     /// JMS `Number Of Pending Messages`: stored plus dispatched and not acknowledged.
     Pending,
     /// JMS `Messages Enqueued` and `Messages Dequeued`.
@@ -784,8 +1134,10 @@ pub enum LinkKind {
     Deliver,
     /// A router pushes each message to its subscribers.
     Push,
-    /// A consumer fetches from a store it was assigned.
+    /// A consumer fetches from a store it was assigned, or polls a queue (SQS `ReceiveMessage`).
     Fetch,
+    /// A store moves messages it gave up on to another store (an SQS redrive to its DLQ).
+    DeadLetter,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -886,6 +1238,8 @@ impl NodeRef {
             NodeRef::Channel(_) => Some(Family::RedisPubSub),
             NodeRef::Topic(_) | NodeRef::Partition(..) => Some(Family::Kafka),
             NodeRef::Service(_) => Some(Family::Service),
+            NodeRef::SqsQueue(_) => Some(Family::Sqs),
+            NodeRef::PulsarTopic(_) | NodeRef::PulsarPartition(..) => Some(Family::Pulsar),
             NodeRef::JmsQueue(_) | NodeRef::JmsTopic(_) | NodeRef::JmsSubscription(_) => {
                 Some(Family::Jms)
             }
@@ -900,6 +1254,9 @@ impl NodeRef {
             NodeRef::Queue(_)
             | NodeRef::Topic(_)
             | NodeRef::Partition(..)
+            | NodeRef::SqsQueue(_)
+            | NodeRef::PulsarTopic(_)
+            | NodeRef::PulsarPartition(..)
             | NodeRef::JmsQueue(_)
             | NodeRef::JmsSubscription(_) => Role::Store,
             NodeRef::Consumer(_) => Role::Consumer,
@@ -917,6 +1274,8 @@ struct GraphInput<'a> {
     topics: &'a [TopicView],
     groups: &'a [GroupView],
     services: &'a [ServiceView],
+    sqs: &'a SqsView,
+    pulsar: Option<&'a PulsarView>,
     jms: &'a JmsView,
 }
 
@@ -1028,6 +1387,26 @@ impl Simulation {
                 ..node(NodeRef::Service(s.id), Family::Service, &s.name)
             });
         }
+        for q in &v.sqs.queues {
+            let mut chips = q.head.clone();
+            chips.extend(q.in_flight.iter().map(|m| m.chip.clone()));
+            g.nodes.push(GraphNode {
+                figures: vec![
+                    (Figure::Visible, q.visible),
+                    (Figure::InFlight, q.not_visible),
+                    (Figure::Delayed, q.delayed),
+                    (
+                        Figure::Consumers,
+                        (v.sqs.consumers.iter())
+                            .filter(|c| c.queue == q.id)
+                            .filter(|c| v.consumers.iter().filter(live).any(|l| l.id == c.id))
+                            .count() as u64,
+                    ),
+                ],
+                chips,
+                ..node(NodeRef::SqsQueue(q.id), Family::Sqs, &q.name)
+            });
+        }
         for t in v.topics {
             let topic = NodeRef::Topic(t.id);
             let records: u64 = t.partitions.iter().map(|p| p.log_end - p.log_start).sum();
@@ -1051,6 +1430,38 @@ impl Simulation {
                         NodeRef::Partition(t.id, p.index),
                         Family::Kafka,
                         &format!("{}-{}", t.name, p.index),
+                    )
+                });
+            }
+        }
+        for t in v.pulsar.iter().flat_map(|p| &p.topics) {
+            let topic = NodeRef::PulsarTopic(t.id);
+            let messages: u64 = t.partitions.iter().map(|p| p.messages).sum();
+            g.nodes.push(GraphNode {
+                figures: vec![
+                    (Figure::Partitions, t.partitions.len() as u64),
+                    (Figure::Records, messages),
+                ],
+                ..node(topic, Family::Pulsar, &t.name)
+            });
+            for p in &t.partitions {
+                let name = if t.partitioned {
+                    format!("{}-partition-{}", t.name, p.index)
+                } else {
+                    t.name.clone()
+                };
+                g.nodes.push(GraphNode {
+                    figures: vec![
+                        (Figure::LogStart, p.start),
+                        (Figure::LogEnd, p.end),
+                        (Figure::Records, p.messages),
+                    ],
+                    chips: p.tail.iter().flat_map(|(_, c)| c.iter().cloned()).collect(),
+                    parent: Some(topic),
+                    ..node(
+                        NodeRef::PulsarPartition(t.id, p.index),
+                        Family::Pulsar,
+                        &name,
                     )
                 });
             }
@@ -1114,6 +1525,8 @@ impl Simulation {
                 crate::scenario::ConsumerSource::Queue(_) => Family::RabbitMq,
                 crate::scenario::ConsumerSource::Subscribe { .. } => Family::RedisPubSub,
                 crate::scenario::ConsumerSource::Group(_) => Family::Kafka,
+                crate::scenario::ConsumerSource::SqsQueue(_) => Family::Sqs,
+                crate::scenario::ConsumerSource::Pulsar(_) => Family::Pulsar,
                 crate::scenario::ConsumerSource::JmsQueue(_)
                 | crate::scenario::ConsumerSource::JmsTopic { .. } => Family::Jms,
             };
@@ -1193,12 +1606,23 @@ impl Simulation {
                 continue; // fetches, below
             }
             if let Some(from) = c.source {
+                // A Pulsar consumer reads through its subscription.
+                let label = match &self.clients.consumers[c.id.index()].spec.source {
+                    crate::scenario::ConsumerSource::Pulsar(s) => Some(s.subscription.clone()),
+                    _ => None,
+                };
+                let family = from.family().unwrap_or(Family::RabbitMq);
                 g.edges.push(GraphEdge {
                     from,
                     to,
-                    family: from.family().unwrap_or(Family::RabbitMq),
-                    kind: LinkKind::Deliver,
-                    label: None,
+                    family,
+                    // An SQS consumer polls (`ReceiveMessage`); a RabbitMQ queue pushes.
+                    kind: if family == Family::Sqs {
+                        LinkKind::Fetch
+                    } else {
+                        LinkKind::Deliver
+                    },
+                    label,
                 });
                 continue;
             }
@@ -1252,6 +1676,22 @@ impl Simulation {
                     });
                 }
             }
+        }
+        // A redrive policy moves a message received maxReceiveCount times to its DLQ (SQS-4).
+        for q in &v.sqs.queues {
+            let (Some(dlq), Some(max)) = (&q.dead_letter_queue, q.max_receive_count) else {
+                continue;
+            };
+            let Some(to) = v.sqs.queues.iter().find(|d| &d.name == dlq) else {
+                continue;
+            };
+            g.edges.push(GraphEdge {
+                from: NodeRef::SqsQueue(q.id),
+                to: NodeRef::SqsQueue(to.id),
+                family: Family::Sqs,
+                kind: LinkKind::DeadLetter,
+                label: Some(format!("maxReceiveCount={max}")),
+            });
         }
         for gv in v.groups {
             let members: Vec<NodeRef> = (v.consumers.iter().filter(live))

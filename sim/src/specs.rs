@@ -3,7 +3,10 @@
 
 use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
-use crate::scenario::{BindingSpec, ConsumerSpec, GroupSpec, ProducerSpec, QueueSpec};
+use crate::scenario::pulsar::PulsarSpec;
+use crate::scenario::{
+    BindingSpec, ConsumerSpec, GroupSpec, ProducerSpec, QueueSpec, SqsQueueSpec,
+};
 use crate::scenario::{DurableSubscriptionSpec, JmsQueueSpec, JmsSpec, JmsTopicSpec};
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16,6 +19,9 @@ pub struct Specs {
     /// The JMS broker's settings and its destinations and durable subscriptions now, when the
     /// scenario uses JMS.
     pub jms: Option<JmsSpec>,
+    pub sqs_queues: Vec<SqsQueueSpec>,
+    /// Pulsar topics (with auto-created dead-letter topics) and admin-created subscriptions.
+    pub pulsar: Option<PulsarSpec>,
 }
 
 impl Specs {
@@ -29,6 +35,10 @@ impl Specs {
 
     pub fn queue(&self, name: &str) -> Option<&QueueSpec> {
         self.queues.iter().find(|q| q.name == name)
+    }
+
+    pub fn sqs_queue(&self, name: &str) -> Option<&SqsQueueSpec> {
+        self.sqs_queues.iter().find(|q| q.name == name)
     }
 }
 
@@ -53,6 +63,8 @@ impl Simulation {
                 .collect(),
             groups: self.kafka.groups.iter().map(|g| g.spec.clone()).collect(),
             jms: self.jms.is_used().then(|| self.jms_specs()),
+            sqs_queues: self.sqs.queues.iter().map(|q| q.spec.clone()).collect(),
+            pulsar: (!self.pulsar.topics.is_empty()).then(|| self.pulsar.spec()),
         }
     }
 

@@ -2,7 +2,8 @@
 //! moving messages kept for drawing. Names nodes by id; knows no rule of any family.
 
 use crate::ids::{
-    ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, ServiceId, TopicId,
+    ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, ServiceId, SqsQueueId,
+    TopicId,
 };
 use crate::ids::{JmsQueueId, JmsSubId, JmsTopicId};
 use crate::kernel::World;
@@ -33,6 +34,13 @@ pub enum NodeRef {
     JmsTopic(JmsTopicId),
     /// One subscription of a JMS topic, which stores copies for its subscriber.
     JmsSubscription(JmsSubId),
+    /// An AWS SQS queue.
+    SqsQueue(SqsQueueId),
+    /// An Apache Pulsar topic, as a whole.
+    PulsarTopic(u32),
+    /// One partition of a Pulsar topic (a non-partitioned topic has partition 0): (topic,
+    /// partition).
+    PulsarPartition(u32, u32),
 }
 
 /// One message as drawn in a queue or at a consumer.

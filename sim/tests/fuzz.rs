@@ -79,6 +79,10 @@ struct Pools {
     /// Declared queues and consumers, so that updates can keep what may not change.
     queue_specs: Vec<Value>,
     consumer_specs: Vec<Value>,
+    sqs_queues: Vec<String>,
+    sqs_queue_specs: Vec<Value>,
+    /// Pulsar topics and the subscription names consumers use.
+    pulsar_topics: Vec<String>,
     /// JMS destinations and durable client ids named so far.
     jms_queues: Vec<String>,
     jms_topics: Vec<String>,
@@ -134,6 +138,16 @@ impl Pools {
             bindings: specs("bindings"),
             queue_specs: specs("queues"),
             consumer_specs: specs("consumers"),
+            sqs_queues: names("sqs_queues"),
+            sqs_queue_specs: specs("sqs_queues"),
+            pulsar_topics: (s.get("pulsar").and_then(|p| p.get("topics")))
+                .and_then(Value::as_array)
+                .map(|ts| {
+                    ts.iter()
+                        .filter_map(|t| t.get("name")?.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
             jms_queues: jms_names(s, "jms_queue", "/jms/queues"),
             jms_topics: jms_names(s, "jms_topic", "/jms/topics"),
             client_ids: (s
@@ -201,11 +215,15 @@ struct Families {
     redis: bool,
     kafka: bool,
     service: bool,
+    sqs: bool,
+    pulsar: bool,
     jms: bool,
 }
 
 struct Gen {
     rng: SimRng,
+    /// Decides only whether a case uses Pulsar, so that cases without it stay as they were.
+    pulsar_rng: SimRng,
     /// Chance that a field takes a value outside its valid range (drawn per case).
     bad: f64,
     pools: Pools,
@@ -251,6 +269,8 @@ const PATTERNS: [&str; 18] = [
     "\\", "news", "*[", "?", "**",
 ];
 const GHOSTS: [&str; 4] = ["ghost", "", "Q0", "👻"];
+const SUBSCRIPTIONS: [&str; 4] = ["s", "s", "audit", "구독"];
+const SUB_TYPES: [&str; 4] = ["exclusive", "failover", "shared", "key_shared"];
 
 impl Gen {
     fn new(seed: u64) -> Gen {
@@ -259,6 +279,7 @@ impl Gen {
         let bad = [0.0, 0.0, 0.0, 0.002, 0.002, 0.01, 0.03, 0.15][rng.range_u64(0, 7) as usize];
         Gen {
             rng,
+            pulsar_rng: SimRng::new(seed ^ 0x0050_756c_7361_7221),
             bad,
             pools: Pools::default(),
             families: Families {
@@ -266,6 +287,8 @@ impl Gen {
                 redis: false,
                 kafka: false,
                 service: false,
+                sqs: false,
+                pulsar: false,
                 jms: false,
             },
         }
@@ -853,7 +876,172 @@ impl Gen {
         if self.coin(0.2) {
             m.insert("ttl_ms".into(), self.ms(300.0));
         }
+        if self.families.sqs {
+            self.sqs_message(&mut m);
+        }
         Value::Object(m)
+    }
+
+    /// SQS message attributes: groups, deduplication ids, bodies, a per-message delay.
+    fn sqs_message(&mut self, m: &mut Map<String, Value>) {
+        let id = |g: &mut Gen, prefix: &str| -> String {
+            match g.below(12) {
+                0 if g.bad() => String::new(),
+                1 => "g".repeat(128 + usize::from(g.bad())),
+                2 => format!("{prefix}-그룹"),
+                _ => format!("{prefix}{}", g.below(6)),
+            }
+        };
+        if self.coin(0.5) {
+            let groups: Vec<String> = (0..1 + self.below(4)).map(|_| id(self, "A")).collect();
+            m.insert("group_ids".into(), json!(groups));
+        }
+        if self.coin(0.4) {
+            let ids: Vec<String> = (0..1 + self.below(30)).map(|_| id(self, "d")).collect();
+            m.insert("dedup_ids".into(), json!(ids));
+        }
+        if self.coin(0.3) {
+            let bodies: Vec<String> = (0..1 + self.below(5))
+                .map(|i| {
+                    if self.bad() {
+                        String::new()
+                    } else {
+                        format!("body{i}")
+                    }
+                })
+                .collect();
+            m.insert("bodies".into(), json!(bodies));
+        }
+        if self.coin(0.1) {
+            let delay = if self.bad() {
+                json!(900_001)
+            } else {
+                self.ms(300.0)
+            };
+            m.insert("delay_ms".into(), delay);
+        }
+    }
+
+    /// An SQS queue: FIFO when its name ends in `.fifo` (the type disagrees when hostile).
+    fn sqs_queue(&mut self, name: String) -> Value {
+        let fifo = name.ends_with(".fifo");
+        let mut q = json!({"name": name});
+        if fifo != self.bad() {
+            if fifo {
+                q["type"] = json!("fifo");
+            }
+        } else if !fifo {
+            q["type"] = json!("fifo");
+        }
+        let bounded = |g: &mut Gen, max: f64, typical: f64| -> Value {
+            if g.bad() {
+                json!(max + 1.0)
+            } else if g.coin(0.1) {
+                json!(max)
+            } else {
+                json!(g.uniform(0.0, typical))
+            }
+        };
+        if self.coin(0.6) {
+            q["visibility_timeout_ms"] = bounded(self, 43_200_000.0, 400.0);
+        }
+        if self.coin(0.2) {
+            q["delay_ms"] = bounded(self, 900_000.0, 300.0);
+        }
+        if self.coin(0.3) {
+            q["receive_wait_time_ms"] = bounded(self, 20_000.0, 300.0);
+        }
+        if self.coin(0.2) {
+            q["message_retention_ms"] = if self.bad() {
+                json!(59_999)
+            } else {
+                json!(self.one(&[60_000, 345_600_000, 1_209_600_000]))
+            };
+        }
+        if self.coin(0.2) {
+            q["in_flight_limit"] = json!(if self.bad() {
+                120_001
+            } else {
+                1 + self.below(5)
+            });
+        }
+        if fifo && self.coin(0.5) {
+            q["content_based_deduplication"] = json!(true);
+        }
+        if fifo && self.coin(0.3) {
+            q["deduplication_scope"] = json!(self.one(&["queue", "message_group"]));
+        }
+        for field in ["duplicate_rate", "reorder_rate", "short_poll_sample"] {
+            if !fifo && self.coin(0.4) {
+                q[field] = self.probability();
+            }
+        }
+        if !fifo && self.coin(0.3) {
+            q["servers"] = json!(if self.bad() { 65 } else { 1 + self.below(8) });
+        }
+        q
+    }
+
+    /// Redrive policies to a later queue of the same type (any queue, when hostile).
+    fn sqs_redrives(&mut self, queues: &mut [Value]) {
+        for i in 0..queues.len() {
+            if !self.coin(0.4) {
+                continue;
+            }
+            let fifo = queues[i]["name"]
+                .as_str()
+                .is_some_and(|n| n.ends_with(".fifo"));
+            let later: Vec<String> = queues[i + 1..]
+                .iter()
+                .filter_map(|q| q["name"].as_str())
+                .filter(|n| n.ends_with(".fifo") == fifo)
+                .map(str::to_string)
+                .collect();
+            let target = if later.is_empty() || self.bad() {
+                let all = self.pools.sqs_queues.clone();
+                self.refer(&all)
+            } else {
+                self.one(&later)
+            };
+            let count = if self.bad() { 1_001 } else { 1 + self.below(4) };
+            queues[i]["redrive"] = json!({"dead_letter_queue": target, "max_receive_count": count});
+        }
+    }
+
+    /// A `ReceiveMessage` setting of an SQS consumer, and sometimes a scripted decision.
+    fn sqs_consumer(&mut self, c: &mut Value) {
+        if self.coin(0.7) {
+            let max = if self.bad() { 11 } else { 1 + self.below(10) };
+            let mut r = json!({"max_messages": max});
+            if self.coin(0.7) {
+                r["wait_time_ms"] = if self.bad() {
+                    json!(20_001)
+                } else {
+                    json!(self.one(&[0.0, 0.0004, 1.0, 50.0, 300.0, 20_000.0]))
+                };
+            }
+            if self.coin(0.3) {
+                r["visibility_timeout_ms"] = json!(self.uniform(0.0, 400.0));
+            }
+            if self.coin(0.3) {
+                r["empty_backoff_ms"] = if self.bad() {
+                    json!(0.5)
+                } else {
+                    json!(self.one(&[1, 100, 1_000]))
+                };
+            }
+            c["sqs"] = r;
+        }
+        if self.coin(0.25) {
+            let then = self.one(&["ack", "leave_unacked", "crash"]);
+            let when = match self.below(4) {
+                0 => json!({"delivery": 1 + self.below(5)}),
+                1 => json!({"attempt": 1 + self.below(3)}),
+                2 if self.bad() => json!({}),
+                _ => json!({"msg": self.below(30)}),
+            };
+            c["decisions"] = json!([{"when": when, "then": then}]);
+        }
     }
 
     /// A publish target of a family this scenario uses (or a dangling one when hostile).
@@ -871,6 +1059,12 @@ impl Gen {
         }
         if f.service && !self.pools.services.is_empty() {
             kinds.push("service");
+        }
+        if f.sqs && !self.pools.sqs_queues.is_empty() {
+            kinds.push("sqs_queue");
+        }
+        if f.pulsar && !self.pools.pulsar_topics.is_empty() {
+            kinds.push("pulsar_topic");
         }
         if f.jms {
             kinds.push("jms_queue");
@@ -898,6 +1092,14 @@ impl Gen {
             }
             "topic" => {
                 let ts = self.pools.topics.clone();
+                self.refer(&ts)
+            }
+            "sqs_queue" => {
+                let qs = self.pools.sqs_queues.clone();
+                self.refer(&qs)
+            }
+            "pulsar_topic" => {
+                let ts = self.pools.pulsar_topics.clone();
                 self.refer(&ts)
             }
             "jms_queue" => self.jms_name(false),
@@ -932,7 +1134,38 @@ impl Gen {
         if self.coin(0.1) {
             p["paused"] = json!(true);
         }
+        if !self.bad() {
+            Self::fit_sqs_targets(&mut p);
+        }
+        if self.families.pulsar && self.coin(0.5) {
+            p["pulsar"] = self.pulsar_producer();
+        }
         p
+    }
+
+    /// What SQS requires of a template, so that most producers to SQS queues are valid: no
+    /// per-message TTL; for FIFO, groups and deduplication ids and no per-message delay.
+    fn fit_sqs_targets(p: &mut Value) {
+        let targets: Vec<String> = p["targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.get("sqs_queue")?.as_str().map(str::to_string))
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        if !p["message"].is_object() {
+            p["message"] = json!({});
+        }
+        let m = p["message"].as_object_mut().expect("an object");
+        m.remove("ttl_ms");
+        if targets.iter().any(|t| t.ends_with(".fifo")) {
+            m.remove("delay_ms");
+            m.entry("group_ids").or_insert(json!(["A", "B"]));
+            m.entry("dedup_ids")
+                .or_insert(json!((0..40).map(|i| format!("k{i}")).collect::<Vec<_>>()));
+        }
     }
 
     fn source(&mut self) -> Value {
@@ -947,12 +1180,18 @@ impl Gen {
         if f.kafka && !self.pools.groups.is_empty() {
             kinds.push(2);
         }
+        if f.sqs && !self.pools.sqs_queues.is_empty() {
+            kinds.push(3);
+        }
+        if f.pulsar && !self.pools.pulsar_topics.is_empty() {
+            kinds.push(4);
+        }
         if f.jms {
-            kinds.extend([3, 4]);
+            kinds.extend([5, 6]);
         }
         match self.one(&kinds) {
-            3 => json!({"jms_queue": self.jms_name(false)}),
-            4 => {
+            5 => json!({"jms_queue": self.jms_name(false)}),
+            6 => {
                 let mut t = json!({"topic": self.jms_name(true)});
                 if self.coin(0.5) {
                     // Mostly a fresh client id; a reused one is refused (one connection each).
@@ -1011,9 +1250,33 @@ impl Gen {
                 }
                 json!({"subscribe": sub})
             }
-            _ => {
+            3 => {
+                let qs = self.pools.sqs_queues.clone();
+                json!({"sqs_queue": self.refer(&qs)})
+            }
+            2 => {
                 let gs = self.pools.groups.clone();
                 json!({"group": self.refer(&gs)})
+            }
+            _ => {
+                let ts = self.pools.pulsar_topics.clone();
+                let kind = if self.bad() {
+                    "round_robin"
+                } else {
+                    self.one(&SUB_TYPES)
+                };
+                let mut src = json!({
+                    "topic": self.refer(&ts),
+                    "subscription": if self.bad() { "" } else { self.one(&SUBSCRIPTIONS) },
+                    "type": kind,
+                });
+                if self.coin(0.4) {
+                    src["initial_position"] = json!(self.one(&["earliest", "latest"]));
+                }
+                if self.coin(0.2) {
+                    src["mode"] = json!(self.one(&["durable", "non_durable"]));
+                }
+                json!({"pulsar": src})
             }
         }
     }
@@ -1102,7 +1365,273 @@ impl Gen {
         if self.coin(0.1) {
             c["stopped"] = json!(true);
         }
+        if c["source"].get("sqs_queue").is_some() {
+            if !self.bad() {
+                // SQS has no auto-ack.
+                c.as_object_mut().expect("an object").remove("ack");
+            }
+            self.sqs_consumer(&mut c);
+        }
+        if self.families.pulsar && self.coin(0.5) {
+            c["pulsar"] = self.pulsar_consumer();
+        }
         c
+    }
+
+    // ------------------------------------------------------------ Apache Pulsar
+
+    fn pulsar(&mut self) -> Value {
+        let topics: Vec<Value> = (0..1 + self.count(2))
+            .map(|i| self.pulsar_topic(i))
+            .collect();
+        let mut p = json!({ "topics": topics });
+        if self.coin(0.6) {
+            p["broker"] = self.pulsar_broker();
+        }
+        if self.coin(0.3) {
+            let ts = self.pools.pulsar_topics.clone();
+            let subs: Vec<Value> = (0..1 + self.below(3))
+                .map(|_| {
+                    json!({
+                        "topic": self.refer(&ts),
+                        "name": self.one(&SUBSCRIPTIONS),
+                        "initial_position": self.one(&["earliest", "latest"]),
+                    })
+                })
+                .collect();
+            p["subscriptions"] = json!(subs);
+        }
+        p
+    }
+
+    fn pulsar_topic(&mut self, i: usize) -> Value {
+        let taken = self.pools.pulsar_topics.clone();
+        let name = self.name("pt", i, &taken);
+        self.pools.pulsar_topics.push(name.clone());
+        let mut t = json!({ "name": name });
+        if self.coin(0.6) {
+            t["partitions"] = if self.bad() {
+                json!(self.one(&[1_025, -1]))
+            } else if self.coin(0.03) {
+                json!(1_024)
+            } else {
+                json!(self.one(&[0, 0, 1, 2, 5]))
+            };
+        }
+        if self.coin(0.4) {
+            t["retention"] = if self.bad() {
+                self.one(&[
+                    json!({ "time_ms": 0, "size_bytes": 5 }),
+                    json!({ "time_ms": -2, "size_bytes": 0 }),
+                    json!({ "time_ms": 5 }),
+                ])
+            } else {
+                // Both limits or neither: 0 with a non-zero value is refused.
+                let time = self.ms_at_least(1.0, 1_500.0);
+                let size = json!(self.one(&[1i64, 500, 5_000, i64::MAX]));
+                match self.below(5) {
+                    0 => json!({ "time_ms": 0, "size_bytes": 0 }),
+                    1 => json!({ "time_ms": -1, "size_bytes": -1 }),
+                    2 => json!({ "time_ms": time, "size_bytes": -1 }),
+                    3 => json!({ "time_ms": -1, "size_bytes": size }),
+                    _ => json!({ "time_ms": time, "size_bytes": size }),
+                }
+            };
+        }
+        if self.coin(0.3) {
+            t["ttl_ms"] = self.ms(800.0);
+        }
+        t
+    }
+
+    fn pulsar_broker(&mut self) -> Value {
+        let mut b = Map::new();
+        let mut count = |g: &mut Gen, field: &str, small: u64| {
+            if g.coin(0.4) {
+                let v = if g.bad() {
+                    json!(g.one(&[0, 10_000_001]))
+                } else {
+                    json!(g.one(&[1, small, small, 10_000_000]))
+                };
+                b.insert(field.into(), v);
+            }
+        };
+        count(self, "dispatcher_max_round_robin_batch_size", 2);
+        count(self, "dispatcher_max_read_batch_size", 5);
+        count(self, "max_unacked_messages_per_consumer", 3);
+        count(self, "max_unacked_messages_per_subscription", 5);
+        count(self, "ledger_max_entries", 3);
+        if self.coin(0.3) {
+            b.insert(
+                "key_shared_replica_points".into(),
+                json!(self.one(&[1, 100, 1_000])),
+            );
+        }
+        if self.coin(0.4) {
+            b.insert(
+                "key_shared_selector".into(),
+                json!(self.one(&["consistent_hashing", "hash_ranges"])),
+            );
+        }
+        if self.coin(0.4) {
+            b.insert("active_consumer_failover_delay_ms".into(), self.ms(1_000.0));
+        }
+        // The maximum rollover time may not be below the minimum (4 h by default).
+        if self.coin(0.4) {
+            let min = if self.bad() {
+                json!(limits::MAX_DURATION_MS)
+            } else {
+                json!(self.one(&[0.0, 0.0, 100.0, 600_000.0]))
+            };
+            b.insert("ledger_min_rollover_ms".into(), min);
+            if self.coin(0.5) {
+                b.insert(
+                    "ledger_max_rollover_ms".into(),
+                    self.ms_at_least(600_000.0, 2_000.0),
+                );
+            }
+        }
+        for (field, typical) in [
+            ("retention_check_interval_ms", 700.0),
+            ("message_expiry_check_interval_ms", 700.0),
+        ] {
+            if self.coin(0.4) {
+                b.insert(field.into(), self.ms_at_least(1.0, typical));
+            }
+        }
+        Value::Object(b)
+    }
+
+    fn pulsar_producer(&mut self) -> Value {
+        let mut p = json!({});
+        if self.coin(0.5) {
+            p["routing_mode"] = json!(self.one(&["round_robin", "single_partition"]));
+        }
+        if self.coin(0.5) {
+            p["hashing_scheme"] = json!(self.one(&["java_string_hash", "murmur3_32"]));
+        }
+        if self.coin(0.7) {
+            let mut b = json!({ "enabled": self.coin(0.6) });
+            if self.coin(0.4) {
+                b["max_delay_ms"] = self.ms(5.0);
+            }
+            if self.coin(0.3) {
+                b["max_messages"] = json!(if self.bad() {
+                    0
+                } else {
+                    self.one(&[1, 3, 1_000])
+                });
+            }
+            if self.coin(0.3) {
+                b["max_bytes"] = json!(self.one(&[1, 300, 131_072]));
+            }
+            if self.coin(0.3) {
+                b["key_based"] = json!(self.coin(0.5));
+            }
+            p["batching"] = b;
+        }
+        p
+    }
+
+    fn pulsar_consumer(&mut self) -> Value {
+        let mut c = Map::new();
+        if self.coin(0.5) {
+            let q = if self.bad() {
+                self.one(&[0, 65_536])
+            } else {
+                self.one(&[1, 1, 2, 5, 1_000, 65_535])
+            };
+            c.insert("receiver_queue_size".into(), json!(q));
+        }
+        if self.coin(0.3) {
+            c.insert("priority_level".into(), json!(self.one(&[0, 1, 5])));
+        }
+        if self.coin(0.3) {
+            c.insert("ack".into(), json!(self.one(&["individual", "cumulative"])));
+        }
+        if self.coin(0.5) {
+            c.insert("ack_group_time_ms".into(), self.ms(200.0));
+        }
+        if self.coin(0.2) {
+            c.insert(
+                "ack_group_max".into(),
+                json!(if self.bad() {
+                    0
+                } else {
+                    self.one(&[1, 3, 1_000])
+                }),
+            );
+        }
+        if self.coin(0.4) {
+            c.insert("on_failure".into(), json!(self.one(&["nack", "no_ack"])));
+        }
+        if self.coin(0.6) {
+            c.insert("negative_ack_redelivery_delay_ms".into(), self.ms(500.0));
+        }
+        if self.coin(0.2) {
+            c.insert(
+                "negative_ack_backoff".into(),
+                json!({ "min_ms": self.ms(200.0), "max_ms": 1_000, "multiplier": self.one(&[1.0, 2.0, 0.5]) }),
+            );
+        }
+        if self.coin(0.3) {
+            let t = if self.bad() {
+                json!(500)
+            } else {
+                json!(self.one(&[0, 1_000, 1_500, 2_500]))
+            };
+            c.insert("ack_timeout_ms".into(), t);
+            c.insert("ack_timeout_tick_ms".into(), self.ms_at_least(1.0, 300.0));
+        }
+        if self.coin(0.3) {
+            let ts = self.pools.pulsar_topics.clone();
+            let mut d =
+                json!({ "max_redeliver_count": if self.bad() { 0 } else { self.one(&[1, 2, 3]) } });
+            if self.coin(0.5) {
+                d["dead_letter_topic"] = json!(self.refer(&ts));
+            }
+            if self.coin(0.4) {
+                d["initial_subscription_name"] = json!(self.one(&SUBSCRIPTIONS));
+            }
+            c.insert("dead_letter_policy".into(), d);
+        }
+        if self.coin(0.15) {
+            let ranges = if self.bad() {
+                json!([[5, 2]])
+            } else {
+                self.one(&[
+                    json!([[0, 32_767]]),
+                    json!([[32_768, 65_535]]),
+                    json!([[0, 65_535]]),
+                ])
+            };
+            c.insert(
+                "key_shared_policy".into(),
+                json!({ "mode": "sticky", "ranges": ranges }),
+            );
+        }
+        Value::Object(c)
+    }
+
+    fn pulsar_command(&mut self) -> Value {
+        let ts = self.pools.pulsar_topics.clone();
+        let topic = self.refer(&ts);
+        let subscription = self.one(&SUBSCRIPTIONS);
+        if self.coin(0.3) {
+            return json!({ "create_subscription": {
+                "topic": topic, "subscription": subscription,
+                "initial_position": self.one(&["earliest", "latest"]),
+            } });
+        }
+        let to = match self.below(5) {
+            0 => json!("earliest"),
+            1 => json!("latest"),
+            2 => json!({ "entry": self.big_u64(20) }),
+            3 => json!({ "timestamp_ms": self.ms(HORIZON_MS as f64) }),
+            _ if self.bad() => json!("middle"),
+            _ => json!("earliest"),
+        };
+        json!({ "reset_cursor": { "topic": topic, "subscription": subscription, "to": to } })
     }
 
     /// A JMS destination name: mostly one named before, sometimes a new one (created on use).
@@ -1273,12 +1802,16 @@ impl Gen {
         let redis = self.coin(0.35);
         let kafka = self.coin(0.35);
         let service = self.coin(0.2);
+        let sqs = self.coin(0.25);
+        let pulsar = self.pulsar_rng.chance(0.3);
         let jms = self.coin(0.3);
         self.families = Families {
-            rabbit: rabbit || !(redis || kafka || service || jms),
+            rabbit: rabbit || !(redis || kafka || service || sqs || pulsar || jms),
             redis,
             kafka,
             service,
+            sqs,
+            pulsar,
             jms,
         };
         let f = self.families;
@@ -1350,6 +1883,24 @@ impl Gen {
             let ss: Vec<Value> = (0..1 + self.count(1)).map(|i| self.service(i)).collect();
             s["services"] = json!(ss);
         }
+        if f.sqs {
+            let mut qs = Vec::new();
+            for i in 0..1 + self.count(3) {
+                let taken = self.pools.sqs_queues.clone();
+                let mut name = self.name("sq", i, &taken);
+                if self.coin(0.4) {
+                    name.push_str(".fifo");
+                }
+                self.pools.sqs_queues.push(name.clone());
+                qs.push(self.sqs_queue(name));
+            }
+            self.sqs_redrives(&mut qs);
+            self.pools.sqs_queue_specs = qs.clone();
+            s["sqs_queues"] = json!(qs);
+        }
+        if f.pulsar {
+            s["pulsar"] = self.pulsar();
+        }
         if f.jms && self.coin(0.7) {
             s["jms"] = self.jms_settings();
         }
@@ -1399,10 +1950,13 @@ impl Gen {
 
     /// A command of any kind; names mostly exist, and added entities join the pools.
     fn command(&mut self) -> Value {
+        if self.families.pulsar && self.coin(0.15) {
+            return self.pulsar_command();
+        }
         if self.families.jms && self.coin(0.15) {
             return self.jms_command();
         }
-        match self.below(26) {
+        match self.below(29) {
             0 | 1 => json!({"crash_consumer": {"consumer": self.consumer_name()}}),
             2 | 3 => json!({"restart_consumer": {"consumer": self.consumer_name()}}),
             4 => {
@@ -1515,6 +2069,42 @@ impl Gen {
                 };
                 json!({"reset_offsets": {"group": self.refer(&gs), "to": to}})
             }
+            26 => {
+                let taken = self.pools.sqs_queues.clone();
+                let name = self.name("nsq", taken.len(), &taken);
+                self.pools.sqs_queues.push(name.clone());
+                let q = self.sqs_queue(name);
+                self.pools.sqs_queue_specs.push(q.clone());
+                json!({"add_sqs_queue": {"queue": q}})
+            }
+            27 => {
+                let qs = self.pools.sqs_queues.clone();
+                let name = self.refer(&qs);
+                let mut q = self.sqs_queue(name.clone());
+                // The type is fixed: mostly keep it, and keep the redrive policy.
+                let old = (self.pools.sqs_queue_specs.iter())
+                    .find(|q| q["name"] == name.as_str())
+                    .cloned();
+                if let (false, Some(old)) = (self.bad(), old) {
+                    for field in ["type", "redrive"] {
+                        match old.get(field) {
+                            Some(v) => q[field] = v.clone(),
+                            None => {
+                                q.as_object_mut().expect("an object").remove(field);
+                            }
+                        }
+                    }
+                }
+                json!({"update_sqs_queue": {"queue": q}})
+            }
+            28 => {
+                let timeout = if self.bad() {
+                    json!(43_200_001)
+                } else {
+                    self.ms(500.0)
+                };
+                json!({"change_visibility": {"consumer": self.consumer_name(), "timeout_ms": timeout}})
+            }
             // Not a command at all: `apply` is never reached, the JSON is refused.
             _ if self.bad() => json!({"explode": {}}),
             _ => json!({"poison": {"producer": self.producer_name()}}),
@@ -1611,6 +2201,8 @@ impl Gen {
                 redis: true,
                 kafka: true,
                 service: true,
+                sqs: true,
+                pulsar: v.get("pulsar").is_some(),
                 jms: true,
             };
             (v, format!("example {name}"))

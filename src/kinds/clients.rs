@@ -526,6 +526,8 @@ fn target_text(l: Lang, target: &PublishTarget) -> String {
         PublishTarget::Channel(c) => format!("{} {c}", t(l, Key::TagChannel)),
         PublishTarget::Topic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
         PublishTarget::Service(s) => format!("{} {s}", t(l, Key::InspService)),
+        PublishTarget::SqsQueue(q) => format!("{} {q}", t(l, Key::TagSqsQueue)),
+        PublishTarget::PulsarTopic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
         PublishTarget::JmsQueue(q) => format!("{} {q}", t(l, Key::TagQueue)),
         PublishTarget::JmsTopic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
     }

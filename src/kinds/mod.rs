@@ -10,9 +10,11 @@
 pub mod clients;
 pub mod jms;
 pub mod kafka;
+pub mod pulsar;
 pub mod rabbitmq;
 pub mod redis_pubsub;
 pub mod service;
+pub mod sqs;
 
 use crate::driver::Driver;
 use crate::geom::Rect;
@@ -27,11 +29,13 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 /// Every family the app can show, one line each.
-pub const KINDS: [&dyn Kind; 5] = [
+pub const KINDS: [&dyn Kind; 7] = [
     &rabbitmq::RabbitMq,
     &redis_pubsub::RedisPubSub,
     &kafka::Kafka,
     &service::Service,
+    &sqs::Sqs,
+    &pulsar::Pulsar,
     &jms::Jms,
 ];
 
@@ -455,7 +459,7 @@ pub mod testing {
 mod tests {
     use super::*;
     use broker_sim::ids::{
-        ChannelId, ConsumerId, ExchangeId, ProducerId, QueueId, ServiceId, TopicId,
+        ChannelId, ConsumerId, ExchangeId, ProducerId, QueueId, ServiceId, SqsQueueId, TopicId,
     };
 
     #[test]
@@ -477,6 +481,7 @@ mod tests {
             NodeRef::Topic(TopicId(4)),
             NodeRef::Partition(TopicId(1), 7),
             NodeRef::Service(ServiceId(0)),
+            NodeRef::SqsQueue(SqsQueueId(5)),
         ] {
             assert_eq!(decode(&encode(node)), Some(node));
         }

@@ -12,18 +12,34 @@ use crate::time::SimTime;
 use crate::wire::NodeRef;
 
 /// Where a copy published to a target goes, and the work that runs when it arrives: the
-/// engine asks the target's family. Takes (target, copy, record key, size).
+/// engine asks the target's family.
 pub(crate) type Route<'r, W> =
-    dyn FnMut(&mut World<W>, NodeRef, Slot, u32, u32) -> (NodeRef, W) + 'r;
+    dyn FnMut(&mut World<W>, NodeRef, Slot, &Outgoing) -> (NodeRef, W) + 'r;
+
+/// What the template gives one message beyond its copy, for the target's family to read as
+/// the message is sent: Kafka's record key and size, SQS's group, deduplication id, body and
+/// delay. Interned strings, [`NO_KEY`] when the template has none.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Outgoing {
+    pub key: u32,
+    pub size: u32,
+    pub group: u32,
+    pub dedup: u32,
+    pub body: u32,
+    pub delay_us: Option<u64>,
+}
 
 /// A producer's spec resolved to ids: targets, interned keys and header sets.
 #[derive(Debug, Default)]
 pub(crate) struct ProducerPlan {
-    /// The nodes it publishes to: an exchange, a channel, a topic, a service.
+    /// The nodes it publishes to: an exchange, a channel, a topic, a service, an SQS queue.
     pub targets: Vec<NodeRef>,
     pub routing_keys: Vec<u32>,
     pub record_keys: Vec<u32>,
     pub header_sets: Vec<u32>,
+    pub group_ids: Vec<u32>,
+    pub dedup_ids: Vec<u32>,
+    pub bodies: Vec<u32>,
 }
 
 /// The interned id of the empty header set.
@@ -179,6 +195,14 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             cycle_at: SimTime::MAX,
             cycles: 0,
         };
+        let outgoing = Outgoing {
+            key: template.key,
+            size: template.size,
+            group: pick(&plan.group_ids, NO_KEY),
+            dedup: pick(&plan.dedup_ids, NO_KEY),
+            body: pick(&plan.bodies, NO_KEY),
+            delay_us: t.delay_ms.map(ms_to_us),
+        };
         let targets = plan.targets.len();
         self.world.emit(EventKind::Published { msg, producer: id });
         for n in 0..targets {
@@ -189,7 +213,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
                 continue;
             };
             let target = self.clients.producers[id.index()].plan.targets[n];
-            let (to, work) = route(self.world, target, slot, template.key, template.size);
+            let (to, work) = route(self.world, target, slot, &outgoing);
             let from = NodeRef::Producer(id);
             self.wire.send(self.world, from, to, slot, work);
         }
@@ -206,16 +230,17 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         targets: Vec<NodeRef>,
     ) -> ProducerPlan {
         let m = &spec.message;
-        let routing_keys = m
-            .routing_keys
-            .iter()
-            .map(|k| self.world.keys.intern(k.clone(), || k.clone()))
-            .collect();
-        let record_keys = m
-            .keys
-            .iter()
-            .map(|k| self.world.keys.intern(k.clone(), || k.clone()))
-            .collect();
+        let mut intern = |values: &[String]| -> Vec<u32> {
+            values
+                .iter()
+                .map(|k| self.world.keys.intern(k.clone(), || k.clone()))
+                .collect()
+        };
+        let routing_keys = intern(&m.routing_keys);
+        let record_keys = intern(&m.keys);
+        let group_ids = intern(&m.group_ids);
+        let dedup_ids = intern(&m.dedup_ids);
+        let bodies = intern(&m.bodies);
         let header_sets = m
             .headers
             .iter()
@@ -231,6 +256,9 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             routing_keys,
             record_keys,
             header_sets,
+            group_ids,
+            dedup_ids,
+            bodies,
         }
     }
 

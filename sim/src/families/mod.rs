@@ -2,6 +2,8 @@
 
 pub mod jms;
 pub mod kafka;
+pub mod pulsar;
 pub mod rabbitmq;
 pub mod redis_pubsub;
 pub mod service;
+pub mod sqs;

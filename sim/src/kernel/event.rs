@@ -1,7 +1,7 @@
 //! Events: what the simulation reports it did. The trace of a run is its list of events.
 
 use crate::ids::{
-    ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, TopicId,
+    ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, SqsQueueId, TopicId,
 };
 use crate::ids::{JmsQueueId, JmsStore, JmsSubId, JmsTopicId};
 use crate::ledger::{DeadLetterReason, DropReason};
@@ -26,6 +26,27 @@ impl EventSink for Vec<Event> {
     fn accept(&mut self, event: Event) {
         self.push(event);
     }
+}
+
+/// Why a Pulsar subscription's mark-delete position moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CursorReason {
+    Ack,
+    /// TTL acked old messages on the subscription's behalf (PUL-12).
+    Ttl,
+    /// `seek` or `reset-cursor` (PUL-13).
+    Reset,
+}
+
+/// Why a Pulsar client asked for a redelivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedeliveryReason {
+    /// `negativeAcknowledge`, once its delay passed (PUL-8).
+    Nack,
+    /// `ackTimeout` (PUL-9).
+    AckTimeout,
 }
 
 /// How an ack message from a consumer settles a delivery.
@@ -187,9 +208,119 @@ pub enum EventKind {
         removed: u64,
         tombstones: u64,
     },
+    /// A message was stored in a Pulsar entry; one entry holds a whole producer batch (PUL-1).
+    PulsarEntryAdded {
+        msg: MessageId,
+        topic: u32,
+        partition: u32,
+        entry: u64,
+    },
+    /// A managed ledger closed its current ledger (PUL-1).
+    PulsarLedgerRolled {
+        topic: u32,
+        partition: u32,
+        ledger: u64,
+        entries: u64,
+    },
+    /// A whole ledger was deleted (PUL-1, PUL-12).
+    PulsarLedgerTrimmed {
+        topic: u32,
+        partition: u32,
+        ledger: u64,
+        entries: u64,
+    },
+    /// A subscription was created; its consumers start reading at `read_at` (PUL-2, PUL-13).
+    PulsarSubscriptionCreated {
+        topic: u32,
+        subscription: u32,
+        read_at: u64,
+    },
+    /// The broker refused a consumer's subscribe (PUL-2, PUL-3, PUL-6).
+    PulsarConsumerRefused {
+        consumer: ConsumerId,
+        reason: String,
+    },
+    /// A partition's active consumer changed; reading starts again at `read_at` (PUL-3, PUL-4).
+    PulsarActiveConsumer {
+        topic: u32,
+        partition: u32,
+        subscription: u32,
+        consumer: ConsumerId,
+        read_at: SimTime,
+    },
+    /// The broker sent one message of an entry to a consumer (PUL-5, PUL-10).
+    PulsarDispatched {
+        msg: MessageId,
+        topic: u32,
+        partition: u32,
+        entry: u64,
+        subscription: u32,
+        consumer: ConsumerId,
+        redelivery_count: u32,
+    },
+    /// The application took a message from its receiver queue (PUL-9's clock starts).
+    PulsarReceived {
+        msg: MessageId,
+        consumer: ConsumerId,
+    },
+    /// The broker applied an ack of a whole entry (PUL-7).
+    PulsarAcked {
+        msg: MessageId,
+        topic: u32,
+        partition: u32,
+        entry: u64,
+        subscription: u32,
+        consumer: ConsumerId,
+        cumulative: bool,
+    },
+    /// A subscription's mark-delete position moved; −1 is before the first entry (PUL-7).
+    PulsarCursorMoved {
+        topic: u32,
+        partition: u32,
+        subscription: u32,
+        mark_delete: i64,
+        reason: CursorReason,
+    },
+    /// The application negatively acknowledged a message (PUL-8).
+    PulsarNacked {
+        msg: MessageId,
+        consumer: ConsumerId,
+    },
+    /// The client asked the broker to redeliver `entries` entries (PUL-8, PUL-9).
+    PulsarRedeliveryRequested {
+        consumer: ConsumerId,
+        entries: u32,
+        reason: RedeliveryReason,
+    },
+    /// Key_Shared holds a hash's messages for `to` until `from` acked its own (PUL-6).
+    PulsarHashDraining {
+        topic: u32,
+        partition: u32,
+        subscription: u32,
+        hash: u32,
+        from: ConsumerId,
+        to: ConsumerId,
+    },
+    /// The client published a message to its dead-letter topic and acks the original (PUL-10).
+    PulsarDeadLettered {
+        msg: MessageId,
+        consumer: ConsumerId,
+        dead_letter_topic: u32,
+        redelivery_count: u32,
+    },
+    /// TTL acked entries on a subscription's behalf (PUL-12).
+    PulsarTtlExpired {
+        topic: u32,
+        partition: u32,
+        subscription: u32,
+        entries: u64,
+    },
     /// ActiveMQ / JMS; its own `type` tags (`jms_dispatch`, ...).
     #[serde(untagged)]
     Jms(JmsEvent),
+    /// AWS SQS; its own `type` tags (`sqs_…`), so event JSON stays flat.
+    #[serde(untagged)]
+    Sqs(SqsEvent),
 }
 
 /// What an acknowledgement frame from a JMS client did at the broker (AMQ-4, AMQ-6, AMQ-8).
@@ -556,6 +687,115 @@ impl fmt::Display for Event {
             }
             EventKind::CommandApplied { summary } => write!(f, "command {summary}"),
             EventKind::Jms(e) => e.fmt(f),
+            EventKind::Sqs(e) => write!(f, "{e}"),
+            EventKind::PulsarEntryAdded {
+                msg,
+                topic,
+                partition,
+                entry,
+            } => write!(f, "padd {msg} to pt{topic}p{partition}@{entry}"),
+            EventKind::PulsarLedgerRolled {
+                topic,
+                partition,
+                ledger,
+                entries,
+            } => write!(f, "roll pt{topic}p{partition} ledger {ledger} ({entries})"),
+            EventKind::PulsarLedgerTrimmed {
+                topic,
+                partition,
+                ledger,
+                entries,
+            } => write!(f, "trim pt{topic}p{partition} ledger {ledger} ({entries})"),
+            EventKind::PulsarSubscriptionCreated {
+                topic,
+                subscription,
+                read_at,
+            } => write!(f, "subscription pt{topic}s{subscription} at {read_at}"),
+            EventKind::PulsarConsumerRefused { consumer, reason } => {
+                write!(f, "refuse {consumer}: {reason}")
+            }
+            EventKind::PulsarActiveConsumer {
+                topic,
+                partition,
+                subscription,
+                consumer,
+                read_at,
+            } => write!(
+                f,
+                "active pt{topic}s{subscription}p{partition} -> {consumer} reads at {read_at}"
+            ),
+            EventKind::PulsarDispatched {
+                msg,
+                topic,
+                partition,
+                entry,
+                subscription,
+                consumer,
+                redelivery_count,
+            } => write!(
+                f,
+                "dispatch {msg} pt{topic}p{partition}@{entry} s{subscription} -> {consumer} \
+                 rc={redelivery_count}"
+            ),
+            EventKind::PulsarReceived { msg, consumer } => write!(f, "receive {msg} by {consumer}"),
+            EventKind::PulsarAcked {
+                msg,
+                topic,
+                partition,
+                entry,
+                subscription,
+                consumer,
+                cumulative,
+            } => write!(
+                f,
+                "pack {msg} pt{topic}p{partition}@{entry} s{subscription} by {consumer}{}",
+                if *cumulative { " cumulative" } else { "" }
+            ),
+            EventKind::PulsarCursorMoved {
+                topic,
+                partition,
+                subscription,
+                mark_delete,
+                reason,
+            } => write!(
+                f,
+                "cursor pt{topic}s{subscription}p{partition} -> {mark_delete} ({reason:?})"
+            ),
+            EventKind::PulsarNacked { msg, consumer } => write!(f, "pnack {msg} by {consumer}"),
+            EventKind::PulsarRedeliveryRequested {
+                consumer,
+                entries,
+                reason,
+            } => write!(f, "redeliver {entries} for {consumer} ({reason:?})"),
+            EventKind::PulsarHashDraining {
+                topic,
+                partition,
+                subscription,
+                hash,
+                from,
+                to,
+            } => write!(
+                f,
+                "drain pt{topic}s{subscription}p{partition} hash {hash} {from} -> {to}"
+            ),
+            EventKind::PulsarDeadLettered {
+                msg,
+                consumer,
+                dead_letter_topic,
+                redelivery_count,
+            } => write!(
+                f,
+                "dlq {msg} by {consumer} -> pt{dead_letter_topic} rc={redelivery_count}"
+            ),
+            EventKind::PulsarTtlExpired {
+                topic,
+                partition,
+                subscription,
+                entries,
+            } => write!(
+                f,
+                "ttl pt{topic}s{subscription}p{partition} acked {entries}"
+            ),
         }
     }
 }
@@ -578,8 +818,15 @@ impl EventKind {
             | EventKind::ChannelPublished { msg, .. }
             | EventKind::PubSubDelivered { msg, .. }
             | EventKind::Appended { msg, .. }
-            | EventKind::RecordProcessed { msg, .. } => Some(*msg),
+            | EventKind::RecordProcessed { msg, .. }
+            | EventKind::PulsarEntryAdded { msg, .. }
+            | EventKind::PulsarDispatched { msg, .. }
+            | EventKind::PulsarReceived { msg, .. }
+            | EventKind::PulsarAcked { msg, .. }
+            | EventKind::PulsarNacked { msg, .. }
+            | EventKind::PulsarDeadLettered { msg, .. } => Some(*msg),
             EventKind::Jms(e) => e.message(),
+            EventKind::Sqs(e) => e.message(),
             EventKind::ConsumerCrashed { .. }
             | EventKind::ConsumerRestarted { .. }
             | EventKind::ChannelClosed { .. }
@@ -592,7 +839,273 @@ impl EventKind {
             | EventKind::RetentionDeleted { .. }
             | EventKind::Compacted { .. }
             | EventKind::SubscriberDisconnected { .. }
-            | EventKind::CommandApplied { .. } => None,
+            | EventKind::CommandApplied { .. }
+            | EventKind::PulsarLedgerRolled { .. }
+            | EventKind::PulsarLedgerTrimmed { .. }
+            | EventKind::PulsarSubscriptionCreated { .. }
+            | EventKind::PulsarConsumerRefused { .. }
+            | EventKind::PulsarActiveConsumer { .. }
+            | EventKind::PulsarCursorMoved { .. }
+            | EventKind::PulsarRedeliveryRequested { .. }
+            | EventKind::PulsarHashDraining { .. }
+            | EventKind::PulsarTtlExpired { .. } => None,
+        }
+    }
+}
+
+/// Why an SQS message can be received again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqsVisibleWhy {
+    /// Its `DelaySeconds` ended (SQS-11).
+    Delay,
+    /// Its visibility timeout ran out before anyone deleted it (SQS-2).
+    Timeout,
+    /// `ChangeMessageVisibility` to 0 (SQS-2).
+    VisibilityZero,
+    /// The copy a server kept after a delete lost its in-flight lock (SQS-1).
+    Duplicate,
+}
+
+/// What a `DeleteMessage` did (SQS-2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqsDeleteOutcome {
+    Deleted,
+    /// An older receipt handle: a standard queue deletes anyway, even while another consumer
+    /// holds the message.
+    StaleHandle,
+    /// The message was gone already; the call succeeds and changes nothing.
+    Gone,
+    /// A FIFO queue refuses an expired receipt handle; the message stays.
+    ReceiptHandleIsInvalid,
+}
+
+/// Why SQS refused a `ChangeMessageVisibility` (SQS-2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqsRefusal {
+    /// The handle is not the message's current in-flight receipt.
+    MessageNotInflight,
+    /// Beyond 12 hours since the receive, or above 43,200 s.
+    InvalidParameterValue,
+    /// The message is gone.
+    ReceiptHandleIsInvalid,
+}
+
+/// Where an SQS message was when retention deleted it (SQS-5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqsMessageState {
+    Delayed,
+    Visible,
+    InFlight,
+}
+
+/// What AWS SQS did (SQS-1..SQS-11). Trace lines name queues `sq0`, consumers `c0`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SqsEvent {
+    /// `SendMessage` stored a message; `visible_at` when it is delayed (SQS-11).
+    SqsSend {
+        msg: MessageId,
+        queue: SqsQueueId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        visible_at: Option<SimTime>,
+    },
+    /// A FIFO send repeated a deduplication id within 5 minutes: accepted, not stored (SQS-9).
+    SqsDeduplicated {
+        msg: MessageId,
+        queue: SqsQueueId,
+        original: MessageId,
+    },
+    SqsVisible {
+        msg: MessageId,
+        queue: SqsQueueId,
+        why: SqsVisibleWhy,
+    },
+    /// `ReceiveMessage` returned this message; `receive_count` is its
+    /// `ApproximateReceiveCount` after this receive (SQS-3).
+    SqsReceive {
+        msg: MessageId,
+        queue: SqsQueueId,
+        consumer: ConsumerId,
+        receive_count: u32,
+    },
+    /// `ReceiveMessage` returned nothing; `over_limit` when the in-flight limit refused it
+    /// (SQS-6, SQS-7).
+    SqsEmptyReceive {
+        queue: SqsQueueId,
+        consumer: ConsumerId,
+        over_limit: bool,
+    },
+    /// `ChangeMessageVisibility`: hidden until `until` (counted from the call), or refused.
+    SqsVisibilityChanged {
+        msg: MessageId,
+        queue: SqsQueueId,
+        consumer: ConsumerId,
+        timeout_ms: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        until: Option<SimTime>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        refused: Option<SqsRefusal>,
+    },
+    SqsDelete {
+        msg: MessageId,
+        queue: SqsQueueId,
+        consumer: ConsumerId,
+        outcome: SqsDeleteOutcome,
+    },
+    /// A server missed the delete: a copy survives and is received again (SQS-1).
+    SqsDuplicate {
+        msg: MessageId,
+        queue: SqsQueueId,
+        visible_at: SimTime,
+    },
+    /// A receive found the message at `maxReceiveCount` and moved it to the DLQ (SQS-4).
+    SqsRedrive {
+        msg: MessageId,
+        from: SqsQueueId,
+        to: SqsQueueId,
+        receives: u32,
+    },
+    /// `MessageRetentionPeriod` ran out (SQS-5).
+    SqsExpired {
+        msg: MessageId,
+        queue: SqsQueueId,
+        state: SqsMessageState,
+    },
+}
+
+impl SqsEvent {
+    pub fn message(&self) -> Option<MessageId> {
+        match self {
+            SqsEvent::SqsSend { msg, .. }
+            | SqsEvent::SqsDeduplicated { msg, .. }
+            | SqsEvent::SqsVisible { msg, .. }
+            | SqsEvent::SqsReceive { msg, .. }
+            | SqsEvent::SqsVisibilityChanged { msg, .. }
+            | SqsEvent::SqsDelete { msg, .. }
+            | SqsEvent::SqsDuplicate { msg, .. }
+            | SqsEvent::SqsRedrive { msg, .. }
+            | SqsEvent::SqsExpired { msg, .. } => Some(*msg),
+            SqsEvent::SqsEmptyReceive { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for SqsEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SqsEvent::SqsSend {
+                msg,
+                queue,
+                group,
+                visible_at,
+            } => {
+                write!(f, "send {msg} to {queue}")?;
+                if let Some(g) = group {
+                    write!(f, " group {g}")?;
+                }
+                if let Some(t) = visible_at {
+                    write!(f, " delayed until {t}")?;
+                }
+                Ok(())
+            }
+            SqsEvent::SqsDeduplicated {
+                msg,
+                queue,
+                original,
+            } => write!(f, "dedup {msg} at {queue} as {original}"),
+            SqsEvent::SqsVisible { msg, queue, why } => {
+                let why = match why {
+                    SqsVisibleWhy::Delay => "delay",
+                    SqsVisibleWhy::Timeout => "timeout",
+                    SqsVisibleWhy::VisibilityZero => "visibility 0",
+                    SqsVisibleWhy::Duplicate => "duplicate",
+                };
+                write!(f, "visible {msg} in {queue} ({why})")
+            }
+            SqsEvent::SqsReceive {
+                msg,
+                queue,
+                consumer,
+                receive_count,
+            } => write!(
+                f,
+                "receive {msg}#{receive_count} from {queue} by {consumer}"
+            ),
+            SqsEvent::SqsEmptyReceive {
+                queue,
+                consumer,
+                over_limit,
+            } => {
+                let what = if *over_limit { "OverLimit" } else { "empty" };
+                write!(f, "receive from {queue} by {consumer}: {what}")
+            }
+            SqsEvent::SqsVisibilityChanged {
+                msg,
+                queue,
+                consumer,
+                timeout_ms,
+                until,
+                refused,
+            } => {
+                write!(
+                    f,
+                    "change visibility {msg} in {queue} by {consumer} to {timeout_ms}ms"
+                )?;
+                if let Some(t) = until {
+                    write!(f, " (until {t})")?;
+                }
+                if let Some(r) = refused {
+                    write!(f, " refused: {r:?}")?;
+                }
+                Ok(())
+            }
+            SqsEvent::SqsDelete {
+                msg,
+                queue,
+                consumer,
+                outcome,
+            } => {
+                write!(f, "delete {msg} from {queue} by {consumer}")?;
+                match outcome {
+                    SqsDeleteOutcome::Deleted => Ok(()),
+                    SqsDeleteOutcome::StaleHandle => write!(f, ": stale handle"),
+                    SqsDeleteOutcome::Gone => write!(f, ": gone"),
+                    SqsDeleteOutcome::ReceiptHandleIsInvalid => {
+                        write!(f, " refused: ReceiptHandleIsInvalid")
+                    }
+                }
+            }
+            SqsEvent::SqsDuplicate {
+                msg,
+                queue,
+                visible_at,
+            } => write!(
+                f,
+                "duplicate of {msg} survives in {queue}, visible at {visible_at}"
+            ),
+            SqsEvent::SqsRedrive {
+                msg,
+                from,
+                to,
+                receives,
+            } => write!(
+                f,
+                "redrive {msg} from {from} to {to} after {receives} receives"
+            ),
+            SqsEvent::SqsExpired { msg, queue, state } => {
+                let state = match state {
+                    SqsMessageState::Delayed => "delayed",
+                    SqsMessageState::Visible => "visible",
+                    SqsMessageState::InFlight => "in flight",
+                };
+                write!(f, "retention deletes {msg} from {queue} ({state})")
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The ledger: every message copy is in exactly one state, and the counts prove nothing was
 //! silently lost (`created == sum of all states`).
 
-use crate::ids::{ConsumerId, JmsStore, QueueId, ServiceId};
+use crate::ids::{ConsumerId, JmsStore, QueueId, ServiceId, SqsQueueId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,6 +14,9 @@ pub enum DeadLetterReason {
     Expired,
     Maxlen,
     DeliveryLimit,
+    /// An SQS receive found the message's `ApproximateReceiveCount` at the redrive policy's
+    /// `maxReceiveCount` and moved it to the dead-letter queue instead (SQS-4).
+    MaxReceiveCount,
     /// The JMS client gave up after its redelivery policy's limit: a poison ack (AMQ-6, AMQ-7).
     PoisonAck,
 }
@@ -57,6 +60,12 @@ pub enum DropReason {
     ServiceOverloaded,
     /// The caller gave up waiting for a service with no broker in front.
     RequestTimeout,
+    /// An SQS FIFO send repeated a deduplication id accepted within 5 minutes: accepted, not
+    /// stored (SQS-9).
+    Deduplicated,
+    /// Its Pulsar ledger was deleted while no durable subscription had it in its backlog and
+    /// no retention kept it (PUL-12).
+    NoSubscription,
     /// A non-persistent JMS message the dead-letter strategy discards (`processNonPersistent`
     /// false, AMQ-7).
     NonPersistentDeadLetter,
@@ -70,7 +79,7 @@ pub enum DropReason {
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 19] = [
+    pub const ALL: [DropReason; 21] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -86,6 +95,8 @@ impl DropReason {
         DropReason::NoKeyForCompactedTopic,
         DropReason::ServiceOverloaded,
         DropReason::RequestTimeout,
+        DropReason::Deduplicated,
+        DropReason::NoSubscription,
         DropReason::NonPersistentDeadLetter,
         DropReason::LostInBrokerRestart,
         DropReason::BrokerDown,
@@ -107,6 +118,10 @@ impl fmt::Display for DeadLetterReason {
     }
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// Where one copy is now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CopyState {
@@ -120,7 +135,8 @@ pub enum CopyState {
     Processing(ConsumerId),
     /// Waiting for, or being served by, a service called with no broker.
     InService(ServiceId),
-    /// A record in a Kafka partition log: consuming it changes nothing (KAF-1).
+    /// A record in a log (a Kafka partition, a Pulsar entry): consuming it changes nothing
+    /// (KAF-1, PUL-1).
     Retained,
     /// Deleted with its segment by retention, not by consumption (KAF-5).
     RemovedByRetention,
@@ -133,6 +149,11 @@ pub enum CopyState {
     /// TTL ran out with no dead-letter exchange.
     Expired,
     Dropped(DropReason),
+    /// In an SQS queue, delayed or visible; counted as ready (SQS-11).
+    SqsQueued(SqsQueueId),
+    /// Received from an SQS queue and hidden by its visibility timeout; counted as unacked
+    /// (SQS-2).
+    SqsInFlight(SqsQueueId, ConsumerId),
     /// Stored by a JMS queue or subscription, not dispatched; counted as ready (AMQ-1).
     JmsPending(JmsStore),
     /// Dispatched to a JMS consumer and not yet acknowledged; counted as unacked (AMQ-4).
@@ -154,6 +175,8 @@ impl CopyState {
     }
 
     /// Whether the copy lives in the copy store; log records live in their partition instead.
+    /// (A Pulsar entry keeps its message's slot, so consumers can be handed it; the audit counts
+    /// those slots apart.)
     pub fn is_stored(self) -> bool {
         !self.is_terminal() && self != CopyState::Retained
     }
@@ -167,6 +190,10 @@ pub struct Ledger {
     pub published: u64,
     pub fanout_copies: u64,
     pub dead_letter_copies: u64,
+    /// Copies a broker made of a message it had deleted: SQS standard queues' at-least-once
+    /// duplicates (SQS-1).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub broker_copies: u64,
     pub in_flight: u64,
     pub ready: u64,
     pub unacked: u64,
@@ -181,16 +208,16 @@ pub struct Ledger {
     pub dropped: BTreeMap<DropReason, u64>,
 }
 
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
 impl Ledger {
     fn slot(&mut self, state: CopyState) -> &mut u64 {
         match state {
             CopyState::InFlight => &mut self.in_flight,
-            CopyState::Ready(_) | CopyState::JmsPending(_) => &mut self.ready,
-            CopyState::Unacked(..) | CopyState::JmsDispatched(..) => &mut self.unacked,
+            CopyState::Ready(_) | CopyState::SqsQueued(_) | CopyState::JmsPending(_) => {
+                &mut self.ready
+            }
+            CopyState::Unacked(..) | CopyState::SqsInFlight(..) | CopyState::JmsDispatched(..) => {
+                &mut self.unacked
+            }
             CopyState::Processing(_) | CopyState::InService(_) => &mut self.processing,
             CopyState::Retained => &mut self.retained,
             CopyState::RemovedByRetention => &mut self.removed_by_retention,
@@ -238,7 +265,11 @@ impl Ledger {
     /// The conservation law: every copy ever created is in exactly one state.
     pub fn is_balanced(&self) -> bool {
         self.accounted() == self.created
-            && self.created == self.published + self.fanout_copies + self.dead_letter_copies
+            && self.created
+                == self.published
+                    + self.fanout_copies
+                    + self.dead_letter_copies
+                    + self.broker_copies
     }
 
     /// State name → count, for reports and the UI.

@@ -142,14 +142,20 @@ impl<W> World<W> {
 
     /// Moves a copy to a new state and keeps the ledger in step; frees terminal copies.
     pub fn set_state(&mut self, slot: Slot, to: CopyState) {
+        self.set_state_keeping_slot(slot, to);
+        if to.is_terminal() {
+            self.copies.release(slot);
+        }
+    }
+
+    /// Like [`World::set_state`], but a terminal copy keeps its slot until the caller releases
+    /// it: a consumer still reads a copy its broker is done with.
+    pub fn set_state_keeping_slot(&mut self, slot: Slot, to: CopyState) {
         let c = self.copies.get_mut(slot);
         let from = c.state;
         c.state = to;
         self.ledger.leave(from);
         self.ledger.enter(to);
-        if to.is_terminal() {
-            self.copies.release(slot);
-        }
     }
 
     pub fn new_copy(&mut self, copy: MessageCopy) -> Slot {

@@ -1,9 +1,9 @@
 //! The example scenarios, checked for the outcomes they are meant to show, and a smoke
 //! run of every scenario file shipped in `scenarios/`.
 
-use crate::helpers::{dropped, msg_ids, queue_view, run_file, run_ms, trace};
+use crate::helpers::{consumer_id, dropped, msg_ids, queue_view, run_file, run_ms, trace};
 use broker_sim::ConsumerStatus;
-use broker_sim::{DropReason, EventKind, Scenario, SimTime, Simulation};
+use broker_sim::{DropReason, Event, EventKind, Scenario, SimTime, Simulation};
 use std::collections::BTreeMap;
 
 const COMPARE: &str = concat!(
@@ -214,6 +214,186 @@ fn buffering_without_a_broker_passes_the_deep_audit_while_requests_wait() {
     // At 1.5 s the service holds 3 requests in service and ~1,850 in its backlog.
     let (mut s, _, _) = run_file(BUFFERING_NO_BROKER, 0);
     run_ms(&mut s, 1_500);
+}
+
+// ---------------------------------------------------------------- Apache Pulsar (scenarios/pulsar)
+
+fn pulsar_file(name: &str) -> String {
+    format!("{SCENARIOS}/pulsar/{name}")
+}
+
+/// Messages a consumer's application finished, in order.
+fn finished(events: &[Event], s: &Simulation, consumer: &str) -> Vec<u64> {
+    let id = consumer_id(s, consumer);
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Processed { msg, consumer, .. } if *consumer == id => Some(msg.0),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A Pulsar subscription's view.
+fn pulsar_sub(
+    s: &Simulation,
+    topic: &str,
+    sub: &str,
+) -> broker_sim::snapshot::PulsarSubscriptionView {
+    let view = s.snapshot().pulsar.expect("Pulsar");
+    let t = view
+        .topics
+        .into_iter()
+        .find(|t| t.name == topic)
+        .expect("topic");
+    t.subscriptions
+        .into_iter()
+        .find(|x| x.name == sub)
+        .expect("subscription")
+}
+
+#[test]
+fn pulsar_four_subscription_types_read_one_stored_copy() {
+    let (s, events, _) = run_file(&pulsar_file("pul-02-four-subscription-types.json"), 10_000);
+    let got = |c: &str| finished(&events, &s, c);
+    assert_eq!(
+        got("audit-1"),
+        (0..40).collect::<Vec<_>>(),
+        "Exclusive: all, in order"
+    );
+    let (b1, b2) = (got("billing-1"), got("billing-2"));
+    assert!(
+        b1.is_empty() != b2.is_empty(),
+        "Failover: one active consumer"
+    );
+    assert_eq!(b1.len() + b2.len(), 40);
+    let (s1, s2) = (got("ship-1"), got("ship-2"));
+    assert!(!s1.is_empty() && !s2.is_empty(), "Shared: both work");
+    assert_eq!(s1.len() + s2.len(), 40);
+    let (m1, m2) = (got("mail-1"), got("mail-2"));
+    assert_eq!(m1.len() + m2.len(), 40);
+    // Key_Shared: message i has key i mod 4; no key is at both consumers.
+    let keys = |v: &[u64]| {
+        v.iter()
+            .map(|m| m % 4)
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert!(keys(&m1).is_disjoint(&keys(&m2)));
+    // One stored copy per message, whatever the number of subscriptions.
+    let l = s.ledger();
+    assert_eq!((l.created, l.retained), (40, 40));
+}
+
+#[test]
+fn pulsar_nack_then_dead_letter_after_three_redeliveries() {
+    let (s, events, _) = run_file(&pulsar_file("pul-08-nack-and-dead-letter.json"), 10_000);
+    // m9 is the poison message (published by the script at 2 s): seen four times.
+    let seen = finished(&events, &s, "worker")
+        .iter()
+        .filter(|m| **m == 9)
+        .count();
+    assert_eq!(seen, 4);
+    let dlq = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::PulsarDeadLettered { .. }))
+        .count();
+    assert_eq!(dlq, 1);
+    assert_eq!(
+        pulsar_sub(&s, "payments-workers-DLQ", "dlq-audit").backlog,
+        1
+    );
+    assert_eq!(pulsar_sub(&s, "payments", "workers").backlog, 0);
+    assert_eq!(s.ledger().dead_letter_copies, 1);
+}
+
+#[test]
+fn pulsar_consumer_crash_loses_nothing_under_any_type() {
+    let (s, events, _) = run_file(&pulsar_file("pul-11-consumer-crash-by-type.json"), 30_000);
+    let got = |c: &str| finished(&events, &s, c);
+    let union = |a: &str, b: &str| {
+        let mut v = [got(a), got(b)].concat();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let all: Vec<u64> = (0..160).collect();
+    // Acks grouped for 100 ms were lost in the crash: those messages come again (PUL-7).
+    let mut solo = got("solo");
+    let with_duplicates = solo.len();
+    solo.sort_unstable();
+    solo.dedup();
+    assert_eq!(
+        solo, all,
+        "Exclusive resumes at its cursor after the restart"
+    );
+    assert!(with_duplicates > 160);
+    assert_eq!(union("leader", "backup"), all);
+    assert_eq!(union("worker-a", "worker-b"), all);
+    // The standby starts reading 1 s after the broker saw the crash (3 s + L).
+    let backup = consumer_id(&s, "backup");
+    let first = events
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::PulsarDispatched { consumer, .. } if consumer == backup))
+        .map(|e| e.time);
+    assert_eq!(first, Some(SimTime::from_millis(4_002)));
+    // Nothing for the Exclusive subscription between the crash and the restart.
+    let solo_id = consumer_id(&s, "solo");
+    assert!(!events.iter().any(|e| matches!(e.kind,
+        EventKind::PulsarDispatched { consumer, .. } if consumer == solo_id)
+        && e.time > SimTime::from_millis(3_000)
+        && e.time < SimTime::from_millis(6_000)));
+}
+
+#[test]
+fn pulsar_backlog_retention_and_ttl_end_differently() {
+    let (s, _, _) = run_file(&pulsar_file("pul-12-backlog-retention-ttl.json"), 30_000);
+    let l = s.ledger();
+    // plain: consumed ledgers deleted (acked); kept: held by retention, then removed; idle:
+    // expired by TTL.
+    assert_eq!(
+        (l.acked, l.removed_by_retention, l.expired, l.retained),
+        (30, 30, 30, 0)
+    );
+    assert_eq!(dropped(&s, DropReason::NoSubscription), 0);
+}
+
+#[test]
+fn pulsar_reset_cursor_replays_what_retention_kept() {
+    let (s, events, _) = run_file(&pulsar_file("pul-13-seek-replay.json"), 10_000);
+    let reports = finished(&events, &s, "reports");
+    let twice: Vec<u64> = (0..20).chain(0..20).collect();
+    assert_eq!(reports[..40], twice[..], "all 20 again after the reset");
+    // Published at 6.5 s, after the late subscription was created.
+    assert_eq!(
+        finished(&events, &s, "newcomer"),
+        (20..25).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn pulsar_partitioned_topic_keeps_order_per_key() {
+    let (s, events, _) = run_file(&pulsar_file("pul-14-partitioned-routing.json"), 10_000);
+    let mut by_key: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    let published: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Published { msg, producer } if producer.0 == 0 => Some(msg.0),
+            _ => None,
+        })
+        .collect();
+    let processed = finished(&events, &s, "analytics");
+    for (i, m) in published.iter().enumerate() {
+        by_key.entry(i as u64 % 4).or_default().push(*m);
+    }
+    for (k, msgs) in by_key {
+        let seen: Vec<u64> = processed
+            .iter()
+            .copied()
+            .filter(|m| msgs.contains(m))
+            .collect();
+        assert_eq!(seen, msgs, "key {k} in publish order");
+    }
+    assert_eq!(processed.len(), 120);
 }
 
 // ---------------------------------------------------------------- every scenario file

@@ -304,3 +304,53 @@ fn graph_two_families_on_one_stage() {
     assert!(g.node(worker).is_none());
     assert!(g.edges.iter().all(|e| e.to != worker));
 }
+
+#[test]
+fn graph_sqs_queue_is_polled_and_redrives_to_its_dlq() {
+    let (sim, _, _) = run_file(&file("sqs/sqs-04-redrive-to-dlq.json"), 2_100);
+    let snap = sim.snapshot();
+    assert_closed(&snap);
+    let g = &snap.graph;
+    assert_eq!(g.families(), [Family::Sqs]);
+    let orders = node(g, "orders");
+    assert_eq!((orders.family, orders.role), (Family::Sqs, Role::Store));
+    // In flight: the poison message, failed and hidden by its visibility timeout (SQS-2), and
+    // the next order, being processed.
+    assert_eq!(orders.figure(Figure::InFlight), Some(2));
+    assert_eq!(orders.figure(Figure::Visible), Some(0));
+    assert_eq!(orders.figure(Figure::Delayed), Some(0));
+    assert_eq!(orders.figure(Figure::Consumers), Some(1));
+    assert_eq!(orders.chips.len(), 2);
+    assert!(orders.chips[0].poison);
+    assert_eq!(node(g, "shop").family, Family::Sqs);
+    assert_eq!(node(g, "worker").family, Family::Sqs);
+
+    let e = edge(g, "shop", "orders");
+    assert_eq!(
+        (e.kind, e.family, &e.label),
+        (LinkKind::Publish, Family::Sqs, &None)
+    );
+    let e = edge(g, "orders", "worker");
+    assert_eq!(
+        (e.kind, e.family, &e.label),
+        (LinkKind::Fetch, Family::Sqs, &None)
+    );
+    let e = edge(g, "orders", "orders-dlq");
+    assert_eq!((e.kind, e.family), (LinkKind::DeadLetter, Family::Sqs));
+    assert_eq!(e.label.as_deref(), Some("maxReceiveCount=3"));
+    assert!(edges(g, "orders-dlq", "orders").is_empty());
+    assert_eq!(g.edges.len(), 3, "{:?}", g.edges);
+
+    // The fourth receive attempt moves it to the DLQ, where it waits visible (SQS-4).
+    let (sim, _, _) = run_file(&file("sqs/sqs-04-redrive-to-dlq.json"), 30_000);
+    let snap = sim.snapshot();
+    let g = &snap.graph;
+    let orders = node(g, "orders");
+    assert_eq!(orders.figure(Figure::InFlight), Some(0));
+    assert_eq!(orders.figure(Figure::Visible), Some(0));
+    let dlq = node(g, "orders-dlq");
+    assert_eq!((dlq.family, dlq.role), (Family::Sqs, Role::Store));
+    assert_eq!(dlq.figure(Figure::Visible), Some(1));
+    assert_eq!(dlq.figure(Figure::Consumers), Some(0));
+    assert_eq!(node(g, "shop").figure(Figure::Sent), Some(10));
+}

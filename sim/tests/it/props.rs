@@ -8,11 +8,15 @@
 //! (d) FIFO: a plain classic queue (no priorities, limits, TTL or requeues) delivers to its one
 //!     consumer in publish order.
 //!
+//! About a third of the cases also get an Apache Pulsar side, drawn from the case's seed
+//! (`pulsar_side`), with its own crashes, restarts and cursor resets.
+//!
 //! 64 cases per property by default, from a fixed proptest seed so that runs are repeatable.
 //! `BROKER_SIM_SEEDS=N` runs N cases instead (a longer seed sweep); `PROPTEST_RNG_SEED=S` picks
 //! another sequence of cases. A failure prints the minimal case: the simulation seed, the
 //! scenario JSON and the timed commands, ready to paste into a rule test.
 
+use broker_sim::rng::SimRng;
 use broker_sim::{
     Command, DeadLetterReason, DropReason, Event, EventKind, Scenario, SimTime, Simulation,
     TraceDigest,
@@ -280,6 +284,235 @@ fn pubsub() -> impl Strategy<Value = (Value, Vec<Value>)> {
         })
 }
 
+/// An SQS side: a standard queue `sq` with a dead-letter queue `sq-dlq`, a FIFO queue `sq.fifo`,
+/// a producer for each and up to three polling consumers (SQS-1..SQS-11).
+fn sqs_side() -> impl Strategy<Value = (Vec<Value>, Vec<Value>, Vec<Value>)> {
+    let anomaly = || prop_oneof![Just(0.0), Just(0.3), Just(1.0)];
+    (
+        (
+            1u32..=300,                            // visibility timeout
+            prop::option::weighted(0.6, 1u32..=3), // maxReceiveCount
+            0u32..=200,                            // delay
+            anomaly(),                             // duplicate rate
+            anomaly(),                             // reorder rate
+            1u32..=4,                              // servers
+            prop_oneof![Just(0.3), Just(1.0)],     // short-poll sample
+            prop::option::weighted(0.3, 1u64..=4), // in-flight limit
+        ),
+        (
+            1u32..=300,    // FIFO visibility timeout
+            0u32..=200,    // FIFO delay
+            any::<bool>(), // content-based deduplication
+            any::<bool>(), // deduplication scope: group
+        ),
+        (rate(), rate(), prop::option::weighted(0.3, 0u32..=300)),
+        prop::collection::vec(
+            (
+                any::<bool>(),                                // FIFO
+                1u32..=10,                                    // max messages
+                prop_oneof![Just(0u32), Just(50), Just(300)], // wait time
+                processing(),
+                prop_oneof![Just(0.0), Just(0.3), Just(1.0)], // failure
+                prop::option::weighted(0.3, 1u32..=200),      // visibility override
+                prop::option::weighted(0.3, (0u64..=20, 0usize..3)), // a decision
+            ),
+            0..=3,
+        ),
+    )
+        .prop_map(|(standard, fifo, (rate0, rate1, delay), consumers)| {
+            let (vt, max_receive, delay_ms, dup, reorder, servers, sample, limit) = standard;
+            let mut sq = json!({
+                "name": "sq", "visibility_timeout_ms": vt, "delay_ms": delay_ms,
+                "duplicate_rate": dup, "reorder_rate": reorder,
+                "servers": servers, "short_poll_sample": sample,
+            });
+            if let Some(m) = max_receive {
+                sq["redrive"] = json!({ "dead_letter_queue": "sq-dlq", "max_receive_count": m });
+            }
+            if let Some(l) = limit {
+                sq["in_flight_limit"] = json!(l);
+            }
+            let (fifo_vt, fifo_delay, content, group_scope) = fifo;
+            let queues = vec![
+                sq,
+                json!({ "name": "sq-dlq" }),
+                json!({
+                    "name": "sq.fifo", "type": "fifo", "visibility_timeout_ms": fifo_vt,
+                    "delay_ms": fifo_delay, "content_based_deduplication": content,
+                    "deduplication_scope": if group_scope { "message_group" } else { "queue" },
+                }),
+            ];
+            let mut standard = json!({
+                "name": "sp0", "targets": [{ "sqs_queue": "sq" }], "rate": rate0,
+            });
+            if let Some(d) = delay {
+                standard["message"] = json!({ "delay_ms": d });
+            }
+            let bodies: Vec<String> = (0..20).map(|i| format!("b{i}")).collect();
+            let dedup: Vec<String> = (0..50).map(|i| format!("d{i}")).collect();
+            let mut message = json!({ "group_ids": ["A", "B", "C"], "bodies": bodies });
+            if !content {
+                message["dedup_ids"] = json!(dedup);
+            }
+            let fifo_producer = json!({
+                "name": "sp1", "targets": [{ "sqs_queue": "sq.fifo" }], "rate": rate1,
+                "message": message,
+            });
+            let consumers = consumers
+                .into_iter()
+                .enumerate()
+                .map(
+                    |(i, (fifo, max, wait, processing, failure, vt, decision))| {
+                        let mut receive = json!({ "max_messages": max, "wait_time_ms": wait });
+                        if let Some(v) = vt {
+                            receive["visibility_timeout_ms"] = json!(v);
+                        }
+                        let mut c = json!({
+                            "name": format!("sc{i}"),
+                            "source": { "sqs_queue": if fifo { "sq.fifo" } else { "sq" } },
+                            "processing": processing,
+                            "failure": { "probability": failure },
+                            "sqs": receive,
+                        });
+                        if let Some((msg, action)) = decision {
+                            let then = ["ack", "leave_unacked", "crash"][action];
+                            c["decisions"] = json!([{ "when": { "msg": msg }, "then": then }]);
+                        }
+                        c
+                    },
+                )
+                .collect();
+            (queues, vec![standard, fifo_producer], consumers)
+        })
+}
+
+/// An Apache Pulsar side, drawn from the case's seed (so the generated cases of the other
+/// families stay as they were): one topic (maybe partitioned), a producer, consumers of every
+/// subscription type on two subscriptions, and crashes, restarts and cursor resets. Small
+/// ledgers, short nack delays, ack timeouts, TTL and dead-letter policies make their timers
+/// fire within the horizon.
+/// A Pulsar side: the `pulsar` object, its producer, its consumers and its timed commands.
+struct PulsarSide {
+    spec: Value,
+    producer: Value,
+    consumers: Vec<Value>,
+    commands: Vec<(u64, Value)>,
+}
+
+fn pulsar_side(seed: u64) -> Option<PulsarSide> {
+    let mut rng = SimRng::new(seed ^ 0x0050_756c_7361_7221);
+    if !rng.chance(0.35) {
+        return None;
+    }
+    let mut pick = |xs: &[Value]| xs[rng.range_u64(0, xs.len() as u64 - 1) as usize].clone();
+    let topic = json!({
+        "name": "pt",
+        "partitions": pick(&[json!(0), json!(0), json!(1), json!(3)]),
+        "retention": pick(&[
+            json!({ "time_ms": 0, "size_bytes": 0 }),
+            json!({ "time_ms": 300, "size_bytes": -1 }),
+            json!({ "time_ms": -1, "size_bytes": 2_000 }),
+        ]),
+        "ttl_ms": pick(&[json!(0), json!(0), json!(150)]),
+    });
+    let mut spec = json!({
+        "broker": {
+            "ledger_max_entries": pick(&[json!(3), json!(3), json!(50_000)]),
+            "ledger_min_rollover_ms": 0,
+            "retention_check_interval_ms": 200,
+            "message_expiry_check_interval_ms": 250,
+            "active_consumer_failover_delay_ms": pick(&[json!(0), json!(100), json!(1_000)]),
+            "dispatcher_max_round_robin_batch_size": pick(&[json!(1), json!(20)]),
+            "max_unacked_messages_per_consumer": pick(&[json!(4), json!(50_000)]),
+            "key_shared_selector": pick(&[json!("hash_ranges"), json!("consistent_hashing")]),
+        },
+        "topics": [topic],
+    });
+    if pick(&[json!(true), json!(false)]) == json!(true) {
+        spec["subscriptions"] =
+            json!([{ "topic": "pt", "name": "s0", "initial_position": "earliest" }]);
+    }
+    let mut producer = json!({
+        "name": "pp", "targets": [{ "pulsar_topic": "pt" }],
+        "rate": { "kind": "poisson", "per_sec": pick(&[json!(20), json!(80), json!(150)]) },
+        "pulsar": { "batching": { "enabled": pick(&[json!(true), json!(false)]) } },
+    });
+    if pick(&[json!(true), json!(false)]) == json!(true) {
+        producer["message"] = json!({ "keys": ["a", "b", "c", "red", "blue"] });
+    }
+    let n = rng.range_u64(0, 4) as usize;
+    let consumers: Vec<Value> = (0..n)
+        .map(|i| {
+            let kind = ["exclusive", "failover", "shared", "key_shared"][rng.range_u64(0, 3) as usize];
+            let shared = kind == "shared" || kind == "key_shared";
+            let queue = [1, 2, 10, 1_000][rng.range_u64(0, 3) as usize];
+            let group_ms = [0, 100][rng.range_u64(0, 1) as usize];
+            let fail = [0.0, 0.3, 1.0][rng.range_u64(0, 2) as usize];
+            let mut settings = json!({
+                "receiver_queue_size": queue,
+                "ack_group_time_ms": group_ms,
+                "on_failure": if rng.chance(0.2) { "no_ack" } else { "nack" },
+                "negative_ack_redelivery_delay_ms": rng.range_u64(100, 400),
+                "priority_level": rng.range_u64(0, 1),
+            });
+            if rng.chance(0.3) {
+                settings["ack_timeout_ms"] = json!(rng.range_u64(1_000, 1_500));
+                settings["ack_timeout_tick_ms"] = json!(200);
+            }
+            if shared && rng.chance(0.4) {
+                settings["dead_letter_policy"] = json!({
+                    "max_redeliver_count": rng.range_u64(1, 3), "dead_letter_topic": "pt-dlq"
+                });
+            }
+            if !shared && rng.chance(0.5) {
+                settings["ack"] = json!("cumulative");
+            }
+            json!({
+                "name": format!("pc{i}"),
+                "source": { "pulsar": {
+                    "topic": "pt", "subscription": format!("s{}", rng.range_u64(0, 1)), "type": kind,
+                    "initial_position": if rng.chance(0.5) { "earliest" } else { "latest" },
+                    "mode": if rng.chance(0.85) { "durable" } else { "non_durable" },
+                } },
+                "processing": { "kind": "exponential", "mean_ms": rng.range_u64(1, 60) },
+                "failure": { "probability": fail },
+                "ack_batch": 2,
+                "stopped": rng.chance(0.1),
+                "pulsar": settings,
+            })
+        })
+        .collect();
+    let mut commands: Vec<(u64, Value)> = (0..rng.range_u64(0, 6))
+        .map(|_| {
+            let at = rng.range_u64(0, HORIZON_MS - 1);
+            let c = format!("pc{}", rng.range_u64(0, 3));
+            let command = match rng.range_u64(0, 4) {
+                0 | 1 => json!({ "crash_consumer": { "consumer": c } }),
+                2 | 3 => json!({ "restart_consumer": { "consumer": c } }),
+                _ => {
+                    let to = [
+                        json!("earliest"),
+                        json!("latest"),
+                        json!({ "entry": 3 }),
+                        json!({ "timestamp_ms": 500 }),
+                    ][rng.range_u64(0, 3) as usize]
+                        .clone();
+                    let sub = format!("s{}", rng.range_u64(0, 1));
+                    json!({ "reset_cursor": { "topic": "pt", "subscription": sub, "to": to } })
+                }
+            };
+            (at, command)
+        })
+        .collect();
+    commands.sort_by_key(|(at, _)| *at);
+    Some(PulsarSide {
+        spec,
+        producer,
+        consumers,
+        commands,
+    })
+}
+
 /// An ActiveMQ / JMS side: its broker settings, producers to two queues and a topic, and
 /// consumers with every acknowledge mode, API, prefetch and redelivery policy (AMQ-1..AMQ-11).
 fn jms_side() -> impl Strategy<Value = (Value, Vec<Value>, Vec<Value>)> {
@@ -530,6 +763,8 @@ enum Cmd {
     Resume(usize),
     MaxLength(usize, Option<u64>),
     DoubleAck(usize),
+    ChangeVisibility(usize, u32),
+    FifoDelay(u32),
     RestartJmsBroker(u32),
     Unsubscribe(usize),
 }
@@ -546,6 +781,8 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => (0usize..4).prop_map(Cmd::Resume),
         1 => (0usize..3, prop::option::of(0u64..=5)).prop_map(|(q, l)| Cmd::MaxLength(q, l)),
         1 => (0usize..5).prop_map(Cmd::DoubleAck),
+        2 => (0usize..9, 0u32..=400).prop_map(|(c, ms)| Cmd::ChangeVisibility(c, ms)),
+        1 => (0u32..=300).prop_map(Cmd::FifoDelay),
         1 => (0u32..=400).prop_map(Cmd::RestartJmsBroker),
         1 => (0usize..3).prop_map(Cmd::Unsubscribe),
     ]
@@ -569,7 +806,10 @@ fn case() -> impl Strategy<Value = Case> {
                 consumers(nc, nq),
                 prop::option::weighted(0.3, pubsub()),
                 prop::collection::vec((0u64..HORIZON_MS, cmd()), 0..12),
-                prop::option::weighted(0.3, kafka()),
+                (
+                    prop::option::weighted(0.35, sqs_side()),
+                    prop::option::weighted(0.3, kafka()),
+                ),
             )
         })
         .prop_map(
@@ -585,12 +825,18 @@ fn case() -> impl Strategy<Value = Case> {
                 mut consumers,
                 pubsub,
                 cmds,
-                kafka,
+                (sqs, kafka),
             )| {
                 let mut producers = producers;
                 if let Some((p, subs)) = pubsub {
                     producers.push(p);
                     consumers.extend(subs);
+                }
+                let mut sqs_queues = Vec::new();
+                if let Some((queues, ps, cs)) = sqs {
+                    sqs_queues = queues;
+                    producers.extend(ps);
+                    consumers.extend(cs);
                 }
                 let (mut topics, mut groups) = (Vec::new(), Vec::new());
                 if let Some((t, g, p, members)) = kafka {
@@ -598,6 +844,11 @@ fn case() -> impl Strategy<Value = Case> {
                     groups.push(g);
                     producers.push(p);
                     consumers.extend(members);
+                }
+                let pulsar = pulsar_side(seed);
+                if let Some(side) = &pulsar {
+                    producers.push(side.producer.clone());
+                    consumers.extend(side.consumers.iter().cloned());
                 }
                 let jms_settings = jms_for(seed).map(|(settings, jps, jcs)| {
                     producers.extend(jps);
@@ -628,6 +879,9 @@ fn case() -> impl Strategy<Value = Case> {
                     "producers": producers,
                     "consumers": consumers,
                 });
+                if !sqs_queues.is_empty() {
+                    scenario["sqs_queues"] = json!(sqs_queues);
+                }
                 if let Some(j) = jms_settings {
                     scenario["jms"] = j;
                 }
@@ -635,6 +889,10 @@ fn case() -> impl Strategy<Value = Case> {
                     .into_iter()
                     .map(|(at, c)| (at, command_json(&c, &scenario)))
                     .collect();
+                if let Some(side) = pulsar {
+                    scenario["pulsar"] = side.spec;
+                    commands.extend(side.commands);
+                }
                 commands.sort_by_key(|(at, _)| *at);
                 Case {
                     seed,
@@ -685,6 +943,17 @@ fn command_json(c: &Cmd, scenario: &Value) -> Value {
         Cmd::Poison(i) => json!({ "poison": { "producer": producer(*i) } }),
         Cmd::Pause(i) => json!({ "pause_producer": { "producer": producer(*i) } }),
         Cmd::Resume(i) => json!({ "resume_producer": { "producer": producer(*i) } }),
+        Cmd::ChangeVisibility(i, ms) => {
+            json!({ "change_visibility": { "consumer": consumer(*i), "timeout_ms": ms } })
+        }
+        Cmd::FifoDelay(ms) => {
+            let mut spec = scenario["sqs_queues"]
+                .get(2)
+                .cloned()
+                .unwrap_or_else(|| json!({ "name": "nowhere.fifo", "type": "fifo" }));
+            spec["delay_ms"] = json!(ms);
+            json!({ "update_sqs_queue": { "queue": spec } })
+        }
         Cmd::MaxLength(q, len) => {
             let mut spec = scenario["queues"]
                 .get(*q)
@@ -791,6 +1060,11 @@ fn run(case: &Case, drive: Drive) -> Result<Run, String> {
     let mut sim = Simulation::new(&scenario, case.seed).map_err(|e| e.to_string())?;
     let mut events: Vec<Event> = Vec::new();
     let mut steps = 0usize;
+    // Building the topology can emit at time 0 (a Kafka group's first rebalance) before any
+    // work is scheduled; take those first, so stepping to a command that comes before the first
+    // work item does not find them left over.
+    let (built, _) = sim.advance_to_bounded(sim.now(), 0);
+    take(built, &sim, &mut events)?;
     for (ms, json) in &case.commands {
         drive_to(
             SimTime::from_millis(*ms),
@@ -930,6 +1204,32 @@ fn prop_generator_covers_every_event_kind() {
         "command:pause_producer",
         "command:resume_producer",
         "command:update_queue",
+        "sqs_send",
+        "sqs_receive",
+        "sqs_empty_receive",
+        "sqs_delete",
+        "sqs_visible",
+        "sqs_redrive",
+        "sqs_duplicate",
+        "sqs_deduplicated",
+        "sqs_visibility_changed",
+        "command:change_visibility",
+        "command:update_sqs_queue",
+        "pulsar_entry_added",
+        "pulsar_ledger_rolled",
+        "pulsar_ledger_trimmed",
+        "pulsar_subscription_created",
+        "pulsar_consumer_refused",
+        "pulsar_active_consumer",
+        "pulsar_dispatched",
+        "pulsar_received",
+        "pulsar_acked",
+        "pulsar_cursor_moved",
+        "pulsar_nacked",
+        "pulsar_redelivery_requested",
+        "pulsar_ttl_expired",
+        "dropped:no_subscription",
+        "command:reset_cursor",
         "command:restart_jms_broker",
         "jms_send",
         "jms_topic_publish",

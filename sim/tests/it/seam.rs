@@ -5,12 +5,14 @@
 use std::path::{Path, PathBuf};
 
 /// Family folder → the field that holds its state in `Simulation`.
-const FAMILIES: [(&str, &str); 5] = [
+const FAMILIES: [(&str, &str); 7] = [
     ("rabbitmq", "rabbitmq"),
     ("redis_pubsub", "redis"),
     ("kafka", "kafka"),
     ("service", "service"),
     ("jms", "jms"),
+    ("sqs", "sqs"),
+    ("pulsar", "pulsar"),
 ];
 
 fn src() -> PathBuf {
@@ -116,6 +118,8 @@ const LAYERS: &[&[&str]] = &[
         "families::kafka",
         "families::service",
         "families::jms",
+        "families::sqs",
+        "families::pulsar",
     ],
     &["engine"],
     &["snapshot", "specs", "interop"],

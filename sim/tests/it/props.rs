@@ -685,7 +685,8 @@ fn jms_side() -> impl Strategy<Value = (Value, Vec<Value>, Vec<Value>)> {
 
 /// A case's JMS side, drawn from its seed by a runner of its own: no draw from the case
 /// generator, so the other families' cases stay what they were before JMS joined.
-fn jms_for(seed: u64) -> Option<(Value, Vec<Value>, Vec<Value>)> {
+#[allow(clippy::type_complexity)]
+fn jms_for(seed: u64) -> Option<(Value, Vec<Value>, Vec<Value>, Vec<(u64, Cmd)>)> {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
     let mut bytes = [0u8; 32];
@@ -693,7 +694,12 @@ fn jms_for(seed: u64) -> Option<(Value, Vec<Value>, Vec<Value>)> {
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
     let side = prop::option::weighted(0.4, jms_side()).new_tree(&mut runner);
-    side.ok()?.current()
+    let (settings, producers, consumers) = side.ok()?.current()?;
+    let cmds = prop::collection::vec((0u64..HORIZON_MS, jms_cmd()), 0..4)
+        .new_tree(&mut runner)
+        .ok()?
+        .current();
+    Some((settings, producers, consumers, cmds))
 }
 
 trait Named {
@@ -783,8 +789,14 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => (0usize..5).prop_map(Cmd::DoubleAck),
         2 => (0usize..9, 0u32..=400).prop_map(|(c, ms)| Cmd::ChangeVisibility(c, ms)),
         1 => (0u32..=300).prop_map(Cmd::FifoDelay),
-        1 => (0u32..=400).prop_map(Cmd::RestartJmsBroker),
-        1 => (0usize..3).prop_map(Cmd::Unsubscribe),
+    ]
+}
+
+/// JMS commands, drawn with the JMS side from the case's seed.
+fn jms_cmd() -> impl Strategy<Value = Cmd> {
+    prop_oneof![
+        (0u32..=400).prop_map(Cmd::RestartJmsBroker),
+        (0usize..3).prop_map(Cmd::Unsubscribe),
     ]
 }
 
@@ -850,10 +862,10 @@ fn case() -> impl Strategy<Value = Case> {
                     producers.push(side.producer.clone());
                     consumers.extend(side.consumers.iter().cloned());
                 }
-                let jms_settings = jms_for(seed).map(|(settings, jps, jcs)| {
+                let jms = jms_for(seed).map(|(settings, jps, jcs, jcmds)| {
                     producers.extend(jps);
                     consumers.extend(jcs);
-                    settings
+                    (settings, jcmds)
                 });
                 let mut b: Vec<Value> = bindings
                     .iter()
@@ -882,11 +894,13 @@ fn case() -> impl Strategy<Value = Case> {
                 if !sqs_queues.is_empty() {
                     scenario["sqs_queues"] = json!(sqs_queues);
                 }
-                if let Some(j) = jms_settings {
+                let mut jms_cmds = Vec::new();
+                if let Some((j, jcmds)) = jms {
                     scenario["jms"] = j;
+                    jms_cmds = jcmds;
                 }
-                let mut commands: Vec<(u64, Value)> = cmds
-                    .into_iter()
+                let mut commands: Vec<(u64, Value)> = (cmds.into_iter())
+                    .chain(jms_cmds)
                     .map(|(at, c)| (at, command_json(&c, &scenario)))
                     .collect();
                 if let Some(side) = pulsar {

@@ -349,9 +349,14 @@ pub fn event_log(props: &EventLogProps) -> Html {
                 return;
             };
             let (top, height) = (f64::from(el.scroll_top()), f64::from(el.client_height()));
+            // The echo of our own `set_scroll_top`: the list may have grown since, so it says
+            // nothing about where the user wants to be.
+            let ours = (top - *seen.borrow()).abs() < 1.0;
             *seen.borrow_mut() = top;
-            let at_bottom = top + height >= f64::from(el.scroll_height()) - view.row_h / 2.0;
-            *follow.borrow_mut() = at_bottom;
+            if !ours {
+                let at_bottom = top + height >= f64::from(el.scroll_height()) - view.row_h / 2.0;
+                *follow.borrow_mut() = at_bottom;
+            }
             view.set(View {
                 scroll_top: top,
                 height,

@@ -182,8 +182,34 @@ pub fn narration_player(props: &PlayerProps) -> Html {
     };
     let on_next = props.on_move.reform(|_: MouseEvent| true);
     let on_back = props.on_move.reform(|_: MouseEvent| false);
-    // After the first step the goal shrinks to two lines: the step is what the room reads.
-    let goal_class = classes!("narration-goal", (p.index > 0).then_some("brief"));
+    // After the first step the goal steps aside: the step, its question and answer are what the
+    // room reads, and they must fit the panel.
+    let goal_class = classes!(
+        "narration-goal",
+        (p.index > 0 || p.revealed).then_some("past")
+    );
+    let body = use_node_ref();
+    {
+        let body = body.clone();
+        use_effect(move || {
+            fit_to_panel(&body);
+            let listener = Closure::<dyn FnMut()>::new(move || fit_to_panel(&body));
+            let window = web_sys::window();
+            if let Some(w) = &window {
+                let _ =
+                    w.add_event_listener_with_callback("resize", listener.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(w) = &window {
+                    let _ = w.remove_event_listener_with_callback(
+                        "resize",
+                        listener.as_ref().unchecked_ref(),
+                    );
+                }
+                drop(listener);
+            }
+        });
+    }
     html! {
         <aside class="narration" data-testid="narration" lang={l.code()}
             aria-label={t(l, Key::NarrationLabel)}
@@ -196,7 +222,8 @@ pub fn narration_player(props: &PlayerProps) -> Html {
                     aria-label={t(l, Key::NarrationBack)} title={t(l, Key::NarrationBackHint)}>
                     { "◀" }
                 </button>
-                <span class="narration-counter" data-testid="narration-counter">
+                <span class="narration-counter" data-testid="narration-counter"
+                    title={pick(&n.goal, l).to_string()}>
                     { format!("{} / {}", p.index + 1, n.steps.len()) }
                 </span>
                 <button type="button" class={classes!("narration-next", asking.then_some("reveal"))}
@@ -205,7 +232,7 @@ pub fn narration_player(props: &PlayerProps) -> Html {
                     { next_label }{ if next.is_some() { " ▶" } else { "" } }
                 </button>
             </div>
-            <div class="narration-body" aria-live="polite">
+            <div class="narration-body" aria-live="polite" ref={body}>
                 <div class={goal_class} title={pick(&n.goal, l).to_string()}>
                     <span class="narration-kicker">{ t(l, Key::NarrationGoal) }</span>
                     <p data-testid="narration-goal">{ pick(&n.goal, l) }</p>
@@ -226,6 +253,24 @@ pub fn narration_player(props: &PlayerProps) -> Html {
             </div>
         </aside>
     }
+}
+
+/// The smallest type scale the panel shrinks to before it lets the text scroll.
+const MIN_FIT: f64 = 0.7;
+
+/// Shrinks the panel's type (`--fit`, 1.0 down to `MIN_FIT`) until the step's text, question
+/// and answer fit without scrolling: a clicker cannot scroll, and hidden text fails the room.
+fn fit_to_panel(body: &NodeRef) {
+    let Some(el) = body.cast::<web_sys::Element>() else {
+        return;
+    };
+    let mut fit = 1.0;
+    let _ = el.set_attribute("style", "--fit: 1");
+    while el.scroll_height() > el.client_height() + 1 && fit > MIN_FIT {
+        fit = (fit - 0.05_f64).max(MIN_FIT);
+        let _ = el.set_attribute("style", &format!("--fit: {fit:.2}"));
+    }
+    let _ = el.set_attribute("data-fit", &format!("{fit:.2}"));
 }
 
 #[cfg(test)]

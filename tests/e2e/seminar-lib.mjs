@@ -125,3 +125,54 @@ export async function assertStillRunning(session) {
   const before = await clockSeconds(page);
   await poll(async () => (await clockSeconds(page)) > before, { message: 'the clock to move after Play', check });
 }
+
+/** The clock text the app shows at `atMs` (whole milliseconds). */
+export function clockAt(atMs) {
+  const ms = Math.round(atMs);
+  return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')} s`;
+}
+
+/** The position after one Next click (as src/narration.rs: a question is revealed first). */
+export function nextPos(steps, { step, revealed }) {
+  if (steps[step].question && !revealed) return { step, revealed: true };
+  return { step: step + 1, revealed: false };
+}
+
+export async function narrationState(page) {
+  return page.evaluate(() => {
+    const n = document.querySelector('[data-testid="narration"]');
+    const text = (id) => document.querySelector(`[data-testid="${id}"]`)?.textContent?.trim() ?? null;
+    return n && {
+      step: Number(n.getAttribute('data-step')),
+      steps: Number(n.getAttribute('data-steps')),
+      revealed: n.getAttribute('data-revealed') === 'true',
+      atEnd: n.getAttribute('data-at-end') === 'true',
+      lang: n.getAttribute('lang'),
+      highlight: n.getAttribute('data-highlight'),
+      counter: text('narration-counter'),
+      text: text('narration-text'),
+      goal: text('narration-goal'),
+      question: document.querySelector('[data-testid="narration-question"] p')?.textContent?.trim() ?? null,
+      answer: document.querySelector('[data-testid="narration-answer"] p')?.textContent?.trim() ?? null,
+      nextDisabled: document.querySelector('[data-testid="narration-next"]')?.disabled ?? null,
+      clock: text('clock'),
+      playing: document.querySelector('[data-testid="play"]')?.getAttribute('aria-pressed') === 'true',
+    };
+  });
+}
+
+/** Waits until the panel shows `want` (a partial narrationState), returning the state. */
+export async function expectNarration(session, want, message) {
+  let last;
+  try {
+    return await poll(
+      async () => {
+        last = await narrationState(session.page);
+        return last && Object.entries(want).every(([k, v]) => last[k] === v) && last;
+      },
+      { check: session.check, timeout: 10_000, message },
+    );
+  } catch (err) {
+    throw new Error(`${err.message}\n  wanted ${JSON.stringify(want)}\n  shown  ${JSON.stringify(last)}`);
+  }
+}

@@ -23,6 +23,17 @@ pub const EVENT_LOG_CAPACITY: usize = 100_000;
 pub const SPEEDS: [f64; 7] = [0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0];
 pub const MIN_SPEED: f64 = 0.1;
 pub const MAX_SPEED: f64 = 100.0;
+/// A lesson's move to its next step lasts at most this long on the wall clock (faster than
+/// real time when the steps are far apart), so the class sees the motion without waiting.
+pub const MOVE_WALL_MS: f64 = 1_500.0;
+
+/// A lesson's move between two steps: the clock plays from `from` to `to`, then pauses.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Move {
+    pub from: SimTime,
+    pub to: SimTime,
+    speed: f64,
+}
 
 /// What one call to [`Driver::tick`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -56,6 +67,7 @@ pub struct Driver {
     events: VecDeque<Event>,
     event_capacity: usize,
     lagging: bool,
+    moving: Option<Move>,
 }
 
 impl Driver {
@@ -72,6 +84,7 @@ impl Driver {
             events: VecDeque::new(),
             event_capacity: EVENT_LOG_CAPACITY,
             lagging: false,
+            moving: None,
         })
     }
 
@@ -143,6 +156,7 @@ impl Driver {
         self.events.clear();
         self.carry_us = 0.0;
         self.lagging = false;
+        self.moving = None;
         Ok(())
     }
 
@@ -204,6 +218,34 @@ impl Driver {
         }
     }
 
+    /// Plays the clock to `to` and pauses there (a lesson's Next): real time or faster, so it
+    /// takes at most `MOVE_WALL_MS`. Returns false when `to` is not ahead of the clock.
+    pub fn play_to(&mut self, to: SimTime) -> bool {
+        let from = self.sim.now();
+        if to <= from {
+            return false;
+        }
+        let gap_ms = to.since(from) as f64 / 1_000.0;
+        let speed = (gap_ms / MOVE_WALL_MS).max(1.0);
+        self.playing = true;
+        self.carry_us = 0.0;
+        self.moving = Some(Move { from, to, speed });
+        true
+    }
+
+    /// The move under way, if any.
+    pub fn moving(&self) -> Option<Move> {
+        self.moving
+    }
+
+    /// Ends the move at once at its end (a second press of Next), paused.
+    pub fn finish_move(&mut self) {
+        if let Some(m) = self.moving.take() {
+            self.run_to(m.to);
+            self.playing = false;
+        }
+    }
+
     pub fn sim(&self) -> &Simulation {
         &self.sim
     }
@@ -220,7 +262,9 @@ impl Driver {
         self.playing
     }
 
+    /// Play or pause by hand; either ends a lesson's move where the clock is.
     pub fn set_playing(&mut self, playing: bool) {
+        self.moving = None;
         self.playing = playing;
         if !playing {
             self.lagging = false;
@@ -266,11 +310,15 @@ impl Driver {
         if !self.playing || !wall_dt_ms.is_finite() || wall_dt_ms <= 0.0 {
             return TickReport::default();
         }
-        let want_us = wall_dt_ms.min(MAX_FRAME_MS) * 1_000.0 * self.speed + self.carry_us;
+        let speed = self.moving.map_or(self.speed, |m| m.speed);
+        let want_us = wall_dt_ms.min(MAX_FRAME_MS) * 1_000.0 * speed + self.carry_us;
         let whole = want_us.floor();
         self.carry_us = want_us - whole;
         let start = self.sim.now();
-        let target = start.plus(whole as u64);
+        let mut target = start.plus(whole as u64);
+        if let Some(m) = self.moving {
+            target = target.min(m.to);
+        }
         let (events, reached) = self
             .sim
             .advance_to_bounded(target, self.max_events_per_frame);
@@ -285,9 +333,15 @@ impl Driver {
             capped: !reached,
         };
         self.record(events);
+        if self.moving.is_some_and(|m| self.sim.now() >= m.to) {
+            self.moving = None;
+            self.playing = false;
+            self.carry_us = 0.0;
+        }
         if self.sim.halted().is_some() {
             // Nothing more can happen; the controls say why.
             self.playing = false;
+            self.moving = None;
             self.lagging = false;
         }
         report
@@ -312,6 +366,39 @@ mod tests {
         let mut d = Driver::with_default_scenario();
         d.set_playing(true);
         d
+    }
+
+    #[test]
+    fn a_lesson_move_plays_to_its_step_and_pauses_there() {
+        let mut d = Driver::with_default_scenario();
+        let to = SimTime::from_millis(3_000);
+        assert!(d.play_to(to));
+        assert!(d.playing());
+        // 3 s of simulated time in at most MOVE_WALL_MS of frames: 2× here.
+        let mut frames = 0;
+        while d.moving().is_some() {
+            d.tick(16.0);
+            frames += 1;
+            assert!(d.now() <= to, "the move overshot its step: {:?}", d.now());
+        }
+        assert_eq!(d.now(), to);
+        assert!(!d.playing());
+        assert!((90..=100).contains(&frames), "{frames} frames");
+        assert!(!d.play_to(to), "no move to where the clock already is");
+    }
+
+    #[test]
+    fn a_second_press_finishes_the_move_and_pause_cancels_it() {
+        let mut d = Driver::with_default_scenario();
+        let to = SimTime::from_millis(2_000);
+        d.play_to(to);
+        d.tick(16.0);
+        d.finish_move();
+        assert_eq!((d.now(), d.playing(), d.moving()), (to, false, None));
+        d.play_to(SimTime::from_millis(4_000));
+        d.tick(16.0);
+        d.set_playing(false);
+        assert!(d.moving().is_none() && d.now() < SimTime::from_millis(4_000));
     }
 
     #[test]

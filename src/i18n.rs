@@ -167,6 +167,7 @@ strings! {
     NarrationAnswer => "Answer", "정답";
     NarrationBack => "Back", "이전";
     NarrationNext => "Next", "다음";
+    NarrationSkip => "Skip to the step", "바로 이동";
     NarrationReveal => "Reveal the answer", "정답 보기";
     NarrationEnd => "End of the lesson", "수업 끝";
     NarrationBackHint => "Previous step (PageUp or ←)", "이전 단계 (PageUp 또는 ←)";

@@ -65,17 +65,21 @@ pub fn step_time(n: &Narration, index: usize) -> Option<SimTime> {
         .map(|s| SimTime((s.at_ms * 1_000.0).round() as u64))
 }
 
-/// Puts the clock at step `index` and pauses: forward by running, backward by exact replay.
+/// Puts the clock at step `index`: forward by playing to it (then it pauses), backward by
+/// exact replay.
 pub fn go_to_step(d: &mut Driver, n: &Narration, index: usize) {
     let Some(at) = step_time(n, index) else {
         return;
     };
-    if d.now() <= at {
-        d.run_to(at);
-    } else {
+    if d.now() < at {
+        // Forward: the class watches the clock play to the step.
+        d.play_to(at);
+    } else if d.now() > at {
         d.seek(at);
+        d.set_playing(false);
+    } else {
+        d.set_playing(false);
     }
-    d.set_playing(false);
 }
 
 /// Whether a keydown belongs to the narration: clicker and arrow keys, unless typing, a
@@ -156,6 +160,9 @@ pub struct PlayerProps {
     pub lang: Lang,
     pub narration: Rc<Narration>,
     pub pos: StepPos,
+    /// While the clock plays to this step: how far, in percent.
+    #[prop_or_default]
+    pub moving: Option<u8>,
     /// true = forward.
     pub on_move: Callback<bool>,
 }
@@ -173,7 +180,9 @@ pub fn narration_player(props: &PlayerProps) -> Html {
     let next = next_pos(n, p);
     let back = back_pos(n, p);
     let asking = step.question.is_some() && !p.revealed;
-    let next_label = if asking {
+    let next_label = if props.moving.is_some() {
+        t(l, Key::NarrationSkip)
+    } else if asking {
         t(l, Key::NarrationReveal)
     } else if next.is_none() {
         t(l, Key::NarrationEnd)
@@ -215,6 +224,7 @@ pub fn narration_player(props: &PlayerProps) -> Html {
             aria-label={t(l, Key::NarrationLabel)}
             data-step={p.index.to_string()} data-steps={n.steps.len().to_string()}
             data-revealed={p.revealed.to_string()} data-at-end={next.is_none().to_string()}
+            data-moving={props.moving.is_some().to_string()}
             data-highlight={step.highlight.join(" ")}>
             <div class="narration-nav">
                 <button type="button" class="narration-back" data-testid="narration-back"
@@ -232,6 +242,13 @@ pub fn narration_player(props: &PlayerProps) -> Html {
                     { next_label }{ if next.is_some() { " ▶" } else { "" } }
                 </button>
             </div>
+            if let Some(percent) = props.moving {
+                <div class="narration-progress" data-testid="narration-progress"
+                    role="progressbar" aria-valuemin="0" aria-valuemax="100"
+                    aria-valuenow={percent.to_string()}>
+                    <span style={format!("width: {percent}%")}></span>
+                </div>
+            }
             <div class="narration-body" aria-live="polite" ref={body}>
                 <div class={goal_class} title={pick(&n.goal, l).to_string()}>
                     <span class="narration-kicker">{ t(l, Key::NarrationGoal) }</span>
@@ -343,10 +360,16 @@ mod tests {
         let mut d = Driver::new(&scenario, 1).expect("builds");
         d.set_playing(true);
         let n = lesson();
+        // Forward plays to the step (the class sees the motion), then pauses there.
         go_to_step(&mut d, &n, 1);
+        assert_eq!(d.moving().map(|m| m.to), Some(SimTime::from_secs(1)));
+        while d.moving().is_some() {
+            d.tick(16.0);
+        }
         assert_eq!((d.now(), d.playing()), (SimTime::from_secs(1), false));
         let at_one = d.snapshot();
         go_to_step(&mut d, &n, 2);
+        d.finish_move();
         assert_eq!(d.now(), SimTime::from_millis(2_500));
         go_to_step(&mut d, &n, 1);
         assert_eq!(d.snapshot(), at_one);

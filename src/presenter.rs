@@ -439,9 +439,9 @@ pub fn seminar_provider(props: &ProviderProps) -> Html {
     }
 
     {
-        let dispatcher = state.dispatcher();
+        let (lab, dispatcher) = (lab.clone(), state.dispatcher());
         use_narration_keys(Callback::from(move |forward| {
-            dispatcher.dispatch(Action::Move(forward))
+            narration_move(&lab, &dispatcher, forward)
         }));
     }
 
@@ -704,17 +704,42 @@ pub fn seminar_bar() -> Html {
     }
 }
 
+/// One press of Next or Back. Next while the clock still plays to the step finishes that move
+/// instead of leaving the step: the teacher who does not want to wait presses twice.
+fn narration_move(lab: &Lab, dispatcher: &UseReducerDispatcher<SeminarState>, forward: bool) {
+    let finished = forward
+        && lab.with_driver(|d| {
+            let moving = d.moving().is_some();
+            d.finish_move();
+            moving
+        });
+    if !finished {
+        dispatcher.dispatch(Action::Move(forward));
+    }
+}
+
+/// How far the clock has played to the current step, in percent, while it moves.
+fn move_percent(d: &crate::driver::Driver, _: &broker_sim::Snapshot, _: &()) -> Option<u8> {
+    d.moving().map(|m| {
+        let done = d.now().since(m.from) as f64 / m.to.since(m.from).max(1) as f64;
+        (done * 100.0).clamp(0.0, 100.0) as u8
+    })
+}
+
 /// The lesson panel beside the canvas, while the running scenario has a narration.
 #[function_component(NarrationPanel)]
 pub fn narration_panel() -> Html {
     let lab = use_lab();
     let state = use_seminar();
+    let moving = use_frame_model((), move_percent);
     let Some(n) = state.narration.clone() else {
         return html! {};
     };
     let on_move = {
-        let state = state.clone();
-        Callback::from(move |forward| state.dispatch(Action::Move(forward)))
+        let (lab, dispatcher) = (lab.clone(), state.dispatcher());
+        Callback::from(move |forward| narration_move(&lab, &dispatcher, forward))
     };
-    html! { <NarrationPlayer lang={lab.lang} narration={n} pos={state.pos} {on_move} /> }
+    html! {
+        <NarrationPlayer lang={lab.lang} narration={n} pos={state.pos} {moving} {on_move} />
+    }
 }

@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, openPage, screenshot, startServer } from './harness.mjs';
-import { expectNarration, lessonFiles, nextPos, setLang, waitForApp } from './seminar-lib.mjs';
+import { clockAt, expectNarration, lessonFiles, nextPos, setLang, waitForApp } from './seminar-lib.mjs';
 
 // The smallest canvas text, in CSS px, the room can read at each viewport.
 // The narration may shrink its type to fit the panel, down to `minText`.
@@ -93,7 +93,7 @@ describe('the room test', () => {
           let pos = { step: 0, revealed: false };
           for (;;) {
             const where = `${id} step ${pos.step + 1}${pos.revealed ? ' (answer)' : ''}`;
-            await expectNarration(session, { ...pos, lang: 'ko' }, where);
+            await expectNarration(session, { ...pos, lang: 'ko', clock: clockAt(steps[pos.step].at_ms), playing: false }, where);
             await settle(page);
             const s = steps[pos.step];
             const ids = ['narration-text', 'narration-next'];

@@ -147,6 +147,7 @@ export async function narrationState(page) {
       steps: Number(n.getAttribute('data-steps')),
       revealed: n.getAttribute('data-revealed') === 'true',
       atEnd: n.getAttribute('data-at-end') === 'true',
+      moving: n.getAttribute('data-moving') === 'true',
       lang: n.getAttribute('lang'),
       highlight: n.getAttribute('data-highlight'),
       counter: text('narration-counter'),
@@ -163,6 +164,8 @@ export async function narrationState(page) {
 
 /** Waits until the panel shows `want` (a partial narrationState), returning the state. */
 export async function expectNarration(session, want, message) {
+  // Next plays the clock to the step: a position is reached when that move is over.
+  want = { moving: false, ...want };
   let last;
   try {
     return await poll(

@@ -192,7 +192,7 @@ describe('seminar mode', () => {
       while (!(pos.step === q && pos.revealed)) {
         pos = nextPos(steps, pos);
         await page.getByTestId('narration-next').click();
-        await expectNarration(session, { ...pos, lang: 'ko' }, `step ${pos.step + 1}`);
+        await expectNarration(session, { ...pos, lang: 'ko', clock: clockAt(steps[pos.step].at_ms) }, `step ${pos.step + 1}`);
       }
       // Large type: the step's text is at least 18 px (it may shrink that far to fit the panel;
       // room.test.mjs checks every step), and nothing of the panel is cut off.

@@ -8,7 +8,19 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, launchBrowser, openPage, poll, screenshot, startServer } from './harness.mjs';
-import { TEST_TIMEOUT, choosePreset, clockSeconds, lessonIds, readState, setLang, waitForApp } from './seminar-lib.mjs';
+import {
+  TEST_TIMEOUT,
+  choosePreset,
+  clockAt,
+  clockSeconds,
+  expectNarration,
+  lessonFiles,
+  lessonIds,
+  nextPos,
+  readState,
+  setLang,
+  waitForApp,
+} from './seminar-lib.mjs';
 
 /** Runs the default scenario a while, crashes and restarts its worker, then pauses. */
 async function makeHistory(session) {
@@ -100,11 +112,13 @@ describe('sharing', () => {
       await waitForApp(a);
       await setLang(a, 'en');
       const [id] = await lessonIds(a.page);
+      const steps = lessonFiles()[id].narration.steps;
       await choosePreset(a, id);
+      let pos = { step: 0, revealed: false };
       for (let i = 0; i < 3; i++) {
-        const before = await readState(a.page);
+        pos = nextPos(steps, pos);
         await a.page.getByTestId('narration-next').click();
-        await poll(async () => (await readState(a.page)).step !== before.step, { message: 'the next step', check: a.check });
+        await expectNarration(a, { ...pos, clock: clockAt(steps[pos.step].at_ms) }, `position ${i + 1}`);
       }
       want = await settledState(a.page);
       await a.page.getByTestId('share').click();

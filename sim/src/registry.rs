@@ -537,8 +537,7 @@ impl Simulation {
                 let producer = |n: &str| self.clients.producer_id(n).is_ok();
                 scenario::stage::validate_stage("stage", &stage, &producer)?;
                 let id = |n: &Option<String>| {
-                    n.as_deref()
-                        .and_then(|n| self.clients.producer_id(n).ok())
+                    n.as_deref().and_then(|n| self.clients.producer_id(n).ok())
                 };
                 let (p, c) = (id(&stage.publish), id(&stage.compensate));
                 self.clients.stages.update(stage, p, c);
@@ -832,7 +831,8 @@ impl Simulation {
                         self.close_consumer(consumer, ConsumerStatus::Crashed, Closure::Crash);
                         if let Some(us) = restart {
                             let at = self.world.now.plus(us);
-                            self.world.schedule(at, ClientWork::StageRestart { consumer });
+                            self.world
+                                .schedule(at, ClientWork::StageRestart { consumer });
                         }
                         return;
                     }

@@ -215,7 +215,10 @@ impl Service {
                     (StageWrite::Reserved, Some(StepKind::StockReserved))
                 } else {
                     self.write(txn, Failed, false);
-                    (StageWrite::OutOfStock, Some(StepKind::StockReservationFailed))
+                    (
+                        StageWrite::OutOfStock,
+                        Some(StepKind::StockReservationFailed),
+                    )
                 }
             }
             (StageRole::Inventory, true) => {
@@ -287,7 +290,9 @@ impl Stages {
         for s in specs {
             let p = s.publish.as_deref().and_then(&producer);
             let c = s.compensate.as_deref().and_then(&producer);
-            stages.services.insert(s.role, Service::new(s.clone(), p, c));
+            stages
+                .services
+                .insert(s.role, Service::new(s.clone(), p, c));
         }
         stages
     }
@@ -332,7 +337,8 @@ impl Stages {
             orders += 1;
             shipped += u64::from(s.shipments > 0);
             compensated += u64::from(s.order == Some(Compensated));
-            a.paid_out_of_stock += u64::from(s.payment == Some(Paid) && s.inventory == Some(Failed));
+            a.paid_out_of_stock +=
+                u64::from(s.payment == Some(Paid) && s.inventory == Some(Failed));
             a.reserved_payment_failed +=
                 u64::from(s.inventory == Some(Reserved) && s.payment == Some(Failed));
             a.shipped_twice += u64::from(s.shipments > 1);
@@ -413,7 +419,12 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
     ) -> StepOutcome {
         let StageInput { role, msg, pipe } = input;
         let txn = pipe.map_or(msg.0, |p| p.txn);
-        let s = self.clients.stages.services.get_mut(&role).expect("checked");
+        let s = self
+            .clients
+            .stages
+            .services
+            .get_mut(&role)
+            .expect("checked");
         if s.spec.idempotent && !s.received.insert(msg) {
             s.duplicates_skipped += 1;
             self.emit_step(cid, msg, txn, StageWrite::Duplicate);
@@ -426,7 +437,12 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             && !incoming.is_some_and(StepKind::is_back)
             && p > 0.0
             && (p >= 1.0 || self.world.rng.chance(p));
-        let s = self.clients.stages.services.get_mut(&role).expect("checked");
+        let s = self
+            .clients
+            .stages
+            .services
+            .get_mut(&role)
+            .expect("checked");
         s.steps += 1;
         let t = s.transact(txn, incoming, declined);
         let outbox = s.spec.outbox;
@@ -482,19 +498,30 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
 
     /// The row commits with the business write; the relay polls `relay_ms` later.
     fn write_outbox(&mut self, role: StageRole, row: OutboxRow) {
-        let s = self.clients.stages.services.get_mut(&role).expect("checked");
+        let s = self
+            .clients
+            .stages
+            .services
+            .get_mut(&role)
+            .expect("checked");
         s.outbox.push(row);
         if !s.relay_scheduled {
             s.relay_scheduled = true;
             let at = self.world.now.plus(ms_to_us(s.spec.relay_ms));
-            self.world.schedule(at, ClientWork::RelayPoll { stage: role });
+            self.world
+                .schedule(at, ClientWork::RelayPoll { stage: role });
         }
     }
 
     /// The polling publisher: publishes every pending row, then marks them sent, unless it
     /// dies in between, and then it publishes them again at its next poll (PAT-2).
     pub(crate) fn relay_poll(&mut self, role: StageRole, route: &mut Route<W>) {
-        let s = self.clients.stages.services.get_mut(&role).expect("checked");
+        let s = self
+            .clients
+            .stages
+            .services
+            .get_mut(&role)
+            .expect("checked");
         s.relay_scheduled = false;
         let crashed = std::mem::take(&mut s.relay_crash);
         let rows = if crashed {
@@ -512,11 +539,17 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         for r in &rows {
             self.stage_publish(r.producer, r.tag, Some(r.msg), route);
         }
-        let s = self.clients.stages.services.get_mut(&role).expect("checked");
+        let s = self
+            .clients
+            .stages
+            .services
+            .get_mut(&role)
+            .expect("checked");
         if !s.outbox.is_empty() {
             s.relay_scheduled = true;
             let at = self.world.now.plus(ms_to_us(s.spec.relay_ms));
-            self.world.schedule(at, ClientWork::RelayPoll { stage: role });
+            self.world
+                .schedule(at, ClientWork::RelayPoll { stage: role });
         }
     }
 }

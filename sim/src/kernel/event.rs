@@ -441,8 +441,15 @@ impl fmt::Display for StageEvent {
                 txn,
                 wrote,
             } => write!(f, "stage {consumer} {msg} txn {txn}: {wrote:?}"),
-            StageEvent::StageCrashedAfterWrite { consumer, txn, lost } => {
-                write!(f, "stage {consumer} crashed after writing txn {txn}, lost {lost}")
+            StageEvent::StageCrashedAfterWrite {
+                consumer,
+                txn,
+                lost,
+            } => {
+                write!(
+                    f,
+                    "stage {consumer} crashed after writing txn {txn}, lost {lost}"
+                )
             }
             StageEvent::OutboxRelayed {
                 stage,

@@ -95,7 +95,12 @@ fn pat_1_naive_pipeline_ships_one_order() {
     use StageWrite::*;
     assert_eq!(
         steps(&events),
-        vec![(3, 0, OrderOpened), (6, 0, Paid), (9, 0, Reserved), (12, 0, Shipped)]
+        vec![
+            (3, 0, OrderOpened),
+            (6, 0, Paid),
+            (9, 0, Reserved),
+            (12, 0, Shipped)
+        ]
     );
     let v = view(&sim);
     assert_eq!((v.orders, v.shipped, v.compensated), (1, 1, 0));
@@ -153,7 +158,12 @@ fn pat_2_outbox_survives_the_crash_and_lags_one_poll() {
     // Written at 3 ms, relayed at 53, then the chain runs as usual: 56, 59, 62.
     assert_eq!(
         steps(&events),
-        vec![(3, 0, OrderOpened), (56, 0, Paid), (59, 0, Reserved), (62, 0, Shipped)]
+        vec![
+            (3, 0, OrderOpened),
+            (56, 0, Paid),
+            (59, 0, Reserved),
+            (62, 0, Shipped)
+        ]
     );
     let v = view(&sim);
     assert_eq!((v.shipped, v.anomalies.lost), (1, 0));

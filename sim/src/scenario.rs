@@ -1583,6 +1583,14 @@ pub(crate) fn validate_consumer(
     c: &ConsumerSpec,
     known: &KnownSources,
 ) -> Result<(), ScenarioError> {
+    // A group member's records never pass through the consumer runtime's step, and a log
+    // record keeps no transaction: Kafka stages are not modelled yet.
+    if c.stage.is_some() && matches!(c.source, ConsumerSource::Group(_)) {
+        return Err(ScenarioError::new(
+            format!("{path}.stage"),
+            "a Kafka group member cannot be a stage yet; publish to a topic, consume from a queue",
+        ));
+    }
     match &c.source {
         ConsumerSource::Queue(q) if !(known.queue)(q) => {
             return Err(missing(format!("{path}.source.queue"), "queue", q));

@@ -11,6 +11,7 @@ use crate::ids::{ConsumerId, MessageId, ProducerId};
 use crate::kernel::ms_to_us;
 use crate::message::PipeTag;
 use crate::scenario::StageSpec;
+use crate::time::SimTime;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -72,6 +73,11 @@ pub(crate) struct Stages {
     armed: BTreeMap<ConsumerId, Option<u64>>,
     /// Transactions whose event a dual-write crash destroyed and nothing has resent (PAT-1).
     lost: BTreeSet<u64>,
+    /// When each open order was written, until it is shipped or rejected.
+    opened_at: BTreeMap<u64, SimTime>,
+    /// Orders settled (first shipped or rejected) and their total time pending, in µs.
+    settled: u64,
+    settle_us: u64,
 }
 
 /// What the registry does after a step.
@@ -137,6 +143,9 @@ pub struct PipelineView {
     pub shipped: u64,
     pub compensated: u64,
     pub anomalies: Anomalies,
+    /// Mean time from the order's write to its first shipment or its rejection: what a saga's
+    /// remedies cost in time spent pending.
+    pub mean_pending_ms: f64,
     pub sagas: Vec<SagaView>,
 }
 
@@ -355,6 +364,11 @@ impl Stages {
             shipped,
             compensated,
             anomalies: a,
+            mean_pending_ms: if self.settled == 0 {
+                0.0
+            } else {
+                self.settle_us as f64 / self.settled as f64 / 1_000.0
+            },
             sagas,
         })
     }
@@ -447,6 +461,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         let t = s.transact(txn, incoming, declined);
         let outbox = s.spec.outbox;
         self.emit_step(cid, msg, txn, t.wrote);
+        self.note_pending(txn, t.wrote);
         let out = t.out.map(|(producer, kind)| {
             let id = outbox.then(|| self.world.new_message_id());
             (producer, PipeTag { txn, kind }, id)
@@ -473,6 +488,23 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             self.stage_publish(producer, tag, None, route);
         }
         StepOutcome::Continue
+    }
+
+    /// Times an order from its write until it first ships or is rejected.
+    fn note_pending(&mut self, txn: u64, wrote: StageWrite) {
+        let st = &mut self.clients.stages;
+        match wrote {
+            StageWrite::OrderOpened => {
+                st.opened_at.entry(txn).or_insert(self.world.now);
+            }
+            StageWrite::Shipped | StageWrite::OrderRejected => {
+                if let Some(at) = st.opened_at.remove(&txn) {
+                    st.settled += 1;
+                    st.settle_us += self.world.now.since(at);
+                }
+            }
+            _ => {}
+        }
     }
 
     fn emit_step(&mut self, cid: ConsumerId, msg: MessageId, txn: u64, wrote: StageWrite) {

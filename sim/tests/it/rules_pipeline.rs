@@ -105,6 +105,7 @@ fn pat_1_naive_pipeline_ships_one_order() {
     let v = view(&sim);
     assert_eq!((v.orders, v.shipped, v.compensated), (1, 1, 0));
     assert_eq!(v.anomalies, Default::default());
+    assert_eq!(v.mean_pending_ms, 9.0);
 }
 
 #[test]
@@ -472,4 +473,80 @@ fn pat_1_3_4_naive_pipeline_shows_the_anomalies() {
     assert!(a.paid_out_of_stock > 0, "{a:?}");
     let mended = run_case(7, true, 20, 0.2, 3, &f);
     assert_eq!(mended.anomalies, Default::default());
+}
+
+// ------------------------------------------------------------------ any family connects
+
+#[test]
+fn pat_1_stages_connect_over_sqs_jms_and_rabbitmq() {
+    // SQS orders → order service → a JMS queue → payment → an SQS queue → inventory → a
+    // RabbitMQ queue → shipping.
+    let sqs = |n: &str| json!({ "name": n, "duplicate_rate": 0, "reorder_rate": 0, "short_poll_sample": 1.0 });
+    let manual = json!({ "kind": "manual" });
+    let mut sim = sim_1ms(json!({
+        "sqs_queues": [sqs("orders"), sqs("inventory")],
+        "queues": [{ "name": "shipping" }],
+        "producers": [
+            { "name": "shop", "targets": [{ "sqs_queue": "orders" }], "rate": manual },
+            { "name": "order-events", "targets": [{ "jms_queue": "payments" }], "rate": manual },
+            { "name": "payment-events", "targets": [{ "sqs_queue": "inventory" }], "rate": manual },
+            to_queue("inventory-events", "shipping"),
+        ],
+        "consumers": [
+            { "name": "order-svc", "source": { "sqs_queue": "orders" }, "stage": "order",
+              "processing": { "kind": "fixed", "ms": 1 } },
+            { "name": "payment-svc", "source": { "jms_queue": "payments" }, "stage": "payment",
+              "processing": { "kind": "fixed", "ms": 1 } },
+            { "name": "inventory-svc", "source": { "sqs_queue": "inventory" }, "stage": "inventory",
+              "processing": { "kind": "fixed", "ms": 1 } },
+            consumer("shipping-svc", "shipping", "shipping"),
+        ],
+        "stages": [
+            { "role": "order", "publish": "order-events" },
+            { "role": "payment", "publish": "payment-events" },
+            { "role": "inventory", "publish": "inventory-events" },
+            { "role": "shipping" },
+        ],
+    }));
+    apply(&mut sim, cmd::burst("shop", 3));
+    run_ms(&mut sim, 5_000);
+    let v = view(&sim);
+    assert_eq!((v.orders, v.shipped), (3, 3));
+    assert_eq!(v.anomalies, Default::default());
+    let steps: Vec<u64> = v.services.iter().map(|s| s.steps).collect();
+    assert_eq!(steps, vec![3, 3, 3, 3]);
+}
+
+#[test]
+fn pat_1_a_kafka_group_member_is_refused_as_a_stage() {
+    let s = json!({
+        "version": 1, "topics": [{ "name": "t" }], "groups": [{ "name": "g", "topics": ["t"] }],
+        "consumers": [{ "name": "c", "source": { "group": "g" }, "stage": "order",
+                        "processing": { "kind": "fixed", "ms": 1 } }],
+        "stages": [{ "role": "order" }],
+    });
+    let err = serde_json::from_value::<broker_sim::Scenario>(s)
+        .expect("parses")
+        .validate()
+        .expect_err("refused");
+    assert_eq!(err.path, "consumers[0].stage");
+}
+
+#[test]
+fn pat_9_a_slow_service_keeps_the_order_pending_longer() {
+    let mut sim = sim_1ms(pipeline(none4(), none4()));
+    apply(
+        &mut sim,
+        json!({ "slow_consumer": { "consumer": "inventory-svc", "factor": 20 } }),
+    );
+    apply(&mut sim, cmd::burst("shop", 1));
+    run_ms(&mut sim, 20);
+    assert_eq!(view(&sim).anomalies.paid_never_shipped, 1);
+    let events = run_ms(&mut sim, 100);
+    assert_eq!(
+        steps(&events),
+        vec![(28, 0, StageWrite::Reserved), (31, 0, StageWrite::Shipped)]
+    );
+    // Written at 3 ms, shipped at 31: 28 ms pending instead of 9.
+    assert_eq!(view(&sim).mean_pending_ms, 28.0);
 }

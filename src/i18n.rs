@@ -375,6 +375,7 @@ strings! {
     StagePayment => "payment", "결제";
     StageInventory => "inventory", "재고";
     StageShipping => "shipping", "배송";
+    StageClient => "caller (reply queue)", "호출자 (응답 큐)";
     InspFailures => "Inject a failure", "장애 주입";
     InspSettings => "Settings", "설정";
     InspPattern => "Rate pattern", "발행 패턴";

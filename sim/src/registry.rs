@@ -536,11 +536,9 @@ impl Simulation {
                 self.clients.stages.check_role(stage.role)?;
                 let producer = |n: &str| self.clients.producer_id(n).is_ok();
                 scenario::stage::validate_stage("stage", &stage, &producer)?;
-                let id = |n: &Option<String>| {
-                    n.as_deref().and_then(|n| self.clients.producer_id(n).ok())
-                };
-                let (p, c) = (id(&stage.publish), id(&stage.compensate));
-                self.clients.stages.update(stage, p, c);
+                let links = [&stage.publish, &stage.compensate, &stage.reply]
+                    .map(|n| n.as_deref().and_then(|n| self.clients.producer_id(n).ok()));
+                self.clients.stages.update(stage, links);
             }
             Command::CrashStageAfterWrite {
                 consumer,

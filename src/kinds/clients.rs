@@ -558,6 +558,7 @@ fn stage_key(role: StageRole) -> Key {
         StageRole::Payment => Key::StagePayment,
         StageRole::Inventory => Key::StageInventory,
         StageRole::Shipping => Key::StageShipping,
+        StageRole::Client => Key::StageClient,
     }
 }
 

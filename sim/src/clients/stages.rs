@@ -52,6 +52,7 @@ pub(crate) struct Service {
     pub spec: StageSpec,
     publish: Option<ProducerId>,
     compensate: Option<ProducerId>,
+    reply: Option<ProducerId>,
     pub rows: BTreeMap<u64, Row>,
     pub stock: Vec<u32>,
     /// `received_messages`: ids the idempotent consumer has processed (PAT-3).
@@ -78,6 +79,10 @@ pub(crate) struct Stages {
     /// Orders settled (first shipped or rejected) and their total time pending, in µs.
     settled: u64,
     settle_us: u64,
+    /// The callers' outstanding requests by id, with when they were sent (PAT-8).
+    outstanding: BTreeMap<u64, SimTime>,
+    replies: u64,
+    reply_us: u64,
 }
 
 /// What the registry does after a step.
@@ -93,6 +98,7 @@ pub(crate) struct StageInput {
     role: StageRole,
     msg: MessageId,
     pipe: Option<PipeTag>,
+    published_at: SimTime,
 }
 
 /// The anomalies a reader of the services' tables sees right now (PAT-9).
@@ -146,16 +152,21 @@ pub struct PipelineView {
     /// Mean time from the order's write to its first shipment or its rejection: what a saga's
     /// remedies cost in time spent pending.
     pub mean_pending_ms: f64,
+    /// Replies the callers matched by correlation id, and their mean wait from the request
+    /// (the pseudo-synchronous call, PAT-8).
+    pub replies: u64,
+    pub mean_reply_ms: f64,
     pub sagas: Vec<SagaView>,
 }
 
 impl Service {
-    fn new(spec: StageSpec, publish: Option<ProducerId>, compensate: Option<ProducerId>) -> Self {
+    fn new(spec: StageSpec, [publish, compensate, reply]: Links) -> Self {
         let stock = vec![spec.stock.unwrap_or(0); spec.items as usize];
         Service {
             spec,
             publish,
             compensate,
+            reply,
             rows: BTreeMap::new(),
             stock,
             received: BTreeSet::new(),
@@ -191,11 +202,11 @@ impl Service {
             }
             (StageRole::Order, false) => {
                 self.write(txn, Shipped, false);
-                (StageWrite::OrderApproved, None)
+                (StageWrite::OrderApproved, Some(StepKind::OrderConfirmed))
             }
             (StageRole::Order, true) => {
                 self.write(txn, Compensated, false);
-                (StageWrite::OrderRejected, None)
+                (StageWrite::OrderRejected, Some(StepKind::OrderRefused))
             }
             (StageRole::Payment, false) if declined => {
                 self.write(txn, Failed, false);
@@ -248,9 +259,13 @@ impl Service {
                 (StageWrite::Shipped, Some(StepKind::Shipped))
             }
             (StageRole::Shipping, true) => (StageWrite::NothingToUndo, None),
+            (StageRole::Client, _) => {
+                unreachable!("a caller matches replies, it transacts nothing")
+            }
         };
         // A failure or compensation travels back only in a saga; without one the chain stops.
         let producer = match out {
+            Some(StepKind::OrderConfirmed | StepKind::OrderRefused) => self.reply,
             Some(k) if k.is_back() => self.spec.saga.then_some(self.compensate).flatten(),
             Some(_) => self.publish,
             None => None,
@@ -284,9 +299,20 @@ impl Service {
     }
 }
 
+/// The producers a stage publishes through: forward, back, and the reply.
+pub(crate) type Links = [Option<ProducerId>; 3];
+
 struct Transacted {
     wrote: StageWrite,
     out: Option<(ProducerId, StepKind)>,
+}
+
+fn mean_ms(total_us: u64, n: u64) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        total_us as f64 / n as f64 / 1_000.0
+    }
 }
 
 impl Stages {
@@ -297,11 +323,11 @@ impl Stages {
     ) -> Stages {
         let mut stages = Stages::default();
         for s in specs {
-            let p = s.publish.as_deref().and_then(&producer);
-            let c = s.compensate.as_deref().and_then(&producer);
+            let links =
+                [&s.publish, &s.compensate, &s.reply].map(|n| n.as_deref().and_then(&producer));
             stages
                 .services
-                .insert(s.role, Service::new(s.clone(), p, c));
+                .insert(s.role, Service::new(s.clone(), links));
         }
         stages
     }
@@ -364,22 +390,20 @@ impl Stages {
             shipped,
             compensated,
             anomalies: a,
-            mean_pending_ms: if self.settled == 0 {
-                0.0
-            } else {
-                self.settle_us as f64 / self.settled as f64 / 1_000.0
-            },
+            mean_pending_ms: mean_ms(self.settle_us, self.settled),
+            replies: self.replies,
+            mean_reply_ms: mean_ms(self.reply_us, self.replies),
             sagas,
         })
     }
 
     /// Replaces a stage's settings: the remedies flip, the tables stay.
-    pub(crate) fn update(&mut self, spec: StageSpec, p: Option<ProducerId>, c: Option<ProducerId>) {
+    pub(crate) fn update(&mut self, spec: StageSpec, [p, c, r]: Links) {
         let s = self.services.get_mut(&spec.role).expect("checked");
         if spec.stock != s.spec.stock || spec.items != s.spec.items {
             s.stock = vec![spec.stock.unwrap_or(0); spec.items as usize];
         }
-        (s.publish, s.compensate, s.spec) = (p, c, spec);
+        (s.publish, s.compensate, s.reply, s.spec) = (p, c, r, spec);
     }
 
     pub(crate) fn check_role(&self, role: StageRole) -> Result<(), CommandError> {
@@ -418,6 +442,7 @@ impl Clients {
             role,
             msg: copy.msg,
             pipe: copy.pipe,
+            published_at: copy.published_at,
         })
     }
 }
@@ -431,8 +456,17 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         input: StageInput,
         route: &mut Route<W>,
     ) -> StepOutcome {
-        let StageInput { role, msg, pipe } = input;
+        let StageInput {
+            role,
+            msg,
+            pipe,
+            published_at,
+        } = input;
         let txn = pipe.map_or(msg.0, |p| p.txn);
+        if role == StageRole::Client {
+            self.match_reply(cid, msg, pipe);
+            return StepOutcome::Continue;
+        }
         let s = self
             .clients
             .stages
@@ -461,7 +495,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         let t = s.transact(txn, incoming, declined);
         let outbox = s.spec.outbox;
         self.emit_step(cid, msg, txn, t.wrote);
-        self.note_pending(txn, t.wrote);
+        self.note_pending(txn, t.wrote, published_at);
         let out = t.out.map(|(producer, kind)| {
             let id = outbox.then(|| self.world.new_message_id());
             (producer, PipeTag { txn, kind }, id)
@@ -491,11 +525,15 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
     }
 
     /// Times an order from its write until it first ships or is rejected.
-    fn note_pending(&mut self, txn: u64, wrote: StageWrite) {
+    /// The order's request was sent at `sent`: a caller with a reply queue waits from then.
+    fn note_pending(&mut self, txn: u64, wrote: StageWrite, sent: SimTime) {
         let st = &mut self.clients.stages;
         match wrote {
             StageWrite::OrderOpened => {
                 st.opened_at.entry(txn).or_insert(self.world.now);
+                if st.services[&StageRole::Order].reply.is_some() {
+                    st.outstanding.entry(txn).or_insert(sent);
+                }
             }
             StageWrite::Shipped | StageWrite::OrderRejected => {
                 if let Some(at) = st.opened_at.remove(&txn) {
@@ -505,6 +543,33 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             }
             _ => {}
         }
+    }
+
+    /// The caller matches a reply to its request by the correlation id it carries (PAT-8).
+    fn match_reply(&mut self, cid: ConsumerId, msg: MessageId, pipe: Option<PipeTag>) {
+        let st = &mut self.clients.stages;
+        let Some(tag) = pipe else {
+            // Not a reply: nothing to correlate.
+            self.emit_step(cid, msg, msg.0, StageWrite::ReplyUnmatched);
+            return;
+        };
+        let wrote = match st.outstanding.remove(&tag.txn) {
+            Some(sent) => {
+                st.replies += 1;
+                st.reply_us += self.world.now.since(sent);
+                let state = if tag.kind == StepKind::OrderConfirmed {
+                    SagaState::Shipped
+                } else {
+                    SagaState::Compensated
+                };
+                let client = st.services.get_mut(&StageRole::Client).expect("checked");
+                client.steps += 1;
+                client.write(tag.txn, state, false);
+                StageWrite::ReplyMatched
+            }
+            None => StageWrite::ReplyUnmatched,
+        };
+        self.emit_step(cid, msg, tag.txn, wrote);
     }
 
     fn emit_step(&mut self, cid: ConsumerId, msg: MessageId, txn: u64, wrote: StageWrite) {

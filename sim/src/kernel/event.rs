@@ -334,15 +334,8 @@ pub enum StageRole {
     Payment,
     Inventory,
     Shipping,
-}
-
-impl StageRole {
-    pub const ALL: [StageRole; 4] = [
-        StageRole::Order,
-        StageRole::Payment,
-        StageRole::Inventory,
-        StageRole::Shipping,
-    ];
+    /// The caller waiting for the order's outcome on a reply queue (PAT-8).
+    Client,
 }
 
 /// What a stage's message says (issue 14). Forward events go to the next service; the rest
@@ -358,6 +351,9 @@ pub enum StepKind {
     StockReservationFailed,
     PaymentVoided,
     StockReleased,
+    /// Replies to the caller, correlated by the request's id (PAT-8).
+    OrderConfirmed,
+    OrderRefused,
 }
 
 impl StepKind {
@@ -396,6 +392,10 @@ pub enum StageWrite {
     NothingToUndo,
     /// The idempotent consumer saw this message id before: acked without running (PAT-3).
     Duplicate,
+    /// The caller matched a reply to its outstanding request by correlation id (PAT-8).
+    ReplyMatched,
+    /// A reply whose request is no longer outstanding (a duplicate reply).
+    ReplyUnmatched,
 }
 
 /// A stage's step, its crash and its outbox relay (issue 14, PAT-1..PAT-4).

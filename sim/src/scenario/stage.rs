@@ -20,6 +20,10 @@ pub struct StageSpec {
     /// The producer that carries its compensation back along the chain (PAT-4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compensate: Option<String>,
+    /// Order: the reply-to address, a producer to the callers' reply queue; the order's
+    /// outcome goes there with the request's id as its correlation id (PAT-8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
     /// Payment: the chance a card is declined.
     #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub fail_probability: f64,
@@ -85,7 +89,12 @@ pub(crate) fn validate_stage(
             format!("at most {MAX_STOCK}"),
         ));
     }
-    for (field, name) in [("publish", &s.publish), ("compensate", &s.compensate)] {
+    let names = [
+        ("publish", &s.publish),
+        ("compensate", &s.compensate),
+        ("reply", &s.reply),
+    ];
+    for (field, name) in names {
         if let Some(n) = name {
             if !producer(n) {
                 return Err(ScenarioError::new(

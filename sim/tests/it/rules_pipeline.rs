@@ -550,3 +550,62 @@ fn pat_9_a_slow_service_keeps_the_order_pending_longer() {
     // Written at 3 ms, shipped at 31: 28 ms pending instead of 9.
     assert_eq!(view(&sim).mean_pending_ms, 28.0);
 }
+
+// ------------------------------------------------------------------ PAT-8
+
+#[test]
+fn pat_8_replies_share_one_queue_and_match_by_correlation_id() {
+    // Shipping is slow (20 ms) and approves the order back on `orders`; order 1's item is
+    // out of stock, so its refusal overtakes order 0's confirmation on the reply queue.
+    let saga = json!({ "saga": true });
+    let mut v = json!({ "version": 1, "latency_ms": 1 }).with(pipeline(
+        [
+            json!({ "saga": true, "reply": "replies" }),
+            saga.clone(),
+            json!({ "saga": true, "stock": 1 }),
+            json!({ "publish": "shipping-events" }),
+        ],
+        [
+            json!({}),
+            json!({}),
+            json!({}),
+            json!({ "processing": { "kind": "fixed", "ms": 20 } }),
+        ],
+    ));
+    let extra = [
+        to_queue("replies", "reply-queue"),
+        to_queue("shipping-events", "orders"),
+    ];
+    v["producers"].as_array_mut().expect("list").extend(extra);
+    v["queues"]
+        .as_array_mut()
+        .expect("list")
+        .push(json!({ "name": "reply-queue" }));
+    v["consumers"]
+        .as_array_mut()
+        .expect("list")
+        .push(consumer("web", "reply-queue", "client"));
+    v["stages"]
+        .as_array_mut()
+        .expect("list")
+        .push(json!({ "role": "client" }));
+    let mut sim = crate::helpers::sim_of(v);
+    apply(&mut sim, cmd::burst("shop", 2));
+    let events = run_ms(&mut sim, 200);
+    let replies: Vec<_> = steps(&events)
+        .into_iter()
+        .filter(|s| s.2 == StageWrite::ReplyMatched)
+        .collect();
+    // Order 1 (the second request) is refused at 21 ms; order 0 confirmed at 37 ms.
+    assert_eq!(
+        replies,
+        vec![
+            (21, 1, StageWrite::ReplyMatched),
+            (37, 0, StageWrite::ReplyMatched)
+        ]
+    );
+    let v = view(&sim);
+    // Both requests were sent at 0: the callers waited 21 and 37 ms.
+    assert_eq!((v.replies, v.mean_reply_ms), (2, 29.0));
+    assert_eq!((v.shipped, v.compensated), (1, 1));
+}

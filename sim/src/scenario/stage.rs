@@ -36,7 +36,10 @@ pub struct StageSpec {
     /// publishes it every `relay_ms` (PAT-2).
     #[serde(default, skip_serializing_if = "is_false")]
     pub outbox: bool,
-    #[serde(default = "default_relay_ms")]
+    #[serde(
+        default = "default_relay_ms",
+        skip_serializing_if = "is_default_relay_ms"
+    )]
     pub relay_ms: f64,
     /// The idempotent consumer: a message id seen before is acked without running (PAT-3).
     #[serde(default, skip_serializing_if = "is_false")]
@@ -61,6 +64,9 @@ fn is_one(v: &u32) -> bool {
 }
 fn default_relay_ms() -> f64 {
     100.0
+}
+fn is_default_relay_ms(v: &f64) -> bool {
+    *v == default_relay_ms()
 }
 
 /// Checks a stage; `producer` says whether a producer of that name exists.

@@ -609,3 +609,19 @@ fn pat_8_replies_share_one_queue_and_match_by_correlation_id() {
     assert_eq!((v.replies, v.mean_reply_ms), (2, 29.0));
     assert_eq!((v.shipped, v.compensated), (1, 1));
 }
+
+/// The stages export as written: defaults stay out.
+#[test]
+fn stages_in_the_pipeline_files_round_trip_unchanged() {
+    for name in ["naive-pipeline.json", "mended-pipeline.json"] {
+        let path = format!(
+            "{}/../scenarios/pipeline/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).expect("file");
+        let scenario = broker_sim::Scenario::from_json(&text).expect("parses");
+        let again = serde_json::to_value(&scenario.stages).expect("serialises");
+        let original: Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(again, original["stages"], "{name}");
+    }
+}

@@ -6,12 +6,13 @@ use std::path::Path;
 use std::{env, fs};
 
 /// Folders scanned, in picker order, and the group each one's files belong to.
-const FOLDERS: [(&str, &str); 5] = [
+const FOLDERS: [(&str, &str); 6] = [
     ("scenarios/lessons", "Lesson"),
     ("scenarios", "Example"),
     ("scenarios/ui", "Example"),
     ("scenarios/rules", "Rule"),
     ("scenarios/kafka", "Rule"),
+    ("scenarios/pipeline", "Example"),
 ];
 
 fn main() {

@@ -371,6 +371,12 @@ strings! {
     InspSlowed => "slowed", "느려짐";
     InspDelivered => "delivered", "전달됨";
     InspBusy => "busy", "사용률";
+    InspStage => "Service (stage)", "서비스 (단계)";
+    StageOrder => "order", "주문";
+    StagePayment => "payment", "결제";
+    StageInventory => "inventory", "재고";
+    StageShipping => "shipping", "배송";
+    StageClient => "caller (reply queue)", "호출자 (응답 큐)";
     InspFailures => "Inject a failure", "장애 주입";
     InspSettings => "Settings", "설정";
     InspPattern => "Rate pattern", "발행 패턴";

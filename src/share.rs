@@ -294,6 +294,7 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             | Command::RemoveConsumer { consumer } => ("consumer", consumer, &consumers),
             Command::UpdateConsumer { consumer } => ("consumer", &consumer.name, &consumers),
             Command::ChangeVisibility { consumer, .. } => ("consumer", consumer, &consumers),
+            Command::CrashStageAfterWrite { consumer, .. } => ("consumer", consumer, &consumers),
             Command::PauseProducer { producer }
             | Command::ResumeProducer { producer }
             | Command::SetRate { producer, .. }
@@ -329,6 +330,8 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             // SQS queues are checked by the core too.
             Command::AddSqsQueue { .. } | Command::UpdateSqsQueue { .. } => continue,
             Command::ResetCursor { .. } | Command::CreateSubscription { .. } => continue,
+            // Stages are checked by the core.
+            Command::UpdateStage { .. } | Command::CrashRelay { .. } => continue,
         };
         if !field.contains(name.as_str()) {
             return Err(Problem::new(

@@ -6,7 +6,7 @@ use crate::hooks::{use_interval, use_render_count};
 use crate::i18n::{t, Key, Lang};
 use crate::lab::use_lab;
 use crate::model::format_clock;
-use broker_sim::event::JmsEvent;
+use broker_sim::event::{JmsEvent, StageEvent, StageWrite};
 use broker_sim::{
     ConsumerId, DeadLetterReason, DropReason, Event, EventKind, MessageId, Settle, SimTime,
     Snapshot,
@@ -125,6 +125,15 @@ impl StepKind {
             | EventKind::PulsarRedeliveryRequested { .. }
             | EventKind::PulsarHashDraining { .. }
             | EventKind::PulsarTtlExpired { .. } => StepKind::Command,
+            EventKind::Stage(e) => match e {
+                StageEvent::StageStep {
+                    wrote: StageWrite::Duplicate,
+                    ..
+                } => StepKind::Duplicate,
+                StageEvent::StageStep { .. } => StepKind::Processed,
+                StageEvent::StageCrashedAfterWrite { .. } => StepKind::Crashed,
+                StageEvent::OutboxRelayed { .. } => StepKind::Published,
+            },
             EventKind::Jms(e) => match e {
                 JmsEvent::JmsSend { .. } | JmsEvent::JmsStored { .. } => StepKind::Enqueued,
                 JmsEvent::JmsTopicPublish { .. } => StepKind::Routed,

@@ -67,6 +67,8 @@ impl Simulation {
             sim.add_producer(p.clone())
                 .map_err(|e| ScenarioError::new("producers", e.to_string()))?;
         }
+        sim.clients.stages =
+            crate::clients::Stages::build(&scenario.stages, |n| sim.clients.producer_id(n).ok());
         for c in &scenario.consumers {
             sim.add_consumer(c.clone())
                 .map_err(|e| ScenarioError::new("consumers", e.to_string()))?;

@@ -2,7 +2,7 @@
 //! the consumer, and the command to the family it names. The one place that lists the families.
 
 use crate::clients::producers::{Outgoing, Route};
-use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx, Finished};
+use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx, Finished, StepOutcome};
 use crate::command::{at_cap, Command, CommandError};
 use crate::engine::Simulation;
 use crate::event::EventKind;
@@ -532,6 +532,33 @@ impl Simulation {
                 cx!(self, jms).restart_broker(downtime_ms);
                 return Ok(());
             }
+            Command::UpdateStage { stage } => {
+                self.clients.stages.check_role(stage.role)?;
+                let producer = |n: &str| self.clients.producer_id(n).is_ok();
+                scenario::stage::validate_stage("stage", &stage, &producer)?;
+                let links = [&stage.publish, &stage.compensate, &stage.reply]
+                    .map(|n| n.as_deref().and_then(|n| self.clients.producer_id(n).ok()));
+                self.clients.stages.update(stage, links);
+            }
+            Command::CrashStageAfterWrite {
+                consumer,
+                restart_after_ms,
+            } => {
+                let id = self.clients.consumer_id(&consumer)?;
+                if self.clients.consumers[id.index()].spec.stage.is_none() {
+                    return Err(CommandError::NotApplicable {
+                        reason: format!("{consumer} works for no stage"),
+                    });
+                }
+                if let Some(ms) = restart_after_ms {
+                    scenario::check_ms("restart_after_ms", ms)?;
+                }
+                self.clients.stages.arm_crash(id, restart_after_ms);
+            }
+            Command::CrashRelay { stage } => {
+                self.clients.stages.check_role(stage)?;
+                self.clients.stages.arm_relay_crash(stage);
+            }
         }
         self.world.emit(EventKind::CommandApplied { summary });
         Ok(())
@@ -634,6 +661,9 @@ impl Simulation {
         }
         self.check_consumer(&spec)?;
         self.check_jms_identity(&spec)?;
+        if let Some(role) = spec.stage {
+            self.clients.stages.check_role(role)?;
+        }
         let (queue, group) = match &spec.source {
             ConsumerSource::Queue(q) => (self.rabbitmq.queue_id(q), None),
             ConsumerSource::Group(g) => (None, self.kafka.group_id(g)),
@@ -709,6 +739,9 @@ impl Simulation {
     pub(crate) fn update_consumer(&mut self, spec: ConsumerSpec) -> Result<(), CommandError> {
         let id = self.clients.consumer_id(&spec.name)?;
         self.check_consumer(&spec)?;
+        if let Some(role) = spec.stage {
+            self.clients.stages.check_role(role)?;
+        }
         let c = &mut self.clients.consumers[id.index()];
         if c.spec.source != spec.source {
             return Err(CommandError::NotApplicable {
@@ -784,7 +817,24 @@ impl Simulation {
                 }
             }
             ClientWork::ProcessingDone { consumer, epoch } => {
+                let input = self.clients.stage_input(&self.world, consumer, epoch);
                 let finished = cx!(self).processing_done(consumer, epoch);
+                let failed = matches!(finished, Finished::Settle { failed: true, .. });
+                if let Some(input) = input.filter(|_| !failed) {
+                    let mut outcome = StepOutcome::Continue;
+                    self.publishing(|cx, route| outcome = cx.stage_step(consumer, input, route));
+                    if let StepOutcome::Crash(restart) = outcome {
+                        // The broker never hears of this copy's end: it redelivers what the
+                        // consumer still held unacked.
+                        self.close_consumer(consumer, ConsumerStatus::Crashed, Closure::Crash);
+                        if let Some(us) = restart {
+                            let at = self.world.now.plus(us);
+                            self.world
+                                .schedule(at, ClientWork::StageRestart { consumer });
+                        }
+                        return;
+                    }
+                }
                 if self.clients.consumers[consumer.index()].spec.is_jms() {
                     match finished {
                         Finished::Stale => {}
@@ -820,6 +870,15 @@ impl Simulation {
                     },
                 }
                 self.next_message(consumer);
+            }
+            ClientWork::RelayPoll { stage } => {
+                self.publishing(|cx, route| cx.relay_poll(stage, route));
+            }
+            ClientWork::StageRestart { consumer } => {
+                if self.clients.consumers[consumer.index()].status == ConsumerStatus::Crashed {
+                    self.subscribe(consumer);
+                    self.world.emit(EventKind::ConsumerRestarted { consumer });
+                }
             }
         }
     }

@@ -66,6 +66,9 @@ pub struct Report {
     /// AWS SQS, when the scenario has SQS queues.
     #[serde(skip_serializing_if = "SqsReport::is_empty")]
     pub sqs: SqsReport,
+    /// The pipeline's services and saga figures, when the scenario has stages (issue 14).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<crate::clients::PipelineView>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -304,6 +307,7 @@ impl Simulation {
             groups: snap.groups,
             services: snap.services,
             pulsar: snap.pulsar,
+            pipeline: snap.pipeline,
             seed,
             until: self.world.now,
             halted: self.halted().cloned(),

@@ -10,6 +10,8 @@ use std::fmt;
 pub mod sqs;
 pub use sqs::{DeduplicationScope, RedrivePolicy, SqsQueueSpec, SqsQueueType, SqsReceiveSpec};
 pub mod pulsar;
+pub mod stage;
+pub use stage::{StageRole, StageSpec};
 
 /// The only scenario format version this build reads.
 pub const SCENARIO_VERSION: u32 = 1;
@@ -95,6 +97,9 @@ pub struct Scenario {
     /// Apache Pulsar topics, broker settings and admin-created subscriptions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pulsar: Option<pulsar::PulsarSpec>,
+    /// The shop's services as stages: consumers that publish (issue 14).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageSpec>,
 }
 
 /// A narrated lesson: the learning goal and the steps a teacher clicks through.
@@ -482,6 +487,9 @@ pub struct ConsumerSpec {
     /// A JMS consumer's session: ack mode, prefetch, redelivery policy (AMQ-4..AMQ-11).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jms: Option<JmsConsumerSpec>,
+    /// The service this consumer works for: it runs the stage's step on every message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<StageRole>,
 }
 
 /// A scripted decision about one message: the first rule whose `when` matches decides. With
@@ -1025,6 +1033,19 @@ impl Scenario {
             if let ConsumerSource::Pulsar(source) = &c.source {
                 pulsar::validate_consumer(&format!("consumers[{i}]"), c, source, &pulsar_topic)?;
             }
+            if let Some(role) = c.stage {
+                if !self.stages.iter().any(|s| s.role == role) {
+                    return Err(ScenarioError::new(
+                        format!("consumers[{i}].stage"),
+                        format!("no stage {role:?} is declared"),
+                    ));
+                }
+            }
+        }
+        stage::unique_roles(&self.stages)?;
+        for (i, s) in self.stages.iter().enumerate() {
+            let producer = |n: &str| self.producers.iter().any(|p| p.name == n);
+            stage::validate_stage(&format!("stages[{i}]"), s, &producer)?;
         }
         for (i, s) in self.script.iter().enumerate() {
             check_ms(&format!("script[{i}].at_ms"), s.at_ms)?;
@@ -1562,6 +1583,14 @@ pub(crate) fn validate_consumer(
     c: &ConsumerSpec,
     known: &KnownSources,
 ) -> Result<(), ScenarioError> {
+    // A group member's records never pass through the consumer runtime's step, and a log
+    // record keeps no transaction: Kafka stages are not modelled yet.
+    if c.stage.is_some() && matches!(c.source, ConsumerSource::Group(_)) {
+        return Err(ScenarioError::new(
+            format!("{path}.stage"),
+            "a Kafka group member cannot be a stage yet; publish to a topic, consume from a queue",
+        ));
+    }
     match &c.source {
         ConsumerSource::Queue(q) if !(known.queue)(q) => {
             return Err(missing(format!("{path}.source.queue"), "queue", q));
@@ -1769,6 +1798,7 @@ impl ConsumerSpec {
             decisions: Vec::new(),
             pulsar: pulsar::PulsarConsumerSpec::default(),
             jms: None,
+            stage: None,
         }
     }
 }
@@ -2099,6 +2129,22 @@ pub enum Command {
     /// ones and durable subscriptions survive, and clients reconnect when it is back (AMQ-3).
     RestartJmsBroker {
         downtime_ms: f64,
+    },
+    /// Replaces a stage's settings: flips a remedy (outbox, idempotency, saga) mid-run.
+    UpdateStage {
+        stage: StageSpec,
+    },
+    /// The consumer's next step commits its local write, then the process dies before it
+    /// publishes (the dual write, PAT-1); it restarts after `restart_after_ms`.
+    CrashStageAfterWrite {
+        consumer: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        restart_after_ms: Option<f64>,
+    },
+    /// The stage's outbox relay dies after its next publish and before it marks the rows sent:
+    /// it publishes them again (PAT-2).
+    CrashRelay {
+        stage: StageRole,
     },
 }
 

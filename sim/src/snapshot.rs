@@ -349,6 +349,9 @@ pub struct Snapshot {
     /// Apache Pulsar, when the scenario uses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pulsar: Option<PulsarView>,
+    /// The services of a pipeline and their saga figures, when the scenario has stages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<crate::clients::PipelineView>,
 }
 
 impl Simulation {
@@ -557,6 +560,7 @@ impl Simulation {
                 p99_ms: us_to_ms(h.quantile(0.99)),
             },
             next_event: self.next_event_time(),
+            pipeline: self.clients.stages.view(),
             graph,
             sqs,
             pulsar,

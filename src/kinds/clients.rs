@@ -20,6 +20,7 @@ use crate::pen::{producer_colour, Pen, FAINT, FONT, INK};
 use broker_sim::ids::{ConsumerId, ProducerId};
 use broker_sim::scenario::{
     AckMode, ConsumerSource, ConsumerSpec, Processing, ProducerSpec, PublishTarget, RatePattern,
+    StageRole,
 };
 use broker_sim::snapshot::{Chip, ConsumerView, GraphNode, NodeRef, NodeStatus};
 use broker_sim::specs::Specs;
@@ -550,6 +551,17 @@ fn processing_mean(p: &Processing) -> f64 {
     }
 }
 
+/// The service a stage consumer works for (issue 14).
+fn stage_key(role: StageRole) -> Key {
+    match role {
+        StageRole::Order => Key::StageOrder,
+        StageRole::Payment => Key::StagePayment,
+        StageRole::Inventory => Key::StageInventory,
+        StageRole::Shipping => Key::StageShipping,
+        StageRole::Client => Key::StageClient,
+    }
+}
+
 fn consumer_body(lab: &Lab, c: &ConsumerModel) -> Html {
     let l = lab.lang;
     let name = c.name.clone();
@@ -574,6 +586,9 @@ fn consumer_body(lab: &Lab, c: &ConsumerModel) -> Html {
                 { stat(t(l, Key::CountUnacked), format!("{} / {}", c.unacked, if c.prefetch == 0 { "∞".to_string() } else { c.prefetch.to_string() }), "insp-unacked") }
             }
             { stat(t(l, Key::InspBusy), format!("{}%", c.busy_pct), "insp-busy") }
+            if let Some(role) = c.spec.as_ref().and_then(|s| s.stage) {
+                { stat(t(l, Key::InspStage), t(l, stage_key(role)).to_string(), "insp-stage") }
+            }
         </dl>
     };
     let actions = html! {

@@ -353,4 +353,12 @@ pub(crate) enum ClientWork {
         consumer: ConsumerId,
         epoch: u32,
     },
+    /// A stage's outbox relay polls its table (PAT-2).
+    RelayPoll {
+        stage: crate::event::StageRole,
+    },
+    /// A stage consumer that crashed after its write comes back (PAT-1).
+    StageRestart {
+        consumer: ConsumerId,
+    },
 }

@@ -9,11 +9,14 @@ use crate::wire::Wire;
 mod consumers;
 pub(crate) mod producers;
 pub mod rates;
+pub(crate) mod stages;
 
 pub(crate) use consumers::Closure;
 pub use consumers::ConsumerStatus;
 pub(crate) use consumers::{ClientWork, Consumer, Finished};
 pub(crate) use producers::{Producer, EMPTY_HEADERS};
+pub use stages::{Anomalies, PipelineView, SagaState, SagaView, StageView};
+pub(crate) use stages::{Stages, StepOutcome};
 
 /// What rules run on: the kernel's world, the clients and the wire, plus `family`, the state of
 /// the family whose rules run (`&mut` its struct), or `()` for the client runtime alone. Family
@@ -31,4 +34,6 @@ pub(crate) struct Cx<'a, F, W> {
 pub(crate) struct Clients {
     pub producers: Vec<Producer>,
     pub consumers: Vec<Consumer>,
+    /// The services whose consumers publish (issue 14).
+    pub stages: Stages,
 }

@@ -6,7 +6,7 @@ use crate::event::EventKind;
 use crate::ids::{MessageId, ProducerId};
 use crate::kernel::{ms_to_us, World};
 use crate::ledger::CopyState;
-use crate::message::{MessageCopy, Slot, NO_KEY};
+use crate::message::{MessageCopy, PipeTag, Slot, NO_KEY};
 use crate::scenario::{ProducerSpec, RatePattern};
 use crate::time::SimTime;
 use crate::wire::NodeRef;
@@ -155,6 +155,18 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
 
     /// Creates one message from the producer's template and sends a copy to each target.
     pub(crate) fn publish(&mut self, id: ProducerId, poison: bool, route: &mut Route<W>) {
+        self.publish_stamped(id, poison, None, route);
+    }
+
+    /// Like [`Cx::publish`], for a stage's message: it carries its transaction, and an outbox
+    /// row's id fixed when the row was written (PAT-2), so a relay's resend keeps it.
+    pub(crate) fn publish_stamped(
+        &mut self,
+        id: ProducerId,
+        poison: bool,
+        stamp: Option<(PipeTag, Option<MessageId>)>,
+        route: &mut Route<W>,
+    ) {
         let p = &mut self.clients.producers[id.index()];
         let i = p.cursor as usize;
         p.cursor += 1;
@@ -170,8 +182,10 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         let t = &p.spec.message;
         let priority =
             (!t.priorities.is_empty()).then(|| t.priorities[i % t.priorities.len()].min(255) as u8);
-        let msg = MessageId(self.world.next_msg);
-        self.world.next_msg += 1;
+        let msg = match stamp.and_then(|(_, msg)| msg) {
+            Some(msg) => msg,
+            None => self.world.new_message_id(),
+        };
         self.world.ledger.published += 1;
         let template = MessageCopy {
             msg,
@@ -194,6 +208,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             deaths: None,
             cycle_at: SimTime::MAX,
             cycles: 0,
+            pipe: stamp.map(|(tag, _)| tag),
         };
         let outgoing = Outgoing {
             key: template.key,

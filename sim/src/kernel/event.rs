@@ -321,6 +321,143 @@ pub enum EventKind {
     /// AWS SQS; its own `type` tags (`sqs_…`), so event JSON stays flat.
     #[serde(untagged)]
     Sqs(SqsEvent),
+    /// A service of a pipeline ran a step; its own `type` tags (`stage_…`).
+    #[serde(untagged)]
+    Stage(StageEvent),
+}
+
+/// Which service of the shop a stage is; each has its own database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageRole {
+    Order,
+    Payment,
+    Inventory,
+    Shipping,
+    /// The caller waiting for the order's outcome on a reply queue (PAT-8).
+    Client,
+}
+
+/// What a stage's message says (issue 14). Forward events go to the next service; the rest
+/// travel back along a saga's chain of compensations (PAT-4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    OrderCreated,
+    PaymentAuthorized,
+    StockReserved,
+    Shipped,
+    PaymentDeclined,
+    StockReservationFailed,
+    PaymentVoided,
+    StockReleased,
+    /// Replies to the caller, correlated by the request's id (PAT-8).
+    OrderConfirmed,
+    OrderRefused,
+}
+
+impl StepKind {
+    /// A compensation or a failure travelling back, not a forward step.
+    pub fn is_back(self) -> bool {
+        matches!(
+            self,
+            StepKind::PaymentDeclined
+                | StepKind::StockReservationFailed
+                | StepKind::PaymentVoided
+                | StepKind::StockReleased
+        )
+    }
+}
+
+/// What a stage's local transaction did with one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageWrite {
+    /// The order row was inserted as pending.
+    OrderOpened,
+    /// The order was approved after shipping.
+    OrderApproved,
+    /// Compensation C1: the order is rejected.
+    OrderRejected,
+    Paid,
+    Declined,
+    /// Compensation C2: the payment is voided.
+    Voided,
+    Reserved,
+    OutOfStock,
+    /// The reservation is released.
+    Released,
+    Shipped,
+    /// A compensation for a step that never took effect: it succeeds doing nothing (PAT-9).
+    NothingToUndo,
+    /// The idempotent consumer saw this message id before: acked without running (PAT-3).
+    Duplicate,
+    /// The caller matched a reply to its outstanding request by correlation id (PAT-8).
+    ReplyMatched,
+    /// A reply whose request is no longer outstanding (a duplicate reply).
+    ReplyUnmatched,
+}
+
+/// A stage's step, its crash and its outbox relay (issue 14, PAT-1..PAT-4).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StageEvent {
+    StageStep {
+        consumer: ConsumerId,
+        msg: MessageId,
+        txn: u64,
+        wrote: StageWrite,
+    },
+    /// The process died after its local commit and before its publish (PAT-1); `lost` events
+    /// had no outbox row to survive in.
+    StageCrashedAfterWrite {
+        consumer: ConsumerId,
+        txn: u64,
+        lost: u32,
+    },
+    /// The relay published outbox rows; `crashed` means it died before marking them (PAT-2).
+    OutboxRelayed {
+        stage: StageRole,
+        rows: u32,
+        crashed: bool,
+    },
+}
+
+impl StageEvent {
+    pub fn message(&self) -> Option<MessageId> {
+        match self {
+            StageEvent::StageStep { msg, .. } => Some(*msg),
+            StageEvent::StageCrashedAfterWrite { .. } | StageEvent::OutboxRelayed { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for StageEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StageEvent::StageStep {
+                consumer,
+                msg,
+                txn,
+                wrote,
+            } => write!(f, "stage {consumer} {msg} txn {txn}: {wrote:?}"),
+            StageEvent::StageCrashedAfterWrite {
+                consumer,
+                txn,
+                lost,
+            } => {
+                write!(
+                    f,
+                    "stage {consumer} crashed after writing txn {txn}, lost {lost}"
+                )
+            }
+            StageEvent::OutboxRelayed {
+                stage,
+                rows,
+                crashed,
+            } => write!(f, "relay of {stage:?} published {rows} crashed={crashed}"),
+        }
+    }
 }
 
 /// What an acknowledgement frame from a JMS client did at the broker (AMQ-4, AMQ-6, AMQ-8).
@@ -688,6 +825,7 @@ impl fmt::Display for Event {
             EventKind::CommandApplied { summary } => write!(f, "command {summary}"),
             EventKind::Jms(e) => e.fmt(f),
             EventKind::Sqs(e) => write!(f, "{e}"),
+            EventKind::Stage(e) => write!(f, "{e}"),
             EventKind::PulsarEntryAdded {
                 msg,
                 topic,
@@ -827,6 +965,7 @@ impl EventKind {
             | EventKind::PulsarDeadLettered { msg, .. } => Some(*msg),
             EventKind::Jms(e) => e.message(),
             EventKind::Sqs(e) => e.message(),
+            EventKind::Stage(e) => e.message(),
             EventKind::ConsumerCrashed { .. }
             | EventKind::ConsumerRestarted { .. }
             | EventKind::ChannelClosed { .. }

@@ -1,6 +1,7 @@
 //! Message copies and their storage. A slot is reused once its copy reaches a terminal state,
 //! so memory follows the number of live copies, not the length of the run.
 
+use crate::event::StepKind;
 use crate::ids::{MessageId, ProducerId, QueueId};
 use crate::ledger::{CopyState, DeadLetterReason};
 use crate::time::SimTime;
@@ -51,6 +52,15 @@ pub struct MessageCopy {
     /// cycle that never lets time move is caught (`guard`).
     pub cycle_at: SimTime,
     pub cycles: u32,
+    /// A stage's message: its order's transaction id and what it says (issue 14).
+    pub pipe: Option<PipeTag>,
+}
+
+/// The transaction a stage's message belongs to and its kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PipeTag {
+    pub txn: u64,
+    pub kind: StepKind,
 }
 
 /// Slab of live copies with a free list.

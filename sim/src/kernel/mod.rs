@@ -158,6 +158,13 @@ impl<W> World<W> {
         self.ledger.enter(to);
     }
 
+    /// The next message id.
+    pub fn new_message_id(&mut self) -> crate::ids::MessageId {
+        let id = crate::ids::MessageId(self.next_msg);
+        self.next_msg += 1;
+        id
+    }
+
     pub fn new_copy(&mut self, copy: MessageCopy) -> Slot {
         self.ledger.created += 1;
         self.ledger.enter(copy.state);

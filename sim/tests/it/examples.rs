@@ -608,3 +608,42 @@ fn charts_sample_every_series_every_100_ms() {
         assert!(points >= samples, "{name} has {points} points");
     }
 }
+
+// ---------------------------------------------------------------- the pipeline (scenarios/pipeline)
+
+/// A pipeline file's saga figures after 30 s, with the messages published.
+fn pipeline_file(name: &str) -> (broker_sim::PipelineView, u64) {
+    let path = format!("{SCENARIOS}/pipeline/{name}");
+    let (_, _, report) = run_file(&path, 30_000);
+    (report.pipeline.expect("stages"), report.ledger.published)
+}
+
+#[test]
+fn pipeline_naive_file_shows_every_anomaly_but_one() {
+    let (v, published) = pipeline_file("naive-pipeline.json");
+    assert_eq!((v.orders, v.shipped, v.compensated), (40, 27, 0));
+    assert_eq!(published, 140);
+    assert_eq!((v.mean_pending_ms * 100.0).round(), 11_985.0);
+    let a = v.anomalies;
+    assert_eq!((a.lost, a.charged_twice, a.paid_out_of_stock), (1, 1, 7));
+    assert_eq!((a.paid_never_shipped, a.shipped_twice), (7, 0));
+}
+
+#[test]
+fn pipeline_mended_file_ends_every_order_shipped_or_compensated() {
+    let (v, published) = pipeline_file("mended-pipeline.json");
+    assert_eq!((v.orders, v.shipped, v.compensated), (40, 30, 10));
+    // The costs in messages and time: compensations and the relay's resend, and three relay
+    // polls of 100 ms on the way to shipping.
+    assert_eq!(published, 161);
+    assert_eq!((v.mean_pending_ms * 100.0).round(), 40_445.0);
+    assert_eq!(v.anomalies, Default::default());
+    // 41 relayed order events for 40 orders (the relay's crash resent one), and duplicates
+    // skipped at the order and payment services.
+    let costs: Vec<_> = v
+        .services
+        .iter()
+        .map(|s| (s.relayed, s.duplicates_skipped, s.compensations))
+        .collect();
+    assert_eq!(costs, vec![(41, 1, 0), (45, 2, 10), (35, 0, 5), (0, 0, 0)]);
+}

@@ -683,6 +683,104 @@ fn jms_side() -> impl Strategy<Value = (Value, Vec<Value>, Vec<Value>)> {
         })
 }
 
+/// A case's pipeline side (issue 14): four stage consumers on RabbitMQ queues with random
+/// remedies, and crashes between write and publish, relay crashes and remedy flips; drawn from
+/// the case's seed, so the other families' cases stay what they were.
+struct PipelineSide {
+    queues: Vec<Value>,
+    producers: Vec<Value>,
+    consumers: Vec<Value>,
+    stages: Vec<Value>,
+    commands: Vec<(u64, Value)>,
+}
+
+fn pipeline_side(seed: u64) -> Option<PipelineSide> {
+    let mut rng = SimRng::new(seed ^ 0x0070_6970_6531_3421);
+    if !rng.chance(0.3) {
+        return None;
+    }
+    let queues = ["pipe-orders", "pipe-pay", "pipe-inv", "pipe-ship"];
+    let roles = ["order", "payment", "inventory", "shipping"];
+    let to = |name: &str, queue: &str, rate: Value| {
+        json!({
+            "name": name, "targets": [{ "exchange": "" }], "rate": rate,
+            "message": { "routing_keys": [queue] }
+        })
+    };
+    let manual = json!({ "kind": "manual" });
+    let per_sec = rng.range_u64(10, 100);
+    let producers = vec![
+        to(
+            "pipe-shop",
+            queues[0],
+            json!({ "kind": "constant", "per_sec": per_sec }),
+        ),
+        to("pipe-order-ev", queues[1], manual.clone()),
+        to("pipe-pay-ev", queues[2], manual.clone()),
+        to("pipe-pay-back", queues[0], manual.clone()),
+        to("pipe-inv-ev", queues[3], manual.clone()),
+        to("pipe-inv-back", queues[1], manual),
+    ];
+    let links = [
+        (Some("pipe-order-ev"), None),
+        (Some("pipe-pay-ev"), Some("pipe-pay-back")),
+        (Some("pipe-inv-ev"), Some("pipe-inv-back")),
+        (None, None),
+    ];
+    let stage = |i: usize, rng: &mut SimRng| {
+        let mut s = json!({
+            "role": roles[i], "outbox": rng.chance(0.5), "relay_ms": rng.range_u64(10, 50),
+            "idempotent": rng.chance(0.5), "saga": rng.chance(0.5),
+        });
+        if let Some(p) = links[i].0 {
+            s["publish"] = json!(p);
+        }
+        if let Some(c) = links[i].1 {
+            s["compensate"] = json!(c);
+        }
+        if i == 1 {
+            s["fail_probability"] = json!([0.0, 0.3][rng.range_u64(0, 1) as usize]);
+        }
+        if i == 2 && rng.chance(0.6) {
+            s["stock"] = json!(rng.range_u64(0, 5));
+            s["items"] = json!(rng.range_u64(1, 3));
+        }
+        s
+    };
+    let stages: Vec<Value> = (0..4).map(|i| stage(i, &mut rng)).collect();
+    let consumers = (0..4)
+        .map(|i| {
+            json!({
+                "name": format!("pipe-{}", roles[i]), "source": { "queue": queues[i] },
+                "stage": roles[i], "prefetch": rng.range_u64(1, 3),
+                "ack": if rng.chance(0.3) { "auto" } else { "manual" },
+                "processing": { "kind": "fixed", "ms": rng.range_u64(1, 5) },
+            })
+        })
+        .collect();
+    let commands = (0..rng.range_u64(0, 4))
+        .map(|_| {
+            let at = rng.range_u64(0, HORIZON_MS - 1);
+            let i = rng.range_u64(0, 3) as usize;
+            let c = match rng.range_u64(0, 2) {
+                0 => json!({ "crash_stage_after_write": {
+                    "consumer": format!("pipe-{}", roles[i]), "restart_after_ms": rng.range_u64(1, 100)
+                } }),
+                1 => json!({ "crash_relay": { "stage": roles[i] } }),
+                _ => json!({ "update_stage": { "stage": stage(i, &mut rng) } }),
+            };
+            (at, c)
+        })
+        .collect();
+    Some(PipelineSide {
+        queues: queues.iter().map(|q| json!({ "name": q })).collect(),
+        producers,
+        consumers,
+        stages,
+        commands,
+    })
+}
+
 /// A case's JMS side, drawn from its seed by a runner of its own: no draw from the case
 /// generator, so the other families' cases stay what they were before JMS joined.
 #[allow(clippy::type_complexity)]
@@ -867,6 +965,13 @@ fn case() -> impl Strategy<Value = Case> {
                     consumers.extend(jcs);
                     (settings, jcmds)
                 });
+                let pipeline = pipeline_side(seed);
+                let mut queues = queues;
+                if let Some(side) = &pipeline {
+                    queues.extend(side.queues.iter().cloned());
+                    producers.extend(side.producers.iter().cloned());
+                    consumers.extend(side.consumers.iter().cloned());
+                }
                 let mut b: Vec<Value> = bindings
                     .iter()
                     .map(|(q, k)| json!({ "exchange": "ex", "queue": format!("q{q}"), "routing_key": k }))
@@ -905,6 +1010,10 @@ fn case() -> impl Strategy<Value = Case> {
                     .collect();
                 if let Some(side) = pulsar {
                     scenario["pulsar"] = side.spec;
+                    commands.extend(side.commands);
+                }
+                if let Some(side) = pipeline {
+                    scenario["stages"] = json!(side.stages);
                     commands.extend(side.commands);
                 }
                 commands.sort_by_key(|(at, _)| *at);

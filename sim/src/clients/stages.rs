@@ -1,0 +1,652 @@
+//! Stages: consumers that publish (issue 14). A service of the shop keeps its own small
+//! database (rows per transaction, stock, the ids it has received, an outbox) and runs one
+//! local transaction per message it finishes, then publishes through an ordinary producer, so
+//! any family can connect the stages. The saga figures are read off these tables.
+
+use crate::clients::producers::Route;
+use crate::clients::{ClientWork, Clients, Cx};
+use crate::command::CommandError;
+use crate::event::{EventKind, StageEvent, StageRole, StageWrite, StepKind};
+use crate::ids::{ConsumerId, MessageId, ProducerId};
+use crate::kernel::ms_to_us;
+use crate::message::PipeTag;
+use crate::scenario::StageSpec;
+use crate::time::SimTime;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Transactions a snapshot lists, the newest ones.
+pub const MAX_LISTED_SAGAS: usize = 200;
+
+/// A transaction's state at one service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SagaState {
+    Pending,
+    Paid,
+    Reserved,
+    Shipped,
+    Failed,
+    Compensated,
+}
+
+/// One row of a service's table: its state and how often a forward step wrote it (a second
+/// charge or shipment is a duplicate the idempotent consumer would have skipped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub state: SagaState,
+    pub writes: u32,
+}
+
+/// An outbox row: the message, its id fixed at the write, waiting for the relay (PAT-2).
+#[derive(Clone, Copy, Debug)]
+struct OutboxRow {
+    producer: ProducerId,
+    msg: MessageId,
+    tag: PipeTag,
+}
+
+/// One service's database and counters.
+#[derive(Debug)]
+pub(crate) struct Service {
+    pub spec: StageSpec,
+    publish: Option<ProducerId>,
+    compensate: Option<ProducerId>,
+    reply: Option<ProducerId>,
+    pub rows: BTreeMap<u64, Row>,
+    pub stock: Vec<u32>,
+    /// `received_messages`: ids the idempotent consumer has processed (PAT-3).
+    pub received: BTreeSet<MessageId>,
+    outbox: Vec<OutboxRow>,
+    relay_scheduled: bool,
+    relay_crash: bool,
+    pub steps: u64,
+    pub duplicates_skipped: u64,
+    pub relayed: u64,
+    pub compensations: u64,
+}
+
+/// Every stage, keyed by its role, plus what spans them.
+#[derive(Debug, Default)]
+pub(crate) struct Stages {
+    pub services: BTreeMap<StageRole, Service>,
+    /// Consumers whose next step crashes after its write, with their restart delay.
+    armed: BTreeMap<ConsumerId, Option<u64>>,
+    /// Transactions whose event a dual-write crash destroyed and nothing has resent (PAT-1).
+    lost: BTreeSet<u64>,
+    /// When each open order was written, until it is shipped or rejected.
+    opened_at: BTreeMap<u64, SimTime>,
+    /// Orders settled (first shipped or rejected) and their total time pending, in µs.
+    settled: u64,
+    settle_us: u64,
+    /// The callers' outstanding requests by id, with when they were sent (PAT-8).
+    outstanding: BTreeMap<u64, SimTime>,
+    replies: u64,
+    reply_us: u64,
+}
+
+/// What the registry does after a step.
+pub(crate) enum StepOutcome {
+    Continue,
+    /// The process died between its write and its publish; restart after this many µs.
+    Crash(Option<u64>),
+}
+
+/// The copy a stage consumer just finished, read before its family settles it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StageInput {
+    role: StageRole,
+    msg: MessageId,
+    pipe: Option<PipeTag>,
+    published_at: SimTime,
+}
+
+/// The anomalies a reader of the services' tables sees right now (PAT-9).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Anomalies {
+    pub paid_out_of_stock: u64,
+    pub reserved_payment_failed: u64,
+    pub shipped_twice: u64,
+    pub charged_twice: u64,
+    pub paid_never_shipped: u64,
+    pub lost: u64,
+}
+
+/// One transaction across the services.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SagaView {
+    pub txn: u64,
+    pub order: Option<SagaState>,
+    pub payment: Option<SagaState>,
+    pub inventory: Option<SagaState>,
+    pub shipping: Option<SagaState>,
+    pub shipments: u32,
+    pub charges: u32,
+    pub lost: bool,
+}
+
+/// One service's figures, with the remedies' costs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StageView {
+    pub role: StageRole,
+    pub outbox: bool,
+    pub idempotent: bool,
+    pub saga: bool,
+    pub steps: u64,
+    pub stock: Vec<u32>,
+    pub outbox_pending: u64,
+    pub relayed: u64,
+    pub duplicates_skipped: u64,
+    pub compensations: u64,
+}
+
+/// The saga figures of a run: per service, per transaction (the newest
+/// [`MAX_LISTED_SAGAS`]), and the live anomaly counts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PipelineView {
+    pub services: Vec<StageView>,
+    pub orders: u64,
+    pub shipped: u64,
+    pub compensated: u64,
+    pub anomalies: Anomalies,
+    /// Mean time from the order's write to its first shipment or its rejection: what a saga's
+    /// remedies cost in time spent pending.
+    pub mean_pending_ms: f64,
+    /// Replies the callers matched by correlation id, and their mean wait from the request
+    /// (the pseudo-synchronous call, PAT-8).
+    pub replies: u64,
+    pub mean_reply_ms: f64,
+    pub sagas: Vec<SagaView>,
+}
+
+impl Service {
+    fn new(spec: StageSpec, [publish, compensate, reply]: Links) -> Self {
+        let stock = vec![spec.stock.unwrap_or(0); spec.items as usize];
+        Service {
+            spec,
+            publish,
+            compensate,
+            reply,
+            rows: BTreeMap::new(),
+            stock,
+            received: BTreeSet::new(),
+            outbox: Vec::new(),
+            relay_scheduled: false,
+            relay_crash: false,
+            steps: 0,
+            duplicates_skipped: 0,
+            relayed: 0,
+            compensations: 0,
+        }
+    }
+
+    fn state(&self, txn: u64) -> Option<SagaState> {
+        self.rows.get(&txn).map(|r| r.state)
+    }
+
+    /// Writes a row; a forward write counts once more.
+    fn write(&mut self, txn: u64, state: SagaState, forward: bool) {
+        let row = self.rows.entry(txn).or_insert(Row { state, writes: 0 });
+        row.state = state;
+        row.writes += u32::from(forward);
+    }
+
+    /// The local transaction of one message: the write and the event it announces.
+    fn transact(&mut self, txn: u64, incoming: Option<StepKind>, declined: bool) -> Transacted {
+        use SagaState::*;
+        let back = incoming.is_some_and(StepKind::is_back);
+        let (wrote, out) = match (self.spec.role, back) {
+            (StageRole::Order, false) if incoming.is_none() => {
+                self.write(txn, Pending, true);
+                (StageWrite::OrderOpened, Some(StepKind::OrderCreated))
+            }
+            (StageRole::Order, false) => {
+                self.write(txn, Shipped, false);
+                (StageWrite::OrderApproved, Some(StepKind::OrderConfirmed))
+            }
+            (StageRole::Order, true) => {
+                self.write(txn, Compensated, false);
+                (StageWrite::OrderRejected, Some(StepKind::OrderRefused))
+            }
+            (StageRole::Payment, false) if declined => {
+                self.write(txn, Failed, false);
+                (StageWrite::Declined, Some(StepKind::PaymentDeclined))
+            }
+            (StageRole::Payment, false) => {
+                self.write(txn, Paid, true);
+                (StageWrite::Paid, Some(StepKind::PaymentAuthorized))
+            }
+            (StageRole::Payment, true) => {
+                let wrote = if self.state(txn) == Some(Paid) {
+                    self.write(txn, Compensated, false);
+                    StageWrite::Voided
+                } else {
+                    StageWrite::NothingToUndo
+                };
+                (wrote, Some(StepKind::PaymentVoided))
+            }
+            (StageRole::Inventory, false) => {
+                let item = (txn % self.stock.len() as u64) as usize;
+                if self.spec.stock.is_none() || self.stock[item] > 0 {
+                    if self.spec.stock.is_some() {
+                        self.stock[item] -= 1;
+                    }
+                    self.write(txn, Reserved, true);
+                    (StageWrite::Reserved, Some(StepKind::StockReserved))
+                } else {
+                    self.write(txn, Failed, false);
+                    (
+                        StageWrite::OutOfStock,
+                        Some(StepKind::StockReservationFailed),
+                    )
+                }
+            }
+            (StageRole::Inventory, true) => {
+                let wrote = if self.state(txn) == Some(Reserved) {
+                    let item = (txn % self.stock.len() as u64) as usize;
+                    if self.spec.stock.is_some() {
+                        self.stock[item] += 1;
+                    }
+                    self.write(txn, Compensated, false);
+                    StageWrite::Released
+                } else {
+                    StageWrite::NothingToUndo
+                };
+                (wrote, Some(StepKind::StockReleased))
+            }
+            (StageRole::Shipping, false) => {
+                self.write(txn, Shipped, true);
+                (StageWrite::Shipped, Some(StepKind::Shipped))
+            }
+            (StageRole::Shipping, true) => (StageWrite::NothingToUndo, None),
+            (StageRole::Client, _) => {
+                unreachable!("a caller matches replies, it transacts nothing")
+            }
+        };
+        // A failure or compensation travels back only in a saga; without one the chain stops.
+        let producer = match out {
+            Some(StepKind::OrderConfirmed | StepKind::OrderRefused) => self.reply,
+            Some(k) if k.is_back() => self.spec.saga.then_some(self.compensate).flatten(),
+            Some(_) => self.publish,
+            None => None,
+        };
+        if producer.is_some() && out.is_some_and(StepKind::is_back) {
+            self.compensations += 1;
+        }
+        Transacted {
+            wrote,
+            out: producer.zip(out),
+        }
+    }
+
+    fn view(&self) -> StageView {
+        StageView {
+            role: self.spec.role,
+            outbox: self.spec.outbox,
+            idempotent: self.spec.idempotent,
+            saga: self.spec.saga,
+            steps: self.steps,
+            stock: if self.spec.stock.is_some() {
+                self.stock.clone()
+            } else {
+                Vec::new()
+            },
+            outbox_pending: self.outbox.len() as u64,
+            relayed: self.relayed,
+            duplicates_skipped: self.duplicates_skipped,
+            compensations: self.compensations,
+        }
+    }
+}
+
+/// The producers a stage publishes through: forward, back, and the reply.
+pub(crate) type Links = [Option<ProducerId>; 3];
+
+struct Transacted {
+    wrote: StageWrite,
+    out: Option<(ProducerId, StepKind)>,
+}
+
+fn mean_ms(total_us: u64, n: u64) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        total_us as f64 / n as f64 / 1_000.0
+    }
+}
+
+impl Stages {
+    /// The stages of a scenario; `producer` resolves the names they publish through.
+    pub(crate) fn build(
+        specs: &[StageSpec],
+        producer: impl Fn(&str) -> Option<ProducerId>,
+    ) -> Stages {
+        let mut stages = Stages::default();
+        for s in specs {
+            let links =
+                [&s.publish, &s.compensate, &s.reply].map(|n| n.as_deref().and_then(&producer));
+            stages
+                .services
+                .insert(s.role, Service::new(s.clone(), links));
+        }
+        stages
+    }
+
+    fn row(&self, role: StageRole, txn: u64) -> Option<Row> {
+        self.services.get(&role)?.rows.get(&txn).copied()
+    }
+
+    /// Every transaction the order service opened, with its state at each service.
+    fn sagas(&self) -> impl Iterator<Item = SagaView> + '_ {
+        let txns = self
+            .services
+            .get(&StageRole::Order)
+            .into_iter()
+            .flat_map(|s| s.rows.keys().copied());
+        txns.map(|txn| {
+            let state = |r| self.row(r, txn).map(|r| r.state);
+            let writes = |r| self.row(r, txn).map_or(0, |r| r.writes);
+            SagaView {
+                txn,
+                order: state(StageRole::Order),
+                payment: state(StageRole::Payment),
+                inventory: state(StageRole::Inventory),
+                shipping: state(StageRole::Shipping),
+                shipments: writes(StageRole::Shipping),
+                charges: writes(StageRole::Payment),
+                lost: self.lost.contains(&txn),
+            }
+        })
+    }
+
+    /// The figures a saga view reads; `None` without stages.
+    pub(crate) fn view(&self) -> Option<PipelineView> {
+        if self.services.is_empty() {
+            return None;
+        }
+        let mut a = Anomalies::default();
+        let (mut orders, mut shipped, mut compensated) = (0, 0, 0);
+        let mut sagas = Vec::new();
+        for s in self.sagas() {
+            use SagaState::*;
+            orders += 1;
+            shipped += u64::from(s.shipments > 0);
+            compensated += u64::from(s.order == Some(Compensated));
+            a.paid_out_of_stock +=
+                u64::from(s.payment == Some(Paid) && s.inventory == Some(Failed));
+            a.reserved_payment_failed +=
+                u64::from(s.inventory == Some(Reserved) && s.payment == Some(Failed));
+            a.shipped_twice += u64::from(s.shipments > 1);
+            a.charged_twice += u64::from(s.charges > 1);
+            a.paid_never_shipped += u64::from(s.payment == Some(Paid) && s.shipments == 0);
+            a.lost += u64::from(s.lost);
+            sagas.push(s);
+        }
+        let skip = sagas.len().saturating_sub(MAX_LISTED_SAGAS);
+        sagas.drain(..skip);
+        Some(PipelineView {
+            services: self.services.values().map(Service::view).collect(),
+            orders,
+            shipped,
+            compensated,
+            anomalies: a,
+            mean_pending_ms: mean_ms(self.settle_us, self.settled),
+            replies: self.replies,
+            mean_reply_ms: mean_ms(self.reply_us, self.replies),
+            sagas,
+        })
+    }
+
+    /// Replaces a stage's settings: the remedies flip, the tables stay.
+    pub(crate) fn update(&mut self, spec: StageSpec, [p, c, r]: Links) {
+        let s = self.services.get_mut(&spec.role).expect("checked");
+        if spec.stock != s.spec.stock || spec.items != s.spec.items {
+            s.stock = vec![spec.stock.unwrap_or(0); spec.items as usize];
+        }
+        (s.publish, s.compensate, s.reply, s.spec) = (p, c, r, spec);
+    }
+
+    pub(crate) fn check_role(&self, role: StageRole) -> Result<(), CommandError> {
+        if self.services.contains_key(&role) {
+            Ok(())
+        } else {
+            Err(CommandError::NotApplicable {
+                reason: format!("no stage {role:?} is declared"),
+            })
+        }
+    }
+
+    /// The consumer's next step dies after its write.
+    pub(crate) fn arm_crash(&mut self, cid: ConsumerId, restart_after_ms: Option<f64>) {
+        self.armed.insert(cid, restart_after_ms.map(ms_to_us));
+    }
+
+    pub(crate) fn arm_relay_crash(&mut self, role: StageRole) {
+        self.services.get_mut(&role).expect("checked").relay_crash = true;
+    }
+}
+
+impl Clients {
+    /// The copy a stage consumer is finishing, if it has a stage and `epoch` is current.
+    pub(crate) fn stage_input(
+        &self,
+        world: &crate::kernel::World<impl Sized>,
+        cid: ConsumerId,
+        epoch: u32,
+    ) -> Option<StageInput> {
+        let c = &self.consumers[cid.index()];
+        let role = c.spec.stage?;
+        let (_, slot) = c.current.filter(|_| c.epoch == epoch)?;
+        let copy = world.copies.get(slot);
+        Some(StageInput {
+            role,
+            msg: copy.msg,
+            pipe: copy.pipe,
+            published_at: copy.published_at,
+        })
+    }
+}
+
+impl<F, W: From<ClientWork>> Cx<'_, F, W> {
+    /// One local transaction: the idempotency check, the write, then the publish, or the outbox
+    /// row written with it; or the crash between write and publish (PAT-1).
+    pub(crate) fn stage_step(
+        &mut self,
+        cid: ConsumerId,
+        input: StageInput,
+        route: &mut Route<W>,
+    ) -> StepOutcome {
+        let StageInput {
+            role,
+            msg,
+            pipe,
+            published_at,
+        } = input;
+        let txn = pipe.map_or(msg.0, |p| p.txn);
+        if role == StageRole::Client {
+            self.match_reply(cid, msg, pipe);
+            return StepOutcome::Continue;
+        }
+        let s = self
+            .clients
+            .stages
+            .services
+            .get_mut(&role)
+            .expect("checked");
+        if s.spec.idempotent && !s.received.insert(msg) {
+            s.duplicates_skipped += 1;
+            self.emit_step(cid, msg, txn, StageWrite::Duplicate);
+            return StepOutcome::Continue;
+        }
+        let incoming = pipe.map(|p| p.kind);
+        let p = s.spec.fail_probability;
+        // The only draw of a stage: a payment's forward step with a chance of decline.
+        let declined = role == StageRole::Payment
+            && !incoming.is_some_and(StepKind::is_back)
+            && p > 0.0
+            && (p >= 1.0 || self.world.rng.chance(p));
+        let s = self
+            .clients
+            .stages
+            .services
+            .get_mut(&role)
+            .expect("checked");
+        s.steps += 1;
+        let t = s.transact(txn, incoming, declined);
+        let outbox = s.spec.outbox;
+        self.emit_step(cid, msg, txn, t.wrote);
+        self.note_pending(txn, t.wrote, published_at);
+        let out = t.out.map(|(producer, kind)| {
+            let id = outbox.then(|| self.world.new_message_id());
+            (producer, PipeTag { txn, kind }, id)
+        });
+        if outbox {
+            if let Some((producer, tag, Some(msg))) = out {
+                self.write_outbox(role, OutboxRow { producer, msg, tag });
+            }
+        }
+        if let Some(restart) = self.clients.stages.armed.remove(&cid) {
+            let lost = u32::from(!outbox && out.is_some());
+            if lost > 0 {
+                self.clients.stages.lost.insert(txn);
+            }
+            let e = StageEvent::StageCrashedAfterWrite {
+                consumer: cid,
+                txn,
+                lost,
+            };
+            self.world.emit(EventKind::Stage(e));
+            return StepOutcome::Crash(restart);
+        }
+        if let (false, Some((producer, tag, _))) = (outbox, out) {
+            self.stage_publish(producer, tag, None, route);
+        }
+        StepOutcome::Continue
+    }
+
+    /// Times an order from its write until it first ships or is rejected.
+    /// The order's request was sent at `sent`: a caller with a reply queue waits from then.
+    fn note_pending(&mut self, txn: u64, wrote: StageWrite, sent: SimTime) {
+        let st = &mut self.clients.stages;
+        match wrote {
+            StageWrite::OrderOpened => {
+                st.opened_at.entry(txn).or_insert(self.world.now);
+                if st.services[&StageRole::Order].reply.is_some() {
+                    st.outstanding.entry(txn).or_insert(sent);
+                }
+            }
+            StageWrite::Shipped | StageWrite::OrderRejected => {
+                if let Some(at) = st.opened_at.remove(&txn) {
+                    st.settled += 1;
+                    st.settle_us += self.world.now.since(at);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The caller matches a reply to its request by the correlation id it carries (PAT-8).
+    fn match_reply(&mut self, cid: ConsumerId, msg: MessageId, pipe: Option<PipeTag>) {
+        let st = &mut self.clients.stages;
+        let Some(tag) = pipe else {
+            // Not a reply: nothing to correlate.
+            self.emit_step(cid, msg, msg.0, StageWrite::ReplyUnmatched);
+            return;
+        };
+        let wrote = match st.outstanding.remove(&tag.txn) {
+            Some(sent) => {
+                st.replies += 1;
+                st.reply_us += self.world.now.since(sent);
+                let state = if tag.kind == StepKind::OrderConfirmed {
+                    SagaState::Shipped
+                } else {
+                    SagaState::Compensated
+                };
+                let client = st.services.get_mut(&StageRole::Client).expect("checked");
+                client.steps += 1;
+                client.write(tag.txn, state, false);
+                StageWrite::ReplyMatched
+            }
+            None => StageWrite::ReplyUnmatched,
+        };
+        self.emit_step(cid, msg, tag.txn, wrote);
+    }
+
+    fn emit_step(&mut self, cid: ConsumerId, msg: MessageId, txn: u64, wrote: StageWrite) {
+        let e = StageEvent::StageStep {
+            consumer: cid,
+            msg,
+            txn,
+            wrote,
+        };
+        self.world.emit(EventKind::Stage(e));
+    }
+
+    fn stage_publish(
+        &mut self,
+        producer: ProducerId,
+        tag: PipeTag,
+        msg: Option<MessageId>,
+        route: &mut Route<W>,
+    ) {
+        self.clients.stages.lost.remove(&tag.txn);
+        self.publish_stamped(producer, false, Some((tag, msg)), route);
+    }
+
+    /// The row commits with the business write; the relay polls `relay_ms` later.
+    fn write_outbox(&mut self, role: StageRole, row: OutboxRow) {
+        let s = self
+            .clients
+            .stages
+            .services
+            .get_mut(&role)
+            .expect("checked");
+        s.outbox.push(row);
+        if !s.relay_scheduled {
+            s.relay_scheduled = true;
+            let at = self.world.now.plus(ms_to_us(s.spec.relay_ms));
+            self.world
+                .schedule(at, ClientWork::RelayPoll { stage: role });
+        }
+    }
+
+    /// The polling publisher: publishes every pending row, then marks them sent, unless it
+    /// dies in between, and then it publishes them again at its next poll (PAT-2).
+    pub(crate) fn relay_poll(&mut self, role: StageRole, route: &mut Route<W>) {
+        let s = self
+            .clients
+            .stages
+            .services
+            .get_mut(&role)
+            .expect("checked");
+        s.relay_scheduled = false;
+        let crashed = std::mem::take(&mut s.relay_crash);
+        let rows = if crashed {
+            s.outbox.clone()
+        } else {
+            std::mem::take(&mut s.outbox)
+        };
+        s.relayed += rows.len() as u64;
+        let e = StageEvent::OutboxRelayed {
+            stage: role,
+            rows: rows.len() as u32,
+            crashed,
+        };
+        self.world.emit(EventKind::Stage(e));
+        for r in &rows {
+            self.stage_publish(r.producer, r.tag, Some(r.msg), route);
+        }
+        let s = self
+            .clients
+            .stages
+            .services
+            .get_mut(&role)
+            .expect("checked");
+        if !s.outbox.is_empty() {
+            s.relay_scheduled = true;
+            let at = self.world.now.plus(ms_to_us(s.spec.relay_ms));
+            self.world
+                .schedule(at, ClientWork::RelayPoll { stage: role });
+        }
+    }
+}

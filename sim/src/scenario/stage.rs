@@ -1,0 +1,127 @@
+//! Services as stages (issue 14, PAT-1..PAT-9 in `reference/semantics.md`): the shop's order,
+//! payment, inventory and shipping services, their settings and remedies, and their checks.
+
+use super::{check_ms, check_probability, ScenarioError};
+pub use crate::event::StageRole;
+use serde::{Deserialize, Serialize};
+
+/// Stock an inventory can hold per item, and items it can list.
+pub const MAX_STOCK: u32 = 1_000_000;
+pub const MAX_ITEMS: u32 = 64;
+
+/// One service: where it publishes, its business rules and which remedies are on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    pub role: StageRole,
+    /// The producer (rate `manual`) that carries its forward event to the next stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish: Option<String>,
+    /// The producer that carries its compensation back along the chain (PAT-4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compensate: Option<String>,
+    /// Order: the reply-to address, a producer to the callers' reply queue; the order's
+    /// outcome goes there with the request's id as its correlation id (PAT-8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
+    /// Payment: the chance a card is declined.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub fail_probability: f64,
+    /// Inventory: the stock of each item at the start; an order takes item `txn % items`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock: Option<u32>,
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub items: u32,
+    /// The transactional outbox: the event is written with the business row and a relay
+    /// publishes it every `relay_ms` (PAT-2).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub outbox: bool,
+    #[serde(
+        default = "default_relay_ms",
+        skip_serializing_if = "is_default_relay_ms"
+    )]
+    pub relay_ms: f64,
+    /// The idempotent consumer: a message id seen before is acked without running (PAT-3).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub idempotent: bool,
+    /// A business failure publishes a compensation, and a compensation undoes this stage's
+    /// step (the choreographed saga, PAT-4).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub saga: bool,
+}
+
+fn is_zero_f64(v: &f64) -> bool {
+    *v == 0.0
+}
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+fn one() -> u32 {
+    1
+}
+fn is_one(v: &u32) -> bool {
+    *v == 1
+}
+fn default_relay_ms() -> f64 {
+    100.0
+}
+fn is_default_relay_ms(v: &f64) -> bool {
+    *v == default_relay_ms()
+}
+
+/// Checks a stage; `producer` says whether a producer of that name exists.
+pub(crate) fn validate_stage(
+    path: &str,
+    s: &StageSpec,
+    producer: &dyn Fn(&str) -> bool,
+) -> Result<(), ScenarioError> {
+    check_probability(&format!("{path}.fail_probability"), s.fail_probability)?;
+    check_ms(&format!("{path}.relay_ms"), s.relay_ms)?;
+    if s.relay_ms <= 0.0 {
+        return Err(ScenarioError::new(
+            format!("{path}.relay_ms"),
+            "the relay needs a positive polling interval",
+        ));
+    }
+    if s.items == 0 || s.items > MAX_ITEMS {
+        return Err(ScenarioError::new(
+            format!("{path}.items"),
+            format!("between 1 and {MAX_ITEMS}, got {}", s.items),
+        ));
+    }
+    if s.stock.is_some_and(|n| n > MAX_STOCK) {
+        return Err(ScenarioError::new(
+            format!("{path}.stock"),
+            format!("at most {MAX_STOCK}"),
+        ));
+    }
+    let names = [
+        ("publish", &s.publish),
+        ("compensate", &s.compensate),
+        ("reply", &s.reply),
+    ];
+    for (field, name) in names {
+        if let Some(n) = name {
+            if !producer(n) {
+                return Err(ScenarioError::new(
+                    format!("{path}.{field}"),
+                    format!("unknown producer '{n}'"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each role at most once.
+pub(crate) fn unique_roles(stages: &[StageSpec]) -> Result<(), ScenarioError> {
+    for (i, s) in stages.iter().enumerate() {
+        if stages[..i].iter().any(|t| t.role == s.role) {
+            return Err(ScenarioError::new(
+                format!("stages[{i}].role"),
+                "each service appears once",
+            ));
+        }
+    }
+    Ok(())
+}

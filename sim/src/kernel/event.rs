@@ -321,6 +321,9 @@ pub enum EventKind {
     /// AWS SQS; its own `type` tags (`sqs_…`), so event JSON stays flat.
     #[serde(untagged)]
     Sqs(SqsEvent),
+    /// Kafka brokers and replication; its own `type` tags (`kafka_…`).
+    #[serde(untagged)]
+    KafkaRep(KafkaRepEvent),
 }
 
 /// What an acknowledgement frame from a JMS client did at the broker (AMQ-4, AMQ-6, AMQ-8).
@@ -688,6 +691,7 @@ impl fmt::Display for Event {
             EventKind::CommandApplied { summary } => write!(f, "command {summary}"),
             EventKind::Jms(e) => e.fmt(f),
             EventKind::Sqs(e) => write!(f, "{e}"),
+            EventKind::KafkaRep(e) => write!(f, "{e}"),
             EventKind::PulsarEntryAdded {
                 msg,
                 topic,
@@ -827,6 +831,7 @@ impl EventKind {
             | EventKind::PulsarDeadLettered { msg, .. } => Some(*msg),
             EventKind::Jms(e) => e.message(),
             EventKind::Sqs(e) => e.message(),
+            EventKind::KafkaRep(e) => e.message(),
             EventKind::ConsumerCrashed { .. }
             | EventKind::ConsumerRestarted { .. }
             | EventKind::ChannelClosed { .. }
@@ -1158,5 +1163,175 @@ impl std::fmt::Write for TraceDigest {
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
         Ok(())
+    }
+}
+
+/// Why a Kafka produce request failed (KAF-22, KAF-23).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProduceError {
+    /// The partition has no live leader (`NOT_LEADER_OR_FOLLOWER`, or the connection failed).
+    NotLeader,
+    /// ISR smaller than `min.insync.replicas`: refused before the append.
+    NotEnoughReplicas,
+    /// The ISR shrank below the minimum after the append: the record stays in the log.
+    NotEnoughReplicasAfterAppend,
+}
+
+/// What Kafka's brokers and replication did (KAF-19..KAF-26). Trace lines name brokers `b0`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum KafkaRepEvent {
+    KafkaBrokerCrashed { broker: u32 },
+    /// The controller noticed the crash (`broker.session.timeout.ms`) and fenced the broker.
+    KafkaBrokerFenced { broker: u32 },
+    KafkaBrokerRestarted { broker: u32 },
+    /// The controller made `leader` the partition's leader; `clean` unless it came from outside
+    /// the ISR (KAF-23). `leader: None`: the partition is offline.
+    KafkaLeaderElected {
+        topic: TopicId,
+        partition: u32,
+        leader: Option<u32>,
+        epoch: u32,
+        clean: bool,
+    },
+    KafkaIsrShrunk {
+        topic: TopicId,
+        partition: u32,
+        broker: u32,
+        isr: Vec<u32>,
+    },
+    KafkaIsrExpanded {
+        topic: TopicId,
+        partition: u32,
+        broker: u32,
+        isr: Vec<u32>,
+    },
+    /// The log was cut back to `to` by an election: `records` readable records went (KAF-23).
+    KafkaTruncated {
+        topic: TopicId,
+        partition: u32,
+        to: u64,
+        records: u64,
+    },
+    /// A rejoining broker cut its replica back to the leader's log (KAF-21).
+    KafkaReplicaTruncated {
+        topic: TopicId,
+        partition: u32,
+        broker: u32,
+        to: u64,
+    },
+    /// A record its producer had been told was written is gone (KAF-24).
+    KafkaLostOnFailover {
+        msg: MessageId,
+        topic: TopicId,
+        partition: u32,
+        offset: u64,
+    },
+    /// The producer's request succeeded: `offset` −1 for `acks=0` (KAF-21).
+    KafkaProduceAcked {
+        msg: MessageId,
+        topic: TopicId,
+        partition: u32,
+        offset: i64,
+    },
+    /// The request failed; `retry` if the producer sends it again.
+    KafkaProduceFailed {
+        msg: MessageId,
+        topic: TopicId,
+        partition: u32,
+        error: ProduceError,
+        retry: bool,
+    },
+}
+
+impl KafkaRepEvent {
+    pub fn message(&self) -> Option<MessageId> {
+        match self {
+            KafkaRepEvent::KafkaLostOnFailover { msg, .. }
+            | KafkaRepEvent::KafkaProduceAcked { msg, .. }
+            | KafkaRepEvent::KafkaProduceFailed { msg, .. } => Some(*msg),
+            KafkaRepEvent::KafkaBrokerCrashed { .. }
+            | KafkaRepEvent::KafkaBrokerFenced { .. }
+            | KafkaRepEvent::KafkaBrokerRestarted { .. }
+            | KafkaRepEvent::KafkaLeaderElected { .. }
+            | KafkaRepEvent::KafkaIsrShrunk { .. }
+            | KafkaRepEvent::KafkaIsrExpanded { .. }
+            | KafkaRepEvent::KafkaTruncated { .. }
+            | KafkaRepEvent::KafkaReplicaTruncated { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for KafkaRepEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KafkaRepEvent::KafkaBrokerCrashed { broker } => write!(f, "broker b{broker} crashed"),
+            KafkaRepEvent::KafkaBrokerFenced { broker } => write!(f, "broker b{broker} fenced"),
+            KafkaRepEvent::KafkaBrokerRestarted { broker } => {
+                write!(f, "broker b{broker} restarted")
+            }
+            KafkaRepEvent::KafkaLeaderElected {
+                topic,
+                partition,
+                leader,
+                epoch,
+                clean,
+            } => match leader {
+                Some(b) => write!(
+                    f,
+                    "{topic}p{partition} leader b{b} epoch {epoch}{}",
+                    if *clean { "" } else { " (unclean)" }
+                ),
+                None => write!(f, "{topic}p{partition} offline epoch {epoch}"),
+            },
+            KafkaRepEvent::KafkaIsrShrunk {
+                topic,
+                partition,
+                broker,
+                isr,
+            } => write!(f, "{topic}p{partition} isr shrink -b{broker} {isr:?}"),
+            KafkaRepEvent::KafkaIsrExpanded {
+                topic,
+                partition,
+                broker,
+                isr,
+            } => write!(f, "{topic}p{partition} isr expand +b{broker} {isr:?}"),
+            KafkaRepEvent::KafkaTruncated {
+                topic,
+                partition,
+                to,
+                records,
+            } => write!(f, "{topic}p{partition} truncated to {to}, {records} records"),
+            KafkaRepEvent::KafkaReplicaTruncated {
+                topic,
+                partition,
+                broker,
+                to,
+            } => write!(f, "{topic}p{partition} replica b{broker} truncated to {to}"),
+            KafkaRepEvent::KafkaLostOnFailover {
+                msg,
+                topic,
+                partition,
+                offset,
+            } => write!(f, "lost {msg} {topic}p{partition}@{offset} on failover"),
+            KafkaRepEvent::KafkaProduceAcked {
+                msg,
+                topic,
+                partition,
+                offset,
+            } => write!(f, "produce ack {msg} {topic}p{partition}@{offset}"),
+            KafkaRepEvent::KafkaProduceFailed {
+                msg,
+                topic,
+                partition,
+                error,
+                retry,
+            } => write!(
+                f,
+                "produce {msg} {topic}p{partition} failed {error:?}{}",
+                if *retry { ", retry" } else { "" }
+            ),
+        }
     }
 }

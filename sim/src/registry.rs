@@ -153,6 +153,7 @@ fn arrival(
         | NodeRef::Consumer(_)
         | NodeRef::Partition(..)
         | NodeRef::PulsarPartition(..)
+        | NodeRef::KafkaBroker(_)
         | NodeRef::JmsSubscription(_) => {
             unreachable!("a producer publishes to an exchange, a channel, a topic or a service")
         }

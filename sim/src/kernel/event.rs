@@ -1176,6 +1176,9 @@ pub enum ProduceError {
     NotEnoughReplicas,
     /// The ISR shrank below the minimum after the append: the record stays in the log.
     NotEnoughReplicasAfterAppend,
+    /// An idempotent producer's record came before an earlier one it is still retrying; it is
+    /// sent again after that one, so order holds (KAF-25).
+    OutOfOrderSequence,
 }
 
 /// What Kafka's brokers and replication did (KAF-19..KAF-26). Trace lines name brokers `b0`.

@@ -206,6 +206,10 @@ pub struct Ledger {
     /// duplicates (SQS-1).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub broker_copies: u64,
+    /// Copies a producer sent again after a failed request whose record had already been
+    /// written: Kafka retries (KAF-22, KAF-26).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retry_copies: u64,
     pub in_flight: u64,
     pub ready: u64,
     pub unacked: u64,
@@ -282,6 +286,7 @@ impl Ledger {
                     + self.fanout_copies
                     + self.dead_letter_copies
                     + self.broker_copies
+                    + self.retry_copies
     }
 
     /// State name → count, for reports and the UI.

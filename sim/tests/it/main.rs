@@ -13,6 +13,7 @@ mod robustness;
 mod rules_dispatch;
 mod rules_jms;
 mod rules_kafka;
+mod rules_kafka_replication;
 mod rules_pulsar;
 mod rules_queue;
 mod rules_redis;

@@ -9,7 +9,7 @@
 use super::{Kafka, KafkaWork, Topic, TopicPartition};
 use crate::clients::{ClientWork, Cx};
 use crate::event::{EventKind, KafkaRepEvent, ProduceError};
-use crate::ids::{MessageId, TopicId};
+use crate::ids::{MessageId, ProducerId, TopicId};
 use crate::kernel::ms_to_us;
 use crate::ledger::{CopyState, DropReason};
 use crate::message::{MessageCopy, Slot};
@@ -93,6 +93,9 @@ pub(crate) struct Replicas {
     unacked: BTreeMap<u64, Unacked>,
     /// Records of idempotent producers in the log, by message id (KAF-25).
     written: BTreeMap<MessageId, u64>,
+    /// Records idempotent producers are retrying to this partition: a later record of the same
+    /// producer waits behind them (its sequence would be out of order, KAF-25).
+    retrying: BTreeSet<(ProducerId, MessageId)>,
 }
 
 impl Replicas {
@@ -197,6 +200,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                     .collect(),
                 unacked: BTreeMap::new(),
                 written: BTreeMap::new(),
+                retrying: BTreeSet::new(),
             });
             self.start_fetching(TopicPartition { topic, partition: p });
         }
@@ -451,10 +455,15 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             .spec
             .min_insync_replicas
             .unwrap_or(1) as usize;
+        let c = self.world.copies.get(slot);
+        let (msg, producer) = (c.msg, c.producer.unwrap_or(ProducerId(u32::MAX)));
+        let earlier = (producer, MessageId(0))..(producer, msg);
         let error = if !self.family.readable(tp) {
             Some(ProduceError::NotLeader)
         } else if spec.acks == Acks::All && r.isr.len() < min_isr {
             Some(ProduceError::NotEnoughReplicas)
+        } else if spec.idempotent() && r.retrying.range(earlier).next().is_some() {
+            Some(ProduceError::OutOfOrderSequence)
         } else {
             None
         };
@@ -462,7 +471,8 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             self.refuse(slot, tp, error, &spec);
             return false;
         }
-        let msg = self.world.copies.get(slot).msg;
+        let r = &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
+        r.retrying.remove(&(producer, msg));
         if let Some(&offset) = r.written.get(&msg).filter(|_| spec.idempotent()) {
             // Same producer id and sequence: the broker answers with the first write (KAF-25).
             self.world.emit(rep(KafkaRepEvent::KafkaProduceAcked {
@@ -480,7 +490,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     /// The producer hears the error and retries the same copy, or gives up.
     fn refuse(&mut self, slot: Slot, tp: TopicPartition, error: ProduceError, spec: &KafkaProducerSpec) {
         let c = self.world.copies.get(slot);
-        let msg = c.msg;
+        let (msg, producer) = (c.msg, c.producer.unwrap_or(ProducerId(u32::MAX)));
         let backoff = ms_to_us(spec.retry_backoff_ms.unwrap_or(100.0));
         let timeout = ms_to_us(spec.delivery_timeout_ms.unwrap_or(120_000.0));
         let retry_at = self.world.now.plus(2 * self.world.latency + backoff);
@@ -492,6 +502,12 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             error,
             retry,
         }));
+        let r = &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
+        if retry && spec.idempotent() {
+            r.retrying.insert((producer, msg));
+        } else {
+            r.retrying.remove(&(producer, msg));
+        }
         if retry {
             self.world.schedule(
                 retry_at,
@@ -512,6 +528,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     /// duplicates the record unless the producer is idempotent (KAF-22, KAF-26).
     fn resend(&mut self, tp: TopicPartition, mut copy: MessageCopy, error: ProduceError) {
         copy.state = CopyState::InFlight;
+        self.world.ledger.retry_copies += 1;
         let Some(slot) = self.world.new_copy_within_capacity(copy) else {
             return;
         };

@@ -475,6 +475,12 @@ strings! {
     ColSqsQueues => "SQS queues", "SQS 큐";
     ColSqsQueuesAfter => "SQS queues", "SQS 큐";
     TagSqsQueue => "SQS queue", "SQS 큐";
+    ColKafkaBrokers => "Kafka brokers", "카프카 브로커";
+    ColKafkaBrokersAfter => "Kafka brokers", "카프카 브로커";
+    TagKafkaBroker => "Kafka broker", "카프카 브로커";
+    TagKafkaBrokerDown => "Kafka broker · down", "카프카 브로커 · 중단";
+    NodeKafkaLeaders => "leader of", "리더";
+    NodeKafkaReplicas => "replicas", "레플리카";
     NodeSqsVisible => "available", "사용 가능";
     NodeSqsInFlight => "in flight", "전송 중";
     NodeSqsDelayed => "delayed", "지연";

@@ -9,8 +9,8 @@ use std::fmt;
 
 pub mod sqs;
 pub use sqs::{DeduplicationScope, RedrivePolicy, SqsQueueSpec, SqsQueueType, SqsReceiveSpec};
-pub mod pulsar;
 pub mod kafka;
+pub mod pulsar;
 
 /// The only scenario format version this build reads.
 pub const SCENARIO_VERSION: u32 = 1;
@@ -1061,7 +1061,9 @@ impl Scenario {
                     format!("must be 1 to the {brokers} broker(s), got {rf}"),
                 ));
             }
-            if t.min_insync_replicas.is_some_and(|m| !(1..=rf).contains(&m)) {
+            if t.min_insync_replicas
+                .is_some_and(|m| !(1..=rf).contains(&m))
+            {
                 return Err(ScenarioError::new(
                     format!("topics[{i}].min_insync_replicas"),
                     format!("must be 1 to the replication factor {rf}"),

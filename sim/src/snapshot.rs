@@ -1530,7 +1530,11 @@ impl Simulation {
                     NodeStatus::Crashed
                 },
                 figures: vec![(Figure::Leaders, b.leaders), (Figure::Replicas, b.replicas)],
-                ..node(NodeRef::KafkaBroker(b.id), Family::Kafka, &format!("broker-{}", b.id))
+                ..node(
+                    NodeRef::KafkaBroker(b.id),
+                    Family::Kafka,
+                    &format!("broker-{}", b.id),
+                )
             });
         }
         for t in v.pulsar.iter().flat_map(|p| &p.topics) {

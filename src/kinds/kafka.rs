@@ -132,7 +132,15 @@ impl Kind for Kafka {
         let down = node.status == NodeStatus::Crashed;
         let figure = |f| format_count(node.figure(f).unwrap_or(0));
         NodeText {
-            tag: t(l, if down { Key::TagKafkaBrokerDown } else { Key::TagKafkaBroker }).to_string(),
+            tag: t(
+                l,
+                if down {
+                    Key::TagKafkaBrokerDown
+                } else {
+                    Key::TagKafkaBroker
+                },
+            )
+            .to_string(),
             stat: format!(
                 "{} {} · {} {}",
                 t(l, Key::NodeKafkaLeaders),

@@ -286,7 +286,13 @@ pub fn picker(lang: Lang, snap: &Snapshot) -> Vec<(Key, Vec<(String, String)>)> 
     };
     let mut groups = vec![(Key::ColProducers, nodes(&|n| n.role == Role::Producer))];
     for kind in KINDS {
-        for role in [Role::Router, Role::Store, Role::Service, Role::Peer, Role::Broker] {
+        for role in [
+            Role::Router,
+            Role::Store,
+            Role::Service,
+            Role::Peer,
+            Role::Broker,
+        ] {
             if let Some(key) = kind.picker_heading(role) {
                 let family = kind.family();
                 groups.push((

@@ -1185,10 +1185,16 @@ pub enum ProduceError {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum KafkaRepEvent {
-    KafkaBrokerCrashed { broker: u32 },
+    KafkaBrokerCrashed {
+        broker: u32,
+    },
     /// The controller noticed the crash (`broker.session.timeout.ms`) and fenced the broker.
-    KafkaBrokerFenced { broker: u32 },
-    KafkaBrokerRestarted { broker: u32 },
+    KafkaBrokerFenced {
+        broker: u32,
+    },
+    KafkaBrokerRestarted {
+        broker: u32,
+    },
     /// The controller made `leader` the partition's leader; `clean` unless it came from outside
     /// the ISR (KAF-23). `leader: None`: the partition is offline.
     KafkaLeaderElected {
@@ -1305,7 +1311,10 @@ impl fmt::Display for KafkaRepEvent {
                 partition,
                 to,
                 records,
-            } => write!(f, "{topic}p{partition} truncated to {to}, {records} records"),
+            } => write!(
+                f,
+                "{topic}p{partition} truncated to {to}, {records} records"
+            ),
             KafkaRepEvent::KafkaReplicaTruncated {
                 topic,
                 partition,

@@ -706,6 +706,7 @@ fn jms_for(seed: u64) -> Option<(Value, Vec<Value>, Vec<Value>, Vec<(u64, Cmd)>)
 /// A case's Kafka cluster, when it has a Kafka topic: brokers, the topic's replication, the
 /// producer's acks and broker crashes and restarts. Drawn from the seed by a runner of its own
 /// (seeded apart from the JMS one), so cases without it stay as they were (KAF-19..26).
+#[allow(clippy::type_complexity)]
 fn kafka_cluster_for(seed: u64) -> Option<(Value, Value, Value, Vec<(u64, Value)>)> {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
@@ -722,7 +723,9 @@ fn kafka_cluster_for(seed: u64) -> Option<(Value, Value, Value, Vec<(u64, Value)
         prop::option::of(any::<bool>()),
         prop::collection::vec((0u64..HORIZON_MS, 0u32..3, any::<bool>()), 0..6),
     );
-    let side = prop::option::weighted(0.5, side).new_tree(&mut runner).ok()?;
+    let side = prop::option::weighted(0.5, side)
+        .new_tree(&mut runner)
+        .ok()?;
     let (rf, min_isr, unclean, acks, idempotent, failures) = side.current()?;
     let cluster = json!({
         "brokers": 3, "replica_lag_time_max_ms": 300, "broker_session_timeout_ms": 200,
@@ -738,7 +741,11 @@ fn kafka_cluster_for(seed: u64) -> Option<(Value, Value, Value, Vec<(u64, Value)
     let commands = failures
         .into_iter()
         .map(|(at, broker, crash)| {
-            let c = if crash { "crash_kafka_broker" } else { "restart_kafka_broker" };
+            let c = if crash {
+                "crash_kafka_broker"
+            } else {
+                "restart_kafka_broker"
+            };
             (at, json!({ c: { "broker": broker } }))
         })
         .collect();

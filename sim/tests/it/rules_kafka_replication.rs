@@ -86,7 +86,11 @@ fn kaf_19_isr_drops_a_follower_behind_for_the_lag_time_and_takes_it_back() {
     })));
     let events = run(
         &mut s,
-        &[(1000.0, crash(2)), (2000.0, burst("p", 1)), (20000.0, restart(2))],
+        &[
+            (1000.0, crash(2)),
+            (2000.0, burst("p", 1)),
+            (20000.0, restart(2)),
+        ],
         21000,
     );
     // b2 last caught up at its fetch at 10 ms; the check runs every 5 s: at 15 s it is 14.99 s
@@ -138,7 +142,11 @@ fn kaf_21_acks_0_1_all_answer_at_send_at_append_and_at_the_high_watermark() {
     })));
     let events = run(
         &mut s,
-        &[(100.0, burst("zero", 1)), (200.0, burst("one", 1)), (300.0, burst("all", 1))],
+        &[
+            (100.0, burst("zero", 1)),
+            (200.0, burst("one", 1)),
+            (300.0, burst("all", 1)),
+        ],
         1000,
     );
     // acks=0: offset −1 at once; acks=1 at the leader's append; acks=all two hops later.
@@ -152,7 +160,11 @@ fn kaf_21_acks_1_loses_what_the_leader_had_not_replicated() {
     })));
     // Five records appended and acked at 110 ms. The waiting followers are sent the first at
     // once; the leader dies at 115 ms, before their next fetch takes the other four.
-    let events = run(&mut s, &[(100.0, burst("one", 5)), (115.0, crash(0))], 20000);
+    let events = run(
+        &mut s,
+        &[(100.0, burst("one", 5)), (115.0, crash(0))],
+        20000,
+    );
     assert_eq!(acks(&events), (0..5).map(|o| (110, o)).collect::<Vec<_>>());
     let elected = of(&events, "kafka_leader_elected");
     assert_eq!(elected.len(), 1);
@@ -168,7 +180,10 @@ fn kaf_21_acks_1_loses_what_the_leader_had_not_replicated() {
     let events = run(&mut s, &[(21000.0, restart(0))], 22000);
     let cut = of(&events, "kafka_replica_truncated");
     assert_eq!(cut.len(), 1);
-    assert_eq!((cut[0].1["broker"].clone(), cut[0].1["to"].clone()), (json!(0), json!(1)));
+    assert_eq!(
+        (cut[0].1["broker"].clone(), cut[0].1["to"].clone()),
+        (json!(0), json!(1))
+    );
 }
 
 #[test]
@@ -178,7 +193,11 @@ fn kaf_21_acks_all_keeps_the_records_through_the_same_failure() {
         "groups": [{ "name": "g", "topics": ["t"], "auto_offset_reset": "earliest" }],
         "consumers": [group_member("c", "g", 1.0)],
     })));
-    let events = run(&mut s, &[(100.0, burst("all", 5)), (115.0, crash(0))], 20000);
+    let events = run(
+        &mut s,
+        &[(100.0, burst("all", 5)), (115.0, crash(0))],
+        20000,
+    );
     // Never acked by the dead leader: its four unreplicated copies are truncated, and the
     // producer's retries land on the new leader; the retry of the replicated one is recognised.
     assert_eq!(dropped(&s, DropReason::LostOnFailover), 0);
@@ -188,18 +207,23 @@ fn kaf_21_acks_all_keeps_the_records_through_the_same_failure() {
     a.sort_unstable();
     assert_eq!(a, vec![0, 1, 2, 3, 4], "{}", trace(&events));
     assert!(acks(&events).iter().all(|(t, _)| *t >= 9115));
-    let p: Vec<(u64, u64)> = processed(&events).iter().map(|(_, o, m)| (*o, *m)).collect();
+    let p: Vec<(u64, u64)> = processed(&events)
+        .iter()
+        .map(|(_, o, m)| (*o, *m))
+        .collect();
     assert_eq!(p, (0..5).map(|i| (i, i)).collect::<Vec<_>>());
 }
 
 /// RF 3, `min.insync.replicas` 2: both followers die at 15 ms, after the append at 10 ms and
 /// before they fetch it.
 fn min_isr_2(kafka: Value) -> Simulation {
-    sim_of(cluster(3, 3, json!({ "min_insync_replicas": 2 })).with(json!({
-        "producers": [producer("p", kafka)],
-        "groups": [{ "name": "g", "topics": ["t"], "auto_offset_reset": "earliest" }],
-        "consumers": [group_member("c", "g", 1.0)],
-    })))
+    sim_of(
+        cluster(3, 3, json!({ "min_insync_replicas": 2 })).with(json!({
+            "producers": [producer("p", kafka)],
+            "groups": [{ "name": "g", "topics": ["t"], "auto_offset_reset": "earliest" }],
+            "consumers": [group_member("c", "g", 1.0)],
+        })),
+    )
 }
 
 #[test]
@@ -216,7 +240,9 @@ fn kaf_22_not_enough_replicas_refuses_the_write() {
     assert_eq!(failed[0].1["error"], "not_enough_replicas");
     assert_eq!(failed[0].1["retry"], false);
     assert_eq!(dropped(&s, DropReason::DeliveryTimeout), 1);
-    assert!(events.iter().all(|e| !matches!(e.kind, EventKind::Appended { .. })));
+    assert!(events
+        .iter()
+        .all(|e| !matches!(e.kind, EventKind::Appended { .. })));
 }
 
 #[test]
@@ -256,7 +282,11 @@ fn kaf_23_clean_election_picks_the_first_live_isr_replica() {
     assert_eq!(elected.len(), 1);
     assert_eq!(elected[0].0, 9100);
     assert_eq!(
-        (&elected[0].1["leader"], &elected[0].1["epoch"], &elected[0].1["clean"]),
+        (
+            &elected[0].1["leader"],
+            &elected[0].1["epoch"],
+            &elected[0].1["clean"]
+        ),
         (&json!(1), &json!(1), &json!(true))
     );
     let shrunk = of(&events, "kafka_isr_shrunk");
@@ -319,7 +349,11 @@ fn kaf_24_acks_all_with_min_isr_2_loses_nothing_while_an_isr_member_lives() {
     let mut s = min_isr_2(json!({}));
     let events = run(
         &mut s,
-        &[(0.0, burst("p", 5)), (500.0, crash(0)), (10000.0, burst("p", 5))],
+        &[
+            (0.0, burst("p", 5)),
+            (500.0, crash(0)),
+            (10000.0, burst("p", 5)),
+        ],
         20000,
     );
     assert_eq!(dropped(&s, DropReason::LostOnFailover), 0);
@@ -347,7 +381,10 @@ fn kaf_25_the_idempotent_producer_discards_its_retry() {
     // The retry is answered with the first write's offset.
     assert_eq!(acks(&events), vec![(9615, 0)]);
     let p = processed(&events);
-    assert_eq!(p.iter().map(|(_, o, m)| (*o, *m)).collect::<Vec<_>>(), vec![(0, 0)]);
+    assert_eq!(
+        p.iter().map(|(_, o, m)| (*o, *m)).collect::<Vec<_>>(),
+        vec![(0, 0)]
+    );
 }
 
 #[test]
@@ -376,7 +413,10 @@ fn kaf_single_broker_default_has_no_replication_events() {
     let events = run_ms(&mut s, 1000);
     assert!(of(&events, "kafka_produce_acked").is_empty());
     assert_eq!(
-        events.iter().filter(|e| matches!(e.kind, EventKind::Appended { .. })).count(),
+        events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Appended { .. }))
+            .count(),
         3
     );
 }
@@ -384,11 +424,13 @@ fn kaf_single_broker_default_has_no_replication_events() {
 /// RF 2, min ISR 2: b1 is down until 9.5 s. Message 0 (sent at 9.4 s) is refused and retried at
 /// 9.53 s; message 1 (sent at 9.505 s) arrives at 9.515 s, after b1 rejoined the ISR (9.51 s).
 fn retry_overtaken(kafka: Value) -> Vec<(u64, u64, u64)> {
-    let mut s = sim_of(cluster(2, 2, json!({ "min_insync_replicas": 2 })).with(json!({
-        "producers": [producer("p", kafka)],
-        "groups": [{ "name": "g", "topics": ["t"], "auto_offset_reset": "earliest" }],
-        "consumers": [group_member("c", "g", 1.0)],
-    })));
+    let mut s = sim_of(
+        cluster(2, 2, json!({ "min_insync_replicas": 2 })).with(json!({
+            "producers": [producer("p", kafka)],
+            "groups": [{ "name": "g", "topics": ["t"], "auto_offset_reset": "earliest" }],
+            "consumers": [group_member("c", "g", 1.0)],
+        })),
+    );
     let events = run(
         &mut s,
         &[
@@ -399,7 +441,12 @@ fn retry_overtaken(kafka: Value) -> Vec<(u64, u64, u64)> {
         ],
         11000,
     );
-    assert_eq!(of(&events, "kafka_isr_expanded")[0].0, 9510, "{}", trace(&events));
+    assert_eq!(
+        of(&events, "kafka_isr_expanded")[0].0,
+        9510,
+        "{}",
+        trace(&events)
+    );
     processed(&events)
 }
 

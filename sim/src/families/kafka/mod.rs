@@ -3,9 +3,9 @@
 
 pub mod assignor;
 mod compaction;
-pub(crate) mod replication;
 pub mod log;
 pub mod partitioner;
+pub(crate) mod replication;
 mod retention;
 
 use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx};

@@ -156,8 +156,7 @@ pub(crate) fn readable(topics: &[Topic], cluster: Option<&Cluster>, tp: TopicPar
         return true;
     };
     let cluster = cluster.expect("replicas need a cluster");
-    r.leader
-        .is_some_and(|b| cluster.brokers[b as usize].alive)
+    r.leader.is_some_and(|b| cluster.brokers[b as usize].alive)
 }
 
 fn rep(e: KafkaRepEvent) -> EventKind {
@@ -202,12 +201,17 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 written: BTreeMap::new(),
                 retrying: BTreeSet::new(),
             });
-            self.start_fetching(TopicPartition { topic, partition: p });
+            self.start_fetching(TopicPartition {
+                topic,
+                partition: p,
+            });
         }
         if rf > 1 {
             let at = now.plus((lag / 2).max(1));
-            self.world
-                .schedule(at, KafkaWork::Replication(ReplicationWork::IsrCheck { topic }));
+            self.world.schedule(
+                at,
+                KafkaWork::Replication(ReplicationWork::IsrCheck { topic }),
+            );
         }
     }
 
@@ -281,8 +285,8 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         }
         let now = self.world.now;
         let end = self.leader_log_end(tp);
-        let hw = self.family.topics[tp.topic.index()].partitions[tp.partition as usize]
-            .high_watermark();
+        let hw =
+            self.family.topics[tp.topic.index()].partitions[tp.partition as usize].high_watermark();
         let r = &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
         let Some(rp) = r.replica(broker).filter(|rp| rp.fetch_gen == gen) else {
             return;
@@ -418,8 +422,10 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             self.advance_hw(tp);
         }
         let at = now.plus((lag / 2).max(1));
-        self.world
-            .schedule(at, KafkaWork::Replication(ReplicationWork::IsrCheck { topic }));
+        self.world.schedule(
+            at,
+            KafkaWork::Replication(ReplicationWork::IsrCheck { topic }),
+        );
     }
 
     fn leave_isr(&mut self, tp: TopicPartition, broker: u32) {
@@ -488,7 +494,13 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     }
 
     /// The producer hears the error and retries the same copy, or gives up.
-    fn refuse(&mut self, slot: Slot, tp: TopicPartition, error: ProduceError, spec: &KafkaProducerSpec) {
+    fn refuse(
+        &mut self,
+        slot: Slot,
+        tp: TopicPartition,
+        error: ProduceError,
+        spec: &KafkaProducerSpec,
+    ) {
         let c = self.world.copies.get(slot);
         let (msg, producer) = (c.msg, c.producer.unwrap_or(ProducerId(u32::MAX)));
         let backoff = ms_to_us(spec.retry_backoff_ms.unwrap_or(100.0));
@@ -676,7 +688,10 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
 
     /// The broker comes back. Its replicas rejoin as followers, cut back to the leader's log;
     /// offline partitions it can lead elect it (KAF-21, KAF-23).
-    pub(crate) fn restart_broker(&mut self, broker: u32) -> Result<(), crate::command::CommandError> {
+    pub(crate) fn restart_broker(
+        &mut self,
+        broker: u32,
+    ) -> Result<(), crate::command::CommandError> {
         self.check_broker(broker)?;
         let b = self.family.cluster.as_ref().expect("a cluster").brokers[broker as usize];
         if b.alive {
@@ -709,7 +724,8 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             match r.leader {
                 None => self.elect(tp),
                 Some(leader) if leader != broker => {
-                    let r = &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
+                    let r =
+                        &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
                     let rp = r.replica(broker).expect("its replica");
                     rp.fetch_gen += 1;
                     let (offset, gen) = (rp.leo, rp.fetch_gen);
@@ -747,7 +763,11 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             rp.leo = end;
         }
         let up = |rp: &&Replica| serving[rp.broker as usize];
-        let clean = r.replicas.iter().filter(up).find(|rp| r.isr.contains(&rp.broker));
+        let clean = r
+            .replicas
+            .iter()
+            .filter(up)
+            .find(|rp| r.isr.contains(&rp.broker));
         let choice = match clean {
             Some(rp) => Some((rp.broker, true)),
             None if unclean_allowed => r.replicas.iter().find(up).map(|rp| (rp.broker, false)),

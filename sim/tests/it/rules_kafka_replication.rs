@@ -4,7 +4,8 @@
 //! appended at t reaches the followers at t+10 and the HW at t+20.
 
 use crate::helpers::{
-    apply, burst_rate, events_of_type, group_member, manual_rate, run_ms, sim_of, trace, With,
+    apply, burst_rate, events_of_type, group_member, manual_rate, run_file, run_ms, sim_of, trace,
+    With,
 };
 use broker_sim::{DropReason, Event, EventKind, Simulation};
 use serde_json::{json, Value};
@@ -466,4 +467,128 @@ fn kaf_25_the_idempotent_producer_keeps_order_through_a_retry() {
         p.iter().map(|(_, o, m)| (*o, *m)).collect::<Vec<_>>(),
         vec![(0, 0), (1, 1)]
     );
+}
+
+fn example(name: &str) -> String {
+    format!("{}/../scenarios/kafka/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn kaf_24_file_the_leader_dies_acks_1_loses_what_acks_all_keeps() {
+    let (s, events, _) = run_file(&example("kaf-21-leader-dies-acks-1-loses.json"), 20_000);
+    let lost: Vec<(u64, Value, Value)> = of(&events, "kafka_lost_on_failover")
+        .into_iter()
+        .map(|(t, v)| (t, v["topic"].clone(), v["offset"].clone()))
+        .collect();
+    assert_eq!(
+        lost,
+        (1..5)
+            .map(|o| (11020, json!(0), json!(o)))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(dropped(&s, DropReason::TruncatedOnElection), 4);
+    let read = |topic: u64| {
+        let p = processed_in(&events, topic);
+        p.iter().map(|(o, _)| *o).collect::<Vec<_>>()
+    };
+    assert_eq!(read(0), vec![0]);
+    assert_eq!(read(1), vec![0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn kaf_22_file_min_insync_2_refuses_instead_of_losing() {
+    let (s, events, _) = run_file(&example("kaf-22-min-insync-refuses.json"), 30_000);
+    assert_eq!(dropped(&s, DropReason::LostOnFailover), 0);
+    let errors = |e: &str| {
+        of(&events, "kafka_produce_failed")
+            .iter()
+            .filter(|(_, v)| v["error"] == e)
+            .count()
+    };
+    assert_eq!(errors("not_enough_replicas_after_append"), 18);
+    assert!(errors("not_enough_replicas") > 0);
+    // Every record the producer sent is read exactly once, in order.
+    let offsets: Vec<u64> = processed_in(&events, 0).iter().map(|(o, _)| *o).collect();
+    assert_eq!(offsets, (0..offsets.len() as u64).collect::<Vec<_>>());
+    let mut msgs: Vec<u64> = processed_in(&events, 0).iter().map(|(_, m)| *m).collect();
+    msgs.dedup();
+    assert_eq!(msgs.len(), offsets.len());
+    assert!(msgs.windows(2).all(|w| w[0] < w[1]), "{msgs:?}");
+}
+
+/// (offset, msg) of the records a group processed from topic `topic`.
+fn processed_in(events: &[Event], topic: u64) -> Vec<(u64, u64)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::RecordProcessed {
+                topic: t,
+                offset,
+                msg,
+                ..
+            } if u64::from(t.0) == topic => Some((*offset, msg.0)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn kaf_19_snapshot_shows_brokers_replicas_leader_isr_and_high_watermark() {
+    use broker_sim::snapshot::{Family, Figure, NodeRef, NodeStatus, Role};
+    let mut s = sim_of(cluster(3, 2, json!({})).with(json!({
+        "producers": [producer("p", json!({ "acks": "1" }))],
+    })));
+    run(&mut s, &[(100.0, burst("p", 2)), (200.0, crash(1))], 300);
+    let snap = s.snapshot();
+    let r = snap.topics[0].partitions[0]
+        .replication
+        .clone()
+        .expect("replicated");
+    assert_eq!((r.leader, r.epoch, r.high_watermark), (Some(0), 0, 2));
+    assert_eq!(r.replicas, vec![(0, 2), (1, 2)]);
+    assert_eq!(r.isr, vec![0, 1], "b1 is not fenced before 9.2 s");
+    let brokers: Vec<_> = (snap.graph.nodes.iter())
+        .filter(|n| n.role == Role::Broker)
+        .map(|n| {
+            (
+                n.node,
+                n.family,
+                n.status,
+                n.figure(Figure::Leaders),
+                n.figure(Figure::Replicas),
+            )
+        })
+        .collect();
+    assert_eq!(
+        brokers,
+        vec![
+            (
+                NodeRef::KafkaBroker(0),
+                Family::Kafka,
+                NodeStatus::Running,
+                Some(1),
+                Some(1)
+            ),
+            (
+                NodeRef::KafkaBroker(1),
+                Family::Kafka,
+                NodeStatus::Crashed,
+                Some(0),
+                Some(1)
+            ),
+            (
+                NodeRef::KafkaBroker(2),
+                Family::Kafka,
+                NodeStatus::Running,
+                Some(0),
+                Some(0)
+            ),
+        ]
+    );
+    let partition = snap
+        .graph
+        .node(NodeRef::Partition(snap.topics[0].id, 0))
+        .unwrap();
+    assert_eq!(partition.figure(Figure::HighWatermark), Some(2));
+    assert_eq!(partition.figure(Figure::Isr), Some(2));
 }

@@ -273,7 +273,8 @@ impl PartitionLog {
                 && config
                     .retention_bytes
                     .is_some_and(|r| self.bytes - oldest.bytes >= r);
-            if !(by_time || by_size) {
+            // A segment reaching the high watermark is never deleted (KAF-5, KAF-20).
+            if !(by_time || by_size) || oldest.base + oldest.records > self.high_watermark() {
                 break;
             }
             self.segments.pop_front();

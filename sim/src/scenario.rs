@@ -731,6 +731,9 @@ pub struct GroupSpec {
     /// `offsets.retention.minutes` in ms: committed offsets of an empty group expire (KAF-17).
     #[serde(default = "default_offsets_retention_ms")]
     pub offsets_retention_ms: f64,
+    /// `isolation.level` (KAF-27).
+    #[serde(default, skip_serializing_if = "kafka::IsolationLevel::is_default")]
+    pub isolation_level: kafka::IsolationLevel,
 }
 
 fn default_offsets_retention_ms() -> f64 {
@@ -1072,6 +1075,12 @@ impl Scenario {
         }
         for (i, p) in self.producers.iter().enumerate() {
             kafka::validate_producer(&format!("producers[{i}].kafka"), &p.kafka)?;
+            if p.kafka.transactions.is_some() && self.kafka.is_none() {
+                return Err(ScenarioError::new(
+                    format!("producers[{i}].kafka.transactions"),
+                    "transactions need a `kafka` cluster",
+                ));
+            }
         }
         let mut client_ids = BTreeSet::new();
         for (i, c) in self.consumers.iter().enumerate() {

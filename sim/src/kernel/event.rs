@@ -1244,6 +1244,14 @@ pub enum KafkaRepEvent {
         partition: u32,
         offset: i64,
     },
+    /// A transactional producer's transaction on a partition ended (KAF-27).
+    KafkaTxnEnded {
+        producer: u32,
+        topic: TopicId,
+        partition: u32,
+        records: u64,
+        committed: bool,
+    },
     /// The request failed; `retry` if the producer sends it again.
     KafkaProduceFailed {
         msg: MessageId,
@@ -1267,6 +1275,7 @@ impl KafkaRepEvent {
             | KafkaRepEvent::KafkaIsrShrunk { .. }
             | KafkaRepEvent::KafkaIsrExpanded { .. }
             | KafkaRepEvent::KafkaTruncated { .. }
+            | KafkaRepEvent::KafkaTxnEnded { .. }
             | KafkaRepEvent::KafkaReplicaTruncated { .. } => None,
         }
     }
@@ -1333,6 +1342,17 @@ impl fmt::Display for KafkaRepEvent {
                 partition,
                 offset,
             } => write!(f, "produce ack {msg} {topic}p{partition}@{offset}"),
+            KafkaRepEvent::KafkaTxnEnded {
+                producer,
+                topic,
+                partition,
+                records,
+                committed,
+            } => write!(
+                f,
+                "txn of p{producer} on {topic}p{partition}: {records} records {}",
+                if *committed { "committed" } else { "aborted" }
+            ),
             KafkaRepEvent::KafkaProduceFailed {
                 msg,
                 topic,

@@ -57,6 +57,36 @@ pub struct KafkaProducerSpec {
     /// `delivery.timeout.ms` (120000): after this a record's retries stop.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_timeout_ms: Option<f64>,
+    /// A transactional producer (`transactional.id`, KAF-27).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactions: Option<KafkaTransactions>,
+}
+
+/// How a transactional producer groups its records (KAF-27): a transaction per `records`
+/// records of a partition, every `abort_every`th of them aborted (0: none).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaTransactions {
+    pub records: u32,
+    #[serde(default)]
+    pub abort_every: u32,
+}
+
+/// `isolation.level` of a consumer group's members (KAF-27).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IsolationLevel {
+    /// The default: every record below the high watermark, aborted ones included.
+    #[default]
+    ReadUncommitted,
+    /// Only committed transactions' records, up to the last stable offset.
+    ReadCommitted,
+}
+
+impl IsolationLevel {
+    pub fn is_default(&self) -> bool {
+        *self == IsolationLevel::ReadUncommitted
+    }
 }
 
 impl KafkaProducerSpec {
@@ -105,6 +135,15 @@ pub(crate) fn validate_producer(path: &str, p: &KafkaProducerSpec) -> Result<(),
             format!("{path}.enable_idempotence"),
             "idempotence needs acks=all and retries > 0",
         ));
+    }
+    if let Some(t) = &p.transactions {
+        if t.records == 0 || p.acks != Acks::All || p.enable_idempotence == Some(false) {
+            // A transactional producer is idempotent (KAF-27).
+            return Err(ScenarioError::new(
+                format!("{path}.transactions"),
+                "transactions need records >= 1, acks=all and idempotence",
+            ));
+        }
     }
     for (name, ms) in [
         ("retry_backoff_ms", p.retry_backoff_ms),

@@ -592,3 +592,43 @@ fn kaf_19_snapshot_shows_brokers_replicas_leader_isr_and_high_watermark() {
     assert_eq!(partition.figure(Figure::HighWatermark), Some(2));
     assert_eq!(partition.figure(Figure::Isr), Some(2));
 }
+
+#[test]
+fn kaf_27_read_committed_skips_aborted_and_open_transactions() {
+    // Transactions of 2 records, every second one aborted: m0 m1 commit, m2 m3 abort, m4 open.
+    let group = |name: &str, isolation: &str| {
+        json!({
+            "name": name, "topics": ["t"], "auto_offset_reset": "earliest",
+            "isolation_level": isolation,
+        })
+    };
+    let mut s = sim_of(cluster(1, 1, json!({})).with(json!({
+        "producers": [producer("p", json!({ "transactions": { "records": 2, "abort_every": 2 } }))],
+        "groups": [group("rc", "read_committed"), group("ru", "read_uncommitted")],
+        "consumers": [group_member("c-rc", "rc", 1.0), group_member("c-ru", "ru", 1.0)],
+    })));
+    let events = run(&mut s, &[(100.0, burst("p", 5))], 10000);
+    let ended: Vec<(Value, Value)> = of(&events, "kafka_txn_ended")
+        .into_iter()
+        .map(|(_, v)| (v["records"].clone(), v["committed"].clone()))
+        .collect();
+    assert_eq!(
+        ended,
+        vec![(json!(2), json!(true)), (json!(2), json!(false))]
+    );
+    let read = |consumer: u32| -> Vec<u64> {
+        events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::RecordProcessed {
+                    consumer: c, msg, ..
+                } if c.0 == consumer => Some(msg.0),
+                _ => None,
+            })
+            .collect()
+    };
+    // read_committed: only the committed transaction; the open one waits, the aborted is skipped.
+    assert_eq!(read(0), vec![0, 1]);
+    // read_uncommitted (the default) sees everything, aborted records included (KAF-27).
+    assert_eq!(read(1), vec![0, 1, 2, 3, 4]);
+}

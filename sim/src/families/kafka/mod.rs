@@ -16,6 +16,7 @@ use crate::kernel::agenda::TimerId;
 use crate::kernel::{ms_to_us, World};
 use crate::ledger::{CopyState, DropReason};
 use crate::message::{Slot, NO_KEY};
+use crate::scenario::kafka::IsolationLevel;
 use crate::scenario::{CommitMode, GroupSpec, OffsetReset, TopicSpec, UnkeyedStrategy};
 use crate::time::SimTime;
 use crate::wire::{Chip, NodeRef};
@@ -511,6 +512,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             })
             .unwrap_or_default();
         let max = g.spec.max_poll_records as usize;
+        let committed_only = g.spec.isolation_level == IsolationLevel::ReadCommitted;
         let commit = g.spec.commit.clone();
         let reset = g.spec.auto_offset_reset;
         // Auto-commit commits what earlier polls returned, once the interval has passed (KAF-13).
@@ -563,9 +565,16 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 if !replication::readable(&self.family.topics, self.family.cluster.as_ref(), tp) {
                     continue; // its leader is down
                 }
-                // Only committed records, below the high watermark (KAF-20).
+                // Only committed records, below the high watermark (KAF-20); `read_committed`
+                // stops at the last stable offset and skips aborted transactions (KAF-27).
                 let hw = log.high_watermark();
-                let visible = log.iter_from(pos).take_while(|(o, _)| *o < hw);
+                let txns = (self.family.topics[tp.topic.index()].replicas)
+                    .get(tp.partition as usize)
+                    .filter(|_| committed_only);
+                let limit = txns.map_or(hw, |r| r.last_stable_offset(hw));
+                let visible = (log.iter_from(pos))
+                    .take_while(|(o, _)| *o < limit)
+                    .filter(|(o, _)| txns.is_none_or(|r| !r.aborted.contains(o)));
                 for (offset, r) in visible.take(max - fetched.len()) {
                     fetched.push(Fetched {
                         tp,

@@ -96,9 +96,22 @@ pub(crate) struct Replicas {
     /// Records idempotent producers are retrying to this partition: a later record of the same
     /// producer waits behind them (its sequence would be out of order, KAF-25).
     retrying: BTreeSet<(ProducerId, MessageId)>,
+    /// Open transactions: each producer's record offsets so far (KAF-27).
+    txns: BTreeMap<ProducerId, Vec<u64>>,
+    /// Transactions each producer has ended here, to pick the ones that abort.
+    txns_ended: BTreeMap<ProducerId, u32>,
+    /// Offsets of aborted transactions' records, which `read_committed` skips (KAF-27).
+    pub aborted: BTreeSet<u64>,
 }
 
 impl Replicas {
+    /// The last stable offset: below the first open transaction and the HW (KAF-27).
+    pub fn last_stable_offset(&self, hw: u64) -> u64 {
+        (self.txns.values())
+            .filter_map(|offsets| offsets.first().copied())
+            .fold(hw, u64::min)
+    }
+
     fn replica(&mut self, broker: u32) -> Option<&mut Replica> {
         self.replicas.iter_mut().find(|r| r.broker == broker)
     }
@@ -200,6 +213,9 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 unacked: BTreeMap::new(),
                 written: BTreeMap::new(),
                 retrying: BTreeSet::new(),
+                txns: BTreeMap::new(),
+                txns_ended: BTreeMap::new(),
+                aborted: BTreeSet::new(),
             });
             self.start_fetching(TopicPartition {
                 topic,
@@ -584,6 +600,35 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 (rp.broker, rp.fetch_gen)
             })
             .collect();
+        if let Some(tx) = &spec.transactions {
+            let producer = self
+                .world
+                .copies
+                .get(slot)
+                .producer
+                .unwrap_or(ProducerId(u32::MAX));
+            let r = &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
+            let offsets = r.txns.entry(producer).or_default();
+            offsets.push(offset);
+            if offsets.len() >= tx.records as usize {
+                // The producer ends the transaction; its marker is written at once.
+                let offsets = r.txns.remove(&producer).unwrap_or_default();
+                let n = r.txns_ended.entry(producer).or_default();
+                *n += 1;
+                let committed = tx.abort_every == 0 || *n % tx.abort_every != 0;
+                if !committed {
+                    r.aborted.extend(offsets.iter().copied());
+                }
+                self.world.emit(rep(KafkaRepEvent::KafkaTxnEnded {
+                    producer: producer.0,
+                    topic: tp.topic,
+                    partition: tp.partition,
+                    records: offsets.len() as u64,
+                    committed,
+                }));
+                self.wake_members(tp);
+            }
+        }
         if let Some(offset) = acked {
             self.world.emit(rep(KafkaRepEvent::KafkaProduceAcked {
                 msg,
@@ -821,6 +866,11 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         let r = &mut t.replicas[tp.partition as usize];
         let unacked = r.unacked.split_off(&to);
         r.written.retain(|_, o| *o < to);
+        r.aborted.split_off(&to);
+        for offsets in r.txns.values_mut() {
+            offsets.retain(|o| *o < to);
+        }
+        r.txns.retain(|_, offsets| !offsets.is_empty());
         if gone.is_empty() {
             return;
         }

@@ -707,7 +707,7 @@ fn jms_for(seed: u64) -> Option<(Value, Vec<Value>, Vec<Value>, Vec<(u64, Cmd)>)
 /// producer's acks and broker crashes and restarts. Drawn from the seed by a runner of its own
 /// (seeded apart from the JMS one), so cases without it stay as they were (KAF-19..26).
 #[allow(clippy::type_complexity)]
-fn kafka_cluster_for(seed: u64) -> Option<(Value, Value, Value, Vec<(u64, Value)>)> {
+fn kafka_cluster_for(seed: u64) -> Option<(Value, Value, Value, Vec<(u64, Value)>, bool)> {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
     let mut bytes = [0u8; 32];
@@ -722,11 +722,12 @@ fn kafka_cluster_for(seed: u64) -> Option<(Value, Value, Value, Vec<(u64, Value)
         prop_oneof![Just("0"), Just("1"), Just("all")],
         prop::option::of(any::<bool>()),
         prop::collection::vec((0u64..HORIZON_MS, 0u32..3, any::<bool>()), 0..6),
+        any::<bool>(),
     );
     let side = prop::option::weighted(0.5, side)
         .new_tree(&mut runner)
         .ok()?;
-    let (rf, min_isr, unclean, acks, idempotent, failures) = side.current()?;
+    let (rf, min_isr, unclean, acks, idempotent, failures, txns) = side.current()?;
     let cluster = json!({
         "brokers": 3, "replica_lag_time_max_ms": 300, "broker_session_timeout_ms": 200,
     });
@@ -737,6 +738,11 @@ fn kafka_cluster_for(seed: u64) -> Option<(Value, Value, Value, Vec<(u64, Value)
     let mut producer = json!({ "acks": acks, "delivery_timeout_ms": 1000 });
     if let Some(i) = idempotent.filter(|_| acks == "all") {
         producer["enable_idempotence"] = json!(i);
+    }
+    // Transactions, read by a `read_committed` group (KAF-27).
+    let txns = txns && acks == "all" && idempotent != Some(false);
+    if txns {
+        producer["transactions"] = json!({ "records": 3, "abort_every": 2 });
     }
     let commands = failures
         .into_iter()
@@ -749,7 +755,7 @@ fn kafka_cluster_for(seed: u64) -> Option<(Value, Value, Value, Vec<(u64, Value)
             (at, json!({ c: { "broker": broker } }))
         })
         .collect();
-    Some((cluster, topic, producer, commands))
+    Some((cluster, topic, producer, commands, txns))
 }
 
 trait Named {
@@ -902,10 +908,13 @@ fn case() -> impl Strategy<Value = Case> {
                 }
                 let (mut topics, mut groups) = (Vec::new(), Vec::new());
                 let mut kafka_cluster = None;
-                if let Some((mut t, g, mut p, members)) = kafka {
-                    if let Some((cluster, topic, producer, commands)) = kafka_cluster_for(seed) {
+                if let Some((mut t, mut g, mut p, members)) = kafka {
+                    if let Some((cluster, topic, producer, commands, txns)) = kafka_cluster_for(seed) {
                         t = t.with(topic);
                         p["kafka"] = producer;
+                        if txns {
+                            g["isolation_level"] = json!("read_committed");
+                        }
                         kafka_cluster = Some((cluster, commands));
                     }
                     topics.push(t);

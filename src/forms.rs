@@ -452,6 +452,7 @@ pub fn add_producer(p: &AddProducerProps) -> Html {
                 confirms: false,
                 paused: false,
                 pulsar: Default::default(),
+                kafka: Default::default(),
             };
             run(&lab, Command::AddProducer { producer: spec })
         })

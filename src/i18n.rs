@@ -248,10 +248,13 @@ strings! {
     ReasonServiceOverloaded => "service overloaded", "서비스 과부하";
     ReasonRequestTimeout => "request timeout", "요청 시간 초과";
     ReasonNoKeyForCompactedTopic => "no key: a compacted topic refuses it", "키 없음: 컴팩션 토픽이 거부함";
-    ReasonDeduplicated => "deduplicated (SQS FIFO)", "중복 제거됨 (SQS FIFO)";
+    ReasonDeduplicated => "deduplicated (SQS FIFO, idempotent producer)", "중복 제거됨 (SQS FIFO, 멱등 프로듀서)";
     ReasonNonPersistentDeadLetter => "non-persistent dead letter discarded", "비영속 데드 레터 폐기";
     ReasonLostInBrokerRestart => "lost in a broker restart (non-persistent)", "브로커 재시작으로 유실 (비영속)";
     ReasonBrokerDown => "broker down", "브로커 중단";
+    ReasonLostOnFailover => "acked, lost on failover", "확인 후 장애 조치로 유실";
+    ReasonTruncatedOnElection => "truncated by leader election (not acked)", "리더 선출로 잘림 (미확인)";
+    ReasonDeliveryTimeout => "producer gave up (delivery timeout)", "프로듀서 전송 포기 (delivery timeout)";
     ReasonPoisonAckDiscarded => "poison ack on a non-durable subscription (discarded)", "비지속 구독의 독 메시지 ACK (폐기)";
     DlReasonRejected => "rejected", "거부됨 (rejected)";
     DlReasonExpired => "expired", "만료됨 (expired)";
@@ -479,6 +482,12 @@ strings! {
     ColSqsQueues => "SQS queues", "SQS 큐";
     ColSqsQueuesAfter => "SQS queues", "SQS 큐";
     TagSqsQueue => "SQS queue", "SQS 큐";
+    ColKafkaBrokers => "Kafka brokers", "카프카 브로커";
+    ColKafkaBrokersAfter => "Kafka brokers", "카프카 브로커";
+    TagKafkaBroker => "Kafka broker", "카프카 브로커";
+    TagKafkaBrokerDown => "Kafka broker · down", "카프카 브로커 · 중단";
+    NodeKafkaLeaders => "leader of", "리더";
+    NodeKafkaReplicas => "replicas", "레플리카";
     NodeSqsVisible => "available", "사용 가능";
     NodeSqsInFlight => "in flight", "전송 중";
     NodeSqsDelayed => "delayed", "지연";

@@ -56,7 +56,7 @@ pub fn column_of_role(role: Role) -> usize {
     match role {
         Role::Producer => PRODUCERS,
         Role::Router | Role::Peer => ROUTERS,
-        Role::Store | Role::Service => STORES,
+        Role::Store | Role::Service | Role::Broker => STORES,
         Role::Consumer => CONSUMERS,
     }
 }
@@ -111,7 +111,8 @@ impl Topology {
             if n.role == Role::Consumer && n.group.is_some() {
                 continue; // drawn in its group
             }
-            if !client && band(n.family) == BandKind::Event {
+            // A broker node is a box in any band; an event band draws only its stores as frames.
+            if !client && n.role != Role::Broker && band(n.family) == BandKind::Event {
                 if let Some(parent) = n.parent {
                     if let Some(f) = t.frames.iter_mut().find(|f| f.node == parent) {
                         rows.insert(n.node, f.rows.len());

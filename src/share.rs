@@ -327,6 +327,8 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             | Command::AddJmsTopic { .. }
             | Command::UnsubscribeDurable { .. }
             | Command::RestartJmsBroker { .. } => continue,
+            // Kafka broker ids are checked by the core when the command applies.
+            Command::CrashKafkaBroker { .. } | Command::RestartKafkaBroker { .. } => continue,
             // SQS queues are checked by the core too.
             Command::AddSqsQueue { .. } | Command::UpdateSqsQueue { .. } => continue,
             Command::ResetCursor { .. } | Command::CreateSubscription { .. } => continue,

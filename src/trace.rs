@@ -6,7 +6,7 @@ use crate::hooks::{use_interval, use_render_count};
 use crate::i18n::{t, Key, Lang};
 use crate::lab::use_lab;
 use crate::model::format_clock;
-use broker_sim::event::{JmsEvent, StageEvent, StageWrite};
+use broker_sim::event::{JmsEvent, KafkaRepEvent, StageEvent, StageWrite};
 use broker_sim::{
     ConsumerId, DeadLetterReason, DropReason, Event, EventKind, MessageId, Settle, SimTime,
     Snapshot,
@@ -110,6 +110,12 @@ impl StepKind {
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
             EventKind::CommandApplied { .. } | EventKind::Sqs(_) => StepKind::Command,
+            EventKind::KafkaRep(e) => match e {
+                KafkaRepEvent::KafkaLostOnFailover { .. } => StepKind::Dropped,
+                KafkaRepEvent::KafkaProduceAcked { .. } => StepKind::Acked,
+                KafkaRepEvent::KafkaProduceFailed { .. } => StepKind::PublisherNacked,
+                _ => StepKind::Command,
+            },
             EventKind::PulsarEntryAdded { .. } => StepKind::Appended,
             EventKind::PulsarDispatched { .. } => StepKind::Delivered,
             EventKind::PulsarAcked { .. } => StepKind::Acked,
@@ -284,6 +290,9 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::LostInBrokerRestart => Key::ReasonLostInBrokerRestart,
         DropReason::BrokerDown => Key::ReasonBrokerDown,
         DropReason::PoisonAckDiscarded => Key::ReasonPoisonAckDiscarded,
+        DropReason::LostOnFailover => Key::ReasonLostOnFailover,
+        DropReason::TruncatedOnElection => Key::ReasonTruncatedOnElection,
+        DropReason::DeliveryTimeout => Key::ReasonDeliveryTimeout,
     }
 }
 

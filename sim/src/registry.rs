@@ -7,6 +7,7 @@ use crate::command::{at_cap, Command, CommandError};
 use crate::engine::Simulation;
 use crate::event::EventKind;
 use crate::families::jms::JmsWork;
+use crate::families::kafka::replication::Cluster;
 use crate::families::kafka::{Kafka, KafkaWork};
 use crate::families::pulsar::{PulsarWork, Sender};
 use crate::families::rabbitmq::Exchange;
@@ -152,6 +153,7 @@ fn arrival(
         | NodeRef::Consumer(_)
         | NodeRef::Partition(..)
         | NodeRef::PulsarPartition(..)
+        | NodeRef::KafkaBroker(_)
         | NodeRef::JmsSubscription(_) => {
             unreachable!("a producer publishes to an exchange, a channel, a topic or a service")
         }
@@ -185,6 +187,7 @@ impl Simulation {
                 .add_binding(b.clone())
                 .map_err(|e| ScenarioError::new("bindings", e.to_string()))?;
         }
+        self.kafka.cluster = scenario.kafka.clone().map(Cluster::new);
         for t in &scenario.topics {
             cx!(self, kafka).add_topic(t.clone());
         }
@@ -526,6 +529,8 @@ impl Simulation {
                 cx!(self, jms).unsubscribe(sub);
                 return Ok(());
             }
+            Command::CrashKafkaBroker { broker } => cx!(self, kafka).crash_broker(broker)?,
+            Command::RestartKafkaBroker { broker } => cx!(self, kafka).restart_broker(broker)?,
             Command::RestartJmsBroker { downtime_ms } => {
                 self.jms.check_restart(downtime_ms)?;
                 self.world.emit(EventKind::CommandApplied { summary });

@@ -9,6 +9,7 @@ use std::fmt;
 
 pub mod sqs;
 pub use sqs::{DeduplicationScope, RedrivePolicy, SqsQueueSpec, SqsQueueType, SqsReceiveSpec};
+pub mod kafka;
 pub mod pulsar;
 pub mod stage;
 pub use stage::{StageRole, StageSpec};
@@ -100,6 +101,10 @@ pub struct Scenario {
     /// The shop's services as stages: consumers that publish (issue 14).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<StageSpec>,
+    /// A Kafka cluster of several brokers with replicated partitions (KAF-19..KAF-26); without
+    /// it Kafka topics live on one broker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<kafka::KafkaClusterSpec>,
 }
 
 /// A narrated lesson: the learning goal and the steps a teacher clicks through.
@@ -366,6 +371,9 @@ pub struct ProducerSpec {
         skip_serializing_if = "pulsar::PulsarProducerSpec::is_default"
     )]
     pub pulsar: pulsar::PulsarProducerSpec,
+    /// Client settings used when publishing to a Kafka topic (KAF-21, KAF-25).
+    #[serde(default, skip_serializing_if = "kafka::KafkaProducerSpec::is_default")]
+    pub kafka: kafka::KafkaProducerSpec,
 }
 
 /// What a consumer reads.
@@ -604,6 +612,15 @@ pub struct TopicSpec {
     /// `log.cleaner.backoff.ms`: how often the cleaner looks for work (15 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_cleaner_backoff_ms: Option<f64>,
+    /// Replicas per partition (`default.replication.factor`, 1); at most the cluster's brokers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_factor: Option<u32>,
+    /// `min.insync.replicas` (1), for `acks=all` (KAF-22).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_insync_replicas: Option<u32>,
+    /// `unclean.leader.election.enable` (false, KAF-23).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unclean_leader_election_enable: bool,
 }
 
 /// `cleanup.policy` (KAF-5, KAF-7).
@@ -722,6 +739,9 @@ pub struct GroupSpec {
     /// `offsets.retention.minutes` in ms: committed offsets of an empty group expire (KAF-17).
     #[serde(default = "default_offsets_retention_ms")]
     pub offsets_retention_ms: f64,
+    /// `isolation.level` (KAF-27).
+    #[serde(default, skip_serializing_if = "kafka::IsolationLevel::is_default")]
+    pub isolation_level: kafka::IsolationLevel,
 }
 
 fn default_offsets_retention_ms() -> f64 {
@@ -1052,6 +1072,36 @@ impl Scenario {
         }
         if let Some(j) = &self.jms {
             validate_jms("jms", j)?;
+        }
+        if let Some(k) = &self.kafka {
+            kafka::validate_cluster("kafka", k)?;
+        }
+        let brokers = self.kafka.as_ref().map_or(1, |k| k.brokers);
+        for (i, t) in self.topics.iter().enumerate() {
+            let rf = t.replication_factor.unwrap_or(1);
+            if !(1..=brokers).contains(&rf) {
+                return Err(ScenarioError::new(
+                    format!("topics[{i}].replication_factor"),
+                    format!("must be 1 to the {brokers} broker(s), got {rf}"),
+                ));
+            }
+            if t.min_insync_replicas
+                .is_some_and(|m| !(1..=rf).contains(&m))
+            {
+                return Err(ScenarioError::new(
+                    format!("topics[{i}].min_insync_replicas"),
+                    format!("must be 1 to the replication factor {rf}"),
+                ));
+            }
+        }
+        for (i, p) in self.producers.iter().enumerate() {
+            kafka::validate_producer(&format!("producers[{i}].kafka"), &p.kafka)?;
+            if p.kafka.transactions.is_some() && self.kafka.is_none() {
+                return Err(ScenarioError::new(
+                    format!("producers[{i}].kafka.transactions"),
+                    "transactions need a `kafka` cluster",
+                ));
+            }
         }
         let mut client_ids = BTreeSet::new();
         for (i, c) in self.consumers.iter().enumerate() {
@@ -2145,6 +2195,16 @@ pub enum Command {
     /// it publishes them again (PAT-2).
     CrashRelay {
         stage: StageRole,
+    },
+    /// A Kafka broker's process dies; the controller fences it after
+    /// `broker.session.timeout.ms` and elects new leaders (KAF-23).
+    CrashKafkaBroker {
+        broker: u32,
+    },
+    /// The Kafka broker comes back: its replicas rejoin as followers, truncated to the leader's
+    /// log (KAF-21, KAF-23).
+    RestartKafkaBroker {
+        broker: u32,
     },
 }
 

@@ -136,6 +136,33 @@ pub struct PartitionView {
     /// (base offset, records, bytes) per segment, oldest first.
     pub segments: Vec<(u64, u64, u64)>,
     pub groups: Vec<GroupMarker>,
+    /// Its replicas, leader, ISR and high watermark, when the cluster replicates it (KAF-19).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication: Option<ReplicationView>,
+}
+
+/// A partition's replication (KAF-19, KAF-20, KAF-23).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplicationView {
+    /// `None`: offline, no live replica can lead.
+    pub leader: Option<u32>,
+    pub epoch: u32,
+    /// (broker, log end offset) in assignment order.
+    pub replicas: Vec<(u32, u64)>,
+    pub isr: Vec<u32>,
+    pub high_watermark: u64,
+}
+
+/// A Kafka broker node (KAF-19, KAF-23).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaBrokerView {
+    pub id: u32,
+    pub alive: bool,
+    /// The controller has noticed it is down.
+    pub fenced: bool,
+    /// Partitions it leads and replicas it holds.
+    pub leaders: u64,
+    pub replicas: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -352,6 +379,9 @@ pub struct Snapshot {
     /// The services of a pipeline and their saga figures, when the scenario has stages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<crate::clients::PipelineView>,
+    /// Kafka's brokers, when the scenario has a cluster.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kafka_brokers: Vec<KafkaBrokerView>,
 }
 
 impl Simulation {
@@ -524,6 +554,7 @@ impl Simulation {
             .collect();
         let pulsar = self.pulsar_view();
         let jms = self.jms_view();
+        let kafka_brokers = self.kafka_broker_views();
         let graph = self.graph(GraphInput {
             producers: &producers,
             exchanges: &exchanges,
@@ -535,6 +566,7 @@ impl Simulation {
             sqs: &sqs,
             pulsar: pulsar.as_ref(),
             jms: &jms,
+            kafka_brokers: &kafka_brokers,
         });
         let h = &self.world.latency_hist;
         Snapshot {
@@ -561,6 +593,7 @@ impl Simulation {
             },
             next_event: self.next_event_time(),
             pipeline: self.clients.stages.view(),
+            kafka_brokers,
             graph,
             sqs,
             pulsar,
@@ -617,16 +650,50 @@ impl Simulation {
                                             .and_then(|c| self.kafka.members.get(&c))
                                             .and_then(|m| m.positions.get(&tp).copied()),
                                         owner,
-                                        lag: log.end_offset()
-                                            - committed
-                                                .unwrap_or(log.start_offset())
-                                                .min(log.end_offset()),
+                                        lag: crate::families::kafka::partition_lag(log, committed),
                                     }
                                 })
                                 .collect(),
+                            replication: topic.replicas.get(p).map(|r| ReplicationView {
+                                leader: r.leader,
+                                epoch: r.epoch,
+                                replicas: (r.replicas.iter())
+                                    .map(|rp| {
+                                        let leo = if r.leader == Some(rp.broker) {
+                                            log.end_offset()
+                                        } else {
+                                            rp.leo
+                                        };
+                                        (rp.broker, leo)
+                                    })
+                                    .collect(),
+                                isr: r.isr.iter().copied().collect(),
+                                high_watermark: log.high_watermark(),
+                            }),
                         }
                     })
                     .collect(),
+            })
+            .collect()
+    }
+
+    fn kafka_broker_views(&self) -> Vec<KafkaBrokerView> {
+        let Some(cluster) = &self.kafka.cluster else {
+            return Vec::new();
+        };
+        let replicas = || self.kafka.topics.iter().flat_map(|t| &t.replicas);
+        (cluster.brokers.iter().enumerate())
+            .map(|(i, b)| {
+                let id = i as u32;
+                KafkaBrokerView {
+                    id,
+                    alive: b.alive,
+                    fenced: b.fenced,
+                    leaders: replicas().filter(|r| r.leader == Some(id)).count() as u64,
+                    replicas: replicas()
+                        .filter(|r| r.replicas.iter().any(|rp| rp.broker == id))
+                        .count() as u64,
+                }
             })
             .collect()
     }
@@ -1056,6 +1123,8 @@ pub enum Role {
     Service,
     /// Both sends and receives, broker-less (no family has one yet).
     Peer,
+    /// A broker node of a cluster, holding replicas of stores (a Kafka broker).
+    Broker,
 }
 
 /// A node's state as the drawing shows it.
@@ -1122,6 +1191,13 @@ pub enum Figure {
     /// JMS `Messages Enqueued` and `Messages Dequeued`.
     Enqueued,
     Dequeued,
+    /// A Kafka partition's high watermark, ISR size and leader broker (KAF-19, KAF-20).
+    HighWatermark,
+    Isr,
+    Leader,
+    /// A Kafka broker's leaderships and replicas.
+    Leaders,
+    Replicas,
 }
 
 /// How a link moves messages.
@@ -1240,7 +1316,9 @@ impl NodeRef {
         match self {
             NodeRef::Exchange(_) | NodeRef::Queue(_) => Some(Family::RabbitMq),
             NodeRef::Channel(_) => Some(Family::RedisPubSub),
-            NodeRef::Topic(_) | NodeRef::Partition(..) => Some(Family::Kafka),
+            NodeRef::Topic(_) | NodeRef::Partition(..) | NodeRef::KafkaBroker(_) => {
+                Some(Family::Kafka)
+            }
             NodeRef::Service(_) => Some(Family::Service),
             NodeRef::SqsQueue(_) => Some(Family::Sqs),
             NodeRef::PulsarTopic(_) | NodeRef::PulsarPartition(..) => Some(Family::Pulsar),
@@ -1265,6 +1343,7 @@ impl NodeRef {
             | NodeRef::JmsSubscription(_) => Role::Store,
             NodeRef::Consumer(_) => Role::Consumer,
             NodeRef::Service(_) => Role::Service,
+            NodeRef::KafkaBroker(_) => Role::Broker,
         }
     }
 }
@@ -1281,6 +1360,7 @@ struct GraphInput<'a> {
     sqs: &'a SqsView,
     pulsar: Option<&'a PulsarView>,
     jms: &'a JmsView,
+    kafka_brokers: &'a [KafkaBrokerView],
 }
 
 /// What a binding matches, as a label: the routing key, or a headers binding's arguments
@@ -1422,12 +1502,20 @@ impl Simulation {
                 ..node(topic, Family::Kafka, &t.name)
             });
             for p in &t.partitions {
+                let mut figures = vec![
+                    (Figure::LogStart, p.log_start),
+                    (Figure::LogEnd, p.log_end),
+                    (Figure::Records, p.log_end - p.log_start),
+                ];
+                if let Some(r) = &p.replication {
+                    figures.push((Figure::HighWatermark, r.high_watermark));
+                    figures.push((Figure::Isr, r.isr.len() as u64));
+                    if let Some(l) = r.leader {
+                        figures.push((Figure::Leader, u64::from(l)));
+                    }
+                }
                 g.nodes.push(GraphNode {
-                    figures: vec![
-                        (Figure::LogStart, p.log_start),
-                        (Figure::LogEnd, p.log_end),
-                        (Figure::Records, p.log_end - p.log_start),
-                    ],
+                    figures,
                     chips: p.tail.iter().map(|(_, c)| c.clone()).collect(),
                     parent: Some(topic),
                     ..node(
@@ -1437,6 +1525,21 @@ impl Simulation {
                     )
                 });
             }
+        }
+        for b in v.kafka_brokers {
+            g.nodes.push(GraphNode {
+                status: if b.alive {
+                    NodeStatus::Running
+                } else {
+                    NodeStatus::Crashed
+                },
+                figures: vec![(Figure::Leaders, b.leaders), (Figure::Replicas, b.replicas)],
+                ..node(
+                    NodeRef::KafkaBroker(b.id),
+                    Family::Kafka,
+                    &format!("broker-{}", b.id),
+                )
+            });
         }
         for t in v.pulsar.iter().flat_map(|p| &p.topics) {
             let topic = NodeRef::PulsarTopic(t.id);

@@ -41,6 +41,8 @@ pub enum NodeRef {
     /// One partition of a Pulsar topic (a non-partitioned topic has partition 0): (topic,
     /// partition).
     PulsarPartition(u32, u32),
+    /// A Kafka broker node of a cluster (KAF-19).
+    KafkaBroker(u32),
 }
 
 /// One message as drawn in a queue or at a consumer.

@@ -3,7 +3,7 @@
 //! their members, their header cards (records, lag, committed offsets) and legend, and their
 //! inspector bodies with the forms that add groups, members and producers.
 
-use super::{Card, Inspect, Inspected, Kind, LegendItem};
+use super::{Card, Inspect, Inspected, Kind, LegendItem, NodeText, Tone};
 use crate::driver::Driver;
 use crate::forms::{
     add_form, fmt_num, input, on_submit, run, select, stat, unique_name, AddConsumer, AddProducer,
@@ -22,8 +22,8 @@ use broker_sim::assignor::Assignor;
 use broker_sim::ids::{GroupId, TopicId};
 use broker_sim::scenario::{CommitMode, ConsumerSource, ConsumerSpec, GroupSpec, PublishTarget};
 use broker_sim::snapshot::{
-    ConsumerView, Family, Figure, GraphNode, GroupView, LinkKind, NodeRef, PartitionView, Role,
-    TopicView,
+    ConsumerView, Family, Figure, GraphNode, GroupView, LinkKind, NodeRef, NodeStatus,
+    PartitionView, Role, TopicView,
 };
 use broker_sim::specs::Specs;
 use broker_sim::ConsumerStatus;
@@ -78,7 +78,11 @@ impl Kind for Kafka {
     }
 
     fn heading(&self, role: Role) -> Option<(Key, Key)> {
-        (role == Role::Store).then_some((Key::ColTopics, Key::ColTopics))
+        match role {
+            Role::Store => Some((Key::ColTopics, Key::ColTopics)),
+            Role::Broker => Some((Key::ColKafkaBrokers, Key::ColKafkaBrokersAfter)),
+            _ => None,
+        }
     }
 
     fn groups_heading(&self) -> Option<Key> {
@@ -86,13 +90,18 @@ impl Kind for Kafka {
     }
 
     fn picker_heading(&self, role: Role) -> Option<Key> {
-        (role == Role::Store).then_some(Key::InspTopics)
+        match role {
+            Role::Store => Some(Key::InspTopics),
+            Role::Broker => Some(Key::ColKafkaBrokers),
+            _ => None,
+        }
     }
 
     fn word(&self, node: NodeRef) -> Option<&'static str> {
         match node {
             NodeRef::Topic(_) => Some("topic"),
             NodeRef::Partition(..) => Some("partition"),
+            NodeRef::KafkaBroker(_) => Some("broker"),
             _ => None,
         }
     }
@@ -101,6 +110,7 @@ impl Kind for Kafka {
         match node {
             NodeRef::Topic(t) => Some(format!("t:{}", t.0)),
             NodeRef::Partition(t, p) => Some(format!("pt:{}:{p}", t.0)),
+            NodeRef::KafkaBroker(b) => Some(format!("kb:{b}")),
             _ => None,
         }
     }
@@ -109,7 +119,36 @@ impl Kind for Kafka {
         match (prefix, b) {
             ("t", None) => Some(NodeRef::Topic(TopicId(a))),
             ("pt", Some(b)) => Some(NodeRef::Partition(TopicId(a), b)),
+            ("kb", None) => Some(NodeRef::KafkaBroker(a)),
             _ => None,
+        }
+    }
+
+    /// A broker: the partitions it leads and the replicas it holds (KAF-19), or down.
+    fn text(&self, l: Lang, _: &Snapshot, node: &GraphNode) -> NodeText {
+        if !matches!(node.node, NodeRef::KafkaBroker(_)) {
+            return NodeText::default();
+        }
+        let down = node.status == NodeStatus::Crashed;
+        let figure = |f| format_count(node.figure(f).unwrap_or(0));
+        NodeText {
+            tag: t(
+                l,
+                if down {
+                    Key::TagKafkaBrokerDown
+                } else {
+                    Key::TagKafkaBroker
+                },
+            )
+            .to_string(),
+            stat: format!(
+                "{} {} · {} {}",
+                t(l, Key::NodeKafkaLeaders),
+                figure(Figure::Leaders),
+                t(l, Key::NodeKafkaReplicas),
+                figure(Figure::Replicas)
+            ),
+            tone: if down { Tone::Alert } else { Tone::Normal },
         }
     }
 

@@ -286,7 +286,13 @@ pub fn picker(lang: Lang, snap: &Snapshot) -> Vec<(Key, Vec<(String, String)>)> 
     };
     let mut groups = vec![(Key::ColProducers, nodes(&|n| n.role == Role::Producer))];
     for kind in KINDS {
-        for role in [Role::Router, Role::Store, Role::Service, Role::Peer] {
+        for role in [
+            Role::Router,
+            Role::Store,
+            Role::Service,
+            Role::Peer,
+            Role::Broker,
+        ] {
             if let Some(key) = kind.picker_heading(role) {
                 let family = kind.family();
                 groups.push((
@@ -441,6 +447,7 @@ pub mod testing {
             Role::Store => NodeRef::Queue(QueueId(i)),
             Role::Service => NodeRef::Service(ServiceId(i)),
             Role::Consumer => NodeRef::Consumer(ConsumerId(i)),
+            Role::Broker => NodeRef::KafkaBroker(i),
         }
     }
 

@@ -324,6 +324,9 @@ pub enum EventKind {
     /// A service of a pipeline ran a step; its own `type` tags (`stage_…`).
     #[serde(untagged)]
     Stage(StageEvent),
+    /// Kafka brokers and replication; its own `type` tags (`kafka_…`).
+    #[serde(untagged)]
+    KafkaRep(KafkaRepEvent),
 }
 
 /// Which service of the shop a stage is; each has its own database.
@@ -826,6 +829,7 @@ impl fmt::Display for Event {
             EventKind::Jms(e) => e.fmt(f),
             EventKind::Sqs(e) => write!(f, "{e}"),
             EventKind::Stage(e) => write!(f, "{e}"),
+            EventKind::KafkaRep(e) => write!(f, "{e}"),
             EventKind::PulsarEntryAdded {
                 msg,
                 topic,
@@ -966,6 +970,7 @@ impl EventKind {
             EventKind::Jms(e) => e.message(),
             EventKind::Sqs(e) => e.message(),
             EventKind::Stage(e) => e.message(),
+            EventKind::KafkaRep(e) => e.message(),
             EventKind::ConsumerCrashed { .. }
             | EventKind::ConsumerRestarted { .. }
             | EventKind::ChannelClosed { .. }
@@ -1297,5 +1302,207 @@ impl std::fmt::Write for TraceDigest {
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
         Ok(())
+    }
+}
+
+/// Why a Kafka produce request failed (KAF-22, KAF-23).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProduceError {
+    /// The partition has no live leader (`NOT_LEADER_OR_FOLLOWER`, or the connection failed).
+    NotLeader,
+    /// ISR smaller than `min.insync.replicas`: refused before the append.
+    NotEnoughReplicas,
+    /// The ISR shrank below the minimum after the append: the record stays in the log.
+    NotEnoughReplicasAfterAppend,
+    /// An idempotent producer's record came before an earlier one it is still retrying; it is
+    /// sent again after that one, so order holds (KAF-25).
+    OutOfOrderSequence,
+}
+
+/// What Kafka's brokers and replication did (KAF-19..KAF-26). Trace lines name brokers `b0`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum KafkaRepEvent {
+    KafkaBrokerCrashed {
+        broker: u32,
+    },
+    /// The controller noticed the crash (`broker.session.timeout.ms`) and fenced the broker.
+    KafkaBrokerFenced {
+        broker: u32,
+    },
+    KafkaBrokerRestarted {
+        broker: u32,
+    },
+    /// The controller made `leader` the partition's leader; `clean` unless it came from outside
+    /// the ISR (KAF-23). `leader: None`: the partition is offline.
+    KafkaLeaderElected {
+        topic: TopicId,
+        partition: u32,
+        leader: Option<u32>,
+        epoch: u32,
+        clean: bool,
+    },
+    KafkaIsrShrunk {
+        topic: TopicId,
+        partition: u32,
+        broker: u32,
+        isr: Vec<u32>,
+    },
+    KafkaIsrExpanded {
+        topic: TopicId,
+        partition: u32,
+        broker: u32,
+        isr: Vec<u32>,
+    },
+    /// The log was cut back to `to` by an election: `records` readable records went (KAF-23).
+    KafkaTruncated {
+        topic: TopicId,
+        partition: u32,
+        to: u64,
+        records: u64,
+    },
+    /// A rejoining broker cut its replica back to the leader's log (KAF-21).
+    KafkaReplicaTruncated {
+        topic: TopicId,
+        partition: u32,
+        broker: u32,
+        to: u64,
+    },
+    /// A record its producer had been told was written is gone (KAF-24).
+    KafkaLostOnFailover {
+        msg: MessageId,
+        topic: TopicId,
+        partition: u32,
+        offset: u64,
+    },
+    /// The producer's request succeeded: `offset` −1 for `acks=0` (KAF-21).
+    KafkaProduceAcked {
+        msg: MessageId,
+        topic: TopicId,
+        partition: u32,
+        offset: i64,
+    },
+    /// A transactional producer's transaction on a partition ended (KAF-27).
+    KafkaTxnEnded {
+        producer: u32,
+        topic: TopicId,
+        partition: u32,
+        records: u64,
+        committed: bool,
+    },
+    /// The request failed; `retry` if the producer sends it again.
+    KafkaProduceFailed {
+        msg: MessageId,
+        topic: TopicId,
+        partition: u32,
+        error: ProduceError,
+        retry: bool,
+    },
+}
+
+impl KafkaRepEvent {
+    pub fn message(&self) -> Option<MessageId> {
+        match self {
+            KafkaRepEvent::KafkaLostOnFailover { msg, .. }
+            | KafkaRepEvent::KafkaProduceAcked { msg, .. }
+            | KafkaRepEvent::KafkaProduceFailed { msg, .. } => Some(*msg),
+            KafkaRepEvent::KafkaBrokerCrashed { .. }
+            | KafkaRepEvent::KafkaBrokerFenced { .. }
+            | KafkaRepEvent::KafkaBrokerRestarted { .. }
+            | KafkaRepEvent::KafkaLeaderElected { .. }
+            | KafkaRepEvent::KafkaIsrShrunk { .. }
+            | KafkaRepEvent::KafkaIsrExpanded { .. }
+            | KafkaRepEvent::KafkaTruncated { .. }
+            | KafkaRepEvent::KafkaTxnEnded { .. }
+            | KafkaRepEvent::KafkaReplicaTruncated { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for KafkaRepEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KafkaRepEvent::KafkaBrokerCrashed { broker } => write!(f, "broker b{broker} crashed"),
+            KafkaRepEvent::KafkaBrokerFenced { broker } => write!(f, "broker b{broker} fenced"),
+            KafkaRepEvent::KafkaBrokerRestarted { broker } => {
+                write!(f, "broker b{broker} restarted")
+            }
+            KafkaRepEvent::KafkaLeaderElected {
+                topic,
+                partition,
+                leader,
+                epoch,
+                clean,
+            } => match leader {
+                Some(b) => write!(
+                    f,
+                    "{topic}p{partition} leader b{b} epoch {epoch}{}",
+                    if *clean { "" } else { " (unclean)" }
+                ),
+                None => write!(f, "{topic}p{partition} offline epoch {epoch}"),
+            },
+            KafkaRepEvent::KafkaIsrShrunk {
+                topic,
+                partition,
+                broker,
+                isr,
+            } => write!(f, "{topic}p{partition} isr shrink -b{broker} {isr:?}"),
+            KafkaRepEvent::KafkaIsrExpanded {
+                topic,
+                partition,
+                broker,
+                isr,
+            } => write!(f, "{topic}p{partition} isr expand +b{broker} {isr:?}"),
+            KafkaRepEvent::KafkaTruncated {
+                topic,
+                partition,
+                to,
+                records,
+            } => write!(
+                f,
+                "{topic}p{partition} truncated to {to}, {records} records"
+            ),
+            KafkaRepEvent::KafkaReplicaTruncated {
+                topic,
+                partition,
+                broker,
+                to,
+            } => write!(f, "{topic}p{partition} replica b{broker} truncated to {to}"),
+            KafkaRepEvent::KafkaLostOnFailover {
+                msg,
+                topic,
+                partition,
+                offset,
+            } => write!(f, "lost {msg} {topic}p{partition}@{offset} on failover"),
+            KafkaRepEvent::KafkaProduceAcked {
+                msg,
+                topic,
+                partition,
+                offset,
+            } => write!(f, "produce ack {msg} {topic}p{partition}@{offset}"),
+            KafkaRepEvent::KafkaTxnEnded {
+                producer,
+                topic,
+                partition,
+                records,
+                committed,
+            } => write!(
+                f,
+                "txn of p{producer} on {topic}p{partition}: {records} records {}",
+                if *committed { "committed" } else { "aborted" }
+            ),
+            KafkaRepEvent::KafkaProduceFailed {
+                msg,
+                topic,
+                partition,
+                error,
+                retry,
+            } => write!(
+                f,
+                "produce {msg} {topic}p{partition} failed {error:?}{}",
+                if *retry { ", retry" } else { "" }
+            ),
+        }
     }
 }

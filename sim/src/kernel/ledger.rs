@@ -61,7 +61,7 @@ pub enum DropReason {
     /// The caller gave up waiting for a service with no broker in front.
     RequestTimeout,
     /// An SQS FIFO send repeated a deduplication id accepted within 5 minutes: accepted, not
-    /// stored (SQS-9).
+    /// stored (SQS-9); or a retry an idempotent Kafka producer had already written (KAF-25).
     Deduplicated,
     /// Its Pulsar ledger was deleted while no durable subscription had it in its backlog and
     /// no retention kept it (PUL-12).
@@ -71,15 +71,24 @@ pub enum DropReason {
     NonPersistentDeadLetter,
     /// A non-persistent JMS message held by the broker when it restarted (AMQ-3).
     LostInBrokerRestart,
-    /// Sent to a JMS broker while it was down (AMQ-3).
+    /// Sent to a JMS broker while it was down (AMQ-3); sent with `acks=0` to a Kafka leader that
+    /// had crashed (KAF-21).
     BrokerDown,
     /// Poison-acked by a non-durable topic subscriber: the broker keeps no copy for such a
     /// subscription, so there is nothing to dead-letter (`TopicSubscription`, AMQ-7).
     PoisonAckDiscarded,
+    /// A record the producer had been told was written, truncated when a replica lacking it
+    /// became leader (KAF-21, KAF-24).
+    LostOnFailover,
+    /// A record never acknowledged to its producer, truncated by a leader election (KAF-23);
+    /// the producer retries it if it can.
+    TruncatedOnElection,
+    /// The Kafka producer gave up: `retries` or `delivery.timeout.ms` ran out (KAF-22, KAF-25).
+    DeliveryTimeout,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 21] = [
+    pub const ALL: [DropReason; 24] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -101,6 +110,9 @@ impl DropReason {
         DropReason::LostInBrokerRestart,
         DropReason::BrokerDown,
         DropReason::PoisonAckDiscarded,
+        DropReason::LostOnFailover,
+        DropReason::TruncatedOnElection,
+        DropReason::DeliveryTimeout,
     ];
 }
 
@@ -194,6 +206,10 @@ pub struct Ledger {
     /// duplicates (SQS-1).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub broker_copies: u64,
+    /// Copies a producer sent again after a failed request whose record had already been
+    /// written: Kafka retries (KAF-22, KAF-26).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retry_copies: u64,
     pub in_flight: u64,
     pub ready: u64,
     pub unacked: u64,
@@ -270,6 +286,7 @@ impl Ledger {
                     + self.fanout_copies
                     + self.dead_letter_copies
                     + self.broker_copies
+                    + self.retry_copies
     }
 
     /// State name → count, for reports and the UI.

@@ -14,6 +14,7 @@ mod rules_dispatch;
 mod rules_jms;
 mod rules_kafka;
 mod rules_pipeline;
+mod rules_kafka_replication;
 mod rules_pulsar;
 mod rules_queue;
 mod rules_redis;

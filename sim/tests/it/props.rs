@@ -16,6 +16,7 @@
 //! another sequence of cases. A failure prints the minimal case: the simulation seed, the
 //! scenario JSON and the timed commands, ready to paste into a rule test.
 
+use crate::helpers::With;
 use broker_sim::rng::SimRng;
 use broker_sim::{
     Command, DeadLetterReason, DropReason, Event, EventKind, Scenario, SimTime, Simulation,
@@ -800,6 +801,61 @@ fn jms_for(seed: u64) -> Option<(Value, Vec<Value>, Vec<Value>, Vec<(u64, Cmd)>)
     Some((settings, producers, consumers, cmds))
 }
 
+/// A case's Kafka cluster, when it has a Kafka topic: brokers, the topic's replication, the
+/// producer's acks and broker crashes and restarts. Drawn from the seed by a runner of its own
+/// (seeded apart from the JMS one), so cases without it stay as they were (KAF-19..26).
+#[allow(clippy::type_complexity)]
+fn kafka_cluster_for(seed: u64) -> Option<(Value, Value, Value, Vec<(u64, Value)>, bool)> {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    bytes[8] = 0x4b;
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let side = (
+        1u32..=3,
+        1u32..=3,
+        any::<bool>(),
+        prop_oneof![Just("0"), Just("1"), Just("all")],
+        prop::option::of(any::<bool>()),
+        prop::collection::vec((0u64..HORIZON_MS, 0u32..3, any::<bool>()), 0..6),
+        any::<bool>(),
+    );
+    let side = prop::option::weighted(0.5, side)
+        .new_tree(&mut runner)
+        .ok()?;
+    let (rf, min_isr, unclean, acks, idempotent, failures, txns) = side.current()?;
+    let cluster = json!({
+        "brokers": 3, "replica_lag_time_max_ms": 300, "broker_session_timeout_ms": 200,
+    });
+    let topic = json!({
+        "replication_factor": rf, "min_insync_replicas": min_isr.min(rf),
+        "unclean_leader_election_enable": unclean,
+    });
+    let mut producer = json!({ "acks": acks, "delivery_timeout_ms": 1000 });
+    if let Some(i) = idempotent.filter(|_| acks == "all") {
+        producer["enable_idempotence"] = json!(i);
+    }
+    // Transactions, read by a `read_committed` group (KAF-27).
+    let txns = txns && acks == "all" && idempotent != Some(false);
+    if txns {
+        producer["transactions"] = json!({ "records": 3, "abort_every": 2 });
+    }
+    let commands = failures
+        .into_iter()
+        .map(|(at, broker, crash)| {
+            let c = if crash {
+                "crash_kafka_broker"
+            } else {
+                "restart_kafka_broker"
+            };
+            (at, json!({ c: { "broker": broker } }))
+        })
+        .collect();
+    Some((cluster, topic, producer, commands, txns))
+}
+
 trait Named {
     fn with_name(self, name: String) -> Value;
 }
@@ -949,7 +1005,16 @@ fn case() -> impl Strategy<Value = Case> {
                     consumers.extend(cs);
                 }
                 let (mut topics, mut groups) = (Vec::new(), Vec::new());
-                if let Some((t, g, p, members)) = kafka {
+                let mut kafka_cluster = None;
+                if let Some((mut t, mut g, mut p, members)) = kafka {
+                    if let Some((cluster, topic, producer, commands, txns)) = kafka_cluster_for(seed) {
+                        t = t.with(topic);
+                        p["kafka"] = producer;
+                        if txns {
+                            g["isolation_level"] = json!("read_committed");
+                        }
+                        kafka_cluster = Some((cluster, commands));
+                    }
                     topics.push(t);
                     groups.push(g);
                     producers.push(p);
@@ -1015,6 +1080,10 @@ fn case() -> impl Strategy<Value = Case> {
                 if let Some(side) = pipeline {
                     scenario["stages"] = json!(side.stages);
                     commands.extend(side.commands);
+                }
+                if let Some((cluster, failures)) = kafka_cluster {
+                    scenario["kafka"] = cluster;
+                    commands.extend(failures);
                 }
                 commands.sort_by_key(|(at, _)| *at);
                 Case {

@@ -81,6 +81,8 @@ pub struct PartitionLog {
     /// Tombstones kept by a cleaning, by offset, with the time from which the next cleaning
     /// removes them (`delete.retention.ms` after that first cleaning).
     tombstone_horizons: BTreeMap<u64, SimTime>,
+    /// The high watermark when replicas keep it behind the end; `None`: at the end (KAF-20).
+    high_watermark: Option<u64>,
 }
 
 impl Default for PartitionLog {
@@ -99,7 +101,57 @@ impl PartitionLog {
             compacted: 0,
             first_dirty: 0,
             tombstone_horizons: BTreeMap::new(),
+            high_watermark: None,
         }
+    }
+
+    /// The offset just past the last committed record: consumers read below it (KAF-20).
+    pub fn high_watermark(&self) -> u64 {
+        (self.high_watermark).map_or(self.end_offset(), |hw| hw.max(self.start))
+    }
+
+    /// Sets the high watermark kept by replication (KAF-20); at most the end offset.
+    pub fn set_high_watermark(&mut self, hw: u64) {
+        self.high_watermark = Some(hw.clamp(self.start, self.end_offset()));
+    }
+
+    /// Cuts the log back to end at `offset` (a leader election, KAF-23); returns the readable
+    /// records removed, with their offsets.
+    pub fn truncate_to(&mut self, offset: u64) -> Vec<(u64, Record)> {
+        let mut gone = Vec::new();
+        while self.end_offset() > offset.max(self.start) {
+            let at = self.end_offset() - 1;
+            let r = self.records.pop_back().expect("a record below the end");
+            let seg = self.segments.back_mut().expect("a segment holds it");
+            seg.records -= 1;
+            seg.bytes -= u64::from(r.size);
+            self.bytes -= u64::from(r.size);
+            if r.compacted {
+                seg.compacted -= 1;
+                self.compacted -= 1;
+            } else {
+                gone.push((at, r));
+            }
+            if seg.records == 0 {
+                self.segments.pop_back();
+            }
+        }
+        if let Some(seg) = self.segments.back_mut() {
+            let from = (seg.base - self.start) as usize;
+            seg.max_timestamp = self
+                .records
+                .range(from..)
+                .map(|r| r.timestamp)
+                .max()
+                .unwrap_or(seg.created);
+        }
+        self.tombstone_horizons.split_off(&offset);
+        self.first_dirty = self.first_dirty.min(self.end_offset());
+        if let Some(hw) = self.high_watermark {
+            self.high_watermark = Some(hw.min(self.end_offset()));
+        }
+        gone.reverse();
+        gone
     }
 
     pub fn start_offset(&self) -> u64 {
@@ -221,7 +273,8 @@ impl PartitionLog {
                 && config
                     .retention_bytes
                     .is_some_and(|r| self.bytes - oldest.bytes >= r);
-            if !(by_time || by_size) {
+            // A segment reaching the high watermark is never deleted (KAF-5, KAF-20).
+            if !(by_time || by_size) || oldest.base + oldest.records > self.high_watermark() {
                 break;
             }
             self.segments.pop_front();

@@ -5,6 +5,7 @@ pub mod assignor;
 mod compaction;
 pub mod log;
 pub mod partitioner;
+pub(crate) mod replication;
 mod retention;
 
 use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx};
@@ -15,6 +16,7 @@ use crate::kernel::agenda::TimerId;
 use crate::kernel::{ms_to_us, World};
 use crate::ledger::{CopyState, DropReason};
 use crate::message::{Slot, NO_KEY};
+use crate::scenario::kafka::IsolationLevel;
 use crate::scenario::{CommitMode, GroupSpec, OffsetReset, TopicSpec, UnkeyedStrategy};
 use crate::time::SimTime;
 use crate::wire::{Chip, NodeRef};
@@ -36,6 +38,8 @@ pub(crate) struct Topic {
     pub cleaner: Option<(TimerId, u64)>,
     /// Groups reading this topic, with how many times each lists it (lag counts each listing).
     pub readers: Vec<(GroupId, u64)>,
+    /// Per partition, its replicas; empty without a cluster (KAF-19).
+    pub replicas: Vec<replication::Replicas>,
 }
 
 impl Topic {
@@ -66,6 +70,7 @@ impl Topic {
             retention,
             cleaner,
             readers: Vec::new(),
+            replicas: Vec::new(),
             config,
             spec,
         }
@@ -199,11 +204,14 @@ pub(crate) struct Kafka {
     pub members: BTreeMap<ConsumerId, Member>,
     /// The group each consumer of a group belongs to, for its whole life.
     pub consumer_groups: BTreeMap<ConsumerId, GroupId>,
+    /// Brokers and replication, if the scenario has a cluster (KAF-19..KAF-26).
+    pub cluster: Option<replication::Cluster>,
 }
 
-/// One partition's lag (KAF-18): end offset − committed offset, or − log start if none.
+/// One partition's lag (KAF-18): end offset (the high watermark) − committed offset, or − log
+/// start if none.
 pub(crate) fn partition_lag(log: &PartitionLog, committed: Option<u64>) -> u64 {
-    log.end_offset()
+    log.high_watermark()
         .saturating_sub(committed.unwrap_or(log.start_offset()))
 }
 
@@ -280,7 +288,7 @@ impl Kafka {
         g.lag = g.lag + times * partition_lag(log, Some(offset)) - times * old;
     }
 
-    /// A partition's log start or end offset moved from `start`/`end`: every group reading it
+    /// A partition's log start or high watermark moved from `start`/`end`: every group reading it
     /// has its lag brought in step.
     pub(crate) fn offsets_moved(&mut self, tp: TopicPartition, start: u64, end: u64) {
         let t = &self.topics[tp.topic.index()];
@@ -345,6 +353,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         self.family
             .topics
             .push(Topic::new(spec, retention, cleaner));
+        self.add_replicas(id);
         id
     }
 
@@ -397,6 +406,11 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 .drop_copy(slot, DropReason::NoKeyForCompactedTopic);
             return;
         }
+        let tp = TopicPartition { topic, partition };
+        if !self.admit(slot, tp) {
+            return;
+        }
+        let t = &mut self.family.topics[topic.index()];
         let record = Record {
             msg,
             timestamp: self.world.now,
@@ -407,7 +421,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             compacted: false,
         };
         let log = &mut t.partitions[partition as usize];
-        let start = log.start_offset();
+        let (start, hw) = (log.start_offset(), log.high_watermark());
         let segments = log.segments().count();
         let offset = log.append(record, &t.config);
         if log.segments().count() > segments {
@@ -416,9 +430,9 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 self.world.wake_timer(timer);
             }
         }
-        let tp = TopicPartition { topic, partition };
-        self.family.offsets_moved(tp, start, offset);
+        self.family.offsets_moved(tp, start, hw);
         self.retention_after_append(topic, partition);
+        self.appended(slot, tp, offset);
         // The copy leaves the store and is counted as retained.
         self.world.set_state(slot, CopyState::Retained);
         self.world.copies.release(slot);
@@ -498,6 +512,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             })
             .unwrap_or_default();
         let max = g.spec.max_poll_records as usize;
+        let committed_only = g.spec.isolation_level == IsolationLevel::ReadCommitted;
         let commit = g.spec.commit.clone();
         let reset = g.spec.auto_offset_reset;
         // Auto-commit commits what earlier polls returned, once the interval has passed (KAF-13).
@@ -511,15 +526,16 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         // Offsets deleted by retention are out of range: the reset policy applies (KAF-6, KAF-15).
         for tp in &assigned {
             let log = &self.family.topics[tp.topic.index()].partitions[tp.partition as usize];
-            let (start, end) = (log.start_offset(), log.end_offset());
+            let (start, end, hw) = (log.start_offset(), log.end_offset(), log.high_watermark());
             let m = self.family.members.get_mut(&cid).expect("member");
             let Some(pos) = m.positions.get(tp).copied() else {
                 continue; // `none` and no committed offset: nothing is read
             };
-            if pos < start {
+            // Past the end: an election truncated what this position had reached (KAF-23).
+            if pos < start || pos > end {
                 let to = match reset {
                     OffsetReset::Earliest => start,
-                    OffsetReset::Latest => end,
+                    OffsetReset::Latest => hw,
                     OffsetReset::None => pos,
                 };
                 m.positions.insert(*tp, to);
@@ -543,10 +559,23 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 let Some(pos) = m.positions.get(&tp).copied() else {
                     continue;
                 };
-                if pos < log.start_offset() {
+                if pos < log.start_offset() || pos > log.end_offset() {
                     continue; // reset policy `none`: stuck until the offsets are reset
                 }
-                for (offset, r) in log.iter_from(pos).take(max - fetched.len()) {
+                if !replication::readable(&self.family.topics, self.family.cluster.as_ref(), tp) {
+                    continue; // its leader is down
+                }
+                // Only committed records, below the high watermark (KAF-20); `read_committed`
+                // stops at the last stable offset and skips aborted transactions (KAF-27).
+                let hw = log.high_watermark();
+                let txns = (self.family.topics[tp.topic.index()].replicas)
+                    .get(tp.partition as usize)
+                    .filter(|_| committed_only);
+                let limit = txns.map_or(hw, |r| r.last_stable_offset(hw));
+                let visible = (log.iter_from(pos))
+                    .take_while(|(o, _)| *o < limit)
+                    .filter(|(o, _)| txns.is_none_or(|r| !r.aborted.contains(o)));
+                for (offset, r) in visible.take(max - fetched.len()) {
                     fetched.push(Fetched {
                         tp,
                         offset,
@@ -1039,7 +1068,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 let start = match (g.committed.get(tp), reset) {
                     (Some(c), _) if *c >= log.start_offset() => Some(*c),
                     (_, OffsetReset::Earliest) => Some(log.start_offset()),
-                    (_, OffsetReset::Latest) => Some(log.end_offset()),
+                    (_, OffsetReset::Latest) => Some(log.high_watermark()),
                     // `none`: the client throws NoOffsetForPartitionException (KAF-15).
                     (_, OffsetReset::None) => None,
                 };
@@ -1123,9 +1152,9 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 };
                 let off = match to {
                     crate::command::OffsetTarget::Earliest => log.start_offset(),
-                    crate::command::OffsetTarget::Latest => log.end_offset(),
+                    crate::command::OffsetTarget::Latest => log.high_watermark(),
                     crate::command::OffsetTarget::Offset(o) => {
-                        (*o).clamp(log.start_offset(), log.end_offset())
+                        (*o).clamp(log.start_offset(), log.high_watermark())
                     }
                     crate::command::OffsetTarget::TimestampMs(ms) => {
                         log.offset_for_time(SimTime(ms_to_us(*ms)))
@@ -1210,6 +1239,8 @@ pub(crate) enum KafkaWork {
         group: GroupId,
         since: SimTime,
     },
+    /// Brokers, followers and the controller (KAF-19..KAF-23).
+    Replication(replication::ReplicationWork),
 }
 
 impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
@@ -1236,6 +1267,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 self.rebalance_done(group, generation)
             }
             KafkaWork::OffsetsExpire { group, since } => self.offsets_expire(group, since),
+            KafkaWork::Replication(work) => self.run_replication(work),
         }
     }
 }

@@ -102,7 +102,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         // Partitions that are not due would delete nothing.
         for p in t.retention.take_due(now) {
             let log = &mut t.partitions[p as usize];
-            let (start, end) = (log.start_offset(), log.end_offset());
+            let (start, end) = (log.start_offset(), log.high_watermark());
             let removed = log.apply_retention(now, &config);
             // Segments of only compacted records hold nothing to count but still move the start.
             if !removed.is_empty() || log.start_offset() != start {

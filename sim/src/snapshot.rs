@@ -14,6 +14,7 @@ use crate::scenario::pulsar::{Retention, SubscriptionType};
 use crate::scenario::{AckMode, DurableName, ExchangeType, JmsBroker, Overflow, QueueType};
 use crate::time::SimTime;
 use serde::Serialize;
+pub use crate::families::redis_streams::view::{PendingView, StreamGroupView, StreamView};
 
 pub use crate::wire::{Chip, NodeRef};
 
@@ -349,6 +350,9 @@ pub struct Snapshot {
     /// Apache Pulsar, when the scenario uses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pulsar: Option<PulsarView>,
+    /// Redis streams: `XINFO` and `XPENDING` figures.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub streams: Vec<StreamView>,
 }
 
 impl Simulation {
@@ -446,7 +450,9 @@ impl Simulation {
                                 .map(|p| NodeRef::SqsQueue(p.queue));
                             let pulsar = (self.pulsar.consumers.get(&id))
                                 .map(|pc| NodeRef::PulsarTopic(pc.topic));
-                            sqs.or(pulsar)
+                            let stream = (self.streams.readers.get(&id))
+                                .map(|r| NodeRef::Stream(r.stream));
+                            sqs.or(pulsar).or(stream)
                         })
                         .or_else(|| self.jms.source_of(ConsumerId(i as u32))),
                     subscriptions: match &c.spec.source {
@@ -521,6 +527,7 @@ impl Simulation {
             .collect();
         let pulsar = self.pulsar_view();
         let jms = self.jms_view();
+        let streams = self.streams.views(&self.world);
         let graph = self.graph(GraphInput {
             producers: &producers,
             exchanges: &exchanges,
@@ -532,6 +539,7 @@ impl Simulation {
             sqs: &sqs,
             pulsar: pulsar.as_ref(),
             jms: &jms,
+            streams: &streams,
         });
         let h = &self.world.latency_hist;
         Snapshot {
@@ -560,6 +568,7 @@ impl Simulation {
             graph,
             sqs,
             pulsar,
+            streams,
         }
     }
 }
@@ -1008,10 +1017,11 @@ pub enum Family {
     Sqs,
     Pulsar,
     Jms,
+    RedisStreams,
 }
 
 impl Family {
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 8] = [
         Family::RabbitMq,
         Family::RedisPubSub,
         Family::Kafka,
@@ -1019,10 +1029,11 @@ impl Family {
         Family::Sqs,
         Family::Pulsar,
         Family::Jms,
+        Family::RedisStreams,
     ];
 
     /// The family's folder name: `rabbitmq`, `redis_pubsub`, `kafka`, `service`, `sqs`, `pulsar`,
-    /// `jms`.
+    /// `jms`, `redis_streams`.
     pub fn code(self) -> &'static str {
         match self {
             Family::RabbitMq => "rabbitmq",
@@ -1032,6 +1043,7 @@ impl Family {
             Family::Sqs => "sqs",
             Family::Pulsar => "pulsar",
             Family::Jms => "jms",
+            Family::RedisStreams => "redis_streams",
         }
     }
 }
@@ -1118,6 +1130,10 @@ pub enum Figure {
     /// JMS `Messages Enqueued` and `Messages Dequeued`.
     Enqueued,
     Dequeued,
+    /// Redis `XLEN`.
+    Length,
+    /// Redis `XINFO GROUPS`: groups on a stream.
+    Groups,
 }
 
 /// How a link moves messages.
@@ -1243,6 +1259,7 @@ impl NodeRef {
             NodeRef::JmsQueue(_) | NodeRef::JmsTopic(_) | NodeRef::JmsSubscription(_) => {
                 Some(Family::Jms)
             }
+            NodeRef::Stream(_) => Some(Family::RedisStreams),
             NodeRef::Producer(_) | NodeRef::Consumer(_) => None,
         }
     }
@@ -1258,7 +1275,8 @@ impl NodeRef {
             | NodeRef::PulsarTopic(_)
             | NodeRef::PulsarPartition(..)
             | NodeRef::JmsQueue(_)
-            | NodeRef::JmsSubscription(_) => Role::Store,
+            | NodeRef::JmsSubscription(_)
+            | NodeRef::Stream(_) => Role::Store,
             NodeRef::Consumer(_) => Role::Consumer,
             NodeRef::Service(_) => Role::Service,
         }
@@ -1277,6 +1295,7 @@ struct GraphInput<'a> {
     sqs: &'a SqsView,
     pulsar: Option<&'a PulsarView>,
     jms: &'a JmsView,
+    streams: &'a [StreamView],
 }
 
 /// What a binding matches, as a label: the routing key, or a headers binding's arguments
@@ -1407,6 +1426,19 @@ impl Simulation {
                 ..node(NodeRef::SqsQueue(q.id), Family::Sqs, &q.name)
             });
         }
+        for s in v.streams {
+            let known_lag = s.groups.iter().filter_map(|g| g.lag);
+            g.nodes.push(GraphNode {
+                figures: vec![
+                    (Figure::Length, s.length),
+                    (Figure::Groups, s.groups.len() as u64),
+                    (Figure::Pending, s.groups.iter().map(|g| g.pending).sum()),
+                    (Figure::Lag, known_lag.max().unwrap_or(0)),
+                ],
+                chips: s.tail.iter().map(|(_, c)| c.clone()).collect(),
+                ..node(NodeRef::Stream(s.id), Family::RedisStreams, &s.key)
+            });
+        }
         for t in v.topics {
             let topic = NodeRef::Topic(t.id);
             let records: u64 = t.partitions.iter().map(|p| p.log_end - p.log_start).sum();
@@ -1529,6 +1561,8 @@ impl Simulation {
                 crate::scenario::ConsumerSource::Pulsar(_) => Family::Pulsar,
                 crate::scenario::ConsumerSource::JmsQueue(_)
                 | crate::scenario::ConsumerSource::JmsTopic { .. } => Family::Jms,
+                crate::scenario::ConsumerSource::StreamGroup { .. }
+                | crate::scenario::ConsumerSource::StreamRead { .. } => Family::RedisStreams,
             };
             let mut chips: Vec<Chip> = c.processing.iter().cloned().collect();
             let processing = c.processing.as_ref().map(|p| p.msg);
@@ -1537,15 +1571,18 @@ impl Simulation {
                     .filter(|u| Some(u.msg) != processing)
                     .cloned(),
             );
+            let mut figures = vec![
+                (Figure::Delivered, c.delivered),
+                (Figure::Acked, c.acked),
+                (Figure::Redelivered, c.redelivered),
+                (Figure::Unacked, c.unacked_count),
+                (Figure::Prefetch, u64::from(c.prefetch)),
+            ];
+            // A stream group consumer's own PEL: what XPENDING lists under its name.
+            figures.extend(self.streams.pending_of(c.id).map(|n| (Figure::Pending, n)));
             g.nodes.push(GraphNode {
                 status: c.status.into(),
-                figures: vec![
-                    (Figure::Delivered, c.delivered),
-                    (Figure::Acked, c.acked),
-                    (Figure::Redelivered, c.redelivered),
-                    (Figure::Unacked, c.unacked_count),
-                    (Figure::Prefetch, u64::from(c.prefetch)),
-                ],
+                figures,
                 chips,
                 group: c.group,
                 ..node(NodeRef::Consumer(c.id), family, &c.name)
@@ -1609,6 +1646,9 @@ impl Simulation {
                 // A Pulsar consumer reads through its subscription.
                 let label = match &self.clients.consumers[c.id.index()].spec.source {
                     crate::scenario::ConsumerSource::Pulsar(s) => Some(s.subscription.clone()),
+                    crate::scenario::ConsumerSource::StreamGroup { group, .. } => {
+                        Some(group.clone())
+                    }
                     _ => None,
                 };
                 let family = from.family().unwrap_or(Family::RabbitMq);
@@ -1617,7 +1657,7 @@ impl Simulation {
                     to,
                     family,
                     // An SQS consumer polls (`ReceiveMessage`); a RabbitMQ queue pushes.
-                    kind: if family == Family::Sqs {
+                    kind: if matches!(family, Family::Sqs | Family::RedisStreams) {
                         LinkKind::Fetch
                     } else {
                         LinkKind::Deliver

@@ -3,6 +3,7 @@
 
 use crate::ids::{
     ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, ServiceId, SqsQueueId,
+    StreamId,
     TopicId,
 };
 use crate::ids::{JmsQueueId, JmsSubId, JmsTopicId};
@@ -41,6 +42,8 @@ pub enum NodeRef {
     /// One partition of a Pulsar topic (a non-partitioned topic has partition 0): (topic,
     /// partition).
     PulsarPartition(u32, u32),
+    /// A Redis stream.
+    Stream(StreamId),
 }
 
 /// One message as drawn in a queue or at a consumer.

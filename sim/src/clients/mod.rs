@@ -7,12 +7,14 @@ use crate::kernel::World;
 use crate::wire::Wire;
 
 mod consumers;
+mod pins;
 pub(crate) mod producers;
 pub mod rates;
 
 pub(crate) use consumers::Closure;
 pub use consumers::ConsumerStatus;
-pub(crate) use consumers::{ClientWork, Consumer, Finished};
+pub(crate) use consumers::{decide, ClientWork, Consumer, Finished};
+pub(crate) use pins::Readers;
 pub(crate) use producers::{Producer, EMPTY_HEADERS};
 
 /// What rules run on: the kernel's world, the clients and the wire, plus `family`, the state of

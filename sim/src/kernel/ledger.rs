@@ -76,10 +76,14 @@ pub enum DropReason {
     /// Poison-acked by a non-durable topic subscriber: the broker keeps no copy for such a
     /// subscription, so there is nothing to dead-letter (`TopicSubscription`, AMQ-7).
     PoisonAckDiscarded,
+    /// A Redis `XADD` with an explicit id not above the stream's last id (RST-1).
+    StreamIdRejected,
+    /// A Redis stream entry the replica had not received when it was promoted (RST-9).
+    LostInFailover,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 21] = [
+    pub const ALL: [DropReason; 23] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -101,6 +105,8 @@ impl DropReason {
         DropReason::LostInBrokerRestart,
         DropReason::BrokerDown,
         DropReason::PoisonAckDiscarded,
+        DropReason::StreamIdRejected,
+        DropReason::LostInFailover,
     ];
 }
 
@@ -138,7 +144,8 @@ pub enum CopyState {
     /// A record in a log (a Kafka partition, a Pulsar entry): consuming it changes nothing
     /// (KAF-1, PUL-1).
     Retained,
-    /// Deleted with its segment by retention, not by consumption (KAF-5).
+    /// Deleted with its segment by retention, not by consumption (KAF-5); a Redis stream entry
+    /// removed by trimming (RST-2).
     RemovedByRetention,
     /// Superseded by a later record with the same key, or an expired tombstone (KAF-7).
     RemovedByCompaction,

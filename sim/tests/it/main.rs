@@ -16,6 +16,7 @@ mod rules_kafka;
 mod rules_pulsar;
 mod rules_queue;
 mod rules_redis;
+mod rules_redis_streams;
 mod rules_routing;
 mod rules_sqs;
 mod scenario_errors;

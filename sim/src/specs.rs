@@ -5,7 +5,7 @@ use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
 use crate::scenario::pulsar::PulsarSpec;
 use crate::scenario::{
-    BindingSpec, ConsumerSpec, GroupSpec, ProducerSpec, QueueSpec, SqsQueueSpec,
+    BindingSpec, ConsumerSpec, GroupSpec, ProducerSpec, QueueSpec, SqsQueueSpec, StreamSpec,
 };
 use crate::scenario::{DurableSubscriptionSpec, JmsQueueSpec, JmsSpec, JmsTopicSpec};
 
@@ -22,6 +22,8 @@ pub struct Specs {
     pub sqs_queues: Vec<SqsQueueSpec>,
     /// Pulsar topics (with auto-created dead-letter topics) and admin-created subscriptions.
     pub pulsar: Option<PulsarSpec>,
+    /// Redis streams with every group created so far.
+    pub streams: Vec<StreamSpec>,
 }
 
 impl Specs {
@@ -65,6 +67,7 @@ impl Simulation {
             jms: self.jms.is_used().then(|| self.jms_specs()),
             sqs_queues: self.sqs.queues.iter().map(|q| q.spec.clone()).collect(),
             pulsar: (!self.pulsar.topics.is_empty()).then(|| self.pulsar.spec()),
+            streams: self.streams.specs(),
         }
     }
 

@@ -110,6 +110,11 @@ impl RedisStreams {
         })
     }
 
+    /// Each stream's settings, with the groups created since.
+    pub(crate) fn specs(&self) -> Vec<StreamSpec> {
+        self.streams.iter().map(|s| s.spec.clone()).collect()
+    }
+
     /// Entries in every stream: each is one `Retained` copy with its slot.
     pub(crate) fn stored_entries(&self) -> u64 {
         self.streams.iter().map(Stream::len).sum()
@@ -221,6 +226,7 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
             });
         }
         self.create_group(s, &g);
+        self.family.streams[s.index()].spec.groups.push(g);
         Ok(())
     }
 

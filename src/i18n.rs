@@ -472,6 +472,11 @@ strings! {
     ColSqsQueues => "SQS queues", "SQS 큐";
     ColSqsQueuesAfter => "SQS queues", "SQS 큐";
     TagSqsQueue => "SQS queue", "SQS 큐";
+    ColStreams => "Redis streams", "Redis 스트림";
+    ColStreamsAfter => "streams", "스트림";
+    TagStream => "Redis stream", "Redis 스트림";
+    NodeStreamPending => "pending", "펜딩";
+    NodeStreamLag => "lag", "랙";
     NodeSqsVisible => "available", "사용 가능";
     NodeSqsInFlight => "in flight", "전송 중";
     NodeSqsDelayed => "delayed", "지연";

@@ -317,7 +317,9 @@ impl Simulation {
             let state = self.world.copies.get(*s).state;
             !state.is_terminal()
         }) {
-            return Err(format!("a pinned stream copy (slot {slot}) is not finished"));
+            return Err(format!(
+                "a pinned stream copy (slot {slot}) is not finished"
+            ));
         }
         self.audit_jms()
     }

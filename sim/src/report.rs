@@ -641,6 +641,11 @@ impl Csv {
     }
 }
 
+/// A figure Redis may report as NULL.
+fn opt(n: Option<u64>) -> String {
+    n.map_or_else(|| "null".into(), |n| n.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -707,9 +712,4 @@ mod tests {
         assert!(summary.balanced);
         assert_eq!(summary.events, tally.events);
     }
-}
-
-/// A figure Redis may report as NULL.
-fn opt(n: Option<u64>) -> String {
-    n.map_or_else(|| "null".into(), |n| n.to_string())
 }

@@ -403,7 +403,10 @@ pub enum ConsumerSource {
         durable: Option<DurableName>,
     },
     /// A Redis stream consumer group member: `XREADGROUP GROUP group <name>` (RST-4..RST-8).
-    StreamGroup { stream: String, group: String },
+    StreamGroup {
+        stream: String,
+        group: String,
+    },
     /// A Redis `XREAD` reader, with no group: every reader sees every entry (RST-3).
     StreamRead {
         stream: String,
@@ -925,9 +928,8 @@ impl Scenario {
             redis_streams::validate_stream(&format!("streams[{i}]"), s)?;
         }
         let stream_known = |key: &str, group: Option<&str>| {
-            (self.streams.iter()).any(|s| {
-                s.key == key && group.is_none_or(|g| s.groups.iter().any(|x| x.name == g))
-            })
+            (self.streams.iter())
+                .any(|s| s.key == key && group.is_none_or(|g| s.groups.iter().any(|x| x.name == g)))
         };
         let sqs_target = |name: &str| {
             (self.sqs_queues.iter())
@@ -1635,7 +1637,11 @@ pub(crate) fn validate_consumer(
         }
         ConsumerSource::StreamRead { stream, from } => {
             if !(known.stream)(stream, None) {
-                return Err(missing(format!("{path}.source.stream_read"), "stream", stream));
+                return Err(missing(
+                    format!("{path}.source.stream_read"),
+                    "stream",
+                    stream,
+                ));
             }
             redis_streams::check_start(&format!("{path}.source.stream_read.from"), from)?;
         }

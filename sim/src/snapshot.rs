@@ -3,6 +3,7 @@
 use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
 use crate::families::rabbitmq::Destination;
+pub use crate::families::redis_streams::view::{PendingView, StreamGroupView, StreamView};
 use crate::ids::{
     ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, ServiceId,
     SqsQueueId, TopicId,
@@ -14,7 +15,6 @@ use crate::scenario::pulsar::{Retention, SubscriptionType};
 use crate::scenario::{AckMode, DurableName, ExchangeType, JmsBroker, Overflow, QueueType};
 use crate::time::SimTime;
 use serde::Serialize;
-pub use crate::families::redis_streams::view::{PendingView, StreamGroupView, StreamView};
 
 pub use crate::wire::{Chip, NodeRef};
 
@@ -450,8 +450,8 @@ impl Simulation {
                                 .map(|p| NodeRef::SqsQueue(p.queue));
                             let pulsar = (self.pulsar.consumers.get(&id))
                                 .map(|pc| NodeRef::PulsarTopic(pc.topic));
-                            let stream = (self.streams.readers.get(&id))
-                                .map(|r| NodeRef::Stream(r.stream));
+                            let stream =
+                                (self.streams.readers.get(&id)).map(|r| NodeRef::Stream(r.stream));
                             sqs.or(pulsar).or(stream)
                         })
                         .or_else(|| self.jms.source_of(ConsumerId(i as u32))),

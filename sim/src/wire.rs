@@ -3,8 +3,7 @@
 
 use crate::ids::{
     ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, ServiceId, SqsQueueId,
-    StreamId,
-    TopicId,
+    StreamId, TopicId,
 };
 use crate::ids::{JmsQueueId, JmsSubId, JmsTopicId};
 use crate::kernel::World;

@@ -1386,7 +1386,11 @@ impl fmt::Display for StreamEvent {
                 deleted,
                 cursor,
             } => {
-                write!(f, "XAUTOCLAIM {} by {consumer} ->", group_name(*stream, *group))?;
+                write!(
+                    f,
+                    "XAUTOCLAIM {} by {consumer} ->",
+                    group_name(*stream, *group)
+                )?;
                 write_items(f, claimed)?;
                 if !deleted.is_empty() {
                     f.write_str(", deleted")?;

@@ -143,7 +143,10 @@ fn default_autoclaim_count() -> u32 {
 /// An id argument: an entry id, or `0`.
 pub fn check_id(path: &str, id: &str) -> Result<EntryId, ScenarioError> {
     EntryId::parse(id).ok_or_else(|| {
-        ScenarioError::new(path, format!("{id:?} is not a stream id (`ms-seq` or `ms`)"))
+        ScenarioError::new(
+            path,
+            format!("{id:?} is not a stream id (`ms-seq` or `ms`)"),
+        )
     })
 }
 
@@ -158,7 +161,10 @@ pub fn check_start(path: &str, start: &str) -> Result<(), ScenarioError> {
 pub fn validate_stream(path: &str, s: &StreamSpec) -> Result<(), ScenarioError> {
     super::check_len(&format!("{path}.key"), &s.key, super::limits::MAX_NAME_LEN)?;
     if s.key.is_empty() {
-        return Err(ScenarioError::new(format!("{path}.key"), "must not be empty"));
+        return Err(ScenarioError::new(
+            format!("{path}.key"),
+            "must not be empty",
+        ));
     }
     if s.node_max_entries == 0 || s.node_max_bytes == 0 {
         return Err(ScenarioError::new(
@@ -182,7 +188,11 @@ pub fn validate_stream(path: &str, s: &StreamSpec) -> Result<(), ScenarioError> 
 }
 
 pub fn validate_group(path: &str, g: &StreamGroupSpec) -> Result<(), ScenarioError> {
-    super::check_len(&format!("{path}.name"), &g.name, super::limits::MAX_NAME_LEN)?;
+    super::check_len(
+        &format!("{path}.name"),
+        &g.name,
+        super::limits::MAX_NAME_LEN,
+    )?;
     check_start(&format!("{path}.start"), &g.start)
 }
 

@@ -623,7 +623,10 @@ fn rst_01_file_pubsub_forgets_streams_remember() {
     assert_eq!(r.streams.consumers["biller"].seen.len(), 20);
     assert_eq!(r.received["notifier"].len() as u64, 20 - missed);
     let v = &r.streams.streams[0];
-    assert_eq!((v.length, v.groups[0].pending, v.groups[0].lag), (20, 0, Some(0)));
+    assert_eq!(
+        (v.length, v.groups[0].pending, v.groups[0].lag),
+        (20, 0, Some(0))
+    );
 }
 
 #[test]

@@ -117,7 +117,11 @@ fn rst_01_ids_increase_and_reading_removes_nothing() {
     assert_eq!(l.dropped.get(&DropReason::StreamIdRejected), Some(&1));
     assert_eq!(processed_by(&events, 0), [0, 1]);
     let v = view(&sim, "s");
-    assert_eq!((v.length, v.groups[0].pending), (2, 0), "read and acked, still there");
+    assert_eq!(
+        (v.length, v.groups[0].pending),
+        (2, 0),
+        "read and acked, still there"
+    );
     assert_eq!(l.retained, 2);
 }
 
@@ -137,7 +141,6 @@ fn timed(events: &[Event], what: &str) -> Vec<(u64, String)> {
 fn lines(events: &[Event], what: &str) -> Vec<String> {
     timed(events, what).into_iter().map(|(_, l)| l).collect()
 }
-
 
 #[test]
 fn rst_01_pubsub_forgets_stream_remembers_the_same_traffic() {
@@ -190,8 +193,15 @@ fn capped(count: u64, approx: bool, adds: u64, size: u32) -> Simulation {
 fn rst_02_maxlen_exact_keeps_n_approx_keeps_whole_nodes() {
     assert_eq!(capped(10, false, 150, 16).snapshot().streams[0].length, 10);
     let approx = capped(10, true, 150, 16).snapshot().streams[0].clone();
-    assert_eq!((approx.length, approx.nodes), (50, 1), "MAXLEN ~ 10 keeps 50");
-    assert_eq!(approx.first_id.map(|i| i.to_string()).as_deref(), Some("11-100"));
+    assert_eq!(
+        (approx.length, approx.nodes),
+        (50, 1),
+        "MAXLEN ~ 10 keeps 50"
+    );
+    assert_eq!(
+        approx.first_id.map(|i| i.to_string()).as_deref(),
+        Some("11-100")
+    );
     assert_eq!(capped(10, true, 109, 16).snapshot().streams[0].length, 109);
     assert_eq!(capped(10, true, 110, 16).snapshot().streams[0].length, 10);
     // 256-byte entries: 15 to a 4096-byte node.
@@ -226,7 +236,11 @@ fn rst_02_trimmed_pending_entry_reads_nil_and_claim_drops_it() {
         trace(&events)
     );
     let g = &view(&sim, "s").groups[0];
-    assert_eq!((g.pending, g.pel[0].deleted), (1, true), "XPENDING still lists it");
+    assert_eq!(
+        (g.pending, g.pel[0].deleted),
+        (1, true),
+        "XPENDING still lists it"
+    );
     let events = run_ms(&mut sim, 200);
     assert_eq!(
         lines(&events, "XAUTOCLAIM"),
@@ -262,9 +276,22 @@ fn rst_03_xread_fans_out_from_0_or_dollar() {
         ]
     }));
     let events = run_ms(&mut sim, 1000);
-    assert_eq!(processed_by(&events, 0), [0, 1, 2, 3, 4, 5, 6, 7], "{}", trace(&events));
-    assert_eq!(processed_by(&events, 1), [3, 4, 7], "`$` again skips m5 and m6");
-    assert_eq!(processed_by(&events, 2), [3, 4, 5, 6, 7], "the last id resumes");
+    assert_eq!(
+        processed_by(&events, 0),
+        [0, 1, 2, 3, 4, 5, 6, 7],
+        "{}",
+        trace(&events)
+    );
+    assert_eq!(
+        processed_by(&events, 1),
+        [3, 4, 7],
+        "`$` again skips m5 and m6"
+    );
+    assert_eq!(
+        processed_by(&events, 2),
+        [3, 4, 5, 6, 7],
+        "the last id resumes"
+    );
     assert_eq!(
         lines(&events, "XREAD c2 rs0 after 601-1"),
         ["XREAD c2 rs0 after 601-1 -> 751-0 751-1"]
@@ -292,11 +319,20 @@ fn rst_04_groups_are_independent_and_start_at_dollar_or_zero() {
     }));
     let events = run_ms(&mut sim, 999);
     assert_eq!(processed_by(&events, 0), [0, 1, 2, 3, 4]);
-    assert_eq!(processed_by(&events, 1), [0, 1, 2, 3, 4], "g2 reads the history");
+    assert_eq!(
+        processed_by(&events, 1),
+        [0, 1, 2, 3, 4],
+        "g2 reads the history"
+    );
     let v = view(&sim, "s");
     for g in &v.groups {
         assert_eq!(
-            (g.last_delivered_id.to_string(), g.entries_read, g.lag, g.pending),
+            (
+                g.last_delivered_id.to_string(),
+                g.entries_read,
+                g.lag,
+                g.pending
+            ),
             ("601-1".to_string(), Some(5), Some(0), 0),
             "{}",
             g.name
@@ -304,14 +340,21 @@ fn rst_04_groups_are_independent_and_start_at_dollar_or_zero() {
     }
     run_ms(&mut sim, 1050);
     let g2 = &view(&sim, "s").groups[1];
-    assert_eq!((g2.last_delivered_id.to_string(), g2.lag), ("101-1".into(), None));
+    assert_eq!(
+        (g2.last_delivered_id.to_string(), g2.lag),
+        ("101-1".into(), None)
+    );
     let events = run_ms(&mut sim, 1200);
     let g2 = &view(&sim, "s").groups[1];
     assert_eq!(
         (g2.last_delivered_id.to_string(), g2.entries_read, g2.lag),
         ("1101-0".into(), Some(6), Some(0))
     );
-    assert_eq!(processed_by(&events, 1), [2, 3, 4, 5], "SETID back re-reads");
+    assert_eq!(
+        processed_by(&events, 1),
+        [2, 3, 4, 5],
+        "SETID back re-reads"
+    );
     assert_eq!(processed_by(&events, 0), [5]);
 }
 
@@ -332,7 +375,12 @@ fn rst_05_first_come_first_served_and_noack_skips_the_pel() {
     let events = run_ms(&mut sim, 2000);
     let (fast, slow) = (processed_by(&events, 0), processed_by(&events, 1));
     assert_eq!(fast.len() + slow.len(), 100, "each entry once");
-    assert!(fast.len() > 3 * slow.len(), "fast {} slow {}", fast.len(), slow.len());
+    assert!(
+        fast.len() > 3 * slow.len(),
+        "fast {} slow {}",
+        fast.len(),
+        slow.len()
+    );
     let counts: Vec<u32> = pick_items(&events).iter().map(|i| i.count).collect();
     assert!(counts.iter().all(|&c| c == 1), "{counts:?}");
 
@@ -346,7 +394,11 @@ fn rst_05_first_come_first_served_and_noack_skips_the_pel() {
     assert_eq!(view(&sim, "s").groups[0].pending, 0, "NOACK: no PEL");
     let events2 = run_ms(&mut sim, 1000);
     assert_eq!(processed_by(&events, 0), [0]);
-    assert_eq!(processed_by(&events2, 0), [2, 3, 4], "m1 died with n: lost to the group");
+    assert_eq!(
+        processed_by(&events2, 0),
+        [2, 3, 4],
+        "m1 died with n: lost to the group"
+    );
     assert_eq!(view(&sim, "s").length, 5, "though it stays in the stream");
 }
 
@@ -386,11 +438,18 @@ fn rst_06_explicit_id_returns_only_own_pending_and_counts_a_delivery() {
         [(71, Some("0-0".into()), vec![])],
         "answered at once despite BLOCK 5000"
     );
-    let reads: Vec<_> = group_reads(&events, 0).into_iter().filter(|r| r.0 > 1000).collect();
+    let reads: Vec<_> = group_reads(&events, 0)
+        .into_iter()
+        .filter(|r| r.0 > 1000)
+        .collect();
     assert_eq!(
         reads,
         [
-            (1001, Some("0-0".into()), vec!["11-0#2".into(), "11-1#2".into(), "11-2#2".into()]),
+            (
+                1001,
+                Some("0-0".into()),
+                vec!["11-0#2".into(), "11-1#2".into(), "11-2#2".into()]
+            ),
             (1303, Some("11-2".into()), vec![])
         ],
         "{}",
@@ -414,7 +473,10 @@ fn rst_07_xack_removes_from_the_pel_only_and_nothing_redelivers() {
     let events = run_ms(&mut sim, 1000);
     assert_eq!(
         timed(&events, "XACK"),
-        [(213, "XACK rs0:g0 11-0 -> 1".into()), (513, "XACK rs0:g0 11-0 -> 0".into())],
+        [
+            (213, "XACK rs0:g0 11-0 -> 1".into()),
+            (513, "XACK rs0:g0 11-0 -> 0".into())
+        ],
         "c1 acks c0's former entry; c0's own XACK then finds nothing"
     );
     assert_eq!(view(&sim, "s").length, 1, "the entry stays");
@@ -467,14 +529,21 @@ fn rst_08_claim_needs_min_idle_and_only_one_claimer_wins() {
             (500, "XCLAIM rs0:g0 by c1 -> empty, skipped 11-0".into()),
             (1500, "XCLAIM rs0:g0 by c1 -> 11-0#2".into()),
             (1500, "XCLAIM rs0:g0 by c2 -> empty, skipped 11-0".into()),
-            (10000, "XAUTOCLAIM rs0:g0 by c2 -> 11-0#3, cursor 0-0".into()),
+            (
+                10000,
+                "XAUTOCLAIM rs0:g0 by c2 -> 11-0#3, cursor 0-0".into()
+            ),
             (20000, "XCLAIM rs0:g0 by c1 -> 11-0#3".into()),
         ]
     );
     assert_eq!(processed_by(&events, 1), [0], "JUSTID delivers nothing");
     assert_eq!(processed_by(&events, 2), [0]);
     let pel = &view(&sim, "s").groups[0].pel;
-    assert_eq!((pel[0].owner.0, pel[0].delivery_count), (1, 3), "JUSTID keeps the count");
+    assert_eq!(
+        (pel[0].owner.0, pel[0].delivery_count),
+        (1, 3),
+        "JUSTID keeps the count"
+    );
 }
 
 #[test]
@@ -525,15 +594,24 @@ fn rst_09_failover_loses_recently_acknowledged_xadds() {
         "{}",
         trace(&events)
     );
-    assert_eq!(lines(&events, "XACK"), ["XACK rs0:g0 900-0 -> 1", "XACK rs0:g0 1050-0 -> 0"]);
+    assert_eq!(
+        lines(&events, "XACK"),
+        ["XACK rs0:g0 900-0 -> 1", "XACK rs0:g0 1050-0 -> 0"]
+    );
     let v = view(&sim, "s");
     assert_eq!(v.length, 1);
     let g = &v.groups[0];
-    assert_eq!((g.pending, g.last_delivered_id.to_string()), (1, "900-0".into()));
+    assert_eq!(
+        (g.pending, g.last_delivered_id.to_string()),
+        (1, "900-0".into())
+    );
     let l = sim.snapshot().ledger;
     assert_eq!(l.dropped.get(&DropReason::LostInFailover), Some(&1));
 
     let (sim, events) = failover(0.0);
-    assert_eq!(lines(&events, "failover"), ["failover rs0: lost 0 entries, 0 acks undone"]);
+    assert_eq!(
+        lines(&events, "failover"),
+        ["failover rs0: lost 0 entries, 0 acks undone"]
+    );
     assert_eq!(view(&sim, "s").length, 2, "lag 0: lucky, nothing lost");
 }

@@ -20,8 +20,8 @@ use crate::kernel::ms_to_us;
 use crate::ledger::{CopyState, DropReason};
 use crate::message::Slot;
 use crate::scenario::redis_streams::{self as spec, OnStart, Resume};
-use crate::scenario::{ConsumerSource, DecisionAction, StreamGroupSpec, StreamReadSpec};
 use crate::scenario::StreamSpec;
+use crate::scenario::{ConsumerSource, DecisionAction, StreamGroupSpec, StreamReadSpec};
 use crate::wire::NodeRef;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
@@ -47,7 +47,11 @@ pub(crate) enum ClaimCall {
     /// `XCLAIM … id…`.
     Ids(Vec<EntryId>),
     /// `XAUTOCLAIM … start COUNT n`; `own` when it is the consumer's periodic claim.
-    Auto { start: EntryId, count: u32, own: bool },
+    Auto {
+        start: EntryId,
+        count: u32,
+        own: bool,
+    },
 }
 
 /// A delivered entry the consumer has not finished.
@@ -105,9 +109,8 @@ impl RedisStreams {
 
     /// Whether a stream exists, with the group if one is named.
     pub(crate) fn knows(&self, key: &str, group: Option<&str>) -> bool {
-        self.stream_id(key).is_some_and(|s| {
-            group.is_none_or(|g| self.streams[s.index()].group_id(g).is_some())
-        })
+        self.stream_id(key)
+            .is_some_and(|s| group.is_none_or(|g| self.streams[s.index()].group_id(g).is_some()))
     }
 
     /// Each stream's settings, with the groups created since.
@@ -137,11 +140,12 @@ impl RedisStreams {
                 kind: "stream",
                 name: key.to_string(),
             })?;
-        let g = self.streams[s.index()]
-            .group_id(group)
-            .ok_or_else(|| CommandError::NotApplicable {
-                reason: format!("NOGROUP: no group {group:?} on stream {key:?}"),
-            })?;
+        let g =
+            self.streams[s.index()]
+                .group_id(group)
+                .ok_or_else(|| CommandError::NotApplicable {
+                    reason: format!("NOGROUP: no group {group:?} on stream {key:?}"),
+                })?;
         Ok((s, g))
     }
 
@@ -449,7 +453,10 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
                 let ids: Vec<(EntryId, MessageId)> = (stream.entries.range(range).take(count))
                     .map(|(id, e)| (*id, e.msg))
                     .collect();
-                let before = (stream.groups[g].last_delivered, stream.groups[g].entries_read);
+                let before = (
+                    stream.groups[g].last_delivered,
+                    stream.groups[g].entries_read,
+                );
                 for &(id, _) in &ids {
                     stream.advance_group(g, id);
                     if !r.noack {
@@ -652,10 +659,9 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
         self.clients.consumers[cid.index()].status = ConsumerStatus::Running;
         let reader = self.family.readers.get_mut(&cid).expect("a reader");
         reader.awaiting = false;
-        reader.pending_after = (reader.group.is_some()
-            && r.on_start == OnStart::PendingFirst
-            && !r.noack)
-            .then_some(EntryId::ZERO);
+        reader.pending_after =
+            (reader.group.is_some() && r.on_start == OnStart::PendingFirst && !r.noack)
+                .then_some(EntryId::ZERO);
         if reader.group.is_none() && r.resume == Resume::From {
             reader.cursor = from;
         }
@@ -743,7 +749,10 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
     /// decision leaves it pending (RST-7).
     pub(crate) fn processed(&mut self, cid: ConsumerId, tag: u64, failed: bool) {
         let reader = self.family.readers.get_mut(&cid).expect("a reader");
-        let r = reader.reading.remove(&tag).expect("an entry being processed");
+        let r = reader
+            .reading
+            .remove(&tag)
+            .expect("an entry being processed");
         let (s, group) = (reader.stream, reader.group);
         let decisions = &self.clients.consumers[cid.index()].spec.decisions;
         let ack = match decide(decisions, r.msg, r.delivery, r.count) {
@@ -794,7 +803,6 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
 
     /// `XCLAIM` / `XAUTOCLAIM` from a script: sent by the named consumer, so it reaches Redis
     /// one hop later (RST-8).
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn send_claim(
         &mut self,
         key: &str,
@@ -873,7 +881,6 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
     /// A claim reaches Redis (RST-8): each pending id idle at least `min_idle` moves to the
     /// claimer with its idle time reset and, unless JUSTID, its count up by one; a trimmed one
     /// leaves the PEL. What it claims (with bodies) is delivered to the claimer.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn claim(
         &mut self,
         s: StreamId,

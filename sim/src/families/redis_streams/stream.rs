@@ -59,7 +59,11 @@ impl Group {
 #[derive(Clone, Debug)]
 pub(crate) enum Op {
     Add(EntryId),
-    Ack { group: usize, id: EntryId, nack: Nack },
+    Ack {
+        group: usize,
+        id: EntryId,
+        nack: Nack,
+    },
     Read {
         group: usize,
         last_delivered: EntryId,
@@ -198,7 +202,10 @@ impl Stream {
             }
         }
         self.entries_added -= 1;
-        self.last_id = self.entries.last_key_value().map_or(EntryId::ZERO, |(k, _)| *k);
+        self.last_id = self
+            .entries
+            .last_key_value()
+            .map_or(EntryId::ZERO, |(k, _)| *k);
         Some(e)
     }
 

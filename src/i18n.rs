@@ -252,6 +252,8 @@ strings! {
     ReasonLostInBrokerRestart => "lost in a broker restart (non-persistent)", "브로커 재시작으로 유실 (비영속)";
     ReasonBrokerDown => "broker down", "브로커 중단";
     ReasonPoisonAckDiscarded => "poison ack on a non-durable subscription (discarded)", "비지속 구독의 독 메시지 ACK (폐기)";
+    ReasonStreamIdRejected => "XADD id not above the stream's last id", "XADD ID가 스트림의 마지막 ID보다 크지 않음";
+    ReasonLostInFailover => "lost in a Redis failover (not yet replicated)", "Redis 페일오버로 유실 (아직 복제되지 않음)";
     DlReasonRejected => "rejected", "거부됨 (rejected)";
     DlReasonExpired => "expired", "만료됨 (expired)";
     DlReasonMaxlen => "maxlen", "최대 길이 (maxlen)";

@@ -329,6 +329,15 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             // SQS queues are checked by the core too.
             Command::AddSqsQueue { .. } | Command::UpdateSqsQueue { .. } => continue,
             Command::ResetCursor { .. } | Command::CreateSubscription { .. } => continue,
+            Command::Xclaim { consumer, .. } | Command::Xautoclaim { consumer, .. } => {
+                ("consumer", consumer, &consumers)
+            }
+            // Streams and their groups are checked by the core.
+            Command::AddStream { .. }
+            | Command::AddStreamGroup { .. }
+            | Command::XgroupSetid { .. }
+            | Command::Xtrim { .. }
+            | Command::RedisFailover { .. } => continue,
         };
         if !field.contains(name.as_str()) {
             return Err(Problem::new(

@@ -109,7 +109,9 @@ impl StepKind {
             EventKind::RetentionDeleted { .. } | EventKind::Compacted { .. } => StepKind::Retention,
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
-            EventKind::CommandApplied { .. } | EventKind::Sqs(_) => StepKind::Command,
+            EventKind::CommandApplied { .. } | EventKind::Sqs(_) | EventKind::Streams(_) => {
+                StepKind::Command
+            }
             EventKind::PulsarEntryAdded { .. } => StepKind::Appended,
             EventKind::PulsarDispatched { .. } => StepKind::Delivered,
             EventKind::PulsarAcked { .. } => StepKind::Acked,
@@ -275,6 +277,8 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::LostInBrokerRestart => Key::ReasonLostInBrokerRestart,
         DropReason::BrokerDown => Key::ReasonBrokerDown,
         DropReason::PoisonAckDiscarded => Key::ReasonPoisonAckDiscarded,
+        DropReason::StreamIdRejected => Key::ReasonStreamIdRejected,
+        DropReason::LostInFailover => Key::ReasonLostInFailover,
     }
 }
 

@@ -321,8 +321,12 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
         let copy = self.world.copies.get(slot);
         let (msg, size) = (copy.msg, copy.size);
         let stream = &mut self.family.streams[s.index()];
-        let id = explicit.unwrap_or_else(|| stream.auto_id(now));
-        if explicit.is_some_and(|e| e == EntryId::ZERO || e <= stream.last_id) {
+        let auto = stream.auto_id(now);
+        let id = explicit.or(auto).unwrap_or(stream.last_id);
+        // An explicit id must be above the top; `*` fails only when every id is taken.
+        if explicit.map_or(auto.is_none(), |e| {
+            e == EntryId::ZERO || e <= stream.last_id
+        }) {
             let top = stream.last_id;
             self.world.emit(EventKind::Streams(StreamEvent::Xadd {
                 msg,
@@ -897,8 +901,9 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
             ClaimCall::Auto { start, count, .. } => {
                 let range = (Bound::Included(*start), Bound::Unbounded);
                 let n = *count as usize;
+                let scan = n.saturating_mul(10);
                 let ids = stream.groups[g].pel.range(range).map(|(id, _)| *id);
-                (ids.take(10 * n + 1).collect(), 10 * n, n)
+                (ids.take(scan.saturating_add(1)).collect(), scan, n)
             }
         };
         let (mut claimed, mut deleted, mut skipped) = (Vec::new(), Vec::new(), Vec::new());

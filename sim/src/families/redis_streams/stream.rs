@@ -126,13 +126,17 @@ impl Stream {
     }
 
     /// The id `XADD *` gives at `now` (RST-1): the millisecond, or the last id's if the clock
-    /// is behind it, and the next sequence number within one millisecond.
-    pub fn auto_id(&self, now: SimTime) -> EntryId {
-        let ms = (now.0 / 1_000).max(self.last_id.ms);
-        if ms == self.last_id.ms && self.entries_added > 0 {
-            EntryId::new(ms, self.last_id.seq + 1)
-        } else {
-            EntryId::new(ms, 0)
+    /// is behind it, and the next sequence number within one millisecond; `None` once the last
+    /// possible id is taken (`streamIncrID`).
+    pub fn auto_id(&self, now: SimTime) -> Option<EntryId> {
+        let last = self.last_id;
+        let ms = (now.0 / 1_000).max(last.ms);
+        if ms > last.ms || self.entries_added == 0 {
+            return Some(EntryId::new(ms, 0));
+        }
+        match last.seq.checked_add(1) {
+            Some(seq) => Some(EntryId::new(ms, seq)),
+            None => Some(EntryId::new(ms.checked_add(1)?, 0)),
         }
     }
 

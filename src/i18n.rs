@@ -256,6 +256,8 @@ strings! {
     ReasonTruncatedOnElection => "truncated by leader election (not acked)", "리더 선출로 잘림 (미확인)";
     ReasonDeliveryTimeout => "producer gave up (delivery timeout)", "프로듀서 전송 포기 (delivery timeout)";
     ReasonPoisonAckDiscarded => "poison ack on a non-durable subscription (discarded)", "비지속 구독의 독 메시지 ACK (폐기)";
+    ReasonStreamIdRejected => "XADD id not above the stream's last id", "XADD ID가 스트림의 마지막 ID보다 크지 않음";
+    ReasonLostInFailover => "lost in a Redis failover (not yet replicated)", "Redis 페일오버로 유실 (아직 복제되지 않음)";
     DlReasonRejected => "rejected", "거부됨 (rejected)";
     DlReasonExpired => "expired", "만료됨 (expired)";
     DlReasonMaxlen => "maxlen", "최대 길이 (maxlen)";
@@ -488,6 +490,11 @@ strings! {
     TagKafkaBrokerDown => "Kafka broker · down", "카프카 브로커 · 중단";
     NodeKafkaLeaders => "leader of", "리더";
     NodeKafkaReplicas => "replicas", "레플리카";
+    ColStreams => "Redis streams", "Redis 스트림";
+    ColStreamsAfter => "streams", "스트림";
+    TagStream => "Redis stream", "Redis 스트림";
+    NodeStreamPending => "pending", "펜딩";
+    NodeStreamLag => "lag", "랙";
     NodeSqsVisible => "available", "사용 가능";
     NodeSqsInFlight => "in flight", "전송 중";
     NodeSqsDelayed => "delayed", "지연";

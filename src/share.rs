@@ -334,6 +334,15 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             Command::ResetCursor { .. } | Command::CreateSubscription { .. } => continue,
             // Stages are checked by the core.
             Command::UpdateStage { .. } | Command::CrashRelay { .. } => continue,
+            Command::Xclaim { consumer, .. } | Command::Xautoclaim { consumer, .. } => {
+                ("consumer", consumer, &consumers)
+            }
+            // Streams and their groups are checked by the core.
+            Command::AddStream { .. }
+            | Command::AddStreamGroup { .. }
+            | Command::XgroupSetid { .. }
+            | Command::Xtrim { .. }
+            | Command::RedisFailover { .. } => continue,
         };
         if !field.contains(name.as_str()) {
             return Err(Problem::new(

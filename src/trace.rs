@@ -116,6 +116,9 @@ impl StepKind {
                 KafkaRepEvent::KafkaProduceFailed { .. } => StepKind::PublisherNacked,
                 _ => StepKind::Command,
             },
+            EventKind::CommandApplied { .. } | EventKind::Sqs(_) | EventKind::Streams(_) => {
+                StepKind::Command
+            }
             EventKind::PulsarEntryAdded { .. } => StepKind::Appended,
             EventKind::PulsarDispatched { .. } => StepKind::Delivered,
             EventKind::PulsarAcked { .. } => StepKind::Acked,
@@ -293,6 +296,8 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::LostOnFailover => Key::ReasonLostOnFailover,
         DropReason::TruncatedOnElection => Key::ReasonTruncatedOnElection,
         DropReason::DeliveryTimeout => Key::ReasonDeliveryTimeout,
+        DropReason::StreamIdRejected => Key::ReasonStreamIdRejected,
+        DropReason::LostInFailover => Key::ReasonLostInFailover,
     }
 }
 

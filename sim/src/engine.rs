@@ -9,6 +9,7 @@ use crate::families::kafka::Kafka;
 use crate::families::pulsar::Pulsar;
 use crate::families::rabbitmq::RabbitMq;
 use crate::families::redis_pubsub::RedisPubSub;
+use crate::families::redis_streams::RedisStreams;
 use crate::families::service::Services;
 use crate::families::sqs::Sqs;
 use crate::kernel::agenda::Scheduled;
@@ -38,6 +39,7 @@ pub struct Simulation {
     pub(crate) sqs: Sqs,
     pub(crate) wire: Wire,
     pub(crate) pulsar: Pulsar,
+    pub(crate) streams: RedisStreams,
 }
 
 impl Simulation {
@@ -56,6 +58,7 @@ impl Simulation {
             sqs: Sqs::default(),
             wire: Wire::default(),
             pulsar: Pulsar::default(),
+            streams: RedisStreams::default(),
         };
         let empty = sim
             .world

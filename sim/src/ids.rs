@@ -100,3 +100,46 @@ impl fmt::Display for JmsStore {
         }
     }
 }
+
+id_type!(/// A Redis stream (a key holding a stream).
+    StreamId, "rs");
+
+/// A Redis stream entry id, `<ms>-<seq>` (RST-1). Ordered as Redis orders them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryId {
+    pub ms: u64,
+    pub seq: u64,
+}
+
+impl EntryId {
+    pub const ZERO: EntryId = EntryId { ms: 0, seq: 0 };
+
+    pub const fn new(ms: u64, seq: u64) -> EntryId {
+        EntryId { ms, seq }
+    }
+
+    /// Parses `ms-seq`, or `ms` alone (seq 0), as Redis reads an id argument.
+    pub fn parse(s: &str) -> Option<EntryId> {
+        let (ms, seq) = match s.split_once('-') {
+            Some((ms, seq)) => (ms, seq),
+            None => (s, "0"),
+        };
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(ms) || !digits(seq) {
+            return None;
+        }
+        Some(EntryId::new(ms.parse().ok()?, seq.parse().ok()?))
+    }
+}
+
+impl fmt::Display for EntryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+impl Serialize for EntryId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}

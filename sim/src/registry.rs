@@ -13,6 +13,7 @@ use crate::families::pulsar::{PulsarWork, Sender};
 use crate::families::rabbitmq::Exchange;
 use crate::families::rabbitmq::RabbitMqWork;
 use crate::families::redis_pubsub::RedisPubSubWork;
+use crate::families::redis_streams::{ClaimCall, StreamsWork};
 use crate::families::service::ServiceWork;
 use crate::families::sqs::queue::MsgState;
 use crate::families::sqs::{Sqs, SqsWork};
@@ -41,6 +42,7 @@ pub(crate) enum Work {
     Sqs(SqsWork),
     Pulsar(PulsarWork),
     Jms(JmsWork),
+    RedisStreams(StreamsWork),
 }
 
 macro_rules! work_from {
@@ -61,7 +63,8 @@ work_from!(
     Service(ServiceWork),
     Sqs(SqsWork),
     Pulsar(PulsarWork),
-    Jms(JmsWork)
+    Jms(JmsWork),
+    RedisStreams(StreamsWork)
 );
 
 /// Copies the families hold, by ledger state.
@@ -148,6 +151,10 @@ fn arrival(
         }
         NodeRef::JmsQueue(queue) => (target, JmsWork::ArriveAtQueue { slot, queue }.into()),
         NodeRef::JmsTopic(topic) => (target, JmsWork::ArriveAtTopic { slot, topic }.into()),
+        NodeRef::Stream(stream) => {
+            let id = outgoing.stream_id;
+            (target, StreamsWork::Xadd { slot, stream, id }.into())
+        }
         NodeRef::Producer(_)
         | NodeRef::Queue(_)
         | NodeRef::Consumer(_)
@@ -204,6 +211,9 @@ impl Simulation {
             cx!(self, pulsar).build(p);
         }
         cx!(self, jms).build(scenario.jms.as_ref());
+        for s in &scenario.streams {
+            cx!(self, streams).push_stream(s.clone());
+        }
         Ok(())
     }
 
@@ -219,6 +229,7 @@ impl Simulation {
             Work::Jms(w) => cx!(self, jms).run_jms(w),
             Work::Scripted { .. } => unreachable!("the engine runs the script"),
             Work::Sqs(w) => cx!(self, sqs).run_sqs(w),
+            Work::RedisStreams(w) => cx!(self, streams).run_redis_streams(w),
         }
     }
 
@@ -238,10 +249,12 @@ impl Simulation {
                 + sqs_in_flight
                 + self.jms.in_flight_total(),
             leased: sqs_in_flight,
-            retained: self.kafka.log_records() + self.pulsar.stored_messages(),
+            retained: self.kafka.log_records()
+                + self.pulsar.stored_messages()
+                + self.streams.stored_entries(),
             in_service: self.service.service_held(),
-            pinned: self.sqs.pinned().count() as u64,
-            log_slots: self.pulsar.stored_messages(),
+            pinned: (self.sqs.pinned().count() + self.streams.pinned().count()) as u64,
+            log_slots: self.pulsar.stored_messages() + self.streams.stored_entries(),
         }
     }
 
@@ -296,6 +309,20 @@ impl Simulation {
                     ));
                 }
             }
+        }
+        for slot in self.streams.entry_slots() {
+            let state = self.world.copies.get(slot).state;
+            if state != CopyState::Retained {
+                return Err(format!("a stream entry's copy is in state {state:?}"));
+            }
+        }
+        if let Some(slot) = self.streams.pinned().find(|s| {
+            let state = self.world.copies.get(*s).state;
+            !state.is_terminal()
+        }) {
+            return Err(format!(
+                "a pinned stream copy (slot {slot}) is not finished"
+            ));
         }
         self.audit_jms()
     }
@@ -462,6 +489,7 @@ impl Simulation {
                 if c.status != ConsumerStatus::Running
                     || c.spec.ack == AckMode::Auto
                     || matches!(c.spec.source, ConsumerSource::SqsQueue(_))
+                    || c.spec.is_stream()
                     || c.spec.is_jms()
                 {
                     return Err(CommandError::NotApplicable {
@@ -564,6 +592,48 @@ impl Simulation {
                 self.clients.stages.check_role(stage)?;
                 self.clients.stages.arm_relay_crash(stage);
             }
+            Command::AddStream { stream } => cx!(self, streams).add_stream(stream)?,
+            Command::AddStreamGroup { stream, group } => {
+                cx!(self, streams).add_group(&stream, group)?
+            }
+            Command::XgroupSetid { stream, group, id } => {
+                cx!(self, streams).set_id(&stream, &group, &id)?
+            }
+            Command::Xtrim { stream, maxlen } => cx!(self, streams).xtrim(&stream, maxlen)?,
+            Command::Xclaim {
+                stream,
+                group,
+                consumer,
+                min_idle_ms,
+                ids,
+                justid,
+            } => {
+                let id = self.clients.consumer_id(&consumer)?;
+                let ids = (ids.iter().enumerate())
+                    .map(|(i, id)| scenario::redis_streams::check_id(&format!("ids[{i}]"), id))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let call = ClaimCall::Ids(ids);
+                cx!(self, streams).send_claim(&stream, &group, id, min_idle_ms, call, justid)?
+            }
+            Command::Xautoclaim {
+                stream,
+                group,
+                consumer,
+                min_idle_ms,
+                start,
+                count,
+                justid,
+            } => {
+                let id = self.clients.consumer_id(&consumer)?;
+                let start = scenario::redis_streams::check_id("start", &start)?;
+                let call = ClaimCall::Auto {
+                    start,
+                    count,
+                    own: false,
+                };
+                cx!(self, streams).send_claim(&stream, &group, id, min_idle_ms, call, justid)?
+            }
+            Command::RedisFailover { stream } => cx!(self, streams).failover(&stream)?,
         }
         self.world.emit(EventKind::CommandApplied { summary });
         Ok(())
@@ -613,6 +683,9 @@ impl Simulation {
                 PublishTarget::JmsTopic(name) => {
                     NodeRef::JmsTopic(cx!(self, jms).topic_or_create(name))
                 }
+                PublishTarget::Stream(key) => {
+                    NodeRef::Stream(self.streams.stream_id(key).expect("validated stream"))
+                }
             })
             .collect()
     }
@@ -627,6 +700,7 @@ impl Simulation {
                 Some(scenario::SqsTarget::of(&self.sqs.queues[q.index()].spec))
             },
             pulsar_topic: &|n| self.pulsar.topic_id(n).is_some(),
+            stream: &|n| self.streams.stream_id(n).is_some(),
         };
         scenario::validate_producer("producer", spec, &known)
     }
@@ -648,6 +722,7 @@ impl Simulation {
             queue: &|n| self.rabbitmq.queue_id(n).is_some(),
             group: &|n| self.kafka.group_id(n).is_some(),
             sqs_queue: &|n| self.sqs.queue_id(n).is_some(),
+            stream: &|n, g| self.streams.knows(n, g),
         };
         scenario::validate_consumer("consumer", spec, &known)?;
         if let ConsumerSource::Pulsar(source) = &spec.source {
@@ -676,8 +751,11 @@ impl Simulation {
             | ConsumerSource::SqsQueue(_)
             | ConsumerSource::Pulsar(_)
             | ConsumerSource::JmsQueue(_)
-            | ConsumerSource::JmsTopic { .. } => (None, None),
+            | ConsumerSource::JmsTopic { .. }
+            | ConsumerSource::StreamGroup { .. }
+            | ConsumerSource::StreamRead { .. } => (None, None),
         };
+        let source = spec.source.clone();
         let sqs_queue = match &spec.source {
             ConsumerSource::SqsQueue(q) => self.sqs.queue_id(q),
             _ => None,
@@ -694,6 +772,7 @@ impl Simulation {
         if let Some(q) = sqs_queue {
             self.sqs.add_consumer(id, q);
         }
+        self.streams.add_consumer(id, &source);
         cx!(self, pulsar).consumer_added(id);
         if jms {
             cx!(self, jms).add_session(id);
@@ -718,6 +797,9 @@ impl Simulation {
             ConsumerSource::Pulsar(_) => cx!(self, pulsar).consume(cid),
             ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {
                 cx!(self, jms).consume(cid)
+            }
+            ConsumerSource::StreamGroup { .. } | ConsumerSource::StreamRead { .. } => {
+                cx!(self, streams).start(cid)
             }
         }
     }
@@ -779,7 +861,14 @@ impl Simulation {
             ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {
                 cx!(self, jms).close_consumer(cid, status, why)
             }
+            ConsumerSource::StreamGroup { .. } | ConsumerSource::StreamRead { .. } => {
+                cx!(self, streams).close_consumer(cid, status, why)
+            }
         }
+    }
+
+    fn is_stream(&self, cid: ConsumerId) -> bool {
+        self.clients.consumers[cid.index()].spec.is_stream()
     }
 
     fn is_pulsar(&self, cid: ConsumerId) -> bool {
@@ -794,6 +883,8 @@ impl Simulation {
     fn next_message(&mut self, cid: ConsumerId) {
         if self.clients.consumers[cid.index()].spec.is_jms() {
             cx!(self, jms).begin_next(cid);
+        } else if self.is_stream(cid) {
+            cx!(self, streams).next(cid);
         } else {
             cx!(self).start_next(cid);
             if self.is_pulsar(cid) {
@@ -868,6 +959,9 @@ impl Simulation {
                         | ConsumerSource::Subscribe { .. }
                         | ConsumerSource::Group(_) => {
                             cx!(self, rabbitmq).processed(consumer, tag, failed, &failure)
+                        }
+                        ConsumerSource::StreamGroup { .. } | ConsumerSource::StreamRead { .. } => {
+                            cx!(self, streams).processed(consumer, tag, failed)
                         }
                         ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {
                             unreachable!("a JMS session settled above")

@@ -69,6 +69,32 @@ pub struct Report {
     /// The pipeline's services and saga figures, when the scenario has stages (issue 14).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<crate::clients::PipelineView>,
+    /// Redis streams, when the scenario has any.
+    #[serde(skip_serializing_if = "StreamsReport::is_empty")]
+    pub streams: StreamsReport,
+}
+
+/// Redis streams in the words of `XINFO` and `XPENDING`, and what each reader was sent and saw.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StreamsReport {
+    pub streams: Vec<crate::snapshot::StreamView>,
+    pub consumers: BTreeMap<String, StreamConsumerReport>,
+}
+
+impl StreamsReport {
+    pub fn is_empty(&self) -> bool {
+        self.streams.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StreamConsumerReport {
+    /// Each entry Redis sent it, with its delivery count then.
+    pub sent: Vec<(MessageId, u32)>,
+    pub seen: Vec<MessageId>,
+    /// Its entries in its group's PEL (`XPENDING` per consumer); none for an `XREAD` reader.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -294,12 +320,27 @@ impl Simulation {
             Default::default()
         };
         let sqs = self.sqs_report(tally, per_message, snap.sqs.queues);
+        let streams = StreamsReport {
+            streams: snap.streams,
+            consumers: (self.streams.readers.iter())
+                .filter(|_| per_message)
+                .map(|(c, r)| {
+                    let report = StreamConsumerReport {
+                        sent: r.sent_log.clone(),
+                        seen: r.seen_log.clone(),
+                        pending: self.streams.pending_of(*c),
+                    };
+                    (self.clients.consumers[c.index()].spec.name.clone(), report)
+                })
+                .collect(),
+        };
         let jms = self
             .jms
             .is_used()
             .then(|| self.jms_report(tally, per_message));
         Report {
             sqs,
+            streams,
             jms,
             partitions,
             group_deliveries,
@@ -493,6 +534,16 @@ impl Simulation {
                 csv.row("jms_queue", &q.name, figure, n);
             }
         }
+        for sv in &report.streams.streams {
+            csv.row("stream", &sv.key, "xlen", sv.length);
+            csv.row("stream", &sv.key, "entries_added", sv.entries_added);
+            for g in &sv.groups {
+                let name = format!("{}:{}", sv.key, g.name);
+                csv.row("stream_group", &name, "pending", g.pending);
+                csv.row("stream_group", &name, "entries_read", opt(g.entries_read));
+                csv.row("stream_group", &name, "lag", opt(g.lag));
+            }
+        }
         for t in report.jms.iter().flat_map(|j| &j.topics) {
             csv.row("jms_topic", &t.name, "enqueued", t.enqueued);
         }
@@ -592,6 +643,11 @@ impl Csv {
             self.0.push_str(text);
         }
     }
+}
+
+/// A figure Redis may report as NULL.
+fn opt(n: Option<u64>) -> String {
+    n.map_or_else(|| "null".into(), |n| n.to_string())
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ pub mod kafka;
 pub mod pulsar;
 pub mod stage;
 pub use stage::{StageRole, StageSpec};
+pub mod redis_streams;
+pub use redis_streams::{StreamGroupSpec, StreamReadSpec, StreamSpec};
 
 /// The only scenario format version this build reads.
 pub const SCENARIO_VERSION: u32 = 1;
@@ -105,6 +107,9 @@ pub struct Scenario {
     /// it Kafka topics live on one broker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka: Option<kafka::KafkaClusterSpec>,
+    /// Redis streams, with their caps and consumer groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub streams: Vec<StreamSpec>,
 }
 
 /// A narrated lesson: the learning goal and the steps a teacher clicks through.
@@ -251,6 +256,8 @@ pub enum PublishTarget {
     JmsQueue(String),
     /// An ActiveMQ / JMS topic, created on first use.
     JmsTopic(String),
+    /// A Redis stream (`XADD key * …`).
+    Stream(String),
 }
 
 /// How often a producer publishes.
@@ -317,6 +324,9 @@ pub struct MessageTemplate {
     /// JMS delivery mode: absent or true is `PERSISTENT`, the default (AMQ-3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub persistent: Option<bool>,
+    /// Redis `XADD` ids, cycled: `*` (the default) lets Redis pick, `ms-seq` is explicit (RST-1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stream_ids: Vec<String>,
 }
 
 impl Default for MessageTemplate {
@@ -334,6 +344,7 @@ impl Default for MessageTemplate {
             bodies: Vec::new(),
             delay_ms: None,
             persistent: None,
+            stream_ids: Vec::new(),
         }
     }
 }
@@ -404,6 +415,22 @@ pub enum ConsumerSource {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         durable: Option<DurableName>,
     },
+    /// A Redis stream consumer group member: `XREADGROUP GROUP group <name>` (RST-4..RST-8).
+    StreamGroup {
+        stream: String,
+        group: String,
+    },
+    /// A Redis `XREAD` reader, with no group: every reader sees every entry (RST-3).
+    StreamRead {
+        stream: String,
+        /// `$` (entries added after its first read) or an id (`0`: everything).
+        #[serde(default = "redis_streams_dollar")]
+        from: String,
+    },
+}
+
+fn redis_streams_dollar() -> String {
+    "$".into()
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -483,7 +510,7 @@ pub struct ConsumerSpec {
     /// How an SQS consumer calls `ReceiveMessage`; defaults when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sqs: Option<SqsReceiveSpec>,
-    /// Scripted decisions per message; SQS consumers only so far.
+    /// Scripted decisions per message; SQS and Redis stream consumers only so far.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decisions: Vec<Decision>,
     /// Client settings of a consumer whose source is a Pulsar subscription.
@@ -498,6 +525,9 @@ pub struct ConsumerSpec {
     /// The service this consumer works for: it runs the stage's step on every message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<StageRole>,
+    /// How a Redis stream consumer calls `XREADGROUP` / `XREAD`; defaults when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamReadSpec>,
 }
 
 /// A scripted decision about one message: the first rule whose `when` matches decides. With
@@ -519,7 +549,8 @@ pub struct DecisionWhen {
     /// The consumer's own 1-based count of messages it started processing, over its life.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<u64>,
-    /// The message's attempt number: SQS `ApproximateReceiveCount`.
+    /// The message's attempt number: SQS `ApproximateReceiveCount`, a Redis PEL entry's
+    /// delivery count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
 }
@@ -868,6 +899,7 @@ impl Scenario {
             ("groups", self.groups.len()),
             ("services", self.services.len()),
             ("sqs_queues", self.sqs_queues.len()),
+            ("streams", self.streams.len()),
         ] {
             if len > limits::MAX_ENTITIES {
                 return Err(ScenarioError::new(
@@ -919,6 +951,14 @@ impl Scenario {
             let r = q.redrive.as_ref()?;
             Some((q.name.as_str(), r.dead_letter_queue.as_str()))
         }))?;
+        let stream_keys = unique_names("streams", self.streams.iter().map(|s| &s.key))?;
+        for (i, s) in self.streams.iter().enumerate() {
+            redis_streams::validate_stream(&format!("streams[{i}]"), s)?;
+        }
+        let stream_known = |key: &str, group: Option<&str>| {
+            (self.streams.iter())
+                .any(|s| s.key == key && group.is_none_or(|g| s.groups.iter().any(|x| x.name == g)))
+        };
         let sqs_target = |name: &str| {
             (self.sqs_queues.iter())
                 .find(|q| q.name == name)
@@ -1027,6 +1067,7 @@ impl Scenario {
                 service: &|s| services.contains(s),
                 sqs_queue: &sqs_target,
                 pulsar_topic: &|t| pulsar_topic(t).is_some(),
+                stream: &|k| stream_keys.contains(k),
             };
             validate_producer(&format!("producers[{i}]"), p, &known)?;
         }
@@ -1048,6 +1089,7 @@ impl Scenario {
                 queue: &|q| queues.contains(q),
                 group: &|g| groups.contains(g),
                 sqs_queue: &|q| sqs_kind(q).is_some(),
+                stream: &stream_known,
             };
             validate_consumer(&format!("consumers[{i}]"), c, &known)?;
             if let ConsumerSource::Pulsar(source) = &c.source {
@@ -1375,6 +1417,7 @@ pub(crate) struct Known<'a> {
     pub service: &'a dyn Fn(&str) -> bool,
     pub sqs_queue: &'a dyn Fn(&str) -> Option<SqsTarget>,
     pub pulsar_topic: &'a dyn Fn(&str) -> bool,
+    pub stream: &'a dyn Fn(&str) -> bool,
 }
 
 /// What a producer's message template must give an SQS queue it sends to.
@@ -1398,6 +1441,8 @@ pub(crate) struct KnownSources<'a> {
     pub queue: &'a dyn Fn(&str) -> bool,
     pub group: &'a dyn Fn(&str) -> bool,
     pub sqs_queue: &'a dyn Fn(&str) -> bool,
+    /// Whether a stream exists, and with a group if one is named.
+    pub stream: &'a dyn Fn(&str, Option<&str>) -> bool,
 }
 
 pub(crate) fn validate_producer(
@@ -1429,6 +1474,7 @@ pub(crate) fn validate_producer(
                 ("sqs_queue", x, target.is_some())
             }
             PublishTarget::PulsarTopic(x) => ("pulsar_topic", x, (known.pulsar_topic)(x)),
+            PublishTarget::Stream(x) => ("stream", x, (known.stream)(x)),
             PublishTarget::Channel(ch) => {
                 check_len(
                     &format!("{path}.targets[{i}].channel"),
@@ -1509,6 +1555,17 @@ pub(crate) fn validate_producer(
     }
     if let Some(ttl) = m.ttl_ms {
         check_ms(&format!("{tpath}.ttl_ms"), ttl)?;
+    }
+    if m.stream_ids.len() > limits::MAX_TEMPLATE_VALUES {
+        return Err(ScenarioError::new(
+            format!("{tpath}.stream_ids"),
+            format!("at most {} values", limits::MAX_TEMPLATE_VALUES),
+        ));
+    }
+    for (i, id) in m.stream_ids.iter().enumerate() {
+        if id != "*" {
+            redis_streams::check_id(&format!("{tpath}.stream_ids[{i}]"), id)?;
+        }
     }
     validate_sqs_template(&tpath, m, &sqs_targets)
 }
@@ -1651,6 +1708,22 @@ pub(crate) fn validate_consumer(
         ConsumerSource::SqsQueue(q) if !(known.sqs_queue)(q) => {
             return Err(missing(format!("{path}.source.sqs_queue"), "SQS queue", q));
         }
+        ConsumerSource::StreamGroup { stream, group } if !(known.stream)(stream, Some(group)) => {
+            return Err(ScenarioError::new(
+                format!("{path}.source.stream_group"),
+                format!("NOGROUP: no stream {stream:?} with a group {group:?}"),
+            ));
+        }
+        ConsumerSource::StreamRead { stream, from } => {
+            if !(known.stream)(stream, None) {
+                return Err(missing(
+                    format!("{path}.source.stream_read"),
+                    "stream",
+                    stream,
+                ));
+            }
+            redis_streams::check_start(&format!("{path}.source.stream_read.from"), from)?;
+        }
         ConsumerSource::Subscribe { channels, patterns } => {
             if channels.is_empty() && patterns.is_empty() {
                 return Err(ScenarioError::new(
@@ -1674,10 +1747,12 @@ pub(crate) fn validate_consumer(
         ConsumerSource::Queue(_)
         | ConsumerSource::Group(_)
         | ConsumerSource::SqsQueue(_)
-        | ConsumerSource::Pulsar(_) => {}
+        | ConsumerSource::Pulsar(_)
+        | ConsumerSource::StreamGroup { .. } => {}
         ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {}
     }
     validate_sqs_consumer(path, c)?;
+    validate_stream_consumer(path, c)?;
     validate_jms_consumer(path, c)?;
     check_ms(
         &format!("{path}.output_buffer_soft_seconds"),
@@ -1723,6 +1798,29 @@ pub(crate) fn validate_consumer(
     Ok(())
 }
 
+/// A Redis stream consumer's `XREADGROUP` / `XREAD` settings.
+fn validate_stream_consumer(path: &str, c: &ConsumerSpec) -> Result<(), ScenarioError> {
+    let group = match c.source {
+        ConsumerSource::StreamGroup { .. } => true,
+        ConsumerSource::StreamRead { .. } => false,
+        _ if c.stream.is_some() => {
+            return Err(ScenarioError::new(
+                format!("{path}.stream"),
+                "stream read settings need a `stream_group` or `stream_read` source",
+            ))
+        }
+        _ => return Ok(()),
+    };
+    if c.ack == AckMode::Auto {
+        return Err(ScenarioError::new(
+            format!("{path}.ack"),
+            "Redis streams have no auto-ack; use `stream.noack` for XREADGROUP NOACK (RST-5)",
+        ));
+    }
+    let read = c.stream.clone().unwrap_or_default();
+    redis_streams::validate_read(&format!("{path}.stream"), &read, group)
+}
+
 /// An SQS consumer's settings and scripted decisions; only SQS consumers have either so far.
 fn validate_sqs_consumer(path: &str, c: &ConsumerSpec) -> Result<(), ScenarioError> {
     let sqs = matches!(c.source, ConsumerSource::SqsQueue(_));
@@ -1741,10 +1839,10 @@ fn validate_sqs_consumer(path: &str, c: &ConsumerSpec) -> Result<(), ScenarioErr
             "SQS has no auto-ack: a consumer deletes each message it processed (SQS-2)",
         ));
     }
-    if !c.decisions.is_empty() && !sqs {
+    if !c.decisions.is_empty() && !sqs && !c.is_stream() {
         return Err(ScenarioError::new(
             format!("{path}.decisions"),
-            "scripted decisions are supported for SQS consumers only so far",
+            "scripted decisions are supported for SQS and Redis stream consumers only so far",
         ));
     }
     if c.decisions.len() > limits::MAX_TEMPLATE_VALUES {
@@ -1849,6 +1947,7 @@ impl ConsumerSpec {
             pulsar: pulsar::PulsarConsumerSpec::default(),
             jms: None,
             stage: None,
+            stream: None,
         }
     }
 }
@@ -2206,6 +2305,63 @@ pub enum Command {
     RestartKafkaBroker {
         broker: u32,
     },
+    /// Creates a Redis stream.
+    AddStream {
+        stream: StreamSpec,
+    },
+    /// `XGROUP CREATE key group start` (RST-4).
+    AddStreamGroup {
+        stream: String,
+        group: StreamGroupSpec,
+    },
+    /// `XGROUP SETID key group id`: the group's lag is unknown until it reaches the end (RST-4).
+    XgroupSetid {
+        stream: String,
+        group: String,
+        id: String,
+    },
+    /// `XTRIM key MAXLEN [=|~] n` (RST-2).
+    Xtrim {
+        stream: String,
+        maxlen: redis_streams::MaxLen,
+    },
+    /// `XCLAIM key group consumer min-idle-time id… [JUSTID]`, sent by that consumer: it reaches
+    /// Redis one hop later, and what it claims is delivered to the consumer (RST-8).
+    Xclaim {
+        stream: String,
+        group: String,
+        consumer: String,
+        min_idle_ms: f64,
+        ids: Vec<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        justid: bool,
+    },
+    /// `XAUTOCLAIM key group consumer min-idle-time start [COUNT n] [JUSTID]` (RST-8).
+    Xautoclaim {
+        stream: String,
+        group: String,
+        consumer: String,
+        min_idle_ms: f64,
+        #[serde(default = "zero_id")]
+        start: String,
+        #[serde(default = "autoclaim_count")]
+        count: u32,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        justid: bool,
+    },
+    /// The Redis primary fails and its replica, `replication_lag_ms` behind, takes over: the
+    /// stream changes it had not received are lost (RST-9).
+    RedisFailover {
+        stream: String,
+    },
+}
+
+fn zero_id() -> String {
+    "0".into()
+}
+
+fn autoclaim_count() -> u32 {
+    redis_streams::AUTOCLAIM_COUNT
 }
 
 /// Where `reset_offsets` moves a group.
@@ -2540,6 +2696,14 @@ impl ConsumerSpec {
         matches!(
             self.source,
             ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. }
+        )
+    }
+
+    /// Whether the consumer reads a Redis stream, in a group or with `XREAD`.
+    pub fn is_stream(&self) -> bool {
+        matches!(
+            self.source,
+            ConsumerSource::StreamGroup { .. } | ConsumerSource::StreamRead { .. }
         )
     }
 

@@ -3,6 +3,7 @@
 use crate::clients::ConsumerStatus;
 use crate::engine::Simulation;
 use crate::families::rabbitmq::Destination;
+pub use crate::families::redis_streams::view::{PendingView, StreamGroupView, StreamView};
 use crate::ids::{
     ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, ServiceId,
     SqsQueueId, TopicId,
@@ -382,6 +383,9 @@ pub struct Snapshot {
     /// Kafka's brokers, when the scenario has a cluster.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kafka_brokers: Vec<KafkaBrokerView>,
+    /// Redis streams: `XINFO` and `XPENDING` figures.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub streams: Vec<StreamView>,
 }
 
 impl Simulation {
@@ -479,7 +483,9 @@ impl Simulation {
                                 .map(|p| NodeRef::SqsQueue(p.queue));
                             let pulsar = (self.pulsar.consumers.get(&id))
                                 .map(|pc| NodeRef::PulsarTopic(pc.topic));
-                            sqs.or(pulsar)
+                            let stream =
+                                (self.streams.readers.get(&id)).map(|r| NodeRef::Stream(r.stream));
+                            sqs.or(pulsar).or(stream)
                         })
                         .or_else(|| self.jms.source_of(ConsumerId(i as u32))),
                     subscriptions: match &c.spec.source {
@@ -555,6 +561,7 @@ impl Simulation {
         let pulsar = self.pulsar_view();
         let jms = self.jms_view();
         let kafka_brokers = self.kafka_broker_views();
+        let streams = self.streams.views(&self.world);
         let graph = self.graph(GraphInput {
             producers: &producers,
             exchanges: &exchanges,
@@ -567,6 +574,7 @@ impl Simulation {
             pulsar: pulsar.as_ref(),
             jms: &jms,
             kafka_brokers: &kafka_brokers,
+            streams: &streams,
         });
         let h = &self.world.latency_hist;
         Snapshot {
@@ -597,6 +605,7 @@ impl Simulation {
             graph,
             sqs,
             pulsar,
+            streams,
         }
     }
 }
@@ -1079,10 +1088,11 @@ pub enum Family {
     Sqs,
     Pulsar,
     Jms,
+    RedisStreams,
 }
 
 impl Family {
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 8] = [
         Family::RabbitMq,
         Family::RedisPubSub,
         Family::Kafka,
@@ -1090,10 +1100,11 @@ impl Family {
         Family::Sqs,
         Family::Pulsar,
         Family::Jms,
+        Family::RedisStreams,
     ];
 
     /// The family's folder name: `rabbitmq`, `redis_pubsub`, `kafka`, `service`, `sqs`, `pulsar`,
-    /// `jms`.
+    /// `jms`, `redis_streams`.
     pub fn code(self) -> &'static str {
         match self {
             Family::RabbitMq => "rabbitmq",
@@ -1103,6 +1114,7 @@ impl Family {
             Family::Sqs => "sqs",
             Family::Pulsar => "pulsar",
             Family::Jms => "jms",
+            Family::RedisStreams => "redis_streams",
         }
     }
 }
@@ -1198,6 +1210,10 @@ pub enum Figure {
     /// A Kafka broker's leaderships and replicas.
     Leaders,
     Replicas,
+    /// Redis `XLEN`.
+    Length,
+    /// Redis `XINFO GROUPS`: groups on a stream.
+    Groups,
 }
 
 /// How a link moves messages.
@@ -1325,6 +1341,7 @@ impl NodeRef {
             NodeRef::JmsQueue(_) | NodeRef::JmsTopic(_) | NodeRef::JmsSubscription(_) => {
                 Some(Family::Jms)
             }
+            NodeRef::Stream(_) => Some(Family::RedisStreams),
             NodeRef::Producer(_) | NodeRef::Consumer(_) => None,
         }
     }
@@ -1340,7 +1357,8 @@ impl NodeRef {
             | NodeRef::PulsarTopic(_)
             | NodeRef::PulsarPartition(..)
             | NodeRef::JmsQueue(_)
-            | NodeRef::JmsSubscription(_) => Role::Store,
+            | NodeRef::JmsSubscription(_)
+            | NodeRef::Stream(_) => Role::Store,
             NodeRef::Consumer(_) => Role::Consumer,
             NodeRef::Service(_) => Role::Service,
             NodeRef::KafkaBroker(_) => Role::Broker,
@@ -1361,6 +1379,7 @@ struct GraphInput<'a> {
     pulsar: Option<&'a PulsarView>,
     jms: &'a JmsView,
     kafka_brokers: &'a [KafkaBrokerView],
+    streams: &'a [StreamView],
 }
 
 /// What a binding matches, as a label: the routing key, or a headers binding's arguments
@@ -1489,6 +1508,19 @@ impl Simulation {
                 ],
                 chips,
                 ..node(NodeRef::SqsQueue(q.id), Family::Sqs, &q.name)
+            });
+        }
+        for s in v.streams {
+            let known_lag = s.groups.iter().filter_map(|g| g.lag);
+            g.nodes.push(GraphNode {
+                figures: vec![
+                    (Figure::Length, s.length),
+                    (Figure::Groups, s.groups.len() as u64),
+                    (Figure::Pending, s.groups.iter().map(|g| g.pending).sum()),
+                    (Figure::Lag, known_lag.max().unwrap_or(0)),
+                ],
+                chips: s.tail.iter().map(|(_, c)| c.clone()).collect(),
+                ..node(NodeRef::Stream(s.id), Family::RedisStreams, &s.key)
             });
         }
         for t in v.topics {
@@ -1636,6 +1668,8 @@ impl Simulation {
                 crate::scenario::ConsumerSource::Pulsar(_) => Family::Pulsar,
                 crate::scenario::ConsumerSource::JmsQueue(_)
                 | crate::scenario::ConsumerSource::JmsTopic { .. } => Family::Jms,
+                crate::scenario::ConsumerSource::StreamGroup { .. }
+                | crate::scenario::ConsumerSource::StreamRead { .. } => Family::RedisStreams,
             };
             let mut chips: Vec<Chip> = c.processing.iter().cloned().collect();
             let processing = c.processing.as_ref().map(|p| p.msg);
@@ -1644,15 +1678,18 @@ impl Simulation {
                     .filter(|u| Some(u.msg) != processing)
                     .cloned(),
             );
+            let mut figures = vec![
+                (Figure::Delivered, c.delivered),
+                (Figure::Acked, c.acked),
+                (Figure::Redelivered, c.redelivered),
+                (Figure::Unacked, c.unacked_count),
+                (Figure::Prefetch, u64::from(c.prefetch)),
+            ];
+            // A stream group consumer's own PEL: what XPENDING lists under its name.
+            figures.extend(self.streams.pending_of(c.id).map(|n| (Figure::Pending, n)));
             g.nodes.push(GraphNode {
                 status: c.status.into(),
-                figures: vec![
-                    (Figure::Delivered, c.delivered),
-                    (Figure::Acked, c.acked),
-                    (Figure::Redelivered, c.redelivered),
-                    (Figure::Unacked, c.unacked_count),
-                    (Figure::Prefetch, u64::from(c.prefetch)),
-                ],
+                figures,
                 chips,
                 group: c.group,
                 ..node(NodeRef::Consumer(c.id), family, &c.name)
@@ -1716,6 +1753,9 @@ impl Simulation {
                 // A Pulsar consumer reads through its subscription.
                 let label = match &self.clients.consumers[c.id.index()].spec.source {
                     crate::scenario::ConsumerSource::Pulsar(s) => Some(s.subscription.clone()),
+                    crate::scenario::ConsumerSource::StreamGroup { group, .. } => {
+                        Some(group.clone())
+                    }
                     _ => None,
                 };
                 let family = from.family().unwrap_or(Family::RabbitMq);
@@ -1724,7 +1764,7 @@ impl Simulation {
                     to,
                     family,
                     // An SQS consumer polls (`ReceiveMessage`); a RabbitMQ queue pushes.
-                    kind: if family == Family::Sqs {
+                    kind: if matches!(family, Family::Sqs | Family::RedisStreams) {
                         LinkKind::Fetch
                     } else {
                         LinkKind::Deliver

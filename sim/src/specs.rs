@@ -6,6 +6,7 @@ use crate::engine::Simulation;
 use crate::scenario::pulsar::PulsarSpec;
 use crate::scenario::{
     BindingSpec, ConsumerSpec, GroupSpec, ProducerSpec, QueueSpec, SqsQueueSpec, StageSpec,
+    StreamSpec,
 };
 use crate::scenario::{DurableSubscriptionSpec, JmsQueueSpec, JmsSpec, JmsTopicSpec};
 
@@ -24,6 +25,8 @@ pub struct Specs {
     pub pulsar: Option<PulsarSpec>,
     /// The pipeline's services with the remedies as flipped now (issue 14).
     pub stages: Vec<StageSpec>,
+    /// Redis streams with every group created so far.
+    pub streams: Vec<StreamSpec>,
 }
 
 impl Specs {
@@ -70,6 +73,7 @@ impl Simulation {
             stages: (self.clients.stages.services.values())
                 .map(|s| s.spec.clone())
                 .collect(),
+            streams: self.streams.specs(),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use crate::ids::{
     ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, ServiceId, SqsQueueId,
-    TopicId,
+    StreamId, TopicId,
 };
 use crate::ids::{JmsQueueId, JmsSubId, JmsTopicId};
 use crate::kernel::World;
@@ -43,6 +43,8 @@ pub enum NodeRef {
     PulsarPartition(u32, u32),
     /// A Kafka broker node of a cluster (KAF-19).
     KafkaBroker(u32),
+    /// A Redis stream.
+    Stream(StreamId),
 }
 
 /// One message as drawn in a queue or at a consumer.

@@ -224,6 +224,8 @@ struct Gen {
     rng: SimRng,
     /// Decides only whether a case uses Pulsar, so that cases without it stay as they were.
     pulsar_rng: SimRng,
+    /// Draws everything of Redis Streams, so that cases without it stay as they were.
+    streams_rng: SimRng,
     /// Chance that a field takes a value outside its valid range (drawn per case).
     bad: f64,
     pools: Pools,
@@ -280,6 +282,7 @@ impl Gen {
         Gen {
             rng,
             pulsar_rng: SimRng::new(seed ^ 0x0050_756c_7361_7221),
+            streams_rng: SimRng::new(seed ^ 0x7374_7265_616d_7321),
             bad,
             pools: Pools::default(),
             families: Families {
@@ -2132,6 +2135,132 @@ impl Gen {
         out
     }
 
+    // ------------------------------------------------------------ Redis Streams
+
+    /// A stream with hostile caps, ids and groups, a producer and readers of it, and the stream
+    /// commands, all drawn from `streams_rng` (RST-1..9).
+    fn add_streams(&mut self, s: &mut Value, commands: &mut Vec<(u64, Value)>) {
+        let r = &mut self.streams_rng;
+        // A value marked `bad` is drawn only in a hostile case, so most cases stay runnable.
+        let hostile = r.chance(0.15);
+        let mut pick = |xs: &[Value]| {
+            let ok: Vec<&Value> = (xs.iter())
+                .filter(|v| hostile || v.get(BAD).is_none())
+                .collect();
+            let v = ok[r.range_u64(0, ok.len() as u64 - 1) as usize];
+            v.get(BAD).cloned().unwrap_or_else(|| v.clone())
+        };
+        let max_id = json!("18446744073709551615-18446744073709551615");
+        let key = pick(&[
+            json!("events"),
+            json!("events"),
+            bad(json!("스트림")),
+            bad(json!("")),
+        ]);
+        let group = |pick: &mut dyn FnMut(&[Value]) -> Value| {
+            pick(&[json!("g"), json!("g2"), bad(json!("ghost"))])
+        };
+        let start = pick(&[
+            json!("$"),
+            json!("0"),
+            json!("5-0"),
+            bad(json!("x")),
+            max_id.clone(),
+        ]);
+        let mut stream = json!({
+            "key": "events",
+            "node_max_entries": pick(&[json!(1), json!(2), json!(100), bad(json!(0)), json!(u32::MAX)]),
+            "node_max_bytes": pick(&[json!(16), json!(4096), json!(1)]),
+            "replication_lag_ms": pick(&[json!(0), json!(100), bad(json!(-1))]),
+            "groups": [{ "name": "g", "start": start }, { "name": pick(&[json!("g2"), bad(json!("g"))]), "start": "0" }],
+        });
+        if pick(&[json!(true), json!(false)]) == json!(true) {
+            stream["maxlen"] = json!({
+                "count": pick(&[json!(0), json!(3), json!(u64::MAX)]),
+                "approx": pick(&[json!(true), json!(false)]),
+            });
+        }
+        let producer = json!({
+            "name": "sp", "targets": [{ "stream": key.clone() }],
+            "rate": { "kind": "constant", "per_sec": pick(&[json!(10), json!(200), json!(1000)]) },
+            "message": { "stream_ids": pick(&[
+                json!([]), json!(["*", "1-0"]), json!(["*", max_id.clone()]), bad(json!(["bad"]))
+            ]) },
+        });
+        let n = pick(&[json!(0), json!(1), json!(2), json!(3)])
+            .as_u64()
+            .unwrap_or(0);
+        let consumers: Vec<Value> = (0..n)
+            .map(|i| {
+                let source = if pick(&[json!(true), json!(false)]) == json!(true) {
+                    json!({ "stream_group": { "stream": key.clone(), "group": group(&mut pick) } })
+                } else {
+                    let from = pick(&[json!("0"), json!("$"), json!("7-0"), bad(json!("x"))]);
+                    json!({ "stream_read": { "stream": key.clone(), "from": from } })
+                };
+                let mut read = json!({
+                    "count": pick(&[json!(1), json!(10), bad(json!(0)), json!(u32::MAX)]),
+                    "noack": pick(&[json!(false), json!(false), json!(true)]),
+                    "on_start": pick(&[json!("pending_first"), json!("new_only")]),
+                    "resume": pick(&[json!("last_id"), json!("from")]),
+                });
+                if let Some(b) = pick(&[Value::Null, json!(0), json!(5), bad(json!(1e12))]).as_f64() {
+                    read["block_ms"] = json!(b);
+                }
+                let noack = read["noack"] == json!(true);
+                if pick(&[json!(true), json!(false)]) == json!(true) && (!noack || hostile) {
+                    read["claim"] = json!({
+                        "every_ms": pick(&[json!(1), json!(50), bad(json!(0))]),
+                        "min_idle_ms": pick(&[json!(0), json!(100)]),
+                        "count": pick(&[json!(1), json!(100), bad(json!(0)), json!(u32::MAX)]),
+                    });
+                }
+                json!({
+                    "name": format!("sc{i}"), "source": source, "stream": read,
+                    "processing": { "kind": "fixed", "ms": pick(&[json!(0), json!(1), json!(20)]) },
+                    "decisions": pick(&[json!([]), json!([{ "when": { "delivery": 2 }, "then": "crash" }])]),
+                })
+            })
+            .collect();
+        let n_cmds = pick(&[json!(0), json!(2), json!(6)]).as_u64().unwrap_or(0);
+        for _ in 0..n_cmds {
+            let at = r_time(&mut pick);
+            let consumer = pick(&[json!("sc0"), json!("sc1"), json!("ghost")]);
+            let ids = pick(&[json!(["0-1", "5-0"]), json!(["x"]), json!([max_id.clone()])]);
+            let min_idle = pick(&[json!(0), json!(100), json!(-1)]);
+            let command = match pick(&[json!(0), json!(1), json!(2), json!(3), json!(4), json!(5)])
+                .as_u64()
+            {
+                Some(0) => json!({ "xclaim": { "stream": key.clone(), "group": group(&mut pick),
+                    "consumer": consumer, "min_idle_ms": min_idle, "ids": ids,
+                    "justid": pick(&[json!(false), json!(true)]) } }),
+                Some(1) => {
+                    json!({ "xautoclaim": { "stream": key.clone(), "group": group(&mut pick),
+                    "consumer": consumer, "min_idle_ms": min_idle,
+                    "count": pick(&[json!(1), json!(0), json!(u32::MAX)]) } })
+                }
+                Some(2) => json!({ "xtrim": { "stream": key.clone(),
+                    "maxlen": { "count": pick(&[json!(0), json!(2)]), "approx": pick(&[json!(true), json!(false)]) } } }),
+                Some(3) => {
+                    json!({ "xgroup_setid": { "stream": key.clone(), "group": group(&mut pick),
+                    "id": pick(&[json!("$"), json!("0"), json!("x"), max_id.clone()]) } })
+                }
+                Some(4) => json!({ "redis_failover": { "stream": key.clone() } }),
+                _ => json!({ "add_stream_group": { "stream": key.clone(),
+                    "group": { "name": group(&mut pick), "start": pick(&[json!("$"), json!("y")]) } } }),
+            };
+            commands.push((at, command));
+        }
+        commands.sort_by_key(|(at, _)| *at);
+        s["streams"] = json!([stream]);
+        for (field, add) in [("producers", vec![producer]), ("consumers", consumers)] {
+            match s.get_mut(field).and_then(Value::as_array_mut) {
+                Some(list) => list.extend(add),
+                None => s[field] = json!(add),
+            }
+        }
+    }
+
     // ------------------------------------------------------------ blind mutations
 
     /// Replaces, removes or adds something at a random place in the JSON tree.
@@ -2218,7 +2347,11 @@ impl Gen {
         }
         // Commands name what the scenario really declares, whatever the generator meant.
         g.pools = Pools::from_scenario(&scenario);
-        let commands = g.commands();
+        let mut commands = g.commands();
+        if scenario.is_object() && g.streams_rng.chance(0.3) {
+            g.add_streams(&mut scenario, &mut commands);
+            origin.push_str(", Redis Streams");
+        }
         let mut text = serde_json::to_string_pretty(&scenario).expect("JSON values serialise");
         if g.coin(0.02) {
             // Damaged text: cut at a char boundary.
@@ -2242,6 +2375,26 @@ impl Gen {
             horizon_ms,
         }
     }
+}
+
+/// Marks a value the streams generator draws only in hostile cases.
+const BAD: &str = "__bad";
+
+fn bad(v: Value) -> Value {
+    json!({ BAD: v })
+}
+
+/// A command time: mostly inside the horizon, sometimes at its edges.
+fn r_time(pick: &mut dyn FnMut(&[Value]) -> Value) -> u64 {
+    let at = pick(&[
+        json!(0),
+        json!(1),
+        json!(250),
+        json!(900),
+        json!(1_700),
+        json!(HORIZON_MS),
+    ]);
+    at.as_u64().unwrap_or(0)
 }
 
 /// Every scenario file under `scenarios/`, sorted, to start some cases from.

@@ -531,6 +531,7 @@ fn target_text(l: Lang, target: &PublishTarget) -> String {
         PublishTarget::PulsarTopic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
         PublishTarget::JmsQueue(q) => format!("{} {q}", t(l, Key::TagQueue)),
         PublishTarget::JmsTopic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
+        PublishTarget::Stream(s) => format!("{} {s}", t(l, Key::TagStream)),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod kafka;
 pub mod pulsar;
 pub mod rabbitmq;
 pub mod redis_pubsub;
+pub mod redis_streams;
 pub mod service;
 pub mod sqs;
 
@@ -29,7 +30,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 /// Every family the app can show, one line each.
-pub const KINDS: [&dyn Kind; 7] = [
+pub const KINDS: [&dyn Kind; 8] = [
     &rabbitmq::RabbitMq,
     &redis_pubsub::RedisPubSub,
     &kafka::Kafka,
@@ -37,6 +38,7 @@ pub const KINDS: [&dyn Kind; 7] = [
     &sqs::Sqs,
     &pulsar::Pulsar,
     &jms::Jms,
+    &redis_streams::RedisStreams,
 ];
 
 /// One family's UI. Defaults fit a family that has nothing of that sort.

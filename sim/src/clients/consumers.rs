@@ -8,7 +8,7 @@ use crate::ids::{ConsumerId, MessageId};
 use crate::kernel::ms_to_us;
 use crate::ledger::{CopyState, DropReason};
 use crate::message::Slot;
-use crate::scenario::{ConsumerSpec, FailureSpec, Processing};
+use crate::scenario::{ConsumerSpec, Decision, DecisionAction, FailureSpec, Processing};
 use crate::time::SimTime;
 use crate::wire::NodeRef;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -81,6 +81,25 @@ impl Clients {
                 name: name.to_string(),
             })
     }
+}
+
+/// Which of a consumer's scripted decisions applies to a message: the first whose every given
+/// field matches. `delivery` is the consumer's own count, `attempt` the broker's for the message.
+pub(crate) fn decide(
+    decisions: &[Decision],
+    msg: MessageId,
+    delivery: u64,
+    attempt: u32,
+) -> Option<DecisionAction> {
+    decisions
+        .iter()
+        .find(|d| {
+            let w = &d.when;
+            w.msg.is_none_or(|m| m == msg.0)
+                && w.delivery.is_none_or(|n| n == delivery)
+                && w.attempt.is_none_or(|a| a == attempt)
+        })
+        .map(|d| d.then)
 }
 
 /// How a consumer's processing of one copy ended, for the family that delivered it.

@@ -7,13 +7,15 @@ use crate::kernel::World;
 use crate::wire::Wire;
 
 mod consumers;
+mod pins;
 pub(crate) mod producers;
 pub mod rates;
 pub(crate) mod stages;
 
 pub(crate) use consumers::Closure;
 pub use consumers::ConsumerStatus;
-pub(crate) use consumers::{ClientWork, Consumer, Finished};
+pub(crate) use consumers::{decide, ClientWork, Consumer, Finished};
+pub(crate) use pins::Readers;
 pub(crate) use producers::{Producer, EMPTY_HEADERS};
 pub use stages::{Anomalies, PipelineView, SagaState, SagaView, StageView};
 pub(crate) use stages::{Stages, StepOutcome};

@@ -3,7 +3,7 @@
 use crate::clients::{ClientWork, Clients, Cx};
 use crate::command::CommandError;
 use crate::event::EventKind;
-use crate::ids::{MessageId, ProducerId};
+use crate::ids::{EntryId, MessageId, ProducerId};
 use crate::kernel::{ms_to_us, World};
 use crate::ledger::CopyState;
 use crate::message::{MessageCopy, PipeTag, Slot, NO_KEY};
@@ -27,6 +27,8 @@ pub(crate) struct Outgoing {
     pub dedup: u32,
     pub body: u32,
     pub delay_us: Option<u64>,
+    /// An explicit Redis `XADD` id; `None` is `*`.
+    pub stream_id: Option<EntryId>,
 }
 
 /// A producer's spec resolved to ids: targets, interned keys and header sets.
@@ -40,6 +42,8 @@ pub(crate) struct ProducerPlan {
     pub group_ids: Vec<u32>,
     pub dedup_ids: Vec<u32>,
     pub bodies: Vec<u32>,
+    /// Explicit `XADD` ids, `None` for `*`.
+    pub stream_ids: Vec<Option<EntryId>>,
 }
 
 /// The interned id of the empty header set.
@@ -217,6 +221,9 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             dedup: pick(&plan.dedup_ids, NO_KEY),
             body: pick(&plan.bodies, NO_KEY),
             delay_us: t.delay_ms.map(ms_to_us),
+            stream_id: (!plan.stream_ids.is_empty())
+                .then(|| plan.stream_ids[i % plan.stream_ids.len()])
+                .flatten(),
         };
         let targets = plan.targets.len();
         self.world.emit(EventKind::Published { msg, producer: id });
@@ -274,6 +281,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             group_ids,
             dedup_ids,
             bodies,
+            stream_ids: m.stream_ids.iter().map(|s| EntryId::parse(s)).collect(),
         }
     }
 

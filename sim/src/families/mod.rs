@@ -5,5 +5,6 @@ pub mod kafka;
 pub mod pulsar;
 pub mod rabbitmq;
 pub mod redis_pubsub;
+pub mod redis_streams;
 pub mod service;
 pub mod sqs;

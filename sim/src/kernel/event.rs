@@ -1,7 +1,8 @@
 //! Events: what the simulation reports it did. The trace of a run is its list of events.
 
 use crate::ids::{
-    ChannelId, ConsumerId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, SqsQueueId, TopicId,
+    ChannelId, ConsumerId, EntryId, ExchangeId, GroupId, MessageId, ProducerId, QueueId,
+    SqsQueueId, StreamId, TopicId,
 };
 use crate::ids::{JmsQueueId, JmsStore, JmsSubId, JmsTopicId};
 use crate::ledger::{DeadLetterReason, DropReason};
@@ -327,6 +328,9 @@ pub enum EventKind {
     /// Kafka brokers and replication; its own `type` tags (`kafka_…`).
     #[serde(untagged)]
     KafkaRep(KafkaRepEvent),
+    /// Redis Streams; its own `type` tags (`xadd`, `xreadgroup`, ...).
+    #[serde(untagged)]
+    Streams(StreamEvent),
 }
 
 /// Which service of the shop a stage is; each has its own database.
@@ -830,6 +834,7 @@ impl fmt::Display for Event {
             EventKind::Sqs(e) => write!(f, "{e}"),
             EventKind::Stage(e) => write!(f, "{e}"),
             EventKind::KafkaRep(e) => write!(f, "{e}"),
+            EventKind::Streams(e) => write!(f, "{e}"),
             EventKind::PulsarEntryAdded {
                 msg,
                 topic,
@@ -971,6 +976,7 @@ impl EventKind {
             EventKind::Sqs(e) => e.message(),
             EventKind::Stage(e) => e.message(),
             EventKind::KafkaRep(e) => e.message(),
+            EventKind::Streams(e) => e.message(),
             EventKind::ConsumerCrashed { .. }
             | EventKind::ConsumerRestarted { .. }
             | EventKind::ChannelClosed { .. }
@@ -1420,6 +1426,140 @@ impl KafkaRepEvent {
     }
 }
 
+/// One entry in a Redis stream reply: its id, the delivery count a group's PEL now gives it
+/// (0 for `XREAD`), and whether its body is gone (a trimmed pending entry reads as nil, RST-2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct StreamItem {
+    pub id: EntryId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub msg: Option<MessageId>,
+    pub count: u32,
+}
+
+impl fmt::Display for StreamItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.id)?;
+        if self.msg.is_none() {
+            f.write_str("(nil)")?;
+        }
+        if self.count > 1 {
+            write!(f, "#{}", self.count)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_items(f: &mut fmt::Formatter<'_>, items: &[StreamItem]) -> fmt::Result {
+    if items.is_empty() {
+        return f.write_str(" empty");
+    }
+    for i in items {
+        write!(f, " {i}")?;
+    }
+    Ok(())
+}
+
+/// A group is printed `rs0:g1`: the stream and the group's index on it.
+fn group_name(stream: StreamId, group: u32) -> String {
+    format!("{stream}:g{group}")
+}
+
+/// Redis Streams events (RST-1..RST-9).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamEvent {
+    /// `XADD`: the entry's id, or why it was refused (RST-1).
+    Xadd {
+        msg: MessageId,
+        stream: StreamId,
+        id: EntryId,
+        /// The stream's top id when an explicit id was not above it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        refused_by: Option<EntryId>,
+    },
+    /// Trimming removed entries (RST-2).
+    Xtrim {
+        stream: StreamId,
+        removed: u64,
+        maxlen: u64,
+        approx: bool,
+        len: u64,
+    },
+    /// `XREAD` answered a reader (RST-3).
+    Xread {
+        consumer: ConsumerId,
+        stream: StreamId,
+        after: EntryId,
+        items: Vec<StreamItem>,
+    },
+    /// `XREADGROUP` answered a group consumer: `>` (new entries) or its own pending entries
+    /// after `pending_after` (RST-5, RST-6).
+    Xreadgroup {
+        consumer: ConsumerId,
+        stream: StreamId,
+        group: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pending_after: Option<EntryId>,
+        items: Vec<StreamItem>,
+    },
+    /// `XACK`: how many ids it removed from the group's PEL (RST-7).
+    Xack {
+        stream: StreamId,
+        group: u32,
+        id: EntryId,
+        acked: u32,
+    },
+    /// `XCLAIM`: what moved to the claimer, and what was too fresh or gone (RST-8).
+    Xclaim {
+        stream: StreamId,
+        group: u32,
+        consumer: ConsumerId,
+        claimed: Vec<StreamItem>,
+        /// Trimmed entries removed from the PEL.
+        deleted: Vec<EntryId>,
+        /// Ids not claimed: idle below the minimum, or not pending.
+        skipped: Vec<EntryId>,
+    },
+    /// `XAUTOCLAIM`: claimed, deleted, and the cursor to continue from (`0-0`: done) (RST-8).
+    Xautoclaim {
+        stream: StreamId,
+        group: u32,
+        consumer: ConsumerId,
+        claimed: Vec<StreamItem>,
+        deleted: Vec<EntryId>,
+        cursor: EntryId,
+    },
+    /// `XGROUP CREATE` or `SETID` (RST-4).
+    Xgroup {
+        stream: StreamId,
+        group: u32,
+        id: EntryId,
+        created: bool,
+    },
+    /// A replica took over: entries, acks and reads it had not received are undone (RST-9).
+    RedisFailover {
+        stream: StreamId,
+        lost: u64,
+        acks_undone: u64,
+    },
+}
+
+impl StreamEvent {
+    pub fn message(&self) -> Option<MessageId> {
+        match self {
+            StreamEvent::Xadd { msg, .. } => Some(*msg),
+            StreamEvent::Xtrim { .. }
+            | StreamEvent::Xread { .. }
+            | StreamEvent::Xreadgroup { .. }
+            | StreamEvent::Xack { .. }
+            | StreamEvent::Xclaim { .. }
+            | StreamEvent::Xautoclaim { .. }
+            | StreamEvent::Xgroup { .. }
+            | StreamEvent::RedisFailover { .. } => None,
+        }
+    }
+}
+
 impl fmt::Display for KafkaRepEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1502,6 +1642,126 @@ impl fmt::Display for KafkaRepEvent {
                 f,
                 "produce {msg} {topic}p{partition} failed {error:?}{}",
                 if *retry { ", retry" } else { "" }
+            ),
+        }
+    }
+}
+
+impl fmt::Display for StreamEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamEvent::Xadd {
+                msg,
+                stream,
+                id,
+                refused_by: None,
+            } => write!(f, "XADD {msg} to {stream} as {id}"),
+            StreamEvent::Xadd {
+                msg,
+                stream,
+                id,
+                refused_by: Some(top),
+            } => write!(f, "XADD {msg} to {stream} refused: id {id} <= {top}"),
+            StreamEvent::Xtrim {
+                stream,
+                removed,
+                maxlen,
+                approx,
+                len,
+            } => {
+                let op = if *approx { "~" } else { "=" };
+                write!(
+                    f,
+                    "XTRIM {stream} removed {removed} (MAXLEN {op} {maxlen}), length {len}"
+                )
+            }
+            StreamEvent::Xread {
+                consumer,
+                stream,
+                after,
+                items,
+            } => {
+                write!(f, "XREAD {consumer} {stream} after {after} ->")?;
+                write_items(f, items)
+            }
+            StreamEvent::Xreadgroup {
+                consumer,
+                stream,
+                group,
+                pending_after,
+                items,
+            } => {
+                let g = group_name(*stream, *group);
+                match pending_after {
+                    None => write!(f, "XREADGROUP {consumer} {g} > ->")?,
+                    Some(id) => write!(f, "XREADGROUP {consumer} {g} {id} ->")?,
+                }
+                write_items(f, items)
+            }
+            StreamEvent::Xack {
+                stream,
+                group,
+                id,
+                acked,
+            } => write!(f, "XACK {} {id} -> {acked}", group_name(*stream, *group)),
+            StreamEvent::Xclaim {
+                stream,
+                group,
+                consumer,
+                claimed,
+                deleted,
+                skipped,
+            } => {
+                write!(f, "XCLAIM {} by {consumer} ->", group_name(*stream, *group))?;
+                write_items(f, claimed)?;
+                for (what, ids) in [("deleted", deleted), ("skipped", skipped)] {
+                    if !ids.is_empty() {
+                        write!(f, ", {what}")?;
+                        for id in ids {
+                            write!(f, " {id}")?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            StreamEvent::Xautoclaim {
+                stream,
+                group,
+                consumer,
+                claimed,
+                deleted,
+                cursor,
+            } => {
+                write!(
+                    f,
+                    "XAUTOCLAIM {} by {consumer} ->",
+                    group_name(*stream, *group)
+                )?;
+                write_items(f, claimed)?;
+                if !deleted.is_empty() {
+                    f.write_str(", deleted")?;
+                    for id in deleted {
+                        write!(f, " {id}")?;
+                    }
+                }
+                write!(f, ", cursor {cursor}")
+            }
+            StreamEvent::Xgroup {
+                stream,
+                group,
+                id,
+                created,
+            } => {
+                let op = if *created { "CREATE" } else { "SETID" };
+                write!(f, "XGROUP {op} {} at {id}", group_name(*stream, *group))
+            }
+            StreamEvent::RedisFailover {
+                stream,
+                lost,
+                acks_undone,
+            } => write!(
+                f,
+                "failover {stream}: lost {lost} entries, {acks_undone} acks undone"
             ),
         }
     }

@@ -85,10 +85,14 @@ pub enum DropReason {
     TruncatedOnElection,
     /// The Kafka producer gave up: `retries` or `delivery.timeout.ms` ran out (KAF-22, KAF-25).
     DeliveryTimeout,
+    /// A Redis `XADD` with an explicit id not above the stream's last id (RST-1).
+    StreamIdRejected,
+    /// A Redis stream entry the replica had not received when it was promoted (RST-9).
+    LostInFailover,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 24] = [
+    pub const ALL: [DropReason; 26] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -113,6 +117,8 @@ impl DropReason {
         DropReason::LostOnFailover,
         DropReason::TruncatedOnElection,
         DropReason::DeliveryTimeout,
+        DropReason::StreamIdRejected,
+        DropReason::LostInFailover,
     ];
 }
 
@@ -150,7 +156,8 @@ pub enum CopyState {
     /// A record in a log (a Kafka partition, a Pulsar entry): consuming it changes nothing
     /// (KAF-1, PUL-1).
     Retained,
-    /// Deleted with its segment by retention, not by consumption (KAF-5).
+    /// Deleted with its segment by retention, not by consumption (KAF-5); a Redis stream entry
+    /// removed by trimming (RST-2).
     RemovedByRetention,
     /// Superseded by a later record with the same key, or an expired tombstone (KAF-7).
     RemovedByCompaction,

@@ -647,3 +647,52 @@ fn pipeline_mended_file_ends_every_order_shipped_or_compensated() {
         .collect();
     assert_eq!(costs, vec![(41, 1, 0), (45, 2, 10), (35, 0, 5), (0, 0, 0)]);
 }
+
+// ---------------------------------------------------------------- Redis Streams (scenarios/redis_streams)
+
+fn streams_file(name: &str) -> String {
+    format!("{SCENARIOS}/redis_streams/{name}")
+}
+
+#[test]
+fn rst_01_file_pubsub_forgets_streams_remember() {
+    let (s, events, r) = run_file(&streams_file("rst-01-pubsub-vs-streams.json"), 10_000);
+    let missed = dropped(&s, DropReason::NoSubscriber);
+    assert_eq!(missed, 8, "{}", trace(&events));
+    assert_eq!(r.streams.consumers["biller"].seen.len(), 20);
+    assert_eq!(r.received["notifier"].len() as u64, 20 - missed);
+    let v = &r.streams.streams[0];
+    assert_eq!(
+        (v.length, v.groups[0].pending, v.groups[0].lag),
+        (20, 0, Some(0))
+    );
+}
+
+#[test]
+fn rst_02_file_maxlen_approx_keeps_whole_nodes() {
+    let (_, _, r) = run_file(&streams_file("rst-02-maxlen-exact-vs-approx.json"), 10_000);
+    let len: Vec<(String, u64)> = (r.streams.streams.iter())
+        .map(|v| (v.key.clone(), v.length))
+        .collect();
+    assert_eq!(len, [("exact".into(), 10), ("approx".into(), 50)]);
+}
+
+#[test]
+fn rst_07_file_dead_consumers_entries_wait_for_a_claim() {
+    let path = streams_file("rst-07-claim-a-dead-consumers-entries.json");
+    let (s, _, r) = run_file(&path, 2_000);
+    let pending = r.streams.consumers["w1"].pending;
+    assert!(pending.is_some_and(|n| n > 0), "w1 died holding entries");
+    assert_eq!(s.snapshot().streams[0].groups[0].pending, pending.unwrap());
+    let (_, events, r) = run_file(&path, 10_000);
+    let claims = events
+        .iter()
+        .filter(|e| e.to_string().contains("XAUTOCLAIM rs0:g0 by c1 -> 1"))
+        .count();
+    assert_eq!(claims, 1, "one claim takes them all");
+    assert_eq!(r.streams.consumers["w1"].pending, Some(0));
+    let g = &r.streams.streams[0].groups[0];
+    assert_eq!((g.pending, g.lag), (0, Some(0)));
+    let seen = r.streams.consumers["w1"].seen.len() + r.streams.consumers["w2"].seen.len();
+    assert!(seen > 30, "the claimed entries were seen twice: {seen}");
+}

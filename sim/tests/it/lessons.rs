@@ -160,6 +160,10 @@ fn entity_names(s: &Scenario) -> BTreeSet<String> {
     names.extend(s.topics.iter().map(|t| t.name.clone()));
     names.extend(s.groups.iter().map(|g| g.name.clone()));
     names.extend(s.services.iter().map(|x| x.name.clone()));
+    for st in &s.streams {
+        names.insert(st.key.clone());
+        names.extend(st.groups.iter().map(|g| g.name.clone()));
+    }
     let mut producers: Vec<_> = s.producers.iter().collect();
     let mut consumers: Vec<_> = s.consumers.iter().collect();
     for sc in &s.script {
@@ -885,4 +889,75 @@ fn lesson_13_the_translator_stage_rewrites_the_routing_key_via_dead_lettering() 
     assert_eq!(r.dead_letters.len(), 4);
     assert!(r.dead_letters.iter().all(|d| d.reason == "rejected"));
     assert_eq!(l.sim.ledger().dropped_total(), 0);
+}
+
+#[test]
+fn lesson_16_pubsub_forgets_a_stream_remembers_and_a_claim_takes_over() {
+    let mut l = Lesson::load("16-redis-pubsub-vs-streams.json");
+    l.run_to_step(0, 2_000.0);
+    assert_eq!(l.processed("live-sub"), [0, 1, 2]);
+    assert_eq!(l.processed("reader"), [0, 1, 2]);
+
+    l.run_to_step(1, 2_400.0);
+    assert_eq!(l.consumer("live-sub").status, ConsumerStatus::Crashed);
+    assert_eq!(l.consumer("reader").status, ConsumerStatus::Crashed);
+
+    l.run_to_step(2, 4_800.0);
+    assert_eq!(dropped(&l.sim, DropReason::NoSubscriber), 4);
+    assert_eq!(l.processed("live-sub"), [0, 1, 2, 3, 8], "m4-m7 are gone");
+    assert_eq!(
+        l.processed("reader"),
+        [0, 1, 2, 3, 4, 5, 6, 7],
+        "the group kept them"
+    );
+    let reads = l.stream_lines("XREADGROUP c1 rs0:g0 > -> 2550-0");
+    assert_eq!(
+        reads,
+        ["XREADGROUP c1 rs0:g0 > -> 2550-0 3050-0 3550-0 4050-0"]
+    );
+    assert_eq!(l.sim.snapshot().streams[0].length, 9, "acked entries stay");
+
+    l.run_to_step(3, 5_200.0);
+    assert_eq!(l.consumer("reader").status, ConsumerStatus::Crashed);
+    let g = l.sim.snapshot().streams[0].groups[0].clone();
+    assert_eq!(g.pending, 1);
+    assert_eq!(
+        (g.pel[0].id.to_string(), g.pel[0].owner.0),
+        ("5050-0".into(), 1)
+    );
+
+    l.run_to_step(4, 6_500.0);
+    assert_eq!(
+        l.processed("standby"),
+        [10, 11],
+        "`>` gives only new entries"
+    );
+    let g = l.sim.snapshot().streams[0].groups[0].clone();
+    assert_eq!(
+        (g.pending, g.pel[0].idle_ms, g.pel[0].delivery_count),
+        (1, 1_450.0, 1)
+    );
+
+    l.run_to_step(5, 7_200.0);
+    assert_eq!(
+        l.stream_lines("XAUTOCLAIM"),
+        ["XAUTOCLAIM rs0:g0 by c2 -> 5050-0#2, cursor 0-0"]
+    );
+    assert_eq!(l.processed("standby"), [10, 11, 9]);
+    let v = l.sim.snapshot().streams[0].clone();
+    assert_eq!((v.length, v.groups[0].pending), (12, 0));
+}
+
+impl Lesson {
+    /// The Redis stream events whose trace line contains `what`.
+    fn stream_lines(&self, what: &str) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Streams(s) => Some(s.to_string()),
+                _ => None,
+            })
+            .filter(|l| l.contains(what))
+            .collect()
+    }
 }

@@ -782,6 +782,109 @@ fn pipeline_side(seed: u64) -> Option<PipelineSide> {
     })
 }
 
+/// A Redis Streams side, drawn from the case's seed like Pulsar's: a capped stream with two
+/// groups, a producer (some messages also to a Pub/Sub channel), group members with claims
+/// and NOACK, an `XREAD` reader, and the stream commands (RST-1..9).
+struct StreamsSide {
+    stream: Value,
+    producer: Value,
+    consumers: Vec<Value>,
+    commands: Vec<(u64, Value)>,
+}
+
+fn streams_side(seed: u64) -> Option<StreamsSide> {
+    let mut rng = SimRng::new(seed ^ 0x7374_7265_616d_7321);
+    if !rng.chance(0.35) {
+        return None;
+    }
+    let mut stream = json!({
+        "key": "rs",
+        "node_max_entries": ([2, 5, 100][rng.range_u64(0, 2) as usize]),
+        "replication_lag_ms": ([0, 0, 150][rng.range_u64(0, 2) as usize]),
+        "groups": [{ "name": "g0", "start": "$" }, { "name": "g1", "start": "0" }],
+    });
+    if rng.chance(0.6) {
+        stream["maxlen"] = json!({ "count": rng.range_u64(0, 20), "approx": rng.chance(0.5) });
+    }
+    let mut targets = vec![json!({ "stream": "rs" })];
+    if rng.chance(0.3) {
+        targets.push(json!({ "channel": "rs" }));
+    }
+    let mut producer = json!({
+        "name": "rsp", "targets": targets,
+        "rate": { "kind": "poisson", "per_sec": ([20, 80, 150][rng.range_u64(0, 2) as usize]) },
+    });
+    if rng.chance(0.2) {
+        producer["message"] = json!({ "stream_ids": ["*", "*", "1-0"] });
+    }
+    let mut consumers: Vec<Value> = (0..rng.range_u64(0, 3))
+        .map(|i| {
+            let noack = rng.chance(0.15);
+            let mut read = json!({
+                "count": rng.range_u64(1, 5),
+                "noack": noack,
+                "on_start": if rng.chance(0.7) { "pending_first" } else { "new_only" },
+            });
+            if rng.chance(0.3) {
+                read["block_ms"] = json!(rng.range_u64(1, 300));
+            }
+            if !noack && rng.chance(0.4) {
+                read["claim"] = json!({ "every_ms": rng.range_u64(50, 400), "min_idle_ms": rng.range_u64(0, 300) });
+            }
+            let mut c = json!({
+                "name": format!("rc{i}"),
+                "source": { "stream_group": { "stream": "rs", "group": format!("g{}", rng.range_u64(0, 1)) } },
+                "processing": { "kind": "exponential", "mean_ms": rng.range_u64(1, 60) },
+                "failure": { "probability": ([0.0, 0.3][rng.range_u64(0, 1) as usize]) },
+                "stopped": rng.chance(0.1),
+                "stream": read,
+            });
+            if rng.chance(0.3) {
+                c["decisions"] = json!([{ "when": { "delivery": rng.range_u64(1, 4) }, "then": "crash" }]);
+            }
+            c
+        })
+        .collect();
+    if rng.chance(0.5) {
+        consumers.push(json!({
+            "name": "rx", "source": { "stream_read": { "stream": "rs", "from": if rng.chance(0.5) { "0" } else { "$" } } },
+            "processing": { "kind": "fixed", "ms": rng.range_u64(1, 20) },
+            "stream": { "resume": if rng.chance(0.5) { "from" } else { "last_id" } },
+        }));
+    }
+    let mut commands: Vec<(u64, Value)> = (0..rng.range_u64(0, 8))
+        .map(|_| {
+            let at = rng.range_u64(0, HORIZON_MS - 1);
+            let c = format!("rc{}", rng.range_u64(0, 2));
+            let g = format!("g{}", rng.range_u64(0, 1));
+            let command = match rng.range_u64(0, 7) {
+                0 => json!({ "crash_consumer": { "consumer": c } }),
+                1 => json!({ "restart_consumer": { "consumer": c } }),
+                2 => json!({ "xclaim": { "stream": "rs", "group": g, "consumer": c,
+                    "min_idle_ms": rng.range_u64(0, 200), "ids": ["0-1", "5-0", "100-0"],
+                    "justid": rng.chance(0.3) } }),
+                3 => json!({ "xautoclaim": { "stream": "rs", "group": g, "consumer": c,
+                    "min_idle_ms": rng.range_u64(0, 200), "count": rng.range_u64(1, 5) } }),
+                4 => json!({ "xtrim": { "stream": "rs",
+                    "maxlen": { "count": rng.range_u64(0, 10), "approx": rng.chance(0.5) } } }),
+                5 => json!({ "xgroup_setid": { "stream": "rs", "group": g,
+                    "id": (["0", "$", "300-0"][rng.range_u64(0, 2) as usize]) } }),
+                6 => json!({ "redis_failover": { "stream": "rs" } }),
+                _ => json!({ "add_stream_group": { "stream": "rs",
+                    "group": { "name": "g2", "start": "0" } } }),
+            };
+            (at, command)
+        })
+        .collect();
+    commands.sort_by_key(|(at, _)| *at);
+    Some(StreamsSide {
+        stream,
+        producer,
+        consumers,
+        commands,
+    })
+}
+
 /// A case's JMS side, drawn from its seed by a runner of its own: no draw from the case
 /// generator, so the other families' cases stay what they were before JMS joined.
 #[allow(clippy::type_complexity)]
@@ -1037,6 +1140,11 @@ fn case() -> impl Strategy<Value = Case> {
                     producers.extend(side.producers.iter().cloned());
                     consumers.extend(side.consumers.iter().cloned());
                 }
+                let streams = streams_side(seed);
+                if let Some(side) = &streams {
+                    producers.push(side.producer.clone());
+                    consumers.extend(side.consumers.iter().cloned());
+                }
                 let mut b: Vec<Value> = bindings
                     .iter()
                     .map(|(q, k)| json!({ "exchange": "ex", "queue": format!("q{q}"), "routing_key": k }))
@@ -1084,6 +1192,10 @@ fn case() -> impl Strategy<Value = Case> {
                 if let Some((cluster, failures)) = kafka_cluster {
                     scenario["kafka"] = cluster;
                     commands.extend(failures);
+                }
+                if let Some(side) = streams {
+                    scenario["streams"] = json!([side.stream]);
+                    commands.extend(side.commands);
                 }
                 commands.sort_by_key(|(at, _)| *at);
                 Case {
@@ -1440,6 +1552,23 @@ fn prop_generator_covers_every_event_kind() {
         "dropped:broker_down",
         "dropped:lost_in_broker_restart",
         "dropped:non_persistent_dead_letter",
+        "xadd",
+        "xtrim",
+        "xread",
+        "xreadgroup",
+        "xack",
+        "xclaim",
+        "xautoclaim",
+        "xgroup",
+        "redis_failover",
+        "dropped:stream_id_rejected",
+        "dropped:lost_in_failover",
+        "command:xclaim",
+        "command:xautoclaim",
+        "command:xtrim",
+        "command:xgroup_setid",
+        "command:redis_failover",
+        "command:add_stream_group",
     ];
     let missing: Vec<_> = expected
         .iter()

@@ -10,7 +10,7 @@
 pub mod queue;
 
 use crate::clients::producers::Outgoing;
-use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx};
+use crate::clients::{decide, ClientWork, Closure, ConsumerStatus, Cx, Readers};
 use crate::command::{at_cap, CommandError};
 use crate::event::{
     EventKind, SqsDeleteOutcome, SqsEvent, SqsMessageState, SqsRefusal, SqsVisibleWhy,
@@ -104,11 +104,9 @@ pub(crate) struct Sqs {
     pub pullers: BTreeMap<ConsumerId, Puller>,
     /// What each message on its way to a queue was sent with.
     sending: BTreeMap<Slot, Outgoing>,
-    /// Copies consumers are reading (on the wire, buffered or being processed), by how many
-    /// receipts name them.
-    readers: BTreeMap<Slot, u32>,
-    /// Copies SQS is done with whose slots stay taken while consumers read them.
-    pinned: BTreeSet<Slot>,
+    /// Copies consumers are reading (one reading per receipt), and those SQS is done with
+    /// whose slots stay taken meanwhile.
+    readers: Readers,
     next_seq: u64,
 }
 
@@ -131,12 +129,12 @@ impl Sqs {
 
     /// Slots of finished copies still read by a consumer.
     pub(crate) fn pinned(&self) -> impl Iterator<Item = Slot> + '_ {
-        self.pinned.iter().copied()
+        self.readers.pinned()
     }
 
     /// Copies consumers read, by slot.
     pub(crate) fn read_slots(&self) -> impl Iterator<Item = Slot> + '_ {
-        self.readers.keys().copied()
+        self.readers.read_slots()
     }
 
     /// Records what a message travelling to a queue was sent with.
@@ -181,15 +179,7 @@ impl Sqs {
 
 /// Which decision of the consumer applies to a message.
 fn decision_for(decisions: &[Decision], r: &Reading) -> Option<DecisionAction> {
-    decisions
-        .iter()
-        .find(|d| {
-            let w = &d.when;
-            w.msg.is_none_or(|m| m == r.msg.0)
-                && w.delivery.is_none_or(|n| n == r.delivery)
-                && w.attempt.is_none_or(|a| a == r.handle.receive)
-        })
-        .map(|d| d.then)
+    decide(decisions, r.msg, r.delivery, r.handle.receive)
 }
 
 impl<W: From<SqsWork> + From<ClientWork>> Cx<'_, &mut Sqs, W> {
@@ -445,28 +435,15 @@ impl<W: From<SqsWork> + From<ClientWork>> Cx<'_, &mut Sqs, W> {
 
     /// SQS is done with a copy: it ends now, but its slot stays taken while a consumer reads it.
     fn finish(&mut self, slot: Slot, to: CopyState) {
-        if self.family.readers.contains_key(&slot) {
-            self.world.set_state_keeping_slot(slot, to);
-            self.family.pinned.insert(slot);
-        } else {
-            self.world.set_state(slot, to);
-        }
+        self.family.readers.finish(self.world, slot, to);
     }
 
     fn read(&mut self, slot: Slot) {
-        *self.family.readers.entry(slot).or_default() += 1;
+        self.family.readers.read(slot);
     }
 
-    /// A consumer stopped reading a copy; a finished copy nobody reads frees its slot.
     fn unread(&mut self, slot: Slot) {
-        let n = self.family.readers.get_mut(&slot).expect("a read copy");
-        *n -= 1;
-        if *n == 0 {
-            self.family.readers.remove(&slot);
-            if self.family.pinned.remove(&slot) {
-                self.world.copies.release(slot);
-            }
-        }
+        self.family.readers.unread(self.world, slot);
     }
 
     // ------------------------------------------------------------ consumers

@@ -15,6 +15,7 @@ use crate::families::redis_pubsub::RedisPubSubWork;
 use crate::families::service::ServiceWork;
 use crate::families::sqs::queue::MsgState;
 use crate::families::sqs::{Sqs, SqsWork};
+use crate::families::zeromq::ZeroMqWork;
 use crate::ids::{ConsumerId, ExchangeId, ProducerId, SqsQueueId};
 use crate::ids::{JmsStore, QueueId};
 use crate::kernel::World;
@@ -40,6 +41,7 @@ pub(crate) enum Work {
     Sqs(SqsWork),
     Pulsar(PulsarWork),
     Jms(JmsWork),
+    ZeroMq(ZeroMqWork),
 }
 
 macro_rules! work_from {
@@ -60,7 +62,8 @@ work_from!(
     Service(ServiceWork),
     Sqs(SqsWork),
     Pulsar(PulsarWork),
-    Jms(JmsWork)
+    Jms(JmsWork),
+    ZeroMq(ZeroMqWork)
 );
 
 /// Copies the families hold, by ledger state.
@@ -76,6 +79,8 @@ pub(crate) struct Holdings {
     pub pinned: u64,
     /// Retained copies a log keeps in the copy store (Pulsar entries hand them to consumers).
     pub log_slots: u64,
+    /// Copies in ZeroMQ processes' pipes and blocked sends.
+    pub piped: u64,
 }
 
 /// A context for one family's rules (`cx!(sim, kafka)`), or for the client runtime alone
@@ -152,7 +157,8 @@ fn arrival(
         | NodeRef::Consumer(_)
         | NodeRef::Partition(..)
         | NodeRef::PulsarPartition(..)
-        | NodeRef::JmsSubscription(_) => {
+        | NodeRef::JmsSubscription(_)
+        | NodeRef::ZmqSocket(_) => {
             unreachable!("a producer publishes to an exchange, a channel, a topic or a service")
         }
     }
@@ -201,6 +207,10 @@ impl Simulation {
             cx!(self, pulsar).build(p);
         }
         cx!(self, jms).build(scenario.jms.as_ref());
+        if let Some(z) = &scenario.zeromq {
+            let latency = self.world.latency;
+            cx!(self, zeromq).build(z, latency);
+        }
         Ok(())
     }
 
@@ -214,6 +224,7 @@ impl Simulation {
             Work::Service(w) => cx!(self, service).run_service(w),
             Work::Pulsar(w) => cx!(self, pulsar).run_pulsar(w),
             Work::Jms(w) => cx!(self, jms).run_jms(w),
+            Work::ZeroMq(w) => cx!(self, zeromq).run_zeromq(w),
             Work::Scripted { .. } => unreachable!("the engine runs the script"),
             Work::Sqs(w) => cx!(self, sqs).run_sqs(w),
         }
@@ -239,6 +250,7 @@ impl Simulation {
             in_service: self.service.service_held(),
             pinned: self.sqs.pinned().count() as u64,
             log_slots: self.pulsar.stored_messages(),
+            piped: self.zeromq.piped(),
         }
     }
 
@@ -293,6 +305,17 @@ impl Simulation {
                     ));
                 }
             }
+        }
+        for (slot, peer) in self.zeromq.piped_slots() {
+            let state = self.world.copies.get(slot).state;
+            if state != CopyState::Piped(peer) {
+                return Err(format!("zp{peer} holds a copy in state {state:?}"));
+            }
+        }
+        if let Some(slot) = (self.zeromq.on_the_wire())
+            .find(|s| self.world.copies.get(*s).state != CopyState::InFlight)
+        {
+            return Err(format!("a ZeroMQ wire holds slot {slot}, which is not in flight"));
         }
         self.audit_jms()
     }
@@ -526,6 +549,33 @@ impl Simulation {
                 cx!(self, jms).unsubscribe(sub);
                 return Ok(());
             }
+            Command::CrashPeer { peer } => {
+                self.world.emit(EventKind::CommandApplied { summary });
+                return cx!(self, zeromq).crash_peer(&peer);
+            }
+            Command::RestartPeer { peer } => cx!(self, zeromq).restart_peer(&peer)?,
+            Command::ClosePeer { peer } => {
+                self.world.emit(EventKind::CommandApplied { summary });
+                return cx!(self, zeromq).close_peer(&peer);
+            }
+            Command::ZmqSend {
+                peer,
+                socket,
+                dontwait,
+            } => {
+                self.world.emit(EventKind::CommandApplied { summary });
+                return cx!(self, zeromq).manual_send(&peer, &socket, dontwait);
+            }
+            Command::ZmqSubscribe {
+                peer,
+                socket,
+                prefix,
+            } => cx!(self, zeromq).subscribe(&peer, &socket, prefix)?,
+            Command::ZmqConnect {
+                peer,
+                socket,
+                endpoint,
+            } => cx!(self, zeromq).connect_command(&peer, &socket, &endpoint)?,
             Command::RestartJmsBroker { downtime_ms } => {
                 self.jms.check_restart(downtime_ms)?;
                 self.world.emit(EventKind::CommandApplied { summary });
@@ -546,12 +596,26 @@ impl Simulation {
         publish(&mut cx!(self), &mut route);
     }
 
+    /// The ZeroMQ socket whose application a producer is.
+    fn zmq_socket(&self, id: ProducerId) -> Option<u32> {
+        match self.clients.producers[id.index()].plan.targets.first() {
+            Some(NodeRef::ZmqSocket(s)) => Some(*s),
+            _ => None,
+        }
+    }
+
     pub(crate) fn publish(&mut self, id: ProducerId, poison: bool) {
-        self.publishing(|cx, route| cx.publish(id, poison, route));
+        match self.zmq_socket(id) {
+            Some(s) => cx!(self, zeromq).burst(s, 1),
+            None => self.publishing(|cx, route| cx.publish(id, poison, route)),
+        }
     }
 
     pub(crate) fn publish_many(&mut self, id: ProducerId, count: u64, poison: bool) {
-        self.publishing(|cx, route| cx.publish_many(id, count, poison, route));
+        match self.zmq_socket(id) {
+            Some(s) => cx!(self, zeromq).burst(s, count),
+            None => self.publishing(|cx, route| cx.publish_many(id, count, poison, route)),
+        }
     }
 
     /// The nodes a producer's spec names, resolved by their families.
@@ -581,6 +645,9 @@ impl Simulation {
                 PublishTarget::JmsTopic(name) => {
                     NodeRef::JmsTopic(cx!(self, jms).topic_or_create(name))
                 }
+                PublishTarget::Zmq(address) => {
+                    NodeRef::ZmqSocket(self.zeromq.socket_id(address).expect("validated socket"))
+                }
             })
             .collect()
     }
@@ -596,7 +663,9 @@ impl Simulation {
             },
             pulsar_topic: &|n| self.pulsar.topic_id(n).is_some(),
         };
-        scenario::validate_producer("producer", spec, &known)
+        scenario::validate_producer("producer", spec, &known)?;
+        let socket = |a: &str| self.zeromq.socket_kind(a);
+        scenario::zeromq::validate_producer("producer", spec, &socket)
     }
 
     pub(crate) fn add_producer(&mut self, spec: ProducerSpec) -> Result<ProducerId, CommandError> {
@@ -608,7 +677,9 @@ impl Simulation {
         }
         self.check_producer(&spec)?;
         let targets = self.resolve_targets(&spec);
-        Ok(cx!(self).add_producer(spec, targets))
+        let id = cx!(self).add_producer(spec, targets);
+        cx!(self, zeromq).producer_added(id);
+        Ok(id)
     }
 
     pub(crate) fn check_consumer(&self, spec: &ConsumerSpec) -> Result<(), ScenarioError> {
@@ -621,6 +692,19 @@ impl Simulation {
         if let ConsumerSource::Pulsar(source) = &spec.source {
             let topic = |n: &str| self.pulsar.topic_partitioned(n);
             scenario::pulsar::validate_consumer("consumer", spec, source, &topic)?;
+        }
+        let socket = |a: &str| self.zeromq.socket_kind(a);
+        scenario::zeromq::validate_consumer("consumer", spec, &socket)?;
+        if let ConsumerSource::Zmq(address) = &spec.source {
+            let taken = self.clients.consumers.iter().any(|c| {
+                c.status != ConsumerStatus::Removed && c.spec.source == spec.source
+            });
+            if taken {
+                return Err(ScenarioError::new(
+                    "consumer.source.zmq",
+                    format!("socket {address} already has its application"),
+                ));
+            }
         }
         Ok(())
     }
@@ -641,7 +725,8 @@ impl Simulation {
             | ConsumerSource::SqsQueue(_)
             | ConsumerSource::Pulsar(_)
             | ConsumerSource::JmsQueue(_)
-            | ConsumerSource::JmsTopic { .. } => (None, None),
+            | ConsumerSource::JmsTopic { .. }
+            | ConsumerSource::Zmq(_) => (None, None),
         };
         let sqs_queue = match &spec.source {
             ConsumerSource::SqsQueue(q) => self.sqs.queue_id(q),
@@ -660,6 +745,7 @@ impl Simulation {
             self.sqs.add_consumer(id, q);
         }
         cx!(self, pulsar).consumer_added(id);
+        cx!(self, zeromq).consumer_added(id);
         if jms {
             cx!(self, jms).add_session(id);
         }
@@ -684,6 +770,7 @@ impl Simulation {
             ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {
                 cx!(self, jms).consume(cid)
             }
+            ConsumerSource::Zmq(_) => cx!(self, zeromq).consume(cid),
         }
     }
 
@@ -741,6 +828,7 @@ impl Simulation {
             ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {
                 cx!(self, jms).close_consumer(cid, status, why)
             }
+            ConsumerSource::Zmq(_) => cx!(self, zeromq).close_consumer(cid, status),
         }
     }
 
@@ -769,7 +857,10 @@ impl Simulation {
             ClientWork::ProducerTick {
                 producer,
                 generation,
-            } => self.publishing(|cx, route| cx.producer_tick(producer, generation, route)),
+            } => match self.zmq_socket(producer) {
+                Some(_) => cx!(self, zeromq).app_tick(producer, generation),
+                None => self.publishing(|cx, route| cx.producer_tick(producer, generation, route)),
+            },
             ClientWork::DeliveryArrives {
                 consumer,
                 slot,
@@ -795,8 +886,16 @@ impl Simulation {
                     }
                     return;
                 }
+                let zmq = matches!(
+                    self.clients.consumers[consumer.index()].spec.source,
+                    ConsumerSource::Zmq(_)
+                );
                 match finished {
                     Finished::Stale => return,
+                    Finished::Done if zmq => {
+                        cx!(self, zeromq).processed(consumer);
+                        return;
+                    }
                     Finished::Done => {}
                     Finished::Settle {
                         tag,
@@ -817,6 +916,7 @@ impl Simulation {
                         ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {
                             unreachable!("a JMS session settled above")
                         }
+                        ConsumerSource::Zmq(_) => unreachable!("ZeroMQ holds nothing delivered"),
                     },
                 }
                 self.next_message(consumer);

@@ -10,6 +10,7 @@ use std::fmt;
 pub mod sqs;
 pub use sqs::{DeduplicationScope, RedrivePolicy, SqsQueueSpec, SqsQueueType, SqsReceiveSpec};
 pub mod pulsar;
+pub mod zeromq;
 
 /// The only scenario format version this build reads.
 pub const SCENARIO_VERSION: u32 = 1;
@@ -89,6 +90,9 @@ pub struct Scenario {
     /// An ActiveMQ / JMS broker: its settings and the destinations that exist from the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jms: Option<JmsSpec>,
+    /// ZeroMQ processes and their sockets: no broker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zeromq: Option<zeromq::ZeroMqSpec>,
     /// The teaching script: a goal and ordered steps. The core ignores it; the app plays it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub narration: Option<Narration>,
@@ -239,6 +243,8 @@ pub enum PublishTarget {
     PulsarTopic(String),
     /// An ActiveMQ / JMS queue, created on first use like ActiveMQ's.
     JmsQueue(String),
+    /// A ZeroMQ socket, `peer/socket`: the producer is that process's application (ZMQ-3).
+    Zmq(String),
     /// An ActiveMQ / JMS topic, created on first use.
     JmsTopic(String),
 }
@@ -383,6 +389,8 @@ pub enum ConsumerSource {
     /// A consumer on an Apache Pulsar subscription.
     Pulsar(pulsar::PulsarSource),
     /// A JMS queue consumer, created on first use (AMQ-1).
+    /// The application reading a ZeroMQ socket, `peer/socket` (ZMQ-4).
+    Zmq(String),
     JmsQueue(String),
     /// A JMS topic subscriber: durable with a client id and subscription name, otherwise
     /// non-durable (AMQ-1, AMQ-2).
@@ -910,6 +918,10 @@ impl Scenario {
         pulsar_spec.validate()?;
         let pulsar_topic = |n: &str| pulsar_spec.topic(n).map(|t| t.partitions > 0);
         let exchange_known = |name: &str| name.is_empty() || exchanges.contains(name);
+        let no_zmq = zeromq::ZeroMqSpec::default();
+        let zmq_spec = self.zeromq.as_ref().unwrap_or(&no_zmq);
+        zmq_spec.validate()?;
+        let zmq_socket = |a: &str| zmq_spec.socket(a).map(|s| s.kind);
 
         for (i, x) in self.exchanges.iter().enumerate() {
             if x.name.is_empty() {
@@ -1001,6 +1013,7 @@ impl Scenario {
                 pulsar_topic: &|t| pulsar_topic(t).is_some(),
             };
             validate_producer(&format!("producers[{i}]"), p, &known)?;
+            zeromq::validate_producer(&format!("producers[{i}]"), p, &zmq_socket)?;
         }
         let mut subscriptions = 0;
         for (i, c) in self.consumers.iter().enumerate() {
@@ -1024,6 +1037,16 @@ impl Scenario {
             validate_consumer(&format!("consumers[{i}]"), c, &known)?;
             if let ConsumerSource::Pulsar(source) = &c.source {
                 pulsar::validate_consumer(&format!("consumers[{i}]"), c, source, &pulsar_topic)?;
+            }
+            zeromq::validate_consumer(&format!("consumers[{i}]"), c, &zmq_socket)?;
+            if let ConsumerSource::Zmq(address) = &c.source {
+                let earlier = &self.consumers[..i];
+                if earlier.iter().any(|o| o.source == c.source) {
+                    return Err(ScenarioError::new(
+                        format!("consumers[{i}].source.zmq"),
+                        format!("socket {address} already has its application"),
+                    ));
+                }
             }
         }
         for (i, s) in self.script.iter().enumerate() {
@@ -1358,6 +1381,8 @@ pub(crate) fn validate_producer(
                 ("sqs_queue", x, target.is_some())
             }
             PublishTarget::PulsarTopic(x) => ("pulsar_topic", x, (known.pulsar_topic)(x)),
+            // The ZeroMQ part checks its sockets (`zeromq::validate_producer`).
+            PublishTarget::Zmq(x) => ("zmq", x, true),
             PublishTarget::Channel(ch) => {
                 check_len(
                     &format!("{path}.targets[{i}].channel"),
@@ -1595,7 +1620,8 @@ pub(crate) fn validate_consumer(
         ConsumerSource::Queue(_)
         | ConsumerSource::Group(_)
         | ConsumerSource::SqsQueue(_)
-        | ConsumerSource::Pulsar(_) => {}
+        | ConsumerSource::Pulsar(_)
+        | ConsumerSource::Zmq(_) => {}
         ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {}
     }
     validate_sqs_consumer(path, c)?;
@@ -2099,6 +2125,38 @@ pub enum Command {
     /// ones and durable subscriptions survive, and clients reconnect when it is back (AMQ-3).
     RestartJmsBroker {
         downtime_ms: f64,
+    },
+    /// Kills a ZeroMQ process: whatever its pipes and application held is lost (ZMQ-1).
+    CrashPeer {
+        peer: String,
+    },
+    /// Starts a crashed, closed or not yet started ZeroMQ process with empty pipes (ZMQ-1).
+    RestartPeer {
+        peer: String,
+    },
+    /// `zmq_close` and `zmq_ctx_term`: unread messages are discarded, queued ones are sent
+    /// for up to each socket's linger (ZMQ-1).
+    ClosePeer {
+        peer: String,
+    },
+    /// One send by the application of a socket, refused with `EFSM` or `EAGAIN` (ZMQ-3, ZMQ-9).
+    ZmqSend {
+        peer: String,
+        socket: String,
+        #[serde(default)]
+        dontwait: bool,
+    },
+    /// `ZMQ_SUBSCRIBE` on a SUB socket: the subscription travels to its PUBs (ZMQ-7, ZMQ-8).
+    ZmqSubscribe {
+        peer: String,
+        socket: String,
+        prefix: String,
+    },
+    /// `zmq_connect` to a bound endpoint (ZMQ-5, ZMQ-8).
+    ZmqConnect {
+        peer: String,
+        socket: String,
+        endpoint: String,
     },
 }
 

@@ -349,6 +349,9 @@ pub struct Snapshot {
     /// Apache Pulsar, when the scenario uses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pulsar: Option<PulsarView>,
+    /// ZeroMQ's processes, sockets and pipes, when the scenario uses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zeromq: Option<crate::families::zeromq::ZeroMqView>,
 }
 
 impl Simulation {
@@ -448,7 +451,13 @@ impl Simulation {
                                 .map(|pc| NodeRef::PulsarTopic(pc.topic));
                             sqs.or(pulsar)
                         })
-                        .or_else(|| self.jms.source_of(ConsumerId(i as u32))),
+                        .or_else(|| self.jms.source_of(ConsumerId(i as u32)))
+                        .or_else(|| match &c.spec.source {
+                            crate::scenario::ConsumerSource::Zmq(a) => {
+                                self.zeromq.socket_id(a).map(NodeRef::ZmqSocket)
+                            }
+                            _ => None,
+                        }),
                     subscriptions: match &c.spec.source {
                         crate::scenario::ConsumerSource::Subscribe { channels, patterns } => {
                             channels.iter().chain(patterns).cloned().collect()
@@ -521,6 +530,7 @@ impl Simulation {
             .collect();
         let pulsar = self.pulsar_view();
         let jms = self.jms_view();
+        let zeromq = (!self.zeromq.is_empty()).then(|| self.zeromq.view(&self.world));
         let graph = self.graph(GraphInput {
             producers: &producers,
             exchanges: &exchanges,
@@ -532,6 +542,7 @@ impl Simulation {
             sqs: &sqs,
             pulsar: pulsar.as_ref(),
             jms: &jms,
+            zeromq: zeromq.as_ref(),
         });
         let h = &self.world.latency_hist;
         Snapshot {
@@ -558,6 +569,7 @@ impl Simulation {
             },
             next_event: self.next_event_time(),
             graph,
+            zeromq,
             sqs,
             pulsar,
         }
@@ -1008,10 +1020,12 @@ pub enum Family {
     Sqs,
     Pulsar,
     Jms,
+    #[serde(rename = "zeromq")]
+    ZeroMq,
 }
 
 impl Family {
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 8] = [
         Family::RabbitMq,
         Family::RedisPubSub,
         Family::Kafka,
@@ -1019,6 +1033,7 @@ impl Family {
         Family::Sqs,
         Family::Pulsar,
         Family::Jms,
+        Family::ZeroMq,
     ];
 
     /// The family's folder name: `rabbitmq`, `redis_pubsub`, `kafka`, `service`, `sqs`, `pulsar`,
@@ -1032,6 +1047,7 @@ impl Family {
             Family::Sqs => "sqs",
             Family::Pulsar => "pulsar",
             Family::Jms => "jms",
+            Family::ZeroMq => "zeromq",
         }
     }
 }
@@ -1243,6 +1259,7 @@ impl NodeRef {
             NodeRef::JmsQueue(_) | NodeRef::JmsTopic(_) | NodeRef::JmsSubscription(_) => {
                 Some(Family::Jms)
             }
+            NodeRef::ZmqSocket(_) => Some(Family::ZeroMq),
             NodeRef::Producer(_) | NodeRef::Consumer(_) => None,
         }
     }
@@ -1261,6 +1278,7 @@ impl NodeRef {
             | NodeRef::JmsSubscription(_) => Role::Store,
             NodeRef::Consumer(_) => Role::Consumer,
             NodeRef::Service(_) => Role::Service,
+            NodeRef::ZmqSocket(_) => Role::Peer,
         }
     }
 }
@@ -1277,6 +1295,7 @@ struct GraphInput<'a> {
     sqs: &'a SqsView,
     pulsar: Option<&'a PulsarView>,
     jms: &'a JmsView,
+    zeromq: Option<&'a crate::families::zeromq::ZeroMqView>,
 }
 
 /// What a binding matches, as a label: the routing key, or a headers binding's arguments
@@ -1466,6 +1485,24 @@ impl Simulation {
                 });
             }
         }
+        for s in v.zeromq.iter().flat_map(|z| &z.sockets) {
+            let peer = &v.zeromq.expect("sockets come from the view").peers[s.peer as usize];
+            g.nodes.push(GraphNode {
+                status: match peer.status {
+                    crate::families::zeromq::PeerStatus::Running => running,
+                    crate::families::zeromq::PeerStatus::Closing => NodeStatus::Paused,
+                    _ => NodeStatus::Crashed,
+                },
+                figures: vec![
+                    (Figure::Sent, s.sent),
+                    (Figure::Delivered, s.received),
+                    (Figure::Pending, s.out_piped),
+                    (Figure::Waiting, s.in_piped),
+                ],
+                chips: s.chips.clone(),
+                ..node(NodeRef::ZmqSocket(s.id), Family::ZeroMq, &s.name)
+            });
+        }
         for q in &v.jms.queues {
             g.nodes.push(GraphNode {
                 figures: vec![
@@ -1529,6 +1566,7 @@ impl Simulation {
                 crate::scenario::ConsumerSource::Pulsar(_) => Family::Pulsar,
                 crate::scenario::ConsumerSource::JmsQueue(_)
                 | crate::scenario::ConsumerSource::JmsTopic { .. } => Family::Jms,
+                crate::scenario::ConsumerSource::Zmq(_) => Family::ZeroMq,
             };
             let mut chips: Vec<Chip> = c.processing.iter().cloned().collect();
             let processing = c.processing.as_ref().map(|p| p.msg);
@@ -1572,6 +1610,16 @@ impl Simulation {
                     label: None,
                 });
             }
+        }
+        // A connection's two pipes are the edge between the sockets (ZMQ-1).
+        for c in v.zeromq.iter().flat_map(|z| &z.conns) {
+            g.edges.push(GraphEdge {
+                from: NodeRef::ZmqSocket(c.sender),
+                to: NodeRef::ZmqSocket(c.receiver),
+                family: Family::ZeroMq,
+                kind: LinkKind::Push,
+                label: Some(c.endpoint.clone()),
+            });
         }
         for x in v.exchanges {
             let from = NodeRef::Exchange(x.id);

@@ -41,6 +41,8 @@ pub enum NodeRef {
     /// One partition of a Pulsar topic (a non-partitioned topic has partition 0): (topic,
     /// partition).
     PulsarPartition(u32, u32),
+    /// A ZeroMQ socket, inside its peer's process: its pipes are drawn on its edges.
+    ZmqSocket(u32),
 }
 
 /// One message as drawn in a queue or at a consumer.

@@ -7,3 +7,4 @@ pub mod rabbitmq;
 pub mod redis_pubsub;
 pub mod service;
 pub mod sqs;
+pub mod zeromq;

@@ -550,21 +550,32 @@ impl Simulation {
                 return Ok(());
             }
             Command::CrashPeer { peer } => {
+                let peer = self.zeromq.check_running(&peer, true)?;
                 self.world.emit(EventKind::CommandApplied { summary });
-                return cx!(self, zeromq).crash_peer(&peer);
+                cx!(self, zeromq).crash(peer);
+                return Ok(());
             }
-            Command::RestartPeer { peer } => cx!(self, zeromq).restart_peer(&peer)?,
-            Command::ClosePeer { peer } => {
+            Command::RestartPeer { peer } => {
+                let peer = self.zeromq.check_stopped(&peer)?;
                 self.world.emit(EventKind::CommandApplied { summary });
-                return cx!(self, zeromq).close_peer(&peer);
+                cx!(self, zeromq).restart_peer(peer);
+                return Ok(());
+            }
+            Command::ClosePeer { peer } => {
+                let peer = self.zeromq.check_running(&peer, false)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, zeromq).close_peer(peer);
+                return Ok(());
             }
             Command::ZmqSend {
                 peer,
                 socket,
                 dontwait,
             } => {
+                let socket = self.zeromq.check_send(&peer, &socket, dontwait)?;
                 self.world.emit(EventKind::CommandApplied { summary });
-                return cx!(self, zeromq).manual_send(&peer, &socket, dontwait);
+                cx!(self, zeromq).burst(socket, 1);
+                return Ok(());
             }
             Command::ZmqSubscribe {
                 peer,

@@ -14,6 +14,7 @@ mod rules_dispatch;
 mod rules_jms;
 mod rules_kafka;
 mod rules_pulsar;
+mod rules_zeromq;
 mod rules_queue;
 mod rules_redis;
 mod rules_routing;

@@ -264,10 +264,15 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
                 closing_lost: 0,
             });
         }
-        for (i, p) in spec.peers.iter().enumerate() {
-            if !p.stopped {
-                self.start_peer(i as u32);
-            }
+        // Every process is up before any connects, so declaration order does not matter.
+        let started: Vec<u32> = (0..spec.peers.len() as u32)
+            .filter(|i| !spec.peers[*i as usize].stopped)
+            .collect();
+        for &p in &started {
+            self.family.peers[p as usize].status = PeerStatus::Running;
+        }
+        for p in started {
+            self.start_peer(p);
         }
     }
 
@@ -485,52 +490,77 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
         }
     }
 
-    /// A manual `zmq_send`: refused with `EFSM` or `EAGAIN` without changing anything.
-    pub(crate) fn manual_send(
-        &mut self,
-        peer: &str,
-        socket: &str,
-        dontwait: bool,
-    ) -> Result<(), CommandError> {
-        let s = self.family.named_socket(peer, socket)?;
+}
+
+impl ZeroMq {
+    /// Checks a manual `zmq_send`: refused with `EFSM` or `EAGAIN`, changing nothing; the
+    /// caller then sends with [`Cx::burst`] of 1.
+    pub fn check_send(&self, peer: &str, socket: &str, dontwait: bool) -> Result<u32, CommandError> {
+        let s = self.named_socket(peer, socket)?;
         let refuse = |reason: String| Err(CommandError::NotApplicable { reason });
-        let sock = &self.family.sockets[s as usize];
-        if self.peer_of(s).status != PeerStatus::Running {
+        let sock = &self.sockets[s as usize];
+        if self.peers[sock.peer as usize].status != PeerStatus::Running {
             return refuse(format!("{peer} is not running"));
         }
         if sock.producer.is_none() {
             return refuse(format!("{peer}/{socket} has no application sending"));
         }
         if sock.spec.kind == SocketType::Req && sock.awaiting.is_some() {
-            self.fail(s, "EFSM");
             return refuse("EFSM: a REQ must receive its reply before it sends again".into());
         }
         if sock.blocked.is_some() {
             return refuse(format!("{peer}/{socket} is blocked in a send"));
         }
-        if (dontwait || sock.spec.dontwait) && self.pick(s).is_none() && sock.spec.kind != SocketType::Pub {
-            self.fail(s, "EAGAIN");
+        let wait = !(dontwait || sock.spec.dontwait);
+        if sock.spec.kind != SocketType::Pub && !wait && self.pick(s).is_none() {
             return refuse("EAGAIN: every pipe is at its high-water mark".into());
         }
-        self.app_send(s);
-        Ok(())
+        Ok(s)
     }
 
+    /// The peer, if its process runs (or `closing` is allowed and it closes).
+    pub fn check_running(&self, name: &str, closing: bool) -> Result<u32, CommandError> {
+        let peer = self.peer_id(name)?;
+        match self.peers[peer as usize].status {
+            PeerStatus::Running => Ok(peer),
+            PeerStatus::Closing if closing => Ok(peer),
+            _ => Err(CommandError::NotApplicable {
+                reason: format!("{name} is not running"),
+            }),
+        }
+    }
+
+    /// The peer, if its process is not running.
+    pub fn check_stopped(&self, name: &str) -> Result<u32, CommandError> {
+        let peer = self.peer_id(name)?;
+        if matches!(
+            self.peers[peer as usize].status,
+            PeerStatus::Running | PeerStatus::Closing
+        ) {
+            return Err(CommandError::NotApplicable {
+                reason: format!("{name} is already running"),
+            });
+        }
+        Ok(peer)
+    }
+
+    /// The next pipe with room in round-robin order (ZMQ-3; libzmq `lb.cpp`).
+    fn pick(&self, socket: u32) -> Option<usize> {
+        let s = &self.sockets[socket as usize];
+        let n = s.pipes.len();
+        (0..n).map(|k| (s.rr + k) % n).find(|&i| {
+            let c = &self.conns[s.pipes[i] as usize];
+            c.state != ConnState::Down && c.out.has_room()
+        })
+    }
+}
+
+impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
     fn fail(&mut self, socket: u32, error: &str) {
         self.world.emit(EventKind::Zmq(ZmqEvent::ZmqSendFailed {
             socket,
             error: error.into(),
         }));
-    }
-
-    /// The next pipe with room in round-robin order (ZMQ-3; libzmq `lb.cpp`).
-    fn pick(&self, socket: u32) -> Option<usize> {
-        let s = &self.family.sockets[socket as usize];
-        let n = s.pipes.len();
-        (0..n).map(|k| (s.rr + k) % n).find(|&i| {
-            let c = &self.family.conns[s.pipes[i] as usize];
-            c.state != ConnState::Down && c.out.has_room()
-        })
     }
 
     /// One `send` by the socket's application.
@@ -540,7 +570,7 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
         if kind == SocketType::Req && s.awaiting.is_some() {
             return Sent::Refused;
         }
-        let target = self.pick(socket);
+        let target = self.family.pick(socket);
         if kind != SocketType::Pub && target.is_none() && s.spec.dontwait {
             self.fail(socket, "EAGAIN");
             return Sent::Refused;
@@ -580,7 +610,9 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
     fn deal(&mut self, socket: u32, i: usize, slot: Slot) {
         let s = &mut self.family.sockets[socket as usize];
         let conn = s.pipes[i];
-        s.rr = i + 1;
+        // The next send starts after this pipe (libzmq `lb.cpp`: `current = (current + 1) %
+        // active`), so a pipe attached later joins at the end of the rotation (ZMQ-5.3).
+        s.rr = (i + 1) % s.pipes.len();
         if s.spec.kind == SocketType::Req {
             s.awaiting = Some((conn, self.world.now));
         }
@@ -596,7 +628,7 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
         let copy = self.world.copies.get(slot);
         let topic = self.world.keys.get(copy.routing_key).clone();
         let template = copy.clone();
-        let pipes = self.family.sockets[socket as usize].pipes.clone();
+        let pipes = &self.family.sockets[socket as usize].pipes;
         let matching: Vec<u32> = (pipes.iter().copied())
             .filter(|c| {
                 let c = &self.family.conns[*c as usize];
@@ -604,10 +636,11 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
             })
             .collect();
         if matching.is_empty() {
-            let joining = pipes.iter().any(|c| {
-                let c = &self.family.conns[*c as usize];
+            // A SUB still connecting, or whose subscription is still on its way (ZMQ-8).
+            let joining = self.family.conns.iter().any(|c| {
                 let sub = &self.family.sockets[c.receiver as usize];
-                c.state != ConnState::Down
+                c.sender == socket
+                    && c.state != ConnState::Down
                     && !matches(&c.filters, &topic)
                     && sub.filters.iter().any(|f| topic.starts_with(f.as_str()))
             });
@@ -674,7 +707,7 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
         let Some((slot, since)) = self.family.sockets[socket as usize].blocked else {
             return;
         };
-        let Some(i) = self.pick(socket) else {
+        let Some(i) = self.family.pick(socket) else {
             return;
         };
         self.family.sockets[socket as usize].blocked = None;
@@ -897,22 +930,8 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
         self.crashed(cid, 0, lost);
     }
 
-    pub(crate) fn crash_peer(&mut self, name: &str) -> Result<(), CommandError> {
-        let peer = self.family.peer_id(name)?;
-        if !matches!(
-            self.family.peers[peer as usize].status,
-            PeerStatus::Running | PeerStatus::Closing
-        ) {
-            return Err(CommandError::NotApplicable {
-                reason: format!("{name} is not running"),
-            });
-        }
-        self.crash(peer);
-        Ok(())
-    }
-
     /// kill -9: everything in the process is lost, and every connection breaks (ZMQ-1).
-    fn crash(&mut self, peer: u32) {
+    pub(crate) fn crash(&mut self, peer: u32) {
         let lost = self.stop_applications(peer);
         let lost = lost + self.break_all(peer);
         self.family.peers[peer as usize].status = PeerStatus::Crashed;
@@ -978,7 +997,7 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
         c.filters.clear();
         let survivor = if dead == c.sender {
             gone.extend(c.out.take());
-            c.inp = Pipe::new(c.inp.hwm);
+            c.inp.reconnected();
             c.receiver
         } else {
             gone.extend(c.inp.take());
@@ -1021,16 +1040,8 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
         dropped
     }
 
-    pub(crate) fn restart_peer(&mut self, name: &str) -> Result<(), CommandError> {
-        let peer = self.family.peer_id(name)?;
-        if matches!(
-            self.family.peers[peer as usize].status,
-            PeerStatus::Running | PeerStatus::Closing
-        ) {
-            return Err(CommandError::NotApplicable {
-                reason: format!("{name} is already running"),
-            });
-        }
+    /// A new incarnation of a stopped process: empty pipes, its applications start again.
+    pub(crate) fn restart_peer(&mut self, peer: u32) {
         self.start_peer(peer);
         self.world
             .emit(EventKind::Zmq(ZmqEvent::PeerRestarted { peer }));
@@ -1050,18 +1061,11 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
                 }
             }
         }
-        Ok(())
     }
 
     /// `zmq_close` + `zmq_ctx_term`: unread messages are discarded, queued ones drain for up
     /// to each socket's linger (ZMQ-1.4).
-    pub(crate) fn close_peer(&mut self, name: &str) -> Result<(), CommandError> {
-        let peer = self.family.peer_id(name)?;
-        if self.family.peers[peer as usize].status != PeerStatus::Running {
-            return Err(CommandError::NotApplicable {
-                reason: format!("{name} is not running"),
-            });
-        }
+    pub(crate) fn close_peer(&mut self, peer: u32) {
         let mut lost = self.stop_applications(peer);
         for conn in 0..self.family.conns.len() {
             let c = &mut self.family.conns[conn];
@@ -1090,7 +1094,6 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
             self.world
                 .emit(EventKind::Zmq(ZmqEvent::PeerExitBlocked { peer, pending }));
         }
-        Ok(())
     }
 
     fn discard_out_pipes(&mut self, socket: u32) {

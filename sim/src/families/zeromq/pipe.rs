@@ -45,6 +45,14 @@ impl Pipe {
         false
     }
 
+    /// Keeps what the pipe holds but forgets what was sent towards it: a new connection's
+    /// counts start from the messages still in it.
+    pub fn reconnected(&mut self) {
+        self.written = self.q.len() as u64;
+        self.read = 0;
+        self.credit = 0;
+    }
+
     /// Empties the pipe, as a new one with the same limit.
     pub fn take(&mut self) -> VecDeque<Slot> {
         let q = std::mem::take(&mut self.q);

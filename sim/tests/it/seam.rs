@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 /// Family folder → the field that holds its state in `Simulation`.
-const FAMILIES: [(&str, &str); 7] = [
+const FAMILIES: [(&str, &str); 8] = [
     ("rabbitmq", "rabbitmq"),
     ("redis_pubsub", "redis"),
     ("kafka", "kafka"),
@@ -13,6 +13,7 @@ const FAMILIES: [(&str, &str); 7] = [
     ("jms", "jms"),
     ("sqs", "sqs"),
     ("pulsar", "pulsar"),
+    ("zeromq", "zeromq"),
 ];
 
 fn src() -> PathBuf {
@@ -120,6 +121,7 @@ const LAYERS: &[&[&str]] = &[
         "families::jms",
         "families::sqs",
         "families::pulsar",
+        "families::zeromq",
     ],
     &["engine"],
     &["snapshot", "specs", "interop"],

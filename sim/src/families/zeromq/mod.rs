@@ -452,7 +452,9 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
         let NodeRef::ZmqSocket(socket) = p.plan.targets[0] else {
             unreachable!("a ZeroMQ producer has one socket")
         };
-        if self.peer_of(socket).status != PeerStatus::Running {
+        if self.peer_of(socket).status != PeerStatus::Running
+            || self.family.sockets[socket as usize].blocked.is_some()
+        {
             return;
         }
         if let RatePattern::Burst { count, .. } = p.spec.rate {
@@ -466,7 +468,16 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
 
     /// `count` sends in a loop; a blocked one pauses the rest until it goes through.
     pub(crate) fn burst(&mut self, socket: u32, count: u64) {
-        self.family.sockets[socket as usize].burst_left = count;
+        if self.peer_of(socket).status != PeerStatus::Running {
+            return;
+        }
+        let s = &mut self.family.sockets[socket as usize];
+        if s.blocked.is_some() {
+            // The application is stuck in a send: it sends these after it.
+            s.burst_left += count;
+            return;
+        }
+        s.burst_left = count;
         self.continue_burst(socket);
     }
 
@@ -754,6 +765,9 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
     fn try_recv(&mut self, socket: u32) {
         let s = &self.family.sockets[socket as usize];
         let Some(cid) = s.consumer else { return };
+        if s.spec.kind.sends() {
+            return; // a REQ's replies come back outside the pipes
+        }
         if s.replying_to.is_some() || self.peer_of(socket).status != PeerStatus::Running {
             return;
         }

@@ -252,6 +252,9 @@ strings! {
     ReasonLostInBrokerRestart => "lost in a broker restart (non-persistent)", "브로커 재시작으로 유실 (비영속)";
     ReasonBrokerDown => "broker down", "브로커 중단";
     ReasonPoisonAckDiscarded => "poison ack on a non-durable subscription (discarded)", "비지속 구독의 독 메시지 ACK (폐기)";
+    ReasonHwmDrop => "high-water mark (ZeroMQ PUB)", "하이 워터 마크 초과 (ZeroMQ PUB)";
+    ReasonProcessExit => "process exit (ZeroMQ pipes)", "프로세스 종료 (ZeroMQ 파이프)";
+    ReasonSlowJoiner => "slow joiner (subscription not there yet)", "늦게 합류한 구독자 (slow joiner)";
     DlReasonRejected => "rejected", "거부됨 (rejected)";
     DlReasonExpired => "expired", "만료됨 (expired)";
     DlReasonMaxlen => "maxlen", "최대 길이 (maxlen)";
@@ -472,6 +475,11 @@ strings! {
     ColSqsQueues => "SQS queues", "SQS 큐";
     ColSqsQueuesAfter => "SQS queues", "SQS 큐";
     TagSqsQueue => "SQS queue", "SQS 큐";
+    TagZmqSocket => "ZeroMQ socket", "ZeroMQ 소켓";
+    ColZmqPeers => "ZeroMQ peers (no broker)", "ZeroMQ 피어 (브로커 없음)";
+    ColZmqPeersAfter => "ZeroMQ peers", "ZeroMQ 피어";
+    NodeZmqOut => "out-pipes", "송신 파이프";
+    NodeZmqIn => "in-pipes", "수신 파이프";
     NodeSqsVisible => "available", "사용 가능";
     NodeSqsInFlight => "in flight", "전송 중";
     NodeSqsDelayed => "delayed", "지연";

@@ -329,6 +329,13 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             // SQS queues are checked by the core too.
             Command::AddSqsQueue { .. } | Command::UpdateSqsQueue { .. } => continue,
             Command::ResetCursor { .. } | Command::CreateSubscription { .. } => continue,
+            // ZeroMQ names peers and sockets, which the core checks.
+            Command::CrashPeer { .. }
+            | Command::RestartPeer { .. }
+            | Command::ClosePeer { .. }
+            | Command::ZmqSend { .. }
+            | Command::ZmqSubscribe { .. }
+            | Command::ZmqConnect { .. } => continue,
         };
         if !field.contains(name.as_str()) {
             return Err(Problem::new(

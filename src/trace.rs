@@ -6,7 +6,7 @@ use crate::hooks::{use_interval, use_render_count};
 use crate::i18n::{t, Key, Lang};
 use crate::lab::use_lab;
 use crate::model::format_clock;
-use broker_sim::event::JmsEvent;
+use broker_sim::event::{JmsEvent, ZmqEvent};
 use broker_sim::{
     ConsumerId, DeadLetterReason, DropReason, Event, EventKind, MessageId, Settle, SimTime,
     Snapshot,
@@ -110,6 +110,10 @@ impl StepKind {
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
             EventKind::CommandApplied { .. } | EventKind::Sqs(_) => StepKind::Command,
+            EventKind::Zmq(e) => match e {
+                ZmqEvent::ZmqReceived { .. } => StepKind::Delivered,
+                _ => StepKind::Command,
+            },
             EventKind::PulsarEntryAdded { .. } => StepKind::Appended,
             EventKind::PulsarDispatched { .. } => StepKind::Delivered,
             EventKind::PulsarAcked { .. } => StepKind::Acked,
@@ -275,6 +279,9 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::LostInBrokerRestart => Key::ReasonLostInBrokerRestart,
         DropReason::BrokerDown => Key::ReasonBrokerDown,
         DropReason::PoisonAckDiscarded => Key::ReasonPoisonAckDiscarded,
+        DropReason::HwmDrop => Key::ReasonHwmDrop,
+        DropReason::ProcessExit => Key::ReasonProcessExit,
+        DropReason::SlowJoiner => Key::ReasonSlowJoiner,
     }
 }
 

@@ -676,7 +676,15 @@ impl Simulation {
         };
         scenario::validate_producer("producer", spec, &known)?;
         let socket = |a: &str| self.zeromq.socket_kind(a);
-        scenario::zeromq::validate_producer("producer", spec, &socket)
+        scenario::zeromq::validate_producer("producer", spec, &socket)?;
+        if let Some(PublishTarget::Zmq(address)) = spec.targets.first() {
+            let taken = (self.clients.producers.iter())
+                .any(|p| !p.removed && p.spec.name != spec.name && p.spec.targets == spec.targets);
+            if taken {
+                return Err(scenario::zeromq::taken("producer.targets[0].zmq", address));
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn add_producer(&mut self, spec: ProducerSpec) -> Result<ProducerId, CommandError> {
@@ -711,10 +719,7 @@ impl Simulation {
                 c.status != ConsumerStatus::Removed && c.spec.source == spec.source
             });
             if taken {
-                return Err(ScenarioError::new(
-                    "consumer.source.zmq",
-                    format!("socket {address} already has its application"),
-                ));
+                return Err(scenario::zeromq::taken("consumer.source.zmq", address));
             }
         }
         Ok(())

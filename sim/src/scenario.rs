@@ -1014,6 +1014,11 @@ impl Scenario {
             };
             validate_producer(&format!("producers[{i}]"), p, &known)?;
             zeromq::validate_producer(&format!("producers[{i}]"), p, &zmq_socket)?;
+            if let Some(PublishTarget::Zmq(address)) = p.targets.first() {
+                if self.producers[..i].iter().any(|o| o.targets == p.targets) {
+                    return Err(zeromq::taken(&format!("producers[{i}].targets[0].zmq"), address));
+                }
+            }
         }
         let mut subscriptions = 0;
         for (i, c) in self.consumers.iter().enumerate() {
@@ -1040,12 +1045,8 @@ impl Scenario {
             }
             zeromq::validate_consumer(&format!("consumers[{i}]"), c, &zmq_socket)?;
             if let ConsumerSource::Zmq(address) = &c.source {
-                let earlier = &self.consumers[..i];
-                if earlier.iter().any(|o| o.source == c.source) {
-                    return Err(ScenarioError::new(
-                        format!("consumers[{i}].source.zmq"),
-                        format!("socket {address} already has its application"),
-                    ));
+                if self.consumers[..i].iter().any(|o| o.source == c.source) {
+                    return Err(zeromq::taken(&format!("consumers[{i}].source.zmq"), address));
                 }
             }
         }

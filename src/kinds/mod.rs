@@ -15,6 +15,7 @@ pub mod rabbitmq;
 pub mod redis_pubsub;
 pub mod service;
 pub mod sqs;
+pub mod zeromq;
 
 use crate::driver::Driver;
 use crate::geom::Rect;
@@ -29,7 +30,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 /// Every family the app can show, one line each.
-pub const KINDS: [&dyn Kind; 7] = [
+pub const KINDS: [&dyn Kind; 8] = [
     &rabbitmq::RabbitMq,
     &redis_pubsub::RedisPubSub,
     &kafka::Kafka,
@@ -37,6 +38,7 @@ pub const KINDS: [&dyn Kind; 7] = [
     &sqs::Sqs,
     &pulsar::Pulsar,
     &jms::Jms,
+    &zeromq::ZeroMq,
 ];
 
 /// One family's UI. Defaults fit a family that has nothing of that sort.

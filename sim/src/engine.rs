@@ -7,11 +7,11 @@ use crate::event::{Event, EventKind, EventSink, TraceDigest};
 use crate::families::jms::Jms;
 use crate::families::kafka::Kafka;
 use crate::families::pulsar::Pulsar;
-use crate::families::zeromq::ZeroMq;
 use crate::families::rabbitmq::RabbitMq;
 use crate::families::redis_pubsub::RedisPubSub;
 use crate::families::service::Services;
 use crate::families::sqs::Sqs;
+use crate::families::zeromq::ZeroMq;
 use crate::kernel::agenda::Scheduled;
 use crate::kernel::guard::Halt;
 use crate::kernel::World;
@@ -289,10 +289,9 @@ impl Simulation {
                 l.processing
             ));
         }
-        let live =
-            (l.in_flight + l.ready + l.unacked + l.processing + l.piped)
-                + held_by.pinned
-                + held_by.log_slots;
+        let live = (l.in_flight + l.ready + l.unacked + l.processing + l.piped)
+            + held_by.pinned
+            + held_by.log_slots;
         let live = live as usize;
         if live != self.world.copies.live() {
             return Err(format!(
@@ -324,9 +323,7 @@ impl Simulation {
         let l = &self.world.ledger;
         let counted = [l.in_flight, l.ready, l.unacked, l.processing, l.piped];
         if counts != counted {
-            return Err(format!(
-                "walked {counts:?} vs ledger {counted:?}"
-            ));
+            return Err(format!("walked {counts:?} vs ledger {counted:?}"));
         }
         self.audit_families_deep()
     }

@@ -315,7 +315,9 @@ impl Simulation {
         if let Some(slot) = (self.zeromq.on_the_wire())
             .find(|s| self.world.copies.get(*s).state != CopyState::InFlight)
         {
-            return Err(format!("a ZeroMQ wire holds slot {slot}, which is not in flight"));
+            return Err(format!(
+                "a ZeroMQ wire holds slot {slot}, which is not in flight"
+            ));
         }
         self.audit_jms()
     }
@@ -715,9 +717,11 @@ impl Simulation {
         let socket = |a: &str| self.zeromq.socket_kind(a);
         scenario::zeromq::validate_consumer("consumer", spec, &socket)?;
         if let ConsumerSource::Zmq(address) = &spec.source {
-            let taken = self.clients.consumers.iter().any(|c| {
-                c.status != ConsumerStatus::Removed && c.spec.source == spec.source
-            });
+            let taken = self
+                .clients
+                .consumers
+                .iter()
+                .any(|c| c.status != ConsumerStatus::Removed && c.spec.source == spec.source);
             if taken {
                 return Err(scenario::zeromq::taken("consumer.source.zmq", address));
             }

@@ -1016,7 +1016,10 @@ impl Scenario {
             zeromq::validate_producer(&format!("producers[{i}]"), p, &zmq_socket)?;
             if let Some(PublishTarget::Zmq(address)) = p.targets.first() {
                 if self.producers[..i].iter().any(|o| o.targets == p.targets) {
-                    return Err(zeromq::taken(&format!("producers[{i}].targets[0].zmq"), address));
+                    return Err(zeromq::taken(
+                        &format!("producers[{i}].targets[0].zmq"),
+                        address,
+                    ));
                 }
             }
         }
@@ -1046,7 +1049,10 @@ impl Scenario {
             zeromq::validate_consumer(&format!("consumers[{i}]"), c, &zmq_socket)?;
             if let ConsumerSource::Zmq(address) = &c.source {
                 if self.consumers[..i].iter().any(|o| o.source == c.source) {
-                    return Err(zeromq::taken(&format!("consumers[{i}].source.zmq"), address));
+                    return Err(zeromq::taken(
+                        &format!("consumers[{i}].source.zmq"),
+                        address,
+                    ));
                 }
             }
         }

@@ -202,7 +202,10 @@ impl ZeroMqSpec {
 
 /// A socket has one application: one producer sending, one consumer reading.
 pub(crate) fn taken(path: &str, address: &str) -> ScenarioError {
-    ScenarioError::new(path, format!("socket {address} already has its application"))
+    ScenarioError::new(
+        path,
+        format!("socket {address} already has its application"),
+    )
 }
 
 /// A connect names an endpoint some socket of the compatible type binds.

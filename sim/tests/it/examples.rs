@@ -609,7 +609,6 @@ fn charts_sample_every_series_every_100_ms() {
     }
 }
 
-
 // ---------------------------------------------------------------- ZeroMQ (scenarios/zeromq)
 
 fn zmq_file(name: &str) -> String {
@@ -630,8 +629,14 @@ fn zmq_broker_or_brokerless_a_crash_loses_the_pipes_not_the_queue() {
     let (s, events, r) = run_file(&zmq_file("zmq-01-broker-or-brokerless.json"), 30_000);
     // One hop fewer: the first job is done at 100 + 2 + 150 ms through ZeroMQ, 2 ms later
     // through the broker.
-    assert_eq!(first_processed(&events, &s, "zmq-app"), SimTime::from_millis(252));
-    assert_eq!(first_processed(&events, &s, "rmq-worker"), SimTime::from_millis(254));
+    assert_eq!(
+        first_processed(&events, &s, "zmq-app"),
+        SimTime::from_millis(252)
+    );
+    assert_eq!(
+        first_processed(&events, &s, "rmq-worker"),
+        SimTime::from_millis(254)
+    );
     let l = s.ledger();
     assert_eq!(l.published, 120);
     // RabbitMQ requeued the one unacked job (RMQ-15) and did all 60.

@@ -539,16 +539,25 @@ fn zeromq_side(seed: u64) -> Option<ZeroMqSide> {
         (json!({ "connect": ["zt0", "zt1"] }), Value::Null)
     };
     let pull = |i: usize, ep: &Value, hwm: Value, stopped: Value| {
-        let ep = if ep.is_null() { json!({ "bind": [format!("zt{i}")] }) } else { ep.clone() };
+        let ep = if ep.is_null() {
+            json!({ "bind": [format!("zt{i}")] })
+        } else {
+            ep.clone()
+        };
         let mut socket = json!({ "name": "in", "type": "pull", "rcvhwm": hwm });
-        socket.as_object_mut().unwrap().extend(ep.as_object().unwrap().clone());
+        socket
+            .as_object_mut()
+            .unwrap()
+            .extend(ep.as_object().unwrap().clone());
         json!({ "name": format!("zw{i}"), "sockets": [socket], "stopped": stopped })
     };
     let mut push = json!({
         "name": "out", "type": "push", "sndhwm": pick(&hwm), "linger_ms": pick(&linger),
         "immediate": pick(&[json!(false), json!(true)]), "dontwait": pick(&[json!(false), json!(true)]),
     });
-    push.as_object_mut().unwrap().extend(push_ep.as_object().unwrap().clone());
+    push.as_object_mut()
+        .unwrap()
+        .extend(push_ep.as_object().unwrap().clone());
     let prefixes = [json!([""]), json!(["a"]), json!([]), json!(["a", "b"])];
     let peers = json!([
         { "name": "zv", "sockets": [push] },

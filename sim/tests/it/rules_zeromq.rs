@@ -59,8 +59,18 @@ fn piped(sim: &Simulation) -> u64 {
 /// A PUSH binding `tasks` and a PULL connecting to it, with the given options.
 fn push_pull(push: Value, pull: Value) -> Value {
     zmq(json!([
-        peer("vent", json!([socket("out", "push").with(json!({ "bind": ["tasks"] })).with(push)])),
-        peer("work", json!([socket("in", "pull").with(json!({ "connect": ["tasks"] })).with(pull)])),
+        peer(
+            "vent",
+            json!([socket("out", "push")
+                .with(json!({ "bind": ["tasks"] }))
+                .with(push)])
+        ),
+        peer(
+            "work",
+            json!([socket("in", "pull")
+                .with(json!({ "connect": ["tasks"] }))
+                .with(pull)])
+        ),
     ]))
 }
 
@@ -74,7 +84,11 @@ fn zmq_01_one_hop_no_broker() {
     let events = run_ms(&mut sim, 100);
     assert_eq!(ms_of(&events, "zmq_connected"), vec![3]);
     assert_eq!(reads(&events, &sim, "work/in").len(), 1);
-    assert_eq!(reads(&events, &sim, "work/in")[0].0, 11, "one hop: L after the send");
+    assert_eq!(
+        reads(&events, &sim, "work/in")[0].0,
+        11,
+        "one hop: L after the send"
+    );
     assert_eq!(events_of_type(&events, "enqueued").len(), 0);
     assert_eq!(events_of_type(&events, "routed").len(), 0);
     assert_eq!(sim.snapshot().ledger.acked, 1);
@@ -94,7 +108,10 @@ fn zmq_01_a_crashed_process_loses_what_its_pipes_held() {
     let events = run_ms(&mut sim, 5_000);
     let crashes = events_of_type(&events, "peer_crashed");
     assert_eq!(crashes.len(), 1);
-    assert_eq!(crashes[0].1["lost"], 50, "49 in its in-pipe and 1 being processed");
+    assert_eq!(
+        crashes[0].1["lost"], 50,
+        "49 in its in-pipe and 1 being processed"
+    );
     assert_eq!(dropped(&sim, DropReason::ProcessExit), 50);
     assert_eq!(reads(&events, &sim, "work/in").len(), 1, "none come back");
     assert_eq!(sim.snapshot().ledger.acked, 0);
@@ -105,9 +122,15 @@ fn zmq_01_a_crashed_process_loses_what_its_pipes_held() {
 /// restarts at 200 ms.
 fn binder_or_connecter(push_binds: bool) -> (Simulation, Vec<Event>) {
     let (push, pull) = if push_binds {
-        (json!({ "bind": ["tasks"] }), json!({ "connect": ["tasks"] }))
+        (
+            json!({ "bind": ["tasks"] }),
+            json!({ "connect": ["tasks"] }),
+        )
     } else {
-        (json!({ "connect": ["tasks"] }), json!({ "bind": ["tasks"] }))
+        (
+            json!({ "connect": ["tasks"] }),
+            json!({ "bind": ["tasks"] }),
+        )
     };
     let hwm = json!({ "sndhwm": 10, "rcvhwm": 10 });
     let mut sim = sim_1ms(json!({
@@ -124,7 +147,11 @@ fn binder_or_connecter(push_binds: bool) -> (Simulation, Vec<Event>) {
     }));
     let before = run_ms(&mut sim, 99);
     assert_eq!(events_of_type(&before, "zmq_send_blocked").len(), 1);
-    assert_eq!(sim.snapshot().ledger.created, 21, "10 + 10 in pipes, 1 held by the send");
+    assert_eq!(
+        sim.snapshot().ledger.created,
+        21,
+        "10 + 10 in pipes, 1 held by the send"
+    );
     let after = run_ms(&mut sim, 60_000);
     (sim, after)
 }
@@ -134,14 +161,28 @@ fn zmq_01_binder_loses_its_queue_connecter_keeps_it() {
     // The PUSH binds: its out-pipe to the dead PULL is destroyed with the session.
     let (sim, _) = binder_or_connecter(true);
     let l = sim.snapshot().ledger;
-    assert_eq!(l.dropped[&DropReason::ProcessExit], 20, "10 at the PULL, 10 in the out-pipe");
+    assert_eq!(
+        l.dropped[&DropReason::ProcessExit],
+        20,
+        "10 at the PULL, 10 in the out-pipe"
+    );
     assert_eq!(l.created, 30);
-    assert_eq!(l.acked, 10, "the held send and the rest of the burst, after the restart");
+    assert_eq!(
+        l.acked, 10,
+        "the held send and the rest of the burst, after the restart"
+    );
     // The PUSH connects: its out-pipe waits and is delivered after the reconnect.
     let (sim, _) = binder_or_connecter(false);
     let l = sim.snapshot().ledger;
-    assert_eq!(l.dropped[&DropReason::ProcessExit], 10, "only what the PULL held");
-    assert_eq!(l.acked, 20, "the kept out-pipe (10) and the rest of the burst (10)");
+    assert_eq!(
+        l.dropped[&DropReason::ProcessExit],
+        10,
+        "only what the PULL held"
+    );
+    assert_eq!(
+        l.acked, 20,
+        "the kept out-pipe (10) and the rest of the burst (10)"
+    );
 }
 
 /// A PUSH with `linger_ms` connects to a PULL that has not started; 10 messages wait in its
@@ -170,21 +211,38 @@ fn zmq_01_linger_decides_what_a_clean_close_flushes() {
     let mut sim = closing(1000.0);
     let events = run_ms(&mut sim, 2_000);
     assert_eq!(ms_of(&events, "peer_closed"), vec![1100]);
-    assert_eq!(times(&events, |k| matches!(k, broker_sim::EventKind::Dropped { .. })).len(), 10);
-    assert!(times(&events, |k| matches!(k, broker_sim::EventKind::Dropped { .. }))
-        .iter()
-        .all(|t| *t == SimTime::from_millis(1100)));
+    assert_eq!(
+        times(&events, |k| matches!(
+            k,
+            broker_sim::EventKind::Dropped { .. }
+        ))
+        .len(),
+        10
+    );
+    assert!(times(&events, |k| matches!(
+        k,
+        broker_sim::EventKind::Dropped { .. }
+    ))
+    .iter()
+    .all(|t| *t == SimTime::from_millis(1100)));
 
     let mut sim = closing(-1.0);
     let events = run_ms(&mut sim, 600_000);
     assert_eq!(ms_of(&events, "peer_exit_blocked"), vec![100]);
-    assert_eq!(events_of_type(&events, "peer_exit_blocked")[0].1["pending"], 10);
+    assert_eq!(
+        events_of_type(&events, "peer_exit_blocked")[0].1["pending"],
+        10
+    );
     assert!(ms_of(&events, "peer_closed").is_empty(), "closing for ever");
     let z = sim.snapshot().zeromq.expect("zeromq");
     assert_eq!(serde_json::to_value(z.peers[0].status).unwrap(), "closing");
     apply(&mut sim, json!({ "restart_peer": { "peer": "work" } }));
     let events = run_ms(&mut sim, 601_000);
-    assert_eq!(reads(&events, &sim, "work/in").len(), 10, "the lingering pipe drains");
+    assert_eq!(
+        reads(&events, &sim, "work/in").len(),
+        10,
+        "the lingering pipe drains"
+    );
     assert_eq!(events_of_type(&events, "peer_closed").len(), 1);
     assert_eq!(dropped(&sim, DropReason::ProcessExit), 0);
 }
@@ -221,11 +279,16 @@ fn zmq_01_sub_resubscribes_after_the_pub_restarts() {
     assert_eq!(subs[0], 4);
     // The SUB retries every 100–199 ms; the first try after the restart succeeds.
     assert!((1200 + 4..=1200 + 198 + 4).contains(&subs[1]), "{subs:?}");
-    let published: Vec<u64> = times(&events, |k| matches!(k, broker_sim::EventKind::Published { .. }))
-        .iter()
-        .map(|t| t.0 / 1000)
-        .collect();
-    assert!(!published.iter().any(|t| (1000..1200).contains(t)), "the PUB's producer died with it");
+    let published: Vec<u64> = times(&events, |k| {
+        matches!(k, broker_sim::EventKind::Published { .. })
+    })
+    .iter()
+    .map(|t| t.0 / 1000)
+    .collect();
+    assert!(
+        !published.iter().any(|t| (1000..1200).contains(t)),
+        "the PUB's producer died with it"
+    );
     let joining = |t: &u64| (1200..=subs[1]).contains(t) || *t <= 4;
     let joiners = dropped_for(&events, DropReason::SlowJoiner).len();
     assert_eq!(joiners, published.iter().filter(|t| joining(t)).count());
@@ -243,17 +306,33 @@ fn stalled(push: Value, pull: Value, rate: Value) -> Simulation {
 
 #[test]
 fn zmq_02_sndhwm_plus_rcvhwm_queue_between_two_peers() {
-    let mut sim = stalled(json!({ "sndhwm": 10 }), json!({ "rcvhwm": 10 }), burst_rate(30, 10.0));
+    let mut sim = stalled(
+        json!({ "sndhwm": 10 }),
+        json!({ "rcvhwm": 10 }),
+        burst_rate(30, 10.0),
+    );
     let events = run_ms(&mut sim, 1_000);
     assert_eq!(ms_of(&events, "zmq_send_blocked"), vec![10]);
-    assert_eq!(piped(&sim), 21, "20 in pipes and 1 held by the blocked send");
-    assert_eq!(sim.snapshot().ledger.created, 21, "the burst stops at the blocked send");
+    assert_eq!(
+        piped(&sim),
+        21,
+        "20 in pipes and 1 held by the blocked send"
+    );
+    assert_eq!(
+        sim.snapshot().ledger.created,
+        21,
+        "the burst stops at the blocked send"
+    );
     assert_eq!(sim.snapshot().ledger.dropped_total(), 0);
 }
 
 #[test]
 fn zmq_02_credit_returns_in_low_water_steps() {
-    let mut sim = stalled(json!({ "sndhwm": 10 }), json!({ "rcvhwm": 10 }), constant_rate(1000.0));
+    let mut sim = stalled(
+        json!({ "sndhwm": 10 }),
+        json!({ "rcvhwm": 10 }),
+        constant_rate(1000.0),
+    );
     let _ = run_ms(&mut sim, 1_000);
     assert_eq!(sim.snapshot().ledger.created, 21);
     apply(&mut sim, json!({ "restart_consumer": { "consumer": "c" } }));
@@ -265,12 +344,20 @@ fn zmq_02_credit_returns_in_low_water_steps() {
     let events = run_ms(&mut sim, 1_450);
     assert_eq!(ms_of(&events, "zmq_send_resumed"), vec![1400]);
     assert_eq!(ms_of(&events, "zmq_send_blocked"), vec![1405]);
-    assert_eq!(sim.snapshot().ledger.created, 26, "4 more entered, the 5th new one is held");
+    assert_eq!(
+        sim.snapshot().ledger.created,
+        26,
+        "4 more entered, the 5th new one is held"
+    );
 }
 
 #[test]
 fn zmq_02_hwm_zero_is_unlimited() {
-    let mut sim = stalled(json!({ "sndhwm": 0 }), json!({ "rcvhwm": 0 }), burst_rate(5000, 10.0));
+    let mut sim = stalled(
+        json!({ "sndhwm": 0 }),
+        json!({ "rcvhwm": 0 }),
+        burst_rate(5000, 10.0),
+    );
     let events = run_ms(&mut sim, 100);
     assert!(ms_of(&events, "zmq_send_blocked").is_empty());
     assert_eq!(piped(&sim), 5000);
@@ -278,7 +365,12 @@ fn zmq_02_hwm_zero_is_unlimited() {
 
 #[test]
 fn zmq_03_push_round_robins_over_connected_pulls() {
-    let pull = |n: &str| peer(n, json!([socket("in", "pull").with(json!({ "connect": ["tasks"] }))]));
+    let pull = |n: &str| {
+        peer(
+            n,
+            json!([socket("in", "pull").with(json!({ "connect": ["tasks"] }))]),
+        )
+    };
     let mut sim = sim_1ms(json!({
         "zeromq": zmq(json!([
             peer("vent", json!([socket("out", "push").with(json!({ "bind": ["tasks"] }))])),
@@ -316,15 +408,27 @@ fn zmq_03_push_skips_a_full_pipe_and_never_drops() {
     let z = sim.snapshot().zeromq.unwrap();
     let w1 = z.sockets.iter().find(|s| s.name == "w1/in").unwrap();
     assert_eq!(w1.in_piped, 2);
-    let out_to_w1: u64 = z.conns.iter().filter(|c| c.receiver == w1.id).map(|c| c.out.0).sum();
-    assert_eq!(out_to_w1, 2, "w1 gets 4: 2 in its in-pipe, 2 in the PUSH's out-pipe");
+    let out_to_w1: u64 = z
+        .conns
+        .iter()
+        .filter(|c| c.receiver == w1.id)
+        .map(|c| c.out.0)
+        .sum();
+    assert_eq!(
+        out_to_w1, 2,
+        "w1 gets 4: 2 in its in-pipe, 2 in the PUSH's out-pipe"
+    );
     assert_eq!(reads(&events, &sim, "w2/in").len(), 96);
     assert_eq!(sim.snapshot().ledger.dropped_total(), 0);
 }
 
 #[test]
 fn zmq_03_push_blocks_when_every_pipe_is_full() {
-    let mut sim = stalled(json!({ "sndhwm": 5 }), json!({ "rcvhwm": 5 }), constant_rate(1000.0));
+    let mut sim = stalled(
+        json!({ "sndhwm": 5 }),
+        json!({ "rcvhwm": 5 }),
+        constant_rate(1000.0),
+    );
     let events = run_ms(&mut sim, 1_000);
     // At 1 ms the PUSH binds with no peer yet: it blocks until the handshake (3 ms).
     assert_eq!(ms_of(&events, "zmq_send_resumed"), vec![3]);
@@ -350,7 +454,11 @@ fn zmq_03_dontwait_gets_eagain() {
     assert_eq!(fails.len(), 1);
     assert_eq!(fails[0].1["error"], "EAGAIN");
     // 5 in the in-pipe and 3 in the out-pipe (lwm 3, as in zmq_03_push_blocks_…).
-    assert_eq!(sim.snapshot().ledger.created, 8, "the failed send created nothing");
+    assert_eq!(
+        sim.snapshot().ledger.created,
+        8,
+        "the failed send created nothing"
+    );
     let before = sim.snapshot().ledger;
     let cmd = serde_json::from_value(
         json!({ "zmq_send": { "peer": "vent", "socket": "out", "dontwait": true } }),
@@ -404,7 +512,10 @@ fn zmq_04_pull_fair_queues_one_per_pipe() {
     let events = run_ms(&mut sim, 1_000);
     let a = published_by(&events, &sim, "pa");
     let b = published_by(&events, &sim, "pb");
-    let order: Vec<u64> = reads(&events, &sim, "work/in").iter().map(|(_, m)| *m).collect();
+    let order: Vec<u64> = reads(&events, &sim, "work/in")
+        .iter()
+        .map(|(_, m)| *m)
+        .collect();
     let expected: Vec<u64> = a.iter().zip(&b).flat_map(|(x, y)| [*x, *y]).collect();
     assert_eq!(order, expected);
 }
@@ -427,13 +538,23 @@ fn zmq_05_first_connected_pull_takes_the_batch() {
     let events = run_ms(&mut sim, 5_000);
     assert_eq!(ms_of(&events, "zmq_connected"), vec![3, 53]);
     let published = published_by(&events, &sim, "p");
-    let w1: Vec<u64> = reads(&events, &sim, "w1/in").iter().map(|(_, m)| *m).collect();
-    let w2: Vec<u64> = reads(&events, &sim, "w2/in").iter().map(|(_, m)| *m).collect();
+    let w1: Vec<u64> = reads(&events, &sim, "w1/in")
+        .iter()
+        .map(|(_, m)| *m)
+        .collect();
+    let w2: Vec<u64> = reads(&events, &sim, "w2/in")
+        .iter()
+        .map(|(_, m)| *m)
+        .collect();
     assert_eq!(w1[..100], published[..100], "w1 took the whole first batch");
     let second = &published[100..];
     let to_w1: Vec<u64> = second.iter().step_by(2).copied().collect();
     let to_w2: Vec<u64> = second.iter().skip(1).step_by(2).copied().collect();
-    assert_eq!(w1[100..], to_w1[..], "the second burst alternates, w1 first");
+    assert_eq!(
+        w1[100..],
+        to_w1[..],
+        "the second burst alternates, w1 first"
+    );
     assert_eq!(w2, to_w2);
 }
 
@@ -452,14 +573,22 @@ fn zmq_05_messages_for_an_unconnected_peer_wait_in_its_pipe() {
     }));
     let events = run_ms(&mut sim, 999);
     let published = published_by(&events, &sim, "p");
-    let w1: Vec<u64> = reads(&events, &sim, "w1/in").iter().map(|(_, m)| *m).collect();
+    let w1: Vec<u64> = reads(&events, &sim, "w1/in")
+        .iter()
+        .map(|(_, m)| *m)
+        .collect();
     assert_eq!(w1, published.iter().step_by(2).copied().collect::<Vec<_>>());
     assert_eq!(piped(&sim), 5, "m2, m4, … wait in the pipe to e2");
     let events = run_ms(&mut sim, 2_000);
     let w2 = reads(&events, &sim, "w2/in");
     assert_eq!(
         w2.iter().map(|(_, m)| *m).collect::<Vec<_>>(),
-        published.iter().skip(1).step_by(2).copied().collect::<Vec<_>>()
+        published
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .copied()
+            .collect::<Vec<_>>()
     );
     assert!(w2[0].0 > 1000 && w2[0].0 <= 1000 + 199 + 3 + 1, "{w2:?}");
     assert_eq!(piped(&sim), 0);
@@ -467,11 +596,16 @@ fn zmq_05_messages_for_an_unconnected_peer_wait_in_its_pipe() {
 
 /// A PUB binding `updates` and SUBs connecting to it.
 fn pub_sub(subs: Value) -> Value {
-    let mut peers = vec![peer("wx", json!([socket("out", "pub").with(json!({ "bind": ["updates"] }))]))];
+    let mut peers = vec![peer(
+        "wx",
+        json!([socket("out", "pub").with(json!({ "bind": ["updates"] }))]),
+    )];
     for (name, opts) in subs.as_object().unwrap() {
         peers.push(peer(
             name,
-            json!([socket("in", "sub").with(json!({ "connect": ["updates"] })).with(opts.clone())]),
+            json!([socket("in", "sub")
+                .with(json!({ "connect": ["updates"] }))
+                .with(opts.clone())]),
         ));
     }
     zmq(Value::Array(peers))
@@ -495,7 +629,10 @@ fn zmq_06_pub_drops_only_for_the_full_subscriber() {
     // 3rd read (lwm = 3), not the 5th (ZMQ-2).
     assert_eq!(reads(&events, &sim, "slow/in").len(), 8);
     assert_eq!(dropped(&sim, DropReason::HwmDrop), 92);
-    assert!(ms_of(&events, "zmq_send_blocked").is_empty(), "PUB never blocks");
+    assert!(
+        ms_of(&events, "zmq_send_blocked").is_empty(),
+        "PUB never blocks"
+    );
 }
 
 #[test]
@@ -530,9 +667,15 @@ fn zmq_07_prefix_filters_or_and_deliver_once() {
     }));
     let events = run_ms(&mut sim, 100);
     let published = published_by(&events, &sim, "p");
-    let got: Vec<u64> = reads(&events, &sim, "app/in").iter().map(|(_, m)| *m).collect();
+    let got: Vec<u64> = reads(&events, &sim, "app/in")
+        .iter()
+        .map(|(_, m)| *m)
+        .collect();
     assert_eq!(got, published[..2].to_vec(), "seoul once, busan once");
-    assert_eq!(dropped_for(&events, DropReason::NoSubscriber), vec![published[2]]);
+    assert_eq!(
+        dropped_for(&events, DropReason::NoSubscriber),
+        vec![published[2]]
+    );
 }
 
 #[test]
@@ -558,7 +701,11 @@ fn zmq_08_a_pub_that_sends_at_once_reaches_no_one() {
     let events = run_ms(&mut sim, 100);
     assert_eq!(dropped(&sim, DropReason::SlowJoiner), 1000);
     assert_eq!(ms_of(&events, "zmq_subscribed"), vec![4]);
-    assert_eq!(reads(&events, &sim, "app/in").len(), 1, "the message at 10 ms arrives");
+    assert_eq!(
+        reads(&events, &sim, "app/in").len(),
+        1,
+        "the message at 10 ms arrives"
+    );
 }
 
 #[test]
@@ -577,16 +724,30 @@ fn zmq_08_subscription_reaches_the_pub_after_handshake_plus_latency() {
     assert_eq!(ms_of(&events, "zmq_connected"), vec![101]);
     assert_eq!(ms_of(&events, "zmq_subscribed"), vec![102]);
     let published = published_by(&events, &sim, "p");
-    assert_eq!(dropped_for(&events, DropReason::SlowJoiner), vec![published[0]], "sent at 100 ms");
-    assert_eq!(reads(&events, &sim, "app/in").len(), 8, "sent at 200 … 900 ms");
+    assert_eq!(
+        dropped_for(&events, DropReason::SlowJoiner),
+        vec![published[0]],
+        "sent at 100 ms"
+    );
+    assert_eq!(
+        reads(&events, &sim, "app/in").len(),
+        8,
+        "sent at 200 … 900 ms"
+    );
 }
 
 /// A REQ connecting to REPs that take `rep_ms` per request.
 fn req_rep(reps: &[&str], rep_ms: f64, rate: Value) -> Simulation {
-    let mut peers = vec![peer("client", json!([socket("req", "req").with(json!({ "connect": reps }))]))];
+    let mut peers = vec![peer(
+        "client",
+        json!([socket("req", "req").with(json!({ "connect": reps }))]),
+    )];
     let mut consumers = vec![];
     for r in reps {
-        peers.push(peer(r, json!([socket("rep", "rep").with(json!({ "bind": [r] }))])));
+        peers.push(peer(
+            r,
+            json!([socket("rep", "rep").with(json!({ "bind": [r] }))]),
+        ));
         consumers.push(reader(&format!("svc-{r}"), &format!("{r}/rep"), rep_ms));
     }
     sim_1ms(json!({
@@ -600,13 +761,20 @@ fn req_rep(reps: &[&str], rep_ms: f64, rate: Value) -> Simulation {
 fn zmq_09_a_second_req_send_fails_with_efsm() {
     let mut sim = req_rep(&["s1"], 100.0, manual_rate());
     let _ = run_ms(&mut sim, 10);
-    apply(&mut sim, json!({ "zmq_send": { "peer": "client", "socket": "req" } }));
+    apply(
+        &mut sim,
+        json!({ "zmq_send": { "peer": "client", "socket": "req" } }),
+    );
     let cmd = serde_json::from_value(json!({ "zmq_send": { "peer": "client", "socket": "req" } }))
         .unwrap();
     let before = sim.snapshot().ledger;
     let err = sim.apply(cmd).unwrap_err();
     assert!(err.to_string().contains("EFSM"), "{err}");
-    assert_eq!(sim.snapshot().ledger, before, "a refused send changes nothing");
+    assert_eq!(
+        sim.snapshot().ledger,
+        before,
+        "a refused send changes nothing"
+    );
     let _ = run_ms(&mut sim, 11);
     assert_eq!(sim.snapshot().ledger.published, 1, "one request in flight");
 }
@@ -620,7 +788,11 @@ fn zmq_09_req_round_robins_rep_replies_to_the_last_requester() {
     let replies = events_of_type(&events, "zmq_replied");
     assert!(s1 >= 2 && (s1 as i64 - s2 as i64).abs() <= 1, "{s1} {s2}");
     let client = reads(&events, &sim, "client/req");
-    assert_eq!(client.len(), replies.len(), "every reply reaches the REQ that asked");
+    assert_eq!(
+        client.len(),
+        replies.len(),
+        "every reply reaches the REQ that asked"
+    );
     // Requests alternate: s1 takes the first, s2 the second.
     let first = reads(&events, &sim, "s1/rep")[0].0;
     assert!(first < reads(&events, &sim, "s2/rep")[0].0);
@@ -635,11 +807,22 @@ fn zmq_09_req_is_stuck_when_its_rep_dies_mid_request() {
     let _ = run_ms(&mut sim, 600);
     apply(&mut sim, json!({ "restart_peer": { "peer": "s1" } }));
     let later = run_ms(&mut sim, 600_000);
-    assert_eq!(dropped(&sim, DropReason::ProcessExit), 1, "the request died with the REP");
-    assert_eq!(sim.snapshot().ledger.published, 1, "no further request is sent");
+    assert_eq!(
+        dropped(&sim, DropReason::ProcessExit),
+        1,
+        "the request died with the REP"
+    );
+    assert_eq!(
+        sim.snapshot().ledger.published,
+        1,
+        "no further request is sent"
+    );
     assert!(events_of_type(&later, "published").is_empty());
     let z = sim.snapshot().zeromq.unwrap();
-    assert_eq!(z.sockets[0].awaiting_reply_since, Some(SimTime::from_millis(100)));
+    assert_eq!(
+        z.sockets[0].awaiting_reply_since,
+        Some(SimTime::from_millis(100))
+    );
 }
 
 #[test]
@@ -649,7 +832,10 @@ fn zmq_09_a_reply_to_a_dead_requester_is_discarded() {
     apply(&mut sim, json!({ "crash_peer": { "peer": "client" } }));
     let events = run_ms(&mut sim, 2_000);
     assert_eq!(events_of_type(&events, "zmq_replied").len(), 1);
-    assert_eq!(dropped_for(&events, DropReason::ProcessExit).len(), 1, "the reply");
+    assert_eq!(
+        dropped_for(&events, DropReason::ProcessExit).len(),
+        1,
+        "the reply"
+    );
     assert_eq!(sim.snapshot().ledger.acked, 1, "the request was processed");
 }
-

@@ -122,17 +122,40 @@ pub struct ZeroMq {
 #[derive(Clone, Debug)]
 pub(crate) enum ZeroMqWork {
     /// A connect attempt; retried while the endpoint's process is down.
-    Connect { conn: u32, epoch: u32 },
-    Handshaken { conn: u32, epoch: u32 },
+    Connect {
+        conn: u32,
+        epoch: u32,
+    },
+    Handshaken {
+        conn: u32,
+        epoch: u32,
+    },
     /// A copy reaches the in-pipe.
-    Arrive { conn: u32, epoch: u32, slot: Slot },
+    Arrive {
+        conn: u32,
+        epoch: u32,
+        slot: Slot,
+    },
     /// A SUB's subscriptions reach the PUB.
-    Subscriptions { conn: u32, epoch: u32 },
-    Subscribe { conn: u32, epoch: u32, prefix: String },
+    Subscriptions {
+        conn: u32,
+        epoch: u32,
+    },
+    Subscribe {
+        conn: u32,
+        epoch: u32,
+        prefix: String,
+    },
     /// A reply reaches its REQ.
-    Reply { conn: u32, epoch: u32, slot: Slot },
+    Reply {
+        conn: u32,
+        epoch: u32,
+        slot: Slot,
+    },
     /// A closing socket's linger ran out.
-    LingerEnds { socket: u32 },
+    LingerEnds {
+        socket: u32,
+    },
 }
 
 /// What one `send` by an application did.
@@ -183,7 +206,11 @@ impl ZeroMq {
 
     /// Copies in the processes' memory: pipes and blocked sends (the ledger's `piped`).
     pub fn piped(&self) -> u64 {
-        let pipes: usize = self.conns.iter().map(|c| c.out.q.len() + c.inp.q.len()).sum();
+        let pipes: usize = self
+            .conns
+            .iter()
+            .map(|c| c.out.q.len() + c.inp.q.len())
+            .sum();
         let blocked = self.sockets.iter().filter(|s| s.blocked.is_some()).count();
         (pipes + blocked) as u64
     }
@@ -206,13 +233,16 @@ impl ZeroMq {
 
     /// The peers' current settings, for `specs()`.
     pub fn spec(&self, handshake_ms: Option<f64>) -> ZeroMqSpec {
-        let peers = self.peers.iter().map(|p| crate::scenario::zeromq::ZmqPeerSpec {
-            name: p.name.clone(),
-            sockets: (p.sockets.iter())
-                .map(|s| self.sockets[*s as usize].spec.clone())
-                .collect(),
-            stopped: p.status != PeerStatus::Running,
-        });
+        let peers = self
+            .peers
+            .iter()
+            .map(|p| crate::scenario::zeromq::ZmqPeerSpec {
+                name: p.name.clone(),
+                sockets: (p.sockets.iter())
+                    .map(|s| self.sockets[*s as usize].spec.clone())
+                    .collect(),
+                stopped: p.status != PeerStatus::Running,
+            });
         ZeroMqSpec {
             handshake_ms,
             peers: peers.collect(),
@@ -227,9 +257,7 @@ fn matches(filters: &BTreeMap<String, u32>, topic: &str) -> bool {
 impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
     /// Builds the processes; those not stopped start (and connect) at once.
     pub(crate) fn build(&mut self, spec: &ZeroMqSpec, latency_us: u64) {
-        self.family.handshake_us = spec
-            .handshake_ms
-            .map_or(3 * latency_us, ms_to_us);
+        self.family.handshake_us = spec.handshake_ms.map_or(3 * latency_us, ms_to_us);
         for p in &spec.peers {
             let peer = self.family.peers.len() as u32;
             let mut sockets = Vec::new();
@@ -348,14 +376,18 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
                 .schedule(at, ZeroMqWork::Handshaken { conn, epoch });
             return;
         }
-        let ivl = self.family.sockets[c.connecter as usize].spec.reconnect_ivl_ms;
+        let ivl = self.family.sockets[c.connecter as usize]
+            .spec
+            .reconnect_ivl_ms;
         if ivl <= 0.0 {
             return;
         }
         let ivl = ms_to_us(ivl);
         let wait = ivl + self.world.rng.range_u64(0, ivl - 1);
-        self.world
-            .schedule(self.world.now.plus(wait), ZeroMqWork::Connect { conn, epoch });
+        self.world.schedule(
+            self.world.now.plus(wait),
+            ZeroMqWork::Connect { conn, epoch },
+        );
     }
 
     pub(crate) fn run_zeromq(&mut self, work: ZeroMqWork) {
@@ -500,13 +532,17 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
             }
         }
     }
-
 }
 
 impl ZeroMq {
     /// Checks a manual `zmq_send`: refused with `EFSM` or `EAGAIN`, changing nothing; the
     /// caller then sends with [`Cx::burst`] of 1.
-    pub fn check_send(&self, peer: &str, socket: &str, dontwait: bool) -> Result<u32, CommandError> {
+    pub fn check_send(
+        &self,
+        peer: &str,
+        socket: &str,
+        dontwait: bool,
+    ) -> Result<u32, CommandError> {
         let s = self.named_socket(peer, socket)?;
         let refuse = |reason: String| Err(CommandError::NotApplicable { reason });
         let sock = &self.sockets[s as usize];
@@ -777,8 +813,9 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
         }
         let conns = &self.family.conns;
         let s = &mut self.family.sockets[socket as usize];
-        s.pipes
-            .retain(|c| conns[*c as usize].state != ConnState::Down || !conns[*c as usize].inp.q.is_empty());
+        s.pipes.retain(|c| {
+            conns[*c as usize].state != ConnState::Down || !conns[*c as usize].inp.q.is_empty()
+        });
         let n = s.pipes.len();
         let Some(i) = (0..n)
             .map(|k| (s.fq + k) % n)
@@ -799,11 +836,8 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
             s.replying_to = Some((conn, epoch, copy.clone()));
         }
         self.hand_to_app(cid, slot, msg);
-        self.world.emit(EventKind::Zmq(ZmqEvent::ZmqReceived {
-            msg,
-            socket,
-            from,
-        }));
+        self.world
+            .emit(EventKind::Zmq(ZmqEvent::ZmqReceived { msg, socket, from }));
         if credit {
             self.pump(conn);
         }
@@ -827,7 +861,8 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
         let Some(socket) = self.socket_of(cid) else {
             return;
         };
-        if let Some((conn, epoch, request)) = self.family.sockets[socket as usize].replying_to.take()
+        if let Some((conn, epoch, request)) =
+            self.family.sockets[socket as usize].replying_to.take()
         {
             self.reply(socket, conn, epoch, request);
         }
@@ -906,7 +941,8 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
 
     /// Registers a producer's socket.
     pub(crate) fn producer_added(&mut self, id: ProducerId) {
-        if let Some(NodeRef::ZmqSocket(s)) = self.clients.producers[id.index()].plan.targets.first() {
+        if let Some(NodeRef::ZmqSocket(s)) = self.clients.producers[id.index()].plan.targets.first()
+        {
             self.family.sockets[*s as usize].producer = Some(id);
         }
     }
@@ -1099,7 +1135,8 @@ impl<W: From<ZeroMqWork> + From<ClientWork>> Cx<'_, &mut ZeroMq, W> {
                 self.discard_out_pipes(s);
             } else if linger > 0.0 {
                 let at = self.world.now.plus(ms_to_us(linger));
-                self.world.schedule(at, ZeroMqWork::LingerEnds { socket: s });
+                self.world
+                    .schedule(at, ZeroMqWork::LingerEnds { socket: s });
             }
         }
         self.check_exit(peer);

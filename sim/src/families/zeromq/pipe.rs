@@ -37,7 +37,7 @@ impl Pipe {
     /// `lwm = (hwm + 1) / 2` reads).
     pub fn read(&mut self) -> bool {
         self.read += 1;
-        let lwm = (u64::from(self.hwm) + 1) / 2;
+        let lwm = u64::from(self.hwm).div_ceil(2); // (hwm + 1) / 2
         if self.hwm == 0 || self.read % lwm == 0 {
             self.credit = self.read;
             return true;

@@ -7,7 +7,13 @@
 //! - a pipe transfer and a reply take one `latency_ms`; credit returns to a writer at once;
 //! - round-robin keeps pipes in attach order (libzmq swaps a full pipe with the last one);
 //! - a reply is a new message (`published` counts it) travelling outside the pipes, since the
-//!   lockstep holds at most one per connection.
+//!   lockstep holds at most one per connection;
+//! - a reconnect waits `reconnect_ivl` plus a random part of it, drawn only here;
+//! - a socket has one application: at most one producer and one consumer; `dontwait` is a
+//!   socket option (its application's sends), not a producer field;
+//! - `crash_consumer` on a ZeroMQ consumer kills its whole process; `stopped: true` on the
+//!   consumer means the socket is up but the application does not call `recv` yet.
+//! Not modelled: DEALER/ROUTER, `req_relaxed`, unsubscribe and disconnect, inproc, TCP buffers.
 
 mod pipe;
 mod view;

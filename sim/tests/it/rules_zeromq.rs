@@ -789,7 +789,10 @@ fn zmq_09_req_round_robins_rep_replies_to_the_last_requester() {
     assert_eq!(at("s1/rep"), vec![11, 55, 99, 143, 187]);
     assert_eq!(at("s2/rep"), vec![33, 77, 121, 165]);
     // Each reply reaches the REQ that asked, 1 ms after the REP's 10 ms of work.
-    assert_eq!(at("client/req"), vec![22, 44, 66, 88, 110, 132, 154, 176, 198]);
+    assert_eq!(
+        at("client/req"),
+        vec![22, 44, 66, 88, 110, 132, 154, 176, 198]
+    );
     assert_eq!(events_of_type(&events, "zmq_replied").len(), 9);
 }
 

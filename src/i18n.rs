@@ -258,6 +258,9 @@ strings! {
     ReasonPoisonAckDiscarded => "poison ack on a non-durable subscription (discarded)", "비지속 구독의 독 메시지 ACK (폐기)";
     ReasonStreamIdRejected => "XADD id not above the stream's last id", "XADD ID가 스트림의 마지막 ID보다 크지 않음";
     ReasonLostInFailover => "lost in a Redis failover (not yet replicated)", "Redis 페일오버로 유실 (아직 복제되지 않음)";
+    ReasonHwmDrop => "high-water mark (ZeroMQ PUB)", "하이 워터 마크 초과 (ZeroMQ PUB)";
+    ReasonProcessExit => "process exit (ZeroMQ pipes)", "프로세스 종료 (ZeroMQ 파이프)";
+    ReasonSlowJoiner => "slow joiner (subscription not there yet)", "늦게 합류한 구독자 (slow joiner)";
     DlReasonRejected => "rejected", "거부됨 (rejected)";
     DlReasonExpired => "expired", "만료됨 (expired)";
     DlReasonMaxlen => "maxlen", "최대 길이 (maxlen)";
@@ -495,6 +498,11 @@ strings! {
     TagStream => "Redis stream", "Redis 스트림";
     NodeStreamPending => "pending", "펜딩";
     NodeStreamLag => "lag", "랙";
+    TagZmqSocket => "ZeroMQ socket", "ZeroMQ 소켓";
+    ColZmqPeers => "ZeroMQ peers (no broker)", "ZeroMQ 피어 (브로커 없음)";
+    ColZmqPeersAfter => "ZeroMQ peers", "ZeroMQ 피어";
+    NodeZmqOut => "out-pipes", "송신 파이프";
+    NodeZmqIn => "in-pipes", "수신 파이프";
     NodeSqsVisible => "available", "사용 가능";
     NodeSqsInFlight => "in flight", "전송 중";
     NodeSqsDelayed => "delayed", "지연";

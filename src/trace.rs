@@ -6,7 +6,7 @@ use crate::hooks::{use_interval, use_render_count};
 use crate::i18n::{t, Key, Lang};
 use crate::lab::use_lab;
 use crate::model::format_clock;
-use broker_sim::event::{JmsEvent, KafkaRepEvent, StageEvent, StageWrite};
+use broker_sim::event::{JmsEvent, KafkaRepEvent, StageEvent, StageWrite, ZmqEvent};
 use broker_sim::{
     ConsumerId, DeadLetterReason, DropReason, Event, EventKind, MessageId, Settle, SimTime,
     Snapshot,
@@ -109,7 +109,6 @@ impl StepKind {
             EventKind::RetentionDeleted { .. } | EventKind::Compacted { .. } => StepKind::Retention,
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
-            EventKind::CommandApplied { .. } | EventKind::Sqs(_) => StepKind::Command,
             EventKind::KafkaRep(e) => match e {
                 KafkaRepEvent::KafkaLostOnFailover { .. } => StepKind::Dropped,
                 KafkaRepEvent::KafkaProduceAcked { .. } => StepKind::Acked,
@@ -119,6 +118,10 @@ impl StepKind {
             EventKind::CommandApplied { .. } | EventKind::Sqs(_) | EventKind::Streams(_) => {
                 StepKind::Command
             }
+            EventKind::Zmq(e) => match e {
+                ZmqEvent::ZmqReceived { .. } => StepKind::Delivered,
+                _ => StepKind::Command,
+            },
             EventKind::PulsarEntryAdded { .. } => StepKind::Appended,
             EventKind::PulsarDispatched { .. } => StepKind::Delivered,
             EventKind::PulsarAcked { .. } => StepKind::Acked,
@@ -298,6 +301,9 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::DeliveryTimeout => Key::ReasonDeliveryTimeout,
         DropReason::StreamIdRejected => Key::ReasonStreamIdRejected,
         DropReason::LostInFailover => Key::ReasonLostInFailover,
+        DropReason::HwmDrop => Key::ReasonHwmDrop,
+        DropReason::ProcessExit => Key::ReasonProcessExit,
+        DropReason::SlowJoiner => Key::ReasonSlowJoiner,
     }
 }
 

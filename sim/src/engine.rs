@@ -12,6 +12,7 @@ use crate::families::redis_pubsub::RedisPubSub;
 use crate::families::redis_streams::RedisStreams;
 use crate::families::service::Services;
 use crate::families::sqs::Sqs;
+use crate::families::zeromq::ZeroMq;
 use crate::kernel::agenda::Scheduled;
 use crate::kernel::guard::Halt;
 use crate::kernel::World;
@@ -40,6 +41,7 @@ pub struct Simulation {
     pub(crate) wire: Wire,
     pub(crate) pulsar: Pulsar,
     pub(crate) streams: RedisStreams,
+    pub(crate) zeromq: ZeroMq,
 }
 
 impl Simulation {
@@ -59,6 +61,7 @@ impl Simulation {
             wire: Wire::default(),
             pulsar: Pulsar::default(),
             streams: RedisStreams::default(),
+            zeromq: ZeroMq::default(),
         };
         let empty = sim
             .world
@@ -279,14 +282,21 @@ impl Simulation {
                 held_by.retained, l.retained
             ));
         }
+        if held_by.piped != l.piped {
+            return Err(format!(
+                "ZeroMQ processes hold {} but the ledger says {} piped",
+                held_by.piped, l.piped
+            ));
+        }
         if held != l.processing {
             return Err(format!(
                 "consumers hold {held} but the ledger says {} processing",
                 l.processing
             ));
         }
-        let live =
-            (l.in_flight + l.ready + l.unacked + l.processing) + held_by.pinned + held_by.log_slots;
+        let live = (l.in_flight + l.ready + l.unacked + l.processing + l.piped)
+            + held_by.pinned
+            + held_by.log_slots;
         let live = live as usize;
         if live != self.world.copies.live() {
             return Err(format!(
@@ -301,7 +311,7 @@ impl Simulation {
     /// A full audit that walks every live copy; for tests.
     pub fn audit_deep(&self) -> Result<(), String> {
         self.audit()?;
-        let mut counts = [0u64; 4];
+        let mut counts = [0u64; 5];
         for (_, c) in self.world.copies.iter_live() {
             let i = match c.state {
                 CopyState::InFlight => 0,
@@ -310,16 +320,15 @@ impl Simulation {
                 | CopyState::JmsDispatched(..)
                 | CopyState::SqsInFlight(..) => 2,
                 CopyState::Processing(_) | CopyState::InService(_) => 3,
+                CopyState::Piped(_) => 4,
                 s => return Err(format!("terminal state {s:?} in a live slot")),
             };
             counts[i] += 1;
         }
         let l = &self.world.ledger;
-        if counts != [l.in_flight, l.ready, l.unacked, l.processing] {
-            return Err(format!(
-                "walked {counts:?} vs ledger {:?}",
-                [l.in_flight, l.ready, l.unacked, l.processing]
-            ));
+        let counted = [l.in_flight, l.ready, l.unacked, l.processing, l.piped];
+        if counts != counted {
+            return Err(format!("walked {counts:?} vs ledger {counted:?}"));
         }
         self.audit_families_deep()
     }

@@ -17,6 +17,7 @@ use crate::families::redis_streams::{ClaimCall, StreamsWork};
 use crate::families::service::ServiceWork;
 use crate::families::sqs::queue::MsgState;
 use crate::families::sqs::{Sqs, SqsWork};
+use crate::families::zeromq::ZeroMqWork;
 use crate::ids::{ConsumerId, ExchangeId, ProducerId, SqsQueueId};
 use crate::ids::{JmsStore, QueueId};
 use crate::kernel::World;
@@ -43,6 +44,7 @@ pub(crate) enum Work {
     Pulsar(PulsarWork),
     Jms(JmsWork),
     RedisStreams(StreamsWork),
+    ZeroMq(ZeroMqWork),
 }
 
 macro_rules! work_from {
@@ -64,7 +66,8 @@ work_from!(
     Sqs(SqsWork),
     Pulsar(PulsarWork),
     Jms(JmsWork),
-    RedisStreams(StreamsWork)
+    RedisStreams(StreamsWork),
+    ZeroMq(ZeroMqWork)
 );
 
 /// Copies the families hold, by ledger state.
@@ -80,6 +83,8 @@ pub(crate) struct Holdings {
     pub pinned: u64,
     /// Retained copies a log keeps in the copy store (Pulsar entries hand them to consumers).
     pub log_slots: u64,
+    /// Copies in ZeroMQ processes' pipes and blocked sends.
+    pub piped: u64,
 }
 
 /// A context for one family's rules (`cx!(sim, kafka)`), or for the client runtime alone
@@ -161,7 +166,8 @@ fn arrival(
         | NodeRef::Partition(..)
         | NodeRef::PulsarPartition(..)
         | NodeRef::KafkaBroker(_)
-        | NodeRef::JmsSubscription(_) => {
+        | NodeRef::JmsSubscription(_)
+        | NodeRef::ZmqSocket(_) => {
             unreachable!("a producer publishes to an exchange, a channel, a topic or a service")
         }
     }
@@ -214,6 +220,10 @@ impl Simulation {
         for s in &scenario.streams {
             cx!(self, streams).push_stream(s.clone());
         }
+        if let Some(z) = &scenario.zeromq {
+            let latency = self.world.latency;
+            cx!(self, zeromq).build(z, latency);
+        }
         Ok(())
     }
 
@@ -227,6 +237,7 @@ impl Simulation {
             Work::Service(w) => cx!(self, service).run_service(w),
             Work::Pulsar(w) => cx!(self, pulsar).run_pulsar(w),
             Work::Jms(w) => cx!(self, jms).run_jms(w),
+            Work::ZeroMq(w) => cx!(self, zeromq).run_zeromq(w),
             Work::Scripted { .. } => unreachable!("the engine runs the script"),
             Work::Sqs(w) => cx!(self, sqs).run_sqs(w),
             Work::RedisStreams(w) => cx!(self, streams).run_redis_streams(w),
@@ -255,6 +266,7 @@ impl Simulation {
             in_service: self.service.service_held(),
             pinned: (self.sqs.pinned().count() + self.streams.pinned().count()) as u64,
             log_slots: self.pulsar.stored_messages() + self.streams.stored_entries(),
+            piped: self.zeromq.piped(),
         }
     }
 
@@ -322,6 +334,19 @@ impl Simulation {
         }) {
             return Err(format!(
                 "a pinned stream copy (slot {slot}) is not finished"
+            ));
+        }
+        for (slot, peer) in self.zeromq.piped_slots() {
+            let state = self.world.copies.get(slot).state;
+            if state != CopyState::Piped(peer) {
+                return Err(format!("zp{peer} holds a copy in state {state:?}"));
+            }
+        }
+        if let Some(slot) = (self.zeromq.on_the_wire())
+            .find(|s| self.world.copies.get(*s).state != CopyState::InFlight)
+        {
+            return Err(format!(
+                "a ZeroMQ wire holds slot {slot}, which is not in flight"
             ));
         }
         self.audit_jms()
@@ -559,6 +584,44 @@ impl Simulation {
             }
             Command::CrashKafkaBroker { broker } => cx!(self, kafka).crash_broker(broker)?,
             Command::RestartKafkaBroker { broker } => cx!(self, kafka).restart_broker(broker)?,
+            Command::CrashPeer { peer } => {
+                let peer = self.zeromq.check_running(&peer, true)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, zeromq).crash(peer);
+                return Ok(());
+            }
+            Command::RestartPeer { peer } => {
+                let peer = self.zeromq.check_stopped(&peer)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, zeromq).restart_peer(peer);
+                return Ok(());
+            }
+            Command::ClosePeer { peer } => {
+                let peer = self.zeromq.check_running(&peer, false)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, zeromq).close_peer(peer);
+                return Ok(());
+            }
+            Command::ZmqSend {
+                peer,
+                socket,
+                dontwait,
+            } => {
+                let socket = self.zeromq.check_send(&peer, &socket, dontwait)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, zeromq).burst(socket, 1);
+                return Ok(());
+            }
+            Command::ZmqSubscribe {
+                peer,
+                socket,
+                prefix,
+            } => cx!(self, zeromq).subscribe(&peer, &socket, prefix)?,
+            Command::ZmqConnect {
+                peer,
+                socket,
+                endpoint,
+            } => cx!(self, zeromq).connect_command(&peer, &socket, &endpoint)?,
             Command::RestartJmsBroker { downtime_ms } => {
                 self.jms.check_restart(downtime_ms)?;
                 self.world.emit(EventKind::CommandApplied { summary });
@@ -648,12 +711,26 @@ impl Simulation {
         publish(&mut cx!(self), &mut route);
     }
 
+    /// The ZeroMQ socket whose application a producer is.
+    fn zmq_socket(&self, id: ProducerId) -> Option<u32> {
+        match self.clients.producers[id.index()].plan.targets.first() {
+            Some(NodeRef::ZmqSocket(s)) => Some(*s),
+            _ => None,
+        }
+    }
+
     pub(crate) fn publish(&mut self, id: ProducerId, poison: bool) {
-        self.publishing(|cx, route| cx.publish(id, poison, route));
+        match self.zmq_socket(id) {
+            Some(s) => cx!(self, zeromq).burst(s, 1),
+            None => self.publishing(|cx, route| cx.publish(id, poison, route)),
+        }
     }
 
     pub(crate) fn publish_many(&mut self, id: ProducerId, count: u64, poison: bool) {
-        self.publishing(|cx, route| cx.publish_many(id, count, poison, route));
+        match self.zmq_socket(id) {
+            Some(s) => cx!(self, zeromq).burst(s, count),
+            None => self.publishing(|cx, route| cx.publish_many(id, count, poison, route)),
+        }
     }
 
     /// The nodes a producer's spec names, resolved by their families.
@@ -686,6 +763,9 @@ impl Simulation {
                 PublishTarget::Stream(key) => {
                     NodeRef::Stream(self.streams.stream_id(key).expect("validated stream"))
                 }
+                PublishTarget::Zmq(address) => {
+                    NodeRef::ZmqSocket(self.zeromq.socket_id(address).expect("validated socket"))
+                }
             })
             .collect()
     }
@@ -702,7 +782,17 @@ impl Simulation {
             pulsar_topic: &|n| self.pulsar.topic_id(n).is_some(),
             stream: &|n| self.streams.stream_id(n).is_some(),
         };
-        scenario::validate_producer("producer", spec, &known)
+        scenario::validate_producer("producer", spec, &known)?;
+        let socket = |a: &str| self.zeromq.socket_kind(a);
+        scenario::zeromq::validate_producer("producer", spec, &socket)?;
+        if let Some(PublishTarget::Zmq(address)) = spec.targets.first() {
+            let taken = (self.clients.producers.iter())
+                .any(|p| !p.removed && p.spec.name != spec.name && p.spec.targets == spec.targets);
+            if taken {
+                return Err(scenario::zeromq::taken("producer.targets[0].zmq", address));
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn add_producer(&mut self, spec: ProducerSpec) -> Result<ProducerId, CommandError> {
@@ -714,7 +804,9 @@ impl Simulation {
         }
         self.check_producer(&spec)?;
         let targets = self.resolve_targets(&spec);
-        Ok(cx!(self).add_producer(spec, targets))
+        let id = cx!(self).add_producer(spec, targets);
+        cx!(self, zeromq).producer_added(id);
+        Ok(id)
     }
 
     pub(crate) fn check_consumer(&self, spec: &ConsumerSpec) -> Result<(), ScenarioError> {
@@ -728,6 +820,18 @@ impl Simulation {
         if let ConsumerSource::Pulsar(source) = &spec.source {
             let topic = |n: &str| self.pulsar.topic_partitioned(n);
             scenario::pulsar::validate_consumer("consumer", spec, source, &topic)?;
+        }
+        let socket = |a: &str| self.zeromq.socket_kind(a);
+        scenario::zeromq::validate_consumer("consumer", spec, &socket)?;
+        if let ConsumerSource::Zmq(address) = &spec.source {
+            let taken = self
+                .clients
+                .consumers
+                .iter()
+                .any(|c| c.status != ConsumerStatus::Removed && c.spec.source == spec.source);
+            if taken {
+                return Err(scenario::zeromq::taken("consumer.source.zmq", address));
+            }
         }
         Ok(())
     }
@@ -753,7 +857,8 @@ impl Simulation {
             | ConsumerSource::JmsQueue(_)
             | ConsumerSource::JmsTopic { .. }
             | ConsumerSource::StreamGroup { .. }
-            | ConsumerSource::StreamRead { .. } => (None, None),
+            | ConsumerSource::StreamRead { .. }
+            | ConsumerSource::Zmq(_) => (None, None),
         };
         let source = spec.source.clone();
         let sqs_queue = match &spec.source {
@@ -774,6 +879,7 @@ impl Simulation {
         }
         self.streams.add_consumer(id, &source);
         cx!(self, pulsar).consumer_added(id);
+        cx!(self, zeromq).consumer_added(id);
         if jms {
             cx!(self, jms).add_session(id);
         }
@@ -801,6 +907,7 @@ impl Simulation {
             ConsumerSource::StreamGroup { .. } | ConsumerSource::StreamRead { .. } => {
                 cx!(self, streams).start(cid)
             }
+            ConsumerSource::Zmq(_) => cx!(self, zeromq).consume(cid),
         }
     }
 
@@ -864,6 +971,7 @@ impl Simulation {
             ConsumerSource::StreamGroup { .. } | ConsumerSource::StreamRead { .. } => {
                 cx!(self, streams).close_consumer(cid, status, why)
             }
+            ConsumerSource::Zmq(_) => cx!(self, zeromq).close_consumer(cid, status),
         }
     }
 
@@ -898,7 +1006,10 @@ impl Simulation {
             ClientWork::ProducerTick {
                 producer,
                 generation,
-            } => self.publishing(|cx, route| cx.producer_tick(producer, generation, route)),
+            } => match self.zmq_socket(producer) {
+                Some(_) => cx!(self, zeromq).app_tick(producer, generation),
+                None => self.publishing(|cx, route| cx.producer_tick(producer, generation, route)),
+            },
             ClientWork::DeliveryArrives {
                 consumer,
                 slot,
@@ -941,8 +1052,16 @@ impl Simulation {
                     }
                     return;
                 }
+                let zmq = matches!(
+                    self.clients.consumers[consumer.index()].spec.source,
+                    ConsumerSource::Zmq(_)
+                );
                 match finished {
                     Finished::Stale => return,
+                    Finished::Done if zmq => {
+                        cx!(self, zeromq).processed(consumer);
+                        return;
+                    }
                     Finished::Done => {}
                     Finished::Settle {
                         tag,
@@ -966,6 +1085,7 @@ impl Simulation {
                         ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {
                             unreachable!("a JMS session settled above")
                         }
+                        ConsumerSource::Zmq(_) => unreachable!("ZeroMQ holds nothing delivered"),
                     },
                 }
                 self.next_message(consumer);

@@ -15,6 +15,7 @@ pub mod stage;
 pub use stage::{StageRole, StageSpec};
 pub mod redis_streams;
 pub use redis_streams::{StreamGroupSpec, StreamReadSpec, StreamSpec};
+pub mod zeromq;
 
 /// The only scenario format version this build reads.
 pub const SCENARIO_VERSION: u32 = 1;
@@ -94,6 +95,9 @@ pub struct Scenario {
     /// An ActiveMQ / JMS broker: its settings and the destinations that exist from the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jms: Option<JmsSpec>,
+    /// ZeroMQ processes and their sockets: no broker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zeromq: Option<zeromq::ZeroMqSpec>,
     /// The teaching script: a goal and ordered steps. The core ignores it; the app plays it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub narration: Option<Narration>,
@@ -254,6 +258,8 @@ pub enum PublishTarget {
     PulsarTopic(String),
     /// An ActiveMQ / JMS queue, created on first use like ActiveMQ's.
     JmsQueue(String),
+    /// A ZeroMQ socket, `peer/socket`: the producer is that process's application (ZMQ-3).
+    Zmq(String),
     /// An ActiveMQ / JMS topic, created on first use.
     JmsTopic(String),
     /// A Redis stream (`XADD key * …`).
@@ -407,6 +413,8 @@ pub enum ConsumerSource {
     /// A consumer on an Apache Pulsar subscription.
     Pulsar(pulsar::PulsarSource),
     /// A JMS queue consumer, created on first use (AMQ-1).
+    /// The application reading a ZeroMQ socket, `peer/socket` (ZMQ-4).
+    Zmq(String),
     JmsQueue(String),
     /// A JMS topic subscriber: durable with a client id and subscription name, otherwise
     /// non-durable (AMQ-1, AMQ-2).
@@ -978,6 +986,10 @@ impl Scenario {
         pulsar_spec.validate()?;
         let pulsar_topic = |n: &str| pulsar_spec.topic(n).map(|t| t.partitions > 0);
         let exchange_known = |name: &str| name.is_empty() || exchanges.contains(name);
+        let no_zmq = zeromq::ZeroMqSpec::default();
+        let zmq_spec = self.zeromq.as_ref().unwrap_or(&no_zmq);
+        zmq_spec.validate()?;
+        let zmq_socket = |a: &str| zmq_spec.socket(a).map(|s| s.kind);
 
         for (i, x) in self.exchanges.iter().enumerate() {
             if x.name.is_empty() {
@@ -1070,6 +1082,15 @@ impl Scenario {
                 stream: &|k| stream_keys.contains(k),
             };
             validate_producer(&format!("producers[{i}]"), p, &known)?;
+            zeromq::validate_producer(&format!("producers[{i}]"), p, &zmq_socket)?;
+            if let Some(PublishTarget::Zmq(address)) = p.targets.first() {
+                if self.producers[..i].iter().any(|o| o.targets == p.targets) {
+                    return Err(zeromq::taken(
+                        &format!("producers[{i}].targets[0].zmq"),
+                        address,
+                    ));
+                }
+            }
         }
         let mut subscriptions = 0;
         for (i, c) in self.consumers.iter().enumerate() {
@@ -1094,6 +1115,15 @@ impl Scenario {
             validate_consumer(&format!("consumers[{i}]"), c, &known)?;
             if let ConsumerSource::Pulsar(source) = &c.source {
                 pulsar::validate_consumer(&format!("consumers[{i}]"), c, source, &pulsar_topic)?;
+            }
+            zeromq::validate_consumer(&format!("consumers[{i}]"), c, &zmq_socket)?;
+            if let ConsumerSource::Zmq(address) = &c.source {
+                if self.consumers[..i].iter().any(|o| o.source == c.source) {
+                    return Err(zeromq::taken(
+                        &format!("consumers[{i}].source.zmq"),
+                        address,
+                    ));
+                }
             }
             if let Some(role) = c.stage {
                 if !self.stages.iter().any(|s| s.role == role) {
@@ -1475,6 +1505,8 @@ pub(crate) fn validate_producer(
             }
             PublishTarget::PulsarTopic(x) => ("pulsar_topic", x, (known.pulsar_topic)(x)),
             PublishTarget::Stream(x) => ("stream", x, (known.stream)(x)),
+            // The ZeroMQ part checks its sockets (`zeromq::validate_producer`).
+            PublishTarget::Zmq(x) => ("zmq", x, true),
             PublishTarget::Channel(ch) => {
                 check_len(
                     &format!("{path}.targets[{i}].channel"),
@@ -1748,7 +1780,8 @@ pub(crate) fn validate_consumer(
         | ConsumerSource::Group(_)
         | ConsumerSource::SqsQueue(_)
         | ConsumerSource::Pulsar(_)
-        | ConsumerSource::StreamGroup { .. } => {}
+        | ConsumerSource::StreamGroup { .. }
+        | ConsumerSource::Zmq(_) => {}
         ConsumerSource::JmsQueue(_) | ConsumerSource::JmsTopic { .. } => {}
     }
     validate_sqs_consumer(path, c)?;
@@ -2353,6 +2386,38 @@ pub enum Command {
     /// stream changes it had not received are lost (RST-9).
     RedisFailover {
         stream: String,
+    },
+    /// Kills a ZeroMQ process: whatever its pipes and application held is lost (ZMQ-1).
+    CrashPeer {
+        peer: String,
+    },
+    /// Starts a crashed, closed or not yet started ZeroMQ process with empty pipes (ZMQ-1).
+    RestartPeer {
+        peer: String,
+    },
+    /// `zmq_close` and `zmq_ctx_term`: unread messages are discarded, queued ones are sent
+    /// for up to each socket's linger (ZMQ-1).
+    ClosePeer {
+        peer: String,
+    },
+    /// One send by the application of a socket, refused with `EFSM` or `EAGAIN` (ZMQ-3, ZMQ-9).
+    ZmqSend {
+        peer: String,
+        socket: String,
+        #[serde(default)]
+        dontwait: bool,
+    },
+    /// `ZMQ_SUBSCRIBE` on a SUB socket: the subscription travels to its PUBs (ZMQ-7, ZMQ-8).
+    ZmqSubscribe {
+        peer: String,
+        socket: String,
+        prefix: String,
+    },
+    /// `zmq_connect` to a bound endpoint (ZMQ-5, ZMQ-8).
+    ZmqConnect {
+        peer: String,
+        socket: String,
+        endpoint: String,
     },
 }
 

@@ -386,6 +386,9 @@ pub struct Snapshot {
     /// Redis streams: `XINFO` and `XPENDING` figures.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub streams: Vec<StreamView>,
+    /// ZeroMQ's processes, sockets and pipes, when the scenario uses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zeromq: Option<crate::families::zeromq::ZeroMqView>,
 }
 
 impl Simulation {
@@ -487,7 +490,13 @@ impl Simulation {
                                 (self.streams.readers.get(&id)).map(|r| NodeRef::Stream(r.stream));
                             sqs.or(pulsar).or(stream)
                         })
-                        .or_else(|| self.jms.source_of(ConsumerId(i as u32))),
+                        .or_else(|| self.jms.source_of(ConsumerId(i as u32)))
+                        .or_else(|| match &c.spec.source {
+                            crate::scenario::ConsumerSource::Zmq(a) => {
+                                self.zeromq.socket_id(a).map(NodeRef::ZmqSocket)
+                            }
+                            _ => None,
+                        }),
                     subscriptions: match &c.spec.source {
                         crate::scenario::ConsumerSource::Subscribe { channels, patterns } => {
                             channels.iter().chain(patterns).cloned().collect()
@@ -562,6 +571,7 @@ impl Simulation {
         let jms = self.jms_view();
         let kafka_brokers = self.kafka_broker_views();
         let streams = self.streams.views(&self.world);
+        let zeromq = (!self.zeromq.is_empty()).then(|| self.zeromq.view(&self.world));
         let graph = self.graph(GraphInput {
             producers: &producers,
             exchanges: &exchanges,
@@ -575,6 +585,7 @@ impl Simulation {
             jms: &jms,
             kafka_brokers: &kafka_brokers,
             streams: &streams,
+            zeromq: zeromq.as_ref(),
         });
         let h = &self.world.latency_hist;
         Snapshot {
@@ -603,6 +614,7 @@ impl Simulation {
             pipeline: self.clients.stages.view(),
             kafka_brokers,
             graph,
+            zeromq,
             sqs,
             pulsar,
             streams,
@@ -1089,10 +1101,12 @@ pub enum Family {
     Pulsar,
     Jms,
     RedisStreams,
+    #[serde(rename = "zeromq")]
+    ZeroMq,
 }
 
 impl Family {
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 9] = [
         Family::RabbitMq,
         Family::RedisPubSub,
         Family::Kafka,
@@ -1101,10 +1115,11 @@ impl Family {
         Family::Pulsar,
         Family::Jms,
         Family::RedisStreams,
+        Family::ZeroMq,
     ];
 
     /// The family's folder name: `rabbitmq`, `redis_pubsub`, `kafka`, `service`, `sqs`, `pulsar`,
-    /// `jms`, `redis_streams`.
+    /// `jms`, `redis_streams`, `zeromq`.
     pub fn code(self) -> &'static str {
         match self {
             Family::RabbitMq => "rabbitmq",
@@ -1115,6 +1130,7 @@ impl Family {
             Family::Pulsar => "pulsar",
             Family::Jms => "jms",
             Family::RedisStreams => "redis_streams",
+            Family::ZeroMq => "zeromq",
         }
     }
 }
@@ -1342,6 +1358,7 @@ impl NodeRef {
                 Some(Family::Jms)
             }
             NodeRef::Stream(_) => Some(Family::RedisStreams),
+            NodeRef::ZmqSocket(_) => Some(Family::ZeroMq),
             NodeRef::Producer(_) | NodeRef::Consumer(_) => None,
         }
     }
@@ -1362,6 +1379,7 @@ impl NodeRef {
             NodeRef::Consumer(_) => Role::Consumer,
             NodeRef::Service(_) => Role::Service,
             NodeRef::KafkaBroker(_) => Role::Broker,
+            NodeRef::ZmqSocket(_) => Role::Peer,
         }
     }
 }
@@ -1380,6 +1398,7 @@ struct GraphInput<'a> {
     jms: &'a JmsView,
     kafka_brokers: &'a [KafkaBrokerView],
     streams: &'a [StreamView],
+    zeromq: Option<&'a crate::families::zeromq::ZeroMqView>,
 }
 
 /// What a binding matches, as a label: the routing key, or a headers binding's arguments
@@ -1605,6 +1624,24 @@ impl Simulation {
                 });
             }
         }
+        for s in v.zeromq.iter().flat_map(|z| &z.sockets) {
+            let peer = &v.zeromq.expect("sockets come from the view").peers[s.peer as usize];
+            g.nodes.push(GraphNode {
+                status: match peer.status {
+                    crate::families::zeromq::PeerStatus::Running => running,
+                    crate::families::zeromq::PeerStatus::Closing => NodeStatus::Paused,
+                    _ => NodeStatus::Crashed,
+                },
+                figures: vec![
+                    (Figure::Sent, s.sent),
+                    (Figure::Delivered, s.received),
+                    (Figure::Pending, s.out_piped),
+                    (Figure::Waiting, s.in_piped),
+                ],
+                chips: s.chips.clone(),
+                ..node(NodeRef::ZmqSocket(s.id), Family::ZeroMq, &s.name)
+            });
+        }
         for q in &v.jms.queues {
             g.nodes.push(GraphNode {
                 figures: vec![
@@ -1670,6 +1707,7 @@ impl Simulation {
                 | crate::scenario::ConsumerSource::JmsTopic { .. } => Family::Jms,
                 crate::scenario::ConsumerSource::StreamGroup { .. }
                 | crate::scenario::ConsumerSource::StreamRead { .. } => Family::RedisStreams,
+                crate::scenario::ConsumerSource::Zmq(_) => Family::ZeroMq,
             };
             let mut chips: Vec<Chip> = c.processing.iter().cloned().collect();
             let processing = c.processing.as_ref().map(|p| p.msg);
@@ -1716,6 +1754,16 @@ impl Simulation {
                     label: None,
                 });
             }
+        }
+        // A connection's two pipes are the edge between the sockets (ZMQ-1).
+        for c in v.zeromq.iter().flat_map(|z| &z.conns) {
+            g.edges.push(GraphEdge {
+                from: NodeRef::ZmqSocket(c.sender),
+                to: NodeRef::ZmqSocket(c.receiver),
+                family: Family::ZeroMq,
+                kind: LinkKind::Push,
+                label: Some(c.endpoint.clone()),
+            });
         }
         for x in v.exchanges {
             let from = NodeRef::Exchange(x.id);

@@ -45,6 +45,8 @@ pub enum NodeRef {
     KafkaBroker(u32),
     /// A Redis stream.
     Stream(StreamId),
+    /// A ZeroMQ socket, inside its peer's process: its pipes are drawn on its edges.
+    ZmqSocket(u32),
 }
 
 /// One message as drawn in a queue or at a consumer.

@@ -529,6 +529,7 @@ fn target_text(l: Lang, target: &PublishTarget) -> String {
         PublishTarget::Service(s) => format!("{} {s}", t(l, Key::InspService)),
         PublishTarget::SqsQueue(q) => format!("{} {q}", t(l, Key::TagSqsQueue)),
         PublishTarget::PulsarTopic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
+        PublishTarget::Zmq(s) => format!("{} {s}", t(l, Key::TagZmqSocket)),
         PublishTarget::JmsQueue(q) => format!("{} {q}", t(l, Key::TagQueue)),
         PublishTarget::JmsTopic(tp) => format!("{} {tp}", t(l, Key::InspTopic)),
         PublishTarget::Stream(s) => format!("{} {s}", t(l, Key::TagStream)),

@@ -16,6 +16,7 @@ pub mod redis_pubsub;
 pub mod redis_streams;
 pub mod service;
 pub mod sqs;
+pub mod zeromq;
 
 use crate::driver::Driver;
 use crate::geom::Rect;
@@ -30,7 +31,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 /// Every family the app can show, one line each.
-pub const KINDS: [&dyn Kind; 8] = [
+pub const KINDS: [&dyn Kind; 9] = [
     &rabbitmq::RabbitMq,
     &redis_pubsub::RedisPubSub,
     &kafka::Kafka,
@@ -39,6 +40,7 @@ pub const KINDS: [&dyn Kind; 8] = [
     &pulsar::Pulsar,
     &jms::Jms,
     &redis_streams::RedisStreams,
+    &zeromq::ZeroMq,
 ];
 
 /// One family's UI. Defaults fit a family that has nothing of that sort.

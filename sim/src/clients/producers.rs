@@ -171,6 +171,32 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         stamp: Option<(PipeTag, Option<MessageId>)>,
         route: &mut Route<W>,
     ) {
+        let (template, outgoing) = self.new_message(id, poison, stamp);
+        let msg = template.msg;
+        let targets = self.clients.producers[id.index()].plan.targets.len();
+        self.world.emit(EventKind::Published { msg, producer: id });
+        for n in 0..targets {
+            if n > 0 {
+                self.world.ledger.fanout_copies += 1;
+            }
+            let Some(slot) = self.world.new_copy_within_capacity(template.clone()) else {
+                continue;
+            };
+            let target = self.clients.producers[id.index()].plan.targets[n];
+            let (to, work) = route(self.world, target, slot, &outgoing);
+            let from = NodeRef::Producer(id);
+            self.wire.send(self.world, from, to, slot, work);
+        }
+    }
+
+    /// The producer's next message from its template, counted as published; its copies are
+    /// for the caller to create. `stamp` as in [`Cx::publish_stamped`].
+    pub(crate) fn new_message(
+        &mut self,
+        id: ProducerId,
+        poison: bool,
+        stamp: Option<(PipeTag, Option<MessageId>)>,
+    ) -> (MessageCopy, Outgoing) {
         let p = &mut self.clients.producers[id.index()];
         let i = p.cursor as usize;
         p.cursor += 1;
@@ -225,20 +251,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
                 .then(|| plan.stream_ids[i % plan.stream_ids.len()])
                 .flatten(),
         };
-        let targets = plan.targets.len();
-        self.world.emit(EventKind::Published { msg, producer: id });
-        for n in 0..targets {
-            if n > 0 {
-                self.world.ledger.fanout_copies += 1;
-            }
-            let Some(slot) = self.world.new_copy_within_capacity(template.clone()) else {
-                continue;
-            };
-            let target = self.clients.producers[id.index()].plan.targets[n];
-            let (to, work) = route(self.world, target, slot, &outgoing);
-            let from = NodeRef::Producer(id);
-            self.wire.send(self.world, from, to, slot, work);
-        }
+        (template, outgoing)
     }
 
     /// Resolves a producer's names and template values to ids once, so publishing a message

@@ -8,3 +8,4 @@ pub mod redis_pubsub;
 pub mod redis_streams;
 pub mod service;
 pub mod sqs;
+pub mod zeromq;

@@ -331,6 +331,9 @@ pub enum EventKind {
     /// Redis Streams; its own `type` tags (`xadd`, `xreadgroup`, ...).
     #[serde(untagged)]
     Streams(StreamEvent),
+    /// ZeroMQ; its own `type` tags (`zmq_…`, `peer_…`), so event JSON stays flat.
+    #[serde(untagged)]
+    Zmq(ZmqEvent),
 }
 
 /// Which service of the shop a stage is; each has its own database.
@@ -439,6 +442,77 @@ impl StageEvent {
     }
 }
 
+/// ZeroMQ events (ZMQ-1…ZMQ-9). Sockets and peers are named by their index in the scenario's
+/// `zeromq` object (`zs3` is the fourth socket declared, `zp1` the second peer).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ZmqEvent {
+    /// A connection finished its handshake; both ends have their pipes (ZMQ-5).
+    ZmqConnected {
+        socket: u32,
+        remote: u32,
+        endpoint: String,
+    },
+    /// A connection broke; `dropped` copies went with the pipes it destroyed (ZMQ-1).
+    ZmqDisconnected {
+        socket: u32,
+        remote: u32,
+        dropped: u32,
+    },
+    /// A SUB's subscription reached its PUB: matching messages flow from now on (ZMQ-7, ZMQ-8).
+    ZmqSubscribed {
+        publisher: u32,
+        subscriber: u32,
+        prefix: String,
+    },
+    /// The application read a message from its socket (ZMQ-4).
+    ZmqReceived {
+        msg: MessageId,
+        socket: u32,
+        from: u32,
+    },
+    /// Every pipe was full (or none existed with `immediate`): `send` blocks (ZMQ-3).
+    ZmqSendBlocked { socket: u32 },
+    /// A blocked send went through.
+    ZmqSendResumed { socket: u32, blocked_us: u64 },
+    /// `send` failed: `EAGAIN` (would block, ZMQ-3) or `EFSM` (REQ/REP lockstep, ZMQ-9).
+    ZmqSendFailed { socket: u32, error: String },
+    /// A REP answered `request` with `reply` (ZMQ-9).
+    ZmqReplied {
+        request: MessageId,
+        reply: MessageId,
+        socket: u32,
+    },
+    /// A process died; `lost` copies were in its memory (ZMQ-1).
+    PeerCrashed { peer: u32, lost: u32 },
+    /// A process started again, a new incarnation with empty pipes.
+    PeerRestarted { peer: u32 },
+    /// A process closed its sockets and exited; `lost` copies were discarded by it (ZMQ-1).
+    PeerClosed { peer: u32, lost: u32 },
+    /// A closing process waits for `pending` queued messages its linger keeps (ZMQ-1).
+    PeerExitBlocked { peer: u32, pending: u32 },
+}
+
+impl ZmqEvent {
+    pub fn message(&self) -> Option<MessageId> {
+        match self {
+            ZmqEvent::ZmqReceived { msg, .. } | ZmqEvent::ZmqReplied { request: msg, .. } => {
+                Some(*msg)
+            }
+            ZmqEvent::ZmqConnected { .. }
+            | ZmqEvent::ZmqDisconnected { .. }
+            | ZmqEvent::ZmqSubscribed { .. }
+            | ZmqEvent::ZmqSendBlocked { .. }
+            | ZmqEvent::ZmqSendResumed { .. }
+            | ZmqEvent::ZmqSendFailed { .. }
+            | ZmqEvent::PeerCrashed { .. }
+            | ZmqEvent::PeerRestarted { .. }
+            | ZmqEvent::PeerClosed { .. }
+            | ZmqEvent::PeerExitBlocked { .. } => None,
+        }
+    }
+}
+
 impl fmt::Display for StageEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -463,6 +537,47 @@ impl fmt::Display for StageEvent {
                 rows,
                 crashed,
             } => write!(f, "relay of {stage:?} published {rows} crashed={crashed}"),
+        }
+    }
+}
+
+impl fmt::Display for ZmqEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ZmqEvent::ZmqConnected {
+                socket,
+                remote,
+                endpoint,
+            } => write!(f, "zconnect zs{socket} <- zs{remote} ({endpoint})"),
+            ZmqEvent::ZmqDisconnected {
+                socket,
+                remote,
+                dropped,
+            } => write!(f, "zdisconnect zs{socket} zs{remote} dropped={dropped}"),
+            ZmqEvent::ZmqSubscribed {
+                publisher,
+                subscriber,
+                prefix,
+            } => write!(f, "zsub zs{publisher} <- zs{subscriber} {prefix:?}"),
+            ZmqEvent::ZmqReceived { msg, socket, from } => {
+                write!(f, "zrecv {msg} zs{socket} <- zs{from}")
+            }
+            ZmqEvent::ZmqSendBlocked { socket } => write!(f, "zblock zs{socket}"),
+            ZmqEvent::ZmqSendResumed { socket, blocked_us } => {
+                write!(f, "zresume zs{socket} after {blocked_us}us")
+            }
+            ZmqEvent::ZmqSendFailed { socket, error } => write!(f, "zfail zs{socket} {error}"),
+            ZmqEvent::ZmqReplied {
+                request,
+                reply,
+                socket,
+            } => write!(f, "zreply {request} -> {reply} by zs{socket}"),
+            ZmqEvent::PeerCrashed { peer, lost } => write!(f, "pcrash zp{peer} lost={lost}"),
+            ZmqEvent::PeerRestarted { peer } => write!(f, "prestart zp{peer}"),
+            ZmqEvent::PeerClosed { peer, lost } => write!(f, "pclose zp{peer} lost={lost}"),
+            ZmqEvent::PeerExitBlocked { peer, pending } => {
+                write!(f, "pblock zp{peer} pending={pending}")
+            }
         }
     }
 }
@@ -835,6 +950,7 @@ impl fmt::Display for Event {
             EventKind::Stage(e) => write!(f, "{e}"),
             EventKind::KafkaRep(e) => write!(f, "{e}"),
             EventKind::Streams(e) => write!(f, "{e}"),
+            EventKind::Zmq(e) => write!(f, "{e}"),
             EventKind::PulsarEntryAdded {
                 msg,
                 topic,
@@ -977,6 +1093,7 @@ impl EventKind {
             EventKind::Stage(e) => e.message(),
             EventKind::KafkaRep(e) => e.message(),
             EventKind::Streams(e) => e.message(),
+            EventKind::Zmq(e) => e.message(),
             EventKind::ConsumerCrashed { .. }
             | EventKind::ConsumerRestarted { .. }
             | EventKind::ChannelClosed { .. }

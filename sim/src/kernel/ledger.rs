@@ -89,10 +89,16 @@ pub enum DropReason {
     StreamIdRejected,
     /// A Redis stream entry the replica had not received when it was promoted (RST-9).
     LostInFailover,
+    /// A ZeroMQ PUB's pipe to one subscriber was at its high-water mark (ZMQ-6).
+    HwmDrop,
+    /// Held in a ZeroMQ pipe or application of a process that exited (ZMQ-1).
+    ProcessExit,
+    /// Published by a ZeroMQ PUB before the subscription of a joining SUB reached it (ZMQ-8).
+    SlowJoiner,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 26] = [
+    pub const ALL: [DropReason; 29] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -119,6 +125,9 @@ impl DropReason {
         DropReason::DeliveryTimeout,
         DropReason::StreamIdRejected,
         DropReason::LostInFailover,
+        DropReason::HwmDrop,
+        DropReason::ProcessExit,
+        DropReason::SlowJoiner,
     ];
 }
 
@@ -177,6 +186,9 @@ pub enum CopyState {
     JmsPending(JmsStore),
     /// Dispatched to a JMS consumer and not yet acknowledged; counted as unacked (AMQ-4).
     JmsDispatched(JmsStore, ConsumerId),
+    /// In the memory of ZeroMQ process `n` (its peer index): in a pipe, or a send blocked in its
+    /// application (ZMQ-1, ZMQ-2).
+    Piped(u32),
 }
 
 impl CopyState {
@@ -221,6 +233,9 @@ pub struct Ledger {
     pub ready: u64,
     pub unacked: u64,
     pub processing: u64,
+    /// In a ZeroMQ process's pipes or blocked sends (ZMQ-1).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub piped: u64,
     pub retained: u64,
     pub acked: u64,
     pub dead_lettered: BTreeMap<DeadLetterReason, u64>,
@@ -243,6 +258,7 @@ impl Ledger {
             }
             CopyState::Processing(_) | CopyState::InService(_) => &mut self.processing,
             CopyState::Retained => &mut self.retained,
+            CopyState::Piped(_) => &mut self.piped,
             CopyState::RemovedByRetention => &mut self.removed_by_retention,
             CopyState::RemovedByCompaction => &mut self.removed_by_compaction,
             CopyState::Acked => &mut self.acked,
@@ -276,6 +292,7 @@ impl Ledger {
             + self.ready
             + self.unacked
             + self.processing
+            + self.piped
             + self.retained
             + self.removed_by_retention
             + self.removed_by_compaction
@@ -303,6 +320,9 @@ impl Ledger {
         m.insert("ready".into(), self.ready);
         m.insert("unacked".into(), self.unacked);
         m.insert("processing".into(), self.processing);
+        if self.piped > 0 {
+            m.insert("piped".into(), self.piped);
+        }
         m.insert("retained".into(), self.retained);
         m.insert("removed_by_retention".into(), self.removed_by_retention);
         if self.removed_by_compaction > 0 {

@@ -696,3 +696,74 @@ fn rst_07_file_dead_consumers_entries_wait_for_a_claim() {
     let seen = r.streams.consumers["w1"].seen.len() + r.streams.consumers["w2"].seen.len();
     assert!(seen > 30, "the claimed entries were seen twice: {seen}");
 }
+
+// ---------------------------------------------------------------- ZeroMQ (scenarios/zeromq)
+
+fn zmq_file(name: &str) -> String {
+    format!("{SCENARIOS}/zeromq/{name}")
+}
+
+/// When each consumer finished its first message.
+fn first_processed(events: &[Event], s: &Simulation, consumer: &str) -> SimTime {
+    let id = consumer_id(s, consumer);
+    (events.iter())
+        .find(|e| matches!(e.kind, EventKind::Processed { consumer, .. } if consumer == id))
+        .map(|e| e.time)
+        .unwrap_or_else(|| panic!("{consumer} processed nothing"))
+}
+
+#[test]
+fn zmq_broker_or_brokerless_a_crash_loses_the_pipes_not_the_queue() {
+    let (s, events, r) = run_file(&zmq_file("zmq-01-broker-or-brokerless.json"), 30_000);
+    // One hop fewer: the first job is done at 100 + 2 + 150 ms through ZeroMQ, 2 ms later
+    // through the broker.
+    assert_eq!(
+        first_processed(&events, &s, "zmq-app"),
+        SimTime::from_millis(252)
+    );
+    assert_eq!(
+        first_processed(&events, &s, "rmq-worker"),
+        SimTime::from_millis(254)
+    );
+    let l = s.ledger();
+    assert_eq!(l.published, 120);
+    // RabbitMQ requeued the one unacked job (RMQ-15) and did all 60.
+    let rmq = &r.received["rmq-worker"];
+    assert_eq!(rmq.len(), 61);
+    assert_eq!(rmq.iter().filter(|m| m.redelivered).count(), 1);
+    // ZeroMQ lost the job in hand and the 9 in the worker's pipe.
+    assert_eq!(l.dropped.get(&DropReason::ProcessExit), Some(&10));
+    assert_eq!(l.dropped_total(), 10);
+    assert_eq!(r.received["zmq-app"].len(), 51);
+    assert_eq!(l.acked, 110);
+}
+
+#[test]
+fn zmq_push_slow_joiner_first_pull_takes_the_batch() {
+    let (_, _, r) = run_file(&zmq_file("zmq-05-push-slow-joiner.json"), 5_000);
+    assert_eq!(r.received["c1"].len(), 105);
+    assert_eq!(r.received["c2"].len(), 5);
+}
+
+#[test]
+fn zmq_pub_drops_only_for_the_slow_subscriber() {
+    let (s, _, r) = run_file(&zmq_file("zmq-06-pub-hwm-drop.json"), 30_000);
+    assert_eq!(r.received["fast-app"].len(), 100);
+    assert_eq!(r.received["slow-app"].len(), 8);
+    assert_eq!(dropped(&s, DropReason::HwmDrop), 92);
+}
+
+#[test]
+fn zmq_pub_slow_joiner_loses_the_startup_burst() {
+    let (s, _, r) = run_file(&zmq_file("zmq-08-pub-slow-joiner.json"), 1_000);
+    assert_eq!(dropped(&s, DropReason::SlowJoiner), 1000);
+    assert_eq!(r.received["viewer"].len(), 10);
+}
+
+#[test]
+fn zmq_req_stays_stuck_after_its_rep_died() {
+    let (s, _, r) = run_file(&zmq_file("zmq-09-req-stuck.json"), 60_000);
+    assert_eq!(s.ledger().published, 1);
+    assert_eq!(dropped(&s, DropReason::ProcessExit), 1);
+    assert_eq!(r.received["svc"].len(), 1);
+}

@@ -21,5 +21,6 @@ mod rules_redis;
 mod rules_redis_streams;
 mod rules_routing;
 mod rules_sqs;
+mod rules_zeromq;
 mod scenario_errors;
 mod seam;

@@ -9,7 +9,8 @@
 //!     consumer in publish order.
 //!
 //! About a third of the cases also get an Apache Pulsar side, drawn from the case's seed
-//! (`pulsar_side`), with its own crashes, restarts and cursor resets.
+//! (`pulsar_side`), with its own crashes, restarts and cursor resets; and as many a ZeroMQ side
+//! (`zeromq_side`), with process crashes, restarts, closes and manual sends.
 //!
 //! 64 cases per property by default, from a fixed proptest seed so that runs are repeatable.
 //! `BROKER_SIM_SEEDS=N` runs N cases instead (a longer seed sweep); `PROPTEST_RNG_SEED=S` picks
@@ -509,6 +510,105 @@ fn pulsar_side(seed: u64) -> Option<PulsarSide> {
     Some(PulsarSide {
         spec,
         producer,
+        consumers,
+        commands,
+    })
+}
+
+/// A ZeroMQ side, drawn from the case's seed by an RNG of its own (so the other families'
+/// cases stay as they were): PUSH/PULL, PUB/SUB and REQ/REP between processes with small
+/// high-water marks, lingers and `immediate`, and process crashes, restarts and closes.
+struct ZeroMqSide {
+    spec: Value,
+    producers: Vec<Value>,
+    consumers: Vec<Value>,
+    commands: Vec<(u64, Value)>,
+}
+
+fn zeromq_side(seed: u64) -> Option<ZeroMqSide> {
+    let mut rng = SimRng::new(seed ^ 0x005a_6572_6f4d_5121);
+    if !rng.chance(0.35) {
+        return None;
+    }
+    let mut pick = |xs: &[Value]| xs[rng.range_u64(0, xs.len() as u64 - 1) as usize].clone();
+    let hwm = [json!(0), json!(1), json!(2), json!(5), json!(1000)];
+    let linger = [json!(-1), json!(0), json!(100)];
+    let push_binds = pick(&[json!(true), json!(false)]) == json!(true);
+    let (push_ep, pull_ep) = if push_binds {
+        (json!({ "bind": ["zt"] }), json!({ "connect": ["zt"] }))
+    } else {
+        (json!({ "connect": ["zt0", "zt1"] }), Value::Null)
+    };
+    let pull = |i: usize, ep: &Value, hwm: Value, stopped: Value| {
+        let ep = if ep.is_null() {
+            json!({ "bind": [format!("zt{i}")] })
+        } else {
+            ep.clone()
+        };
+        let mut socket = json!({ "name": "in", "type": "pull", "rcvhwm": hwm });
+        socket
+            .as_object_mut()
+            .unwrap()
+            .extend(ep.as_object().unwrap().clone());
+        json!({ "name": format!("zw{i}"), "sockets": [socket], "stopped": stopped })
+    };
+    let mut push = json!({
+        "name": "out", "type": "push", "sndhwm": pick(&hwm), "linger_ms": pick(&linger),
+        "immediate": pick(&[json!(false), json!(true)]), "dontwait": pick(&[json!(false), json!(true)]),
+    });
+    push.as_object_mut()
+        .unwrap()
+        .extend(push_ep.as_object().unwrap().clone());
+    let prefixes = [json!([""]), json!(["a"]), json!([]), json!(["a", "b"])];
+    let peers = json!([
+        { "name": "zv", "sockets": [push] },
+        pull(0, &pull_ep, pick(&hwm), json!(false)),
+        pull(1, &pull_ep, pick(&hwm), pick(&[json!(false), json!(true)])),
+        { "name": "zp", "sockets": [{ "name": "out", "type": "pub", "bind": ["zu"], "sndhwm": pick(&hwm) }] },
+        { "name": "zs", "sockets": [{ "name": "in", "type": "sub", "connect": ["zu"],
+            "rcvhwm": pick(&hwm), "subscribe": pick(&prefixes) }] },
+        { "name": "zc", "sockets": [{ "name": "req", "type": "req", "connect": ["zr"],
+            "linger_ms": pick(&linger) }] },
+        { "name": "zr", "sockets": [{ "name": "rep", "type": "rep", "bind": ["zr"] }] },
+    ]);
+    let rate = |per_sec: Value| json!({ "kind": "poisson", "per_sec": per_sec });
+    let producers = vec![
+        json!({ "name": "zpush", "targets": [{ "zmq": "zv/out" }], "rate": rate(pick(&[json!(50), json!(400)])) }),
+        json!({ "name": "zpub", "targets": [{ "zmq": "zp/out" }], "rate": rate(pick(&[json!(50), json!(400)])),
+            "message": { "routing_keys": ["a.1", "b.2", "c.3"] } }),
+        json!({ "name": "zreq", "targets": [{ "zmq": "zc/req" }], "rate": rate(json!(20)) }),
+    ];
+    let mut consumer = |name: &str, address: &str| {
+        json!({ "name": name, "source": { "zmq": address },
+            "processing": { "kind": "exponential", "mean_ms": rng.range_u64(1, 60) },
+            "stopped": rng.chance(0.15) })
+    };
+    let consumers = vec![
+        consumer("zc0", "zw0/in"),
+        consumer("zc1", "zw1/in"),
+        consumer("zcs", "zs/in"),
+        consumer("zcr", "zr/rep"),
+        consumer("zcq", "zc/req"),
+    ];
+    let names = ["zv", "zw0", "zw1", "zp", "zs", "zc", "zr"];
+    let mut commands: Vec<(u64, Value)> = (0..rng.range_u64(0, 6))
+        .map(|_| {
+            let at = rng.range_u64(0, HORIZON_MS - 1);
+            let peer = names[rng.range_u64(0, names.len() as u64 - 1) as usize];
+            let command = match rng.range_u64(0, 6) {
+                0 | 1 => json!({ "crash_peer": { "peer": peer } }),
+                2 | 3 => json!({ "restart_peer": { "peer": peer } }),
+                4 => json!({ "close_peer": { "peer": peer } }),
+                5 => json!({ "zmq_send": { "peer": "zc", "socket": "req", "dontwait": rng.chance(0.5) } }),
+                _ => json!({ "zmq_subscribe": { "peer": "zs", "socket": "in", "prefix": "c" } }),
+            };
+            (at, command)
+        })
+        .collect();
+    commands.sort_by_key(|(at, _)| *at);
+    Some(ZeroMqSide {
+        spec: json!({ "peers": peers }),
+        producers,
         consumers,
         commands,
     })
@@ -1128,6 +1228,11 @@ fn case() -> impl Strategy<Value = Case> {
                     producers.push(side.producer.clone());
                     consumers.extend(side.consumers.iter().cloned());
                 }
+                let zeromq = zeromq_side(seed);
+                if let Some(side) = &zeromq {
+                    producers.extend(side.producers.iter().cloned());
+                    consumers.extend(side.consumers.iter().cloned());
+                }
                 let jms = jms_for(seed).map(|(settings, jps, jcs, jcmds)| {
                     producers.extend(jps);
                     consumers.extend(jcs);
@@ -1195,6 +1300,10 @@ fn case() -> impl Strategy<Value = Case> {
                 }
                 if let Some(side) = streams {
                     scenario["streams"] = json!([side.stream]);
+                    commands.extend(side.commands);
+                }
+                if let Some(side) = zeromq {
+                    scenario["zeromq"] = side.spec;
                     commands.extend(side.commands);
                 }
                 commands.sort_by_key(|(at, _)| *at);
@@ -1569,6 +1678,22 @@ fn prop_generator_covers_every_event_kind() {
         "command:xgroup_setid",
         "command:redis_failover",
         "command:add_stream_group",
+        "zmq_connected",
+        "zmq_disconnected",
+        "zmq_subscribed",
+        "zmq_received",
+        "zmq_send_blocked",
+        "zmq_send_resumed",
+        "zmq_replied",
+        "peer_crashed",
+        "peer_restarted",
+        "peer_closed",
+        "dropped:process_exit",
+        "dropped:hwm_drop",
+        "dropped:slow_joiner",
+        "command:crash_peer",
+        "command:restart_peer",
+        "command:zmq_send",
     ];
     let missing: Vec<_> = expected
         .iter()

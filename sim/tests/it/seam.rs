@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 /// Family folder → the field that holds its state in `Simulation`.
-const FAMILIES: [(&str, &str); 8] = [
+const FAMILIES: [(&str, &str); 9] = [
     ("rabbitmq", "rabbitmq"),
     ("redis_pubsub", "redis"),
     ("kafka", "kafka"),
@@ -14,6 +14,7 @@ const FAMILIES: [(&str, &str); 8] = [
     ("sqs", "sqs"),
     ("pulsar", "pulsar"),
     ("redis_streams", "streams"),
+    ("zeromq", "zeromq"),
 ];
 
 fn src() -> PathBuf {
@@ -122,6 +123,7 @@ const LAYERS: &[&[&str]] = &[
         "families::sqs",
         "families::pulsar",
         "families::redis_streams",
+        "families::zeromq",
     ],
     &["engine"],
     &["snapshot", "specs", "interop"],

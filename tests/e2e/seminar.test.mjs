@@ -189,6 +189,7 @@ describe('seminar mode', () => {
       const steps = lessons[id].narration.steps;
       const q = steps.findIndex((s) => s.question);
       let pos = { step: 0, revealed: false };
+      await expectNarration(session, { ...pos, clock: clockAt(steps[0].at_ms) }, 'the first step');
       while (!(pos.step === q && pos.revealed)) {
         pos = nextPos(steps, pos);
         await page.getByTestId('narration-next').click();

@@ -115,6 +115,7 @@ describe('sharing', () => {
       const steps = lessonFiles()[id].narration.steps;
       await choosePreset(a, id);
       let pos = { step: 0, revealed: false };
+      await expectNarration(a, { ...pos, clock: clockAt(steps[0].at_ms) }, 'the first step');
       for (let i = 0; i < 3; i++) {
         pos = nextPos(steps, pos);
         await a.page.getByTestId('narration-next').click();

@@ -94,6 +94,16 @@ impl<W> World<W> {
         self.agenda.push(at, work.into());
     }
 
+    /// Schedules `work` at the end of this instant, once however often it is asked for:
+    /// `served_at` remembers the instant it was scheduled for. Requests waiting on a broker
+    /// (long polls, blocked reads) are answered this way, so everything arriving now counts.
+    pub fn schedule_once_now(&mut self, served_at: &mut Option<SimTime>, work: impl Into<W>) {
+        if *served_at != Some(self.now) {
+            *served_at = Some(self.now);
+            self.schedule(self.now, work);
+        }
+    }
+
     /// A periodic timer, asleep, first firing at `at` (see [`Agenda::add_timer`]).
     pub fn add_timer(&mut self, at: SimTime, period: u64, work: impl Into<W>) -> TimerId {
         self.agenda.settle(self.now);

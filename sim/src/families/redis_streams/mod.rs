@@ -355,13 +355,10 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
 
     /// Blocked readers are served at the end of this instant, first come first served.
     fn wake(&mut self, s: StreamId) {
-        let now = self.world.now;
         let stream = &mut self.family.streams[s.index()];
-        if stream.blocked.is_empty() || stream.serve_at == Some(now) {
-            return;
+        if !stream.blocked.is_empty() {
+            (self.world).schedule_once_now(&mut stream.serve_at, StreamsWork::Serve { stream: s });
         }
-        stream.serve_at = Some(now);
-        self.world.schedule(now, StreamsWork::Serve { stream: s });
     }
 
     pub(crate) fn serve_blocked(&mut self, s: StreamId) {

@@ -537,13 +537,10 @@ impl<W: From<SqsWork> + From<ClientWork>> Cx<'_, &mut Sqs, W> {
     /// Something may have become receivable: waiting long polls are answered at the end of
     /// this instant, so that everything arriving now can go in one response.
     fn wake(&mut self, q: SqsQueueId) {
-        let now = self.world.now;
         let queue = &mut self.family.queues[q.index()];
-        if queue.waiting.is_empty() || queue.serve_at == Some(now) {
-            return;
+        if !queue.waiting.is_empty() {
+            (self.world).schedule_once_now(&mut queue.serve_at, SqsWork::Serve { queue: q });
         }
-        queue.serve_at = Some(now);
-        self.world.schedule(now, SqsWork::Serve { queue: q });
     }
 
     /// Answers waiting long polls in arrival order while there is something to receive.

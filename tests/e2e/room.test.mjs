@@ -76,7 +76,7 @@ describe('the room test', () => {
   });
 
   for (const vp of VIEWPORTS) {
-    test(`every lesson step fits the room in Korean at ${vp.name}`, { timeout: 900_000 }, async () => {
+    test(`every lesson step fits the room in Korean at ${vp.name}`, { timeout: 1_800_000 }, async () => {
       const session = await openPage(browser, { width: vp.width, height: vp.height });
       const { page } = session;
       await page.addInitScript(instrumentCanvas);

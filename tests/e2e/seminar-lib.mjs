@@ -91,10 +91,16 @@ export async function lessonIds(page) {
 }
 
 /** The lesson files as authored, by id. */
+/**
+ * Every lesson file by id, in picker order. `LESSONS=14,15-jms` (id prefixes, comma-separated)
+ * narrows the lesson walks to those lessons while one is being written.
+ */
 export function lessonFiles() {
   const dir = path.join(REPO_ROOT, 'scenarios', 'lessons');
+  const only = (process.env.LESSONS ?? '').split(',').filter(Boolean);
   const out = {};
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    if (only.length && !only.some((p) => f.startsWith(p))) continue;
     out[f.replace(/\.json$/, '')] = JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
   }
   return out;

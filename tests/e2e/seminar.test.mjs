@@ -83,7 +83,7 @@ describe('seminar mode', () => {
       await page.goto(server.url);
       await waitForApp(session);
       const ids = await lessonIds(page);
-      assert.deepEqual(ids, Object.keys(lessons), 'the page lists every lesson file, in order');
+      if (!process.env.LESSONS) assert.deepEqual(ids, Object.keys(lessons), 'the page lists every lesson file, in order');
       for (const lang of ['ko', 'en']) {
         await setLang(session, lang);
         await page.getByTestId('open-picker').click();
@@ -112,7 +112,7 @@ describe('seminar mode', () => {
   });
 
   for (const lang of ['ko', 'en']) {
-    test(`every lesson plays through with Next in ${lang}`, { timeout: 600_000 }, async () => {
+    test(`every lesson plays through with Next in ${lang}`, { timeout: 1_500_000 }, async () => {
       const session = await openPage(browser);
       const { page } = session;
       try {
@@ -122,6 +122,7 @@ describe('seminar mode', () => {
         const ids = await lessonIds(page);
         assert.ok(ids.length >= 4, `only ${ids.length} lessons`);
         for (const id of ids) {
+          if (!lessons[id]) continue; // narrowed by LESSONS
           await choosePreset(session, id);
           await playThrough(session, id, lessons[id], lang);
         }

@@ -12,7 +12,7 @@ use crate::layout::{
     progress, BandKind, Curve, Edge, Layout, NodeBox, Path, Topology, BASE_HEIGHT, CONSUMERS,
     PRODUCERS, ROUTERS, STORES,
 };
-use crate::pen::{ColourMode, Pen, DANGER, FAINT, FONT, INK, LINK, MONO, MUTED};
+use crate::pen::{ColourMode, Pen, DANGER, FAINT, FONT, INK, LINK, MIN_TEXT_PX, MONO, MUTED};
 use broker_sim::snapshot::{Family, GraphNode, LinkKind, NodeRef, NodeStatus, Role, Snapshot};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -508,9 +508,16 @@ impl Scene<'_> {
             } else {
                 label.clone()
             };
-            pen.font(600, 14.0 * pen.s, MONO);
             let gap = curve.span_x().max(60.0);
-            let text = pen.fit(&text, gap - 12.0 * pen.s);
+            let room = gap - 12.0 * pen.s;
+            // What a binding matches is read whole: the type goes down to 10 px before a cut.
+            let px = (14.0 * pen.s).max(MIN_TEXT_PX);
+            pen.font(600, px, MONO);
+            let wide = pen.text_w(&text);
+            if wide > room {
+                pen.font_at_least(600, (px * room / wide).floor(), 10.0, MONO);
+            }
+            let text = pen.fit(&text, room);
             let w = pen.text_w(&text) + 12.0 * pen.s;
             let h = 22.0 * pen.s;
             let mid = curve.at(0.5);
@@ -659,7 +666,7 @@ impl Scene<'_> {
         if need(false, false, false, pad) > r.h {
             // Not even the name fits at 80 %: a small name, centred, is all there is room for.
             let px = (r.h * 0.6).min(22.0 * k);
-            if px >= 6.0 {
+            if r.h >= MIN_TEXT_PX {
                 let label = pen.fit_shrinking(&label, inner_w, px, px);
                 c.set_fill_style_str(INK);
                 c.set_text_baseline("middle");
@@ -686,7 +693,8 @@ impl Scene<'_> {
             y += tag_h;
         }
         // Line 2: the name, large.
-        let label = pen.fit_shrinking(&label, inner_w, 22.0 * k, 16.0 * k.min(1.0));
+        // A whole name at a smaller size beats a large cut one.
+        let label = pen.fit_shrinking(&label, inner_w, 22.0 * k, 13.0);
         c.set_fill_style_str(INK);
         c.fill_text(&label, left, y + 8.0 * k).ok();
         y += name_h;

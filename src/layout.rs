@@ -404,6 +404,9 @@ const NODE_SHARE: f64 = 0.68;
 /// A via's height at scale 1.
 const VIA_HEIGHT: f64 = 30.0;
 
+/// How much larger than `scale` a sparse topology's nodes may be drawn.
+const MAX_ZOOM: f64 = 1.45;
+
 /// Node height at scale 1, by column.
 pub const BASE_HEIGHT: [f64; COLUMNS] = [104.0, 104.0, 150.0, 150.0];
 
@@ -489,8 +492,7 @@ impl Layout {
     pub fn compute(topo: &Topology, width: f64, height: f64) -> Layout {
         let width = width.max(1.0);
         let height = height.max(1.0);
-        let scale_w = width / 1100.0;
-        let scale = scale_w.min(height / 400.0).clamp(0.6, 2.4);
+        let scale = (width / 1100.0).min(height / 400.0).clamp(0.6, 2.4);
         let margin = 16.0 * scale;
         let heading_h = 30.0 * scale;
         let heading_y = margin + heading_h / 2.0;
@@ -538,14 +540,12 @@ impl Layout {
                 heights * scale + (n - 1.0).max(0.0) * 18.0 * scale
             })
             .fold(0.0, f64::max);
-        // Text grows with the height only as far as the width (which is fixed by the
-        // columns) still holds it.
+        // A narrow canvas (beside the narration panel) has height to spare: nodes grow into
+        // it and their text with them, and a name too wide for its node shrinks or is cut.
         let zoom = if banded {
             1.0
         } else if need > 0.0 {
-            (avail_h * 0.6 / need)
-                .clamp(1.0, 1.3)
-                .min((scale_w / scale).max(1.0))
+            (avail_h * 0.66 / need).clamp(1.0, MAX_ZOOM)
         } else {
             1.0
         };
@@ -570,9 +570,9 @@ impl Layout {
                 h: KEY_H * scale,
             },
         };
-        // The log may grow up to 30 % past the scale when there is height to spare: its
-        // texts shrink or are cut to their frame's width.
-        let max_k = scale * 1.3;
+        // The log may grow like the nodes when there is height to spare: its texts shrink
+        // or are cut to their frame's width.
+        let max_k = scale * MAX_ZOOM;
         if banded {
             let band_h = BAND_HEADING * scale;
             let gap = BAND_GAP * scale;

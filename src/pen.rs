@@ -91,10 +91,14 @@ impl ColourMode {
     }
 }
 
-/// A small text size in a frame of rows: `base` at factor `k`, but never under 11 px (a crowded
-/// band keeps its labels legible; its rows are sized for that).
+/// No canvas text is drawn smaller than this, whatever the scale: a projected drawing must be
+/// read from the back of a room (a label that no longer fits is cut with an ellipsis instead).
+pub const MIN_TEXT_PX: f64 = 12.0;
+
+/// A small text size in a frame of rows: `base` at factor `k`, but never under `MIN_TEXT_PX`
+/// (a crowded band keeps its labels legible; its rows are sized for that).
 pub fn small(base: f64, k: f64) -> f64 {
-    (base * k).max(11.0)
+    (base * k).max(MIN_TEXT_PX)
 }
 
 /// The canvas's 2D context with the drawing's language, scale and colour choice.
@@ -115,7 +119,15 @@ impl Pen<'_> {
         }
     }
 
+    /// Sets the font, at `MIN_TEXT_PX` at least.
     pub fn font(&self, weight: u32, px: f64, family: &str) {
+        self.font_at_least(weight, px, MIN_TEXT_PX, family);
+    }
+
+    /// Sets the font at `px`, or `min_px` if that is larger: only for a label that must be
+    /// read whole (a binding key) and may go a little under `MIN_TEXT_PX` to fit.
+    pub fn font_at_least(&self, weight: u32, px: f64, min_px: f64, family: &str) {
+        let px = px.max(min_px);
         self.ctx.set_font(&format!("{weight} {px:.1}px {family}"));
     }
 

@@ -200,7 +200,9 @@ pub fn narration_player(props: &PlayerProps) -> Html {
     let body = use_node_ref();
     {
         let body = body.clone();
-        use_effect(move || {
+        // Refitted when what the panel holds changes, and on a resize.
+        let shown = (p, l, props.moving.is_some());
+        use_effect_with(shown, move |_| {
             fit_to_panel(&body);
             let listener = Closure::<dyn FnMut()>::new(move || fit_to_panel(&body));
             let window = web_sys::window();

@@ -359,6 +359,18 @@ pub fn seminar_provider(props: &ProviderProps) -> Html {
         });
     }
 
+    // Play in a lesson plays to the next pause point: the clock stops at the next step (or
+    // at the question waiting to be answered) and the narration moves with it, as Next does.
+    let free_play = use_frame_model((), |d, _, _| d.playing() && d.moving().is_none());
+    {
+        let (lab, state2) = (lab.clone(), state.clone());
+        use_effect_with(free_play, move |&free| {
+            if free && state2.narration.is_some() {
+                narration_move(&lab, &state2.dispatcher(), true);
+            }
+        });
+    }
+
     // On load: a shared link, else ?scenario=, else offer the autosaved session.
     {
         let get = get.clone();

@@ -169,6 +169,30 @@ describe('seminar mode', () => {
     }
   });
 
+  test('Play in a lesson stops at each pause point and the narration moves with it', { timeout: TEST_TIMEOUT }, async () => {
+    const session = await openPage(browser);
+    const { page, check } = session;
+    // A lesson whose first step has no question, so Play must move the clock to step 2.
+    const id = Object.keys(lessons).find((k) => !lessons[k].narration.steps[0].question) ?? Object.keys(lessons)[0];
+    const steps = lessons[id].narration.steps;
+    try {
+      await page.goto(`${server.url}?scenario=${id}`);
+      await waitForApp(session);
+      await setLang(session, 'en');
+      let pos = { step: 0, revealed: false };
+      await expectNarration(session, { ...pos, clock: clockAt(steps[0].at_ms), playing: false }, 'the first step');
+      // Twice: each press of Play runs to the next pause point and stops there.
+      for (let i = 0; i < 2; i++) {
+        pos = nextPos(steps, pos);
+        await page.getByTestId('play').click();
+        await expectNarration(session, { ...pos, clock: clockAt(steps[pos.step].at_ms), playing: false }, `after Play ${i + 1}`);
+      }
+      check();
+    } finally {
+      await session.close();
+    }
+  });
+
   test('presenter mode in Korean at 1280×720', { timeout: TEST_TIMEOUT }, async () => {
     const session = await openPage(browser, { width: 1280, height: 720 });
     const { page, check } = session;

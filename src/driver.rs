@@ -170,6 +170,14 @@ impl Driver {
             .expect("a logged command that applied once applies again");
     }
 
+    /// Forgets every logged command and rebuilds the run at `t`: the scenario's own script only
+    /// (a lesson after the teacher improvised).
+    pub fn drop_commands(&mut self, t: SimTime) {
+        self.log.clear();
+        self.seek(t);
+        self.set_playing(false);
+    }
+
     /// Builds a run from a scenario, seed and command log and advances it to `t`. A command
     /// that is refused on replay fails the restore, naming its index in the log.
     pub fn restore(
@@ -586,6 +594,25 @@ mod tests {
         d.seek(SimTime::from_secs(4));
         assert_eq!(d.log().len(), 1, "the restart, logged later, is forgotten");
         assert_eq!(d.now(), SimTime::from_secs(4));
+    }
+
+    #[test]
+    fn dropping_the_commands_gives_the_scripted_run_at_the_same_time() {
+        let mut scripted = Driver::with_default_scenario();
+        scripted.run_to(SimTime::from_secs(5));
+        let mut d = Driver::with_default_scenario();
+        d.run_to(SimTime::from_secs(2));
+        d.apply(command(r#"{"crash_consumer":{"consumer":"worker"}}"#))
+            .expect("crash applies");
+        d.run_to(SimTime::from_secs(5));
+        assert_ne!(
+            d.snapshot(),
+            scripted.snapshot(),
+            "the crash changed the run"
+        );
+        d.drop_commands(SimTime::from_secs(5));
+        assert!(d.log().is_empty() && !d.playing());
+        assert_eq!(d.snapshot(), scripted.snapshot());
     }
 
     #[test]

@@ -168,6 +168,8 @@ strings! {
     NarrationBack => "Back", "이전";
     NarrationNext => "Next", "다음";
     NarrationSkip => "Skip to the step", "바로 이동";
+    NarrationDiffers => "Your commands changed this run: the lesson's text may not match it.", "직접 실행한 명령 때문에 이 실행은 수업 내용과 다를 수 있습니다.";
+    NarrationToScript => "Back to the lesson's run", "수업대로 되돌리기";
     NarrationReveal => "Reveal the answer", "정답 보기";
     NarrationEnd => "End of the lesson", "수업 끝";
     NarrationBackHint => "Previous step (PageUp or ←)", "이전 단계 (PageUp 또는 ←)";

@@ -165,6 +165,12 @@ pub struct PlayerProps {
     pub moving: Option<u8>,
     /// true = forward.
     pub on_move: Callback<bool>,
+    /// Commands the teacher applied that the lesson does not script: the text may not hold.
+    #[prop_or_default]
+    pub differs: bool,
+    /// Rebuilds the lesson's own run at the current step.
+    #[prop_or_default]
+    pub on_script: Callback<()>,
 }
 
 /// The lesson panel: goal, "3 / 8", the step's text, the prediction question and its answer,
@@ -201,7 +207,7 @@ pub fn narration_player(props: &PlayerProps) -> Html {
     {
         let body = body.clone();
         // Refitted when what the panel holds changes, and on a resize.
-        let shown = (p, l, props.moving.is_some());
+        let shown = (p, l, props.moving.is_some(), props.differs);
         use_effect_with(shown, move |_| {
             fit_to_panel(&body);
             let listener = Closure::<dyn FnMut()>::new(move || fit_to_panel(&body));
@@ -249,6 +255,15 @@ pub fn narration_player(props: &PlayerProps) -> Html {
                     role="progressbar" aria-valuemin="0" aria-valuemax="100"
                     aria-valuenow={percent.to_string()}>
                     <span style={format!("width: {percent}%")}></span>
+                </div>
+            }
+            if props.differs {
+                <div class="narration-differs" data-testid="narration-differs" role="status">
+                    <span>{ t(l, Key::NarrationDiffers) }</span>
+                    <button type="button" data-testid="narration-to-script"
+                        onclick={props.on_script.reform(|_: MouseEvent| ())}>
+                        { t(l, Key::NarrationToScript) }
+                    </button>
                 </div>
             }
             <div class="narration-body" aria-live="polite" ref={body}>

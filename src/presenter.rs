@@ -8,7 +8,7 @@
 use crate::i18n::{t, Key, Lang};
 use crate::lab::{use_frame_model, use_lab, Lab};
 use crate::narration::{
-    back_pos, go_to_step, next_pos, use_narration_keys, NarrationPlayer, StepPos,
+    back_pos, go_to_step, next_pos, step_time, use_narration_keys, NarrationPlayer, StepPos,
 };
 use crate::presets::{self, ScenarioPicker};
 use crate::share::{self, Loaded, Problem, Session};
@@ -744,14 +744,24 @@ pub fn narration_panel() -> Html {
     let lab = use_lab();
     let state = use_seminar();
     let moving = use_frame_model((), move_percent);
+    let differs = use_frame_model((), |d, _, _| !d.log().is_empty());
     let Some(n) = state.narration.clone() else {
         return html! {};
+    };
+    let on_script = {
+        let (lab, n, pos) = (lab.clone(), n.clone(), state.pos);
+        Callback::from(move |()| {
+            if let Some(at) = step_time(&n, pos.index) {
+                lab.with_driver(|d| d.drop_commands(at));
+            }
+        })
     };
     let on_move = {
         let (lab, dispatcher) = (lab.clone(), state.dispatcher());
         Callback::from(move |forward| narration_move(&lab, &dispatcher, forward))
     };
     html! {
-        <NarrationPlayer lang={lab.lang} narration={n} pos={state.pos} {moving} {on_move} />
+        <NarrationPlayer lang={lab.lang} narration={n} pos={state.pos} {moving} {on_move}
+            {differs} {on_script} />
     }
 }

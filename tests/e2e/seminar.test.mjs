@@ -193,6 +193,35 @@ describe('seminar mode', () => {
     }
   });
 
+  test('an improvised crash warns that the run differs, and the lesson run comes back', { timeout: TEST_TIMEOUT }, async () => {
+    const session = await openPage(browser);
+    const { page, check } = session;
+    const id = Object.keys(lessons).find((k) => k.startsWith('05'));
+    const steps = lessons[id].narration.steps;
+    try {
+      await page.goto(`${server.url}?scenario=${id}`);
+      await waitForApp(session);
+      await setLang(session, 'ko');
+      await expectNarration(session, { step: 0, revealed: false, clock: clockAt(steps[0].at_ms) }, 'the first step');
+      const scripted = await readState(page);
+      assert.equal(await page.getByTestId('narration-differs').count(), 0, 'a warning before any command');
+      // The lab's picker is hidden in a lesson; a click on the node selects it the same way.
+      await page.getByTestId('inspect-select').selectOption({ label: 'worker-b' }, { force: true });
+      await page.getByTestId('insp-crash').click();
+      await poll(async () => (await page.getByTestId('insp-status').getAttribute('data-status')) === 'crashed', { message: 'worker-b crashed', check });
+      await poll(() => page.getByTestId('narration-differs').isVisible(), { message: 'the run-differs warning', check });
+      assert.match(await page.getByTestId('narration-differs').textContent(), /수업/);
+      await page.getByTestId('narration-to-script').click();
+      await poll(async () => (await page.getByTestId('narration-differs').count()) === 0, { message: 'the warning gone', check });
+      await poll(async () => (await page.getByTestId('insp-status').getAttribute('data-status')) !== 'crashed', { message: 'worker-b back up', check });
+      assert.deepEqual(await readState(page), scripted, 'the scripted run at the same step');
+      await expectNarration(session, { step: 0, revealed: false }, 'still at the first step');
+      check();
+    } finally {
+      await session.close();
+    }
+  });
+
   test('presenter mode in Korean at 1280×720', { timeout: TEST_TIMEOUT }, async () => {
     const session = await openPage(browser, { width: 1280, height: 720 });
     const { page, check } = session;

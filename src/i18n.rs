@@ -508,6 +508,7 @@ strings! {
     ColZmqPeersAfter => "ZeroMQ peers", "ZeroMQ 피어";
     NodeZmqDown => "process down: its pipes are gone", "프로세스 중단: 파이프도 사라짐";
     NodeZmqBlocked => "send blocked: pipes full", "send 막힘: 파이프가 가득 참";
+    NodeZmqBlockedShort => "blocked", "막힘";
     NodeZmqSent => "sent", "보냄";
     NodeZmqReceived => "received", "받음";
     NodeZmqNoPipe => "no connection", "연결 없음";

@@ -1,5 +1,5 @@
-//! Apache Pulsar: a topic box with its subscriptions, each in its own colour with its backlog,
-//! and a box per partition for its log (the managed ledger) with one cursor mark per
+//! Apache Pulsar: a topic box with its subscriptions' types and names, each name in its own
+//! colour, and a box per partition for its log (the managed ledger) with one cursor mark per
 //! subscription (PUL-1, PUL-2). A consumer's link takes its subscription's colour, so the
 //! consumers of one subscription read as one group.
 
@@ -151,7 +151,8 @@ impl Kind for Pulsar {
     }
 }
 
-/// Each subscription in its colour with its backlog ("audit 6").
+/// Each subscription's name in its colour, the colour of its cursor mark and its links; the
+/// names share the lane by their widths, in a smaller type when they do not fit.
 fn subscriptions_lane(pen: &Pen, tv: &PulsarTopicView, lane: Rect, k: f64) {
     let c = pen.ctx;
     pen.lane_box(lane, k);
@@ -168,22 +169,20 @@ fn subscriptions_lane(pen: &Pen, tv: &PulsarTopicView, lane: Rect, k: f64) {
         .ok();
         return;
     }
-    // Equal shares of the lane; a name is cut before its backlog is.
-    let share = lane.w / tv.subscriptions.len() as f64;
+    let (bar, pad) = (4.0 * k, 4.0 * k);
+    pen.font(700, 14.0 * k, FONT);
+    let names: f64 = tv.subscriptions.iter().map(|s| pen.text_w(&s.name)).sum();
+    let marks = tv.subscriptions.len() as f64 * (bar + 2.0 * pad);
+    let px = (14.0 * k * (lane.w - marks) / names).clamp(10.0 * k, 14.0 * k);
+    pen.font(700, px, FONT);
+    let mut x = lane.x;
     for (i, s) in tv.subscriptions.iter().enumerate() {
-        let x = lane.x + i as f64 * share;
         let colour = sub_colour(i);
         c.set_fill_style_str(colour);
-        c.fill_rect(x + 1.0 * k, lane.y, 4.0 * k, lane.h);
-        let backlog = format!(" {}", format_count(s.backlog));
-        pen.font(700, 14.0 * k, FONT);
-        let backlog_w = pen.text_w(&backlog);
-        let name = pen.fit(&s.name, (share - 9.0 * k - backlog_w).max(0.0));
-        let name_w = pen.text_w(&name);
-        c.fill_text(&name, x + 8.0 * k, lane.mid_y()).ok();
-        c.set_fill_style_str(FAINT);
-        c.fill_text(&backlog, x + 8.0 * k + name_w, lane.mid_y())
-            .ok();
+        c.fill_rect(x + 1.0 * k, lane.y, bar, lane.h);
+        let name = pen.fit(&s.name, (lane.right() - x - bar - pad).max(0.0));
+        c.fill_text(&name, x + bar + pad, lane.mid_y()).ok();
+        x += bar + 2.0 * pad + pen.text_w(&name);
     }
 }
 

@@ -100,7 +100,9 @@ impl Kind for ZeroMq {
 
     fn lane(&self, pen: &Pen, snap: &Snapshot, node: &GraphNode, lane: Rect, k: f64) {
         if let NodeRef::ZmqSocket(id) = node.node {
-            pipes_lane(pen, &pipes(snap, id), lane, k);
+            let blocked =
+                (snap.zeromq.iter().flat_map(|z| &z.sockets)).any(|s| s.id == id && s.blocked);
+            pipes_lane(pen, &pipes(snap, id), blocked, lane, k);
         }
     }
 
@@ -138,13 +140,22 @@ impl Kind for ZeroMq {
 }
 
 /// Each pipe as a bounded buffer: a slot per message up to its high-water mark (a gauge when
-/// the mark is large or 0, unlimited), then "depth/hwm". A full pipe is red.
-fn pipes_lane(pen: &Pen, pipes: &[(u64, u32)], lane: Rect, k: f64) {
+/// the mark is large or 0, unlimited), then "depth/hwm". A full pipe is red; a send blocked in
+/// the application is said at the end.
+fn pipes_lane(pen: &Pen, pipes: &[(u64, u32)], blocked: bool, lane: Rect, k: f64) {
     let c = pen.ctx;
     pen.lane_box(lane, k);
     c.set_text_baseline("middle");
-    c.set_text_align("left");
     pen.font(700, 14.0 * k, FONT);
+    let mut lane = lane;
+    if blocked {
+        let word = t(pen.lang, Key::NodeZmqBlockedShort);
+        c.set_text_align("right");
+        c.set_fill_style_str(DANGER);
+        c.fill_text(word, lane.right() - 2.0 * k, lane.mid_y()).ok();
+        lane.w = (lane.w - pen.text_w(word) - 8.0 * k).max(0.0);
+    }
+    c.set_text_align("left");
     if pipes.is_empty() {
         c.set_fill_style_str(FAINT);
         c.fill_text(

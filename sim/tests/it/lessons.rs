@@ -1050,7 +1050,11 @@ fn lesson_20_one_log_four_cursors_and_a_crash_under_each_type() {
             .filter(|m| m % 3 == 0)
             .collect::<Vec<_>>()
     };
-    assert_eq!(alice(&["ship-1", "ship-2"]), [0, 6, 3], "m9 waits in ship-2");
+    assert_eq!(
+        alice(&["ship-1", "ship-2"]),
+        [0, 6, 3],
+        "m9 waits in ship-2"
+    );
     assert_eq!(alice(&["mail-1", "mail-2"]), [0, 3, 6, 9]);
     assert_eq!(alice(&["audit-1"]), [0, 3, 6, 9]);
     assert_eq!(alice(&["billing-1", "billing-2"]), [0, 3, 6, 9]);

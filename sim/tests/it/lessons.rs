@@ -3,8 +3,9 @@
 //! for each of the thirteen shipped lessons the claim its narration makes is checked on the
 //! simulation at the time of the step that makes it.
 
-use crate::helpers::{assert_no_leaks, consumer_id, dropped, queue_view, trace};
+use crate::helpers::{assert_no_leaks, consumer_id, dropped, first_time, queue_view, trace};
 use broker_sim::command::Command;
+use broker_sim::event::ZmqEvent;
 use broker_sim::scenario::{ConsumerSource, PublishTarget};
 use broker_sim::ConsumerStatus;
 use broker_sim::{DropReason, Event, EventKind, Scenario, SimTime, Simulation};
@@ -160,6 +161,18 @@ fn entity_names(s: &Scenario) -> BTreeSet<String> {
     names.extend(s.topics.iter().map(|t| t.name.clone()));
     names.extend(s.groups.iter().map(|g| g.name.clone()));
     names.extend(s.services.iter().map(|x| x.name.clone()));
+    names.extend(
+        s.pulsar
+            .iter()
+            .flat_map(|p| p.topics.iter().map(|t| t.name.clone())),
+    );
+    for peer in s.zeromq.iter().flat_map(|z| &z.peers) {
+        names.extend(
+            peer.sockets
+                .iter()
+                .map(|k| format!("{}/{}", peer.name, k.name)),
+        );
+    }
     for st in &s.streams {
         names.insert(st.key.clone());
         names.extend(st.groups.iter().map(|g| g.name.clone()));
@@ -960,4 +973,225 @@ impl Lesson {
             .filter(|l| l.contains(what))
             .collect()
     }
+}
+
+impl Lesson {
+    /// (ms, message) of every Pulsar dispatch to `consumer`, in order.
+    fn pulsar_dispatched(&self, consumer: &str) -> Vec<(u64, u64)> {
+        let id = consumer_id(&self.sim, consumer);
+        (self.events.iter())
+            .filter_map(|e| match e.kind {
+                EventKind::PulsarDispatched { msg, consumer, .. } if consumer == id => {
+                    Some((e.time.0 / 1_000, msg.0))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// (ms, message) of every message `consumer` finished, in order.
+    fn processed_at(&self, consumer: &str) -> Vec<(u64, u64)> {
+        let id = consumer_id(&self.sim, consumer);
+        (self.events.iter())
+            .filter_map(|e| match e.kind {
+                EventKind::Processed {
+                    msg,
+                    consumer,
+                    failed: false,
+                } if consumer == id => Some((e.time.0 / 1_000, msg.0)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The messages dropped with `reason`, in order.
+    fn dropped_ids(&self, reason: DropReason) -> Vec<u64> {
+        (self.events.iter())
+            .filter_map(|e| match e.kind {
+                EventKind::Dropped { msg, reason: r } if r == reason => Some(msg.0),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn lesson_20_one_log_four_cursors_and_a_crash_under_each_type() {
+    let mut l = Lesson::load("20-pulsar-four-subscriptions.json");
+    let msgs = |v: Vec<(u64, u64)>| v.into_iter().map(|(_, m)| m).collect::<Vec<_>>();
+    l.run_to_step(0, 600.0);
+    assert_eq!(l.published_by("shop"), [0, 1]);
+
+    // PUL-2..PUL-6: every subscription gets every message; its type picks the consumer.
+    l.run_to_step(1, 1_600.0);
+    assert_eq!(msgs(l.pulsar_dispatched("audit-1")), [0, 1, 2, 3, 4, 5]);
+    assert_eq!(msgs(l.pulsar_dispatched("billing-2")), [0, 1, 2, 3, 4, 5]);
+    assert_eq!(
+        l.pulsar_dispatched("billing-2")[0].0,
+        1_020,
+        "the failover delay"
+    );
+    assert_eq!(l.pulsar_dispatched("billing-1"), []);
+    assert_eq!(msgs(l.pulsar_dispatched("ship-1")), [0, 2, 4]);
+    assert_eq!(msgs(l.pulsar_dispatched("ship-2")), [1, 3, 5]);
+    assert_eq!(msgs(l.pulsar_dispatched("mail-1")), [1, 4], "bob's");
+    assert_eq!(msgs(l.pulsar_dispatched("mail-2")), [0, 2, 3, 5]);
+    assert_eq!(l.sim.ledger().created, 6, "one log: a cursor is not a copy");
+
+    // Shared reorders a key; the others keep alice's m0, m3, m6 in order.
+    l.run_to_step(2, 2_900.0);
+    assert!(l.processed_at("ship-2").contains(&(1_940, 3)));
+    assert!(l.processed_at("ship-1").contains(&(1_840, 6)));
+    let alice = |names: &[&str]| {
+        let mut done: Vec<(u64, u64)> = names.iter().flat_map(|c| l.processed_at(c)).collect();
+        done.sort();
+        msgs(done)
+            .into_iter()
+            .filter(|m| m % 3 == 0)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        alice(&["ship-1", "ship-2"]),
+        [0, 6, 3],
+        "m9 waits in ship-2"
+    );
+    assert_eq!(alice(&["mail-1", "mail-2"]), [0, 3, 6, 9]);
+    assert_eq!(alice(&["audit-1"]), [0, 3, 6, 9]);
+    assert_eq!(alice(&["billing-1", "billing-2"]), [0, 3, 6, 9]);
+
+    l.run_to_step(3, 3_100.0);
+    for c in ["audit-1", "billing-2", "ship-2", "mail-1"] {
+        assert_eq!(l.consumer(c).status, ConsumerStatus::Crashed, "{c}");
+    }
+    assert_eq!(msgs(l.processed_at("ship-2")), [1, 3, 5]);
+    assert_eq!(msgs(l.pulsar_dispatched("ship-2")), [1, 3, 5, 7, 9, 11]);
+
+    // PUL-11 by type.
+    l.run_to_step(4, 4_500.0);
+    let after = |l: &Lesson, c: &str, ms: u64| -> Vec<(u64, u64)> {
+        (l.pulsar_dispatched(c).into_iter())
+            .filter(|(t, _)| *t > ms)
+            .collect()
+    };
+    assert_eq!(
+        &after(&l, "ship-1", 3_100)[..3],
+        [(3_120, 7), (3_120, 9), (3_120, 11)]
+    );
+    assert_eq!(after(&l, "mail-2", 3_100)[..2], [(3_270, 12), (3_520, 13)]);
+    assert_eq!(after(&l, "billing-1", 0)[0], (4_120, 11));
+    assert!(l.processed("billing-2").contains(&11));
+    assert_eq!(after(&l, "audit-1", 3_100), []);
+    let snap = l.sim.snapshot();
+    let topic = &snap.pulsar.as_ref().unwrap().topics[0];
+    let audit = topic
+        .subscriptions
+        .iter()
+        .find(|s| s.name == "audit")
+        .unwrap();
+    assert_eq!(audit.backlog, 6, "m11-m16");
+
+    l.run_to_step(5, 5_200.0);
+    assert_eq!(
+        msgs(after(&l, "audit-1", 3_100)),
+        [11, 12, 13, 14, 15, 16, 17, 18, 19]
+    );
+    assert_eq!(after(&l, "audit-1", 3_100)[0].0, 5_020);
+
+    l.run_to_step(6, 6_500.0);
+    let all: Vec<u64> = (0..24).collect();
+    let sorted = |names: &[&str]| {
+        let mut v: Vec<u64> = names.iter().flat_map(|c| l.processed(c)).collect();
+        v.sort();
+        v
+    };
+    let mut twice_11 = all.clone();
+    twice_11.insert(12, 11);
+    assert_eq!(sorted(&["audit-1"]), twice_11);
+    assert_eq!(sorted(&["billing-1", "billing-2"]), twice_11);
+    assert_eq!(sorted(&["ship-1", "ship-2"]), all);
+    assert_eq!(sorted(&["mail-1", "mail-2"]), all);
+    assert_eq!(l.sim.ledger().created, 24);
+    for reason in [DropReason::ProcessExit, DropReason::NoSubscriber] {
+        assert_eq!(dropped(&l.sim, reason), 0);
+    }
+}
+
+#[test]
+fn lesson_21_zeromq_loses_before_the_subscription_at_the_hwm_and_with_the_process() {
+    let mut l = Lesson::load("21-zeromq-no-safety-net.json");
+    let zmq = |l: &Lesson| l.sim.snapshot().zeromq.clone().expect("zeromq");
+    l.run_to_step(0, 1_000.0);
+    assert_eq!(dropped(&l.sim, DropReason::NoSubscriber), 10);
+    assert!(
+        !(zmq(&l).conns.iter()).any(|c| c.endpoint == "prices"),
+        "no broker, and nobody on prices yet"
+    );
+
+    // ZMQ-8: before board's subscription reaches ticker, updates are lost.
+    l.run_to_step(1, 1_400.0);
+    assert_eq!(dropped(&l.sim, DropReason::NoSubscriber), 12);
+    assert_eq!(l.dropped_ids(DropReason::SlowJoiner), [21]);
+    let first_ms = |pred: fn(&ZmqEvent) -> bool| {
+        first_time(&l.events, |k| matches!(k, EventKind::Zmq(z) if pred(z))).0 / 1_000
+    };
+    assert_eq!(
+        first_ms(|z| matches!(z, ZmqEvent::ZmqSubscribed { .. })),
+        1_330
+    );
+    assert_eq!(
+        first_ms(|z| matches!(z, ZmqEvent::ZmqSendBlocked { .. })),
+        700
+    );
+
+    // ZMQ-6 vs ZMQ-3: the PUB drops at the HWM, the PUSH blocks.
+    l.run_to_step(2, 2_950.0);
+    assert_eq!(dropped(&l.sim, DropReason::HwmDrop), 7);
+    assert_eq!(l.published_by("tasks").len(), 15);
+    assert_eq!(l.published_by("quotes").len(), 29);
+    let v = zmq(&l);
+    let jobs = v.conns.iter().find(|c| c.endpoint == "jobs").unwrap();
+    assert_eq!(
+        (jobs.out, jobs.inp),
+        ((2, 2), (2, 2)),
+        "both pipes at the HWM"
+    );
+    assert_eq!(
+        l.consumer("job-runner").processing.map(|p| p.msg.0),
+        Some(23)
+    );
+
+    // ZMQ-1: what the crashed process's pipes held is gone.
+    l.run_to_step(3, 3_100.0);
+    assert_eq!(l.dropped_ids(DropReason::ProcessExit), [23, 27, 31, 35, 39]);
+    let v = zmq(&l);
+    let vent = v.sockets.iter().find(|s| s.name == "vent/push").unwrap();
+    assert!(vent.blocked, "m43 waits in vent's application");
+
+    l.run_to_step(4, 4_500.0);
+    let resumed: Vec<(u64, u64)> = (l.events.iter())
+        .filter_map(|e| match &e.kind {
+            EventKind::Zmq(ZmqEvent::ZmqSendResumed { blocked_us, .. }) => {
+                Some((e.time.0 / 1_000, *blocked_us))
+            }
+            _ => None,
+        })
+        .filter(|(t, _)| *t > 3_000)
+        .collect();
+    assert_eq!(resumed[0], (4_060, 1_140_000));
+    let after: Vec<u64> = (l.processed_at("job-runner").into_iter())
+        .filter(|(t, _)| *t > 3_000)
+        .map(|(_, m)| m)
+        .collect();
+    assert_eq!(after[0], 43);
+    for m in [23, 27, 31, 35, 39] {
+        assert!(!l.processed("job-runner").contains(&m));
+    }
+    let counts = [
+        DropReason::NoSubscriber,
+        DropReason::SlowJoiner,
+        DropReason::HwmDrop,
+        DropReason::ProcessExit,
+    ]
+    .map(|r| dropped(&l.sim, r));
+    assert_eq!(counts, [12, 1, 14, 5]);
 }

@@ -961,3 +961,173 @@ impl Lesson {
             .collect()
     }
 }
+
+#[test]
+fn lesson_17_kaf_21_24_the_leader_dies_acks_1_loses_what_acks_all_keeps() {
+    use broker_sim::event::{KafkaRepEvent, ProduceError};
+    let mut l = Lesson::load("17-kafka-leader-dies-acks.json");
+    l.run_to_step(0, 1_500.0);
+    for topic in ["acks-1", "acks-all"] {
+        let r = l.replication(topic);
+        assert_eq!(
+            (r.leader, r.isr.clone(), r.high_watermark),
+            (Some(0), vec![0, 1, 2], 0)
+        );
+    }
+    assert_eq!(l.brokers_down(), Vec::<u32>::new());
+
+    l.run_to_step(1, 2_015.0);
+    assert_eq!(l.published_by("fast"), [0, 1, 2, 3, 4]);
+    assert_eq!(l.published_by("safe"), [5, 6, 7, 8, 9]);
+    // acks=1: answered at the leader's append; acks=all: nothing yet.
+    assert_eq!(
+        l.kafka(|e| match e {
+            KafkaRepEvent::KafkaProduceAcked { msg, offset, .. } => Some((msg.0, *offset)),
+            _ => None,
+        }),
+        [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4)]
+    );
+    for topic in ["acks-1", "acks-all"] {
+        let r = l.replication(topic);
+        assert_eq!(r.replicas, [(0, 5), (1, 1), (2, 1)], "{topic}");
+        assert_eq!(
+            r.high_watermark, 0,
+            "{topic}: the followers' LEO is not reported yet"
+        );
+    }
+
+    l.run_to_step(2, 5_000.0);
+    assert_eq!(l.brokers_down(), [0]);
+    assert_eq!(
+        l.replication("acks-1").leader,
+        Some(0),
+        "not fenced before 11.02 s"
+    );
+    let not_leader = l.kafka(|e| match e {
+        KafkaRepEvent::KafkaProduceFailed {
+            msg, error, retry, ..
+        } => {
+            assert!(*retry);
+            (*error == ProduceError::NotLeader).then_some(msg.0)
+        }
+        _ => None,
+    });
+    // Each of safe's five records fails every 0.12 s (0.1 s backoff and a round trip).
+    assert_eq!(not_leader.len(), 5 * 25, "{}", l.trace());
+    assert!(not_leader.iter().all(|m| (5..10).contains(m)));
+    assert!(l.records("r1").is_empty() && l.records("rall").is_empty());
+
+    l.run_to_step(3, 11_100.0);
+    let lost = l.kafka(|e| match e {
+        KafkaRepEvent::KafkaLostOnFailover { msg, offset, .. } => Some((msg.0, *offset)),
+        _ => None,
+    });
+    assert_eq!(lost, [(1, 1), (2, 2), (3, 3), (4, 4)]);
+    assert_eq!(dropped(&l.sim, DropReason::LostOnFailover), 4);
+    assert_eq!(dropped(&l.sim, DropReason::TruncatedOnElection), 4);
+    assert_eq!(dropped(&l.sim, DropReason::Deduplicated), 1);
+    let elected = l.kafka(|e| match e {
+        KafkaRepEvent::KafkaLeaderElected {
+            leader,
+            epoch,
+            clean,
+            ..
+        } => Some((*leader, *epoch, *clean)),
+        _ => None,
+    });
+    assert_eq!(elected, [(Some(1), 1, true), (Some(1), 1, true)]);
+    for (topic, hw) in [("acks-1", 1), ("acks-all", 5)] {
+        let r = l.replication(topic);
+        assert_eq!((r.leader, r.epoch, r.isr.clone()), (Some(1), 1, vec![1, 2]));
+        assert_eq!(r.high_watermark, hw, "{topic}");
+    }
+    assert_eq!(
+        l.kafka(|e| match e {
+            KafkaRepEvent::KafkaProduceAcked { msg, offset, .. } if msg.0 >= 5 =>
+                Some((msg.0, *offset)),
+            _ => None,
+        }),
+        [(5, 0), (6, 1), (7, 2), (8, 3), (9, 4)]
+    );
+
+    l.run_to_step(4, 13_000.0);
+    assert_eq!(l.records("r1"), [(0, 0)]);
+    assert_eq!(l.records("rall"), [(0, 5), (1, 6), (2, 7), (3, 8), (4, 9)]);
+
+    l.run_to_step(5, 15_500.0);
+    assert_eq!(l.brokers_down(), Vec::<u32>::new());
+    let truncated = l.kafka(|e| match e {
+        KafkaRepEvent::KafkaReplicaTruncated { broker, to, .. } => Some((*broker, *to)),
+        _ => None,
+    });
+    assert_eq!(truncated, [(0, 1), (0, 1)]);
+    let expanded: Vec<u64> = (l.events.iter())
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::KafkaRep(KafkaRepEvent::KafkaIsrExpanded { broker: 0, .. })
+            )
+        })
+        .map(|e| e.time.0 / 1_000)
+        .collect();
+    assert_eq!(expanded, [15_010, 15_030]);
+    for topic in ["acks-1", "acks-all"] {
+        let r = l.replication(topic);
+        assert_eq!(
+            (r.leader, r.isr.clone()),
+            (Some(1), vec![0, 1, 2]),
+            "{topic}"
+        );
+    }
+    assert_eq!(
+        dropped(&l.sim, DropReason::LostOnFailover),
+        4,
+        "nothing comes back"
+    );
+}
+
+impl Lesson {
+    /// The replication of a Kafka topic's partition 0.
+    fn replication(&self, topic: &str) -> broker_sim::snapshot::ReplicationView {
+        let snap = self.sim.snapshot();
+        let t = snap.topics.iter().find(|t| t.name == topic).expect(topic);
+        t.partitions[0].replication.clone().expect("replicated")
+    }
+
+    /// The Kafka brokers that are down, by id.
+    fn brokers_down(&self) -> Vec<u32> {
+        use broker_sim::snapshot::{NodeRef, NodeStatus};
+        (self.sim.snapshot().graph.nodes.iter())
+            .filter_map(|n| match n.node {
+                NodeRef::KafkaBroker(b) if n.status == NodeStatus::Crashed => Some(b),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// (offset, message) of each record a group member processed, in order.
+    fn records(&self, consumer: &str) -> Vec<(u64, u64)> {
+        let id = consumer_id(&self.sim, consumer);
+        (self.events.iter())
+            .filter_map(|e| match e.kind {
+                EventKind::RecordProcessed {
+                    consumer,
+                    offset,
+                    msg,
+                    ..
+                } if consumer == id => Some((offset, msg.0)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// What `f` picks from the Kafka replication events so far.
+    fn kafka<T>(&self, f: impl Fn(&broker_sim::event::KafkaRepEvent) -> Option<T>) -> Vec<T> {
+        (self.events.iter())
+            .filter_map(|e| match &e.kind {
+                EventKind::KafkaRep(k) => f(k),
+                _ => None,
+            })
+            .collect()
+    }
+}

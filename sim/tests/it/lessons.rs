@@ -1131,3 +1131,119 @@ impl Lesson {
             .collect()
     }
 }
+
+#[test]
+fn lesson_18_kaf_22_min_insync_2_refuses_instead_of_acknowledging_on_one_broker() {
+    use broker_sim::event::{KafkaRepEvent, ProduceError};
+    let mut l = Lesson::load("18-kafka-min-insync-replicas.json");
+    // (message, offset) of each acknowledgement of a topic's records.
+    let acked = |l: &Lesson, topic: &str| {
+        let id = l.topic_id(topic);
+        l.kafka(|e| match e {
+            KafkaRepEvent::KafkaProduceAcked {
+                msg, topic, offset, ..
+            } if *topic == id => Some((msg.0, *offset)),
+            _ => None,
+        })
+    };
+    let failed = |l: &Lesson, error: ProduceError| {
+        l.kafka(|e| match e {
+            KafkaRepEvent::KafkaProduceFailed { msg, error: e, .. } if *e == error => Some(msg.0),
+            _ => None,
+        })
+    };
+    l.run_to_step(0, 800.0);
+    assert_eq!(acked(&l, "payments"), [(0, 0)]);
+    assert_eq!(acked(&l, "clicks"), [(1, 0)]);
+    for topic in ["payments", "clicks"] {
+        let r = l.replication(topic);
+        assert_eq!(
+            (r.leader, r.isr.clone(), r.high_watermark),
+            (Some(0), vec![0, 1, 2], 1)
+        );
+    }
+
+    l.run_to_step(1, 5_000.0);
+    assert_eq!(l.brokers_down(), [1, 2]);
+    for topic in ["payments", "clicks"] {
+        let r = l.replication(topic);
+        assert_eq!(r.isr, [0, 1, 2], "{topic}: not fenced before 10 s");
+        assert_eq!(r.replicas, [(0, 9), (1, 1), (2, 1)], "{topic}");
+        assert_eq!(r.high_watermark, 1, "{topic}");
+    }
+    assert_eq!(acked(&l, "payments").len() + acked(&l, "clicks").len(), 2);
+    assert_eq!(l.records("booker"), [(0, 0)]);
+    assert_eq!(l.records("counter"), [(0, 1)]);
+
+    l.run_to_step(2, 10_500.0);
+    for topic in ["payments", "clicks"] {
+        assert_eq!(l.replication(topic).isr, [0], "{topic}");
+    }
+    // clicks: the 18 waiting records acknowledged at once at 10 s, by the ISR {b0}.
+    let clicks_at_10: Vec<(u64, i64)> = acked(&l, "clicks")[1..19].to_vec();
+    assert_eq!(
+        clicks_at_10,
+        (1..19).map(|o| (2 * o + 1, o as i64)).collect::<Vec<_>>()
+    );
+    let after_append = failed(&l, ProduceError::NotEnoughReplicasAfterAppend);
+    assert_eq!(after_append, (1..19).map(|i| 2 * i).collect::<Vec<_>>());
+    assert_eq!(acked(&l, "payments"), [(0, 0)], "no payment acknowledged");
+    // They passed the HW, so ledger read them; the first refusal came at 10.01 s (m38).
+    assert_eq!(l.replication("payments").high_watermark, 19);
+    assert_eq!(l.records("booker").len(), 19);
+    let refused = failed(&l, ProduceError::NotEnoughReplicas);
+    assert_eq!(refused[0], 38);
+    assert_eq!(
+        l.replication("payments").replicas[0],
+        (0, 19),
+        "refused: not written"
+    );
+    assert_eq!(l.replication("clicks").high_watermark, 20);
+
+    l.run_to_step(3, 13_500.0);
+    assert_eq!(acked(&l, "payments"), [(0, 0)]);
+    assert_eq!(dropped(&l.sim, DropReason::LostOnFailover), 0);
+    assert_eq!(l.sim.ledger().dropped_total(), 0);
+
+    l.run_to_step(4, 14_500.0);
+    let expanded: Vec<(u64, u32)> = (l.events.iter())
+        .filter_map(|e| match &e.kind {
+            EventKind::KafkaRep(KafkaRepEvent::KafkaIsrExpanded {
+                topic, broker: 1, ..
+            }) => Some((e.time.0 / 1_000, topic.0)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(expanded, [(14_030, 0), (14_050, 1)]);
+    assert_eq!(dropped(&l.sim, DropReason::Deduplicated), 18);
+    let payments = acked(&l, "payments");
+    assert_eq!(
+        &payments[1..19],
+        &(1..19).map(|o| (2 * o, o as i64)).collect::<Vec<_>>()[..]
+    );
+    let offsets: Vec<i64> = payments.iter().map(|(_, o)| *o).collect();
+    assert_eq!(
+        offsets,
+        (0..offsets.len() as i64).collect::<Vec<_>>(),
+        "in order"
+    );
+    let read = l.records("booker");
+    assert_eq!(
+        read,
+        (0..read.len() as u64)
+            .map(|o| (o, 2 * o))
+            .collect::<Vec<_>>(),
+        "every payment once, in order"
+    );
+
+    l.run_to_step(5, 16_000.0);
+    assert_eq!(l.replication("payments").isr, [0, 1]);
+    assert_eq!(dropped(&l.sim, DropReason::LostOnFailover), 0);
+}
+
+impl Lesson {
+    fn topic_id(&self, name: &str) -> broker_sim::ids::TopicId {
+        let snap = self.sim.snapshot();
+        snap.topics.iter().find(|t| t.name == name).expect(name).id
+    }
+}

@@ -477,6 +477,7 @@ strings! {
     // ---- canvas: event broker, services, two-band compare view, colour mode ----
     BandMessage => "Message broker — deleted on ack", "메시지 브로커 — ACK하면 삭제";
     BandEvent => "Event broker — log retained", "이벤트 브로커 — 로그 보존";
+    BandBrokers => "Brokers — the replicas each one holds", "브로커 — 각자 가진 레플리카";
     ColTopics => "Topics · partitions", "토픽 · 파티션";
     ColGroups => "Consumer groups", "컨슈머 그룹";
     ColServices => "Services (no broker)", "서비스 (브로커 없음)";

@@ -655,8 +655,7 @@ fn replicas_of(snap: &Snapshot, broker: u32) -> Vec<ReplicaCell> {
                 },
                 leo,
                 hw: r.high_watermark,
-                span: (r.replicas.iter().map(|(_, l)| *l))
-                    .fold(r.high_watermark, u64::max),
+                span: (r.replicas.iter().map(|(_, l)| *l)).fold(r.high_watermark, u64::max),
                 leader: r.leader == Some(broker),
                 in_isr: r.isr.contains(&broker),
             })
@@ -673,7 +672,11 @@ fn broker_lane(pen: &Pen, snap: &Snapshot, broker: u32, down: bool, lane: Rect, 
     }
     let gap = 6.0 * k;
     let fit = (((lane.w + gap) / (70.0 * k + gap)).floor() as usize).max(1);
-    let shown = if cells.len() > fit { fit - 1 } else { cells.len() };
+    let shown = if cells.len() > fit {
+        fit - 1
+    } else {
+        cells.len()
+    };
     let slots = shown + usize::from(shown < cells.len());
     let w = (lane.w - gap * (slots - 1) as f64) / slots as f64;
     let slot = |i: usize| Rect {
@@ -726,7 +729,8 @@ fn replica(pen: &Pen, cell: &ReplicaCell, down: bool, r: Rect, k: f64) {
         cell.name.clone()
     };
     pen.font(if cell.leader { 700 } else { 600 }, small(12.0, k), FONT);
-    let name = pen.fit(&name, r.w * 0.55 - pad);
+    // The name first: a bar is read only once one knows whose it is.
+    let name = pen.fit(&name, r.w - 2.0 * pad - 18.0 * k);
     let name_w = pen.text_w(&name);
     c.set_fill_style_str(match (down, cell.leader) {
         (true, _) => MUTED,
@@ -763,7 +767,12 @@ fn replica(pen: &Pen, cell: &ReplicaCell, down: bool, r: Rect, k: f64) {
         c.set_fill_style_str(committed);
         c.fill_rect(bar.x, bar.y, below, bar.h);
         c.set_fill_style_str(UNCOMMITTED);
-        c.fill_rect(bar.x + below, bar.y, cell.leo.saturating_sub(hw) as f64 * unit, bar.h);
+        c.fill_rect(
+            bar.x + below,
+            bar.y,
+            cell.leo.saturating_sub(hw) as f64 * unit,
+            bar.h,
+        );
     }
     c.set_line_width(1.0 * k);
     c.set_stroke_style_str("#d1d5db");
@@ -1225,7 +1234,10 @@ fn broker_model(snap: &Snapshot, broker: u32) -> Option<BrokerModel> {
 
 impl Inspect for BrokerModel {
     fn title(&self, l: Lang) -> (String, String) {
-        (t(l, Key::TagKafkaBroker).to_string(), format!("b{}", self.id))
+        (
+            t(l, Key::TagKafkaBroker).to_string(),
+            format!("b{}", self.id),
+        )
     }
     fn body(&self, lab: &Lab) -> Html {
         broker_body(lab, self)

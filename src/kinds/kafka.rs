@@ -706,11 +706,15 @@ fn broker_lane(pen: &Pen, snap: &Snapshot, broker: u32, down: bool, lane: Rect, 
 /// the rest pale, and the high watermark as a red line.
 fn replica(pen: &Pen, cell: &ReplicaCell, down: bool, r: Rect, k: f64) {
     let c = pen.ctx;
-    let synced = cell.in_isr && !down;
+    // A dead broker stays in the ISR until the controller fences it: the frame says so.
     pen.round_rect(r, 4.0 * k);
-    c.set_fill_style_str(if synced { TOPIC_FILL } else { "#f3f4f6" });
+    c.set_fill_style_str(if cell.in_isr && !down {
+        TOPIC_FILL
+    } else {
+        "#f3f4f6"
+    });
     c.fill();
-    if synced {
+    if cell.in_isr {
         c.set_line_width(2.0 * k);
         c.set_stroke_style_str(TOPIC_STROKE);
     } else {

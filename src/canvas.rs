@@ -375,7 +375,7 @@ impl Scene<'_> {
 
     fn headings(&self, topo: &Topology) {
         if !self.layout.bands.is_empty() {
-            self.band_headings();
+            self.band_headings(topo);
             return;
         }
         let pen = &self.pen;
@@ -440,11 +440,21 @@ impl Scene<'_> {
 
     /// Two bands, message band above event band: a tinted panel each, a heading that says
     /// what happens to a message once it is handled, and the column kinds in small type.
-    fn band_headings(&self) {
+    fn band_headings(&self, topo: &Topology) {
         let c = self.pen.ctx;
         let s = self.pen.s;
+        // An event broker's own broker nodes, alone above its logs, are no message broker.
+        let brokers_only = (topo.columns[ROUTERS..].iter().flatten())
+            .filter_map(|i| i.node())
+            .all(|n| {
+                self.snap
+                    .graph
+                    .node(n)
+                    .is_some_and(|g| g.role == Role::Broker)
+            });
         for band in &self.layout.bands {
             let (key, colour, tint) = match band.kind {
+                BandKind::Message if brokers_only => (Key::BandBrokers, EVENT_ACCENT, "#f3fafc"),
                 BandKind::Message => (Key::BandMessage, "#15803d", "#f6fbf7"),
                 BandKind::Event => (Key::BandEvent, EVENT_ACCENT, "#f3fafc"),
             };

@@ -479,6 +479,7 @@ strings! {
     // ---- canvas: event broker, services, two-band compare view, colour mode ----
     BandMessage => "Message broker — deleted on ack", "메시지 브로커 — ACK하면 삭제";
     BandEvent => "Event broker — log retained", "이벤트 브로커 — 로그 보존";
+    BandBrokers => "Brokers — the replicas each one holds", "브로커 — 각자 가진 레플리카";
     ColTopics => "Topics · partitions", "토픽 · 파티션";
     ColGroups => "Consumer groups", "컨슈머 그룹";
     ColServices => "Services (no broker)", "서비스 (브로커 없음)";
@@ -495,6 +496,18 @@ strings! {
     TagKafkaBrokerDown => "Kafka broker · down", "카프카 브로커 · 중단";
     NodeKafkaLeaders => "leader of", "리더";
     NodeKafkaReplicas => "replicas", "레플리카";
+    MarkHighWatermark => "HW", "HW";
+    InspKafkaFenced => "down · fenced by the controller", "중단 · 컨트롤러가 차단함";
+    InspKafkaUnnoticed => "down · the controller has not noticed yet", "중단 · 컨트롤러가 아직 모름";
+    InspKafkaRole => "role", "역할";
+    InspKafkaLeader => "leader ★", "리더 ★";
+    InspKafkaFollower => "follower", "팔로워";
+    InspKafkaLeo => "log end (LEO)", "로그 끝 (LEO)";
+    InspKafkaHw => "high watermark", "하이 워터마크";
+    FxCrashBroker => "Crash broker", "브로커 강제 종료";
+    FxCrashBrokerHint => "The broker process dies: the controller notices after broker.session.timeout.ms and elects new leaders", "브로커 프로세스가 죽습니다. 컨트롤러는 broker.session.timeout.ms 뒤에 알아채고 새 리더를 선출합니다";
+    FxRestartBroker => "Restart broker", "브로커 재시작";
+    FxRestartBrokerHint => "The broker comes back as a follower: it cuts its logs back to the leaders' and catches up", "브로커가 팔로워로 돌아옵니다. 로그를 리더의 로그에 맞춰 잘라 내고 따라잡습니다";
     ColStreams => "Redis streams", "Redis 스트림";
     ColStreamsAfter => "streams", "스트림";
     TagStream => "Redis stream", "Redis 스트림";
@@ -609,7 +622,7 @@ mod tests {
     #[test]
     fn korean_strings_are_translated() {
         // Keys whose text is a name (the same in both languages) are the exceptions.
-        let same: &[Key] = &[Key::AppName];
+        let same: &[Key] = &[Key::AppName, Key::MarkHighWatermark];
         for &key in Key::ALL {
             if !same.contains(&key) {
                 assert_ne!(

@@ -31,6 +31,8 @@ pub const FAINT: &str = "#6b7280";
 pub const LINK: &str = "#94a3b8";
 pub const PROCESSING: &str = "#f59e0b";
 pub const DANGER: &str = "#dc2626";
+/// The fill of a box whose process is down (a crashed consumer or broker).
+pub const DOWN_FILL: &str = "#e5e7eb";
 
 pub fn producer_colour(producer: Option<broker_sim::ProducerId>) -> &'static str {
     producer.map_or(NO_PRODUCER, |p| {
@@ -178,7 +180,7 @@ impl Pen<'_> {
         self.fit(text, max_w)
     }
 
-    /// A filled rounded box; a consumer that is down gets a dashed red outline.
+    /// A filled rounded box; one that is down is grey with a dashed red outline.
     pub fn framed_box(
         &self,
         r: Rect,
@@ -191,7 +193,8 @@ impl Pen<'_> {
         let c = self.ctx;
         let k = width / 2.0;
         self.round_rect(r, radius);
-        c.set_fill_style_str(fill);
+        // Something down is greyed out, whatever it is.
+        c.set_fill_style_str(if down { DOWN_FILL } else { fill });
         c.fill();
         c.set_line_width(width);
         if down {

@@ -6,7 +6,8 @@
 use super::{Card, Inspect, Inspected, Kind, LegendItem, NodeText, Tone};
 use crate::driver::Driver;
 use crate::forms::{
-    add_form, fmt_num, input, on_submit, run, select, stat, unique_name, AddConsumer, AddProducer,
+    add_form, fmt_num, input, on_submit, run, section, select, stat, unique_name, AddConsumer,
+    AddProducer,
 };
 use crate::geom::Rect;
 use crate::hooks::use_render_count;
@@ -38,6 +39,11 @@ const TOPIC_FILL: &str = "#ecfeff";
 pub const TOPIC_STROKE: &str = "#0e7490";
 const MEMBER_FILL: &str = "#f1ecfb";
 const MEMBER_STROKE: &str = "#6d28d9";
+/// The high watermark, on partition logs and on replicas.
+const HW_COLOUR: &str = "#b91c1c";
+/// Records past the high watermark: written, not yet on every ISR member.
+const UNCOMMITTED: &str = "#fbbf24";
+const LEADER_COLOUR: &str = "#b45309";
 
 fn group_colour(group: GroupId) -> &'static str {
     GROUP_COLOURS[group.index() % GROUP_COLOURS.len()]
@@ -152,8 +158,26 @@ impl Kind for Kafka {
         }
     }
 
+    /// A broker by its id, as Kafka's tools and the trace name it (`b0`).
+    fn label(&self, _: Lang, node: &GraphNode) -> String {
+        match node.node {
+            NodeRef::KafkaBroker(b) => format!("b{b}"),
+            _ => node.name.clone(),
+        }
+    }
+
     fn icon(&self, pen: &Pen, _: &GraphNode, x: f64, y: f64, r: f64, colour: &str) {
         icon(pen, x, y, r, colour);
+    }
+
+    fn has_lane(&self, node: &GraphNode) -> bool {
+        matches!(node.node, NodeRef::KafkaBroker(_))
+    }
+
+    fn lane(&self, pen: &Pen, snap: &Snapshot, node: &GraphNode, lane: Rect, k: f64) {
+        if let NodeRef::KafkaBroker(b) = node.node {
+            broker_lane(pen, snap, b, node.status == NodeStatus::Crashed, lane, k);
+        }
     }
 
     /// A partition's link to the member that owns it takes the group's colour.
@@ -232,6 +256,9 @@ impl Kind for Kafka {
     }
 
     fn inspect(&self, d: &Driver, snap: &Snapshot, node: NodeRef) -> Option<Inspected> {
+        if let NodeRef::KafkaBroker(b) = node {
+            return broker_model(snap, b).map(Inspected::new);
+        }
         let specs = d.sim().specs();
         let (NodeRef::Topic(id) | NodeRef::Partition(id, _)) = node else {
             return None;
@@ -446,25 +473,73 @@ fn partition(pen: &Pen, snap: &Snapshot, row: &RowBox, k: f64) {
     c.stroke();
     c.set_line_dash(&js_sys::Array::new()).ok();
 
+    let hw = pv.replication.as_ref().map(|r| r.high_watermark);
+    if let Some(hw) = hw {
+        high_watermark(pen, &g, hw, strip, k);
+    }
     if let Some(y) = row.ruler_y {
-        ruler(pen, pv, &g, y, strip, k);
+        ruler(pen, pv, &g, hw, y, strip, k);
     }
     markers(pen, snap, pv, &g, row, k);
 }
 
-/// Offset numbers under the strip: the log start, segment bases and the log end (the next
-/// offset), left out where they would collide.
-fn ruler(pen: &Pen, pv: &PartitionView, g: &StripGeom, y: f64, strip: Rect, k: f64) {
+/// Where the high watermark falls on a log strip: between its last committed record and the
+/// first one that is not.
+fn hw_x(g: &StripGeom, hw: u64) -> f64 {
+    if hw >= g.first_chip {
+        g.marker_x(hw) - g.pitch / 2.0
+    } else {
+        g.marker_x(hw)
+    }
+}
+
+/// The high watermark on a replicated partition's log (KAF-20): records right of the line are
+/// not yet on every ISR member, so no consumer reads them, and they are veiled.
+fn high_watermark(pen: &Pen, g: &StripGeom, hw: u64, strip: Rect, k: f64) {
     let c = pen.ctx;
-    pen.font(500, small(13.0, k), MONO);
-    c.set_fill_style_str(FAINT);
+    let x = hw_x(g, hw);
+    if hw < g.log_end {
+        c.set_fill_style_str("rgba(255, 255, 255, 0.55)");
+        c.fill_rect(x, strip.y, g.next.x - x, strip.h);
+    }
+    c.set_stroke_style_str(HW_COLOUR);
+    c.set_line_width(3.0 * k);
+    c.begin_path();
+    c.move_to(x, strip.y - 3.0 * k);
+    c.line_to(x, strip.bottom() + 3.0 * k);
+    c.stroke();
+}
+
+/// Offset numbers under the strip: the high watermark first, then the log start, segment
+/// bases and the log end (the next offset), left out where they would collide.
+fn ruler(
+    pen: &Pen,
+    pv: &PartitionView,
+    g: &StripGeom,
+    hw: Option<u64>,
+    y: f64,
+    strip: Rect,
+    k: f64,
+) {
+    let c = pen.ctx;
     c.set_text_baseline("middle");
     c.set_text_align("center");
+    let mut taken: Vec<(f64, f64)> = Vec::with_capacity(pv.segments.len() + 3);
+    if let Some(hw) = hw {
+        pen.font(700, small(13.0, k), MONO);
+        let text = format!("{} {hw}", t(pen.lang, Key::MarkHighWatermark));
+        let w = pen.text_w(&text) + 6.0 * k;
+        let x = hw_x(g, hw).max(strip.x + w / 2.0 - 8.0 * k);
+        c.set_fill_style_str(HW_COLOUR);
+        c.fill_text(&text, x, y).ok();
+        taken.push((x - w / 2.0, x + w / 2.0));
+    }
+    pen.font(500, small(13.0, k), MONO);
+    c.set_fill_style_str(FAINT);
     let mut offsets: Vec<u64> = Vec::with_capacity(pv.segments.len() + 2);
     offsets.push(g.log_end);
     offsets.push(g.log_start);
     offsets.extend(pv.segments.iter().map(|s| s.0));
-    let mut taken: Vec<(f64, f64)> = Vec::with_capacity(offsets.len());
     for o in offsets {
         // Offsets inside a block are written in the block.
         if o < g.first_chip {
@@ -550,6 +625,169 @@ fn markers(pen: &Pen, snap: &Snapshot, pv: &PartitionView, g: &StripGeom, row: &
             c.fill_text(&pen.fit(&full, room_left), left_edge, mid).ok();
         }
     }
+}
+
+/// One replica a broker holds (KAF-19, KAF-20).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicaCell {
+    /// The topic, and the partition if the topic has several.
+    name: String,
+    /// The replica's log end offset, and the partition's high watermark.
+    leo: u64,
+    hw: u64,
+    /// The longest log among the partition's replicas, so every broker draws it to one scale.
+    span: u64,
+    leader: bool,
+    in_isr: bool,
+}
+
+fn replicas_of(snap: &Snapshot, broker: u32) -> Vec<ReplicaCell> {
+    (snap.topics.iter())
+        .flat_map(|tv| tv.partitions.iter().map(move |pv| (tv, pv)))
+        .filter_map(|(tv, pv)| {
+            let r = pv.replication.as_ref()?;
+            let &(_, leo) = r.replicas.iter().find(|(b, _)| *b == broker)?;
+            Some(ReplicaCell {
+                name: if tv.partitions.len() == 1 {
+                    tv.name.clone()
+                } else {
+                    format!("{}-{}", tv.name, pv.index)
+                },
+                leo,
+                hw: r.high_watermark,
+                span: (r.replicas.iter().map(|(_, l)| *l)).fold(r.high_watermark, u64::max),
+                leader: r.leader == Some(broker),
+                in_isr: r.isr.contains(&broker),
+            })
+        })
+        .collect()
+}
+
+/// A broker's lane: a cell per replica it holds, with as many as fit and a count of the rest.
+fn broker_lane(pen: &Pen, snap: &Snapshot, broker: u32, down: bool, lane: Rect, k: f64) {
+    let cells = replicas_of(snap, broker);
+    if cells.is_empty() {
+        pen.lane_box(lane, k);
+        return;
+    }
+    let gap = 6.0 * k;
+    let fit = (((lane.w + gap) / (70.0 * k + gap)).floor() as usize).max(1);
+    let shown = if cells.len() > fit {
+        fit - 1
+    } else {
+        cells.len()
+    };
+    let slots = shown + usize::from(shown < cells.len());
+    let w = (lane.w - gap * (slots - 1) as f64) / slots as f64;
+    let slot = |i: usize| Rect {
+        x: lane.x + i as f64 * (w + gap),
+        y: lane.y,
+        w,
+        h: lane.h,
+    };
+    for (i, cell) in cells.iter().take(shown).enumerate() {
+        replica(pen, cell, down, slot(i), k);
+    }
+    if shown < cells.len() {
+        let r = slot(shown);
+        let c = pen.ctx;
+        pen.font(600, small(13.0, k), FONT);
+        c.set_fill_style_str(MUTED);
+        c.set_text_align("center");
+        c.set_text_baseline("middle");
+        let more = format!("+{}", cells.len() - shown);
+        c.fill_text(&pen.fit(&more, r.w), r.x + r.w / 2.0, r.mid_y())
+            .ok();
+    }
+}
+
+/// One replica: framed solid in the topic's colour while in the ISR, dashed grey outside it;
+/// its name (★ on the leader); its log to its LEO, records below the high watermark filled and
+/// the rest pale, and the high watermark as a red line.
+fn replica(pen: &Pen, cell: &ReplicaCell, down: bool, r: Rect, k: f64) {
+    let c = pen.ctx;
+    // A dead broker stays in the ISR until the controller fences it: the frame says so.
+    pen.round_rect(r, 4.0 * k);
+    c.set_fill_style_str(if cell.in_isr && !down {
+        TOPIC_FILL
+    } else {
+        "#f3f4f6"
+    });
+    c.fill();
+    if cell.in_isr {
+        c.set_line_width(2.0 * k);
+        c.set_stroke_style_str(TOPIC_STROKE);
+    } else {
+        let dash = js_sys::Array::of2(&(4.0 * k).into(), &(3.0 * k).into());
+        c.set_line_dash(&dash).ok();
+        c.set_line_width(1.2 * k);
+        c.set_stroke_style_str("#9ca3af");
+    }
+    c.stroke();
+    c.set_line_dash(&js_sys::Array::new()).ok();
+
+    let pad = 5.0 * k;
+    let name = if cell.leader {
+        format!("★{}", cell.name)
+    } else {
+        cell.name.clone()
+    };
+    pen.font(if cell.leader { 700 } else { 600 }, small(12.0, k), FONT);
+    // The name first: a bar is read only once one knows whose it is.
+    let name = pen.fit(&name, r.w - 2.0 * pad - 18.0 * k);
+    let name_w = pen.text_w(&name);
+    c.set_fill_style_str(match (down, cell.leader) {
+        (true, _) => MUTED,
+        (false, true) => LEADER_COLOUR,
+        (false, false) => INK,
+    });
+    c.set_text_align("left");
+    c.set_text_baseline("middle");
+    c.fill_text(&name, r.x + pad, r.mid_y()).ok();
+
+    let x0 = r.x + pad + name_w + 4.0 * k;
+    let bar = Rect {
+        x: x0,
+        y: r.y + 6.0 * k,
+        w: r.right() - pad - x0,
+        h: (r.h - 12.0 * k).max(2.0 * k),
+    };
+    if bar.w < 8.0 * k {
+        return;
+    }
+    c.set_fill_style_str("#ffffff");
+    c.fill_rect(bar.x, bar.y, bar.w, bar.h);
+    let unit = bar.w / cell.span.max(1) as f64;
+    let committed = if down { "#9ca3af" } else { TOPIC_STROKE };
+    let hw = cell.hw.min(cell.span);
+    if unit >= 5.0 * k {
+        // Few records: one block each.
+        for o in 0..cell.leo.min(cell.span) {
+            c.set_fill_style_str(if o < hw { committed } else { UNCOMMITTED });
+            c.fill_rect(bar.x + o as f64 * unit, bar.y, unit - 1.0 * k, bar.h);
+        }
+    } else {
+        let below = cell.leo.min(hw) as f64 * unit;
+        c.set_fill_style_str(committed);
+        c.fill_rect(bar.x, bar.y, below, bar.h);
+        c.set_fill_style_str(UNCOMMITTED);
+        c.fill_rect(
+            bar.x + below,
+            bar.y,
+            cell.leo.saturating_sub(hw) as f64 * unit,
+            bar.h,
+        );
+    }
+    c.set_line_width(1.0 * k);
+    c.set_stroke_style_str("#d1d5db");
+    c.stroke_rect(bar.x, bar.y, bar.w, bar.h);
+    let x = (bar.x + hw as f64 * unit).min(bar.right());
+    c.set_stroke_style_str(HW_COLOUR);
+    c.set_line_width(2.5 * k);
+    c.begin_path();
+    c.move_to(x, r.y + 2.0 * k);
+    c.line_to(x, r.bottom() - 2.0 * k);
+    c.stroke();
 }
 
 /// A consumer group: a frame in the group's colour with its name and lag (or that it is
@@ -975,6 +1213,105 @@ pub fn group_section(l: Lang, g: &GroupInfo, add_member: Option<Html>) -> Html {
             <p class="insp-hint">{ t(l, Key::InspGroupFixed) }</p>
             { for add_member }
         </section>
+    }
+}
+
+// ---- broker
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BrokerModel {
+    id: u32,
+    alive: bool,
+    fenced: bool,
+    replicas: Vec<ReplicaCell>,
+}
+
+fn broker_model(snap: &Snapshot, broker: u32) -> Option<BrokerModel> {
+    let v = snap.kafka_brokers.iter().find(|v| v.id == broker)?;
+    Some(BrokerModel {
+        id: broker,
+        alive: v.alive,
+        fenced: v.fenced,
+        replicas: replicas_of(snap, broker),
+    })
+}
+
+impl Inspect for BrokerModel {
+    fn title(&self, l: Lang) -> (String, String) {
+        (
+            t(l, Key::TagKafkaBroker).to_string(),
+            format!("b{}", self.id),
+        )
+    }
+    fn body(&self, lab: &Lab) -> Html {
+        broker_body(lab, self)
+    }
+}
+
+fn broker_body(lab: &Lab, b: &BrokerModel) -> Html {
+    let l = lab.lang;
+    let state = match (b.alive, b.fenced) {
+        (true, _) => t(l, Key::InspRunning),
+        (false, true) => t(l, Key::InspKafkaFenced),
+        (false, false) => t(l, Key::InspKafkaUnnoticed),
+    };
+    let leaders = b.replicas.iter().filter(|r| r.leader).count();
+    let rows = b.replicas.iter().map(|r| {
+        let role = if r.leader {
+            Key::InspKafkaLeader
+        } else {
+            Key::InspKafkaFollower
+        };
+        html! {
+            <tr>
+                <td>{ r.name.clone() }</td>
+                <td>{ t(l, role) }</td>
+                <td>{ format_count(r.leo) }</td>
+                <td>{ format_count(r.hw) }</td>
+                <td>{ if r.in_isr { "✓" } else { "—" } }</td>
+            </tr>
+        }
+    });
+    let apply = |command: Command| {
+        let lab = lab.clone();
+        // The button flips with the broker's state, so a refusal cannot outlive a frame.
+        Callback::from(move |_: MouseEvent| {
+            run(&lab, command.clone());
+        })
+    };
+    let id = b.id;
+    let actions = html! {
+        <div class="fx-actions">
+            if b.alive {
+                <button type="button" class="lab-btn danger" data-testid="insp-broker-crash"
+                    onclick={apply(Command::CrashKafkaBroker { broker: id })}
+                    title={t(l, Key::FxCrashBrokerHint)}>{ "✕ " }{ t(l, Key::FxCrashBroker) }</button>
+            } else {
+                <button type="button" class="lab-btn restart" data-testid="insp-broker-restart"
+                    onclick={apply(Command::RestartKafkaBroker { broker: id })}
+                    title={t(l, Key::FxRestartBrokerHint)}>{ "↻ " }{ t(l, Key::FxRestartBroker) }</button>
+            }
+        </div>
+    };
+    html! {
+        <>
+            <dl class="insp-stats">
+                { stat(t(l, Key::InspState), state.to_string(), "insp-broker-state") }
+                { stat(t(l, Key::NodeKafkaLeaders), leaders.to_string(), "insp-broker-leaders") }
+                { stat(t(l, Key::NodeKafkaReplicas), b.replicas.len().to_string(), "insp-broker-replicas") }
+            </dl>
+            { section(t(l, Key::InspFailures), actions) }
+            <table class="insp-table" data-testid="insp-broker-table">
+                <thead><tr>
+                    <th>{ t(l, Key::InspPartition) }</th>
+                    <th>{ t(l, Key::InspKafkaRole) }</th>
+                    <th>{ t(l, Key::InspKafkaLeo) }</th>
+                    <th>{ t(l, Key::InspKafkaHw) }</th>
+                    <th>{ "ISR" }</th>
+                </tr></thead>
+                <tbody>{ for rows }</tbody>
+            </table>
+        </>
     }
 }
 

@@ -1195,3 +1195,289 @@ fn lesson_21_zeromq_loses_before_the_subscription_at_the_hwm_and_with_the_proces
     .map(|r| dropped(&l.sim, r));
     assert_eq!(counts, [12, 1, 14, 5]);
 }
+
+#[test]
+fn lesson_17_kaf_21_24_the_leader_dies_acks_1_loses_what_acks_all_keeps() {
+    use broker_sim::event::{KafkaRepEvent, ProduceError};
+    let mut l = Lesson::load("17-kafka-leader-dies-acks.json");
+    l.run_to_step(0, 1_500.0);
+    for topic in ["acks-1", "acks-all"] {
+        let r = l.replication(topic);
+        assert_eq!(
+            (r.leader, r.isr.clone(), r.high_watermark),
+            (Some(0), vec![0, 1, 2], 0)
+        );
+    }
+    assert_eq!(l.brokers_down(), Vec::<u32>::new());
+
+    l.run_to_step(1, 2_015.0);
+    assert_eq!(l.published_by("fast"), [0, 1, 2, 3, 4]);
+    assert_eq!(l.published_by("safe"), [5, 6, 7, 8, 9]);
+    // acks=1: answered at the leader's append; acks=all: nothing yet.
+    assert_eq!(
+        l.kafka(|e| match e {
+            KafkaRepEvent::KafkaProduceAcked { msg, offset, .. } => Some((msg.0, *offset)),
+            _ => None,
+        }),
+        [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4)]
+    );
+    for topic in ["acks-1", "acks-all"] {
+        let r = l.replication(topic);
+        assert_eq!(r.replicas, [(0, 5), (1, 1), (2, 1)], "{topic}");
+        assert_eq!(
+            r.high_watermark, 0,
+            "{topic}: the followers' LEO is not reported yet"
+        );
+    }
+
+    l.run_to_step(2, 5_000.0);
+    assert_eq!(l.brokers_down(), [0]);
+    assert_eq!(
+        l.replication("acks-1").leader,
+        Some(0),
+        "not fenced before 11.02 s"
+    );
+    let not_leader = l.kafka(|e| match e {
+        KafkaRepEvent::KafkaProduceFailed {
+            msg, error, retry, ..
+        } => {
+            assert!(*retry);
+            (*error == ProduceError::NotLeader).then_some(msg.0)
+        }
+        _ => None,
+    });
+    // Each of safe's five records fails every 0.12 s (0.1 s backoff and a round trip).
+    assert_eq!(not_leader.len(), 5 * 25, "{}", l.trace());
+    assert!(not_leader.iter().all(|m| (5..10).contains(m)));
+    assert!(l.records("r1").is_empty() && l.records("rall").is_empty());
+
+    l.run_to_step(3, 11_100.0);
+    let lost = l.kafka(|e| match e {
+        KafkaRepEvent::KafkaLostOnFailover { msg, offset, .. } => Some((msg.0, *offset)),
+        _ => None,
+    });
+    assert_eq!(lost, [(1, 1), (2, 2), (3, 3), (4, 4)]);
+    assert_eq!(dropped(&l.sim, DropReason::LostOnFailover), 4);
+    assert_eq!(dropped(&l.sim, DropReason::TruncatedOnElection), 4);
+    assert_eq!(dropped(&l.sim, DropReason::Deduplicated), 1);
+    let elected = l.kafka(|e| match e {
+        KafkaRepEvent::KafkaLeaderElected {
+            leader,
+            epoch,
+            clean,
+            ..
+        } => Some((*leader, *epoch, *clean)),
+        _ => None,
+    });
+    assert_eq!(elected, [(Some(1), 1, true), (Some(1), 1, true)]);
+    for (topic, hw) in [("acks-1", 1), ("acks-all", 5)] {
+        let r = l.replication(topic);
+        assert_eq!((r.leader, r.epoch, r.isr.clone()), (Some(1), 1, vec![1, 2]));
+        assert_eq!(r.high_watermark, hw, "{topic}");
+    }
+    assert_eq!(
+        l.kafka(|e| match e {
+            KafkaRepEvent::KafkaProduceAcked { msg, offset, .. } if msg.0 >= 5 =>
+                Some((msg.0, *offset)),
+            _ => None,
+        }),
+        [(5, 0), (6, 1), (7, 2), (8, 3), (9, 4)]
+    );
+
+    l.run_to_step(4, 13_000.0);
+    assert_eq!(l.records("r1"), [(0, 0)]);
+    assert_eq!(l.records("rall"), [(0, 5), (1, 6), (2, 7), (3, 8), (4, 9)]);
+
+    l.run_to_step(5, 15_500.0);
+    assert_eq!(l.brokers_down(), Vec::<u32>::new());
+    let truncated = l.kafka(|e| match e {
+        KafkaRepEvent::KafkaReplicaTruncated { broker, to, .. } => Some((*broker, *to)),
+        _ => None,
+    });
+    assert_eq!(truncated, [(0, 1), (0, 1)]);
+    let expanded: Vec<u64> = (l.events.iter())
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::KafkaRep(KafkaRepEvent::KafkaIsrExpanded { broker: 0, .. })
+            )
+        })
+        .map(|e| e.time.0 / 1_000)
+        .collect();
+    assert_eq!(expanded, [15_010, 15_030]);
+    for topic in ["acks-1", "acks-all"] {
+        let r = l.replication(topic);
+        assert_eq!(
+            (r.leader, r.isr.clone()),
+            (Some(1), vec![0, 1, 2]),
+            "{topic}"
+        );
+    }
+    assert_eq!(
+        dropped(&l.sim, DropReason::LostOnFailover),
+        4,
+        "nothing comes back"
+    );
+}
+
+impl Lesson {
+    /// The replication of a Kafka topic's partition 0.
+    fn replication(&self, topic: &str) -> broker_sim::snapshot::ReplicationView {
+        let snap = self.sim.snapshot();
+        let t = snap.topics.iter().find(|t| t.name == topic).expect(topic);
+        t.partitions[0].replication.clone().expect("replicated")
+    }
+
+    /// The Kafka brokers that are down, by id.
+    fn brokers_down(&self) -> Vec<u32> {
+        use broker_sim::snapshot::{NodeRef, NodeStatus};
+        (self.sim.snapshot().graph.nodes.iter())
+            .filter_map(|n| match n.node {
+                NodeRef::KafkaBroker(b) if n.status == NodeStatus::Crashed => Some(b),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// (offset, message) of each record a group member processed, in order.
+    fn records(&self, consumer: &str) -> Vec<(u64, u64)> {
+        let id = consumer_id(&self.sim, consumer);
+        (self.events.iter())
+            .filter_map(|e| match e.kind {
+                EventKind::RecordProcessed {
+                    consumer,
+                    offset,
+                    msg,
+                    ..
+                } if consumer == id => Some((offset, msg.0)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// What `f` picks from the Kafka replication events so far.
+    fn kafka<T>(&self, f: impl Fn(&broker_sim::event::KafkaRepEvent) -> Option<T>) -> Vec<T> {
+        (self.events.iter())
+            .filter_map(|e| match &e.kind {
+                EventKind::KafkaRep(k) => f(k),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn lesson_18_kaf_22_min_insync_2_refuses_instead_of_acknowledging_on_one_broker() {
+    use broker_sim::event::{KafkaRepEvent, ProduceError};
+    let mut l = Lesson::load("18-kafka-min-insync-replicas.json");
+    // (message, offset) of each acknowledgement of a topic's records.
+    let acked = |l: &Lesson, topic: &str| {
+        let id = l.topic_id(topic);
+        l.kafka(|e| match e {
+            KafkaRepEvent::KafkaProduceAcked {
+                msg, topic, offset, ..
+            } if *topic == id => Some((msg.0, *offset)),
+            _ => None,
+        })
+    };
+    let failed = |l: &Lesson, error: ProduceError| {
+        l.kafka(|e| match e {
+            KafkaRepEvent::KafkaProduceFailed { msg, error: e, .. } if *e == error => Some(msg.0),
+            _ => None,
+        })
+    };
+    l.run_to_step(0, 800.0);
+    assert_eq!(acked(&l, "payments"), [(0, 0)]);
+    assert_eq!(acked(&l, "clicks"), [(1, 0)]);
+    for topic in ["payments", "clicks"] {
+        let r = l.replication(topic);
+        assert_eq!(
+            (r.leader, r.isr.clone(), r.high_watermark),
+            (Some(0), vec![0, 1, 2], 1)
+        );
+    }
+
+    l.run_to_step(1, 5_000.0);
+    assert_eq!(l.brokers_down(), [1, 2]);
+    for topic in ["payments", "clicks"] {
+        let r = l.replication(topic);
+        assert_eq!(r.isr, [0, 1, 2], "{topic}: not fenced before 10 s");
+        assert_eq!(r.replicas, [(0, 9), (1, 1), (2, 1)], "{topic}");
+        assert_eq!(r.high_watermark, 1, "{topic}");
+    }
+    assert_eq!(acked(&l, "payments").len() + acked(&l, "clicks").len(), 2);
+    assert_eq!(l.records("booker"), [(0, 0)]);
+    assert_eq!(l.records("counter"), [(0, 1)]);
+
+    l.run_to_step(2, 10_500.0);
+    for topic in ["payments", "clicks"] {
+        assert_eq!(l.replication(topic).isr, [0], "{topic}");
+    }
+    // clicks: the 18 waiting records acknowledged at once at 10 s, by the ISR {b0}.
+    let clicks_at_10: Vec<(u64, i64)> = acked(&l, "clicks")[1..19].to_vec();
+    assert_eq!(
+        clicks_at_10,
+        (1..19).map(|o| (2 * o + 1, o as i64)).collect::<Vec<_>>()
+    );
+    let after_append = failed(&l, ProduceError::NotEnoughReplicasAfterAppend);
+    assert_eq!(after_append, (1..19).map(|i| 2 * i).collect::<Vec<_>>());
+    assert_eq!(acked(&l, "payments"), [(0, 0)], "no payment acknowledged");
+    // They passed the HW, so ledger read them; the first refusal came at 10.01 s (m38).
+    assert_eq!(l.replication("payments").high_watermark, 19);
+    assert_eq!(l.records("booker").len(), 19);
+    let refused = failed(&l, ProduceError::NotEnoughReplicas);
+    assert_eq!(refused[0], 38);
+    assert_eq!(
+        l.replication("payments").replicas[0],
+        (0, 19),
+        "refused: not written"
+    );
+    assert_eq!(l.replication("clicks").high_watermark, 20);
+
+    l.run_to_step(3, 13_500.0);
+    assert_eq!(acked(&l, "payments"), [(0, 0)]);
+    assert_eq!(dropped(&l.sim, DropReason::LostOnFailover), 0);
+    assert_eq!(l.sim.ledger().dropped_total(), 0);
+
+    l.run_to_step(4, 14_500.0);
+    let expanded: Vec<(u64, u32)> = (l.events.iter())
+        .filter_map(|e| match &e.kind {
+            EventKind::KafkaRep(KafkaRepEvent::KafkaIsrExpanded {
+                topic, broker: 1, ..
+            }) => Some((e.time.0 / 1_000, topic.0)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(expanded, [(14_030, 0), (14_050, 1)]);
+    assert_eq!(dropped(&l.sim, DropReason::Deduplicated), 18);
+    let payments = acked(&l, "payments");
+    assert_eq!(
+        &payments[1..19],
+        &(1..19).map(|o| (2 * o, o as i64)).collect::<Vec<_>>()[..]
+    );
+    let offsets: Vec<i64> = payments.iter().map(|(_, o)| *o).collect();
+    assert_eq!(
+        offsets,
+        (0..offsets.len() as i64).collect::<Vec<_>>(),
+        "in order"
+    );
+    let read = l.records("booker");
+    assert_eq!(
+        read,
+        (0..read.len() as u64)
+            .map(|o| (o, 2 * o))
+            .collect::<Vec<_>>(),
+        "every payment once, in order"
+    );
+
+    l.run_to_step(5, 16_000.0);
+    assert_eq!(l.replication("payments").isr, [0, 1]);
+    assert_eq!(dropped(&l.sim, DropReason::LostOnFailover), 0);
+}
+
+impl Lesson {
+    fn topic_id(&self, name: &str) -> broker_sim::ids::TopicId {
+        let snap = self.sim.snapshot();
+        snap.topics.iter().find(|t| t.name == name).expect(name).id
+    }
+}

@@ -550,11 +550,10 @@ strings! {
     ColJmsStoresAfter => "JMS queues · subscriptions", "JMS 큐 · 구독";
     TagJmsTopic => "JMS topic", "JMS 토픽";
     TagJmsQueue => "JMS queue", "JMS 큐";
-    TagJmsDurable => "durable subscription", "지속 구독";
-    TagJmsNonDurable => "non-durable subscription", "비지속 구독";
-    TagJmsOffline => "subscriber offline", "구독자 오프라인";
+    TagJmsDurable => "durable", "지속 구독";
+    TagJmsNonDurable => "non-durable", "비지속 구독";
+    TagJmsOffline => "offline", "오프라인";
     NodeJmsSubscriptions => "subscriptions", "구독";
-    NodeJmsMessages => "messages", "메시지";
     NodeJmsPending => "pending", "대기";
     LegendJmsPending => "pending in a JMS queue or subscription: its own stored copy", "JMS 큐나 구독에서 대기: 그 구독 몫으로 저장된 사본";
     NodeRetention => "retention", "보존";

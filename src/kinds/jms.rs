@@ -82,11 +82,9 @@ impl Kind for Jms {
             NodeRef::JmsTopic(_) => (
                 t(l, Key::TagJmsTopic).to_string(),
                 format!(
-                    "{} {} · {} {}",
+                    "{} {}",
                     t(l, Key::NodeJmsSubscriptions),
-                    figure(Figure::Subscribers),
-                    t(l, Key::NodeJmsMessages),
-                    figure(Figure::Enqueued)
+                    figure(Figure::Subscribers)
                 ),
             ),
             NodeRef::JmsQueue(_) => (t(l, Key::TagJmsQueue).to_string(), stored()),
@@ -125,11 +123,13 @@ impl Kind for Jms {
         )
     }
 
-    /// The copies this queue or subscription holds, the next to be dispatched on the right.
+    /// The copies this queue or subscription stores, the next to be dispatched on the right;
+    /// dispatched ones are drawn at their consumer.
     fn lane(&self, pen: &Pen, _: &Snapshot, node: &GraphNode, lane: Rect, k: f64) {
         pen.lane_box(lane, k);
-        let pending = node.figure(Figure::Pending).unwrap_or(0);
-        waiting_chips(pen, &node.chips, pending, lane, k);
+        let figure = |f| node.figure(f).unwrap_or(0);
+        let stored = figure(Figure::Pending).saturating_sub(figure(Figure::Unacked));
+        waiting_chips(pen, &node.chips, stored, lane, k);
     }
 
     fn legend(&self) -> Vec<LegendItem> {

@@ -258,10 +258,10 @@ fn in_flight(
     } else {
         0.0
     };
-    c.set_line_width(3.5 * k);
+    c.set_line_width(4.0 * k);
     c.begin_path();
     c.arc(cx, cy, radius, 0.0, std::f64::consts::TAU).ok();
-    c.set_stroke_style_str("#e5e7eb");
+    c.set_stroke_style_str("#d1d5db");
     c.stroke();
     // From twelve o'clock, clockwise, the share of the timeout still to run.
     let top = -std::f64::consts::FRAC_PI_2;

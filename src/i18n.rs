@@ -538,7 +538,7 @@ strings! {
     CountSqsDeleted => "Deleted", "삭제됨";
     HintSqsDeleted => "Messages consumers deleted from SQS queues (DeleteMessage)", "컨슈머가 SQS 큐에서 삭제한 메시지 (DeleteMessage)";
     LegendSqsVisible => "available in an SQS queue", "SQS 큐에서 사용 가능";
-    LegendSqsInFlight => "in flight: received, hidden until deleted or timed out", "전송 중: 수신됨, 삭제되거나 타임아웃될 때까지 숨김";
+    LegendSqsInFlight => "in flight: hidden until deleted, or until the ring (its visibility timeout) runs out; ×N is its ApproximateReceiveCount", "전송 중: 삭제되거나 고리(가시성 타임아웃)가 다 줄어들 때까지 숨김, ×N은 ApproximateReceiveCount";
     InspSqsAvailable => "Messages available", "사용 가능한 메시지";
     InspSqsInFlight => "Messages in flight", "전송 중인 메시지";
     InspSqsDelayed => "Messages delayed", "지연된 메시지";
@@ -568,6 +568,18 @@ strings! {
     InspSqsOn => "on", "켜짐";
     InspSqsOff => "off", "꺼짐";
     InspSqsReadOnlyNote => "Read-only here: a script's update_sqs_queue command changes these settings.", "여기서는 읽기 전용입니다. 스크립트의 update_sqs_queue 명령으로 이 설정을 바꿉니다.";
+    // ---- ActiveMQ / JMS: the web console's words ----
+    ColJmsTopics => "JMS topics", "JMS 토픽";
+    ColJmsStores => "JMS queues · subscriptions", "JMS 큐 · 구독";
+    ColJmsStoresAfter => "JMS queues · subscriptions", "JMS 큐 · 구독";
+    TagJmsTopic => "JMS topic", "JMS 토픽";
+    TagJmsQueue => "JMS queue", "JMS 큐";
+    TagJmsDurable => "durable", "지속 구독";
+    TagJmsNonDurable => "non-durable", "비지속 구독";
+    TagJmsOffline => "offline", "오프라인";
+    NodeJmsSubscriptions => "subscriptions", "구독";
+    NodeJmsPending => "pending", "대기";
+    LegendJmsPending => "pending in a JMS queue or subscription: its own stored copy", "JMS 큐나 구독에서 대기: 그 구독 몫으로 저장된 사본";
     NodeRetention => "retention", "보존";
     NodeRecords => "records", "레코드";
     LogDeleted => "deleted", "삭제됨";

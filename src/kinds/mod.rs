@@ -22,9 +22,10 @@ use crate::driver::Driver;
 use crate::geom::Rect;
 use crate::i18n::{t, Key, Lang};
 use crate::lab::Lab;
-use crate::layout::{BandKind, FrameBox, GroupBox, RowBox};
-use crate::pen::Pen;
-use broker_sim::snapshot::{Family, GraphNode, LinkKind, NodeRef, Role};
+use crate::layout::{chips_that_fit, BandKind, FrameBox, GroupBox, RowBox};
+use crate::model::format_count;
+use crate::pen::{Pen, FAINT, FONT, INK};
+use broker_sim::snapshot::{Chip, Family, GraphNode, LinkKind, NodeRef, Role};
 use broker_sim::Snapshot;
 use std::any::Any;
 use std::rc::Rc;
@@ -309,6 +310,48 @@ pub fn picker(lang: Lang, snap: &Snapshot) -> Vec<(Key, Vec<(String, String)>)> 
     groups.push((Key::ColConsumers, nodes(&|n| n.role == Role::Consumer)));
     groups.retain(|(_, items)| !items.is_empty());
     groups
+}
+
+/// Waiting messages in `area` of a lane: the next to leave on the right, next to the consumers,
+/// "+N" on the left for those with no room, and "empty" when `count` is 0.
+pub fn waiting_chips(pen: &Pen, head: &[Chip], count: u64, area: Rect, k: f64) {
+    let c = pen.ctx;
+    let (chip_w, gap) = (16.0 * k, 5.0 * k);
+    pen.font(700, 15.0 * k, FONT);
+    c.set_text_baseline("middle");
+    c.set_text_align("left");
+    if count == 0 {
+        c.set_fill_style_str(FAINT);
+        c.fill_text(t(pen.lang, Key::NodeEmpty), area.x + 4.0 * k, area.mid_y())
+            .ok();
+        return;
+    }
+    let mut shown = head.len().min(chips_that_fit(area.w, chip_w, gap));
+    let mut text_w = 0.0;
+    if (shown as u64) < count {
+        text_w = pen.text_w(&format!("+{}", format_count(count))) + 8.0 * k;
+        shown = head.len().min(chips_that_fit(area.w - text_w, chip_w, gap));
+    }
+    for (i, chip) in head.iter().take(shown).enumerate() {
+        let x = area.right() - (i as f64 + 1.0) * chip_w - i as f64 * gap;
+        let r = Rect {
+            x,
+            y: area.y,
+            w: chip_w,
+            h: area.h,
+        };
+        pen.chip(chip, r, k, false);
+    }
+    let rest = count.saturating_sub(shown as u64);
+    if rest > 0 && text_w > 0.0 {
+        c.set_fill_style_str(INK);
+        c.fill_text(
+            &format!("+{}", format_count(rest)),
+            area.x + 2.0 * k,
+            area.mid_y(),
+        )
+        .ok();
+    }
 }
 
 // ------------------------------------------------------------------ header cards and legend

@@ -2,19 +2,20 @@
 //! visible messages, the redrive link to its DLQ, its header cards and legend, and a read-only
 //! inspector body with the queue's attributes.
 
-use super::{Card, Inspect, Inspected, Kind, LegendItem, NodeText, Tone};
+use super::{waiting_chips, Card, Inspect, Inspected, Kind, LegendItem, NodeText, Tone};
 use crate::driver::Driver;
 use crate::forms::{fmt_num, section, stat};
 use crate::geom::Rect;
 use crate::i18n::{t, Key, Lang};
 use crate::lab::Lab;
-use crate::layout::chips_that_fit;
 use crate::model::format_count;
-use crate::pen::{Pen, FAINT, FONT, INK};
+use crate::pen::{Pen, FONT, INK};
 use broker_sim::ids::SqsQueueId;
 use broker_sim::scenario::{DeduplicationScope, SqsQueueSpec, SqsQueueType};
-use broker_sim::snapshot::{Family, Figure, GraphNode, NodeRef, Role, SqsQueueView};
-use broker_sim::Snapshot;
+use broker_sim::snapshot::{
+    Family, Figure, GraphNode, NodeRef, Role, SqsInFlightView, SqsQueueView,
+};
+use broker_sim::{SimTime, Snapshot};
 use yew::prelude::*;
 
 pub struct Sqs;
@@ -108,7 +109,7 @@ impl Kind for Sqs {
 
     fn lane(&self, pen: &Pen, snap: &Snapshot, node: &GraphNode, lane: Rect, k: f64) {
         if let Some(q) = queue_view(snap, node.node) {
-            visible_lane(pen, q, lane, k);
+            queue_lane(pen, snap.time, q, lane, k);
         }
     }
 
@@ -151,11 +152,7 @@ impl Kind for Sqs {
                 inner: Some(("sw chip", "")),
                 key: Key::LegendSqsVisible,
             },
-            LegendItem {
-                swatch: "sw lane consumer",
-                inner: Some(("sw chip", "")),
-                key: Key::LegendSqsInFlight,
-            },
+            LegendItem::new("sw ring", Key::LegendSqsInFlight),
         ]
     }
 
@@ -186,47 +183,123 @@ impl Kind for Sqs {
     }
 }
 
-/// The visible messages, the next to be received on the right, next to the consumers.
-fn visible_lane(pen: &Pen, q: &SqsQueueView, lane: Rect, k: f64) {
-    let c = pen.ctx;
+/// The queue's lane: its in-flight messages on the left, each with a ring that empties as its
+/// visibility timeout runs out and its `ApproximateReceiveCount`, then the visible messages, the
+/// next to be received on the right, next to the consumers.
+fn queue_lane(pen: &Pen, now: SimTime, q: &SqsQueueView, lane: Rect, k: f64) {
     pen.lane_box(lane, k);
-    let (chip_w, gap) = (16.0 * k, 5.0 * k);
-    pen.font(700, 15.0 * k, FONT);
-    c.set_text_baseline("middle");
-    if q.visible == 0 {
-        c.set_fill_style_str(FAINT);
+    // In-flight messages take what the visible ones leave, at least 60 % when both are there.
+    let room = if q.visible > 0 { lane.w * 0.6 } else { lane.w };
+    let mut x = lane.x;
+    let mut drawn = 0;
+    for m in &q.in_flight {
+        let w = in_flight_w(pen, m, lane.h, k);
+        if x + w > lane.x + room {
+            break;
+        }
+        in_flight(pen, now, q.visibility_timeout_ms, m, x, lane, k);
+        x += w + 8.0 * k;
+        drawn += 1;
+    }
+    let rest = q.not_visible.saturating_sub(drawn);
+    let c = pen.ctx;
+    if rest > 0 {
+        let more = format!("+{}", format_count(rest));
+        pen.font(700, 15.0 * k, FONT);
+        c.set_fill_style_str(SQS_STROKE);
         c.set_text_align("left");
-        c.fill_text(t(pen.lang, Key::NodeEmpty), lane.x + 4.0 * k, lane.mid_y())
-            .ok();
-        return;
+        c.set_text_baseline("middle");
+        c.fill_text(&more, x, lane.mid_y()).ok();
+        x += pen.text_w(&more) + 8.0 * k;
     }
-    let mut shown = q.head.len().min(chips_that_fit(lane.w, chip_w, gap));
-    let mut text_w = 0.0;
-    if (shown as u64) < q.visible {
-        text_w = pen.text_w(&format!("+{}", format_count(q.visible))) + 8.0 * k;
-        shown = (q.head.len()).min(chips_that_fit(lane.w - text_w, chip_w, gap));
-    }
-    for (i, chip) in q.head.iter().take(shown).enumerate() {
-        let x = lane.right() - (i as f64 + 1.0) * chip_w - i as f64 * gap;
-        let r = Rect {
+    if q.visible > 0 || q.not_visible == 0 {
+        let area = Rect {
             x,
-            y: lane.y,
-            w: chip_w,
-            h: lane.h,
+            w: (lane.right() - x).max(0.0),
+            ..lane
         };
-        pen.chip(chip, r, k, false);
+        waiting_chips(pen, &q.head, q.visible, area, k);
     }
-    let rest = q.visible.saturating_sub(shown as u64);
-    if rest > 0 && text_w > 0.0 {
-        c.set_fill_style_str(INK);
-        c.set_text_align("left");
-        c.fill_text(
-            &format!("+{}", format_count(rest)),
-            lane.x + 2.0 * k,
-            lane.mid_y(),
-        )
+}
+
+/// The id and receive-count texts of an in-flight message.
+fn in_flight_texts(m: &SqsInFlightView) -> (String, String) {
+    (
+        format!("m{}", m.chip.msg.0),
+        format!("×{}", m.receive_count),
+    )
+}
+
+fn in_flight_w(pen: &Pen, m: &SqsInFlightView, h: f64, k: f64) -> f64 {
+    let (id, count) = in_flight_texts(m);
+    pen.font(700, 14.0 * k, FONT);
+    let id_w = pen.text_w(&id);
+    pen.font(700, 13.0 * k, FONT);
+    h + 4.0 * k + id_w + 4.0 * k + pen.text_w(&count) + 10.0 * k
+}
+
+/// One in-flight message at `x`: the chip, faded (hidden), inside its countdown ring; its id;
+/// and a dark badge with its receive count.
+fn in_flight(
+    pen: &Pen,
+    now: SimTime,
+    timeout_ms: f64,
+    m: &SqsInFlightView,
+    x: f64,
+    lane: Rect,
+    k: f64,
+) {
+    let c = pen.ctx;
+    let radius = lane.h / 2.0 - 1.5 * k;
+    let (cx, cy) = (x + lane.h / 2.0, lane.mid_y());
+    let left_ms = m.visible_at.since(now) as f64 / 1_000.0;
+    let share = if timeout_ms > 0.0 {
+        (left_ms / timeout_ms).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    c.set_line_width(4.0 * k);
+    c.begin_path();
+    c.arc(cx, cy, radius, 0.0, std::f64::consts::TAU).ok();
+    c.set_stroke_style_str("#d1d5db");
+    c.stroke();
+    // From twelve o'clock, clockwise, the share of the timeout still to run.
+    let top = -std::f64::consts::FRAC_PI_2;
+    c.begin_path();
+    c.arc(cx, cy, radius, top, top + share * std::f64::consts::TAU)
         .ok();
-    }
+    c.set_stroke_style_str(SQS_STROKE);
+    c.stroke();
+    c.set_global_alpha(0.5);
+    let chip = Rect {
+        x: cx - 5.0 * k,
+        y: cy - 7.0 * k,
+        w: 10.0 * k,
+        h: 14.0 * k,
+    };
+    pen.chip(&m.chip, chip, k, false);
+    c.set_global_alpha(1.0);
+
+    let (id, count) = in_flight_texts(m);
+    c.set_text_baseline("middle");
+    c.set_text_align("left");
+    pen.font(700, 14.0 * k, FONT);
+    c.set_fill_style_str(INK);
+    let id_x = x + lane.h + 4.0 * k;
+    c.fill_text(&id, id_x, cy).ok();
+    let badge_x = id_x + pen.text_w(&id) + 4.0 * k;
+    pen.font(700, 13.0 * k, FONT);
+    let badge = Rect {
+        x: badge_x,
+        y: cy - 9.0 * k,
+        w: pen.text_w(&count) + 10.0 * k,
+        h: 18.0 * k,
+    };
+    pen.round_rect(badge, 9.0 * k);
+    c.set_fill_style_str(INK);
+    c.fill();
+    c.set_fill_style_str("#ffffff");
+    c.fill_text(&count, badge.x + 5.0 * k, cy).ok();
 }
 
 // ------------------------------------------------------------------ the inspector

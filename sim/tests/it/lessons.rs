@@ -173,6 +173,11 @@ fn entity_names(s: &Scenario) -> BTreeSet<String> {
                 .map(|k| format!("{}/{}", peer.name, k.name)),
         );
     }
+    names.extend(s.sqs_queues.iter().map(|q| q.name.clone()));
+    if let Some(jms) = &s.jms {
+        names.extend(jms.queues.iter().map(|q| q.name.clone()));
+        names.extend(jms.topics.iter().map(|t| t.name.clone()));
+    }
     for st in &s.streams {
         names.insert(st.key.clone());
         names.extend(st.groups.iter().map(|g| g.name.clone()));
@@ -207,8 +212,15 @@ fn entity_names(s: &Scenario) -> BTreeSet<String> {
         }
     }
     for c in consumers {
-        if let ConsumerSource::Subscribe { channels, .. } = &c.source {
-            names.extend(channels.iter().cloned());
+        match &c.source {
+            ConsumerSource::Subscribe { channels, .. } => names.extend(channels.iter().cloned()),
+            // A durable subscription is named by its client id and name (AMQ-2).
+            ConsumerSource::JmsTopic {
+                durable: Some(d), ..
+            } => {
+                names.insert(format!("{}:{}", d.client_id, d.name));
+            }
+            _ => {}
         }
     }
     names
@@ -1479,5 +1491,259 @@ impl Lesson {
     fn topic_id(&self, name: &str) -> broker_sim::ids::TopicId {
         let snap = self.sim.snapshot();
         snap.topics.iter().find(|t| t.name == name).expect(name).id
+    }
+}
+
+#[test]
+fn lesson_14_a_slow_consumer_outlives_its_visibility_timeout_and_a_poison_message_is_redriven() {
+    use broker_sim::event::{SqsDeleteOutcome, SqsVisibleWhy};
+    let mut l = Lesson::load("14-sqs-visibility-timeout.json");
+    l.run_to_step(0, 1_500.0);
+    assert_eq!(l.sqs_receives(), [(1_050.0, 0, 1, "slow".to_string())]);
+    let q = l.sqs_queue("jobs");
+    assert_eq!(
+        (q.visible, q.not_visible, q.visibility_timeout_ms),
+        (0, 1, 2_000.0)
+    );
+    assert_eq!(l.in_flight("jobs"), [(0, 1, "slow".into(), 3_050.0)]);
+
+    l.run_to_step(1, 3_200.0);
+    assert_eq!(
+        l.sqs_receives(),
+        [
+            (1_050.0, 0, 1, "slow".into()),
+            (2_050.0, 1, 1, "fast".into()),
+            (3_050.0, 0, 2, "fast".into())
+        ]
+    );
+    assert_eq!(l.sqs_visibles(), [(3_050.0, 0, SqsVisibleWhy::Timeout)]);
+    assert_eq!(l.processed("fast"), [1]);
+    assert_eq!(l.in_flight("jobs"), [(0, 2, "fast".into(), 5_050.0)]);
+    // Both workers hold m0.
+    assert_eq!(
+        (l.busy_with("slow"), l.busy_with("fast")),
+        (Some(0), Some(0))
+    );
+
+    l.run_to_step(2, 4_500.0);
+    assert_eq!(
+        l.sqs_deletes(),
+        [
+            (2_450.0, 1, "fast".into(), SqsDeleteOutcome::Deleted),
+            (3_450.0, 0, "fast".into(), SqsDeleteOutcome::Deleted),
+            (4_150.0, 0, "slow".into(), SqsDeleteOutcome::Gone)
+        ]
+    );
+    assert_eq!(
+        (l.processed("slow"), l.processed("fast")),
+        (vec![0], vec![1, 0])
+    );
+    let q = l.sqs_queue("jobs");
+    assert_eq!((q.visible, q.not_visible, q.deleted), (0, 0, 2));
+    assert_eq!(l.sim.ledger().dropped_total(), 0);
+
+    l.run_to_step(3, 6_200.0);
+    assert_eq!(l.published_by("web"), [0, 1, 2]);
+    assert_eq!(l.sqs_receives()[3], (6_050.0, 2, 1, "fast".into()));
+    assert!(l.sqs_queue("jobs").in_flight[0].chip.poison);
+    assert_eq!(l.sqs_queue("jobs").max_receive_count, Some(3));
+
+    l.run_to_step(4, 10_200.0);
+    let m2: Vec<_> = l.sqs_receives().into_iter().filter(|r| r.1 == 2).collect();
+    assert_eq!(
+        m2,
+        [
+            (6_050.0, 2, 1, "fast".into()),
+            (8_050.0, 2, 2, "slow".into()),
+            (10_050.0, 2, 3, "fast".into())
+        ]
+    );
+    assert_eq!(l.in_flight("jobs"), [(2, 3, "fast".into(), 12_050.0)]);
+    assert_eq!(l.busy_with("slow"), Some(2), "slow still works on its copy");
+    assert_eq!(l.failed("fast"), [2]);
+    assert!(l.failed("slow").is_empty());
+
+    l.run_to_step(5, 12_300.0);
+    assert_eq!(l.sqs_redrives(), [(12_050.0, 2, 3)]);
+    assert_eq!(l.sqs_receives().len(), 6, "the attempt returned nothing");
+    assert_eq!((l.failed("fast"), l.failed("slow")), (vec![2, 2], vec![2]));
+    let (jobs, dlq) = (l.sqs_queue("jobs"), l.sqs_queue("jobs-dlq"));
+    assert_eq!((jobs.visible, jobs.not_visible, jobs.redriven), (0, 0, 1));
+    let fast = consumer_id(&l.sim, "fast");
+    assert!(jobs.waiting.contains(&fast), "fast's long poll waits on");
+    assert_eq!(dlq.visible, 1);
+    assert_eq!(dlq.head[0].msg.0, 2);
+}
+
+#[test]
+fn lesson_15_a_durable_subscription_stores_what_its_offline_subscriber_misses() {
+    use broker_sim::event::JmsEvent;
+    let mut l = Lesson::load("15-jms-durable-vs-non-durable.json");
+    l.run_to_step(0, 3_400.0);
+    assert_eq!(l.processed("audit"), [0, 1, 2]);
+    assert_eq!(l.processed("ticker"), [0, 1, 2]);
+    assert_eq!(l.subscriptions(), ["app:audit", "ticker"]);
+
+    l.run_to_step(1, 3_600.0);
+    assert_eq!(l.consumer("audit").status, ConsumerStatus::Crashed);
+    assert_eq!(l.consumer("ticker").status, ConsumerStatus::Crashed);
+    assert_eq!(l.subscriptions(), ["app:audit"], "ticker's ended");
+    let jms = l.sim.snapshot().jms;
+    let durable = &jms.subscriptions[0];
+    assert_eq!((durable.consumer, durable.closed), (None, false));
+    assert!(jms.subscriptions[1].closed);
+
+    l.run_to_step(2, 5_200.0);
+    let reached: Vec<(u64, u32)> = (l.events.iter())
+        .filter_map(|e| match &e.kind {
+            EventKind::Jms(JmsEvent::JmsTopicPublish {
+                msg, subscriptions, ..
+            }) => Some((msg.0, *subscriptions)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reached, [(0, 2), (1, 2), (2, 2), (3, 1), (4, 1)]);
+    let durable = l.sim.snapshot().jms.subscriptions[0].clone();
+    let head: Vec<u64> = durable.head.iter().map(|c| c.msg.0).collect();
+    assert_eq!((durable.stored, head), (2, vec![3, 4]));
+    assert_eq!(l.subscriptions(), ["app:audit"], "nothing kept for ticker");
+
+    l.run_to_step(3, 5_800.0);
+    let handed: Vec<(f64, u64)> = (l.events.iter())
+        .filter_map(|e| match &e.kind {
+            EventKind::Jms(JmsEvent::JmsDispatch { msg, .. }) if e.time.0 >= 5_000_000 => {
+                Some((e.time.0 as f64 / 1_000.0, msg.0))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(handed, [(5_500.0, 3), (5_500.0, 4)]);
+    assert_eq!(l.subscriptions(), ["app:audit", "ticker"]);
+    let jms = l.sim.snapshot().jms;
+    let ticker = jms.subscriptions.iter().rev().find(|s| !s.closed).unwrap();
+    assert_eq!(ticker.durable, None);
+    assert_eq!(
+        (ticker.stored, ticker.in_flight),
+        (0, 0),
+        "nothing waited for it"
+    );
+    assert_eq!(jms.subscriptions[0].stored, 0);
+
+    l.run_to_step(4, 7_500.0);
+    assert_eq!(l.processed("audit"), [0, 1, 2, 3, 4, 5, 6]);
+    assert_eq!(l.processed("ticker"), [0, 1, 2, 5, 6]);
+    assert_eq!(l.sim.ledger().dropped_total(), 0);
+}
+
+impl Lesson {
+    fn sqs_queue(&self, name: &str) -> broker_sim::snapshot::SqsQueueView {
+        (self.sim.snapshot().sqs.queues.into_iter())
+            .find(|q| q.name == name)
+            .unwrap_or_else(|| panic!("no SQS queue {name}"))
+    }
+
+    fn consumer_name(&self, id: broker_sim::ConsumerId) -> String {
+        self.sim.snapshot().consumers[id.index()].name.clone()
+    }
+
+    fn sqs_events(&self) -> impl Iterator<Item = (f64, &broker_sim::event::SqsEvent)> {
+        self.events.iter().filter_map(|e| match &e.kind {
+            EventKind::Sqs(s) => Some((e.time.0 as f64 / 1_000.0, s)),
+            _ => None,
+        })
+    }
+
+    /// Every receive as (ms, message, `ApproximateReceiveCount`, consumer).
+    fn sqs_receives(&self) -> Vec<(f64, u64, u32, String)> {
+        use broker_sim::event::SqsEvent;
+        self.sqs_events()
+            .filter_map(|(t, e)| match e {
+                SqsEvent::SqsReceive {
+                    msg,
+                    consumer,
+                    receive_count,
+                    ..
+                } => Some((t, msg.0, *receive_count, self.consumer_name(*consumer))),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn sqs_deletes(&self) -> Vec<(f64, u64, String, broker_sim::event::SqsDeleteOutcome)> {
+        use broker_sim::event::SqsEvent;
+        self.sqs_events()
+            .filter_map(|(t, e)| match e {
+                SqsEvent::SqsDelete {
+                    msg,
+                    consumer,
+                    outcome,
+                    ..
+                } => Some((t, msg.0, self.consumer_name(*consumer), *outcome)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn sqs_visibles(&self) -> Vec<(f64, u64, broker_sim::event::SqsVisibleWhy)> {
+        use broker_sim::event::SqsEvent;
+        self.sqs_events()
+            .filter_map(|(t, e)| match e {
+                SqsEvent::SqsVisible { msg, why, .. } => Some((t, msg.0, *why)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every move to a DLQ as (ms, message, receives).
+    fn sqs_redrives(&self) -> Vec<(f64, u64, u32)> {
+        use broker_sim::event::SqsEvent;
+        self.sqs_events()
+            .filter_map(|(t, e)| match e {
+                SqsEvent::SqsRedrive { msg, receives, .. } => Some((t, msg.0, *receives)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A queue's in-flight messages as (message, receive count, holder, visible again at ms).
+    fn in_flight(&self, queue: &str) -> Vec<(u64, u32, String, f64)> {
+        (self.sqs_queue(queue).in_flight.iter())
+            .map(|m| {
+                (
+                    m.chip.msg.0,
+                    m.receive_count,
+                    self.consumer_name(m.consumer),
+                    m.visible_at.0 as f64 / 1_000.0,
+                )
+            })
+            .collect()
+    }
+
+    /// The message a consumer is processing now.
+    fn busy_with(&self, consumer: &str) -> Option<u64> {
+        self.consumer(consumer).processing.map(|chip| chip.msg.0)
+    }
+
+    /// Messages whose processing failed, per consumer name.
+    fn failed(&self, consumer: &str) -> Vec<u64> {
+        let id = consumer_id(&self.sim, consumer);
+        (self.events.iter())
+            .filter_map(|e| match e.kind {
+                EventKind::Processed {
+                    msg,
+                    consumer,
+                    failed: true,
+                } if consumer == id => Some(msg.0),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The names of the JMS subscriptions on stage (durable ones as `client:name`).
+    fn subscriptions(&self) -> Vec<String> {
+        (self.sim.snapshot().graph.nodes.iter())
+            .filter(|n| matches!(n.node, broker_sim::snapshot::NodeRef::JmsSubscription(_)))
+            .map(|n| n.name.clone())
+            .collect()
     }
 }

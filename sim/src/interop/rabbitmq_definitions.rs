@@ -1045,14 +1045,8 @@ impl Importer {
         if !q.durable {
             self.note(
                 &format!("{path}.durable"),
-                "transient: durability matters only when a broker restarts, which is not simulated; exported as durable",
+                "transient: RabbitMQ 4.3 refuses a non-exclusive transient queue (RMQ-32); imported as durable",
             );
-        }
-        if q.auto_delete {
-            self.unmodelled(
-                &format!("{path}.auto_delete"),
-                "an auto-delete queue (deleted when its last consumer leaves) is not modelled",
-            )?;
         }
         if q.exclusive {
             self.unmodelled(
@@ -1160,6 +1154,9 @@ impl Importer {
             delivery_limit: settings.int("delivery-limit", i64::MIN)?,
             consumer_timeout_ms: settings.int("consumer-timeout", 0)?.map(|n| n as f64),
             expires_ms: settings.int("expires", 1)?.map(|n| n as f64),
+            durable: None,
+            exclusive: false,
+            auto_delete: q.auto_delete,
         })
     }
 }
@@ -1293,11 +1290,17 @@ pub fn export_definitions(s: &Scenario, vhost: &str) -> Result<String, ScenarioE
     }
     let mut queues = Vec::new();
     for (i, q) in s.queues.iter().enumerate() {
+        if q.exclusive {
+            return Err(ScenarioError::new(
+                format!("queues[{i}].exclusive"),
+                "an exclusive queue belongs to a connection; definitions never hold one",
+            ));
+        }
         queues.push(json!({
             "name": q.name,
             "vhost": vhost,
             "durable": true,
-            "auto_delete": false,
+            "auto_delete": q.auto_delete,
             "arguments": queue_arguments(&format!("queues[{i}]"), q)?,
         }));
     }

@@ -910,7 +910,8 @@ impl Simulation {
     }
 
     fn check_consumable(&self, q: QueueId, cid: Option<ConsumerId>) -> Result<(), CommandError> {
-        let running = |c: ConsumerId| self.clients.consumers[c.index()].status == ConsumerStatus::Running;
+        let running =
+            |c: ConsumerId| self.clients.consumers[c.index()].status == ConsumerStatus::Running;
         self.rabbitmq.check_consumable(q, cid, running)
     }
 

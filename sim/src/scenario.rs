@@ -1423,7 +1423,7 @@ pub(crate) fn validate_queue(
             "RabbitMQ 4.3 refuses a non-exclusive transient queue; make it durable or exclusive",
         ));
     }
-    if q.kind == QueueType::Quorum && !(q.survives_restart() && !q.auto_delete) {
+    if q.kind == QueueType::Quorum && (!q.survives_restart() || q.auto_delete) {
         return Err(ScenarioError::new(
             format!("{path}.type"),
             "a quorum queue is always durable, never exclusive nor auto-delete",

@@ -901,7 +901,9 @@ impl fmt::Display for Event {
             EventKind::QueueDeleted { queue, dropped } => {
                 write!(f, "delete {queue} dropped={dropped}")
             }
-            EventKind::RabbitMqNodeStopped { lost } => write!(f, "rabbitmq node stopped lost={lost}"),
+            EventKind::RabbitMqNodeStopped { lost } => {
+                write!(f, "rabbitmq node stopped lost={lost}")
+            }
             EventKind::RabbitMqNodeStarted => write!(f, "rabbitmq node started"),
             EventKind::Appended {
                 msg,

@@ -322,8 +322,13 @@ fn interop_defs_root_vhost_imports_exactly_when_approximating() {
             imported.notes
         );
         let queues = &imported.scenario.queues;
-        let cached = queues.iter().find(|q| q.name == "broadcast.cache-invalidation");
-        assert!(cached.unwrap().auto_delete, "auto-delete is modelled (RMQ-33)");
+        let cached = queues
+            .iter()
+            .find(|q| q.name == "broadcast.cache-invalidation");
+        assert!(
+            cached.unwrap().auto_delete,
+            "auto-delete is modelled (RMQ-33)"
+        );
         assert!(has_note(
             &imported,
             &format!("queues[{cache}].durable"),

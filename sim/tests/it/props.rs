@@ -539,16 +539,22 @@ fn rabbitmq_node_side(seed: u64, scenario: &mut Value) -> Vec<(u64, Value)> {
         .as_array_mut()
         .expect("queues")
         .push(json!({ "name": "qx", "durable": false, "exclusive": true }));
-    scenario["producers"].as_array_mut().expect("producers").push(json!({
-        "name": "px", "targets": [{ "exchange": "" }],
-        "rate": { "kind": "poisson", "per_sec": rng.range_u64(10, 100) },
-        "message": { "routing_keys": ["qx"], "persistent": rng.chance(0.5) },
-        "confirms": rng.chance(0.5),
-    }));
-    scenario["consumers"].as_array_mut().expect("consumers").push(json!({
-        "name": "cx", "source": { "queue": "qx" }, "prefetch": rng.range_u64(0, 3),
-        "processing": { "kind": "fixed", "ms": rng.range_u64(1, 30) },
-    }));
+    scenario["producers"]
+        .as_array_mut()
+        .expect("producers")
+        .push(json!({
+            "name": "px", "targets": [{ "exchange": "" }],
+            "rate": { "kind": "poisson", "per_sec": rng.range_u64(10, 100) },
+            "message": { "routing_keys": ["qx"], "persistent": rng.chance(0.5) },
+            "confirms": rng.chance(0.5),
+        }));
+    scenario["consumers"]
+        .as_array_mut()
+        .expect("consumers")
+        .push(json!({
+            "name": "cx", "source": { "queue": "qx" }, "prefetch": rng.range_u64(0, 3),
+            "processing": { "kind": "fixed", "ms": rng.range_u64(1, 30) },
+        }));
     // Stops and starts alternate, at sorted times, with the odd refused one.
     let mut times: Vec<u64> = (0..rng.range_u64(1, 4))
         .map(|_| rng.range_u64(0, HORIZON_MS - 1))

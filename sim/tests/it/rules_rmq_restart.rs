@@ -45,9 +45,16 @@ fn rmq_31_a_persistent_message_in_a_durable_queue_is_confirmed_after_the_fsync()
     run_ms(&mut s, 2);
     // Both are in the queue at 1 ms; only the transient one is confirmed at once.
     assert_eq!(queue_contents(&s, "q"), vec![0, 1]);
-    assert_eq!((confirms(&s, "disk"), confirms(&s, "mem")), ((0, 0), (1, 0)));
+    assert_eq!(
+        (confirms(&s, "disk"), confirms(&s, "mem")),
+        ((0, 0), (1, 0))
+    );
     run_ms(&mut s, 200);
-    assert_eq!(confirms(&s, "disk"), (0, 0), "the fsync is 200 ms after 1 ms");
+    assert_eq!(
+        confirms(&s, "disk"),
+        (0, 0),
+        "the fsync is 200 ms after 1 ms"
+    );
     run_ms(&mut s, 201);
     assert_eq!(confirms(&s, "disk"), (1, 0));
 }
@@ -87,7 +94,11 @@ fn rmq_32_a_durable_queue_keeps_its_persistent_messages_and_loses_its_transient_
         "{}",
         trace(&events)
     );
-    assert_eq!(queue_contents(&s, "orders"), vec![0, 1, 4], "on disk, in order");
+    assert_eq!(
+        queue_contents(&s, "orders"),
+        vec![0, 1, 4],
+        "on disk, in order"
+    );
     let stopped = events.iter().filter_map(|e| match e.kind {
         EventKind::RabbitMqNodeStopped { lost } => Some(lost),
         _ => None,
@@ -135,7 +146,10 @@ fn rmq_32_rabbitmq_4_3_refuses_a_non_exclusive_transient_queue() {
             .to_string(),
     )
     .expect_err("refused");
-    assert!(e.to_string().contains("quorum queue is always durable"), "{e}");
+    assert!(
+        e.to_string().contains("quorum queue is always durable"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -206,7 +220,11 @@ fn rmq_32_publishes_reaching_a_stopped_node_are_lost_unconfirmed() {
     assert_eq!(lost, (9..19).collect::<Vec<_>>(), "{}", trace(&events));
     let got: Vec<u64> = (0..9).chain(19..29).collect();
     assert_eq!(ids_received_by(&events, &s, "c"), got);
-    assert_eq!(confirms(&s, "p"), (19, 0), "no confirm, no nack for the lost ones");
+    assert_eq!(
+        confirms(&s, "p"),
+        (19, 0),
+        "no confirm, no nack for the lost ones"
+    );
 }
 
 #[test]

@@ -358,7 +358,10 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             accepted_all &= self.enqueue(*q, s);
         }
         // A persistent message in a durable classic queue is confirmed after the fsync (RMQ-31).
-        let on_disk = persistent && queues.iter().any(|q| self.family.queues[q.index()].stores());
+        let on_disk = persistent
+            && queues
+                .iter()
+                .any(|q| self.family.queues[q.index()].stores());
         if let Some(id) = producer {
             let p = &mut self.clients.producers[id.index()];
             if p.spec.confirms {

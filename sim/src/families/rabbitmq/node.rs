@@ -47,8 +47,8 @@ impl RabbitMq {
                 reason: format!("NOT_FOUND: no queue '{}'", queue.name()),
             });
         }
-        let owned = (self.consumers.iter())
-            .any(|(c, at)| *at == q && Some(*c) != cid && running(*c));
+        let owned =
+            (self.consumers.iter()).any(|(c, at)| *at == q && Some(*c) != cid && running(*c));
         if queue.spec.exclusive && owned {
             return Err(CommandError::NotApplicable {
                 reason: format!(
@@ -133,8 +133,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
                 lost += 1;
             }
         }
-        self.world
-            .emit(EventKind::RabbitMqNodeStopped { lost });
+        self.world.emit(EventKind::RabbitMqNodeStopped { lost });
     }
 
     /// The node starts from disk. A recovered auto-delete queue has had no consumer yet

@@ -127,7 +127,7 @@ strings! {
     ColConsumers => "Consumers", "컨슈머";
     TagProducer => "producer", "프로듀서";
     TagExchange => "exchange", "익스체인지";
-    TagNodeStopped => "node stopped", "노드 중지됨";
+    TagNodeStopped => "stopped", "중지됨";
     TagTransient => "transient", "임시(transient)";
     FxStopNode => "Stop the RabbitMQ node", "RabbitMQ 노드 중지";
     FxStopNodeHint => "The node crashes: connections drop; a restart brings back durable queues and the persistent messages already on disk", "노드가 죽습니다. 연결이 끊기고, 재시작하면 내구성(durable) 큐와 이미 디스크에 기록된 영속 메시지만 돌아옵니다";

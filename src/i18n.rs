@@ -127,6 +127,13 @@ strings! {
     ColConsumers => "Consumers", "컨슈머";
     TagProducer => "producer", "프로듀서";
     TagExchange => "exchange", "익스체인지";
+    TagNodeStopped => "stopped", "중지됨";
+    TagTransient => "transient", "임시(transient)";
+    FxStopNode => "Stop the RabbitMQ node", "RabbitMQ 노드 중지";
+    FxStopNodeHint => "The node crashes: connections drop; a restart brings back durable queues and the persistent messages already on disk", "노드가 죽습니다. 연결이 끊기고, 재시작하면 내구성(durable) 큐와 이미 디스크에 기록된 영속 메시지만 돌아옵니다";
+    FxStartNode => "Start the RabbitMQ node", "RabbitMQ 노드 시작";
+    FxStartNodeHint => "The node starts from disk and the clients reconnect", "노드가 디스크에서 다시 시작하고 클라이언트가 다시 연결합니다";
+    InspNode => "Node", "노드";
     TagChannel => "Redis channel", "Redis 채널";
     TagQueue => "queue", "큐";
     TagConsumer => "consumer", "컨슈머";
@@ -246,7 +253,9 @@ strings! {
     ReasonDeliveryLimit => "delivery-limit exceeded", "전달 한도 초과 (delivery-limit)";
     ReasonDeadLetterUnroutable => "dead-letter unroutable", "데드 레터 라우팅 불가";
     ReasonSimulatorCapacity => "simulator capacity", "시뮬레이터 용량 초과";
-    ReasonQueueDeleted => "queue deleted (x-expires)", "큐 삭제됨 (x-expires)";
+    ReasonQueueDeleted => "queue deleted (x-expires, exclusive, auto-delete)", "큐 삭제됨 (x-expires, exclusive, auto-delete)";
+    ReasonTransientQueueLost => "transient queue: not recovered after the node restart", "임시(transient) 큐: 노드 재시작 후 복구되지 않음";
+    ReasonNotYetOnDisk => "persistent, but not yet written to disk (no confirm)", "영속 메시지지만 아직 디스크에 기록되지 않음 (확인 응답 없음)";
     ReasonServiceOverloaded => "service overloaded", "서비스 과부하";
     ReasonRequestTimeout => "request timeout", "요청 시간 초과";
     ReasonNoKeyForCompactedTopic => "no key: a compacted topic refuses it", "키 없음: 컴팩션 토픽이 거부함";

@@ -108,6 +108,8 @@ impl StepKind {
             EventKind::RebalanceDone { .. } => StepKind::RebalanceDone,
             EventKind::RetentionDeleted { .. } | EventKind::Compacted { .. } => StepKind::Retention,
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
+            EventKind::RabbitMqNodeStopped { .. } => StepKind::Crashed,
+            EventKind::RabbitMqNodeStarted => StepKind::Restarted,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
             EventKind::KafkaRep(e) => match e {
                 KafkaRepEvent::KafkaLostOnFailover { .. } => StepKind::Dropped,
@@ -304,6 +306,8 @@ pub fn drop_reason_key(reason: DropReason) -> Key {
         DropReason::HwmDrop => Key::ReasonHwmDrop,
         DropReason::ProcessExit => Key::ReasonProcessExit,
         DropReason::SlowJoiner => Key::ReasonSlowJoiner,
+        DropReason::TransientQueueLost => Key::ReasonTransientQueueLost,
+        DropReason::NotYetOnDisk => Key::ReasonNotYetOnDisk,
     }
 }
 

@@ -413,6 +413,9 @@ impl Simulation {
                         reason: format!("{consumer} is already running"),
                     });
                 }
+                if let Some(&q) = self.rabbitmq.consumers.get(&id) {
+                    self.check_consumable(q, Some(id))?;
+                }
                 self.world.emit(EventKind::CommandApplied { summary });
                 self.subscribe(id);
                 self.world
@@ -622,6 +625,18 @@ impl Simulation {
                 socket,
                 endpoint,
             } => cx!(self, zeromq).connect_command(&peer, &socket, &endpoint)?,
+            Command::CrashRabbitMqNode {} => {
+                self.rabbitmq.check_up()?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, rabbitmq).crash_node();
+                return Ok(());
+            }
+            Command::RestartRabbitMqNode {} => {
+                self.rabbitmq.check_down()?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, rabbitmq).restart_node();
+                return Ok(());
+            }
             Command::RestartJmsBroker { downtime_ms } => {
                 self.jms.check_restart(downtime_ms)?;
                 self.world.emit(EventKind::CommandApplied { summary });
@@ -860,6 +875,9 @@ impl Simulation {
             | ConsumerSource::StreamRead { .. }
             | ConsumerSource::Zmq(_) => (None, None),
         };
+        if let Some(q) = queue {
+            self.check_consumable(q, None)?;
+        }
         let source = spec.source.clone();
         let sqs_queue = match &spec.source {
             ConsumerSource::SqsQueue(q) => self.sqs.queue_id(q),
@@ -889,6 +907,12 @@ impl Simulation {
             self.subscribe(id);
         }
         Ok(id)
+    }
+
+    fn check_consumable(&self, q: QueueId, cid: Option<ConsumerId>) -> Result<(), CommandError> {
+        let running =
+            |c: ConsumerId| self.clients.consumers[c.index()].status == ConsumerStatus::Running;
+        self.rabbitmq.check_consumable(q, cid, running)
     }
 
     /// The consumer starts (or restarts) receiving from its source.

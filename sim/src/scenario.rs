@@ -222,6 +222,23 @@ pub struct QueueSpec {
     /// `x-expires` in ms: the queue is deleted after this long unused (RMQ-28).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_ms: Option<f64>,
+    /// `durable`: absent is durable, because 4.3 refuses a non-exclusive transient queue. A
+    /// transient queue is deleted, with its messages, when the node stops (RMQ-32).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub durable: Option<bool>,
+    /// Owned by the connection of the one consumer that reads it, and deleted with it (RMQ-33).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive: bool,
+    /// Deleted when its last consumer leaves, provided it ever had one (RMQ-33).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_delete: bool,
+}
+
+impl QueueSpec {
+    /// Whether the queue comes back when the node restarts (RMQ-32, RMQ-33).
+    pub fn survives_restart(&self) -> bool {
+        !self.exclusive && self.durable != Some(false)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -327,7 +344,8 @@ pub struct MessageTemplate {
     /// SQS per-message `DelaySeconds` in ms; standard queues only (SQS-11).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<f64>,
-    /// JMS delivery mode: absent or true is `PERSISTENT`, the default (AMQ-3).
+    /// JMS delivery mode: absent or true is `PERSISTENT`, the default (AMQ-3). RabbitMQ
+    /// `delivery_mode`: only true is 2 (persistent); absent is the AMQP default 1 (RMQ-32).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub persistent: Option<bool>,
     /// Redis `XADD` ids, cycled: `*` (the default) lets Redis pick, `ms-seq` is explicit (RST-1).
@@ -1399,6 +1417,18 @@ pub(crate) fn validate_queue(
             ));
         }
     }
+    if q.durable == Some(false) && !q.exclusive {
+        return Err(ScenarioError::new(
+            format!("{path}.durable"),
+            "RabbitMQ 4.3 refuses a non-exclusive transient queue; make it durable or exclusive",
+        ));
+    }
+    if q.kind == QueueType::Quorum && (!q.survives_restart() || q.auto_delete) {
+        return Err(ScenarioError::new(
+            format!("{path}.type"),
+            "a quorum queue is always durable, never exclusive nor auto-delete",
+        ));
+    }
     if q.kind == QueueType::Quorum && q.overflow == Overflow::RejectPublishDlx {
         return Err(ScenarioError::new(
             format!("{path}.overflow"),
@@ -2312,6 +2342,13 @@ pub enum Command {
     RestartJmsBroker {
         downtime_ms: f64,
     },
+    /// The RabbitMQ node stops: connections drop, transient queues and transient messages are
+    /// gone, and so are persistent messages not yet on disk (RMQ-32, RMQ-33).
+    #[serde(rename = "crash_rabbitmq_node")]
+    CrashRabbitMqNode {},
+    /// The RabbitMQ node starts from disk; clients with automatic recovery reconnect (RMQ-32).
+    #[serde(rename = "restart_rabbitmq_node")]
+    RestartRabbitMqNode {},
     /// Replaces a stage's settings: flips a remedy (outbox, idempotency, saga) mid-run.
     UpdateStage {
         stage: StageSpec,

@@ -50,6 +50,9 @@ pub struct QueueView {
     pub overflow: Overflow,
     pub message_ttl_ms: Option<f64>,
     pub dead_letter_exchange: Option<String>,
+    /// Not recovered by a node restart: exclusive or non-durable (RMQ-32, RMQ-33).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub transient: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -430,6 +433,7 @@ impl Simulation {
                 overflow: q.spec.overflow,
                 message_ttl_ms: q.spec.message_ttl_ms,
                 dead_letter_exchange: q.spec.dead_letter_exchange.clone(),
+                transient: !q.spec.survives_restart(),
             })
             .collect();
         let exchanges: Vec<ExchangeView> = self
@@ -1468,8 +1472,15 @@ impl Simulation {
                 ..node(NodeRef::Producer(p.id), family, &p.name)
             });
         }
+        // A stopped RabbitMQ node greys its exchanges and queues (RMQ-32).
+        let rabbitmq = if self.rabbitmq.down {
+            NodeStatus::Crashed
+        } else {
+            running
+        };
         for x in v.exchanges {
             g.nodes.push(GraphNode {
+                status: rabbitmq,
                 figures: vec![(Figure::Bindings, x.links.len() as u64)],
                 implicit: x.id == ExchangeId(0),
                 ..node(NodeRef::Exchange(x.id), Family::RabbitMq, &x.name)
@@ -1487,6 +1498,7 @@ impl Simulation {
         }
         for q in v.queues {
             g.nodes.push(GraphNode {
+                status: rabbitmq,
                 figures: vec![
                     (Figure::Ready, q.ready),
                     (Figure::Unacked, q.unacked),

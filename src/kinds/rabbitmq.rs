@@ -20,7 +20,7 @@ use broker_sim::ids::{ExchangeId, QueueId};
 use broker_sim::scenario::{
     BindingSpec, ConsumerSource, ExchangeType, Overflow, PublishTarget, QueueSpec, QueueType,
 };
-use broker_sim::snapshot::{Family, Figure, GraphNode, NodeRef, QueueView, Role};
+use broker_sim::snapshot::{Family, Figure, GraphNode, NodeRef, NodeStatus, QueueView, Role};
 use broker_sim::{Command, Snapshot};
 use yew::prelude::*;
 
@@ -98,18 +98,24 @@ impl Kind for RabbitMq {
                     .find(|e| e.id == x)
                     .map_or("?", |e| exchange_type(e.kind));
                 NodeText {
-                    tag: t(l, Key::TagExchange).to_string(),
+                    tag: format!("{}{}", t(l, Key::TagExchange), stopped(l, node)),
                     stat: format!("{} {kind}", t(l, Key::NodeType)),
                     tone: Tone::Quiet,
                 }
             }
             _ => {
-                let quorum = matches!(node.node, NodeRef::Queue(q)
-                    if snap.queues.iter().any(|v| v.id == q && v.kind == QueueType::Quorum));
-                let kind = if quorum { " · quorum" } else { "" };
+                let view = match node.node {
+                    NodeRef::Queue(q) => snap.queues.iter().find(|v| v.id == q),
+                    _ => None,
+                };
+                let kind = match view {
+                    Some(v) if v.kind == QueueType::Quorum => " · quorum".to_string(),
+                    Some(v) if v.transient => format!(" · {}", t(l, Key::TagTransient)),
+                    _ => String::new(),
+                };
                 let figure = |f| format_count(node.figure(f).unwrap_or(0));
                 NodeText {
-                    tag: format!("{}{kind}", t(l, Key::TagQueue)),
+                    tag: format!("{}{kind}{}", t(l, Key::TagQueue), stopped(l, node)),
                     stat: format!(
                         "{} {} · {} {}",
                         t(l, Key::NodeReady),
@@ -221,6 +227,7 @@ impl Kind for RabbitMq {
                 Inspected::new(ExchangeModel {
                     name: x.name.clone(),
                     kind: x.kind,
+                    down: node_down(snap),
                     bindings: specs
                         .bindings
                         .iter()
@@ -234,6 +241,7 @@ impl Kind for RabbitMq {
                 Inspected::new(QueueModel {
                     name: q.name.clone(),
                     kind: q.kind,
+                    down: node_down(snap),
                     ready: q.ready,
                     unacked: q.unacked,
                     consumers: snap
@@ -261,6 +269,56 @@ impl Kind for RabbitMq {
             _ => None,
         }
     }
+}
+
+/// " · node stopped" on an exchange or queue of a stopped node (RMQ-32).
+fn stopped(l: Lang, node: &GraphNode) -> String {
+    if node.status == NodeStatus::Crashed {
+        format!(" · {}", t(l, Key::TagNodeStopped))
+    } else {
+        String::new()
+    }
+}
+
+/// Whether the RabbitMQ node is stopped: its exchanges are drawn down.
+fn node_down(snap: &Snapshot) -> bool {
+    (snap.graph.nodes.iter())
+        .any(|n| matches!(n.node, NodeRef::Exchange(_)) && n.status == NodeStatus::Crashed)
+}
+
+/// Stops or starts the RabbitMQ node (RMQ-32).
+fn node_section(lab: &Lab, down: bool) -> Html {
+    let l = lab.lang;
+    let (command, label, hint, id) = if down {
+        (
+            Command::RestartRabbitMqNode {},
+            Key::FxStartNode,
+            Key::FxStartNodeHint,
+            "insp-start-node",
+        )
+    } else {
+        (
+            Command::CrashRabbitMqNode {},
+            Key::FxStopNode,
+            Key::FxStopNodeHint,
+            "insp-stop-node",
+        )
+    };
+    let onclick = {
+        let lab = lab.clone();
+        // A refusal would mean the panel is stale; the next frame corrects it.
+        Callback::from(move |_: MouseEvent| {
+            let _ = run(&lab, command.clone());
+        })
+    };
+    section(
+        t(l, Key::InspNode),
+        html! {
+            <button type="button" class="lab-btn small" data-testid={id} title={t(l, hint)} {onclick}>
+                { t(l, label) }
+            </button>
+        },
+    )
 }
 
 fn queue_lane(pen: &Pen, qv: &QueueView, lane: Rect, k: f64) {
@@ -434,6 +492,7 @@ struct Names {
 struct ExchangeModel {
     name: String,
     kind: ExchangeType,
+    down: bool,
     bindings: Vec<BindingSpec>,
     names: Names,
 }
@@ -442,6 +501,7 @@ struct ExchangeModel {
 struct QueueModel {
     name: String,
     kind: QueueType,
+    down: bool,
     ready: u64,
     unacked: u64,
     consumers: Vec<String>,
@@ -523,7 +583,7 @@ fn queue_body(lab: &Lab, q: &QueueModel) -> Html {
             title={Key::InspAddConsumer} testid="add-consumer" taken={names.consumers.clone()} />
     };
     let Some(spec) = &q.spec else {
-        return html! { <>{ stats }{ bindings }{ add_binding }{ add_consumer }</> };
+        return html! { <>{ stats }{ node_section(lab, q.down) }{ bindings }{ add_binding }{ add_consumer }</> };
     };
     let n = name.clone();
     let max_length = html! {
@@ -584,6 +644,7 @@ fn queue_body(lab: &Lab, q: &QueueModel) -> Html {
     html! {
         <>
             { stats }
+            { node_section(lab, q.down) }
             { section(t(l, Key::InspSettings), html! {
                 <>
                     { max_length }
@@ -664,6 +725,7 @@ fn exchange_body(lab: &Lab, x: &ExchangeModel) -> Html {
             <dl class="insp-stats">
                 { stat(t(l, Key::InspType), kind.to_string(), "insp-exchange-type") }
             </dl>
+            { node_section(lab, x.down) }
             if is_default {
                 <p class="insp-note">{ t(l, Key::InspDefaultExchangeNote) }</p>
             } else {

@@ -1042,23 +1042,11 @@ impl Importer {
         refs: &mut References,
     ) -> Result<QueueSpec, ScenarioError> {
         let kind = queue_type(path, q, default_type)?;
-        if !q.durable {
+        if !q.durable && !q.exclusive {
             self.note(
                 &format!("{path}.durable"),
-                "transient: durability matters only when a broker restarts, which is not simulated; exported as durable",
+                "transient: RabbitMQ 4.3 refuses a non-exclusive transient queue (RMQ-32); imported as durable",
             );
-        }
-        if q.auto_delete {
-            self.unmodelled(
-                &format!("{path}.auto_delete"),
-                "an auto-delete queue (deleted when its last consumer leaves) is not modelled",
-            )?;
-        }
-        if q.exclusive {
-            self.unmodelled(
-                &format!("{path}.exclusive"),
-                "an exclusive queue (deleted with its connection) is not modelled",
-            )?;
         }
         let mut max_priority = None;
         let mut from_arguments: BTreeMap<&str, Found> = BTreeMap::new();
@@ -1160,6 +1148,9 @@ impl Importer {
             delivery_limit: settings.int("delivery-limit", i64::MIN)?,
             consumer_timeout_ms: settings.int("consumer-timeout", 0)?.map(|n| n as f64),
             expires_ms: settings.int("expires", 1)?.map(|n| n as f64),
+            durable: (q.exclusive && !q.durable).then_some(false),
+            exclusive: q.exclusive,
+            auto_delete: q.auto_delete,
         })
     }
 }
@@ -1293,13 +1284,17 @@ pub fn export_definitions(s: &Scenario, vhost: &str) -> Result<String, ScenarioE
     }
     let mut queues = Vec::new();
     for (i, q) in s.queues.iter().enumerate() {
-        queues.push(json!({
+        let mut def = json!({
             "name": q.name,
             "vhost": vhost,
-            "durable": true,
-            "auto_delete": false,
+            "durable": q.durable != Some(false),
+            "auto_delete": q.auto_delete,
             "arguments": queue_arguments(&format!("queues[{i}]"), q)?,
-        }));
+        });
+        if q.exclusive {
+            def["exclusive"] = json!(true);
+        }
+        queues.push(def);
     }
     let bindings: Vec<Value> = s
         .bindings

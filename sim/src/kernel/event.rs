@@ -188,11 +188,20 @@ pub enum EventKind {
         records: u64,
         log_start: u64,
     },
-    /// `x-expires` deleted an unused queue (RMQ-28).
+    /// `x-expires` deleted an unused queue (RMQ-28), or an exclusive or auto-delete queue went
+    /// with its connection or last consumer (RMQ-33).
     QueueDeleted {
         queue: QueueId,
         dropped: u32,
     },
+    /// The RabbitMQ node stopped; `lost` copies went with it (RMQ-32).
+    #[serde(rename = "rabbitmq_node_stopped")]
+    RabbitMqNodeStopped {
+        lost: u32,
+    },
+    /// The RabbitMQ node started again from what it had on disk (RMQ-32).
+    #[serde(rename = "rabbitmq_node_started")]
+    RabbitMqNodeStarted,
     SubscriberDisconnected {
         consumer: ConsumerId,
         lost: u32,
@@ -892,6 +901,10 @@ impl fmt::Display for Event {
             EventKind::QueueDeleted { queue, dropped } => {
                 write!(f, "delete {queue} dropped={dropped}")
             }
+            EventKind::RabbitMqNodeStopped { lost } => {
+                write!(f, "rabbitmq node stopped lost={lost}")
+            }
+            EventKind::RabbitMqNodeStarted => write!(f, "rabbitmq node started"),
             EventKind::Appended {
                 msg,
                 topic,
@@ -1098,6 +1111,8 @@ impl EventKind {
             | EventKind::ConsumerRestarted { .. }
             | EventKind::ChannelClosed { .. }
             | EventKind::QueueDeleted { .. }
+            | EventKind::RabbitMqNodeStopped { .. }
+            | EventKind::RabbitMqNodeStarted
             | EventKind::OffsetReset { .. }
             | EventKind::SessionExpired { .. }
             | EventKind::NoOffset { .. }

@@ -52,7 +52,8 @@ pub enum DropReason {
     /// The simulator's live-message cap was reached; see `sim::MAX_LIVE_COPIES`.
     SimulatorCapacity,
     /// Its queue was deleted by `x-expires`; such messages are not dead-lettered (RMQ-28). Or
-    /// its JMS durable subscription was unsubscribed (AMQ-2).
+    /// its exclusive queue's connection closed, or its auto-delete queue's last consumer left
+    /// (RMQ-33). Or its JMS durable subscription was unsubscribed (AMQ-2).
     QueueDeleted,
     /// A compacted topic refuses a record without a key (KAF-7).
     NoKeyForCompactedTopic,
@@ -69,10 +70,11 @@ pub enum DropReason {
     /// A non-persistent JMS message the dead-letter strategy discards (`processNonPersistent`
     /// false, AMQ-7).
     NonPersistentDeadLetter,
-    /// A non-persistent JMS message held by the broker when it restarted (AMQ-3).
+    /// A non-persistent JMS message held by the broker when it restarted (AMQ-3); a transient
+    /// RabbitMQ message (`delivery_mode` 1) in a durable queue when the node stopped (RMQ-32).
     LostInBrokerRestart,
-    /// Sent to a JMS broker while it was down (AMQ-3); sent with `acks=0` to a Kafka leader that
-    /// had crashed (KAF-21).
+    /// Sent to a JMS broker or RabbitMQ node while it was down (AMQ-3, RMQ-32); sent with
+    /// `acks=0` to a Kafka leader that had crashed (KAF-21).
     BrokerDown,
     /// Poison-acked by a non-durable topic subscriber: the broker keeps no copy for such a
     /// subscription, so there is nothing to dead-letter (`TopicSubscription`, AMQ-7).
@@ -95,10 +97,16 @@ pub enum DropReason {
     ProcessExit,
     /// Published by a ZeroMQ PUB before the subscription of a joining SUB reached it (ZMQ-8).
     SlowJoiner,
+    /// Held by a transient (exclusive or non-durable) RabbitMQ queue when the node stopped: the
+    /// queue is not recovered (RMQ-32).
+    TransientQueueLost,
+    /// A persistent RabbitMQ message not yet written to disk when the node stopped; its
+    /// publisher had no confirm yet (RMQ-31, RMQ-32).
+    NotYetOnDisk,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 29] = [
+    pub const ALL: [DropReason; 31] = [
         DropReason::Unroutable,
         DropReason::Returned,
         DropReason::RejectedByQueue,
@@ -128,6 +136,8 @@ impl DropReason {
         DropReason::HwmDrop,
         DropReason::ProcessExit,
         DropReason::SlowJoiner,
+        DropReason::TransientQueueLost,
+        DropReason::NotYetOnDisk,
     ];
 }
 

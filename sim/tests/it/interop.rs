@@ -173,7 +173,10 @@ fn root_topology() -> (Vec<ExchangeSpec>, Vec<QueueSpec>, Vec<BindingSpec>) {
         ],
         vec![
             q("broadcast.audit"),
-            q("broadcast.cache-invalidation"),
+            QueueSpec {
+                auto_delete: true,
+                ..q("broadcast.cache-invalidation")
+            },
             q("documents.invoices-pdf"),
             q("documents.receipts-or-german"),
             q("invoices.sequencer"),
@@ -321,11 +324,14 @@ fn interop_defs_root_vhost_imports_exactly_when_approximating() {
             "{:?}",
             imported.notes
         );
-        assert!(has_note(
-            &imported,
-            &format!("queues[{cache}].auto_delete"),
-            "approximated"
-        ));
+        let queues = &imported.scenario.queues;
+        let cached = queues
+            .iter()
+            .find(|q| q.name == "broadcast.cache-invalidation");
+        assert!(
+            cached.unwrap().auto_delete,
+            "auto-delete is modelled (RMQ-33)"
+        );
         assert!(has_note(
             &imported,
             &format!("queues[{cache}].durable"),
@@ -630,11 +636,19 @@ fn interop_defs_approximate_turns_only_unmodelled_features_into_notes() {
         "queues": [{ "name": "tmp", "durable": false, "auto_delete": true, "exclusive": true, "arguments": { "x-single-active-consumer": true } }],
     }));
     let imported = import(&text, None, true);
-    assert_eq!(imported.scenario.queues, vec![q("tmp")]);
+    let tmp = QueueSpec {
+        durable: Some(false),
+        exclusive: true,
+        auto_delete: true,
+        ..q("tmp")
+    };
+    assert_eq!(
+        imported.scenario.queues,
+        vec![tmp],
+        "modelled (RMQ-32, RMQ-33)"
+    );
     for path in [
         "parameters[0]",
-        "queues[0].auto_delete",
-        "queues[0].exclusive",
         "queues[0].arguments.x-single-active-consumer",
     ] {
         assert!(

@@ -1747,3 +1747,60 @@ impl Lesson {
             .collect()
     }
 }
+
+#[test]
+fn lesson_19_a_restart_keeps_persistent_messages_in_durable_queues_only() {
+    let mut l = Lesson::load("19-rabbitmq-restart.json");
+    let confirms = |l: &Lesson| {
+        let p = &l.sim.report(1, &[]).publishers["checkout"];
+        (p.sent, p.confirms_acked, p.confirms_nacked)
+    };
+    l.run_to_step(0, 1_000.0);
+    assert_eq!(l.contents("orders"), [1, 2, 3, 4]);
+    assert_eq!(l.contents("live-feed"), [1, 2, 3, 4]);
+    assert_eq!((l.ids("billing"), l.ids("dashboard")), (vec![0], vec![0]));
+    assert_eq!(confirms(&l), (3, 3, 0));
+
+    l.run_to_step(1, 2_000.0);
+    assert_eq!(l.contents("orders"), [0, 1, 2], "on disk, m0 requeued");
+    let dropped_ids = |l: &Lesson, r| crate::helpers::dropped_for(&l.events, r);
+    assert_eq!(dropped_ids(&l, DropReason::LostInBrokerRestart), [3, 4]);
+    assert_eq!(
+        dropped_ids(&l, DropReason::TransientQueueLost),
+        [0, 1, 2, 3, 4],
+        "live-feed went with all five\n{}",
+        l.trace()
+    );
+    assert!(l
+        .sim
+        .snapshot()
+        .queues
+        .iter()
+        .all(|q| q.name != "live-feed"));
+    for c in ["billing", "dashboard"] {
+        assert_eq!(l.consumer(c).status, ConsumerStatus::Crashed, "{c}");
+    }
+
+    l.run_to_step(2, 4_000.0);
+    assert_eq!(
+        dropped_ids(&l, DropReason::BrokerDown),
+        [5],
+        "m5 sent while down"
+    );
+    assert_eq!(l.received("billing"), [(0, false), (0, true)]);
+    assert_eq!(l.contents("orders"), [1, 2]);
+    assert_eq!(confirms(&l), (4, 3, 0));
+    assert_eq!(l.consumer("billing").status, ConsumerStatus::Running);
+    assert_eq!(l.consumer("dashboard").status, ConsumerStatus::Crashed);
+
+    l.run_to_step(3, 4_650.0);
+    assert_eq!(l.contents("orders"), [1, 2, 6]);
+    assert_eq!(confirms(&l), (5, 3, 0), "m6 waits for the fsync");
+
+    l.run_to_step(4, 5_500.0);
+    assert_eq!(dropped_ids(&l, DropReason::NotYetOnDisk), [6]);
+    assert_eq!(l.received("billing"), [(0, false), (0, true), (0, true)]);
+    assert_eq!(l.contents("orders"), [1, 2]);
+    assert_eq!(confirms(&l), (5, 3, 0), "m5 and m6 never confirmed");
+    assert_eq!(l.sim.ledger().dropped_total(), 9);
+}

@@ -10,7 +10,8 @@
 //!
 //! About a third of the cases also get an Apache Pulsar side, drawn from the case's seed
 //! (`pulsar_side`), with its own crashes, restarts and cursor resets; and as many a ZeroMQ side
-//! (`zeromq_side`), with process crashes, restarts, closes and manual sends.
+//! (`zeromq_side`), with process crashes, restarts, closes and manual sends; and as many a
+//! RabbitMQ node side (`rabbitmq_node_side`), with node stops and starts.
 //!
 //! 64 cases per property by default, from a fixed proptest seed so that runs are repeatable.
 //! `BROKER_SIM_SEEDS=N` runs N cases instead (a longer seed sweep); `PROPTEST_RNG_SEED=S` picks
@@ -513,6 +514,69 @@ fn pulsar_side(seed: u64) -> Option<PulsarSide> {
         consumers,
         commands,
     })
+}
+
+/// A RabbitMQ node side, drawn from the case's seed by an RNG of its own (so the other cases
+/// stay as they were): persistent messages from some producers, auto-delete queues, an
+/// exclusive transient queue with its own producer and consumer, and the node stopping and
+/// starting again (RMQ-31..RMQ-33). Returns the node's commands.
+fn rabbitmq_node_side(seed: u64, scenario: &mut Value) -> Vec<(u64, Value)> {
+    let mut rng = SimRng::new(seed ^ 0x0052_6162_6269_7421);
+    if !rng.chance(0.35) {
+        return Vec::new();
+    }
+    for p in scenario["producers"].as_array_mut().expect("producers") {
+        if p["targets"][0].get("exchange").is_some() && rng.chance(0.6) {
+            p["message"]["persistent"] = json!(true);
+        }
+    }
+    for q in scenario["queues"].as_array_mut().expect("queues") {
+        if q["type"] != "quorum" && rng.chance(0.3) {
+            q["auto_delete"] = json!(true);
+        }
+    }
+    scenario["queues"]
+        .as_array_mut()
+        .expect("queues")
+        .push(json!({ "name": "qx", "durable": false, "exclusive": true }));
+    scenario["producers"]
+        .as_array_mut()
+        .expect("producers")
+        .push(json!({
+            "name": "px", "targets": [{ "exchange": "" }],
+            "rate": { "kind": "poisson", "per_sec": rng.range_u64(10, 100) },
+            "message": { "routing_keys": ["qx"], "persistent": rng.chance(0.5) },
+            "confirms": rng.chance(0.5),
+        }));
+    scenario["consumers"]
+        .as_array_mut()
+        .expect("consumers")
+        .push(json!({
+            "name": "cx", "source": { "queue": "qx" }, "prefetch": rng.range_u64(0, 3),
+            "processing": { "kind": "fixed", "ms": rng.range_u64(1, 30) },
+        }));
+    // Stops and starts alternate, at sorted times, with the odd refused one.
+    let mut times: Vec<u64> = (0..rng.range_u64(1, 4))
+        .map(|_| rng.range_u64(0, HORIZON_MS - 1))
+        .collect();
+    times.sort_unstable();
+    let mut commands: Vec<(u64, Value)> = times
+        .into_iter()
+        .enumerate()
+        .map(|(i, at)| {
+            let verb = if (i % 2 == 0) != rng.chance(0.1) {
+                "crash_rabbitmq_node"
+            } else {
+                "restart_rabbitmq_node"
+            };
+            (at, json!({ verb: {} }))
+        })
+        .collect();
+    if rng.chance(0.3) {
+        let at = rng.range_u64(0, HORIZON_MS - 1);
+        commands.push((at, json!({ "restart_consumer": { "consumer": "cx" } })));
+    }
+    commands
 }
 
 /// A ZeroMQ side, drawn from the case's seed by an RNG of its own (so the other families'
@@ -1306,6 +1370,7 @@ fn case() -> impl Strategy<Value = Case> {
                     scenario["zeromq"] = side.spec;
                     commands.extend(side.commands);
                 }
+                commands.extend(rabbitmq_node_side(seed, &mut scenario));
                 commands.sort_by_key(|(at, _)| *at);
                 Case {
                     seed,
@@ -1644,6 +1709,12 @@ fn prop_generator_covers_every_event_kind() {
         "dropped:no_subscription",
         "command:reset_cursor",
         "command:restart_jms_broker",
+        "command:crash_rabbitmq_node",
+        "command:restart_rabbitmq_node",
+        "rabbitmq_node_stopped",
+        "rabbitmq_node_started",
+        "dropped:transient_queue_lost",
+        "dropped:not_yet_on_disk",
         "jms_send",
         "jms_topic_publish",
         "jms_stored",

@@ -1,12 +1,13 @@
 //! RabbitMQ: exchanges, bindings, queues, dispatch, acks, dead-lettering, TTL and limits.
 
+mod node;
 pub mod queue;
 
 use crate::clients::{ClientWork, Cx};
 use crate::clients::{Closure, Consumer, ConsumerStatus};
 use crate::command::{at_cap, CommandError};
 use crate::event::{EventKind, Settle};
-use crate::ids::{ConsumerId, ExchangeId, QueueId};
+use crate::ids::{ConsumerId, ExchangeId, ProducerId, QueueId};
 use crate::kernel::ms_to_us;
 use crate::ledger::{CopyState, DeadLetterReason, DropReason};
 use crate::matching::{headers_match, TopicPattern};
@@ -60,6 +61,13 @@ pub(crate) struct RabbitMq {
     pub consumers: BTreeMap<ConsumerId, QueueId>,
     /// Successes not yet acked, for `ack_batch` > 1 (RMQ-11).
     pending_acks: BTreeMap<ConsumerId, u32>,
+    /// The node is stopped (RMQ-32).
+    pub down: bool,
+    /// Consumers whose connection the stop dropped; they reconnect when it starts.
+    reconnect: Vec<ConsumerId>,
+    /// Confirms waiting for the next fsync, one per message (RMQ-31).
+    pending_confirms: Vec<ProducerId>,
+    sync_scheduled: bool,
 }
 
 /// Routing results kept at most; past it the cache starts again, so memory stays bounded.
@@ -85,6 +93,7 @@ fn has_capacity(c: &Consumer, quorum: bool) -> bool {
 impl RabbitMq {
     /// `queue.unbind`: removes the binding that matches `binding` exactly.
     pub(crate) fn unbind(&mut self, binding: &BindingSpec) -> Result<(), CommandError> {
+        self.check_up()?;
         let (from, _) = self.resolve_binding(binding)?;
         self.topology_changed();
         let bindings = &mut self.exchanges[from.index()].bindings;
@@ -125,6 +134,10 @@ impl Default for RabbitMq {
             routes: BTreeMap::new(),
             consumers: BTreeMap::new(),
             pending_acks: BTreeMap::new(),
+            down: false,
+            reconnect: Vec::new(),
+            pending_confirms: Vec::new(),
+            sync_scheduled: false,
         }
     }
 }
@@ -276,8 +289,14 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
     }
 
     pub(crate) fn route_and_enqueue(&mut self, slot: Slot, exchange: ExchangeId) {
+        if let Some(p) = self.world.copies.get(slot).producer {
+            // `delivery_mode` 2 only when asked: the AMQP default is transient (RMQ-32).
+            let persistent = self.clients.producers[p.index()].spec.message.persistent;
+            self.world.copies.get_mut(slot).persistent = persistent == Some(true);
+        }
         let c = self.world.copies.get(slot);
         let (msg, key, headers, producer) = (c.msg, c.routing_key, c.headers, c.producer);
+        let persistent = c.persistent;
         let queues = self.route(exchange, key, headers);
         self.world.emit(EventKind::Routed {
             msg,
@@ -338,10 +357,17 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             }
             accepted_all &= self.enqueue(*q, s);
         }
-        if let Some(p) = producer {
-            let p = &mut self.clients.producers[p.index()];
+        // A persistent message in a durable classic queue is confirmed after the fsync (RMQ-31).
+        let on_disk = persistent
+            && queues
+                .iter()
+                .any(|q| self.family.queues[q.index()].stores());
+        if let Some(id) = producer {
+            let p = &mut self.clients.producers[id.index()];
             if p.spec.confirms {
-                if accepted_all {
+                if accepted_all && on_disk {
+                    self.family.pending_confirms.push(id);
+                } else if accepted_all {
                     p.confirms_acked += 1;
                 } else {
                     p.confirms_nacked += 1;
@@ -392,6 +418,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         }
         let level = queue.level_of(priority);
         let seq = queue.push(slot, level, size);
+        let stored = queue.stores() && self.world.copies.get(slot).persistent;
         // The lower of queue and message TTL applies; each queue's copy has its own clock (RMQ-25, RMQ-26).
         let queue_ttl = queue.spec.message_ttl_ms.map_or(u64::MAX, ms_to_us);
         let ttl = ttl.min(queue_ttl);
@@ -404,6 +431,9 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         };
         self.world.set_state(slot, CopyState::Ready(q));
         self.world.emit(EventKind::Enqueued { msg, queue: q });
+        if stored {
+            self.needs_sync();
+        }
         self.enforce_max_length(q);
         self.dispatch(q);
         true
@@ -534,6 +564,9 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
 
     /// Hands ready messages to consumers with free capacity, in round-robin order (RMQ-8, RMQ-9).
     pub(crate) fn dispatch(&mut self, q: QueueId) {
+        if self.family.down {
+            return;
+        }
         let quorum = self.family.queues[q.index()].is_quorum();
         loop {
             self.expire_head(q);
@@ -696,6 +729,15 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             self.crashed(cid, unacked.len() as u32, lost);
         }
         if let Some(q) = queue {
+            // An exclusive queue dies with its connection; an auto-delete one when its last
+            // consumer leaves (RMQ-33). A stopping node decides for itself (RMQ-32).
+            let queue = &self.family.queues[q.index()];
+            let owner_gone = queue.spec.exclusive && why == Closure::Crash;
+            let last_left =
+                queue.spec.auto_delete && queue.had_consumer && queue.consumers.is_empty();
+            if !self.family.down && !queue.deleted && (owner_gone || last_left) {
+                self.delete_queue(q, DropReason::QueueDeleted);
+            }
             self.dispatch(q);
         }
     }
@@ -705,6 +747,10 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         self.clients.consumers[cid.index()].status = ConsumerStatus::Running;
         if let Some(&q) = self.family.consumers.get(&cid) {
             let queue = &mut self.family.queues[q.index()];
+            if queue.deleted {
+                return;
+            }
+            queue.had_consumer = true;
             queue.add_consumer(cid);
             queue.unblock(cid);
             queue.unused_since = None;
@@ -829,8 +875,9 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         }
     }
 
-    /// Deletes a queue: its bindings go and its messages are dropped, not dead-lettered (RMQ-28).
-    pub(crate) fn delete_queue(&mut self, q: QueueId) {
+    /// Deletes a queue: its bindings go and its messages are dropped for `reason`, not
+    /// dead-lettered (RMQ-28, RMQ-32, RMQ-33).
+    pub(crate) fn delete_queue(&mut self, q: QueueId, reason: DropReason) {
         self.family.queues[q.index()].deleted = true;
         self.family.topology_changed();
         for x in &mut self.family.exchanges {
@@ -841,7 +888,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         for slot in &ready {
             let size = self.world.copies.get(*slot).size;
             self.family.queues[q.index()].pop_head(size);
-            self.world.drop_copy(*slot, DropReason::QueueDeleted);
+            self.world.drop_copy(*slot, reason);
         }
         self.world.emit(EventKind::QueueDeleted {
             queue: q,
@@ -870,12 +917,14 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
 
     /// `queue.declare` from the UI or a script, within the scenario's cap.
     pub(crate) fn declare_queue(&mut self, queue: QueueSpec) -> Result<(), CommandError> {
+        self.family.check_up()?;
         at_cap("queues", self.family.queues.len())?;
         self.add_queue(queue).map(|_| ())
     }
 
     /// `queue.bind` from the UI or a script, within the scenario's caps.
     pub(crate) fn bind(&mut self, binding: BindingSpec) -> Result<(), CommandError> {
+        self.family.check_up()?;
         let bindings = self.family.exchanges.iter().map(|x| x.bindings.len());
         at_cap("bindings", bindings.sum())?;
         scenario::check_len(
@@ -918,6 +967,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
     }
 
     pub(crate) fn update_queue(&mut self, spec: QueueSpec) -> Result<(), CommandError> {
+        self.family.check_up()?;
         let id = self
             .family
             .queue_id(&spec.name)
@@ -928,9 +978,10 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         let known = |n: &str| self.family.exchange_id(n).is_some();
         scenario::validate_queue("queue", &spec, &known)?;
         let q = &self.family.queues[id.index()];
-        if q.spec.kind != spec.kind || q.spec.max_priority != spec.max_priority {
+        let fixed = |s: &QueueSpec| (s.kind, s.max_priority, s.survives_restart(), s.auto_delete);
+        if fixed(&q.spec) != fixed(&spec) {
             return Err(CommandError::NotApplicable {
-                reason: "a queue's type and x-max-priority are fixed when it is declared; declare a new queue instead".into(),
+                reason: "a queue's type, x-max-priority, durability and exclusive and auto-delete flags are fixed when it is declared; declare a new queue instead".into(),
             });
         }
         let dlx = spec
@@ -980,6 +1031,8 @@ pub(crate) enum RabbitMqWork {
     ExpireHead {
         queue: QueueId,
     },
+    /// The fsync of persistent messages (RMQ-31).
+    Sync,
 }
 
 impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
@@ -987,7 +1040,12 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         match work {
             RabbitMqWork::ArriveAtExchange { slot, exchange } => {
                 self.wire.arrived(self.world.now, slot);
-                self.route_and_enqueue(slot, exchange);
+                if self.family.down {
+                    // The connection is gone; no confirm comes (RMQ-32).
+                    self.world.drop_copy(slot, DropReason::BrokerDown);
+                } else {
+                    self.route_and_enqueue(slot, exchange);
+                }
             }
             RabbitMqWork::SettleArrives {
                 consumer,
@@ -1018,14 +1076,15 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             }
             RabbitMqWork::QueueExpires { queue, since } => {
                 let q = &self.family.queues[queue.index()];
-                if !q.deleted && q.unused_since == Some(since) {
-                    self.delete_queue(queue);
+                if !q.deleted && !self.family.down && q.unused_since == Some(since) {
+                    self.delete_queue(queue, DropReason::QueueDeleted);
                 }
             }
             RabbitMqWork::ExpireHead { queue } => {
                 self.family.queues[queue.index()].expiry_timer = None;
                 self.dispatch(queue);
             }
+            RabbitMqWork::Sync => self.sync(),
         }
     }
 }

@@ -120,8 +120,13 @@ pub struct Queue {
     /// All consumers subscribed, blocked or not.
     pub consumers: Vec<ConsumerId>,
     pub dead_letter_exchange: Option<ExchangeId>,
-    /// Deleted by `x-expires`; kept so ids stay stable (RMQ-28).
+    /// Deleted (`x-expires`, RMQ-28; exclusive, auto-delete or transient, RMQ-32, RMQ-33);
+    /// kept so ids stay stable.
     pub deleted: bool,
+    /// Sequence numbers below this are on disk (RMQ-31).
+    synced_seq: u64,
+    /// Has had a consumer since it was declared or recovered (RMQ-33).
+    pub had_consumer: bool,
     /// Since when the queue has had no consumers, if `x-expires` is set.
     pub unused_since: Option<SimTime>,
     /// The pending head-expiry timer, so only one is scheduled at a time.
@@ -152,6 +157,8 @@ impl Queue {
             consumers: Vec::new(),
             dead_letter_exchange,
             deleted: false,
+            synced_seq: 0,
+            had_consumer: false,
             unused_since: None,
             expiry_timer: None,
             publish_rate: RateMeter::new(crate::COLLECT_STATISTICS_INTERVAL),
@@ -168,6 +175,31 @@ impl Queue {
 
     pub fn is_quorum(&self) -> bool {
         self.spec.kind == QueueType::Quorum
+    }
+
+    /// A durable classic queue: it writes persistent messages to disk in batches (RMQ-31).
+    pub fn stores(&self) -> bool {
+        !self.is_quorum() && self.spec.survives_restart()
+    }
+
+    /// The fsync: everything enqueued so far is on disk.
+    pub fn mark_synced(&mut self) {
+        self.synced_seq = self.next_seq;
+    }
+
+    pub fn on_disk(&self, seq: u64) -> bool {
+        seq < self.synced_seq
+    }
+
+    /// Takes every ready entry out, for the caller to put back those a restart keeps (RMQ-32).
+    pub fn drain_ready(&mut self) -> Vec<Entry> {
+        let mut all: Vec<Entry> = self.returns.drain(..).collect();
+        for level in &mut self.levels {
+            all.extend(std::mem::take(level).iter());
+        }
+        self.ready_len = 0;
+        self.ready_bytes = 0;
+        all
     }
 
     /// The sub-queue a message of this priority belongs to (RMQ-17, RMQ-20).

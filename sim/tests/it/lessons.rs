@@ -1155,3 +1155,55 @@ fn lesson_24_outbox_idempotency_and_saga_settle_every_order_at_a_price() {
     assert_eq!(v.mean_pending_ms, 1161.25);
     assert!(v.services.iter().all(|s| s.outbox_pending == 0));
 }
+
+#[test]
+fn lesson_25_replies_overtake_each_other_and_match_by_correlation_id() {
+    use broker_sim::event::{StageEvent, StageWrite};
+    let matched = |l: &Lesson| -> Vec<(u64, u64)> {
+        l.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Stage(StageEvent::StageStep {
+                    txn,
+                    wrote: StageWrite::ReplyMatched,
+                    ..
+                }) => Some((e.time.0 / 1_000, *txn)),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut l = Lesson::load("25-request-reply.json");
+    l.run_to_step(0, 700.0);
+    assert_eq!(saga_rows(&l), ["m0 PENDING - - -"]);
+    assert_eq!(l.published_by("web"), [0]);
+
+    // The second request's refusal comes first, matched to m4 by its correlation id.
+    l.run_to_step(1, 1_900.0);
+    assert_eq!(l.published_by("web"), [0, 4]);
+    assert_eq!(matched(&l), [(1_860, 4)]);
+    assert_eq!(
+        saga_rows(&l),
+        [
+            "m0 PENDING PAID RESERVED -",
+            "m4 COMPENSATED COMPENSATED FAILED -"
+        ]
+    );
+    let v = pipeline_view(&l);
+    assert_eq!((v.replies, v.mean_reply_ms), (1, 860.0));
+
+    l.run_to_step(2, 2_800.0);
+    assert_eq!(matched(&l), [(1_860, 4), (2_710, 0)]);
+    let v = pipeline_view(&l);
+    assert_eq!((v.replies, v.mean_reply_ms), (2, 1_535.0));
+
+    l.run_to_step(3, 3_500.0);
+    assert_eq!(
+        saga_rows(&l),
+        [
+            "m0 SHIPPED PAID RESERVED SHIPPED",
+            "m4 COMPENSATED COMPENSATED FAILED -"
+        ]
+    );
+    assert_eq!(queue_view(&l.sim, "web-replies").total, 0);
+    assert_eq!(anomaly_counts(&l), [0; 6]);
+}

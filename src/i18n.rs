@@ -390,7 +390,7 @@ strings! {
     SagaOutbox => "outbox", "아웃박스";
     SagaIdempotent => "idempotent", "멱등";
     SagaSwitch => "saga", "사가";
-    SagaSwitchHint => "Remedies switched on at this service (dim: off)", "이 서비스에 켜진 처방 (흐림: 꺼짐)";
+    SagaSwitchHint => "Remedies switched on at this service", "이 서비스에 켜진 처방";
     SagaLost => "lost", "유실";
     SagaTwice => "done twice", "두 번 처리됨";
     SagaAnomalies => "Anomalies now", "지금의 이상 상태";
@@ -404,7 +404,7 @@ strings! {
     SagaRelayed => "outbox rows relayed", "아웃박스 중계";
     SagaCompensations => "compensations sent", "보상 메시지";
     SagaDuplicates => "duplicates skipped", "중복 건너뜀";
-    SagaPending => "mean time pending", "평균 대기 시간";
+    SagaPending => "mean time pending", "평균 대기";
     SagaReplies => "replies matched", "짝지은 응답";
     SagaReplyWait => "mean wait for a reply", "평균 응답 대기";
     SagaTotals => "{n} orders · {s} shipped · {c} compensated", "주문 {n} · 배송 {s} · 보상 {c}";

@@ -48,7 +48,6 @@ pub fn saga_panel() -> Html {
             aria-label={t(l, Key::SagaTitle)}>
             <div class="saga-table" ref={body}>
                 <table>
-                    <caption>{ t(l, Key::SagaTitle) }</caption>
                     <thead><tr>
                         <th scope="col">{ t(l, Key::SagaOrder) }</th>
                         { for columns.iter().map(|&r| head(l, &v, r)) }
@@ -68,9 +67,9 @@ fn head(l: Lang, v: &PipelineView, role: StageRole) -> Html {
         .iter()
         .find(|s| s.role == role)
         .expect("filtered");
-    let switch = |on: bool, key: Key| {
-        html! { <span class={classes!("saga-switch", on.then_some("on"))}>{ t(l, key) }</span> }
-    };
+    // Only the switches that are on: one flipped mid-lesson appears in the header.
+    let switch =
+        |on: bool, key: Key| on.then(|| html! { <span class="saga-switch">{ t(l, key) }</span> });
     html! {
         <th scope="col" data-role={format!("{role:?}").to_lowercase()}>
             <span class="saga-service">{ t(l, stage_key(role)) }</span>

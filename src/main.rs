@@ -45,6 +45,7 @@ mod pen;
 mod picker;
 mod presenter;
 mod presets;
+mod saga;
 mod share;
 mod toolbar;
 mod trace;

@@ -554,7 +554,7 @@ fn processing_mean(p: &Processing) -> f64 {
 }
 
 /// The service a stage consumer works for (issue 14).
-fn stage_key(role: StageRole) -> Key {
+pub(crate) fn stage_key(role: StageRole) -> Key {
     match role {
         StageRole::Order => Key::StageOrder,
         StageRole::Payment => Key::StagePayment,

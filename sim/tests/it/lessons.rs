@@ -1804,3 +1804,249 @@ fn lesson_19_a_restart_keeps_persistent_messages_in_durable_queues_only() {
     assert_eq!(confirms(&l), (5, 3, 0), "m5 and m6 never confirmed");
     assert_eq!(l.sim.ledger().dropped_total(), 9);
 }
+
+// ---------------------------------------------------------------- lessons 23, 24: the pipeline
+
+fn pipeline_view(l: &Lesson) -> broker_sim::PipelineView {
+    l.sim.snapshot().pipeline.expect("stages")
+}
+
+/// Each order as the saga panel lists it: "m<txn> order payment inventory shipping", `-` for
+/// no row, then `x2` for a second charge or shipment and `lost`.
+fn saga_rows(l: &Lesson) -> Vec<String> {
+    let cell = |s: Option<broker_sim::SagaState>| {
+        s.map_or("-".to_string(), |s| format!("{s:?}").to_uppercase())
+    };
+    pipeline_view(l)
+        .sagas
+        .iter()
+        .map(|s| {
+            let mut row = format!(
+                "m{} {} {} {} {}",
+                s.txn,
+                cell(s.order),
+                cell(s.payment),
+                cell(s.inventory),
+                cell(s.shipping)
+            );
+            if s.charges > 1 {
+                row += " charged x2";
+            }
+            if s.shipments > 1 {
+                row += " shipped x2";
+            }
+            if s.lost {
+                row += " lost";
+            }
+            row
+        })
+        .collect()
+}
+
+/// (paid but out of stock, reserved but payment failed, shipped twice, charged twice, paid
+/// and not shipped, lost), as the panel shows them.
+fn anomaly_counts(l: &Lesson) -> [u64; 6] {
+    let a = pipeline_view(l).anomalies;
+    [
+        a.paid_out_of_stock,
+        a.reserved_payment_failed,
+        a.shipped_twice,
+        a.charged_twice,
+        a.paid_never_shipped,
+        a.lost,
+    ]
+}
+
+#[test]
+fn lesson_23_the_naive_pipeline_loses_charges_twice_ships_twice_and_keeps_the_money() {
+    let mut l = Lesson::load("23-naive-pipeline.json");
+    l.run_to_step(0, 1_000.0);
+    assert_eq!(saga_rows(&l), ["m0 PENDING PAID RESERVED -"]);
+    assert_eq!(anomaly_counts(&l), [0, 0, 0, 0, 1, 0]);
+
+    // The dual write: m4 written at 1.14 s, order-svc dead before its publish.
+    l.run_to_step(1, 1_500.0);
+    assert_eq!(
+        saga_rows(&l),
+        ["m0 PENDING PAID RESERVED SHIPPED", "m4 PENDING - - - lost"]
+    );
+    assert_eq!(anomaly_counts(&l), [0, 0, 0, 0, 0, 1]);
+    // Only m0's OrderCreated (m1) ever reached the payments queue.
+    assert_eq!(l.published_by("order-events"), [1]);
+    assert_eq!(l.consumer("order-svc").status, ConsumerStatus::Running);
+
+    l.run_to_step(2, 2_200.0);
+    assert_eq!(
+        saga_rows(&l)[2..],
+        ["m6 PENDING PAID RESERVED SHIPPED", "m10 PENDING - - -"]
+    );
+    assert_eq!(anomaly_counts(&l), [0, 0, 0, 0, 0, 1]);
+
+    // The payment request m11 was processed twice: the card charged twice.
+    l.run_to_step(3, 3_000.0);
+    let twice: Vec<u64> = l.processed("payment-svc");
+    assert_eq!(twice.iter().filter(|&&m| m == 11).count(), 2);
+    assert_eq!(
+        saga_rows(&l)[3..],
+        [
+            "m10 PENDING PAID RESERVED - charged x2",
+            "m13 PENDING PAID - -"
+        ]
+    );
+    assert_eq!(anomaly_counts(&l), [0, 0, 0, 1, 2, 1]);
+
+    l.run_to_step(4, 4_000.0);
+    assert_eq!(
+        saga_rows(&l)[4..],
+        [
+            "m13 SHIPPED PAID RESERVED SHIPPED shipped x2",
+            "m18 PENDING PAID RESERVED SHIPPED",
+            "m24 PENDING PAID FAILED -"
+        ]
+    );
+    assert_eq!(anomaly_counts(&l), [1, 0, 1, 1, 1, 1]);
+    assert_eq!(pipeline_view(&l).services[2].stock, [0]);
+
+    l.run_to_step(5, 5_000.0);
+    assert_eq!(
+        saga_rows(&l),
+        [
+            "m0 SHIPPED PAID RESERVED SHIPPED",
+            "m4 PENDING - - - lost",
+            "m6 SHIPPED PAID RESERVED SHIPPED",
+            "m10 SHIPPED PAID RESERVED SHIPPED charged x2",
+            "m13 SHIPPED PAID RESERVED SHIPPED shipped x2",
+            "m18 SHIPPED PAID RESERVED SHIPPED",
+            "m24 PENDING PAID FAILED -",
+            "m29 PENDING PAID FAILED -",
+        ]
+    );
+    assert_eq!(anomaly_counts(&l), [2, 0, 1, 1, 2, 1]);
+    let v = pipeline_view(&l);
+    assert_eq!((v.orders, v.shipped, v.compensated), (8, 5, 0));
+    assert_eq!(v.mean_pending_ms, 710.0);
+}
+
+#[test]
+fn lesson_24_outbox_idempotency_and_saga_settle_every_order_at_a_price() {
+    let mut l = Lesson::load("24-mending-the-pipeline.json");
+    let switches = |l: &Lesson| -> Vec<(bool, bool, bool)> {
+        let v = pipeline_view(l);
+        v.services
+            .iter()
+            .map(|s| (s.outbox, s.idempotent, s.saga))
+            .collect()
+    };
+    l.run_to_step(0, 1_000.0);
+    assert_eq!(switches(&l), [(true, false, false); 4]);
+    assert_eq!(saga_rows(&l), ["m0 PENDING PAID RESERVED -"]);
+
+    // order-svc died after writing m4 at 1.14 s; its outbox row went out at the 1.34 s poll.
+    l.run_to_step(1, 1_600.0);
+    assert_eq!(switches(&l), [(true, true, false); 4]);
+    assert_eq!(
+        saga_rows(&l),
+        ["m0 SHIPPED PAID RESERVED SHIPPED", "m4 PENDING PAID - -"]
+    );
+    assert_eq!(anomaly_counts(&l), [0, 0, 0, 0, 1, 0]);
+    assert_eq!(pipeline_view(&l).services[0].relayed, 1);
+
+    // payment-svc died after charging m11; the redelivery was skipped.
+    l.run_to_step(2, 3_600.0);
+    assert_eq!(switches(&l), [(true, true, true); 4]);
+    let v = pipeline_view(&l);
+    let dups: Vec<u64> = v.services.iter().map(|s| s.duplicates_skipped).collect();
+    assert_eq!(dups, [0, 1, 0, 0]);
+    assert_eq!(
+        saga_rows(&l)[3..],
+        [
+            "m11 SHIPPED PAID RESERVED SHIPPED",
+            "m16 PENDING PAID RESERVED -",
+            "m21 PENDING - - -"
+        ]
+    );
+    assert_eq!(anomaly_counts(&l), [0, 0, 0, 0, 1, 0]);
+    assert_eq!(v.services[2].stock, [0]);
+
+    // Between StockReservationFailed (3.95 s) and PaymentVoided (4.34 s).
+    l.run_to_step(3, 4_100.0);
+    assert_eq!(saga_rows(&l)[5], "m21 PENDING PAID FAILED -");
+    assert_eq!(anomaly_counts(&l)[0], 1);
+
+    l.run_to_step(4, 6_000.0);
+    assert_eq!(
+        saga_rows(&l),
+        [
+            "m0 SHIPPED PAID RESERVED SHIPPED",
+            "m4 SHIPPED PAID RESERVED SHIPPED",
+            "m7 SHIPPED PAID RESERVED SHIPPED",
+            "m11 SHIPPED PAID RESERVED SHIPPED",
+            "m16 SHIPPED PAID RESERVED SHIPPED",
+            "m21 COMPENSATED COMPENSATED FAILED -",
+            "m25 COMPENSATED COMPENSATED FAILED -",
+            "m31 COMPENSATED COMPENSATED FAILED -",
+        ]
+    );
+    assert_eq!(anomaly_counts(&l), [0; 6]);
+    let v = pipeline_view(&l);
+    assert_eq!((v.orders, v.shipped, v.compensated), (8, 5, 3));
+    // The price: rows relayed, compensations sent, duplicates skipped, time pending.
+    let relayed: u64 = v.services.iter().map(|s| s.relayed).sum();
+    let compensations: u64 = v.services.iter().map(|s| s.compensations).sum();
+    let dups: u64 = v.services.iter().map(|s| s.duplicates_skipped).sum();
+    assert_eq!((relayed, compensations, dups), (29, 6, 2));
+    assert_eq!(v.mean_pending_ms, 1161.25);
+    assert!(v.services.iter().all(|s| s.outbox_pending == 0));
+}
+
+#[test]
+fn lesson_25_replies_overtake_each_other_and_match_by_correlation_id() {
+    use broker_sim::event::{StageEvent, StageWrite};
+    let matched = |l: &Lesson| -> Vec<(u64, u64)> {
+        l.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Stage(StageEvent::StageStep {
+                    txn,
+                    wrote: StageWrite::ReplyMatched,
+                    ..
+                }) => Some((e.time.0 / 1_000, *txn)),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut l = Lesson::load("25-request-reply.json");
+    l.run_to_step(0, 700.0);
+    assert_eq!(saga_rows(&l), ["m0 PENDING - - -"]);
+    assert_eq!(l.published_by("web"), [0]);
+
+    // The second request's refusal comes first, matched to m4 by its correlation id.
+    l.run_to_step(1, 1_900.0);
+    assert_eq!(l.published_by("web"), [0, 4]);
+    assert_eq!(matched(&l), [(1_860, 4)]);
+    assert_eq!(
+        saga_rows(&l),
+        [
+            "m0 PENDING PAID RESERVED -",
+            "m4 COMPENSATED COMPENSATED FAILED -"
+        ]
+    );
+    let v = pipeline_view(&l);
+    assert_eq!((v.replies, v.mean_reply_ms), (1, 860.0));
+
+    l.run_to_step(2, 2_800.0);
+    assert_eq!(matched(&l), [(1_860, 4), (2_710, 0)]);
+    let v = pipeline_view(&l);
+    assert_eq!((v.replies, v.mean_reply_ms), (2, 1_535.0));
+
+    l.run_to_step(3, 3_500.0);
+    assert_eq!(
+        saga_rows(&l),
+        [
+            "m0 SHIPPED PAID RESERVED SHIPPED",
+            "m4 COMPENSATED COMPENSATED FAILED -"
+        ]
+    );
+    assert_eq!(queue_view(&l.sim, "web-replies").total, 0);
+    assert_eq!(anomaly_counts(&l), [0; 6]);
+}

@@ -1,0 +1,217 @@
+//! The saga panel under the canvas (issue 14): while services run as stages, each order's state
+//! at every service, the anomaly counts a reader of their tables would see right now, and what
+//! the remedies cost. It reads the snapshot's `pipeline` and re-renders only when it changes.
+
+use crate::hooks::use_render_count;
+use crate::i18n::{t, Key, Lang};
+use crate::kinds::clients::stage_key;
+use crate::lab::{use_frame_model, use_lab};
+use crate::model::format_count;
+use broker_sim::event::StageRole;
+use broker_sim::{PipelineView, SagaState, SagaView};
+use yew::prelude::*;
+
+/// The services in chain order; a caller (PAT-8) has no column.
+const COLUMNS: [StageRole; 4] = [
+    StageRole::Order,
+    StageRole::Payment,
+    StageRole::Inventory,
+    StageRole::Shipping,
+];
+
+#[function_component(SagaPanel)]
+pub fn saga_panel() -> Html {
+    let lab = use_lab();
+    let view = use_frame_model((), |_, snap, _| snap.pipeline.clone());
+    let renders = use_render_count();
+    let rows = view.as_ref().map_or(0, |v| v.sagas.len());
+    // The newest order is at the bottom: keep it in sight as orders arrive.
+    let body = use_node_ref();
+    {
+        let body = body.clone();
+        use_effect_with(rows, move |_| {
+            if let Some(el) = body.cast::<web_sys::Element>() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    }
+    let Some(v) = view else {
+        return html! {};
+    };
+    let l = lab.lang;
+    let columns: Vec<StageRole> = COLUMNS
+        .into_iter()
+        .filter(|r| v.services.iter().any(|s| s.role == *r))
+        .collect();
+    html! {
+        <section class="saga" data-testid="saga" data-renders={renders.to_string()}
+            aria-label={t(l, Key::SagaTitle)}>
+            <div class="saga-table" ref={body}>
+                <table>
+                    <thead><tr>
+                        <th scope="col">{ t(l, Key::SagaOrder) }</th>
+                        { for columns.iter().map(|&r| head(l, &v, r)) }
+                    </tr></thead>
+                    <tbody>{ for v.sagas.iter().map(|s| row(l, s, &columns)) }</tbody>
+                </table>
+            </div>
+            { figures(l, &v) }
+        </section>
+    }
+}
+
+/// A service's name and its remedy switches, lit when on.
+fn head(l: Lang, v: &PipelineView, role: StageRole) -> Html {
+    let s = v
+        .services
+        .iter()
+        .find(|s| s.role == role)
+        .expect("filtered");
+    // Only the switches that are on: one flipped mid-lesson appears in the header.
+    let switch =
+        |on: bool, key: Key| on.then(|| html! { <span class="saga-switch">{ t(l, key) }</span> });
+    html! {
+        <th scope="col" data-role={format!("{role:?}").to_lowercase()}>
+            <span class="saga-service">{ t(l, stage_key(role)) }</span>
+            <span class="saga-switches" title={t(l, Key::SagaSwitchHint)}>
+                { switch(s.outbox, Key::SagaOutbox) }
+                { switch(s.idempotent, Key::SagaIdempotent) }
+                { switch(s.saga, Key::SagaSwitch) }
+            </span>
+        </th>
+    }
+}
+
+/// One order: its id (the request's message id), then its row at each service.
+fn row(l: Lang, s: &SagaView, columns: &[StageRole]) -> Html {
+    let cell = |role: StageRole| {
+        let state = match role {
+            StageRole::Order => s.order,
+            StageRole::Payment => s.payment,
+            StageRole::Inventory => s.inventory,
+            _ => s.shipping,
+        };
+        let twice = match role {
+            StageRole::Payment => s.charges > 1,
+            StageRole::Shipping => s.shipments > 1,
+            _ => false,
+        };
+        let (text, class) = state.map_or(("·", "none"), state_text);
+        html! {
+            <td class={classes!("saga-state", class)}>
+                { text }
+                if twice {
+                    <span class="saga-twice" title={t(l, Key::SagaTwice)}>{ "×2" }</span>
+                }
+            </td>
+        }
+    };
+    html! {
+        <tr data-txn={s.txn.to_string()} class={classes!(s.lost.then_some("lost"))}>
+            <th scope="row">
+                { format!("m{}", s.txn) }
+                if s.lost {
+                    <span class="saga-lost">{ t(l, Key::SagaLost) }</span>
+                }
+            </th>
+            { for columns.iter().map(|&r| cell(r)) }
+        </tr>
+    }
+}
+
+/// The state as the services' tables write it, and its colour class.
+fn state_text(s: SagaState) -> (&'static str, &'static str) {
+    match s {
+        SagaState::Pending => ("PENDING", "pending"),
+        SagaState::Paid => ("PAID", "paid"),
+        SagaState::Reserved => ("RESERVED", "reserved"),
+        SagaState::Shipped => ("SHIPPED", "shipped"),
+        SagaState::Failed => ("FAILED", "failed"),
+        SagaState::Compensated => ("COMPENSATED", "compensated"),
+    }
+}
+
+/// The anomaly counts (lit while above zero) and the remedies' costs.
+fn figures(l: Lang, v: &PipelineView) -> Html {
+    let a = &v.anomalies;
+    let anomalies = [
+        (
+            Key::SagaPaidOutOfStock,
+            a.paid_out_of_stock,
+            "paid-out-of-stock",
+        ),
+        (
+            Key::SagaReservedPaymentFailed,
+            a.reserved_payment_failed,
+            "reserved-payment-failed",
+        ),
+        (Key::SagaChargedTwice, a.charged_twice, "charged-twice"),
+        (Key::SagaShippedTwice, a.shipped_twice, "shipped-twice"),
+        (
+            Key::SagaPaidNotShipped,
+            a.paid_never_shipped,
+            "paid-not-shipped",
+        ),
+        (Key::SagaLostCount, a.lost, "lost"),
+    ];
+    let sum = |f: fn(&broker_sim::StageView) -> u64| v.services.iter().map(f).sum::<u64>();
+    let mut costs = vec![
+        (
+            Key::SagaRelayed,
+            format_count(sum(|s| s.relayed)),
+            "relayed",
+        ),
+        (
+            Key::SagaCompensations,
+            format_count(sum(|s| s.compensations)),
+            "compensations",
+        ),
+        (
+            Key::SagaDuplicates,
+            format_count(sum(|s| s.duplicates_skipped)),
+            "duplicates",
+        ),
+        (Key::SagaPending, duration(v.mean_pending_ms), "pending"),
+    ];
+    // A caller waits on a reply queue (PAT-8): its wait is the pseudo-synchronous call's cost.
+    if v.services.iter().any(|s| s.role == StageRole::Client) {
+        costs.push((Key::SagaReplies, format_count(v.replies), "replies"));
+        costs.push((Key::SagaReplyWait, duration(v.mean_reply_ms), "reply-wait"));
+    }
+    let totals = t(l, Key::SagaTotals)
+        .replace("{n}", &format_count(v.orders))
+        .replace("{s}", &format_count(v.shipped))
+        .replace("{c}", &format_count(v.compensated));
+    html! {
+        <div class="saga-figures">
+            <p class="saga-totals" data-testid="saga-totals">{ totals }</p>
+            <h3>{ t(l, Key::SagaAnomalies) }</h3>
+            <dl class="saga-anomalies">
+                { for anomalies.iter().map(|&(key, n, id)| html! {
+                    <div class={classes!("saga-figure", (n > 0).then_some("hot"))}>
+                        <dt>{ t(l, key) }</dt>
+                        <dd data-testid={format!("saga-{id}")}>{ format_count(n) }</dd>
+                    </div>
+                }) }
+            </dl>
+            <h3>{ t(l, Key::SagaCost) }</h3>
+            <dl class="saga-costs">
+                { for costs.iter().map(|(key, n, id)| html! {
+                    <div class="saga-figure">
+                        <dt>{ t(l, *key) }</dt>
+                        <dd data-testid={format!("saga-{id}")}>{ n.clone() }</dd>
+                    </div>
+                }) }
+            </dl>
+        </div>
+    }
+}
+
+/// A mean time: milliseconds below a second, else seconds.
+fn duration(ms: f64) -> String {
+    if ms >= 1_000.0 {
+        format!("{:.2} s", ms / 1_000.0)
+    } else {
+        format!("{ms:.0} ms")
+    }
+}

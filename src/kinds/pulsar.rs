@@ -113,18 +113,17 @@ impl Kind for Pulsar {
     }
 
     fn lane(&self, pen: &Pen, snap: &Snapshot, node: &GraphNode, lane: Rect, k: f64) {
-        match node.node {
-            NodeRef::PulsarTopic(id) => {
-                if let Some(tv) = topic(snap, id) {
-                    subscriptions_lane(pen, tv, lane, k);
-                }
-            }
-            NodeRef::PulsarPartition(id, p) => {
-                if let Some(tv) = topic(snap, id) {
-                    log_lane(pen, tv, p, lane, k);
-                }
-            }
-            _ => {}
+        // Only the nodes `has_lane` names get here.
+        let (NodeRef::PulsarTopic(id) | NodeRef::PulsarPartition(id, _)) = node.node else {
+            return;
+        };
+        let Some(tv) = topic(snap, id) else {
+            return;
+        };
+        if let NodeRef::PulsarPartition(_, p) = node.node {
+            log_lane(pen, tv, p, lane, k);
+        } else {
+            subscriptions_lane(pen, tv, lane, k);
         }
     }
 

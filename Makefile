@@ -9,12 +9,13 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
+# tools/wasm-opt: npm's binaryen, for trunk's release build (scripts/setup.sh installs it).
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(CURDIR)/tools/wasm-opt/node_modules/.bin:$(PATH)
 
 ADDRESS ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: help setup setup-test serve build test check e2e bench bench-ui clean distclean
+.PHONY: help setup setup-test serve build test check e2e bench bench-ui bench-peer dist-zip clean distclean
 
 help:
 	@echo "make serve       build and serve the app on http://$(ADDRESS):$(PORT) (trunk serve --release)"
@@ -26,6 +27,8 @@ help:
 	@echo "make e2e         trunk build --release, then the e2e tests only"
 	@echo "make bench       the core's criterion benchmarks (cargo bench -p broker-sim)"
 	@echo "make bench-ui    build, then frame times in headless Chromium (tests/e2e/bench-frames.mjs)"
+	@echo "make bench-peer  the runner against SimPy on the same M/M/3 network (scripts/bench-peer.sh)"
+	@echo "make dist-zip    build, then pack dist/ into broker-lab.zip, which runs from any static server"
 	@echo "make clean       remove target/ and dist/; make distclean also removes tests/e2e/node_modules"
 
 setup:
@@ -41,7 +44,7 @@ build: setup
 	trunk build --release
 
 # The stages, their order and the summary live in scripts/test.sh:
-#   setup fmt clippy-sim clippy-web test-sim test-web wasm-sim trunk-build e2e
+#   setup fmt clippy-sim clippy-web test-sim test-web wasm-sim trunk-build size e2e
 test:
 	scripts/test.sh
 
@@ -49,13 +52,22 @@ check:
 	scripts/test.sh setup fmt clippy-sim clippy-web test-sim test-web wasm-sim
 
 e2e:
-	scripts/test.sh setup trunk-build e2e
+	scripts/test.sh setup trunk-build size e2e
 
 bench:
 	cargo bench -p broker-sim
 
 bench-ui: build
 	node tests/e2e/bench-frames.mjs
+
+bench-peer:
+	scripts/bench-peer.sh
+
+# One archive for a USB stick: unzip it anywhere, then `python3 -m http.server` inside it.
+dist-zip: build
+	rm -f broker-lab.zip
+	cd dist && python3 -m zipfile -c ../broker-lab.zip .
+	@echo "broker-lab.zip: $$(stat -c %s broker-lab.zip) bytes"
 
 clean:
 	cargo clean

@@ -2,7 +2,7 @@
 # Installs what Broker Lab needs to build (and, with --test, to test), skipping
 # whatever is already there. Safe to run any number of times.
 #
-#   scripts/setup.sh          wasm32 target, trunk, wasm-bindgen-cli
+#   scripts/setup.sh          wasm32 target, trunk, wasm-bindgen-cli, wasm-opt (npm binaryen)
 #   scripts/setup.sh --test   the above, plus Debian chromium and tests/e2e/node_modules
 set -euo pipefail
 
@@ -98,8 +98,21 @@ if [[ -f Trunk.toml ]]; then
   fi
 fi
 
+# 4. wasm-opt from npm's binaryen, pinned in tools/wasm-opt (Debian's binaryen is too old).
+#    trunk finds it on PATH (the Makefile and scripts/test.sh add tools/wasm-opt/node_modules/.bin)
+#    and, as its version matches Trunk.toml's pin, never downloads one.
+WASM_OPT_DIR=tools/wasm-opt
+command -v node >/dev/null || die "node not found: the release build runs wasm-opt from npm's binaryen (Node.js >= 20.10)"
+wasm_opt_stamp="$WASM_OPT_DIR/node_modules/.package-lock.json"
+if [[ -f "$wasm_opt_stamp" && ! "$WASM_OPT_DIR/package-lock.json" -nt "$wasm_opt_stamp" ]]; then
+  say "wasm-opt ($WASM_OPT_DIR) up to date, skipping npm ci"
+else
+  say "installing wasm-opt: npm ci in $WASM_OPT_DIR"
+  (cd "$WASM_OPT_DIR" && npm ci --no-audit --no-fund)
+fi
+
 if [[ "$with_test" == 1 ]]; then
-  # 4. Debian's Chromium for the end-to-end tests (never a downloaded browser), and the CJK
+  # 5. Debian's Chromium for the end-to-end tests (never a downloaded browser), and the CJK
   # fonts without which every Korean screenshot shows empty boxes.
   missing=()
   [[ -x "$CHROMIUM" ]] || missing+=(chromium)
@@ -116,7 +129,7 @@ if [[ "$with_test" == 1 ]]; then
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
   fi
 
-  # 5. playwright-core and friends for tests/e2e.
+  # 6. playwright-core and friends for tests/e2e.
   command -v node >/dev/null || die "node not found: the e2e tests need Node.js >= 20.10"
   node_major="$(node -p 'process.versions.node.split(".")[0]')"
   [[ "$node_major" -ge 20 ]] || die "Node.js $(node --version) is too old: the e2e tests need >= 20.10"

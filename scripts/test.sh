@@ -5,14 +5,14 @@
 #   scripts/test.sh              every stage (what `make test` runs)
 #   scripts/test.sh STAGE...     only the named stages, in the order given
 #
-# Stages: setup fmt clippy-sim clippy-web test-sim test-web wasm-sim trunk-build e2e
+# Stages: setup fmt clippy-sim clippy-web test-sim test-web wasm-sim trunk-build size e2e
 # Logs of each stage go to target/test-logs/<stage>.log.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PWD/tools/wasm-opt/node_modules/.bin:$PATH"
 
-ALL_STAGES=(setup fmt clippy-sim clippy-web test-sim test-web wasm-sim trunk-build e2e)
+ALL_STAGES=(setup fmt clippy-sim clippy-web test-sim test-web wasm-sim trunk-build size e2e)
 LOG_DIR=target/test-logs
 
 # Each stage: a title and the exact command.
@@ -26,6 +26,7 @@ stage_title() {
     test-web) echo "native unit tests of the app: driver, layout, i18n completeness, sharing (cargo test -p broker-lab)" ;;
     wasm-sim) echo "the core builds for wasm32 (cargo build -p broker-sim --lib --target wasm32-unknown-unknown)" ;;
     trunk-build) echo "release bundle into dist/ (trunk build --release)" ;;
+    size) echo "the wasm's size against its budget (scripts/size.sh)" ;;
     e2e) echo "end-to-end tests in headless Chromium against dist/ (node --test tests/e2e/)" ;;
     *) return 1 ;;
   esac
@@ -41,6 +42,7 @@ stage_run() {
     test-web) cargo test -p broker-lab ;;
     wasm-sim) cargo build -p broker-sim --lib --target wasm32-unknown-unknown ;;
     trunk-build) trunk build --release ;;
+    size) scripts/size.sh ;;
     e2e) node --test --test-concurrency=1 --test-reporter=spec tests/e2e/*.test.mjs ;;
   esac
 }

@@ -14,6 +14,7 @@
 // CHROMIUM_PATH (default /usr/bin/chromium).
 
 import { createServer } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -73,9 +74,12 @@ async function isFile(p) {
 /**
  * Serve `root` (default dist/) on 127.0.0.1 with an ephemeral port.
  * Paths without a file extension that match no file fall back to index.html.
+ * With `gzip`, bodies are gzipped for clients that accept it, as a real static server does
+ * (the first-paint figures over a throttled network need that).
  * @returns {Promise<{url: string, port: number, close: () => Promise<void>}>}
  */
-export async function startServer(root = DIST_DIR) {
+export async function startServer(root = DIST_DIR, { gzip = false } = {}) {
+  const gzipped = new Map();
   if (!existsSync(path.join(root, 'index.html'))) {
     throw new Error(`${root}/index.html not found: build the app first (trunk build --release)`);
   }
@@ -99,12 +103,15 @@ export async function startServer(root = DIST_DIR) {
           return;
         }
       }
-      const body = await readFile(file);
-      res.writeHead(200, {
-        'content-type': mimeType(file),
-        'content-length': body.length,
-        'cache-control': 'no-store',
-      });
+      let body = await readFile(file);
+      const headers = { 'content-type': mimeType(file), 'cache-control': 'no-store' };
+      if (gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+        if (!gzipped.has(file)) gzipped.set(file, gzipSync(body, { level: 9 }));
+        body = gzipped.get(file);
+        headers['content-encoding'] = 'gzip';
+      }
+      headers['content-length'] = body.length;
+      res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch (err) {
       res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err));

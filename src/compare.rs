@@ -44,13 +44,12 @@ fn consumer_taken(snap: &Snapshot, name: &str) -> bool {
 /// A new consumer on `queue`, named so it does not clash.
 pub fn late_consumer_command(snap: &Snapshot, queue: &str) -> Command {
     let name = unique_name("late-worker", |n| consumer_taken(snap, n));
-    serde_json::from_value(serde_json::json!({ "add_consumer": { "consumer": {
+    command(serde_json::json!({ "add_consumer": { "consumer": {
         "name": name,
         "source": { "queue": queue },
         "prefetch": 10,
         "processing": { "kind": "fixed", "ms": 50 }
     } } }))
-    .expect("a valid add_consumer command")
 }
 
 /// A new group on `topic` that starts at the earliest offset, and its one member.
@@ -58,19 +57,22 @@ pub fn new_group_commands(snap: &Snapshot, topic: &str) -> [Command; 2] {
     let group = unique_name("analytics", |n| {
         snap.groups.iter().any(|g| g.name == n) || consumer_taken(snap, &format!("{n}-1"))
     });
-    let add_group = serde_json::from_value(serde_json::json!({ "add_group": { "group": {
+    let add_group = command(serde_json::json!({ "add_group": { "group": {
         "name": group,
         "topics": [topic],
         "auto_offset_reset": "earliest"
-    } } }))
-    .expect("a valid add_group command");
-    let add_member = serde_json::from_value(serde_json::json!({ "add_consumer": { "consumer": {
+    } } }));
+    let add_member = command(serde_json::json!({ "add_consumer": { "consumer": {
         "name": format!("{group}-1"),
         "source": { "group": group },
         "processing": { "kind": "fixed", "ms": 20 }
-    } } }))
-    .expect("a valid add_consumer command");
+    } } }));
     [add_group, add_member]
+}
+
+/// A command written in the scenario format's own spelling (read like a script entry).
+fn command(json: serde_json::Value) -> Command {
+    broker_sim::from_json(&json.to_string()).expect("a valid command")
 }
 
 /// What the compare overlay shows; `None` unless the run has a queue and a topic.

@@ -394,7 +394,7 @@ pub fn seminar_provider(props: &ProviderProps) -> Html {
                 return;
             }
             let offer = share::saved_session()
-                .and_then(|json| serde_json::from_str::<Session>(&json).ok())
+                .and_then(|json| share::session_from_json(&json).ok())
                 .filter(|s| !me.state.embed && share::worth_offering(s));
             if let Some(session) = offer {
                 let title = share::session_title(&session, page_lang());

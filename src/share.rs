@@ -170,12 +170,15 @@ pub fn parse_text(text: &str) -> Result<Loaded, Problem> {
             .map(|s| Loaded::Scenario(Box::new(s)))
             .map_err(|e| Problem::new(Key::ProblemScenario, e.to_string()));
     }
-    serde_path_to_error::deserialize(value)
+    session_from_json(text)
         .map(|s| Loaded::Session(Box::new(s)))
-        .map_err(|e| {
-            let path = e.path().to_string();
-            Problem::new(Key::ProblemSession, format!("{path}: {}", e.into_inner()))
-        })
+        .map_err(|e| Problem::new(Key::ProblemSession, format!("{}: {}", e.path, e.reason)))
+}
+
+/// A session from its JSON text, through the core's one JSON reader ([`broker_sim::from_json`]):
+/// every reader of the same types shares one copy of their parsing code in the wasm.
+pub fn session_from_json(text: &str) -> Result<Session, broker_sim::ScenarioError> {
+    broker_sim::from_json(text)
 }
 
 /// Checks a session against every limit and replays it once within [`MAX_REPLAY_WORK`].
@@ -554,7 +557,7 @@ pub fn session_title(s: &Session, lang: Lang) -> String {
         ScenarioRef::Preset(id) => presets::scenario(id).and_then(|x| x.title),
         ScenarioRef::Inline(v) => v
             .get("title")
-            .and_then(|t| serde_json::from_value(t.clone()).ok()),
+            .and_then(|t| broker_sim::from_json(&t.to_string()).ok()),
     };
     title.map_or_else(String::new, |t| presets::pick(&t, lang).to_string())
 }

@@ -56,7 +56,7 @@ pub use event::{Event, EventKind, EventSink, Settle, TraceDigest};
 pub use guard::Halt;
 pub use ids::{ChannelId, ConsumerId, ExchangeId, MessageId, ProducerId, QueueId, SqsQueueId};
 pub use ledger::{CopyState, DeadLetterReason, DropReason, Ledger};
-pub use scenario::{Scenario, ScenarioError};
+pub use scenario::{from_json, Scenario, ScenarioError};
 pub use snapshot::Snapshot;
 pub use time::SimTime;
 

@@ -841,6 +841,21 @@ pub struct ScriptedCommand {
     pub command: Command,
 }
 
+/// Reads any of the format's types (a scenario, a command, a spec, or a type that holds them)
+/// from JSON text, with the JSON path of the first bad field. Every reader goes through this one
+/// deserializer type, so the wasm holds one copy of each type's parsing code, not one per reader.
+pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ScenarioError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        ScenarioError::new(path, e.into_inner().to_string())
+    })?;
+    de.end()
+        .map_err(|e| ScenarioError::new("", format!("text after the JSON object: {e}")))?;
+    Ok(value)
+}
+
 /// A validation failure: the JSON path of the offending field and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ScenarioError {
@@ -887,14 +902,7 @@ impl Scenario {
                 "expected a JSON object like { \"version\": 1, ... }",
             ));
         }
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let scenario: Scenario = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-            let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            ScenarioError::new(path, e.into_inner().to_string())
-        })?;
-        de.end()
-            .map_err(|e| ScenarioError::new("", format!("text after the scenario object: {e}")))?;
+        let scenario: Scenario = from_json(text)?;
         scenario.validate()?;
         Ok(scenario)
     }

@@ -1419,7 +1419,7 @@ pub fn add_group(p: &AddGroupProps) -> Html {
         on_submit(&error, move || {
             let group_name = name.trim().to_string();
             // Serde names are the core's own spelling, so the choice parses as in a scenario file.
-            let group: GroupSpec = match serde_json::from_value(serde_json::json!({
+            let group: GroupSpec = match broker_sim::from_json(&serde_json::json!({
                 "name": group_name,
                 "topics": [topic],
                 "assignor": *assignor,
@@ -1428,9 +1428,9 @@ pub fn add_group(p: &AddGroupProps) -> Html {
                     "before" => serde_json::json!({ "kind": "before_processing" }),
                     _ => serde_json::json!({ "kind": "auto" }),
                 },
-            })) {
+            }).to_string()) {
                 Ok(g) => g,
-                Err(e) => return Some(e.to_string()),
+                Err(e) => return Some(format!("{}: {}", e.path, e.reason)),
             };
             if let Some(e) = run(&lab, Command::AddGroup { group }) {
                 return Some(e);

@@ -331,8 +331,9 @@ pub fn import_definitions(text: &str, options: &ImportOptions) -> Result<Importe
     let (queues, queue_paths): (Vec<_>, Vec<_>) = queues.into_iter().unzip();
     let (bindings, binding_paths): (Vec<_>, Vec<_>) = bindings.into_iter().unzip();
     // Every other field keeps the scenario format's default.
-    let mut scenario: Scenario = serde_json::from_value(json!({ "version": SCENARIO_VERSION }))
-        .expect("the empty scenario parses");
+    let mut scenario: Scenario =
+        crate::from_json(&json!({ "version": SCENARIO_VERSION }).to_string())
+            .expect("the empty scenario parses");
     scenario.exchanges = exchanges;
     scenario.queues = queues;
     scenario.bindings = bindings;

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Bytes of the gzipped wasm allowed. Lowered as the app gets smaller; never raised silently.
-BUDGET_GZIP=${BROKER_LAB_WASM_BUDGET:-1250000}
+BUDGET_GZIP=${BROKER_LAB_WASM_BUDGET:-1100000}
 
 shopt -s nullglob
 wasm=(dist/*.wasm)

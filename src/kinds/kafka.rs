@@ -1419,16 +1419,19 @@ pub fn add_group(p: &AddGroupProps) -> Html {
         on_submit(&error, move || {
             let group_name = name.trim().to_string();
             // Serde names are the core's own spelling, so the choice parses as in a scenario file.
-            let group: GroupSpec = match broker_sim::from_json(&serde_json::json!({
-                "name": group_name,
-                "topics": [topic],
-                "assignor": *assignor,
-                "commit": match commit_mode.as_str() {
-                    "after" => serde_json::json!({ "kind": "after_processing" }),
-                    "before" => serde_json::json!({ "kind": "before_processing" }),
-                    _ => serde_json::json!({ "kind": "auto" }),
-                },
-            }).to_string()) {
+            let group: GroupSpec = match broker_sim::from_json(
+                &serde_json::json!({
+                    "name": group_name,
+                    "topics": [topic],
+                    "assignor": *assignor,
+                    "commit": match commit_mode.as_str() {
+                        "after" => serde_json::json!({ "kind": "after_processing" }),
+                        "before" => serde_json::json!({ "kind": "before_processing" }),
+                        _ => serde_json::json!({ "kind": "auto" }),
+                    },
+                })
+                .to_string(),
+            ) {
                 Ok(g) => g,
                 Err(e) => return Some(format!("{}: {}", e.path, e.reason)),
             };

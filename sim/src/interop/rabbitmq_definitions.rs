@@ -332,7 +332,7 @@ pub fn import_definitions(text: &str, options: &ImportOptions) -> Result<Importe
     let (bindings, binding_paths): (Vec<_>, Vec<_>) = bindings.into_iter().unzip();
     // Every other field keeps the scenario format's default.
     let mut scenario: Scenario =
-        crate::from_json(&json!({ "version": SCENARIO_VERSION }).to_string())
+        crate::scenario::from_json(&json!({ "version": SCENARIO_VERSION }).to_string())
             .expect("the empty scenario parses");
     scenario.exchanges = exchanges;
     scenario.queues = queues;

@@ -130,7 +130,13 @@ fn swimlane(l: Lang, txn: Option<u64>) -> Html {
 }
 
 /// One order: its id (the request's message id), then its row at each service.
-fn row(l: Lang, s: &SagaView, columns: &[StageRole], picked: Option<u64>, on_pick: &Callback<u64>) -> Html {
+fn row(
+    l: Lang,
+    s: &SagaView,
+    columns: &[StageRole],
+    picked: Option<u64>,
+    on_pick: &Callback<u64>,
+) -> Html {
     let cell = |role: StageRole| {
         let state = match role {
             StageRole::Order => s.order,

@@ -15,7 +15,6 @@ use broker_sim::event::{StageEvent, StageWrite};
 use broker_sim::snapshot::{Graph, NodeRef, Role};
 use broker_sim::specs::Specs;
 use broker_sim::{Event, EventKind, MessageId, SimTime};
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -285,15 +284,15 @@ pub fn build(
     let mut arrows = Vec::new();
     let mut marks = Vec::new();
     let mut capped = false;
-    let in_window = |a: SimTime, b: SimTime| {
-        filter
-            .window
-            .is_none_or(|(from, to)| b >= from && a <= to)
-    };
+    let in_window =
+        |a: SimTime, b: SimTime| filter.window.is_none_or(|(from, to)| b >= from && a <= to);
     for e in events {
         // The transaction's own end: a service died between its write and its publish (PAT-1).
-        if let EventKind::Stage(StageEvent::StageCrashedAfterWrite { consumer, txn, lost }) =
-            &e.kind
+        if let EventKind::Stage(StageEvent::StageCrashedAfterWrite {
+            consumer,
+            txn,
+            lost,
+        }) = &e.kind
         {
             let lane = lanes.lane(NodeRef::Consumer(*consumer));
             if let (Some(lane), true) = (lane, filter.txn == Some(*txn) || !filter.picks_any()) {
@@ -339,7 +338,10 @@ pub fn build(
             }
             EventKind::Expired { .. } => {
                 let lane = place(&e.kind).and_then(|p| lanes.lane(p.at));
-                end(lane.or(walk.seen.map(|(l, _)| l)), t(lang, Key::EvExpired).to_string());
+                end(
+                    lane.or(walk.seen.map(|(l, _)| l)),
+                    t(lang, Key::EvExpired).to_string(),
+                );
             }
             EventKind::DeadLettered { reason, .. } => {
                 let lane = place(&e.kind).and_then(|p| lanes.lane(p.at));
@@ -350,7 +352,9 @@ pub fn build(
                 );
                 end(lane.or(walk.seen.map(|(l, _)| l)), text);
             }
-            EventKind::Stage(StageEvent::StageStep { consumer, wrote, .. }) => {
+            EventKind::Stage(StageEvent::StageStep {
+                consumer, wrote, ..
+            }) => {
                 if let Some(lane) = lanes.lane(NodeRef::Consumer(*consumer)) {
                     if in_window(e.time, e.time) {
                         marks.push(Mark {
@@ -514,8 +518,7 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
     let measure = |s: &str| ctx.measure_text(s).map_or(0.0, |m| m.width());
     // Lane names on the left, the time axis along the bottom.
     ctx.set_font(&format!("700 {TEXT_PX}px {FONT}"));
-    let gutter = (d.lanes.iter().map(|l| measure(&l.name)).fold(0.0, f64::max) + 14.0)
-        .min(w * 0.3);
+    let gutter = (d.lanes.iter().map(|l| measure(&l.name)).fold(0.0, f64::max) + 14.0).min(w * 0.3);
     let axis_h = TEXT_PX + 8.0;
     let top = 4.0;
     let pitch = (h - axis_h - top) / d.lanes.len() as f64;
@@ -541,11 +544,13 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
     ctx.set_fill_style_str(MUTED);
     ctx.set_text_align("center");
     let per_px = span / (x1 - x0);
-    let step = [1_000u64, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000]
-        .into_iter()
-        .chain((0..6).map(|k| 1_000_000 * [1, 2, 5, 10, 30, 60][k]))
-        .find(|s| *s as f64 / per_px >= 90.0)
-        .unwrap_or(60_000_000);
+    let step = [
+        1_000u64, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000,
+    ]
+    .into_iter()
+    .chain((0..6).map(|k| 1_000_000 * [1, 2, 5, 10, 30, 60][k]))
+    .find(|s| *s as f64 / per_px >= 90.0)
+    .unwrap_or(60_000_000);
     let first = d.from.micros().div_ceil(step) * step;
     let mut tick = first;
     while tick <= d.to.micros() {
@@ -724,7 +729,11 @@ pub fn sequence_view(props: &SequenceProps) -> Html {
             }
             // Repaint when the diagram or the canvas size changed.
             if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
-                let now = (Rc::as_ptr(&current) as usize, c.client_width(), c.client_height());
+                let now = (
+                    Rc::as_ptr(&current) as usize,
+                    c.client_width(),
+                    c.client_height(),
+                );
                 if *painted.borrow() != Some(now) {
                     *painted.borrow_mut() = Some(now);
                     *drawn.borrow_mut() = draw(&c, &current, l);
@@ -734,7 +743,9 @@ pub fn sequence_view(props: &SequenceProps) -> Html {
     };
     {
         let refresh = refresh.clone();
-        use_effect_with((props.filter.clone(), l, diagram.clone()), move |_| refresh());
+        use_effect_with((props.filter.clone(), l, diagram.clone()), move |_| {
+            refresh()
+        });
     }
     use_interval(POLL_MS, move || refresh());
 
@@ -791,11 +802,7 @@ pub fn parse_filter(f: &FormText) -> Filter {
         (a, b) => Some((a.unwrap_or(SimTime::ZERO), b.unwrap_or(SimTime::MAX))),
     };
     Filter {
-        msgs: f
-            .msgs
-            .split([' ', ','])
-            .filter_map(parse_msg_id)
-            .collect(),
+        msgs: f.msgs.split([' ', ',']).filter_map(parse_msg_id).collect(),
         txn: parse_msg_id(&f.txn).map(|m| m.0),
         window,
         services_only: f.services_only,
@@ -891,7 +898,13 @@ mod tests {
     fn pipeline_lanes_follow_the_flow_and_fold_each_stage() {
         let d = run(LESSON_23, 1_000);
         let f = Filter::default();
-        let dg = build(d.events(), &lanes(&d), &f, SimTime::from_millis(20), Lang::En);
+        let dg = build(
+            d.events(),
+            &lanes(&d),
+            &f,
+            SimTime::from_millis(20),
+            Lang::En,
+        );
         // The default exchange is passed through; each stage's producer is its service's lane.
         assert_eq!(
             names(&dg),
@@ -918,15 +931,35 @@ mod tests {
             services_only: true,
             ..Filter::default()
         };
-        let dg = build(d.events(), &lanes(&d), &f, SimTime::from_millis(20), Lang::En);
+        let dg = build(
+            d.events(),
+            &lanes(&d),
+            &f,
+            SimTime::from_millis(20),
+            Lang::En,
+        );
         assert_eq!(
             names(&dg),
-            ["shop", "order-svc", "payment-svc", "inventory-svc", "shipping-svc"]
+            [
+                "shop",
+                "order-svc",
+                "payment-svc",
+                "inventory-svc",
+                "shipping-svc"
+            ]
         );
         let hops: Vec<(u64, usize, usize, u64, u64)> = dg
             .arrows
             .iter()
-            .map(|a| (a.msg.0, a.from, a.to, a.sent.micros() / 1_000, a.arrived.micros() / 1_000))
+            .map(|a| {
+                (
+                    a.msg.0,
+                    a.from,
+                    a.to,
+                    a.sent.micros() / 1_000,
+                    a.arrived.micros() / 1_000,
+                )
+            })
             .collect();
         // m0 published at 0.5 s, delivered at 0.52 s, arriving 20 ms later; its step at 0.64 s
         // publishes m1 to payments, and so on down the chain.
@@ -948,7 +981,13 @@ mod tests {
             services_only: true,
             ..Filter::default()
         };
-        let dg = build(d.events(), &lanes(&d), &f, SimTime::from_millis(20), Lang::En);
+        let dg = build(
+            d.events(),
+            &lanes(&d),
+            &f,
+            SimTime::from_millis(20),
+            Lang::En,
+        );
         assert_eq!(names(&dg), ["shop", "order-svc"]);
         assert_eq!(dg.arrows.len(), 1);
         let ends: Vec<&Mark> = dg.marks.iter().filter(|m| m.end).collect();
@@ -967,7 +1006,13 @@ mod tests {
             services_only: true,
             ..Filter::default()
         };
-        let dg = build(d.events(), &lanes(&d), &f, SimTime::from_millis(20), Lang::En);
+        let dg = build(
+            d.events(),
+            &lanes(&d),
+            &f,
+            SimTime::from_millis(20),
+            Lang::En,
+        );
         let again: Vec<&Arrow> = dg
             .arrows
             .iter()
@@ -1017,8 +1062,20 @@ mod tests {
             ConsumerId(0),
         );
         let ring: VecDeque<Event> = [
-            ev(0, EventKind::Published { msg: m0, producer: p0 }),
-            ev(0, EventKind::Published { msg: m1, producer: p0 }),
+            ev(
+                0,
+                EventKind::Published {
+                    msg: m0,
+                    producer: p0,
+                },
+            ),
+            ev(
+                0,
+                EventKind::Published {
+                    msg: m1,
+                    producer: p0,
+                },
+            ),
             ev(20, EventKind::Enqueued { msg: m0, queue: q0 }),
             ev(20, EventKind::Enqueued { msg: m1, queue: q0 }),
             ev(
@@ -1048,14 +1105,31 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let dg = build(&ring, &l, &Filter::default(), SimTime::from_millis(20), Lang::En);
+        let dg = build(
+            &ring,
+            &l,
+            &Filter::default(),
+            SimTime::from_millis(20),
+            Lang::En,
+        );
         assert_eq!(names(&dg), ["shop", "orders", "order-svc"]);
         let hops: Vec<(u64, usize, usize, u64, u64)> = dg
             .arrows
             .iter()
-            .map(|a| (a.msg.0, a.from, a.to, a.sent.micros() / 1_000, a.arrived.micros() / 1_000))
+            .map(|a| {
+                (
+                    a.msg.0,
+                    a.from,
+                    a.to,
+                    a.sent.micros() / 1_000,
+                    a.arrived.micros() / 1_000,
+                )
+            })
             .collect();
-        assert_eq!(hops, [(0, 0, 1, 0, 20), (1, 0, 1, 0, 20), (0, 1, 2, 50, 70)]);
+        assert_eq!(
+            hops,
+            [(0, 0, 1, 0, 20), (1, 0, 1, 0, 20), (0, 1, 2, 50, 70)]
+        );
         assert_eq!(dg.marks.len(), 1);
         assert!(dg.marks[0].end && dg.marks[0].lane == 1);
         assert_eq!((dg.from.micros(), dg.to.micros()), (0, 70_000));

@@ -288,13 +288,8 @@ pub fn build(
         |a: SimTime, b: SimTime| filter.window.is_none_or(|(from, to)| b >= from && a <= to);
     for e in events {
         // The transaction's own end: a service died between its write and its publish (PAT-1).
-        if let EventKind::Stage(StageEvent::StageCrashedAfterWrite {
-            consumer,
-            txn,
-            lost,
-        }) = &e.kind
-        {
-            let lane = lanes.lane(NodeRef::Consumer(*consumer));
+        if let EventKind::Stage(StageEvent::StageCrashedAfterWrite { txn, lost, .. }) = &e.kind {
+            let lane = place(&e.kind).and_then(|p| lanes.lane(p.at));
             if let (Some(lane), true) = (lane, filter.txn == Some(*txn) || !filter.picks_any()) {
                 if in_window(e.time, e.time) {
                     let mut text = t(lang, Key::SeqCrashedAfterWrite).to_string();
@@ -352,10 +347,8 @@ pub fn build(
                 );
                 end(lane.or(walk.seen.map(|(l, _)| l)), text);
             }
-            EventKind::Stage(StageEvent::StageStep {
-                consumer, wrote, ..
-            }) => {
-                if let Some(lane) = lanes.lane(NodeRef::Consumer(*consumer)) {
+            EventKind::Stage(StageEvent::StageStep { wrote, .. }) => {
+                if let Some(lane) = place(&e.kind).and_then(|p| lanes.lane(p.at)) {
                     if in_window(e.time, e.time) {
                         marks.push(Mark {
                             lane,

@@ -61,9 +61,11 @@ pub fn place(kind: &EventKind) -> Option<Place> {
             at: NodeRef::PulsarPartition(*topic, *partition),
             to: Some(NodeRef::Consumer(*consumer)),
         }),
-        EventKind::Stage(StageEvent::StageStep { consumer, .. }) => {
-            at(NodeRef::Consumer(*consumer))
-        }
+        // A stage's crash between write and publish has no message, but its place.
+        EventKind::Stage(
+            StageEvent::StageStep { consumer, .. }
+            | StageEvent::StageCrashedAfterWrite { consumer, .. },
+        ) => at(NodeRef::Consumer(*consumer)),
         EventKind::Zmq(ZmqEvent::ZmqReceived { socket, .. }) => at(NodeRef::ZmqSocket(*socket)),
         EventKind::Dropped { .. }
         | EventKind::Stage(_)

@@ -25,8 +25,9 @@ use yew::prelude::*;
 const POLL_MS: i32 = 250;
 /// At most this many arrows are drawn; a wide window over a busy run would be a grey smear.
 pub const MAX_ARROWS: usize = 2_000;
-/// The smallest text the diagram draws, in CSS px: it is read projected.
+/// The diagram's text, in CSS px: it is read projected, larger in presenter mode.
 const TEXT_PX: f64 = 14.0;
+const PRESENT_TEXT_PX: f64 = 18.0;
 
 /// Which messages the diagram shows. Empty means every message in the ring.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -501,8 +502,13 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
     let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
     ctx.clear_rect(0.0, 0.0, w, h);
     ctx.set_text_baseline("middle");
+    let present = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .is_some_and(|r| r.class_list().contains("present"));
+    let text_px = if present { PRESENT_TEXT_PX } else { TEXT_PX };
     if d.lanes.is_empty() {
-        ctx.set_font(&format!("400 {TEXT_PX}px {FONT}"));
+        ctx.set_font(&format!("400 {text_px}px {FONT}"));
         ctx.set_fill_style_str(MUTED);
         ctx.set_text_align("left");
         let _ = ctx.fill_text(t(lang, Key::SeqEmpty), 8.0, h / 2.0);
@@ -510,9 +516,9 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
     }
     let measure = |s: &str| ctx.measure_text(s).map_or(0.0, |m| m.width());
     // Lane names on the left, the time axis along the bottom.
-    ctx.set_font(&format!("700 {TEXT_PX}px {FONT}"));
+    ctx.set_font(&format!("700 {text_px}px {FONT}"));
     let gutter = (d.lanes.iter().map(|l| measure(&l.name)).fold(0.0, f64::max) + 14.0).min(w * 0.3);
-    let axis_h = TEXT_PX + 8.0;
+    let axis_h = text_px + 8.0;
     let top = 4.0;
     let pitch = (h - axis_h - top) / d.lanes.len() as f64;
     let lane_y = |i: usize| top + pitch * (i as f64 + 0.5);
@@ -533,7 +539,7 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
         ctx.stroke();
     }
     // Time ticks: a round step giving about one tick per 90 px.
-    ctx.set_font(&format!("400 {TEXT_PX}px {FONT}"));
+    ctx.set_font(&format!("400 {text_px}px {FONT}"));
     ctx.set_fill_style_str(MUTED);
     ctx.set_text_align("center");
     let per_px = span / (x1 - x0);
@@ -595,13 +601,13 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
         };
         head(&ctx, bx, by, angle);
         if labels && a.from != a.to {
-            ctx.set_font(&format!("700 {TEXT_PX}px {MONO}"));
+            ctx.set_font(&format!("700 {text_px}px {MONO}"));
             ctx.set_text_align("left");
             let (mx, my) = ((ax + bx) / 2.0, (ay + by) / 2.0);
             let text = a.msg.to_string();
             let tw = measure(&text);
             ctx.set_fill_style_str("rgba(255,255,255,0.85)");
-            ctx.fill_rect(mx + 3.0, my - TEXT_PX / 2.0 - 1.0, tw + 4.0, TEXT_PX + 2.0);
+            ctx.fill_rect(mx + 3.0, my - text_px / 2.0 - 1.0, tw + 4.0, text_px + 2.0);
             ctx.set_fill_style_str(colour);
             let _ = ctx.fill_text(&text, mx + 5.0, my);
         }
@@ -619,29 +625,29 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
         let (x, y) = (x_of(m.time), lane_y(m.lane));
         ctx.set_text_align("left");
         if m.end {
-            ctx.set_font(&format!("700 {}px {FONT}", TEXT_PX + 2.0));
+            ctx.set_font(&format!("700 {}px {FONT}", text_px + 2.0));
             ctx.set_fill_style_str(DANGER);
             ctx.set_text_align("center");
             let _ = ctx.fill_text("✕", x, y);
             ctx.set_text_align("left");
-            ctx.set_font(&format!("700 {TEXT_PX}px {FONT}"));
+            ctx.set_font(&format!("700 {text_px}px {FONT}"));
             let text = fit(&ctx, &m.text, (w - x - 14.0).max(0.0));
             if !text.is_empty() && x + 10.0 > right[m.lane] {
                 let tw = measure(&text);
                 ctx.set_fill_style_str("rgba(255,255,255,0.9)");
-                ctx.fill_rect(x + 9.0, y - TEXT_PX / 2.0 - 1.0, tw + 4.0, TEXT_PX + 2.0);
+                ctx.fill_rect(x + 9.0, y - text_px / 2.0 - 1.0, tw + 4.0, text_px + 2.0);
                 ctx.set_fill_style_str(DANGER);
                 let _ = ctx.fill_text(&text, x + 11.0, y);
                 right[m.lane] = x + 15.0 + tw;
             }
         } else {
-            ctx.set_font(&format!("700 {TEXT_PX}px {MONO}"));
+            ctx.set_font(&format!("700 {text_px}px {MONO}"));
             let tw = measure(&m.text);
             let bx = (x - tw / 2.0 - 3.0).min(w - tw - 8.0);
             if bx <= right[m.lane] {
                 continue;
             }
-            let r = (bx, y - TEXT_PX / 2.0 - 2.0, tw + 6.0, TEXT_PX + 4.0);
+            let r = (bx, y - text_px / 2.0 - 2.0, tw + 6.0, text_px + 4.0);
             ctx.set_fill_style_str("#ffffff");
             ctx.fill_rect(r.0, r.1, r.2, r.3);
             ctx.set_stroke_style_str(INK);

@@ -523,8 +523,11 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
     let pitch = (h - axis_h - top) / d.lanes.len() as f64;
     let lane_y = |i: usize| top + pitch * (i as f64 + 0.5);
     let (x0, x1) = (gutter + 6.0, w - 12.0);
-    let span = d.to.since(d.from).max(1) as f64;
-    let x_of = |t: SimTime| x0 + (x1 - x0) * t.since(d.from) as f64 / span;
+    // Room after the last event for its ✕ and reason, and a little before the first.
+    let data_span = d.to.since(d.from).max(1) as f64;
+    let v0 = d.from.micros() as f64 - data_span * 0.02;
+    let span = data_span * 1.3;
+    let x_of = |t: SimTime| x0 + (x1 - x0) * (t.micros() as f64 - v0) / span;
     ctx.set_text_align("left");
     for (i, lane) in d.lanes.iter().enumerate() {
         let y = lane_y(i);
@@ -550,9 +553,8 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
     .chain((0..6).map(|k| 1_000_000 * [1, 2, 5, 10, 30, 60][k]))
     .find(|s| *s as f64 / per_px >= 90.0)
     .unwrap_or(60_000_000);
-    let first = d.from.micros().div_ceil(step) * step;
-    let mut tick = first;
-    while tick <= d.to.micros() {
+    let mut tick = (v0.max(0.0) as u64).div_ceil(step) * step;
+    while (tick as f64) <= v0 + span {
         let x = x_of(SimTime(tick));
         let label = if step >= 1_000_000 {
             format!("{} s", tick / 1_000_000)
@@ -625,20 +627,33 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
         let (x, y) = (x_of(m.time), lane_y(m.lane));
         ctx.set_text_align("left");
         if m.end {
+            // After a write drawn at the same instant, so both read.
+            let x = x.max(right[m.lane] + 8.0);
             ctx.set_font(&format!("700 {}px {FONT}", text_px + 2.0));
             ctx.set_fill_style_str(DANGER);
             ctx.set_text_align("center");
             let _ = ctx.fill_text("✕", x, y);
-            ctx.set_text_align("left");
             ctx.set_font(&format!("700 {text_px}px {FONT}"));
-            let text = fit(&ctx, &m.text, (w - x - 14.0).max(0.0));
-            if !text.is_empty() && x + 10.0 > right[m.lane] {
+            // The reason to the right of the cross, or under it when the edge is near.
+            let full = measure(&m.text);
+            let (text, tx, ty) = if full <= w - x - 14.0 {
+                (m.text.clone(), x + 11.0, y)
+            } else {
+                let text = fit(&ctx, &m.text, w - x0 - 8.0);
                 let tw = measure(&text);
+                let tx = (x - tw / 2.0).min(w - tw - 4.0).max(x0);
+                (text, tx, y + text_px + 2.0)
+            };
+            if !text.is_empty() {
+                let tw = measure(&text);
+                ctx.set_text_align("left");
                 ctx.set_fill_style_str("rgba(255,255,255,0.9)");
-                ctx.fill_rect(x + 9.0, y - text_px / 2.0 - 1.0, tw + 4.0, text_px + 2.0);
+                ctx.fill_rect(tx - 2.0, ty - text_px / 2.0 - 1.0, tw + 4.0, text_px + 2.0);
                 ctx.set_fill_style_str(DANGER);
-                let _ = ctx.fill_text(&text, x + 11.0, y);
-                right[m.lane] = x + 15.0 + tw;
+                let _ = ctx.fill_text(&text, tx, ty);
+                if ty == y {
+                    right[m.lane] = right[m.lane].max(tx + tw + 4.0);
+                }
             }
         } else {
             ctx.set_font(&format!("700 {text_px}px {MONO}"));

@@ -565,7 +565,8 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
         tick += step;
     }
     // Arrows: a solid line sent on, dashed when taken back, orange when delivered again.
-    let labels = d.arrows.len() <= 40;
+    // Message ids on the arrows only when the lanes leave room between them for a line.
+    let labels = d.arrows.len() <= 40 && pitch >= 2.6 * text_px;
     let mut drawn = Vec::with_capacity(d.arrows.len());
     for a in &d.arrows {
         let (ax, ay) = (x_of(a.sent), lane_y(a.from));
@@ -602,6 +603,11 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
             (by - ay).atan2(bx - ax)
         };
         head(&ctx, bx, by, angle);
+        if a.hop == Hop::Redelivery && a.from == a.to {
+            ctx.set_font(&format!("700 {text_px}px {FONT}"));
+            ctx.set_text_align("center");
+            let _ = ctx.fill_text(t(lang, Key::EvRedelivered), (ax + bx) / 2.0, ay - text_px);
+        }
         if labels && a.from != a.to {
             ctx.set_font(&format!("700 {text_px}px {MONO}"));
             ctx.set_text_align("left");
@@ -658,7 +664,8 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
         } else {
             ctx.set_font(&format!("700 {text_px}px {MONO}"));
             let tw = measure(&m.text);
-            let bx = (x - tw / 2.0 - 3.0).min(w - tw - 8.0);
+            // Just after the instant, so the arrow arriving there stays in sight.
+            let bx = (x + 3.0).min(w - tw - 8.0);
             if bx <= right[m.lane] {
                 continue;
             }

@@ -1051,6 +1051,36 @@ mod tests {
     }
 
     #[test]
+    fn a_requeue_after_a_crash_goes_back_to_the_queue_then_to_the_other_consumer() {
+        // RMQ-15: worker-a crashes holding m0; the broker requeues it and worker-b gets it.
+        let d = run("scenarios/rules/rmq-15-consumer-crash.json", 10_000);
+        let f = Filter {
+            msgs: vec![MessageId(0)],
+            ..Filter::default()
+        };
+        let dg = build(
+            d.events(),
+            &lanes(&d),
+            &f,
+            SimTime::from_millis(100),
+            Lang::En,
+        );
+        assert_eq!(names(&dg), ["scheduler", "tasks", "worker-a", "worker-b"]);
+        let hops: Vec<(usize, usize, Hop)> =
+            dg.arrows.iter().map(|a| (a.from, a.to, a.hop)).collect();
+        assert_eq!(
+            hops,
+            [
+                (0, 1, Hop::Send),
+                (1, 2, Hop::Send),
+                (2, 1, Hop::Returned),
+                (1, 3, Hop::Redelivery)
+            ]
+        );
+        assert!(dg.arrows.iter().all(|a| a.arrived >= a.sent));
+    }
+
+    #[test]
     fn the_form_parses_into_a_filter() {
         let f = parse_filter(&FormText {
             msgs: "m3, 7 x".into(),

@@ -427,7 +427,7 @@ strings! {
     SeqDuplicate => "duplicate skipped", "중복 건너뜀";
     SeqReply => "reply matched", "응답 짝지음";
     SeqReplyUnmatched => "unmatched reply", "짝 없는 응답";
-    SeqCrashedAfterWrite => "died after its write, before publishing", "쓰기 후 발행 전에 죽음";
+    SeqCrashedAfterWrite => "died between write and publish", "쓰기 후 발행 전 죽음";
     SeqEventLost => "event lost", "이벤트 유실";
     SeqSwimlane => "Swimlane of order {m}", "주문 {m}의 스윔레인";
     SeqPickHint => "Click an order row to draw its swimlane", "주문 행을 누르면 그 주문의 스윔레인을 그립니다";

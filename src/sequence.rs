@@ -293,9 +293,10 @@ pub fn build(
             let lane = place(&e.kind).and_then(|p| lanes.lane(p.at));
             if let (Some(lane), true) = (lane, filter.txn == Some(*txn) || !filter.picks_any()) {
                 if in_window(e.time, e.time) {
+                    // The loss first: it is what the reader must not miss.
                     let mut text = t(lang, Key::SeqCrashedAfterWrite).to_string();
                     if *lost > 0 {
-                        text = format!("{text} · {}", t(lang, Key::SeqEventLost));
+                        text = format!("{} · {text}", t(lang, Key::SeqEventLost));
                     }
                     marks.push(Mark {
                         lane,
@@ -526,7 +527,7 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
     // Room after the last event for its ✕ and reason, and a little before the first.
     let data_span = d.to.since(d.from).max(1) as f64;
     let v0 = d.from.micros() as f64 - data_span * 0.02;
-    let span = data_span * 1.3;
+    let span = data_span * 1.4;
     let x_of = |t: SimTime| x0 + (x1 - x0) * (t.micros() as f64 - v0) / span;
     ctx.set_text_align("left");
     for (i, lane) in d.lanes.iter().enumerate() {
@@ -629,7 +630,7 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
     }
     // Marks: a service's write in a small box; an end as ✕ and its reason.
     let mut right: Vec<f64> = vec![f64::MIN; d.lanes.len()];
-    for m in &d.marks {
+    for (i, m) in d.marks.iter().enumerate() {
         let (x, y) = (x_of(m.time), lane_y(m.lane));
         ctx.set_text_align("left");
         if m.end {
@@ -639,27 +640,22 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
             ctx.set_fill_style_str(DANGER);
             ctx.set_text_align("center");
             let _ = ctx.fill_text("✕", x, y);
+            right[m.lane] = right[m.lane].max(x + 8.0);
+            // The reason fills the room up to the lane's next write, which stays readable
+            // (a second PAID after a crash is the story), or up to the edge.
+            let next = d.marks[i + 1..]
+                .iter()
+                .find(|n| n.lane == m.lane && !n.end)
+                .map_or(w - 4.0, |n| x_of(n.time));
             ctx.set_font(&format!("700 {text_px}px {FONT}"));
-            // The reason to the right of the cross, or under it when the edge is near.
-            let full = measure(&m.text);
-            let (text, tx, ty) = if full <= w - x - 14.0 {
-                (m.text.clone(), x + 11.0, y)
-            } else {
-                let text = fit(&ctx, &m.text, w - x0 - 8.0);
-                let tw = measure(&text);
-                let tx = (x - tw / 2.0).min(w - tw - 4.0).max(x0);
-                (text, tx, y + text_px + 2.0)
-            };
+            let text = fit(&ctx, &m.text, next - x - 16.0);
             if !text.is_empty() {
                 let tw = measure(&text);
                 ctx.set_text_align("left");
                 ctx.set_fill_style_str("rgba(255,255,255,0.9)");
-                ctx.fill_rect(tx - 2.0, ty - text_px / 2.0 - 1.0, tw + 4.0, text_px + 2.0);
+                ctx.fill_rect(x + 9.0, y - text_px / 2.0 - 1.0, tw + 4.0, text_px + 2.0);
                 ctx.set_fill_style_str(DANGER);
-                let _ = ctx.fill_text(&text, tx, ty);
-                if ty == y {
-                    right[m.lane] = right[m.lane].max(tx + tw + 4.0);
-                }
+                let _ = ctx.fill_text(&text, x + 11.0, y);
             }
         } else {
             ctx.set_font(&format!("700 {text_px}px {MONO}"));

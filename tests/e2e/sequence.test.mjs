@@ -44,6 +44,7 @@ describe('sequence diagram and swimlane', () => {
       await page.goto(`${server.url}?scenario=${LESSON}`);
       await waitForApp(session);
       await setLang(session, 'en');
+      await expectNarration(session, { step: 0, revealed: false }, 'the first step');
       // Step 1 (1.0 s): no anomaly yet, so the first order, m0, is drawn from the shop to shipping.
       await page.getByTestId('narration-next').click();
       await expectNarration(session, { step: 0, revealed: true }, 'the first question');
@@ -101,6 +102,7 @@ describe('sequence diagram and swimlane', () => {
       await page.goto(`${server.url}?scenario=${LESSON}`);
       await waitForApp(session);
       await setLang(session, 'ko');
+      await expectNarration(session, { step: 0, revealed: false }, 'the first step');
       await page.getByTestId('narration-next').click();
       await expectNarration(session, { step: 0, revealed: true }, 'the first question');
       await page.getByTestId('tab-sequence').click();

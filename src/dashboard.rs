@@ -17,16 +17,18 @@ enum Tab {
     Dashboard,
     EventLog,
     Trace,
+    Sequence,
 }
 
 impl Tab {
-    const ALL: [Tab; 3] = [Tab::Dashboard, Tab::EventLog, Tab::Trace];
+    const ALL: [Tab; 4] = [Tab::Dashboard, Tab::EventLog, Tab::Trace, Tab::Sequence];
 
     fn key(self) -> Key {
         match self {
             Tab::Dashboard => Key::TabDashboard,
             Tab::EventLog => Key::TabEventLog,
             Tab::Trace => Key::TabTrace,
+            Tab::Sequence => Key::TabSequence,
         }
     }
 
@@ -35,6 +37,7 @@ impl Tab {
             Tab::Dashboard => "dashboard",
             Tab::EventLog => "eventlog",
             Tab::Trace => "trace",
+            Tab::Sequence => "sequence",
         }
     }
 }
@@ -114,6 +117,7 @@ pub fn dock() -> Html {
                             <EventLog filter={AttrValue::from((*filter).clone())} {on_filter} />
                         },
                         Tab::Trace => html! { <TracePanel /> },
+                        Tab::Sequence => html! { <crate::sequence::SequencePanel /> },
                     } }
                 </div>
             }

@@ -419,6 +419,26 @@ strings! {
     SagaReplies => "replies matched", "짝지은 응답";
     SagaReplyWait => "mean wait for a reply", "평균 응답 대기";
     SagaTotals => "{n} orders · {s} shipped · {c} compensated", "주문 {n} · 배송 {s} · 보상 {c}";
+    // -- sequence diagram and swimlane (issue 15 item 3, issue 14) --
+    SeqLabel => "Sequence diagram: each hop of a message is an arrow along the time axis", "시퀀스 다이어그램: 메시지가 한 번 옮겨질 때마다 시간 축 위의 화살표 하나";
+    SeqClickHint => "Click an arrow to open that message's journey", "화살표를 누르면 그 메시지의 여정이 열립니다";
+    SeqEmpty => "No message matches yet.", "아직 해당하는 메시지가 없습니다.";
+    SeqNothingToUndo => "nothing to undo", "되돌릴 것 없음";
+    SeqDuplicate => "duplicate skipped", "중복 건너뜀";
+    SeqReply => "reply matched", "응답 짝지음";
+    SeqReplyUnmatched => "unmatched reply", "짝 없는 응답";
+    SeqCrashedAfterWrite => "died between write and publish", "쓰기 후 발행 전 죽음";
+    SeqEventLost => "event lost", "이벤트 유실";
+    SeqSwimlane => "Swimlane of order {m}", "주문 {m}의 스윔레인";
+    SeqPickHint => "Click an order row to draw its swimlane", "주문 행을 누르면 그 주문의 스윔레인을 그립니다";
+    TabSequence => "Sequence", "시퀀스";
+    SeqMsgs => "messages", "메시지";
+    SeqTxn => "transaction id", "트랜잭션 id";
+    SeqFrom => "from (s)", "시작 (초)";
+    SeqTo => "to (s)", "끝 (초)";
+    SeqApply => "Draw", "그리기";
+    SeqServicesOnly => "services only", "서비스만";
+    // -- end sequence --
     InspFailures => "Inject a failure", "장애 주입";
     InspSettings => "Settings", "설정";
     InspPattern => "Rate pattern", "발행 패턴";

@@ -46,6 +46,7 @@ mod picker;
 mod presenter;
 mod presets;
 mod saga;
+mod sequence;
 mod share;
 mod toolbar;
 mod trace;

@@ -7,6 +7,7 @@ use crate::i18n::{t, Key, Lang};
 use crate::kinds::clients::stage_key;
 use crate::lab::{use_frame_model, use_lab};
 use crate::model::format_count;
+use crate::sequence::{Filter, SequenceView};
 use broker_sim::event::StageRole;
 use broker_sim::{PipelineView, SagaState, SagaView};
 use yew::prelude::*;
@@ -24,6 +25,8 @@ pub fn saga_panel() -> Html {
     let lab = use_lab();
     let view = use_frame_model((), |_, snap, _| snap.pipeline.clone());
     let renders = use_render_count();
+    // The transaction the swimlane draws: the clicked row's, else the first anomalous one.
+    let picked = use_state_eq(|| None::<u64>);
     let rows = view.as_ref().map_or(0, |v| v.sagas.len());
     // The newest order is at the bottom: keep it in sight as orders arrive.
     let body = use_node_ref();
@@ -43,6 +46,14 @@ pub fn saga_panel() -> Html {
         .into_iter()
         .filter(|r| v.services.iter().any(|s| s.role == *r))
         .collect();
+    let txn = picked
+        .filter(|p| v.sagas.iter().any(|s| s.txn == *p))
+        .or_else(|| v.sagas.iter().find(|s| anomalous(s)).map(|s| s.txn))
+        .or_else(|| v.sagas.first().map(|s| s.txn));
+    let on_pick = {
+        let picked = picked.clone();
+        Callback::from(move |txn: u64| picked.set(Some(txn)))
+    };
     html! {
         <section class="saga" data-testid="saga" data-renders={renders.to_string()}
             aria-label={t(l, Key::SagaTitle)}>
@@ -52,9 +63,10 @@ pub fn saga_panel() -> Html {
                         <th scope="col">{ t(l, Key::SagaOrder) }</th>
                         { for columns.iter().map(|&r| head(l, &v, r)) }
                     </tr></thead>
-                    <tbody>{ for v.sagas.iter().map(|s| row(l, s, &columns)) }</tbody>
+                    <tbody>{ for v.sagas.iter().map(|s| row(l, s, &columns, txn, &on_pick)) }</tbody>
                 </table>
             </div>
+            { swimlane(l, txn) }
             { figures(l, &v) }
         </section>
     }
@@ -82,8 +94,49 @@ fn head(l: Lang, v: &PipelineView, role: StageRole) -> Html {
     }
 }
 
+/// An order a reader of the tables would call wrong for good (not merely in progress).
+fn anomalous(s: &SagaView) -> bool {
+    use SagaState::*;
+    s.lost
+        || s.charges > 1
+        || s.shipments > 1
+        || (s.payment == Some(Paid) && s.inventory == Some(Failed))
+        || (s.inventory == Some(Reserved) && s.payment == Some(Failed))
+}
+
+/// The swimlane of one transaction across the services (issue 14), the sequence diagram's
+/// services-only view.
+fn swimlane(l: Lang, txn: Option<u64>) -> Html {
+    let Some(txn) = txn else {
+        return html! {
+            <div class="saga-lane">
+                <h3 class="saga-lane-title">{ t(l, Key::SeqPickHint) }</h3>
+            </div>
+        };
+    };
+    let filter = Filter {
+        txn: Some(txn),
+        services_only: true,
+        ..Filter::default()
+    };
+    html! {
+        <div class="saga-lane">
+            <h3 class="saga-lane-title" data-testid="saga-swimlane-title">
+                { t(l, Key::SeqSwimlane).replace("{m}", &format!("m{txn}")) }
+            </h3>
+            <SequenceView {filter} testid="saga-swimlane" />
+        </div>
+    }
+}
+
 /// One order: its id (the request's message id), then its row at each service.
-fn row(l: Lang, s: &SagaView, columns: &[StageRole]) -> Html {
+fn row(
+    l: Lang,
+    s: &SagaView,
+    columns: &[StageRole],
+    picked: Option<u64>,
+    on_pick: &Callback<u64>,
+) -> Html {
     let cell = |role: StageRole| {
         let state = match role {
             StageRole::Order => s.order,
@@ -106,8 +159,13 @@ fn row(l: Lang, s: &SagaView, columns: &[StageRole]) -> Html {
             </td>
         }
     };
+    let onclick = {
+        let (on_pick, txn) = (on_pick.clone(), s.txn);
+        Callback::from(move |_: MouseEvent| on_pick.emit(txn))
+    };
     html! {
-        <tr data-txn={s.txn.to_string()} class={classes!(s.lost.then_some("lost"))}>
+        <tr data-txn={s.txn.to_string()} {onclick} title={t(l, Key::SeqPickHint)}
+            class={classes!(s.lost.then_some("lost"), (picked == Some(s.txn)).then_some("picked"))}>
             <th scope="row">
                 { format!("m{}", s.txn) }
                 if s.lost {

@@ -10,6 +10,7 @@
 pub mod clients;
 pub mod jms;
 pub mod kafka;
+pub mod places;
 pub mod pulsar;
 pub mod rabbitmq;
 pub mod redis_pubsub;

@@ -814,33 +814,44 @@ impl fmt::Display for JmsEvent {
     }
 }
 
+/// Writes each literal and the id after it in turn: the busiest trace lines skip `write!`'s
+/// argument handling, which cost as much as hashing the line into the digest.
+macro_rules! parts {
+    ($f:ident; $($text:literal $id:expr),+) => {{
+        $($f.write_str($text)?; fmt::Display::fmt($id, $f)?;)+
+        Ok(())
+    }};
+}
+
 impl fmt::Display for Event {
     /// One compact line per event: the golden-trace format.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ", self.time)?;
+        fmt::Display::fmt(&self.time, f)?;
+        f.write_str(" ")?;
         match &self.kind {
-            EventKind::Published { msg, producer } => write!(f, "publish {msg} by {producer}"),
+            EventKind::Published { msg, producer } => parts!(f; "publish " msg, " by " producer),
             EventKind::Routed {
                 msg,
                 exchange,
                 queues,
             } => {
-                write!(f, "route {msg} at {exchange} ->")?;
+                parts!(f; "route " msg, " at " exchange)?;
+                f.write_str(" ->")?;
                 for q in queues {
-                    write!(f, " {q}")?;
+                    parts!(f; " " q)?;
                 }
                 Ok(())
             }
-            EventKind::Enqueued { msg, queue } => write!(f, "enqueue {msg} in {queue}"),
+            EventKind::Enqueued { msg, queue } => parts!(f; "enqueue " msg, " in " queue),
             EventKind::Delivered {
                 msg,
                 queue,
                 consumer,
                 redelivered,
             } => {
-                write!(f, "deliver {msg} from {queue} to {consumer}")?;
+                parts!(f; "deliver " msg, " from " queue, " to " consumer)?;
                 if *redelivered {
-                    write!(f, " redelivered")?;
+                    f.write_str(" redelivered")?;
                 }
                 Ok(())
             }
@@ -849,11 +860,8 @@ impl fmt::Display for Event {
                 consumer,
                 failed,
             } => {
-                write!(
-                    f,
-                    "processed {msg} by {consumer}{}",
-                    if *failed { " FAILED" } else { "" }
-                )
+                parts!(f; "processed " msg, " by " consumer)?;
+                f.write_str(if *failed { " FAILED" } else { "" })
             }
             EventKind::Settled {
                 msg,
@@ -861,9 +869,10 @@ impl fmt::Display for Event {
                 consumer,
                 settle,
             } => {
-                write!(f, "settle {msg} in {queue} by {consumer}: {settle:?}")
+                parts!(f; "settle " msg, " in " queue, " by " consumer)?;
+                write!(f, ": {settle:?}")
             }
-            EventKind::Requeued { msg, queue } => write!(f, "requeue {msg} in {queue}"),
+            EventKind::Requeued { msg, queue } => parts!(f; "requeue " msg, " in " queue),
             EventKind::Expired { msg, queue } => write!(f, "expire {msg} in {queue}"),
             EventKind::DeadLettered { msg, queue, reason } => {
                 write!(f, "dead-letter {msg} from {queue} ({reason})")
@@ -1425,20 +1434,60 @@ impl Default for TraceDigest {
 }
 
 impl TraceDigest {
-    /// Hashes the event's trace line and a newline, streaming the text without allocating.
+    /// Hashes the event's trace line and a newline. The formatter's many small pieces are
+    /// gathered on the stack first, so the hash runs once per line in one loop.
     pub fn add(&mut self, event: &Event) {
         use std::fmt::Write;
+        let mut line = Line {
+            digest: self,
+            len: 0,
+            buf: [0; 128],
+        };
         // Writing into the hasher never fails.
-        let _ = writeln!(self, "{event}");
+        let _ = writeln!(line, "{event}");
+        line.flush();
+    }
+
+    fn hash(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
     }
 }
 
 impl std::fmt::Write for TraceDigest {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        for b in s.bytes() {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        self.hash(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// A trace line on its way into the digest; a line longer than the buffer goes in parts.
+struct Line<'a> {
+    digest: &'a mut TraceDigest,
+    len: usize,
+    buf: [u8; 128],
+}
+
+impl Line<'_> {
+    fn flush(&mut self) {
+        self.digest.hash(&self.buf[..self.len]);
+        self.len = 0;
+    }
+}
+
+impl std::fmt::Write for Line<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.len + s.len() > self.buf.len() {
+            self.flush();
+            if s.len() > self.buf.len() {
+                self.digest.hash(s.as_bytes());
+                return Ok(());
+            }
         }
+        self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
+        self.len += s.len();
         Ok(())
     }
 }

@@ -1434,60 +1434,20 @@ impl Default for TraceDigest {
 }
 
 impl TraceDigest {
-    /// Hashes the event's trace line and a newline. The formatter's many small pieces are
-    /// gathered on the stack first, so the hash runs once per line in one loop.
+    /// Hashes the event's trace line and a newline, streaming the text without allocating.
     pub fn add(&mut self, event: &Event) {
         use std::fmt::Write;
-        let mut line = Line {
-            digest: self,
-            len: 0,
-            buf: [0; 128],
-        };
         // Writing into the hasher never fails.
-        let _ = writeln!(line, "{event}");
-        line.flush();
-    }
-
-    fn hash(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
+        let _ = writeln!(self, "{event}");
     }
 }
 
 impl std::fmt::Write for TraceDigest {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.hash(s.as_bytes());
-        Ok(())
-    }
-}
-
-/// A trace line on its way into the digest; a line longer than the buffer goes in parts.
-struct Line<'a> {
-    digest: &'a mut TraceDigest,
-    len: usize,
-    buf: [u8; 128],
-}
-
-impl Line<'_> {
-    fn flush(&mut self) {
-        self.digest.hash(&self.buf[..self.len]);
-        self.len = 0;
-    }
-}
-
-impl std::fmt::Write for Line<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        if self.len + s.len() > self.buf.len() {
-            self.flush();
-            if s.len() > self.buf.len() {
-                self.digest.hash(s.as_bytes());
-                return Ok(());
-            }
+        for b in s.bytes() {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
-        self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
-        self.len += s.len();
         Ok(())
     }
 }

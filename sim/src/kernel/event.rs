@@ -814,33 +814,44 @@ impl fmt::Display for JmsEvent {
     }
 }
 
+/// Writes each literal and the id after it in turn: the busiest trace lines skip `write!`'s
+/// argument handling, which cost as much as hashing the line into the digest.
+macro_rules! parts {
+    ($f:ident; $($text:literal $id:expr),+) => {{
+        $($f.write_str($text)?; fmt::Display::fmt($id, $f)?;)+
+        Ok(())
+    }};
+}
+
 impl fmt::Display for Event {
     /// One compact line per event: the golden-trace format.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ", self.time)?;
+        fmt::Display::fmt(&self.time, f)?;
+        f.write_str(" ")?;
         match &self.kind {
-            EventKind::Published { msg, producer } => write!(f, "publish {msg} by {producer}"),
+            EventKind::Published { msg, producer } => parts!(f; "publish " msg, " by " producer),
             EventKind::Routed {
                 msg,
                 exchange,
                 queues,
             } => {
-                write!(f, "route {msg} at {exchange} ->")?;
+                parts!(f; "route " msg, " at " exchange)?;
+                f.write_str(" ->")?;
                 for q in queues {
-                    write!(f, " {q}")?;
+                    parts!(f; " " q)?;
                 }
                 Ok(())
             }
-            EventKind::Enqueued { msg, queue } => write!(f, "enqueue {msg} in {queue}"),
+            EventKind::Enqueued { msg, queue } => parts!(f; "enqueue " msg, " in " queue),
             EventKind::Delivered {
                 msg,
                 queue,
                 consumer,
                 redelivered,
             } => {
-                write!(f, "deliver {msg} from {queue} to {consumer}")?;
+                parts!(f; "deliver " msg, " from " queue, " to " consumer)?;
                 if *redelivered {
-                    write!(f, " redelivered")?;
+                    f.write_str(" redelivered")?;
                 }
                 Ok(())
             }
@@ -849,11 +860,8 @@ impl fmt::Display for Event {
                 consumer,
                 failed,
             } => {
-                write!(
-                    f,
-                    "processed {msg} by {consumer}{}",
-                    if *failed { " FAILED" } else { "" }
-                )
+                parts!(f; "processed " msg, " by " consumer)?;
+                f.write_str(if *failed { " FAILED" } else { "" })
             }
             EventKind::Settled {
                 msg,
@@ -861,9 +869,10 @@ impl fmt::Display for Event {
                 consumer,
                 settle,
             } => {
-                write!(f, "settle {msg} in {queue} by {consumer}: {settle:?}")
+                parts!(f; "settle " msg, " in " queue, " by " consumer)?;
+                write!(f, ": {settle:?}")
             }
-            EventKind::Requeued { msg, queue } => write!(f, "requeue {msg} in {queue}"),
+            EventKind::Requeued { msg, queue } => parts!(f; "requeue " msg, " in " queue),
             EventKind::Expired { msg, queue } => write!(f, "expire {msg} in {queue}"),
             EventKind::DeadLettered { msg, queue, reason } => {
                 write!(f, "dead-letter {msg} from {queue} ({reason})")

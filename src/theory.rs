@@ -172,7 +172,18 @@ pub fn theory(p: &TheoryProps) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use broker_sim::{QueueId, Scenario, SimTime};
+    use broker_sim::snapshot::Role;
+    use broker_sim::{Scenario, SimTime};
+
+    /// The lab's one store, found by its role as the canvas places it.
+    fn store(d: &Driver) -> NodeRef {
+        let graph = d.snapshot().graph;
+        let mut stores = graph
+            .nodes
+            .iter()
+            .filter(|n| n.role == Role::Store && !n.implicit);
+        stores.next().expect("a store").node
+    }
 
     fn lab_scenario() -> Scenario {
         let json = include_str!("../scenarios/ui/theory-lab.json");
@@ -183,7 +194,7 @@ mod tests {
     fn the_theory_lab_queue_shows_erlang_c_beside_the_observed_wait() {
         let mut d = Driver::new(&lab_scenario(), 1).expect("valid");
         d.run_to(SimTime::from_secs(600));
-        let v = d.sim().theory(NodeRef::Queue(QueueId(0))).expect("a queue");
+        let v = d.sim().theory(store(&d)).expect("a store with a meter");
         let m = model_of(&v, Lang::En);
         assert_eq!(m.model, Some(Key::TheoryModelMmc));
         assert_eq!(m.rates[2], "2");
@@ -212,10 +223,7 @@ mod tests {
         s.consumers.truncate(1);
         let mut d = Driver::new(&s, 1).expect("valid");
         d.run_to(SimTime::from_secs(60));
-        let m = model_of(
-            &d.sim().theory(NodeRef::Queue(QueueId(0))).unwrap(),
-            Lang::En,
-        );
+        let m = model_of(&d.sim().theory(store(&d)).unwrap(), Lang::En);
         // λ ≈ 8 against one worker at μ ≈ 5: about 3 more copies wait every second.
         let g: f64 = m.growth.expect("ρ ≥ 1").parse().unwrap();
         assert!((g - 3.0).abs() < 0.8, "{g}");

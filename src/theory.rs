@@ -9,7 +9,7 @@ use crate::forms::section;
 use crate::hooks::use_render_count;
 use crate::i18n::{t, Key, Lang};
 use crate::lab::{use_frame_model, use_lab};
-use broker_sim::snapshot::{NodeRef, TheoryView, THEORY_MIN_SAMPLES};
+use broker_sim::snapshot::{NodeRef, StoreTheory, THEORY_MIN_SAMPLES};
 use broker_sim::theory::Model;
 use broker_sim::Snapshot;
 use yew::prelude::*;
@@ -62,7 +62,7 @@ fn model_key(m: Model) -> Key {
 }
 
 /// The section's text for `v`, in `l`.
-pub fn model_of(v: &TheoryView, l: Lang) -> TheoryModel {
+pub fn model_of(v: &StoreTheory, l: Lang) -> TheoryModel {
     let p = v.predicted;
     let wq_obs = match (v.wq_band, v.wq) {
         (Some((mean, half)), _) => format!("{} ± {}", secs(mean), sig3(half)),

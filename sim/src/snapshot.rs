@@ -2013,7 +2013,7 @@ pub const THEORY_MIN_SAMPLES: u64 = 30;
 /// Queueing theory for one store (QT-1…QT-5): what was measured, the model its coefficients of
 /// variation call for, and that model's prediction next to the observed values.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TheoryView {
+pub struct StoreTheory {
     /// Copies that arrived, and services its consumers started.
     pub arrivals: u64,
     pub services: u64,
@@ -2044,7 +2044,7 @@ pub struct TheoryView {
 impl Simulation {
     /// Queueing theory for a store copies wait in; `None` for any other node, and for logs
     /// (Kafka, Pulsar, Redis streams), whose records do not wait in a queue.
-    pub fn theory(&self, node: NodeRef) -> Option<TheoryView> {
+    pub fn theory(&self, node: NodeRef) -> Option<StoreTheory> {
         use crate::ids::JmsStore;
         use crate::ledger::Store;
         let store = match node {
@@ -2072,7 +2072,7 @@ impl Simulation {
             .zip(mu)
             .filter(|_| c > 0)
             .map(|(l, u)| crate::theory::utilisation(l, u, c));
-        let mut view = TheoryView {
+        let mut view = StoreTheory {
             arrivals: m.arrivals,
             services: service.n,
             lambda,

@@ -18,7 +18,7 @@
 //! The figures are recorded in `docs/performance.md`.
 
 use crate::helpers::assert_no_leaks;
-use broker_sim::snapshot::{NodeRef, TheoryView};
+use broker_sim::snapshot::{NodeRef, StoreTheory};
 use broker_sim::theory::{erlang_c, Model as Formula};
 use broker_sim::{EventKind, QueueId, Scenario, Settle, SimTime, Simulation};
 
@@ -155,7 +155,7 @@ struct Measured {
     w_window: f64,
     wq_window: f64,
     /// What the inspector's theory section shows for the queue at the end of the run.
-    theory: TheoryView,
+    theory: StoreTheory,
 }
 
 /// Runs the model until `messages` have been published and all of them acked.

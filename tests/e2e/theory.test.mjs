@@ -40,6 +40,14 @@ describe('theory', () => {
       await poll(async () => (await page.getByTestId('theory-model').count()) === 1, { timeout: 60_000, message: 'enough samples for a model', check });
       await poll(async () => (await page.getByTestId('theory-observed-0').textContent()).includes('±'), { timeout: 60_000, message: 'a batch-means band', check });
 
+      // A minute of simulated time (about 480 arrivals) settles the estimates.
+      await poll(async () => {
+        const m = ((await page.getByTestId('clock').textContent()) ?? '').match(/(\d+(?:\.\d+)?)/);
+        return m && Number(m[1]) >= 60;
+      }, { timeout: 60_000, message: '60 simulated seconds', check });
+      // Paused, the figures hold still while they are read.
+      await page.getByTestId('play').click();
+      await nextFrames(page, 5);
       const lambda = number(await page.getByTestId('theory-lambda').textContent());
       const mu = number(await page.getByTestId('theory-mu').textContent());
       const rho = number(await page.getByTestId('theory-rho').textContent());
@@ -60,8 +68,6 @@ describe('theory', () => {
       assert.ok(box && box.y + box.height <= 720, `the section fits on screen: ${JSON.stringify(box)}`);
 
       // Paused, nothing changes, so the section does not re-render.
-      await page.getByTestId('play').click();
-      await nextFrames(page, 5);
       const renders = await theory.getAttribute('data-renders');
       await nextFrames(page, 20);
       assert.equal(await theory.getAttribute('data-renders'), renders, 'still while paused');

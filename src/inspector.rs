@@ -53,7 +53,10 @@ pub fn inspector() -> Html {
                 <button type="button" class="insp-close" data-testid="inspector-close" onclick={close}
                     aria-label={t(l, Key::InspClose)} title={t(l, Key::InspClose)}>{ "✕" }</button>
             </div>
-            <div class="insp-body" key={key}>{ body }</div>
+            <div class="insp-body" key={key}>
+                { for lab.selection.map(|node| html! { <crate::theory::Theory {node} /> }) }
+                { body }
+            </div>
         </aside>
     }
 }

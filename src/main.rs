@@ -48,6 +48,7 @@ mod presets;
 mod saga;
 mod sequence;
 mod share;
+mod theory;
 mod toolbar;
 mod trace;
 

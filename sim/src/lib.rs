@@ -23,6 +23,7 @@
 //! - [`matching`]: topic, headers and glob matchers.
 //! - [`partitioner`], [`assignor`]: Kafka's key partitioner and group assignors.
 //! - [`stats`]: bounded histograms, rates and series.
+//! - [`theory`]: queueing formulas (QT-1…QT-5) and the running statistics they are fed.
 //! - [`snapshot`]: read-only views for the UI and reports.
 //! - [`report`]: the headless runner's JSON and CSV reports.
 //! - [`interop`]: RabbitMQ definitions in and out, Kafka topic commands, `docker-compose.yml`.
@@ -43,6 +44,7 @@ pub mod report;
 pub mod scenario;
 pub mod snapshot;
 pub mod specs;
+pub mod theory;
 pub mod wire;
 
 pub use families::kafka::{assignor, log, partitioner};

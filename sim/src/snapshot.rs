@@ -479,28 +479,7 @@ impl Simulation {
                     id: ConsumerId(i as u32),
                     name: c.spec.name.clone(),
                     status: c.status,
-                    source: (self.rabbitmq.consumers.get(&ConsumerId(i as u32)))
-                        .map(|q| NodeRef::Queue(*q))
-                        .or_else(|| {
-                            let id = ConsumerId(i as u32);
-                            let sqs = self
-                                .sqs
-                                .pullers
-                                .get(&id)
-                                .map(|p| NodeRef::SqsQueue(p.queue));
-                            let pulsar = (self.pulsar.consumers.get(&id))
-                                .map(|pc| NodeRef::PulsarTopic(pc.topic));
-                            let stream =
-                                (self.streams.readers.get(&id)).map(|r| NodeRef::Stream(r.stream));
-                            sqs.or(pulsar).or(stream)
-                        })
-                        .or_else(|| self.jms.source_of(ConsumerId(i as u32)))
-                        .or_else(|| match &c.spec.source {
-                            crate::scenario::ConsumerSource::Zmq(a) => {
-                                self.zeromq.socket_id(a).map(NodeRef::ZmqSocket)
-                            }
-                            _ => None,
-                        }),
+                    source: self.consumer_source(ConsumerId(i as u32)),
                     subscriptions: match &c.spec.source {
                         crate::scenario::ConsumerSource::Subscribe { channels, patterns } => {
                             channels.iter().chain(patterns).cloned().collect()
@@ -2000,5 +1979,122 @@ impl Simulation {
             latency_p50_ms: self.world.latency_p50.points().to_vec(),
             latency_p99_ms: self.world.latency_p99.points().to_vec(),
         }
+    }
+}
+
+impl Simulation {
+    /// The store a consumer reads from, if it reads from one node.
+    pub fn consumer_source(&self, id: ConsumerId) -> Option<NodeRef> {
+        let c = &self.clients.consumers[id.index()];
+        (self.rabbitmq.consumers.get(&id))
+            .map(|q| NodeRef::Queue(*q))
+            .or_else(|| {
+                let sqs = (self.sqs.pullers.get(&id)).map(|p| NodeRef::SqsQueue(p.queue));
+                let pulsar =
+                    (self.pulsar.consumers.get(&id)).map(|pc| NodeRef::PulsarTopic(pc.topic));
+                let stream = (self.streams.readers.get(&id)).map(|r| NodeRef::Stream(r.stream));
+                sqs.or(pulsar).or(stream)
+            })
+            .or_else(|| self.jms.source_of(id))
+            .or_else(|| match &c.spec.source {
+                crate::scenario::ConsumerSource::Zmq(a) => {
+                    self.zeromq.socket_id(a).map(NodeRef::ZmqSocket)
+                }
+                _ => None,
+            })
+    }
+}
+
+// ------------------------------------------------------------------ queueing theory
+
+/// Arrivals and services seen before a store's figures count: fewer make C² meaningless.
+pub const THEORY_MIN_SAMPLES: u64 = 30;
+
+/// Queueing theory for one store (QT-1…QT-5): what was measured, the model its coefficients of
+/// variation call for, and that model's prediction next to the observed values.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoreTheory {
+    /// Copies that arrived, and services its consumers started.
+    pub arrivals: u64,
+    pub services: u64,
+    /// λ per second and the squared coefficient of variation of the gaps between arrivals.
+    pub lambda: Option<f64>,
+    pub ca2: Option<f64>,
+    /// μ per second per consumer, from their processing times, and those times' C².
+    pub mu: Option<f64>,
+    pub cs2: Option<f64>,
+    /// Servers: the running consumers reading the store; each processes one copy at a time.
+    pub c: u32,
+    /// λ/(cμ).
+    pub rho: Option<f64>,
+    /// Observed wait in the store (seconds): mean, and the batch-means 95% band (mean,
+    /// half-width) once there are enough batches.
+    pub wq: Option<f64>,
+    pub wq_band: Option<(f64, f64)>,
+    /// Time-average of the copies waiting, and the share of copies that waited at all.
+    pub lq: Option<f64>,
+    pub p_wait: Option<f64>,
+    /// Once enough is measured: the model and its prediction (`None` when ρ ≥ 1).
+    pub model: Option<crate::theory::Model>,
+    pub predicted: Option<crate::theory::Prediction>,
+    /// λ − cμ when ρ ≥ 1: how many copies per second the queue grows by.
+    pub growth_per_sec: Option<f64>,
+}
+
+impl Simulation {
+    /// Queueing theory for a store copies wait in; `None` for any other node, and for logs
+    /// (Kafka, Pulsar, Redis streams), whose records do not wait in a queue.
+    pub fn theory(&self, node: NodeRef) -> Option<StoreTheory> {
+        use crate::ids::JmsStore;
+        use crate::ledger::Store;
+        let store = match node {
+            NodeRef::Queue(q) => Store::Queue(q),
+            NodeRef::SqsQueue(s) => Store::Sqs(s),
+            NodeRef::JmsQueue(q) => Store::Jms(JmsStore::Queue(q)),
+            NodeRef::JmsSubscription(s) => Store::Jms(JmsStore::Sub(s)),
+            _ => return None,
+        };
+        let empty = crate::kernel::meter::StoreMeter::default();
+        let m = self.world.meters.stores.get(&store).unwrap_or(&empty);
+        let mut service = crate::theory::Moments::default();
+        let mut c = 0;
+        for (i, consumer) in self.clients.consumers.iter().enumerate() {
+            if self.consumer_source(ConsumerId(i as u32)) == Some(node) {
+                service.merge(&consumer.service);
+                c += u32::from(consumer.status == ConsumerStatus::Running);
+            }
+        }
+        let enough = m.interarrival.n >= THEORY_MIN_SAMPLES && service.n >= THEORY_MIN_SAMPLES;
+        let lambda = m.arrival_rate();
+        let mu = service.mean_secs().filter(|s| *s > 0.0).map(|s| 1.0 / s);
+        let (ca2, cs2) = (m.interarrival.cv2(), service.cv2());
+        let rho = lambda
+            .zip(mu)
+            .filter(|_| c > 0)
+            .map(|(l, u)| crate::theory::utilisation(l, u, c));
+        let mut view = StoreTheory {
+            arrivals: m.arrivals,
+            services: service.n,
+            lambda,
+            ca2,
+            mu,
+            cs2,
+            c,
+            rho,
+            wq: m.wait.mean_secs(),
+            wq_band: m.wait_batches.band(),
+            lq: m.mean_waiting(self.world.now),
+            p_wait: (m.wait.n > 0).then(|| m.waited as f64 / m.wait.n as f64),
+            model: None,
+            predicted: None,
+            growth_per_sec: None,
+        };
+        if let (true, Some(l), Some(u), Some(a2), Some(s2)) = (enough, lambda, mu, ca2, cs2) {
+            let model = crate::theory::Model::choose(c.max(1), a2, s2);
+            view.model = Some(model);
+            view.predicted = model.predict(l, u, c, a2, s2);
+            view.growth_per_sec = (rho.is_none_or(|r| r >= 1.0)).then(|| l - f64::from(c) * u);
+        }
+        Some(view)
     }
 }

@@ -9,6 +9,7 @@ use crate::kernel::ms_to_us;
 use crate::ledger::{CopyState, DropReason};
 use crate::message::Slot;
 use crate::scenario::{ConsumerSpec, Decision, DecisionAction, FailureSpec, Processing};
+use crate::theory::Moments;
 use crate::time::SimTime;
 use crate::wire::NodeRef;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -50,6 +51,8 @@ pub(crate) struct Consumer {
     pub slow_factor: f64,
     pub busy_since: Option<SimTime>,
     pub busy_us: u64,
+    /// Processing times drawn so far (μ and C_s² for queueing theory).
+    pub service: Moments,
     pub delivered: u64,
     pub acked: u64,
     pub redelivered: u64,
@@ -121,7 +124,9 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
     pub(crate) fn draw_processing_us(&mut self, cid: ConsumerId) -> u64 {
         let c = &self.clients.consumers[cid.index()];
         let (p, factor) = (c.spec.processing.clone(), c.slow_factor);
-        (self.draw_us(&p) as f64 * factor).round() as u64
+        let us = (self.draw_us(&p) as f64 * factor).round() as u64;
+        self.clients.consumers[cid.index()].service.record(us);
+        us
     }
 
     pub(crate) fn draw_us(&mut self, p: &Processing) -> u64 {
@@ -343,6 +348,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             slow_factor: 1.0,
             busy_since: None,
             busy_us: 0,
+            service: Moments::default(),
             delivered: 0,
             acked: 0,
             redelivered: 0,

@@ -238,6 +238,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             deaths: None,
             cycle_at: SimTime::MAX,
             cycles: 0,
+            waiting_since: SimTime::ZERO,
             pipe: stamp.map(|(tag, _)| tag),
         };
         let outgoing = Outgoing {

@@ -201,7 +201,29 @@ pub enum CopyState {
     Piped(u32),
 }
 
+/// A store copies wait in for consumers, as queueing theory sees it (`kernel::meter`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Store {
+    Queue(QueueId),
+    Sqs(SqsQueueId),
+    Jms(JmsStore),
+}
+
 impl CopyState {
+    /// The store a copy in this state is at, and whether it waits there (`true`) or has been
+    /// handed to a consumer that holds it for the store (`false`).
+    pub fn store(self) -> Option<(Store, bool)> {
+        match self {
+            CopyState::Ready(q) => Some((Store::Queue(q), true)),
+            CopyState::Unacked(q, _) => Some((Store::Queue(q), false)),
+            CopyState::SqsQueued(s) => Some((Store::Sqs(s), true)),
+            CopyState::SqsInFlight(s, _) => Some((Store::Sqs(s), false)),
+            CopyState::JmsPending(s) => Some((Store::Jms(s), true)),
+            CopyState::JmsDispatched(s, _) => Some((Store::Jms(s), false)),
+            _ => None,
+        }
+    }
+
     /// Terminal states end a copy's life; its slot is freed.
     pub fn is_terminal(self) -> bool {
         matches!(

@@ -52,6 +52,8 @@ pub struct MessageCopy {
     /// cycle that never lets time move is caught (`guard`).
     pub cycle_at: SimTime,
     pub cycles: u32,
+    /// When it started waiting at its store, for the store's wait statistics (`meter`).
+    pub waiting_since: SimTime,
     /// A stage's message: its order's transaction id and what it says (issue 14).
     pub pipe: Option<PipeTag>,
 }

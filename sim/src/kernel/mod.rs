@@ -7,6 +7,7 @@ pub mod event;
 pub mod guard;
 pub mod ledger;
 pub mod message;
+pub mod meter;
 pub mod rng;
 pub mod stats;
 pub mod time;
@@ -16,6 +17,7 @@ use agenda::{Agenda, TimerId};
 use guard::Guard;
 use ledger::{CopyState, DropReason, Ledger};
 use message::{CopyStore, Interner, MessageCopy, Slot};
+use meter::Meters;
 use rng::SimRng;
 use serde_json::Value;
 use stats::{LatencyHistogram, Series};
@@ -59,6 +61,8 @@ pub struct World<W> {
     pub latency_p99: Series,
     /// Zero-time loop detection and the work budget.
     pub guard: Guard,
+    /// Arrivals and waits per store, for queueing theory (`theory`).
+    pub meters: Meters,
 }
 
 impl<W> World<W> {
@@ -86,6 +90,7 @@ impl<W> World<W> {
             latency_p50: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
             latency_p99: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
             guard: Guard::default(),
+            meters: Meters::default(),
         }
     }
 
@@ -164,6 +169,8 @@ impl<W> World<W> {
         let c = self.copies.get_mut(slot);
         let from = c.state;
         c.state = to;
+        self.meters
+            .moved(self.now, Some(from), to, &mut c.waiting_since);
         self.ledger.leave(from);
         self.ledger.enter(to);
     }
@@ -175,9 +182,11 @@ impl<W> World<W> {
         id
     }
 
-    pub fn new_copy(&mut self, copy: MessageCopy) -> Slot {
+    pub fn new_copy(&mut self, mut copy: MessageCopy) -> Slot {
         self.ledger.created += 1;
         self.ledger.enter(copy.state);
+        self.meters
+            .moved(self.now, None, copy.state, &mut copy.waiting_since);
         self.copies.insert(copy)
     }
 

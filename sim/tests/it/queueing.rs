@@ -18,7 +18,9 @@
 //! The figures are recorded in `docs/performance.md`.
 
 use crate::helpers::assert_no_leaks;
-use broker_sim::{EventKind, Scenario, Settle, SimTime, Simulation};
+use broker_sim::snapshot::{NodeRef, StoreTheory};
+use broker_sim::theory::{erlang_c, Model as Formula};
+use broker_sim::{EventKind, QueueId, Scenario, Settle, SimTime, Simulation};
 
 /// Messages discarded at the start, while the queue fills from empty to its steady state.
 const WARMUP: usize = 10_000;
@@ -152,11 +154,15 @@ struct Measured {
     /// Mean W of the messages that arrived in that window (for Little's law on the same window).
     w_window: f64,
     wq_window: f64,
+    /// What the inspector's theory section shows for the queue at the end of the run.
+    theory: StoreTheory,
 }
 
 /// Runs the model until `messages` have been published and all of them acked.
 fn measure(model: Model, messages: usize, seed: u64) -> Measured {
     let mut sim = Simulation::new(&model.scenario(messages), seed).expect("valid scenario");
+    // Short runs (the theory view's) keep their second half.
+    let warmup = WARMUP.min(messages / 2);
     const NONE: u64 = u64::MAX;
     let mut enq = vec![NONE; messages];
     let mut deq = vec![NONE; messages];
@@ -184,7 +190,7 @@ fn measure(model: Model, messages: usize, seed: u64) -> Measured {
                     assert_eq!(enq[i], NONE, "m{i} enqueued twice");
                     enq[i] = t;
                     ready += 1;
-                    if i == WARMUP {
+                    if i == warmup {
                         // Window end: the last message's arrival, known in advance only as an
                         // index; close it when that message arrives (below).
                         window = Some((t, u64::MAX));
@@ -220,9 +226,20 @@ fn measure(model: Model, messages: usize, seed: u64) -> Measured {
     assert_eq!(sim.ledger().acked, messages as u64);
 
     let secs = |us: u64| us as f64 / 1e6;
-    let counted = WARMUP..messages;
+    let counted = warmup..messages;
     let wq: Vec<f64> = counted.clone().map(|i| secs(deq[i] - enq[i])).collect();
     let w: Vec<f64> = counted.clone().map(|i| secs(done[i] - enq[i])).collect();
+    // The store's meter measures the same waits from the copies' states as the events show.
+    let theory = sim.theory(NodeRef::Queue(QueueId(0))).expect("a queue");
+    let all_wq = (0..messages).map(|i| secs(deq[i] - enq[i])).sum::<f64>() / messages as f64;
+    assert_eq!(
+        (theory.arrivals, theory.services),
+        (messages as u64, messages as u64)
+    );
+    assert!(
+        (theory.wq.expect("waits") - all_wq).abs() < 1e-9,
+        "meter Wq vs events"
+    );
     let (from, to) = window.expect("window closed");
     let span = secs(to - from);
     Measured {
@@ -235,21 +252,12 @@ fn measure(model: Model, messages: usize, seed: u64) -> Measured {
         busy: area_unacked / 1e6 / span,
         w_window: w.iter().sum::<f64>() / w.len() as f64,
         wq_window: wq.iter().sum::<f64>() / wq.len() as f64,
+        theory,
     }
-}
-
-/// Erlang C: the probability that an arrival waits, by the Erlang-B recursion (QT-3).
-fn erlang_c(lambda: f64, mu: f64, c: u32) -> f64 {
-    let a = lambda / mu;
-    let mut b = 1.0;
-    for k in 1..=c {
-        b = a * b / (k as f64 + a * b);
-    }
-    c as f64 * b / (c as f64 - a * (1.0 - b))
 }
 
 #[test]
-fn qt_00_erlang_c_helper_matches_the_reference_values() {
+fn qt_00_erlang_c_matches_the_reference_values() {
     // QT-3's worked examples, to 4 digits as printed.
     assert!((erlang_c(2.0, 1.0 / 3.0, 10) - 0.1013).abs() < 5e-5);
     assert!((erlang_c(8.0, 5.0, 2) - 0.7111).abs() < 5e-5);
@@ -380,4 +388,53 @@ fn qt_04_md1_pollaczek_khinchine_matches_theory() {
     );
     m.wq.check("M/D/1 Wq (s)", 0.2, 0.05);
     m.w.check("M/D/1 W (s)", 0.3, 0.05);
+}
+
+/// QT-5 on screen: the queue's meter measures λ, μ, c and both C² from the run, picks the model
+/// they call for, and that model's prediction lands near the observed wait (within its
+/// batch-means band, widened by the prediction's own error from the measured λ and μ).
+#[test]
+fn qt_05_theory_view_picks_the_model_from_the_measured_variation() {
+    for (service, c, mu, want) in [
+        (Service::Exponential, 2, 5.0, Formula::Mmc),
+        (Service::Fixed, 1, 10.0, Formula::Md1),
+    ] {
+        let model = Model {
+            lambda: 8.0,
+            mu,
+            c,
+            service,
+        };
+        let t = measure(model, 40_000, 7).theory;
+        println!("{want:?}: {t:?}");
+        assert_eq!((t.model, t.c), (Some(want), c));
+        let (lambda, mu_m) = (t.lambda.unwrap(), t.mu.unwrap());
+        assert!((lambda - 8.0).abs() < 0.08, "λ {lambda}");
+        assert!((mu_m - mu).abs() < 0.05 * mu, "μ {mu_m}");
+        assert!((t.ca2.unwrap() - 1.0).abs() < 0.05, "C_a² {:?}", t.ca2);
+        let rho = t.rho.unwrap();
+        assert!((rho - 0.8).abs() < 0.03, "ρ {rho}");
+        let (obs, half) = t.wq_band.unwrap();
+        let pred = t.predicted.unwrap().wq;
+        assert!(
+            (obs - pred).abs() < half + 0.1 * pred,
+            "Wq observed {obs} ± {half}, predicted {pred}"
+        );
+        assert_eq!(t.growth_per_sec, None);
+    }
+    let t = measure(
+        Model {
+            lambda: 12.0,
+            mu: 5.0,
+            c: 2,
+            service: Service::Exponential,
+        },
+        3_000,
+        8,
+    )
+    .theory;
+    assert!(t.rho.unwrap() > 1.1);
+    assert_eq!(t.predicted, None);
+    let g = t.growth_per_sec.unwrap();
+    assert!((g - 2.0).abs() < 0.6, "grows by λ − cμ ≈ 2/s: {g}");
 }

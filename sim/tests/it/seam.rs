@@ -108,7 +108,7 @@ fn seam_kernel_knows_no_broker_noun() {
 /// lower layer, so imports point one way, there is no cycle, and no family names another (they
 /// share a layer).
 const LAYERS: &[&[&str]] = &[
-    &["ids", "matching"],
+    &["ids", "matching", "theory"],
     &["kernel"],
     &["scenario"],
     &["command"],
@@ -164,9 +164,8 @@ fn component_of_path(path: &str) -> Option<String> {
         "engine" | "registry" | "Simulation" => "engine",
         "scenario" | "Scenario" | "ScenarioError" => "scenario",
         "command" | "Command" | "CommandError" => "command",
-        "clients" | "wire" | "ids" | "matching" | "snapshot" | "specs" | "report" | "interop" => {
-            first
-        }
+        "clients" | "wire" | "ids" | "matching" | "theory" | "snapshot" | "specs" | "report"
+        | "interop" => first,
         c if c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_') => return None,
         other => panic!("seam.rs does not know crate::{other}; map it to a component"),
     };

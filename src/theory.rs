@@ -1,0 +1,240 @@
+//! The inspector's Theory section for a store copies wait in (QT-1…QT-5): measured λ, μ, c and
+//! ρ, and the observed wait, queue length and P(wait) beside the prediction of the model the
+//! measured coefficients of variation call for. The figures come from the core
+//! (`Simulation::theory`); this module only formats them, so it re-renders only when a shown
+//! figure changes.
+
+use crate::driver::Driver;
+use crate::forms::section;
+use crate::hooks::use_render_count;
+use crate::i18n::{t, Key, Lang};
+use crate::lab::{use_frame_model, use_lab};
+use broker_sim::snapshot::{NodeRef, StoreTheory, THEORY_MIN_SAMPLES};
+use broker_sim::theory::Model;
+use broker_sim::Snapshot;
+use yew::prelude::*;
+
+/// What the section shows, as text: equal text, no re-render.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TheoryModel {
+    /// λ, μ, c, ρ, each "—" until measured.
+    pub rates: [String; 4],
+    /// The chosen model's name, once enough is measured.
+    pub model: Option<Key>,
+    /// (label key, observed, predicted) for Wq, Lq and P(wait).
+    pub rows: Vec<(Key, String, String)>,
+    /// C_a², C_s² and the batch count note.
+    pub shape: String,
+    /// λ − cμ per second when ρ ≥ 1.
+    pub growth: Option<String>,
+    /// Measuring: fewer than [`THEORY_MIN_SAMPLES`] arrivals or services.
+    pub measuring: bool,
+}
+
+/// Three significant figures: enough to compare, steady enough not to flicker.
+fn sig3(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return "0".into();
+    }
+    let decimals = (2 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    format!("{x:.decimals$}")
+}
+
+fn or_dash(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    x.map(f).unwrap_or_else(|| "—".into())
+}
+
+fn secs(x: f64) -> String {
+    format!("{} s", sig3(x))
+}
+
+fn percent(x: f64) -> String {
+    format!("{:.0}%", 100.0 * x)
+}
+
+fn model_key(m: Model) -> Key {
+    match m {
+        Model::Mmc => Key::TheoryModelMmc,
+        Model::Md1 => Key::TheoryModelMd1,
+        Model::Mg1 => Key::TheoryModelMg1,
+        Model::Ggc => Key::TheoryModelGgc,
+    }
+}
+
+/// The section's text for `v`, in `l`.
+pub fn model_of(v: &StoreTheory, l: Lang) -> TheoryModel {
+    let p = v.predicted;
+    let wq_obs = match (v.wq_band, v.wq) {
+        (Some((mean, half)), _) => format!("{} ± {}", secs(mean), sig3(half)),
+        (None, wq) => or_dash(wq, secs),
+    };
+    TheoryModel {
+        rates: [
+            or_dash(v.lambda, |x| format!("{}/s", sig3(x))),
+            or_dash(v.mu, |x| format!("{}/s", sig3(x))),
+            v.c.to_string(),
+            or_dash(v.rho, sig3),
+        ],
+        model: v.model.map(model_key),
+        rows: vec![
+            (Key::TheoryWq, wq_obs, or_dash(p.map(|p| p.wq), secs)),
+            (
+                Key::TheoryLq,
+                or_dash(v.lq, sig3),
+                or_dash(p.map(|p| p.lq), sig3),
+            ),
+            (
+                Key::TheoryPWait,
+                or_dash(v.p_wait, percent),
+                or_dash(p.and_then(|p| p.p_wait), percent),
+            ),
+        ],
+        shape: format!(
+            "C²ₐ {} · C²ₛ {} · {}",
+            or_dash(v.ca2, sig3),
+            or_dash(v.cs2, sig3),
+            t(l, Key::TheoryBand)
+        ),
+        growth: v.growth_per_sec.map(sig3),
+        measuring: v.model.is_none(),
+    }
+}
+
+fn theory_model(d: &Driver, _snap: &Snapshot, deps: &(NodeRef, Lang)) -> Option<TheoryModel> {
+    let (node, l) = *deps;
+    d.sim().theory(node).map(|v| model_of(&v, l))
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TheoryProps {
+    pub node: NodeRef,
+}
+
+#[function_component(Theory)]
+pub fn theory(p: &TheoryProps) -> Html {
+    let lab = use_lab();
+    let l = lab.lang;
+    let renders = use_render_count();
+    let Some(m) = use_frame_model((p.node, l), theory_model) else {
+        return html! {};
+    };
+    let [lambda, mu, c, rho] = m.rates.clone();
+    let rate = |sym: &str, key: Key, value: String, id: &'static str| {
+        html! {
+            <div class="stat" title={t(l, key)}>
+                <dt>{ sym.to_string() }{ " " }<small>{ t(l, key) }</small></dt>
+                <dd data-testid={id}>{ value }</dd>
+            </div>
+        }
+    };
+    let content = html! {
+        <div class="theory" data-testid="theory" data-renders={renders.to_string()}>
+            <dl class="insp-stats theory-rates">
+                { rate("λ", Key::TheoryLambda, lambda, "theory-lambda") }
+                { rate("μ", Key::TheoryMu, mu, "theory-mu") }
+                { rate("c", Key::TheoryC, c, "theory-c") }
+                { rate("ρ", Key::TheoryRho, rho, "theory-rho") }
+            </dl>
+            if let Some(g) = &m.growth {
+                <p class="theory-warn" role="alert" data-testid="theory-unstable">
+                    { t(l, Key::TheoryUnstable).replace("{rate}", g) }
+                </p>
+            }
+            if m.measuring {
+                <p class="insp-note" data-testid="theory-measuring">
+                    { t(l, Key::TheoryMeasuring).replace("{n}", &THEORY_MIN_SAMPLES.to_string()) }
+                </p>
+            } else {
+                <p class="theory-model" data-testid="theory-model">
+                    { t(l, Key::TheoryModel) }{ ": " }{ m.model.map(|k| t(l, k)).unwrap_or_default() }
+                </p>
+            }
+            <table class="theory-table">
+                <thead><tr>
+                    <th></th><th>{ t(l, Key::TheoryObserved) }</th><th>{ t(l, Key::TheoryPredicted) }</th>
+                </tr></thead>
+                <tbody>
+                    { for m.rows.iter().enumerate().map(|(i, (k, obs, pred))| html! {
+                        <tr>
+                            <th scope="row">{ t(l, *k) }</th>
+                            <td data-testid={format!("theory-observed-{i}")}>{ obs.clone() }</td>
+                            <td data-testid={format!("theory-predicted-{i}")}>{ pred.clone() }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+            <p class="theory-shape">{ m.shape.clone() }</p>
+        </div>
+    };
+    section(t(l, Key::TheoryTitle), content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use broker_sim::snapshot::Role;
+    use broker_sim::{Scenario, SimTime};
+
+    /// The lab's one store, found by its role as the canvas places it.
+    fn store(d: &Driver) -> NodeRef {
+        let graph = d.snapshot().graph;
+        let mut stores = graph
+            .nodes
+            .iter()
+            .filter(|n| n.role == Role::Store && !n.implicit);
+        stores.next().expect("a store").node
+    }
+
+    fn lab_scenario() -> Scenario {
+        let json = include_str!("../scenarios/ui/theory-lab.json");
+        Scenario::from_json(json).expect("theory-lab parses")
+    }
+
+    #[test]
+    fn the_theory_lab_queue_shows_erlang_c_beside_the_observed_wait() {
+        let mut d = Driver::new(&lab_scenario(), 1).expect("valid");
+        d.run_to(SimTime::from_secs(600));
+        let v = d.sim().theory(store(&d)).expect("a store with a meter");
+        let m = model_of(&v, Lang::En);
+        assert_eq!(m.model, Some(Key::TheoryModelMmc));
+        assert_eq!(m.rates[2], "2");
+        assert!(
+            m.rates[0].ends_with("/s") && m.rates[1].ends_with("/s"),
+            "{m:?}"
+        );
+        assert!(m.rows[0].1.contains(" ± "), "a batch-means band: {m:?}");
+        // Erlang C for λ ≈ 8, μ ≈ 5, c = 2 is about 0.36 s.
+        let pred: f64 = m.rows[0].2.trim_end_matches(" s").parse().unwrap();
+        assert!((pred - 0.356).abs() < 0.08, "{pred}");
+        assert_eq!(m.growth, None);
+        assert!(!m.measuring);
+        // Korean labels come from the same figures.
+        let ko = model_of(&v, Lang::Ko);
+        assert_eq!(
+            (ko.rates.clone(), ko.rows[0].2.clone()),
+            (m.rates.clone(), m.rows[0].2.clone())
+        );
+        assert_ne!(ko.shape, m.shape);
+    }
+
+    #[test]
+    fn an_overloaded_queue_warns_how_fast_it_grows() {
+        let mut s = lab_scenario();
+        s.consumers.truncate(1);
+        let mut d = Driver::new(&s, 1).expect("valid");
+        d.run_to(SimTime::from_secs(60));
+        let m = model_of(&d.sim().theory(store(&d)).unwrap(), Lang::En);
+        // λ ≈ 8 against one worker at μ ≈ 5: about 3 more copies wait every second.
+        let g: f64 = m.growth.expect("ρ ≥ 1").parse().unwrap();
+        assert!((g - 3.0).abs() < 0.8, "{g}");
+        assert_eq!(m.rows[0].2, "—");
+    }
+
+    #[test]
+    fn three_significant_figures() {
+        assert_eq!(sig3(0.35555), "0.356");
+        assert_eq!(sig3(7.936), "7.94");
+        assert_eq!(sig3(123.4), "123");
+        assert_eq!(sig3(0.0), "0");
+    }
+}

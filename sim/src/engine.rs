@@ -27,7 +27,9 @@ pub use crate::kernel::MAX_LIVE_COPIES;
 
 pub(crate) use crate::kernel::ms_to_us;
 
-/// The simulation. See the crate docs for the model.
+/// The simulation. See the crate docs for the model. A clone is a checkpoint: advanced to
+/// the same time with the same commands, it gives the same trace as the original.
+#[derive(Clone)]
 pub struct Simulation {
     pub(crate) scenario: Scenario,
     pub(crate) world: World<Work>,

@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeSet, BinaryHeap};
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Scheduled<W> {
     pub at: SimTime,
     pub seq: u64,
@@ -40,14 +40,14 @@ impl<W> Ord for Scheduled<W> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TimerId(usize);
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Timer<W> {
     period: u64,
     /// While asleep: the next firing's (time, seq) and the work to run when woken.
     asleep: Option<(SimTime, u64, W)>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Agenda<W> {
     seq: u64,
     heap: BinaryHeap<Reverse<Scheduled<W>>>,

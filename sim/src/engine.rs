@@ -122,6 +122,15 @@ impl Simulation {
         &self.scenario
     }
 
+    /// A rough size of this state in bytes, for checkpoint budgets: the message copies, the
+    /// agenda and the sampled series dominate; per-family indexes are not counted.
+    pub fn approx_bytes(&self) -> usize {
+        std::mem::size_of::<Simulation>()
+            + self.world.copies.heap_bytes()
+            + self.world.agenda.heap_bytes()
+            + 4 * crate::SERIES_CAPACITY * std::mem::size_of::<(u64, f64)>()
+    }
+
     pub fn ledger(&self) -> &Ledger {
         &self.world.ledger
     }

@@ -82,6 +82,13 @@ impl<W> Agenda<W> {
         }));
     }
 
+    /// Bytes held for pending work and timers (for checkpoint budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.heap.capacity() * std::mem::size_of::<Reverse<Scheduled<W>>>()
+            + self.timers.capacity() * std::mem::size_of::<Timer<W>>()
+            + self.asleep.len() * std::mem::size_of::<(SimTime, u64, usize)>()
+    }
+
     /// Time of the earliest item. Sleeping timers are not items.
     pub fn peek_time(&self) -> Option<SimTime> {
         self.between_items.set(true);

@@ -47,6 +47,7 @@ mod presenter;
 mod presets;
 mod saga;
 mod share;
+mod timeline;
 mod toolbar;
 mod trace;
 

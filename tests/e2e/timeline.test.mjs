@@ -61,7 +61,13 @@ test('scrubbing a 30-minute run lands on the state of a fresh replay', { timeout
       check,
     });
     await page.getByTestId('play').click();
-    const endUs = Number(await timeline.getAttribute('data-end-us'));
+    // The end once the pause has landed: two reads far apart agree.
+    const endUs = await poll(async () => {
+      const a = await timeline.getAttribute('data-end-us');
+      await new Promise((r) => setTimeout(r, 500));
+      const b = await timeline.getAttribute('data-end-us');
+      return a === b ? Number(a) : null;
+    }, { message: 'a paused clock', check });
     console.log(`timeline: played to ${(endUs / 60e6).toFixed(1)} simulated minutes in ${((Date.now() - started) / 1e3).toFixed(0)} s at ${await speed.inputValue()}×`);
     assert.ok(endUs >= 60_000_000, `at least a minute played: ${endUs}`);
 

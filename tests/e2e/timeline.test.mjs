@@ -51,7 +51,12 @@ test('scrubbing a 30-minute run lands on the state of a fresh replay', { timeout
     // Play the half hour at 100×.
     const speed = page.getByTestId('speed');
     while ((await speed.inputValue()) !== '100') await page.keyboard.press('+');
-    await page.getByTestId('play').click();
+    const play = page.getByTestId('play');
+    const setPlaying = async (on) => {
+      if (((await play.getAttribute('aria-pressed')) === 'true') !== on) await play.click();
+      await poll(async () => ((await play.getAttribute('aria-pressed')) === 'true') === on, { message: `playing ${on}`, check });
+    };
+    await setPlaying(true);
     // At most PLAY_MS of wall time: a loaded machine may not reach the half hour.
     const started = Date.now();
     await poll(async () => Number(await timeline.getAttribute('data-now-us')) >= END_US || Date.now() - started > PLAY_MS, {
@@ -60,7 +65,7 @@ test('scrubbing a 30-minute run lands on the state of a fresh replay', { timeout
       message: '30 simulated minutes',
       check,
     });
-    await page.getByTestId('play').click();
+    await setPlaying(false);
     // The end once the pause has landed: two reads far apart agree.
     const endUs = await poll(async () => {
       const a = await timeline.getAttribute('data-end-us');

@@ -316,6 +316,7 @@ pub fn app() -> Html {
                 <CompareOverlay />
                 <ColourKey />
             </main>
+            <crate::timeline::Timeline />
             <crate::dashboard::Dock />
             <footer class="footer">
                 <LedgerLine lang={l} ledger={p.ledger.clone()} />

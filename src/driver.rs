@@ -26,6 +26,101 @@ pub const MAX_SPEED: f64 = 100.0;
 /// A lesson's move to its next step lasts at most this long on the wall clock (faster than
 /// real time when the steps are far apart), so the class sees the motion without waiting.
 pub const MOVE_WALL_MS: f64 = 1_500.0;
+/// A checkpoint is taken every this many simulated microseconds (doubled each time the store
+/// is thinned).
+pub const CHECKPOINT_EVERY_US: u64 = 1_000_000;
+/// Checkpoints may hold at most this many bytes (by [`Simulation::approx_bytes`]); past it every
+/// second one is dropped. 64 MiB keeps a 30-minute run at 100 messages/s seekable in
+/// well under 100 ms without crowding the tab.
+pub const CHECKPOINT_BUDGET_BYTES: usize = 64 << 20;
+
+/// A clone of the run at `at`, after the first `applied` logged commands.
+struct Checkpoint {
+    at: SimTime,
+    applied: usize,
+    sim: Simulation,
+}
+
+/// Clones of the run, oldest first, the first at time 0, under a byte budget.
+pub struct Checkpoints {
+    items: Vec<Checkpoint>,
+    every_us: u64,
+    budget: usize,
+    bytes: usize,
+}
+
+impl Checkpoints {
+    fn new(start: &Simulation, budget: usize) -> Checkpoints {
+        let mut c = Checkpoints {
+            items: Vec::new(),
+            every_us: CHECKPOINT_EVERY_US,
+            budget,
+            bytes: 0,
+        };
+        c.push(start.clone(), 0);
+        c
+    }
+
+    /// The time the next checkpoint is due.
+    fn due(&self) -> SimTime {
+        let last = self.items.last().map_or(0, |c| c.at.0);
+        SimTime(last - last % self.every_us + self.every_us)
+    }
+
+    fn push(&mut self, sim: Simulation, applied: usize) {
+        self.bytes += sim.approx_bytes();
+        self.items.push(Checkpoint {
+            at: sim.now(),
+            applied,
+            sim,
+        });
+        while self.bytes > self.budget && self.items.len() > 2 {
+            self.thin();
+        }
+    }
+
+    /// Keeps every second checkpoint (the first, at time 0, stays) and spaces new ones twice as
+    /// far apart.
+    fn thin(&mut self) {
+        let mut i = 0;
+        self.items.retain(|_| {
+            i += 1;
+            i % 2 == 1
+        });
+        self.bytes = self.items.iter().map(|c| c.sim.approx_bytes()).sum();
+        self.every_us *= 2;
+    }
+
+    /// The latest checkpoint at or before `t` that has applied at most `applied` commands.
+    fn before(&self, t: SimTime, applied: usize) -> &Checkpoint {
+        self.items
+            .iter()
+            .rev()
+            .find(|c| c.at <= t && c.applied <= applied)
+            .expect("the checkpoint at time 0 comes before everything")
+    }
+
+    /// Forgets the checkpoints after `t` or past the first `applied` logged commands: those
+    /// that a change of the log at `t` made obsolete.
+    fn cut(&mut self, t: SimTime, applied: usize) {
+        self.items.retain(|c| c.at <= t && c.applied <= applied);
+        self.bytes = self.items.iter().map(|c| c.sim.approx_bytes()).sum();
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Estimated bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Current spacing in simulated microseconds.
+    pub fn every_us(&self) -> u64 {
+        self.every_us
+    }
+}
 
 /// A lesson's move between two steps: the clock plays from `from` to `to`, then pauses.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,7 +153,11 @@ pub struct Driver {
     sim: Simulation,
     scenario: Scenario,
     seed: u64,
+    /// Every recorded command; the first `applied` are in `sim`, the rest are the recorded
+    /// future that playing on after a scrub back applies again.
     log: Vec<LoggedCommand>,
+    applied: usize,
+    checkpoints: Checkpoints,
     playing: bool,
     speed: f64,
     /// Sub-microsecond remainder carried to the next frame, so slow speeds do not round to 0.
@@ -68,15 +167,22 @@ pub struct Driver {
     event_capacity: usize,
     lagging: bool,
     moving: Option<Move>,
+    /// The furthest time this run was played to (the timeline's end).
+    furthest: SimTime,
+    /// Events handed to `record` so far (for the frame report).
+    recorded_events: u64,
 }
 
 impl Driver {
     pub fn new(scenario: &Scenario, seed: u64) -> Result<Driver, ScenarioError> {
+        let sim = Simulation::new(scenario, seed)?;
         Ok(Driver {
-            sim: Simulation::new(scenario, seed)?,
+            checkpoints: Checkpoints::new(&sim, CHECKPOINT_BUDGET_BYTES),
+            sim,
             scenario: scenario.clone(),
             seed,
             log: Vec::new(),
+            applied: 0,
             playing: false,
             speed: 1.0,
             carry_us: 0.0,
@@ -85,6 +191,8 @@ impl Driver {
             event_capacity: EVENT_LOG_CAPACITY,
             lagging: false,
             moving: None,
+            furthest: SimTime::ZERO,
+            recorded_events: 0,
         })
     }
 
@@ -109,25 +217,53 @@ impl Driver {
         self
     }
 
+    /// Overrides the checkpoint budget (tests use small ones).
+    #[cfg(test)]
+    pub fn with_checkpoint_budget(mut self, bytes: usize) -> Driver {
+        self.checkpoints = Checkpoints::new(&self.sim, bytes);
+        self
+    }
+
     pub fn seed(&self) -> u64 {
         self.seed
     }
 
     /// Every command applied since the run started, in order.
     pub fn log(&self) -> &[LoggedCommand] {
+        &self.log[..self.applied]
+    }
+
+    /// Every recorded command, including those after the clock (after a scrub back).
+    pub fn recorded(&self) -> &[LoggedCommand] {
         &self.log
     }
 
-    /// Applies a command now and records it; a refused command changes nothing.
+    /// The checkpoints taken so far.
+    pub fn checkpoints(&self) -> &Checkpoints {
+        &self.checkpoints
+    }
+
+    /// Applies a command now and records it; a refused command changes nothing. A new command
+    /// after a scrub back replaces the recorded future.
     pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
         self.sim.apply(command.clone())?;
+        self.log.truncate(self.applied);
+        self.checkpoints.cut(self.sim.now(), self.applied);
         self.log.push(LoggedCommand {
             at: self.sim.now(),
             command,
         });
+        self.applied += 1;
         let events = self.sim.advance_to(self.sim.now());
         self.record(events);
         Ok(())
+    }
+
+    /// The end of what was recorded: the clock, or the furthest point played before a scrub
+    /// back.
+    pub fn horizon(&self) -> SimTime {
+        let last = self.log.last().map_or(SimTime::ZERO, |c| c.at);
+        self.sim.now().max(self.furthest).max(last)
     }
 
     /// Starts the same scenario again with `seed`, forgetting the command log.
@@ -150,9 +286,12 @@ impl Driver {
         log: Vec<LoggedCommand>,
     ) -> Result<(), ScenarioError> {
         self.sim = Simulation::new(scenario, seed)?;
+        self.checkpoints = Checkpoints::new(&self.sim, self.checkpoints.budget);
         self.scenario = scenario.clone();
         self.seed = seed;
         self.log = log;
+        self.applied = 0;
+        self.furthest = SimTime::ZERO;
         self.events.clear();
         self.carry_us = 0.0;
         self.lagging = false;
@@ -160,21 +299,84 @@ impl Driver {
         Ok(())
     }
 
-    /// Rebuilds the run and replays the scenario and the logged commands up to `t`. Determinism
-    /// makes this the exact state the run had at `t`, which is how narration steps back and how
-    /// a shared link restores a run. Commands logged after `t` are forgotten.
+    /// Moves the run to `t`, which is how narration steps back: the exact state the run had
+    /// at `t` (see [`Driver::scrub`]). Commands logged after `t` are forgotten.
     pub fn seek(&mut self, t: SimTime) {
-        let (scenario, seed) = (self.scenario.clone(), self.seed);
-        let log: Vec<LoggedCommand> = self.log.iter().filter(|c| c.at <= t).cloned().collect();
-        self.restore(&scenario, seed, &log, t)
-            .expect("a logged command that applied once applies again");
+        self.scrub(t);
+        self.log.truncate(self.applied);
+        self.checkpoints.cut(SimTime::MAX, self.applied);
+        self.furthest = self.sim.now();
+    }
+
+    /// Moves the run to `t` and keeps the recorded future, which playing on applies again:
+    /// the timeline's seek. Back in time it restores the latest checkpoint before `t` and
+    /// replays the logged commands from there; determinism makes this the exact state a fresh
+    /// replay to `t` gives.
+    pub fn scrub(&mut self, t: SimTime) {
+        self.moving = None;
+        self.carry_us = 0.0;
+        self.lagging = false;
+        if t < self.sim.now() {
+            let applied = self.log.partition_point(|c| c.at <= t);
+            let from = self.checkpoints.before(t, applied);
+            self.sim = from.sim.clone();
+            self.applied = from.applied;
+            // The events up to `t` are those already seen; the replay only rebuilds state.
+            let keep = self.events.partition_point(|e| e.time <= t);
+            self.events.truncate(keep);
+            let capacity = std::mem::replace(&mut self.event_capacity, 0);
+            let replayed = self.advance(t, usize::MAX);
+            self.event_capacity = capacity;
+            replayed.expect("a logged command that applied once applies again");
+        } else {
+            self.run_to(t);
+        }
+    }
+
+    /// Advances to `t` (at most `max_events` work items), applying the recorded commands as
+    /// their times come and taking checkpoints on the way. Returns whether `t` was reached; a
+    /// recorded command that is refused fails, naming its index in the log.
+    fn advance(&mut self, t: SimTime, max_events: usize) -> Result<bool, String> {
+        let start_work = self.sim.work_done();
+        loop {
+            let command_at = self
+                .log
+                .get(self.applied)
+                .map(|c| c.at)
+                .filter(|&at| at <= t);
+            let due = self.checkpoints.due();
+            let stop = command_at.unwrap_or(t).min(due);
+            let left = max_events.saturating_sub((self.sim.work_done() - start_work) as usize);
+            let (events, reached) = self.sim.advance_to_bounded(stop, left);
+            self.record(events);
+            self.furthest = self.furthest.max(self.sim.now());
+            if !reached {
+                return Ok(false);
+            }
+            if stop == due {
+                self.checkpoints.push(self.sim.clone(), self.applied);
+            }
+            if command_at == Some(stop) {
+                let i = self.applied;
+                let command = self.log[i].command.clone();
+                self.sim
+                    .apply(command)
+                    .map_err(|e| format!("commands[{i}]: {e}"))?;
+                self.applied += 1;
+                let events = self.sim.advance_to(stop);
+                self.record(events);
+            } else if stop == t {
+                return Ok(true);
+            }
+        }
     }
 
     /// Forgets every logged command and rebuilds the run at `t`: the scenario's own script only
     /// (a lesson after the teacher improvised).
     pub fn drop_commands(&mut self, t: SimTime) {
-        self.log.clear();
-        self.seek(t);
+        let (scenario, seed) = (self.scenario.clone(), self.seed);
+        self.restore(&scenario, seed, &[], t)
+            .expect("a scenario that built once builds again");
         self.set_playing(false);
     }
 
@@ -187,24 +389,21 @@ impl Driver {
         log: &[LoggedCommand],
         t: SimTime,
     ) -> Result<(), String> {
+        if let Some(i) = log.windows(2).position(|w| w[1].at < w[0].at) {
+            return Err(format!(
+                "commands[{}]: logged commands must be in time order",
+                i + 1
+            ));
+        }
         let mut next = Driver::new(scenario, seed).map_err(|e| e.to_string())?;
         next.speed = self.speed;
         next.playing = self.playing;
         next.max_events_per_frame = self.max_events_per_frame;
         next.event_capacity = self.event_capacity;
-        for (i, c) in log.iter().enumerate() {
-            if c.at < next.now() {
-                return Err(format!(
-                    "commands[{i}]: logged commands must be in time order"
-                ));
-            }
-            let events = next.sim.advance_to(c.at);
-            next.record(events);
-            next.apply(c.command.clone())
-                .map_err(|e| format!("commands[{i}]: {e}"))?;
-        }
-        let events = next.sim.advance_to(t.max(next.now()));
-        next.record(events);
+        next.checkpoints.budget = self.checkpoints.budget;
+        next.log = log.to_vec();
+        let end = log.last().map_or(t, |c| c.at.max(t));
+        next.advance(end, usize::MAX)?;
         *self = next;
         Ok(())
     }
@@ -213,16 +412,15 @@ impl Driver {
     pub fn step_event(&mut self) {
         self.set_playing(false);
         if let Some(t) = self.sim.next_event_time() {
-            let events = self.sim.advance_to(t);
-            self.record(events);
+            self.run_to(t);
         }
     }
 
     /// Pauses and advances the clock to `t` exactly (used by narration pause points).
     pub fn run_to(&mut self, t: SimTime) {
         if t > self.sim.now() {
-            let events = self.sim.advance_to(t);
-            self.record(events);
+            self.advance(t, usize::MAX)
+                .expect("a logged command that applied once applies again");
         }
     }
 
@@ -327,9 +525,10 @@ impl Driver {
         if let Some(m) = self.moving {
             target = target.min(m.to);
         }
-        let (events, reached) = self
-            .sim
-            .advance_to_bounded(target, self.max_events_per_frame);
+        let events_before = self.recorded_events;
+        let reached = self
+            .advance(target, self.max_events_per_frame)
+            .expect("a logged command that applied once applies again");
         if !reached {
             // Drop the debt: the clock lags rather than trying to catch up next frame.
             self.carry_us = 0.0;
@@ -337,10 +536,9 @@ impl Driver {
         self.lagging = !reached;
         let report = TickReport {
             advanced_us: self.sim.now().since(start),
-            events: events.len(),
+            events: (self.recorded_events - events_before) as usize,
             capped: !reached,
         };
-        self.record(events);
         if self.moving.is_some_and(|m| self.sim.now() >= m.to) {
             self.moving = None;
             self.playing = false;
@@ -356,6 +554,7 @@ impl Driver {
     }
 
     fn record(&mut self, events: Vec<Event>) {
+        self.recorded_events += events.len() as u64;
         if self.event_capacity == 0 {
             return;
         }
@@ -644,5 +843,139 @@ mod tests {
         assert!(!d.playing());
         assert_eq!(d.now(), next);
         assert!(!d.events().is_empty());
+    }
+
+    /// The state a fresh simulation reaches with `log` replayed to `t`, without the driver.
+    fn fresh(d: &Driver, log: &[LoggedCommand], t: SimTime) -> Snapshot {
+        let mut sim = Simulation::new(d.scenario(), d.seed()).expect("builds");
+        for c in log.iter().filter(|c| c.at <= t) {
+            sim.advance_to(c.at);
+            sim.apply(c.command.clone()).expect("applies");
+        }
+        sim.advance_to(t);
+        sim.snapshot()
+    }
+
+    /// The default scenario for 40 s with a crash at 3 s, a restart at 9.5 s, a burst at 21 s.
+    fn recorded_run(budget: usize) -> Driver {
+        let mut d = Driver::with_default_scenario().with_checkpoint_budget(budget);
+        d.run_to(SimTime::from_secs(3));
+        d.apply(command(r#"{"crash_consumer":{"consumer":"worker"}}"#))
+            .expect("crash applies");
+        d.run_to(SimTime::from_millis(9_500));
+        d.apply(command(r#"{"restart_consumer":{"consumer":"worker"}}"#))
+            .expect("restart applies");
+        d.run_to(SimTime::from_secs(21));
+        let producer = d.scenario().producers[0].name.clone();
+        d.apply(command(&format!(
+            r#"{{"burst":{{"producer":"{producer}","count":50}}}}"#
+        )))
+        .expect("burst applies");
+        d.run_to(SimTime::from_secs(40));
+        d
+    }
+
+    #[test]
+    fn checkpoints_are_taken_every_simulated_second() {
+        let d = recorded_run(CHECKPOINT_BUDGET_BYTES);
+        let times: Vec<u64> = d.checkpoints.items.iter().map(|c| c.at.0).collect();
+        assert_eq!(times, (0..=40).map(|s| s * 1_000_000).collect::<Vec<_>>());
+        let applied: Vec<usize> = d.checkpoints.items.iter().map(|c| c.applied).collect();
+        assert_eq!(
+            &applied[..4],
+            &[0, 0, 0, 0],
+            "the crash at 3 s comes after that checkpoint"
+        );
+        assert_eq!((applied[4], applied[10], applied[22]), (1, 2, 3));
+        let sum: usize = d
+            .checkpoints
+            .items
+            .iter()
+            .map(|c| c.sim.approx_bytes())
+            .sum();
+        assert_eq!(d.checkpoints.bytes(), sum);
+    }
+
+    #[test]
+    fn checkpoints_are_thinned_to_every_second_one_over_budget() {
+        let one = Driver::with_default_scenario().sim().approx_bytes();
+        // Room for about ten checkpoints.
+        let budget = one * 10;
+        let d = recorded_run(budget);
+        let c = &d.checkpoints;
+        assert!(c.bytes() <= budget, "{} > {budget}", c.bytes());
+        assert_eq!(c.every_us(), 8_000_000, "thinned three times");
+        let times: Vec<u64> = c.items.iter().map(|c| c.at.0 / 1_000_000).collect();
+        assert_eq!(times, vec![0, 8, 16, 24, 32, 40]);
+    }
+
+    #[test]
+    fn scrubbing_gives_the_state_of_a_fresh_replay() {
+        for budget in [CHECKPOINT_BUDGET_BYTES, 1] {
+            let mut d = recorded_run(budget);
+            let log = d.log().to_vec();
+            let end = d.snapshot();
+            for ms in [39_000, 2_999, 3_000, 9_500, 12_345, 0, 21_000, 33_333, 500] {
+                let t = SimTime::from_millis(ms);
+                d.scrub(t);
+                assert_eq!(d.now(), t);
+                assert!(
+                    d.snapshot() == fresh(&d, &log, t),
+                    "scrub to {t}, budget {budget}"
+                );
+                assert_eq!(d.recorded(), &log[..], "the recorded future is kept");
+            }
+            // Playing on applies the recorded commands again: the same run's end.
+            d.run_to(SimTime::from_secs(40));
+            assert!(d.snapshot() == end);
+            assert_eq!(d.log(), &log[..]);
+        }
+    }
+
+    #[test]
+    fn scrubbing_back_keeps_the_event_log_of_a_fresh_replay() {
+        let mut d = recorded_run(CHECKPOINT_BUDGET_BYTES);
+        let t = SimTime::from_millis(12_345);
+        d.scrub(t);
+        let mut replay = Driver::with_default_scenario();
+        let log: Vec<LoggedCommand> = d.log().to_vec();
+        replay
+            .restore(&d.scenario().clone(), d.seed(), &log, t)
+            .expect("restores");
+        assert_eq!(d.events(), replay.events());
+        assert_eq!(d.horizon(), SimTime::from_secs(40));
+    }
+
+    #[test]
+    fn a_new_command_after_a_scrub_back_replaces_the_recorded_future() {
+        let mut d = recorded_run(CHECKPOINT_BUDGET_BYTES);
+        d.scrub(SimTime::from_secs(5));
+        d.apply(command(r#"{"restart_consumer":{"consumer":"worker"}}"#))
+            .expect("restart applies");
+        assert_eq!(
+            d.recorded().len(),
+            2,
+            "the later restart and burst are gone"
+        );
+        assert!(d
+            .checkpoints
+            .items
+            .iter()
+            .all(|c| c.at <= SimTime::from_secs(5)));
+        let log = d.log().to_vec();
+        d.run_to(SimTime::from_secs(30));
+        assert!(d.snapshot() == fresh(&d, &log, SimTime::from_secs(30)));
+        d.scrub(SimTime::from_secs(17));
+        assert!(d.snapshot() == fresh(&d, &log, SimTime::from_secs(17)));
+    }
+
+    #[test]
+    fn seek_forgets_the_later_commands_and_their_checkpoints() {
+        let mut d = recorded_run(CHECKPOINT_BUDGET_BYTES);
+        d.seek(SimTime::from_secs(5));
+        assert_eq!((d.log().len(), d.recorded().len()), (1, 1));
+        assert!(d.checkpoints.items.iter().all(|c| c.applied <= 1));
+        d.run_to(SimTime::from_secs(25));
+        assert!(d.snapshot() == fresh(&d, &d.log().to_vec(), SimTime::from_secs(25)));
     }
 }

@@ -682,6 +682,13 @@ strings! {
     CompareInLog => "in the log", "로그에 보존";
     CompareRefused => "Not applied", "적용되지 않음";
     // ---- end of canvas / compare block
+    // ---- timeline (src/timeline.rs) ----
+    TimelineLabel => "Timeline: drag or click to move through the run. Keys: , . one event, [ ] one second, { } one lesson step", "타임라인: 끌거나 눌러서 실행을 오갑니다. 키: , . 이벤트 하나, [ ] 1초, { } 수업 단계 하나";
+    TimelineCommand => "command", "명령";
+    TimelineStep => "lesson step", "수업 단계";
+    TimelineFirstDrop => "first drop", "첫 유실";
+    TimelineFirstDead => "first dead letter", "첫 데드 레터";
+    // ---- end timeline ----
 }
 
 #[cfg(test)]

@@ -49,6 +49,7 @@ mod saga;
 mod sequence;
 mod share;
 mod theory;
+mod timeline;
 mod toolbar;
 mod trace;
 

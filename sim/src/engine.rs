@@ -27,7 +27,9 @@ pub use crate::kernel::MAX_LIVE_COPIES;
 
 pub(crate) use crate::kernel::ms_to_us;
 
-/// The simulation. See the crate docs for the model.
+/// The simulation. See the crate docs for the model. A clone is a checkpoint: advanced to
+/// the same time with the same commands, it gives the same trace as the original.
+#[derive(Clone)]
 pub struct Simulation {
     pub(crate) scenario: Scenario,
     pub(crate) world: World<Work>,
@@ -118,6 +120,15 @@ impl Simulation {
 
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// A rough size of this state in bytes, for checkpoint budgets: the message copies, the
+    /// agenda and the sampled series dominate; per-family indexes are not counted.
+    pub fn approx_bytes(&self) -> usize {
+        std::mem::size_of::<Simulation>()
+            + self.world.copies.heap_bytes()
+            + self.world.agenda.heap_bytes()
+            + 4 * crate::SERIES_CAPACITY * std::mem::size_of::<(u64, f64)>()
     }
 
     pub fn ledger(&self) -> &Ledger {

@@ -91,7 +91,7 @@ pub(crate) struct Transit {
 
 /// Moving messages keyed by (arrival, key): copies use their slot, log records a counter
 /// above `u32::MAX`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Wire {
     next_key: u64,
     /// Whether moving messages are kept for drawing; headless runs turn it off.

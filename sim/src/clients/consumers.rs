@@ -33,7 +33,7 @@ pub enum ConsumerStatus {
     Removed,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Consumer {
     pub spec: ConsumerSpec,
     pub status: ConsumerStatus,

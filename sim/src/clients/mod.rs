@@ -32,7 +32,7 @@ pub(crate) struct Cx<'a, F, W> {
 }
 
 /// The clients of every family: producers and consumers, indexed by their ids.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Clients {
     pub producers: Vec<Producer>,
     pub consumers: Vec<Consumer>,

@@ -8,7 +8,7 @@ use crate::ledger::CopyState;
 use crate::message::Slot;
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Readers {
     /// Copies consumers read (on the wire, buffered or being processed), by how many readings.
     readers: BTreeMap<Slot, u32>,

@@ -32,7 +32,7 @@ pub(crate) struct Outgoing {
 }
 
 /// A producer's spec resolved to ids: targets, interned keys and header sets.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct ProducerPlan {
     /// The nodes it publishes to: an exchange, a channel, a topic, a service, an SQS queue.
     pub targets: Vec<NodeRef>,
@@ -49,7 +49,7 @@ pub(crate) struct ProducerPlan {
 /// The interned id of the empty header set.
 pub(crate) const EMPTY_HEADERS: u32 = 0;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Producer {
     pub spec: ProducerSpec,
     pub plan: ProducerPlan,

@@ -47,7 +47,7 @@ struct OutboxRow {
 }
 
 /// One service's database and counters.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Service {
     pub spec: StageSpec,
     publish: Option<ProducerId>,
@@ -67,7 +67,7 @@ pub(crate) struct Service {
 }
 
 /// Every stage, keyed by its role, plus what spans them.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Stages {
     pub services: BTreeMap<StageRole, Service>,
     /// Consumers whose next step crashes after its write, with their restart delay.

@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 /// Sorted runs beside the heap: enough for the latency, the processing time and a timer.
 const LANES: usize = 4;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Scheduled<W> {
     pub at: SimTime,
     pub seq: u64,
@@ -49,14 +49,14 @@ impl<W> Ord for Scheduled<W> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TimerId(usize);
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Timer<W> {
     period: u64,
     /// While asleep: the next firing's (time, seq) and the work to run when woken.
     asleep: Option<(SimTime, u64, W)>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Agenda<W> {
     seq: u64,
     /// Each lane ascending by (time, seq).
@@ -127,6 +127,13 @@ impl<W> Agenda<W> {
             }
         }
         first
+    }
+
+    /// Bytes held for pending work and timers (for checkpoint budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.heap.capacity() * std::mem::size_of::<Reverse<Scheduled<W>>>()
+            + self.timers.capacity() * std::mem::size_of::<Timer<W>>()
+            + self.asleep.len() * std::mem::size_of::<(SimTime, u64, usize)>()
     }
 
     /// Time of the earliest item. Sleeping timers are not items.

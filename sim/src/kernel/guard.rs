@@ -57,7 +57,7 @@ impl fmt::Display for Halt {
 }
 
 /// Counts work and cycles; set `halt` the first time a bound is crossed.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Guard {
     pub halt: Option<Halt>,
     /// Work items run so far, and the most the run may run.

@@ -66,7 +66,7 @@ pub struct PipeTag {
 }
 
 /// Slab of live copies with a free list.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct CopyStore {
     slots: Vec<MessageCopy>,
     free: Vec<Slot>,
@@ -123,7 +123,7 @@ impl CopyStore {
 pub const NO_KEY: u32 = u32::MAX;
 
 /// Interns values under an ordered key so copies hold small ids.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Interner<K: Ord, V> {
     values: Vec<V>,
     index: std::collections::BTreeMap<K, u32>,

@@ -34,6 +34,7 @@ pub fn ms_to_us(ms: f64) -> u64 {
 }
 
 /// The state every family shares. `W` is the engine's work type.
+#[derive(Clone)]
 pub struct World<W> {
     pub now: SimTime,
     pub agenda: Agenda<W>,

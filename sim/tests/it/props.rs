@@ -5,6 +5,8 @@
 //! (c) the same scenario, seed and commands give the identical event list and digest, whether
 //!     driven one `step()` at a time or by `advance_to` in chunks, and the digest is the FNV of
 //!     exactly the events returned; a refused command changes nothing;
+//! (e) a clone is a checkpoint: a run cloned part-way (the original then run on and dropped)
+//!     gives the identical events, digest and snapshot as the run never cloned;
 //! (d) FIFO: a plain classic queue (no priorities, limits, TTL or requeues) delivers to its one
 //!     consumer in publish order.
 //!
@@ -22,7 +24,7 @@ use crate::helpers::With;
 use broker_sim::rng::SimRng;
 use broker_sim::{
     Command, DeadLetterReason, DropReason, Event, EventKind, Scenario, SimTime, Simulation,
-    TraceDigest,
+    Snapshot, TraceDigest,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
@@ -1462,11 +1464,15 @@ enum Drive {
     Steps,
     /// `advance_to` each command time, then the horizon.
     Chunks,
+    /// Like `Chunks`, but at this time the run goes on in a clone of the simulation, and the
+    /// original is advanced to the horizon and dropped (so shared state would show).
+    Checkpoint(SimTime),
 }
 
 struct Run {
     events: Vec<Event>,
     digest: TraceDigest,
+    snapshot: Snapshot,
 }
 
 /// Appends a batch of events, checking (b).
@@ -1494,7 +1500,15 @@ fn drive_to(
     steps: &mut usize,
 ) -> Result<(), String> {
     match drive {
-        Drive::Chunks => {
+        Drive::Checkpoint(at) if sim.now() < at && at <= t => {
+            let batch = sim.advance_to(at);
+            take(batch, sim, events)?;
+            let mut original = std::mem::replace(sim, sim.clone());
+            original.advance_to(SimTime::from_millis(HORIZON_MS));
+            drop(original);
+            drive_to(t, Drive::Chunks, sim, events, steps)
+        }
+        Drive::Chunks | Drive::Checkpoint(_) => {
             let batch = sim.advance_to(t);
             take(batch, sim, events)?;
             if events.len() > MAX_EVENTS {
@@ -1593,6 +1607,7 @@ fn run(case: &Case, drive: Drive) -> Result<Run, String> {
     Ok(Run {
         events,
         digest: sim.digest(),
+        snapshot: sim.snapshot(),
     })
 }
 
@@ -1787,6 +1802,19 @@ proptest! {
         let c = run(&case, Drive::Chunks).map_err(|e| TestCaseError::fail(format!("seed {seed}: {e}")))?;
         prop_assert!(a.events == c.events, "(c) seed {seed}: step() vs advance_to differ at {}", first_difference(&a.events, &c.events));
         prop_assert_eq!(a.digest, c.digest, "(c) seed {}: digest step() vs advance_to", seed);
+    }
+
+    /// (e) a checkpoint (a clone) taken at a time drawn from the case's seed continues exactly
+    /// as the original would have: same events, digest and snapshot, whatever the families.
+    #[test]
+    fn prop_clone_continues_as_the_original(case in case()) {
+        let seed = case.seed;
+        let at = SimTime::from_millis(1 + seed % (HORIZON_MS - 1));
+        let plain = run(&case, Drive::Chunks).map_err(|e| TestCaseError::fail(format!("seed {seed}: {e}")))?;
+        let cloned = run(&case, Drive::Checkpoint(at)).map_err(|e| TestCaseError::fail(format!("seed {seed}: {e}")))?;
+        prop_assert!(plain.events == cloned.events, "(e) seed {seed}: clone at {at} differs at {}", first_difference(&plain.events, &cloned.events));
+        prop_assert_eq!(plain.digest, cloned.digest, "(e) seed {}: digest", seed);
+        prop_assert!(plain.snapshot == cloned.snapshot, "(e) seed {seed}: snapshot after clone at {at}");
     }
 
     /// (d) FIFO: one plain classic queue, one consumer that never fails, any prefetch and ack

@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use store::{JmsQueue, JmsTopic, Store, Subscription};
 
 /// The JMS broker's state.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Jms {
     /// The broker's settings; the destinations live below, not in its lists.
     pub settings: JmsSpec,

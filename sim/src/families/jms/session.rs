@@ -113,7 +113,7 @@ impl Settings {
 }
 
 /// One consumer's session, client side and broker side.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Session {
     pub source: JmsStore,
     pub settings: Settings,

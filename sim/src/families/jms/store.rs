@@ -8,7 +8,7 @@ use crate::stats::Series;
 use std::collections::BTreeMap;
 
 /// Copies a queue or a subscription holds, and its web-console counters.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Store {
     /// Not dispatched, by broker sequence: a copy taken back from a consumer returns to its
     /// place, ahead of newer ones (AMQ-5).
@@ -40,7 +40,7 @@ impl Store {
 
 /// The message-group owners of a queue: `CachedMessageGroupMap`, an LRU of 1024 groups, so a
 /// group pushed out is assigned afresh and its order can break (AMQ-10).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct GroupOwners {
     owners: BTreeMap<String, (ConsumerId, u64)>,
     clock: u64,
@@ -91,7 +91,7 @@ impl GroupOwners {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct JmsQueue {
     pub name: String,
     pub store: Store,
@@ -118,7 +118,7 @@ impl JmsQueue {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct JmsTopic {
     pub name: String,
     pub subs: Vec<crate::ids::JmsSubId>,
@@ -128,7 +128,7 @@ pub(crate) struct JmsTopic {
 
 /// One subscription of a topic: durable (kept while its subscriber is away) or the
 /// subscription of one non-durable subscriber.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Subscription {
     pub topic: JmsTopicId,
     pub durable: Option<DurableName>,

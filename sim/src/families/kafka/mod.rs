@@ -26,7 +26,7 @@ use partitioner::{partition_for_key, StickyPartitioner};
 use retention::RetentionSchedule;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Topic {
     pub spec: TopicSpec,
     pub config: LogConfig,
@@ -87,7 +87,7 @@ pub(crate) struct Fetched {
     pub published_at: SimTime,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Group {
     pub spec: GroupSpec,
     pub topic_ids: Vec<TopicId>,
@@ -168,7 +168,7 @@ fn missing_from(a: &[TopicPartition], b: &[TopicPartition]) -> Vec<TopicPartitio
 }
 
 /// A group member's client state.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Member {
     /// Ownership when the rebalance began, which sticky assignors try to keep.
     pub owned_before: Vec<TopicPartition>,
@@ -197,7 +197,7 @@ impl Member {
 }
 
 /// Kafka's state: topics with their partition logs, consumer groups and their members.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Kafka {
     pub topics: Vec<Topic>,
     pub groups: Vec<Group>,

@@ -17,7 +17,7 @@ use crate::scenario::kafka::{Acks, KafkaClusterSpec, KafkaProducerSpec};
 use crate::time::SimTime;
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Cluster {
     pub spec: KafkaClusterSpec,
     pub brokers: Vec<Broker>,
@@ -81,7 +81,7 @@ pub(crate) struct Unacked {
 }
 
 /// A partition's replicas, leader, ISR and the requests its leader has open.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Replicas {
     /// In assignment order, which the controller's election follows (KAF-23).
     pub replicas: Vec<Replica>,

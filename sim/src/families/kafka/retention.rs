@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 /// A topic's retention timer and, per partition, the earliest time its retention could delete
 /// something.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct RetentionSchedule {
     pub timer: TimerId,
     pub period: u64,

@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(crate) use cursor::Subscription;
 pub(crate) use storage::ManagedLedger;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Topic {
     pub spec: PulsarTopicSpec,
     /// One managed ledger per partition; a non-partitioned topic has one.
@@ -119,7 +119,7 @@ pub(crate) struct Nacked {
 }
 
 /// A Pulsar consumer's client, and which subscription it is attached to.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct PulsarConsumer {
     pub topic: u32,
     pub source: Option<PulsarSource>,
@@ -157,7 +157,7 @@ pub(crate) struct PulsarConsumer {
 }
 
 /// Pulsar's state: the broker's topics and each Pulsar client's routers, batches and consumers.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Pulsar {
     pub broker: PulsarBroker,
     pub topics: Vec<Topic>,

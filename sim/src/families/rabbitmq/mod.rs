@@ -26,7 +26,7 @@ pub const QUORUM_MAX_PREFETCH: u32 = 2_000;
 pub const DEFAULT_CONSUMER_TIMEOUT_MS: f64 = 1_800_000.0;
 const CONSUMER_TIMEOUT_CHECK_US: u64 = 60_000_000;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Binding {
     pub spec: BindingSpec,
     pub destination: Destination,
@@ -40,7 +40,7 @@ pub(crate) enum Destination {
     Exchange(ExchangeId),
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Exchange {
     pub name: String,
     pub kind: ExchangeType,
@@ -49,7 +49,7 @@ pub(crate) struct Exchange {
 }
 
 /// RabbitMQ's state: exchanges (index 0 is the default exchange) and queues.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct RabbitMq {
     pub exchanges: Vec<Exchange>,
     pub queues: Vec<Queue>,

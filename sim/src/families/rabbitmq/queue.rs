@@ -104,7 +104,7 @@ impl Iterator for LevelIter<'_> {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Queue {
     pub spec: QueueSpec,
     /// Index = priority level; fetches take from the highest non-empty level (RMQ-19).

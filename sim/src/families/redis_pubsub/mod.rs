@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 
 /// Redis Pub/Sub's state: the channel names seen so far, indexed by `ChannelId`, and which
 /// subscribers each channel reaches.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct RedisPubSub {
     pub channels: Vec<String>,
     /// Every consumer's compiled subscriptions, by consumer id; `None` for consumers of a queue
@@ -28,7 +28,7 @@ pub(crate) struct RedisPubSub {
 }
 
 /// One client's subscriptions, each a set: a name or pattern listed twice counts once (RPS-2).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Subscription {
     names: BTreeSet<String>,
     /// Compiled once, one per distinct pattern text.

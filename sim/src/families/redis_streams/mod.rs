@@ -67,7 +67,7 @@ pub(crate) struct Reading {
 }
 
 /// One consumer's side of the `XREAD` / `XREADGROUP` loop.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Reader {
     pub stream: StreamId,
     /// Its group on the stream; `None` for an `XREAD` reader.
@@ -92,7 +92,7 @@ pub(crate) struct Reader {
 }
 
 /// Redis Streams' state: streams, each consumer's loop, and the copies consumers read.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct RedisStreams {
     pub streams: Vec<Stream>,
     pub readers: BTreeMap<ConsumerId, Reader>,

@@ -81,7 +81,7 @@ pub(crate) struct Blocked {
     pub ask: super::Ask,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Stream {
     pub spec: StreamSpec,
     pub entries: BTreeMap<EntryId, Entry>,

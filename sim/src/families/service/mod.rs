@@ -8,7 +8,7 @@ use crate::message::Slot;
 use crate::scenario::ServiceSpec;
 use std::collections::{BTreeSet, VecDeque};
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Service {
     pub spec: ServiceSpec,
     pub busy: u32,
@@ -20,7 +20,7 @@ pub(crate) struct Service {
 }
 
 /// The services and the sequence of request ids.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Services {
     pub services: Vec<Service>,
     pub request_seq: u64,

@@ -57,7 +57,7 @@ enum Action {
 }
 
 /// One SQS consumer's side of the `ReceiveMessage` loop.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Puller {
     pub queue: SqsQueueId,
     /// A request is on the wire or being answered; the next one waits for its response.
@@ -98,7 +98,7 @@ impl Puller {
 }
 
 /// SQS's state: queues, each consumer's loop, and the copies consumers still read.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Sqs {
     pub queues: Vec<SqsQueue>,
     pub pullers: BTreeMap<ConsumerId, Puller>,

@@ -63,7 +63,7 @@ pub(crate) struct Waiting {
 }
 
 /// A FIFO message group: its messages in order and how many are in flight (SQS-8).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Group {
     seqs: BTreeSet<u64>,
     in_flight: u32,
@@ -89,7 +89,7 @@ pub(crate) struct Counters {
 /// `DeduplicationScope=messageGroup`, `NO_KEY` for the whole queue (SQS-9).
 type DedupKey = (u32, u32);
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct SqsQueue {
     pub spec: SqsQueueSpec,
     /// Every stored message (delayed, visible or in flight) by sequence number: send order.

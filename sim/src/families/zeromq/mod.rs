@@ -47,7 +47,7 @@ pub enum PeerStatus {
     Stopped,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Peer {
     pub name: String,
     pub status: PeerStatus,
@@ -56,7 +56,7 @@ pub struct Peer {
     closing_lost: u32,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Socket {
     pub peer: u32,
     pub name: String,
@@ -92,7 +92,7 @@ pub enum ConnState {
     Down,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Conn {
     /// The socket messages flow from (PUSH, PUB, REQ) and to (PULL, SUB, REP).
     pub sender: u32,
@@ -115,7 +115,7 @@ pub struct Conn {
 }
 
 /// ZeroMQ's state: every process, socket and connection.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ZeroMq {
     pub peers: Vec<Peer>,
     pub sockets: Vec<Socket>,

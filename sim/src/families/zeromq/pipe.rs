@@ -4,7 +4,7 @@
 use crate::message::Slot;
 use std::collections::VecDeque;
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Pipe {
     pub q: VecDeque<Slot>,
     /// 0 = unlimited.

@@ -47,7 +47,9 @@ fn column_palette(column: usize) -> (&'static str, &'static str) {
 pub struct DrawOptions {
     pub selection: Option<NodeRef>,
     pub highlight: Vec<String>,
-    pub colour_mode: ColourMode,
+    /// What a message's colour means; `None` until the user picks: then by key when the
+    /// producers write record keys, else by producer ([`ColourMode::auto`]).
+    pub colour_mode: Option<ColourMode>,
     /// `prefers-reduced-motion`: messages on the wire are drawn still, halfway along their
     /// link, instead of gliding.
     pub reduced_motion: bool,
@@ -264,7 +266,9 @@ impl Painter {
                 ctx,
                 lang,
                 s: layout.scale,
-                colour_mode: opts.colour_mode,
+                colour_mode: (opts.colour_mode)
+                    .unwrap_or_else(|| ColourMode::auto(&snap.record_keys)),
+                record_keys: &snap.record_keys,
             },
             layout,
             snap,
@@ -864,14 +868,31 @@ mod tests {
             poison: false,
             dead_lettered: false,
             expired: false,
+            key: Some(7),
         };
-        assert_eq!(ColourMode::Producer.colour(&chip), PRODUCER_COLOURS[1]);
-        assert_eq!(ColourMode::Priority.colour(&chip), PRIORITY_COLOURS[5]);
+        // Interned ids 3 and 7 are record keys; other ids are routing keys.
+        let keys = [(3, "alice".to_string()), (7, "bob".to_string())];
+        assert_eq!(
+            ColourMode::Producer.colour(&chip, &keys),
+            PRODUCER_COLOURS[1]
+        );
+        assert_eq!(
+            ColourMode::Priority.colour(&chip, &keys),
+            PRIORITY_COLOURS[5]
+        );
+        assert_eq!(ColourMode::Key.colour(&chip, &keys), PRODUCER_COLOURS[1]);
         let plain = Chip {
             priority: None,
+            key: None,
             ..chip
         };
-        assert_eq!(ColourMode::Priority.colour(&plain), NO_PRODUCER);
+        assert_eq!(ColourMode::Priority.colour(&plain, &keys), NO_PRODUCER);
+        assert_eq!(ColourMode::Key.colour(&plain, &keys), NO_PRODUCER);
+        assert_eq!(ColourMode::auto(&keys), ColourMode::Key);
+        assert_eq!(ColourMode::auto(&[]), ColourMode::Producer);
+        // A key's initial stays readable on its fill.
+        assert_eq!(crate::pen::text_on("#0072B2"), "#ffffff");
+        assert_eq!(crate::pen::text_on("#E69F00"), INK);
         assert_eq!(priority_bucket(0), 0);
         assert_eq!(priority_bucket(4), 2);
         assert_eq!(priority_bucket(255), 5);

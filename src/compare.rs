@@ -9,7 +9,7 @@ use crate::driver::Driver;
 use crate::i18n::{t, Key};
 use crate::kinds::rabbitmq::queue_node;
 use crate::lab::{use_frame_model, use_lab};
-use crate::pen::{ColourMode, NO_PRODUCER, PRIORITY_COLOURS, PRIORITY_LABELS};
+use crate::pen::{key_colour, ColourMode, NO_PRODUCER, PRIORITY_COLOURS, PRIORITY_LABELS};
 use broker_sim::ConsumerStatus;
 use broker_sim::{Command, Scenario, Snapshot};
 use wasm_bindgen::JsCast;
@@ -214,24 +214,30 @@ pub fn compare_overlay() -> Html {
     }
 }
 
+fn record_keys(_: &Driver, s: &Snapshot, _: &()) -> Vec<(u32, String)> {
+    s.record_keys.clone()
+}
+
 /// What a message's colour means, and a select to change it. By producer, each producer's
-/// node carries its colour; by priority, the swatches list the buckets.
+/// node carries its colour; by priority or by key, the swatches list the buckets or keys.
 #[function_component(ColourKey)]
 pub fn colour_key() -> Html {
     let lab = use_lab();
+    let keys = use_frame_model((), record_keys);
     let l = lab.lang;
     let options = use_draw_options();
-    let mode = use_state(|| options.0.borrow().colour_mode);
+    let picked = use_state(|| options.0.borrow().colour_mode);
+    let mode = picked.unwrap_or_else(|| ColourMode::auto(&keys));
     let onchange = {
-        let (options, mode) = (options.clone(), mode.clone());
+        let (options, picked) = (options.clone(), picked.clone());
         Callback::from(move |e: Event| {
             let value = e
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
                 .map(|s| s.value());
             if let Some(m) = value.as_deref().and_then(ColourMode::from_code) {
-                options.update(|o| o.colour_mode = m);
-                mode.set(m);
+                options.update(|o| o.colour_mode = Some(m));
+                picked.set(Some(m));
             }
         })
     };
@@ -240,7 +246,7 @@ pub fn colour_key() -> Html {
             <li><span class="sw" style={format!("background:{colour}")}></span>{ label }</li>
         }
     };
-    let swatches: Html = match *mode {
+    let swatches: Html = match mode {
         ColourMode::Producer => Html::default(),
         ColourMode::Priority => PRIORITY_COLOURS
             .iter()
@@ -251,6 +257,14 @@ pub fn colour_key() -> Html {
                 t(l, Key::PriorityNone).to_string(),
             )))
             .collect(),
+        ColourMode::Key => keys
+            .iter()
+            .map(|(id, name)| swatch(key_colour(&keys, Some(*id)), name.clone()))
+            .chain(std::iter::once(swatch(
+                NO_PRODUCER,
+                t(l, Key::KeyNone).to_string(),
+            )))
+            .collect(),
     };
     html! {
         <div class="colour-key">
@@ -258,7 +272,7 @@ pub fn colour_key() -> Html {
                 <span>{ t(l, Key::ColourBy) }</span>
                 <select data-testid="colour-mode" {onchange}>
                     { for ColourMode::ALL.iter().map(|m| html! {
-                        <option value={m.code()} selected={*m == *mode}>{ t(l, m.label()) }</option>
+                        <option value={m.code()} selected={*m == mode}>{ t(l, m.label()) }</option>
                     }) }
                 </select>
             </label>

@@ -118,6 +118,11 @@ strings! {
     LegendCommitted => "a group's committed offset", "그룹의 커밋된 오프셋";
     LegendPosition => "a member's read position", "멤버의 읽기 위치";
     LegendDeleted => "deleted by retention", "보존 기간이 지나 삭제됨";
+    LegendLeader => "leader replica", "리더 레플리카";
+    LegendIsr => "in sync (ISR)", "동기화됨 (ISR)";
+    LegendOutOfSync => "out of the ISR", "ISR에서 빠짐";
+    LegendHighWatermark => "high watermark: consumers read below it", "하이 워터마크: 컨슈머는 그 앞까지만 읽음";
+    LegendUncommitted => "not yet on every ISR replica", "아직 모든 ISR 레플리카에 없음";
     CanvasLabel => "Broker topology: producers, exchanges, queues and consumers", "브로커 토폴로지: 프로듀서, 익스체인지, 큐, 컨슈머";
     ColProducers => "Producers", "프로듀서";
     ColExchanges => "Exchanges", "익스체인지";
@@ -670,6 +675,8 @@ strings! {
     ColourBy => "Colour by", "색 기준";
     ColourProducer => "producer", "프로듀서";
     ColourPriority => "priority", "우선순위";
+    ColourKey => "record key", "레코드 키";
+    KeyNone => "no key", "키 없음";
     PriorityNone => "none", "없음";
     CanvasSelectHint => "Click a node to select it; with the canvas focused, arrow keys move the selection and Escape clears it", "노드를 클릭해 선택하세요. 캔버스에 포커스가 있으면 화살표 키로 선택을 옮기고 Esc로 해제합니다";
     CompareOpen => "Compare", "비교";

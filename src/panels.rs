@@ -208,7 +208,7 @@ pub fn ledger_line(props: &LedgerProps) -> Html {
 pub fn legend() -> Html {
     let lab = use_lab();
     let l = lab.lang;
-    let items = use_frame_model((), |_, snap, _| kinds::legend(&snap.graph.families()));
+    let items = use_frame_model((), |_, snap, _| kinds::legend(snap, &snap.graph.families()));
     html! {
         <ul class="legend" data-testid="legend" aria-label={t(l, Key::Legend)}>
             { for items.iter().map(|item| html! {

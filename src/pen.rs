@@ -59,15 +59,18 @@ pub enum ColourMode {
     #[default]
     Producer,
     Priority,
+    /// By record key: where a log's keys went (KAF-3), which consumer got a key (PUL-5).
+    Key,
 }
 
 impl ColourMode {
-    pub const ALL: [ColourMode; 2] = [ColourMode::Producer, ColourMode::Priority];
+    pub const ALL: [ColourMode; 3] = [ColourMode::Producer, ColourMode::Priority, ColourMode::Key];
 
     pub fn code(self) -> &'static str {
         match self {
             ColourMode::Producer => "producer",
             ColourMode::Priority => "priority",
+            ColourMode::Key => "key",
         }
     }
 
@@ -79,17 +82,54 @@ impl ColourMode {
         match self {
             ColourMode::Producer => Key::ColourProducer,
             ColourMode::Priority => Key::ColourPriority,
+            ColourMode::Key => Key::ColourKey,
         }
     }
 
-    /// A message's fill.
-    pub fn colour(self, chip: &Chip) -> &'static str {
+    /// The mode a drawing starts in: by key when the producers write record keys (a log's
+    /// lesson is about where the keys go), else by producer.
+    pub fn auto(keys: &[(u32, String)]) -> ColourMode {
+        if keys.is_empty() {
+            ColourMode::Producer
+        } else {
+            ColourMode::Key
+        }
+    }
+
+    /// A message's fill; `keys` is the snapshot's `record_keys`.
+    pub fn colour(self, chip: &Chip, keys: &[(u32, String)]) -> &'static str {
         match self {
+            ColourMode::Key => key_colour(keys, chip.key),
             ColourMode::Producer => producer_colour(chip.producer),
             ColourMode::Priority => chip
                 .priority
                 .map_or(NO_PRODUCER, |p| PRIORITY_COLOURS[priority_bucket(p)]),
         }
+    }
+}
+
+/// A record key's colour, by the key's place among the producers' keys, so the first keys of
+/// a lesson get distinct colours.
+pub fn key_colour(keys: &[(u32, String)], key: Option<u32>) -> &'static str {
+    key.and_then(|k| keys.iter().position(|(id, _)| *id == k))
+        .map_or(NO_PRODUCER, |i| {
+            PRODUCER_COLOURS[i % PRODUCER_COLOURS.len()]
+        })
+}
+
+/// Text colour that reads on a `#rrggbb` fill: ink on light fills, white on dark ones.
+pub fn text_on(fill: &str) -> &'static str {
+    let channel = |i: usize| {
+        fill.get(i..i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .map_or(0.0, f64::from)
+    };
+    // Rec. 709 luma.
+    let luma = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+    if luma > 140.0 {
+        INK
+    } else {
+        "#ffffff"
     }
 }
 
@@ -110,14 +150,29 @@ pub struct Pen<'a> {
     /// The drawing's scale: 1.0 at a 1100×400 canvas.
     pub s: f64,
     pub colour_mode: ColourMode,
+    /// The snapshot's record keys, for [`ColourMode::Key`].
+    pub record_keys: &'a [(u32, String)],
 }
 
 impl Pen<'_> {
+    /// The first letter of a chip's record key, when messages are coloured by key.
+    fn key_initial(&self, chip: &Chip) -> Option<String> {
+        if self.colour_mode != ColourMode::Key {
+            return None;
+        }
+        let name = &self
+            .record_keys
+            .iter()
+            .find(|(id, _)| Some(*id) == chip.key)?
+            .1;
+        name.chars().next().map(|ch| ch.to_string())
+    }
+
     pub fn chip_colour(&self, chip: &Chip) -> &'static str {
         if chip.poison {
             INK
         } else {
-            self.colour_mode.colour(chip)
+            self.colour_mode.colour(chip, self.record_keys)
         }
     }
 
@@ -252,9 +307,21 @@ impl Pen<'_> {
         }
         self.round_rect(r, 3.0 * k);
         c.set_global_alpha(if chip.expired { 0.35 } else { 1.0 });
-        c.set_fill_style_str(self.chip_colour(chip));
+        let colour = self.chip_colour(chip);
+        c.set_fill_style_str(colour);
         c.fill();
         c.set_global_alpha(1.0);
+        if let Some(initial) = self.key_initial(chip).filter(|_| !chip.redelivered) {
+            // By key, a record shows its key's first letter: "alice went to P0" can be read.
+            if r.w >= 11.0 && r.h >= MIN_TEXT_PX {
+                self.font(700, (13.0 * k).min(r.h), FONT);
+                c.set_fill_style_str(text_on(colour));
+                c.set_text_align("center");
+                c.set_text_baseline("middle");
+                c.fill_text(&initial, r.x + r.w / 2.0, r.y + r.h / 2.0 + 0.5)
+                    .ok();
+            }
+        }
         if chip.redelivered {
             c.set_stroke_style_str(INK);
             c.set_line_width(2.0 * k);

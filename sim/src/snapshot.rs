@@ -10,7 +10,7 @@ use crate::ids::{
 };
 use crate::ids::{JmsQueueId, JmsSubId, JmsTopicId};
 use crate::ledger::Ledger;
-use crate::message::Slot;
+use crate::message::{Slot, NO_KEY};
 use crate::scenario::pulsar::{Retention, SubscriptionType};
 use crate::scenario::{AckMode, DurableName, ExchangeType, JmsBroker, Overflow, QueueType};
 use crate::time::SimTime;
@@ -392,6 +392,9 @@ pub struct Snapshot {
     /// ZeroMQ's processes, sockets and pipes, when the scenario uses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zeromq: Option<crate::families::zeromq::ZeroMqView>,
+    /// The producers' record keys as (id, key), by id: what a [`Chip::key`] names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub record_keys: Vec<(u32, String)>,
 }
 
 impl Simulation {
@@ -553,6 +556,12 @@ impl Simulation {
         let pulsar = self.pulsar_view();
         let jms = self.jms_view();
         let kafka_brokers = self.kafka_broker_views();
+        let record_keys = (self.clients.producers.iter())
+            .flat_map(|p| p.plan.record_keys.iter().copied())
+            .collect::<std::collections::BTreeSet<u32>>()
+            .into_iter()
+            .map(|id| (id, self.world.keys.get(id).clone()))
+            .collect();
         let streams = self.streams.views(&self.world);
         let zeromq = (!self.zeromq.is_empty()).then(|| self.zeromq.view(&self.world));
         let graph = self.graph(GraphInput {
@@ -598,6 +607,7 @@ impl Simulation {
             kafka_brokers,
             graph,
             zeromq,
+            record_keys,
             sqs,
             pulsar,
             streams,
@@ -933,6 +943,7 @@ fn record_chip(r: &crate::log::Record) -> Chip {
         poison: false,
         dead_lettered: false,
         expired: false,
+        key: (r.key != NO_KEY).then_some(r.key),
     }
 }
 

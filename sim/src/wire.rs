@@ -8,7 +8,7 @@ use crate::ids::{
 use crate::ids::{JmsQueueId, JmsSubId, JmsTopicId};
 use crate::kernel::World;
 use crate::ledger::CopyState;
-use crate::message::Slot;
+use crate::message::{Slot, NO_KEY};
 use crate::time::SimTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -60,6 +60,10 @@ pub struct Chip {
     pub dead_lettered: bool,
     /// Already past its TTL but not yet at the head (RMQ-27).
     pub expired: bool,
+    /// Its record key as an index into [`Snapshot::keys`](crate::Snapshot), so a drawing can
+    /// colour records by key (KAF-3: one key, one partition).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<u32>,
 }
 
 impl Chip {
@@ -75,6 +79,7 @@ impl Chip {
             dead_lettered: c.deaths.is_some(),
             expired: matches!(c.state, CopyState::Ready(_) | CopyState::JmsPending(_))
                 && c.expires_at < world.now,
+            key: (c.key != NO_KEY).then_some(c.key),
         }
     }
 }

@@ -132,7 +132,7 @@ impl Kind for Jms {
         waiting_chips(pen, &node.chips, stored, lane, k);
     }
 
-    fn legend(&self) -> Vec<LegendItem> {
+    fn legend(&self, _snap: &Snapshot) -> Vec<LegendItem> {
         vec![LegendItem {
             swatch: "sw lane queue",
             inner: Some(("sw chip", "")),

@@ -238,8 +238,8 @@ impl Kind for Kafka {
         ]
     }
 
-    fn legend(&self) -> Vec<LegendItem> {
-        vec![
+    fn legend(&self, snap: &Snapshot) -> Vec<LegendItem> {
+        let mut items = vec![
             LegendItem {
                 swatch: "sw lane log",
                 inner: Some(("sw chip", "")),
@@ -248,7 +248,22 @@ impl Kind for Kafka {
             LegendItem::new("sw marker committed", Key::LegendCommitted),
             LegendItem::new("sw marker position", Key::LegendPosition),
             LegendItem::new("sw deleted", Key::LegendDeleted),
-        ]
+        ];
+        // The replica cells and the high watermark are drawn only for a replicated cluster.
+        if !snap.kafka_brokers.is_empty() {
+            items.extend([
+                LegendItem {
+                    swatch: "sw replica isr",
+                    inner: Some(("sw-star", "★")),
+                    key: Key::LegendLeader,
+                },
+                LegendItem::new("sw replica isr", Key::LegendIsr),
+                LegendItem::new("sw replica out", Key::LegendOutOfSync),
+                LegendItem::new("sw hw", Key::LegendHighWatermark),
+                LegendItem::new("sw chip uncommitted", Key::LegendUncommitted),
+            ]);
+        }
+        items
     }
 
     fn tables(&self) -> Html {
@@ -1492,5 +1507,21 @@ mod tests {
         let d = crate::driver::Driver::new(&crate::compare::scenario(), 1).unwrap();
         let tv = &d.snapshot().topics[0];
         assert_eq!(retention_text(Lang::En, tv), "retention 1 min");
+    }
+
+    #[test]
+    fn kaf_19_legend_names_the_replica_marks_only_for_a_replicated_cluster() {
+        let keys = |id: &str| {
+            let d = crate::driver::Driver::new(&crate::presets::scenario(id).unwrap(), 1).unwrap();
+            let items = Kafka.legend(&d.snapshot());
+            items.iter().map(|i| i.key).collect::<Vec<_>>()
+        };
+        let replicated = keys("17-kafka-leader-dies-acks");
+        for k in [Key::LegendLeader, Key::LegendIsr, Key::LegendHighWatermark] {
+            assert!(replicated.contains(&k), "{k:?} missing: {replicated:?}");
+        }
+        let single = keys("10-kafka-partitions");
+        assert!(!single.contains(&Key::LegendLeader), "{single:?}");
+        assert!(single.contains(&Key::LegendRecord));
     }
 }

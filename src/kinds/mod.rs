@@ -116,8 +116,8 @@ pub trait Kind: Sync {
         Vec::new()
     }
 
-    /// The legend entries it adds while on stage.
-    fn legend(&self) -> Vec<LegendItem> {
+    /// The legend entries it adds while on stage (some only while `snap` shows what they name).
+    fn legend(&self, _snap: &Snapshot) -> Vec<LegendItem> {
         Vec::new()
     }
 
@@ -402,13 +402,13 @@ impl LegendItem {
 }
 
 /// The legend for `families` on stage: what every drawing has, then each family's entries.
-pub fn legend(families: &[Family]) -> Vec<LegendItem> {
+pub fn legend(snap: &Snapshot, families: &[Family]) -> Vec<LegendItem> {
     let mut items = vec![
         LegendItem::new("sw dot", Key::LegendMoving),
         LegendItem::new("sw chip processing", Key::LegendProcessing),
     ];
     for f in families {
-        for item in of(*f).legend() {
+        for item in of(*f).legend(snap) {
             if !items.contains(&item) {
                 items.push(item);
             }
@@ -625,7 +625,7 @@ mod tests {
         );
         let records = cards[1].value;
         assert!(records > 0);
-        let legend = legend(&snap.graph.families());
+        let legend = legend(&snap, &snap.graph.families());
         assert!(legend.iter().any(|i| i.key == Key::LegendCommitted));
         assert!(!legend.iter().any(|i| i.key == Key::LegendReady));
     }

@@ -189,7 +189,7 @@ impl Kind for RabbitMq {
         ]
     }
 
-    fn legend(&self) -> Vec<LegendItem> {
+    fn legend(&self, _snap: &Snapshot) -> Vec<LegendItem> {
         vec![
             LegendItem {
                 swatch: "sw lane queue",

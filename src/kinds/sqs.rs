@@ -145,7 +145,7 @@ impl Kind for Sqs {
         ]
     }
 
-    fn legend(&self) -> Vec<LegendItem> {
+    fn legend(&self, _snap: &Snapshot) -> Vec<LegendItem> {
         vec![
             LegendItem {
                 swatch: "sw lane queue",

@@ -142,7 +142,7 @@ describe('canvas: compare view and selection', () => {
     await withPage(browser, { width: 1920, height: 1080 }, (session) => runComparison(session, server, 'compare-1920'));
   });
 
-  test('the Compare button opens the compare view; colours switch to priority', { timeout: TEST_TIMEOUT }, async () => {
+  test('the Compare button opens the compare view; colours start by key (KAF-3) and switch to priority', { timeout: TEST_TIMEOUT }, async () => {
     await withPage(browser, { width: 1280, height: 720 }, async (session) => {
       const { page, check } = session;
       await page.goto(server.url, { waitUntil: 'load' });
@@ -152,7 +152,18 @@ describe('canvas: compare view and selection', () => {
       await poll(async () => (await page.getByTestId('compare').count()) === 1, { message: 'the compare overlay', check });
       assert.match(await page.getByTestId('scenario-title').textContent(), /Compare/);
 
-      assert.equal(await page.getByTestId('colour-swatches').locator('li').count(), 0);
+      // The producer writes record keys, so colours start by key: four keys and "no key".
+      assert.equal(await page.getByTestId('colour-mode').inputValue(), 'key');
+      await poll(async () => (await page.getByTestId('colour-swatches').locator('li').count()) === 5, {
+        message: 'one swatch per record key',
+        check,
+      });
+      assert.match(await page.getByTestId('colour-swatches').textContent(), /alice.*bob.*carol.*dave/);
+      await page.getByTestId('colour-mode').selectOption('producer');
+      await poll(async () => (await page.getByTestId('colour-swatches').locator('li').count()) === 0, {
+        message: 'no swatches by producer',
+        check,
+      });
       await page.getByTestId('colour-mode').selectOption('priority');
       await poll(async () => (await page.getByTestId('colour-swatches').locator('li').count()) === 7, {
         message: 'the priority swatches',

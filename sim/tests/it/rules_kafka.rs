@@ -343,6 +343,55 @@ fn kaf_03_keyed_records_go_to_the_murmur2_partition_and_more_partitions_remap_ke
     assert_ne!(partition(0, 0), partition(1, 0));
 }
 
+#[test]
+fn kaf_03_snapshot_names_the_key_of_every_drawn_record() {
+    // The drawing colours records by key; the snapshot must say which key each record has.
+    let mut s = sim_of(json!({
+        "version": 1,
+        "topics": [{ "name": "three", "partitions": 3 }],
+        "producers": [{
+            "name": "p", "targets": [{ "topic": "three" }],
+            "rate": { "kind": "burst", "count": 6, "at_ms": 0 },
+            "message": { "keys": ["foobar", "abc", "key"], "routing_keys": ["rk"] }
+        }]
+    }));
+    run_ms(&mut s, 100);
+    let snap = s.snapshot();
+    let names: Vec<&str> = snap.record_keys.iter().map(|(_, k)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        ["foobar", "abc", "key"],
+        "record keys only, not routing keys"
+    );
+    let name_of = |id: Option<u32>| {
+        let id = id.expect("every record here has a key");
+        snap.record_keys
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, k)| k.as_str())
+    };
+    let partitions = &snap.topics[0].partitions;
+    let mut seen = Vec::new();
+    for p in partitions {
+        for (_, chip) in &p.tail {
+            seen.push((p.index, name_of(chip.key).expect("a known key")));
+        }
+    }
+    seen.sort_unstable();
+    // Spec vectors of KAF-3: "foobar" and "abc" to partition 0, "key" to 1; twice each.
+    assert_eq!(
+        seen,
+        [
+            (0, "abc"),
+            (0, "abc"),
+            (0, "foobar"),
+            (0, "foobar"),
+            (1, "key"),
+            (1, "key")
+        ]
+    );
+}
+
 // ---------------------------------------------------------------- KAF-4
 
 #[test]

@@ -85,6 +85,8 @@ pub(crate) struct Fetched {
     pub msg: MessageId,
     pub producer: ProducerId,
     pub published_at: SimTime,
+    /// Interned record key, or `NO_KEY`.
+    pub key: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -582,6 +584,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                         msg: r.msg,
                         producer: r.producer,
                         published_at: r.timestamp,
+                        key: r.key,
                     });
                 }
                 if let Some(last) = fetched.last().filter(|f| f.tp == tp) {
@@ -1193,6 +1196,7 @@ fn record_chip(f: &Fetched) -> Chip {
         poison: false,
         dead_lettered: false,
         expired: false,
+        key: (f.key != NO_KEY).then_some(f.key),
     }
 }
 

@@ -262,7 +262,7 @@ pub fn colour_key() -> Html {
             .map(|(id, name)| swatch(key_colour(&keys, Some(*id)), name.clone()))
             .chain(std::iter::once(swatch(
                 NO_PRODUCER,
-                t(l, Key::KeyNone).to_string(),
+                t(l, Key::Unkeyed).to_string(),
             )))
             .collect(),
     };

@@ -675,8 +675,8 @@ strings! {
     ColourBy => "Colour by", "색 기준";
     ColourProducer => "producer", "프로듀서";
     ColourPriority => "priority", "우선순위";
-    ColourKey => "record key", "레코드 키";
-    KeyNone => "no key", "키 없음";
+    ColourKeyed => "record key", "레코드 키";
+    Unkeyed => "no key", "키 없음";
     PriorityNone => "none", "없음";
     CanvasSelectHint => "Click a node to select it; with the canvas focused, arrow keys move the selection and Escape clears it", "노드를 클릭해 선택하세요. 캔버스에 포커스가 있으면 화살표 키로 선택을 옮기고 Esc로 해제합니다";
     CompareOpen => "Compare", "비교";

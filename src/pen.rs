@@ -82,7 +82,7 @@ impl ColourMode {
         match self {
             ColourMode::Producer => Key::ColourProducer,
             ColourMode::Priority => Key::ColourPriority,
-            ColourMode::Key => Key::ColourKey,
+            ColourMode::Key => Key::ColourKeyed,
         }
     }
 

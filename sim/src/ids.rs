@@ -27,6 +27,12 @@ pub(crate) fn write_prefixed(f: &mut impl fmt::Write, prefix: &str, n: u64) -> f
     f.write_str(unsafe { std::str::from_utf8_unchecked(&buf[start..]) })
 }
 
+/// An id's trace form ("m12", "q0") written into any writer, so the trace digest can take it
+/// without `fmt::Formatter` (see `Event::write_line`); `Display` writes the same.
+pub(crate) trait TraceId {
+    fn write_to<W: fmt::Write>(&self, f: &mut W) -> fmt::Result;
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
@@ -39,9 +45,15 @@ macro_rules! id_type {
             }
         }
 
+        impl TraceId for $name {
+            fn write_to<W: fmt::Write>(&self, f: &mut W) -> fmt::Result {
+                write_prefixed(f, $prefix, u64::from(self.0))
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write_prefixed(f, $prefix, u64::from(self.0))
+                self.write_to(f)
             }
         }
     };
@@ -70,9 +82,15 @@ id_type!(/// An AWS SQS queue, standard or FIFO.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct MessageId(pub u64);
 
+impl TraceId for MessageId {
+    fn write_to<W: fmt::Write>(&self, f: &mut W) -> fmt::Result {
+        write_prefixed(f, "m", self.0)
+    }
+}
+
 impl fmt::Display for MessageId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_prefixed(f, "m", self.0)
+        self.write_to(f)
     }
 }
 

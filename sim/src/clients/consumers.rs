@@ -1,6 +1,6 @@
 //! The consumer runtime: buffers, processing, epochs, crash and restart.
 
-use crate::clients::{Clients, Cx, MAX_LOGGED_DELIVERIES};
+use crate::clients::{Clients, Cx, Unacked, MAX_LOGGED_DELIVERIES};
 use crate::command::CommandError;
 use crate::event::EventKind;
 use crate::ids::ProducerId;
@@ -12,7 +12,7 @@ use crate::scenario::{ConsumerSpec, Decision, DecisionAction, FailureSpec, Proce
 use crate::theory::Moments;
 use crate::time::SimTime;
 use crate::wire::NodeRef;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 /// Why a consumer's connection or channel ended.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,7 +40,7 @@ pub(crate) struct Consumer {
     /// Bumped at every crash, so deliveries and acks of the old connection are ignored.
     pub epoch: u32,
     /// Manual-ack deliveries in delivery-tag order; the broker still holds these.
-    pub unacked: BTreeMap<u64, Slot>,
+    pub unacked: Unacked,
     pub next_tag: u64,
     /// Copies in the consumer's hands that the broker no longer holds (auto-ack, Pub/Sub).
     pub held: BTreeSet<Slot>,
@@ -292,7 +292,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         &mut self,
         cid: ConsumerId,
         status: ConsumerStatus,
-    ) -> (u32, BTreeMap<u64, Slot>) {
+    ) -> (u32, Unacked) {
         let lost = self.drop_held(cid, DropReason::LostInConsumerCrash);
         let consumer = &mut self.clients.consumers[cid.index()];
         consumer.status = status;
@@ -339,7 +339,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             spec,
             status: ConsumerStatus::Crashed,
             epoch: 0,
-            unacked: BTreeMap::new(),
+            unacked: Unacked::default(),
             next_tag: 1,
             held: BTreeSet::new(),
             buffer: VecDeque::new(),

@@ -11,6 +11,7 @@ mod pins;
 pub(crate) mod producers;
 pub mod rates;
 pub(crate) mod stages;
+mod unacked;
 
 pub(crate) use consumers::Closure;
 pub use consumers::ConsumerStatus;
@@ -19,6 +20,7 @@ pub(crate) use pins::Readers;
 pub(crate) use producers::{Producer, EMPTY_HEADERS};
 pub use stages::{Anomalies, PipelineView, SagaState, SagaView, StageView};
 pub(crate) use stages::{Stages, StepOutcome};
+pub(crate) use unacked::Unacked;
 
 /// What rules run on: the kernel's world, the clients and the wire, plus `family`, the state of
 /// the family whose rules run (`&mut` its struct), or `()` for the client runtime alone. Family

@@ -4,7 +4,7 @@ use crate::ids::{
     ChannelId, ConsumerId, EntryId, ExchangeId, GroupId, MessageId, ProducerId, QueueId,
     SqsQueueId, StreamId, TopicId,
 };
-use crate::ids::{JmsQueueId, JmsStore, JmsSubId, JmsTopicId};
+use crate::ids::{JmsQueueId, JmsStore, JmsSubId, JmsTopicId, TraceId};
 use crate::ledger::{DeadLetterReason, DropReason};
 use crate::time::SimTime;
 use serde::Serialize;
@@ -818,7 +818,7 @@ impl fmt::Display for JmsEvent {
 /// argument handling, which cost as much as hashing the line into the digest.
 macro_rules! parts {
     ($f:ident; $($text:literal $id:expr),+) => {{
-        $($f.write_str($text)?; fmt::Display::fmt($id, $f)?;)+
+        $($f.write_str($text)?; $id.write_to($f)?;)+
         Ok(())
     }};
 }
@@ -826,7 +826,16 @@ macro_rules! parts {
 impl fmt::Display for Event {
     /// One compact line per event: the golden-trace format.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.time, f)?;
+        self.write_line(f)
+    }
+}
+
+impl Event {
+    /// The trace line without its newline. Generic so that the digest hashes the busiest lines
+    /// (publish .. requeue) with its state in a register, not through `fmt::Formatter` and a
+    /// call per piece; the other lines go through [`OtherLine`].
+    fn write_line<W: fmt::Write>(&self, f: &mut W) -> fmt::Result {
+        self.time.write_to(f)?;
         f.write_str(" ")?;
         match &self.kind {
             EventKind::Published { msg, producer } => parts!(f; "publish " msg, " by " producer),
@@ -873,6 +882,24 @@ impl fmt::Display for Event {
                 write!(f, ": {settle:?}")
             }
             EventKind::Requeued { msg, queue } => parts!(f; "requeue " msg, " in " queue),
+            kind => write!(f, "{}", OtherLine(kind)),
+        }
+    }
+}
+
+/// The trace lines of every kind but the busiest ones, which [`Event::write_line`] writes.
+struct OtherLine<'a>(&'a EventKind);
+
+impl fmt::Display for OtherLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            EventKind::Published { .. }
+            | EventKind::Routed { .. }
+            | EventKind::Enqueued { .. }
+            | EventKind::Delivered { .. }
+            | EventKind::Processed { .. }
+            | EventKind::Settled { .. }
+            | EventKind::Requeued { .. } => unreachable!("written by Event::write_line"),
             EventKind::Expired { msg, queue } => write!(f, "expire {msg} in {queue}"),
             EventKind::DeadLettered { msg, queue, reason } => {
                 write!(f, "dead-letter {msg} from {queue} ({reason})")
@@ -1437,12 +1464,17 @@ impl TraceDigest {
     /// Hashes the event's trace line and a newline, streaming the text without allocating.
     pub fn add(&mut self, event: &Event) {
         use std::fmt::Write;
+        // A local copy, so the state can stay in a register for the inlined pieces.
+        let mut h = *self;
         // Writing into the hasher never fails.
-        let _ = writeln!(self, "{event}");
+        let _ = event.write_line(&mut h);
+        let _ = h.write_str("\n");
+        *self = h;
     }
 }
 
 impl std::fmt::Write for TraceDigest {
+    #[inline]
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         for b in s.bytes() {
             self.0 ^= u64::from(b);

@@ -41,7 +41,14 @@ impl SimTime {
 
 impl fmt::Display for SimTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // "12.345s", built in one buffer: this runs for every event's trace line.
+        self.write_to(f)
+    }
+}
+
+impl SimTime {
+    /// "12.345s" into any writer: the trace digest takes it without `fmt::Formatter`.
+    pub(crate) fn write_to<W: fmt::Write>(self, f: &mut W) -> fmt::Result {
+        // Built in one buffer: this runs for every event's trace line.
         let ms = self.0 / 1_000;
         let (secs, frac) = (ms / 1_000, ms % 1_000);
         let mut buf = [0u8; 26];

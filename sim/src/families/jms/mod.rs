@@ -459,7 +459,7 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
             JmsStore::Sub(s) => self.family.subs[s.index()].durable.is_some(),
             JmsStore::Queue(_) => false,
         };
-        for (tag, slot) in unacked {
+        for (tag, slot) in unacked.iter() {
             let broker = self.session(cid).broker_counts.get(&tag).copied();
             let c = self.world.copies.get_mut(slot);
             let seen = !unseen.contains(&tag);
@@ -982,7 +982,7 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
         session.delivered_counter -= delivered.len() as i64;
         let unacked = &self.clients.consumers[cid.index()].unacked;
         let parked: Vec<(u64, Slot)> = (delivered.iter())
-            .filter_map(|t| Some((*t, *unacked.get(t)?)))
+            .filter_map(|t| Some((*t, unacked.get(*t)?)))
             .collect();
         let Some(&(_, newest)) = parked.last() else {
             return;
@@ -1093,7 +1093,7 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
             }
             Frame::AckRange { first, last } => {
                 let unacked = &self.clients.consumers[cid.index()].unacked;
-                let tags: Vec<u64> = unacked.range(first..=last).map(|(t, _)| *t).collect();
+                let tags: Vec<u64> = unacked.tags_in(first, last).collect();
                 let msgs = self.remove_acked(cid, source, &tags);
                 self.world.emit(event(JmsAckKind::Standard, msgs, 0));
             }
@@ -1159,7 +1159,7 @@ impl<W: From<JmsWork> + From<ClientWork>> Cx<'_, &mut Jms, W> {
     ) -> Vec<(Slot, MessageId)> {
         let mut taken = Vec::new();
         for tag in tags {
-            let Some(slot) = self.clients.consumers[cid.index()].unacked.remove(tag) else {
+            let Some(slot) = self.clients.consumers[cid.index()].unacked.remove(*tag) else {
                 continue;
             };
             self.session(cid).broker_counts.remove(tag);

@@ -772,7 +772,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             // The channel closed first; the message was requeued then (RMQ-15).
             return;
         }
-        let Some(slot) = consumer.unacked.remove(&tag) else {
+        let Some(slot) = consumer.unacked.remove(tag) else {
             return;
         };
         let q = self.settle(cid, slot, settle);
@@ -786,10 +786,9 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         if consumer.epoch != epoch {
             return;
         }
-        let rest = consumer.unacked.split_off(&(up_to + 1));
-        let acked = std::mem::replace(&mut consumer.unacked, rest);
+        let acked = consumer.unacked.take_up_to(up_to);
         let mut queue = None;
-        for slot in acked.into_values() {
+        for &slot in acked.values() {
             queue = Some(self.settle(cid, slot, Settle::Ack));
         }
         if let Some(q) = queue {
@@ -1064,7 +1063,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
                 epoch,
             } => {
                 let c = &self.clients.consumers[consumer.index()];
-                if c.epoch == epoch && c.unacked.contains_key(&tag) {
+                if c.epoch == epoch && c.unacked.contains_key(tag) {
                     self.close_consumer(
                         consumer,
                         ConsumerStatus::Crashed,

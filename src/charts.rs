@@ -268,18 +268,25 @@ fn draw(
         let _ = ctx.fill_text(&line.label, x + 20.0, y);
         x += 20.0 + tw + 14.0;
     }
-    if let Some(g) = &ghost {
+    // The other branch's entry, on a line of its own only where the plot keeps its room.
+    let ghost_label = ghost.as_ref().and_then(|g| {
         let tw = ctx.measure_text(g.label).map_or(40.0, |m| m.width());
         if x > 6.0 && x + 22.0 + tw > w - 4.0 {
+            if h - 22.0 - (y + 30.0) < 40.0 {
+                return None;
+            }
             x = 6.0;
             y += 18.0;
         }
+        Some(g.label)
+    });
+    if let Some(label) = ghost_label {
         ctx.set_fill_style_str("#6b7280");
         for dx in [0.0, 6.0, 12.0] {
             ctx.fill_rect(x + dx, y - 7.0, 4.0, 4.0);
         }
         ctx.set_fill_style_str("#1f2937");
-        let _ = ctx.fill_text(g.label, x + 20.0, y);
+        let _ = ctx.fill_text(label, x + 20.0, y);
     }
 
     let ghost_lines = ghost.as_ref().map_or(&[][..], |g| &g.data.lines[..]);
@@ -430,14 +437,7 @@ pub fn charts_panel() -> Html {
             }
             let data = chart_data(&charts, l);
             let ghosts = other.as_ref().map(|(at, original, c)| {
-                let label = t(
-                    l,
-                    if *original {
-                        Key::ChartDashedOriginal
-                    } else {
-                        Key::ChartDashedFork
-                    },
-                );
+                let label = t(l, crate::timeline::branch_key(*original));
                 (chart_data(c, l).map(|d| after_fork(d, *at)), label)
             });
             let t_end = data

@@ -264,6 +264,12 @@ fn draw(el: &HtmlCanvasElement, m: &Model, l: Lang) {
         .into_iter()
         .find(|s| secs / s <= 10.0)
         .unwrap_or(7200.0);
+    // The clock's label; on a one-row track it shares the top line with the tick labels.
+    let clock = crate::model::format_clock(m.now);
+    let clock_font = "600 12px system-ui, sans-serif";
+    ctx.set_font(clock_font);
+    let clock_x = (x_of(m.now).clamp(1.0, w - 1.0) + 4.0).min(w - 60.0);
+    let clock_w = ctx.measure_text(&clock).map_or(60.0, |m| m.width());
     ctx.set_fill_style_str("#6b7280");
     ctx.set_font("12px system-ui, sans-serif");
     let mut s = 0.0;
@@ -275,7 +281,10 @@ fn draw(el: &HtmlCanvasElement, m: &Model, l: Lang) {
         } else {
             format!("{s} s")
         };
-        if x + 30.0 < w {
+        let tw = ctx.measure_text(&label).map_or(30.0, |m| m.width());
+        let under_clock =
+            m.fork.is_none() && x + 2.0 < clock_x + clock_w + 6.0 && x + tw + 8.0 > clock_x;
+        if x + 30.0 < w && !under_clock {
             let _ = ctx.fill_text(&label, x + 2.0, 11.0);
         }
         s += step;
@@ -308,11 +317,8 @@ fn draw(el: &HtmlCanvasElement, m: &Model, l: Lang) {
     let x = x_of(m.now).clamp(1.0, w - 1.0);
     ctx.set_fill_style_str("#111827");
     ctx.fill_rect(x - 1.0, 0.0, 2.0, h);
-    let _ = ctx.fill_text(
-        &crate::model::format_clock(m.now),
-        (x + 4.0).min(w - 60.0),
-        h - 14.0,
-    );
+    ctx.set_font(clock_font);
+    let _ = ctx.fill_text(&clock, clock_x, h - 14.0);
     el.set_title(t(l, Key::TimelineLabel));
 }
 

@@ -1,6 +1,7 @@
 //! Time-series charts on small canvases: backlog (queue depth, group lag), throughput in vs
 //! out, and latency p50 / p99. They are drawn straight to the canvas a few times per second,
-//! and only when the series changed; yew never re-renders them.
+//! and only when the series changed; yew never re-renders them. After a fork the other
+//! branch's series are overlaid dashed from the fork point ("what if ...?").
 
 use crate::hooks::{use_interval, use_render_count};
 use crate::i18n::{t, Key, Lang};
@@ -179,9 +180,38 @@ pub fn format_tick(v: f64) -> String {
     format!("{text}{suffix}")
 }
 
+/// The other branch of a fork on a chart: its lines (dashed) and the legend's words for them.
+struct Ghost<'a> {
+    data: &'a ChartData,
+    label: &'static str,
+}
+
+/// The other branch's series from the fork point on, with the last point before it so the
+/// dashed line starts where the branches part.
+pub fn after_fork(data: ChartData, at_us: u64) -> ChartData {
+    let lines = data
+        .lines
+        .into_iter()
+        .map(|l| {
+            let first = l.points.partition_point(|p| p.0 < at_us).saturating_sub(1);
+            Line {
+                points: l.points[first..].to_vec(),
+                ..l
+            }
+        })
+        .collect();
+    ChartData { lines, ..data }
+}
+
 /// Draws a chart into `canvas`, matching its backing store to its CSS size. The time axis
 /// runs from 0 to `t_end` (µs), the same for every chart so they line up.
-fn draw(canvas: &HtmlCanvasElement, data: &ChartData, lang: Lang, t_end: u64) {
+fn draw(
+    canvas: &HtmlCanvasElement,
+    data: &ChartData,
+    ghost: Option<Ghost>,
+    lang: Lang,
+    t_end: u64,
+) {
     let Some(ctx) = canvas
         .get_context("2d")
         .ok()
@@ -238,10 +268,32 @@ fn draw(canvas: &HtmlCanvasElement, data: &ChartData, lang: Lang, t_end: u64) {
         let _ = ctx.fill_text(&line.label, x + 20.0, y);
         x += 20.0 + tw + 14.0;
     }
+    // The other branch's entry, on a line of its own only where the plot keeps its room.
+    let ghost_label = ghost.as_ref().and_then(|g| {
+        let tw = ctx.measure_text(g.label).map_or(40.0, |m| m.width());
+        if x > 6.0 && x + 22.0 + tw > w - 4.0 {
+            if h - 22.0 - (y + 30.0) < 40.0 {
+                return None;
+            }
+            x = 6.0;
+            y += 18.0;
+        }
+        Some(g.label)
+    });
+    if let Some(label) = ghost_label {
+        ctx.set_fill_style_str("#6b7280");
+        for dx in [0.0, 6.0, 12.0] {
+            ctx.fill_rect(x + dx, y - 7.0, 4.0, 4.0);
+        }
+        ctx.set_fill_style_str("#1f2937");
+        let _ = ctx.fill_text(label, x + 20.0, y);
+    }
 
+    let ghost_lines = ghost.as_ref().map_or(&[][..], |g| &g.data.lines[..]);
     let v_max = data
         .lines
         .iter()
+        .chain(ghost_lines)
         .flat_map(|l| l.points.iter().map(|p| p.1))
         .filter(|v| v.is_finite())
         .fold(0.0_f64, f64::max);
@@ -318,10 +370,32 @@ fn draw(canvas: &HtmlCanvasElement, data: &ChartData, lang: Lang, t_end: u64) {
         }
         ctx.stroke();
     }
+    // The other branch: thinner, dashed and faded, so the playing branch stays in front.
+    ctx.set_line_width(2.0);
+    ctx.set_global_alpha(0.7);
+    let _ = ctx.set_line_dash(&js_sys::Array::of2(&6.0.into(), &4.0.into()));
+    for line in ghost_lines {
+        ctx.set_stroke_style_str(line.color);
+        ctx.begin_path();
+        for (i, &(t, v)) in line.points.iter().enumerate() {
+            let (px, py) = (sx(t), sy(if v.is_finite() { v } else { 0.0 }));
+            if i == 0 {
+                ctx.move_to(px, py);
+            } else {
+                ctx.line_to(px, py);
+            }
+        }
+        ctx.stroke();
+    }
+    let _ = ctx.set_line_dash(&js_sys::Array::new());
+    ctx.set_global_alpha(1.0);
 }
 
+/// The other branch of a fork: where it parts, whether it is the original, its series.
+type Other = Option<(u64, bool, Charts)>;
+
 /// What was drawn last, to skip identical redraws.
-type Drawn = Option<(Charts, Lang, [(i32, i32); 3])>;
+type Drawn = Option<(Charts, Other, Lang, [(i32, i32); 3])>;
 
 #[function_component(ChartsPanel)]
 pub fn charts_panel() -> Html {
@@ -350,25 +424,42 @@ pub fn charts_panel() -> Html {
                 .each_ref()
                 .map(|c| (c.client_width(), c.client_height()));
             let charts = d.sim().charts();
+            let other: Other = d.fork().and_then(|f| {
+                let c = d.other_charts()?;
+                Some((f.at.micros(), !f.playing_original, c))
+            });
             drop(d);
             let mut last = drawn.borrow_mut();
-            if last
-                .as_ref()
-                .is_some_and(|(c, lang, s)| *c == charts && *lang == l && *s == sizes)
-            {
+            if last.as_ref().is_some_and(|(c, o, lang, s)| {
+                *c == charts && *o == other && *lang == l && *s == sizes
+            }) {
                 return;
             }
             let data = chart_data(&charts, l);
-            let t_end = data.iter().map(ChartData::t_end).max().unwrap_or(0);
+            let ghosts = other.as_ref().map(|(at, original, c)| {
+                let label = t(l, crate::timeline::branch_key(*original));
+                (chart_data(c, l).map(|d| after_fork(d, *at)), label)
+            });
+            let t_end = data
+                .iter()
+                .chain(ghosts.iter().flat_map(|g| g.0.iter()))
+                .map(ChartData::t_end)
+                .max()
+                .unwrap_or(0);
             let mut n = draws.borrow_mut();
             *n += 1;
-            for (el, chart) in els.iter().zip(&data) {
-                draw(el, chart, l, t_end);
+            for (i, (el, chart)) in els.iter().zip(&data).enumerate() {
+                let ghost = ghosts
+                    .as_ref()
+                    .map(|(g, label)| Ghost { data: &g[i], label });
+                let ghost_points = ghost.as_ref().map_or(0, |g| g.data.point_count());
+                draw(el, chart, ghost, l, t_end);
+                let _ = el.set_attribute("data-ghost-points", &ghost_points.to_string());
                 let _ = el.set_attribute("data-points", &chart.point_count().to_string());
                 let _ = el.set_attribute("data-draws", &n.to_string());
                 let _ = el.set_attribute("aria-label", &chart.title);
             }
-            *last = Some((charts, l, sizes));
+            *last = Some((charts, other, l, sizes));
         })
     };
     {
@@ -413,6 +504,26 @@ mod tests {
         assert_eq!(s.len(), comb.len());
         assert!(s[20..].iter().all(|p| (p.1 - 5.0).abs() < 1e-9), "{s:?}");
         assert!(smooth(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_other_branch_is_overlaid_from_the_fork_point() {
+        let mut d = Driver::with_default_scenario();
+        d.run_to(SimTime::from_secs(20));
+        d.scrub(SimTime::from_secs(8));
+        d.apply(
+            serde_json::from_str(r#"{"crash_consumer":{"consumer":"worker"}}"#).expect("command"),
+        )
+        .expect("crash applies");
+        let other = d.other_charts().expect("the original runs past the fork");
+        let [backlog, ..] = chart_data(&other, Lang::En).map(|c| after_fork(c, 8_000_000));
+        let pts = &backlog.lines[0].points;
+        assert!(
+            pts[0].0 < 8_000_000 && pts[1].0 >= 8_000_000,
+            "{:?}",
+            &pts[..2]
+        );
+        assert!(pts.last().expect("points").0 >= 19_000_000);
     }
 
     #[test]

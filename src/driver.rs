@@ -6,6 +6,7 @@ use broker_sim::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 /// The scenario the app opens with.
 pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.json");
@@ -34,14 +35,17 @@ pub const CHECKPOINT_EVERY_US: u64 = 1_000_000;
 /// well under 100 ms without crowding the tab.
 pub const CHECKPOINT_BUDGET_BYTES: usize = 64 << 20;
 
-/// A clone of the run at `at`, after the first `applied` logged commands.
+/// A clone of the run at `at`, after the first `applied` logged commands. Shared (`Rc`) so the
+/// two branches of a fork hold their common past once.
+#[derive(Clone)]
 struct Checkpoint {
     at: SimTime,
     applied: usize,
-    sim: Simulation,
+    sim: Rc<Simulation>,
 }
 
 /// Clones of the run, oldest first, the first at time 0, under a byte budget.
+#[derive(Clone)]
 pub struct Checkpoints {
     items: Vec<Checkpoint>,
     every_us: u64,
@@ -72,7 +76,7 @@ impl Checkpoints {
         self.items.push(Checkpoint {
             at: sim.now(),
             applied,
-            sim,
+            sim: Rc::new(sim),
         });
         while self.bytes > self.budget && self.items.len() > 2 {
             self.thin();
@@ -149,6 +153,32 @@ pub struct LoggedCommand {
     pub command: Command,
 }
 
+/// One line of commands through the run, with its checkpoints and the furthest time played.
+struct Branch {
+    log: Vec<LoggedCommand>,
+    checkpoints: Checkpoints,
+    furthest: SimTime,
+}
+
+/// The branch not playing since a command applied behind the recorded end forked the run.
+struct Fork {
+    at: SimTime,
+    other: Branch,
+    /// Whether the other branch is the original (the one recorded before the fork).
+    other_is_original: bool,
+}
+
+/// What the timeline and the charts show of a fork.
+pub struct ForkView<'a> {
+    /// Where the branches part.
+    pub at: SimTime,
+    /// Whether the branch playing is the original one.
+    pub playing_original: bool,
+    /// The other branch's recorded commands and end.
+    pub other_log: &'a [LoggedCommand],
+    pub other_end: SimTime,
+}
+
 pub struct Driver {
     sim: Simulation,
     scenario: Scenario,
@@ -171,6 +201,8 @@ pub struct Driver {
     furthest: SimTime,
     /// Events handed to `record` so far (for the frame report).
     recorded_events: u64,
+    /// The other branch, after a fork.
+    fork: Option<Fork>,
 }
 
 impl Driver {
@@ -193,6 +225,7 @@ impl Driver {
             moving: None,
             furthest: SimTime::ZERO,
             recorded_events: 0,
+            fork: None,
         })
     }
 
@@ -244,9 +277,24 @@ impl Driver {
     }
 
     /// Applies a command now and records it; a refused command changes nothing. A new command
-    /// after a scrub back replaces the recorded future.
+    /// behind the recorded end forks the run: what was recorded stays as the other branch (it
+    /// replaces an older other branch), and this one goes on from here.
     pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
         self.sim.apply(command.clone())?;
+        let now = self.sim.now();
+        let end = self.horizon();
+        if end > now {
+            self.fork = Some(Fork {
+                at: now,
+                other: Branch {
+                    log: self.log.clone(),
+                    checkpoints: self.checkpoints.clone(),
+                    furthest: end,
+                },
+                other_is_original: true,
+            });
+            self.furthest = now;
+        }
         self.log.truncate(self.applied);
         self.checkpoints.cut(self.sim.now(), self.applied);
         self.log.push(LoggedCommand {
@@ -296,12 +344,17 @@ impl Driver {
         self.carry_us = 0.0;
         self.lagging = false;
         self.moving = None;
+        self.fork = None;
         Ok(())
     }
 
     /// Moves the run to `t`, which is how narration steps back: the exact state the run had
     /// at `t` (see [`Driver::scrub`]). Commands logged after `t` are forgotten.
     pub fn seek(&mut self, t: SimTime) {
+        // Before the fork the other branch no longer parts from this log.
+        if self.fork.as_ref().is_some_and(|f| t < f.at) {
+            self.fork = None;
+        }
         self.scrub(t);
         self.log.truncate(self.applied);
         self.checkpoints.cut(SimTime::MAX, self.applied);
@@ -309,28 +362,115 @@ impl Driver {
     }
 
     /// Moves the run to `t` and keeps the recorded future, which playing on applies again:
-    /// the timeline's seek. Back in time it restores the latest checkpoint before `t` and
-    /// replays the logged commands from there; determinism makes this the exact state a fresh
-    /// replay to `t` gives.
+    /// the timeline's seek. It restores the latest checkpoint before `t` when that is behind
+    /// the clock (a seek back) or ahead of it (a long seek forward), and replays the logged
+    /// commands from there; determinism makes this the exact state a fresh replay to `t` gives.
     pub fn scrub(&mut self, t: SimTime) {
         self.moving = None;
         self.carry_us = 0.0;
         self.lagging = false;
-        if t < self.sim.now() {
-            let applied = self.log.partition_point(|c| c.at <= t);
-            let from = self.checkpoints.before(t, applied);
-            self.sim = from.sim.clone();
-            self.applied = from.applied;
+        let now = self.sim.now();
+        let from = self.checkpoint_before(t);
+        if t < now {
             // The events up to `t` are those already seen; the replay only rebuilds state.
             let keep = self.events.partition_point(|e| e.time <= t);
             self.events.truncate(keep);
+            self.start_from(from);
             let capacity = std::mem::replace(&mut self.event_capacity, 0);
             let replayed = self.advance(t, usize::MAX);
             self.event_capacity = capacity;
             replayed.expect("a logged command that applied once applies again");
         } else {
-            self.run_to(t);
+            if from.at > now {
+                // The event log skips from the clock to the checkpoint: replaying that gap is
+                // what made long seeks forward slow.
+                self.start_from(from);
+            }
+            // Not `run_to`: a checkpoint at `t` itself still owes the commands logged at `t`.
+            self.advance(t, usize::MAX)
+                .expect("a logged command that applied once applies again");
         }
+    }
+
+    /// The latest checkpoint at or before `t` on this branch's log.
+    fn checkpoint_before(&self, t: SimTime) -> Checkpoint {
+        let applied = self.log.partition_point(|c| c.at <= t);
+        self.checkpoints.before(t, applied).clone()
+    }
+
+    fn start_from(&mut self, from: Checkpoint) {
+        self.sim = Rc::unwrap_or_clone(from.sim);
+        self.applied = from.applied;
+    }
+
+    /// The fork, if the run has two branches.
+    pub fn fork(&self) -> Option<ForkView<'_>> {
+        self.fork.as_ref().map(|f| ForkView {
+            at: f.at,
+            playing_original: !f.other_is_original,
+            other_log: &f.other.log,
+            other_end: f.other.furthest,
+        })
+    }
+
+    /// The other branch's chart series as of its latest checkpoint (within a checkpoint
+    /// interval of its end): the charts' overlay.
+    pub fn other_charts(&self) -> Option<broker_sim::snapshot::Charts> {
+        let f = self.fork.as_ref()?;
+        let last = f.other.checkpoints.items.last()?;
+        (last.at > f.at).then(|| last.sim.charts())
+    }
+
+    /// Plays the other branch from the same time: swaps the logs and checkpoints and rebuilds
+    /// the state from that branch's checkpoints. Returns false when there is no fork.
+    pub fn switch_branch(&mut self) -> bool {
+        let leaving_end = self.horizon();
+        let Some(f) = self.fork.as_mut() else {
+            return false;
+        };
+        std::mem::swap(&mut self.log, &mut f.other.log);
+        std::mem::swap(&mut self.checkpoints, &mut f.other.checkpoints);
+        self.furthest = std::mem::replace(&mut f.other.furthest, leaving_end);
+        f.other_is_original = !f.other_is_original;
+        let fork_at = f.at;
+        let t = self.sim.now();
+        self.moving = None;
+        self.carry_us = 0.0;
+        self.lagging = false;
+        let from = self.checkpoint_before(t);
+        // Events the branches share stay; the replay from the checkpoint records the rest.
+        let keep = self
+            .events
+            .partition_point(|e| e.time < from.at.min(fork_at));
+        self.events.truncate(keep);
+        self.start_from(from);
+        self.advance(t, usize::MAX)
+            .expect("a logged command that applied once applies again");
+        true
+    }
+
+    /// Adds the other branch of a shared fork to a restored run: `log` played to `end`, parting
+    /// from this one at `at`. A command refused on replay fails, naming its index.
+    pub fn restore_fork(
+        &mut self,
+        log: &[LoggedCommand],
+        end: SimTime,
+        at: SimTime,
+        other_is_original: bool,
+    ) -> Result<(), String> {
+        let mut other = Driver::new(&self.scenario, self.seed).map_err(|e| e.to_string())?;
+        other.checkpoints.budget = self.checkpoints.budget;
+        other.restore(&self.scenario.clone(), self.seed, log, end)?;
+        self.fork = Some(Fork {
+            at,
+            other: Branch {
+                log: other.log,
+                checkpoints: other.checkpoints,
+                furthest: other.furthest,
+            },
+            other_is_original,
+        });
+        Ok(())
     }
 
     /// Advances to `t` (at most `max_events` work items), applying the recorded commands as
@@ -977,5 +1117,103 @@ mod tests {
         assert!(d.checkpoints.items.iter().all(|c| c.applied <= 1));
         d.run_to(SimTime::from_secs(25));
         assert!(d.snapshot() == fresh(&d, d.log(), SimTime::from_secs(25)));
+    }
+
+    #[test]
+    fn a_long_seek_forward_starts_from_the_checkpoint_ahead() {
+        let mut d = recorded_run(CHECKPOINT_BUDGET_BYTES);
+        let log = d.log().to_vec();
+        d.scrub(SimTime::from_secs(2));
+        let before = d.recorded_events;
+        d.scrub(SimTime::from_secs(35));
+        assert_eq!(
+            d.recorded_events, before,
+            "nothing between 2 s and the checkpoint at 35 s was simulated"
+        );
+        assert!(d.snapshot() == fresh(&d, &log, SimTime::from_secs(35)));
+        d.scrub(SimTime::from_millis(37_250));
+        assert!(d.snapshot() == fresh(&d, &log, SimTime::from_millis(37_250)));
+    }
+
+    #[test]
+    fn fork_keeps_the_original_branch_and_switching_replays_each_exactly() {
+        for budget in [CHECKPOINT_BUDGET_BYTES, 1] {
+            let mut d = recorded_run(budget);
+            let original = d.recorded().to_vec();
+            d.scrub(SimTime::from_secs(15));
+            d.apply(command(r#"{"crash_consumer":{"consumer":"worker"}}"#))
+                .expect("crash applies");
+            let f = d.fork().expect("a command behind the end forks the run");
+            assert_eq!(f.at, SimTime::from_secs(15));
+            assert!(!f.playing_original);
+            assert_eq!(
+                (f.other_log, f.other_end),
+                (&original[..], SimTime::from_secs(40))
+            );
+            assert_eq!(
+                d.horizon(),
+                SimTime::from_secs(15),
+                "the fork ends where it starts"
+            );
+            d.run_to(SimTime::from_secs(30));
+            let forked = d.log().to_vec();
+            assert_eq!(
+                forked.len(),
+                3,
+                "the crash at 15 s replaced the burst at 21 s"
+            );
+            let on_fork = d.snapshot();
+            assert!(on_fork == fresh(&d, &forked, SimTime::from_secs(30)));
+            assert!(
+                on_fork != fresh(&d, &original, SimTime::from_secs(30)),
+                "the fork differs"
+            );
+
+            assert!(d.switch_branch());
+            assert_eq!(d.now(), SimTime::from_secs(30));
+            assert!(d.fork().expect("still forked").playing_original);
+            assert!(d.snapshot() == fresh(&d, &original, SimTime::from_secs(30)));
+            assert_eq!(d.recorded(), &original[..]);
+            assert_eq!(d.horizon(), SimTime::from_secs(40));
+            d.run_to(SimTime::from_secs(40));
+            assert!(d.snapshot() == fresh(&d, &original, SimTime::from_secs(40)));
+            let events: Vec<_> = d.events().iter().map(|e| e.time).collect();
+            assert!(events.windows(2).all(|w| w[0] <= w[1]), "events in order");
+
+            assert!(d.switch_branch());
+            assert!(d.snapshot() == fresh(&d, &forked, SimTime::from_secs(40)));
+            assert_eq!(d.fork().expect("forked").other_end, SimTime::from_secs(40));
+        }
+    }
+
+    #[test]
+    fn a_new_fork_replaces_the_branch_not_playing() {
+        let mut d = recorded_run(CHECKPOINT_BUDGET_BYTES);
+        d.scrub(SimTime::from_secs(15));
+        d.apply(command(r#"{"crash_consumer":{"consumer":"worker"}}"#))
+            .expect("crash applies");
+        d.run_to(SimTime::from_secs(25));
+        let first_fork = d.recorded().to_vec();
+        d.scrub(SimTime::from_secs(20));
+        d.apply(command(r#"{"restart_consumer":{"consumer":"worker"}}"#))
+            .expect("restart applies");
+        let f = d.fork().expect("forked again");
+        assert_eq!(f.at, SimTime::from_secs(20));
+        assert_eq!(
+            f.other_log,
+            &first_fork[..],
+            "the first fork is now the other branch"
+        );
+        assert!(
+            d.other_charts().is_some(),
+            "the other branch has series past the fork"
+        );
+        // At the end of the recorded run a command does not fork.
+        let mut plain = Driver::with_default_scenario();
+        plain.run_to(SimTime::from_secs(5));
+        plain
+            .apply(command(r#"{"crash_consumer":{"consumer":"worker"}}"#))
+            .expect("crash applies");
+        assert!(plain.fork().is_none() && !plain.switch_branch());
     }
 }

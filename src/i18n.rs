@@ -695,6 +695,12 @@ strings! {
     TimelineStep => "lesson step", "수업 단계";
     TimelineFirstDrop => "first drop", "첫 유실";
     TimelineFirstDead => "first dead letter", "첫 데드 레터";
+    BranchOriginal => "Original", "원래 실행";
+    BranchFork => "Fork", "분기";
+    BranchPlaying => "Playing", "재생 중";
+    BranchSwitchToOriginal => "Switch to the original", "원래 실행으로 전환";
+    BranchSwitchToFork => "Switch to the fork", "분기로 전환";
+    BranchForkHint => "A command behind the end of the run forked it: each branch keeps its own commands; switching plays the other one from the same time", "실행 끝보다 앞선 시점의 명령이 실행을 나눴습니다. 두 갈래는 각자의 명령을 지니며, 전환하면 같은 시각에서 다른 갈래를 재생합니다";
     // ---- end timeline ----
 }
 

@@ -60,6 +60,22 @@ pub struct Session {
     pub lang: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<StepPos>,
+    /// The other branch of a forked run (links made before forks have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fork: Option<SharedFork>,
+}
+
+/// The branch not playing: its commands, played to `end_us`, parting from the session's run
+/// at `at_us`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedFork {
+    pub at_us: u64,
+    pub end_us: u64,
+    #[serde(default)]
+    pub log: Vec<LoggedCommand>,
+    /// Whether this branch is the original one (the session's run is then the fork).
+    pub original: bool,
 }
 
 /// Why something could not be opened: a translated reason and, where there is one, the
@@ -97,6 +113,7 @@ pub struct Prepared {
     pub time: SimTime,
     pub lang: Option<Lang>,
     pub step: Option<StepPos>,
+    pub fork: Option<SharedFork>,
 }
 
 /// The live state as a session. `inline` writes the scenario out even if it is a preset (files
@@ -117,6 +134,12 @@ pub fn capture(d: &Driver, lang: Lang, step: Option<StepPos>, inline: bool) -> S
         time_us: d.now().micros(),
         lang: Some(lang.code().to_string()),
         step: d.scenario().narration.as_ref().and(step),
+        fork: d.fork().map(|f| SharedFork {
+            at_us: f.at.micros(),
+            end_us: f.other_end.micros(),
+            log: f.other_log.to_vec(),
+            original: !f.playing_original,
+        }),
     }
 }
 
@@ -193,26 +216,21 @@ pub fn prepare_session(s: Session) -> Result<Prepared, Problem> {
             s.version
         )));
     }
-    if s.log.len() > MAX_COMMANDS {
-        return Err(Problem::new(
-            Key::ProblemTooManyCommands,
-            format!("log: {} > {MAX_COMMANDS}", s.log.len()),
-        ));
-    }
-    if s.time_us > MAX_TIME_US {
-        return Err(Problem::new(
-            Key::ProblemTooLate,
-            format!("time_us: {}", SimTime(s.time_us)),
-        ));
-    }
-    let time = SimTime(s.time_us);
-    for (i, c) in s.log.iter().enumerate() {
-        if c.at > time {
+    check_log(("log", "time_us", "the session's time"), &s.log, s.time_us)?;
+    if let Some(f) = &s.fork {
+        check_log(
+            ("fork.log", "fork.end_us", "the branch's end"),
+            &f.log,
+            f.end_us,
+        )?;
+        if f.at_us > f.end_us {
             return Err(located(format!(
-                "log[{i}].at: after the session's time {time}"
+                "fork.at_us: after the branch's end {}",
+                SimTime(f.end_us)
             )));
         }
     }
+    let time = SimTime(s.time_us);
     let lang = match s.lang.as_deref() {
         None => None,
         Some("ko") => Some(Lang::Ko),
@@ -246,6 +264,9 @@ pub fn prepare_session(s: Session) -> Result<Prepared, Problem> {
     };
     check_script(&scenario)?;
     check_replay(&scenario, s.seed, &s.log, time)?;
+    if let Some(f) = &s.fork {
+        check_replay(&scenario, s.seed, &f.log, SimTime(f.end_us))?;
+    }
     Ok(Prepared {
         scenario,
         seed: s.seed,
@@ -253,7 +274,37 @@ pub fn prepare_session(s: Session) -> Result<Prepared, Problem> {
         time,
         lang,
         step,
+        fork: s.fork,
     })
+}
+
+/// A command log's size and times against the limits; `fields` name the log, its time field
+/// and what that time is.
+fn check_log(
+    (field, time_field, what): (&str, &str, &str),
+    log: &[LoggedCommand],
+    time_us: u64,
+) -> Result<(), Problem> {
+    if log.len() > MAX_COMMANDS {
+        return Err(Problem::new(
+            Key::ProblemTooManyCommands,
+            format!("{field}: {} > {MAX_COMMANDS}", log.len()),
+        ));
+    }
+    let time = SimTime(time_us);
+    if time_us > MAX_TIME_US {
+        return Err(Problem::new(
+            Key::ProblemTooLate,
+            format!("{time_field}: {time}"),
+        ));
+    }
+    match log.iter().position(|c| c.at > time) {
+        Some(i) => Err(Problem::new(
+            Key::ProblemSession,
+            format!("{field}[{i}].at: after {what} {time}"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// A bare scenario file, checked like a session; a lesson opens at its first step.
@@ -273,6 +324,7 @@ pub fn prepare_scenario(scenario: Scenario) -> Result<Prepared, Problem> {
         time,
         lang: None,
         step,
+        fork: None,
     })
 }
 
@@ -420,12 +472,19 @@ fn check_replay(
 
 /// Installs a prepared run: paused at its clock position, ready to compare.
 pub fn install(lab: &Lab, p: &Prepared) -> Result<(), Problem> {
-    lab.with_driver(|d| {
-        d.restore(&p.scenario, p.seed, &p.log, p.time)
-            .map_err(|e| Problem::new(Key::ProblemSession, e))?;
-        d.set_playing(false);
-        Ok(())
-    })
+    lab.with_driver(|d| restore(d, p))
+}
+
+/// Restores a prepared run, and its other branch if it has one, paused.
+fn restore(d: &mut Driver, p: &Prepared) -> Result<(), Problem> {
+    d.restore(&p.scenario, p.seed, &p.log, p.time)
+        .map_err(|e| Problem::new(Key::ProblemSession, e))?;
+    if let Some(f) = &p.fork {
+        d.restore_fork(&f.log, SimTime(f.end_us), SimTime(f.at_us), f.original)
+            .map_err(|e| Problem::new(Key::ProblemSession, format!("fork.{e}")))?;
+    }
+    d.set_playing(false);
+    Ok(())
 }
 
 fn megabytes(bytes: f64) -> String {
@@ -565,7 +624,7 @@ pub fn session_title(s: &Session, lang: Lang) -> String {
 /// Whether an autosaved session is worth offering back: more than the default scenario
 /// playing by itself.
 pub fn worth_offering(s: &Session) -> bool {
-    !s.log.is_empty() || s.scenario != ScenarioRef::Preset("default".into())
+    !s.log.is_empty() || s.fork.is_some() || s.scenario != ScenarioRef::Preset("default".into())
 }
 
 #[cfg(test)]
@@ -624,6 +683,51 @@ mod tests {
             .expect("restores");
         assert_eq!(other.snapshot(), d.snapshot());
         assert_eq!(p.lang, Some(Lang::Ko));
+    }
+
+    #[test]
+    fn fork_links_carry_both_branches_and_old_links_still_open() {
+        let mut d = driver("default");
+        d.run_to(SimTime::from_secs(20));
+        d.scrub(SimTime::from_secs(8));
+        d.apply(crash("worker")).expect("crash");
+        d.run_to(SimTime::from_secs(14));
+        let session = capture(&d, Lang::En, None, false);
+        let fork = session
+            .fork
+            .clone()
+            .expect("the link carries the other branch");
+        assert_eq!(
+            (fork.at_us, fork.end_us, fork.original),
+            (8_000_000, 20_000_000, true)
+        );
+        let back = decode_fragment(&encode_fragment(&session)).expect("decodes");
+        assert_eq!(back, session);
+        let mut other = driver("rmq-01-direct");
+        restore(&mut other, &prepare_session(back).expect("prepares")).expect("restores");
+        assert_eq!(other.snapshot(), d.snapshot());
+        let (a, b) = (other.fork().expect("forked"), d.fork().expect("forked"));
+        assert_eq!(
+            (a.at, a.other_end, a.other_log, a.playing_original),
+            (b.at, b.other_end, b.other_log, b.playing_original)
+        );
+        assert!(other.switch_branch() && d.switch_branch());
+        assert_eq!(other.snapshot(), d.snapshot(), "the original branch, too");
+
+        // A session from before forks has no `fork` and writes none.
+        let file = include_str!("../tests/fixtures/session-before-seam.json");
+        let Loaded::Session(old) = parse_text(file).expect("parses") else {
+            panic!("an exported session");
+        };
+        assert!(old.fork.is_none() && prepare_session(*old).expect("prepares").fork.is_none());
+        let plain = serde_json::to_string(&capture(&driver("default"), Lang::En, None, false));
+        assert!(!plain.expect("serialises").contains("fork"));
+        // A branch that parts after its own end is refused, located.
+        let mut bad = session.clone();
+        bad.fork.as_mut().expect("fork").at_us = 30_000_000;
+        assert!(problem(prepare_session(bad))
+            .detail
+            .starts_with("fork.at_us"));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! marks for lesson steps, commands (scripted or typed), and the first drop and first dead
 //! letter. Drag or click to seek (checkpoints make it fast, see `Driver::scrub`); keys step by
 //! event (`,` `.`), by second (`[` `]`) and by lesson step (`{` `}`). One small canvas, redrawn
-//! only when what it shows changes.
+//! only when what it shows changes. After a fork (`Driver::apply` behind the end) a second,
+//! dimmed row shows the branch not playing from the fork point, and a button switches branches.
 
 use crate::driver::{Driver, LoggedCommand};
 use crate::hooks::use_interval;
@@ -72,6 +73,47 @@ pub struct Model {
     pub now: SimTime,
     pub end: SimTime,
     pub marks: Vec<(SimTime, MarkKind)>,
+    pub fork: Option<ForkRow>,
+}
+
+/// The branch not playing, drawn dimmed from where the branches part to its end.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForkRow {
+    pub at: SimTime,
+    pub end: SimTime,
+    /// Its commands from the fork point on.
+    pub marks: Vec<(SimTime, MarkKind)>,
+    pub is_original: bool,
+}
+
+impl ForkRow {
+    fn of(d: &Driver) -> Option<ForkRow> {
+        d.fork().map(|f| ForkRow {
+            at: f.at,
+            end: f.other_end,
+            marks: f
+                .other_log
+                .iter()
+                .filter(|c| c.at >= f.at)
+                .map(|c| (c.at, MarkKind::of_command(&c.command)))
+                .collect(),
+            is_original: !f.playing_original,
+        })
+    }
+
+    /// The branch's name.
+    fn name(&self, l: Lang) -> &'static str {
+        t(l, branch_key(self.is_original))
+    }
+}
+
+/// The name of the original branch or of the fork.
+pub fn branch_key(original: bool) -> Key {
+    if original {
+        Key::BranchOriginal
+    } else {
+        Key::BranchFork
+    }
 }
 
 /// The marks of a run: lesson steps, scripted and typed commands, first drop, first dead letter.
@@ -173,9 +215,10 @@ pub fn time_at(x: f64, width: f64, end: SimTime) -> SimTime {
     SimTime((end.micros() as f64 * f).round() as u64)
 }
 
-/// The timeline's end: what was played, at least ten seconds.
+/// The timeline's end: what was played on either branch, at least ten seconds.
 fn end_of(d: &Driver) -> SimTime {
-    d.horizon().max(SimTime::from_secs(10))
+    let other = d.fork().map_or(SimTime::ZERO, |f| f.other_end);
+    d.horizon().max(other).max(SimTime::from_secs(10))
 }
 
 /// Seeks and records how long it took on the element (`data-seek-ms`, read by the e2e test).
@@ -221,8 +264,14 @@ fn draw(el: &HtmlCanvasElement, m: &Model, l: Lang) {
         .into_iter()
         .find(|s| secs / s <= 10.0)
         .unwrap_or(7200.0);
+    // The clock's label; on a one-row track it shares the top line with the tick labels.
+    let clock = crate::model::format_clock(m.now);
+    let clock_font = "600 12px system-ui, sans-serif";
+    ctx.set_font(clock_font);
+    let clock_x = (x_of(m.now).clamp(1.0, w - 1.0) + 4.0).min(w - 60.0);
+    let clock_w = ctx.measure_text(&clock).map_or(60.0, |m| m.width());
     ctx.set_fill_style_str("#6b7280");
-    ctx.set_font("10px system-ui, sans-serif");
+    ctx.set_font("12px system-ui, sans-serif");
     let mut s = 0.0;
     while s <= secs {
         let x = s / secs * w;
@@ -232,42 +281,79 @@ fn draw(el: &HtmlCanvasElement, m: &Model, l: Lang) {
         } else {
             format!("{s} s")
         };
-        if x + 30.0 < w {
-            let _ = ctx.fill_text(&label, x + 2.0, 10.0);
+        let tw = ctx.measure_text(&label).map_or(30.0, |m| m.width());
+        let under_clock =
+            m.fork.is_none() && x + 2.0 < clock_x + clock_w + 6.0 && x + tw + 8.0 > clock_x;
+        if x + 30.0 < w && !under_clock {
+            let _ = ctx.fill_text(&label, x + 2.0, 11.0);
         }
         s += step;
     }
-    for &(at, kind) in &m.marks {
+    if let Some(f) = &m.fork {
+        // The other branch, dimmed, on the row above, joined to this one at the fork point.
+        let (xf, xe, y) = (x_of(f.at), x_of(f.end), FORK_ROW_Y);
+        ctx.set_global_alpha(0.5);
+        ctx.set_fill_style_str("#9ca3af");
+        ctx.fill_rect(xf, y - 2.0, (xe - xf).max(2.0), 4.0);
+        ctx.fill_rect(xf - 1.0, y, 2.0, h - 6.0 - y);
+        draw_marks(&ctx, &f.marks, &x_of, w, y + 4.0);
+        ctx.set_global_alpha(1.0);
+        ctx.begin_path();
+        let _ = ctx.arc(xf, h - 6.0, 4.0, 0.0, std::f64::consts::TAU);
+        ctx.set_fill_style_str("#4b5563");
+        ctx.fill();
+        ctx.set_font("600 12px system-ui, sans-serif");
+        let name = f.name(l);
+        let tw = ctx.measure_text(name).map_or(60.0, |m| m.width());
+        let lx = if xf - tw - 8.0 >= 0.0 {
+            xf - tw - 8.0
+        } else {
+            xf + 8.0
+        };
+        let _ = ctx.fill_text(name, lx, y + 4.0);
+    }
+    draw_marks(&ctx, &m.marks, &x_of, w, h);
+    // The clock.
+    let x = x_of(m.now).clamp(1.0, w - 1.0);
+    ctx.set_fill_style_str("#111827");
+    ctx.fill_rect(x - 1.0, 0.0, 2.0, h);
+    ctx.set_font(clock_font);
+    let _ = ctx.fill_text(&clock, clock_x, h - 14.0);
+    el.set_title(t(l, Key::TimelineLabel));
+}
+
+/// The row of the other branch in a forked timeline (its centre, px from the top).
+const FORK_ROW_Y: f64 = 24.0;
+
+/// Marks on a row whose bottom is `bottom`.
+fn draw_marks(
+    ctx: &CanvasRenderingContext2d,
+    marks: &[(SimTime, MarkKind)],
+    x_of: &dyn Fn(SimTime) -> f64,
+    w: f64,
+    bottom: f64,
+) {
+    for &(at, kind) in marks {
         let x = x_of(at).clamp(1.0, w - 1.0);
         ctx.set_fill_style_str(kind.colour());
         match kind {
             MarkKind::Step => {
                 ctx.begin_path();
-                let _ = ctx.arc(x, h - 6.0, 4.0, 0.0, std::f64::consts::TAU);
+                let _ = ctx.arc(x, bottom - 6.0, 4.0, 0.0, std::f64::consts::TAU);
                 ctx.fill();
             }
             MarkKind::FirstDrop | MarkKind::FirstDead => {
                 ctx.begin_path();
-                ctx.move_to(x, h - 12.0);
-                ctx.line_to(x + 4.0, h - 6.0);
-                ctx.line_to(x, h);
-                ctx.line_to(x - 4.0, h - 6.0);
+                ctx.move_to(x, bottom - 12.0);
+                ctx.line_to(x + 4.0, bottom - 6.0);
+                ctx.line_to(x, bottom);
+                ctx.line_to(x - 4.0, bottom - 6.0);
                 ctx.close_path();
                 ctx.fill();
             }
-            _ => ctx.fill_rect(x - 1.0, h - 14.0, 2.0, 12.0),
+            _ => ctx.fill_rect(x - 1.0, bottom - 14.0, 2.0, 12.0),
         }
     }
-    // The clock.
-    let x = x_of(m.now).clamp(1.0, w - 1.0);
-    ctx.set_fill_style_str("#111827");
-    ctx.fill_rect(x - 1.0, 0.0, 2.0, h);
-    let _ = ctx.fill_text(
-        &crate::model::format_clock(m.now),
-        (x + 4.0).min(w - 60.0),
-        h - 14.0,
-    );
-    el.set_title(t(l, Key::TimelineLabel));
 }
 
 #[function_component(Timeline)]
@@ -275,16 +361,19 @@ pub fn timeline() -> Html {
     let lab = use_lab();
     let l = lab.lang;
     let canvas = use_node_ref();
-    let drawn = use_mut_ref(|| None as Option<(Model, Lang, i32)>);
+    let drawn = use_mut_ref(|| None as Option<(Model, Lang, (i32, i32))>);
     let notable = use_mut_ref(Notable::default);
     let dragging = use_mut_ref(|| false);
+    // Whether the original branch plays, once the run has forked (the switch button shows).
+    let branch = use_state(|| None::<bool>);
 
     let redraw = {
-        let (driver, canvas, drawn, notable) = (
+        let (driver, canvas, drawn, notable, branch) = (
             lab.driver.clone(),
             canvas.clone(),
             drawn.clone(),
             notable.clone(),
+            branch.clone(),
         );
         Rc::new(move || {
             let Some(el) = canvas.cast::<HtmlCanvasElement>() else {
@@ -298,7 +387,12 @@ pub fn timeline() -> Html {
                 now: d.now(),
                 end: end_of(&d),
                 marks: marks(&d, &notable.borrow()),
+                fork: ForkRow::of(&d),
             };
+            let playing_original = m.fork.as_ref().map(|f| !f.is_original);
+            if *branch != playing_original {
+                branch.set(playing_original);
+            }
             let c = d.checkpoints();
             let _ = el.set_attribute("data-now-us", &d.now().micros().to_string());
             let _ = el.set_attribute("data-end-us", &m.end.micros().to_string());
@@ -306,8 +400,9 @@ pub fn timeline() -> Html {
             let _ = el.set_attribute("data-checkpoint-bytes", &c.bytes().to_string());
             let _ = el.set_attribute("data-checkpoint-every-us", &c.every_us().to_string());
             let _ = el.set_attribute("data-marks", &m.marks.len().to_string());
+            let _ = el.set_attribute("data-branches", if m.fork.is_some() { "2" } else { "1" });
             drop(d);
-            let key = (m, l, el.client_width());
+            let key = (m, l, (el.client_width(), el.client_height()));
             if drawn.borrow().as_ref() != Some(&key) {
                 draw(&el, &key.0, l);
                 *drawn.borrow_mut() = Some(key);
@@ -397,12 +492,35 @@ pub fn timeline() -> Html {
         });
     }
 
+    let switch = {
+        let (lab, redraw) = (lab.clone(), redraw.clone());
+        Callback::from(move |_: MouseEvent| {
+            lab.with_driver(|d| {
+                d.set_playing(false);
+                d.switch_branch();
+            });
+            redraw();
+        })
+    };
+    let branches = branch.map(|original| {
+        html! {
+            <div class="timeline-branches" title={t(l, Key::BranchForkHint)}>
+                <span data-testid="branch-playing">
+                    { format!("{}: {}", t(l, Key::BranchPlaying), t(l, branch_key(original))) }
+                </span>
+                <button type="button" data-testid="branch-switch" onclick={switch}>
+                    { t(l, if original { Key::BranchSwitchToFork } else { Key::BranchSwitchToOriginal }) }
+                </button>
+            </div>
+        }
+    });
     html! {
-        <div class="timeline">
+        <div class={classes!("timeline", branch.is_some().then_some("forked"))}>
             <canvas ref={canvas} class="timeline-track" data-testid="timeline" role="slider"
                 aria-label={t(l, Key::TimelineLabel)} aria-keyshortcuts=", . [ ] { }"
                 onpointerdown={on_down} onpointermove={on_move} onpointerup={on_up.clone()}
                 onpointercancel={on_up}></canvas>
+            { for branches }
         </div>
     }
 }

@@ -10,8 +10,8 @@
 
 use crate::event::{Event, EventSink};
 use crate::scenario::{ConsumerSource, RatePattern};
-use crate::snapshot::NodeRef;
 use crate::theory::Model;
+use crate::wire::NodeRef;
 use crate::{Scenario, ScenarioError, SimTime, Simulation};
 use serde::Serialize;
 
@@ -159,6 +159,23 @@ impl Param {
         s.validate()?;
         Ok(s)
     }
+}
+
+/// The most variants one sweep runs.
+pub const MAX_VARIANTS: usize = 50;
+
+/// `from`, `from + step`, … up to `to` inclusive (within rounding), at most [`MAX_VARIANTS`];
+/// empty when the range is backwards or the step is not positive.
+pub fn range(from: f64, to: f64, step: f64) -> Vec<f64> {
+    if !(from.is_finite() && to.is_finite() && step.is_finite() && step > 0.0 && from <= to) {
+        return Vec::new();
+    }
+    (0..MAX_VARIANTS)
+        .map(|i| from + step * i as f64)
+        .take_while(|v| *v <= to + step * 1e-9)
+        // Steps such as 0.1 add up to 0.30000000000000004; the table shows what was typed.
+        .map(|v| (v * 1e9).round() / 1e9)
+        .collect()
 }
 
 /// One row of the table: a variant's figures after `duration` of simulated time.
@@ -371,6 +388,17 @@ mod tests {
             model: wq_theory_ms.map(|_| Model::Mmc),
             halted: false,
         }
+    }
+
+    #[test]
+    fn range_steps_from_to_inclusive_and_caps_the_variant_count() {
+        assert_eq!(range(1.0, 4.0, 1.0), [1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(range(1.0, 100.0, 11.0).last(), Some(&100.0));
+        assert_eq!(range(0.1, 0.3, 0.1), [0.1, 0.2, 0.3]);
+        assert_eq!(range(1.0, 10.0, 4.0), [1.0, 5.0, 9.0]);
+        assert!(range(4.0, 1.0, 1.0).is_empty());
+        assert!(range(1.0, 4.0, 0.0).is_empty());
+        assert_eq!(range(1.0, 1e6, 1.0).len(), MAX_VARIANTS);
     }
 
     #[test]

@@ -252,15 +252,19 @@ pub fn sweep_panel() -> Html {
                     disabled={view.running}>{ t(l, Key::SweepRun) }</button>
                 <button type="button" class="dock-button" data-testid="sweep-cancel"
                     disabled={!view.running} onclick={on_cancel}>{ t(l, Key::SweepCancel) }</button>
-                <progress max="1" value={fraction.to_string()} data-testid="sweep-progress"></progress>
-                <span class="sweep-status" data-testid="sweep-status" aria-live="polite">{ status }</span>
-                <button type="button" class="dock-button" data-testid="sweep-csv"
-                    disabled={view.rows.is_empty()} onclick={on_csv}>{ t(l, Key::SweepCsv) }</button>
             </form>
             <div class="sweep-body">
                 <canvas ref={canvas} class="sweep-chart" data-testid="sweep-chart" role="img"
                     aria-label={t(l, Key::SweepChartLabel)}></canvas>
-                { table(l, view.param.as_ref(), &view.rows) }
+                <div class="sweep-side">
+                    <div class="sweep-bar">
+                        <progress max="1" value={fraction.to_string()} data-testid="sweep-progress"></progress>
+                        <span class="sweep-status" data-testid="sweep-status" aria-live="polite">{ status }</span>
+                        <button type="button" class="dock-button" data-testid="sweep-csv"
+                            disabled={view.rows.is_empty()} onclick={on_csv}>{ t(l, Key::SweepCsv) }</button>
+                    </div>
+                    { table(l, view.param.as_ref(), &view.rows) }
+                </div>
             </div>
         </div>
     }
@@ -393,7 +397,8 @@ fn draw(canvas: &HtmlCanvasElement, rows: &[VariantSummary], param: Option<&Para
         ys: rows.iter().map(|r| Some(r.drops as f64)).collect(),
     }];
     let gap = 12.0;
-    let pw = (w - 2.0 * gap) / 3.0;
+    // Latency gets half the width: it carries four lines and their legend.
+    let quarter = (w - 2.0 * gap) / 4.0;
     let x_name = param_label(l, param);
     let panels = [
         Panel {
@@ -412,8 +417,12 @@ fn draw(canvas: &HtmlCanvasElement, rows: &[VariantSummary], param: Option<&Para
             log: false,
         },
     ];
-    for (i, panel) in panels.iter().enumerate() {
-        let x0 = i as f64 * (pw + gap);
+    let boxes = [
+        (0.0, 2.0 * quarter),
+        (2.0 * quarter + gap, quarter),
+        (3.0 * quarter + 2.0 * gap, quarter),
+    ];
+    for (panel, (x0, pw)) in panels.iter().zip(boxes) {
         chart(&ctx, (x0, 0.0, pw, h), panel, (&x_name, &xs), l);
     }
 }
@@ -455,15 +464,26 @@ fn chart(
     (x_name, xs): (&str, &[f64]),
     l: Lang,
 ) {
+    // With several lines, their legend stands in a column right of the plot.
+    let legend_w = if lines.len() > 1 {
+        ctx.set_font(&format!("400 {SMALL_PX}px {FONT}"));
+        let widest = (lines.iter())
+            .map(|ln| ctx.measure_text(t(l, ln.key)).map_or(0.0, |m| m.width()))
+            .fold(0.0, f64::max);
+        widest + 34.0
+    } else {
+        0.0
+    };
     let (left, top, bottom) = (x0 + 44.0, y0 + 22.0, y0 + h - 36.0);
-    let right = x0 + w - 6.0;
+    let right = x0 + w - 6.0 - legend_w;
     if right - left < 40.0 || bottom - top < 30.0 {
         return;
     }
     ctx.set_text_align("left");
     ctx.set_fill_style_str(INK);
     ctx.set_font(&format!("700 {TEXT_PX}px {FONT}"));
-    let _ = ctx.fill_text(title, x0 + 4.0, y0 + 10.0);
+    // Narrow panels squeeze their text rather than run into the next one.
+    let _ = ctx.fill_text_with_max_width(title, x0 + 4.0, y0 + 10.0, w - 8.0);
     // The y scale: decades for latency (one unstable variant's wait would flatten the rest),
     // 0 to a round top otherwise.
     let all: Vec<f64> = lines
@@ -531,7 +551,7 @@ fn chart(
         }
     }
     ctx.set_fill_style_str(FAINT);
-    let _ = ctx.fill_text(x_name, (left + right) / 2.0, bottom + 27.0);
+    let _ = ctx.fill_text_with_max_width(x_name, x0 + w / 2.0, bottom + 27.0, w - 8.0);
     // Lines, then the legend along the top right when there is more than one.
     for ln in lines {
         ctx.set_stroke_style_str(ln.colour);
@@ -573,12 +593,9 @@ fn chart(
         ctx.set_font(&format!("400 {SMALL_PX}px {FONT}"));
         ctx.set_text_align("left");
         let mut y = top + 8.0;
+        let x = right + 8.0;
         for ln in lines.iter().filter(|ln| ln.ys.iter().any(Option::is_some)) {
             let text = t(l, ln.key);
-            let tw = ctx.measure_text(text).map_or(0.0, |m| m.width());
-            let x = right - tw - 30.0;
-            ctx.set_fill_style_str("rgba(255,255,255,0.85)");
-            ctx.fill_rect(x - 2.0, y - 8.0, tw + 32.0, 16.0);
             ctx.set_stroke_style_str(ln.colour);
             ctx.set_line_width(2.5);
             let dash = js_sys::Array::new();
@@ -594,7 +611,7 @@ fn chart(
             let _ = ctx.set_line_dash(&js_sys::Array::new());
             ctx.set_fill_style_str(INK);
             let _ = ctx.fill_text(text, x + 26.0, y);
-            y += 16.0;
+            y += 18.0;
         }
     }
 }

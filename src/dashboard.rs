@@ -18,10 +18,17 @@ enum Tab {
     EventLog,
     Trace,
     Sequence,
+    Sweep,
 }
 
 impl Tab {
-    const ALL: [Tab; 4] = [Tab::Dashboard, Tab::EventLog, Tab::Trace, Tab::Sequence];
+    const ALL: [Tab; 5] = [
+        Tab::Dashboard,
+        Tab::EventLog,
+        Tab::Trace,
+        Tab::Sequence,
+        Tab::Sweep,
+    ];
 
     fn key(self) -> Key {
         match self {
@@ -29,6 +36,7 @@ impl Tab {
             Tab::EventLog => Key::TabEventLog,
             Tab::Trace => Key::TabTrace,
             Tab::Sequence => Key::TabSequence,
+            Tab::Sweep => Key::TabSweep,
         }
     }
 
@@ -38,6 +46,7 @@ impl Tab {
             Tab::EventLog => "eventlog",
             Tab::Trace => "trace",
             Tab::Sequence => "sequence",
+            Tab::Sweep => "sweep",
         }
     }
 }
@@ -118,6 +127,7 @@ pub fn dock() -> Html {
                         },
                         Tab::Trace => html! { <TracePanel /> },
                         Tab::Sequence => html! { <crate::sequence::SequencePanel /> },
+                        Tab::Sweep => html! { <crate::sweep::SweepPanel /> },
                     } }
                 </div>
             }

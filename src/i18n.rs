@@ -462,6 +462,36 @@ strings! {
     SeqApply => "Draw", "그리기";
     SeqServicesOnly => "services only", "서비스만";
     // -- end sequence --
+    // -- what-if sweeps (issue 15 item 5, src/sweep.rs) --
+    TabSweep => "What-if", "가정 실험";
+    SweepParam => "Vary", "바꿀 값";
+    SweepConsumers => "consumers on {x}", "{x}의 컨슈머 수";
+    SweepPrefetch => "prefetch on {x}", "{x}의 prefetch";
+    SweepRate => "rate of {x} (msg/s)", "{x}의 발행 속도 (msg/s)";
+    SweepPartitions => "partitions of {x}", "{x}의 파티션 수";
+    SweepFrom => "from", "시작";
+    SweepTo => "to", "끝";
+    SweepStep => "step", "간격";
+    SweepSecs => "each run (s)", "실행마다 (초)";
+    SweepRun => "Run", "실행";
+    SweepCancel => "Cancel", "취소";
+    SweepCsv => "Export CSV", "CSV 내보내기";
+    SweepNone => "Nothing to vary here: no queue with consumers, no constant or Poisson producer, no Kafka topic.", "바꿔 볼 것이 없습니다: 컨슈머가 있는 큐도, 일정·포아송 프로듀서도, Kafka 토픽도 없습니다.";
+    SweepBadRange => "Check the range: from ≤ to, a step above 0, and a run of at least 1 s.", "범위를 확인하세요: 시작 ≤ 끝, 간격은 0보다 크고 실행 시간은 1초 이상이어야 합니다.";
+    SweepHint => "Each value reruns the scenario from the start, headless, with the same seed; the stage keeps playing.", "값마다 같은 시드로 시나리오를 처음부터 화면 없이 다시 실행합니다. 무대는 계속 재생됩니다.";
+    SweepProgress => "{done} / {total} runs", "{done} / {total} 실행";
+    SweepCancelled => "Cancelled", "취소됨";
+    SweepLatency => "Latency (ms, log scale)", "지연 (ms, 로그 눈금)";
+    SweepThroughput => "Throughput (msg/s)", "처리량 (msg/s)";
+    SweepDrops => "Dropped", "버려짐";
+    SweepP50 => "p50 latency", "p50 지연";
+    SweepP95 => "p95 latency", "p95 지연";
+    SweepWq => "wait in queue", "큐 대기";
+    SweepWqTheory => "theory wait", "이론 대기";
+    SweepModel => "model", "모델";
+    SweepEmptyChart => "Run to plot latency, throughput and drops against the value.", "실행하면 값에 따른 지연, 처리량, 버려짐을 그립니다.";
+    SweepChartLabel => "What-if chart: p50 and p95 latency, throughput and drops against the value; theory dashed", "가정 실험 차트: 값에 따른 p50·p95 지연, 처리량, 버려짐. 이론은 점선";
+    // -- end sweep --
     InspFailures => "Inject a failure", "장애 주입";
     InspSettings => "Settings", "설정";
     InspPattern => "Rate pattern", "발행 패턴";

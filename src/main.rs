@@ -48,6 +48,7 @@ mod presets;
 mod saga;
 mod sequence;
 mod share;
+mod sweep;
 mod theory;
 mod timeline;
 mod toolbar;

@@ -52,7 +52,7 @@ fn percent(x: f64) -> String {
     format!("{:.0}%", 100.0 * x)
 }
 
-fn model_key(m: Model) -> Key {
+pub fn model_key(m: Model) -> Key {
     match m {
         Model::Mmc => Key::TheoryModelMmc,
         Model::Md1 => Key::TheoryModelMd1,

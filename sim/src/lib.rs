@@ -24,6 +24,7 @@
 //! - [`partitioner`], [`assignor`]: Kafka's key partitioner and group assignors.
 //! - [`stats`]: bounded histograms, rates and series.
 //! - [`theory`]: queueing formulas (QT-1…QT-5) and the running statistics they are fed.
+//! - [`sweep`]: what-if sweeps, one scenario run per value of a parameter, in chunks.
 //! - [`snapshot`]: read-only views for the UI and reports.
 //! - [`report`]: the headless runner's JSON and CSV reports.
 //! - [`interop`]: RabbitMQ definitions in and out, Kafka topic commands, `docker-compose.yml`.
@@ -44,6 +45,7 @@ pub mod report;
 pub mod scenario;
 pub mod snapshot;
 pub mod specs;
+pub mod sweep;
 pub mod theory;
 pub mod wire;
 

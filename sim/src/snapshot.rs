@@ -404,7 +404,6 @@ impl Simulation {
 
     pub fn snapshot(&self) -> Snapshot {
         let now = self.world.now.0;
-        let us_to_ms = |us: u64| us as f64 / 1_000.0;
         let queues: Vec<QueueView> = self
             .rabbitmq
             .queues
@@ -579,7 +578,6 @@ impl Simulation {
             streams: &streams,
             zeromq: zeromq.as_ref(),
         });
-        let h = &self.world.latency_hist;
         Snapshot {
             time: self.world.now,
             ledger: self.world.ledger.clone(),
@@ -595,13 +593,7 @@ impl Simulation {
             jms,
             transits,
             transits_total: self.wire.moving.len(),
-            latency: LatencyView {
-                count: h.count(),
-                mean_ms: h.mean() / 1_000.0,
-                p50_ms: us_to_ms(h.quantile(0.50)),
-                p95_ms: us_to_ms(h.quantile(0.95)),
-                p99_ms: us_to_ms(h.quantile(0.99)),
-            },
+            latency: self.latency(),
             next_event: self.next_event_time(),
             pipeline: self.clients.stages.view(),
             kafka_brokers,
@@ -616,6 +608,19 @@ impl Simulation {
 }
 
 impl Simulation {
+    /// End-to-end latency (publish to ack or processed) of every completed message so far.
+    pub fn latency(&self) -> LatencyView {
+        let h = &self.world.latency_hist;
+        let us_to_ms = |us: u64| us as f64 / 1_000.0;
+        LatencyView {
+            count: h.count(),
+            mean_ms: h.mean() / 1_000.0,
+            p50_ms: us_to_ms(h.quantile(0.50)),
+            p95_ms: us_to_ms(h.quantile(0.95)),
+            p99_ms: us_to_ms(h.quantile(0.99)),
+        }
+    }
+
     fn topic_views(&self) -> Vec<TopicView> {
         self.kafka
             .topics

@@ -25,3 +25,4 @@ mod rules_sqs;
 mod rules_zeromq;
 mod scenario_errors;
 mod seam;
+mod sweep;

@@ -127,7 +127,7 @@ const LAYERS: &[&[&str]] = &[
     ],
     &["engine"],
     &["snapshot", "specs", "interop"],
-    &["report"],
+    &["report", "sweep"],
     &["main"],
 ];
 
@@ -165,7 +165,7 @@ fn component_of_path(path: &str) -> Option<String> {
         "scenario" | "Scenario" | "ScenarioError" => "scenario",
         "command" | "Command" | "CommandError" => "command",
         "clients" | "wire" | "ids" | "matching" | "theory" | "snapshot" | "specs" | "report"
-        | "interop" => first,
+        | "interop" | "sweep" => first,
         c if c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_') => return None,
         other => panic!("seam.rs does not know crate::{other}; map it to a component"),
     };

@@ -17,7 +17,7 @@ pub use consumers::ConsumerStatus;
 pub(crate) use consumers::{decide, ClientWork, Consumer, Finished};
 pub(crate) use pins::Readers;
 pub(crate) use producers::{Producer, EMPTY_HEADERS};
-pub use stages::{Anomalies, PipelineView, SagaState, SagaView, StageView};
+pub use stages::{Anomalies, PipelineView, SagaInstance, SagaState, SagaStep, SagaView, StageView};
 pub(crate) use stages::{Stages, StepOutcome};
 
 /// What rules run on: the kernel's world, the clients and the wire, plus `family`, the state of

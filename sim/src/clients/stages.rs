@@ -194,6 +194,9 @@ pub struct PipelineView {
     pub orders: u64,
     pub shipped: u64,
     pub compensated: u64,
+    /// Orders a reader sees `PENDING` or `CANCEL_PENDING` right now: held by a saga's
+    /// semantic lock, so other requests against them are refused (PAT-7).
+    pub locked: u64,
     pub anomalies: Anomalies,
     /// Mean time from the order's write to its first shipment or its rejection: what a saga's
     /// remedies cost in time spent pending.
@@ -307,6 +310,7 @@ impl Service {
                 (StageWrite::Shipped, Some(StepKind::Shipped))
             }
             (StageRole::Shipping, true) => (StageWrite::NothingToUndo, None),
+            (StageRole::Translator, _) => (StageWrite::Translated, Some(StepKind::Translated)),
             (StageRole::Client, _) => {
                 unreachable!("a caller matches replies, it transacts nothing")
             }
@@ -501,19 +505,21 @@ impl Stages {
         })
     }
 
-    /// The figures a saga view reads; `None` without stages.
+    /// The figures a saga view reads; `None` without an order service (a translator alone is
+    /// no saga).
     pub(crate) fn view(&self) -> Option<PipelineView> {
-        if self.services.is_empty() {
+        if !self.services.contains_key(&StageRole::Order) {
             return None;
         }
         let mut a = Anomalies::default();
-        let (mut orders, mut shipped, mut compensated) = (0, 0, 0);
+        let (mut orders, mut shipped, mut compensated, mut locked) = (0, 0, 0, 0);
         let mut sagas = Vec::new();
         for s in self.sagas() {
             use SagaState::*;
             orders += 1;
             shipped += u64::from(s.shipments > 0);
             compensated += u64::from(s.order == Some(Compensated));
+            locked += u64::from(matches!(s.order, Some(Pending | CancelPending)));
             a.paid_out_of_stock +=
                 u64::from(s.payment == Some(Paid) && s.inventory == Some(Failed));
             a.reserved_payment_failed +=
@@ -531,6 +537,7 @@ impl Stages {
             orders,
             shipped,
             compensated,
+            locked,
             anomalies: a,
             mean_pending_ms: mean_ms(self.settle_us, self.settled),
             replies: self.replies,

@@ -355,6 +355,9 @@ pub enum StageRole {
     Shipping,
     /// The caller waiting for the order's outcome on a reply queue (PAT-8).
     Client,
+    /// A message translator: converts each message it consumes and publishes the result, a
+    /// new message, before it acks the original (lesson 13). It keeps no table.
+    Translator,
 }
 
 /// What a stage's message says (issue 14). Forward events go to the next service; the rest
@@ -380,6 +383,8 @@ pub enum StepKind {
     ScheduleShipment,
     /// The orchestrator's compensating command (C2, PAT-4).
     VoidPayment,
+    /// A translator's converted message.
+    Translated,
 }
 
 impl StepKind {
@@ -440,6 +445,8 @@ pub enum StageWrite {
     /// A business failure reply: the instance turns `compensating` and sends the first
     /// compensation (PAT-6).
     SagaCompensating,
+    /// A translator converted the message and published the result.
+    Translated,
 }
 
 /// A stage's step, its crash and its outbox relay (issue 14, PAT-1..PAT-4).

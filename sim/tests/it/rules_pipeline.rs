@@ -820,6 +820,7 @@ fn pat_7_pending_lock_refuses_a_cancel_until_the_order_is_approved() {
         run_ms(&mut sim, 10);
         // Mid-saga every reader sees the order APPROVAL_PENDING: the semantic lock.
         assert_eq!(view(&sim).sagas[0].order, Some(SagaState::Pending));
+        assert_eq!(view(&sim).locked, 1);
         apply(&mut sim, json!({ "cancel_order": { "txn": 0 } }));
         let refused = cancels(&run_ms(&mut sim, 10));
         assert_eq!(refused, vec![(10, 0, false)]);
@@ -827,6 +828,7 @@ fn pat_7_pending_lock_refuses_a_cancel_until_the_order_is_approved() {
         run_ms(&mut sim, 100);
         // The saga ended: the lock is gone and the same request is accepted.
         assert_eq!(view(&sim).sagas[0].order, Some(SagaState::Shipped));
+        assert_eq!(view(&sim).locked, 0);
         apply(&mut sim, json!({ "cancel_order": { "txn": 0 } }));
         assert_eq!(cancels(&run_ms(&mut sim, 100)), vec![(100, 0, true)]);
         assert_eq!(view(&sim).sagas[0].order, Some(SagaState::CancelPending));
@@ -917,7 +919,11 @@ fn pat_8_replies_share_one_queue_and_match_by_correlation_id() {
 /// The stages export as written: defaults stay out.
 #[test]
 fn stages_in_the_pipeline_files_round_trip_unchanged() {
-    for name in ["naive-pipeline.json", "mended-pipeline.json"] {
+    for name in [
+        "naive-pipeline.json",
+        "mended-pipeline.json",
+        "orchestrated-pipeline.json",
+    ] {
         let path = format!(
             "{}/../scenarios/pipeline/{name}",
             env!("CARGO_MANIFEST_DIR")

@@ -419,6 +419,7 @@ strings! {
     StageInventory => "inventory", "재고";
     StageShipping => "shipping", "배송";
     StageClient => "caller (reply queue)", "호출자 (응답 큐)";
+    StageTranslator => "translator (converts, then publishes)", "변환기 (변환 후 발행)";
     SagaTitle => "Saga: each order at each service", "사가: 주문별 서비스 상태";
     SagaOrder => "order id", "주문 id";
     SagaOutbox => "outbox", "아웃박스";
@@ -441,6 +442,15 @@ strings! {
     SagaPending => "mean time pending", "평균 대기";
     SagaReplies => "replies matched", "짝지은 응답";
     SagaReplyWait => "mean wait for a reply", "평균 응답 대기";
+    SagaOrchestrates => "orchestrates", "오케스트레이션";
+    SagaInstance => "saga instance", "사가 인스턴스";
+    SagaInstanceHint => "The orchestrator's stored record of this saga: the step it waits on (stateName) and its flags", "오케스트레이터가 저장한 이 사가의 기록: 응답을 기다리는 단계(stateName)와 플래그";
+    SagaCompensatingFlag => "compensating", "보상 중";
+    SagaCompleted => "completed", "완료";
+    SagaRolledBack => "rolled back", "롤백됨";
+    SagaLastRequest => "waiting for the reply to command {m}", "명령 {m}의 응답을 기다리는 중";
+    SagaLocked => "orders held pending", "보류 중인 주문";
+    SagaLockHint => "PENDING is the saga's semantic lock: other requests against this order (a cancel) are refused until it ends", "PENDING은 사가의 의미적 잠금입니다: 사가가 끝날 때까지 이 주문에 대한 다른 요청(취소)은 거절됩니다";
     SagaTotals => "{n} orders · {s} shipped · {c} compensated", "주문 {n} · 배송 {s} · 보상 {c}";
     // -- sequence diagram and swimlane (issue 15 item 3, issue 14) --
     SeqLabel => "Sequence diagram: each hop of a message is an arrow along the time axis", "시퀀스 다이어그램: 메시지가 한 번 옮겨질 때마다 시간 축 위의 화살표 하나";
@@ -450,6 +460,9 @@ strings! {
     SeqDuplicate => "duplicate skipped", "중복 건너뜀";
     SeqReply => "reply matched", "응답 짝지음";
     SeqReplyUnmatched => "unmatched reply", "짝 없는 응답";
+    SeqSagaAdvanced => "next command", "다음 명령";
+    SeqSagaCompensating => "compensate", "보상 시작";
+    SeqTranslated => "translated", "변환함";
     SeqCrashedAfterWrite => "died between write and publish", "쓰기 후 발행 전 죽음";
     SeqEventLost => "event lost", "이벤트 유실";
     SeqSwimlane => "Swimlane of order {m}", "주문 {m}의 스윔레인";

@@ -9,7 +9,7 @@ use crate::lab::{use_frame_model, use_lab};
 use crate::model::format_count;
 use crate::sequence::{Filter, SequenceView};
 use broker_sim::event::StageRole;
-use broker_sim::{PipelineView, SagaState, SagaView};
+use broker_sim::{PipelineView, SagaInstance, SagaState, SagaStep, SagaView};
 use yew::prelude::*;
 
 /// The services in chain order; a caller (PAT-8) has no column.
@@ -46,6 +46,8 @@ pub fn saga_panel() -> Html {
         .into_iter()
         .filter(|r| v.services.iter().any(|s| s.role == *r))
         .collect();
+    // The orchestrator's instances get a column of their own, beside the order (PAT-6).
+    let orchestrated = v.services.iter().any(|s| s.orchestrates);
     let txn = picked
         .filter(|p| v.sagas.iter().any(|s| s.txn == *p))
         .or_else(|| v.sagas.iter().find(|s| anomalous(s)).map(|s| s.txn))
@@ -61,6 +63,12 @@ pub fn saga_panel() -> Html {
                 <table>
                     <thead><tr>
                         <th scope="col">{ t(l, Key::SagaOrder) }</th>
+                        if orchestrated {
+                            <th scope="col" class="saga-instance-head"
+                                title={t(l, Key::SagaInstanceHint)}>
+                                { t(l, Key::SagaInstance) }
+                            </th>
+                        }
                         { for columns.iter().map(|&r| head(l, &v, r)) }
                     </tr></thead>
                     <tbody>{ for v.sagas.iter().map(|s| row(l, s, &columns, txn, &on_pick)) }</tbody>
@@ -89,6 +97,7 @@ fn head(l: Lang, v: &PipelineView, role: StageRole) -> Html {
                 { switch(s.outbox, Key::SagaOutbox) }
                 { switch(s.idempotent, Key::SagaIdempotent) }
                 { switch(s.saga, Key::SagaSwitch) }
+                { switch(s.orchestrates, Key::SagaOrchestrates) }
             </span>
         </th>
     }
@@ -150,8 +159,10 @@ fn row(
             _ => false,
         };
         let (text, class) = state.map_or(("·", "none"), state_text);
+        let locked = matches!(state, Some(SagaState::Pending | SagaState::CancelPending));
         html! {
-            <td class={classes!("saga-state", class)}>
+            <td class={classes!("saga-state", class)}
+                title={locked.then(|| t(l, Key::SagaLockHint))}>
                 { text }
                 if twice {
                     <span class="saga-twice" title={t(l, Key::SagaTwice)}>{ "×2" }</span>
@@ -172,6 +183,9 @@ fn row(
                     <span class="saga-lost">{ t(l, Key::SagaLost) }</span>
                 }
             </th>
+            if let Some(i) = s.instance {
+                { instance_cell(l, &i) }
+            }
             { for columns.iter().map(|&r| cell(r)) }
         </tr>
     }
@@ -186,6 +200,36 @@ fn state_text(s: SagaState) -> (&'static str, &'static str) {
         SagaState::Shipped => ("SHIPPED", "shipped"),
         SagaState::Failed => ("FAILED", "failed"),
         SagaState::Compensated => ("COMPENSATED", "compensated"),
+        SagaState::CancelPending => ("CANCEL_PENDING", "pending"),
+    }
+}
+
+/// The orchestrator's instance: its step (`stateName`) and how it stands (PAT-6).
+fn instance_cell(l: Lang, i: &SagaInstance) -> Html {
+    let step = match i.state_name {
+        SagaStep::AuthorizePayment => "AUTHORIZE_PAYMENT",
+        SagaStep::ReserveStock => "RESERVE_STOCK",
+        SagaStep::ScheduleShipment => "SCHEDULE_SHIPMENT",
+        SagaStep::VoidPayment => "VOID_PAYMENT",
+        SagaStep::ApproveOrder => "APPROVE_ORDER",
+        SagaStep::RejectOrder => "REJECT_ORDER",
+    };
+    let (flag, class) = match (i.end_state, i.failed, i.compensating) {
+        (true, false, _) => (Some(Key::SagaCompleted), "shipped"),
+        (true, true, _) => (Some(Key::SagaRolledBack), "compensated"),
+        (false, _, true) => (Some(Key::SagaCompensatingFlag), "failed"),
+        (false, _, false) => (None, "pending"),
+    };
+    let title = i
+        .last_request_id
+        .map(|m| t(l, Key::SagaLastRequest).replace("{m}", &m.to_string()));
+    html! {
+        <td class={classes!("saga-state", "saga-instance", class)} {title}>
+            { step }
+            if let Some(key) = flag {
+                <span class="saga-flag">{ t(l, key) }</span>
+            }
+        </td>
     }
 }
 
@@ -230,6 +274,7 @@ fn figures(l: Lang, v: &PipelineView) -> Html {
             "duplicates",
         ),
         (Key::SagaPending, duration(v.mean_pending_ms), "pending"),
+        (Key::SagaLocked, format_count(v.locked), "locked"),
     ];
     // A caller waits on a reply queue (PAT-8): its wait is the pseudo-synchronous call's cost.
     if v.services.iter().any(|s| s.role == StageRole::Client) {

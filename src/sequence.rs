@@ -255,6 +255,9 @@ fn write_text(lang: Lang, wrote: StageWrite) -> String {
         StageWrite::Duplicate => t(lang, Key::SeqDuplicate),
         StageWrite::ReplyMatched => t(lang, Key::SeqReply),
         StageWrite::ReplyUnmatched => t(lang, Key::SeqReplyUnmatched),
+        StageWrite::SagaAdvanced => t(lang, Key::SeqSagaAdvanced),
+        StageWrite::SagaCompensating => t(lang, Key::SeqSagaCompensating),
+        StageWrite::Translated => t(lang, Key::SeqTranslated),
     }
     .to_string()
 }

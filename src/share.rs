@@ -389,7 +389,9 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             Command::AddSqsQueue { .. } | Command::UpdateSqsQueue { .. } => continue,
             Command::ResetCursor { .. } | Command::CreateSubscription { .. } => continue,
             // Stages are checked by the core.
-            Command::UpdateStage { .. } | Command::CrashRelay { .. } => continue,
+            Command::UpdateStage { .. }
+            | Command::CrashRelay { .. }
+            | Command::CancelOrder { .. } => continue,
             Command::Xclaim { consumer, .. } | Command::Xautoclaim { consumer, .. } => {
                 ("consumer", consumer, &consumers)
             }

@@ -147,6 +147,7 @@ impl StepKind {
                 StageEvent::StageStep { .. } => StepKind::Processed,
                 StageEvent::StageCrashedAfterWrite { .. } => StepKind::Crashed,
                 StageEvent::OutboxRelayed { .. } => StepKind::Published,
+                StageEvent::OrderCancel { .. } => StepKind::Command,
             },
             EventKind::Jms(e) => match e {
                 JmsEvent::JmsSend { .. } | JmsEvent::JmsStored { .. } => StepKind::Enqueued,

@@ -53,7 +53,9 @@ pub use families::kafka::{assignor, log, partitioner};
 pub use families::rabbitmq::queue;
 pub use kernel::{event, guard, ledger, message, rng, stats, time};
 
-pub use clients::{Anomalies, ConsumerStatus, PipelineView, SagaState, SagaView, StageView};
+pub use clients::{
+    Anomalies, ConsumerStatus, PipelineView, SagaInstance, SagaState, SagaStep, SagaView, StageView,
+};
 pub use command::{Command, CommandError};
 pub use engine::Simulation;
 pub use event::{Event, EventKind, EventSink, Settle, TraceDigest};

@@ -5,7 +5,7 @@ use crate::clients::producers::{Outgoing, Route};
 use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx, Finished, StepOutcome};
 use crate::command::{at_cap, Command, CommandError};
 use crate::engine::Simulation;
-use crate::event::EventKind;
+use crate::event::{EventKind, StageEvent};
 use crate::families::jms::JmsWork;
 use crate::families::kafka::replication::Cluster;
 use crate::families::kafka::{Kafka, KafkaWork};
@@ -647,8 +647,9 @@ impl Simulation {
                 self.clients.stages.check_role(stage.role)?;
                 let producer = |n: &str| self.clients.producer_id(n).is_ok();
                 scenario::stage::validate_stage("stage", &stage, &producer)?;
-                let links = [&stage.publish, &stage.compensate, &stage.reply]
-                    .map(|n| n.as_deref().and_then(|n| self.clients.producer_id(n).ok()));
+                let links = stage
+                    .links()
+                    .map(|n| n.and_then(|n| self.clients.producer_id(n).ok()));
                 self.clients.stages.update(stage, links);
             }
             Command::CrashStageAfterWrite {
@@ -669,6 +670,11 @@ impl Simulation {
             Command::CrashRelay { stage } => {
                 self.clients.stages.check_role(stage)?;
                 self.clients.stages.arm_relay_crash(stage);
+            }
+            Command::CancelOrder { txn } => {
+                let accepted = self.clients.stages.cancel_order(txn)?;
+                let e = StageEvent::OrderCancel { txn, accepted };
+                self.world.emit(EventKind::Stage(e));
             }
             Command::AddStream { stream } => cx!(self, streams).add_stream(stream)?,
             Command::AddStreamGroup { stream, group } => {

@@ -12,7 +12,7 @@ pub use sqs::{DeduplicationScope, RedrivePolicy, SqsQueueSpec, SqsQueueType, Sqs
 pub mod kafka;
 pub mod pulsar;
 pub mod stage;
-pub use stage::{StageRole, StageSpec};
+pub use stage::{Orchestration, StageRole, StageSpec};
 pub mod redis_streams;
 pub use redis_streams::{StreamGroupSpec, StreamReadSpec, StreamSpec};
 pub mod zeromq;
@@ -2372,6 +2372,11 @@ pub enum Command {
     /// it publishes them again (PAT-2).
     CrashRelay {
         stage: StageRole,
+    },
+    /// A second request against an order: `Order.cancel` (PAT-7). Refused while a saga holds
+    /// the order `APPROVAL_PENDING`; accepted once approved, leaving it `CANCEL_PENDING`.
+    CancelOrder {
+        txn: u64,
     },
     /// A Kafka broker's process dies; the controller fences it after
     /// `broker.session.timeout.ms` and elects new leaders (KAF-23).

@@ -561,6 +561,7 @@ pub(crate) fn stage_key(role: StageRole) -> Key {
         StageRole::Inventory => Key::StageInventory,
         StageRole::Shipping => Key::StageShipping,
         StageRole::Client => Key::StageClient,
+        StageRole::Translator => Key::StageTranslator,
     }
 }
 

@@ -18,7 +18,7 @@ pub use consumers::ConsumerStatus;
 pub(crate) use consumers::{decide, ClientWork, Consumer, Finished};
 pub(crate) use pins::Readers;
 pub(crate) use producers::{Producer, EMPTY_HEADERS};
-pub use stages::{Anomalies, PipelineView, SagaState, SagaView, StageView};
+pub use stages::{Anomalies, PipelineView, SagaInstance, SagaState, SagaStep, SagaView, StageView};
 pub(crate) use stages::{Stages, StepOutcome};
 pub(crate) use unacked::Unacked;
 

@@ -28,6 +28,48 @@ pub enum SagaState {
     Shipped,
     Failed,
     Compensated,
+    /// An approved order a cancel request holds under its semantic lock (PAT-7).
+    CancelPending,
+}
+
+/// The step an orchestrated saga instance is at (`stateName`, PAT-6): the command it awaits a
+/// reply to, or the last step it took when it ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SagaStep {
+    AuthorizePayment,
+    ReserveStock,
+    ScheduleShipment,
+    VoidPayment,
+    ApproveOrder,
+    RejectOrder,
+}
+
+/// Eventuate Tram's `SagaInstance`: the orchestrator's stored record of one saga, not a
+/// running thread (PAT-6). It lives in the order service's database, so it survives a crash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SagaInstance {
+    pub saga_type: &'static str,
+    pub saga_id: u64,
+    pub state_name: SagaStep,
+    /// The id of the outstanding command message.
+    pub last_request_id: Option<MessageId>,
+    pub compensating: bool,
+    pub end_state: bool,
+    pub failed: bool,
+}
+
+impl SagaStep {
+    /// The command this step sends, and the index of its producer in [`Links`].
+    fn command(self) -> Option<(StepKind, usize)> {
+        match self {
+            SagaStep::AuthorizePayment => Some((StepKind::AuthorizePayment, CMD_PAYMENT)),
+            SagaStep::ReserveStock => Some((StepKind::ReserveStock, CMD_INVENTORY)),
+            SagaStep::ScheduleShipment => Some((StepKind::ScheduleShipment, CMD_SHIPPING)),
+            SagaStep::VoidPayment => Some((StepKind::VoidPayment, CMD_PAYMENT)),
+            SagaStep::ApproveOrder | SagaStep::RejectOrder => None,
+        }
+    }
 }
 
 /// One row of a service's table: its state and how often a forward step wrote it (a second
@@ -50,10 +92,10 @@ struct OutboxRow {
 #[derive(Clone, Debug)]
 pub(crate) struct Service {
     pub spec: StageSpec,
-    publish: Option<ProducerId>,
-    compensate: Option<ProducerId>,
-    reply: Option<ProducerId>,
+    links: Links,
     pub rows: BTreeMap<u64, Row>,
+    /// The orchestrator's saga instances by transaction (PAT-6).
+    pub instances: BTreeMap<u64, SagaInstance>,
     pub stock: Vec<u32>,
     /// `received_messages`: ids the idempotent consumer has processed (PAT-3).
     pub received: BTreeSet<MessageId>,
@@ -120,6 +162,8 @@ pub struct SagaView {
     pub payment: Option<SagaState>,
     pub inventory: Option<SagaState>,
     pub shipping: Option<SagaState>,
+    /// The orchestrator's record of this saga, when the order service orchestrates (PAT-6).
+    pub instance: Option<SagaInstance>,
     pub shipments: u32,
     pub charges: u32,
     pub lost: bool,
@@ -132,6 +176,8 @@ pub struct StageView {
     pub outbox: bool,
     pub idempotent: bool,
     pub saga: bool,
+    /// The order service orchestrates the saga (PAT-5).
+    pub orchestrates: bool,
     pub steps: u64,
     pub stock: Vec<u32>,
     pub outbox_pending: u64,
@@ -148,6 +194,9 @@ pub struct PipelineView {
     pub orders: u64,
     pub shipped: u64,
     pub compensated: u64,
+    /// Orders a reader sees `PENDING` or `CANCEL_PENDING` right now: held by a saga's
+    /// semantic lock, so other requests against them are refused (PAT-7).
+    pub locked: u64,
     pub anomalies: Anomalies,
     /// Mean time from the order's write to its first shipment or its rejection: what a saga's
     /// remedies cost in time spent pending.
@@ -160,14 +209,13 @@ pub struct PipelineView {
 }
 
 impl Service {
-    fn new(spec: StageSpec, [publish, compensate, reply]: Links) -> Self {
+    fn new(spec: StageSpec, links: Links) -> Self {
         let stock = vec![spec.stock.unwrap_or(0); spec.items as usize];
         Service {
             spec,
-            publish,
-            compensate,
-            reply,
+            links,
             rows: BTreeMap::new(),
+            instances: BTreeMap::new(),
             stock,
             received: BTreeSet::new(),
             outbox: Vec::new(),
@@ -194,6 +242,9 @@ impl Service {
     /// The local transaction of one message: the write and the event it announces.
     fn transact(&mut self, txn: u64, incoming: Option<StepKind>, declined: bool) -> Transacted {
         use SagaState::*;
+        if self.spec.orchestrate.is_some() {
+            return self.orchestrate(txn, incoming);
+        }
         let back = incoming.is_some_and(StepKind::is_back);
         let (wrote, out) = match (self.spec.role, back) {
             (StageRole::Order, false) if incoming.is_none() => {
@@ -259,24 +310,108 @@ impl Service {
                 (StageWrite::Shipped, Some(StepKind::Shipped))
             }
             (StageRole::Shipping, true) => (StageWrite::NothingToUndo, None),
+            (StageRole::Translator, _) => (StageWrite::Translated, Some(StepKind::Translated)),
             (StageRole::Client, _) => {
                 unreachable!("a caller matches replies, it transacts nothing")
             }
         };
-        // A failure or compensation travels back only in a saga; without one the chain stops.
+        // A commanded participant answers its orchestrator, whatever the outcome. Otherwise a
+        // failure or compensation travels back only in a saga; without one the chain stops.
         let producer = match out {
-            Some(StepKind::OrderConfirmed | StepKind::OrderRefused) => self.reply,
-            Some(k) if k.is_back() => self.spec.saga.then_some(self.compensate).flatten(),
-            Some(_) => self.publish,
+            Some(StepKind::OrderConfirmed | StepKind::OrderRefused) => self.links[REPLY],
+            Some(_) if incoming.is_some_and(StepKind::is_command) => self.links[PUBLISH],
+            Some(k) if k.is_back() => self.spec.saga.then_some(self.links[COMPENSATE]).flatten(),
+            Some(_) => self.links[PUBLISH],
             None => None,
         };
-        if producer.is_some() && out.is_some_and(StepKind::is_back) {
+        self.sent(wrote, producer.zip(out))
+    }
+
+    fn sent(&mut self, wrote: StageWrite, out: Option<(ProducerId, StepKind)>) -> Transacted {
+        if out.is_some_and(|(_, k)| k.is_back()) {
             self.compensations += 1;
         }
-        Transacted {
-            wrote,
-            out: producer.zip(out),
+        Transacted { wrote, out }
+    }
+
+    /// The orchestrator's local transaction (PAT-5, PAT-6): a request starts a saga instance
+    /// with the order `APPROVAL_PENDING`; each reply moves the instance on and sends the next
+    /// command, or the compensation in reverse order; the end approves or rejects the order.
+    /// A reply the instance does not await (a duplicate) changes nothing.
+    fn orchestrate(&mut self, txn: u64, incoming: Option<StepKind>) -> Transacted {
+        use SagaStep as S;
+        use StepKind as K;
+        let Some(kind) = incoming else {
+            self.write(txn, SagaState::Pending, true);
+            let instance = SagaInstance {
+                saga_type: "CreateOrderSaga",
+                saga_id: txn,
+                state_name: S::AuthorizePayment,
+                last_request_id: None,
+                compensating: false,
+                end_state: false,
+                failed: false,
+            };
+            self.instances.insert(txn, instance);
+            return self.command(txn, StageWrite::OrderOpened, S::AuthorizePayment);
+        };
+        let awaiting = self
+            .instances
+            .get(&txn)
+            .filter(|i| !i.end_state)
+            .map(|i| i.state_name);
+        match (awaiting, kind) {
+            (Some(S::AuthorizePayment), K::PaymentAuthorized) => {
+                self.command(txn, StageWrite::SagaAdvanced, S::ReserveStock)
+            }
+            (Some(S::ReserveStock), K::StockReserved) => {
+                self.command(txn, StageWrite::SagaAdvanced, S::ScheduleShipment)
+            }
+            // The pivot failed: undo the payment before the order.
+            (Some(S::ReserveStock), K::StockReservationFailed) => {
+                self.instance(txn).compensating = true;
+                self.command(txn, StageWrite::SagaCompensating, S::VoidPayment)
+            }
+            (Some(S::ScheduleShipment), K::Shipped) => {
+                self.write(txn, SagaState::Shipped, false);
+                self.end(txn, S::ApproveOrder, false);
+                let out = self.links[REPLY].map(|p| (p, K::OrderConfirmed));
+                self.sent(StageWrite::OrderApproved, out)
+            }
+            // Nothing left to undo but the order itself (C1).
+            (Some(S::AuthorizePayment), K::PaymentDeclined)
+            | (Some(S::VoidPayment), K::PaymentVoided) => {
+                self.write(txn, SagaState::Compensated, false);
+                self.instance(txn).compensating = true;
+                self.end(txn, S::RejectOrder, true);
+                let out = self.links[REPLY].map(|p| (p, K::OrderRefused));
+                self.sent(StageWrite::OrderRejected, out)
+            }
+            _ => Transacted {
+                wrote: StageWrite::ReplyUnmatched,
+                out: None,
+            },
         }
+    }
+
+    fn instance(&mut self, txn: u64) -> &mut SagaInstance {
+        self.instances.get_mut(&txn).expect("awaiting a reply")
+    }
+
+    /// Records the step and sends its command; the command's id is recorded once assigned.
+    fn command(&mut self, txn: u64, wrote: StageWrite, step: SagaStep) -> Transacted {
+        let i = self.instance(txn);
+        i.state_name = step;
+        i.last_request_id = None;
+        let out = step
+            .command()
+            .and_then(|(kind, link)| self.links[link].map(|p| (p, kind)));
+        self.sent(wrote, out)
+    }
+
+    fn end(&mut self, txn: u64, step: SagaStep, failed: bool) {
+        let i = self.instance(txn);
+        (i.state_name, i.last_request_id, i.end_state, i.failed) = (step, None, true, failed);
     }
 
     fn view(&self) -> StageView {
@@ -285,6 +420,7 @@ impl Service {
             outbox: self.spec.outbox,
             idempotent: self.spec.idempotent,
             saga: self.spec.saga,
+            orchestrates: self.spec.orchestrate.is_some(),
             steps: self.steps,
             stock: if self.spec.stock.is_some() {
                 self.stock.clone()
@@ -299,8 +435,15 @@ impl Service {
     }
 }
 
-/// The producers a stage publishes through: forward, back, and the reply.
-pub(crate) type Links = [Option<ProducerId>; 3];
+/// The producers a stage publishes through: forward, back, the reply, and an orchestrator's
+/// commands to payment, inventory and shipping ([`StageSpec::links`]).
+pub(crate) type Links = [Option<ProducerId>; 6];
+const PUBLISH: usize = 0;
+const COMPENSATE: usize = 1;
+const REPLY: usize = 2;
+const CMD_PAYMENT: usize = 3;
+const CMD_INVENTORY: usize = 4;
+const CMD_SHIPPING: usize = 5;
 
 struct Transacted {
     wrote: StageWrite,
@@ -323,8 +466,7 @@ impl Stages {
     ) -> Stages {
         let mut stages = Stages::default();
         for s in specs {
-            let links =
-                [&s.publish, &s.compensate, &s.reply].map(|n| n.as_deref().and_then(&producer));
+            let links = s.links().map(|n| n.and_then(&producer));
             stages
                 .services
                 .insert(s.role, Service::new(s.clone(), links));
@@ -352,6 +494,10 @@ impl Stages {
                 payment: state(StageRole::Payment),
                 inventory: state(StageRole::Inventory),
                 shipping: state(StageRole::Shipping),
+                instance: self.services[&StageRole::Order]
+                    .instances
+                    .get(&txn)
+                    .copied(),
                 shipments: writes(StageRole::Shipping),
                 charges: writes(StageRole::Payment),
                 lost: self.lost.contains(&txn),
@@ -359,19 +505,21 @@ impl Stages {
         })
     }
 
-    /// The figures a saga view reads; `None` without stages.
+    /// The figures a saga view reads; `None` without an order service (a translator alone is
+    /// no saga).
     pub(crate) fn view(&self) -> Option<PipelineView> {
-        if self.services.is_empty() {
+        if !self.services.contains_key(&StageRole::Order) {
             return None;
         }
         let mut a = Anomalies::default();
-        let (mut orders, mut shipped, mut compensated) = (0, 0, 0);
+        let (mut orders, mut shipped, mut compensated, mut locked) = (0, 0, 0, 0);
         let mut sagas = Vec::new();
         for s in self.sagas() {
             use SagaState::*;
             orders += 1;
             shipped += u64::from(s.shipments > 0);
             compensated += u64::from(s.order == Some(Compensated));
+            locked += u64::from(matches!(s.order, Some(Pending | CancelPending)));
             a.paid_out_of_stock +=
                 u64::from(s.payment == Some(Paid) && s.inventory == Some(Failed));
             a.reserved_payment_failed +=
@@ -389,6 +537,7 @@ impl Stages {
             orders,
             shipped,
             compensated,
+            locked,
             anomalies: a,
             mean_pending_ms: mean_ms(self.settle_us, self.settled),
             replies: self.replies,
@@ -398,12 +547,30 @@ impl Stages {
     }
 
     /// Replaces a stage's settings: the remedies flip, the tables stay.
-    pub(crate) fn update(&mut self, spec: StageSpec, [p, c, r]: Links) {
+    pub(crate) fn update(&mut self, spec: StageSpec, links: Links) {
         let s = self.services.get_mut(&spec.role).expect("checked");
         if spec.stock != s.spec.stock || spec.items != s.spec.items {
             s.stock = vec![spec.stock.unwrap_or(0); spec.items as usize];
         }
-        (s.publish, s.compensate, s.reply, s.spec) = (p, c, r, spec);
+        (s.links, s.spec) = (links, spec);
+    }
+
+    /// FTGO's `Order.cancel`: allowed only from an approved order, which turns
+    /// `CANCEL_PENDING`. An order a saga still holds `APPROVAL_PENDING` (or one rejected) is an
+    /// unsupported transition and stays as it is (PAT-7). Returns whether it was accepted.
+    pub(crate) fn cancel_order(&mut self, txn: u64) -> Result<bool, CommandError> {
+        let row = self
+            .services
+            .get_mut(&StageRole::Order)
+            .and_then(|s| s.rows.get_mut(&txn))
+            .ok_or_else(|| CommandError::NotApplicable {
+                reason: format!("the order service has no order {txn}"),
+            })?;
+        let accepted = row.state == SagaState::Shipped;
+        if accepted {
+            row.state = SagaState::CancelPending;
+        }
+        Ok(accepted)
     }
 
     pub(crate) fn check_role(&self, role: StageRole) -> Result<(), CommandError> {
@@ -497,9 +664,19 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         self.emit_step(cid, msg, txn, t.wrote);
         self.note_pending(txn, t.wrote, published_at);
         let out = t.out.map(|(producer, kind)| {
-            let id = outbox.then(|| self.world.new_message_id());
+            // An orchestrator records its command's id as the instance's `lastRequestId`.
+            let id = (outbox || kind.is_command()).then(|| self.world.new_message_id());
             (producer, PipeTag { txn, kind }, id)
         });
+        if let Some((_, tag, Some(id))) = out.filter(|o| o.1.kind.is_command()) {
+            let s = self
+                .clients
+                .stages
+                .services
+                .get_mut(&role)
+                .expect("checked");
+            s.instance(tag.txn).last_request_id = Some(id);
+        }
         if outbox {
             if let Some((producer, tag, Some(msg))) = out {
                 self.write_outbox(role, OutboxRow { producer, msg, tag });
@@ -518,8 +695,8 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             self.world.emit(EventKind::Stage(e));
             return StepOutcome::Crash(restart);
         }
-        if let (false, Some((producer, tag, _))) = (outbox, out) {
-            self.stage_publish(producer, tag, None, route);
+        if let (false, Some((producer, tag, id))) = (outbox, out) {
+            self.stage_publish(producer, tag, id, route);
         }
         StepOutcome::Continue
     }
@@ -531,7 +708,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         match wrote {
             StageWrite::OrderOpened => {
                 st.opened_at.entry(txn).or_insert(self.world.now);
-                if st.services[&StageRole::Order].reply.is_some() {
+                if st.services[&StageRole::Order].links[REPLY].is_some() {
                     st.outstanding.entry(txn).or_insert(sent);
                 }
             }

@@ -355,6 +355,9 @@ pub enum StageRole {
     Shipping,
     /// The caller waiting for the order's outcome on a reply queue (PAT-8).
     Client,
+    /// A message translator: converts each message it consumes and publishes the result, a
+    /// new message, before it acks the original (lesson 13). It keeps no table.
+    Translator,
 }
 
 /// What a stage's message says (issue 14). Forward events go to the next service; the rest
@@ -373,6 +376,15 @@ pub enum StepKind {
     /// Replies to the caller, correlated by the request's id (PAT-8).
     OrderConfirmed,
     OrderRefused,
+    /// An orchestrator's commands to the participants (PAT-5); each participant answers on its
+    /// `publish` producer, the orchestrator's reply channel.
+    AuthorizePayment,
+    ReserveStock,
+    ScheduleShipment,
+    /// The orchestrator's compensating command (C2, PAT-4).
+    VoidPayment,
+    /// A translator's converted message.
+    Translated,
 }
 
 impl StepKind {
@@ -384,6 +396,18 @@ impl StepKind {
                 | StepKind::StockReservationFailed
                 | StepKind::PaymentVoided
                 | StepKind::StockReleased
+                | StepKind::VoidPayment
+        )
+    }
+
+    /// An orchestrator's command: its participant replies to the orchestrator (PAT-5).
+    pub fn is_command(self) -> bool {
+        matches!(
+            self,
+            StepKind::AuthorizePayment
+                | StepKind::ReserveStock
+                | StepKind::ScheduleShipment
+                | StepKind::VoidPayment
         )
     }
 }
@@ -415,6 +439,14 @@ pub enum StageWrite {
     ReplyMatched,
     /// A reply whose request is no longer outstanding (a duplicate reply).
     ReplyUnmatched,
+    /// The orchestrator recorded its saga instance's next step and sent that step's command
+    /// (PAT-6).
+    SagaAdvanced,
+    /// A business failure reply: the instance turns `compensating` and sends the first
+    /// compensation (PAT-6).
+    SagaCompensating,
+    /// A translator converted the message and published the result.
+    Translated,
 }
 
 /// A stage's step, its crash and its outbox relay (issue 14, PAT-1..PAT-4).
@@ -440,13 +472,18 @@ pub enum StageEvent {
         rows: u32,
         crashed: bool,
     },
+    /// A request to cancel an order: refused while a saga holds the order's semantic lock or
+    /// after it was rejected, accepted once approved (PAT-7).
+    OrderCancel { txn: u64, accepted: bool },
 }
 
 impl StageEvent {
     pub fn message(&self) -> Option<MessageId> {
         match self {
             StageEvent::StageStep { msg, .. } => Some(*msg),
-            StageEvent::StageCrashedAfterWrite { .. } | StageEvent::OutboxRelayed { .. } => None,
+            StageEvent::StageCrashedAfterWrite { .. }
+            | StageEvent::OutboxRelayed { .. }
+            | StageEvent::OrderCancel { .. } => None,
         }
     }
 }
@@ -546,6 +583,9 @@ impl fmt::Display for StageEvent {
                 rows,
                 crashed,
             } => write!(f, "relay of {stage:?} published {rows} crashed={crashed}"),
+            StageEvent::OrderCancel { txn, accepted } => {
+                write!(f, "cancel order txn {txn}: accepted={accepted}")
+            }
         }
     }
 }

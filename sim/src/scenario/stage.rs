@@ -48,6 +48,38 @@ pub struct StageSpec {
     /// step (the choreographed saga, PAT-4).
     #[serde(default, skip_serializing_if = "is_false")]
     pub saga: bool,
+    /// Order only: the saga is orchestrated instead of choreographed (PAT-5). The order
+    /// service keeps a saga instance per order (PAT-6), sends each participant a command
+    /// through these producers, and reads their answers from its own queue; the participants
+    /// answer on their `publish` producers. Compensation is the orchestrator's, so the
+    /// participants' `saga` and `compensate` play no part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orchestrate: Option<Orchestration>,
+}
+
+/// The producers an orchestrator sends its commands through, one per participant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Orchestration {
+    pub payment: String,
+    pub inventory: String,
+    pub shipping: String,
+}
+
+impl StageSpec {
+    /// The producers a stage publishes through, in `Links` order (`clients::stages`): forward,
+    /// back, reply, then the orchestrator's commands to payment, inventory and shipping.
+    pub(crate) fn links(&self) -> [Option<&str>; 6] {
+        let o = self.orchestrate.as_ref();
+        [
+            self.publish.as_deref(),
+            self.compensate.as_deref(),
+            self.reply.as_deref(),
+            o.map(|o| o.payment.as_str()),
+            o.map(|o| o.inventory.as_str()),
+            o.map(|o| o.shipping.as_str()),
+        ]
+    }
 }
 
 fn is_zero_f64(v: &f64) -> bool {
@@ -95,12 +127,21 @@ pub(crate) fn validate_stage(
             format!("at most {MAX_STOCK}"),
         ));
     }
-    let names = [
-        ("publish", &s.publish),
-        ("compensate", &s.compensate),
-        ("reply", &s.reply),
+    if s.orchestrate.is_some() && s.role != StageRole::Order {
+        return Err(ScenarioError::new(
+            format!("{path}.orchestrate"),
+            "only the order service orchestrates",
+        ));
+    }
+    let fields = [
+        "publish",
+        "compensate",
+        "reply",
+        "orchestrate.payment",
+        "orchestrate.inventory",
+        "orchestrate.shipping",
     ];
-    for (field, name) in names {
+    for (field, name) in fields.into_iter().zip(s.links()) {
         if let Some(n) = name {
             if !producer(n) {
                 return Err(ScenarioError::new(

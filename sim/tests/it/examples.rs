@@ -648,6 +648,25 @@ fn pipeline_mended_file_ends_every_order_shipped_or_compensated() {
     assert_eq!(costs, vec![(41, 1, 0), (45, 2, 10), (35, 0, 5), (0, 0, 0)]);
 }
 
+#[test]
+fn pipeline_orchestrated_file_ends_every_saga_instance() {
+    let (v, published) = pipeline_file("orchestrated-pipeline.json");
+    // The same ends as the mended (choreographed) file: 30 shipped, 10 compensated.
+    assert_eq!(
+        (v.orders, v.shipped, v.compensated, v.locked),
+        (40, 30, 10, 0)
+    );
+    // Mended choreography publishes 161: a command and a reply per step cost about 100 more.
+    assert_eq!(published, 263);
+    // And a longer time under the lock: 593 ms pending on average against 404 ms.
+    assert_eq!((v.mean_pending_ms * 100.0).round(), 59_290.0);
+    assert_eq!(v.anomalies, Default::default());
+    assert!(v
+        .sagas
+        .iter()
+        .all(|s| s.instance.is_some_and(|i| i.end_state)));
+}
+
 // ---------------------------------------------------------------- Redis Streams (scenarios/redis_streams)
 
 fn streams_file(name: &str) -> String {

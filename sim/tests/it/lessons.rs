@@ -8,7 +8,7 @@ use broker_sim::command::Command;
 use broker_sim::event::ZmqEvent;
 use broker_sim::scenario::{ConsumerSource, PublishTarget};
 use broker_sim::ConsumerStatus;
-use broker_sim::{DropReason, Event, EventKind, Scenario, SimTime, Simulation};
+use broker_sim::{DropReason, Event, EventKind, Scenario, Settle, SimTime, Simulation};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -869,25 +869,46 @@ fn lesson_12_the_four_exchange_types_route_as_predicted() {
     );
 }
 
-#[test]
-fn lesson_13_the_translator_stage_rewrites_the_routing_key_via_dead_lettering() {
-    let mut l = Lesson::load("13-transform.json");
-    l.run_to_step(1, 1_400.0);
-    assert_eq!(l.ids("translator"), vec![0]);
+/// Whether message `msg` has been acked by now.
+fn acked(l: &Lesson, msg: u64) -> bool {
+    l.events.iter().any(
+        |e| matches!(e.kind, EventKind::Settled { msg: m, settle: Settle::Ack, .. } if m.0 == msg),
+    )
+}
 
-    l.run_to_step(2, 1_950.0);
-    // m0 left to-translate through the DLX and reached billing, whose only binding on
-    // canonical is order.json: the routing key was rewritten from order.csv.
-    let r = l.sim.report(1, &l.events);
-    assert_eq!(r.dead_letters.len(), 1);
-    assert_eq!(
-        (
-            r.dead_letters[0].msg.0,
-            r.dead_letters[0].from_queue.as_str()
-        ),
-        (0, "to-translate")
+#[test]
+fn lesson_13_the_translator_stage_publishes_a_new_message_then_acks() {
+    let mut l = Lesson::load("13-transform.json");
+    l.run_to_step(0, 500.0);
+    assert!(l.published_by("legacy-shop").is_empty());
+
+    l.run_to_step(1, 1_400.0);
+    // m0 is in the translator's hands, unacked, still counted in to-translate.
+    assert_eq!(l.ids("translator"), vec![0]);
+    assert!(l.processed("translator").is_empty());
+    assert!(!acked(&l, 0));
+
+    l.run_to_step(2, 2_100.0);
+    // The translation is a new message, m1, published before m0's ack; billing reads m1.
+    assert_eq!(l.published_by("to-canonical"), vec![1]);
+    let publish = |m: u64| {
+        l.events
+            .iter()
+            .position(|e| matches!(e.kind, EventKind::Published { msg, .. } if msg.0 == m))
+    };
+    let ack = l.events.iter().position(
+        |e| matches!(e.kind, EventKind::Settled { msg, settle: Settle::Ack, .. } if msg.0 == 0),
     );
-    assert_eq!(l.ids("billing-service"), vec![0]);
+    assert!(publish(1) < ack && ack.is_some(), "publish, then ack");
+    assert!(
+        l.contents("to-translate").is_empty(),
+        "the original is gone"
+    );
+    assert_eq!(l.ids("billing-service"), vec![1]);
+    assert!(
+        l.processed("billing-service").is_empty(),
+        "still reading it"
+    );
 
     l.run_to_step(3, 6_300.0);
     let direct = l.published_by("new-shop");
@@ -903,16 +924,17 @@ fn lesson_13_the_translator_stage_rewrites_the_routing_key_via_dead_lettering() 
 
     l.run_to_step(4, 8_800.0);
     let legacy = l.published_by("legacy-shop");
+    let translated = l.published_by("to-canonical");
     let direct = l.published_by("new-shop");
-    assert_eq!((legacy.len(), direct.len()), (4, 3));
+    assert_eq!((legacy.len(), translated.len(), direct.len()), (4, 4, 3));
+    assert_eq!(l.processed("translator"), legacy);
+    assert!(legacy.iter().all(|&m| acked(&l, m)));
     let mut billed = l.processed("billing-service");
     billed.sort();
-    let mut all: Vec<u64> = legacy.iter().chain(&direct).copied().collect();
+    let mut all: Vec<u64> = translated.iter().chain(&direct).copied().collect();
     all.sort();
-    assert_eq!(billed, all, "all seven orders reached billing");
-    let r = l.sim.report(1, &l.events);
-    assert_eq!(r.dead_letters.len(), 4);
-    assert!(r.dead_letters.iter().all(|d| d.reason == "rejected"));
+    assert_eq!(billed, all, "seven orders: four translations, three direct");
+    assert!(l.sim.report(1, &l.events).dead_letters.is_empty());
     assert_eq!(l.sim.ledger().dropped_total(), 0);
 }
 

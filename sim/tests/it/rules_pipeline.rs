@@ -392,6 +392,7 @@ fn pat_9_reserved_but_payment_failed_when_inventory_runs_first() {
 fn run_case(
     seed: u64,
     mended: bool,
+    orchestrate: bool,
     orders: u64,
     p: f64,
     stock: u32,
@@ -408,7 +409,12 @@ fn run_case(
         remedies.clone().with(json!({ "stock": stock, "items": 3 })),
         remedies,
     ];
-    let mut v = json!({ "version": 1, "latency_ms": 1 }).with(pipeline(stages, none4()));
+    let rig = if orchestrate {
+        orchestrated(stages)
+    } else {
+        pipeline(stages, none4())
+    };
+    let mut v = json!({ "version": 1, "latency_ms": 1 }).with(rig);
     v["producers"][0]["rate"] = json!({ "kind": "constant", "per_sec": 200 });
     v["producers"][0]["limit"] = json!(orders);
     let scenario = serde_json::from_value(v).expect("scenario");
@@ -453,7 +459,7 @@ proptest! {
         seed in any::<u64>(), orders in 1u64..30, p in 0.0f64..0.5, stock in 0u32..10,
         f in failures(),
     ) {
-        let v = run_case(seed, true, orders, p, stock, &f);
+        let v = run_case(seed, true, false, orders, p, stock, &f);
         prop_assert_eq!(v.orders, orders);
         prop_assert_eq!(&v.anomalies, &Default::default());
         for s in &v.sagas {
@@ -462,16 +468,34 @@ proptest! {
             prop_assert!(shipped || compensated, "{:?}", s);
         }
     }
+
+    /// The same invariant when the order service orchestrates, and every saga instance ends:
+    /// completed for a shipped order, rolled back for a rejected one.
+    #[test]
+    fn pat_2_3_6_mended_orchestration_ends_consistent(
+        seed in any::<u64>(), orders in 1u64..30, p in 0.0f64..0.5, stock in 0u32..10,
+        f in failures(),
+    ) {
+        let v = run_case(seed, true, true, orders, p, stock, &f);
+        prop_assert_eq!(v.orders, orders);
+        prop_assert_eq!(&v.anomalies, &Default::default());
+        for s in &v.sagas {
+            let i = s.instance.expect("orchestrated");
+            let shipped = s.shipments == 1 && s.order == Some(SagaState::Shipped) && !i.failed;
+            let rejected = s.shipments == 0 && s.order == Some(SagaState::Compensated) && i.failed;
+            prop_assert!(i.end_state && (shipped || rejected), "{:?}", s);
+        }
+    }
 }
 
 #[test]
 fn pat_1_3_4_naive_pipeline_shows_the_anomalies() {
     let f = [(30, 0, 0), (60, 1, 0), (90, 2, 0)];
-    let naive = run_case(7, false, 20, 0.2, 3, &f);
+    let naive = run_case(7, false, false, 20, 0.2, 3, &f);
     let a = &naive.anomalies;
     assert!(a.lost > 0 || a.charged_twice > 0, "{a:?}");
     assert!(a.paid_out_of_stock > 0, "{a:?}");
-    let mended = run_case(7, true, 20, 0.2, 3, &f);
+    let mended = run_case(7, true, false, 20, 0.2, 3, &f);
     assert_eq!(mended.anomalies, Default::default());
 }
 
@@ -551,6 +575,288 @@ fn pat_9_a_slow_service_keeps_the_order_pending_longer() {
     assert_eq!(view(&sim).mean_pending_ms, 28.0);
 }
 
+// ------------------------------------------------------------------ PAT-5..PAT-7
+
+/// The choreographed saga on the rig, with shipping announcing `Shipped` back to the order
+/// service, which approves the order.
+fn choreography(inventory: Value) -> Value {
+    let saga = json!({ "saga": true });
+    let mut v = pipeline(
+        [
+            saga.clone(),
+            saga.clone(),
+            saga.with(inventory),
+            json!({ "publish": "shipping-events" }),
+        ],
+        none4(),
+    );
+    let extra = to_queue("shipping-events", "orders");
+    v["producers"].as_array_mut().expect("list").push(extra);
+    v
+}
+
+/// The same shop orchestrated: the order service sends a command to each participant's queue
+/// and every participant answers on `orders`, the orchestrator's own queue.
+fn orchestration(inventory: Value) -> Value {
+    orchestrated([json!({}), json!({}), inventory, json!({})])
+}
+
+/// The orchestrated shop with `over` laid on each stage (order, payment, inventory, shipping).
+fn orchestrated(over: [Value; 4]) -> Value {
+    let base = [
+        json!({ "role": "order", "orchestrate": {
+            "payment": "to-payments", "inventory": "to-inventory", "shipping": "to-shipping" } }),
+        json!({ "role": "payment", "publish": "to-order" }),
+        json!({ "role": "inventory", "publish": "to-order" }),
+        json!({ "role": "shipping", "publish": "to-order" }),
+    ];
+    let stages: Vec<Value> = base.into_iter().zip(over).map(|(b, o)| b.with(o)).collect();
+    json!({
+        "queues": QUEUES.iter().map(|q| json!({ "name": q })).collect::<Vec<_>>(),
+        "producers": [
+            to_queue("shop", "orders"),
+            to_queue("to-payments", "payments"),
+            to_queue("to-inventory", "inventory"),
+            to_queue("to-shipping", "shipping"),
+            to_queue("to-order", "orders"),
+        ],
+        "consumers": (0..4).map(|i| consumer(SERVICES[i], QUEUES[i], ROLES[i]))
+            .collect::<Vec<_>>(),
+        "stages": stages,
+    })
+}
+
+fn published(events: &[broker_sim::Event]) -> usize {
+    events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Published { .. }))
+        .count()
+}
+
+/// Each order's row at order, payment, inventory and shipping.
+type Ends = Vec<[Option<SagaState>; 4]>;
+
+fn ends(v: &PipelineView) -> Ends {
+    v.sagas
+        .iter()
+        .map(|s| [s.order, s.payment, s.inventory, s.shipping])
+        .collect()
+}
+
+#[test]
+fn pat_5_choreography_and_orchestration_reach_the_same_end_states() {
+    // Three orders, one item in stock: order 0 ships, orders 1 and 2 fail at the pivot and
+    // are compensated (payment voided, order rejected).
+    let stock = json!({ "stock": 1 });
+    let run = |parts: Value| {
+        let mut sim = sim_1ms(parts);
+        apply(&mut sim, cmd::burst("shop", 3));
+        let events = run_ms(&mut sim, 500);
+        (view(&sim), published(&events))
+    };
+    let (chor, chor_msgs) = run(choreography(stock.clone()));
+    let (orch, orch_msgs) = run(orchestration(stock));
+    use SagaState::*;
+    let rejected = [Some(Compensated), Some(Compensated), Some(Failed), None];
+    let expected = vec![
+        [Some(Shipped), Some(Paid), Some(Reserved), Some(Shipped)],
+        rejected,
+        rejected,
+    ];
+    assert_eq!(ends(&chor), expected);
+    assert_eq!(ends(&orch), expected);
+    // Choreography: each event triggers the next step, 5 messages an order. Orchestration:
+    // the request, then a command and a reply per step, 7 an order.
+    assert_eq!((chor_msgs, orch_msgs), (15, 21));
+    assert!(chor.sagas.iter().all(|s| s.instance.is_none()));
+    assert!(orch
+        .sagas
+        .iter()
+        .all(|s| s.instance.is_some_and(|i| i.end_state)));
+}
+
+#[test]
+fn pat_5_a_happy_order_takes_longer_when_orchestrated() {
+    let run = |parts: Value| {
+        let mut sim = sim_1ms(parts);
+        apply(&mut sim, cmd::burst("shop", 1));
+        steps(&run_ms(&mut sim, 100))
+    };
+    use StageWrite::*;
+    assert_eq!(
+        run(choreography(json!({}))),
+        vec![
+            (3, 0, OrderOpened),
+            (6, 0, Paid),
+            (9, 0, Reserved),
+            (12, 0, Shipped),
+            (15, 0, OrderApproved)
+        ]
+    );
+    // Every step goes back to the orchestrator before the next one starts.
+    assert_eq!(
+        run(orchestration(json!({}))),
+        vec![
+            (3, 0, OrderOpened),
+            (6, 0, Paid),
+            (9, 0, SagaAdvanced),
+            (12, 0, Reserved),
+            (15, 0, SagaAdvanced),
+            (18, 0, Shipped),
+            (21, 0, OrderApproved)
+        ]
+    );
+}
+
+/// The saga instance's step, flags and outstanding command at the end of each ms in `at`.
+fn instance_over(
+    sim: &mut Simulation,
+    at: &[u64],
+) -> Vec<(u64, broker_sim::SagaStep, bool, bool, bool, bool)> {
+    at.iter()
+        .map(|&ms| {
+            run_ms(sim, ms);
+            let i = view(sim).sagas[0].instance.expect("orchestrated");
+            let outstanding = i.last_request_id.is_some();
+            (
+                ms,
+                i.state_name,
+                outstanding,
+                i.compensating,
+                i.end_state,
+                i.failed,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pat_6_instance_goes_step_by_step_to_a_completed_end() {
+    let mut sim = sim_1ms(orchestration(json!({})));
+    apply(&mut sim, cmd::burst("shop", 1));
+    run_ms(&mut sim, 5);
+    // lastRequestId is the id of the command the payment service is handed.
+    let i = view(&sim).sagas[0].instance.expect("orchestrated");
+    assert_eq!((i.saga_type, i.saga_id), ("CreateOrderSaga", 0));
+    let events = run_ms(&mut sim, 6);
+    let paid = steps(&events);
+    assert_eq!(paid, vec![(6, 0, StageWrite::Paid)]);
+    let handed = events.iter().find_map(|e| match &e.kind {
+        EventKind::Stage(StageEvent::StageStep { msg, .. }) => Some(*msg),
+        _ => None,
+    });
+    assert_eq!(i.last_request_id, handed);
+    use broker_sim::SagaStep::*;
+    assert_eq!(
+        instance_over(&mut sim, &[8, 9, 15, 21]),
+        vec![
+            (8, AuthorizePayment, true, false, false, false),
+            (9, ReserveStock, true, false, false, false),
+            (15, ScheduleShipment, true, false, false, false),
+            (21, ApproveOrder, false, false, true, false),
+        ]
+    );
+}
+
+#[test]
+fn pat_6_a_failure_reply_turns_the_instance_compensating_then_failed() {
+    let mut sim = sim_1ms(orchestration(json!({ "stock": 0 })));
+    apply(&mut sim, cmd::burst("shop", 1));
+    use broker_sim::SagaStep::*;
+    assert_eq!(
+        instance_over(&mut sim, &[9, 14, 15, 20, 21]),
+        vec![
+            (9, ReserveStock, true, false, false, false),
+            // The out-of-stock reply (pivot failed) arrives at 15: compensation C2 is sent.
+            (14, ReserveStock, true, false, false, false),
+            (15, VoidPayment, true, true, false, false),
+            (20, VoidPayment, true, true, false, false),
+            // PaymentVoided: C1 rejects the order and the saga ends rolled back.
+            (21, RejectOrder, false, true, true, true),
+        ]
+    );
+    let v = view(&sim);
+    assert_eq!(v.sagas[0].order, Some(SagaState::Compensated));
+    assert_eq!(v.sagas[0].payment, Some(SagaState::Compensated));
+}
+
+#[test]
+fn pat_6_a_restarted_orchestrator_continues_from_the_recorded_step() {
+    let mut sim = sim_1ms(orchestration(json!({})));
+    apply(&mut sim, cmd::burst("shop", 1));
+    run_ms(&mut sim, 4);
+    // The orchestrator's process dies while payment works; the reply waits in its queue.
+    apply(&mut sim, cmd::crash("order-svc"));
+    run_ms(&mut sim, 30);
+    let i = view(&sim).sagas[0].instance.expect("orchestrated");
+    assert_eq!(i.state_name, broker_sim::SagaStep::AuthorizePayment);
+    apply(&mut sim, cmd::restart("order-svc"));
+    run_ms(&mut sim, 100);
+    let v = view(&sim);
+    let i = v.sagas[0].instance.expect("orchestrated");
+    assert_eq!(i.state_name, broker_sim::SagaStep::ApproveOrder);
+    assert!(i.end_state && !i.failed);
+    assert_eq!(v.sagas[0].order, Some(SagaState::Shipped));
+}
+
+/// What a cancel request did: (ms, txn, accepted).
+fn cancels(events: &[broker_sim::Event]) -> Vec<(u64, u64, bool)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Stage(StageEvent::OrderCancel { txn, accepted }) => {
+                Some((e.time.0 / 1_000, *txn, *accepted))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn pat_7_pending_lock_refuses_a_cancel_until_the_order_is_approved() {
+    for parts in [choreography(json!({})), orchestration(json!({}))] {
+        let mut sim = sim_1ms(parts);
+        apply(&mut sim, cmd::burst("shop", 1));
+        run_ms(&mut sim, 10);
+        // Mid-saga every reader sees the order APPROVAL_PENDING: the semantic lock.
+        assert_eq!(view(&sim).sagas[0].order, Some(SagaState::Pending));
+        assert_eq!(view(&sim).locked, 1);
+        apply(&mut sim, json!({ "cancel_order": { "txn": 0 } }));
+        let refused = cancels(&run_ms(&mut sim, 10));
+        assert_eq!(refused, vec![(10, 0, false)]);
+        assert_eq!(view(&sim).sagas[0].order, Some(SagaState::Pending));
+        run_ms(&mut sim, 100);
+        // The saga ended: the lock is gone and the same request is accepted.
+        assert_eq!(view(&sim).sagas[0].order, Some(SagaState::Shipped));
+        assert_eq!(view(&sim).locked, 0);
+        apply(&mut sim, json!({ "cancel_order": { "txn": 0 } }));
+        assert_eq!(cancels(&run_ms(&mut sim, 100)), vec![(100, 0, true)]);
+        assert_eq!(view(&sim).sagas[0].order, Some(SagaState::CancelPending));
+    }
+}
+
+#[test]
+fn pat_7_a_rejected_order_cannot_be_cancelled() {
+    let mut sim = sim_1ms(orchestration(json!({ "stock": 0 })));
+    apply(&mut sim, cmd::burst("shop", 1));
+    run_ms(&mut sim, 100);
+    apply(&mut sim, json!({ "cancel_order": { "txn": 0 } }));
+    assert_eq!(cancels(&run_ms(&mut sim, 100)), vec![(100, 0, false)]);
+    assert_eq!(view(&sim).sagas[0].order, Some(SagaState::Compensated));
+    let unknown: broker_sim::Command =
+        serde_json::from_value(json!({ "cancel_order": { "txn": 9 } })).expect("command");
+    assert!(sim.apply(unknown).is_err());
+}
+
+#[test]
+fn pat_5_only_the_order_service_orchestrates() {
+    let mut v = json!({ "version": 1, "latency_ms": 1 }).with(orchestration(json!({})));
+    v["stages"][1]["orchestrate"] = v["stages"][0]["orchestrate"].clone();
+    let text = serde_json::to_string(&v).expect("json");
+    let err = broker_sim::Scenario::from_json(&text).expect_err("refused");
+    assert!(err.to_string().contains("stages[1].orchestrate"), "{err}");
+}
+
 // ------------------------------------------------------------------ PAT-8
 
 #[test]
@@ -613,7 +919,11 @@ fn pat_8_replies_share_one_queue_and_match_by_correlation_id() {
 /// The stages export as written: defaults stay out.
 #[test]
 fn stages_in_the_pipeline_files_round_trip_unchanged() {
-    for name in ["naive-pipeline.json", "mended-pipeline.json"] {
+    for name in [
+        "naive-pipeline.json",
+        "mended-pipeline.json",
+        "orchestrated-pipeline.json",
+    ] {
         let path = format!(
             "{}/../scenarios/pipeline/{name}",
             env!("CARGO_MANIFEST_DIR")

@@ -6,8 +6,10 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Bytes of the gzipped wasm allowed. Lowered as the app gets smaller; never raised silently.
-BUDGET_GZIP=${BROKER_LAB_WASM_BUDGET:-1100000}
+# Bytes of the gzipped wasm allowed. Lowered as the app gets smaller; never raised silently:
+# session 8 raised it from 1,100,000 for the timeline, fork, sequence diagram, theory, sweeps
+# and orchestration (+103 KB gzipped; docs/performance.md, "Size").
+BUDGET_GZIP=${BROKER_LAB_WASM_BUDGET:-1150000}
 
 shopt -s nullglob
 wasm=(dist/*.wasm)

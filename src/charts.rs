@@ -8,8 +8,7 @@ use crate::i18n::{t, Key, Lang};
 use crate::lab::use_lab;
 use broker_sim::snapshot::Charts;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
 /// How often the charts look for new points.
@@ -205,6 +204,19 @@ pub fn after_fork(data: ChartData, at_us: u64) -> ChartData {
 
 /// Draws a chart into `canvas`, matching its backing store to its CSS size. The time axis
 /// runs from 0 to `t_end` (µs), the same for every chart so they line up.
+/// Strokes one path through `points` in the current style.
+fn polyline(ctx: &web_sys::CanvasRenderingContext2d, points: impl Iterator<Item = (f64, f64)>) {
+    ctx.begin_path();
+    for (i, (x, y)) in points.enumerate() {
+        if i == 0 {
+            ctx.move_to(x, y);
+        } else {
+            ctx.line_to(x, y);
+        }
+    }
+    ctx.stroke();
+}
+
 fn draw(
     canvas: &HtmlCanvasElement,
     data: &ChartData,
@@ -212,31 +224,9 @@ fn draw(
     lang: Lang,
     t_end: u64,
 ) {
-    let Some(ctx) = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
+    let Some((ctx, w, h)) = crate::pen::hidpi_context(canvas, 60.0, 60.0) else {
         return;
     };
-    let dpr = web_sys::window()
-        .map(|w| w.device_pixel_ratio())
-        .filter(|d| d.is_finite() && *d > 0.0)
-        .unwrap_or(1.0);
-    let (w, h) = (
-        f64::from(canvas.client_width()),
-        f64::from(canvas.client_height()),
-    );
-    if w < 60.0 || h < 60.0 {
-        return;
-    }
-    let (bw, bh) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
-    if canvas.width() != bw || canvas.height() != bh {
-        canvas.set_width(bw);
-        canvas.set_height(bh);
-    }
-    let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
     ctx.set_fill_style_str("#ffffff");
     ctx.fill_rect(0.0, 0.0, w, h);
 
@@ -354,38 +344,24 @@ fn draw(
 
     ctx.set_line_width(2.5);
     ctx.set_line_join("round");
-    for line in &data.lines {
-        if line.points.is_empty() {
-            continue;
-        }
+    let plot = |line: &Line| {
         ctx.set_stroke_style_str(line.color);
-        ctx.begin_path();
-        for (i, &(t, v)) in line.points.iter().enumerate() {
-            let (px, py) = (sx(t), sy(if v.is_finite() { v } else { 0.0 }));
-            if i == 0 {
-                ctx.move_to(px, py);
-            } else {
-                ctx.line_to(px, py);
-            }
-        }
-        ctx.stroke();
+        polyline(
+            &ctx,
+            line.points
+                .iter()
+                .map(|&(t, v)| (sx(t), sy(if v.is_finite() { v } else { 0.0 }))),
+        );
+    };
+    for line in data.lines.iter().filter(|l| !l.points.is_empty()) {
+        plot(line);
     }
     // The other branch: thinner, dashed and faded, so the playing branch stays in front.
     ctx.set_line_width(2.0);
     ctx.set_global_alpha(0.7);
     let _ = ctx.set_line_dash(&js_sys::Array::of2(&6.0.into(), &4.0.into()));
     for line in ghost_lines {
-        ctx.set_stroke_style_str(line.color);
-        ctx.begin_path();
-        for (i, &(t, v)) in line.points.iter().enumerate() {
-            let (px, py) = (sx(t), sy(if v.is_finite() { v } else { 0.0 }));
-            if i == 0 {
-                ctx.move_to(px, py);
-            } else {
-                ctx.line_to(px, py);
-            }
-        }
-        ctx.stroke();
+        plot(line);
     }
     let _ = ctx.set_line_dash(&js_sys::Array::new());
     ctx.set_global_alpha(1.0);

@@ -54,6 +54,21 @@ pub fn commit<T: 'static>(
     })
 }
 
+/// An `oninput` that writes the input's text into one field of the form kept in `state`.
+pub fn write_on_input<F: Clone + 'static>(
+    state: &UseStateHandle<F>,
+    set: fn(&mut F, String),
+) -> Callback<InputEvent> {
+    let state = state.clone();
+    Callback::from(move |e: InputEvent| {
+        if let Some(i) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+            let mut f = (*state).clone();
+            set(&mut f, i.value());
+            state.set(f);
+        }
+    })
+}
+
 pub fn fmt_num(x: f64) -> String {
     // Rust prints 2.0 as "2" and 0.25 as "0.25": what a teacher would type.
     format!("{x}")

@@ -133,6 +133,37 @@ pub fn text_on(fill: &str) -> &'static str {
     }
 }
 
+/// Sizes `canvas`'s backing store to its CSS box at the device pixel ratio and sets that
+/// scale, so a side panel's drawing is sharp when projected. Returns the context and the CSS
+/// width and height, or `None` when there is no 2D context or the box is under `min_w` ×
+/// `min_h` (a collapsed panel draws nothing).
+pub fn hidpi_context(
+    canvas: &web_sys::HtmlCanvasElement,
+    min_w: f64,
+    min_h: f64,
+) -> Option<(CanvasRenderingContext2d, f64, f64)> {
+    use wasm_bindgen::JsCast;
+    let ctx = (canvas.get_context("2d").ok().flatten())
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())?;
+    let dpr = (web_sys::window().map(|w| w.device_pixel_ratio()))
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .unwrap_or(1.0);
+    let (w, h) = (
+        f64::from(canvas.client_width()),
+        f64::from(canvas.client_height()),
+    );
+    if w < min_w || h < min_h {
+        return None;
+    }
+    let (bw, bh) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
+    if canvas.width() != bw || canvas.height() != bh {
+        canvas.set_width(bw);
+        canvas.set_height(bh);
+    }
+    let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+    Some((ctx, w, h))
+}
+
 /// No canvas text is drawn smaller than this, whatever the scale: a projected drawing must be
 /// read from the back of a room (a label that no longer fits is cut with an ellipsis instead).
 pub const MIN_TEXT_PX: f64 = 12.0;

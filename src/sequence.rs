@@ -17,7 +17,6 @@ use broker_sim::specs::Specs;
 use broker_sim::{Event, EventKind, MessageId, SimTime};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
 
@@ -479,31 +478,9 @@ fn distance(d: &Drawn, px: f64, py: f64) -> f64 {
 
 /// Draws `d` into `canvas` at its CSS size; returns the arrows as drawn.
 fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
-    let Some(ctx) = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
+    let Some((ctx, w, h)) = crate::pen::hidpi_context(canvas, 60.0, 40.0) else {
         return Vec::new();
     };
-    let dpr = web_sys::window()
-        .map(|w| w.device_pixel_ratio())
-        .filter(|d| d.is_finite() && *d > 0.0)
-        .unwrap_or(1.0);
-    let (w, h) = (
-        f64::from(canvas.client_width()),
-        f64::from(canvas.client_height()),
-    );
-    if w < 60.0 || h < 40.0 {
-        return Vec::new();
-    }
-    let (bw, bh) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
-    if canvas.width() != bw || canvas.height() != bh {
-        canvas.set_width(bw);
-        canvas.set_height(bh);
-    }
-    let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
     ctx.clear_rect(0.0, 0.0, w, h);
     ctx.set_text_baseline("middle");
     let present = web_sys::window()
@@ -837,14 +814,7 @@ pub fn sequence_panel() -> Html {
     let form = use_state(FormText::default);
     let filter = use_state(Filter::default);
     let field = |key: Key, value: &str, id: &'static str, set: fn(&mut FormText, String)| {
-        let form = form.clone();
-        let oninput = Callback::from(move |e: InputEvent| {
-            if let Some(i) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
-                let mut f = (*form).clone();
-                set(&mut f, i.value());
-                form.set(f);
-            }
-        });
+        let oninput = crate::forms::write_on_input(&form, set);
         html! {
             <label class="seq-field">
                 <span>{ t(l, key) }</span>

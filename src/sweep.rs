@@ -10,7 +10,6 @@ use crate::pen::{DANGER, FAINT, FONT, INK, LINK, MUTED};
 use broker_sim::sweep::{range, to_csv, Param, Progress, SweepRun, VariantSummary};
 use broker_sim::{Scenario, SimTime};
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
 
@@ -161,14 +160,7 @@ pub fn sweep_panel() -> Html {
         })
     };
     let field = |key: Key, value: &str, id: &str, set: fn(&mut Form, String)| {
-        let form = form.clone();
-        let oninput = Callback::from(move |e: InputEvent| {
-            if let Some(i) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
-                let mut f = (*form).clone();
-                set(&mut f, i.value());
-                form.set(f);
-            }
-        });
+        let oninput = crate::forms::write_on_input(&form, set);
         html! {
             <label class="sweep-field">
                 <span>{ t(l, key) }</span>
@@ -327,27 +319,9 @@ struct Line {
 /// Draws three small charts side by side: latency (log scale, with the theory wait dashed),
 /// throughput, drops; x is the swept value.
 fn draw(canvas: &HtmlCanvasElement, rows: &[VariantSummary], param: Option<&Param>, l: Lang) {
-    let Some(ctx) = (canvas.get_context("2d").ok().flatten())
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
+    let Some((ctx, w, h)) = crate::pen::hidpi_context(canvas, 60.0, 40.0) else {
         return;
     };
-    let dpr = (web_sys::window().map(|w| w.device_pixel_ratio()))
-        .filter(|d| d.is_finite() && *d > 0.0)
-        .unwrap_or(1.0);
-    let (w, h) = (
-        f64::from(canvas.client_width()),
-        f64::from(canvas.client_height()),
-    );
-    if w < 60.0 || h < 40.0 {
-        return;
-    }
-    let (bw, bh) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
-    if canvas.width() != bw || canvas.height() != bh {
-        canvas.set_width(bw);
-        canvas.set_height(bh);
-    }
-    let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
     ctx.clear_rect(0.0, 0.0, w, h);
     ctx.set_text_baseline("middle");
     let Some(param) = param.filter(|_| !rows.is_empty()) else {

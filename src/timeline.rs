@@ -235,22 +235,10 @@ fn seek(lab: &crate::lab::Lab, el: Option<&HtmlCanvasElement>, to: SimTime) {
 }
 
 fn draw(el: &HtmlCanvasElement, m: &Model, l: Lang) {
-    let (w, h) = (
-        el.client_width().max(1) as f64,
-        el.client_height().max(1) as f64,
-    );
-    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
-    el.set_width((w * dpr) as u32);
-    el.set_height((h * dpr) as u32);
-    let Some(ctx) = el
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
+    let Some((ctx, w, h)) = crate::pen::hidpi_context(el, 1.0, 1.0) else {
         return;
     };
-    let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+    ctx.clear_rect(0.0, 0.0, w, h);
     let end = m.end.micros().max(1) as f64;
     let x_of = |t: SimTime| t.micros() as f64 / end * w;
     // The track and the part already played.

@@ -474,6 +474,13 @@ impl Stages {
         stages
     }
 
+    /// The service a stage's work names: it was built with the stages, so it is there.
+    fn service_mut(&mut self, role: StageRole) -> &mut Service {
+        self.services
+            .get_mut(&role)
+            .expect("a stage's work names a built service")
+    }
+
     fn row(&self, role: StageRole, txn: u64) -> Option<Row> {
         self.services.get(&role)?.rows.get(&txn).copied()
     }
@@ -589,7 +596,7 @@ impl Stages {
     }
 
     pub(crate) fn arm_relay_crash(&mut self, role: StageRole) {
-        self.services.get_mut(&role).expect("checked").relay_crash = true;
+        self.service_mut(role).relay_crash = true;
     }
 }
 
@@ -634,12 +641,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             self.match_reply(cid, msg, pipe);
             return StepOutcome::Continue;
         }
-        let s = self
-            .clients
-            .stages
-            .services
-            .get_mut(&role)
-            .expect("checked");
+        let s = self.clients.stages.service_mut(role);
         if s.spec.idempotent && !s.received.insert(msg) {
             s.duplicates_skipped += 1;
             self.emit_step(cid, msg, txn, StageWrite::Duplicate);
@@ -652,12 +654,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             && !incoming.is_some_and(StepKind::is_back)
             && p > 0.0
             && (p >= 1.0 || self.world.rng.chance(p));
-        let s = self
-            .clients
-            .stages
-            .services
-            .get_mut(&role)
-            .expect("checked");
+        let s = self.clients.stages.service_mut(role);
         s.steps += 1;
         let t = s.transact(txn, incoming, declined);
         let outbox = s.spec.outbox;
@@ -669,12 +666,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             (producer, PipeTag { txn, kind }, id)
         });
         if let Some((_, tag, Some(id))) = out.filter(|o| o.1.kind.is_command()) {
-            let s = self
-                .clients
-                .stages
-                .services
-                .get_mut(&role)
-                .expect("checked");
+            let s = self.clients.stages.service_mut(role);
             s.instance(tag.txn).last_request_id = Some(id);
         }
         if outbox {
@@ -772,12 +764,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
 
     /// The row commits with the business write; the relay polls `relay_ms` later.
     fn write_outbox(&mut self, role: StageRole, row: OutboxRow) {
-        let s = self
-            .clients
-            .stages
-            .services
-            .get_mut(&role)
-            .expect("checked");
+        let s = self.clients.stages.service_mut(role);
         s.outbox.push(row);
         if !s.relay_scheduled {
             s.relay_scheduled = true;
@@ -790,12 +777,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
     /// The polling publisher: publishes every pending row, then marks them sent, unless it
     /// dies in between, and then it publishes them again at its next poll (PAT-2).
     pub(crate) fn relay_poll(&mut self, role: StageRole, route: &mut Route<W>) {
-        let s = self
-            .clients
-            .stages
-            .services
-            .get_mut(&role)
-            .expect("checked");
+        let s = self.clients.stages.service_mut(role);
         s.relay_scheduled = false;
         let crashed = std::mem::take(&mut s.relay_crash);
         let rows = if crashed {
@@ -813,12 +795,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         for r in &rows {
             self.stage_publish(r.producer, r.tag, Some(r.msg), route);
         }
-        let s = self
-            .clients
-            .stages
-            .services
-            .get_mut(&role)
-            .expect("checked");
+        let s = self.clients.stages.service_mut(role);
         if !s.outbox.is_empty() {
             s.relay_scheduled = true;
             let at = self.world.now.plus(ms_to_us(s.spec.relay_ms));

@@ -235,7 +235,9 @@ fn seek(lab: &crate::lab::Lab, el: Option<&HtmlCanvasElement>, to: SimTime) {
 }
 
 fn draw(el: &HtmlCanvasElement, m: &Model, l: Lang) {
-    let Some((ctx, w, h)) = crate::pen::hidpi_context(el, 1.0, 1.0) else {
+    // Hidden (embed and presenter modes) or squeezed: nothing to draw, and `clamp(1.0, w - 1.0)`
+    // below needs some width.
+    let Some((ctx, w, h)) = crate::pen::hidpi_context(el, 60.0, 20.0) else {
         return;
     };
     ctx.clear_rect(0.0, 0.0, w, h);

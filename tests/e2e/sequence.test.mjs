@@ -72,8 +72,9 @@ describe('sequence diagram and swimlane', () => {
       await page.locator('.saga tbody tr[data-txn="0"]').click();
       s = await poll(async () => {
         const v = await lane(page);
-        return v && /m0/.test(v.title) && v.lanes === 5 && v;
-      }, { check, message: 'the swimlane of the clicked row' });
+        // The lanes appear a frame before the last arrow: wait for both.
+        return v && /m0/.test(v.title) && v.lanes === 5 && v.arrows >= 5 && v;
+      }, { check, message: 'the swimlane of the clicked row, with at least 5 arrows' });
       assert.ok(s.arrows >= 5, `arrows ${s.arrows}`);
 
       // Clicking the first arrow (shop → order-svc) opens m0's journey.

@@ -9,10 +9,10 @@ use crate::geom::{Point, Rect};
 use crate::i18n::{t, Key, Lang};
 use crate::kinds::{self, Tone};
 use crate::layout::{
-    progress, BandKind, Curve, Edge, Layout, NodeBox, Path, Topology, BASE_HEIGHT, CONSUMERS,
-    PRODUCERS, ROUTERS, STORES,
+    progress, BandKind, Curve, Layout, NodeBox, Path, Topology, BASE_HEIGHT, CONSUMERS, PRODUCERS,
+    ROUTERS, STORES,
 };
-use crate::pen::{ColourMode, Pen, DANGER, FAINT, FONT, INK, LINK, MIN_TEXT_PX, MONO, MUTED};
+use crate::pen::{ColourMode, Pen, DANGER, FAINT, FONT, INK, LINK, MONO, MUTED};
 use broker_sim::snapshot::{Family, GraphNode, LinkKind, NodeRef, NodeStatus, Role, Snapshot};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -138,12 +138,19 @@ const DOT_MARGIN: f64 = 5.0;
 #[derive(Default)]
 struct Sprites {
     dpr: f64,
-    dots: HashMap<(&'static str, bool), Option<HtmlCanvasElement>>,
+    dots: HashMap<(&'static str, bool, bool), Option<HtmlCanvasElement>>,
 }
 
-/// A dot of `radius` CSS px in `colour` with a white halo (and a dark ring when redelivered),
-/// drawn at the device pixel ratio; `None` if the page cannot make a canvas.
-fn dot_sprite(colour: &str, redelivered: bool, radius: f64, dpr: f64) -> Option<HtmlCanvasElement> {
+/// A dot of `radius` CSS px in `colour` with a white halo (a dark ring when redelivered, a
+/// white cross when poison), drawn at the device pixel ratio; `None` if the page cannot make
+/// a canvas.
+fn dot_sprite(
+    colour: &str,
+    redelivered: bool,
+    poison: bool,
+    radius: f64,
+    dpr: f64,
+) -> Option<HtmlCanvasElement> {
     let s = radius / 8.0;
     let half = radius + DOT_MARGIN * s;
     let size = (2.0 * half * dpr).ceil().max(1.0);
@@ -174,6 +181,9 @@ fn dot_sprite(colour: &str, redelivered: bool, radius: f64, dpr: f64) -> Option<
         ctx.arc(half, half, radius + 2.5 * s, 0.0, 2.0 * PI).ok()?;
         ctx.set_stroke_style_str(INK);
         ctx.stroke();
+    }
+    if poison {
+        crate::pen::poison_cross(&ctx, half, half, radius * 0.5, 2.0 * s);
     }
     Some(canvas)
 }
@@ -243,9 +253,13 @@ impl Painter {
             return;
         }
         let topo = Topology::from_graph(&snap.graph, kinds::band);
-        let stale = self.cache.as_ref().is_none_or(|(t, _)| *t != topo);
+        let min_text = crate::pen::min_text_px();
+        let stale = self
+            .cache
+            .as_ref()
+            .is_none_or(|(t, l)| *t != topo || l.min_text != min_text);
         if stale {
-            let layout = Layout::compute(&topo, self.css_w, self.css_h);
+            let layout = Layout::compute(&topo, self.css_w, self.css_h, min_text);
             self.publish_bands(&layout);
             self.cache = Some((topo, layout));
             self.links.borrow_mut().clear();
@@ -269,6 +283,7 @@ impl Painter {
                 colour_mode: (opts.colour_mode)
                     .unwrap_or_else(|| ColourMode::auto(&snap.record_keys)),
                 record_keys: &snap.record_keys,
+                min_px: layout.min_text,
             },
             layout,
             snap,
@@ -514,7 +529,7 @@ impl Scene<'_> {
             let (Some(label), Some(curve)) = (&e.label, self.link(e.from, e.to)) else {
                 continue;
             };
-            if !has_pill(e) {
+            if !e.has_pill() {
                 continue;
             }
             let text = if label.is_empty() {
@@ -524,12 +539,13 @@ impl Scene<'_> {
             };
             let gap = curve.span_x().max(60.0);
             let room = gap - 12.0 * pen.s;
-            // What a binding matches is read whole: the type goes down to 10 px before a cut.
-            let px = (14.0 * pen.s).max(MIN_TEXT_PX);
+            // What a binding matches is read whole: the type shrinks to the floor before a cut
+            // (the layout leaves the gap the label needs).
+            let px = 14.0 * pen.s;
             pen.font(600, px, MONO);
             let wide = pen.text_w(&text);
             if wide > room {
-                pen.font_at_least(600, (px * room / wide).floor(), 10.0, MONO);
+                pen.font(600, (px * room / wide).floor(), MONO);
             }
             let text = pen.fit(&text, room);
             let w = pen.text_w(&text) + 12.0 * pen.s;
@@ -582,7 +598,7 @@ impl Scene<'_> {
                 LinkKind::Fetch => Key::VerbFetch,
                 LinkKind::Request => Key::VerbRequest,
                 LinkKind::Publish => Key::VerbPublish,
-                LinkKind::Bind if has_pill(e) && to_store => Key::VerbBind,
+                LinkKind::Bind if e.has_pill() && to_store => Key::VerbBind,
                 LinkKind::Bind => continue,
                 LinkKind::Deliver => Key::VerbDeliver,
                 LinkKind::Push => Key::VerbPush,
@@ -593,7 +609,7 @@ impl Scene<'_> {
                 continue;
             }
             let mid = curve.at(0.5);
-            let below = if has_pill(e) { 16.0 } else { 10.0 } * pen.s;
+            let below = if e.has_pill() { 16.0 } else { 10.0 } * pen.s;
             let text = pen.fit(t(pen.lang, key), span - 8.0);
             c.fill_text(&text, mid.x, mid.y + below).ok();
         }
@@ -680,7 +696,7 @@ impl Scene<'_> {
         if need(false, false, false, pad) > r.h {
             // Not even the name fits at 80 %: a small name, centred, is all there is room for.
             let px = (r.h * 0.6).min(22.0 * k);
-            if r.h >= MIN_TEXT_PX {
+            if r.h >= pen.min_px {
                 let label = pen.fit_shrinking(&label, inner_w, px, px);
                 c.set_fill_style_str(INK);
                 c.set_text_baseline("middle");
@@ -749,9 +765,10 @@ impl Scene<'_> {
                 };
                 let p = path.at(at);
                 let colour = self.pen.chip_colour(&tv.chip);
-                let key = (colour, tv.chip.redelivered);
+                let key = (colour, tv.chip.redelivered, tv.chip.poison);
                 if !sprites.dots.contains_key(&key) {
-                    let sprite = dot_sprite(colour, tv.chip.redelivered, radius, sprites.dpr);
+                    let (redelivered, poison) = (tv.chip.redelivered, tv.chip.poison);
+                    let sprite = dot_sprite(colour, redelivered, poison, radius, sprites.dpr);
                     sprites.dots.insert(key, sprite);
                 }
                 if let Some(Some(sprite)) = sprites.dots.get(&key) {
@@ -827,10 +844,6 @@ impl Scene<'_> {
 }
 
 /// Whether a link's label is drawn as a pill: what a binding or subscription matches.
-fn has_pill(e: &Edge) -> bool {
-    e.label.is_some() && matches!(e.kind, LinkKind::Bind | LinkKind::Push)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

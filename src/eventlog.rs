@@ -4,9 +4,9 @@
 
 use crate::hooks::{use_interval, use_render_count};
 use crate::i18n::{t, Key};
-use crate::lab::use_lab;
+use crate::lab::{use_frame_model, use_lab};
 use crate::model::{format_clock, format_count};
-use crate::trace::{parse_msg_id, StepKind};
+use crate::trace::{parse_msg_id, Names, StepKind};
 use broker_sim::{Event, MessageId};
 use std::collections::VecDeque;
 use std::fmt::Write;
@@ -223,6 +223,7 @@ pub struct EventLogProps {
 pub fn event_log(props: &EventLogProps) -> Html {
     let lab = use_lab();
     let l = lab.lang;
+    let names = use_frame_model(l, |_, snap, l| Names::from_snapshot(snap, *l));
     let renders = use_render_count();
     let index = use_mut_ref(LogIndex::default);
     let view = use_state_eq(View::default);
@@ -324,7 +325,7 @@ pub fn event_log(props: &EventLogProps) -> Html {
             .filter_map(|row| {
                 let abs = ix.abs_at(row)?;
                 let e = ring.get(ix.ring_index(abs)?)?;
-                Some(log_row(e, abs, l))
+                Some(log_row(e, abs, l, &names))
             })
             .collect::<Html>();
         let shift = first as f64 * row_h;
@@ -448,33 +449,28 @@ pub fn event_log(props: &EventLogProps) -> Html {
     }
 }
 
-fn log_row(e: &Event, abs: u64, l: crate::i18n::Lang) -> Html {
+/// A row reads in the UI language with entity names ("payments → worker-a"); its tooltip is
+/// the core's trace line with ids, which the text filter searches.
+fn log_row(e: &Event, abs: u64, l: crate::i18n::Lang, names: &Names) -> Html {
     let kind = StepKind::of(&e.kind);
     let line = e.to_string();
     // The trace line without its time, which has its own column.
-    let text = line.split_once(' ').map_or(line.as_str(), |(_, r)| r);
+    let trace = line.split_once(' ').map_or(line.as_str(), |(_, r)| r);
+    let detail = names.detail(&e.kind, l);
     let msg = e.kind.message();
     let body = match msg.map(|m| m.to_string()) {
-        Some(id) => {
-            // The message id becomes a button (keyboard reachable); the row's click handler
-            // does the tracing.
-            let token = format!(" {id}");
-            match text.split_once(token.as_str()) {
-                Some((before, after)) => html! {
-                    <>
-                        { before.to_string() }{ " " }
-                        <button type="button" class="msg-link" title={t(l, Key::ElogTraceHint)}>{ id }</button>
-                        { after.to_string() }
-                    </>
-                },
-                None => html! { { text.to_string() } },
-            }
-        }
-        None => html! { { text.to_string() } },
+        // The message id is a button (keyboard reachable); the row's click handler traces it.
+        Some(id) => html! {
+            <>
+                <button type="button" class="msg-link" title={t(l, Key::ElogTraceHint)}>{ id }</button>
+                { " " }{ detail }
+            </>
+        },
+        None => html! { { detail } },
     };
     html! {
         <div key={abs} class={classes!("log-row", msg.is_some().then_some("has-msg"))}
-            data-msg={msg.map(|m| m.to_string())}>
+            data-msg={msg.map(|m| m.to_string())} title={trace.to_string()}>
             <span class="log-time">{ format_clock(e.time) }</span>
             <span class={classes!("ev-badge", kind.tone())}>{ t(l, kind.key()) }</span>
             <span class="log-text">{ body }</span>

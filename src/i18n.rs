@@ -113,6 +113,7 @@ strings! {
     LegendUnacked => "unacked, at its consumer", "컨슈머의 미확인 메시지";
     LegendProcessing => "being processed", "처리 중";
     LegendRedelivered => "redelivered", "재전달됨";
+    LegendPoison => "poison message: every consumer fails it", "독성 메시지: 어떤 컨슈머도 처리하지 못함";
     LegendFreeSlot => "free prefetch slot", "비어 있는 프리페치 자리";
     LegendRecord => "record in a partition's log", "파티션 로그의 레코드";
     LegendCommitted => "a group's committed offset", "그룹의 커밋된 오프셋";

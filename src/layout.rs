@@ -29,6 +29,13 @@ pub struct Edge {
     pub label: Option<String>,
 }
 
+impl Edge {
+    /// Whether the link carries a label pill: what a binding or a push matches.
+    pub fn has_pill(&self) -> bool {
+        self.label.is_some() && matches!(self.kind, LinkKind::Bind | LinkKind::Push)
+    }
+}
+
 /// One slot of a column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Item {
@@ -392,6 +399,10 @@ pub struct Layout {
     /// Room kept free at the bottom of the producers' column for the colour key (the page
     /// places it there); the same room is kept at the top, so producers stay centred.
     pub key: Rect,
+    /// The gap a binding label needs between a router and a store.
+    pill_room: f64,
+    /// The smallest text the layout was made for (CSS px).
+    pub min_text: f64,
 }
 
 /// Relative column widths: queues and consumers hold message chips.
@@ -489,7 +500,8 @@ fn fit_rows(frames: &[FrameSpec], k: f64, room: f64) -> Vec<usize> {
 }
 
 impl Layout {
-    pub fn compute(topo: &Topology, width: f64, height: f64) -> Layout {
+    /// `min_text` is the drawing's smallest text (CSS px): binding labels need room at it.
+    pub fn compute(topo: &Topology, width: f64, height: f64, min_text: f64) -> Layout {
         let width = width.max(1.0);
         let height = height.max(1.0);
         let scale = (width / 1100.0).min(height / 400.0).clamp(0.6, 2.4);
@@ -550,11 +562,24 @@ impl Layout {
             1.0
         };
 
+        // Room between the routers and the stores for the longest binding label, read whole
+        // (long ones are cut at 28 characters); 0.62 em is a monospace character.
+        let pill_px = (14.0 * scale).max(min_text);
+        let pill_room = topo
+            .edges
+            .iter()
+            .filter(|e| e.has_pill() && topo.column_of(e.to) == Some(STORES))
+            .filter_map(|e| e.label.as_ref())
+            .map(|l| l.chars().count().clamp(2, 28) as f64 * 0.62 * pill_px + 28.0 * scale)
+            .fold(0.0, f64::max);
+
         let mut layout = Layout {
             width,
             height,
             scale,
             zoom,
+            pill_room,
+            min_text,
             heading_y,
             slots,
             boxes: Vec::new(),
@@ -641,9 +666,7 @@ impl Layout {
             if n == 0 {
                 continue;
             }
-            let slot = self.slots[c];
-            let node_w = slot.w * NODE_SHARE;
-            let node_x = slot.x + (slot.w - node_w) / 2.0;
+            let (node_x, node_w) = self.node_span(c);
             let per = avail_h / n as f64;
             let gap = (18.0 * scale).min(per * 0.2);
             let mut heights: Vec<f64> = column
@@ -679,6 +702,34 @@ impl Layout {
                 y += h + gap;
             }
         }
+    }
+
+    /// Where column `c`'s nodes stand: centred in their slot, except that the stores move
+    /// right (into the room of an empty consumers' column, then by narrowing) until the
+    /// binding labels fit between them and the routers.
+    fn node_span(&self, c: usize) -> (f64, f64) {
+        let slot = self.slots[c];
+        let node_w = slot.w * NODE_SHARE;
+        let node_x = slot.x + (slot.w - node_w) / 2.0;
+        if c != STORES || self.pill_room <= 0.0 {
+            return (node_x, node_w);
+        }
+        let routers = self.slots[ROUTERS];
+        let gap = node_x - (routers.x + routers.w * (1.0 + NODE_SHARE) / 2.0);
+        let short = self.pill_room - gap;
+        if short <= 0.0 {
+            return (node_x, node_w);
+        }
+        let consumers = self.slots[CONSUMERS];
+        let spare = (slot.w - node_w) / 2.0
+            + if consumers.used {
+                0.0
+            } else {
+                consumers.w * 0.8
+            };
+        let shift = short.min(spare);
+        let narrow = (short - shift).min(node_w * 0.4);
+        (node_x + shift + narrow, node_w - narrow)
     }
 
     /// Frames (spanning the routers' and stores' columns) and groups (in the consumers'
@@ -1323,7 +1374,7 @@ mod tests {
         ];
         for (w, h) in sizes {
             for shape in shapes {
-                let l = Layout::compute(&topo(shape), w, h);
+                let l = Layout::compute(&topo(shape), w, h, crate::pen::MIN_TEXT_PX);
                 assert_eq!(l.boxes.len(), shape.iter().sum::<usize>());
                 assert_sane(&l);
             }
@@ -1332,7 +1383,7 @@ mod tests {
 
     #[test]
     fn columns_run_left_to_right() {
-        let l = Layout::compute(&topo([2, 2, 2, 2]), 1240.0, 470.0);
+        let l = Layout::compute(&topo([2, 2, 2, 2]), 1240.0, 470.0, crate::pen::MIN_TEXT_PX);
         let right_of = |c: usize| {
             l.boxes
                 .iter()
@@ -1366,13 +1417,40 @@ mod tests {
             [1, 1, 1, 1]
         );
         assert_eq!(t.edges.len(), 3, "{:?}", t.edges);
-        let l = Layout::compute(&t, 1240.0, 470.0);
+        let l = Layout::compute(&t, 1240.0, 470.0, crate::pen::MIN_TEXT_PX);
         assert_sane(&l);
         assert!(l.scale >= 0.95);
         let ys: Vec<f64> = l.boxes.iter().map(|b| b.rect.mid_y()).collect();
         assert!(ys.windows(2).all(|w| (w[0] - w[1]).abs() < 1e-9));
         for e in &t.edges {
             assert!(l.link(e.from, e.to).is_some(), "{e:?} has no curve");
+        }
+    }
+
+    /// Lesson 12 at 1280×720 (the drawing beside the narration): each binding label fits,
+    /// at the room's smallest text, between its exchange and its queue: 28 characters (the
+    /// pill's cut) in the normal mode, 20 at the presenter's 18 px.
+    #[test]
+    fn binding_labels_get_the_gap_they_need() {
+        let scenario = crate::presets::scenario("12-routing").unwrap();
+        let d = Driver::new(&scenario, 1).unwrap();
+        let t = topology(&d.snapshot());
+        for (min_text, w, h, chars) in [
+            (crate::pen::MIN_TEXT_PX, 790.0, 445.0, 28),
+            (crate::pen::PRESENT_MIN_TEXT_PX, 778.0, 517.0, 20),
+        ] {
+            let l = Layout::compute(&t, w, h, min_text);
+            assert_sane(&l);
+            for e in t.edges.iter().filter(|e| e.has_pill()) {
+                let (a, b) = (l.find(e.from).unwrap(), l.find(e.to).unwrap());
+                let label = e.label.as_deref().unwrap();
+                let need = label.chars().count().min(chars) as f64 * 0.62 * min_text;
+                assert!(
+                    b.rect.x - a.rect.right() >= need,
+                    "{label:?} needs {need:.0}px at {min_text}px, has {:.0}",
+                    b.rect.x - a.rect.right()
+                );
+            }
         }
     }
 
@@ -1424,7 +1502,7 @@ mod tests {
         let last = *t.columns[CONSUMERS].last().unwrap();
         let reader = named(&snap, "reader");
         assert_eq!(last, Item::Node(reader), "{:?}", t.columns[CONSUMERS]);
-        let l = Layout::compute(&t, 1240.0, 470.0);
+        let l = Layout::compute(&t, 1240.0, 470.0, crate::pen::MIN_TEXT_PX);
         assert_sane(&l);
         // The channel-to-subscriber link passes the queues' column through a via of its own.
         let via = l
@@ -1448,7 +1526,7 @@ mod tests {
 
     #[test]
     fn curves_and_progress() {
-        let l = Layout::compute(&topo([1, 1, 0, 0]), 1240.0, 470.0);
+        let l = Layout::compute(&topo([1, 1, 0, 0]), 1240.0, 470.0, crate::pen::MIN_TEXT_PX);
         let a = testing::node(Role::Producer, 0);
         let b = testing::node(Role::Router, 0);
         let c = l.link(a, b).unwrap();
@@ -1561,7 +1639,7 @@ mod tests {
             (800.0, 400.0),
             (320.0, 200.0),
         ] {
-            let l = Layout::compute(&t, w, h);
+            let l = Layout::compute(&t, w, h, crate::pen::MIN_TEXT_PX);
             assert_event_sane(&l);
             assert_eq!(l.bands.len(), 2);
             let (m, e) = (l.bands[0], l.bands[1]);
@@ -1593,7 +1671,7 @@ mod tests {
             }
         }
         // At the seminar size the log is drawn readably, nothing left out.
-        let l = Layout::compute(&t, 1238.0, 436.0);
+        let l = Layout::compute(&t, 1238.0, 436.0, crate::pen::MIN_TEXT_PX);
         for edge in &t.edges {
             assert!(l.link(edge.from, edge.to).is_some(), "{edge:?} has no path");
         }
@@ -1617,7 +1695,7 @@ mod tests {
     fn hit_test_finds_the_innermost_node() {
         let (_, snap) = compare_run();
         let t = topology(&snap);
-        let l = Layout::compute(&t, 1238.0, 489.0);
+        let l = Layout::compute(&t, 1238.0, 489.0, crate::pen::MIN_TEXT_PX);
         let centre = |r: Rect| (r.x + r.w / 2.0, r.mid_y());
         for b in &l.boxes {
             if let Item::Node(n) = b.item {
@@ -1704,7 +1782,7 @@ mod tests {
             (320.0, 200.0),
             (3840.0, 2000.0),
         ] {
-            let l = Layout::compute(&t, w, h);
+            let l = Layout::compute(&t, w, h, crate::pen::MIN_TEXT_PX);
             assert_event_sane(&l);
             let shown = l.rows.len() as u32 + l.frames.iter().map(|f| f.hidden_rows).sum::<u32>();
             assert_eq!(shown, 12 + 24 + 36, "rows shown + hidden at {w}x{h}");
@@ -1715,7 +1793,7 @@ mod tests {
                 .sum();
             assert_eq!(members, 100);
         }
-        let l = Layout::compute(&t, 1238.0, 436.0);
+        let l = Layout::compute(&t, 1238.0, 436.0, crate::pen::MIN_TEXT_PX);
         assert!(l.frames.iter().any(|f| f.hidden_rows > 0));
         assert!(l.groups.iter().any(|g| g.hidden_members > 0));
         // Without a message broker there are no bands: the columns keep their headings.
@@ -1732,7 +1810,7 @@ mod tests {
             let snap = d.snapshot();
             let t = topology(&snap);
             for (w, h) in [(1238.0, 489.0), (800.0, 400.0)] {
-                let l = Layout::compute(&t, w, h);
+                let l = Layout::compute(&t, w, h, crate::pen::MIN_TEXT_PX);
                 assert_event_sane(&l);
                 assert!(l.bands.is_empty());
                 for e in &t.edges {

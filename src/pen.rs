@@ -166,7 +166,38 @@ pub fn hidpi_context(
 
 /// No canvas text is drawn smaller than this, whatever the scale: a projected drawing must be
 /// read from the back of a room (a label that no longer fits is cut with an ellipsis instead).
-pub const MIN_TEXT_PX: f64 = 12.0;
+pub const MIN_TEXT_PX: f64 = 14.0;
+/// The same floor in presenter mode, where the room is the whole audience.
+pub const PRESENT_MIN_TEXT_PX: f64 = 18.0;
+
+/// Whether the page is in presenter mode (class `present` on `<html>`, set by the presenter).
+pub fn presenting() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .is_some_and(|r| r.class_list().contains("present"))
+}
+
+/// A poison message's mark: a white cross of half-size `r` centred on its dot or chip.
+pub fn poison_cross(ctx: &CanvasRenderingContext2d, x: f64, y: f64, r: f64, width: f64) {
+    ctx.begin_path();
+    ctx.move_to(x - r, y - r);
+    ctx.line_to(x + r, y + r);
+    ctx.move_to(x + r, y - r);
+    ctx.line_to(x - r, y + r);
+    ctx.set_line_width(width);
+    ctx.set_stroke_style_str("#ffffff");
+    ctx.stroke();
+}
+
+/// The smallest canvas text for the current mode.
+pub fn min_text_px() -> f64 {
+    if presenting() {
+        PRESENT_MIN_TEXT_PX
+    } else {
+        MIN_TEXT_PX
+    }
+}
 
 /// A small text size in a frame of rows: `base` at factor `k`, but never under `MIN_TEXT_PX`
 /// (a crowded band keeps its labels legible; its rows are sized for that).
@@ -183,6 +214,8 @@ pub struct Pen<'a> {
     pub colour_mode: ColourMode,
     /// The snapshot's record keys, for [`ColourMode::Key`].
     pub record_keys: &'a [(u32, String)],
+    /// No text is drawn smaller: [`MIN_TEXT_PX`], or [`PRESENT_MIN_TEXT_PX`] when presenting.
+    pub min_px: f64,
 }
 
 impl Pen<'_> {
@@ -207,15 +240,9 @@ impl Pen<'_> {
         }
     }
 
-    /// Sets the font, at `MIN_TEXT_PX` at least.
+    /// Sets the font, at the pen's `min_px` at least.
     pub fn font(&self, weight: u32, px: f64, family: &str) {
-        self.font_at_least(weight, px, MIN_TEXT_PX, family);
-    }
-
-    /// Sets the font at `px`, or `min_px` if that is larger: only for a label that must be
-    /// read whole (a binding key) and may go a little under `MIN_TEXT_PX` to fit.
-    pub fn font_at_least(&self, weight: u32, px: f64, min_px: f64, family: &str) {
-        let px = px.max(min_px);
+        let px = px.max(self.min_px);
         self.ctx.set_font(&format!("{weight} {px:.1}px {family}"));
     }
 
@@ -344,7 +371,7 @@ impl Pen<'_> {
         c.set_global_alpha(1.0);
         if let Some(initial) = self.key_initial(chip).filter(|_| !chip.redelivered) {
             // By key, a record shows its key's first letter: "alice went to P0" can be read.
-            if r.w >= 11.0 && r.h >= MIN_TEXT_PX {
+            if r.w >= 11.0 && r.h >= self.min_px {
                 self.font(700, (13.0 * k).min(r.h), FONT);
                 c.set_fill_style_str(text_on(colour));
                 c.set_text_align("center");
@@ -353,7 +380,11 @@ impl Pen<'_> {
                     .ok();
             }
         }
-        if chip.redelivered {
+        if chip.poison && r.w >= 8.0 && r.h >= 8.0 {
+            let half = 0.3 * r.w.min(r.h);
+            poison_cross(c, r.x + r.w / 2.0, r.y + r.h / 2.0, half, 1.5 * k);
+        }
+        if chip.redelivered && !chip.poison {
             c.set_stroke_style_str(INK);
             c.set_line_width(2.0 * k);
             c.stroke();

@@ -483,11 +483,11 @@ fn draw(canvas: &HtmlCanvasElement, d: &Diagram, lang: Lang) -> Vec<Drawn> {
     };
     ctx.clear_rect(0.0, 0.0, w, h);
     ctx.set_text_baseline("middle");
-    let present = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-        .is_some_and(|r| r.class_list().contains("present"));
-    let text_px = if present { PRESENT_TEXT_PX } else { TEXT_PX };
+    let text_px = if crate::pen::presenting() {
+        PRESENT_TEXT_PX
+    } else {
+        TEXT_PX
+    };
     if d.lanes.is_empty() {
         ctx.set_font(&format!("400 {text_px}px {FONT}"));
         ctx.set_fill_style_str(MUTED);

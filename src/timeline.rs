@@ -256,12 +256,12 @@ fn draw(el: &HtmlCanvasElement, m: &Model, l: Lang) {
         .unwrap_or(7200.0);
     // The clock's label; on a one-row track it shares the top line with the tick labels.
     let clock = crate::model::format_clock(m.now);
-    let clock_font = "600 12px system-ui, sans-serif";
+    let clock_font = "600 14px system-ui, sans-serif";
     ctx.set_font(clock_font);
     let clock_x = (x_of(m.now).clamp(1.0, w - 1.0) + 4.0).min(w - 60.0);
     let clock_w = ctx.measure_text(&clock).map_or(60.0, |m| m.width());
     ctx.set_fill_style_str("#6b7280");
-    ctx.set_font("12px system-ui, sans-serif");
+    ctx.set_font("14px system-ui, sans-serif");
     let mut s = 0.0;
     while s <= secs {
         let x = s / secs * w;
@@ -275,7 +275,7 @@ fn draw(el: &HtmlCanvasElement, m: &Model, l: Lang) {
         let under_clock =
             m.fork.is_none() && x + 2.0 < clock_x + clock_w + 6.0 && x + tw + 8.0 > clock_x;
         if x + 30.0 < w && !under_clock {
-            let _ = ctx.fill_text(&label, x + 2.0, 11.0);
+            let _ = ctx.fill_text(&label, x + 2.0, 13.0);
         }
         s += step;
     }
@@ -292,7 +292,7 @@ fn draw(el: &HtmlCanvasElement, m: &Model, l: Lang) {
         let _ = ctx.arc(xf, h - 6.0, 4.0, 0.0, std::f64::consts::TAU);
         ctx.set_fill_style_str("#4b5563");
         ctx.fill();
-        ctx.set_font("600 12px system-ui, sans-serif");
+        ctx.set_font("600 14px system-ui, sans-serif");
         let name = f.name(l);
         let tw = ctx.measure_text(name).map_or(60.0, |m| m.width());
         let lx = if xf - tw - 8.0 >= 0.0 {

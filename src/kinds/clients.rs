@@ -100,6 +100,17 @@ pub fn text(l: Lang, snap: &Snapshot, node: &GraphNode) -> NodeText {
                     (t(l, Key::StatusDisconnected).to_string(), Tone::Alert)
                 }
                 ConsumerStatus::Removed => (t(l, Key::StatusRemoved).to_string(), Tone::Alert),
+                // A slowed consumer says so on stage: the cause of the backlog it makes.
+                ConsumerStatus::Running if (cv.slow_factor - 1.0).abs() > 1e-9 => (
+                    format!(
+                        "{} {} · {} ×{}",
+                        t(l, Key::NodeAcked),
+                        format_count(cv.acked),
+                        t(l, Key::InspSlowed),
+                        crate::forms::fmt_num(cv.slow_factor)
+                    ),
+                    Tone::Alert,
+                ),
                 ConsumerStatus::Running => (
                     format!("{} {}", t(l, Key::NodeAcked), format_count(cv.acked)),
                     Tone::Normal,
@@ -778,6 +789,34 @@ mod tests {
 
     fn lab_driver() -> Driver {
         Driver::new(&Scenario::from_json(LAB).expect("lab scenario"), 1).expect("builds")
+    }
+
+    /// Issue 10: "Slow ×5" left no mark on the drawing; the consumer's node now says it.
+    #[test]
+    fn a_slowed_consumer_says_so_on_its_node() {
+        let mut d = lab_driver();
+        d.run_to(SimTime::from_secs(1));
+        let node_text = |d: &Driver, l: Lang| {
+            let snap = d.snapshot();
+            let node = snap
+                .graph
+                .nodes
+                .iter()
+                .find(|n| consumer(&snap, n.node).is_some_and(|c| c.name == "worker-a"))
+                .expect("worker-a on stage")
+                .clone();
+            text(l, &snap, &node)
+        };
+        assert_eq!(node_text(&d, Lang::En).tone, Tone::Normal);
+        d.apply(Command::SlowConsumer {
+            consumer: "worker-a".into(),
+            factor: 5.0,
+        })
+        .unwrap();
+        let en = node_text(&d, Lang::En);
+        assert!(en.stat.ends_with("slowed ×5"), "{}", en.stat);
+        assert_eq!(en.tone, Tone::Alert);
+        assert!(node_text(&d, Lang::Ko).stat.ends_with("느려짐 ×5"));
     }
 
     #[test]

@@ -189,8 +189,16 @@ impl Kind for RabbitMq {
         ]
     }
 
-    fn legend(&self, _snap: &Snapshot) -> Vec<LegendItem> {
-        vec![
+    fn legend(&self, snap: &Snapshot) -> Vec<LegendItem> {
+        // A poison message's mark is explained while one is on stage.
+        let poison = snap.transits.iter().any(|t| t.chip.poison)
+            || snap.queues.iter().flat_map(|q| &q.head).any(|c| c.poison)
+            || snap
+                .consumers
+                .iter()
+                .flat_map(|c| c.unacked.iter().chain(&c.processing))
+                .any(|c| c.poison);
+        let mut items = vec![
             LegendItem {
                 swatch: "sw lane queue",
                 inner: Some(("sw chip", "")),
@@ -207,7 +215,15 @@ impl Kind for RabbitMq {
                 key: Key::LegendRedelivered,
             },
             LegendItem::new("sw slot", Key::LegendFreeSlot),
-        ]
+        ];
+        if poison {
+            items.push(LegendItem {
+                swatch: "sw chip poison",
+                inner: Some(("", "×")),
+                key: Key::LegendPoison,
+            });
+        }
+        items
     }
 
     fn tables(&self) -> Html {

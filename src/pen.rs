@@ -349,6 +349,19 @@ impl Pen<'_> {
         c.stroke();
     }
 
+    /// A place a message may still take (a free prefetch slot, room under a length limit):
+    /// a dashed outline.
+    pub fn free_slot(&self, r: Rect, k: f64) {
+        let c = self.ctx;
+        let dash = js_sys::Array::of2(&(3.0 * k).into(), &(3.0 * k).into());
+        c.set_line_dash(&dash).ok();
+        c.set_stroke_style_str("#9ca3af");
+        c.set_line_width(1.0);
+        self.round_rect(r, 3.0 * k);
+        c.stroke();
+        c.set_line_dash(&js_sys::Array::new()).ok();
+    }
+
     /// One message, coloured as the user chose; redelivered ones get a dark outline and ↻.
     pub fn chip(&self, chip: &Chip, r: Rect, k: f64, processing: bool) {
         let c = self.ctx;

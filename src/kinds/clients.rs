@@ -203,25 +203,19 @@ fn consumer_lane(pen: &Pen, snap: &Snapshot, cv: &ConsumerView, lane: Rect, k: f
     let used = chips.len() + travelling.len();
     if cv.ack == AckMode::Manual && cv.prefetch > 0 && cv.status == ConsumerStatus::Running {
         let free = (cv.prefetch as usize).saturating_sub(used);
-        let dash = js_sys::Array::of2(&(3.0 * k).into(), &(3.0 * k).into());
-        c.set_line_dash(&dash).ok();
-        c.set_stroke_style_str("#9ca3af");
-        c.set_line_width(1.0);
         let room = fit.saturating_sub(chips.len().min(fit));
         for _ in 0..free.min(room) {
-            pen.round_rect(
+            pen.free_slot(
                 Rect {
                     x,
                     y: lane.y,
                     w: chip_w,
                     h: lane.h,
                 },
-                3.0 * k,
+                k,
             );
-            c.stroke();
             x += chip_w + gap;
         }
-        c.set_line_dash(&js_sys::Array::new()).ok();
     }
     // What bounds the window, at the lane's right end: prefetch, or auto-ack.
     let window = match cv.ack {

@@ -15,7 +15,7 @@ use crate::lab::use_frame_model;
 use crate::lab::{use_lab, Lab};
 use crate::layout::chips_that_fit;
 use crate::model::format_count;
-use crate::pen::{Pen, FAINT, FONT, INK};
+use crate::pen::{Pen, DANGER, FAINT, FONT, INK};
 use broker_sim::ids::{ExchangeId, QueueId};
 use broker_sim::scenario::{
     BindingSpec, ConsumerSource, ExchangeType, Overflow, PublishTarget, QueueSpec, QueueType,
@@ -114,10 +114,14 @@ impl Kind for RabbitMq {
                     _ => String::new(),
                 };
                 let figure = |f| format_count(node.figure(f).unwrap_or(0));
+                // The length limit counts ready messages only (RMQ-22): "ready 3/3".
+                let limit = view
+                    .and_then(|v| v.max_length)
+                    .map_or(String::new(), |m| format!("/{}", format_count(m)));
                 NodeText {
                     tag: format!("{}{kind}{}", t(l, Key::TagQueue), stopped(l, node)),
                     stat: format!(
-                        "{} {} · {} {}",
+                        "{} {}{limit} · {} {}",
                         t(l, Key::NodeReady),
                         figure(Figure::Ready),
                         t(l, Key::NodeUnacked),
@@ -341,13 +345,35 @@ fn queue_lane(pen: &Pen, qv: &QueueView, lane: Rect, k: f64) {
     let c = pen.ctx;
     pen.lane_box(lane, k);
     let (chip_w, gap) = (16.0 * k, 5.0 * k);
+    let all_fit = chips_that_fit(lane.w, chip_w, gap);
+    let slot = |i: usize| Rect {
+        x: lane.right() - (i as f64 + 1.0) * chip_w - i as f64 * gap,
+        y: lane.y,
+        w: chip_w,
+        h: lane.h,
+    };
+    // A length limit that fits the lane is drawn as its places, free ones dashed, and a red
+    // wall after the last: what arrives at a full queue has no place (RMQ-22).
+    let limit = qv
+        .max_length
+        .map(|m| m as usize)
+        .filter(|&m| m > 0 && m < all_fit);
+    if let Some(m) = limit {
+        for i in (qv.ready as usize).min(m)..m {
+            pen.free_slot(slot(i), k);
+        }
+        let wall = slot(m - 1).x - gap / 2.0;
+        c.set_fill_style_str(DANGER);
+        c.fill_rect(wall - 1.5 * k, lane.y - 4.0 * k, 3.0 * k, lane.h + 8.0 * k);
+    }
     pen.font(700, 15.0 * k, FONT);
     c.set_text_baseline("middle");
     if qv.ready == 0 {
         c.set_fill_style_str(FAINT);
         c.set_text_align("left");
+        let room = limit.map_or(lane.w, |m| slot(m - 1).x - lane.x - gap);
         c.fill_text(
-            t(pen.lang, Key::NodeEmpty),
+            &pen.fit(t(pen.lang, Key::NodeEmpty), room - 4.0 * k),
             lane.x + 4.0 * k,
             lane.y + lane.h / 2.0,
         )
@@ -355,7 +381,6 @@ fn queue_lane(pen: &Pen, qv: &QueueView, lane: Rect, k: f64) {
         return;
     }
     // Head (next to be delivered) on the right, next to the consumers.
-    let all_fit = chips_that_fit(lane.w, chip_w, gap);
     let mut shown = qv.head.len().min(all_fit);
     let mut text_w = 0.0;
     if (shown as u64) < qv.ready {
@@ -366,18 +391,7 @@ fn queue_lane(pen: &Pen, qv: &QueueView, lane: Rect, k: f64) {
             .min(chips_that_fit(lane.w - text_w, chip_w, gap));
     }
     for (i, chip) in qv.head.iter().take(shown).enumerate() {
-        let x = lane.right() - (i as f64 + 1.0) * chip_w - i as f64 * gap;
-        pen.chip(
-            chip,
-            Rect {
-                x,
-                y: lane.y,
-                w: chip_w,
-                h: lane.h,
-            },
-            k,
-            false,
-        );
+        pen.chip(chip, slot(i), k, false);
     }
     let rest = qv.ready.saturating_sub(shown as u64);
     if rest > 0 && text_w > 0.0 {
@@ -894,6 +908,31 @@ mod tests {
         assert_eq!(format_rate(0.2), "0.2/s");
         assert_eq!(format_rate(12.34), "12.3/s");
         assert_eq!(format_rate(2_345.6), "2,346/s");
+    }
+
+    /// Issue 10: lesson 7 never showed its length limit. A limited queue's node says how
+    /// full it is against the limit, in ready messages (RMQ-22).
+    #[test]
+    fn rmq_22_a_queue_node_shows_its_length_limit() {
+        let scenario = crate::presets::scenario("07-full-queue").unwrap();
+        let mut d = Driver::new(&scenario, 1).unwrap();
+        d.run_to(broker_sim::SimTime::from_millis(2_300));
+        let snap = d.snapshot();
+        let stat = |name: &str| {
+            let node = snap.graph.nodes.iter().find(|n| n.name == name).unwrap();
+            RabbitMq.text(Lang::En, &snap, node).stat
+        };
+        assert!(
+            stat("drop-head").starts_with("ready 3/3 "),
+            "{}",
+            stat("drop-head")
+        );
+        // Without a limit there is no "/".
+        assert!(
+            !stat("overflow-dlq").contains('/'),
+            "{}",
+            stat("overflow-dlq")
+        );
     }
 
     #[test]

@@ -208,7 +208,7 @@ pub fn controls() -> Html {
                 data-next-event={m.next_event.map(format_clock)}>
                 <span aria-hidden="true">{ "▶❙ " }</span>{ t(l, Key::Step) }
             </button>
-            <div class="speed" role="group" aria-labelledby="speed-label">
+            <div class="speed" role="group" aria-labelledby="speed-label" title={t(l, Key::SpeedHint)}>
                 <span class="speed-label" id="speed-label">{ t(l, Key::Speed) }</span>
                 <div class="speed-row">
                     <button type="button" class="ctl speed-step" data-testid="slower"
@@ -357,7 +357,7 @@ pub fn run_controls() -> Html {
                     onclick={on_reset} aria-keyshortcuts="R" title={t(l, Key::ResetHint)}>
                     <span aria-hidden="true">{ "↺ " }</span>{ t(l, Key::Reset) }
                 </button>
-                <label class="seed">
+                <label class="seed" title={t(l, Key::SeedHint)}>
                     <span class="speed-label">{ t(l, Key::Seed) }</span>
                     <input type="number" min="0" step="1" inputmode="numeric" data-testid="seed"
                         value={seed_value} oninput={on_seed_input} onkeydown={on_seed_key}

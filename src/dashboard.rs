@@ -40,6 +40,17 @@ impl Tab {
         }
     }
 
+    /// What the tab shows, for a newcomer (its tooltip).
+    fn hint(self) -> Key {
+        match self {
+            Tab::Dashboard => Key::TabDashboardHint,
+            Tab::EventLog => Key::TabEventLogHint,
+            Tab::Trace => Key::TabTraceHint,
+            Tab::Sequence => Key::TabSequenceHint,
+            Tab::Sweep => Key::TabSweepHint,
+        }
+    }
+
     fn id(self) -> &'static str {
         match self {
             Tab::Dashboard => "dashboard",
@@ -89,7 +100,7 @@ pub fn dock() -> Html {
         html! {
             <button type="button" role="tab" class={classes!("dock-tab", selected.then_some("active"))}
                 aria-selected={selected.to_string()} aria-controls="dock-body"
-                data-testid={format!("tab-{}", which.id())} {onclick}>
+                data-testid={format!("tab-{}", which.id())} title={t(l, which.hint())} {onclick}>
                 { t(l, which.key()) }
             </button>
         }

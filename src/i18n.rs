@@ -170,6 +170,13 @@ strings! {
     Scenarios => "Scenarios", "시나리오";
     ScenariosHint => "Open the scenario library: lessons, examples and rule demonstrations", "시나리오 모음 열기: 수업, 예제, 규칙 시연";
     PickerTitle => "Scenario library", "시나리오 모음";
+    WelcomeTitle => "Welcome to Broker Lab", "Broker Lab에 오신 것을 환영합니다";
+    WelcomeIntro => "Broker Lab shows how message brokers behave: where a message waits, when it is deleted, what a crash loses. Every lesson asks you to predict first, then shows what happens.", "Broker Lab은 메시지 브로커가 어떻게 동작하는지 보여 줍니다. 메시지가 어디서 기다리고, 언제 삭제되고, 장애가 나면 무엇을 잃는지 봅니다. 수업마다 먼저 예측해 보고, 그다음 실제로 어떻게 되는지 확인합니다.";
+    WelcomeLesson => "Start with lesson 1", "1강부터 시작";
+    WelcomeCompare => "Compare two brokers", "두 브로커 비교";
+    WelcomeCompareHint => "The same orders through a RabbitMQ queue and a Kafka log", "같은 주문을 RabbitMQ 큐와 Kafka 로그로 보냅니다";
+    WelcomeLab => "Explore the lab", "실험실 둘러보기";
+    WelcomeLabHint => "The running lab: crash, slow down and burst it yourself", "지금 돌아가는 실험실에서 직접 장애, 지연, 버스트를 일으켜 봅니다";
     GroupLessons => "Lessons", "수업";
     GroupExamples => "Examples", "예제";
     GroupRules => "Rule demonstrations", "규칙 시연";
@@ -221,6 +228,10 @@ strings! {
     TabDashboard => "Dashboard", "대시보드";
     TabEventLog => "Event log", "이벤트 로그";
     TabTrace => "Message trace", "메시지 추적";
+    TabDashboardHint => "Rates, queue depths and latency over time, and each queue's figures", "시간에 따른 처리율, 큐 깊이, 지연 시간과 큐마다의 수치";
+    TabEventLogHint => "Every event of the run in order, newest last; filter by message id or text", "실행의 모든 이벤트를 순서대로, 최신이 마지막입니다. 메시지 id나 글자로 거를 수 있습니다";
+    TabTraceHint => "One message's journey, hop by hop: click a message id to follow it", "메시지 하나가 거친 경로를 한 단계씩 보여 줍니다. 메시지 id를 누르면 따라갑니다";
+    SpeedHint => "How many simulated seconds pass in one real second", "실제 1초 동안 흐르는 시뮬레이션 시간(초)";
     DockCollapse => "Hide the panel", "패널 숨기기";
     DockExpand => "Show the panel", "패널 보이기";
     DashQueue => "Queue", "큐";
@@ -469,6 +480,7 @@ strings! {
     SeqSwimlane => "Swimlane of order {m}", "주문 {m}의 스윔레인";
     SeqPickHint => "Click an order row to draw its swimlane", "주문 행을 누르면 그 주문의 스윔레인을 그립니다";
     TabSequence => "Sequence", "시퀀스";
+    TabSequenceHint => "Messages as arrows between producers, brokers and consumers along a time axis", "시간 축을 따라 프로듀서, 브로커, 컨슈머 사이를 오가는 메시지를 화살표로 그립니다";
     SeqMsgs => "messages", "메시지";
     SeqTxn => "transaction id", "트랜잭션 id";
     SeqFrom => "from (s)", "시작 (초)";
@@ -478,6 +490,7 @@ strings! {
     // -- end sequence --
     // -- what-if sweeps (issue 15 item 5, src/sweep.rs) --
     TabSweep => "What-if", "가정 실험";
+    TabSweepHint => "Run the scenario again over a range of one setting and compare the outcomes", "설정 하나를 여러 값으로 바꿔 시나리오를 다시 돌리고 결과를 비교합니다";
     SweepParam => "Vary", "바꿀 값";
     SweepConsumers => "consumers on {x}", "{x}의 컨슈머 수";
     SweepPrefetch => "prefetch on {x}", "{x}의 prefetch";

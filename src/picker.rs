@@ -40,7 +40,7 @@ pub fn entity_picker() -> Html {
         })
     };
     html! {
-        <label class="lab-picker">
+        <label class="lab-picker" title={t(l, Key::InspPickerHint)}>
             <span class="speed-label">{ t(l, Key::InspInspect) }</span>
             <select data-testid="inspect-select" {onchange} title={t(l, Key::InspPickerHint)}>
                 <option value="" selected={selected.is_empty()}>{ t(l, Key::InspNone) }</option>

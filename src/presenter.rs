@@ -54,6 +54,8 @@ pub struct SeminarState {
     pub present: bool,
     pub embed: bool,
     pub picker: bool,
+    /// The picker is the start screen: a welcome above the lessons.
+    pub welcome: bool,
     pub notice: Option<Notice>,
     pub share: Option<ShareLink>,
     pub offer: Option<Rc<Offer>>,
@@ -70,6 +72,8 @@ pub enum Action {
     Restored(Option<Rc<Narration>>, StepPos),
     Present(bool),
     Picker(bool),
+    /// The start screen, on a first visit to `/`.
+    Welcome,
     Notice(Option<Notice>),
     Share(Option<ShareLink>),
     Offer(Option<Rc<Offer>>),
@@ -111,7 +115,14 @@ impl Reducible for SeminarState {
                 s.pos = pos;
             }
             Action::Present(on) => s.present = on,
-            Action::Picker(open) => s.picker = open,
+            Action::Picker(open) => {
+                s.picker = open;
+                s.welcome = false;
+            }
+            Action::Welcome => {
+                s.picker = true;
+                s.welcome = true;
+            }
             Action::Notice(n) => s.notice = n,
             Action::Share(link) => s.share = link,
             Action::Offer(o) => s.offer = o,
@@ -324,10 +335,17 @@ pub struct SeminarView {
 #[function_component(SeminarProvider)]
 pub fn seminar_provider(props: &ProviderProps) -> Html {
     let lab = use_lab();
-    let state = use_reducer(|| SeminarState {
-        embed: query_flag("embed"),
-        present: query_flag("present"),
-        ..SeminarState::default()
+    let state = use_reducer(|| {
+        let (embed, present) = (query_flag("embed"), query_flag("present"));
+        // The page's mode classes from the first frame on, before any effect: the drawing is
+        // never laid out, nor the timeline drawn, for a mode the page is not in.
+        set_root_class("embed", embed);
+        set_root_class("present", present);
+        SeminarState {
+            embed,
+            present,
+            ..SeminarState::default()
+        }
     });
     let latest = use_mut_ref(|| None::<Latest>);
     *latest.borrow_mut() = Some(Latest {
@@ -400,6 +418,9 @@ pub fn seminar_provider(props: &ProviderProps) -> Html {
                 let title = share::session_title(&session, page_lang());
                 me.state
                     .dispatch(Action::Offer(Some(Rc::new(Offer { session, title }))));
+            } else if !me.state.embed && share::first_visit() {
+                // A newcomer sees the lessons first; the lab plays behind.
+                me.state.dispatch(Action::Welcome);
             }
         });
     }
@@ -577,7 +598,7 @@ fn seminar_overlays() -> Html {
                 state.dispatch(Action::Restart);
             })
         };
-        html! { <ScenarioPicker lang={l} {on_choose} on_close={
+        html! { <ScenarioPicker lang={l} welcome={state.welcome} {on_choose} on_close={
             let state = state.clone();
             Callback::from(move |()| state.dispatch(Action::Picker(false)))
         } /> }

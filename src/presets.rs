@@ -34,6 +34,9 @@ impl Group {
 /// (group, id = file stem, JSON text), sorted by path within each folder.
 const FILES: &[(Group, &str, &str)] = include!(concat!(env!("OUT_DIR"), "/presets.rs"));
 
+/// The message-broker vs event-broker comparison (scenarios/ui/compare.json).
+const COMPARE_ID: &str = "compare";
+
 /// An embedded scenario, parsed.
 pub struct Preset {
     pub group: Group,
@@ -119,6 +122,9 @@ pub fn load(lab: &Lab, id: &str) -> bool {
 #[derive(Properties, PartialEq)]
 pub struct PickerProps {
     pub lang: Lang,
+    /// The start screen: a welcome, then where to begin, above the library.
+    #[prop_or_default]
+    pub welcome: bool,
     pub on_choose: Callback<&'static str>,
     pub on_close: Callback<()>,
 }
@@ -128,13 +134,17 @@ pub struct PickerProps {
 pub fn scenario_picker(props: &PickerProps) -> Html {
     let l = props.lang;
     let dialog = use_node_ref();
-    // Focus the first entry, so the keyboard works in the dialog at once.
+    // Focus the first entry (the start screen's first way in), so the keyboard works at once.
     {
         let dialog = dialog.clone();
         use_effect_with((), move |_| {
             let first = dialog
                 .cast::<web_sys::Element>()
-                .and_then(|d| d.query_selector("button.preset").ok().flatten())
+                .and_then(|d| {
+                    d.query_selector("button.welcome-choice, button.preset")
+                        .ok()
+                        .flatten()
+                })
                 .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok());
             if let Some(b) = first {
                 let _ = b.focus();
@@ -160,6 +170,42 @@ pub fn scenario_picker(props: &PickerProps) -> Html {
         })
     };
     let presets = all();
+    let first_lesson = presets.iter().find(|p| p.group == Group::Lesson);
+    let welcome = props.welcome.then(|| {
+        let start = first_lesson.map(|p| {
+            let id = p.id;
+            let onclick = props.on_choose.reform(move |_: MouseEvent| id);
+            html! {
+                <button type="button" class="welcome-choice primary" data-testid="welcome-lesson" {onclick}>
+                    <strong>{ t(l, Key::WelcomeLesson) }</strong>
+                    <span>{ p.title(l) }</span>
+                </button>
+            }
+        });
+        let on_compare = props.on_choose.reform(|_: MouseEvent| COMPARE_ID);
+        html! {
+            <div class="welcome" data-testid="welcome">
+                <p class="welcome-intro">{ t(l, Key::WelcomeIntro) }</p>
+                <div class="welcome-choices">
+                    { for start }
+                    <button type="button" class="welcome-choice" data-testid="welcome-compare" onclick={on_compare}>
+                        <strong>{ t(l, Key::WelcomeCompare) }</strong>
+                        <span>{ t(l, Key::WelcomeCompareHint) }</span>
+                    </button>
+                    <button type="button" class="welcome-choice" data-testid="welcome-lab"
+                        onclick={props.on_close.reform(|_: MouseEvent| ())}>
+                        <strong>{ t(l, Key::WelcomeLab) }</strong>
+                        <span>{ t(l, Key::WelcomeLabHint) }</span>
+                    </button>
+                </div>
+            </div>
+        }
+    });
+    let title = if props.welcome {
+        Key::WelcomeTitle
+    } else {
+        Key::PickerTitle
+    };
     let sections = Group::ALL.iter().map(|&group| {
         let items = presets.iter().filter(|p| p.group == group).map(|p| {
             let id = p.id;
@@ -195,12 +241,12 @@ pub fn scenario_picker(props: &PickerProps) -> Html {
             <div class="picker" role="dialog" aria-modal="true" aria-labelledby="picker-title"
                 data-testid="picker" ref={dialog} {onkeydown}>
                 <div class="picker-head">
-                    <h2 id="picker-title">{ t(l, Key::PickerTitle) }</h2>
+                    <h2 id="picker-title">{ t(l, title) }</h2>
                     <button type="button" class="seminar-close" data-testid="picker-close"
                         onclick={props.on_close.reform(|_: MouseEvent| ())}
                         aria-label={t(l, Key::Close)} title={t(l, Key::Close)}>{ "✕" }</button>
                 </div>
-                <div class="picker-body">{ for sections }</div>
+                <div class="picker-body">{ for welcome }{ for sections }</div>
             </div>
         </div>
     }

@@ -36,6 +36,8 @@ pub const MAX_REPLAY_WORK: usize = 400_000;
 /// The fragment prefix of a shared link.
 pub const FRAGMENT_PREFIX: &str = "#s=";
 const AUTOSAVE_KEY: &str = "broker-lab.session";
+/// Set once the start screen has been shown in this browser.
+const WELCOMED_KEY: &str = "broker-lab.welcomed";
 
 /// Where the session's scenario comes from: an embedded preset, unchanged, or the full JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -603,6 +605,18 @@ fn storage() -> Option<web_sys::Storage> {
 /// The autosaved session, if any.
 pub fn saved_session() -> Option<String> {
     storage()?.get_item(AUTOSAVE_KEY).ok().flatten()
+}
+
+/// Whether this browser opens the app for the first time; from now on it has.
+pub fn first_visit() -> bool {
+    let Some(s) = storage() else {
+        return false;
+    };
+    let first = s.get_item(WELCOMED_KEY).ok().flatten().is_none();
+    if first {
+        let _ = s.set_item(WELCOMED_KEY, "1");
+    }
+    first
 }
 
 /// Writes the autosave (a full storage is not worth an error box).

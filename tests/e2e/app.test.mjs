@@ -232,6 +232,36 @@ describe('app', () => {
     }
   });
 
+  test('a first visit opens on the start screen: lessons first, the lab playing behind; once only', { timeout: TEST_TIMEOUT }, async () => {
+    const session = await openPage(browser, { width: 1280, height: 720, welcome: true });
+    try {
+      const { page, check } = session;
+      await page.goto(server.url, { waitUntil: 'load' });
+      await waitForApp(session);
+      const welcome = page.getByTestId('welcome');
+      await poll(async () => (await welcome.count()) === 1, { message: 'the start screen', check });
+      assert.match(await page.locator('#picker-title').textContent(), /Welcome/);
+      // The three ways in come before the library, and the first is lesson 1.
+      const lesson = page.getByTestId('welcome-lesson');
+      assert.match(await lesson.textContent(), /Lesson 1\b/);
+      const box = await lesson.boundingBox();
+      assert.ok(box && box.y + box.height <= 720, `the first choice is below the fold: ${JSON.stringify(box)}`);
+      assert.ok(await isPlaying(page), 'the default lab plays behind the start screen');
+      await screenshot(page, 'welcome-1280');
+      await lesson.click();
+      await poll(async () => (await page.getByTestId('picker').count()) === 0, { message: 'the start screen to close', check });
+      await poll(async () => (await page.getByTestId('narration-text').count()) === 1, { message: 'lesson 1 to open', check });
+      // A second visit goes straight to work.
+      await page.goto(server.url, { waitUntil: 'load' });
+      await waitForApp(session);
+      await nextFrames(page, 10);
+      assert.equal(await page.getByTestId('welcome').count(), 0, 'the start screen shows once');
+      check();
+    } finally {
+      await session.close();
+    }
+  });
+
   test('speed scales simulated time; Space toggles play', { timeout: TEST_TIMEOUT }, async () => {
     await withPage(browser, { width: 1280, height: 720 }, async (session) => {
       const { page, check } = session;

@@ -158,8 +158,12 @@ function describeLocation(loc) {
  * @returns {Promise<{page: import('playwright-core').Page, errors: string[],
  *   allowed: string[], check: () => void, close: () => Promise<void>}>}
  */
-export async function openPage(browser, { width = 1280, height = 720, allow = [] } = {}) {
+export async function openPage(browser, { width = 1280, height = 720, allow = [], welcome = false } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
+  // The start screen shows on a browser's first visit; a test sees it only when it asks.
+  if (!welcome) {
+    await context.addInitScript(() => localStorage.setItem('broker-lab.welcomed', '1'));
+  }
   const page = await context.newPage();
   const errors = [];
   const allowed = [];

@@ -262,6 +262,49 @@ describe('app', () => {
     }
   });
 
+  test('presenter mode: every text at 4.5:1 or more, the focus ring at 3:1 or more', { timeout: TEST_TIMEOUT }, async () => {
+    await withPage(browser, { width: 1280, height: 720 }, async (session) => {
+      const { page } = session;
+      await page.goto(`${server.url}?scenario=05-crash-redelivery&present=1`, { waitUntil: 'load' });
+      await waitForApp(session);
+      await setLang(session, 'ko');
+      await nextFrames(page, 5);
+      const report = await page.evaluate(() => {
+        const parse = (c) => {
+          const m = c.match(/[\d.]+/g).map(Number);
+          return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 };
+        };
+        const lum = ({ r, g, b }) => {
+          const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+          return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+        };
+        const ratio = (x, y) => (Math.max(lum(x), lum(y)) + 0.05) / (Math.min(lum(x), lum(y)) + 0.05);
+        const background = (el) => {
+          for (let a = el; a; a = a.parentElement) {
+            const c = parse(getComputedStyle(a).backgroundColor);
+            if (c.a > 0.5) return c;
+          }
+          return { r: 255, g: 255, b: 255 };
+        };
+        const low = [];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          const el = n.parentElement;
+          const r = el.getBoundingClientRect();
+          if (!n.textContent.trim() || r.width === 0 || r.bottom < 0 || r.top > innerHeight) continue;
+          const k = ratio(parse(getComputedStyle(el).color), background(el));
+          if (k < 4.5) low.push(`${k.toFixed(2)} "${n.textContent.trim().slice(0, 20)}"`);
+        }
+        const play = document.querySelector('[data-testid="play"]');
+        play.focus({ focusVisible: true });
+        const ring = parse(getComputedStyle(play).outlineColor);
+        return { low, ring: ratio(ring, background(play.parentElement)) };
+      });
+      assert.deepEqual(report.low, [], 'text under 4.5:1 in presenter mode');
+      assert.ok(report.ring >= 3, `the focus ring is ${report.ring.toFixed(2)}:1`);
+    });
+  });
+
   test('speed scales simulated time; Space toggles play', { timeout: TEST_TIMEOUT }, async () => {
     await withPage(browser, { width: 1280, height: 720 }, async (session) => {
       const { page, check } = session;

@@ -284,7 +284,10 @@ pub fn app() -> Html {
     let on_view = {
         let draw_options = draw_options.clone();
         Callback::from(move |v: crate::presenter::SeminarView| {
-            draw_options.update(|o| o.highlight = v.highlight)
+            draw_options.update(|o| {
+                o.highlight = v.highlight;
+                o.messages = v.messages;
+            })
         })
     };
 

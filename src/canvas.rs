@@ -47,6 +47,8 @@ fn column_palette(column: usize) -> (&'static str, &'static str) {
 pub struct DrawOptions {
     pub selection: Option<NodeRef>,
     pub highlight: Vec<String>,
+    /// Messages the lesson step names: their chips and dots carry their ids.
+    pub messages: Vec<broker_sim::MessageId>,
     /// What a message's colour means; `None` until the user picks: then by key when the
     /// producers write record keys, else by producer ([`ColourMode::auto`]).
     pub colour_mode: Option<ColourMode>,
@@ -284,6 +286,8 @@ impl Painter {
                     .unwrap_or_else(|| ColourMode::auto(&snap.record_keys)),
                 record_keys: &snap.record_keys,
                 min_px: layout.min_text,
+                named: &opts.messages,
+                labels: RefCell::default(),
             },
             layout,
             snap,
@@ -311,6 +315,7 @@ impl Painter {
             kinds::of(g.family).group(pen, snap, g, k);
         }
         scene.transits();
+        scene.pen.chip_labels();
         scene.outlines();
     }
 
@@ -771,6 +776,7 @@ impl Scene<'_> {
                     let sprite = dot_sprite(colour, redelivered, poison, radius, sprites.dpr);
                     sprites.dots.insert(key, sprite);
                 }
+                self.pen.note_label(&tv.chip, p.x, p.y - radius);
                 if let Some(Some(sprite)) = sprites.dots.get(&key) {
                     let half = radius + DOT_MARGIN * self.pen.s;
                     // Whole pixels: fractional positions make the software rasteriser blend

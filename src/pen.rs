@@ -5,6 +5,8 @@ use crate::geom::Rect;
 use crate::i18n::{t, Key, Lang};
 use crate::model::format_count;
 use broker_sim::snapshot::Chip;
+use broker_sim::MessageId;
+use std::cell::RefCell;
 use web_sys::CanvasRenderingContext2d;
 
 pub const FONT: &str =
@@ -216,6 +218,10 @@ pub struct Pen<'a> {
     pub record_keys: &'a [(u32, String)],
     /// No text is drawn smaller: [`MIN_TEXT_PX`], or [`PRESENT_MIN_TEXT_PX`] when presenting.
     pub min_px: f64,
+    /// Messages the lesson step names, and where their chips were drawn this frame (id, the
+    /// middle of the chip's top): labelled last, over everything.
+    pub named: &'a [MessageId],
+    pub labels: RefCell<Vec<(MessageId, f64, f64)>>,
 }
 
 impl Pen<'_> {
@@ -349,6 +355,39 @@ impl Pen<'_> {
         c.stroke();
     }
 
+    /// Remembers where a named message was drawn, for [`chip_labels`](Self::chip_labels).
+    pub fn note_label(&self, chip: &Chip, x: f64, top: f64) {
+        if self.named.contains(&chip.msg) {
+            self.labels.borrow_mut().push((chip.msg, x, top));
+        }
+    }
+
+    /// Each named message's id in a dark tag just above where it was drawn: "m9" can be
+    /// found on stage when the narration says it.
+    pub fn chip_labels(&self) {
+        let c = self.ctx;
+        let labels = std::mem::take(&mut *self.labels.borrow_mut());
+        self.font(700, self.min_px, FONT);
+        c.set_text_align("center");
+        c.set_text_baseline("middle");
+        for (msg, x, top) in labels {
+            let text = msg.to_string();
+            let h = self.min_px + 6.0;
+            let w = self.text_w(&text) + 10.0;
+            let r = Rect {
+                x: x - w / 2.0,
+                y: top - h - 2.0,
+                w,
+                h,
+            };
+            self.round_rect(r, h / 2.0);
+            c.set_fill_style_str(INK);
+            c.fill();
+            c.set_fill_style_str("#ffffff");
+            c.fill_text(&text, x, r.mid_y() + 0.5).ok();
+        }
+    }
+
     /// A place a message may still take (a free prefetch slot, room under a length limit):
     /// a dashed outline.
     pub fn free_slot(&self, r: Rect, k: f64) {
@@ -365,6 +404,7 @@ impl Pen<'_> {
     /// One message, coloured as the user chose; redelivered ones get a dark outline and ↻.
     pub fn chip(&self, chip: &Chip, r: Rect, k: f64, processing: bool) {
         let c = self.ctx;
+        self.note_label(chip, r.x + r.w / 2.0, r.y);
         if processing {
             let halo = Rect {
                 x: r.x - 4.0 * k,

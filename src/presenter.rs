@@ -327,6 +327,31 @@ pub struct ProviderProps {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SeminarView {
     pub highlight: Vec<String>,
+    /// Messages the step names ("m9"): the drawing labels their chips.
+    pub messages: Vec<broker_sim::MessageId>,
+}
+
+/// The message ids ("m9", not "m9x" or "km9") named in `texts`, each once, in order.
+pub fn named_messages<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<broker_sim::MessageId> {
+    let mut ids = Vec::new();
+    for text in texts {
+        let b = text.as_bytes();
+        for (i, _) in text.match_indices('m') {
+            let word_start = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+            let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let end = i + 1 + digits;
+            let word_end = end == b.len() || !b[end].is_ascii_alphanumeric();
+            if word_start && digits > 0 && word_end {
+                if let Ok(n) = text[i + 1..end].parse() {
+                    let id = broker_sim::MessageId(n);
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+            }
+        }
+    }
+    ids
 }
 
 /// Provides the seminar state and runs its effects: opening `#s=` links, `?scenario=`,
@@ -492,15 +517,23 @@ pub fn seminar_provider(props: &ProviderProps) -> Html {
         });
     }
 
-    // The canvas's part: the step's highlights.
+    // The canvas's part: the step's highlights, and the messages its text, question and
+    // revealed answer name.
     {
-        let highlight = state
+        let step = state
             .narration
             .as_ref()
-            .and_then(|n| n.steps.get(state.pos.index))
-            .map(|s| s.highlight.clone())
-            .unwrap_or_default();
-        let view = SeminarView { highlight };
+            .and_then(|n| n.steps.get(state.pos.index));
+        let highlight = step.map(|s| s.highlight.clone()).unwrap_or_default();
+        let messages = step.map_or_else(Vec::new, |s| {
+            let answer = s.answer.as_ref().filter(|_| state.pos.revealed);
+            let texts = [Some(&s.text), s.question.as_ref(), answer];
+            named_messages(texts.into_iter().flatten().map(|x| x.en.as_str()))
+        });
+        let view = SeminarView {
+            highlight,
+            messages,
+        };
         let on_view = props.on_view.clone();
         use_effect_with(view, move |view| on_view.emit(view.clone()));
     }
@@ -784,5 +817,23 @@ pub fn narration_panel() -> Html {
     html! {
         <NarrationPlayer lang={lab.lang} narration={n} pos={state.pos} {moving} {on_move}
             {differs} {on_script} />
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 10: "m2, m4 have no label". The ids a step names are found whole, once each.
+    #[test]
+    fn named_messages_are_whole_ids() {
+        let ids = named_messages(
+            [
+                "m9 (entry 5050-0) and m10; not km9 or m9x",
+                "m10 again, then m2.",
+            ]
+            .into_iter(),
+        );
+        assert_eq!(ids, [9, 10, 2].map(broker_sim::MessageId).to_vec());
     }
 }

@@ -643,8 +643,16 @@ strings! {
     ColStreams => "Redis streams", "Redis 스트림";
     ColStreamsAfter => "streams", "스트림";
     TagStream => "Redis stream", "Redis 스트림";
-    NodeStreamPending => "pending", "펜딩";
     NodeStreamLag => "lag", "랙";
+    CountStreamLength => "XLEN", "XLEN";
+    HintStreamLength => "Entries in the Redis streams (XLEN): reading does not remove them", "Redis 스트림의 엔트리 수(XLEN). 읽어도 지워지지 않습니다";
+    CountStreamPending => "PEL", "PEL";
+    HintStreamPending => "Entries delivered to a group consumer and not yet XACKed: each group's pending entries list", "그룹 컨슈머에게 전달되었지만 아직 XACK되지 않은 엔트리: 그룹마다의 펜딩 엔트리 목록(PEL)";
+    LegendStreamPending => "pending entry: delivered, not yet XACKed (in a PEL)", "펜딩 엔트리: 전달됐지만 아직 XACK 안 됨 (PEL에 있음)";
+    LegendStreamRead => "a group's last-delivered id: what it has read", "그룹의 last-delivered-id: 그룹이 읽은 곳까지";
+    InspStreamIdle => "idle", "유휴";
+    InspStreamDeliveries => "deliveries", "전달 횟수";
+    InspStreamNote => "Redis never redelivers by itself: a pending entry stays in its owner's PEL until that consumer reads its history (XREADGROUP 0) or another consumer claims it (XCLAIM, XAUTOCLAIM).", "Redis는 스스로 다시 전달하지 않습니다. 펜딩 엔트리는 그 소유 컨슈머가 자기 이력을 읽거나(XREADGROUP 0) 다른 컨슈머가 가져갈 때(XCLAIM, XAUTOCLAIM)까지 PEL에 남습니다.";
     TagPulsarTopic => "Pulsar topic · subscriptions", "Pulsar 토픽 · 구독";
     TagPulsarLedger => "log (managed ledger) · cursors", "로그 (managed ledger) · 커서";
     NodePulsarEntries => "entries", "엔트리";
@@ -798,7 +806,12 @@ mod tests {
     #[test]
     fn korean_strings_are_translated() {
         // Keys whose text is a name (the same in both languages) are the exceptions.
-        let same: &[Key] = &[Key::AppName, Key::MarkHighWatermark];
+        let same: &[Key] = &[
+            Key::AppName,
+            Key::MarkHighWatermark,
+            Key::CountStreamLength,
+            Key::CountStreamPending,
+        ];
         for &key in Key::ALL {
             if !same.contains(&key) {
                 assert_ne!(

@@ -1,14 +1,20 @@
-//! Redis Streams: a stream box in `XINFO` words (XLEN, pending, lag), so that streams are
-//! named, drawn, picked and inspected as gone; the log drawing with each group's last id, the
-//! PELs and the claim actions are still to come.
+//! Redis Streams: a stream box in `XINFO` words (XLEN, PEL, lag) holding the stream drawn as a
+//! log, with each group's last-delivered id and its pending entries; header cards and an
+//! inspector with each group's PEL. Claims are scripted on the consumers, not yet buttons.
 
-use super::{Inspected, Kind, NodeText, Tone};
+use super::{Card, Inspect, Inspected, Kind, LegendItem, NodeText, Tone};
 use crate::driver::Driver;
+use crate::forms::stat;
+use crate::geom::Rect;
 use crate::i18n::{t, Key, Lang};
+use crate::lab::Lab;
+use crate::layout::chips_that_fit;
 use crate::model::format_count;
-use broker_sim::ids::StreamId;
-use broker_sim::snapshot::{Family, Figure, GraphNode, NodeRef, Role};
-use broker_sim::Snapshot;
+use crate::pen::{Pen, FAINT, FONT};
+use broker_sim::ids::{EntryId, StreamId};
+use broker_sim::snapshot::{Family, Figure, GraphNode, NodeRef, Role, StreamView};
+use broker_sim::{ConsumerId, Snapshot};
+use yew::prelude::*;
 
 pub struct RedisStreams;
 
@@ -53,9 +59,8 @@ impl Kind for RedisStreams {
         NodeText {
             tag: t(l, Key::TagStream).to_string(),
             stat: format!(
-                "XLEN {} · {} {} · {} {}",
+                "XLEN {} · PEL {} · {} {}",
                 figure(Figure::Length),
-                t(l, Key::NodeStreamPending),
                 figure(Figure::Pending),
                 t(l, Key::NodeStreamLag),
                 figure(Figure::Lag)
@@ -64,7 +69,229 @@ impl Kind for RedisStreams {
         }
     }
 
-    fn inspect(&self, _: &Driver, _: &Snapshot, _: NodeRef) -> Option<Inspected> {
-        None
+    fn has_lane(&self, node: &GraphNode) -> bool {
+        matches!(node.node, NodeRef::Stream(_))
+    }
+
+    /// The stream as a log, oldest on the left: its newest entries, each pending entry (in a
+    /// group's PEL: delivered, not yet XACKed) ringed, and after each group's last-delivered id
+    /// a bar: what the group has read (RST-3, RST-5).
+    fn lane(&self, pen: &Pen, snap: &Snapshot, node: &GraphNode, lane: Rect, k: f64) {
+        let Some(sv) = stream(snap, node.node) else {
+            return;
+        };
+        pen.lane_box(lane, k);
+        let c = pen.ctx;
+        let (chip_w, gap) = (16.0 * k, 5.0 * k);
+        let fit = chips_that_fit(lane.w, chip_w, gap);
+        let shown = &sv.tail[sv.tail.len().saturating_sub(fit)..];
+        if shown.is_empty() {
+            pen.font(700, 15.0 * k, FONT);
+            c.set_fill_style_str(FAINT);
+            c.set_text_align("left");
+            c.set_text_baseline("middle");
+            c.fill_text(t(pen.lang, Key::NodeEmpty), lane.x + 4.0 * k, lane.mid_y())
+                .ok();
+            return;
+        }
+        let slot = |i: usize| Rect {
+            x: lane.x + i as f64 * (chip_w + gap),
+            y: lane.y,
+            w: chip_w,
+            h: lane.h,
+        };
+        let pending = |id: EntryId| sv.groups.iter().any(|g| g.pel.iter().any(|p| p.id == id));
+        for (i, (id, chip)) in shown.iter().enumerate() {
+            let r = slot(i);
+            pen.chip(chip, r, k, false);
+            if pending(*id) {
+                pen.round_rect(r.grow(2.5 * k), 4.0 * k);
+                c.set_stroke_style_str(GROUP_MARK);
+                c.set_line_width(2.5 * k);
+                c.stroke();
+            }
+        }
+        c.set_fill_style_str(GROUP_MARK);
+        for g in &sv.groups {
+            if let Some(i) = shown.iter().position(|(id, _)| *id == g.last_delivered_id) {
+                let x = slot(i).right() + gap / 2.0;
+                c.fill_rect(x - 1.5 * k, lane.y - 5.0 * k, 3.0 * k, lane.h + 10.0 * k);
+            }
+        }
+    }
+
+    fn cards(&self, _: &Driver, snap: &Snapshot) -> Vec<Card> {
+        let sum = |f: fn(&StreamView) -> u64| snap.streams.iter().map(f).sum();
+        let card = |id, label, hint, value| Card {
+            id,
+            class: "c-stream",
+            label,
+            hint,
+            value,
+        };
+        vec![
+            card(
+                "count-stream-length",
+                Key::CountStreamLength,
+                Key::HintStreamLength,
+                sum(|s| s.length),
+            ),
+            card(
+                "count-stream-pending",
+                Key::CountStreamPending,
+                Key::HintStreamPending,
+                sum(|s| s.groups.iter().map(|g| g.pending).sum()),
+            ),
+        ]
+    }
+
+    fn legend(&self, _snap: &Snapshot) -> Vec<LegendItem> {
+        vec![
+            LegendItem::new("sw chip pel", Key::LegendStreamPending),
+            LegendItem::new("sw bar read", Key::LegendStreamRead),
+        ]
+    }
+
+    fn inspect(&self, _: &Driver, snap: &Snapshot, node: NodeRef) -> Option<Inspected> {
+        let sv = stream(snap, node)?;
+        let name = |c: ConsumerId| {
+            (snap.consumers.iter())
+                .find(|v| v.id == c)
+                .map_or_else(|| c.to_string(), |v| v.name.clone())
+        };
+        Some(Inspected::new(StreamModel {
+            key: sv.key.clone(),
+            length: sv.length,
+            added: sv.entries_added,
+            first: sv.first_id.map(|id| id.to_string()),
+            last: sv.last_id.to_string(),
+            groups: (sv.groups.iter())
+                .map(|g| GroupRow {
+                    name: g.name.clone(),
+                    last_delivered: g.last_delivered_id.to_string(),
+                    lag: g.lag,
+                    pending: g.pending,
+                    pel: (g.pel.iter())
+                        .map(|p| {
+                            (
+                                p.id.to_string(),
+                                name(p.owner),
+                                p.idle_ms,
+                                p.delivery_count,
+                                p.deleted,
+                            )
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }))
+    }
+}
+
+fn stream(snap: &Snapshot, node: NodeRef) -> Option<&StreamView> {
+    let NodeRef::Stream(id) = node else {
+        return None;
+    };
+    snap.streams.iter().find(|s| s.id == id)
+}
+
+/// A pending entry's ring and a group's read bar: the consumers' violet.
+const GROUP_MARK: &str = "#6d28d9";
+
+#[derive(Clone, Debug, PartialEq)]
+struct GroupRow {
+    name: String,
+    last_delivered: String,
+    lag: Option<u64>,
+    pending: u64,
+    /// `XPENDING … IDLE` rows: id, owner, idle ms, delivery count, trimmed.
+    pel: Vec<(String, String, f64, u32, bool)>,
+}
+
+/// A stream in `XINFO STREAM` and `XINFO GROUPS` words, with each group's PEL.
+#[derive(Clone, Debug, PartialEq)]
+struct StreamModel {
+    key: String,
+    length: u64,
+    added: u64,
+    first: Option<String>,
+    last: String,
+    groups: Vec<GroupRow>,
+}
+
+impl Inspect for StreamModel {
+    fn title(&self, l: Lang) -> (String, String) {
+        (t(l, Key::TagStream).to_string(), self.key.clone())
+    }
+
+    fn body(&self, lab: &Lab) -> Html {
+        let l = lab.lang;
+        let groups = self.groups.iter().map(|g| {
+            let lag = g.lag.map_or_else(|| "nil".to_string(), format_count);
+            let pel = g.pel.iter().map(|(id, owner, idle, count, deleted)| {
+                let gone = if *deleted { " · nil" } else { "" };
+                html! {
+                    <li>{ format!("{id} · {owner} · {} {:.1} s · {} {count}{gone}",
+                        t(l, Key::InspStreamIdle), idle / 1000.0, t(l, Key::InspStreamDeliveries)) }</li>
+                }
+            });
+            html! {
+                <section class="insp-group">
+                    <h4>{ g.name.clone() }</h4>
+                    <dl class="insp-stats">
+                        { stat("last-delivered-id", g.last_delivered.clone(), "insp-stream-last-delivered") }
+                        { stat("lag", lag, "insp-stream-lag") }
+                        { stat("pending (PEL)", format_count(g.pending), "insp-stream-pending") }
+                    </dl>
+                    <ul class="insp-pel">{ for pel }</ul>
+                </section>
+            }
+        });
+        html! {
+            <>
+                <dl class="insp-stats">
+                    { stat("XLEN", format_count(self.length), "insp-stream-length") }
+                    { stat("entries-added", format_count(self.added), "insp-stream-added") }
+                    { stat("first-entry", self.first.clone().unwrap_or_else(|| "—".into()), "insp-stream-first") }
+                    { stat("last-generated-id", self.last.clone(), "insp-stream-last") }
+                </dl>
+                { for groups }
+                <p class="insp-note">{ t(l, Key::InspStreamNote) }</p>
+            </>
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use broker_sim::SimTime;
+
+    /// Lesson 16 at 5.2 s: reader died holding m9 (entry 5050-0). Redis does not redeliver it
+    /// (RST-7): it stays in the group's PEL, owned by reader, and the cards and the inspector
+    /// say so.
+    #[test]
+    fn rst_7_the_dead_readers_entry_stays_in_the_pel_on_stage() {
+        let scenario = crate::presets::scenario("16-redis-pubsub-vs-streams").unwrap();
+        let mut d = Driver::new(&scenario, 1).unwrap();
+        d.run_to(SimTime::from_millis(5_200));
+        let snap = d.snapshot();
+        let cards = RedisStreams.cards(&d, &snap);
+        let value = |id: &str| cards.iter().find(|c| c.id == id).unwrap().value;
+        assert_eq!(value("count-stream-length"), 10);
+        assert_eq!(value("count-stream-pending"), 1);
+        let sv = &snap.streams[0];
+        let pel = &sv.groups[0].pel;
+        assert_eq!(pel.len(), 1);
+        assert_eq!(pel[0].id.to_string(), "5050-0");
+        let owner = snap
+            .consumers
+            .iter()
+            .find(|c| c.id == pel[0].owner)
+            .unwrap();
+        assert_eq!(owner.name, "reader");
+        assert!(RedisStreams
+            .inspect(&d, &snap, NodeRef::Stream(sv.id))
+            .is_some());
     }
 }

@@ -587,6 +587,9 @@ impl Scene<'_> {
         c.set_text_align("center");
         c.set_text_baseline("top");
         let first_fetch = topo.edges.iter().find(|f| f.kind == LinkKind::Fetch);
+        // A fan-out says its verb once, and no caption covers another.
+        let mut said: Vec<(NodeRef, Key)> = Vec::new();
+        let mut placed: Vec<Rect> = Vec::new();
         for e in &topo.edges {
             let Some(curve) = self.link(e.from, e.to) else {
                 continue;
@@ -616,6 +619,18 @@ impl Scene<'_> {
             let mid = curve.at(0.5);
             let below = if e.has_pill() { 16.0 } else { 10.0 } * pen.s;
             let text = pen.fit(t(pen.lang, key), span - 8.0);
+            let w = pen.text_w(&text);
+            let r = Rect {
+                x: mid.x - w / 2.0,
+                y: mid.y + below,
+                w,
+                h: pen.min_px + 2.0,
+            };
+            if said.contains(&(e.from, key)) || placed.iter().any(|p| p.overlaps(&r)) {
+                continue;
+            }
+            said.push((e.from, key));
+            placed.push(r);
             c.fill_text(&text, mid.x, mid.y + below).ok();
         }
     }

@@ -30,7 +30,6 @@ impl Rect {
             h: self.h + 2.0 * d,
         }
     }
-    #[cfg(test)]
     pub fn overlaps(&self, o: &Rect) -> bool {
         self.x < o.right() && o.x < self.right() && self.y < o.bottom() && o.y < self.bottom()
     }

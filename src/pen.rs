@@ -370,16 +370,25 @@ impl Pen<'_> {
         self.font(700, self.min_px, FONT);
         c.set_text_align("center");
         c.set_text_baseline("middle");
+        let mut placed: Vec<Rect> = Vec::new();
         for (msg, x, top) in labels {
             let text = msg.to_string();
             let h = self.min_px + 6.0;
             let w = self.text_w(&text) + 10.0;
-            let r = Rect {
+            let mut r = Rect {
                 x: x - w / 2.0,
                 y: top - h - 2.0,
                 w,
                 h,
             };
+            // Tags of neighbouring chips stack upwards instead of covering each other.
+            for _ in 0..3 {
+                if !placed.iter().any(|p| p.overlaps(&r)) {
+                    break;
+                }
+                r.y -= h + 2.0;
+            }
+            placed.push(r);
             self.round_rect(r, h / 2.0);
             c.set_fill_style_str(INK);
             c.fill();

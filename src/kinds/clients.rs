@@ -116,8 +116,11 @@ pub fn text(l: Lang, snap: &Snapshot, node: &GraphNode) -> NodeText {
                     Tone::Normal,
                 ),
             };
+            let family_tag = (cv.source)
+                .and_then(|s| s.family())
+                .and_then(|f| super::of(f).consumer_tag(l, snap, cv.id));
             NodeText {
-                tag: t(l, key).to_string(),
+                tag: family_tag.unwrap_or_else(|| t(l, key).to_string()),
                 stat,
                 tone,
             }

@@ -27,7 +27,7 @@ use crate::layout::{chips_that_fit, BandKind, FrameBox, GroupBox, RowBox};
 use crate::model::format_count;
 use crate::pen::{Pen, FAINT, FONT, INK};
 use broker_sim::snapshot::{Chip, Family, GraphNode, LinkKind, NodeRef, Role};
-use broker_sim::Snapshot;
+use broker_sim::{ConsumerId, Snapshot};
 use std::any::Any;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -99,6 +99,12 @@ pub trait Kind: Sync {
         false
     }
     fn lane(&self, _pen: &Pen, _snap: &Snapshot, _node: &GraphNode, _lane: Rect, _k: f64) {}
+
+    /// The type tag of a consumer reading from one of its nodes, where the family says more
+    /// than "consumer" (a Pulsar consumer names its subscription and its type).
+    fn consumer_tag(&self, _l: Lang, _snap: &Snapshot, _consumer: ConsumerId) -> Option<String> {
+        None
+    }
 
     /// A link's colour, where it is not the plain one.
     fn link_colour(&self, _snap: &Snapshot, _kind: LinkKind, _to: NodeRef) -> Option<&'static str> {

@@ -12,7 +12,7 @@ use crate::model::format_count;
 use crate::pen::{Pen, FAINT, FONT};
 use broker_sim::scenario::pulsar::SubscriptionType;
 use broker_sim::snapshot::{Family, GraphNode, LinkKind, NodeRef, PulsarTopicView};
-use broker_sim::Snapshot;
+use broker_sim::{ConsumerId, Snapshot};
 
 pub struct Pulsar;
 
@@ -145,6 +145,18 @@ impl Kind for Pulsar {
         Some(sub_colour(index))
     }
 
+    /// Consumers are framed by their subscription: each says which one, and of what type.
+    fn consumer_tag(&self, _: Lang, snap: &Snapshot, consumer: ConsumerId) -> Option<String> {
+        let p = snap.pulsar.as_ref()?;
+        let c = p.consumers.iter().find(|c| c.id == consumer)?;
+        let topic = p.topics.iter().find(|t| t.id == c.topic)?;
+        let sub = topic
+            .subscriptions
+            .iter()
+            .find(|s| Some(s.id) == c.subscription)?;
+        Some(format!("{} · {}", sub.name, type_word(sub.kind)))
+    }
+
     fn inspect(&self, _: &Driver, _: &Snapshot, _: NodeRef) -> Option<Inspected> {
         None
     }
@@ -233,5 +245,29 @@ fn log_lane(pen: &Pen, tv: &PulsarTopicView, p: u32, lane: Rect, k: f64) {
         x += same as f64 * 3.5 * k;
         c.set_fill_style_str(sub_colour(i));
         c.fill_rect(x, lane.y - 5.0 * k, 3.0 * k, lane.h + 10.0 * k);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use broker_sim::SimTime;
+
+    /// Issue 13: consumers framed per subscription. Each of lesson 20's consumers names its
+    /// subscription and type (PUL-4), so the four types can be told apart on stage.
+    #[test]
+    fn pul_4_each_consumer_names_its_subscription_and_type() {
+        let scenario = crate::presets::scenario("20-pulsar-four-subscriptions").unwrap();
+        let mut d = Driver::new(&scenario, 1).unwrap();
+        d.run_to(SimTime::from_millis(2_900));
+        let snap = d.snapshot();
+        let tag = |name: &str| {
+            let c = snap.consumers.iter().find(|c| c.name == name).unwrap();
+            Pulsar.consumer_tag(Lang::En, &snap, c.id).unwrap()
+        };
+        assert_eq!(tag("audit-1"), "audit · Exclusive");
+        assert_eq!(tag("billing-2"), "billing · Failover");
+        assert_eq!(tag("ship-1"), "ship · Shared");
+        assert_eq!(tag("mail-2"), "mail · Key_Shared");
     }
 }

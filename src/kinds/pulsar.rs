@@ -254,9 +254,9 @@ mod tests {
     use broker_sim::SimTime;
 
     /// Issue 13: consumers framed per subscription. Each of lesson 20's consumers names its
-    /// subscription and type (PUL-4), so the four types can be told apart on stage.
+    /// subscription and type (PUL-2), so the four types can be told apart on stage.
     #[test]
-    fn pul_4_each_consumer_names_its_subscription_and_type() {
+    fn pul_2_each_consumer_names_its_subscription_and_type() {
         let scenario = crate::presets::scenario("20-pulsar-four-subscriptions").unwrap();
         let mut d = Driver::new(&scenario, 1).unwrap();
         d.run_to(SimTime::from_millis(2_900));

@@ -4,6 +4,7 @@
 //! the broker hosting it, so replicas can be added later.
 
 use crate::ids::{MessageId, ProducerId};
+use crate::message::PipeTag;
 use crate::time::SimTime;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -20,6 +21,8 @@ pub struct Record {
     pub tombstone: bool,
     /// Removed by compaction: its offset stays a gap that reads skip (KAF-7).
     pub compacted: bool,
+    /// A stage's record carries its order's transaction, for the next stage (PAT-10).
+    pub pipe: Option<PipeTag>,
 }
 
 /// A segment: a run of offsets starting at `base`.
@@ -408,6 +411,7 @@ mod tests {
             size,
             tombstone: false,
             compacted: false,
+            pipe: None,
         }
     }
 

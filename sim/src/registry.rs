@@ -234,7 +234,10 @@ impl Simulation {
             Work::RabbitMq(w) => cx!(self, rabbitmq).run_rabbitmq(w),
             Work::RedisPubSub(w) => cx!(self, redis).run_redis_pubsub(w),
             Work::Kafka(KafkaWork::RecordProcessed { consumer, epoch })
-                if self.clients.consumers[consumer.index()].spec.stage.is_some() =>
+                if self.clients.consumers[consumer.index()]
+                    .spec
+                    .stage
+                    .is_some() =>
             {
                 self.stage_record_processed(consumer, epoch)
             }

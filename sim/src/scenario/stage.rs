@@ -206,9 +206,8 @@ pub(crate) fn check_kafka_only(
         }
     }
     for name in s.links().into_iter().flatten() {
-        let kafka = (sides.producer)(name).is_some_and(|p| {
-            (p.targets.iter()).all(|t| matches!(t, PublishTarget::Topic(_)))
-        });
+        let kafka = (sides.producer)(name)
+            .is_some_and(|p| (p.targets.iter()).all(|t| matches!(t, PublishTarget::Topic(_))));
         if !kafka {
             return refuse(format!("producer '{name}' writes outside Kafka"));
         }

@@ -34,8 +34,12 @@ fn rig(stage: Value, isolation: &str) -> Value {
     groups.push(group("audit-ru", "inventory", "read_uncommitted"));
     let mut consumers: Vec<Value> = (0..4)
         .map(|i| {
-            group_member(&format!("{}-svc", ROLES[i]), &format!("g-{}", ROLES[i]), 1.0)
-                .with(json!({ "stage": ROLES[i] }))
+            group_member(
+                &format!("{}-svc", ROLES[i]),
+                &format!("g-{}", ROLES[i]),
+                1.0,
+            )
+            .with(json!({ "stage": ROLES[i] }))
         })
         .collect();
     consumers.push(group_member("audit-rc", "audit-rc", 0.1));
@@ -88,9 +92,9 @@ fn run(scenario: Value, crash: bool) -> Seen {
     events.extend(run_ms(&mut sim, 1_000));
     let processed_by = |name: &str| {
         let id = crate::helpers::consumer_id(&sim, name);
-        let n = events.iter().filter(|e| {
-            matches!(&e.kind, EventKind::RecordProcessed { consumer, .. } if *consumer == id)
-        });
+        let n = events.iter().filter(
+            |e| matches!(&e.kind, EventKind::RecordProcessed { consumer, .. } if *consumer == id),
+        );
         n.count() as u64
     };
     let audit = (processed_by("audit-rc"), processed_by("audit-ru"));
@@ -233,7 +237,11 @@ fn pat_10_transactions_are_refused_for_a_stage_that_touches_anything_outside_kaf
     // Auto-commit would commit offsets outside the transaction.
     let mut auto = on.clone();
     auto["groups"][0]["commit"] = json!({ "kind": "auto" });
-    refused(auto, "stages[0].kafka_transactions", "commit after processing");
+    refused(
+        auto,
+        "stages[0].kafka_transactions",
+        "commit after processing",
+    );
     // The markers live in a cluster's replicas.
     let mut single = on;
     single.as_object_mut().unwrap().remove("kafka");
@@ -252,10 +260,14 @@ fn pat_10_switching_transactions_on_over_a_queue_is_refused_at_run_time() {
     let err = sim
         .apply(update(payment.clone().with(txns_on())))
         .expect_err("refused");
-    assert!(err.to_string().contains("reads from outside Kafka"), "{err}");
+    assert!(
+        err.to_string().contains("reads from outside Kafka"),
+        "{err}"
+    );
     // Its Kafka-only neighbour may switch.
     let order = json!({ "role": "order", "publish": "order-events" });
-    sim.apply(update(order.with(txns_on()))).expect("Kafka only");
+    sim.apply(update(order.with(txns_on())))
+        .expect("Kafka only");
     // A queue consumer cannot join a transactional stage either.
     let joining = json!({ "add_consumer": { "consumer": {
         "name": "order-2", "source": { "queue": "q" }, "stage": "order",

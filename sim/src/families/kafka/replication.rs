@@ -634,7 +634,12 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             let r = &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
             r.aborted.insert(offset);
             self.world.emit(rep(KafkaRepEvent::KafkaTxnEnded {
-                producer: self.world.copies.get(slot).producer.map_or(u32::MAX, |p| p.0),
+                producer: self
+                    .world
+                    .copies
+                    .get(slot)
+                    .producer
+                    .map_or(u32::MAX, |p| p.0),
                 topic: tp.topic,
                 partition: tp.partition,
                 records: 1,

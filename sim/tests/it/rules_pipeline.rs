@@ -908,6 +908,7 @@ fn stages_in_the_pipeline_files_round_trip_unchanged() {
         "naive-pipeline.json",
         "mended-pipeline.json",
         "orchestrated-pipeline.json",
+        "kafka-transactional-pipeline.json",
     ] {
         let path = format!(
             "{}/../scenarios/pipeline/{name}",

@@ -698,19 +698,30 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         let Some(gid) = self.group_of(cid) else {
             return;
         };
-        let m = self.family.members.get_mut(&cid).expect("member");
+        let Kafka {
+            groups,
+            topics,
+            members,
+            ..
+        } = &mut *self.family;
+        let m = members.get_mut(&cid).expect("member");
         let Some(f) = m.current.take() else {
             return;
         };
-        let g = &mut self.family.groups[gid.index()];
+        let g = &mut groups[gid.index()];
         g.processed += 1;
         let upto = g.processed_upto.entry(f.tp).or_insert(f.offset);
         let duplicate = f.offset < *upto;
         if duplicate {
             g.duplicates += 1;
         } else {
-            // Offsets between what was processed and this one were skipped (at-most-once).
-            g.skipped += f.offset - *upto;
+            // Offsets between what was processed and this one were skipped (at-most-once),
+            // but for aborted records, which `read_committed` passes over (KAF-27).
+            let aborted = (topics[f.tp.topic.index()].replicas)
+                .get(f.tp.partition as usize)
+                .filter(|_| g.spec.isolation_level == IsolationLevel::ReadCommitted)
+                .map_or(0, |r| r.aborted.range(*upto..f.offset).count() as u64);
+            g.skipped += f.offset - *upto - aborted;
             *upto = f.offset + 1;
         }
         if m.log.len() < crate::clients::MAX_LOGGED_DELIVERIES {

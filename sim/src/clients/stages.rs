@@ -107,6 +107,8 @@ pub(crate) struct Service {
     pub duplicates_skipped: u64,
     pub relayed: u64,
     pub compensations: u64,
+    /// Steps whose Kafka transaction a crash aborted (PAT-10).
+    pub aborted: u64,
 }
 
 /// Every stage, keyed by its role, plus what spans them.
@@ -224,6 +226,8 @@ pub struct StageView {
     pub relayed: u64,
     pub duplicates_skipped: u64,
     pub compensations: u64,
+    /// Steps whose Kafka transaction a crash aborted, to be done again (PAT-10).
+    pub transactions_aborted: u64,
 }
 
 /// The saga figures of a run: per service, per transaction (the newest
@@ -265,6 +269,7 @@ impl Service {
             duplicates_skipped: 0,
             relayed: 0,
             compensations: 0,
+            aborted: 0,
         }
     }
 
@@ -474,6 +479,7 @@ impl Service {
         if let Some(msg) = u.received {
             self.received.remove(&msg);
         }
+        self.aborted += 1;
     }
 
     fn end(&mut self, txn: u64, step: SagaStep, failed: bool) {
@@ -499,6 +505,7 @@ impl Service {
             relayed: self.relayed,
             duplicates_skipped: self.duplicates_skipped,
             compensations: self.compensations,
+            transactions_aborted: self.aborted,
         }
     }
 }

@@ -319,6 +319,8 @@ fn pat_10_file_ships_every_order_once_through_two_aborted_transactions() {
     // retry after the restart.
     let steps: Vec<u64> = v.services.iter().map(|s| s.steps).collect();
     assert_eq!(steps, vec![40, 41, 41, 40]);
+    let aborted: Vec<u64> = v.services.iter().map(|s| s.transactions_aborted).collect();
+    assert_eq!(aborted, vec![0, 1, 1, 0]);
     let aborted = events.iter().filter(|e| {
         matches!(
             e.kind,

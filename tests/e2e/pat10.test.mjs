@@ -45,10 +45,15 @@ describe('PAT-10 in the saga panel', () => {
         const speed = page.getByTestId('speed');
         await speed.selectOption('10');
         await poll(async () => (await speed.inputValue()) === '10', { message: 'speed 10×', check });
-        await page.getByTestId('play').click();
+        const play = page.getByTestId('play');
+        const playing = async (on) => {
+          if (((await play.getAttribute('aria-pressed')) === 'true') !== on) await play.click();
+          await poll(async () => ((await play.getAttribute('aria-pressed')) === 'true') === on, { message: `playing ${on}`, check });
+        };
+        await playing(true);
         // Both crashes (2 s and 4 s) and their restarts are behind at 6 s.
         await poll(async () => (await clockSeconds(page)) >= 6, { timeout: 60_000, message: 'the clock at 6 s', check });
-        await page.getByTestId('play').click();
+        await playing(false);
         for (const lang of ['ko', 'en']) {
           await setLang(session, lang);
           const f = await poll(async () => {

@@ -425,12 +425,14 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             size,
             tombstone,
             compacted: false,
-            pipe,
         };
         let log = &mut t.partitions[partition as usize];
         let (start, hw) = (log.start_offset(), log.high_watermark());
         let segments = log.segments().count();
         let offset = log.append(record, &t.config);
+        if let Some(tag) = pipe {
+            log.set_pipe(offset, tag);
+        }
         if log.segments().count() > segments {
             // A segment closed: the cleaner may have work again.
             if let Some((timer, _)) = t.cleaner {
@@ -590,7 +592,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                         producer: r.producer,
                         published_at: r.timestamp,
                         key: r.key,
-                        pipe: r.pipe,
+                        pipe: log.pipe(offset),
                     });
                 }
                 if let Some(last) = fetched.last().filter(|f| f.tp == tp) {

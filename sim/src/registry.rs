@@ -491,6 +491,9 @@ impl Simulation {
             Command::UpdateProducer { producer } => {
                 let id = self.clients.producer_id(&producer.name)?;
                 self.check_producer(&producer)?;
+                for s in self.clients.stages.services.values() {
+                    self.check_kafka_stage("producer.targets", &s.spec, None, Some(&producer))?;
+                }
                 let version = self.clients.producers[id.index()].template_version + 1;
                 let targets = self.resolve_targets(&producer);
                 let plan = cx!(self).plan(id.0, version, &producer, targets);
@@ -655,7 +658,7 @@ impl Simulation {
                 self.clients.stages.check_role(stage.role)?;
                 let producer = |n: &str| self.clients.producer_id(n).is_ok();
                 scenario::stage::validate_stage("stage", &stage, &producer)?;
-                self.check_kafka_stage("stage", &stage, None)?;
+                self.check_kafka_stage("stage", &stage, None, None)?;
                 let links = stage
                     .links()
                     .map(|n| n.and_then(|n| self.clients.producer_id(n).ok()));
@@ -878,7 +881,7 @@ impl Simulation {
         if let Some(role) = spec.stage {
             self.clients.stages.check_role(role)?;
             let stage = &self.clients.stages.services[&role].spec;
-            self.check_kafka_stage("consumer.stage", stage, Some(&spec))?;
+            self.check_kafka_stage("consumer.stage", stage, Some(&spec), None)?;
         }
         let (queue, group) = match &spec.source {
             ConsumerSource::Queue(q) => (self.rabbitmq.queue_id(q), None),
@@ -926,12 +929,14 @@ impl Simulation {
         Ok(id)
     }
 
-    /// A transactional stage, with its live consumers and `joining`, stays within Kafka (PAT-10).
+    /// A transactional stage, with its live consumers and `joining`, and its producers with
+    /// `replacing` for the one of that name, stays within Kafka (PAT-10).
     fn check_kafka_stage(
         &self,
         path: &str,
         stage: &scenario::StageSpec,
         joining: Option<&ConsumerSpec>,
+        replacing: Option<&ProducerSpec>,
     ) -> Result<(), CommandError> {
         let live = (self.clients.consumers.iter())
             .filter(|c| c.status != ConsumerStatus::Removed)
@@ -939,6 +944,9 @@ impl Simulation {
         let sides = scenario::stage::KafkaSides {
             consumers: &mut live.chain(joining),
             producer: &|n| {
+                if let Some(p) = replacing.filter(|p| p.name == n) {
+                    return Some(p);
+                }
                 let id = self.clients.producer_id(n).ok()?;
                 Some(&self.clients.producers[id.index()].spec)
             },

@@ -277,6 +277,14 @@ fn pat_10_switching_transactions_on_over_a_queue_is_refused_at_run_time() {
         .apply(serde_json::from_value(joining).unwrap())
         .expect_err("refused");
     assert!(err.to_string().contains("order-2"), "{err}");
+    // Nor may its producer turn to an exchange.
+    let retarget = json!({ "update_producer": { "producer": {
+        "name": "order-events", "targets": [{ "exchange": "" }], "rate": { "kind": "manual" }
+    } } });
+    let err = sim
+        .apply(serde_json::from_value(retarget).unwrap())
+        .expect_err("refused");
+    assert!(err.to_string().contains("writes outside Kafka"), "{err}");
 }
 
 #[test]

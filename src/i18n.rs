@@ -455,6 +455,8 @@ strings! {
     SagaReplies => "replies matched", "짝지은 응답";
     SagaReplyWait => "mean wait for a reply", "평균 응답 대기";
     SagaOrchestrates => "orchestrates", "오케스트레이션";
+    SagaKafkaTxn => "Kafka transactions", "카프카 트랜잭션";
+    SagaTxnAborted => "transactions aborted, redone", "중단 후 다시 한 트랜잭션";
     SagaInstance => "saga instance", "사가 인스턴스";
     SagaInstanceHint => "The orchestrator's stored record of this saga: the step it waits on (stateName) and its flags", "오케스트레이터가 저장한 이 사가의 기록: 응답을 기다리는 단계(stateName)와 플래그";
     SagaCompensatingFlag => "compensating", "보상 중";

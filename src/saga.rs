@@ -98,6 +98,7 @@ fn head(l: Lang, v: &PipelineView, role: StageRole) -> Html {
                 { switch(s.idempotent, Key::SagaIdempotent) }
                 { switch(s.saga, Key::SagaSwitch) }
                 { switch(s.orchestrates, Key::SagaOrchestrates) }
+                { switch(s.kafka_transactions, Key::SagaKafkaTxn) }
             </span>
         </th>
     }
@@ -276,6 +277,11 @@ fn figures(l: Lang, v: &PipelineView) -> Html {
         (Key::SagaPending, duration(v.mean_pending_ms), "pending"),
         (Key::SagaLocked, format_count(v.locked), "locked"),
     ];
+    // An aborted Kafka transaction's step is done again after the restart (PAT-10).
+    if v.services.iter().any(|s| s.kafka_transactions) {
+        let aborted = format_count(sum(|s| s.transactions_aborted));
+        costs.push((Key::SagaTxnAborted, aborted, "txn-aborted"));
+    }
     // A caller waits on a reply queue (PAT-8): its wait is the pseudo-synchronous call's cost.
     if v.services.iter().any(|s| s.role == StageRole::Client) {
         costs.push((Key::SagaReplies, format_count(v.replies), "replies"));

@@ -2,7 +2,7 @@
 //! the consumer, and the command to the family it names. The one place that lists the families.
 
 use crate::clients::producers::{Outgoing, Route};
-use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx, Finished, StepOutcome};
+use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx, Finished, StageInput, StepOutcome};
 use crate::command::{at_cap, Command, CommandError};
 use crate::engine::Simulation;
 use crate::event::{EventKind, StageEvent};
@@ -233,6 +233,14 @@ impl Simulation {
             Work::Client(w) => self.run_client(w),
             Work::RabbitMq(w) => cx!(self, rabbitmq).run_rabbitmq(w),
             Work::RedisPubSub(w) => cx!(self, redis).run_redis_pubsub(w),
+            Work::Kafka(KafkaWork::RecordProcessed { consumer, epoch })
+                if self.clients.consumers[consumer.index()]
+                    .spec
+                    .stage
+                    .is_some() =>
+            {
+                self.stage_record_processed(consumer, epoch)
+            }
             Work::Kafka(w) => cx!(self, kafka).run_kafka(w),
             Work::Service(w) => cx!(self, service).run_service(w),
             Work::Pulsar(w) => cx!(self, pulsar).run_pulsar(w),
@@ -483,6 +491,9 @@ impl Simulation {
             Command::UpdateProducer { producer } => {
                 let id = self.clients.producer_id(&producer.name)?;
                 self.check_producer(&producer)?;
+                for s in self.clients.stages.services.values() {
+                    self.check_kafka_stage("producer.targets", &s.spec, None, Some(&producer))?;
+                }
                 let version = self.clients.producers[id.index()].template_version + 1;
                 let targets = self.resolve_targets(&producer);
                 let plan = cx!(self).plan(id.0, version, &producer, targets);
@@ -647,6 +658,7 @@ impl Simulation {
                 self.clients.stages.check_role(stage.role)?;
                 let producer = |n: &str| self.clients.producer_id(n).is_ok();
                 scenario::stage::validate_stage("stage", &stage, &producer)?;
+                self.check_kafka_stage("stage", &stage, None, None)?;
                 let links = stage
                     .links()
                     .map(|n| n.and_then(|n| self.clients.producer_id(n).ok()));
@@ -868,6 +880,8 @@ impl Simulation {
         self.check_jms_identity(&spec)?;
         if let Some(role) = spec.stage {
             self.clients.stages.check_role(role)?;
+            let stage = &self.clients.stages.services[&role].spec;
+            self.check_kafka_stage("consumer.stage", stage, Some(&spec), None)?;
         }
         let (queue, group) = match &spec.source {
             ConsumerSource::Queue(q) => (self.rabbitmq.queue_id(q), None),
@@ -913,6 +927,36 @@ impl Simulation {
             self.subscribe(id);
         }
         Ok(id)
+    }
+
+    /// A transactional stage, with its live consumers and `joining`, and its producers with
+    /// `replacing` for the one of that name, stays within Kafka (PAT-10).
+    fn check_kafka_stage(
+        &self,
+        path: &str,
+        stage: &scenario::StageSpec,
+        joining: Option<&ConsumerSpec>,
+        replacing: Option<&ProducerSpec>,
+    ) -> Result<(), CommandError> {
+        let live = (self.clients.consumers.iter())
+            .filter(|c| c.status != ConsumerStatus::Removed)
+            .map(|c| &c.spec);
+        let sides = scenario::stage::KafkaSides {
+            consumers: &mut live.chain(joining),
+            producer: &|n| {
+                if let Some(p) = replacing.filter(|p| p.name == n) {
+                    return Some(p);
+                }
+                let id = self.clients.producer_id(n).ok()?;
+                Some(&self.clients.producers[id.index()].spec)
+            },
+            commit: &|g| {
+                let id = self.kafka.group_id(g)?;
+                Some(&self.kafka.groups[id.index()].spec.commit)
+            },
+            cluster: self.kafka.cluster.is_some(),
+        };
+        Ok(scenario::stage::check_kafka_only(path, stage, sides)?)
     }
 
     fn check_consumable(&self, q: QueueId, cid: Option<ConsumerId>) -> Result<(), CommandError> {
@@ -1031,6 +1075,37 @@ impl Simulation {
         }
     }
 
+    /// A stage's group member finished a record: the step runs, then the offset is committed
+    /// (inside the step's transaction with `kafka_transactions`), unless the step crashed
+    /// first, so the record is read again from the last commit (PAT-10).
+    fn stage_record_processed(&mut self, cid: ConsumerId, epoch: u32) {
+        let c = &self.clients.consumers[cid.index()];
+        let role = c.spec.stage.expect("a stage's member");
+        let Some(f) = cx!(self, kafka).current_record(cid, epoch) else {
+            return cx!(self, kafka).record_processed(cid, epoch, false);
+        };
+        let input = StageInput::record(role, f.msg, f.pipe, f.published_at);
+        let mut outcome = StepOutcome::Continue;
+        self.publishing(|cx, route| outcome = cx.stage_step(cid, input, route));
+        if let StepOutcome::Crash { restart, aborted } = outcome {
+            cx!(self, kafka).abort_outputs(aborted);
+            self.stage_crashed(cid, restart);
+            return;
+        }
+        let in_txn = self.clients.stages.services[&role].spec.kafka_transactions;
+        cx!(self, kafka).record_processed(cid, epoch, in_txn);
+    }
+
+    /// A stage's process died mid-step; it restarts after `restart` µs, if given.
+    fn stage_crashed(&mut self, cid: ConsumerId, restart: Option<u64>) {
+        self.close_consumer(cid, ConsumerStatus::Crashed, Closure::Crash);
+        if let Some(us) = restart {
+            let at = self.world.now.plus(us);
+            self.world
+                .schedule(at, ClientWork::StageRestart { consumer: cid });
+        }
+    }
+
     pub(crate) fn run_client(&mut self, work: ClientWork) {
         match work {
             ClientWork::ProducerTick {
@@ -1060,15 +1135,10 @@ impl Simulation {
                 if let Some(input) = input.filter(|_| !failed) {
                     let mut outcome = StepOutcome::Continue;
                     self.publishing(|cx, route| outcome = cx.stage_step(consumer, input, route));
-                    if let StepOutcome::Crash(restart) = outcome {
+                    if let StepOutcome::Crash { restart, .. } = outcome {
                         // The broker never hears of this copy's end: it redelivers what the
                         // consumer still held unacked.
-                        self.close_consumer(consumer, ConsumerStatus::Crashed, Closure::Crash);
-                        if let Some(us) = restart {
-                            let at = self.world.now.plus(us);
-                            self.world
-                                .schedule(at, ClientWork::StageRestart { consumer });
-                        }
+                        self.stage_crashed(consumer, restart);
                         return;
                     }
                 }

@@ -1164,6 +1164,13 @@ impl Scenario {
         for (i, s) in self.stages.iter().enumerate() {
             let producer = |n: &str| self.producers.iter().any(|p| p.name == n);
             stage::validate_stage(&format!("stages[{i}]"), s, &producer)?;
+            let sides = stage::KafkaSides {
+                consumers: &mut self.consumers.iter(),
+                producer: &|n| self.producers.iter().find(|p| p.name == n),
+                commit: &|g| self.groups.iter().find(|x| x.name == g).map(|x| &x.commit),
+                cluster: self.kafka.is_some(),
+            };
+            stage::check_kafka_only(&format!("stages[{i}]"), s, sides)?;
         }
         for (i, s) in self.script.iter().enumerate() {
             check_ms(&format!("script[{i}].at_ms"), s.at_ms)?;
@@ -1760,14 +1767,6 @@ pub(crate) fn validate_consumer(
     c: &ConsumerSpec,
     known: &KnownSources,
 ) -> Result<(), ScenarioError> {
-    // A group member's records never pass through the consumer runtime's step, and a log
-    // record keeps no transaction: Kafka stages are not modelled yet.
-    if c.stage.is_some() && matches!(c.source, ConsumerSource::Group(_)) {
-        return Err(ScenarioError::new(
-            format!("{path}.stage"),
-            "a Kafka group member cannot be a stage yet; publish to a topic, consume from a queue",
-        ));
-    }
     match &c.source {
         ConsumerSource::Queue(q) if !(known.queue)(q) => {
             return Err(missing(format!("{path}.source.queue"), "queue", q));

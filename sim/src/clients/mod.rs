@@ -19,7 +19,7 @@ pub(crate) use consumers::{decide, ClientWork, Consumer, Finished};
 pub(crate) use pins::Readers;
 pub(crate) use producers::{Producer, EMPTY_HEADERS};
 pub use stages::{Anomalies, PipelineView, SagaInstance, SagaState, SagaStep, SagaView, StageView};
-pub(crate) use stages::{Stages, StepOutcome};
+pub(crate) use stages::{StageInput, Stages, StepOutcome};
 pub(crate) use unacked::Unacked;
 
 /// What rules run on: the kernel's world, the clients and the wire, plus `family`, the state of

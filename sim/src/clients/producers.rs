@@ -163,14 +163,15 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
     }
 
     /// Like [`Cx::publish`], for a stage's message: it carries its transaction, and an outbox
-    /// row's id fixed when the row was written (PAT-2), so a relay's resend keeps it.
+    /// row's id fixed when the row was written (PAT-2), so a relay's resend keeps it. Returns
+    /// the message's id.
     pub(crate) fn publish_stamped(
         &mut self,
         id: ProducerId,
         poison: bool,
         stamp: Option<(PipeTag, Option<MessageId>)>,
         route: &mut Route<W>,
-    ) {
+    ) -> MessageId {
         let (template, outgoing) = self.new_message(id, poison, stamp);
         let msg = template.msg;
         let targets = self.clients.producers[id.index()].plan.targets.len();
@@ -187,6 +188,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             let from = NodeRef::Producer(id);
             self.wire.send(self.world, from, to, slot, work);
         }
+        msg
     }
 
     /// The producer's next message from its template, counted as published; its copies are

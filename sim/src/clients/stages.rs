@@ -1,7 +1,8 @@
 //! Stages: consumers that publish (issue 14). A service of the shop keeps its own small
 //! database (rows per transaction, stock, the ids it has received, an outbox) and runs one
 //! local transaction per message it finishes, then publishes through an ordinary producer, so
-//! any family can connect the stages. The saga figures are read off these tables.
+//! any family can connect the stages. The saga figures are read off these tables. A stage that
+//! reads a Kafka log can run each step as a Kafka transaction instead (PAT-10).
 
 use crate::clients::producers::Route;
 use crate::clients::{ClientWork, Clients, Cx};
@@ -106,6 +107,8 @@ pub(crate) struct Service {
     pub duplicates_skipped: u64,
     pub relayed: u64,
     pub compensations: u64,
+    /// Steps whose Kafka transaction a crash aborted (PAT-10).
+    pub aborted: u64,
 }
 
 /// Every stage, keyed by its role, plus what spans them.
@@ -130,8 +133,13 @@ pub(crate) struct Stages {
 /// What the registry does after a step.
 pub(crate) enum StepOutcome {
     Continue,
-    /// The process died between its write and its publish; restart after this many µs.
-    Crash(Option<u64>),
+    /// The process died between its write and its publish, or, reading a Kafka log, between
+    /// its output and its offset commit; restart after this many µs. `aborted`: the output of
+    /// the Kafka transaction the crash aborted (PAT-10).
+    Crash {
+        restart: Option<u64>,
+        aborted: Vec<MessageId>,
+    },
 }
 
 /// The copy a stage consumer just finished, read before its family settles it.
@@ -141,6 +149,38 @@ pub(crate) struct StageInput {
     msg: MessageId,
     pipe: Option<PipeTag>,
     published_at: SimTime,
+    /// A record of a Kafka log: the step's write is its output, and the offset commit comes
+    /// after it (PAT-10).
+    from_log: bool,
+}
+
+impl StageInput {
+    /// A Kafka record a stage's group member finished.
+    pub(crate) fn record(
+        role: StageRole,
+        msg: MessageId,
+        pipe: Option<PipeTag>,
+        published_at: SimTime,
+    ) -> StageInput {
+        StageInput {
+            role,
+            msg,
+            pipe,
+            published_at,
+            from_log: true,
+        }
+    }
+}
+
+/// What one step changes in its service, put back when its Kafka transaction aborts: the
+/// tables are a state store whose changelog is written in the same transaction (PAT-10).
+struct Undo {
+    txn: u64,
+    row: Option<Row>,
+    instance: Option<SagaInstance>,
+    stock: Vec<u32>,
+    compensations: u64,
+    received: Option<MessageId>,
 }
 
 /// The anomalies a reader of the services' tables sees right now (PAT-9).
@@ -178,12 +218,16 @@ pub struct StageView {
     pub saga: bool,
     /// The order service orchestrates the saga (PAT-5).
     pub orchestrates: bool,
+    /// Each step is a Kafka transaction (PAT-10).
+    pub kafka_transactions: bool,
     pub steps: u64,
     pub stock: Vec<u32>,
     pub outbox_pending: u64,
     pub relayed: u64,
     pub duplicates_skipped: u64,
     pub compensations: u64,
+    /// Steps whose Kafka transaction a crash aborted, to be done again (PAT-10).
+    pub transactions_aborted: u64,
 }
 
 /// The saga figures of a run: per service, per transaction (the newest
@@ -225,6 +269,7 @@ impl Service {
             duplicates_skipped: 0,
             relayed: 0,
             compensations: 0,
+            aborted: 0,
         }
     }
 
@@ -409,6 +454,34 @@ impl Service {
         self.sent(wrote, out)
     }
 
+    fn undo(&self, txn: u64, received: Option<MessageId>) -> Undo {
+        Undo {
+            txn,
+            row: self.rows.get(&txn).copied(),
+            instance: self.instances.get(&txn).copied(),
+            stock: self.stock.clone(),
+            compensations: self.compensations,
+            received,
+        }
+    }
+
+    /// Rolls back one aborted step.
+    fn roll_back(&mut self, u: Undo) {
+        match u.row {
+            Some(row) => self.rows.insert(u.txn, row),
+            None => self.rows.remove(&u.txn),
+        };
+        match u.instance {
+            Some(i) => self.instances.insert(u.txn, i),
+            None => self.instances.remove(&u.txn),
+        };
+        (self.stock, self.compensations) = (u.stock, u.compensations);
+        if let Some(msg) = u.received {
+            self.received.remove(&msg);
+        }
+        self.aborted += 1;
+    }
+
     fn end(&mut self, txn: u64, step: SagaStep, failed: bool) {
         let i = self.instance(txn);
         (i.state_name, i.last_request_id, i.end_state, i.failed) = (step, None, true, failed);
@@ -421,6 +494,7 @@ impl Service {
             idempotent: self.spec.idempotent,
             saga: self.spec.saga,
             orchestrates: self.spec.orchestrate.is_some(),
+            kafka_transactions: self.spec.kafka_transactions,
             steps: self.steps,
             stock: if self.spec.stock.is_some() {
                 self.stock.clone()
@@ -431,6 +505,7 @@ impl Service {
             relayed: self.relayed,
             duplicates_skipped: self.duplicates_skipped,
             compensations: self.compensations,
+            transactions_aborted: self.aborted,
         }
     }
 }
@@ -617,13 +692,16 @@ impl Clients {
             msg: copy.msg,
             pipe: copy.pipe,
             published_at: copy.published_at,
+            from_log: false,
         })
     }
 }
 
 impl<F, W: From<ClientWork>> Cx<'_, F, W> {
     /// One local transaction: the idempotency check, the write, then the publish, or the outbox
-    /// row written with it; or the crash between write and publish (PAT-1).
+    /// row written with it; or the crash between write and publish (PAT-1). A step on a Kafka
+    /// record publishes before it can crash: its output is its write, and the crash comes
+    /// before the offset commit; with `kafka_transactions` that crash aborts the step (PAT-10).
     pub(crate) fn stage_step(
         &mut self,
         cid: ConsumerId,
@@ -635,6 +713,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             msg,
             pipe,
             published_at,
+            from_log,
         } = input;
         let txn = pipe.map_or(msg.0, |p| p.txn);
         if role == StageRole::Client {
@@ -642,11 +721,13 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             return StepOutcome::Continue;
         }
         let s = self.clients.stages.service_mut(role);
+        let in_txn = from_log && s.spec.kafka_transactions;
         if s.spec.idempotent && !s.received.insert(msg) {
             s.duplicates_skipped += 1;
             self.emit_step(cid, msg, txn, StageWrite::Duplicate);
             return StepOutcome::Continue;
         }
+        let undo = in_txn.then(|| s.undo(txn, s.spec.idempotent.then_some(msg)));
         let incoming = pipe.map(|p| p.kind);
         let p = s.spec.fail_probability;
         // The only draw of a stage: a payment's forward step with a chance of decline.
@@ -675,7 +756,17 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             }
         }
         if let Some(restart) = self.clients.stages.armed.remove(&cid) {
-            let lost = u32::from(!outbox && out.is_some());
+            let mut aborted = Vec::new();
+            if from_log {
+                if let (false, Some((producer, tag, id))) = (outbox, out) {
+                    aborted.push(self.stage_publish(producer, tag, id, route));
+                }
+                match undo {
+                    Some(u) => self.clients.stages.service_mut(role).roll_back(u),
+                    None => aborted.clear(),
+                }
+            }
+            let lost = u32::from(!outbox && !from_log && out.is_some());
             if lost > 0 {
                 self.clients.stages.lost.insert(txn);
             }
@@ -685,7 +776,7 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
                 lost,
             };
             self.world.emit(EventKind::Stage(e));
-            return StepOutcome::Crash(restart);
+            return StepOutcome::Crash { restart, aborted };
         }
         if let (false, Some((producer, tag, id))) = (outbox, out) {
             self.stage_publish(producer, tag, id, route);
@@ -757,9 +848,9 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
         tag: PipeTag,
         msg: Option<MessageId>,
         route: &mut Route<W>,
-    ) {
+    ) -> MessageId {
         self.clients.stages.lost.remove(&tag.txn);
-        self.publish_stamped(producer, false, Some((tag, msg)), route);
+        self.publish_stamped(producer, false, Some((tag, msg)), route)
     }
 
     /// The row commits with the business write; the relay polls `relay_ms` later.

@@ -1,7 +1,8 @@
-//! Services as stages (issue 14, PAT-1..PAT-9 in `reference/semantics.md`): the shop's order,
+//! Services as stages (issue 14, PAT-1..PAT-10 in `reference/semantics.md`): the shop's order,
 //! payment, inventory and shipping services, their settings and remedies, and their checks.
 
-use super::{check_ms, check_probability, ScenarioError};
+use super::{check_ms, check_probability, CommitMode, ConsumerSource, ConsumerSpec};
+use super::{ProducerSpec, PublishTarget, ScenarioError};
 pub use crate::event::StageRole;
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +56,13 @@ pub struct StageSpec {
     /// participants' `saga` and `compensate` play no part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orchestrate: Option<Orchestration>,
+    /// Kafka's log-based alternative (PAT-10, KAF-27): a stage that reads only Kafka groups
+    /// and writes only Kafka topics commits its output records, its consumed offsets and its
+    /// table writes (a state store whose changelog is in the same transaction) in one
+    /// transaction per record. A crash aborts it: `read_committed` readers never see the
+    /// output, and the offsets rewind to the last commit.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub kafka_transactions: bool,
 }
 
 /// The producers an orchestrator sends its commands through, one per participant.
@@ -149,6 +157,59 @@ pub(crate) fn validate_stage(
                     format!("unknown producer '{n}'"),
                 ));
             }
+        }
+    }
+    Ok(())
+}
+
+/// What a transactional stage's check looks up: the stage's consumers, producers by name,
+/// groups' commit modes by name, and whether the scenario has a Kafka cluster (the
+/// transaction markers live in its replicas, KAF-27).
+pub(crate) struct KafkaSides<'a> {
+    pub consumers: &'a mut dyn Iterator<Item = &'a ConsumerSpec>,
+    pub producer: &'a dyn Fn(&str) -> Option<&'a ProducerSpec>,
+    pub commit: &'a dyn Fn(&str) -> Option<&'a CommitMode>,
+    pub cluster: bool,
+}
+
+/// A Kafka transaction covers Kafka reads and writes only: the guarantee stops at the first
+/// step that touches anything else (PAT-10), so `kafka_transactions` is refused there.
+pub(crate) fn check_kafka_only(
+    path: &str,
+    s: &StageSpec,
+    sides: KafkaSides<'_>,
+) -> Result<(), ScenarioError> {
+    if !s.kafka_transactions {
+        return Ok(());
+    }
+    let refuse = |why: String| {
+        Err(ScenarioError::new(
+            format!("{path}.kafka_transactions"),
+            format!("{why}: a Kafka transaction covers only Kafka reads and writes (PAT-10)"),
+        ))
+    };
+    if !sides.cluster {
+        return refuse("transactions need a `kafka` cluster".into());
+    }
+    if s.outbox {
+        return refuse("the outbox is a database table, published by a relay".into());
+    }
+    for c in sides.consumers.filter(|c| c.stage == Some(s.role)) {
+        let ConsumerSource::Group(g) = &c.source else {
+            return refuse(format!("consumer '{}' reads from outside Kafka", c.name));
+        };
+        if !matches!((sides.commit)(g), Some(CommitMode::AfterProcessing { .. })) {
+            return refuse(format!(
+                "group '{g}' must commit after processing (enable.auto.commit=false): \
+                 the transaction commits its offsets"
+            ));
+        }
+    }
+    for name in s.links().into_iter().flatten() {
+        let kafka = (sides.producer)(name)
+            .is_some_and(|p| (p.targets.iter()).all(|t| matches!(t, PublishTarget::Topic(_))));
+        if !kafka {
+            return refuse(format!("producer '{name}' writes outside Kafka"));
         }
     }
     Ok(())

@@ -15,6 +15,7 @@ mod rules_jms;
 mod rules_kafka;
 mod rules_kafka_replication;
 mod rules_pipeline;
+mod rules_pipeline_kafka;
 mod rules_pulsar;
 mod rules_queue;
 mod rules_redis;

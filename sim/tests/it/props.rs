@@ -21,6 +21,7 @@
 //! scenario JSON and the timed commands, ready to paste into a rule test.
 
 use crate::helpers::With;
+use broker_sim::event::KafkaRepEvent;
 use broker_sim::rng::SimRng;
 use broker_sim::{
     Command, DeadLetterReason, DropReason, Event, EventKind, Scenario, SimTime, Simulation,
@@ -852,9 +853,14 @@ fn jms_side() -> impl Strategy<Value = (Value, Vec<Value>, Vec<Value>)> {
 
 /// A case's pipeline side (issue 14): four stage consumers on RabbitMQ queues with random
 /// remedies, and crashes between write and publish, relay crashes and remedy flips; drawn from
-/// the case's seed, so the other families' cases stay what they were.
+/// the case's seed, so the other families' cases stay what they were. Some sides run over
+/// Kafka topics instead, each stage a group member, with or without `kafka_transactions`
+/// (PAT-10): then the crashes come between output and offset commit, and abort transactions.
 struct PipelineSide {
     queues: Vec<Value>,
+    /// Over Kafka: the topics and the stages' groups, and the scenario needs a cluster.
+    topics: Vec<Value>,
+    groups: Vec<Value>,
     producers: Vec<Value>,
     consumers: Vec<Value>,
     stages: Vec<Value>,
@@ -868,7 +874,12 @@ fn pipeline_side(seed: u64) -> Option<PipelineSide> {
     }
     let queues = ["pipe-orders", "pipe-pay", "pipe-inv", "pipe-ship"];
     let roles = ["order", "payment", "inventory", "shipping"];
+    // Its own draw, so a RabbitMQ side stays what it was.
+    let over_kafka = SimRng::new(seed ^ 0x7061_7431_3000).chance(0.4);
     let to = |name: &str, queue: &str, rate: Value| {
+        if over_kafka {
+            return json!({ "name": name, "targets": [{ "topic": queue }], "rate": rate });
+        }
         json!({
             "name": name, "targets": [{ "exchange": "" }], "rate": rate,
             "message": { "routing_keys": [queue] }
@@ -899,6 +910,10 @@ fn pipeline_side(seed: u64) -> Option<PipelineSide> {
             "role": roles[i], "outbox": rng.chance(0.5), "relay_ms": rng.range_u64(10, 50),
             "idempotent": rng.chance(0.5), "saga": rng.chance(0.5),
         });
+        if over_kafka && rng.chance(0.6) {
+            s["kafka_transactions"] = json!(true);
+            s["outbox"] = json!(false);
+        }
         if let Some(p) = links[i].0 {
             s["publish"] = json!(p);
         }
@@ -917,11 +932,30 @@ fn pipeline_side(seed: u64) -> Option<PipelineSide> {
     let stages: Vec<Value> = (0..4).map(|i| stage(i, &mut rng)).collect();
     let consumers = (0..4)
         .map(|i| {
+            if over_kafka {
+                return json!({
+                    "name": format!("pipe-{}", roles[i]),
+                    "source": { "group": format!("pipe-g-{}", roles[i]) }, "stage": roles[i],
+                    "processing": { "kind": "fixed", "ms": rng.range_u64(1, 5) },
+                });
+            }
             json!({
                 "name": format!("pipe-{}", roles[i]), "source": { "queue": queues[i] },
                 "stage": roles[i], "prefetch": rng.range_u64(1, 3),
                 "ack": if rng.chance(0.3) { "auto" } else { "manual" },
                 "processing": { "kind": "fixed", "ms": rng.range_u64(1, 5) },
+            })
+        })
+        .collect();
+    let groups = (0..4)
+        .filter(|_| over_kafka)
+        .map(|i| {
+            let isolation = ["read_committed", "read_uncommitted"][rng.range_u64(0, 1) as usize];
+            json!({
+                "name": format!("pipe-g-{}", roles[i]), "topics": [queues[i]],
+                "auto_offset_reset": "earliest", "rebalance_ms": rng.range_u64(0, 50),
+                "commit": { "kind": "after_processing", "every": rng.range_u64(1, 3) },
+                "isolation_level": isolation,
             })
         })
         .collect();
@@ -939,8 +973,16 @@ fn pipeline_side(seed: u64) -> Option<PipelineSide> {
             (at, c)
         })
         .collect();
+    let names = queues.iter().map(|q| json!({ "name": q })).collect();
+    let (queues, topics) = if over_kafka {
+        (Vec::new(), names)
+    } else {
+        (names, Vec::new())
+    };
     Some(PipelineSide {
-        queues: queues.iter().map(|q| json!({ "name": q })).collect(),
+        queues,
+        topics,
+        groups,
         producers,
         consumers,
         stages,
@@ -1308,6 +1350,8 @@ fn case() -> impl Strategy<Value = Case> {
                 let mut queues = queues;
                 if let Some(side) = &pipeline {
                     queues.extend(side.queues.iter().cloned());
+                    topics.extend(side.topics.iter().cloned());
+                    groups.extend(side.groups.iter().cloned());
                     producers.extend(side.producers.iter().cloned());
                     consumers.extend(side.consumers.iter().cloned());
                 }
@@ -1359,6 +1403,10 @@ fn case() -> impl Strategy<Value = Case> {
                 if let Some(side) = pipeline {
                     scenario["stages"] = json!(side.stages);
                     commands.extend(side.commands);
+                    if !side.topics.is_empty() {
+                        // Transaction markers live in a cluster's replicas (KAF-27).
+                        scenario["kafka"] = json!({ "brokers": 1 });
+                    }
                 }
                 if let Some((cluster, failures)) = kafka_cluster {
                     scenario["kafka"] = cluster;
@@ -1652,6 +1700,18 @@ fn prop_generator_covers_every_event_kind() {
                     .to_string(),
             };
             *kinds.entry(name).or_default() += 1;
+            // A pipeline producer's abort marker: a transactional stage crashed (PAT-10).
+            if let EventKind::KafkaRep(KafkaRepEvent::KafkaTxnEnded {
+                producer,
+                committed: false,
+                ..
+            }) = &e.kind
+            {
+                let name = &case.scenario["producers"][*producer as usize]["name"];
+                if name.as_str().is_some_and(|n| n.starts_with("pipe-")) {
+                    *kinds.entry("stage_txn_aborted".into()).or_default() += 1;
+                }
+            }
         }
     }
     println!("{kinds:#?}");
@@ -1780,6 +1840,7 @@ fn prop_generator_covers_every_event_kind() {
         "command:crash_peer",
         "command:restart_peer",
         "command:zmq_send",
+        "stage_txn_aborted",
     ];
     let missing: Vec<_> = expected
         .iter()

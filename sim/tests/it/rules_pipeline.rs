@@ -542,21 +542,6 @@ fn pat_1_stages_connect_over_sqs_jms_and_rabbitmq() {
 }
 
 #[test]
-fn pat_1_a_kafka_group_member_is_refused_as_a_stage() {
-    let s = json!({
-        "version": 1, "topics": [{ "name": "t" }], "groups": [{ "name": "g", "topics": ["t"] }],
-        "consumers": [{ "name": "c", "source": { "group": "g" }, "stage": "order",
-                        "processing": { "kind": "fixed", "ms": 1 } }],
-        "stages": [{ "role": "order" }],
-    });
-    let err = serde_json::from_value::<broker_sim::Scenario>(s)
-        .expect("parses")
-        .validate()
-        .expect_err("refused");
-    assert_eq!(err.path, "consumers[0].stage");
-}
-
-#[test]
 fn pat_9_a_slow_service_keeps_the_order_pending_longer() {
     let mut sim = sim_1ms(pipeline(none4(), none4()));
     apply(
@@ -923,6 +908,7 @@ fn stages_in_the_pipeline_files_round_trip_unchanged() {
         "naive-pipeline.json",
         "mended-pipeline.json",
         "orchestrated-pipeline.json",
+        "kafka-transactional-pipeline.json",
     ] {
         let path = format!(
             "{}/../scenarios/pipeline/{name}",

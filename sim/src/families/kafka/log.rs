@@ -4,6 +4,7 @@
 //! the broker hosting it, so replicas can be added later.
 
 use crate::ids::{MessageId, ProducerId};
+use crate::message::PipeTag;
 use crate::time::SimTime;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -83,6 +84,9 @@ pub struct PartitionLog {
     tombstone_horizons: BTreeMap<u64, SimTime>,
     /// The high watermark when replicas keep it behind the end; `None`: at the end (KAF-20).
     high_watermark: Option<u64>,
+    /// The transaction tags of stage records, by offset (issue 14): beside the records, so a
+    /// plain record stays small.
+    pipes: BTreeMap<u64, PipeTag>,
 }
 
 impl Default for PartitionLog {
@@ -102,6 +106,7 @@ impl PartitionLog {
             first_dirty: 0,
             tombstone_horizons: BTreeMap::new(),
             high_watermark: None,
+            pipes: BTreeMap::new(),
         }
     }
 
@@ -146,12 +151,22 @@ impl PartitionLog {
                 .unwrap_or(seg.created);
         }
         self.tombstone_horizons.split_off(&offset);
+        self.pipes.split_off(&offset);
         self.first_dirty = self.first_dirty.min(self.end_offset());
         if let Some(hw) = self.high_watermark {
             self.high_watermark = Some(hw.min(self.end_offset()));
         }
         gone.reverse();
         gone
+    }
+
+    /// Tags the record at `offset` with its stage transaction.
+    pub fn set_pipe(&mut self, offset: u64, tag: PipeTag) {
+        self.pipes.insert(offset, tag);
+    }
+
+    pub fn pipe(&self, offset: u64) -> Option<PipeTag> {
+        self.pipes.get(&offset).copied()
     }
 
     pub fn start_offset(&self) -> u64 {
@@ -294,6 +309,7 @@ impl PartitionLog {
                 .map_or(oldest.base + oldest.records, |s| s.base);
         }
         self.tombstone_horizons = self.tombstone_horizons.split_off(&self.start);
+        self.pipes = self.pipes.split_off(&self.start);
         removed
     }
 
@@ -503,6 +519,24 @@ mod tests {
         let mut lone = PartitionLog::new();
         lone.append(rec(0, 0, 5000), &c);
         assert_eq!(lone.retention_due(&c), None);
+    }
+
+    #[test]
+    fn pat_10_stage_tags_live_beside_their_records_until_retention_or_truncation() {
+        use crate::event::StepKind;
+        let mut log = PartitionLog::new();
+        let mut c = config(200);
+        for i in 0..6 {
+            let offset = log.append(rec(i, 0, 100), &c);
+            let kind = StepKind::PaymentAuthorized;
+            log.set_pipe(offset, PipeTag { txn: 10 + i, kind });
+        }
+        assert_eq!(log.pipe(3).map(|p| p.txn), Some(13));
+        c.retention_bytes = Some(1);
+        log.apply_retention(SimTime(1), &c);
+        assert_eq!((log.pipe(3), log.pipe(4).map(|p| p.txn)), (None, Some(14)));
+        log.truncate_to(5);
+        assert_eq!((log.pipe(4).map(|p| p.txn), log.pipe(5)), (Some(14), None));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::ids::{ConsumerId, GroupId, MessageId, ProducerId, TopicId};
 use crate::kernel::agenda::TimerId;
 use crate::kernel::{ms_to_us, World};
 use crate::ledger::{CopyState, DropReason};
-use crate::message::{Slot, NO_KEY};
+use crate::message::{PipeTag, Slot, NO_KEY};
 use crate::scenario::kafka::IsolationLevel;
 use crate::scenario::{CommitMode, GroupSpec, OffsetReset, TopicSpec, UnkeyedStrategy};
 use crate::time::SimTime;
@@ -87,6 +87,7 @@ pub(crate) struct Fetched {
     pub published_at: SimTime,
     /// Interned record key, or `NO_KEY`.
     pub key: u32,
+    pub pipe: Option<PipeTag>,
 }
 
 #[derive(Clone, Debug)]
@@ -208,6 +209,9 @@ pub(crate) struct Kafka {
     pub consumer_groups: BTreeMap<ConsumerId, GroupId>,
     /// Brokers and replication, if the scenario has a cluster (KAF-19..KAF-26).
     pub cluster: Option<replication::Cluster>,
+    /// Records of stage transactions that aborted while they were on the wire: each lands
+    /// behind an abort marker (PAT-10, KAF-27).
+    pub aborted_msgs: BTreeSet<MessageId>,
 }
 
 /// One partition's lag (KAF-18): end offset (the high watermark) − committed offset, or − log
@@ -400,7 +404,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     pub(crate) fn topic_append(&mut self, slot: Slot, topic: TopicId, partition: u32) {
         let c = self.world.copies.get(slot);
         let (msg, key, size, producer) = (c.msg, c.key, c.size, c.producer);
-        let tombstone = c.tombstone;
+        let (tombstone, pipe) = (c.tombstone, c.pipe);
         let t = &mut self.family.topics[topic.index()];
         if key == NO_KEY && t.config.compaction.is_some() {
             // The broker refuses the batch: "Compacted topic cannot accept message without key".
@@ -426,6 +430,9 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         let (start, hw) = (log.start_offset(), log.high_watermark());
         let segments = log.segments().count();
         let offset = log.append(record, &t.config);
+        if let Some(tag) = pipe {
+            log.set_pipe(offset, tag);
+        }
         if log.segments().count() > segments {
             // A segment closed: the cleaner may have work again.
             if let Some((timer, _)) = t.cleaner {
@@ -585,6 +592,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                         producer: r.producer,
                         published_at: r.timestamp,
                         key: r.key,
+                        pipe: log.pipe(offset),
                     });
                 }
                 if let Some(last) = fetched.last().filter(|f| f.tp == tp) {
@@ -682,26 +690,40 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         );
     }
 
-    pub(crate) fn record_processed(&mut self, cid: ConsumerId, epoch: u32) {
+    /// The member finished its current record. `in_txn`: a transactional stage commits the
+    /// record's offset in the transaction that carried its output, whatever `every` says
+    /// (PAT-10).
+    pub(crate) fn record_processed(&mut self, cid: ConsumerId, epoch: u32, in_txn: bool) {
         if self.clients.consumers[cid.index()].epoch != epoch {
             return;
         }
         let Some(gid) = self.group_of(cid) else {
             return;
         };
-        let m = self.family.members.get_mut(&cid).expect("member");
+        let Kafka {
+            groups,
+            topics,
+            members,
+            ..
+        } = &mut *self.family;
+        let m = members.get_mut(&cid).expect("member");
         let Some(f) = m.current.take() else {
             return;
         };
-        let g = &mut self.family.groups[gid.index()];
+        let g = &mut groups[gid.index()];
         g.processed += 1;
         let upto = g.processed_upto.entry(f.tp).or_insert(f.offset);
         let duplicate = f.offset < *upto;
         if duplicate {
             g.duplicates += 1;
         } else {
-            // Offsets between what was processed and this one were skipped (at-most-once).
-            g.skipped += f.offset - *upto;
+            // Offsets between what was processed and this one were skipped (at-most-once),
+            // but for aborted records, which `read_committed` passes over (KAF-27).
+            let aborted = (topics[f.tp.topic.index()].replicas)
+                .get(f.tp.partition as usize)
+                .filter(|_| g.spec.isolation_level == IsolationLevel::ReadCommitted)
+                .map_or(0, |r| r.aborted.range(*upto..f.offset).count() as u64);
+            g.skipped += f.offset - *upto - aborted;
             *upto = f.offset + 1;
         }
         if m.log.len() < crate::clients::MAX_LOGGED_DELIVERIES {
@@ -725,13 +747,25 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         if let CommitMode::AfterProcessing { every } = self.family.groups[gid.index()].spec.commit {
             let m = self.family.members.get_mut(&cid).expect("member");
             m.since_commit += 1;
-            if m.since_commit >= every {
+            if m.since_commit >= every || in_txn {
                 m.since_commit = 0;
                 let done = BTreeMap::from([(f.tp, f.offset + 1)]);
                 self.commit_offsets(gid, cid, &done);
             }
         }
         self.kafka_start_next(cid);
+    }
+
+    /// The record a member is processing, if `epoch` is its consumer's current one.
+    pub(crate) fn current_record(&self, cid: ConsumerId, epoch: u32) -> Option<Fetched> {
+        let current = self.clients.consumers[cid.index()].epoch == epoch;
+        self.family.members.get(&cid)?.current.filter(|_| current)
+    }
+
+    /// A stage's transaction aborted: its output records, sent or on the wire, are marked
+    /// aborted as they land (PAT-10).
+    pub(crate) fn abort_outputs(&mut self, msgs: Vec<MessageId>) {
+        self.family.aborted_msgs.extend(msgs);
     }
 
     /// Stores committed offsets for partitions the member still owns.
@@ -1264,7 +1298,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             KafkaWork::Poll { consumer, epoch } => self.poll(consumer, epoch),
             KafkaWork::BatchArrives { consumer, epoch } => self.batch_arrives(consumer, epoch),
             KafkaWork::RecordProcessed { consumer, epoch } => {
-                self.record_processed(consumer, epoch)
+                self.record_processed(consumer, epoch, false)
             }
             KafkaWork::SessionTimeout { consumer, epoch } => self.session_timeout(consumer, epoch),
             KafkaWork::RebalanceDone { group, generation } => {

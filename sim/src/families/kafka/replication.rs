@@ -629,6 +629,23 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 self.wake_members(tp);
             }
         }
+        if self.family.aborted_msgs.contains(&msg) {
+            // A stage's aborted transaction: the coordinator's marker follows its record.
+            let r = &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
+            r.aborted.insert(offset);
+            self.world.emit(rep(KafkaRepEvent::KafkaTxnEnded {
+                producer: self
+                    .world
+                    .copies
+                    .get(slot)
+                    .producer
+                    .map_or(u32::MAX, |p| p.0),
+                topic: tp.topic,
+                partition: tp.partition,
+                records: 1,
+                committed: false,
+            }));
+        }
         if let Some(offset) = acked {
             self.world.emit(rep(KafkaRepEvent::KafkaProduceAcked {
                 msg,

@@ -184,7 +184,7 @@ pub fn brokerless_panel() -> Html {
         }
     };
     html! {
-        <aside class="brokerless" data-testid="brokerless" aria-label={t(l, Key::BlTitle)}>
+        <aside class="bl-panel" data-testid="brokerless" aria-label={t(l, Key::BlTitle)}>
             <section class={classes!("bl-side", "broker", b.down.then_some("down"))}
                 data-testid="bl-broker">
                 <h3>{ t(l, Key::BlBroker) }</h3>

@@ -2079,8 +2079,8 @@ fn zmq_1_rmq_32_lesson_22_the_broker_costs_a_hop_and_keeps_its_queue_the_pipes_d
     let zmq = |l: &Lesson| l.sim.snapshot().zeromq.clone().expect("zeromq");
     let vent_blocked = |l: &Lesson| {
         (zmq(l).sockets.iter())
-            .find(|s| s.name == "vent/tasks")
-            .expect("vent/tasks")
+            .find(|s| s.name == "vent/push")
+            .expect("vent/push")
             .blocked
     };
     let settled_ms = |l: &Lesson, m: u64| {
@@ -2093,8 +2093,8 @@ fn zmq_1_rmq_32_lesson_22_the_broker_costs_a_hop_and_keeps_its_queue_the_pipes_d
 
     // One more hop, and an ACK, through the broker.
     l.run_to_step(0, 1_000.0);
-    assert_eq!(l.published_by("rmq-orders")[0], 0);
-    assert_eq!(l.published_by("zmq-orders")[0], 1);
+    assert_eq!(l.published_by("shop")[0], 0);
+    assert_eq!(l.published_by("feed")[0], 1);
     assert_eq!(l.processed_at("zmq-app")[0], (320, 1));
     assert_eq!(l.processed_at("rmq-worker")[0], (340, 0));
     assert_eq!(settled_ms(&l, 0), 360);
@@ -2109,8 +2109,8 @@ fn zmq_1_rmq_32_lesson_22_the_broker_costs_a_hop_and_keeps_its_queue_the_pipes_d
     let jobs = queue_view(&l.sim, "jobs");
     assert_eq!((jobs.ready, jobs.unacked), (12, 1));
     assert!(vent_blocked(&l));
-    assert_eq!(l.published_by("zmq-orders").len(), 24);
-    assert_eq!(l.published_by("rmq-orders").len(), 29);
+    assert_eq!(l.published_by("feed").len(), 24);
+    assert_eq!(l.published_by("shop").len(), 29);
     let piped: u64 = (zmq(&l).conns.iter()).map(|c| c.out.0 + c.inp.0).sum();
     assert_eq!(piped, 6);
     assert!(l.consumer("zmq-app").processing.is_some());

@@ -2079,8 +2079,8 @@ fn zmq_1_rmq_32_lesson_22_the_broker_costs_a_hop_and_keeps_its_queue_the_pipes_d
     let zmq = |l: &Lesson| l.sim.snapshot().zeromq.clone().expect("zeromq");
     let vent_blocked = |l: &Lesson| {
         (zmq(l).sockets.iter())
-            .find(|s| s.name == "vent/push")
-            .expect("vent/push")
+            .find(|s| s.name == "vent/out")
+            .expect("vent/out")
             .blocked
     };
     let settled_ms = |l: &Lesson, m: u64| {

@@ -313,6 +313,7 @@ pub fn app() -> Html {
                     role="img" aria-label={t(l, Key::CanvasLabel)} tabindex="0"
                     title={t(l, Key::CanvasSelectHint)}
                     onclick={on_canvas_click} onkeydown={on_canvas_key}></canvas>
+                <crate::brokerless::BrokerlessPanel />
                 <crate::saga::SagaPanel />
                 <crate::presenter::NarrationPanel />
                 <crate::inspector::Inspector />

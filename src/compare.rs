@@ -8,7 +8,7 @@ use crate::canvas::use_draw_options;
 use crate::driver::Driver;
 use crate::i18n::{t, Key};
 use crate::kinds::rabbitmq::queue_node;
-use crate::lab::{use_frame_model, use_lab};
+use crate::lab::{use_frame_model, use_lab, Lab};
 use crate::pen::{key_colour, ColourMode, NO_PRODUCER, PRIORITY_COLOURS, PRIORITY_LABELS};
 use broker_sim::ConsumerStatus;
 use broker_sim::{Command, Scenario, Snapshot};
@@ -71,7 +71,7 @@ pub fn new_group_commands(snap: &Snapshot, topic: &str) -> [Command; 2] {
 }
 
 /// A command written in the scenario format's own spelling (read like a script entry).
-fn command(json: serde_json::Value) -> Command {
+pub fn command(json: serde_json::Value) -> Command {
     broker_sim::from_json(&json.to_string()).expect("a valid command")
 }
 
@@ -149,18 +149,14 @@ pub fn compare_overlay() -> Html {
     let Some(m) = model else {
         return html! {};
     };
-    let run = |make: fn(&Snapshot, &str) -> Vec<Command>, target: String| {
-        let (lab, error) = (lab.clone(), error.clone());
-        Callback::from(move |_: MouseEvent| {
-            let snap = lab.driver.borrow().snapshot();
-            let failed = make(&snap, &target)
-                .into_iter()
-                .find_map(|cmd| lab.apply(cmd).err());
-            error.set(failed.map(|e| format!("{}: {e}", t(lab.lang, Key::CompareRefused))));
-        })
-    };
-    let add_consumer = run(|s, q| vec![late_consumer_command(s, q)], m.queue.clone());
-    let add_group = run(|s, tp| new_group_commands(s, tp).to_vec(), m.topic.clone());
+    let queue = m.queue.clone();
+    let add_consumer = on_click(&lab, &error, move |s| {
+        vec![late_consumer_command(s, &queue)]
+    });
+    let topic = m.topic.clone();
+    let add_group = on_click(&lab, &error, move |s| {
+        new_group_commands(s, &topic).to_vec()
+    });
     // Compact figures, newest last. The lists are drawn right to left (CSS row-reverse) so
     // when the row is short the label, then the oldest entries, wrap out of sight (never half
     // of one).
@@ -207,10 +203,31 @@ pub fn compare_overlay() -> Html {
                     { "+ " }{ t(l, Key::AddNewGroup) }
                 </button>
             </div>
-            if let Some(e) = &*error {
-                <p class="compare-error" role="alert">{ e }</p>
-            }
+            { refusal(&error) }
         </div>
+    }
+}
+
+/// A compare button's click: applies the commands `make` writes from the current snapshot and
+/// keeps the first refusal in `error`, for [`refusal`] to show.
+pub fn on_click(
+    lab: &Lab,
+    error: &UseStateHandle<Option<String>>,
+    make: impl Fn(&Snapshot) -> Vec<Command> + 'static,
+) -> Callback<MouseEvent> {
+    let (lab, error) = (lab.clone(), error.clone());
+    Callback::from(move |_: MouseEvent| {
+        let snap = lab.driver.borrow().snapshot();
+        let failed = make(&snap).into_iter().find_map(|cmd| lab.apply(cmd).err());
+        error.set(failed.map(|e| format!("{}: {e}", t(lab.lang, Key::CompareRefused))));
+    })
+}
+
+/// The last refused command of a compare view, if any.
+pub fn refusal(error: &Option<String>) -> Html {
+    match error {
+        Some(e) => html! { <p class="compare-error" role="alert">{ e }</p> },
+        None => Html::default(),
     }
 }
 

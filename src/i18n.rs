@@ -773,6 +773,28 @@ strings! {
     CompareInLog => "in the log", "로그에 보존";
     CompareRefused => "Not applied", "적용되지 않음";
     // ---- end of canvas / compare block
+    // ---- broker-or-brokerless view (src/brokerless.rs) ----
+    BlTitle => "Broker or brokerless", "브로커냐 브로커리스냐";
+    BlBroker => "Broker · RabbitMQ", "브로커 · RabbitMQ";
+    BlBrokerWhat => "one more hop; acks; durable queue, persistent messages", "한 홉 더 · ACK · 내구성 큐, 영속 메시지";
+    BlBrokerless => "Brokerless · ZeroMQ", "브로커리스 · ZeroMQ";
+    BlBrokerlessWhat => "direct, no hop; pipes live in the processes", "직접 전달 · 파이프는 프로세스 메모리 안";
+    BlDone => "done", "처리";
+    BlInQueue => "in queue", "큐에";
+    BlInPipes => "in pipes", "파이프에";
+    BlRedelivered => "redelivered", "재전달";
+    BlLost => "lost", "유실";
+    BlNoneLost => "none lost", "유실 없음";
+    BlCrashBroker => "Crash the broker", "브로커 중단";
+    BlRestartBroker => "Restart the broker", "브로커 재시작";
+    BlCrashPeer => "Crash a peer", "피어 중단";
+    BlCrashPeerHint => "The reading ZeroMQ process dies: what its pipes, and the sender's pipe to it, held is lost (process_exit)", "읽는 쪽 ZeroMQ 프로세스가 죽습니다. 그 파이프와 보내는 쪽에서 그리로 가는 파이프에 있던 것은 유실됩니다(process_exit)";
+    BlRestartPeer => "Restart the peer", "피어 재시작";
+    BlRestartPeerHint => "The process starts again with empty pipes and connects again", "프로세스가 빈 파이프로 다시 시작해 다시 연결합니다";
+    BlSlowWorkers => "Slow both workers ×5", "두 워커 느리게 ×5";
+    BlNormalSpeed => "Workers back to normal", "워커 원래 속도로";
+    BlSlowHint => "Both workers take five times as long a job: the queue grows, the ZeroMQ pipes fill to their HWM and the PUSH blocks", "두 워커가 작업마다 다섯 배 오래 걸립니다. 큐는 쌓이고, ZeroMQ 파이프는 HWM까지 차고 PUSH는 막힙니다";
+    // ---- end of broker-or-brokerless block
     // ---- timeline (src/timeline.rs) ----
     TimelineLabel => "Timeline: drag or click to move through the run. Keys: , . one event, [ ] one second, { } one lesson step", "타임라인: 끌거나 눌러서 실행을 오갑니다. 키: , . 이벤트 하나, [ ] 1초, { } 수업 단계 하나";
     TimelineCommand => "command", "명령";

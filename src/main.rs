@@ -16,11 +16,13 @@
 //! - [`dashboard`], [`charts`], [`eventlog`], [`trace`]: the management-UI table, charts,
 //!   the virtualised event log and one message's journey.
 //! - [`compare`]: the message-broker vs event-broker view.
+//! - [`brokerless`]: the broker-or-brokerless view (RabbitMQ beside ZeroMQ).
 //! - [`presets`], [`narration`], [`share`], [`presenter`]: seminar mode — the scenario
 //!   library, the lesson player, links / files / autosave, and presenter and embed modes.
 
 mod actions;
 mod app;
+mod brokerless;
 mod canvas;
 mod charts;
 mod compare;

@@ -21,7 +21,7 @@ use broker_sim::scenario::{
     BindingSpec, ConsumerSource, ExchangeType, Overflow, PublishTarget, QueueSpec, QueueType,
 };
 use broker_sim::snapshot::{Family, Figure, GraphNode, NodeRef, NodeStatus, QueueView, Role};
-use broker_sim::{Command, Snapshot};
+use broker_sim::{Command, DropReason, Snapshot};
 use yew::prelude::*;
 
 pub struct RabbitMq;
@@ -291,6 +291,24 @@ impl Kind for RabbitMq {
     }
 }
 
+/// How RabbitMQ loses a message, as the ledger names it: what the broker-or-brokerless view
+/// counts on the broker's side.
+pub const LOSSES: [DropReason; 13] = [
+    DropReason::Unroutable,
+    DropReason::Returned,
+    DropReason::RejectedByQueue,
+    DropReason::MaxLength,
+    DropReason::Rejected,
+    DropReason::LostInConsumerCrash,
+    DropReason::DeliveryLimit,
+    DropReason::DeadLetterUnroutable,
+    DropReason::QueueDeleted,
+    DropReason::LostInBrokerRestart,
+    DropReason::BrokerDown,
+    DropReason::TransientQueueLost,
+    DropReason::NotYetOnDisk,
+];
+
 /// " · node stopped" on an exchange or queue of a stopped node (RMQ-32).
 fn stopped(l: Lang, node: &GraphNode) -> String {
     if node.status == NodeStatus::Crashed {
@@ -301,7 +319,7 @@ fn stopped(l: Lang, node: &GraphNode) -> String {
 }
 
 /// Whether the RabbitMQ node is stopped: its exchanges are drawn down.
-fn node_down(snap: &Snapshot) -> bool {
+pub fn node_down(snap: &Snapshot) -> bool {
     (snap.graph.nodes.iter())
         .any(|n| matches!(n.node, NodeRef::Exchange(_)) && n.status == NodeStatus::Crashed)
 }

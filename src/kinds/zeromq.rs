@@ -9,10 +9,10 @@ use crate::geom::Rect;
 use crate::i18n::{t, Key, Lang};
 use crate::model::format_count;
 use crate::pen::{Pen, DANGER, FAINT, FONT, INK};
-use broker_sim::families::zeromq::ConnView;
+use broker_sim::families::zeromq::{ConnView, PeerStatus};
 use broker_sim::scenario::zeromq::SocketType;
 use broker_sim::snapshot::{Family, GraphNode, LinkKind, NodeRef, NodeStatus, Role};
-use broker_sim::Snapshot;
+use broker_sim::{DropReason, Snapshot};
 
 pub struct ZeroMq;
 
@@ -43,6 +43,32 @@ fn pipes(snap: &Snapshot, socket: u32) -> Vec<(u64, u32)> {
     let outs = (z.conns.iter().filter(|c| c.sender == socket)).map(|c| c.out);
     let ins = (z.conns.iter().filter(|c| c.receiver == socket)).map(|c| c.inp);
     outs.chain(ins).collect()
+}
+
+/// How ZeroMQ loses a message, as the ledger names it (ZMQ-1, ZMQ-6, ZMQ-8).
+pub const LOSSES: [DropReason; 4] = [
+    DropReason::ProcessExit,
+    DropReason::HwmDrop,
+    DropReason::SlowJoiner,
+    DropReason::NoSubscriber,
+];
+
+/// The process owning the socket a consumer reads (`source`), and whether it runs.
+pub fn reader_peer(snap: &Snapshot, source: Option<NodeRef>) -> Option<(String, bool)> {
+    let Some(NodeRef::ZmqSocket(id)) = source else {
+        return None;
+    };
+    let z = snap.zeromq.as_ref()?;
+    let socket = z.sockets.iter().find(|s| s.id == id)?;
+    let peer = z.peers.iter().find(|p| p.id == socket.peer)?;
+    Some((peer.name.clone(), peer.status == PeerStatus::Running))
+}
+
+/// Messages in all pipes, both ends of every connection (ZMQ-1: memory inside the processes).
+pub fn piped(snap: &Snapshot) -> u64 {
+    (snap.zeromq.iter().flat_map(|z| &z.conns))
+        .map(|c| c.out.0 + c.inp.0)
+        .sum()
 }
 
 fn full((depth, hwm): (u64, u32)) -> bool {

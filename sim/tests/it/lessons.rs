@@ -2072,3 +2072,66 @@ fn lesson_25_replies_overtake_each_other_and_match_by_correlation_id() {
     assert_eq!(queue_view(&l.sim, "web-replies").total, 0);
     assert_eq!(anomaly_counts(&l), [0; 6]);
 }
+
+#[test]
+fn zmq_1_rmq_32_lesson_22_the_broker_costs_a_hop_and_keeps_its_queue_the_pipes_die() {
+    let mut l = Lesson::load("22-broker-or-brokerless.json");
+    let zmq = |l: &Lesson| l.sim.snapshot().zeromq.clone().expect("zeromq");
+    let vent_blocked = |l: &Lesson| {
+        (zmq(l).sockets.iter())
+            .find(|s| s.name == "vent/out")
+            .expect("vent/out")
+            .blocked
+    };
+    let settled_ms = |l: &Lesson, m: u64| {
+        first_time(
+            &l.events,
+            |k| matches!(k, EventKind::Settled { msg, .. } if msg.0 == m),
+        )
+        .0 / 1_000
+    };
+
+    // One more hop, and an ACK, through the broker.
+    l.run_to_step(0, 1_000.0);
+    assert_eq!(l.published_by("shop")[0], 0);
+    assert_eq!(l.published_by("feed")[0], 1);
+    assert_eq!(l.processed_at("zmq-app")[0], (320, 1));
+    assert_eq!(l.processed_at("rmq-worker")[0], (340, 0));
+    assert_eq!(settled_ms(&l, 0), 360);
+
+    l.run_to_step(1, 1_900.0);
+    assert_eq!(l.processed("rmq-worker").len(), 8);
+    assert_eq!(l.processed("zmq-app").len(), 8);
+    assert_eq!(queue_view(&l.sim, "jobs").ready, 0);
+
+    // ZMQ-2, ZMQ-3: slowed, the queue grows while the PUSH blocks and drops nothing.
+    l.run_to_step(2, 5_900.0);
+    let jobs = queue_view(&l.sim, "jobs");
+    assert_eq!((jobs.ready, jobs.unacked), (12, 1));
+    assert!(vent_blocked(&l));
+    assert_eq!(l.published_by("feed").len(), 24);
+    assert_eq!(l.published_by("shop").len(), 29);
+    let piped: u64 = (zmq(&l).conns.iter()).map(|c| c.out.0 + c.inp.0).sum();
+    assert_eq!(piped, 6);
+    assert!(l.consumer("zmq-app").processing.is_some());
+    assert!(l.sim.ledger().dropped.values().all(|n| *n == 0));
+
+    // RMQ-32 and ZMQ-1: the durable queue keeps its persistent messages on disk, the
+    // crashed process loses its pipes.
+    l.run_to_step(3, 6_500.0);
+    assert_eq!(queue_view(&l.sim, "jobs").total, 12);
+    assert_eq!(l.dropped_ids(DropReason::NotYetOnDisk), [52]);
+    assert_eq!(dropped(&l.sim, DropReason::ProcessExit), 7);
+    assert!(dropped(&l.sim, DropReason::BrokerDown) > 0);
+    assert!(vent_blocked(&l), "m48 waits in vent");
+    assert!(zmq(&l).conns.is_empty());
+    assert!(!l.dropped_ids(DropReason::ProcessExit).contains(&48));
+
+    l.run_to_step(4, 8_500.0);
+    assert!(l.received("rmq-worker").contains(&(32, true)));
+    assert_eq!(l.consumer("zmq-app").processing.map(|p| p.msg.0), Some(48));
+    let lost = l.dropped_ids(DropReason::ProcessExit);
+    assert_eq!(lost.len(), 7);
+    assert!(lost.iter().all(|m| !l.processed("zmq-app").contains(m)));
+    assert_eq!(dropped(&l.sim, DropReason::BrokerDown), 10);
+}

@@ -9,8 +9,8 @@ use crate::geom::{Point, Rect};
 use crate::i18n::{t, Key, Lang};
 use crate::kinds::{self, Tone};
 use crate::layout::{
-    progress, BandKind, Curve, Layout, NodeBox, Path, Topology, BASE_HEIGHT, CONSUMERS, PRODUCERS,
-    ROUTERS, STORES,
+    progress, BandKind, Curve, Edge, Layout, NodeBox, Path, Topology, BASE_HEIGHT, CONSUMERS,
+    PRODUCERS, ROUTERS, STORES,
 };
 use crate::pen::{ColourMode, Pen, DANGER, FAINT, FONT, INK, LINK, MONO, MUTED};
 use broker_sim::snapshot::{Family, GraphNode, LinkKind, NodeRef, NodeStatus, Role, Snapshot};
@@ -608,6 +608,7 @@ impl Scene<'_> {
                 LinkKind::Publish => Key::VerbPublish,
                 LinkKind::Bind if e.has_pill() && to_store => Key::VerbBind,
                 LinkKind::Bind => continue,
+                LinkKind::Deliver if !e_acks(e) => Key::VerbDeliverNoAck,
                 LinkKind::Deliver => Key::VerbDeliver,
                 LinkKind::Push => Key::VerbPush,
                 LinkKind::DeadLetter => Key::VerbRedrive,
@@ -865,6 +866,11 @@ impl Scene<'_> {
 }
 
 /// Whether a link's label is drawn as a pill: what a binding or subscription matches.
+/// Whether what travels `e` is acknowledged: the family it leaves says.
+fn e_acks(e: &Edge) -> bool {
+    kinds::of(e.family).acks()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,6 +98,7 @@ strings! {
     StateReady => "ready", "대기";
     StateUnacked => "unacked", "미확인";
     StateProcessing => "processing", "처리 중";
+    StatePiped => "in a ZeroMQ pipe", "ZeroMQ 파이프 안";
     StateAcked => "acked", "ACK됨";
     StateRetained => "retained in a log", "로그에 보존됨";
     StateRemovedByRetention => "removed by retention", "보존 기간이 지나 삭제됨";
@@ -150,6 +151,7 @@ strings! {
     VerbPublish => "publish", "발행";
     VerbBind => "binding key", "바인딩 키";
     VerbDeliver => "deliver · ACK", "전달 · ACK";
+    VerbDeliverNoAck => "deliver", "전달";
     VerbPush => "push", "푸시";
     NodeAcked => "acked", "ACK";
     NodeReady => "ready", "대기";

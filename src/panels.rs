@@ -94,11 +94,12 @@ pub struct LedgerProps {
 
 /// The ledger states in the order a message lives through them; the flag hides a state while
 /// it is zero (the event-log states mean nothing in a queue scenario).
-const LEDGER_TERMS: [(&str, Key, bool); 11] = [
+const LEDGER_TERMS: [(&str, Key, bool); 12] = [
     ("in_flight", Key::StateInFlight, false),
     ("ready", Key::StateReady, false),
     ("unacked", Key::StateUnacked, false),
     ("processing", Key::StateProcessing, false),
+    ("piped", Key::StatePiped, true),
     ("retained", Key::StateRetained, true),
     ("acked", Key::StateAcked, false),
     ("removed_by_retention", Key::StateRemovedByRetention, true),

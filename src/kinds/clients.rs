@@ -94,6 +94,15 @@ pub fn text(l: Lang, snap: &Snapshot, node: &GraphNode) -> NodeText {
             } else {
                 Key::TagConsumer
             };
+            // What it has finished: acked, or just done where its family has no acks.
+            let acks = (cv.source)
+                .and_then(|s| s.family())
+                .is_none_or(|f| super::of(f).acks());
+            let done = if acks {
+                Key::NodeAcked
+            } else {
+                Key::NodeProcessed
+            };
             let (stat, tone) = match cv.status {
                 ConsumerStatus::Crashed => (t(l, Key::StatusCrashed).to_string(), Tone::Alert),
                 ConsumerStatus::Disconnected => {
@@ -104,7 +113,7 @@ pub fn text(l: Lang, snap: &Snapshot, node: &GraphNode) -> NodeText {
                 ConsumerStatus::Running if (cv.slow_factor - 1.0).abs() > 1e-9 => (
                     format!(
                         "{} {} · {} ×{}",
-                        t(l, Key::NodeAcked),
+                        t(l, done),
                         format_count(cv.acked),
                         t(l, Key::InspSlowed),
                         crate::forms::fmt_num(cv.slow_factor)
@@ -112,7 +121,7 @@ pub fn text(l: Lang, snap: &Snapshot, node: &GraphNode) -> NodeText {
                     Tone::Alert,
                 ),
                 ConsumerStatus::Running => (
-                    format!("{} {}", t(l, Key::NodeAcked), format_count(cv.acked)),
+                    format!("{} {}", t(l, done), format_count(cv.acked)),
                     Tone::Normal,
                 ),
             };
@@ -814,6 +823,30 @@ mod tests {
         assert!(en.stat.ends_with("slowed ×5"), "{}", en.stat);
         assert_eq!(en.tone, Tone::Alert);
         assert!(node_text(&d, Lang::Ko).stat.ends_with("느려짐 ×5"));
+    }
+
+    /// ZeroMQ has no acks (ZMQ-1): its consumer counts what it processed, and a RabbitMQ
+    /// consumer beside it still counts acks.
+    #[test]
+    fn zmq_1_a_zeromq_consumer_never_speaks_of_acks() {
+        let scenario = crate::presets::scenario("brokerless").unwrap();
+        let mut d = Driver::new(&scenario, 1).unwrap();
+        d.run_to(SimTime::from_secs(2));
+        let snap = d.snapshot();
+        let stat = |name: &str| {
+            let node = snap.graph.nodes.iter().find(|n| n.name == name).unwrap();
+            text(Lang::En, &snap, node).stat
+        };
+        assert!(
+            stat("zmq-app").starts_with("processed "),
+            "{}",
+            stat("zmq-app")
+        );
+        assert!(
+            stat("rmq-worker").starts_with("acked "),
+            "{}",
+            stat("rmq-worker")
+        );
     }
 
     #[test]

@@ -100,6 +100,12 @@ pub trait Kind: Sync {
     }
     fn lane(&self, _pen: &Pen, _snap: &Snapshot, _node: &GraphNode, _lane: Rect, _k: f64) {}
 
+    /// Whether its consumers acknowledge what they get. ZeroMQ's do not: its links and its
+    /// consumers must not speak of ACKs (ZMQ-1).
+    fn acks(&self) -> bool {
+        true
+    }
+
     /// The type tag of a consumer reading from one of its nodes, where the family says more
     /// than "consumer" (a Pulsar consumer names its subscription and its type).
     fn consumer_tag(&self, _l: Lang, _snap: &Snapshot, _consumer: ConsumerId) -> Option<String> {

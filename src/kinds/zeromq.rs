@@ -160,6 +160,10 @@ impl Kind for ZeroMq {
         }
     }
 
+    fn acks(&self) -> bool {
+        false
+    }
+
     fn inspect(&self, _: &Driver, _: &Snapshot, _: NodeRef) -> Option<Inspected> {
         None
     }

@@ -9,9 +9,10 @@
 
 use crate::helpers::{
     apply, at, burst_rate, cmd, crashes, dropped_for, drops, manual_rate, pick, queue_consumer,
-    queue_contents, queue_producer, queue_view, received_by, run_ms, sim_1ms, trace, With,
+    queue_contents, queue_producer, queue_view, received_by, rule_file, run_ms, sim_1ms, trace,
+    With,
 };
-use broker_sim::{Command, DropReason, EventKind, Simulation};
+use broker_sim::{Command, DropReason, EventKind, Scenario, Simulation};
 use serde_json::{json, Value};
 
 fn crash(node: &str) -> Value {
@@ -246,4 +247,49 @@ fn rmq_qq_node_commands_name_a_node_of_the_cluster() {
     // With no node named, a restart starts the first stopped one.
     apply(&mut s, json!({ "restart_rabbitmq_node": {} }));
     assert!(s.snapshot().rabbitmq_nodes.iter().all(|n| n.up));
+}
+
+/// The rule scenario plays as its description says (quorum-queues#availability).
+#[test]
+fn rmq_qq_the_majority_scenario_keeps_going_on_one_loss_stops_on_two_and_resumes() {
+    let path = rule_file("rmq-qq-majority.json");
+    let text = std::fs::read_to_string(&path).expect("scenario file");
+    let scenario = Scenario::from_json(&text).expect("valid scenario");
+    let mut s = Simulation::new(&scenario, 1).expect("builds");
+    let sent = |s: &Simulation| s.report(1, &[]).publishers["web-shop"].sent;
+    run_ms(&mut s, 2_999);
+    let before = sent(&s);
+    assert_eq!(confirms(&s, "web-shop"), (before, 0));
+    let events = run_ms(&mut s, 7_999);
+    assert_eq!(elections(&events), vec![(4_000, 1)]);
+    assert!(drops(&events).is_empty());
+    assert_eq!(
+        confirms(&s, "web-shop"),
+        (sent(&s), 0),
+        "one node lost: goes on"
+    );
+    let confirmed = confirms(&s, "web-shop").0;
+    let events = run_ms(&mut s, 12_999);
+    let q = queue_view(&s, "orders");
+    assert!(!q.available);
+    assert_eq!(
+        confirms(&s, "web-shop"),
+        (confirmed, 0),
+        "two lost: no write confirmed"
+    );
+    assert_eq!(q.held, sent(&s) - confirmed, "every later publish waits");
+    assert!(q.held >= 99, "{}", q.held);
+    assert!(
+        received_by(&events, &s, "billing").is_empty(),
+        "nothing delivered"
+    );
+    let events = run_ms(&mut s, 14_010);
+    assert_eq!(elections(&events), vec![(14_000, 2)], "rabbit-3 leads");
+    assert_eq!(queue_view(&s, "orders").held, 0);
+    assert_eq!(confirms(&s, "web-shop"), (sent(&s), 0), "resumed");
+    assert_eq!(
+        s.snapshot().ledger.dropped_total(),
+        0,
+        "nothing lost on the way"
+    );
 }

@@ -1548,9 +1548,15 @@ impl Simulation {
                 ..node(NodeRef::Channel(id), Family::RedisPubSub, name)
             });
         }
+        // A queue whose node is stopped, or a quorum queue without a leader and a majority,
+        // is greyed like a stopped node (RMQ-32, quorum-queues#availability).
         for q in v.queues {
             g.nodes.push(GraphNode {
-                status: rabbitmq,
+                status: if q.available {
+                    rabbitmq
+                } else {
+                    NodeStatus::Crashed
+                },
                 figures: vec![
                     (Figure::Ready, q.ready),
                     (Figure::Unacked, q.unacked),

@@ -293,3 +293,35 @@ fn rmq_qq_the_majority_scenario_keeps_going_on_one_loss_stops_on_two_and_resumes
         "nothing lost on the way"
     );
 }
+
+/// What the stage draws: the three nodes as brokers, greyed when stopped, and the queue greyed
+/// while it has no majority (quorum-queues#availability).
+#[test]
+fn rmq_qq_the_graph_greys_a_stopped_node_and_a_queue_without_a_majority() {
+    use broker_sim::snapshot::{NodeRef, NodeStatus, Role};
+    let mut s = cluster(json!([
+        at(1_000.0, crash("rabbit-2")),
+        at(2_000.0, crash("rabbit-3"))
+    ]));
+    let status = |s: &Simulation, node: NodeRef| {
+        let g = s.snapshot().graph;
+        let n = g.node(node).expect("on stage");
+        (n.role, n.status)
+    };
+    let queue = NodeRef::Queue(queue_view(&s, "orders").id);
+    run_ms(&mut s, 10);
+    let nodes: Vec<String> = (s.snapshot().graph.nodes.iter())
+        .filter(|n| matches!(n.node, NodeRef::RabbitMqNode(_)))
+        .map(|n| n.name.clone())
+        .collect();
+    assert_eq!(nodes, ["rabbit-1", "rabbit-2", "rabbit-3"]);
+    assert_eq!(
+        status(&s, NodeRef::RabbitMqNode(1)),
+        (Role::Broker, NodeStatus::Running)
+    );
+    run_ms(&mut s, 1_500);
+    assert_eq!(status(&s, NodeRef::RabbitMqNode(1)).1, NodeStatus::Crashed);
+    assert_eq!(status(&s, queue).1, NodeStatus::Running, "two of three run");
+    run_ms(&mut s, 2_500);
+    assert_eq!(status(&s, queue).1, NodeStatus::Crashed, "no majority");
+}

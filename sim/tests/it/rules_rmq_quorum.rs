@@ -325,3 +325,23 @@ fn rmq_qq_the_graph_greys_a_stopped_node_and_a_queue_without_a_majority() {
     run_ms(&mut s, 2_500);
     assert_eq!(status(&s, queue).1, NodeStatus::Crashed, "no majority");
 }
+
+/// A queue declared while `rabbit-1` is stopped is declared on the client's node, the first
+/// running one; a quorum queue's members start there (`client-local`, quorum-queues#replication).
+#[test]
+fn rmq_qq_a_queue_declared_while_rabbit_1_is_stopped_lives_on_a_running_node() {
+    let mut s = cluster(json!([]));
+    apply(&mut s, crash("rabbit-1"));
+    apply(
+        &mut s,
+        json!({ "add_queue": { "queue": { "name": "late", "type": "quorum" } } }),
+    );
+    apply(
+        &mut s,
+        json!({ "add_queue": { "queue": { "name": "late-classic" } } }),
+    );
+    let q = queue_view(&s, "late");
+    assert_eq!((q.node, q.members, q.available), (1, vec![1, 2, 0], true));
+    let c = queue_view(&s, "late-classic");
+    assert_eq!((c.node, c.available), (1, true));
+}

@@ -944,9 +944,14 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             .as_deref()
             .and_then(|n| self.family.exchange_id(n));
         let mut queue = Queue::new(spec, dlx);
+        // Declared on the client's node: the first running one (`client-local`).
+        let nodes = self.family.up.len() as u32;
+        queue.node = self.family.up.iter().position(|&u| u).unwrap_or(0) as u32;
         if queue.is_quorum() {
-            let nodes = self.family.up.len() as u32;
-            queue.members = (0..nodes.min(QUORUM_MEMBERS)).collect();
+            let first = queue.node;
+            queue.members = (0..nodes.min(QUORUM_MEMBERS))
+                .map(|i| (first + i) % nodes)
+                .collect();
         }
         self.family.queues.push(queue);
         let id = QueueId((self.family.queues.len() - 1) as u32);

@@ -193,16 +193,12 @@ impl Kind for RabbitMq {
     }
 
     fn lane(&self, pen: &Pen, snap: &Snapshot, node: &GraphNode, lane: Rect, k: f64) {
-        match node.node {
-            NodeRef::Queue(q) => {
-                if let Some(qv) = snap.queues.iter().find(|v| v.id == q) {
-                    queue_lane(pen, qv, lane, k);
-                }
+        if let NodeRef::RabbitMqNode(n) = node.node {
+            node_lane(pen, snap, n, node.status == NodeStatus::Crashed, lane, k);
+        } else if let NodeRef::Queue(q) = node.node {
+            if let Some(qv) = snap.queues.iter().find(|v| v.id == q) {
+                queue_lane(pen, qv, lane, k);
             }
-            NodeRef::RabbitMqNode(n) => {
-                node_lane(pen, snap, n, node.status == NodeStatus::Crashed, lane, k);
-            }
-            _ => {}
         }
     }
 

@@ -343,7 +343,7 @@ fn stopped(l: Lang, node: &GraphNode) -> String {
 }
 
 /// Whether the RabbitMQ node is stopped: its exchanges are drawn down.
-fn node_down(snap: &Snapshot) -> bool {
+pub fn node_down(snap: &Snapshot) -> bool {
     (snap.graph.nodes.iter())
         .any(|n| matches!(n.node, NodeRef::Exchange(_)) && n.status == NodeStatus::Crashed)
 }

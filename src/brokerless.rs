@@ -131,7 +131,9 @@ pub fn brokerless_panel() -> Html {
     };
     let (b, z) = (&m.broker, &m.brokerless);
     let broker_button = if b.down {
-        let click = on_click(&lab, &error, |_| vec![Command::RestartRabbitMqNode {}]);
+        let click = on_click(&lab, &error, |_| {
+            vec![Command::RestartRabbitMqNode { node: None }]
+        });
         (
             click,
             "restart-broker",
@@ -139,7 +141,9 @@ pub fn brokerless_panel() -> Html {
             Key::FxStartNodeHint,
         )
     } else {
-        let click = on_click(&lab, &error, |_| vec![Command::CrashRabbitMqNode {}]);
+        let click = on_click(&lab, &error, |_| {
+            vec![Command::CrashRabbitMqNode { node: None }]
+        });
         (
             click,
             "crash-broker",
@@ -256,7 +260,7 @@ mod tests {
             peer: m.peer.clone(),
         })
         .unwrap();
-        d.apply(Command::CrashRabbitMqNode {}).unwrap();
+        d.apply(Command::CrashRabbitMqNode { node: None }).unwrap();
         let after = model(&d);
         assert!(after.broker.down && after.brokerless.down);
         assert_eq!(after.brokerless.kept, 0);
@@ -274,7 +278,8 @@ mod tests {
         assert!(after.broker.kept + 2 >= m.broker.kept, "{:?}", after.broker);
 
         d.run_to(SimTime(7_000_000));
-        d.apply(Command::RestartRabbitMqNode {}).unwrap();
+        d.apply(Command::RestartRabbitMqNode { node: None })
+            .unwrap();
         d.run_to(SimTime(8_000_000));
         let m = model(&d);
         assert!(!m.broker.down);

@@ -810,6 +810,23 @@ strings! {
     BranchSwitchToFork => "Switch to the fork", "분기로 전환";
     BranchForkHint => "A command behind the end of the run forked it: each branch keeps its own commands; switching plays the other one from the same time", "실행 끝보다 앞선 시점의 명령이 실행을 나눴습니다. 두 갈래는 각자의 명령을 지니며, 전환하면 같은 시각에서 다른 갈래를 재생합니다";
     // ---- end timeline ----
+    // ---- RabbitMQ cluster and quorum queues (src/kinds/rabbitmq.rs, issue 12) ----
+    ColRabbitMqNodes => "RabbitMQ nodes", "RabbitMQ 노드";
+    TagRabbitMqNode => "RabbitMQ node", "RabbitMQ 노드";
+    NodeQuorumLeads => "leads", "리더";
+    NodeQuorumMembers => "members", "멤버";
+    TagQuorumElecting => "electing a leader", "리더 선출 중";
+    TagQuorumNoMajority => "no majority · writes wait", "과반 없음 · 쓰기 대기";
+    InspNodes => "Nodes: stop or start one", "노드: 하나를 중지하거나 시작";
+    InspQuorumMembers => "members (★ leader)", "멤버 (★ 리더)";
+    InspQuorumHeld => "publishes waiting, unconfirmed", "확인 없이 기다리는 발행";
+    InspNodeQueues => "Queues on this node", "이 노드의 큐";
+    InspQueueRole => "role", "역할";
+    InspQuorumFollower => "follower", "팔로워";
+    InspClassicHere => "classic queue", "클래식 큐";
+    LegendQuorumLeader => "quorum queue leader", "쿼럼 큐 리더";
+    LegendQuorumFollower => "quorum queue member (follower)", "쿼럼 큐 멤버 (팔로워)";
+    // ---- end RabbitMQ cluster ----
 }
 
 #[cfg(test)]

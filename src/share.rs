@@ -386,7 +386,7 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             | Command::RestartJmsBroker { .. } => continue,
             // Kafka broker ids are checked by the core when the command applies.
             Command::CrashKafkaBroker { .. } | Command::RestartKafkaBroker { .. } => continue,
-            Command::CrashRabbitMqNode {} | Command::RestartRabbitMqNode {} => continue,
+            Command::CrashRabbitMqNode { .. } | Command::RestartRabbitMqNode { .. } => continue,
             // SQS queues are checked by the core too.
             Command::AddSqsQueue { .. } | Command::UpdateSqsQueue { .. } => continue,
             Command::ResetCursor { .. } | Command::CreateSubscription { .. } => continue,

@@ -109,7 +109,8 @@ impl StepKind {
             EventKind::RetentionDeleted { .. } | EventKind::Compacted { .. } => StepKind::Retention,
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
             EventKind::RabbitMqNodeStopped { .. } => StepKind::Crashed,
-            EventKind::RabbitMqNodeStarted => StepKind::Restarted,
+            EventKind::RabbitMqNodeStarted { .. } => StepKind::Restarted,
+            EventKind::QuorumLeaderElected { .. } => StepKind::Command,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
             EventKind::KafkaRep(e) => match e {
                 KafkaRepEvent::KafkaLostOnFailover { .. } => StepKind::Dropped,

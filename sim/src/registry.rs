@@ -166,6 +166,7 @@ fn arrival(
         | NodeRef::Partition(..)
         | NodeRef::PulsarPartition(..)
         | NodeRef::KafkaBroker(_)
+        | NodeRef::RabbitMqNode(_)
         | NodeRef::JmsSubscription(_)
         | NodeRef::ZmqSocket(_) => {
             unreachable!("a producer publishes to an exchange, a channel, a topic or a service")
@@ -176,6 +177,9 @@ fn arrival(
 impl Simulation {
     /// Builds each family's entities from a validated scenario.
     pub(crate) fn build_families(&mut self, scenario: &Scenario) -> Result<(), ScenarioError> {
+        if let Some(cluster) = &scenario.rabbitmq {
+            self.rabbitmq.set_cluster(cluster);
+        }
         for x in &scenario.exchanges {
             self.rabbitmq.exchanges.push(Exchange {
                 name: x.name.clone(),
@@ -636,16 +640,16 @@ impl Simulation {
                 socket,
                 endpoint,
             } => cx!(self, zeromq).connect_command(&peer, &socket, &endpoint)?,
-            Command::CrashRabbitMqNode {} => {
-                self.rabbitmq.check_up()?;
+            Command::CrashRabbitMqNode { node } => {
+                let n = self.rabbitmq.node_to_stop(node.as_deref())?;
                 self.world.emit(EventKind::CommandApplied { summary });
-                cx!(self, rabbitmq).crash_node();
+                cx!(self, rabbitmq).crash_node(n);
                 return Ok(());
             }
-            Command::RestartRabbitMqNode {} => {
-                self.rabbitmq.check_down()?;
+            Command::RestartRabbitMqNode { node } => {
+                let n = self.rabbitmq.node_to_start(node.as_deref())?;
                 self.world.emit(EventKind::CommandApplied { summary });
-                cx!(self, rabbitmq).restart_node();
+                cx!(self, rabbitmq).restart_node(n);
                 return Ok(());
             }
             Command::RestartJmsBroker { downtime_ms } => {

@@ -114,6 +114,36 @@ pub struct Scenario {
     /// Redis streams, with their caps and consumer groups.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub streams: Vec<StreamSpec>,
+    /// A RabbitMQ cluster of several nodes, for quorum queues (RMQ-32); without it RabbitMQ is
+    /// one node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rabbitmq: Option<RabbitMqClusterSpec>,
+}
+
+/// The RabbitMQ cluster: nodes `rabbit-1`..`rabbit-N`. Queues are declared on `rabbit-1`
+/// (the client's node: a classic queue lives there, a quorum queue's first leader is there,
+/// `queue_leader_locator` = `client-local`), and a quorum queue has members on the first three
+/// nodes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RabbitMqClusterSpec {
+    pub nodes: u32,
+    /// How long a quorum queue's followers take to elect a new leader once the leader's node
+    /// is gone (Raft's election timeout and a vote, at teacher scale).
+    #[serde(default = "default_election_ms")]
+    pub election_ms: f64,
+}
+
+fn default_election_ms() -> f64 {
+    1_000.0
+}
+
+/// Nodes a RabbitMQ cluster may have in a scenario.
+pub const MAX_RABBITMQ_NODES: u32 = 7;
+
+/// `rabbit-1` for node 0.
+pub fn rabbitmq_node_name(node: u32) -> String {
+    format!("rabbit-{}", node + 1)
 }
 
 /// A narrated lesson: the learning goal and the steps a teacher clicks through.
@@ -1177,6 +1207,15 @@ impl Scenario {
         }
         if let Some(j) = &self.jms {
             validate_jms("jms", j)?;
+        }
+        if let Some(r) = &self.rabbitmq {
+            if r.nodes == 0 || r.nodes > MAX_RABBITMQ_NODES {
+                return Err(ScenarioError::new(
+                    "rabbitmq.nodes",
+                    format!("{} nodes; 1 to {MAX_RABBITMQ_NODES} are allowed", r.nodes),
+                ));
+            }
+            check_ms("rabbitmq.election_ms", r.election_ms)?;
         }
         if let Some(k) = &self.kafka {
             kafka::validate_cluster("kafka", k)?;
@@ -2349,13 +2388,21 @@ pub enum Command {
     RestartJmsBroker {
         downtime_ms: f64,
     },
-    /// The RabbitMQ node stops: connections drop, transient queues and transient messages are
-    /// gone, and so are persistent messages not yet on disk (RMQ-32, RMQ-33).
+    /// A RabbitMQ node stops (`rabbit-1` unless `node` names another): connections to it drop,
+    /// its transient queues and transient messages are gone, and so are persistent messages not
+    /// yet on disk; quorum queues elect a leader elsewhere (RMQ-32, RMQ-33).
     #[serde(rename = "crash_rabbitmq_node")]
-    CrashRabbitMqNode {},
-    /// The RabbitMQ node starts from disk; clients with automatic recovery reconnect (RMQ-32).
+    CrashRabbitMqNode {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
+    },
+    /// A RabbitMQ node starts from disk (the first stopped one unless `node` names it); clients
+    /// with automatic recovery reconnect (RMQ-32).
     #[serde(rename = "restart_rabbitmq_node")]
-    RestartRabbitMqNode {},
+    RestartRabbitMqNode {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
+    },
     /// Replaces a stage's settings: flips a remedy (outbox, idempotency, saga) mid-run.
     UpdateStage {
         stage: StageSpec,

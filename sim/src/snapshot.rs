@@ -53,6 +53,33 @@ pub struct QueueView {
     /// Not recovered by a node restart: exclusive or non-durable (RMQ-32, RMQ-33).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub transient: bool,
+    /// The node it runs on (index): a classic queue's node, a quorum queue's leader.
+    pub node: u32,
+    /// A quorum queue's member nodes, leader included; empty for a classic queue.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<u32>,
+    /// Takes publishes and delivers: its node runs, or a quorum queue has a leader and a
+    /// majority (quorum-queues#availability).
+    pub available: bool,
+    /// Publishes a quorum queue without a majority has not taken: unconfirmed, resent later.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub held: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// One node of the RabbitMQ cluster (RMQ-32).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RabbitMqNodeView {
+    pub id: u32,
+    /// `rabbit-1`, `rabbit-2`, …
+    pub name: String,
+    pub up: bool,
+    /// Quorum queues it leads, and quorum-queue members it holds.
+    pub leaders: u64,
+    pub members: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -386,6 +413,9 @@ pub struct Snapshot {
     /// Kafka's brokers, when the scenario has a cluster.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kafka_brokers: Vec<KafkaBrokerView>,
+    /// RabbitMQ's nodes, when the scenario has a cluster.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rabbitmq_nodes: Vec<RabbitMqNodeView>,
     /// Redis streams: `XINFO` and `XPENDING` figures.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub streams: Vec<StreamView>,
@@ -436,6 +466,10 @@ impl Simulation {
                 message_ttl_ms: q.spec.message_ttl_ms,
                 dead_letter_exchange: q.spec.dead_letter_exchange.clone(),
                 transient: !q.spec.survives_restart(),
+                node: q.node,
+                members: q.members.clone(),
+                available: self.rabbitmq.available(QueueId(i as u32)),
+                held: q.held.len() as u64,
             })
             .collect();
         let exchanges: Vec<ExchangeView> = self
@@ -555,6 +589,7 @@ impl Simulation {
         let pulsar = self.pulsar_view();
         let jms = self.jms_view();
         let kafka_brokers = self.kafka_broker_views();
+        let rabbitmq_nodes = self.rabbitmq_node_views(&queues);
         let record_keys = (self.clients.producers.iter())
             .flat_map(|p| p.plan.record_keys.iter().copied())
             .collect::<std::collections::BTreeSet<u32>>()
@@ -575,6 +610,7 @@ impl Simulation {
             pulsar: pulsar.as_ref(),
             jms: &jms,
             kafka_brokers: &kafka_brokers,
+            rabbitmq_nodes: &rabbitmq_nodes,
             streams: &streams,
             zeromq: zeromq.as_ref(),
         });
@@ -597,6 +633,7 @@ impl Simulation {
             next_event: self.next_event_time(),
             pipeline: self.clients.stages.view(),
             kafka_brokers,
+            rabbitmq_nodes,
             graph,
             zeromq,
             record_keys,
@@ -692,6 +729,23 @@ impl Simulation {
                         }
                     })
                     .collect(),
+            })
+            .collect()
+    }
+
+    fn rabbitmq_node_views(&self, queues: &[QueueView]) -> Vec<RabbitMqNodeView> {
+        let up = &self.rabbitmq.up;
+        if up.len() < 2 {
+            return Vec::new();
+        }
+        let quorum = || queues.iter().filter(|q| !q.members.is_empty());
+        (0..up.len() as u32)
+            .map(|n| RabbitMqNodeView {
+                id: n,
+                name: crate::scenario::rabbitmq_node_name(n),
+                up: up[n as usize],
+                leaders: quorum().filter(|q| q.node == n).count() as u64,
+                members: quorum().filter(|q| q.members.contains(&n)).count() as u64,
             })
             .collect()
     }
@@ -1345,7 +1399,9 @@ impl NodeRef {
     /// belongs to the family of what it uses (see [`GraphNode::family`]).
     pub fn family(self) -> Option<Family> {
         match self {
-            NodeRef::Exchange(_) | NodeRef::Queue(_) => Some(Family::RabbitMq),
+            NodeRef::Exchange(_) | NodeRef::Queue(_) | NodeRef::RabbitMqNode(_) => {
+                Some(Family::RabbitMq)
+            }
             NodeRef::Channel(_) => Some(Family::RedisPubSub),
             NodeRef::Topic(_) | NodeRef::Partition(..) | NodeRef::KafkaBroker(_) => {
                 Some(Family::Kafka)
@@ -1377,7 +1433,7 @@ impl NodeRef {
             | NodeRef::Stream(_) => Role::Store,
             NodeRef::Consumer(_) => Role::Consumer,
             NodeRef::Service(_) => Role::Service,
-            NodeRef::KafkaBroker(_) => Role::Broker,
+            NodeRef::KafkaBroker(_) | NodeRef::RabbitMqNode(_) => Role::Broker,
             NodeRef::ZmqSocket(_) => Role::Peer,
         }
     }
@@ -1396,6 +1452,7 @@ struct GraphInput<'a> {
     pulsar: Option<&'a PulsarView>,
     jms: &'a JmsView,
     kafka_brokers: &'a [KafkaBrokerView],
+    rabbitmq_nodes: &'a [RabbitMqNodeView],
     streams: &'a [StreamView],
     zeromq: Option<&'a crate::families::zeromq::ZeroMqView>,
 }
@@ -1468,7 +1525,7 @@ impl Simulation {
             });
         }
         // A stopped RabbitMQ node greys its exchanges and queues (RMQ-32).
-        let rabbitmq = if self.rabbitmq.down {
+        let rabbitmq = if self.rabbitmq.all_down() {
             NodeStatus::Crashed
         } else {
             running
@@ -1491,9 +1548,15 @@ impl Simulation {
                 ..node(NodeRef::Channel(id), Family::RedisPubSub, name)
             });
         }
+        // A queue whose node is stopped, or a quorum queue without a leader and a majority,
+        // is greyed like a stopped node (RMQ-32, quorum-queues#availability).
         for q in v.queues {
             g.nodes.push(GraphNode {
-                status: rabbitmq,
+                status: if q.available {
+                    rabbitmq
+                } else {
+                    NodeStatus::Crashed
+                },
                 figures: vec![
                     (Figure::Ready, q.ready),
                     (Figure::Unacked, q.unacked),
@@ -1597,6 +1660,17 @@ impl Simulation {
                     Family::Kafka,
                     &format!("broker-{}", b.id),
                 )
+            });
+        }
+        for n in v.rabbitmq_nodes {
+            g.nodes.push(GraphNode {
+                status: if n.up {
+                    NodeStatus::Running
+                } else {
+                    NodeStatus::Crashed
+                },
+                figures: vec![(Figure::Leaders, n.leaders), (Figure::Replicas, n.members)],
+                ..node(NodeRef::RabbitMqNode(n.id), Family::RabbitMq, &n.name)
             });
         }
         for t in v.pulsar.iter().flat_map(|p| &p.topics) {

@@ -43,6 +43,8 @@ pub enum NodeRef {
     PulsarPartition(u32, u32),
     /// A Kafka broker node of a cluster (KAF-19).
     KafkaBroker(u32),
+    /// A RabbitMQ node of a cluster (RMQ-32).
+    RabbitMqNode(u32),
     /// A Redis stream.
     Stream(StreamId),
     /// A ZeroMQ socket, inside its peer's process: its pipes are drawn on its edges.

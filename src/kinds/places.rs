@@ -85,7 +85,8 @@ pub fn place(kind: &EventKind) -> Option<Place> {
         | EventKind::RetentionDeleted { .. }
         | EventKind::QueueDeleted { .. }
         | EventKind::RabbitMqNodeStopped { .. }
-        | EventKind::RabbitMqNodeStarted
+        | EventKind::RabbitMqNodeStarted { .. }
+        | EventKind::QuorumLeaderElected { .. }
         | EventKind::SubscriberDisconnected { .. }
         | EventKind::CommandApplied { .. }
         | EventKind::Compacted { .. }

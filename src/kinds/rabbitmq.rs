@@ -1,6 +1,8 @@
 //! RabbitMQ: exchanges (a diamond) and queues (a lane of ready messages, head on the right),
 //! their header cards (Ready, Unacked, Acked) and legend, and their inspector bodies with
 //! queue settings, bindings and the forms that add bindings, queues, producers and consumers.
+//! In a cluster, its nodes are boxes listing the queues they hold (★ on a quorum queue's
+//! leader), greyed while stopped, each with its stop and start buttons.
 
 use super::{Card, Inspect, Inspected, Kind, LegendItem, NodeText, Tone};
 use crate::driver::Driver;
@@ -15,7 +17,7 @@ use crate::lab::use_frame_model;
 use crate::lab::{use_lab, Lab};
 use crate::layout::chips_that_fit;
 use crate::model::format_count;
-use crate::pen::{Pen, DANGER, FAINT, FONT, INK};
+use crate::pen::{small, Pen, DANGER, DOWN_FILL, FAINT, FONT, INK, MUTED};
 use broker_sim::ids::{ExchangeId, QueueId};
 use broker_sim::scenario::{
     BindingSpec, ConsumerSource, ExchangeType, Overflow, PublishTarget, QueueSpec, QueueType,
@@ -49,6 +51,7 @@ impl Kind for RabbitMq {
         match role {
             Role::Router => Some((Key::ColExchanges, Key::ColExchanges)),
             Role::Store => Some((Key::ColQueues, Key::ColQueues)),
+            Role::Broker => Some((Key::ColRabbitMqNodes, Key::ColRabbitMqNodes)),
             _ => None,
         }
     }
@@ -57,6 +60,7 @@ impl Kind for RabbitMq {
         match role {
             Role::Router => Some(Key::ColExchanges),
             Role::Store => Some(Key::ColQueues),
+            Role::Broker => Some(Key::ColRabbitMqNodes),
             _ => None,
         }
     }
@@ -65,6 +69,7 @@ impl Kind for RabbitMq {
         match node {
             NodeRef::Exchange(_) => Some("exchange"),
             NodeRef::Queue(_) => Some("queue"),
+            NodeRef::RabbitMqNode(_) => Some("node"),
             _ => None,
         }
     }
@@ -73,6 +78,7 @@ impl Kind for RabbitMq {
         match node {
             NodeRef::Exchange(x) => Some(format!("x:{}", x.0)),
             NodeRef::Queue(q) => Some(format!("q:{}", q.0)),
+            NodeRef::RabbitMqNode(n) => Some(format!("rn:{n}")),
             _ => None,
         }
     }
@@ -81,6 +87,7 @@ impl Kind for RabbitMq {
         match (prefix, b) {
             ("x", None) => Some(NodeRef::Exchange(ExchangeId(a))),
             ("q", None) => Some(NodeRef::Queue(QueueId(a))),
+            ("rn", None) => Some(NodeRef::RabbitMqNode(a)),
             _ => None,
         }
     }
@@ -91,6 +98,21 @@ impl Kind for RabbitMq {
 
     fn text(&self, l: Lang, snap: &Snapshot, node: &GraphNode) -> NodeText {
         match node.node {
+            NodeRef::RabbitMqNode(_) => {
+                let down = node.status == NodeStatus::Crashed;
+                let figure = |f| format_count(node.figure(f).unwrap_or(0));
+                NodeText {
+                    tag: format!("{}{}", t(l, Key::TagRabbitMqNode), stopped(l, node)),
+                    stat: format!(
+                        "{} {} · {} {}",
+                        t(l, Key::NodeQuorumLeads),
+                        figure(Figure::Leaders),
+                        t(l, Key::NodeQuorumMembers),
+                        figure(Figure::Replicas)
+                    ),
+                    tone: if down { Tone::Alert } else { Tone::Normal },
+                }
+            }
             NodeRef::Exchange(x) => {
                 let kind = snap
                     .exchanges
@@ -113,13 +135,17 @@ impl Kind for RabbitMq {
                     Some(v) if v.transient => format!(" · {}", t(l, Key::TagTransient)),
                     _ => String::new(),
                 };
+                let state = match view {
+                    Some(v) if !snap.rabbitmq_nodes.is_empty() => cluster_state(l, snap, v),
+                    _ => stopped(l, node),
+                };
                 let figure = |f| format_count(node.figure(f).unwrap_or(0));
                 // The length limit counts ready messages only (RMQ-22): "ready 3/3".
                 let limit = view
                     .and_then(|v| v.max_length)
                     .map_or(String::new(), |m| format!("/{}", format_count(m)));
                 NodeText {
-                    tag: format!("{}{kind}{}", t(l, Key::TagQueue), stopped(l, node)),
+                    tag: format!("{}{kind}{state}", t(l, Key::TagQueue)),
                     stat: format!(
                         "{} {}{limit} · {} {}",
                         t(l, Key::NodeReady),
@@ -137,7 +163,19 @@ impl Kind for RabbitMq {
         let c = pen.ctx;
         c.set_fill_style_str(colour);
         c.begin_path();
-        if let NodeRef::Exchange(_) = node.node {
+        if let NodeRef::RabbitMqNode(_) = node.node {
+            // A server: a box with two drive bays.
+            c.fill_rect(x - r, y - r, 2.0 * r, 2.0 * r);
+            c.set_fill_style_str("#ffffff");
+            for i in 0..2 {
+                c.fill_rect(
+                    x - r * 0.6,
+                    y - r * 0.55 + f64::from(i) * r * 0.7,
+                    r * 1.2,
+                    r * 0.35,
+                );
+            }
+        } else if let NodeRef::Exchange(_) = node.node {
             // A diamond: it routes.
             c.move_to(x, y - r);
             c.line_to(x + r, y);
@@ -155,11 +193,13 @@ impl Kind for RabbitMq {
     }
 
     fn has_lane(&self, node: &GraphNode) -> bool {
-        matches!(node.node, NodeRef::Queue(_))
+        matches!(node.node, NodeRef::Queue(_) | NodeRef::RabbitMqNode(_))
     }
 
     fn lane(&self, pen: &Pen, snap: &Snapshot, node: &GraphNode, lane: Rect, k: f64) {
-        if let NodeRef::Queue(q) = node.node {
+        if let NodeRef::RabbitMqNode(n) = node.node {
+            node_lane(pen, snap, n, node.status == NodeStatus::Crashed, lane, k);
+        } else if let NodeRef::Queue(q) = node.node {
             if let Some(qv) = snap.queues.iter().find(|v| v.id == q) {
                 queue_lane(pen, qv, lane, k);
             }
@@ -227,6 +267,17 @@ impl Kind for RabbitMq {
                 key: Key::LegendPoison,
             });
         }
+        // The node boxes list their quorum-queue members only in a cluster.
+        if !snap.rabbitmq_nodes.is_empty() {
+            items.extend([
+                LegendItem {
+                    swatch: "sw replica qq-leader",
+                    inner: Some(("sw-star", "★")),
+                    key: Key::LegendQuorumLeader,
+                },
+                LegendItem::new("sw replica qq-member", Key::LegendQuorumFollower),
+            ]);
+        }
         items
     }
 
@@ -242,12 +293,18 @@ impl Kind for RabbitMq {
             producers: snap.producers.iter().map(|p| p.name.clone()).collect(),
             consumers: snap.consumers.iter().map(|c| c.name.clone()).collect(),
         };
+        let nodes = node_states(snap);
         match node {
+            NodeRef::RabbitMqNode(n) => snap
+                .rabbitmq_nodes
+                .iter()
+                .find(|v| v.id == n)
+                .map(|v| Inspected::new(node_model(snap, v))),
             NodeRef::Exchange(id) => snap.exchanges.iter().find(|x| x.id == id).map(|x| {
                 Inspected::new(ExchangeModel {
                     name: x.name.clone(),
                     kind: x.kind,
-                    down: node_down(snap),
+                    nodes,
                     bindings: specs
                         .bindings
                         .iter()
@@ -261,7 +318,11 @@ impl Kind for RabbitMq {
                 Inspected::new(QueueModel {
                     name: q.name.clone(),
                     kind: q.kind,
-                    down: node_down(snap),
+                    nodes,
+                    members: (q.members.iter())
+                        .map(|&m| (node_name(snap, m), m == q.node))
+                        .collect(),
+                    held: q.held,
                     ready: q.ready,
                     unacked: q.unacked,
                     consumers: snap
@@ -324,22 +385,69 @@ pub fn node_down(snap: &Snapshot) -> bool {
         .any(|n| matches!(n.node, NodeRef::Exchange(_)) && n.status == NodeStatus::Crashed)
 }
 
-/// Stops or starts the RabbitMQ node (RMQ-32).
-fn node_section(lab: &Lab, down: bool) -> Html {
+/// Each node's name and whether it runs; one unnamed node outside a cluster.
+fn node_states(snap: &Snapshot) -> Vec<(String, bool)> {
+    if snap.rabbitmq_nodes.is_empty() {
+        return vec![(String::new(), !node_down(snap))];
+    }
+    (snap.rabbitmq_nodes.iter())
+        .map(|n| (n.name.clone(), n.up))
+        .collect()
+}
+
+fn node_name(snap: &Snapshot, n: u32) -> String {
+    (snap.rabbitmq_nodes.iter())
+        .find(|v| v.id == n)
+        .map_or_else(|| format!("rabbit-{}", n + 1), |v| v.name.clone())
+}
+
+/// `★rabbit-2 · rabbit-1 · rabbit-3`: the leader first.
+fn members_text(members: &[(String, bool)]) -> String {
+    let leader = members.iter().filter(|(_, lead)| *lead);
+    let followers = members.iter().filter(|(_, lead)| !*lead);
+    (leader.map(|(n, _)| format!("★{n}")))
+        .chain(followers.map(|(n, _)| n.clone()))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// A queue's state in a cluster: its leader (★) or node, or why it takes no writes
+/// (quorum-queues#availability).
+fn cluster_state(l: Lang, snap: &Snapshot, q: &QueueView) -> String {
+    let up = |n: u32| snap.rabbitmq_nodes.iter().any(|v| v.id == n && v.up);
+    if q.available {
+        let star = if q.members.is_empty() { "" } else { "★" };
+        return format!(" · {star}{}", node_name(snap, q.node));
+    }
+    if q.members.is_empty() || q.members.iter().all(|&m| !up(m)) {
+        return format!(" · {}", t(l, Key::TagNodeStopped));
+    }
+    let running = q.members.iter().filter(|&&m| up(m)).count();
+    if 2 * running > q.members.len() {
+        format!(" · {}", t(l, Key::TagQuorumElecting))
+    } else {
+        format!(" · {}", t(l, Key::TagQuorumNoMajority))
+    }
+}
+
+/// The stop or start button of one node; `name` is empty for the only node.
+fn node_button(lab: &Lab, name: &str, up: bool) -> Html {
     let l = lab.lang;
-    let (command, label, hint, id) = if down {
+    let node = (!name.is_empty()).then(|| name.to_string());
+    let suffix = node.as_ref().map_or(String::new(), |n| format!("-{n}"));
+    let (command, label, hint, id) = if up {
         (
-            Command::RestartRabbitMqNode {},
-            Key::FxStartNode,
-            Key::FxStartNodeHint,
-            "insp-start-node",
+            Command::CrashRabbitMqNode { node },
+            Key::FxStopNode,
+            Key::FxStopNodeHint,
+            format!("insp-stop-node{suffix}"),
         )
     } else {
         (
-            Command::CrashRabbitMqNode {},
-            Key::FxStopNode,
-            Key::FxStopNodeHint,
-            "insp-stop-node",
+            Command::RestartRabbitMqNode { node },
+            Key::FxStartNode,
+            Key::FxStartNodeHint,
+            format!("insp-start-node{suffix}"),
         )
     };
     let onclick = {
@@ -349,14 +457,156 @@ fn node_section(lab: &Lab, down: bool) -> Html {
             let _ = run(&lab, command.clone());
         })
     };
+    // In a cluster the button names its node; the action is in its title.
+    let text = if name.is_empty() {
+        t(l, label).to_string()
+    } else if up {
+        format!("✕ {name}")
+    } else {
+        format!("↻ {name}")
+    };
+    let class = if up {
+        "lab-btn small danger"
+    } else {
+        "lab-btn small restart"
+    };
+    html! {
+        <button type="button" {class} data-testid={id} aria-label={format!("{} {name}", t(l, label))}
+            title={t(l, hint)} {onclick}>
+            { text }
+        </button>
+    }
+}
+
+/// Stops or starts the RabbitMQ node, or one node of the cluster (RMQ-32).
+fn node_section(lab: &Lab, nodes: &[(String, bool)]) -> Html {
+    let l = lab.lang;
+    let title = if nodes.len() > 1 {
+        t(l, Key::InspNodes)
+    } else {
+        t(l, Key::InspNode)
+    };
     section(
-        t(l, Key::InspNode),
+        title,
         html! {
-            <button type="button" class="lab-btn small" data-testid={id} title={t(l, hint)} {onclick}>
-                { t(l, label) }
-            </button>
+            <div class="fx-actions">
+                { for nodes.iter().map(|(name, up)| node_button(lab, name, *up)) }
+            </div>
         },
     )
+}
+
+/// One node of a cluster: what it holds, and its stop or start button.
+#[derive(Clone, Debug, PartialEq)]
+struct NodeModel {
+    name: String,
+    up: bool,
+    /// (queue, role key, leads) for every queue with a copy here.
+    queues: Vec<(String, Key, bool)>,
+}
+
+fn node_model(snap: &Snapshot, v: &broker_sim::snapshot::RabbitMqNodeView) -> NodeModel {
+    NodeModel {
+        name: v.name.clone(),
+        up: v.up,
+        queues: node_queues(snap, v.id)
+            .map(|(q, leads)| {
+                let role = match (q.members.is_empty(), leads) {
+                    (true, _) => Key::InspClassicHere,
+                    (false, true) => Key::InspKafkaLeader,
+                    (false, false) => Key::InspQuorumFollower,
+                };
+                (q.name.clone(), role, leads)
+            })
+            .collect(),
+    }
+}
+
+/// The queues with a copy on node `n`: classic queues that live there and quorum queues with a
+/// member there, with whether it leads.
+fn node_queues(snap: &Snapshot, n: u32) -> impl Iterator<Item = (&QueueView, bool)> {
+    (snap.queues.iter())
+        .filter(move |q| q.members.contains(&n) || (q.members.is_empty() && q.node == n))
+        .map(move |q| (q, q.node == n && !q.members.is_empty()))
+}
+
+impl Inspect for NodeModel {
+    fn title(&self, l: Lang) -> (String, String) {
+        (t(l, Key::TagRabbitMqNode).to_string(), self.name.clone())
+    }
+    fn body(&self, lab: &Lab) -> Html {
+        let l = lab.lang;
+        let rows = self.queues.iter().map(|(name, role, _)| {
+            html! { <tr><td>{ name.clone() }</td><td>{ t(l, *role) }</td></tr> }
+        });
+        let state = if self.up {
+            t(l, Key::InspRunning)
+        } else {
+            t(l, Key::TagNodeStopped)
+        };
+        html! {
+            <>
+                <dl class="insp-stats">
+                    { stat(t(l, Key::InspState), state.to_string(), "insp-node-state") }
+                </dl>
+                { section(t(l, Key::InspFailures), html! {
+                    <div class="fx-actions">{ node_button(lab, &self.name, self.up) }</div>
+                }) }
+                { section(t(l, Key::InspNodeQueues), html! {
+                    <table class="insp-table" data-testid="insp-node-table">
+                        <thead><tr>
+                            <th>{ t(l, Key::TagQueue) }</th>
+                            <th>{ t(l, Key::InspQueueRole) }</th>
+                        </tr></thead>
+                        <tbody>{ for rows }</tbody>
+                    </table>
+                }) }
+            </>
+        }
+    }
+}
+
+/// A node's box: a cell per queue it holds, the leader's marked ★ in bold; all grey while the
+/// node is stopped.
+fn node_lane(pen: &Pen, snap: &Snapshot, n: u32, down: bool, lane: Rect, k: f64) {
+    let cells: Vec<(&QueueView, bool)> = node_queues(snap, n).collect();
+    let c = pen.ctx;
+    if cells.is_empty() {
+        pen.lane_box(lane, k);
+        return;
+    }
+    let gap = 6.0 * k;
+    let slots = cells
+        .len()
+        .min(((lane.w + gap) / (80.0 * k + gap)).floor().max(1.0) as usize);
+    let w = (lane.w - gap * (slots - 1) as f64) / slots as f64;
+    for (i, (q, leads)) in cells.iter().take(slots).enumerate() {
+        let r = Rect {
+            x: lane.x + i as f64 * (w + gap),
+            ..lane
+        };
+        pen.round_rect(r, 4.0 * k);
+        c.set_fill_style_str(match (down, leads) {
+            (true, _) => DOWN_FILL,
+            (false, true) => "#dcfce7",
+            (false, false) => "#f0fdf4",
+        });
+        c.fill();
+        c.set_line_width(if *leads { 2.0 * k } else { 1.2 * k });
+        c.set_stroke_style_str(if down { "#9ca3af" } else { "#15803d" });
+        c.stroke();
+        let name = if *leads {
+            format!("★{}", q.name)
+        } else {
+            q.name.clone()
+        };
+        pen.font(if *leads { 700 } else { 600 }, small(13.0, k), FONT);
+        let name = pen.fit(&name, r.w - 8.0 * k);
+        c.set_fill_style_str(if down { MUTED } else { INK });
+        c.set_text_align("center");
+        c.set_text_baseline("middle");
+        c.fill_text(&name, r.x + r.w / 2.0, r.mid_y()).ok();
+    }
 }
 
 fn queue_lane(pen: &Pen, qv: &QueueView, lane: Rect, k: f64) {
@@ -540,7 +790,7 @@ struct Names {
 struct ExchangeModel {
     name: String,
     kind: ExchangeType,
-    down: bool,
+    nodes: Vec<(String, bool)>,
     bindings: Vec<BindingSpec>,
     names: Names,
 }
@@ -549,7 +799,10 @@ struct ExchangeModel {
 struct QueueModel {
     name: String,
     kind: QueueType,
-    down: bool,
+    nodes: Vec<(String, bool)>,
+    /// A quorum queue's members in a cluster: (node, leads).
+    members: Vec<(String, bool)>,
+    held: u64,
     ready: u64,
     unacked: u64,
     consumers: Vec<String>,
@@ -615,6 +868,10 @@ fn queue_body(lab: &Lab, q: &QueueModel) -> Html {
             { stat(t(l, Key::CountUnacked), format_count(q.unacked), "insp-queue-unacked") }
             { stat(t(l, Key::LegendRedelivered), format_count(q.redelivered), "insp-queue-redelivered") }
             { stat(t(l, Key::InspType), match q.kind { QueueType::Classic => "classic", QueueType::Quorum => "quorum" }.to_string(), "insp-queue-type") }
+            if q.members.len() > 1 {
+                { stat(t(l, Key::InspQuorumMembers), members_text(&q.members), "insp-queue-members") }
+                { stat(t(l, Key::InspQuorumHeld), format_count(q.held), "insp-queue-held") }
+            }
             <div class="stat wide">
                 <dt>{ t(l, Key::ColConsumers) }</dt>
                 <dd>{ if q.consumers.is_empty() { "—".to_string() } else { q.consumers.join(", ") } }</dd>
@@ -631,7 +888,7 @@ fn queue_body(lab: &Lab, q: &QueueModel) -> Html {
             title={Key::InspAddConsumer} testid="add-consumer" taken={names.consumers.clone()} />
     };
     let Some(spec) = &q.spec else {
-        return html! { <>{ stats }{ node_section(lab, q.down) }{ bindings }{ add_binding }{ add_consumer }</> };
+        return html! { <>{ stats }{ node_section(lab, &q.nodes) }{ bindings }{ add_binding }{ add_consumer }</> };
     };
     let n = name.clone();
     let max_length = html! {
@@ -692,7 +949,7 @@ fn queue_body(lab: &Lab, q: &QueueModel) -> Html {
     html! {
         <>
             { stats }
-            { node_section(lab, q.down) }
+            { node_section(lab, &q.nodes) }
             { section(t(l, Key::InspSettings), html! {
                 <>
                     { max_length }
@@ -773,7 +1030,7 @@ fn exchange_body(lab: &Lab, x: &ExchangeModel) -> Html {
             <dl class="insp-stats">
                 { stat(t(l, Key::InspType), kind.to_string(), "insp-exchange-type") }
             </dl>
-            { node_section(lab, x.down) }
+            { node_section(lab, &x.nodes) }
             if is_default {
                 <p class="insp-note">{ t(l, Key::InspDefaultExchangeNote) }</p>
             } else {

@@ -194,14 +194,25 @@ pub enum EventKind {
         queue: QueueId,
         dropped: u32,
     },
-    /// The RabbitMQ node stopped; `lost` copies went with it (RMQ-32).
+    /// The RabbitMQ node stopped; `lost` copies went with it (RMQ-32). `node` is its index in
+    /// a cluster of several nodes.
     #[serde(rename = "rabbitmq_node_stopped")]
     RabbitMqNodeStopped {
         lost: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        node: Option<u32>,
     },
     /// The RabbitMQ node started again from what it had on disk (RMQ-32).
     #[serde(rename = "rabbitmq_node_started")]
-    RabbitMqNodeStarted,
+    RabbitMqNodeStarted {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        node: Option<u32>,
+    },
+    /// A quorum queue's member on node `node` became its leader (quorum-queues#leader-election).
+    QuorumLeaderElected {
+        queue: QueueId,
+        node: u32,
+    },
     SubscriberDisconnected {
         consumer: ConsumerId,
         lost: u32,
@@ -977,10 +988,23 @@ impl fmt::Display for OtherLine<'_> {
             EventKind::QueueDeleted { queue, dropped } => {
                 write!(f, "delete {queue} dropped={dropped}")
             }
-            EventKind::RabbitMqNodeStopped { lost } => {
-                write!(f, "rabbitmq node stopped lost={lost}")
+            EventKind::RabbitMqNodeStopped { lost, node } => {
+                write!(f, "rabbitmq node stopped lost={lost}")?;
+                match node {
+                    Some(n) => write!(f, " node=rabbit-{}", n + 1),
+                    None => Ok(()),
+                }
             }
-            EventKind::RabbitMqNodeStarted => write!(f, "rabbitmq node started"),
+            EventKind::RabbitMqNodeStarted { node } => {
+                write!(f, "rabbitmq node started")?;
+                match node {
+                    Some(n) => write!(f, " node=rabbit-{}", n + 1),
+                    None => Ok(()),
+                }
+            }
+            EventKind::QuorumLeaderElected { queue, node } => {
+                write!(f, "quorum leader {queue} on rabbit-{}", node + 1)
+            }
             EventKind::Appended {
                 msg,
                 topic,
@@ -1188,7 +1212,8 @@ impl EventKind {
             | EventKind::ChannelClosed { .. }
             | EventKind::QueueDeleted { .. }
             | EventKind::RabbitMqNodeStopped { .. }
-            | EventKind::RabbitMqNodeStarted
+            | EventKind::RabbitMqNodeStarted { .. }
+            | EventKind::QuorumLeaderElected { .. }
             | EventKind::OffsetReset { .. }
             | EventKind::SessionExpired { .. }
             | EventKind::NoOffset { .. }

@@ -20,6 +20,7 @@ mod rules_pulsar;
 mod rules_queue;
 mod rules_redis;
 mod rules_redis_streams;
+mod rules_rmq_quorum;
 mod rules_rmq_restart;
 mod rules_routing;
 mod rules_sqs;

@@ -558,6 +558,36 @@ fn rabbitmq_node_side(seed: u64, scenario: &mut Value) -> Vec<(u64, Value)> {
             "name": "cx", "source": { "queue": "qx" }, "prefetch": rng.range_u64(0, 3),
             "processing": { "kind": "fixed", "ms": rng.range_u64(1, 30) },
         }));
+    // Half of these cases run a three-node cluster with a quorum queue of their own, and name
+    // the node each command stops or starts (quorum-queues#availability). Its own RNG keeps
+    // the single-node cases as they were.
+    let mut cluster = SimRng::new(seed ^ 0x0051_7561_6f72_756d);
+    let nodes = if cluster.chance(0.5) {
+        scenario["rabbitmq"] = json!({ "nodes": 3, "election_ms": cluster.range_u64(50, 800) });
+        scenario["queues"]
+            .as_array_mut()
+            .expect("queues")
+            .push(json!({ "name": "qq", "type": "quorum" }));
+        scenario["producers"]
+            .as_array_mut()
+            .expect("producers")
+            .push(json!({
+                "name": "pq", "targets": [{ "exchange": "" }],
+                "rate": { "kind": "poisson", "per_sec": cluster.range_u64(10, 100) },
+                "message": { "routing_keys": ["qq"] },
+                "confirms": true,
+            }));
+        scenario["consumers"]
+            .as_array_mut()
+            .expect("consumers")
+            .push(json!({
+                "name": "cq", "source": { "queue": "qq" }, "prefetch": cluster.range_u64(0, 5),
+                "processing": { "kind": "fixed", "ms": cluster.range_u64(1, 300) },
+            }));
+        3
+    } else {
+        1
+    };
     // Stops and starts alternate, at sorted times, with the odd refused one.
     let mut times: Vec<u64> = (0..rng.range_u64(1, 4))
         .map(|_| rng.range_u64(0, HORIZON_MS - 1))
@@ -575,6 +605,19 @@ fn rabbitmq_node_side(seed: u64, scenario: &mut Value) -> Vec<(u64, Value)> {
             (at, json!({ verb: {} }))
         })
         .collect();
+    if nodes > 1 {
+        // Node by node, in any order: majorities lost and regained, leaders moved.
+        for _ in 0..cluster.range_u64(2, 8) {
+            let verb = if cluster.chance(0.5) {
+                "crash_rabbitmq_node"
+            } else {
+                "restart_rabbitmq_node"
+            };
+            let node = format!("rabbit-{}", cluster.range_u64(1, nodes));
+            let at = cluster.range_u64(0, HORIZON_MS - 1);
+            commands.push((at, json!({ verb: { "node": node } })));
+        }
+    }
     if rng.chance(0.3) {
         let at = rng.range_u64(0, HORIZON_MS - 1);
         commands.push((at, json!({ "restart_consumer": { "consumer": "cx" } })));
@@ -1788,6 +1831,7 @@ fn prop_generator_covers_every_event_kind() {
         "command:restart_rabbitmq_node",
         "rabbitmq_node_stopped",
         "rabbitmq_node_started",
+        "quorum_leader_elected",
         "dropped:transient_queue_lost",
         "dropped:not_yet_on_disk",
         "jms_send",

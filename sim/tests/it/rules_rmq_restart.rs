@@ -100,7 +100,7 @@ fn rmq_32_a_durable_queue_keeps_its_persistent_messages_and_loses_its_transient_
         "on disk, in order"
     );
     let stopped = events.iter().filter_map(|e| match e.kind {
-        EventKind::RabbitMqNodeStopped { lost } => Some(lost),
+        EventKind::RabbitMqNodeStopped { lost, .. } => Some(lost),
         _ => None,
     });
     assert_eq!(stopped.collect::<Vec<_>>(), vec![2]);

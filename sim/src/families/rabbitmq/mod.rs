@@ -7,7 +7,7 @@ use crate::clients::{ClientWork, Cx};
 use crate::clients::{Closure, Consumer, ConsumerStatus};
 use crate::command::{at_cap, CommandError};
 use crate::event::{EventKind, Settle};
-use crate::ids::{ConsumerId, ExchangeId, ProducerId, QueueId};
+use crate::ids::{ConsumerId, ExchangeId, MessageId, ProducerId, QueueId};
 use crate::kernel::ms_to_us;
 use crate::ledger::{CopyState, DeadLetterReason, DropReason};
 use crate::matching::{headers_match, TopicPattern};
@@ -20,6 +20,9 @@ use crate::wire::NodeRef;
 use queue::Queue;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A quorum queue's members: three nodes, or all when the cluster is smaller
+/// (`x-quorum-initial-group-size`, quorum-queues#replication).
+pub const QUORUM_MEMBERS: u32 = 3;
 /// Quorum queues cap a consumer's prefetch (RMQ-9).
 pub const QUORUM_MAX_PREFETCH: u32 = 2_000;
 /// RabbitMQ's default `consumer_timeout`, and how often it is checked (RMQ-16).
@@ -61,12 +64,19 @@ pub(crate) struct RabbitMq {
     pub consumers: BTreeMap<ConsumerId, QueueId>,
     /// Successes not yet acked, for `ack_batch` > 1 (RMQ-11).
     pending_acks: BTreeMap<ConsumerId, u32>,
-    /// The node is stopped (RMQ-32).
-    pub down: bool,
-    /// Consumers whose connection the stop dropped; they reconnect when it starts.
+    /// Whether each node of the cluster runs; one node unless the scenario has a cluster
+    /// (RMQ-32).
+    pub up: Vec<bool>,
+    /// How long a quorum queue's election takes.
+    election_us: u64,
+    /// Consumers whose connection a stop dropped; they reconnect when their queue is back.
     reconnect: Vec<ConsumerId>,
-    /// Confirms waiting for the next fsync, one per message (RMQ-31).
-    pending_confirms: Vec<ProducerId>,
+    /// Confirms waiting for the next fsync, one per message, with the node that writes it
+    /// (RMQ-31).
+    pending_confirms: Vec<(ProducerId, u32)>,
+    /// Confirms waiting for quorum queues to take held publishes: the producer and how many
+    /// held copies of the message are still waiting.
+    held_confirms: BTreeMap<MessageId, (ProducerId, u32)>,
     sync_scheduled: bool,
 }
 
@@ -134,9 +144,11 @@ impl Default for RabbitMq {
             routes: BTreeMap::new(),
             consumers: BTreeMap::new(),
             pending_acks: BTreeMap::new(),
-            down: false,
+            up: vec![true],
+            election_us: 0,
             reconnect: Vec::new(),
             pending_confirms: Vec::new(),
+            held_confirms: BTreeMap::new(),
             sync_scheduled: false,
         }
     }
@@ -329,6 +341,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             return;
         }
         let mut accepted_all = true;
+        let mut held = 0;
         let mut slot = Some(slot);
         let template = self.world.copies.get(slot.expect("set")).clone();
         for (n, q) in queues.iter().enumerate() {
@@ -355,6 +368,20 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
                 self.world.drop_copy(s, DropReason::DeadLetterUnroutable);
                 continue;
             }
+            let queue = &self.family.queues[q.index()];
+            let (quorum, node) = (queue.is_quorum(), queue.node as usize);
+            if quorum && !self.family.available(*q) {
+                // No leader with a majority takes it yet: the channel resends it later.
+                self.family.queues[q.index()].held.push(s);
+                held += 1;
+                continue;
+            }
+            if !quorum && !self.family.up[node] {
+                // The classic queue's node is down: nothing takes the copy (RMQ-32).
+                self.world.drop_copy(s, DropReason::BrokerDown);
+                accepted_all = false;
+                continue;
+            }
             accepted_all &= self.enqueue(*q, s);
         }
         // A persistent message in a durable classic queue is confirmed after the fsync (RMQ-31).
@@ -365,8 +392,15 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         if let Some(id) = producer {
             let p = &mut self.clients.producers[id.index()];
             if p.spec.confirms {
-                if accepted_all && on_disk {
-                    self.family.pending_confirms.push(id);
+                if accepted_all && held > 0 {
+                    // Confirmed once the quorum queues have it (RMQ-31).
+                    self.family.held_confirms.insert(msg, (id, held));
+                } else if accepted_all && on_disk {
+                    let node = (queues.iter())
+                        .map(|q| &self.family.queues[q.index()])
+                        .find(|q| q.stores())
+                        .map_or(0, |q| q.node);
+                    self.family.pending_confirms.push((id, node));
                 } else if accepted_all {
                     p.confirms_acked += 1;
                 } else {
@@ -564,7 +598,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
 
     /// Hands ready messages to consumers with free capacity, in round-robin order (RMQ-8, RMQ-9).
     pub(crate) fn dispatch(&mut self, q: QueueId) {
-        if self.family.down {
+        if !self.family.available(q) {
             return;
         }
         let quorum = self.family.queues[q.index()].is_quorum();
@@ -735,7 +769,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             let owner_gone = queue.spec.exclusive && why == Closure::Crash;
             let last_left =
                 queue.spec.auto_delete && queue.had_consumer && queue.consumers.is_empty();
-            if !self.family.down && !queue.deleted && (owner_gone || last_left) {
+            if self.family.up[queue.node as usize] && !queue.deleted && (owner_gone || last_left) {
                 self.delete_queue(q, DropReason::QueueDeleted);
             }
             self.dispatch(q);
@@ -889,6 +923,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             self.family.queues[q.index()].pop_head(size);
             self.world.drop_copy(*slot, reason);
         }
+        self.drop_held_publishes(q, reason);
         self.world.emit(EventKind::QueueDeleted {
             queue: q,
             dropped: ready.len() as u32,
@@ -908,7 +943,17 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             .dead_letter_exchange
             .as_deref()
             .and_then(|n| self.family.exchange_id(n));
-        self.family.queues.push(Queue::new(spec, dlx));
+        let mut queue = Queue::new(spec, dlx);
+        // Declared on the client's node: the first running one (`client-local`).
+        let nodes = self.family.up.len() as u32;
+        queue.node = self.family.up.iter().position(|&u| u).unwrap_or(0) as u32;
+        if queue.is_quorum() {
+            let first = queue.node;
+            queue.members = (0..nodes.min(QUORUM_MEMBERS))
+                .map(|i| (first + i) % nodes)
+                .collect();
+        }
+        self.family.queues.push(queue);
         let id = QueueId((self.family.queues.len() - 1) as u32);
         self.mark_unused_if_idle(id);
         Ok(id)
@@ -1032,6 +1077,10 @@ pub(crate) enum RabbitMqWork {
     },
     /// The fsync of persistent messages (RMQ-31).
     Sync,
+    /// A quorum queue's followers have elected a new leader (quorum-queues#leader-election).
+    Elect {
+        queue: QueueId,
+    },
 }
 
 impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
@@ -1039,7 +1088,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         match work {
             RabbitMqWork::ArriveAtExchange { slot, exchange } => {
                 self.wire.arrived(self.world.now, slot);
-                if self.family.down {
+                if self.family.all_down() {
                     // The connection is gone; no confirm comes (RMQ-32).
                     self.world.drop_copy(slot, DropReason::BrokerDown);
                 } else {
@@ -1075,7 +1124,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             }
             RabbitMqWork::QueueExpires { queue, since } => {
                 let q = &self.family.queues[queue.index()];
-                if !q.deleted && !self.family.down && q.unused_since == Some(since) {
+                if !q.deleted && self.family.up[q.node as usize] && q.unused_since == Some(since) {
                     self.delete_queue(queue, DropReason::QueueDeleted);
                 }
             }
@@ -1084,6 +1133,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
                 self.dispatch(queue);
             }
             RabbitMqWork::Sync => self.sync(),
+            RabbitMqWork::Elect { queue } => self.elect(queue),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The RabbitMQ node stopping and starting again: what it keeps on disk (RMQ-31..RMQ-33).
 
+use super::queue::Queue;
 use super::{RabbitMq, RabbitMqWork};
 use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx};
 use crate::command::CommandError;
@@ -7,6 +8,7 @@ use crate::event::EventKind;
 use crate::ids::{ConsumerId, QueueId};
 use crate::kernel::ms_to_us;
 use crate::ledger::DropReason;
+use crate::scenario::{rabbitmq_node_name, RabbitMqClusterSpec};
 
 /// A classic queue writes persistent messages in batches and fsyncs at most this long after
 /// the first one; publisher confirms wait for that fsync (`rabbit_amqqueue_process`
@@ -14,8 +16,34 @@ use crate::ledger::DropReason;
 pub const SYNC_INTERVAL_MS: f64 = 200.0;
 
 impl RabbitMq {
+    /// Sets up a cluster of `nodes` nodes (RMQ-32); before any queue is added.
+    pub(crate) fn set_cluster(&mut self, spec: &RabbitMqClusterSpec) {
+        self.up = vec![true; spec.nodes as usize];
+        self.election_us = ms_to_us(spec.election_ms);
+    }
+
+    /// Every node is stopped: no connection can be made at all.
+    pub fn all_down(&self) -> bool {
+        !self.up.iter().any(|&u| u)
+    }
+
+    fn majority_up(&self, queue: &Queue) -> bool {
+        let up = (queue.members.iter())
+            .filter(|&&n| self.up[n as usize])
+            .count();
+        2 * up > queue.members.len()
+    }
+
+    /// The queue takes publishes and delivers: a classic queue while its node runs, a quorum
+    /// queue while it has a leader and a majority of its members run (quorum-queues#availability).
+    pub fn available(&self, q: QueueId) -> bool {
+        let queue = &self.queues[q.index()];
+        self.up[queue.node as usize]
+            && (!queue.is_quorum() || (!queue.electing && self.majority_up(queue)))
+    }
+
     pub(crate) fn check_up(&self) -> Result<(), CommandError> {
-        if self.down {
+        if self.all_down() {
             return Err(CommandError::NotApplicable {
                 reason: "the RabbitMQ node is stopped".into(),
             });
@@ -23,13 +51,38 @@ impl RabbitMq {
         Ok(())
     }
 
-    pub(crate) fn check_down(&self) -> Result<(), CommandError> {
-        if !self.down {
+    /// The node `name` (`rabbit-1` when none is named), if it runs.
+    pub(crate) fn node_to_stop(&self, name: Option<&str>) -> Result<u32, CommandError> {
+        let n = self.node_named(name.unwrap_or("rabbit-1"))?;
+        if !self.up[n as usize] {
+            return Err(CommandError::NotApplicable {
+                reason: format!("{} is already stopped", rabbitmq_node_name(n)),
+            });
+        }
+        Ok(n)
+    }
+
+    /// The node `name` (the first stopped one when none is named), if it is stopped.
+    pub(crate) fn node_to_start(&self, name: Option<&str>) -> Result<u32, CommandError> {
+        let n = match name {
+            Some(name) => self.node_named(name)?,
+            None => self.up.iter().position(|&u| !u).unwrap_or(0) as u32,
+        };
+        if self.up[n as usize] {
             return Err(CommandError::NotApplicable {
                 reason: "the RabbitMQ node is running".into(),
             });
         }
-        Ok(())
+        Ok(n)
+    }
+
+    fn node_named(&self, name: &str) -> Result<u32, CommandError> {
+        (0..self.up.len() as u32)
+            .find(|&n| rabbitmq_node_name(n) == name)
+            .ok_or_else(|| CommandError::UnknownEntity {
+                kind: "RabbitMQ node",
+                name: name.to_string(),
+            })
     }
 
     /// A consumer may (re)subscribe to `q`: the node is up, the queue exists and, if exclusive,
@@ -42,6 +95,11 @@ impl RabbitMq {
     ) -> Result<(), CommandError> {
         self.check_up()?;
         let queue = &self.queues[q.index()];
+        if !queue.is_quorum() && !self.up[queue.node as usize] {
+            return Err(CommandError::NotApplicable {
+                reason: format!("{} is stopped", rabbitmq_node_name(queue.node)),
+            });
+        }
         if queue.deleted {
             return Err(CommandError::NotApplicable {
                 reason: format!("NOT_FOUND: no queue '{}'", queue.name()),
@@ -75,32 +133,40 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
     /// The fsync: everything queued so far is on disk, and the waiting confirms are sent.
     pub(crate) fn sync(&mut self) {
         self.family.sync_scheduled = false;
-        if self.family.down {
-            return;
-        }
+        let up = &self.family.up;
         for q in &mut self.family.queues {
-            q.mark_synced();
+            if up[q.node as usize] {
+                q.mark_synced();
+            }
         }
-        for p in std::mem::take(&mut self.family.pending_confirms) {
-            self.clients.producers[p.index()].confirms_acked += 1;
+        for (p, node) in std::mem::take(&mut self.family.pending_confirms) {
+            if up[node as usize] {
+                self.clients.producers[p.index()].confirms_acked += 1;
+            }
         }
     }
 
-    /// The node stops. Connections drop, so unacked deliveries go back to their queues
-    /// (RMQ-15); then only what a restart recovers stays: durable queues with the persistent
-    /// messages already on disk. Transient and exclusive queues go with their messages,
-    /// transient messages go, and unconfirmed persistent ones not yet synced go (RMQ-32, RMQ-33).
-    pub(crate) fn crash_node(&mut self) {
-        self.family.down = true;
-        let connected: Vec<ConsumerId> = (self.family.consumers.keys().copied())
-            .filter(|c| self.clients.consumers[c.index()].status == ConsumerStatus::Running)
+    /// Node `n` stops. Connections to it drop, so unacked deliveries go back to their queues
+    /// (RMQ-15); then only what a restart recovers stays of its classic queues: durable queues
+    /// with the persistent messages already on disk. Transient and exclusive queues go with
+    /// their messages, transient messages go, and unconfirmed persistent ones not yet synced go
+    /// (RMQ-32, RMQ-33). A quorum queue loses nothing: its followers elect a leader elsewhere
+    /// if a majority of its members still runs (quorum-queues#leader-election).
+    pub(crate) fn crash_node(&mut self, n: u32) {
+        self.family.up[n as usize] = false;
+        let connected: Vec<ConsumerId> = (self.family.consumers.iter())
+            .filter(|(c, q)| {
+                self.clients.consumers[c.index()].status == ConsumerStatus::Running
+                    && self.family.queues[q.index()].node == n
+            })
+            .map(|(c, _)| *c)
             .collect();
         for &cid in &connected {
             self.close_consumer(cid, ConsumerStatus::Crashed, Closure::Crash);
         }
-        self.family.reconnect = connected;
+        self.family.reconnect.extend(connected);
         // Their messages were not on disk: these confirms never come.
-        self.family.pending_confirms.clear();
+        self.family.pending_confirms.retain(|&(_, node)| node != n);
         let mut lost = 0;
         for i in 0..self.family.queues.len() {
             let q = QueueId(i as u32);
@@ -108,13 +174,19 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             if queue.deleted {
                 continue;
             }
+            // A quorum queue is always durable and persists every message (RMQ-32).
+            if queue.is_quorum() {
+                if queue.node == n && queue.members.len() > 1 {
+                    self.start_election(q);
+                }
+                continue;
+            }
+            if queue.node != n {
+                continue;
+            }
             if !queue.spec.survives_restart() {
                 lost += queue.ready_len() as u32;
                 self.delete_queue(q, DropReason::TransientQueueLost);
-                continue;
-            }
-            // A quorum queue is always durable and persists every message (RMQ-32).
-            if queue.is_quorum() {
                 continue;
             }
             for e in self.family.queues[i].drain_ready() {
@@ -133,37 +205,150 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
                 lost += 1;
             }
         }
-        self.world.emit(EventKind::RabbitMqNodeStopped { lost });
+        if self.family.all_down() {
+            // The publishers' connections are gone, and with them what they were resending.
+            for q in 0..self.family.queues.len() {
+                self.drop_held_publishes(QueueId(q as u32), DropReason::BrokerDown);
+            }
+        }
+        let node = (self.family.up.len() > 1).then_some(n);
+        self.world
+            .emit(EventKind::RabbitMqNodeStopped { lost, node });
     }
 
-    /// The node starts from disk. A recovered auto-delete queue has had no consumer yet
-    /// (RMQ-33); clients with automatic recovery reconnect to the queues that came back.
-    pub(crate) fn restart_node(&mut self) {
-        self.family.down = false;
-        self.world.emit(EventKind::RabbitMqNodeStarted);
+    /// The followers of a quorum queue whose leader's node stopped hold an election, if a
+    /// majority of its members runs; otherwise the queue waits for a node to come back.
+    fn start_election(&mut self, q: QueueId) {
+        let queue = &self.family.queues[q.index()];
+        if queue.electing || !self.family.majority_up(queue) {
+            return;
+        }
+        self.family.queues[q.index()].electing = true;
+        let at = self.world.now.plus(self.family.election_us);
+        self.world.schedule(at, RabbitMqWork::Elect { queue: q });
+    }
+
+    /// The election ends: the first running member after the old leader leads, if a majority
+    /// still runs. The new leader has every confirmed message, since a majority had each one
+    /// (quorum-queues#data-safety).
+    pub(crate) fn elect(&mut self, q: QueueId) {
+        let queue = &mut self.family.queues[q.index()];
+        queue.electing = false;
+        if queue.deleted || !self.family.majority_up(&self.family.queues[q.index()]) {
+            return;
+        }
+        let queue = &self.family.queues[q.index()];
+        let at = queue
+            .members
+            .iter()
+            .position(|&m| m == queue.node)
+            .unwrap_or(0);
+        let len = queue.members.len();
+        let Some(leader) = (1..=len)
+            .map(|k| queue.members[(at + k) % len])
+            .find(|&m| self.family.up[m as usize])
+        else {
+            return;
+        };
+        self.family.queues[q.index()].node = leader;
+        self.world.emit(EventKind::QuorumLeaderElected {
+            queue: q,
+            node: leader,
+        });
+        self.resume(q);
+    }
+
+    /// A quorum queue has a leader and a majority again: the channels resend what they held,
+    /// its consumers reconnect, and it delivers.
+    fn resume(&mut self, q: QueueId) {
+        for slot in std::mem::take(&mut self.family.queues[q.index()].held) {
+            let msg = self.world.copies.get(slot).msg;
+            let accepted = self.enqueue(q, slot);
+            let Some(&(p, waiting)) = self.family.held_confirms.get(&msg) else {
+                continue;
+            };
+            if !accepted {
+                self.family.held_confirms.remove(&msg);
+                let producer = &mut self.clients.producers[p.index()];
+                producer.confirms_nacked += 1;
+                producer.nacks.push(msg);
+                self.world
+                    .emit(EventKind::PublisherNacked { msg, producer: p });
+            } else if waiting == 1 {
+                self.family.held_confirms.remove(&msg);
+                self.clients.producers[p.index()].confirms_acked += 1;
+            } else {
+                self.family.held_confirms.insert(msg, (p, waiting - 1));
+            }
+        }
+        self.reconnect(|family, queue| family.available(queue));
+        self.dispatch(q);
+    }
+
+    /// Consumers whose connection a stop dropped reconnect (automatic recovery) to the queues
+    /// `back` says are back.
+    fn reconnect(&mut self, back: impl Fn(&RabbitMq, QueueId) -> bool) {
+        let waiting = std::mem::take(&mut self.family.reconnect);
+        for cid in waiting {
+            let q = self.family.consumers[&cid];
+            let crashed = self.clients.consumers[cid.index()].status == ConsumerStatus::Crashed;
+            if !crashed || self.family.queues[q.index()].deleted {
+                continue;
+            }
+            if back(self.family, q) {
+                self.consume(cid);
+                self.world
+                    .emit(EventKind::ConsumerRestarted { consumer: cid });
+            } else {
+                self.family.reconnect.push(cid);
+            }
+        }
+    }
+
+    /// A held publish goes with the queue or the connection: never confirmed.
+    pub(crate) fn drop_held_publishes(&mut self, q: QueueId, reason: DropReason) {
+        for slot in std::mem::take(&mut self.family.queues[q.index()].held) {
+            let msg = self.world.copies.get(slot).msg;
+            self.family.held_confirms.remove(&msg);
+            self.world.drop_copy(slot, reason);
+        }
+    }
+
+    /// Node `n` starts from disk. A recovered auto-delete queue has had no consumer yet
+    /// (RMQ-33); clients with automatic recovery reconnect to the queues that came back. A
+    /// quorum queue whose leader is gone elects one now that a majority runs; one whose
+    /// leader runs resumes at once.
+    pub(crate) fn restart_node(&mut self, n: u32) {
+        self.family.up[n as usize] = true;
+        let node = (self.family.up.len() > 1).then_some(n);
+        self.world.emit(EventKind::RabbitMqNodeStarted { node });
         let live: Vec<QueueId> = (0..self.family.queues.len())
             .map(|i| QueueId(i as u32))
             .filter(|q| !self.family.queues[q.index()].deleted)
             .collect();
         for &q in &live {
             let queue = &mut self.family.queues[q.index()];
+            if queue.node != n {
+                continue;
+            }
             queue.mark_synced();
             queue.had_consumer = false;
             queue.unused_since = None;
             queue.expiry_timer = None;
             self.mark_unused_if_idle(q);
         }
-        for cid in std::mem::take(&mut self.family.reconnect) {
-            let q = self.family.consumers[&cid];
-            if self.clients.consumers[cid.index()].status == ConsumerStatus::Crashed
-                && !self.family.queues[q.index()].deleted
-            {
-                self.consume(cid);
-                self.world
-                    .emit(EventKind::ConsumerRestarted { consumer: cid });
-            }
-        }
+        // Any consumer whose queue is back may reconnect, whichever node stopped it.
+        self.reconnect(|family, queue| family.available(queue));
         for q in live {
+            let queue = &self.family.queues[q.index()];
+            if queue.is_quorum() && queue.members.contains(&n) {
+                if !self.family.up[queue.node as usize] {
+                    self.start_election(q);
+                } else if self.family.available(q) {
+                    self.resume(q);
+                    continue;
+                }
+            }
             self.dispatch(q);
         }
     }

@@ -136,6 +136,16 @@ pub struct Queue {
     pub redeliver_rate: RateMeter,
     pub ack_rate: RateMeter,
     pub depth: Series,
+    /// The node the queue runs on: a classic queue's node, a quorum queue's leader (RMQ-32).
+    pub node: u32,
+    /// A quorum queue's members, leader included; empty for a classic queue.
+    pub members: Vec<u32>,
+    /// A quorum queue's followers are electing a new leader (quorum-queues#leader-election).
+    pub electing: bool,
+    /// Publishes a quorum queue without a leader or a majority has not taken yet: the
+    /// publisher's channel keeps and resends them to the next leader, unconfirmed
+    /// (`rabbit_fifo_client` `resend_all_pending`). Their copies stay in flight.
+    pub held: Vec<Slot>,
 }
 
 impl Queue {
@@ -166,6 +176,10 @@ impl Queue {
             redeliver_rate: RateMeter::new(crate::COLLECT_STATISTICS_INTERVAL),
             ack_rate: RateMeter::new(crate::COLLECT_STATISTICS_INTERVAL),
             depth: Series::new(crate::SERIES_CAPACITY, crate::SAMPLE_INTERVAL),
+            node: 0,
+            members: Vec::new(),
+            electing: false,
+            held: Vec::new(),
         }
     }
 

@@ -8,8 +8,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Bytes of the gzipped wasm allowed. Lowered as the app gets smaller; never raised silently:
 # session 8 raised it from 1,100,000 for the timeline, fork, sequence diagram, theory, sweeps
-# and orchestration (+103 KB gzipped; docs/performance.md, "Size").
-BUDGET_GZIP=${BROKER_LAB_WASM_BUDGET:-1150000}
+# and orchestration (+103 KB gzipped); session 9 from 1,150,000 for the broker-or-brokerless
+# view, quorum queues on a cluster, Kafka stage transactions, the JMS and Streams panels and
+# the start screen (+41 KB gzipped; docs/performance.md, "Size").
+BUDGET_GZIP=${BROKER_LAB_WASM_BUDGET:-1180000}
 
 shopt -s nullglob
 wasm=(dist/*.wasm)

@@ -178,8 +178,9 @@ fn pipes_lane(pen: &Pen, pipes: &[(u64, u32)], blocked: bool, lane: Rect, k: f64
     c.set_text_baseline("middle");
     pen.font(700, 14.0 * k, FONT);
     let mut lane = lane;
-    if blocked {
-        let word = t(pen.lang, Key::NodeZmqBlockedShort);
+    let word = t(pen.lang, Key::NodeZmqBlockedShort);
+    // Said in the lane only where the pipes keep most of it (the node's text says it too).
+    if blocked && pen.text_w(word) + 8.0 * k <= lane.w * 0.45 {
         c.set_text_align("right");
         c.set_fill_style_str(DANGER);
         c.fill_text(word, lane.right() - 2.0 * k, lane.mid_y()).ok();

@@ -302,6 +302,14 @@ describe('app', () => {
       });
       assert.deepEqual(report.low, [], 'text under 4.5:1 in presenter mode');
       assert.ok(report.ring >= 3, `the focus ring is ${report.ring.toFixed(2)}:1`);
+      // An old 1024 px projector: "재생" stays on one line (it wrapped letter by letter).
+      await page.setViewportSize({ width: 1024, height: 768 });
+      await nextFrames(page, 3);
+      const play = await page.getByTestId('play').evaluate((el) => {
+        const text = el.querySelector('.play-text') ?? el;
+        return { h: text.getBoundingClientRect().height, font: parseFloat(getComputedStyle(text).fontSize), text: text.textContent };
+      });
+      assert.ok(play.h < 1.8 * play.font, `"${play.text}" wraps: ${play.h}px high at ${play.font}px`);
     });
   });
 

@@ -264,8 +264,10 @@ impl Topology {
                         .into_iter()
                         .filter_map(rank)
                         .collect();
+                    // Unlinked nodes (a cluster's broker boxes) follow the linked ones, in
+                    // their own order, so none splits a fan of links.
                     let key = if ranks.is_empty() {
-                        (i as f64 + 0.5) / own.len() as f64
+                        1.0 + (i as f64 + 0.5) / own.len() as f64
                     } else {
                         ranks.iter().sum::<f64>() / ranks.len() as f64
                     };
@@ -1425,6 +1427,23 @@ mod tests {
         for e in &t.edges {
             assert!(l.link(e.from, e.to).is_some(), "{e:?} has no curve");
         }
+    }
+
+    /// A cluster's node boxes have no links: they follow the queue its links fan into, and
+    /// never split that fan (the queue stood between rabbit-1 and rabbit-2).
+    #[test]
+    fn unlinked_broker_boxes_follow_the_linked_stores() {
+        let scenario = crate::presets::scenario("quorum-lab").unwrap();
+        let d = Driver::new(&scenario, 1).unwrap();
+        let snap = d.snapshot();
+        let t = topology(&snap);
+        let names: Vec<String> = t.columns[STORES]
+            .iter()
+            .filter_map(|i| i.node())
+            .filter_map(|n| snap.graph.node(n))
+            .map(|n| n.name.clone())
+            .collect();
+        assert_eq!(names, ["orders", "rabbit-1", "rabbit-2", "rabbit-3"]);
     }
 
     /// Lesson 12 at 1280×720 (the drawing beside the narration): each binding label fits,

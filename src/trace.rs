@@ -333,6 +333,7 @@ pub struct Names {
     consumers: BTreeMap<u32, String>,
     producers: BTreeMap<u32, String>,
     topics: BTreeMap<u32, String>,
+    groups: BTreeMap<u32, String>,
     channels: Vec<String>,
 }
 
@@ -363,6 +364,7 @@ impl Names {
                 .map(|p| (p.id.0, p.name.clone()))
                 .collect(),
             topics: s.topics.iter().map(|t| (t.id.0, t.name.clone())).collect(),
+            groups: s.groups.iter().map(|g| (g.id.0, g.name.clone())).collect(),
             channels: s.channels.clone(),
         }
     }
@@ -491,16 +493,59 @@ impl Names {
                 self.consumer(*consumer)
             ),
             other => {
-                // Events about no message keep their trace text, without the time.
+                // Events about no message keep their trace text, without the time, with the
+                // entities' names in place of their ids.
                 let line = Event {
                     time: SimTime::ZERO,
                     kind: other.clone(),
                 }
                 .to_string();
-                line.split_once(' ')
-                    .map_or(line.clone(), |(_, r)| r.to_string())
+                self.with_names(line.split_once(' ').map_or(line.as_str(), |(_, r)| r))
             }
         }
+    }
+
+    /// `text` with each whole-word id the trace format writes (`c0`, `q1`, `p2`, `x0`, `g0`,
+    /// `t0p1`) replaced by the entity's name, where it has one.
+    pub fn with_names(&self, text: &str) -> String {
+        let named = |word: &str| -> Option<String> {
+            let split = word.find(|c: char| c.is_ascii_digit())?;
+            let (prefix, digits) = word.split_at(split);
+            if prefix == "t" {
+                let (topic, partition) = digits.split_once('p')?;
+                let (topic, partition) = (topic.parse().ok()?, partition.parse().ok()?);
+                return self
+                    .topics
+                    .contains_key(&topic)
+                    .then(|| self.partition(broker_sim::ids::TopicId(topic), partition));
+            }
+            let id: u32 = digits.parse().ok()?;
+            let map = match prefix {
+                "c" => &self.consumers,
+                "q" => &self.queues,
+                "p" => &self.producers,
+                "x" => &self.exchanges,
+                "g" => &self.groups,
+                _ => return None,
+            };
+            map.get(&id).cloned()
+        };
+        let mut out = String::with_capacity(text.len());
+        let mut word = String::new();
+        for ch in text.chars().chain(std::iter::once(' ')) {
+            if ch.is_ascii_alphanumeric() {
+                word.push(ch);
+                continue;
+            }
+            match named(&word) {
+                Some(name) => out.push_str(&name),
+                None => out.push_str(&word),
+            }
+            word.clear();
+            out.push(ch);
+        }
+        out.pop();
+        out
     }
 }
 
@@ -874,6 +919,17 @@ mod tests {
         assert!(j.truncated);
         assert_eq!(j.steps.len(), 1);
         assert_eq!(j.steps[0].detail, "q0");
+    }
+
+    /// Issue 10: the event log spoke in ids ("rebalance g0", "crash c1"); it names them.
+    #[test]
+    fn trace_ids_become_names() {
+        let d = run("scenarios/lessons/10-kafka-partitions.json", 12);
+        let n = names(&d);
+        assert_eq!(
+            n.with_names("rebalance g0 gen 2 started; crash c0 requeued=0 lost=0; t0p1; q9 c99"),
+            "rebalance shipping gen 2 started; crash ship-1 requeued=0 lost=0; orders-1; q9 c99"
+        );
     }
 
     #[test]

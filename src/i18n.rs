@@ -644,6 +644,8 @@ strings! {
     FxCrashBrokerHint => "The broker process dies: the controller notices after broker.session.timeout.ms and elects new leaders", "브로커 프로세스가 죽습니다. 컨트롤러는 broker.session.timeout.ms 뒤에 알아채고 새 리더를 선출합니다";
     FxRestartBroker => "Restart broker", "브로커 재시작";
     FxRestartBrokerHint => "The broker comes back as a follower: it cuts its logs back to the leaders' and catches up", "브로커가 팔로워로 돌아옵니다. 로그를 리더의 로그에 맞춰 잘라 내고 따라잡습니다";
+    FxSlowBroker => "Slow fetches +40 s", "가져오기 +40초 지연";
+    FxSlowBrokerHint => "Its follower fetches take 40 s longer (a GC pause, a slow disk): past replica.lag.time.max.ms it leaves the ISR, and acks=all stops waiting for it", "팔로워로서의 가져오기가 40초 더 걸립니다(GC 정지, 느린 디스크). replica.lag.time.max.ms를 넘으면 ISR에서 빠지고, acks=all은 더 이상 이 브로커를 기다리지 않습니다";
     ColStreams => "Redis streams", "Redis 스트림";
     ColStreamsAfter => "streams", "스트림";
     TagStream => "Redis stream", "Redis 스트림";

@@ -385,7 +385,9 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             | Command::UnsubscribeDurable { .. }
             | Command::RestartJmsBroker { .. } => continue,
             // Kafka broker ids are checked by the core when the command applies.
-            Command::CrashKafkaBroker { .. } | Command::RestartKafkaBroker { .. } => continue,
+            Command::CrashKafkaBroker { .. }
+            | Command::RestartKafkaBroker { .. }
+            | Command::SlowKafkaBroker { .. } => continue,
             Command::CrashRabbitMqNode { .. } | Command::RestartRabbitMqNode { .. } => continue,
             // SQS queues are checked by the core too.
             Command::AddSqsQueue { .. } | Command::UpdateSqsQueue { .. } => continue,

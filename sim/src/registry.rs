@@ -602,6 +602,9 @@ impl Simulation {
             }
             Command::CrashKafkaBroker { broker } => cx!(self, kafka).crash_broker(broker)?,
             Command::RestartKafkaBroker { broker } => cx!(self, kafka).restart_broker(broker)?,
+            Command::SlowKafkaBroker { broker, delay_ms } => {
+                cx!(self, kafka).slow_broker(broker, delay_ms)?
+            }
             Command::CrashPeer { peer } => {
                 let peer = self.zeromq.check_running(&peer, true)?;
                 self.world.emit(EventKind::CommandApplied { summary });

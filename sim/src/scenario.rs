@@ -2434,6 +2434,13 @@ pub enum Command {
     RestartKafkaBroker {
         broker: u32,
     },
+    /// The broker's replica fetcher slows (a long GC pause, a slow disk): each fetch it makes
+    /// as a follower comes back `delay_ms` later; 0 restores it. A follower behind for longer
+    /// than `replica.lag.time.max.ms` leaves the ISR, and rejoins once caught up (KAF-19).
+    SlowKafkaBroker {
+        broker: u32,
+        delay_ms: f64,
+    },
     /// Creates a Redis stream.
     AddStream {
         stream: StreamSpec,

@@ -194,6 +194,8 @@ pub struct KafkaBrokerView {
     /// Partitions it leads and replicas it holds.
     pub leaders: u64,
     pub replicas: u64,
+    /// Extra time each of its follower fetches takes (`slow_kafka_broker`); 0 when not slowed.
+    pub fetch_delay_ms: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -766,6 +768,7 @@ impl Simulation {
                     replicas: replicas()
                         .filter(|r| r.replicas.iter().any(|rp| rp.broker == id))
                         .count() as u64,
+                    fetch_delay_ms: b.fetch_delay_us as f64 / 1000.0,
                 }
             })
             .collect()

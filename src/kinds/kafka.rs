@@ -1238,8 +1238,13 @@ pub struct BrokerModel {
     id: u32,
     alive: bool,
     fenced: bool,
+    slowed: bool,
     replicas: Vec<ReplicaCell>,
 }
+
+/// How much longer a slowed broker's fetches take: more than the default
+/// `replica.lag.time.max.ms` (30 s), so its follower replicas leave the ISR (KAF-19).
+const SLOW_FETCH_MS: f64 = 40_000.0;
 
 fn broker_model(snap: &Snapshot, broker: u32) -> Option<BrokerModel> {
     let v = snap.kafka_brokers.iter().find(|v| v.id == broker)?;
@@ -1247,6 +1252,7 @@ fn broker_model(snap: &Snapshot, broker: u32) -> Option<BrokerModel> {
         id: broker,
         alive: v.alive,
         fenced: v.fenced,
+        slowed: v.fetch_delay_ms > 0.0,
         replicas: replicas_of(snap, broker),
     })
 }
@@ -1306,6 +1312,16 @@ fn broker_body(lab: &Lab, b: &BrokerModel) -> Html {
                     onclick={apply(Command::RestartKafkaBroker { broker: id })}
                     title={t(l, Key::FxRestartBrokerHint)}>{ "↻ " }{ t(l, Key::FxRestartBroker) }</button>
             }
+            // Slower than the default lag time (30 s): its follower replicas leave the ISR.
+            <button type="button" class="lab-btn" data-testid="insp-broker-slow"
+                aria-pressed={b.slowed.to_string()}
+                onclick={apply(Command::SlowKafkaBroker {
+                    broker: id,
+                    delay_ms: if b.slowed { 0.0 } else { SLOW_FETCH_MS },
+                })}
+                title={t(l, Key::FxSlowBrokerHint)}>
+                { if b.slowed { t(l, Key::FxNormalSpeed) } else { t(l, Key::FxSlowBroker) } }
+            </button>
         </div>
     };
     html! {

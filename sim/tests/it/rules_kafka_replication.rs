@@ -110,6 +110,63 @@ fn kaf_19_isr_drops_a_follower_behind_for_the_lag_time_and_takes_it_back() {
     assert_eq!(acks(&events), vec![(15000, 0)]);
 }
 
+fn slow(broker: u32, delay_ms: f64) -> Value {
+    json!({ "slow_kafka_broker": { "broker": broker, "delay_ms": delay_ms } })
+}
+
+#[test]
+fn kaf_19_a_slowed_follower_leaves_the_isr_and_acks_all_stops_waiting_for_it() {
+    let kafka = json!({ "brokers": 3, "replica_lag_time_max_ms": 10000, "broker_session_timeout_ms": 60000 });
+    let scenario = cluster(3, 3, json!({})).with(json!({
+        "kafka": kafka,
+        "producers": [producer("p", json!({}))],
+    }));
+    let script = |slowed: bool| {
+        let mut script = vec![(2000.0, burst("p", 1)), (3000.0, burst("p", 1))];
+        if slowed {
+            script.insert(0, (1000.0, slow(2, 15000.0)));
+        }
+        script
+    };
+    // Not slowed: each record is appended 10 ms after its send and acked 20 ms later.
+    let mut s = sim_of(scenario.clone());
+    let events = run(&mut s, &script(false), 33000);
+    assert_eq!(acks(&events), vec![(2030, 0), (3030, 1)]);
+    assert!(of(&events, "kafka_isr_shrunk").is_empty());
+    // b2 slowed by 15 s at 1 s. Its waiting fetch takes record 0 at once, but its next one
+    // leaves 15 s later, so record 1 waits: acks=all waits for every ISR member. The lag check
+    // at 15 s finds b2 behind since its last caught-up fetch (near 0 s), more than 10 s, and
+    // drops it; record 1 is acked at once. b2's late fetch (17.03 s) is answered, and the one
+    // after (32.05 s) finds it caught up: it rejoins.
+    let mut s = sim_of(scenario);
+    let events = run(&mut s, &script(true), 33000);
+    assert_eq!(
+        acks(&events),
+        vec![(2030, 0), (15000, 1)],
+        "{}",
+        trace(&events)
+    );
+    let shrunk = of(&events, "kafka_isr_shrunk");
+    assert_eq!(shrunk.len(), 1);
+    assert_eq!((shrunk[0].0, &shrunk[0].1["broker"]), (15000, &json!(2)));
+    let expanded = of(&events, "kafka_isr_expanded");
+    assert_eq!(expanded.len(), 1);
+    assert_eq!(expanded[0].0, 32050);
+    assert_eq!(expanded[0].1["isr"], json!([0, 1, 2]));
+}
+
+#[test]
+fn kaf_19_slowing_names_a_broker_of_the_cluster_and_a_sane_delay() {
+    let mut s = sim_of(cluster(3, 3, json!({})));
+    for bad in [slow(3, 100.0), slow(0, -1.0), slow(0, 1e12)] {
+        let command = serde_json::from_value(bad.clone()).unwrap();
+        assert!(s.apply(command).is_err(), "{bad}");
+    }
+    assert!(s
+        .apply(serde_json::from_value(slow(1, 0.0)).unwrap())
+        .is_ok());
+}
+
 #[test]
 fn kaf_20_consumers_see_only_records_below_the_high_watermark() {
     let mut s = sim_of(cluster(2, 2, json!({})).with(json!({

@@ -17,6 +17,9 @@ use crate::scenario::kafka::{Acks, KafkaClusterSpec, KafkaProducerSpec};
 use crate::time::SimTime;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A slowed broker's fetches wait at most an hour each.
+const MAX_FETCH_DELAY_MS: f64 = 3_600_000.0;
+
 #[derive(Clone, Debug)]
 pub(crate) struct Cluster {
     pub spec: KafkaClusterSpec,
@@ -29,6 +32,7 @@ impl Cluster {
             alive: true,
             fenced: false,
             incarnation: 0,
+            fetch_delay_us: 0,
         };
         Cluster {
             brokers: vec![broker; spec.brokers as usize],
@@ -45,6 +49,8 @@ pub(crate) struct Broker {
     pub fenced: bool,
     /// Bumped by each crash, so a stale fencing is ignored.
     pub incarnation: u32,
+    /// Extra time each of its follower fetches takes (`SlowKafkaBroker`).
+    pub fetch_delay_us: u64,
 }
 
 impl Broker {
@@ -347,15 +353,17 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         );
     }
 
-    /// The follower appends what it fetched and fetches again.
+    /// The follower appends what it fetched and fetches again (later on a slowed broker).
     fn fetch_returns(&mut self, tp: TopicPartition, broker: u32, upto: u64, gen: u32) {
+        let delay = self.family.cluster.as_ref().expect("a cluster").brokers[broker as usize]
+            .fetch_delay_us;
         let r = &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
         let Some(rp) = r.replica(broker).filter(|rp| rp.fetch_gen == gen) else {
             return;
         };
         rp.leo = rp.leo.max(upto);
         let offset = rp.leo;
-        let at = self.world.now.plus(self.world.latency);
+        let at = self.world.now.plus(self.world.latency).plus(delay);
         self.world.schedule(
             at,
             KafkaWork::Replication(ReplicationWork::FetchArrives {
@@ -671,6 +679,26 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 reason: format!("no Kafka broker {broker}: the cluster has {n}"),
             })
         }
+    }
+
+    /// The broker's follower fetches take `delay_ms` longer from now on (KAF-19): a fetch on
+    /// its way keeps its time, the next ones wait.
+    pub(crate) fn slow_broker(
+        &mut self,
+        broker: u32,
+        delay_ms: f64,
+    ) -> Result<(), crate::command::CommandError> {
+        self.check_broker(broker)?;
+        if !(0.0..=MAX_FETCH_DELAY_MS).contains(&delay_ms) {
+            return Err(crate::command::CommandError::NotApplicable {
+                reason: format!(
+                    "delay_ms must be between 0 and {MAX_FETCH_DELAY_MS}, not {delay_ms}"
+                ),
+            });
+        }
+        let cluster = self.family.cluster.as_mut().expect("a cluster");
+        cluster.brokers[broker as usize].fetch_delay_us = ms_to_us(delay_ms);
+        Ok(())
     }
 
     /// The broker's process dies. Requests waiting at it fail at once (their connections

@@ -263,6 +263,22 @@ pub fn app() -> Html {
             on_select.emit(hit);
         })
     };
+    // Hovering a node tells what it is (the glossary); elsewhere, how to select.
+    let on_canvas_hover = {
+        let painter = painter.clone();
+        Callback::from(move |e: MouseEvent| {
+            let hint = painter
+                .borrow()
+                .as_ref()
+                .map(|p| p.hint(l, f64::from(e.offset_x()), f64::from(e.offset_y())));
+            let canvas = e.target_dyn_into::<web_sys::HtmlElement>();
+            if let (Some(hint), Some(canvas)) = (hint, canvas) {
+                if canvas.title() != hint {
+                    canvas.set_title(&hint);
+                }
+            }
+        })
+    };
     let on_canvas_key = {
         let (painter, on_select, current) = (painter.clone(), lab.on_select.clone(), *selection);
         Callback::from(move |e: KeyboardEvent| {
@@ -312,7 +328,8 @@ pub fn app() -> Html {
                     data-motion={if draw_options.0.borrow().reduced_motion { "reduced" } else { "full" }}
                     role="img" aria-label={t(l, Key::CanvasLabel)} tabindex="0"
                     title={t(l, Key::CanvasSelectHint)}
-                    onclick={on_canvas_click} onkeydown={on_canvas_key}></canvas>
+                    onclick={on_canvas_click} onmousemove={on_canvas_hover}
+                    onkeydown={on_canvas_key}></canvas>
                 <crate::brokerless::BrokerlessPanel />
                 <crate::saga::SagaPanel />
                 <crate::presenter::NarrationPanel />

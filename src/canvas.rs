@@ -200,6 +200,8 @@ pub struct Painter {
     css_h: f64,
     dpr: f64,
     cache: Option<(Topology, Layout)>,
+    /// Each drawn node's name and role, for the hover hint (taken with the layout).
+    roles: HashMap<NodeRef, (String, Role)>,
     /// Link paths of the cached layout, so moving messages cost a lookup, not an allocation.
     links: LinkCache,
     /// Moving messages' dots, drawn once per colour.
@@ -222,6 +224,7 @@ impl Painter {
             cache: None,
             links: RefCell::default(),
             sprites: RefCell::default(),
+            roles: HashMap::new(),
         })
     }
 
@@ -264,6 +267,9 @@ impl Painter {
             let layout = Layout::compute(&topo, self.css_w, self.css_h, min_text);
             self.publish_bands(&layout);
             self.cache = Some((topo, layout));
+            self.roles = (snap.graph.nodes.iter())
+                .map(|n| (n.node, (n.name.clone(), n.role)))
+                .collect();
             self.links.borrow_mut().clear();
             *self.sprites.borrow_mut() = Sprites {
                 dpr: self.dpr,
@@ -322,6 +328,15 @@ impl Painter {
     /// The node at (x, y) in CSS pixels of the canvas, as last drawn.
     pub fn hit_test(&self, x: f64, y: f64) -> Option<NodeRef> {
         self.cache.as_ref()?.1.hit_test(x, y)
+    }
+
+    /// The hover hint at (x, y): the node's name and what its role means, from the glossary;
+    /// elsewhere how to select.
+    pub fn hint(&self, lang: Lang, x: f64, y: f64) -> String {
+        match self.hit_test(x, y).and_then(|n| self.roles.get(&n)) {
+            Some((name, role)) => format!("{name} — {}", t(lang, role_hint(*role))),
+            None => t(lang, Key::CanvasSelectHint).to_string(),
+        }
     }
 
     /// The drawn nodes in reading order (for moving the selection with the keyboard).
@@ -866,6 +881,19 @@ impl Scene<'_> {
 }
 
 /// Whether a link's label is drawn as a pill: what a binding or subscription matches.
+/// What a role means, for a newcomer hovering a node (the glossary's words).
+fn role_hint(role: Role) -> Key {
+    match role {
+        Role::Producer => Key::HintRoleProducer,
+        Role::Router => Key::HintRoleRouter,
+        Role::Store => Key::HintRoleStore,
+        Role::Consumer => Key::HintRoleConsumer,
+        Role::Service => Key::HintRoleService,
+        Role::Peer => Key::HintRolePeer,
+        Role::Broker => Key::HintRoleBroker,
+    }
+}
+
 /// Whether what travels `e` is acknowledged: the family it leaves says.
 fn e_acks(e: &Edge) -> bool {
     kinds::of(e.family).acks()

@@ -766,6 +766,13 @@ strings! {
     ColourKeyed => "record key", "레코드 키";
     Unkeyed => "no key", "키 없음";
     PriorityNone => "none", "없음";
+    HintRoleProducer => "a producer: it creates messages and sends them on", "프로듀서: 메시지를 만들어 보냅니다";
+    HintRoleRouter => "a router (an exchange, a channel, a topic): it passes each message on by its rules and keeps none", "라우터(익스체인지, 채널, 토픽): 규칙에 따라 메시지를 넘기기만 하고 보관하지 않습니다";
+    HintRoleStore => "a store (a queue, a partition, a stream): it keeps messages; a message broker deletes them once acked, an event broker keeps its log", "저장소(큐, 파티션, 스트림): 메시지를 보관합니다. 메시지 브로커는 ACK되면 지우고, 이벤트 브로커는 로그를 남깁니다";
+    HintRoleConsumer => "a consumer: it takes messages and processes them, then acks or commits its offset where its broker asks", "컨슈머: 메시지를 받아 처리하고, 브로커에 따라 ACK하거나 오프셋을 커밋합니다";
+    HintRoleService => "a service called directly, with no broker: when it is busy, a request is refused", "브로커 없이 직접 호출되는 서비스: 바쁘면 요청을 거절합니다";
+    HintRolePeer => "a ZeroMQ socket in a process: peers talk directly and its pipes live inside the process", "프로세스 안의 ZeroMQ 소켓: 피어끼리 직접 통신하고, 파이프는 프로세스 안에 있습니다";
+    HintRoleBroker => "a broker node: a server process holding queues or replicas; what it held only in memory dies with it", "브로커 노드: 큐나 복제본을 가진 서버 프로세스입니다. 메모리에만 있던 것은 함께 사라집니다";
     CanvasSelectHint => "Click a node to select it; with the canvas focused, arrow keys move the selection and Escape clears it", "노드를 클릭해 선택하세요. 캔버스에 포커스가 있으면 화살표 키로 선택을 옮기고 Esc로 해제합니다";
     CompareOpen => "Compare", "비교";
     CompareOpenHint => "Open the comparison: one stream into a queue and into a log", "비교 화면 열기: 같은 스트림을 큐와 로그에 보냅니다";

@@ -205,6 +205,17 @@ describe('canvas: compare view and selection', () => {
       }
       assert.equal(seen.size, 4, `unexpected selections: ${[...seen].join(', ')}`);
 
+      // Hovering a node says what it is, from the glossary (issue 10: every term explained).
+      const hints = new Set();
+      for (let x = 10; x < box.width; x += 25) {
+        await canvas.hover({ position: { x, y: box.height / 2 } });
+        hints.add(await canvas.getAttribute('title'));
+      }
+      assert.ok([...hints].some((h) => /^orders — a store/.test(h)), `hints: ${[...hints].join(' | ')}`);
+      assert.ok([...hints].some((h) => /^worker — a consumer/.test(h)), `hints: ${[...hints].join(' | ')}`);
+      await canvas.hover({ position: { x: 4, y: 4 } });
+      assert.match(await canvas.getAttribute('title'), /^Click a node/);
+
       // Keyboard: arrows step through the nodes in reading order (not the global step
       // shortcut), Escape clears.
       const clock = await page.getByTestId('clock').textContent();

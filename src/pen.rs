@@ -367,13 +367,14 @@ impl Pen<'_> {
     pub fn chip_labels(&self) {
         let c = self.ctx;
         let labels = std::mem::take(&mut *self.labels.borrow_mut());
-        self.font(700, self.min_px, FONT);
+        let px = (14.0 * self.s).max(self.min_px);
+        self.font(700, px, FONT);
         c.set_text_align("center");
         c.set_text_baseline("middle");
         let mut placed: Vec<Rect> = Vec::new();
         for (msg, x, top) in labels {
             let text = msg.to_string();
-            let h = self.min_px + 6.0;
+            let h = px + 6.0;
             let w = self.text_w(&text) + 10.0;
             let mut r = Rect {
                 x: x - w / 2.0,

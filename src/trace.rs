@@ -335,6 +335,9 @@ pub struct Names {
     topics: BTreeMap<u32, String>,
     groups: BTreeMap<u32, String>,
     channels: Vec<String>,
+    /// Every other drawn node by its trace id, which is its picker code without the colon
+    /// (`zs:3` → `zs3`), so a family's own ids read as names too.
+    nodes: BTreeMap<String, String>,
 }
 
 impl Names {
@@ -365,6 +368,11 @@ impl Names {
                 .collect(),
             topics: s.topics.iter().map(|t| (t.id.0, t.name.clone())).collect(),
             groups: s.groups.iter().map(|g| (g.id.0, g.name.clone())).collect(),
+            nodes: (s.graph.nodes.iter())
+                .map(|n| (crate::kinds::encode(n.node), n.name.clone()))
+                .filter(|(code, _)| code.matches(':').count() == 1)
+                .map(|(code, name)| (code.replace(':', ""), name))
+                .collect(),
             channels: s.channels.clone(),
         }
     }
@@ -526,7 +534,7 @@ impl Names {
                 "p" => &self.producers,
                 "x" => &self.exchanges,
                 "g" => &self.groups,
-                _ => return None,
+                _ => return self.nodes.get(word).cloned(),
             };
             map.get(&id).cloned()
         };
@@ -919,6 +927,22 @@ mod tests {
         assert!(j.truncated);
         assert_eq!(j.steps.len(), 1);
         assert_eq!(j.steps[0].detail, "q0");
+    }
+
+    /// A family's own ids read as names too: ZeroMQ's sockets (`zs0`).
+    #[test]
+    fn zeromq_socket_ids_become_names() {
+        let d = run("scenarios/lessons/21-zeromq-no-safety-net.json", 3);
+        let n = names(&d);
+        let socket = d
+            .snapshot()
+            .graph
+            .nodes
+            .iter()
+            .find(|g| crate::kinds::encode(g.node) == "zs:0")
+            .map(|g| g.name.clone())
+            .expect("socket zs:0");
+        assert_eq!(n.with_names("zblock zs0"), format!("zblock {socket}"));
     }
 
     /// Issue 10: the event log spoke in ids ("rebalance g0", "crash c1"); it names them.

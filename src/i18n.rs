@@ -725,11 +725,11 @@ strings! {
     TagJmsOffline => "offline", "오프라인";
     NodeJmsSubscriptions => "subscriptions", "구독";
     NodeJmsPending => "pending", "대기";
-    CountJmsPending => "Pending", "대기";
+    CountJmsPending => "Pending", "대기 (Pending)";
     HintJmsPending => "Messages the JMS broker still holds: stored, or dispatched and not yet acknowledged (Number Of Pending Messages)", "JMS 브로커가 아직 가진 메시지: 저장되어 있거나, 전달되었지만 아직 ACK되지 않은 것 (Number Of Pending Messages)";
-    CountJmsEnqueued => "Enqueued", "들어옴";
+    CountJmsEnqueued => "Enqueued", "들어옴 (Enqueued)";
     HintJmsEnqueued => "Messages sent to JMS queues and topics (Messages Enqueued; starts again when the broker restarts)", "JMS 큐와 토픽에 보낸 메시지 (Messages Enqueued, 브로커가 재시작하면 다시 0부터)";
-    CountJmsDequeued => "Dequeued", "나감";
+    CountJmsDequeued => "Dequeued", "나감 (Dequeued)";
     HintJmsDequeued => "Messages acknowledged and removed from JMS queues and subscriptions (Messages Dequeued)", "ACK되어 JMS 큐와 구독에서 지워진 메시지 (Messages Dequeued)";
     CountJmsConsumers => "Consumers", "컨슈머";
     HintJmsConsumers => "Consumers connected to JMS queues and subscriptions (Number Of Consumers)", "JMS 큐와 구독에 연결된 컨슈머 (Number Of Consumers)";

@@ -732,7 +732,6 @@ strings! {
     CountJmsDequeued => "Dequeued", "나감 (Dequeued)";
     HintJmsDequeued => "Messages acknowledged and removed from JMS queues and subscriptions (Messages Dequeued)", "ACK되어 JMS 큐와 구독에서 지워진 메시지 (Messages Dequeued)";
     CountJmsConsumers => "Consumers", "컨슈머";
-    HintJmsConsumers => "Consumers connected to JMS queues and subscriptions (Number Of Consumers)", "JMS 큐와 구독에 연결된 컨슈머 (Number Of Consumers)";
     InspJmsExpired => "expired", "만료됨";
     InspJmsExclusive => "exclusive consumer", "배타적 컨슈머";
     InspJmsGroup => "message group", "메시지 그룹";

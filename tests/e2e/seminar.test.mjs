@@ -284,8 +284,11 @@ describe('seminar mode', () => {
       }
       const canvas = await page.getByTestId('topology').boundingBox();
       assert.ok(canvas.height > 500, `the canvas is only ${canvas.height}px tall`);
-      await page.getByTestId('narration-next').click();
+      // The clock first plays to step 1; a press during that move only finishes it (by
+      // design), so the player waits for step 1 at rest, as a teacher would see it.
       const steps = lessons[id].narration.steps;
+      await expectNarration(session, { step: 0, revealed: false, clock: clockAt(steps[0].at_ms), moving: false }, 'step 1 at rest');
+      await page.getByTestId('narration-next').click();
       await expectNarration(session, nextPos(steps, { step: 0, revealed: false }), 'Next works when embedded');
       await screenshot(page, 'embed-1280');
       check();

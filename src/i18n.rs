@@ -658,6 +658,7 @@ strings! {
     LegendStreamRead => "a group's last-delivered id: what it has read", "그룹의 last-delivered-id: 그룹이 읽은 곳까지";
     InspStreamIdle => "idle", "유휴";
     InspStreamDeliveries => "deliveries", "전달 횟수";
+    InspStreamClaimHint => "Claims this group's pending entries idle at least 1 s for this consumer (XAUTOCLAIM … 1000 0-0): each moves to its PEL with the delivery count up by one, and it processes them.", "이 그룹에서 1초 이상 유휴 상태인 펜딩 엔트리를 이 컨슈머가 가져옵니다(XAUTOCLAIM … 1000 0-0). 엔트리마다 이 컨슈머의 PEL로 옮겨지고 전달 횟수가 1 늘어나며, 이 컨슈머가 처리합니다.";
     InspStreamNote => "Redis never redelivers by itself: a pending entry stays in its owner's PEL until that consumer reads its history (XREADGROUP 0) or another consumer claims it (XCLAIM, XAUTOCLAIM).", "Redis는 스스로 다시 전달하지 않습니다. 펜딩 엔트리는 그 소유 컨슈머가 자기 이력을 읽거나(XREADGROUP 0) 다른 컨슈머가 가져갈 때(XCLAIM, XAUTOCLAIM)까지 PEL에 남습니다.";
     TagPulsarTopic => "Pulsar topic · subscriptions", "Pulsar 토픽 · 구독";
     TagPulsarLedger => "log (managed ledger) · cursors", "로그 (managed ledger) · 커서";
@@ -772,7 +773,7 @@ strings! {
     HintRoleService => "a service called directly, with no broker: when it is busy, a request is refused", "브로커 없이 직접 호출되는 서비스: 바쁘면 요청을 거절합니다";
     HintRolePeer => "a ZeroMQ socket in a process: peers talk directly and its pipes live inside the process", "프로세스 안의 ZeroMQ 소켓: 피어끼리 직접 통신하고, 파이프는 프로세스 안에 있습니다";
     HintRoleBroker => "a broker node: a server process holding queues or replicas; what it held only in memory dies with it", "브로커 노드: 큐나 복제본을 가진 서버 프로세스입니다. 메모리에만 있던 것은 함께 사라집니다";
-    CanvasSelectHint => "Click a node to select it; with the canvas focused, arrow keys move the selection and Escape clears it", "노드를 클릭해 선택하세요. 캔버스에 포커스가 있으면 화살표 키로 선택을 옮기고 Esc로 해제합니다";
+    CanvasSelectHint => "Click a node to select it; with the canvas focused, ↑ and ↓ move the selection (also ← → outside a lesson) and Escape clears it", "노드를 클릭해 선택하세요. 캔버스에 포커스가 있으면 ↑ ↓ 키로 선택을 옮기고(수업 밖에서는 ← →도) Esc로 해제합니다";
     CompareOpen => "Compare", "비교";
     CompareOpenHint => "Open the comparison: one stream into a queue and into a log", "비교 화면 열기: 같은 스트림을 큐와 로그에 보냅니다";
     AddLateConsumer => "Add a late consumer", "늦은 컨슈머 추가";

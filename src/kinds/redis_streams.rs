@@ -1,10 +1,10 @@
 //! Redis Streams: a stream box in `XINFO` words (XLEN, PEL, lag) holding the stream drawn as a
 //! log, with each group's last-delivered id and its pending entries; header cards and an
-//! inspector with each group's PEL. Claims are scripted on the consumers, not yet buttons.
+//! inspector with each group's PEL and a claim button per live consumer of the group.
 
 use super::{Card, Inspect, Inspected, Kind, LegendItem, NodeText, Tone};
 use crate::driver::Driver;
-use crate::forms::stat;
+use crate::forms::{run, stat};
 use crate::geom::Rect;
 use crate::i18n::{t, Key, Lang};
 use crate::lab::Lab;
@@ -12,8 +12,9 @@ use crate::layout::chips_that_fit;
 use crate::model::format_count;
 use crate::pen::{Pen, FAINT, FONT};
 use broker_sim::ids::{EntryId, StreamId};
-use broker_sim::snapshot::{Family, Figure, GraphNode, NodeRef, Role, StreamView};
-use broker_sim::{ConsumerId, Snapshot};
+use broker_sim::scenario::redis_streams::AUTOCLAIM_COUNT;
+use broker_sim::snapshot::{Family, Figure, GraphNode, NodeRef, Role, StreamGroupView, StreamView};
+use broker_sim::{Command, ConsumerId, ConsumerStatus, Snapshot};
 use yew::prelude::*;
 
 pub struct RedisStreams;
@@ -154,11 +155,8 @@ impl Kind for RedisStreams {
 
     fn inspect(&self, _: &Driver, snap: &Snapshot, node: NodeRef) -> Option<Inspected> {
         let sv = stream(snap, node)?;
-        let name = |c: ConsumerId| {
-            (snap.consumers.iter())
-                .find(|v| v.id == c)
-                .map_or_else(|| c.to_string(), |v| v.name.clone())
-        };
+        let view = |c: ConsumerId| snap.consumers.iter().find(|v| v.id == c);
+        let name = |c: ConsumerId| view(c).map_or_else(|| c.to_string(), |v| v.name.clone());
         Some(Inspected::new(StreamModel {
             key: sv.key.clone(),
             length: sv.length,
@@ -182,9 +180,32 @@ impl Kind for RedisStreams {
                             )
                         })
                         .collect(),
+                    claimers: claimers(snap, g),
                 })
                 .collect(),
         }))
+    }
+}
+
+/// The group's running consumers, by name: the ones a claim button can name.
+fn claimers(snap: &Snapshot, g: &StreamGroupView) -> Vec<String> {
+    (g.consumers.iter())
+        .filter_map(|&(c, _)| snap.consumers.iter().find(|v| v.id == c))
+        .filter(|v| v.status == ConsumerStatus::Running)
+        .map(|v| v.name.clone())
+        .collect()
+}
+
+/// What a claim button sends: `XAUTOCLAIM stream group consumer 1000 0-0`.
+fn claim_command(stream: &str, group: &str, consumer: &str) -> Command {
+    Command::Xautoclaim {
+        stream: stream.to_string(),
+        group: group.to_string(),
+        consumer: consumer.to_string(),
+        min_idle_ms: CLAIM_MIN_IDLE_MS,
+        start: EntryId::ZERO.to_string(),
+        count: AUTOCLAIM_COUNT,
+        justid: false,
     }
 }
 
@@ -206,7 +227,13 @@ struct GroupRow {
     pending: u64,
     /// `XPENDING … IDLE` rows: id, owner, idle ms, delivery count, trimmed.
     pel: Vec<(String, String, f64, u32, bool)>,
+    /// The group's running consumers, by name: each can claim the others' idle entries.
+    claimers: Vec<String>,
 }
+
+/// A button's `XAUTOCLAIM` min-idle-time: an entry its owner is still working on (idle under
+/// a second) stays with it, the way a claimer's periodic XAUTOCLAIM is usually set (RST-8).
+const CLAIM_MIN_IDLE_MS: f64 = 1000.0;
 
 /// A stream in `XINFO STREAM` and `XINFO GROUPS` words, with each group's PEL.
 #[derive(Clone, Debug, PartialEq)]
@@ -226,6 +253,13 @@ impl Inspect for StreamModel {
 
     fn body(&self, lab: &Lab) -> Html {
         let l = lab.lang;
+        let claim = |group: &str, consumer: &str| {
+            let (lab, command) = (lab.clone(), claim_command(&self.key, group, consumer));
+            // The buttons follow the consumers' state, so a refusal cannot outlive a frame.
+            Callback::from(move |_: MouseEvent| {
+                run(&lab, command.clone());
+            })
+        };
         let groups = self.groups.iter().map(|g| {
             let lag = g.lag.map_or_else(|| "nil".to_string(), format_count);
             let pel = g.pel.iter().map(|(id, owner, idle, count, deleted)| {
@@ -243,7 +277,18 @@ impl Inspect for StreamModel {
                         { stat("lag", lag, "insp-stream-lag") }
                         { stat("pending (PEL)", format_count(g.pending), "insp-stream-pending") }
                     </dl>
-                    <ul class="insp-pel">{ for pel }</ul>
+                    <ul class="insp-pel" data-testid="insp-pel">{ for pel }</ul>
+                    if g.pending > 0 && !g.claimers.is_empty() {
+                        <div class="fx-actions">
+                            { for g.claimers.iter().map(|c| html! {
+                                <button type="button" class="lab-btn" data-testid="insp-stream-claim"
+                                    onclick={claim(&g.name, c)}
+                                    title={t(l, Key::InspStreamClaimHint)}>
+                                    { format!("XAUTOCLAIM → {c}") }
+                                </button>
+                            }) }
+                        </div>
+                    }
                 </section>
             }
         });
@@ -293,5 +338,35 @@ mod tests {
         assert!(RedisStreams
             .inspect(&d, &snap, NodeRef::Stream(sv.id))
             .is_some());
+    }
+
+    /// Lesson 16 at 6.5 s: reader is dead holding m9, standby is back. Only standby is offered
+    /// as a claimer, and its button's XAUTOCLAIM moves m9 to standby's PEL with the delivery
+    /// count raised to 2 (RST-8) once it reaches Redis a 50 ms hop later, before the lesson's own scripted claim at 7 s.
+    #[test]
+    fn rst_8_a_claim_button_moves_the_dead_readers_entry_to_a_live_consumer() {
+        let scenario = crate::presets::scenario("16-redis-pubsub-vs-streams").unwrap();
+        let mut d = Driver::new(&scenario, 1).unwrap();
+        d.run_to(SimTime::from_millis(6_500));
+        let snap = d.snapshot();
+        let (sv, g) = (&snap.streams[0], &snap.streams[0].groups[0]);
+        assert_eq!(claimers(&snap, g), ["standby"]);
+        d.apply(claim_command(&sv.key, &g.name, "standby")).unwrap();
+        d.run_to(SimTime::from_millis(6_560));
+        let snap = d.snapshot();
+        let pel = &snap.streams[0].groups[0].pel;
+        let owner = |p: &broker_sim::snapshot::PendingView| {
+            (snap.consumers.iter())
+                .find(|c| c.id == p.owner)
+                .unwrap()
+                .name
+                .clone()
+        };
+        assert_eq!(pel.len(), 1);
+        assert_eq!(
+            (pel[0].id.to_string(), owner(&pel[0])),
+            ("5050-0".into(), "standby".into())
+        );
+        assert_eq!(pel[0].delivery_count, 2);
     }
 }

@@ -12,12 +12,14 @@
 //   queue: insp-ready  insp-max-length  insp-overflow  insp-ttl  insp-dlx  insp-delivery-limit
 //          insp-bindings  insp-unbind-<i>
 //   topic: insp-partitions  insp-group-<name> (insp-group-assignor, insp-group-commit, insp-group-lag)
+//   stream: insp-pel (the PEL, one <li> per entry)  insp-stream-claim (one XAUTOCLAIM per live consumer)
 //   add forms (<details>): add-queue  add-binding  add-consumer  add-producer  add-group  add-member,
 //          each with -submit and -error
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect, launchBrowser, nextFrames, openScenario, parseCount, poll, screenshot, startServer, withPage } from './harness.mjs';
+import { clockAt, expectNarration, lessonFiles, nextPos, setLang, waitForApp } from './seminar-lib.mjs';
 
 const TEST_TIMEOUT = 120_000;
 
@@ -312,6 +314,43 @@ describe('inspector', () => {
       await poll(() => added.isVisible(), { message: 'group-1 listed on the topic', check });
       assert.equal(await added.getByTestId('insp-group-assignor').textContent(), 'round-robin');
       await poll(async () => /group-1-1/.test(await added.textContent()), { message: 'group-1 starts with a member', check });
+    });
+  });
+
+  test('Redis Streams (RST-8): a claim button hands a dead reader\'s pending entry to a live consumer', { timeout: TEST_TIMEOUT }, async () => {
+    await withPage(browser, { width: 1280, height: 720 }, async (session) => {
+      const { page, check } = session;
+      const id = '16-redis-pubsub-vs-streams';
+      await page.goto(`${server.url}?scenario=${id}`);
+      await waitForApp(session);
+      await setLang(session, 'en');
+      // Step 5 (6.5 s): reader died holding m9 (5050-0); standby is back. The lesson's own
+      // XAUTOCLAIM runs at 7 s, so a claim seen before 7 s is the button's.
+      const steps = lessonFiles()[id].narration.steps;
+      let pos = { step: 0, revealed: false };
+      while (pos.step < 4) {
+        await expectNarration(session, { ...pos, lang: 'en', clock: clockAt(steps[pos.step].at_ms), playing: false }, `to step ${pos.step + 1}`);
+        pos = nextPos(steps, pos);
+        await page.getByTestId('narration-next').click();
+      }
+      await expectNarration(session, { ...pos, lang: 'en', clock: clockAt(6500), playing: false }, 'step 5 at 6.5 s');
+      const canvas = page.getByTestId('topology');
+      await canvas.focus();
+      for (let i = 0; i < 12 && (await page.locator('.stage').getAttribute('data-selected')) !== 'stream:news'; i++) {
+        // ← → are the lesson's clicker keys; ↑ ↓ move the selection.
+        await page.keyboard.press('ArrowDown');
+        await nextFrames(page, 1);
+      }
+      await poll(async () => (await page.getByTestId('inspector-title').textContent()) === 'news', { message: 'the inspector on the stream news', check });
+      const pel = page.getByTestId('insp-pel');
+      assert.match(await pel.textContent(), /5050-0 · reader · idle [\d.]+ s · deliveries 1/);
+      const claims = page.getByTestId('insp-stream-claim');
+      assert.deepEqual(await claims.allTextContents(), ['XAUTOCLAIM → standby'], 'only the live consumer is offered; reader is dead');
+      await claims.click();
+      await page.getByTestId('play').click();
+      await poll(async () => /5050-0 · standby · idle [\d.]+ s · deliveries 2/.test(await pel.textContent()), { interval: 20, message: 'm9 to move to standby with a second delivery', check });
+      assert.ok((await clockSeconds(page)) < 7, 'claimed by the button, before the lesson\'s scripted claim at 7 s');
+      await screenshot(page, 'inspector-stream-claim');
     });
   });
 });

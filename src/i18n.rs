@@ -649,7 +649,6 @@ strings! {
     ColStreams => "Redis streams", "Redis 스트림";
     ColStreamsAfter => "streams", "스트림";
     TagStream => "Redis stream", "Redis 스트림";
-    NodeStreamLag => "lag", "랙";
     CountStreamLength => "XLEN", "XLEN";
     HintStreamLength => "Entries in the Redis streams (XLEN): reading does not remove them", "Redis 스트림의 엔트리 수(XLEN). 읽어도 지워지지 않습니다";
     CountStreamPending => "PEL", "PEL";

@@ -372,6 +372,7 @@ impl Names {
                 .map(|n| (crate::kinds::encode(n.node), n.name.clone()))
                 .filter(|(code, _)| code.matches(':').count() == 1)
                 .map(|(code, name)| (code.replace(':', ""), name))
+                .chain(crate::kinds::KINDS.iter().flat_map(|k| k.trace_names(s)))
                 .collect(),
             channels: s.channels.clone(),
         }
@@ -943,6 +944,17 @@ mod tests {
             .map(|g| g.name.clone())
             .expect("socket zs:0");
         assert_eq!(n.with_names("zblock zs0"), format!("zblock {socket}"));
+        // A peer is a process, not a drawn node; it reads as its name too.
+        let peers: Vec<_> = (d.snapshot().zeromq.iter().flat_map(|z| &z.peers))
+            .map(|p| (p.id, p.name.clone()))
+            .collect();
+        assert!(peers.len() >= 2, "{peers:?}");
+        for (id, name) in peers {
+            assert_eq!(
+                n.with_names(&format!("pcrash zp{id} lost=3")),
+                format!("pcrash {name} lost=3")
+            );
+        }
     }
 
     /// Issue 10: the event log spoke in ids ("rebalance g0", "crash c1"); it names them.

@@ -112,6 +112,12 @@ pub trait Kind: Sync {
         None
     }
 
+    /// Names for the trace ids of its entities that are not drawn nodes (ZeroMQ's peers:
+    /// `zp1`), so the event log reads names.
+    fn trace_names(&self, _snap: &Snapshot) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
     /// A link's colour, where it is not the plain one.
     fn link_colour(&self, _snap: &Snapshot, _kind: LinkKind, _to: NodeRef) -> Option<&'static str> {
         None

@@ -80,6 +80,13 @@ impl Kind for ZeroMq {
         Family::ZeroMq
     }
 
+    /// A peer is a process, not a drawn node: its sockets are. The trace calls it `zp<i>`.
+    fn trace_names(&self, snap: &Snapshot) -> Vec<(String, String)> {
+        (snap.zeromq.iter().flat_map(|z| &z.peers))
+            .map(|p| (format!("zp{}", p.id), p.name.clone()))
+            .collect()
+    }
+
     fn heading(&self, role: Role) -> Option<(Key, Key)> {
         (role == Role::Peer).then_some((Key::ColZmqPeers, Key::ColZmqPeersAfter))
     }

@@ -701,9 +701,16 @@ impl Scene<'_> {
         let stat = text.stat;
         let has_lane = kinds::has_lane(node);
 
-        // Line heights, top to bottom.
-        let (tag_h, name_h, stat_h, lane_h, lane_gap) =
-            (29.0 * k, 24.0 * k, 27.0 * k, 26.0 * k, 12.0 * k);
+        // Line heights, top to bottom, never shorter than the type floor needs (presenter
+        // mode's 18 px in a small box), so lines are left out rather than drawn over each other.
+        let floor = pen.min_px;
+        let (tag_h, name_h, stat_h, lane_h, lane_gap) = (
+            (29.0 * k).max(1.6 * floor),
+            (24.0 * k).max(1.2 * floor),
+            (27.0 * k).max(1.5 * floor),
+            26.0 * k,
+            12.0 * k,
+        );
         let mut show_tag = true;
         let mut show_stat = !stat.is_empty();
         let mut show_lane = has_lane;
@@ -749,7 +756,7 @@ impl Scene<'_> {
         c.set_text_align("left");
         if show_tag {
             // Line 1: icon and type tag.
-            let mid = y + 8.0 * k;
+            let mid = y + tag_h * 8.0 / 29.0;
             kinds::icon(pen, node, left + 7.0 * k, mid, 7.0 * k, stroke);
             pen.font(500, 14.0 * k, FONT);
             c.set_fill_style_str(MUTED);
@@ -762,7 +769,21 @@ impl Scene<'_> {
         // A whole name at a smaller size beats a large cut one.
         let label = pen.fit_shrinking(&label, inner_w, 22.0 * k, 13.0);
         c.set_fill_style_str(INK);
-        c.fill_text(&label, left, y + 8.0 * k).ok();
+        let name_mid = y + name_h / 3.0;
+        c.fill_text(&label, left, name_mid).ok();
+        if !show_tag {
+            // The tag line is left out: its key word goes beside the name, where it fits.
+            if let Some(aside) = kinds::aside(self.snap, node) {
+                let name_w = pen.text_w(&label);
+                pen.font(600, 14.0 * k, FONT);
+                if name_w + 8.0 * k + pen.text_w(&aside) <= inner_w {
+                    c.set_fill_style_str(MUTED);
+                    c.set_text_align("right");
+                    c.fill_text(&aside, r.right() - pad, name_mid).ok();
+                    c.set_text_align("left");
+                }
+            }
+        }
         y += name_h;
         if show_stat {
             // Line 3: the node's figures.
@@ -773,7 +794,7 @@ impl Scene<'_> {
             };
             let stat = pen.fit_shrinking_weight(weight, &stat, inner_w, 15.0 * k, 12.0 * k);
             c.set_fill_style_str(colour);
-            c.fill_text(&stat, left, y + 11.0 * k).ok();
+            c.fill_text(&stat, left, y + stat_h * 11.0 / 27.0).ok();
         }
         if show_lane {
             let lane = Rect {

@@ -54,7 +54,7 @@ pub fn decode(prefix: &str, a: u32, b: Option<u32>) -> Option<NodeRef> {
     }
 }
 
-fn consumer(snap: &Snapshot, node: NodeRef) -> Option<&ConsumerView> {
+pub fn consumer(snap: &Snapshot, node: NodeRef) -> Option<&ConsumerView> {
     let NodeRef::Consumer(id) = node else {
         return None;
     };

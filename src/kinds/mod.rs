@@ -118,6 +118,12 @@ pub trait Kind: Sync {
         Vec::new()
     }
 
+    /// A word to show beside a consumer's name when a crowded box leaves out its tag line
+    /// (a Pulsar consumer's subscription type).
+    fn consumer_aside(&self, _snap: &Snapshot, _consumer: ConsumerId) -> Option<String> {
+        None
+    }
+
     /// A link's colour, where it is not the plain one.
     fn link_colour(&self, _snap: &Snapshot, _kind: LinkKind, _to: NodeRef) -> Option<&'static str> {
         None
@@ -218,6 +224,12 @@ pub fn palette(node: &GraphNode) -> Option<(&'static str, &'static str)> {
 }
 
 /// The colour strip down a node's left edge (a producer's message colour).
+/// What a crowded box writes beside the name in place of its tag line, if anything.
+pub fn aside(snap: &Snapshot, node: &GraphNode) -> Option<String> {
+    let cv = clients::consumer(snap, node.node)?;
+    of(cv.source?.family()?).consumer_aside(snap, cv.id)
+}
+
 pub fn strip(node: &GraphNode) -> Option<&'static str> {
     clients::strip(node)
 }

@@ -11,7 +11,9 @@ use crate::layout::chips_that_fit;
 use crate::model::format_count;
 use crate::pen::{Pen, FAINT, FONT};
 use broker_sim::scenario::pulsar::SubscriptionType;
-use broker_sim::snapshot::{Family, GraphNode, LinkKind, NodeRef, PulsarTopicView};
+use broker_sim::snapshot::{
+    Family, GraphNode, LinkKind, NodeRef, PulsarSubscriptionView, PulsarTopicView,
+};
 use broker_sim::{ConsumerId, Snapshot};
 
 pub struct Pulsar;
@@ -147,19 +149,26 @@ impl Kind for Pulsar {
 
     /// Consumers are framed by their subscription: each says which one, and of what type.
     fn consumer_tag(&self, _: Lang, snap: &Snapshot, consumer: ConsumerId) -> Option<String> {
-        let p = snap.pulsar.as_ref()?;
-        let c = p.consumers.iter().find(|c| c.id == consumer)?;
-        let topic = p.topics.iter().find(|t| t.id == c.topic)?;
-        let sub = topic
-            .subscriptions
-            .iter()
-            .find(|s| Some(s.id) == c.subscription)?;
+        let sub = subscription_of(snap, consumer)?;
         Some(format!("{} · {}", sub.name, type_word(sub.kind)))
+    }
+
+    /// The type alone: a crowded consumer's name usually says its subscription already.
+    fn consumer_aside(&self, snap: &Snapshot, consumer: ConsumerId) -> Option<String> {
+        Some(type_word(subscription_of(snap, consumer)?.kind).to_string())
     }
 
     fn inspect(&self, _: &Driver, _: &Snapshot, _: NodeRef) -> Option<Inspected> {
         None
     }
+}
+
+/// The subscription `consumer` is attached to.
+fn subscription_of(snap: &Snapshot, consumer: ConsumerId) -> Option<&PulsarSubscriptionView> {
+    let p = snap.pulsar.as_ref()?;
+    let c = p.consumers.iter().find(|c| c.id == consumer)?;
+    let topic = p.topics.iter().find(|t| t.id == c.topic)?;
+    (topic.subscriptions.iter()).find(|s| Some(s.id) == c.subscription)
 }
 
 /// Each subscription's name in its colour, the colour of its cursor mark and its links; the

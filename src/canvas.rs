@@ -697,6 +697,10 @@ impl Scene<'_> {
             left += 5.0 * k;
         }
         let inner_w = (r.right() - pad - left).max(0.0);
+        // Text may run closer to the right edge than the lane: at the type floor a box's
+        // figures ("ready 1 · unacked 1") are a few pixels from fitting whole.
+        let text_right = r.right() - 6.0 * k;
+        let text_w = (text_right - left).max(0.0);
         let text = kinds::text(pen.lang, self.snap, node);
         let stat = text.stat;
         let has_lane = kinds::has_lane(node);
@@ -714,33 +718,49 @@ impl Scene<'_> {
         let mut show_tag = true;
         let mut show_stat = !stat.is_empty();
         let mut show_lane = has_lane;
-        let need = |tag: bool, stat: bool, lane: bool, pad: f64| {
+        let need = |tag: bool, stat_rows: usize, lane: bool, pad: f64| {
             2.0 * pad
                 + if tag { tag_h } else { 0.0 }
                 + name_h
-                + if stat { stat_h } else { 0.0 }
+                + stat_rows as f64 * stat_h
                 + if lane { lane_gap + lane_h } else { 0.0 }
         };
-        if need(show_tag, show_stat, show_lane, pad) > r.h {
+        let rows = |show: bool| usize::from(show);
+        if need(show_tag, rows(show_stat), show_lane, pad) > r.h {
             pad = 8.0 * k;
         }
-        if need(show_tag, show_stat, show_lane, pad) > r.h {
+        if need(show_tag, rows(show_stat), show_lane, pad) > r.h {
             show_tag = false;
         }
-        if need(show_tag, show_stat, show_lane, pad) > r.h {
+        if need(show_tag, rows(show_stat), show_lane, pad) > r.h {
             show_stat = false;
         }
-        if need(show_tag, show_stat, show_lane, pad) > r.h {
+        if need(show_tag, rows(show_stat), show_lane, pad) > r.h {
             show_lane = false;
             // Without the lane, the figures may fit again.
-            show_stat = !stat.is_empty() && need(show_tag, true, false, pad) <= r.h;
+            show_stat = !stat.is_empty() && need(show_tag, 1, false, pad) <= r.h;
         }
+        let (weight, colour) = match text.tone {
+            Tone::Quiet => (500, MUTED),
+            Tone::Alert => (600, DANGER),
+            Tone::Normal => (600, INK),
+        };
+        // Figures too wide for one line at the type floor take the tag's line for a second
+        // one ("ready 1 ·" / "unacked 1"): they say more than the type word does.
+        let mut stat_lines = vec![stat.clone()];
+        if show_stat && show_tag {
+            if let Some((a, b)) = wrapped(pen, weight, &stat, text_w, 12.0 * k) {
+                stat_lines = vec![a, b];
+                show_tag = false;
+            }
+        }
+        let stat_rows = if show_stat { stat_lines.len() } else { 0 };
         let label = kinds::label(pen.lang, node);
-        if need(false, false, false, pad) > r.h {
+        if need(false, 0, false, pad) > r.h {
             // Not even the name fits at 80 %: a small name, centred, is all there is room for.
             let px = (r.h * 0.6).min(22.0 * k);
             if r.h >= pen.min_px {
-                let label = pen.fit_shrinking(&label, inner_w, px, px);
+                let label = pen.fit_shrinking(&label, text_w, px, px);
                 c.set_fill_style_str(INK);
                 c.set_text_baseline("middle");
                 c.set_text_align("left");
@@ -749,7 +769,7 @@ impl Scene<'_> {
             return;
         }
         // The block of lines is centred in what is left.
-        let spare = (r.h - need(show_tag, show_stat, show_lane, pad)).max(0.0);
+        let spare = (r.h - need(show_tag, stat_rows, show_lane, pad)).max(0.0);
         let mut y = r.y + pad + if has_lane { 0.0 } else { spare / 2.0 };
 
         c.set_text_baseline("middle");
@@ -761,13 +781,13 @@ impl Scene<'_> {
             pen.font(500, 14.0 * k, FONT);
             c.set_fill_style_str(MUTED);
             let tag_x = left + 20.0 * k;
-            let tag = pen.fit(&text.tag, (r.right() - pad - tag_x).max(0.0));
+            let tag = pen.fit(&text.tag, (text_right - tag_x).max(0.0));
             c.fill_text(&tag, tag_x, mid).ok();
             y += tag_h;
         }
         // Line 2: the name, large.
         // A whole name at a smaller size beats a large cut one.
-        let label = pen.fit_shrinking(&label, inner_w, 22.0 * k, 13.0);
+        let label = pen.fit_shrinking(&label, text_w, 22.0 * k, 13.0);
         c.set_fill_style_str(INK);
         let name_mid = y + name_h / 3.0;
         c.fill_text(&label, left, name_mid).ok();
@@ -776,25 +796,23 @@ impl Scene<'_> {
             if let Some(aside) = kinds::aside(self.snap, node) {
                 let name_w = pen.text_w(&label);
                 pen.font(600, 14.0 * k, FONT);
-                if name_w + 8.0 * k + pen.text_w(&aside) <= inner_w {
+                if name_w + 8.0 * k + pen.text_w(&aside) <= text_w {
                     c.set_fill_style_str(MUTED);
                     c.set_text_align("right");
-                    c.fill_text(&aside, r.right() - pad, name_mid).ok();
+                    c.fill_text(&aside, text_right, name_mid).ok();
                     c.set_text_align("left");
                 }
             }
         }
         y += name_h;
         if show_stat {
-            // Line 3: the node's figures.
-            let (weight, colour) = match text.tone {
-                Tone::Quiet => (500, MUTED),
-                Tone::Alert => (600, DANGER),
-                Tone::Normal => (600, INK),
-            };
-            let stat = pen.fit_shrinking_weight(weight, &stat, inner_w, 15.0 * k, 12.0 * k);
-            c.set_fill_style_str(colour);
-            c.fill_text(&stat, left, y + stat_h * 11.0 / 27.0).ok();
+            // Line 3 (and 4): the node's figures.
+            for line in &stat_lines {
+                let line = pen.fit_shrinking_weight(weight, line, text_w, 15.0 * k, 12.0 * k);
+                c.set_fill_style_str(colour);
+                c.fill_text(&line, left, y + stat_h * 11.0 / 27.0).ok();
+                y += stat_h;
+            }
         }
         if show_lane {
             let lane = Rect {
@@ -918,6 +936,28 @@ fn role_hint(role: Role) -> Key {
 /// Whether what travels `e` is acknowledged: the family it leaves says.
 fn e_acks(e: &Edge) -> bool {
     kinds::of(e.family).acks()
+}
+
+/// `stat` as two lines split at its middle " · ", when one line at the type floor cuts it and
+/// each half fits; `None` when one line does or no split helps.
+fn wrapped(
+    pen: &Pen,
+    weight: u32,
+    stat: &str,
+    max_w: f64,
+    min_px: f64,
+) -> Option<(String, String)> {
+    pen.font(weight, min_px, FONT);
+    if pen.text_w(stat) <= max_w {
+        return None;
+    }
+    let middle = stat.len() / 2;
+    let (at, _) = (stat.match_indices(" · ")).min_by_key(|(i, _)| i.abs_diff(middle))?;
+    let (a, b) = (
+        format!("{} ·", &stat[..at]),
+        stat[at + " · ".len()..].to_string(),
+    );
+    (pen.text_w(&a) <= max_w && pen.text_w(&b) <= max_w).then_some((a, b))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! clients, written as comments.
 
 use super::whole_ms;
+use crate::scenario::kafka::Acks;
 use crate::scenario::{
     Assignor, CleanupPolicy, CommitMode, OffsetReset, Scenario, ScenarioError, TopicSpec,
     UnkeyedStrategy,
@@ -16,6 +17,8 @@ const DEFAULT_WEEK_MS: i64 = 604_800_000;
 const DEFAULT_RETENTION_CHECK_MS: i64 = 300_000;
 const DEFAULT_CLEANER_BACKOFF_MS: i64 = 15_000;
 const DEFAULT_OFFSETS_RETENTION_MINUTES: i64 = 10_080;
+const DEFAULT_REPLICA_LAG_MS: i64 = 30_000;
+const DEFAULT_BROKER_SESSION_MS: i64 = 9_000;
 
 /// The Kafka part, ready to print or to run in a container.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -42,8 +45,10 @@ pub fn kafka_setup(
         let path = format!("topics[{i}]");
         check_topic_name(&format!("{path}.name"), &t.name)?;
         let mut cmd = format!(
-            "{bin_dir}kafka-topics.sh --bootstrap-server {bootstrap} --create --if-not-exists --topic {} --partitions {} --replication-factor 1",
-            t.name, t.partitions
+            "{bin_dir}kafka-topics.sh --bootstrap-server {bootstrap} --create --if-not-exists --topic {} --partitions {} --replication-factor {}",
+            t.name,
+            t.partitions,
+            t.replication_factor.unwrap_or(1)
         );
         for (key, value) in topic_configs(&path, t)? {
             cmd.push_str(&format!(" --config {key}={value}"));
@@ -99,6 +104,31 @@ pub fn kafka_setup(
                 "{bin_dir}kafka-configs.sh --bootstrap-server {bootstrap} --alter --entity-type brokers --entity-default --add-config log.cleaner.backoff.ms={ms}"
             ));
         }
+    }
+    if let Some(c) = &s.kafka {
+        // The cluster's timings (KAF-19, KAF-23): server.properties of every broker.
+        for (key, field, value, default) in [
+            (
+                "replica.lag.time.max.ms",
+                "replica_lag_time_max_ms",
+                c.replica_lag_time_max_ms,
+                DEFAULT_REPLICA_LAG_MS,
+            ),
+            (
+                "broker.session.timeout.ms",
+                "broker_session_timeout_ms",
+                c.broker_session_timeout_ms,
+                DEFAULT_BROKER_SESSION_MS,
+            ),
+        ] {
+            let ms = whole_ms(&format!("kafka.{field}"), value)?;
+            if ms != default {
+                setup.broker_config.insert(key.into(), ms.to_string());
+            }
+        }
+    }
+    for p in s.producers.iter().filter(|p| !p.kafka.is_default()) {
+        setup.comments.push(producer_properties(p)?);
     }
     let mut offsets_retention = BTreeMap::new();
     for (i, g) in s.groups.iter().enumerate() {
@@ -214,6 +244,13 @@ fn topic_configs(path: &str, t: &TopicSpec) -> Result<Vec<(&'static str, String)
     if let Some(r) = t.min_cleanable_dirty_ratio {
         configs.push(("min.cleanable.dirty.ratio", r.to_string()));
     }
+    // KAF-22, KAF-23: what decides whether acked records survive a broker's loss.
+    if let Some(n) = t.min_insync_replicas.filter(|&n| n != 1) {
+        configs.push(("min.insync.replicas", n.to_string()));
+    }
+    if t.unclean_leader_election_enable {
+        configs.push(("unclean.leader.election.enable", "true".into()));
+    }
     Ok(configs)
 }
 
@@ -226,6 +263,38 @@ fn broker_wide_note(key: &str, per_value: &BTreeMap<i64, &str>) -> String {
         "{key} is one setting per broker; the scenario has {}: the smallest is used",
         values.join(", ")
     )
+}
+
+/// A producer's delivery settings as the properties it would set (KAF-21, KAF-25..27).
+fn producer_properties(p: &crate::scenario::ProducerSpec) -> Result<String, ScenarioError> {
+    let k = &p.kafka;
+    let acks = match k.acks {
+        Acks::Zero => "0",
+        Acks::One => "1",
+        Acks::All => "all",
+    };
+    let mut props = format!("acks={acks}");
+    if let Some(on) = k.enable_idempotence {
+        props.push_str(&format!(" enable.idempotence={on}"));
+    }
+    if let Some(n) = k.retries {
+        props.push_str(&format!(" retries={n}"));
+    }
+    let ms =
+        |field: &str, value: f64| whole_ms(&format!("producers.{}.kafka.{field}", p.name), value);
+    if let Some(v) = k.retry_backoff_ms {
+        props.push_str(&format!(" retry.backoff.ms={}", ms("retry_backoff_ms", v)?));
+    }
+    if let Some(v) = k.delivery_timeout_ms {
+        props.push_str(&format!(
+            " delivery.timeout.ms={}",
+            ms("delivery_timeout_ms", v)?
+        ));
+    }
+    if k.transactions.is_some() {
+        props.push_str(&format!(" transactional.id={}", p.name.escape_default()));
+    }
+    Ok(format!("producer {:?}: {props}", p.name))
 }
 
 /// A group's consumer settings as the properties its members would set.
@@ -253,8 +322,13 @@ fn group_properties(path: &str, g: &crate::scenario::GroupSpec) -> Result<String
             "enable.auto.commit=false (commitSync right after each poll)".into()
         }
     };
+    let isolation = if g.isolation_level.is_default() {
+        ""
+    } else {
+        " isolation.level=read_committed"
+    };
     Ok(format!(
-        "consumer group {:?} (topics {}): group.id={} partition.assignment.strategy=org.apache.kafka.clients.consumer.{assignor} auto.offset.reset={reset} {commit} session.timeout.ms={} max.poll.records={}",
+        "consumer group {:?} (topics {}): group.id={} partition.assignment.strategy=org.apache.kafka.clients.consumer.{assignor} auto.offset.reset={reset} {commit} session.timeout.ms={} max.poll.records={}{isolation}",
         g.name,
         g.topics.join(","),
         g.name.escape_default(),

@@ -887,14 +887,53 @@ fn interop_kafka_refuses_illegal_topic_names_and_a_scenario_without_topics() {
     assert_eq!(kafka_script(&none, "h:1").unwrap_err().path, "topics");
 }
 
-// ---------------------------------------------------------------- docker-compose.yml
+fn repo_scenario(suffix: &str) -> Scenario {
+    repo_scenarios()
+        .into_iter()
+        .find(|(f, _)| f.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no scenario {suffix}"))
+        .1
+}
+
+/// KAF-22, KAF-23: what decides whether acked records survive is exported, not dropped: the
+/// replication factor, `min.insync.replicas`, unclean election, the cluster's timings and the
+/// producer's `acks`.
+#[test]
+fn interop_kafka_kaf_22_kaf_23_replication_settings_are_exported() {
+    let mut s = repo_scenario("kaf-22-min-insync-refuses.json");
+    let script = kafka_script(&s, "h:9092").unwrap();
+    assert!(
+        script.contains("--topic payments --partitions 1 --replication-factor 3 --config min.insync.replicas=2\n"),
+        "{script}"
+    );
+    s.topics[0].unclean_leader_election_enable = true;
+    s.kafka.as_mut().unwrap().replica_lag_time_max_ms = 10_000.0;
+    s.producers[0].kafka.acks = broker_sim::scenario::kafka::Acks::One;
+    s.producers[0].kafka.retries = Some(0);
+    let script = kafka_script(&s, "h:9092").unwrap();
+    assert!(
+        script.contains(
+            "--config min.insync.replicas=2 --config unclean.leader.election.enable=true\n"
+        ),
+        "{script}"
+    );
+    assert!(
+        script.contains("#   replica.lag.time.max.ms=10000\n"),
+        "{script}"
+    );
+    assert!(
+        script.contains("# producer \"checkout\": acks=1 retries=0\n"),
+        "{script}"
+    );
+}
 
 /// Keys the compose specification defines, of those this export may write.
 const TOP_LEVEL_KEYS: [&str; 6] = [
     "name", "services", "networks", "volumes", "configs", "secrets",
 ];
-const SERVICE_KEYS: [&str; 9] = [
+const SERVICE_KEYS: [&str; 10] = [
     "image",
+    "hostname",
     "ports",
     "volumes",
     "configs",
@@ -1085,6 +1124,108 @@ fn interop_compose_of_a_mixed_scenario_and_of_nothing() {
     assert_eq!(names, ["rabbitmq", "kafka", "kafka-topics"]);
     let empty = Scenario::from_json(r#"{ "version": 1 }"#).unwrap();
     assert!(docker_compose(&empty).is_err());
+}
+
+/// KAF-19: a three-broker scenario starts three KRaft nodes that vote for each other and share
+/// a cluster id; the topics are created once all three answer, with their three replicas.
+#[test]
+fn interop_compose_kaf_19_a_kafka_cluster_starts_one_node_per_broker() {
+    let s = repo_scenario("kaf-22-min-insync-refuses.json");
+    let doc = compose_yaml(&s);
+    check_compose_structure(&doc);
+    let nodes = ["kafka-0", "kafka-1", "kafka-2"];
+    let mut ports = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let env = &doc["services"][*node]["environment"];
+        assert_eq!(
+            env["KAFKA_NODE_ID"].as_str(),
+            Some((i + 1).to_string().as_str())
+        );
+        assert_eq!(
+            env["KAFKA_CONTROLLER_QUORUM_VOTERS"].as_str(),
+            Some("1@kafka-0:9093,2@kafka-1:9093,3@kafka-2:9093")
+        );
+        assert_eq!(
+            env["CLUSTER_ID"],
+            doc["services"]["kafka-0"]["environment"]["CLUSTER_ID"]
+        );
+        assert_eq!(
+            env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"].as_str(),
+            Some("3")
+        );
+        assert!(env["KAFKA_ADVERTISED_LISTENERS"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("INTERNAL://{node}:19092,")));
+        ports.extend(str_list(&doc["services"][*node]["ports"], "ports"));
+    }
+    assert_eq!(ports, ["9092:9092", "9093:9093", "9094:9094"]);
+    let topics = &doc["services"]["kafka-topics"];
+    for node in nodes {
+        assert_eq!(
+            topics["depends_on"][node]["condition"].as_str(),
+            Some("service_healthy")
+        );
+    }
+    let command = str_list(&topics["command"], "command");
+    assert!(
+        command[2].contains("--bootstrap-server kafka-0:19092,kafka-1:19092,kafka-2:19092 --create --if-not-exists --topic payments --partitions 1 --replication-factor 3 --config min.insync.replicas=2"),
+        "{}",
+        command[2]
+    );
+}
+
+/// RMQ-32: a scenario's three-node RabbitMQ cluster starts as `rabbit-1`..`rabbit-3`, which find
+/// each other by classic peer discovery with one Erlang cookie; the definitions are imported
+/// once, after every node runs, so a quorum queue gets members on the cluster.
+#[test]
+fn interop_compose_rmq_32_a_rabbitmq_cluster_starts_its_nodes_and_imports_once() {
+    let s = repo_scenario("rmq-qq-majority.json");
+    let doc = compose_yaml(&s);
+    check_compose_structure(&doc);
+    let names: Vec<&str> = (doc["services"].as_mapping().unwrap().keys())
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["rabbit-1", "rabbit-2", "rabbit-3", "rabbitmq-definitions"]
+    );
+    for i in 1..=3 {
+        let node = &doc["services"][format!("rabbit-{i}").as_str()];
+        assert_eq!(
+            node["hostname"].as_str(),
+            Some(format!("rabbit-{i}").as_str())
+        );
+        assert_eq!(
+            node["environment"]["RABBITMQ_ERLANG_COOKIE"],
+            doc["services"]["rabbitmq-definitions"]["environment"]["RABBITMQ_ERLANG_COOKIE"]
+        );
+        assert_eq!(
+            str_list(&node["ports"], "ports"),
+            [format!("{}:5672", 5671 + i), format!("{}:15672", 15671 + i)]
+        );
+    }
+    assert_eq!(
+        doc["configs"]["rabbitmq-cluster"]["content"].as_str(),
+        Some("cluster_formation.peer_discovery_backend = classic_config\ncluster_formation.classic_config.nodes.1 = rabbit@rabbit-1\ncluster_formation.classic_config.nodes.2 = rabbit@rabbit-2\ncluster_formation.classic_config.nodes.3 = rabbit@rabbit-3\n")
+    );
+    let import = &doc["services"]["rabbitmq-definitions"];
+    for i in 1..=3 {
+        assert_eq!(
+            import["depends_on"][format!("rabbit-{i}").as_str()]["condition"].as_str(),
+            Some("service_healthy")
+        );
+    }
+    assert_eq!(
+        str_list(&import["command"], "command"),
+        [
+            "rabbitmqctl",
+            "--node",
+            "rabbit@rabbit-1",
+            "import_definitions",
+            "/etc/rabbitmq/definitions.json"
+        ]
+    );
 }
 
 #[test]

@@ -707,11 +707,11 @@ impl Scene<'_> {
 
         // Line heights, top to bottom, never shorter than the type floor needs (presenter
         // mode's 18 px in a small box), so lines are left out rather than drawn over each other.
-        let floor = pen.min_px;
+        let (floor, name_px) = (pen.min_px, pen.name_px());
         let (tag_h, name_h, stat_h, lane_h, lane_gap) = (
             (29.0 * k).max(1.6 * floor),
-            (24.0 * k).max(1.2 * floor),
-            (27.0 * k).max(1.5 * floor),
+            (24.0 * k).max(1.2 * name_px),
+            (27.0 * k).max(1.4 * name_px),
             26.0 * k,
             12.0 * k,
         );
@@ -749,7 +749,7 @@ impl Scene<'_> {
         // one ("ready 1 ·" / "unacked 1"): they say more than the type word does.
         let mut stat_lines = vec![stat.clone()];
         if show_stat && show_tag {
-            if let Some((a, b)) = wrapped(pen, weight, &stat, text_w, 12.0 * k) {
+            if let Some((a, b)) = wrapped(pen, weight, &stat, text_w, name_px) {
                 stat_lines = vec![a, b];
                 show_tag = false;
             }
@@ -758,8 +758,8 @@ impl Scene<'_> {
         let label = kinds::label(pen.lang, node);
         if need(false, 0, false, pad) > r.h {
             // Not even the name fits at 80 %: a small name, centred, is all there is room for.
-            let px = (r.h * 0.6).min(22.0 * k);
-            if r.h >= pen.min_px {
+            let px = (r.h * 0.6).min(22.0 * k).max(name_px);
+            if r.h >= name_px {
                 let label = pen.fit_shrinking(&label, text_w, px, px);
                 c.set_fill_style_str(INK);
                 c.set_text_baseline("middle");
@@ -787,28 +787,48 @@ impl Scene<'_> {
         }
         // Line 2: the name, large.
         // A whole name at a smaller size beats a large cut one.
-        let label = pen.fit_shrinking(&label, text_w, 22.0 * k, 13.0);
+        let label = pen.fit_shrinking(&label, text_w, (22.0 * k).max(name_px), name_px);
         c.set_fill_style_str(INK);
         let name_mid = y + name_h / 3.0;
         c.fill_text(&label, left, name_mid).ok();
-        if !show_tag {
+        let name_w = pen.text_w(&label);
+        let aside = (!show_tag).then(|| kinds::aside(self.snap, node)).flatten();
+        if let Some(aside) = aside {
             // The tag line is left out: its key word goes beside the name, where it fits.
-            if let Some(aside) = kinds::aside(self.snap, node) {
-                let name_w = pen.text_w(&label);
-                pen.font(600, 14.0 * k, FONT);
-                if name_w + 8.0 * k + pen.text_w(&aside) <= text_w {
-                    c.set_fill_style_str(MUTED);
-                    c.set_text_align("right");
-                    c.fill_text(&aside, text_right, name_mid).ok();
-                    c.set_text_align("left");
-                }
+            pen.font(600, 14.0 * k, FONT);
+            if name_w + 8.0 * k + pen.text_w(&aside) <= text_w {
+                c.set_fill_style_str(MUTED);
+                c.set_text_align("right");
+                c.fill_text(&aside, text_right, name_mid).ok();
+                c.set_text_align("left");
+            }
+        } else if has_lane && !show_lane {
+            // A crowded column leaves out the lane: what it holds goes beside the name, so a
+            // queue's contents stay on stage (issue 10).
+            let x = left + name_w + 8.0 * k;
+            let h = (name_h * 0.8).min(lane_h);
+            let beside = Rect {
+                x,
+                y: name_mid - h / 2.0,
+                w: (r.right() - pad - x).max(0.0),
+                h,
+            };
+            // Room for one chip at least.
+            if beside.w >= 26.0 * k {
+                kinds::lane(pen, self.snap, node, beside, k);
             }
         }
         y += name_h;
         if show_stat {
             // Line 3 (and 4): the node's figures.
             for line in &stat_lines {
-                let line = pen.fit_shrinking_weight(weight, line, text_w, 15.0 * k, 12.0 * k);
+                let line = pen.fit_shrinking_weight(
+                    weight,
+                    line,
+                    text_w,
+                    (15.0 * k).max(name_px),
+                    name_px,
+                );
                 c.set_fill_style_str(colour);
                 c.fill_text(&line, left, y + stat_h * 11.0 / 27.0).ok();
                 y += stat_h;

@@ -706,32 +706,40 @@ impl Layout {
         }
     }
 
-    /// Where column `c`'s nodes stand: centred in their slot, except that the stores move
-    /// right (into the room of an empty consumers' column, then by narrowing) until the
-    /// binding labels fit between them and the routers.
+    /// Where column `c`'s nodes stand: centred in their slot, except that the stores widen
+    /// into an empty consumers' column, and move right (into that room, then by narrowing)
+    /// until the binding labels fit between them and the routers.
     fn node_span(&self, c: usize) -> (f64, f64) {
         let slot = self.slots[c];
         let node_w = slot.w * NODE_SHARE;
         let node_x = slot.x + (slot.w - node_w) / 2.0;
-        if c != STORES || self.pill_room <= 0.0 {
-            return (node_x, node_w);
-        }
-        let routers = self.slots[ROUTERS];
-        let gap = node_x - (routers.x + routers.w * (1.0 + NODE_SHARE) / 2.0);
-        let short = self.pill_room - gap;
-        if short <= 0.0 {
+        if c != STORES {
             return (node_x, node_w);
         }
         let consumers = self.slots[CONSUMERS];
-        let spare = (slot.w - node_w) / 2.0
+        // How far right a store may reach: into an empty consumers' column.
+        let reach = slot.x
+            + slot.w
             + if consumers.used {
                 0.0
             } else {
                 consumers.w * 0.8
             };
-        let shift = short.min(spare);
-        let narrow = (short - shift).min(node_w * 0.4);
-        (node_x + shift + narrow, node_w - narrow)
+        let (mut x, mut w) = (node_x, node_w);
+        let routers = self.slots[ROUTERS];
+        let gap = node_x - (routers.x + routers.w * (1.0 + NODE_SHARE) / 2.0);
+        let short = self.pill_room - gap;
+        if short > 0.0 {
+            let shift = short.min(reach - (node_x + node_w));
+            let narrow = (short - shift).min(node_w * 0.4);
+            (x, w) = (node_x + shift + narrow, node_w - narrow);
+        }
+        if !consumers.used {
+            // Nothing to the right: the stores grow into that room, so a crowded column's
+            // short boxes still show what they hold beside their names.
+            w = (w + consumers.w * 0.6).min(reach - x).max(w);
+        }
+        (x, w)
     }
 
     /// Frames (spanning the routers' and stores' columns) and groups (in the consumers'

@@ -171,6 +171,10 @@ pub fn hidpi_context(
 pub const MIN_TEXT_PX: f64 = 14.0;
 /// The same floor in presenter mode, where the room is the whole audience.
 pub const PRESENT_MIN_TEXT_PX: f64 = 18.0;
+/// Node names and their figures, the words a class reads first, are larger still (issue 10:
+/// 16 px, 22 px in presenter mode); a name that does not fit is cut, not shrunk further.
+pub const NAME_MIN_PX: f64 = 16.0;
+pub const PRESENT_NAME_MIN_PX: f64 = 22.0;
 
 /// Whether the page is in presenter mode (class `present` on `<html>`, set by the presenter).
 pub fn presenting() -> bool {
@@ -243,6 +247,26 @@ impl Pen<'_> {
             INK
         } else {
             self.colour_mode.colour(chip, self.record_keys)
+        }
+    }
+
+    /// The floor for node names and figures in the pen's mode.
+    pub fn name_px(&self) -> f64 {
+        if self.min_px >= PRESENT_MIN_TEXT_PX {
+            PRESENT_NAME_MIN_PX
+        } else {
+            NAME_MIN_PX
+        }
+    }
+
+    /// "empty" at (x, middle y) in a lane with `room` for it; nothing when it does not fit
+    /// whole (an empty lane says so by itself).
+    pub fn empty_note(&self, x: f64, y: f64, room: f64) {
+        let text = t(self.lang, Key::NodeEmpty);
+        if self.text_w(text) <= room {
+            self.ctx.set_fill_style_str(FAINT);
+            self.ctx.set_text_align("left");
+            self.ctx.fill_text(text, x, y).ok();
         }
     }
 

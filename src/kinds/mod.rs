@@ -25,7 +25,7 @@ use crate::i18n::{t, Key, Lang};
 use crate::lab::Lab;
 use crate::layout::{chips_that_fit, BandKind, FrameBox, GroupBox, RowBox};
 use crate::model::format_count;
-use crate::pen::{Pen, FAINT, FONT, INK};
+use crate::pen::{Pen, FONT, INK};
 use broker_sim::snapshot::{Chip, Family, GraphNode, LinkKind, NodeRef, Role};
 use broker_sim::{ConsumerId, Snapshot};
 use std::any::Any;
@@ -352,9 +352,7 @@ pub fn waiting_chips(pen: &Pen, head: &[Chip], count: u64, area: Rect, k: f64) {
     c.set_text_baseline("middle");
     c.set_text_align("left");
     if count == 0 {
-        c.set_fill_style_str(FAINT);
-        c.fill_text(t(pen.lang, Key::NodeEmpty), area.x + 4.0 * k, area.mid_y())
-            .ok();
+        pen.empty_note(area.x + 4.0 * k, area.mid_y(), area.w - 8.0 * k);
         return;
     }
     let mut shown = head.len().min(chips_that_fit(area.w, chip_w, gap));

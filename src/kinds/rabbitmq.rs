@@ -17,7 +17,7 @@ use crate::lab::use_frame_model;
 use crate::lab::{use_lab, Lab};
 use crate::layout::chips_that_fit;
 use crate::model::format_count;
-use crate::pen::{small, Pen, DANGER, DOWN_FILL, FAINT, FONT, INK, MUTED};
+use crate::pen::{small, Pen, DANGER, DOWN_FILL, FONT, INK, MUTED};
 use broker_sim::ids::{ExchangeId, QueueId};
 use broker_sim::scenario::{
     BindingSpec, ConsumerSource, ExchangeType, Overflow, PublishTarget, QueueSpec, QueueType,
@@ -637,15 +637,8 @@ fn queue_lane(pen: &Pen, qv: &QueueView, lane: Rect, k: f64) {
     pen.font(700, 15.0 * k, FONT);
     c.set_text_baseline("middle");
     if qv.ready == 0 {
-        c.set_fill_style_str(FAINT);
-        c.set_text_align("left");
         let room = limit.map_or(lane.w, |m| slot(m - 1).x - lane.x - gap);
-        c.fill_text(
-            &pen.fit(t(pen.lang, Key::NodeEmpty), room - 4.0 * k),
-            lane.x + 4.0 * k,
-            lane.y + lane.h / 2.0,
-        )
-        .ok();
+        pen.empty_note(lane.x + 4.0 * k, lane.mid_y(), room - 8.0 * k);
         return;
     }
     // Head (next to be delivered) on the right, next to the consumers.

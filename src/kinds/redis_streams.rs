@@ -10,7 +10,7 @@ use crate::i18n::{t, Key, Lang};
 use crate::lab::Lab;
 use crate::layout::chips_that_fit;
 use crate::model::format_count;
-use crate::pen::{Pen, FAINT, FONT};
+use crate::pen::{Pen, FONT};
 use broker_sim::ids::{EntryId, StreamId};
 use broker_sim::scenario::redis_streams::AUTOCLAIM_COUNT;
 use broker_sim::snapshot::{Family, Figure, GraphNode, NodeRef, Role, StreamGroupView, StreamView};
@@ -87,11 +87,8 @@ impl Kind for RedisStreams {
         let shown = &sv.tail[sv.tail.len().saturating_sub(fit)..];
         if shown.is_empty() {
             pen.font(700, 15.0 * k, FONT);
-            c.set_fill_style_str(FAINT);
-            c.set_text_align("left");
             c.set_text_baseline("middle");
-            c.fill_text(t(pen.lang, Key::NodeEmpty), lane.x + 4.0 * k, lane.mid_y())
-                .ok();
+            pen.empty_note(lane.x + 4.0 * k, lane.mid_y(), lane.w - 8.0 * k);
             return;
         }
         let slot = |i: usize| Rect {

@@ -14,7 +14,7 @@ use crate::layout::{
 };
 use crate::pen::{ColourMode, Pen, DANGER, FAINT, FONT, INK, LINK, MONO, MUTED};
 use broker_sim::snapshot::{Family, GraphNode, LinkKind, NodeRef, NodeStatus, Role, Snapshot};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::f64::consts::PI;
 use std::rc::Rc;
@@ -294,6 +294,7 @@ impl Painter {
                 min_px: layout.min_text,
                 named: &opts.messages,
                 labels: RefCell::default(),
+                name_drawn: Cell::new(f64::INFINITY),
             },
             layout,
             snap,
@@ -323,6 +324,17 @@ impl Painter {
         scene.transits();
         scene.pen.chip_labels();
         scene.outlines();
+        let name_px = scene.pen.name_drawn.get();
+        if let Some(canvas) = ctx.canvas() {
+            let text = if name_px.is_finite() {
+                format!("{name_px:.1}")
+            } else {
+                String::new()
+            };
+            if canvas.get_attribute("data-name-px").as_deref() != Some(text.as_str()) {
+                let _ = canvas.set_attribute("data-name-px", &text);
+            }
+        }
     }
 
     /// The node at (x, y) in CSS pixels of the canvas, as last drawn.
@@ -760,7 +772,7 @@ impl Scene<'_> {
             // Not even the name fits at 80 %: a small name, centred, is all there is room for.
             let px = (r.h * 0.6).min(22.0 * k).max(name_px);
             if r.h >= name_px {
-                let label = pen.fit_shrinking(&label, text_w, px, px);
+                let label = pen.fit_name(700, &label, text_w, px);
                 c.set_fill_style_str(INK);
                 c.set_text_baseline("middle");
                 c.set_text_align("left");
@@ -787,7 +799,7 @@ impl Scene<'_> {
         }
         // Line 2: the name, large.
         // A whole name at a smaller size beats a large cut one.
-        let label = pen.fit_shrinking(&label, text_w, (22.0 * k).max(name_px), name_px);
+        let label = pen.fit_name(700, &label, text_w, 22.0 * k);
         c.set_fill_style_str(INK);
         let name_mid = y + name_h / 3.0;
         c.fill_text(&label, left, name_mid).ok();
@@ -822,13 +834,7 @@ impl Scene<'_> {
         if show_stat {
             // Line 3 (and 4): the node's figures.
             for line in &stat_lines {
-                let line = pen.fit_shrinking_weight(
-                    weight,
-                    line,
-                    text_w,
-                    (15.0 * k).max(name_px),
-                    name_px,
-                );
+                let line = pen.fit_name(weight, line, text_w, 15.0 * k);
                 c.set_fill_style_str(colour);
                 c.fill_text(&line, left, y + stat_h * 11.0 / 27.0).ok();
                 y += stat_h;

@@ -6,7 +6,7 @@ use crate::i18n::{t, Key, Lang};
 use crate::model::format_count;
 use broker_sim::snapshot::Chip;
 use broker_sim::MessageId;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use web_sys::CanvasRenderingContext2d;
 
 pub const FONT: &str =
@@ -226,6 +226,9 @@ pub struct Pen<'a> {
     /// middle of the chip's top): labelled last, over everything.
     pub named: &'a [MessageId],
     pub labels: RefCell<Vec<(MessageId, f64, f64)>>,
+    /// The smallest size a node name or figure was drawn at this frame (the room test reads
+    /// it from the canvas's `data-name-px`).
+    pub name_drawn: Cell<f64>,
 }
 
 impl Pen<'_> {
@@ -257,6 +260,23 @@ impl Pen<'_> {
         } else {
             NAME_MIN_PX
         }
+    }
+
+    /// A node's name or figure line fitted to `max_w`: from `max_px` down to the name floor,
+    /// then cut. Records the size it chose.
+    pub fn fit_name(&self, weight: u32, text: &str, max_w: f64, max_px: f64) -> String {
+        let floor = self.name_px();
+        let max_px = max_px.max(floor);
+        self.font(weight, max_px, FONT);
+        let w = self.text_w(text);
+        let px = if w <= max_w || w <= 0.0 {
+            max_px
+        } else {
+            (max_px * max_w / w).floor().max(floor)
+        };
+        self.font(weight, px, FONT);
+        self.name_drawn.set(self.name_drawn.get().min(px));
+        self.fit(text, max_w)
     }
 
     /// "empty" at (x, middle y) in a lane with `room` for it; nothing when it does not fit

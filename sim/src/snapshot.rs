@@ -1324,6 +1324,9 @@ pub struct GraphNode {
     pub group: Option<GroupId>,
     /// Exists without being declared (the default exchange): shown only while a link uses it.
     pub implicit: bool,
+    /// A producer a stage publishes through: the consumer that runs that stage (lesson 13's
+    /// translator publishes through to-canonical).
+    pub owner: Option<NodeRef>,
 }
 
 impl GraphNode {
@@ -1501,6 +1504,7 @@ impl Simulation {
             parent: None,
             group: None,
             implicit: false,
+            owner: None,
         };
         let live = |c: &&ConsumerView| c.status != ConsumerStatus::Removed;
         // The routing keys sent to the default exchange: only those of its implicit bindings
@@ -1524,6 +1528,7 @@ impl Simulation {
                     running
                 },
                 figures: vec![(Figure::Sent, p.sent)],
+                owner: self.stage_consumer(p.id).map(NodeRef::Consumer),
                 ..node(NodeRef::Producer(p.id), family, &p.name)
             });
         }
@@ -2135,6 +2140,14 @@ pub struct StoreTheory {
 }
 
 impl Simulation {
+    /// The first live consumer running the stage that publishes through `p`, if one does.
+    fn stage_consumer(&self, p: ProducerId) -> Option<ConsumerId> {
+        let role = self.clients.stages.publisher_role(p)?;
+        (self.clients.consumers.iter().enumerate())
+            .find(|(_, c)| c.spec.stage == Some(role) && c.status != ConsumerStatus::Removed)
+            .map(|(i, _)| ConsumerId(i as u32))
+    }
+
     /// Queueing theory for a store copies wait in; `None` for any other node, and for logs
     /// (Kafka, Pulsar, Redis streams), whose records do not wait in a queue.
     pub fn theory(&self, node: NodeRef) -> Option<StoreTheory> {

@@ -76,11 +76,13 @@ pub fn text(l: Lang, snap: &Snapshot, node: &GraphNode) -> NodeText {
                     Tone::Normal,
                 )
             };
-            NodeText {
-                tag: t(l, Key::TagProducer).to_string(),
-                stat,
-                tone,
-            }
+            // A stage's producer names the consumer that publishes through it: the loop from
+            // the consumers' column back to an exchange is otherwise not drawn.
+            let tag = match node.owner.and_then(|o| snap.graph.node(o)) {
+                Some(owner) => format!("← {}", owner.name),
+                None => t(l, Key::TagProducer).to_string(),
+            };
+            NodeText { tag, stat, tone }
         }
         _ => {
             let Some(cv) = consumer(snap, node.node) else {
@@ -948,5 +950,20 @@ mod tests {
             })
             .unwrap();
         }
+    }
+
+    /// Lesson 13: translator publishes through to-canonical, so that producer's box names it;
+    /// a producer no stage owns keeps its plain tag.
+    #[test]
+    fn a_stages_producer_names_the_consumer_that_publishes_through_it() {
+        let scenario = crate::presets::scenario("13-transform").unwrap();
+        let d = Driver::new(&scenario, 1).unwrap();
+        let snap = d.snapshot();
+        let tag = |name: &str| {
+            let node = (snap.graph.nodes.iter()).find(|n| n.name == name).unwrap();
+            text(Lang::En, &snap, node).tag
+        };
+        assert_eq!(tag("to-canonical"), "← translator");
+        assert_eq!(tag("legacy-shop"), t(Lang::En, Key::TagProducer));
     }
 }

@@ -534,6 +534,13 @@ fn mean_ms(total_us: u64, n: u64) -> f64 {
 }
 
 impl Stages {
+    /// The stage that publishes through `p`.
+    pub(crate) fn publisher_role(&self, p: ProducerId) -> Option<StageRole> {
+        (self.services.iter())
+            .find(|(_, s)| s.links.contains(&Some(p)))
+            .map(|(&role, _)| role)
+    }
+
     /// The stages of a scenario; `producer` resolves the names they publish through.
     pub(crate) fn build(
         specs: &[StageSpec],

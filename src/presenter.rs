@@ -205,8 +205,9 @@ impl Latest {
 
     /// Runs `then` once preset `id` is at hand: at once when it is (or when no preset has
     /// that name: `then` reports it), else after fetching it, while a "loading…" note shows
-    /// and the page stays live. A later request wins over one still loading; a failed fetch
-    /// or a bad file is a notice under `title`.
+    /// (on the chosen entry, when the picker is open) and the page stays live. The picker
+    /// closes once there is something to show. A later request wins over one still loading;
+    /// a failed fetch or a bad file is a notice under `title`.
     fn with_preset(&self, id: &str, title: Key, then: impl FnOnce(&Latest) + 'static) {
         let ticket = REQUEST.with(|r| {
             r.set(r.get() + 1);
@@ -214,6 +215,7 @@ impl Latest {
         });
         let Some(entry) = presets::entry(id).filter(|e| presets::scenario(e.id).is_none()) else {
             self.state.dispatch(Action::Loading(None));
+            self.state.dispatch(Action::Picker(false));
             return then(self);
         };
         self.state.dispatch(Action::Loading(Some(entry.id)));
@@ -224,6 +226,7 @@ impl Latest {
                 return;
             }
             me.state.dispatch(Action::Loading(None));
+            me.state.dispatch(Action::Picker(false));
             match fetched {
                 Ok(_) => then(&me),
                 Err((key, detail)) => me.notice(title, Problem { key, detail }),
@@ -675,16 +678,21 @@ fn seminar_overlays() -> Html {
             </div>
         }
     });
-    let loading = state.loading.and_then(presets::entry).map(|e| {
-        html! {
-            <div class="seminar-toast" role="status" data-testid="preset-loading">
-                <div class="toast-text">
-                    <strong>{ t(l, Key::PresetLoading) }</strong>
-                    <p>{ e.title(l) }</p>
+    // The picker shows it on the chosen entry.
+    let loading = state
+        .loading
+        .filter(|_| !state.picker)
+        .and_then(presets::entry)
+        .map(|e| {
+            html! {
+                <div class="seminar-toast" role="status" data-testid="preset-loading">
+                    <div class="toast-text">
+                        <strong>{ t(l, Key::PresetLoading) }</strong>
+                        <p>{ e.title(l) }</p>
+                    </div>
                 </div>
-            </div>
-        }
-    });
+            }
+        });
     let picker = state.picker.then(|| {
         let on_choose = {
             let me = Latest {
@@ -692,12 +700,9 @@ fn seminar_overlays() -> Html {
                 state: state.clone(),
                 on_set_lang: Callback::noop(),
             };
-            Callback::from(move |id: &'static str| {
-                me.state.dispatch(Action::Picker(false));
-                me.open_preset(id, Key::PresetRejected);
-            })
+            Callback::from(move |id: &'static str| me.open_preset(id, Key::PresetRejected))
         };
-        html! { <ScenarioPicker lang={l} welcome={state.welcome} {on_choose} on_close={
+        html! { <ScenarioPicker lang={l} welcome={state.welcome} loading={state.loading} {on_choose} on_close={
             let state = state.clone();
             Callback::from(move |()| state.dispatch(Action::Picker(false)))
         } /> }

@@ -264,6 +264,9 @@ pub struct PickerProps {
     /// The start screen: a welcome, then where to begin, above the library.
     #[prop_or_default]
     pub welcome: bool,
+    /// The entry chosen while its file is fetched: the picker stays until it is here.
+    #[prop_or_default]
+    pub loading: Option<&'static str>,
     pub on_choose: Callback<&'static str>,
     pub on_close: Callback<()>,
 }
@@ -350,13 +353,17 @@ pub fn scenario_picker(props: &PickerProps) -> Html {
             let id = p.id;
             let onclick = props.on_choose.reform(move |_: MouseEvent| id);
             let goal = p.goal(l);
+            let busy = props.loading == Some(id);
             html! {
                 <li key={id}>
                     <button type="button" class="preset" data-testid={format!("preset-{id}")}
-                        data-preset={id} {onclick}>
+                        data-preset={id} aria-busy={busy.to_string()} {onclick}>
                         <span class="preset-title">{ p.title(l) }</span>
                         if let Some(goal) = goal {
                             <span class="preset-goal">{ goal }</span>
+                        }
+                        if busy {
+                            <span class="preset-busy" role="status">{ t(l, Key::PresetLoading) }</span>
                         }
                     </button>
                 </li>

@@ -101,7 +101,14 @@ impl Entry {
 const FILES: &[Entry] = include!(concat!(env!("OUT_DIR"), "/presets.rs"));
 
 /// The message-broker vs event-broker comparison (scenarios/ui/compare.json).
-const COMPARE_ID: &str = "compare";
+pub const COMPARE_ID: &str = "compare";
+
+/// The presets inside the wasm: the first paint's, and the comparison that the header's
+/// Compare button (compare.rs) and the start screen open at once.
+const EMBEDDED: [(&str, &str); 2] = [
+    ("default", DEFAULT_SCENARIO),
+    (COMPARE_ID, include_str!("../scenarios/ui/compare.json")),
+];
 
 /// The text of `x` in `lang`.
 pub fn pick(x: &LocalizedText, lang: Lang) -> &str {
@@ -112,15 +119,16 @@ pub fn pick(x: &LocalizedText, lang: Lang) -> &str {
 }
 
 thread_local! {
-    /// Presets parsed so far, by id: the embedded default from the start, then each file
-    /// once fetched, so going back to a lesson does not fetch it again.
+    /// Presets parsed so far, by id: the embedded ones from the start, then each file once
+    /// fetched, so going back to a lesson does not fetch it again.
     static CACHE: RefCell<BTreeMap<&'static str, Rc<Scenario>>> = RefCell::new(
-        Scenario::from_json(DEFAULT_SCENARIO)
-            .map(|s| BTreeMap::from([("default", Rc::new(s))]))
-            .unwrap_or_default(),
+        EMBEDDED
+            .iter()
+            .filter_map(|&(id, json)| Some((id, Rc::new(Scenario::from_json(json).ok()?))))
+            .collect(),
     );
-    /// The preset loaded last (the app starts on the default).
-    static LOADED: Cell<Option<&'static str>> = const { Cell::new(Some("default")) };
+    /// The preset opened last, if it was fetched.
+    static LOADED: Cell<Option<&'static str>> = const { Cell::new(None) };
 }
 
 /// The library, in picker order.
@@ -194,11 +202,12 @@ pub fn remember(id: Option<&'static str>) {
     LOADED.with(|l| l.set(id));
 }
 
-/// The id of the preset loaded last, if `scenario` is still that preset unchanged.
+/// The id of the preset `scenario` is, unchanged: the one opened last, or an embedded one
+/// (the default, the comparison, which open without going through the library).
 pub fn id_of(scenario: &Scenario) -> Option<&'static str> {
-    LOADED
-        .with(Cell::get)
-        .filter(|&id| CACHE.with(|c| c.borrow().get(id).is_some_and(|s| **s == *scenario)))
+    let same = |id: &&str| CACHE.with(|c| c.borrow().get(id).is_some_and(|s| **s == *scenario));
+    let loaded = LOADED.with(Cell::get);
+    loaded.into_iter().chain(EMBEDDED.map(|e| e.0)).find(same)
 }
 
 /// Ids of the narrated lessons, in order (the page exposes them for the e2e tests).
@@ -425,7 +434,7 @@ mod tests {
     }
 
     /// The library leaves no folder of scenarios/ out (a new family's rule folder must be
-    /// added to build.rs's FOLDERS), and the embedded default is the file on disk.
+    /// added to build.rs's FOLDERS), and the embedded presets are the files on disk.
     #[test]
     fn every_json_file_under_scenarios_is_in_the_library() {
         fn json_files(dir: &Path, out: &mut Vec<String>) {
@@ -454,8 +463,11 @@ mod tests {
             assert!(rules.clone().count() > 0, "no {family} rule files");
             assert!(rules.clone().all(|e| e.group == Group::Rule), "{family}");
         }
-        let default = std::fs::read_to_string(root.join("default.json")).expect("default.json");
-        assert_eq!(DEFAULT_SCENARIO, default);
+        for (id, json) in EMBEDDED {
+            let e = entry(id).expect("an embedded preset is in the library");
+            let text = std::fs::read_to_string(root.join(e.path)).expect("readable");
+            assert_eq!(json, text, "{id}");
+        }
     }
 
     #[test]
@@ -492,6 +504,8 @@ mod tests {
     /// The loaded preset is remembered by id, and only while the scenario is unchanged.
     #[test]
     fn an_unchanged_preset_is_recognised() {
+        let compare = scenario(COMPARE_ID).expect("embedded");
+        assert_eq!(id_of(&compare), Some(COMPARE_ID));
         let mut s = scenario("default").expect("default preset");
         assert_eq!(id_of(&s), Some("default"));
         s.latency_ms += 1.0;

@@ -2,8 +2,8 @@
 //! rule demonstrations) written by build.rs, the picker that lists it, and the loader behind
 //! the picker and `?scenario=<id>`. The files are not in the wasm: trunk copies scenarios/
 //! into dist/, and a file is fetched when first opened, then kept parsed (issue #16). Only
-//! scenarios/default.json is embedded (`driver::DEFAULT_SCENARIO`), so the first paint never
-//! waits on a fetch.
+//! scenarios/default.json (`driver::DEFAULT_SCENARIO`, so the first paint never waits on a
+//! fetch) and the comparison are embedded.
 
 use crate::driver::{DEFAULT_SCENARIO, DEFAULT_SEED};
 use crate::i18n::{t, Key, Lang};

@@ -17,11 +17,10 @@ use yew::prelude::*;
 
 /// The comparison: `compare-queue-vs-log.json` without its script, because here the teacher
 /// adds the late consumer and the new group with the buttons when the class is ready. It is
-/// also in the scenario library as `compare`, so `?scenario=compare` opens it.
-pub const COMPARE_SCENARIO: &str = include_str!("../scenarios/ui/compare.json");
-
+/// also in the scenario library as `compare`, so `?scenario=compare` opens it; the library
+/// embeds it, so this button never waits on a fetch.
 pub fn scenario() -> Scenario {
-    Scenario::from_json(COMPARE_SCENARIO).expect("the compare scenario is valid")
+    crate::presets::scenario(crate::presets::COMPARE_ID).expect("the compare scenario is valid")
 }
 
 /// `base`, or `base-2`, `base-3`… — the first that `taken` does not hold.

@@ -225,6 +225,9 @@ strings! {
     ProblemUnknownPreset => "no built-in scenario has this name", "이 이름의 내장 시나리오가 없습니다";
     ProblemFileTooLarge => "the file is larger than 50 MB", "파일이 50MB보다 큽니다";
     ProblemNotText => "the file could not be read as text", "파일을 텍스트로 읽을 수 없습니다";
+    ProblemFetch => "the scenario file could not be fetched", "시나리오 파일을 받아 오지 못했습니다";
+    PresetRejected => "This scenario could not be opened", "이 시나리오를 열 수 없습니다";
+    PresetLoading => "Loading…", "불러오는 중…";
     // ---- visual lab: dock, dashboard, charts, event log, message trace (dashboard.rs,
     // charts.rs, eventlog.rs, trace.rs) and the ledger's reasons (panels.rs LedgerLine) ----
     TabDashboard => "Dashboard", "대시보드";

@@ -58,5 +58,19 @@ mod trace;
 
 fn main() {
     panic::install();
+    // A page opened on a preset (`?scenario=<id>`) mounts once its file is here, so the app
+    // shows it from its first frame, as when presets were embedded, never the default first.
+    // A failed fetch mounts anyway: the app asks again and says why it could not open it.
+    let wanted = presenter::query("scenario")
+        .and_then(|id| presets::entry(&id))
+        .filter(|e| presets::scenario(e.id).is_none());
+    let Some(e) = wanted else { return mount() };
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = presets::fetch(e.id).await;
+        mount();
+    });
+}
+
+fn mount() {
     yew::Renderer::<app::App>::new().render();
 }

@@ -11,10 +11,10 @@ use crate::narration::{
     back_pos, go_to_step, next_pos, step_time, use_narration_keys, NarrationPlayer, StepPos,
 };
 use crate::presets::{self, ScenarioPicker};
-use crate::share::{self, Loaded, Problem, Session};
+use crate::share::{self, Loaded, Problem, ScenarioRef, Session};
 use broker_sim::scenario::Narration;
 use broker_sim::SimTime;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -59,6 +59,8 @@ pub struct SeminarState {
     pub notice: Option<Notice>,
     pub share: Option<ShareLink>,
     pub offer: Option<Rc<Offer>>,
+    /// The preset being fetched, while it is.
+    pub loading: Option<&'static str>,
 }
 
 pub enum Action {
@@ -77,6 +79,7 @@ pub enum Action {
     Notice(Option<Notice>),
     Share(Option<ShareLink>),
     Offer(Option<Rc<Offer>>),
+    Loading(Option<&'static str>),
 }
 
 impl Reducible for SeminarState {
@@ -126,6 +129,8 @@ impl Reducible for SeminarState {
             Action::Notice(n) => s.notice = n,
             Action::Share(link) => s.share = link,
             Action::Offer(o) => s.offer = o,
+            Action::Loading(id) if id == s.loading => return self,
+            Action::Loading(id) => s.loading = id,
         }
         Rc::new(s)
     }
@@ -144,7 +149,8 @@ fn query_flag(name: &str) -> bool {
     query(name).is_some_and(|v| v == "1" || v == "true")
 }
 
-fn query(name: &str) -> Option<String> {
+/// The value of `name` in the page's query.
+pub fn query(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
     web_sys::UrlSearchParams::new_with_str(&search)
         .ok()?
@@ -158,6 +164,11 @@ fn page_lang() -> Lang {
         .and_then(|d| d.document_element())
         .and_then(|e| e.get_attribute("lang"))
         .map_or(Lang::En, |tag| Lang::from_tag(&tag))
+}
+
+thread_local! {
+    /// Counts requests to open a preset: only the latest one still loads once fetched.
+    static REQUEST: Cell<u64> = const { Cell::new(0) };
 }
 
 /// What long-lived listeners (hash changes, the autosave timer) need from the latest render.
@@ -192,10 +203,66 @@ impl Latest {
         self.state.dispatch(Action::Offer(None));
     }
 
+    /// Runs `then` once preset `id` is at hand: at once when it is (or when no preset has
+    /// that name: `then` reports it), else after fetching it, while a "loading…" note shows
+    /// (on the chosen entry, when the picker is open) and the page stays live. The picker
+    /// closes once there is something to show. A later request wins over one still loading;
+    /// a failed fetch or a bad file is a notice under `title`.
+    fn with_preset(&self, id: &str, title: Key, then: impl FnOnce(&Latest) + 'static) {
+        let ticket = REQUEST.with(|r| {
+            r.set(r.get() + 1);
+            r.get()
+        });
+        let Some(entry) = presets::entry(id).filter(|e| presets::scenario(e.id).is_none()) else {
+            self.state.dispatch(Action::Loading(None));
+            self.state.dispatch(Action::Picker(false));
+            return then(self);
+        };
+        self.state.dispatch(Action::Loading(Some(entry.id)));
+        let me = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let fetched = presets::fetch(entry.id).await;
+            if REQUEST.with(Cell::get) != ticket {
+                return;
+            }
+            me.state.dispatch(Action::Loading(None));
+            me.state.dispatch(Action::Picker(false));
+            match fetched {
+                Ok(_) => then(&me),
+                Err((key, detail)) => me.notice(title, Problem { key, detail }),
+            }
+        });
+    }
+
+    /// Loads preset `id` (fetched first if need be) at its start.
+    fn open_preset(&self, id: &str, title: Key) {
+        let owned = id.to_string();
+        self.with_preset(id, title, move |me| match presets::load(&me.lab, &owned) {
+            Ok(()) => {
+                share::clear_fragment();
+                me.state.dispatch(Action::Offer(None));
+                me.state.dispatch(Action::Restart);
+            }
+            Err((key, detail)) => me.notice(title, Problem { key, detail }),
+        });
+    }
+
+    /// Opens a session: the preset it names is fetched first, then its commands replay.
     fn open_session(&self, session: Result<Session, Problem>, title: Key) {
-        match session.and_then(share::prepare_session) {
-            Ok(p) => self.install(p, title),
-            Err(problem) => self.notice(title, problem),
+        let preset = match &session {
+            Ok(Session {
+                scenario: ScenarioRef::Preset(id),
+                ..
+            }) => Some(id.clone()),
+            _ => None,
+        };
+        let open = move |me: &Latest| match session.and_then(share::prepare_session) {
+            Ok(p) => me.install(p, title),
+            Err(problem) => me.notice(title, problem),
+        };
+        match preset {
+            Some(id) => self.with_preset(&id, title, open),
+            None => open(self),
         }
     }
 
@@ -419,21 +486,12 @@ pub fn seminar_provider(props: &ProviderProps) -> Html {
         let get = get.clone();
         use_effect_with((), move |_| {
             let Some(me) = get() else { return };
+            presets::keep_offline();
             if me.open_fragment() {
                 return;
             }
             if let Some(id) = query("scenario") {
-                if presets::load(&me.lab, &id) {
-                    me.state.dispatch(Action::Restart);
-                } else {
-                    me.notice(
-                        Key::LinkRejected,
-                        Problem {
-                            key: Key::ProblemUnknownPreset,
-                            detail: format!("{id:?}"),
-                        },
-                    );
-                }
+                me.open_preset(&id, Key::LinkRejected);
                 return;
             }
             let offer = share::saved_session()
@@ -620,25 +678,38 @@ fn seminar_overlays() -> Html {
             </div>
         }
     });
+    // The picker shows it on the chosen entry.
+    let loading = state
+        .loading
+        .filter(|_| !state.picker)
+        .and_then(presets::entry)
+        .map(|e| {
+            html! {
+                <div class="seminar-toast" role="status" data-testid="preset-loading">
+                    <div class="toast-text">
+                        <strong>{ t(l, Key::PresetLoading) }</strong>
+                        <p>{ e.title(l) }</p>
+                    </div>
+                </div>
+            }
+        });
     let picker = state.picker.then(|| {
         let on_choose = {
-            let (lab, state) = (lab.clone(), state.clone());
-            Callback::from(move |id: &'static str| {
-                presets::load(&lab, id);
-                share::clear_fragment();
-                state.dispatch(Action::Picker(false));
-                state.dispatch(Action::Offer(None));
-                state.dispatch(Action::Restart);
-            })
+            let me = Latest {
+                lab: lab.clone(),
+                state: state.clone(),
+                on_set_lang: Callback::noop(),
+            };
+            Callback::from(move |id: &'static str| me.open_preset(id, Key::PresetRejected))
         };
-        html! { <ScenarioPicker lang={l} welcome={state.welcome} {on_choose} on_close={
+        html! { <ScenarioPicker lang={l} welcome={state.welcome} loading={state.loading} {on_choose} on_close={
             let state = state.clone();
             Callback::from(move |()| state.dispatch(Action::Picker(false)))
         } /> }
     });
     html! {
         <>
-            <div class="seminar-toasts">{ for notice }{ for offer }{ for share }</div>
+            <div class="seminar-toasts">{ for loading }{ for notice }{ for offer }{ for share }</div>
             { for picker }
         </>
     }

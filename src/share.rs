@@ -39,7 +39,7 @@ const AUTOSAVE_KEY: &str = "broker-lab.session";
 /// Set once the start screen has been shown in this browser.
 const WELCOMED_KEY: &str = "broker-lab.welcomed";
 
-/// Where the session's scenario comes from: an embedded preset, unchanged, or the full JSON.
+/// Where the session's scenario comes from: a preset of the library, unchanged, or the full JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ScenarioRef {
@@ -116,6 +116,8 @@ pub struct Prepared {
     pub lang: Option<Lang>,
     pub step: Option<StepPos>,
     pub fork: Option<SharedFork>,
+    /// The library's id of the scenario, when the session named a preset.
+    pub preset: Option<&'static str>,
 }
 
 /// The live state as a session. `inline` writes the scenario out even if it is a preset (files
@@ -239,6 +241,15 @@ pub fn prepare_session(s: Session) -> Result<Prepared, Problem> {
         Some("en") => Some(Lang::En),
         Some(other) => return Err(located(format!("lang: {other:?} is not \"ko\" or \"en\""))),
     };
+    // A preset must be at hand (`presets::fetch`) before its session is prepared.
+    let preset = match &s.scenario {
+        ScenarioRef::Preset(id) => Some(
+            presets::entry(id)
+                .ok_or_else(|| Problem::new(Key::ProblemUnknownPreset, format!("{id:?}")))?
+                .id,
+        ),
+        ScenarioRef::Inline(_) => None,
+    };
     let scenario = match &s.scenario {
         ScenarioRef::Preset(id) => presets::scenario(id)
             .ok_or_else(|| Problem::new(Key::ProblemUnknownPreset, format!("{id:?}")))?,
@@ -277,6 +288,7 @@ pub fn prepare_session(s: Session) -> Result<Prepared, Problem> {
         lang,
         step,
         fork: s.fork,
+        preset,
     })
 }
 
@@ -327,6 +339,7 @@ pub fn prepare_scenario(scenario: Scenario) -> Result<Prepared, Problem> {
         lang: None,
         step,
         fork: None,
+        preset: None,
     })
 }
 
@@ -478,7 +491,9 @@ fn check_replay(
 
 /// Installs a prepared run: paused at its clock position, ready to compare.
 pub fn install(lab: &Lab, p: &Prepared) -> Result<(), Problem> {
-    lab.with_driver(|d| restore(d, p))
+    lab.with_driver(|d| restore(d, p))?;
+    presets::remember(p.preset);
+    Ok(())
 }
 
 /// Restores a prepared run, and its other branch if it has one, paused.
@@ -630,13 +645,13 @@ pub fn autosave(json: &str) {
 
 /// A session's scenario title in `lang`, read without checking or replaying anything.
 pub fn session_title(s: &Session, lang: Lang) -> String {
-    let title = match &s.scenario {
-        ScenarioRef::Preset(id) => presets::scenario(id).and_then(|x| x.title),
+    match &s.scenario {
+        ScenarioRef::Preset(id) => presets::entry(id).map_or_else(String::new, |e| e.title(lang)),
         ScenarioRef::Inline(v) => v
             .get("title")
-            .and_then(|t| broker_sim::from_json(&t.to_string()).ok()),
-    };
-    title.map_or_else(String::new, |t| presets::pick(&t, lang).to_string())
+            .and_then(|t| broker_sim::from_json(&t.to_string()).ok())
+            .map_or_else(String::new, |t| presets::pick(&t, lang).to_string()),
+    }
 }
 
 /// Whether an autosaved session is worth offering back: more than the default scenario
@@ -899,8 +914,9 @@ mod tests {
 
     #[test]
     fn every_preset_passes_the_untrusted_checks() {
-        for p in presets::all().iter() {
-            prepare_scenario(p.scenario.clone()).unwrap_or_else(|e| panic!("{}: {e:?}", p.id));
+        for p in presets::all() {
+            let scenario = presets::scenario(p.id).expect("a valid library file");
+            prepare_scenario(scenario).unwrap_or_else(|e| panic!("{}: {e:?}", p.id));
         }
     }
 }

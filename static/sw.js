@@ -2,8 +2,11 @@
 // seminar room often lacks. Trunk names every asset by its content hash, so a cached asset
 // never goes stale: assets are served cache-first, and only the page itself is fetched
 // network-first (falling back to the cached page) so that a new build is picked up.
+// The scenario files are not in the page: the app sends their addresses once it runs
+// (src/presets.rs `keep_offline`), each with its content hash, so they are cached the same way.
 const CACHE = 'broker-lab';
 const PAGE = new URL('./', self.registration.scope).href;
+const SCENARIOS = new URL('scenarios/', PAGE).href;
 
 // The hashed files a page references: the module, the wasm, the stylesheet, the initializer.
 function assetsOf(html) {
@@ -25,11 +28,40 @@ async function keep(page) {
   }
   const wanted = new Set([PAGE, ...assets]);
   for (const req of await cache.keys()) {
-    if (!wanted.has(req.url)) {
+    // Scenario files are the app's list to keep (below).
+    if (!wanted.has(req.url) && !req.url.startsWith(SCENARIOS)) {
       await cache.delete(req);
     }
   }
 }
+
+// Stores every scenario file the app lists, then forgets versions it no longer lists. With no
+// network the missing ones stay missing; the app sends the list again on its next start.
+async function keepScenarios(urls) {
+  const cache = await caches.open(CACHE);
+  const wanted = new Set(urls.map((url) => new URL(url, PAGE).href));
+  if (![...wanted].every((url) => url.startsWith(SCENARIOS))) {
+    return;
+  }
+  const results = await Promise.allSettled(
+    [...wanted].map(async (url) => (await cache.match(url)) ?? cache.add(url)),
+  );
+  if (results.some((r) => r.status === 'rejected')) {
+    return;
+  }
+  for (const req of await cache.keys()) {
+    if (req.url.startsWith(SCENARIOS) && !wanted.has(req.url)) {
+      await cache.delete(req);
+    }
+  }
+}
+
+self.addEventListener('message', (event) => {
+  const urls = event.data?.scenarios;
+  if (event.source?.url?.startsWith(PAGE) && Array.isArray(urls) && urls.every((u) => typeof u === 'string')) {
+    event.waitUntil(keepScenarios(urls));
+  }
+});
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

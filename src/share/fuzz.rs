@@ -44,20 +44,23 @@ fn corpus() -> Corpus {
     let presets = presets::all();
     let step = (presets.len() / 6).max(1);
     for (i, p) in presets.iter().enumerate().step_by(step) {
-        let mut d = Driver::new(&p.scenario, DEFAULT_SEED).expect("presets build");
+        let scenario = presets::scenario(p.id).expect("a valid library file");
+        // Captured as the app would after opening it: a link names the preset.
+        presets::remember(Some(p.id));
+        let mut d = Driver::new(&scenario, DEFAULT_SEED).expect("presets build");
         d.run_to(SimTime::from_millis(700));
-        if let Some(c) = p.scenario.consumers.first() {
+        if let Some(c) = scenario.consumers.first() {
             let _ = d.apply(Command::CrashConsumer {
                 consumer: c.name.clone(),
             });
         }
         d.run_to(SimTime::from_millis(1_500));
         let lang = if i % 2 == 0 { Lang::En } else { Lang::Ko };
-        let step = p.scenario.narration.as_ref().map(|_| StepPos::default());
+        let step = scenario.narration.as_ref().map(|_| StepPos::default());
         links.push(encode_fragment(&capture(&d, lang, step, false)));
         let file = capture(&d, lang, step, true);
         files.push(serde_json::to_string_pretty(&file).expect("a Session serialises"));
-        files.push(p.scenario.to_json_pretty());
+        files.push(scenario.to_json_pretty());
     }
     Corpus { links, files }
 }

@@ -155,11 +155,12 @@ function describeLocation(loc) {
  * Open a page at the given viewport in its own browser context.
  * `allow` is a list of RegExps for errors a test provokes on purpose (a panic
  * test, say): matching reports go to `allowed` instead of `errors`.
+ * `serviceWorkers: 'block'` keeps static/sw.js out, so `page.route` sees every request.
  * @returns {Promise<{page: import('playwright-core').Page, errors: string[],
  *   allowed: string[], check: () => void, close: () => Promise<void>}>}
  */
-export async function openPage(browser, { width = 1280, height = 720, allow = [], welcome = false } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
+export async function openPage(browser, { width = 1280, height = 720, allow = [], welcome = false, serviceWorkers = 'allow' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, serviceWorkers });
   // The start screen shows on a browser's first visit; a test sees it only when it asks.
   if (!welcome) {
     await context.addInitScript(() => localStorage.setItem('broker-lab.welcomed', '1'));

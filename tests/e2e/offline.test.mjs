@@ -1,6 +1,8 @@
 // A classroom with poor Wi-Fi or none (issue #16): the loading screen before the wasm
 // arrives, the first-paint figures (printed, never asserted as times), and the app opening
-// with the network off after one visit, through the service worker (static/sw.js).
+// with the network off after one visit, through the service worker (static/sw.js), and any
+// lesson of the library opening then too (the app fetches scenario files on demand; the worker
+// keeps every one the app lists).
 //
 // Contract with the app: #boot (the plain-HTML loading screen, removed once the app runs),
 // #boot-fill (its bar), the performance mark `broker-lab-ready` (static/boot.js), and
@@ -8,10 +10,27 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openPage, poll, screenshot, startServer } from './harness.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DIST_DIR, launchBrowser, openPage, poll, screenshot, startServer } from './harness.mjs';
 
 const TEST_TIMEOUT = 120_000;
 const MBIT = 1_000_000 / 8;
+
+/** How many scenario files dist/ holds (trunk copies scenarios/ there). */
+function scenarioFileCount() {
+  return fs
+    .readdirSync(path.join(DIST_DIR, 'scenarios'), { recursive: true })
+    .filter((f) => String(f).endsWith('.json')).length;
+}
+
+async function scenarioTitle(session, text) {
+  const { page, check } = session;
+  await poll(async () => ((await page.getByTestId('scenario-title').textContent()) ?? '').includes(text), {
+    message: `the scenario "${text}"`,
+    check,
+  });
+}
 
 async function waitForApp(session) {
   const { page, check } = session;
@@ -113,6 +132,17 @@ describe('offline and first paint', () => {
           }),
         { message: 'the service worker to control the page with the app cached', timeout: 60_000 },
       );
+      // ...and every scenario file of the library, each under its versioned address.
+      const files = scenarioFileCount();
+      assert.ok(files > 100, `dist/scenarios holds ${files} files`);
+      await poll(
+        async () =>
+          (await page.evaluate(async () => {
+            const keys = await (await caches.open('broker-lab')).keys();
+            return keys.filter((r) => /\/scenarios\/.+\.json\?v=[0-9a-f]{16}$/.test(r.url)).length;
+          })) === files,
+        { message: `the service worker to keep the ${files} scenario files`, timeout: 60_000 },
+      );
       await own.close();
       await page.context().setOffline(true);
       await page.reload();
@@ -125,6 +155,16 @@ describe('offline and first paint', () => {
       await page.goto(`${own.url}?lang=ko`);
       await waitForApp(session);
       await screenshot(page, 'offline-app');
+      // A lesson opens offline, by link and from the picker, from the worker's cache.
+      await page.goto(`${own.url}?scenario=05-crash-redelivery&lang=en`);
+      await waitForApp(session);
+      await scenarioTitle(session, 'Lesson 5');
+      await page.getByTestId('narration').waitFor();
+      await page.getByTestId('open-picker').click();
+      await page.getByTestId('preset-01-deleted-on-ack').click();
+      await scenarioTitle(session, 'Lesson 1');
+      assert.equal(await page.getByTestId('notice').count(), 0, 'no error notice offline');
+      await screenshot(page, 'offline-lesson');
       session.check();
     } finally {
       await session.close();

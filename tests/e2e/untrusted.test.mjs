@@ -177,6 +177,45 @@ describe('untrusted input', () => {
     }
   });
 
+  test('a library file that cannot be fetched or is damaged is refused, naming the file, and the app keeps running', { timeout: TEST_TIMEOUT }, async () => {
+    // The browser reports the refused requests itself; the app must report nothing else.
+    // No service worker: it would keep the real files and serve them past the page's routes.
+    const s = await openPage(browser, { allow: [/Failed to load resource/], serviceWorkers: 'block' });
+    const { page, check } = s;
+    try {
+      const file = (name) => (url) => url.pathname.endsWith(name);
+      await page.route(file('/scenarios/lessons/05-crash-redelivery.json'), (route) => route.abort());
+      await page.route(file('/scenarios/lessons/01-deleted-on-ack.json'), (route) =>
+        route.fulfill({ status: 200, contentType: 'application/json', body: '{"version": 1, "latency_ms": "slow"}' }),
+      );
+      await page.goto(server.url);
+      await waitForApp(s);
+      const cases = [
+        ['en', '05-crash-redelivery', 'This scenario could not be opened', /^the scenario file could not be fetched: scenarios\/lessons\/05-crash-redelivery\.json: /],
+        ['en', '01-deleted-on-ack', 'This scenario could not be opened', /^invalid scenario: scenarios\/lessons\/01-deleted-on-ack\.json: latency_ms: /],
+        ['ko', '05-crash-redelivery', '이 시나리오를 열 수 없습니다', /^시나리오 파일을 받아 오지 못했습니다: scenarios\/lessons\/05-crash-redelivery\.json: /],
+      ];
+      for (const [lang, id, title, re] of cases) {
+        await setLang(s, lang);
+        await page.getByTestId('open-picker').click();
+        await page.getByTestId(`preset-${id}`).click();
+        const notice = await readNotice(s);
+        assert.equal(notice.title, title);
+        assert.match(notice.detail, re);
+        assert.equal(await page.getByTestId('preset-loading').count(), 0, 'the loading note goes away');
+        if (lang === 'en' && id === '01-deleted-on-ack') await screenshot(page, 'untrusted-library-file-1280');
+        await page.getByTestId('notice-close').click();
+        await poll(async () => (await page.getByTestId('notice').count()) === 0, { message: 'the notice to close', check });
+      }
+      // Still the default scenario, and it runs.
+      assert.doesNotMatch((await page.getByTestId('scenario-title').textContent()) ?? '', /Lesson|강/);
+      await assertStillRunning(s);
+      check();
+    } finally {
+      await s.close();
+    }
+  });
+
   test('refusals are shown in Korean too', { timeout: TEST_TIMEOUT }, async () => {
     const s = await openPage(browser);
     const { page, check } = s;

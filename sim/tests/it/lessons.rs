@@ -2091,11 +2091,17 @@ fn pat_5_pat_6_lesson_26_the_orchestrator_decides_compensates_by_command_and_sur
     let mut l = Lesson::load("26-orchestration-vs-choreography.json");
     // Who publishes: the request, the orchestrator's commands and the participants' replies.
     let senders = |l: &Lesson| -> BTreeMap<String, Vec<u64>> {
-        ["shop", "to-payments", "to-inventory", "to-shipping", "to-order"]
-            .into_iter()
-            .map(|p| (p.to_string(), l.published_by(p)))
-            .filter(|(_, ms)| !ms.is_empty())
-            .collect()
+        [
+            "shop",
+            "to-payments",
+            "to-inventory",
+            "to-shipping",
+            "to-order",
+        ]
+        .into_iter()
+        .map(|p| (p.to_string(), l.published_by(p)))
+        .filter(|(_, ms)| !ms.is_empty())
+        .collect()
     };
     l.run_to_step(0, 680.0);
     assert_eq!(saga_rows(&l), ["m0 PENDING - - -"]);
@@ -2103,7 +2109,10 @@ fn pat_5_pat_6_lesson_26_the_orchestrator_decides_compensates_by_command_and_sur
     let i = pipeline_view(&l).sagas[0].instance.expect("orchestrated");
     assert_eq!(i.last_request_id.map(|m| m.0), Some(1));
     assert_eq!(l.published_by("to-payments"), [1]);
-    assert_eq!(l.consumer("payment-svc").processing.map(|p| p.msg.0), Some(1));
+    assert_eq!(
+        l.consumer("payment-svc").processing.map(|p| p.msg.0),
+        Some(1)
+    );
 
     // PAT-5: the participant only replies to the orchestrator; PAT-6: the crashed
     // orchestrator's instance keeps its step while the reply waits.
@@ -2130,13 +2139,19 @@ fn pat_5_pat_6_lesson_26_the_orchestrator_decides_compensates_by_command_and_sur
     );
     assert_eq!(l.published_by("to-inventory"), [4]);
     assert_eq!(pipeline_view(&l).services[2].stock, [0]);
-    assert_eq!(l.consumer("payment-svc").processing.map(|p| p.msg.0), Some(6));
+    assert_eq!(
+        l.consumer("payment-svc").processing.map(|p| p.msg.0),
+        Some(6)
+    );
 
     // The compensation is a command from the orchestrator, not an event of a participant.
     l.run_to_step(3, 2_350.0);
     assert_eq!(
         saga_rows(&l),
-        ["m0 PENDING PAID RESERVED SHIPPED", "m3 PENDING PAID FAILED -"]
+        [
+            "m0 PENDING PAID RESERVED SHIPPED",
+            "m3 PENDING PAID FAILED -"
+        ]
     );
     assert_eq!(
         instances(&l),
@@ -2146,7 +2161,10 @@ fn pat_5_pat_6_lesson_26_the_orchestrator_decides_compensates_by_command_and_sur
         ]
     );
     assert_eq!(l.published_by("to-payments"), [1, 6, 12]);
-    assert_eq!(l.consumer("payment-svc").processing.map(|p| p.msg.0), Some(12));
+    assert_eq!(
+        l.consumer("payment-svc").processing.map(|p| p.msg.0),
+        Some(12)
+    );
     assert_eq!(anomaly_counts(&l)[0], 1, "paid but out of stock");
     // PAT-7: the shipped order is still held PENDING.
     assert_eq!(pipeline_view(&l).locked, 2);
@@ -2194,7 +2212,11 @@ fn rmq_qq_lesson_27_one_node_lost_is_survived_two_hold_the_writes_and_a_return_r
     l.run_to_step(0, 1_900.0);
     let (orders, audit) = (queue_view(&l.sim, "orders"), queue_view(&l.sim, "audit"));
     assert_eq!((orders.members, orders.node), (vec![0, 1, 2], 0));
-    assert_eq!((audit.members, audit.node), (vec![], 0), "classic, on rabbit-1");
+    assert_eq!(
+        (audit.members, audit.node),
+        (vec![], 0),
+        "classic, on rabbit-1"
+    );
     assert_eq!(confirms(&l, "shop"), (3, 3, 0));
     assert_eq!(confirms(&l, "tracker"), (1, 1, 0));
     assert_eq!(l.consumer("billing").processing.map(|p| p.msg.0), Some(3));
@@ -2203,12 +2225,18 @@ fn rmq_qq_lesson_27_one_node_lost_is_survived_two_hold_the_writes_and_a_return_r
     l.run_to_step(1, 3_200.0);
     let (orders, audit) = (queue_view(&l.sim, "orders"), queue_view(&l.sim, "audit"));
     assert!(!orders.available && !audit.available);
-    assert_eq!((orders.ready, orders.held), (1, 2), "m5 back, m6 and m8 wait");
+    assert_eq!(
+        (orders.ready, orders.held),
+        (1, 2),
+        "m5 back, m6 and m8 wait"
+    );
     assert_eq!(l.contents("orders"), [5]);
     assert_eq!(l.consumer("billing").status, ConsumerStatus::Crashed);
     assert_eq!(confirms(&l, "shop"), (6, 4, 0));
     assert_eq!(l.dropped_ids(DropReason::BrokerDown), [7]);
     assert_eq!(confirms(&l, "tracker"), (3, 2, 1));
+    let ledger = l.sim.ledger();
+    assert_eq!((ledger.in_flight, ledger.dropped_total()), (2, 1));
     assert_eq!(l.contents("audit"), [1, 4], "kept on rabbit-1's disk");
     assert!(elections(&l).is_empty());
 
@@ -2237,6 +2265,8 @@ fn rmq_qq_lesson_27_one_node_lost_is_survived_two_hold_the_writes_and_a_return_r
     assert!(since.is_empty(), "nothing delivered without a majority");
     assert_eq!(l.consumer("billing").status, ConsumerStatus::Crashed);
     assert_eq!(l.dropped_ids(DropReason::BrokerDown), [7, 10, 13, 16]);
+    let ledger = l.sim.ledger();
+    assert_eq!((ledger.in_flight, ledger.dropped_total()), (4, 4));
     assert_eq!(elections(&l), [(3_400, 1)]);
 
     l.run_to_step(4, 8_300.0);
@@ -2251,7 +2281,13 @@ fn rmq_qq_lesson_27_one_node_lost_is_survived_two_hold_the_writes_and_a_return_r
         .flat_map(|r| l.dropped_ids(*r))
         .collect();
     assert!(shop.iter().all(|m| !dropped.contains(m)), "{dropped:?}");
-    assert_eq!(l.contents("audit"), [1, 4, 19]);
+    assert_eq!(dropped, l.published_by("tracker")[2..6]);
+    assert_eq!(l.sim.ledger().in_flight, 0);
+    assert_eq!(
+        l.contents("audit")[..2],
+        [1, 4],
+        "back from rabbit-1's disk"
+    );
     assert_eq!(confirms(&l, "tracker"), (7, 3, 4));
 }
 

@@ -583,6 +583,7 @@ fn node_lane(pen: &Pen, snap: &Snapshot, n: u32, down: bool, lane: Rect, k: f64)
     for (i, (q, leads)) in cells.iter().take(slots).enumerate() {
         let r = Rect {
             x: lane.x + i as f64 * (w + gap),
+            w,
             ..lane
         };
         pen.round_rect(r, 4.0 * k);

@@ -2073,6 +2073,224 @@ fn lesson_25_replies_overtake_each_other_and_match_by_correlation_id() {
     assert_eq!(anomaly_counts(&l), [0; 6]);
 }
 
+/// Each orchestrated order's saga instance: (step, compensating, end_state, failed) (PAT-6).
+fn instances(l: &Lesson) -> Vec<(broker_sim::SagaStep, bool, bool, bool)> {
+    pipeline_view(l)
+        .sagas
+        .iter()
+        .map(|s| {
+            let i = s.instance.expect("orchestrated");
+            (i.state_name, i.compensating, i.end_state, i.failed)
+        })
+        .collect()
+}
+
+#[test]
+fn pat_5_pat_6_lesson_26_the_orchestrator_decides_compensates_by_command_and_survives_its_crash() {
+    use broker_sim::SagaStep::*;
+    let mut l = Lesson::load("26-orchestration-vs-choreography.json");
+    // Who publishes: the request, the orchestrator's commands and the participants' replies.
+    let senders = |l: &Lesson| -> BTreeMap<String, Vec<u64>> {
+        [
+            "shop",
+            "to-payments",
+            "to-inventory",
+            "to-shipping",
+            "to-order",
+        ]
+        .into_iter()
+        .map(|p| (p.to_string(), l.published_by(p)))
+        .filter(|(_, ms)| !ms.is_empty())
+        .collect()
+    };
+    l.run_to_step(0, 680.0);
+    assert_eq!(saga_rows(&l), ["m0 PENDING - - -"]);
+    assert_eq!(instances(&l), [(AuthorizePayment, false, false, false)]);
+    let i = pipeline_view(&l).sagas[0].instance.expect("orchestrated");
+    assert_eq!(i.last_request_id.map(|m| m.0), Some(1));
+    assert_eq!(l.published_by("to-payments"), [1]);
+    assert_eq!(
+        l.consumer("payment-svc").processing.map(|p| p.msg.0),
+        Some(1)
+    );
+
+    // PAT-5: the participant only replies to the orchestrator; PAT-6: the crashed
+    // orchestrator's instance keeps its step while the reply waits.
+    l.run_to_step(1, 1_200.0);
+    assert_eq!(l.consumer("order-svc").status, ConsumerStatus::Crashed);
+    assert_eq!(saga_rows(&l), ["m0 PENDING PAID - -"]);
+    assert_eq!(l.published_by("to-order"), [2]);
+    assert_eq!(l.contents("orders"), [2, 3]);
+    assert_eq!(instances(&l), [(AuthorizePayment, false, false, false)]);
+    assert!(l.published_by("to-inventory").is_empty());
+
+    l.run_to_step(2, 1_700.0);
+    assert_eq!(l.consumer("order-svc").status, ConsumerStatus::Running);
+    assert_eq!(
+        saga_rows(&l),
+        ["m0 PENDING PAID RESERVED -", "m3 PENDING - - -"]
+    );
+    assert_eq!(
+        instances(&l),
+        [
+            (ReserveStock, false, false, false),
+            (AuthorizePayment, false, false, false)
+        ]
+    );
+    assert_eq!(l.published_by("to-inventory"), [4]);
+    assert_eq!(pipeline_view(&l).services[2].stock, [0]);
+    assert_eq!(
+        l.consumer("payment-svc").processing.map(|p| p.msg.0),
+        Some(6)
+    );
+
+    // The compensation is a command from the orchestrator, not an event of a participant.
+    l.run_to_step(3, 2_350.0);
+    assert_eq!(
+        saga_rows(&l),
+        [
+            "m0 PENDING PAID RESERVED SHIPPED",
+            "m3 PENDING PAID FAILED -"
+        ]
+    );
+    assert_eq!(
+        instances(&l),
+        [
+            (ScheduleShipment, false, false, false),
+            (VoidPayment, true, false, false)
+        ]
+    );
+    assert_eq!(l.published_by("to-payments"), [1, 6, 12]);
+    assert_eq!(
+        l.consumer("payment-svc").processing.map(|p| p.msg.0),
+        Some(12)
+    );
+    assert_eq!(anomaly_counts(&l)[0], 1, "paid but out of stock");
+    // PAT-7: the shipped order is still held PENDING.
+    assert_eq!(pipeline_view(&l).locked, 2);
+
+    l.run_to_step(4, 3_000.0);
+    assert_eq!(
+        saga_rows(&l),
+        [
+            "m0 SHIPPED PAID RESERVED SHIPPED",
+            "m3 COMPENSATED COMPENSATED FAILED -"
+        ]
+    );
+    assert_eq!(
+        instances(&l),
+        [
+            (ApproveOrder, false, true, false),
+            (RejectOrder, true, true, true)
+        ]
+    );
+    assert_eq!(anomaly_counts(&l), [0; 6]);
+    assert_eq!(pipeline_view(&l).locked, 0);
+    // 7 messages an order: the request, then a command and a reply per step.
+    let all: Vec<(String, Vec<u64>)> = senders(&l).into_iter().collect();
+    let count: usize = all.iter().map(|(_, ms)| ms.len()).sum();
+    assert_eq!(count, 14, "{all:?}");
+    assert_eq!(l.published_by("to-order"), [2, 5, 8, 10, 11, 13]);
+    assert_eq!(l.sim.ledger().published, 14, "nobody else published");
+}
+
+#[test]
+fn rmq_qq_lesson_27_one_node_lost_is_survived_two_hold_the_writes_and_a_return_resumes_them() {
+    let mut l = Lesson::load("27-quorum-queues.json");
+    let confirms = |l: &Lesson, p: &str| {
+        let p = &l.sim.report(1, &[]).publishers[p];
+        (p.sent, p.confirms_acked, p.confirms_nacked)
+    };
+    let elections = |l: &Lesson| -> Vec<(u64, u32)> {
+        (l.events.iter())
+            .filter_map(|e| match e.kind {
+                EventKind::QuorumLeaderElected { node, .. } => Some((e.time.0 / 1_000, node)),
+                _ => None,
+            })
+            .collect()
+    };
+    l.run_to_step(0, 1_900.0);
+    let (orders, audit) = (queue_view(&l.sim, "orders"), queue_view(&l.sim, "audit"));
+    assert_eq!((orders.members, orders.node), (vec![0, 1, 2], 0));
+    assert_eq!(
+        (audit.members, audit.node),
+        (vec![], 0),
+        "classic, on rabbit-1"
+    );
+    assert_eq!(confirms(&l, "shop"), (3, 3, 0));
+    assert_eq!(confirms(&l, "tracker"), (1, 1, 0));
+    assert_eq!(l.consumer("billing").processing.map(|p| p.msg.0), Some(3));
+
+    // rabbit-1 stopped at 2.4 s: orders elects, audit is unreachable.
+    l.run_to_step(1, 3_200.0);
+    let (orders, audit) = (queue_view(&l.sim, "orders"), queue_view(&l.sim, "audit"));
+    assert!(!orders.available && !audit.available);
+    assert_eq!(
+        (orders.ready, orders.held),
+        (1, 2),
+        "m5 back, m6 and m8 wait"
+    );
+    assert_eq!(l.contents("orders"), [5]);
+    assert_eq!(l.consumer("billing").status, ConsumerStatus::Crashed);
+    assert_eq!(confirms(&l, "shop"), (6, 4, 0));
+    assert_eq!(l.dropped_ids(DropReason::BrokerDown), [7]);
+    assert_eq!(confirms(&l, "tracker"), (3, 2, 1));
+    let ledger = l.sim.ledger();
+    assert_eq!((ledger.in_flight, ledger.dropped_total()), (2, 1));
+    assert_eq!(l.contents("audit"), [1, 4], "kept on rabbit-1's disk");
+    assert!(elections(&l).is_empty());
+
+    l.run_to_step(2, 3_700.0);
+    assert_eq!(elections(&l), [(3_400, 1)], "rabbit-2 after 1 s");
+    let orders = queue_view(&l.sim, "orders");
+    assert!(orders.available);
+    assert_eq!((orders.node, orders.held), (1, 0));
+    assert_eq!(confirms(&l, "shop"), (7, 7, 0));
+    assert_eq!(l.received("billing").last(), Some(&(5, true)));
+    assert_eq!(l.dropped_ids(DropReason::BrokerDown), [7]);
+
+    // rabbit-2 stopped at 4.4 s: one member of three, no majority.
+    l.run_to_step(3, 6_200.0);
+    let orders = queue_view(&l.sim, "orders");
+    assert!(!orders.available);
+    assert_eq!(orders.held, 4);
+    assert_eq!(confirms(&l, "shop"), (12, 8, 0), "m12, m14, m15, m17 wait");
+    let since: Vec<u64> = (l.events.iter())
+        .filter(|e| e.time.0 > 4_400_000)
+        .filter_map(|e| match e.kind {
+            EventKind::Delivered { msg, .. } => Some(msg.0),
+            _ => None,
+        })
+        .collect();
+    assert!(since.is_empty(), "nothing delivered without a majority");
+    assert_eq!(l.consumer("billing").status, ConsumerStatus::Crashed);
+    assert_eq!(l.dropped_ids(DropReason::BrokerDown), [7, 10, 13, 16]);
+    let ledger = l.sim.ledger();
+    assert_eq!((ledger.in_flight, ledger.dropped_total()), (4, 4));
+    assert_eq!(elections(&l), [(3_400, 1)]);
+
+    l.run_to_step(4, 8_300.0);
+    assert_eq!(elections(&l), [(3_400, 1), (7_400, 2)], "rabbit-3");
+    let orders = queue_view(&l.sim, "orders");
+    assert!(orders.available);
+    assert_eq!((orders.node, orders.held), (2, 0));
+    assert_eq!(confirms(&l, "shop"), (16, 16, 0));
+    // No order of shop's was dropped: every one is in orders or was acked by billing.
+    let shop = l.published_by("shop");
+    let dropped: Vec<u64> = (l.sim.ledger().dropped.keys())
+        .flat_map(|r| l.dropped_ids(*r))
+        .collect();
+    assert!(shop.iter().all(|m| !dropped.contains(m)), "{dropped:?}");
+    assert_eq!(dropped, l.published_by("tracker")[2..6]);
+    assert_eq!(l.sim.ledger().in_flight, 0);
+    assert_eq!(
+        l.contents("audit")[..2],
+        [1, 4],
+        "back from rabbit-1's disk"
+    );
+    assert_eq!(confirms(&l, "tracker"), (7, 3, 4));
+}
+
 #[test]
 fn zmq_1_rmq_32_lesson_22_the_broker_costs_a_hop_and_keeps_its_queue_the_pipes_die() {
     let mut l = Lesson::load("22-broker-or-brokerless.json");

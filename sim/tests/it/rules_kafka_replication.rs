@@ -689,3 +689,37 @@ fn kaf_27_read_committed_skips_aborted_and_open_transactions() {
     // read_uncommitted (the default) sees everything, aborted records included (KAF-27).
     assert_eq!(read(1), vec![0, 1, 2, 3, 4]);
 }
+
+#[test]
+fn kaf_23_truncation_past_compacted_records_keeps_the_log_sizes() {
+    // The last ISR member b0 takes three records of one key alone; the cleaner removes the
+    // superseded offset 0 (offset 1 is in the segment it has not cleaned yet, 2 in the active
+    // one); the unclean election cuts all three. Offset 0 had already given its bytes back, so
+    // only 1 and 2 are taken off (and lost) again.
+    let topic = json!({
+        "unclean_leader_election_enable": true, "cleanup_policy": "compact",
+        "segment_bytes": 1, "log_cleaner_backoff_ms": 100,
+    });
+    let mut s = sim_of(cluster(2, 2, topic).with(json!({
+        "producers": [producer("p", json!({ "acks": "1" }))
+            .with(json!({ "message": { "keys": ["k"] } }))],
+    })));
+    let events = run(
+        &mut s,
+        &[
+            (0.0, crash(1)),
+            (10000.0, burst("p", 3)),
+            (11000.0, crash(0)),
+            (12000.0, restart(1)),
+        ],
+        30000,
+    );
+    assert!(!of(&events, "compacted").is_empty(), "{}", trace(&events));
+    let lost: Vec<Value> = of(&events, "kafka_lost_on_failover")
+        .into_iter()
+        .map(|(_, v)| v["offset"].clone())
+        .collect();
+    assert_eq!(lost, vec![json!(1), json!(2)]);
+    let p = &s.snapshot().topics[0].partitions[0];
+    assert_eq!((p.log_end, p.bytes), (0, 0));
+}

@@ -695,6 +695,7 @@ impl Scene<'_> {
         let (fill, stroke) = kinds::palette(node).unwrap_or_else(|| column_palette(b.column));
         let down = matches!(node.status, NodeStatus::Crashed | NodeStatus::Disconnected);
         pen.framed_box(r, 10.0 * k, 2.0 * k, fill, stroke, down);
+        kinds::outline(pen, self.snap, node, r, k);
 
         let mut pad = 14.0 * k;
         let mut left = r.x + pad;

@@ -633,11 +633,15 @@ strings! {
     ColKafkaBrokersAfter => "Kafka brokers", "카프카 브로커";
     TagKafkaBroker => "Kafka broker", "카프카 브로커";
     TagKafkaBrokerDown => "Kafka broker · down", "카프카 브로커 · 중단";
+    NodeKafkaIsolated => "isolated", "분리됨";
     NodeKafkaLeaders => "leader of", "리더";
     NodeKafkaReplicas => "replicas", "레플리카";
     MarkHighWatermark => "HW", "HW";
     InspKafkaFenced => "down · fenced by the controller", "중단 · 컨트롤러가 차단함";
     InspKafkaUnnoticed => "down · the controller has not noticed yet", "중단 · 컨트롤러가 아직 모름";
+    InspKafkaIsolated => "isolated (running)", "분리됨 (실행 중)";
+    InspKafkaIsolatedFenced => "isolated · fenced", "분리됨 · 차단됨";
+    InspKafkaStaleRecords => "records only here", "여기에만 있는 레코드";
     InspKafkaRole => "role", "역할";
     InspKafkaLeader => "leader ★", "리더 ★";
     InspKafkaFollower => "follower", "팔로워";
@@ -647,6 +651,10 @@ strings! {
     FxCrashBrokerHint => "The broker process dies: the controller notices after broker.session.timeout.ms and elects new leaders", "브로커 프로세스가 죽습니다. 컨트롤러는 broker.session.timeout.ms 뒤에 알아채고 새 리더를 선출합니다";
     FxRestartBroker => "Restart broker", "브로커 재시작";
     FxRestartBrokerHint => "The broker comes back as a follower: it cuts its logs back to the leaders' and catches up", "브로커가 팔로워로 돌아옵니다. 로그를 리더의 로그에 맞춰 잘라 내고 따라잡습니다";
+    FxIsolateBroker => "Isolate (network partition)", "네트워크 분리";
+    FxIsolateBrokerHint => "A network partition cuts the broker off from the other brokers and the controller, not from clients: fenced after broker.session.timeout.ms, it still takes writes as an old leader until healed", "네트워크 분리로 브로커가 다른 브로커와 컨트롤러에게서 끊깁니다(클라이언트와는 연결됨). broker.session.timeout.ms 뒤에 차단되지만, 복구될 때까지 옛 리더로서 계속 쓰기를 받습니다";
+    FxHealBroker => "Heal the partition", "분리 복구";
+    FxHealBrokerHint => "The broker reaches the cluster again: it learns the newer leader epochs, truncates what only it held (acked records are lost) and catches up", "브로커가 다시 클러스터와 연결됩니다. 더 새로운 리더 에포크를 알게 되어 자기에게만 있던 것을 잘라 내고(확인된 레코드도 유실) 따라잡습니다";
     FxSlowBroker => "Slow fetches +40 s", "가져오기 +40초 지연";
     FxSlowBrokerHint => "Its follower fetches take 40 s longer (a GC pause, a slow disk): past replica.lag.time.max.ms it leaves the ISR, and acks=all stops waiting for it", "팔로워로서의 가져오기가 40초 더 걸립니다(GC 정지, 느린 디스크). replica.lag.time.max.ms를 넘으면 ISR에서 빠지고, acks=all은 더 이상 이 브로커를 기다리지 않습니다";
     ColStreams => "Redis streams", "Redis 스트림";

@@ -400,7 +400,9 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             // Kafka broker ids are checked by the core when the command applies.
             Command::CrashKafkaBroker { .. }
             | Command::RestartKafkaBroker { .. }
-            | Command::SlowKafkaBroker { .. } => continue,
+            | Command::SlowKafkaBroker { .. }
+            | Command::IsolateKafkaBroker { .. }
+            | Command::HealKafkaBroker { .. } => continue,
             Command::CrashRabbitMqNode { .. } | Command::RestartRabbitMqNode { .. } => continue,
             // SQS queues are checked by the core too.
             Command::AddSqsQueue { .. } | Command::UpdateSqsQueue { .. } => continue,

@@ -115,6 +115,7 @@ impl StepKind {
             EventKind::KafkaRep(e) => match e {
                 KafkaRepEvent::KafkaLostOnFailover { .. } => StepKind::Dropped,
                 KafkaRepEvent::KafkaProduceAcked { .. } => StepKind::Acked,
+                KafkaRepEvent::KafkaStaleLeaderAppended { .. } => StepKind::Appended,
                 KafkaRepEvent::KafkaProduceFailed { .. } => StepKind::PublisherNacked,
                 _ => StepKind::Command,
             },

@@ -605,6 +605,8 @@ impl Simulation {
             Command::SlowKafkaBroker { broker, delay_ms } => {
                 cx!(self, kafka).slow_broker(broker, delay_ms)?
             }
+            Command::IsolateKafkaBroker { broker } => cx!(self, kafka).isolate_broker(broker)?,
+            Command::HealKafkaBroker { broker } => cx!(self, kafka).heal_broker(broker)?,
             Command::CrashPeer { peer } => {
                 let peer = self.zeromq.check_running(&peer, true)?;
                 self.world.emit(EventKind::CommandApplied { summary });

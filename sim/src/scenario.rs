@@ -2441,6 +2441,18 @@ pub enum Command {
         broker: u32,
         delay_ms: f64,
     },
+    /// A network partition cuts the broker off from the other brokers and the controller;
+    /// clients still reach it. Its followers stop fetching, the controller fences it after
+    /// `broker.session.timeout.ms` and elects new leaders, and as an old leader it keeps taking
+    /// writes from producers that still think it leads (KAF-19, KAF-21, KAF-23, KAF-24).
+    IsolateKafkaBroker {
+        broker: u32,
+    },
+    /// The partition heals: the broker learns the newer leader epochs, truncates what only it
+    /// held (acked records are `lost_on_failover`) and catches up (KAF-21, KAF-24).
+    HealKafkaBroker {
+        broker: u32,
+    },
     /// Creates a Redis stream.
     AddStream {
         stream: StreamSpec,

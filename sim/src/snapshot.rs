@@ -196,6 +196,11 @@ pub struct KafkaBrokerView {
     pub replicas: u64,
     /// Extra time each of its follower fetches takes (`slow_kafka_broker`); 0 when not slowed.
     pub fetch_delay_ms: f64,
+    /// Cut off from the other brokers and the controller (`isolate_kafka_broker`).
+    pub isolated: bool,
+    /// Records only it holds, taken as an isolated old leader after the election; lost when
+    /// it heals (KAF-24).
+    pub stale_records: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -769,6 +774,11 @@ impl Simulation {
                         .filter(|r| r.replicas.iter().any(|rp| rp.broker == id))
                         .count() as u64,
                     fetch_delay_ms: b.fetch_delay_us as f64 / 1000.0,
+                    isolated: b.isolated,
+                    stale_records: replicas()
+                        .filter_map(|r| r.stale.as_ref().filter(|z| z.broker == id))
+                        .map(|z| z.len())
+                        .sum(),
                 }
             })
             .collect()

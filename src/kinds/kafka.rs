@@ -44,6 +44,8 @@ const HW_COLOUR: &str = "#b91c1c";
 /// Records past the high watermark: written, not yet on every ISR member.
 const UNCOMMITTED: &str = "#fbbf24";
 const LEADER_COLOUR: &str = "#b45309";
+/// An isolated broker's ring: the network cut (orange, apart from a crash's red).
+const CUT: &str = "#c2410c";
 
 fn group_colour(group: GroupId) -> &'static str {
     GROUP_COLOURS[group.index() % GROUP_COLOURS.len()]
@@ -156,6 +158,51 @@ impl Kind for Kafka {
             ),
             tone: if down { Tone::Alert } else { Tone::Normal },
         }
+    }
+
+    /// An isolated broker is up but cut off: a ring of long orange dashes just outside its box
+    /// and the word "isolated" on an orange tag in its top right corner, unlike a crashed
+    /// broker's grey box with a red dashed edge. The tag keeps its size in a crowded column,
+    /// where the box shows only the broker's name.
+    fn outline(&self, pen: &Pen, snap: &Snapshot, node: &GraphNode, r: Rect, k: f64) {
+        if !isolated(snap, node.node) {
+            return;
+        }
+        let c = pen.ctx;
+        let m = 6.0 * k;
+        let ring = Rect {
+            x: r.x - m,
+            y: r.y - m,
+            w: r.w + 2.0 * m,
+            h: r.h + 2.0 * m,
+        };
+        pen.round_rect(ring, 14.0 * k);
+        c.set_line_width(3.0 * k);
+        c.set_stroke_style_str(CUT);
+        let dash = js_sys::Array::of2(&(16.0 * k).into(), &(9.0 * k).into());
+        c.set_line_dash(&dash).ok();
+        c.stroke();
+        c.set_line_dash(&js_sys::Array::new()).ok();
+
+        let word = t(pen.lang, Key::NodeKafkaIsolated);
+        let px = small(14.0, k).max(pen.min_px);
+        pen.font(700, px, FONT);
+        let pad = px * 0.45;
+        let (w, h) = (pen.text_w(word) + 2.0 * pad, px + pad);
+        let tag = Rect {
+            x: r.right() - w - 6.0 * k,
+            // Centred in a box too short for the corner.
+            y: r.y + ((r.h - h) / 2.0).clamp(0.0, 5.0 * k),
+            w,
+            h,
+        };
+        pen.round_rect(tag, h / 2.0);
+        c.set_fill_style_str(CUT);
+        c.fill();
+        c.set_fill_style_str("#ffffff");
+        c.set_text_align("center");
+        c.set_text_baseline("middle");
+        c.fill_text(word, tag.x + w / 2.0, tag.mid_y()).ok();
     }
 
     /// A broker by its id, as Kafka's tools and the trace name it (`b0`).
@@ -1239,7 +1286,18 @@ pub struct BrokerModel {
     alive: bool,
     fenced: bool,
     slowed: bool,
+    isolated: bool,
+    /// Records only it holds, as an isolated old leader (KAF-24).
+    stale_records: u64,
     replicas: Vec<ReplicaCell>,
+}
+
+/// Whether the node is a Kafka broker cut off by a network partition.
+fn isolated(snap: &Snapshot, node: NodeRef) -> bool {
+    let NodeRef::KafkaBroker(b) = node else {
+        return false;
+    };
+    snap.kafka_brokers.iter().any(|v| v.id == b && v.isolated)
 }
 
 /// How much longer a slowed broker's fetches take: more than the default
@@ -1253,6 +1311,8 @@ fn broker_model(snap: &Snapshot, broker: u32) -> Option<BrokerModel> {
         alive: v.alive,
         fenced: v.fenced,
         slowed: v.fetch_delay_ms > 0.0,
+        isolated: v.isolated,
+        stale_records: v.stale_records,
         replicas: replicas_of(snap, broker),
     })
 }
@@ -1272,7 +1332,9 @@ impl Inspect for BrokerModel {
 fn broker_body(lab: &Lab, b: &BrokerModel) -> Html {
     let l = lab.lang;
     let state = match (b.alive, b.fenced) {
-        (true, _) => t(l, Key::InspRunning),
+        (true, false) if b.isolated => t(l, Key::InspKafkaIsolated),
+        (true, true) => t(l, Key::InspKafkaIsolatedFenced),
+        (true, false) => t(l, Key::InspRunning),
         (false, true) => t(l, Key::InspKafkaFenced),
         (false, false) => t(l, Key::InspKafkaUnnoticed),
     };
@@ -1303,7 +1365,15 @@ fn broker_body(lab: &Lab, b: &BrokerModel) -> Html {
     let id = b.id;
     let actions = html! {
         <div class="fx-actions">
-            if b.alive {
+            // An isolated broker can only heal: crashing it is refused until then.
+            if b.isolated {
+                <button type="button" class="lab-btn restart" data-testid="insp-broker-heal"
+                    onclick={apply(Command::HealKafkaBroker { broker: id })}
+                    title={t(l, Key::FxHealBrokerHint)}>{ "⇄ " }{ t(l, Key::FxHealBroker) }</button>
+            } else if b.alive {
+                <button type="button" class="lab-btn" data-testid="insp-broker-isolate"
+                    onclick={apply(Command::IsolateKafkaBroker { broker: id })}
+                    title={t(l, Key::FxIsolateBrokerHint)}>{ "✂ " }{ t(l, Key::FxIsolateBroker) }</button>
                 <button type="button" class="lab-btn danger" data-testid="insp-broker-crash"
                     onclick={apply(Command::CrashKafkaBroker { broker: id })}
                     title={t(l, Key::FxCrashBrokerHint)}>{ "✕ " }{ t(l, Key::FxCrashBroker) }</button>
@@ -1330,6 +1400,9 @@ fn broker_body(lab: &Lab, b: &BrokerModel) -> Html {
                 { stat(t(l, Key::InspState), state.to_string(), "insp-broker-state") }
                 { stat(t(l, Key::NodeKafkaLeaders), leaders.to_string(), "insp-broker-leaders") }
                 { stat(t(l, Key::NodeKafkaReplicas), b.replicas.len().to_string(), "insp-broker-replicas") }
+                if b.stale_records > 0 {
+                    { stat(t(l, Key::InspKafkaStaleRecords), format_count(b.stale_records), "insp-broker-stale") }
+                }
             </dl>
             { section(t(l, Key::InspFailures), actions) }
             <table class="insp-table" data-testid="insp-broker-table">

@@ -100,6 +100,9 @@ pub trait Kind: Sync {
     }
     fn lane(&self, _pen: &Pen, _snap: &Snapshot, _node: &GraphNode, _lane: Rect, _k: f64) {}
 
+    /// Marks drawn around a node's box after it (an isolated Kafka broker's cut).
+    fn outline(&self, _pen: &Pen, _snap: &Snapshot, _node: &GraphNode, _rect: Rect, _k: f64) {}
+
     /// Whether its consumers acknowledge what they get. ZeroMQ's do not: its links and its
     /// consumers must not speak of ACKs (ZMQ-1).
     fn acks(&self) -> bool {
@@ -212,6 +215,12 @@ pub fn icon(pen: &Pen, node: &GraphNode, x: f64, y: f64, r: f64, colour: &str) {
         clients::icon(pen, node, x, y, r, colour)
     } else {
         of(node.family).icon(pen, node, x, y, r, colour)
+    }
+}
+
+pub fn outline(pen: &Pen, snap: &Snapshot, node: &GraphNode, rect: Rect, k: f64) {
+    if !is_client(node) {
+        of(node.family).outline(pen, snap, node, rect, k)
     }
 }
 

@@ -1562,6 +1562,8 @@ pub enum ProduceError {
     /// An idempotent producer's record came before an earlier one it is still retrying; it is
     /// sent again after that one, so order holds (KAF-25).
     OutOfOrderSequence,
+    /// `request.timeout.ms` passed with no answer: the leader was cut off from its followers.
+    RequestTimeout,
 }
 
 /// What Kafka's brokers and replication did (KAF-19..KAF-26). Trace lines name brokers `b0`.
@@ -1577,6 +1579,22 @@ pub enum KafkaRepEvent {
     },
     KafkaBrokerRestarted {
         broker: u32,
+    },
+    /// A network partition cut the broker off from the others and the controller.
+    KafkaBrokerIsolated {
+        broker: u32,
+    },
+    KafkaBrokerHealed {
+        broker: u32,
+    },
+    /// An isolated old leader took a record from a producer that still thinks it leads: the
+    /// record exists on that broker only (KAF-21, KAF-24).
+    KafkaStaleLeaderAppended {
+        msg: MessageId,
+        broker: u32,
+        topic: TopicId,
+        partition: u32,
+        offset: u64,
     },
     /// The controller made `leader` the partition's leader; `clean` unless it came from outside
     /// the ISR (KAF-23). `leader: None`: the partition is offline.
@@ -1650,8 +1668,11 @@ impl KafkaRepEvent {
         match self {
             KafkaRepEvent::KafkaLostOnFailover { msg, .. }
             | KafkaRepEvent::KafkaProduceAcked { msg, .. }
-            | KafkaRepEvent::KafkaProduceFailed { msg, .. } => Some(*msg),
+            | KafkaRepEvent::KafkaProduceFailed { msg, .. }
+            | KafkaRepEvent::KafkaStaleLeaderAppended { msg, .. } => Some(*msg),
             KafkaRepEvent::KafkaBrokerCrashed { .. }
+            | KafkaRepEvent::KafkaBrokerIsolated { .. }
+            | KafkaRepEvent::KafkaBrokerHealed { .. }
             | KafkaRepEvent::KafkaBrokerFenced { .. }
             | KafkaRepEvent::KafkaBrokerRestarted { .. }
             | KafkaRepEvent::KafkaLeaderElected { .. }
@@ -1806,6 +1827,18 @@ impl fmt::Display for KafkaRepEvent {
             KafkaRepEvent::KafkaBrokerRestarted { broker } => {
                 write!(f, "broker b{broker} restarted")
             }
+            KafkaRepEvent::KafkaBrokerIsolated { broker } => write!(f, "broker b{broker} isolated"),
+            KafkaRepEvent::KafkaBrokerHealed { broker } => write!(f, "broker b{broker} healed"),
+            KafkaRepEvent::KafkaStaleLeaderAppended {
+                msg,
+                broker,
+                topic,
+                partition,
+                offset,
+            } => write!(
+                f,
+                "{msg} {topic}p{partition}@{offset} on isolated b{broker} only"
+            ),
             KafkaRepEvent::KafkaLeaderElected {
                 topic,
                 partition,

@@ -57,6 +57,14 @@ pub struct KafkaProducerSpec {
     /// `delivery.timeout.ms` (120000): after this a record's retries stop.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_timeout_ms: Option<f64>,
+    /// `request.timeout.ms` (30000): an `acks=all` request a leader cut off from its followers
+    /// cannot answer fails after this, and the producer looks for the leader again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_timeout_ms: Option<f64>,
+    /// `metadata.max.age.ms` (300000): the producer refreshes its metadata at every multiple of
+    /// this, and so learns a new leader even when no request failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_max_age_ms: Option<f64>,
     /// A transactional producer (`transactional.id`, KAF-27).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transactions: Option<KafkaTransactions>,

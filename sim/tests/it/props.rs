@@ -1156,7 +1156,7 @@ fn jms_for(seed: u64) -> Option<(Value, Vec<Value>, Vec<Value>, Vec<(u64, Cmd)>)
 }
 
 /// A case's Kafka cluster, when it has a Kafka topic: brokers, the topic's replication, the
-/// producer's acks and broker crashes and restarts. Drawn from the seed by a runner of its own
+/// producer's acks and broker crashes, restarts, slowdowns and network partitions. Drawn from the seed by a runner of its own
 /// (seeded apart from the JMS one), so cases without it stay as they were (KAF-19..26).
 #[allow(clippy::type_complexity)]
 fn kafka_cluster_for(seed: u64) -> Option<(Value, Value, Value, Vec<(u64, Value)>, bool)> {
@@ -1173,7 +1173,7 @@ fn kafka_cluster_for(seed: u64) -> Option<(Value, Value, Value, Vec<(u64, Value)
         any::<bool>(),
         prop_oneof![Just("0"), Just("1"), Just("all")],
         prop::option::of(any::<bool>()),
-        prop::collection::vec((0u64..HORIZON_MS, 0u32..3, 0u8..3), 0..6),
+        prop::collection::vec((0u64..HORIZON_MS, 0u32..3, 0u8..5), 0..6),
         any::<bool>(),
     );
     let side = prop::option::weighted(0.5, side)
@@ -1187,7 +1187,11 @@ fn kafka_cluster_for(seed: u64) -> Option<(Value, Value, Value, Vec<(u64, Value)
         "replication_factor": rf, "min_insync_replicas": min_isr.min(rf),
         "unclean_leader_election_enable": unclean,
     });
-    let mut producer = json!({ "acks": acks, "delivery_timeout_ms": 1000 });
+    // Timeouts within the run, so requests at an isolated leader fail and producers refresh.
+    let mut producer = json!({
+        "acks": acks, "delivery_timeout_ms": 1000, "request_timeout_ms": 300,
+        "metadata_max_age_ms": 700,
+    });
     if let Some(i) = idempotent.filter(|_| acks == "all") {
         producer["enable_idempotence"] = json!(i);
     }
@@ -1198,14 +1202,20 @@ fn kafka_cluster_for(seed: u64) -> Option<(Value, Value, Value, Vec<(u64, Value)
     }
     let commands = failures
         .into_iter()
-        .map(|(at, broker, failure)| {
+        .flat_map(|(at, broker, failure)| {
             let command = match failure {
                 0 => json!({ "crash_kafka_broker": { "broker": broker } }),
                 1 => json!({ "restart_kafka_broker": { "broker": broker } }),
                 // Slower than the lag time: the follower drops out of the ISR (KAF-19).
-                _ => json!({ "slow_kafka_broker": { "broker": broker, "delay_ms": 400 } }),
+                2 => json!({ "slow_kafka_broker": { "broker": broker, "delay_ms": 400 } }),
+                // A network partition (KAF-21, KAF-23, KAF-24), healed past the session timeout.
+                _ => json!({ "isolate_kafka_broker": { "broker": broker } }),
             };
-            (at, command)
+            let heal = (failure >= 3).then(|| {
+                let at = (at + 500).min(HORIZON_MS - 1);
+                (at, json!({ "heal_kafka_broker": { "broker": broker } }))
+            });
+            std::iter::once((at, command)).chain(heal)
         })
         .collect();
     Some((cluster, topic, producer, commands, txns))
@@ -1829,6 +1839,8 @@ fn prop_generator_covers_every_event_kind() {
         "command:reset_cursor",
         "command:restart_jms_broker",
         "command:slow_kafka_broker",
+        "command:isolate_kafka_broker",
+        "command:heal_kafka_broker",
         "command:crash_rabbitmq_node",
         "command:restart_rabbitmq_node",
         "rabbitmq_node_stopped",

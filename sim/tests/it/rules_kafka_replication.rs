@@ -689,3 +689,272 @@ fn kaf_27_read_committed_skips_aborted_and_open_transactions() {
     // read_uncommitted (the default) sees everything, aborted records included (KAF-27).
     assert_eq!(read(1), vec![0, 1, 2, 3, 4]);
 }
+
+fn isolate(broker: u32) -> Value {
+    json!({ "isolate_kafka_broker": { "broker": broker } })
+}
+
+fn heal(broker: u32) -> Value {
+    json!({ "heal_kafka_broker": { "broker": broker } })
+}
+
+#[test]
+fn kaf_23_the_controller_fences_an_isolated_broker_after_the_session_timeout() {
+    let mut s = sim_of(cluster(3, 3, json!({})).with(json!({
+        "producers": [producer("p", json!({}))],
+    })));
+    let events = run(
+        &mut s,
+        &[
+            (1000.0, isolate(0)),
+            (2000.0, heal(0)),
+            (3000.0, isolate(0)),
+        ],
+        13000,
+    );
+    // Healed within the session: no fencing, no election. Isolated again at 3 s: fenced 9 s
+    // later, b0 leaves the ISR and b1, first alive in-ISR replica in assignment order, leads
+    // with epoch 1.
+    assert_eq!(
+        of(&events, "kafka_broker_fenced"),
+        vec![(12000, json!({ "type": "kafka_broker_fenced", "broker": 0 }))],
+        "{}",
+        trace(&events)
+    );
+    let shrunk = of(&events, "kafka_isr_shrunk");
+    assert_eq!(shrunk.len(), 1);
+    assert_eq!((shrunk[0].0, &shrunk[0].1["isr"]), (12000, &json!([1, 2])));
+    let elected = of(&events, "kafka_leader_elected");
+    assert_eq!(elected.len(), 1);
+    assert_eq!(elected[0].0, 12000);
+    assert_eq!(
+        (&elected[0].1["leader"], &elected[0].1["epoch"]),
+        (&json!(1), &json!(1))
+    );
+    let b0 = &s.snapshot().kafka_brokers[0];
+    assert!(b0.isolated && b0.fenced && b0.alive);
+}
+
+#[test]
+fn kaf_19_an_isolated_follower_leaves_the_isr_and_acks_all_goes_on_without_it() {
+    // b2 follows; the leader b0 waits for it until the controller fences it (1 s + 9 s). After
+    // the heal it fetches again and rejoins once it reaches the HW.
+    let mut s = sim_of(cluster(3, 3, json!({})).with(json!({
+        "producers": [producer("p", json!({}))],
+    })));
+    let events = run(
+        &mut s,
+        &[
+            (1000.0, isolate(2)),
+            (2000.0, burst("p", 1)),
+            (20000.0, heal(2)),
+        ],
+        21000,
+    );
+    assert_eq!(acks(&events), vec![(10000, 0)], "{}", trace(&events));
+    let shrunk = of(&events, "kafka_isr_shrunk");
+    assert_eq!((shrunk[0].0, &shrunk[0].1["broker"]), (10000, &json!(2)));
+    assert!(of(&events, "kafka_leader_elected").is_empty());
+    // Its fetch reaches b0 at 20.01 s with offset 0, below the HW; the next one (20.03 s) is at 1.
+    let expanded = of(&events, "kafka_isr_expanded");
+    assert_eq!(expanded.len(), 1);
+    assert_eq!(
+        (expanded[0].0, &expanded[0].1["isr"]),
+        (20030, &json!([0, 1, 2]))
+    );
+}
+
+#[test]
+fn kaf_21_kaf_24_an_isolated_leader_acks_1_loses_its_writes_on_heal() {
+    // b0 leads and is cut off at 2 s. `old` never learns the new leader before the heal (its
+    // metadata is refreshed every 300 s); `fresh` refreshes every 15 s, so at 15 s.
+    let mut s = sim_of(cluster(3, 3, json!({})).with(json!({
+        "producers": [
+            producer("old", json!({ "acks": "1" })),
+            producer("fresh", json!({ "acks": "1", "metadata_max_age_ms": 15000 })),
+        ],
+        "groups": [{ "name": "g", "topics": ["t"], "auto_offset_reset": "earliest" }],
+        "consumers": [group_member("c", "g", 1.0)],
+    })));
+    let events = run(
+        &mut s,
+        &[
+            (1000.0, burst("old", 1)),
+            (2000.0, isolate(0)),
+            (3000.0, burst("old", 2)),
+            (12000.0, burst("old", 1)),
+            (16000.0, burst("fresh", 1)),
+            (20000.0, heal(0)),
+        ],
+        21000,
+    );
+    // Offset 0 reached every replica. Offsets 1 and 2 are acked by b0 alone; the controller
+    // fences it at 11 s and elects b1, whose log ends at 1. At 12 s `old` still writes to b0
+    // (offset 3, acked); at 16 s `fresh` writes to b1 (offset 1 of the new log).
+    assert_eq!(
+        acks(&events),
+        vec![(1010, 0), (3010, 1), (3010, 2), (12010, 3), (16010, 1)],
+        "{}",
+        trace(&events)
+    );
+    let stale: Vec<(u64, Value)> = of(&events, "kafka_stale_leader_appended")
+        .into_iter()
+        .map(|(t, v)| (t, v["offset"].clone()))
+        .collect();
+    assert_eq!(stale, vec![(12010, json!(3))]);
+    // The heal: b0 learns epoch 1, cuts its log back to 1 and loses what only it held.
+    let truncated = of(&events, "kafka_replica_truncated");
+    assert_eq!(truncated.len(), 1);
+    assert_eq!((truncated[0].0, &truncated[0].1["to"]), (20000, &json!(1)));
+    let lost: Vec<(u64, Value)> = of(&events, "kafka_lost_on_failover")
+        .into_iter()
+        .map(|(t, v)| (t, v["offset"].clone()))
+        .collect();
+    assert_eq!(
+        lost,
+        vec![(20000, json!(1)), (20000, json!(2)), (20000, json!(3))]
+    );
+    assert_eq!(dropped(&s, DropReason::LostOnFailover), 3);
+    // The group read only committed records (KAF-20): offset 0, then `fresh`'s record.
+    let read: Vec<(u64, u64)> = processed(&events).iter().map(|p| (p.1, p.2)).collect();
+    assert_eq!(read, vec![(0, 0), (1, 4)]);
+    // b0 follows b1 again and rejoins the ISR.
+    let expanded = of(&events, "kafka_isr_expanded");
+    assert_eq!(expanded.last().unwrap().1["isr"], json!([0, 1, 2]));
+    assert_eq!(s.snapshot().kafka_brokers[0].stale_records, 0);
+}
+
+#[test]
+fn kaf_22_an_isolated_leader_times_out_acks_all_instead_of_losing() {
+    let mut s = sim_of(cluster(3, 3, json!({})).with(json!({
+        "producers": [producer("p", json!({ "acks": "all" }))],
+        "groups": [{ "name": "g", "topics": ["t"], "auto_offset_reset": "earliest" }],
+        "consumers": [group_member("c", "g", 1.0)],
+    })));
+    let events = run(
+        &mut s,
+        &[
+            (2000.0, isolate(0)),
+            (3000.0, burst("p", 1)),
+            (40000.0, heal(0)),
+        ],
+        41000,
+    );
+    // b0 appends at 3.01 s, but no follower can fetch it and its ISR cannot shrink: the HW
+    // stays at 0. At 11 s b1 leads; the record stays on b0 alone, its request open. At
+    // 33.01 s (request.timeout.ms 30 s) it fails; the producer retries (20 ms round trip +
+    // 100 ms backoff) to b1, where it is acked once b2 has it.
+    let failed = of(&events, "kafka_produce_failed");
+    assert_eq!(failed.len(), 1, "{}", trace(&events));
+    assert_eq!(
+        (failed[0].0, &failed[0].1["error"], &failed[0].1["retry"]),
+        (33010, &json!("request_timeout"), &json!(true))
+    );
+    assert_eq!(acks(&events), vec![(33150, 0)]);
+    assert!(of(&events, "kafka_stale_leader_appended").is_empty());
+    // The heal drops b0's copy, which nobody was told is written.
+    assert_eq!(dropped(&s, DropReason::LostOnFailover), 0);
+    assert_eq!(dropped(&s, DropReason::TruncatedOnElection), 1);
+    assert_eq!(s.ledger().retry_copies, 1);
+    let read: Vec<(u64, u64)> = processed(&events).iter().map(|p| (p.1, p.2)).collect();
+    assert_eq!(read, vec![(0, 0)]);
+}
+
+#[test]
+fn kaf_23_isolating_and_healing_name_a_broker_in_the_right_state() {
+    let mut s = sim_of(cluster(3, 3, json!({})));
+    let mut apply_ok = |command: Value| s.apply(serde_json::from_value(command).unwrap());
+    assert!(apply_ok(isolate(3)).is_err());
+    assert!(apply_ok(heal(1)).is_err(), "not isolated");
+    assert!(apply_ok(crash(2)).is_ok());
+    assert!(apply_ok(isolate(2)).is_err(), "down");
+    assert!(apply_ok(isolate(1)).is_ok());
+    assert!(apply_ok(isolate(1)).is_err(), "already isolated");
+    assert!(apply_ok(isolate(0)).is_err(), "one at a time");
+    assert!(apply_ok(crash(1)).is_err(), "heal it first");
+    assert!(apply_ok(heal(1)).is_ok());
+}
+
+#[test]
+fn kaf_24_file_an_isolated_leader_acks_1_loses_what_acks_all_times_out_on() {
+    let (s, events, _) = run_file(&example("kaf-24-isolated-leader-split-brain.json"), 45_000);
+    // Acked by b0 alone: offsets 2..4 at 4.01 s, 5 and 6 at 14.01 s (after the election at 11 s).
+    let acked_1: Vec<(u64, Value)> = of(&events, "kafka_produce_acked")
+        .into_iter()
+        .filter(|(_, v)| v["topic"] == 0)
+        .map(|(t, v)| (t, v["offset"].clone()))
+        .collect();
+    assert_eq!(
+        acked_1,
+        vec![
+            (1010, json!(0)),
+            (1010, json!(1)),
+            (4010, json!(2)),
+            (4010, json!(3)),
+            (4010, json!(4)),
+            (14010, json!(5)),
+            (14010, json!(6)),
+        ],
+        "{}",
+        trace(&events)
+    );
+    let lost: Vec<(u64, Value, Value)> = of(&events, "kafka_lost_on_failover")
+        .into_iter()
+        .map(|(t, v)| (t, v["topic"].clone(), v["offset"].clone()))
+        .collect();
+    assert_eq!(
+        lost,
+        (2..7)
+            .map(|o| (38000, json!(0), json!(o)))
+            .collect::<Vec<_>>()
+    );
+    // acks=all: three timeouts at 34.01 s, the retries acked on b1; b0's copies were never acked.
+    let timeouts: Vec<u64> = of(&events, "kafka_produce_failed")
+        .into_iter()
+        .filter(|(_, v)| v["error"] == "request_timeout")
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(timeouts, vec![34010; 3]);
+    assert_eq!(dropped(&s, DropReason::TruncatedOnElection), 3);
+    assert_eq!(dropped(&s, DropReason::LostOnFailover), 5);
+    let read = |topic: u64| {
+        let p = processed_in(&events, topic);
+        p.iter().map(|(o, _)| *o).collect::<Vec<_>>()
+    };
+    assert_eq!(read(0), vec![0, 1]);
+    assert_eq!(read(1), vec![0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn kaf_23_truncation_past_compacted_records_keeps_the_log_sizes() {
+    // The last ISR member b0 takes three records of one key alone; the cleaner removes the
+    // superseded offset 0 (offset 1 is in the segment it has not cleaned yet, 2 in the active
+    // one); the unclean election cuts all three. Offset 0 had already given its bytes back, so
+    // only 1 and 2 are taken off (and lost) again.
+    let topic = json!({
+        "unclean_leader_election_enable": true, "cleanup_policy": "compact",
+        "segment_bytes": 1, "log_cleaner_backoff_ms": 100,
+    });
+    let mut s = sim_of(cluster(2, 2, topic).with(json!({
+        "producers": [producer("p", json!({ "acks": "1" }))
+            .with(json!({ "message": { "keys": ["k"] } }))],
+    })));
+    let events = run(
+        &mut s,
+        &[
+            (0.0, crash(1)),
+            (10000.0, burst("p", 3)),
+            (11000.0, crash(0)),
+            (12000.0, restart(1)),
+        ],
+        30000,
+    );
+    assert!(!of(&events, "compacted").is_empty(), "{}", trace(&events));
+    let lost: Vec<Value> = of(&events, "kafka_lost_on_failover")
+        .into_iter()
+        .map(|(_, v)| v["offset"].clone())
+        .collect();
+    assert_eq!(lost, vec![json!(1), json!(2)]);
+    let p = &s.snapshot().topics[0].partitions[0];
+    assert_eq!((p.log_end, p.bytes), (0, 0));
+}

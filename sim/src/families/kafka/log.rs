@@ -129,12 +129,13 @@ impl PartitionLog {
             let r = self.records.pop_back().expect("a record below the end");
             let seg = self.segments.back_mut().expect("a segment holds it");
             seg.records -= 1;
-            seg.bytes -= u64::from(r.size);
-            self.bytes -= u64::from(r.size);
             if r.compacted {
+                // Compaction already took its bytes off.
                 seg.compacted -= 1;
                 self.compacted -= 1;
             } else {
+                seg.bytes -= u64::from(r.size);
+                self.bytes -= u64::from(r.size);
                 gone.push((at, r));
             }
             if seg.records == 0 {

@@ -323,13 +323,19 @@ impl Kafka {
             .map(|i| GroupId(i as u32))
     }
 
-    /// Retained records across every partition; for the audit.
+    /// Retained records across every partition, isolated old leaders' own included; for the
+    /// audit.
     pub(crate) fn log_records(&self) -> u64 {
         self.topics
             .iter()
             .flat_map(|t| t.partitions.iter())
             .map(PartitionLog::len)
-            .sum()
+            .sum::<u64>()
+            + (self.topics.iter())
+                .flat_map(|t| t.replicas.iter())
+                .filter_map(|r| r.stale.as_ref())
+                .map(|z| z.len())
+                .sum::<u64>()
     }
 }
 

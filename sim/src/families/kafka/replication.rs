@@ -33,6 +33,7 @@ impl Cluster {
             fenced: false,
             incarnation: 0,
             fetch_delay_us: 0,
+            isolated: false,
         };
         Cluster {
             brokers: vec![broker; spec.brokers as usize],
@@ -47,10 +48,13 @@ pub(crate) struct Broker {
     /// The controller has noticed the crash: the broker leads nothing and is in no ISR it
     /// could leave.
     pub fenced: bool,
-    /// Bumped by each crash, so a stale fencing is ignored.
+    /// Bumped by each crash, isolation and heal, so a stale fencing is ignored.
     pub incarnation: u32,
     /// Extra time each of its follower fetches takes (`SlowKafkaBroker`).
     pub fetch_delay_us: u64,
+    /// A network partition cuts it off from the other brokers and the controller; clients
+    /// still reach it (`IsolateKafkaBroker`).
+    pub isolated: bool,
 }
 
 impl Broker {
@@ -84,6 +88,29 @@ pub(crate) struct Unacked {
     copy: MessageCopy,
     /// The request is still open; false once it failed (the producer retries separately).
     waiting: bool,
+    /// When the leader appended it, for `request.timeout.ms`.
+    at: SimTime,
+}
+
+/// An isolated old leader after the controller elected another: it has not heard, and keeps
+/// taking writes from producers that still think it leads. What it holds past the new leader's
+/// log is lost when it heals (KAF-21, KAF-24).
+#[derive(Clone, Debug)]
+pub(crate) struct StaleLeader {
+    pub broker: u32,
+    /// Its own records by offset, with the open `acks=all` request of each one not acked.
+    records: BTreeMap<u64, (MessageId, Option<Unacked>)>,
+    /// Its next offset.
+    end: u64,
+    elected_at: SimTime,
+    /// Producers that learnt the new leader from a failed request.
+    informed: BTreeSet<ProducerId>,
+}
+
+impl StaleLeader {
+    pub fn len(&self) -> u64 {
+        self.records.len() as u64
+    }
 }
 
 /// A partition's replicas, leader, ISR and the requests its leader has open.
@@ -108,6 +135,8 @@ pub(crate) struct Replicas {
     txns_ended: BTreeMap<ProducerId, u32>,
     /// Offsets of aborted transactions' records, which `read_committed` skips (KAF-27).
     pub aborted: BTreeSet<u64>,
+    /// The isolated old leader, while one still thinks it leads.
+    pub stale: Option<StaleLeader>,
 }
 
 impl Replicas {
@@ -150,6 +179,8 @@ pub(crate) enum ReplicationWork {
     IsrCheck { topic: TopicId },
     /// The controller's broker session timed out.
     Fence { broker: u32, incarnation: u32 },
+    /// `request.timeout.ms` after an `acks=all` append at an isolated leader.
+    RequestTimeout { tp: TopicPartition, msg: MessageId },
 }
 
 impl Kafka {
@@ -222,6 +253,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 txns: BTreeMap::new(),
                 txns_ended: BTreeMap::new(),
                 aborted: BTreeSet::new(),
+                stale: None,
             });
             self.start_fetching(TopicPartition {
                 topic,
@@ -288,11 +320,21 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 incarnation,
             } => {
                 let b = self.family.cluster.as_ref().expect("a cluster").brokers[broker as usize];
-                if b.incarnation == incarnation && !b.alive && !b.fenced {
+                if b.incarnation == incarnation && (!b.alive || b.isolated) && !b.fenced {
                     self.fence(broker);
                 }
             }
+            ReplicationWork::RequestTimeout { tp, msg } => self.request_timeout(tp, msg),
         }
+    }
+
+    /// A network partition lies between the follower on `broker` and the partition's leader.
+    fn cut_off(&self, tp: TopicPartition, broker: u32) -> bool {
+        let brokers = &self.family.cluster.as_ref().expect("a cluster").brokers;
+        let leader = self.family.topics[tp.topic.index()].replicas[tp.partition as usize].leader;
+        leader.is_some_and(|l| {
+            l != broker && (brokers[l as usize].isolated || brokers[broker as usize].isolated)
+        })
     }
 
     fn leader_log_end(&self, tp: TopicPartition) -> u64 {
@@ -302,8 +344,8 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     /// The leader takes a follower's fetch: it learns the follower's LEO, updates the ISR and
     /// the HW, and answers at once if it has more, else holds the request (KAF-19, KAF-20).
     fn fetch_arrives(&mut self, tp: TopicPartition, broker: u32, offset: u64, gen: u32) {
-        if !self.family.readable(tp) {
-            return; // the leader is down: the loop restarts with the next election
+        if !self.family.readable(tp) || self.cut_off(tp, broker) {
+            return; // the leader is down or out of reach: the loop restarts later
         }
         let now = self.world.now;
         let end = self.leader_log_end(tp);
@@ -355,6 +397,9 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
 
     /// The follower appends what it fetched and fetches again (later on a slowed broker).
     fn fetch_returns(&mut self, tp: TopicPartition, broker: u32, upto: u64, gen: u32) {
+        if self.cut_off(tp, broker) {
+            return;
+        }
         let delay = self.family.cluster.as_ref().expect("a cluster").brokers[broker as usize]
             .fetch_delay_us;
         let r = &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
@@ -421,7 +466,10 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     fn isr_check(&mut self, topic: TopicId) {
         let cluster = self.family.cluster.as_ref().expect("a cluster");
         let lag = ms_to_us(cluster.spec.replica_lag_time_max_ms);
-        let alive: Vec<bool> = cluster.brokers.iter().map(|b| b.alive).collect();
+        // An isolated leader's ISR change cannot reach the controller, so it never happens.
+        let alive: Vec<bool> = (cluster.brokers.iter())
+            .map(|b| b.alive && !b.isolated)
+            .collect();
         let now = self.world.now;
         for p in 0..self.family.topics[topic.index()].partitions.len() as u32 {
             let tp = TopicPartition {
@@ -468,8 +516,110 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
     // ------------------------------------------------------------ producing
 
     fn producer_spec(&self, slot: Slot) -> KafkaProducerSpec {
-        let p = self.world.copies.get(slot).producer;
+        self.spec_of(self.world.copies.get(slot).producer)
+    }
+
+    fn spec_of(&self, p: Option<ProducerId>) -> KafkaProducerSpec {
         Kafka::producer_spec_of(p.map(|p| &self.clients.producers[p.index()].spec.kafka))
+    }
+
+    fn leader_isolated(&self, tp: TopicPartition) -> bool {
+        let cluster = self.family.cluster.as_ref().expect("a cluster");
+        let r = &self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
+        r.leader
+            .is_some_and(|l| cluster.brokers[l as usize].isolated)
+    }
+
+    /// A producer that has not learnt of the election still sends to the isolated old leader,
+    /// which takes the record: acks 0 and 1 are answered, acks=all waits for a HW that cannot
+    /// move. It learns from a failed request, or at its next metadata refresh (every
+    /// `metadata.max.age.ms`, counted from time 0).
+    fn sent_to_stale_leader(
+        &mut self,
+        slot: Slot,
+        tp: TopicPartition,
+        spec: &KafkaProducerSpec,
+    ) -> bool {
+        let now = self.world.now;
+        let age = ms_to_us(spec.metadata_max_age_ms.unwrap_or(300_000.0)).max(1);
+        let copy = self.world.copies.get(slot).clone();
+        let (msg, producer) = (copy.msg, copy.producer.unwrap_or(ProducerId(u32::MAX)));
+        let r = &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
+        let Some(z) = r.stale.as_mut() else {
+            return false;
+        };
+        if z.informed.contains(&producer) || now.0 / age != z.elected_at.0 / age {
+            return false;
+        }
+        let offset = z.end;
+        z.end += 1;
+        let unacked = (spec.acks == Acks::All).then_some(Unacked {
+            copy,
+            waiting: true,
+            at: now,
+        });
+        z.records.insert(offset, (msg, unacked));
+        let broker = z.broker;
+        self.world.set_state(slot, CopyState::Retained);
+        self.world.copies.release(slot);
+        self.world
+            .emit(rep(KafkaRepEvent::KafkaStaleLeaderAppended {
+                msg,
+                broker,
+                topic: tp.topic,
+                partition: tp.partition,
+                offset,
+            }));
+        let acked = match spec.acks {
+            Acks::Zero => -1,
+            Acks::One => offset as i64,
+            Acks::All => {
+                self.time_out_after(tp, msg, spec, now);
+                return true;
+            }
+        };
+        self.world.emit(rep(KafkaRepEvent::KafkaProduceAcked {
+            msg,
+            topic: tp.topic,
+            partition: tp.partition,
+            offset: acked,
+        }));
+        true
+    }
+
+    /// The producer gives up waiting `request.timeout.ms` after `sent`.
+    fn time_out_after(
+        &mut self,
+        tp: TopicPartition,
+        msg: MessageId,
+        spec: &KafkaProducerSpec,
+        sent: SimTime,
+    ) {
+        let timeout = ms_to_us(spec.request_timeout_ms.unwrap_or(30_000.0));
+        let at = sent.plus(timeout).max(self.world.now);
+        self.world.schedule(
+            at,
+            KafkaWork::Replication(ReplicationWork::RequestTimeout { tp, msg }),
+        );
+    }
+
+    /// An `acks=all` request still open fails with a timeout: the record stays where it is and
+    /// the producer, now looking for the leader again, retries it (KAF-22).
+    fn request_timeout(&mut self, tp: TopicPartition, msg: MessageId) {
+        let r = &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
+        let stale = r.stale.iter_mut().flat_map(|z| z.records.values_mut());
+        let Some(u) = (r.unacked.values_mut())
+            .chain(stale.filter_map(|(_, u)| u.as_mut()))
+            .find(|u| u.waiting && u.copy.msg == msg)
+        else {
+            return;
+        };
+        u.waiting = false;
+        let copy = u.copy.clone();
+        if let (Some(z), Some(p)) = (r.stale.as_mut(), copy.producer) {
+            z.informed.insert(p);
+        }
+        self.resend(tp, copy, ProduceError::RequestTimeout);
     }
 
     /// Whether the partition's leader takes the arriving record. A refusal sends it back to the
@@ -480,6 +630,9 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             return true;
         }
         let spec = self.producer_spec(slot);
+        if self.sent_to_stale_leader(slot, tp, &spec) {
+            return false;
+        }
         let r = self.family.replicas(tp).expect("replicas");
         let min_isr = self.family.topics[tp.topic.index()]
             .spec
@@ -594,6 +747,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                     Unacked {
                         copy,
                         waiting: true,
+                        at: self.world.now,
                     },
                 );
                 None
@@ -661,6 +815,10 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 partition: tp.partition,
                 offset,
             }));
+        } else if self.leader_isolated(tp) {
+            // Its followers cannot fetch and its ISR cannot shrink: the HW stays (KAF-20).
+            let now = self.world.now;
+            self.time_out_after(tp, msg, &spec, now);
         }
         for (broker, gen) in parked {
             self.answer_fetch(tp, broker, offset + 1, gen);
@@ -701,6 +859,79 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         Ok(())
     }
 
+    /// A network partition cuts the broker off from the other brokers and the controller.
+    /// Fetches across it are lost, its ISR changes cannot reach the controller, and the
+    /// controller fences it after `broker.session.timeout.ms` (KAF-19, KAF-23). Clients still
+    /// reach it, so `acks=all` requests it leads wait for `request.timeout.ms`.
+    pub(crate) fn isolate_broker(
+        &mut self,
+        broker: u32,
+    ) -> Result<(), crate::command::CommandError> {
+        self.check_broker(broker)?;
+        let cluster = self.family.cluster.as_mut().expect("a cluster");
+        let fail = |reason: String| Err(crate::command::CommandError::NotApplicable { reason });
+        if let Some(other) = cluster.brokers.iter().position(|b| b.isolated) {
+            return fail(if other as u32 == broker {
+                format!("broker {broker} is already isolated")
+            } else {
+                format!("broker {other} is isolated: heal it first (one partition at a time)")
+            });
+        }
+        let b = &mut cluster.brokers[broker as usize];
+        if !b.alive {
+            return fail(format!("broker {broker} is down"));
+        }
+        b.isolated = true;
+        b.incarnation += 1;
+        let incarnation = b.incarnation;
+        let session = ms_to_us(cluster.spec.broker_session_timeout_ms);
+        self.world
+            .emit(rep(KafkaRepEvent::KafkaBrokerIsolated { broker }));
+        for tp in self.family.all_partitions() {
+            let r = &self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
+            if r.leader != Some(broker) {
+                continue;
+            }
+            let open: Vec<(MessageId, Option<ProducerId>, SimTime)> = (r.unacked.values())
+                .filter(|u| u.waiting)
+                .map(|u| (u.copy.msg, u.copy.producer, u.at))
+                .collect();
+            for (msg, producer, at) in open {
+                let spec = self.spec_of(producer);
+                self.time_out_after(tp, msg, &spec, at);
+            }
+        }
+        let at = self.world.now.plus(session);
+        self.world.schedule(
+            at,
+            KafkaWork::Replication(ReplicationWork::Fence {
+                broker,
+                incarnation,
+            }),
+        );
+        Ok(())
+    }
+
+    /// The network partition heals. Before the session timeout nothing else happened: its
+    /// fetches resume. After it, the broker learns the newer leader epochs: as an old leader it
+    /// truncates what only it held (acked records are lost, KAF-21, KAF-24), then catches up.
+    pub(crate) fn heal_broker(&mut self, broker: u32) -> Result<(), crate::command::CommandError> {
+        self.check_broker(broker)?;
+        let b = &mut self.family.cluster.as_mut().expect("a cluster").brokers[broker as usize];
+        if !b.isolated {
+            return Err(crate::command::CommandError::NotApplicable {
+                reason: format!("broker {broker} is not isolated"),
+            });
+        }
+        b.isolated = false;
+        b.fenced = false;
+        b.incarnation += 1;
+        self.world
+            .emit(rep(KafkaRepEvent::KafkaBrokerHealed { broker }));
+        self.broker_rejoins(broker);
+        Ok(())
+    }
+
     /// The broker's process dies. Requests waiting at it fail at once (their connections
     /// reset) and the producers retry; the controller notices after
     /// `broker.session.timeout.ms` (KAF-23).
@@ -711,6 +942,11 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         if !b.alive {
             return Err(crate::command::CommandError::NotApplicable {
                 reason: format!("broker {broker} is already down"),
+            });
+        }
+        if b.isolated {
+            return Err(crate::command::CommandError::NotApplicable {
+                reason: format!("broker {broker} is isolated: heal it first"),
             });
         }
         b.alive = false;
@@ -798,8 +1034,17 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         b.fenced = false;
         self.world
             .emit(rep(KafkaRepEvent::KafkaBrokerRestarted { broker }));
+        self.broker_rejoins(broker);
+        Ok(())
+    }
+
+    /// The broker's replicas are back in touch: each cuts its log back to its leader's (an old
+    /// leader loses what only it held, KAF-21, KAF-24) and fetches again; a partition it leads
+    /// gets its followers back; an offline one elects (KAF-23).
+    fn broker_rejoins(&mut self, broker: u32) {
         for tp in self.family.all_partitions() {
             let r = &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
+            let stale = r.stale.take_if(|z| z.broker == broker);
             let Some(rp) = r.replica(broker) else {
                 continue;
             };
@@ -811,9 +1056,17 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                     to,
                 }));
             }
+            let records = stale.map(|z| z.records).unwrap_or_default();
+            for (&offset, (msg, unacked)) in &records {
+                self.drop_truncated(tp, offset, *msg, unacked.is_none());
+            }
+            // It answers what it still had open with NOT_LEADER_OR_FOLLOWER.
+            self.resend_waiting(tp, records.into_values().filter_map(|(_, u)| u));
+            let r = &self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
             match r.leader {
                 None => self.elect(tp),
-                Some(leader) if leader != broker => {
+                Some(leader) if leader == broker => self.start_fetching(tp),
+                Some(_) => {
                     let r =
                         &mut self.family.topics[tp.topic.index()].replicas[tp.partition as usize];
                     let rp = r.replica(broker).expect("its replica");
@@ -830,10 +1083,8 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                         }),
                     );
                 }
-                Some(_) => {}
             }
         }
-        Ok(())
     }
 
     /// The controller's choice: the first replica in assignment order that is alive and in the
@@ -848,6 +1099,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
         let t = &mut self.family.topics[tp.topic.index()];
         let unclean_allowed = t.spec.unclean_leader_election_enable;
         let r = &mut t.replicas[tp.partition as usize];
+        let old = r.leader;
         // The old leader's replica holds the whole log; its entry is kept only from here on.
         if let Some(rp) = r.leader.and_then(|old| r.replica(old)) {
             rp.leo = end;
@@ -896,26 +1148,42 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 }
             }
         }
-        self.truncate(tp, to);
+        // An isolated old leader has not heard: it keeps its log (KAF-24).
+        let cluster = self.family.cluster.as_ref().expect("a cluster");
+        let stale = old.filter(|&b| b != leader && cluster.brokers[b as usize].isolated);
+        self.truncate(tp, to, stale);
         self.start_fetching(tp);
         self.advance_hw(tp);
     }
 
     /// Cuts the partition's log to `to`. Each record removed ends in the ledger: an acked one
-    /// as `lost_on_failover` with its offset, an unacked one as `truncated_on_election`.
-    fn truncate(&mut self, tp: TopicPartition, to: u64) {
+    /// as `lost_on_failover` with its offset, an unacked one as `truncated_on_election`; but
+    /// those an isolated old leader (`stale`) holds stay with it, their requests still open.
+    fn truncate(&mut self, tp: TopicPartition, to: u64, stale: Option<u32>) {
         let t = &mut self.family.topics[tp.topic.index()];
         let log = &mut t.partitions[tp.partition as usize];
         let (start, old_hw) = (log.start_offset(), log.high_watermark());
+        let end = log.end_offset();
         let gone = log.truncate_to(to);
         let r = &mut t.replicas[tp.partition as usize];
-        let unacked = r.unacked.split_off(&to);
+        let mut unacked = r.unacked.split_off(&to);
         r.written.retain(|_, o| *o < to);
         r.aborted.split_off(&to);
         for offsets in r.txns.values_mut() {
             offsets.retain(|o| *o < to);
         }
         r.txns.retain(|_, offsets| !offsets.is_empty());
+        if let Some(broker) = stale {
+            r.stale = Some(StaleLeader {
+                broker,
+                records: (gone.iter())
+                    .map(|(offset, record)| (*offset, (record.msg, unacked.remove(offset))))
+                    .collect(),
+                end,
+                elected_at: self.world.now,
+                informed: BTreeSet::new(),
+            });
+        }
         if gone.is_empty() {
             return;
         }
@@ -926,29 +1194,40 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             to,
             records: gone.len() as u64,
         }));
-        for (offset, record) in gone {
-            let reason = match unacked.get(&offset) {
-                Some(_) => DropReason::TruncatedOnElection,
-                None => {
-                    self.world.emit(rep(KafkaRepEvent::KafkaLostOnFailover {
-                        msg: record.msg,
-                        topic: tp.topic,
-                        partition: tp.partition,
-                        offset,
-                    }));
-                    DropReason::LostOnFailover
-                }
-            };
-            self.world.ledger.leave(CopyState::Retained);
-            self.world.ledger.enter(CopyState::Dropped(reason));
-            self.world.emit(EventKind::Dropped {
-                msg: record.msg,
-                reason,
-            });
+        if stale.is_some() {
+            return;
         }
-        for (_, u) in unacked.into_iter().filter(|(_, u)| u.waiting) {
+        for (offset, record) in gone {
+            self.drop_truncated(tp, offset, record.msg, !unacked.contains_key(&offset));
+        }
+        self.resend_waiting(tp, unacked.into_values());
+    }
+
+    /// Requests still open on records cut from a log fail; their producers retry them.
+    fn resend_waiting(&mut self, tp: TopicPartition, unacked: impl IntoIterator<Item = Unacked>) {
+        for u in unacked.into_iter().filter(|u| u.waiting) {
             self.resend(tp, u.copy, ProduceError::NotLeader);
         }
+    }
+
+    /// A record cut from a log ends in the ledger: `lost_on_failover` if its producer was told
+    /// it is written, else `truncated_on_election`.
+    fn drop_truncated(&mut self, tp: TopicPartition, offset: u64, msg: MessageId, acked: bool) {
+        let reason = match acked {
+            false => DropReason::TruncatedOnElection,
+            true => {
+                self.world.emit(rep(KafkaRepEvent::KafkaLostOnFailover {
+                    msg,
+                    topic: tp.topic,
+                    partition: tp.partition,
+                    offset,
+                }));
+                DropReason::LostOnFailover
+            }
+        };
+        self.world.ledger.leave(CopyState::Retained);
+        self.world.ledger.enter(CopyState::Dropped(reason));
+        self.world.emit(EventKind::Dropped { msg, reason });
     }
 }
 

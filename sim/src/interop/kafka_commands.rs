@@ -285,11 +285,26 @@ fn producer_properties(p: &crate::scenario::ProducerSpec) -> Result<String, Scen
     if let Some(v) = k.retry_backoff_ms {
         props.push_str(&format!(" retry.backoff.ms={}", ms("retry_backoff_ms", v)?));
     }
-    if let Some(v) = k.delivery_timeout_ms {
-        props.push_str(&format!(
-            " delivery.timeout.ms={}",
-            ms("delivery_timeout_ms", v)?
-        ));
+    for (key, field, value) in [
+        (
+            "delivery.timeout.ms",
+            "delivery_timeout_ms",
+            k.delivery_timeout_ms,
+        ),
+        (
+            "request.timeout.ms",
+            "request_timeout_ms",
+            k.request_timeout_ms,
+        ),
+        (
+            "metadata.max.age.ms",
+            "metadata_max_age_ms",
+            k.metadata_max_age_ms,
+        ),
+    ] {
+        if let Some(v) = value {
+            props.push_str(&format!(" {key}={}", ms(field, v)?));
+        }
     }
     if k.transactions.is_some() {
         props.push_str(&format!(" transactional.id={}", p.name.escape_default()));

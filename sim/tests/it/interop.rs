@@ -910,6 +910,7 @@ fn interop_kafka_kaf_22_kaf_23_replication_settings_are_exported() {
     s.kafka.as_mut().unwrap().replica_lag_time_max_ms = 10_000.0;
     s.producers[0].kafka.acks = broker_sim::scenario::kafka::Acks::One;
     s.producers[0].kafka.retries = Some(0);
+    s.producers[0].kafka.request_timeout_ms = Some(5_000.0);
     let script = kafka_script(&s, "h:9092").unwrap();
     assert!(
         script.contains(
@@ -922,7 +923,7 @@ fn interop_kafka_kaf_22_kaf_23_replication_settings_are_exported() {
         "{script}"
     );
     assert!(
-        script.contains("# producer \"checkout\": acks=1 retries=0\n"),
+        script.contains("# producer \"checkout\": acks=1 retries=0 request.timeout.ms=5000\n"),
         "{script}"
     );
 }

@@ -20,11 +20,6 @@ pub struct HeaderProps {
 
 #[function_component(Header)]
 pub fn header(props: &HeaderProps) -> Html {
-    let onclick = props.on_toggle_lang.reform(|_: MouseEvent| ());
-    let (ko, en) = match props.lang {
-        Lang::Ko => ("active", ""),
-        Lang::En => ("", "active"),
-    };
     html! {
         <header class="topbar">
             <div class="brand">
@@ -39,14 +34,25 @@ pub fn header(props: &HeaderProps) -> Html {
                     </p>
                 }
             </div>
-            <button type="button" class="lang-toggle" data-testid="lang" {onclick}
-                aria-label={t(props.lang, Key::LanguageToggle)}
-                title={t(props.lang, Key::LanguageToggle)}>
-                <span class={ko} lang="ko">{ "한국어" }</span>
-                <span class="sep">{ " / " }</span>
-                <span class={en} lang="en">{ "English" }</span>
-            </button>
+            { lang_toggle(props.lang, "lang", &props.on_toggle_lang) }
         </header>
+    }
+}
+
+/// The 한국어 / English switch, with the current language marked.
+pub fn lang_toggle(lang: Lang, testid: &'static str, on_toggle: &Callback<()>) -> Html {
+    let (ko, en) = match lang {
+        Lang::Ko => ("active", ""),
+        Lang::En => ("", "active"),
+    };
+    html! {
+        <button type="button" class="lang-toggle" data-testid={testid}
+            onclick={on_toggle.reform(|_: MouseEvent| ())}
+            aria-label={t(lang, Key::LanguageToggle)} title={t(lang, Key::LanguageToggle)}>
+            <span class={ko} lang="ko">{ "한국어" }</span>
+            <span class="sep">{ " / " }</span>
+            <span class={en} lang="en">{ "English" }</span>
+        </button>
     }
 }
 

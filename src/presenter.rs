@@ -599,14 +599,20 @@ pub fn seminar_provider(props: &ProviderProps) -> Html {
     html! {
         <ContextProvider<Seminar> context={state.clone()}>
             { props.children.clone() }
-            <SeminarOverlays />
+            <SeminarOverlays on_set_lang={props.on_set_lang.clone()} />
         </ContextProvider<Seminar>>
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct OverlaysProps {
+    /// The picker's language switch: the start screen covers the header's.
+    on_set_lang: Callback<Lang>,
+}
+
 /// Messages, the share link, the restore offer and the scenario picker: fixed overlays.
 #[function_component(SeminarOverlays)]
-fn seminar_overlays() -> Html {
+fn seminar_overlays(props: &OverlaysProps) -> Html {
     let lab = use_lab();
     let state = use_seminar();
     let l = lab.lang;
@@ -702,7 +708,8 @@ fn seminar_overlays() -> Html {
             };
             Callback::from(move |id: &'static str| me.open_preset(id, Key::PresetRejected))
         };
-        html! { <ScenarioPicker lang={l} welcome={state.welcome} loading={state.loading} {on_choose} on_close={
+        let on_lang = props.on_set_lang.reform(move |()| l.other());
+        html! { <ScenarioPicker lang={l} welcome={state.welcome} loading={state.loading} {on_choose} {on_lang} on_close={
             let state = state.clone();
             Callback::from(move |()| state.dispatch(Action::Picker(false)))
         } /> }

@@ -278,6 +278,8 @@ pub struct PickerProps {
     pub loading: Option<&'static str>,
     pub on_choose: Callback<&'static str>,
     pub on_close: Callback<()>,
+    /// Switches the UI language (the dialog covers the header's switch).
+    pub on_lang: Callback<()>,
 }
 
 /// The scenario library as a modal dialog: sections of buttons, Escape or the backdrop closes.
@@ -393,6 +395,7 @@ pub fn scenario_picker(props: &PickerProps) -> Html {
                 data-testid="picker" ref={dialog} {onkeydown}>
                 <div class="picker-head">
                     <h2 id="picker-title">{ t(l, title) }</h2>
+                    { crate::panels::lang_toggle(l, "picker-lang", &props.on_lang) }
                     <button type="button" class="seminar-close" data-testid="picker-close"
                         onclick={props.on_close.reform(|_: MouseEvent| ())}
                         aria-label={t(l, Key::Close)} title={t(l, Key::Close)}>{ "✕" }</button>

@@ -247,6 +247,14 @@ describe('app', () => {
       const box = await lesson.boundingBox();
       assert.ok(box && box.y + box.height <= 720, `the first choice is below the fold: ${JSON.stringify(box)}`);
       assert.ok(await isPlaying(page), 'the default lab plays behind the start screen');
+      // The start screen covers the header's language switch: it has its own.
+      await page.getByTestId('picker-lang').click();
+      await poll(async () => /환영/.test(await page.locator('#picker-title').textContent()), { message: 'the start screen in Korean', check });
+      assert.match(await lesson.textContent(), /1강/);
+      assert.equal(await page.locator('html').getAttribute('lang'), 'ko');
+      await screenshot(page, 'welcome-ko-1280');
+      await page.getByTestId('picker-lang').click();
+      await poll(async () => /Welcome/.test(await page.locator('#picker-title').textContent()), { message: 'back to English', check });
       await screenshot(page, 'welcome-1280');
       await lesson.click();
       await poll(async () => (await page.getByTestId('picker').count()) === 0, { message: 'the start screen to close', check });

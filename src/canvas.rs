@@ -695,7 +695,6 @@ impl Scene<'_> {
         let (fill, stroke) = kinds::palette(node).unwrap_or_else(|| column_palette(b.column));
         let down = matches!(node.status, NodeStatus::Crashed | NodeStatus::Disconnected);
         pen.framed_box(r, 10.0 * k, 2.0 * k, fill, stroke, down);
-        kinds::outline(pen, self.snap, node, r, k);
 
         let mut pad = 14.0 * k;
         let mut left = r.x + pad;
@@ -778,7 +777,13 @@ impl Scene<'_> {
                 c.set_text_baseline("middle");
                 c.set_text_align("left");
                 c.fill_text(&label, left, r.mid_y()).ok();
+                if has_lane {
+                    let lane_x = left + pen.text_w(&label) + 8.0 * k;
+                    self.lane_beside(b, node, lane_x, r.mid_y(), (r.h - 6.0 * k).min(lane_h), k);
+                }
             }
+            // A family's marks around the box go over what it holds.
+            kinds::outline(pen, self.snap, node, r, k);
             return;
         }
         // The block of lines is centred in what is left.
@@ -816,20 +821,8 @@ impl Scene<'_> {
                 c.set_text_align("left");
             }
         } else if has_lane && !show_lane {
-            // A crowded column leaves out the lane: what it holds goes beside the name, so a
-            // queue's contents stay on stage (issue 10).
             let x = left + name_w + 8.0 * k;
-            let h = (name_h * 0.8).min(lane_h);
-            let beside = Rect {
-                x,
-                y: name_mid - h / 2.0,
-                w: (r.right() - pad - x).max(0.0),
-                h,
-            };
-            // Room for one chip at least.
-            if beside.w >= 26.0 * k {
-                kinds::lane(pen, self.snap, node, beside, k);
-            }
+            self.lane_beside(b, node, x, name_mid, (name_h * 0.8).min(lane_h), k);
         }
         y += name_h;
         if show_stat {
@@ -849,6 +842,22 @@ impl Scene<'_> {
                 h: lane_h,
             };
             kinds::lane(pen, self.snap, node, lane, k);
+        }
+        kinds::outline(pen, self.snap, node, r, k);
+    }
+
+    /// A crowded column leaves out a box's lane: what it holds goes beside the name (from `x`,
+    /// centred on `mid`, `h` high), so a queue's contents stay on stage (issue 10).
+    fn lane_beside(&self, b: &NodeBox, node: &GraphNode, x: f64, mid: f64, h: f64, k: f64) {
+        let beside = Rect {
+            x,
+            y: mid - h / 2.0,
+            w: (b.rect.right() - 8.0 * k - x).max(0.0),
+            h,
+        };
+        // Room for one chip at least.
+        if beside.w >= 26.0 * k && h >= 8.0 * k {
+            kinds::lane(&self.pen, self.snap, node, beside, k);
         }
     }
 

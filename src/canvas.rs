@@ -206,6 +206,9 @@ pub struct Painter {
     links: LinkCache,
     /// Moving messages' dots, drawn once per colour.
     sprites: RefCell<Sprites>,
+    /// The smallest node name size last written to `data-name-px`, so a frame that draws the
+    /// same touches no attribute.
+    name_px: Option<f64>,
 }
 
 impl Painter {
@@ -225,6 +228,7 @@ impl Painter {
             links: RefCell::default(),
             sprites: RefCell::default(),
             roles: HashMap::new(),
+            name_px: None,
         })
     }
 
@@ -324,16 +328,11 @@ impl Painter {
         scene.transits();
         scene.pen.chip_labels();
         scene.outlines();
-        let name_px = scene.pen.name_drawn.get();
-        if let Some(canvas) = ctx.canvas() {
-            let text = if name_px.is_finite() {
-                format!("{name_px:.1}")
-            } else {
-                String::new()
-            };
-            if canvas.get_attribute("data-name-px").as_deref() != Some(text.as_str()) {
-                let _ = canvas.set_attribute("data-name-px", &text);
-            }
+        let name_px = Some(scene.pen.name_drawn.get()).filter(|px| px.is_finite());
+        if self.name_px != name_px {
+            self.name_px = name_px;
+            let text = name_px.map_or_else(String::new, |px| format!("{px:.1}"));
+            let _ = self.canvas.set_attribute("data-name-px", &text);
         }
     }
 

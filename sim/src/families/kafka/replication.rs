@@ -901,14 +901,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 self.time_out_after(tp, msg, &spec, at);
             }
         }
-        let at = self.world.now.plus(session);
-        self.world.schedule(
-            at,
-            KafkaWork::Replication(ReplicationWork::Fence {
-                broker,
-                incarnation,
-            }),
-        );
+        self.schedule_fence(broker, incarnation, session);
         Ok(())
     }
 
@@ -977,6 +970,13 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 self.resend(tp, copy, ProduceError::NotLeader);
             }
         }
+        self.schedule_fence(broker, incarnation, session);
+        Ok(())
+    }
+
+    /// The controller notices a broker that stopped heartbeating (crashed or cut off) after
+    /// `broker.session.timeout.ms`, unless it came back first (`incarnation`).
+    fn schedule_fence(&mut self, broker: u32, incarnation: u32, session: u64) {
         let at = self.world.now.plus(session);
         self.world.schedule(
             at,
@@ -985,7 +985,6 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
                 incarnation,
             }),
         );
-        Ok(())
     }
 
     /// The controller fences the broker: it leaves every ISR (but stays as the last member)

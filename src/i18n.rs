@@ -669,6 +669,7 @@ strings! {
     InspStreamIdle => "idle", "유휴";
     InspStreamDeliveries => "deliveries", "전달 횟수";
     InspStreamClaimHint => "Claims this group's pending entries idle at least 1 s for this consumer (XAUTOCLAIM … 1000 0-0): each moves to its PEL with the delivery count up by one, and it processes them.", "이 그룹에서 1초 이상 유휴 상태인 펜딩 엔트리를 이 컨슈머가 가져옵니다(XAUTOCLAIM … 1000 0-0). 엔트리마다 이 컨슈머의 PEL로 옮겨지고 전달 횟수가 1 늘어나며, 이 컨슈머가 처리합니다.";
+    InspStreamXclaimHint => "Claims this one entry for this consumer (XCLAIM … 1000 id): offered once the entry has been idle 1 s, so its owner is not still working on it. It moves to this consumer's PEL with the delivery count up by one.", "이 엔트리 하나를 이 컨슈머가 가져옵니다(XCLAIM … 1000 id). 소유 컨슈머가 아직 처리 중이 아니도록 1초 이상 유휴 상태일 때만 나타납니다. 이 컨슈머의 PEL로 옮겨지고 전달 횟수가 1 늘어납니다.";
     InspStreamNote => "Redis never redelivers by itself: a pending entry stays in its owner's PEL until that consumer reads its history (XREADGROUP 0) or another consumer claims it (XCLAIM, XAUTOCLAIM).", "Redis는 스스로 다시 전달하지 않습니다. 펜딩 엔트리는 그 소유 컨슈머가 자기 이력을 읽거나(XREADGROUP 0) 다른 컨슈머가 가져갈 때(XCLAIM, XAUTOCLAIM)까지 PEL에 남습니다.";
     TagPulsarTopic => "Pulsar topic · subscriptions", "Pulsar 토픽 · 구독";
     TagPulsarLedger => "log (managed ledger) · cursors", "로그 (managed ledger) · 커서";

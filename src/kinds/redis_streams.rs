@@ -166,14 +166,12 @@ impl Kind for RedisStreams {
                     lag: g.lag,
                     pending: g.pending,
                     pel: (g.pel.iter())
-                        .map(|p| {
-                            (
-                                p.id.to_string(),
-                                name(p.owner),
-                                p.idle_ms,
-                                p.delivery_count,
-                                p.deleted,
-                            )
+                        .map(|p| PelRow {
+                            id: p.id.to_string(),
+                            owner: name(p.owner),
+                            idle_ms: p.idle_ms,
+                            deliveries: p.delivery_count,
+                            deleted: p.deleted,
                         })
                         .collect(),
                     claimers: claimers(snap, g),
@@ -192,7 +190,20 @@ fn claimers(snap: &Snapshot, g: &StreamGroupView) -> Vec<String> {
         .collect()
 }
 
-/// What a claim button sends: `XAUTOCLAIM stream group consumer 1000 0-0`.
+/// What an entry's claim button sends: `XCLAIM stream group consumer 1000 id`. The min-idle
+/// time keeps it from taking an entry its owner is still working on (RST-8).
+fn xclaim_command(stream: &str, group: &str, consumer: &str, id: &str) -> Command {
+    Command::Xclaim {
+        stream: stream.to_string(),
+        group: group.to_string(),
+        consumer: consumer.to_string(),
+        min_idle_ms: CLAIM_MIN_IDLE_MS,
+        ids: vec![id.to_string()],
+        justid: false,
+    }
+}
+
+/// What a group's claim button sends: `XAUTOCLAIM stream group consumer 1000 0-0`.
 fn claim_command(stream: &str, group: &str, consumer: &str) -> Command {
     Command::Xautoclaim {
         stream: stream.to_string(),
@@ -221,13 +232,32 @@ struct GroupRow {
     last_delivered: String,
     lag: Option<u64>,
     pending: u64,
-    /// `XPENDING … IDLE` rows: id, owner, idle ms, delivery count, trimmed.
-    pel: Vec<(String, String, f64, u32, bool)>,
+    pel: Vec<PelRow>,
     /// The group's running consumers, by name: each can claim the others' idle entries.
     claimers: Vec<String>,
 }
 
-/// A button's `XAUTOCLAIM` min-idle-time: an entry its owner is still working on (idle under
+/// An `XPENDING … IDLE` row.
+#[derive(Clone, Debug, PartialEq)]
+struct PelRow {
+    id: String,
+    owner: String,
+    idle_ms: f64,
+    deliveries: u32,
+    /// Trimmed from the stream: a claim only removes it from the PEL.
+    deleted: bool,
+}
+
+impl PelRow {
+    /// The consumers that could `XCLAIM` this entry now: any running one but its owner, once
+    /// the entry has been idle for the min-idle time (a trimmed one at any time).
+    fn claimable_by<'a>(&'a self, claimers: &'a [String]) -> impl Iterator<Item = &'a String> {
+        let idle = self.deleted || self.idle_ms >= CLAIM_MIN_IDLE_MS;
+        claimers.iter().filter(move |c| idle && **c != self.owner)
+    }
+}
+
+/// A button's `XCLAIM` / `XAUTOCLAIM` min-idle-time: an entry its owner is still working on (idle under
 /// a second) stays with it, the way a claimer's periodic XAUTOCLAIM is usually set (RST-8).
 const CLAIM_MIN_IDLE_MS: f64 = 1000.0;
 
@@ -249,20 +279,32 @@ impl Inspect for StreamModel {
 
     fn body(&self, lab: &Lab) -> Html {
         let l = lab.lang;
-        let claim = |group: &str, consumer: &str| {
-            let (lab, command) = (lab.clone(), claim_command(&self.key, group, consumer));
-            // The buttons follow the consumers' state, so a refusal cannot outlive a frame.
+        // The buttons follow the consumers' state, so a refusal cannot outlive a frame.
+        let send = |command: Command| {
+            let lab = lab.clone();
             Callback::from(move |_: MouseEvent| {
                 run(&lab, command.clone());
             })
         };
+        let claim = |group: &str, consumer: &str| send(claim_command(&self.key, group, consumer));
         let groups = self.groups.iter().map(|g| {
             let lag = g.lag.map_or_else(|| "nil".to_string(), format_count);
-            let pel = g.pel.iter().map(|(id, owner, idle, count, deleted)| {
-                let gone = if *deleted { " · nil" } else { "" };
+            let pel = g.pel.iter().map(|p| {
+                let gone = if p.deleted { " · nil" } else { "" };
+                let xclaim = |c: &String| html! {
+                    <button type="button" class="lab-btn insp-xclaim" data-testid="insp-stream-xclaim"
+                        onclick={send(xclaim_command(&self.key, &g.name, c, &p.id))}
+                        title={t(l, Key::InspStreamXclaimHint)}>
+                        { format!("XCLAIM → {c}") }
+                    </button>
+                };
                 html! {
-                    <li>{ format!("{id} · {owner} · {} {:.1} s · {} {count}{gone}",
-                        t(l, Key::InspStreamIdle), idle / 1000.0, t(l, Key::InspStreamDeliveries)) }</li>
+                    <li>
+                        <span>{ format!("{} · {} · {} {:.1} s · {} {}{gone}", p.id, p.owner,
+                            t(l, Key::InspStreamIdle), p.idle_ms / 1000.0,
+                            t(l, Key::InspStreamDeliveries), p.deliveries) }</span>
+                        { for p.claimable_by(&g.claimers).map(xclaim) }
+                    </li>
                 }
             });
             html! {
@@ -364,5 +406,58 @@ mod tests {
             ("5050-0".into(), "standby".into())
         );
         assert_eq!(pel[0].delivery_count, 2);
+    }
+
+    /// The same moment, one entry at a time: m9's row offers `XCLAIM → standby`, never its
+    /// owner, and the claim moves it to standby with a second delivery (RST-8).
+    #[test]
+    fn rst_8_an_entrys_xclaim_button_moves_that_entry_to_a_live_consumer() {
+        let scenario = crate::presets::scenario("16-redis-pubsub-vs-streams").unwrap();
+        let mut d = Driver::new(&scenario, 1).unwrap();
+        d.run_to(SimTime::from_millis(6_500));
+        let snap = d.snapshot();
+        let g = &snap.streams[0].groups[0];
+        let claimers = claimers(&snap, g);
+        let p = &g.pel[0];
+        let owner = snap.consumers.iter().find(|c| c.id == p.owner).unwrap();
+        let row = PelRow {
+            id: p.id.to_string(),
+            owner: owner.name.clone(),
+            idle_ms: p.idle_ms,
+            deliveries: p.delivery_count,
+            deleted: p.deleted,
+        };
+        assert_eq!((row.id.as_str(), row.owner.as_str()), ("5050-0", "reader"));
+        let offered: Vec<_> = row.claimable_by(&claimers).collect();
+        assert_eq!(offered, ["standby"]);
+        d.apply(xclaim_command("news", &g.name, "standby", "5050-0"))
+            .unwrap();
+        d.run_to(SimTime::from_millis(6_560));
+        let snap = d.snapshot();
+        let pel = &snap.streams[0].groups[0].pel;
+        let owner = snap
+            .consumers
+            .iter()
+            .find(|c| c.id == pel[0].owner)
+            .unwrap();
+        assert_eq!((owner.name.as_str(), pel[0].delivery_count), ("standby", 2));
+    }
+
+    /// An entry idle under the min-idle time is offered to no one, since XCLAIM would skip it;
+    /// a trimmed one is, since the claim removes it from the PEL (RST-8).
+    #[test]
+    fn rst_8_xclaim_is_offered_only_for_idle_or_trimmed_entries_and_never_to_the_owner() {
+        let claimers = ["reader".to_string(), "standby".to_string()];
+        let row = |idle_ms, deleted| PelRow {
+            id: "1-0".into(),
+            owner: "reader".into(),
+            idle_ms,
+            deliveries: 1,
+            deleted,
+        };
+        let offered = |r: PelRow| r.claimable_by(&claimers).cloned().collect::<Vec<_>>();
+        assert!(offered(row(999.0, false)).is_empty());
+        assert_eq!(offered(row(1000.0, false)), ["standby"]);
+        assert_eq!(offered(row(0.0, true)), ["standby"]);
     }
 }

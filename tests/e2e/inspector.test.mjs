@@ -13,6 +13,7 @@
 //          insp-bindings  insp-unbind-<i>
 //   topic: insp-partitions  insp-group-<name> (insp-group-assignor, insp-group-commit, insp-group-lag)
 //   stream: insp-pel (the PEL, one <li> per entry)  insp-stream-claim (one XAUTOCLAIM per live consumer)
+//           insp-stream-xclaim (one XCLAIM per idle entry and live consumer other than its owner)
 //   add forms (<details>): add-queue  add-binding  add-consumer  add-producer  add-group  add-member,
 //          each with -submit and -error
 
@@ -317,7 +318,7 @@ describe('inspector', () => {
     });
   });
 
-  test('Redis Streams (RST-8): a claim button hands a dead reader\'s pending entry to a live consumer', { timeout: TEST_TIMEOUT }, async () => {
+  for (const xclaim of [false, true]) test(`Redis Streams (RST-8): ${xclaim ? 'an entry\'s XCLAIM' : 'a group\'s XAUTOCLAIM'} button hands a dead reader's pending entry to a live consumer`, { timeout: TEST_TIMEOUT }, async () => {
     await withPage(browser, { width: 1280, height: 720 }, async (session) => {
       const { page, check } = session;
       const id = '16-redis-pubsub-vs-streams';
@@ -346,11 +347,13 @@ describe('inspector', () => {
       assert.match(await pel.textContent(), /5050-0 · reader · idle [\d.]+ s · deliveries 1/);
       const claims = page.getByTestId('insp-stream-claim');
       assert.deepEqual(await claims.allTextContents(), ['XAUTOCLAIM → standby'], 'only the live consumer is offered; reader is dead');
-      await claims.click();
+      // The entry's own XCLAIM is offered to the live consumer too, never to its owner.
+      assert.deepEqual(await page.getByTestId('insp-stream-xclaim').allTextContents(), ['XCLAIM → standby'], 'one XCLAIM per idle entry and live non-owner');
+      await (xclaim ? page.getByTestId('insp-stream-xclaim') : claims).click();
       await page.getByTestId('play').click();
       await poll(async () => /5050-0 · standby · idle [\d.]+ s · deliveries 2/.test(await pel.textContent()), { interval: 20, message: 'm9 to move to standby with a second delivery', check });
       assert.ok((await clockSeconds(page)) < 7, 'claimed by the button, before the lesson\'s scripted claim at 7 s');
-      await screenshot(page, 'inspector-stream-claim');
+      await screenshot(page, xclaim ? 'inspector-stream-xclaim' : 'inspector-stream-claim');
     });
   });
 });

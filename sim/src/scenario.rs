@@ -15,6 +15,7 @@ pub mod stage;
 pub use stage::{Orchestration, StageRole, StageSpec};
 pub mod redis_streams;
 pub use redis_streams::{StreamGroupSpec, StreamReadSpec, StreamSpec};
+mod json_path;
 pub mod zeromq;
 
 /// The only scenario format version this build reads.
@@ -875,14 +876,27 @@ pub struct ScriptedCommand {
 /// from JSON text, with the JSON path of the first bad field. Every reader goes through this one
 /// deserializer type, so the wasm holds one copy of each type's parsing code, not one per reader.
 pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ScenarioError> {
+    read_located(text, "JSON")
+}
+
+/// [`from_json`], with `what` naming the top-level object in the trailing-text error.
+pub(crate) fn read_located<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &str,
+) -> Result<T, ScenarioError> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        ScenarioError::new(path, e.into_inner().to_string())
+    let value = T::deserialize(&mut *de).map_err(|e| {
+        // Read again, spaced, to tell an error about a value from one about its container.
+        let spaced = json_path::spaced(text);
+        let again = T::deserialize(&mut serde_json::Deserializer::from_str(&spaced)).err();
+        let path = again.map_or_else(String::new, |a| {
+            let variant = a.to_string().starts_with("unknown variant");
+            json_path::path_at(&spaced, a.line(), a.column(), variant)
+        });
+        ScenarioError::new(path, e.to_string())
     })?;
     de.end()
-        .map_err(|e| ScenarioError::new("", format!("text after the JSON object: {e}")))?;
+        .map_err(|e| ScenarioError::new("", format!("text after the {what} object: {e}")))?;
     Ok(value)
 }
 

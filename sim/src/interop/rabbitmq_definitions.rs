@@ -210,14 +210,7 @@ pub fn import_definitions(text: &str, options: &ImportOptions) -> Result<Importe
             "expected a JSON object: the definitions export of RabbitMQ",
         ));
     }
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let defs: Definitions = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        ScenarioError::new(path, e.into_inner().to_string())
-    })?;
-    de.end()
-        .map_err(|e| ScenarioError::new("", format!("text after the definitions object: {e}")))?;
+    let defs: Definitions = crate::scenario::read_located(text, "definitions")?;
 
     let mut cx = Importer {
         notes: Vec::new(),

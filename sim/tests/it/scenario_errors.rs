@@ -99,6 +99,15 @@ fn unknown_variant_is_named_with_its_path() {
         "producers[0].rate.kind",
         "unknown variant",
     );
+    // A command's variant is its only key: the path names the command, not a field of it.
+    assert_err(
+        with(
+            "/script",
+            json!([{ "at_ms": 0, "command": { "crash_consumr": { "name": "c" } } }]),
+        ),
+        "script[0].command",
+        "unknown variant `crash_consumr`",
+    );
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! The inspector's Theory section for a store copies wait in (QT-1…QT-5): measured λ, μ, c and
 //! ρ, and the observed wait, queue length and P(wait) beside the prediction of the model the
-//! measured coefficients of variation call for. The figures come from the core
-//! (`Simulation::theory`); this module only formats them, so it re-renders only when a shown
-//! figure changes.
+//! measured coefficients of variation call for. For a Kafka topic or partition, one table per
+//! consumer group, whose members are separate queues, with what one shared queue would
+//! predict. The figures come from the core (`Simulation::theory`, `Simulation::reader_theory`);
+//! this module only formats them, so it re-renders only when a shown figure changes.
 
 use crate::driver::Driver;
 use crate::forms::section;
@@ -29,6 +30,9 @@ pub struct TheoryModel {
     pub growth: Option<String>,
     /// Measuring: fewer than [`THEORY_MIN_SAMPLES`] arrivals or services.
     pub measuring: bool,
+    /// A log's reader: its group's name, and the wait one shared queue would give ("—" when
+    /// that queue would not be stable).
+    pub reader: Option<(String, String)>,
 }
 
 /// Three significant figures: enough to compare, steady enough not to flicker.
@@ -97,12 +101,26 @@ pub fn model_of(v: &StoreTheory, l: Lang) -> TheoryModel {
         ),
         growth: v.growth_per_sec.map(sig3),
         measuring: v.model.is_none(),
+        reader: None,
     }
 }
 
-fn theory_model(d: &Driver, _snap: &Snapshot, deps: &(NodeRef, Lang)) -> Option<TheoryModel> {
+/// A store's one table, or one per group reading a log.
+fn theory_model(d: &Driver, _snap: &Snapshot, deps: &(NodeRef, Lang)) -> Vec<TheoryModel> {
     let (node, l) = *deps;
-    d.sim().theory(node).map(|v| model_of(&v, l))
+    if let Some(v) = d.sim().theory(node) {
+        return vec![model_of(&v, l)];
+    }
+    (d.sim().reader_theory(node).into_iter())
+        .map(|r| {
+            let shared =
+                (r.theory.model.is_some()).then(|| or_dash(r.theory.shared.map(|p| p.wq), secs));
+            TheoryModel {
+                reader: Some((r.reader, shared.unwrap_or_else(|| "—".into()))),
+                ..model_of(&r.theory, l)
+            }
+        })
+        .collect()
 }
 
 #[derive(Properties, PartialEq)]
@@ -115,9 +133,20 @@ pub fn theory(p: &TheoryProps) -> Html {
     let lab = use_lab();
     let l = lab.lang;
     let renders = use_render_count();
-    let Some(m) = use_frame_model((p.node, l), theory_model) else {
+    let models = use_frame_model((p.node, l), theory_model);
+    if models.is_empty() {
         return html! {};
+    }
+    let content = html! {
+        <div class="theory" data-testid="theory" data-renders={renders.to_string()}>
+            { for models.iter().map(|m| table(m, l)) }
+        </div>
     };
+    section(t(l, Key::TheoryTitle), content)
+}
+
+/// One store's or one group's figures.
+fn table(m: &TheoryModel, l: Lang) -> Html {
     let [lambda, mu, c, rho] = m.rates.clone();
     let rate = |sym: &str, key: Key, value: String, id: &'static str| {
         html! {
@@ -127,12 +156,16 @@ pub fn theory(p: &TheoryProps) -> Html {
             </div>
         }
     };
-    let content = html! {
-        <div class="theory" data-testid="theory" data-renders={renders.to_string()}>
+    let model = m.model.map(|k| t(l, k)).unwrap_or_default();
+    html! {
+        <>
+            if let Some((group, _)) = &m.reader {
+                <h4 class="theory-reader" data-testid="theory-reader">{ group.clone() }</h4>
+            }
             <dl class="insp-stats theory-rates">
                 { rate("λ", Key::TheoryLambda, lambda, "theory-lambda") }
                 { rate("μ", Key::TheoryMu, mu, "theory-mu") }
-                { rate("c", Key::TheoryC, c, "theory-c") }
+                { rate("c", Key::TheoryC, c.clone(), "theory-c") }
                 { rate("ρ", Key::TheoryRho, rho, "theory-rho") }
             </dl>
             if let Some(g) = &m.growth {
@@ -144,9 +177,14 @@ pub fn theory(p: &TheoryProps) -> Html {
                 <p class="insp-note" data-testid="theory-measuring">
                     { t(l, Key::TheoryMeasuring).replace("{n}", &THEORY_MIN_SAMPLES.to_string()) }
                 </p>
+            } else if m.reader.is_some() {
+                <p class="theory-model" data-testid="theory-model">
+                    { t(l, Key::TheoryModel) }{ ": " }
+                    { t(l, Key::TheoryPerMember).replace("{model}", model).replace("{c}", &c) }
+                </p>
             } else {
                 <p class="theory-model" data-testid="theory-model">
-                    { t(l, Key::TheoryModel) }{ ": " }{ m.model.map(|k| t(l, k)).unwrap_or_default() }
+                    { t(l, Key::TheoryModel) }{ ": " }{ model }
                 </p>
             }
             <table class="theory-table">
@@ -163,10 +201,14 @@ pub fn theory(p: &TheoryProps) -> Html {
                     }) }
                 </tbody>
             </table>
+            if let (Some((_, shared)), false) = (&m.reader, m.measuring) {
+                <p class="insp-note" data-testid="theory-shared">
+                    { t(l, Key::TheoryShared).replace("{c}", &c).replace("{wq}", shared) }
+                </p>
+            }
             <p class="theory-shape">{ m.shape.clone() }</p>
-        </div>
-    };
-    section(t(l, Key::TheoryTitle), content)
+        </>
+    }
 }
 
 #[cfg(test)]
@@ -228,6 +270,31 @@ mod tests {
         let g: f64 = m.growth.expect("ρ ≥ 1").parse().unwrap();
         assert!((g - 3.0).abs() < 0.8, "{g}");
         assert_eq!(m.rows[0].2, "—");
+    }
+
+    /// The lag lab's topic: one table, for its group "analytics", whose two members are two
+    /// queues (one partition each), with the shared-queue figure beside (QT-5, KAF-2).
+    #[test]
+    fn qt_5_a_kafka_topic_shows_one_table_per_group_of_separate_queues() {
+        let json = include_str!("../scenarios/ui/kafka-lag-lab.json");
+        let mut d = Driver::new(&Scenario::from_json(json).unwrap(), 1).expect("valid");
+        d.run_to(SimTime::from_secs(60));
+        let topic = d.snapshot().topics[0].id;
+        let node = NodeRef::Topic(topic);
+        let models = theory_model(&d, &d.snapshot(), &(node, Lang::En));
+        let [m] = models.as_slice() else {
+            panic!("one group: {models:?}");
+        };
+        let (group, shared) = m.reader.clone().expect("a reader's table");
+        assert_eq!((group.as_str(), m.rates[2].as_str()), ("analytics", "2"));
+        assert!(!m.measuring && shared.ends_with(" s"), "{m:?}");
+        // 20/s round robin, 40 ms fixed: each member is a D/D/1 at ρ = 0.4 and nobody queues;
+        // the wait is the fetch's trip (the lab's latency is 20 ms each way).
+        let wq: f64 = m.rows[0].1.trim_end_matches(" s").parse().unwrap();
+        assert!((0.02..0.05).contains(&wq), "{m:?}");
+        let partition = NodeRef::Partition(topic, 1);
+        let one = theory_model(&d, &d.snapshot(), &(partition, Lang::Ko));
+        assert_eq!(one[0].rates[2], "1");
     }
 
     #[test]

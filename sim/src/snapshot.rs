@@ -2147,6 +2147,17 @@ pub struct StoreTheory {
     pub predicted: Option<crate::theory::Prediction>,
     /// λ − cμ when ρ ≥ 1: how many copies per second the queue grows by.
     pub growth_per_sec: Option<f64>,
+    /// For a log's reader, whose members each read their own partitions: the model is one
+    /// queue per member (`model` with one server), and this is what one queue shared by the
+    /// same `c` members would predict instead. `None` for a store, which is that shared queue.
+    pub shared: Option<crate::theory::Prediction>,
+}
+
+/// Queueing theory for one reader (a Kafka consumer group) of a log's partitions.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReaderTheory {
+    pub reader: String,
+    pub theory: StoreTheory,
 }
 
 impl Simulation {
@@ -2204,6 +2215,7 @@ impl Simulation {
             model: None,
             predicted: None,
             growth_per_sec: None,
+            shared: None,
         };
         if let (true, Some(l), Some(u), Some(a2), Some(s2)) = (enough, lambda, mu, ca2, cs2) {
             let model = crate::theory::Model::choose(c.max(1), a2, s2);
@@ -2212,5 +2224,111 @@ impl Simulation {
             view.growth_per_sec = (rho.is_none_or(|r| r >= 1.0)).then(|| l - f64::from(c) * u);
         }
         Some(view)
+    }
+
+    /// Queueing theory for each consumer group reading a Kafka topic or partition (QT-1…QT-5).
+    /// A partition is read by one member of a group, in order, so a group of `c` members is `c`
+    /// separate queues, each fed by the partitions its member owns; not one queue shared by
+    /// `c` servers. Records stay in the log: the wait is from append to the start of
+    /// processing, the fetch's trip included.
+    pub fn reader_theory(&self, node: NodeRef) -> Vec<ReaderTheory> {
+        use crate::theory::{Model, Moments, Prediction};
+        let running =
+            |c: ConsumerId| self.clients.consumers[c.index()].status == ConsumerStatus::Running;
+        let empty = crate::kernel::meter::StoreMeter::default();
+        let meter = |l: &crate::ledger::Store| self.world.meters.stores.get(l).unwrap_or(&empty);
+        let rate = |l: &crate::ledger::Store| meter(l).arrival_rate().unwrap_or(0.0);
+        let now = self.world.now;
+        let lines = self.kafka.reader_lines(node, running);
+        lines
+            .into_iter()
+            .map(|r| {
+                let (mut arrivals, mut gaps, mut wait) = (0, 0, Moments::default());
+                let (mut lq, mut waited, mut ca2_sum) = (None::<f64>, 0, 0.0);
+                for l in &r.shown {
+                    let m = meter(l);
+                    arrivals += m.arrivals;
+                    gaps += m.interarrival.n;
+                    wait.merge(&m.wait);
+                    waited += m.waited;
+                    if let Some(x) = m.mean_waiting(now) {
+                        lq = Some(lq.unwrap_or(0.0) + x);
+                    }
+                    ca2_sum += rate(l) * m.interarrival.cv2().unwrap_or(1.0);
+                }
+                let lambda_sum: f64 = r.shown.iter().map(rate).sum();
+                let lambda = (lambda_sum > 0.0).then_some(lambda_sum);
+                let ca2 = lambda.map(|l| ca2_sum / l);
+                let mut service = Moments::default();
+                for (c, _) in &r.servers {
+                    service.merge(&self.clients.consumers[c.index()].service);
+                }
+                let mu = service.mean_secs().filter(|s| *s > 0.0).map(|s| 1.0 / s);
+                let c = r.servers.len() as u32;
+                let rho = lambda
+                    .zip(mu)
+                    .filter(|_| c > 0)
+                    .map(|(l, u)| crate::theory::utilisation(l, u, c));
+                let band = match r.shown.as_slice() {
+                    [one] => meter(one).wait_batches.band(),
+                    _ => None,
+                };
+                let mut view = StoreTheory {
+                    arrivals,
+                    services: service.n,
+                    lambda,
+                    ca2,
+                    mu,
+                    cs2: service.cv2(),
+                    c,
+                    rho,
+                    wq: wait.mean_secs(),
+                    wq_band: band,
+                    lq,
+                    p_wait: (wait.n > 0).then(|| waited as f64 / wait.n as f64),
+                    model: None,
+                    predicted: None,
+                    growth_per_sec: None,
+                    shared: None,
+                };
+                let enough = gaps >= THEORY_MIN_SAMPLES && service.n >= THEORY_MIN_SAMPLES;
+                if let (true, Some(l), Some(u), Some(a2), Some(s2)) =
+                    (enough, lambda, mu, ca2, view.cs2)
+                {
+                    let model = Model::choose(1, a2, s2);
+                    view.model = Some(model);
+                    // Each member's queue: fed by all its partitions; weighted by the share of
+                    // the shown arrivals it serves.
+                    let (mut wq, mut lq, mut p_wait) = (0.0, 0.0, Some(0.0));
+                    let (mut stable, mut growth) = (c > 0, 0.0);
+                    for (_, mine) in &r.servers {
+                        let own: f64 = mine.iter().map(rate).sum();
+                        let shown: f64 =
+                            mine.iter().filter(|x| r.shown.contains(x)).map(rate).sum();
+                        if own <= 0.0 {
+                            continue;
+                        }
+                        match model.predict(own, u, 1, a2, s2) {
+                            Some(p) => {
+                                wq += shown / l * p.wq;
+                                lq += shown / own * p.lq;
+                                p_wait = p_wait.zip(p.p_wait).map(|(sum, x)| sum + shown / l * x);
+                            }
+                            None => {
+                                stable = false;
+                                growth += own - u;
+                            }
+                        }
+                    }
+                    view.predicted = stable.then_some(Prediction { wq, lq, p_wait });
+                    view.growth_per_sec = (!stable && c > 0).then_some(growth);
+                    view.shared = Model::choose(c.max(1), a2, s2).predict(l, u, c, a2, s2);
+                }
+                ReaderTheory {
+                    reader: r.reader,
+                    theory: view,
+                }
+            })
+            .collect()
     }
 }

@@ -207,6 +207,14 @@ pub enum Store {
     Queue(QueueId),
     Sqs(SqsQueueId),
     Jms(JmsStore),
+    /// A log's partition as one reader of it sees it: the records it has yet to start. The
+    /// numbers are the family's (a Kafka topic, partition and group); the records stay
+    /// retained, so the family reports arrivals and hand-outs itself.
+    Log {
+        log: u32,
+        partition: u32,
+        reader: u32,
+    },
 }
 
 impl CopyState {

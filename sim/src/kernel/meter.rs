@@ -52,6 +52,35 @@ impl StoreMeter {
             .filter(|m| *m > 0.0)
             .map(|m| 1.0 / m)
     }
+
+    /// One copy comes from outside and starts waiting.
+    pub fn arrive(&mut self, now: SimTime) {
+        self.integrate(now);
+        self.waiting += 1;
+        if self.first_arrival.is_some() {
+            self.interarrival.record(now.since(self.last_arrival));
+        } else {
+            self.first_arrival = Some(now);
+        }
+        self.last_arrival = now;
+        self.arrivals += 1;
+    }
+
+    /// One waiting copy is handed out for service after waiting since `since`.
+    pub fn hand_out(&mut self, now: SimTime, since: SimTime) {
+        self.integrate(now);
+        self.waiting = self.waiting.saturating_sub(1);
+        let us = now.since(since);
+        self.wait.record(us);
+        self.wait_batches.record(us);
+        self.waited += u64::from(us > 0);
+    }
+
+    /// `n` waiting copies leave without service (expired, dead-lettered, skipped by a reader).
+    pub fn leave(&mut self, now: SimTime, n: u64) {
+        self.integrate(now);
+        self.waiting = self.waiting.saturating_sub(n);
+    }
 }
 
 /// Every store's meter.
@@ -77,29 +106,22 @@ impl Meters {
                 return;
             }
             let m = self.stores.entry(place).or_default();
-            m.integrate(now);
-            m.waiting -= 1;
             // Handed out: to a consumer holding it for the broker, or auto-acked.
             if to_at == Some((place, false)) || matches!(to, CopyState::Processing(_)) {
-                let us = now.since(*since);
-                m.wait.record(us);
-                m.wait_batches.record(us);
-                m.waited += u64::from(us > 0);
+                m.hand_out(now, *since);
+            } else {
+                m.leave(now, 1);
             }
         }
         if let Some((place, true)) = to_at {
             let m = self.stores.entry(place).or_default();
-            m.integrate(now);
-            m.waiting += 1;
             *since = now;
             if from.map(|(p, _)| p) != Some(place) {
-                if m.first_arrival.is_some() {
-                    m.interarrival.record(now.since(m.last_arrival));
-                } else {
-                    m.first_arrival = Some(now);
-                }
-                m.last_arrival = now;
-                m.arrivals += 1;
+                m.arrive(now);
+            } else {
+                // Back from a consumer (requeue, visibility timeout): the same arrival again.
+                m.integrate(now);
+                m.waiting += 1;
             }
         }
     }

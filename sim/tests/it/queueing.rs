@@ -438,3 +438,70 @@ fn qt_05_theory_view_picks_the_model_from_the_measured_variation() {
     let g = t.growth_per_sec.unwrap();
     assert!((g - 2.0).abs() < 0.6, "grows by λ − cμ ≈ 2/s: {g}");
 }
+
+/// A Kafka group of two members on two round-robin partitions, Poisson 8/s and 200 ms
+/// exponential processing. A partition is read by one member only, so the group is two queues
+/// of λ = 4 each (arrivals every other one of a Poisson stream: C²ₐ ≈ 0.5), not one queue with
+/// two servers: the prediction is Kingman's for one server per member, and the shared-queue
+/// figure beside it is lower (QT-5, KAF-2).
+#[test]
+fn qt_5_kaf_2_a_consumer_group_is_one_queue_per_member_not_one_shared_queue() {
+    let scenario = Scenario::from_json(
+        &serde_json::json!({
+            "version": 1,
+            "title": { "en": "t", "ko": "t" },
+            "latency_ms": 0,
+            "topics": [{ "name": "events", "partitions": 2, "unkeyed": "round_robin" }],
+            "groups": [{ "name": "g", "topics": ["events"], "auto_offset_reset": "earliest",
+                "commit": { "kind": "after_processing", "every": 1 } }],
+            "producers": [{ "name": "p", "targets": [{ "topic": "events" }],
+                "rate": { "kind": "poisson", "per_sec": 8 } }],
+            "consumers": [
+                { "name": "a", "source": { "group": "g" }, "processing": { "kind": "exponential", "mean_ms": 200 } },
+                { "name": "b", "source": { "group": "g" }, "processing": { "kind": "exponential", "mean_ms": 200 } }
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mut sim = Simulation::new(&scenario, 7).unwrap();
+    sim.advance_to(SimTime::from_secs(4_000));
+    let topic = sim.snapshot().topics[0].id;
+    let [group] = sim.reader_theory(NodeRef::Topic(topic)).try_into().unwrap();
+    assert_eq!(group.reader, "g");
+    let t = group.theory;
+    let (l, u, a2, s2) = (
+        t.lambda.unwrap(),
+        t.mu.unwrap(),
+        t.ca2.unwrap(),
+        t.cs2.unwrap(),
+    );
+    assert_eq!(t.c, 2);
+    assert!((l - 8.0).abs() < 0.3 && (u - 5.0).abs() < 0.2, "{t:?}");
+    assert!((a2 - 0.5).abs() < 0.1, "every other Poisson arrival: {a2}");
+    assert_eq!(t.model, Some(Formula::Ggc));
+    let p = t.predicted.unwrap();
+    let per_member = broker_sim::theory::kingman(l / 2.0, u, 1, a2, s2).unwrap();
+    assert!((p.wq - per_member.wq).abs() < 0.02, "{p:?} {per_member:?}");
+    let observed = t.wq.unwrap();
+    assert!(
+        (observed - p.wq).abs() / p.wq < 0.2,
+        "observed {observed} predicted {}",
+        p.wq
+    );
+    let shared = t.shared.unwrap();
+    assert!(
+        shared.wq < 0.6 * observed,
+        "a shared queue would wait less: {shared:?}"
+    );
+    // One partition: its member is its one server, fed by λ/2.
+    let [one] = sim
+        .reader_theory(NodeRef::Partition(topic, 0))
+        .try_into()
+        .unwrap();
+    let t = one.theory;
+    assert_eq!(t.c, 1);
+    assert!((t.lambda.unwrap() - 4.0).abs() < 0.2, "{t:?}");
+    assert!((t.predicted.unwrap().wq - per_member.wq).abs() < 0.05);
+    assert_no_leaks(&sim);
+}

@@ -14,7 +14,7 @@ use crate::event::EventKind;
 use crate::ids::{ConsumerId, GroupId, MessageId, ProducerId, TopicId};
 use crate::kernel::agenda::TimerId;
 use crate::kernel::{ms_to_us, World};
-use crate::ledger::{CopyState, DropReason};
+use crate::ledger::{CopyState, DropReason, Store};
 use crate::message::{PipeTag, Slot, NO_KEY};
 use crate::scenario::kafka::IsolationLevel;
 use crate::scenario::{CommitMode, GroupSpec, OffsetReset, TopicSpec, UnkeyedStrategy};
@@ -104,6 +104,9 @@ pub(crate) struct Group {
     pub committed: BTreeMap<TopicPartition, u64>,
     /// Highest offset + 1 any member has processed, to count duplicates and skips.
     pub processed_upto: BTreeMap<TopicPartition, u64>,
+    /// Per partition, the next offset queueing theory counts as waiting for this group: records
+    /// from there on have arrived and not yet been started (QT-1). A re-read is not a new wait.
+    pub waiting_from: BTreeMap<TopicPartition, u64>,
     pub generation: u32,
     pub rebalancing: bool,
     /// Partitions being moved by a cooperative rebalance; nobody consumes them meanwhile.
@@ -148,6 +151,65 @@ impl Group {
                 })
                 .collect(),
         )
+    }
+}
+
+impl TopicPartition {
+    /// The queueing meter's line for group `g` reading this partition (QT-1).
+    fn line(self, g: u32) -> Store {
+        Store::Log {
+            log: self.topic.0,
+            partition: self.partition,
+            reader: g,
+        }
+    }
+}
+
+/// One group's side of queueing theory for some partitions of a topic: the lines shown, and
+/// each running member that reads any of them with every line it reads in that topic.
+pub(crate) struct ReaderLines {
+    pub reader: String,
+    pub shown: Vec<Store>,
+    pub servers: Vec<(ConsumerId, Vec<Store>)>,
+}
+
+impl Kafka {
+    /// Theory lines for a topic (all its partitions) or one partition, one per group reading it.
+    pub(crate) fn reader_lines(
+        &self,
+        node: NodeRef,
+        running: impl Fn(ConsumerId) -> bool,
+    ) -> Vec<ReaderLines> {
+        let (topic, only) = match node {
+            NodeRef::Topic(t) => (t, None),
+            NodeRef::Partition(t, p) => (t, Some(p)),
+            _ => return Vec::new(),
+        };
+        let place = |g: usize, partition| TopicPartition { topic, partition }.line(g as u32);
+        let partitions = self.topics[topic.index()].partitions.len() as u32;
+        let shown = |p: &u32| only.is_none_or(|o| o == *p);
+        (self.groups.iter().enumerate())
+            .filter(|(_, group)| group.topic_ids.contains(&topic))
+            .map(|(g, group)| ReaderLines {
+                reader: group.spec.name.clone(),
+                shown: (0..partitions).filter(shown).map(|p| place(g, p)).collect(),
+                servers: (group.assignment.iter())
+                    .filter(|(c, _)| running(**c))
+                    .map(|(c, owned)| {
+                        let mine = owned.iter().filter(|tp| tp.topic == topic);
+                        (
+                            *c,
+                            mine.map(|tp| place(g, tp.partition)).collect::<Vec<_>>(),
+                        )
+                    })
+                    .filter(|(_, lines)| {
+                        lines
+                            .iter()
+                            .any(|l| (0..partitions).filter(shown).any(|p| place(g, p) == *l))
+                    })
+                    .collect(),
+            })
+            .collect()
     }
 }
 
@@ -391,6 +453,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             owners: BTreeSet::new(),
             committed: BTreeMap::new(),
             processed_upto: BTreeMap::new(),
+            waiting_from: BTreeMap::new(),
             generation: 0,
             rebalancing: false,
             moving: BTreeSet::new(),
@@ -446,6 +509,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             }
         }
         self.family.offsets_moved(tp, start, hw);
+        self.meter_arrival(tp, offset);
         self.retention_after_append(topic, partition);
         self.appended(slot, tp, offset);
         // The copy leaves the store and is counted as retained.
@@ -458,6 +522,48 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             offset,
         });
         self.wake_members(TopicPartition { topic, partition });
+    }
+
+    /// The record at `offset` arrived for every group reading its topic (QT-1).
+    fn meter_arrival(&mut self, tp: TopicPartition, offset: u64) {
+        let now = self.world.now;
+        for (g, group) in self.family.groups.iter_mut().enumerate() {
+            if group.topic_ids.contains(&tp.topic) {
+                group.waiting_from.entry(tp).or_insert(offset);
+                let place = tp.line(g as u32);
+                self.world
+                    .meters
+                    .stores
+                    .entry(place)
+                    .or_default()
+                    .arrive(now);
+            }
+        }
+    }
+
+    /// A member starts `f`: it waited since its append. Records it passed over (a reset, an
+    /// aborted transaction, compaction) leave the line unserved; a re-read changes nothing.
+    fn meter_start(&mut self, cid: ConsumerId, f: Fetched) {
+        let Some(&g) = self.family.consumer_groups.get(&cid) else {
+            return;
+        };
+        let tp = f.tp;
+        let group = &mut self.family.groups[g.index()];
+        let Some(from) = group.waiting_from.get_mut(&tp) else {
+            return;
+        };
+        if f.offset < *from {
+            return;
+        }
+        let skipped = f.offset - *from;
+        *from = f.offset + 1;
+        let appended = (self.family.topics[tp.topic.index()].partitions[tp.partition as usize])
+            .get(f.offset)
+            .map_or(f.published_at, |r| r.timestamp);
+        let place = tp.line(g.0);
+        let meter = self.world.meters.stores.entry(place).or_default();
+        meter.leave(self.world.now, skipped);
+        meter.hand_out(self.world.now, appended);
     }
 
     /// Polls soon for idle members that own `tp`, so new records flow without busy polling.
@@ -684,6 +790,7 @@ impl<W: From<KafkaWork> + From<ClientWork>> Cx<'_, &mut Kafka, W> {
             return;
         };
         m.current = Some(f);
+        self.meter_start(cid, f);
         self.set_busy(cid, true);
         let us = self.draw_processing_us(cid);
         let epoch = self.clients.consumers[cid.index()].epoch;

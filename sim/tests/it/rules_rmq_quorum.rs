@@ -576,3 +576,41 @@ fn rmq_qq_isolating_and_healing_name_a_node_in_the_right_state_and_a_refusal_cha
     );
     assert!(apply_ok(&mut s, heal("rabbit-2")).is_ok());
 }
+
+/// The rule scenario plays as its description says (partitions, quorum-queues#data-safety).
+#[test]
+fn rmq_qq_the_partition_scenario_lags_a_follower_and_discards_the_cut_off_leaders_writes() {
+    let text = std::fs::read_to_string(rule_file("rmq-qq-partition.json")).expect("file");
+    let mut s = Simulation::new(&Scenario::from_json(&text).expect("valid"), 1).expect("builds");
+    let sent = |s: &Simulation| s.report(1, &[]).publishers["web-shop"].sent;
+    run_ms(&mut s, 3_999);
+    assert_eq!(
+        confirms(&s, "web-shop"),
+        (sent(&s), 0),
+        "the follower is not needed"
+    );
+    let behind = node_view(&s, 2).behind;
+    assert!(behind >= 35, "{behind}");
+    run_ms(&mut s, 5_999);
+    assert_eq!(node_view(&s, 2).behind, 0, "caught up");
+    let confirmed = confirms(&s, "web-shop").0;
+    run_ms(&mut s, 6_999);
+    let taken = queue_view(&s, "orders").uncommitted;
+    assert!(taken >= 19, "{taken}");
+    assert_eq!(
+        confirms(&s, "web-shop").0,
+        confirmed,
+        "the cut-off leader confirms nothing"
+    );
+    let events = run_ms(&mut s, 7_000);
+    assert_eq!(elections(&events), vec![(7_000, 1)]);
+    let events = run_ms(&mut s, 9_000);
+    assert_eq!(
+        dropped_for(&events, DropReason::TruncatedOnElection).len() as u64,
+        taken
+    );
+    assert_eq!(s.snapshot().ledger.dropped_total(), taken);
+    // Everything else is confirmed, or on its way.
+    let in_flight = s.snapshot().ledger.in_flight;
+    assert_eq!(confirms(&s, "web-shop"), (sent(&s) - taken - in_flight, 0));
+}

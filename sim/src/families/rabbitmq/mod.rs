@@ -397,7 +397,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
                 held += 1;
                 continue;
             }
-            if !quorum && !(self.family.up[node as usize] && reachable) {
+            if !quorum && (!self.family.up[node as usize] || !reachable) {
                 // The classic queue's node is down or cut off: nothing takes the copy
                 // (RMQ-32).
                 self.world.drop_copy(s, DropReason::BrokerDown);

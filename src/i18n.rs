@@ -148,6 +148,7 @@ strings! {
     InspNodeBehind => "entries to catch up", "따라잡을 항목";
     InspNodeUncommitted => "uncommitted publishes here", "여기의 미커밋 발행";
     TagQuorumUncommitted => "uncommitted", "미커밋";
+    NodeBehind => "behind", "뒤처짐";
     InspNode => "Node", "노드";
     TagChannel => "Redis channel", "Redis 채널";
     TagQueue => "queue", "큐";

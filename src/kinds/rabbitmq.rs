@@ -98,18 +98,29 @@ impl Kind for RabbitMq {
 
     fn text(&self, l: Lang, snap: &Snapshot, node: &GraphNode) -> NodeText {
         match node.node {
-            NodeRef::RabbitMqNode(_) => {
+            NodeRef::RabbitMqNode(n) => {
                 let down = node.status == NodeStatus::Crashed;
                 let figure = |f| format_count(node.figure(f).unwrap_or(0));
-                NodeText {
-                    tag: format!("{}{}", t(l, Key::TagRabbitMqNode), stopped(l, node)),
-                    stat: format!(
-                        "{} {} · {} {}",
-                        t(l, Key::NodeQuorumLeads),
-                        figure(Figure::Leaders),
+                let leads = format!("{} {}", t(l, Key::NodeQuorumLeads), figure(Figure::Leaders));
+                // Cut off, what it holds apart comes first, so a narrow box still shows it.
+                let apart = match snap.rabbitmq_nodes.iter().find(|v| v.id == n) {
+                    Some(v) if v.uncommitted > 0 => {
+                        Some((Key::TagQuorumUncommitted, v.uncommitted))
+                    }
+                    Some(v) if v.behind > 0 => Some((Key::NodeBehind, v.behind)),
+                    _ => None,
+                };
+                let stat = match apart {
+                    Some((key, n)) => format!("{} {} · {leads}", t(l, key), format_count(n)),
+                    None => format!(
+                        "{leads} · {} {}",
                         t(l, Key::NodeQuorumMembers),
                         figure(Figure::Replicas)
                     ),
+                };
+                NodeText {
+                    tag: format!("{}{}", t(l, Key::TagRabbitMqNode), stopped(l, node)),
+                    stat,
                     tone: if down { Tone::Alert } else { Tone::Normal },
                 }
             }

@@ -403,7 +403,10 @@ fn check_script(scenario: &Scenario) -> Result<(), Problem> {
             | Command::SlowKafkaBroker { .. }
             | Command::IsolateKafkaBroker { .. }
             | Command::HealKafkaBroker { .. } => continue,
-            Command::CrashRabbitMqNode { .. } | Command::RestartRabbitMqNode { .. } => continue,
+            Command::CrashRabbitMqNode { .. }
+            | Command::RestartRabbitMqNode { .. }
+            | Command::IsolateRabbitMqNode { .. }
+            | Command::HealRabbitMqNode { .. } => continue,
             // SQS queues are checked by the core too.
             Command::AddSqsQueue { .. } | Command::UpdateSqsQueue { .. } => continue,
             Command::ResetCursor { .. } | Command::CreateSubscription { .. } => continue,

@@ -110,7 +110,10 @@ impl StepKind {
             EventKind::QueueDeleted { .. } => StepKind::QueueDeleted,
             EventKind::RabbitMqNodeStopped { .. } => StepKind::Crashed,
             EventKind::RabbitMqNodeStarted { .. } => StepKind::Restarted,
-            EventKind::QuorumLeaderElected { .. } => StepKind::Command,
+            EventKind::QuorumLeaderElected { .. }
+            | EventKind::RabbitMqNodeIsolated { .. }
+            | EventKind::RabbitMqNodePaused { .. }
+            | EventKind::RabbitMqNodeHealed { .. } => StepKind::Command,
             EventKind::SubscriberDisconnected { .. } => StepKind::Disconnected,
             EventKind::KafkaRep(e) => match e {
                 KafkaRepEvent::KafkaLostOnFailover { .. } => StepKind::Dropped,

@@ -657,6 +657,18 @@ impl Simulation {
                 cx!(self, rabbitmq).restart_node(n);
                 return Ok(());
             }
+            Command::IsolateRabbitMqNode { node } => {
+                let n = self.rabbitmq.node_to_isolate(&node)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, rabbitmq).isolate_node(n);
+                return Ok(());
+            }
+            Command::HealRabbitMqNode { node } => {
+                let n = self.rabbitmq.node_to_heal(&node)?;
+                self.world.emit(EventKind::CommandApplied { summary });
+                cx!(self, rabbitmq).heal_node(n);
+                return Ok(());
+            }
             Command::RestartJmsBroker { downtime_ms } => {
                 self.jms.check_restart(downtime_ms)?;
                 self.world.emit(EventKind::CommandApplied { summary });

@@ -2417,6 +2417,20 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         node: Option<String>,
     },
+    /// A network partition cuts a RabbitMQ node off from the other nodes; its clients still
+    /// reach it. A quorum queue it leads cannot commit there (its publishes stay unconfirmed)
+    /// and the majority elects a leader after `election_ms`; then, under `pause_minority`, the
+    /// node pauses and its clients reconnect to the majority (quorum-queues, partitions).
+    #[serde(rename = "isolate_rabbitmq_node")]
+    IsolateRabbitMqNode {
+        node: String,
+    },
+    /// The partition heals: an old leader steps down and discards the publishes it never
+    /// committed (`truncated_on_election`); the node's members catch up as followers.
+    #[serde(rename = "heal_rabbitmq_node")]
+    HealRabbitMqNode {
+        node: String,
+    },
     /// Replaces a stage's settings: flips a remedy (outbox, idempotency, saga) mid-run.
     UpdateStage {
         stage: StageSpec,

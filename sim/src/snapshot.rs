@@ -64,6 +64,9 @@ pub struct QueueView {
     /// Publishes a quorum queue without a majority has not taken: unconfirmed, resent later.
     #[serde(skip_serializing_if = "is_zero")]
     pub held: u64,
+    /// Publishes its cut-off old leader took and cannot commit (a network partition).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub uncommitted: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -80,6 +83,15 @@ pub struct RabbitMqNodeView {
     /// Quorum queues it leads, and quorum-queue members it holds.
     pub leaders: u64,
     pub members: u64,
+    /// Cut off from the other nodes by a network partition (`isolate_rabbitmq_node`).
+    pub isolated: bool,
+    /// Isolated and paused (`pause_minority`): it serves no client.
+    pub paused: bool,
+    /// Isolated: the entries its quorum-queue members have to catch up when it heals.
+    pub behind: u64,
+    /// Publishes it took as a cut-off leader and cannot commit; discarded if the majority
+    /// elected another leader by the heal.
+    pub uncommitted: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -477,6 +489,7 @@ impl Simulation {
                 members: q.members.clone(),
                 available: self.rabbitmq.available(QueueId(i as u32)),
                 held: q.held.len() as u64,
+                uncommitted: q.uncommitted.len() as u64,
             })
             .collect();
         let exchanges: Vec<ExchangeView> = self
@@ -753,6 +766,20 @@ impl Simulation {
                 up: up[n as usize],
                 leaders: quorum().filter(|q| q.node == n).count() as u64,
                 members: quorum().filter(|q| q.members.contains(&n)).count() as u64,
+                isolated: self.rabbitmq.isolated == Some(n),
+                paused: self.rabbitmq.paused && self.rabbitmq.isolated == Some(n),
+                behind: if self.rabbitmq.isolated == Some(n) {
+                    self.rabbitmq.behind
+                } else {
+                    0
+                },
+                uncommitted: if self.rabbitmq.isolated == Some(n) {
+                    (self.rabbitmq.queues.iter())
+                        .map(|q| q.uncommitted.len() as u64)
+                        .sum()
+                } else {
+                    0
+                },
             })
             .collect()
     }

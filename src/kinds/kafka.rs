@@ -44,8 +44,6 @@ const HW_COLOUR: &str = "#b91c1c";
 /// Records past the high watermark: written, not yet on every ISR member.
 const UNCOMMITTED: &str = "#fbbf24";
 const LEADER_COLOUR: &str = "#b45309";
-/// An isolated broker's ring: the network cut (orange, apart from a crash's red).
-const CUT: &str = "#c2410c";
 
 fn group_colour(group: GroupId) -> &'static str {
     GROUP_COLOURS[group.index() % GROUP_COLOURS.len()]
@@ -160,49 +158,12 @@ impl Kind for Kafka {
         }
     }
 
-    /// An isolated broker is up but cut off: a ring of long orange dashes just outside its box
-    /// and the word "isolated" on an orange tag in its top right corner, unlike a crashed
-    /// broker's grey box with a red dashed edge. The tag keeps its size in a crowded column,
-    /// where the box shows only the broker's name.
+    /// An isolated broker is up but cut off: the shared cut ring (`super::cut_ring`), unlike a
+    /// crashed broker's grey box with a red dashed edge.
     fn outline(&self, pen: &Pen, snap: &Snapshot, node: &GraphNode, r: Rect, k: f64) {
-        if !isolated(snap, node.node) {
-            return;
+        if isolated(snap, node.node) {
+            super::cut_ring(pen, r, k);
         }
-        let c = pen.ctx;
-        let m = 6.0 * k;
-        let ring = Rect {
-            x: r.x - m,
-            y: r.y - m,
-            w: r.w + 2.0 * m,
-            h: r.h + 2.0 * m,
-        };
-        pen.round_rect(ring, 14.0 * k);
-        c.set_line_width(3.0 * k);
-        c.set_stroke_style_str(CUT);
-        let dash = js_sys::Array::of2(&(16.0 * k).into(), &(9.0 * k).into());
-        c.set_line_dash(&dash).ok();
-        c.stroke();
-        c.set_line_dash(&js_sys::Array::new()).ok();
-
-        let word = t(pen.lang, Key::NodeKafkaIsolated);
-        let px = small(14.0, k).max(pen.min_px);
-        pen.font(700, px, FONT);
-        let pad = px * 0.45;
-        let (w, h) = (pen.text_w(word) + 2.0 * pad, px + pad);
-        let tag = Rect {
-            x: r.right() - w - 6.0 * k,
-            // Centred in a box too short for the corner.
-            y: r.y + ((r.h - h) / 2.0).clamp(0.0, 5.0 * k),
-            w,
-            h,
-        };
-        pen.round_rect(tag, h / 2.0);
-        c.set_fill_style_str(CUT);
-        c.fill();
-        c.set_fill_style_str("#ffffff");
-        c.set_text_align("center");
-        c.set_text_baseline("middle");
-        c.fill_text(word, tag.x + w / 2.0, tag.mid_y()).ok();
     }
 
     /// A broker by its id, as Kafka's tools and the trace name it (`b0`).
@@ -1332,7 +1293,7 @@ impl Inspect for BrokerModel {
 fn broker_body(lab: &Lab, b: &BrokerModel) -> Html {
     let l = lab.lang;
     let state = match (b.alive, b.fenced) {
-        (true, false) if b.isolated => t(l, Key::InspKafkaIsolated),
+        (true, false) if b.isolated => t(l, Key::InspIsolated),
         (true, true) => t(l, Key::InspKafkaIsolatedFenced),
         (true, false) => t(l, Key::InspRunning),
         (false, true) => t(l, Key::InspKafkaFenced),

@@ -25,7 +25,7 @@ use crate::i18n::{t, Key, Lang};
 use crate::lab::Lab;
 use crate::layout::{chips_that_fit, BandKind, FrameBox, GroupBox, RowBox};
 use crate::model::format_count;
-use crate::pen::{Pen, FONT, INK};
+use crate::pen::{small, Pen, FONT, INK};
 use broker_sim::snapshot::{Chip, Family, GraphNode, LinkKind, NodeRef, Role};
 use broker_sim::{ConsumerId, Snapshot};
 use std::any::Any;
@@ -100,7 +100,7 @@ pub trait Kind: Sync {
     }
     fn lane(&self, _pen: &Pen, _snap: &Snapshot, _node: &GraphNode, _lane: Rect, _k: f64) {}
 
-    /// Marks drawn around a node's box after it (an isolated Kafka broker's cut).
+    /// Marks drawn around a node's box after it (an isolated broker's cut, `cut_ring`).
     fn outline(&self, _pen: &Pen, _snap: &Snapshot, _node: &GraphNode, _rect: Rect, _k: f64) {}
 
     /// Whether its consumers acknowledge what they get. ZeroMQ's do not: its links and its
@@ -216,6 +216,51 @@ pub fn icon(pen: &Pen, node: &GraphNode, x: f64, y: f64, r: f64, colour: &str) {
     } else {
         of(node.family).icon(pen, node, x, y, r, colour)
     }
+}
+
+/// A broker cut off by a network partition: the cut's colour (orange, apart from a crash's red).
+const CUT: &str = "#c2410c";
+
+/// The mark of a broker that is up but cut off by a network partition (a Kafka broker, a
+/// RabbitMQ node): a ring of long orange dashes just outside its box and the word "isolated" on
+/// an orange tag in its top right corner, unlike a crashed broker's grey box with a red dashed
+/// edge. The tag keeps its size in a crowded column, where the box shows only its name.
+fn cut_ring(pen: &Pen, r: Rect, k: f64) {
+    let c = pen.ctx;
+    let m = 6.0 * k;
+    let ring = Rect {
+        x: r.x - m,
+        y: r.y - m,
+        w: r.w + 2.0 * m,
+        h: r.h + 2.0 * m,
+    };
+    pen.round_rect(ring, 14.0 * k);
+    c.set_line_width(3.0 * k);
+    c.set_stroke_style_str(CUT);
+    let dash = js_sys::Array::of2(&(16.0 * k).into(), &(9.0 * k).into());
+    c.set_line_dash(&dash).ok();
+    c.stroke();
+    c.set_line_dash(&js_sys::Array::new()).ok();
+
+    let word = t(pen.lang, Key::NodeIsolated);
+    let px = small(14.0, k).max(pen.min_px);
+    pen.font(700, px, FONT);
+    let pad = px * 0.45;
+    let (w, h) = (pen.text_w(word) + 2.0 * pad, px + pad);
+    let tag = Rect {
+        x: r.right() - w - 6.0 * k,
+        // Centred in a box too short for the corner.
+        y: r.y + ((r.h - h) / 2.0).clamp(0.0, 5.0 * k),
+        w,
+        h,
+    };
+    pen.round_rect(tag, h / 2.0);
+    c.set_fill_style_str(CUT);
+    c.fill();
+    c.set_fill_style_str("#ffffff");
+    c.set_text_align("center");
+    c.set_text_baseline("middle");
+    c.fill_text(word, tag.x + w / 2.0, tag.mid_y()).ok();
 }
 
 pub fn outline(pen: &Pen, snap: &Snapshot, node: &GraphNode, rect: Rect, k: f64) {

@@ -87,6 +87,9 @@ pub fn place(kind: &EventKind) -> Option<Place> {
         | EventKind::RabbitMqNodeStopped { .. }
         | EventKind::RabbitMqNodeStarted { .. }
         | EventKind::QuorumLeaderElected { .. }
+        | EventKind::RabbitMqNodeIsolated { .. }
+        | EventKind::RabbitMqNodePaused { .. }
+        | EventKind::RabbitMqNodeHealed { .. }
         | EventKind::SubscriberDisconnected { .. }
         | EventKind::CommandApplied { .. }
         | EventKind::Compacted { .. }

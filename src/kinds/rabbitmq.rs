@@ -98,18 +98,29 @@ impl Kind for RabbitMq {
 
     fn text(&self, l: Lang, snap: &Snapshot, node: &GraphNode) -> NodeText {
         match node.node {
-            NodeRef::RabbitMqNode(_) => {
+            NodeRef::RabbitMqNode(n) => {
                 let down = node.status == NodeStatus::Crashed;
                 let figure = |f| format_count(node.figure(f).unwrap_or(0));
-                NodeText {
-                    tag: format!("{}{}", t(l, Key::TagRabbitMqNode), stopped(l, node)),
-                    stat: format!(
-                        "{} {} · {} {}",
-                        t(l, Key::NodeQuorumLeads),
-                        figure(Figure::Leaders),
+                let leads = format!("{} {}", t(l, Key::NodeQuorumLeads), figure(Figure::Leaders));
+                // Cut off, what it holds apart comes first, so a narrow box still shows it.
+                let apart = match snap.rabbitmq_nodes.iter().find(|v| v.id == n) {
+                    Some(v) if v.uncommitted > 0 => {
+                        Some((Key::TagQuorumUncommitted, v.uncommitted))
+                    }
+                    Some(v) if v.behind > 0 => Some((Key::NodeBehind, v.behind)),
+                    _ => None,
+                };
+                let stat = match apart {
+                    Some((key, n)) => format!("{} {} · {leads}", t(l, key), format_count(n)),
+                    None => format!(
+                        "{leads} · {} {}",
                         t(l, Key::NodeQuorumMembers),
                         figure(Figure::Replicas)
                     ),
+                };
+                NodeText {
+                    tag: format!("{}{}", t(l, Key::TagRabbitMqNode), stopped(l, node)),
+                    stat,
                     tone: if down { Tone::Alert } else { Tone::Normal },
                 }
             }
@@ -136,7 +147,9 @@ impl Kind for RabbitMq {
                     _ => String::new(),
                 };
                 let state = match view {
-                    Some(v) if !snap.rabbitmq_nodes.is_empty() => cluster_state(l, snap, v),
+                    Some(v) if !snap.rabbitmq_nodes.is_empty() => {
+                        cluster_state(l, snap, v) + &uncommitted(l, v)
+                    }
                     _ => stopped(l, node),
                 };
                 let figure = |f| format_count(node.figure(f).unwrap_or(0));
@@ -194,6 +207,16 @@ impl Kind for RabbitMq {
 
     fn has_lane(&self, node: &GraphNode) -> bool {
         matches!(node.node, NodeRef::Queue(_) | NodeRef::RabbitMqNode(_))
+    }
+
+    /// A node cut off by a network partition keeps its colours inside the shared cut ring.
+    fn outline(&self, pen: &Pen, snap: &Snapshot, node: &GraphNode, r: Rect, k: f64) {
+        let NodeRef::RabbitMqNode(n) = node.node else {
+            return;
+        };
+        if snap.rabbitmq_nodes.iter().any(|v| v.id == n && v.isolated) {
+            super::cut_ring(pen, r, k);
+        }
     }
 
     fn lane(&self, pen: &Pen, snap: &Snapshot, node: &GraphNode, lane: Rect, k: f64) {
@@ -411,6 +434,15 @@ fn members_text(members: &[(String, bool)]) -> String {
         .join(" · ")
 }
 
+/// The publishes a cut-off old leader of the queue took and cannot commit.
+fn uncommitted(l: Lang, q: &QueueView) -> String {
+    if q.uncommitted == 0 {
+        return String::new();
+    }
+    let n = format_count(q.uncommitted);
+    format!(" · {} {n}", t(l, Key::TagQuorumUncommitted))
+}
+
 /// A queue's state in a cluster: its leader (★) or node, or why it takes no writes
 /// (quorum-queues#availability).
 fn cluster_state(l: Lang, snap: &Snapshot, q: &QueueView) -> String {
@@ -501,6 +533,10 @@ fn node_section(lab: &Lab, nodes: &[(String, bool)]) -> Html {
 struct NodeModel {
     name: String,
     up: bool,
+    isolated: bool,
+    paused: bool,
+    behind: u64,
+    uncommitted: u64,
     /// (queue, role key, leads) for every queue with a copy here.
     queues: Vec<(String, Key, bool)>,
 }
@@ -509,6 +545,10 @@ fn node_model(snap: &Snapshot, v: &broker_sim::snapshot::RabbitMqNodeView) -> No
     NodeModel {
         name: v.name.clone(),
         up: v.up,
+        isolated: v.isolated,
+        paused: v.paused,
+        behind: v.behind,
+        uncommitted: v.uncommitted,
         queues: node_queues(snap, v.id)
             .map(|(q, leads)| {
                 let role = match (q.members.is_empty(), leads) {
@@ -539,18 +579,53 @@ impl Inspect for NodeModel {
         let rows = self.queues.iter().map(|(name, role, _)| {
             html! { <tr><td>{ name.clone() }</td><td>{ t(l, *role) }</td></tr> }
         });
-        let state = if self.up {
-            t(l, Key::InspRunning)
+        let state = match (self.up, self.isolated, self.paused) {
+            (_, true, true) => t(l, Key::InspNodePaused),
+            (_, true, false) => t(l, Key::InspIsolated),
+            (true, false, _) => t(l, Key::InspRunning),
+            (false, false, _) => t(l, Key::TagNodeStopped),
+        };
+        let node = self.name.clone();
+        let partition = |command: Command| {
+            let lab = lab.clone();
+            // A refusal would mean the panel is stale; the next frame corrects it.
+            Callback::from(move |_: MouseEvent| {
+                let _ = run(&lab, command.clone());
+            })
+        };
+        // An isolated node can only heal: stopping it is refused until then.
+        let actions = if self.isolated {
+            html! {
+                <button type="button" class="lab-btn restart" data-testid="insp-node-heal"
+                    onclick={partition(Command::HealRabbitMqNode { node })}
+                    title={t(l, Key::FxHealNodeHint)}>{ "⇄ " }{ t(l, Key::FxHealNode) }</button>
+            }
         } else {
-            t(l, Key::TagNodeStopped)
+            html! {
+                <>
+                    if self.up {
+                        <button type="button" class="lab-btn" data-testid="insp-node-isolate"
+                            onclick={partition(Command::IsolateRabbitMqNode { node })}
+                            title={t(l, Key::FxIsolateNodeHint)}>
+                            { "✂ " }{ t(l, Key::FxIsolateNode) }</button>
+                    }
+                    { node_button(lab, &self.name, self.up) }
+                </>
+            }
         };
         html! {
             <>
                 <dl class="insp-stats">
                     { stat(t(l, Key::InspState), state.to_string(), "insp-node-state") }
+                    if self.behind > 0 {
+                        { stat(t(l, Key::InspNodeBehind), format_count(self.behind), "insp-node-behind") }
+                    }
+                    if self.uncommitted > 0 {
+                        { stat(t(l, Key::InspNodeUncommitted), format_count(self.uncommitted), "insp-node-uncommitted") }
+                    }
                 </dl>
                 { section(t(l, Key::InspFailures), html! {
-                    <div class="fx-actions">{ node_button(lab, &self.name, self.up) }</div>
+                    <div class="fx-actions">{ actions }</div>
                 }) }
                 { section(t(l, Key::InspNodeQueues), html! {
                     <table class="insp-table" data-testid="insp-node-table">

@@ -208,6 +208,24 @@ pub enum EventKind {
         #[serde(skip_serializing_if = "Option::is_none")]
         node: Option<u32>,
     },
+    /// A network partition cut RabbitMQ node `node` off from the other nodes (partitions).
+    #[serde(rename = "rabbitmq_node_isolated")]
+    RabbitMqNodeIsolated {
+        node: u32,
+    },
+    /// The isolated node found itself in a minority and paused (`pause_minority`): it closed
+    /// its client connections, which reconnect to the majority.
+    #[serde(rename = "rabbitmq_node_paused")]
+    RabbitMqNodePaused {
+        node: u32,
+    },
+    /// The partition healed; the node's quorum-queue members caught up `caught_up` entries
+    /// committed while it was cut off.
+    #[serde(rename = "rabbitmq_node_healed")]
+    RabbitMqNodeHealed {
+        node: u32,
+        caught_up: u64,
+    },
     /// A quorum queue's member on node `node` became its leader (quorum-queues#leader-election).
     QuorumLeaderElected {
         queue: QueueId,
@@ -1002,6 +1020,17 @@ impl fmt::Display for OtherLine<'_> {
                     None => Ok(()),
                 }
             }
+            EventKind::RabbitMqNodeIsolated { node } => {
+                write!(f, "rabbitmq node isolated node=rabbit-{}", node + 1)
+            }
+            EventKind::RabbitMqNodePaused { node } => {
+                write!(f, "rabbitmq node paused node=rabbit-{}", node + 1)
+            }
+            EventKind::RabbitMqNodeHealed { node, caught_up } => write!(
+                f,
+                "rabbitmq node healed node=rabbit-{} caught_up={caught_up}",
+                node + 1
+            ),
             EventKind::QuorumLeaderElected { queue, node } => {
                 write!(f, "quorum leader {queue} on rabbit-{}", node + 1)
             }
@@ -1213,6 +1242,9 @@ impl EventKind {
             | EventKind::QueueDeleted { .. }
             | EventKind::RabbitMqNodeStopped { .. }
             | EventKind::RabbitMqNodeStarted { .. }
+            | EventKind::RabbitMqNodeIsolated { .. }
+            | EventKind::RabbitMqNodePaused { .. }
+            | EventKind::RabbitMqNodeHealed { .. }
             | EventKind::QuorumLeaderElected { .. }
             | EventKind::OffsetReset { .. }
             | EventKind::SessionExpired { .. }

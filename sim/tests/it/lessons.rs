@@ -2292,6 +2292,75 @@ fn rmq_qq_lesson_27_one_node_lost_is_survived_two_hold_the_writes_and_a_return_r
 }
 
 #[test]
+fn rmq_qq_lesson_28_a_cut_off_leader_confirms_nothing_the_majority_goes_on_the_heal_discards() {
+    let mut l = Lesson::load("28-network-partitions.json");
+    let confirms = |l: &Lesson| {
+        let p = &l.sim.report(1, &[]).publishers["shop"];
+        (p.sent, p.confirms_acked, p.confirms_nacked)
+    };
+    let elections = |l: &Lesson| -> Vec<(u64, u32)> {
+        (l.events.iter())
+            .filter_map(|e| match e.kind {
+                EventKind::QuorumLeaderElected { node, .. } => Some((e.time.0 / 1_000, node)),
+                _ => None,
+            })
+            .collect()
+    };
+    let rabbit_1 = |l: &Lesson| l.sim.snapshot().rabbitmq_nodes[0].clone();
+    l.run_to_step(0, 1_900.0);
+    let orders = queue_view(&l.sim, "orders");
+    assert_eq!((orders.members, orders.node), (vec![0, 1, 2], 0));
+    assert_eq!(confirms(&l), (3, 3, 0), "every order confirmed at once");
+
+    // Cut off at 2.4 s: rabbit-1 takes m4 and m5 and cannot commit them.
+    l.run_to_step(1, 3_200.0);
+    let orders = queue_view(&l.sim, "orders");
+    assert!(!orders.available);
+    assert_eq!((orders.node, orders.uncommitted), (0, 2));
+    assert!(rabbit_1(&l).isolated && !rabbit_1(&l).paused);
+    assert_eq!(rabbit_1(&l).uncommitted, 2);
+    assert_eq!(confirms(&l), (6, 4, 0), "m4, m5 unconfirmed");
+    assert_eq!(l.sim.ledger().in_flight, 2);
+    let since: Vec<u64> = (l.received("billing").iter())
+        .map(|&(m, _)| m)
+        .filter(|&m| m >= 4)
+        .collect();
+    assert!(since.is_empty(), "billing gets nothing");
+    assert!(elections(&l).is_empty());
+
+    // 3.4 s: the majority elects rabbit-2, rabbit-1 pauses; orders goes on.
+    l.run_to_step(2, 4_300.0);
+    assert_eq!(elections(&l), [(3_400, 1)]);
+    assert!(rabbit_1(&l).paused);
+    let orders = queue_view(&l.sim, "orders");
+    assert!(orders.available);
+    assert_eq!((orders.node, orders.uncommitted), (1, 2));
+    assert_eq!(confirms(&l), (8, 6, 0), "m6 and m7 confirmed");
+    let got: Vec<u64> = l.received("billing").iter().map(|&(m, _)| m).collect();
+    assert_eq!(got[4..], [6, 7]);
+    assert_eq!(l.sim.ledger().dropped_total(), 0, "not lost yet");
+
+    // Healed at 6.4 s: the old leader discards m4 and m5 and catches up six orders.
+    l.run_to_step(3, 7_000.0);
+    assert_eq!(l.dropped_ids(DropReason::TruncatedOnElection), [4, 5]);
+    assert_eq!(l.sim.ledger().dropped_total(), 2);
+    let healed: Vec<(u32, u64)> = (l.events.iter())
+        .filter_map(|e| match e.kind {
+            EventKind::RabbitMqNodeHealed { node, caught_up } => Some((node, caught_up)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(healed, [(0, 6)], "m6 to m11");
+    assert!(!rabbit_1(&l).isolated);
+    assert_eq!(queue_view(&l.sim, "orders").node, 1, "rabbit-1 follows");
+    // m13, published at 7 s, is on its way; m4 and m5 will never be confirmed.
+    assert_eq!(confirms(&l), (14, 11, 0));
+    let got: Vec<u64> = l.received("billing").iter().map(|&(m, _)| m).collect();
+    let confirmed_before: Vec<u64> = (0..12).filter(|m| *m != 4 && *m != 5).collect();
+    assert!(confirmed_before.iter().all(|m| got.contains(m)), "{got:?}");
+}
+
+#[test]
 fn zmq_1_rmq_32_lesson_22_the_broker_costs_a_hop_and_keeps_its_queue_the_pipes_die() {
     let mut l = Lesson::load("22-broker-or-brokerless.json");
     let zmq = |l: &Lesson| l.sim.snapshot().zeromq.clone().expect("zeromq");

@@ -617,6 +617,16 @@ fn rabbitmq_node_side(seed: u64, scenario: &mut Value) -> Vec<(u64, Value)> {
             let at = cluster.range_u64(0, HORIZON_MS - 1);
             commands.push((at, json!({ verb: { "node": node } })));
         }
+        // Network partitions, drawn by an RNG of their own so the cases above stay as they
+        // were: a node cut off and healed, before or after its election and pause.
+        let mut cut = SimRng::new(seed ^ 0x0050_6172_7469_7469);
+        for _ in 0..cut.range_u64(0, 3) {
+            let node = format!("rabbit-{}", cut.range_u64(1, nodes));
+            let at = cut.range_u64(0, HORIZON_MS - 1);
+            let heal_at = (at + cut.range_u64(1, 1_500)).min(HORIZON_MS - 1);
+            commands.push((at, json!({ "isolate_rabbitmq_node": { "node": node } })));
+            commands.push((heal_at, json!({ "heal_rabbitmq_node": { "node": node } })));
+        }
     }
     if rng.chance(0.3) {
         let at = rng.range_u64(0, HORIZON_MS - 1);
@@ -1843,6 +1853,11 @@ fn prop_generator_covers_every_event_kind() {
         "command:heal_kafka_broker",
         "command:crash_rabbitmq_node",
         "command:restart_rabbitmq_node",
+        "command:isolate_rabbitmq_node",
+        "command:heal_rabbitmq_node",
+        "rabbitmq_node_isolated",
+        "rabbitmq_node_paused",
+        "rabbitmq_node_healed",
         "rabbitmq_node_stopped",
         "rabbitmq_node_started",
         "quorum_leader_elected",

@@ -345,3 +345,272 @@ fn rmq_qq_a_queue_declared_while_rabbit_1_is_stopped_lives_on_a_running_node() {
     let c = queue_view(&s, "late-classic");
     assert_eq!((c.node, c.available), (1, true));
 }
+
+// Network partitions (https://www.rabbitmq.com/docs/partitions, quorum-queues#data-safety):
+// a node cut off from the others. Its clients still reach it until it pauses
+// (`pause_minority`, the same delay as the election here).
+
+fn isolate(node: &str) -> Value {
+    json!({ "isolate_rabbitmq_node": { "node": node } })
+}
+
+fn heal(node: &str) -> Value {
+    json!({ "heal_rabbitmq_node": { "node": node } })
+}
+
+/// `cluster` with a fast consumer, so what the majority serves shows at once.
+fn partitioned(script: Value) -> Simulation {
+    sim_1ms(json!({
+        "rabbitmq": { "nodes": 3 },
+        "queues": [{ "name": "orders", "type": "quorum" }],
+        "producers": [queue_producer("p", "orders", manual_rate()).with(json!({ "confirms": true }))],
+        "consumers": [queue_consumer("c", "orders", 10, 10.0)],
+        "script": script
+    }))
+}
+
+fn node_view(s: &Simulation, n: usize) -> broker_sim::snapshot::RabbitMqNodeView {
+    s.snapshot().rabbitmq_nodes[n].clone()
+}
+
+#[test]
+fn rmq_qq_a_leader_cut_off_from_its_followers_cannot_confirm() {
+    let mut s = partitioned(json!([
+        at(0.0, cmd::burst("p", 2)),
+        at(1_000.0, isolate("rabbit-1")),
+        at(1_200.0, cmd::burst("p", 3))
+    ]));
+    run_ms(&mut s, 999);
+    assert_eq!(
+        confirms(&s, "p"),
+        (2, 0),
+        "three members: confirmed at once"
+    );
+    let events = run_ms(&mut s, 1_999);
+    let q = queue_view(&s, "orders");
+    assert_eq!(
+        (q.node, q.available),
+        (0, false),
+        "rabbit-1 still leads, alone"
+    );
+    assert_eq!((q.uncommitted, q.held, q.ready), (3, 0, 0));
+    assert_eq!(confirms(&s, "p"), (2, 0), "one of three cannot commit");
+    assert!(received_by(&events, &s, "c").is_empty());
+    let n = node_view(&s, 0);
+    assert!(n.isolated && !n.paused);
+    assert_eq!(n.uncommitted, 3);
+    assert!(
+        drops(&events).is_empty(),
+        "not lost yet: in the old leader's log"
+    );
+}
+
+#[test]
+fn rmq_qq_the_majority_elects_a_leader_after_the_timeout_and_serves_it() {
+    let mut s = partitioned(json!([
+        at(1_000.0, isolate("rabbit-1")),
+        at(2_500.0, cmd::burst("p", 4))
+    ]));
+    let events = run_ms(&mut s, 2_001);
+    assert_eq!(elections(&events), vec![(2_000, 1)], "rabbit-2 after 1 s");
+    let paused = pick(&events, |e| match e.kind {
+        EventKind::RabbitMqNodePaused { node } => Some((e.time.0 / 1_000, node)),
+        _ => None,
+    });
+    assert_eq!(paused, vec![(2_000, 0)], "pause_minority");
+    assert!(queue_view(&s, "orders").available);
+    // The clients reconnected to the majority: the new leader confirms and delivers.
+    let events = run_ms(&mut s, 3_000);
+    assert_eq!(confirms(&s, "p"), (4, 0));
+    assert_eq!(
+        received_by(&events, &s, "c"),
+        vec![(0, false), (1, false), (2, false), (3, false)]
+    );
+    assert!(node_view(&s, 0).paused);
+}
+
+#[test]
+fn rmq_qq_on_heal_the_old_leader_discards_what_it_never_committed() {
+    let mut s = partitioned(json!([
+        at(0.0, cmd::burst("p", 2)),
+        at(1_000.0, isolate("rabbit-1")),
+        at(1_200.0, cmd::burst("p", 3)),
+        at(2_500.0, cmd::burst("p", 1)),
+        at(4_000.0, heal("rabbit-1"))
+    ]));
+    run_ms(&mut s, 3_999);
+    assert_eq!(queue_view(&s, "orders").uncommitted, 3);
+    let events = run_ms(&mut s, 4_000);
+    // Messages 2..4 went to rabbit-1 alone; never confirmed, they are gone with a reason.
+    assert_eq!(
+        dropped_for(&events, DropReason::TruncatedOnElection),
+        vec![2, 3, 4],
+        "{}",
+        trace(&events)
+    );
+    assert_eq!(drops(&events).len(), 3);
+    assert_eq!(
+        confirms(&s, "p"),
+        (3, 0),
+        "2 before the cut, 1 after the election"
+    );
+    let q = queue_view(&s, "orders");
+    assert_eq!((q.node, q.uncommitted, q.available), (1, 0, true));
+    assert!(!node_view(&s, 0).isolated);
+    assert_eq!(
+        s.snapshot().ledger.dropped_total(),
+        3,
+        "the ledger counts them"
+    );
+}
+
+#[test]
+fn rmq_qq_healed_before_the_election_the_old_leaders_publishes_commit() {
+    let mut s = partitioned(json!([
+        at(1_000.0, isolate("rabbit-1")),
+        at(1_200.0, cmd::burst("p", 3)),
+        at(1_500.0, heal("rabbit-1"))
+    ]));
+    run_ms(&mut s, 1_500);
+    assert_eq!(confirms(&s, "p"), (0, 0), "the election still runs");
+    let events = run_ms(&mut s, 2_100);
+    assert_eq!(elections(&events), vec![(2_000, 1)]);
+    assert_eq!(
+        confirms(&s, "p"),
+        (3, 0),
+        "replicated at the heal, committed"
+    );
+    assert_eq!(s.snapshot().ledger.dropped_total(), 0);
+}
+
+#[test]
+fn rmq_qq_an_isolated_follower_lags_and_catches_up_on_heal() {
+    let mut s = partitioned(json!([
+        at(1_000.0, isolate("rabbit-3")),
+        at(1_200.0, cmd::burst("p", 5)),
+        at(3_000.0, heal("rabbit-3"))
+    ]));
+    let events = run_ms(&mut s, 2_999);
+    assert!(
+        elections(&events).is_empty(),
+        "the leader keeps its majority"
+    );
+    assert_eq!(confirms(&s, "p"), (5, 0), "two of three commit");
+    assert_eq!(received_by(&events, &s, "c").len(), 5);
+    let n = node_view(&s, 2);
+    assert!(n.isolated && n.paused);
+    assert_eq!(n.behind, 5, "five entries it does not have");
+    let events = run_ms(&mut s, 3_000);
+    let healed = pick(&events, |e| match e.kind {
+        EventKind::RabbitMqNodeHealed { node, caught_up } => Some((node, caught_up)),
+        _ => None,
+    });
+    assert_eq!(healed, vec![(2, 5)]);
+    assert_eq!(node_view(&s, 2).behind, 0);
+    assert!(drops(&events).is_empty());
+}
+
+#[test]
+fn rmq_32_a_classic_queue_on_a_cut_off_node_is_out_of_reach_once_it_pauses() {
+    let mut s = sim_1ms(json!({
+        "rabbitmq": { "nodes": 3 },
+        "queues": [{ "name": "jobs" }],
+        "producers": [queue_producer("p", "jobs", manual_rate()).with(json!({ "confirms": true }))],
+        "consumers": [queue_consumer("c", "jobs", 10, 10.0)],
+        "script": [
+            at(1_000.0, isolate("rabbit-1")),
+            at(1_500.0, cmd::burst("p", 2)),
+            at(2_500.0, cmd::burst("p", 2)),
+            at(3_000.0, heal("rabbit-1")),
+            at(3_500.0, cmd::burst("p", 1))
+        ]
+    }));
+    // Before the pause its clients are on its side: the queue works.
+    let events = run_ms(&mut s, 1_999);
+    assert_eq!(received_by(&events, &s, "c").len(), 2);
+    // Paused: its consumer's connection closed, the producer now on rabbit-2 cannot reach it.
+    let events = run_ms(&mut s, 2_999);
+    assert_eq!(crashes(&events).len(), 1);
+    assert_eq!(dropped_for(&events, DropReason::BrokerDown), vec![2, 3]);
+    assert_eq!(confirms(&s, "p"), (2, 2), "nacked");
+    assert!(!queue_view(&s, "jobs").available);
+    let events = run_ms(&mut s, 4_000);
+    assert!(queue_view(&s, "jobs").available, "healed");
+    assert_eq!(
+        received_by(&events, &s, "c"),
+        vec![(4, false)],
+        "reconnected"
+    );
+}
+
+#[test]
+fn rmq_qq_isolating_and_healing_name_a_node_in_the_right_state_and_a_refusal_changes_nothing() {
+    let mut single = sim_1ms(json!({ "queues": [{ "name": "q" }] }));
+    let err = single.apply(serde_json::from_value(isolate("rabbit-1")).unwrap());
+    assert!(format!("{:?}", err.unwrap_err()).contains("cluster"));
+    let mut s = partitioned(json!([]));
+    let apply_ok = |s: &mut Simulation, command: Value| {
+        let before = s.snapshot();
+        let r = s.apply(serde_json::from_value(command).unwrap());
+        if r.is_err() {
+            assert_eq!(s.snapshot(), before, "a refusal changes nothing");
+        }
+        r
+    };
+    assert!(apply_ok(&mut s, isolate("rabbit-4")).is_err(), "unknown");
+    assert!(apply_ok(&mut s, heal("rabbit-2")).is_err(), "not isolated");
+    assert!(apply_ok(&mut s, crash("rabbit-3")).is_ok());
+    assert!(apply_ok(&mut s, isolate("rabbit-3")).is_err(), "stopped");
+    assert!(apply_ok(&mut s, isolate("rabbit-2")).is_ok());
+    assert!(
+        apply_ok(&mut s, isolate("rabbit-2")).is_err(),
+        "already isolated"
+    );
+    assert!(
+        apply_ok(&mut s, isolate("rabbit-1")).is_err(),
+        "one at a time"
+    );
+    assert!(
+        apply_ok(&mut s, crash("rabbit-2")).is_err(),
+        "heal it first"
+    );
+    assert!(apply_ok(&mut s, heal("rabbit-2")).is_ok());
+}
+
+/// The rule scenario plays as its description says (partitions, quorum-queues#data-safety).
+#[test]
+fn rmq_qq_the_partition_scenario_lags_a_follower_and_discards_the_cut_off_leaders_writes() {
+    let text = std::fs::read_to_string(rule_file("rmq-qq-partition.json")).expect("file");
+    let mut s = Simulation::new(&Scenario::from_json(&text).expect("valid"), 1).expect("builds");
+    let sent = |s: &Simulation| s.report(1, &[]).publishers["web-shop"].sent;
+    run_ms(&mut s, 3_999);
+    assert_eq!(
+        confirms(&s, "web-shop"),
+        (sent(&s), 0),
+        "the follower is not needed"
+    );
+    let behind = node_view(&s, 2).behind;
+    assert!(behind >= 35, "{behind}");
+    run_ms(&mut s, 5_999);
+    assert_eq!(node_view(&s, 2).behind, 0, "caught up");
+    let confirmed = confirms(&s, "web-shop").0;
+    run_ms(&mut s, 6_999);
+    let taken = queue_view(&s, "orders").uncommitted;
+    assert!(taken >= 19, "{taken}");
+    assert_eq!(
+        confirms(&s, "web-shop").0,
+        confirmed,
+        "the cut-off leader confirms nothing"
+    );
+    let events = run_ms(&mut s, 7_000);
+    assert_eq!(elections(&events), vec![(7_000, 1)]);
+    let events = run_ms(&mut s, 9_000);
+    assert_eq!(
+        dropped_for(&events, DropReason::TruncatedOnElection).len() as u64,
+        taken
+    );
+    assert_eq!(s.snapshot().ledger.dropped_total(), taken);
+    // Everything else is confirmed, or on its way.
+    let in_flight = s.snapshot().ledger.in_flight;
+    assert_eq!(confirms(&s, "web-shop"), (sent(&s) - taken - in_flight, 0));
+}

@@ -78,6 +78,15 @@ pub(crate) struct RabbitMq {
     /// held copies of the message are still waiting.
     held_confirms: BTreeMap<MessageId, (ProducerId, u32)>,
     sync_scheduled: bool,
+    /// The node a network partition cuts off from the others (one at a time).
+    pub isolated: Option<u32>,
+    /// The isolated node has paused (`pause_minority`): it serves no client.
+    pub paused: bool,
+    /// Bumped by each isolation, so a pause meant for an earlier one is ignored.
+    isolations: u32,
+    /// Entries quorum queues committed without the isolated node's member: what it has to
+    /// catch up when the partition heals.
+    pub behind: u64,
 }
 
 /// Routing results kept at most; past it the cache starts again, so memory stays bounded.
@@ -150,6 +159,10 @@ impl Default for RabbitMq {
             pending_confirms: Vec::new(),
             held_confirms: BTreeMap::new(),
             sync_scheduled: false,
+            isolated: None,
+            paused: false,
+            isolations: 0,
+            behind: 0,
         }
     }
 }
@@ -342,6 +355,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         }
         let mut accepted_all = true;
         let mut held = 0;
+        let client = self.family.client_node();
         let mut slot = Some(slot);
         let template = self.world.copies.get(slot.expect("set")).clone();
         for (n, q) in queues.iter().enumerate() {
@@ -369,15 +383,23 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
                 continue;
             }
             let queue = &self.family.queues[q.index()];
-            let (quorum, node) = (queue.is_quorum(), queue.node as usize);
-            if quorum && !self.family.available(*q) {
+            let (quorum, node) = (queue.is_quorum(), queue.node);
+            let reachable = self.family.reachable(client, node);
+            if quorum && self.family.isolated == Some(node) && client == node {
+                // A leader cut off from its followers appends but cannot commit: no confirm.
+                self.family.queues[q.index()].uncommitted.push(s);
+                held += 1;
+                continue;
+            }
+            if quorum && !(self.family.available(*q) && reachable) {
                 // No leader with a majority takes it yet: the channel resends it later.
                 self.family.queues[q.index()].held.push(s);
                 held += 1;
                 continue;
             }
-            if !quorum && !self.family.up[node] {
-                // The classic queue's node is down: nothing takes the copy (RMQ-32).
+            if !quorum && (!self.family.up[node as usize] || !reachable) {
+                // The classic queue's node is down or cut off: nothing takes the copy
+                // (RMQ-32).
                 self.world.drop_copy(s, DropReason::BrokerDown);
                 accepted_all = false;
                 continue;
@@ -450,6 +472,13 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             }
             return false;
         }
+        if let Some(cut) = self.family.isolated {
+            // Committed by the majority; the cut-off member has it only after the heal.
+            if queue.members.contains(&cut) && queue.node != cut {
+                self.family.behind += 1;
+            }
+        }
+        let queue = &mut self.family.queues[q.index()];
         let level = queue.level_of(priority);
         let seq = queue.push(slot, level, size);
         let stored = queue.stores() && self.world.copies.get(slot).persistent;
@@ -1081,6 +1110,10 @@ pub(crate) enum RabbitMqWork {
     Elect {
         queue: QueueId,
     },
+    /// The isolated node notices it is in a minority and pauses (`pause_minority`).
+    PauseMinority {
+        round: u32,
+    },
 }
 
 impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
@@ -1134,6 +1167,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             }
             RabbitMqWork::Sync => self.sync(),
             RabbitMqWork::Elect { queue } => self.elect(queue),
+            RabbitMqWork::PauseMinority { round } => self.pause_minority(round),
         }
     }
 }

@@ -27,19 +27,45 @@ impl RabbitMq {
         !self.up.iter().any(|&u| u)
     }
 
+    /// A majority of the queue's members run on the majority side of any partition: they can
+    /// elect a leader.
     fn majority_up(&self, queue: &Queue) -> bool {
         let up = (queue.members.iter())
-            .filter(|&&n| self.up[n as usize])
+            .filter(|&&n| self.up[n as usize] && self.isolated != Some(n))
             .count();
         2 * up > queue.members.len()
     }
 
-    /// The queue takes publishes and delivers: a classic queue while its node runs, a quorum
-    /// queue while it has a leader and a majority of its members run (quorum-queues#availability).
+    /// Nodes `a` and `b` are on the same side of the network partition, if there is one.
+    pub(crate) fn reachable(&self, a: u32, b: u32) -> bool {
+        self.isolated.is_none_or(|cut| (a == cut) == (b == cut))
+    }
+
+    /// The node clients are connected to: the first running node (where queues are declared,
+    /// `client-local`), skipping an isolated node once it has paused and closed their
+    /// connections (`pause_minority`).
+    pub(crate) fn client_node(&self) -> u32 {
+        (0..self.up.len() as u32)
+            .find(|&n| self.up[n as usize] && !(self.paused && self.isolated == Some(n)))
+            .unwrap_or(0)
+    }
+
+    /// The queue takes publishes and delivers: a classic queue while its node runs and serves
+    /// clients, a quorum queue while it has a leader and a majority of its members run on the
+    /// leader's side of any partition (quorum-queues#availability).
     pub fn available(&self, q: QueueId) -> bool {
         let queue = &self.queues[q.index()];
-        self.up[queue.node as usize]
-            && (!queue.is_quorum() || (!queue.electing && self.majority_up(queue)))
+        let node = queue.node;
+        if !self.up[node as usize] {
+            return false;
+        }
+        if !queue.is_quorum() {
+            return !(self.paused && self.isolated == Some(node));
+        }
+        let reach = (queue.members.iter())
+            .filter(|&&m| self.up[m as usize] && self.reachable(m, node))
+            .count();
+        !queue.electing && 2 * reach > queue.members.len()
     }
 
     pub(crate) fn check_up(&self) -> Result<(), CommandError> {
@@ -51,12 +77,50 @@ impl RabbitMq {
         Ok(())
     }
 
-    /// The node `name` (`rabbit-1` when none is named), if it runs.
+    /// The node `name` (`rabbit-1` when none is named), if it runs and is not cut off.
     pub(crate) fn node_to_stop(&self, name: Option<&str>) -> Result<u32, CommandError> {
         let n = self.node_named(name.unwrap_or("rabbit-1"))?;
         if !self.up[n as usize] {
             return Err(CommandError::NotApplicable {
                 reason: format!("{} is already stopped", rabbitmq_node_name(n)),
+            });
+        }
+        if self.isolated == Some(n) {
+            return Err(CommandError::NotApplicable {
+                reason: format!("{} is isolated: heal it first", rabbitmq_node_name(n)),
+            });
+        }
+        Ok(n)
+    }
+
+    /// The node `name` a network partition may cut off: a running node of a cluster, while no
+    /// other node is cut off (one partition at a time).
+    pub(crate) fn node_to_isolate(&self, name: &str) -> Result<u32, CommandError> {
+        if self.up.len() < 2 {
+            return Err(CommandError::NotApplicable {
+                reason: "a network partition needs a RabbitMQ cluster of several nodes".into(),
+            });
+        }
+        let n = self.node_named(name)?;
+        let reason = if !self.up[n as usize] {
+            format!("{name} is stopped")
+        } else if self.isolated == Some(n) {
+            format!("{name} is already isolated")
+        } else if let Some(other) = self.isolated {
+            let other = rabbitmq_node_name(other);
+            format!("{other} is isolated: heal it first (one partition at a time)")
+        } else {
+            return Ok(n);
+        };
+        Err(CommandError::NotApplicable { reason })
+    }
+
+    /// The node `name`, if a network partition cuts it off.
+    pub(crate) fn node_to_heal(&self, name: &str) -> Result<u32, CommandError> {
+        let n = self.node_named(name)?;
+        if self.isolated != Some(n) {
+            return Err(CommandError::NotApplicable {
+                reason: format!("{name} is not isolated"),
             });
         }
         Ok(n)
@@ -98,6 +162,14 @@ impl RabbitMq {
         if !queue.is_quorum() && !self.up[queue.node as usize] {
             return Err(CommandError::NotApplicable {
                 reason: format!("{} is stopped", rabbitmq_node_name(queue.node)),
+            });
+        }
+        if !queue.is_quorum() && !self.available(q) {
+            return Err(CommandError::NotApplicable {
+                reason: format!(
+                    "{} is paused (network partition)",
+                    rabbitmq_node_name(queue.node)
+                ),
             });
         }
         if queue.deleted {
@@ -154,19 +226,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
     /// if a majority of its members still runs (quorum-queues#leader-election).
     pub(crate) fn crash_node(&mut self, n: u32) {
         self.family.up[n as usize] = false;
-        let connected: Vec<ConsumerId> = (self.family.consumers.iter())
-            .filter(|(c, q)| {
-                self.clients.consumers[c.index()].status == ConsumerStatus::Running
-                    && self.family.queues[q.index()].node == n
-            })
-            .map(|(c, _)| *c)
-            .collect();
-        for &cid in &connected {
-            self.close_consumer(cid, ConsumerStatus::Crashed, Closure::Crash);
-        }
-        self.family.reconnect.extend(connected);
-        // Their messages were not on disk: these confirms never come.
-        self.family.pending_confirms.retain(|&(_, node)| node != n);
+        self.drop_connections(n);
         let mut lost = 0;
         for i in 0..self.family.queues.len() {
             let q = QueueId(i as u32);
@@ -216,6 +276,103 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
             .emit(EventKind::RabbitMqNodeStopped { lost, node });
     }
 
+    /// The connections to node `n` drop: its consumers' unacked deliveries go back to their
+    /// queues (RMQ-15) and they reconnect when their queue is back; the confirms it had not
+    /// sent never come.
+    fn drop_connections(&mut self, n: u32) {
+        let connected: Vec<ConsumerId> = (self.family.consumers.iter())
+            .filter(|(c, q)| {
+                self.clients.consumers[c.index()].status == ConsumerStatus::Running
+                    && self.family.queues[q.index()].node == n
+            })
+            .map(|(c, _)| *c)
+            .collect();
+        for &cid in &connected {
+            self.close_consumer(cid, ConsumerStatus::Crashed, Closure::Crash);
+        }
+        self.family.reconnect.extend(connected);
+        self.family.pending_confirms.retain(|&(_, node)| node != n);
+    }
+
+    /// A network partition cuts node `n` off from the other nodes; clients still reach it
+    /// (partitions). A quorum queue it leads can no longer commit: the majority's members
+    /// elect a leader after `election_ms`, and the old leader, not hearing of it, keeps the
+    /// publishes its clients send it, unconfirmed. After the same delay the node notices it is
+    /// in a minority and pauses (`pause_minority`).
+    pub(crate) fn isolate_node(&mut self, n: u32) {
+        self.family.isolated = Some(n);
+        self.family.isolations += 1;
+        self.world.emit(EventKind::RabbitMqNodeIsolated { node: n });
+        for i in 0..self.family.queues.len() {
+            let queue = &self.family.queues[i];
+            if !queue.deleted && queue.is_quorum() && queue.node == n && queue.members.len() > 1 {
+                self.start_election(QueueId(i as u32));
+            }
+        }
+        let at = self.world.now.plus(self.family.election_us);
+        let round = self.family.isolations;
+        self.world
+            .schedule(at, RabbitMqWork::PauseMinority { round });
+    }
+
+    /// `pause_minority`: the isolated node closes its client connections. Consumers connected
+    /// to it wait for their queue to come back; producers reconnect to the majority
+    /// (`client_node`).
+    pub(crate) fn pause_minority(&mut self, round: u32) {
+        let Some(n) = self.family.isolated else {
+            return;
+        };
+        if round != self.family.isolations {
+            return;
+        }
+        self.family.paused = true;
+        self.world.emit(EventKind::RabbitMqNodePaused { node: n });
+        self.drop_connections(n);
+    }
+
+    /// The partition heals. A quorum queue's old leader hears of the newer term and steps
+    /// down: the publishes it took alone were never committed and are discarded
+    /// (`truncated_on_election`; their publishers never had a confirm). If no election took
+    /// its lead, they are replicated now and commit. Its members catch up as followers.
+    pub(crate) fn heal_node(&mut self, n: u32) {
+        self.family.isolated = None;
+        self.family.paused = false;
+        let caught_up = std::mem::take(&mut self.family.behind);
+        self.world
+            .emit(EventKind::RabbitMqNodeHealed { node: n, caught_up });
+        let live: Vec<QueueId> = (0..self.family.queues.len())
+            .map(|i| QueueId(i as u32))
+            .filter(|q| !self.family.queues[q.index()].deleted)
+            .collect();
+        for &q in &live {
+            let queue = &mut self.family.queues[q.index()];
+            let mut stale = std::mem::take(&mut queue.uncommitted);
+            if queue.node == n {
+                stale.append(&mut queue.held);
+                queue.held = stale;
+                continue;
+            }
+            for slot in stale {
+                let msg = self.world.copies.get(slot).msg;
+                self.family.held_confirms.remove(&msg);
+                self.world.drop_copy(slot, DropReason::TruncatedOnElection);
+            }
+        }
+        self.reconnect(|family, queue| family.available(queue));
+        for q in live {
+            let queue = &self.family.queues[q.index()];
+            if queue.is_quorum() {
+                if !self.family.up[queue.node as usize] {
+                    self.start_election(q);
+                } else if self.family.available(q) {
+                    self.resume(q);
+                    continue;
+                }
+            }
+            self.dispatch(q);
+        }
+    }
+
     /// The followers of a quorum queue whose leader's node stopped hold an election, if a
     /// majority of its members runs; otherwise the queue waits for a node to come back.
     fn start_election(&mut self, q: QueueId) {
@@ -228,8 +385,8 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         self.world.schedule(at, RabbitMqWork::Elect { queue: q });
     }
 
-    /// The election ends: the first running member after the old leader leads, if a majority
-    /// still runs. The new leader has every confirmed message, since a majority had each one
+    /// The election ends: the first running member after the old leader, on the majority side
+    /// of any partition, leads, if a majority still runs there. The new leader has every confirmed message, since a majority had each one
     /// (quorum-queues#data-safety).
     pub(crate) fn elect(&mut self, q: QueueId) {
         let queue = &mut self.family.queues[q.index()];
@@ -246,7 +403,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         let len = queue.members.len();
         let Some(leader) = (1..=len)
             .map(|k| queue.members[(at + k) % len])
-            .find(|&m| self.family.up[m as usize])
+            .find(|&m| self.family.up[m as usize] && self.family.isolated != Some(m))
         else {
             return;
         };
@@ -305,9 +462,12 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         }
     }
 
-    /// A held publish goes with the queue or the connection: never confirmed.
+    /// A held or uncommitted publish goes with the queue or the connection: never confirmed.
     pub(crate) fn drop_held_publishes(&mut self, q: QueueId, reason: DropReason) {
-        for slot in std::mem::take(&mut self.family.queues[q.index()].held) {
+        let queue = &mut self.family.queues[q.index()];
+        let mut gone = std::mem::take(&mut queue.uncommitted);
+        gone.append(&mut queue.held);
+        for slot in gone {
             let msg = self.world.copies.get(slot).msg;
             self.family.held_confirms.remove(&msg);
             self.world.drop_copy(slot, reason);
@@ -342,7 +502,8 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         for q in live {
             let queue = &self.family.queues[q.index()];
             if queue.is_quorum() && queue.members.contains(&n) {
-                if !self.family.up[queue.node as usize] {
+                let leader = queue.node;
+                if !self.family.up[leader as usize] || self.family.isolated == Some(leader) {
                     self.start_election(q);
                 } else if self.family.available(q) {
                     self.resume(q);

@@ -146,6 +146,10 @@ pub struct Queue {
     /// publisher's channel keeps and resends them to the next leader, unconfirmed
     /// (`rabbit_fifo_client` `resend_all_pending`). Their copies stay in flight.
     pub held: Vec<Slot>,
+    /// Publishes its leader took while cut off from the other members (a network partition):
+    /// in its log, never committed, never confirmed. Their copies stay in flight until the
+    /// partition heals (quorum-queues#data-safety).
+    pub uncommitted: Vec<Slot>,
 }
 
 impl Queue {
@@ -180,6 +184,7 @@ impl Queue {
             members: Vec::new(),
             electing: false,
             held: Vec::new(),
+            uncommitted: Vec::new(),
         }
     }
 

@@ -921,16 +921,16 @@ fn pat_7_cancel_before_the_parcel_leaves_ends_cancelled_and_releases_the_stock()
     assert_eq!(view(&sim).sagas[0].order, Some(CancelPending));
     assert_eq!(view(&sim).locked, 1);
     // Each participant undoes its part, one command and reply at a time.
-    use StageWrite::*;
+    use StageWrite as W;
     assert_eq!(
         steps(&run_ms(&mut sim, 100)),
         vec![
-            (33, 0, ShipmentCancelled),
-            (36, 0, SagaAdvanced),
-            (39, 0, Voided),
-            (42, 0, SagaAdvanced),
-            (45, 0, Released),
-            (48, 0, OrderCancelled),
+            (33, 0, W::ShipmentCancelled),
+            (36, 0, W::SagaAdvanced),
+            (39, 0, W::Voided),
+            (42, 0, W::SagaAdvanced),
+            (45, 0, W::Released),
+            (48, 0, W::OrderCancelled),
         ]
     );
     let v = view(&sim);
@@ -972,8 +972,11 @@ fn pat_7_cancel_after_the_parcel_left_is_undone_back_to_approved() {
     run_ms(&mut sim, 34);
     // Shipping refused at 33; until the orchestrator reads that, the lock holds.
     assert_eq!(view(&sim).sagas[0].order, Some(CancelPending));
-    use StageWrite::*;
-    assert_eq!(steps(&run_ms(&mut sim, 100)), vec![(36, 0, CancelUndone)]);
+    use StageWrite as W;
+    assert_eq!(
+        steps(&run_ms(&mut sim, 100)),
+        vec![(36, 0, W::CancelUndone)]
+    );
     let v = view(&sim);
     assert_eq!(ends(&v), approved);
     let i = v.sagas[0].instance.expect("orchestrated");

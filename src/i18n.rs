@@ -482,6 +482,9 @@ strings! {
     SagaLocked => "orders held pending", "보류 중인 주문";
     SagaLockHint => "PENDING is the saga's semantic lock: other requests against this order (a cancel) are refused until it ends", "PENDING은 사가의 의미적 잠금입니다: 사가가 끝날 때까지 이 주문에 대한 다른 요청(취소)은 거절됩니다";
     SagaTotals => "{n} orders · {s} shipped · {c} compensated", "주문 {n} · 배송 {s} · 보상 {c}";
+    SagaTotalsCancelled => " · {x} cancelled", " · 취소 {x}";
+    SagaCancel => "cancel", "취소";
+    SagaCancelHint => "Cancel this approved order: the cancel saga asks shipping, payment and inventory to undo their part. A parcel that has left cannot be stopped, and the order goes back to approved", "승인된 이 주문을 취소합니다: 취소 사가가 배송, 결제, 재고에 각자 한 일을 되돌리라고 요청합니다. 이미 떠난 소포는 멈출 수 없어 주문은 다시 승인 상태로 돌아갑니다";
     // -- sequence diagram and swimlane (issue 15 item 3, issue 14) --
     SeqLabel => "Sequence diagram: each hop of a message is an arrow along the time axis", "시퀀스 다이어그램: 메시지가 한 번 옮겨질 때마다 시간 축 위의 화살표 하나";
     SeqClickHint => "Click an arrow to open that message's journey", "화살표를 누르면 그 메시지의 여정이 열립니다";
@@ -492,6 +495,7 @@ strings! {
     SeqReplyUnmatched => "unmatched reply", "짝 없는 응답";
     SeqSagaAdvanced => "next command", "다음 명령";
     SeqSagaCompensating => "compensate", "보상 시작";
+    SeqCancelRefused => "refused: parcel has left", "거절: 소포가 이미 떠남";
     SeqTranslated => "translated", "변환함";
     SeqCrashedAfterWrite => "died between write and publish", "쓰기 후 발행 전 죽음";
     SeqEventLost => "event lost", "이벤트 유실";

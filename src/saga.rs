@@ -9,7 +9,7 @@ use crate::lab::{use_frame_model, use_lab};
 use crate::model::format_count;
 use crate::sequence::{Filter, SequenceView};
 use broker_sim::event::StageRole;
-use broker_sim::{PipelineView, SagaInstance, SagaState, SagaStep, SagaView};
+use broker_sim::{Command, PipelineView, SagaInstance, SagaState, SagaStep, SagaView};
 use yew::prelude::*;
 
 /// The services in chain order; a caller (PAT-8) has no column.
@@ -56,6 +56,17 @@ pub fn saga_panel() -> Html {
         let picked = picked.clone();
         Callback::from(move |txn: u64| picked.set(Some(txn)))
     };
+    // Only an orchestrating order service runs the cancel saga; a choreographed shop would
+    // hold the order CANCEL_PENDING for good, so it offers no button (PAT-7).
+    let on_cancel = orchestrated.then(|| {
+        let (lab, picked) = (lab.clone(), picked.clone());
+        Callback::from(move |txn: u64| {
+            picked.set(Some(txn));
+            // A listed order is in the order service's table, so the core accepts the request
+            // or refuses the transition; a refusal shows in the row.
+            let _ = lab.apply(Command::CancelOrder { txn });
+        })
+    });
     html! {
         <section class="saga" data-testid="saga" data-renders={renders.to_string()}
             aria-label={t(l, Key::SagaTitle)}>
@@ -71,7 +82,9 @@ pub fn saga_panel() -> Html {
                         }
                         { for columns.iter().map(|&r| head(l, &v, r)) }
                     </tr></thead>
-                    <tbody>{ for v.sagas.iter().map(|s| row(l, s, &columns, txn, &on_pick)) }</tbody>
+                    <tbody>{ for v.sagas.iter().map(|s| {
+                        row(l, s, &columns, txn, &on_pick, on_cancel.as_ref())
+                    }) }</tbody>
                 </table>
             </div>
             { swimlane(l, txn) }
@@ -146,6 +159,7 @@ fn row(
     columns: &[StageRole],
     picked: Option<u64>,
     on_pick: &Callback<u64>,
+    on_cancel: Option<&Callback<u64>>,
 ) -> Html {
     let cell = |role: StageRole| {
         let state = match role {
@@ -175,6 +189,21 @@ fn row(
         let (on_pick, txn) = (on_pick.clone(), s.txn);
         Callback::from(move |_: MouseEvent| on_pick.emit(txn))
     };
+    // `Order.cancel` is allowed only from APPROVED (the order row's SHIPPED).
+    let cancel = on_cancel
+        .filter(|_| s.order == Some(SagaState::Shipped))
+        .map(|on_cancel| {
+            let (on_cancel, txn) = (on_cancel.clone(), s.txn);
+            let onclick = Callback::from(move |e: MouseEvent| {
+                e.stop_propagation();
+                on_cancel.emit(txn)
+            });
+            html! {
+                <button type="button" class="saga-cancel" {onclick}
+                    data-testid={format!("saga-cancel-{}", s.txn)}
+                    title={t(l, Key::SagaCancelHint)}>{ t(l, Key::SagaCancel) }</button>
+            }
+        });
     html! {
         <tr data-txn={s.txn.to_string()} {onclick} title={t(l, Key::SeqPickHint)}
             class={classes!(s.lost.then_some("lost"), (picked == Some(s.txn)).then_some("picked"))}>
@@ -183,6 +212,7 @@ fn row(
                 if s.lost {
                     <span class="saga-lost">{ t(l, Key::SagaLost) }</span>
                 }
+                { for cancel }
             </th>
             if let Some(i) = s.instance {
                 { instance_cell(l, &i) }
@@ -202,6 +232,8 @@ fn state_text(s: SagaState) -> (&'static str, &'static str) {
         SagaState::Failed => ("FAILED", "failed"),
         SagaState::Compensated => ("COMPENSATED", "compensated"),
         SagaState::CancelPending => ("CANCEL_PENDING", "pending"),
+        SagaState::Cancelled => ("CANCELLED", "compensated"),
+        SagaState::Scheduled => ("SCHEDULED", "reserved"),
     }
 }
 
@@ -214,6 +246,11 @@ fn instance_cell(l: Lang, i: &SagaInstance) -> Html {
         SagaStep::VoidPayment => "VOID_PAYMENT",
         SagaStep::ApproveOrder => "APPROVE_ORDER",
         SagaStep::RejectOrder => "REJECT_ORDER",
+        SagaStep::CancelShipment => "CANCEL_SHIPMENT",
+        SagaStep::ReverseAuthorization => "REVERSE_AUTHORIZATION",
+        SagaStep::ReleaseStock => "RELEASE_STOCK",
+        SagaStep::ConfirmCancel => "CONFIRM_CANCEL",
+        SagaStep::UndoBeginCancel => "UNDO_BEGIN_CANCEL",
     };
     let (flag, class) = match (i.end_state, i.failed, i.compensating) {
         (true, false, _) => (Some(Key::SagaCompleted), "shipped"),
@@ -287,10 +324,13 @@ fn figures(l: Lang, v: &PipelineView) -> Html {
         costs.push((Key::SagaReplies, format_count(v.replies), "replies"));
         costs.push((Key::SagaReplyWait, duration(v.mean_reply_ms), "reply-wait"));
     }
-    let totals = t(l, Key::SagaTotals)
+    let mut totals = t(l, Key::SagaTotals)
         .replace("{n}", &format_count(v.orders))
         .replace("{s}", &format_count(v.shipped))
         .replace("{c}", &format_count(v.compensated));
+    if v.cancelled > 0 {
+        totals += &t(l, Key::SagaTotalsCancelled).replace("{x}", &format_count(v.cancelled));
+    }
     html! {
         <div class="saga-figures">
             <p class="saga-totals" data-testid="saga-totals">{ totals }</p>

@@ -245,7 +245,9 @@ pub fn txns(events: &VecDeque<Event>) -> BTreeMap<MessageId, u64> {
 fn write_text(lang: Lang, wrote: StageWrite) -> String {
     match wrote {
         StageWrite::OrderOpened => "PENDING",
-        StageWrite::OrderApproved | StageWrite::Shipped => "SHIPPED",
+        StageWrite::OrderApproved | StageWrite::Shipped | StageWrite::CancelUndone => "SHIPPED",
+        StageWrite::OrderCancelled | StageWrite::ShipmentCancelled => "CANCELLED",
+        StageWrite::CancelRefused => t(lang, Key::SeqCancelRefused),
         StageWrite::OrderRejected | StageWrite::Voided | StageWrite::Released => "COMPENSATED",
         StageWrite::Paid => "PAID",
         StageWrite::Declined | StageWrite::OutOfStock => "FAILED",

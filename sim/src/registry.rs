@@ -5,7 +5,7 @@ use crate::clients::producers::{Outgoing, Route};
 use crate::clients::{ClientWork, Closure, ConsumerStatus, Cx, Finished, StageInput, StepOutcome};
 use crate::command::{at_cap, Command, CommandError};
 use crate::engine::Simulation;
-use crate::event::{EventKind, StageEvent};
+use crate::event::EventKind;
 use crate::families::jms::JmsWork;
 use crate::families::kafka::replication::Cluster;
 use crate::families::kafka::{Kafka, KafkaWork};
@@ -705,9 +705,9 @@ impl Simulation {
                 self.clients.stages.arm_relay_crash(stage);
             }
             Command::CancelOrder { txn } => {
-                let accepted = self.clients.stages.cancel_order(txn)?;
-                let e = StageEvent::OrderCancel { txn, accepted };
-                self.world.emit(EventKind::Stage(e));
+                let mut done = Ok(());
+                self.publishing(|cx, route| done = cx.cancel_order(txn, route));
+                done?
             }
             Command::AddStream { stream } => cx!(self, streams).add_stream(stream)?,
             Command::AddStreamGroup { stream, group } => {

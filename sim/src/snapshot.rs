@@ -651,7 +651,7 @@ impl Simulation {
             transits_total: self.wire.moving.len(),
             latency: self.latency(),
             next_event: self.next_event_time(),
-            pipeline: self.clients.stages.view(),
+            pipeline: self.clients.stages.view(self.world.now),
             kafka_brokers,
             rabbitmq_nodes,
             graph,

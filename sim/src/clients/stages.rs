@@ -31,6 +31,11 @@ pub enum SagaState {
     Compensated,
     /// An approved order a cancel request holds under its semantic lock (PAT-7).
     CancelPending,
+    /// An order the cancel saga ended, and the shipment it stopped (PAT-7).
+    Cancelled,
+    /// A view of a `SHIPPED` row whose parcel is still in the warehouse (the shipping stage's
+    /// `departs_ms`): a cancel can stop it.
+    Scheduled,
 }
 
 /// The step an orchestrated saga instance is at (`stateName`, PAT-6): the command it awaits a
@@ -44,6 +49,14 @@ pub enum SagaStep {
     VoidPayment,
     ApproveOrder,
     RejectOrder,
+    /// FTGO's `CancelOrderSaga` (PAT-7), after the order's `beginCancel`: the shipment first,
+    /// as it may refuse (the parcel has left); then the payment's `reverseAuthorization` and
+    /// the reservation; the end `confirmCancel`, or the compensation `undoBeginCancel`.
+    CancelShipment,
+    ReverseAuthorization,
+    ReleaseStock,
+    ConfirmCancel,
+    UndoBeginCancel,
 }
 
 /// Eventuate Tram's `SagaInstance`: the orchestrator's stored record of one saga, not a
@@ -67,8 +80,15 @@ impl SagaStep {
             SagaStep::AuthorizePayment => Some((StepKind::AuthorizePayment, CMD_PAYMENT)),
             SagaStep::ReserveStock => Some((StepKind::ReserveStock, CMD_INVENTORY)),
             SagaStep::ScheduleShipment => Some((StepKind::ScheduleShipment, CMD_SHIPPING)),
-            SagaStep::VoidPayment => Some((StepKind::VoidPayment, CMD_PAYMENT)),
-            SagaStep::ApproveOrder | SagaStep::RejectOrder => None,
+            SagaStep::VoidPayment | SagaStep::ReverseAuthorization => {
+                Some((StepKind::VoidPayment, CMD_PAYMENT))
+            }
+            SagaStep::CancelShipment => Some((StepKind::CancelShipment, CMD_SHIPPING)),
+            SagaStep::ReleaseStock => Some((StepKind::ReleaseStock, CMD_INVENTORY)),
+            SagaStep::ApproveOrder
+            | SagaStep::RejectOrder
+            | SagaStep::ConfirmCancel
+            | SagaStep::UndoBeginCancel => None,
         }
     }
 }
@@ -95,8 +115,11 @@ pub(crate) struct Service {
     pub spec: StageSpec,
     links: Links,
     pub rows: BTreeMap<u64, Row>,
-    /// The orchestrator's saga instances by transaction (PAT-6).
+    /// The orchestrator's saga instances by transaction (PAT-6): the order's latest saga,
+    /// its create saga until a cancel starts another.
     pub instances: BTreeMap<u64, SagaInstance>,
+    /// Shipping: when each shipment was scheduled; it leaves `departs_ms` later.
+    scheduled_at: BTreeMap<u64, SimTime>,
     pub stock: Vec<u32>,
     /// `received_messages`: ids the idempotent consumer has processed (PAT-3).
     pub received: BTreeSet<MessageId>,
@@ -238,6 +261,8 @@ pub struct PipelineView {
     pub orders: u64,
     pub shipped: u64,
     pub compensated: u64,
+    /// Orders the cancel saga cancelled (PAT-7).
+    pub cancelled: u64,
     /// Orders a reader sees `PENDING` or `CANCEL_PENDING` right now: held by a saga's
     /// semantic lock, so other requests against them are refused (PAT-7).
     pub locked: u64,
@@ -260,6 +285,7 @@ impl Service {
             links,
             rows: BTreeMap::new(),
             instances: BTreeMap::new(),
+            scheduled_at: BTreeMap::new(),
             stock,
             received: BTreeSet::new(),
             outbox: Vec::new(),
@@ -285,7 +311,13 @@ impl Service {
     }
 
     /// The local transaction of one message: the write and the event it announces.
-    fn transact(&mut self, txn: u64, incoming: Option<StepKind>, declined: bool) -> Transacted {
+    fn transact(
+        &mut self,
+        txn: u64,
+        incoming: Option<StepKind>,
+        declined: bool,
+        now: SimTime,
+    ) -> Transacted {
         use SagaState::*;
         if self.spec.orchestrate.is_some() {
             return self.orchestrate(txn, incoming);
@@ -350,8 +382,28 @@ impl Service {
                 };
                 (wrote, Some(StepKind::StockReleased))
             }
+            // The cancel saga's pivot: a parcel still in the warehouse is stopped; one that has
+            // left cannot be. A cancel of a shipment never scheduled (or already stopped)
+            // succeeds doing nothing (PAT-9).
+            (StageRole::Shipping, _) if incoming == Some(StepKind::CancelShipment) => {
+                match self.state(txn) {
+                    Some(Shipped) if self.departed(txn, now) => (
+                        StageWrite::CancelRefused,
+                        Some(StepKind::ShipmentCancelRefused),
+                    ),
+                    Some(Shipped) => {
+                        self.write(txn, Cancelled, false);
+                        (
+                            StageWrite::ShipmentCancelled,
+                            Some(StepKind::ShipmentCancelled),
+                        )
+                    }
+                    _ => (StageWrite::NothingToUndo, Some(StepKind::ShipmentCancelled)),
+                }
+            }
             (StageRole::Shipping, false) => {
                 self.write(txn, Shipped, true);
+                self.scheduled_at.insert(txn, now);
                 (StageWrite::Shipped, Some(StepKind::Shipped))
             }
             (StageRole::Shipping, true) => (StageWrite::NothingToUndo, None),
@@ -417,6 +469,26 @@ impl Service {
                 self.instance(txn).compensating = true;
                 self.command(txn, StageWrite::SagaCompensating, S::VoidPayment)
             }
+            // The cancel saga (PAT-7): the shipment stopped, the payment reversed, the stock
+            // released, then the order is cancelled.
+            (Some(S::CancelShipment), K::ShipmentCancelled) => {
+                self.command(txn, StageWrite::SagaAdvanced, S::ReverseAuthorization)
+            }
+            (Some(S::ReverseAuthorization), K::PaymentVoided) => {
+                self.command(txn, StageWrite::SagaAdvanced, S::ReleaseStock)
+            }
+            (Some(S::ReleaseStock), K::StockReleased) => {
+                self.write(txn, SagaState::Cancelled, false);
+                self.end(txn, S::ConfirmCancel, false);
+                self.sent(StageWrite::OrderCancelled, None)
+            }
+            // The parcel has left: nothing was undone but the order's lock.
+            (Some(S::CancelShipment), K::ShipmentCancelRefused) => {
+                self.write(txn, SagaState::Shipped, false);
+                self.instance(txn).compensating = true;
+                self.end(txn, S::UndoBeginCancel, true);
+                self.sent(StageWrite::CancelUndone, None)
+            }
             (Some(S::ScheduleShipment), K::Shipped) => {
                 self.write(txn, SagaState::Shipped, false);
                 self.end(txn, S::ApproveOrder, false);
@@ -437,6 +509,16 @@ impl Service {
                 out: None,
             },
         }
+    }
+
+    /// Whether a scheduled shipment has left the warehouse.
+    fn departed(&self, txn: u64, now: SimTime) -> bool {
+        let at = self
+            .scheduled_at
+            .get(&txn)
+            .copied()
+            .unwrap_or(SimTime::ZERO);
+        now.since(at) >= ms_to_us(self.spec.departs_ms)
     }
 
     fn instance(&mut self, txn: u64) -> &mut SagaInstance {
@@ -520,6 +602,9 @@ const CMD_PAYMENT: usize = 3;
 const CMD_INVENTORY: usize = 4;
 const CMD_SHIPPING: usize = 5;
 
+/// A message a step sends: its producer, its tag, and its id if fixed at the write.
+type Outgoing = (ProducerId, PipeTag, Option<MessageId>);
+
 struct Transacted {
     wrote: StageWrite,
     out: Option<(ProducerId, StepKind)>,
@@ -567,14 +652,14 @@ impl Stages {
         self.services.get(&role)?.rows.get(&txn).copied()
     }
 
-    /// Every transaction the order service opened, with its state at each service.
-    fn sagas(&self) -> impl Iterator<Item = SagaView> + '_ {
+    /// Every transaction the order service opened, with its state at each service at `now`.
+    fn sagas(&self, now: SimTime) -> impl Iterator<Item = SagaView> + '_ {
         let txns = self
             .services
             .get(&StageRole::Order)
             .into_iter()
             .flat_map(|s| s.rows.keys().copied());
-        txns.map(|txn| {
+        txns.map(move |txn| {
             let state = |r| self.row(r, txn).map(|r| r.state);
             let writes = |r| self.row(r, txn).map_or(0, |r| r.writes);
             SagaView {
@@ -582,7 +667,14 @@ impl Stages {
                 order: state(StageRole::Order),
                 payment: state(StageRole::Payment),
                 inventory: state(StageRole::Inventory),
-                shipping: state(StageRole::Shipping),
+                shipping: state(StageRole::Shipping).map(|st| {
+                    let shipping = &self.services[&StageRole::Shipping];
+                    if st == SagaState::Shipped && !shipping.departed(txn, now) {
+                        SagaState::Scheduled
+                    } else {
+                        st
+                    }
+                }),
                 instance: self.services[&StageRole::Order]
                     .instances
                     .get(&txn)
@@ -594,20 +686,23 @@ impl Stages {
         })
     }
 
-    /// The figures a saga view reads; `None` without an order service (a translator alone is
-    /// no saga).
-    pub(crate) fn view(&self) -> Option<PipelineView> {
+    /// The figures a saga view reads at `now`; `None` without an order service (a translator
+    /// alone is no saga).
+    pub(crate) fn view(&self, now: SimTime) -> Option<PipelineView> {
         if !self.services.contains_key(&StageRole::Order) {
             return None;
         }
         let mut a = Anomalies::default();
         let (mut orders, mut shipped, mut compensated, mut locked) = (0, 0, 0, 0);
+        let mut cancelled = 0;
         let mut sagas = Vec::new();
-        for s in self.sagas() {
+        for s in self.sagas(now) {
             use SagaState::*;
             orders += 1;
-            shipped += u64::from(s.shipments > 0);
+            // A shipment the cancel saga stopped never left.
+            shipped += u64::from(s.shipments > 0 && s.shipping != Some(Cancelled));
             compensated += u64::from(s.order == Some(Compensated));
+            cancelled += u64::from(s.order == Some(Cancelled));
             locked += u64::from(matches!(s.order, Some(Pending | CancelPending)));
             a.paid_out_of_stock +=
                 u64::from(s.payment == Some(Paid) && s.inventory == Some(Failed));
@@ -626,6 +721,7 @@ impl Stages {
             orders,
             shipped,
             compensated,
+            cancelled,
             locked,
             anomalies: a,
             mean_pending_ms: mean_ms(self.settle_us, self.settled),
@@ -642,24 +738,6 @@ impl Stages {
             s.stock = vec![spec.stock.unwrap_or(0); spec.items as usize];
         }
         (s.links, s.spec) = (links, spec);
-    }
-
-    /// FTGO's `Order.cancel`: allowed only from an approved order, which turns
-    /// `CANCEL_PENDING`. An order a saga still holds `APPROVAL_PENDING` (or one rejected) is an
-    /// unsupported transition and stays as it is (PAT-7). Returns whether it was accepted.
-    pub(crate) fn cancel_order(&mut self, txn: u64) -> Result<bool, CommandError> {
-        let row = self
-            .services
-            .get_mut(&StageRole::Order)
-            .and_then(|s| s.rows.get_mut(&txn))
-            .ok_or_else(|| CommandError::NotApplicable {
-                reason: format!("the order service has no order {txn}"),
-            })?;
-        let accepted = row.state == SagaState::Shipped;
-        if accepted {
-            row.state = SagaState::CancelPending;
-        }
-        Ok(accepted)
     }
 
     pub(crate) fn check_role(&self, role: StageRole) -> Result<(), CommandError> {
@@ -744,24 +822,11 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             && (p >= 1.0 || self.world.rng.chance(p));
         let s = self.clients.stages.service_mut(role);
         s.steps += 1;
-        let t = s.transact(txn, incoming, declined);
+        let t = s.transact(txn, incoming, declined, self.world.now);
         let outbox = s.spec.outbox;
         self.emit_step(cid, msg, txn, t.wrote);
         self.note_pending(txn, t.wrote, published_at);
-        let out = t.out.map(|(producer, kind)| {
-            // An orchestrator records its command's id as the instance's `lastRequestId`.
-            let id = (outbox || kind.is_command()).then(|| self.world.new_message_id());
-            (producer, PipeTag { txn, kind }, id)
-        });
-        if let Some((_, tag, Some(id))) = out.filter(|o| o.1.kind.is_command()) {
-            let s = self.clients.stages.service_mut(role);
-            s.instance(tag.txn).last_request_id = Some(id);
-        }
-        if outbox {
-            if let Some((producer, tag, Some(msg))) = out {
-                self.write_outbox(role, OutboxRow { producer, msg, tag });
-            }
-        }
+        let out = self.stamp(role, txn, t.out);
         if let Some(restart) = self.clients.stages.armed.remove(&cid) {
             let mut aborted = Vec::new();
             if from_log {
@@ -785,10 +850,95 @@ impl<F, W: From<ClientWork>> Cx<'_, F, W> {
             self.world.emit(EventKind::Stage(e));
             return StepOutcome::Crash { restart, aborted };
         }
+        self.publish_unless_outbox(role, out, route);
+        StepOutcome::Continue
+    }
+
+    /// FTGO's `Order.cancel`: allowed only from an approved order, which turns
+    /// `CANCEL_PENDING`. An order a saga still holds `APPROVAL_PENDING` (or one rejected or
+    /// cancelled) is an unsupported transition and stays as it is (PAT-7). An orchestrating
+    /// order service then starts the `CancelOrderSaga` in the same local transaction
+    /// (`beginCancel`): the instance replaces the order's ended create saga, and its first
+    /// command goes through the outbox like any other. A choreographed shop has no cancel
+    /// saga: its order stays `CANCEL_PENDING`.
+    pub(crate) fn cancel_order(
+        &mut self,
+        txn: u64,
+        route: &mut Route<W>,
+    ) -> Result<(), CommandError> {
+        let s = self
+            .clients
+            .stages
+            .services
+            .get_mut(&StageRole::Order)
+            .filter(|s| s.rows.contains_key(&txn))
+            .ok_or_else(|| CommandError::NotApplicable {
+                reason: format!("the order service has no order {txn}"),
+            })?;
+        let accepted = s.state(txn) == Some(SagaState::Shipped);
+        let out = if accepted {
+            s.write(txn, SagaState::CancelPending, false);
+            s.spec.orchestrate.is_some().then(|| {
+                let instance = SagaInstance {
+                    saga_type: "CancelOrderSaga",
+                    saga_id: txn,
+                    state_name: SagaStep::CancelShipment,
+                    last_request_id: None,
+                    compensating: false,
+                    end_state: false,
+                    failed: false,
+                };
+                s.instances.insert(txn, instance);
+                s.command(txn, StageWrite::SagaAdvanced, SagaStep::CancelShipment)
+                    .out
+            })
+        } else {
+            None
+        };
+        let e = StageEvent::OrderCancel { txn, accepted };
+        self.world.emit(EventKind::Stage(e));
+        let out = self.stamp(StageRole::Order, txn, out.flatten());
+        self.publish_unless_outbox(StageRole::Order, out, route);
+        Ok(())
+    }
+
+    /// Gives an outgoing message its id when it needs one now (an outbox row, or a command
+    /// whose id the saga instance records as `lastRequestId`), and writes the outbox row in the
+    /// same local transaction.
+    fn stamp(
+        &mut self,
+        role: StageRole,
+        txn: u64,
+        out: Option<(ProducerId, StepKind)>,
+    ) -> Option<Outgoing> {
+        let outbox = self.clients.stages.services[&role].spec.outbox;
+        let out = out.map(|(producer, kind)| {
+            let id = (outbox || kind.is_command()).then(|| self.world.new_message_id());
+            (producer, PipeTag { txn, kind }, id)
+        });
+        if let Some((_, tag, Some(id))) = out.filter(|o| o.1.kind.is_command()) {
+            let s = self.clients.stages.service_mut(role);
+            s.instance(tag.txn).last_request_id = Some(id);
+        }
+        if outbox {
+            if let Some((producer, tag, Some(msg))) = out {
+                self.write_outbox(role, OutboxRow { producer, msg, tag });
+            }
+        }
+        out
+    }
+
+    /// Publishes a stamped message now, unless the outbox's relay will.
+    fn publish_unless_outbox(
+        &mut self,
+        role: StageRole,
+        out: Option<Outgoing>,
+        route: &mut Route<W>,
+    ) {
+        let outbox = self.clients.stages.services[&role].spec.outbox;
         if let (false, Some((producer, tag, id))) = (outbox, out) {
             self.stage_publish(producer, tag, id, route);
         }
-        StepOutcome::Continue
     }
 
     /// Times an order from its write until it first ships or is rejected.

@@ -410,8 +410,16 @@ pub enum StepKind {
     AuthorizePayment,
     ReserveStock,
     ScheduleShipment,
-    /// The orchestrator's compensating command (C2, PAT-4).
+    /// The orchestrator's compensating command (C2, PAT-4); the cancel saga sends it too,
+    /// as FTGO's `reverseAuthorization`.
     VoidPayment,
+    /// The cancel saga's commands (PAT-7): stop a shipment that has not left, release the
+    /// reservation. Shipping answers `ShipmentCancelled`, or `ShipmentCancelRefused` once the
+    /// parcel has left; inventory answers `StockReleased`.
+    CancelShipment,
+    ReleaseStock,
+    ShipmentCancelled,
+    ShipmentCancelRefused,
     /// A translator's converted message.
     Translated,
 }
@@ -426,6 +434,7 @@ impl StepKind {
                 | StepKind::PaymentVoided
                 | StepKind::StockReleased
                 | StepKind::VoidPayment
+                | StepKind::ReleaseStock
         )
     }
 
@@ -437,6 +446,8 @@ impl StepKind {
                 | StepKind::ReserveStock
                 | StepKind::ScheduleShipment
                 | StepKind::VoidPayment
+                | StepKind::CancelShipment
+                | StepKind::ReleaseStock
         )
     }
 }
@@ -474,6 +485,14 @@ pub enum StageWrite {
     /// A business failure reply: the instance turns `compensating` and sends the first
     /// compensation (PAT-6).
     SagaCompensating,
+    /// The cancel saga's end (PAT-7): `confirmCancel`, the order is `CANCELLED`.
+    OrderCancelled,
+    /// Shipping stopped a shipment that had not left.
+    ShipmentCancelled,
+    /// Shipping refused to cancel: the parcel has left.
+    CancelRefused,
+    /// The cancel saga's compensation `undoBeginCancel`: the order is `APPROVED` again.
+    CancelUndone,
     /// A translator converted the message and published the result.
     Translated,
 }

@@ -42,6 +42,11 @@ pub struct StageSpec {
         skip_serializing_if = "is_default_relay_ms"
     )]
     pub relay_ms: f64,
+    /// Shipping: a scheduled shipment leaves the warehouse this long after it was scheduled;
+    /// until then the cancel saga can stop it, afterwards shipping refuses (PAT-7). 0: it
+    /// leaves at once.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub departs_ms: f64,
     /// The idempotent consumer: a message id seen before is acked without running (PAT-3).
     #[serde(default, skip_serializing_if = "is_false")]
     pub idempotent: bool,
@@ -117,6 +122,7 @@ pub(crate) fn validate_stage(
 ) -> Result<(), ScenarioError> {
     check_probability(&format!("{path}.fail_probability"), s.fail_probability)?;
     check_ms(&format!("{path}.relay_ms"), s.relay_ms)?;
+    check_ms(&format!("{path}.departs_ms"), s.departs_ms)?;
     if s.relay_ms <= 0.0 {
         return Err(ScenarioError::new(
             format!("{path}.relay_ms"),

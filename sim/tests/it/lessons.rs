@@ -2192,6 +2192,22 @@ fn pat_5_pat_6_lesson_26_the_orchestrator_decides_compensates_by_command_and_sur
     assert_eq!(count, 14, "{all:?}");
     assert_eq!(l.published_by("to-order"), [2, 5, 8, 10, 11, 13]);
     assert_eq!(l.sim.ledger().published, 14, "nobody else published");
+
+    // PAT-7: the cancel of the approved m0 is a saga of its own; its first command goes to
+    // the one participant that may refuse.
+    l.run_to_step(5, 3_400.0);
+    assert_eq!(saga_rows(&l)[0], "m0 CANCELPENDING PAID RESERVED SHIPPED");
+    assert_eq!(instances(&l)[0], (CancelShipment, false, false, false));
+    assert_eq!(l.published_by("to-shipping"), [7, 14]);
+    assert_eq!(pipeline_view(&l).locked, 1);
+
+    // The parcel had left: shipping refuses and the orchestrator undoes its first step.
+    l.run_to_step(6, 3_800.0);
+    assert_eq!(saga_rows(&l)[0], "m0 SHIPPED PAID RESERVED SHIPPED");
+    assert_eq!(instances(&l)[0], (UndoBeginCancel, true, true, true));
+    assert_eq!(l.published_by("to-order"), [2, 5, 8, 10, 11, 13, 15]);
+    assert_eq!(pipeline_view(&l).services[2].stock, [0]);
+    assert_eq!(pipeline_view(&l).locked, 0);
 }
 
 #[test]

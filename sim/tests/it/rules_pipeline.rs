@@ -7,8 +7,9 @@
 //! shipping at 22. Compensations travel back on the previous stage's queue.
 
 use crate::helpers::{apply, cmd, run_ms, sim_1ms, With};
+use broker_sim::event::StageRole;
 use broker_sim::event::{StageEvent, StageWrite};
-use broker_sim::{EventKind, PipelineView, SagaState, Simulation};
+use broker_sim::{EventKind, PipelineView, SagaState, SagaStep, Simulation};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use serde_json::{json, Value};
@@ -388,7 +389,9 @@ fn pat_9_reserved_but_payment_failed_when_inventory_runs_first() {
 // ------------------------------------------------------------------ the invariant
 
 /// A case: the simulation seed, orders, a card's decline chance, the stock, and timed failures
-/// (ms, which service, 0 = crash after write, 1 = relay crash, 2 = plain consumer crash).
+/// (ms, which service, 0 = crash after write, 1 = relay crash, 2 = plain consumer crash), or
+/// a cancel request (3: the order listed at that index, modulo). Parcels leave 150 ms after
+/// shipping schedules them.
 fn run_case(
     seed: u64,
     mended: bool,
@@ -407,7 +410,7 @@ fn run_case(
         remedies.clone(),
         remedies.clone().with(json!({ "fail_probability": p })),
         remedies.clone().with(json!({ "stock": stock, "items": 3 })),
-        remedies,
+        remedies.with(json!({ "departs_ms": 150 })),
     ];
     let rig = if orchestrate {
         orchestrated(stages)
@@ -422,6 +425,14 @@ fn run_case(
     for &(ms, i, kind) in failures {
         run_ms(&mut sim, ms);
         let c = SERVICES[i];
+        if kind == 3 {
+            let sagas = view(&sim).sagas;
+            if let Some(s) = sagas.get(i % sagas.len().max(1)) {
+                // Refused unless the order is approved: that is PAT-7's lock.
+                apply(&mut sim, json!({ "cancel_order": { "txn": s.txn } }));
+            }
+            continue;
+        }
         let command = match kind {
             0 => json!({ "crash_stage_after_write": { "consumer": c, "restart_after_ms": 7 } }),
             1 => json!({ "crash_relay": { "stage": ROLES[i] } }),
@@ -438,7 +449,12 @@ fn run_case(
 }
 
 fn failures() -> impl Strategy<Value = Vec<(u64, usize, u8)>> {
-    prop::collection::vec((0u64..400, 0usize..4, 0u8..3), 0..8).prop_map(|mut f| {
+    failures_of(3)
+}
+
+/// Failures, and cancels when `kinds` is 4.
+fn failures_of(kinds: u8) -> impl Strategy<Value = Vec<(u64, usize, u8)>> {
+    prop::collection::vec((0u64..400, 0usize..4, 0u8..kinds), 0..8).prop_map(|mut f| {
         f.sort();
         f
     })
@@ -485,6 +501,34 @@ proptest! {
             let rejected = s.shipments == 0 && s.order == Some(SagaState::Compensated) && i.failed;
             prop_assert!(i.end_state && (shipped || rejected), "{:?}", s);
         }
+    }
+
+    /// Random cancels in the mended orchestrated shop, among crashes: every saga instance
+    /// ends, each order is approved, rejected or cancelled with every service agreeing, and no
+    /// unit of stock leaks: what is on the shelf plus what is reserved is the starting stock.
+    #[test]
+    fn pat_6_7_random_cancels_end_every_instance_and_leak_no_stock(
+        seed in any::<u64>(), orders in 1u64..30, p in 0.0f64..0.5, stock in 0u32..10,
+        f in failures_of(4),
+    ) {
+        use SagaState::*;
+        let v = run_case(seed, true, true, orders, p, stock, &f);
+        prop_assert_eq!(v.orders, orders);
+        prop_assert_eq!(&v.anomalies, &Default::default());
+        prop_assert_eq!(v.locked, 0);
+        let mut reserved = 0;
+        for s in &v.sagas {
+            let i = s.instance.expect("orchestrated");
+            let approved = s.order == Some(Shipped) && s.shipping == Some(Shipped)
+                && s.inventory == Some(Reserved) && s.payment == Some(Paid);
+            let rejected = s.order == Some(Compensated) && s.shipments == 0;
+            let cancelled = s.order == Some(Cancelled) && s.shipping == Some(Cancelled)
+                && s.inventory == Some(Compensated) && s.payment == Some(Compensated);
+            prop_assert!(i.end_state && (approved || rejected || cancelled), "{:?}", s);
+            reserved += u32::from(s.inventory == Some(Reserved));
+        }
+        let shelf: u32 = stock_of(&v).iter().sum();
+        prop_assert_eq!(shelf + reserved, stock * 3);
     }
 }
 
@@ -833,6 +877,156 @@ fn pat_7_a_rejected_order_cannot_be_cancelled() {
     assert!(sim.apply(unknown).is_err());
 }
 
+/// The orchestrated shop, one item in stock, whose parcels leave `departs_ms` after shipping
+/// schedules them; `order` is laid on the order service.
+fn cancel_rig(departs_ms: u64, order: Value) -> Simulation {
+    let mut sim = sim_1ms(orchestrated([
+        order,
+        json!({}),
+        json!({ "stock": 1 }),
+        json!({ "departs_ms": departs_ms }),
+    ]));
+    apply(&mut sim, cmd::burst("shop", 1));
+    run_ms(&mut sim, 30);
+    sim
+}
+
+fn stock_of(v: &PipelineView) -> Vec<u32> {
+    let inventory = v.services.iter().find(|s| s.role == StageRole::Inventory);
+    inventory.expect("inventory").stock.clone()
+}
+
+fn cancel_order(sim: &mut Simulation, txn: u64) {
+    apply(sim, json!({ "cancel_order": { "txn": txn } }));
+}
+
+#[test]
+fn pat_7_cancel_before_the_parcel_leaves_ends_cancelled_and_releases_the_stock() {
+    let mut sim = cancel_rig(1_000, json!({}));
+    use SagaState::*;
+    let v = view(&sim);
+    // Approved at 21; the parcel waits in the warehouse until 1018.
+    assert_eq!(
+        ends(&v),
+        vec![[Some(Shipped), Some(Paid), Some(Reserved), Some(Scheduled)]]
+    );
+    assert_eq!(stock_of(&v), vec![0]);
+    cancel_order(&mut sim, 0);
+    let i = view(&sim).sagas[0].instance.expect("orchestrated");
+    assert_eq!(
+        (i.saga_type, i.state_name),
+        ("CancelOrderSaga", SagaStep::CancelShipment)
+    );
+    assert!(i.last_request_id.is_some());
+    assert_eq!(view(&sim).sagas[0].order, Some(CancelPending));
+    assert_eq!(view(&sim).locked, 1);
+    // Each participant undoes its part, one command and reply at a time.
+    use StageWrite as W;
+    assert_eq!(
+        steps(&run_ms(&mut sim, 100)),
+        vec![
+            (33, 0, W::ShipmentCancelled),
+            (36, 0, W::SagaAdvanced),
+            (39, 0, W::Voided),
+            (42, 0, W::SagaAdvanced),
+            (45, 0, W::Released),
+            (48, 0, W::OrderCancelled),
+        ]
+    );
+    let v = view(&sim);
+    assert_eq!(
+        ends(&v),
+        vec![[
+            Some(Cancelled),
+            Some(Compensated),
+            Some(Compensated),
+            Some(Cancelled)
+        ]]
+    );
+    let i = v.sagas[0].instance.expect("orchestrated");
+    assert_eq!(i.state_name, SagaStep::ConfirmCancel);
+    assert!(i.end_state && !i.failed && !i.compensating);
+    assert_eq!((v.cancelled, v.shipped, v.locked), (1, 0, 0));
+    assert_eq!(stock_of(&v), vec![1]);
+    assert_eq!(v.anomalies, Default::default());
+    // Every command and reply was consumed and acked: nothing is left in the queues.
+    let ledger = sim.snapshot().ledger;
+    assert_eq!(ledger.acked, ledger.created);
+    // The released unit ships the next order; a cancelled order cannot be cancelled again.
+    apply(&mut sim, cmd::burst("shop", 1));
+    run_ms(&mut sim, 200);
+    let v = view(&sim);
+    assert_eq!(v.sagas[1].shipping, Some(Scheduled));
+    assert_eq!(stock_of(&v), vec![0]);
+    cancel_order(&mut sim, 0);
+    assert_eq!(cancels(&run_ms(&mut sim, 300)), vec![(200, 0, false)]);
+}
+
+#[test]
+fn pat_7_cancel_after_the_parcel_left_is_undone_back_to_approved() {
+    let mut sim = cancel_rig(0, json!({}));
+    use SagaState::*;
+    let approved = vec![[Some(Shipped), Some(Paid), Some(Reserved), Some(Shipped)]];
+    assert_eq!(ends(&view(&sim)), approved);
+    cancel_order(&mut sim, 0);
+    run_ms(&mut sim, 34);
+    // Shipping refused at 33; until the orchestrator reads that, the lock holds.
+    assert_eq!(view(&sim).sagas[0].order, Some(CancelPending));
+    use StageWrite as W;
+    assert_eq!(
+        steps(&run_ms(&mut sim, 100)),
+        vec![(36, 0, W::CancelUndone)]
+    );
+    let v = view(&sim);
+    assert_eq!(ends(&v), approved);
+    let i = v.sagas[0].instance.expect("orchestrated");
+    assert_eq!(i.state_name, SagaStep::UndoBeginCancel);
+    assert!(i.end_state && i.failed && i.compensating);
+    assert_eq!((v.cancelled, v.shipped, v.locked), (0, 1, 0));
+    assert_eq!(stock_of(&v), vec![0]);
+}
+
+#[test]
+fn pat_7_a_restarted_orchestrator_continues_the_cancel_from_the_recorded_step() {
+    // The orchestrator's process dies while shipping works; the reply waits in its queue.
+    let mut sim = cancel_rig(1_000, json!({}));
+    cancel_order(&mut sim, 0);
+    apply(&mut sim, cmd::crash("order-svc"));
+    run_ms(&mut sim, 60);
+    let v = view(&sim);
+    assert_eq!(v.sagas[0].order, Some(SagaState::CancelPending));
+    assert_eq!(v.sagas[0].shipping, Some(SagaState::Cancelled));
+    let i = v.sagas[0].instance.expect("orchestrated");
+    assert_eq!(i.state_name, SagaStep::CancelShipment);
+    apply(&mut sim, cmd::restart("order-svc"));
+    run_ms(&mut sim, 200);
+    let v = view(&sim);
+    assert_eq!(v.sagas[0].order, Some(SagaState::Cancelled));
+    assert_eq!(stock_of(&v), vec![1]);
+    // The process dies after writing the next step and before sending its command: the
+    // outbox row survives, the relay sends it, and the redelivered reply is a duplicate.
+    let mended = json!({ "outbox": true, "relay_ms": 20, "idempotent": true });
+    let mut sim = cancel_rig(1_000, mended);
+    // Each command waits for the relay's poll: the order is approved later.
+    run_ms(&mut sim, 200);
+    assert_eq!(view(&sim).sagas[0].order, Some(SagaState::Shipped));
+    cancel_order(&mut sim, 0);
+    let crash = json!({ "crash_stage_after_write": {
+        "consumer": "order-svc", "restart_after_ms": 5 } });
+    apply(&mut sim, crash);
+    let events = run_ms(&mut sim, 600);
+    let wrote = steps(&events);
+    assert!(
+        wrote.iter().any(|s| s.2 == StageWrite::Duplicate),
+        "{wrote:?}"
+    );
+    let v = view(&sim);
+    assert_eq!(v.sagas[0].order, Some(SagaState::Cancelled));
+    assert_eq!(v.sagas[0].payment, Some(SagaState::Compensated));
+    assert_eq!(stock_of(&v), vec![1]);
+    assert_eq!(v.anomalies, Default::default());
+}
+
 #[test]
 fn pat_5_only_the_order_service_orchestrates() {
     let mut v = json!({ "version": 1, "latency_ms": 1 }).with(orchestration(json!({})));
@@ -901,6 +1095,50 @@ fn pat_8_replies_share_one_queue_and_match_by_correlation_id() {
     assert_eq!((v.shipped, v.compensated), (1, 1));
 }
 
+#[test]
+fn pat_7_orchestrated_pipeline_file_stops_a_waiting_parcel_but_not_one_that_left() {
+    let path = format!(
+        "{}/../scenarios/pipeline/orchestrated-pipeline.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).expect("file");
+    let scenario = broker_sim::Scenario::from_json(&text).expect("parses");
+    let mut sim = Simulation::new(&scenario, 1).expect("valid");
+    run_ms(&mut sim, 6_000);
+    use SagaState::*;
+    let v = view(&sim);
+    let approved = |shipping| {
+        let mut it = v.sagas.iter();
+        it.find(|s| s.order == Some(Shipped) && s.shipping == Some(shipping))
+            .map(|s| s.txn)
+            .expect("an approved order")
+    };
+    // Parcels leave 3 s after they are scheduled: the first order's has left, a recent one's
+    // waits in the warehouse.
+    let (gone, waiting) = (approved(Shipped), approved(Scheduled));
+    cancel_order(&mut sim, gone);
+    cancel_order(&mut sim, waiting);
+    run_ms(&mut sim, 8_000);
+    let v = view(&sim);
+    let of = |txn| v.sagas.iter().find(|s| s.txn == txn).expect("listed");
+    assert_eq!(of(gone).order, Some(Shipped));
+    assert_eq!(
+        of(gone).instance.map(|i| i.state_name),
+        Some(SagaStep::UndoBeginCancel)
+    );
+    let w = of(waiting);
+    assert_eq!(
+        [w.order, w.payment, w.inventory, w.shipping],
+        [
+            Some(Cancelled),
+            Some(Compensated),
+            Some(Compensated),
+            Some(Cancelled)
+        ]
+    );
+    assert_eq!(v.cancelled, 1);
+}
+
 /// The stages export as written: defaults stay out.
 #[test]
 fn stages_in_the_pipeline_files_round_trip_unchanged() {
@@ -918,6 +1156,16 @@ fn stages_in_the_pipeline_files_round_trip_unchanged() {
         let scenario = broker_sim::Scenario::from_json(&text).expect("parses");
         let again = serde_json::to_value(&scenario.stages).expect("serialises");
         let original: Value = serde_json::from_str(&text).expect("json");
-        assert_eq!(again, original["stages"], "{name}");
+        assert_eq!(floats(again), floats(original["stages"].clone()), "{name}");
+    }
+}
+
+/// Every number as a float: `3000` in a file reads back as the `f64` 3000.0.
+fn floats(v: Value) -> Value {
+    match v {
+        Value::Number(n) => json!(n.as_f64()),
+        Value::Array(a) => Value::Array(a.into_iter().map(floats).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, floats(v))).collect()),
+        v => v,
     }
 }

@@ -511,7 +511,7 @@ pub const PIPE_H: f64 = 22.0;
 pub const PIPE_LABEL: f64 = 18.0;
 /// A pipe is never drawn smaller than this (CSS px) while the gap allows: its slots must be
 /// seen from the back of a room.
-const PIPE_MIN_W: f64 = 80.0;
+const PIPE_MIN_W: f64 = 64.0;
 const PIPE_MIN_H: f64 = 20.0;
 
 /// A pipe's width at `scale`, before the gap between its peers limits it.
@@ -1995,7 +1995,8 @@ mod tests {
         }
         // No other link has pipes: a producer's or consumer's link is no connection.
         assert_eq!(t.edges.iter().filter(|e| e.pipes).count(), 2);
-        for (w, h) in [(790.0, 445.0), (1238.0, 436.0), (600.0, 500.0)] {
+        // The lesson's canvas at 1280x720 and 1024x768, and a wide one.
+        for (w, h) in [(790.0, 445.0), (625.0, 490.0), (1238.0, 436.0)] {
             let l = Layout::compute(&t, w, h, crate::pen::MIN_TEXT_PX);
             assert_sane(&l);
             assert_eq!(l.pipes.len(), 2, "at {w}x{h}");
@@ -2015,7 +2016,7 @@ mod tests {
                     p.inp.y >= b.y && p.inp.bottom() <= b.bottom(),
                     "{p:?} at {w}x{h}"
                 );
-                // Wide enough for a slot per message up to a mark of 10.
+                // Wide enough for a slot per message up to a mark of 5 (a larger mark: a gauge).
                 assert!(p.out.w >= 48.0 && p.inp.w == p.out.w, "{p:?} at {w}x{h}");
                 // Its figure line above it stays on the node's side.
                 assert!(

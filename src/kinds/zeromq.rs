@@ -14,7 +14,7 @@ use crate::model::format_count;
 use crate::pen::{Pen, DANGER, FAINT, FONT, INK};
 use broker_sim::families::zeromq::{ConnView, PeerStatus};
 use broker_sim::scenario::zeromq::SocketType;
-use broker_sim::snapshot::{Chip, Family, GraphNode, LinkKind, NodeRef, NodeStatus, Role};
+use broker_sim::snapshot::{Family, GraphNode, LinkKind, NodeRef, NodeStatus, Role};
 use broker_sim::{DropReason, Snapshot};
 
 pub struct ZeroMq;
@@ -140,24 +140,8 @@ impl Kind for ZeroMq {
             Some(SocketType::Push | SocketType::Req) => Some(t(pen.lang, Key::NodeZmqBlockedShort)),
             _ => None,
         };
-        pipe(
-            pen,
-            p.out,
-            conn.out,
-            conn.out_full,
-            &conn.out_chips,
-            word,
-            k,
-        );
-        pipe(
-            pen,
-            p.inp,
-            conn.inp,
-            conn.inp_full,
-            &conn.inp_chips,
-            None,
-            k,
-        );
+        pipe(pen, p.out, conn, true, word, k);
+        pipe(pen, p.inp, conn, false, None, k);
     }
 
     /// A connection whose pipes are both at their high-water mark is red.
@@ -199,18 +183,16 @@ impl Kind for ZeroMq {
 
 /// One pipe on a link: a bordered buffer with a slot per message up to its high-water mark
 /// (a gauge when the mark is over [`MAX_SLOTS`] or 0, unlimited) and its messages in the
-/// slots; "depth/hwm" above it. A full pipe (`is_full`: its writer sees no room, which may be
-/// below the mark while credit is on its way) is red all over and says what its sender does
-/// then (`full_word`: PUSH blocks, PUB drops).
-fn pipe(
-    pen: &Pen,
-    r: Rect,
-    (depth, hwm): (u64, u32),
-    is_full: bool,
-    chips: &[Chip],
-    full_word: Option<&str>,
-    k: f64,
-) {
+/// slots; "depth/hwm" above it. `out`: the connection's out-pipe at its sender, else its
+/// in-pipe at its receiver. A full pipe (its writer sees no room, which may be below the mark
+/// while credit is on its way) is red all over and says what its sender does then
+/// (`full_word`: PUSH blocks, PUB drops).
+fn pipe(pen: &Pen, r: Rect, conn: &ConnView, out: bool, full_word: Option<&str>, k: f64) {
+    let ((depth, hwm), is_full, chips) = if out {
+        (conn.out, conn.out_full, &conn.out_chips)
+    } else {
+        (conn.inp, conn.inp_full, &conn.inp_chips)
+    };
     if r.w < 24.0 * k || r.h < 6.0 {
         return;
     }
@@ -224,11 +206,17 @@ fn pipe(
     if let Some(word) = full_word.filter(|_| is_full) {
         figure = format!("{figure} {word}");
     }
+    // The figure reaches over the wire, never over its node.
     pen.font(700, 15.0 * k, FONT);
-    c.set_text_align("center");
+    c.set_text_align(if out { "left" } else { "right" });
     c.set_text_baseline("bottom");
     c.set_fill_style_str(if is_full { DANGER } else { INK });
-    c.fill_text(&figure, r.x + r.w / 2.0, r.y - 1.0 * k).ok();
+    let x = if out {
+        r.x + 2.0 * k
+    } else {
+        r.right() - 2.0 * k
+    };
+    c.fill_text(&figure, x, r.y - 1.0 * k).ok();
 
     pen.round_rect(r, 4.0 * k);
     c.set_fill_style_str(if is_full { FULL_FILL } else { "#ffffff" });

@@ -669,6 +669,9 @@ impl Scene<'_> {
             let mid = curve.at(0.5);
             let below = if e.has_pill() { 16.0 } else { 10.0 } * pen.s;
             let text = pen.fit(t(pen.lang, key), span - 8.0);
+            if text.chars().count() < 2 {
+                continue; // nothing of the verb would be left
+            }
             let w = pen.text_w(&text);
             let r = Rect {
                 x: mid.x - w / 2.0,

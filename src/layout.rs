@@ -120,12 +120,20 @@ impl Topology {
             role(e.from) == Some(Role::Peer) && role(e.to) == Some(Role::Peer)
         };
         // A peer that receives from another peer stands right of it, so the link between them
-        // runs left to right with room for its pipes.
-        let receivers: BTreeSet<NodeRef> = graph
-            .edges
-            .iter()
+        // runs left to right with room for its pipes; so does one that only hands messages to
+        // its application, so it keeps its place while its connections are down.
+        let senders: BTreeSet<NodeRef> = (graph.edges.iter())
             .filter(between_peers)
-            .map(|e| e.to)
+            .map(|e| e.from)
+            .collect();
+        let to_consumer = |e: &&broker_sim::snapshot::GraphEdge| {
+            role(e.from) == Some(Role::Peer)
+                && role(e.to) == Some(Role::Consumer)
+                && !senders.contains(&e.from)
+        };
+        let receivers: BTreeSet<NodeRef> = (graph.edges.iter())
+            .filter(|e| between_peers(e) || to_consumer(e))
+            .map(|e| if between_peers(&e) { e.to } else { e.from })
             .collect();
         for n in &graph.nodes {
             if n.implicit && !linked(n.node) {
@@ -1995,6 +2003,11 @@ mod tests {
         }
         // No other link has pipes: a producer's or consumer's link is no connection.
         assert_eq!(t.edges.iter().filter(|e| e.pipes).count(), 2);
+        // The worker's process down, its connection gone: its socket keeps its column.
+        let down = preset_run("21-zeromq-no-safety-net", 3_500);
+        let t_down = topology(&down);
+        assert!(!t_down.edges.iter().any(|e| e.to == pull && e.pipes));
+        assert_eq!(t_down.column_of(pull), Some(STORES));
         // The lesson's canvas at 1280x720 and 1024x768, and a wide one.
         for (w, h) in [(790.0, 445.0), (625.0, 490.0), (1238.0, 436.0)] {
             let l = Layout::compute(&t, w, h, crate::pen::MIN_TEXT_PX);

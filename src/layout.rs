@@ -2003,10 +2003,12 @@ mod tests {
         }
         // No other link has pipes: a producer's or consumer's link is no connection.
         assert_eq!(t.edges.iter().filter(|e| e.pipes).count(), 2);
-        // The worker's process down, its connection gone: its socket keeps its column.
+        // The worker's process down, its connection broken: its socket keeps its column.
         let down = preset_run("21-zeromq-no-safety-net", 3_500);
         let t_down = topology(&down);
+        let status = down.graph.node(pull).unwrap().status;
         assert!(!t_down.edges.iter().any(|e| e.to == pull && e.pipes));
+        assert_ne!(status, broker_sim::snapshot::NodeStatus::Running);
         assert_eq!(t_down.column_of(pull), Some(STORES));
         // The lesson's canvas at 1280x720 and 1024x768, and a wide one.
         for (w, h) in [(790.0, 445.0), (625.0, 490.0), (1238.0, 436.0)] {

@@ -103,8 +103,10 @@ impl ZeroMq {
                 }
             })
             .collect();
+        // A broken connection is shown while either pipe still holds messages: the sender
+        // keeps its out-pipe until it reconnects (ZMQ-1).
         let conns = (self.conns.iter())
-            .filter(|c| c.state != ConnState::Down || !c.inp.q.is_empty())
+            .filter(|c| c.state != ConnState::Down || !c.inp.q.is_empty() || !c.out.q.is_empty())
             .map(|c| ConnView {
                 sender: c.sender,
                 receiver: c.receiver,

@@ -25,6 +25,8 @@ use yew::prelude::*;
 /// Share of a band's heading row its title may take (style.css places the compare controls
 /// after it: keep the two in step).
 const HEADING_SHARE: f64 = 0.34;
+/// The peer band's accent: no broker.
+const PEER_ACCENT: &str = "#b91c1c";
 const SELECTED: &str = "#1d4ed8";
 const HIGHLIGHT: &str = "#f59e0b";
 /// The event band's accent.
@@ -325,6 +327,9 @@ impl Painter {
         for g in &layout.groups {
             kinds::of(g.family).group(pen, snap, g, k);
         }
+        for p in &layout.pipes {
+            kinds::of(p.family).pipes(pen, snap, p, layout.scale);
+        }
         scene.transits();
         scene.pen.chip_labels();
         scene.outlines();
@@ -377,6 +382,7 @@ impl Painter {
             let name = match band.kind {
                 BandKind::Message => "band-message",
                 BandKind::Event => "band-event",
+                BandKind::Peer => "band-peer",
             };
             (name, band.heading)
         });
@@ -448,6 +454,9 @@ impl Scene<'_> {
             v.dedup();
             v
         };
+        let same_heading = slots[ROUTERS].used
+            && slots[STORES].used
+            && kinds::heading(l, &present(ROUTERS)) == kinds::heading(l, &present(STORES));
         for (col, slot) in slots.iter().enumerate() {
             if !slot.used {
                 continue;
@@ -464,7 +473,12 @@ impl Scene<'_> {
                     let w = slots[STORES].x + slots[STORES].w - slot.x;
                     (kinds::heading(l, &frames), slot.x, w)
                 }
-                STORES if event_only => continue,
+                STORES if event_only || same_heading => continue,
+                // Peers on both sides of their links: one heading across both columns.
+                ROUTERS if same_heading => {
+                    let w = slots[STORES].x + slots[STORES].w - slot.x;
+                    (kinds::heading(l, &present(col)), slot.x, w)
+                }
                 ROUTERS | STORES => (kinds::heading(l, &present(col)), slot.x, slot.w),
                 CONSUMERS if !topo.groups.is_empty() => {
                     let families: Vec<Family> = topo.groups.iter().map(|g| g.family).collect();
@@ -502,11 +516,15 @@ impl Scene<'_> {
                     .node(n)
                     .is_some_and(|g| g.role == Role::Broker)
             });
+        // Beside a peer band, the message band is the broker the peers do without.
+        let paired = self.layout.bands.iter().any(|b| b.kind == BandKind::Peer);
         for band in &self.layout.bands {
             let (key, colour, tint) = match band.kind {
                 BandKind::Message if brokers_only => (Key::BandBrokers, EVENT_ACCENT, "#f3fafc"),
+                BandKind::Message if paired => (Key::BandViaBroker, "#15803d", "#f6fbf7"),
                 BandKind::Message => (Key::BandMessage, "#15803d", "#f6fbf7"),
                 BandKind::Event => (Key::BandEvent, EVENT_ACCENT, "#f3fafc"),
+                BandKind::Peer => (Key::BandBrokerless, PEER_ACCENT, "#fdf7f7"),
             };
             let panel = Rect {
                 x: band.rect.x - 6.0 * s,
@@ -519,10 +537,11 @@ impl Scene<'_> {
             c.set_fill_style_str(colour);
             c.fill_rect(panel.x, panel.y + 8.0 * s, 4.0 * s, panel.h - 16.0 * s);
             let h = band.heading;
-            // The heading keeps to the left third; the compare controls use the rest.
+            // The heading keeps to the left third where the compare controls use the rest.
+            let share = if paired { 1.0 } else { HEADING_SHARE };
             let text = self.pen.fit_shrinking(
                 t(self.pen.lang, key),
-                h.w * HEADING_SHARE,
+                h.w * share - 20.0 * s,
                 17.0 * s,
                 13.0 * s,
             );
@@ -580,6 +599,10 @@ impl Scene<'_> {
             }
             let text = pen.fit(&text, room);
             let w = pen.text_w(&text) + 12.0 * pen.s;
+            // A wire between two pipes keeps its pipes clear: its label only where it fits.
+            if e.pipes && w > curve.span_x() - 4.0 {
+                continue;
+            }
             let h = 22.0 * pen.s;
             let mid = curve.at(0.5);
             let r = Rect {
@@ -646,6 +669,9 @@ impl Scene<'_> {
             let mid = curve.at(0.5);
             let below = if e.has_pill() { 16.0 } else { 10.0 } * pen.s;
             let text = pen.fit(t(pen.lang, key), span - 8.0);
+            if text.chars().count() < 2 {
+                continue; // nothing of the verb would be left
+            }
             let w = pen.text_w(&text);
             let r = Rect {
                 x: mid.x - w / 2.0,

@@ -700,6 +700,9 @@ strings! {
     NodeZmqSent => "sent", "보냄";
     NodeZmqReceived => "received", "받음";
     NodeZmqNoPipe => "no connection", "연결 없음";
+    NodeZmqDrops => "drops", "버림";
+    BandViaBroker => "With a broker — producer → broker → consumer: one hop more", "브로커 있음 — 프로듀서 → 브로커 → 컨슈머: 한 홉 더";
+    BandBrokerless => "No broker — peer to peer, a pipe in each process", "브로커 없음 — 피어에서 피어로, 파이프는 각 프로세스 안";
     NodeSqsVisible => "available", "사용 가능";
     NodeSqsInFlight => "in flight", "전송 중";
     NodeSqsDelayed => "delayed", "지연";

@@ -10,7 +10,7 @@ pub use crate::geom::{Point, Rect};
 use broker_sim::ids::GroupId;
 use broker_sim::snapshot::{Family, Graph, LinkKind, NodeRef, Role};
 use broker_sim::SimTime;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Columns, left to right: producers, routers, stores (and services), consumers.
 pub const PRODUCERS: usize = 0;
@@ -27,6 +27,9 @@ pub struct Edge {
     pub family: Family,
     pub kind: LinkKind,
     pub label: Option<String>,
+    /// A link between two peers: each end holds a bounded pipe, drawn on the link (the
+    /// sender's out-pipe at its start, the receiver's in-pipe at its end).
+    pub pipes: bool,
 }
 
 impl Edge {
@@ -99,6 +102,8 @@ pub struct Topology {
     pub groups: Vec<GroupItem>,
     /// The column of every node placed in one.
     pub placed: BTreeMap<NodeRef, usize>,
+    /// Nodes of a peer band's family, and the producers and consumers linked only to them.
+    pub peer_band: BTreeSet<NodeRef>,
 }
 
 impl Topology {
@@ -110,6 +115,26 @@ impl Topology {
         let mut t = Topology::default();
         let linked = |n: NodeRef| graph.edges.iter().any(|e| e.from == n || e.to == n);
         let mut rows: BTreeMap<NodeRef, usize> = BTreeMap::new();
+        let role = |n: NodeRef| graph.node(n).map(|g| g.role);
+        let between_peers = |e: &&broker_sim::snapshot::GraphEdge| {
+            role(e.from) == Some(Role::Peer) && role(e.to) == Some(Role::Peer)
+        };
+        // A peer that receives from another peer stands right of it, so the link between them
+        // runs left to right with room for its pipes; so does one that only hands messages to
+        // its application, so it keeps its place while its connections are down.
+        let senders: BTreeSet<NodeRef> = (graph.edges.iter())
+            .filter(between_peers)
+            .map(|e| e.from)
+            .collect();
+        let to_consumer = |e: &&broker_sim::snapshot::GraphEdge| {
+            role(e.from) == Some(Role::Peer)
+                && role(e.to) == Some(Role::Consumer)
+                && !senders.contains(&e.from)
+        };
+        let receivers: BTreeSet<NodeRef> = (graph.edges.iter())
+            .filter(|e| between_peers(e) || to_consumer(e))
+            .map(|e| if between_peers(&e) { e.to } else { e.from })
+            .collect();
         for n in &graph.nodes {
             if n.implicit && !linked(n.node) {
                 continue;
@@ -140,9 +165,33 @@ impl Topology {
                 }
                 continue;
             }
-            let c = column_of_role(n.role);
+            let c = if receivers.contains(&n.node) {
+                STORES
+            } else {
+                column_of_role(n.role)
+            };
             t.columns[c].push(Item::Node(n.node));
             t.placed.insert(n.node, c);
+            if !client && band(n.family) == BandKind::Peer {
+                t.peer_band.insert(n.node);
+            }
+        }
+        // A producer or consumer joins the peer band when all its links lead there.
+        for n in graph
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.role, Role::Producer | Role::Consumer))
+        {
+            let mut ends = (graph.edges.iter())
+                .filter_map(|e| {
+                    (e.from == n.node)
+                        .then_some(e.to)
+                        .or((e.to == n.node).then_some(e.from))
+                })
+                .peekable();
+            if ends.peek().is_some() && ends.all(|m| t.peer_band.contains(&m)) {
+                t.peer_band.insert(n.node);
+            }
         }
         for g in &graph.groups {
             t.groups.push(GroupItem {
@@ -163,6 +212,7 @@ impl Topology {
                 family: e.family,
                 kind: e.kind,
                 label: e.label.clone(),
+                pipes: between_peers(&e),
             })
             .collect();
         t.edges = edges;
@@ -208,7 +258,19 @@ impl Topology {
         self.columns[ROUTERS..]
             .iter()
             .flatten()
-            .any(|i| matches!(i, Item::Node(_)))
+            .any(|i| matches!(i, Item::Node(n) if !self.peer_band.contains(n)))
+    }
+
+    /// Whether any node is drawn in the peer band.
+    pub fn has_peer(&self) -> bool {
+        !self.peer_band.is_empty()
+    }
+
+    /// Whether a column's item is drawn in the peer band (a via with the link's start).
+    pub fn in_peer_band(&self, item: Item) -> bool {
+        match item {
+            Item::Node(n) | Item::Via { from: n, .. } => self.peer_band.contains(&n),
+        }
     }
 
     /// Whether any frame or group is drawn.
@@ -327,6 +389,9 @@ pub enum BandKind {
     Message,
     /// Stores drawn as frames of rows (logs), and consumer groups: records stay.
     Event,
+    /// Peers linked directly, with no broker between them: beside a message band, a band of
+    /// their own under it, so the one hop less shows.
+    Peer,
 }
 
 /// A band's heading row and its whole area (heading included).
@@ -379,6 +444,17 @@ pub struct GroupBox {
     pub hidden_members: usize,
 }
 
+/// A link between two peers and its two pipes: the out-pipe at the sender's right edge, the
+/// in-pipe at the receiver's left edge; the link runs between them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PipeBox {
+    pub from: NodeRef,
+    pub to: NodeRef,
+    pub family: Family,
+    pub out: Rect,
+    pub inp: Rect,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
     pub width: f64,
@@ -396,6 +472,8 @@ pub struct Layout {
     pub frames: Vec<FrameBox>,
     pub rows: Vec<RowBox>,
     pub groups: Vec<GroupBox>,
+    /// The pipes drawn on the links between peers.
+    pub pipes: Vec<PipeBox>,
     /// The event band's drawing factor (fonts and sizes), like `scale`.
     pub event_k: f64,
     /// Room kept free at the bottom of the producers' column for the colour key (the page
@@ -433,6 +511,22 @@ const BAND_GAP: f64 = 10.0;
 /// The message band's share of the height when both bands are drawn; fixed, so the bands do
 /// not jump when a consumer is added.
 const MESSAGE_SHARE: f64 = 0.44;
+
+/// A pipe on a link at scale 1: its widest, its height, the figure line above it, and the
+/// least wire left between two.
+pub const PIPE_W: f64 = 84.0;
+pub const PIPE_H: f64 = 22.0;
+pub const PIPE_LABEL: f64 = 18.0;
+/// A pipe is never drawn smaller than this (CSS px) while the gap allows: its slots must be
+/// seen from the back of a room.
+const PIPE_MIN_W: f64 = 64.0;
+const PIPE_MIN_H: f64 = 20.0;
+
+/// A pipe's width at `scale`, before the gap between its peers limits it.
+fn pipe_width(scale: f64) -> f64 {
+    (PIPE_W * scale).max(PIPE_MIN_W)
+}
+const WIRE_MIN: f64 = 36.0;
 
 /// Event band geometry at factor 1.
 pub const FRAME_PAD: f64 = 6.0;
@@ -513,6 +607,8 @@ impl Layout {
         let top = margin + heading_h;
         let avail_h = (height - top - margin).max(1.0);
         let banded = topo.has_message() && topo.has_event();
+        // A message band above a peer band: the same traffic with a broker and without one.
+        let paired = !banded && topo.has_message() && topo.has_peer();
 
         let used = |c: usize| {
             topo.columns[c].iter().any(|i| matches!(i, Item::Node(_)))
@@ -556,7 +652,7 @@ impl Layout {
             .fold(0.0, f64::max);
         // A narrow canvas (beside the narration panel) has height to spare: nodes grow into
         // it and their text with them, and a name too wide for its node shrinks or is cut.
-        let zoom = if banded {
+        let zoom = if banded || paired {
             1.0
         } else if need > 0.0 {
             (avail_h * 0.66 / need).clamp(1.0, MAX_ZOOM)
@@ -565,15 +661,24 @@ impl Layout {
         };
 
         // Room between the routers and the stores for the longest binding label, read whole
-        // (long ones are cut at 28 characters); 0.62 em is a monospace character.
+        // (long ones are cut at 28 characters; 0.62 em is a monospace character), or for the
+        // two pipes of a link between peers.
         let pill_px = (14.0 * scale).max(min_text);
-        let pill_room = topo
-            .edges
-            .iter()
-            .filter(|e| e.has_pill() && topo.column_of(e.to) == Some(STORES))
-            .filter_map(|e| e.label.as_ref())
-            .map(|l| l.chars().count().clamp(2, 28) as f64 * 0.62 * pill_px + 28.0 * scale)
-            .fold(0.0, f64::max);
+        let pipe_w = pipe_width(scale);
+        let room_for = |keep: &dyn Fn(&Edge) -> bool| -> f64 {
+            (topo.edges.iter())
+                .filter(|e| e.has_pill() && topo.column_of(e.to) == Some(STORES) && keep(e))
+                .map(|e| match &e.label {
+                    // The pipes come first: the wire's label is drawn where it fits.
+                    _ if e.pipes => 2.0 * pipe_w + 2.0 * WIRE_MIN * scale,
+                    label => {
+                        let chars = label.as_ref().map_or(0, |l| l.chars().count());
+                        chars.clamp(2, 28) as f64 * 0.62 * pill_px + 28.0 * scale
+                    }
+                })
+                .fold(0.0, f64::max)
+        };
+        let pill_room = room_for(&|_| true);
 
         let mut layout = Layout {
             width,
@@ -589,6 +694,7 @@ impl Layout {
             frames: Vec::new(),
             rows: Vec::new(),
             groups: Vec::new(),
+            pipes: Vec::new(),
             event_k: scale,
             key: Rect {
                 x: slots[PRODUCERS].x,
@@ -634,36 +740,169 @@ impl Layout {
                     },
                 },
             ];
-            layout.place_columns(topo, &[ROUTERS, STORES, CONSUMERS], message_top, message_h);
+            let all = |_: Item| true;
+            layout.place_columns(
+                topo,
+                &[ROUTERS, STORES, CONSUMERS],
+                message_top,
+                message_h,
+                &all,
+            );
             // Producers may feed both bands: their column spans both.
             layout.place_columns(
                 topo,
                 &[PRODUCERS],
                 message_top,
                 event_top + event_h - message_top,
+                &all,
             );
             layout.place_event(topo, event_top, event_h, max_k);
+        } else if paired {
+            // Two bands of equal height, each with its own producers and consumers.
+            let band_h = BAND_HEADING * scale;
+            let gap = BAND_GAP * scale;
+            let each = ((height - 2.0 * margin - 2.0 * band_h - gap) / 2.0).max(1.0);
+            let x0 = slots[PRODUCERS].x;
+            let band = |kind: BandKind, y: f64| {
+                let heading = Rect {
+                    x: x0,
+                    y,
+                    w: width - margin - x0,
+                    h: band_h,
+                };
+                BandSlot {
+                    kind,
+                    heading,
+                    rect: Rect {
+                        h: band_h + each,
+                        ..heading
+                    },
+                }
+            };
+            let peer_y = margin + band_h + each + gap;
+            layout.bands = vec![
+                band(BandKind::Message, margin),
+                band(BandKind::Peer, peer_y),
+            ];
+            let columns = [PRODUCERS, ROUTERS, STORES, CONSUMERS];
+            // Each band keeps the gap its own links need.
+            let upper = |i: Item| !topo.in_peer_band(i);
+            let lower = |i: Item| topo.in_peer_band(i);
+            layout.pill_room = room_for(&|e| !topo.in_peer_band(Item::Node(e.from)));
+            layout.place_columns(topo, &columns, margin + band_h, each, &upper);
+            layout.pill_room = room_for(&|e| topo.in_peer_band(Item::Node(e.from)));
+            layout.place_columns(topo, &columns, peer_y + band_h, each, &lower);
         } else {
-            layout.place_columns(topo, &[PRODUCERS, ROUTERS, STORES, CONSUMERS], top, avail_h);
+            layout.place_columns(
+                topo,
+                &[PRODUCERS, ROUTERS, STORES, CONSUMERS],
+                top,
+                avail_h,
+                &|_| true,
+            );
             if topo.has_event() {
                 layout.place_event(topo, top, avail_h, max_k);
             }
         }
+        layout.place_pipes(topo);
         layout
     }
 
-    /// Stacks each of `columns` in the band from `top`, `avail_h` high.
-    fn place_columns(&mut self, topo: &Topology, columns: &[usize], top: f64, avail_h: f64) {
+    /// Each link between peers gets a port on either end, spread down the node's side in the
+    /// order of the nodes at the other end, and a pipe at each port as wide as the gap allows.
+    fn place_pipes(&mut self, topo: &Topology) {
+        let scale = self.scale;
+        let at = |node: NodeRef| self.boxes.iter().find(|b| b.item == Item::Node(node));
+        let linked: Vec<&Edge> = (topo.edges.iter())
+            .filter(|e| e.pipes)
+            .filter(|e| matches!((at(e.from), at(e.to)), (Some(a), Some(b)) if a.column < b.column))
+            .collect();
+        // The port of `e` at its `from` end (or `to` end): (index, count) among the node's links.
+        let port = |e: &Edge, outgoing: bool| -> (usize, usize, Rect) {
+            // (this end, the far end) of a link.
+            let ends = |x: &Edge| {
+                if outgoing {
+                    (x.from, x.to)
+                } else {
+                    (x.to, x.from)
+                }
+            };
+            let far_y = |x: &Edge| at(ends(x).1).map_or(0.0, |b| b.rect.mid_y());
+            let mut mine: Vec<&Edge> = (linked.iter().copied())
+                .filter(|x| ends(x).0 == ends(e).0)
+                .collect();
+            mine.sort_by(|a, b| far_y(a).total_cmp(&far_y(b)));
+            let i = mine.iter().position(|x| std::ptr::eq(*x, e)).unwrap_or(0);
+            (
+                i,
+                mine.len(),
+                at(ends(e).0).map_or(Rect::default(), |b| b.rect),
+            )
+        };
+        let mut pipes = Vec::new();
+        for e in &linked {
+            let (i, n, a) = port(e, true);
+            let (j, m, b) = port(e, false);
+            let w = (PIPE_W * scale)
+                .min((b.x - a.right() - WIRE_MIN * scale) / 2.0)
+                .max(0.0);
+            // A port's share of its side holds the pipe's figure line, then the pipe.
+            let label = (self.min_text + 4.0).max(PIPE_LABEL * scale);
+            let slot = |r: Rect, i: usize, n: usize| {
+                let pitch = r.h / n as f64;
+                let h = (PIPE_H * scale)
+                    .max(PIPE_MIN_H)
+                    .min((pitch - label) * 0.8)
+                    .max(0.0);
+                let top = r.y + pitch * i as f64 + (pitch - label - h) / 2.0;
+                (top + label, h)
+            };
+            let ((oy, oh), (iy, ih)) = (slot(a, i, n), slot(b, j, m));
+            pipes.push(PipeBox {
+                from: e.from,
+                to: e.to,
+                family: e.family,
+                out: Rect {
+                    x: a.right(),
+                    y: oy,
+                    w,
+                    h: oh,
+                },
+                inp: Rect {
+                    x: b.x - w,
+                    y: iy,
+                    w,
+                    h: ih,
+                },
+            });
+        }
+        self.pipes = pipes;
+    }
+
+    /// Stacks each of `columns`' items that `keep` in the band from `top`, `avail_h` high.
+    fn place_columns(
+        &mut self,
+        topo: &Topology,
+        columns: &[usize],
+        top: f64,
+        avail_h: f64,
+        keep: &dyn Fn(Item) -> bool,
+    ) {
         let (scale, zoom) = (self.scale, self.zoom);
         for &c in columns {
             // The producers keep clear of the colour key below them (and as much above).
             let (top, avail_h) = if c == PRODUCERS {
-                let inset = (self.key.bottom() - self.key.y.max(top)).clamp(0.0, avail_h / 4.0);
+                let inset = (self.key.bottom().min(top + avail_h) - self.key.y.max(top))
+                    .clamp(0.0, avail_h / 4.0);
                 (top + inset, avail_h - 2.0 * inset)
             } else {
                 (top, avail_h)
             };
-            let column = &topo.columns[c];
+            let column: Vec<Item> = topo.columns[c]
+                .iter()
+                .copied()
+                .filter(|&i| keep(i))
+                .collect();
             let n = column.len();
             if n == 0 {
                 continue;
@@ -1006,8 +1245,24 @@ impl Layout {
         nodes.into_iter().map(|(_, _, n)| n).collect()
     }
 
-    /// The path of a link (through its vias), or `None` if either end is not drawn.
+    /// The path of a link (through its vias), or `None` if either end is not drawn. A link
+    /// between peers runs from the sender's out-pipe to the receiver's in-pipe.
     pub fn link(&self, from: NodeRef, to: NodeRef) -> Option<Path> {
+        if let Some(p) = self.pipes.iter().find(|p| p.from == from && p.to == to) {
+            let (o, i) = (p.out, p.inp);
+            return Some(Path {
+                segments: vec![Curve::s_bend(
+                    Point {
+                        x: o.right(),
+                        y: o.mid_y(),
+                    },
+                    Point {
+                        x: i.x,
+                        y: i.mid_y(),
+                    },
+                )],
+            });
+        }
         let a = self.find(from)?;
         let b = self.find(to)?;
         if a.column >= b.column {
@@ -1716,6 +1971,172 @@ mod tests {
         // The producer sits between the two bands.
         let p = l.find(shop).unwrap().rect;
         assert!(p.y < l.bands[1].rect.y && p.bottom() > l.bands[0].rect.bottom());
+    }
+
+    /// A preset run for `ms` simulated milliseconds, and its snapshot.
+    fn preset_run(id: &str, ms: u64) -> Snapshot {
+        let scenario = crate::presets::scenario(id).unwrap();
+        let mut d = Driver::new(&scenario, 1).unwrap();
+        d.run_to(SimTime(ms * 1000));
+        d.snapshot()
+    }
+
+    #[test]
+    fn zmq_2_each_link_between_peers_carries_its_two_pipes_at_its_ends() {
+        // Lesson 21: a PUB with one SUB and a PUSH with one PULL, pipes of 2 each way.
+        let snap = preset_run("21-zeromq-no-safety-net", 2_000);
+        let t = topology(&snap);
+        let (pubs, sub) = (named(&snap, "ticker/pub"), named(&snap, "board/sub"));
+        let (push, pull) = (named(&snap, "vent/push"), named(&snap, "worker/pull"));
+        // Senders stand left of their receivers, so each link runs left to right.
+        for (from, to) in [(pubs, sub), (push, pull)] {
+            assert_eq!(
+                (t.column_of(from), t.column_of(to)),
+                (Some(ROUTERS), Some(STORES))
+            );
+            let e = t
+                .edges
+                .iter()
+                .find(|e| e.from == from && e.to == to)
+                .unwrap();
+            assert!(e.pipes, "{e:?}");
+        }
+        // No other link has pipes: a producer's or consumer's link is no connection.
+        assert_eq!(t.edges.iter().filter(|e| e.pipes).count(), 2);
+        // The worker's process down, its connection broken: its socket keeps its column.
+        let down = preset_run("21-zeromq-no-safety-net", 3_500);
+        let t_down = topology(&down);
+        let status = down.graph.node(pull).unwrap().status;
+        assert!(!t_down.edges.iter().any(|e| e.to == pull && e.pipes));
+        assert_ne!(status, broker_sim::snapshot::NodeStatus::Running);
+        assert_eq!(t_down.column_of(pull), Some(STORES));
+        // The lesson's canvas at 1280x720 and 1024x768, and a wide one.
+        for (w, h) in [(790.0, 445.0), (625.0, 490.0), (1238.0, 436.0)] {
+            let l = Layout::compute(&t, w, h, crate::pen::MIN_TEXT_PX);
+            assert_sane(&l);
+            assert_eq!(l.pipes.len(), 2, "at {w}x{h}");
+            for p in &l.pipes {
+                let (a, b) = (l.find(p.from).unwrap().rect, l.find(p.to).unwrap().rect);
+                // The out-pipe sits on the sender's edge, the in-pipe on the receiver's, level
+                // with their ports, and the wire between them is left free.
+                assert!(
+                    (p.out.x - a.right()).abs() < 1e-6 && (p.inp.right() - b.x).abs() < 1e-6,
+                    "{p:?} at {w}x{h}"
+                );
+                assert!(
+                    p.out.y >= a.y && p.out.bottom() <= a.bottom(),
+                    "{p:?} at {w}x{h}"
+                );
+                assert!(
+                    p.inp.y >= b.y && p.inp.bottom() <= b.bottom(),
+                    "{p:?} at {w}x{h}"
+                );
+                // Wide enough for a slot per message up to a mark of 5 (a larger mark: a gauge).
+                assert!(p.out.w >= 48.0 && p.inp.w == p.out.w, "{p:?} at {w}x{h}");
+                // Its figure line above it stays on the node's side.
+                assert!(
+                    p.out.y - a.y >= l.min_text && p.inp.y - b.y >= l.min_text,
+                    "{p:?}"
+                );
+                assert!(
+                    p.inp.x - p.out.right() >= WIRE_MIN * l.scale - 1e-6,
+                    "at {w}x{h}"
+                );
+                for n in &l.boxes {
+                    assert!(
+                        !p.out.grow(-1e-6).overlaps(&n.rect)
+                            && !p.inp.grow(-1e-6).overlaps(&n.rect)
+                    );
+                }
+                // The link runs from pipe to pipe.
+                let path = l.link(p.from, p.to).unwrap();
+                assert_eq!(
+                    path.start(),
+                    Point {
+                        x: p.out.right(),
+                        y: p.out.mid_y()
+                    }
+                );
+                assert_eq!(
+                    path.end(),
+                    Point {
+                        x: p.inp.x,
+                        y: p.inp.mid_y()
+                    }
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn zmq_6_a_pub_fanning_out_gives_each_subscriber_its_own_port() {
+        let json = r#"{"version": 1, "zeromq": {"peers": [
+            {"name": "p", "sockets": [{"name": "out", "type": "pub", "bind": ["e"]}]},
+            {"name": "a", "sockets": [{"name": "in", "type": "sub", "connect": ["e"], "subscribe": [""]}]},
+            {"name": "b", "sockets": [{"name": "in", "type": "sub", "connect": ["e"], "subscribe": [""]}]},
+            {"name": "c", "sockets": [{"name": "in", "type": "sub", "connect": ["e"], "subscribe": [""]}]}]}}"#;
+        let mut d = Driver::new(&Scenario::from_json(json).unwrap(), 1).unwrap();
+        d.run_to(SimTime(1_000_000));
+        let snap = d.snapshot();
+        let t = topology(&snap);
+        let l = Layout::compute(&t, 1238.0, 436.0, crate::pen::MIN_TEXT_PX);
+        assert_eq!(l.pipes.len(), 3);
+        let mut outs: Vec<(Rect, f64)> = (l.pipes.iter())
+            .map(|p| (p.out, l.find(p.to).unwrap().rect.mid_y()))
+            .collect();
+        outs.sort_by(|a, b| a.0.y.total_cmp(&b.0.y));
+        // Ports top to bottom in the order of their subscribers, none over another.
+        for w in outs.windows(2) {
+            assert!(w[0].0.bottom() <= w[1].0.y, "{outs:?}");
+            assert!(w[0].1 < w[1].1, "{outs:?}");
+        }
+    }
+
+    #[test]
+    fn zmq_1_brokerless_view_is_a_broker_band_above_a_peer_band() {
+        let snap = preset_run("brokerless", 3_000);
+        let t = topology(&snap);
+        assert!(t.has_message() && t.has_peer() && !t.has_event());
+        let lower = ["feed", "vent/out", "sink/in"].map(|n| named(&snap, n));
+        let upper = ["shop", "jobs"].map(|n| named(&snap, n));
+        for (w, h) in [
+            (1000.0, 340.0),
+            (760.0, 420.0),
+            (1238.0, 436.0),
+            (1878.0, 820.0),
+        ] {
+            let l = Layout::compute(&t, w, h, crate::pen::MIN_TEXT_PX);
+            assert_sane(&l);
+            assert_eq!(
+                l.bands.iter().map(|b| b.kind).collect::<Vec<_>>(),
+                [BandKind::Message, BandKind::Peer]
+            );
+            let (m, p) = (l.bands[0], l.bands[1]);
+            assert!(m.rect.bottom() < p.rect.y, "bands overlap at {w}x{h}");
+            assert!(p.rect.bottom() <= h, "at {w}x{h}");
+            let inside = |n: NodeRef, band: &BandSlot| {
+                let r = l.find(n).unwrap().rect.grow(-1e-6);
+                r.within(&band.rect) && !r.overlaps(&band.heading)
+            };
+            for n in upper {
+                assert!(inside(n, &m), "{n:?} outside the broker band at {w}x{h}");
+            }
+            for n in lower {
+                assert!(inside(n, &p), "{n:?} outside the peer band at {w}x{h}");
+            }
+            // Every box is in one band or the other, each consumer in its side's band.
+            for b in &l.boxes {
+                let r = b.rect.grow(-1e-6);
+                assert!(r.within(&m.rect) || r.within(&p.rect), "{b:?} at {w}x{h}");
+            }
+            // The link between the peers carries its pipes inside the peer band.
+            assert_eq!(l.pipes.len(), 1);
+            let pipe = l.pipes[0];
+            assert!(
+                pipe.out.within(&p.rect) && pipe.inp.within(&p.rect),
+                "at {w}x{h}"
+            );
+        }
     }
 
     #[test]

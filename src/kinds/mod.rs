@@ -23,7 +23,7 @@ use crate::driver::Driver;
 use crate::geom::Rect;
 use crate::i18n::{t, Key, Lang};
 use crate::lab::Lab;
-use crate::layout::{chips_that_fit, BandKind, FrameBox, GroupBox, RowBox};
+use crate::layout::{chips_that_fit, BandKind, FrameBox, GroupBox, PipeBox, RowBox};
 use crate::model::format_count;
 use crate::pen::{small, Pen, FONT, INK};
 use broker_sim::snapshot::{Chip, Family, GraphNode, LinkKind, NodeRef, Role};
@@ -137,6 +137,8 @@ pub trait Kind: Sync {
     fn row(&self, _pen: &Pen, _snap: &Snapshot, _row: &RowBox, _k: f64) {}
     /// A consumer group's frame and its members.
     fn group(&self, _pen: &Pen, _snap: &Snapshot, _group: &GroupBox, _k: f64) {}
+    /// The two pipes on a link between its peers, at factor `k`.
+    fn pipes(&self, _pen: &Pen, _snap: &Snapshot, _pipe: &PipeBox, _k: f64) {}
 
     /// The header cards it adds while on stage.
     fn cards(&self, _d: &Driver, _snap: &Snapshot) -> Vec<Card> {

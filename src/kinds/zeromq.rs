@@ -1,12 +1,15 @@
-//! ZeroMQ: no broker box. Each socket is a node in the peers' column, named `peer/socket`; a
-//! connection is the link between two sockets. A socket's lane draws its pipes as small
-//! bounded buffers, each filled up to its high-water mark (ZMQ-1, ZMQ-2): a sender's out-pipes,
-//! a receiver's in-pipes. A link whose pipes are full turns red.
+//! ZeroMQ: no broker box. Each socket is a node named `peer/socket`, in the peer band (a band
+//! of its own beside a message broker); a connection is the link from a sending socket to a
+//! receiving one, which stands right of it. The link carries the connection's two pipes as
+//! small bounded buffers, each filled up to its high-water mark (ZMQ-1, ZMQ-2): the out-pipe
+//! at the sender, the in-pipe at the receiver. A full pipe is red; a link whose pipes are both
+//! full turns red.
 
 use super::{Inspected, Kind, NodeText, Tone};
 use crate::driver::Driver;
 use crate::geom::Rect;
 use crate::i18n::{t, Key, Lang};
+use crate::layout::{BandKind, PipeBox};
 use crate::model::format_count;
 use crate::pen::{Pen, DANGER, FAINT, FONT, INK};
 use broker_sim::families::zeromq::{ConnView, PeerStatus};
@@ -19,8 +22,10 @@ pub struct ZeroMq;
 /// ZeroMQ's red, so a peer is told from a broker's router in the same column.
 const ZMQ_FILL: &str = "#fef2f2";
 const ZMQ_STROKE: &str = "#b91c1c";
-/// A pipe's messages.
+/// A pipe's outline and its messages when they are not drawn one by one.
 const PIPE_FILL: &str = "#475569";
+/// A full pipe's inside.
+const FULL_FILL: &str = "#fee2e2";
 /// A high-water mark up to this is drawn slot by slot; a larger one as a gauge.
 const MAX_SLOTS: u32 = 10;
 
@@ -33,16 +38,6 @@ fn type_word(kind: SocketType) -> &'static str {
         SocketType::Req => "REQ",
         SocketType::Rep => "REP",
     }
-}
-
-/// The pipes at one socket: (depth, high-water mark) of its out-pipes, or of its in-pipes.
-fn pipes(snap: &Snapshot, socket: u32) -> Vec<(u64, u32)> {
-    let Some(z) = snap.zeromq.as_ref() else {
-        return Vec::new();
-    };
-    let outs = (z.conns.iter().filter(|c| c.sender == socket)).map(|c| c.out);
-    let ins = (z.conns.iter().filter(|c| c.receiver == socket)).map(|c| c.inp);
-    outs.chain(ins).collect()
 }
 
 /// How ZeroMQ loses a message, as the ledger names it (ZMQ-1, ZMQ-6, ZMQ-8).
@@ -69,10 +64,6 @@ pub fn piped(snap: &Snapshot) -> u64 {
     (snap.zeromq.iter().flat_map(|z| &z.conns))
         .map(|c| c.out.0 + c.inp.0)
         .sum()
-}
-
-fn full((depth, hwm): (u64, u32)) -> bool {
-    hwm > 0 && depth >= u64::from(hwm)
 }
 
 impl Kind for ZeroMq {
@@ -127,16 +118,30 @@ impl Kind for ZeroMq {
         NodeText { tag, stat, tone }
     }
 
-    fn has_lane(&self, node: &GraphNode) -> bool {
-        matches!(node.node, NodeRef::ZmqSocket(_))
+    fn band(&self) -> BandKind {
+        BandKind::Peer
     }
 
-    fn lane(&self, pen: &Pen, snap: &Snapshot, node: &GraphNode, lane: Rect, k: f64) {
-        if let NodeRef::ZmqSocket(id) = node.node {
-            let blocked =
-                (snap.zeromq.iter().flat_map(|z| &z.sockets)).any(|s| s.id == id && s.blocked);
-            pipes_lane(pen, &pipes(snap, id), blocked, lane, k);
-        }
+    /// The out-pipe at the sender, the in-pipe at the receiver, each up to its high-water mark
+    /// (ZMQ-1, ZMQ-2); at the mark a PUSH blocks (ZMQ-3) and a PUB drops (ZMQ-6).
+    fn pipes(&self, pen: &Pen, snap: &Snapshot, p: &PipeBox, k: f64) {
+        let (NodeRef::ZmqSocket(from), NodeRef::ZmqSocket(to)) = (p.from, p.to) else {
+            return;
+        };
+        let Some(z) = snap.zeromq.as_ref() else {
+            return;
+        };
+        let Some(conn) = (z.conns.iter()).find(|c| c.sender == from && c.receiver == to) else {
+            return;
+        };
+        let kind = (z.sockets.iter()).find(|s| s.id == from).map(|s| s.kind);
+        let word = match kind {
+            Some(SocketType::Pub) => Some(t(pen.lang, Key::NodeZmqDrops)),
+            Some(SocketType::Push | SocketType::Req) => Some(t(pen.lang, Key::NodeZmqBlockedShort)),
+            _ => None,
+        };
+        pipe(pen, p.out, conn, true, word, k);
+        pipe(pen, p.inp, conn, false, None, k);
     }
 
     /// A connection whose pipes are both at their high-water mark is red.
@@ -145,7 +150,7 @@ impl Kind for ZeroMq {
             return None;
         };
         let z = snap.zeromq.as_ref()?;
-        let stuck = |c: &ConnView| c.receiver == receiver && full(c.out) && full(c.inp);
+        let stuck = |c: &ConnView| c.receiver == receiver && c.out_full && c.inp_full;
         (kind == LinkKind::Push && z.conns.iter().any(stuck)).then_some(DANGER)
     }
 
@@ -176,93 +181,93 @@ impl Kind for ZeroMq {
     }
 }
 
-/// Each pipe as a bounded buffer: a slot per message up to its high-water mark (a gauge when
-/// the mark is large or 0, unlimited), then "depth/hwm". A full pipe is red; a send blocked in
-/// the application is said at the end.
-fn pipes_lane(pen: &Pen, pipes: &[(u64, u32)], blocked: bool, lane: Rect, k: f64) {
-    let c = pen.ctx;
-    pen.lane_box(lane, k);
-    c.set_text_baseline("middle");
-    pen.font(700, 14.0 * k, FONT);
-    let mut lane = lane;
-    let word = t(pen.lang, Key::NodeZmqBlockedShort);
-    // Said in the lane only where the pipes keep most of it (the node's text says it too).
-    if blocked && pen.text_w(word) + 8.0 * k <= lane.w * 0.45 {
-        c.set_text_align("right");
-        c.set_fill_style_str(DANGER);
-        c.fill_text(word, lane.right() - 2.0 * k, lane.mid_y()).ok();
-        lane.w = (lane.w - pen.text_w(word) - 8.0 * k).max(0.0);
-    }
-    c.set_text_align("left");
-    if pipes.is_empty() {
-        c.set_fill_style_str(FAINT);
-        c.fill_text(
-            t(pen.lang, Key::NodeZmqNoPipe),
-            lane.x + 4.0 * k,
-            lane.mid_y(),
-        )
-        .ok();
+/// One pipe on a link: a bordered buffer with a slot per message up to its high-water mark
+/// (a gauge when the mark is over [`MAX_SLOTS`] or 0, unlimited) and its messages in the
+/// slots; "depth/hwm" above it. `out`: the connection's out-pipe at its sender, else its
+/// in-pipe at its receiver. A full pipe (its writer sees no room, which may be below the mark
+/// while credit is on its way) is red all over and says what its sender does then
+/// (`full_word`: PUSH blocks, PUB drops).
+fn pipe(pen: &Pen, r: Rect, conn: &ConnView, out: bool, full_word: Option<&str>, k: f64) {
+    let ((depth, hwm), is_full, chips) = if out {
+        (conn.out, conn.out_full, &conn.out_chips)
+    } else {
+        (conn.inp, conn.inp_full, &conn.inp_chips)
+    };
+    if r.w < 24.0 * k || r.h < 6.0 {
         return;
     }
-    let share = lane.w / pipes.len() as f64;
-    for (i, &(depth, hwm)) in pipes.iter().enumerate() {
-        let x0 = lane.x + i as f64 * share;
-        let colour = if full((depth, hwm)) {
-            DANGER
-        } else {
-            PIPE_FILL
+    let c = pen.ctx;
+    let limit = if hwm == 0 {
+        "∞".to_string()
+    } else {
+        format_count(u64::from(hwm))
+    };
+    let mut figure = format!("{}/{limit}", format_count(depth));
+    if let Some(word) = full_word.filter(|_| is_full) {
+        figure = format!("{figure} {word}");
+    }
+    // The figure reaches over the wire, never over its node.
+    pen.font(700, 15.0 * k, FONT);
+    c.set_text_align(if out { "left" } else { "right" });
+    c.set_text_baseline("bottom");
+    c.set_fill_style_str(if is_full { DANGER } else { INK });
+    let x = if out {
+        r.x + 2.0 * k
+    } else {
+        r.right() - 2.0 * k
+    };
+    c.fill_text(&figure, x, r.y - 1.0 * k).ok();
+
+    pen.round_rect(r, 4.0 * k);
+    c.set_fill_style_str(if is_full { FULL_FILL } else { "#ffffff" });
+    c.fill();
+    c.set_stroke_style_str(if is_full { DANGER } else { PIPE_FILL });
+    c.set_line_width(if is_full { 3.0 } else { 1.5 } * k);
+    c.stroke();
+    let pad = 3.0 * k;
+    let area = Rect {
+        x: r.x + pad,
+        y: r.y + pad,
+        w: (r.w - 2.0 * pad).max(0.0),
+        h: (r.h - 2.0 * pad).max(0.0),
+    };
+    let gap = 2.0 * k;
+    let slot_w = (1..=MAX_SLOTS)
+        .contains(&hwm)
+        .then(|| ((area.w - gap * f64::from(hwm - 1)) / f64::from(hwm)).min(16.0 * k))
+        .filter(|w| *w >= 3.0);
+    let Some(w) = slot_w else {
+        // A gauge: the share of the mark in use.
+        if hwm > 0 && depth > 0 {
+            let part = (depth as f64 / f64::from(hwm)).min(1.0);
+            c.set_fill_style_str(if is_full { DANGER } else { PIPE_FILL });
+            c.fill_rect(area.x, area.y, (area.w * part).max(2.0 * k), area.h);
+        }
+        return;
+    };
+    // The slots fill the pipe from its far end, where messages leave it.
+    let used = f64::from(hwm) * w + f64::from(hwm - 1) * gap;
+    let x0 = area.x + (area.w - used) / 2.0;
+    for i in 0..hwm {
+        let slot = Rect {
+            x: x0 + f64::from(hwm - 1 - i) * (w + gap),
+            y: area.y,
+            w,
+            h: area.h,
         };
-        let limit = if hwm == 0 {
-            "∞".to_string()
-        } else {
-            format_count(u64::from(hwm))
-        };
-        let figure = format!("{}/{limit}", format_count(depth));
-        let figure_w = pen.text_w(&figure) + 6.0 * k;
-        let room = (share - figure_w - 6.0 * k).max(0.0);
-        let (y, h) = (lane.y + 3.0 * k, lane.h - 6.0 * k);
-        if (1..=MAX_SLOTS).contains(&hwm) {
-            let gap = 3.0 * k;
-            let w = ((room - gap * f64::from(hwm - 1)) / f64::from(hwm)).min(14.0 * k);
-            for slot in 0..hwm {
-                let r = Rect {
-                    x: x0 + 2.0 * k + f64::from(slot) * (w + gap),
-                    y,
-                    w,
-                    h,
-                };
-                pen.round_rect(r, 2.0 * k);
-                if u64::from(slot) < depth {
-                    c.set_fill_style_str(colour);
-                    c.fill();
-                } else {
-                    c.set_stroke_style_str(FAINT);
-                    c.set_line_width(1.0 * k);
-                    c.stroke();
-                }
+        match chips.get(i as usize) {
+            Some(chip) if u64::from(i) < depth => pen.chip(chip, slot, k, false),
+            _ if u64::from(i) < depth => {
+                pen.round_rect(slot, 2.0 * k);
+                c.set_fill_style_str(PIPE_FILL);
+                c.fill();
             }
-            let used = 2.0 * k + f64::from(hwm) * (w + gap);
-            c.set_fill_style_str(if full((depth, hwm)) { DANGER } else { INK });
-            c.fill_text(&figure, x0 + used + 2.0 * k, lane.mid_y()).ok();
-        } else {
-            let gauge = Rect {
-                x: x0 + 2.0 * k,
-                y,
-                w: room,
-                h,
-            };
-            pen.round_rect(gauge, 2.0 * k);
-            c.set_stroke_style_str(FAINT);
-            c.set_line_width(1.0 * k);
-            c.stroke();
-            if hwm > 0 && depth > 0 {
-                let part = (depth as f64 / f64::from(hwm)).min(1.0);
-                c.set_fill_style_str(colour);
-                c.fill_rect(gauge.x, gauge.y, (gauge.w * part).max(2.0 * k), gauge.h);
+            _ => {
+                pen.round_rect(slot, 2.0 * k);
+                c.set_stroke_style_str(FAINT);
+                c.set_line_width(1.0 * k);
+                c.stroke();
             }
-            c.set_fill_style_str(if full((depth, hwm)) { DANGER } else { INK });
-            c.fill_text(&figure, gauge.right() + 4.0 * k, lane.mid_y())
-                .ok();
         }
     }
 }

@@ -7,6 +7,8 @@
 //   rmq-lost, zmq-lost            one per loss reason: data-reason (the ledger's code), data-n
 //   crash-broker / restart-broker, crash-peer / restart-peer, slow-workers / normal-speed
 //                                 the buttons, named by what they do now
+//   --band-message-*, --band-peer-*  the canvas's two bands (top, left, width, height of each
+//                                 heading row), CSS properties on the canvas's parent
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +43,20 @@ async function figures(page) {
   });
 }
 
+/** The heading rows of the canvas's bands and the canvas's box, in page px. */
+async function bands(page) {
+  return page.evaluate(() => {
+    const canvas = document.querySelector('[data-testid="topology"]');
+    const style = getComputedStyle(canvas.parentElement);
+    const band = (name) => {
+      const v = (p) => parseFloat(style.getPropertyValue(`--band-${name}-${p}`));
+      return { top: v('top'), left: v('left'), width: v('width'), height: v('height') };
+    };
+    const r = canvas.getBoundingClientRect();
+    return { message: band('message'), peer: band('peer'), canvas: { width: r.width, height: r.height } };
+  });
+}
+
 async function press(session, id, next) {
   const { page, check } = session;
   await page.getByTestId(id).click();
@@ -56,6 +72,16 @@ async function threeButtons(session, server, size) {
   for (const id of ['crash-broker', 'crash-peer', 'slow-workers']) {
     assert.ok(await page.getByTestId(id).isVisible(), `[data-testid=${id}] is not visible`);
   }
+  // Two bands, RabbitMQ above ZeroMQ, each inside the canvas and the lower one below the upper.
+  const b = await bands(page);
+  for (const name of ['message', 'peer']) {
+    const band = b[name];
+    assert.ok(Number.isFinite(band.top) && band.height > 0, `no ${name} band: ${JSON.stringify(b)}`);
+    assert.ok(band.left >= 0 && band.left + band.width <= b.canvas.width + 0.5, `${name} band outside: ${JSON.stringify(b)}`);
+  }
+  assert.ok(b.peer.top > b.message.top + b.message.height + 40, `the peer band is not below the broker band: ${JSON.stringify(b)}`);
+  assert.ok(b.peer.top + b.peer.height < b.canvas.height, `the peer band leaves the canvas: ${JSON.stringify(b)}`);
+
   await page.getByTestId('speed').selectOption('2');
   await setPlaying(session, true);
   await poll(async () => (await figures(page)).zmqDone >= 5, { message: 'both workers at work', check });

@@ -352,6 +352,32 @@ fn zmq_02_credit_returns_in_low_water_steps() {
 }
 
 #[test]
+fn zmq_02_the_view_calls_a_pipe_full_when_its_writer_sees_no_room() {
+    let mut sim = stalled(
+        json!({ "sndhwm": 10 }),
+        json!({ "rcvhwm": 10 }),
+        constant_rate(1000.0),
+    );
+    let _ = run_ms(&mut sim, 1_000);
+    let conn = |sim: &Simulation| sim.snapshot().zeromq.unwrap().conns[0].clone();
+    let c = conn(&sim);
+    assert_eq!((c.out, c.inp), ((10, 10), (10, 10)));
+    assert!(c.out_full && c.inp_full, "{c:?}");
+    assert_eq!((c.out_chips.len(), c.inp_chips.len()), (10, 10));
+    // Read again: while credit is on its way the in-pipe's writer sees no room though the
+    // pipe is below its mark (ZMQ-2: the limit is approximate), and it never goes over.
+    apply(&mut sim, json!({ "restart_consumer": { "consumer": "c" } }));
+    let mut below_yet_full = 0;
+    for ms in 1_001..=2_000 {
+        let _ = run_ms(&mut sim, ms);
+        let c = conn(&sim);
+        assert!(c.inp.0 <= 10 && c.out.0 <= 10, "{c:?}");
+        below_yet_full += u32::from(c.inp.0 < 10 && c.inp_full);
+    }
+    assert!(below_yet_full > 0);
+}
+
+#[test]
 fn zmq_02_hwm_zero_is_unlimited() {
     let mut sim = stalled(
         json!({ "sndhwm": 0 }),

@@ -8,8 +8,10 @@ use crate::time::SimTime;
 use crate::wire::Chip;
 use serde::Serialize;
 
-/// Pipes drawn per connection end; beyond this only counts grow.
+/// Pipes drawn per socket; beyond this only counts grow.
 const CHIPS: usize = 8;
+/// Messages drawn per pipe: a pipe is drawn slot by slot up to a high-water mark of 10.
+const PIPE_CHIPS: usize = 10;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ZeroMqView {
@@ -53,6 +55,14 @@ pub struct ConnView {
     /// Depth and limit of the out-pipe (at the sender) and the in-pipe (at the receiver).
     pub out: (u64, u32),
     pub inp: (u64, u32),
+    /// Whether each writer sees no room: the pipe is at its high-water mark as far as its
+    /// writer knows, which may be below the mark while the reader's credit is on its way
+    /// (ZMQ-2: the limit is approximate).
+    pub out_full: bool,
+    pub inp_full: bool,
+    /// The first messages in each, oldest first.
+    pub out_chips: Vec<Chip>,
+    pub inp_chips: Vec<Chip>,
 }
 
 impl ZeroMq {
@@ -93,8 +103,10 @@ impl ZeroMq {
                 }
             })
             .collect();
+        // A broken connection is shown while either pipe still holds messages: the sender
+        // keeps its out-pipe until it reconnects (ZMQ-1).
         let conns = (self.conns.iter())
-            .filter(|c| c.state != ConnState::Down || !c.inp.q.is_empty())
+            .filter(|c| c.state != ConnState::Down || !c.inp.q.is_empty() || !c.out.q.is_empty())
             .map(|c| ConnView {
                 sender: c.sender,
                 receiver: c.receiver,
@@ -102,6 +114,14 @@ impl ZeroMq {
                 state: c.state,
                 out: (c.out.q.len() as u64, c.out.hwm),
                 inp: (c.inp.q.len() as u64, c.inp.hwm),
+                out_full: !c.out.has_room(),
+                inp_full: !c.inp.has_room(),
+                out_chips: (c.out.q.iter().take(PIPE_CHIPS))
+                    .map(|slot| Chip::of(world, *slot))
+                    .collect(),
+                inp_chips: (c.inp.q.iter().take(PIPE_CHIPS))
+                    .map(|slot| Chip::of(world, *slot))
+                    .collect(),
             })
             .collect();
         ZeroMqView {

@@ -311,10 +311,12 @@ impl Painter {
         scene.headings(topo);
         scene.links(topo);
         scene.captions(topo);
-        for b in &layout.boxes {
-            if let Some(node) = b.node().and_then(|n| snap.graph.node(n)) {
-                scene.node(b, node);
-            }
+        let nodes = || {
+            (layout.boxes.iter())
+                .filter_map(|b| Some((b, b.node().and_then(|n| snap.graph.node(n))?)))
+        };
+        for (b, node) in nodes() {
+            scene.node(b, node);
         }
         // Frames of rows and groups: drawn by their family.
         let (pen, k) = (&scene.pen, layout.event_k);
@@ -333,6 +335,10 @@ impl Painter {
         scene.transits();
         scene.pen.chip_labels();
         scene.outlines();
+        // A family's marks around a box go over everything, so no box or highlight hides them.
+        for (b, node) in nodes() {
+            kinds::outline(&scene.pen, snap, node, b.rect, scene.box_k(b));
+        }
         let name_px = Some(scene.pen.name_drawn.get()).filter(|px| px.is_finite());
         if self.name_px != name_px {
             self.name_px = name_px;
@@ -709,14 +715,18 @@ impl Scene<'_> {
         c.fill();
     }
 
+    /// A box's scale. Text keeps at least 80 % of its full size in a crowded column; lines that
+    /// no longer fit are left out instead (tag first, then figures, then the lane).
+    fn box_k(&self, b: &NodeBox) -> f64 {
+        let full = self.layout.scale * self.layout.zoom;
+        (b.rect.h / BASE_HEIGHT[b.column]).clamp(full * 0.8, full)
+    }
+
     fn node(&self, b: &NodeBox, node: &GraphNode) {
         let pen = &self.pen;
         let c = pen.ctx;
         let r = b.rect;
-        // Text keeps at least 80 % of its full size in a crowded column; lines that no longer
-        // fit are left out instead (tag first, then figures, then the lane).
-        let full = self.layout.scale * self.layout.zoom;
-        let k = (r.h / BASE_HEIGHT[b.column]).clamp(full * 0.8, full);
+        let k = self.box_k(b);
         let (fill, stroke) = kinds::palette(node).unwrap_or_else(|| column_palette(b.column));
         let down = matches!(node.status, NodeStatus::Crashed | NodeStatus::Disconnected);
         pen.framed_box(r, 10.0 * k, 2.0 * k, fill, stroke, down);
@@ -807,8 +817,6 @@ impl Scene<'_> {
                     self.lane_beside(b, node, lane_x, r.mid_y(), (r.h - 6.0 * k).min(lane_h), k);
                 }
             }
-            // A family's marks around the box go over what it holds.
-            kinds::outline(pen, self.snap, node, r, k);
             return;
         }
         // The block of lines is centred in what is left.
@@ -868,7 +876,6 @@ impl Scene<'_> {
             };
             kinds::lane(pen, self.snap, node, lane, k);
         }
-        kinds::outline(pen, self.snap, node, r, k);
     }
 
     /// A crowded column leaves out a box's lane: what it holds goes beside the name (from `x`,

@@ -225,8 +225,8 @@ const CUT: &str = "#c2410c";
 
 /// The mark of a broker that is up but cut off by a network partition (a Kafka broker, a
 /// RabbitMQ node): a ring of long orange dashes just outside its box and the word "isolated" on
-/// an orange tag in its top right corner, unlike a crashed broker's grey box with a red dashed
-/// edge. The tag keeps its size in a crowded column, where the box shows only its name.
+/// an orange tag sitting on the ring's top edge, unlike a crashed broker's grey box with a red
+/// dashed edge. The tag keeps its size in a crowded column, where the box shows only its name.
 fn cut_ring(pen: &Pen, r: Rect, k: f64) {
     let c = pen.ctx;
     let m = 6.0 * k;
@@ -249,10 +249,10 @@ fn cut_ring(pen: &Pen, r: Rect, k: f64) {
     pen.font(700, px, FONT);
     let pad = px * 0.45;
     let (w, h) = (pen.text_w(word) + 2.0 * pad, px + pad);
+    // On the ring's top edge, so that it never hides the broker's name.
     let tag = Rect {
-        x: r.right() - w - 6.0 * k,
-        // Centred in a box too short for the corner.
-        y: r.y + ((r.h - h) / 2.0).clamp(0.0, 5.0 * k),
+        x: ring.right() - w - 8.0 * k,
+        y: ring.y - h / 2.0,
         w,
         h,
     };

@@ -425,7 +425,7 @@ strings! {
     TheoryModelMd1 => "M/D/1 (Pollaczek–Khinchine)", "M/D/1 (폴라체크–힌친)";
     TheoryModelMg1 => "M/G/1 (Pollaczek–Khinchine)", "M/G/1 (폴라체크–힌친)";
     TheoryModelGgc => "G/G/c (Kingman, approximate)", "G/G/c (킹먼 근사)";
-    TheoryPerMember => "{model} for each member, fed by its own partitions: a partition is read by one member of the group, so {c} members are {c} separate queues", "멤버마다 {model}, 각자 맡은 파티션만 받습니다. 파티션 하나는 그룹의 멤버 하나만 읽으므로 멤버 {c}명은 큐 {c}개입니다";
+    TheoryPerMember => "{model} for each member, fed by its own partitions: a partition is read by one member of the group, so {c} members are {c} separate queues. A record waits from its append to the start of its processing, the fetch's trip included", "멤버마다 {model}, 각자 맡은 파티션만 받습니다. 파티션 하나는 그룹의 멤버 하나만 읽으므로 멤버 {c}명은 큐 {c}개입니다. 레코드의 대기는 추가된 때부터 처리가 시작될 때까지이며, 가져오기(fetch) 왕복 시간도 들어갑니다";
     TheoryShared => "One queue shared by the same {c} consumers would wait Wq = {wq}.", "같은 컨슈머 {c}개가 큐 하나를 함께 쓴다면 Wq = {wq}일 것입니다.";
     TheoryWq => "Wait Wq", "대기 시간 Wq";
     TheoryLq => "Length Lq", "큐 길이 Lq";

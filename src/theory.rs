@@ -30,9 +30,9 @@ pub struct TheoryModel {
     pub growth: Option<String>,
     /// Measuring: fewer than [`THEORY_MIN_SAMPLES`] arrivals or services.
     pub measuring: bool,
-    /// A log's reader: its group's name, and the wait one shared queue would give ("—" when
-    /// that queue would not be stable).
-    pub reader: Option<(String, String)>,
+    /// A log's reader: its group's name and, when its members are separate queues, the wait
+    /// one shared queue would give ("—" when that queue would not be stable).
+    pub reader: Option<(String, Option<String>)>,
 }
 
 /// Three significant figures: enough to compare, steady enough not to flicker.
@@ -113,10 +113,11 @@ fn theory_model(d: &Driver, _snap: &Snapshot, deps: &(NodeRef, Lang)) -> Vec<The
     }
     (d.sim().reader_theory(node).into_iter())
         .map(|r| {
-            let shared =
-                (r.theory.model.is_some()).then(|| or_dash(r.theory.shared.map(|p| p.wq), secs));
+            let shared = r
+                .separate
+                .then(|| or_dash(r.theory.shared.map(|p| p.wq), secs));
             TheoryModel {
-                reader: Some((r.reader, shared.unwrap_or_else(|| "—".into()))),
+                reader: Some((r.reader, shared)),
                 ..model_of(&r.theory, l)
             }
         })
@@ -177,7 +178,7 @@ fn table(m: &TheoryModel, l: Lang) -> Html {
                 <p class="insp-note" data-testid="theory-measuring">
                     { t(l, Key::TheoryMeasuring).replace("{n}", &THEORY_MIN_SAMPLES.to_string()) }
                 </p>
-            } else if m.reader.is_some() {
+            } else if let Some((_, Some(_))) = &m.reader {
                 <p class="theory-model" data-testid="theory-model">
                     { t(l, Key::TheoryModel) }{ ": " }
                     { t(l, Key::TheoryPerMember).replace("{model}", model).replace("{c}", &c) }
@@ -201,7 +202,7 @@ fn table(m: &TheoryModel, l: Lang) -> Html {
                     }) }
                 </tbody>
             </table>
-            if let (Some((_, shared)), false) = (&m.reader, m.measuring) {
+            if let (Some((_, Some(shared))), false) = (&m.reader, m.measuring) {
                 <p class="insp-note" data-testid="theory-shared">
                     { t(l, Key::TheoryShared).replace("{c}", &c).replace("{wq}", shared) }
                 </p>
@@ -292,7 +293,10 @@ mod tests {
         };
         let (group, shared) = m.reader.clone().expect("a reader's table");
         assert_eq!((group.as_str(), m.rates[2].as_str()), ("analytics", "2"));
-        assert!(!m.measuring && shared.ends_with(" s"), "{m:?}");
+        assert!(
+            !m.measuring && shared.is_some_and(|s| s.ends_with(" s")),
+            "{m:?}"
+        );
         // 20/s round robin, 40 ms fixed: each member is a D/D/1 at ρ = 0.4 and nobody queues;
         // the wait is the fetch's trip (the lab's latency is 20 ms each way).
         let wq: f64 = m.rows[0].1.trim_end_matches(" s").parse().unwrap();

@@ -2180,10 +2180,12 @@ pub struct StoreTheory {
     pub shared: Option<crate::theory::Prediction>,
 }
 
-/// Queueing theory for one reader (a Kafka consumer group) of a log's partitions.
+/// Queueing theory for one reader (a Kafka consumer group, a Redis stream group) of a log.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReaderTheory {
     pub reader: String,
+    /// Its members are separate queues (Kafka); otherwise one queue they share (a stream).
+    pub separate: bool,
     pub theory: StoreTheory,
 }
 
@@ -2208,15 +2210,24 @@ impl Simulation {
             NodeRef::JmsSubscription(s) => Store::Jms(JmsStore::Sub(s)),
             _ => return None,
         };
+        let readers = (0..self.clients.consumers.len() as u32).map(ConsumerId);
+        let readers: Vec<ConsumerId> = readers
+            .filter(|c| self.consumer_source(*c) == Some(node))
+            .collect();
+        Some(self.shared_theory(store, &readers))
+    }
+
+    /// One queue that `readers` serve, each one copy at a time (QT-1…QT-5): the meter of
+    /// `line`, the processing times of all of them and the running ones as servers.
+    fn shared_theory(&self, line: crate::ledger::Store, readers: &[ConsumerId]) -> StoreTheory {
         let empty = crate::kernel::meter::StoreMeter::default();
-        let m = self.world.meters.stores.get(&store).unwrap_or(&empty);
+        let m = self.world.meters.stores.get(&line).unwrap_or(&empty);
         let mut service = crate::theory::Moments::default();
         let mut c = 0;
-        for (i, consumer) in self.clients.consumers.iter().enumerate() {
-            if self.consumer_source(ConsumerId(i as u32)) == Some(node) {
-                service.merge(&consumer.service);
-                c += u32::from(consumer.status == ConsumerStatus::Running);
-            }
+        for r in readers {
+            let consumer = &self.clients.consumers[r.index()];
+            service.merge(&consumer.service);
+            c += u32::from(consumer.status == ConsumerStatus::Running);
         }
         let enough = m.interarrival.n >= THEORY_MIN_SAMPLES && service.n >= THEORY_MIN_SAMPLES;
         let lambda = m.arrival_rate();
@@ -2250,13 +2261,13 @@ impl Simulation {
             view.predicted = model.predict(l, u, c, a2, s2);
             view.growth_per_sec = (rho.is_none_or(|r| r >= 1.0)).then(|| l - f64::from(c) * u);
         }
-        Some(view)
+        view
     }
 
-    /// Queueing theory for each consumer group reading a Kafka topic or partition (QT-1…QT-5).
-    /// A partition is read by one member of a group, in order, so a group of `c` members is `c`
-    /// separate queues, each fed by the partitions its member owns; not one queue shared by
-    /// `c` servers. Records stay in the log: the wait is from append to the start of
+    /// Queueing theory for each consumer group reading a Kafka topic or partition, or a Redis
+    /// stream (QT-1…QT-5). A stream group's readers share one queue. A Kafka partition is read
+    /// by one member of a group, in order, so a group of `c` members is `c` separate queues,
+    /// each fed by the partitions its member owns; not one queue shared by `c` servers. Records stay in the log: the wait is from append to the start of
     /// processing, the fetch's trip included.
     pub fn reader_theory(&self, node: NodeRef) -> Vec<ReaderTheory> {
         use crate::theory::{Model, Moments, Prediction};
@@ -2266,6 +2277,16 @@ impl Simulation {
         let meter = |l: &crate::ledger::Store| self.world.meters.stores.get(l).unwrap_or(&empty);
         let rate = |l: &crate::ledger::Store| meter(l).arrival_rate().unwrap_or(0.0);
         let now = self.world.now;
+        if let NodeRef::Stream(_) = node {
+            // A stream group is one queue its readers share, like a store.
+            return (self.streams.reader_lines(node).into_iter())
+                .map(|(reader, line, readers)| ReaderTheory {
+                    reader,
+                    separate: false,
+                    theory: self.shared_theory(line, &readers),
+                })
+                .collect();
+        }
         let lines = self.kafka.reader_lines(node, running);
         lines
             .into_iter()
@@ -2353,6 +2374,7 @@ impl Simulation {
                 }
                 ReaderTheory {
                     reader: r.reader,
+                    separate: true,
                     theory: view,
                 }
             })

@@ -505,3 +505,50 @@ fn qt_5_kaf_2_a_consumer_group_is_one_queue_per_member_not_one_shared_queue() {
     assert!((t.predicted.unwrap().wq - per_member.wq).abs() < 0.05);
     assert_no_leaks(&sim);
 }
+
+/// A Redis stream group read with `XREADGROUP … COUNT 1 … >` by two readers is one queue they
+/// share: whichever reader asks gets the next entry. Poisson 8/s against two readers at 200 ms
+/// exponential is M/M/2, Erlang C's 0.36 s (QT-3, RST-5).
+#[test]
+fn qt_3_rst_5_a_stream_group_is_one_queue_its_readers_share() {
+    let reader = |name: &str| {
+        serde_json::json!({ "name": name,
+            "source": { "stream_group": { "stream": "jobs", "group": "workers" } },
+            "stream": { "count": 1 },
+            "processing": { "kind": "exponential", "mean_ms": 200 } })
+    };
+    let scenario = Scenario::from_json(
+        &serde_json::json!({
+            "version": 1,
+            "title": { "en": "t", "ko": "t" },
+            "latency_ms": 0,
+            "streams": [{ "key": "jobs", "groups": [{ "name": "workers", "start": "$" }] }],
+            "producers": [{ "name": "p", "targets": [{ "stream": "jobs" }],
+                "rate": { "kind": "poisson", "per_sec": 8 } }],
+            "consumers": [reader("a"), reader("b")]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mut sim = Simulation::new(&scenario, 7).unwrap();
+    sim.advance_to(SimTime::from_secs(4_000));
+    let stream = sim.snapshot().streams[0].id;
+    let [group] = sim
+        .reader_theory(NodeRef::Stream(stream))
+        .try_into()
+        .unwrap();
+    assert_eq!((group.reader.as_str(), group.separate), ("workers", false));
+    let t = group.theory;
+    assert_eq!((t.c, t.model), (2, Some(Formula::Mmc)));
+    let p = t.predicted.unwrap();
+    let erlang = erlang_c(t.lambda.unwrap(), t.mu.unwrap(), 2);
+    assert!((p.p_wait.unwrap() - erlang).abs() < 1e-9);
+    let observed = t.wq.unwrap();
+    assert!(
+        (observed - p.wq).abs() / p.wq < 0.15,
+        "observed {observed} predicted {}",
+        p.wq
+    );
+    assert!((p.wq - 0.356).abs() < 0.05, "{p:?}");
+    assert_no_leaks(&sim);
+}

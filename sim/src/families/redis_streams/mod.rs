@@ -27,6 +27,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use stream::{Blocked, Entry, Group, Nack, Op, Stream};
 
+/// Queueing theory's line for group `g` of stream `s` (QT-1).
+fn line(s: StreamId, g: usize) -> crate::ledger::Store {
+    crate::ledger::Store::Log {
+        log: s.0,
+        partition: 0,
+        reader: g as u32,
+    }
+}
+
 /// Entries listed per consumer in the report's sent and seen logs; beyond, only counts grow.
 const MAX_LOGGED: usize = crate::clients::MAX_LOGGED_DELIVERIES;
 
@@ -100,6 +109,27 @@ pub(crate) struct RedisStreams {
 }
 
 impl RedisStreams {
+    /// Each group of stream `node` as one queue its readers share (`XREADGROUP >` hands the
+    /// next entries to whichever reader asks): the group's name, its meter line and readers.
+    pub(crate) fn reader_lines(
+        &self,
+        node: NodeRef,
+    ) -> Vec<(String, crate::ledger::Store, Vec<ConsumerId>)> {
+        let NodeRef::Stream(s) = node else {
+            return Vec::new();
+        };
+        let stream = &self.streams[s.index()];
+        (stream.groups.iter().enumerate())
+            .map(|(g, group)| {
+                let readers = (self.readers.iter())
+                    .filter(|(_, r)| r.stream == s && r.group == Some(g))
+                    .map(|(c, _)| *c)
+                    .collect();
+                (group.name.clone(), line(s, g), readers)
+            })
+            .collect()
+    }
+
     pub(crate) fn stream_id(&self, key: &str) -> Option<StreamId> {
         self.streams
             .iter()
@@ -248,6 +278,7 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
             entries_read: read,
             pel: BTreeMap::new(),
             consumers: BTreeSet::new(),
+            metered_upto: None,
         });
         let group = (stream.groups.len() - 1) as u32;
         self.world.emit(EventKind::Streams(StreamEvent::Xgroup {
@@ -268,6 +299,7 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
         };
         stream.groups[g].last_delivered = id;
         stream.groups[g].entries_read = read;
+        self.meter_resync(s);
         self.world.emit(EventKind::Streams(StreamEvent::Xgroup {
             stream: s,
             group: g as u32,
@@ -301,6 +333,7 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
                 .reads
                 .finish(self.world, e.slot, CopyState::RemovedByRetention);
         }
+        self.meter_resync(s);
         let len = self.family.streams[s.index()].len();
         self.world.emit(EventKind::Streams(StreamEvent::Xtrim {
             stream: s,
@@ -309,6 +342,24 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
             approx: maxlen.approx,
             len,
         }));
+    }
+
+    /// Each group's waiting line counted again after entries left it unread or its last id
+    /// moved (a trim, `SETID`, a failover): the entries above the line (QT-1).
+    fn meter_resync(&mut self, s: StreamId) {
+        let now = self.world.now;
+        let stream = &mut self.family.streams[s.index()];
+        for (g, group) in stream.groups.iter_mut().enumerate() {
+            let Some(upto) = group.metered_upto else {
+                continue;
+            };
+            let upto = upto.max(group.last_delivered);
+            group.metered_upto = Some(upto);
+            let range = (Bound::Excluded(upto), Bound::Unbounded);
+            let waiting = stream.entries.range(range).count() as u64;
+            let meter = self.world.meters.stores.entry(line(s, g)).or_default();
+            meter.leave(now, meter.waiting.saturating_sub(waiting));
+        }
     }
 
     // ------------------------------------------------------------ XADD
@@ -338,7 +389,25 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
             return;
         }
         self.world.set_state(slot, CopyState::Retained);
-        stream.append(id, Entry { slot, msg, size });
+        let before = stream.last_id;
+        stream.append(
+            id,
+            Entry {
+                slot,
+                msg,
+                size,
+                added_at: now,
+            },
+        );
+        for (g, group) in stream.groups.iter_mut().enumerate() {
+            group.metered_upto.get_or_insert(before);
+            self.world
+                .meters
+                .stores
+                .entry(line(s, g))
+                .or_default()
+                .arrive(now);
+        }
         let lag = ms_to_us(stream.spec.replication_lag_ms);
         stream.log(now, lag, Op::Add(id));
         self.world.emit(EventKind::Streams(StreamEvent::Xadd {
@@ -460,6 +529,13 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
                 );
                 for &(id, _) in &ids {
                     stream.advance_group(g, id);
+                    let group = &mut stream.groups[g];
+                    if group.metered_upto.is_some_and(|upto| id > upto) {
+                        group.metered_upto = Some(id);
+                        let added = stream.entries[&id].added_at;
+                        let meter = self.world.meters.stores.entry(line(s, g)).or_default();
+                        meter.hand_out(now, added);
+                    }
                     if !r.noack {
                         let nack = Nack {
                             owner: cid,
@@ -1030,6 +1106,7 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
                 }
             }
         }
+        self.meter_resync(s);
         self.world
             .emit(EventKind::Streams(StreamEvent::RedisFailover {
                 stream: s,

@@ -14,6 +14,8 @@ pub(crate) struct Entry {
     pub slot: Slot,
     pub msg: MessageId,
     pub size: u32,
+    /// When `XADD` appended it: queueing theory's arrival (QT-1).
+    pub added_at: SimTime,
 }
 
 /// A listpack node of the stream's radix tree (`t_stream.c`): appends go to the last node until
@@ -42,6 +44,10 @@ pub(crate) struct Group {
     pub pel: BTreeMap<EntryId, Nack>,
     /// Consumers the group knows: created on first mention (RST-5).
     pub consumers: BTreeSet<ConsumerId>,
+    /// Queueing theory's line (QT-1): entries above this id have arrived for the group and not
+    /// been read with `>`; `None` until the first entry arrives after the group exists. A
+    /// re-read (a replica's rewind, `SETID` back) is not a new wait.
+    pub metered_upto: Option<EntryId>,
 }
 
 impl Group {

@@ -12,14 +12,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect, launchBrowser, openScenario, poll, screenshot, startServer, withPage } from './harness.mjs';
+import { clockSeconds } from './seminar-lib.mjs';
 
 const TEST_TIMEOUT = 180_000;
-
-async function clockSeconds(page) {
-  const m = ((await page.getByTestId('clock').textContent()) ?? '').match(/(\d+(?:\.\d+)?)/);
-  assert.ok(m, 'the clock shows a number');
-  return Number(m[1]);
-}
 
 async function text(page, id) {
   return ((await page.getByTestId(id).textContent()) ?? '').trim();

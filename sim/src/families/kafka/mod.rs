@@ -190,10 +190,10 @@ impl Kafka {
         let shown = |p: &u32| only.is_none_or(|o| o == *p);
         (self.groups.iter().enumerate())
             .filter(|(_, group)| group.topic_ids.contains(&topic))
-            .map(|(g, group)| ReaderLines {
-                reader: group.spec.name.clone(),
-                shown: (0..partitions).filter(shown).map(|p| place(g, p)).collect(),
-                servers: (group.assignment.iter())
+            .map(|(g, group)| {
+                let shown: Vec<Store> =
+                    (0..partitions).filter(shown).map(|p| place(g, p)).collect();
+                let servers = (group.assignment.iter())
                     .filter(|(c, _)| running(**c))
                     .map(|(c, owned)| {
                         let mine = owned.iter().filter(|tp| tp.topic == topic);
@@ -202,12 +202,13 @@ impl Kafka {
                             mine.map(|tp| place(g, tp.partition)).collect::<Vec<_>>(),
                         )
                     })
-                    .filter(|(_, lines)| {
-                        lines
-                            .iter()
-                            .any(|l| (0..partitions).filter(shown).any(|p| place(g, p) == *l))
-                    })
-                    .collect(),
+                    .filter(|(_, lines)| lines.iter().any(|l| shown.contains(l)))
+                    .collect();
+                ReaderLines {
+                    reader: group.spec.name.clone(),
+                    shown,
+                    servers,
+                }
             })
             .collect()
     }

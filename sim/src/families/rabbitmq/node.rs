@@ -22,6 +22,14 @@ impl RabbitMq {
         self.election_us = ms_to_us(spec.election_ms);
     }
 
+    /// The queues not deleted, which a node's restart or heal goes through.
+    fn live_queues(&self) -> Vec<QueueId> {
+        (0..self.queues.len() as u32)
+            .map(QueueId)
+            .filter(|q| !self.queues[q.index()].deleted)
+            .collect()
+    }
+
     /// Every node is stopped: no connection can be made at all.
     pub fn all_down(&self) -> bool {
         !self.up.iter().any(|&u| u)
@@ -340,10 +348,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         let caught_up = std::mem::take(&mut self.family.behind);
         self.world
             .emit(EventKind::RabbitMqNodeHealed { node: n, caught_up });
-        let live: Vec<QueueId> = (0..self.family.queues.len())
-            .map(|i| QueueId(i as u32))
-            .filter(|q| !self.family.queues[q.index()].deleted)
-            .collect();
+        let live = self.family.live_queues();
         for &q in &live {
             let queue = &mut self.family.queues[q.index()];
             let mut stale = std::mem::take(&mut queue.uncommitted);
@@ -482,10 +487,7 @@ impl<W: From<RabbitMqWork> + From<ClientWork>> Cx<'_, &mut RabbitMq, W> {
         self.family.up[n as usize] = true;
         let node = (self.family.up.len() > 1).then_some(n);
         self.world.emit(EventKind::RabbitMqNodeStarted { node });
-        let live: Vec<QueueId> = (0..self.family.queues.len())
-            .map(|i| QueueId(i as u32))
-            .filter(|q| !self.family.queues[q.index()].deleted)
-            .collect();
+        let live = self.family.live_queues();
         for &q in &live {
             let queue = &mut self.family.queues[q.index()];
             if queue.node != n {

@@ -333,7 +333,16 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
                 .reads
                 .finish(self.world, e.slot, CopyState::RemovedByRetention);
         }
-        self.meter_resync(s);
+        // Trimmed before a group read them: they leave its line unserved (QT-1). Counted from
+        // what went, so a capped stream's XADD costs no scan of the stream.
+        let now = self.world.now;
+        for (g, group) in self.family.streams[s.index()].groups.iter().enumerate() {
+            if let Some(upto) = group.metered_upto {
+                let unread = removed.iter().filter(|(id, _)| *id > upto).count() as u64;
+                let meter = self.world.meters.stores.entry(line(s, g)).or_default();
+                meter.leave(now, unread);
+            }
+        }
         let len = self.family.streams[s.index()].len();
         self.world.emit(EventKind::Streams(StreamEvent::Xtrim {
             stream: s,
@@ -344,8 +353,8 @@ impl<W: From<StreamsWork> + From<ClientWork>> Cx<'_, &mut RedisStreams, W> {
         }));
     }
 
-    /// Each group's waiting line counted again after entries left it unread or its last id
-    /// moved (a trim, `SETID`, a failover): the entries above the line (QT-1).
+    /// Each group's waiting line counted again after its last id moved (`SETID`, a failover,
+    /// which may also lose entries): the entries above the line (QT-1).
     fn meter_resync(&mut self, s: StreamId) {
         let now = self.world.now;
         let stream = &mut self.family.streams[s.index()];
